@@ -35,25 +35,10 @@ export interface ClassAdLike {
 }
 
 export type Value =
-  | Undefined
-  | ErrorValue
-  | boolean
-  | number
-  | bigint
-  | Real
-  | string
-  | ListValue
-  | ClassAdLike;
+  Undefined | ErrorValue | boolean | number | bigint | Real | string | ListValue | ClassAdLike;
 
 export type TypeName =
-  | "undefined"
-  | "error"
-  | "boolean"
-  | "integer"
-  | "real"
-  | "string"
-  | "list"
-  | "classad";
+  "undefined" | "error" | "boolean" | "integer" | "real" | "string" | "list" | "classad";
 
 export function typeOf(v: Value): TypeName {
   switch (typeof v) {
