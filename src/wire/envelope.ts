@@ -98,7 +98,10 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeDecodeResult {
       };
     }
     case "response":
-      return { ok: true, envelope: { id, kind: "response", payload: raw.response!.payload ?? EMPTY } };
+      return {
+        ok: true,
+        envelope: { id, kind: "response", payload: raw.response!.payload ?? EMPTY },
+      };
     case "item":
       return { ok: true, envelope: { id, kind: "item", payload: raw.item!.payload ?? EMPTY } };
     case "end":
