@@ -5,11 +5,7 @@
 import { createAuthorizer } from "../../src/security/authz.js";
 import { bytesCodec, type CallContext } from "../../src/wire/registry.js";
 import { createRpcClient, type RpcClient, type RpcClientOptions } from "../../src/wire/client.js";
-import {
-  createRpcServer,
-  type RpcServer,
-  type RpcServerOptions,
-} from "../../src/wire/server.js";
+import { createRpcServer, type RpcServer, type RpcServerOptions } from "../../src/wire/server.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 
 export { createTestPki, type TestPki };
@@ -65,9 +61,13 @@ export async function startServer(
   // Streams 64 KiB items until cancelled: for backpressure.
   server.stream("test.Flood", { roles: ["user", "read"], ...bytes }, async (_req, sink, ctx) => {
     const item = Buffer.alloc(64 * 1024, 1);
-    while (!ctx.signal.aborted) {
-      await sink.write(item);
-      observed.itemsWritten++;
+    try {
+      for (;;) {
+        await sink.write(item);
+        observed.itemsWritten++;
+      }
+    } finally {
+      observed.aborted.push(ctx.signal.reason);
     }
   });
   await server.listen();
@@ -90,7 +90,11 @@ export function connect(
 }
 
 /** Resolves when `check` holds, polling; rejects after `ms` so a broken test cannot hang. */
-export async function eventually(check: () => boolean, ms = 5_000, what = "condition"): Promise<void> {
+export async function eventually(
+  check: () => boolean,
+  ms = 5_000,
+  what = "condition",
+): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
