@@ -2,7 +2,12 @@
  * Shared setup for the wire's integration tests: a real server on port 0 with the test PKI,
  * a few methods that exercise the protocol, and clients with the fixture's credentials.
  */
+import { readFileSync } from "node:fs";
+import { WebSocket } from "ws";
 import { createAuthorizer } from "../../src/security/authz.js";
+import { readCredentialFile } from "../../src/security/proxy.js";
+import { decodeEnvelope, encodeEnvelope, type Envelope } from "../../src/wire/envelope.js";
+import { FrameDecoder, joinFrames } from "../../src/wire/framing.js";
 import { bytesCodec, type CallContext } from "../../src/wire/registry.js";
 import { createRpcClient, type RpcClient, type RpcClientOptions } from "../../src/wire/client.js";
 import { createRpcServer, type RpcServer, type RpcServerOptions } from "../../src/wire/server.js";
@@ -100,4 +105,55 @@ export async function eventually(
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A bare WebSocket with the fixture's proxy, for sending what a well-behaved client would not. */
+export type RawPeer = {
+  ws: WebSocket;
+  /** Frames the server sent, decoded, in order. */
+  received: Envelope[];
+  sendEnvelopes(envs: Envelope[]): void;
+  /** Resolves with the first received envelope matching `pred` (5 s limit). */
+  waitFor(pred: (e: Envelope) => boolean, what?: string): Promise<Envelope>;
+  closed: Promise<{ code: number; reason: string }>;
+};
+
+export async function rawPeer(
+  ts: TestServer,
+  pki: TestPki,
+  opts: { autoPong?: boolean } = {},
+): Promise<RawPeer> {
+  const cred = readCredentialFile(readFileSync(pki.proxy.file, "latin1"));
+  const ws = new WebSocket(ts.url, {
+    cert: cred.chainPem.join(""),
+    key: cred.keyPem,
+    ca: readFileSync(pki.caCertFile, "latin1"),
+    autoPong: opts.autoPong ?? true,
+  });
+  const received: Envelope[] = [];
+  const decoder = new FrameDecoder(1 << 24);
+  ws.on("message", (data: Buffer) => {
+    for (const f of decoder.push(data).frames) {
+      const d = decodeEnvelope(f);
+      if (d.ok) received.push(d.envelope);
+    }
+  });
+  ws.on("error", () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", () => reject(new Error("upgrade refused")));
+  });
+  return {
+    ws,
+    received,
+    closed,
+    sendEnvelopes: (envs) => ws.send(joinFrames(envs.map(encodeEnvelope))),
+    async waitFor(pred, what = "envelope") {
+      await eventually(() => received.some(pred), 5_000, what);
+      return received.find(pred)!;
+    },
+  };
 }
