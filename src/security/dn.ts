@@ -51,12 +51,26 @@ export class DnError extends Error {
 }
 
 /**
- * Parse the slash form. A `/` only starts a new attribute when `TYPE=` follows it, because grid
- * host DNs carry slashes in values (`/CN=host/ce.example.org`).
+ * Parse the slash form. OpenSSL writes `/` and `+` inside values as `\/` and `\+`; Globus-style
+ * names often leave the slash bare (`/CN=host/ce.example.org`), so a bare `/` only starts a new
+ * attribute when `TYPE=` follows it.
  */
 export function parseSlashDn(dn: string): DnAttribute[] {
   if (!dn.startsWith("/")) throw new DnError(`DN "${dn}" must start with "/"`);
-  const parts = dn.slice(1).split(/\/(?=[A-Za-z][A-Za-z0-9.]*=)/);
+  const parts: string[] = [];
+  let cur = "";
+  for (let i = 1; i < dn.length; i++) {
+    const ch = dn[i];
+    if (ch === "\\" && (dn[i + 1] === "/" || dn[i + 1] === "+")) {
+      cur += dn[++i];
+    } else if (ch === "/" && /^[A-Za-z][A-Za-z0-9.]*=/.test(dn.slice(i + 1))) {
+      parts.push(cur);
+      cur = "";
+    } else {
+      cur += ch;
+    }
+  }
+  parts.push(cur);
   return parts.map((part) => {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new DnError(`DN "${dn}": "${part}" is not TYPE=value`);
@@ -246,10 +260,10 @@ export function formatSlashDn(nameDer: Buffer): string {
           const bytes = STRING_TAGS.has(a.tag) ? toUtf8(a.tag, a.value) : a.value;
           let v = "";
           for (const b of bytes) {
-            v +=
-              b < 0x20 || b > 0x7e
-                ? `\\x${b.toString(16).toUpperCase().padStart(2, "0")}`
-                : String.fromCharCode(b);
+            if (b < 0x20 || b > 0x7e) v += `\\x${b.toString(16).toUpperCase().padStart(2, "0")}`;
+            // OpenSSL escapes the two characters that would split the slash form.
+            else if (b === 0x2f || b === 0x2b) v += `\\${String.fromCharCode(b)}`;
+            else v += String.fromCharCode(b);
           }
           return `${name}=${v}`;
         })
