@@ -168,27 +168,50 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
       writer = undefined;
       cause ??= closeError(code, reason.toString());
       table.onDisconnected(cause);
+      ws = undefined;
       if (closed) return;
+      if (cause?.code === "idle-timeout" && table.inFlight === 0) {
+        // The server closed a quiet connection: reconnect when there is a call to make.
+        log.debug("idle connection closed by the server");
+        status.publish({ type: "disconnected", error: cause, retryInMs: -1 });
+        return;
+      }
       const delay = backoffDelay(attempt++, Math.random, backoff);
       log.info({ code, cause: cause?.code, retryInMs: delay }, "disconnected");
       status.publish({ type: "disconnected", error: cause, retryInMs: delay });
-      retryTimer = setTimeout(connect, delay);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        connect();
+      }, delay);
     });
+  }
+
+  /** Start connecting if nothing is (after an idle close). */
+  function wake(): void {
+    if (!closed && !ws && retryTimer === undefined) connect();
   }
 
   connect();
 
   const client: RpcClient = {
-    call: (method, payload, o) => table.call(method, payload, o),
-    stream: (method, payload, o) => table.stream(method, payload, o),
+    call(method, payload, o) {
+      const p = table.call(method, payload, o);
+      wake();
+      return p;
+    },
+    stream(method, payload, o) {
+      const s = table.stream(method, payload, o);
+      wake();
+      return s;
+    },
     unaryMethod(method, c) {
       return async (req, o) =>
         c.response.decode(
-          await table.call(method, c.request.encode(req), { idempotent: c.idempotent, ...o }),
+          await client.call(method, c.request.encode(req), { idempotent: c.idempotent, ...o }),
         );
     },
     streamMethod(method, c) {
-      return (req, o) => decodeItems(table.stream(method, c.request.encode(req), o), c.response);
+      return (req, o) => decodeItems(client.stream(method, c.request.encode(req), o), c.response);
     },
     get status() {
       return status.current;

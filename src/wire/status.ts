@@ -7,6 +7,7 @@ import type { WireError } from "./errors.js";
 export type ConnectionStatus =
   | { type: "connecting"; attempt: number }
   | { type: "connected" }
+  /** retryInMs is -1 when no retry is scheduled: the next call reconnects (after an idle close). */
   | { type: "disconnected"; error: WireError | undefined; retryInMs: number }
   | { type: "closed" };
 

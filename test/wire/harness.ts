@@ -99,11 +99,12 @@ export async function eventually(
   check: () => boolean,
   ms = 5_000,
   what = "condition",
+  pollMs = 5,
 ): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
