@@ -16,13 +16,16 @@ const readme = readFileSync(join(schemaPath(), "..", "README.md"), "utf8");
 
 test("every error code is documented with its close code", () => {
   for (const code of WIRE_ERROR_CODES) {
-    const row = new RegExp(`^\\| \`${code}\` \\| ${closeCodeFor(code)} \\| \\S.*\\|$`, "m");
+    const row = new RegExp(
+      `^\\|\\s*\`${code}\`\\s*\\|\\s*${closeCodeFor(code)}\\s*\\|\\s*\\S.*\\|$`,
+      "m",
+    );
     assert.match(readme, row, `README row for ${code}`);
   }
 });
 
 test("the README documents no code that does not exist", () => {
-  const documented = [...readme.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+  const documented = [...readme.matchAll(/^\|\s*`([a-z-]+)`\s*\|/gm)].map((m) => m[1]);
   assert.deepEqual(documented.sort(), [...WIRE_ERROR_CODES].sort());
 });
 
