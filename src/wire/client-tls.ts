@@ -3,6 +3,7 @@
  * holding the proxy, its key and the chain that issued it) and the CAs it trusts for servers.
  */
 import { X509Certificate } from "node:crypto";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readCredentialFile } from "../security/proxy.js";
@@ -16,11 +17,16 @@ export type ClientCredentialOptions = {
   caDir: string;
 };
 
-export type ClientTls = { cert: string; key: string; ca: string[] };
+/**
+ * Loaded client credentials. Building the TLS context costs milliseconds, so it is built once
+ * and reused by every connection, reconnects included; clients of several servers (a pilot
+ * talking to a collector and schedds) can share one.
+ */
+export type ClientCredentials = { readonly secureContext: SecureContext };
 
 const CA_FILE = /^[0-9a-f]{8}\.\d+$/;
 
-export function loadClientTls(opts: ClientCredentialOptions): ClientTls {
+export function loadClientCredentials(opts: ClientCredentialOptions): ClientCredentials {
   let certPem = opts.certPem;
   let keyPem = opts.keyPem;
   if (opts.credentialFile !== undefined) {
@@ -32,7 +38,14 @@ export function loadClientTls(opts: ClientCredentialOptions): ClientTls {
   if (!certPem || !keyPem) {
     throw new Error("client credentials: give credentialFile, or certPem and keyPem");
   }
-  return { cert: certPem, key: keyPem, ca: loadCaDir(opts.caDir) };
+  return {
+    secureContext: createSecureContext({
+      cert: certPem,
+      key: keyPem,
+      ca: loadCaDir(opts.caDir),
+      minVersion: "TLSv1.2",
+    }),
+  };
 }
 
 function loadCaDir(dir: string): string[] {

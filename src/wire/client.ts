@@ -4,11 +4,16 @@
  * disconnect) live in CallTable; this file owns the socket and the connection lifecycle.
  */
 import type { IncomingMessage } from "node:http";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
+import { silentLogger } from "./silent-logger.js";
 import { WebSocket } from "ws";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "./backoff.js";
 import { CallTable, type CallOptions } from "./call-table.js";
-import { loadClientTls, type ClientCredentialOptions } from "./client-tls.js";
+import {
+  loadClientCredentials,
+  type ClientCredentialOptions,
+  type ClientCredentials,
+} from "./client-tls.js";
 import { decodeEnvelope, encodeEnvelope, type Envelope } from "./envelope.js";
 import {
   FrameTooLargeError,
@@ -24,7 +29,9 @@ import { FrameDecoder } from "./framing.js";
 import type { Codec } from "./schema.js";
 import { StatusChannel, type ConnectionStatus } from "./status.js";
 
-export type RpcClientOptions = ClientCredentialOptions & {
+export type RpcClientOptions = Partial<ClientCredentialOptions> & {
+  /** Credentials loaded once with loadClientCredentials; otherwise give the files or PEM. */
+  credentials?: ClientCredentials;
   /** wss://host:port/ of the server; the host must match its certificate. */
   url: string;
   /** Deadline for unary calls that name none. */
@@ -66,8 +73,8 @@ export type RpcClient = {
 };
 
 export function createRpcClient(opts: RpcClientOptions): RpcClient {
-  const tls = loadClientTls(opts);
-  const log = (opts.logger ?? pino({ level: "silent" })).child({
+  const credentials = opts.credentials ?? loadClientCredentials(requireCaDir(opts));
+  const log = (opts.logger ?? silentLogger()).child({
     component: "wire-client",
     url: opts.url,
   });
@@ -107,14 +114,14 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
 
   function connect(): void {
     status.publish({ type: "connecting", attempt });
-    const socket = new WebSocket(opts.url, {
-      cert: tls.cert,
-      key: tls.key,
-      ca: tls.ca,
+    // ws hands its options to tls.connect, so a prebuilt context passes through untyped.
+    const wsOptions = {
+      secureContext: credentials.secureContext,
       maxPayload: maxFrameSize + 16,
       perMessageDeflate: false,
       handshakeTimeout: opts.connectTimeoutMs ?? 10_000,
-    });
+    };
+    const socket = new WebSocket(opts.url, wsOptions);
     ws = socket;
     const decoder = new FrameDecoder(maxFrameSize);
     let cause: WireError | undefined;
@@ -249,6 +256,12 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
     },
   };
   return client;
+}
+
+function requireCaDir(opts: RpcClientOptions): ClientCredentialOptions {
+  if (opts.caDir === undefined)
+    throw new Error("createRpcClient: caDir or credentials is required");
+  return { ...opts, caDir: opts.caDir };
 }
 
 async function* decodeItems<T>(items: AsyncIterable<Uint8Array>, codec: Codec<T>) {

@@ -4,6 +4,8 @@ export { createRpcServer, DEFAULT_SERVER_LIMITS } from "./server.js";
 export type { RpcServer, RpcServerOptions, ServerLimits, ChainVerifier } from "./server.js";
 export { createRpcClient } from "./client.js";
 export type { RpcClient, RpcClientOptions } from "./client.js";
+export { loadClientCredentials } from "./client-tls.js";
+export type { ClientCredentials, ClientCredentialOptions } from "./client-tls.js";
 export type { CallOptions } from "./call-table.js";
 export type { ConnectionStatus } from "./status.js";
 export { bytesCodec } from "./registry.js";

@@ -10,7 +10,8 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
+import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
 import { loadTrustDir } from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
@@ -97,7 +98,7 @@ type AcceptedPeer = PeerInfo & { notAfter: Date };
 
 export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const limits: ServerLimits = Object.freeze({ ...DEFAULT_SERVER_LIMITS, ...opts.limits });
-  const log = (opts.logger ?? pino({ level: "silent" })).child({ component: "wire-server" });
+  const log = (opts.logger ?? silentLogger()).child({ component: "wire-server" });
   const registry = new MethodRegistry();
   const verifier = opts.verifier ?? defaultVerifier(opts);
   const conns = new Set<Conn>();
