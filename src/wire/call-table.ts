@@ -25,20 +25,26 @@ export type CallOptions = {
 /** Where the table sends frames; returns false when there is no connection to send on. */
 export type EnvelopeOut = (env: Envelope) => boolean;
 
-type Call = {
-  id: number;
-  method: string;
-  payload: Uint8Array;
-  /** Absolute deadline in ms since the epoch, or Infinity. */
-  deadline: number;
-  idempotent: boolean;
-  sent: boolean;
-  timer: NodeJS.Timeout | undefined;
-  detach: (() => void) | undefined;
-} & (
-  | { kind: "unary"; resolve: (b: Uint8Array) => void; reject: (e: WireError) => void }
-  | { kind: "stream"; reader: StreamReader }
-);
+/** One call in flight. A class so every call has the same shape (cheap on the hot path). */
+class Call {
+  sent = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  detach: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly method: string,
+    readonly payload: Uint8Array,
+    /** Absolute deadline in ms since the epoch, or Infinity. */
+    readonly deadline: number,
+    readonly idempotent: boolean,
+    /** Set for unary calls. */
+    readonly resolve: ((b: Uint8Array) => void) | undefined,
+    readonly reject: ((e: WireError) => void) | undefined,
+    /** Set for streams. */
+    readonly reader: StreamReader | undefined,
+  ) {}
+}
 
 export class CallTable {
   private readonly calls = new Map<number, Call>();
@@ -57,12 +63,18 @@ export class CallTable {
   call(method: string, payload: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       const ms = opts.deadlineMs ?? this.defaultDeadlineMs;
-      const call: Call = {
-        ...this.base(method, payload, ms, opts),
-        kind: "unary",
+      const deadline = ms > 0 ? Date.now() + ms : Infinity;
+      const idempotent = opts.idempotent ?? false;
+      const call = new Call(
+        this.nextId++,
+        method,
+        payload,
+        deadline,
+        idempotent,
         resolve,
         reject,
-      };
+        undefined,
+      );
       this.start(call, opts.signal, ms);
     });
   }
@@ -73,11 +85,13 @@ export class CallTable {
     opts: CallOptions = {},
   ): AsyncIterableIterator<Uint8Array> {
     const ms = opts.deadlineMs ?? 0;
-    const id = this.nextId;
+    const id = this.nextId++;
     const reader = new StreamReader(() =>
       this.cancel(id, new CancelledError("stream closed by reader")),
     );
-    const call: Call = { ...this.base(method, payload, ms, opts), kind: "stream", reader };
+    const deadline = ms > 0 ? Date.now() + ms : Infinity;
+    const idempotent = opts.idempotent ?? false;
+    const call = new Call(id, method, payload, deadline, idempotent, undefined, undefined, reader);
     this.start(call, opts.signal, ms);
     return reader;
   }
@@ -88,16 +102,16 @@ export class CallTable {
     if (!call) return; // a reply that crossed our cancel
     switch (env.kind) {
       case "response":
-        if (call.kind === "unary") {
+        if (call.resolve) {
           this.remove(call);
           call.resolve(env.payload);
         }
         return;
       case "item":
-        if (call.kind === "stream") call.reader.push(env.payload);
+        call.reader?.push(env.payload);
         return;
       case "end":
-        if (call.kind === "stream") {
+        if (call.reader) {
           this.remove(call);
           call.reader.end();
         }
@@ -120,7 +134,7 @@ export class CallTable {
     for (const call of [...this.calls.values()]) {
       if (!call.sent) continue;
       const repeatable =
-        call.idempotent && (call.kind === "unary" || call.reader.itemsReceived === 0);
+        call.idempotent && (call.reader === undefined || call.reader.itemsReceived === 0);
       if (repeatable) {
         call.sent = false;
         continue;
@@ -139,19 +153,6 @@ export class CallTable {
   close(err: WireError): void {
     this.closedWith = err;
     for (const call of [...this.calls.values()]) this.settle(call, err);
-  }
-
-  private base(method: string, payload: Uint8Array, ms: number, opts: CallOptions) {
-    return {
-      id: this.nextId++,
-      method,
-      payload,
-      deadline: ms > 0 ? Date.now() + ms : Infinity,
-      idempotent: opts.idempotent ?? false,
-      sent: false,
-      timer: undefined,
-      detach: undefined,
-    };
   }
 
   private start(call: Call, signal: AbortSignal | undefined, ms: number): void {
@@ -202,8 +203,8 @@ export class CallTable {
   }
 
   private fail(call: Call, err: WireError): void {
-    if (call.kind === "unary") call.reject(err);
-    else call.reader.fail(err);
+    if (call.reader) call.reader.fail(err);
+    else call.reject?.(err);
   }
 
   private remove(call: Call): void {
