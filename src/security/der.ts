@@ -105,10 +105,7 @@ export function decodeOid(bytes: Buffer): string {
 
 /** An INTEGER's magnitude as upper-case hex without leading zeros (how serials are compared). */
 export function integerHex(bytes: Buffer): string {
-  const hex = bytes
-    .toString("hex")
-    .replace(/^(00)+/, "")
-    .toUpperCase();
+  const hex = bytes.toString("hex").replace(/^0+/, "").toUpperCase();
   return hex === "" ? "0" : hex;
 }
 

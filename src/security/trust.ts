@@ -33,6 +33,8 @@ export interface TrustStore {
   /** Files that were skipped, with why (unreadable, not a certificate, CRL of an unknown CA...). */
   readonly problems: readonly string[];
   readonly dir: string | undefined;
+  /** Names, sizes and modification times of the directory's files when it was loaded. */
+  readonly fingerprint: string | undefined;
   readonly loadedAt: Date;
   /** Verdicts on chains already seen; private to verifyChain. */
   readonly cache: VerifyCache;
@@ -50,6 +52,7 @@ export interface TrustSource {
   /** CRLs as PEM text or DER. */
   crls?: { data: string | Buffer; source: string }[];
   dir?: string;
+  fingerprint?: string;
 }
 
 /** Build a store from certificates and CRLs in memory. */
@@ -105,6 +108,7 @@ export function createTrustStore(src: TrustSource): TrustStore {
     crls,
     problems,
     dir: src.dir,
+    fingerprint: src.fingerprint,
     loadedAt: new Date(),
     cache: createVerifyCache(),
   };
@@ -132,6 +136,7 @@ export function loadTrustDir(dir: string): TrustStore {
     cas: names.filter((n) => CA_FILE.test(n)).map((n) => asText(read(n))),
     crls: names.filter((n) => CRL_FILE.test(n)).map((n) => asText(read(n))),
     dir,
+    fingerprint: fingerprintOf(dir, names),
   });
   if (store.cas.size === 0) {
     throw new TrustError(
@@ -140,4 +145,31 @@ export function loadTrustDir(dir: string): TrustStore {
     );
   }
   return store;
+}
+
+function fingerprintOf(dir: string, names: string[]): string {
+  return names
+    .filter((n) => CA_FILE.test(n) || CRL_FILE.test(n))
+    .map((n) => {
+      const st = statSync(join(dir, n));
+      return `${n}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("|");
+}
+
+/**
+ * The store again if its directory is unchanged, else a freshly loaded one (new CRLs, new CAs,
+ * and an empty verification cache). Servers call this periodically; it only stats files. When the
+ * directory became unreadable the old store is kept, so a half-written update does not lock
+ * everyone out; the error is returned for logging.
+ */
+export function refreshTrustStore(store: TrustStore): { store: TrustStore; error?: Error } {
+  if (!store.dir) return { store };
+  try {
+    const names = readdirSync(store.dir).sort();
+    if (fingerprintOf(store.dir, names) === store.fingerprint) return { store };
+    return { store: loadTrustDir(store.dir) };
+  } catch (err) {
+    return { store, error: err as Error };
+  }
 }

@@ -20,6 +20,7 @@ import {
   type VerifyResult,
 } from "./verify-result.js";
 
+export { VERIFY_FAILURE_CODES } from "./verify-result.js";
 export { fail, type VerifyFailure, type VerifyFailureCode, type VerifyResult };
 
 export interface VerifyOptions {
@@ -108,7 +109,7 @@ function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Ana
       identity: ee.subject,
       limited: rules.limited,
       proxyDepth: rules.eeIndex,
-      notAfter: new Date(Math.min(...path.map((c) => c.notAfter.getTime()))),
+      notAfter: new Date(validUntil),
     },
     validFrom,
     validUntil,

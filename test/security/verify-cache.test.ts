@@ -1,6 +1,7 @@
 /** The verdict cache: cheap repeats, validity windows honoured, a reloaded trust store starts afresh. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { refreshTrustStore } from "../../src/security/trust.js";
 import { createVerifyCache } from "../../src/security/verify-cache.js";
 import { verifyChain } from "../../src/security/verify.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
@@ -51,6 +52,21 @@ test("reloading the trust directory after a revocation refuses a chain accepted 
   pki.revoke(bob.certPem);
   const reloaded = pki.trust();
   const r = verifyChain(chain, reloaded);
+  assert.equal(r.ok || r.code, "revoked");
+});
+
+test("refreshTrustStore keeps an unchanged store and reloads a changed one", () => {
+  const bob = pki.issueUser("/DC=org/DC=example/CN=Bob Refreshed");
+  const chain = pki.chainDer(bob.certPem);
+  const first = pki.trust();
+  assert.ok(verifyChain(chain, first).ok);
+  assert.equal(refreshTrustStore(first).store, first);
+  pki.revoke(bob.certPem);
+  const { store, error } = refreshTrustStore(first);
+  assert.equal(error, undefined);
+  assert.notEqual(store, first);
+  assert.equal(store.cache.size, 0);
+  const r = verifyChain(chain, store);
   assert.equal(r.ok || r.code, "revoked");
 });
 
