@@ -18,6 +18,7 @@ import { decodeEnvelope, encodeEnvelope, type Envelope } from "./envelope.js";
 import {
   FrameTooLargeError,
   MalformedFrameError,
+  UnauthenticatedError,
   UnavailableError,
   WireError,
   codeForClose,
@@ -26,7 +27,7 @@ import {
 } from "./errors.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameDecoder } from "./framing.js";
-import type { Codec } from "./schema.js";
+import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 import { StatusChannel, type ConnectionStatus } from "./status.js";
 
 export type RpcClientOptions = Partial<ClientCredentialOptions> & {
@@ -55,12 +56,12 @@ export type RpcClient = {
   /** A typed unary method; `idempotent` here makes every call of it safe to repeat. */
   unaryMethod<Req, Res>(
     method: string,
-    codecs: { request: Codec<Req>; response: Codec<Res>; idempotent?: boolean },
+    codecs: { request: CodecSpec<Req>; response: CodecSpec<Res>; idempotent?: boolean },
   ): (req: Req, opts?: CallOptions) => Promise<Res>;
   /** A typed streaming method. */
   streamMethod<Req, Item>(
     method: string,
-    codecs: { request: Codec<Req>; response: Codec<Item> },
+    codecs: { request: CodecSpec<Req>; response: CodecSpec<Item> },
   ): (req: Req, opts?: CallOptions) => AsyncIterable<Item>;
   readonly status: ConnectionStatus;
   /** Every status change from now on, ending after `closed`. */
@@ -166,7 +167,14 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
         socket.close(cause.closeCode, cause.code);
       }
     });
-    socket.on("error", (err) => {
+    socket.on("error", (err: Error & { code?: string }) => {
+      if (err.code && SERVER_CERT_ERRORS.has(err.code)) {
+        // Retrying will not make a wrong server right: fail what waits, keep trying quietly.
+        cause = new UnauthenticatedError(`server certificate rejected (${err.code})`);
+        log.warn({ code: err.code }, "server certificate rejected");
+        table.failWaiting(cause);
+        return;
+      }
       log.debug({ err }, "socket error");
     });
     socket.on("close", (code: number, reason: Buffer) => {
@@ -212,13 +220,17 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
       return s;
     },
     unaryMethod(method, c) {
+      const request = codecOf(c.request);
+      const response = codecOf(c.response);
       return async (req, o) =>
-        c.response.decode(
-          await client.call(method, c.request.encode(req), { idempotent: c.idempotent, ...o }),
+        response.decode(
+          await client.call(method, request.encode(req), { idempotent: c.idempotent, ...o }),
         );
     },
     streamMethod(method, c) {
-      return (req, o) => decodeItems(client.stream(method, c.request.encode(req), o), c.response);
+      const request = codecOf(c.request);
+      const response = codecOf(c.response);
+      return (req, o) => decodeItems(client.stream(method, request.encode(req), o), response);
     },
     get status() {
       return status.current;
@@ -257,6 +269,22 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
   };
   return client;
 }
+
+/** Node's codes for a server certificate that does not verify or does not name the host. */
+const SERVER_CERT_ERRORS = new Set([
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+]);
 
 function requireCaDir(opts: RpcClientOptions): ClientCredentialOptions {
   if (opts.caDir === undefined)

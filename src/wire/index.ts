@@ -10,6 +10,6 @@ export type { CallOptions } from "./call-table.js";
 export type { ConnectionStatus } from "./status.js";
 export { bytesCodec } from "./registry.js";
 export type { CallContext, StreamSink, MethodOptions } from "./registry.js";
-export { messageCodec, messageType, wireSchema } from "./schema.js";
-export type { Codec, WireClassAd } from "./schema.js";
+export { codecOf, messageCodec, messageType, wireSchema } from "./schema.js";
+export type { Codec, CodecSpec, WireClassAd } from "./schema.js";
 export { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";

@@ -3,7 +3,7 @@
  * codec, and a handler. Transport-free, so handlers are testable with a fake context.
  */
 import type { Logger } from "pino";
-import type { Codec } from "./schema.js";
+import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 
 /** Roles as the security layer names them (kept as a string here so the wire has no import). */
 export type RoleName = string;
@@ -31,8 +31,9 @@ export type StreamSink<T> = {
 export type MethodOptions<Req, Res> = {
   /** Roles allowed to call; the caller needs at least one. Empty means nobody. */
   roles: readonly RoleName[];
-  request: Codec<Req>;
-  response: Codec<Res>;
+  /** A codec, or a message type name from updraft.proto. */
+  request: CodecSpec<Req>;
+  response: CodecSpec<Res>;
 };
 
 export type UnaryHandler<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res> | Res;
@@ -76,8 +77,8 @@ export class MethodRegistry {
     this.add(method, {
       kind: "unary",
       roles: new Set(opts.roles),
-      request: opts.request as Codec<unknown>,
-      response: opts.response as Codec<unknown>,
+      request: codecOf(opts.request) as Codec<unknown>,
+      response: codecOf(opts.response) as Codec<unknown>,
       handler: handler as UnaryHandler<unknown, unknown>,
     });
   }
@@ -90,8 +91,8 @@ export class MethodRegistry {
     this.add(method, {
       kind: "stream",
       roles: new Set(opts.roles),
-      request: opts.request as Codec<unknown>,
-      response: opts.response as Codec<unknown>,
+      request: codecOf(opts.request) as Codec<unknown>,
+      response: codecOf(opts.response) as Codec<unknown>,
       handler: handler as StreamHandler<unknown, unknown>,
     });
   }

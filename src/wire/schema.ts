@@ -62,5 +62,12 @@ export function messageCodec<T extends object>(name: string): Codec<T> {
   };
 }
 
+/** A codec, or the schema name of a message type to build one for (`"ClassAd"`). */
+export type CodecSpec<T> = Codec<T> | string;
+
+export function codecOf<T>(spec: CodecSpec<T>): Codec<T> {
+  return typeof spec === "string" ? (messageCodec(spec) as unknown as Codec<T>) : spec;
+}
+
 /** A ClassAd on the wire: attribute name -> expression text (new ClassAd syntax). */
 export type WireClassAd = { attrs: Record<string, string> };

@@ -14,6 +14,7 @@ import {
   MalformedFrameError,
   PermissionDeniedError,
   TooManyCallsError,
+  UnavailableError,
   UnknownMethodError,
   WireError,
   toWireError,
@@ -93,6 +94,7 @@ export class ServerSession {
   private readonly calls = new Map<number, ActiveCall>();
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private draining = false;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -141,6 +143,16 @@ export class ServerSession {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Refuse new calls with `unavailable` (the server is shutting down); running ones go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Hand queued frames to the socket now (before closing it, for instance). */
+  flush(): void {
+    this.writer.flush();
+  }
+
   /** Send a connection-level error (id 0) and close. */
   fail(err: WireError): void {
     if (this.closed) return;
@@ -168,6 +180,9 @@ export class ServerSession {
     const { id, method } = env;
     if (id === 0 || this.calls.has(id)) {
       return this.fail(new MalformedFrameError(`request id ${id} is reserved or in use`));
+    }
+    if (this.draining) {
+      return this.sendError(id, new UnavailableError("server is shutting down"));
     }
     const entry = this.registry.get(method);
     if (!entry) return this.sendError(id, new UnknownMethodError(`no method '${method}'`));

@@ -15,7 +15,13 @@ import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
 import { loadTrustDir } from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
-import { IdleTimeoutError, UnauthenticatedError, UnavailableError, WireError } from "./errors.js";
+import {
+  IdleTimeoutError,
+  MalformedFrameError,
+  UnauthenticatedError,
+  UnavailableError,
+  type WireError,
+} from "./errors.js";
 import { presentedChain } from "./peer-chain.js";
 import {
   MethodRegistry,
@@ -194,7 +200,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       conn.lastActivity = Date.now();
-      if (!isBinary) return session.fail(new WireError("malformed-frame", "text message"));
+      if (!isBinary) return session.fail(new MalformedFrameError("text message"));
       session.onMessage(data);
     });
     ws.on("pong", () => {
@@ -265,26 +271,38 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       if (closing) return;
       closing = true;
       clearInterval(sweeper);
-      const stopped = new Promise<void>((r) => https.close(() => r()));
-      https.closeIdleConnections();
-      const drained = Promise.all([...conns].map((c) => c.session.whenIdle()));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        drained,
-        new Promise((r) => (timer = setTimeout(r, limits.drainTimeoutMs))),
-      ]);
-      clearTimeout(timer);
-      for (const c of conns) c.ws.close(1001, "server shutting down");
+      // New upgrades are refused from here on (503). The listener closes last: Node's
+      // server.close() also ends connections it thinks idle, upgraded WebSockets included.
+      for (const c of conns) c.session.drain();
+      await withTimeout(
+        Promise.all([...conns].map((c) => c.session.whenIdle())),
+        limits.drainTimeoutMs,
+      );
+      const gone = [...conns].map((c) => new Promise((r) => c.ws.once("close", r)));
+      for (const c of conns) {
+        c.session.flush(); // replies of calls that just finished are still queued
+        c.ws.close(1001, "server shutting down");
+      }
       // A peer that does not answer the close handshake is cut off.
-      const cutoff = setTimeout(() => {
+      if (!(await withTimeout(Promise.all(gone), 1000))) {
         for (const c of conns) c.ws.terminate();
+      }
+      await new Promise<void>((r) => {
+        https.close(() => r());
         https.closeAllConnections();
-      }, 1000);
-      await stopped;
-      clearTimeout(cutoff);
+      });
       wss.close();
     },
   };
+}
+
+/** True if `p` settled within `ms`. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  const done = await Promise.race([p.then(() => true), timeout]);
+  clearTimeout(timer);
+  return done;
 }
 
 function defaultVerifier(opts: RpcServerOptions): ChainVerifier {
