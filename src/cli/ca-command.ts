@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { initCaDir, loadCaDir, revokeInCaDir, writePrivateFile } from "../security/ca-dir.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
-import { DnError, dropLastRdn, formatSlashDn, parseSlashDn } from "../security/dn.js";
+import { dropLastRdn, formatSlashDn, parseSlashDn } from "../security/dn.js";
 import { issueHostCert, issueUserCert } from "../security/pki.js";
 import { CliError } from "./errors.js";
 
@@ -101,14 +101,7 @@ export function createCaCommand(): Command {
           );
         } else {
           const user = o.user as string;
-          guard("--user", () => {
-            try {
-              parseSlashDn(user);
-            } catch (err) {
-              if (err instanceof DnError) throw new Error(err.message);
-              throw err;
-            }
-          });
+          guard("--user", () => parseSlashDn(user));
           warnOutsideNamespace(ca.certPem, user);
           issued = guard("--user", () =>
             issueUserCert(ca, { subject: user, days: o.days, bits: o.bits }),

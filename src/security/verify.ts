@@ -44,7 +44,8 @@ export function verifyChain(
   let verdict = trust.cache.get(key, now) as VerifyResult | undefined;
   if (!verdict) {
     const analysed = analyse(chainDer, trust, now);
-    verdict = analysed.result;
+    // Shared between callers through the cache: nobody may change it.
+    verdict = Object.freeze(analysed.result);
     if (verdict.ok) {
       trust.cache.set(key, {
         verdict,
