@@ -148,6 +148,11 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     return { identity: result.identity, roles, limited: result.limited, notAfter: result.notAfter };
   }
 
+  // Failed TLS handshakes (wrong protocol, scanners): Node drops the socket; note it quietly.
+  https.on("tlsClientError", (err: Error & { code?: string }, socket: TLSSocket) => {
+    log.debug({ code: err.code, remote: socket.remoteAddress }, "TLS handshake failed");
+  });
+
   https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     if (closing) {
@@ -177,6 +182,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     socket.end(
       `HTTP/1.1 ${r.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n` +
         `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.reason)}\r\n\r\n`,
+      () => socket.destroy(), // do not wait for a refused peer to hang up
     );
   }
 
