@@ -206,6 +206,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       conn.lastActivity = Date.now();
+      conn.alive = true; // traffic proves the peer alive as well as a pong does
       if (!isBinary) return session.fail(new MalformedFrameError("text message"));
       session.onMessage(data);
     });
