@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test("the server ends a connection when the client's proxy expires", async () => {
-  const shortLived = pki.proxyOf(pki.user, { hours: 2 / 3600 }); // two seconds
+  const shortLived = pki.proxyOf(pki.user, { hours: 4 / 3600 }); // four seconds
   const client = connect(ts, pki, { credentialFile: shortLived.file });
   const seen: ConnectionStatus[] = [];
   const off = client.onStatus((s) => seen.push(s));
