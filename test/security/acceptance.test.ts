@@ -4,11 +4,11 @@ import { after, before, test } from "node:test";
 import { createTrustStore } from "../../src/security/trust.js";
 import { verifyChain } from "../../src/security/verify.js";
 import { ALICE, createTestPki, type TestPki } from "../helpers/pki.js";
-import { asIssuer, caExtensions, make, userExtensions } from "./fixtures/bad-certs.js";
+import { FAST_BITS, asIssuer, caExtensions, make, userExtensions } from "./fixtures/bad-certs.js";
 
 let pki: TestPki;
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
 });
 after(() => pki.cleanup());
 

@@ -29,7 +29,7 @@ before(() => {
     "--subject",
     "/DC=org/DC=example/CN=CLI Test CA",
     "--bits",
-    "2048",
+    "1024",
   ]);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,11 +16,13 @@ let trustDir: string;
 before(() => {
   requireTool("openssl");
   dir = mkdtempSync(join(tmpdir(), "updraft-crl-"));
-  updraftOk(["ca", "init", "--dir", join(dir, "ca")]);
+  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
   for (const who of ["good", "bad"]) {
     updraftOk([
       "ca",
       "issue",
+      "--bits",
+      "1024",
       "--dir",
       join(dir, "ca"),
       "--user",
@@ -92,10 +94,21 @@ test("the CRL parses with openssl, names the CA and counts up its CRL number", (
 
 test("revoking a certificate from another CA is an error naming the file", () => {
   const other = join(dir, "other");
-  updraftOk(["ca", "init", "--dir", other, "--subject", "/DC=org/DC=other/CN=Other CA"]);
+  updraftOk([
+    "ca",
+    "init",
+    "--bits",
+    "1024",
+    "--dir",
+    other,
+    "--subject",
+    "/DC=org/DC=other/CN=Other CA",
+  ]);
   updraftOk([
     "ca",
     "issue",
+    "--bits",
+    "1024",
     "--dir",
     other,
     "--user",

@@ -20,8 +20,19 @@ let trustDir: string;
 before(() => {
   requireTool("grid-proxy-init");
   dir = mkdtempSync(join(tmpdir(), "updraft-gpi-"));
-  updraftOk(["ca", "init", "--dir", join(dir, "ca")]);
-  updraftOk(["ca", "issue", "--dir", join(dir, "ca"), "--user", ALICE, "--out", join(dir, "user")]);
+  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
+  updraftOk([
+    "ca",
+    "issue",
+    "--bits",
+    "1024",
+    "--dir",
+    join(dir, "ca"),
+    "--user",
+    ALICE,
+    "--out",
+    join(dir, "user"),
+  ]);
   trustDir = join(dir, "ca", "certificates");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -18,8 +18,19 @@ before(() => {
   requireTool("openssl");
   requireTool("voms-proxy-info");
   dir = mkdtempSync(join(tmpdir(), "updraft-ossl-"));
-  updraftOk(["ca", "init", "--dir", join(dir, "ca")]);
-  updraftOk(["ca", "issue", "--dir", join(dir, "ca"), "--user", ALICE, "--out", join(dir, "user")]);
+  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
+  updraftOk([
+    "ca",
+    "issue",
+    "--bits",
+    "1024",
+    "--dir",
+    join(dir, "ca"),
+    "--user",
+    ALICE,
+    "--out",
+    join(dir, "user"),
+  ]);
   trustDir = join(dir, "ca", "certificates");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +56,7 @@ function opensslVerify(file: string, ...flags: string[]) {
 }
 
 test("openssl verify -allow_proxy_certs accepts an updraft proxy, and refuses it without the flag", () => {
-  const f = proxyInit("x509up");
+  const f = proxyInit("x509up", "--bits", "1024");
   assert.equal(statSync(f).mode & 0o777, 0o600);
   const ok = opensslVerify(f, "-allow_proxy_certs");
   assert.equal(ok.status, 0, output(ok));
@@ -57,14 +68,28 @@ test("openssl verify -allow_proxy_certs accepts an updraft proxy, and refuses it
 
 test("openssl accepts proxies of proxies and limited proxies made by updraft", () => {
   const second = join(dir, "second");
-  updraftOk(["proxy", "init", "--cert", proxyInit("first"), "--out", second, "--hours", "2"]);
+  updraftOk([
+    "proxy",
+    "init",
+    "--cert",
+    proxyInit("first", "--bits", "1024"),
+    "--out",
+    second,
+    "--hours",
+    "2",
+    "--bits",
+    "1024",
+  ]);
   const r = opensslVerify(second, "-allow_proxy_certs");
   assert.equal(r.status, 0, output(r));
-  const limited = opensslVerify(proxyInit("limited", "--limited"), "-allow_proxy_certs");
+  const limited = opensslVerify(
+    proxyInit("limited", "--limited", "--bits", "1024"),
+    "-allow_proxy_certs",
+  );
   assert.equal(limited.status, 0, output(limited));
 });
 
-test("voms-proxy-info -all reads an updraft proxy as an RFC compliant proxy", () => {
+test("voms-proxy-info -all reads an updraft proxy (default 2048 bits) as an RFC compliant proxy", () => {
   const f = proxyInit("voms", "--hours", "3");
   const r = run("voms-proxy-info", ["-file", f, "-all"], { X509_CERT_DIR: trustDir });
   assert.equal(r.status, 0, output(r));

@@ -6,12 +6,13 @@ import { after, before, test } from "node:test";
 import { pemCertificates, parseCertificate } from "../../src/security/cert-info.js";
 import { createProxy } from "../../src/security/proxy.js";
 import { ALICE, createTestPki, type TestPki } from "../helpers/pki.js";
+import { FAST_BITS } from "./fixtures/bad-certs.js";
 import { updraft, updraftOk } from "./cli.js";
 
 let pki: TestPki;
 let home: string;
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
   home = join(pki.dir, "home");
   mkdirSync(join(home, ".globus"), { recursive: true });
   writeFileSync(join(home, ".globus", "usercert.pem"), pki.user.certPem);
@@ -95,7 +96,7 @@ test("proxy info prints the fields grid users expect and exits 0 for a valid pro
   }
   assert.match(r.stdout, /type\s*: RFC 3820 compliant impersonation proxy/);
   assert.match(r.stdout, /identity\s*: \/DC=org\/DC=example\/CN=Alice$/m);
-  assert.match(r.stdout, /strength\s*: 2048 bits/);
+  assert.match(r.stdout, /strength\s*: 1024 bits/);
   assert.match(r.stdout, /timeleft\s*: (11:59|12:00):\d\d/);
 });
 

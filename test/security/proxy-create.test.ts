@@ -9,10 +9,11 @@ import {
 } from "../../src/security/cert-info.js";
 import { ProxyError, createProxy, readCredentialFile } from "../../src/security/proxy.js";
 import { ALICE, createTestPki, type TestPki } from "../helpers/pki.js";
+import { FAST_BITS } from "./fixtures/bad-certs.js";
 
 let pki: TestPki;
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
 });
 after(() => pki.cleanup());
 
@@ -33,10 +34,15 @@ test("a proxy is the issuer's subject plus CN=<its serial>, with critical inheri
     KeyUsageBit.keyEncipherment,
   ]);
   assert.equal(proxy.basicConstraints, undefined);
-  assert.equal(proxy.keyBits, 2048);
+  assert.equal(proxy.keyBits, FAST_BITS);
 });
 
 // Certificate times have whole seconds: round towards the requested instant.
+test("a proxy's key is 2048 bits unless asked otherwise, like grid-proxy-init", () => {
+  const pem = createProxy({ certChainPem: pki.user.certPem, keyPem: pki.user.keyPem });
+  assert.equal(parseCertificate(pemCertificates(pem)[0]).keyBits, 2048);
+});
+
 test("a proxy is valid from five minutes ago and never outlives its issuer", () => {
   const now = new Date();
   const pem = createProxy({

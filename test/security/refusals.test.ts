@@ -20,6 +20,7 @@ import {
 } from "../../src/security/verify.js";
 import { ALICE, TEST_CA_SUBJECT, createTestPki, type TestPki } from "../helpers/pki.js";
 import {
+  FAST_BITS,
   asIssuer,
   caExtensions,
   issuerFromPem,
@@ -46,7 +47,7 @@ let alice: Issuer;
 let aliceDer: Buffer;
 
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
   ca = issuerFromPem(pki.ca.certPem, pki.ca.keyPem);
   alice = issuerFromPem(pki.user.certPem, pki.user.keyPem);
   aliceDer = alice.der;
@@ -72,15 +73,17 @@ const cases: Case[] = [
     name: "a user certificate from a CA not in the trust directory",
     code: "unknown-issuer",
     chain: () => {
-      const other = createCA({ subject: "/DC=org/DC=other/CN=Other CA" });
-      const u = issueUserCert(other, { subject: "/DC=org/DC=other/CN=Mallory" });
+      const other = createCA({ subject: "/DC=org/DC=other/CN=Other CA", bits: FAST_BITS });
+      const u = issueUserCert(other, { subject: "/DC=org/DC=other/CN=Mallory", bits: FAST_BITS });
       return pki.chainDer(u.certPem);
     },
   },
   {
     name: "a certificate naming the trusted CA but signed by another key",
     code: "bad-signature",
-    chain: () => [user({ signingKeyPem: createCA({ subject: TEST_CA_SUBJECT }).keyPem }).der],
+    chain: () => [
+      user({ signingKeyPem: createCA({ subject: TEST_CA_SUBJECT, bits: FAST_BITS }).keyPem }).der,
+    ],
   },
   {
     name: "a proxy signed by a key other than its issuer's",

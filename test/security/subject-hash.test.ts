@@ -17,7 +17,7 @@ import {
   subjectHash,
 } from "../../src/security/dn.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
-import { make } from "./fixtures/bad-certs.js";
+import { FAST_BITS, make } from "./fixtures/bad-certs.js";
 import { requireTool } from "./tools.js";
 
 const asn1 = forge.asn1;
@@ -25,7 +25,7 @@ const asn1 = forge.asn1;
 let pki: TestPki;
 before(() => {
   requireTool("openssl");
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
 });
 after(() => pki.cleanup());
 

@@ -6,10 +6,11 @@ import { after, before, test } from "node:test";
 import { createCA } from "../../src/security/pki.js";
 import { TrustError, loadTrustDir } from "../../src/security/trust.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
+import { FAST_BITS } from "./fixtures/bad-certs.js";
 
 let pki: TestPki;
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
 });
 after(() => pki.cleanup());
 

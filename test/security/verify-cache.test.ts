@@ -5,10 +5,11 @@ import { refreshTrustStore } from "../../src/security/trust.js";
 import { createVerifyCache } from "../../src/security/verify-cache.js";
 import { verifyChain } from "../../src/security/verify.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
+import { FAST_BITS } from "./fixtures/bad-certs.js";
 
 let pki: TestPki;
 before(() => {
-  pki = createTestPki();
+  pki = createTestPki({ bits: FAST_BITS });
 });
 after(() => pki.cleanup());
 
