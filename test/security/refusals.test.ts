@@ -278,6 +278,42 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a user certificate under an expired intermediate CA",
+    code: "expired",
+    chain: () => {
+      const sub = make({
+        issuer: ca,
+        subject: "/DC=org/DC=example/CN=Old Sub CA",
+        extensions: caExtensions(),
+        notBefore: new Date(Date.now() - 48 * HOUR),
+        notAfter: new Date(Date.now() - HOUR),
+      });
+      const leaf = make({
+        issuer: asIssuer(sub),
+        subject: "/DC=org/DC=example/CN=Eve",
+        extensions: userExtensions(),
+      });
+      return [leaf.der, sub.der];
+    },
+  },
+  {
+    name: "a user certificate under an intermediate CA whose keyUsage lacks keyCertSign",
+    code: "key-usage",
+    chain: () => {
+      const sub = make({
+        issuer: ca,
+        subject: "/DC=org/DC=example/CN=Odd Sub CA",
+        extensions: [basicConstraintsExt(true), keyUsageExt([KeyUsageBit.cRLSign])],
+      });
+      const leaf = make({
+        issuer: asIssuer(sub),
+        subject: "/DC=org/DC=example/CN=Frank",
+        extensions: userExtensions(),
+      });
+      return [leaf.der, sub.der];
+    },
+  },
+  {
     name: "a certificate with a critical extension nobody understands",
     code: "critical-extension",
     chain: () => [
