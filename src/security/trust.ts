@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
+import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
 import { crlSignedBy, parseCrl, pemCrls, type CrlInfo } from "./crl.js";
 import { canonicalName } from "./dn.js";
 import type { VerifyCache } from "./verify-cache.js";
@@ -65,7 +65,9 @@ export function createTrustStore(src: TrustSource): TrustStore {
     for (const der of ders) {
       try {
         const info = parseCertificate(der);
-        if (!info.basicConstraints?.ca) {
+        // Old X.509 v1 roots carry no basicConstraints; OpenSSL trusts them as CAs when self-issued.
+        const legacyRoot = info.basicConstraints === undefined && isSelfIssued(info);
+        if (!info.basicConstraints?.ca && !legacyRoot) {
           problems.push(`${source}: ${info.subject} is not a CA certificate; ignored`);
           continue;
         }

@@ -87,3 +87,17 @@ test("presented certificates out of order still build a path", () => {
   const [leaf, ...rest] = pki.chainDer(p2.pem);
   assert.ok(verifyChain([leaf, ...rest.reverse()], pki.trust()).ok);
 });
+
+test("a self-signed root without basicConstraints (old v1-style CA) is trusted, as OpenSSL does", () => {
+  const root = make({ issuer: "self", subject: "/DC=org/DC=old/CN=Old Root", extensions: [] });
+  const leaf = make({
+    issuer: asIssuer(root),
+    subject: "/DC=org/DC=old/CN=Grace",
+    extensions: userExtensions(),
+  });
+  const trust = createTrustStore({ cas: [{ data: root.der, source: "old-root" }] });
+  assert.deepEqual(trust.problems, []);
+  const r = verifyChain([leaf.der], trust);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(verifyChain([root.der], trust).ok || "refused", "refused");
+});
