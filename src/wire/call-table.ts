@@ -20,7 +20,14 @@ export type CallOptions = {
   signal?: AbortSignal;
   /** Safe to send again after a disconnect (a query, not a state change). */
   idempotent?: boolean;
+  /**
+   * Streams: items the server may send ahead of the consumer (default 256). A consumer that
+   * stops reading holds at most this many items in memory; 0 turns per-stream flow off.
+   */
+  window?: number;
 };
+
+export const DEFAULT_STREAM_WINDOW = 256;
 
 /** Where the table sends frames; returns false when there is no connection to send on. */
 export type EnvelopeOut = (env: Envelope) => boolean;
@@ -28,6 +35,8 @@ export type EnvelopeOut = (env: Envelope) => boolean;
 /** One call in flight. A class so every call has the same shape (cheap on the hot path). */
 class Call {
   sent = false;
+  /** Streams: the flow-control window announced in the request. */
+  window = 0;
   timer: NodeJS.Timeout | undefined = undefined;
   detach: (() => void) | undefined = undefined;
 
@@ -86,12 +95,18 @@ export class CallTable {
   ): AsyncIterableIterator<Uint8Array> {
     const ms = opts.deadlineMs ?? 0;
     const id = this.nextId++;
-    const reader = new StreamReader(() =>
-      this.cancel(id, new CancelledError("stream closed by reader")),
+    const window = opts.window ?? DEFAULT_STREAM_WINDOW;
+    const reader = new StreamReader(
+      () => this.cancel(id, new CancelledError("stream closed by reader")),
+      (items) => {
+        if (this.calls.get(id)?.sent) this.out({ id, kind: "credit", items });
+      },
+      window,
     );
     const deadline = ms > 0 ? Date.now() + ms : Infinity;
     const idempotent = opts.idempotent ?? false;
     const call = new Call(id, method, payload, deadline, idempotent, undefined, undefined, reader);
+    call.window = window;
     this.start(call, opts.signal, ms);
     return reader;
   }
@@ -182,6 +197,7 @@ export class CallTable {
         method: call.method,
         payload: call.payload,
         deadlineMs: Math.ceil(remaining),
+        window: call.window,
       });
     } catch (err) {
       // The transport refused the frame itself (too large): only this call fails.

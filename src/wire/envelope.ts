@@ -6,11 +6,20 @@
 import { messageType } from "./schema.js";
 
 export type Envelope =
-  | { id: number; kind: "request"; method: string; payload: Uint8Array; deadlineMs: number }
+  | {
+      id: number;
+      kind: "request";
+      method: string;
+      payload: Uint8Array;
+      deadlineMs: number;
+      /** Streams: items the server may send ahead of credit (0: unlimited). */
+      window?: number;
+    }
   | { id: number; kind: "response"; payload: Uint8Array }
   | { id: number; kind: "item"; payload: Uint8Array }
   | { id: number; kind: "end" }
   | { id: number; kind: "cancel" }
+  | { id: number; kind: "credit"; items: number }
   | {
       id: number;
       kind: "error";
@@ -26,7 +35,8 @@ type LongLike = { low: number; high: number; toNumber(): number };
 type RawEnvelope = {
   id?: number | LongLike;
   body?: string;
-  request?: { method?: string; payload?: Uint8Array; deadlineMs?: number };
+  request?: { method?: string; payload?: Uint8Array; deadlineMs?: number; window?: number };
+  credit?: { items?: number };
   response?: { payload?: Uint8Array };
   item?: { payload?: Uint8Array };
   error?: { code?: string; message?: string; details?: Record<string, string> };
@@ -45,7 +55,12 @@ function toRaw(e: Envelope): RawEnvelope & Record<string, unknown> {
     case "request":
       return {
         id: e.id,
-        request: { method: e.method, payload: e.payload, deadlineMs: e.deadlineMs },
+        request: {
+          method: e.method,
+          payload: e.payload,
+          deadlineMs: e.deadlineMs,
+          window: e.window ?? 0,
+        },
       };
     case "response":
       return { id: e.id, response: { payload: e.payload } };
@@ -55,6 +70,8 @@ function toRaw(e: Envelope): RawEnvelope & Record<string, unknown> {
       return { id: e.id, end: {} };
     case "cancel":
       return { id: e.id, cancel: {} };
+    case "credit":
+      return { id: e.id, credit: { items: e.items } };
     case "error":
       return { id: e.id, error: { code: e.code, message: e.message, details: e.details } };
   }
@@ -94,6 +111,7 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeDecodeResult {
           method: r.method ?? "",
           payload: r.payload ?? EMPTY,
           deadlineMs: r.deadlineMs ?? 0,
+          window: r.window ?? 0,
         },
       };
     }
@@ -108,6 +126,8 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeDecodeResult {
       return { ok: true, envelope: { id, kind: "end" } };
     case "cancel":
       return { ok: true, envelope: { id, kind: "cancel" } };
+    case "credit":
+      return { ok: true, envelope: { id, kind: "credit", items: raw.credit!.items ?? 0 } };
     case "error": {
       const e = raw.error!;
       return {

@@ -49,6 +49,10 @@ type ActiveCall = {
   controller: AbortController | undefined;
   timer: NodeJS.Timeout | undefined;
   reason: WireError | undefined;
+  /** Streams: items the caller will still accept (Infinity without flow control). */
+  credit: number;
+  /** Wakes a sink waiting for credit (on credit, or on abort). */
+  wake: (() => void) | undefined;
 };
 
 const DRAIN_POLL_MS = 5;
@@ -171,6 +175,13 @@ export class ServerSession {
         // A cancel may cross the reply on the wire; an unknown id is not an error.
         if (this.calls.has(env.id)) this.abort(env.id, new CancelledError("cancelled by caller"));
         return;
+      case "credit": {
+        const call = this.calls.get(env.id);
+        if (!call) return; // the stream ended meanwhile
+        call.credit += env.items;
+        call.wake?.();
+        return;
+      }
       default:
         return this.fail(new MalformedFrameError(`a client may not send '${env.kind}'`));
     }
@@ -204,7 +215,13 @@ export class ServerSession {
     } catch {
       return this.sendError(id, new InvalidArgumentError(`payload of '${method}' does not decode`));
     }
-    const call: ActiveCall = { controller: undefined, timer: undefined, reason: undefined };
+    const call: ActiveCall = {
+      controller: undefined,
+      timer: undefined,
+      reason: undefined,
+      credit: env.window ? env.window : Infinity,
+      wake: undefined,
+    };
     this.calls.set(id, call);
     const deadline = this.startDeadline(id, call, entry.kind, env.deadlineMs);
     const ctx = new Context(this.peer, call, this.log, id, method, deadline);
@@ -258,6 +275,8 @@ export class ServerSession {
     const sink: StreamSink<unknown> = {
       write: async (item) => {
         if (call.reason) throw call.reason;
+        if (call.credit <= 0) await this.waitForCredit(call);
+        call.credit--;
         this.sendPayload(id, "item", entry.response.encode(item));
         await this.waitForRoom(call);
       },
@@ -277,6 +296,15 @@ export class ServerSession {
     const high = this.limits.streamHighWaterBytes;
     while (!call.reason && this.writer.pendingBytes + this.transport.bufferedAmount() > high) {
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    if (call.reason) throw call.reason;
+  }
+
+  /** Per-stream flow control: hold the stream until its consumer has taken items. */
+  private async waitForCredit(call: ActiveCall): Promise<void> {
+    while (!call.reason && call.credit <= 0) {
+      await new Promise<void>((r) => (call.wake = r));
+      call.wake = undefined;
     }
     if (call.reason) throw call.reason;
   }
@@ -316,6 +344,7 @@ export class ServerSession {
     call.reason = reason;
     if (call.timer) clearTimeout(call.timer);
     call.controller?.abort(reason);
+    call.wake?.();
     // The handler may ignore its signal; the call still leaves the table so its slot is free.
     this.finish(id, call);
   }

@@ -16,8 +16,17 @@ export class StreamReader implements AsyncIterableIterator<Uint8Array> {
   private done = false;
   private error: WireError | undefined;
   private received = 0;
+  private consumedSinceGrant = 0;
 
-  constructor(private readonly onReturn: () => void) {}
+  /**
+   * `grant(n)` tells the server the consumer took n more items; it is called every half window,
+   * so the server never has more than `window` items in flight or buffered here (0: no limit).
+   */
+  constructor(
+    private readonly onReturn: () => void,
+    private readonly grant: (items: number) => void = () => {},
+    private readonly window = 0,
+  ) {}
 
   /** Items delivered so far (a stream that already produced items is never re-sent). */
   get itemsReceived(): number {
@@ -35,6 +44,7 @@ export class StreamReader implements AsyncIterableIterator<Uint8Array> {
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
+      this.consumed();
       w.resolve({ value: item, done: false });
     } else {
       this.items.push(item);
@@ -56,6 +66,7 @@ export class StreamReader implements AsyncIterableIterator<Uint8Array> {
         this.items.splice(0, this.head);
         this.head = 0;
       }
+      this.consumed();
       return Promise.resolve({ value, done: false });
     }
     if (this.error) return Promise.reject(this.error);
@@ -78,6 +89,14 @@ export class StreamReader implements AsyncIterableIterator<Uint8Array> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
     return this;
+  }
+
+  private consumed(): void {
+    if (this.window === 0 || this.done) return;
+    if (++this.consumedSinceGrant >= Math.max(1, Math.floor(this.window / 2))) {
+      this.grant(this.consumedSinceGrant);
+      this.consumedSinceGrant = 0;
+    }
   }
 
   private finish(err: WireError | undefined): void {

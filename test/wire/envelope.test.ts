@@ -11,11 +11,13 @@ const samples: Envelope[] = [
     method: "collector.Query",
     payload: Buffer.from("q"),
     deadlineMs: 5000,
+    window: 64,
   },
   { id: 2 ** 40, kind: "response", payload: Buffer.from("r") },
   { id: 3, kind: "item", payload: new Uint8Array(0) },
   { id: 4, kind: "end" },
   { id: 5, kind: "cancel" },
+  { id: 8, kind: "credit", items: 128 },
   { id: 6, kind: "error", code: "not-found", message: "no such ad", details: { name: "x" } },
 ];
 
