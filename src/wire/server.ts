@@ -148,6 +148,10 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     return { identity: result.identity, roles, limited: result.limited, notAfter: result.notAfter };
   }
 
+  // The identity is settled once, at the upgrade; a TLS 1.2 renegotiation must not swap the
+  // certificate underneath an accepted connection.
+  https.on("secureConnection", (socket: TLSSocket) => socket.disableRenegotiation());
+
   // Failed TLS handshakes (wrong protocol, scanners): Node drops the socket; note it quietly.
   https.on("tlsClientError", (err: Error & { code?: string }, socket: TLSSocket) => {
     log.debug({ code: err.code, remote: socket.remoteAddress }, "TLS handshake failed");
