@@ -198,6 +198,7 @@ export class ServerSession {
     const entry = this.registry.get(method);
     if (!entry) return this.sendError(id, new UnknownMethodError(`no method '${method}'`));
     if (!this.allowed(entry)) {
+      this.log.info({ method }, "call refused: no matching role"); // audit trail
       return this.sendError(
         id,
         new PermissionDeniedError(`'${this.peer.identity}' may not call '${method}'`),
