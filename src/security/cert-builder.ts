@@ -157,6 +157,8 @@ export function subjectAltNameExt(names: string[]): ExtensionSpec {
 }
 
 function ipv6Bytes(ip: string): string {
+  if (ip.includes("."))
+    throw new Error(`IPv6 address ${ip} with an embedded IPv4 part is not supported`);
   const [head, tail] = ip.split("::");
   const h = head ? head.split(":") : [];
   const t = tail !== undefined && tail !== "" ? tail.split(":") : [];

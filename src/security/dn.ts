@@ -273,7 +273,7 @@ export function formatSlashDn(nameDer: Buffer): string {
     .join("");
 }
 
-/** The values of the last RDN when it is a single CN (for proxy subject checks), else undefined. */
+/** The value of the last RDN when it is a single CN (for proxy subject checks), else undefined. */
 export function lastCn(nameDer: Buffer): string | undefined {
   const rdns = readName(nameDer);
   const last = rdns[rdns.length - 1];

@@ -29,6 +29,9 @@ export interface VerifyOptions {
   allowLimited?: boolean;
 }
 
+/** Real grid chains are a CA or two, a user and a few proxies; path building is quadratic. */
+export const MAX_CHAIN = 16;
+
 /** Failures that hold at any time: worth caching. */
 const TIME_DEPENDENT = new Set<VerifyFailureCode>(["expired", "not-yet-valid"]);
 
@@ -40,6 +43,12 @@ export function verifyChain(
 ): VerifyResult {
   const now = opts.now ?? new Date();
   if (chainDer.length === 0) return fail("empty-chain", "no certificate was presented");
+  if (chainDer.length > MAX_CHAIN) {
+    return fail(
+      "path-length",
+      `${chainDer.length} certificates were presented; at most ${MAX_CHAIN} are considered`,
+    );
+  }
   const key = chainKey(chainDer);
   let verdict = trust.cache.get(key, now) as VerifyResult | undefined;
   if (!verdict) {

@@ -208,6 +208,11 @@ const cases: Case[] = [
     })(),
   },
   {
+    name: "more certificates than any real chain has",
+    code: "path-length",
+    chain: () => Array.from({ length: 17 }, () => aliceDer),
+  },
+  {
     name: "a legacy Globus proxy (CN=proxy, no ProxyCertInfo)",
     code: "legacy-proxy",
     chain: () => [
