@@ -75,10 +75,13 @@ export type RpcClient = {
 
 export function createRpcClient(opts: RpcClientOptions): RpcClient {
   const credentials = opts.credentials ?? loadClientCredentials(requireCaDir(opts));
-  const log = (opts.logger ?? silentLogger()).child({
-    component: "wire-client",
-    url: opts.url,
-  });
+  // The child logger is made on first use: building one costs more than a connection's JS work.
+  let childLog: Logger | undefined;
+  const log = () =>
+    (childLog ??= (opts.logger ?? silentLogger()).child({
+      component: "wire-client",
+      url: opts.url,
+    }));
   const maxFrameSize = opts.maxFrameSize ?? 4 * 1024 * 1024;
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...opts.backoff };
   const deadPeerMs = opts.deadPeerMs ?? 45_000;
@@ -105,7 +108,7 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
   const watchdog = setInterval(
     () => {
       if (open && ws && Date.now() - lastSeen > deadPeerMs) {
-        log.warn("server showed no sign of life; reconnecting");
+        log().warn("server showed no sign of life; reconnecting");
         ws.terminate();
       }
     },
@@ -137,7 +140,7 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
     });
     socket.on("unexpected-response", (_req, res: IncomingMessage) => {
       cause = refusalError(res);
-      log.warn({ code: cause.code, reason: cause.message }, "server refused the connection");
+      log().warn({ code: cause.code, reason: cause.message }, "server refused the connection");
       // An identity problem will not fix itself between retries: fail what is waiting.
       table.failWaiting(cause);
       res.resume();
@@ -171,11 +174,11 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
       if (err.code && SERVER_CERT_ERRORS.has(err.code)) {
         // Retrying will not make a wrong server right: fail what waits, keep trying quietly.
         cause = new UnauthenticatedError(`server certificate rejected (${err.code})`);
-        log.warn({ code: err.code }, "server certificate rejected");
+        log().warn({ code: err.code }, "server certificate rejected");
         table.failWaiting(cause);
         return;
       }
-      log.debug({ err }, "socket error");
+      log().debug({ err }, "socket error");
     });
     socket.on("close", (code: number, reason: Buffer) => {
       open = false;
@@ -187,12 +190,12 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
       if (closed) return;
       if (cause?.code === "idle-timeout" && table.inFlight === 0) {
         // The server closed a quiet connection: reconnect when there is a call to make.
-        log.debug("idle connection closed by the server");
+        log().debug("idle connection closed by the server");
         status.publish({ type: "disconnected", error: cause, retryInMs: -1 });
         return;
       }
       const delay = backoffDelay(attempt++, Math.random, backoff);
-      log.info({ code, cause: cause?.code, retryInMs: delay }, "disconnected");
+      log().info({ code, cause: cause?.code, retryInMs: delay }, "disconnected");
       status.publish({ type: "disconnected", error: cause, retryInMs: delay });
       retryTimer = setTimeout(() => {
         retryTimer = undefined;

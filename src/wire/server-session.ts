@@ -63,7 +63,7 @@ class Context implements CallContext {
   constructor(
     private readonly peer: PeerInfo,
     private readonly call: ActiveCall,
-    private readonly parentLog: Logger,
+    private readonly parentLog: () => Logger,
     readonly id: number,
     readonly method: string,
     readonly deadline: number,
@@ -87,7 +87,7 @@ class Context implements CallContext {
     return this.call.controller.signal;
   }
   get log(): Logger {
-    this.childLog ??= this.parentLog.child({ method: this.method, callId: this.id });
+    this.childLog ??= this.parentLog().child({ method: this.method, callId: this.id });
     return this.childLog;
   }
 }
@@ -105,7 +105,8 @@ export class ServerSession {
     private readonly registry: MethodRegistry,
     private readonly peer: PeerInfo,
     private readonly limits: SessionLimits,
-    private readonly log: Logger,
+    /** The connection's logger, made on first use (most connections never log). */
+    private readonly log: () => Logger,
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameSize);
     this.writer = new FrameWriter((m) => transport.send(m), limits.maxFrameSize);
@@ -160,7 +161,7 @@ export class ServerSession {
   /** Send a connection-level error (id 0) and close. */
   fail(err: WireError): void {
     if (this.closed) return;
-    this.log.warn({ code: err.code, reason: err.message }, "closing connection");
+    this.log().warn({ code: err.code, reason: err.message }, "closing connection");
     this.send({ id: 0, kind: "error", code: err.code, message: err.message, details: {} });
     this.writer.flush();
     this.onClosed(err);
@@ -198,7 +199,7 @@ export class ServerSession {
     const entry = this.registry.get(method);
     if (!entry) return this.sendError(id, new UnknownMethodError(`no method '${method}'`));
     if (!this.allowed(entry)) {
-      this.log.info({ method }, "call refused: no matching role"); // audit trail
+      this.log().info({ method }, "call refused: no matching role"); // audit trail
       return this.sendError(
         id,
         new PermissionDeniedError(`'${this.peer.identity}' may not call '${method}'`),

@@ -191,7 +191,8 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   }
 
   function accept(ws: WebSocket, peer: AcceptedPeer, remote: string): void {
-    const connLog = log.child({ remote, identity: peer.identity });
+    let child: Logger | undefined;
+    const connLog = () => (child ??= log.child({ remote, identity: peer.identity }));
     const transport = {
       send: (m: Buffer) => ws.send(m, { binary: true }),
       bufferedAmount: () => ws.bufferedAmount,
@@ -200,7 +201,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     const session = new ServerSession(transport, registry, peer, limits, connLog);
     const conn: Conn = { ws, session, alive: true, lastActivity: Date.now(), expiry: undefined };
     conns.add(conn);
-    connLog.debug("connection accepted");
+    if (log.isLevelEnabled("debug")) connLog().debug("connection accepted");
     const untilExpiry = peer.notAfter.getTime() - Date.now();
     if (untilExpiry < 2 ** 31 - 1) {
       conn.expiry = setTimeout(
@@ -217,12 +218,12 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     ws.on("pong", () => {
       conn.alive = true;
     });
-    ws.on("error", (err) => connLog.debug({ err }, "socket error"));
+    ws.on("error", (err) => connLog().debug({ err }, "socket error"));
     ws.on("close", (code: number) => {
       conns.delete(conn);
       if (conn.expiry) clearTimeout(conn.expiry);
       session.onClosed(new UnavailableError("connection closed"));
-      connLog.debug({ code }, "connection closed");
+      if (log.isLevelEnabled("debug")) connLog().debug({ code }, "connection closed");
     });
   }
 

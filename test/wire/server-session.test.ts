@@ -32,7 +32,7 @@ function fakeSession(registry: MethodRegistry) {
       maxDeadlineMs: 60_000,
       streamHighWaterBytes: 1 << 20,
     },
-    silentLogger(),
+    silentLogger,
   );
   const push = (envs: Envelope[]) => session.onMessage(joinFrames(envs.map(encodeEnvelope)));
   return { session, out, push, closed: () => closedWith };
