@@ -1,5 +1,7 @@
 import { Command } from "commander";
+import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { createProxyCommand } from "./proxy-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -9,6 +11,8 @@ export function createProgram(): Command {
     )
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
+  program.addCommand(createCaCommand());
+  program.addCommand(createProxyCommand());
   return program;
 }
 

@@ -1,0 +1,68 @@
+/** Identity-to-role maps: exact DNs, `*` patterns, the default for unknown identities, config shape. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { authzConfigSchema, createAuthorizer } from "../../src/security/authz.js";
+
+const YAML = `
+rules:
+  - identity: /DC=org/DC=example/CN=Alice
+    roles: [user, admin]
+  - identity: /DC=org/DC=example/CN=host/*
+    roles: [daemon]
+  - identity: /DC=org/DC=example/OU=Pilots/*
+    roles: [pilot]
+  - identity: "*"
+    roles: [read]
+defaultRoles: []
+`;
+
+test("exact identities and patterns map to roles, and matching rules add up", () => {
+  const cfg = authzConfigSchema.parse(parse(YAML));
+  const authz = createAuthorizer(cfg);
+  assert.deepEqual([...authz.rolesFor("/DC=org/DC=example/CN=Alice")].sort(), [
+    "admin",
+    "read",
+    "user",
+  ]);
+  assert.deepEqual([...authz.rolesFor("/DC=org/DC=example/CN=host/ce1.example.org")].sort(), [
+    "daemon",
+    "read",
+  ]);
+  assert.deepEqual([...authz.rolesFor("/DC=org/DC=example/OU=Pilots/CN=glidein 7")].sort(), [
+    "pilot",
+    "read",
+  ]);
+  assert.ok(authz.allows("/DC=org/DC=example/CN=Alice", ["admin"]));
+  assert.ok(!authz.allows("/DC=org/DC=example/CN=Bob", ["user", "admin"]));
+});
+
+test("an identity no rule names gets read only, unless configured otherwise", () => {
+  const authz = createAuthorizer({ rules: [{ identity: "/DC=org/CN=Admin", roles: ["admin"] }] });
+  assert.deepEqual([...authz.rolesFor("/DC=org/CN=Stranger")], ["read"]);
+  const none = createAuthorizer({ rules: [], defaultRoles: [] });
+  assert.equal(none.rolesFor("/DC=org/CN=Stranger").size, 0);
+  assert.ok(!none.allows("/DC=org/CN=Stranger", ["read"]));
+});
+
+test("patterns treat regular-expression characters literally and match whole DNs", () => {
+  const authz = createAuthorizer({
+    rules: [{ identity: "/DC=org/CN=a.b (x)+*", roles: ["frontend"] }],
+    defaultRoles: [],
+  });
+  assert.ok(authz.rolesFor("/DC=org/CN=a.b (x)+ anything").has("frontend"));
+  assert.equal(authz.rolesFor("/DC=org/CN=aXb (x)+").size, 0);
+  assert.equal(authz.rolesFor("/X/DC=org/CN=a.b (x)+").size, 0);
+});
+
+test("a wrong role or a malformed rule fails config validation with its path", () => {
+  const bad = authzConfigSchema.safeParse({ rules: [{ identity: "/CN=x", roles: ["root"] }] });
+  assert.ok(!bad.success);
+  assert.deepEqual(bad.error.issues[0].path, ["rules", 0, "roles", 0]);
+  const extra = authzConfigSchema.safeParse({ rules: [], typo: true });
+  assert.ok(!extra.success);
+  assert.throws(
+    () => createAuthorizer({ rules: [{ identity: "/CN=x", roles: ["root" as "read"] }] }),
+    /unknown role "root"/,
+  );
+});
