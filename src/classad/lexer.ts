@@ -137,6 +137,11 @@ export class Lexer {
     this.next();
   }
 
+  /** The current token (a method, so that checks after `next()` are not narrowed away). */
+  cur(): Tok {
+    return this.tok;
+  }
+
   /** Offset just past the current token. */
   get tokenEnd(): number {
     return this.pos;
@@ -544,7 +549,7 @@ function describeChar(s: string, p: number): string {
 
 /** How a token reads in an error message. */
 export function describeToken(lx: Lexer): string {
-  switch (lx.tok) {
+  switch (lx.cur()) {
     case Tok.End:
       return "end of input";
     case Tok.Invalid:

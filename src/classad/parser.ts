@@ -82,18 +82,18 @@ export class Parser {
 
   private unexpected(wanted: string): never {
     const lx = this.lx;
-    if (lx.tok === Tok.Invalid) this.fail(lx.problem);
+    if (lx.cur() === Tok.Invalid) this.fail(lx.problem);
     this.fail(`expected ${wanted} but found ${describeToken(lx)}`);
   }
 
   private expect(tok: Tok): void {
-    if (this.lx.tok !== tok) this.unexpected(TOKEN_TEXT[tok] ?? "a token");
+    if (this.lx.cur() !== tok) this.unexpected(TOKEN_TEXT[tok] ?? "a token");
     this.lx.next();
   }
 
   /** The current token must be the end of input. */
   expectEnd(): void {
-    if (this.lx.tok !== Tok.End) this.unexpected("end of input");
+    if (this.lx.cur() !== Tok.End) this.unexpected("end of input");
   }
 
   private enter(): void {
@@ -105,7 +105,7 @@ export class Parser {
     this.enter();
     const cond = this.parseBinary(1);
     let result = cond;
-    if (this.lx.tok === Tok.Question) {
+    if (this.lx.cur() === Tok.Question) {
       this.lx.next();
       const then = this.parseExpression();
       this.expect(Tok.Colon);
@@ -119,7 +119,7 @@ export class Parser {
   private parseBinary(minLevel: number): Expr {
     let left = this.parseUnary();
     for (;;) {
-      const op = BINARY_TOKENS.get(this.lx.tok);
+      const op = BINARY_TOKENS.get(this.lx.cur());
       if (op === undefined) return left;
       const level = BINARY_LEVEL[op];
       if (level < minLevel) return left;
@@ -132,7 +132,7 @@ export class Parser {
   }
 
   private parseUnary(): Expr {
-    const op = UNARY_TOKENS.get(this.lx.tok);
+    const op = UNARY_TOKENS.get(this.lx.cur());
     if (op === undefined) return this.parsePostfix();
     this.lx.next();
     this.enter();
@@ -146,17 +146,17 @@ export class Parser {
     let e = this.parsePrimary();
     const lx = this.lx;
     for (;;) {
-      if (lx.tok === Tok.Dot) {
+      if (lx.cur() === Tok.Dot) {
         lx.next();
-        if (lx.tok !== Tok.Name) this.unexpected("an attribute name after '.'");
+        if (lx.cur() !== Tok.Name) this.unexpected("an attribute name after '.'");
         e = { kind: "select", base: e, name: lx.text };
         lx.next();
-      } else if (lx.tok === Tok.LBracket) {
+      } else if (lx.cur() === Tok.LBracket) {
         lx.next();
         const index = this.parseExpression();
         this.expect(Tok.RBracket);
         e = { kind: "subscript", base: e, index };
-      } else if (lx.tok === Tok.Elvis) {
+      } else if (lx.cur() === Tok.Elvis) {
         lx.next();
         this.enter();
         const right = this.parsePostfix();
@@ -170,7 +170,7 @@ export class Parser {
 
   private parsePrimary(): Expr {
     const lx = this.lx;
-    switch (lx.tok) {
+    switch (lx.cur()) {
       case Tok.Literal: {
         const value = lx.value;
         lx.next();
@@ -180,14 +180,14 @@ export class Parser {
         const name = lx.text;
         const quoted = lx.quoted;
         lx.next();
-        if (lx.tok === Tok.LParen && !quoted) {
+        if (lx.cur() === Tok.LParen && !quoted) {
           return { kind: "call", name, args: this.parseArguments() };
         }
         return { kind: "attr", name, absolute: false };
       }
       case Tok.Dot: {
         lx.next();
-        if (lx.tok !== Tok.Name) this.unexpected("an attribute name after '.'");
+        if (lx.cur() !== Tok.Name) this.unexpected("an attribute name after '.'");
         const name = lx.text;
         lx.next();
         return { kind: "attr", name, absolute: true };
@@ -212,17 +212,17 @@ export class Parser {
     const lx = this.lx;
     lx.next();
     const args: Expr[] = [];
-    if (lx.tok === Tok.RParen) {
+    if (lx.cur() === Tok.RParen) {
       lx.next();
       return args;
     }
     for (;;) {
       args.push(this.parseExpression());
-      if (lx.tok === Tok.Comma || lx.tok === Tok.Semicolon) {
+      if (lx.cur() === Tok.Comma || lx.cur() === Tok.Semicolon) {
         lx.next();
         continue;
       }
-      if (lx.tok === Tok.RParen) {
+      if (lx.cur() === Tok.RParen) {
         lx.next();
         return args;
       }
@@ -235,16 +235,16 @@ export class Parser {
     lx.next();
     this.enter();
     const items: Expr[] = [];
-    if (lx.tok === Tok.RBrace) {
+    if (lx.cur() === Tok.RBrace) {
       lx.next();
     } else {
       for (;;) {
         items.push(this.parseExpression());
-        if (lx.tok === Tok.Comma) {
+        if (lx.cur() === Tok.Comma) {
           lx.next();
           continue;
         }
-        if (lx.tok === Tok.RBrace) {
+        if (lx.cur() === Tok.RBrace) {
           lx.next();
           break;
         }
@@ -258,22 +258,22 @@ export class Parser {
   /** '[' ( Name '=' Expression ';'* )* ']' with optional, repeated `;` (§1.9). */
   parseAd(): AdNode {
     const lx = this.lx;
-    if (lx.tok !== Tok.LBracket) this.unexpected("'['");
+    if (lx.cur() !== Tok.LBracket) this.unexpected("'['");
     lx.next();
     this.enter();
     const attrs: (readonly [string, Expr])[] = [];
     for (;;) {
-      while (lx.tok === Tok.Semicolon) lx.next();
-      if (lx.tok === Tok.RBracket) {
+      while (lx.cur() === Tok.Semicolon) lx.next();
+      if (lx.cur() === Tok.RBracket) {
         lx.next();
         break;
       }
-      if (lx.tok !== Tok.Name) this.unexpected("an attribute name or ']'");
+      if (lx.cur() !== Tok.Name) this.unexpected("an attribute name or ']'");
       const name = lx.text;
       lx.next();
       this.expect(Tok.Assign);
       attrs.push([name, this.parseExpression()]);
-      if (lx.tok !== Tok.Semicolon && lx.tok !== Tok.RBracket) {
+      if (lx.cur() !== Tok.Semicolon && lx.cur() !== Tok.RBracket) {
         this.unexpected("';' or ']' after the attribute's expression");
       }
     }
