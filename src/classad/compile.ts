@@ -10,6 +10,7 @@ import { BUILTINS, type FnContext } from "./functions/index.js";
 import * as ops from "./operators.js";
 import { parseExpression } from "./parser.js";
 import {
+  evalEntry,
   lookupIn,
   lookupUnscoped,
   resolveSelf,
@@ -49,6 +50,32 @@ export function runCompiled(
   st.reset(scope, target === null ? null : scope, target, ctx);
   try {
     return fn(st);
+  } catch (err) {
+    if (err instanceof RangeError) return ERROR;
+    throw err;
+  } finally {
+    reusableStates.push(st);
+  }
+}
+
+/**
+ * Evaluate `owner`'s attribute `key` with `owner` as MY and `target` as TARGET (as HTCondor's
+ * EvalAttr in a match context): UNDEFINED when `owner` lacks it.
+ */
+export function evaluateOwnAttribute(
+  owner: ClassAd,
+  key: string,
+  target: ClassAd | null,
+  ctx: FnContext,
+): Value {
+  const entry = owner.entries.get(key);
+  if (entry === undefined) return UNDEFINED;
+  const constant = entry.constant;
+  if (constant !== null) return constant;
+  const st = reusableStates.pop() ?? new EvalState(owner, ctx);
+  st.reset(owner, target === null ? null : owner, target, ctx);
+  try {
+    return evalEntry(st, owner, entry);
   } catch (err) {
     if (err instanceof RangeError) return ERROR;
     throw err;
@@ -324,7 +351,7 @@ function compileCall(name: string, args: readonly Expr[]): Compiled {
   if (n === 1) {
     const f0 = fns[0]!;
     return (st) => {
-      const v = [f0(st)];
+      const v: Value[] = [f0(st)];
       return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
     };
   }
@@ -332,7 +359,7 @@ function compileCall(name: string, args: readonly Expr[]): Compiled {
     const f0 = fns[0]!;
     const f1 = fns[1]!;
     return (st) => {
-      const v = [f0(st), f1(st)];
+      const v: Value[] = [f0(st), f1(st)];
       return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
     };
   }
