@@ -1,4 +1,7 @@
-/** Shorthands for building and showing ClassAd values in table-driven tests. */
+/** Shorthands for building, calling and showing ClassAd values in table-driven tests. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BUILTINS } from "../../../src/classad/functions/index.js";
 import {
   type ClassAdLike,
   ERROR,
@@ -14,9 +17,9 @@ export { ERROR, UNDEFINED };
 export const real = (v: number): Real => new Real(v);
 export const list = (...items: Value[]): ListValue => new ListValue(items);
 
-/** A stand-in classad: attributes in a plain object (enough for functions that only count them). */
+/** A stand-in classad that only knows how many attributes it has. */
 export function ad(attrs: Record<string, Value> = {}): ClassAdLike {
-  return { isClassAd: true, attrs } as ClassAdLike;
+  return { isClassAd: true, size: Object.keys(attrs).length } as ClassAdLike;
 }
 
 /** A typed, unambiguous rendering: `int:3`, `real:3`, `real:-0`, `bool:true`, `str:"a"`... */
@@ -38,4 +41,26 @@ export function show(v: Value): string {
       if (isClassAd(v)) return "classad";
       return "unknown";
   }
+}
+
+export const NOW = 1_700_000_000;
+
+/** Calls a built-in by (any-case) name with already evaluated arguments. */
+export function call(name: string, ...args: Value[]): Value {
+  const fn = BUILTINS.get(name.toLowerCase());
+  assert.ok(fn, `no built-in ${name}`);
+  return fn(args, { now: () => NOW });
+}
+
+export type Row = readonly [name: string, args: readonly Value[], expected: Value];
+
+/** One test per row: `name(args...)` must give exactly `expected` (type and value). */
+export function table(title: string, rows: readonly Row[]): void {
+  describe(title, () => {
+    for (const [name, args, expected] of rows) {
+      test(`${name}(${args.map(show).join(", ")}) => ${show(expected)}`, () => {
+        assert.equal(show(call(name, ...args)), show(expected));
+      });
+    }
+  });
 }
