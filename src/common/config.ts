@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument, isNode, type Document } from "yaml";
+import type { z } from "zod";
+
+/** One thing wrong with a configuration file: where (path and, when known, line) and what. */
+export interface ConfigProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+/** A configuration that failed to load; `problems` lists every problem found, not just the first. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+        problems
+          .map(
+            (p) => `  ${p.path || "(top level)"}${p.line ? ` (line ${p.line})` : ""}: ${p.message}`,
+          )
+          .join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function lineOf(
+  doc: Document,
+  counter: LineCounter,
+  path: readonly PropertyKey[],
+): number | undefined {
+  // Walk up until some prefix of the path exists in the document (a missing key has no node).
+  for (let len = path.length; len >= 0; len--) {
+    const node = doc.getIn(path.slice(0, len) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/**
+ * Parse YAML text and validate it against a schema. Returns the parsed, defaulted value, frozen
+ * deeply, or throws ConfigError listing every YAML syntax error or every schema problem with its
+ * path and line.
+ */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  file: string,
+): z.output<S> {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({
+        path: "",
+        line: counter.linePos(e.pos[0]).line,
+        message: `YAML syntax: ${e.message.split("\n")[0]}`,
+      })),
+    );
+  }
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const problems: ConfigProblem[] = [];
+    for (const issue of result.error.issues) {
+      const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
+      for (const key of keys) {
+        const path = key === undefined ? issue.path : [...issue.path, key];
+        problems.push({
+          path: formatPath(path),
+          line: lineOf(doc, counter, path),
+          message: key === undefined ? issue.message : "unknown key (check its spelling)",
+        });
+      }
+    }
+    throw new ConfigError(file, problems);
+  }
+  return deepFreeze(result.data);
+}
+
+/** Read and validate a YAML configuration file; an unreadable file is a ConfigError too. */
+export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [{ path: "", message: `cannot read: ${(err as Error).message}` }]);
+  }
+  return parseConfig(schema, text, file);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

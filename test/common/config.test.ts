@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { z } from "zod";
+import { ConfigError, parseConfig } from "../../src/common/config.js";
+
+const schema = z
+  .object({
+    name: z.string(),
+    port: z.number().int().default(9618),
+    limits: z.object({ max_ads: z.number().int().positive() }).strict(),
+  })
+  .strict();
+
+function problemsOf(text: string): ConfigError["problems"] {
+  try {
+    parseConfig(schema, text, "test.yaml");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+test("a good file is parsed, defaulted and frozen", () => {
+  const cfg = parseConfig(schema, "name: c1\nlimits:\n  max_ads: 5\n", "test.yaml");
+  assert.deepEqual(cfg, { name: "c1", port: 9618, limits: { max_ads: 5 } });
+  assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.limits));
+});
+
+test("every problem is reported with its path and line", () => {
+  const problems = problemsOf("name: 3\nlimits:\n  max_ads: -1\n  max_adz: 2\nextra: true\n");
+  const byPath = new Map(problems.map((p) => [p.path, p]));
+  assert.equal(problems.length, 4);
+  assert.equal(byPath.get("name")?.line, 1);
+  assert.equal(byPath.get("limits.max_ads")?.line, 3);
+  assert.match(byPath.get("limits.max_adz")?.message ?? "", /unknown key/);
+  assert.equal(byPath.get("limits.max_adz")?.line, 4);
+  assert.equal(byPath.get("extra")?.line, 5);
+});
+
+test("a missing required section names the path", () => {
+  const problems = problemsOf("name: c1\n");
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    ["limits"],
+  );
+});
+
+test("YAML syntax errors name the line", () => {
+  const problems = problemsOf("name: c1\nlimits: [unclosed\n");
+  assert.ok(problems.length >= 1);
+  assert.match(problems[0]!.message, /YAML syntax/);
+  assert.equal(typeof problems[0]!.line, "number");
+});
+
+test("duplicate keys are refused", () => {
+  const problems = problemsOf("name: a\nname: b\nlimits:\n  max_ads: 1\n");
+  assert.match(problems[0]!.message, /YAML syntax/);
+});
