@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { registerSubmitCommand } from "./submit-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -11,6 +12,7 @@ export function createProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
   registerClassadCommand(program);
+  registerSubmitCommand(program);
   return program;
 }
 
