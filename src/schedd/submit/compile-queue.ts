@@ -9,7 +9,7 @@ import type { CompileEnv, DeriveContext, Derivation } from "./derive-context.js"
 import { FILE_DERIVATIONS } from "./derive-files.js";
 import { POLICY_DERIVATIONS, customAttribute } from "./derive-policy.js";
 import { type AttrPair, JobAdText, type LayoutSegment } from "./job-ad-text.js";
-import { expandMacros, macroReferences, type MacroLookup } from "./macros.js";
+import { type ExpandOptions, expandMacros, macroReferences, type MacroLookup } from "./macros.js";
 import { planQueue } from "./queue-statement.js";
 import type { Assignment, QueueStatement } from "./statements.js";
 
@@ -42,28 +42,37 @@ const MATCH_TIME = /\$\$\([^)]*\)/g;
 
 class Context implements DeriveContext {
   private readonly values = new Map<string, string | undefined>();
-  out: AttrPair[] = [];
+  /** Where emitted attributes go: name, text, name, text... */
+  private out: (string | null)[] = [];
 
   constructor(
     private readonly state: CompileState,
     private readonly settings: ReadonlyMap<string, Assignment>,
     private readonly queue: QueueStatement,
-    private readonly lookup: MacroLookup,
+    lookup: MacroLookup,
     private readonly customNames: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.expandOptions = { lookup, environ: state.env.environ };
+  }
+
+  private readonly expandOptions: ExpandOptions;
 
   /** Whether the derivation running now is a custom attribute (which may shadow a computed one). */
   private custom = false;
+
+  /** Forget the values expanded for the previous job. */
+  reset(): void {
+    this.values.clear();
+  }
 
   get env(): CompileEnv {
     return this.state.env;
   }
 
-  /** Start a derivation; what it emits lands in the returned array. */
-  begin(custom: boolean): AttrPair[] {
-    this.out = [];
+  /** Start a derivation; what it emits lands in `out`. */
+  begin(custom: boolean, out: (string | null)[]): void {
+    this.out = out;
     this.custom = custom;
-    return this.out;
   }
 
   isSet(key: string): boolean {
@@ -75,10 +84,7 @@ class Context implements DeriveContext {
     const assignment = this.settings.get(key);
     let result: string | undefined;
     if (assignment !== undefined) {
-      const expanded = expandMacros(assignment.value, {
-        lookup: this.lookup,
-        environ: this.state.env.environ,
-      });
+      const expanded = expandMacros(assignment.value, this.expandOptions);
       if (expanded.ok) result = expanded.text.trim();
       else this.fail(key, expanded.message);
     }
@@ -89,7 +95,7 @@ class Context implements DeriveContext {
   emit(name: string, text: string): void {
     // A custom attribute of the same name replaces the one submit would compute.
     if (!this.custom && this.customNames.has(name.toLowerCase())) return;
-    this.out.push([name, text]);
+    this.out.push(name, text);
   }
 
   fail(key: string | null, message: string): void {
@@ -196,46 +202,57 @@ export function compileQueue(
     if (entry.d.perJob || entry.d.inputs.some((k) => perJob.has(k))) {
       if (shared.length > 0) layout.push(shared);
       shared = [];
-      layout.push(dynamic.length);
+      layout.push("own");
       dynamic.push(entry);
       continue;
     }
-    const out = staticCtx.begin(entry.custom);
+    const out: (string | null)[] = [];
+    staticCtx.begin(entry.custom, out);
     entry.d.derive(staticCtx, -1);
-    shared.push(...out);
+    for (let i = 0; i < out.length; i += 2) shared.push([out[i] as string, out[i + 1] as string]);
   }
   if (shared.length > 0) layout.push(shared);
 
+  // One context and one lookup serve every job: per-job state lives in these variables, which
+  // keeps a large cluster from allocating a closure and a context per job.
+  let proc = 0;
+  let procText = "0";
+  let step = 0;
+  let index = 0;
+  let row: readonly string[] | null = null;
+  const lookup: MacroLookup = (name) => {
+    switch (name) {
+      case "process":
+      case "procid":
+      case "node":
+        return procText;
+      case "step":
+        return String(step);
+      case "itemindex":
+      case "row":
+        return String(index);
+    }
+    if (row !== null) {
+      const v = varNames.indexOf(name);
+      if (v >= 0) return row[v] ?? "";
+    }
+    return baseLookup(name);
+  };
+  const ctx = new Context(state, settings, queue, lookup, customNames);
   const items = plan.items ?? [null];
-  for (let index = 0; index < items.length; index++) {
-    const row = items[index];
-    for (let step = 0; step < plan.count; step++) {
-      const proc = state.nextProc++;
-      const lookup: MacroLookup = (name) => {
-        switch (name) {
-          case "process":
-          case "procid":
-          case "node":
-            return String(proc);
-          case "step":
-            return String(step);
-          case "itemindex":
-          case "row":
-            return String(index);
-        }
-        if (row !== null) {
-          const v = varNames.indexOf(name);
-          if (v >= 0) return row[v] ?? "";
-        }
-        return baseLookup(name);
-      };
-      const ctx = new Context(state, settings, queue, lookup, customNames);
-      const parts: AttrPair[][] = [];
+  for (index = 0; index < items.length; index++) {
+    row = items[index];
+    for (step = 0; step < plan.count; step++) {
+      proc = state.nextProc++;
+      ctx.reset();
+      procText = String(proc);
+      const own: (string | null)[] = [];
       for (const entry of dynamic) {
-        parts.push(ctx.begin(entry.custom));
+        ctx.begin(entry.custom, own);
         entry.d.derive(ctx, proc);
+        own.push(null);
       }
-      state.jobs.push(new JobAdText(proc, layout, parts));
+      state.jobs.push(new JobAdText(proc, layout, own));
     }
   }
 }

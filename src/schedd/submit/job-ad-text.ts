@@ -8,20 +8,36 @@
 
 export type AttrPair = readonly [name: string, text: string];
 
-/** Shared pairs, or the index of a per-job part. */
-export type LayoutSegment = readonly AttrPair[] | number;
+/** Shared pairs, or a marker for the next group of per-job attributes. */
+export type LayoutSegment = readonly AttrPair[] | "own";
+
+/**
+ * A job's own attributes, flat to keep a large cluster to two objects per job: name, text,
+ * name, text... with a null closing each group (one group per "own" segment of the layout).
+ */
+export type OwnAttributes = readonly (string | null)[];
 
 export class JobAdText implements Iterable<AttrPair> {
   constructor(
     readonly procId: number,
     private readonly layout: readonly LayoutSegment[],
-    private readonly parts: readonly (readonly AttrPair[])[],
+    private readonly own: OwnAttributes,
   ) {}
 
   *[Symbol.iterator](): IterableIterator<AttrPair> {
+    let cursor = 0;
     for (const segment of this.layout) {
-      const pairs = typeof segment === "number" ? this.parts[segment] : segment;
-      for (const pair of pairs) yield pair;
+      if (segment !== "own") {
+        yield* segment;
+        continue;
+      }
+      for (
+        let name = this.own[cursor++];
+        name !== null && name !== undefined;
+        name = this.own[cursor++]
+      ) {
+        yield [name, this.own[cursor++] as string];
+      }
     }
   }
 
@@ -42,10 +58,9 @@ export class JobAdText implements Iterable<AttrPair> {
 
   get size(): number {
     let n = 0;
-    for (const segment of this.layout) {
-      n += (typeof segment === "number" ? this.parts[segment] : segment).length;
-    }
-    return n;
+    for (const segment of this.layout) if (segment !== "own") n += segment.length;
+    for (const v of this.own) if (v === null) n--;
+    return n + this.own.length / 2;
   }
 
   /** Wire form: attribute name to expression text, as `ClassAd.fromJSON` takes it. */
