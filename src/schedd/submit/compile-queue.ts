@@ -118,7 +118,8 @@ class Context implements DeriveContext {
     }
     if ("text" in result) return result.text;
     const column = (this.settings.get(key)?.valueColumn ?? 1) + result.column - 1;
-    this.fail(key, `bad expression for ${key} at column ${column}: ${result.detail}`);
+    const written = this.settings.get(key)?.key ?? key;
+    this.fail(key, `bad expression for ${written} at column ${column}: ${result.detail}`);
     return undefined;
   }
 

@@ -59,8 +59,9 @@ export class JobAdText implements Iterable<AttrPair> {
   get size(): number {
     let n = 0;
     for (const segment of this.layout) if (segment !== "own") n += segment.length;
-    for (const v of this.own) if (v === null) n--;
-    return n + this.own.length / 2;
+    let groupEnds = 0;
+    for (const v of this.own) if (v === null) groupEnds++;
+    return n + (this.own.length - groupEnds) / 2;
   }
 
   /** Wire form: attribute name to expression text, as `ClassAd.fromJSON` takes it. */

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ClassAd } from "../../../src/classad/index.js";
+import { formatErrors, formatJson, formatLongForm } from "../../../src/schedd/submit/index.js";
+import { jobsOf } from "./helpers.js";
+
+const FILE =
+  'executable = run.sh\narguments = "a ""b"""\nrequirements = x =?= 1\n+Ratio = 1.5\nqueue 2\n';
+
+test("the long form prints one 'Name = expr' per line, ads separated by a blank line", () => {
+  const text = formatLongForm(jobsOf(FILE));
+  const ads = text.split("\n\n");
+  assert.equal(ads.length, 2);
+  assert.match(ads[0], /^MyType = "Job"\n/m);
+  assert.match(ads[1], /^ProcId = 1$/m);
+  // Old syntax: only the quote is escaped, and =?= keeps its old spelling.
+  assert.match(ads[0], /^Arguments = "a \\"b\\""$/m);
+  assert.match(ads[0], /^Requirements = \(x =\?= 1\) && /m);
+  // What condor_q -long style text says, the ClassAd engine reads back.
+  const ad = ClassAd.parse(ads[1]);
+  assert.equal(ad.evaluate("ProcId"), 1);
+  assert.equal(ad.evaluate("Arguments"), 'a "b"');
+});
+
+test("JSON gives literals as JSON values and other expressions as text", () => {
+  const [job] = JSON.parse(formatJson(jobsOf(FILE))) as Record<string, unknown>[];
+  assert.equal(job.ProcId, 0);
+  assert.equal(job.Owner, "alice");
+  assert.equal(job.Ratio, 1.5);
+  assert.equal(job.OnExitRemove, true);
+  assert.equal(job.Arguments, 'a "b"');
+  assert.equal(
+    job.Requirements,
+    "(x is 1) && (TARGET.Cpus >= RequestCpus) && (TARGET.Memory >= RequestMemory) && (TARGET.Disk >= RequestDisk)",
+  );
+});
+
+test("errors print as FILE:LINE: message", () => {
+  assert.equal(
+    formatErrors([
+      { file: "a.sub", line: 3, message: "bad" },
+      { file: "a.sub", line: 9, message: "worse" },
+    ]),
+    "a.sub:3: bad\na.sub:9: worse\n",
+  );
+});
