@@ -25,6 +25,8 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "universe",
   "max_retries",
   "num_retries",
+  "success_exit_code",
+  "retry_until",
   "periodic_remove",
   "periodic_hold",
   "periodic_release",

@@ -9,6 +9,9 @@ import { parseSize } from "./units.js";
 
 const INTEGER = /^[+-]?[0-9]+$/;
 
+/** HTCondor's DEFAULT_JOB_MAX_RETRIES, used when only success_exit_code or retry_until is set. */
+const DEFAULT_JOB_MAX_RETRIES = 2;
+
 /** An integer or a ClassAd expression (`request_cpus = 4`, `request_cpus = $$(Cpus)`). */
 function countOrExpression(
   key: string,
@@ -131,28 +134,55 @@ const priority: Derivation = {
 };
 
 /**
- * `max_retries` (alias `num_retries`): the job is run again after a failed exit until it has
- * completed more than MaxRetries times, as condor_submit folds it into OnExitRemove.
+ * `max_retries` (alias `num_retries`), `success_exit_code` and `retry_until`: as condor_submit
+ * does, they become `JobMaxRetries` and a generated OnExitRemove (leave the queue on success or
+ * once the retries are spent), OR'ed with the user's own on_exit_remove.
  */
 const retries: Derivation = {
-  inputs: ["max_retries", "num_retries", "on_exit_remove"],
+  inputs: ["max_retries", "num_retries", "success_exit_code", "retry_until", "on_exit_remove"],
   derive(ctx) {
     const key = ctx.isSet("max_retries") ? "max_retries" : "num_retries";
     const retryText = ctx.value(key);
+    const successText = ctx.value("success_exit_code");
+    const untilText = ctx.value("retry_until");
     const onExit = ctx.value("on_exit_remove");
     const user =
       onExit === undefined || onExit === "" ? undefined : ctx.expression("on_exit_remove", onExit);
-    if (retryText === undefined || retryText === "") {
+    const retrying = [retryText, successText, untilText].some((v) => v !== undefined && v !== "");
+    if (!retrying) {
       ctx.emit("OnExitRemove", user ?? "true");
       return;
     }
-    if (!/^[0-9]+$/.test(retryText)) {
-      ctx.fail(key, `${key} must be a non-negative integer, not '${retryText}'`);
-      return;
+    let maxRetries = DEFAULT_JOB_MAX_RETRIES;
+    if (retryText !== undefined && retryText !== "") {
+      if (!/^[0-9]+$/.test(retryText)) {
+        ctx.fail(key, `${key} must be a non-negative integer, not '${retryText}'`);
+        return;
+      }
+      maxRetries = Number(retryText);
     }
-    const success = user === undefined ? "(ExitBySignal is false && ExitCode == 0)" : `(${user})`;
-    ctx.emit("MaxRetries", String(Number(retryText)));
-    ctx.emit("OnExitRemove", `${success} || (NumJobCompletions > MaxRetries)`);
+    let success = 0;
+    if (successText !== undefined && successText !== "") {
+      if (!INTEGER.test(successText)) {
+        ctx.fail("success_exit_code", `success_exit_code must be an integer, not '${successText}'`);
+        return;
+      }
+      success = Number(successText);
+      ctx.emit("SuccessExitCode", String(success));
+    }
+    const clauses = ["NumJobCompletions > JobMaxRetries", `ExitCode == ${success}`];
+    if (untilText !== undefined && untilText !== "") {
+      // An integer names an exit code that stops retrying; anything else is a condition.
+      if (INTEGER.test(untilText)) clauses.push(`ExitCode == ${Number(untilText)}`);
+      else {
+        const until = ctx.expression("retry_until", untilText);
+        if (until === undefined) return;
+        clauses.push(`(${until})`);
+      }
+    }
+    if (user !== undefined) clauses.push(`(${user})`);
+    ctx.emit("JobMaxRetries", String(maxRetries));
+    ctx.emit("OnExitRemove", clauses.join(" || "));
   },
 };
 
