@@ -40,7 +40,18 @@ function withAppended(statements: Statement[], appendLines: readonly string[]): 
   );
   const firstQueue = statements.findIndex((s) => s.kind === "queue");
   const at = firstQueue < 0 ? statements.length : firstQueue;
-  return [...statements.slice(0, at), ...extra, ...statements.slice(at)];
+  // As with condor_submit -queue, an appended queue statement is for files that have none.
+  const checked: Statement[] = extra.map((s) =>
+    s.kind === "queue" && firstQueue >= 0
+      ? {
+          kind: "bad",
+          file: s.file,
+          line: s.line,
+          message: "-append gives a queue statement but the file has one",
+        }
+      : s,
+  );
+  return [...statements.slice(0, at), ...checked, ...statements.slice(at)];
 }
 
 /** Assignments that are neither commands nor used as macros: typos, most likely. */

@@ -63,9 +63,10 @@ function listItems(
     const open = text.indexOf("(");
     body = [text.slice(open + 1), ...block].join("\n");
   } else {
+    // The parentheses are optional on one line: `queue input in A, B, C`.
     const m = /^\((.*)\)$/s.exec(text.trim());
-    if (m === null) return { ok: false, message: "expected a list in parentheses after 'in'" };
-    body = m[1];
+    body = m === null ? text : m[1];
+    if (body.trim() === "") return { ok: false, message: "'queue ... in' needs a list of items" };
   }
   const pieces = body.split(/[,\n]/).map((p) => p.trim());
   const rows: string[][] = [];

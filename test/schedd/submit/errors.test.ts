@@ -111,3 +111,12 @@ test("a queue block that is never closed is an error", () => {
   const [e] = errorsOf(`${HEADER}queue X from (\n  a\n  b\n`);
   assert.match(e.message, /never closed/);
 });
+
+test("an appended queue statement when the file has one is an error", () => {
+  const errors = errorsOf(`${HEADER}queue\n`, undefined, { appendLines: ["queue 2"] });
+  assert.deepEqual(
+    errors.map((e) => [e.file, e.line]),
+    [["-append", 1]],
+  );
+  assert.match(errors[0].message, /the file has one/);
+});

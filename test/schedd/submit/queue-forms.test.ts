@@ -46,6 +46,10 @@ test("queue N X in (...) queues N jobs per item with $(Step) restarting per item
   ]);
 });
 
+test('queue X in a, b without parentheses, as in condor_submit -append "queue X in A, B"', () => {
+  assert.deepEqual(run("arguments = $(X)\nqueue X in a, b\n"), ['0:"a"', '1:"b"']);
+});
+
 test("queue in ( ... ) may span lines", () => {
   assert.deepEqual(run("arguments = $(Item)\nqueue Item in (\n  a,\n  b\n)\n"), ['0:"a"', '1:"b"']);
 });
@@ -118,7 +122,7 @@ test("a queue from a missing items file is an error on the queue line", () => {
 for (const [line, pattern] of [
   ["queue many", /bad queue count/],
   ["queue X matching", /needs a pattern/],
-  ["queue X in a, b", /parentheses/],
+  ["queue X in", /needs a list/],
   ["queue X,Y matching *.dat", /one variable/],
   ["queue from", /needs a file/],
 ] as const) {
