@@ -37,6 +37,9 @@ export interface CompileState {
   readonly exists: Map<string, boolean>;
 }
 
+/** Commands whose value must not silently lose an undefined macro. */
+const REQUIRED_VALUES = new Set(["executable"]);
+
 const PER_JOB_MACROS = ["process", "procid", "step", "itemindex", "row", "node"];
 const MATCH_TIME = /\$\$\([^)]*\)/g;
 
@@ -53,9 +56,11 @@ class Context implements DeriveContext {
     private readonly customNames: ReadonlySet<string>,
   ) {
     this.expandOptions = { lookup, environ: state.env.environ };
+    this.strictOptions = { ...this.expandOptions, strict: true };
   }
 
   private readonly expandOptions: ExpandOptions;
+  private readonly strictOptions: ExpandOptions;
 
   /** Whether the derivation running now is a custom attribute (which may shadow a computed one). */
   private custom = false;
@@ -84,7 +89,10 @@ class Context implements DeriveContext {
     const assignment = this.settings.get(key);
     let result: string | undefined;
     if (assignment !== undefined) {
-      const expanded = expandMacros(assignment.value, this.expandOptions);
+      const expanded = expandMacros(
+        assignment.value,
+        REQUIRED_VALUES.has(key) ? this.strictOptions : this.expandOptions,
+      );
       if (expanded.ok) result = expanded.text.trim();
       else this.fail(key, expanded.message);
     }
@@ -166,7 +174,7 @@ export function compileQueue(
   const baseLookup: MacroLookup = (name) =>
     name === "cluster" || name === "clusterid" ? cluster : settings.get(name)?.value;
 
-  const args = expandMacros(queue.args, { lookup: baseLookup, environ: env.environ });
+  const args = expandMacros(queue.args, { lookup: baseLookup, environ: env.environ, strict: true });
   if (!args.ok) {
     state.errors.add(queue.file, queue.line, args.message);
     return;

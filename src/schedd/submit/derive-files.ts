@@ -204,7 +204,7 @@ function fileList(key: string, attr: string): Derivation {
         .split(",")
         .map((f) => f.trim())
         .filter((f) => f !== "");
-      ctx.emit(attr, str(files.join(",")));
+      if (files.length > 0) ctx.emit(attr, str(files.join(",")));
     },
   };
 }

@@ -42,6 +42,11 @@ function fileParts(options: string, value: string): string {
 
 export interface ExpandOptions {
   readonly lookup: MacroLookup;
+  /**
+   * An undefined macro is an error. Otherwise it expands to nothing, as condor_submit does; the
+   * compiler is strict only where a value is required (the executable, the queue statement).
+   */
+  readonly strict?: boolean;
   /** The submitter's environment, for `$ENV(NAME)`. */
   readonly environ?: Readonly<Record<string, string | undefined>>;
 }
@@ -89,11 +94,12 @@ export function expandMacros(text: string, options: ExpandOptions, depth = 0): E
     let value: Expansion;
     if (raw !== undefined) value = expandMacros(raw, options, depth + 1);
     else if (colon >= 0) value = expandMacros(inner.slice(colon + 1), options, depth + 1);
-    else
+    else if (options.strict) {
       return {
         ok: false,
         message: `undefined macro $(${name}) (give a default with $(${name}:value))`,
       };
+    } else value = { ok: true, text: "" };
     if (!value.ok) return value;
     out += fn === undefined ? value.text : fileParts(fn.slice(1).toLowerCase(), value.text);
   }

@@ -19,7 +19,6 @@ const cases: [string, RegExp][] = [
   ["request_disk = 1 GG", /unknown unit 'GG'/],
   ["universe = grid", /universe 'grid' is not supported/],
   ["universe = docker", /vanilla jobs only/],
-  ["output = out.$(nope)", /undefined macro \$\(nope\)/],
   ["priority = high", /priority must be an integer/],
   ["max_retries = -1", /non-negative integer/],
   ["notification = sometimes", /notification 'sometimes'/],
@@ -39,6 +38,18 @@ for (const [line, pattern] of cases) {
     assert.match(errors[0].message, pattern);
   });
 }
+
+test("an undefined macro in the executable is an error (elsewhere it expands to nothing)", () => {
+  const [e] = errorsOf("executable = $(prog).sh\noutput = $(nope).out\nqueue\n");
+  assert.equal(e.line, 1);
+  assert.match(e.message, /undefined macro \$\(prog\)/);
+});
+
+test("an undefined macro in the queue statement is an error", () => {
+  const [e] = errorsOf(`${HEADER}queue $(count)\n`);
+  assert.equal(e.line, 2);
+  assert.match(e.message, /undefined macro \$\(count\)/);
+});
 
 test("a missing executable names the path it looked for", () => {
   const [e] = errorsOf("executable = nope.sh\nqueue\n");
@@ -78,9 +89,7 @@ test("every error is reported, in file order, and no job is queued", () => {
 });
 
 test("a per-job error is reported once, not once per job", () => {
-  const errors = errorsOf(
-    `${HEADER}output = $(Item).$(undefined_thing)\nqueue Item in (a, b, c)\n`,
-  );
+  const errors = errorsOf(`executable = $(Item)$(undefined_thing)\nqueue Item in (a, b, c)\n`);
   assert.equal(errors.length, 1);
 });
 

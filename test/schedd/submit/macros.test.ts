@@ -8,8 +8,8 @@ const table: Record<string, string> = {
   path: "data/run_07.dat",
   loop: "$(loop)",
 };
-const expand = (text: string) =>
-  expandMacros(text, { lookup: (n) => table[n], environ: { HOME: "/home/alice" } });
+const expand = (text: string, strict = true) =>
+  expandMacros(text, { lookup: (n) => table[n], environ: { HOME: "/home/alice" }, strict });
 
 const cases: [string, string][] = [
   ["plain", "plain"],
@@ -36,7 +36,11 @@ for (const [input, expected] of cases) {
   });
 }
 
-test("an undefined macro without a default is an error naming it", () => {
+test("an undefined macro expands to nothing, as in condor_submit, unless strict", () => {
+  assert.deepEqual(expand("out.$(nope).txt", false), { ok: true, text: "out..txt" });
+});
+
+test("in strict mode an undefined macro without a default is an error naming it", () => {
   const r = expand("out.$(nope)");
   assert.equal(r.ok, false);
   assert.match(r.ok ? "" : r.message, /undefined macro \$\(nope\)/);
