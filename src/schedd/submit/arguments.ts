@@ -17,12 +17,13 @@ export function isNewSyntax(value: string): boolean {
 /** Words of an old-syntax arguments value. */
 export function splitOldArguments(value: string): Split {
   const words: string[] = [];
+  const quoted = value.includes('"');
   for (const token of value.split(/[ \t]+/)) {
     if (token === "") continue;
-    if (/(?<!\\)"/.test(token)) {
+    if (quoted && /(?<!\\)"/.test(token)) {
       return { ok: false, message: 'a double quote in old-syntax arguments must be written \\"' };
     }
-    words.push(token.replace(/\\"/g, '"'));
+    words.push(quoted ? token.replace(/\\"/g, '"') : token);
   }
   return { ok: true, words };
 }

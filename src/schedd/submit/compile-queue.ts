@@ -9,7 +9,13 @@ import type { CompileEnv, DeriveContext, Derivation } from "./derive-context.js"
 import { FILE_DERIVATIONS } from "./derive-files.js";
 import { POLICY_DERIVATIONS, customAttribute } from "./derive-policy.js";
 import { type AttrPair, JobAdText, type LayoutSegment } from "./job-ad-text.js";
-import { type ExpandOptions, expandMacros, macroReferences, type MacroLookup } from "./macros.js";
+import {
+  type ExpandOptions,
+  type Template,
+  expandMacros,
+  macroReferences,
+  type MacroLookup,
+} from "./macros.js";
 import { planQueue } from "./queue-statement.js";
 import type { Assignment, QueueStatement } from "./statements.js";
 
@@ -35,6 +41,7 @@ export interface CompileState {
   /** Expression text to its normalised text, or the parse error detail and column. */
   readonly parsed: Map<string, { text: string } | { detail: string; column: number }>;
   readonly exists: Map<string, boolean>;
+  readonly templates: Map<string, Template>;
 }
 
 /** Commands whose value must not silently lose an undefined macro. */
@@ -55,7 +62,7 @@ class Context implements DeriveContext {
     lookup: MacroLookup,
     private readonly customNames: ReadonlySet<string>,
   ) {
-    this.expandOptions = { lookup, environ: state.env.environ };
+    this.expandOptions = { lookup, environ: state.env.environ, templates: state.templates };
     this.strictOptions = { ...this.expandOptions, strict: true };
   }
 

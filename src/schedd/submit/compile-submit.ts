@@ -87,6 +87,7 @@ export function compileSubmit(text: string, options: CompileSubmitOptions): Comp
     nextProc: 0,
     parsed: new Map(),
     exists: new Map(),
+    templates: new Map(),
   };
   // Each queue statement sees the settings above it; a later value of a key replaces the earlier.
   const settings = new Map<string, Assignment>();

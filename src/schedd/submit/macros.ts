@@ -49,59 +49,114 @@ export interface ExpandOptions {
   readonly strict?: boolean;
   /** The submitter's environment, for `$ENV(NAME)`. */
   readonly environ?: Readonly<Record<string, string | undefined>>;
+  /** Parsed values by text: a value is scanned once however many jobs expand it. */
+  readonly templates?: Map<string, Template>;
 }
 
-export function expandMacros(text: string, options: ExpandOptions, depth = 0): Expansion {
-  if (!text.includes("$")) return { ok: true, text };
-  if (depth > MAX_DEPTH)
-    return { ok: false, message: "macros nest too deeply (a macro uses itself?)" };
-  let out = "";
+/** A value cut into literal text and macro uses. */
+type Piece =
+  | string
+  | { readonly env: string }
+  | {
+      readonly name: string;
+      readonly lower: string;
+      /** `$(name:default)`: the default's text (itself expanded), else undefined. */
+      readonly fallback: string | undefined;
+      /** File-name parts for `$Fpnx(name)`, else undefined. */
+      readonly parts: string | undefined;
+    };
+
+export type Template = { readonly pieces: readonly Piece[] } | { readonly error: string };
+
+/** Cut a value into pieces; `$$(...)` stays literal for the schedd to fill at match time. */
+export function parseTemplate(text: string): Template {
+  const pieces: Piece[] = [];
+  let literal = "";
   let i = 0;
   while (i < text.length) {
     const dollar = text.indexOf("$", i);
     if (dollar < 0) {
-      out += text.slice(i);
+      literal += text.slice(i);
       break;
     }
-    out += text.slice(i, dollar);
+    literal += text.slice(i, dollar);
     if (text.startsWith("$$(", dollar)) {
-      // Match-time substitution: keep it verbatim, including anything nested inside.
       const close = closingParen(text, dollar + 2);
       const end = close < 0 ? text.length : close + 1;
-      out += text.slice(dollar, end);
+      literal += text.slice(dollar, end);
       i = end;
       continue;
     }
     const head = /^\$(ENV|F[a-z]*)?\(/i.exec(text.slice(dollar, dollar + 12));
     if (head === null) {
-      out += "$";
+      literal += "$";
       i = dollar + 1;
       continue;
     }
     const open = dollar + head[0].length - 1;
     const close = closingParen(text, open);
-    if (close < 0) return { ok: false, message: `unclosed '${head[0]}' in '${text}'` };
+    if (close < 0) return { error: `unclosed '${head[0]}' in '${text}'` };
     const inner = text.slice(open + 1, close);
     i = close + 1;
+    if (literal !== "") pieces.push(literal);
+    literal = "";
     const fn = head[1]?.toUpperCase();
     if (fn === "ENV") {
-      out += options.environ?.[inner.trim()] ?? "";
+      pieces.push({ env: inner.trim() });
       continue;
     }
     const colon = inner.indexOf(":");
     const name = (colon < 0 ? inner : inner.slice(0, colon)).trim();
-    const raw = options.lookup(name.toLowerCase());
+    pieces.push({
+      name,
+      lower: name.toLowerCase(),
+      fallback: colon < 0 ? undefined : inner.slice(colon + 1),
+      parts: fn === undefined ? undefined : fn.slice(1).toLowerCase(),
+    });
+  }
+  if (literal !== "") pieces.push(literal);
+  return { pieces };
+}
+
+function templateOf(text: string, options: ExpandOptions): Template {
+  const cache = options.templates;
+  let t = cache?.get(text);
+  if (t === undefined) {
+    t = parseTemplate(text);
+    cache?.set(text, t);
+  }
+  return t;
+}
+
+export function expandMacros(text: string, options: ExpandOptions, depth = 0): Expansion {
+  if (!text.includes("$")) return { ok: true, text };
+  if (depth > MAX_DEPTH) {
+    return { ok: false, message: "macros nest too deeply (a macro uses itself?)" };
+  }
+  const template = templateOf(text, options);
+  if ("error" in template) return { ok: false, message: template.error };
+  let out = "";
+  for (const piece of template.pieces) {
+    if (typeof piece === "string") {
+      out += piece;
+      continue;
+    }
+    if ("env" in piece) {
+      out += options.environ?.[piece.env] ?? "";
+      continue;
+    }
+    const raw = options.lookup(piece.lower);
     let value: Expansion;
     if (raw !== undefined) value = expandMacros(raw, options, depth + 1);
-    else if (colon >= 0) value = expandMacros(inner.slice(colon + 1), options, depth + 1);
+    else if (piece.fallback !== undefined) value = expandMacros(piece.fallback, options, depth + 1);
     else if (options.strict) {
       return {
         ok: false,
-        message: `undefined macro $(${name}) (give a default with $(${name}:value))`,
+        message: `undefined macro $(${piece.name}) (give a default with $(${piece.name}:value))`,
       };
-    } else value = { ok: true, text: "" };
+    } else continue;
     if (!value.ok) return value;
-    out += fn === undefined ? value.text : fileParts(fn.slice(1).toLowerCase(), value.text);
+    out += piece.parts === undefined ? value.text : fileParts(piece.parts, value.text);
   }
   return { ok: true, text: out };
 }
