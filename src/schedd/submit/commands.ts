@@ -23,6 +23,7 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "rank",
   "priority",
   "universe",
+  "hold",
   "max_retries",
   "num_retries",
   "success_exit_code",

@@ -255,9 +255,8 @@ export function compileQueue(
     return baseLookup(name);
   };
   const ctx = new Context(state, settings, queue, lookup, customNames);
-  const items = plan.items ?? [null];
-  for (index = 0; index < items.length; index++) {
-    row = items[index];
+  for (index of plan.selected) {
+    row = plan.items === null ? null : plan.items[index];
     for (step = 0; step < plan.count; step++) {
       proc = state.nextProc++;
       ctx.reset();

@@ -48,7 +48,7 @@ const procId: Derivation = {
 };
 
 const status: Derivation = {
-  inputs: ["universe"],
+  inputs: ["universe", "hold"],
   derive(ctx) {
     const universe = ctx.value("universe");
     if (universe !== undefined && universe.toLowerCase() !== "vanilla") {
@@ -61,7 +61,15 @@ const status: Derivation = {
     ctx.emit("Owner", str(env.owner));
     ctx.emit("QDate", String(env.now));
     ctx.emit("JobUniverse", "5");
-    ctx.emit("JobStatus", "1");
+    const holdText = ctx.value("hold");
+    const hold = holdText === undefined || holdText === "" ? false : parseBool(holdText);
+    if (hold === undefined) ctx.fail("hold", `hold must be true or false, not '${holdText}'`);
+    // `hold = true` queues the job Held (5), as condor_submit does, until the user releases it.
+    ctx.emit("JobStatus", hold === true ? "5" : "1");
+    if (hold === true) {
+      ctx.emit("HoldReason", str("submitted on hold at user's request"));
+      ctx.emit("HoldReasonCode", "15");
+    }
     ctx.emit("EnteredCurrentStatus", String(env.now));
     ctx.emit("NumJobStarts", "0");
     ctx.emit("NumJobCompletions", "0");

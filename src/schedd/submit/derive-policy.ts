@@ -268,6 +268,10 @@ export function customAttribute(key: string, name: string): Derivation {
     derive(ctx) {
       const value = ctx.value(key);
       if (value === undefined) return;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        ctx.fail(key, `'${name}' is not a valid attribute name`);
+        return;
+      }
       if (value === "") {
         ctx.fail(key, `custom attribute ${name} has no value`);
         return;

@@ -25,6 +25,8 @@ export interface QueuePlan {
   readonly vars: readonly string[];
   /** One row per item; null for a plain `queue N` (no items). */
   readonly items: readonly (readonly string[])[] | null;
+  /** Indexes of the items to queue (a `[start:end:step]` slice picks some); $(ItemIndex) keeps the item's place in the full list. */
+  readonly selected: readonly number[];
 }
 
 export type QueueResult = { ok: true; plan: QueuePlan } | { ok: false; message: string };
@@ -135,13 +137,42 @@ function matchingItems(text: string, io: QueueIo): QueueResult | string[][] {
   return [...found].sort().map((name) => [name]);
 }
 
+/** Python-style `[start:end:step]` (each part optional, negative counts from the end). */
+export function pickSlice(indexes: readonly number[], text: string): number[] | null {
+  const parts = text.split(":").map((p) => p.trim());
+  if (
+    parts.length < 1 ||
+    parts.length > 3 ||
+    parts.some((p) => p !== "" && !/^-?[0-9]+$/.test(p))
+  ) {
+    return null;
+  }
+  const n = indexes.length;
+  const [startText = "", endText = "", stepText = ""] = parts;
+  const step = stepText === "" ? 1 : Number(stepText);
+  if (step <= 0) return null;
+  const at = (t: string, fallback: number): number => {
+    if (t === "") return fallback;
+    const v = Number(t);
+    return Math.min(Math.max(v < 0 ? n + v : v, 0), n);
+  };
+  // A lone `[i]` is one item, as in Python indexing.
+  if (parts.length === 1) {
+    const i = at(startText, 0);
+    return startText === "" || i >= n ? [] : [indexes[i]];
+  }
+  const out: number[] = [];
+  for (let i = at(startText, 0); i < at(endText, n); i += step) out.push(indexes[i]);
+  return out;
+}
+
 /** Parse a queue statement's arguments (already macro-expanded). */
 export function planQueue(args: string, block: readonly string[] | null, io: QueueIo): QueueResult {
   const keyword = KEYWORD.exec(args);
   if (keyword === null) {
     const count = parseCount(args.trim());
     if (count === null) return { ok: false, message: `bad queue count '${args.trim()}'` };
-    return { ok: true, plan: { count, vars: [], items: null } };
+    return { ok: true, plan: { count, vars: [], items: null, selected: [0] } };
   }
   const head = keyword[1].trim();
   const verb = keyword[2].toLowerCase();
@@ -152,13 +183,20 @@ export function planQueue(args: string, block: readonly string[] | null, io: Que
   for (const v of vars) {
     if (!VAR.test(v)) return { ok: false, message: `bad queue variable name '${v}'` };
   }
+  let rest = keyword[3];
+  const sliceMatch = /^\[([^\]]*)\]\s*/.exec(rest);
+  rest = sliceMatch ? rest.slice(sliceMatch[0].length) : rest;
   let items: QueueResult | string[][];
-  if (verb === "in") items = listItems(keyword[3], block, vars.length);
-  else if (verb === "from") items = fromItems(keyword[3], block, vars.length, io);
+  if (verb === "in") items = listItems(rest, block, vars.length);
+  else if (verb === "from") items = fromItems(rest, block, vars.length, io);
   else {
     if (vars.length > 1) return { ok: false, message: "'queue ... matching' takes one variable" };
-    items = matchingItems(keyword[3], io);
+    items = matchingItems(rest, io);
   }
   if (!Array.isArray(items)) return items;
-  return { ok: true, plan: { count, vars, items } };
+  const all = items.map((_, i) => i);
+  const selected = sliceMatch ? pickSlice(all, sliceMatch[1]) : all;
+  if (selected === null)
+    return { ok: false, message: `bad slice '[${sliceMatch?.[1]}]' (use [start:end:step])` };
+  return { ok: true, plan: { count, vars, items, selected } };
 }

@@ -72,6 +72,10 @@ const cases: [string, string, string | undefined][] = [
   ["accounting_group = group_cms", "AcctGroup", '"group_cms"'],
   ["stream_output = true", "StreamOut", "true"],
   ["transfer_executable = false", "TransferExecutable", "false"],
+  ["hold = true", "JobStatus", "5"],
+  ["hold = true", "HoldReasonCode", "15"],
+  ["hold = false", "JobStatus", "1"],
+  ["", "HoldReason", undefined],
 ];
 
 for (const [lines, attr, expected] of cases) {

@@ -15,6 +15,8 @@ const cases: [string, RegExp][] = [
     /bad expression for \+DESIRED_Sites at column 28: expected end of input but found ','/,
   ],
   ["MY.Foo =", /custom attribute Foo has no value/],
+  ["+Bad-Name = 1", /'Bad-Name' is not a valid attribute name/],
+  ["hold = sometimes", /hold must be true or false/],
   ["request_memory = 2 XB", /unknown unit 'XB'/],
   ["request_disk = 1 GG", /unknown unit 'GG'/],
   ["universe = grid", /universe 'grid' is not supported/],

@@ -50,6 +50,24 @@ test('queue X in a, b without parentheses, as in condor_submit -append "queue X 
   assert.deepEqual(run("arguments = $(X)\nqueue X in a, b\n"), ['0:"a"', '1:"b"']);
 });
 
+for (const [slice, expected] of [
+  ["[1:3]", ['0:"b 1"', '1:"c 2"']],
+  ["[::2]", ['0:"a 0"', '1:"c 2"']],
+  ["[-1:]", ['0:"d 3"']],
+  ["[:]", ['0:"a 0"', '1:"b 1"', '2:"c 2"', '3:"d 3"']],
+] as const) {
+  test(`queue X in ${slice} (a, b, c, d) picks items, $(ItemIndex) keeps their place`, () => {
+    assert.deepEqual(
+      run(`arguments = $(X) $(ItemIndex)\nqueue X in ${slice} (a, b, c, d)\n`),
+      expected,
+    );
+  });
+}
+
+test("a slice works with from ( ... ) too", () => {
+  assert.deepEqual(run("arguments = $(A)\nqueue A from [1:] (\n  x\n  y\n)\n"), ['0:"y"']);
+});
+
 test("queue in ( ... ) may span lines", () => {
   assert.deepEqual(run("arguments = $(Item)\nqueue Item in (\n  a,\n  b\n)\n"), ['0:"a"', '1:"b"']);
 });
@@ -123,6 +141,8 @@ for (const [line, pattern] of [
   ["queue many", /bad queue count/],
   ["queue X matching", /needs a pattern/],
   ["queue X in", /needs a list/],
+  ["queue X in [1:2:0] (a, b)", /bad slice/],
+  ["queue X in [a:b] (a, b)", /bad slice/],
   ["queue X,Y matching *.dat", /one variable/],
   ["queue from", /needs a file/],
 ] as const) {
