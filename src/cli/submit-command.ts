@@ -3,6 +3,7 @@
  * it would queue (old long form, or JSON with `-json`) without any daemon; submitting to a schedd
  * goes through the same `compileSubmit` once the schedd client exists.
  */
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
@@ -11,8 +12,8 @@ import {
   LOCAL_FILES,
   compileSubmit,
   formatErrors,
-  formatJson,
-  formatLongForm,
+  jsonChunks,
+  longFormChunks,
 } from "../schedd/submit/index.js";
 import { CliError } from "./errors.js";
 
@@ -90,7 +91,7 @@ export function compileSubmitFile(args: SubmitArgs, clusterId: number): CompileR
   });
 }
 
-function submitCommand(argv: readonly string[]): void {
+async function submitCommand(argv: readonly string[]): Promise<void> {
   const args = parseSubmitArgs(argv);
   if (!args.dryRun) {
     const pool = args.pool ?? process.env.UPDRAFT_POOL;
@@ -109,7 +110,11 @@ function submitCommand(argv: readonly string[]): void {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(args.json ? formatJson(result.jobs) : formatLongForm(result.jobs));
+  const chunks = args.json ? jsonChunks(result.jobs) : longFormChunks(result.jobs);
+  for (const chunk of chunks) {
+    // Wait for the pipe to drain so a large cluster is not buffered whole in memory.
+    if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+  }
 }
 
 export function registerSubmitCommand(program: Command): void {

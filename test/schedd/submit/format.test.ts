@@ -44,3 +44,21 @@ test("errors print as FILE:LINE: message", () => {
     "a.sub:3: bad\na.sub:9: worse\n",
   );
 });
+
+test("large clusters print the same across chunk boundaries", () => {
+  const jobs = jobsOf("executable = run.sh\noutput = o.$(Process)\nqueue 4500\n");
+  const ads = formatLongForm(jobs).split("\n\n");
+  assert.equal(ads.length, 4500);
+  assert.match(ads[4499], /^Out = "o\.4499"$/m);
+  assert.ok(ads.every((ad) => ad.startsWith("MyType = ")));
+  const parsed = JSON.parse(formatJson(jobs)) as { ProcId: number }[];
+  assert.deepEqual(
+    parsed.map((j) => j.ProcId),
+    jobs.map((j) => j.procId),
+  );
+});
+
+test("no jobs print as nothing, or as an empty JSON array", () => {
+  assert.equal(formatLongForm([]), "");
+  assert.equal(formatJson([]), "[]\n");
+});
