@@ -176,9 +176,9 @@ export function planQueue(args: string, block: readonly string[] | null, io: Que
   }
   const head = keyword[1].trim();
   const verb = keyword[2].toLowerCase();
-  const countMatch = /^([0-9]+)\s+(.*)$/s.exec(head);
+  const countMatch = /^([0-9]+)(?:\s+(.*))?$/s.exec(head);
   const count = countMatch ? Number(countMatch[1]) : 1;
-  const varText = countMatch ? countMatch[2] : head;
+  const varText = countMatch ? (countMatch[2] ?? "") : head;
   const vars = varText === "" ? ["Item"] : varText.split(/[\s,]+/).filter((v) => v !== "");
   for (const v of vars) {
     if (!VAR.test(v)) return { ok: false, message: `bad queue variable name '${v}'` };

@@ -68,6 +68,10 @@ test("a slice works with from ( ... ) too", () => {
   assert.deepEqual(run("arguments = $(A)\nqueue A from [1:] (\n  x\n  y\n)\n"), ['0:"y"']);
 });
 
+test("queue N from ( ... ) without a variable name uses $(Item)", () => {
+  assert.deepEqual(run("arguments = $(Item)\nqueue 2 from (\n  a\n)\n"), ['0:"a"', '1:"a"']);
+});
+
 test("queue in ( ... ) may span lines", () => {
   assert.deepEqual(run("arguments = $(Item)\nqueue Item in (\n  a,\n  b\n)\n"), ['0:"a"', '1:"b"']);
 });
