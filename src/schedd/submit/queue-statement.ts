@@ -4,6 +4,7 @@
  * file and listing directories go through the functions the caller injects.
  */
 import { posix } from "node:path";
+import { ClassAd, parseExpression, tryParse } from "../../classad/index.js";
 import { globToRegExp } from "./glob.js";
 
 export interface DirEntry {
@@ -34,10 +35,16 @@ export type QueueResult = { ok: true; plan: QueuePlan } | { ok: false; message: 
 const KEYWORD = /^(.*?)\b(in|from|matching)\b\s*(.*)$/is;
 const VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The job count: an integer, or an integer expression such as `2 * 50` (evaluated now). */
 function parseCount(text: string): number | null {
   if (text === "") return 1;
-  if (!/^[0-9]+$/.test(text)) return null;
-  return Number(text);
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  const parsed = tryParse(() => parseExpression(text));
+  if (!parsed.ok) return null;
+  const value = new ClassAd().evaluateExpr(parsed.value);
+  if (typeof value === "bigint")
+    return value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : null;
+  return typeof value === "number" && value >= 0 ? value : null;
 }
 
 /** Split one item row among the variables: on commas and/or blanks, the last gets the rest. */

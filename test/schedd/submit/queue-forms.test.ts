@@ -21,6 +21,10 @@ test("queue N queues N jobs numbered from 0; $(ProcId) and $(Step) follow", () =
   ]);
 });
 
+test("queue takes an integer expression as its count", () => {
+  assert.deepEqual(run("n = 2\nqueue $(n) * 2 - 1\n"), ["0:", "1:", "2:"]);
+});
+
 test("queue 0 queues nothing", () => {
   assert.deepEqual(run("queue 0\n"), []);
 });
@@ -143,6 +147,7 @@ test("a queue from a missing items file is an error on the queue line", () => {
 
 for (const [line, pattern] of [
   ["queue many", /bad queue count/],
+  ["queue 1 - 2", /bad queue count/],
   ["queue X matching", /needs a pattern/],
   ["queue X in", /needs a list/],
   ["queue X in [1:2:0] (a, b)", /bad slice/],
