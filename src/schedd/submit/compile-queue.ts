@@ -3,7 +3,7 @@
  * $(Item), a queue variable...) directly or through other macros are recomputed per job; every
  * other attribute is computed once and shared by all the jobs of the statement.
  */
-import { parseExpression, tryParse, unparseExpr } from "../../classad/index.js";
+import { parseExpressionPrefix, tryParse, unparseExpr } from "../../classad/index.js";
 import { customAttributeName } from "./commands.js";
 import type { CompileEnv, DeriveContext, Derivation } from "./derive-context.js";
 import { FILE_DERIVATIONS } from "./derive-files.js";
@@ -125,10 +125,18 @@ class Context implements DeriveContext {
       // $$(Attr) is filled in at match time, so only the rest has to parse now.
       const matchTime = text.includes("$$(");
       const probe = matchTime ? text.replace(MATCH_TIME, "MatchTimeValue") : text;
-      const parsed = tryParse(() => parseExpression(probe));
-      result = parsed.ok
-        ? { text: matchTime ? text : unparseExpr(parsed.value) }
-        : { detail: parsed.error.detail, column: parsed.error.column };
+      // Submit files write strings in the old ClassAd syntax: a backslash is literal unless it
+      // escapes a quote (so Windows paths need no doubling).
+      const parsed = tryParse(() => parseExpressionPrefix(probe, { oldStrings: true }));
+      const rest = parsed.ok ? probe.slice(parsed.value.end) : "";
+      if (!parsed.ok) result = { detail: parsed.error.detail, column: parsed.error.column };
+      else if (rest.trim() !== "") {
+        const junk = rest.trim();
+        result = {
+          detail: `unexpected '${junk.length > 20 ? `${junk.slice(0, 20)}...` : junk}' after the expression`,
+          column: parsed.value.end + rest.length - rest.trimStart().length + 1,
+        };
+      } else result = { text: matchTime ? text : unparseExpr(parsed.value.expr) };
       this.state.parsed.set(text, result);
     }
     if ("text" in result) return result.text;

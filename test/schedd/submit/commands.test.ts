@@ -70,6 +70,9 @@ const cases: [string, string, string | undefined][] = [
   ["MY.WantIOProxy = true", "WantIOProxy", "true"],
   ["+MaxWallTimeMins = 60 * 24", "MaxWallTimeMins", "60 * 24"],
   ["accounting_group = group_cms", "AcctGroup", '"group_cms"'],
+  // Old ClassAd strings: a backslash is literal unless it escapes a quote.
+  ['+WinPath = "C:\\temp\\new"', "WinPath", '"C:\\\\temp\\\\new"'],
+  ['+Quote = "say \\"hi\\""', "Quote", '"say \\"hi\\""'],
   ["stream_output = true", "StreamOut", "true"],
   ["transfer_executable = false", "TransferExecutable", "false"],
   ["hold = true", "JobStatus", "5"],

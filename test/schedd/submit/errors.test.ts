@@ -12,7 +12,7 @@ const cases: [string, RegExp][] = [
   ["rank = (Memory", /bad expression for rank/],
   [
     "+DESIRED_Sites = T2_US_UCSD,T2_US_Purdue",
-    /bad expression for \+DESIRED_Sites at column 28: expected end of input but found ','/,
+    /bad expression for \+DESIRED_Sites at column 28: unexpected ',T2_US_Purdue' after the expression/,
   ],
   ["MY.Foo =", /custom attribute Foo has no value/],
   ["+Bad-Name = 1", /'Bad-Name' is not a valid attribute name/],
