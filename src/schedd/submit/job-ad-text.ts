@@ -64,6 +64,31 @@ export class JobAdText implements Iterable<AttrPair> {
     return n + (this.own.length - groupEnds) / 2;
   }
 
+  /**
+   * Whether two jobs come from the same queue statement and so share every attribute outside
+   * their own: a store can keep those once per group, as HTCondor keeps a cluster ad.
+   */
+  sharesLayoutWith(other: JobAdText): boolean {
+    return this.layout === other.layout;
+  }
+
+  /** The attributes this job shares with the others of its queue statement. */
+  sharedAttributes(): AttrPair[] {
+    const out: AttrPair[] = [];
+    for (const segment of this.layout) if (segment !== "own") out.push(...segment);
+    return out;
+  }
+
+  /** The attributes particular to this job (ProcId, and values using per-job macros). */
+  ownAttributes(): AttrPair[] {
+    const out: AttrPair[] = [];
+    for (let i = 0; i < this.own.length; i++) {
+      const name = this.own[i];
+      if (name !== null) out.push([name, this.own[++i] as string]);
+    }
+    return out;
+  }
+
   /** Wire form: attribute name to expression text, as `ClassAd.fromJSON` takes it. */
   toRecord(): Record<string, string> {
     const out: Record<string, string> = {};

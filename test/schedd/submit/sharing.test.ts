@@ -60,3 +60,17 @@ test("jobs of a large cluster differ only where they should, in the same attribu
   assert.equal(last.ProcId, "999");
   assert.equal(jobs[999].size, jobs[0].names().length);
 });
+
+test("jobs of one queue statement expose their shared and own attributes", () => {
+  const jobs = jobsOf("executable = run.sh\noutput = o.$(Process)\nqueue 2\nqueue 1\n");
+  assert.equal(jobs[0].sharesLayoutWith(jobs[1]), true);
+  assert.equal(jobs[1].sharesLayoutWith(jobs[2]), false);
+  assert.deepEqual(jobs[1].ownAttributes(), [
+    ["ProcId", "1"],
+    ["Out", '"o.1"'],
+  ]);
+  const shared = new Map(jobs[1].sharedAttributes());
+  assert.equal(shared.get("ClusterId"), "42");
+  assert.equal(shared.has("ProcId"), false);
+  assert.equal(shared.size + 2, jobs[1].size);
+});
