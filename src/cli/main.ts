@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { createCaCommand } from "./ca-command.js";
+import { registerClassadCommand } from "./classad-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
+import { registerSubmitCommand } from "./submit-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -11,8 +13,10 @@ export function createProgram(): Command {
     )
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
+  registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
+  registerSubmitCommand(program);
   return program;
 }
 

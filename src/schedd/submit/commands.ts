@@ -1,0 +1,87 @@
+/** The submit commands Updraft knows, and a spelling hint for the ones it does not. */
+
+/** Keys handled by the derivations (lower-case), with their accepted aliases. */
+export const KNOWN_COMMANDS: readonly string[] = [
+  "executable",
+  "arguments",
+  "environment",
+  "getenv",
+  "input",
+  "output",
+  "error",
+  "log",
+  "transfer_executable",
+  "transfer_input_files",
+  "transfer_output_files",
+  "should_transfer_files",
+  "when_to_transfer_output",
+  "request_cpus",
+  "request_memory",
+  "request_disk",
+  "request_gpus",
+  "requirements",
+  "rank",
+  "priority",
+  "universe",
+  "hold",
+  "max_retries",
+  "num_retries",
+  "success_exit_code",
+  "retry_until",
+  "periodic_remove",
+  "periodic_hold",
+  "periodic_release",
+  "on_exit_remove",
+  "on_exit_hold",
+  "notification",
+  "initialdir",
+  "batch_name",
+  "accounting_group",
+  "accounting_group_user",
+  "x509userproxy",
+  "stream_output",
+  "stream_error",
+  "concurrency_limits",
+  "job_max_vacate_time",
+];
+
+const KNOWN = new Set(KNOWN_COMMANDS);
+
+/** A custom attribute key: `+Name` or `MY.Name`; returns the attribute name. */
+export function customAttributeName(key: string): string | null {
+  if (key.startsWith("+")) return key.slice(1);
+  if (/^my\./i.test(key)) return key.slice(3);
+  return null;
+}
+
+export function isKnownCommand(lowerKey: string): boolean {
+  return KNOWN.has(lowerKey);
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known command closest in spelling to `lowerKey`, when it is close enough to be a typo. */
+export function closestCommand(lowerKey: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const known of KNOWN_COMMANDS) {
+    const d = distance(lowerKey, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(lowerKey.length / 3)) ? best : undefined;
+}

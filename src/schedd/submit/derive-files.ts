@@ -1,0 +1,241 @@
+/**
+ * Job identity, status and the files of a job: `Cmd`, `Iwd`, `Arguments`, `Environment`, the
+ * standard streams, the user log and file-transfer settings.
+ */
+import { posix } from "node:path";
+import { unparseValue } from "../../classad/index.js";
+import {
+  environmentV2Raw,
+  isNewSyntax,
+  joinV2Raw,
+  parseEnvironment,
+  splitNewSyntax,
+  splitOldArguments,
+} from "./arguments.js";
+import type { DeriveContext, Derivation } from "./derive-context.js";
+import { globToRegExp } from "./glob.js";
+
+export const str = (s: string): string => unparseValue(s);
+
+/** HTCondor's boolean spellings in submit files. */
+export function parseBool(text: string): boolean | undefined {
+  const t = text.toLowerCase();
+  if (t === "true" || t === "yes" || t === "t" || t === "y" || t === "1") return true;
+  if (t === "false" || t === "no" || t === "f" || t === "n" || t === "0") return false;
+  return undefined;
+}
+
+export function iwdOf(ctx: DeriveContext): string {
+  const dir = ctx.value("initialdir");
+  return dir === undefined || dir === "" ? ctx.env.cwd : posix.resolve(ctx.env.cwd, dir);
+}
+
+const identity: Derivation = {
+  inputs: [],
+  derive(ctx) {
+    ctx.emit("MyType", str("Job"));
+    ctx.emit("TargetType", str("Machine"));
+    ctx.emit("ClusterId", String(ctx.env.clusterId));
+  },
+};
+
+const procId: Derivation = {
+  inputs: [],
+  perJob: true,
+  derive(ctx, proc) {
+    ctx.emit("ProcId", String(proc));
+  },
+};
+
+const status: Derivation = {
+  inputs: ["universe", "hold"],
+  derive(ctx) {
+    const universe = ctx.value("universe");
+    if (universe !== undefined && universe.toLowerCase() !== "vanilla") {
+      ctx.fail(
+        "universe",
+        `universe '${universe}' is not supported: Updraft runs vanilla jobs only`,
+      );
+    }
+    const { env } = ctx;
+    ctx.emit("Owner", str(env.owner));
+    ctx.emit("QDate", String(env.now));
+    ctx.emit("JobUniverse", "5");
+    const holdText = ctx.value("hold");
+    const hold = holdText === undefined || holdText === "" ? false : parseBool(holdText);
+    if (hold === undefined) ctx.fail("hold", `hold must be true or false, not '${holdText}'`);
+    // `hold = true` queues the job Held (5), as condor_submit does, until the user releases it.
+    ctx.emit("JobStatus", hold === true ? "5" : "1");
+    if (hold === true) {
+      ctx.emit("HoldReason", str("submitted on hold at user's request"));
+      ctx.emit("HoldReasonCode", "15");
+    }
+    ctx.emit("EnteredCurrentStatus", String(env.now));
+    ctx.emit("NumJobStarts", "0");
+    ctx.emit("NumJobCompletions", "0");
+    ctx.emit("NumRestarts", "0");
+  },
+};
+
+const iwd: Derivation = {
+  inputs: ["initialdir"],
+  derive(ctx) {
+    ctx.emit("Iwd", str(iwdOf(ctx)));
+  },
+};
+
+const cmd: Derivation = {
+  inputs: ["executable", "initialdir", "transfer_executable"],
+  derive(ctx) {
+    if (!ctx.isSet("executable")) {
+      ctx.fail(null, "no 'executable' given before this queue statement");
+      return;
+    }
+    const exe = ctx.value("executable");
+    if (exe === undefined) return;
+    if (exe === "") {
+      ctx.fail("executable", "'executable' is empty");
+      return;
+    }
+    const path = posix.resolve(iwdOf(ctx), exe);
+    const transferText = ctx.value("transfer_executable");
+    const transfer = transferText === undefined ? true : parseBool(transferText);
+    if (transfer === undefined) {
+      ctx.fail("transfer_executable", `'${transferText}' is not true or false`);
+    }
+    // An executable left on the worker node is not ours to check.
+    if (transfer !== false && !ctx.exists(path)) {
+      ctx.fail("executable", `executable '${exe}' not found (looked for ${path})`);
+    }
+    ctx.emit("Cmd", str(path));
+    if (transfer === false) ctx.emit("TransferExecutable", "false");
+  },
+};
+
+const args: Derivation = {
+  inputs: ["arguments"],
+  derive(ctx) {
+    const value = ctx.value("arguments");
+    if (value === undefined) return;
+    const split = isNewSyntax(value) ? splitNewSyntax(value) : splitOldArguments(value);
+    if (!split.ok) {
+      ctx.fail("arguments", split.message);
+      return;
+    }
+    ctx.emit("Arguments", str(joinV2Raw(split.words)));
+  },
+};
+
+function importedEnvironment(ctx: DeriveContext, getenv: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  const environ = ctx.env.environ ?? {};
+  const all = parseBool(getenv);
+  if (all === false) return vars;
+  const patterns =
+    all === true
+      ? [/^/]
+      : getenv
+          .split(/[\s,]+/)
+          .filter((p) => p !== "")
+          .map(globToRegExp);
+  for (const [name, value] of Object.entries(environ)) {
+    if (value !== undefined && patterns.some((p) => p.test(name))) vars.set(name, value);
+  }
+  return vars;
+}
+
+const environment: Derivation = {
+  inputs: ["environment", "getenv"],
+  derive(ctx) {
+    const value = ctx.value("environment");
+    const getenv = ctx.value("getenv");
+    if (value === undefined && getenv === undefined) return;
+    const vars =
+      getenv === undefined ? new Map<string, string>() : importedEnvironment(ctx, getenv);
+    if (value !== undefined) {
+      const parsed = parseEnvironment(value);
+      if (!parsed.ok) {
+        ctx.fail("environment", parsed.message);
+        return;
+      }
+      // Names set explicitly win over the imported ones.
+      for (const [k, v] of parsed.vars) vars.set(k, v);
+    }
+    ctx.emit("Environment", str(environmentV2Raw(vars)));
+  },
+};
+
+function stream(key: string, attr: string): Derivation {
+  return {
+    inputs: [key],
+    derive(ctx) {
+      ctx.emit(attr, str(ctx.value(key) || "/dev/null"));
+    },
+  };
+}
+
+const userLog: Derivation = {
+  inputs: ["log", "initialdir"],
+  derive(ctx) {
+    const log = ctx.value("log");
+    if (log !== undefined && log !== "") ctx.emit("UserLog", str(posix.resolve(iwdOf(ctx), log)));
+  },
+};
+
+function choice(
+  key: string,
+  attr: string,
+  allowed: readonly string[],
+  fallback: string,
+): Derivation {
+  return {
+    inputs: [key],
+    derive(ctx) {
+      const value = ctx.value(key);
+      const upper = value?.toUpperCase() ?? fallback;
+      if (!allowed.includes(upper)) {
+        ctx.fail(key, `'${value}' is not one of ${allowed.join(", ")}`);
+        return;
+      }
+      ctx.emit(attr, str(upper));
+    },
+  };
+}
+
+function fileList(key: string, attr: string): Derivation {
+  return {
+    inputs: [key],
+    derive(ctx) {
+      const value = ctx.value(key);
+      if (value === undefined) return;
+      const files = value
+        .split(",")
+        .map((f) => f.trim())
+        .filter((f) => f !== "");
+      if (files.length > 0) ctx.emit(attr, str(files.join(",")));
+    },
+  };
+}
+
+export const FILE_DERIVATIONS: readonly Derivation[] = [
+  identity,
+  procId,
+  status,
+  iwd,
+  cmd,
+  args,
+  environment,
+  stream("input", "In"),
+  stream("output", "Out"),
+  stream("error", "Err"),
+  userLog,
+  choice("should_transfer_files", "ShouldTransferFiles", ["YES", "NO", "IF_NEEDED"], "IF_NEEDED"),
+  choice(
+    "when_to_transfer_output",
+    "WhenToTransferOutput",
+    ["ON_EXIT", "ON_EXIT_OR_EVICT", "ON_SUCCESS"],
+    "ON_EXIT",
+  ),
+  fileList("transfer_input_files", "TransferInput"),
+  fileList("transfer_output_files", "TransferOutput"),
+];

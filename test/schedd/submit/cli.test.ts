@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../../../../bin/updraft.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "updraft-submit-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, "run.sh"), "#!/bin/sh\n");
+writeFileSync(join(dir, "a.dat"), "");
+writeFileSync(join(dir, "b.dat"), "");
+writeFileSync(
+  join(dir, "good.sub"),
+  "executable = run.sh\narguments = $(Item)\nrequest_memory = 1G\nqueue Item matching *.dat\n",
+);
+writeFileSync(
+  join(dir, "bad.sub"),
+  "executable = run.sh\nrequst_cpus = 2\nrequirements = (\nqueue\n",
+);
+
+function run(...args: string[]) {
+  const env = { ...process.env };
+  delete env.UPDRAFT_POOL;
+  return spawnSync(process.execPath, [bin, "submit", ...args], { cwd: dir, encoding: "utf8", env });
+}
+
+test("--dry-run prints the ads in the long form", () => {
+  const r = run("--dry-run", "good.sub");
+  assert.equal(r.status, 0, r.stderr);
+  const ads = r.stdout.split("\n\n");
+  assert.equal(ads.length, 2);
+  assert.match(ads[0], /^Arguments = "a.dat"$/m);
+  assert.match(ads[1], /^Arguments = "b.dat"$/m);
+  assert.match(ads[1], /^RequestMemory = 1024$/m);
+  assert.match(ads[0], new RegExp(`^Iwd = "${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"$`, "m"));
+});
+
+for (const flag of ["-json", "--json"]) {
+  test(`--dry-run ${flag} prints a JSON array, with -append and -batch-name applied`, () => {
+    const r = run("--dry-run", "good.sub", flag, "-append", "+Extra = 3", "-batch-name", "nightly");
+    assert.equal(r.status, 0, r.stderr);
+    const jobs = JSON.parse(r.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      jobs.map((j) => [j.ProcId, j.Extra, j.JobBatchName]),
+      [
+        [0, 3, "nightly"],
+        [1, 3, "nightly"],
+      ],
+    );
+  });
+}
+
+test("errors go to stderr as FILE:LINE: message, exit 1, nothing on stdout", () => {
+  const r = run("--dry-run", "bad.sub");
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, "");
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(
+    lines[0],
+    /^bad\.sub:2: unknown command 'requst_cpus' \(did you mean 'request_cpus'\?\)/,
+  );
+  assert.match(lines[1], /^bad\.sub:3: bad expression for requirements/);
+});
+
+test("without --dry-run and no pool, it says a pool is needed", () => {
+  const r = run("good.sub");
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--pool/);
+  assert.match(r.stderr, /UPDRAFT_POOL/);
+});
+
+test("an unknown option and a missing file are plain errors", () => {
+  assert.match(run("--dry-run", "good.sub", "-frob").stderr, /unknown option '-frob'/);
+  const missing = run("--dry-run", "nope.sub");
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /cannot read nope\.sub/);
+});
