@@ -3,6 +3,7 @@
  * The evaluator owns the special forms that need unevaluated arguments: `ifThenElse`, `eval`,
  * `unparse`.
  */
+import { ERROR } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
 import { CONVERSION_FUNCTIONS } from "./conversion.js";
 import { LIST_FUNCTIONS } from "./lists.js";
@@ -17,7 +18,13 @@ import { VERSION_FUNCTIONS } from "./versions.js";
 
 export type { Builtin, FnContext } from "./builtin.js";
 
+/** `debug(x)` is `x`; HTCondor also logs it, which a pure engine leaves to its caller. */
+const DEBUG_FUNCTIONS: BuiltinTable = {
+  debug: (args) => (args.length === 1 ? args[0]! : ERROR),
+};
+
 const FAMILIES: readonly BuiltinTable[] = [
+  DEBUG_FUNCTIONS,
   TYPE_FUNCTIONS,
   CONVERSION_FUNCTIONS,
   MATH_FUNCTIONS,

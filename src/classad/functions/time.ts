@@ -1,7 +1,8 @@
-/** Time built-ins (SEMANTICS §4.4): `time()` and `interval(seconds)`. */
-import { ERROR, type Value } from "../value.js";
+/** Time built-ins (SEMANTICS §4.4): `time()`, `interval(seconds)`, `formatTime(t, format)`. */
+import { ERROR, Real, type Value } from "../value.js";
 import type { BuiltinTable, FnContext } from "./builtin.js";
 import { isExceptional, toIntegerValue } from "./coerce.js";
+import { strftime } from "./strftime.js";
 
 /** `time()`: whole seconds since the epoch; any argument is ERROR. */
 function time(args: readonly Value[], ctx: FnContext): Value {
@@ -33,4 +34,26 @@ function interval(args: readonly Value[]): Value {
   return `${seconds === 0 ? 0 : seconds}`;
 }
 
-export const TIME_FUNCTIONS: BuiltinTable = { time, interval };
+/** Whole seconds from an integer or real time, or undefined for anything else. */
+function epochSeconds(t: Value): number | undefined {
+  if (typeof t === "number") return t;
+  if (typeof t === "bigint") return Number(t);
+  if (t instanceof Real && Number.isFinite(t.v)) return Math.trunc(t.v);
+  return undefined;
+}
+
+/**
+ * `formatTime([t [, format]])`: the time `t` (default now) in local time, through C's `strftime`
+ * (default format `%c`). A time that is not a number (UNDEFINED included) or a format that is not
+ * a string is ERROR (§4.4). Updraft has no absolute-time values, so those arguments do not arise.
+ */
+function formatTime(args: readonly Value[], ctx: FnContext): Value {
+  if (args.length > 2) return ERROR;
+  const seconds = args.length === 0 ? Math.floor(ctx.now()) : epochSeconds(args[0]!);
+  const format = args.length === 2 ? args[1]! : "%c";
+  if (seconds === undefined || typeof format !== "string") return ERROR;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? ERROR : strftime(format, date);
+}
+
+export const TIME_FUNCTIONS: BuiltinTable = { time, interval, formattime: formatTime };
