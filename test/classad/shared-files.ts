@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 
 /** Repository root (this file runs from `<repoRoot>/dist/test/classad/`). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const SHARED_CLASSAD_DIR = fileURLToPath(new URL("../shared/classad/", `file://${REPO_ROOT}`));
+export const SHARED_CLASSAD_DIR = fileURLToPath(
+  new URL("../shared/classad/", `file://${REPO_ROOT}`),
+);
 
 /** The text of a shared file; throws (failing the test) with a clear message when it is missing. */
 export function readSharedFile(name: string): string {
