@@ -4,8 +4,8 @@
  * right (§2.2); the non-strict ones (`&&`, `||`, `?:`, `=?=`, `=!=`) are short-circuited by the
  * compiler, which uses `toLogical` and `metaEq`/`metaNe` from this module.
  *
- * Integers are safe `number`s or int64 `bigint`s (see value.ts). Each exported operator first tries
- * the all-`number` case without allocating and falls back to a general path otherwise.
+ * Integers are safe `number`s or int64 `bigint`s (see value.ts). Integer work stays on `number`s,
+ * without allocating, until a result leaves the safe range; only then does it go through `bigint`.
  */
 import {
   ERROR,
@@ -426,15 +426,28 @@ export function bitXor(a: Value, b: Value): Value {
   return bitwise(Bitwise.Xor, a, b);
 }
 
+/** A shift count the all-`number` fast paths can take on directly. */
+function smallCount(n: Value): n is number {
+  return typeof n === "number" && n >= 0 && n < 64;
+}
+
 export function shl(a: Value, b: Value): Value {
+  if (typeof a === "number" && smallCount(b)) {
+    // Multiplying by a power of two is exact while the result stays safe.
+    const r = a * 2 ** b;
+    if (Number.isSafeInteger(r)) return noNegativeZero(r);
+  }
   return bitwise(Bitwise.Shl, a, b);
 }
 
 export function shr(a: Value, b: Value): Value {
+  // Dividing by a power of two is exact; flooring it is the arithmetic shift.
+  if (typeof a === "number" && smallCount(b)) return noNegativeZero(Math.floor(a / 2 ** b));
   return bitwise(Bitwise.Shr, a, b);
 }
 
 export function ushr(a: Value, b: Value): Value {
+  if (typeof a === "number" && a >= 0 && smallCount(b)) return Math.floor(a / 2 ** b);
   return bitwise(Bitwise.Ushr, a, b);
 }
 
