@@ -22,6 +22,18 @@ export interface RegexOptions {
  * here both cases work everywhere. Unknown letters are ignored, as HTCondor does.
  */
 export function parseRegexOptions(options: string): RegexOptions {
+  let parsed = OPTION_STRINGS.get(options);
+  if (parsed === undefined) {
+    parsed = readOptions(options);
+    // Ads use a handful of option strings; stop remembering new ones past a few dozen.
+    if (OPTION_STRINGS.size < 64) OPTION_STRINGS.set(options, parsed);
+  }
+  return parsed;
+}
+
+const OPTION_STRINGS = new Map<string, RegexOptions>();
+
+function readOptions(options: string): RegexOptions {
   let flags = 0;
   let extended = false;
   let fullTarget = false;
