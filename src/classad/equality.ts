@@ -29,8 +29,15 @@ export function exprEquals(a: Expr, b: Expr): boolean {
       return a.op === o.op && exprEquals(a.operand, o.operand);
     }
     case "binary": {
-      const o = b as typeof a;
-      return a.op === o.op && exprEquals(a.left, o.left) && exprEquals(a.right, o.right);
+      // Iterate down left-nested chains, which can be thousands long.
+      let x: Expr = a;
+      let y: Expr = b;
+      while (x.kind === "binary" && y.kind === "binary") {
+        if (x.op !== y.op || !exprEquals(x.right, y.right)) return false;
+        x = x.left;
+        y = y.left;
+      }
+      return exprEquals(x, y);
     }
     case "elvis": {
       const o = b as typeof a;

@@ -124,6 +124,12 @@ export function unparseAd(ad: UnparsableAd, syntax: Syntax = "new"): string {
   return out;
 }
 
+function binaryOpText(op: string, syntax: Syntax): string {
+  if (syntax === "new" && op === "=?=") return "is";
+  if (syntax === "new" && op === "=!=") return "isnt";
+  return op;
+}
+
 /** Text of an expression; parentheses are those of the tree (kept from the source). */
 export function unparseExpr(e: Expr, syntax: Syntax = "new"): string {
   switch (e.kind) {
@@ -142,10 +148,19 @@ export function unparseExpr(e: Expr, syntax: Syntax = "new"): string {
       return e.op + operand;
     }
     case "binary": {
-      let op: string = e.op;
-      if (syntax === "new" && op === "=?=") op = "is";
-      else if (syntax === "new" && op === "=!=") op = "isnt";
-      return `${unparseExpr(e.left, syntax)} ${op} ${unparseExpr(e.right, syntax)}`;
+      // Left-nested chains (`a || b || c ...`) can be thousands long: walk them with a loop.
+      const rights: [string, Expr][] = [];
+      let node: Expr = e;
+      while (node.kind === "binary") {
+        rights.push([binaryOpText(node.op, syntax), node.right]);
+        node = node.left;
+      }
+      let text = unparseExpr(node, syntax);
+      for (let i = rights.length - 1; i >= 0; i--) {
+        const [op, right] = rights[i]!;
+        text += ` ${op} ${unparseExpr(right, syntax)}`;
+      }
+      return text;
     }
     case "ternary":
       return `${unparseExpr(e.cond, syntax)} ? ${unparseExpr(e.then, syntax)} : ${unparseExpr(e.otherwise, syntax)}`;
