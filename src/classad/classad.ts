@@ -126,7 +126,11 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
    * of a match (and the old-semantics fallback to it for names this ad lacks, §3.2).
    */
   evaluate(name: string, target?: ClassAd | null, options: EvaluateOptions = {}): Value {
-    return this.evaluateExpr(compileExpression({ kind: "attr", name, absolute: false }), target, options);
+    return this.evaluateExpr(
+      compileExpression({ kind: "attr", name, absolute: false }),
+      target,
+      options,
+    );
   }
 
   /** Evaluate an expression (text, tree or compiled) with this ad as MY and `target` as TARGET. */

@@ -46,7 +46,9 @@ export function exprEquals(a: Expr, b: Expr): boolean {
     case "ternary": {
       const o = b as typeof a;
       return (
-        exprEquals(a.cond, o.cond) && exprEquals(a.then, o.then) && exprEquals(a.otherwise, o.otherwise)
+        exprEquals(a.cond, o.cond) &&
+        exprEquals(a.then, o.then) &&
+        exprEquals(a.otherwise, o.otherwise)
       );
     }
     case "paren":

@@ -325,7 +325,11 @@ export class Lexer {
     const initial = s.charCodeAt(p) | 0x20;
     if (
       (len === 2 || len === 4 || len === 5 || len === 9) &&
-      (initial === 0x74 || initial === 0x66 || initial === 0x75 || initial === 0x65 || initial === 0x69)
+      (initial === 0x74 ||
+        initial === 0x66 ||
+        initial === 0x75 ||
+        initial === 0x65 ||
+        initial === 0x69)
     ) {
       const lower = name.toLowerCase();
       const keyword = KEYWORD_VALUES.get(lower);
@@ -445,7 +449,8 @@ export class Lexer {
     const bytes: number[] = [];
     let segment = p + 1;
     const flush = (upTo: number): void => {
-      if (upTo > segment) for (const b of Buffer.from(s.slice(segment, upTo), "utf8")) bytes.push(b);
+      if (upTo > segment)
+        for (const b of Buffer.from(s.slice(segment, upTo), "utf8")) bytes.push(b);
     };
     q = p + 1;
     while (q < end) {

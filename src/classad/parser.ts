@@ -3,13 +3,7 @@
  * Binary operators use precedence climbing, which keeps the recursion per nesting level shallow;
  * nesting deeper than MAX_DEPTH is a parse error, so hostile input cannot overflow the stack.
  */
-import {
-  type AdNode,
-  BINARY_LEVEL,
-  type BinaryOp,
-  type Expr,
-  type UnaryOp,
-} from "./ast.js";
+import { type AdNode, BINARY_LEVEL, type BinaryOp, type Expr, type UnaryOp } from "./ast.js";
 import { ClassAdParseError, locate } from "./errors.js";
 import { Lexer, Tok, describeToken } from "./lexer.js";
 
@@ -283,11 +277,7 @@ export class Parser {
 }
 
 /** Run `body` on a fresh parser, turning a stack overflow into a parse error. */
-export function withParser<T>(
-  source: string,
-  options: ParserOptions,
-  body: (p: Parser) => T,
-): T {
+export function withParser<T>(source: string, options: ParserOptions, body: (p: Parser) => T): T {
   const parser = new Parser(source, options);
   try {
     return body(parser);

@@ -107,12 +107,10 @@ export function unparseValue(v: Value, syntax: Syntax = "new"): string {
   }
 }
 
-function unparseAdBody(
-  attrs: Iterable<readonly [string, Expr]>,
-  syntax: Syntax,
-): string {
+function unparseAdBody(attrs: Iterable<readonly [string, Expr]>, syntax: Syntax): string {
   const parts: string[] = [];
-  for (const [name, expr] of attrs) parts.push(`${unparseName(name)} = ${unparseExpr(expr, syntax)}`);
+  for (const [name, expr] of attrs)
+    parts.push(`${unparseName(name)} = ${unparseExpr(expr, syntax)}`);
   return `[ ${parts.join("; ")} ]`;
 }
 

@@ -22,7 +22,10 @@ function file(name: string, text: string): string {
 
 test("eval prints the value in ClassAd syntax, with MY and TARGET from files of either syntax", () => {
   assert.equal(updraft(["classad", "eval", "1 + 2 * 3"]).stdout, "7\n");
-  assert.equal(updraft(["classad", "eval", '{1, "a", 0.5}']).stdout, '{ 1,"a",5.000000000000000E-01 }\n');
+  assert.equal(
+    updraft(["classad", "eval", '{1, "a", 0.5}']).stdout,
+    '{ 1,"a",5.000000000000000E-01 }\n',
+  );
   const my = file("my.ad", "x = 7\nz = 10\n");
   const target = file("target.ad", "[ x = 8; y = 9 ]");
   const run = updraft(["classad", "eval", "x + y + TARGET.x", "--my", my, "--target", target]);
@@ -85,7 +88,10 @@ test("eval --jsonl answers every line in order, parse errors and malformed JSON 
 });
 
 test("eval --jsonl handles 10,000 lines quickly", () => {
-  const input = Array.from({ length: 10_000 }, (_, i) => `{"expr": "${i} * 2 + x", "my": "[x = 1]"}`).join("\n");
+  const input = Array.from(
+    { length: 10_000 },
+    (_, i) => `{"expr": "${i} * 2 + x", "my": "[x = 1]"}`,
+  ).join("\n");
   const start = Date.now();
   const run = updraft(["classad", "eval", "--jsonl"], input);
   const elapsed = Date.now() - start;
@@ -96,8 +102,14 @@ test("eval --jsonl handles 10,000 lines quickly", () => {
 });
 
 test("match prints both directions, the result and the rank; exit status says whether they match", () => {
-  const job = file("job.ad", '[ Owner = "alice"; Requirements = TARGET.Memory >= 1024; Rank = TARGET.Mips ]');
-  const slot = file("slot.ad", 'Memory = 2048\nMips = 1500\nRequirements = TARGET.Owner == "alice"\n');
+  const job = file(
+    "job.ad",
+    '[ Owner = "alice"; Requirements = TARGET.Memory >= 1024; Rank = TARGET.Mips ]',
+  );
+  const slot = file(
+    "slot.ad",
+    'Memory = 2048\nMips = 1500\nRequirements = TARGET.Owner == "alice"\n',
+  );
   const small = file("small.ad", "[ Memory = 512; Requirements = true ]");
   const yes = updraft(["classad", "match", job, slot]);
   assert.equal(yes.status, 0, yes.stderr);
@@ -105,7 +117,12 @@ test("match prints both directions, the result and the rank; exit status says wh
   assert.match(yes.stdout, /job rank of the slot: 1500/);
   const no = updraft(["classad", "match", "--json", job, small]);
   assert.equal(no.status, 1);
-  assert.deepEqual(JSON.parse(no.stdout), { jobMatchesSlot: false, slotMatchesJob: true, match: false, rank: 0 });
+  assert.deepEqual(JSON.parse(no.stdout), {
+    jobMatchesSlot: false,
+    slotMatchesJob: true,
+    match: false,
+    rank: 0,
+  });
 });
 
 test("every classad command has --help", () => {

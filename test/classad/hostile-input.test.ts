@@ -5,15 +5,33 @@ import { evalText, parseErrorOf } from "./helpers.js";
 
 test("100,000 nested parentheses, brackets or braces are a parse error, not a crash", () => {
   const n = 100_000;
-  for (const [open, close] of [["(", ")"], ["{", "}"]]) {
+  for (const [open, close] of [
+    ["(", ")"],
+    ["{", "}"],
+  ]) {
     const message = parseErrorOf(() => parseExpression(open.repeat(n) + "1" + close.repeat(n)));
     assert.match(message, /nested more than 1000 deep/);
   }
-  assert.match(parseErrorOf(() => ClassAd.parse("[a = ".repeat(n) + "1" + "]".repeat(n))), /nested/);
-  assert.match(parseErrorOf(() => parseExpression("!".repeat(n) + "x")), /nested/);
-  assert.match(parseErrorOf(() => parseExpression("-".repeat(n) + "x")), /nested/);
-  assert.match(parseErrorOf(() => parseExpression("x ?: ".repeat(n) + "1")), /nested/);
-  assert.match(parseErrorOf(() => parseExpression("a[".repeat(n) + "0" + "]".repeat(n))), /nested/);
+  assert.match(
+    parseErrorOf(() => ClassAd.parse("[a = ".repeat(n) + "1" + "]".repeat(n))),
+    /nested/,
+  );
+  assert.match(
+    parseErrorOf(() => parseExpression("!".repeat(n) + "x")),
+    /nested/,
+  );
+  assert.match(
+    parseErrorOf(() => parseExpression("-".repeat(n) + "x")),
+    /nested/,
+  );
+  assert.match(
+    parseErrorOf(() => parseExpression("x ?: ".repeat(n) + "1")),
+    /nested/,
+  );
+  assert.match(
+    parseErrorOf(() => parseExpression("a[".repeat(n) + "0" + "]".repeat(n))),
+    /nested/,
+  );
 });
 
 test("nesting up to the limit parses and evaluates", () => {

@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { ClassAd, ERROR, ListValue, Real, UNDEFINED, type Value, sameValue, unparseValue } from "../../src/classad/index.js";
+import {
+  ClassAd,
+  ERROR,
+  ListValue,
+  Real,
+  UNDEFINED,
+  type Value,
+  sameValue,
+  unparseValue,
+} from "../../src/classad/index.js";
 
 const operand: fc.Arbitrary<Value> = fc.oneof(
   fc.boolean(),
@@ -87,7 +96,11 @@ test("results of && || ! on logical operands are logical values", () => {
 });
 
 test("=?= never yields undefined and is the negation of =!= on scalars", () => {
-  const scalar = fc.oneof(logical, fc.integer({ min: -2, max: 2 }), fc.constantFrom("a", "A", new Real(1)));
+  const scalar = fc.oneof(
+    logical,
+    fc.integer({ min: -2, max: 2 }),
+    fc.constantFrom("a", "A", new Real(1)),
+  );
   fc.assert(
     fc.property(scalar, scalar, (x, y) => {
       const is = evaluate("a =?= b", x, y);
