@@ -26,8 +26,14 @@ const ROUNDS = 200;
 const SLOTS = 1000;
 const EXPECTED_MATCHES = 50_000;
 
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
+/**
+ * CPU seconds this process used since `start` (user + system, all threads). The machines this
+ * runs on are shared, and wall time there measures the neighbours as much as the engine; CPU
+ * time is what "one core" means and still charges GC helper threads to us.
+ */
+function seconds(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function report(figures: Record<string, unknown>): void {
@@ -39,7 +45,7 @@ function benchMatch(): void {
   const slots = Array.from({ length: SLOTS }, (_, i) => ClassAd.parse(slotAd(i)));
   for (let r = 0; r < 50; r++) for (const slot of slots) symmetricMatch(job, slot);
   let matched = 0;
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < SLOTS; i++) if (symmetricMatch(job, slots[i]!)) matched++;
   }
@@ -58,7 +64,7 @@ function benchParse(): void {
   const count = 100_000;
   let attributes = 0;
   for (let i = 0; i < 20_000; i++) attributes += ClassAd.parse(JOB_AD).size;
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   for (let i = 0; i < count; i++) attributes += ClassAd.parse(JOB_AD).size;
   const elapsed = seconds(start);
   if (attributes !== 120_000 * 7) throw new Error("job ad parsed to the wrong size");

@@ -396,25 +396,16 @@ function compileCall(name: string, args: readonly Expr[]): Compiled {
   if (n === 0) {
     return (st) => (--st.steps < 0 ? ERROR : builtin(NO_ARGS, st.ctx));
   }
-  if (n === 1) {
-    const f0 = fns[0]!;
-    return (st) => {
-      const v: Value[] = [f0(st)];
-      return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
-    };
-  }
-  if (n === 2) {
-    const f0 = fns[0]!;
-    const f1 = fns[1]!;
-    return (st) => {
-      const v: Value[] = [f0(st), f1(st)];
-      return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
-    };
-  }
+  // Builtins only read their arguments during the call, so each call site reuses one array;
+  // a nested use of the same site (while its arguments are being evaluated) gets a fresh one.
+  let spare: Value[] | null = new Array<Value>(n);
   return (st) => {
-    const values = new Array<Value>(n);
+    const values = spare ?? new Array<Value>(n);
+    spare = null;
     for (let i = 0; i < n; i++) values[i] = fns[i]!(st);
-    return --st.steps < 0 ? ERROR : builtin(values, st.ctx);
+    const result = --st.steps < 0 ? ERROR : builtin(values, st.ctx);
+    spare = values;
+    return result;
   };
 }
 

@@ -34,12 +34,23 @@ const BINARY_TOKENS: ReadonlyMap<Tok, BinaryOp> = new Map<Tok, BinaryOp>([
   [Tok.Percent, "%"],
 ]);
 
+/** Operator and binding level by token, as arrays: the parser asks for every token it sees. */
+const BINARY_BY_TOKEN: (BinaryOp | undefined)[] = [];
+const LEVEL_BY_TOKEN: number[] = [];
+for (const [tok, op] of BINARY_TOKENS) {
+  BINARY_BY_TOKEN[tok] = op;
+  LEVEL_BY_TOKEN[tok] = BINARY_LEVEL[op];
+}
+
 const UNARY_TOKENS: ReadonlyMap<Tok, UnaryOp> = new Map<Tok, UnaryOp>([
   [Tok.Minus, "-"],
   [Tok.Plus, "+"],
   [Tok.Bang, "!"],
   [Tok.Tilde, "~"],
 ]);
+
+const UNARY_BY_TOKEN: (UnaryOp | undefined)[] = [];
+for (const [tok, op] of UNARY_TOKENS) UNARY_BY_TOKEN[tok] = op;
 
 const TOKEN_TEXT: Partial<Record<Tok, string>> = {
   [Tok.RBracket]: "']'",
@@ -113,9 +124,10 @@ export class Parser {
   private parseBinary(minLevel: number): Expr {
     let left = this.parseUnary();
     for (;;) {
-      const op = BINARY_TOKENS.get(this.lx.cur());
+      const tok = this.lx.cur();
+      const op = BINARY_BY_TOKEN[tok];
       if (op === undefined) return left;
-      const level = BINARY_LEVEL[op];
+      const level = LEVEL_BY_TOKEN[tok]!;
       if (level < minLevel) return left;
       this.lx.next();
       this.enter();
@@ -126,7 +138,8 @@ export class Parser {
   }
 
   private parseUnary(): Expr {
-    const op = UNARY_TOKENS.get(this.lx.cur());
+    const tok = this.lx.cur();
+    const op = tok <= Tok.Bang ? UNARY_BY_TOKEN[tok] : undefined;
     if (op === undefined) return this.parsePostfix();
     this.lx.next();
     this.enter();
