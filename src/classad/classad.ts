@@ -7,7 +7,7 @@ import { type CompiledExpr, compileExpression, runCompiled } from "./compile.js"
 import { type Compiled, SYSTEM_CLOCK } from "./eval-state.js";
 import type { FnContext } from "./functions/index.js";
 import { parseLongForm } from "./long-form.js";
-import { Parser, parseExpression, withParser } from "./parser.js";
+import { type ParseResult, Parser, parseExpression, tryParse, withParser } from "./parser.js";
 import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
 import { type ClassAdLike, ListValue, type Value } from "./value.js";
 
@@ -57,6 +57,11 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
     const ad = new ClassAd();
     for (const [name, expr] of parseLongForm(text)) ad.set(name, expr);
     return ad;
+  }
+
+  /** Like `parse`, with a parse error as a tagged result instead of an exception. */
+  static tryParse(text: string): ParseResult<ClassAd> {
+    return tryParse(() => ClassAd.parse(text));
   }
 
   /** An ad from a parsed `[...]` node. */

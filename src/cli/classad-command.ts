@@ -19,22 +19,23 @@ import {
 } from "../classad/index.js";
 import { CliError } from "./errors.js";
 
-function readSource(file: string): string {
+function readSource(file: string, exitCode = 1): string {
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, exitCode);
   }
 }
 
-function readAd(file: string): ClassAd {
-  try {
-    return ClassAd.parse(readSource(file));
-  } catch (err) {
-    if (err instanceof ClassAdParseError) throw new CliError(`${file}: ${err.message}`);
-    throw err;
-  }
+/** Read and parse an ad file; a parse error exits with `exitCode` after a located message. */
+function readAd(file: string, exitCode = 1): ClassAd {
+  const parsed = ClassAd.tryParse(readSource(file, exitCode));
+  if (!parsed.ok) throw new CliError(`${file}: ${parsed.error.message}`, exitCode);
+  return parsed.value;
 }
+
+/** `match` exits 1 for "no match", so unreadable input gets its own status. */
+const MATCH_INPUT_ERROR = 2;
 
 /** A value as one JSON object (`{"type":"integer","value":3}`...); bigints stay exact. */
 export function valueToJson(v: Value): string {
@@ -157,8 +158,8 @@ function evalCommand(expr: string | undefined, options: EvalOptions): Promise<vo
 }
 
 function matchCommand(jobFile: string, slotFile: string, options: { json?: boolean }): void {
-  const job = readAd(jobFile);
-  const slot = readAd(slotFile);
+  const job = readAd(jobFile, MATCH_INPUT_ERROR);
+  const slot = readAd(slotFile, MATCH_INPUT_ERROR);
   const jobMatchesSlot = requirementsHold(job, slot);
   const slotMatchesJob = requirementsHold(slot, job);
   const match = jobMatchesSlot && slotMatchesJob;
@@ -195,7 +196,9 @@ export function registerClassadCommand(program: Command): void {
     .action(evalCommand);
   classad
     .command("match")
-    .description("match a job ad against a slot ad: exit 0 on a symmetric match, 1 otherwise")
+    .description(
+      "match a job ad against a slot ad: exit 0 on a symmetric match, 1 otherwise, 2 on bad input",
+    )
     .argument("<job>", "job ad file, either syntax; - for stdin")
     .argument("<slot>", "slot ad file, either syntax; - for stdin")
     .option("--json", "print the result as one JSON object")

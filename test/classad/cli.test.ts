@@ -117,6 +117,9 @@ test("match prints both directions, the result and the rank; exit status says wh
   assert.match(yes.stdout, /job rank of the slot: 1500/);
   const no = updraft(["classad", "match", "--json", job, small]);
   assert.equal(no.status, 1);
+  const broken = updraft(["classad", "match", job, file("broken.ad", "[ Memory = ")]);
+  assert.equal(broken.status, 2);
+  assert.match(broken.stderr, /broken\.ad: line 1, column 12:/);
   assert.deepEqual(JSON.parse(no.stdout), {
     jobMatchesSlot: false,
     slotMatchesJob: true,
