@@ -193,6 +193,7 @@ export function registerClassadCommand(program: Command): void {
       "--jsonl",
       'read {"expr", "my", "target"} objects from stdin, one per line; print one JSON value per line',
     )
+    .allowUnknownOption()
     .action(evalCommand);
   classad
     .command("match")

@@ -32,6 +32,8 @@ test("eval prints the value in ClassAd syntax, with MY and TARGET from files of 
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, "24\n");
   assert.equal(updraft(["classad", "eval", "MY.z", "--my", "-"], "[z = 3]").stdout, "3\n");
+  // An expression may start with '-' (it is not an option).
+  assert.equal(updraft(["classad", "eval", "-x ?: 1"]).stdout, "-1\n");
 });
 
 test("eval reports a parse error with line and column on stderr and exits 1", () => {
