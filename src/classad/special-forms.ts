@@ -5,6 +5,7 @@
  */
 import type { Expr } from "./ast.js";
 import { isAd } from "./classad.js";
+import { ClassAdParseError } from "./errors.js";
 import type { Compiled, EvalState } from "./eval-state.js";
 import * as ops from "./operators.js";
 import { parseExpression } from "./parser.js";
@@ -37,7 +38,10 @@ function compileEvalText(text: string, compile: (e: Expr) => Compiled): Compiled
   if (fn === undefined) {
     try {
       fn = compile(parseExpression(text));
-    } catch {
+    } catch (err) {
+      // Only a syntax error is a property of the text; anything else (a stack overflow deep in
+      // some evaluation) must not be remembered as the text's meaning.
+      if (!(err instanceof ClassAdParseError)) throw err;
       fn = alwaysError;
     }
     if (evalCache.size >= EVAL_CACHE_LIMIT) evalCache.clear();
