@@ -64,3 +64,14 @@ test("unknown functions parse and evaluate to ERROR (§1.7)", () => {
   assert.equal(evalText("foo(1)"), "error");
   assert.equal(evalText("isError(foo(1))"), "true");
 });
+
+test("unresolved lists the names an attribute reads that nothing defines (§4.9)", () => {
+  const ad = "[ R = x + 3; S = R * y + TARGET.z + MY.w; T = 1 ]";
+  assert.equal(evalText("unresolved(R)", ad), '"x"');
+  assert.equal(evalText("unresolved(S)", ad), '"x,y,z"');
+  assert.equal(evalText("unresolved(S)", ad, "[y = 1]"), '"x,z"');
+  assert.equal(evalText('unresolved(S, "^[xz]")', ad), '"x,z"');
+  assert.equal(evalText("unresolved(T)", ad), '""');
+  assert.equal(evalText("unresolved(1)", ad), "error");
+  assert.equal(evalText("unresolved(nosuch)", ad), "undefined");
+});
