@@ -45,8 +45,9 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
 
   /** Parse an ad: new syntax when the first non-blank character is `[`, else the long form. */
   static parse(text: string): ClassAd {
-    const first = text.search(/\S/);
-    if (first >= 0 && text[first] === "[") {
+    let first = 0;
+    while (first < text.length && /\s/.test(text[first]!)) first++;
+    if (text.charCodeAt(first) === 0x5b /* [ */) {
       const node = withParser(text, {}, (p: Parser) => {
         const ad = p.parseAd();
         p.expectEnd();
@@ -66,8 +67,15 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
 
   /** An ad from a parsed `[...]` node. */
   static fromNode(node: AdNode, parent: ClassAd | null = null): ClassAd {
-    const ad = new ClassAd();
-    for (const [name, expr] of node.attrs) ad.set(name, expr);
+    const entries = new Map<string, AttrEntry>();
+    const attrs = node.attrs;
+    for (let i = 0; i < attrs.length; i++) {
+      const [name, expr] = attrs[i]!;
+      const key = name.toLowerCase();
+      const earlier = entries.get(key);
+      entries.set(key, new AttrEntry(earlier === undefined ? name : earlier.name, expr));
+    }
+    const ad = new ClassAd(entries);
     ad.parent = parent;
     return ad;
   }

@@ -167,7 +167,8 @@ export class Lexer {
     const s = this.source;
     const end = this.end;
     let p = this.pos;
-    // Whitespace and comments (§1.1).
+    // Whitespace and comments (§1.1). Tokens are most often separated by one space.
+    if (p < end && s.charCodeAt(p) === C_SPACE) p++;
     for (;;) {
       while (p < end && isSpace(s.charCodeAt(p))) p++;
       if (p + 1 < end && s.charCodeAt(p) === C_SLASH) {
@@ -317,8 +318,9 @@ export class Lexer {
 
   private lexName(p: number): void {
     const s = this.source;
+    const end = this.end;
     let q = p + 1;
-    while (q < this.end && isNameChar(s.charCodeAt(q))) q++;
+    while (q < end && isNameChar(s.charCodeAt(q))) q++;
     const name = s.slice(p, q);
     // Keywords are case-insensitive (§1.6); only names of their lengths and initials can be one.
     const len = q - p;
