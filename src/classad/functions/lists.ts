@@ -69,21 +69,18 @@ function listCompare(all: boolean): Builtin {
 /** The numbers of a list for sum/avg/min/max: UNDEFINED items are skipped, other non-numbers are ERROR. */
 interface Numbers {
   readonly values: Value[];
-  /** Some item was UNDEFINED. */
-  readonly sawUndefined: boolean;
 }
 
 function numbersOf(list: ListValue): Numbers | typeof ERROR {
   const values: Value[] = [];
-  let sawUndefined = false;
   for (const item of list.items) {
-    if (item === UNDEFINED) sawUndefined = true;
+    if (item === UNDEFINED) continue;
     else if (typeof item === "boolean") values.push(item ? 1 : 0);
     else if (typeof item === "number" || typeof item === "bigint" || item instanceof Real) {
       values.push(item);
     } else return ERROR;
   }
-  return { values, sawUndefined };
+  return { values };
 }
 
 function listArgument(args: readonly Value[]): ListValue | Value {
@@ -100,30 +97,30 @@ function total(values: readonly Value[]): Value {
 }
 
 /**
- * `sum(list)`: integer unless a real appears; `sum({})` is 0 (§4.7). A list of only UNDEFINED
- * items sums to UNDEFINED, as HTCondor documents; its code answers 0 (§7). Booleans count as
- * 0/1: HTCondor copies a lone first item unchanged, so its `sum({true})` is `true`; here it is 1.
+ * `sum(list)`: integer unless a real appears. With no numbers (an empty or all-UNDEFINED list)
+ * the sum is the integer 0, as current HTCondor answers (§4.7, §7; its documentation and the old
+ * functional tests say UNDEFINED). Booleans count as 0/1: HTCondor copies a lone first item
+ * unchanged, so its `sum({true})` is `true`; here it is 1.
  */
 function sum(args: readonly Value[]): Value {
   const list = listArgument(args);
   if (!(list instanceof ListValue)) return list;
   const numbers = numbersOf(list);
   if (numbers === ERROR) return ERROR;
-  if (numbers.values.length === 0 && numbers.sawUndefined) return UNDEFINED;
   return total(numbers.values);
 }
 
 /**
  * `avg(list)`: the real mean of the numbers. With no numbers (an empty or all-UNDEFINED list)
- * HTCondor's code means to answer UNDEFINED but overwrites it with the integer 0 (§4.7, §7); the
- * answer here is UNDEFINED, as its documentation says.
+ * current HTCondor answers the integer 0, not a real and not the UNDEFINED its documentation
+ * promises (§4.7, §7); Updraft follows the code.
  */
 function avg(args: readonly Value[]): Value {
   const list = listArgument(args);
   if (!(list instanceof ListValue)) return list;
   const numbers = numbersOf(list);
   if (numbers === ERROR) return ERROR;
-  if (numbers.values.length === 0) return UNDEFINED;
+  if (numbers.values.length === 0) return 0;
   return op.div(total(numbers.values), new Real(numbers.values.length));
 }
 
