@@ -4,7 +4,17 @@
  * long form (reals as `%.16G`, `=?=`/`=!=`, strings raw except for the quote).
  */
 import type { Expr } from "./ast.js";
-import { ERROR, ListValue, Real, UNDEFINED, type Value, isClassAd } from "./value.js";
+import { absTimeText, relTimeText } from "./time-text.js";
+import {
+  AbsTime,
+  ERROR,
+  ListValue,
+  Real,
+  RelTime,
+  UNDEFINED,
+  type Value,
+  isClassAd,
+} from "./value.js";
 
 /** An ad that can list its attributes' expressions (the engine's `ClassAd`). */
 export interface UnparsableAd {
@@ -97,6 +107,9 @@ export function unparseValue(v: Value, syntax: Syntax = "new"): string {
       return quoteText(v, '"', syntax);
     default:
       if (v instanceof Real) return unparseReal(v.v, syntax);
+      // Time values have no literal syntax; HTCondor writes the call that makes them.
+      if (v instanceof AbsTime) return `absTime(${quoteText(absTimeText(v), '"', syntax)})`;
+      if (v instanceof RelTime) return `relTime(${quoteText(relTimeText(v.secs), '"', syntax)})`;
       if (v instanceof ListValue) {
         return `{ ${v.items.map((item) => unparseValue(item, syntax)).join(",")} }`;
       }

@@ -5,16 +5,19 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
+  AbsTime,
   ClassAd,
   ClassAdParseError,
   ListValue,
   Real,
+  RelTime,
   UNDEFINED,
   type Value,
   compileExpression,
   isAd,
   rank,
   requirementsHold,
+  typeOf,
   unparseValue,
 } from "../classad/index.js";
 import { CliError } from "./errors.js";
@@ -65,6 +68,9 @@ export function valueToJson(v: Value): string {
         return `{"type":"list","value":[${v.items.map(valueToJson).join(",")}],"text":${JSON.stringify(unparseValue(v))}}`;
       }
       if (isAd(v)) return `{"type":"classad","value":${JSON.stringify(unparseValue(v))}}`;
+      if (v instanceof AbsTime || v instanceof RelTime) {
+        return `{"type":"${typeOf(v)}","value":${JSON.stringify(unparseValue(v))}}`;
+      }
       return '{"type":"error"}';
   }
 }

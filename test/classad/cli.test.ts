@@ -10,8 +10,12 @@ const bin = join(REPO_ROOT, "bin/updraft.js");
 const dir = mkdtempSync(join(tmpdir(), "updraft-classad-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function updraft(args: string[], input?: string) {
-  return spawnSync(process.execPath, [bin, ...args], { input, encoding: "utf8" });
+function updraft(args: string[], input?: string, env?: NodeJS.ProcessEnv) {
+  return spawnSync(process.execPath, [bin, ...args], {
+    input,
+    encoding: "utf8",
+    env: env === undefined ? process.env : { ...process.env, ...env },
+  });
 }
 
 function file(name: string, text: string): string {
@@ -87,6 +91,22 @@ test("eval --jsonl answers every line in order, parse errors and malformed JSON 
   assert.equal(lines[10], '{"type":"error"}');
   assert.equal(lines[11], '{"type":"boolean","value":true}');
   assert.match(lines[12]!, /parse-error/);
+});
+
+test("eval --jsonl prints time values with their type and text", () => {
+  const input = [
+    '{"expr": "absTime(\\"2024-01-01T00:00:00Z\\") + relTime(\\"1:00\\")"}',
+    '{"expr": "relTime(\\"1d2h3m4s\\")"}',
+    // No zone in the text: local time, which the child's TZ fixes.
+    '{"expr": "absTime(\\"2024-07-01\\")"}',
+  ].join("\n");
+  const run = updraft(["classad", "eval", "--jsonl"], input, { TZ: "Asia/Kolkata" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(run.stdout.trimEnd().split("\n"), [
+    '{"type":"abstime","value":"absTime(\\"2024-01-01T00:01:00+00:00\\")"}',
+    '{"type":"reltime","value":"relTime(\\"1+02:03:04\\")"}',
+    '{"type":"abstime","value":"absTime(\\"2024-07-01T00:00:00+05:30\\")"}',
+  ]);
 });
 
 test("eval --jsonl handles 10,000 lines quickly", () => {

@@ -28,13 +28,6 @@ const CURRENT_HTCONDOR: ReadonlyMap<string, string> = new Map([
   ['same $x["c"], error', 'same $x["c"], undefined'],
 ]);
 
-/**
- * Updraft's values have no absolute/relative time types (src/classad/value.ts), so lines about
- * absTime, relTime, splitTime and formatTime mostly cannot give HTCondor's answers. They still
- * run and report, marked as known gaps (`todo`), so they do not fail the suite.
- */
-const TIME_FUNCTIONS = /\b(abstime|reltime|splittime|formattime)\s*\(/i;
-
 const empty = new ClassAd();
 
 function evaluate(text: string): Value {
@@ -64,8 +57,6 @@ test("HTCondor functional_tests.txt", async (t) => {
   const variables = new Map<string, Value>();
   /** Variables only an XML round trip would bind (`readxml`): lines using them are XML lines. */
   const xmlOnly = new Set<string>();
-  /** Variables bound from time values (see TIME_FUNCTIONS). */
-  const timeBound = new Set<string>();
   const substitute = (text: string): string | null => {
     let missing = false;
     const out = text.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
@@ -99,27 +90,9 @@ test("HTCondor functional_tests.txt", async (t) => {
     }
     const used = [...rest.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]!);
     if (used.some((name) => xmlOnly.has(name))) continue;
-    // The ad bound in the "basic attributes" block holds two time values, atime and rtime.
-    const aboutTime =
-      TIME_FUNCTIONS.test(rest) ||
-      /\.(atime|rtime)\b/.test(rest) ||
-      used.some((name) => timeBound.has(name));
-    if (command === "eval") {
-      const name = rest.slice(0, rest.indexOf("=")).trim();
-      if (
-        aboutTime &&
-        !rest
-          .slice(rest.indexOf("=") + 1)
-          .trim()
-          .startsWith("[")
-      )
-        timeBound.add(name);
-      else timeBound.delete(name);
-    }
     checked++;
     const title = `line ${lineNumber}: ${line.split("\n")[0]}`;
-    const todo = aboutTime ? "Updraft has no absolute/relative time values" : undefined;
-    await t.test(title, { todo }, () => {
+    await t.test(title, () => {
       const text = substitute(rest);
       assert.ok(text !== null, `unbound variable in: ${rest}`);
       if (command === "eval") {

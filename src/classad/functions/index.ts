@@ -13,6 +13,7 @@ import { SPLIT_FUNCTIONS } from "./split.js";
 import { STRING_LIST_FUNCTIONS } from "./string-lists.js";
 import { STRING_FUNCTIONS } from "./strings.js";
 import { TIME_FUNCTIONS } from "./time.js";
+import { TIME_FIELD_FUNCTIONS } from "./time-fields.js";
 import { TYPE_FUNCTIONS } from "./types.js";
 import { VERSION_FUNCTIONS } from "./versions.js";
 
@@ -35,6 +36,7 @@ const FAMILIES: readonly BuiltinTable[] = [
   SPLIT_FUNCTIONS,
   STRING_LIST_FUNCTIONS,
   TIME_FUNCTIONS,
+  TIME_FIELD_FUNCTIONS,
 ];
 
 function collect(): ReadonlyMap<string, Builtin> {
