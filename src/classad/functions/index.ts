@@ -4,6 +4,7 @@
  * `unparse`.
  */
 import { ERROR } from "../value.js";
+import { ARGS_ENV_FUNCTIONS } from "./args-env.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
 import { CONVERSION_FUNCTIONS } from "./conversion.js";
 import { LIST_FUNCTIONS } from "./lists.js";
@@ -37,6 +38,7 @@ const FAMILIES: readonly BuiltinTable[] = [
   STRING_LIST_FUNCTIONS,
   TIME_FUNCTIONS,
   TIME_FIELD_FUNCTIONS,
+  ARGS_ENV_FUNCTIONS,
 ];
 
 function collect(): ReadonlyMap<string, Builtin> {
