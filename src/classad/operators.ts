@@ -22,6 +22,7 @@ import {
   isClassAd,
   makeInteger,
 } from "./value.js";
+import { makeAbsTime } from "./time-text.js";
 
 const enum Arith {
   Add,
@@ -205,8 +206,8 @@ function timeArithmetic(op: Arith, a: Value, b: Value): Value {
   }
 }
 
-function shiftTime(t: AbsTime, secs: number): AbsTime {
-  return new AbsTime(t.secs + Math.trunc(secs), t.offset);
+function shiftTime(t: AbsTime, secs: number): Value {
+  return makeAbsTime(t.secs + Math.trunc(secs), t.offset) ?? ERROR;
 }
 
 function relTimeResult(secs: number): Value {

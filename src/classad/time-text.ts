@@ -22,6 +22,19 @@ export interface CalendarTime {
 const MAX_DATE_SECONDS = 8.64e12;
 
 /**
+ * Largest |epoch seconds| of an abstime: a day inside what a calendar can show, so that any zone
+ * offset still gives a date. Makers and arithmetic answer ERROR beyond it.
+ */
+export const MAX_ABS_SECONDS = MAX_DATE_SECONDS - 86400;
+
+/** An abstime, or undefined when `secs` is not a whole number within the calendar's range. */
+export function makeAbsTime(secs: number, offset: number): AbsTime | undefined {
+  return Number.isInteger(secs) && Math.abs(secs) <= MAX_ABS_SECONDS
+    ? new AbsTime(secs, offset)
+    : undefined;
+}
+
+/**
  * The calendar fields of `secs` seen at `offset` seconds east of UTC (what HTCondor gets from
  * `gmtime(secs + offset)`), or undefined beyond what a calendar can show.
  */

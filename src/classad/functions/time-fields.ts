@@ -68,6 +68,7 @@ const splitTime: Builtin = (args, ctx) => {
   if (isAd(t)) return t;
   if (t instanceof RelTime) return relativeAd(durationOf(t.secs));
   const abs = typeof t === "number" ? localAbsTime(ctx, t) : t;
+  // `abs` is undefined for an integer beyond the calendar's range.
   if (!(abs instanceof AbsTime)) return ERROR;
   const fields = absTimeFields(abs);
   return fields === undefined ? ERROR : absoluteAd(fields, abs.offset);

@@ -3,8 +3,8 @@
  * `FnContext.utcOffset`) or at an abstime's own offset, as HTCondor does with `localtime` and
  * with `gmtime(secs + offset)`.
  */
-import { calendarOf } from "../time-text.js";
-import { AbsTime } from "../value.js";
+import { calendarOf, makeAbsTime } from "../time-text.js";
+import type { AbsTime } from "../value.js";
 import { type FnContext, localOffset } from "./builtin.js";
 import type { ZonedTime } from "./strftime.js";
 
@@ -42,7 +42,10 @@ export function absTimeFields(t: AbsTime): ZonedTime | undefined {
   return zoned(t.secs, t.offset, "GMT");
 }
 
-/** An abstime at `secs` in the local zone of the context (what `absTime(secs)` makes). */
-export function localAbsTime(ctx: FnContext, secs: number): AbsTime {
-  return new AbsTime(secs, localOffset(ctx, secs));
+/**
+ * An abstime at `secs` in the local zone of the context (what `absTime(secs)` makes), or
+ * undefined beyond the calendar's range.
+ */
+export function localAbsTime(ctx: FnContext, secs: number): AbsTime | undefined {
+  return makeAbsTime(secs, localOffset(ctx, secs));
 }

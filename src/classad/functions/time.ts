@@ -4,7 +4,7 @@
  * context's zone (`FnContext.utcOffset`), so results do not depend on the machine's.
  */
 import { isAd } from "../classad.js";
-import { parseAbsTime, parseRelTime, utcSeconds } from "../time-text.js";
+import { makeAbsTime, parseAbsTime, parseRelTime, utcSeconds } from "../time-text.js";
 import {
   AbsTime,
   type ClassAdLike,
@@ -105,10 +105,13 @@ function formatTime(args: readonly Value[], ctx: FnContext): Value {
   return when === undefined ? ERROR : strftime(format, when);
 }
 
-/** The zone offset argument of `absTime(t, offset)`: an integer, real or reltime, in seconds. */
+/**
+ * The zone offset argument of `absTime(t, offset)`: an integer, real or reltime, in seconds,
+ * less than a day either way.
+ */
 function offsetArgument(v: Value): number | undefined {
-  if (v instanceof RelTime) return Math.trunc(v.secs);
-  return epochSeconds(v);
+  const secs = v instanceof RelTime ? Math.trunc(v.secs) : epochSeconds(v);
+  return secs !== undefined && Math.abs(secs) < 86400 ? secs : undefined;
 }
 
 /**
@@ -119,7 +122,7 @@ function offsetArgument(v: Value): number | undefined {
  * types, an unreadable string or a bad offset are ERROR.
  */
 function absTime(args: readonly Value[], ctx: FnContext): Value {
-  if (args.length === 0) return localAbsTime(ctx, Math.floor(ctx.now()));
+  if (args.length === 0) return localAbsTime(ctx, Math.floor(ctx.now())) ?? ERROR;
   if (args.length > 2) return ERROR;
   const offset = args.length === 2 ? offsetArgument(args[1]!) : undefined;
   if (args.length === 2 && offset === undefined) return ERROR;
@@ -135,7 +138,8 @@ function absTime(args: readonly Value[], ctx: FnContext): Value {
   } else if (t instanceof RelTime) secs = Math.trunc(t.secs);
   else secs = epochSeconds(t);
   if (secs === undefined) return ERROR;
-  return offset === undefined ? localAbsTime(ctx, secs) : new AbsTime(secs, offset);
+  const made = offset === undefined ? localAbsTime(ctx, secs) : makeAbsTime(secs, offset);
+  return made ?? ERROR;
 }
 
 /**
@@ -160,7 +164,7 @@ function relTime(args: readonly Value[]): Value {
 
 /** `currentTime()`: now as an abstime in the local zone. */
 function currentTime(args: readonly Value[], ctx: FnContext): Value {
-  return args.length === 0 ? localAbsTime(ctx, Math.floor(ctx.now())) : ERROR;
+  return (args.length === 0 ? localAbsTime(ctx, Math.floor(ctx.now())) : undefined) ?? ERROR;
 }
 
 /** `timeZoneOffset()`: the local zone's offset from UTC now, as a reltime. */
