@@ -128,15 +128,16 @@ export function relTimeText(secs: number): string {
   return `${sign}${secondsText}`;
 }
 
+/** The text forms `absTime(string)` reads (see `parseAbsTime`). */
+const ABS_TIME =
+  /^\s*(\d{4})-?(\d{2})-?(\d{2})(?:[Tt]:?(\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?\s*$/;
+
 /**
  * `YYYY-MM-DD[THH[:MM[:SS]]][Z|±HH[:MM]]`, separators optional (`19970830T160405-0500`) and a
  * stray colon after the `T` tolerated, as HTCondor's reader and its tests have it
  * (`1970-01-01T:00:00:01Z`). Without a zone the time is local: `localOffset` gives the offset in
  * force at a given epoch second.
  */
-const ABS_TIME =
-  /^\s*(\d{4})-?(\d{2})-?(\d{2})(?:[Tt]:?(\d{2})(?::?(\d{2})(?::?(\d{2}))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?\s*$/;
-
 export function parseAbsTime(
   text: string,
   localOffset: (secs: number) => number,
