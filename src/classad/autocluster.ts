@@ -42,7 +42,11 @@ export function references(expr: Expr, owner: ClassAd | null): References {
     refs.internal.add(key);
     walk(own);
   };
+  const pending: Expr[] = [];
   const walk = (e: Expr): void => {
+    pending.push(e);
+  };
+  const visit = (e: Expr): void => {
     switch (e.kind) {
       case "literal":
         return;
@@ -100,6 +104,8 @@ export function references(expr: Expr, owner: ClassAd | null): References {
     }
   };
   walk(expr);
+  // An explicit stack: generated expressions can nest far deeper than the call stack allows.
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) visit(next);
   return refs;
 }
 

@@ -7,7 +7,7 @@ import { type CompiledExpr, compileExpression, runCompiled } from "./compile.js"
 import { type Compiled, SYSTEM_CLOCK } from "./eval-state.js";
 import type { FnContext } from "./functions/index.js";
 import { parseLongForm } from "./long-form.js";
-import { Parser, parseExpression, withParser } from "./parser.js";
+import { type ParseResult, Parser, parseExpression, tryParse, withParser } from "./parser.js";
 import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
 import { type ClassAdLike, ListValue, type Value } from "./value.js";
 
@@ -45,8 +45,9 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
 
   /** Parse an ad: new syntax when the first non-blank character is `[`, else the long form. */
   static parse(text: string): ClassAd {
-    const first = text.search(/\S/);
-    if (first >= 0 && text[first] === "[") {
+    let first = 0;
+    while (first < text.length && /\s/.test(text[first]!)) first++;
+    if (text.charCodeAt(first) === 0x5b /* [ */) {
       const node = withParser(text, {}, (p: Parser) => {
         const ad = p.parseAd();
         p.expectEnd();
@@ -59,10 +60,22 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
     return ad;
   }
 
+  /** Like `parse`, with a parse error as a tagged result instead of an exception. */
+  static tryParse(text: string): ParseResult<ClassAd> {
+    return tryParse(() => ClassAd.parse(text));
+  }
+
   /** An ad from a parsed `[...]` node. */
   static fromNode(node: AdNode, parent: ClassAd | null = null): ClassAd {
-    const ad = new ClassAd();
-    for (const [name, expr] of node.attrs) ad.set(name, expr);
+    const entries = new Map<string, AttrEntry>();
+    const attrs = node.attrs;
+    for (let i = 0; i < attrs.length; i++) {
+      const [name, expr] = attrs[i]!;
+      const key = name.toLowerCase();
+      const earlier = entries.get(key);
+      entries.set(key, new AttrEntry(earlier === undefined ? name : earlier.name, expr));
+    }
+    const ad = new ClassAd(entries);
     ad.parent = parent;
     return ad;
   }
@@ -126,7 +139,11 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
    * of a match (and the old-semantics fallback to it for names this ad lacks, §3.2).
    */
   evaluate(name: string, target?: ClassAd | null, options: EvaluateOptions = {}): Value {
-    return this.evaluateExpr(compileExpression({ kind: "attr", name, absolute: false }), target, options);
+    return this.evaluateExpr(
+      compileExpression({ kind: "attr", name, absolute: false }),
+      target,
+      options,
+    );
   }
 
   /** Evaluate an expression (text, tree or compiled) with this ad as MY and `target` as TARGET. */

@@ -106,7 +106,7 @@ export function compile(e: Expr): Compiled {
     case "unary":
       return compileUnary(e.op, compile(e.operand));
     case "binary":
-      return compileBinary(e);
+      return leftChainLength(e) > LONG_CHAIN ? compileLongChain(e) : compileBinary(e);
     case "ternary": {
       const cond = compile(e.cond);
       const then = compile(e.then);
@@ -209,9 +209,11 @@ function compileUnary(op: string, operand: Compiled): Compiled {
   }
 }
 
-function compileBinary(e: BinaryNode): Compiled {
-  const l = compile(e.left);
-  const r = compile(e.right);
+function compileBinary(
+  e: BinaryNode,
+  l: Compiled = compile(e.left),
+  r: Compiled = compile(e.right),
+): Compiled {
   switch (e.op) {
     case "&&":
       // Non-strict, short-circuit on the left operand only (§2.7).
@@ -324,6 +326,52 @@ function compileBinary(e: BinaryNode): Compiled {
   }
 }
 
+/** Beyond this many left-nested binary operators, compile to a loop instead of nested closures. */
+const LONG_CHAIN = 64;
+
+function leftChainLength(e: BinaryNode): number {
+  let n = 0;
+  for (let node: Expr = e; node.kind === "binary" && n <= LONG_CHAIN; node = node.left) n++;
+  return n;
+}
+
+/**
+ * `a + b + c + ...` with thousands of terms (a generated `Name == "x" || ...` list, say) nests
+ * as deep as it is long; folding it left to right keeps compiling and evaluating it off the stack.
+ */
+function compileLongChain(e: BinaryNode): Compiled {
+  const steps: BinaryNode[] = [];
+  let node: Expr = e;
+  while (node.kind === "binary") {
+    steps.push(node);
+    node = node.left;
+  }
+  steps.reverse();
+  const first = compile(node);
+  const folds = steps.map((step) => foldStep(step.op, compile(step.right)));
+  return (st) => {
+    let v = first(st);
+    for (let i = 0; i < folds.length; i++) v = folds[i]!(v, st);
+    return v;
+  };
+}
+
+/**
+ * One step of a folded chain: the node's own closure, with the value so far as its left operand
+ * (read first, before the right operand is evaluated, so re-entry cannot clobber it).
+ */
+function foldStep(op: BinaryNode["op"], right: Compiled): (left: Value, st: EvalState) => Value {
+  let held: Value = UNDEFINED;
+  const node: BinaryNode = { kind: "binary", op, left: LITERAL_SLOT, right: LITERAL_SLOT };
+  const combined = compileBinary(node, () => held, right);
+  return (left, st) => {
+    held = left;
+    return combined(st);
+  };
+}
+
+const LITERAL_SLOT: Expr = { kind: "literal", value: UNDEFINED };
+
 const STRICT_BINARY: Record<string, (a: Value, b: Value) => Value> = {
   "/": ops.div,
   "%": ops.mod,
@@ -348,25 +396,16 @@ function compileCall(name: string, args: readonly Expr[]): Compiled {
   if (n === 0) {
     return (st) => (--st.steps < 0 ? ERROR : builtin(NO_ARGS, st.ctx));
   }
-  if (n === 1) {
-    const f0 = fns[0]!;
-    return (st) => {
-      const v: Value[] = [f0(st)];
-      return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
-    };
-  }
-  if (n === 2) {
-    const f0 = fns[0]!;
-    const f1 = fns[1]!;
-    return (st) => {
-      const v: Value[] = [f0(st), f1(st)];
-      return --st.steps < 0 ? ERROR : builtin(v, st.ctx);
-    };
-  }
+  // Builtins only read their arguments during the call, so each call site reuses one array;
+  // a nested use of the same site (while its arguments are being evaluated) gets a fresh one.
+  let spare: Value[] | null = new Array<Value>(n);
   return (st) => {
-    const values = new Array<Value>(n);
+    const values = spare ?? new Array<Value>(n);
+    spare = null;
     for (let i = 0; i < n; i++) values[i] = fns[i]!(st);
-    return --st.steps < 0 ? ERROR : builtin(values, st.ctx);
+    const result = --st.steps < 0 ? ERROR : builtin(values, st.ctx);
+    spare = values;
+    return result;
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Expr } from "./ast.js";
 import { isAd } from "./classad.js";
-import { ListValue, Real, type Value } from "./value.js";
+import { AbsTime, ListValue, Real, RelTime, type Value } from "./value.js";
 
 /** Same tree: same shapes, names compared case-insensitively, literals identical. */
 export function exprEquals(a: Expr, b: Expr): boolean {
@@ -29,8 +29,15 @@ export function exprEquals(a: Expr, b: Expr): boolean {
       return a.op === o.op && exprEquals(a.operand, o.operand);
     }
     case "binary": {
-      const o = b as typeof a;
-      return a.op === o.op && exprEquals(a.left, o.left) && exprEquals(a.right, o.right);
+      // Iterate down left-nested chains, which can be thousands long.
+      let x: Expr = a;
+      let y: Expr = b;
+      while (x.kind === "binary" && y.kind === "binary") {
+        if (x.op !== y.op || !exprEquals(x.right, y.right)) return false;
+        x = x.left;
+        y = y.left;
+      }
+      return exprEquals(x, y);
     }
     case "elvis": {
       const o = b as typeof a;
@@ -39,7 +46,9 @@ export function exprEquals(a: Expr, b: Expr): boolean {
     case "ternary": {
       const o = b as typeof a;
       return (
-        exprEquals(a.cond, o.cond) && exprEquals(a.then, o.then) && exprEquals(a.otherwise, o.otherwise)
+        exprEquals(a.cond, o.cond) &&
+        exprEquals(a.then, o.then) &&
+        exprEquals(a.otherwise, o.otherwise)
       );
     }
     case "paren":
@@ -70,6 +79,7 @@ function listEquals(a: readonly Expr[], b: readonly Expr[]): boolean {
 /** Literal values: same type and same value (reals by bits, so -0.0 differs from 0.0). */
 function literalIdentical(a: Value, b: Value): boolean {
   if (a instanceof Real) return b instanceof Real && Object.is(a.v, b.v);
+  if (a instanceof AbsTime || a instanceof RelTime) return sameValue(a, b);
   return a === b;
 }
 
@@ -77,10 +87,14 @@ function literalIdentical(a: Value, b: Value): boolean {
  * Values that are the same (HTCondor's Value::SameAs, used by its functional tests): same type,
  * reals compared with `==` (so NaN differs from itself and 0.0 equals -0.0), strings
  * case-sensitively, lists element by element, ads attribute by attribute (expressions compared
- * structurally).
+ * structurally), abstimes by instant and zone, reltimes by length.
  */
 export function sameValue(a: Value, b: Value): boolean {
   if (a instanceof Real) return b instanceof Real && a.v === b.v;
+  if (a instanceof AbsTime) {
+    return b instanceof AbsTime && a.secs === b.secs && a.offset === b.offset;
+  }
+  if (a instanceof RelTime) return b instanceof RelTime && a.secs === b.secs;
   if (a instanceof ListValue) {
     return (
       b instanceof ListValue &&

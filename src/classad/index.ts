@@ -1,7 +1,13 @@
 /** The ClassAd language: parse, unparse, evaluate, match, autocluster signatures. */
 export type { Expr, BinaryOp, UnaryOp } from "./ast.js";
 export { ClassAdParseError } from "./errors.js";
-export { parseExpression, parseExpressionPrefix, tryParse, type ParseResult, MAX_DEPTH } from "./parser.js";
+export {
+  parseExpression,
+  parseExpressionPrefix,
+  tryParse,
+  type ParseResult,
+  MAX_DEPTH,
+} from "./parser.js";
 export { ClassAd, valueToExpr, isAd, type EvaluateOptions } from "./classad.js";
 export { compileExpression, type CompiledExpr } from "./compile.js";
 export { STEP_BUDGET, SYSTEM_CLOCK } from "./eval-state.js";

@@ -87,18 +87,33 @@ const C_TAB = 9,
   C_RBRACE = 125,
   C_TILDE = 126;
 
+/** Character classes of ASCII codes, looked up rather than computed on the hot path. */
+const DIGIT = 1,
+  NAME_START = 2,
+  NAME_CHAR = 4,
+  SPACE = 8;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const digit = c >= C_0 && c <= C_9;
+  const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C_UNDERSCORE;
+  CHAR_CLASS[c] =
+    (digit ? DIGIT | NAME_CHAR : 0) |
+    (alpha ? NAME_START | NAME_CHAR : 0) |
+    // C's isspace
+    (c === C_SPACE || (c >= C_TAB && c <= C_CR) ? SPACE : 0);
+}
+
 function isDigit(c: number): boolean {
-  return c >= C_0 && c <= C_9;
+  return c < 128 && (CHAR_CLASS[c]! & DIGIT) !== 0;
 }
 function isNameStart(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C_UNDERSCORE;
+  return c < 128 && (CHAR_CLASS[c]! & NAME_START) !== 0;
 }
 function isNameChar(c: number): boolean {
-  return isNameStart(c) || isDigit(c);
+  return c < 128 && (CHAR_CLASS[c]! & NAME_CHAR) !== 0;
 }
-/** C's isspace. */
 function isSpace(c: number): boolean {
-  return c === C_SPACE || (c >= C_TAB && c <= C_CR);
+  return c < 128 && (CHAR_CLASS[c]! & SPACE) !== 0;
 }
 
 const KEYWORD_VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
@@ -152,7 +167,8 @@ export class Lexer {
     const s = this.source;
     const end = this.end;
     let p = this.pos;
-    // Whitespace and comments (§1.1).
+    // Whitespace and comments (§1.1). Tokens are most often separated by one space.
+    if (p < end && s.charCodeAt(p) === C_SPACE) p++;
     for (;;) {
       while (p < end && isSpace(s.charCodeAt(p))) p++;
       if (p + 1 < end && s.charCodeAt(p) === C_SLASH) {
@@ -302,11 +318,21 @@ export class Lexer {
 
   private lexName(p: number): void {
     const s = this.source;
+    const end = this.end;
     let q = p + 1;
-    while (q < this.end && isNameChar(s.charCodeAt(q))) q++;
+    while (q < end && isNameChar(s.charCodeAt(q))) q++;
     const name = s.slice(p, q);
-    // Keywords are case-insensitive (§1.6).
-    if (q - p <= 9) {
+    // Keywords are case-insensitive (§1.6); only names of their lengths and initials can be one.
+    const len = q - p;
+    const initial = s.charCodeAt(p) | 0x20;
+    if (
+      (len === 2 || len === 4 || len === 5 || len === 9) &&
+      (initial === 0x74 ||
+        initial === 0x66 ||
+        initial === 0x75 ||
+        initial === 0x65 ||
+        initial === 0x69)
+    ) {
       const lower = name.toLowerCase();
       const keyword = KEYWORD_VALUES.get(lower);
       if (keyword !== undefined) return this.literal(keyword, q);
@@ -425,7 +451,8 @@ export class Lexer {
     const bytes: number[] = [];
     let segment = p + 1;
     const flush = (upTo: number): void => {
-      if (upTo > segment) for (const b of Buffer.from(s.slice(segment, upTo), "utf8")) bytes.push(b);
+      if (upTo > segment)
+        for (const b of Buffer.from(s.slice(segment, upTo), "utf8")) bytes.push(b);
     };
     q = p + 1;
     while (q < end) {

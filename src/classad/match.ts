@@ -38,7 +38,11 @@ export function requirementsHold(
  * HTCondor's IsAMatch(job, slot): the slot's Requirements (MY = slot, TARGET = job) and then,
  * short-circuited, the job's (MY = job, TARGET = slot).
  */
-export function symmetricMatch(job: ClassAd, slot: ClassAd, ctx: FnContext = SYSTEM_CLOCK): boolean {
+export function symmetricMatch(
+  job: ClassAd,
+  slot: ClassAd,
+  ctx: FnContext = SYSTEM_CLOCK,
+): boolean {
   return requirementsHold(slot, job, ctx) && requirementsHold(job, slot, ctx);
 }
 

@@ -4,21 +4,25 @@
  * right (§2.2); the non-strict ones (`&&`, `||`, `?:`, `=?=`, `=!=`) are short-circuited by the
  * compiler, which uses `toLogical` and `metaEq`/`metaNe` from this module.
  *
- * Integers are safe `number`s or int64 `bigint`s (see value.ts). Each exported operator first tries
- * the all-`number` case without allocating and falls back to a general path otherwise.
+ * Integers are safe `number`s or int64 `bigint`s (see value.ts). Integer work stays on `number`s,
+ * without allocating, until a result leaves the safe range; only then does it go through `bigint`.
  */
 import {
+  AbsTime,
   ERROR,
   type ErrorValue,
   INT64_MIN,
   INT64_MAX,
   ListValue,
   Real,
+  RelTime,
   UNDEFINED,
   type Undefined,
   type Value,
+  isClassAd,
   makeInteger,
 } from "./value.js";
+import { makeAbsTime } from "./time-text.js";
 
 const enum Arith {
   Add,
@@ -153,7 +157,61 @@ function arithmetic(op: Arith, a: Value, b: Value): Value {
   if (x instanceof Real && (isIntegerValue(y) || y instanceof Real)) {
     return realArithmetic(op, x.v, realOf(y));
   }
+  if (isTime(x) || isTime(y)) return timeArithmetic(op, x, y);
   return ERROR;
+}
+
+function isTime(v: Value): v is AbsTime | RelTime {
+  return v instanceof AbsTime || v instanceof RelTime;
+}
+
+/** A plain number for scaling a relative time (booleans are not numbers here). */
+function scaleOf(v: Value): number | undefined {
+  if (isIntegerValue(v)) return Number(v);
+  return v instanceof Real ? v.v : undefined;
+}
+
+/**
+ * Time arithmetic (HTCondor's doTimeArithmetic, §2.4): abstime ± reltime keeps the abstime's
+ * zone and drops the reltime's fraction of a second (abstimes are whole seconds); abstime −
+ * abstime is a reltime; reltime ± reltime is a reltime; a reltime scales by a number (× either
+ * side, ÷ on the right). Everything else, `%` included, is ERROR.
+ */
+function timeArithmetic(op: Arith, a: Value, b: Value): Value {
+  switch (op) {
+    case Arith.Add:
+      if (a instanceof AbsTime && b instanceof RelTime) return shiftTime(a, b.secs);
+      if (a instanceof RelTime && b instanceof AbsTime) return shiftTime(b, a.secs);
+      if (a instanceof RelTime && b instanceof RelTime) return new RelTime(a.secs + b.secs);
+      return ERROR;
+    case Arith.Sub:
+      if (a instanceof AbsTime && b instanceof AbsTime) return new RelTime(a.secs - b.secs);
+      if (a instanceof AbsTime && b instanceof RelTime) return shiftTime(a, -b.secs);
+      if (a instanceof RelTime && b instanceof RelTime) return new RelTime(a.secs - b.secs);
+      return ERROR;
+    case Arith.Mul: {
+      if (a instanceof RelTime && scaleOf(b) !== undefined)
+        return relTimeResult(a.secs * scaleOf(b)!);
+      if (b instanceof RelTime && scaleOf(a) !== undefined)
+        return relTimeResult(b.secs * scaleOf(a)!);
+      return ERROR;
+    }
+    case Arith.Div: {
+      const divisor = scaleOf(b);
+      if (!(a instanceof RelTime) || divisor === undefined || divisor === 0) return ERROR;
+      return relTimeResult(a.secs / divisor);
+    }
+    case Arith.Mod:
+      return ERROR;
+  }
+}
+
+function shiftTime(t: AbsTime, secs: number): Value {
+  return makeAbsTime(t.secs + Math.trunc(secs), t.offset) ?? ERROR;
+}
+
+function relTimeResult(secs: number): Value {
+  return Number.isFinite(secs) ? new RelTime(secs) : ERROR;
 }
 
 export function add(a: Value, b: Value): Value {
@@ -303,6 +361,9 @@ function compare(op: Compare, a: Value, b: Value): Value {
   if (x instanceof Real && (isIntegerValue(y) || y instanceof Real)) {
     return compareReals(op, x.v, realOf(y));
   }
+  // Times compare only with their own kind; abstimes by instant, whatever their zones (§2.5).
+  if (x instanceof AbsTime && y instanceof AbsTime) return compareReals(op, x.secs, y.secs);
+  if (x instanceof RelTime && y instanceof RelTime) return compareReals(op, x.secs, y.secs);
   // Strings against non-strings, lists and ads are errors (§2.5 items 4 and 5).
   return ERROR;
 }
@@ -359,11 +420,11 @@ export function metaEq(a: Value, b: Value): Value {
       return typeof b === "bigint" && a === b;
     default:
       if (a instanceof Real) return b instanceof Real && a.v === b.v;
+      if (a instanceof AbsTime) return b instanceof AbsTime && a.secs === b.secs;
+      if (a instanceof RelTime) return b instanceof RelTime && a.secs === b.secs;
       if (a instanceof ListValue) return b instanceof ListValue ? ERROR : false;
       // `a` is a classad: ERROR against another classad, FALSE against anything else.
-      return typeof b === "object" && !(b instanceof Real) && !(b instanceof ListValue)
-        ? ERROR
-        : false;
+      return isClassAd(b) ? ERROR : false;
   }
 }
 
@@ -426,22 +487,38 @@ export function bitXor(a: Value, b: Value): Value {
   return bitwise(Bitwise.Xor, a, b);
 }
 
+/** A shift count the all-`number` fast paths can take on directly. */
+function smallCount(n: Value): n is number {
+  return typeof n === "number" && n >= 0 && n < 64;
+}
+
 export function shl(a: Value, b: Value): Value {
+  if (typeof a === "number" && smallCount(b)) {
+    // Multiplying by a power of two is exact while the result stays safe.
+    const r = a * 2 ** b;
+    if (Number.isSafeInteger(r)) return noNegativeZero(r);
+  }
   return bitwise(Bitwise.Shl, a, b);
 }
 
 export function shr(a: Value, b: Value): Value {
+  // Dividing by a power of two is exact; flooring it is the arithmetic shift.
+  if (typeof a === "number" && smallCount(b)) return noNegativeZero(Math.floor(a / 2 ** b));
   return bitwise(Bitwise.Shr, a, b);
 }
 
 export function ushr(a: Value, b: Value): Value {
+  if (typeof a === "number" && a >= 0 && smallCount(b)) return Math.floor(a / 2 ** b);
   return bitwise(Bitwise.Ushr, a, b);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Unary operators
 
-/** Unary minus: booleans are ERROR (§2.4); `-(0.0)` is `-0.0`; `-INT64_MIN` wraps to itself. */
+/**
+ * Unary minus: booleans are ERROR (§2.4); `-(0.0)` is `-0.0`; `-INT64_MIN` wraps to itself; a
+ * reltime negates, an abstime is ERROR.
+ */
 export function negate(a: Value): Value {
   switch (typeof a) {
     case "number":
@@ -451,14 +528,18 @@ export function negate(a: Value): Value {
     case "symbol":
       return a;
     default:
+      if (a instanceof RelTime) return new RelTime(-a.secs);
       return a instanceof Real ? new Real(-a.v) : ERROR;
   }
 }
 
-/** Unary plus: numbers unchanged; booleans, strings, lists and ads are ERROR (§2.4). */
+/**
+ * Unary plus: numbers and reltimes unchanged; booleans, strings, lists, ads and abstimes are
+ * ERROR (§2.4).
+ */
 export function unaryPlus(a: Value): Value {
   if (typeof a === "number" || typeof a === "bigint" || typeof a === "symbol") return a;
-  return a instanceof Real ? a : ERROR;
+  return a instanceof Real || a instanceof RelTime ? a : ERROR;
 }
 
 export function not(a: Value): Value {

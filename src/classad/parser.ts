@@ -3,13 +3,7 @@
  * Binary operators use precedence climbing, which keeps the recursion per nesting level shallow;
  * nesting deeper than MAX_DEPTH is a parse error, so hostile input cannot overflow the stack.
  */
-import {
-  type AdNode,
-  BINARY_LEVEL,
-  type BinaryOp,
-  type Expr,
-  type UnaryOp,
-} from "./ast.js";
+import { type AdNode, BINARY_LEVEL, type BinaryOp, type Expr, type UnaryOp } from "./ast.js";
 import { ClassAdParseError, locate } from "./errors.js";
 import { Lexer, Tok, describeToken } from "./lexer.js";
 
@@ -40,12 +34,23 @@ const BINARY_TOKENS: ReadonlyMap<Tok, BinaryOp> = new Map<Tok, BinaryOp>([
   [Tok.Percent, "%"],
 ]);
 
+/** Operator and binding level by token, as arrays: the parser asks for every token it sees. */
+const BINARY_BY_TOKEN: (BinaryOp | undefined)[] = [];
+const LEVEL_BY_TOKEN: number[] = [];
+for (const [tok, op] of BINARY_TOKENS) {
+  BINARY_BY_TOKEN[tok] = op;
+  LEVEL_BY_TOKEN[tok] = BINARY_LEVEL[op];
+}
+
 const UNARY_TOKENS: ReadonlyMap<Tok, UnaryOp> = new Map<Tok, UnaryOp>([
   [Tok.Minus, "-"],
   [Tok.Plus, "+"],
   [Tok.Bang, "!"],
   [Tok.Tilde, "~"],
 ]);
+
+const UNARY_BY_TOKEN: (UnaryOp | undefined)[] = [];
+for (const [tok, op] of UNARY_TOKENS) UNARY_BY_TOKEN[tok] = op;
 
 const TOKEN_TEXT: Partial<Record<Tok, string>> = {
   [Tok.RBracket]: "']'",
@@ -119,9 +124,10 @@ export class Parser {
   private parseBinary(minLevel: number): Expr {
     let left = this.parseUnary();
     for (;;) {
-      const op = BINARY_TOKENS.get(this.lx.cur());
+      const tok = this.lx.cur();
+      const op = BINARY_BY_TOKEN[tok];
       if (op === undefined) return left;
-      const level = BINARY_LEVEL[op];
+      const level = LEVEL_BY_TOKEN[tok]!;
       if (level < minLevel) return left;
       this.lx.next();
       this.enter();
@@ -132,7 +138,8 @@ export class Parser {
   }
 
   private parseUnary(): Expr {
-    const op = UNARY_TOKENS.get(this.lx.cur());
+    const tok = this.lx.cur();
+    const op = tok <= Tok.Bang ? UNARY_BY_TOKEN[tok] : undefined;
     if (op === undefined) return this.parsePostfix();
     this.lx.next();
     this.enter();
@@ -283,11 +290,7 @@ export class Parser {
 }
 
 /** Run `body` on a fresh parser, turning a stack overflow into a parse error. */
-export function withParser<T>(
-  source: string,
-  options: ParserOptions,
-  body: (p: Parser) => T,
-): T {
+export function withParser<T>(source: string, options: ParserOptions, body: (p: Parser) => T): T {
   const parser = new Parser(source, options);
   try {
     return body(parser);

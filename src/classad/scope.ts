@@ -80,10 +80,7 @@ export function lookupUnscoped(st: EvalState, key: string): Value {
 }
 
 /** The entry an unscoped name refers to, with its holder (for `unparse()` and friends). */
-export function findUnscoped(
-  st: EvalState,
-  key: string,
-): { ad: ClassAd; entry: AttrEntry } | null {
+export function findUnscoped(st: EvalState, key: string): { ad: ClassAd; entry: AttrEntry } | null {
   for (let a: ClassAd | null = st.scope; a !== null; a = a.parent) {
     const entry = a.entries.get(key);
     if (entry !== undefined) return { ad: a, entry };

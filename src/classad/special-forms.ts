@@ -4,8 +4,11 @@
  * Everything else is a strict builtin in ./functions/.
  */
 import type { Expr } from "./ast.js";
+import { references } from "./autocluster.js";
 import { isAd } from "./classad.js";
+import { ClassAdParseError } from "./errors.js";
 import type { Compiled, EvalState } from "./eval-state.js";
+import { NO_OPTIONS, compilePattern } from "./functions/regex-cache.js";
 import * as ops from "./operators.js";
 import { parseExpression } from "./parser.js";
 import { evalInScope, findUnscoped } from "./scope.js";
@@ -37,7 +40,10 @@ function compileEvalText(text: string, compile: (e: Expr) => Compiled): Compiled
   if (fn === undefined) {
     try {
       fn = compile(parseExpression(text));
-    } catch {
+    } catch (err) {
+      // Only a syntax error is a property of the text; anything else (a stack overflow deep in
+      // some evaluation) must not be remembered as the text's meaning.
+      if (!(err instanceof ClassAdParseError)) throw err;
       fn = alwaysError;
     }
     if (evalCache.size >= EVAL_CACHE_LIMIT) evalCache.clear();
@@ -127,7 +133,37 @@ const countMatches: SpecialForm = (args, compile) =>
     return count;
   });
 
+/**
+ * unresolved(attr [, pattern]): the names the attribute's expression reads (following the ad's
+ * own attributes) that neither this ad nor the other ad of a match defines, sorted and joined with
+ * commas; with a pattern, only names it matches. `unresolved(R)` with `R = x + 3` is "x" (§4.9).
+ */
+const unresolvedForm: SpecialForm = (args, compile) => {
+  if (args.length < 1 || args.length > 2) return alwaysError;
+  const arg = args[0]!;
+  if (arg.kind !== "attr" && arg.kind !== "select") return alwaysError;
+  const patternFn = args.length === 2 ? compile(args[1]!) : null;
+  return (st) => {
+    let pattern: ReturnType<typeof compilePattern> = null;
+    if (patternFn !== null) {
+      const p = patternFn(st);
+      if (typeof p !== "string") return p === UNDEFINED ? UNDEFINED : ERROR;
+      pattern = compilePattern(p, NO_OPTIONS);
+      if (pattern === null) return ERROR;
+    }
+    const found = referencedEntry(st, arg, compile);
+    if (found === null) return UNDEFINED;
+    const other = st.otherOf(found.ad);
+    const names = [...references(found.entry.expr, found.ad).external]
+      .filter((name) => !other?.has(name))
+      .filter((name) => pattern === null || pattern.matcher(name).find())
+      .sort();
+    return names.join(",");
+  };
+};
+
 export const SPECIAL_FORMS: ReadonlyMap<string, SpecialForm> = new Map([
+  ["unresolved", unresolvedForm],
   ["ifthenelse", ifThenElse],
   ["eval", evalForm],
   ["unparse", unparseForm],

@@ -4,7 +4,17 @@
  * long form (reals as `%.16G`, `=?=`/`=!=`, strings raw except for the quote).
  */
 import type { Expr } from "./ast.js";
-import { ERROR, ListValue, Real, UNDEFINED, type Value, isClassAd } from "./value.js";
+import { absTimeText, relTimeText } from "./time-text.js";
+import {
+  AbsTime,
+  ERROR,
+  ListValue,
+  Real,
+  RelTime,
+  UNDEFINED,
+  type Value,
+  isClassAd,
+} from "./value.js";
 
 /** An ad that can list its attributes' expressions (the engine's `ClassAd`). */
 export interface UnparsableAd {
@@ -97,6 +107,9 @@ export function unparseValue(v: Value, syntax: Syntax = "new"): string {
       return quoteText(v, '"', syntax);
     default:
       if (v instanceof Real) return unparseReal(v.v, syntax);
+      // Time values have no literal syntax; HTCondor writes the call that makes them.
+      if (v instanceof AbsTime) return `absTime(${quoteText(absTimeText(v), '"', syntax)})`;
+      if (v instanceof RelTime) return `relTime(${quoteText(relTimeText(v.secs), '"', syntax)})`;
       if (v instanceof ListValue) {
         return `{ ${v.items.map((item) => unparseValue(item, syntax)).join(",")} }`;
       }
@@ -107,12 +120,10 @@ export function unparseValue(v: Value, syntax: Syntax = "new"): string {
   }
 }
 
-function unparseAdBody(
-  attrs: Iterable<readonly [string, Expr]>,
-  syntax: Syntax,
-): string {
+function unparseAdBody(attrs: Iterable<readonly [string, Expr]>, syntax: Syntax): string {
   const parts: string[] = [];
-  for (const [name, expr] of attrs) parts.push(`${unparseName(name)} = ${unparseExpr(expr, syntax)}`);
+  for (const [name, expr] of attrs)
+    parts.push(`${unparseName(name)} = ${unparseExpr(expr, syntax)}`);
   return `[ ${parts.join("; ")} ]`;
 }
 
@@ -122,6 +133,12 @@ export function unparseAd(ad: UnparsableAd, syntax: Syntax = "new"): string {
   let out = "";
   for (const [name, expr] of ad.attributeExprs()) out += `${name} = ${unparseExpr(expr, "old")}\n`;
   return out;
+}
+
+function binaryOpText(op: string, syntax: Syntax): string {
+  if (syntax === "new" && op === "=?=") return "is";
+  if (syntax === "new" && op === "=!=") return "isnt";
+  return op;
 }
 
 /** Text of an expression; parentheses are those of the tree (kept from the source). */
@@ -142,10 +159,19 @@ export function unparseExpr(e: Expr, syntax: Syntax = "new"): string {
       return e.op + operand;
     }
     case "binary": {
-      let op: string = e.op;
-      if (syntax === "new" && op === "=?=") op = "is";
-      else if (syntax === "new" && op === "=!=") op = "isnt";
-      return `${unparseExpr(e.left, syntax)} ${op} ${unparseExpr(e.right, syntax)}`;
+      // Left-nested chains (`a || b || c ...`) can be thousands long: walk them with a loop.
+      const rights: [string, Expr][] = [];
+      let node: Expr = e;
+      while (node.kind === "binary") {
+        rights.push([binaryOpText(node.op, syntax), node.right]);
+        node = node.left;
+      }
+      let text = unparseExpr(node, syntax);
+      for (let i = rights.length - 1; i >= 0; i--) {
+        const [op, right] = rights[i]!;
+        text += ` ${op} ${unparseExpr(right, syntax)}`;
+      }
+      return text;
     }
     case "ternary":
       return `${unparseExpr(e.cond, syntax)} ? ${unparseExpr(e.then, syntax)} : ${unparseExpr(e.otherwise, syntax)}`;

@@ -12,6 +12,8 @@
  * | string       | a JS `string`                                                             |
  * | list         | a `ListValue` (a frozen array of values)                                  |
  * | classad      | any object implementing `ClassAdLike` (the engine's `ClassAd`)            |
+ * | abstime      | an `AbsTime` box: epoch seconds and the zone offset it is shown in        |
+ * | reltime      | a `RelTime` box: a duration in seconds (may have a fraction)              |
  */
 
 export const UNDEFINED: unique symbol = Symbol("undefined");
@@ -22,6 +24,22 @@ export type ErrorValue = typeof ERROR;
 /** A real (double) value; boxed so that `1` (integer) and `1.0` (real) stay distinct. */
 export class Real {
   constructor(readonly v: number) {}
+}
+
+/**
+ * An absolute time (HTCondor's `abstime_t`): whole seconds since the epoch, and the offset of the
+ * zone it was written in, in seconds east of UTC. Two abstimes compare by `secs` alone (§2.5).
+ */
+export class AbsTime {
+  constructor(
+    readonly secs: number,
+    readonly offset: number,
+  ) {}
+}
+
+/** A relative time (a duration) in seconds; HTCondor keeps it as a double. */
+export class RelTime {
+  constructor(readonly secs: number) {}
 }
 
 /** A list value. */
@@ -35,10 +53,29 @@ export interface ClassAdLike {
 }
 
 export type Value =
-  Undefined | ErrorValue | boolean | number | bigint | Real | string | ListValue | ClassAdLike;
+  | Undefined
+  | ErrorValue
+  | boolean
+  | number
+  | bigint
+  | Real
+  | string
+  | ListValue
+  | AbsTime
+  | RelTime
+  | ClassAdLike;
 
 export type TypeName =
-  "undefined" | "error" | "boolean" | "integer" | "real" | "string" | "list" | "classad";
+  | "undefined"
+  | "error"
+  | "boolean"
+  | "integer"
+  | "real"
+  | "string"
+  | "list"
+  | "classad"
+  | "abstime"
+  | "reltime";
 
 export function typeOf(v: Value): TypeName {
   switch (typeof v) {
@@ -54,6 +91,8 @@ export function typeOf(v: Value): TypeName {
     default:
       if (v instanceof Real) return "real";
       if (v instanceof ListValue) return "list";
+      if (v instanceof AbsTime) return "abstime";
+      if (v instanceof RelTime) return "reltime";
       return "classad";
   }
 }

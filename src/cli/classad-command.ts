@@ -5,36 +5,40 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
+  AbsTime,
   ClassAd,
   ClassAdParseError,
   ListValue,
   Real,
+  RelTime,
   UNDEFINED,
   type Value,
   compileExpression,
   isAd,
   rank,
   requirementsHold,
+  typeOf,
   unparseValue,
 } from "../classad/index.js";
 import { CliError } from "./errors.js";
 
-function readSource(file: string): string {
+function readSource(file: string, exitCode = 1): string {
   try {
     return readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, exitCode);
   }
 }
 
-function readAd(file: string): ClassAd {
-  try {
-    return ClassAd.parse(readSource(file));
-  } catch (err) {
-    if (err instanceof ClassAdParseError) throw new CliError(`${file}: ${err.message}`);
-    throw err;
-  }
+/** Read and parse an ad file; a parse error exits with `exitCode` after a located message. */
+function readAd(file: string, exitCode = 1): ClassAd {
+  const parsed = ClassAd.tryParse(readSource(file, exitCode));
+  if (!parsed.ok) throw new CliError(`${file}: ${parsed.error.message}`, exitCode);
+  return parsed.value;
 }
+
+/** `match` exits 1 for "no match", so unreadable input gets its own status. */
+const MATCH_INPUT_ERROR = 2;
 
 /** A value as one JSON object (`{"type":"integer","value":3}`...); bigints stay exact. */
 export function valueToJson(v: Value): string {
@@ -64,6 +68,9 @@ export function valueToJson(v: Value): string {
         return `{"type":"list","value":[${v.items.map(valueToJson).join(",")}],"text":${JSON.stringify(unparseValue(v))}}`;
       }
       if (isAd(v)) return `{"type":"classad","value":${JSON.stringify(unparseValue(v))}}`;
+      if (v instanceof AbsTime || v instanceof RelTime) {
+        return `{"type":"${typeOf(v)}","value":${JSON.stringify(unparseValue(v))}}`;
+      }
       return '{"type":"error"}';
   }
 }
@@ -84,7 +91,8 @@ export function evaluateJsonLine(line: string, lineNumber: number): string {
     return parseErrorJson(`line ${lineNumber}: expected a JSON object`);
   }
   const { expr, my, target } = request as { expr?: unknown; my?: unknown; target?: unknown };
-  if (typeof expr !== "string") return parseErrorJson(`line ${lineNumber}: "expr" must be a string`);
+  if (typeof expr !== "string")
+    return parseErrorJson(`line ${lineNumber}: "expr" must be a string`);
   for (const [field, text] of [
     ["my", my],
     ["target", target],
@@ -138,7 +146,8 @@ interface EvalOptions {
 
 function evalCommand(expr: string | undefined, options: EvalOptions): Promise<void> | void {
   if (options.jsonl) {
-    if (expr !== undefined) throw new CliError("--jsonl reads expressions from stdin; give no EXPR");
+    if (expr !== undefined)
+      throw new CliError("--jsonl reads expressions from stdin; give no EXPR");
     return evaluateJsonLines();
   }
   if (expr === undefined) throw new CliError("missing EXPR (or use --jsonl)");
@@ -155,14 +164,16 @@ function evalCommand(expr: string | undefined, options: EvalOptions): Promise<vo
 }
 
 function matchCommand(jobFile: string, slotFile: string, options: { json?: boolean }): void {
-  const job = readAd(jobFile);
-  const slot = readAd(slotFile);
+  const job = readAd(jobFile, MATCH_INPUT_ERROR);
+  const slot = readAd(slotFile, MATCH_INPUT_ERROR);
   const jobMatchesSlot = requirementsHold(job, slot);
   const slotMatchesJob = requirementsHold(slot, job);
   const match = jobMatchesSlot && slotMatchesJob;
   const jobRank = rank(job, slot);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ jobMatchesSlot, slotMatchesJob, match, rank: jobRank })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ jobMatchesSlot, slotMatchesJob, match, rank: jobRank })}\n`,
+    );
   } else {
     process.stdout.write(
       `job requirements accept the slot: ${jobMatchesSlot}\n` +
@@ -188,10 +199,13 @@ export function registerClassadCommand(program: Command): void {
       "--jsonl",
       'read {"expr", "my", "target"} objects from stdin, one per line; print one JSON value per line',
     )
+    .allowUnknownOption()
     .action(evalCommand);
   classad
     .command("match")
-    .description("match a job ad against a slot ad: exit 0 on a symmetric match, 1 otherwise")
+    .description(
+      "match a job ad against a slot ad: exit 0 on a symmetric match, 1 otherwise, 2 on bad input",
+    )
     .argument("<job>", "job ad file, either syntax; - for stdin")
     .argument("<slot>", "slot ad file, either syntax; - for stdin")
     .option("--json", "print the result as one JSON object")

@@ -2,14 +2,17 @@
  * Value conversions shared by the built-ins, as HTCondor's `convertValueTo*Value` helpers do them
  * (SEMANTICS §4 "conv-string", §4.3).
  */
+import { absTimeText, relTimeText } from "../time-text.js";
 import { unparseValue } from "../unparse.js";
 import {
+  AbsTime,
   type ClassAdLike,
   ERROR,
   type ErrorValue,
   INT64_MAX,
   INT64_MIN,
   Real,
+  RelTime,
   type Undefined,
   type Value,
   makeInteger,
@@ -25,8 +28,8 @@ export function isExceptional(v: unknown): v is Exceptional {
 
 /**
  * "conv-string": strings as they are, integers in decimal, booleans as `true`/`false`, reals,
- * lists and ads as their new-syntax unparse (`1.5` is `"1.500000000000000E+00"`); UNDEFINED and
- * ERROR stay as they are.
+ * lists and ads as their new-syntax unparse (`1.5` is `"1.500000000000000E+00"`), times as the
+ * text inside their `absTime("...")`/`relTime("...")`; UNDEFINED and ERROR stay as they are.
  */
 export function toStringValue(v: Value): string | Exceptional {
   switch (typeof v) {
@@ -39,11 +42,16 @@ export function toStringValue(v: Value): string | Exceptional {
     case "boolean":
       return v ? "true" : "false";
     default:
+      if (v instanceof AbsTime) return absTimeText(v);
+      if (v instanceof RelTime) return relTimeText(v.secs);
       return unparseValue(v);
   }
 }
 
-/** `real()` conversion to a JS number: strings are read like C's `strtod` (§4.3). */
+/**
+ * `real()` conversion to a JS number: strings are read like C's `strtod` (§4.3); an abstime is
+ * its epoch seconds and a reltime its length in seconds.
+ */
 export function toRealNumber(v: Value): number | Exceptional {
   switch (typeof v) {
     case "number":
@@ -58,6 +66,8 @@ export function toRealNumber(v: Value): number | Exceptional {
       return parsed === undefined ? ERROR : parsed.value;
     }
     default:
+      if (v instanceof AbsTime) return v.secs;
+      if (v instanceof RelTime) return v.secs;
       return v instanceof Real ? v.v : ERROR;
   }
 }
@@ -77,7 +87,7 @@ export function truncateToInteger(r: number): number | bigint | ErrorValue {
 /**
  * `int()` conversion (§4.3): reals truncate, booleans are 0/1, strings are read like `strtod`
  * then truncated. A decimal integer string is read exactly (no detour through a double), and one
- * beyond int64 is ERROR.
+ * beyond int64 is ERROR. An abstime is its epoch seconds, a reltime its whole seconds.
  */
 export function toIntegerValue(v: Value): number | bigint | Exceptional {
   switch (typeof v) {
@@ -95,6 +105,8 @@ export function toIntegerValue(v: Value): number | bigint | Exceptional {
       return exact < INT64_MIN || exact > INT64_MAX ? ERROR : makeInteger(exact);
     }
     default:
+      if (v instanceof AbsTime) return v.secs;
+      if (v instanceof RelTime) return truncateToInteger(v.secs);
       return v instanceof Real ? truncateToInteger(v.v) : ERROR;
   }
 }

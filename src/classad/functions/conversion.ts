@@ -1,9 +1,12 @@
 /** Conversions `int`, `real`, `string`, `bool` (SEMANTICS §4.3). */
-import { ERROR, Real, UNDEFINED, type Value } from "../value.js";
+import { ERROR, Real, RelTime, UNDEFINED, type Value } from "../value.js";
 import type { BuiltinTable } from "./builtin.js";
 import { isExceptional, toIntegerValue, toRealNumber, toStringValue } from "./coerce.js";
 
-/** `bool(x)`: numbers are non-zero; only the strings "true"/"false" (any case) convert. */
+/**
+ * `bool(x)`: numbers and reltimes are non-zero; only the strings "true"/"false" (any case)
+ * convert; an abstime is ERROR (§4.3).
+ */
 function toBoolean(v: Value): Value {
   switch (typeof v) {
     case "boolean":
@@ -21,6 +24,7 @@ function toBoolean(v: Value): Value {
     }
     default:
       // NaN counts as non-zero, as C's `r != 0.0` says.
+      if (v instanceof RelTime) return v.secs !== 0;
       return v instanceof Real ? v.v !== 0 : ERROR;
   }
 }

@@ -3,6 +3,8 @@
  * The evaluator owns the special forms that need unevaluated arguments: `ifThenElse`, `eval`,
  * `unparse`.
  */
+import { ERROR } from "../value.js";
+import { ARGS_ENV_FUNCTIONS } from "./args-env.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
 import { CONVERSION_FUNCTIONS } from "./conversion.js";
 import { LIST_FUNCTIONS } from "./lists.js";
@@ -12,12 +14,19 @@ import { SPLIT_FUNCTIONS } from "./split.js";
 import { STRING_LIST_FUNCTIONS } from "./string-lists.js";
 import { STRING_FUNCTIONS } from "./strings.js";
 import { TIME_FUNCTIONS } from "./time.js";
+import { TIME_FIELD_FUNCTIONS } from "./time-fields.js";
 import { TYPE_FUNCTIONS } from "./types.js";
 import { VERSION_FUNCTIONS } from "./versions.js";
 
 export type { Builtin, FnContext } from "./builtin.js";
 
+/** `debug(x)` is `x`; HTCondor also logs it, which a pure engine leaves to its caller. */
+const DEBUG_FUNCTIONS: BuiltinTable = {
+  debug: (args) => (args.length === 1 ? args[0]! : ERROR),
+};
+
 const FAMILIES: readonly BuiltinTable[] = [
+  DEBUG_FUNCTIONS,
   TYPE_FUNCTIONS,
   CONVERSION_FUNCTIONS,
   MATH_FUNCTIONS,
@@ -28,6 +37,8 @@ const FAMILIES: readonly BuiltinTable[] = [
   SPLIT_FUNCTIONS,
   STRING_LIST_FUNCTIONS,
   TIME_FUNCTIONS,
+  TIME_FIELD_FUNCTIONS,
+  ARGS_ENV_FUNCTIONS,
 ];
 
 function collect(): ReadonlyMap<string, Builtin> {

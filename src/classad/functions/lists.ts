@@ -67,16 +67,20 @@ function listCompare(all: boolean): Builtin {
 }
 
 /** The numbers of a list for sum/avg/min/max: UNDEFINED items are skipped, other non-numbers are ERROR. */
-function numbersOf(list: ListValue): Value[] | typeof ERROR {
-  const numbers: Value[] = [];
+interface Numbers {
+  readonly values: Value[];
+}
+
+function numbersOf(list: ListValue): Numbers | typeof ERROR {
+  const values: Value[] = [];
   for (const item of list.items) {
     if (item === UNDEFINED) continue;
-    if (typeof item === "boolean") numbers.push(item ? 1 : 0);
+    else if (typeof item === "boolean") values.push(item ? 1 : 0);
     else if (typeof item === "number" || typeof item === "bigint" || item instanceof Real) {
-      numbers.push(item);
+      values.push(item);
     } else return ERROR;
   }
-  return numbers;
+  return { values };
 }
 
 function listArgument(args: readonly Value[]): ListValue | Value {
@@ -86,34 +90,38 @@ function listArgument(args: readonly Value[]): ListValue | Value {
   return list instanceof ListValue ? list : ERROR;
 }
 
+function total(values: readonly Value[]): Value {
+  let sum: Value = 0;
+  for (const n of values) sum = op.add(sum, n);
+  return sum;
+}
+
 /**
- * `sum(list)`: integer unless a real appears; `sum({})` is 0 (§4.7). Booleans count as 0/1:
- * HTCondor copies a lone first item unchanged, so its `sum({true})` is `true`; here it is 1.
+ * `sum(list)`: integer unless a real appears. With no numbers (an empty or all-UNDEFINED list)
+ * the sum is the integer 0, as current HTCondor answers (§4.7, §7; its documentation and the old
+ * functional tests say UNDEFINED). Booleans count as 0/1: HTCondor copies a lone first item
+ * unchanged, so its `sum({true})` is `true`; here it is 1.
  */
 function sum(args: readonly Value[]): Value {
   const list = listArgument(args);
   if (!(list instanceof ListValue)) return list;
   const numbers = numbersOf(list);
   if (numbers === ERROR) return ERROR;
-  let total: Value = 0;
-  for (const n of numbers) total = op.add(total, n);
-  return total;
+  return total(numbers.values);
 }
 
 /**
  * `avg(list)`: the real mean of the numbers. With no numbers (an empty or all-UNDEFINED list)
- * HTCondor means to answer UNDEFINED but overwrites it with the integer 0 (§4.7, §7); the answer
- * here is UNDEFINED, as its documentation says.
+ * current HTCondor answers the integer 0, not a real and not the UNDEFINED its documentation
+ * promises (§4.7, §7); Updraft follows the code.
  */
 function avg(args: readonly Value[]): Value {
   const list = listArgument(args);
   if (!(list instanceof ListValue)) return list;
   const numbers = numbersOf(list);
   if (numbers === ERROR) return ERROR;
-  if (numbers.length === 0) return UNDEFINED;
-  let total: Value = 0;
-  for (const n of numbers) total = op.add(total, n);
-  return op.div(total, new Real(numbers.length));
+  if (numbers.values.length === 0) return 0;
+  return op.div(total(numbers.values), new Real(numbers.values.length));
 }
 
 /**
@@ -126,10 +134,10 @@ function bound(better: Comparison): Builtin {
     if (!(list instanceof ListValue)) return list;
     const numbers = numbersOf(list);
     if (numbers === ERROR) return ERROR;
-    if (numbers.length === 0) return UNDEFINED;
-    let best = numbers[0]!;
+    if (numbers.values.length === 0) return UNDEFINED;
+    let best = numbers.values[0]!;
     let anyReal = false;
-    for (const n of numbers) {
+    for (const n of numbers.values) {
       if (n instanceof Real) anyReal = true;
       if (better(n, best) === true) best = n;
     }

@@ -22,6 +22,18 @@ export interface RegexOptions {
  * here both cases work everywhere. Unknown letters are ignored, as HTCondor does.
  */
 export function parseRegexOptions(options: string): RegexOptions {
+  let parsed = OPTION_STRINGS.get(options);
+  if (parsed === undefined) {
+    parsed = readOptions(options);
+    // Ads use a handful of option strings; stop remembering new ones past a few dozen.
+    if (OPTION_STRINGS.size < 64) OPTION_STRINGS.set(options, parsed);
+  }
+  return parsed;
+}
+
+const OPTION_STRINGS = new Map<string, RegexOptions>();
+
+function readOptions(options: string): RegexOptions {
   let flags = 0;
   let extended = false;
   let fullTarget = false;
@@ -37,21 +49,24 @@ export function parseRegexOptions(options: string): RegexOptions {
   return { flags, extended, fullTarget, global };
 }
 
-const NO_OPTIONS = parseRegexOptions("");
-export { NO_OPTIONS };
-
-const CAPACITY = 512;
+export const NO_OPTIONS = parseRegexOptions("");
 
 /** Compiled patterns by options and text; `null` remembers that a pattern does not compile. */
-class PatternCache {
+export class PatternCache {
   private readonly entries = new Map<string, RE2JS | null>();
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   get(pattern: string, options: RegexOptions): RE2JS | null {
     const key = `${options.flags}${options.extended ? "x" : "-"}${pattern}`;
     const cached = this.entries.get(key);
     if (cached !== undefined) return cached;
     const compiled = compile(pattern, options);
-    if (this.entries.size >= CAPACITY) {
+    if (this.entries.size >= this.capacity) {
       // Forget the oldest entry; ads reuse a handful of patterns, so this rarely matters.
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
@@ -61,7 +76,7 @@ class PatternCache {
   }
 }
 
-const PATTERNS = new PatternCache();
+const PATTERNS = new PatternCache(512);
 
 /** The compiled pattern, or null when it is invalid or beyond what RE2 can express. */
 export function compilePattern(pattern: string, options: RegexOptions): RE2JS | null {

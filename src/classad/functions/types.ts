@@ -1,8 +1,7 @@
 /**
  * Type predicates (SEMANTICS §4.1): exactly one argument, TRUE iff the value has exactly that type;
  * they never propagate UNDEFINED or ERROR. Booleans are their own type (`isBoolean(1)` is FALSE,
- * `isInteger(true)` is FALSE, §7). There are no absolute/relative time values in Updraft, so
- * `isAbstime` and `isReltime` are always FALSE.
+ * `isInteger(true)` is FALSE, §7).
  */
 import { ERROR, type TypeName, type Value, typeOf } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
@@ -24,6 +23,6 @@ export const TYPE_FUNCTIONS: BuiltinTable = {
   isboolean: ofType("boolean"),
   islist: ofType("list"),
   isclassad: ofType("classad"),
-  isabstime: predicate(() => false),
-  isreltime: predicate(() => false),
+  isabstime: ofType("abstime"),
+  isreltime: ofType("reltime"),
 };

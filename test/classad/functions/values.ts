@@ -3,16 +3,21 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BUILTINS } from "../../../src/classad/functions/index.js";
 import {
+  AbsTime,
   type ClassAdLike,
   ERROR,
   ListValue,
   Real,
+  RelTime,
   UNDEFINED,
   type Value,
   isClassAd,
 } from "../../../src/classad/value.js";
 
 export { ERROR, UNDEFINED };
+
+export const abstime = (secs: number, offset: number): AbsTime => new AbsTime(secs, offset);
+export const reltime = (secs: number): RelTime => new RelTime(secs);
 
 export const real = (v: number): Real => new Real(v);
 export const list = (...items: Value[]): ListValue => new ListValue(items);
@@ -38,6 +43,8 @@ export function show(v: Value): string {
     default:
       if (v instanceof Real) return `real:${Object.is(v.v, -0) ? "-0" : String(v.v)}`;
       if (v instanceof ListValue) return `list:{${v.items.map(show).join(",")}}`;
+      if (v instanceof AbsTime) return `abstime:${v.secs}@${v.offset}`;
+      if (v instanceof RelTime) return `reltime:${v.secs}`;
       if (isClassAd(v)) return "classad";
       return "unknown";
   }
