@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerClassadCommand } from "./classad-command.js";
 import { registerFailureHandling } from "./errors.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
@@ -9,6 +10,7 @@ export function createProgram(): Command {
     )
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
+  registerClassadCommand(program);
   return program;
 }
 

@@ -1,0 +1,164 @@
+/**
+ * A ClassAd: attribute names (case-insensitive, first spelling kept for printing) mapped to
+ * expressions, compiled lazily on first evaluation and cached on the ad.
+ */
+import type { AdNode, Expr } from "./ast.js";
+import { type CompiledExpr, compileExpression, runCompiled } from "./compile.js";
+import { type Compiled, SYSTEM_CLOCK } from "./eval-state.js";
+import type { FnContext } from "./functions/index.js";
+import { parseLongForm } from "./long-form.js";
+import { Parser, parseExpression, withParser } from "./parser.js";
+import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
+import { type ClassAdLike, ListValue, type Value } from "./value.js";
+
+/** One attribute: its expression, the compiled closure (lazily) and evaluation bookkeeping. */
+export class AttrEntry {
+  compiled: Compiled | null = null;
+  /** On the evaluation stack right now (a reference back to it is circular, §3.3). */
+  busy = false;
+  /** The value when the expression is a plain literal (no evaluation needed), else null. */
+  readonly constant: Value | null;
+
+  constructor(
+    readonly name: string,
+    readonly expr: Expr,
+  ) {
+    this.constant = expr.kind === "literal" ? expr.value : null;
+  }
+}
+
+export interface EvaluateOptions {
+  /** Clock for `time()` and `CurrentTime`. */
+  ctx?: FnContext;
+}
+
+export class ClassAd implements ClassAdLike, UnparsableAd {
+  readonly isClassAd = true as const;
+  /** The lexically enclosing ad of a nested ad (null for a top-level ad). */
+  parent: ClassAd | null = null;
+  /** Attributes keyed by lower-case name. */
+  readonly entries: Map<string, AttrEntry>;
+
+  constructor(entries?: Map<string, AttrEntry>) {
+    this.entries = entries ?? new Map();
+  }
+
+  /** Parse an ad: new syntax when the first non-blank character is `[`, else the long form. */
+  static parse(text: string): ClassAd {
+    const first = text.search(/\S/);
+    if (first >= 0 && text[first] === "[") {
+      const node = withParser(text, {}, (p: Parser) => {
+        const ad = p.parseAd();
+        p.expectEnd();
+        return ad;
+      });
+      return ClassAd.fromNode(node);
+    }
+    const ad = new ClassAd();
+    for (const [name, expr] of parseLongForm(text)) ad.set(name, expr);
+    return ad;
+  }
+
+  /** An ad from a parsed `[...]` node. */
+  static fromNode(node: AdNode, parent: ClassAd | null = null): ClassAd {
+    const ad = new ClassAd();
+    for (const [name, expr] of node.attrs) ad.set(name, expr);
+    ad.parent = parent;
+    return ad;
+  }
+
+  /** An ad from its wire form: attribute name to expression text (new syntax). */
+  static fromJSON(attrs: Readonly<Record<string, string>>): ClassAd {
+    const ad = new ClassAd();
+    for (const [name, text] of Object.entries(attrs)) ad.set(name, text);
+    return ad;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name.toLowerCase());
+  }
+
+  /** The expression of an attribute, if present. */
+  getExpr(name: string): Expr | undefined {
+    return this.entries.get(name.toLowerCase())?.expr;
+  }
+
+  /**
+   * Set an attribute to an expression (a tree, or text to parse). An existing attribute keeps its
+   * original spelling (§1.7).
+   */
+  set(name: string, expr: Expr | string): this {
+    const tree = typeof expr === "string" ? parseExpression(expr) : expr;
+    const key = name.toLowerCase();
+    const spelling = this.entries.get(key)?.name ?? name;
+    this.entries.set(key, new AttrEntry(spelling, tree));
+    return this;
+  }
+
+  /** Set an attribute to a value (lists and ads become their literal expressions). */
+  setValue(name: string, value: Value): this {
+    return this.set(name, valueToExpr(value));
+  }
+
+  delete(name: string): boolean {
+    return this.entries.delete(name.toLowerCase());
+  }
+
+  /** Attribute names as first spelled. */
+  names(): string[] {
+    return [...this.entries.values()].map((e) => e.name);
+  }
+
+  *attributeExprs(): IterableIterator<readonly [string, Expr]> {
+    for (const e of this.entries.values()) yield [e.name, e.expr] as const;
+  }
+
+  [Symbol.iterator](): IterableIterator<readonly [string, Expr]> {
+    return this.attributeExprs();
+  }
+
+  /**
+   * Evaluate an attribute as HTCondor's EvalAttr does: in this ad, with `target` as the other ad
+   * of a match (and the old-semantics fallback to it for names this ad lacks, §3.2).
+   */
+  evaluate(name: string, target?: ClassAd | null, options: EvaluateOptions = {}): Value {
+    return this.evaluateExpr(compileExpression({ kind: "attr", name, absolute: false }), target, options);
+  }
+
+  /** Evaluate an expression (text, tree or compiled) with this ad as MY and `target` as TARGET. */
+  evaluateExpr(
+    expr: string | Expr | CompiledExpr,
+    target?: ClassAd | null,
+    options: EvaluateOptions = {},
+  ): Value {
+    const compiled = typeof expr === "object" && "fn" in expr ? expr : compileExpression(expr);
+    return runCompiled(compiled.fn, this, target ?? null, options.ctx ?? SYSTEM_CLOCK);
+  }
+
+  /** `[ a = 1; b = "x" ]` (new syntax) or `Name = expr` lines (old long form). */
+  toString(syntax: Syntax = "new"): string {
+    return unparseAd(this, syntax);
+  }
+
+  /** Wire form: attribute name (as spelled) to expression text (new syntax). */
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.entries.values()) out[e.name] = unparseExpr(e.expr);
+    return out;
+  }
+}
+
+export function isAd(v: Value): v is ClassAd {
+  return v instanceof ClassAd;
+}
+
+/** The literal expression of a value. */
+export function valueToExpr(value: Value): Expr {
+  if (value instanceof ListValue) return { kind: "list", items: value.items.map(valueToExpr) };
+  if (value instanceof ClassAd) return { kind: "classad", attrs: [...value.attributeExprs()] };
+  return { kind: "literal", value };
+}
