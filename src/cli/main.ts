@@ -1,6 +1,8 @@
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
+import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { createProxyCommand } from "./proxy-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -11,6 +13,8 @@ export function createProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
   registerClassadCommand(program);
+  program.addCommand(createCaCommand());
+  program.addCommand(createProxyCommand());
   return program;
 }
 

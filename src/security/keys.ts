@@ -1,0 +1,46 @@
+/** RSA keys and serial numbers. Keys come from node:crypto (native, fast), as PEM text. */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+
+export interface RsaKeyPair {
+  /** PKCS#1 ("RSA PRIVATE KEY"), the form grid tools write into proxy files. */
+  privateKeyPem: string;
+  /** SubjectPublicKeyInfo DER. */
+  spkiDer: Buffer;
+}
+
+export const DEFAULT_BITS = 2048;
+
+export function generateRsaKey(bits = DEFAULT_BITS): RsaKeyPair {
+  if (!Number.isInteger(bits) || bits < 1024 || bits > 16384) {
+    throw new RangeError(`RSA key size ${bits} is outside 1024..16384 bits`);
+  }
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: bits });
+  return {
+    privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    spkiDer: publicKey.export({ type: "spki", format: "der" }),
+  };
+}
+
+/** Load an unencrypted private key from PEM; the error names what was wrong, never the key. */
+export function loadPrivateKey(pem: string): KeyObject {
+  if (/ENCRYPTED/.test(pem)) {
+    throw new Error("the private key is encrypted with a pass phrase, which is not supported");
+  }
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new Error("the private key could not be read (expected an unencrypted PEM RSA key)");
+  }
+}
+
+export function spkiOf(key: KeyObject): Buffer {
+  return createPublicKey(key).export({ type: "spki", format: "der" });
+}
+
+/** A random positive serial of `bytes` bytes (leading bit clear so the INTEGER stays positive). */
+export function randomSerial(bytes = 16): Buffer {
+  const b = randomBytes(bytes);
+  b[0] = (b[0] & 0x7f) | 0x01;
+  return b;
+}

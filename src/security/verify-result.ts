@@ -1,0 +1,32 @@
+/** The outcome of chain verification: stable failure codes that callers may branch on. */
+
+export type VerifyFailureCode =
+  | "empty-chain"
+  | "malformed"
+  | "unknown-issuer"
+  | "bad-signature"
+  | "expired"
+  | "not-yet-valid"
+  | "revoked"
+  | "ca-as-client"
+  | "bad-proxy-subject"
+  | "proxy-info-missing"
+  | "proxy-policy"
+  | "bad-proxy"
+  | "path-length"
+  | "legacy-proxy"
+  | "limited-proxy"
+  | "key-usage"
+  | "critical-extension";
+
+export type VerifyResult =
+  | { ok: true; identity: string; limited: boolean; proxyDepth: number; notAfter: Date }
+  | { ok: false; code: VerifyFailureCode; reason: string };
+
+export type VerifyFailure = Extract<VerifyResult, { ok: false }>;
+
+export const fail = (code: VerifyFailureCode, reason: string): VerifyFailure => ({
+  ok: false,
+  code,
+  reason,
+});

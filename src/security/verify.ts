@@ -1,0 +1,202 @@
+/**
+ * Chain verification for every server: end-entity certificates and RFC 3820 proxy chains against
+ * a trust store. One function, no switches to turn checks off; the only choice is whether limited
+ * proxies are acceptable. Verdicts are cached per trust store by the chain's bytes.
+ */
+import { parseCertificate, CertParseError, type CertInfo } from "./cert-info.js";
+import { chainKey } from "./verify-cache.js";
+import { nameKey, type TrustStore, type TrustedCa } from "./trust.js";
+import { namesEqual } from "./dn.js";
+import {
+  checkRoles,
+  checkPathLengths,
+  checkKeyUsage,
+  checkCriticalExtensions,
+} from "./verify-rules.js";
+import {
+  fail,
+  type VerifyFailure,
+  type VerifyFailureCode,
+  type VerifyResult,
+} from "./verify-result.js";
+
+export { fail, type VerifyFailure, type VerifyFailureCode, type VerifyResult };
+
+export interface VerifyOptions {
+  now?: Date;
+  /** Accept limited proxies (job submission and most RPCs must not). Default false. */
+  allowLimited?: boolean;
+}
+
+/** Failures that hold at any time: worth caching. */
+const TIME_DEPENDENT = new Set<VerifyFailureCode>(["expired", "not-yet-valid"]);
+
+/** Verify `chainDer` (leaf first, as the peer presented it) against `trust`. */
+export function verifyChain(
+  chainDer: readonly Buffer[],
+  trust: TrustStore,
+  opts: VerifyOptions = {},
+): VerifyResult {
+  const now = opts.now ?? new Date();
+  if (chainDer.length === 0) return fail("empty-chain", "no certificate was presented");
+  const key = chainKey(chainDer);
+  let verdict = trust.cache.get(key, now) as VerifyResult | undefined;
+  if (!verdict) {
+    const analysed = analyse(chainDer, trust, now);
+    verdict = analysed.result;
+    if (verdict.ok) {
+      trust.cache.set(key, {
+        verdict,
+        validFrom: analysed.validFrom,
+        validUntil: analysed.validUntil,
+      });
+    } else if (!TIME_DEPENDENT.has(verdict.code)) {
+      trust.cache.set(key, { verdict, validFrom: -Infinity, validUntil: Infinity });
+    }
+  }
+  if (verdict.ok && verdict.limited && opts.allowLimited !== true) {
+    return fail(
+      "limited-proxy",
+      `${verdict.identity} presented a limited proxy, which is not accepted here`,
+    );
+  }
+  return verdict;
+}
+
+interface Analysis {
+  result: VerifyResult;
+  validFrom: number;
+  validUntil: number;
+}
+
+function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Analysis {
+  const noWindow = (result: VerifyResult): Analysis => ({ result, validFrom: 0, validUntil: 0 });
+  let certs: CertInfo[];
+  try {
+    certs = chainDer.map((d) => parseCertificate(Buffer.from(d)));
+  } catch (err) {
+    const msg = err instanceof CertParseError ? err.message : String(err);
+    return noWindow(fail("malformed", `a presented certificate could not be parsed: ${msg}`));
+  }
+  const built = buildPath(certs, trust);
+  if ("code" in built) return noWindow(built);
+  const { path, anchor } = built;
+  const all = [...path, anchor.info];
+  for (const c of all) {
+    if (now < c.notBefore) {
+      return noWindow(
+        fail("not-yet-valid", `${c.subject} is not valid before ${c.notBefore.toISOString()}`),
+      );
+    }
+    if (now > c.notAfter) {
+      return noWindow(fail("expired", `${c.subject} expired at ${c.notAfter.toISOString()}`));
+    }
+  }
+  const rules = checkCriticalExtensions(path) ?? checkRoles(path, anchor.info);
+  if ("code" in rules) return noWindow(rules);
+  const later =
+    checkPathLengths(path, anchor.info, rules.eeIndex) ??
+    checkKeyUsage(path, anchor.info, rules.eeIndex) ??
+    checkRevocation(path, anchor, trust);
+  if (later) return noWindow(later);
+  const validFrom = Math.max(...all.map((c) => c.notBefore.getTime()));
+  const validUntil = Math.min(...all.map((c) => c.notAfter.getTime()));
+  const ee = path[rules.eeIndex];
+  return {
+    result: {
+      ok: true,
+      identity: ee.subject,
+      limited: rules.limited,
+      proxyDepth: rules.eeIndex,
+      notAfter: new Date(Math.min(...path.map((c) => c.notAfter.getTime()))),
+    },
+    validFrom,
+    validUntil,
+  };
+}
+
+const spki = (c: CertInfo) => c.x509.publicKey.export({ type: "spki", format: "der" });
+
+function signedBy(child: CertInfo, issuer: CertInfo): boolean {
+  try {
+    return child.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * From the leaf up: follow presented certificates by issuer name until one is issued by a trusted
+ * CA (or is one). Every link's signature is checked on the way.
+ */
+function buildPath(
+  certs: CertInfo[],
+  trust: TrustStore,
+): { path: CertInfo[]; anchor: TrustedCa } | VerifyFailure {
+  const path: CertInfo[] = [certs[0]];
+  const unused = certs.slice(1);
+  for (;;) {
+    const cur = path[path.length - 1];
+    const self = (trust.cas.get(nameKey(cur.subjectDer)) ?? []).find((ca) =>
+      ca.info.der.equals(cur.der),
+    );
+    if (self) {
+      path.pop();
+      if (path.length === 0) {
+        return fail("ca-as-client", `${cur.subject} is a CA certificate, not a client certificate`);
+      }
+      return { path, anchor: self };
+    }
+    const candidates = trust.cas.get(nameKey(cur.issuerDer)) ?? [];
+    const anchor = candidates.find((ca) => signedBy(cur, ca.info));
+    if (anchor) return { path, anchor };
+    const nextIdx = unused.findIndex((c) => namesEqual(c.subjectDer, cur.issuerDer));
+    if (nextIdx >= 0) {
+      const next = unused.splice(nextIdx, 1)[0];
+      if (!signedBy(cur, next)) {
+        return fail(
+          "bad-signature",
+          `the signature on ${cur.subject} was not made by ${next.subject}'s key`,
+        );
+      }
+      path.push(next);
+      continue;
+    }
+    if (candidates.length > 0) {
+      return fail(
+        "bad-signature",
+        `the signature on ${cur.subject} was not made by the trusted CA ${cur.issuer}`,
+      );
+    }
+    return fail(
+      "unknown-issuer",
+      `${cur.subject} was issued by ${cur.issuer}, which is not a trusted CA and was not presented`,
+    );
+  }
+}
+
+/** Certificates issued by CAs (end entity and intermediates) against the issuing CA's CRLs. */
+function checkRevocation(
+  path: CertInfo[],
+  anchor: TrustedCa,
+  trust: TrustStore,
+): VerifyFailure | undefined {
+  const all = [...path, anchor.info];
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i];
+    if (c.proxyCertInfo) continue;
+    const issuer = all[i + 1];
+    const issuerKey = issuer === anchor.info ? anchor.spkiDer : spki(issuer);
+    for (const t of trust.crls.get(nameKey(issuer.subjectDer)) ?? []) {
+      if (!t.issuerSpkiDer.equals(issuerKey)) continue;
+      const when = t.crl.revoked.get(c.serialHex);
+      if (when) {
+        return fail(
+          "revoked",
+          `${c.subject} (serial ${c.serialHex}) was revoked by ${issuer.subject} at ${when.toISOString()}`,
+        );
+      }
+    }
+  }
+  return undefined;
+}

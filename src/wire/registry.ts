@@ -1,0 +1,105 @@
+/**
+ * What a daemon registers: methods by name, each with the roles allowed to call it, a payload
+ * codec, and a handler. Transport-free, so handlers are testable with a fake context.
+ */
+import type { Logger } from "pino";
+import type { Codec } from "./schema.js";
+
+/** Roles as the security layer names them (kept as a string here so the wire has no import). */
+export type RoleName = string;
+
+export type CallContext = {
+  /** Subject of the caller's end-entity certificate (proxies resolved to their owner). */
+  readonly identity: string;
+  readonly roles: ReadonlySet<RoleName>;
+  /** True if the caller authenticated with a limited proxy. */
+  readonly limited: boolean;
+  readonly method: string;
+  /** Absolute deadline in ms since the epoch, or Infinity for a stream without one. */
+  readonly deadline: number;
+  /** Aborted on cancel, deadline, or disconnect; `signal.reason` is a WireError. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+};
+
+/** How a streaming handler emits items: awaits while the connection's send buffer is full. */
+export type StreamSink<T> = {
+  /** Resolves once the item is queued and the buffer is below its high-water mark again. */
+  write(item: T): Promise<void>;
+};
+
+export type MethodOptions<Req, Res> = {
+  /** Roles allowed to call; the caller needs at least one. Empty means nobody. */
+  roles: readonly RoleName[];
+  request: Codec<Req>;
+  response: Codec<Res>;
+};
+
+export type UnaryHandler<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res> | Res;
+export type StreamHandler<Req, Item> = (
+  req: Req,
+  sink: StreamSink<Item>,
+  ctx: CallContext,
+) => Promise<void> | void;
+
+export type MethodEntry =
+  | {
+      kind: "unary";
+      roles: ReadonlySet<RoleName>;
+      request: Codec<unknown>;
+      response: Codec<unknown>;
+      handler: UnaryHandler<unknown, unknown>;
+    }
+  | {
+      kind: "stream";
+      roles: ReadonlySet<RoleName>;
+      request: Codec<unknown>;
+      response: Codec<unknown>;
+      handler: StreamHandler<unknown, unknown>;
+    };
+
+/** Raw bytes in and out, for methods that do their own encoding (file transfer, benchmarks). */
+export const bytesCodec: Codec<Uint8Array> = { encode: (b) => b, decode: (b) => b };
+
+export class MethodRegistry {
+  private readonly methods = new Map<string, MethodEntry>();
+
+  get(method: string): MethodEntry | undefined {
+    return this.methods.get(method);
+  }
+
+  unary<Req, Res>(
+    method: string,
+    opts: MethodOptions<Req, Res>,
+    handler: UnaryHandler<Req, Res>,
+  ): void {
+    this.add(method, {
+      kind: "unary",
+      roles: new Set(opts.roles),
+      request: opts.request as Codec<unknown>,
+      response: opts.response as Codec<unknown>,
+      handler: handler as UnaryHandler<unknown, unknown>,
+    });
+  }
+
+  stream<Req, Item>(
+    method: string,
+    opts: MethodOptions<Req, Item>,
+    handler: StreamHandler<Req, Item>,
+  ): void {
+    this.add(method, {
+      kind: "stream",
+      roles: new Set(opts.roles),
+      request: opts.request as Codec<unknown>,
+      response: opts.response as Codec<unknown>,
+      handler: handler as StreamHandler<unknown, unknown>,
+    });
+  }
+
+  private add(method: string, entry: MethodEntry): void {
+    if (method === "" || this.methods.has(method)) {
+      throw new Error(`method '${method}' is empty or already registered`);
+    }
+    this.methods.set(method, entry);
+  }
+}

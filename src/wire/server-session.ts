@@ -1,0 +1,318 @@
+/**
+ * The server side of one connection, without the socket: turns incoming WebSocket messages into
+ * calls on registered handlers, and handler results into frames. Enforces the per-connection
+ * limits (frame size, concurrent calls, deadlines) and stream backpressure. The transport hands
+ * in messages and a small interface to send, measure buffering, and close.
+ */
+import type { Logger } from "pino";
+import { type Envelope, decodeEnvelope, encodeEnvelope } from "./envelope.js";
+import {
+  CancelledError,
+  DeadlineExceededError,
+  FrameTooLargeError,
+  InvalidArgumentError,
+  MalformedFrameError,
+  PermissionDeniedError,
+  TooManyCallsError,
+  UnknownMethodError,
+  WireError,
+  toWireError,
+} from "./errors.js";
+import { FrameDecoder } from "./framing.js";
+import { FrameWriter } from "./frame-writer.js";
+import type { CallContext, MethodEntry, MethodRegistry, RoleName, StreamSink } from "./registry.js";
+
+export type SessionTransport = {
+  /** Send one binary WebSocket message. */
+  send(message: Buffer): void;
+  /** Bytes accepted by send() and not yet written to the network. */
+  bufferedAmount(): number;
+  /** End the connection because of `err` (sent as close code and reason). */
+  close(err: WireError): void;
+};
+
+export type SessionLimits = {
+  maxFrameSize: number;
+  maxConcurrentCalls: number;
+  /** Deadline of a unary call that names none. */
+  defaultDeadlineMs: number;
+  /** Longest deadline honoured; longer requests are cut to this. */
+  maxDeadlineMs: number;
+  /** A stream sink's write() waits while more than this many bytes are buffered. */
+  streamHighWaterBytes: number;
+};
+
+export type PeerInfo = { identity: string; roles: ReadonlySet<RoleName>; limited: boolean };
+
+type ActiveCall = {
+  controller: AbortController | undefined;
+  timer: NodeJS.Timeout | undefined;
+  reason: WireError | undefined;
+};
+
+const DRAIN_POLL_MS = 5;
+
+class Context implements CallContext {
+  private childLog: Logger | undefined;
+
+  constructor(
+    private readonly peer: PeerInfo,
+    private readonly call: ActiveCall,
+    private readonly parentLog: Logger,
+    readonly id: number,
+    readonly method: string,
+    readonly deadline: number,
+  ) {}
+
+  get identity(): string {
+    return this.peer.identity;
+  }
+  get roles(): ReadonlySet<RoleName> {
+    return this.peer.roles;
+  }
+  get limited(): boolean {
+    return this.peer.limited;
+  }
+  // Created on first use: most handlers never look, and both cost more than the call itself.
+  get signal(): AbortSignal {
+    this.call.controller ??= new AbortController();
+    if (this.call.reason && !this.call.controller.signal.aborted) {
+      this.call.controller.abort(this.call.reason);
+    }
+    return this.call.controller.signal;
+  }
+  get log(): Logger {
+    this.childLog ??= this.parentLog.child({ method: this.method, callId: this.id });
+    return this.childLog;
+  }
+}
+
+export class ServerSession {
+  private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
+  private readonly calls = new Map<number, ActiveCall>();
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly transport: SessionTransport,
+    private readonly registry: MethodRegistry,
+    private readonly peer: PeerInfo,
+    private readonly limits: SessionLimits,
+    private readonly log: Logger,
+  ) {
+    this.decoder = new FrameDecoder(limits.maxFrameSize);
+    this.writer = new FrameWriter((m) => transport.send(m), limits.maxFrameSize);
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** One binary WebSocket message from the peer. */
+  onMessage(data: Uint8Array): void {
+    if (this.closed) return;
+    const { frames, error } = this.decoder.pushMessage(data);
+    if (error) {
+      const err =
+        error.code === "frame-too-large"
+          ? new FrameTooLargeError(error.message)
+          : new MalformedFrameError(error.message);
+      return this.fail(err);
+    }
+    for (const frame of frames) {
+      const decoded = decodeEnvelope(frame);
+      if (!decoded.ok) return this.fail(new MalformedFrameError(decoded.reason));
+      this.onEnvelope(decoded.envelope);
+      if (this.closed) return;
+    }
+  }
+
+  /** The connection is gone: abort every handler. */
+  onClosed(reason: WireError): void {
+    this.closed = true;
+    this.writer.close();
+    for (const id of [...this.calls.keys()]) this.abort(id, reason);
+  }
+
+  /** Resolves once no call is running (for a graceful close). */
+  whenIdle(): Promise<void> {
+    if (this.calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Send a connection-level error (id 0) and close. */
+  fail(err: WireError): void {
+    if (this.closed) return;
+    this.log.warn({ code: err.code, reason: err.message }, "closing connection");
+    this.send({ id: 0, kind: "error", code: err.code, message: err.message, details: {} });
+    this.writer.flush();
+    this.onClosed(err);
+    this.transport.close(err);
+  }
+
+  private onEnvelope(env: Envelope): void {
+    switch (env.kind) {
+      case "request":
+        return this.onRequest(env);
+      case "cancel":
+        // A cancel may cross the reply on the wire; an unknown id is not an error.
+        if (this.calls.has(env.id)) this.abort(env.id, new CancelledError("cancelled by caller"));
+        return;
+      default:
+        return this.fail(new MalformedFrameError(`a client may not send '${env.kind}'`));
+    }
+  }
+
+  private onRequest(env: Extract<Envelope, { kind: "request" }>): void {
+    const { id, method } = env;
+    if (id === 0 || this.calls.has(id)) {
+      return this.fail(new MalformedFrameError(`request id ${id} is reserved or in use`));
+    }
+    const entry = this.registry.get(method);
+    if (!entry) return this.sendError(id, new UnknownMethodError(`no method '${method}'`));
+    if (!this.allowed(entry)) {
+      return this.sendError(
+        id,
+        new PermissionDeniedError(`'${this.peer.identity}' may not call '${method}'`),
+      );
+    }
+    if (this.calls.size >= this.limits.maxConcurrentCalls) {
+      return this.sendError(
+        id,
+        new TooManyCallsError(`more than ${this.limits.maxConcurrentCalls} calls in flight`),
+      );
+    }
+    let req: unknown;
+    try {
+      req = entry.request.decode(env.payload);
+    } catch {
+      return this.sendError(id, new InvalidArgumentError(`payload of '${method}' does not decode`));
+    }
+    const call: ActiveCall = { controller: undefined, timer: undefined, reason: undefined };
+    this.calls.set(id, call);
+    const deadline = this.startDeadline(id, call, entry.kind, env.deadlineMs);
+    const ctx = new Context(this.peer, call, this.log, id, method, deadline);
+    if (entry.kind === "unary") void this.runUnary(id, call, entry, req, ctx);
+    else void this.runStream(id, call, entry, req, ctx);
+  }
+
+  private allowed(entry: MethodEntry): boolean {
+    for (const role of entry.roles) if (this.peer.roles.has(role)) return true;
+    return false;
+  }
+
+  private startDeadline(id: number, call: ActiveCall, kind: string, requested: number): number {
+    let ms = requested;
+    if (ms === 0 && kind === "unary") ms = this.limits.defaultDeadlineMs;
+    if (ms === 0) return Infinity;
+    ms = Math.min(ms, this.limits.maxDeadlineMs);
+    call.timer = setTimeout(() => {
+      const err = new DeadlineExceededError(`deadline of ${ms} ms exceeded`);
+      this.sendError(id, err);
+      this.abort(id, err);
+    }, ms);
+    return Date.now() + ms;
+  }
+
+  private async runUnary(
+    id: number,
+    call: ActiveCall,
+    entry: Extract<MethodEntry, { kind: "unary" }>,
+    req: unknown,
+    ctx: Context,
+  ): Promise<void> {
+    try {
+      const res = await entry.handler(req, ctx);
+      if (call.reason) return;
+      this.sendPayload(id, "response", entry.response.encode(res));
+    } catch (err) {
+      if (!call.reason) this.sendHandlerError(id, ctx, err);
+    } finally {
+      this.finish(id, call);
+    }
+  }
+
+  private async runStream(
+    id: number,
+    call: ActiveCall,
+    entry: Extract<MethodEntry, { kind: "stream" }>,
+    req: unknown,
+    ctx: Context,
+  ): Promise<void> {
+    const sink: StreamSink<unknown> = {
+      write: async (item) => {
+        if (call.reason) throw call.reason;
+        this.sendPayload(id, "item", entry.response.encode(item));
+        await this.waitForRoom(call);
+      },
+    };
+    try {
+      await entry.handler(req, sink, ctx);
+      if (!call.reason) this.send({ id, kind: "end" });
+    } catch (err) {
+      if (!call.reason) this.sendHandlerError(id, ctx, err);
+    } finally {
+      this.finish(id, call);
+    }
+  }
+
+  /** Backpressure: hold the stream while the socket has more than the high-water mark queued. */
+  private async waitForRoom(call: ActiveCall): Promise<void> {
+    const high = this.limits.streamHighWaterBytes;
+    while (!call.reason && this.writer.pendingBytes + this.transport.bufferedAmount() > high) {
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    if (call.reason) throw call.reason;
+  }
+
+  private sendPayload(id: number, kind: "response" | "item", payload: Uint8Array): void {
+    const frame = encodeEnvelope({ id, kind, payload });
+    if (frame.length > this.limits.maxFrameSize) {
+      // The peer would close the connection over it; fail just this call instead.
+      throw new FrameTooLargeError(`${kind} of ${frame.length} bytes exceeds the frame limit`);
+    }
+    this.writer.write(frame);
+  }
+
+  private sendHandlerError(id: number, ctx: Context, err: unknown): void {
+    const wire = toWireError(err);
+    if (wire.code === "internal") ctx.log.error({ err }, "handler failed");
+    this.sendError(id, wire);
+  }
+
+  private sendError(id: number, err: WireError): void {
+    this.send({
+      id,
+      kind: "error",
+      code: err.code,
+      message: err.message,
+      details: { ...err.details },
+    });
+  }
+
+  private send(env: Envelope): void {
+    if (!this.closed) this.writer.write(encodeEnvelope(env));
+  }
+
+  private abort(id: number, reason: WireError): void {
+    const call = this.calls.get(id);
+    if (!call || call.reason) return;
+    call.reason = reason;
+    if (call.timer) clearTimeout(call.timer);
+    call.controller?.abort(reason);
+    // The handler may ignore its signal; the call still leaves the table so its slot is free.
+    this.finish(id, call);
+  }
+
+  private finish(id: number, call: ActiveCall): void {
+    if (call.timer) clearTimeout(call.timer);
+    if (this.calls.get(id) !== call) return;
+    this.calls.delete(id);
+    if (this.calls.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * The RPC server: HTTPS + WebSocket, with the client's certificate chain verified by us at the
+ * HTTP upgrade (TLS lets every chain through because OpenSSL refuses RFC 3820 proxies). A
+ * refused client gets 401/403 and never a WebSocket. Each accepted socket gets a ServerSession;
+ * this file only deals with sockets, timers and the lifecycle.
+ */
+import { readFileSync } from "node:fs";
+import { type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { pino, type Logger } from "pino";
+import { WebSocket, WebSocketServer } from "ws";
+import { loadTrustDir } from "../security/trust.js";
+import { verifyChain, type VerifyResult } from "../security/verify.js";
+import { IdleTimeoutError, UnauthenticatedError, UnavailableError, WireError } from "./errors.js";
+import { presentedChain } from "./peer-chain.js";
+import {
+  MethodRegistry,
+  type MethodOptions,
+  type RoleName,
+  type StreamHandler,
+  type UnaryHandler,
+} from "./registry.js";
+import { ServerSession, type PeerInfo, type SessionLimits } from "./server-session.js";
+
+/** Verifies a presented chain (leaf first, DER). Injected so tests and tools can replace it. */
+export type ChainVerifier = (chainDer: Buffer[]) => VerifyResult;
+
+export type ServerLimits = SessionLimits & {
+  /** Close a connection with no call running and no traffic for this long. */
+  idleTimeoutMs: number;
+  /** Ping every connection this often; one left unanswered by the next ping ends it. */
+  pingIntervalMs: number;
+  /** On close(), how long running calls get to finish. */
+  drainTimeoutMs: number;
+};
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxFrameSize: 4 * 1024 * 1024,
+  maxConcurrentCalls: 1024,
+  defaultDeadlineMs: 60_000,
+  maxDeadlineMs: 24 * 3_600_000,
+  streamHighWaterBytes: 1024 * 1024,
+  idleTimeoutMs: 10 * 60_000,
+  pingIntervalMs: 15_000,
+  drainTimeoutMs: 10_000,
+});
+
+export type RpcServerOptions = {
+  host?: string;
+  port?: number;
+  /** The host certificate (PEM, chain allowed) and its key: by file or inline. */
+  certFile?: string;
+  keyFile?: string;
+  certPem?: string;
+  keyPem?: string;
+  /** IGTF trust directory used by the default verifier. */
+  trustDir?: string;
+  /** Replaces verifyChain against trustDir. */
+  verifier?: ChainVerifier;
+  /** Accept limited proxies (default: no). */
+  allowLimitedProxies?: boolean;
+  authorizer: { rolesFor(identity: string): ReadonlySet<RoleName> };
+  limits?: Partial<ServerLimits>;
+  logger?: Logger;
+};
+
+export type RpcServer = {
+  unary<Req, Res>(method: string, opts: MethodOptions<Req, Res>, h: UnaryHandler<Req, Res>): void;
+  stream<Req, Item>(
+    method: string,
+    opts: MethodOptions<Req, Item>,
+    h: StreamHandler<Req, Item>,
+  ): void;
+  listen(): Promise<AddressInfo>;
+  address(): AddressInfo;
+  /** wss:// URL of the listener (host as given, or 127.0.0.1 for a wildcard). */
+  url(): string;
+  readonly connectionCount: number;
+  /** Stop accepting, let running calls finish (up to drainTimeoutMs), then close everything. */
+  close(): Promise<void>;
+};
+
+type Conn = {
+  ws: WebSocket;
+  session: ServerSession;
+  alive: boolean;
+  lastActivity: number;
+  expiry: NodeJS.Timeout | undefined;
+};
+
+type Refusal = { status: 401 | 403 | 503; code: string; reason: string };
+
+type AcceptedPeer = PeerInfo & { notAfter: Date };
+
+export function createRpcServer(opts: RpcServerOptions): RpcServer {
+  const limits: ServerLimits = Object.freeze({ ...DEFAULT_SERVER_LIMITS, ...opts.limits });
+  const log = (opts.logger ?? pino({ level: "silent" })).child({ component: "wire-server" });
+  const registry = new MethodRegistry();
+  const verifier = opts.verifier ?? defaultVerifier(opts);
+  const conns = new Set<Conn>();
+  let closing = false;
+
+  const https: Server = createServer(
+    {
+      cert: opts.certPem ?? readFileSync(required(opts.certFile, "certFile")),
+      key: opts.keyPem ?? readFileSync(required(opts.keyFile, "keyFile")),
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: "TLSv1.2",
+    },
+    refusePlainHttp,
+  );
+  // Every ws frame limit is ours: one message may hold several frames up to the frame limit.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameSize + 16,
+    perMessageDeflate: false,
+  });
+
+  function authenticate(socket: TLSSocket): AcceptedPeer | Refusal {
+    const chain = presentedChain(socket);
+    if (chain.length === 0) {
+      return { status: 401, code: "unauthenticated", reason: "no client certificate" };
+    }
+    const result = verifier(chain);
+    if (!result.ok) return { status: 401, code: "unauthenticated", reason: result.reason };
+    if (result.limited && !opts.allowLimitedProxies) {
+      return { status: 401, code: "unauthenticated", reason: "limited proxies are not accepted" };
+    }
+    const roles = opts.authorizer.rolesFor(result.identity);
+    if (roles.size === 0) {
+      return {
+        status: 403,
+        code: "permission-denied",
+        reason: `'${result.identity}' has no role here`,
+      };
+    }
+    return { identity: result.identity, roles, limited: result.limited, notAfter: result.notAfter };
+  }
+
+  https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    if (closing) {
+      return refuse(
+        socket,
+        { status: 503, code: "unavailable", reason: "server is closing" },
+        remote,
+      );
+    }
+    let outcome: AcceptedPeer | Refusal;
+    try {
+      outcome = authenticate(req.socket as TLSSocket);
+    } catch (err) {
+      log.error({ err, remote }, "chain verification failed unexpectedly");
+      outcome = { status: 401, code: "unauthenticated", reason: "chain could not be verified" };
+    }
+    if ("status" in outcome) return refuse(socket, outcome, remote);
+    const peer = outcome;
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
+  });
+
+  function refuse(socket: Duplex, r: Refusal, remote: string): void {
+    // The reason names the failed check, never certificate contents beyond the subject.
+    log.warn({ remote, code: r.code, reason: r.reason }, "connection refused");
+    const text =
+      r.status === 401 ? "Unauthorized" : r.status === 403 ? "Forbidden" : "Service Unavailable";
+    socket.end(
+      `HTTP/1.1 ${r.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n` +
+        `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.reason)}\r\n\r\n`,
+    );
+  }
+
+  function accept(ws: WebSocket, peer: AcceptedPeer, remote: string): void {
+    const connLog = log.child({ remote, identity: peer.identity });
+    const transport = {
+      send: (m: Buffer) => ws.send(m, { binary: true }),
+      bufferedAmount: () => ws.bufferedAmount,
+      close: (err: WireError) => ws.close(err.closeCode, err.code),
+    };
+    const session = new ServerSession(transport, registry, peer, limits, connLog);
+    const conn: Conn = { ws, session, alive: true, lastActivity: Date.now(), expiry: undefined };
+    conns.add(conn);
+    connLog.debug("connection accepted");
+    const untilExpiry = peer.notAfter.getTime() - Date.now();
+    if (untilExpiry < 2 ** 31 - 1) {
+      conn.expiry = setTimeout(
+        () => session.fail(new UnauthenticatedError("client credential expired")),
+        Math.max(0, untilExpiry),
+      );
+    }
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      conn.lastActivity = Date.now();
+      if (!isBinary) return session.fail(new WireError("malformed-frame", "text message"));
+      session.onMessage(data);
+    });
+    ws.on("pong", () => {
+      conn.alive = true;
+    });
+    ws.on("error", (err) => connLog.debug({ err }, "socket error"));
+    ws.on("close", (code: number) => {
+      conns.delete(conn);
+      if (conn.expiry) clearTimeout(conn.expiry);
+      session.onClosed(new UnavailableError("connection closed"));
+      connLog.debug({ code }, "connection closed");
+    });
+  }
+
+  // One timer for all connections: pings find dead peers, the idle check frees quiet ones.
+  const sweepMs = Math.max(10, Math.min(limits.pingIntervalMs, limits.idleTimeoutMs / 4));
+  let lastPing = Date.now();
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    const pingDue = now - lastPing >= limits.pingIntervalMs;
+    if (pingDue) lastPing = now;
+    for (const conn of conns) {
+      if (pingDue) {
+        if (!conn.alive) {
+          log.info({ identity: "peer" }, "peer stopped answering pings; dropping it");
+          conn.ws.terminate();
+          continue;
+        }
+        conn.alive = false;
+        conn.ws.ping();
+      }
+      if (conn.session.activeCalls === 0 && now - conn.lastActivity > limits.idleTimeoutMs) {
+        conn.session.fail(new IdleTimeoutError(`no call for ${limits.idleTimeoutMs} ms`));
+      }
+    }
+  }, sweepMs);
+  sweeper.unref();
+
+  let bound: AddressInfo | undefined;
+
+  return {
+    unary: (method, o, h) => registry.unary(method, o, h),
+    stream: (method, o, h) => registry.stream(method, o, h),
+    get connectionCount() {
+      return conns.size;
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        https.once("error", reject);
+        https.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
+          https.off("error", reject);
+          bound = https.address() as AddressInfo;
+          log.info({ address: bound.address, port: bound.port }, "listening");
+          resolve(bound);
+        });
+      });
+    },
+    address() {
+      if (!bound) throw new Error("server is not listening");
+      return bound;
+    },
+    url() {
+      const a = this.address();
+      const host = a.address === "0.0.0.0" || a.address === "::" ? "127.0.0.1" : a.address;
+      return `wss://${a.family === "IPv6" && host !== "127.0.0.1" ? `[${host}]` : host}:${a.port}/`;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(sweeper);
+      const stopped = new Promise<void>((r) => https.close(() => r()));
+      https.closeIdleConnections();
+      const drained = Promise.all([...conns].map((c) => c.session.whenIdle()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        drained,
+        new Promise((r) => (timer = setTimeout(r, limits.drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      for (const c of conns) c.ws.close(1001, "server shutting down");
+      // A peer that does not answer the close handshake is cut off.
+      const cutoff = setTimeout(() => {
+        for (const c of conns) c.ws.terminate();
+        https.closeAllConnections();
+      }, 1000);
+      await stopped;
+      clearTimeout(cutoff);
+      wss.close();
+    },
+  };
+}
+
+function defaultVerifier(opts: RpcServerOptions): ChainVerifier {
+  const trust = loadTrustDir(required(opts.trustDir, "trustDir"));
+  const allowLimited = opts.allowLimitedProxies ?? false;
+  return (chain) => verifyChain(chain, trust, { allowLimited });
+}
+
+function required(v: string | undefined, name: string): string {
+  if (v === undefined) throw new Error(`createRpcServer: ${name} is required`);
+  return v;
+}
+
+function headerSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+}
+
+function refusePlainHttp(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(426, { "Content-Type": "text/plain", Connection: "close" });
+  res.end("this endpoint speaks the Updraft protocol over WebSocket\n");
+}
