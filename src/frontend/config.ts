@@ -29,7 +29,7 @@ const maxCurb = (max: number, curb: number) =>
 export const REMOVAL_TYPES = ["NO", "WAIT", "IDLE", "ALL"] as const;
 export type RemovalType = (typeof REMOVAL_TYPES)[number];
 
-const limitsSchema = z
+export const groupLimitsSchema = z
   .object({
     /** Pilots (registered or queued) at one entry; max stops requests, curb halves them. */
     running_glideins_per_entry: maxCurb(10_000, UNLIMITED).default({ max: 10_000, curb: UNLIMITED }),
@@ -63,7 +63,7 @@ const limitsSchema = z
   })
   .strict();
 
-export type GroupLimits = z.output<typeof limitsSchema>;
+export type GroupLimits = z.output<typeof groupLimitsSchema>;
 
 const matchSchema = z
   .object({
@@ -87,7 +87,7 @@ const groupSchema = matchSchema
   .extend({
     name: z.string().regex(/^[A-Za-z0-9_-]+$/, "a group name is letters, digits, _ and -"),
     enabled: z.boolean().default(true),
-    limits: limitsSchema.default(limitsSchema.parse({})),
+    limits: groupLimitsSchema.default(groupLimitsSchema.parse({})),
   })
   .strict();
 
