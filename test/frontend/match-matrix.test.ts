@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ClassAd, compileExpression, isTrueEquivalent } from "../../src/classad/index.js";
+import { buildMatchMatrix, entryAttributes } from "../../src/frontend/match-matrix.js";
+
+const ctx = { now: () => 1_790_000_000 };
+const MATCH = compileExpression(
+  "stringListMember(TARGET.GLIDEIN_Site, MY.DESIRED_Sites) && TARGET.GLIDEIN_MaxMemMBs >= RequestMemory",
+);
+
+function entry(i: number, site: string, mem: number | string): ClassAd {
+  return ClassAd.fromJSON({
+    Name: `"e${i}"`,
+    GLIDEIN_Site: `"${site}"`,
+    GLIDEIN_MaxMemMBs: typeof mem === "number" ? String(mem) : `"${mem}"`,
+    GLIDEIN_Gatekeeper: `"ce${i}.example.org"`,
+  });
+}
+
+function job(sites: string, mem: number): ClassAd {
+  return ClassAd.fromJSON({ DESIRED_Sites: `"${sites}"`, RequestMemory: String(mem) });
+}
+
+test("evaluating once per entry class gives the same answer as per entry", () => {
+  const sites = ["A", "B", "C", "D"];
+  const entries = Array.from({ length: 60 }, (_, i) => entry(i, sites[i % 4]!, [2000, 4000, 8000][i % 3]!));
+  const jobs = [job("A,B", 3000), job("C", 1000), job("D,A", 9000), job("B,C,D", 4000)];
+  const m = buildMatchMatrix(MATCH, jobs, entries, [], ctx);
+  assert.equal(m.classMembers.length, 12, "4 sites x 3 memory sizes; the gatekeeper is not read");
+  assert.equal(m.evaluations, jobs.length * 12);
+  jobs.forEach((j, a) => {
+    const viaClasses = new Set<number>();
+    for (const c of m.matches[a]!) for (const e of m.classMembers[c]!) viaClasses.add(e);
+    entries.forEach((e, i) => {
+      const direct = isTrueEquivalent(j.evaluateExpr(MATCH, e, { ctx }));
+      assert.equal(viaClasses.has(i), direct, `job ${a} entry ${i}`);
+    });
+  });
+});
+
+test("an expression that errors against an entry is that entry's problem and no match", () => {
+  const entries = [entry(0, "A", 4000), entry(1, "A", "lots")];
+  const m = buildMatchMatrix(MATCH, [job("A", 1000)], entries, [], ctx);
+  const cls = (i: number) => m.entryClass[i]!;
+  assert.deepEqual([...m.matches[0]!], [cls(0)]);
+  assert.equal(m.errors[cls(1)]?.count, 1);
+  assert.match(m.errors[cls(1)]!.message, /ERROR/);
+  assert.equal(m.errors[cls(0)], undefined);
+});
+
+test("entry attributes read through the job's own attributes separate classes too", () => {
+  const expr = compileExpression("MY.FitsHere");
+  const j = ClassAd.fromJSON({ FitsHere: 'TARGET.GLIDEIN_Country == "IT"' });
+  assert.deepEqual(entryAttributes(expr, [j], []), ["glidein_country"]);
+  const entries = [
+    ClassAd.fromJSON({ Name: '"a"', GLIDEIN_Country: '"IT"' }),
+    ClassAd.fromJSON({ Name: '"b"', GLIDEIN_Country: '"DE"' }),
+  ];
+  const m = buildMatchMatrix(expr, [j], entries, [], ctx);
+  assert.equal(m.classMembers.length, 2);
+  assert.deepEqual(
+    [...m.matches[0]!].flatMap((c) => m.classMembers[c]!),
+    [0],
+  );
+});
