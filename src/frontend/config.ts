@@ -8,8 +8,11 @@ import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../common/config.js";
 import { parseExpression, tryParse } from "../classad/index.js";
 
-/** A ClassAd expression given as text; refused at load with the column of the syntax error. */
-const expression = z.string().superRefine((text, ctx) => {
+/**
+ * A ClassAd expression given as text; refused at load with the column of the syntax error.
+ * YAML reads a bare `true` as a boolean, which is what the operator meant as an expression.
+ */
+const expressionText = z.string().superRefine((text, ctx) => {
   const parsed = tryParse(() => parseExpression(text));
   if (!parsed.ok) {
     ctx.addIssue({
@@ -18,6 +21,10 @@ const expression = z.string().superRefine((text, ctx) => {
     });
   }
 });
+const expression = z.preprocess(
+  (v) => (typeof v === "boolean" ? String(v) : v),
+  expressionText,
+);
 
 const count = z.number().int().nonnegative();
 /** Effectively no limit; JSON has no infinity and operators rarely want one spelled out. */
