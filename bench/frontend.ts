@@ -84,5 +84,7 @@ export async function run(): Promise<void> {
   if (requested === 0) throw new Error("the benchmark's cycle requested no pilots");
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
-  process.stdout.write(`${JSON.stringify({ bench: "frontend.cycle_ms", value: Math.round(median) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: "frontend.cycle_ms", value: Math.round(median) })}\n`,
+  );
 }

@@ -82,7 +82,8 @@ function readJob(file: string): ClassAd {
   try {
     const trimmed = text.trim();
     // A job ad as JSON (attribute to expression text, the wire form) or as ClassAd text.
-    if (trimmed.startsWith("{")) return ClassAd.fromJSON(JSON.parse(trimmed) as Record<string, string>);
+    if (trimmed.startsWith("{"))
+      return ClassAd.fromJSON(JSON.parse(trimmed) as Record<string, string>);
     return ClassAd.parse(text);
   } catch (err) {
     if (err instanceof ClassAdParseError || err instanceof SyntaxError) {

@@ -67,10 +67,7 @@ export interface GlideClientResult {
   skipped: { entry: string; reason: string }[];
 }
 
-function credentialFor(
-  config: FrontendConfig,
-  trustDomain: string,
-): CredentialConfig | undefined {
+function credentialFor(config: FrontendConfig, trustDomain: string): CredentialConfig | undefined {
   return config.security.credentials.find((c) => c.trust_domain === trustDomain);
 }
 
@@ -103,7 +100,10 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       identity = encryptCredential(config.security.identity, factory.pubKeyValue);
       keyId = pubKeyId(factory.pubKeyValue);
     } catch (err) {
-      skipped.push({ entry: e.entry, reason: `cannot encrypt for the factory's key: ${(err as Error).message}` });
+      skipped.push({
+        entry: e.entry,
+        reason: `cannot encrypt for the factory's key: ${(err as Error).message}`,
+      });
       continue;
     }
     const ad = new ClassAd()
@@ -178,8 +178,10 @@ export function buildGlideResourceAds(
       .setValue("GlideClientMonitorGlideinsRequestMaxRun", e.request.max)
       .setValue("GlideClientLimitsTriggered", e.reasons.map(describeReason).join("; "));
     for (const r of e.reasons) {
-      if (r.kind === "max-reached") ad.setValue(`GlideClientLimit_${r.limit}`, `count=${r.count}, limit=${r.max}`);
-      if (r.kind === "curb") ad.setValue(`GlideClientCurb_${r.limit}`, `count=${r.count}, curb=${r.curb}`);
+      if (r.kind === "max-reached")
+        ad.setValue(`GlideClientLimit_${r.limit}`, `count=${r.count}, limit=${r.max}`);
+      if (r.kind === "curb")
+        ad.setValue(`GlideClientCurb_${r.limit}`, `count=${r.count}, curb=${r.curb}`);
     }
     if (e.matchError) ad.setValue("GlideClientMatchErrors", e.matchError.count);
     ad.setValue("GlideClientMatchExpr", policy.matchText);

@@ -3,7 +3,13 @@
  * match, count, and compute each entry's request. The daemon only gathers the snapshot, calls
  * this, and advertises the result (see ads.ts).
  */
-import { ClassAd, type CompiledExpr, isTrueEquivalent, Real, type Value } from "../classad/index.js";
+import {
+  ClassAd,
+  type CompiledExpr,
+  isTrueEquivalent,
+  Real,
+  type Value,
+} from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { countMatches } from "./counting.js";
 import type { GroupPolicy } from "./group-policy.js";
@@ -74,7 +80,9 @@ function parseAds(snapshot: Snapshot): ParsedSnapshot {
     try {
       jobs.push({ ad: ClassAd.fromJSON(summary.job), summary });
     } catch (err) {
-      problems.push(`autoclusters[${i}] (${summary.schedd}#${summary.id}): ${(err as Error).message}`);
+      problems.push(
+        `autoclusters[${i}] (${summary.schedd}#${summary.id}): ${(err as Error).message}`,
+      );
     }
   });
   const parsed = { entries, jobs, problems };

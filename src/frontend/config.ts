@@ -21,10 +21,7 @@ const expressionText = z.string().superRefine((text, ctx) => {
     });
   }
 });
-const expression = z.preprocess(
-  (v) => (typeof v === "boolean" ? String(v) : v),
-  expressionText,
-);
+const expression = z.preprocess((v) => (typeof v === "boolean" ? String(v) : v), expressionText);
 
 const count = z.number().int().nonnegative();
 /** Effectively no limit; JSON has no infinity and operators rarely want one spelled out. */
@@ -39,7 +36,10 @@ export type RemovalType = (typeof REMOVAL_TYPES)[number];
 export const groupLimitsSchema = z
   .object({
     /** Pilots (registered or queued) at one entry; max stops requests, curb halves them. */
-    running_glideins_per_entry: maxCurb(10_000, UNLIMITED).default({ max: 10_000, curb: UNLIMITED }),
+    running_glideins_per_entry: maxCurb(10_000, UNLIMITED).default({
+      max: 10_000,
+      curb: UNLIMITED,
+    }),
     /** Pilots of this group over all its entries. */
     running_glideins_total: maxCurb(100_000, 90_000).default({ max: 100_000, curb: 90_000 }),
     /** Idle pilots waiting in one entry's site queue: max caps ReqIdleGlideins, curb halves it. */

@@ -105,7 +105,9 @@ export function parseSnapshot(text: string, file = "snapshot.json"): Snapshot {
   if (!result.success) {
     throw new SnapshotError(
       file,
-      result.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`),
+      result.error.issues.map(
+        (i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`,
+      ),
     );
   }
   return result.data;

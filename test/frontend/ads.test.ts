@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
-import { adsToWithdraw, buildGlideClientAds, buildGlideResourceAds, factoryEntryInfo } from "../../src/frontend/ads.js";
+import {
+  adsToWithdraw,
+  buildGlideClientAds,
+  buildGlideResourceAds,
+  factoryEntryInfo,
+} from "../../src/frontend/ads.js";
 import { planCycle } from "../../src/frontend/compute.js";
 import { groupPolicy } from "../../src/frontend/group-policy.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
@@ -10,9 +15,12 @@ import { entryAd, minimalConfig, snapshot } from "./helpers.js";
 const keys = () => generateKeyPairSync("rsa", { modulusLength: 2048 });
 const factoryA = keys();
 const factoryB = keys();
-const pemOf = (k: ReturnType<typeof keys>) => k.publicKey.export({ type: "spki", format: "pem" }).toString();
+const pemOf = (k: ReturnType<typeof keys>) =>
+  k.publicKey.export({ type: "spki", format: "pem" }).toString();
 
-const PROXY = Buffer.from("-----BEGIN CERTIFICATE-----\npilot proxy bytes\n-----END CERTIFICATE-----\n");
+const PROXY = Buffer.from(
+  "-----BEGIN CERTIFICATE-----\npilot proxy bytes\n-----END CERTIFICATE-----\n",
+);
 
 function setup() {
   const config = minimalConfig(`    start_expr: TARGET.RequestCpus == 1
@@ -23,8 +31,16 @@ function setup() {
   const policy = groupPolicy(config.groups[0]!, config.match);
   const ads = [
     entryAd("ea@gf@factoryA", { GLIDEIN_Site: "A", PubKeyValue: pemOf(factoryA) }),
-    entryAd("eb@gf@factoryB", { GLIDEIN_Site: "B", PubKeyValue: pemOf(factoryB), GLIDEIN_TrustDomain: "grid" }),
-    entryAd("ec@gf@factoryB", { GLIDEIN_Site: "C", PubKeyValue: pemOf(factoryB), GLIDEIN_TrustDomain: "cloud" }),
+    entryAd("eb@gf@factoryB", {
+      GLIDEIN_Site: "B",
+      PubKeyValue: pemOf(factoryB),
+      GLIDEIN_TrustDomain: "grid",
+    }),
+    entryAd("ec@gf@factoryB", {
+      GLIDEIN_Site: "C",
+      PubKeyValue: pemOf(factoryB),
+      GLIDEIN_TrustDomain: "cloud",
+    }),
     entryAd("ed@gf@factoryB", { GLIDEIN_Site: "D" }),
     entryAd("unwanted@gf@factoryA", { GLIDEIN_Site: "Z", PubKeyValue: pemOf(factoryA) }),
   ];
@@ -66,8 +82,12 @@ test("one GlideClient per wanted entry, named <entry>@<frontend>.<group>, with t
 test("the credential decrypts only with that factory's private key", () => {
   const { ads } = buildGlideClientAds(setup());
   const byName = new Map(ads.map((a) => [a.evaluate("Name"), a]));
-  const forA = byName.get("ea@gf@factoryA@fe.main")!.evaluate("GlideinEncParamCredential") as string;
-  const forB = byName.get("eb@gf@factoryB@fe.main")!.evaluate("GlideinEncParamCredential") as string;
+  const forA = byName
+    .get("ea@gf@factoryA@fe.main")!
+    .evaluate("GlideinEncParamCredential") as string;
+  const forB = byName
+    .get("eb@gf@factoryB@fe.main")!
+    .evaluate("GlideinEncParamCredential") as string;
   assert.deepEqual(decryptCredential(forA, factoryA.privateKey), PROXY);
   assert.deepEqual(decryptCredential(forB, factoryB.privateKey), PROXY);
   assert.throws(() => decryptCredential(forA, factoryB.privateKey), /encrypted for key/);
@@ -78,8 +98,15 @@ test("the credential decrypts only with that factory's private key", () => {
 
 test("ads of entries no longer wanted are withdrawn", () => {
   const { ads } = buildGlideClientAds(setup());
-  const previous = ["ea@gf@factoryA@fe.main", "gone@gf@factoryA@fe.main", "unwanted@gf@factoryA@fe.main"];
-  assert.deepEqual(adsToWithdraw(previous, ads), ["gone@gf@factoryA@fe.main", "unwanted@gf@factoryA@fe.main"]);
+  const previous = [
+    "ea@gf@factoryA@fe.main",
+    "gone@gf@factoryA@fe.main",
+    "unwanted@gf@factoryA@fe.main",
+  ];
+  assert.deepEqual(adsToWithdraw(previous, ads), [
+    "gone@gf@factoryA@fe.main",
+    "unwanted@gf@factoryA@fe.main",
+  ]);
 });
 
 test("one GlideResource per entry with jobs, pilots and the limits hit", () => {

@@ -118,7 +118,14 @@ for (const c of cases) {
 }
 
 test("counting: the remainder rotates between autoclusters", () => {
-  const out = countMatches(matrix(2, [[0, 1], [0, 1]]), [jobs(1), jobs(1)], [up(), up()]);
+  const out = countMatches(
+    matrix(2, [
+      [0, 1],
+      [0, 1],
+    ]),
+    [jobs(1), jobs(1)],
+    [up(), up()],
+  );
   assert.deepEqual([...out.prop], [1, 1]);
 });
 
@@ -127,10 +134,17 @@ test("counting: prop sums to the matched jobs whatever the split", () => {
   const js = [jobs(13), jobs(1), jobs(100), jobs(6)];
   const m = [[0, 1, 2, 3, 4, 5, 6], [3], [1, 4, 6], [0, 5]];
   const out = countMatches(matrix(7, m), js, entries);
-  assert.equal([...out.prop].reduce((a, b) => a + b, 0), 120);
+  assert.equal(
+    [...out.prop].reduce((a, b) => a + b, 0),
+    120,
+  );
 });
 
 test("counting: smallest memory per core among matching jobs is kept per entry", () => {
-  const out = countMatches(matrix(2, [[0, 1], [0]]), [jobs(1, 2, 4000), jobs(1, 1, 1500)], [up(), up()]);
+  const out = countMatches(
+    matrix(2, [[0, 1], [0]]),
+    [jobs(1, 2, 4000), jobs(1, 1, 1500)],
+    [up(), up()],
+  );
   assert.deepEqual([...out.minMemoryPerCore], [1500, 2000]);
 });

@@ -1,5 +1,9 @@
 /** Shared builders for the frontend tests: limits with overrides, entry demand, tiny pools. */
-import { groupLimitsSchema, parseFrontendConfig, type GroupLimits } from "../../src/frontend/config.js";
+import {
+  groupLimitsSchema,
+  parseFrontendConfig,
+  type GroupLimits,
+} from "../../src/frontend/config.js";
 import type { EntryDemand, GroupTotals } from "../../src/frontend/request-rules.js";
 import type { Snapshot, SnapshotInput } from "../../src/frontend/snapshot.js";
 import { snapshotSchema } from "../../src/frontend/snapshot.js";

@@ -23,7 +23,9 @@ function job(sites: string, mem: number): ClassAd {
 
 test("evaluating once per entry class gives the same answer as per entry", () => {
   const sites = ["A", "B", "C", "D"];
-  const entries = Array.from({ length: 60 }, (_, i) => entry(i, sites[i % 4]!, [2000, 4000, 8000][i % 3]!));
+  const entries = Array.from({ length: 60 }, (_, i) =>
+    entry(i, sites[i % 4]!, [2000, 4000, 8000][i % 3]!),
+  );
   const jobs = [job("A,B", 3000), job("C", 1000), job("D,A", 9000), job("B,C,D", 4000)];
   const m = buildMatchMatrix(MATCH, jobs, entries, [], ctx);
   assert.equal(m.classMembers.length, 12, "4 sites x 3 memory sizes; the gatekeeper is not read");

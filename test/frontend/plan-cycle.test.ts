@@ -8,9 +8,7 @@ import { entryAd, minimalConfig, snapshot } from "./helpers.js";
 const NOW = 1_790_000_000;
 
 function policy(limitsYaml = "", extra = "") {
-  const cfg = minimalConfig(
-    (limitsYaml ? `    limits:\n${limitsYaml}` : "") + extra,
-  );
+  const cfg = minimalConfig((limitsYaml ? `    limits:\n${limitsYaml}` : "") + extra);
   return groupPolicy(cfg.groups[0]!, cfg.match);
 }
 
@@ -32,20 +30,30 @@ function plan(input: SnapshotInput, p = policy(NO_RAMP)) {
 test("a job matching many entries is not asked for in full at each", () => {
   const r = plan({
     autoclusters: [ac("1", 30, "A,B,C")],
-    factory_ads: [entryAd("a", { GLIDEIN_Site: "A" }), entryAd("b", { GLIDEIN_Site: "B" }), entryAd("c", { GLIDEIN_Site: "C" })],
+    factory_ads: [
+      entryAd("a", { GLIDEIN_Site: "A" }),
+      entryAd("b", { GLIDEIN_Site: "B" }),
+      entryAd("c", { GLIDEIN_Site: "C" }),
+    ],
   });
   for (const e of r.entries) {
     assert.equal(e.jobs.count, 30);
     assert.equal(e.jobs.prop, 10);
     assert.equal(e.request.idle, 10);
   }
-  assert.equal(r.entries.reduce((s, e) => s + e.request.idle, 0), 30);
+  assert.equal(
+    r.entries.reduce((s, e) => s + e.request.idle, 0),
+    30,
+  );
 });
 
 test("entries in downtime get nothing and their share goes to the others", () => {
   const r = plan({
     autoclusters: [ac("1", 20, "A,B")],
-    factory_ads: [entryAd("a", { GLIDEIN_Site: "A" }), entryAd("b", { GLIDEIN_Site: "B", GLIDEIN_In_Downtime: true })],
+    factory_ads: [
+      entryAd("a", { GLIDEIN_Site: "A" }),
+      entryAd("b", { GLIDEIN_Site: "B", GLIDEIN_In_Downtime: true }),
+    ],
   });
   assert.equal(r.by.get("b")!.request.idle, 0);
   assert.equal(r.by.get("b")!.inDowntime, true);
@@ -77,7 +85,14 @@ test("no idle jobs: no new pilots, and removal as the policy allows", () => {
 
 test("idle cores that cannot take a job (memory used up, retiring) are not idle capacity", () => {
   const slots = (memory: number, retiring = false) =>
-    Array.from({ length: 4 }, () => ({ group: "main", entry: "a", state: "idle" as const, cpus: 1, memory, retiring }));
+    Array.from({ length: 4 }, () => ({
+      group: "main",
+      entry: "a",
+      state: "idle" as const,
+      cpus: 1,
+      memory,
+      retiring,
+    }));
   const input = (s: ReturnType<typeof slots>): SnapshotInput => ({
     autoclusters: [ac("1", 10, "A", { RequestMemory: "2000" })],
     factory_ads: [entryAd("a", { GLIDEIN_Site: "A" })],
@@ -115,7 +130,10 @@ test("a run-time match error is reported for that entry and treated as no match"
   const r = plan(
     {
       autoclusters: [ac("1", 6, "A", { RequestMemory: "1000" })],
-      factory_ads: [entryAd("good", { GLIDEIN_MaxMemMBs: 4000 }), entryAd("bad", { GLIDEIN_MaxMemMBs: "plenty" })],
+      factory_ads: [
+        entryAd("good", { GLIDEIN_MaxMemMBs: 4000 }),
+        entryAd("bad", { GLIDEIN_MaxMemMBs: "plenty" }),
+      ],
     },
     p,
   );
@@ -128,11 +146,14 @@ test("a run-time match error is reported for that entry and treated as no match"
 test("the job and factory queries select what the group considers", () => {
   const p = policy(
     NO_RAMP,
-    "    job_query_expr: Owner == \"alice\"\n    factory_query_expr: GLIDEIN_Site =!= \"B\"\n",
+    '    job_query_expr: Owner == "alice"\n    factory_query_expr: GLIDEIN_Site =!= "B"\n',
   );
   const r = plan(
     {
-      autoclusters: [ac("1", 5, "A,B", { Owner: '"alice"' }), ac("2", 7, "A,B", { Owner: '"bob"' })],
+      autoclusters: [
+        ac("1", 5, "A,B", { Owner: '"alice"' }),
+        ac("2", 7, "A,B", { Owner: '"bob"' }),
+      ],
       factory_ads: [entryAd("a", { GLIDEIN_Site: "A" }), entryAd("b", { GLIDEIN_Site: "B" })],
     },
     p,
@@ -148,7 +169,9 @@ test("group totals count every entry's pilots for the _total limits", () => {
     {
       autoclusters: [ac("1", 10, "A,B")],
       factory_ads: [entryAd("a", { GLIDEIN_Site: "A" }), entryAd("b", { GLIDEIN_Site: "B" })],
-      slot_counts: [{ group: "main", entry: "a", idle: 0, running: 5, total: 5, idle_cores_usable: 0 }],
+      slot_counts: [
+        { group: "main", entry: "a", idle: 0, running: 5, total: 5, idle_cores_usable: 0 },
+      ],
       factory_clients: [{ group: "other", entry: "b", idle: 50, running: 0, held: 0 }],
     },
     p,

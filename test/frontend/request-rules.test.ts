@@ -31,8 +31,18 @@ const idleCases: IdleCase[] = [
     reqIdle: 3,
     why: [],
   },
-  { name: "entry in downtime gets nothing", d: { prop: 10, propMc: 10, inDowntime: true }, reqIdle: 0, why: ["downtime"] },
-  { name: "no idle jobs, no new pilots", d: { prop: 0, propMc: 0, idleSlots: 0 }, reqIdle: 0, why: ["no-idle-jobs"] },
+  {
+    name: "entry in downtime gets nothing",
+    d: { prop: 10, propMc: 10, inDowntime: true },
+    reqIdle: 0,
+    why: ["downtime"],
+  },
+  {
+    name: "no idle jobs, no new pilots",
+    d: { prop: 0, propMc: 0, idleSlots: 0 },
+    reqIdle: 0,
+    why: ["no-idle-jobs"],
+  },
   {
     name: "idle pilots already cover the jobs",
     d: { prop: 5, propMc: 5, usableIdlePilots: 5, idleSlots: 5 },
@@ -80,7 +90,10 @@ const idleCases: IdleCase[] = [
   {
     name: "every maximum reached is recorded",
     d: { prop: 10, propMc: 10, pilots: 10, idleSlots: 4 },
-    l: { running_glideins_per_entry: { max: 10, curb: 1000 }, idle_vms_per_entry: { max: 4, curb: 1000 } },
+    l: {
+      running_glideins_per_entry: { max: 10, curb: 1000 },
+      idle_vms_per_entry: { max: 4, curb: 1000 },
+    },
     reqIdle: 0,
     why: ["max-reached:running_glideins_per_entry", "max-reached:idle_vms_per_entry"],
   },
@@ -161,7 +174,10 @@ const idleCases: IdleCase[] = [
     name: "each curb halves again",
     d: { prop: 16, propMc: 16, idleSlots: 2 },
     t: { pilots: 60, idleSlots: 2 },
-    l: { idle_vms_per_entry: { max: 100, curb: 2 }, running_glideins_total: { max: 100, curb: 50 } },
+    l: {
+      idle_vms_per_entry: { max: 100, curb: 2 },
+      running_glideins_total: { max: 100, curb: 50 },
+    },
     reqIdle: 4,
     why: ["curb:idle_vms_per_entry", "curb:running_glideins_total"],
   },
@@ -203,7 +219,11 @@ const maxCases: MaxCase[] = [
     reqMax: 7,
   },
   { name: "no idle jobs: keep what runs, no more", d: { prop: 0, runningSlots: 5 }, reqMax: 5 },
-  { name: "downtime: keep what runs, no more", d: { prop: 10, propMc: 10, runningSlots: 3, inDowntime: true }, reqMax: 3 },
+  {
+    name: "downtime: keep what runs, no more",
+    d: { prop: 10, propMc: 10, runningSlots: 3, inDowntime: true },
+    reqMax: 3,
+  },
   {
     name: "never above running_glideins_per_entry max",
     d: { prop: 100, propMc: 100 },
