@@ -9,6 +9,7 @@ import {
   parseExpression,
   references,
 } from "../classad/index.js";
+import { SELF_BASES, selectedNames, TARGET_BASES } from "./expr-walk.js";
 import type { FrontendConfig, GroupConfig, GroupLimits, MatchConfig } from "./config.js";
 
 export interface MatchAttrs {
@@ -29,9 +30,6 @@ export interface GroupPolicy {
   readonly limits: GroupLimits;
 }
 
-const SELF = new Set(["my", "self"]);
-const TARGET = new Set(["target", "other"]);
-
 /** `a && b`, dropping a literal `true` side so single-level configs print as written. */
 function andExprs(global: string, own: string): string {
   const g = global.trim();
@@ -39,52 +37,6 @@ function andExprs(global: string, own: string): string {
   if (g === "true") return o;
   if (o === "true") return g;
   return `(${g}) && (${o})`;
-}
-
-/** Names read as `<base>.x` for the given bases (`MY`, or `TARGET`...). */
-function selectedNames(expr: Expr, bases: ReadonlySet<string>, out: Set<string>): void {
-  const walk = (e: Expr): void => {
-    switch (e.kind) {
-      case "literal":
-      case "attr":
-        return;
-      case "select":
-        if (e.base.kind === "attr" && bases.has(e.base.name.toLowerCase())) {
-          out.add(e.name.toLowerCase());
-        } else walk(e.base);
-        return;
-      case "subscript":
-        walk(e.base);
-        walk(e.index);
-        return;
-      case "unary":
-        walk(e.operand);
-        return;
-      case "binary":
-      case "elvis":
-        walk(e.left);
-        walk(e.right);
-        return;
-      case "ternary":
-        walk(e.cond);
-        walk(e.then);
-        walk(e.otherwise);
-        return;
-      case "paren":
-        walk(e.inner);
-        return;
-      case "call":
-        e.args.forEach(walk);
-        return;
-      case "list":
-        e.items.forEach(walk);
-        return;
-      case "classad":
-        for (const [, v] of e.attrs) walk(v);
-        return;
-    }
-  };
-  walk(expr);
 }
 
 /**
@@ -96,11 +48,11 @@ export function deriveMatchAttrs(matchExpr: string | Expr): MatchAttrs {
   const explicitTarget = new Set<string>();
   const external = new Set<string>();
   const mine = new Set<string>();
-  selectedNames(expr, SELF, mine);
+  selectedNames(expr, SELF_BASES, mine);
   // With no owner ad, references() reports TARGET.x and unscoped names together as external;
   // the explicit TARGET selections tell them apart.
   for (const n of references(expr, null).external) external.add(n);
-  selectedNames(expr, TARGET, explicitTarget);
+  selectedNames(expr, TARGET_BASES, explicitTarget);
   const job = new Set([...mine, ...[...external].filter((n) => !explicitTarget.has(n))]);
   const factory = new Set([...external]);
   return { job: [...job].sort(), factory: [...factory].sort() };

@@ -5,6 +5,8 @@
  * expression is evaluated once per (autocluster, entry class) instead of once per (autocluster,
  * entry): with 2,000 entries in a few hundred classes that is several times fewer evaluations,
  * with the same answer since every entry of a class presents identical values to the expression.
+ * Autoclusters are grouped the same way by the job attributes the expression reads: the schedd
+ * splits jobs by every attribute any slot reads, most of which the frontend's expression ignores.
  */
 import {
   ClassAd,
@@ -15,6 +17,7 @@ import {
   signature,
 } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
+import { SELF_BASES, selectedNames } from "./expr-walk.js";
 
 export interface MatchError {
   /** Autoclusters whose evaluation against this entry ended in ERROR. */
@@ -32,7 +35,7 @@ export interface MatchMatrix {
   readonly matches: readonly Int32Array[];
   /** Per class, evaluation errors (treated as no match), when any. */
   readonly errors: readonly (MatchError | undefined)[];
-  /** Expression evaluations done (for the benchmark's and tests' eyes). */
+  /** Expression evaluations done: job classes x entry classes. */
   readonly evaluations: number;
 }
 
@@ -51,15 +54,36 @@ export function entryAttributes(
   return [...names].sort();
 }
 
-/** Partition entries into classes of identical relevant attributes. */
-export function classifyEntries(
-  entries: readonly ClassAd[],
+/**
+ * Job attributes that matter: what the expression reads from MY or unscoped, and what the
+ * entries' relevant attributes read from TARGET (an entry's `Fits = TARGET.RequestMemory < 4000`).
+ */
+export function jobAttributes(
+  match: CompiledExpr,
+  entryReps: readonly ClassAd[],
+  entryAttrs: readonly string[],
+): string[] {
+  const names = new Set<string>();
+  for (const n of references(match.expr, null).external) names.add(n);
+  selectedNames(match.expr, SELF_BASES, names);
+  for (const rep of entryReps) {
+    for (const a of entryAttrs) {
+      const e = rep.getExpr(a);
+      if (e !== undefined) for (const n of references(e, rep).external) names.add(n);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Partition ads into classes of identical relevant attributes (and what those read). */
+export function classify(
+  ads: readonly ClassAd[],
   attrs: readonly string[],
-): { classMembers: number[][]; entryClass: Int32Array } {
+): { classMembers: number[][]; classOf: Int32Array } {
   const byKey = new Map<string, number>();
   const classMembers: number[][] = [];
-  const entryClass = new Int32Array(entries.length);
-  entries.forEach((ad, i) => {
+  const classOf = new Int32Array(ads.length);
+  ads.forEach((ad, i) => {
     const key = signature(ad, attrs);
     let c = byKey.get(key);
     if (c === undefined) {
@@ -68,9 +92,9 @@ export function classifyEntries(
       classMembers.push([]);
     }
     classMembers[c]!.push(i);
-    entryClass[i] = c;
+    classOf[i] = c;
   });
-  return { classMembers, entryClass };
+  return { classMembers, classOf };
 }
 
 /** Evaluate the match expression for every (autocluster, entry class) pair. */
@@ -82,13 +106,15 @@ export function buildMatchMatrix(
   ctx: FnContext,
 ): MatchMatrix {
   const attrs = entryAttributes(match, jobs, configuredEntryAttrs);
-  const { classMembers, entryClass } = classifyEntries(entries, attrs);
+  const { classMembers, classOf: entryClass } = classify(entries, attrs);
   const reps = classMembers.map((m) => entries[m[0]!]!);
+  const jobClasses = classify(jobs, jobAttributes(match, reps, attrs));
   const errors: (MatchError | undefined)[] = new Array(reps.length).fill(undefined);
   const options = { ctx };
   const scratch = new Int32Array(reps.length);
-  const matches: Int32Array[] = [];
-  for (const job of jobs) {
+  const perJobClass: Int32Array[] = [];
+  for (const members of jobClasses.classMembers) {
+    const job = jobs[members[0]!]!;
     let n = 0;
     for (let c = 0; c < reps.length; c++) {
       let v;
@@ -96,26 +122,32 @@ export function buildMatchMatrix(
         v = job.evaluateExpr(match, reps[c]!, options);
       } catch (err) {
         // The engine reports failures as ERROR; anything thrown is still one entry's problem.
-        v = ERROR;
-        noteError(errors, c, `evaluation failed: ${(err as Error).message}`);
+        noteError(errors, c, `evaluation failed: ${(err as Error).message}`, members);
         continue;
       }
-      if (v === ERROR) noteError(errors, c, "the match expression evaluated to ERROR");
+      if (v === ERROR) noteError(errors, c, "the match expression evaluated to ERROR", members);
       else if (isTrueEquivalent(v)) scratch[n++] = c;
     }
-    matches.push(scratch.slice(0, n));
+    perJobClass.push(scratch.slice(0, n));
   }
   return {
     classMembers,
     entryClass,
-    matches,
+    // Autoclusters of one job class share the (read-only) list.
+    matches: Array.from(jobClasses.classOf, (jc) => perJobClass[jc]!),
     errors,
-    evaluations: jobs.length * reps.length,
+    evaluations: jobClasses.classMembers.length * reps.length,
   };
 }
 
-function noteError(errors: (MatchError | undefined)[], c: number, message: string): void {
+/** Count the autoclusters (every member of the job class) that errored against class `c`. */
+function noteError(
+  errors: (MatchError | undefined)[],
+  c: number,
+  message: string,
+  jobMembers: readonly number[],
+): void {
   const e = errors[c];
-  if (e === undefined) errors[c] = { count: 1, message };
-  else e.count++;
+  if (e === undefined) errors[c] = { count: jobMembers.length, message };
+  else e.count += jobMembers.length;
 }

@@ -65,3 +65,34 @@ test("entry attributes read through the job's own attributes separate classes to
     [0],
   );
 });
+
+test("autoclusters that differ only in attributes the expression ignores are evaluated once", () => {
+  const entries = [entry(0, "A", 4000), entry(1, "B", 4000)];
+  const jobs = [
+    ClassAd.fromJSON({ DESIRED_Sites: '"A"', RequestMemory: "1000", Owner: '"alice"' }),
+    ClassAd.fromJSON({ DESIRED_Sites: '"A"', RequestMemory: "1000", Owner: '"bob"' }),
+    ClassAd.fromJSON({ DESIRED_Sites: '"B"', RequestMemory: "1000", Owner: '"bob"' }),
+  ];
+  const m = buildMatchMatrix(MATCH, jobs, entries, [], ctx);
+  assert.equal(m.evaluations, 2 * 2, "two job classes x two entry classes");
+  const entriesOf = (a: number) => [...m.matches[a]!].flatMap((c) => m.classMembers[c]!);
+  assert.deepEqual([jobs.map((_, a) => entriesOf(a))], [[[0], [0], [1]]]);
+});
+
+test("a job attribute read by an entry's own attribute separates job classes", () => {
+  const expr = compileExpression("TARGET.Fits");
+  const entries = [ClassAd.fromJSON({ Name: '"a"', Fits: "TARGET.ImageSize < 100" })];
+  const jobs = [ClassAd.fromJSON({ ImageSize: "50" }), ClassAd.fromJSON({ ImageSize: "500" })];
+  const m = buildMatchMatrix(expr, jobs, entries, [], ctx);
+  assert.equal(m.evaluations, 2);
+  assert.deepEqual(
+    m.matches.map((x) => x.length),
+    [1, 0],
+  );
+});
+
+test("errors count every autocluster of the job class", () => {
+  const jobs = [job("A", 1000), job("A", 1000), job("A", 1000)];
+  const m = buildMatchMatrix(MATCH, jobs, [entry(0, "A", "lots")], [], ctx);
+  assert.equal(m.errors[0]?.count, 3);
+});
