@@ -5,7 +5,6 @@
  */
 import {
   ClassAd,
-  type Expr,
   type Value,
   compileExpression,
   isTrueEquivalent,
@@ -13,6 +12,7 @@ import {
   unparseValue,
 } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
+import { conjuncts } from "./expr-walk.js";
 import type { GroupPolicy } from "./group-policy.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -36,18 +36,6 @@ export interface JobExplanation {
   /** False when the group's job query excludes the job (no entry is considered then). */
   selectedByJobQuery: boolean;
   entries: EntryVerdict[];
-}
-
-/** The operands of top-level `&&`, looking through parentheses. */
-export function conjuncts(expr: Expr): Expr[] {
-  if (expr.kind === "paren") {
-    const inner = conjuncts(expr.inner);
-    return inner.length > 1 ? inner : [expr];
-  }
-  if (expr.kind === "binary" && expr.op === "&&") {
-    return [...conjuncts(expr.left), ...conjuncts(expr.right)];
-  }
-  return [expr];
 }
 
 function show(v: Value): string {

@@ -42,3 +42,15 @@ export function selectedNames(expr: Expr, bases: ReadonlySet<string>, out: Set<s
   }
   for (const child of childrenOf(expr)) selectedNames(child, bases, out);
 }
+
+/** The operands of top-level `&&`, looking through parentheses, left to right. */
+export function conjuncts(expr: Expr): Expr[] {
+  if (expr.kind === "paren") {
+    const inner = conjuncts(expr.inner);
+    return inner.length > 1 ? inner : [expr];
+  }
+  if (expr.kind === "binary" && expr.op === "&&") {
+    return [...conjuncts(expr.left), ...conjuncts(expr.right)];
+  }
+  return [expr];
+}

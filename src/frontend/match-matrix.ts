@@ -12,12 +12,14 @@ import {
   ClassAd,
   ERROR,
   type CompiledExpr,
-  isTrueEquivalent,
+  type Value,
+  compileExpression,
   references,
   signature,
 } from "../classad/index.js";
+import { toLogical } from "../classad/operators.js";
 import type { FnContext } from "../classad/functions/index.js";
-import { SELF_BASES, selectedNames } from "./expr-walk.js";
+import { conjuncts, SELF_BASES, selectedNames } from "./expr-walk.js";
 
 export interface MatchError {
   /** Autoclusters whose evaluation against this entry ended in ERROR. */
@@ -35,7 +37,7 @@ export interface MatchMatrix {
   readonly matches: readonly Int32Array[];
   /** Per class, evaluation errors (treated as no match), when any. */
   readonly errors: readonly (MatchError | undefined)[];
-  /** Expression evaluations done: job classes x entry classes. */
+  /** Conjunct evaluations done (each conjunct: its job classes x its entry classes). */
   readonly evaluations: number;
 }
 
@@ -97,7 +99,73 @@ export function classify(
   return { classMembers, classOf };
 }
 
-/** Evaluate the match expression for every (autocluster, entry class) pair. */
+// Three-valued (plus ERROR) results of one conjunct, as small codes for dense tables.
+const FALSE = 0;
+const TRUE = 1;
+const UNDEF = 2;
+const ERR = 3;
+
+function code(v: Value): number {
+  const l = typeof v === "boolean" ? v : toLogical(v);
+  return l === true ? TRUE : l === false ? FALSE : l === ERROR ? ERR : UNDEF;
+}
+
+/** The `&&` operator on codes: false and ERROR on the left short-circuit, UNDEFINED yields. */
+function and(a: number, b: number): number {
+  if (a === FALSE || a === ERR) return a;
+  if (a === TRUE) return b;
+  return b === FALSE || b === ERR ? b : UNDEF;
+}
+
+/**
+ * One top-level conjunct: its own, usually much coarser, classes of job classes and entry
+ * classes (`stringListMember(TARGET.GLIDEIN_Site, ...)` sees only the site), and its value for
+ * each (job subclass, entry subclass) pair.
+ */
+interface ConjunctTable {
+  jobSub: Int32Array;
+  entrySub: Int32Array;
+  width: number;
+  values: Uint8Array;
+  thrown: (string | undefined)[];
+}
+
+function conjunctTable(
+  part: CompiledExpr,
+  jobReps: readonly ClassAd[],
+  entryReps: readonly ClassAd[],
+  options: { ctx: FnContext },
+): ConjunctTable {
+  const eAttrs = entryAttributes(part, jobReps, []);
+  const eClasses = classify(entryReps, eAttrs);
+  const eSubReps = eClasses.classMembers.map((m) => entryReps[m[0]!]!);
+  const jClasses = classify(jobReps, jobAttributes(part, eSubReps, eAttrs));
+  const width = eSubReps.length;
+  const values = new Uint8Array(jClasses.classMembers.length * width);
+  const thrown: (string | undefined)[] = [];
+  jClasses.classMembers.forEach((members, js) => {
+    const job = jobReps[members[0]!]!;
+    for (let es = 0; es < width; es++) {
+      let v: number;
+      try {
+        v = code(job.evaluateExpr(part, eSubReps[es]!, options));
+      } catch (err) {
+        // The engine reports failures as ERROR; anything thrown is still one entry's problem.
+        v = ERR;
+        thrown[js * width + es] = `evaluation failed: ${(err as Error).message}`;
+      }
+      values[js * width + es] = v;
+    }
+  });
+  return { jobSub: jClasses.classOf, entrySub: eClasses.classOf, width, values, thrown };
+}
+
+/**
+ * Evaluate the match expression for every (autocluster, entry) pair, by classes: each top-level
+ * conjunct is evaluated once per pair of its own classes, and the conjuncts' values are combined
+ * with `&&` for each (job class, entry class). The combination is what the whole expression
+ * would give, since conjuncts have no side effects and `&&` is associative on these four values.
+ */
 export function buildMatchMatrix(
   match: CompiledExpr,
   jobs: readonly ClassAd[],
@@ -109,34 +177,39 @@ export function buildMatchMatrix(
   const { classMembers, classOf: entryClass } = classify(entries, attrs);
   const reps = classMembers.map((m) => entries[m[0]!]!);
   const jobClasses = classify(jobs, jobAttributes(match, reps, attrs));
-  const errors: (MatchError | undefined)[] = new Array(reps.length).fill(undefined);
+  const jobReps = jobClasses.classMembers.map((m) => jobs[m[0]!]!);
   const options = { ctx };
+  const tables = conjuncts(match.expr).map((e) =>
+    conjunctTable(compileExpression(e), jobReps, reps, options),
+  );
+  const errors: (MatchError | undefined)[] = new Array(reps.length).fill(undefined);
   const scratch = new Int32Array(reps.length);
   const perJobClass: Int32Array[] = [];
-  for (const members of jobClasses.classMembers) {
-    const job = jobs[members[0]!]!;
+  jobClasses.classMembers.forEach((members, j) => {
     let n = 0;
     for (let c = 0; c < reps.length; c++) {
-      let v;
-      try {
-        v = job.evaluateExpr(match, reps[c]!, options);
-      } catch (err) {
-        // The engine reports failures as ERROR; anything thrown is still one entry's problem.
-        noteError(errors, c, `evaluation failed: ${(err as Error).message}`, members);
-        continue;
+      let acc = TRUE;
+      let thrown: string | undefined;
+      for (const t of tables) {
+        const cell = t.jobSub[j]! * t.width + t.entrySub[c]!;
+        acc = and(acc, t.values[cell]!);
+        if (acc === ERR) thrown = t.thrown[cell];
+        if (acc === FALSE || acc === ERR) break;
       }
-      if (v === ERROR) noteError(errors, c, "the match expression evaluated to ERROR", members);
-      else if (isTrueEquivalent(v)) scratch[n++] = c;
+      if (acc === TRUE) scratch[n++] = c;
+      else if (acc === ERR) {
+        noteError(errors, c, thrown ?? "the match expression evaluated to ERROR", members);
+      }
     }
     perJobClass.push(scratch.slice(0, n));
-  }
+  });
   return {
     classMembers,
     entryClass,
     // Autoclusters of one job class share the (read-only) list.
     matches: Array.from(jobClasses.classOf, (jc) => perJobClass[jc]!),
     errors,
-    evaluations: jobClasses.classMembers.length * reps.length,
+    evaluations: tables.reduce((s, t) => s + t.values.length, 0),
   };
 }
 

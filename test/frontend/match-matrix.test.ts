@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ClassAd, compileExpression, isTrueEquivalent } from "../../src/classad/index.js";
+import { ClassAd, ERROR, compileExpression, isTrueEquivalent } from "../../src/classad/index.js";
 import { buildMatchMatrix, entryAttributes } from "../../src/frontend/match-matrix.js";
 
 const ctx = { now: () => 1_790_000_000 };
@@ -29,7 +29,8 @@ test("evaluating once per entry class gives the same answer as per entry", () =>
   const jobs = [job("A,B", 3000), job("C", 1000), job("D,A", 9000), job("B,C,D", 4000)];
   const m = buildMatchMatrix(MATCH, jobs, entries, [], ctx);
   assert.equal(m.classMembers.length, 12, "4 sites x 3 memory sizes; the gatekeeper is not read");
-  assert.equal(m.evaluations, jobs.length * 12);
+  // Per conjunct: 4 DESIRED_Sites x 4 sites, then 4 RequestMemory x 3 memory sizes.
+  assert.equal(m.evaluations, 16 + 12);
   jobs.forEach((j, a) => {
     const viaClasses = new Set<number>();
     for (const c of m.matches[a]!) for (const e of m.classMembers[c]!) viaClasses.add(e);
@@ -74,7 +75,8 @@ test("autoclusters that differ only in attributes the expression ignores are eva
     ClassAd.fromJSON({ DESIRED_Sites: '"B"', RequestMemory: "1000", Owner: '"bob"' }),
   ];
   const m = buildMatchMatrix(MATCH, jobs, entries, [], ctx);
-  assert.equal(m.evaluations, 2 * 2, "two job classes x two entry classes");
+  // Sites: two job classes x two entry classes; memory: one of each.
+  assert.equal(m.evaluations, 2 * 2 + 1);
   const entriesOf = (a: number) => [...m.matches[a]!].flatMap((c) => m.classMembers[c]!);
   assert.deepEqual([jobs.map((_, a) => entriesOf(a))], [[[0], [0], [1]]]);
 });
@@ -95,4 +97,41 @@ test("errors count every autocluster of the job class", () => {
   const jobs = [job("A", 1000), job("A", 1000), job("A", 1000)];
   const m = buildMatchMatrix(MATCH, jobs, [entry(0, "A", "lots")], [], ctx);
   assert.equal(m.errors[0]?.count, 3);
+});
+
+test("combining conjuncts gives the whole expression's value, UNDEFINED and ERROR included", () => {
+  const values: Record<string, string | undefined> = {
+    t: "true",
+    f: "false",
+    u: undefined,
+    e: '"not a boolean"',
+  };
+  const ad = (attrs: Record<string, string | undefined>) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attrs)) if (v !== undefined) out[k] = v;
+    return ClassAd.fromJSON(out);
+  };
+  const expr = compileExpression("TARGET.X && (MY.Z && TARGET.Y)");
+  const keys = Object.keys(values);
+  const entries: ClassAd[] = [];
+  for (const x of keys)
+    for (const y of keys) entries.push(ad({ Name: `"${x}${y}"`, X: values[x], Y: values[y] }));
+  const jobs = keys.map((z) => ad({ Z: values[z] }));
+  const m = buildMatchMatrix(expr, jobs, entries, [], ctx);
+  jobs.forEach((j, a) => {
+    entries.forEach((e, i) => {
+      const direct = j.evaluateExpr(expr, e, { ctx });
+      const matched = [...m.matches[a]!].includes(m.entryClass[i]!);
+      assert.equal(
+        matched,
+        isTrueEquivalent(direct),
+        `job ${keys[a]} entry ${e.evaluate("Name") as string}`,
+      );
+    });
+  });
+  // ERRORs are counted per entry: each entry is its own class here.
+  entries.forEach((e, i) => {
+    const expected = jobs.filter((j) => j.evaluateExpr(expr, e, { ctx }) === ERROR).length;
+    assert.equal(m.errors[m.entryClass[i]!]?.count ?? 0, expected, e.evaluate("Name") as string);
+  });
 });
