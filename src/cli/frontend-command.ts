@@ -93,9 +93,12 @@ function readJob(file: string): ClassAd {
   }
 }
 
-function explainAction(jobFile: string, options: CommonOptions, cmd: Command): void {
+function explainAction(options: CommonOptions, cmd: Command): void {
+  // The job file comes from the remaining arguments: commander would take `-json` written
+  // before it for the positional argument.
   takeJsonFlag(cmd, options);
-  const job = readJob(jobFile);
+  if (cmd.args.length !== 1) throw new CliError("give exactly one job ad file");
+  const job = readJob(cmd.args[0]!);
   const { policies, snapshot } = load(options);
   const now = nowOf(snapshot);
   const results = policies.map((p) => explainJob(p, job, snapshot, now));
@@ -131,8 +134,8 @@ export function createFrontendCommand(): Command {
     .option("--json", "print JSON (also -json)")
     .allowUnknownOption()
     .allowExcessArguments()
-    .action((jobFile: string, options: CommonOptions, cmd: Command) =>
-      explainAction(jobFile, options, cmd),
+    .action((_jobFile: string, options: CommonOptions, cmd: Command) =>
+      explainAction(options, cmd),
     );
   return frontend;
 }

@@ -98,7 +98,8 @@ test("explain names the failing clause of each entry a job does not match", () =
     /- purdue_ce1@gfactory@osg\n\s+fails: stringListMember\(TARGET\.GLIDEIN_Site,MY\.DESIRED_Sites\)\s+=> false/,
   );
   assert.match(r.stdout, /group gpu:\n\s+the group's job query does not select this job/);
-  const j = run("explain", job, "--config", CONFIG, "--snapshot", SNAPSHOT, "-json");
+  const j = run("explain", "-json", job, "--config", CONFIG, "--snapshot", SNAPSHOT);
+  assert.equal(j.status, 0, j.stderr);
   const doc = JSON.parse(j.stdout) as {
     groups: { entries: { entry: string; matches: boolean; failed: unknown[] }[] }[];
   };
