@@ -57,10 +57,9 @@ export function countPilots(
     const c = out[i]!;
     c.totalSlots++;
     if (s.state === "busy") c.runningSlots++;
-    else {
-      c.idleSlots++;
-      c.usableIdleCores += usableCores(s, minMemoryPerCore[i]!);
-    }
+    else c.idleSlots++;
+    // A partitionable pilot running jobs may still have cores and memory for more.
+    c.usableIdleCores += usableCores(s, minMemoryPerCore[i]!);
   }
   for (const s of snapshot.slot_counts) {
     if (s.group !== group) continue;

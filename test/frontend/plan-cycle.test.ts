@@ -182,3 +182,14 @@ test("group totals count every entry's pilots for the _total limits", () => {
     assert.equal(e.reasons[0]!.kind, "max-reached");
   }
 });
+
+test("free cores of a partitionable pilot that is running jobs are capacity too", () => {
+  const r = plan({
+    autoclusters: [ac("1", 10, "A", { RequestMemory: "1000" })],
+    factory_ads: [entryAd("a", { GLIDEIN_Site: "A", GLIDEIN_CPUS: 8 })],
+    slots: [{ group: "main", entry: "a", state: "busy", cpus: 6, memory: 3000 }],
+  });
+  const a = r.by.get("a")!;
+  assert.equal(a.pilots.runningSlots, 1);
+  assert.equal(a.pilots.usableIdleCores, 3, "memory for three 1000 MB jobs");
+});
