@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { createCaCommand } from "./ca-command.js";
 import { registerClassadCommand } from "./classad-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { createFrontendCommand } from "./frontend-command.js";
 import { createProxyCommand } from "./proxy-command.js";
 import { registerSubmitCommand } from "./submit-command.js";
 
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
   registerSubmitCommand(program);
+  program.addCommand(createFrontendCommand());
   return program;
 }
 

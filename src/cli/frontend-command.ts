@@ -1,0 +1,141 @@
+/**
+ * `updraft frontend plan` and `updraft frontend explain`: the frontend's computation on a
+ * snapshot file, without a daemon, so operators can try a policy before deploying it.
+ */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { ClassAd, ClassAdParseError } from "../classad/index.js";
+import { ConfigError } from "../common/config.js";
+import { loadFrontendConfig, type FrontendConfig } from "../frontend/config.js";
+import { planCycle } from "../frontend/compute.js";
+import { explainJob } from "../frontend/explain.js";
+import { formatExplanation, formatPlan } from "../frontend/format.js";
+import { groupPolicies, type GroupPolicy } from "../frontend/group-policy.js";
+import { loadSnapshot, SnapshotError, type Snapshot } from "../frontend/snapshot.js";
+import { CliError } from "./errors.js";
+
+interface CommonOptions {
+  config: string;
+  snapshot: string;
+  json?: boolean;
+  group?: string;
+  all?: boolean;
+}
+
+function load(options: CommonOptions): {
+  config: FrontendConfig;
+  policies: GroupPolicy[];
+  snapshot: Snapshot;
+} {
+  let config: FrontendConfig;
+  let snapshot: Snapshot;
+  try {
+    config = loadFrontendConfig(options.config);
+    snapshot = loadSnapshot(options.snapshot);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SnapshotError) throw new CliError(err.message);
+    throw err;
+  }
+  let policies = groupPolicies(config);
+  if (options.group !== undefined) {
+    policies = policies.filter((p) => p.name === options.group);
+    if (policies.length === 0) {
+      throw new CliError(`${options.config}: no enabled group named "${options.group}"`);
+    }
+  }
+  return { config, policies, snapshot };
+}
+
+/** `-json` (single dash, as condor tools spell it) is accepted alongside `--json`. */
+function takeJsonFlag(cmd: Command, options: CommonOptions): void {
+  const rest = cmd.args.filter((a) => a !== "-json");
+  if (rest.length !== cmd.args.length) options.json = true;
+  const unknown = rest.filter((a) => a.startsWith("-"));
+  if (unknown.length > 0) throw new CliError(`unknown option '${unknown[0]}'`);
+  cmd.args.splice(0, cmd.args.length, ...rest);
+}
+
+function nowOf(snapshot: Snapshot): number {
+  return snapshot.taken_at ?? Math.floor(Date.now() / 1000);
+}
+
+function planAction(options: CommonOptions, cmd: Command): void {
+  takeJsonFlag(cmd, options);
+  if (cmd.args.length > 0) throw new CliError(`unexpected argument '${cmd.args[0]}'`);
+  const { policies, snapshot } = load(options);
+  const now = nowOf(snapshot);
+  const plans = policies.map((p) => planCycle(p, snapshot, now));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ groups: plans }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${plans.map((p) => formatPlan(p, options.all)).join("\n\n")}\n`);
+}
+
+function readJob(file: string): ClassAd {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const trimmed = text.trim();
+    // A job ad as JSON (attribute to expression text, the wire form) or as ClassAd text.
+    if (trimmed.startsWith("{"))
+      return ClassAd.fromJSON(JSON.parse(trimmed) as Record<string, string>);
+    return ClassAd.parse(text);
+  } catch (err) {
+    if (err instanceof ClassAdParseError || err instanceof SyntaxError) {
+      throw new CliError(`${file}: not a job ad: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function explainAction(options: CommonOptions, cmd: Command): void {
+  // The job file comes from the remaining arguments: commander would take `-json` written
+  // before it for the positional argument.
+  takeJsonFlag(cmd, options);
+  if (cmd.args.length !== 1) throw new CliError("give exactly one job ad file");
+  const job = readJob(cmd.args[0]!);
+  const { policies, snapshot } = load(options);
+  const now = nowOf(snapshot);
+  const results = policies.map((p) => explainJob(p, job, snapshot, now));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ groups: results }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${results.map(formatExplanation).join("\n\n")}\n`);
+}
+
+export function createFrontendCommand(): Command {
+  const frontend = new Command("frontend").description(
+    "the VO frontend: which jobs, which entries, how many pilots (plan and explain on a snapshot)",
+  );
+  frontend
+    .command("plan")
+    .description("run one cycle's computation on a snapshot file and print the requests per entry")
+    .requiredOption("--config <file>", "frontend YAML configuration")
+    .requiredOption("--snapshot <file>", "snapshot JSON (see src/frontend/README.md)")
+    .option("--group <name>", "only this group")
+    .option("--all", "also list entries with no jobs, pilots or request")
+    .option("--json", "print JSON (also -json)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((options: CommonOptions, cmd: Command) => planAction(options, cmd));
+  frontend
+    .command("explain")
+    .description("which entries one job matches and, for the others, which clause fails")
+    .argument("<job-ad>", "job ad file (ClassAd text or JSON attribute to expression text)")
+    .requiredOption("--config <file>", "frontend YAML configuration")
+    .requiredOption("--snapshot <file>", "snapshot JSON with the GlideFactory ads")
+    .option("--group <name>", "only this group")
+    .option("--json", "print JSON (also -json)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((_jobFile: string, options: CommonOptions, cmd: Command) =>
+      explainAction(options, cmd),
+    );
+  return frontend;
+}

@@ -1,0 +1,190 @@
+/**
+ * The ads a cycle's plan turns into: one `GlideClient` per (group, entry) telling the factory
+ * what to do (with the pilot credential encrypted so that only that factory can read it), the
+ * names of `GlideClient` ads to withdraw, and one `GlideResource` per entry for monitoring.
+ * Attribute names follow glideinWMS's glideclient and glideresource ads.
+ */
+import { ClassAd, tryParse } from "../classad/index.js";
+import { encryptCredential, pubKeyId } from "../security/credential-crypto.js";
+import type { CredentialConfig, FrontendConfig } from "./config.js";
+import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
+import type { GroupPolicy } from "./group-policy.js";
+
+/** `<frontend>.<group>`: the client name factories key their per-client state on. */
+export function clientName(frontend: string, group: string): string {
+  return `${frontend}.${group}`;
+}
+
+/** glideinWMS's glideclient Name: `<entry ad Name>@<client name>`. */
+export function glideClientName(entry: string, client: string): string {
+  return `${entry}@${client}`;
+}
+
+/** What the factory said about one entry, from its GlideFactory ad. */
+export interface FactoryEntryInfo {
+  name: string;
+  /** PEM public key the credential is encrypted to. */
+  pubKeyValue?: string;
+  pubKeyId?: string;
+  trustDomain: string;
+}
+
+export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryEntryInfo | null {
+  const parsed = tryParse(() => ClassAd.fromJSON(ad));
+  if (!parsed.ok) return null;
+  const str = (n: string): string | undefined => {
+    const v = parsed.value.evaluate(n);
+    return typeof v === "string" ? v : undefined;
+  };
+  const name = str("Name");
+  if (name === undefined) return null;
+  return {
+    name,
+    pubKeyValue: str("PubKeyValue"),
+    pubKeyId: str("PubKeyID"),
+    trustDomain: str("GLIDEIN_TrustDomain") ?? "grid",
+  };
+}
+
+/** An entry is wanted while it has jobs for it, pilots of ours, or something to remove. */
+export function isWanted(plan: EntryPlan): boolean {
+  return plan.jobs.count > 0 || plan.pilots.total > 0 || plan.request.removal.type !== "NO";
+}
+
+export interface GlideClientInputs {
+  config: FrontendConfig;
+  policy: GroupPolicy;
+  plan: GroupPlan;
+  /** GlideFactory ad facts by entry Name. */
+  factories: ReadonlyMap<string, FactoryEntryInfo>;
+  /** Credential file contents by configured file path (read at the edge). */
+  credentials: ReadonlyMap<string, Buffer>;
+}
+
+export interface GlideClientResult {
+  ads: ClassAd[];
+  /** Entries that are wanted but got no ad, and why (no key, no credential for the domain). */
+  skipped: { entry: string; reason: string }[];
+}
+
+function credentialFor(config: FrontendConfig, trustDomain: string): CredentialConfig | undefined {
+  return config.security.credentials.find((c) => c.trust_domain === trustDomain);
+}
+
+export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResult {
+  const { config, policy, plan, factories, credentials } = inputs;
+  const client = clientName(config.frontend_name, policy.name);
+  const ads: ClassAd[] = [];
+  const skipped: GlideClientResult["skipped"] = [];
+  for (const e of plan.entries) {
+    if (!isWanted(e)) continue;
+    const factory = factories.get(e.entry);
+    if (factory?.pubKeyValue === undefined) {
+      skipped.push({ entry: e.entry, reason: "the factory ad has no PubKeyValue" });
+      continue;
+    }
+    const cred = credentialFor(config, factory.trustDomain);
+    const bytes = cred && credentials.get(cred.file);
+    if (cred === undefined || bytes === undefined) {
+      skipped.push({
+        entry: e.entry,
+        reason: `no credential for trust domain "${factory.trustDomain}"`,
+      });
+      continue;
+    }
+    let encrypted: string;
+    let identity: string;
+    let keyId: string;
+    try {
+      encrypted = encryptCredential(bytes, factory.pubKeyValue);
+      identity = encryptCredential(config.security.identity, factory.pubKeyValue);
+      keyId = pubKeyId(factory.pubKeyValue);
+    } catch (err) {
+      skipped.push({
+        entry: e.entry,
+        reason: `cannot encrypt for the factory's key: ${(err as Error).message}`,
+      });
+      continue;
+    }
+    const ad = new ClassAd()
+      .setValue("MyType", "GlideClient")
+      .setValue("Name", glideClientName(e.entry, client))
+      .setValue("ClientName", client)
+      .setValue("FrontendName", config.frontend_name)
+      .setValue("GroupName", policy.name)
+      .setValue("ReqName", e.entry)
+      .setValue("ReqGlidein", e.entry)
+      .setValue("ReqIdleGlideins", e.request.idle)
+      .setValue("ReqMaxGlideins", e.request.max)
+      .setValue("ReqRemoveExcess", e.request.removal.type)
+      .setValue("ReqRemoveExcessMargin", e.request.removal.margin)
+      .setValue("ReqIdleLifetime", policy.limits.idle_glideins_lifetime)
+      .setValue("ReqPubKeyID", keyId)
+      .setValue("ReqEncIdentity", identity)
+      .setValue("GlideinEncParamCredential", encrypted)
+      .setValue("GlideinCredentialType", cred.type)
+      .setValue("GlideinSecurityClass", cred.security_class)
+      .setValue("GlideinTrustDomain", cred.trust_domain)
+      .setValue("GlideinParamGLIDEIN_Collector", config.collector)
+      .setValue("GlideinParamGLIDEIN_Schedds", config.schedds.join(","))
+      .setValue("GlideinParamGLIDEIN_Max_Walltime", config.pilot.max_walltime)
+      .setValue("GlideinParamGLIDEIN_Retire_Time", config.pilot.retire_time)
+      .setValue("GlideinParamGLIDEIN_Max_Idle", config.pilot.max_idle)
+      // Text, not a live expression: the pilot turns it into its START.
+      .setValue("GLIDEIN_Start", policy.startText);
+    if (factory.pubKeyId !== undefined && factory.pubKeyId !== keyId) {
+      // The factory's advertised id disagrees with its key: advertise ours, which is what the
+      // encrypted text names, and let the factory notice.
+      ad.setValue("FactoryPubKeyID", factory.pubKeyId);
+    }
+    ads.push(ad);
+  }
+  return { ads, skipped };
+}
+
+/** Names of GlideClient ads advertised last cycle that this cycle no longer wants. */
+export function adsToWithdraw(previous: Iterable<string>, current: readonly ClassAd[]): string[] {
+  const keep = new Set<string>();
+  for (const ad of current) {
+    const n = ad.evaluate("Name");
+    if (typeof n === "string") keep.add(n);
+  }
+  return [...new Set(previous)].filter((n) => !keep.has(n)).sort();
+}
+
+/** One GlideResource monitoring ad per entry of the plan. */
+export function buildGlideResourceAds(
+  config: FrontendConfig,
+  policy: GroupPolicy,
+  plan: GroupPlan,
+): ClassAd[] {
+  const client = clientName(config.frontend_name, policy.name);
+  return plan.entries.map((e) => {
+    const ad = new ClassAd()
+      .setValue("MyType", "GlideResource")
+      .setValue("Name", glideClientName(e.entry, client))
+      .setValue("GlideClientName", client)
+      .setValue("GlideFactoryEntry", e.entry)
+      .setValue("GlideFactoryMonitorInDowntime", e.inDowntime)
+      .setValue("GlideClientMonitorJobsIdle", e.jobs.count)
+      .setValue("GlideClientMonitorJobsIdleMatching", e.jobs.prop)
+      .setValue("GlideClientMonitorJobsIdleEffective", e.jobs.effectiveIdle)
+      .setValue("GlideClientMonitorJobsIdleUnique", e.jobs.hereonly)
+      .setValue("GlideClientMonitorGlideinsIdle", e.pilots.idleSlots + e.pilots.queuedIdle)
+      .setValue("GlideClientMonitorGlideinsRunning", e.pilots.runningSlots)
+      .setValue("GlideClientMonitorGlideinsHeld", e.pilots.held)
+      .setValue("GlideClientMonitorGlideinsTotal", e.pilots.total)
+      .setValue("GlideClientMonitorGlideinsRequestIdle", e.request.idle)
+      .setValue("GlideClientMonitorGlideinsRequestMaxRun", e.request.max)
+      .setValue("GlideClientLimitsTriggered", e.reasons.map(describeReason).join("; "));
+    for (const r of e.reasons) {
+      if (r.kind === "max-reached")
+        ad.setValue(`GlideClientLimit_${r.limit}`, `count=${r.count}, limit=${r.max}`);
+      if (r.kind === "curb")
+        ad.setValue(`GlideClientCurb_${r.limit}`, `count=${r.count}, curb=${r.curb}`);
+    }
+    if (e.matchError) ad.setValue("GlideClientMatchErrors", e.matchError.count);
+    ad.setValue("GlideClientMatchExpr", policy.matchText);
+    return ad;
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * The frontend's YAML: who it is, where the pool is, which credentials pilots carry, and per group
+ * which jobs go to which entries and within which limits. Names follow glideinWMS's frontend.xml
+ * where an operator would look for them (`running_glideins_per_entry`, `idle_vms_total`...), in
+ * snake_case. Every expression is parsed at load so a typo fails at start, not in the first cycle.
+ */
+import { z } from "zod";
+import { loadConfigFile, parseConfig } from "../common/config.js";
+import { parseExpression, tryParse } from "../classad/index.js";
+
+/**
+ * A ClassAd expression given as text; refused at load with the column of the syntax error.
+ * YAML reads a bare `true` as a boolean, which is what the operator meant as an expression.
+ */
+const expressionText = z.string().superRefine((text, ctx) => {
+  const parsed = tryParse(() => parseExpression(text));
+  if (!parsed.ok) {
+    ctx.addIssue({
+      code: "custom",
+      message: `bad ClassAd expression at column ${parsed.error.column} (expression line ${parsed.error.line}): ${parsed.error.detail}`,
+    });
+  }
+});
+const expression = z.preprocess((v) => (typeof v === "boolean" ? String(v) : v), expressionText);
+
+const count = z.number().int().nonnegative();
+/** Effectively no limit; JSON has no infinity and operators rarely want one spelled out. */
+const UNLIMITED = 1_000_000_000;
+
+const maxCurb = (max: number, curb: number) =>
+  z.object({ max: count.default(max), curb: count.default(curb) }).strict();
+
+export const REMOVAL_TYPES = ["NO", "WAIT", "IDLE", "ALL"] as const;
+export type RemovalType = (typeof REMOVAL_TYPES)[number];
+
+export const groupLimitsSchema = z
+  .object({
+    /** Pilots (registered or queued) at one entry; max stops requests, curb halves them. */
+    running_glideins_per_entry: maxCurb(10_000, UNLIMITED).default({
+      max: 10_000,
+      curb: UNLIMITED,
+    }),
+    /** Pilots of this group over all its entries. */
+    running_glideins_total: maxCurb(100_000, 90_000).default({ max: 100_000, curb: 90_000 }),
+    /** Idle pilots waiting in one entry's site queue: max caps ReqIdleGlideins, curb halves it. */
+    idle_glideins_per_entry: maxCurb(100, UNLIMITED).default({ max: 100, curb: UNLIMITED }),
+    /** Idle pilots waiting over all entries of the group. */
+    idle_glideins_total: maxCurb(UNLIMITED, UNLIMITED).default({
+      max: UNLIMITED,
+      curb: UNLIMITED,
+    }),
+    /** Registered pilots with nothing to run at one entry (glideinWMS idle_vms_per_entry). */
+    idle_vms_per_entry: maxCurb(100, 5).default({ max: 100, curb: 5 }),
+    /** Registered idle pilots over all entries of the group (glideinWMS idle_vms_total). */
+    idle_vms_total: maxCurb(1000, 200).default({ max: 1000, curb: 200 }),
+    /** Ask for 1/ramp_up_attenuation of the effective idle each cycle: requests take cycles to land. */
+    ramp_up_attenuation: z.number().min(1).default(3),
+    /** ReqMaxGlideins = (effective idle + running here) x relative_to_queue + 1. */
+    relative_to_queue: z.number().positive().default(1.15),
+    removal: z
+      .object({
+        type: z.enum(REMOVAL_TYPES).default("NO"),
+        /** Pilots the factory may keep above what is requested before removing any. */
+        margin: count.default(0),
+      })
+      .strict()
+      .default({ type: "NO", margin: 0 }),
+    /** Seconds an idle pilot may wait in a site queue before the factory removes it (0: never). */
+    idle_glideins_lifetime: count.default(0),
+  })
+  .strict();
+
+export type GroupLimits = z.output<typeof groupLimitsSchema>;
+
+const matchSchema = z
+  .object({
+    /** Job as MY, the entry's GlideFactory ad as TARGET; true when the entry can run the job. */
+    match_expr: expression.default("true"),
+    /** Becomes the pilots' START (their slots accept a job only when it holds). */
+    start_expr: expression.default("true"),
+    /** Which GlideFactory ads (entries) this group considers. */
+    factory_query_expr: expression.default("true"),
+    /** Which idle jobs this group serves. */
+    job_query_expr: expression.default("true"),
+    /** Job and entry attributes the expressions read; derived from them when absent. */
+    match_attrs: z
+      .object({ job: z.array(z.string()).optional(), factory: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const groupSchema = matchSchema
+  .extend({
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, "a group name is letters, digits, _ and -"),
+    enabled: z.boolean().default(true),
+    limits: groupLimitsSchema.default(groupLimitsSchema.parse({})),
+  })
+  .strict();
+
+const credentialSchema = z
+  .object({
+    /** A pilot credential file (grid proxy or token) sent encrypted to each factory. */
+    file: z.string().min(1),
+    type: z.enum(["grid_proxy", "token"]).default("grid_proxy"),
+    /** The factory maps this to a local account for the pilots (glideinWMS security_class). */
+    security_class: z.string().min(1).default("frontend"),
+    /** Only entries whose GLIDEIN_TrustDomain equals this get this credential. */
+    trust_domain: z.string().min(1).default("grid"),
+  })
+  .strict();
+
+const pilotSchema = z
+  .object({
+    /** Hard limit on a pilot's life (seconds). */
+    max_walltime: count.default(172_800),
+    /** Stop taking new jobs this long before the walltime ends (seconds). */
+    retire_time: count.default(21_600),
+    /** Exit after this long without a job (seconds). */
+    max_idle: count.default(1_200),
+  })
+  .strict();
+
+export const frontendConfigSchema = z
+  .object({
+    /** Frontend name as factories see it (GlideClient ClientName is `<name>.<group>`). */
+    frontend_name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . and -"),
+    /** The collector the frontend reads and advertises to, and pilots report to. */
+    collector: z.string().min(1),
+    /** The schedds whose idle jobs this frontend serves; pilots pull jobs from them. */
+    schedds: z.array(z.string().min(1)).min(1),
+    /** Seconds between cycles. */
+    loop_delay: z.number().int().positive().default(60),
+    security: z
+      .object({
+        /** Identity (certificate subject) the factory should see as writer of our ads. */
+        identity: z.string().min(1),
+        credentials: z.array(credentialSchema).min(1),
+      })
+      .strict(),
+    pilot: pilotSchema.default(pilotSchema.parse({})),
+    /** Applies to every group: a group's expressions are and-ed with these. */
+    match: matchSchema.default(matchSchema.parse({})),
+    groups: z.array(groupSchema).min(1),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.groups.forEach((g, i) => {
+      if (seen.has(g.name)) {
+        ctx.addIssue({ code: "custom", path: ["groups", i, "name"], message: "duplicate group" });
+      }
+      seen.add(g.name);
+    });
+  });
+
+export type FrontendConfig = z.output<typeof frontendConfigSchema>;
+export type GroupConfig = FrontendConfig["groups"][number];
+export type CredentialConfig = FrontendConfig["security"]["credentials"][number];
+export type MatchConfig = FrontendConfig["match"];
+
+export function loadFrontendConfig(file: string): FrontendConfig {
+  return loadConfigFile(frontendConfigSchema, file);
+}
+
+export function parseFrontendConfig(text: string, file = "frontend.yaml"): FrontendConfig {
+  return parseConfig(frontendConfigSchema, text, file);
+}

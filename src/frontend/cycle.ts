@@ -1,0 +1,64 @@
+/**
+ * Everything one cycle decides, for every enabled group, from one snapshot: the plans and the
+ * ads to advertise or withdraw. The daemon loop gathers the snapshot (with a short timeout per
+ * peer), reads the credential files, calls this, and sends the ads; it holds no policy itself.
+ */
+import type { ClassAd } from "../classad/index.js";
+import {
+  adsToWithdraw,
+  buildGlideClientAds,
+  buildGlideResourceAds,
+  factoryEntryInfo,
+  type FactoryEntryInfo,
+} from "./ads.js";
+import type { FrontendConfig } from "./config.js";
+import { planCycle, type GroupPlan } from "./compute.js";
+import { groupPolicies } from "./group-policy.js";
+import type { Snapshot } from "./snapshot.js";
+
+export interface CycleInputs {
+  config: FrontendConfig;
+  snapshot: Snapshot;
+  /** Credential file contents by configured path. */
+  credentials: ReadonlyMap<string, Buffer>;
+  /** Names of the GlideClient ads advertised by the previous cycle. */
+  previousClientAds: Iterable<string>;
+  /** Seconds since the epoch. */
+  now: number;
+}
+
+export interface CycleResult {
+  plans: GroupPlan[];
+  glideClientAds: ClassAd[];
+  glideResourceAds: ClassAd[];
+  /** GlideClient ad names to invalidate at the collector. */
+  withdraw: string[];
+  /** Entries that are wanted but got no ad, with why. */
+  skipped: { group: string; entry: string; reason: string }[];
+}
+
+export function runCycle(inputs: CycleInputs): CycleResult {
+  const { config, snapshot, credentials, now } = inputs;
+  const factories = new Map<string, FactoryEntryInfo>();
+  for (const ad of snapshot.factory_ads) {
+    const info = factoryEntryInfo(ad);
+    if (info) factories.set(info.name, info);
+  }
+  const result: CycleResult = {
+    plans: [],
+    glideClientAds: [],
+    glideResourceAds: [],
+    withdraw: [],
+    skipped: [],
+  };
+  for (const policy of groupPolicies(config)) {
+    const plan = planCycle(policy, snapshot, now);
+    result.plans.push(plan);
+    const clients = buildGlideClientAds({ config, policy, plan, factories, credentials });
+    result.glideClientAds.push(...clients.ads);
+    for (const s of clients.skipped) result.skipped.push({ group: policy.name, ...s });
+    result.glideResourceAds.push(...buildGlideResourceAds(config, policy, plan));
+  }
+  result.withdraw = adsToWithdraw(inputs.previousClientAds, result.glideClientAds);
+  return result;
+}

@@ -1,0 +1,95 @@
+/**
+ * A group's effective policy: the global `match` section and-ed with the group's own, compiled
+ * once, and the attributes the expressions read (`match_attrs`), derived when not configured.
+ */
+import {
+  type CompiledExpr,
+  type Expr,
+  compileExpression,
+  parseExpression,
+  references,
+} from "../classad/index.js";
+import { SELF_BASES, selectedNames, TARGET_BASES } from "./expr-walk.js";
+import type { FrontendConfig, GroupConfig, GroupLimits, MatchConfig } from "./config.js";
+
+export interface MatchAttrs {
+  /** Job attributes (MY) the match expression reads; lower-case, sorted. */
+  readonly job: readonly string[];
+  /** Entry attributes (TARGET) it reads; lower-case, sorted. */
+  readonly factory: readonly string[];
+}
+
+export interface GroupPolicy {
+  readonly name: string;
+  readonly matchText: string;
+  readonly match: CompiledExpr;
+  readonly startText: string;
+  readonly jobQuery: CompiledExpr;
+  readonly factoryQuery: CompiledExpr;
+  readonly matchAttrs: MatchAttrs;
+  readonly limits: GroupLimits;
+}
+
+/** `a && b`, dropping a literal `true` side so single-level configs print as written. */
+function andExprs(global: string, own: string): string {
+  const g = global.trim();
+  const o = own.trim();
+  if (g === "true") return o;
+  if (o === "true") return g;
+  return `(${g}) && (${o})`;
+}
+
+/**
+ * The attributes a match expression reads (job as MY, entry as TARGET). An unscoped name is
+ * looked up in the job first and then the entry, so it belongs to both lists.
+ */
+export function deriveMatchAttrs(matchExpr: string | Expr): MatchAttrs {
+  const expr = typeof matchExpr === "string" ? parseExpression(matchExpr) : matchExpr;
+  const explicitTarget = new Set<string>();
+  const external = new Set<string>();
+  const mine = new Set<string>();
+  selectedNames(expr, SELF_BASES, mine);
+  // With no owner ad, references() reports TARGET.x and unscoped names together as external;
+  // the explicit TARGET selections tell them apart.
+  for (const n of references(expr, null).external) external.add(n);
+  selectedNames(expr, TARGET_BASES, explicitTarget);
+  const job = new Set([...mine, ...[...external].filter((n) => !explicitTarget.has(n))]);
+  const factory = new Set([...external]);
+  return { job: [...job].sort(), factory: [...factory].sort() };
+}
+
+/** Configured match_attrs when given (lower-cased), else derived from the match expression. */
+function matchAttrsOf(group: GroupConfig, global: MatchConfig, matchText: string): MatchAttrs {
+  const derived = deriveMatchAttrs(matchText);
+  const given = group.match_attrs ?? global.match_attrs;
+  if (given === undefined) return derived;
+  const lower = (xs: readonly string[] | undefined, fallback: readonly string[]) =>
+    xs === undefined ? fallback : [...new Set(xs.map((x) => x.toLowerCase()))].sort();
+  return { job: lower(given.job, derived.job), factory: lower(given.factory, derived.factory) };
+}
+
+/** The effective policy of one group (global match section and-ed in). */
+export function groupPolicy(group: GroupConfig, global?: MatchConfig): GroupPolicy {
+  const g: MatchConfig = global ?? {
+    match_expr: "true",
+    start_expr: "true",
+    factory_query_expr: "true",
+    job_query_expr: "true",
+  };
+  const matchText = andExprs(g.match_expr, group.match_expr);
+  return {
+    name: group.name,
+    matchText,
+    match: compileExpression(matchText),
+    startText: andExprs(g.start_expr, group.start_expr),
+    jobQuery: compileExpression(andExprs(g.job_query_expr, group.job_query_expr)),
+    factoryQuery: compileExpression(andExprs(g.factory_query_expr, group.factory_query_expr)),
+    matchAttrs: matchAttrsOf(group, g, matchText),
+    limits: group.limits,
+  };
+}
+
+/** Every enabled group's policy. */
+export function groupPolicies(config: FrontendConfig): GroupPolicy[] {
+  return config.groups.filter((g) => g.enabled).map((g) => groupPolicy(g, config.match));
+}

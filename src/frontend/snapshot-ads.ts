@@ -1,0 +1,71 @@
+/**
+ * From the ads the collector returns to the snapshot's records: a pilot's Slot ad to a slot
+ * record, a factory's GlideFactoryClient ad to its per-entry counts. The daemon and
+ * `updraft frontend snapshot` use these; `plan` reads the records directly.
+ */
+import { ClassAd, Real, type Value } from "../classad/index.js";
+import type { FactoryClientCounts, SlotRecord } from "./snapshot.js";
+
+function str(ad: ClassAd, name: string): string | undefined {
+  const v = ad.evaluate(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+function num(ad: ClassAd, name: string): number | undefined {
+  const v: Value = ad.evaluate(name);
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Real) return v.v;
+  return undefined;
+}
+
+/** `<frontend>.<group>` to the group: the client name's last dot-separated part. */
+function groupOfClient(client: string | undefined): string | undefined {
+  if (client === undefined) return undefined;
+  const dot = client.lastIndexOf(".");
+  return dot < 0 ? undefined : client.slice(dot + 1);
+}
+
+/**
+ * A pilot's Slot ad as a slot record, or null when it is not a pilot of a frontend group.
+ * The entry is rebuilt as the GlideFactory ad names it: `<GLIDEIN_Entry_Name>@<GLIDEIN_Name>@
+ * <GLIDEIN_Factory>`. A slot is busy when claimed or when a partitionable slot has dynamic
+ * children; it is retiring once `GLIDEIN_ToRetire` (an absolute time) has passed.
+ */
+export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
+  const group = str(ad, "GLIDECLIENT_Group") ?? groupOfClient(str(ad, "GLIDECLIENT_Name"));
+  const entry = str(ad, "GLIDEIN_Entry_Name");
+  const glidein = str(ad, "GLIDEIN_Name");
+  const factory = str(ad, "GLIDEIN_Factory");
+  if (!group || !entry || !glidein || !factory) return null;
+  const children = num(ad, "NumDynamicSlots") ?? 0;
+  const claimed = (str(ad, "State") ?? "Unclaimed") !== "Unclaimed";
+  const toRetire = num(ad, "GLIDEIN_ToRetire");
+  return {
+    group,
+    entry: `${entry}@${glidein}@${factory}`,
+    state: claimed || children > 0 ? "busy" : "idle",
+    cpus: Math.max(0, Math.floor(num(ad, "Cpus") ?? 0)),
+    memory: Math.max(0, Math.floor(num(ad, "Memory") ?? 0)),
+    retiring: toRetire !== undefined && toRetire <= now,
+  };
+}
+
+/**
+ * A GlideFactoryClient ad as counts for one (entry, group): `ReqClientName` names the client,
+ * `ReqGlidein` the entry (the GlideFactory ad Name), and the factory's monitoring of this
+ * client's pilots is in `GlideinMonitorTotalStatusIdle`, `...Running` and `...Held`.
+ */
+export function factoryClientFromAd(ad: ClassAd): FactoryClientCounts | null {
+  const group = groupOfClient(str(ad, "ReqClientName"));
+  const entry = str(ad, "ReqGlidein");
+  if (!group || !entry) return null;
+  const count = (n: string) => Math.max(0, Math.floor(num(ad, n) ?? 0));
+  return {
+    group,
+    entry,
+    idle: count("GlideinMonitorTotalStatusIdle"),
+    running: count("GlideinMonitorTotalStatusRunning"),
+    held: count("GlideinMonitorTotalStatusHeld"),
+  };
+}

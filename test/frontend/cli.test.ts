@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const bin = join(root, "bin/updraft.js");
+const CONFIG = join(root, "config/frontend.yaml");
+const SNAPSHOT = join(root, "test/frontend/fixtures/snapshot.json");
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [bin, "frontend", ...args], { encoding: "utf8" });
+}
+
+test("plan prints a table per group with counts, requests and what bound them", () => {
+  const r = run("plan", "--config", CONFIG, "--snapshot", SNAPSHOT);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^group main: 42 idle jobs, 0 unmatched/m);
+  assert.match(r.stdout, /REQ_IDLE\s+REQ_MAX/);
+  assert.match(
+    r.stdout,
+    /^ucsd_ce1@gfactory@osg\s+30\s+10\s+0\s+10\s+9\s+1\/1\/0\s+3\s+12\s+NO\s+ramp-up \/3$/m,
+  );
+  assert.match(r.stdout, /^ucsd_down@gfactory@osg \(down\).*entry in downtime$/m);
+  assert.match(r.stdout, /^group gpu: 4 idle jobs/m);
+});
+
+for (const flag of ["-json", "--json"]) {
+  test(`plan ${flag} prints JSON`, () => {
+    const out = execFileSync(
+      process.execPath,
+      [bin, "frontend", "plan", "--config", CONFIG, "--snapshot", SNAPSHOT, flag],
+      {
+        encoding: "utf8",
+      },
+    );
+    const doc = JSON.parse(out) as {
+      groups: { group: string; entries: { entry: string; request: { idle: number } }[] }[];
+    };
+    assert.deepEqual(
+      doc.groups.map((g) => g.group),
+      ["main", "gpu"],
+    );
+    const gpu = doc.groups[1]!.entries.find((e) => e.entry === "purdue_gpu@gfactory@osg")!;
+    assert.equal(gpu.request.idle, 1);
+  });
+}
+
+test("plan: a missing snapshot names the file and exits non-zero", () => {
+  const r = run("plan", "--config", CONFIG, "--snapshot", "/nonexistent/snap.json");
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /\/nonexistent\/snap\.json: cannot read/);
+});
+
+test("plan: a bad snapshot and a bad config say what is wrong and where", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
+  const snap = join(dir, "snap.json");
+  writeFileSync(
+    snap,
+    JSON.stringify({
+      autoclusters: [{ id: "1", schedd: "s", count: -1, job: {} }],
+      factory_ads: [],
+    }),
+  );
+  const r1 = run("plan", "--config", CONFIG, "--snapshot", snap);
+  assert.notEqual(r1.status, 0);
+  assert.match(r1.stderr, /snap\.json: autoclusters\.0\.count/);
+  const cfg = join(dir, "fe.yaml");
+  writeFileSync(
+    cfg,
+    "frontend_name: x\ncollector: c\nschedds: [s]\nsecurity: { identity: i, credentials: [{ file: f }] }\ngroups:\n  - name: g\n    match_expr: a ==\n",
+  );
+  const r2 = run("plan", "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.notEqual(r2.status, 0);
+  assert.match(r2.stderr, /fe\.yaml: 1 problem/);
+  assert.match(r2.stderr, /groups\[0\]\.match_expr \(line 7\): bad ClassAd expression at column/);
+});
+
+test("plan: an unknown option is refused", () => {
+  const r = run("plan", "--config", CONFIG, "--snapshot", SNAPSHOT, "-xml");
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /unknown option '-xml'/);
+});
+
+test("explain names the failing clause of each entry a job does not match", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
+  const job = join(dir, "job.ad");
+  writeFileSync(job, '[ DESIRED_Sites = "UCSD"; RequestCpus = 1; RequestMemory = 3000 ]');
+  const r = run("explain", job, "--config", CONFIG, "--snapshot", SNAPSHOT);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\+ ucsd_ce1@gfactory@osg\n/);
+  assert.match(r.stdout, /\+ ucsd_down@gfactory@osg \(in downtime/);
+  assert.match(
+    r.stdout,
+    /- purdue_ce1@gfactory@osg\n\s+fails: stringListMember\(TARGET\.GLIDEIN_Site,MY\.DESIRED_Sites\)\s+=> false/,
+  );
+  assert.match(r.stdout, /group gpu:\n\s+the group's job query does not select this job/);
+  const j = run("explain", "-json", job, "--config", CONFIG, "--snapshot", SNAPSHOT);
+  assert.equal(j.status, 0, j.stderr);
+  const doc = JSON.parse(j.stdout) as {
+    groups: { entries: { entry: string; matches: boolean; failed: unknown[] }[] }[];
+  };
+  const purdue = doc.groups[0]!.entries.find((e) => e.entry === "purdue_ce1@gfactory@osg")!;
+  assert.equal(purdue.matches, false);
+  assert.equal(purdue.failed.length, 1);
+});
