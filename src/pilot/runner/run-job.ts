@@ -80,7 +80,6 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   let settle!: (o: JobOutcome) => void;
   const done = new Promise<JobOutcome>((r) => (settle = r));
   const timers: NodeJS.Timeout[] = [];
-  let poller: NodeJS.Timeout | undefined;
 
   const fds: number[] = [];
   let child: ReturnType<typeof spawn> | undefined;
@@ -109,8 +108,8 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   const pid = child.pid;
 
   function finish(code: number | null, signal: string | null): JobOutcome {
+    // clearTimeout clears intervals too in Node; the poller lives in the same list.
     for (const t of timers) clearTimeout(t);
-    if (poller) clearInterval(poller);
     return {
       jobId: spec.jobId,
       exitCode: code,
@@ -157,7 +156,7 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
       );
     }
   }
-  poller = setInterval(poll, pollMs);
+  timers.push(setInterval(poll, pollMs));
   // A first look soon after start catches short memory spikes and gives short jobs a sample.
   timers.push(setTimeout(poll, Math.min(20, pollMs)));
 
