@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
 import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { createPilotCommand } from "./pilot-command.js";
 import { createProxyCommand } from "./proxy-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
+  program.addCommand(createPilotCommand());
   return program;
 }
 
