@@ -4,7 +4,8 @@
  * Decisions come from the pure lifetime clock and ledger; IO is behind JobSource and
  * SlotAdvertiser, so the loop itself is a thin shell.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
@@ -76,6 +77,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const active = new Map<string, Active>();
   const records: JobRecord[] = [];
   const pendingReports: (() => Promise<void>)[] = [];
+  const removals = new Set<Promise<void>>();
   const wake = createWakeup(sleep);
   deps.terminate?.addEventListener("abort", () => wake.now());
   let lastJobEndMs: number | undefined;
@@ -141,7 +143,13 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     pendingReports.push(async () => {
       if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
       else await a.source.complete(a.lease, outcome, a.dir);
-      if (!deps.keepSandboxes) rmSync(a.dir, { recursive: true, force: true });
+      // Off the main thread: removing directories is slow on some filesystems and would stall
+      // every other job's bookkeeping.
+      if (!deps.keepSandboxes) {
+        const removal = rm(a.dir, { recursive: true, force: true }).catch(() => {});
+        removals.add(removal);
+        void removal.then(() => removals.delete(removal));
+      }
     });
     wake.now();
   }
@@ -271,6 +279,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   }
   if (idleSince !== undefined) idleMs += clock.now() - idleSince;
   await flushReports();
+  await Promise.all(removals);
   try {
     await deps.advertiser.invalidate(slotName(deps.identity));
   } catch (err) {
