@@ -188,7 +188,8 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     active.set(lease.jobId, a);
     try {
       mkdirSync(dir, { recursive: true });
-      const remainingLifetimeS = Math.max(1, (plan.stopJobsAtMs - clock.now()) / 1000);
+      // The loop stops jobs at stopJobsAtMs; the runner's backstop is the hard deadline itself.
+      const remainingLifetimeS = Math.max(1, (plan.dieAtMs - clock.now()) / 1000);
       const spec = jobSpecFromAd(lease.jobId, lease.ad, dir, {
         remainingLifetimeS,
         credentialFile: lease.credentialFile,

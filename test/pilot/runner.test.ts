@@ -42,7 +42,7 @@ test("runs a job with V2 arguments, environment, stdin and scratch variables", a
   assert.ok(out.wallS > 0 && out.wallS < 5);
 });
 
-test("request defaults and the job's walltime capped by the pilot's remaining lifetime", () => {
+test("request defaults, the job's walltime and the pilot's deadline", () => {
   assert.deepEqual(requestOf(ClassAd.parse("[ RequestCpus = 2 ]")), {
     cpus: 2,
     memoryMb: 128,
@@ -50,10 +50,8 @@ test("request defaults and the job's walltime capped by the pilot's remaining li
     gpus: 0,
   });
   assert.equal(spec('[ Cmd = "/bin/true"; MaxWallTimeMins = 10 ]').walltimeS, 600);
-  assert.equal(
-    spec('[ Cmd = "/bin/true"; MaxWallTimeMins = 10 ]', { remainingLifetimeS: 60 }).walltimeS,
-    60,
-  );
+  const capped = spec('[ Cmd = "/bin/true"; MaxWallTimeMins = 10 ]', { remainingLifetimeS: 60 });
+  assert.deepEqual([capped.walltimeS, capped.pilotDeadlineS], [600, 60]);
   assert.equal(jobSpecFromAd("x", ClassAd.parse('[ Arguments = "\'" ]'), root).ok, false);
 });
 
@@ -64,6 +62,14 @@ test("a sleeper is killed at its walltime with a hold reason", async () => {
   assert.equal(out.killed?.kind, "walltime");
   assert.match(out.killed?.holdReason ?? "", /exceeded allowed execute duration of 0\+00:00:01/);
   assert.ok(out.wallS >= 0.9 && out.wallS < 5, `wall ${out.wallS}`);
+});
+
+test("at the pilot's deadline a job is stopped as a pilot stop, not held", async () => {
+  const s = spec('[ Cmd = "/bin/sleep"; Arguments = "30"; MaxWallTime = 60 ]', {
+    remainingLifetimeS: 0.5,
+  });
+  const out = await startJob(s, { pollMs: 100, killGraceMs: 500 }).done;
+  assert.deepEqual(out.killed, { kind: "pilot-stop" });
 });
 
 test("a job that ignores SIGTERM is killed after the grace period", async () => {

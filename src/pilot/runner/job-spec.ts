@@ -19,7 +19,13 @@ export interface JobSpec {
   stderr: string;
   /** The job's own credential file, exported as X509_USER_PROXY. */
   credentialFile?: string;
+  /** The job's own walltime limit; exceeding it is the job's fault (hold). */
   walltimeS?: number;
+  /**
+   * When the pilot itself must be gone: a backstop behind the main loop's graceful stop, ending
+   * the job as a pilot stop (lease released) rather than as the job's fault.
+   */
+  pilotDeadlineS?: number;
   memoryLimitMb?: number;
 }
 
@@ -68,9 +74,6 @@ export function jobSpecFromAd(
     const f = p && p !== "/dev/null" ? p : dflt;
     return isAbsolute(f) ? f : join(sandboxDir, f);
   };
-  const own = jobWalltimeS(ad);
-  const left = opts.remainingLifetimeS;
-  const walltimeS = own === undefined ? left : left === undefined ? own : Math.min(own, left);
   const stdinName = str(ad, "In");
   return {
     ok: true,
@@ -84,7 +87,8 @@ export function jobSpecFromAd(
       stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
       stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
       credentialFile: opts.credentialFile,
-      walltimeS,
+      walltimeS: jobWalltimeS(ad),
+      pilotDeadlineS: opts.remainingLifetimeS,
       memoryLimitMb: num(ad, "RequestMemory"),
     },
   };

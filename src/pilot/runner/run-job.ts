@@ -174,6 +174,10 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
     );
   }
 
+  if (spec.pilotDeadlineS !== undefined) {
+    timers.push(setTimeout(() => kill("pilot-stop"), Math.max(0, spec.pilotDeadlineS * 1000)));
+  }
+
   child.once("error", (e) => {
     const outcome = finish(null, null);
     outcome.startError = e.message;
