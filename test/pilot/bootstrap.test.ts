@@ -271,3 +271,28 @@ test("installed mode runs the installed updraft pilot and cleans its work direct
   assert.equal(p.report?.validation.ok, true);
   assert.deepEqual(readdirSync(wb), []);
 });
+
+test("SIGTERM to the bootstrap reaches the pilot, which ends as terminated", async () => {
+  const wb = workBase();
+  const child = spawn(
+    "/bin/sh",
+    [SCRIPT, "--installed", "--updraft", join(repo, "bin/updraft.js"), "--work-base", wb],
+    { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  const started = new Promise<void>((resolve) =>
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      if (stdout.includes("=== Pilot starting")) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  await started;
+  // Give validation time to finish so the loop is running when the signal arrives.
+  await new Promise((r) => setTimeout(r, 500));
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0);
+  const p = parsePilotOutput(stdout);
+  assert.equal(p.report?.exit.reason, "terminated");
+  assert.deepEqual(readdirSync(wb), []);
+});
