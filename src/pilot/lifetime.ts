@@ -7,8 +7,9 @@
  * - GLIDEIN_Retire_Time: after this many seconds no new job starts (`GLIDEIN_ToRetire`);
  *   GLIDEIN_Retire_Time_Spread moves it earlier by a random amount so that pilots submitted
  *   together do not all drain at once.
- * - GLIDEIN_Max_Idle: exit when no job ran for this long (default 1200 s).
- * - GLIDEIN_Max_Tail: once retired, running jobs may go on at most this long.
+ * - GLIDEIN_Max_Idle: exit when no job has arrived for this long since start (default 1200 s).
+ * - GLIDEIN_Max_Tail: the same idle limit once jobs have run, usually shorter: a pilot whose
+ *   queue has drained should give its node back sooner than one still waiting for its first job.
  * - The credential's end caps the hard deadline: after it we could not talk to anybody.
  */
 
@@ -21,7 +22,7 @@ export interface LifetimeSettings {
   retireSpreadS?: number;
   /** GLIDEIN_Max_Idle, seconds. */
   maxIdleS?: number;
-  /** GLIDEIN_Max_Tail, seconds; unlimited (up to the graceful stop) when absent. */
+  /** GLIDEIN_Max_Tail, seconds: idle limit after the first job; Max_Idle when absent. */
   maxTailS?: number;
   /** Seconds before the hard deadline to stop jobs and release leases. */
   graceS?: number;
@@ -103,17 +104,16 @@ export function judge(plan: LifetimePlan, obs: PilotObservation): LifetimeVerdic
   if (now >= plan.stopJobsAtMs) return stopAll(plan.dieReason);
 
   const retired = now >= plan.retireAtMs;
-  const tailEnd =
-    plan.maxTailMs === undefined ? plan.stopJobsAtMs : plan.retireAtMs + plan.maxTailMs;
-  if (retired && obs.runningJobs > 0 && now >= tailEnd) return stopAll("tail");
   if (retired && obs.runningJobs === 0) return stopAll("retired");
 
-  const idleSince = obs.lastJobEndMs ?? plan.startMs;
-  const idleEnd = idleSince + plan.maxIdleMs;
-  if (!retired && obs.runningJobs === 0 && now >= idleEnd) return stopAll("idle");
+  const ranJobs = obs.lastJobEndMs !== undefined;
+  const byTail = ranJobs && plan.maxTailMs !== undefined;
+  const idleEnd = (obs.lastJobEndMs ?? plan.startMs) + (byTail ? plan.maxTailMs! : plan.maxIdleMs);
+  if (obs.runningJobs === 0 && now >= idleEnd) return stopAll(byTail ? "tail" : "idle");
 
-  const candidates = [plan.stopJobsAtMs, retired ? tailEnd : plan.retireAtMs];
-  if (obs.runningJobs === 0 && !retired) candidates.push(idleEnd);
+  const candidates = [plan.stopJobsAtMs];
+  if (!retired) candidates.push(plan.retireAtMs);
+  if (obs.runningJobs === 0) candidates.push(idleEnd);
   const next = Math.min(...candidates.filter((t) => t > now)) - now;
   return {
     mayStartJobs: !retired,

@@ -43,10 +43,19 @@ test("decision table over time", () => {
     ["idle 20 min from start", 20 * M, 0, undefined, false, false, "idle"],
     ["busy for an hour", 60 * M, 2, undefined, true, false, undefined],
     ["idle 10 min after a job", 70 * M, 0, 60 * M, true, false, undefined],
-    ["idle 20 min after a job", 80 * M, 0, 60 * M, false, false, "idle"],
+    [
+      "idle 20 min after a job: Max_Tail (30 min) applies",
+      80 * M,
+      0,
+      60 * M,
+      true,
+      false,
+      undefined,
+    ],
+    ["idle 30 min after a job", 90 * M, 0, 60 * M, false, false, "tail"],
     ["retired with jobs running", 3 * H + M, 1, undefined, false, false, undefined],
     ["retired and drained", 3 * H + M, 0, 3 * H, false, false, "retired"],
-    ["tail exceeded", 3 * H + 30 * M, 1, undefined, false, true, "tail"],
+    ["still busy long after retiring", 3 * H + 50 * M, 1, undefined, false, false, undefined],
     ["graceful stop before walltime", 4 * H - 5 * M, 1, undefined, false, true, "walltime"],
   ];
   for (const [label, off, running, lastEnd, mayStart, stopJobs, exit] of rows) {
@@ -57,6 +66,25 @@ test("decision table over time", () => {
     });
     assert.deepEqual([v.mayStartJobs, v.stopJobs, v.exit], [mayStart, stopJobs, exit], label);
   }
+});
+
+test("GLIDEIN_Max_Tail is the idle limit once jobs have run", () => {
+  const plan = planLifetime(
+    { maxWalltimeS: 4 * 3600, maxIdleS: 1200, maxTailS: 300, graceS: 60 },
+    0,
+    () => 0,
+  );
+  const at = (nowMs: number, lastJobEndMs?: number) =>
+    judge(plan, { nowMs, runningJobs: 0, lastJobEndMs }).exit;
+  assert.equal(at(10 * M), undefined, "no job yet: Max_Idle applies");
+  assert.equal(at(20 * M), "idle");
+  assert.equal(at(14 * M, 10 * M), undefined);
+  assert.equal(at(15 * M, 10 * M), "tail");
+  const noTail = planLifetime({ maxWalltimeS: 4 * 3600, maxIdleS: 1200 }, 0, () => 0);
+  assert.equal(
+    judge(noTail, { nowMs: 15 * M, runningJobs: 0, lastJobEndMs: 10 * M }).exit,
+    undefined,
+  );
 });
 
 test("SIGTERM means the hard deadline: stop jobs and exit", () => {

@@ -97,13 +97,22 @@ test("a job is started no later than retire and claims stop afterwards", async (
   assert.equal(r.reason, "retired");
 });
 
-test("GLIDEIN_Max_Tail stops jobs that run too long after retirement; leases released", async () => {
-  const t = simulated({ maxWalltimeS: 4 * 3600, retireTimeS: 100, maxTailS: 200 });
-  t.sim.durations.set("1.0", 3600);
+test("GLIDEIN_Max_Tail: once the queue is drained the pilot leaves sooner", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1200, maxTailS: 100 });
   t.source.submit(JOB());
   const r = await runPilot(t.deps);
   assert.equal(r.reason, "tail");
-  assert.equal(t.clock.now() - t.start, 300_000);
+  assert.equal(t.clock.now() - t.start, 160_000);
+  assert.equal(r.jobs[0]?.disposition, "completed");
+});
+
+test("a job still running at retirement goes on until the graceful stop, then is released", async () => {
+  const t = simulated({ maxWalltimeS: 3600, retireTimeS: 600, graceS: 300 });
+  t.sim.durations.set("1.0", 7200);
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "walltime");
+  assert.equal(t.clock.now() - t.start, 3300_000);
   assert.equal(r.jobs[0]?.disposition, "released");
   assert.equal(t.source.jobs.get("1.0")?.state, "idle", "back in the queue");
   assert.ok(t.source.calls.includes("release 1.0 pilot stopping"));
