@@ -64,6 +64,8 @@ interface Active {
   startedAt: number;
   lastHeartbeat: number;
   stopping: boolean;
+  /** The schedd gave the job to someone else: nothing to report back for it. */
+  leaseLost?: boolean;
 }
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
@@ -141,7 +143,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     });
     // Reports wait in a queue and are retried, so a schedd restart does not lose an outcome.
     pendingReports.push(async () => {
-      if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
+      if (a.leaseLost) {
+        // The lease is gone; reporting would be refused.
+      } else if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
       else await a.source.complete(a.lease, outcome, a.dir);
       // Off the main thread: removing directories is slow on some filesystems and would stall
       // every other job's bookkeeping.
@@ -231,7 +235,10 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         a.lastHeartbeat = clock.now();
         if (v.action === "remove") a.job.kill("removed", v.reason);
         else if (v.action === "hold") a.job.kill("held", v.reason);
-        else if (v.action === "lost") a.job.kill("removed", "lease lost");
+        else if (v.action === "lost") {
+          a.leaseLost = true;
+          a.job.kill("removed", "lease lost");
+        }
       } catch (err) {
         // The schedd may be restarting: the job keeps running; the lease is renewed next time.
         deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");

@@ -163,6 +163,25 @@ test("a job removed at the schedd is killed at the next heartbeat", async () => 
   assert.equal(r.jobs[0]?.wallS, 30, "killed at the first heartbeat");
 });
 
+test("hold and lost leases end the job; a held job keeps the schedd's reason", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 100 });
+  t.sim.durations.set("1.0", 3600);
+  t.sim.durations.set("2.0", 3600);
+  t.source.submit(JOB());
+  t.source.submit(JOB());
+  t.source.setVerdict("1.0", { action: "hold", reason: "periodic hold: too many restarts" });
+  t.source.setVerdict("2.0", { action: "lost" });
+  const r = await runPilot(t.deps);
+  const byId = new Map(r.jobs.map((j) => [j.jobId, j]));
+  assert.equal(byId.get("1.0")?.disposition, "killed");
+  assert.deepEqual(t.source.jobs.get("1.0")?.outcome?.killed, {
+    kind: "held",
+    holdReason: "periodic hold: too many restarts",
+  });
+  assert.equal(byId.get("2.0")?.disposition, "killed");
+  assert.ok(!t.source.calls.includes("complete 2.0"), "a lost lease is not reported");
+});
+
 test("an unreachable schedd: the job runs on and its outcome is delivered later", async () => {
   const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1200 });
   t.sim.durations.set("1.0", 100);
