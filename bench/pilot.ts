@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { systemClock } from "../src/common/clock.js";
 import { planLifetime } from "../src/pilot/lifetime.js";
 import { runPilot } from "../src/pilot/run-pilot.js";
+import { createNodeView, runValidation } from "../src/pilot/validate/index.js";
 import {
   InMemoryAdvertiserDouble,
   InMemoryJobSourceDouble,
@@ -17,6 +18,48 @@ import {
 const JOBS = 1500;
 
 export async function run(): Promise<void> {
+  await validateToFirstClaim();
+  await jobsPerSecond();
+}
+
+/** Validation of this node, first advertisement and first claim, in one process. */
+async function validateToFirstClaim(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), "updraft-bench-pilot-"));
+  const source = new InMemoryJobSourceDouble("bench@memory");
+  source.submit('[ Cmd = "/bin/true"; Requirements = true ]');
+  let firstClaim = 0;
+  const claim = source.claim.bind(source);
+  source.claim = async (ad) => {
+    const lease = await claim(ad);
+    if (lease && !firstClaim) firstClaim = performance.now();
+    return lease;
+  };
+  const t0 = performance.now();
+  const v = await runValidation(createNodeView({ paths: { workDir } }), {});
+  if (!v.resources) throw new Error(`validation failed: ${JSON.stringify(v.failure)}`);
+  await runPilot({
+    clock: systemClock,
+    plan: planLifetime({ maxWalltimeS: 3600, maxIdleS: 0.1, graceS: 10 }, Date.now(), () => 0),
+    identity: { pilotId: "bench", host: "localhost" },
+    resources: v.resources,
+    nodeAttrs: v.attrs,
+    published: {},
+    workDir,
+    sources: [source],
+    advertiser: new InMemoryAdvertiserDouble(),
+  });
+  rmSync(workDir, { recursive: true, force: true });
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: "pilot.validate_to_first_claim_ms",
+      value: Math.round((firstClaim - t0) * 10) / 10,
+      scope: "validation, advertise, first claim; no bootstrap download, no network",
+      source: "in-memory",
+    })}\n`,
+  );
+}
+
+async function jobsPerSecond(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), "updraft-bench-pilot-"));
   const source = new InMemoryJobSourceDouble("bench@memory");
   for (let i = 0; i < JOBS; i++) {
