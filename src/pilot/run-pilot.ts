@@ -158,14 +158,14 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     wake.now();
   }
 
+  /** One attempt at every queued report; failures stay queued, one schedd down blocks no other. */
   async function flushReports(): Promise<void> {
-    while (pendingReports.length > 0) {
+    for (const report of pendingReports.splice(0)) {
       try {
-        await pendingReports[0]!();
-        pendingReports.shift();
+        await report();
       } catch (err) {
         deps.log?.warn({ err }, "reporting a job failed; will retry");
-        return;
+        pendingReports.push(report);
       }
     }
   }
@@ -286,7 +286,12 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     await wake.wait(Math.max(1, Math.min(...waits)));
   }
   if (idleSince !== undefined) idleMs += clock.now() - idleSince;
-  await flushReports();
+  // A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline.
+  for (let i = 0; i < FINAL_REPORT_TRIES && pendingReports.length > 0; i++) {
+    if (i > 0 && clock.now() + retryMs >= plan.dieAtMs) break;
+    if (i > 0) await sleep(retryMs);
+    await flushReports();
+  }
   await Promise.all(removals);
   try {
     await deps.advertiser.invalidate(slotName(deps.identity));
@@ -295,6 +300,8 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   }
   return { reason, jobs: records, idleS: idleMs / 1000 };
 }
+
+const FINAL_REPORT_TRIES = 3;
 
 const NOT_STARTED: RunningJob = {
   jobId: "",

@@ -198,6 +198,25 @@ test("an unreachable schedd: the job runs on and its outcome is delivered later"
   assert.ok(t.source.calls.filter((c) => c === "complete 1.0").length >= 2, "retried");
 });
 
+test("an outcome still undelivered at exit is retried before the pilot leaves", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 100 });
+  const other = new InMemoryJobSourceDouble("other@test");
+  t.deps.sources = [t.source, other];
+  t.source.submit(JOB());
+  other.submit(JOB());
+  const sleep = t.deps.sleep!;
+  t.deps.sleep = async (ms) => {
+    await sleep(ms);
+    const at = t.clock.now() - t.start;
+    t.source.unreachable = at >= 30_000 && at < 165_000;
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "idle");
+  assert.equal(other.jobs.get("1.0")?.state, "done", "one schedd down delays no other");
+  assert.equal(t.source.jobs.get("1.0")?.state, "done");
+  assert.ok(t.clock.now() - t.start >= 165_000);
+});
+
 test("real processes: several jobs at once, inputs staged, sandboxes cleaned", async () => {
   const source = new InMemoryJobSourceDouble();
   const advertiser = new InMemoryAdvertiserDouble();
