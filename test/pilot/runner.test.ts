@@ -53,6 +53,11 @@ test("request defaults, the job's walltime and the pilot's deadline", () => {
   const capped = spec('[ Cmd = "/bin/true"; MaxWallTimeMins = 10 ]', { remainingLifetimeS: 60 });
   assert.deepEqual([capped.walltimeS, capped.pilotDeadlineS], [600, 60]);
   assert.equal(jobSpecFromAd("x", ClassAd.parse('[ Arguments = "\'" ]'), root).ok, false);
+  const quiet = spec('[ Cmd = "/bin/true"; Out = "/dev/null" ]');
+  assert.deepEqual(
+    [quiet.stdout, quiet.stderr, quiet.stdin],
+    ["/dev/null", join(quiet.sandboxDir, "_condor_stderr"), undefined],
+  );
 });
 
 test("a sleeper is killed at its walltime with a hold reason", async () => {

@@ -71,7 +71,8 @@ export function jobSpecFromAd(
   const env = parseEnvironmentV2(str(ad, "Environment") ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
   const inSandbox = (p: string | undefined, dflt: string) => {
-    const f = p && p !== "/dev/null" ? p : dflt;
+    // Absolute paths, /dev/null included, are used as given: HTCondor discards such output.
+    const f = p || dflt;
     return isAbsolute(f) ? f : join(sandboxDir, f);
   };
   const stdinName = str(ad, "In");
