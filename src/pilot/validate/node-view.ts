@@ -49,7 +49,11 @@ export interface NodeView {
 
 export type NodeViewOptions = Partial<Omit<NodeView, "paths">> & { paths?: Partial<NodePaths> };
 
-/** The pilot's cgroup v2 directory from /proc/self/cgroup ("0::/path"). */
+/**
+ * The pilot's cgroup v2 directory from /proc/self/cgroup ("0::/path"). On a v1-only node this
+ * falls back to the hierarchy root, whose limits are the node's: the batch system's variables
+ * (SLURM_*) are then what narrows the allocation.
+ */
 function ownCgroupDir(procDir: string): string | undefined {
   try {
     const line = readFileSync(join(procDir, "self/cgroup"), "utf8")
