@@ -179,8 +179,11 @@ stage() {
     fail Corruption "manifest does not start with 'updraft-pilot-manifest 1'"
   ENTRY=""
   mkdir files || fail WN_Resource "cannot create $WORK_DIR/files"
-  # Read from a file descriptor other than stdin so downloads cannot consume the manifest.
-  while IFS=' ' read -r kind a b rest <&3; do
+  : >files.sha256
+  : >curl.cfg
+  case "$STAGING" in *'"'* | *'\'* | *' '*) fail Config "staging URL has quotes, backslashes or spaces" ;; esac
+  # First pass: check every line and collect the files; nothing is downloaded yet.
+  while IFS=' ' read -r kind a b rest; do
     case "$kind" in
       updraft-pilot-manifest | '' | '#'*) continue ;;
       file)
@@ -188,10 +191,9 @@ stage() {
         case "$a" in *[!0-9a-f]*) fail Corruption "bad hash for $b" ;; esac
         [ "${#a}" -eq 64 ] || fail Corruption "bad hash for $b"
         safe_path "$b" || fail Corruption "unsafe path in manifest: $b"
-        case "$b" in */*) mkdir -p "files/${b%/*}" || fail WN_Resource "cannot create files/${b%/*}" ;; esac
-        download "$STAGING/$b" "files/$b" || fail Network "cannot download $STAGING/$b"
-        got=$(sha256_of "files/$b") || fail WN_Resource "sha256sum failed on $b"
-        [ "$got" = "$a" ] || fail Corruption "file $b has SHA-256 $got, expected $a"
+        # sha256sum -c format, so one process checks every file.
+        printf '%s  files/%s\n' "$a" "$b" >>files.sha256
+        printf 'url = "%s/%s"\noutput = "files/%s"\n' "$STAGING" "$b" "$b" >>curl.cfg
         ;;
       entry)
         safe_path "$a" || fail Corruption "unsafe entry path: $a"
@@ -207,7 +209,40 @@ stage() {
         ;;
       *) fail Corruption "unknown manifest line: $kind" ;;
     esac
-  done 3<manifest.txt
+  done <manifest.txt
+
+  # Download: curl fetches everything over one connection; wget one file at a time.
+  if command -v curl >/dev/null 2>&1; then
+    if [ -n "$CACERT" ]; then
+      curl -fsS --retry 2 --connect-timeout 10 --create-dirs --cacert "$CACERT" -K curl.cfg ||
+        fail Network "cannot download the files listed in $MANIFEST_NAME from $STAGING"
+    else
+      curl -fsS --retry 2 --connect-timeout 10 --create-dirs -K curl.cfg ||
+        fail Network "cannot download the files listed in $MANIFEST_NAME from $STAGING"
+    fi
+  else
+    while read -r _hash path; do
+      rel=${path#files/}
+      case "$rel" in */*) mkdir -p "files/${rel%/*}" || fail WN_Resource "cannot create files/${rel%/*}" ;; esac
+      download "$STAGING/$rel" "$path" || fail Network "cannot download $STAGING/$rel"
+    done <files.sha256
+  fi
+
+  # Check every hash; name the first file that differs, with what it hashed to.
+  if ! sha256sum -c files.sha256 >sha256.out 2>&1; then
+    while IFS= read -r line; do
+      case "$line" in
+        *': OK') ;;
+        *:*)
+          bad=${line%%:*}
+          want=$(while read -r h p; do [ "$p" = "$bad" ] && echo "$h"; done <files.sha256)
+          got=$(sha256_of "$bad") || got="unreadable"
+          fail Corruption "file ${bad#files/} has SHA-256 $got, expected $want"
+          ;;
+      esac
+    done <sha256.out
+    fail Corruption "sha256sum reported a mismatch: $(sed -n 1p sha256.out)"
+  fi
   [ -n "$ENTRY" ] || fail Corruption "manifest names no entry"
   [ -f "files/$ENTRY" ] || fail Corruption "entry $ENTRY is not among the downloaded files"
   # Scripts named by the manifest must also have been checked as files.
