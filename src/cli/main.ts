@@ -3,6 +3,7 @@ import { createCaCommand } from "./ca-command.js";
 import { registerClassadCommand } from "./classad-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createFrontendCommand } from "./frontend-command.js";
+import { createPilotCommand } from "./pilot-command.js";
 import { createProxyCommand } from "./proxy-command.js";
 import { registerSubmitCommand } from "./submit-command.js";
 
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   program.addCommand(createProxyCommand());
   registerSubmitCommand(program);
   program.addCommand(createFrontendCommand());
+  program.addCommand(createPilotCommand());
   return program;
 }
 

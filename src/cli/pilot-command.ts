@@ -1,0 +1,118 @@
+/**
+ * `updraft pilot`: `validate` checks this node as a pilot would and prints the slot ad it would
+ * advertise; `run` is what the bootstrap script starts on a worker node.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { createLogger } from "../common/logger.js";
+import { planLifetime } from "../pilot/lifetime.js";
+import {
+  initialSlotAd,
+  newPilotId,
+  runPilotProcess,
+  credentialEndMs,
+} from "../pilot/pilot-main.js";
+import { resolveSettings, type PilotOptions, type PilotSettings } from "../pilot/settings.js";
+import { createNodeView, runValidation } from "../pilot/validate/index.js";
+import { EXIT_CODES } from "../pilot/failure.js";
+import { CliError } from "./errors.js";
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const seconds = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} must be >= 0`);
+  return n;
+};
+
+function withPilotOptions(cmd: Command): Command {
+  return cmd
+    .option("--work-dir <dir>", "work directory (default: current directory)")
+    .option("--pilot-id <id>", "pilot id [$UPDRAFT_PILOT_ID]")
+    .option("--collector <url>", "collector URL [$UPDRAFT_COLLECTOR]")
+    .option("--schedd <url>", "schedd URL, repeatable [$UPDRAFT_SCHEDDS]", collect)
+    .option("--credential <file>", "pilot credential [$UPDRAFT_PILOT_CREDENTIAL]")
+    .option("--entry <name>", "entry name [$GLIDEIN_Entry_Name]")
+    .option("--factory <name>", "factory name [$GLIDEIN_Factory]")
+    .option("--frontend <name>", "frontend name [$GLIDEIN_Frontend]")
+    .option("--site <name>", "site name [$GLIDEIN_Site]")
+    .option(
+      "--attr <NAME=VALUE>",
+      "attribute to publish, repeatable [$UPDRAFT_PILOT_ATTRS]",
+      collect,
+    )
+    .option("--start <expr>", "START expression [$GLIDEIN_Start]")
+    .option("--max-walltime <s>", "GLIDEIN_Max_Walltime", seconds("--max-walltime"))
+    .option("--retire-time <s>", "GLIDEIN_Retire_Time", seconds("--retire-time"))
+    .option("--retire-spread <s>", "GLIDEIN_Retire_Time_Spread", seconds("--retire-spread"))
+    .option("--max-idle <s>", "GLIDEIN_Max_Idle (default 1200)", seconds("--max-idle"))
+    .option("--max-tail <s>", "GLIDEIN_Max_Tail", seconds("--max-tail"))
+    .option("--script <file>", "site validation script, repeatable", collect)
+    .option("--vo-script <file>", "VO validation script, repeatable", collect)
+    .option("--script-timeout <s>", "timeout per script (default 60)", seconds("--script-timeout"))
+    .option("--min-disk-gb <n>", "MIN_DISK_GBS", seconds("--min-disk-gb"))
+    .option("--min-memory-mb <n>", "memory needed at least", seconds("--min-memory-mb"))
+    .option("--cvmfs <repo>", "CVMFS repository to look for, repeatable", collect)
+    .option("--cvmfs-required", "fail when a listed CVMFS repository is missing")
+    .option("--require-singularity", "fail without apptainer/singularity");
+}
+
+function settingsFrom(o: PilotOptions): PilotSettings {
+  const r = resolveSettings(o, process.env, newPilotId);
+  if (!r.ok) throw new CliError(r.problems.join("; "), EXIT_CODES.Config);
+  return r.settings;
+}
+
+export function createPilotCommand(): Command {
+  const pilot = new Command("pilot").description("pilot: node validation and the pilot itself");
+
+  withPilotOptions(pilot.command("validate"))
+    .description("check this node as a pilot would; connects nowhere unless URLs are given")
+    .option("--json", "print JSON instead of text")
+    .action(async (o: PilotOptions & { json?: boolean }) => {
+      const s = settingsFrom(o);
+      const view = createNodeView({ paths: { workDir: s.workDir } });
+      const now = Date.now();
+      const v = await runValidation(view, s.validation, new Date(now));
+      const plan = planLifetime(s.lifetime, now, Math.random, credentialEndMs(v));
+      const ad = v.ok ? initialSlotAd(s, v, view.host, plan, now) : undefined;
+      if (o.json) {
+        const out = { ok: v.ok, failure: v.failure, checks: v.checks, slotAd: ad?.toJSON() };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      } else {
+        for (const c of v.checks) {
+          const what = c.ok ? "" : ` ${c.failure!.class}: ${c.failure!.message}`;
+          process.stdout.write(`${c.ok ? "[ OK ]" : "[FAIL]"} ${c.name}${what}\n`);
+        }
+        if (ad) process.stdout.write(`\n${ad.toString("old")}\n`);
+        else process.stdout.write(`\nnode FAILED validation: ${v.failure?.class}\n`);
+      }
+      if (v.failure) process.exitCode = EXIT_CODES[v.failure.class];
+    });
+
+  withPilotOptions(pilot.command("run"))
+    .description("run a pilot on this node (what the bootstrap script starts)")
+    .option(
+      "--report <file>",
+      "where to write the JSON report (default WORK_DIR/pilot-report.json)",
+    )
+    .action(async (o: PilotOptions) => {
+      const s = settingsFrom(o);
+      const terminate = new AbortController();
+      // The batch system's SIGTERM means the same as reaching the hard deadline.
+      const onTerm = () => terminate.abort();
+      process.once("SIGTERM", onTerm);
+      process.once("SIGINT", onTerm);
+      const log = createLogger({ name: "pilot", destination: process.stderr });
+      try {
+        process.exitCode = await runPilotProcess(s, {
+          view: createNodeView({ paths: { workDir: s.workDir } }),
+          write: (t) => process.stdout.write(t),
+          terminate: terminate.signal,
+          log,
+        });
+      } finally {
+        process.off("SIGTERM", onTerm);
+        process.off("SIGINT", onTerm);
+      }
+    });
+  return pilot;
+}

@@ -1,0 +1,45 @@
+/**
+ * What the pilot's main loop needs from the outside world. The schedd and collector clients
+ * implement these at integration; tests use in-memory doubles. Expected outcomes (no job, job
+ * removed) are values; a thrown error means the peer could not be reached and the loop retries.
+ */
+import type { ClassAd } from "../classad/index.js";
+import type { JobOutcome } from "./runner/run-job.js";
+
+export interface JobLease {
+  /** "cluster.proc". */
+  jobId: string;
+  /** Which schedd handed it out; reported back and shown in the report. */
+  schedd: string;
+  leaseId: string;
+  ad: ClassAd;
+  /** The job's own credential, already written to a file the job may read. */
+  credentialFile?: string;
+}
+
+/** The schedd's answer to a heartbeat: keep going, or stop the job and why. */
+export type LeaseVerdict =
+  | { action: "continue" }
+  | { action: "remove"; reason: string }
+  | { action: "hold"; reason: string }
+  /** The lease lapsed and the job went back to the queue: running on would duplicate it. */
+  | { action: "lost" };
+
+export interface JobSource {
+  /** A display name (the schedd's). */
+  readonly name: string;
+  /** Ask for one job that matches the slot ad; undefined when there is none. */
+  claim(slotAd: ClassAd): Promise<JobLease | undefined>;
+  heartbeat(lease: JobLease): Promise<LeaseVerdict>;
+  /** Fetch the job's input files into its sandbox before it starts. */
+  stageIn(lease: JobLease, sandboxDir: string): Promise<void>;
+  /** Upload outputs and report the outcome; the lease ends. */
+  complete(lease: JobLease, outcome: JobOutcome, sandboxDir: string): Promise<void>;
+  /** Give the job back to the queue unrun (pilot stopping, or it did not fit). */
+  release(lease: JobLease, reason: string): Promise<void>;
+}
+
+export interface SlotAdvertiser {
+  advertise(ad: ClassAd): Promise<void>;
+  invalidate(name: string): Promise<void>;
+}

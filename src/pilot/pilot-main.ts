@@ -1,0 +1,175 @@
+/**
+ * The pilot process's edge: marker lines, validation, lifetime plan, the main loop, the report.
+ * Connections to the collector and schedds come from `connect`, which the integration supplies;
+ * without it a pilot given no collector or schedd runs standalone (validates, idles, reports).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ClassAd } from "../classad/index.js";
+import { systemClock, type Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import { EXIT_CODES, type PilotFailure } from "./failure.js";
+import type { JobSource, SlotAdvertiser } from "./interfaces.js";
+import { planLifetime, type LifetimePlan } from "./lifetime.js";
+import { formatReport, startMarker, type PilotExitReason, type PilotReport } from "./report.js";
+import { runPilot, type PilotRunResult } from "./run-pilot.js";
+import type { PilotSettings } from "./settings.js";
+import { buildSlotAd } from "./slot-ad.js";
+import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
+
+export interface PilotConnections {
+  sources: JobSource[];
+  advertiser: SlotAdvertiser;
+  close(): Promise<void>;
+}
+
+export type ConnectFn = (s: PilotSettings) => Promise<PilotConnections>;
+
+export const newPilotId = () => `pilot-${randomBytes(6).toString("hex")}`;
+
+/** Standalone: nothing to claim from, nobody to advertise to. */
+const standalone: PilotConnections = {
+  sources: [],
+  advertiser: { advertise: async () => {}, invalidate: async () => {} },
+  close: async () => {},
+};
+
+export class NoConnectorError extends Error {
+  constructor() {
+    super("this build has no collector/schedd client for the pilot yet; run without URLs");
+    this.name = "NoConnectorError";
+  }
+}
+
+const defaultConnect: ConnectFn = async (s) => {
+  if (s.collector || s.schedds.length) throw new NoConnectorError();
+  return standalone;
+};
+
+export function credentialEndMs(v: ValidationResult): number | undefined {
+  const t = v.attrs.GLIDEIN_Credential_NotAfter;
+  return typeof t === "number" ? t * 1000 : undefined;
+}
+
+/** The slot ad the pilot would advertise right after validation. */
+export function initialSlotAd(
+  s: PilotSettings,
+  v: ValidationResult,
+  host: string,
+  plan: LifetimePlan,
+  nowMs: number,
+): ClassAd | undefined {
+  if (!v.resources) return undefined;
+  return buildSlotAd({
+    id: { pilotId: s.pilotId, host },
+    nodeAttrs: v.attrs,
+    published: s.published,
+    total: v.resources,
+    remaining: v.resources,
+    start: s.start,
+    plan,
+    retired: false,
+    runningJobs: 0,
+    nowMs,
+  });
+}
+
+export interface PilotProcessOptions {
+  view: NodeView;
+  write: (text: string) => void;
+  connect?: ConnectFn;
+  clock?: Clock;
+  random?: () => number;
+  terminate?: AbortSignal;
+  log?: Logger;
+}
+
+/** Runs a whole pilot; resolves with the process exit code. */
+export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions): Promise<number> {
+  const clock = o.clock ?? systemClock;
+  const started = clock.now();
+  o.write(`${startMarker(new Date(started))}\n`);
+  const validation = await runValidation(o.view, s.validation, new Date(started));
+  let run: PilotRunResult | undefined;
+  let exit: PilotReport["exit"];
+  const failed = (reason: PilotExitReason, f: PilotFailure): PilotReport["exit"] => ({
+    reason,
+    code: EXIT_CODES[f.class],
+    failureClass: f.class,
+    message: f.message,
+  });
+  if (validation.failure) exit = failed("validation", validation.failure);
+  else if (!validation.resources) {
+    exit = failed("validation", { class: "WN_Resource", message: "node resources unknown" });
+  } else {
+    const plan = planLifetime(
+      s.lifetime,
+      started,
+      o.random ?? Math.random,
+      credentialEndMs(validation),
+    );
+    let conn: PilotConnections | undefined;
+    try {
+      conn = await (o.connect ?? defaultConnect)(s);
+      run = await runPilot({
+        clock,
+        plan,
+        identity: { pilotId: s.pilotId, host: o.view.host },
+        resources: validation.resources,
+        nodeAttrs: validation.attrs,
+        published: s.published,
+        start: s.start,
+        workDir: s.workDir,
+        sources: conn.sources,
+        advertiser: conn.advertiser,
+        terminate: o.terminate,
+        log: o.log,
+      });
+      exit = { reason: run.reason, code: 0 };
+    } catch (err) {
+      const cls = err instanceof NoConnectorError ? "Config" : "Network";
+      exit = failed(cls === "Config" ? "config" : "error", {
+        class: cls,
+        message: (err as Error).message,
+      });
+    } finally {
+      await conn?.close();
+    }
+  }
+  const ended = clock.now();
+  const report: PilotReport = {
+    version: 1,
+    pilotId: s.pilotId,
+    host: o.view.host,
+    ...(s.published.GLIDEIN_Entry_Name ? { entry: String(s.published.GLIDEIN_Entry_Name) } : {}),
+    ...(s.published.GLIDEIN_Factory ? { factory: String(s.published.GLIDEIN_Factory) } : {}),
+    ...(s.published.GLIDEIN_Frontend ? { frontend: String(s.published.GLIDEIN_Frontend) } : {}),
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationS: (ended - started) / 1000,
+    validation: {
+      ok: validation.ok,
+      ...(validation.failure ? { failure: validation.failure } : {}),
+      checks: validation.checks.map(({ name, ok, failure, ms }) => ({
+        name,
+        ok,
+        ...(failure ? { failure } : {}),
+        ms,
+      })),
+    },
+    jobs: run?.jobs ?? [],
+    idleS: run?.idleS ?? 0,
+    exit,
+  };
+  const text = formatReport(report);
+  try {
+    const file = s.reportFile ?? join(s.workDir, "pilot-report.json");
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (err) {
+    o.log?.warn({ err }, "cannot write the report file");
+  }
+  o.write(text);
+  return exit.code;
+}

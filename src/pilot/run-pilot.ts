@@ -1,0 +1,324 @@
+/**
+ * The pilot's main loop: claim jobs while the lifetime allows and resources remain, run them,
+ * heartbeat their leases, report outcomes, and stop everything gracefully before the deadline.
+ * Decisions come from the pure lifetime clock and ledger; IO is behind JobSource and
+ * SlotAdvertiser, so the loop itself is a thin shell.
+ */
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import type { Attrs } from "./failure.js";
+import type { JobLease, JobSource, SlotAdvertiser } from "./interfaces.js";
+import { createResourceLedger, type Resources } from "./ledger.js";
+import { judge, type ExitReason, type LifetimePlan } from "./lifetime.js";
+import type { JobRecord } from "./report.js";
+import { jobSpecFromAd, requestOf } from "./runner/job-spec.js";
+import {
+  startJob,
+  type JobOutcome,
+  type RunnerOptions,
+  type RunningJob,
+} from "./runner/run-job.js";
+import type { JobSpec } from "./runner/job-spec.js";
+import { buildSlotAd, slotName, type SlotIdentity } from "./slot-ad.js";
+import { createWakeup } from "./wakeup.js";
+
+export interface PilotDeps {
+  clock: Clock;
+  plan: LifetimePlan;
+  identity: SlotIdentity;
+  resources: Resources;
+  nodeAttrs: Attrs;
+  published: Attrs;
+  start?: string;
+  workDir: string;
+  sources: JobSource[];
+  advertiser: SlotAdvertiser;
+  /** Aborted on SIGTERM: same as reaching the hard deadline. */
+  terminate?: AbortSignal;
+  /** Waits `ms` of the clock's time; tests with a ManualClock advance it here. */
+  sleep?: (ms: number) => Promise<void>;
+  runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
+  runnerOptions?: RunnerOptions;
+  heartbeatEveryMs?: number;
+  advertiseEveryMs?: number;
+  /** Pause between claim rounds that found nothing. */
+  claimRetryMs?: number;
+  keepSandboxes?: boolean;
+  log?: Logger;
+}
+
+export interface PilotRunResult {
+  reason: ExitReason;
+  jobs: JobRecord[];
+  idleS: number;
+}
+
+interface Active {
+  lease: JobLease;
+  source: JobSource;
+  job: RunningJob;
+  dir: string;
+  startedAt: number;
+  lastHeartbeat: number;
+  stopping: boolean;
+  /** The schedd gave the job to someone else: nothing to report back for it. */
+  leaseLost?: boolean;
+}
+
+export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
+  const { clock, plan } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const runJob = deps.runJob ?? startJob;
+  const hbEvery = deps.heartbeatEveryMs ?? 60_000;
+  const adEvery = deps.advertiseEveryMs ?? 60_000;
+  const retryMs = deps.claimRetryMs ?? 10_000;
+  const ledger = createResourceLedger(deps.resources);
+  const active = new Map<string, Active>();
+  const records: JobRecord[] = [];
+  const pendingReports: (() => Promise<void>)[] = [];
+  const removals = new Set<Promise<void>>();
+  const wake = createWakeup(sleep);
+  deps.terminate?.addEventListener("abort", () => wake.now());
+  let lastJobEndMs: number | undefined;
+  let idleMs = 0;
+  let idleSince: number | undefined = clock.now();
+  let lastAdvertised = -Infinity;
+  let nextSource = 0;
+  let seq = 0;
+  let retired = false;
+
+  const slotAd = () =>
+    buildSlotAd({
+      id: deps.identity,
+      nodeAttrs: deps.nodeAttrs,
+      published: deps.published,
+      total: deps.resources,
+      remaining: ledger.remaining(),
+      start: deps.start,
+      plan,
+      retired,
+      runningJobs: active.size,
+      nowMs: clock.now(),
+    });
+
+  async function advertise(force = false): Promise<void> {
+    if (!force && clock.now() - lastAdvertised < adEvery) return;
+    try {
+      await deps.advertiser.advertise(slotAd());
+      lastAdvertised = clock.now();
+    } catch (err) {
+      deps.log?.warn({ err }, "advertise failed; will retry");
+    }
+  }
+
+  function finished(a: Active, outcome: JobOutcome): void {
+    active.delete(a.lease.jobId);
+    ledger.release(a.lease.jobId);
+    lastJobEndMs = clock.now();
+    if (active.size === 0) idleSince = clock.now();
+    // Ended by the pilot's own stop, even if it then exited cleanly: the job goes back to the queue.
+    const released = outcome.killed?.kind === "pilot-stop";
+    const disposition = outcome.startError
+      ? "start-failed"
+      : released
+        ? "released"
+        : outcome.killed
+          ? "killed"
+          : "completed";
+    records.push({
+      jobId: a.lease.jobId,
+      schedd: a.source.name,
+      startedAt: new Date(a.startedAt).toISOString(),
+      disposition,
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      wallS: outcome.wallS,
+      userS: outcome.userS,
+      sysS: outcome.sysS,
+      peakRssMb: outcome.peakRssMb,
+      ...(outcome.killed?.holdReason ? { holdReason: outcome.killed.holdReason } : {}),
+    });
+    // Reports wait in a queue and are retried, so a schedd restart does not lose an outcome.
+    pendingReports.push(async () => {
+      if (a.leaseLost) {
+        // The lease is gone; reporting would be refused.
+      } else if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
+      else await a.source.complete(a.lease, outcome, a.dir);
+      // Off the main thread: removing directories is slow on some filesystems and would stall
+      // every other job's bookkeeping.
+      if (!deps.keepSandboxes) {
+        const removal = rm(a.dir, { recursive: true, force: true }).catch(() => {});
+        removals.add(removal);
+        void removal.then(() => removals.delete(removal));
+      }
+    });
+    wake.now();
+  }
+
+  /** One attempt at every queued report; failures stay queued, one schedd down blocks no other. */
+  async function flushReports(): Promise<void> {
+    for (const report of pendingReports.splice(0)) {
+      try {
+        await report();
+      } catch (err) {
+        deps.log?.warn({ err }, "reporting a job failed; will retry");
+        pendingReports.push(report);
+      }
+    }
+  }
+
+  /** True when the job started (or failed to start); false when it did not fit. */
+  async function startClaimed(lease: JobLease, source: JobSource): Promise<boolean> {
+    const req = requestOf(lease.ad);
+    if (!ledger.reserve(lease.jobId, req).ok) {
+      await source.release(lease, "does not fit the slot's remaining resources").catch(() => {});
+      return false;
+    }
+    if (idleSince !== undefined) idleMs += clock.now() - idleSince;
+    idleSince = undefined;
+    const dir = join(deps.workDir, "execute", `dir_${++seq}`);
+    const a: Active = {
+      lease,
+      source,
+      dir,
+      startedAt: clock.now(),
+      lastHeartbeat: clock.now(),
+      stopping: false,
+      job: NOT_STARTED,
+    };
+    active.set(lease.jobId, a);
+    try {
+      mkdirSync(dir, { recursive: true });
+      // The loop stops jobs at stopJobsAtMs; the runner's backstop is the hard deadline itself.
+      const remainingLifetimeS = Math.max(1, (plan.dieAtMs - clock.now()) / 1000);
+      const spec = jobSpecFromAd(lease.jobId, lease.ad, dir, {
+        remainingLifetimeS,
+        credentialFile: lease.credentialFile,
+      });
+      if (!spec.ok) throw new Error(spec.message);
+      await source.stageIn(lease, dir);
+      a.job = runJob(spec.spec, deps.runnerOptions ?? {});
+    } catch (err) {
+      finished(a, failedStart(lease.jobId, (err as Error).message));
+      return true;
+    }
+    void a.job.done.then((o) => finished(a, o));
+    return true;
+  }
+
+  /** One pass over the sources, starting where the last pass stopped; true if a job started. */
+  async function claimRound(): Promise<boolean> {
+    for (let i = 0; i < deps.sources.length; i++) {
+      const source = deps.sources[(nextSource + i) % deps.sources.length]!;
+      let lease: JobLease | undefined;
+      try {
+        lease = await source.claim(slotAd());
+      } catch (err) {
+        deps.log?.warn({ err, schedd: source.name }, "claim failed");
+        continue;
+      }
+      if (!lease) continue;
+      nextSource = (nextSource + i + 1) % deps.sources.length;
+      return startClaimed(lease, source);
+    }
+    return false;
+  }
+
+  async function heartbeats(): Promise<void> {
+    for (const a of [...active.values()]) {
+      if (a.stopping || clock.now() - a.lastHeartbeat < hbEvery) continue;
+      try {
+        const v = await a.source.heartbeat(a.lease);
+        a.lastHeartbeat = clock.now();
+        if (v.action === "remove") a.job.kill("removed", v.reason);
+        else if (v.action === "hold") a.job.kill("held", v.reason);
+        else if (v.action === "lost") {
+          a.leaseLost = true;
+          a.job.kill("removed", "lease lost");
+        }
+      } catch (err) {
+        // The schedd may be restarting: the job keeps running; the lease is renewed next time.
+        deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");
+      }
+    }
+  }
+
+  await advertise(true);
+  let reason: ExitReason;
+  for (;;) {
+    const now = clock.now();
+    const v = judge(plan, {
+      nowMs: now,
+      runningJobs: active.size,
+      lastJobEndMs,
+      terminated: deps.terminate?.aborted,
+    });
+    if (v.retired && !retired) {
+      retired = true;
+      await advertise(true);
+    }
+    if (v.stopJobs) {
+      for (const a of active.values()) {
+        if (a.stopping) continue;
+        a.stopping = true;
+        a.job.kill("pilot-stop");
+      }
+    }
+    await flushReports();
+    if (v.exit && active.size === 0) {
+      reason = v.exit;
+      break;
+    }
+    await heartbeats();
+    let started = false;
+    if (v.mayStartJobs) {
+      while (ledger.remaining().cpus > 0 && (await claimRound())) started = true;
+      if (started) await advertise(true);
+    }
+    await advertise();
+    if (started) continue;
+    const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
+    if (active.size > 0) waits.push(hbEvery);
+    if (pendingReports.length > 0) waits.push(retryMs);
+    await wake.wait(Math.max(1, Math.min(...waits)));
+  }
+  if (idleSince !== undefined) idleMs += clock.now() - idleSince;
+  // A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline.
+  for (let i = 0; i < FINAL_REPORT_TRIES && pendingReports.length > 0; i++) {
+    if (i > 0 && clock.now() + retryMs >= plan.dieAtMs) break;
+    if (i > 0) await sleep(retryMs);
+    await flushReports();
+  }
+  await Promise.all(removals);
+  try {
+    await deps.advertiser.invalidate(slotName(deps.identity));
+  } catch (err) {
+    deps.log?.warn({ err }, "invalidate failed");
+  }
+  return { reason, jobs: records, idleS: idleMs / 1000 };
+}
+
+const FINAL_REPORT_TRIES = 3;
+
+const NOT_STARTED: RunningJob = {
+  jobId: "",
+  pid: undefined,
+  kill: () => {},
+  done: new Promise(() => {}),
+};
+
+function failedStart(jobId: string, message: string): JobOutcome {
+  return {
+    jobId,
+    exitCode: null,
+    signal: null,
+    wallS: 0,
+    userS: 0,
+    sysS: 0,
+    peakRssMb: 0,
+    startError: message,
+  };
+}

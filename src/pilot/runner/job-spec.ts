@@ -1,0 +1,96 @@
+/**
+ * From a job ad to what the runner needs, pure. Attribute names follow HTCondor's job ad
+ * (`Cmd`, `Arguments`, `Environment`, `In`, `Out`, `Err`, `RequestMemory`...).
+ */
+import { isAbsolute, join } from "node:path";
+import type { ClassAd } from "../../classad/index.js";
+import type { Resources } from "../ledger.js";
+import { parseEnvironmentV2, splitV2 } from "./arguments.js";
+
+export interface JobSpec {
+  jobId: string;
+  sandboxDir: string;
+  executable: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Paths inside the sandbox (or absolute); stdin absent means /dev/null. */
+  stdin?: string;
+  stdout: string;
+  stderr: string;
+  /** The job's own credential file, exported as X509_USER_PROXY. */
+  credentialFile?: string;
+  /** The job's own walltime limit; exceeding it is the job's fault (hold). */
+  walltimeS?: number;
+  /**
+   * When the pilot itself must be gone: a backstop behind the main loop's graceful stop, ending
+   * the job as a pilot stop (lease released) rather than as the job's fault.
+   */
+  pilotDeadlineS?: number;
+  memoryLimitMb?: number;
+}
+
+export type SpecResult = { ok: true; spec: JobSpec } | { ok: false; message: string };
+
+function str(ad: ClassAd, name: string): string | undefined {
+  const v = ad.evaluate(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+function num(ad: ClassAd, name: string): number | undefined {
+  const v = ad.evaluate(name);
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** What a job asks of the partitionable slot; HTCondor's defaults for absent requests. */
+export function requestOf(ad: ClassAd): Resources {
+  return {
+    cpus: num(ad, "RequestCpus") ?? 1,
+    memoryMb: num(ad, "RequestMemory") ?? 128,
+    diskKb: num(ad, "RequestDisk") ?? 0,
+    gpus: num(ad, "RequestGpus") ?? num(ad, "RequestGPUs") ?? 0,
+  };
+}
+
+/** The job's own walltime: `MaxWallTimeMins` (CMS style) or `MaxWallTime` seconds. */
+export function jobWalltimeS(ad: ClassAd): number | undefined {
+  const mins = num(ad, "MaxWallTimeMins");
+  if (mins !== undefined) return mins * 60;
+  return num(ad, "MaxWallTime") ?? num(ad, "JobMaxWallTime");
+}
+
+export function jobSpecFromAd(
+  jobId: string,
+  ad: ClassAd,
+  sandboxDir: string,
+  opts: { remainingLifetimeS?: number; credentialFile?: string } = {},
+): SpecResult {
+  const cmd = str(ad, "Cmd");
+  if (!cmd) return { ok: false, message: "job ad has no Cmd" };
+  const args = splitV2(str(ad, "Arguments") ?? "");
+  if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
+  const env = parseEnvironmentV2(str(ad, "Environment") ?? "");
+  if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
+  const inSandbox = (p: string | undefined, dflt: string) => {
+    // Absolute paths, /dev/null included, are used as given: HTCondor discards such output.
+    const f = p || dflt;
+    return isAbsolute(f) ? f : join(sandboxDir, f);
+  };
+  const stdinName = str(ad, "In");
+  return {
+    ok: true,
+    spec: {
+      jobId,
+      sandboxDir,
+      executable: isAbsolute(cmd) ? cmd : join(sandboxDir, cmd),
+      args: args.words,
+      env: env.env,
+      stdin: stdinName && stdinName !== "/dev/null" ? inSandbox(stdinName, "") : undefined,
+      stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
+      stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
+      credentialFile: opts.credentialFile,
+      walltimeS: jobWalltimeS(ad),
+      pilotDeadlineS: opts.remainingLifetimeS,
+      memoryLimitMb: num(ad, "RequestMemory"),
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * Runs one job as a child process in its sandbox and watches it: walltime, memory of the whole
+ * process tree, kill on request. Returns a handle at once; `done` settles with the outcome and
+ * never rejects (a job that cannot start is an outcome too).
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { sampleProcessGroup } from "./proc-tree.js";
+import type { JobSpec } from "./job-spec.js";
+
+export type KillKind = "memory" | "walltime" | "removed" | "held" | "pilot-stop";
+
+export interface JobOutcome {
+  jobId: string;
+  exitCode: number | null;
+  signal: string | null;
+  wallS: number;
+  userS: number;
+  sysS: number;
+  peakRssMb: number;
+  /** Set when the pilot ended the job; holdReason is for the schedd's HoldReason. */
+  killed?: { kind: KillKind; holdReason?: string };
+  /** The job could not be started at all. */
+  startError?: string;
+}
+
+export interface RunningJob {
+  jobId: string;
+  pid: number | undefined;
+  /** TERM the process group, KILL it after the grace period. */
+  kill(kind: KillKind, holdReason?: string): void;
+  done: Promise<JobOutcome>;
+}
+
+export interface RunnerOptions {
+  /** How often to sample /proc, ms. */
+  pollMs?: number;
+  /** Time between SIGTERM and SIGKILL, ms. */
+  killGraceMs?: number;
+  /** The pilot's environment the job inherits (PATH...), before the job's own variables. */
+  baseEnv?: Record<string, string | undefined>;
+  procDir?: string;
+}
+
+export function formatDuration(totalS: number): string {
+  const s = Math.floor(totalS);
+  const d = Math.floor(s / 86400);
+  const hh = String(Math.floor((s % 86400) / 3600)).padStart(2, "0");
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  return `${d}+${hh}:${mm}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function jobEnv(spec: JobSpec, base: Record<string, string | undefined>): Record<string, string> {
+  const scratch = spec.sandboxDir;
+  const tmp = join(scratch, "tmp");
+  const env: Record<string, string> = {};
+  for (const k of ["PATH", "LANG", "HOME", "USER", "LOGNAME"]) {
+    const v = base[k];
+    if (v !== undefined) env[k] = v;
+  }
+  Object.assign(env, spec.env, {
+    _CONDOR_SCRATCH_DIR: scratch,
+    _CONDOR_JOB_IWD: scratch,
+    TMPDIR: tmp,
+    TMP: tmp,
+    TEMP: tmp,
+  });
+  if (spec.credentialFile) env.X509_USER_PROXY = spec.credentialFile;
+  return env;
+}
+
+export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
+  const pollMs = opts.pollMs ?? 1000;
+  const graceMs = opts.killGraceMs ?? 10_000;
+  const t0 = performance.now();
+  let killed: JobOutcome["killed"];
+  let peakRss = 0;
+  let last = { userS: 0, sysS: 0 };
+  let settle!: (o: JobOutcome) => void;
+  const done = new Promise<JobOutcome>((r) => (settle = r));
+  const timers: NodeJS.Timeout[] = [];
+
+  const fds: number[] = [];
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
+    const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
+    if (typeof stdin === "number") fds.push(stdin);
+    const out = openSync(spec.stdout, "a");
+    fds.push(out);
+    const err = spec.stderr === spec.stdout ? out : openSync(spec.stderr, "a");
+    if (err !== out) fds.push(err);
+    child = spawn(spec.executable, spec.args, {
+      cwd: spec.sandboxDir,
+      env: jobEnv(spec, opts.baseEnv ?? process.env),
+      stdio: [stdin, out, err],
+      detached: true,
+    });
+  } catch (e) {
+    const outcome = finish(null, null);
+    outcome.startError = (e as Error).message;
+    settle(outcome);
+    return { jobId: spec.jobId, pid: undefined, kill: () => {}, done };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  const pid = child.pid;
+
+  function finish(code: number | null, signal: string | null): JobOutcome {
+    // clearTimeout clears intervals too in Node; the poller lives in the same list.
+    for (const t of timers) clearTimeout(t);
+    return {
+      jobId: spec.jobId,
+      exitCode: code,
+      signal,
+      wallS: (performance.now() - t0) / 1000,
+      userS: last.userS,
+      sysS: last.sysS,
+      peakRssMb: Math.round((peakRss / 1048576) * 10) / 10,
+      ...(killed ? { killed } : {}),
+    };
+  }
+
+  function signalGroup(sig: NodeJS.Signals): void {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // group already gone
+    }
+  }
+
+  function kill(kind: KillKind, holdReason?: string, immediately = false): void {
+    if (killed) return;
+    killed = { kind, ...(holdReason ? { holdReason } : {}) };
+    if (immediately) return signalGroup("SIGKILL");
+    signalGroup("SIGTERM");
+    timers.push(setTimeout(() => signalGroup("SIGKILL"), graceMs).unref());
+  }
+
+  function poll(): void {
+    if (pid === undefined) return;
+    const s = sampleProcessGroup(pid, opts.procDir);
+    if (s.pids.length === 0) return;
+    peakRss = Math.max(peakRss, s.rssBytes);
+    // CPU of exited group members is lost unless the leader reaped them; keep the maximum.
+    last = { userS: Math.max(last.userS, s.userS), sysS: Math.max(last.sysS, s.sysS) };
+    const limit = spec.memoryLimitMb;
+    if (limit !== undefined && s.rssBytes > limit * 1048576) {
+      const peakMb = Math.ceil(peakRss / 1048576);
+      kill(
+        "memory",
+        `Job has gone over memory limit of ${limit} megabytes. Peak usage: ${peakMb} megabytes.`,
+        true,
+      );
+    }
+  }
+  timers.push(setInterval(poll, pollMs));
+  // A first look soon after start catches short memory spikes and gives short jobs a sample.
+  timers.push(setTimeout(poll, Math.min(20, pollMs)));
+
+  if (spec.walltimeS !== undefined) {
+    const limitS = spec.walltimeS;
+    timers.push(
+      setTimeout(
+        () =>
+          kill(
+            "walltime",
+            `The job exceeded allowed execute duration of ${formatDuration(limitS)}`,
+          ),
+        Math.max(0, limitS * 1000),
+      ),
+    );
+  }
+
+  if (spec.pilotDeadlineS !== undefined) {
+    timers.push(setTimeout(() => kill("pilot-stop"), Math.max(0, spec.pilotDeadlineS * 1000)));
+  }
+
+  child.once("error", (e) => {
+    const outcome = finish(null, null);
+    outcome.startError = e.message;
+    settle(outcome);
+  });
+  child.once("exit", (code, signal) => {
+    // Stragglers left in the group after the leader exits are not the job's business any more.
+    signalGroup("SIGKILL");
+    settle(finish(code, signal));
+  });
+  return { jobId: spec.jobId, pid, kill: (k, r) => kill(k, r), done };
+}

@@ -1,0 +1,168 @@
+/**
+ * The pilot's parameters: from the command line first, then the environment the bootstrap script
+ * and the factory set (glideinWMS names where one exists). Pure: takes the environment as input.
+ */
+import type { Attrs, AttrValue } from "./failure.js";
+import type { LifetimeSettings } from "./lifetime.js";
+import type { ValidationSettings } from "./validate/settings.js";
+
+export interface PilotSettings {
+  pilotId: string;
+  workDir: string;
+  collector?: string;
+  schedds: string[];
+  credentialFile?: string;
+  published: Attrs;
+  start?: string;
+  lifetime: LifetimeSettings;
+  validation: ValidationSettings;
+  reportFile?: string;
+}
+
+/** What the command line gave; undefined means "look at the environment". */
+export interface PilotOptions {
+  pilotId?: string;
+  workDir?: string;
+  collector?: string;
+  schedd?: string[];
+  credential?: string;
+  entry?: string;
+  factory?: string;
+  frontend?: string;
+  site?: string;
+  attr?: string[];
+  start?: string;
+  maxWalltime?: number;
+  retireTime?: number;
+  retireSpread?: number;
+  maxIdle?: number;
+  maxTail?: number;
+  grace?: number;
+  script?: string[];
+  voScript?: string[];
+  scriptTimeout?: number;
+  minDiskGb?: number;
+  minMemoryMb?: number;
+  cvmfs?: string[];
+  cvmfsRequired?: boolean;
+  requireSingularity?: boolean;
+  report?: string;
+}
+
+export const ENV = {
+  collector: "UPDRAFT_COLLECTOR",
+  schedds: "UPDRAFT_SCHEDDS",
+  credential: "UPDRAFT_PILOT_CREDENTIAL",
+  pilotId: "UPDRAFT_PILOT_ID",
+  start: "GLIDEIN_Start",
+  entry: "GLIDEIN_Entry_Name",
+  factory: "GLIDEIN_Factory",
+  frontend: "GLIDEIN_Frontend",
+  site: "GLIDEIN_Site",
+  attrs: "UPDRAFT_PILOT_ATTRS",
+  maxWalltime: "GLIDEIN_Max_Walltime",
+  retireTime: "GLIDEIN_Retire_Time",
+  retireSpread: "GLIDEIN_Retire_Time_Spread",
+  maxIdle: "GLIDEIN_Max_Idle",
+  maxTail: "GLIDEIN_Max_Tail",
+  minDisk: "MIN_DISK_GBS",
+  scripts: "UPDRAFT_VALIDATION_SCRIPTS",
+  voScripts: "UPDRAFT_VO_SCRIPTS",
+  cvmfs: "UPDRAFT_CVMFS_REPOS",
+} as const;
+
+export const DEFAULT_MAX_WALLTIME_S = 48 * 3600;
+
+/** "NAME=VALUE" with the value typed: numbers and booleans as such, anything else a string. */
+export function parseAttr(text: string): [string, AttrValue] | undefined {
+  const eq = text.indexOf("=");
+  const name = text.slice(0, Math.max(0, eq)).trim();
+  if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+  const raw = text.slice(eq + 1).trim();
+  if (/^(true|false)$/i.test(raw)) return [name, raw.toLowerCase() === "true"];
+  if (raw !== "" && /^-?\d+(\.\d+)?$/.test(raw)) return [name, Number(raw)];
+  return [name, raw.replace(/^"(.*)"$/, "$1")];
+}
+
+const list = (v: string | undefined) =>
+  (v ?? "")
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export type SettingsResult =
+  { ok: true; settings: PilotSettings } | { ok: false; problems: string[] };
+
+export function resolveSettings(
+  o: PilotOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  makeId: () => string,
+): SettingsResult {
+  const problems: string[] = [];
+  const num = (cli: number | undefined, name: string): number | undefined => {
+    if (cli !== undefined) return cli;
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) problems.push(`${name}=${v} is not a non-negative number`);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const published: Attrs = {};
+  // Separated by newlines or semicolons, since values may hold commas.
+  for (const a of [
+    ...(env[ENV.attrs] ?? "").split(/[;\n]/).filter((s) => s.trim()),
+    ...(o.attr ?? []),
+  ]) {
+    const kv = parseAttr(a);
+    if (kv) published[kv[0]] = kv[1];
+    else problems.push(`attribute "${a}" is not NAME=VALUE`);
+  }
+  const named: [string, string | undefined][] = [
+    ["GLIDEIN_Entry_Name", o.entry ?? env[ENV.entry]],
+    ["GLIDEIN_Factory", o.factory ?? env[ENV.factory]],
+    ["GLIDEIN_Frontend", o.frontend ?? env[ENV.frontend]],
+    ["GLIDEIN_Site", o.site ?? env[ENV.site]],
+  ];
+  for (const [k, v] of named) if (v) published[k] = v;
+  const maxWalltimeS = num(o.maxWalltime, ENV.maxWalltime) ?? DEFAULT_MAX_WALLTIME_S;
+  const lifetime: LifetimeSettings = {
+    maxWalltimeS,
+    retireTimeS: num(o.retireTime, ENV.retireTime),
+    retireSpreadS: num(o.retireSpread, ENV.retireSpread),
+    maxIdleS: num(o.maxIdle, ENV.maxIdle),
+    maxTailS: num(o.maxTail, ENV.maxTail),
+    graceS: o.grace ?? Math.min(120, Math.floor(maxWalltimeS / 10)),
+  };
+  const collector = o.collector ?? (env[ENV.collector] || undefined);
+  const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds]);
+  const credentialFile = o.credential ?? (env[ENV.credential] || undefined);
+  const scripts = [
+    ...(o.script ?? list(env[ENV.scripts])).map((path) => ({ path, kind: "site" as const })),
+    ...(o.voScript ?? list(env[ENV.voScripts])).map((path) => ({ path, kind: "vo" as const })),
+  ];
+  const settings: PilotSettings = {
+    pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
+    workDir: o.workDir ?? process.cwd(),
+    collector,
+    schedds,
+    credentialFile,
+    published,
+    start: o.start ?? (env[ENV.start] || undefined),
+    lifetime,
+    reportFile: o.report,
+    validation: {
+      minDiskGb: num(o.minDiskGb, ENV.minDisk),
+      minMemoryMb: o.minMemoryMb,
+      cvmfsRepos: o.cvmfs?.length ? o.cvmfs : list(env[ENV.cvmfs]),
+      cvmfsRequired: o.cvmfsRequired,
+      singularityRequired: o.requireSingularity,
+      credentialFile,
+      // The credential must outlive the pilot's lifetime, up to the graceful stop.
+      credentialMinS: Math.max(0, maxWalltimeS - (lifetime.graceS ?? 0)),
+      urls: [...(collector ? [collector] : []), ...schedds],
+      scripts,
+      scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
+    },
+  };
+  return problems.length ? { ok: false, problems } : { ok: true, settings };
+}

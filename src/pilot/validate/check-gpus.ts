@@ -1,0 +1,53 @@
+/**
+ * GPUs from nvidia-smi when it is on PATH; no nvidia-smi, or one that fails, means no usable GPU.
+ * CUDA_VISIBLE_DEVICES narrows the list to what the batch system assigned us.
+ */
+import { pass, type CheckResult } from "../failure.js";
+import type { NodeView } from "./node-view.js";
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  computeCap: number;
+  memoryMb: number;
+}
+
+export function parseNvidiaSmi(csv: string): GpuInfo[] {
+  const gpus: GpuInfo[] = [];
+  for (const line of csv.split("\n")) {
+    const f = line.split(",").map((x) => x.trim());
+    if (f.length < 4 || !/^\d+$/.test(f[0]!)) continue;
+    gpus.push({
+      index: Number(f[0]),
+      name: f[1]!,
+      computeCap: Number(f[2]) || 0,
+      memoryMb: Number(f[3]) || 0,
+    });
+  }
+  return gpus;
+}
+
+export async function checkGpus(view: NodeView): Promise<CheckResult> {
+  const smi = view.which("nvidia-smi");
+  if (!smi) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  const r = await view.run(
+    smi,
+    ["--query-gpu=index,name,compute_cap,memory.total", "--format=csv,noheader,nounits"],
+    10_000,
+  );
+  let gpus = r.code === 0 ? parseNvidiaSmi(r.stdout) : [];
+  const visible = view.env.CUDA_VISIBLE_DEVICES;
+  if (visible !== undefined && /^[\d,\s]*$/.test(visible)) {
+    const allowed = new Set(visible.split(",").filter(Boolean).map(Number));
+    gpus = gpus.filter((g) => allowed.has(g.index));
+  }
+  if (gpus.length === 0) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  return pass({
+    GPUs: gpus.length,
+    DetectedGPUs: gpus.length,
+    // The weakest device decides what a job can rely on.
+    CUDACapability: Math.min(...gpus.map((g) => g.computeCap)),
+    GPUs_DeviceName: gpus[0]!.name,
+    GPUs_GlobalMemoryMb: Math.min(...gpus.map((g) => g.memoryMb)),
+  });
+}

@@ -1,0 +1,22 @@
+/** What validation is asked to check, from the command line, the entry and the frontend. */
+export interface ValidationSettings {
+  /** MIN_DISK_GBS: free space needed in the work directory. */
+  minDiskGb?: number;
+  /** Free space needed in /tmp, MB. */
+  minTmpMb?: number;
+  /** Memory the pilot needs at least, MB. */
+  minMemoryMb?: number;
+  /** CVMFS repositories to look for, e.g. "oasis.opensciencegrid.org". */
+  cvmfsRepos?: string[];
+  /** Fail when a listed repository is missing rather than only publishing false. */
+  cvmfsRequired?: boolean;
+  singularityRequired?: boolean;
+  /** Pilot credential file and the seconds it must stay valid. */
+  credentialFile?: string;
+  credentialMinS?: number;
+  /** URLs to test reachability of (collector, schedds); none means no network check. */
+  urls?: string[];
+  connectTimeoutMs?: number;
+  scripts?: { path: string; kind: "site" | "vo" }[];
+  scriptTimeoutMs?: number;
+}

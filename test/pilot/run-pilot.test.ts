@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { ManualClock, systemClock } from "../../src/common/clock.js";
+import { planLifetime, type LifetimeSettings } from "../../src/pilot/lifetime.js";
+import { runPilot, type PilotDeps } from "../../src/pilot/run-pilot.js";
+import {
+  InMemoryAdvertiserDouble,
+  InMemoryJobSourceDouble,
+} from "./doubles/in-memory-job-source.js";
+import { SimulatedRunnerDouble } from "./doubles/simulated-runner.js";
+
+const root = mkdtempSync(join(tmpdir(), "updraft-pilot-loop-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const NODE = { OpSys: "LINUX", OpSysAndVer: "AlmaLinux9", Arch: "X86_64" };
+const JOB = (extra = "") =>
+  `[ Owner = "alice"; Cmd = "/bin/true"; RequestCpus = 1; RequestMemory = 100; ${extra} ` +
+  "Requirements = TARGET.Cpus >= RequestCpus && TARGET.Memory >= RequestMemory ]";
+
+function simulated(settings: LifetimeSettings, extra: Partial<PilotDeps> = {}) {
+  const clock = new ManualClock();
+  const sim = new SimulatedRunnerDouble(clock);
+  const source = new InMemoryJobSourceDouble();
+  const advertiser = new InMemoryAdvertiserDouble();
+  const deps: PilotDeps = {
+    clock,
+    plan: planLifetime(settings, clock.now(), () => 0),
+    identity: { pilotId: "p1", host: "wn01" },
+    resources: { cpus: 4, memoryMb: 8000, diskKb: 1_000_000, gpus: 0 },
+    nodeAttrs: NODE,
+    published: { GLIDEIN_Site: "Test" },
+    workDir: mkdtempSync(join(root, "sim-")),
+    sources: [source],
+    advertiser,
+    sleep: sim.sleep,
+    runJob: sim.run,
+    heartbeatEveryMs: 30_000,
+    advertiseEveryMs: 60_000,
+    claimRetryMs: 10_000,
+    ...extra,
+  };
+  return { clock, sim, source, advertiser, deps, start: clock.now() };
+}
+
+test("idle pilot exits after GLIDEIN_Max_Idle and invalidates its ad", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1200 });
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "idle");
+  assert.equal(t.clock.now() - t.start, 1200_000);
+  assert.equal(r.idleS, 1200);
+  assert.deepEqual(t.advertiser.invalidated, ["slot1@p1@wn01"]);
+  assert.equal(t.advertiser.ads[0]?.evaluate("State"), "Unclaimed");
+});
+
+test("jobs run concurrently within the slot's resources", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 600 });
+  for (let i = 0; i < 6; i++) t.source.submit(JOB("RequestCpus = 2;"));
+  t.source.submit(JOB("RequestCpus = 8;")); // never fits a 4-CPU pilot
+  const r = await runPilot(t.deps);
+  assert.equal(t.source.maxConcurrent, 2);
+  assert.equal(r.jobs.filter((j) => j.disposition === "completed").length, 6);
+  assert.equal(r.reason, "idle");
+  // Three waves of two 60 s jobs, then the idle limit.
+  assert.equal(t.clock.now() - t.start, (180 + 600) * 1000);
+  assert.equal(r.idleS, 600);
+  const busy = t.advertiser.ads.find((a) => a.evaluate("Cpus") === 0);
+  assert.ok(busy, "an ad showed the slot fully used");
+  assert.equal(busy.evaluate("TotalCpus"), 4);
+});
+
+test("after retirement no job starts; the pilot exits when drained", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, retireTimeS: 100, maxIdleS: 1200 });
+  t.sim.durations.set("1.0", 250);
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "retired");
+  assert.equal(t.clock.now() - t.start, 250_000);
+  assert.equal(r.jobs.length, 1);
+  const retiredAd = t.advertiser.ads.find((a) => a.evaluate("Activity") === "Retiring");
+  assert.equal(retiredAd?.evaluate("START"), false);
+});
+
+test("a job is started no later than retire and claims stop afterwards", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, retireTimeS: 100 });
+  t.source.submit(JOB());
+  t.source.submit(JOB());
+  t.deps.resources = { ...t.deps.resources, cpus: 1 };
+  const r = await runPilot(t.deps);
+  // The first runs 0-60 s, the second 60-120 s (started before retire), then drained.
+  assert.deepEqual(
+    r.jobs.map((j) => j.disposition),
+    ["completed", "completed"],
+  );
+  assert.equal(r.reason, "retired");
+});
+
+test("GLIDEIN_Max_Tail: once the queue is drained the pilot leaves sooner", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1200, maxTailS: 100 });
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "tail");
+  assert.equal(t.clock.now() - t.start, 160_000);
+  assert.equal(r.jobs[0]?.disposition, "completed");
+});
+
+test("a job still running at retirement goes on until the graceful stop, then is released", async () => {
+  const t = simulated({ maxWalltimeS: 3600, retireTimeS: 600, graceS: 300 });
+  t.sim.durations.set("1.0", 7200);
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "walltime");
+  assert.equal(t.clock.now() - t.start, 3300_000);
+  assert.equal(r.jobs[0]?.disposition, "released");
+  assert.equal(t.source.jobs.get("1.0")?.state, "idle", "back in the queue");
+  assert.ok(t.source.calls.includes("release 1.0 pilot stopping"));
+});
+
+test("before the hard walltime running jobs are stopped and released", async () => {
+  const t = simulated({ maxWalltimeS: 3600, graceS: 300 });
+  t.sim.durations.set("1.0", 7200);
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "walltime");
+  assert.equal(t.clock.now() - t.start, 3300_000);
+  assert.equal(r.jobs[0]?.disposition, "released");
+  assert.equal(t.source.jobs.get("1.0")?.releases, 1);
+});
+
+test("SIGTERM: jobs stopped gracefully, leases released, pilot exits", async () => {
+  const ac = new AbortController();
+  const t = simulated({ maxWalltimeS: 4 * 3600 });
+  t.sim.durations.set("1.0", 3600);
+  t.sim.durations.set("2.0", 3600);
+  t.source.submit(JOB());
+  t.source.submit(JOB());
+  const sleep = t.deps.sleep!;
+  t.deps.terminate = ac.signal;
+  t.deps.sleep = async (ms) => {
+    await sleep(ms);
+    if (t.clock.now() - t.start >= 120_000) ac.abort();
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "terminated");
+  assert.deepEqual(
+    r.jobs.map((j) => j.disposition),
+    ["released", "released"],
+  );
+  assert.equal(t.source.idle(), 2);
+  assert.deepEqual(t.advertiser.invalidated, ["slot1@p1@wn01"]);
+});
+
+test("a job removed at the schedd is killed at the next heartbeat", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 100 });
+  t.sim.durations.set("1.0", 3600);
+  t.source.submit(JOB());
+  t.source.setVerdict("1.0", { action: "remove", reason: "via condor_rm (by user alice)" });
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs[0]?.disposition, "killed");
+  assert.equal(t.source.jobs.get("1.0")?.outcome?.killed?.kind, "removed");
+  assert.equal(r.jobs[0]?.wallS, 30, "killed at the first heartbeat");
+});
+
+test("hold and lost leases end the job; a held job keeps the schedd's reason", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 100 });
+  t.sim.durations.set("1.0", 3600);
+  t.sim.durations.set("2.0", 3600);
+  t.source.submit(JOB());
+  t.source.submit(JOB());
+  t.source.setVerdict("1.0", { action: "hold", reason: "periodic hold: too many restarts" });
+  t.source.setVerdict("2.0", { action: "lost" });
+  const r = await runPilot(t.deps);
+  const byId = new Map(r.jobs.map((j) => [j.jobId, j]));
+  assert.equal(byId.get("1.0")?.disposition, "killed");
+  assert.deepEqual(t.source.jobs.get("1.0")?.outcome?.killed, {
+    kind: "held",
+    holdReason: "periodic hold: too many restarts",
+  });
+  assert.equal(byId.get("2.0")?.disposition, "killed");
+  assert.ok(!t.source.calls.includes("complete 2.0"), "a lost lease is not reported");
+});
+
+test("an unreachable schedd: the job runs on and its outcome is delivered later", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1200 });
+  t.sim.durations.set("1.0", 100);
+  t.source.submit(JOB());
+  const sleep = t.deps.sleep!;
+  t.deps.sleep = async (ms) => {
+    await sleep(ms);
+    const at = t.clock.now() - t.start;
+    t.source.unreachable = at >= 20_000 && at < 400_000;
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs[0]?.disposition, "completed");
+  assert.equal(t.source.jobs.get("1.0")?.state, "done");
+  assert.ok(t.source.calls.filter((c) => c === "complete 1.0").length >= 2, "retried");
+});
+
+test("an outcome still undelivered at exit is retried before the pilot leaves", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 100 });
+  const other = new InMemoryJobSourceDouble("other@test");
+  t.deps.sources = [t.source, other];
+  t.source.submit(JOB());
+  other.submit(JOB());
+  const sleep = t.deps.sleep!;
+  t.deps.sleep = async (ms) => {
+    await sleep(ms);
+    const at = t.clock.now() - t.start;
+    t.source.unreachable = at >= 30_000 && at < 165_000;
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "idle");
+  assert.equal(other.jobs.get("1.0")?.state, "done", "one schedd down delays no other");
+  assert.equal(t.source.jobs.get("1.0")?.state, "done");
+  assert.ok(t.clock.now() - t.start >= 165_000);
+});
+
+test("real processes: several jobs at once, inputs staged, sandboxes cleaned", async () => {
+  const source = new InMemoryJobSourceDouble();
+  const advertiser = new InMemoryAdvertiserDouble();
+  for (let i = 0; i < 4; i++) {
+    source.submit(
+      '[ Cmd = "/bin/sh"; Arguments = "-c \'cat in.txt; sleep 0.3\'"; In = "/dev/null"; ' +
+        'Out = "out"; RequestCpus = 1; RequestMemory = 50; Requirements = true ]',
+      { "in.txt": `input ${i}\n` },
+    );
+  }
+  const workDir = mkdtempSync(join(root, "real-"));
+  const r = await runPilot({
+    clock: systemClock,
+    plan: planLifetime({ maxWalltimeS: 60, maxIdleS: 0.5, graceS: 5 }, Date.now(), () => 0),
+    identity: { pilotId: "p2", host: "wn02" },
+    resources: { cpus: 2, memoryMb: 1000, diskKb: 1000, gpus: 0 },
+    nodeAttrs: NODE,
+    published: {},
+    workDir,
+    sources: [new InMemoryJobSourceDouble("empty@test"), source],
+    advertiser,
+    claimRetryMs: 50,
+    runnerOptions: { pollMs: 50 },
+    keepSandboxes: true,
+  });
+  assert.equal(r.reason, "idle");
+  assert.equal(source.maxConcurrent, 2);
+  assert.deepEqual(
+    r.jobs.map((j) => [j.disposition, j.exitCode]),
+    Array(4).fill(["completed", 0]),
+  );
+  const outs = [1, 2, 3, 4].map((n) =>
+    readFileSync(join(workDir, "execute", `dir_${n}`, "out"), "utf8"),
+  );
+  assert.deepEqual(outs.sort(), ["input 0\n", "input 1\n", "input 2\n", "input 3\n"]);
+});

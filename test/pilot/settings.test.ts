@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseAttr, resolveSettings } from "../../src/pilot/settings.js";
+
+test("attributes are typed", () => {
+  assert.deepEqual(parseAttr("N=3"), ["N", 3]);
+  assert.deepEqual(parseAttr("F=2.5"), ["F", 2.5]);
+  assert.deepEqual(parseAttr("B=TRUE"), ["B", true]);
+  assert.deepEqual(parseAttr('S="x y"'), ["S", "x y"]);
+  assert.deepEqual(parseAttr("S=T2_US_UCSD"), ["S", "T2_US_UCSD"]);
+  assert.equal(parseAttr("1bad=x"), undefined);
+  assert.equal(parseAttr("novalue"), undefined);
+});
+
+test("environment as the bootstrap sets it, command line winning", () => {
+  const env = {
+    UPDRAFT_COLLECTOR: "wss://c:9618",
+    UPDRAFT_SCHEDDS: "wss://s1:9619,wss://s2:9619",
+    GLIDEIN_Entry_Name: "e1",
+    GLIDEIN_Site: "SITE",
+    GLIDEIN_Max_Walltime: "7200",
+    GLIDEIN_Retire_Time_Spread: "600",
+    GLIDEIN_Max_Idle: "300",
+    MIN_DISK_GBS: "5",
+    UPDRAFT_PILOT_ATTRS: "A=1;B=two words",
+    UPDRAFT_VALIDATION_SCRIPTS: "/a.sh,/b.sh",
+    UPDRAFT_VO_SCRIPTS: "/vo.sh",
+    UPDRAFT_PILOT_ID: "p9",
+  };
+  const r = resolveSettings({ site: "CLI_SITE", attr: ["C=false"] }, env, () => "unused");
+  assert.ok(r.ok);
+  const s = r.settings;
+  assert.equal(s.pilotId, "p9");
+  assert.deepEqual(s.schedds, ["wss://s1:9619", "wss://s2:9619"]);
+  assert.deepEqual(s.published, {
+    A: 1,
+    B: "two words",
+    C: false,
+    GLIDEIN_Entry_Name: "e1",
+    GLIDEIN_Site: "CLI_SITE",
+  });
+  assert.deepEqual(s.lifetime, {
+    maxWalltimeS: 7200,
+    retireTimeS: undefined,
+    retireSpreadS: 600,
+    maxIdleS: 300,
+    maxTailS: undefined,
+    graceS: 120,
+  });
+  assert.equal(s.validation.minDiskGb, 5);
+  assert.equal(s.validation.credentialMinS, 7080);
+  assert.deepEqual(s.validation.urls, ["wss://c:9618", "wss://s1:9619", "wss://s2:9619"]);
+  assert.deepEqual(
+    s.validation.scripts?.map((x) => `${x.kind}:${x.path}`),
+    ["site:/a.sh", "site:/b.sh", "vo:/vo.sh"],
+  );
+});
+
+test("bad values are all reported", () => {
+  const r = resolveSettings(
+    {},
+    { GLIDEIN_Max_Idle: "soon", UPDRAFT_PILOT_ATTRS: "oops" },
+    () => "x",
+  );
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.problems.length === 2, JSON.stringify(r));
+});
