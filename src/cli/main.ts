@@ -3,6 +3,7 @@ import { registerClassadCommand } from "./classad-command.js";
 import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
+import { createScheddCommand } from "./schedd-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
+  program.addCommand(createScheddCommand());
   return program;
 }
 
