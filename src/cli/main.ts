@@ -4,6 +4,16 @@ import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
 import { createScheddCommand } from "./schedd-command.js";
+import { normalizeHtcondorArgs } from "./schedd-connection.js";
+import {
+  createActCommands,
+  createHistoryCommand,
+  createQCommand,
+  createQeditCommand,
+} from "./queue-commands.js";
+import { createSubmitCommand } from "./submit-command.js";
+import { createTransferOutputCommand } from "./transfer-output-command.js";
+import { createWaitCommand } from "./wait-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -17,9 +27,26 @@ export function createProgram(): Command {
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
   program.addCommand(createScheddCommand());
+  for (const c of [
+    createSubmitCommand(),
+    createQCommand(),
+    createHistoryCommand(),
+    ...createActCommands(),
+  ]) {
+    program.addCommand(c);
+  }
+  program.addCommand(createQeditCommand());
+  program.addCommand(createWaitCommand());
+  program.addCommand(createTransferOutputCommand());
   return program;
 }
 
 const program = createProgram();
 registerFailureHandling(program);
-await program.parseAsync(process.argv);
+// HTCondor users type -af, -long, -constraint...: accepted as --af, --long, --constraint.
+const HTCONDOR_LONG_OPTIONS = new Set(
+  "af long json totals hold run nobatch constraint limit name schedd reason dry-run append batch-name timeout dir poll".split(
+    " ",
+  ),
+);
+await program.parseAsync(normalizeHtcondorArgs(process.argv, HTCONDOR_LONG_OPTIONS));

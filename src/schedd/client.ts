@@ -36,8 +36,19 @@ export function scheddClient(rpc: RpcClient) {
   return {
     rpc,
     newCluster: async () => (await newCluster({})).clusterId,
-    submitJobs: (clusterId: number, jobs: JobAttrs[], o?: CallOptions) =>
-      submitJobs({ clusterId, jobs: jobs.map((attrs) => ({ attrs })) }, o),
+    submitJobs: (
+      clusterId: number,
+      jobs: JobAttrs[],
+      o?: CallOptions & { holdForInput?: boolean },
+    ) =>
+      submitJobs(
+        {
+          clusterId,
+          jobs: jobs.map((attrs) => ({ attrs })),
+          holdForInput: o?.holdForInput ?? false,
+        },
+        o,
+      ),
     async query(q: Partial<JobQuery> = {}, o?: CallOptions): Promise<JobAttrs[]> {
       const out: JobAttrs[] = [];
       const req: JobQuery = {

@@ -30,6 +30,7 @@ export function isFinished(status: number): boolean {
 export const HoldCode = {
   UserRequest: 1,
   JobPolicy: 3,
+  SpoolingInput: 16,
   StartdHeldJob: 12,
 } as const;
 

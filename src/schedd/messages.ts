@@ -2,7 +2,7 @@
 import { messageCodec, type WireClassAd } from "../wire/index.js";
 
 export type ClusterReservation = { clusterId: number };
-export type JobSubmission = { clusterId: number; jobs: WireClassAd[] };
+export type JobSubmission = { clusterId: number; jobs: WireClassAd[]; holdForInput: boolean };
 export type SubmitReceipt = { clusterId: number; count: number };
 export type JobQuery = {
   constraint: string;

@@ -8,6 +8,7 @@ import { ClassAd, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
 import { chooseJob } from "./matcher.js";
 import {
+  HoldCode,
   JobStatus,
   getAttr,
   isFinished,
@@ -98,7 +99,12 @@ export class JobQueue {
   }
 
   /** Queue the jobs of a reserved cluster, all or none. */
-  submit(clusterId: number, owner: string, jobs: readonly JobAttrs[]): SubmitResult {
+  submit(
+    clusterId: number,
+    owner: string,
+    jobs: readonly JobAttrs[],
+    holdForInput = false,
+  ): SubmitResult {
     const reserved = this.store.cluster(clusterId);
     if (!reserved) {
       return { ok: false, code: "not-found", message: `cluster ${clusterId} was not reserved` };
@@ -135,6 +141,12 @@ export class JobQueue {
       setAttr(attrs, "JobStatus", String(JobStatus.Idle));
       setAttr(attrs, "EnteredCurrentStatus", String(epochSeconds(now)));
       setAttr(attrs, "NumJobStarts", getAttr(attrs, "NumJobStarts") ?? "0");
+      const status = holdForInput ? JobStatus.Held : JobStatus.Idle;
+      if (holdForInput) {
+        setAttr(attrs, "JobStatus", String(JobStatus.Held));
+        setAttr(attrs, "HoldReason", quote("Spooling input data files"));
+        setAttr(attrs, "HoldReasonCode", String(HoldCode.SpoolingInput));
+      }
       let ad: ClassAd;
       try {
         ad = ClassAd.fromJSON(attrs);
@@ -145,7 +157,7 @@ export class JobQueue {
           message: `job ${clusterId}.${proc}: ${(err as Error).message}`,
         };
       }
-      const job = { cluster: clusterId, proc, owner, status: JobStatus.Idle, attrs };
+      const job = { cluster: clusterId, proc, owner, status, attrs };
       prepared.push({ job, ad });
     }
     this.store.tx(() => {
@@ -153,7 +165,7 @@ export class JobQueue {
       this.store.markSubmitted(clusterId, prepared.length);
     });
     for (const p of prepared) {
-      this.index.add(this.record(p.job), p.ad);
+      this.index.add(this.record(p.job), holdForInput ? undefined : p.ad);
       this.trackPolicy(p.job.attrs);
     }
     this.notifyIdle();

@@ -34,6 +34,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       req.clusterId,
       caller.user,
       req.jobs.map((j) => j.attrs),
+      req.holdForInput,
     );
     if (r.ok) {
       ctx.log.info({ cluster: r.clusterId, count: r.count, owner: caller.user }, "submitted");

@@ -1,0 +1,154 @@
+/**
+ * `updraft submit FILE` (like condor_submit): compile the submit description with the submit
+ * language, reserve a cluster, queue its jobs in one transaction, upload their input files, then
+ * let them run. With input files the jobs are queued held (spooling input) and released after
+ * the upload, so no pilot starts a job before its sandbox is complete.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { Command } from "commander";
+import { ClassAd } from "../classad/index.js";
+import type { ScheddClient } from "../schedd/client.js";
+import { quote, type JobAttrs } from "../schedd/job-status.js";
+import { CHUNK_BYTES } from "../schedd/sandbox.js";
+import { compileSubmit } from "../schedd/submit/index.js";
+import { CliError } from "./errors.js";
+import { jsonForm } from "./job-format.js";
+import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
+
+type SubmitFlags = ScheddFlags & {
+  dryRun?: boolean;
+  json?: boolean;
+  append?: string[];
+  batchName?: string;
+};
+
+/** compileSubmit's jobs are ordered attribute maps; the wire wants plain records. */
+function toAttrs(job: Map<string, string> | Record<string, string>): JobAttrs {
+  return job instanceof Map ? Object.fromEntries(job) : { ...job };
+}
+
+/** -append lines go in before the last queue statement, as condor_submit does. */
+export function withAppended(text: string, lines: readonly string[]): string {
+  if (lines.length === 0) return text;
+  const all = text.split("\n");
+  let at = all.length;
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (/^\s*queue\b/i.test(all[i]!)) {
+      at = i;
+      break;
+    }
+  }
+  all.splice(at, 0, ...lines);
+  return all.join("\n");
+}
+
+function compile(file: string, o: SubmitFlags, clusterId: number): JobAttrs[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read submit file ${file}: ${(err as Error).message}`);
+  }
+  const result = compileSubmit(withAppended(text, o.append ?? []), {
+    file,
+    cwd: dirname(resolve(file)),
+    owner: userInfo().username,
+    clusterId,
+    now: Math.floor(Date.now() / 1000),
+  });
+  if (!result.ok) {
+    const lines = result.errors.map((e) => `${e.file}:${e.line}: ${e.message}`);
+    throw new CliError(`${lines.join("\n")}\nno jobs were submitted`);
+  }
+  return result.jobs.map((j) => {
+    const attrs = toAttrs(j);
+    if (o.batchName !== undefined) attrs.JobBatchName = quote(o.batchName);
+    return attrs;
+  });
+}
+
+/** Local files a job needs in its input sandbox: the executable and transfer_input_files. */
+export function inputFiles(job: JobAttrs): string[] {
+  const ad = ClassAd.fromJSON(job);
+  const s = (n: string) => {
+    const v = ad.evaluate(n);
+    return typeof v === "string" ? v : "";
+  };
+  const iwd = s("Iwd") || process.cwd();
+  const files: string[] = [];
+  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
+  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
+  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
+  return [...new Set(files.map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
+}
+
+async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read input file ${file}: ${(err as Error).message}`);
+  }
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  let offset = 0;
+  do {
+    const part = data.subarray(offset, offset + CHUNK_BYTES);
+    const last = offset + part.length >= data.length;
+    await client.putInput({
+      name: basename(file),
+      offset,
+      data: part,
+      last,
+      sha256: last ? sha256 : "",
+      leaseId: "",
+      jobId,
+    });
+    offset += part.length;
+  } while (offset < data.length);
+}
+
+export function createSubmitCommand(): Command {
+  return withConnectionOptions(new Command("submit"))
+    .description("queue the jobs a submit description file describes (like condor_submit)")
+    .argument("<file>", "submit description file")
+    .option("--dry-run", "print the job ads the file would queue; needs no schedd")
+    .option("--json", "with --dry-run: print a JSON array instead of the long form")
+    .option("--append <line...>", "add submit commands before the queue statement")
+    .option("--batch-name <name>", "batch name shown by updraft q")
+    .action(async (file: string, o: SubmitFlags) => {
+      if (o.dryRun) {
+        const jobs = compile(file, o, 1);
+        const text = o.json
+          ? jsonForm(jobs)
+          : jobs.map((j) => ClassAd.fromJSON(j).toString("old")).join("\n\n");
+        process.stdout.write(`${text}\n`);
+        return;
+      }
+      compile(file, o, 0); // every error reported before anything is reserved
+      await withSchedd(o, "submitting", async ({ client }) => {
+        const clusterId = await client.newCluster();
+        const jobs = compile(file, o, clusterId);
+        const inputs = jobs.map(inputFiles);
+        const shared = inputs.every((l) => l.join("\n") === inputs[0]!.join("\n"));
+        const hold = inputs.some((l) => l.length > 0);
+        process.stdout.write("Submitting job(s)" + ".".repeat(Math.min(jobs.length, 40)) + "\n");
+        const receipt = await client.submitJobs(clusterId, jobs, { holdForInput: hold });
+        if (hold) {
+          if (shared) for (const f of inputs[0]!) await upload(client, String(clusterId), f);
+          else {
+            for (let i = 0; i < jobs.length; i++) {
+              for (const f of inputs[i]!)
+                await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
+            }
+          }
+          await client.act("release", { ids: [String(clusterId)] }, "input files uploaded");
+        }
+        process.stdout.write(
+          `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,
+        );
+      });
+    });
+}
