@@ -11,6 +11,9 @@ import { createRpcClient, WireError } from "../wire/index.js";
 import { resolveClientSettings, type ClientFlags } from "./client-settings.js";
 import { CliError } from "./errors.js";
 
+/** Matches the schedd's default max_message_mb, so big clusters fit in one SubmitJobs. */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 export interface ScheddFlags extends ClientFlags {
   schedd?: string;
   name?: string;
@@ -61,7 +64,13 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
       : { certPem: readable(c.certFile), keyPem: readable(c.keyFile) };
   let rpc;
   try {
-    rpc = createRpcClient({ url, caDir: settings.caDir, connectTimeoutMs: 10_000, ...cred });
+    rpc = createRpcClient({
+      url,
+      caDir: settings.caDir,
+      connectTimeoutMs: 10_000,
+      maxFrameSize: MAX_MESSAGE_BYTES,
+      ...cred,
+    });
   } catch (err) {
     throw new CliError(`cannot set up a connection to ${url}: ${(err as Error).message}`);
   }

@@ -51,6 +51,8 @@ export const scheddConfigSchema = z
       .object({ url: z.string(), interval_seconds: z.number().positive().default(60) })
       .strict()
       .optional(),
+    /** Largest RPC message: a SubmitJobs of a 100,000-job cluster is tens of MB. */
+    max_message_mb: z.number().positive().default(64),
     log_level: z.string().default("info"),
   })
   .strict();

@@ -51,12 +51,30 @@ export function parseJobId(text: string): { cluster: number; proc?: number } | u
   return { cluster: Number(m[1]), proc: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
+const lowered = new Map<string, string>();
+
+/** `name.toLowerCase()`, memoised: the same few dozen attribute names recur in every job. */
+export function lowerName(name: string): string {
+  let l = lowered.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (lowered.size > 10_000) lowered.clear();
+    lowered.set(name, l);
+  }
+  return l;
+}
+
 /** The key under which `name` is spelled in `attrs` (names are case-insensitive). */
 export function attrKey(attrs: JobAttrs, name: string): string | undefined {
   if (Object.hasOwn(attrs, name)) return name;
-  const lower = name.toLowerCase();
-  for (const k of Object.keys(attrs)) if (k.toLowerCase() === lower) return k;
+  const lower = lowerName(name);
+  for (const k in attrs) if (k.length === lower.length && lowerName(k) === lower) return k;
   return undefined;
+}
+
+/** Set several attributes keeping existing spellings. */
+export function setAttrs(attrs: JobAttrs, updates: readonly (readonly [string, string])[]): void {
+  for (const [name, text] of updates) attrs[attrKey(attrs, name) ?? name] = text;
 }
 
 export function getAttr(attrs: JobAttrs, name: string): string | undefined {

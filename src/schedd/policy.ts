@@ -18,6 +18,8 @@ export type PeriodicDecision =
   | { kind: "release" }
   | { kind: "remove"; reason: string };
 
+const EXIT_POLICY_ATTRS = ["OnExitHold", "OnExitRemove", "JobMaxRetries", "MaxRetries"];
+
 type Tri = "true" | "false" | "undefined";
 
 function evalAttr(ad: ClassAd, name: string, nowMs: number): Tri {
@@ -62,6 +64,8 @@ function policyHold(
 
 /** After ExitCode/ExitBySignal/NumJobCompletions were recorded on `attrs`. */
 export function exitPolicy(attrs: JobAttrs, nowMs: number): ExitDecision {
+  // Most jobs carry no exit policy: they leave the queue, without parsing the ad.
+  if (!EXIT_POLICY_ATTRS.some((n) => getAttr(attrs, n) !== undefined)) return { kind: "complete" };
   const ad = ClassAd.fromJSON(attrs);
   if (evalAttr(ad, "OnExitHold", nowMs) === "true") {
     return { kind: "hold", hold: policyHold(ad, attrs, "OnExitHold", "OnExitHoldReason", nowMs) };

@@ -4,15 +4,10 @@
  * each with a per-owner heap. A slot is matched once per autocluster, not per job, and the
  * outcome is cached per slot ad until the autoclusters change. Rebuilt from SQLite at start.
  */
-import {
-  ClassAd,
-  rank,
-  signature,
-  significantAttributes,
-  symmetricMatch,
-} from "../classad/index.js";
+import { ClassAd, rank, significantAttributes, symmetricMatch } from "../classad/index.js";
+import { AutoclusterKeys } from "./autocluster-key.js";
 import { IdleHeap, type HeapJob } from "./idle-heap.js";
-import { JobStatus, jobId, type JobId } from "./job-status.js";
+import { JobStatus, jobId, type JobAttrs, type JobId } from "./job-status.js";
 import type { MatchedCluster, OwnerTop } from "./matcher.js";
 
 export interface JobRecord extends HeapJob {
@@ -61,10 +56,12 @@ export class QueueIndex {
   private readonly matchCache = new Map<string, MatchCacheEntry>();
   readonly owners = new Map<string, OwnerCounts>();
   readonly runningByEntry = new Map<string, number>();
+  readonly keys: AutoclusterKeys;
 
   constructor(baseSignificant: readonly string[]) {
     this.significant = normalise([...baseSignificant, "requirements", "rank"]);
     this.known = new Set(this.significant);
+    this.keys = new AutoclusterKeys(this.significant);
   }
 
   get significantAttributes(): readonly string[] {
@@ -90,6 +87,7 @@ export class QueueIndex {
     if (add.length === 0) return false;
     this.significant = normalise([...this.significant, ...add]);
     this.known = new Set(this.significant);
+    this.keys.setSignificant(this.significant);
     return true;
   }
 
@@ -99,7 +97,7 @@ export class QueueIndex {
   }
 
   /** Regroup idle jobs after the significant attributes changed. */
-  rebuild(adOf: (rec: JobRecord) => ClassAd): void {
+  rebuild(attrsOf: (rec: JobRecord) => JobAttrs): void {
     this.autoclusters.clear();
     this.byId.length = 0;
     this.generation++;
@@ -107,18 +105,18 @@ export class QueueIndex {
     for (const rec of this.jobs.values()) {
       if (rec.status !== JobStatus.Idle) continue;
       rec.autocluster = undefined;
-      this.enqueueIdle(rec, adOf(rec));
+      this.enqueueIdle(rec, attrsOf(rec));
     }
   }
 
-  add(rec: JobRecord, ad: ClassAd | undefined): void {
+  add(rec: JobRecord, ad: JobAttrs | undefined): void {
     this.jobs.set(jobId(rec.cluster, rec.proc), rec);
     this.count(rec, +1);
     if (rec.status === JobStatus.Idle) this.enqueueIdle(rec, ad!);
   }
 
   /** A job changes status; `ad` (its new attributes) is needed when it becomes Idle. */
-  setStatus(rec: JobRecord, status: number, ad?: ClassAd): void {
+  setStatus(rec: JobRecord, status: number, ad?: JobAttrs): void {
     this.count(rec, -1);
     if (rec.status === JobStatus.Idle) this.dequeueIdle(rec);
     rec.status = status;
@@ -135,7 +133,7 @@ export class QueueIndex {
   }
 
   /** An idle job's attributes changed (qedit): it may belong to another autocluster now. */
-  reindex(rec: JobRecord, ad: ClassAd, prio: number): void {
+  reindex(rec: JobRecord, ad: JobAttrs, prio: number): void {
     if (rec.status === JobStatus.Idle) this.dequeueIdle(rec);
     rec.prio = prio;
     if (rec.status === JobStatus.Idle) this.enqueueIdle(rec, ad);
@@ -178,11 +176,11 @@ export class QueueIndex {
     return out;
   }
 
-  private enqueueIdle(rec: JobRecord, ad: ClassAd): void {
-    const key = signature(ad, this.significant);
+  private enqueueIdle(rec: JobRecord, attrs: JobAttrs): void {
+    const key = this.keys.key(attrs);
     let ac = this.autoclusters.get(key);
     if (ac === undefined) {
-      ac = new Autocluster(this.byId.length, key, ad);
+      ac = new Autocluster(this.byId.length, key, ClassAd.fromJSON(attrs));
       this.autoclusters.set(key, ac);
       this.byId.push(ac);
     }

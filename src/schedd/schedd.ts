@@ -58,6 +58,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     keyFile: cfg.key_file,
     trustDir: cfg.trust_dir,
     authorizer: createAuthorizer(cfg.authz),
+    limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
     logger: log,
   });
   const deps = { queue, clock, userMap: createUserMap(cfg.user_map), sandboxes, log };

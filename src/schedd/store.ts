@@ -59,6 +59,9 @@ export class ScheddStore {
     migrate(this.db, SCHEDD_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
+      begin: p("BEGIN IMMEDIATE"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
       nextCluster: p("SELECT COALESCE(MAX(id), 0) + 1 AS id FROM clusters"),
       reserve: p("INSERT INTO clusters (id, owner, created) VALUES (?, ?, ?)"),
       cluster: p("SELECT id, owner, submitted FROM clusters WHERE id = ?"),
@@ -86,7 +89,16 @@ export class ScheddStore {
 
   /** Run `fn` as one IMMEDIATE transaction (all or nothing). */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    // Prepared BEGIN/COMMIT rather than db.transaction(fn), which builds wrappers every call.
+    this.s.begin!.run();
+    try {
+      const out = fn();
+      this.s.commit!.run();
+      return out;
+    } catch (err) {
+      if (this.db.inTransaction) this.s.rollback!.run();
+      throw err;
+    }
   }
 
   reserveCluster(owner: string, nowMs: number): number {
