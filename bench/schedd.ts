@@ -6,14 +6,17 @@
  * - schedd.claim_complete: ClaimJob + CompleteJob cycles from 100 concurrent pilot connections
  *   against those 200,000 idle jobs.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
 import { scheddClient, type ScheddClient } from "../src/schedd/client.js";
-import { scheddConfigSchema } from "../src/schedd/config.js";
 import type { JobAttrs } from "../src/schedd/job-status.js";
-import { startSchedd, type Schedd } from "../src/schedd/schedd.js";
 import { createRpcClient } from "../src/wire/index.js";
+import { findPackageRoot } from "../src/wire/schema.js";
 import { createTestPki, type TestPki } from "../test/helpers/pki.js";
 
 const PILOT = "/DC=org/DC=example/CN=pilot-bench";
@@ -58,22 +61,56 @@ function slotAd(i: number): JobAttrs {
   };
 }
 
-async function startBenchSchedd(pki: TestPki, dir: string): Promise<Schedd> {
-  const config = scheddConfigSchema.parse({
-    listen: { host: "127.0.0.1", port: 0 },
-    cert_file: pki.host.certFile,
-    key_file: pki.host.keyFile,
-    trust_dir: pki.caDir,
-    state_dir: dir,
-    authz: {
-      rules: [
-        { identity: pki.user.subject, roles: ["user", "frontend"] },
-        { identity: PILOT, roles: ["pilot"] },
-      ],
-      defaultRoles: [],
-    },
+interface RunningSchedd {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A real schedd process (pilots and users are remote in real life; TLS on both sides of one
+ * event loop would halve what the schedd gets). */
+async function startBenchSchedd(pki: TestPki, dir: string): Promise<RunningSchedd> {
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, "schedd.yaml");
+  writeFileSync(
+    configFile,
+    stringify({
+      listen: { host: "127.0.0.1", port: 0 },
+      cert_file: pki.host.certFile,
+      key_file: pki.host.keyFile,
+      trust_dir: pki.caDir,
+      state_dir: join(dir, "state"),
+      log_level: "info",
+      authz: {
+        rules: [
+          { identity: pki.user.subject, roles: ["user", "frontend"] },
+          { identity: PILOT, roles: ["pilot"] },
+        ],
+        defaultRoles: [],
+      },
+    }),
+  );
+  const bin = join(findPackageRoot(dirname(fileURLToPath(import.meta.url))), "bin", "updraft.js");
+  // UPDRAFT_BENCH_PROFILE=DIR writes the schedd's CPU profile there (on SIGTERM).
+  const prof = process.env.UPDRAFT_BENCH_PROFILE;
+  const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+  const child = spawn(process.execPath, [...flags, bin, "schedd", "--config", configFile], {
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  return startSchedd({ config, timers: false });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const rec = JSON.parse(line) as { msg?: string; url?: string };
+      if (rec.msg === "schedd ready") resolve(rec.url!);
+    });
+    child.once("exit", (code) => reject(new Error(`schedd exited (${code})`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const gone = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await gone;
+    },
+  };
 }
 
 function userClient(pki: TestPki, url: string): ScheddClient {
@@ -100,7 +137,7 @@ export async function run(): Promise<void> {
   try {
     // 1. submit
     let schedd = await startBenchSchedd(pki, join(dir, "a"));
-    let user = userClient(pki, schedd.url());
+    let user = userClient(pki, schedd.url);
     await user.rpc.connected();
     const jobs = Array.from({ length: 100_000 }, (_, i) => jobAd(i));
     let t = process.hrtime.bigint();
@@ -108,11 +145,11 @@ export async function run(): Promise<void> {
     await user.submitJobs(id, jobs);
     report({ bench: "schedd.submit_jobs", ops_per_s: Math.round(100_000 / seconds(t)) });
     await user.rpc.close();
-    await schedd.close();
+    await schedd.stop();
 
     // 2. idle summary over 200,000 idle jobs in 500 autoclusters
     schedd = await startBenchSchedd(pki, join(dir, "b"));
-    user = userClient(pki, schedd.url());
+    user = userClient(pki, schedd.url);
     await submitCluster(user, 0, 100_000);
     await submitCluster(user, 100_000, 100_000);
     await user.idleSummary("", ["RequestMemory", "DESIRED_Sites"]);
@@ -133,7 +170,7 @@ export async function run(): Promise<void> {
     const pilots = Array.from({ length: PILOTS }, () =>
       scheddClient(
         createRpcClient({
-          url: schedd.url(),
+          url: schedd.url,
           caDir: pki.caDir,
           certPem: pilotCred.certPem,
           keyPem: pilotCred.keyPem,
@@ -156,7 +193,7 @@ export async function run(): Promise<void> {
     report({ bench: "schedd.claim_complete", ops_per_s: Math.round(CYCLES / seconds(t)) });
     for (const p of pilots) await p.rpc.close();
     await user.rpc.close();
-    await schedd.close();
+    await schedd.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
     pki.cleanup();

@@ -39,10 +39,13 @@ export class IdleHeap {
   }
 
   /** The best live job, dropping stale entries on the way; undefined when none is left. */
-  peek(isLive: (job: HeapJob, seq: number) => boolean): HeapJob | undefined {
+  peek<C>(
+    isLive: (job: HeapJob, seq: number, context: C) => boolean,
+    context: C,
+  ): HeapJob | undefined {
     while (this.items.length > 0) {
       const top = this.items[0]!;
-      if (isLive(top.job, top.seq)) return top.job;
+      if (isLive(top.job, top.seq, context)) return top.job;
       this.pop();
     }
     return undefined;

@@ -8,7 +8,7 @@ import { ClassAd, rank, significantAttributes, symmetricMatch } from "../classad
 import { AutoclusterKeys } from "./autocluster-key.js";
 import { IdleHeap, type HeapJob } from "./idle-heap.js";
 import { JobStatus, jobId, type JobAttrs, type JobId } from "./job-status.js";
-import type { MatchedCluster, OwnerTop } from "./matcher.js";
+import type { MatchedCluster, TopJob } from "./matcher.js";
 
 export interface JobRecord extends HeapJob {
   owner: string;
@@ -36,11 +36,32 @@ export interface OwnerCounts {
   held: number;
 }
 
+/** An autocluster as one slot sees it: the matcher's view, built once per (slot, autocluster). */
+class MatchedView implements MatchedCluster {
+  constructor(
+    readonly ac: Autocluster,
+    readonly rank: number,
+  ) {}
+
+  get autoclusterId(): number {
+    return this.ac.id;
+  }
+
+  /** Owners with idle jobs here (an owner's queue is dropped when its last job leaves). */
+  owners(): Iterable<string> {
+    return this.ac.owners.keys();
+  }
+
+  top(owner: string): TopJob | undefined {
+    return this.ac.owners.get(owner)?.heap.peek(isLiveIn, this.ac);
+  }
+}
+
 interface MatchCacheEntry {
   generation: number;
   /** Autocluster ids below this were evaluated. */
   upTo: number;
-  matches: { ac: Autocluster; rank: number }[];
+  matches: MatchedView[];
 }
 
 const MATCH_CACHE_SIZE = 2048;
@@ -159,21 +180,12 @@ export class QueueIndex {
     for (; entry.upTo < this.byId.length; entry.upTo++) {
       const ac = this.byId[entry.upTo]!;
       if (symmetricMatch(ac.representative, slot, ctx)) {
-        entry.matches.push({ ac, rank: rank(ac.representative, slot, ctx) });
+        entry.matches.push(new MatchedView(ac, rank(ac.representative, slot, ctx)));
       }
     }
-    const out: MatchedCluster[] = [];
-    for (const { ac, rank: r } of entry.matches) {
-      if (ac.idleCount === 0) continue;
-      const tops: OwnerTop[] = [];
-      for (const [owner, q] of ac.owners) {
-        if (q.count === 0) continue;
-        const top = q.heap.peek((job, seq) => isLiveIn(job as JobRecord, seq, ac));
-        if (top) tops.push({ owner, prio: top.prio, cluster: top.cluster, proc: top.proc });
-      }
-      if (tops.length > 0) out.push({ autoclusterId: ac.id, rank: r, tops });
-    }
-    return out;
+    const live: MatchedCluster[] = [];
+    for (const m of entry.matches) if (m.ac.idleCount > 0) live.push(m);
+    return live;
   }
 
   private enqueueIdle(rec: JobRecord, attrs: JobAttrs): void {
@@ -201,6 +213,7 @@ export class QueueIndex {
     if (ac === undefined) return;
     const q = ac.owners.get(rec.owner)!;
     q.count--;
+    if (q.count === 0) ac.owners.delete(rec.owner);
     ac.idleCount--;
     rec.autocluster = undefined;
     rec.seq++; // its heap entry is stale from now on
@@ -218,8 +231,9 @@ export class QueueIndex {
   }
 }
 
-function isLiveIn(job: JobRecord, seq: number, ac: Autocluster): boolean {
-  return job.status === JobStatus.Idle && job.seq === seq && job.autocluster === ac;
+function isLiveIn(job: HeapJob, seq: number, ac: Autocluster): boolean {
+  const rec = job as JobRecord;
+  return rec.status === JobStatus.Idle && rec.seq === seq && rec.autocluster === ac;
 }
 
 function normalise(names: string[]): string[] {
