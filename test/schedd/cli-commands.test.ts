@@ -67,9 +67,15 @@ test("submit, q, hold, release, qedit, rm and history", async () => {
   let q = await updraft(["q", c, "-af", "ClusterId", "ProcId", "JobStatus", "RequestMemory"]);
   assert.equal(q.stdout, `${c} 0 1 512\n${c} 1 1 512\n`);
   q = await updraft(["q", "-totals"]);
-  assert.match(q.stdout, /^Total for query: 2 jobs; 0 completed, 0 removed, 2 idle, 0 running, 0 held, 0 suspended$/m);
+  assert.match(
+    q.stdout,
+    /^Total for query: 2 jobs; 0 completed, 0 removed, 2 idle, 0 running, 0 held, 0 suspended$/m,
+  );
 
-  assert.equal((await updraft(["hold", `${c}.0`, "-reason", "look first"])).stdout, `Job ${c}.0 marked for hold\n`);
+  assert.equal(
+    (await updraft(["hold", `${c}.0`, "-reason", "look first"])).stdout,
+    `Job ${c}.0 marked for hold\n`,
+  );
   q = await updraft(["q", "-hold"]);
   assert.match(q.stdout, new RegExp(`${c}\\.0 .*look first`));
   assert.match(q.stdout, /1 held/);
@@ -83,11 +89,17 @@ test("submit, q, hold, release, qedit, rm and history", async () => {
   assert.equal(qe.stdout, 'Set attribute "JobPrio" for 1 matching jobs.\n');
   const long = await updraft(["q", `${c}.1`, "-long"]);
   assert.match(long.stdout, /^JobPrio = 5$/m);
-  const json = JSON.parse((await updraft(["q", `${c}.1`, "-json"])).stdout) as Record<string, unknown>[];
+  const json = JSON.parse((await updraft(["q", `${c}.1`, "-json"])).stdout) as Record<
+    string,
+    unknown
+  >[];
   assert.equal(json[0]!.JobPrio, 5);
   assert.equal(json[0]!.Owner, "alice");
 
-  assert.equal((await updraft(["rm", "-constraint", `ClusterId == ${c} && ProcId == 1`])).stdout, `Job ${c}.1 marked for removal\n`);
+  assert.equal(
+    (await updraft(["rm", "-constraint", `ClusterId == ${c} && ProcId == 1`])).stdout,
+    `Job ${c}.1 marked for removal\n`,
+  );
   const hist = await updraft(["history", "-limit", "1", "-af", "ClusterId", "ProcId", "JobStatus"]);
   assert.equal(hist.stdout, `${c} 1 3\n`);
 
@@ -99,7 +111,10 @@ test("submit, q, hold, release, qedit, rm and history", async () => {
 });
 
 test("a job runs through a pilot; wait exits 0 and transfer-output fetches its output", async () => {
-  const file = submitFile("one.sub", "executable = run.sh\ntransfer_input_files = data.txt\nqueue\n");
+  const file = submitFile(
+    "one.sub",
+    "executable = run.sh\ntransfer_input_files = data.txt\nqueue\n",
+  );
   const c = /cluster (\d+)/.exec((await updraft(["submit", file])).stdout)![1]!;
   const pilot = env.client("pilot");
   const offer = await pilot.claimJob(slot());
@@ -110,7 +125,15 @@ test("a job runs through a pilot; wait exits 0 and transfer-output fetches its o
   const out = Buffer.from("hello\n");
   const { createHash } = await import("node:crypto");
   const sha256 = createHash("sha256").update(out).digest("hex");
-  await pilot.putOutput({ name: "out.txt", offset: 0, data: out, last: true, sha256, leaseId: offer.leaseId, jobId: "" });
+  await pilot.putOutput({
+    name: "out.txt",
+    offset: 0,
+    data: out,
+    last: true,
+    sha256,
+    leaseId: offer.leaseId,
+    jobId: "",
+  });
   await pilot.completeJob({ leaseId: offer.leaseId, exitCode: 0 });
 
   const wait = await updraft(["wait", c, "--timeout", "30"]);
@@ -146,14 +169,28 @@ test("errors name what and where", async () => {
 
   const down = await updraft(["q", "--schedd", "wss://127.0.0.1:1/"]);
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /cannot reach the schedd at wss:\/\/127\.0\.0\.1:1\/.*check that it is running/);
+  assert.match(
+    down.stderr,
+    /cannot reach the schedd at wss:\/\/127\.0\.0\.1:1\/.*check that it is running/,
+  );
 
   const badId = await updraft(["wait", "x.y"]);
   assert.match(badId.stderr, /'x\.y' is not a job id/);
 });
 
 test("every user command has --help, and --dry-run needs no schedd", async () => {
-  for (const cmd of ["submit", "q", "history", "rm", "hold", "release", "qedit", "wait", "transfer-output", "schedd"]) {
+  for (const cmd of [
+    "submit",
+    "q",
+    "history",
+    "rm",
+    "hold",
+    "release",
+    "qedit",
+    "wait",
+    "transfer-output",
+    "schedd",
+  ]) {
     const r = await updraft([cmd, "--help"]);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: updraft ${cmd}`));
