@@ -34,6 +34,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
         throw err;
       }
       if (r.matched) {
+        await queue.store.committed(); // the lease exists before the pilot hears of it
         ctx.log.debug({ job: r.jobId }, "claimed");
         const offer: JobOffer = {
           matched: true,
@@ -51,30 +52,36 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     }
   });
 
-  server.unary(M.heartbeat.name, { roles: PILOTS, ...codecs(M.heartbeat) }, (req, ctx) => {
+  server.unary(M.heartbeat.name, { roles: PILOTS, ...codecs(M.heartbeat) }, async (req, ctx) => {
     const r = queue.heartbeat(req.leaseId, ctx.identity);
     if (!r.ok) throw leaseError(r);
+    await queue.store.committed();
     return r.action === "continue"
       ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "" }
       : { action: "kill", leaseExpiresMs: 0, reason: r.reason };
   });
 
-  server.unary(M.completeJob.name, { roles: PILOTS, ...codecs(M.completeJob) }, (req, ctx) => {
-    const r = queue.complete(
-      req.leaseId,
-      ctx.identity,
-      {
-        exitBySignal: req.exitBySignal,
-        exitCode: req.exitCode,
-        exitSignal: req.exitSignal,
-        cpuUser: req.cpuUserSeconds,
-        cpuSys: req.cpuSysSeconds,
-      },
-      req.outputs.map((o) => o.name),
-    );
-    if (!r.ok) throw leaseError(r);
-    return { jobStatus: r.jobStatus };
-  });
+  server.unary(
+    M.completeJob.name,
+    { roles: PILOTS, ...codecs(M.completeJob) },
+    async (req, ctx) => {
+      const r = queue.complete(
+        req.leaseId,
+        ctx.identity,
+        {
+          exitBySignal: req.exitBySignal,
+          exitCode: req.exitCode,
+          exitSignal: req.exitSignal,
+          cpuUser: req.cpuUserSeconds,
+          cpuSys: req.cpuSysSeconds,
+        },
+        req.outputs.map((o) => o.name),
+      );
+      if (!r.ok) throw leaseError(r);
+      await queue.store.committed();
+      return { jobStatus: r.jobStatus };
+    },
+  );
 
   server.stream(
     M.fetchInput.name,

@@ -3,7 +3,7 @@
  * change is decided from the current record (pure helpers), committed in one transaction, and
  * only then applied to the index, so a failed commit leaves memory as it was.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { ClassAd, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
 import { chooseJob } from "./matcher.js";
@@ -201,7 +201,7 @@ export class JobQueue {
       { slotName, entryName: entry, entryAttr: this.opts.entryAttribute },
       now,
     );
-    const leaseId = randomUUID();
+    const leaseId = newLeaseId(now);
     const expires = now + this.opts.leaseMs;
     this.store.tx(() => {
       this.store.updateJob(rec.cluster, rec.proc, JobStatus.Running, attrs);
@@ -427,6 +427,14 @@ export class JobQueue {
     if (has) this.periodic.add(id);
     else this.periodic.delete(id);
   }
+}
+
+/**
+ * Time-ordered lease ids (ms, base 36, then 64 random bits): new leases land at the end of the
+ * leases table's b-tree instead of on a random page, which keeps every claim's commit small.
+ */
+function newLeaseId(nowMs: number): string {
+  return `${nowMs.toString(36).padStart(9, "0")}-${randomBytes(8).toString("hex")}`;
 }
 
 function parseProblem(text: string): string {

@@ -39,7 +39,15 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? pino({ level: "silent" });
   mkdirSync(cfg.state_dir, { recursive: true });
-  const store = new ScheddStore(join(cfg.state_dir, "queue.sqlite"), cfg.durability);
+  const store = new ScheddStore(join(cfg.state_dir, "queue.sqlite"), {
+    durability: cfg.durability,
+    groupCommit: cfg.group_commit,
+    // Memory is ahead of the database after a failed COMMIT; only a restart makes them agree.
+    onCommitFailure: (err) => {
+      log.fatal({ err }, "cannot commit to the job queue database; exiting");
+      process.exit(70);
+    },
+  });
   const queue = new JobQueue(store, clock, {
     leaseMs: cfg.lease_minutes * 60_000,
     significantAttributes: cfg.significant_attributes,
@@ -79,6 +87,12 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   if (opts.timers ?? true) {
     timers.push(setInterval(guard(tickLeases, log), cfg.lease_check_seconds * 1000));
     timers.push(setInterval(guard(tickPolicy, log), cfg.periodic_seconds * 1000));
+    timers.push(
+      setInterval(
+        guard(() => store.checkpoint(), log),
+        cfg.checkpoint_seconds * 1000,
+      ),
+    );
   }
   log.info(
     {

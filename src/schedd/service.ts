@@ -24,11 +24,17 @@ const ACTIONS = new Set<Action>(["remove", "hold", "release"]);
 export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void {
   const { queue, clock } = deps;
 
-  server.unary(M.newCluster.name, { roles: USERS, ...codecs(M.newCluster) }, (_req, ctx) => ({
-    clusterId: queue.reserveCluster(callerOf(deps, ctx).user),
-  }));
+  // Every handler that changes state awaits `committed()` before it answers: nothing is
+  // acknowledged before it is in the database.
+  const durable = () => queue.store.committed();
 
-  server.unary(M.submitJobs.name, { roles: USERS, ...codecs(M.submitJobs) }, (req, ctx) => {
+  server.unary(M.newCluster.name, { roles: USERS, ...codecs(M.newCluster) }, async (_req, ctx) => {
+    const clusterId = queue.reserveCluster(callerOf(deps, ctx).user);
+    await durable();
+    return { clusterId };
+  });
+
+  server.unary(M.submitJobs.name, { roles: USERS, ...codecs(M.submitJobs) }, async (req, ctx) => {
     const caller = callerOf(deps, ctx);
     const r = queue.submit(
       req.clusterId,
@@ -37,6 +43,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       req.holdForInput,
     );
     if (r.ok) {
+      await durable();
       ctx.log.info({ cluster: r.clusterId, count: r.count, owner: caller.user }, "submitted");
       return { clusterId: r.clusterId, count: r.count };
     }
@@ -67,7 +74,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
     }
   });
 
-  server.unary(M.act.name, { roles: USERS, ...codecs(M.act) }, (req, ctx) => {
+  server.unary(M.act.name, { roles: USERS, ...codecs(M.act) }, async (req, ctx) => {
     const caller = callerOf(deps, ctx);
     if (!ACTIONS.has(req.action as Action)) {
       throw new InvalidArgumentError(`unknown action '${req.action}' (remove, hold, release)`);
@@ -81,11 +88,12 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       clock.now(),
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
+    await durable();
     ctx.log.info({ action: req.action, done: out.done.length, refused: out.refused.length }, "act");
     return out;
   });
 
-  server.unary(M.edit.name, { roles: USERS, ...codecs(M.edit) }, (req, ctx) => {
+  server.unary(M.edit.name, { roles: USERS, ...codecs(M.edit) }, async (req, ctx) => {
     const caller = callerOf(deps, ctx);
     if (req.attribute === "") throw new InvalidArgumentError("no attribute named");
     const out = edit(
@@ -97,6 +105,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       clock.now(),
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
+    await durable();
     return out;
   });
 
