@@ -29,6 +29,10 @@ interface Ledger {
   completing: Set<string>; // completion sent (acknowledged or not)
 }
 
+function acknowledged(l: Ledger): number {
+  return l.clusters.size + l.leases.size;
+}
+
 function startChild(configFile: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [bin, "schedd", "--config", configFile], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -188,7 +192,13 @@ test("a SIGKILLed schedd restarts with every acknowledged submit and lease intac
         submitter(alice, ledger, stop),
         ...pilots.map((p) => pilotLoop(p, ledger, stop)),
       ]);
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+      // The kill point is a random number of acknowledged operations into the round (not a
+      // time), with other calls in flight; a time limit only guards against a stuck round.
+      const target = acknowledged(ledger) + 5 + Math.floor(Math.random() * 60);
+      const deadline = Date.now() + 20_000;
+      while (acknowledged(ledger) < target && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
       const exited = new Promise((r) => child!.once("exit", r));
       child.kill("SIGKILL");
       await exited;
