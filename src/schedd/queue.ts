@@ -3,9 +3,15 @@
  * change is decided from the current record (pure helpers), committed in one transaction, and
  * only then applied to the index, so a failed commit leaves memory as it was.
  */
-import { randomBytes } from "node:crypto";
 import { ClassAd, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
+import {
+  completionVerdict,
+  heartbeatVerdict,
+  lapsedLeases,
+  leaseExpiry,
+  newLeaseId,
+} from "./lease.js";
 import { chooseJob } from "./matcher.js";
 import {
   HoldCode,
@@ -22,13 +28,7 @@ import {
 } from "./job-status.js";
 import { exitPolicy, periodicPolicy } from "./policy.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
-import type {
-  ClaimResult,
-  CompleteResult,
-  HeartbeatResult,
-  LeaseRefusal,
-  SubmitResult,
-} from "./results.js";
+import type { ClaimResult, CompleteResult, HeartbeatResult, SubmitResult } from "./results.js";
 import type { ScheddStore, StoredJob } from "./store.js";
 import {
   claimedAttrs,
@@ -202,7 +202,7 @@ export class JobQueue {
       now,
     );
     const leaseId = newLeaseId(now);
-    const expires = now + this.opts.leaseMs;
+    const expires = leaseExpiry(now, this.opts.leaseMs);
     this.store.tx(() => {
       this.store.updateJob(rec.cluster, rec.proc, JobStatus.Running, attrs);
       this.store.insertLease(
@@ -236,36 +236,22 @@ export class JobQueue {
 
   heartbeat(leaseId: string, identity: string): HeartbeatResult {
     const lease = this.store.getLease(leaseId);
-    if (!lease) return refusal("unknown-lease", `no lease ${leaseId}`);
-    if (lease.identity !== identity) {
-      return refusal("wrong-pilot", `lease ${leaseId} was issued to another pilot`);
-    }
-    if (lease.state === "completed") {
-      return refusal("duplicate-completion", `lease ${leaseId} was already completed`);
-    }
-    if (lease.state !== "active") {
-      return { ok: true, action: "kill", reason: lease.endReason ?? `lease ${lease.state}` };
-    }
-    const expires = this.clock.now() + this.opts.leaseMs;
+    const v = heartbeatVerdict(leaseId, lease, identity);
+    if (!v.ok) return v;
+    if (v.action === "kill") return v;
+    const expires = leaseExpiry(this.clock.now(), this.opts.leaseMs);
     this.store.tx(() => this.store.extendLease(leaseId, expires));
-    const rec = this.index.jobs.get(jobId(lease.cluster, lease.proc));
+    const rec = this.index.jobs.get(jobId(lease!.cluster, lease!.proc));
     if (rec) rec.leaseExpires = expires;
     return { ok: true, action: "continue", leaseExpires: expires };
   }
 
   /** The pilot's report of a run's end: exactly once per lease. */
   complete(leaseId: string, identity: string, exit: ExitInfo, outputs: string[]): CompleteResult {
-    const lease = this.store.getLease(leaseId);
-    if (!lease) return refusal("unknown-lease", `no lease ${leaseId}`);
-    if (lease.identity !== identity) {
-      return refusal("wrong-pilot", `lease ${leaseId} was issued to another pilot`);
-    }
-    if (lease.state === "completed") {
-      return refusal("duplicate-completion", `lease ${leaseId} was already completed`);
-    }
-    if (lease.state !== "active") {
-      return refusal("stale-lease", `lease ${leaseId} is ${lease.state}: ${lease.endReason ?? ""}`);
-    }
+    const found = this.store.getLease(leaseId);
+    const v = completionVerdict(leaseId, found, identity);
+    if (!v.ok) return v;
+    const lease = found!;
     const now = this.clock.now();
     const stored = this.store.getJob(lease.cluster, lease.proc)!;
     let attrs = exitedAttrs(stored.attrs, exit, now);
@@ -291,16 +277,20 @@ export class JobQueue {
   /** Requeue jobs whose lease lapsed; returns their ids. */
   expireLeases(): JobId[] {
     const now = this.clock.now();
+    const running = [...this.index.jobs.values()].map((rec) => ({
+      rec,
+      running: rec.status === JobStatus.Running,
+      leaseExpires: rec.leaseExpires,
+    }));
     const lapsed: JobId[] = [];
-    for (const [id, rec] of this.index.jobs) {
-      if (rec.status !== JobStatus.Running || rec.leaseExpires > now) continue;
+    for (const { rec } of lapsedLeases(running, now)) {
       const stored = this.store.getJob(rec.cluster, rec.proc)!;
       const attrs = requeuedAttrs(stored.attrs, true, now);
       const leaseId = rec.leaseId;
       this.commitChange(stored, JobStatus.Idle, attrs, () => {
         if (leaseId) this.store.endLease(leaseId, "lapsed", now, "lease lapsed without heartbeat");
       });
-      lapsed.push(id);
+      lapsed.push(jobId(rec.cluster, rec.proc));
     }
     return lapsed;
   }
@@ -429,14 +419,6 @@ export class JobQueue {
   }
 }
 
-/**
- * Time-ordered lease ids (ms, base 36, then 64 random bits): new leases land at the end of the
- * leases table's b-tree instead of on a random page, which keeps every claim's commit small.
- */
-function newLeaseId(nowMs: number): string {
-  return `${nowMs.toString(36).padStart(9, "0")}-${randomBytes(8).toString("hex")}`;
-}
-
 function parseProblem(text: string): string {
   try {
     parseExpression(text);
@@ -444,10 +426,6 @@ function parseProblem(text: string): string {
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-function refusal(reason: LeaseRefusal["reason"], message: string): LeaseRefusal {
-  return { ok: false, reason, message };
 }
 
 function entryOf(attrs: JobAttrs, opts: QueueOptions, fromSlot = false): string | undefined {
