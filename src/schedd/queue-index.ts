@@ -17,6 +17,8 @@ export interface JobRecord extends HeapJob {
   leaseExpires: number;
   /** The pilot's entry while running (for running counts per entry). */
   entry: string | undefined;
+  /** The ad while running (what claim wrote), saving a read at heartbeat-kill or exit. */
+  attrs: JobAttrs | undefined;
 }
 
 export class Autocluster {

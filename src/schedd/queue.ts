@@ -215,6 +215,7 @@ export class JobQueue {
     this.index.setEntry(rec, entry);
     rec.leaseId = leaseId;
     rec.leaseExpires = expires;
+    rec.attrs = attrs;
     this.usage.set(
       rec.owner,
       charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs),
@@ -253,7 +254,7 @@ export class JobQueue {
     if (!v.ok) return v;
     const lease = found!;
     const now = this.clock.now();
-    const stored = this.store.getJob(lease.cluster, lease.proc)!;
+    const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
     let attrs = exitedAttrs(stored.attrs, exit, now);
     if (outputs.length > 0) setAttr(attrs, "TransferredOutputFiles", quote(outputs.join(",")));
     const decision = exitPolicy(attrs, now);
@@ -284,7 +285,7 @@ export class JobQueue {
     }));
     const lapsed: JobId[] = [];
     for (const { rec } of lapsedLeases(running, now)) {
-      const stored = this.store.getJob(rec.cluster, rec.proc)!;
+      const stored = this.load(rec);
       const attrs = requeuedAttrs(stored.attrs, true, now);
       const leaseId = rec.leaseId;
       this.commitChange(stored, JobStatus.Idle, attrs, () => {
@@ -305,7 +306,7 @@ export class JobQueue {
         this.periodic.delete(id);
         continue;
       }
-      const stored = this.store.getJob(rec.cluster, rec.proc)!;
+      const stored = this.load(rec);
       const d = periodicPolicy(stored.attrs, rec.status, now);
       if (d.kind === "none") continue;
       if (d.kind === "hold") this.hold(rec, d.hold);
@@ -318,20 +319,20 @@ export class JobQueue {
 
   hold(rec: JobRecord, hold: HoldInfo): void {
     const now = this.clock.now();
-    const stored = this.store.getJob(rec.cluster, rec.proc)!;
+    const stored = this.load(rec);
     const running = rec.status === JobStatus.Running;
     const attrs = heldAttrs(stored.attrs, running, hold, now);
     this.commitChange(stored, JobStatus.Held, attrs, () => this.killLease(rec, now, hold.reason));
   }
 
   release(rec: JobRecord): void {
-    const stored = this.store.getJob(rec.cluster, rec.proc)!;
+    const stored = this.load(rec);
     this.commitChange(stored, JobStatus.Idle, releasedAttrs(stored.attrs, this.clock.now()));
   }
 
   remove(rec: JobRecord, reason: string): void {
     const now = this.clock.now();
-    const stored = this.store.getJob(rec.cluster, rec.proc)!;
+    const stored = this.load(rec);
     const running = rec.status === JobStatus.Running;
     const attrs = removedAttrs(stored.attrs, running, reason, now);
     this.commitChange(stored, JobStatus.Removed, attrs, () => this.killLease(rec, now, reason));
@@ -345,10 +346,11 @@ export class JobQueue {
     } catch (err) {
       return `bad expression for ${name}: ${(err as Error).message}`;
     }
-    const stored = this.store.getJob(rec.cluster, rec.proc)!;
+    const stored = this.load(rec);
     const attrs = { ...stored.attrs };
     setAttr(attrs, name, text);
     this.store.tx(() => this.store.updateJob(rec.cluster, rec.proc, rec.status, attrs));
+    if (rec.attrs !== undefined) rec.attrs = attrs;
     this.index.reindex(rec, attrs, numAttr(attrs, "JobPrio"));
     this.trackPolicy(attrs);
     if (rec.status === JobStatus.Idle) this.notifyIdle();
@@ -378,6 +380,7 @@ export class JobQueue {
     if (rec.status === JobStatus.Running) this.index.setEntry(rec, undefined);
     rec.leaseId = undefined;
     rec.leaseExpires = 0;
+    rec.attrs = undefined;
     if (isFinished(status)) {
       this.index.remove(rec);
       this.periodic.delete(jobId(stored.cluster, stored.proc));
@@ -385,6 +388,15 @@ export class JobQueue {
       this.index.setStatus(rec, status, status === JobStatus.Idle ? attrs : undefined);
       if (status === JobStatus.Idle) this.notifyIdle();
     }
+  }
+
+  /** A job's stored record; running jobs' ads are kept in memory between claim and exit. */
+  private load(rec: JobRecord): StoredJob {
+    if (rec.attrs !== undefined) {
+      const { cluster, proc, owner, status } = rec;
+      return { cluster, proc, owner, status, attrs: rec.attrs };
+    }
+    return this.store.getJob(rec.cluster, rec.proc)!;
   }
 
   private rebuildIndex(): void {
@@ -408,6 +420,7 @@ export class JobQueue {
       leaseId: undefined,
       leaseExpires: 0,
       entry: undefined,
+      attrs: undefined,
     };
   }
 
