@@ -1,5 +1,5 @@
 /** Typed payloads and codecs of the schedd's RPCs (messages in src/wire/updraft.proto). */
-import { messageCodec, type WireClassAd } from "../wire/index.js";
+import { messageCodec, messageType, type Codec, type WireClassAd } from "../wire/index.js";
 
 export type ClusterReservation = { clusterId: number };
 export type JobSubmission = { clusterId: number; jobs: WireClassAd[]; holdForInput: boolean };
@@ -59,6 +59,36 @@ export type FileChunk = {
 };
 export type SandboxRequest = { leaseId: string; jobId: string };
 
+function toNumber(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (v && typeof v === "object" && "toNumber" in v)
+    return (v as { toNumber(): number }).toNumber();
+  return Number(v ?? 0);
+}
+
+/**
+ * JobSubmission carries whole clusters (100,000 jobs, tens of MB): encoded from and decoded to
+ * plain objects directly, skipping the generic codec's fromObject/toObject copies of every job.
+ */
+function submissionCodec(): Codec<JobSubmission> {
+  const type = messageType("JobSubmission");
+  return {
+    encode: (v) => type.encode(v).finish(),
+    decode: (bytes) => {
+      const m = type.decode(bytes) as unknown as {
+        clusterId?: unknown;
+        jobs?: { attrs?: Record<string, string> }[];
+        holdForInput?: boolean;
+      };
+      return {
+        clusterId: toNumber(m.clusterId),
+        jobs: (m.jobs ?? []).map((j) => ({ attrs: j.attrs ?? {} })),
+        holdForInput: m.holdForInput === true,
+      };
+    },
+  };
+}
+
 /** Every schedd method: name, payload codecs. Shared by the service and its clients. */
 export const SCHEDD_METHODS = {
   newCluster: {
@@ -68,7 +98,7 @@ export const SCHEDD_METHODS = {
   },
   submitJobs: {
     name: "schedd.SubmitJobs",
-    request: messageCodec<JobSubmission>("JobSubmission"),
+    request: submissionCodec(),
     response: messageCodec<SubmitReceipt>("SubmitReceipt"),
   },
   query: {
