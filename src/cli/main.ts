@@ -45,7 +45,7 @@ const program = createProgram();
 registerFailureHandling(program);
 // HTCondor users type -af, -long, -constraint...: accepted as --af, --long, --constraint.
 const HTCONDOR_LONG_OPTIONS = new Set(
-  "af long json totals hold run nobatch constraint limit name schedd reason dry-run append batch-name timeout dir poll".split(
+  "af long json totals hold run nobatch allusers constraint limit name schedd reason dry-run append batch-name timeout dir poll".split(
     " ",
   ),
 );

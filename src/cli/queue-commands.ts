@@ -75,15 +75,17 @@ export function createQCommand(): Command {
     .option("--hold", "only held jobs, with their hold reasons")
     .option("--run", "only running jobs, with where they run")
     .option("--nobatch", "one line per job instead of one per batch")
-    .action(async (args: string[], o: ViewFlags) => {
+    .option("--allusers", "everyone's jobs (default: only yours, unless ids or a user are given)")
+    .action(async (args: string[], o: ViewFlags & { allusers?: boolean }) => {
       const t = targets(args);
+      const mine = !o.allusers && t.ids.length === 0 && t.owner === "";
       const extra = o.hold ? "JobStatus == 5" : o.run ? "JobStatus == 2" : "";
       const constraint = [o.constraint, extra]
         .filter(Boolean)
         .map((c) => `(${c})`)
         .join(" && ");
       await withSchedd(o, "querying the queue", async ({ client, url }) => {
-        const ads = await client.query({ ...t, constraint, projection: o.af ?? [] });
+        const ads = await client.query({ ...t, mine, constraint, projection: o.af ?? [] });
         const now = Math.floor(Date.now() / 1000);
         show(ads, o, () => [
           `-- Schedd: ${url}`,

@@ -58,6 +58,7 @@ export function scheddClient(rpc: RpcClient) {
         history: q.history ?? false,
         ids: q.ids ?? [],
         owner: q.owner ?? "",
+        mine: q.mine ?? false,
       };
       for await (const ad of query(req, o)) out.push(ad.attrs);
       return out;

@@ -11,6 +11,7 @@ export type JobQuery = {
   history: boolean;
   ids: string[];
   owner: string;
+  mine: boolean;
 };
 export type JobSelection = { ids: string[]; constraint: string; owner: string };
 export type JobAction = { action: string; selection: JobSelection; reason: string };

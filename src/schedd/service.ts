@@ -62,9 +62,10 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
     }
     // Materialised before streaming: an open SQLite cursor would block every other handler
     // while this one waits on a slow reader.
+    const owner = req.mine ? callerOf(deps, ctx).user : req.owner;
     let rows;
     try {
-      rows = [...query(queue, req, clock.now())];
+      rows = [...query(queue, { ...req, owner }, clock.now())];
     } catch (err) {
       throw new InvalidArgumentError((err as Error).message);
     }

@@ -160,6 +160,18 @@ test("wait exits non-zero when a job failed or is held, and 2 on timeout", async
   await updraft(["rm", c]);
 });
 
+test("q shows only one's own jobs unless -allusers or a user is named", async () => {
+  const bobs = await env.client("bob").newCluster();
+  await env.client("bob").submitJobs(bobs, [{ Cmd: '"/bin/true"', Requirements: "true" }]);
+  const mine = await updraft(["q", "-af", "Owner"]);
+  assert.doesNotMatch(mine.stdout, /bob/);
+  const all = await updraft(["q", "-allusers", "-af", "Owner"]);
+  assert.match(all.stdout, /^bob$/m);
+  const named = await updraft(["q", "bob", "-af", "ClusterId"]);
+  assert.equal(named.stdout, `${bobs}\n`);
+  await env.client("bob").act("remove", { ids: [String(bobs)] });
+});
+
 test("errors name what and where", async () => {
   const bad = submitFile("bad.sub", "executable = run.sh\nfrobnicate = 3\nqueue\n");
   const sub = await updraft(["submit", bad]);
