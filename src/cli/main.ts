@@ -1,11 +1,21 @@
 import { Command } from "commander";
-import { createCaCommand } from "./ca-command.js";
 import { registerClassadCommand } from "./classad-command.js";
+import { createCaCommand } from "./ca-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createFrontendCommand } from "./frontend-command.js";
 import { createPilotCommand } from "./pilot-command.js";
 import { createProxyCommand } from "./proxy-command.js";
-import { registerSubmitCommand } from "./submit-command.js";
+import { createScheddCommand } from "./schedd-command.js";
+import { normalizeHtcondorArgs } from "./schedd-connection.js";
+import {
+  createActCommands,
+  createHistoryCommand,
+  createQCommand,
+  createQeditCommand,
+} from "./queue-commands.js";
+import { createSubmitCommand } from "./submit-command.js";
+import { createTransferOutputCommand } from "./transfer-output-command.js";
+import { createWaitCommand } from "./wait-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -18,7 +28,18 @@ export function createProgram(): Command {
   registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
-  registerSubmitCommand(program);
+  program.addCommand(createScheddCommand());
+  for (const c of [
+    createSubmitCommand(),
+    createQCommand(),
+    createHistoryCommand(),
+    ...createActCommands(),
+  ]) {
+    program.addCommand(c);
+  }
+  program.addCommand(createQeditCommand());
+  program.addCommand(createWaitCommand());
+  program.addCommand(createTransferOutputCommand());
   program.addCommand(createFrontendCommand());
   program.addCommand(createPilotCommand());
   return program;
@@ -26,4 +47,10 @@ export function createProgram(): Command {
 
 const program = createProgram();
 registerFailureHandling(program);
-await program.parseAsync(process.argv);
+// HTCondor users type -af, -long, -constraint...: accepted as --af, --long, --constraint.
+const HTCONDOR_LONG_OPTIONS = new Set(
+  "af long json totals hold run nobatch allusers constraint limit name schedd reason dry-run append batch-name timeout dir poll".split(
+    " ",
+  ),
+);
+await program.parseAsync(normalizeHtcondorArgs(process.argv, HTCONDOR_LONG_OPTIONS));

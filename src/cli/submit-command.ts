@@ -1,12 +1,19 @@
 /**
- * `updraft submit FILE`, like condor_submit. `--dry-run` compiles the file and prints the job ads
- * it would queue (old long form, or JSON with `-json`) without any daemon; submitting to a schedd
- * goes through the same `compileSubmit` once the schedd client exists.
+ * `updraft submit FILE` (like condor_submit): compile the submit description with the submit
+ * language, reserve a cluster, queue its jobs in one transaction, upload their input files, then
+ * let them run. With input files the jobs are queued held (spooling input) and released after
+ * the upload, so no pilot starts a job before its sandbox is complete.
  */
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { Command } from "commander";
+import { basename, isAbsolute, join } from "node:path";
+import { Command } from "commander";
+import { ClassAd } from "../classad/index.js";
+import type { ScheddClient } from "../schedd/client.js";
+import type { JobAttrs } from "../schedd/job-status.js";
+import { CHUNK_BYTES } from "../schedd/sandbox.js";
 import {
   type CompileResult,
   LOCAL_FILES,
@@ -16,125 +23,128 @@ import {
   longFormChunks,
 } from "../schedd/submit/index.js";
 import { CliError } from "./errors.js";
+import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
 
-export interface SubmitArgs {
-  file: string;
-  dryRun: boolean;
-  json: boolean;
-  append: string[];
+type SubmitFlags = ScheddFlags & {
+  dryRun?: boolean;
+  json?: boolean;
+  append?: string[];
   batchName?: string;
-  pool?: string;
-}
+};
 
-/** Options may be written HTCondor's way (`-json`, `-append X`) or GNU's (`--json`). */
-export function parseSubmitArgs(argv: readonly string[]): SubmitArgs {
-  const out: SubmitArgs = { file: "", dryRun: false, json: false, append: [] };
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const takeValue = (name: string): string => {
-      const value = argv[++i];
-      if (value === undefined) throw new CliError(`${name} needs a value`);
-      return value;
-    };
-    const option = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (option === null || arg === "-") {
-      files.push(arg);
-      continue;
-    }
-    const [, name, inline] = option;
-    const value = (): string => inline ?? takeValue(`-${name}`);
-    switch (name) {
-      case "dry-run":
-        out.dryRun = true;
-        break;
-      case "json":
-        out.json = true;
-        break;
-      case "append":
-      case "a":
-        out.append.push(value());
-        break;
-      case "batch-name":
-        out.batchName = value();
-        break;
-      case "pool":
-        out.pool = value();
-        break;
-      default:
-        throw new CliError(`unknown option '${arg}' (run updraft submit --help)`);
-    }
-  }
-  if (files.length !== 1) throw new CliError("give exactly one submit FILE");
-  out.file = files[0];
-  return out;
-}
-
-/** Compile a submit file from the local disk, as the user at this terminal. */
-export function compileSubmitFile(args: SubmitArgs, clusterId: number): CompileResult {
+/** Compile the submit file as the user at this terminal; every error found fails the submit. */
+function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult & { ok: true } {
   let text: string;
   try {
-    text = readFileSync(args.file === "-" ? 0 : args.file, "utf8");
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${args.file}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return compileSubmit(text, {
-    file: args.file,
+  // condor_submit resolves relative paths against the directory it runs in (initialdir's default).
+  const result = compileSubmit(text, {
+    file,
     cwd: process.cwd(),
     owner: userInfo().username,
     clusterId,
     now: Math.floor(Date.now() / 1000),
-    appendLines: args.append,
-    batchName: args.batchName,
+    appendLines: o.append ?? [],
+    batchName: o.batchName,
     environ: process.env,
     ...LOCAL_FILES,
   });
-}
-
-async function submitCommand(argv: readonly string[]): Promise<void> {
-  const args = parseSubmitArgs(argv);
-  if (!args.dryRun) {
-    const pool = args.pool ?? process.env.UPDRAFT_POOL;
-    if (pool === undefined) {
-      throw new CliError(
-        "submitting to a schedd needs a pool: give --pool wss://HOST:PORT or set UPDRAFT_POOL " +
-          "(or check the file with --dry-run)",
-      );
-    }
-    throw new CliError(`submitting to the schedd of ${pool} is not available yet; use --dry-run`);
-  }
-  // condor_submit -dry-run numbers the cluster 1.
-  const result = compileSubmitFile(args, 1);
   if (!result.ok) {
+    // One `FILE:LINE: message` line per error, as condor_submit prints them, then the verdict.
     process.stderr.write(formatErrors(result.errors));
-    process.exitCode = 1;
-    return;
+    throw new CliError("no jobs were submitted");
   }
-  const chunks = args.json ? jsonChunks(result.jobs) : longFormChunks(result.jobs);
-  for (const chunk of chunks) {
-    // Wait for the pipe to drain so a large cluster is not buffered whole in memory.
-    if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
-  }
+  return result;
 }
 
-export function registerSubmitCommand(program: Command): void {
-  program
-    .command("submit")
-    .description("submit jobs from a condor_submit description file")
-    .usage("[--dry-run] FILE [-json] [-append CMD]... [-batch-name NAME] [--pool URL]")
-    .argument("[args...]", "the submit FILE and options")
-    .helpOption("-h, --help")
-    .allowUnknownOption()
-    .addHelpText(
-      "after",
-      `
-Options (one dash or two):
-  --dry-run          print the job ads the file would queue; needs no daemon
-  -json              with --dry-run: print a JSON array of ads
-  -append CMD        add a submit command before the first queue statement (repeatable)
-  -batch-name NAME   set JobBatchName
-  --pool URL         the pool whose schedd receives the jobs (or UPDRAFT_POOL)
-`,
+/** Local files a job needs in its input sandbox: the executable and transfer_input_files. */
+export function inputFiles(job: JobAttrs): string[] {
+  const ad = ClassAd.fromJSON(job);
+  const s = (n: string) => {
+    const v = ad.evaluate(n);
+    return typeof v === "string" ? v : "";
+  };
+  const iwd = s("Iwd") || process.cwd();
+  const files: string[] = [];
+  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
+  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
+  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
+  return [...new Set(files.map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
+}
+
+async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read input file ${file}: ${(err as Error).message}`);
+  }
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  let offset = 0;
+  do {
+    const part = data.subarray(offset, offset + CHUNK_BYTES);
+    const last = offset + part.length >= data.length;
+    await client.putInput({
+      name: basename(file),
+      offset,
+      data: part,
+      last,
+      sha256: last ? sha256 : "",
+      leaseId: "",
+      jobId,
+    });
+    offset += part.length;
+  } while (offset < data.length);
+}
+
+export function createSubmitCommand(): Command {
+  return withConnectionOptions(new Command("submit"))
+    .description("queue the jobs a submit description file describes (like condor_submit)")
+    .argument("<file>", "submit description file")
+    .option("--dry-run", "print the job ads the file would queue; needs no schedd")
+    .option("--json", "with --dry-run: print a JSON array instead of the long form")
+    .option(
+      "--append <line>",
+      "add a submit command before the queue statement (repeatable)",
+      (line: string, all: string[]) => [...all, line],
+      [] as string[],
     )
-    .action((_args: string[], _opts: unknown, cmd: Command) => submitCommand(cmd.args));
+    .option("--batch-name <name>", "batch name shown by updraft q")
+    .action(async (file: string, o: SubmitFlags) => {
+      if (o.dryRun) {
+        // condor_submit -dry-run numbers the cluster 1.
+        const { jobs } = compile(file, o, 1);
+        for (const chunk of o.json ? jsonChunks(jobs) : longFormChunks(jobs)) {
+          // Wait for the pipe to drain so a large cluster is not buffered whole in memory.
+          if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+        }
+        return;
+      }
+      compile(file, o, 0); // every error reported before anything is reserved
+      await withSchedd(o, "submitting", async ({ client }) => {
+        const clusterId = await client.newCluster();
+        const jobs = compile(file, o, clusterId).jobs.map((j) => j.toRecord());
+        const inputs = jobs.map(inputFiles);
+        const shared = inputs.every((l) => l.join("\n") === inputs[0]!.join("\n"));
+        const hold = inputs.some((l) => l.length > 0);
+        process.stdout.write("Submitting job(s)" + ".".repeat(Math.min(jobs.length, 40)) + "\n");
+        const receipt = await client.submitJobs(clusterId, jobs, { holdForInput: hold });
+        if (hold) {
+          if (shared) for (const f of inputs[0]!) await upload(client, String(clusterId), f);
+          else {
+            for (let i = 0; i < jobs.length; i++) {
+              for (const f of inputs[i]!)
+                await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
+            }
+          }
+          await client.act("release", { ids: [String(clusterId)] }, "input files uploaded");
+        }
+        process.stdout.write(
+          `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,
+        );
+      });
+    });
 }

@@ -24,6 +24,7 @@ writeFileSync(
 function run(...args: string[]) {
   const env = { ...process.env };
   delete env.UPDRAFT_POOL;
+  delete env.UPDRAFT_SCHEDD;
   return spawnSync(process.execPath, [bin, "submit", ...args], { cwd: dir, encoding: "utf8", env });
 }
 
@@ -58,19 +59,20 @@ test("errors go to stderr as FILE:LINE: message, exit 1, nothing on stdout", () 
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
   const lines = r.stderr.trim().split("\n");
-  assert.equal(lines.length, 2);
+  assert.equal(lines.length, 3);
   assert.match(
     lines[0],
     /^bad\.sub:2: unknown command 'requst_cpus' \(did you mean 'request_cpus'\?\)/,
   );
   assert.match(lines[1], /^bad\.sub:3: bad expression for requirements/);
+  assert.match(lines[2], /no jobs were submitted/);
 });
 
-test("without --dry-run and no pool, it says a pool is needed", () => {
+test("without --dry-run and no schedd, it says how to name one", () => {
   const r = run("good.sub");
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /--pool/);
-  assert.match(r.stderr, /UPDRAFT_POOL/);
+  assert.match(r.stderr, /--schedd/);
+  assert.match(r.stderr, /UPDRAFT_SCHEDD/);
 });
 
 test("an unknown option and a missing file are plain errors", () => {

@@ -1,0 +1,164 @@
+/**
+ * How job ads print, as condor_q and condor_history print them: the default batch table, the
+ * -nobatch table, -hold and -run columns, -af values, -long ads, -json, and the totals line.
+ * Pure functions of ads (attribute -> expression text) and `now`.
+ */
+import { ClassAd, UNDEFINED, unparseValue, type Value } from "../classad/index.js";
+import type { JobAttrs } from "../schedd/job-status.js";
+
+const ST = ["?", "I", "R", "X", "C", "H", ">", "S"];
+
+function value(ad: ClassAd, name: string): Value {
+  try {
+    return ad.evaluate(name);
+  } catch {
+    return UNDEFINED;
+  }
+}
+
+/** A value as -af prints it: strings bare, the rest in ClassAd syntax. */
+export function plain(v: Value): string {
+  return typeof v === "string" ? v : unparseValue(v);
+}
+
+function num(ad: ClassAd, name: string): number {
+  const v = value(ad, name);
+  return typeof v === "number" ? v : 0;
+}
+
+function str(ad: ClassAd, name: string): string {
+  const v = value(ad, name);
+  return typeof v === "string" ? v : "";
+}
+
+function date(s: number): string {
+  if (s === 0) return "?";
+  const d = new Date(s * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function duration(s: number): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const d = Math.floor(s / 86400);
+  return `${d}+${p(Math.floor((s % 86400) / 3600))}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
+}
+
+function runTime(ad: ClassAd, nowS: number): number {
+  const start = num(ad, "JobCurrentStartDate");
+  return (
+    num(ad, "RemoteWallClockTime") + (num(ad, "JobStatus") === 2 && start > 0 ? nowS - start : 0)
+  );
+}
+
+function id(ad: ClassAd): string {
+  return `${num(ad, "ClusterId")}.${num(ad, "ProcId")}`;
+}
+
+export function afLines(ads: readonly JobAttrs[], attrs: readonly string[]): string[] {
+  return ads.map((a) => {
+    const ad = ClassAd.fromJSON(a);
+    return attrs.map((n) => plain(value(ad, n))).join(" ");
+  });
+}
+
+export function longForm(ads: readonly JobAttrs[]): string {
+  return ads.map((a) => `${ClassAd.fromJSON(a).toString("old")}\n`).join("\n");
+}
+
+/** condor_q -json: literals as JSON values, other expressions as "\/Expr(...)\/". */
+export function jsonForm(ads: readonly JobAttrs[]): string {
+  const out = ads.map((a) => {
+    const ad = ClassAd.fromJSON(a);
+    const o: Record<string, unknown> = {};
+    for (const [name, expr] of ad.attributeExprs()) {
+      const v = expr.kind === "literal" ? expr.value : undefined;
+      if (typeof v === "string" || typeof v === "boolean" || typeof v === "number") o[name] = v;
+      else o[name] = `\\/Expr(${a[name]})\\/`;
+    }
+    return o;
+  });
+  return JSON.stringify(out, null, 2);
+}
+
+export function nobatchTable(ads: readonly JobAttrs[], nowS: number): string[] {
+  const lines = [" ID        OWNER          SUBMITTED     RUN_TIME ST PRI  SIZE CMD"];
+  for (const a of ads) {
+    const ad = ClassAd.fromJSON(a);
+    const cmd = `${str(ad, "Cmd")} ${str(ad, "Arguments")}`.trim();
+    lines.push(
+      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)} ${date(num(ad, "QDate"))} ` +
+        `${duration(runTime(ad, nowS))} ${ST[num(ad, "JobStatus")] ?? "?"}  ` +
+        `${String(num(ad, "JobPrio")).padEnd(3)} ${(num(ad, "ImageSize") / 1024).toFixed(1).padStart(5)} ${cmd}`,
+    );
+  }
+  return lines;
+}
+
+export function holdTable(ads: readonly JobAttrs[]): string[] {
+  const lines = [" ID        OWNER           HELD_SINCE  HOLD_REASON"];
+  for (const a of ads) {
+    const ad = ClassAd.fromJSON(a);
+    lines.push(
+      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)}  ${date(num(ad, "EnteredCurrentStatus"))} ${str(ad, "HoldReason")}`,
+    );
+  }
+  return lines;
+}
+
+export function runTable(ads: readonly JobAttrs[], nowS: number): string[] {
+  const lines = [" ID        OWNER          SUBMITTED     RUN_TIME HOST(S)"];
+  for (const a of ads) {
+    const ad = ClassAd.fromJSON(a);
+    lines.push(
+      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)} ${date(num(ad, "QDate"))} ` +
+        `${duration(runTime(ad, nowS))} ${str(ad, "RemoteHost")}`,
+    );
+  }
+  return lines;
+}
+
+/** The default view: one line per owner and batch (JobBatchName, else the cluster). */
+export function batchTable(ads: readonly JobAttrs[]): string[] {
+  type Row = { owner: string; batch: string; qdate: number; counts: number[]; ids: number[] };
+  const rows = new Map<string, Row>();
+  for (const a of ads) {
+    const ad = ClassAd.fromJSON(a);
+    const owner = str(ad, "Owner");
+    const batch = str(ad, "JobBatchName") || `ID: ${num(ad, "ClusterId")}`;
+    const key = `${owner}\0${batch}`;
+    let r = rows.get(key);
+    if (!r) {
+      r = { owner, batch, qdate: num(ad, "QDate"), counts: [0, 0, 0, 0, 0, 0, 0, 0], ids: [] };
+      rows.set(key, r);
+    }
+    r.counts[num(ad, "JobStatus")]!++;
+    r.ids.push(num(ad, "ClusterId"));
+  }
+  const lines = [
+    "OWNER          BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS",
+  ];
+  for (const r of rows.values()) {
+    const c = r.counts;
+    const cell = (n: number) => (n === 0 ? "_" : String(n)).padEnd(6);
+    const clusters = [...new Set(r.ids)];
+    const range = clusters.length === 1 ? `${clusters[0]}` : `${clusters[0]}-${clusters.at(-1)}`;
+    lines.push(
+      `${r.owner.padEnd(14)} ${r.batch.padEnd(15)} ${date(r.qdate)} ${cell(c[4]! + c[3]!)} ` +
+        `${cell(c[2]!)} ${cell(c[1]!)} ${cell(c[5]!)} ${String(c.reduce((x, y) => x + y, 0)).padEnd(5)} ${range}`,
+    );
+  }
+  return lines;
+}
+
+export function totalsLine(ads: readonly JobAttrs[]): string {
+  const c = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (const a of ads) {
+    const s = Number(a.JobStatus ?? 0);
+    if (s >= 0 && s < c.length) c[s]!++;
+  }
+  return (
+    `Total for query: ${ads.length} jobs; ${c[4]} completed, ${c[3]} removed, ${c[1]} idle, ` +
+    `${c[2]} running, ${c[5]} held, ${c[7]} suspended`
+  );
+}

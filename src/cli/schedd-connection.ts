@@ -1,0 +1,151 @@
+/**
+ * How user commands reach a schedd: `--schedd URL` (alias `--name`), else `$UPDRAFT_SCHEDD`.
+ * In HTCondor, condor_q finds the schedd through the collector's Scheduler ad; `locateSchedd`
+ * is the seam where that lookup goes once the collector's query RPC exists. Credentials and the
+ * trust directory come from resolveClientSettings like every other client.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { scheddClient, type ScheddClient } from "../schedd/client.js";
+import { createRpcClient, WireError } from "../wire/index.js";
+import { resolveClientSettings, type ClientFlags } from "./client-settings.js";
+import { CliError } from "./errors.js";
+
+/** Matches the schedd's default max_message_mb, so big clusters fit in one SubmitJobs. */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface ScheddFlags extends ClientFlags {
+  schedd?: string;
+  name?: string;
+}
+
+/** Add the connection options every schedd command takes. */
+export function withConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option("--schedd <url>", "schedd to talk to (wss://HOST:PORT/); default $UPDRAFT_SCHEDD")
+    .option("--name <url>", "same as --schedd (condor_q -name)")
+    .option("--proxy <file>", "proxy credential (default $X509_USER_PROXY, /tmp/x509up_u<uid>)")
+    .option("--cert <file>", "user certificate (with --key)")
+    .option("--key <file>", "user key")
+    .option("--ca-dir <dir>", "trust directory (default $X509_CERT_DIR)");
+}
+
+export function locateSchedd(flags: ScheddFlags, env: NodeJS.ProcessEnv = process.env): string {
+  const url = flags.schedd ?? flags.name ?? env.UPDRAFT_SCHEDD;
+  if (!url) {
+    throw new CliError(
+      "no schedd given: pass --schedd wss://HOST:PORT/ or set UPDRAFT_SCHEDD " +
+        "(finding it through the collector's Scheduler ad is not available yet)",
+    );
+  }
+  return url;
+}
+
+export interface Connection {
+  url: string;
+  client: ScheddClient;
+  close(): Promise<void>;
+}
+
+/** Connect, failing fast with the URL and what to check when the schedd cannot be reached. */
+export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
+  const url = locateSchedd(flags);
+  // resolveClientSettings insists on a pool; schedd commands do not need one.
+  let settings;
+  try {
+    settings = resolveClientSettings({ ...flags, pool: flags.pool ?? "wss://unused/" });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const c = settings.credential;
+  const cred =
+    "proxyFile" in c
+      ? { credentialFile: c.proxyFile }
+      : { certPem: readable(c.certFile), keyPem: readable(c.keyFile) };
+  let rpc;
+  try {
+    rpc = createRpcClient({
+      url,
+      caDir: settings.caDir,
+      connectTimeoutMs: 10_000,
+      maxFrameSize: MAX_MESSAGE_BYTES,
+      ...cred,
+    });
+  } catch (err) {
+    throw new CliError(`cannot set up a connection to ${url}: ${(err as Error).message}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const off = rpc.onStatus((s) => {
+      if (s.type === "connected") {
+        off();
+        resolve();
+      } else if (s.type === "disconnected") {
+        off();
+        void rpc.close();
+        reject(connectionError(url, s.error));
+      }
+    });
+    if (rpc.status.type === "connected") {
+      off();
+      resolve();
+    }
+  });
+  return { url, client: scheddClient(rpc), close: () => rpc.close() };
+}
+
+function readable(file: string): string {
+  try {
+    return readFileSync(file, "latin1");
+  } catch (err) {
+    throw new CliError(`cannot read credential ${file}: ${(err as Error).message}`);
+  }
+}
+
+function connectionError(url: string, err: WireError | undefined): CliError {
+  if (err?.code === "unauthenticated") {
+    return new CliError(
+      `the schedd at ${url} did not accept your credential (${err.message}); ` +
+        "check that your proxy is valid (updraft proxy info) and issued by a CA the schedd trusts",
+    );
+  }
+  if (err?.code === "permission-denied") {
+    return new CliError(`the schedd at ${url} refused you: ${err.message}`);
+  }
+  return new CliError(
+    `cannot reach the schedd at ${url}${err ? ` (${err.message})` : ""}; ` +
+      "check that it is running, the host and port are right (--schedd or UPDRAFT_SCHEDD), " +
+      "and that the trust directory (--ca-dir or X509_CERT_DIR) holds its CA",
+  );
+}
+
+/** A failed call as a one-line message naming the schedd. */
+export function callError(url: string, what: string, err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  if (err instanceof WireError)
+    return new CliError(`${what} at ${url} failed (${err.code}): ${err.message}`);
+  return new CliError(`${what} at ${url} failed: ${(err as Error).message}`);
+}
+
+/** Run `fn` with a connection, closing it after and turning wire errors into CLI errors. */
+export async function withSchedd<T>(
+  flags: ScheddFlags,
+  what: string,
+  fn: (c: Connection) => Promise<T>,
+): Promise<T> {
+  const conn = await connectSchedd(flags);
+  try {
+    return await fn(conn);
+  } catch (err) {
+    throw callError(conn.url, what, err);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** HTCondor spells long options with one dash (-af, -long): accept both. */
+export function normalizeHtcondorArgs(
+  argv: readonly string[],
+  longNames: ReadonlySet<string>,
+): string[] {
+  return argv.map((a) => (/^-[a-z][a-z-]+$/.test(a) && longNames.has(a.slice(1)) ? `-${a}` : a));
+}

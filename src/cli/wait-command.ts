@@ -1,0 +1,93 @@
+/**
+ * `updraft wait ID [--timeout S]`: wait until a cluster (or job) has finished, with a live
+ * progress bar on a terminal and a plain line per change otherwise. Exits 1 if any job failed
+ * (non-zero exit, signal, removed) or is held, 2 on timeout.
+ */
+import { Command } from "commander";
+import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
+import { CliError } from "./errors.js";
+import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
+
+export interface Progress {
+  total: number;
+  idle: number;
+  running: number;
+  held: number;
+  done: number;
+  failed: number;
+}
+
+/** Pure: where a set of jobs stands, from their queue and history ads. */
+export function progressOf(queue: readonly JobAttrs[], history: readonly JobAttrs[]): Progress {
+  const p: Progress = {
+    total: queue.length + history.length,
+    idle: 0,
+    running: 0,
+    held: 0,
+    done: 0,
+    failed: 0,
+  };
+  for (const a of queue) {
+    if (a.JobStatus === "1") p.idle++;
+    else if (a.JobStatus === "2") p.running++;
+    else if (a.JobStatus === "5") p.held++;
+  }
+  for (const a of history) {
+    const ok = a.JobStatus === "4" && a.ExitBySignal !== "true" && (a.ExitCode ?? "0") === "0";
+    if (ok) p.done++;
+    else p.failed++;
+  }
+  return p;
+}
+
+export function progressLine(p: Progress): string {
+  return `${p.done + p.failed}/${p.total} finished: ${p.idle} idle, ${p.running} running, ${p.held} held, ${p.done} done, ${p.failed} failed`;
+}
+
+export function progressBar(p: Progress, width = 30): string {
+  const filled = p.total === 0 ? width : Math.round(((p.done + p.failed) / p.total) * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${progressLine(p)}`;
+}
+
+export function createWaitCommand(): Command {
+  return withConnectionOptions(new Command("wait"))
+    .description("wait for a cluster or job to finish; non-zero exit if any job failed or was held")
+    .argument("<id>", "CLUSTER or CLUSTER.PROC")
+    .option("--timeout <seconds>", "give up after this long (exit 2)")
+    .option("--poll <seconds>", "how often to ask the schedd", "1")
+    .action(async (id: string, o: ScheddFlags & { timeout?: string; poll: string }) => {
+      if (!parseJobId(id)) throw new CliError(`'${id}' is not a job id (CLUSTER or CLUSTER.PROC)`);
+      const timeoutMs = o.timeout === undefined ? Infinity : Number(o.timeout) * 1000;
+      const pollMs = Math.max(100, Number(o.poll) * 1000);
+      if (Number.isNaN(timeoutMs) || Number.isNaN(pollMs))
+        throw new CliError("--timeout and --poll take seconds");
+      const tty = process.stdout.isTTY === true;
+      const started = Date.now();
+      await withSchedd(o, "waiting", async ({ client }) => {
+        let last = "";
+        for (;;) {
+          const projection = ["JobStatus", "ExitCode", "ExitBySignal"];
+          const q = await client.query({ ids: [id], projection });
+          const h = await client.query({ ids: [id], projection, history: true });
+          const p = progressOf(q, h);
+          if (p.total === 0) throw new CliError(`no job ${id} in the queue or in history`);
+          const line = tty ? progressBar(p) : progressLine(p);
+          if (line !== last) process.stdout.write(tty ? `\r${line}` : `${line}\n`);
+          last = line;
+          if (p.idle + p.running === 0) {
+            if (tty) process.stdout.write("\n");
+            if (p.failed + p.held > 0) process.exitCode = 1;
+            return;
+          }
+          if (Date.now() - started >= timeoutMs) {
+            if (tty) process.stdout.write("\n");
+            throw new CliError(
+              `timed out after ${o.timeout} s with ${p.idle + p.running} job(s) not finished`,
+              2,
+            );
+          }
+          await new Promise((r) => setTimeout(r, pollMs));
+        }
+      });
+    });
+}

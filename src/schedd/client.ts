@@ -1,0 +1,92 @@
+/** Typed calls to a schedd over an RpcClient: for the CLI, pilots, frontends, tests and benches. */
+import type { CallOptions, RpcClient, WireClassAd } from "../wire/index.js";
+import type { JobAttrs } from "./job-status.js";
+import {
+  SCHEDD_METHODS as M,
+  type FileChunk,
+  type JobCompletion,
+  type JobQuery,
+  type JobSelection,
+} from "./messages.js";
+
+export type ScheddClient = ReturnType<typeof scheddClient>;
+
+export function scheddClient(rpc: RpcClient) {
+  const u = <K extends keyof typeof M>(k: K, idempotent = false) =>
+    rpc.unaryMethod(M[k].name, {
+      request: M[k].request,
+      response: M[k].response,
+      idempotent,
+    } as never) as unknown as (
+      req: Parameters<(typeof M)[K]["request"]["encode"]>[0],
+      o?: CallOptions,
+    ) => Promise<ReturnType<(typeof M)[K]["response"]["decode"]>>;
+  const newCluster = u("newCluster");
+  const submitJobs = u("submitJobs");
+  const act = u("act");
+  const editJobs = u("edit");
+  const query = rpc.streamMethod(M.query.name, M.query);
+  const fetchOutput = rpc.streamMethod(M.fetchOutput.name, M.fetchOutput);
+  const fetchInput = rpc.streamMethod(M.fetchInput.name, M.fetchInput);
+  const sel = (s: Partial<JobSelection>): JobSelection => ({
+    ids: s.ids ?? [],
+    constraint: s.constraint ?? "",
+    owner: s.owner ?? "",
+  });
+  return {
+    rpc,
+    newCluster: async () => (await newCluster({})).clusterId,
+    submitJobs: (
+      clusterId: number,
+      jobs: JobAttrs[],
+      o?: CallOptions & { holdForInput?: boolean },
+    ) =>
+      submitJobs(
+        {
+          clusterId,
+          jobs: jobs.map((attrs) => ({ attrs })),
+          holdForInput: o?.holdForInput ?? false,
+        },
+        o,
+      ),
+    async query(q: Partial<JobQuery> = {}, o?: CallOptions): Promise<JobAttrs[]> {
+      const out: JobAttrs[] = [];
+      const req: JobQuery = {
+        constraint: q.constraint ?? "",
+        projection: q.projection ?? [],
+        limit: q.limit ?? 0,
+        history: q.history ?? false,
+        ids: q.ids ?? [],
+        owner: q.owner ?? "",
+        mine: q.mine ?? false,
+      };
+      for await (const ad of query(req, o)) out.push(ad.attrs);
+      return out;
+    },
+    act: (action: "remove" | "hold" | "release", s: Partial<JobSelection>, reason = "") =>
+      act({ action, selection: sel(s), reason }),
+    edit: (s: Partial<JobSelection>, attribute: string, value: string) =>
+      editJobs({ selection: sel(s), attribute, value }),
+    claimJob: (slot: JobAttrs, waitSeconds = 0, o?: CallOptions) =>
+      u("claimJob")({ slot: { attrs: slot }, waitSeconds }, o),
+    heartbeat: (leaseId: string) => u("heartbeat")({ leaseId }),
+    completeJob: (c: Partial<JobCompletion> & { leaseId: string }) =>
+      u("completeJob")({
+        exitBySignal: false,
+        exitCode: 0,
+        exitSignal: 0,
+        cpuUserSeconds: 0,
+        cpuSysSeconds: 0,
+        outputs: [],
+        ...c,
+      }),
+    idleSummary: (constraint: string, matchAttributes: string[]) =>
+      u("idleSummary", true)({ constraint, matchAttributes }),
+    putInput: (c: FileChunk) => u("putInput")(c),
+    putOutput: (c: FileChunk) => u("putOutput")(c),
+    fetchInput: (leaseId: string) => fetchInput({ leaseId, jobId: "" }),
+    fetchOutput: (jobId: string) => fetchOutput({ leaseId: "", jobId }),
+  };
+}
+
+export type { WireClassAd };

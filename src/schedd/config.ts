@@ -1,0 +1,62 @@
+/** The schedd's YAML configuration (config/schedd.yaml documents every key). */
+import { z } from "zod";
+import { authzConfigSchema } from "../security/authz.js";
+
+export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
+  "RequestCpus",
+  "RequestMemory",
+  "RequestDisk",
+  "RequestGpus",
+  "DESIRED_Sites",
+  "DESIRED_Entries",
+  "REQUIRED_OS",
+  "x509UserProxyVOName",
+];
+
+export const scheddConfigSchema = z
+  .object({
+    name: z.string().min(1).default("schedd"),
+    listen: z
+      .object({ host: z.string().default("0.0.0.0"), port: z.number().int().min(0).max(65535) })
+      .strict(),
+    /** The URL users and pilots reach this schedd at (advertised); default from listen. */
+    public_url: z.string().optional(),
+    cert_file: z.string(),
+    key_file: z.string(),
+    trust_dir: z.string(),
+    state_dir: z.string(),
+    durability: z.enum(["normal", "full"]).default("normal"),
+    group_commit: z.boolean().default(true),
+    lease_minutes: z.number().positive().default(20),
+    lease_check_seconds: z.number().positive().default(30),
+    periodic_seconds: z.number().positive().default(60),
+    checkpoint_seconds: z.number().positive().default(10),
+    usage_half_life_hours: z.number().positive().default(24),
+    significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
+    entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
+    slot_entry_attribute: z.string().default("GLIDEIN_Entry_Name"),
+    user_map: z
+      .discriminatedUnion("mode", [
+        z.object({ mode: z.literal("last-cn") }).strict(),
+        z.object({ mode: z.literal("mapfile"), mapfile: z.string() }).strict(),
+      ])
+      .default({ mode: "last-cn" }),
+    authz: authzConfigSchema,
+    sandbox: z
+      .object({
+        max_file_mb: z.number().positive().default(1024),
+        max_sandbox_mb: z.number().positive().default(4096),
+      })
+      .strict()
+      .default({ max_file_mb: 1024, max_sandbox_mb: 4096 }),
+    collector: z
+      .object({ url: z.string(), interval_seconds: z.number().positive().default(60) })
+      .strict()
+      .optional(),
+    /** Largest RPC message: a SubmitJobs of a 100,000-job cluster is tens of MB. */
+    max_message_mb: z.number().positive().default(64),
+    log_level: z.string().default("info"),
+  })
+  .strict();
+
+export type ScheddConfig = z.output<typeof scheddConfigSchema>;

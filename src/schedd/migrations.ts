@@ -1,0 +1,59 @@
+/** The schedd's schema, one numbered step at a time (never edit a released step; add one). */
+import type { Migration } from "../common/migrations.js";
+
+export const SCHEDD_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "clusters, jobs, history",
+    up(db) {
+      db.exec(`
+        CREATE TABLE clusters (
+          id INTEGER PRIMARY KEY,
+          owner TEXT NOT NULL,
+          created INTEGER NOT NULL,
+          -- number of jobs queued; 0 while reserved and not yet submitted
+          submitted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE jobs (
+          cluster INTEGER NOT NULL,
+          proc INTEGER NOT NULL,
+          owner TEXT NOT NULL,
+          status INTEGER NOT NULL,
+          ad TEXT NOT NULL,
+          PRIMARY KEY (cluster, proc)
+        ) WITHOUT ROWID;
+        CREATE TABLE history (
+          cluster INTEGER NOT NULL,
+          proc INTEGER NOT NULL,
+          owner TEXT NOT NULL,
+          status INTEGER NOT NULL,
+          finished INTEGER NOT NULL,
+          ad TEXT NOT NULL,
+          PRIMARY KEY (cluster, proc)
+        ) WITHOUT ROWID;
+        CREATE INDEX history_finished ON history (finished);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: "job leases to pilots",
+    up(db) {
+      db.exec(`
+        CREATE TABLE leases (
+          id TEXT PRIMARY KEY,
+          cluster INTEGER NOT NULL,
+          proc INTEGER NOT NULL,
+          identity TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('active', 'completed', 'lapsed', 'killed')),
+          expires INTEGER NOT NULL,
+          created INTEGER NOT NULL,
+          ended INTEGER,
+          end_reason TEXT
+        ) WITHOUT ROWID;
+        -- A job has at most one live lease: the schema itself refuses a double hand-out.
+        CREATE UNIQUE INDEX leases_one_active ON leases (cluster, proc) WHERE state = 'active';
+      `);
+    },
+  },
+];

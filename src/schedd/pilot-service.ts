@@ -1,0 +1,200 @@
+/**
+ * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob and the sandbox
+ * transfers tied to a lease, plus the users' side of sandboxes (PutInput, FetchOutput).
+ */
+import type { CallContext, RpcServer } from "../wire/index.js";
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+} from "../wire/index.js";
+import { JobStatus, parseJobId } from "./job-status.js";
+import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.js";
+import { SandboxError, type Chunk } from "./sandbox.js";
+import { callerOf, leaseError, type ServiceDeps } from "./service-context.js";
+import { codecs } from "./service.js";
+
+const PILOTS = ["pilot"];
+
+export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void {
+  const { queue } = deps;
+
+  server.unary(M.claimJob.name, { roles: PILOTS, ...codecs(M.claimJob) }, async (req, ctx) => {
+    if (!req.slot) throw new InvalidArgumentError("no slot ad");
+    const until = Math.min(Date.now() + req.waitSeconds * 1000, ctx.deadline - 50);
+    for (;;) {
+      let r;
+      try {
+        r = queue.claim(req.slot.attrs, ctx.identity);
+      } catch (err) {
+        if (err instanceof SyntaxError || (err as Error).name === "ClassAdParseError") {
+          throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);
+        }
+        throw err;
+      }
+      if (r.matched) {
+        await queue.store.committed(); // the lease exists before the pilot hears of it
+        ctx.log.debug({ job: r.jobId }, "claimed");
+        const offer: JobOffer = {
+          matched: true,
+          jobId: r.jobId,
+          job: { attrs: r.attrs },
+          leaseId: r.leaseId,
+          leaseExpiresMs: r.leaseExpires,
+        };
+        return offer;
+      }
+      if (Date.now() >= until || ctx.signal.aborted) {
+        return { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 };
+      }
+      await waitForIdle(deps, until - Date.now(), ctx.signal);
+    }
+  });
+
+  server.unary(M.heartbeat.name, { roles: PILOTS, ...codecs(M.heartbeat) }, async (req, ctx) => {
+    const r = queue.heartbeat(req.leaseId, ctx.identity);
+    if (!r.ok) throw leaseError(r);
+    await queue.store.committed();
+    return r.action === "continue"
+      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "" }
+      : { action: "kill", leaseExpiresMs: 0, reason: r.reason };
+  });
+
+  server.unary(
+    M.completeJob.name,
+    { roles: PILOTS, ...codecs(M.completeJob) },
+    async (req, ctx) => {
+      const r = queue.complete(
+        req.leaseId,
+        ctx.identity,
+        {
+          exitBySignal: req.exitBySignal,
+          exitCode: req.exitCode,
+          exitSignal: req.exitSignal,
+          cpuUser: req.cpuUserSeconds,
+          cpuSys: req.cpuSysSeconds,
+        },
+        req.outputs.map((o) => o.name),
+      );
+      if (!r.ok) throw leaseError(r);
+      await queue.store.committed();
+      return { jobStatus: r.jobStatus };
+    },
+  );
+
+  server.stream(
+    M.fetchInput.name,
+    { roles: PILOTS, ...codecs(M.fetchInput) },
+    async (req, sink, ctx) => {
+      const lease = activeLease(deps, req.leaseId, ctx);
+      const dirs = [
+        deps.sandboxes.dir(lease.cluster, undefined, "input"),
+        deps.sandboxes.dir(lease.cluster, lease.proc, "input"),
+      ];
+      for (const c of deps.sandboxes.chunks(dirs)) {
+        if (ctx.signal.aborted) return;
+        await sink.write(toWire(c));
+      }
+    },
+  );
+
+  server.unary(M.putOutput.name, { roles: PILOTS, ...codecs(M.putOutput) }, (req, ctx) => {
+    const lease = activeLease(deps, req.leaseId, ctx);
+    receive(deps, deps.sandboxes.dir(lease.cluster, lease.proc, "output"), req);
+    return {};
+  });
+
+  server.unary(M.putInput.name, { roles: ["user", "admin"], ...codecs(M.putInput) }, (req, ctx) => {
+    const caller = callerOf(deps, ctx);
+    const id = parseJobId(req.jobId);
+    if (!id) throw new InvalidArgumentError(`'${req.jobId}' is not a job id`);
+    const recs = [...queue.index.jobs.values()].filter(
+      (r) => r.cluster === id.cluster && (id.proc === undefined || r.proc === id.proc),
+    );
+    if (recs.length === 0) throw new NotFoundError(`no job ${req.jobId} in the queue`);
+    if (!caller.admin && recs.some((r) => r.owner !== caller.user)) {
+      throw new PermissionDeniedError(`job ${req.jobId} is not yours`);
+    }
+    if (recs.some((r) => r.status === JobStatus.Running)) {
+      throw new InvalidArgumentError(`job ${req.jobId} is already running`);
+    }
+    receive(deps, deps.sandboxes.dir(id.cluster, id.proc, "input"), req);
+    return {};
+  });
+
+  server.stream(
+    M.fetchOutput.name,
+    { roles: ["user", "admin"], ...codecs(M.fetchOutput) },
+    async (req, sink, ctx) => {
+      const caller = callerOf(deps, ctx);
+      const id = parseJobId(req.jobId);
+      if (!id || id.proc === undefined) {
+        throw new InvalidArgumentError(`'${req.jobId}' is not a job id (CLUSTER.PROC)`);
+      }
+      const owner =
+        queue.store.getJob(id.cluster, id.proc)?.owner ?? historyOwner(deps, id.cluster, id.proc);
+      if (owner === undefined) throw new NotFoundError(`no job ${req.jobId}`);
+      if (!caller.admin && owner !== caller.user) {
+        throw new PermissionDeniedError(`job ${req.jobId} is not yours`);
+      }
+      for (const c of deps.sandboxes.chunks([deps.sandboxes.dir(id.cluster, id.proc, "output")])) {
+        if (ctx.signal.aborted) return;
+        await sink.write(toWire(c));
+      }
+    },
+  );
+}
+
+function historyOwner(deps: ServiceDeps, cluster: number, proc: number): string | undefined {
+  const row = deps.queue.store.db
+    .prepare("SELECT owner FROM history WHERE cluster = ? AND proc = ?")
+    .get(cluster, proc) as { owner: string } | undefined;
+  return row?.owner;
+}
+
+function activeLease(deps: ServiceDeps, leaseId: string, ctx: CallContext) {
+  const lease = deps.queue.store.getLease(leaseId);
+  if (!lease || lease.state !== "active") {
+    throw new NotFoundError(`no active lease ${leaseId}`, {
+      reason: lease ? "stale-lease" : "unknown-lease",
+    });
+  }
+  if (lease.identity !== ctx.identity) {
+    throw new PermissionDeniedError(`lease ${leaseId} was issued to another pilot`, {
+      reason: "wrong-pilot",
+    });
+  }
+  return lease;
+}
+
+function receive(deps: ServiceDeps, dir: string, c: FileChunk): void {
+  try {
+    deps.sandboxes.receive(dir, c);
+  } catch (err) {
+    if (err instanceof SandboxError) {
+      if (err.code === "resource-exhausted") throw new ResourceExhaustedError(err.message);
+      throw new InvalidArgumentError(err.message);
+    }
+    throw err;
+  }
+}
+
+function toWire(c: Chunk): FileChunk {
+  return { ...c, leaseId: "", jobId: "" };
+}
+
+/** Resolves when idle jobs may have appeared, after `ms`, or on abort. */
+function waitForIdle(deps: ServiceDeps, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      off();
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    const off = deps.queue.onIdleAdded(done);
+    signal.addEventListener("abort", done);
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Job policy expressions evaluated as HTCondor's UserPolicy does. At exit: OnExitHold first, then
+ * OnExitRemove (UNDEFINED counts as true, so a job leaves unless told otherwise; with
+ * MaxRetries/JobMaxRetries and no OnExitRemove, a failed job runs again until it has completed
+ * more than MaxRetries times). Periodically: PeriodicHold (not for held jobs), PeriodicRelease
+ * (held jobs only), then PeriodicRemove. Pure: (ad, status, now) -> the decision.
+ */
+import { ClassAd, isTrueEquivalent, UNDEFINED, type Value } from "../classad/index.js";
+import { HoldCode, JobStatus, getAttr, type JobAttrs } from "./job-status.js";
+import { epochSeconds, type HoldInfo } from "./transitions.js";
+
+export type ExitDecision =
+  { kind: "complete" } | { kind: "requeue" } | { kind: "hold"; hold: HoldInfo };
+
+export type PeriodicDecision =
+  | { kind: "none" }
+  | { kind: "hold"; hold: HoldInfo }
+  | { kind: "release" }
+  | { kind: "remove"; reason: string };
+
+const EXIT_POLICY_ATTRS = ["OnExitHold", "OnExitRemove", "JobMaxRetries", "MaxRetries"];
+
+type Tri = "true" | "false" | "undefined";
+
+function evalAttr(ad: ClassAd, name: string, nowMs: number): Tri {
+  if (!ad.has(name)) return "undefined";
+  let v: Value;
+  try {
+    v = ad.evaluate(name, null, { ctx: { now: () => epochSeconds(nowMs) } });
+  } catch {
+    return "undefined";
+  }
+  if (v === UNDEFINED) return "undefined";
+  return isTrueEquivalent(v) ? "true" : "false";
+}
+
+function exprText(attrs: JobAttrs, name: string): string {
+  return getAttr(attrs, name) ?? "";
+}
+
+/** The reason an expression gives (e.g. PeriodicHoldReason), or HTCondor's default sentence. */
+function reasonFor(ad: ClassAd, attrs: JobAttrs, expr: string, reasonAttr: string, nowMs: number) {
+  if (ad.has(reasonAttr)) {
+    const v = ad.evaluate(reasonAttr, null, { ctx: { now: () => epochSeconds(nowMs) } });
+    if (typeof v === "string" && v !== "") return v;
+  }
+  return `The job attribute ${expr} expression '${exprText(attrs, expr)}' evaluated to TRUE`;
+}
+
+function policyHold(
+  ad: ClassAd,
+  attrs: JobAttrs,
+  expr: string,
+  reasonAttr: string,
+  nowMs: number,
+): HoldInfo {
+  const subcode = ad.evaluate(`${expr}SubCode`, null);
+  return {
+    reason: reasonFor(ad, attrs, expr, reasonAttr, nowMs),
+    code: HoldCode.JobPolicy,
+    subcode: typeof subcode === "number" ? subcode : 0,
+  };
+}
+
+/** After ExitCode/ExitBySignal/NumJobCompletions were recorded on `attrs`. */
+export function exitPolicy(attrs: JobAttrs, nowMs: number): ExitDecision {
+  // Most jobs carry no exit policy: they leave the queue, without parsing the ad.
+  if (!EXIT_POLICY_ATTRS.some((n) => getAttr(attrs, n) !== undefined)) return { kind: "complete" };
+  const ad = ClassAd.fromJSON(attrs);
+  if (evalAttr(ad, "OnExitHold", nowMs) === "true") {
+    return { kind: "hold", hold: policyHold(ad, attrs, "OnExitHold", "OnExitHoldReason", nowMs) };
+  }
+  const remove = evalAttr(ad, "OnExitRemove", nowMs);
+  if (remove === "true") return { kind: "complete" };
+  if (remove === "false") return { kind: "requeue" };
+  return retriesExhaustedOrSucceeded(ad, nowMs) ? { kind: "complete" } : { kind: "requeue" };
+}
+
+/** The default OnExitRemove when retries are asked for: success, or no retries left. */
+function retriesExhaustedOrSucceeded(ad: ClassAd, nowMs: number): boolean {
+  const name = ad.has("JobMaxRetries") ? "JobMaxRetries" : ad.has("MaxRetries") ? "MaxRetries" : "";
+  if (name === "") return true;
+  const ctx = { ctx: { now: () => epochSeconds(nowMs) } };
+  const max = ad.evaluate(name, null, ctx);
+  if (typeof max !== "number") return true;
+  const bySignal = ad.evaluate("ExitBySignal", null, ctx) === true;
+  const code = ad.evaluate("ExitCode", null, ctx);
+  const success = !bySignal && code === successExitCode(ad);
+  const completions = ad.evaluate("NumJobCompletions", null, ctx);
+  return success || (typeof completions === "number" && completions > max);
+}
+
+function successExitCode(ad: ClassAd): number {
+  const v = ad.evaluate("SuccessExitCode", null);
+  return typeof v === "number" ? v : 0;
+}
+
+/** One periodic evaluation of a job in the queue. */
+export function periodicPolicy(attrs: JobAttrs, status: number, nowMs: number): PeriodicDecision {
+  if (status !== JobStatus.Idle && status !== JobStatus.Running && status !== JobStatus.Held) {
+    return { kind: "none" };
+  }
+  // Most jobs carry none of these; skip parsing the ad for them.
+  if (
+    getAttr(attrs, "PeriodicHold") === undefined &&
+    getAttr(attrs, "PeriodicRelease") === undefined &&
+    getAttr(attrs, "PeriodicRemove") === undefined
+  ) {
+    return { kind: "none" };
+  }
+  const ad = ClassAd.fromJSON(attrs);
+  if (status !== JobStatus.Held && evalAttr(ad, "PeriodicHold", nowMs) === "true") {
+    return {
+      kind: "hold",
+      hold: policyHold(ad, attrs, "PeriodicHold", "PeriodicHoldReason", nowMs),
+    };
+  }
+  if (status === JobStatus.Held && evalAttr(ad, "PeriodicRelease", nowMs) === "true") {
+    return { kind: "release" };
+  }
+  if (evalAttr(ad, "PeriodicRemove", nowMs) === "true") {
+    return { kind: "remove", reason: reasonFor(ad, attrs, "PeriodicRemove", "", nowMs) };
+  }
+  return { kind: "none" };
+}

@@ -1,0 +1,464 @@
+/**
+ * The job queue: SQLite as the store of record and the in-memory index for speed. Every state
+ * change is decided from the current record (pure helpers), committed in one transaction, and
+ * only then applied to the index, so a failed commit leaves memory as it was.
+ */
+import { ClassAd, parseExpression } from "../classad/index.js";
+import type { Clock } from "../common/clock.js";
+import {
+  completionVerdict,
+  heartbeatVerdict,
+  lapsedLeases,
+  leaseExpiry,
+  newLeaseId,
+} from "./lease.js";
+import { chooseJob } from "./matcher.js";
+import {
+  HoldCode,
+  JobStatus,
+  getAttr,
+  isFinished,
+  jobId,
+  numAttr,
+  quote,
+  lowerName,
+  setAttr,
+  type JobAttrs,
+  type JobId,
+} from "./job-status.js";
+import { exitPolicy, periodicPolicy } from "./policy.js";
+import { QueueIndex, type JobRecord } from "./queue-index.js";
+import type { ClaimResult, CompleteResult, HeartbeatResult, SubmitResult } from "./results.js";
+import type { ScheddStore, StoredJob } from "./store.js";
+import {
+  claimedAttrs,
+  completedAttrs,
+  epochSeconds,
+  exitedAttrs,
+  heldAttrs,
+  releasedAttrs,
+  removedAttrs,
+  requeuedAttrs,
+  type ExitInfo,
+  type HoldInfo,
+} from "./transitions.js";
+import { charged, decayed, type UsageState } from "./usage.js";
+
+export interface QueueOptions {
+  leaseMs: number;
+  /** Job attributes typical slot START expressions read (autocluster signature). */
+  significantAttributes: readonly string[];
+  /** Job attribute recording the pilot's entry name, e.g. MATCH_GLIDEIN_Entry_Name. */
+  entryAttribute: string;
+  /** Slot attribute holding the pilot's entry name. */
+  slotEntryAttribute: string;
+  usageHalfLifeMs: number;
+}
+
+const PROTECTED = new Set(["clusterid", "procid", "owner", "jobstatus", "qdate"]);
+const POLICY_ATTRS = ["periodichold", "periodicrelease", "periodicremove"];
+
+export class JobQueue {
+  readonly index: QueueIndex;
+  private readonly usage = new Map<string, UsageState>();
+  /** Jobs with periodic expressions: only these are evaluated by the periodic timer. */
+  private readonly periodic = new Set<JobId>();
+  private readonly idleListeners = new Set<() => void>();
+  private readonly slots = new Map<string, ClassAd>();
+
+  constructor(
+    readonly store: ScheddStore,
+    private readonly clock: Clock,
+    readonly opts: QueueOptions,
+  ) {
+    this.index = new QueueIndex(opts.significantAttributes);
+    const leases = new Map(store.activeLeases().map((l) => [jobId(l.cluster, l.proc), l]));
+    for (const job of store.allJobs()) {
+      const rec = this.record(job);
+      const lease = leases.get(jobId(job.cluster, job.proc));
+      if (job.status === JobStatus.Running && lease) {
+        rec.leaseId = lease.id;
+        rec.leaseExpires = lease.expires;
+      }
+      this.index.add(rec, job.status === JobStatus.Idle ? job.attrs : undefined);
+      if (job.status === JobStatus.Running) this.index.setEntry(rec, entryOf(job.attrs, opts));
+      this.trackPolicy(job.attrs);
+    }
+  }
+
+  /** Called whenever jobs may have become claimable (for ClaimJob's wait). */
+  onIdleAdded(fn: () => void): () => void {
+    this.idleListeners.add(fn);
+    return () => this.idleListeners.delete(fn);
+  }
+
+  private notifyIdle(): void {
+    for (const fn of [...this.idleListeners]) fn();
+  }
+
+  reserveCluster(owner: string): number {
+    return this.store.reserveCluster(owner, this.clock.now());
+  }
+
+  /** Queue the jobs of a reserved cluster, all or none. */
+  submit(
+    clusterId: number,
+    owner: string,
+    jobs: readonly JobAttrs[],
+    holdForInput = false,
+  ): SubmitResult {
+    const reserved = this.store.cluster(clusterId);
+    if (!reserved) {
+      return { ok: false, code: "not-found", message: `cluster ${clusterId} was not reserved` };
+    }
+    if (reserved.owner !== owner) {
+      return {
+        ok: false,
+        code: "permission-denied",
+        message: `cluster ${clusterId} belongs to ${reserved.owner}`,
+      };
+    }
+    if (reserved.submitted > 0) {
+      return {
+        ok: false,
+        code: "already-exists",
+        message: `cluster ${clusterId} was already submitted (${reserved.submitted} jobs)`,
+      };
+    }
+    if (jobs.length === 0) return { ok: false, code: "invalid-argument", message: "no jobs" };
+    const now = this.clock.now();
+    const prepared: StoredJob[] = [];
+    const procs = new Set<number>();
+    const t = String(epochSeconds(now));
+    const status = holdForInput ? JobStatus.Held : JobStatus.Idle;
+    const stamp: [string, string][] = [
+      ["Owner", quote(owner)],
+      ["QDate", t],
+      ["JobStatus", String(status)],
+      ["EnteredCurrentStatus", t],
+    ];
+    if (holdForInput) {
+      stamp.push(["HoldReason", quote("Spooling input data files")]);
+      stamp.push(["HoldReasonCode", String(HoldCode.SpoolingInput)]);
+    }
+    const stamped = new Set(["clusterid", "procid", ...stamp.map(([n]) => lowerName(n))]);
+    for (let i = 0; i < jobs.length; i++) {
+      const src = jobs[i]!;
+      const proc = numAttr(src, "ProcId", i);
+      if (!Number.isInteger(proc) || proc < 0 || procs.has(proc)) {
+        return { ok: false, code: "invalid-argument", message: `job ${i}: bad or repeated ProcId` };
+      }
+      procs.add(proc);
+      // Each distinct expression text is parsed once per submit, not once per job.
+      const bad = this.index.keys.valid(src);
+      if (bad !== undefined) {
+        return {
+          ok: false,
+          code: "invalid-argument",
+          message: `job ${clusterId}.${proc}: ${bad}: ${parseProblem(src[bad]!)}`,
+        };
+      }
+      // A fresh object with keys added in the same order for every job: V8 then shares one
+      // hidden class across the cluster, which keeps a 100,000-job submit fast.
+      const attrs: JobAttrs = { ClusterId: String(clusterId), ProcId: String(proc) };
+      for (const [n, text] of stamp) attrs[n] = text;
+      if (getAttr(src, "NumJobStarts") === undefined) attrs.NumJobStarts = "0";
+      for (const k in src) if (!stamped.has(lowerName(k))) attrs[k] = src[k]!;
+      prepared.push({ cluster: clusterId, proc, owner, status, attrs });
+    }
+    this.store.tx(() => {
+      for (const job of prepared) this.store.insertJob(job);
+      this.store.markSubmitted(clusterId, prepared.length);
+    });
+    for (const job of prepared) {
+      this.index.add(this.record(job), holdForInput ? undefined : job.attrs);
+      this.trackPolicy(job.attrs);
+    }
+    this.notifyIdle();
+    return { ok: true, clusterId, count: prepared.length };
+  }
+
+  usageOf(owner: string): number {
+    const running = this.index.owners.get(owner)?.running ?? 0;
+    return running + decayed(this.usage.get(owner), this.clock.now(), this.opts.usageHalfLifeMs);
+  }
+
+  /** Match a slot to the best idle job and lease it to the calling pilot. */
+  claim(slotAttrs: JobAttrs, identity: string): ClaimResult {
+    const slotKey = stableKey(slotAttrs);
+    const slot = this.slotAd(slotKey, slotAttrs);
+    const now = this.clock.now();
+    const matched = this.index.matching(slot, slotKey, epochSeconds(now));
+    const choice = chooseJob(matched, (o) => this.usageOf(o));
+    if (!choice) return { matched: false };
+    const id = jobId(choice.cluster, choice.proc);
+    const rec = this.index.jobs.get(id)!;
+    const stored = this.store.getJob(choice.cluster, choice.proc)!;
+    const entry = entryOf(slotAttrs, this.opts, true);
+    const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
+    const attrs = claimedAttrs(
+      stored.attrs,
+      { slotName, entryName: entry, entryAttr: this.opts.entryAttribute },
+      now,
+    );
+    const leaseId = newLeaseId(now);
+    const expires = leaseExpiry(now, this.opts.leaseMs);
+    this.store.tx(() => {
+      this.store.updateJob(rec.cluster, rec.proc, JobStatus.Running, attrs);
+      this.store.insertLease(
+        { id: leaseId, cluster: rec.cluster, proc: rec.proc, identity },
+        expires,
+        now,
+      );
+    });
+    this.index.setStatus(rec, JobStatus.Running);
+    this.index.setEntry(rec, entry);
+    rec.leaseId = leaseId;
+    rec.leaseExpires = expires;
+    rec.attrs = attrs;
+    this.usage.set(
+      rec.owner,
+      charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs),
+    );
+    return { matched: true, jobId: id, attrs, leaseId, leaseExpires: expires };
+  }
+
+  /** The parsed slot ad, cached: a pilot offers the same ad claim after claim. */
+  private slotAd(slotKey: string, slotAttrs: JobAttrs): ClassAd {
+    let slot = this.slots.get(slotKey);
+    if (slot === undefined) {
+      slot = ClassAd.fromJSON(slotAttrs);
+      if (this.index.learn(QueueIndex.slotReferences(slot))) this.rebuildIndex();
+      if (this.slots.size >= 4096) this.slots.clear();
+      this.slots.set(slotKey, slot);
+    }
+    return slot;
+  }
+
+  heartbeat(leaseId: string, identity: string): HeartbeatResult {
+    const lease = this.store.getLease(leaseId);
+    const v = heartbeatVerdict(leaseId, lease, identity);
+    if (!v.ok) return v;
+    if (v.action === "kill") return v;
+    const expires = leaseExpiry(this.clock.now(), this.opts.leaseMs);
+    this.store.tx(() => this.store.extendLease(leaseId, expires));
+    const rec = this.index.jobs.get(jobId(lease!.cluster, lease!.proc));
+    if (rec) rec.leaseExpires = expires;
+    return { ok: true, action: "continue", leaseExpires: expires };
+  }
+
+  /** The pilot's report of a run's end: exactly once per lease. */
+  complete(leaseId: string, identity: string, exit: ExitInfo, outputs: string[]): CompleteResult {
+    const found = this.store.getLease(leaseId);
+    const v = completionVerdict(leaseId, found, identity);
+    if (!v.ok) return v;
+    const lease = found!;
+    const now = this.clock.now();
+    const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    let attrs = exitedAttrs(stored.attrs, exit, now);
+    if (outputs.length > 0) setAttr(attrs, "TransferredOutputFiles", quote(outputs.join(",")));
+    const decision = exitPolicy(attrs, now);
+    let status: number;
+    if (decision.kind === "complete") {
+      attrs = completedAttrs(attrs, now);
+      status = JobStatus.Completed;
+    } else if (decision.kind === "hold") {
+      attrs = heldAttrs(attrs, false, decision.hold, now);
+      status = JobStatus.Held;
+    } else {
+      attrs = requeuedAttrs(attrs, false, now);
+      status = JobStatus.Idle;
+    }
+    this.commitChange(stored, status, attrs, () =>
+      this.store.endLease(leaseId, "completed", now, "completed"),
+    );
+    return { ok: true, jobStatus: status };
+  }
+
+  /** Requeue jobs whose lease lapsed; returns their ids. */
+  expireLeases(): JobId[] {
+    const now = this.clock.now();
+    const running = [...this.index.jobs.values()].map((rec) => ({
+      rec,
+      running: rec.status === JobStatus.Running,
+      leaseExpires: rec.leaseExpires,
+    }));
+    const lapsed: JobId[] = [];
+    for (const { rec } of lapsedLeases(running, now)) {
+      const stored = this.load(rec);
+      const attrs = requeuedAttrs(stored.attrs, true, now);
+      const leaseId = rec.leaseId;
+      this.commitChange(stored, JobStatus.Idle, attrs, () => {
+        if (leaseId) this.store.endLease(leaseId, "lapsed", now, "lease lapsed without heartbeat");
+      });
+      lapsed.push(jobId(rec.cluster, rec.proc));
+    }
+    return lapsed;
+  }
+
+  /** Evaluate PeriodicHold/Release/Remove for every job that has one. */
+  evaluatePeriodic(): { id: JobId; kind: string }[] {
+    const now = this.clock.now();
+    const changed: { id: JobId; kind: string }[] = [];
+    for (const id of [...this.periodic]) {
+      const rec = this.index.jobs.get(id);
+      if (!rec) {
+        this.periodic.delete(id);
+        continue;
+      }
+      const stored = this.load(rec);
+      const d = periodicPolicy(stored.attrs, rec.status, now);
+      if (d.kind === "none") continue;
+      if (d.kind === "hold") this.hold(rec, d.hold);
+      else if (d.kind === "release") this.release(rec);
+      else this.remove(rec, d.reason);
+      changed.push({ id, kind: d.kind });
+    }
+    return changed;
+  }
+
+  hold(rec: JobRecord, hold: HoldInfo): void {
+    const now = this.clock.now();
+    const stored = this.load(rec);
+    const running = rec.status === JobStatus.Running;
+    const attrs = heldAttrs(stored.attrs, running, hold, now);
+    this.commitChange(stored, JobStatus.Held, attrs, () => this.killLease(rec, now, hold.reason));
+  }
+
+  release(rec: JobRecord): void {
+    const stored = this.load(rec);
+    this.commitChange(stored, JobStatus.Idle, releasedAttrs(stored.attrs, this.clock.now()));
+  }
+
+  remove(rec: JobRecord, reason: string): void {
+    const now = this.clock.now();
+    const stored = this.load(rec);
+    const running = rec.status === JobStatus.Running;
+    const attrs = removedAttrs(stored.attrs, running, reason, now);
+    this.commitChange(stored, JobStatus.Removed, attrs, () => this.killLease(rec, now, reason));
+  }
+
+  /** Set attributes of a job in the queue (qedit). Returns an error message or undefined. */
+  edit(rec: JobRecord, name: string, text: string): string | undefined {
+    if (PROTECTED.has(name.toLowerCase())) return `${name} cannot be changed`;
+    try {
+      parseExpression(text);
+    } catch (err) {
+      return `bad expression for ${name}: ${(err as Error).message}`;
+    }
+    const stored = this.load(rec);
+    const attrs = { ...stored.attrs };
+    setAttr(attrs, name, text);
+    this.store.tx(() => this.store.updateJob(rec.cluster, rec.proc, rec.status, attrs));
+    if (rec.attrs !== undefined) rec.attrs = attrs;
+    this.index.reindex(rec, attrs, numAttr(attrs, "JobPrio"));
+    this.trackPolicy(attrs);
+    if (rec.status === JobStatus.Idle) this.notifyIdle();
+    return undefined;
+  }
+
+  private killLease(rec: JobRecord, now: number, reason: string): void {
+    if (rec.status === JobStatus.Running && rec.leaseId) {
+      this.store.endLease(rec.leaseId, "killed", now, reason);
+    }
+  }
+
+  /** One transaction: the job's new status and ad (to history if finished) plus `extra`. */
+  private commitChange(
+    stored: StoredJob,
+    status: number,
+    attrs: JobAttrs,
+    extra?: () => void,
+  ): void {
+    const now = this.clock.now();
+    this.store.tx(() => {
+      if (isFinished(status)) this.store.moveToHistory({ ...stored, status, attrs }, now);
+      else this.store.updateJob(stored.cluster, stored.proc, status, attrs);
+      extra?.();
+    });
+    const rec = this.index.jobs.get(jobId(stored.cluster, stored.proc))!;
+    if (rec.status === JobStatus.Running) this.index.setEntry(rec, undefined);
+    rec.leaseId = undefined;
+    rec.leaseExpires = 0;
+    rec.attrs = undefined;
+    if (isFinished(status)) {
+      this.index.remove(rec);
+      this.periodic.delete(jobId(stored.cluster, stored.proc));
+    } else {
+      this.index.setStatus(rec, status, status === JobStatus.Idle ? attrs : undefined);
+      if (status === JobStatus.Idle) this.notifyIdle();
+    }
+  }
+
+  /** A job's stored record; running jobs' ads are kept in memory between claim and exit. */
+  private load(rec: JobRecord): StoredJob {
+    if (rec.attrs !== undefined) {
+      const { cluster, proc, owner, status } = rec;
+      return { cluster, proc, owner, status, attrs: rec.attrs };
+    }
+    return this.store.getJob(rec.cluster, rec.proc)!;
+  }
+
+  private rebuildIndex(): void {
+    this.index.rebuild((rec) => this.store.getJob(rec.cluster, rec.proc)!.attrs);
+  }
+
+  /** Make names significant for grouping (IdleSummary's match attributes). */
+  ensureSignificant(names: Iterable<string>): void {
+    if (this.index.learn(names)) this.rebuildIndex();
+  }
+
+  private record(job: StoredJob): JobRecord {
+    return {
+      cluster: job.cluster,
+      proc: job.proc,
+      owner: job.owner,
+      status: job.status,
+      prio: numAttr(job.attrs, "JobPrio"),
+      seq: 0,
+      autocluster: undefined,
+      leaseId: undefined,
+      leaseExpires: 0,
+      entry: undefined,
+      attrs: undefined,
+    };
+  }
+
+  private trackPolicy(attrs: JobAttrs): void {
+    const id = jobId(numAttr(attrs, "ClusterId"), numAttr(attrs, "ProcId"));
+    const has = Object.keys(attrs).some((k) => POLICY_ATTRS.includes(k.toLowerCase()));
+    if (has) this.periodic.add(id);
+    else this.periodic.delete(id);
+  }
+}
+
+function parseProblem(text: string): string {
+  try {
+    parseExpression(text);
+    return "cannot be parsed";
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function entryOf(attrs: JobAttrs, opts: QueueOptions, fromSlot = false): string | undefined {
+  return unquote(getAttr(attrs, fromSlot ? opts.slotEntryAttribute : opts.entryAttribute));
+}
+
+/** The string inside a string literal's text, or undefined. */
+export function unquote(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v = ClassAd.fromJSON({ v: text }).evaluate("v");
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stableKey(attrs: JobAttrs): string {
+  return Object.keys(attrs)
+    .sort()
+    .map((k) => `${k.toLowerCase()}=${attrs[k]}`)
+    .join("\n");
+}

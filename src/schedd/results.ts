@@ -1,0 +1,33 @@
+/** Tagged outcomes of queue operations (expected outcomes are values, not exceptions). */
+import type { JobAttrs, JobId } from "./job-status.js";
+
+export type SubmitResult =
+  | { ok: true; clusterId: number; count: number }
+  | {
+      ok: false;
+      code: "not-found" | "permission-denied" | "already-exists" | "invalid-argument";
+      message: string;
+    };
+
+export type ClaimResult =
+  | { matched: true; jobId: JobId; attrs: JobAttrs; leaseId: string; leaseExpires: number }
+  | { matched: false };
+
+export type LeaseRefusal = {
+  ok: false;
+  /** unknown-lease: never issued; stale-lease: lapsed or killed; duplicate-completion. */
+  reason: "unknown-lease" | "stale-lease" | "duplicate-completion" | "wrong-pilot";
+  message: string;
+};
+
+export type HeartbeatResult =
+  | { ok: true; action: "continue"; leaseExpires: number }
+  | { ok: true; action: "kill"; reason: string }
+  | LeaseRefusal;
+
+export type CompleteResult = { ok: true; jobStatus: number } | LeaseRefusal;
+
+export interface ActOutcome {
+  done: JobId[];
+  refused: { id: JobId; reason: string }[];
+}

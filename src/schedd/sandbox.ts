@@ -1,0 +1,163 @@
+/**
+ * Job sandboxes under the spool directory: `<spool>/<cluster>/<proc>/{input,output}/`. Files
+ * arrive as chunks with following offsets into `<name>.partial`, and become visible only when
+ * the last chunk's SHA-256 matches the whole file. Names are relative paths whose segments may not
+ * be empty, `.` or `..`, and the resolved path must stay inside the sandbox, so no name escapes.
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { join, resolve, sep } from "node:path";
+
+export interface SandboxLimits {
+  maxFileBytes: number;
+  maxSandboxBytes: number;
+}
+
+export type SandboxKind = "input" | "output";
+
+export const CHUNK_BYTES = 256 * 1024;
+const PARTIAL = ".partial";
+
+/** Why a name is refused, or undefined if it is a safe relative path. */
+export function unsafeName(name: string): string | undefined {
+  if (name === "" || name.length > 1024) return "empty or too long";
+  if (name.includes("\0") || name.includes("\\")) return "NUL or backslash in name";
+  if (name.startsWith("/")) return "absolute path";
+  const segments = name.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === "..")) {
+    return "empty, '.' or '..' path segment";
+  }
+  if (name.endsWith(PARTIAL)) return `names ending in ${PARTIAL} are reserved`;
+  return undefined;
+}
+
+export class SandboxError extends Error {
+  constructor(
+    message: string,
+    readonly code: "invalid-argument" | "resource-exhausted" | "not-found",
+  ) {
+    super(message);
+  }
+}
+
+export interface Chunk {
+  name: string;
+  offset: number;
+  data: Uint8Array;
+  last: boolean;
+  sha256: string;
+}
+
+export class Sandboxes {
+  constructor(
+    readonly spoolDir: string,
+    readonly limits: SandboxLimits,
+  ) {}
+
+  dir(cluster: number, proc: number | undefined, kind: SandboxKind): string {
+    return join(this.spoolDir, String(cluster), proc === undefined ? "shared" : String(proc), kind);
+  }
+
+  private pathIn(dir: string, name: string): string {
+    const why = unsafeName(name);
+    if (why) throw new SandboxError(`file name '${name}' refused: ${why}`, "invalid-argument");
+    const full = resolve(dir, name);
+    if (!full.startsWith(resolve(dir) + sep)) {
+      throw new SandboxError(`file name '${name}' leaves the sandbox`, "invalid-argument");
+    }
+    return full;
+  }
+
+  /** Take one chunk; returns true when the file is complete and verified. */
+  receive(dir: string, c: Chunk): boolean {
+    const final = this.pathIn(dir, c.name);
+    const partial = final + PARTIAL;
+    mkdirSync(join(final, ".."), { recursive: true });
+    const have = c.offset === 0 ? 0 : existsSync(partial) ? statSync(partial).size : -1;
+    if (have !== c.offset) {
+      throw new SandboxError(
+        `chunk of '${c.name}' at offset ${c.offset}, expected ${Math.max(have, 0)}`,
+        "invalid-argument",
+      );
+    }
+    const size = c.offset + c.data.length;
+    if (size > this.limits.maxFileBytes) {
+      rmSync(partial, { force: true });
+      throw new SandboxError(
+        `'${c.name}' exceeds the file limit of ${this.limits.maxFileBytes} bytes`,
+        "resource-exhausted",
+      );
+    }
+    if (this.usedBytes(dir) + c.data.length > this.limits.maxSandboxBytes) {
+      rmSync(partial, { force: true });
+      throw new SandboxError(
+        `sandbox limit of ${this.limits.maxSandboxBytes} bytes reached`,
+        "resource-exhausted",
+      );
+    }
+    const fd = openSync(partial, c.offset === 0 ? "w" : "a");
+    try {
+      writeSync(fd, c.data);
+    } finally {
+      closeSync(fd);
+    }
+    if (!c.last) return false;
+    const digest = createHash("sha256").update(readFileSync(partial)).digest("hex");
+    if (digest !== c.sha256.toLowerCase()) {
+      rmSync(partial, { force: true });
+      throw new SandboxError(
+        `checksum mismatch for '${c.name}': got ${digest}, sent ${c.sha256}`,
+        "invalid-argument",
+      );
+    }
+    renameSync(partial, final);
+    return true;
+  }
+
+  usedBytes(dir: string): number {
+    return this.list(dir, true).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  }
+
+  /** Complete files (relative names), sorted. */
+  list(dir: string, includePartial = false): string[] {
+    if (!existsSync(dir)) return [];
+    const out: string[] = [];
+    const walk = (rel: string): void => {
+      for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+        const name = rel === "" ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory()) walk(name);
+        else if (e.isFile() && (includePartial || !e.name.endsWith(PARTIAL))) out.push(name);
+      }
+    };
+    walk("");
+    return out.sort();
+  }
+
+  /** Every file of the given directories as chunks, with each file's SHA-256 on its last. */
+  *chunks(dirs: readonly string[]): Generator<Chunk> {
+    for (const dir of dirs) {
+      for (const name of this.list(dir)) {
+        const data = readFileSync(this.pathIn(dir, name));
+        const sha256 = createHash("sha256").update(data).digest("hex");
+        let offset = 0;
+        do {
+          const part = data.subarray(offset, offset + CHUNK_BYTES);
+          const last = offset + part.length >= data.length;
+          yield { name, offset, data: part, last, sha256: last ? sha256 : "" };
+          offset += part.length;
+        } while (offset < data.length);
+      }
+    }
+  }
+}

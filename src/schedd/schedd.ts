@@ -1,0 +1,129 @@
+/**
+ * One schedd: store, queue, RPC server and timers, started and stopped together. Used by main.ts
+ * and by tests (with a ManualClock and timers off, calling `tick()` themselves).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { pino } from "pino";
+import { systemClock, type Clock } from "../common/clock.js";
+import { createAuthorizer } from "../security/authz.js";
+import { createRpcServer, type RpcServer } from "../wire/index.js";
+import type { ScheddConfig } from "./config.js";
+import { registerPilotMethods } from "./pilot-service.js";
+import { JobQueue } from "./queue.js";
+import { Sandboxes } from "./sandbox.js";
+import { registerUserMethods } from "./service.js";
+import { ScheddStore } from "./store.js";
+import { createUserMap } from "./user-map.js";
+
+export interface ScheddOptions {
+  config: ScheddConfig;
+  clock?: Clock;
+  logger?: Logger;
+  /** Run the lease and periodic-policy timers (default true). */
+  timers?: boolean;
+}
+
+export interface Schedd {
+  server: RpcServer;
+  queue: JobQueue;
+  url(): string;
+  /** Lapsed leases and periodic policy, once (what the timers do). */
+  tick(): void;
+  close(): Promise<void>;
+}
+
+export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
+  const cfg = opts.config;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger ?? pino({ level: "silent" });
+  mkdirSync(cfg.state_dir, { recursive: true });
+  const store = new ScheddStore(join(cfg.state_dir, "queue.sqlite"), {
+    durability: cfg.durability,
+    groupCommit: cfg.group_commit,
+    // Memory is ahead of the database after a failed COMMIT; only a restart makes them agree.
+    onCommitFailure: (err) => {
+      log.fatal({ err }, "cannot commit to the job queue database; exiting");
+      process.exit(70);
+    },
+  });
+  const queue = new JobQueue(store, clock, {
+    leaseMs: cfg.lease_minutes * 60_000,
+    significantAttributes: cfg.significant_attributes,
+    entryAttribute: cfg.entry_attribute,
+    slotEntryAttribute: cfg.slot_entry_attribute,
+    usageHalfLifeMs: cfg.usage_half_life_hours * 3_600_000,
+  });
+  const sandboxes = new Sandboxes(join(cfg.state_dir, "spool"), {
+    maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,
+    maxSandboxBytes: cfg.sandbox.max_sandbox_mb * 1024 * 1024,
+  });
+  const server = createRpcServer({
+    host: cfg.listen.host,
+    port: cfg.listen.port,
+    certFile: cfg.cert_file,
+    keyFile: cfg.key_file,
+    trustDir: cfg.trust_dir,
+    authorizer: createAuthorizer(cfg.authz),
+    limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
+    logger: log,
+  });
+  const deps = { queue, clock, userMap: createUserMap(cfg.user_map), sandboxes, log };
+  registerUserMethods(server, deps);
+  registerPilotMethods(server, deps);
+  await server.listen();
+
+  const tickLeases = (): void => {
+    const lapsed = queue.expireLeases();
+    if (lapsed.length > 0) log.info({ jobs: lapsed }, "leases lapsed; jobs back to idle");
+  };
+  const tickPolicy = (): void => {
+    const changed = queue.evaluatePeriodic();
+    if (changed.length > 0) log.info({ changed }, "periodic policy applied");
+    queue.store.pruneLeases(clock.now() - 7 * 86_400_000);
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.timers ?? true) {
+    timers.push(setInterval(guard(tickLeases, log), cfg.lease_check_seconds * 1000));
+    timers.push(setInterval(guard(tickPolicy, log), cfg.periodic_seconds * 1000));
+    timers.push(
+      setInterval(
+        guard(() => store.checkpoint(), log),
+        cfg.checkpoint_seconds * 1000,
+      ),
+    );
+  }
+  log.info(
+    {
+      url: server.url(),
+      jobs: queue.index.jobs.size,
+      significant: queue.index.significantAttributes,
+    },
+    "schedd ready",
+  );
+  return {
+    server,
+    queue,
+    url: () => server.url(),
+    tick() {
+      tickLeases();
+      tickPolicy();
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await server.close();
+      store.close();
+    },
+  };
+}
+
+function guard(fn: () => void, log: Logger): () => void {
+  return () => {
+    try {
+      fn();
+    } catch (err) {
+      log.error({ err }, "timer task failed");
+    }
+  };
+}

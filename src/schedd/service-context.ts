@@ -1,0 +1,51 @@
+/** What the schedd's RPC handlers share, and the mapping from callers to job owners. */
+import type { Logger } from "pino";
+import type { Clock } from "../common/clock.js";
+import type { CallContext } from "../wire/index.js";
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  PermissionDeniedError,
+  WireError,
+} from "../wire/index.js";
+import type { Caller } from "./queue-actions.js";
+import type { JobQueue } from "./queue.js";
+import type { LeaseRefusal } from "./results.js";
+import type { Sandboxes } from "./sandbox.js";
+import type { UserMap } from "./user-map.js";
+
+export interface ServiceDeps {
+  queue: JobQueue;
+  clock: Clock;
+  userMap: UserMap;
+  sandboxes: Sandboxes;
+  log: Logger;
+}
+
+/** The caller as a job owner; admins act on everyone's jobs. */
+export function callerOf(deps: ServiceDeps, ctx: CallContext): Caller {
+  const user = deps.userMap(ctx.identity);
+  if (user === undefined) {
+    throw new PermissionDeniedError(`no user name is mapped for '${ctx.identity}'`, {
+      reason: "unmapped-identity",
+    });
+  }
+  return { user, admin: ctx.roles.has("admin") };
+}
+
+/**
+ * Lease refusals as stable wire errors: a duplicate completion is already-exists, an unknown
+ * or stale (lapsed, killed) lease is not-found, another pilot's lease is permission-denied;
+ * `details.reason` carries the precise reason.
+ */
+export function leaseError(r: LeaseRefusal): WireError {
+  const details = { reason: r.reason };
+  switch (r.reason) {
+    case "duplicate-completion":
+      return new AlreadyExistsError(r.message, details);
+    case "wrong-pilot":
+      return new PermissionDeniedError(r.message, details);
+    default:
+      return new NotFoundError(r.message, details);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * RPC handlers for users and frontends: reserve and submit clusters, query, act, edit, and the
+ * frontends' IdleSummary. Handlers translate between wire and queue and enforce ownership; the
+ * decisions live in the queue and its pure helpers.
+ */
+import { ClassAd, references, parseExpression } from "../classad/index.js";
+import type { RpcServer, WireClassAd } from "../wire/index.js";
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  AlreadyExistsError,
+} from "../wire/index.js";
+import { summarizeIdle } from "./idle-summary.js";
+import { SCHEDD_METHODS as M } from "./messages.js";
+import { act, compileConstraint, edit, query, type Action } from "./queue-actions.js";
+import { callerOf, type ServiceDeps } from "./service-context.js";
+import { epochSeconds } from "./transitions.js";
+
+const USERS = ["user", "admin"];
+const READERS = ["user", "admin", "read"];
+const ACTIONS = new Set<Action>(["remove", "hold", "release"]);
+
+export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void {
+  const { queue, clock } = deps;
+
+  // Every handler that changes state awaits `committed()` before it answers: nothing is
+  // acknowledged before it is in the database.
+  const durable = () => queue.store.committed();
+
+  server.unary(M.newCluster.name, { roles: USERS, ...codecs(M.newCluster) }, async (_req, ctx) => {
+    const clusterId = queue.reserveCluster(callerOf(deps, ctx).user);
+    await durable();
+    return { clusterId };
+  });
+
+  server.unary(M.submitJobs.name, { roles: USERS, ...codecs(M.submitJobs) }, async (req, ctx) => {
+    const caller = callerOf(deps, ctx);
+    const r = queue.submit(
+      req.clusterId,
+      caller.user,
+      req.jobs.map((j) => j.attrs),
+      req.holdForInput,
+    );
+    if (r.ok) {
+      await durable();
+      ctx.log.info({ cluster: r.clusterId, count: r.count, owner: caller.user }, "submitted");
+      return { clusterId: r.clusterId, count: r.count };
+    }
+    const E = {
+      "not-found": NotFoundError,
+      "permission-denied": PermissionDeniedError,
+      "already-exists": AlreadyExistsError,
+      "invalid-argument": InvalidArgumentError,
+    }[r.code];
+    throw new E(r.message);
+  });
+
+  server.stream(M.query.name, { roles: READERS, ...codecs(M.query) }, async (req, sink, ctx) => {
+    if (typeof compileConstraint(req.constraint) === "string") {
+      throw new InvalidArgumentError(compileConstraint(req.constraint) as string);
+    }
+    // Materialised before streaming: an open SQLite cursor would block every other handler
+    // while this one waits on a slow reader.
+    const owner = req.mine ? callerOf(deps, ctx).user : req.owner;
+    let rows;
+    try {
+      rows = [...query(queue, { ...req, owner }, clock.now())];
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    for (const attrs of rows) {
+      if (ctx.signal.aborted) return;
+      await sink.write({ attrs });
+    }
+  });
+
+  server.unary(M.act.name, { roles: USERS, ...codecs(M.act) }, async (req, ctx) => {
+    const caller = callerOf(deps, ctx);
+    if (!ACTIONS.has(req.action as Action)) {
+      throw new InvalidArgumentError(`unknown action '${req.action}' (remove, hold, release)`);
+    }
+    const out = act(
+      queue,
+      req.action as Action,
+      selectionOf(req.selection),
+      req.reason,
+      caller,
+      clock.now(),
+    );
+    if (typeof out === "string") throw new InvalidArgumentError(out);
+    await durable();
+    ctx.log.info({ action: req.action, done: out.done.length, refused: out.refused.length }, "act");
+    return out;
+  });
+
+  server.unary(M.edit.name, { roles: USERS, ...codecs(M.edit) }, async (req, ctx) => {
+    const caller = callerOf(deps, ctx);
+    if (req.attribute === "") throw new InvalidArgumentError("no attribute named");
+    const out = edit(
+      queue,
+      selectionOf(req.selection),
+      req.attribute,
+      req.value,
+      caller,
+      clock.now(),
+    );
+    if (typeof out === "string") throw new InvalidArgumentError(out);
+    await durable();
+    return out;
+  });
+
+  server.unary(
+    M.idleSummary.name,
+    { roles: ["frontend", "admin"], ...codecs(M.idleSummary) },
+    (req) => {
+      const compiled = compileConstraint(req.constraint);
+      if (typeof compiled === "string") throw new InvalidArgumentError(compiled);
+      // Grouping works on autoclusters, so what the frontend reads must be significant.
+      const names = new Set(req.matchAttributes.map((n) => n.toLowerCase()));
+      if (req.constraint.trim() !== "") {
+        for (const n of references(parseExpression(req.constraint), null).external) names.add(n);
+      }
+      queue.ensureSignificant(names);
+      const sources = [...queue.index.idleAutoclusters()].map((ac) => ({
+        representative: ac.representative,
+        idleCount: ac.idleCount,
+        ownerCounts: new Map([...ac.owners].map(([o, q]) => [o, q.count])),
+      }));
+      const groups = summarizeIdle(
+        sources,
+        compiled,
+        req.matchAttributes,
+        epochSeconds(clock.now()),
+      );
+      return {
+        groups: groups.map((g) => ({
+          count: g.count,
+          owners: g.owners,
+          representative: adToWire(g.representative),
+        })),
+        runningByEntry: Object.fromEntries(queue.index.runningByEntry),
+        idleTotal: groups.reduce((n, g) => n + g.count, 0),
+      };
+    },
+  );
+}
+
+function selectionOf(s: { ids: string[]; constraint: string; owner: string } | undefined) {
+  return { ids: s?.ids ?? [], constraint: s?.constraint ?? "", owner: s?.owner ?? "" };
+}
+
+export function adToWire(ad: ClassAd): WireClassAd {
+  return { attrs: ad.toJSON() };
+}
+
+export function codecs<Req, Res>(m: { request: Req; response: Res }) {
+  return { request: m.request, response: m.response };
+}

@@ -1,0 +1,313 @@
+/**
+ * The schedd's SQLite store: the store of record for jobs. Every method that changes state is
+ * called inside `tx()` by the queue, so one state change is one transaction.
+ *
+ * Durability: WAL with synchronous=NORMAL by default. A commit has been written to the WAL file
+ * with write(2) before better-sqlite3 returns, so it is in the kernel's page cache and survives
+ * the process being SIGKILLed at any instant; what NORMAL gives up is the fsync, i.e. the last
+ * commits before a power cut or kernel crash. `durability: full` (synchronous=FULL) fsyncs every
+ * commit for hosts where that matters, at the cost of one fsync per submit/claim/complete.
+ */
+import Database, { type Database as Db, type Statement } from "better-sqlite3";
+import { migrate } from "../common/migrations.js";
+import type { JobAttrs } from "./job-status.js";
+import { SCHEDD_MIGRATIONS } from "./migrations.js";
+
+export type Durability = "normal" | "full";
+
+export interface StoredJob {
+  cluster: number;
+  proc: number;
+  owner: string;
+  status: number;
+  attrs: JobAttrs;
+}
+
+export type LeaseState = "active" | "completed" | "lapsed" | "killed";
+
+export interface StoredLease {
+  id: string;
+  cluster: number;
+  proc: number;
+  identity: string;
+  state: LeaseState;
+  expires: number;
+  created: number;
+  endReason: string | null;
+}
+
+interface LeaseRow {
+  id: string;
+  cluster: number;
+  proc: number;
+  identity: string;
+  state: LeaseState;
+  expires: number;
+  created: number;
+  end_reason: string | null;
+}
+
+export interface StoreOptions {
+  durability?: Durability;
+  /**
+   * Group commit: changes made in one turn of the event loop share one COMMIT (each in its own
+   * savepoint, so each is still all or nothing). Callers must `await committed()` before they
+   * acknowledge anything. A failed COMMIT leaves memory ahead of the database, so it is fatal.
+   */
+  groupCommit?: boolean;
+  onCommitFailure?: (err: unknown) => void;
+}
+
+interface Batch {
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class ScheddStore {
+  readonly db: Db;
+  private readonly s: Record<string, Statement>;
+  private readonly groupCommit: boolean;
+  private readonly onCommitFailure: (err: unknown) => void;
+  private batch: Batch | undefined;
+
+  constructor(file: string, opts: StoreOptions | Durability = {}) {
+    const o = typeof opts === "string" ? { durability: opts } : opts;
+    const durability = o.durability ?? "normal";
+    this.groupCommit = o.groupCommit ?? false;
+    this.onCommitFailure =
+      o.onCommitFailure ??
+      ((err) => {
+        throw err;
+      });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.pragma("foreign_keys = ON");
+    // A bigger page cache, and checkpoints mostly from the daemon's timer (`checkpoint()`):
+    // hot pages (lease and history tails) are rewritten many times in between and copied back
+    // once, instead of a checkpoint every 1,000 pages inside some unlucky commit. The automatic
+    // one stays as a backstop at 256 MB of WAL.
+    this.db.pragma("cache_size = -65536");
+    this.db.pragma("wal_autocheckpoint = 65536");
+    migrate(this.db, SCHEDD_MIGRATIONS);
+    const p = (sql: string) => this.db.prepare(sql);
+    this.s = {
+      begin: p("BEGIN IMMEDIATE"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
+      savepoint: p("SAVEPOINT change"),
+      release: p("RELEASE change"),
+      rollbackTo: p("ROLLBACK TO change"),
+      nextCluster: p("SELECT COALESCE(MAX(id), 0) + 1 AS id FROM clusters"),
+      reserve: p("INSERT INTO clusters (id, owner, created) VALUES (?, ?, ?)"),
+      cluster: p("SELECT id, owner, submitted FROM clusters WHERE id = ?"),
+      markSubmitted: p("UPDATE clusters SET submitted = ? WHERE id = ?"),
+      insertJob: p("INSERT INTO jobs (cluster, proc, owner, status, ad) VALUES (?, ?, ?, ?, ?)"),
+      updateJob: p("UPDATE jobs SET status = ?, ad = ? WHERE cluster = ? AND proc = ?"),
+      getJob: p("SELECT cluster, proc, owner, status, ad FROM jobs WHERE cluster = ? AND proc = ?"),
+      deleteJob: p("DELETE FROM jobs WHERE cluster = ? AND proc = ?"),
+      insertHistory: p(
+        "INSERT INTO history (cluster, proc, owner, status, finished, ad) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      insertLease: p(
+        "INSERT INTO leases (id, cluster, proc, identity, state, expires, created) " +
+          "VALUES (?, ?, ?, ?, 'active', ?, ?)",
+      ),
+      getLease: p("SELECT * FROM leases WHERE id = ?"),
+      activeLeases: p("SELECT * FROM leases WHERE state = 'active'"),
+      extendLease: p("UPDATE leases SET expires = ? WHERE id = ? AND state = 'active'"),
+      endLease: p(
+        "UPDATE leases SET state = ?, ended = ?, end_reason = ? WHERE id = ? AND state = 'active'",
+      ),
+      pruneLeases: p("DELETE FROM leases WHERE state <> 'active' AND ended < ?"),
+    };
+  }
+
+  /** Run `fn` as one IMMEDIATE transaction (all or nothing). */
+  tx<T>(fn: () => T): T {
+    if (this.groupCommit) return this.inBatch(fn);
+    // Prepared BEGIN/COMMIT rather than db.transaction(fn), which builds wrappers every call.
+    this.s.begin!.run();
+    try {
+      const out = fn();
+      this.s.commit!.run();
+      return out;
+    } catch (err) {
+      if (this.db.inTransaction) this.s.rollback!.run();
+      throw err;
+    }
+  }
+
+  private inBatch<T>(fn: () => T): T {
+    if (this.batch === undefined) {
+      this.s.begin!.run();
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      done.catch(() => undefined); // reported through onCommitFailure
+      this.batch = { done, resolve, reject };
+      setImmediate(() => this.flush());
+    }
+    this.s.savepoint!.run();
+    try {
+      const out = fn();
+      this.s.release!.run();
+      return out;
+    } catch (err) {
+      this.s.rollbackTo!.run();
+      this.s.release!.run();
+      throw err;
+    }
+  }
+
+  /** Commit the open batch now (also called on close). */
+  flush(): void {
+    const batch = this.batch;
+    if (batch === undefined) return;
+    this.batch = undefined;
+    try {
+      this.s.commit!.run();
+      batch.resolve();
+    } catch (err) {
+      batch.reject(err);
+      this.onCommitFailure(err);
+    }
+  }
+
+  /** Resolves once every change made so far is committed. */
+  committed(): Promise<void> {
+    return this.batch?.done ?? Promise.resolve();
+  }
+
+  reserveCluster(owner: string, nowMs: number): number {
+    return this.tx(() => {
+      const { id } = this.s.nextCluster!.get() as { id: number };
+      this.s.reserve!.run(id, owner, nowMs);
+      return id;
+    });
+  }
+
+  cluster(id: number): { owner: string; submitted: number } | undefined {
+    return this.s.cluster!.get(id) as { owner: string; submitted: number } | undefined;
+  }
+
+  markSubmitted(id: number, count: number): void {
+    this.s.markSubmitted!.run(count, id);
+  }
+
+  insertJob(job: StoredJob): void {
+    this.s.insertJob!.run(job.cluster, job.proc, job.owner, job.status, JSON.stringify(job.attrs));
+  }
+
+  updateJob(cluster: number, proc: number, status: number, attrs: JobAttrs): void {
+    this.s.updateJob!.run(status, JSON.stringify(attrs), cluster, proc);
+  }
+
+  getJob(cluster: number, proc: number): StoredJob | undefined {
+    const row = this.s.getJob!.get(cluster, proc) as
+      { cluster: number; proc: number; owner: string; status: number; ad: string } | undefined;
+    return row && { ...row, attrs: JSON.parse(row.ad) as JobAttrs };
+  }
+
+  /** Leave the queue for history, in the caller's transaction. */
+  moveToHistory(job: StoredJob, nowMs: number): void {
+    this.s.deleteJob!.run(job.cluster, job.proc);
+    this.s.insertHistory!.run(
+      job.cluster,
+      job.proc,
+      job.owner,
+      job.status,
+      nowMs,
+      JSON.stringify(job.attrs),
+    );
+  }
+
+  /** Every job in the queue, in id order (startup). */
+  *allJobs(): IterableIterator<StoredJob> {
+    const it = this.db
+      .prepare("SELECT cluster, proc, owner, status, ad FROM jobs ORDER BY cluster, proc")
+      .iterate() as IterableIterator<{
+      cluster: number;
+      proc: number;
+      owner: string;
+      status: number;
+      ad: string;
+    }>;
+    for (const row of it) yield { ...row, attrs: JSON.parse(row.ad) as JobAttrs };
+  }
+
+  /** History rows, newest first. */
+  *history(limit: number): IterableIterator<StoredJob> {
+    const it = this.db
+      .prepare(
+        "SELECT cluster, proc, owner, status, ad FROM history " +
+          "ORDER BY finished DESC, cluster DESC, proc DESC LIMIT ?",
+      )
+      .iterate(limit <= 0 ? -1 : limit) as IterableIterator<{
+      cluster: number;
+      proc: number;
+      owner: string;
+      status: number;
+      ad: string;
+    }>;
+    for (const row of it) yield { ...row, attrs: JSON.parse(row.ad) as JobAttrs };
+  }
+
+  insertLease(
+    l: { id: string; cluster: number; proc: number; identity: string },
+    expires: number,
+    nowMs: number,
+  ): void {
+    this.s.insertLease!.run(l.id, l.cluster, l.proc, l.identity, expires, nowMs);
+  }
+
+  getLease(id: string): StoredLease | undefined {
+    const row = this.s.getLease!.get(id) as LeaseRow | undefined;
+    return row && fromLeaseRow(row);
+  }
+
+  activeLeases(): StoredLease[] {
+    return (this.s.activeLeases!.all() as LeaseRow[]).map(fromLeaseRow);
+  }
+
+  extendLease(id: string, expires: number): void {
+    this.s.extendLease!.run(expires, id);
+  }
+
+  endLease(id: string, state: Exclude<LeaseState, "active">, nowMs: number, reason: string): void {
+    this.s.endLease!.run(state, nowMs, reason, id);
+  }
+
+  /** Forget ended leases older than `beforeMs` (their pilots are long gone). */
+  pruneLeases(beforeMs: number): number {
+    return this.s.pruneLeases!.run(beforeMs).changes;
+  }
+
+  /** Copy the WAL back into the database without waiting for readers (timer). */
+  checkpoint(): void {
+    this.flush();
+    this.db.pragma("wal_checkpoint(PASSIVE)");
+  }
+
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+}
+
+function fromLeaseRow(r: LeaseRow): StoredLease {
+  return {
+    id: r.id,
+    cluster: r.cluster,
+    proc: r.proc,
+    identity: r.identity,
+    state: r.state,
+    expires: r.expires,
+    created: r.created,
+    endReason: r.end_reason,
+  };
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { pino } from "pino";
+import { ClassAd } from "../../src/classad/index.js";
+import { loadConfigFile } from "../../src/common/config.js";
+import { buildSchedulerAd, startAdvertiser } from "../../src/schedd/advertiser.js";
+import { scheddConfigSchema } from "../../src/schedd/config.js";
+import { lastCnUser, mapfileUser, parseMapfile } from "../../src/schedd/user-map.js";
+
+test("the Scheduler ad carries the address and idle/running/held counts per owner", () => {
+  const ad = buildSchedulerAd({
+    name: "schedd@x",
+    address: "wss://x:9618/",
+    owners: new Map([
+      ["bob", { idle: 1, running: 2, held: 0 }],
+      ["alice", { idle: 3, running: 0, held: 1 }],
+      ["gone", { idle: 0, running: 0, held: 0 }],
+    ]),
+    nowS: 1000,
+  });
+  const c = ClassAd.fromJSON(ad);
+  assert.equal(c.evaluate("MyType"), "Scheduler");
+  assert.equal(c.evaluate("ScheddIpAddr"), "wss://x:9618/");
+  assert.deepEqual(
+    [c.evaluate("TotalIdleJobs"), c.evaluate("TotalRunningJobs"), c.evaluate("TotalHeldJobs")],
+    [4, 2, 1],
+  );
+  assert.equal(c.evaluate("NumUsers"), 2);
+  assert.equal(c.evaluateExpr("Submitters[0].Name"), "alice");
+  assert.equal(c.evaluateExpr("Submitters[1].RunningJobs"), 2);
+});
+
+test("a missing collector is logged and retried, never thrown", async () => {
+  let calls = 0;
+  const adv = startAdvertiser(
+    () => ({ MyType: '"Scheduler"' }),
+    async () => {
+      calls++;
+      throw new Error("connection refused");
+    },
+    3_600_000,
+    pino({ level: "silent" }),
+  );
+  assert.equal(await adv.advertiseNow(), false);
+  adv.stop();
+  assert.ok(calls >= 1);
+});
+
+test("default user mapping: the last CN, lower-cased, unsafe characters replaced", () => {
+  assert.equal(lastCnUser("/DC=org/DC=example/CN=Alice"), "alice");
+  assert.equal(lastCnUser("/DC=org/CN=John Doe/CN=12345"), "12345");
+  assert.equal(lastCnUser("/DC=org/O=x/CN=Jane Q. Public"), "jane_q._public");
+  assert.equal(lastCnUser("/DC=org/O=x"), undefined);
+});
+
+test("mapfile: first matching rule wins, groups substitute, bad lines name their line", () => {
+  const rules = parseMapfile(
+    '# users\nGSI "^/DC=org/DC=example/CN=([A-Za-z]+)$" \\1\nGSI /.*CN=Robot.*/ robot\n',
+  );
+  const map = mapfileUser(rules);
+  assert.equal(map("/DC=org/DC=example/CN=Carol"), "Carol");
+  assert.equal(map("/DC=org/DC=other/CN=Robot 7"), "robot");
+  assert.equal(map("/DC=org/DC=other/CN=Dave"), undefined);
+  assert.throws(() => parseMapfile("GSI onlytwo\n", "users.map"), /users\.map:1:/);
+});
+
+test("the example config/schedd.yaml is valid", () => {
+  const file = new URL("../../../config/schedd.yaml", import.meta.url).pathname;
+  const cfg = loadConfigFile(scheddConfigSchema, file);
+  assert.equal(cfg.lease_minutes, 20);
+  assert.equal(cfg.user_map.mode, "last-cn");
+});
