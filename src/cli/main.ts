@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
 import { createCaCommand } from "./ca-command.js";
+import { createCollectorCommand } from "./collector-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
 
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
+  program.addCommand(createCollectorCommand());
   return program;
 }
 

@@ -1,10 +1,23 @@
 /**
- * Wire attributes to a stored ad, and stored ads back to wire attributes. Every check that names
- * an attribute happens here, so a refusal always says which attribute and why.
+ * Received attributes to a stored ad, and stored ads back to wire attributes. Every check that
+ * names an attribute happens here, so a refusal always says which attribute and why.
+ *
+ * Ads arrive as byte ranges (wire-batch.ts). Each attribute is looked up in the interner; a text
+ * not seen before is compared with the same attribute of the ad being replaced (a slot's Name or
+ * address repeats from one update to the next, but not between slots), and only then parsed.
  */
 import type { AttrEntry } from "../classad/classad.js";
 import { ClassAd, unparseExpr, unparseValue } from "../classad/index.js";
-import { type AttrInterner, TextEntry } from "./intern.js";
+import {
+  type AttrInterner,
+  type NameSlot,
+  TextEntry,
+  decodeUtf8,
+  hashBytes,
+  sameText,
+} from "./intern.js";
+import { type Shape, ShapedEntries, ShapeTree } from "./shape.js";
+import type { RawBatch } from "./wire-batch.js";
 
 export interface AdLimits {
   maxAdBytes: number;
@@ -18,75 +31,189 @@ export type BuiltAd =
   | { ok: true; ad: ClassAd; type: string; name: string; lifetime: number | undefined }
   | { ok: false; code: "invalid-argument"; attribute: string; message: string };
 
-function refuse(attribute: string, message: string): BuiltAd {
+function refuse(attribute: string, message: string): BuiltAd & { ok: false } {
   return { ok: false, code: "invalid-argument", attribute, message };
 }
 
-/**
- * Check and parse one advertised ad. `defaultType` becomes MyType when the ad has none. Name
- * and MyType must be strings; ClassAdLifetime, when present, a positive integer (seconds).
- */
-export function buildAd(
-  attrs: Readonly<Record<string, string>>,
+/** Finds the ad an incoming one would replace, to reuse its unchanged entries. */
+export type PreviousAd = (type: string, name: string) => ClassAd | undefined;
+
+interface Miss {
+  pos: number;
+  slot: NameSlot;
+  start: number;
+  end: number;
+}
+
+export class AdBuilder {
+  readonly shapes = new ShapeTree();
+
+  constructor(
+    private readonly interner: AttrInterner,
+    private readonly limits: AdLimits,
+  ) {}
+
+  /** Ad `i` of a received batch. */
+  fromBatch(batch: RawBatch, i: number, defaultType: string, previous: PreviousAd): BuiltAd {
+    const { buf, ranges } = batch;
+    const from = batch.adStarts[i]!;
+    const to = batch.adStarts[i + 1]!;
+    let bytes = 0;
+    for (let j = from; j < to; j++) {
+      const r = 4 * j;
+      bytes += ranges[r + 1]! - ranges[r]! + ranges[r + 3]! - ranges[r + 2]!;
+      if (bytes > this.limits.maxAdBytes) {
+        const name = decodeUtf8(buf, ranges[r]!, ranges[r + 1]!);
+        return refuse(name, `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`);
+      }
+    }
+    if (to - from > this.limits.maxAttributes) {
+      const r = 4 * (from + this.limits.maxAttributes);
+      const name = decodeUtf8(buf, ranges[r]!, ranges[r + 1]!);
+      return refuse(name, `ad has more than ${this.limits.maxAttributes} attributes (at ${name})`);
+    }
+    let shape: Shape = this.shapes.root;
+    const vals: AttrEntry[] = [];
+    const misses: Miss[] = [];
+    for (let j = from; j < to; j++) {
+      const r = 4 * j;
+      let slot: NameSlot | string;
+      try {
+        slot = this.interner.slotBytes(buf, ranges[r]!, ranges[r + 1]!);
+      } catch {
+        return refuse("?", "an attribute name is not valid UTF-8");
+      }
+      if (typeof slot === "string") return refuse(slot, `attribute name ${slot}`);
+      if (COLLECTOR_SET.has(slot.key)) continue;
+      const start = ranges[r + 2]!;
+      const end = ranges[r + 3]!;
+      const entry = this.interner.findBytes(slot, buf, start, end);
+      let pos = shape.index.get(slot.key);
+      if (pos === undefined) {
+        pos = vals.length;
+        shape = shape.with(slot.key);
+        vals.push(MISSING);
+      }
+      if (entry !== undefined) vals[pos] = entry;
+      else misses.push({ pos, slot, start, end });
+    }
+    // Type and name first: they say which ad this replaces.
+    for (const m of misses) {
+      if (m.slot.key !== "name" && m.slot.key !== "mytype") continue;
+      const failed = this.resolve(m, buf, vals, undefined);
+      if (failed) return failed;
+    }
+    const head = identify(shape, vals, defaultType);
+    if (!head.ok) return head;
+    const old = misses.length > 0 ? previous(head.type, head.name) : undefined;
+    for (const m of misses) {
+      if (vals[m.pos] !== MISSING) continue;
+      const failed = this.resolve(m, buf, vals, old);
+      if (failed) return failed;
+    }
+    return this.finish(shape, vals, head.type, head.name, defaultType);
+  }
+
+  /** An ad given as name -> text strings (snapshots, the collector's own ad). */
+  fromAttrs(attrs: Readonly<Record<string, string>>, defaultType: string, limited = true): BuiltAd {
+    let shape: Shape = this.shapes.root;
+    const vals: AttrEntry[] = [];
+    let bytes = 0;
+    let count = 0;
+    for (const name in attrs) {
+      const text = attrs[name]!;
+      bytes += Buffer.byteLength(name) + Buffer.byteLength(text);
+      if (limited && bytes > this.limits.maxAdBytes) {
+        return refuse(name, `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`);
+      }
+      if (limited && ++count > this.limits.maxAttributes) {
+        return refuse(name, `ad has more than ${this.limits.maxAttributes} attributes (at ${name})`);
+      }
+      const r = this.interner.named(name, text);
+      if (!r.ok) return refuse(name, `attribute ${name}: ${r.message}`);
+      if (COLLECTOR_SET.has(r.slot.key)) continue;
+      const pos = shape.index.get(r.slot.key);
+      if (pos !== undefined) vals[pos] = r.entry;
+      else {
+        shape = shape.with(r.slot.key);
+        vals.push(r.entry);
+      }
+    }
+    const head = identify(shape, vals, defaultType);
+    if (!head.ok) return head;
+    return this.finish(shape, vals, head.type, head.name, defaultType);
+  }
+
+  private resolve(m: Miss, buf: Uint8Array, vals: AttrEntry[], old: ClassAd | undefined): BuiltAd | undefined {
+    const before = old?.entries.get(m.slot.key);
+    if (before instanceof TextEntry && sameText(buf, m.start, m.end, before.text)) {
+      vals[m.pos] = before;
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = decodeUtf8(buf, m.start, m.end);
+    } catch {
+      return refuse(m.slot.spelling, `attribute ${m.slot.spelling}: not valid UTF-8`);
+    }
+    const entry = this.interner.entry(m.slot, text, hashBytes(buf, m.start, m.end));
+    if (typeof entry === "string") return refuse(m.slot.spelling, `attribute ${m.slot.spelling}: ${entry}`);
+    vals[m.pos] = entry;
+    return undefined;
+  }
+
+  private finish(shape: Shape, vals: AttrEntry[], type: string, name: string, defaultType: string): BuiltAd {
+    const entries = new ShapedEntries(shape, vals);
+    if (!shape.index.has("mytype") && defaultType !== "") {
+      const r = this.interner.named("MyType", unparseValue(defaultType));
+      if (r.ok) entries.set(r.slot.key, r.entry);
+    }
+    const ad = new ClassAd(entries);
+    let lifetime: number | undefined;
+    if (shape.index.has("classadlifetime")) {
+      const v = ad.evaluate("ClassAdLifetime");
+      if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+        return refuse("ClassAdLifetime", "ClassAdLifetime must be a positive whole number of seconds");
+      }
+      lifetime = v;
+    }
+    return { ok: true, ad, type, name, lifetime };
+  }
+
+  /** Set a collector-owned attribute (shared entry when the text repeats, as LastHeardFrom does). */
+  stamp(ad: ClassAd, name: string, text: string): void {
+    const r = this.interner.named(name, text);
+    if (!r.ok) throw new Error(`collector attribute ${name}: ${r.message}`);
+    ad.entries.set(r.slot.key, r.entry);
+  }
+}
+
+/** Placeholder while an attribute's entry is being resolved. */
+const MISSING = new TextEntry("", { kind: "literal", value: "" }, "");
+
+const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function identify(
+  shape: Shape,
+  vals: readonly AttrEntry[],
   defaultType: string,
-  interner: AttrInterner,
-  limits: AdLimits,
-): BuiltAd {
-  const entries = new Map<string, AttrEntry>();
-  let bytes = 0;
-  for (const name in attrs) {
-    const text = attrs[name]!;
-    bytes += name.length + text.length;
-    if (bytes > limits.maxAdBytes) {
-      return refuse(name, `ad is larger than ${limits.maxAdBytes} bytes (at attribute ${name})`);
-    }
-    if (entries.size >= limits.maxAttributes) {
-      return refuse(name, `ad has more than ${limits.maxAttributes} attributes`);
-    }
-    const r = interner.entry(name, text);
-    if (!r.ok) return refuse(name, `attribute ${name}: ${r.message}`);
-    if (!COLLECTOR_SET.has(r.key)) entries.set(r.key, r.entry);
+): { ok: true; type: string; name: string } | (BuiltAd & { ok: false }) {
+  const typeAt = shape.index.get("mytype");
+  const type = typeAt === undefined ? defaultType : literalString(vals[typeAt]!);
+  if (type === undefined || type === "") {
+    return refuse("MyType", "MyType is missing or not a string literal (give the ad type)");
   }
-  if (!entries.has("mytype") && defaultType !== "") {
-    const r = interner.entry("MyType", unparseValue(defaultType));
-    if (r.ok) entries.set(r.key, r.entry);
+  if (!TYPE_NAME.test(type)) return refuse("MyType", `MyType '${type}' is not a type name`);
+  const nameAt = shape.index.get("name");
+  const name = nameAt === undefined ? undefined : literalString(vals[nameAt]!);
+  if (name === undefined || name === "") {
+    return refuse("Name", "Name is missing or not a non-empty string literal");
   }
-  const ad = new ClassAd(entries);
-  const type = stringAttribute(ad, "MyType");
-  if (type === undefined)
-    return refuse("MyType", "MyType is missing or not a string (give the ad type)");
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(type))
-    return refuse("MyType", `MyType '${type}' is not a type name`);
-  const name = stringAttribute(ad, "Name");
-  if (name === undefined || name === "")
-    return refuse("Name", "Name is missing or not a non-empty string");
-  let lifetime: number | undefined;
-  if (entries.has("classadlifetime")) {
-    const v = ad.evaluate("ClassAdLifetime");
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-      return refuse(
-        "ClassAdLifetime",
-        "ClassAdLifetime must be a positive whole number of seconds",
-      );
-    }
-    lifetime = v;
-  }
-  return { ok: true, ad, type, name, lifetime };
+  return { ok: true, type, name };
 }
 
-function stringAttribute(ad: ClassAd, name: string): string | undefined {
-  const entry = ad.entries.get(name.toLowerCase());
-  if (entry === undefined) return undefined;
-  // Almost always a literal: skip compiling an evaluation for it.
-  const v = entry.constant ?? ad.evaluate(name);
-  return typeof v === "string" ? v : undefined;
-}
-
-/** Set a collector-owned attribute (shared entry when the text repeats, as LastHeardFrom does). */
-export function stamp(ad: ClassAd, interner: AttrInterner, name: string, text: string): void {
-  const r = interner.entry(name, text);
-  if (!r.ok) throw new Error(`collector attribute ${name}: ${r.message}`);
-  ad.entries.set(r.key, r.entry);
+function literalString(entry: AttrEntry): string | undefined {
+  return typeof entry.constant === "string" ? entry.constant : undefined;
 }
 
 /** The text of an entry: as received when kept, else unparsed. */

@@ -13,10 +13,11 @@ import {
 } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import type { Clock } from "../common/clock.js";
-import { type AdLimits, buildAd, stamp } from "./ad-build.js";
+import { type AdLimits, AdBuilder, type BuiltAd, type PreviousAd } from "./ad-build.js";
 import { AttrInterner } from "./intern.js";
 import { RateWindow } from "./rate-window.js";
 import { AdStore, type StoredAd } from "./store.js";
+import { type RawBatch, batchSize } from "./wire-batch.js";
 
 export interface Caller {
   identity: string;
@@ -58,9 +59,19 @@ export type Constraint =
 
 const ACCEPT_ALL = (): boolean => true;
 
+interface WriteContext {
+  caller: Caller;
+  now: number;
+  writer: { identity: string; admin: boolean };
+  identityText: string;
+  heardText: string;
+}
+
 export class CollectorCore {
   readonly store: AdStore<ClassAd>;
   readonly interner = new AttrInterner();
+  readonly builder: AdBuilder;
+  private readonly previous: PreviousAd;
   readonly updates = new RateWindow();
   readonly startedAt: number;
   /** `time()` inside constraints follows the injected clock. */
@@ -73,64 +84,72 @@ export class CollectorCore {
     this.startedAt = opts.clock.now();
     this.fnContext = { now: () => Math.floor(opts.clock.now() / 1000) };
     this.self = { identity: opts.identity, roles: new Set(["admin"]) };
+    this.builder = new AdBuilder(this.interner, opts.limits);
+    this.previous = (type, name) => this.store.get(type, name)?.ad;
   }
 
-  /** Insert or replace each ad; one outcome per ad, in order. A refused ad does not stop the rest. */
-  advertise(
-    ads: readonly Readonly<Record<string, string>>[],
-    defaultType: string,
-    caller: Caller,
-  ): AdOutcome[] {
-    const now = this.opts.clock.now();
-    const admin = caller.roles.has("admin");
-    const writer = { identity: caller.identity, admin };
-    const identityText = unparseValue(caller.identity);
-    const heardText = String(Math.floor(now / 1000));
+  /** Insert or replace each ad of a received batch; one outcome per ad, in order. */
+  advertiseBatch(batch: RawBatch, caller: Caller): AdOutcome[] {
     const out: AdOutcome[] = [];
-    for (const attrs of ads) {
-      const built = buildAd(attrs, defaultType, this.interner, this.opts.limits);
-      if (!built.ok) {
-        out.push({ ...built, ok: false, replaced: false, type: "", name: "" });
-        continue;
-      }
-      const { ad, type, name } = built;
-      const base = { type, name, attribute: "", replaced: false };
-      if (!admin && !this.mayWrite(type, caller.roles)) {
-        const needs = this.opts.writeRolesFor(type);
-        out.push({
-          ...base,
-          ok: false,
-          code: "permission-denied",
-          attribute: "MyType",
-          message:
-            needs.length === 0
-              ? `${type} ads are written only by the collector itself`
-              : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
-        });
-        continue;
-      }
-      stamp(ad, this.interner, "AuthenticatedIdentity", identityText);
-      stamp(ad, this.interner, "LastHeardFrom", heardText);
-      const seconds = Math.min(
-        built.lifetime ?? this.opts.lifetimeFor(type),
-        this.opts.maxLifetime,
-      );
-      const r = this.store.upsert(type, name, ad, writer, seconds * 1000, now);
-      if (!r.ok) {
-        const code = r.code === "not-owner" ? "permission-denied" : "resource-exhausted";
-        out.push({
-          ...base,
-          ok: false,
-          code,
-          message: r.message,
-          attribute: r.code === "not-owner" ? "Name" : "",
-        });
-        continue;
-      }
-      if (caller !== this.self) this.updates.add(now);
-      out.push({ ...base, ok: true, code: "", message: "", replaced: r.replaced });
+    const n = batchSize(batch);
+    const ctx = this.writeContext(caller);
+    for (let i = 0; i < n; i++) {
+      out.push(this.put(this.builder.fromBatch(batch, i, batch.type, this.previous), ctx));
     }
     return out;
+  }
+
+  /** Insert or replace ads given as name -> text maps. A refused ad does not stop the rest. */
+  advertise(ads: readonly Readonly<Record<string, string>>[], defaultType: string, caller: Caller): AdOutcome[] {
+    const ctx = this.writeContext(caller);
+    return ads.map((attrs) => this.put(this.builder.fromAttrs(attrs, defaultType), ctx));
+  }
+
+  private writeContext(caller: Caller): WriteContext {
+    const now = this.opts.clock.now();
+    return {
+      caller,
+      now,
+      writer: { identity: caller.identity, admin: caller.roles.has("admin") },
+      identityText: unparseValue(caller.identity),
+      heardText: String(Math.floor(now / 1000)),
+    };
+  }
+
+  private put(built: BuiltAd, ctx: WriteContext): AdOutcome {
+    if (!built.ok) return { ...built, ok: false, replaced: false, type: "", name: "" };
+    const { ad, type, name } = built;
+    const { caller, writer, now } = ctx;
+    const base = { type, name, attribute: "", replaced: false };
+    if (!writer.admin && !this.mayWrite(type, caller.roles)) {
+      const needs = this.opts.writeRolesFor(type);
+      return {
+        ...base,
+        ok: false,
+        code: "permission-denied",
+        attribute: "MyType",
+        message:
+          needs.length === 0
+            ? `${type} ads are written only by the collector itself`
+            : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
+      };
+    }
+    this.builder.stamp(ad, "AuthenticatedIdentity", ctx.identityText);
+    this.builder.stamp(ad, "LastHeardFrom", ctx.heardText);
+    const seconds = Math.min(built.lifetime ?? this.opts.lifetimeFor(type), this.opts.maxLifetime);
+    const r = this.store.upsert(type, name, ad, writer, seconds * 1000, now);
+    if (!r.ok) {
+      const notOwner = r.code === "not-owner";
+      return {
+        ...base,
+        ok: false,
+        code: notOwner ? "permission-denied" : "resource-exhausted",
+        message: r.message,
+        attribute: notOwner ? "Name" : "",
+      };
+    }
+    if (caller !== this.self) this.updates.add(now);
+    return { ...base, ok: true, code: "", message: "", replaced: r.replaced };
   }
 
   private mayWrite(type: string, roles: ReadonlySet<string>): boolean {
@@ -202,13 +221,11 @@ export class CollectorCore {
     lastHeard: number,
     expiresAt: number,
   ): boolean {
-    const built = buildAd(attrs, "", this.interner, {
-      maxAdBytes: Infinity,
-      maxAttributes: Infinity,
-    });
+    // Limits applied when the ad was first advertised; a smaller limit now does not drop it.
+    const built = this.builder.fromAttrs(attrs, "", false);
     if (!built.ok || expiresAt <= this.opts.clock.now()) return false;
-    stamp(built.ad, this.interner, "AuthenticatedIdentity", unparseValue(identity));
-    stamp(built.ad, this.interner, "LastHeardFrom", String(Math.floor(lastHeard / 1000)));
+    this.builder.stamp(built.ad, "AuthenticatedIdentity", unparseValue(identity));
+    this.builder.stamp(built.ad, "LastHeardFrom", String(Math.floor(lastHeard / 1000)));
     const writer = { identity, admin: true };
     return this.store.upsert(
       built.type,

@@ -10,6 +10,7 @@ import { type Codec, messageType } from "../wire/schema.js";
 import { projectAd, wireSize } from "./ad-build.js";
 import type { AdOutcome, CollectorCore, InvalidateOutcome } from "./collector.js";
 import { Watch, WatchFellBehind } from "./watch.js";
+import { type RawBatch, decodeAdBatch } from "./wire-batch.js";
 
 type WireAd = { attrs: Record<string, string> };
 export type AdBatch = { ads: WireAd[]; type?: string };
@@ -33,6 +34,13 @@ export function directCodec<T>(name: string): Codec<T> {
 
 export const collectorCodecs = {
   batch: directCodec<AdBatch>("AdBatch"),
+  /** The server's side of AdBatch: decoded to byte ranges (wire-batch.ts). */
+  rawBatch: {
+    encode: () => {
+      throw new Error("rawBatch only decodes");
+    },
+    decode: (b: Uint8Array) => decodeAdBatch(b),
+  } as Codec<RawBatch>,
   outcomes: directCodec<AdOutcomes>("AdOutcomes"),
   selector: directCodec<AdSelector>("AdSelector"),
   invalidated: directCodec<InvalidateOutcome>("InvalidateOutcome"),
@@ -64,10 +72,9 @@ export function registerCollectorService(
   // Who may write which type is decided per ad by the core; any known role may call.
   server.unary(
     "collector.Advertise",
-    { roles: ROLES, request: c.batch, response: c.outcomes },
+    { roles: ROLES, request: c.rawBatch, response: c.outcomes },
     (req, ctx) => {
-      const ads = req.ads.map((a) => a.attrs);
-      const outcomes = core.advertise(ads, req.type ?? "", ctx);
+      const outcomes = core.advertiseBatch(req, ctx);
       for (const o of outcomes) {
         if (!o.ok)
           ctx.log.info(
