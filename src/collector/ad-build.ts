@@ -83,7 +83,9 @@ export class AdBuilder {
       } catch {
         return refuse("?", "an attribute name is not valid UTF-8");
       }
-      if (typeof slot === "string") return refuse(slot, `attribute name ${slot}`);
+      if (typeof slot === "string") {
+        return refuse(decodeUtf8(buf, ranges[r]!, ranges[r + 1]!), `attribute name ${slot}`);
+      }
       if (COLLECTOR_SET.has(slot.key)) continue;
       const start = ranges[r + 2]!;
       const end = ranges[r + 3]!;
