@@ -54,7 +54,8 @@ async function startCollector(configFile: string): Promise<ChildProcess> {
     stdio: ["ignore", "ignore", "inherit"],
   });
   child.once("exit", (code, signal) => {
-    if (code !== 0 && signal !== "SIGTERM") process.stderr.write(`collector exited ${code ?? signal}\n`);
+    if (code !== 0 && signal !== "SIGTERM")
+      process.stderr.write(`collector exited ${code ?? signal}\n`);
   });
   return child;
 }
@@ -64,7 +65,8 @@ function encodeRound(round: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let start = 0; start < ADS; start += BATCH) {
     const ads = [];
-    for (let i = start; i < Math.min(ADS, start + BATCH); i++) ads.push({ attrs: slotAd(i, round) });
+    for (let i = start; i < Math.min(ADS, start + BATCH); i++)
+      ads.push({ attrs: slotAd(i, round) });
     out.push(collectorCodecs.batch.encode({ ads, type: "" }));
   }
   return out;
@@ -77,7 +79,9 @@ async function sendAll(clients: RpcClient[], payloads: Uint8Array[]): Promise<nu
   const worker = async (rpc: RpcClient) => {
     while (next < payloads.length) {
       const payload = payloads[next++]!;
-      const reply = collectorCodecs.outcomes.decode(await rpc.call("collector.Advertise", payload, { deadlineMs: 60_000 }));
+      const reply = collectorCodecs.outcomes.decode(
+        await rpc.call("collector.Advertise", payload, { deadlineMs: 60_000 }),
+      );
       for (const o of reply.outcomes) {
         if (!o.ok) throw new Error(`ad refused: ${o.message}`);
         stored++;
@@ -85,7 +89,8 @@ async function sendAll(clients: RpcClient[], payloads: Uint8Array[]): Promise<nu
     }
   };
   const workers: Promise<void>[] = [];
-  for (const rpc of clients) for (let k = 0; k < IN_FLIGHT_PER_CONNECTION; k++) workers.push(worker(rpc));
+  for (const rpc of clients)
+    for (let k = 0; k < IN_FLIGHT_PER_CONNECTION; k++) workers.push(worker(rpc));
   await Promise.all(workers);
   return stored;
 }
@@ -124,7 +129,12 @@ export async function run(): Promise<void> {
       name: "collector@bench",
       listen: { host: "127.0.0.1", port },
       tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
-      authorization: { rules: [{ identity: PILOT_DN, roles: ["pilot"] }, { identity: READER_DN, roles: ["read"] }] },
+      authorization: {
+        rules: [
+          { identity: PILOT_DN, roles: ["pilot"] },
+          { identity: READER_DN, roles: ["read"] },
+        ],
+      },
       log_level: "warn",
     }),
   );
@@ -133,7 +143,13 @@ export async function run(): Promise<void> {
   const child = await startCollector(configFile);
   const url = `wss://localhost:${port}/`;
   const connect = (cred: { certPem: string; keyPem: string }) =>
-    createRpcClient({ url, certPem: cred.certPem, keyPem: cred.keyPem, caDir: pki.caDir, backoff: { initialMs: 50, maxMs: 500 } });
+    createRpcClient({
+      url,
+      certPem: cred.certPem,
+      keyPem: cred.keyPem,
+      caDir: pki.caDir,
+      backoff: { initialMs: 50, maxMs: 500 },
+    });
   const clients = Array.from({ length: CONNECTIONS }, () => connect(pilot));
   const readerClient = connect(reader);
   try {
@@ -145,7 +161,8 @@ export async function run(): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     report({ bench: "collector.updates", ops_per_s: Math.round(updates / seconds) });
     const q = await queryLatencies(readerClient);
-    if (q.matched < ADS * 0.005 || q.matched > ADS * 0.02) throw new Error(`query matched ${q.matched} ads, not about 1%`);
+    if (q.matched < ADS * 0.005 || q.matched > ADS * 0.02)
+      throw new Error(`query matched ${q.matched} ads, not about 1%`);
     report({ bench: "collector.query_constraint_ms", value: Math.round(q.medianMs * 10) / 10 });
     report({ bench: "collector.rss_mb", value: rssMb(child.pid!) });
   } finally {

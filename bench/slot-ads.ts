@@ -59,7 +59,8 @@ export function slotAd(i: number, round = 0): Record<string, string> {
     LoadAvg: claimed ? "0.98" : "0.0",
     KFlops: "2145677",
     Mips: "31456",
-    Start: "(TARGET.RequestCpus <= MY.Cpus) && (TARGET.RequestMemory <= MY.Memory) && stringListIMember(TARGET.DESIRED_Sites, MY.GLIDEIN_Site)",
+    Start:
+      "(TARGET.RequestCpus <= MY.Cpus) && (TARGET.RequestMemory <= MY.Memory) && stringListIMember(TARGET.DESIRED_Sites, MY.GLIDEIN_Site)",
     Requirements: "START && (MY.GLIDEIN_ToRetire =?= undefined || time() < MY.GLIDEIN_ToRetire)",
     Rank: "0",
     IsOwner: "false",

@@ -1,9 +1,11 @@
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
+import { createAdvertiseCommand } from "./advertise-command.js";
 import { createCaCommand } from "./ca-command.js";
 import { createCollectorCommand } from "./collector-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
+import { createStatusCommand } from "./status-command.js";
 
 /** The `updraft` command: each part of the system adds its own subcommands. */
 export function createProgram(): Command {
@@ -17,6 +19,8 @@ export function createProgram(): Command {
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
   program.addCommand(createCollectorCommand());
+  program.addCommand(createStatusCommand());
+  program.addCommand(createAdvertiseCommand());
   return program;
 }
 

@@ -64,7 +64,10 @@ export class AdBuilder {
       bytes += ranges[r + 1]! - ranges[r]! + ranges[r + 3]! - ranges[r + 2]!;
       if (bytes > this.limits.maxAdBytes) {
         const name = decodeUtf8(buf, ranges[r]!, ranges[r + 1]!);
-        return refuse(name, `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`);
+        return refuse(
+          name,
+          `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`,
+        );
       }
     }
     if (to - from > this.limits.maxAttributes) {
@@ -126,10 +129,16 @@ export class AdBuilder {
       const text = attrs[name]!;
       bytes += Buffer.byteLength(name) + Buffer.byteLength(text);
       if (limited && bytes > this.limits.maxAdBytes) {
-        return refuse(name, `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`);
+        return refuse(
+          name,
+          `ad is larger than ${this.limits.maxAdBytes} bytes (at attribute ${name})`,
+        );
       }
       if (limited && ++count > this.limits.maxAttributes) {
-        return refuse(name, `ad has more than ${this.limits.maxAttributes} attributes (at ${name})`);
+        return refuse(
+          name,
+          `ad has more than ${this.limits.maxAttributes} attributes (at ${name})`,
+        );
       }
       const r = this.interner.named(name, text);
       if (!r.ok) return refuse(name, `attribute ${name}: ${r.message}`);
@@ -146,7 +155,12 @@ export class AdBuilder {
     return this.finish(shape, vals, head.type, head.name, defaultType);
   }
 
-  private resolve(m: Miss, buf: Uint8Array, vals: AttrEntry[], old: ClassAd | undefined): BuiltAd | undefined {
+  private resolve(
+    m: Miss,
+    buf: Uint8Array,
+    vals: AttrEntry[],
+    old: ClassAd | undefined,
+  ): BuiltAd | undefined {
     const before = old?.entries.get(m.slot.key);
     if (before instanceof TextEntry && sameText(buf, m.start, m.end, before.text)) {
       vals[m.pos] = before;
@@ -159,12 +173,19 @@ export class AdBuilder {
       return refuse(m.slot.spelling, `attribute ${m.slot.spelling}: not valid UTF-8`);
     }
     const entry = this.interner.entry(m.slot, text, hashBytes(buf, m.start, m.end));
-    if (typeof entry === "string") return refuse(m.slot.spelling, `attribute ${m.slot.spelling}: ${entry}`);
+    if (typeof entry === "string")
+      return refuse(m.slot.spelling, `attribute ${m.slot.spelling}: ${entry}`);
     vals[m.pos] = entry;
     return undefined;
   }
 
-  private finish(shape: Shape, vals: AttrEntry[], type: string, name: string, defaultType: string): BuiltAd {
+  private finish(
+    shape: Shape,
+    vals: AttrEntry[],
+    type: string,
+    name: string,
+    defaultType: string,
+  ): BuiltAd {
     const entries = new ShapedEntries(shape, vals);
     if (!shape.index.has("mytype") && defaultType !== "") {
       const r = this.interner.named("MyType", unparseValue(defaultType));
@@ -175,7 +196,10 @@ export class AdBuilder {
     if (shape.index.has("classadlifetime")) {
       const v = ad.evaluate("ClassAdLifetime");
       if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-        return refuse("ClassAdLifetime", "ClassAdLifetime must be a positive whole number of seconds");
+        return refuse(
+          "ClassAdLifetime",
+          "ClassAdLifetime must be a positive whole number of seconds",
+        );
       }
       lifetime = v;
     }

@@ -100,7 +100,11 @@ export class CollectorCore {
   }
 
   /** Insert or replace ads given as name -> text maps. A refused ad does not stop the rest. */
-  advertise(ads: readonly Readonly<Record<string, string>>[], defaultType: string, caller: Caller): AdOutcome[] {
+  advertise(
+    ads: readonly Readonly<Record<string, string>>[],
+    defaultType: string,
+    caller: Caller,
+  ): AdOutcome[] {
     const ctx = this.writeContext(caller);
     return ads.map((attrs) => this.put(this.builder.fromAttrs(attrs, defaultType), ctx));
   }

@@ -34,7 +34,8 @@ export class NameSlot {
   ) {}
 }
 
-export type InternResult = { ok: true; slot: NameSlot; entry: TextEntry } | { ok: false; message: string };
+export type InternResult =
+  { ok: true; slot: NameSlot; entry: TextEntry } | { ok: false; message: string };
 
 export interface InternerOptions {
   /** Most attribute spellings remembered; rarer names beyond it are parsed without sharing. */
@@ -74,7 +75,8 @@ export function hashText(text: string): number {
   let h = Math.imul(end, 0x9e3779b1);
   const head = Math.min(end, 8);
   for (let i = 0; i < head; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  for (let i = Math.max(head, end - 8); i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(head, end - 8); i < end; i++)
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
 }
 

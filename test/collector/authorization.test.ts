@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createCollectorClient } from "../../src/collector/client.js";
-import { DN, connectAs, createPool, type Pool, type Running, slotAd, startCollector } from "./harness.js";
+import {
+  DN,
+  connectAs,
+  createPool,
+  type Pool,
+  type Running,
+  slotAd,
+  startCollector,
+} from "./harness.js";
 
 let pool: Pool;
 let c: Running;
@@ -15,7 +23,11 @@ after(async () => {
   pool.cleanup();
 });
 
-const factoryAd = { MyType: '"GlideFactory"', Name: '"entry_x@gfactory"', GLIDEIN_Site: '"Site_0"' };
+const factoryAd = {
+  MyType: '"GlideFactory"',
+  Name: '"entry_x@gfactory"',
+  GLIDEIN_Site: '"Site_0"',
+};
 
 test("a frontend identity cannot write a GlideFactory ad; the factory can", async () => {
   const [refused] = await c.as("frontend").advertise([factoryAd]);
@@ -32,11 +44,19 @@ test("each type's default write role: GlideClient frontend, Slot pilot, Schedule
   assert.equal((await c.as("factory").advertise([client]))[0]!.ok, false);
   assert.equal((await c.as("frontend").advertise([client]))[0]!.ok, true);
   assert.equal((await c.as("frontend").advertise([slotAd(1)]))[0]!.ok, false);
-  assert.equal((await c.as("pilot").advertise([{ MyType: '"Scheduler"', Name: '"schedd@x"' }]))[0]!.ok, false);
-  const fake = await c.as("factory").advertise([{ MyType: '"Collector"', Name: '"collector@test"' }]);
+  assert.equal(
+    (await c.as("pilot").advertise([{ MyType: '"Scheduler"', Name: '"schedd@x"' }]))[0]!.ok,
+    false,
+  );
+  const fake = await c
+    .as("factory")
+    .advertise([{ MyType: '"Collector"', Name: '"collector@test"' }]);
   assert.match(fake[0]!.message, /only by the collector itself/);
   // Other types need the configured default (daemon): no test identity has it but the admin.
-  assert.equal((await c.as("pilot").advertise([{ MyType: '"Custom"', Name: '"c"' }]))[0]!.ok, false);
+  assert.equal(
+    (await c.as("pilot").advertise([{ MyType: '"Custom"', Name: '"c"' }]))[0]!.ok,
+    false,
+  );
   assert.equal((await c.as("admin").advertise([{ MyType: '"Custom"', Name: '"c"' }]))[0]!.ok, true);
 });
 
@@ -46,9 +66,13 @@ test("identity B cannot replace or invalidate identity A's ad; an admin can", as
   assert.equal(replace!.ok, false);
   assert.equal(replace!.code, "permission-denied");
   assert.match(replace!.message, new RegExp(`belongs to ${DN.pilot}`));
-  const inv = await c.as("pilot2").invalidate({ type: "Slot", name: "slot1@glidein_7@wn7.example.org" });
+  const inv = await c
+    .as("pilot2")
+    .invalidate({ type: "Slot", name: "slot1@glidein_7@wn7.example.org" });
   assert.deepEqual({ removed: inv.removed, refused: inv.refused }, { removed: 0, refused: 1 });
-  const [ad] = await c.as("reader").query({ type: "Slot", constraint: 'Name == "slot1@glidein_7@wn7.example.org"' });
+  const [ad] = await c
+    .as("reader")
+    .query({ type: "Slot", constraint: 'Name == "slot1@glidein_7@wn7.example.org"' });
   assert.equal(ad!.State, '"Unclaimed"');
   assert.equal(ad!.AuthenticatedIdentity, JSON.stringify(DN.pilot));
   const [admin] = await c.as("admin").advertise([slotAd(7, { State: '"Drained"' })]);
@@ -57,14 +81,18 @@ test("identity B cannot replace or invalidate identity A's ad; an admin can", as
 
 test("AuthenticatedIdentity cannot be forged by the writer", async () => {
   await c.as("pilot").advertise([slotAd(8, { AuthenticatedIdentity: '"/CN=someone else"' })]);
-  const [ad] = await c.as("reader").query({ type: "Slot", constraint: 'Name == "slot1@glidein_8@wn8.example.org"' });
+  const [ad] = await c
+    .as("reader")
+    .query({ type: "Slot", constraint: 'Name == "slot1@glidein_8@wn8.example.org"' });
   assert.equal(ad!.AuthenticatedIdentity, JSON.stringify(DN.pilot));
 });
 
 test("reads need the read role", async () => {
   const other = await startCollector(
     pool,
-    pool.config({ authorization: { rules: [{ identity: DN.pilot, roles: ["pilot"] }], defaultRoles: ["read"] } }),
+    pool.config({
+      authorization: { rules: [{ identity: DN.pilot, roles: ["pilot"] }], defaultRoles: ["read"] },
+    }),
   );
   try {
     const rpc = connectAs(pool, other.url, "pilot");

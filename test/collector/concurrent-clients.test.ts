@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createCollectorClient } from "../../src/collector/client.js";
-import { connectAs, createPool, type Pool, type Running, slotAd, startCollector } from "./harness.js";
+import {
+  connectAs,
+  createPool,
+  type Pool,
+  type Running,
+  slotAd,
+  startCollector,
+} from "./harness.js";
 
 let pool: Pool;
 let c: Running;
@@ -25,7 +32,10 @@ test("100 clients advertising and querying at once all succeed", async () => {
     clients.map(async (client, k) => {
       const ads = Array.from({ length: 10 }, (_, j) => slotAd(k * 10 + j));
       const outcomes = await client.advertise(ads, "", { deadlineMs: 60_000 });
-      const seen = await client.query({ type: "Slot", projection: ["Name"] }, { deadlineMs: 60_000 });
+      const seen = await client.query(
+        { type: "Slot", projection: ["Name"] },
+        { deadlineMs: 60_000 },
+      );
       return { stored: outcomes.filter((o) => o.ok).length, seen: seen.length };
     }),
   );

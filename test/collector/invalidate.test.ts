@@ -19,11 +19,15 @@ const count = async (constraint: string) =>
 
 test("invalidate by type and name removes that ad only", async () => {
   await c.as("pilot").advertise([slotAd(1), slotAd(2)]);
-  const r = await c.as("pilot").invalidate({ type: "slot", name: "SLOT1@GLIDEIN_1@WN1.EXAMPLE.ORG" });
+  const r = await c
+    .as("pilot")
+    .invalidate({ type: "slot", name: "SLOT1@GLIDEIN_1@WN1.EXAMPLE.ORG" });
   assert.deepEqual(r, { removed: 1, refused: 0, message: "" });
   assert.equal(await count('Name == "slot1@glidein_1@wn1.example.org"'), 0);
   assert.equal(await count('Name == "slot1@glidein_2@wn2.example.org"'), 1);
-  const again = await c.as("pilot").invalidate({ type: "Slot", name: "slot1@glidein_1@wn1.example.org" });
+  const again = await c
+    .as("pilot")
+    .invalidate({ type: "Slot", name: "slot1@glidein_1@wn1.example.org" });
   assert.equal(again.removed, 0, "invalidating an absent ad is not an error");
 });
 
@@ -39,7 +43,9 @@ test("invalidate by constraint removes the caller's matching ads and counts othe
 
 test("an admin may invalidate anyone's ads, across types", async () => {
   await c.as("pilot2").advertise([slotAd(20, { Batch: '"b2"' })]);
-  await c.as("factory").advertise([{ MyType: '"GlideFactory"', Name: '"entry_b2"', Batch: '"b2"' }]);
+  await c
+    .as("factory")
+    .advertise([{ MyType: '"GlideFactory"', Name: '"entry_b2"', Batch: '"b2"' }]);
   const r = await c.as("admin").invalidate({ constraint: 'Batch == "b2"' });
   assert.deepEqual(r, { removed: 2, refused: 0, message: "" });
 });

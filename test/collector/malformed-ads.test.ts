@@ -7,7 +7,10 @@ let c: Running;
 
 before(async () => {
   pool = createPool();
-  c = await startCollector(pool, pool.config({ limits: { max_ad_bytes: 4096, max_attributes: 40 } }));
+  c = await startCollector(
+    pool,
+    pool.config({ limits: { max_ad_bytes: 4096, max_attributes: 40 } }),
+  );
 });
 after(async () => {
   await c.stop();
@@ -15,17 +18,19 @@ after(async () => {
 });
 
 test("a bad ad is refused naming the attribute; the rest of the batch is kept", async () => {
-  const outcomes = await c.as("pilot").advertise([
-    slotAd(1),
-    slotAd(2, { Requirements: "Memory >= (1024" }),
-    slotAd(3, { Big: JSON.stringify("x".repeat(5000)) }),
-    slotAd(4),
-    { MyType: '"Slot"', Cpus: "1" },
-    slotAd(5, { "bad name": "1" }),
-    { ...slotAd(6), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`A${i}`, "1"])) },
-    slotAd(7, { ClassAdLifetime: '"soon"' }),
-    slotAd(8, { Empty: "" }),
-  ]);
+  const outcomes = await c
+    .as("pilot")
+    .advertise([
+      slotAd(1),
+      slotAd(2, { Requirements: "Memory >= (1024" }),
+      slotAd(3, { Big: JSON.stringify("x".repeat(5000)) }),
+      slotAd(4),
+      { MyType: '"Slot"', Cpus: "1" },
+      slotAd(5, { "bad name": "1" }),
+      { ...slotAd(6), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`A${i}`, "1"])) },
+      slotAd(7, { ClassAdLifetime: '"soon"' }),
+      slotAd(8, { Empty: "" }),
+    ]);
   const summary = outcomes.map((o) => [o.ok, o.attribute]);
   assert.deepEqual(summary, [
     [true, ""],

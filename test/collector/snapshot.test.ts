@@ -54,7 +54,10 @@ test("a restarted collector reloads its snapshot with ages preserved and expired
     assert.deepEqual(names, ['"entry_s"', '"slot1@glidein_2@wn2.example.org"']);
     const slot2 = after.find((a) => a.Name === '"slot1@glidein_2@wn2.example.org"')!;
     assert.equal(slot2.LastHeardFrom, String(Math.floor(stoppedAt / 1000)));
-    assert.equal(slot2.AuthenticatedIdentity, JSON.stringify("/DC=org/DC=example/OU=Pilots/CN=pilot"));
+    assert.equal(
+      slot2.AuthenticatedIdentity,
+      JSON.stringify("/DC=org/DC=example/OU=Pilots/CN=pilot"),
+    );
     assert.notEqual(heard1, slot2.LastHeardFrom);
     // The restored deadline holds: slot 2 goes 300 s after it was last heard, not after restart.
     timers.advance(150_001);

@@ -8,7 +8,10 @@ let c: Running;
 
 before(async () => {
   pool = createPool();
-  c = await startCollector(pool, pool.config({ lifetime: { default: 900, per_type: { Slot: 100 } } }));
+  c = await startCollector(
+    pool,
+    pool.config({ lifetime: { default: 900, per_type: { Slot: 100 } } }),
+  );
 });
 after(async () => {
   await c.stop();
@@ -34,7 +37,10 @@ function collect(query: Parameters<ReturnType<Running["as"]>["watch"]>[0], signa
 test("a watch sends the current set, then upserts, departures, invalidations and expiries", async () => {
   await c.as("pilot").advertise([slotAd(1), slotAd(2, { GLIDEIN_Site: '"Other"' })]);
   const stop = new AbortController();
-  const w = collect({ type: "Slot", constraint: 'GLIDEIN_Site =!= "Other"', projection: ["Name", "State"] }, stop.signal);
+  const w = collect(
+    { type: "Slot", constraint: 'GLIDEIN_Site =!= "Other"', projection: ["Name", "State"] },
+    stop.signal,
+  );
   await eventually(() => w.seen.some((s) => s.kind === "synced"), 5000, "initial set");
   assert.deepEqual(w.seen, [
     { kind: "present", name: '"slot1@glidein_1@wn1.example.org"', state: '"Unclaimed"' },
@@ -72,10 +78,17 @@ test("a watch of another type sees nothing of slots; cancelling frees it", async
   await c.as("pilot").advertise([slotAd(50)]);
   await c.as("factory").advertise([{ MyType: '"GlideFactory"', Name: '"entry_w"' }]);
   await eventually(() => w.seen.length === 2, 5000, "factory upsert");
-  assert.deepEqual(w.seen.map((s) => s.kind), ["synced", "upserted"]);
+  assert.deepEqual(
+    w.seen.map((s) => s.kind),
+    ["synced", "upserted"],
+  );
   stop.abort();
   await w.done;
-  await eventually(() => c.daemon.core.store.size > 0 && watchersOf() === 0, 5000, "watch released");
+  await eventually(
+    () => c.daemon.core.store.size > 0 && watchersOf() === 0,
+    5000,
+    "watch released",
+  );
 });
 
 function watchersOf(): number {
