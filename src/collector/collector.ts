@@ -15,6 +15,7 @@ import type { FnContext } from "../classad/functions/index.js";
 import type { Clock } from "../common/clock.js";
 import { type AdLimits, AdBuilder, type BuiltAd, type PreviousAd } from "./ad-build.js";
 import { AttrInterner } from "./intern.js";
+import { conjunctFilters } from "./prefilter.js";
 import { RateWindow } from "./rate-window.js";
 import { AdStore, type StoredAd } from "./store.js";
 import { type RawBatch, batchSize } from "./wire-batch.js";
@@ -167,18 +168,24 @@ export class CollectorCore {
     if (!parsed.ok) return { ok: false, message: `constraint: ${parsed.error.message}` };
     const compiled: CompiledExpr = parsed.value;
     const options = { ctx: this.fnContext };
-    return { ok: true, test: (ad) => isTrueEquivalent(ad.evaluateExpr(compiled, null, options)) };
+    const filters = conjunctFilters(compiled.expr, this.fnContext);
+    return {
+      ok: true,
+      test: (ad) => {
+        for (const f of filters) if (!f.passes(ad.entries.get(f.key))) return false;
+        return isTrueEquivalent(ad.evaluateExpr(compiled, null, options));
+      },
+    };
   }
 
   /** Ads of `type` (every type when empty) accepted by `test`, at most `limit` (0: no limit). */
   select(type: string, test: (ad: ClassAd) => boolean, limit = 0): StoredAd<ClassAd>[] {
     const out: StoredAd<ClassAd>[] = [];
-    const gen = this.store.select(
-      type === "" ? undefined : type,
-      (s) => test(s.ad),
-      limit > 0 ? limit : Infinity,
-    );
-    for (const s of gen) out.push(s);
+    const max = limit > 0 ? limit : Infinity;
+    this.store.scan(type === "" ? undefined : type, (s) => {
+      if (test(s.ad)) out.push(s);
+      return out.length < max;
+    });
     return out;
   }
 

@@ -14,6 +14,10 @@ import { ClassAdParseError, parseExpression, type Expr } from "../classad/index.
 
 /** An attribute entry that also keeps the text it was parsed from, for answering projections. */
 export class TextEntry extends AttrEntry {
+  /** Which query filter last judged this entry, and its verdict (see prefilter.ts). */
+  filterId = 0;
+  filterResult = false;
+
   constructor(
     name: string,
     expr: Expr,

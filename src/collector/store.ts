@@ -160,6 +160,18 @@ export class AdStore<A> {
     }
   }
 
+  /** Call `visit` for each ad of a type (every type when undefined) until it returns false. */
+  scan(type: string | undefined, visit: (s: StoredAd<A>) => boolean): void {
+    if (type !== undefined) {
+      const table = this.byType.get(type.toLowerCase());
+      if (table) for (const e of table.values()) if (!visit(e.stored)) return;
+      return;
+    }
+    for (const table of [...this.byType.values()]) {
+      for (const e of table.values()) if (!visit(e.stored)) return;
+    }
+  }
+
   /** Remove every ad whose deadline is at or before `now`; returns how many went. */
   expire(now: number): number {
     let removed = 0;
