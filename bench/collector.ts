@@ -50,7 +50,10 @@ function rssMb(pid: number): number {
 }
 
 async function startCollector(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, "collector", "--config", configFile], {
+  // UPDRAFT_BENCH_PROFILE=DIR writes the collector's CPU profile there (node --cpu-prof).
+  const profile = process.env.UPDRAFT_BENCH_PROFILE;
+  const flags = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...flags, bin, "collector", "--config", configFile], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   child.once("exit", (code, signal) => {
