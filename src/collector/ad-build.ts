@@ -45,6 +45,19 @@ interface Miss {
   end: number;
 }
 
+function validSlot(
+  interner: AttrInterner,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): NameSlot | string {
+  try {
+    return interner.slotBytes(buf, start, end);
+  } catch {
+    return "an attribute name that is not valid UTF-8";
+  }
+}
+
 export class AdBuilder {
   readonly shapes = new ShapeTree();
 
@@ -80,12 +93,7 @@ export class AdBuilder {
     const misses: Miss[] = [];
     for (let j = from; j < to; j++) {
       const r = 4 * j;
-      let slot: NameSlot | string;
-      try {
-        slot = this.interner.slotBytes(buf, ranges[r]!, ranges[r + 1]!);
-      } catch {
-        return refuse("?", "an attribute name is not valid UTF-8");
-      }
+      const slot = validSlot(this.interner, buf, ranges[r]!, ranges[r + 1]!);
       if (typeof slot === "string") {
         return refuse(decodeUtf8(buf, ranges[r]!, ranges[r + 1]!), `attribute name ${slot}`);
       }
@@ -206,12 +214,21 @@ export class AdBuilder {
     return { ok: true, ad, type, name, lifetime };
   }
 
-  /** Set a collector-owned attribute (shared entry when the text repeats, as LastHeardFrom does). */
-  stamp(ad: ClassAd, name: string, text: string): void {
+  /** A collector-owned attribute, resolved once and then set on many ads with `apply`. */
+  stamp(name: string, text: string): Stamp {
     const r = this.interner.named(name, text);
     if (!r.ok) throw new Error(`collector attribute ${name}: ${r.message}`);
-    ad.entries.set(r.slot.key, r.entry);
+    return { key: r.slot.key, entry: r.entry };
   }
+}
+
+export interface Stamp {
+  key: string;
+  entry: TextEntry;
+}
+
+export function applyStamp(ad: ClassAd, stamp: Stamp): void {
+  ad.entries.set(stamp.key, stamp.entry);
 }
 
 /** Placeholder while an attribute's entry is being resolved. */

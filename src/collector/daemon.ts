@@ -88,8 +88,15 @@ export function createCollectorDaemon(
   let snapshot: Snapshot | undefined;
   const stoppers: (() => void)[] = [];
   const publishSelf = () => {
+    const mem = process.memoryUsage();
     core.publishSelf(
-      { MyAddress: JSON.stringify(server.url()), Watchers: String(service.watchers) },
+      {
+        MyAddress: JSON.stringify(server.url()),
+        Watchers: String(service.watchers),
+        // As HTCondor daemons publish them: KiB.
+        ImageSize: String(Math.round((mem.rss + mem.external) / 1024)),
+        ResidentSetSize: String(Math.round(mem.rss / 1024)),
+      },
       config.self_ad_interval * 3,
     );
   };

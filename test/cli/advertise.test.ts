@@ -52,13 +52,11 @@ test("advertise reads long-form ads separated by blank lines; --type fills MyTyp
   const r = await runCli(["advertise", file, "--type", "Slot"], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /advertised 2 of 2 ads/);
-  const ads = await c
-    .as("reader")
-    .query({
-      type: "Slot",
-      constraint: 'regexp("^slot1@long_", Name)',
-      projection: ["Name", "Cpus", "Requirements"],
-    });
+  const ads = await c.as("reader").query({
+    type: "Slot",
+    constraint: 'regexp("^slot1@long_", Name)',
+    projection: ["Name", "Cpus", "Requirements"],
+  });
   assert.equal(ads.length, 2);
   assert.ok(ads.some((a) => a.Requirements === "TARGET.RequestCpus <= Cpus"));
 });

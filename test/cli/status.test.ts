@@ -27,16 +27,14 @@ before(async () => {
       slotAd(2),
       slotAd(3, { GLIDEIN_Site: '"Site_1"' }),
     ]);
-  await c
-    .as("factory")
-    .advertise([
-      {
-        MyType: '"GlideFactory"',
-        Name: '"entry_a@gfactory"',
-        GLIDEIN_Site: '"Site_1"',
-        GLIDEIN_CPUS: "8",
-      },
-    ]);
+  await c.as("factory").advertise([
+    {
+      MyType: '"GlideFactory"',
+      Name: '"entry_a@gfactory"',
+      GLIDEIN_Site: '"Site_1"',
+      GLIDEIN_CPUS: "8",
+    },
+  ]);
   env = {
     PATH: process.env.PATH,
     HOME: tmp.dir,

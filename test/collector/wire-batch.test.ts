@@ -21,22 +21,32 @@ function readBack(bytes: Uint8Array): { type: string; ads: Record<string, string
 }
 
 test("the byte-range decoder reads back exactly what protobufjs encoded", () => {
-  const attrs = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 300 }), {
-    maxKeys: 20,
-  });
+  const attrs = fc.dictionary(
+    fc.string({ minLength: 1, maxLength: 12 }),
+    fc.string({ maxLength: 300 }),
+    {
+      maxKeys: 20,
+    },
+  );
   fc.assert(
     fc.property(fc.array(attrs, { maxLength: 8 }), fc.string({ maxLength: 10 }), (ads, type) => {
       const bytes = collectorCodecs.batch.encode({ ads: ads.map((a) => ({ attrs: a })), type });
       const back = readBack(bytes);
       assert.equal(back.type, type);
-      assert.deepEqual(back.ads, ads.map((a) => ({ ...a })));
+      assert.deepEqual(
+        back.ads,
+        ads.map((a) => ({ ...a })),
+      );
     }),
     { numRuns: 300 },
   );
 });
 
 test("truncated or inconsistent bytes are refused as MalformedBatch", () => {
-  const good = collectorCodecs.batch.encode({ ads: [{ attrs: { Name: '"a"', Cpus: "1" } }], type: "Slot" });
+  const good = collectorCodecs.batch.encode({
+    ads: [{ attrs: { Name: '"a"', Cpus: "1" } }],
+    type: "Slot",
+  });
   for (let cut = 1; cut < good.length; cut++) {
     try {
       decodeAdBatch(good.subarray(0, cut));
