@@ -84,8 +84,7 @@ export function evaluateJsonLine(line: string, lineNumber: number): string {
     return parseErrorJson(`line ${lineNumber}: expected a JSON object`);
   }
   const { expr, my, target } = request as { expr?: unknown; my?: unknown; target?: unknown };
-  if (typeof expr !== "string")
-    return parseErrorJson(`line ${lineNumber}: "expr" must be a string`);
+  if (typeof expr !== "string") return parseErrorJson(`line ${lineNumber}: "expr" must be a string`);
   for (const [field, text] of [
     ["my", my],
     ["target", target],
@@ -139,8 +138,7 @@ interface EvalOptions {
 
 function evalCommand(expr: string | undefined, options: EvalOptions): Promise<void> | void {
   if (options.jsonl) {
-    if (expr !== undefined)
-      throw new CliError("--jsonl reads expressions from stdin; give no EXPR");
+    if (expr !== undefined) throw new CliError("--jsonl reads expressions from stdin; give no EXPR");
     return evaluateJsonLines();
   }
   if (expr === undefined) throw new CliError("missing EXPR (or use --jsonl)");
@@ -164,9 +162,7 @@ function matchCommand(jobFile: string, slotFile: string, options: { json?: boole
   const match = jobMatchesSlot && slotMatchesJob;
   const jobRank = rank(job, slot);
   if (options.json) {
-    process.stdout.write(
-      `${JSON.stringify({ jobMatchesSlot, slotMatchesJob, match, rank: jobRank })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ jobMatchesSlot, slotMatchesJob, match, rank: jobRank })}\n`);
   } else {
     process.stdout.write(
       `job requirements accept the slot: ${jobMatchesSlot}\n` +
