@@ -188,7 +188,7 @@ export class CollectorCore {
     return {
       ok: true,
       test: (ad) => {
-        for (const f of filters) if (!f.passes(ad.entries.get(f.key))) return false;
+        for (const f of filters) if (!f.passes(f.entryOf(ad))) return false;
         return isTrueEquivalent(ad.evaluateExpr(compiled, null, options));
       },
     };

@@ -10,6 +10,7 @@ import type { AttrEntry } from "../classad/classad.js";
 import { ClassAd, type Expr, compileExpression, isTrueEquivalent } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { TextEntry } from "./intern.js";
+import { type ShapeCache, ShapedEntries } from "./shape.js";
 
 /** Names with a meaning of their own in the ClassAd language: never treated as plain attributes. */
 const SPECIAL = new Set([
@@ -30,6 +31,8 @@ export interface ConjunctFilter {
   readonly key: string;
   /** True when an ad with this entry (undefined: attribute absent) may satisfy the conjunct. */
   passes(entry: AttrEntry | undefined): boolean;
+  /** The ad's entry for `key`. */
+  entryOf(ad: ClassAd): AttrEntry | undefined;
 }
 
 /** Top-level conjuncts of an expression, looking through parentheses. */
@@ -89,8 +92,13 @@ export function conjunctFilters(expr: Expr, ctx: FnContext): ConjunctFilter[] {
       const probe = new ClassAd(entry === undefined ? new Map() : new Map([[key, entry]]));
       return isTrueEquivalent(probe.evaluateExpr(compiled, null, options));
     };
+    const cache: ShapeCache = { shape: undefined, pos: -1 };
     filters.push({
       key,
+      entryOf: (ad) =>
+        ad.entries instanceof ShapedEntries
+          ? ad.entries.getCached(cache, key)
+          : ad.entries.get(key),
       passes(entry) {
         if (entry === undefined) return (absent ??= judge(undefined));
         // Only literal entries are judged alone: an expression entry may read other attributes.

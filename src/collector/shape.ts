@@ -41,6 +41,11 @@ export class ShapeTree {
   }
 }
 
+export interface ShapeCache {
+  shape: Shape | undefined;
+  pos: number;
+}
+
 export class ShapedEntries extends Map<string, AttrEntry> {
   constructor(
     private shape: Shape,
@@ -52,6 +57,18 @@ export class ShapedEntries extends Map<string, AttrEntry> {
   override get(key: string): AttrEntry | undefined {
     const i = this.shape.index.get(key);
     return i === undefined ? undefined : this.vals[i];
+  }
+
+  /**
+   * `get` for a loop over many ads reading one attribute: ads of one kind share a shape, so the
+   * position is remembered for the last shape seen and the name lookup is skipped.
+   */
+  getCached(cache: ShapeCache, key: string): AttrEntry | undefined {
+    if (cache.shape !== this.shape) {
+      cache.shape = this.shape;
+      cache.pos = this.shape.index.get(key) ?? -1;
+    }
+    return cache.pos < 0 ? undefined : this.vals[cache.pos];
   }
 
   override has(key: string): boolean {
