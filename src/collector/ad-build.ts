@@ -88,27 +88,42 @@ export class AdBuilder {
       const name = decodeUtf8(buf, ranges[r]!, ranges[r + 1]!);
       return refuse(name, `ad has more than ${this.limits.maxAttributes} attributes (at ${name})`);
     }
+    // The ad this one probably replaces: most of its entries come back unchanged and in the same
+    // order, so each is confirmed by comparing bytes, with no hashing and no lookup.
+    const hint = this.hintOf(batch, from, to, defaultType, previous);
+    const oldEntries = hint?.entries instanceof ShapedEntries ? hint.entries : undefined;
     let shape: Shape = this.shapes.root;
     const vals: AttrEntry[] = [];
     const misses: Miss[] = [];
     for (let j = from; j < to; j++) {
       const r = 4 * j;
-      const slot = validSlot(this.interner, buf, ranges[r]!, ranges[r + 1]!);
-      if (typeof slot === "string") {
-        return refuse(decodeUtf8(buf, ranges[r]!, ranges[r + 1]!), `attribute name ${slot}`);
-      }
-      if (COLLECTOR_SET.has(slot.key)) continue;
       const start = ranges[r + 2]!;
       const end = ranges[r + 3]!;
-      const entry = this.interner.findBytes(slot, buf, start, end);
-      let pos = shape.index.get(slot.key);
+      let key: string | undefined;
+      let entry: AttrEntry | undefined;
+      let slot: NameSlot | string | undefined;
+      const before = oldEntries?.valueAt(vals.length);
+      if (before instanceof TextEntry && sameText(buf, ranges[r]!, ranges[r + 1]!, before.name)) {
+        key = oldEntries!.keyAt(vals.length)!;
+        if (sameText(buf, start, end, before.text)) entry = before;
+      }
+      if (entry === undefined) {
+        slot = validSlot(this.interner, buf, ranges[r]!, ranges[r + 1]!);
+        if (typeof slot === "string") {
+          return refuse(decodeUtf8(buf, ranges[r]!, ranges[r + 1]!), `attribute name ${slot}`);
+        }
+        key = slot.key;
+        entry = this.interner.findBytes(slot, buf, start, end);
+      }
+      if (COLLECTOR_SET.has(key!)) continue;
+      let pos = shape.index.get(key!);
       if (pos === undefined) {
         pos = vals.length;
-        shape = shape.with(slot.key);
+        shape = shape.with(key!);
         vals.push(MISSING);
       }
       if (entry !== undefined) vals[pos] = entry;
-      else misses.push({ pos, slot, start, end });
+      else misses.push({ pos, slot: slot as NameSlot, start, end });
     }
     // Type and name first: they say which ad this replaces.
     for (const m of misses) {
@@ -118,13 +133,40 @@ export class AdBuilder {
     }
     const head = identify(shape, vals, defaultType);
     if (!head.ok) return head;
-    const old = misses.length > 0 ? previous(head.type, head.name) : undefined;
+    // The hint was found by the same literal MyType and Name, so it is the ad being replaced.
+    const old = hint ?? (misses.length > 0 ? previous(head.type, head.name) : undefined);
     for (const m of misses) {
       if (vals[m.pos] !== MISSING) continue;
       const failed = this.resolve(m, buf, vals, old);
       if (failed) return failed;
     }
     return this.finish(shape, vals, head.type, head.name, defaultType);
+  }
+
+  /**
+   * The stored ad with this ad's MyType and Name when both are plain string literals. Only a hint
+   * for reusing entries (each is still compared byte for byte); the real identity comes later.
+   */
+  private hintOf(
+    batch: RawBatch,
+    from: number,
+    to: number,
+    defaultType: string,
+    previous: PreviousAd,
+  ): ClassAd | undefined {
+    const { buf, ranges } = batch;
+    let name: string | undefined;
+    let type = defaultType;
+    for (let j = from; j < to; j++) {
+      const r = 4 * j;
+      const len = ranges[r + 1]! - ranges[r]!;
+      if (len === 4 && sameTextCaseless(buf, ranges[r]!, "name")) {
+        name = plainString(buf, ranges[r + 2]!, ranges[r + 3]!);
+      } else if (len === 6 && sameTextCaseless(buf, ranges[r]!, "mytype")) {
+        type = plainString(buf, ranges[r + 2]!, ranges[r + 3]!) ?? "";
+      }
+    }
+    return name === undefined || type === "" ? undefined : previous(type, name);
   }
 
   /** An ad given as name -> text strings (snapshots, the collector's own ad). */
@@ -229,6 +271,24 @@ export interface Stamp {
 
 export function applyStamp(ad: ClassAd, stamp: Stamp): void {
   ad.entries.set(stamp.key, stamp.entry);
+}
+
+/** True when the bytes at `start` spell `lower` (ASCII, any case). */
+function sameTextCaseless(buf: Uint8Array, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((buf[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The contents of a `"..."` literal without escapes or non-ASCII, else undefined. */
+function plainString(buf: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start < 2 || buf[start] !== 0x22 || buf[end - 1] !== 0x22) return undefined;
+  for (let i = start + 1; i < end - 1; i++) {
+    const b = buf[i]!;
+    if (b === 0x5c || b === 0x22 || b >= 0x80) return undefined;
+  }
+  return decodeUtf8(buf, start + 1, end - 1);
 }
 
 /** Placeholder while an attribute's entry is being resolved. */

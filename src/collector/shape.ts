@@ -71,6 +71,15 @@ export class ShapedEntries extends Map<string, AttrEntry> {
     return cache.pos < 0 ? undefined : this.vals[cache.pos];
   }
 
+  /** Key and entry at a position, for walking an ad alongside the one replacing it. */
+  keyAt(i: number): string | undefined {
+    return this.shape.keys[i];
+  }
+
+  valueAt(i: number): AttrEntry | undefined {
+    return this.vals[i];
+  }
+
   override has(key: string): boolean {
     return this.shape.index.has(key);
   }
