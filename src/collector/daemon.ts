@@ -130,10 +130,11 @@ export function createCollectorDaemon(
     async stop() {
       for (const stop of stoppers.splice(0)) stop();
       expiry.stop();
+      // Closed first so that the snapshot holds every ad accepted before the end.
+      await server.close();
       saveSnapshot();
       snapshot?.close();
       snapshot = undefined;
-      await server.close();
       log.info("collector stopped");
     },
   };
