@@ -1,10 +1,13 @@
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
+import { createAdvertiseCommand } from "./advertise-command.js";
 import { createCaCommand } from "./ca-command.js";
+import { createCollectorCommand } from "./collector-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createFrontendCommand } from "./frontend-command.js";
 import { createPilotCommand } from "./pilot-command.js";
 import { createProxyCommand } from "./proxy-command.js";
+import { createStatusCommand } from "./status-command.js";
 import { createScheddCommand } from "./schedd-command.js";
 import { normalizeHtcondorArgs } from "./schedd-connection.js";
 import {
@@ -28,6 +31,9 @@ export function createProgram(): Command {
   registerClassadCommand(program);
   program.addCommand(createCaCommand());
   program.addCommand(createProxyCommand());
+  program.addCommand(createCollectorCommand());
+  program.addCommand(createStatusCommand());
+  program.addCommand(createAdvertiseCommand());
   program.addCommand(createScheddCommand());
   for (const c of [
     createSubmitCommand(),

@@ -6,6 +6,8 @@
  */
 export interface ExpiryEntry {
   key: string;
+  /** Lower-case type of the ad, when the key alone does not say (the store's tables are per type). */
+  type?: string;
   at: number;
   generation: number;
 }

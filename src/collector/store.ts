@@ -1,4 +1,4 @@
-import { ExpiryQueue } from "./expiry-queue.js";
+import { type ExpiryEntry, ExpiryQueue } from "./expiry-queue.js";
 
 /** An ad as the collector holds it, with the bookkeeping the collector adds. */
 export interface StoredAd<A> {
@@ -74,7 +74,8 @@ export class AdStore<A> {
     now: number,
   ): UpsertResult {
     const table = this.table(type, true);
-    const key = adKey(type, name);
+    // Tables are per type, so the lower-case name alone is the key: no string built per update.
+    const key = name.toLowerCase();
     const old = table.get(key);
     if (old && old.stored.identity !== writer.identity && !writer.admin) {
       return {
@@ -107,16 +108,21 @@ export class AdStore<A> {
     const entry = { stored, generation: ++this.generation };
     table.set(key, entry);
     if (!old) this.total++;
-    this.deadlines.push({ key, at: stored.expiresAt, generation: entry.generation });
+    this.deadlines.push({
+      key,
+      type: type.toLowerCase(),
+      at: stored.expiresAt,
+      generation: entry.generation,
+    });
     if (this.deadlines.size > 2 * this.total + 1024) {
-      this.deadlines.compact((e) => this.entryFor(e.key)?.generation === e.generation);
+      this.deadlines.compact((e) => this.entryFor(e)?.generation === e.generation);
     }
     this.emit({ kind: "upserted", ad: stored, replaced: old !== undefined });
     return { ok: true, replaced: old !== undefined };
   }
 
   get(type: string, name: string): StoredAd<A> | undefined {
-    return this.byType.get(type.toLowerCase())?.get(adKey(type, name))?.stored;
+    return this.byType.get(type.toLowerCase())?.get(name.toLowerCase())?.stored;
   }
 
   /** Remove one ad; only its writer or an admin may. Absent ads are not an error (idempotent). */
@@ -126,7 +132,7 @@ export class AdStore<A> {
     writer: { identity: string; admin: boolean },
   ): { ok: true; removed: boolean } | { ok: false; code: "not-owner"; message: string } {
     const table = this.table(type, false);
-    const entry = table?.get(adKey(type, name));
+    const entry = table?.get(name.toLowerCase());
     if (!table || !entry) return { ok: true, removed: false };
     if (entry.stored.identity !== writer.identity && !writer.admin) {
       return {
@@ -135,7 +141,7 @@ export class AdStore<A> {
         message: `${type} ad '${name}' belongs to ${entry.stored.identity}`,
       };
     }
-    this.remove(table, adKey(type, name), entry);
+    this.remove(table, name.toLowerCase(), entry);
     this.emit({ kind: "invalidated", ad: entry.stored });
     return { ok: true, removed: true };
   }
@@ -160,13 +166,24 @@ export class AdStore<A> {
     }
   }
 
+  /** Call `visit` for each ad of a type (every type when undefined) until it returns false. */
+  scan(type: string | undefined, visit: (s: StoredAd<A>) => boolean): void {
+    if (type !== undefined) {
+      const table = this.byType.get(type.toLowerCase());
+      if (table) for (const e of table.values()) if (!visit(e.stored)) return;
+      return;
+    }
+    for (const table of [...this.byType.values()]) {
+      for (const e of table.values()) if (!visit(e.stored)) return;
+    }
+  }
+
   /** Remove every ad whose deadline is at or before `now`; returns how many went. */
   expire(now: number): number {
     let removed = 0;
     for (let next = this.deadlines.peek(); next && next.at <= now; next = this.deadlines.peek()) {
       this.deadlines.pop();
-      const type = next.key.slice(0, next.key.indexOf("\u0000"));
-      const table = this.byType.get(type);
+      const table = this.byType.get(next.type ?? "");
       const entry = table?.get(next.key);
       if (!table || !entry || entry.generation !== next.generation) continue;
       this.remove(table, next.key, entry);
@@ -191,8 +208,8 @@ export class AdStore<A> {
     return counts;
   }
 
-  private entryFor(key: string): Entry<A> | undefined {
-    return this.byType.get(key.slice(0, key.indexOf("\u0000")))?.get(key);
+  private entryFor(e: ExpiryEntry): Entry<A> | undefined {
+    return this.byType.get(e.type ?? "")?.get(e.key);
   }
 
   private table(type: string, create: true): Map<string, Entry<A>>;

@@ -1,0 +1,178 @@
+/**
+ * Collector benchmark: a real collector (`updraft collector`, in a child process so its resident
+ * memory is its own) holding 100,000 realistic slot ads, re-advertised by pilots over mTLS from
+ * several connections, then queried with a constraint matching about 1% of the slots.
+ *
+ * Batching is as a pool's schedd or a tree of collectors forwards: several ads per Advertise
+ * call. Payloads are encoded before the clock starts so the figure is the collector's, not the
+ * benchmark's client-side protobuf encoding.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { collectorCodecs } from "../src/collector/service.js";
+import { createRpcClient, type RpcClient } from "../src/wire/index.js";
+import { createTestPki } from "../test/helpers/pki.js";
+import { siteName, slotAd } from "./slot-ads.js";
+
+const ADS = 100_000;
+const BATCH = 250;
+const CONNECTIONS = 4;
+const IN_FLIGHT_PER_CONNECTION = 2;
+const UPDATE_ROUNDS = 3;
+const QUERY_RUNS = 21;
+const PILOT_DN = "/DC=org/DC=example/OU=Pilots/CN=bench-pilot";
+const READER_DN = "/DC=org/DC=example/CN=bench-reader";
+
+const bin = fileURLToPath(new URL("../../bin/updraft.js", import.meta.url));
+
+function report(figure: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
+}
+
+async function startCollector(configFile: string): Promise<ChildProcess> {
+  // UPDRAFT_BENCH_PROFILE=DIR writes the collector's CPU profile there (node --cpu-prof).
+  const profile = process.env.UPDRAFT_BENCH_PROFILE;
+  const flags = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...flags, bin, "collector", "--config", configFile], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  child.once("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGTERM")
+      process.stderr.write(`collector exited ${code ?? signal}\n`);
+  });
+  return child;
+}
+
+/** Encoded Advertise payloads: every ad once per batch, in `round`'s state. */
+function encodeRound(round: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let start = 0; start < ADS; start += BATCH) {
+    const ads = [];
+    for (let i = start; i < Math.min(ADS, start + BATCH); i++)
+      ads.push({ attrs: slotAd(i, round) });
+    out.push(collectorCodecs.batch.encode({ ads, type: "" }));
+  }
+  return out;
+}
+
+/** Send every payload over the clients, keeping a few calls in flight on each; checks outcomes. */
+async function sendAll(clients: RpcClient[], payloads: Uint8Array[]): Promise<number> {
+  let next = 0;
+  let stored = 0;
+  const worker = async (rpc: RpcClient) => {
+    while (next < payloads.length) {
+      const payload = payloads[next++]!;
+      const reply = collectorCodecs.outcomes.decode(
+        await rpc.call("collector.Advertise", payload, { deadlineMs: 60_000 }),
+      );
+      for (const o of reply.outcomes) {
+        if (!o.ok) throw new Error(`ad refused: ${o.message}`);
+        stored++;
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (const rpc of clients)
+    for (let k = 0; k < IN_FLIGHT_PER_CONNECTION; k++) workers.push(worker(rpc));
+  await Promise.all(workers);
+  return stored;
+}
+
+async function queryLatencies(reader: RpcClient): Promise<{ medianMs: number; matched: number }> {
+  const query = {
+    type: "Slot",
+    constraint: `GLIDEIN_Site == "${siteName(7)}" && Memory >= 2048 && State =!= "Drained"`,
+    projection: ["Name", "Cpus", "Memory"],
+    limit: 0,
+  };
+  const payload = collectorCodecs.query.encode(query);
+  const times: number[] = [];
+  let matched = 0;
+  for (let run = 0; run < QUERY_RUNS; run++) {
+    const t0 = process.hrtime.bigint();
+    matched = 0;
+    for await (const page of reader.stream("collector.Query", payload, { deadlineMs: 30_000 })) {
+      matched += collectorCodecs.page.decode(page).ads.length;
+    }
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { medianMs: times[Math.floor(times.length / 2)]!, matched };
+}
+
+export async function run(): Promise<void> {
+  const pki = createTestPki();
+  const pilot = pki.issueUser(PILOT_DN);
+  const reader = pki.issueUser(READER_DN);
+  const port = await freePort();
+  const configFile = join(pki.dir, "collector.yaml");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      name: "collector@bench",
+      listen: { host: "127.0.0.1", port },
+      tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
+      authorization: {
+        rules: [
+          { identity: PILOT_DN, roles: ["pilot"] },
+          { identity: READER_DN, roles: ["read"] },
+        ],
+      },
+      log_level: "warn",
+    }),
+  );
+  // Encoded before any connection exists: a client busy encoding would miss the server's pings.
+  const rounds = Array.from({ length: UPDATE_ROUNDS + 1 }, (_, r) => encodeRound(r));
+  const child = await startCollector(configFile);
+  const url = `wss://localhost:${port}/`;
+  const connect = (cred: { certPem: string; keyPem: string }) =>
+    createRpcClient({
+      url,
+      certPem: cred.certPem,
+      keyPem: cred.keyPem,
+      caDir: pki.caDir,
+      backoff: { initialMs: 50, maxMs: 500 },
+    });
+  const clients = Array.from({ length: CONNECTIONS }, () => connect(pilot));
+  const readerClient = connect(reader);
+  try {
+    await Promise.all([...clients, readerClient].map((c) => c.connected()));
+    await sendAll(clients, rounds[0]!); // populate: 100,000 ads held
+    const t0 = process.hrtime.bigint();
+    let updates = 0;
+    for (let r = 1; r <= UPDATE_ROUNDS; r++) updates += await sendAll(clients, rounds[r]!);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    report({ bench: "collector.updates", ops_per_s: Math.round(updates / seconds) });
+    const q = await queryLatencies(readerClient);
+    if (q.matched < ADS * 0.005 || q.matched > ADS * 0.02)
+      throw new Error(`query matched ${q.matched} ads, not about 1%`);
+    report({ bench: "collector.query_constraint_ms", value: Math.round(q.medianMs * 10) / 10 });
+    report({ bench: "collector.rss_mb", value: rssMb(child.pid!) });
+  } finally {
+    await Promise.all([...clients, readerClient].map((c) => c.close()));
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    pki.cleanup();
+  }
+}

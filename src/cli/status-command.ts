@@ -1,0 +1,123 @@
+/**
+ * `updraft status`: condor_status for an Updraft pool. HTCondor's single-dash spellings
+ * (-af, -long, -json, -constraint, -total, -any, -pool) are accepted along with the -- forms.
+ */
+import type { Command } from "commander";
+import { ClassAdParseError, compileExpression } from "../classad/index.js";
+import { isAttributeName } from "../collector/intern.js";
+import { CliError } from "./errors.js";
+import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { addPoolOptions, callError, openPool } from "./pool-client.js";
+import {
+  formatAdTable,
+  formatAutoformat,
+  formatJson,
+  formatLong,
+  formatSlotTable,
+  formatTotals,
+} from "./status-format.js";
+
+interface StatusOptions {
+  pool?: string;
+  proxy?: string;
+  cert?: string;
+  key?: string;
+  caDir?: string;
+  type?: string;
+  any?: boolean;
+  constraint?: string;
+  af?: string[];
+  long?: boolean;
+  json?: boolean;
+  total?: boolean;
+  limit?: number;
+}
+
+const SINGLE_DASH = singleDashMap({
+  af: "af",
+  autoformat: "af",
+  long: "long",
+  l: "long",
+  json: "json",
+  constraint: "constraint",
+  total: "total",
+  any: "any",
+  pool: "pool",
+  type: "type",
+  limit: "limit",
+});
+
+export function createStatusCommand(): Command {
+  const cmd = new HtcondorCommand("status", SINGLE_DASH)
+    .description("list the ads held by the pool's collector, like condor_status (default: slots)")
+    .option(
+      "--type <type>",
+      "ad type: Slot, GlideFactory, GlideClient, Scheduler, Collector...",
+      "Slot",
+    )
+    .option("--any", "ads of every type")
+    .option("--constraint <expr>", "only ads for which this ClassAd expression is true")
+    .option(
+      "--af <expr...>",
+      "autoformat: these attributes or expressions, space-separated, one ad per line",
+    )
+    .option("--long", "every attribute in the old long form, ads separated by blank lines")
+    .option("--json", "a JSON array of objects")
+    .option("--total", "totals per type and site")
+    .option("--limit <n>", "at most this many ads", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new CliError("--limit must be a positive whole number");
+      return n;
+    })
+    .addHelpText(
+      "after",
+      "\nHTCondor spellings work too: -af, -long (-l), -json, -constraint, -total, -any, -pool.\n",
+    );
+  addPoolOptions(cmd);
+  cmd.action(async (o: StatusOptions) => {
+    const modes = [o.af !== undefined, o.long, o.json, o.total].filter(Boolean).length;
+    if (modes > 1) throw new CliError("choose one of -af, -long, -json and -total");
+    const exprs = (o.af ?? []).map((text) => {
+      try {
+        return compileExpression(text);
+      } catch (err) {
+        if (err instanceof ClassAdParseError) throw new CliError(`-af ${text}: ${err.message}`);
+        throw err;
+      }
+    });
+    if (o.constraint !== undefined) {
+      try {
+        compileExpression(o.constraint);
+      } catch (err) {
+        if (err instanceof ClassAdParseError) throw new CliError(`-constraint: ${err.message}`);
+        throw err;
+      }
+    }
+    const type = o.any ? "" : (o.type ?? "Slot");
+    // Projection only when -af names plain attributes: expressions may reference anything.
+    const projection = o.af && o.af.every(isAttributeName) ? o.af : [];
+    const pool = await openPool(o);
+    let ads;
+    try {
+      ads = await pool.collector.query(
+        { type, constraint: o.constraint ?? "", projection, limit: o.limit ?? 0 },
+        { deadlineMs: 120_000 },
+      );
+    } catch (err) {
+      callError(pool.url, err);
+    } finally {
+      await pool.close();
+    }
+    const now = Math.floor(Date.now() / 1000);
+    let out: string;
+    if (o.af) out = formatAutoformat(ads, exprs);
+    else if (o.long) out = formatLong(ads);
+    else if (o.json) out = formatJson(ads);
+    else if (o.total) out = formatTotals(ads);
+    else if (type.toLowerCase() === "slot") out = formatSlotTable(ads, now);
+    else out = formatAdTable(ads, now);
+    process.stdout.write(out);
+  });
+  return cmd;
+}

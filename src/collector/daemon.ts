@@ -1,0 +1,147 @@
+/**
+ * A running collector: core, RPC server, expiry timer, own-ad refresh and optional snapshot, put
+ * together from a validated configuration. Clock and timers are injectable for tests.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { pino } from "pino";
+import { type Clock, systemClock } from "../common/clock.js";
+import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
+import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import { createRpcServer, type RpcServer, type ServerLimits } from "../wire/server.js";
+import { CollectorCore } from "./collector.js";
+import { type CollectorConfig, lifetimeResolver, writeRolesResolver } from "./config.js";
+import { registerCollectorService } from "./service.js";
+import { type Snapshot, openSnapshot } from "./snapshot.js";
+import { DeadlineTimer, every, realTimers, type Timers } from "./timers.js";
+
+export interface CollectorDeps {
+  clock?: Clock;
+  timers?: Timers;
+  logger?: Logger;
+  /** Wire limits (frame size, concurrency...) for tests and benchmarks. */
+  serverLimits?: Partial<ServerLimits>;
+}
+
+export interface CollectorDaemon {
+  readonly core: CollectorCore;
+  readonly server: RpcServer;
+  /** Bind, restore the snapshot if any, publish the own ad; resolves with the wss:// URL. */
+  start(): Promise<string>;
+  /** Snapshot (if enabled), stop timers and close the server. */
+  stop(): Promise<void>;
+}
+
+export function createCollectorDaemon(
+  config: CollectorConfig,
+  deps: CollectorDeps = {},
+): CollectorDaemon {
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? realTimers;
+  const log = (deps.logger ?? pino({ level: "silent" })).child({ component: "collector" });
+  const certPem = readFileSync(config.tls.cert_file, "latin1");
+  const identity = parseCertificate(firstCert(certPem, config.tls.cert_file)).subject;
+  const name = config.name ?? `collector@${hostname()}`;
+  const core = new CollectorCore({
+    clock,
+    writeRolesFor: writeRolesResolver(config),
+    lifetimeFor: lifetimeResolver(config),
+    maxLifetime: config.lifetime.max,
+    limits: {
+      maxAdBytes: config.limits.max_ad_bytes,
+      maxAttributes: config.limits.max_attributes,
+      maxAdsPerIdentity: config.limits.max_ads_per_identity,
+    },
+    name,
+    identity,
+  });
+  const server = createRpcServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    certPem,
+    keyPem: readFileSync(config.tls.key_file, "latin1"),
+    trustDir: config.tls.trust_dir,
+    allowLimitedProxies: config.tls.allow_limited_proxies,
+    authorizer: createAuthorizer(config.authorization as AuthzConfig),
+    limits: deps.serverLimits,
+    logger: deps.logger,
+  });
+  const service = registerCollectorService(server, core, {
+    maxWatchers: config.limits.max_watchers,
+  });
+
+  const expiry = new DeadlineTimer(
+    clock,
+    timers,
+    () => core.store.nextDeadline(),
+    () => {
+      const n = core.expire();
+      if (n > 0) log.debug({ expired: n }, "ads expired");
+    },
+  );
+  // Any ad stored may bring the next deadline nearer.
+  core.store.subscribe((e) => {
+    if (e.kind === "upserted") expiry.reschedule();
+  });
+
+  let snapshot: Snapshot | undefined;
+  const stoppers: (() => void)[] = [];
+  const publishSelf = () => {
+    const mem = process.memoryUsage();
+    core.publishSelf(
+      {
+        MyAddress: JSON.stringify(server.url()),
+        Watchers: String(service.watchers),
+        // As HTCondor daemons publish them: KiB.
+        ImageSize: String(Math.round((mem.rss + mem.external) / 1024)),
+        ResidentSetSize: String(Math.round(mem.rss / 1024)),
+      },
+      config.self_ad_interval * 3,
+    );
+  };
+  const saveSnapshot = () => {
+    if (!snapshot) return;
+    try {
+      const n = snapshot.save(core);
+      log.debug({ ads: n }, "snapshot written");
+    } catch (err) {
+      log.error({ err }, "snapshot failed");
+    }
+  };
+
+  return {
+    core,
+    server,
+    async start() {
+      if (config.snapshot) {
+        snapshot = openSnapshot(config.snapshot.path);
+        const n = snapshot.load(core);
+        log.info({ ads: n, path: config.snapshot.path }, "snapshot restored");
+        stoppers.push(every(timers, config.snapshot.period * 1000, saveSnapshot));
+      }
+      const address = await server.listen();
+      publishSelf();
+      stoppers.push(every(timers, config.self_ad_interval * 1000, publishSelf));
+      expiry.reschedule();
+      log.info({ name, identity, port: address.port }, "collector started");
+      return server.url();
+    },
+    async stop() {
+      for (const stop of stoppers.splice(0)) stop();
+      expiry.stop();
+      // Closed first so that the snapshot holds every ad accepted before the end.
+      await server.close();
+      saveSnapshot();
+      snapshot?.close();
+      snapshot = undefined;
+      log.info("collector stopped");
+    },
+  };
+}
+
+function firstCert(pem: string, file: string): Buffer {
+  const [der] = pemCertificates(pem);
+  if (!der) throw new Error(`${file}: no certificate found`);
+  return der;
+}
