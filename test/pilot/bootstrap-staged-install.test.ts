@@ -33,7 +33,12 @@ function installFiles(): Map<string, string> {
   const lock = JSON.parse(readFileSync(join(repo, "package-lock.json"), "utf8")) as {
     packages: Record<string, { dev?: boolean }>;
   };
-  const files = [join(repo, "bin/updraft.js"), join(repo, "package.json")];
+  // The wire schema is read at run time from the package root (src/wire/schema.ts).
+  const files = [
+    join(repo, "bin/updraft.js"),
+    join(repo, "package.json"),
+    join(repo, "src/wire/updraft.proto"),
+  ];
   walk(join(repo, "dist/src"), (n) => n.endsWith(".js"), files);
   for (const [dir, meta] of Object.entries(lock.packages)) {
     if (!dir || meta.dev) continue;
