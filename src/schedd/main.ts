@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { loadConfigFile } from "../common/config.js";
 import { createLogger } from "../common/logger.js";
-import { createRpcClient, messageCodec, type WireClassAd } from "../wire/index.js";
+import { createCollectorClient } from "../collector/client.js";
+import { createRpcClient } from "../wire/index.js";
 import { buildSchedulerAd, startAdvertiser } from "./advertiser.js";
 import { scheddConfigSchema } from "./config.js";
 import { startSchedd } from "./schedd.js";
@@ -14,18 +15,14 @@ export async function runSchedd(configFile: string): Promise<void> {
   const address = cfg.public_url ?? schedd.url();
   let advertiser: { stop(): void } | undefined;
   if (cfg.collector) {
-    // collector.Advertise lives on the collector's branch; until it exists a call fails with
-    // unknown-method or unavailable, which the advertiser logs and retries.
-    const client = createRpcClient({
-      url: cfg.collector.url,
-      certPem: readFileSync(cfg.cert_file, "latin1"),
-      keyPem: readFileSync(cfg.key_file, "latin1"),
-      caDir: cfg.trust_dir,
-    });
-    const advertise = client.unaryMethod("collector.Advertise", {
-      request: messageCodec<WireClassAd>("ClassAd"),
-      response: messageCodec("Empty"),
-    });
+    const collector = createCollectorClient(
+      createRpcClient({
+        url: cfg.collector.url,
+        certPem: readFileSync(cfg.cert_file, "latin1"),
+        keyPem: readFileSync(cfg.key_file, "latin1"),
+        caDir: cfg.trust_dir,
+      }),
+    );
     advertiser = startAdvertiser(
       () =>
         buildSchedulerAd({
@@ -35,7 +32,9 @@ export async function runSchedd(configFile: string): Promise<void> {
           nowS: Math.floor(Date.now() / 1000),
         }),
       async (attrs) => {
-        await advertise({ attrs }, { deadlineMs: 10_000 });
+        const [outcome] = await collector.advertise([attrs], "Scheduler", { deadlineMs: 10_000 });
+        // A refusal (say, this host lacks the collector's daemon role) is worth a warning too.
+        if (outcome && !outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
       },
       cfg.collector.interval_seconds * 1000,
       log.child({ component: "advertiser" }),
