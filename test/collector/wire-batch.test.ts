@@ -10,12 +10,13 @@ function readBack(bytes: Uint8Array): { type: string; ads: Record<string, string
   const text = (s: number, e: number) => Buffer.from(b.buf.subarray(s, e)).toString("utf8");
   const ads: Record<string, string>[] = [];
   for (let i = 0; i < batchSize(b); i++) {
-    const ad: Record<string, string> = {};
+    const pairs: [string, string][] = [];
     for (let j = b.adStarts[i]!; j < b.adStarts[i + 1]!; j++) {
       const r = 4 * j;
-      ad[text(b.ranges[r]!, b.ranges[r + 1]!)] = text(b.ranges[r + 2]!, b.ranges[r + 3]!);
+      pairs.push([text(b.ranges[r]!, b.ranges[r + 1]!), text(b.ranges[r + 2]!, b.ranges[r + 3]!)]);
     }
-    ads.push(ad);
+    // fromEntries defines own properties, so a name such as "__proto__" is kept as a key.
+    ads.push(Object.fromEntries(pairs));
   }
   return { type: b.type, ads };
 }
