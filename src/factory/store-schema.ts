@@ -1,0 +1,63 @@
+import type { Migration } from "./migrations.js";
+
+/** The factory database's schema, one numbered step at a time; never edit a released step. */
+export const FACTORY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE pilots (
+        id INTEGER PRIMARY KEY,
+        entry TEXT NOT NULL,
+        client TEXT NOT NULL,
+        frontend TEXT NOT NULL,
+        security_class TEXT NOT NULL,
+        credential_id TEXT NOT NULL,
+        gridtype TEXT NOT NULL,
+        handle TEXT,
+        state TEXT NOT NULL,
+        waiting INTEGER NOT NULL DEFAULT 0,
+        hold_reason TEXT,
+        hold_recoverable INTEGER NOT NULL DEFAULT 0,
+        releases INTEGER NOT NULL DEFAULT 0,
+        next_release_at INTEGER,
+        remove_reason TEXT,
+        created_at INTEGER NOT NULL,
+        submitted_at INTEGER,
+        state_changed_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        exit_code INTEGER,
+        outcome TEXT
+      );
+      CREATE UNIQUE INDEX pilots_handle ON pilots(gridtype, handle) WHERE handle IS NOT NULL;
+      -- Live pilots are the ones every cycle reads; finished history is not scanned.
+      CREATE INDEX pilots_live ON pilots(state, entry, client)
+        WHERE state IN ('Unsubmitted', 'Idle', 'Running', 'Held');
+      CREATE INDEX pilots_unfetched ON pilots(state) WHERE state = 'Finished' AND outcome IS NULL;
+
+      CREATE TABLE downtimes (
+        id INTEGER PRIMARY KEY,
+        entry TEXT NOT NULL,
+        frontend TEXT,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER,
+        comment TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE counters (
+        entry TEXT NOT NULL,
+        client TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (entry, client, name)
+      );
+      CREATE TABLE last_errors (
+        entry TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (entry, client)
+      );
+    `,
+  },
+];

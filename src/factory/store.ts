@@ -1,0 +1,305 @@
+/**
+ * The factory's durable state in SQLite (WAL): every pilot from intent to outcome, downtimes,
+ * and per (entry, client) counters. Every change that must survive a crash is one transaction;
+ * the submit protocol (see submitter.ts) relies on intents being recorded before any submit.
+ */
+import Database, { type Database as Db } from "better-sqlite3";
+import type { Downtime, PilotState } from "./decide-types.js";
+import { migrate } from "./migrations.js";
+import { FACTORY_MIGRATIONS } from "./store-schema.js";
+
+export interface PilotIntent {
+  entry: string;
+  client: string;
+  frontend: string;
+  securityClass: string;
+  credentialId: string;
+  gridtype: string;
+}
+
+export interface PilotRow extends PilotIntent {
+  id: number;
+  handle: string | null;
+  state: PilotState;
+  waiting: boolean;
+  holdReason: string | null;
+  holdRecoverable: boolean;
+  releases: number;
+  nextReleaseAt: number | null;
+  removeReason: string | null;
+  createdAt: number;
+  submittedAt: number | null;
+  stateChangedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  outcome: string | null;
+}
+
+export interface StateChange {
+  id: number;
+  state: PilotState;
+  waiting?: boolean;
+  holdReason?: string | null;
+  holdRecoverable?: boolean;
+  exitCode?: number | null;
+}
+
+interface RawPilot {
+  id: number;
+  entry: string;
+  client: string;
+  frontend: string;
+  security_class: string;
+  credential_id: string;
+  gridtype: string;
+  handle: string | null;
+  state: PilotState;
+  waiting: number;
+  hold_reason: string | null;
+  hold_recoverable: number;
+  releases: number;
+  next_release_at: number | null;
+  remove_reason: string | null;
+  created_at: number;
+  submitted_at: number | null;
+  state_changed_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  outcome: string | null;
+}
+
+function toRow(r: RawPilot): PilotRow {
+  return {
+    id: r.id,
+    entry: r.entry,
+    client: r.client,
+    frontend: r.frontend,
+    securityClass: r.security_class,
+    credentialId: r.credential_id,
+    gridtype: r.gridtype,
+    handle: r.handle,
+    state: r.state,
+    waiting: r.waiting === 1,
+    holdReason: r.hold_reason,
+    holdRecoverable: r.hold_recoverable === 1,
+    releases: r.releases,
+    nextReleaseAt: r.next_release_at,
+    removeReason: r.remove_reason,
+    createdAt: r.created_at,
+    submittedAt: r.submitted_at,
+    stateChangedAt: r.state_changed_at,
+    finishedAt: r.finished_at,
+    exitCode: r.exit_code,
+    outcome: r.outcome,
+  };
+}
+
+const TERMINAL = new Set<PilotState>(["Finished", "Removed", "Lost"]);
+
+export class FactoryStore {
+  readonly db: Db;
+  private readonly st;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    // FULL: an intent must be on disk before the submit it guards.
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    migrate(this.db, FACTORY_MIGRATIONS);
+    const db = this.db;
+    this.st = {
+      intent: db.prepare(
+        `INSERT INTO pilots (entry, client, frontend, security_class, credential_id, gridtype,
+           state, created_at, state_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'Unsubmitted', ?, ?)`,
+      ),
+      submitted: db.prepare(
+        `UPDATE pilots SET handle = ?, state = 'Idle', submitted_at = ?, state_changed_at = ?
+         WHERE id = ? AND state = 'Unsubmitted'`,
+      ),
+      setState: db.prepare(
+        `UPDATE pilots SET state = @state, waiting = @waiting, hold_reason = @holdReason,
+           hold_recoverable = @holdRecoverable, exit_code = coalesce(@exitCode, exit_code),
+           state_changed_at = CASE WHEN state = @state THEN state_changed_at ELSE @now END,
+           finished_at = CASE WHEN @terminal = 1 THEN coalesce(finished_at, @now) ELSE finished_at END
+         WHERE id = @id`,
+      ),
+      removeReason: db.prepare(`UPDATE pilots SET remove_reason = ? WHERE id = ?`),
+      released: db.prepare(
+        `UPDATE pilots SET releases = releases + 1, next_release_at = ?, state = 'Idle',
+           hold_reason = NULL, state_changed_at = ? WHERE id = ?`,
+      ),
+      outcome: db.prepare(`UPDATE pilots SET outcome = ? WHERE id = ?`),
+      live: db.prepare(
+        `SELECT * FROM pilots WHERE state IN ('Unsubmitted', 'Idle', 'Running', 'Held')`,
+      ),
+      byState: db.prepare(`SELECT * FROM pilots WHERE state = ?`),
+      unfetched: db.prepare(`SELECT * FROM pilots WHERE state = 'Finished' AND outcome IS NULL`),
+      get: db.prepare(`SELECT * FROM pilots WHERE id = ?`),
+      all: db.prepare(`SELECT * FROM pilots ORDER BY id`),
+      count: db.prepare(
+        `INSERT INTO counters (entry, client, name, value) VALUES (?, ?, ?, ?)
+         ON CONFLICT (entry, client, name) DO UPDATE SET value = value + excluded.value`,
+      ),
+      counters: db.prepare(`SELECT entry, client, name, value FROM counters`),
+      lastError: db.prepare(
+        `INSERT INTO last_errors (entry, client, at, message) VALUES (?, ?, ?, ?)
+         ON CONFLICT (entry, client) DO UPDATE SET at = excluded.at, message = excluded.message`,
+      ),
+      lastErrors: db.prepare(`SELECT entry, client, at, message FROM last_errors`),
+      addDowntime: db.prepare(
+        `INSERT INTO downtimes (entry, frontend, start_at, end_at, comment, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      downtimes: db.prepare(`SELECT * FROM downtimes ORDER BY id`),
+      removeDowntime: db.prepare(`DELETE FROM downtimes WHERE id = ?`),
+    };
+  }
+
+  /** Record submit intents in one transaction; returns their ids, in order. */
+  recordIntents(intents: readonly PilotIntent[], now: number): number[] {
+    return this.db.transaction(() =>
+      intents.map((i) =>
+        Number(
+          this.st.intent.run(
+            i.entry,
+            i.client,
+            i.frontend,
+            i.securityClass,
+            i.credentialId,
+            i.gridtype,
+            now,
+            now,
+          ).lastInsertRowid,
+        ),
+      ),
+    )();
+  }
+
+  /** Attach adapter handles to intents, in one transaction. */
+  recordSubmitted(done: readonly { id: number; handle: string }[], now: number): void {
+    this.db.transaction(() => {
+      for (const d of done) this.st.submitted.run(d.handle, now, now, d.id);
+    })();
+  }
+
+  applyStates(changes: readonly StateChange[], now: number): void {
+    this.db.transaction(() => {
+      for (const c of changes) {
+        this.st.setState.run({
+          id: c.id,
+          state: c.state,
+          waiting: c.waiting ? 1 : 0,
+          holdReason: c.holdReason ?? null,
+          holdRecoverable: c.holdRecoverable ? 1 : 0,
+          exitCode: c.exitCode ?? null,
+          terminal: TERMINAL.has(c.state) ? 1 : 0,
+          now,
+        });
+      }
+    })();
+  }
+
+  markRemoveRequested(ids: readonly number[], reason: string): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.st.removeReason.run(reason, id);
+    })();
+  }
+
+  recordRelease(id: number, nextReleaseAt: number, now: number): void {
+    this.st.released.run(nextReleaseAt, now, id);
+  }
+
+  recordOutcome(id: number, outcome: unknown): void {
+    this.st.outcome.run(JSON.stringify(outcome), id);
+  }
+
+  live(): PilotRow[] {
+    return (this.st.live.all() as RawPilot[]).map(toRow);
+  }
+
+  inState(state: PilotState): PilotRow[] {
+    return (this.st.byState.all(state) as RawPilot[]).map(toRow);
+  }
+
+  unfetched(): PilotRow[] {
+    return (this.st.unfetched.all() as RawPilot[]).map(toRow);
+  }
+
+  get(id: number): PilotRow | undefined {
+    const r = this.st.get.get(id) as RawPilot | undefined;
+    return r && toRow(r);
+  }
+
+  all(): PilotRow[] {
+    return (this.st.all.all() as RawPilot[]).map(toRow);
+  }
+
+  count(entry: string, client: string, name: string, by = 1): void {
+    this.st.count.run(entry, client, name, by);
+  }
+
+  counters(): { entry: string; client: string; name: string; value: number }[] {
+    return this.st.counters.all() as {
+      entry: string;
+      client: string;
+      name: string;
+      value: number;
+    }[];
+  }
+
+  recordError(entry: string, client: string, at: number, message: string): void {
+    this.st.lastError.run(entry, client, at, message);
+  }
+
+  lastErrors(): { entry: string; client: string; at: number; message: string }[] {
+    return this.st.lastErrors.all() as {
+      entry: string;
+      client: string;
+      at: number;
+      message: string;
+    }[];
+  }
+
+  addDowntime(d: Downtime, now: number): number {
+    return Number(
+      this.st.addDowntime.run(
+        d.entry,
+        d.frontend ?? null,
+        d.start,
+        d.end ?? null,
+        d.comment ?? "",
+        now,
+      ).lastInsertRowid,
+    );
+  }
+
+  downtimes(): Downtime[] {
+    return (
+      this.st.downtimes.all() as {
+        id: number;
+        entry: string;
+        frontend: string | null;
+        start_at: number;
+        end_at: number | null;
+        comment: string;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      entry: r.entry,
+      frontend: r.frontend ?? undefined,
+      start: r.start_at,
+      end: r.end_at ?? undefined,
+      comment: r.comment,
+    }));
+  }
+
+  removeDowntime(id: number): boolean {
+    return this.st.removeDowntime.run(id).changes > 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
