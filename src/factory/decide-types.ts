@@ -126,6 +126,8 @@ export interface ClientDecision {
   client: string;
   frontend: string;
   securityClass: string;
+  reqIdle: number;
+  reqMax: number;
   submit: number;
   /** What stopped `submit` from being larger (the first binding rule). */
   boundBy: SubmitBound;

@@ -1,0 +1,409 @@
+/**
+ * One factory cycle: observe (poll adapters, fetch finished output), tidy (holds, stale pilots),
+ * decide (pure, from a snapshot), apply (remove, then submit through the intent protocol), and
+ * advertise. Each step's IO errors are logged and counted; one entry's failure does not stop
+ * the others.
+ */
+import type { CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
+import type { GridAdapter, PilotSpec } from "./adapters/types.js";
+import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
+import type { EntryConfig, FactoryConfig } from "./config.js";
+import { storeClientCredential } from "./credentials.js";
+import { decide } from "./decide.js";
+import type { ClientCounts, Decision, TrackedPilot } from "./decide-types.js";
+import { inDowntime } from "./downtime.js";
+import { parsePilotReport } from "./pilot-report.js";
+import { entryPolicy, securityClasses } from "./policy.js";
+import { statusChange } from "./reconcile.js";
+import { sanitize } from "./sanitize.js";
+import type { FactoryStore, PilotRow, StateChange } from "./store.js";
+import { submitPilots } from "./submitter.js";
+
+export interface CycleDeps {
+  config: FactoryConfig;
+  store: FactoryStore;
+  /** By entry name. */
+  adapters: ReadonlyMap<string, GridAdapter>;
+  collector: CollectorClient;
+  logger: Logger;
+  now: () => number;
+  keys: { privatePem: string; publicPem: string; id: string };
+  credentialDir: string;
+  /** Extra pilot arguments, e.g. the staging URL and manifest hash. */
+  pilotArgs?: () => string[];
+}
+
+export interface CycleReport {
+  submitted: number;
+  removed: number;
+  refused: number;
+  released: number;
+  finished: number;
+  decision: Decision;
+}
+
+export async function runCycle(d: CycleDeps): Promise<CycleReport> {
+  const log = d.logger;
+  const report: CycleReport = {
+    submitted: 0,
+    removed: 0,
+    refused: 0,
+    released: 0,
+    finished: 0,
+    decision: { clients: [], refused: [] },
+  };
+  await pollStatus(d);
+  report.finished = await collectOutputs(d);
+  const tidied = await tidy(d);
+  report.released = tidied.released;
+  report.removed += tidied.removed;
+
+  const parsed = await readRequests(d);
+  const now = d.now();
+  const live = d.store.live();
+  const decision = decide({
+    now,
+    entries: d.config.entries.map((e) => entryPolicy(d.config, e)),
+    securityClasses: securityClasses(d.config),
+    downtimes: d.store.downtimes(),
+    requests: parsed.map((p) => p.request),
+    pilots: live.map(tracked),
+  });
+  report.decision = decision;
+  for (const r of decision.refused) {
+    report.refused++;
+    d.store.count(r.entry, r.client, "refused");
+    log.warn(
+      {
+        entry: r.entry,
+        client: r.client,
+        securityClass: r.securityClass,
+        identity: r.authenticatedIdentity,
+        reason: r.reason,
+      },
+      "GlideClient request refused",
+    );
+  }
+  const byKey = new Map(parsed.map((p) => [`${p.request.entry}\u0000${p.request.client}`, p]));
+  for (const c of decision.clients) {
+    const adapter = d.adapters.get(c.entry);
+    if (!adapter) continue;
+    if (c.remove.length > 0) {
+      const rows = new Map(live.map((p) => [p.id, p]));
+      const handles = c.remove.flatMap((r) => rows.get(r.pilotId)?.handle ?? []);
+      for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
+      await guarded(log, c.entry, () => adapter.remove(handles));
+      report.removed += c.remove.length;
+    }
+    if (c.submit > 0) {
+      const req = byKey.get(`${c.entry}\u0000${c.client}`)!;
+      report.submitted += await submitFor(d, adapter, req, c.submit);
+    }
+  }
+  await pollStatus(d);
+  await advertise(d, decision);
+  return report;
+}
+
+function tracked(p: PilotRow): TrackedPilot {
+  return {
+    id: p.id,
+    entry: p.entry,
+    client: p.client,
+    securityClass: p.securityClass,
+    state: p.state,
+    waiting: p.waiting,
+    submittedAt: p.submittedAt ?? p.createdAt,
+  };
+}
+
+async function guarded<T>(
+  log: Logger,
+  entry: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    log.error({ err, entry }, "adapter call failed");
+    return undefined;
+  }
+}
+
+function entryConfig(d: CycleDeps, name: string): EntryConfig | undefined {
+  return d.config.entries.find((e) => e.name === name);
+}
+
+/** Bulk status per entry; only changed pilots are written. */
+export async function pollStatus(d: CycleDeps): Promise<void> {
+  const byEntry = new Map<string, PilotRow[]>();
+  for (const p of d.store.live()) {
+    if (!p.handle) continue;
+    let list = byEntry.get(p.entry);
+    if (!list) byEntry.set(p.entry, (list = []));
+    list.push(p);
+  }
+  for (const [entry, pilots] of byEntry) {
+    const adapter = d.adapters.get(entry);
+    if (!adapter) continue;
+    const status = await guarded(d.logger, entry, () =>
+      adapter.status(pilots.map((p) => p.handle!)),
+    );
+    if (!status) continue;
+    const changes: StateChange[] = [];
+    for (const p of pilots) {
+      const s = status.get(p.handle!);
+      if (!s) continue;
+      const c = statusChange(p.id, s);
+      if (
+        c.state !== p.state ||
+        (c.waiting ?? false) !== p.waiting ||
+        (c.holdReason ?? null) !== p.holdReason
+      ) {
+        changes.push(c);
+        if (c.state === "Held" && p.state !== "Held")
+          d.store.recordError(p.entry, p.client, d.now(), `held: ${c.holdReason ?? ""}`);
+      }
+    }
+    d.store.applyStates(changes, d.now());
+  }
+}
+
+/** Fetch and parse finished pilots' output once, count the outcome, then let the adapter forget. */
+async function collectOutputs(d: CycleDeps): Promise<number> {
+  let n = 0;
+  for (const p of d.store.unfetched()) {
+    const adapter = d.adapters.get(p.entry);
+    if (!adapter || !p.handle) continue;
+    const out = await guarded(d.logger, p.entry, () => adapter.fetchOutput(p.handle!));
+    if (!out) continue;
+    const outcome = parsePilotReport(out.stdout);
+    const failed = (p.exitCode ?? 0) !== 0 || outcome.validationOk === false;
+    d.store.db.transaction(() => {
+      d.store.recordOutcome(p.id, { ...outcome, failed });
+      d.store.count(p.entry, p.client, "finished");
+      if (failed) {
+        d.store.count(p.entry, p.client, "failed");
+        if (outcome.failureClass)
+          d.store.count(p.entry, p.client, `failed:${outcome.failureClass}`);
+        d.store.recordError(
+          p.entry,
+          p.client,
+          d.now(),
+          `pilot ${p.id} failed (exit ${p.exitCode ?? "?"}${outcome.exitReason ? `, ${outcome.exitReason}` : ""})`,
+        );
+      }
+      if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);
+    })();
+    await guarded(d.logger, p.entry, async () => adapter.purge?.([p.handle!]));
+    n++;
+  }
+  return n;
+}
+
+/** Release recoverable holds with back-off, remove the rest and stale pilots. */
+async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }> {
+  const now = d.now();
+  const res = sanitize(
+    d.store.live(),
+    {
+      maxReleases: d.config.loop.max_releases,
+      releaseBackoffMs: d.config.loop.release_backoff_s * 1000,
+      stale(entry) {
+        const e = entryConfig(d, entry);
+        const s = e?.stale ?? d.config.defaults.stale;
+        return { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
+      },
+    },
+    now,
+  );
+  const rows = new Map(d.store.live().map((p) => [p.id, p]));
+  let released = 0;
+  for (const id of res.release) {
+    const p = rows.get(id)!;
+    const adapter = d.adapters.get(p.entry);
+    if (!adapter?.release || !adapter.capabilities.release || !p.handle) {
+      res.remove.push({ id, reason: "held and the adapter cannot release" });
+      continue;
+    }
+    const ok = await guarded(
+      d.logger,
+      p.entry,
+      async () => (await adapter.release!([p.handle!]), true),
+    );
+    if (ok) {
+      d.store.recordRelease(id, now, now);
+      released++;
+    }
+  }
+  for (const r of res.remove) {
+    const p = rows.get(r.id)!;
+    d.store.markRemoveRequested([r.id], r.reason);
+    d.logger.info({ pilot: r.id, entry: p.entry, reason: r.reason }, "removing pilot");
+    const adapter = d.adapters.get(p.entry);
+    if (p.handle && adapter) await guarded(d.logger, p.entry, () => adapter.remove([p.handle!]));
+    else d.store.applyStates([{ id: r.id, state: "Removed" }], now);
+  }
+  return { released, removed: res.remove.length };
+}
+
+async function readRequests(d: CycleDeps): Promise<ParsedRequest[]> {
+  let ads;
+  try {
+    ads = await d.collector.query({ type: "GlideClient" });
+  } catch (err) {
+    d.logger.error({ err }, "cannot read GlideClient ads; deciding on no requests");
+    return [];
+  }
+  const out: ParsedRequest[] = [];
+  for (const attrs of ads) {
+    const r = readGlideClientAd(attrs, d.config.name);
+    if (!r) continue;
+    if (!r.ok) d.logger.warn({ ad: r.name, reason: r.reason }, "GlideClient ad skipped");
+    else out.push(r.value);
+  }
+  return out;
+}
+
+async function submitFor(
+  d: CycleDeps,
+  adapter: GridAdapter,
+  req: ParsedRequest,
+  count: number,
+): Promise<number> {
+  const r = req.request;
+  const entry = entryConfig(d, r.entry)!;
+  if (!entry.pilot) {
+    d.store.recordError(r.entry, r.client, d.now(), "the entry has no pilot command");
+    return 0;
+  }
+  if (!req.encryptedCredential) {
+    d.store.recordError(r.entry, r.client, d.now(), "the request carries no credential");
+    return 0;
+  }
+  let cred;
+  try {
+    // Only reached for requests that passed the identity check in decide().
+    cred = storeClientCredential(
+      d.credentialDir,
+      r.client,
+      req.encryptedCredential,
+      d.keys.privatePem,
+    );
+  } catch (err) {
+    d.store.recordError(
+      r.entry,
+      r.client,
+      d.now(),
+      `cannot decrypt the credential: ${(err as Error).message}`,
+    );
+    d.logger.warn({ entry: r.entry, client: r.client, err }, "credential not decrypted");
+    return 0;
+  }
+  const pilot = entry.pilot;
+  const env: Record<string, string> = {
+    GLIDEIN_Factory: d.config.name,
+    GLIDEIN_Entry_Name: entry.name,
+    GLIDEIN_Client: r.client,
+    GLIDEIN_Frontend: r.frontend,
+    ...req.params,
+  };
+  for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
+  const extra = d.pilotArgs?.() ?? [];
+  const sum = await submitPilots(
+    d.store,
+    adapter,
+    {
+      intent: {
+        entry: entry.name,
+        client: r.client,
+        frontend: r.frontend,
+        securityClass: r.securityClass,
+        credentialId: cred.id,
+        gridtype: entry.gridtype,
+      },
+      count,
+      clusterSize: (entry.submit ?? d.config.defaults.submit).cluster_size,
+      spec: (intentId): PilotSpec => ({
+        intentId,
+        command: pilot.command,
+        args: [...pilot.args, ...extra, "--pilot-id", `${d.config.name}-${intentId}`],
+        env,
+        credentialFile: cred.file,
+        resources: { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s },
+      }),
+    },
+    d.now,
+  );
+  if (sum.submitted > 0) d.store.count(r.entry, r.client, "submitted", sum.submitted);
+  if (sum.failed > 0) {
+    d.store.count(r.entry, r.client, "submit_failed", sum.failed);
+    d.store.recordError(r.entry, r.client, d.now(), `submit failed: ${sum.lastError ?? "?"}`);
+  }
+  d.logger.info(
+    { entry: r.entry, client: r.client, submitted: sum.submitted, failed: sum.failed },
+    "submitted pilots",
+  );
+  return sum.submitted;
+}
+
+function countsBy<K>(rows: readonly PilotRow[], key: (p: PilotRow) => K): Map<K, ClientCounts> {
+  const m = new Map<K, ClientCounts>();
+  for (const p of rows) {
+    const k = key(p);
+    let c = m.get(k);
+    if (!c) m.set(k, (c = { idle: 0, running: 0, held: 0 }));
+    if (p.state === "Idle" || p.state === "Unsubmitted") c.idle++;
+    else if (p.state === "Running") c.running++;
+    else if (p.state === "Held") c.held++;
+  }
+  return m;
+}
+
+async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
+  const now = d.now();
+  const live = d.store.live();
+  const byEntry = countsBy(live, (p) => p.entry);
+  const byClient = countsBy(live, (p) => `${p.entry}\u0000${p.client}`);
+  const counters = new Map<string, number>();
+  for (const c of d.store.counters())
+    counters.set(`${c.entry}\u0000${c.client}\u0000${c.name}`, c.value);
+  const lifetimeS = d.config.loop.advertise_lifetime_s;
+  const factoryAds = d.config.entries
+    .filter((e) => e.enabled)
+    .map((e) =>
+      buildGlideFactoryAd({
+        factory: d.config.name,
+        entry: e,
+        inDowntime: inDowntime(d.store.downtimes(), e.name, now),
+        pubKeyPem: d.keys.publicPem,
+        pubKeyId: d.keys.id,
+        totals: byEntry.get(e.name) ?? { idle: 0, running: 0, held: 0 },
+        lifetimeS,
+      }).toJSON(),
+    );
+  const clientAds = decision.clients.map((c) => {
+    const k = `${c.entry}\u0000${c.client}`;
+    return buildGlideFactoryClientAd({
+      factory: d.config.name,
+      entry: c.entry,
+      client: c.client,
+      frontend: c.frontend,
+      counts: byClient.get(k) ?? { idle: 0, running: 0, held: 0 },
+      reqIdle: c.reqIdle,
+      reqMax: c.reqMax,
+      limitsHit: c.limitsHit,
+      failed: counters.get(`${k}\u0000failed`) ?? 0,
+      finished: counters.get(`${k}\u0000finished`) ?? 0,
+      lifetimeS,
+    }).toJSON();
+  });
+  try {
+    if (factoryAds.length > 0) await d.collector.advertise(factoryAds, "GlideFactory");
+    if (clientAds.length > 0) await d.collector.advertise(clientAds, "GlideFactoryClient");
+  } catch (err) {
+    d.logger.error({ err }, "advertise failed");
+  }
+}
