@@ -3,6 +3,7 @@ import { registerClassadCommand } from "./classad-command.js";
 import { createAdvertiseCommand } from "./advertise-command.js";
 import { createCaCommand } from "./ca-command.js";
 import { createCollectorCommand } from "./collector-command.js";
+import { createFactoryCommand } from "./factory-command.js";
 import { registerFailureHandling } from "./errors.js";
 import { createProxyCommand } from "./proxy-command.js";
 import { createStatusCommand } from "./status-command.js";
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   program.addCommand(createCollectorCommand());
   program.addCommand(createStatusCommand());
   program.addCommand(createAdvertiseCommand());
+  program.addCommand(createFactoryCommand());
   return program;
 }
 

@@ -103,6 +103,27 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     }
   }
   await pollStatus(d);
+  d.store.recordClientStatus([
+    ...decision.clients.map((c) => ({
+      entry: c.entry,
+      client: c.client,
+      frontend: c.frontend,
+      reqIdle: c.reqIdle,
+      reqMax: c.reqMax,
+      limitsHit: c.limitsHit.join(","),
+      at: now,
+    })),
+    ...decision.refused.map((r) => ({
+      entry: r.entry,
+      client: r.client,
+      frontend: r.frontend,
+      reqIdle: 0,
+      reqMax: 0,
+      limitsHit: "",
+      refused: r.reason,
+      at: now,
+    })),
+  ]);
   await advertise(d, decision);
   return report;
 }

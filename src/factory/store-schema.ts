@@ -60,4 +60,21 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- What the last cycle decided per (entry, client), for 'updraft factory status'.
+      CREATE TABLE client_status (
+        entry TEXT NOT NULL,
+        client TEXT NOT NULL,
+        frontend TEXT NOT NULL,
+        req_idle INTEGER NOT NULL,
+        req_max INTEGER NOT NULL,
+        limits_hit TEXT NOT NULL,
+        refused TEXT,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (entry, client)
+      );
+    `,
+  },
 ];

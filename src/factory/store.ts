@@ -35,6 +35,17 @@ export interface PilotRow extends PilotIntent {
   outcome: string | null;
 }
 
+export interface ClientStatusRow {
+  entry: string;
+  client: string;
+  frontend: string;
+  reqIdle: number;
+  reqMax: number;
+  limitsHit: string;
+  refused?: string;
+  at: number;
+}
+
 export interface StateChange {
   id: number;
   state: PilotState;
@@ -154,6 +165,14 @@ export class FactoryStore {
       ),
       downtimes: db.prepare(`SELECT * FROM downtimes ORDER BY id`),
       removeDowntime: db.prepare(`DELETE FROM downtimes WHERE id = ?`),
+      clientStatus: db.prepare(
+        `INSERT INTO client_status (entry, client, frontend, req_idle, req_max, limits_hit, refused, at)
+         VALUES (@entry, @client, @frontend, @reqIdle, @reqMax, @limitsHit, @refused, @at)
+         ON CONFLICT (entry, client) DO UPDATE SET frontend = excluded.frontend,
+           req_idle = excluded.req_idle, req_max = excluded.req_max,
+           limits_hit = excluded.limits_hit, refused = excluded.refused, at = excluded.at`,
+      ),
+      clientStatuses: db.prepare(`SELECT * FROM client_status ORDER BY entry, client`),
     };
   }
 
@@ -297,6 +316,36 @@ export class FactoryStore {
 
   removeDowntime(id: number): boolean {
     return this.st.removeDowntime.run(id).changes > 0;
+  }
+
+  recordClientStatus(rows: readonly ClientStatusRow[]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
+    })();
+  }
+
+  clientStatuses(): ClientStatusRow[] {
+    return (
+      this.st.clientStatuses.all() as {
+        entry: string;
+        client: string;
+        frontend: string;
+        req_idle: number;
+        req_max: number;
+        limits_hit: string;
+        refused: string | null;
+        at: number;
+      }[]
+    ).map((r) => ({
+      entry: r.entry,
+      client: r.client,
+      frontend: r.frontend,
+      reqIdle: r.req_idle,
+      reqMax: r.req_max,
+      limitsHit: r.limits_hit,
+      refused: r.refused ?? undefined,
+      at: r.at,
+    }));
   }
 
   close(): void {
