@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
-import { createFactoryWorld, type FactoryWorld, silent } from "./factory-harness.js";
+import { createFactoryWorld, type FactoryWorld, PILOT_OK, silent } from "./factory-harness.js";
 
 let w: FactoryWorld;
 before(async () => {
@@ -25,7 +25,11 @@ async function until(fn: () => boolean | Promise<boolean>, ms = 15_000): Promise
 const val = (ad: Record<string, string>, n: string) => ClassAd.fromJSON(ad).evaluate(n);
 
 test("a factory submits what a frontend asks for, tracks the pilots to the end and advertises", async () => {
-  const cfg = w.config({ top: { work_dir: join(w.dir, "work-basic") } });
+  // The pilots sleep so they are still there when the ads are read.
+  const cfg = w.config({
+    top: { work_dir: join(w.dir, "work-basic") },
+    pilotScript: `sleep 2\n${PILOT_OK}`,
+  });
   const frontend = w.collector.as("frontend");
   await frontend.advertise([w.glideClient()], "GlideClient");
   const daemon = createFactoryDaemon(cfg, { logger: silent });
