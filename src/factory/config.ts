@@ -134,6 +134,8 @@ export const factoryConfigSchema = z
           .default({ host: "0.0.0.0", port: 8319 }),
         /** The URL pilots use; defaults to https://<host>:<port>. */
         url: z.string().optional(),
+        /** The Updraft CLI script among the staged files (the manifest's `entry`). */
+        entry: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -1,19 +1,23 @@
 /** `updraft factory --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
-import { createLogger } from "../common/logger.js";
+import { readFileSync } from "node:fs";
+import { createLogger, type Logger } from "../common/logger.js";
+import type { FactoryConfig } from "./config.js";
+import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
 import { loadFactoryConfig } from "./config.js";
 import { createFactoryDaemon } from "./daemon.js";
 
 export async function runFactory(configFile: string): Promise<void> {
   const config = loadFactoryConfig(configFile);
   const logger = createLogger({ name: "factory", level: config.log_level });
-  const daemon = createFactoryDaemon(config, { logger });
+  const staging = await startStaging(config, logger);
+  const daemon = createFactoryDaemon(config, { logger, pilotArgs: staging?.pilotArgs });
   await daemon.start();
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down; pilots keep running");
-    daemon.stop().then(
+    Promise.all([daemon.stop(), staging?.server.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");
@@ -23,4 +27,28 @@ export async function runFactory(configFile: string): Promise<void> {
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
+}
+
+/** Hash the staging directory, serve it, and put its URL and manifest hash on pilot command lines. */
+async function startStaging(config: FactoryConfig, logger: Logger) {
+  if (!config.staging) return undefined;
+  const s = config.staging;
+  const area = stageDirectory(s.dir, { entry: s.entry });
+  const server = await startStagingServer({
+    dir: s.dir,
+    area,
+    certPem: readFileSync(config.credentials.cert_file, "latin1"),
+    keyPem: readFileSync(config.credentials.key_file, "latin1"),
+    host: s.listen.host,
+    port: s.listen.port,
+  });
+  const url = s.url ?? server.url;
+  logger.info(
+    { url, files: area.files.length, manifestSha256: area.manifestSha256 },
+    "staging area served",
+  );
+  return {
+    server,
+    pilotArgs: () => ["--staging", url, "--manifest-sha256", area.manifestSha256],
+  };
 }
