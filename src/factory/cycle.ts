@@ -10,7 +10,7 @@ import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
-import { storeClientCredential } from "./credentials.js";
+import { type StoredCredential, storeClientCredential } from "./credentials.js";
 import { decide } from "./decide.js";
 import type { ClientCounts, Decision, TrackedPilot } from "./decide-types.js";
 import { inDowntime } from "./downtime.js";
@@ -19,7 +19,7 @@ import { entryPolicy, securityClasses } from "./policy.js";
 import { statusChange } from "./reconcile.js";
 import { sanitize } from "./sanitize.js";
 import type { FactoryStore, PilotRow, StateChange } from "./store.js";
-import { submitPilots } from "./submitter.js";
+import { type SubmitJob, submitAll } from "./submitter.js";
 
 export interface CycleDeps {
   config: FactoryConfig;
@@ -33,6 +33,11 @@ export interface CycleDeps {
   credentialDir: string;
   /** Extra pilot arguments, e.g. the staging URL and manifest hash. */
   pilotArgs?: () => string[];
+  /**
+   * Decrypted credentials by ciphertext, kept across cycles: a frontend re-advertises the same
+   * ciphertext until it re-encrypts, and RSA decryption is the costliest step of a cycle.
+   */
+  credentialCache?: Map<string, StoredCredential>;
 }
 
 export interface CycleReport {
@@ -87,21 +92,41 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     );
   }
   const byKey = new Map(parsed.map((p) => [`${p.request.entry}\u0000${p.request.client}`, p]));
+  const rows = new Map(live.map((p) => [p.id, p]));
+  const jobs: SubmitJob[] = [];
   for (const c of decision.clients) {
     const adapter = d.adapters.get(c.entry);
     if (!adapter) continue;
     if (c.remove.length > 0) {
-      const rows = new Map(live.map((p) => [p.id, p]));
       const handles = c.remove.flatMap((r) => rows.get(r.pilotId)?.handle ?? []);
-      for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
+      d.store.db.transaction(() => {
+        for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
+      })();
       await guarded(log, c.entry, () => adapter.remove(handles));
       report.removed += c.remove.length;
     }
     if (c.submit > 0) {
       const req = byKey.get(`${c.entry}\u0000${c.client}`)!;
-      report.submitted += await submitFor(d, adapter, req, c.submit);
+      const job = prepareSubmit(d, adapter, req, c.submit);
+      if (job) jobs.push(job);
     }
   }
+  const sums = await submitAll(d.store, jobs, d.now);
+  d.store.db.transaction(() => {
+    jobs.forEach((j, i) => {
+      const sum = sums[i]!;
+      const { entry, client } = j.req.intent;
+      report.submitted += sum.submitted;
+      if (sum.submitted > 0) d.store.count(entry, client, "submitted", sum.submitted);
+      if (sum.failed > 0) {
+        d.store.count(entry, client, "submit_failed", sum.failed);
+        d.store.recordError(entry, client, d.now(), `submit failed: ${sum.lastError ?? "?"}`);
+        log.warn({ entry, client, failed: sum.failed, error: sum.lastError }, "submit failed");
+      }
+    });
+  })();
+  if (jobs.length > 0)
+    log.info({ submitted: report.submitted, jobs: jobs.length }, "submitted pilots");
   await pollStatus(d);
   d.store.recordClientStatus([
     ...decision.clients.map((c) => ({
@@ -288,31 +313,33 @@ async function readRequests(d: CycleDeps): Promise<ParsedRequest[]> {
   return out;
 }
 
-async function submitFor(
+function prepareSubmit(
   d: CycleDeps,
   adapter: GridAdapter,
   req: ParsedRequest,
   count: number,
-): Promise<number> {
+): SubmitJob | undefined {
   const r = req.request;
   const entry = entryConfig(d, r.entry)!;
   if (!entry.pilot) {
     d.store.recordError(r.entry, r.client, d.now(), "the entry has no pilot command");
-    return 0;
+    return undefined;
   }
   if (!req.encryptedCredential) {
     d.store.recordError(r.entry, r.client, d.now(), "the request carries no credential");
-    return 0;
+    return undefined;
   }
-  let cred;
+  const cacheKey = `${r.client}\u0000${req.encryptedCredential}`;
+  let cred = d.credentialCache?.get(cacheKey);
   try {
     // Only reached for requests that passed the identity check in decide().
-    cred = storeClientCredential(
+    cred ??= storeClientCredential(
       d.credentialDir,
       r.client,
       req.encryptedCredential,
       d.keys.privatePem,
     );
+    d.credentialCache?.set(cacheKey, cred);
   } catch (err) {
     d.store.recordError(
       r.entry,
@@ -321,7 +348,7 @@ async function submitFor(
       `cannot decrypt the credential: ${(err as Error).message}`,
     );
     d.logger.warn({ entry: r.entry, client: r.client, err }, "credential not decrypted");
-    return 0;
+    return undefined;
   }
   const pilot = entry.pilot;
   const env: Record<string, string> = {
@@ -333,10 +360,9 @@ async function submitFor(
   };
   for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
   const extra = d.pilotArgs?.() ?? [];
-  const sum = await submitPilots(
-    d.store,
+  return {
     adapter,
-    {
+    req: {
       intent: {
         entry: entry.name,
         client: r.client,
@@ -356,18 +382,7 @@ async function submitFor(
         resources: { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s },
       }),
     },
-    d.now,
-  );
-  if (sum.submitted > 0) d.store.count(r.entry, r.client, "submitted", sum.submitted);
-  if (sum.failed > 0) {
-    d.store.count(r.entry, r.client, "submit_failed", sum.failed);
-    d.store.recordError(r.entry, r.client, d.now(), `submit failed: ${sum.lastError ?? "?"}`);
-  }
-  d.logger.info(
-    { entry: r.entry, client: r.client, submitted: sum.submitted, failed: sum.failed },
-    "submitted pilots",
-  );
-  return sum.submitted;
+  };
 }
 
 function countsBy<K>(rows: readonly PilotRow[], key: (p: PilotRow) => K): Map<K, ClientCounts> {

@@ -13,6 +13,7 @@ import type { GridAdapter } from "./adapters/types.js";
 import type { FactoryConfig } from "./config.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
+import type { StoredCredential } from "./credentials.js";
 import { FactoryStore } from "./store.js";
 
 export interface FactoryDaemonOptions {
@@ -50,6 +51,7 @@ export function createFactoryDaemon(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<CycleReport> | undefined;
   let stopped = false;
+  const credentialCache = new Map<string, StoredCredential>();
 
   const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
   const keys = {
@@ -83,6 +85,7 @@ export function createFactoryDaemon(
       keys,
       credentialDir: join(config.work_dir, "credentials"),
       pilotArgs: opts.pilotArgs,
+      credentialCache,
     });
     try {
       const r = await running;

@@ -24,19 +24,69 @@ export interface SubmitSummary {
   lastError?: string;
 }
 
-export async function submitPilots(
+export interface SubmitJob {
+  adapter: GridAdapter;
+  req: SubmitRequest;
+}
+
+/**
+ * Submit every job of a cycle: all intents in one transaction, the adapters' submits (entries in
+ * parallel), then all handles in one transaction; one durable write on each side of the submits.
+ */
+export async function submitAll(
   store: FactoryStore,
-  adapter: GridAdapter,
-  req: SubmitRequest,
+  jobs: readonly SubmitJob[],
   now: () => number,
-): Promise<SubmitSummary> {
-  if (req.count <= 0) return { submitted: 0, failed: 0 };
-  const ids = store.recordIntents(
-    Array.from({ length: req.count }, () => req.intent),
-    now(),
-  );
+): Promise<SubmitSummary[]> {
+  const live = jobs.filter((j) => j.req.count > 0);
+  const ids = store.db.transaction(() =>
+    live.map((j) =>
+      store.recordIntents(
+        Array.from({ length: j.req.count }, () => j.req.intent),
+        now(),
+      ),
+    ),
+  )();
+  const outcomes = await Promise.all(live.map((j, i) => submitChunks(j, ids[i]!)));
+  store.db.transaction(() => {
+    for (const o of outcomes) {
+      store.recordSubmitted(o.done, now());
+      if (o.failed.length > 0) {
+        store.markRemoveRequested(
+          o.failed.map((f) => f.id),
+          "submit failed",
+        );
+        store.applyStates(
+          o.failed.map((f) => ({ id: f.id, state: "Removed", holdReason: f.error })),
+          now(),
+        );
+      }
+    }
+  })();
+  const byJob = new Map(live.map((j, i) => [j, outcomes[i]!]));
+  return jobs.map((j) => {
+    const o = byJob.get(j);
+    if (!o) return { submitted: 0, failed: 0 };
+    return {
+      submitted: o.done.length,
+      failed: o.failed.length + o.unsettled,
+      lastError: o.failed[0]?.error ?? o.error,
+    };
+  });
+}
+
+interface ChunkOutcome {
+  done: { id: number; handle: string }[];
+  failed: { id: number; error: string }[];
+  /** Intents whose fate the adapter could not tell; reconcile settles them. */
+  unsettled: number;
+  error?: string;
+}
+
+async function submitChunks(job: SubmitJob, ids: readonly number[]): Promise<ChunkOutcome> {
+  const { adapter, req } = job;
   const size = Math.max(1, Math.min(req.clusterSize, adapter.capabilities.maxBatch));
-  const summary: SubmitSummary = { submitted: 0, failed: 0 };
+  const out: ChunkOutcome = { done: [], failed: [], unsettled: 0 };
   for (let i = 0; i < ids.length; i += size) {
     const chunk = ids.slice(i, i + size);
     let results;
@@ -44,28 +94,14 @@ export async function submitPilots(
       results = await adapter.submit(chunk.map((id) => req.spec(id)));
     } catch (err) {
       // The adapter could not say what happened: leave the intents for reconcile to settle.
-      summary.lastError = (err as Error).message;
-      summary.failed += chunk.length;
+      out.error = (err as Error).message;
+      out.unsettled += ids.length - i;
       break;
     }
-    const done = results.flatMap((r) => (r.ok ? [{ id: r.intentId, handle: r.handle }] : []));
-    store.recordSubmitted(done, now());
-    const failed = results.filter((r) => !r.ok);
-    if (failed.length > 0) {
-      const ids = failed.map((r) => r.intentId);
-      store.markRemoveRequested(ids, "submit failed");
-      store.applyStates(
-        failed.map((r) => ({
-          id: r.intentId,
-          state: "Removed",
-          holdReason: r.ok ? null : r.error,
-        })),
-        now(),
-      );
-      summary.lastError = failed[0]!.ok ? undefined : failed[0]!.error;
+    for (const r of results) {
+      if (r.ok) out.done.push({ id: r.intentId, handle: r.handle });
+      else out.failed.push({ id: r.intentId, error: r.error });
     }
-    summary.submitted += done.length;
-    summary.failed += failed.length;
   }
-  return summary;
+  return out;
 }
