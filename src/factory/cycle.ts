@@ -77,9 +77,13 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     pilots: live.map(tracked),
   });
   report.decision = decision;
+  if (decision.refused.length > 0) {
+    d.store.transaction(() => {
+      for (const r of decision.refused) d.store.count(r.entry, r.client, "refused");
+    });
+  }
   for (const r of decision.refused) {
     report.refused++;
-    d.store.count(r.entry, r.client, "refused");
     log.warn(
       {
         entry: r.entry,
@@ -99,9 +103,9 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     if (!adapter) continue;
     if (c.remove.length > 0) {
       const handles = c.remove.flatMap((r) => rows.get(r.pilotId)?.handle ?? []);
-      d.store.db.transaction(() => {
+      d.store.transaction(() => {
         for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
-      })();
+      });
       await guarded(log, c.entry, () => adapter.remove(handles));
       report.removed += c.remove.length;
     }
@@ -112,7 +116,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     }
   }
   const sums = await submitAll(d.store, jobs, d.now);
-  d.store.db.transaction(() => {
+  d.store.transaction(() => {
     jobs.forEach((j, i) => {
       const sum = sums[i]!;
       const { entry, client } = j.req.intent;
@@ -124,7 +128,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
         log.warn({ entry, client, failed: sum.failed, error: sum.lastError }, "submit failed");
       }
     });
-  })();
+  });
   if (jobs.length > 0)
     log.info({ submitted: report.submitted, jobs: jobs.length }, "submitted pilots");
   await pollStatus(d);
@@ -178,27 +182,30 @@ async function guarded<T>(
   }
 }
 
+const entryIndex = new WeakMap<FactoryConfig, Map<string, EntryConfig>>();
+
 function entryConfig(d: CycleDeps, name: string): EntryConfig | undefined {
-  return d.config.entries.find((e) => e.name === name);
+  let m = entryIndex.get(d.config);
+  if (!m) entryIndex.set(d.config, (m = new Map(d.config.entries.map((e) => [e.name, e]))));
+  return m.get(name);
 }
 
 /** Bulk status per entry; only changed pilots are written. */
 export async function pollStatus(d: CycleDeps): Promise<void> {
-  const byEntry = new Map<string, PilotRow[]>();
-  for (const p of d.store.live()) {
-    if (!p.handle) continue;
-    let list = byEntry.get(p.entry);
-    if (!list) byEntry.set(p.entry, (list = []));
-    list.push(p);
-  }
-  for (const [entry, pilots] of byEntry) {
-    const adapter = d.adapters.get(entry);
-    if (!adapter) continue;
-    const status = await guarded(d.logger, entry, () =>
-      adapter.status(pilots.map((p) => p.handle!)),
-    );
+  const byEntry = groupByEntry(d.store.live().filter((p) => p.handle));
+  const answers = await Promise.all(
+    [...byEntry].map(async ([entry, pilots]) => {
+      const adapter = d.adapters.get(entry);
+      const status = adapter
+        ? await guarded(d.logger, entry, () => adapter.status(pilots.map((p) => p.handle!)))
+        : undefined;
+      return { pilots, status };
+    }),
+  );
+  const changes: StateChange[] = [];
+  const held: PilotRow[] = [];
+  for (const { pilots, status } of answers) {
     if (!status) continue;
-    const changes: StateChange[] = [];
     for (const p of pilots) {
       const s = status.get(p.handle!);
       if (!s) continue;
@@ -210,11 +217,26 @@ export async function pollStatus(d: CycleDeps): Promise<void> {
       ) {
         changes.push(c);
         if (c.state === "Held" && p.state !== "Held")
-          d.store.recordError(p.entry, p.client, d.now(), `held: ${c.holdReason ?? ""}`);
+          held.push({ ...p, holdReason: c.holdReason ?? null });
       }
     }
-    d.store.applyStates(changes, d.now());
   }
+  // One transaction for the whole poll: a durable write per pilot would dominate the cycle.
+  d.store.transaction(() => {
+    d.store.applyStates(changes, d.now());
+    for (const p of held)
+      d.store.recordError(p.entry, p.client, d.now(), `held: ${p.holdReason ?? ""}`);
+  });
+}
+
+function groupByEntry<T extends { entry: string }>(rows: readonly T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const p of rows) {
+    let list = m.get(p.entry);
+    if (!list) m.set(p.entry, (list = []));
+    list.push(p);
+  }
+  return m;
 }
 
 /** Fetch and parse finished pilots' output once, count the outcome, then let the adapter forget. */
@@ -227,7 +249,7 @@ async function collectOutputs(d: CycleDeps): Promise<number> {
     if (!out) continue;
     const outcome = parsePilotReport(out.stdout);
     const failed = (p.exitCode ?? 0) !== 0 || outcome.validationOk === false;
-    d.store.db.transaction(() => {
+    d.store.transaction(() => {
       d.store.recordOutcome(p.id, { ...outcome, failed });
       d.store.count(p.entry, p.client, "finished");
       if (failed) {
@@ -242,7 +264,7 @@ async function collectOutputs(d: CycleDeps): Promise<number> {
         );
       }
       if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);
-    })();
+    });
     await guarded(d.logger, p.entry, async () => adapter.purge?.([p.handle!]));
     n++;
   }
@@ -252,45 +274,58 @@ async function collectOutputs(d: CycleDeps): Promise<number> {
 /** Release recoverable holds with back-off, remove the rest and stale pilots. */
 async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }> {
   const now = d.now();
+  const live = d.store.live();
+  const entries = new Map(d.config.entries.map((e) => [e.name, e]));
   const res = sanitize(
-    d.store.live(),
+    live,
     {
       maxReleases: d.config.loop.max_releases,
       releaseBackoffMs: d.config.loop.release_backoff_s * 1000,
       stale(entry) {
-        const e = entryConfig(d, entry);
+        const e = entries.get(entry);
         const s = e?.stale ?? d.config.defaults.stale;
         return { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
       },
     },
     now,
   );
-  const rows = new Map(d.store.live().map((p) => [p.id, p]));
-  let released = 0;
+  const rows = new Map(live.map((p) => [p.id, p]));
+  const toRelease: PilotRow[] = [];
   for (const id of res.release) {
     const p = rows.get(id)!;
     const adapter = d.adapters.get(p.entry);
     if (!adapter?.release || !adapter.capabilities.release || !p.handle) {
       res.remove.push({ id, reason: "held and the adapter cannot release" });
-      continue;
-    }
-    const ok = await guarded(
-      d.logger,
-      p.entry,
-      async () => (await adapter.release!([p.handle!]), true),
-    );
-    if (ok) {
-      d.store.recordRelease(id, now, now);
-      released++;
-    }
+    } else toRelease.push(p);
   }
-  for (const r of res.remove) {
-    const p = rows.get(r.id)!;
-    d.store.markRemoveRequested([r.id], r.reason);
-    d.logger.info({ pilot: r.id, entry: p.entry, reason: r.reason }, "removing pilot");
-    const adapter = d.adapters.get(p.entry);
-    if (p.handle && adapter) await guarded(d.logger, p.entry, () => adapter.remove([p.handle!]));
-    else d.store.applyStates([{ id: r.id, state: "Removed" }], now);
+  let released = 0;
+  for (const [entry, pilots] of groupByEntry(toRelease)) {
+    const adapter = d.adapters.get(entry)!;
+    const ok = await guarded(d.logger, entry, async () => {
+      await adapter.release!(pilots.map((p) => p.handle!));
+      return true;
+    });
+    if (!ok) continue;
+    d.store.transaction(() => {
+      for (const p of pilots) d.store.recordRelease(p.id, now, now);
+    });
+    released += pilots.length;
+  }
+  const removals = res.remove.map((r) => ({ ...r, pilot: rows.get(r.id)! }));
+  d.store.transaction(() => {
+    for (const r of removals) {
+      d.store.markRemoveRequested([r.id], r.reason);
+      if (!r.pilot.handle || !d.adapters.has(r.pilot.entry)) {
+        d.store.applyStates([{ id: r.id, state: "Removed" }], now);
+      }
+    }
+  });
+  for (const [entry, list] of groupByEntry(removals.map((r) => ({ ...r, entry: r.pilot.entry })))) {
+    d.logger.info({ entry, pilots: list.map((r) => [r.id, r.reason]) }, "removing pilots");
+    const adapter = d.adapters.get(entry);
+    const handles = list.flatMap((r) => r.pilot.handle ?? []);
+    if (adapter && handles.length > 0)
+      await guarded(d.logger, entry, () => adapter.remove(handles));
   }
   return { released, removed: res.remove.length };
 }

@@ -28,7 +28,8 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
         exit_code INTEGER,
         outcome TEXT
       );
-      CREATE UNIQUE INDEX pilots_handle ON pilots(gridtype, handle) WHERE handle IS NOT NULL;
+      -- Handles are unique per adapter instance, and each entry has its own.
+      CREATE UNIQUE INDEX pilots_handle ON pilots(entry, handle) WHERE handle IS NOT NULL;
       -- Live pilots are the ones every cycle reads; finished history is not scanned.
       CREATE INDEX pilots_live ON pilots(state, entry, client)
         WHERE state IN ('Unsubmitted', 'Idle', 'Running', 'Held');

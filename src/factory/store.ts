@@ -110,6 +110,12 @@ const TERMINAL = new Set<PilotState>(["Finished", "Removed", "Lost"]);
 export class FactoryStore {
   readonly db: Db;
   private readonly st;
+  /**
+   * Live pilots, kept in memory in step with every write: each cycle reads them several times
+   * and reading 100,000 rows from SQLite each time would be most of a cycle's cost. Reloaded
+   * from the database whenever a transaction fails.
+   */
+  private liveRows = new Map<number, PilotRow>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -174,13 +180,28 @@ export class FactoryStore {
       ),
       clientStatuses: db.prepare(`SELECT * FROM client_status ORDER BY entry, client`),
     };
+    this.reload();
+  }
+
+  /** Run `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.reload();
+      throw err;
+    }
+  }
+
+  private reload(): void {
+    this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
   }
 
   /** Record submit intents in one transaction; returns their ids, in order. */
   recordIntents(intents: readonly PilotIntent[], now: number): number[] {
-    return this.db.transaction(() =>
-      intents.map((i) =>
-        Number(
+    return this.transaction(() =>
+      intents.map((i) => {
+        const id = Number(
           this.st.intent.run(
             i.entry,
             i.client,
@@ -191,21 +212,51 @@ export class FactoryStore {
             now,
             now,
           ).lastInsertRowid,
-        ),
-      ),
-    )();
+        );
+        this.liveRows.set(id, {
+          ...i,
+          id,
+          handle: null,
+          state: "Unsubmitted",
+          waiting: false,
+          holdReason: null,
+          holdRecoverable: false,
+          releases: 0,
+          nextReleaseAt: null,
+          removeReason: null,
+          createdAt: now,
+          submittedAt: null,
+          stateChangedAt: now,
+          finishedAt: null,
+          exitCode: null,
+          outcome: null,
+        });
+        return id;
+      }),
+    );
   }
 
   /** Attach adapter handles to intents, in one transaction. */
   recordSubmitted(done: readonly { id: number; handle: string }[], now: number): void {
-    this.db.transaction(() => {
-      for (const d of done) this.st.submitted.run(d.handle, now, now, d.id);
-    })();
+    this.transaction(() => {
+      for (const d of done) {
+        if (this.st.submitted.run(d.handle, now, now, d.id).changes === 0) continue;
+        const row = this.liveRows.get(d.id);
+        if (row)
+          Object.assign(row, {
+            handle: d.handle,
+            state: "Idle",
+            submittedAt: now,
+            stateChangedAt: now,
+          });
+      }
+    });
   }
 
   applyStates(changes: readonly StateChange[], now: number): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       for (const c of changes) {
+        const terminal = TERMINAL.has(c.state);
         this.st.setState.run({
           id: c.id,
           state: c.state,
@@ -213,29 +264,54 @@ export class FactoryStore {
           holdReason: c.holdReason ?? null,
           holdRecoverable: c.holdRecoverable ? 1 : 0,
           exitCode: c.exitCode ?? null,
-          terminal: TERMINAL.has(c.state) ? 1 : 0,
+          terminal: terminal ? 1 : 0,
           now,
         });
+        const row = this.liveRows.get(c.id);
+        if (!row) continue;
+        if (terminal) {
+          this.liveRows.delete(c.id);
+          continue;
+        }
+        if (row.state !== c.state) row.stateChangedAt = now;
+        row.state = c.state;
+        row.waiting = c.waiting ?? false;
+        row.holdReason = c.holdReason ?? null;
+        row.holdRecoverable = c.holdRecoverable ?? false;
+        if (c.exitCode !== undefined && c.exitCode !== null) row.exitCode = c.exitCode;
       }
-    })();
+    });
   }
 
   markRemoveRequested(ids: readonly number[], reason: string): void {
-    this.db.transaction(() => {
-      for (const id of ids) this.st.removeReason.run(reason, id);
-    })();
+    this.transaction(() => {
+      for (const id of ids) {
+        this.st.removeReason.run(reason, id);
+        const row = this.liveRows.get(id);
+        if (row) row.removeReason = reason;
+      }
+    });
   }
 
   recordRelease(id: number, nextReleaseAt: number, now: number): void {
     this.st.released.run(nextReleaseAt, now, id);
+    const row = this.liveRows.get(id);
+    if (row) {
+      row.releases++;
+      row.nextReleaseAt = nextReleaseAt;
+      row.state = "Idle";
+      row.holdReason = null;
+      row.stateChangedAt = now;
+    }
   }
 
   recordOutcome(id: number, outcome: unknown): void {
     this.st.outcome.run(JSON.stringify(outcome), id);
   }
 
-  live(): PilotRow[] {
-    return (this.st.live.all() as RawPilot[]).map(toRow);
+  /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */
+  live(): readonly Readonly<PilotRow>[] {
+    return [...this.liveRows.values()];
   }
 
   inState(state: PilotState): PilotRow[] {
@@ -319,9 +395,9 @@ export class FactoryStore {
   }
 
   recordClientStatus(rows: readonly ClientStatusRow[]): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       for (const r of rows) this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
-    })();
+    });
   }
 
   clientStatuses(): ClientStatusRow[] {

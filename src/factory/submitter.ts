@@ -39,16 +39,16 @@ export async function submitAll(
   now: () => number,
 ): Promise<SubmitSummary[]> {
   const live = jobs.filter((j) => j.req.count > 0);
-  const ids = store.db.transaction(() =>
+  const ids = store.transaction(() =>
     live.map((j) =>
       store.recordIntents(
         Array.from({ length: j.req.count }, () => j.req.intent),
         now(),
       ),
     ),
-  )();
+  );
   const outcomes = await Promise.all(live.map((j, i) => submitChunks(j, ids[i]!)));
-  store.db.transaction(() => {
+  store.transaction(() => {
     for (const o of outcomes) {
       store.recordSubmitted(o.done, now());
       if (o.failed.length > 0) {
@@ -62,7 +62,7 @@ export async function submitAll(
         );
       }
     }
-  })();
+  });
   const byJob = new Map(live.map((j, i) => [j, outcomes[i]!]));
   return jobs.map((j) => {
     const o = byJob.get(j);
