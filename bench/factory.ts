@@ -213,16 +213,23 @@ async function cycleBench(): Promise<number> {
       credentialCache,
     };
     await runCycle(deps); // warm-up: decrypts each client's credential once
-    // The next cycle again has one idle pilot to top up per (entry, client).
-    for (const a of adapters.values()) {
-      for (const [h, s] of a.states)
-        if (s.state === "Idle" && h.startsWith("m"))
-          a.states.set(h, { handle: h, state: "Running" });
+    // Each measured cycle again has one idle pilot to top up per (entry, client): the ones
+    // submitted last cycle start running. The figure is the median of three cycles.
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const a of adapters.values()) {
+        for (const [h, s] of a.states) {
+          if (s.state === "Idle" && h.startsWith("m"))
+            a.states.set(h, { handle: h, state: "Running" });
+        }
+      }
+      const t0 = performance.now();
+      const r = await runCycle(deps);
+      times.push(performance.now() - t0);
+      if (r.submitted === 0) throw new Error("benchmark cycle submitted nothing");
+      if (process.env.UPDRAFT_BENCH_VERBOSE) process.stderr.write(JSON.stringify(r.timings) + "\n");
     }
-    const t0 = performance.now();
-    const r = await runCycle(deps);
-    const ms = performance.now() - t0;
-    if (r.submitted === 0) throw new Error("benchmark cycle submitted nothing");
+    const ms = times.sort((x, y) => x - y)[1]!;
     store.close();
     return ms;
   } finally {

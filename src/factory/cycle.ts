@@ -7,7 +7,7 @@
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
-import type { GridAdapter, PilotSpec } from "./adapters/types.js";
+import { type GridAdapter, type PilotSpec, toPilotState } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
 import { type StoredCredential, storeClientCredential } from "./credentials.js";
@@ -47,6 +47,8 @@ export interface CycleReport {
   released: number;
   finished: number;
   decision: Decision;
+  /** Milliseconds per step, for the log and to see where a slow cycle goes. */
+  timings: Record<string, number>;
 }
 
 export async function runCycle(d: CycleDeps): Promise<CycleReport> {
@@ -58,14 +60,25 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     released: 0,
     finished: 0,
     decision: { clients: [], refused: [] },
+    timings: {},
+  };
+  let mark = performance.now();
+  const lap = (step: string) => {
+    const t = performance.now();
+    report.timings[step] = Math.round(t - mark);
+    mark = t;
   };
   await pollStatus(d);
+  lap("poll");
   report.finished = await collectOutputs(d);
+  lap("outputs");
   const tidied = await tidy(d);
+  lap("tidy");
   report.released = tidied.released;
   report.removed += tidied.removed;
 
   const parsed = await readRequests(d);
+  lap("read_requests");
   const now = d.now();
   const live = d.store.live();
   const decision = decide({
@@ -77,6 +90,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     pilots: live.map(tracked),
   });
   report.decision = decision;
+  lap("decide");
   if (decision.refused.length > 0) {
     d.store.transaction(() => {
       for (const r of decision.refused) d.store.count(r.entry, r.client, "refused");
@@ -96,13 +110,12 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     );
   }
   const byKey = new Map(parsed.map((p) => [`${p.request.entry}\u0000${p.request.client}`, p]));
-  const rows = new Map(live.map((p) => [p.id, p]));
   const jobs: SubmitJob[] = [];
   for (const c of decision.clients) {
     const adapter = d.adapters.get(c.entry);
     if (!adapter) continue;
     if (c.remove.length > 0) {
-      const handles = c.remove.flatMap((r) => rows.get(r.pilotId)?.handle ?? []);
+      const handles = c.remove.flatMap((r) => d.store.liveById(r.pilotId)?.handle ?? []);
       d.store.transaction(() => {
         for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
       });
@@ -115,6 +128,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
       if (job) jobs.push(job);
     }
   }
+  lap("remove");
   const sums = await submitAll(d.store, jobs, d.now);
   d.store.transaction(() => {
     jobs.forEach((j, i) => {
@@ -131,7 +145,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   });
   if (jobs.length > 0)
     log.info({ submitted: report.submitted, jobs: jobs.length }, "submitted pilots");
-  await pollStatus(d);
+  lap("submit");
   d.store.recordClientStatus([
     ...decision.clients.map((c) => ({
       entry: c.entry,
@@ -153,7 +167,9 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
       at: now,
     })),
   ]);
+  lap("client_status");
   await advertise(d, decision);
+  lap("advertise");
   return report;
 }
 
@@ -209,12 +225,15 @@ export async function pollStatus(d: CycleDeps): Promise<void> {
     for (const p of pilots) {
       const s = status.get(p.handle!);
       if (!s) continue;
-      const c = statusChange(p.id, s);
       if (
-        c.state !== p.state ||
-        (c.waiting ?? false) !== p.waiting ||
-        (c.holdReason ?? null) !== p.holdReason
+        toPilotState(s.state) === p.state &&
+        (s.waiting ?? false) === p.waiting &&
+        (s.holdReason ?? null) === p.holdReason
       ) {
+        continue;
+      }
+      const c = statusChange(p.id, s);
+      {
         changes.push(c);
         if (c.state === "Held" && p.state !== "Held")
           held.push({ ...p, holdReason: c.holdReason ?? null });
@@ -289,8 +308,8 @@ async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }
     },
     now,
   );
-  const rows = new Map(live.map((p) => [p.id, p]));
-  const toRelease: PilotRow[] = [];
+  const rows = { get: (id: number) => d.store.liveById(id) };
+  const toRelease: Readonly<PilotRow>[] = [];
   for (const id of res.release) {
     const p = rows.get(id)!;
     const adapter = d.adapters.get(p.entry);
@@ -420,24 +439,26 @@ function prepareSubmit(
   };
 }
 
-function countsBy<K>(rows: readonly PilotRow[], key: (p: PilotRow) => K): Map<K, ClientCounts> {
-  const m = new Map<K, ClientCounts>();
+/** Live pilots counted per entry and per (entry, client), in one pass. */
+function countLive(rows: readonly Readonly<PilotRow>[]) {
+  const byEntry = new Map<string, { total: ClientCounts; clients: Map<string, ClientCounts> }>();
   for (const p of rows) {
-    const k = key(p);
-    let c = m.get(k);
-    if (!c) m.set(k, (c = { idle: 0, running: 0, held: 0 }));
-    if (p.state === "Idle" || p.state === "Unsubmitted") c.idle++;
-    else if (p.state === "Running") c.running++;
-    else if (p.state === "Held") c.held++;
+    let e = byEntry.get(p.entry);
+    if (!e)
+      byEntry.set(p.entry, (e = { total: { idle: 0, running: 0, held: 0 }, clients: new Map() }));
+    let c = e.clients.get(p.client);
+    if (!c) e.clients.set(p.client, (c = { idle: 0, running: 0, held: 0 }));
+    const field = p.state === "Running" ? "running" : p.state === "Held" ? "held" : "idle";
+    c[field]++;
+    e.total[field]++;
   }
-  return m;
+  return byEntry;
 }
 
 async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
   const now = d.now();
   const live = d.store.live();
-  const byEntry = countsBy(live, (p) => p.entry);
-  const byClient = countsBy(live, (p) => `${p.entry}\u0000${p.client}`);
+  const counts = countLive(live);
   const counters = new Map<string, number>();
   for (const c of d.store.counters())
     counters.set(`${c.entry}\u0000${c.client}\u0000${c.name}`, c.value);
@@ -451,7 +472,7 @@ async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
         inDowntime: inDowntime(d.store.downtimes(), e.name, now),
         pubKeyPem: d.keys.publicPem,
         pubKeyId: d.keys.id,
-        totals: byEntry.get(e.name) ?? { idle: 0, running: 0, held: 0 },
+        totals: counts.get(e.name)?.total ?? { idle: 0, running: 0, held: 0 },
         lifetimeS,
       }).toJSON(),
     );
@@ -462,7 +483,7 @@ async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
       entry: c.entry,
       client: c.client,
       frontend: c.frontend,
-      counts: byClient.get(k) ?? { idle: 0, running: 0, held: 0 },
+      counts: counts.get(c.entry)?.clients.get(c.client) ?? { idle: 0, running: 0, held: 0 },
       reqIdle: c.reqIdle,
       reqMax: c.reqMax,
       limitsHit: c.limitsHit,

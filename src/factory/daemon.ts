@@ -96,6 +96,7 @@ export function createFactoryDaemon(
           refused: r.refused,
           released: r.released,
           finished: r.finished,
+          timings: r.timings,
         },
         "cycle done",
       );

@@ -30,9 +30,8 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
       );
       -- Handles are unique per adapter instance, and each entry has its own.
       CREATE UNIQUE INDEX pilots_handle ON pilots(entry, handle) WHERE handle IS NOT NULL;
-      -- Live pilots are the ones every cycle reads; finished history is not scanned.
-      CREATE INDEX pilots_live ON pilots(state, entry, client)
-        WHERE state IN ('Unsubmitted', 'Idle', 'Running', 'Held');
+      -- No index on state: live pilots are read once at start and then kept in memory, and
+      -- every state change would have to update such an index.
       CREATE INDEX pilots_unfetched ON pilots(state) WHERE state = 'Finished' AND outcome IS NULL;
 
       CREATE TABLE downtimes (

@@ -185,6 +185,8 @@ export class FactoryStore {
 
   /** Run `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
+    // Already inside one: run as part of it (a savepoint per call costs more than it buys here).
+    if (this.db.inTransaction) return fn();
     try {
       return this.db.transaction(fn)();
     } catch (err) {
@@ -307,6 +309,11 @@ export class FactoryStore {
 
   recordOutcome(id: number, outcome: unknown): void {
     this.st.outcome.run(JSON.stringify(outcome), id);
+  }
+
+  /** One live pilot by id. */
+  liveById(id: number): Readonly<PilotRow> | undefined {
+    return this.liveRows.get(id);
   }
 
   /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */
