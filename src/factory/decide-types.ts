@@ -88,7 +88,9 @@ export interface TrackedPilot {
   state: PilotState;
   /** Idle and not yet accepted by the remote system (glideinWMS "unsubmitted idle"). */
   waiting?: boolean;
-  submittedAt: number;
+  /** null while only an intent (then `createdAt` orders it). */
+  submittedAt: number | null;
+  createdAt?: number;
 }
 
 export interface DecisionSnapshot {

@@ -23,7 +23,7 @@ export interface ExcessInput {
 
 /** Newest first: the pilots least likely to be about to start. */
 function newestFirst(a: TrackedPilot, b: TrackedPilot): number {
-  return b.submittedAt - a.submittedAt || b.id - a.id;
+  return (b.submittedAt ?? b.createdAt ?? 0) - (a.submittedAt ?? a.createdAt ?? 0) || b.id - a.id;
 }
 
 export function decideRemovals(x: ExcessInput): PilotRemoval[] {
