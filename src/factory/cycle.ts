@@ -16,7 +16,7 @@ import type { ClientCounts, Decision } from "./decide-types.js";
 import { inDowntime } from "./downtime.js";
 import { parsePilotReport } from "./pilot-report.js";
 import { entryPolicy, securityClasses } from "./policy.js";
-import { statusChange } from "./reconcile.js";
+import { reconcile, statusChange } from "./reconcile.js";
 import { sanitize } from "./sanitize.js";
 import type { FactoryStore, PilotRow, StateChange } from "./store.js";
 import { type SubmitJob, submitAll } from "./submitter.js";
@@ -279,11 +279,37 @@ async function collectOutputs(d: CycleDeps): Promise<number> {
   return n;
 }
 
+/**
+ * Intents still unsettled long after their submit (the adapter failed without an answer) are
+ * settled against the adapter's listing, as at a restart, so they neither block requests forever
+ * nor get submitted twice.
+ */
+async function settleOldIntents(
+  d: CycleDeps,
+  entries: ReadonlyMap<string, EntryConfig>,
+  now: number,
+): Promise<void> {
+  const stale = new Set<string>();
+  for (const p of d.store.live()) {
+    if (p.state !== "Unsubmitted") continue;
+    const e = entries.get(p.entry);
+    const maxAge = (e?.stale ?? d.config.defaults.stale).unsubmitted * 1000;
+    if (now - p.createdAt > maxAge) stale.add(p.entry);
+  }
+  if (stale.size === 0) return;
+  const adapters = new Map([...d.adapters].filter(([entry]) => stale.has(entry)));
+  const sum = await guarded(d.logger, [...stale].join(","), () =>
+    reconcile(d.store, adapters, d.now, d.logger),
+  );
+  if (sum) d.logger.warn({ entries: [...stale], ...sum }, "settled old unsubmitted intents");
+}
+
 /** Release recoverable holds with back-off, remove the rest and stale pilots. */
 async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }> {
   const now = d.now();
-  const live = d.store.live();
   const entries = new Map(d.config.entries.map((e) => [e.name, e]));
+  await settleOldIntents(d, entries, now);
+  const live = d.store.live();
   const res = sanitize(
     live,
     {
