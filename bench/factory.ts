@@ -50,7 +50,9 @@ function createInMemoryAdapter(): GridAdapter & { states: Map<string, PilotStatu
       });
     },
     async status(hs) {
-      return new Map(hs.map((h) => [h, states.get(h) ?? { handle: h, state: "Unknown" as const }]));
+      const out = new Map<string, PilotStatus>();
+      for (const h of hs) out.set(h, states.get(h) ?? { handle: h, state: "Unknown" });
+      return out;
     },
     async remove(hs) {
       for (const h of hs) states.set(h, { handle: h, state: "Removed" });

@@ -197,12 +197,20 @@ function entryConfig(d: CycleDeps, name: string): EntryConfig | undefined {
 
 /** Bulk status per entry; only changed pilots are written. */
 export async function pollStatus(d: CycleDeps): Promise<void> {
-  const byEntry = groupByEntry(d.store.live().filter((p) => p.handle));
+  // One pass: pilots and their handles per entry.
+  const byEntry = new Map<string, { pilots: Readonly<PilotRow>[]; handles: string[] }>();
+  for (const p of d.store.live()) {
+    if (!p.handle) continue;
+    let g = byEntry.get(p.entry);
+    if (!g) byEntry.set(p.entry, (g = { pilots: [], handles: [] }));
+    g.pilots.push(p);
+    g.handles.push(p.handle);
+  }
   const answers = await Promise.all(
-    [...byEntry].map(async ([entry, pilots]) => {
+    [...byEntry].map(async ([entry, { pilots, handles }]) => {
       const adapter = d.adapters.get(entry);
       const status = adapter
-        ? await guarded(d.logger, entry, () => adapter.status(pilots.map((p) => p.handle!)))
+        ? await guarded(d.logger, entry, () => adapter.status(handles))
         : undefined;
       return { pilots, status };
     }),
@@ -309,6 +317,7 @@ async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }
   const now = d.now();
   const entries = new Map(d.config.entries.map((e) => [e.name, e]));
   await settleOldIntents(d, entries, now);
+  const staleMs = new Map<string, { idle: number; running: number; held: number }>();
   const live = d.store.live();
   const res = sanitize(
     live,
@@ -316,9 +325,13 @@ async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }
       maxReleases: d.config.loop.max_releases,
       releaseBackoffMs: d.config.loop.release_backoff_s * 1000,
       stale(entry) {
-        const e = entries.get(entry);
-        const s = e?.stale ?? d.config.defaults.stale;
-        return { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
+        let ages = staleMs.get(entry);
+        if (!ages) {
+          const s = entries.get(entry)?.stale ?? d.config.defaults.stale;
+          ages = { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
+          staleMs.set(entry, ages);
+        }
+        return ages;
       },
     },
     now,

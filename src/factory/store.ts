@@ -215,24 +215,33 @@ export class FactoryStore {
             now,
           ).lastInsertRowid,
         );
-        this.liveRows.set(id, {
-          ...i,
+        // Same literal shape as toRow: one hidden class for every row keeps cycle loops fast.
+        this.liveRows.set(
           id,
-          handle: null,
-          state: "Unsubmitted",
-          waiting: false,
-          holdReason: null,
-          holdRecoverable: false,
-          releases: 0,
-          nextReleaseAt: null,
-          removeReason: null,
-          createdAt: now,
-          submittedAt: null,
-          stateChangedAt: now,
-          finishedAt: null,
-          exitCode: null,
-          outcome: null,
-        });
+          toRow({
+            id,
+            entry: i.entry,
+            client: i.client,
+            frontend: i.frontend,
+            security_class: i.securityClass,
+            credential_id: i.credentialId,
+            gridtype: i.gridtype,
+            handle: null,
+            state: "Unsubmitted",
+            waiting: 0,
+            hold_reason: null,
+            hold_recoverable: 0,
+            releases: 0,
+            next_release_at: null,
+            remove_reason: null,
+            created_at: now,
+            submitted_at: null,
+            state_changed_at: now,
+            finished_at: null,
+            exit_code: null,
+            outcome: null,
+          }),
+        );
         return id;
       }),
     );
@@ -244,13 +253,12 @@ export class FactoryStore {
       for (const d of done) {
         if (this.st.submitted.run(d.handle, now, now, d.id).changes === 0) continue;
         const row = this.liveRows.get(d.id);
-        if (row)
-          Object.assign(row, {
-            handle: d.handle,
-            state: "Idle",
-            submittedAt: now,
-            stateChangedAt: now,
-          });
+        if (row) {
+          row.handle = d.handle;
+          row.state = "Idle";
+          row.submittedAt = now;
+          row.stateChangedAt = now;
+        }
       }
     });
   }
