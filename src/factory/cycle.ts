@@ -87,8 +87,9 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     securityClasses: securityClasses(d.config),
     downtimes: d.store.downtimes(),
     requests: parsed.map((p) => p.request),
-    // Rows are TrackedPilots already; no copy of 100,000 objects.
-    pilots: live,
+    // Rows are TrackedPilots already. Pilots being removed no longer count: otherwise a slow
+    // removal would make the next cycle remove the same excess again from other pilots.
+    pilots: live.filter((p) => p.removeReason === null),
   });
   report.decision = decision;
   lap("decide");
