@@ -136,6 +136,9 @@ export const factoryConfigSchema = z
         url: z.string().optional(),
         /** The Updraft CLI script among the staged files (the manifest's `entry`). */
         entry: z.string().optional(),
+        /** Web server certificate and key; the factory's own credentials by default. */
+        cert_file: z.string().min(1).optional(),
+        key_file: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

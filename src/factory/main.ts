@@ -37,8 +37,8 @@ async function startStaging(config: FactoryConfig, logger: Logger) {
   const server = await startStagingServer({
     dir: s.dir,
     area,
-    certPem: readFileSync(config.credentials.cert_file, "latin1"),
-    keyPem: readFileSync(config.credentials.key_file, "latin1"),
+    certPem: readFileSync(s.cert_file ?? config.credentials.cert_file, "latin1"),
+    keyPem: readFileSync(s.key_file ?? config.credentials.key_file, "latin1"),
     host: s.listen.host,
     port: s.listen.port,
   });
