@@ -79,7 +79,7 @@ export async function createFactoryWorld(): Promise<FactoryWorld> {
           name: "local1",
           gridtype: "local",
           gatekeeper: "localhost",
-          adapter: { slots: 2, kill_grace_s: 1 },
+          adapter: { slots: 2, kill_grace_s: 1, schedule_interval_s: 0.2 },
           pilot: { command: script },
           attrs: {
             GLIDEIN_Site: { value: "TEST" },

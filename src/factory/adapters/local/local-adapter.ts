@@ -1,8 +1,8 @@
 /**
  * The `local` grid adapter: pilots run as detached local processes, each in its own process
  * group with its output in files, so they outlive a factory restart. A slot limit makes extra
- * pilots wait Idle, like a small batch system; waiting pilots start whenever the adapter is
- * next called (submit, status, recover) and a slot is free.
+ * pilots wait Idle, like a small batch system; waiting pilots start when a slot is free, checked
+ * on every call and every `schedule_interval_s` while the adapter is open.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -37,6 +37,8 @@ export const localSettingsSchema = z
     slots: z.number().int().positive().default(Math.max(1, cpus().length)),
     /** Seconds between SIGTERM and SIGKILL when removing a running pilot. */
     kill_grace_s: z.number().nonnegative().default(10),
+    /** How often waiting pilots are started when slots free up, between factory calls. */
+    schedule_interval_s: z.number().positive().default(5),
     /** Largest output tail returned by fetchOutput, per stream. */
     max_output_bytes: z
       .number()
@@ -143,6 +145,17 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     }
   }
 
+  // Like a batch system's scheduler: waiting pilots start when a slot frees, not only when the
+  // factory next calls. Unref'd, so it never keeps a process alive.
+  const scheduler = setInterval(() => {
+    try {
+      pump();
+    } catch (err) {
+      ctx.logger.warn({ err }, "local scheduler pass failed");
+    }
+  }, settings.schedule_interval_s * 1000);
+  scheduler.unref();
+
   return {
     gridtype: "local",
     capabilities: { release: true, maxBatch: 1000, output: true },
@@ -224,6 +237,7 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
 
     async close(): Promise<void> {
       // Pilots keep running; only pending SIGKILLs are dropped (the next remove resends them).
+      clearInterval(scheduler);
       for (const t of timers) clearTimeout(t);
       timers.clear();
     },
