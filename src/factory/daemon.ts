@@ -135,6 +135,15 @@ export function createFactoryDaemon(
       stopped = true;
       if (timer) clearTimeout(timer);
       if (running) await running.catch(() => undefined);
+      // Withdraw our ads so frontends stop asking a factory that is gone; pilots keep running.
+      for (const type of ["GlideFactory", "GlideFactoryClient"]) {
+        await collector
+          ?.invalidate(
+            { type, constraint: `FactoryName == "${config.name}"` },
+            { deadlineMs: 5000 },
+          )
+          .catch((err: unknown) => logger.warn({ err, type }, "could not withdraw ads"));
+      }
       for (const a of adapters.values()) await a.close();
       await rpc?.close();
       store.close();

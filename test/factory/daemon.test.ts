@@ -77,6 +77,9 @@ test("a factory submits what a frontend asks for, tracks the pilots to the end a
     await daemon.stop();
     await frontend.invalidate({ type: "GlideClient", name: "local1@fact1@fe.main" });
   }
+  // A stopped factory withdraws its ads.
+  assert.deepEqual(await w.collector.as("reader").query({ type: "GlideFactory" }), []);
+  assert.deepEqual(await w.collector.as("reader").query({ type: "GlideFactoryClient" }), []);
 });
 
 test("a request under a security class configured for another identity is refused", async () => {
