@@ -4,6 +4,7 @@ import { createAdvertiseCommand } from "./advertise-command.js";
 import { createCaCommand } from "./ca-command.js";
 import { createCollectorCommand } from "./collector-command.js";
 import { registerFailureHandling } from "./errors.js";
+import { createFactoryCommand } from "./factory-command.js";
 import { createFrontendCommand } from "./frontend-command.js";
 import { createPilotCommand } from "./pilot-command.js";
 import { createProxyCommand } from "./proxy-command.js";
@@ -46,6 +47,7 @@ export function createProgram(): Command {
   program.addCommand(createQeditCommand());
   program.addCommand(createWaitCommand());
   program.addCommand(createTransferOutputCommand());
+  program.addCommand(createFactoryCommand());
   program.addCommand(createFrontendCommand());
   program.addCommand(createPilotCommand());
   return program;

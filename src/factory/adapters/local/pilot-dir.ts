@@ -1,0 +1,125 @@
+/**
+ * The on-disk layout of one local pilot and how its state is read back from it. Everything the
+ * adapter knows lives in these files, so a new adapter instance (after a factory restart) sees
+ * exactly what the old one saw.
+ *
+ *   spec.json   what to run (written before the submit returns)
+ *   starting    time the adapter began to start it (before spawn)
+ *   pid         the wrapper's pid = the process group id (written by the wrapper itself)
+ *   exit_code   the command's exit status (written by the wrapper when the command ends)
+ *   held.json   a hold the adapter put on it, with its reason
+ *   removed     time it was removed
+ *   stdout, stderr
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PilotSpec, PilotStatus } from "../types.js";
+
+export interface StoredSpec extends PilotSpec {
+  handle: string;
+  submittedAt: number;
+  /** Submission order within the same millisecond. */
+  seq: number;
+}
+
+export const FILES = {
+  spec: "spec.json",
+  starting: "starting",
+  pid: "pid",
+  exitCode: "exit_code",
+  held: "held.json",
+  removed: "removed",
+  stdout: "stdout",
+  stderr: "stderr",
+} as const;
+
+/** Exit statuses with which sh reports it could not run the command at all. */
+const CANNOT_EXECUTE = new Set([126, 127]);
+
+/** A spawn that left no pid for this long did not happen. */
+export const START_TIMEOUT_MS = 30_000;
+
+export function writeAtomic(file: string, text: string, mode = 0o644): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, file);
+}
+
+function read(dir: string, name: string): string | undefined {
+  try {
+    return readFileSync(join(dir, name), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export function readSpec(dir: string): StoredSpec | undefined {
+  const text = read(dir, FILES.spec);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as StoredSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else; still alive.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function readPid(dir: string): number | undefined {
+  const pid = Number.parseInt(read(dir, FILES.pid) ?? "", 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** The pilot's state from its files alone. `starting` counts as running for the slot limit. */
+export function readStatus(dir: string, handle: string, now: number): PilotStatus {
+  if (existsSync(join(dir, FILES.removed))) return { handle, state: "Removed" };
+  const held = read(dir, FILES.held);
+  if (held !== undefined) {
+    const h = JSON.parse(held) as { reason: string; recoverable: boolean };
+    return { handle, state: "Held", holdReason: h.reason, holdRecoverable: h.recoverable };
+  }
+  const exit = read(dir, FILES.exitCode);
+  if (exit !== undefined) {
+    const code = Number.parseInt(exit, 10);
+    if (CANNOT_EXECUTE.has(code)) {
+      return {
+        handle,
+        state: "Held",
+        holdReason: `the pilot command could not be executed (exit status ${code})`,
+        holdRecoverable: false,
+        exitCode: code,
+      };
+    }
+    return { handle, state: "Finished", exitCode: code };
+  }
+  const pid = readPid(dir);
+  if (pid !== undefined) {
+    if (alive(pid)) return { handle, state: "Running" };
+    return {
+      handle,
+      state: "Held",
+      holdReason: "the pilot process ended without an exit status",
+      holdRecoverable: true,
+    };
+  }
+  const starting = read(dir, FILES.starting);
+  if (starting !== undefined) {
+    if (now - Number(starting) < START_TIMEOUT_MS) return { handle, state: "Running" };
+    return {
+      handle,
+      state: "Held",
+      holdReason: "the pilot start was interrupted",
+      holdRecoverable: true,
+    };
+  }
+  if (existsSync(join(dir, FILES.spec))) return { handle, state: "Idle" };
+  return { handle, state: "Unknown" };
+}

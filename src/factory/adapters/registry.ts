@@ -1,0 +1,9 @@
+/** gridtype -> adapter constructor. New adapters add one line here. */
+import { createLocalAdapter } from "./local/local-adapter.js";
+import type { AdapterFactory } from "./types.js";
+
+export type AdapterRegistry = ReadonlyMap<string, AdapterFactory>;
+
+export function defaultAdapterRegistry(): AdapterRegistry {
+  return new Map<string, AdapterFactory>([["local", createLocalAdapter]]);
+}

@@ -1,0 +1,106 @@
+/**
+ * The ads the factory writes, built from plain values: one `GlideFactory` per enabled entry
+ * (what frontends match against) and one `GlideFactoryClient` per (entry, client) (what the
+ * factory sees for that client). Names follow glideinWMS so operators recognise them.
+ */
+import { ClassAd } from "../classad/index.js";
+import type { EntryConfig } from "./config.js";
+import type { ClientCounts, SubmitBound } from "./decide-types.js";
+
+export function entryAdName(entry: string, factory: string): string {
+  return `${entry}@${factory}`;
+}
+
+export interface FactoryAdInput {
+  factory: string;
+  entry: EntryConfig;
+  inDowntime: boolean;
+  pubKeyPem: string;
+  pubKeyId: string;
+  totals: ClientCounts;
+  lifetimeS: number;
+}
+
+export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
+  const ad = new ClassAd()
+    .setValue("MyType", "GlideFactory")
+    .setValue("Name", entryAdName(x.entry.name, x.factory))
+    .setValue("EntryName", x.entry.name)
+    .setValue("FactoryName", x.factory)
+    .setValue("GLIDEIN_GridType", x.entry.gridtype)
+    .setValue("GLIDEIN_Gatekeeper", x.entry.gatekeeper)
+    .setValue("GLIDEIN_In_Downtime", x.inDowntime)
+    .setValue("PubKeyType", "RSA")
+    .setValue("PubKeyValue", x.pubKeyPem)
+    .setValue("PubKeyID", x.pubKeyId)
+    .setValue("GlideinMonitorTotalStatusIdle", x.totals.idle)
+    .setValue("GlideinMonitorTotalStatusRunning", x.totals.running)
+    .setValue("GlideinMonitorTotalStatusHeld", x.totals.held)
+    .setValue("ClassAdLifetime", x.lifetimeS);
+  for (const [name, a] of Object.entries(x.entry.attrs)) {
+    if (!a.publish) continue;
+    setTyped(ad, name, a.type, a.value);
+  }
+  return ad;
+}
+
+function setTyped(ad: ClassAd, name: string, type: string, value: string | number | boolean): void {
+  switch (type) {
+    case "int":
+      ad.setValue(name, Math.trunc(Number(value)));
+      return;
+    case "real":
+      ad.setValue(name, Number(value));
+      return;
+    case "bool":
+      ad.setValue(name, value === true || value === "true" || value === "True");
+      return;
+    case "expr":
+      ad.set(name, String(value));
+      return;
+    default:
+      ad.setValue(name, String(value));
+  }
+}
+
+export interface ClientAdInput {
+  factory: string;
+  entry: string;
+  client: string;
+  frontend: string;
+  counts: ClientCounts;
+  reqIdle: number;
+  reqMax: number;
+  limitsHit: readonly SubmitBound[];
+  failed: number;
+  finished: number;
+  lifetimeS: number;
+}
+
+export function buildGlideFactoryClientAd(x: ClientAdInput): ClassAd {
+  const total = x.counts.idle + x.counts.running + x.counts.held;
+  return (
+    new ClassAd()
+      .setValue("MyType", "GlideFactoryClient")
+      .setValue("Name", `${entryAdName(x.entry, x.factory)}@${x.client}`)
+      .setValue("ReqGlidein", entryAdName(x.entry, x.factory))
+      .setValue("ReqClientName", x.client)
+      .setValue("ReqFrontendName", x.frontend)
+      .setValue("EntryName", x.entry)
+      .setValue("FactoryName", x.factory)
+      .setValue("GlideinMonitorStatusIdle", x.counts.idle)
+      .setValue("GlideinMonitorStatusRunning", x.counts.running)
+      .setValue("GlideinMonitorStatusHeld", x.counts.held)
+      .setValue("GlideinMonitorStatusTotal", total)
+      // The per-client totals under the names the frontend reads.
+      .setValue("GlideinMonitorTotalStatusIdle", x.counts.idle)
+      .setValue("GlideinMonitorTotalStatusRunning", x.counts.running)
+      .setValue("GlideinMonitorTotalStatusHeld", x.counts.held)
+      .setValue("GlideinMonitorRequestedIdle", x.reqIdle)
+      .setValue("GlideinMonitorRequestedMaxGlideins", x.reqMax)
+      .setValue("GlideinMonitorLimitsHit", x.limitsHit.join(","))
+      .setValue("GlideinMonitorFailedPilots", x.failed)
+      .setValue("GlideinMonitorFinishedPilots", x.finished)
+      .setValue("ClassAdLifetime", x.lifetimeS)
+  );
+}

@@ -1,0 +1,220 @@
+/**
+ * The factory's configuration: one zod schema that validates the YAML file and gives the
+ * TypeScript type. Unknown keys are refused so a misspelt limit fails at start, not silently.
+ */
+import { z } from "zod";
+import { loadConfigFile } from "../common/config.js";
+
+const seconds = z.number().int().positive();
+const count = z.number().int().nonnegative();
+const attrName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an attribute name is a plain name");
+const entryName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, "an entry name is letters, digits, '_', '.' and '-'");
+
+/** Max glideins, idle and held; a missing value means "no limit at this level". */
+const limitSet = z
+  .object({
+    max_glideins: count.optional(),
+    max_idle: count.optional(),
+    max_held: count.optional(),
+  })
+  .strict();
+
+const attribute = z
+  .object({
+    value: z.union([z.string(), z.number(), z.boolean()]),
+    type: z.enum(["string", "int", "real", "bool", "expr"]).default("string"),
+    /** Put in the entry's GlideFactory ad, for frontends to match against. */
+    publish: z.boolean().default(true),
+    /** Passed to the pilot in its environment. */
+    to_pilot: z.boolean().default(false),
+  })
+  .strict();
+
+const submitSettings = z
+  .object({
+    /** Pilots submitted per (entry, client) per cycle at most. */
+    max_per_cycle: z.number().int().positive().default(100),
+    /** Pilots per adapter submit call. */
+    cluster_size: z.number().int().positive().default(10),
+  })
+  .strict();
+
+/** Pilots older than these ages in a state are removed (glideinWMS "stale" pilots). */
+const staleAges = z
+  .object({
+    idle: seconds.default(7 * 86_400),
+    running: seconds.default(7 * 86_400),
+    held: seconds.default(86_400),
+    unsubmitted: seconds.default(3600),
+  })
+  .strict();
+
+const entry = z
+  .object({
+    name: entryName,
+    enabled: z.boolean().default(true),
+    gridtype: z.string().min(1),
+    gatekeeper: z.string().default(""),
+    /** Adapter-specific settings, validated by the adapter itself. */
+    adapter: z.record(z.string(), z.unknown()).default({}),
+    /** The pilot command and its arguments (the staging bootstrap by default). */
+    pilot: z
+      .object({
+        command: z.string().min(1),
+        args: z.array(z.string()).default([]),
+        cpus: z.number().int().positive().default(1),
+        memory_mb: z.number().int().positive().default(2048),
+        walltime_s: seconds.default(86_400),
+      })
+      .strict()
+      .optional(),
+    attrs: z.record(attrName, attribute).default({}),
+    limits: z
+      .object({
+        per_entry: limitSet.default({}),
+        /** Per frontend security class (key: security class name, "default" for the rest). */
+        per_frontend: z.record(z.string(), limitSet).default({}),
+      })
+      .strict()
+      .default({ per_entry: {}, per_frontend: {} }),
+    submit: submitSettings.optional(),
+    stale: staleAges.optional(),
+    /** Frontend security classes allowed on this entry; all configured classes when absent. */
+    allow_classes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const frontend = z
+  .object({
+    /** The frontend's name, as in its GlideClient ads (`FrontendName`). */
+    name: z.string().min(1),
+    /** Security classes this frontend may use; each maps to exactly one certificate identity. */
+    security_classes: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            identity: z.string().min(1),
+            /** Local user or label the pilots of this class run as; informative for `local`. */
+            username: z.string().default(""),
+          })
+          .strict(),
+      )
+      .refine((r) => Object.keys(r).length > 0, "at least one security class"),
+  })
+  .strict();
+
+export const factoryConfigSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+    collector: z.object({ url: z.string().regex(/^wss:\/\//, "a wss:// URL") }).strict(),
+    credentials: z
+      .object({
+        cert_file: z.string().min(1),
+        key_file: z.string().min(1),
+        trust_dir: z.string().min(1).default("/etc/grid-security/certificates"),
+        /** RSA key pair frontends encrypt pilot credentials to (PubKeyValue/PubKeyID). */
+        rsa_private_key_file: z.string().min(1),
+        rsa_public_key_file: z.string().min(1),
+      })
+      .strict(),
+    /** Where the factory keeps its database, per-pilot directories and client credentials. */
+    work_dir: z.string().min(1),
+    staging: z
+      .object({
+        dir: z.string().min(1),
+        listen: z
+          .object({
+            host: z.string().default("0.0.0.0"),
+            port: z.number().int().min(0).max(65535).default(8319),
+          })
+          .strict()
+          .default({ host: "0.0.0.0", port: 8319 }),
+        /** The URL pilots use; defaults to https://<host>:<port>. */
+        url: z.string().optional(),
+        /** The Updraft CLI script among the staged files (the manifest's `entry`). */
+        entry: z.string().optional(),
+        /** Web server certificate and key; the factory's own credentials by default. */
+        cert_file: z.string().min(1).optional(),
+        key_file: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    loop: z
+      .object({
+        cycle_s: seconds.default(60),
+        advertise_lifetime_s: seconds.default(600),
+        /** Holds released at most this many times per pilot, with doubling back-off. */
+        max_releases: count.default(3),
+        release_backoff_s: seconds.default(300),
+      })
+      .strict()
+      .default({
+        cycle_s: 60,
+        advertise_lifetime_s: 600,
+        max_releases: 3,
+        release_backoff_s: 300,
+      }),
+    defaults: z
+      .object({
+        submit: submitSettings.default({ max_per_cycle: 100, cluster_size: 10 }),
+        stale: staleAges.default({
+          idle: 7 * 86_400,
+          running: 7 * 86_400,
+          held: 86_400,
+          unsubmitted: 3600,
+        }),
+        /** glideinWMS's remove-excess margin: idle pilots kept above the request. */
+        remove_margin: count.default(0),
+      })
+      .strict()
+      .default({
+        submit: { max_per_cycle: 100, cluster_size: 10 },
+        stale: { idle: 7 * 86_400, running: 7 * 86_400, held: 86_400, unsubmitted: 3600 },
+        remove_margin: 0,
+      }),
+    security: z.object({ frontends: z.array(frontend).default([]) }).strict(),
+    entries: z.array(entry).min(1),
+    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.entries.forEach((e, i) => {
+      if (seen.has(e.name)) {
+        ctx.addIssue({ code: "custom", path: ["entries", i, "name"], message: "duplicate entry" });
+      }
+      seen.add(e.name);
+    });
+    const classes = new Set(cfg.security.frontends.flatMap((f) => Object.keys(f.security_classes)));
+    cfg.entries.forEach((e, i) => {
+      (e.allow_classes ?? []).forEach((c, j) => {
+        if (!classes.has(c)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["entries", i, "allow_classes", j],
+            message: `no frontend has security class '${c}'`,
+          });
+        }
+      });
+    });
+  });
+
+export type FactoryConfig = z.output<typeof factoryConfigSchema>;
+export type EntryConfig = FactoryConfig["entries"][number];
+export type LimitSet = z.output<typeof limitSet>;
+
+/** Read and validate a config file; throws ConfigError listing every problem. */
+export function loadFactoryConfig(file: string): FactoryConfig {
+  return loadConfigFile(factoryConfigSchema, file);
+}
+
+/** The entry's submit settings and stale ages, entry over factory defaults. */
+export function entrySettings(cfg: FactoryConfig, e: EntryConfig) {
+  return {
+    submit: e.submit ?? cfg.defaults.submit,
+    stale: e.stale ?? cfg.defaults.stale,
+  };
+}

@@ -1,0 +1,57 @@
+/** What a cycle works with, and small helpers its steps share. */
+import type { CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import type { GridAdapter } from "./adapters/types.js";
+import type { EntryConfig, FactoryConfig } from "./config.js";
+import type { StoredCredential } from "./credentials.js";
+import type { FactoryStore } from "./store.js";
+
+export interface CycleDeps {
+  config: FactoryConfig;
+  store: FactoryStore;
+  /** By entry name. */
+  adapters: ReadonlyMap<string, GridAdapter>;
+  collector: CollectorClient;
+  logger: Logger;
+  now: () => number;
+  keys: { privatePem: string; publicPem: string; id: string };
+  credentialDir: string;
+  /** Extra pilot arguments, e.g. the staging URL and manifest hash. */
+  pilotArgs?: () => string[];
+  /**
+   * Decrypted credentials by ciphertext, kept across cycles: a frontend re-advertises the same
+   * ciphertext until it re-encrypts, and RSA decryption is the costliest step of a cycle.
+   */
+  credentialCache?: Map<string, StoredCredential>;
+}
+
+export async function guarded<T>(
+  log: Logger,
+  entry: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    log.error({ err, entry }, "adapter call failed");
+    return undefined;
+  }
+}
+
+const entryIndex = new WeakMap<FactoryConfig, Map<string, EntryConfig>>();
+
+export function entryConfig(d: CycleDeps, name: string): EntryConfig | undefined {
+  let m = entryIndex.get(d.config);
+  if (!m) entryIndex.set(d.config, (m = new Map(d.config.entries.map((e) => [e.name, e]))));
+  return m.get(name);
+}
+
+export function groupByEntry<T extends { entry: string }>(rows: readonly T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const p of rows) {
+    let list = m.get(p.entry);
+    if (!list) m.set(p.entry, (list = []));
+    list.push(p);
+  }
+  return m;
+}

@@ -1,0 +1,88 @@
+/** Observing pilots: bulk status from the adapters, and finished pilots' output and reports. */
+import { toPilotState } from "./adapters/types.js";
+import { type CycleDeps, guarded } from "./cycle-deps.js";
+import { parsePilotReport } from "./pilot-report.js";
+import { statusChange } from "./reconcile.js";
+import type { PilotRow, StateChange } from "./store.js";
+
+/** Bulk status per entry; only changed pilots are written. */
+export async function pollStatus(d: CycleDeps): Promise<void> {
+  // One pass: pilots and their handles per entry.
+  const byEntry = new Map<string, { pilots: Readonly<PilotRow>[]; handles: string[] }>();
+  for (const p of d.store.live()) {
+    if (!p.handle) continue;
+    let g = byEntry.get(p.entry);
+    if (!g) byEntry.set(p.entry, (g = { pilots: [], handles: [] }));
+    g.pilots.push(p);
+    g.handles.push(p.handle);
+  }
+  const answers = await Promise.all(
+    [...byEntry].map(async ([entry, { pilots, handles }]) => {
+      const adapter = d.adapters.get(entry);
+      const status = adapter
+        ? await guarded(d.logger, entry, () => adapter.status(handles))
+        : undefined;
+      return { pilots, status };
+    }),
+  );
+  const changes: StateChange[] = [];
+  const held: PilotRow[] = [];
+  for (const { pilots, status } of answers) {
+    if (!status) continue;
+    for (const p of pilots) {
+      const s = status.get(p.handle!);
+      if (!s) continue;
+      if (
+        toPilotState(s.state) === p.state &&
+        (s.waiting ?? false) === p.waiting &&
+        (s.holdReason ?? null) === p.holdReason
+      ) {
+        continue;
+      }
+      const c = statusChange(p.id, s);
+      {
+        changes.push(c);
+        if (c.state === "Held" && p.state !== "Held")
+          held.push({ ...p, holdReason: c.holdReason ?? null });
+      }
+    }
+  }
+  // One transaction for the whole poll: a durable write per pilot would dominate the cycle.
+  d.store.transaction(() => {
+    d.store.applyStates(changes, d.now());
+    for (const p of held)
+      d.store.recordError(p.entry, p.client, d.now(), `held: ${p.holdReason ?? ""}`);
+  });
+}
+
+/** Fetch and parse finished pilots' output once, count the outcome, then let the adapter forget. */
+export async function collectOutputs(d: CycleDeps): Promise<number> {
+  let n = 0;
+  for (const p of d.store.unfetched()) {
+    const adapter = d.adapters.get(p.entry);
+    if (!adapter || !p.handle) continue;
+    const out = await guarded(d.logger, p.entry, () => adapter.fetchOutput(p.handle!));
+    if (!out) continue;
+    const outcome = parsePilotReport(out.stdout);
+    const failed = (p.exitCode ?? 0) !== 0 || outcome.validationOk === false;
+    d.store.transaction(() => {
+      d.store.recordOutcome(p.id, { ...outcome, failed });
+      d.store.count(p.entry, p.client, "finished");
+      if (failed) {
+        d.store.count(p.entry, p.client, "failed");
+        if (outcome.failureClass)
+          d.store.count(p.entry, p.client, `failed:${outcome.failureClass}`);
+        d.store.recordError(
+          p.entry,
+          p.client,
+          d.now(),
+          `pilot ${p.id} failed (exit ${p.exitCode ?? "?"}${outcome.exitReason ? `, ${outcome.exitReason}` : ""})`,
+        );
+      }
+      if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);
+    });
+    await guarded(d.logger, p.entry, async () => adapter.purge?.([p.handle!]));
+    n++;
+  }
+  return n;
+}

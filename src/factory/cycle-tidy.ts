@@ -1,0 +1,96 @@
+/** Housekeeping each cycle: old intents settled, holds released or removed, stale pilots removed. */
+import type { EntryConfig } from "./config.js";
+import { type CycleDeps, groupByEntry, guarded } from "./cycle-deps.js";
+import { reconcile } from "./reconcile.js";
+import { sanitize } from "./sanitize.js";
+import type { PilotRow } from "./store.js";
+
+/**
+ * Intents still unsettled long after their submit (the adapter failed without an answer) are
+ * settled against the adapter's listing, as at a restart, so they neither block requests forever
+ * nor get submitted twice.
+ */
+async function settleOldIntents(
+  d: CycleDeps,
+  entries: ReadonlyMap<string, EntryConfig>,
+  now: number,
+): Promise<void> {
+  const stale = new Set<string>();
+  for (const p of d.store.live()) {
+    if (p.state !== "Unsubmitted") continue;
+    const e = entries.get(p.entry);
+    const maxAge = (e?.stale ?? d.config.defaults.stale).unsubmitted * 1000;
+    if (now - p.createdAt > maxAge) stale.add(p.entry);
+  }
+  if (stale.size === 0) return;
+  const adapters = new Map([...d.adapters].filter(([entry]) => stale.has(entry)));
+  const sum = await guarded(d.logger, [...stale].join(","), () =>
+    reconcile(d.store, adapters, d.now, d.logger),
+  );
+  if (sum) d.logger.warn({ entries: [...stale], ...sum }, "settled old unsubmitted intents");
+}
+
+/** Release recoverable holds with back-off, remove the rest and stale pilots. */
+export async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }> {
+  const now = d.now();
+  const entries = new Map(d.config.entries.map((e) => [e.name, e]));
+  await settleOldIntents(d, entries, now);
+  const staleMs = new Map<string, { idle: number; running: number; held: number }>();
+  const live = d.store.live();
+  const res = sanitize(
+    live,
+    {
+      maxReleases: d.config.loop.max_releases,
+      releaseBackoffMs: d.config.loop.release_backoff_s * 1000,
+      stale(entry) {
+        let ages = staleMs.get(entry);
+        if (!ages) {
+          const s = entries.get(entry)?.stale ?? d.config.defaults.stale;
+          ages = { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
+          staleMs.set(entry, ages);
+        }
+        return ages;
+      },
+    },
+    now,
+  );
+  const rows = { get: (id: number) => d.store.liveById(id) };
+  const toRelease: Readonly<PilotRow>[] = [];
+  for (const id of res.release) {
+    const p = rows.get(id)!;
+    const adapter = d.adapters.get(p.entry);
+    if (!adapter?.release || !adapter.capabilities.release || !p.handle) {
+      res.remove.push({ id, reason: "held and the adapter cannot release" });
+    } else toRelease.push(p);
+  }
+  let released = 0;
+  for (const [entry, pilots] of groupByEntry(toRelease)) {
+    const adapter = d.adapters.get(entry)!;
+    const ok = await guarded(d.logger, entry, async () => {
+      await adapter.release!(pilots.map((p) => p.handle!));
+      return true;
+    });
+    if (!ok) continue;
+    d.store.transaction(() => {
+      for (const p of pilots) d.store.recordRelease(p.id, now, now);
+    });
+    released += pilots.length;
+  }
+  const removals = res.remove.map((r) => ({ ...r, pilot: rows.get(r.id)! }));
+  d.store.transaction(() => {
+    for (const r of removals) {
+      d.store.markRemoveRequested([r.id], r.reason);
+      if (!r.pilot.handle || !d.adapters.has(r.pilot.entry)) {
+        d.store.applyStates([{ id: r.id, state: "Removed" }], now);
+      }
+    }
+  });
+  for (const [entry, list] of groupByEntry(removals.map((r) => ({ ...r, entry: r.pilot.entry })))) {
+    d.logger.info({ entry, pilots: list.map((r) => [r.id, r.reason]) }, "removing pilots");
+    const adapter = d.adapters.get(entry);
+    const handles = list.flatMap((r) => r.pilot.handle ?? []);
+    if (adapter && handles.length > 0)
+      await guarded(d.logger, entry, () => adapter.remove(handles));
+  }
+  return { released, removed: res.remove.length };
+}

@@ -1,0 +1,153 @@
+/**
+ * One factory cycle: observe (poll adapters, fetch finished output), tidy (holds, stale pilots),
+ * decide (pure, from a snapshot), apply (remove, then submit through the intent protocol), and
+ * advertise. Each step's IO errors are logged and counted; one entry's failure does not stop
+ * the others.
+ */
+import { advertise } from "./cycle-advertise.js";
+import { type CycleDeps, guarded } from "./cycle-deps.js";
+import { collectOutputs, pollStatus } from "./cycle-observe.js";
+import { prepareSubmit, readRequests } from "./cycle-requests.js";
+import { tidy } from "./cycle-tidy.js";
+import { decide } from "./decide.js";
+import type { Decision } from "./decide-types.js";
+import { entryPolicy, securityClasses } from "./policy.js";
+import { type SubmitJob, submitAll } from "./submitter.js";
+
+export type { CycleDeps } from "./cycle-deps.js";
+export { pollStatus } from "./cycle-observe.js";
+
+export interface CycleReport {
+  submitted: number;
+  removed: number;
+  refused: number;
+  released: number;
+  finished: number;
+  decision: Decision;
+  /** Milliseconds per step, for the log and to see where a slow cycle goes. */
+  timings: Record<string, number>;
+}
+
+export async function runCycle(d: CycleDeps): Promise<CycleReport> {
+  const log = d.logger;
+  const report: CycleReport = {
+    submitted: 0,
+    removed: 0,
+    refused: 0,
+    released: 0,
+    finished: 0,
+    decision: { clients: [], refused: [] },
+    timings: {},
+  };
+  let mark = performance.now();
+  const lap = (step: string) => {
+    const t = performance.now();
+    report.timings[step] = Math.round(t - mark);
+    mark = t;
+  };
+  await pollStatus(d);
+  lap("poll");
+  report.finished = await collectOutputs(d);
+  lap("outputs");
+  const tidied = await tidy(d);
+  lap("tidy");
+  report.released = tidied.released;
+  report.removed += tidied.removed;
+
+  const parsed = await readRequests(d);
+  lap("read_requests");
+  const now = d.now();
+  const live = d.store.live();
+  const decision = decide({
+    now,
+    entries: d.config.entries.map((e) => entryPolicy(d.config, e)),
+    securityClasses: securityClasses(d.config),
+    downtimes: d.store.downtimes(),
+    requests: parsed.map((p) => p.request),
+    // Rows are TrackedPilots already. Pilots being removed no longer count: otherwise a slow
+    // removal would make the next cycle remove the same excess again from other pilots.
+    pilots: live.filter((p) => p.removeReason === null),
+  });
+  report.decision = decision;
+  lap("decide");
+  if (decision.refused.length > 0) {
+    d.store.transaction(() => {
+      for (const r of decision.refused) d.store.count(r.entry, r.client, "refused");
+    });
+  }
+  for (const r of decision.refused) {
+    report.refused++;
+    log.warn(
+      {
+        entry: r.entry,
+        client: r.client,
+        securityClass: r.securityClass,
+        identity: r.authenticatedIdentity,
+        reason: r.reason,
+      },
+      "GlideClient request refused",
+    );
+  }
+  const byKey = new Map(parsed.map((p) => [`${p.request.entry}\u0000${p.request.client}`, p]));
+  const jobs: SubmitJob[] = [];
+  for (const c of decision.clients) {
+    const adapter = d.adapters.get(c.entry);
+    if (!adapter) continue;
+    if (c.remove.length > 0) {
+      const handles = c.remove.flatMap((r) => d.store.liveById(r.pilotId)?.handle ?? []);
+      d.store.transaction(() => {
+        for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
+      });
+      await guarded(log, c.entry, () => adapter.remove(handles));
+      report.removed += c.remove.length;
+    }
+    if (c.submit > 0) {
+      const req = byKey.get(`${c.entry}\u0000${c.client}`)!;
+      const job = prepareSubmit(d, adapter, req, c.submit);
+      if (job) jobs.push(job);
+    }
+  }
+  lap("remove");
+  const sums = await submitAll(d.store, jobs, d.now);
+  d.store.transaction(() => {
+    jobs.forEach((j, i) => {
+      const sum = sums[i]!;
+      const { entry, client } = j.req.intent;
+      report.submitted += sum.submitted;
+      if (sum.submitted > 0) d.store.count(entry, client, "submitted", sum.submitted);
+      if (sum.failed > 0) {
+        d.store.count(entry, client, "submit_failed", sum.failed);
+        d.store.recordError(entry, client, d.now(), `submit failed: ${sum.lastError ?? "?"}`);
+        log.warn({ entry, client, failed: sum.failed, error: sum.lastError }, "submit failed");
+      }
+    });
+  });
+  if (jobs.length > 0)
+    log.info({ submitted: report.submitted, jobs: jobs.length }, "submitted pilots");
+  lap("submit");
+  d.store.recordClientStatus([
+    ...decision.clients.map((c) => ({
+      entry: c.entry,
+      client: c.client,
+      frontend: c.frontend,
+      reqIdle: c.reqIdle,
+      reqMax: c.reqMax,
+      limitsHit: c.limitsHit.join(","),
+      at: now,
+    })),
+    ...decision.refused.map((r) => ({
+      entry: r.entry,
+      client: r.client,
+      frontend: r.frontend,
+      reqIdle: 0,
+      reqMax: 0,
+      limitsHit: "",
+      refused: r.reason,
+      at: now,
+    })),
+  ]);
+  lap("client_status");
+  await advertise(d, decision);
+  lap("advertise");
+  return report;
+}

@@ -1,0 +1,152 @@
+/**
+ * The factory daemon: opens its database and adapters, re-attaches to pilots left by a previous
+ * run, then runs one cycle every `loop.cycle_s` (never two at once) until stopped.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type CollectorClient, createCollectorClient } from "../collector/client.js";
+import { createLogger, type Logger } from "../common/logger.js";
+import { pubKeyId } from "../security/credential-crypto.js";
+import { createRpcClient, type RpcClient } from "../wire/index.js";
+import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
+import type { GridAdapter } from "./adapters/types.js";
+import type { FactoryConfig } from "./config.js";
+import { type CycleReport, runCycle } from "./cycle.js";
+import { reconcile } from "./reconcile.js";
+import type { StoredCredential } from "./credentials.js";
+import { FactoryStore } from "./store.js";
+
+export interface FactoryDaemonOptions {
+  logger?: Logger;
+  now?: () => number;
+  registry?: AdapterRegistry;
+  /** Extra pilot arguments (the staging area's URL and manifest hash). */
+  pilotArgs?: () => string[];
+}
+
+export interface FactoryDaemon {
+  start(): Promise<void>;
+  /** Run one cycle now (waits for a running one first). */
+  cycle(): Promise<CycleReport>;
+  stop(): Promise<void>;
+  readonly store: FactoryStore;
+}
+
+export function dbPath(config: FactoryConfig): string {
+  return join(config.work_dir, "factory.db");
+}
+
+export function createFactoryDaemon(
+  config: FactoryConfig,
+  opts: FactoryDaemonOptions = {},
+): FactoryDaemon {
+  const logger = opts.logger ?? createLogger({ name: "factory", level: config.log_level });
+  const now = opts.now ?? (() => Date.now());
+  mkdirSync(config.work_dir, { recursive: true, mode: 0o700 });
+  const store = new FactoryStore(dbPath(config));
+  const registry = opts.registry ?? defaultAdapterRegistry();
+  const adapters = new Map<string, GridAdapter>();
+  let rpc: RpcClient | undefined;
+  let collector: CollectorClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<CycleReport> | undefined;
+  let stopped = false;
+  const credentialCache = new Map<string, StoredCredential>();
+
+  const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
+  const keys = {
+    publicPem,
+    privatePem: readFileSync(config.credentials.rsa_private_key_file, "utf8"),
+    id: pubKeyId(publicPem),
+  };
+
+  for (const e of config.entries) {
+    const make = registry.get(e.gridtype);
+    if (!make) throw new Error(`entry ${e.name}: no adapter for gridtype '${e.gridtype}'`);
+    adapters.set(
+      e.name,
+      make(e.adapter, {
+        stateDir: join(config.work_dir, "adapters", e.name),
+        logger: logger.child({ entry: e.name, gridtype: e.gridtype }),
+        now,
+      }),
+    );
+  }
+
+  async function cycleOnce(): Promise<CycleReport> {
+    while (running) await running.catch(() => undefined);
+    running = runCycle({
+      config,
+      store,
+      adapters,
+      collector: collector!,
+      logger,
+      now,
+      keys,
+      credentialDir: join(config.work_dir, "credentials"),
+      pilotArgs: opts.pilotArgs,
+      credentialCache,
+    });
+    try {
+      const r = await running;
+      logger.info(
+        {
+          submitted: r.submitted,
+          removed: r.removed,
+          refused: r.refused,
+          released: r.released,
+          finished: r.finished,
+          timings: r.timings,
+        },
+        "cycle done",
+      );
+      return r;
+    } finally {
+      running = undefined;
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      cycleOnce()
+        .catch((err: unknown) => logger.error({ err }, "cycle failed"))
+        .finally(schedule);
+    }, config.loop.cycle_s * 1000);
+  }
+
+  return {
+    store,
+    async start() {
+      rpc = createRpcClient({
+        url: config.collector.url,
+        certPem: readFileSync(config.credentials.cert_file, "latin1"),
+        keyPem: readFileSync(config.credentials.key_file, "latin1"),
+        caDir: config.credentials.trust_dir,
+      });
+      collector = createCollectorClient(rpc);
+      const r = await reconcile(store, adapters, now, logger);
+      logger.info({ ...r }, "re-attached to pilots");
+      await cycleOnce().catch((err: unknown) => logger.error({ err }, "cycle failed"));
+      schedule();
+    },
+    cycle: cycleOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (running) await running.catch(() => undefined);
+      // Withdraw our ads so frontends stop asking a factory that is gone; pilots keep running.
+      for (const type of ["GlideFactory", "GlideFactoryClient"]) {
+        await collector
+          ?.invalidate(
+            { type, constraint: `FactoryName == "${config.name}"` },
+            { deadlineMs: 5000 },
+          )
+          .catch((err: unknown) => logger.warn({ err, type }, "could not withdraw ads"));
+      }
+      for (const a of adapters.values()) await a.close();
+      await rpc?.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The factory's submit/remove decision: a pure function of a snapshot. For each accepted
+ * request it computes how many pilots to submit (bounded by the request and every limit, the
+ * binding one named) and which pilots to remove. Requests are processed in a stable order and
+ * each one's submissions count against the shared entry and frontend limits of the next.
+ */
+import type {
+  ClientCounts,
+  ClientDecision,
+  ClientRequest,
+  Decision,
+  DecisionSnapshot,
+  EntryPolicy,
+  Limits,
+  SubmitBound,
+  TrackedPilot,
+} from "./decide-types.js";
+import { LIVE_STATES } from "./decide-types.js";
+import { inDowntime } from "./downtime.js";
+import { decideRemovals } from "./remove-excess.js";
+import { checkRequest, requestContext } from "./request-check.js";
+
+/** Mutable tallies of live pilots, updated as submissions are decided. */
+interface Tally extends ClientCounts {
+  total: number;
+}
+
+function emptyTally(): Tally {
+  return { idle: 0, running: 0, held: 0, total: 0 };
+}
+
+function addPilot(t: Tally, p: TrackedPilot): void {
+  if (p.state === "Unsubmitted" || p.state === "Idle") t.idle++;
+  else if (p.state === "Running") t.running++;
+  else if (p.state === "Held") t.held++;
+  t.total++;
+}
+
+const sep = "\u0000";
+
+export function frontendLimits(e: EntryPolicy, securityClass: string): Limits {
+  return e.perFrontend[securityClass] ?? e.perFrontend["default"] ?? {};
+}
+
+export function decide(s: DecisionSnapshot): Decision {
+  const ctx = requestContext(s.entries, s.securityClasses);
+  const byEntry = new Map<string, Tally>();
+  const byClass = new Map<string, Tally>();
+  const byClient = new Map<string, { tally: Tally; pilots: TrackedPilot[] }>();
+  const tally = <K>(m: Map<K, Tally>, k: K): Tally => {
+    let t = m.get(k);
+    if (!t) m.set(k, (t = emptyTally()));
+    return t;
+  };
+  for (const p of s.pilots) {
+    if (!LIVE_STATES.has(p.state)) continue;
+    addPilot(tally(byEntry, p.entry), p);
+    addPilot(tally(byClass, p.entry + sep + p.securityClass), p);
+    const ck = p.entry + sep + p.client;
+    let c = byClient.get(ck);
+    if (!c) byClient.set(ck, (c = { tally: emptyTally(), pilots: [] }));
+    addPilot(c.tally, p);
+    c.pilots.push(p);
+  }
+
+  const decision: Decision = { clients: [], refused: [] };
+  const ordered = [...s.requests].sort((a, b) => cmp(a.entry, b.entry) || cmp(a.client, b.client));
+  for (const r of ordered) {
+    const reason = checkRequest(r, ctx);
+    if (reason) {
+      decision.refused.push({
+        entry: r.entry,
+        client: r.client,
+        frontend: r.frontend,
+        securityClass: r.securityClass,
+        authenticatedIdentity: r.authenticatedIdentity,
+        reason,
+      });
+      continue;
+    }
+    const entry = ctx.entries.get(r.entry)!;
+    const client = byClient.get(r.entry + sep + r.client) ?? { tally: emptyTally(), pilots: [] };
+    const entryT = tally(byEntry, r.entry);
+    const classT = tally(byClass, r.entry + sep + r.securityClass);
+    const d = decideClient(s, r, entry, client.tally, client.pilots, entryT, classT);
+    // Later requests see these submissions against the shared limits.
+    for (const t of [entryT, classT]) {
+      t.idle += d.submit;
+      t.total += d.submit;
+    }
+    decision.clients.push(d);
+  }
+  return decision;
+}
+
+function decideClient(
+  s: DecisionSnapshot,
+  r: ClientRequest,
+  entry: EntryPolicy,
+  client: Tally,
+  pilots: readonly TrackedPilot[],
+  entryT: Tally,
+  classT: Tally,
+): ClientDecision {
+  const counts: ClientCounts = { idle: client.idle, running: client.running, held: client.held };
+  const remove = decideRemovals({
+    mode: r.removeExcess,
+    margin: r.removeMargin ?? entry.removeMargin,
+    reqIdle: r.reqIdle,
+    reqMax: r.reqMax,
+    counts,
+    pilots,
+  });
+  const fe = frontendLimits(entry, r.securityClass);
+  const blocked = (b: SubmitBound): ClientDecision => ({
+    entry: r.entry,
+    client: r.client,
+    frontend: r.frontend,
+    securityClass: r.securityClass,
+    reqIdle: r.reqIdle,
+    reqMax: r.reqMax,
+    submit: 0,
+    boundBy: b,
+    limitsHit: [b],
+    remove,
+    counts,
+  });
+  if (inDowntime(s.downtimes, r.entry, s.now, r.frontend)) return blocked("downtime");
+  if (entry.perEntry.maxHeld !== undefined && entryT.held >= entry.perEntry.maxHeld) {
+    return blocked("entry.max_held");
+  }
+  if (fe.maxHeld !== undefined && classT.held >= fe.maxHeld) return blocked("frontend.max_held");
+  if (remove.length > 0) return blocked("removing_excess");
+
+  // Each bound is the room left under one rule; the smallest wins and is named.
+  const bounds: [SubmitBound, number | undefined][] = [
+    ["requested", r.reqIdle - client.idle],
+    ["ReqMaxGlideins", r.reqMax - client.total],
+    ["entry.max_glideins", room(entry.perEntry.maxGlideins, entryT.total)],
+    ["entry.max_idle", room(entry.perEntry.maxIdle, entryT.idle)],
+    ["frontend.max_glideins", room(fe.maxGlideins, classT.total)],
+    ["frontend.max_idle", room(fe.maxIdle, classT.idle)],
+    ["max_per_cycle", entry.maxPerCycle],
+  ];
+  let min = Infinity;
+  let boundBy: SubmitBound = "requested";
+  for (const [name, value] of bounds) {
+    if (value !== undefined && value < min) {
+      min = value;
+      boundBy = name;
+    }
+  }
+  // A limit is "hit" when it, not the request, is what stops further pilots.
+  const asked = r.reqIdle - client.idle;
+  const limitsHit: SubmitBound[] =
+    min < asked
+      ? bounds.filter(([n, v]) => n !== "requested" && v !== undefined && v <= min).map(([n]) => n)
+      : [];
+  return {
+    entry: r.entry,
+    client: r.client,
+    frontend: r.frontend,
+    securityClass: r.securityClass,
+    reqIdle: r.reqIdle,
+    reqMax: r.reqMax,
+    submit: Math.max(0, min),
+    boundBy,
+    limitsHit,
+    remove,
+    counts,
+  };
+}
+
+function room(limit: number | undefined, used: number): number | undefined {
+  return limit === undefined ? undefined : limit - used;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

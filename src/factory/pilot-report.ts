@@ -1,0 +1,31 @@
+/**
+ * What the factory keeps of a finished pilot's report: the pilot package writes it between marker
+ * lines on stdout (src/pilot/report.ts); this reduces it to the counts the factory advertises.
+ */
+import { parsePilotOutput } from "../pilot/report.js";
+
+export interface PilotOutcome {
+  /** Whether a complete, readable report was found. */
+  reported: boolean;
+  validationOk?: boolean;
+  /** The failure class of a failed validation or exit (e.g. "Corruption", "Config"). */
+  failureClass?: string;
+  jobsRun: number;
+  wallS?: number;
+  exitReason?: string;
+  exitCode?: number;
+}
+
+export function parsePilotReport(stdout: string): PilotOutcome {
+  const { report } = parsePilotOutput(stdout);
+  if (!report) return { reported: false, jobsRun: 0 };
+  return {
+    reported: true,
+    validationOk: report.validation?.ok,
+    failureClass: report.exit.failureClass ?? report.validation?.failure?.class,
+    jobsRun: report.jobs.length,
+    wallS: report.durationS,
+    exitReason: report.exit.reason,
+    exitCode: report.exit.code,
+  };
+}

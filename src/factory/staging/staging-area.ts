@@ -1,0 +1,104 @@
+/**
+ * The factory's staging area: the files under a directory, hashed into a manifest, served over
+ * HTTPS read-only. Only the manifest and the files it lists are served (no listing, no other
+ * path), so what a pilot can fetch is exactly what its manifest hash vouches for.
+ */
+import { readdirSync, readFileSync, statSync, createReadStream } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join, relative } from "node:path";
+import { formatManifest, isSafePath, type ManifestFile, sha256Hex } from "./manifest.js";
+
+export const MANIFEST_NAME = "manifest.txt";
+
+export interface StagedArea {
+  manifestText: string;
+  manifestSha256: string;
+  files: readonly ManifestFile[];
+}
+
+/** Hash every regular file under `dir` (except the manifest) and build the manifest. */
+export function stageDirectory(
+  dir: string,
+  opts: { entry?: string; validate?: { kind: "site" | "vo"; path: string }[] } = {},
+): StagedArea {
+  const files: ManifestFile[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const full = join(d, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else if (st.isFile()) {
+        const path = relative(dir, full).split("\\").join("/");
+        if (path === MANIFEST_NAME) continue;
+        if (!isSafePath(path)) throw new Error(`staging file '${path}': unsafe name for a pilot`);
+        files.push({ path, sha256: sha256Hex(readFileSync(full)) });
+      }
+    }
+  };
+  walk(dir);
+  const manifestText = formatManifest({ files, entry: opts.entry, validate: opts.validate });
+  return { manifestText, manifestSha256: sha256Hex(manifestText), files };
+}
+
+export interface StagingServerOptions {
+  dir: string;
+  area: StagedArea;
+  certPem: string;
+  keyPem: string;
+  host: string;
+  port: number;
+}
+
+export interface StagingServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startStagingServer(o: StagingServerOptions): Promise<StagingServer> {
+  const listed = new Set(o.area.files.map((f) => f.path));
+  const server: Server = createServer({ cert: o.certPem, key: o.keyPem }, (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD" }).end();
+      return;
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "https://x").pathname).replace(/^\/+/, "");
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const headers = { "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" };
+    if (path === MANIFEST_NAME) {
+      res.writeHead(200, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
+      res.end(req.method === "HEAD" ? undefined : o.area.manifestText);
+      return;
+    }
+    if (!listed.has(path)) {
+      res.writeHead(404, headers).end();
+      return;
+    }
+    res.writeHead(200, { ...headers, "Content-Type": "application/octet-stream" });
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    createReadStream(join(o.dir, path))
+      .on("error", () => res.destroy())
+      .pipe(res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://${o.host === "0.0.0.0" ? "localhost" : o.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

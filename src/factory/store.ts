@@ -1,0 +1,445 @@
+/**
+ * The factory's durable state in SQLite (WAL): every pilot from intent to outcome, downtimes,
+ * and per (entry, client) counters. Every change that must survive a crash is one transaction;
+ * the submit protocol (see submitter.ts) relies on intents being recorded before any submit.
+ */
+import Database, { type Database as Db } from "better-sqlite3";
+import type { Downtime, PilotState } from "./decide-types.js";
+import { migrate } from "./migrations.js";
+import { FACTORY_MIGRATIONS } from "./store-schema.js";
+
+export interface PilotIntent {
+  entry: string;
+  client: string;
+  frontend: string;
+  securityClass: string;
+  credentialId: string;
+  gridtype: string;
+}
+
+export interface PilotRow extends PilotIntent {
+  id: number;
+  handle: string | null;
+  state: PilotState;
+  waiting: boolean;
+  holdReason: string | null;
+  holdRecoverable: boolean;
+  releases: number;
+  nextReleaseAt: number | null;
+  removeReason: string | null;
+  createdAt: number;
+  submittedAt: number | null;
+  stateChangedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  outcome: string | null;
+}
+
+export interface ClientStatusRow {
+  entry: string;
+  client: string;
+  frontend: string;
+  reqIdle: number;
+  reqMax: number;
+  limitsHit: string;
+  refused?: string;
+  at: number;
+}
+
+export interface StateChange {
+  id: number;
+  state: PilotState;
+  waiting?: boolean;
+  holdReason?: string | null;
+  holdRecoverable?: boolean;
+  exitCode?: number | null;
+}
+
+interface RawPilot {
+  id: number;
+  entry: string;
+  client: string;
+  frontend: string;
+  security_class: string;
+  credential_id: string;
+  gridtype: string;
+  handle: string | null;
+  state: PilotState;
+  waiting: number;
+  hold_reason: string | null;
+  hold_recoverable: number;
+  releases: number;
+  next_release_at: number | null;
+  remove_reason: string | null;
+  created_at: number;
+  submitted_at: number | null;
+  state_changed_at: number;
+  finished_at: number | null;
+  exit_code: number | null;
+  outcome: string | null;
+}
+
+function toRow(r: RawPilot): PilotRow {
+  return {
+    id: r.id,
+    entry: r.entry,
+    client: r.client,
+    frontend: r.frontend,
+    securityClass: r.security_class,
+    credentialId: r.credential_id,
+    gridtype: r.gridtype,
+    handle: r.handle,
+    state: r.state,
+    waiting: r.waiting === 1,
+    holdReason: r.hold_reason,
+    holdRecoverable: r.hold_recoverable === 1,
+    releases: r.releases,
+    nextReleaseAt: r.next_release_at,
+    removeReason: r.remove_reason,
+    createdAt: r.created_at,
+    submittedAt: r.submitted_at,
+    stateChangedAt: r.state_changed_at,
+    finishedAt: r.finished_at,
+    exitCode: r.exit_code,
+    outcome: r.outcome,
+  };
+}
+
+const TERMINAL = new Set<PilotState>(["Finished", "Removed", "Lost"]);
+
+export class FactoryStore {
+  readonly db: Db;
+  private readonly st;
+  /**
+   * Live pilots, kept in memory in step with every write: each cycle reads them several times
+   * and reading 100,000 rows from SQLite each time would be most of a cycle's cost. Reloaded
+   * from the database whenever a transaction fails.
+   */
+  private liveRows = new Map<number, PilotRow>();
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    // FULL: an intent must be on disk before the submit it guards.
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    migrate(this.db, FACTORY_MIGRATIONS);
+    const db = this.db;
+    this.st = {
+      intent: db.prepare(
+        `INSERT INTO pilots (entry, client, frontend, security_class, credential_id, gridtype,
+           state, created_at, state_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'Unsubmitted', ?, ?)`,
+      ),
+      submitted: db.prepare(
+        `UPDATE pilots SET handle = ?, state = 'Idle', submitted_at = ?, state_changed_at = ?
+         WHERE id = ? AND state = 'Unsubmitted'`,
+      ),
+      setState: db.prepare(
+        `UPDATE pilots SET state = @state, waiting = @waiting, hold_reason = @holdReason,
+           hold_recoverable = @holdRecoverable, exit_code = coalesce(@exitCode, exit_code),
+           state_changed_at = CASE WHEN state = @state THEN state_changed_at ELSE @now END,
+           finished_at = CASE WHEN @terminal = 1 THEN coalesce(finished_at, @now) ELSE finished_at END
+         WHERE id = @id`,
+      ),
+      removeReason: db.prepare(`UPDATE pilots SET remove_reason = ? WHERE id = ?`),
+      released: db.prepare(
+        `UPDATE pilots SET releases = releases + 1, next_release_at = ?, state = 'Idle',
+           hold_reason = NULL, state_changed_at = ? WHERE id = ?`,
+      ),
+      outcome: db.prepare(`UPDATE pilots SET outcome = ? WHERE id = ?`),
+      live: db.prepare(
+        `SELECT * FROM pilots WHERE state IN ('Unsubmitted', 'Idle', 'Running', 'Held')`,
+      ),
+      byState: db.prepare(`SELECT * FROM pilots WHERE state = ?`),
+      unfetched: db.prepare(`SELECT * FROM pilots WHERE state = 'Finished' AND outcome IS NULL`),
+      get: db.prepare(`SELECT * FROM pilots WHERE id = ?`),
+      all: db.prepare(`SELECT * FROM pilots ORDER BY id`),
+      count: db.prepare(
+        `INSERT INTO counters (entry, client, name, value) VALUES (?, ?, ?, ?)
+         ON CONFLICT (entry, client, name) DO UPDATE SET value = value + excluded.value`,
+      ),
+      counters: db.prepare(`SELECT entry, client, name, value FROM counters`),
+      lastError: db.prepare(
+        `INSERT INTO last_errors (entry, client, at, message) VALUES (?, ?, ?, ?)
+         ON CONFLICT (entry, client) DO UPDATE SET at = excluded.at, message = excluded.message`,
+      ),
+      lastErrors: db.prepare(`SELECT entry, client, at, message FROM last_errors`),
+      addDowntime: db.prepare(
+        `INSERT INTO downtimes (entry, frontend, start_at, end_at, comment, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      downtimes: db.prepare(`SELECT * FROM downtimes ORDER BY id`),
+      removeDowntime: db.prepare(`DELETE FROM downtimes WHERE id = ?`),
+      clientStatus: db.prepare(
+        `INSERT INTO client_status (entry, client, frontend, req_idle, req_max, limits_hit, refused, at)
+         VALUES (@entry, @client, @frontend, @reqIdle, @reqMax, @limitsHit, @refused, @at)
+         ON CONFLICT (entry, client) DO UPDATE SET frontend = excluded.frontend,
+           req_idle = excluded.req_idle, req_max = excluded.req_max,
+           limits_hit = excluded.limits_hit, refused = excluded.refused, at = excluded.at`,
+      ),
+      clientStatuses: db.prepare(`SELECT * FROM client_status ORDER BY entry, client`),
+    };
+    this.reload();
+  }
+
+  /** Run `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    // Already inside one: run as part of it (a savepoint per call costs more than it buys here).
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.reload();
+      throw err;
+    }
+  }
+
+  private reload(): void {
+    this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
+  }
+
+  /** Record submit intents in one transaction; returns their ids, in order. */
+  recordIntents(intents: readonly PilotIntent[], now: number): number[] {
+    return this.transaction(() =>
+      intents.map((i) => {
+        const id = Number(
+          this.st.intent.run(
+            i.entry,
+            i.client,
+            i.frontend,
+            i.securityClass,
+            i.credentialId,
+            i.gridtype,
+            now,
+            now,
+          ).lastInsertRowid,
+        );
+        // Same literal shape as toRow: one hidden class for every row keeps cycle loops fast.
+        this.liveRows.set(
+          id,
+          toRow({
+            id,
+            entry: i.entry,
+            client: i.client,
+            frontend: i.frontend,
+            security_class: i.securityClass,
+            credential_id: i.credentialId,
+            gridtype: i.gridtype,
+            handle: null,
+            state: "Unsubmitted",
+            waiting: 0,
+            hold_reason: null,
+            hold_recoverable: 0,
+            releases: 0,
+            next_release_at: null,
+            remove_reason: null,
+            created_at: now,
+            submitted_at: null,
+            state_changed_at: now,
+            finished_at: null,
+            exit_code: null,
+            outcome: null,
+          }),
+        );
+        return id;
+      }),
+    );
+  }
+
+  /** Attach adapter handles to intents, in one transaction. */
+  recordSubmitted(done: readonly { id: number; handle: string }[], now: number): void {
+    this.transaction(() => {
+      for (const d of done) {
+        if (this.st.submitted.run(d.handle, now, now, d.id).changes === 0) continue;
+        const row = this.liveRows.get(d.id);
+        if (row) {
+          row.handle = d.handle;
+          row.state = "Idle";
+          row.submittedAt = now;
+          row.stateChangedAt = now;
+        }
+      }
+    });
+  }
+
+  applyStates(changes: readonly StateChange[], now: number): void {
+    this.transaction(() => {
+      for (const c of changes) {
+        const terminal = TERMINAL.has(c.state);
+        this.st.setState.run({
+          id: c.id,
+          state: c.state,
+          waiting: c.waiting ? 1 : 0,
+          holdReason: c.holdReason ?? null,
+          holdRecoverable: c.holdRecoverable ? 1 : 0,
+          exitCode: c.exitCode ?? null,
+          terminal: terminal ? 1 : 0,
+          now,
+        });
+        const row = this.liveRows.get(c.id);
+        if (!row) continue;
+        if (terminal) {
+          this.liveRows.delete(c.id);
+          continue;
+        }
+        if (row.state !== c.state) row.stateChangedAt = now;
+        row.state = c.state;
+        row.waiting = c.waiting ?? false;
+        row.holdReason = c.holdReason ?? null;
+        row.holdRecoverable = c.holdRecoverable ?? false;
+        if (c.exitCode !== undefined && c.exitCode !== null) row.exitCode = c.exitCode;
+      }
+    });
+  }
+
+  markRemoveRequested(ids: readonly number[], reason: string): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.st.removeReason.run(reason, id);
+        const row = this.liveRows.get(id);
+        if (row) row.removeReason = reason;
+      }
+    });
+  }
+
+  recordRelease(id: number, nextReleaseAt: number, now: number): void {
+    this.st.released.run(nextReleaseAt, now, id);
+    const row = this.liveRows.get(id);
+    if (row) {
+      row.releases++;
+      row.nextReleaseAt = nextReleaseAt;
+      row.state = "Idle";
+      row.holdReason = null;
+      row.stateChangedAt = now;
+    }
+  }
+
+  recordOutcome(id: number, outcome: unknown): void {
+    this.st.outcome.run(JSON.stringify(outcome), id);
+  }
+
+  /** One live pilot by id. */
+  liveById(id: number): Readonly<PilotRow> | undefined {
+    return this.liveRows.get(id);
+  }
+
+  /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */
+  live(): readonly Readonly<PilotRow>[] {
+    return [...this.liveRows.values()];
+  }
+
+  inState(state: PilotState): PilotRow[] {
+    return (this.st.byState.all(state) as RawPilot[]).map(toRow);
+  }
+
+  unfetched(): PilotRow[] {
+    return (this.st.unfetched.all() as RawPilot[]).map(toRow);
+  }
+
+  get(id: number): PilotRow | undefined {
+    const r = this.st.get.get(id) as RawPilot | undefined;
+    return r && toRow(r);
+  }
+
+  all(): PilotRow[] {
+    return (this.st.all.all() as RawPilot[]).map(toRow);
+  }
+
+  count(entry: string, client: string, name: string, by = 1): void {
+    this.st.count.run(entry, client, name, by);
+  }
+
+  counters(): { entry: string; client: string; name: string; value: number }[] {
+    return this.st.counters.all() as {
+      entry: string;
+      client: string;
+      name: string;
+      value: number;
+    }[];
+  }
+
+  recordError(entry: string, client: string, at: number, message: string): void {
+    this.st.lastError.run(entry, client, at, message);
+  }
+
+  lastErrors(): { entry: string; client: string; at: number; message: string }[] {
+    return this.st.lastErrors.all() as {
+      entry: string;
+      client: string;
+      at: number;
+      message: string;
+    }[];
+  }
+
+  addDowntime(d: Downtime, now: number): number {
+    return Number(
+      this.st.addDowntime.run(
+        d.entry,
+        d.frontend ?? null,
+        d.start,
+        d.end ?? null,
+        d.comment ?? "",
+        now,
+      ).lastInsertRowid,
+    );
+  }
+
+  downtimes(): Downtime[] {
+    return (
+      this.st.downtimes.all() as {
+        id: number;
+        entry: string;
+        frontend: string | null;
+        start_at: number;
+        end_at: number | null;
+        comment: string;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      entry: r.entry,
+      frontend: r.frontend ?? undefined,
+      start: r.start_at,
+      end: r.end_at ?? undefined,
+      comment: r.comment,
+    }));
+  }
+
+  removeDowntime(id: number): boolean {
+    return this.st.removeDowntime.run(id).changes > 0;
+  }
+
+  recordClientStatus(rows: readonly ClientStatusRow[]): void {
+    this.transaction(() => {
+      for (const r of rows) this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
+    });
+  }
+
+  clientStatuses(): ClientStatusRow[] {
+    return (
+      this.st.clientStatuses.all() as {
+        entry: string;
+        client: string;
+        frontend: string;
+        req_idle: number;
+        req_max: number;
+        limits_hit: string;
+        refused: string | null;
+        at: number;
+      }[]
+    ).map((r) => ({
+      entry: r.entry,
+      client: r.client,
+      frontend: r.frontend,
+      reqIdle: r.req_idle,
+      reqMax: r.req_max,
+      limitsHit: r.limits_hit,
+      refused: r.refused ?? undefined,
+      at: r.at,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

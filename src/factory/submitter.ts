@@ -1,0 +1,107 @@
+/**
+ * The submit protocol. It never submits a pilot twice and never loses one across a crash:
+ *  1. record every pilot as an `Unsubmitted` intent, in one transaction (synchronous=FULL);
+ *  2. submit through the adapter, each pilot tagged with its intent id;
+ *  3. record the handles, in one transaction.
+ * A crash between 1 and 3 leaves intents that `reconcile` (at start) matches against the
+ * adapter's `recover()` listing by intent id: found means submitted, not found means never
+ * submitted (closed, not retried: the next cycle decides afresh).
+ */
+import type { GridAdapter, PilotSpec } from "./adapters/types.js";
+import type { FactoryStore, PilotIntent } from "./store.js";
+
+export interface SubmitRequest {
+  intent: PilotIntent;
+  count: number;
+  clusterSize: number;
+  /** The pilot's spec once its intent id is known. */
+  spec(intentId: number): PilotSpec;
+}
+
+export interface SubmitSummary {
+  submitted: number;
+  failed: number;
+  lastError?: string;
+}
+
+export interface SubmitJob {
+  adapter: GridAdapter;
+  req: SubmitRequest;
+}
+
+/**
+ * Submit every job of a cycle: all intents in one transaction, the adapters' submits (entries in
+ * parallel), then all handles in one transaction; one durable write on each side of the submits.
+ */
+export async function submitAll(
+  store: FactoryStore,
+  jobs: readonly SubmitJob[],
+  now: () => number,
+): Promise<SubmitSummary[]> {
+  const live = jobs.filter((j) => j.req.count > 0);
+  const ids = store.transaction(() =>
+    live.map((j) =>
+      store.recordIntents(
+        Array.from({ length: j.req.count }, () => j.req.intent),
+        now(),
+      ),
+    ),
+  );
+  const outcomes = await Promise.all(live.map((j, i) => submitChunks(j, ids[i]!)));
+  store.transaction(() => {
+    for (const o of outcomes) {
+      store.recordSubmitted(o.done, now());
+      if (o.failed.length > 0) {
+        store.markRemoveRequested(
+          o.failed.map((f) => f.id),
+          "submit failed",
+        );
+        store.applyStates(
+          o.failed.map((f) => ({ id: f.id, state: "Removed", holdReason: f.error })),
+          now(),
+        );
+      }
+    }
+  });
+  const byJob = new Map(live.map((j, i) => [j, outcomes[i]!]));
+  return jobs.map((j) => {
+    const o = byJob.get(j);
+    if (!o) return { submitted: 0, failed: 0 };
+    return {
+      submitted: o.done.length,
+      failed: o.failed.length + o.unsettled,
+      lastError: o.failed[0]?.error ?? o.error,
+    };
+  });
+}
+
+interface ChunkOutcome {
+  done: { id: number; handle: string }[];
+  failed: { id: number; error: string }[];
+  /** Intents whose fate the adapter could not tell; reconcile settles them. */
+  unsettled: number;
+  error?: string;
+}
+
+async function submitChunks(job: SubmitJob, ids: readonly number[]): Promise<ChunkOutcome> {
+  const { adapter, req } = job;
+  const size = Math.max(1, Math.min(req.clusterSize, adapter.capabilities.maxBatch));
+  const out: ChunkOutcome = { done: [], failed: [], unsettled: 0 };
+  for (let i = 0; i < ids.length; i += size) {
+    const chunk = ids.slice(i, i + size);
+    let results;
+    try {
+      results = await adapter.submit(chunk.map((id) => req.spec(id)));
+    } catch (err) {
+      // The adapter could not say what happened: leave the intents for reconcile to settle.
+      out.error = (err as Error).message;
+      out.unsettled += ids.length - i;
+      break;
+    }
+    for (const r of results) {
+      if (r.ok) out.done.push({ id: r.intentId, handle: r.handle });
+      else out.failed.push({ id: r.intentId, error: r.error });
+    }
+  }
+  return out;
+}

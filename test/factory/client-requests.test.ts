@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ClassAd } from "../../src/classad/index.js";
+import { readGlideClientAd } from "../../src/factory/client-requests.js";
+
+function ad(
+  over: Record<string, string | number> = {},
+  drop: string[] = [],
+): Record<string, string> {
+  const a = new ClassAd()
+    .setValue("Name", "e1@f1@fe.g")
+    .setValue("ReqGlidein", "e1@f1")
+    .setValue("ClientName", "fe.g")
+    .setValue("FrontendName", "fe")
+    .setValue("GlideinSecurityClass", "main")
+    .setValue("AuthenticatedIdentity", "/CN=fe")
+    .setValue("ReqIdleGlideins", 4)
+    .setValue("ReqMaxGlideins", 9)
+    .setValue("ReqRemoveExcess", "IDLE")
+    .setValue("ReqRemoveExcessMargin", 2)
+    .setValue("GlideinEncParamCredential", "CIPHER")
+    .setValue("GlideinParamGLIDEIN_Collector", "wss://c:9618");
+  for (const [k, v] of Object.entries(over)) a.setValue(k, v);
+  const j = a.toJSON();
+  for (const k of drop) delete j[k];
+  return j;
+}
+
+test("a GlideClient ad for this factory becomes a request with its parameters", () => {
+  const r = readGlideClientAd(ad(), "f1");
+  assert.ok(r?.ok);
+  assert.deepEqual(r.value.request, {
+    entry: "e1",
+    client: "fe.g",
+    frontend: "fe",
+    securityClass: "main",
+    authenticatedIdentity: "/CN=fe",
+    reqIdle: 4,
+    reqMax: 9,
+    removeExcess: "IDLE",
+    removeMargin: 2,
+  });
+  assert.equal(r.value.encryptedCredential, "CIPHER");
+  assert.deepEqual(r.value.params, { GLIDEIN_Collector: "wss://c:9618" });
+});
+
+test("ads for other factories are ignored, even with a similar name", () => {
+  assert.equal(readGlideClientAd(ad({ ReqGlidein: "e1@f2" }), "f1"), undefined);
+  assert.equal(readGlideClientAd(ad({ ReqGlidein: "e1@xf1" }), "f1"), undefined);
+});
+
+test("an ad missing a required attribute is skipped with a reason", () => {
+  const r = readGlideClientAd(ad({}, ["GlideinSecurityClass"]), "f1");
+  assert.ok(r && !r.ok);
+  assert.match(r.reason, /GlideinSecurityClass/);
+});
+
+test("negative counts are read as zero; a missing identity never matches a class", () => {
+  const r = readGlideClientAd(ad({ ReqIdleGlideins: -5 }, ["AuthenticatedIdentity"]), "f1");
+  assert.ok(r?.ok);
+  assert.equal(r.value.request.reqIdle, 0);
+  assert.equal(r.value.request.authenticatedIdentity, "");
+});

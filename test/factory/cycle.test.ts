@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { pino } from "pino";
+import { ClassAd } from "../../src/classad/index.js";
+import type { CollectorClient } from "../../src/collector/client.js";
+import type { GridAdapter, PilotStatus } from "../../src/factory/adapters/types.js";
+import { factoryConfigSchema } from "../../src/factory/config.js";
+import { runCycle } from "../../src/factory/cycle.js";
+import { FactoryStore } from "../../src/factory/store.js";
+import { encryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
+
+const dir = mkdtempSync(join(tmpdir(), "updraft-cycle-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("intents left by an adapter that failed without an answer are settled later, not resubmitted blindly", async () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const config = factoryConfigSchema.parse({
+    name: "f",
+    collector: { url: "wss://localhost:1" },
+    credentials: {
+      cert_file: "x",
+      key_file: "x",
+      rsa_private_key_file: "x",
+      rsa_public_key_file: "x",
+    },
+    work_dir: dir,
+    security: { frontends: [{ name: "fe", security_classes: { main: { identity: "/CN=fe" } } }] },
+    entries: [
+      { name: "e", gridtype: "fake", pilot: { command: "/bin/true" }, stale: { unsubmitted: 60 } },
+    ],
+  });
+  const ad = new ClassAd()
+    .setValue("ReqGlidein", "e@f")
+    .setValue("ClientName", "fe.g")
+    .setValue("FrontendName", "fe")
+    .setValue("GlideinSecurityClass", "main")
+    .setValue("AuthenticatedIdentity", "/CN=fe")
+    .setValue("ReqIdleGlideins", 2)
+    .setValue("ReqMaxGlideins", 5)
+    .setValue("GlideinEncParamCredential", encryptCredential("secret", publicPem))
+    .toJSON();
+  const collector = {
+    advertise: async () => [],
+    query: async () => [ad],
+  } as unknown as CollectorClient;
+  let failing = true;
+  const states = new Map<string, PilotStatus>();
+  const adapter: GridAdapter = {
+    gridtype: "fake",
+    capabilities: { release: false, maxBatch: 10, output: false },
+    async submit(batch) {
+      if (failing) throw new Error("CE timed out");
+      return batch.map((p) => {
+        states.set(`h${p.intentId}`, { handle: `h${p.intentId}`, state: "Idle" });
+        return { intentId: p.intentId, ok: true as const, handle: `h${p.intentId}` };
+      });
+    },
+    status: async (hs) => new Map(hs.map((h) => [h, states.get(h)!])),
+    remove: async () => undefined,
+    fetchOutput: async () => ({ stdout: "", stderr: "" }),
+    recover: async () =>
+      [...states.values()].map((s) => ({
+        intentId: Number(s.handle.slice(1)),
+        handle: s.handle,
+        status: s,
+      })),
+    close: async () => undefined,
+  };
+  const store = new FactoryStore(join(dir, "f.db"));
+  let now = Date.UTC(2026, 0, 1);
+  const deps = {
+    config,
+    store,
+    adapters: new Map([["e", adapter]]),
+    collector,
+    logger: pino({ level: "silent" }),
+    now: () => now,
+    keys: { privatePem, publicPem, id: pubKeyId(publicPem) },
+    credentialDir: join(dir, "creds"),
+  };
+  await runCycle(deps);
+  assert.deepEqual(
+    store.all().map((p) => p.state),
+    ["Unsubmitted", "Unsubmitted"],
+  );
+  failing = false;
+  // Within the unsubmitted age the intents still count as idle: nothing more is submitted.
+  now += 30_000;
+  assert.equal((await runCycle(deps)).submitted, 0);
+  // Past it they are settled (the CE never got them) and the request is served afresh.
+  now += 60_000;
+  assert.equal((await runCycle(deps)).submitted, 2);
+  const all = store.all();
+  assert.deepEqual(
+    all.map((p) => p.state),
+    ["Removed", "Removed", "Idle", "Idle"],
+  );
+  assert.equal(all[0]!.holdReason, "never submitted");
+  store.close();
+});
