@@ -1,10 +1,12 @@
-import type { Migration } from "./migrations.js";
+import type { Migration } from "../common/migrations.js";
 
 /** The factory database's schema, one numbered step at a time; never edit a released step. */
 export const FACTORY_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    sql: `
+    description: "pilots (submit intents included), downtimes, counters and last errors",
+    up: (db) =>
+      db.exec(`
       CREATE TABLE pilots (
         id INTEGER PRIMARY KEY,
         entry TEXT NOT NULL,
@@ -58,11 +60,13 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
         message TEXT NOT NULL,
         PRIMARY KEY (entry, client)
       );
-    `,
+    `),
   },
   {
     version: 2,
-    sql: `
+    description: "last decision per (entry, client) for 'updraft factory status'",
+    up: (db) =>
+      db.exec(`
       -- What the last cycle decided per (entry, client), for 'updraft factory status'.
       CREATE TABLE client_status (
         entry TEXT NOT NULL,
@@ -75,6 +79,6 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL,
         PRIMARY KEY (entry, client)
       );
-    `,
+    `),
   },
 ];

@@ -5,7 +5,7 @@
  */
 import Database, { type Database as Db } from "better-sqlite3";
 import type { Downtime, PilotState } from "./decide-types.js";
-import { migrate } from "./migrations.js";
+import { migrate } from "../common/migrations.js";
 import { FACTORY_MIGRATIONS } from "./store-schema.js";
 
 export interface PilotIntent {
