@@ -42,7 +42,8 @@ function lineOf(
   path: readonly PropertyKey[],
 ): number | undefined {
   // Walk up until some prefix of the path exists in the document (a missing key has no node).
-  for (let len = path.length; len >= 0; len--) {
+  // The whole document is no place to point at, so a missing top-level key gets no line.
+  for (let len = path.length; len >= 1; len--) {
     const node = doc.getIn(path.slice(0, len) as unknown[], true);
     if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
   }
@@ -81,7 +82,12 @@ export function parseConfig<S extends z.ZodType>(
         problems.push({
           path: formatPath(path),
           line: lineOf(doc, counter, path),
-          message: key === undefined ? issue.message : "unknown key (check its spelling)",
+          message:
+            key !== undefined
+              ? "unknown key (check its spelling)"
+              : issue.code === "invalid_type" && !doc.hasIn(path as unknown[])
+                ? "required, but missing"
+                : issue.message,
         });
       }
     }

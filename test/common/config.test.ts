@@ -41,9 +41,10 @@ test("every problem is reported with its path and line", () => {
 test("a missing required section names the path", () => {
   const problems = problemsOf("name: c1\n");
   assert.deepEqual(
-    problems.map((p) => p.path),
-    ["limits"],
+    problems.map((p) => [p.path, p.line]),
+    [["limits", undefined]],
   );
+  assert.equal(problems[0]!.message, "required, but missing");
 });
 
 test("YAML syntax errors name the line", () => {
