@@ -36,6 +36,7 @@ function quote(s: string): string {
 /** The global job query and-ed with every enabled group's, or-ed: what any group could serve. */
 function jobConstraint(config: FrontendConfig): string {
   const groups = config.groups.filter((g) => g.enabled).map((g) => `(${g.job_query_expr})`);
+  if (groups.length === 0) return "false";
   return `(${config.match.job_query_expr}) && (${groups.join(" || ")})`;
 }
 

@@ -130,6 +130,34 @@ describe("frontend daemon against real daemons", () => {
     await daemon.stop();
   });
 
+  it("the snapshot holds this frontend's pilots from their Slot ads, not other clients'", async () => {
+    const pilotAd = (n: number, client: string) => ({
+      MyType: '"Slot"',
+      Name: `"slot1@glidein_${n}"`,
+      GLIDECLIENT_Name: JSON.stringify(client),
+      GLIDEIN_Entry_Name: '"ce_a"',
+      GLIDEIN_Name: '"gfactory"',
+      GLIDEIN_Factory: '"test"',
+      State: '"Unclaimed"',
+      Cpus: "1",
+      Memory: "2000",
+    });
+    await collector
+      .as("pilot")
+      .advertise([pilotAd(1, "vo.main"), pilotAd(2, "other.main")], "Slot");
+    const { snapshot } = await gatherSnapshot(config([schedd.schedd.url()]), peers(), log, 0);
+    assert.deepEqual(snapshot.slots, [
+      {
+        group: "main",
+        entry: "ce_a@gfactory@test",
+        state: "idle",
+        cpus: 1,
+        memory: 2000,
+        retiring: false,
+      },
+    ]);
+  });
+
   it("a schedd that refuses connections costs a timeout, not the cycle", async () => {
     const { pki, creds } = testPki();
     const dead = "wss://localhost:1";
