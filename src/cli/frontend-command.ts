@@ -2,7 +2,10 @@
  * `updraft frontend plan` and `updraft frontend explain`: the frontend's computation on a
  * snapshot file, without a daemon, so operators can try a policy before deploying it.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createLogger } from "../common/logger.js";
+import { connectPeers, createFrontendDaemon } from "../frontend/daemon.js";
+import { gatherSnapshot } from "../frontend/gather.js";
 import { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
 import { ConfigError } from "../common/config.js";
@@ -109,9 +112,63 @@ function explainAction(options: CommonOptions, cmd: Command): void {
   process.stdout.write(`${results.map(formatExplanation).join("\n\n")}\n`);
 }
 
+function loadConfigOnly(file: string): FrontendConfig {
+  try {
+    return loadFrontendConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function peersOf(config: FrontendConfig) {
+  try {
+    return connectPeers(config);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/** `updraft frontend snapshot`: the live snapshot the daemon would decide on, as `plan` reads it. */
+async function snapshotAction(options: { config: string; out?: string }): Promise<void> {
+  const config = loadConfigOnly(options.config);
+  // Log lines go to standard error so standard output holds only the snapshot.
+  const log = createLogger({ name: "frontend", destination: process.stderr });
+  const peers = peersOf(config);
+  try {
+    const { snapshot } = await gatherSnapshot(config, peers, log, Math.floor(Date.now() / 1000));
+    const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+    if (options.out !== undefined) writeFileSync(options.out, text);
+    else process.stdout.write(text);
+  } finally {
+    await peers.close();
+  }
+}
+
+/** `updraft frontend run`: cycles until SIGTERM or SIGINT; see daemon.ts for why stop withdraws nothing. */
+async function runAction(options: { config: string }): Promise<void> {
+  const config = loadConfigOnly(options.config);
+  const log = createLogger({ name: "frontend" });
+  const peers = peersOf(config);
+  const daemon = createFrontendDaemon(config, { peers, log });
+  daemon.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, "stopping");
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      resolve();
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  await daemon.stop();
+  await peers.close();
+}
+
 export function createFrontendCommand(): Command {
   const frontend = new Command("frontend").description(
-    "the VO frontend: which jobs, which entries, how many pilots (plan and explain on a snapshot)",
+    "the VO frontend: the daemon (run), a live snapshot, and plan and explain on a snapshot",
   );
   frontend
     .command("plan")
@@ -137,5 +194,16 @@ export function createFrontendCommand(): Command {
     .action((_jobFile: string, options: CommonOptions, cmd: Command) =>
       explainAction(options, cmd),
     );
+  frontend
+    .command("run")
+    .description("run the frontend daemon: a cycle every loop_delay seconds until SIGTERM/SIGINT")
+    .requiredOption("--config <file>", "frontend YAML configuration (with a tls section)")
+    .action((options: { config: string }) => runAction(options));
+  frontend
+    .command("snapshot")
+    .description("gather the live snapshot from the collector and schedds (the format plan reads)")
+    .requiredOption("--config <file>", "frontend YAML configuration (with a tls section)")
+    .option("--out <file>", "write it here instead of standard output")
+    .action((options: { config: string; out?: string }) => snapshotAction(options));
   return frontend;
 }

@@ -131,6 +131,17 @@ export const frontendConfigSchema = z
     schedds: z.array(z.string().min(1)).min(1),
     /** Seconds between cycles. */
     loop_delay: z.number().int().positive().default(60),
+    /** Deadline (seconds) on each call to the collector or a schedd; a dead peer costs this. */
+    peer_timeout: z.number().positive().default(10),
+    /** The frontend's own certificate, for the collector and the schedds (daemon only). */
+    tls: z
+      .object({
+        cert_file: z.string().min(1),
+        key_file: z.string().min(1),
+        trust_dir: z.string().min(1).default("/etc/grid-security/certificates"),
+      })
+      .strict()
+      .optional(),
     security: z
       .object({
         /** Identity (certificate subject) the factory should see as writer of our ads. */

@@ -1,0 +1,173 @@
+/**
+ * The frontend daemon: every `loop_delay` seconds, gather a snapshot from the live daemons, run
+ * the pure cycle on it, and advertise what it returns. All policy is in `runCycle`; this file is
+ * the IO around it (connections, credential files, the collector's advertise and invalidate).
+ *
+ * On stop nothing is withdrawn, as glideinWMS frontends do: the GlideClient ads expire at the
+ * collector on their own, so a frontend restarted for an upgrade does not make factories drop
+ * their requests (and start removing idle pilots) for the minute it is away.
+ */
+import { readFileSync } from "node:fs";
+import { createCollectorClient, type CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import { createRpcClient, type RpcClient } from "../wire/index.js";
+import type { FrontendConfig } from "./config.js";
+import { runCycle, type CycleResult } from "./cycle.js";
+import { gatherSnapshot, type Peers } from "./gather.js";
+
+export interface CycleReport {
+  result: CycleResult;
+  unreachable: string[];
+  advertised: number;
+  withdrawn: number;
+}
+
+/** Credential file contents by configured path; read every cycle so a renewed proxy is used. */
+export function readCredentials(config: FrontendConfig, log: Logger): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const c of config.security.credentials) {
+    try {
+      out.set(c.file, readFileSync(c.file));
+    } catch (err) {
+      // Only the path is logged, never the contents.
+      log.warn({ file: c.file, reason: (err as Error).message }, "cannot read credential file");
+    }
+  }
+  return out;
+}
+
+/** Connections to the configured collector and schedds with the frontend's certificate. */
+export function connectPeers(config: FrontendConfig): Peers & { close(): Promise<void> } {
+  const tls = config.tls;
+  if (!tls) throw new Error("the frontend configuration has no tls section (cert_file, key_file)");
+  const certPem = readFileSync(tls.cert_file, "latin1");
+  const keyPem = readFileSync(tls.key_file, "latin1");
+  const timeoutMs = Math.round(config.peer_timeout * 1000);
+  const connect = (url: string): RpcClient =>
+    createRpcClient({ url, certPem, keyPem, caDir: tls.trust_dir, defaultDeadlineMs: timeoutMs });
+  const collectorRpc = connect(config.collector);
+  const schedds = config.schedds.map((url) => ({ url, rpc: connect(url) }));
+  return {
+    collector: createCollectorClient(collectorRpc),
+    schedds,
+    timeoutMs,
+    async close() {
+      await Promise.all([collectorRpc, ...schedds.map((s) => s.rpc)].map((r) => r.close()));
+    },
+  };
+}
+
+export interface FrontendDaemonDeps {
+  peers: Peers;
+  log: Logger;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+}
+
+export interface FrontendDaemon {
+  cycle(): Promise<CycleReport>;
+  /** Run cycles every loop_delay until stop(). */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+async function advertiseAll(
+  collector: CollectorClient,
+  result: CycleResult,
+  timeoutMs: number,
+  log: Logger,
+): Promise<number> {
+  let n = 0;
+  const batches: [string, typeof result.glideClientAds][] = [
+    ["GlideClient", result.glideClientAds],
+    ["GlideResource", result.glideResourceAds],
+  ];
+  for (const [type, ads] of batches) {
+    if (ads.length === 0) continue;
+    const outcomes = await collector.advertise(
+      ads.map((a) => a.toJSON()),
+      type,
+      { deadlineMs: timeoutMs },
+    );
+    for (const o of outcomes) {
+      if (o.ok) n++;
+      else log.warn({ type, name: o.name, code: o.code, message: o.message }, "ad refused");
+    }
+  }
+  return n;
+}
+
+export function createFrontendDaemon(
+  config: FrontendConfig,
+  deps: FrontendDaemonDeps,
+): FrontendDaemon {
+  const { peers, log } = deps;
+  const now = deps.now ?? Date.now;
+  let previous: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function cycle(): Promise<CycleReport> {
+    const nowS = Math.floor(now() / 1000);
+    const { snapshot, unreachable } = await gatherSnapshot(config, peers, log, nowS);
+    const result = runCycle({
+      config,
+      snapshot,
+      credentials: readCredentials(config, log),
+      previousClientAds: previous,
+      now: nowS,
+    });
+    for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
+    let advertised = 0;
+    let withdrawn = 0;
+    if (unreachable.includes(config.collector)) {
+      // Without the entries every request would look unwanted and be withdrawn; leave the
+      // previous cycle's ads in place (they expire on their own if this lasts).
+      log.warn({ collector: config.collector }, "collector unreachable; nothing advertised");
+      return { result, unreachable, advertised, withdrawn };
+    }
+    try {
+      advertised = await advertiseAll(peers.collector, result, peers.timeoutMs, log);
+      for (const name of result.withdraw) {
+        const r = await peers.collector.invalidate(
+          { type: "GlideClient", name },
+          { deadlineMs: peers.timeoutMs },
+        );
+        withdrawn += r.removed;
+      }
+      previous = result.glideClientAds.map((a) => String(a.evaluate("Name")));
+    } catch (err) {
+      // Keep the previous names: what could not be withdrawn now is retried next cycle.
+      log.warn({ err, collector: config.collector }, "could not advertise to the collector");
+    }
+    log.info(
+      { advertised, withdrawn, unreachable, skipped: result.skipped.length },
+      "frontend cycle done",
+    );
+    return { result, unreachable, advertised, withdrawn };
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = cycle()
+        .catch((err: unknown) => log.error({ err }, "frontend cycle failed"))
+        .finally(schedule);
+    }, config.loop_delay * 1000);
+  }
+
+  return {
+    cycle,
+    start() {
+      running = cycle()
+        .catch((err: unknown) => log.error({ err }, "frontend cycle failed"))
+        .finally(schedule);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (running) await running.catch(() => undefined);
+    },
+  };
+}

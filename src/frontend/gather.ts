@@ -1,0 +1,159 @@
+/**
+ * The frontend's one IO step before deciding: ask the live daemons for what a snapshot holds
+ * (idle jobs per schedd, GlideFactory entries, the groups' pilots and the factories' monitoring)
+ * and put it in the snapshot format `updraft frontend plan` reads. Every call has a deadline, so a
+ * peer that does not answer costs one timeout per cycle, never a stalled loop.
+ */
+import { ClassAd, tryParse } from "../classad/index.js";
+import type { CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import { SCHEDD_METHODS as M } from "../schedd/messages.js";
+import type { RpcClient } from "../wire/index.js";
+import { clientName } from "./ads.js";
+import type { FrontendConfig } from "./config.js";
+import { groupPolicies } from "./group-policy.js";
+import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
+import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
+
+export interface Peers {
+  collector: CollectorClient;
+  /** In the configured order; `url` names the schedd in the snapshot and in logs. */
+  schedds: { url: string; rpc: RpcClient }[];
+  /** Deadline on each call, in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface GatherResult {
+  snapshot: Snapshot;
+  /** Peers that did not answer this cycle (their part of the snapshot is missing). */
+  unreachable: string[];
+}
+
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** The global job query and-ed with every enabled group's, or-ed: what any group could serve. */
+function jobConstraint(config: FrontendConfig): string {
+  const groups = config.groups.filter((g) => g.enabled).map((g) => `(${g.job_query_expr})`);
+  if (groups.length === 0) return "false";
+  return `(${config.match.job_query_expr}) && (${groups.join(" || ")})`;
+}
+
+/**
+ * One IdleSummary per schedd, not one per group: the snapshot's autoclusters are shared by all
+ * groups and planCycle applies each group's job query itself, so per-group summaries would list
+ * a job wanted by two groups twice and count it twice. The match attributes are the union of
+ * the groups' job attributes, so jobs that differ in any of them stay apart.
+ */
+async function idleJobs(
+  config: FrontendConfig,
+  peers: Peers,
+  log: Logger,
+  unreachable: string[],
+): Promise<AutoclusterSummary[]> {
+  const attrs = new Set<string>();
+  for (const p of groupPolicies(config)) for (const a of p.matchAttrs.job) attrs.add(a);
+  const request = { constraint: jobConstraint(config), matchAttributes: [...attrs].sort() };
+  const perSchedd = await Promise.all(
+    peers.schedds.map(async ({ url, rpc }) => {
+      const idleSummary = rpc.unaryMethod(M.idleSummary.name, {
+        ...M.idleSummary,
+        idempotent: true,
+      });
+      try {
+        const summary = await idleSummary(request, { deadlineMs: peers.timeoutMs });
+        return (summary.groups ?? []).map((g, i): AutoclusterSummary => ({
+          id: String(i),
+          schedd: url,
+          count: g.count,
+          owners: { ...(g.owners ?? {}) },
+          job: { ...g.representative.attrs },
+        }));
+      } catch (err) {
+        // This schedd's idle jobs are left out of this cycle: requests computed without them are
+        // smaller for one cycle, which is better than every group waiting on one dead schedd.
+        log.warn({ err, schedd: url }, "schedd did not answer; its jobs are left out this cycle");
+        unreachable.push(url);
+        return [];
+      }
+    }),
+  );
+  return perSchedd.flat();
+}
+
+/** The entries: GlideFactory ads passing the global factory query (groups narrow it later). */
+async function factoryAds(config: FrontendConfig, peers: Peers): Promise<Record<string, string>[]> {
+  return peers.collector.query(
+    { type: "GlideFactory", constraint: config.match.factory_query_expr },
+    { deadlineMs: peers.timeoutMs },
+  );
+}
+
+function parseAd(attrs: Record<string, string>): ClassAd | null {
+  const r = tryParse(() => ClassAd.fromJSON(attrs));
+  return r.ok ? r.value : null;
+}
+
+/**
+ * Gather one snapshot. A collector that does not answer leaves no entries, so the cycle after
+ * it computes nothing to advertise; the caller sees it in `unreachable`.
+ */
+export async function gatherSnapshot(
+  config: FrontendConfig,
+  peers: Peers,
+  log: Logger,
+  nowS: number,
+): Promise<GatherResult> {
+  const unreachable: string[] = [];
+  const clients = config.groups
+    .filter((g) => g.enabled)
+    .map((g) => clientName(config.frontend_name, g.name));
+  const mine = clients.map(quote).join(", ");
+  const opts = { deadlineMs: peers.timeoutMs };
+  const fromCollector = Promise.all([
+    factoryAds(config, peers),
+    peers.collector.query(
+      { type: "Slot", constraint: `member(GLIDECLIENT_Name, { ${mine} })` },
+      opts,
+    ),
+    peers.collector.query(
+      { type: "GlideFactoryClient", constraint: `member(ReqClientName, { ${mine} })` },
+      opts,
+    ),
+  ]).catch((err: unknown) => {
+    log.warn(
+      { err, collector: config.collector },
+      "collector did not answer; no entries this cycle",
+    );
+    unreachable.push(config.collector);
+    return [[], [], []] as Record<string, string>[][];
+  });
+  const [autoclusters, [entries, slotAds, clientAds]] = await Promise.all([
+    idleJobs(config, peers, log, unreachable),
+    fromCollector,
+  ]);
+  const slots = [];
+  for (const attrs of slotAds ?? []) {
+    const ad = parseAd(attrs);
+    const rec = ad && slotRecordFromAd(ad, nowS);
+    if (rec) slots.push(rec);
+  }
+  const factoryClients = [];
+  for (const attrs of clientAds ?? []) {
+    const ad = parseAd(attrs);
+    const rec = ad && factoryClientFromAd(ad);
+    if (rec) factoryClients.push(rec);
+  }
+  return {
+    snapshot: {
+      taken_at: nowS,
+      autoclusters,
+      factory_ads: entries ?? [],
+      slots,
+      slot_counts: [],
+      factory_clients: factoryClients,
+    },
+    unreachable,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The frontend daemon against a real collector and a real schedd: a factory advertises two
+ * entries with real RSA keys, jobs want only one site, one cycle runs, and the collector then
+ * holds a request for that entry only, written by the frontend, with a credential only that
+ * entry's private key opens.
+ */
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ClassAd } from "../../src/classad/index.js";
+import { createLogger } from "../../src/common/logger.js";
+import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { createFrontendDaemon } from "../../src/frontend/daemon.js";
+import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
+import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
+import {
+  createPool,
+  DN as CDN,
+  startCollector,
+  type Pool,
+  type Running,
+} from "../collector/harness.js";
+import { job, rpcFor, startEnv, submit, testPki, type TestEnv } from "../schedd/harness.js";
+
+const log = createLogger({ name: "frontend-test", level: "silent" });
+const CREDENTIAL = "pilot-token-contents";
+
+function entryKeys() {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  return { pem, privateKey, id: pubKeyId(publicKey) };
+}
+
+function entryAd(name: string, site: string, key: { pem: string; id: string }) {
+  return {
+    MyType: '"GlideFactory"',
+    Name: JSON.stringify(`${name}@gfactory@test`),
+    FactoryName: '"gfactory"',
+    GLIDEIN_Site: JSON.stringify(site),
+    GLIDEIN_CPUS: "1",
+    GLIDEIN_MaxMemMBs: "4000",
+    GLIDEIN_TrustDomain: '"grid"',
+    PubKeyID: JSON.stringify(key.id),
+    PubKeyValue: JSON.stringify(key.pem),
+  };
+}
+
+describe("frontend daemon against real daemons", () => {
+  let pool: Pool;
+  let collector: Running;
+  let schedd: TestEnv;
+  let dir: string;
+  const keyA = entryKeys();
+  const keyB = entryKeys();
+
+  before(async () => {
+    pool = createPool();
+    collector = await startCollector(pool);
+    schedd = await startEnv();
+    dir = mkdtempSync(join(tmpdir(), "updraft-frontend-"));
+    writeFileSync(join(dir, "token"), CREDENTIAL);
+    await collector
+      .as("factory")
+      .advertise([entryAd("ce_a", "SiteA", keyA), entryAd("ce_b", "SiteB", keyB)], "GlideFactory");
+    await submit(schedd.client("bob"), [
+      job({ DESIRED_Sites: '"SiteA"' }),
+      job({ DESIRED_Sites: '"SiteA"' }),
+      job({ DESIRED_Sites: '"SiteA"' }),
+    ]);
+  });
+
+  after(async () => {
+    await collector.stop();
+    await schedd.close();
+    pool.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config(schedds: string[]) {
+    return parseFrontendConfig(
+      JSON.stringify({
+        frontend_name: "vo",
+        collector: collector.url,
+        schedds,
+        security: {
+          identity: CDN.frontend,
+          credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
+        },
+        groups: [
+          {
+            name: "main",
+            match_expr: "stringListMember(TARGET.GLIDEIN_Site, MY.DESIRED_Sites)",
+            limits: { ramp_up_attenuation: 1 },
+          },
+        ],
+      }),
+    );
+  }
+
+  function peers(extra: Peers["schedds"] = []): Peers {
+    return {
+      collector: collector.as("frontend"),
+      schedds: [{ url: schedd.schedd.url(), rpc: schedd.client("frontend").rpc }, ...extra],
+      timeoutMs: 1000,
+    };
+  }
+
+  async function clientAds() {
+    return collector.as("frontend").query({ type: "GlideClient" });
+  }
+
+  it("requests pilots only at the entry the jobs want, encrypted to that entry's key", async () => {
+    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), { peers: peers(), log });
+    const report = await daemon.cycle();
+    assert.deepEqual(report.unreachable, []);
+    const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+    const forA = ads.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
+    const forB = ads.find((a) => a.evaluate("ReqGlidein") === "ce_b@gfactory@test");
+    assert.ok(forA, "a GlideClient ad for the matching entry");
+    assert.ok(Number(forA.evaluate("ReqIdleGlideins")) > 0);
+    assert.equal(forA.evaluate("AuthenticatedIdentity"), CDN.frontend);
+    const enc = forA.evaluate("GlideinEncParamCredential");
+    assert.equal(typeof enc, "string");
+    assert.equal(decryptCredential(enc as string, keyA.privateKey).toString(), CREDENTIAL);
+    assert.throws(() => decryptCredential(enc as string, keyB.privateKey));
+    assert.ok(!forB || Number(forB.evaluate("ReqIdleGlideins")) === 0);
+    await daemon.stop();
+  });
+
+  it("the snapshot holds this frontend's pilots from their Slot ads, not other clients'", async () => {
+    const pilotAd = (n: number, client: string) => ({
+      MyType: '"Slot"',
+      Name: `"slot1@glidein_${n}"`,
+      GLIDECLIENT_Name: JSON.stringify(client),
+      GLIDEIN_Entry_Name: '"ce_a"',
+      GLIDEIN_Name: '"gfactory"',
+      GLIDEIN_Factory: '"test"',
+      State: '"Unclaimed"',
+      Cpus: "1",
+      Memory: "2000",
+    });
+    await collector
+      .as("pilot")
+      .advertise([pilotAd(1, "vo.main"), pilotAd(2, "other.main")], "Slot");
+    const { snapshot } = await gatherSnapshot(config([schedd.schedd.url()]), peers(), log, 0);
+    assert.deepEqual(snapshot.slots, [
+      {
+        group: "main",
+        entry: "ce_a@gfactory@test",
+        state: "idle",
+        cpus: 1,
+        memory: 2000,
+        retiring: false,
+      },
+    ]);
+  });
+
+  it("a schedd that refuses connections costs a timeout, not the cycle", async () => {
+    const { pki, creds } = testPki();
+    const dead = "wss://localhost:1";
+    const deadRpc = rpcFor(pki, creds, "frontend", dead);
+    try {
+      const cfg = config([schedd.schedd.url(), dead]);
+      const started = Date.now();
+      const gathered = await gatherSnapshot(cfg, peers([{ url: dead, rpc: deadRpc }]), log, 0);
+      assert.ok(Date.now() - started < 5000);
+      assert.deepEqual(gathered.unreachable, [dead]);
+      assert.ok(gathered.snapshot.autoclusters.length > 0);
+      const daemon = createFrontendDaemon(cfg, {
+        peers: peers([{ url: dead, rpc: deadRpc }]),
+        log,
+      });
+      const report = await daemon.cycle();
+      assert.deepEqual(report.unreachable, [dead]);
+      assert.ok(report.advertised > 0);
+      const names = (await clientAds()).map((a) => ClassAd.fromJSON(a).evaluate("ReqGlidein"));
+      assert.ok(names.includes("ce_a@gfactory@test"));
+    } finally {
+      await deadRpc.close();
+    }
+  });
+});
