@@ -63,10 +63,11 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
       try {
         const r = await c.heartbeat(lease.leaseId);
         if (r.action === "continue") return { action: "continue" };
-        // The schedd already moved the job (held or removed); the pilot only has to stop it.
-        return /hold/i.test(r.reason)
-          ? { action: "hold", reason: r.reason }
-          : { action: "remove", reason: r.reason || "the schedd ended the lease" };
+        // A lapsed lease means the job went back to the queue: running on would duplicate it.
+        if (/lapsed/.test(r.reason)) return { action: "lost" };
+        // Otherwise the schedd already held or removed the job (the reply does not say which);
+        // the pilot only has to stop it, so both read as "remove" with the schedd's reason.
+        return { action: "remove", reason: r.reason || "the schedd ended the lease" };
       } catch (err) {
         if (isLostLease(err)) return { action: "lost" };
         throw err;
