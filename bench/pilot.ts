@@ -1,25 +1,93 @@
 /**
  * Pilot benchmark: one 8-CPU pilot running `/bin/true` jobs back to back. Jobs come from the
  * in-memory job source used by the tests (no schedd, no network), so the figure is the pilot's
- * own cost per job: claim, sandbox, spawn, wait, report, clean up.
+ * own cost per job: claim, sandbox, spawn, wait, report, clean up. One more figure runs the whole
+ * pilot process against a real schedd (in this process, over TLS on localhost).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../src/common/clock.js";
+import { connectReal } from "../src/pilot/connect.js";
 import { planLifetime } from "../src/pilot/lifetime.js";
+import { runPilotProcess } from "../src/pilot/pilot-main.js";
+import { resolveSettings } from "../src/pilot/settings.js";
 import { runPilot } from "../src/pilot/run-pilot.js";
 import { createNodeView, runValidation } from "../src/pilot/validate/index.js";
 import {
   InMemoryAdvertiserDouble,
   InMemoryJobSourceDouble,
 } from "../test/pilot/doubles/in-memory-job-source.js";
+import { job, startEnv, submit } from "../test/schedd/harness.js";
 
 const JOBS = 1500;
 
 export async function run(): Promise<void> {
   await validateToFirstClaim();
   await jobsPerSecond();
+  await startupToFirstClaim();
+}
+
+/**
+ * An installed pilot (no bootstrap or staging download) from process start to its first job
+ * claimed from a real schedd: start marker, validation, TLS connections, advertise, claim.
+ */
+async function startupToFirstClaim(): Promise<void> {
+  const env = await startEnv();
+  const dir = mkdtempSync(join(tmpdir(), "updraft-bench-pilot-"));
+  try {
+    // The bootstrap script creates the work directory before starting the pilot.
+    mkdirSync(join(dir, "work"));
+    const credential = join(dir, "pilot.pem");
+    writeFileSync(credential, env.creds.pilot.certPem + env.creds.pilot.keyPem, { mode: 0o600 });
+    await submit(env.client("alice"), [job({ Cmd: '"/bin/true"', RequestMemory: "10" })]);
+    const r = resolveSettings(
+      {
+        workDir: join(dir, "work"),
+        schedd: [env.schedd.url()],
+        credential,
+        trustDir: env.pki.caDir,
+        maxWalltime: 3600,
+        maxIdle: 0.1,
+        grace: 10,
+      },
+      {},
+      () => "bench",
+    );
+    if (!r.ok) throw new Error(r.problems.join("; "));
+    let firstClaim = 0;
+    let report = "";
+    const t0 = performance.now();
+    const code = await runPilotProcess(r.settings, {
+      view: createNodeView({ paths: { workDir: r.settings.workDir } }),
+      write: (t) => (report += t),
+      async connect(s) {
+        const conn = await connectReal(s);
+        for (const src of conn.sources) {
+          const claim = src.claim.bind(src);
+          src.claim = async (ad) => {
+            const lease = await claim(ad);
+            if (lease && !firstClaim) firstClaim = performance.now();
+            return lease;
+          };
+        }
+        return conn;
+      },
+    });
+    if (code !== 0 || !firstClaim)
+      throw new Error(`pilot exited ${code} without a claim:\n${report}`);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: "pilot.startup_to_first_claim_ms",
+        value: Math.round((firstClaim - t0) * 10) / 10,
+        scope: "installed pilot: validation, TLS connect, first claim; no staging download",
+        source: "real schedd (in-process, localhost TLS), no collector",
+      })}\n`,
+    );
+  } finally {
+    await env.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Validation of this node, first advertisement and first claim, in one process. */

@@ -30,6 +30,7 @@ function withPilotOptions(cmd: Command): Command {
     .option("--collector <url>", "collector URL [$UPDRAFT_COLLECTOR]")
     .option("--schedd <url>", "schedd URL, repeatable [$UPDRAFT_SCHEDDS]", collect)
     .option("--credential <file>", "pilot credential [$UPDRAFT_PILOT_CREDENTIAL]")
+    .option("--trust-dir <dir>", "CA certificates to trust [$X509_CERT_DIR]")
     .option("--entry <name>", "entry name [$GLIDEIN_Entry_Name]")
     .option("--factory <name>", "factory name [$GLIDEIN_Factory]")
     .option("--frontend <name>", "frontend name [$GLIDEIN_Frontend]")

@@ -42,9 +42,11 @@ export class NoConnectorError extends Error {
   }
 }
 
+/** Without URLs: standalone. With them: the real clients (loaded only when needed). */
 const defaultConnect: ConnectFn = async (s) => {
-  if (s.collector || s.schedds.length) throw new NoConnectorError();
-  return standalone;
+  if (!s.collector && s.schedds.length === 0) return standalone;
+  const { connectReal } = await import("./connect.js");
+  return connectReal(s);
 };
 
 export function credentialEndMs(v: ValidationResult): number | undefined {
@@ -128,7 +130,10 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
       });
       exit = { reason: run.reason, code: 0 };
     } catch (err) {
-      const cls = err instanceof NoConnectorError ? "Config" : "Network";
+      const cls =
+        err instanceof NoConnectorError || (err as Error).name === "ConnectConfigError"
+          ? "Config"
+          : "Network";
       exit = failed(cls === "Config" ? "config" : "error", {
         class: cls,
         message: (err as Error).message,

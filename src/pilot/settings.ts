@@ -12,6 +12,8 @@ export interface PilotSettings {
   collector?: string;
   schedds: string[];
   credentialFile?: string;
+  /** CA certificates the pilot trusts for the collector and schedds (X509_CERT_DIR-style). */
+  trustDir?: string;
   published: Attrs;
   start?: string;
   lifetime: LifetimeSettings;
@@ -26,6 +28,7 @@ export interface PilotOptions {
   collector?: string;
   schedd?: string[];
   credential?: string;
+  trustDir?: string;
   entry?: string;
   factory?: string;
   frontend?: string;
@@ -53,6 +56,8 @@ export const ENV = {
   collector: "UPDRAFT_COLLECTOR",
   schedds: "UPDRAFT_SCHEDDS",
   credential: "UPDRAFT_PILOT_CREDENTIAL",
+  proxy: "X509_USER_PROXY",
+  trustDir: "X509_CERT_DIR",
   pilotId: "UPDRAFT_PILOT_ID",
   start: "GLIDEIN_Start",
   entry: "GLIDEIN_Entry_Name",
@@ -135,7 +140,9 @@ export function resolveSettings(
   };
   const collector = o.collector ?? (env[ENV.collector] || undefined);
   const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds]);
-  const credentialFile = o.credential ?? (env[ENV.credential] || undefined);
+  const credentialFile =
+    o.credential ?? (env[ENV.credential] || undefined) ?? (env[ENV.proxy] || undefined);
+  const trustDir = o.trustDir ?? (env[ENV.trustDir] || undefined);
   const scripts = [
     ...(o.script ?? list(env[ENV.scripts])).map((path) => ({ path, kind: "site" as const })),
     ...(o.voScript ?? list(env[ENV.voScripts])).map((path) => ({ path, kind: "vo" as const })),
@@ -146,6 +153,7 @@ export function resolveSettings(
     collector,
     schedds,
     credentialFile,
+    trustDir,
     published,
     start: o.start ?? (env[ENV.start] || undefined),
     lifetime,

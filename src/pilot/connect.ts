@@ -1,0 +1,58 @@
+/**
+ * The real `ConnectFn`: one `JobSource` per schedd over the schedd client, and a `SlotAdvertiser`
+ * over the collector client, all authenticated with the pilot's credential file.
+ */
+import { createCollectorClient } from "../collector/client.js";
+import { scheddClient } from "../schedd/client.js";
+import { createRpcClient, type RpcClient } from "../wire/index.js";
+import type { SlotAdvertiser } from "./interfaces.js";
+import type { ConnectFn, PilotConnections } from "./pilot-main.js";
+import { scheddSource } from "./schedd-source.js";
+import type { PilotSettings } from "./settings.js";
+
+export class ConnectConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectConfigError";
+  }
+}
+
+/** No collector configured: the pilot still runs jobs, it just tells nobody about its slot. */
+const silentAdvertiser: SlotAdvertiser = { advertise: async () => {}, invalidate: async () => {} };
+
+export function collectorAdvertiser(rpc: RpcClient): SlotAdvertiser {
+  const c = createCollectorClient(rpc);
+  return {
+    async advertise(ad) {
+      const [r] = await c.advertise([ad.toJSON()], "Slot");
+      // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
+      if (r && !r.ok) throw new Error(`collector refused the slot ad: ${r.code} ${r.message}`);
+    },
+    async invalidate(name) {
+      await c.invalidate({ type: "Slot", name });
+    },
+  };
+}
+
+export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotConnections> => {
+  if (!s.collector && s.schedds.length === 0) {
+    return { sources: [], advertiser: silentAdvertiser, close: async () => {} };
+  }
+  if (!s.credentialFile) throw new ConnectConfigError("no pilot credential file given");
+  if (!s.trustDir) throw new ConnectConfigError("no trust directory (X509_CERT_DIR) given");
+  const rpcs: RpcClient[] = [];
+  const rpcFor = (url: string) => {
+    const rpc = createRpcClient({ url, credentialFile: s.credentialFile, caDir: s.trustDir! });
+    rpcs.push(rpc);
+    return rpc;
+  };
+  const sources = s.schedds.map((url) => scheddSource(url, scheddClient(rpcFor(url))));
+  const advertiser = s.collector ? collectorAdvertiser(rpcFor(s.collector)) : silentAdvertiser;
+  return {
+    sources,
+    advertiser,
+    close: async () => {
+      await Promise.all(rpcs.map((r) => r.close()));
+    },
+  };
+};

@@ -1,0 +1,156 @@
+/**
+ * A `JobSource` over one schedd: claim with the slot ad, heartbeat the lease, fetch the input
+ * sandbox (SHA-256 checked), upload the outputs the job names, then report the outcome.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { constants } from "node:os";
+import { dirname, isAbsolute, join, normalize, sep } from "node:path";
+import { ClassAd } from "../classad/index.js";
+import type { ScheddClient } from "../schedd/client.js";
+import type { OutputFile } from "../schedd/messages.js";
+import { WireError } from "../wire/index.js";
+import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
+import type { JobOutcome } from "./runner/run-job.js";
+
+/** Same chunk size the schedd sends with; keeps each frame well under the wire's limit. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** A lease the schedd no longer knows (expired, requeued) or that is not ours any more. */
+const isLostLease = (err: unknown) =>
+  err instanceof WireError && (err.code === "not-found" || err.code === "permission-denied");
+
+/** A relative path that stays inside the sandbox; the schedd checks this too. */
+function safeName(name: string): string {
+  const n = normalize(name);
+  if (!n || isAbsolute(n) || n === ".." || n.startsWith(`..${sep}`)) {
+    throw new Error(`unsafe sandbox file name '${name}'`);
+  }
+  return n;
+}
+
+function str(ad: ClassAd, name: string): string | undefined {
+  const v = ad.evaluate(name);
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** Files the job asks to bring back: TransferOutput (comma list), plus Out and Err if relative. */
+export function outputNames(ad: ClassAd): string[] {
+  const names = new Set<string>();
+  for (const n of (str(ad, "TransferOutput") ?? "").split(",")) if (n.trim()) names.add(n.trim());
+  for (const a of ["Out", "Err"]) {
+    const v = str(ad, a);
+    if (v && !isAbsolute(v) && v !== "/dev/null") names.add(v);
+  }
+  return [...names];
+}
+
+export function scheddSource(name: string, c: ScheddClient): JobSource {
+  return {
+    name,
+    async claim(slotAd) {
+      const offer = await c.claimJob(slotAd.toJSON());
+      if (!offer.matched) return undefined;
+      return {
+        jobId: offer.jobId,
+        schedd: name,
+        leaseId: offer.leaseId,
+        ad: ClassAd.fromJSON(offer.job?.attrs ?? {}),
+      };
+    },
+
+    async heartbeat(lease): Promise<LeaseVerdict> {
+      try {
+        const r = await c.heartbeat(lease.leaseId);
+        if (r.action === "continue") return { action: "continue" };
+        // A lapsed lease means the job went back to the queue: running on would duplicate it.
+        if (/lapsed/.test(r.reason)) return { action: "lost" };
+        // Otherwise the schedd already held or removed the job (the reply does not say which);
+        // the pilot only has to stop it, so both read as "remove" with the schedd's reason.
+        return { action: "remove", reason: r.reason || "the schedd ended the lease" };
+      } catch (err) {
+        if (isLostLease(err)) return { action: "lost" };
+        throw err;
+      }
+    },
+
+    async stageIn(lease, sandboxDir) {
+      const hash = new Map<string, ReturnType<typeof createHash>>();
+      for await (const chunk of c.fetchInput(lease.leaseId)) {
+        const rel = safeName(chunk.name);
+        const file = join(sandboxDir, rel);
+        if (chunk.offset === 0) {
+          await mkdir(dirname(file), { recursive: true });
+          hash.set(rel, createHash("sha256"));
+        }
+        const h = hash.get(rel);
+        if (!h) throw new Error(`input '${rel}' arrived out of order at offset ${chunk.offset}`);
+        const fh = await open(file, chunk.offset === 0 ? "w" : "r+");
+        try {
+          await fh.write(chunk.data, 0, chunk.data.length, chunk.offset);
+        } finally {
+          await fh.close();
+        }
+        h.update(chunk.data);
+        if (chunk.last) {
+          const got = h.digest("hex");
+          hash.delete(rel);
+          if (got !== chunk.sha256.toLowerCase()) {
+            throw new Error(
+              `input '${rel}' checksum mismatch: got ${got}, schedd sent ${chunk.sha256}`,
+            );
+          }
+        }
+      }
+      if (hash.size) throw new Error(`input files cut short: ${[...hash.keys()].join(", ")}`);
+    },
+
+    async complete(lease, outcome, sandboxDir) {
+      const outputs: OutputFile[] = [];
+      for (const rel of outputNames(lease.ad)) {
+        const file = join(sandboxDir, safeName(rel));
+        // A missing output is the job's business (HTCondor holds such jobs); report the rest.
+        if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
+        outputs.push(await upload(c, lease, rel, file));
+      }
+      await c.completeJob({ leaseId: lease.leaseId, ...exitFields(outcome), outputs });
+    },
+
+    async release() {
+      // The schedd has no early-release call: the lease lapses and the job goes back to the
+      // queue at the lease's expiry. Nothing more is sent so the job is not touched twice.
+    },
+  };
+}
+
+async function upload(c: ScheddClient, lease: JobLease, name: string, file: string) {
+  const data = await readFile(file);
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  let offset = 0;
+  do {
+    const part = data.subarray(offset, offset + CHUNK_BYTES);
+    const last = offset + part.length >= data.length;
+    await c.putOutput({
+      name,
+      offset,
+      data: part,
+      last,
+      sha256: last ? sha256 : "",
+      leaseId: lease.leaseId,
+      jobId: lease.jobId,
+    });
+    offset += part.length;
+  } while (offset < data.length);
+  return { name, size: data.length, sha256 };
+}
+
+function exitFields(o: JobOutcome) {
+  const signo = o.signal ? (constants.signals as Record<string, number>)[o.signal] : undefined;
+  return {
+    exitBySignal: o.exitCode === null && signo !== undefined,
+    exitCode: o.exitCode ?? (o.startError ? 1 : 0),
+    exitSignal: signo ?? 0,
+    cpuUserSeconds: o.userS,
+    cpuSysSeconds: o.sysS,
+  };
+}

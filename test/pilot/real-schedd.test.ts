@@ -1,0 +1,139 @@
+/**
+ * A whole pilot process in-process against a real schedd and a real collector sharing one test
+ * PKI: it claims two submitted jobs, runs them, uploads their output, advertises its slot while
+ * running and invalidates it when it stops on its idle limit.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { createCollectorClient } from "../../src/collector/client.js";
+import { collectorConfigSchema } from "../../src/collector/config.js";
+import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { resolveSettings } from "../../src/pilot/settings.js";
+import { createRpcClient } from "../../src/wire/index.js";
+import { startCollector, type Pool } from "../collector/harness.js";
+import { DN, job, startEnv, submit } from "../schedd/harness.js";
+import { createNodeFixture } from "./node-fixture.js";
+
+/** Hang guard only: every wait below ends far sooner when things work. */
+const GUARD_MS = 60_000;
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(t));
+}
+
+test("a pilot runs two jobs from a real schedd and advertises to a real collector", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const collectorConfig = collectorConfigSchema.parse({
+    name: "collector@test",
+    listen: { host: "127.0.0.1", port: 0 },
+    tls: {
+      cert_file: env.pki.host.certFile,
+      key_file: env.pki.host.keyFile,
+      trust_dir: env.pki.caDir,
+    },
+    authorization: {
+      rules: [
+        { identity: DN.pilot, roles: ["pilot", "read"] },
+        { identity: DN.admin, roles: ["admin", "read"] },
+      ],
+    },
+  });
+  // startCollector only reads the pool for its own clients, which this test does not use.
+  const collector = await startCollector({ pki: env.pki } as Pool, collectorConfig);
+  t.after(() => collector.stop());
+  const readerRpc = createRpcClient({
+    url: collector.url,
+    certPem: env.creds.admin.certPem,
+    keyPem: env.creds.admin.keyPem,
+    caDir: env.pki.caDir,
+  });
+  t.after(() => readerRpc.close());
+  const reader = createCollectorClient(readerRpc);
+
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-real-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // One file holding certificate and key, as an X509_USER_PROXY would.
+  const credentialFile = join(dir, "pilot-credential.pem");
+  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
+    mode: 0o600,
+  });
+
+  const alice = env.client("alice");
+  const jobAttrs = job({
+    Cmd: '"/bin/sh"',
+    Arguments: "\"-c 'echo hi > out.txt'\"",
+    TransferOutput: '"out.txt"',
+    RequestMemory: "64",
+  });
+  const cluster = await submit(alice, [jobAttrs, jobAttrs]);
+  const ids = [`${cluster}.0`, `${cluster}.1`];
+
+  const node = createNodeFixture();
+  t.after(() => node.cleanup());
+  const r = resolveSettings(
+    {
+      pilotId: "pilot-realtest",
+      workDir: join(dir, "work"),
+      collector: collector.url,
+      schedd: [env.schedd.url()],
+      credential: credentialFile,
+      trustDir: env.pki.caDir,
+      maxWalltime: 3600,
+      maxIdle: 2,
+      grace: 5,
+    },
+    {},
+    () => "unused",
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+
+  let output = "";
+  const run = runPilotProcess(r.settings, {
+    view: node.view(),
+    write: (text) => (output += text),
+  });
+  // Watch the collector while the pilot lives: its slot must show up there.
+  const slotName = "slot1@pilot-realtest@wn01.example.org";
+  let seen = false;
+  let stopped = false;
+  const watching = (async () => {
+    while (!stopped && !seen) {
+      const ads = await reader.query({ type: "Slot" });
+      seen = ads.some((a) => a.Name === `"${slotName}"`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  })();
+  const code = await within(run, "pilot run");
+  stopped = true;
+  await watching;
+  assert.equal(code, 0, output);
+  assert.ok(seen, "the slot ad was visible in the collector while the pilot ran");
+
+  const after = await reader.query({ type: "Slot" });
+  assert.equal(after.filter((a) => a.Name === `"${slotName}"`).length, 0, "slot invalidated");
+
+  const jobs = await alice.query({ ids, history: true });
+  assert.equal(jobs.length, 2);
+  for (const j of jobs) {
+    assert.equal(j.JobStatus, "4", `job ${j.ClusterId}.${j.ProcId} completed`);
+    assert.equal(j.ExitCode, "0");
+  }
+  for (const id of ids) {
+    const chunks: Uint8Array[] = [];
+    const names: string[] = [];
+    for await (const c of alice.fetchOutput(id)) {
+      names.push(c.name);
+      chunks.push(c.data);
+    }
+    assert.deepEqual(names, ["out.txt"]);
+    assert.equal(Buffer.concat(chunks).toString(), "hi\n");
+  }
+});

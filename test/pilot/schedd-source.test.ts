@@ -1,0 +1,122 @@
+/**
+ * The schedd `JobSource`'s mappings over a scripted schedd client: heartbeat verdicts and lease
+ * errors, input checksum checks, the output list and the exit fields sent on completion.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ClassAd } from "../../src/classad/index.js";
+import type { JobLease } from "../../src/pilot/interfaces.js";
+import type { JobOutcome } from "../../src/pilot/runner/run-job.js";
+import { outputNames, scheddSource } from "../../src/pilot/schedd-source.js";
+import type { ScheddClient } from "../../src/schedd/client.js";
+import type { FileChunk, JobCompletion } from "../../src/schedd/messages.js";
+import { NotFoundError, UnavailableError } from "../../src/wire/index.js";
+
+const lease = (attrs: Record<string, string> = {}): JobLease => ({
+  jobId: "1.0",
+  schedd: "s",
+  leaseId: "L1",
+  ad: ClassAd.fromJSON(attrs),
+});
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+function chunk(name: string, offset: number, data: string, last: boolean, sum = ""): FileChunk {
+  const bytes = Buffer.from(data);
+  return { name, offset, data: bytes, last, sha256: sum, leaseId: "L1", jobId: "" };
+}
+
+function source(c: Partial<Record<keyof ScheddClient, unknown>>) {
+  return scheddSource("s", c as unknown as ScheddClient);
+}
+
+test("heartbeat replies and lease errors map to verdicts", async () => {
+  let reply: () => unknown = () => ({ action: "continue", reason: "" });
+  const s = source({ heartbeat: async () => reply() });
+  assert.deepEqual(await s.heartbeat(lease()), { action: "continue" });
+  reply = () => ({ action: "kill", reason: "job held by alice" });
+  assert.deepEqual(await s.heartbeat(lease()), { action: "remove", reason: "job held by alice" });
+  reply = () => ({ action: "kill", reason: "lease lapsed without heartbeat" });
+  assert.deepEqual(await s.heartbeat(lease()), { action: "lost" });
+  reply = () => ({ action: "kill", reason: "job removed" });
+  assert.deepEqual(await s.heartbeat(lease()), { action: "remove", reason: "job removed" });
+  reply = () => {
+    throw new NotFoundError("no lease L1", { reason: "expired" });
+  };
+  assert.deepEqual(await s.heartbeat(lease()), { action: "lost" });
+  // An unreachable schedd is not a verdict: the loop retries.
+  reply = () => {
+    throw new UnavailableError("down");
+  };
+  await assert.rejects(s.heartbeat(lease()), UnavailableError);
+});
+
+test("stageIn writes chunked inputs and refuses a checksum mismatch", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-source-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let chunks: FileChunk[] = [];
+  const s = source({
+    async *fetchInput() {
+      yield* chunks;
+    },
+  });
+  chunks = [chunk("sub/a.txt", 0, "hel", false), chunk("sub/a.txt", 3, "lo", true, sha("hello"))];
+  await s.stageIn(lease(), dir);
+  assert.equal(readFileSync(join(dir, "sub/a.txt"), "utf8"), "hello");
+  chunks = [chunk("b.txt", 0, "x", true, sha("y"))];
+  await assert.rejects(s.stageIn(lease(), dir), /checksum mismatch/);
+  chunks = [chunk("../escape", 0, "x", true, sha("x"))];
+  await assert.rejects(s.stageIn(lease(), dir), /unsafe/);
+});
+
+test("outputs are TransferOutput plus relative Out and Err", () => {
+  const ad = ClassAd.fromJSON({
+    TransferOutput: '"a.txt, dir/b.txt"',
+    Out: '"job.out"',
+    Err: '"/dev/null"',
+  });
+  assert.deepEqual(outputNames(ad), ["a.txt", "dir/b.txt", "job.out"]);
+  assert.deepEqual(outputNames(ClassAd.fromJSON({})), []);
+});
+
+test("complete uploads present outputs and reports a signal death", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-source-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "a.txt"), "out\n");
+  const puts: FileChunk[] = [];
+  let done: JobCompletion | undefined;
+  const s = source({
+    putOutput: async (c: FileChunk) => puts.push(c),
+    completeJob: async (c: JobCompletion) => {
+      done = c;
+      return { jobStatus: 4 };
+    },
+  });
+  const outcome: JobOutcome = {
+    jobId: "1.0",
+    exitCode: null,
+    signal: "SIGKILL",
+    wallS: 1,
+    userS: 0.5,
+    sysS: 0.25,
+    peakRssMb: 1,
+  };
+  await s.complete(lease({ TransferOutput: '"a.txt,missing.txt"' }), outcome, dir);
+  assert.deepEqual(
+    puts.map((p) => [p.name, p.offset, p.last, p.sha256]),
+    [["a.txt", 0, true, sha("out\n")]],
+  );
+  assert.deepEqual(done, {
+    leaseId: "L1",
+    exitBySignal: true,
+    exitCode: 0,
+    exitSignal: 9,
+    cpuUserSeconds: 0.5,
+    cpuSysSeconds: 0.25,
+    outputs: [{ name: "a.txt", size: 4, sha256: sha("out\n") }],
+  });
+});
