@@ -5,24 +5,16 @@ import type { ClassAd } from "./classad.js";
 import { evaluateOwnAttribute } from "./compile.js";
 import { SYSTEM_CLOCK } from "./eval-state.js";
 import type { FnContext } from "./functions/index.js";
-import { Real, type Value } from "./value.js";
+import { toLogical } from "./operators.js";
+import { toJsNumber, type Value } from "./value.js";
 
 /**
  * Whether a match expression's value means "yes": HTCondor's IsBooleanValueEquiv — true, or a
  * non-zero number. UNDEFINED, ERROR, strings and a missing Requirements mean no (§5.1).
  */
 export function isTrueEquivalent(v: Value): boolean {
-  switch (typeof v) {
-    case "boolean":
-      return v;
-    case "number":
-      return v !== 0;
-    case "bigint":
-      return v !== 0n;
-    default:
-      // NaN compares unequal to zero in C, so it counts as true there too.
-      return v instanceof Real && v.v !== 0;
-  }
+  // The same conversion as a logical operand's: strings, lists and ads become ERROR, not true.
+  return toLogical(v) === true;
 }
 
 /** `owner`'s Requirements, evaluated with MY = owner and TARGET = other, holds. */
@@ -51,15 +43,5 @@ export function symmetricMatch(
  * anything else (UNDEFINED, ERROR, strings, no Rank) as 0 (§5.2).
  */
 export function rank(job: ClassAd, slot: ClassAd, ctx: FnContext = SYSTEM_CLOCK): number {
-  const v = evaluateOwnAttribute(job, "rank", slot, ctx);
-  switch (typeof v) {
-    case "number":
-      return v;
-    case "bigint":
-      return Number(v);
-    case "boolean":
-      return v ? 1 : 0;
-    default:
-      return v instanceof Real ? v.v : 0;
-  }
+  return toJsNumber(evaluateOwnAttribute(job, "rank", slot, ctx)) ?? 0;
 }
