@@ -86,13 +86,16 @@ function select(
   return { recs, refused };
 }
 
-export function act(
+/**
+ * Apply `change` to every selected job the caller may touch: its own, or any for an admin. The
+ * ownership check lives here once so that no action can forget it.
+ */
+function changeOwned(
   q: JobQueue,
-  action: Action,
   sel: Selection,
-  reason: string,
   caller: Caller,
   nowMs: number,
+  change: (rec: JobRecord) => string | undefined,
 ): ActOutcome | string {
   const s = select(q, sel, nowMs);
   if (typeof s === "string") return s;
@@ -103,11 +106,22 @@ export function act(
       out.refused.push({ id, reason: `permission denied: owned by ${rec.owner}` });
       continue;
     }
-    const problem = apply(q, action, rec, reason, caller);
+    const problem = change(rec);
     if (problem) out.refused.push({ id, reason: problem });
     else out.done.push(id);
   }
   return out;
+}
+
+export function act(
+  q: JobQueue,
+  action: Action,
+  sel: Selection,
+  reason: string,
+  caller: Caller,
+  nowMs: number,
+): ActOutcome | string {
+  return changeOwned(q, sel, caller, nowMs, (rec) => apply(q, action, rec, reason, caller));
 }
 
 function apply(q: JobQueue, action: Action, rec: JobRecord, reason: string, caller: Caller) {
@@ -134,20 +148,7 @@ export function edit(
   caller: Caller,
   nowMs: number,
 ): ActOutcome | string {
-  const s = select(q, sel, nowMs);
-  if (typeof s === "string") return s;
-  const out: ActOutcome = { done: [], refused: s.refused };
-  for (const rec of s.recs) {
-    const id = jobId(rec.cluster, rec.proc);
-    if (!caller.admin && rec.owner !== caller.user) {
-      out.refused.push({ id, reason: `permission denied: owned by ${rec.owner}` });
-      continue;
-    }
-    const problem = q.edit(rec, name, value);
-    if (problem) out.refused.push({ id, reason: problem });
-    else out.done.push(id);
-  }
-  return out;
+  return changeOwned(q, sel, caller, nowMs, (rec) => q.edit(rec, name, value));
 }
 
 export interface QuerySpec {
