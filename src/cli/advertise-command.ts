@@ -7,15 +7,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
 import { CliError } from "./errors.js";
+import type { ClientFlags } from "./client-settings.js";
 import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 
-interface AdvertiseOptions {
-  pool?: string;
-  proxy?: string;
-  cert?: string;
-  key?: string;
-  caDir?: string;
+/** Connection flags as every client command takes them, plus this command's own. */
+interface AdvertiseOptions extends ClientFlags {
   type?: string;
   invalidate?: boolean;
 }

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { ClassAdParseError, compileExpression } from "../classad/index.js";
 import { isAttributeName } from "../collector/intern.js";
 import { CliError } from "./errors.js";
+import type { ClientFlags } from "./client-settings.js";
 import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 import {
@@ -17,12 +18,8 @@ import {
   formatTotals,
 } from "./status-format.js";
 
-interface StatusOptions {
-  pool?: string;
-  proxy?: string;
-  cert?: string;
-  key?: string;
-  caDir?: string;
+/** Connection flags as every client command takes them, plus this command's own. */
+interface StatusOptions extends ClientFlags {
   type?: string;
   any?: boolean;
   constraint?: string;
