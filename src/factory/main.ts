@@ -1,6 +1,7 @@
 /** `updraft factory --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
 import { readFileSync } from "node:fs";
 import { createLogger, type Logger } from "../common/logger.js";
+import { stopOnSignals } from "../common/shutdown.js";
 import type { FactoryConfig } from "./config.js";
 import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
 import { loadFactoryConfig } from "./config.js";
@@ -12,21 +13,11 @@ export async function runFactory(configFile: string): Promise<void> {
   const staging = await startStaging(config, logger);
   const daemon = createFactoryDaemon(config, { logger, pilotArgs: staging?.pilotArgs });
   await daemon.start();
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down; pilots keep running");
-    Promise.all([daemon.stop(), staging?.server.close()]).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  stopOnSignals(
+    logger,
+    () => Promise.all([daemon.stop(), staging?.server.close()]),
+    "shutting down; pilots keep running",
+  );
 }
 
 /** Hash the staging directory, serve it, and put its URL and manifest hash on pilot command lines. */

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { loadConfigFile } from "../common/config.js";
 import { createLogger } from "../common/logger.js";
+import { stopOnSignals } from "../common/shutdown.js";
 import { createCollectorClient } from "../collector/client.js";
 import { createRpcClient } from "../wire/index.js";
 import { buildSchedulerAd, startAdvertiser } from "./advertiser.js";
@@ -40,12 +41,8 @@ export async function runSchedd(configFile: string): Promise<void> {
       log.child({ component: "advertiser" }),
     );
   }
-  const stop = async (signal: string): Promise<void> => {
-    log.info({ signal }, "shutting down");
+  stopOnSignals(log, async () => {
     advertiser?.stop();
     await schedd.close();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  process.once("SIGINT", () => void stop("SIGINT"));
+  });
 }
