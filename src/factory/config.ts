@@ -67,6 +67,8 @@ const entry = z
         cpus: z.number().int().positive().default(1),
         memory_mb: z.number().int().positive().default(2048),
         walltime_s: seconds.default(86_400),
+        /** Site environment for the pilot (X509_CERT_DIR, proxies...); wins over the client's. */
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
       })
       .strict()
       .optional(),

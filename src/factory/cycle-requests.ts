@@ -69,6 +69,7 @@ export function prepareSubmit(
     ...req.params,
   };
   for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
+  Object.assign(env, pilot.env);
   const extra = d.pilotArgs?.() ?? [];
   return {
     adapter,

@@ -44,6 +44,12 @@ test("a GlideClient ad for this factory becomes a request with its parameters", 
   assert.deepEqual(r.value.params, { GLIDEIN_Collector: "wss://c:9618" });
 });
 
+test("the frontend's start expression travels to the pilot as GLIDEIN_Start", () => {
+  const r = readGlideClientAd(ad({ GLIDEIN_Start: "TARGET.RequestCpus <= 2" }), "f1");
+  assert.ok(r?.ok);
+  assert.equal(r.value.params.GLIDEIN_Start, "TARGET.RequestCpus <= 2");
+});
+
 test("ads for other factories are ignored, even with a similar name", () => {
   assert.equal(readGlideClientAd(ad({ ReqGlidein: "e1@f2" }), "f1"), undefined);
   assert.equal(readGlideClientAd(ad({ ReqGlidein: "e1@xf1" }), "f1"), undefined);
