@@ -104,7 +104,12 @@ export function parseConfig<S extends z.ZodType>(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): z.output<S> {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true, // `<<: *anchor` so entries can share a block
+  });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,

@@ -153,9 +153,7 @@ export function resolveSettings(
   };
   const collector =
     o.collector ?? (env[ENV.collector] || undefined) ?? (env[ENV.glideinCollector] || undefined);
-  const schedds = o.schedd?.length
-    ? o.schedd
-    : list(env[ENV.schedds] || env[ENV.glideinSchedds]);
+  const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds] || env[ENV.glideinSchedds]);
   const credentialFile =
     o.credential ?? (env[ENV.credential] || undefined) ?? (env[ENV.proxy] || undefined);
   const trustDir = o.trustDir ?? (env[ENV.trustDir] || undefined);

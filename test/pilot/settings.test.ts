@@ -64,7 +64,7 @@ test("the frontend's parameters as the factory passes them", () => {
       GLIDEIN_Schedds: "wss://s1:9619,wss://s2:9619",
       GLIDEIN_Frontend: "vofe",
       GLIDEIN_Client: "vofe.main",
-      GLIDEIN_Start: "TARGET.Owner =!= \"mallory\"",
+      GLIDEIN_Start: 'TARGET.Owner =!= "mallory"',
     },
     () => "p",
   );
