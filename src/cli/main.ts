@@ -1,3 +1,4 @@
+import { createDemoCommand, createUpCommand } from "./pool-command.js";
 import { Command } from "commander";
 import { registerClassadCommand } from "./classad-command.js";
 import { createAdvertiseCommand } from "./advertise-command.js";
@@ -50,6 +51,8 @@ export function createProgram(): Command {
   program.addCommand(createFactoryCommand());
   program.addCommand(createFrontendCommand());
   program.addCommand(createPilotCommand());
+  program.addCommand(createUpCommand());
+  program.addCommand(createDemoCommand());
   return program;
 }
 

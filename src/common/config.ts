@@ -147,14 +147,18 @@ export function parseConfig<S extends z.ZodType>(
 }
 
 /** Read and validate a YAML configuration file; an unreadable file is a ConfigError too. */
-export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
+export function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(file, [{ path: "", message: `cannot read: ${(err as Error).message}` }]);
   }
-  return parseConfig(schema, text, file);
+  return parseConfig(schema, text, file, env);
 }
 
 function deepFreeze<T>(value: T): T {

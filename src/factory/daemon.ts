@@ -10,7 +10,7 @@ import { pubKeyId } from "../security/credential-crypto.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
-import type { FactoryConfig } from "./config.js";
+import { adapterStateDir, type FactoryConfig } from "./config.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
 import type { StoredCredential } from "./credentials.js";
@@ -66,7 +66,7 @@ export function createFactoryDaemon(
     adapters.set(
       e.name,
       make(e.adapter, {
-        stateDir: join(config.work_dir, "adapters", e.name),
+        stateDir: adapterStateDir(config, e.name),
         logger: logger.child({ entry: e.name, gridtype: e.gridtype }),
         now,
       }),

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { sampleProcessGroup } from "./proc-tree.js";
 import type { JobSpec } from "./job-spec.js";
 
@@ -85,6 +85,8 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   let child: ReturnType<typeof spawn> | undefined;
   try {
     mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
+    // `output = out/job.out` names a folder under the sandbox, as under the submit directory.
+    for (const f of [spec.stdout, spec.stderr]) mkdirSync(dirname(f), { recursive: true });
     const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
     if (typeof stdin === "number") fds.push(stdin);
     const out = openSync(spec.stdout, "a");
