@@ -66,7 +66,7 @@ export interface DemoSummary {
 }
 
 /** Put the demo's downtime entry in downtime once, before the factory first starts. */
-function addDowntimeOnce(stateDir: string, configDir: string) {
+export function addDowntimeOnce(stateDir: string, configDir: string) {
   return (env: NodeJS.ProcessEnv, cli: string) => {
     const marker = join(stateDir, "demo-downtime-added");
     if (existsSync(marker)) return;
