@@ -64,6 +64,8 @@ interface Active {
   startedAt: number;
   lastHeartbeat: number;
   stopping: boolean;
+  /** Why the pilot stopped the job: the schedd records it as the job's VacateReason. */
+  stopReason?: string;
   /** The schedd gave the job to someone else: nothing to report back for it. */
   leaseLost?: boolean;
 }
@@ -145,8 +147,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     pendingReports.push(async () => {
       if (a.leaseLost) {
         // The lease is gone; reporting would be refused.
-      } else if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
-      else await a.source.complete(a.lease, outcome, a.dir);
+      } else if (disposition === "released") {
+        await a.source.release(a.lease, a.stopReason ?? "pilot stopping");
+      } else await a.source.complete(a.lease, outcome, a.dir);
       // Off the main thread: removing directories is slow on some filesystems and would stall
       // every other job's bookkeeping.
       if (!deps.keepSandboxes) {
@@ -264,6 +267,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       for (const a of active.values()) {
         if (a.stopping) continue;
         a.stopping = true;
+        a.stopReason = STOP_REASONS[v.exit ?? "terminated"];
         a.job.kill("pilot-stop");
       }
     }
@@ -302,6 +306,13 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
 }
 
 const FINAL_REPORT_TRIES = 3;
+
+/** What a user reads on a job the pilot handed back, by why the pilot stopped. */
+const STOP_REASONS: Partial<Record<ExitReason, string>> = {
+  terminated: "pilot terminated by its batch system (SIGTERM)",
+  walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
+  credential: "pilot credential about to expire",
+};
 
 const NOT_STARTED: RunningJob = {
   jobId: "",

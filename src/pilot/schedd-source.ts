@@ -116,9 +116,16 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
       await c.completeJob({ leaseId: lease.leaseId, ...exitFields(outcome), outputs });
     },
 
-    async release() {
-      // The schedd has no early-release call: the lease lapses and the job goes back to the
-      // queue at the lease's expiry. Nothing more is sent so the job is not touched twice.
+    async release(lease, reason) {
+      try {
+        await c.releaseLease(lease.leaseId, reason);
+      } catch (err) {
+        // Already released (our earlier try got through but its reply did not), or the lease
+        // ended some other way: either way the job is no longer ours to hand back.
+        if (isLostLease(err)) return;
+        if (err instanceof WireError && err.code === "already-exists") return;
+        throw err;
+      }
     },
   };
 }

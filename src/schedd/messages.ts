@@ -27,6 +27,8 @@ export type JobOffer = {
 };
 export type LeaseRef = { leaseId: string };
 export type HeartbeatReply = { action: string; leaseExpiresMs: number; reason: string };
+export type LeaseRelease = { leaseId: string; reason: string };
+export type ReleaseReceipt = { jobStatus: number };
 export type OutputFile = { name: string; size: number; sha256: string };
 export type JobCompletion = {
   leaseId: string;
@@ -131,6 +133,11 @@ export const SCHEDD_METHODS = {
     name: "schedd.CompleteJob",
     request: messageCodec<JobCompletion>("JobCompletion"),
     response: messageCodec<CompletionReceipt>("CompletionReceipt"),
+  },
+  releaseLease: {
+    name: "schedd.ReleaseLease",
+    request: messageCodec<LeaseRelease>("LeaseRelease"),
+    response: messageCodec<ReleaseReceipt>("ReleaseReceipt"),
   },
   idleSummary: {
     name: "schedd.IdleSummary",

@@ -1,5 +1,5 @@
 /**
- * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob and the sandbox
+ * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob, ReleaseLease and the sandbox
  * transfers tied to a lease, plus the users' side of sandboxes (PutInput, FetchOutput).
  */
 import type { CallContext, RpcServer } from "../wire/index.js";
@@ -60,6 +60,18 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "" }
       : { action: "kill", leaseExpiresMs: 0, reason: r.reason };
   });
+
+  server.unary(
+    M.releaseLease.name,
+    { roles: PILOTS, ...codecs(M.releaseLease) },
+    async (req, ctx) => {
+      const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason);
+      if (!r.ok) throw leaseError(r);
+      await queue.store.committed(); // Idle on disk before the pilot forgets the job
+      ctx.log.debug({ lease: req.leaseId, reason: req.reason }, "lease released");
+      return { jobStatus: r.jobStatus };
+    },
+  );
 
   server.unary(
     M.completeJob.name,

@@ -115,7 +115,10 @@ test("a job still running at retirement goes on until the graceful stop, then is
   assert.equal(t.clock.now() - t.start, 3300_000);
   assert.equal(r.jobs[0]?.disposition, "released");
   assert.equal(t.source.jobs.get("1.0")?.state, "idle", "back in the queue");
-  assert.ok(t.source.calls.includes("release 1.0 pilot stopping"));
+  assert.ok(
+    t.source.calls.includes("release 1.0 pilot reached its walltime (GLIDEIN_Max_Walltime)"),
+    t.source.calls.join("\n"),
+  );
 });
 
 test("before the hard walltime running jobs are stopped and released", async () => {
@@ -149,6 +152,13 @@ test("SIGTERM: jobs stopped gracefully, leases released, pilot exits", async () 
     ["released", "released"],
   );
   assert.equal(t.source.idle(), 2);
+  assert.deepEqual(
+    t.source.calls.filter((c) => c.startsWith("release")),
+    [
+      "release 1.0 pilot terminated by its batch system (SIGTERM)",
+      "release 2.0 pilot terminated by its batch system (SIGTERM)",
+    ],
+  );
   assert.deepEqual(t.advertiser.invalidated, ["slot1@p1@wn01"]);
 });
 

@@ -14,7 +14,12 @@ import type { JobOutcome } from "../../src/pilot/runner/run-job.js";
 import { outputNames, scheddSource } from "../../src/pilot/schedd-source.js";
 import type { ScheddClient } from "../../src/schedd/client.js";
 import type { FileChunk, JobCompletion } from "../../src/schedd/messages.js";
-import { NotFoundError, UnavailableError } from "../../src/wire/index.js";
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from "../../src/wire/index.js";
 
 const lease = (attrs: Record<string, string> = {}): JobLease => ({
   jobId: "1.0",
@@ -119,4 +124,34 @@ test("complete uploads present outputs and reports a signal death", async (t) =>
     cpuSysSeconds: 0.25,
     outputs: [{ name: "a.txt", size: 4, sha256: sha("out\n") }],
   });
+});
+
+test("release hands the lease back with the reason; an ended lease is not an error", async () => {
+  const sent: [string, string][] = [];
+  let fail: (() => never) | undefined;
+  const s = source({
+    releaseLease: async (leaseId: string, reason: string) => {
+      sent.push([leaseId, reason]);
+      if (fail) fail();
+      return { jobStatus: 1 };
+    },
+  });
+  await s.release(lease(), "pilot terminated");
+  assert.deepEqual(sent, [["L1", "pilot terminated"]]);
+  for (const err of [
+    new AlreadyExistsError("already released", { reason: "duplicate-release" }),
+    new NotFoundError("lapsed", { reason: "stale-lease" }),
+    new PermissionDeniedError("not yours", { reason: "wrong-pilot" }),
+  ]) {
+    fail = () => {
+      throw err;
+    };
+    await s.release(lease(), "again");
+  }
+  // Unreachable: thrown, so the loop keeps the release queued and tries again.
+  fail = () => {
+    throw new UnavailableError("down");
+  };
+  await assert.rejects(s.release(lease(), "later"), UnavailableError);
+  assert.equal(sent.length, 5);
 });
