@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Attrs } from "./failure.js";
+import { DEFAULT_HEARTBEAT, heartbeatDelay, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource, SlotAdvertiser } from "./interfaces.js";
 import { createResourceLedger, type Resources } from "./ledger.js";
 import { judge, type ExitReason, type LifetimePlan } from "./lifetime.js";
@@ -42,7 +43,10 @@ export interface PilotDeps {
   sleep?: (ms: number) => Promise<void>;
   runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
   runnerOptions?: RunnerOptions;
+  /** Heartbeat delay for leases whose schedd did not say how long they last. */
   heartbeatEveryMs?: number;
+  /** Heartbeats follow the lease: a fraction of its remaining time, within floor and ceiling. */
+  heartbeat?: Partial<Omit<HeartbeatPolicy, "fallbackMs">>;
   advertiseEveryMs?: number;
   /** Pause between claim rounds that found nothing. */
   claimRetryMs?: number;
@@ -62,7 +66,9 @@ interface Active {
   job: RunningJob;
   dir: string;
   startedAt: number;
-  lastHeartbeat: number;
+  /** When the lease runs out on the pilot's clock, as far as the schedd last said. */
+  leaseEndsAt: number | undefined;
+  nextHeartbeatAt: number;
   stopping: boolean;
   /** Why the pilot stopped the job: the schedd records it as the job's VacateReason. */
   stopReason?: string;
@@ -74,7 +80,11 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const { clock, plan } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const runJob = deps.runJob ?? startJob;
-  const hbEvery = deps.heartbeatEveryMs ?? 60_000;
+  const hb: HeartbeatPolicy = {
+    ...DEFAULT_HEARTBEAT,
+    ...deps.heartbeat,
+    fallbackMs: deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT.fallbackMs,
+  };
   const adEvery = deps.advertiseEveryMs ?? 60_000;
   const retryMs = deps.claimRetryMs ?? 10_000;
   const ledger = createResourceLedger(deps.resources);
@@ -183,12 +193,14 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     if (idleSince !== undefined) idleMs += clock.now() - idleSince;
     idleSince = undefined;
     const dir = join(deps.workDir, "execute", `dir_${++seq}`);
+    const now = clock.now();
     const a: Active = {
       lease,
       source,
       dir,
-      startedAt: clock.now(),
-      lastHeartbeat: clock.now(),
+      startedAt: now,
+      leaseEndsAt: lease.leaseMs === undefined ? undefined : now + lease.leaseMs,
+      nextHeartbeatAt: now + heartbeatDelay(lease.leaseMs, hb),
       stopping: false,
       job: NOT_STARTED,
     };
@@ -230,12 +242,18 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     return false;
   }
 
+  /** Time left on a job's lease by the pilot's clock, if the schedd said how long it lasts. */
+  const leaseLeft = (a: Active) =>
+    a.leaseEndsAt === undefined ? undefined : a.leaseEndsAt - clock.now();
+
   async function heartbeats(): Promise<void> {
     for (const a of [...active.values()]) {
-      if (a.stopping || clock.now() - a.lastHeartbeat < hbEvery) continue;
+      if (a.stopping || clock.now() < a.nextHeartbeatAt) continue;
       try {
         const v = await a.source.heartbeat(a.lease);
-        a.lastHeartbeat = clock.now();
+        const now = clock.now();
+        if (v.action === "continue" && v.leaseMs !== undefined) a.leaseEndsAt = now + v.leaseMs;
+        a.nextHeartbeatAt = now + heartbeatDelay(leaseLeft(a), hb);
         if (v.action === "remove") a.job.kill("removed", v.reason);
         else if (v.action === "hold") a.job.kill("held", v.reason);
         else if (v.action === "lost") {
@@ -243,7 +261,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
           a.job.kill("removed", "lease lost");
         }
       } catch (err) {
-        // The schedd may be restarting: the job keeps running; the lease is renewed next time.
+        // The schedd may be restarting: the job keeps running; the next try comes sooner as
+        // the lease nears its end (a fraction of what is left), down to the floor.
+        a.nextHeartbeatAt = clock.now() + heartbeatDelay(leaseLeft(a), hb);
         deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");
       }
     }
@@ -285,7 +305,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     await advertise();
     if (started) continue;
     const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
-    if (active.size > 0) waits.push(hbEvery);
+    for (const a of active.values()) {
+      if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
+    }
     if (pendingReports.length > 0) waits.push(retryMs);
     await wake.wait(Math.max(1, Math.min(...waits)));
   }

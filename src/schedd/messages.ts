@@ -24,9 +24,16 @@ export type JobOffer = {
   job?: WireClassAd;
   leaseId: string;
   leaseExpiresMs: number;
+  /** The schedd's clock when it answered (0 from a schedd that does not say). */
+  nowMs?: number;
 };
 export type LeaseRef = { leaseId: string };
-export type HeartbeatReply = { action: string; leaseExpiresMs: number; reason: string };
+export type HeartbeatReply = {
+  action: string;
+  leaseExpiresMs: number;
+  reason: string;
+  nowMs?: number;
+};
 export type LeaseRelease = { leaseId: string; reason: string };
 export type ReleaseReceipt = { jobStatus: number };
 export type OutputFile = { name: string; size: number; sha256: string };

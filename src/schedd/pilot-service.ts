@@ -42,6 +42,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
           job: { attrs: r.attrs },
           leaseId: r.leaseId,
           leaseExpiresMs: r.leaseExpires,
+          nowMs: deps.clock.now(),
         };
         return offer;
       }
@@ -56,9 +57,10 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     const r = queue.heartbeat(req.leaseId, ctx.identity);
     if (!r.ok) throw leaseError(r);
     await queue.store.committed();
+    const nowMs = deps.clock.now();
     return r.action === "continue"
-      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "" }
-      : { action: "kill", leaseExpiresMs: 0, reason: r.reason };
+      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "", nowMs }
+      : { action: "kill", leaseExpiresMs: 0, reason: r.reason, nowMs };
   });
 
   server.unary(

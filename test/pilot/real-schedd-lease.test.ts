@@ -1,13 +1,18 @@
 /**
  * Leases between a pilot and a real schedd: a pilot stopped by SIGTERM hands its running job
- * back and the job is Idle at once (not 20 minutes later when the lease would lapse).
+ * back and the job is Idle at once (not 20 minutes later when the lease would lapse), and a
+ * lease far shorter than the old fixed 60 s heartbeat is kept alive because heartbeats follow it.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { systemClock } from "../../src/common/clock.js";
+import { planLifetime } from "../../src/pilot/lifetime.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { runPilot } from "../../src/pilot/run-pilot.js";
+import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
@@ -93,4 +98,51 @@ test("SIGTERM: the pilot hands its running job back and the job is Idle at once"
     Requirements: "START",
   });
   assert.equal(again.jobId, id);
+});
+
+test("a lease shorter than the old fixed heartbeat period stays alive for the whole job", async (t) => {
+  // Real clock and timers: a 1.5 s lease, checked for lapses every 100 ms.
+  const env = await startEnv({
+    clock: systemClock,
+    timers: true,
+    extra: { lease_minutes: 0.025, lease_check_seconds: 0.1 },
+  });
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-hb-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const alice = env.client("alice");
+  const cluster = await submit(alice, [
+    job({ Cmd: '"/bin/sleep"', Arguments: '"3"', RequestMemory: "64" }),
+  ]);
+  const pilot = env.client("pilot");
+  const source = scheddSource(env.schedd.url(), pilot);
+  const heartbeat = source.heartbeat.bind(source);
+  let beats = 0;
+  source.heartbeat = (lease) => {
+    beats++;
+    return heartbeat(lease);
+  };
+  const now = Date.now();
+  const result = await within(
+    runPilot({
+      clock: systemClock,
+      plan: planLifetime({ maxWalltimeS: 600, maxIdleS: 1 }, now, () => 0),
+      identity: { pilotId: "pilot-hb", host: "wn01" },
+      resources: { cpus: 1, memoryMb: 1000, diskKb: 1_000_000, gpus: 0 },
+      nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+      published: {},
+      workDir: join(dir, "work"),
+      sources: [source],
+      advertiser: { advertise: async () => {}, invalidate: async () => {} },
+      heartbeat: { floorMs: 100 },
+      claimRetryMs: 200,
+    }),
+    "pilot run",
+  );
+  assert.equal(result.jobs[0]?.disposition, "completed");
+  assert.ok(beats >= 3, `heartbeats: ${beats}`);
+  const [ad] = await alice.query({ ids: [`${cluster}.0`], history: true });
+  assert.equal(ad!.JobStatus, "4", "completed, never requeued by a lapse");
+  assert.equal(ad!.NumJobStarts, "1");
+  assert.equal(ad!.ExitCode, "0");
 });

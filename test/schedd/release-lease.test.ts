@@ -110,3 +110,15 @@ test("only the pilot holding the lease may release it; users may not call it", a
   assert.equal(ad!.JobStatus, "1");
   assert.equal(ad!.VacateReason, '"released by the pilot"', "an empty reason gets a default");
 });
+
+test("claim and heartbeat replies carry the schedd's clock next to the lease expiry", async () => {
+  await submit(env.client("alice"), [job()]);
+  const pilot = env.client("pilot");
+  const offer = await pilot.claimJob(slot());
+  assert.equal(offer.nowMs, env.clock.now());
+  assert.equal(offer.leaseExpiresMs - offer.nowMs!, 10 * 60_000);
+  env.clock.advance(1_000);
+  const hb = await pilot.heartbeat(offer.leaseId);
+  assert.equal(hb.nowMs, env.clock.now());
+  assert.equal(hb.leaseExpiresMs - hb.nowMs!, 10 * 60_000);
+});
