@@ -15,11 +15,14 @@ export interface JobLease {
   ad: ClassAd;
   /** The job's own credential, already written to a file the job may read. */
   credentialFile?: string;
+  /** Time the lease had left when the schedd handed it out (ms); heartbeats follow it. */
+  leaseMs?: number;
 }
 
 /** The schedd's answer to a heartbeat: keep going, or stop the job and why. */
 export type LeaseVerdict =
-  | { action: "continue" }
+  /** leaseMs: time the renewed lease has left, when the schedd says. */
+  | { action: "continue"; leaseMs?: number }
   | { action: "remove"; reason: string }
   | { action: "hold"; reason: string }
   /** The lease lapsed and the job went back to the queue: running on would duplicate it. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Attrs } from "./failure.js";
+import { DEFAULT_HEARTBEAT, heartbeatDelay, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource, SlotAdvertiser } from "./interfaces.js";
 import { createResourceLedger, type Resources } from "./ledger.js";
 import { judge, type ExitReason, type LifetimePlan } from "./lifetime.js";
@@ -42,7 +43,10 @@ export interface PilotDeps {
   sleep?: (ms: number) => Promise<void>;
   runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
   runnerOptions?: RunnerOptions;
+  /** Heartbeat delay for leases whose schedd did not say how long they last. */
   heartbeatEveryMs?: number;
+  /** Heartbeats follow the lease: a fraction of its remaining time, within floor and ceiling. */
+  heartbeat?: Partial<Omit<HeartbeatPolicy, "fallbackMs">>;
   advertiseEveryMs?: number;
   /** Pause between claim rounds that found nothing. */
   claimRetryMs?: number;
@@ -62,8 +66,12 @@ interface Active {
   job: RunningJob;
   dir: string;
   startedAt: number;
-  lastHeartbeat: number;
+  /** When the lease runs out on the pilot's clock, as far as the schedd last said. */
+  leaseEndsAt: number | undefined;
+  nextHeartbeatAt: number;
   stopping: boolean;
+  /** Why the pilot stopped the job: the schedd records it as the job's VacateReason. */
+  stopReason?: string;
   /** The schedd gave the job to someone else: nothing to report back for it. */
   leaseLost?: boolean;
 }
@@ -72,7 +80,11 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const { clock, plan } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const runJob = deps.runJob ?? startJob;
-  const hbEvery = deps.heartbeatEveryMs ?? 60_000;
+  const hb: HeartbeatPolicy = {
+    ...DEFAULT_HEARTBEAT,
+    ...deps.heartbeat,
+    fallbackMs: deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT.fallbackMs,
+  };
   const adEvery = deps.advertiseEveryMs ?? 60_000;
   const retryMs = deps.claimRetryMs ?? 10_000;
   const ledger = createResourceLedger(deps.resources);
@@ -145,8 +157,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     pendingReports.push(async () => {
       if (a.leaseLost) {
         // The lease is gone; reporting would be refused.
-      } else if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
-      else await a.source.complete(a.lease, outcome, a.dir);
+      } else if (disposition === "released") {
+        await a.source.release(a.lease, a.stopReason ?? "pilot stopping");
+      } else await a.source.complete(a.lease, outcome, a.dir);
       // Off the main thread: removing directories is slow on some filesystems and would stall
       // every other job's bookkeeping.
       if (!deps.keepSandboxes) {
@@ -180,12 +193,14 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     if (idleSince !== undefined) idleMs += clock.now() - idleSince;
     idleSince = undefined;
     const dir = join(deps.workDir, "execute", `dir_${++seq}`);
+    const now = clock.now();
     const a: Active = {
       lease,
       source,
       dir,
-      startedAt: clock.now(),
-      lastHeartbeat: clock.now(),
+      startedAt: now,
+      leaseEndsAt: lease.leaseMs === undefined ? undefined : now + lease.leaseMs,
+      nextHeartbeatAt: now + heartbeatDelay(lease.leaseMs, hb),
       stopping: false,
       job: NOT_STARTED,
     };
@@ -227,12 +242,18 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     return false;
   }
 
+  /** Time left on a job's lease by the pilot's clock, if the schedd said how long it lasts. */
+  const leaseLeft = (a: Active) =>
+    a.leaseEndsAt === undefined ? undefined : a.leaseEndsAt - clock.now();
+
   async function heartbeats(): Promise<void> {
     for (const a of [...active.values()]) {
-      if (a.stopping || clock.now() - a.lastHeartbeat < hbEvery) continue;
+      if (a.stopping || clock.now() < a.nextHeartbeatAt) continue;
       try {
         const v = await a.source.heartbeat(a.lease);
-        a.lastHeartbeat = clock.now();
+        const now = clock.now();
+        if (v.action === "continue" && v.leaseMs !== undefined) a.leaseEndsAt = now + v.leaseMs;
+        a.nextHeartbeatAt = now + heartbeatDelay(leaseLeft(a), hb);
         if (v.action === "remove") a.job.kill("removed", v.reason);
         else if (v.action === "hold") a.job.kill("held", v.reason);
         else if (v.action === "lost") {
@@ -240,7 +261,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
           a.job.kill("removed", "lease lost");
         }
       } catch (err) {
-        // The schedd may be restarting: the job keeps running; the lease is renewed next time.
+        // The schedd may be restarting: the job keeps running; the next try comes sooner as
+        // the lease nears its end (a fraction of what is left), down to the floor.
+        a.nextHeartbeatAt = clock.now() + heartbeatDelay(leaseLeft(a), hb);
         deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");
       }
     }
@@ -264,6 +287,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       for (const a of active.values()) {
         if (a.stopping) continue;
         a.stopping = true;
+        a.stopReason = STOP_REASONS[v.exit ?? "terminated"];
         a.job.kill("pilot-stop");
       }
     }
@@ -281,7 +305,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     await advertise();
     if (started) continue;
     const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
-    if (active.size > 0) waits.push(hbEvery);
+    for (const a of active.values()) {
+      if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
+    }
     if (pendingReports.length > 0) waits.push(retryMs);
     await wake.wait(Math.max(1, Math.min(...waits)));
   }
@@ -302,6 +328,13 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
 }
 
 const FINAL_REPORT_TRIES = 3;
+
+/** What a user reads on a job the pilot handed back, by why the pilot stopped. */
+const STOP_REASONS: Partial<Record<ExitReason, string>> = {
+  terminated: "pilot terminated by its batch system (SIGTERM)",
+  walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
+  credential: "pilot credential about to expire",
+};
 
 const NOT_STARTED: RunningJob = {
   jobId: "",

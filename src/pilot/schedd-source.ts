@@ -20,6 +20,18 @@ const CHUNK_BYTES = 256 * 1024;
 const isLostLease = (err: unknown) =>
   err instanceof WireError && (err.code === "not-found" || err.code === "permission-denied");
 
+/**
+ * Time a lease has left, from the schedd's own clock when it says (a pilot's clock may be off
+ * by minutes); from ours otherwise. Undefined when the schedd gave no expiry.
+ */
+export function leaseLeftMs(
+  reply: { leaseExpiresMs: number; nowMs?: number },
+  localNowMs: number,
+): number | undefined {
+  if (!reply.leaseExpiresMs) return undefined;
+  return reply.leaseExpiresMs - (reply.nowMs || localNowMs);
+}
+
 /** A relative path that stays inside the sandbox; the schedd checks this too. */
 function safeName(name: string): string {
   const n = normalize(name);
@@ -45,7 +57,11 @@ export function outputNames(ad: ClassAd): string[] {
   return [...names];
 }
 
-export function scheddSource(name: string, c: ScheddClient): JobSource {
+export function scheddSource(
+  name: string,
+  c: ScheddClient,
+  now: () => number = Date.now,
+): JobSource {
   return {
     name,
     async claim(slotAd) {
@@ -56,13 +72,17 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
         schedd: name,
         leaseId: offer.leaseId,
         ad: ClassAd.fromJSON(offer.job?.attrs ?? {}),
+        leaseMs: leaseLeftMs(offer, now()),
       };
     },
 
     async heartbeat(lease): Promise<LeaseVerdict> {
       try {
         const r = await c.heartbeat(lease.leaseId);
-        if (r.action === "continue") return { action: "continue" };
+        if (r.action === "continue") {
+          const leaseMs = leaseLeftMs(r, now());
+          return leaseMs === undefined ? { action: "continue" } : { action: "continue", leaseMs };
+        }
         // A lapsed lease means the job went back to the queue: running on would duplicate it.
         if (/lapsed/.test(r.reason)) return { action: "lost" };
         // Otherwise the schedd already held or removed the job (the reply does not say which);
@@ -116,9 +136,16 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
       await c.completeJob({ leaseId: lease.leaseId, ...exitFields(outcome), outputs });
     },
 
-    async release() {
-      // The schedd has no early-release call: the lease lapses and the job goes back to the
-      // queue at the lease's expiry. Nothing more is sent so the job is not touched twice.
+    async release(lease, reason) {
+      try {
+        await c.releaseLease(lease.leaseId, reason);
+      } catch (err) {
+        // Already released (our earlier try got through but its reply did not), or the lease
+        // ended some other way: either way the job is no longer ours to hand back.
+        if (isLostLease(err)) return;
+        if (err instanceof WireError && err.code === "already-exists") return;
+        throw err;
+      }
     },
   };
 }

@@ -80,6 +80,7 @@ export function scheddClient(rpc: RpcClient) {
         outputs: [],
         ...c,
       }),
+    releaseLease: (leaseId: string, reason: string) => u("releaseLease")({ leaseId, reason }),
     idleSummary: (constraint: string, matchAttributes: string[]) =>
       u("idleSummary", true)({ constraint, matchAttributes }),
     putInput: (c: FileChunk) => u("putInput")(c),

@@ -11,6 +11,7 @@ import {
   lapsedLeases,
   leaseExpiry,
   newLeaseId,
+  releaseVerdict,
 } from "./lease.js";
 import { chooseJob } from "./matcher.js";
 import {
@@ -28,7 +29,13 @@ import {
 } from "./job-status.js";
 import { exitPolicy, periodicPolicy } from "./policy.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
-import type { ClaimResult, CompleteResult, HeartbeatResult, SubmitResult } from "./results.js";
+import type {
+  ClaimResult,
+  CompleteResult,
+  HeartbeatResult,
+  ReleaseResult,
+  SubmitResult,
+} from "./results.js";
 import type { ScheddStore, StoredJob } from "./store.js";
 import {
   claimedAttrs,
@@ -40,6 +47,7 @@ import {
   removedAttrs,
   requeuedAttrs,
   type ExitInfo,
+  vacatedAttrs,
   type HoldInfo,
 } from "./transitions.js";
 import { charged, decayed, type UsageState } from "./usage.js";
@@ -273,6 +281,25 @@ export class JobQueue {
       this.store.endLease(leaseId, "completed", now, "completed"),
     );
     return { ok: true, jobStatus: status };
+  }
+
+  /**
+   * The pilot hands a lease back before the job ended (it is stopping): the job is Idle again
+   * at once instead of when the lease would lapse. Exactly once per lease, like a completion.
+   */
+  releaseLease(leaseId: string, identity: string, reason: string): ReleaseResult {
+    const found = this.store.getLease(leaseId);
+    const v = releaseVerdict(leaseId, found, identity);
+    if (!v.ok) return v;
+    const lease = found!;
+    const now = this.clock.now();
+    const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    const why = reason || "released by the pilot";
+    const attrs = vacatedAttrs(stored.attrs, why, now);
+    this.commitChange(stored, JobStatus.Idle, attrs, () =>
+      this.store.endLease(leaseId, "released", now, why),
+    );
+    return { ok: true, jobStatus: JobStatus.Idle };
   }
 
   /** Requeue jobs whose lease lapsed; returns their ids. */

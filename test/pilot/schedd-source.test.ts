@@ -11,10 +11,15 @@ import { test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import type { JobLease } from "../../src/pilot/interfaces.js";
 import type { JobOutcome } from "../../src/pilot/runner/run-job.js";
-import { outputNames, scheddSource } from "../../src/pilot/schedd-source.js";
+import { leaseLeftMs, outputNames, scheddSource } from "../../src/pilot/schedd-source.js";
 import type { ScheddClient } from "../../src/schedd/client.js";
 import type { FileChunk, JobCompletion } from "../../src/schedd/messages.js";
-import { NotFoundError, UnavailableError } from "../../src/wire/index.js";
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+} from "../../src/wire/index.js";
 
 const lease = (attrs: Record<string, string> = {}): JobLease => ({
   jobId: "1.0",
@@ -30,8 +35,8 @@ function chunk(name: string, offset: number, data: string, last: boolean, sum = 
   return { name, offset, data: bytes, last, sha256: sum, leaseId: "L1", jobId: "" };
 }
 
-function source(c: Partial<Record<keyof ScheddClient, unknown>>) {
-  return scheddSource("s", c as unknown as ScheddClient);
+function source(c: Partial<Record<keyof ScheddClient, unknown>>, now?: () => number) {
+  return scheddSource("s", c as unknown as ScheddClient, now);
 }
 
 test("heartbeat replies and lease errors map to verdicts", async () => {
@@ -119,4 +124,64 @@ test("complete uploads present outputs and reports a signal death", async (t) =>
     cpuSysSeconds: 0.25,
     outputs: [{ name: "a.txt", size: 4, sha256: sha("out\n") }],
   });
+});
+
+test("the lease's time left comes from the schedd's clock, whatever the pilot's says", async () => {
+  // The pilot's clock is an hour ahead of the schedd's: the lease still has 20 minutes.
+  const pilotNow = () => Date.UTC(2026, 0, 1, 13);
+  const scheddNow = Date.UTC(2026, 0, 1, 12);
+  const s = source(
+    {
+      claimJob: async () => ({
+        matched: true,
+        jobId: "1.0",
+        job: { attrs: {} },
+        leaseId: "L1",
+        leaseExpiresMs: scheddNow + 1_200_000,
+        nowMs: scheddNow,
+      }),
+      heartbeat: async () => ({
+        action: "continue",
+        reason: "",
+        leaseExpiresMs: scheddNow + 600_000,
+        nowMs: scheddNow,
+      }),
+    },
+    pilotNow,
+  );
+  assert.equal((await s.claim(ClassAd.fromJSON({})))?.leaseMs, 1_200_000);
+  assert.deepEqual(await s.heartbeat(lease()), { action: "continue", leaseMs: 600_000 });
+  // A schedd that does not send its clock: the pilot's own is all there is.
+  assert.equal(leaseLeftMs({ leaseExpiresMs: 5_000 }, 1_000), 4_000);
+  assert.equal(leaseLeftMs({ leaseExpiresMs: 0, nowMs: 0 }, 1_000), undefined);
+});
+
+test("release hands the lease back with the reason; an ended lease is not an error", async () => {
+  const sent: [string, string][] = [];
+  let fail: (() => never) | undefined;
+  const s = source({
+    releaseLease: async (leaseId: string, reason: string) => {
+      sent.push([leaseId, reason]);
+      if (fail) fail();
+      return { jobStatus: 1 };
+    },
+  });
+  await s.release(lease(), "pilot terminated");
+  assert.deepEqual(sent, [["L1", "pilot terminated"]]);
+  for (const err of [
+    new AlreadyExistsError("already released", { reason: "duplicate-release" }),
+    new NotFoundError("lapsed", { reason: "stale-lease" }),
+    new PermissionDeniedError("not yours", { reason: "wrong-pilot" }),
+  ]) {
+    fail = () => {
+      throw err;
+    };
+    await s.release(lease(), "again");
+  }
+  // Unreachable: thrown, so the loop keeps the release queued and tries again.
+  fail = () => {
+    throw new UnavailableError("down");
+  };
+  await assert.rejects(s.release(lease(), "later"), UnavailableError);
+  assert.equal(sent.length, 5);
 });

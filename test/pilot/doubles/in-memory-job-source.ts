@@ -23,6 +23,8 @@ export class InMemoryJobSourceDouble implements JobSource {
   readonly jobs = new Map<string, QueuedJob>();
   readonly calls: string[] = [];
   unreachable = false;
+  /** The lease's length the double says it hands out and renews; unset: it does not say. */
+  leaseMs: number | undefined;
   /** Most leases out at once, to check the pilot's concurrency. */
   maxConcurrent = 0;
   private leases = 0;
@@ -53,14 +55,19 @@ export class InMemoryJobSourceDouble implements JobSource {
       j.state = "running";
       this.leases++;
       this.maxConcurrent = Math.max(this.maxConcurrent, this.leases);
-      return { jobId: j.jobId, schedd: this.name, leaseId: `lease-${j.jobId}`, ad: j.ad };
+      const lease = { jobId: j.jobId, schedd: this.name, leaseId: `lease-${j.jobId}`, ad: j.ad };
+      return this.leaseMs === undefined ? lease : { ...lease, leaseMs: this.leaseMs };
     }
     return undefined;
   }
 
   async heartbeat(lease: JobLease): Promise<LeaseVerdict> {
     this.check(`heartbeat ${lease.jobId}`);
-    return this.jobs.get(lease.jobId)!.verdict ?? { action: "continue" };
+    const verdict = this.jobs.get(lease.jobId)!.verdict;
+    if (verdict) return verdict;
+    return this.leaseMs === undefined
+      ? { action: "continue" }
+      : { action: "continue", leaseMs: this.leaseMs };
   }
 
   async stageIn(lease: JobLease, sandboxDir: string): Promise<void> {
