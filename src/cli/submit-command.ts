@@ -9,7 +9,8 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
-import { Command } from "commander";
+import type { Command } from "commander";
+import { scheddUserCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import type { JobAttrs } from "../schedd/job-status.js";
@@ -101,7 +102,7 @@ async function upload(client: ScheddClient, jobId: string, file: string): Promis
 }
 
 export function createSubmitCommand(): Command {
-  return withConnectionOptions(new Command("submit"))
+  return withConnectionOptions(scheddUserCommand("submit"))
     .description("queue the jobs a submit description file describes (like condor_submit)")
     .argument("<file>", "submit description file")
     .option("--dry-run", "print the job ads the file would queue; needs no schedd")
