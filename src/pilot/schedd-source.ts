@@ -133,7 +133,12 @@ export function scheddSource(
         if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
         outputs.push(await upload(c, lease, rel, file));
       }
-      await c.completeJob({ leaseId: lease.leaseId, ...exitFields(outcome), outputs });
+      await c.completeJob({
+        leaseId: lease.leaseId,
+        ...exitFields(outcome),
+        ...holdFields(outcome),
+        outputs,
+      });
     },
 
     async release(lease, reason) {
@@ -169,6 +174,21 @@ async function upload(c: ScheddClient, lease: JobLease, name: string, file: stri
     offset += part.length;
   } while (offset < data.length);
   return { name, size: data.length, sha256 };
+}
+
+/** A job that could not run as asked is held, as HTCondor's starter has it held. */
+export function holdFields(o: JobOutcome) {
+  if (o.startError) {
+    return {
+      holdReason: `Error from the pilot: cannot start the job: ${o.startError}`,
+      holdCode: o.startFailure?.code ?? 6,
+      holdSubcode: o.startFailure?.subcode ?? 0,
+    };
+  }
+  if (o.killed?.holdReason && (o.killed.kind === "memory" || o.killed.kind === "walltime")) {
+    return { holdReason: o.killed.holdReason, holdCode: 3, holdSubcode: 0 };
+  }
+  return {};
 }
 
 function exitFields(o: JobOutcome) {

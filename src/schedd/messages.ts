@@ -45,6 +45,9 @@ export type JobCompletion = {
   cpuUserSeconds: number;
   cpuSysSeconds: number;
   outputs: OutputFile[];
+  holdReason: string;
+  holdCode: number;
+  holdSubcode: number;
 };
 export type CompletionReceipt = { jobStatus: number };
 export type IdleSummaryQuery = { constraint: string; matchAttributes: string[] };

@@ -88,6 +88,9 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
           exitSignal: req.exitSignal,
           cpuUser: req.cpuUserSeconds,
           cpuSys: req.cpuSysSeconds,
+          hold: req.holdReason
+            ? { reason: req.holdReason, code: req.holdCode, subcode: req.holdSubcode }
+            : undefined,
         },
         req.outputs.map((o) => o.name),
       );

@@ -263,6 +263,14 @@ export class JobQueue {
     const lease = found!;
     const now = this.clock.now();
     const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    if (exit.hold) {
+      // Not a completion: the run did not happen as asked; a user fixes it and releases.
+      const held = heldAttrs(stored.attrs, true, exit.hold, now);
+      this.commitChange(stored, JobStatus.Held, held, () =>
+        this.store.endLease(leaseId, "completed", now, `held: ${exit.hold!.reason}`),
+      );
+      return { ok: true, jobStatus: JobStatus.Held };
+    }
     let attrs = exitedAttrs(stored.attrs, exit, now);
     if (outputs.length > 0) setAttr(attrs, "TransferredOutputFiles", quote(outputs.join(",")));
     const decision = exitPolicy(attrs, now);

@@ -136,6 +136,8 @@ export interface ExitInfo {
   /** CPU seconds of the job, user and system. */
   cpuUser: number;
   cpuSys: number;
+  /** The pilot could not run the job as asked: hold it rather than complete it. */
+  hold?: HoldInfo;
 }
 
 /** The exit recorded on the ad (before the exit policy looks at it); still Running. */
