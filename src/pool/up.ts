@@ -91,6 +91,11 @@ export async function up(opts: UpOptions): Promise<Pool> {
   const userEnv: Record<string, string> = {
     UPDRAFT_POOL: collectorUrl,
     UPDRAFT_SCHEDD: scheddUrl,
+    // What the config files refer to, so `updraft factory --config ... status` works too.
+    UPDRAFT_STATE: stateDir,
+    UPDRAFT_HOME: home,
+    UPDRAFT_COLLECTOR_PORT: String(ports.collector),
+    UPDRAFT_SCHEDD_PORT: String(ports.schedd),
     ...(pki ? { X509_USER_PROXY: pki.userProxy("alice"), X509_CERT_DIR: pki.trustDir } : {}),
   };
   const envFile = join(stateDir, "env.sh");

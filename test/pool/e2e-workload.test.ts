@@ -76,3 +76,21 @@ test("the entry in downtime got no pilots, and slots say where they are", async 
     assert.match(unquote(s.GLIDECLIENT_Name) ?? "", /^demo-frontend\.(main|gpu)$/);
   }
 });
+
+test("the frontend counts its running pilots at each entry", async () => {
+  const cluster = await tp.submit("hello.sub", 6, 4);
+  const running = await waitFor("a GlideResource ad with running pilots", async () => {
+    const ads = await tp.clients.collector.query({ type: "GlideResource" });
+    const busy = ads.filter(
+      (a) => /main"$/.test(a.Name ?? "") && Number(a.GlideClientMonitorGlideinsRunning) > 0,
+    );
+    return busy.length > 0 ? busy : undefined;
+  });
+  // hello.sub's jobs run only at the CPU entries, so only those have busy pilots.
+  for (const a of running) {
+    assert.match(a.Name ?? "", /^"Demo_(US_Nebraska|DE_DESY)@demo-factory@demo-frontend\.main"$/);
+  }
+  await waitFor("the sleepers to finish", async () =>
+    (await history(tp, [cluster])).length === 6 ? true : undefined,
+  );
+});
