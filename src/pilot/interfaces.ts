@@ -31,8 +31,14 @@ export type LeaseVerdict =
 export interface JobSource {
   /** A display name (the schedd's). */
   readonly name: string;
-  /** Ask for one job that matches the slot ad; undefined when there is none. */
-  claim(slotAd: ClassAd): Promise<JobLease | undefined>;
+  /**
+   * Ask for one job that matches the slot ad; undefined when there is none. With `waitS`, the
+   * schedd holds the question that long for a job to arrive (a long poll); `signal` gives up.
+   */
+  claim(
+    slotAd: ClassAd,
+    wait?: { waitS: number; signal?: AbortSignal },
+  ): Promise<JobLease | undefined>;
   heartbeat(lease: JobLease): Promise<LeaseVerdict>;
   /** Fetch the job's input files into its sandbox before it starts. */
   stageIn(lease: JobLease, sandboxDir: string): Promise<void>;

@@ -101,6 +101,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let nextSource = 0;
   let seq = 0;
   let retired = false;
+  let adStale = false;
 
   const slotAd = () =>
     buildSlotAd({
@@ -224,13 +225,19 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     return true;
   }
 
-  /** One pass over the sources, starting where the last pass stopped; true if a job started. */
-  async function claimRound(): Promise<boolean> {
+  /**
+   * One pass over the sources, starting where the last pass stopped; true if a job started.
+   * `waitS` > 0 long-polls (only used with a single source, so no schedd waits on another).
+   */
+  async function claimRound(waitS = 0): Promise<boolean> {
     for (let i = 0; i < deps.sources.length; i++) {
       const source = deps.sources[(nextSource + i) % deps.sources.length]!;
       let lease: JobLease | undefined;
       try {
-        lease = await source.claim(slotAd());
+        lease = await source.claim(
+          slotAd(),
+          waitS > 0 ? { waitS, signal: deps.terminate } : undefined,
+        );
       } catch (err) {
         deps.log?.warn({ err, schedd: source.name }, "claim failed");
         continue;
@@ -300,11 +307,25 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     let started = false;
     if (v.mayStartJobs) {
       while (ledger.remaining().cpus > 0 && (await claimRound())) started = true;
-      if (started) await advertise(true);
+      // An idle pilot with one schedd waits at the schedd for work rather than asleep here:
+      // a job submitted meanwhile starts at once, not at the next retry. Nothing else needs
+      // the loop meanwhile (no job to heartbeat, no report to send), and the wait ends before
+      // the lifetime plan's next change.
+      const quiet = active.size === 0 && pendingReports.length === 0;
+      if (!started && quiet && deps.sources.length === 1 && !deps.terminate?.aborted) {
+        const waitS = Math.floor(Math.min(LONG_POLL_MS, v.nextChangeInMs || LONG_POLL_MS) / 1000);
+        if (waitS >= 1 && (await claimRound(waitS))) started = true;
+      }
+      if (started) adStale = true;
     }
-    await advertise();
+    // A slot's state changes with every job; the collector hears of it at most once a second.
+    if (adStale && clock.now() - lastAdvertised >= AD_MIN_GAP_MS) {
+      adStale = false;
+      await advertise(true);
+    } else await advertise();
     if (started) continue;
     const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
+    if (adStale) waits.push(AD_MIN_GAP_MS - (clock.now() - lastAdvertised));
     for (const a of active.values()) {
       if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
     }
@@ -328,6 +349,10 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
 }
 
 const FINAL_REPORT_TRIES = 3;
+/** Longest single wait at the schedd for a job. */
+const LONG_POLL_MS = 10_000;
+/** Shortest gap between slot ads sent because jobs started. */
+const AD_MIN_GAP_MS = 1000;
 
 /** What a user reads on a job the pilot handed back, by why the pilot stopped. */
 const STOP_REASONS: Partial<Record<ExitReason, string>> = {

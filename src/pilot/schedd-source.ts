@@ -64,8 +64,14 @@ export function scheddSource(
 ): JobSource {
   return {
     name,
-    async claim(slotAd) {
-      const offer = await c.claimJob(slotAd.toJSON());
+    async claim(slotAd, wait) {
+      const waitS = wait?.waitS ?? 0;
+      const offer = await c.claimJob(
+        slotAd.toJSON(),
+        waitS,
+        // The reply may take the whole wait; the deadline leaves room for the answer itself.
+        waitS > 0 ? { deadlineMs: (waitS + 10) * 1000, signal: wait?.signal } : undefined,
+      );
       if (!offer.matched) return undefined;
       return {
         jobId: offer.jobId,
