@@ -121,7 +121,7 @@ function loadConfigOnly(file: string): FrontendConfig {
   try {
     return loadFrontendConfig(file);
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
+    if (err instanceof ConfigError) throw new CliError(err.message, 78);
     throw err;
   }
 }
