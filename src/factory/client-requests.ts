@@ -74,6 +74,7 @@ export function readGlideClientAd(
         reqMax: Math.max(0, reqMax),
         removeExcess: parseRemoveExcess(str("ReqRemoveExcess")),
         removeMargin: int("ReqRemoveExcessMargin"),
+        idleLifetimeS: int("ReqIdleLifetime"),
       },
       encryptedCredential: str("GlideinEncParamCredential"),
       params,

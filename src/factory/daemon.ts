@@ -56,6 +56,7 @@ export function createFactoryDaemon(
   let running: Promise<CycleReport> | undefined;
   let stopped = false;
   const credentialCache = new Map<string, StoredCredential>();
+  const idleLifetimes = new Map<string, number>();
 
   const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
   const keys = {
@@ -117,6 +118,7 @@ export function createFactoryDaemon(
       credentialDir: join(config.work_dir, "credentials"),
       pilotArgs: opts.pilotArgs,
       credentialCache,
+      idleLifetimes,
     });
     try {
       const r = await running;
