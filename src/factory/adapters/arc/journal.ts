@@ -12,7 +12,7 @@
  * A pilot with an intent but no job record (a crash between the POST and the write) is looked up
  * on the CE by its job name when the adapter recovers.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 
 export type JournalRecord =
   | { t: "intent"; intent: number; name: string }
@@ -73,7 +73,7 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
   }
 }
 
-/** Parse the file's text; a torn last line (a crash mid-write) is ignored, any other bad line is an error. */
+/** Parse the file's text; a bad line is an error naming the file and line. */
 export function parseJournal(text: string, file: string): JournalState {
   const s = emptyJournalState();
   const lines = text.split("\n");
@@ -83,7 +83,6 @@ export function parseJournal(text: string, file: string): JournalState {
     try {
       r = JSON.parse(line) as JournalRecord;
     } catch {
-      if (i === lines.length - 1) return;
       throw new Error(`${file}:${i + 1}: not a JSON record`);
     }
     applyRecord(s, r);
@@ -103,19 +102,20 @@ export function openJournal(file: string): Journal {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
+  if (text !== "" && !text.endsWith("\n")) {
+    // A torn last line (a crash mid-write) goes, so the next record starts on a line of its own.
+    const keep = text.slice(0, text.lastIndexOf("\n") + 1);
+    truncateSync(file, Buffer.byteLength(keep));
+    text = keep;
+  }
   const state = parseJournal(text, file);
-  // After a torn last line, the next record must start on a line of its own.
-  const needsNewline = text !== "" && !text.endsWith("\n");
-  let first = true;
   return {
     state,
     append(records) {
       if (records.length === 0) return;
       const fd = openSync(file, "a", 0o600);
       try {
-        const lead = first && needsNewline ? "\n" : "";
-        writeSync(fd, lead + records.map((r) => JSON.stringify(r) + "\n").join(""));
-        first = false;
+        writeSync(fd, records.map((r) => JSON.stringify(r) + "\n").join(""));
         fsyncSync(fd);
       } finally {
         closeSync(fd);
