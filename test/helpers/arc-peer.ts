@@ -6,7 +6,16 @@
  * process group. A machine without the Debian packages fails loudly instead of skipping.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { chmodSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -191,6 +200,26 @@ async function answers(port: number, o: ArcPeerOptions): Promise<boolean> {
   });
 }
 
+/** SIGKILL every process whose working directory is inside `dir`. */
+function killUnder(dir: string): void {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${name}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === dir || cwd.startsWith(dir + "/")) {
+      try {
+        process.kill(Number(name), "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+}
+
 export async function startArcPeer(o: ArcPeerOptions): Promise<ArcPeer> {
   requireArc();
   const state = mkdtempSync(join(tmpdir(), "updraft-arex-"));
@@ -231,7 +260,9 @@ export async function startArcPeer(o: ArcPeerOptions): Promise<ArcPeer> {
   let exited = false;
   child.on("exit", () => (exited = true));
   const stop = async (): Promise<void> => {
-    // The process group holds arched and the jobs the fork back end started for it.
+    // Pilots run in sessions of their own (the wrapper's setsid): find them by working folder.
+    killUnder(join(state, "session"));
+    // The process group holds arched and the job scripts the fork back end started for it.
     for (const sig of ["SIGTERM", "SIGKILL"] as const) {
       if (exited) break;
       try {

@@ -5,7 +5,7 @@
  * dialect runs.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,7 +106,7 @@ test(
     await a.close();
     // Rewrite the journal as a crash right after the POST would have left it: intent, no id.
     const file = join(dir, "arc-jobs.jsonl");
-    const tag = (await import("node:fs")).readFileSync(join(dir, "arc-tag"), "utf8").trim();
+    const tag = readFileSync(join(dir, "arc-tag"), "utf8").trim();
     writeFileSync(
       file,
       JSON.stringify({ t: "intent", intent: 7, name: `updraft-${tag}-7` }) + "\n",
@@ -178,3 +178,31 @@ test("the ADL dialect runs a pilot with its exit status", { timeout: 90_000 }, a
   await a.purge!([r!.handle]);
   assert.equal((await a.status([r!.handle])).get(r!.handle)?.state, "Unknown");
 });
+
+test(
+  "a delegation close to its end is renewed in place on the CE",
+  { timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(work, "state-"));
+    // A margin longer than the lifetime: every status call finds the delegation due.
+    const a = adapter({ delegation_lifetime_h: 1, delegation_renew_margin_s: 7200 }, dir);
+    const [r] = await a.submit([
+      spec(60, 'sleep 8; openssl x509 -in "$X509_USER_PROXY" -noout -serial', pki.proxy.file),
+    ]);
+    assert.ok(r!.ok, r!.ok ? "" : r!.error);
+    const journal = join(dir, "arc-jobs.jsonl");
+    const delegs = () =>
+      [
+        ...readFileSync(journal, "utf8").matchAll(/"t":"deleg".*"id":"([^"]+)".*"notAfter":(\d+)/g),
+      ].map((m) => [m[1], Number(m[2])] as const);
+    assert.equal(delegs().length, 1);
+    await new Promise((res) => setTimeout(res, 1100));
+    await a.status([r!.handle]);
+    const after = delegs();
+    assert.equal(after.length, 2, "the status call renewed the delegation");
+    assert.equal(after[1]![0], after[0]![0], "renewed under the same id");
+    assert.ok(after[1]![1] > after[0]![1]);
+    const s = await waitForState(a, r!.handle, "Finished", STATE_MS);
+    assert.equal(s.exitCode, 0, (await a.fetchOutput(r!.handle)).stderr);
+  },
+);
