@@ -206,3 +206,33 @@ test(
     assert.equal(s.exitCode, 0, (await a.fetchOutput(r!.handle)).stderr);
   },
 );
+
+test(
+  "a pilot the CE cannot run is an error or a hold with the CE's reason",
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    // Refused at submission: the per-job status code inside the HTTP 201.
+    const a = adapter({ queue: "no-such-queue" });
+    const [r] = await a.submit([spec(70, "true")]);
+    assert.equal(r!.ok, false);
+    assert.match(
+      r!.ok ? "" : r!.error,
+      /^the CE refused the pilot: 500 Requested queue no-such-queue is not allowed/,
+    );
+    // Accepted, then failed by the CE before the payload ran: held, not recoverable.
+    const b = adapter({ runtime_environments: ["NO/SUCH/RTE"] });
+    const [q] = await b.submit([spec(71, "true")]);
+    assert.ok(q!.ok, q!.ok ? "" : q!.error);
+    const s = await waitForState(b, q!.handle, ["Held", "Finished"], STATE_MS);
+    assert.deepEqual(s, {
+      handle: q!.handle,
+      state: "Held",
+      holdReason:
+        "the CE failed the job: ERROR: Requested RunTimeEnvironment NO/SUCH/RTE is missing, broken or not enabled.",
+      holdRecoverable: false,
+    });
+    assert.match((await b.fetchOutput(q!.handle)).stderr, /^--- CE diagnostics \(errors\) ---\n/);
+  },
+);

@@ -199,14 +199,14 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
 
   async function submitChunk(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
     const results = new Map<number, SubmitResult>();
-    const ready: { p: PilotSpec; job: ArcJob; command: Buffer }[] = [];
+    const ready: { i: number; p: PilotSpec; job: ArcJob; command: Buffer }[] = [];
     for (const [i, p] of batch.entries()) {
       try {
         const command = readFileSync(p.command);
         const delegationId = p.credentialFile
           ? await delegations.ensure(p.credentialFile)
           : undefined;
-        ready.push({ p, job: toJob(p, delegationId), command });
+        ready.push({ i, p, job: toJob(p, delegationId), command });
       } catch (err) {
         results.set(i, { intentId: p.intentId, ok: false, error: message(err) });
       }
@@ -217,6 +217,8 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       );
       let entries: ArcJobEntry[] | undefined;
       let failure = "";
+      // An HTTP refusal made no jobs; after a timeout or a garbled answer they may exist.
+      let refused = false;
       try {
         const description = describeBatch(
           settings.dialect,
@@ -228,6 +230,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
         });
         if (res.status !== 201 && res.status !== 200) {
           failure = `the CE refused the submission: HTTP ${res.status} ${snippet(res.body)}`;
+          refused = true;
         } else {
           let parsed: unknown;
           try {
@@ -249,13 +252,12 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       }
       const records: JournalRecord[] = [];
       const accepted: { i: number; id: string; command: Buffer; name: string }[] = [];
-      ready.forEach(({ p, job, command }, k) => {
-        const i = batch.indexOf(p);
+      ready.forEach(({ i, p, job, command }, k) => {
         const e = entries?.[k];
         if (!entries) {
           results.set(i, { intentId: p.intentId, ok: false, error: failure });
-          // A refused POST made nothing; after a timeout the jobs may exist: recovery looks.
-          if (failure.startsWith("the CE refused")) records.push({ t: "failed", name: job.name });
+          // Jobs that may exist stay pending: recovery looks for them by name.
+          if (refused) records.push({ t: "failed", name: job.name });
         } else if (e && e.code === 201 && e.id) {
           records.push({ t: "job", intent: p.intentId, name: job.name, id: e.id });
           accepted.push({ i, id: e.id, command, name: job.command });
@@ -373,7 +375,9 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       const errors = (await diagnose(handle, "errors")) ?? "";
       return {
         stdout,
-        stderr: `${stderr}\n--- CE diagnostics (errors) ---\n${tail(errors, settings.max_output_bytes)}`,
+        stderr:
+          (stderr === "" || stderr.endsWith("\n") ? stderr : stderr + "\n") +
+          `--- CE diagnostics (errors) ---\n${tail(errors, settings.max_output_bytes)}`,
       };
     },
 

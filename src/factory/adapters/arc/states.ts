@@ -159,12 +159,13 @@ export function toPilotStatus(
 
 function firstLine(text: string | undefined): string {
   if (!text) return "";
+  // A-REX's errors file interleaves the job's state history and the back end's log with the
+  // failure itself; the reason is the last line that says what went wrong.
   const lines = text
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l !== "");
-  // A-REX's errors file ends with the failure summary; earlier lines are the job's history.
-  const failure = lines.filter((l) => /error|fail|not found|cannot|refus/i.test(l));
+    .filter((l) => l !== "" && !/Job state change|^-----/.test(l));
+  const failure = lines.filter((l) => /error|fail|not found|cannot|refus|missing/i.test(l));
   return (failure.at(-1) ?? lines.at(-1) ?? "").slice(0, 500);
 }
 
