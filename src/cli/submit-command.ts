@@ -14,6 +14,7 @@ import { scheddUserCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import type { JobAttrs } from "../schedd/job-status.js";
+import { inputFileNames } from "../schedd/input-files.js";
 import { CHUNK_BYTES } from "../schedd/sandbox.js";
 import {
   type CompileResult,
@@ -64,16 +65,9 @@ function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult
 /** Local files a job needs in its input sandbox: the executable and transfer_input_files. */
 export function inputFiles(job: JobAttrs): string[] {
   const ad = ClassAd.fromJSON(job);
-  const s = (n: string) => {
-    const v = ad.evaluate(n);
-    return typeof v === "string" ? v : "";
-  };
-  const iwd = s("Iwd") || process.cwd();
-  const files: string[] = [];
-  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
-  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
-  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
-  return [...new Set(files.map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
+  const iwdValue = ad.evaluate("Iwd");
+  const iwd = typeof iwdValue === "string" && iwdValue !== "" ? iwdValue : process.cwd();
+  return [...new Set(inputFileNames(ad).map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
 }
 
 async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {

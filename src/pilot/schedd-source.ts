@@ -8,6 +8,7 @@ import { constants } from "node:os";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
+import { inputFileNames } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
 import { WireError } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
@@ -101,6 +102,8 @@ export function scheddSource(
     },
 
     async stageIn(lease, sandboxDir) {
+      // Nothing was uploaded for a job that names no input (a system executable, no files).
+      if (inputFileNames(lease.ad).length === 0) return;
       const hash = new Map<string, ReturnType<typeof createHash>>();
       for await (const chunk of c.fetchInput(lease.leaseId)) {
         const rel = safeName(chunk.name);

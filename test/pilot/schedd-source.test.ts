@@ -64,18 +64,25 @@ test("stageIn writes chunked inputs and refuses a checksum mismatch", async (t) 
   const dir = mkdtempSync(join(tmpdir(), "updraft-source-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let chunks: FileChunk[] = [];
+  let fetches = 0;
   const s = source({
     async *fetchInput() {
+      fetches++;
       yield* chunks;
     },
   });
+  const withInput = lease({ Cmd: '"/bin/sh"', TransferInput: '"sub/a.txt"' });
   chunks = [chunk("sub/a.txt", 0, "hel", false), chunk("sub/a.txt", 3, "lo", true, sha("hello"))];
-  await s.stageIn(lease(), dir);
+  await s.stageIn(withInput, dir);
   assert.equal(readFileSync(join(dir, "sub/a.txt"), "utf8"), "hello");
   chunks = [chunk("b.txt", 0, "x", true, sha("y"))];
-  await assert.rejects(s.stageIn(lease(), dir), /checksum mismatch/);
+  await assert.rejects(s.stageIn(withInput, dir), /checksum mismatch/);
   chunks = [chunk("../escape", 0, "x", true, sha("x"))];
-  await assert.rejects(s.stageIn(lease(), dir), /unsafe/);
+  await assert.rejects(s.stageIn(withInput, dir), /unsafe/);
+  // A job that names no input (a system executable not transferred) fetches nothing.
+  const before = fetches;
+  await s.stageIn(lease({ Cmd: '"/bin/sh"', TransferExecutable: "false" }), dir);
+  assert.equal(fetches, before);
 });
 
 test("outputs are TransferOutput plus relative Out and Err", () => {
