@@ -13,8 +13,8 @@ import type { Command } from "commander";
 import { scheddUserCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
-import type { JobAttrs } from "../schedd/job-status.js";
 import { inputFileNames } from "../schedd/input-files.js";
+import { HoldCode, type JobAttrs } from "../schedd/job-status.js";
 import { CHUNK_BYTES } from "../schedd/sandbox.js";
 import {
   type CompileResult,
@@ -135,7 +135,12 @@ export function createSubmitCommand(): Command {
                 await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
             }
           }
-          await client.act("release", { ids: [String(clusterId)] }, "input files uploaded");
+          // Only the jobs held for the upload: a job submitted with `hold = true` stays held.
+          await client.act(
+            "release",
+            { ids: [String(clusterId)], constraint: `HoldReasonCode == ${HoldCode.SpoolingInput}` },
+            "input files uploaded",
+          );
         }
         process.stdout.write(
           `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,

@@ -74,6 +74,8 @@ interface Active {
   stopReason?: string;
   /** The schedd gave the job to someone else: nothing to report back for it. */
   leaseLost?: boolean;
+  /** The job never started for a reason of the pilot's, not the job's: give it back. */
+  handBack?: boolean;
 }
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
@@ -132,12 +134,13 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     ledger.release(a.lease.jobId);
     lastJobEndMs = clock.now();
     if (active.size === 0) idleSince = clock.now();
-    // Ended by the pilot's own stop, even if it then exited cleanly: the job goes back to the queue.
-    const released = outcome.killed?.kind === "pilot-stop";
-    const disposition = outcome.startError
-      ? "start-failed"
-      : released
-        ? "released"
+    // Ended by the pilot's own stop, even if it then exited cleanly, or never started for the
+    // pilot's own reasons: the job goes back to the queue.
+    const released = a.handBack === true || outcome.killed?.kind === "pilot-stop";
+    const disposition = released
+      ? "released"
+      : outcome.startError
+        ? "start-failed"
         : outcome.killed
           ? "killed"
           : "completed";
@@ -207,7 +210,6 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     };
     active.set(lease.jobId, a);
     try {
-      mkdirSync(dir, { recursive: true });
       // The loop stops jobs at stopJobsAtMs; the runner's backstop is the hard deadline itself.
       const remainingLifetimeS = Math.max(1, (plan.dieAtMs - clock.now()) / 1000);
       const spec = jobSpecFromAd(lease.jobId, lease.ad, dir, {
@@ -215,7 +217,16 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         credentialFile: lease.credentialFile,
       });
       if (!spec.ok) throw new Error(spec.message);
-      await source.stageIn(lease, dir);
+      try {
+        mkdirSync(dir, { recursive: true });
+        await source.stageIn(lease, dir);
+      } catch (err) {
+        // No sandbox or no inputs (the schedd restarting mid-transfer, a full disk): the job
+        // never ran, so it must not complete as a failure; it goes back to the queue.
+        a.handBack = true;
+        a.stopReason = `input transfer failed: ${(err as Error).message}`;
+        throw err;
+      }
       a.job = runJob(spec.spec, deps.runnerOptions ?? {});
     } catch (err) {
       finished(a, failedStart(lease.jobId, (err as Error).message));

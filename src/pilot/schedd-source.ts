@@ -135,19 +135,28 @@ export function scheddSource(
     },
 
     async complete(lease, outcome, sandboxDir) {
-      const outputs: OutputFile[] = [];
-      for (const rel of outputNames(lease.ad)) {
-        const file = join(sandboxDir, safeName(rel));
-        // A missing output is the job's business (HTCondor holds such jobs); report the rest.
-        if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
-        outputs.push(await upload(c, lease, rel, file));
+      try {
+        const outputs: OutputFile[] = [];
+        for (const rel of outputNames(lease.ad)) {
+          const file = join(sandboxDir, safeName(rel));
+          // A missing output is the job's business (HTCondor holds such jobs); report the rest.
+          if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
+          outputs.push(await upload(c, lease, rel, file));
+        }
+        await c.completeJob({
+          leaseId: lease.leaseId,
+          ...exitFields(outcome),
+          ...holdFields(outcome),
+          outputs,
+        });
+      } catch (err) {
+        // Completed already (our earlier try got through but its reply did not, across a schedd
+        // restart), or the lease ended meanwhile and the job went back to the queue: either way
+        // there is nothing left to report, and retrying would only be refused again.
+        if (err instanceof WireError && err.code === "already-exists") return;
+        if (isLostLease(err)) return;
+        throw err;
       }
-      await c.completeJob({
-        leaseId: lease.leaseId,
-        ...exitFields(outcome),
-        ...holdFields(outcome),
-        outputs,
-      });
     },
 
     async release(lease, reason) {

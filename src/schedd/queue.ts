@@ -172,14 +172,30 @@ export class JobQueue {
       for (const [n, text] of stamp) attrs[n] = text;
       if (getAttr(src, "NumJobStarts") === undefined) attrs.NumJobStarts = "0";
       for (const k in src) if (!stamped.has(lowerName(k))) attrs[k] = src[k]!;
-      prepared.push({ cluster: clusterId, proc, owner, status, attrs });
+      // `hold = true` in the submit file: the job stays held, with the user's reason, past the
+      // input upload; only a release by the user lets it run.
+      const userHeld = numAttr(src, "JobStatus", JobStatus.Idle) === JobStatus.Held;
+      if (userHeld) {
+        attrs.JobStatus = String(JobStatus.Held);
+        for (const n of ["HoldReason", "HoldReasonCode"]) {
+          const v = getAttr(src, n);
+          if (v !== undefined) setAttr(attrs, n, v);
+        }
+      }
+      prepared.push({
+        cluster: clusterId,
+        proc,
+        owner,
+        status: userHeld ? JobStatus.Held : status,
+        attrs,
+      });
     }
     this.store.tx(() => {
       for (const job of prepared) this.store.insertJob(job);
       this.store.markSubmitted(clusterId, prepared.length);
     });
     for (const job of prepared) {
-      this.index.add(this.record(job), holdForInput ? undefined : job.attrs);
+      this.index.add(this.record(job), job.status === JobStatus.Idle ? job.attrs : undefined);
       this.trackPolicy(job.attrs);
     }
     this.notifyIdle();

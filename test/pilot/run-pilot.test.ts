@@ -121,6 +121,28 @@ test("a job still running at retirement goes on until the graceful stop, then is
   );
 });
 
+test("inputs that do not arrive: the job goes back to the queue, runs later and completes once", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 600 });
+  t.source.failStageIns = 1;
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.deepEqual(
+    r.jobs.map((j) => j.disposition),
+    ["released", "completed"],
+  );
+  const job = t.source.jobs.get("1.0")!;
+  assert.equal(job.state, "done");
+  assert.equal(job.releases, 1, "handed back once, not reported as a failed run");
+  assert.equal(job.outcome?.startError, undefined, "the completion is the real run's");
+  assert.equal(t.source.calls.filter((c) => c.startsWith("complete")).length, 1);
+  assert.ok(
+    t.source.calls.some((c) =>
+      c.startsWith("release 1.0 input transfer failed: schedd@test closed the input stream"),
+    ),
+    t.source.calls.join("\n"),
+  );
+});
+
 test("before the hard walltime running jobs are stopped and released", async () => {
   const t = simulated({ maxWalltimeS: 3600, graceS: 300 });
   t.sim.durations.set("1.0", 7200);

@@ -192,3 +192,41 @@ test("release hands the lease back with the reason; an ended lease is not an err
   await assert.rejects(s.release(lease(), "later"), UnavailableError);
   assert.equal(sent.length, 5);
 });
+
+test("complete: a completion the schedd already has, or a lease that ended, is not an error", async () => {
+  let calls = 0;
+  let fail: (() => never) | undefined;
+  const s = source({
+    completeJob: async () => {
+      calls++;
+      if (fail) fail();
+      return { jobStatus: 4 };
+    },
+  });
+  const outcome: JobOutcome = {
+    jobId: "1.0",
+    exitCode: 0,
+    signal: null,
+    wallS: 1,
+    userS: 0,
+    sysS: 0,
+    peakRssMb: 1,
+  };
+  const dir = tmpdir();
+  for (const err of [
+    new AlreadyExistsError("already completed", { reason: "duplicate-completion" }),
+    new NotFoundError("lapsed", { reason: "stale-lease" }),
+    new PermissionDeniedError("not yours", { reason: "wrong-pilot" }),
+  ]) {
+    fail = () => {
+      throw err;
+    };
+    await s.complete(lease(), outcome, dir);
+  }
+  // Unreachable: thrown, so the loop keeps the report queued and tries again.
+  fail = () => {
+    throw new UnavailableError("down");
+  };
+  await assert.rejects(s.complete(lease(), outcome, dir), UnavailableError);
+  assert.equal(calls, 4);
+});

@@ -23,6 +23,8 @@ export class InMemoryJobSourceDouble implements JobSource {
   readonly jobs = new Map<string, QueuedJob>();
   readonly calls: string[] = [];
   unreachable = false;
+  /** Input transfers still to fail (a schedd restarting mid-transfer), then they work again. */
+  failStageIns = 0;
   /** The lease's length the double says it hands out and renews; unset: it does not say. */
   leaseMs: number | undefined;
   /** Most leases out at once, to check the pilot's concurrency. */
@@ -72,6 +74,10 @@ export class InMemoryJobSourceDouble implements JobSource {
 
   async stageIn(lease: JobLease, sandboxDir: string): Promise<void> {
     this.check(`stageIn ${lease.jobId}`);
+    if (this.failStageIns > 0) {
+      this.failStageIns--;
+      throw new Error(`${this.name} closed the input stream`);
+    }
     for (const [name, text] of Object.entries(this.jobs.get(lease.jobId)!.inputs ?? {})) {
       writeFileSync(join(sandboxDir, name), text);
     }
