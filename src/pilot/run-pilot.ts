@@ -175,16 +175,21 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     wake.now();
   }
 
-  /** One attempt at every queued report; failures stay queued, one schedd down blocks no other. */
+  /**
+   * One attempt at every queued report, all at once (each is a few round trips to its schedd);
+   * failures stay queued, one schedd down blocks no other.
+   */
   async function flushReports(): Promise<void> {
-    for (const report of pendingReports.splice(0)) {
-      try {
-        await report();
-      } catch (err) {
-        deps.log?.warn({ err }, "reporting a job failed; will retry");
-        pendingReports.push(report);
-      }
-    }
+    await Promise.all(
+      pendingReports.splice(0).map(async (report) => {
+        try {
+          await report();
+        } catch (err) {
+          deps.log?.warn({ err }, "reporting a job failed; will retry");
+          pendingReports.push(report);
+        }
+      }),
+    );
   }
 
   /** True when the job started (or failed to start); false when it did not fit. */
@@ -309,8 +314,11 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         a.job.kill("pilot-stop");
       }
     }
-    await flushReports();
+    // Reports go out while the pilot claims its next jobs: a slot freed by a finished job is
+    // offered again without waiting for that job's outputs to upload.
+    const flushing = flushReports();
     if (v.exit && active.size === 0) {
+      await flushing;
       reason = v.exit;
       break;
     }
@@ -322,6 +330,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       // a job submitted meanwhile starts at once, not at the next retry. Nothing else needs
       // the loop meanwhile (no job to heartbeat, no report to send), and the wait ends before
       // the lifetime plan's next change.
+      if (!started) await flushing;
       const quiet = active.size === 0 && pendingReports.length === 0;
       if (!started && quiet && deps.sources.length === 1 && !deps.terminate?.aborted) {
         const waitS = Math.floor(Math.min(LONG_POLL_MS, v.nextChangeInMs || LONG_POLL_MS) / 1000);
@@ -334,6 +343,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       adStale = false;
       await advertise(true);
     } else await advertise();
+    await flushing;
     if (started) continue;
     const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
     if (adStale) waits.push(AD_MIN_GAP_MS - (clock.now() - lastAdvertised));
