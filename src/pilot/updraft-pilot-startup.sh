@@ -120,19 +120,28 @@ export UPDRAFT_PILOT_ID="$PILOT_ID"
 
 [ -n "$MODE" ] || fail Config "give --staging URL --manifest-sha256 HEX, or --installed"
 
-# --- Node.js ---------------------------------------------------------------------------------
-node_version=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null) ||
-  fail WN_Resource "Node.js not found (tried $NODE_BIN)"
-node_major=${node_version%%.*}
-case "$node_major" in '' | *[!0-9]*) fail WN_Resource "cannot read Node.js version '$node_version'" ;; esac
-[ "$node_major" -ge "$NODE_MIN_MAJOR" ] ||
-  fail WN_Resource "Node.js $node_version is older than $NODE_MIN_MAJOR"
-
 # --- work directory --------------------------------------------------------------------------
 WORK_DIR="$WORK_BASE/updraft-pilot.$PILOT_ID"
 mkdir -p "$WORK_BASE" 2>/dev/null && mkdir "$WORK_DIR" 2>/dev/null ||
   fail WN_Resource "cannot create work directory $WORK_DIR"
 cd "$WORK_DIR" || fail WN_Resource "cannot enter $WORK_DIR"
+
+# --- Node.js ---------------------------------------------------------------------------------
+# The version check starts a Node process of its own; it runs while the staging area downloads
+# and unpacks, and is waited for before the pilot starts.
+"$NODE_BIN" -p 'process.versions.node' >node.version 2>/dev/null &
+NODE_CHECK_PID=$!
+
+node_check() {
+  wait "$NODE_CHECK_PID" || fail WN_Resource "Node.js not found (tried $NODE_BIN)"
+  node_version=""
+  read -r node_version <node.version
+  node_major=${node_version%%.*}
+  case "$node_major" in '' | *[!0-9]*) fail WN_Resource "cannot read Node.js version '$node_version'" ;; esac
+  [ "$node_major" -ge "$NODE_MIN_MAJOR" ] ||
+    fail WN_Resource "Node.js $node_version is older than $NODE_MIN_MAJOR"
+  rm -f node.version
+}
 
 sha256_of() {
   out=$(sha256sum "$1" 2>/dev/null) || return 1
@@ -287,6 +296,7 @@ MANIFEST_VO_SCRIPTS=""
 if [ "$MODE" = staged ]; then
   stage
 fi
+node_check
 
 # Manifest scripts run first (the factory's), then the ones given to this script (the site's).
 UPDRAFT_VALIDATION_SCRIPTS=$MANIFEST_SCRIPTS
