@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +88,23 @@ test("the archive unpacks with tar to exactly the install's files, byte for byte
   // The same build gives the same archive, so the same hash on pilots' command lines.
   const again = mkdtempSync(join(root, "again-"));
   assert.equal(writeInstallArchive(repo, again).sha256, w.sha256);
+});
+
+test("updraft factory stage --out DIR writes the archive and says what it wrote", () => {
+  const out = join(root, "cli-out", "staging");
+  const text = execFileSync(
+    process.execPath,
+    [join(repo, "bin/updraft.js"), "factory", "stage", "--out", out],
+    {
+      encoding: "utf8",
+    },
+  );
+  const w = readFileSync(join(out, INSTALL_ARCHIVE));
+  const sha = createHash("sha256").update(w).digest("hex");
+  assert.match(
+    text,
+    new RegExp(`${INSTALL_ARCHIVE}: \\d+ files, ${w.length} bytes, sha256 ${sha}`),
+  );
 });
 
 test("ustar: long paths split at a slash into prefix and name; paths too long are refused", () => {
