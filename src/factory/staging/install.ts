@@ -60,10 +60,9 @@ function resolvePackage(root: string, fromDir: string, name: string): string | u
   }
 }
 
-/** What a package's own files include: code, JSON, native bindings, licences (no TypeScript sources or declarations, maps, docs). */
+/** A package's files a pilot may load: all but TypeScript sources and declarations, maps, docs. */
 function shippedFromPackage(name: string): boolean {
-  if (/\.[cm]?ts$|\.map$|\.tsbuildinfo$|\.md$|\.markdown$/i.test(name)) return false;
-  return true;
+  return !/\.[cm]?ts$|\.map$|\.tsbuildinfo$|\.md$|\.markdown$/i.test(name);
 }
 
 function walkFiles(dir: string, keep: (name: string) => boolean, out: Set<string>): void {
