@@ -148,9 +148,10 @@ async function startupToFirstClaim(): Promise<void> {
         pilot_start_to_claim_less_validation: round(total - toStart - validation),
       },
       breakdown_note:
-        "the of_which parts are measured separately (median of 5) and add up to about " +
-        "spawn_to_pilot_start_marker, less the Node version check, which runs alongside the " +
-        "download; the last part is loading the clients, TLS connects, advertise and the claim",
+        "the of_which parts are each timed on their own right after the runs (median of 5), so " +
+        "they indicate the split of spawn_to_pilot_start_marker without adding up to it exactly " +
+        "(the Node version check overlaps the download; other load on the machine varies); the " +
+        "last part is loading the clients, TLS connects, advertise and the claim",
       load_avg_1m: round(loadavg()[0]!),
     })}\n`,
   );
