@@ -1,15 +1,20 @@
 /**
  * `updraft factory --config FILE` runs the factory; `updraft factory downtime ...` and
- * `updraft factory status` read and write its database (found through the same config).
+ * `updraft factory status` read and write its database (found through the same config);
+ * `updraft factory stage --out DIR` writes this build's pilot install archive into a staging folder.
  */
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { ConfigError } from "../common/config.js";
 import { loadFactoryConfig } from "../factory/config.js";
 import { dbPath } from "../factory/daemon.js";
 import { runFactory } from "../factory/main.js";
 import { formatStatusTable, statusRows } from "../factory/status-report.js";
+import { writeInstallArchive } from "../factory/staging/install.js";
 import { FactoryStore } from "../factory/store.js";
+import { findPackageRoot } from "../wire/schema.js";
 import { CliError } from "./errors.js";
 import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
 
@@ -141,6 +146,28 @@ function statusCommand(): Command {
     });
 }
 
+function stageCommand(): Command {
+  return new Command("stage")
+    .description(
+      "write this Updraft build's pilot install (updraft-install.tar.gz) into a staging folder",
+    )
+    .requiredOption("--out <dir>", "the staging folder (the factory's staging.dir)")
+    .action((o: { out: string }) => {
+      const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+      let w;
+      try {
+        mkdirSync(o.out, { recursive: true });
+        w = writeInstallArchive(root, o.out);
+      } catch (err) {
+        throw new CliError(`cannot stage the pilot install: ${(err as Error).message}`, 73);
+      }
+      process.stdout.write(
+        `${w.file}: ${w.files} files, ${w.bytes} bytes, sha256 ${w.sha256}\n` +
+          "restart the factory (or start it) to serve it; its manifest lists the new hash\n",
+      );
+    });
+}
+
 export function createFactoryCommand(): Command {
   return (
     new Command("factory")
@@ -151,8 +178,10 @@ export function createFactoryCommand(): Command {
       .option("--config <file>", CONFIG_HELP)
       .addCommand(downtimeCommand())
       .addCommand(statusCommand())
+      .addCommand(stageCommand())
       .action(async (o: { config?: string }) => {
-        if (!o.config) throw new CliError("give --config FILE (or a subcommand: downtime, status)");
+        if (!o.config)
+          throw new CliError("give --config FILE (or a subcommand: downtime, status, stage)");
         try {
           await runFactory(o.config);
         } catch (err) {

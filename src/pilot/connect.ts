@@ -2,6 +2,7 @@
  * The real `ConnectFn`: one `JobSource` per schedd over the schedd client, and a `SlotAdvertiser`
  * over the collector client, all authenticated with the pilot's credential file.
  */
+import { statSync } from "node:fs";
 import { createCollectorClient } from "../collector/client.js";
 import { scheddClient } from "../schedd/client.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
@@ -40,6 +41,11 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
   }
   if (!s.credentialFile) throw new ConnectConfigError("no pilot credential file given");
   if (!s.trustDir) throw new ConnectConfigError("no trust directory (X509_CERT_DIR) given");
+  // Checked here so a missing directory is the site's configuration problem, named as such,
+  // rather than a file system error surfacing from the first TLS connection.
+  if (!isDirectory(s.trustDir)) {
+    throw new ConnectConfigError(`trust directory ${s.trustDir} (X509_CERT_DIR) does not exist`);
+  }
   const rpcs: RpcClient[] = [];
   const rpcFor = (url: string) => {
     const rpc = createRpcClient({ url, credentialFile: s.credentialFile, caDir: s.trustDir! });
@@ -56,3 +62,11 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
     },
   };
 };
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

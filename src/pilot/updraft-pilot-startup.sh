@@ -1,10 +1,13 @@
 #!/bin/sh
-# Updraft pilot bootstrap. POSIX sh; needs curl or wget, sha256sum and Node.js 20+.
+# Updraft pilot bootstrap. POSIX sh; needs curl or wget, sha256sum, tar with gzip (-z) and
+# Node.js 20+.
 #
 # Staged mode:    updraft-pilot-startup.sh --staging URL --manifest-sha256 HEX [options]
 #   downloads the manifest, checks its SHA-256 against the one given here (the factory put it in
 #   the pilot's submit description, so a tampered staging area cannot forge it), downloads every
-#   listed file and checks its hash, checks Node, then starts `updraft pilot run` from the files.
+#   listed file and checks its hash, checks Node, unpacks the Updraft install archive when the
+#   manifest names one (`install` line; `tar xzf`), then starts `updraft pilot run` from it (or
+#   from the files, when the manifest names an `entry` among them instead).
 # Installed mode: updraft-pilot-startup.sh --installed [--updraft PATH] [options]
 #   runs an installed `updraft` (the local grid adapter uses this).
 #
@@ -89,6 +92,7 @@ while [ "$#" -gt 0 ]; do
     --updraft) need_value "$@"; UPDRAFT_BIN=$2; shift ;;
     --work-base) need_value "$@"; WORK_BASE=$2; shift ;;
     --cacert) need_value "$@"; CACERT=$2; shift ;;
+    --trust-dir) need_value "$@"; X509_CERT_DIR=$2; export X509_CERT_DIR; shift ;;
     --keep-work-dir) KEEP_WORK_DIR=1 ;;
     --pilot-id) need_value "$@"; PILOT_ID=$2; shift ;;
     --collector) need_value "$@"; UPDRAFT_COLLECTOR=$2; export UPDRAFT_COLLECTOR; shift ;;
@@ -116,19 +120,28 @@ export UPDRAFT_PILOT_ID="$PILOT_ID"
 
 [ -n "$MODE" ] || fail Config "give --staging URL --manifest-sha256 HEX, or --installed"
 
-# --- Node.js ---------------------------------------------------------------------------------
-node_version=$("$NODE_BIN" -p 'process.versions.node' 2>/dev/null) ||
-  fail WN_Resource "Node.js not found (tried $NODE_BIN)"
-node_major=${node_version%%.*}
-case "$node_major" in '' | *[!0-9]*) fail WN_Resource "cannot read Node.js version '$node_version'" ;; esac
-[ "$node_major" -ge "$NODE_MIN_MAJOR" ] ||
-  fail WN_Resource "Node.js $node_version is older than $NODE_MIN_MAJOR"
-
 # --- work directory --------------------------------------------------------------------------
 WORK_DIR="$WORK_BASE/updraft-pilot.$PILOT_ID"
 mkdir -p "$WORK_BASE" 2>/dev/null && mkdir "$WORK_DIR" 2>/dev/null ||
   fail WN_Resource "cannot create work directory $WORK_DIR"
 cd "$WORK_DIR" || fail WN_Resource "cannot enter $WORK_DIR"
+
+# --- Node.js ---------------------------------------------------------------------------------
+# The version check starts a Node process of its own; it runs while the staging area downloads
+# and unpacks, and is waited for before the pilot starts.
+"$NODE_BIN" -p 'process.versions.node' >node.version 2>/dev/null &
+NODE_CHECK_PID=$!
+
+node_check() {
+  wait "$NODE_CHECK_PID" || fail WN_Resource "Node.js not found (tried $NODE_BIN)"
+  node_version=""
+  read -r node_version <node.version
+  node_major=${node_version%%.*}
+  case "$node_major" in '' | *[!0-9]*) fail WN_Resource "cannot read Node.js version '$node_version'" ;; esac
+  [ "$node_major" -ge "$NODE_MIN_MAJOR" ] ||
+    fail WN_Resource "Node.js $node_version is older than $NODE_MIN_MAJOR"
+  rm -f node.version
+}
 
 sha256_of() {
   out=$(sha256sum "$1" 2>/dev/null) || return 1
@@ -162,6 +175,19 @@ safe_path() {
   return 0
 }
 
+# The archive's hash was checked with the other files, so what it holds is what the factory staged.
+unpack_install() {
+  [ -f "files/$INSTALL" ] || fail Corruption "install archive $INSTALL is not a listed file"
+  command -v tar >/dev/null 2>&1 || fail WN_Resource "tar not found (needed to unpack $INSTALL)"
+  mkdir install || fail WN_Resource "cannot create $WORK_DIR/install"
+  tar -xzf "files/$INSTALL" -C install 2>tar.err ||
+    fail Corruption "cannot unpack install archive $INSTALL: $(sed -n 1p tar.err)"
+  rm -f "files/$INSTALL" tar.err
+  [ -f "install/$INSTALL_ENTRY" ] ||
+    fail Corruption "install archive $INSTALL holds no $INSTALL_ENTRY"
+  ENTRY_PATH="$WORK_DIR/install/$INSTALL_ENTRY"
+}
+
 stage() {
   case "$MANIFEST_SHA" in
     '') fail Config "--manifest-sha256 is required with --staging" ;;
@@ -178,6 +204,8 @@ stage() {
   [ "$header" = "updraft-pilot-manifest 1" ] ||
     fail Corruption "manifest does not start with 'updraft-pilot-manifest 1'"
   ENTRY=""
+  INSTALL=""
+  INSTALL_ENTRY=""
   mkdir files || fail WN_Resource "cannot create $WORK_DIR/files"
   : >files.sha256
   : >curl.cfg
@@ -198,6 +226,13 @@ stage() {
       entry)
         safe_path "$a" || fail Corruption "unsafe entry path: $a"
         ENTRY=$a
+        ;;
+      install)
+        [ -z "$rest" ] || fail Corruption "manifest line has extra fields: $kind $a $b"
+        safe_path "$a" || fail Corruption "unsafe install archive path: $a"
+        safe_path "$b" || fail Corruption "unsafe install entry path: $b"
+        INSTALL=$a
+        INSTALL_ENTRY=$b
         ;;
       validate)
         safe_path "$b" || fail Corruption "unsafe validation script path: $b"
@@ -243,8 +278,13 @@ stage() {
     done <sha256.out
     fail Corruption "sha256sum reported a mismatch: $(sed -n 1p sha256.out)"
   fi
-  [ -n "$ENTRY" ] || fail Corruption "manifest names no entry"
-  [ -f "files/$ENTRY" ] || fail Corruption "entry $ENTRY is not among the downloaded files"
+  if [ -n "$INSTALL" ]; then
+    unpack_install
+  else
+    [ -n "$ENTRY" ] || fail Corruption "manifest names no entry and no install archive"
+    [ -f "files/$ENTRY" ] || fail Corruption "entry $ENTRY is not among the downloaded files"
+    ENTRY_PATH="$WORK_DIR/files/$ENTRY"
+  fi
   # Scripts named by the manifest must also have been checked as files.
   for s in $(echo "${MANIFEST_SCRIPTS:-},${MANIFEST_VO_SCRIPTS:-}" | tr ',' ' '); do
     [ -f "$s" ] || fail Corruption "validation script ${s#"$WORK_DIR"/files/} is not a listed file"
@@ -256,6 +296,7 @@ MANIFEST_VO_SCRIPTS=""
 if [ "$MODE" = staged ]; then
   stage
 fi
+node_check
 
 # Manifest scripts run first (the factory's), then the ones given to this script (the site's).
 UPDRAFT_VALIDATION_SCRIPTS=$MANIFEST_SCRIPTS
@@ -285,7 +326,7 @@ run_pilot() {
 }
 
 if [ "$MODE" = staged ]; then
-  run_pilot "$NODE_BIN" "$WORK_DIR/files/$ENTRY" pilot run --work-dir "$WORK_DIR/run"
+  run_pilot "$NODE_BIN" "$ENTRY_PATH" pilot run --work-dir "$WORK_DIR/run"
 fi
 if [ -z "$UPDRAFT_BIN" ]; then
   UPDRAFT_BIN=$(command -v updraft) || fail Config "--installed: updraft not found on PATH"

@@ -1,143 +1,152 @@
 /**
- * The bootstrap with a real staging area: this Updraft build (bin, dist/src, package.json and the
- * runtime dependencies) served over HTTPS with a manifest, downloaded, checked, and started as
- * `updraft pilot run` from the downloaded files only.
+ * The bootstrap with a real staging area: this Updraft build's pilot install archive (what
+ * `updraft factory stage` writes) and a site validation script as a separate file, hashed and
+ * served by the factory's staging server over HTTPS, downloaded, checked, unpacked and started
+ * as `updraft pilot run` from the unpacked files only.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:https";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { INSTALL_ARCHIVE, writeInstallArchive } from "../../src/factory/staging/install.js";
+import {
+  stageDirectory,
+  startStagingServer,
+  type StagingServer,
+} from "../../src/factory/staging/staging-area.js";
 import { parsePilotOutput } from "../../src/pilot/report.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const SCRIPT = join(repo, "src/pilot/updraft-pilot-startup.sh");
-const SAFE = /^[A-Za-z0-9._/@+-]+$/;
-
-function walk(dir: string, keep: (name: string) => boolean, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory() && e.name !== "node_modules") walk(p, keep, out);
-    else if (e.isFile() && keep(e.name)) out.push(p);
-  }
-  return out;
-}
-
-/** Relative path to absolute file: what an install needs to run `updraft pilot`. */
-function installFiles(): Map<string, string> {
-  const lock = JSON.parse(readFileSync(join(repo, "package-lock.json"), "utf8")) as {
-    packages: Record<string, { dev?: boolean }>;
-  };
-  // The wire schema is read at run time from the package root (src/wire/schema.ts).
-  const files = [
-    join(repo, "bin/updraft.js"),
-    join(repo, "package.json"),
-    join(repo, "src/wire/updraft.proto"),
-  ];
-  walk(join(repo, "dist/src"), (n) => n.endsWith(".js"), files);
-  for (const [dir, meta] of Object.entries(lock.packages)) {
-    if (!dir || meta.dev) continue;
-    try {
-      statSync(join(repo, dir));
-    } catch {
-      continue; // optional dependency not installed here
-    }
-    walk(join(repo, dir), (n) => /\.(c|m)?js$|\.json$/.test(n), files);
-  }
-  const map = new Map<string, string>();
-  for (const f of files) {
-    const rel = relative(repo, f);
-    if (SAFE.test(rel)) map.set(rel, f);
-  }
-  return map;
-}
 
 let pki: TestPki;
-let server: Server;
-let base: string;
-let manifestSha: string;
-let installFileCount = 0;
+const servers: StagingServer[] = [];
 const root = mkdtempSync(join(tmpdir(), "updraft-staged-install-"));
+const siteMarker = join(root, "site-script-ran");
+let good: { url: string; sha: string; files: number };
+
+/** Stage `dir` as the factory does and serve it; returns its URL and manifest hash. */
+async function serve(
+  dir: string,
+  validate: { kind: "site" | "vo"; path: string }[] = [],
+): Promise<{ url: string; sha: string; dir: string }> {
+  const area = stageDirectory(dir, { validate });
+  const server = await startStagingServer({
+    dir,
+    area,
+    certPem: readFileSync(pki.host.certFile, "utf8"),
+    keyPem: readFileSync(pki.host.keyFile, "utf8"),
+    host: "127.0.0.1",
+    port: 0,
+  });
+  servers.push(server);
+  return { url: server.url, sha: area.manifestSha256, dir };
+}
 
 before(async () => {
   pki = createTestPki();
-  const files = installFiles();
-  installFileCount = files.size;
-  const lines = ["updraft-pilot-manifest 1"];
-  for (const [rel, abs] of files) {
-    lines.push(`file ${createHash("sha256").update(readFileSync(abs)).digest("hex")} ${rel}`);
-  }
-  lines.push("entry bin/updraft.js", "");
-  const manifest = lines.join("\n");
-  manifestSha = createHash("sha256").update(manifest).digest("hex");
-  server = createServer(
-    { key: readFileSync(pki.host.keyFile), cert: readFileSync(pki.host.certFile) },
-    (req, res) => {
-      const rel = decodeURIComponent((req.url ?? "/").slice(1));
-      if (rel === "manifest.txt") return void res.writeHead(200).end(manifest);
-      const abs = files.get(rel);
-      if (!abs) return void res.writeHead(404).end();
-      res.writeHead(200).end(readFileSync(abs));
-    },
+  const dir = join(root, "staging");
+  mkdirSync(join(dir, "validate"), { recursive: true });
+  const w = writeInstallArchive(repo, dir);
+  writeFileSync(
+    join(dir, "validate", "site-check.sh"),
+    `touch '${siteMarker}'\necho '{"status":"OK","attrs":{"SITE_CHECKED":true}}'\n`,
   );
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const s = await serve(dir, [{ kind: "site", path: "validate/site-check.sh" }]);
+  good = { url: s.url, sha: s.sha, files: w.files };
 });
 
-after(() => {
-  server?.close();
+after(async () => {
+  for (const s of servers) await s.close();
   pki?.cleanup();
   rmSync(root, { recursive: true, force: true });
 });
 
-test("a staged install is downloaded, checked and run as the pilot", async (t) => {
+function bootstrap(
+  url: string,
+  sha: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string; workBase: string }> {
   const wb = mkdtempSync(join(root, "work-"));
+  return new Promise((resolve) => {
+    const child = spawn(
+      "/bin/sh",
+      [SCRIPT, "--staging", url, "--manifest-sha256", sha, "--cacert", pki.caCertFile]
+        .concat(["--work-base", wb, "--max-idle", "0", "--entry", "staged_entry"])
+        .concat(extra),
+      // No access to the repository's node_modules: HOME and cwd elsewhere, a plain PATH.
+      {
+        cwd: wb,
+        env: { PATH: process.env.PATH ?? "", HOME: wb },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr, workBase: wb }));
+  });
+}
+
+test("the staged install archive is downloaded, checked, unpacked and run as the pilot", async (t) => {
   const t0 = performance.now();
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(
-        "/bin/sh",
-        [
-          SCRIPT,
-          "--staging",
-          base,
-          "--manifest-sha256",
-          manifestSha,
-          "--cacert",
-          pki.caCertFile,
-          "--work-base",
-          wb,
-          "--max-idle",
-          "0",
-          "--entry",
-          "staged_entry",
-        ],
-        // No access to the repository's node_modules: HOME and cwd elsewhere, a plain PATH.
-        {
-          cwd: wb,
-          env: { PATH: process.env.PATH ?? "", HOME: wb },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    },
-  );
+  const r = await bootstrap(good.url, good.sha);
   const ms = performance.now() - t0;
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const p = parsePilotOutput(r.stdout);
   assert.equal(p.report?.entry, "staged_entry");
   assert.equal(p.report?.exit.reason, "idle");
   assert.equal(p.report?.validation.ok, true);
-  assert.deepEqual(readdirSync(wb), [], "work directory removed");
-  assert.ok(ms < 60_000, `took ${Math.round(ms)} ms`);
-  t.diagnostic(`staged bootstrap of ${installFileCount} files to pilot exit: ${Math.round(ms)} ms`);
+  assert.ok(existsSync(siteMarker), "the staged site script ran");
+  assert.deepEqual(readdirSync(r.workBase), [], "work directory removed");
+  t.diagnostic(
+    `staged bootstrap of one archive (${good.files} files) to pilot exit: ${Math.round(ms)} ms`,
+  );
+});
+
+test("a tampered install archive stops the pilot with Corruption before it starts", async () => {
+  const dir = join(root, "tampered");
+  mkdirSync(dir);
+  const w = writeInstallArchive(repo, dir);
+  const s = await serve(dir);
+  // Changed after the manifest was made: same size, one byte different.
+  const bytes = readFileSync(w.file);
+  bytes[bytes.length >> 1] ^= 0xff;
+  writeFileSync(w.file, bytes);
+  const r = await bootstrap(s.url, s.sha);
+  assert.equal(r.code, 16, r.stderr + r.stdout);
+  const p = parsePilotOutput(r.stdout);
+  assert.equal(p.report?.exit.failureClass, "Corruption");
+  assert.match(p.report?.exit.message ?? "", new RegExp(`file ${INSTALL_ARCHIVE} has SHA-256`));
+  // The bootstrap's own report: the pilot never started.
+  assert.deepEqual(
+    p.report?.validation.checks.map((c) => c.name),
+    ["bootstrap"],
+  );
+  assert.deepEqual(readdirSync(r.workBase), [], "work directory removed");
+});
+
+test("an archive that matches its hash but does not unpack is Corruption", async () => {
+  const dir = join(root, "garbage");
+  mkdirSync(dir);
+  writeFileSync(join(dir, INSTALL_ARCHIVE), "this is not gzip\n");
+  const s = await serve(dir);
+  const r = await bootstrap(s.url, s.sha);
+  assert.equal(r.code, 16, r.stderr + r.stdout);
+  const p = parsePilotOutput(r.stdout);
+  assert.equal(p.report?.exit.failureClass, "Corruption");
+  assert.match(p.report?.exit.message ?? "", /cannot unpack install archive/);
 });

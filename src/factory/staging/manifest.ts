@@ -1,6 +1,6 @@
 /**
  * The staging manifest in the pilot bootstrap's format (`updraft-pilot-manifest 1`, one
- * `file <sha256> <path>` line per file, optional `entry` and `validate` lines). Its own SHA-256
+ * `file <sha256> <path>` line per file, optional `install`, `entry` and `validate` lines). Its own SHA-256
  * goes on the pilot's command line, so the pilot can check the manifest, and through it every file.
  */
 import { createHash } from "node:crypto";
@@ -14,6 +14,8 @@ export interface Manifest {
   files: readonly ManifestFile[];
   /** The Updraft CLI script among the files, run by the bootstrap with Node. */
   entry?: string;
+  /** A listed archive holding a whole Updraft install, and the CLI script inside it. */
+  install?: { archive: string; entry: string };
   validate?: readonly { kind: "site" | "vo"; path: string }[];
 }
 
@@ -31,6 +33,7 @@ export function formatManifest(m: Manifest): string {
   for (const f of [...m.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     lines.push(`file ${f.sha256} ${f.path}`);
   }
+  if (m.install) lines.push(`install ${m.install.archive} ${m.install.entry}`);
   if (m.entry) lines.push(`entry ${m.entry}`);
   for (const v of m.validate ?? []) lines.push(`validate ${v.kind} ${v.path}`);
   return lines.join("\n") + "\n";

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync, createReadStream } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
+import { INSTALL_ARCHIVE, INSTALL_ENTRY } from "./install.js";
 import { formatManifest, isSafePath, type ManifestFile, sha256Hex } from "./manifest.js";
 
 export const MANIFEST_NAME = "manifest.txt";
@@ -17,7 +18,11 @@ export interface StagedArea {
   files: readonly ManifestFile[];
 }
 
-/** Hash every regular file under `dir` (except the manifest) and build the manifest. */
+/**
+ * Hash every regular file under `dir` (except the manifest) and build the manifest. With no
+ * `entry` given and an install archive (`updraft factory stage`) among the files, the manifest
+ * tells the pilot to unpack it and run the Updraft CLI inside it.
+ */
 export function stageDirectory(
   dir: string,
   opts: { entry?: string; validate?: { kind: "site" | "vo"; path: string }[] } = {},
@@ -37,7 +42,16 @@ export function stageDirectory(
     }
   };
   walk(dir);
-  const manifestText = formatManifest({ files, entry: opts.entry, validate: opts.validate });
+  const install =
+    !opts.entry && files.some((f) => f.path === INSTALL_ARCHIVE)
+      ? { archive: INSTALL_ARCHIVE, entry: INSTALL_ENTRY }
+      : undefined;
+  const manifestText = formatManifest({
+    files,
+    entry: opts.entry,
+    install,
+    validate: opts.validate,
+  });
   return { manifestText, manifestSha256: sha256Hex(manifestText), files };
 }
 
