@@ -50,20 +50,21 @@ export async function run(): Promise<void> {
     );
     const cluster = Number(/submitted to cluster (\d+)/.exec(sub.stdout)?.[1]);
     if (!cluster) throw new Error(`submit failed: ${sub.stdout}${sub.stderr}`);
+    // Polls are small (one job at most) so that watching does not slow the pool down.
+    const one = { projection: ["ProcId"], limit: 1 };
     let firstStart: number | undefined;
+    while (firstStart === undefined) {
+      const [running, done] = await Promise.all([
+        clients.schedd.query({ constraint: `ClusterId == ${cluster} && JobStatus == 2`, ...one }),
+        clients.schedd.query({ constraint: `ClusterId == ${cluster}`, history: true, ...one }),
+      ]);
+      if (running.length + done.length > 0) firstStart = (Date.now() - t0) / 1000;
+      else await sleep(50);
+    }
     for (;;) {
-      const queue = await clients.schedd.query({
-        constraint: `ClusterId == ${cluster}`,
-        projection: ["JobStatus"],
-      });
-      if (
-        firstStart === undefined &&
-        (queue.length < JOBS || queue.some((j) => j.JobStatus === "2"))
-      ) {
-        firstStart = (Date.now() - t0) / 1000;
-      }
-      if (queue.length === 0) break;
-      await sleep(firstStart === undefined ? 50 : 250);
+      const left = await clients.schedd.query({ constraint: `ClusterId == ${cluster}`, ...one });
+      if (left.length === 0) break;
+      await sleep(250);
     }
     const wall = (Date.now() - t0) / 1000;
     const done = await clients.schedd.query({
