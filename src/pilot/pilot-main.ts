@@ -126,6 +126,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         sources: conn.sources,
         advertiser: conn.advertiser,
         terminate: o.terminate,
+        jobGroupsFile: s.jobGroupsFile,
         log: o.log,
       });
       exit = { reason: run.reason, code: 0 };

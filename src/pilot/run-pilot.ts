@@ -4,7 +4,7 @@
  * Decisions come from the pure lifetime clock and ledger; IO is behind JobSource and
  * SlotAdvertiser, so the loop itself is a thin shell.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../common/clock.js";
@@ -51,6 +51,11 @@ export interface PilotDeps {
   /** Pause between claim rounds that found nothing. */
   claimRetryMs?: number;
   keepSandboxes?: boolean;
+  /**
+   * A file kept listing the process groups of running jobs (one per line), so that whatever
+   * started the pilot can end its jobs too if the pilot dies (the local grid adapter does).
+   */
+  jobGroupsFile?: string;
   log?: Logger;
 }
 
@@ -129,8 +134,21 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     }
   }
 
+  /** Rewrites the job groups file; a failure to write it only loses that safety net. */
+  function recordJobGroups(): void {
+    if (!deps.jobGroupsFile) return;
+    const groups = [...active.values()].flatMap((a) => (a.job.pid ? [a.job.pid] : []));
+    try {
+      writeFileSync(`${deps.jobGroupsFile}.tmp`, groups.map((g) => `${g}\n`).join(""));
+      renameSync(`${deps.jobGroupsFile}.tmp`, deps.jobGroupsFile);
+    } catch (err) {
+      deps.log?.warn({ err }, "cannot write the job groups file");
+    }
+  }
+
   function finished(a: Active, outcome: JobOutcome): void {
     active.delete(a.lease.jobId);
+    recordJobGroups();
     ledger.release(a.lease.jobId);
     lastJobEndMs = clock.now();
     if (active.size === 0) idleSince = clock.now();
@@ -237,6 +255,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       finished(a, failedStart(lease.jobId, (err as Error).message));
       return true;
     }
+    recordJobGroups();
     void a.job.done.then((o) => finished(a, o));
     return true;
   }

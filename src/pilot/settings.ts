@@ -19,6 +19,8 @@ export interface PilotSettings {
   lifetime: LifetimeSettings;
   validation: ValidationSettings;
   reportFile?: string;
+  /** Where to list running jobs' process groups for the batch system (see run-pilot.ts). */
+  jobGroupsFile?: string;
 }
 
 /** What the command line gave; undefined means "look at the environment". */
@@ -78,6 +80,7 @@ export const ENV = {
   scripts: "UPDRAFT_VALIDATION_SCRIPTS",
   voScripts: "UPDRAFT_VO_SCRIPTS",
   cvmfs: "UPDRAFT_CVMFS_REPOS",
+  jobGroups: "UPDRAFT_JOB_GROUPS_FILE",
 } as const;
 
 export const DEFAULT_MAX_WALLTIME_S = 48 * 3600;
@@ -172,6 +175,7 @@ export function resolveSettings(
     start: o.start ?? (env[ENV.start] || undefined),
     lifetime,
     reportFile: o.report,
+    jobGroupsFile: env[ENV.jobGroups] || undefined,
     validation: {
       minDiskGb: num(o.minDiskGb, ENV.minDisk),
       minMemoryMb: o.minMemoryMb,

@@ -214,12 +214,13 @@ test("SIGKILL of a pilot mid-job: the lease lapses and the job runs again elsewh
   const wrapper = Number(readPidFile(pilot.dir));
   const node = childPid(wrapper, "pilot run");
   assert.ok(node, `the pilot process under wrapper ${wrapper}`);
-  // The job's own process group outlives a SIGKILLed pilot (a site's batch system would reap
-  // it); remember it so the test leaves nothing behind.
+  // The job runs in its own process group, which a SIGKILL of the pilot does not reach; the
+  // local adapter ends it once it sees the pilot gone, as a site's batch system would.
   const payload = await waitFor("the job's process", () => childPid(node, "sleep 10"));
   try {
     process.kill(node, "SIGKILL");
     await waitFor("the pilot process to be gone", () => !alive(node));
+    await waitFor("the adapter to end the dead pilot's job", () => !alive(payload));
     const [still] = await queued([cluster]);
     assert.equal(still?.JobStatus, "2", "killed mid-job: the job still holds its lease");
     assert.equal(unquote(still?.RemoteHost), running);

@@ -29,7 +29,15 @@ import type {
   RecoveredPilot,
   SubmitResult,
 } from "../types.js";
-import { FILES, readPid, readSpec, readStatus, type StoredSpec, writeAtomic } from "./pilot-dir.js";
+import {
+  FILES,
+  killJobGroups,
+  readPid,
+  readSpec,
+  readStatus,
+  type StoredSpec,
+  writeAtomic,
+} from "./pilot-dir.js";
 
 export const localSettingsSchema = z
   .object({
@@ -118,6 +126,8 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     for (const h of handles()) {
       const s = readStatus(dirOf(h), h, now);
       all.set(h, s);
+      // A pilot that ended (killed, crashed) leaves no job behind: end what it listed.
+      if (s.state === "Finished" || s.state === "Removed") killJobGroups(dirOf(h), "SIGKILL");
       if (s.state === "Running") running++;
       if (s.state === "Idle") {
         const spec = readSpec(dirOf(h));
@@ -143,6 +153,8 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     } catch {
       // Already gone.
     }
+    // SIGTERM lets the pilot stop its jobs itself; SIGKILL ends them with it.
+    if (signal === "SIGKILL") killJobGroups(dirOf(handle), "SIGKILL");
   }
 
   // Like a batch system's scheduler: waiting pilots start when a slot frees, not only when the
@@ -250,6 +262,8 @@ function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {
     HOME: dir,
     TMPDIR: dir,
     UPDRAFT_PILOT_ID: String(spec.intentId),
+    // The pilot lists its jobs' process groups here, so removing the pilot ends them too.
+    UPDRAFT_JOB_GROUPS_FILE: join(dir, FILES.jobGroups),
     ...spec.env,
   };
   if (spec.credentialFile) {

@@ -31,7 +31,31 @@ export const FILES = {
   removed: "removed",
   stdout: "stdout",
   stderr: "stderr",
+  jobGroups: "job-groups",
 } as const;
+
+/**
+ * Ends the process groups of the jobs a pilot listed (see the pilot's UPDRAFT_JOB_GROUPS_FILE):
+ * a job runs in its own group, so killing the pilot's group alone would leave it running, as a
+ * batch system's cgroup would not. Returns how many groups were still there.
+ */
+export function killJobGroups(dir: string, signal: NodeJS.Signals): number {
+  const text = read(dir, FILES.jobGroups);
+  if (!text) return 0;
+  let alive = 0;
+  for (const line of text.split("\n")) {
+    const pgid = Number(line);
+    if (!Number.isInteger(pgid) || pgid <= 1) continue;
+    try {
+      process.kill(-pgid, signal);
+      alive++;
+    } catch {
+      // Already gone.
+    }
+  }
+  if (alive === 0) writeAtomic(join(dir, FILES.jobGroups), "");
+  return alive;
+}
 
 /** Exit statuses with which sh reports it could not run the command at all. */
 const CANNOT_EXECUTE = new Set([126, 127]);
