@@ -1,9 +1,13 @@
 /** Requests in (GlideClient ads) and submissions out (credential, pilot spec). */
+import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
 import { storeClientCredential } from "./credentials.js";
 import { type CycleDeps, entryConfig } from "./cycle-deps.js";
 import type { SubmitJob } from "./submitter.js";
+
+/** The pilot bootstrap script, which takes the staging arguments. */
+const BOOTSTRAP = "updraft-pilot-startup.sh";
 
 export async function readRequests(d: CycleDeps): Promise<ParsedRequest[]> {
   let ads;
@@ -73,7 +77,9 @@ export function prepareSubmit(
   if (site) env.GLIDEIN_Site = String(site.value);
   for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
   Object.assign(env, pilot.env);
-  const extra = d.pilotArgs?.() ?? [];
+  // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
+  // other way (`updraft pilot run` from an installed Updraft) would refuse them.
+  const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.() ?? []) : [];
   return {
     adapter,
     req: {

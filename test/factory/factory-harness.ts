@@ -4,7 +4,7 @@
  * GlideClient ads with an encrypted credential.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -49,7 +49,11 @@ export async function createFactoryWorld(): Promise<FactoryWorld> {
   });
   let scripts = 0;
   const rawConfig: FactoryWorld["rawConfig"] = (over = {}) => {
-    const script = join(dir, `pilot-${scripts++}.sh`);
+    // Named as the bootstrap is, in a folder of its own: the factory gives it the staging
+    // arguments when a staging area is configured.
+    const scriptDir = join(dir, `pilot-${scripts++}`);
+    mkdirSync(scriptDir);
+    const script = join(scriptDir, "updraft-pilot-startup.sh");
     writeFileSync(script, `#!/bin/sh\n${over.pilotScript ?? PILOT_OK}`);
     chmodSync(script, 0o755);
     return {
