@@ -1,9 +1,13 @@
 /** gridtype -> adapter constructor. New adapters add one line here. */
 import { createLocalAdapter } from "./local/local-adapter.js";
+import { createSlurmAdapter } from "./slurm/slurm-adapter.js";
 import type { AdapterFactory } from "./types.js";
 
 export type AdapterRegistry = ReadonlyMap<string, AdapterFactory>;
 
 export function defaultAdapterRegistry(): AdapterRegistry {
-  return new Map<string, AdapterFactory>([["local", createLocalAdapter]]);
+  return new Map<string, AdapterFactory>([
+    ["local", createLocalAdapter],
+    ["slurm", createSlurmAdapter],
+  ]);
 }
