@@ -165,6 +165,9 @@ export async function startSlurm(opts: SlurmPeerOptions = {}): Promise<SlurmPeer
     );
   const ctld = daemon("/usr/sbin/slurmctld", ["-D", "-i"], "slurmctld.err");
   const slurmd = daemon("/usr/sbin/slurmd", ["-D", "-N", "localnode"], "slurmd.err");
+  // A test whose cleanup failed must still end (the exit hook below then stops them).
+  ctld.unref();
+  slurmd.unref();
   const cmd = (name: string, args: string[]): string =>
     execFileSync(name, args, { env, encoding: "utf8" });
   const logs = (): string =>
@@ -178,10 +181,22 @@ export async function startSlurm(opts: SlurmPeerOptions = {}): Promise<SlurmPeer
       })
       .join("\n");
 
+  // A test process that dies without running its hooks still takes the daemons with it.
+  const onExit = (): void => {
+    for (const pid of [slurmd.pid, ctld.pid, mungePid]) {
+      try {
+        if (pid) process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+  };
+  process.once("exit", onExit);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.off("exit", onExit);
     try {
       // Jobs first, so no slurmstepd outlives the daemons.
       cmd("scancel", ["--full", `--partition=debug`]);

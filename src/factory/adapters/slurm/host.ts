@@ -77,7 +77,8 @@ const MAX_SOCKET = 100;
 /** The multiplexing socket: in the state dir when its path is short enough, else in /tmp. */
 export function controlPath(stateDir: string): string {
   const inState = join(stateDir, "ssh-%C");
-  if (inState.length - 2 + 40 <= MAX_SOCKET) return inState;
+  // ssh splits its options at whitespace: a path with a space cannot be given.
+  if (inState.length - 2 + 40 <= MAX_SOCKET && !/\s/.test(inState)) return inState;
   const tag = createHash("sha256").update(stateDir).digest("hex").slice(0, 12);
   return join(tmpdir(), `updraft-ssh-${tag}-%C`);
 }

@@ -33,6 +33,7 @@ function writeFile(f: FileToWrite): string {
   const p = shQuote(f.path);
   const tmp = shQuote(`${f.path}.tmp.$$`);
   const body = [
+    `mkdir -p ${shQuote(f.path.slice(0, f.path.lastIndexOf("/")) || "/")}`,
     `base64 -d > ${tmp} <<'UPDRAFT_EOF'`,
     f.content
       .toString("base64")
@@ -56,8 +57,11 @@ export function submitScript(s: SlurmSettings, items: readonly SubmitItem[]): st
   const parts = [preamble(s), "t=$(mktemp -d) || exit 90", `trap 'rm -rf "$t"' EXIT`];
   for (const it of items) {
     const h = it.handle;
+    // Not `if ( ... )`: inside a tested condition `set -e` is ignored, and a failed write
+    // would go unnoticed.
     parts.push(
-      `if ( set -e\nmkdir -p ${shQuote(it.dir)}\n${it.files.map(writeFile).join("\n")}\n) 2>"$t/e"; then`,
+      `( set -e\nmkdir -p ${shQuote(it.dir)}\n${it.files.map(writeFile).join("\n")}\n) 2>"$t/e"`,
+      'if [ "$?" -eq 0 ]; then',
       `  sbatch ${it.sbatch.map(shQuote).join(" ")} >"$t/o" 2>"$t/e"; rc=$?`,
       `  printf '@@SUBMIT %s %s %s %s\\n' ${h} "$rc" ${b64('"$t/o"')} ${b64('"$t/e"')}`,
       "else",

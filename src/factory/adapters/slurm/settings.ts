@@ -28,7 +28,10 @@ export const sshSettingsSchema = z
     /** Per-entry folder on the login node; pilot files go to `<remote_dir>/<prefix>/<handle>/`. */
     remote_dir: remotePath,
     /** known_hosts file for the login node's host key; ssh's default when absent. */
-    known_hosts_file: z.string().min(1).optional(),
+    known_hosts_file: z
+      .string()
+      .regex(/^\S+$/, "a path without whitespace (ssh splits -o values)")
+      .optional(),
     /** Seconds before a command over SSH is given up (the factory holds nothing meanwhile). */
     timeout_s: z.number().positive().default(60),
   })
