@@ -1,10 +1,12 @@
 /** The `slurm` adapter's pure parts: state mapping, parsers, the batch script, settings. */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import {
   batchScript,
   parseSbatchId,
@@ -12,7 +14,12 @@ import {
   sbatchArgs,
 } from "../../../src/factory/adapters/slurm/batch-script.js";
 import { controlPath } from "../../../src/factory/adapters/slurm/host.js";
-import { parseSlurmSettings } from "../../../src/factory/adapters/slurm/settings.js";
+import {
+  parseSlurmSettings,
+  slurmSettingsSchema,
+  sshSettingsSchema,
+} from "../../../src/factory/adapters/slurm/settings.js";
+import { factoryConfigSchema } from "../../../src/factory/config.js";
 import {
   decodeWaitStatus,
   mapJob,
@@ -266,4 +273,20 @@ test("the SSH control socket stays within the Unix socket path limit and has no 
   const long = controlPath(`/var/lib/${"x".repeat(80)}/adapters/e1`);
   assert.ok(long.length - 2 + 40 <= 100, long);
   assert.doesNotMatch(controlPath("/tmp/a dir/e1"), /\s/);
+});
+
+test("docs/adapters/slurm.md: the example entry is a valid factory entry and every setting is documented", () => {
+  const root = fileURLToPath(new URL("../../../../", import.meta.url));
+  const doc = readFileSync(join(root, "docs", "adapters", "slurm.md"), "utf8");
+  const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, "the page has a yaml example");
+  const example = parseYaml(block) as { entries: { adapter: Record<string, unknown> }[] };
+  const base = parseYaml(readFileSync(join(root, "config", "factory.yaml"), "utf8")) as object;
+  const parsed = factoryConfigSchema.safeParse({ ...base, entries: example.entries });
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+  const settings = parseSlurmSettings(example.entries[0]!.adapter);
+  assert.equal(settings.ssh?.user, "vopilot");
+  const keys = [...Object.keys(slurmSettingsSchema.shape), ...Object.keys(sshSettingsSchema.shape)];
+  for (const k of keys)
+    assert.match(doc, new RegExp(`\\| \`${k}\` +\\|`), `setting ${k} documented`);
 });
