@@ -18,24 +18,24 @@ const sshd = await startSshd().catch(async (err: unknown) => {
 });
 const remote = mkdtempSync(join(tmpdir(), "updraft-slurm-remote-"));
 
-runConformance(
-  slurmHarness("slurm-ssh", peer, (slots) => ({
-    slurm_conf: peer.conf,
-    settle_s: 10,
-    ssh: {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identity_file: sshd.identityFile,
-      known_hosts_file: sshd.knownHostsFile,
-      remote_dir: remote,
-    },
-    ...slotSettings(slots),
-  })),
-);
+const harness = slurmHarness("slurm-ssh", peer, (slots) => ({
+  slurm_conf: peer.conf,
+  settle_s: 10,
+  ssh: {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identity_file: sshd.identityFile,
+    known_hosts_file: sshd.knownHostsFile,
+    remote_dir: remote,
+  },
+  ...slotSettings(slots),
+}));
+runConformance(harness);
 
 after(async () => {
   await peer.stop();
   await sshd.stop();
   rmSync(remote, { recursive: true, force: true });
+  rmSync(harness.scripts, { recursive: true, force: true });
 });
