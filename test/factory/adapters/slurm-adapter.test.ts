@@ -3,7 +3,7 @@
  * finished jobs leave squeue after 2 s (MinJobAge=2), so the paths for forgotten jobs run.
  */
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -174,4 +174,36 @@ test("recover finds a job by its name when the adapter's record of it is lost", 
   await a.remove([h]);
   await waitForState(a, h, "Removed");
   assert.equal(existsSync(join(state, "records", `${h}.json`)), true);
+});
+
+test("a squeue without --json: states from its text format, exit statuses from the pilot's file", async () => {
+  // STAND-IN for Slurm before 21.08, which cannot run here: a squeue wrapper refusing --json
+  // the way an old squeue does, and running the real squeue otherwise.
+  const bin = tempDir();
+  const calls = join(bin, "calls.log");
+  writeFileSync(
+    join(bin, "squeue"),
+    [
+      "#!/bin/sh",
+      `echo "$*" >> ${calls}`,
+      'for a in "$@"; do',
+      `  if [ "$a" = "--json" ]; then echo "squeue: unrecognized option '--json'" >&2; exit 1; fi`,
+      "done",
+      'exec /usr/bin/squeue "$@"',
+      "",
+    ].join("\n"),
+  );
+  chmodSync(join(bin, "squeue"), 0o755);
+  const a = adapter(tempDir(), { slurm_bin_dir: bin, jobcomp_file: "/nonexistent/jobcomp.txt" });
+  const [r1, r2] = await a.submit([pilot(10, "exit 7"), pilot(11, "sleep 30")]);
+  const h1 = handleOf(r1);
+  const h2 = handleOf(r2);
+  const s1 = await waitForState(a, h1, "Finished", 30_000);
+  assert.equal(s1.exitCode, 7);
+  await waitForState(a, h2, "Running", 30_000);
+  await a.remove([h2]);
+  await waitForState(a, h2, "Removed");
+  const log = readFileSync(calls, "utf8");
+  assert.match(log, /--json/);
+  assert.match(log, /--format=%i\|%T\|%r\|%j/);
 });

@@ -40,7 +40,7 @@ import {
   type SubmitItem,
 } from "./scripts.js";
 import { parseSlurmSettings } from "./settings.js";
-import { finished, mapJob } from "./states.js";
+import { finished, lacksExitStatus, mapJob, type SlurmJob } from "./states.js";
 
 export { slurmSettingsSchema } from "./settings.js";
 
@@ -210,9 +210,14 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     if (live.length === 0) return out;
     const listing = await lookup.list();
     const gone: PilotRecord[] = [];
+    /** Ended jobs squeue listed without an exit status: their listing is the last resort. */
+    const listed = new Map<string, SlurmJob>();
     for (const r of adopt(live, listing)) {
       const job = r.jobId ? listing.byId.get(r.jobId) : undefined;
-      if (job) out.set(r.handle, mapJob(r.handle, job));
+      if (job && lacksExitStatus(job)) {
+        listed.set(r.handle, job);
+        gone.push(r);
+      } else if (job) out.set(r.handle, mapJob(r.handle, job));
       else if (r.jobId) gone.push(r);
       else if (r.removed) out.set(r.handle, { handle: r.handle, state: "Removed" });
       else {
@@ -224,12 +229,18 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
         });
       }
     }
-    if (gone.length > 0) for (const [h, s] of await settleGone(gone)) out.set(h, s);
+    if (gone.length > 0) for (const [h, s] of await settleGone(gone, listed)) out.set(h, s);
     return out;
   }
 
-  /** Jobs squeue forgot: jobcomp or sacct, then the exit_code file; else removed or Unknown. */
-  async function settleGone(gone: PilotRecord[]): Promise<Map<string, PilotStatus>> {
+  /**
+   * Jobs squeue forgot (or listed without an exit status): jobcomp or sacct, then the exit_code
+   * file, then what squeue listed; else Removed for a removed pilot, or Unknown.
+   */
+  async function settleGone(
+    gone: PilotRecord[],
+    listed: ReadonlyMap<string, SlurmJob>,
+  ): Promise<Map<string, PilotStatus>> {
     const out = new Map<string, PilotStatus>();
     const known = await lookup.forgotten(gone.map((r) => r.jobId!));
     const rest = gone.filter((r) => !known.has(r.jobId!));
@@ -240,6 +251,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       let s: PilotStatus | undefined;
       if (job) s = mapJob(r.handle, job);
       else if (code !== undefined) s = finished(r.handle, code);
+      else if (listed.has(r.handle)) s = mapJob(r.handle, listed.get(r.handle)!);
       else if (r.removed) s = { handle: r.handle, state: "Removed" };
       if (s && s.state !== "Unknown") records.update(r.handle, { final: s });
       out.set(r.handle, s ?? { handle: r.handle, state: "Unknown" });

@@ -67,6 +67,15 @@ export function decodeExitPair(text: string): number | undefined {
   return sig !== 0 ? 128 + sig : Number(m[1]);
 }
 
+/**
+ * Whether a job ended in a state that carries an exit status which this listing lacks (squeue's
+ * text format has none), so the status must come from jobcomp, sacct or the exit_code file.
+ */
+export function lacksExitStatus(job: SlurmJob): boolean {
+  const state = baseState(job.state);
+  return job.exitCode === undefined && (state === "COMPLETED" || FAILED.has(state));
+}
+
 /** Slurm's state names come with qualifiers in some outputs ("CANCELLED by 0", "FAILED+"). */
 export function baseState(state: string): string {
   return state.trim().split(/[\s+]/)[0]!.toUpperCase();
