@@ -209,11 +209,17 @@ export async function startSlurm(opts: SlurmPeerOptions = {}): Promise<SlurmPeer
     } catch {
       // The daemons may be down already.
     }
-    for (const p of [slurmd, ctld]) if (p.pid) process.kill(p.pid, "SIGTERM");
+    for (const p of [slurmd, ctld]) {
+      // Referenced again: waiting for their exit must keep this process alive.
+      p.ref();
+      if (p.pid) process.kill(p.pid, "SIGTERM");
+    }
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([exited(slurmd), exited(ctld)]),
-      new Promise((r) => setTimeout(r, 10_000)),
+      new Promise((r) => (timer = setTimeout(r, 10_000))),
     ]);
+    clearTimeout(timer);
     for (const p of [slurmd, ctld])
       if (p.exitCode === null && p.signalCode === null && p.pid) process.kill(p.pid, "SIGKILL");
     const mungeAlive = (): boolean => {

@@ -40,7 +40,8 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startSshd(): Promise<SshdPeer> {
+/** `port`: a port chosen beforehand (a test that first needs the login node away). */
+export async function startSshd(opts: { port?: number } = {}): Promise<SshdPeer> {
   for (const b of ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen"]) {
     if (!existsSync(b)) {
       throw new Error(
@@ -55,7 +56,7 @@ export async function startSshd(): Promise<SshdPeer> {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "updraft-test", "-f", k]);
   }
   writeFileSync(join(dir, "authorized_keys"), readFileSync(`${identityFile}.pub`), { mode: 0o600 });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const knownHostsFile = join(dir, "known_hosts");
   const hostPub = readFileSync(`${hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
   writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPub}\n`);
@@ -115,6 +116,8 @@ export async function startSshd(): Promise<SshdPeer> {
     async stop() {
       process.off("exit", onExit);
       if (sshd.exitCode === null && sshd.signalCode === null) {
+        // Referenced again: waiting for its exit must keep this process alive.
+        sshd.ref();
         const gone = new Promise((r) => sshd.once("exit", r));
         sshd.kill("SIGTERM");
         await gone;

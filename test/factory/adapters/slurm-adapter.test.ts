@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pino } from "pino";
 import { createSlurmAdapter } from "../../../src/factory/adapters/slurm/slurm-adapter.js";
 import type { GridAdapter, PilotSpec } from "../../../src/factory/adapters/types.js";
-import { startSlurm } from "../../helpers/slurm-peer.js";
+import { freePort, startSlurm } from "../../helpers/slurm-peer.js";
+import { startSshd } from "../../helpers/sshd-peer.js";
 import { waitForState } from "./conformance.js";
 
 const peer = await startSlurm({ minJobAge: 2 });
@@ -206,4 +207,49 @@ test("a squeue without --json: states from its text format, exit statuses from t
   const log = readFileSync(calls, "utf8");
   assert.match(log, /--json/);
   assert.match(log, /--format=%i\|%T\|%r\|%j/);
+});
+
+test("a login node that cannot be reached: pilots are kept, then Held as unconfirmed, and a release submits them once", async () => {
+  const port = await freePort();
+  const remote = tempDir();
+  const keys = tempDir();
+  // The client key and known_hosts are made by the sshd helper; until it runs, nothing listens.
+  const settings = (k: { identity: string; known: string }) => ({
+    ssh: {
+      host: "127.0.0.1",
+      port,
+      user: userInfo().username,
+      identity_file: k.identity,
+      known_hosts_file: k.known,
+      remote_dir: remote,
+      timeout_s: 10,
+    },
+  });
+  const state = tempDir();
+  const away = adapter(
+    state,
+    settings({ identity: join(keys, "none"), known: join(keys, "none") }),
+  );
+  const h = handleOf((await away.submit([pilot(12, "exit 0")]))[0]);
+  await assert.rejects(away.status([h]), /squeue --json failed \(ssh .*127\.0\.0\.1:\d+/);
+
+  const sshd = await startSshd({ port });
+  try {
+    const back = adapter(
+      state,
+      settings({ identity: sshd.identityFile, known: sshd.knownHostsFile }),
+    );
+    const held = (await back.status([h])).get(h)!;
+    assert.equal(held.state, "Held");
+    assert.match(held.holdReason!, /submission not confirmed/);
+    assert.equal(held.holdRecoverable, true);
+    await back.release!([h]);
+    const done = await waitForState(back, h, "Finished", 30_000);
+    assert.equal(done.exitCode, 0);
+    const jobs = peer.cmd("squeue", ["-h", "-t", "all", "-o", "%j"]).split("\n");
+    assert.equal(jobs.filter((j) => j.endsWith(h)).length, 1, "submitted exactly once");
+    await back.close();
+  } finally {
+    await sshd.stop();
+  }
 });
