@@ -3,7 +3,7 @@
  * command line, in HTCondor's default (old-semantics) behaviour.
  */
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import { Command } from "commander";
 import {
   AbsTime,
   ClassAd,
@@ -185,10 +185,10 @@ function matchCommand(jobFile: string, slotFile: string, options: { json?: boole
   process.exitCode = match ? 0 : 1;
 }
 
-export function registerClassadCommand(program: Command): void {
-  const classad = program
-    .command("classad")
-    .description("evaluate ClassAd expressions and match ads (HTCondor default semantics)");
+export function createClassadCommand(): Command {
+  const classad = new Command("classad").description(
+    "evaluate ClassAd expressions and match ads (HTCondor default semantics)",
+  );
   classad
     .command("eval")
     .description("evaluate an expression and print its value in ClassAd syntax")
@@ -210,4 +210,5 @@ export function registerClassadCommand(program: Command): void {
     .argument("<slot>", "slot ad file, either syntax; - for stdin")
     .option("--json", "print the result as one JSON object")
     .action(matchCommand);
+  return classad;
 }

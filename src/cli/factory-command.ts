@@ -2,6 +2,7 @@
  * `updraft factory --config FILE` runs the factory; `updraft factory downtime ...` and
  * `updraft factory status` read and write its database (found through the same config).
  */
+import { mkdirSync } from "node:fs";
 import { Command } from "commander";
 import { ConfigError } from "../common/config.js";
 import { loadFactoryConfig } from "../factory/config.js";
@@ -25,6 +26,8 @@ function openStore(cmd: Command): FactoryStore {
     throw err;
   }
   try {
+    // A downtime may be added before the factory first ran (and made its work folder).
+    mkdirSync(config.work_dir, { recursive: true, mode: 0o700 });
     return new FactoryStore(dbPath(config));
   } catch (err) {
     throw new CliError(`cannot open the factory database: ${(err as Error).message}`, 71);

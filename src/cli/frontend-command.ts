@@ -1,6 +1,7 @@
 /**
  * `updraft frontend plan` and `updraft frontend explain`: the frontend's computation on a
- * snapshot file, without a daemon, so operators can try a policy before deploying it.
+ * snapshot file, without a daemon, so operators can try a policy before deploying it; `run` and
+ * `snapshot` against the live pool; `status`: what the running frontends advertised.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createLogger } from "../common/logger.js";
@@ -15,7 +16,11 @@ import { explainJob } from "../frontend/explain.js";
 import { formatExplanation, formatPlan } from "../frontend/format.js";
 import { groupPolicies, type GroupPolicy } from "../frontend/group-policy.js";
 import { loadSnapshot, SnapshotError, type Snapshot } from "../frontend/snapshot.js";
+import { entryStatuses, formatStatus, newestByName, type WireAd } from "../frontend/status.js";
+import type { ClientFlags } from "./client-settings.js";
 import { CliError } from "./errors.js";
+import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { addPoolOptions, callError, openPool } from "./pool-client.js";
 
 interface CommonOptions {
   config: string;
@@ -116,7 +121,7 @@ function loadConfigOnly(file: string): FrontendConfig {
   try {
     return loadFrontendConfig(file);
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
+    if (err instanceof ConfigError) throw new CliError(err.message, 78);
     throw err;
   }
 }
@@ -166,9 +171,78 @@ async function runAction(options: { config: string }): Promise<void> {
   await peers.close();
 }
 
+interface StatusOptions extends ClientFlags {
+  collector?: string[];
+  frontend?: string;
+  group?: string;
+  json?: boolean;
+}
+
+/** Every ad of one type at one collector. */
+async function adsAt(flags: ClientFlags, url: string | undefined, type: string) {
+  const pool = await openPool(url === undefined ? flags : { ...flags, pool: url });
+  try {
+    return await pool.collector.query(
+      { type, constraint: "", projection: [], limit: 0 },
+      { deadlineMs: 60_000 },
+    );
+  } catch (err) {
+    callError(pool.url, err);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * `updraft frontend status`: per entry, what the frontends matched and requested and which
+ * limit bound it, from the GlideResource and GlideClient ads they advertised.
+ */
+async function statusAction(o: StatusOptions, cmd: Command): Promise<void> {
+  if (cmd.args.length > 0) throw new CliError(`unexpected argument '${cmd.args[0]}'`);
+  const urls: (string | undefined)[] = o.collector?.length ? o.collector : [undefined];
+  const resources: WireAd[] = [];
+  const clients: WireAd[] = [];
+  for (const url of urls) {
+    resources.push(...(await adsAt(o, url, "GlideResource")));
+    clients.push(...(await adsAt(o, url, "GlideClient")));
+  }
+  const rows = entryStatuses(newestByName(resources), newestByName(clients), {
+    frontend: o.frontend,
+    group: o.group,
+  });
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ entries: rows }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(formatStatus(rows));
+}
+
+function createStatusSubcommand(): Command {
+  const cmd = new HtcondorCommand(
+    "status",
+    singleDashMap({ json: "json", group: "group", pool: "pool", collector: "collector" }),
+  )
+    .description(
+      "per entry, what the frontends matched and requested and the limit that bound it " +
+        "(from their GlideResource and GlideClient ads at the collector)",
+    )
+    .option(
+      "--collector <url>",
+      "collector to read (repeat for several; default --pool, $UPDRAFT_POOL)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option("--frontend <name>", "only this frontend's ads")
+    .option("--group <name>", "only this group")
+    .option("--json", "print JSON (also -json)")
+    .allowExcessArguments();
+  addPoolOptions(cmd);
+  cmd.action((o: StatusOptions, c: Command) => statusAction(o, c));
+  return cmd;
+}
+
 export function createFrontendCommand(): Command {
   const frontend = new Command("frontend").description(
-    "the VO frontend: the daemon (run), a live snapshot, and plan and explain on a snapshot",
+    "the VO frontend: the daemon (run), its status, a live snapshot, and plan and explain on a snapshot",
   );
   frontend
     .command("plan")
@@ -205,5 +279,6 @@ export function createFrontendCommand(): Command {
     .requiredOption("--config <file>", "frontend YAML configuration (with a tls section)")
     .option("--out <file>", "write it here instead of standard output")
     .action((options: { config: string; out?: string }) => snapshotAction(options));
+  frontend.addCommand(createStatusSubcommand());
   return frontend;
 }

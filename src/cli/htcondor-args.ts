@@ -36,3 +36,20 @@ export function rewriteSingleDash(
 export function singleDashMap(names: Record<string, string>): Map<string, string> {
   return new Map(Object.entries(names).map(([single, long]) => [`-${single}`, `--${long}`]));
 }
+
+/** Long options the schedd's user commands (q, history, rm, submit...) accept with one dash. */
+const SCHEDD_SINGLE_DASH = singleDashMap(
+  Object.fromEntries(
+    (
+      "af long json totals hold run nobatch allusers constraint limit name schedd reason " +
+      "dry-run append batch-name timeout dir poll"
+    )
+      .split(" ")
+      .map((n) => [n, n]),
+  ),
+);
+
+/** A schedd user command: HTCondor's one-dash spellings of its long options work too. */
+export function scheddUserCommand(name: string): Command {
+  return new HtcondorCommand(name, SCHEDD_SINGLE_DASH);
+}

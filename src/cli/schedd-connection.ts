@@ -141,11 +141,3 @@ export async function withSchedd<T>(
     await conn.close();
   }
 }
-
-/** HTCondor spells long options with one dash (-af, -long): accept both. */
-export function normalizeHtcondorArgs(
-  argv: readonly string[],
-  longNames: ReadonlySet<string>,
-): string[] {
-  return argv.map((a) => (/^-[a-z][a-z-]+$/.test(a) && longNames.has(a.slice(1)) ? `-${a}` : a));
-}

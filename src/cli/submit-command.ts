@@ -9,10 +9,12 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
-import { Command } from "commander";
+import type { Command } from "commander";
+import { scheddUserCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
-import type { JobAttrs } from "../schedd/job-status.js";
+import { inputFileNames } from "../schedd/input-files.js";
+import { HoldCode, type JobAttrs } from "../schedd/job-status.js";
 import { CHUNK_BYTES } from "../schedd/sandbox.js";
 import {
   type CompileResult,
@@ -63,16 +65,9 @@ function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult
 /** Local files a job needs in its input sandbox: the executable and transfer_input_files. */
 export function inputFiles(job: JobAttrs): string[] {
   const ad = ClassAd.fromJSON(job);
-  const s = (n: string) => {
-    const v = ad.evaluate(n);
-    return typeof v === "string" ? v : "";
-  };
-  const iwd = s("Iwd") || process.cwd();
-  const files: string[] = [];
-  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
-  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
-  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
-  return [...new Set(files.map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
+  const iwdValue = ad.evaluate("Iwd");
+  const iwd = typeof iwdValue === "string" && iwdValue !== "" ? iwdValue : process.cwd();
+  return [...new Set(inputFileNames(ad).map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
 }
 
 async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {
@@ -101,7 +96,7 @@ async function upload(client: ScheddClient, jobId: string, file: string): Promis
 }
 
 export function createSubmitCommand(): Command {
-  return withConnectionOptions(new Command("submit"))
+  return withConnectionOptions(scheddUserCommand("submit"))
     .description("queue the jobs a submit description file describes (like condor_submit)")
     .argument("<file>", "submit description file")
     .option("--dry-run", "print the job ads the file would queue; needs no schedd")
@@ -140,7 +135,12 @@ export function createSubmitCommand(): Command {
                 await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
             }
           }
-          await client.act("release", { ids: [String(clusterId)] }, "input files uploaded");
+          // Only the jobs held for the upload: a job submitted with `hold = true` stays held.
+          await client.act(
+            "release",
+            { ids: [String(clusterId)], constraint: `HoldReasonCode == ${HoldCode.SpoolingInput}` },
+            "input files uploaded",
+          );
         }
         process.stdout.write(
           `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,

@@ -3,7 +3,8 @@
  * progress bar on a terminal and a plain line per change otherwise. Exits 1 if any job failed
  * (non-zero exit, signal, removed) or is held, 2 on timeout.
  */
-import { Command } from "commander";
+import type { Command } from "commander";
+import { scheddUserCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
 import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
@@ -50,7 +51,7 @@ export function progressBar(p: Progress, width = 30): string {
 }
 
 export function createWaitCommand(): Command {
-  return withConnectionOptions(new Command("wait"))
+  return withConnectionOptions(scheddUserCommand("wait"))
     .description("wait for a cluster or job to finish; non-zero exit if any job failed or was held")
     .argument("<id>", "CLUSTER or CLUSTER.PROC")
     .option("--timeout <seconds>", "give up after this long (exit 2)")

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, isNode, type Document } from "yaml";
+import { LineCounter, parseDocument, isNode, visit, type Document } from "yaml";
 import type { z } from "zod";
 
 /** One thing wrong with a configuration file: where (path and, when known, line) and what. */
@@ -50,6 +50,48 @@ function lineOf(
   return undefined;
 }
 
+const REFERENCE = /\$(\$)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replace `${NAME}` and `${NAME:-default}` in string values with the environment's values (`$$`
+ * is a literal `$`), so one config file serves several installations: `updraft up` sets the
+ * state folder and ports this way. A plain (unquoted) value that becomes a number or a boolean
+ * is one, so `port: ${PORT:-9618}` is a number. Returns the references that had no value.
+ */
+function interpolate(
+  doc: Document,
+  counter: LineCounter,
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== "string" || !node.value.includes("$")) return;
+      const text = node.value.replace(
+        REFERENCE,
+        (whole, dollar?: string, name?: string, fallback?: string) => {
+          if (dollar) return "$";
+          const v = env[name!];
+          if (v !== undefined && v !== "") return v;
+          if (fallback !== undefined) return fallback;
+          const keys = path.flatMap((n) => ("key" in n && isNode(n.key) ? [String(n.key)] : []));
+          problems.push({
+            path: keys.join("."),
+            line: node.range ? counter.linePos(node.range[0]).line : undefined,
+            message: `${whole}: environment variable ${name} is not set (give it a value, or a default as \${${name}:-value})`,
+          });
+          return whole;
+        },
+      );
+      if (text === node.value) return;
+      if (node.type === "PLAIN" && /^-?\d+(\.\d+)?$/.test(text)) node.value = Number(text);
+      else if (node.type === "PLAIN" && /^(true|false)$/.test(text)) node.value = text === "true";
+      else node.value = text;
+    },
+  });
+  return problems;
+}
+
 /**
  * Parse YAML text and validate it against a schema. Returns the parsed, defaulted value, frozen
  * deeply, or throws ConfigError listing every YAML syntax error or every schema problem with its
@@ -59,9 +101,15 @@ export function parseConfig<S extends z.ZodType>(
   schema: S,
   text: string,
   file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): z.output<S> {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true, // `<<: *anchor` so entries can share a block
+  });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -72,6 +120,8 @@ export function parseConfig<S extends z.ZodType>(
       })),
     );
   }
+  const unset = interpolate(doc, counter, env);
+  if (unset.length > 0) throw new ConfigError(file, unset);
   const result = schema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     const problems: ConfigProblem[] = [];
@@ -97,14 +147,18 @@ export function parseConfig<S extends z.ZodType>(
 }
 
 /** Read and validate a YAML configuration file; an unreadable file is a ConfigError too. */
-export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
+export function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(file, [{ path: "", message: `cannot read: ${(err as Error).message}` }]);
   }
-  return parseConfig(schema, text, file);
+  return parseConfig(schema, text, file, env);
 }
 
 function deepFreeze<T>(value: T): T {

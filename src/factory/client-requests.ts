@@ -58,6 +58,9 @@ export function readGlideClientAd(
       params[key.slice("GlideinParam".length)] = String(v);
     }
   }
+  // The frontend's start expression travels as text; the pilot makes it its START.
+  const start = ad.evaluate("GLIDEIN_Start");
+  if (typeof start === "string" && start.trim()) params.GLIDEIN_Start = start;
   return {
     ok: true,
     value: {
@@ -71,6 +74,7 @@ export function readGlideClientAd(
         reqMax: Math.max(0, reqMax),
         removeExcess: parseRemoveExcess(str("ReqRemoveExcess")),
         removeMargin: int("ReqRemoveExcessMargin"),
+        idleLifetimeS: int("ReqIdleLifetime"),
       },
       encryptedCredential: str("GlideinEncParamCredential"),
       params,

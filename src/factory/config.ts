@@ -2,6 +2,7 @@
  * The factory's configuration: one zod schema that validates the YAML file and gives the
  * TypeScript type. Unknown keys are refused so a misspelt limit fails at start, not silently.
  */
+import { join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
 
@@ -67,6 +68,8 @@ const entry = z
         cpus: z.number().int().positive().default(1),
         memory_mb: z.number().int().positive().default(2048),
         walltime_s: seconds.default(86_400),
+        /** Site environment for the pilot (X509_CERT_DIR, proxies...); wins over the client's. */
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
       })
       .strict()
       .optional(),
@@ -207,8 +210,16 @@ export type EntryConfig = FactoryConfig["entries"][number];
 export type LimitSet = z.output<typeof limitSet>;
 
 /** Read and validate a config file; throws ConfigError listing every problem. */
-export function loadFactoryConfig(file: string): FactoryConfig {
-  return loadConfigFile(factoryConfigSchema, file);
+export function loadFactoryConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): FactoryConfig {
+  return loadConfigFile(factoryConfigSchema, file, env);
+}
+
+/** The folder an entry's adapter keeps its own state in, across factory restarts. */
+export function adapterStateDir(cfg: FactoryConfig, entry: string): string {
+  return join(cfg.work_dir, "adapters", entry);
 }
 
 /** The entry's submit settings and stale ages, entry over factory defaults. */

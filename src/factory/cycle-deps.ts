@@ -23,7 +23,15 @@ export interface CycleDeps {
    * ciphertext until it re-encrypts, and RSA decryption is the costliest step of a cycle.
    */
   credentialCache?: Map<string, StoredCredential>;
+  /**
+   * Each client's idle lifetime at each entry (ms), from its last accepted request: pilots
+   * queued idle longer are removed like stale ones. Kept across cycles, since housekeeping runs
+   * before this cycle's requests are read.
+   */
+  idleLifetimes?: Map<string, number>;
 }
+
+export const entryClientKey = (entry: string, client: string) => `${entry}\u0000${client}`;
 
 export async function guarded<T>(
   log: Logger,

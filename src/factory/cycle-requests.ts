@@ -68,7 +68,11 @@ export function prepareSubmit(
     GLIDEIN_Frontend: r.frontend,
     ...req.params,
   };
+  // The pilot always learns its site: slots advertise it and START expressions test it.
+  const site = entry.attrs.GLIDEIN_Site;
+  if (site) env.GLIDEIN_Site = String(site.value);
   for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
+  Object.assign(env, pilot.env);
   const extra = d.pilotArgs?.() ?? [];
   return {
     adapter,

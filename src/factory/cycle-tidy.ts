@@ -1,6 +1,6 @@
 /** Housekeeping each cycle: old intents settled, holds released or removed, stale pilots removed. */
 import type { EntryConfig } from "./config.js";
-import { type CycleDeps, groupByEntry, guarded } from "./cycle-deps.js";
+import { type CycleDeps, entryClientKey, groupByEntry, guarded } from "./cycle-deps.js";
 import { reconcile } from "./reconcile.js";
 import { sanitize } from "./sanitize.js";
 import type { PilotRow } from "./store.js";
@@ -42,14 +42,15 @@ export async function tidy(d: CycleDeps): Promise<{ released: number; removed: n
     {
       maxReleases: d.config.loop.max_releases,
       releaseBackoffMs: d.config.loop.release_backoff_s * 1000,
-      stale(entry) {
+      stale(entry, client) {
         let ages = staleMs.get(entry);
         if (!ages) {
           const s = entries.get(entry)?.stale ?? d.config.defaults.stale;
           ages = { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
           staleMs.set(entry, ages);
         }
-        return ages;
+        const lifetime = d.idleLifetimes?.get(entryClientKey(entry, client));
+        return lifetime ? { ...ages, idle: Math.min(ages.idle, lifetime) } : ages;
       },
     },
     now,

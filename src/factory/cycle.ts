@@ -5,7 +5,7 @@
  * the others.
  */
 import { advertise } from "./cycle-advertise.js";
-import { type CycleDeps, guarded } from "./cycle-deps.js";
+import { type CycleDeps, entryClientKey, guarded } from "./cycle-deps.js";
 import { collectOutputs, pollStatus } from "./cycle-observe.js";
 import { prepareSubmit, readRequests } from "./cycle-requests.js";
 import { tidy } from "./cycle-tidy.js";
@@ -70,6 +70,15 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   });
   report.decision = decision;
   lap("decide");
+  if (d.idleLifetimes) {
+    const refused = new Set(decision.refused.map((r) => entryClientKey(r.entry, r.client)));
+    d.idleLifetimes.clear();
+    for (const p of parsed) {
+      const key = entryClientKey(p.request.entry, p.request.client);
+      const s = p.request.idleLifetimeS ?? 0;
+      if (s > 0 && !refused.has(key)) d.idleLifetimes.set(key, s * 1000);
+    }
+  }
   if (decision.refused.length > 0) {
     d.store.transaction(() => {
       for (const r of decision.refused) d.store.count(r.entry, r.client, "refused");

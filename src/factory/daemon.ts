@@ -3,14 +3,16 @@
  * run, then runs one cycle every `loop.cycle_s` (never two at once) until stopped.
  */
 import { mkdirSync, readFileSync } from "node:fs";
+import { ZodError } from "zod";
 import { join } from "node:path";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
+import { ConfigError, type ConfigProblem } from "../common/config.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
-import type { FactoryConfig } from "./config.js";
+import { adapterStateDir, type FactoryConfig } from "./config.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
 import type { StoredCredential } from "./credentials.js";
@@ -22,6 +24,8 @@ export interface FactoryDaemonOptions {
   registry?: AdapterRegistry;
   /** Extra pilot arguments (the staging area's URL and manifest hash). */
   pilotArgs?: () => string[];
+  /** Named in configuration problems found here (adapter settings). */
+  configFile?: string;
 }
 
 export interface FactoryDaemon {
@@ -52,6 +56,7 @@ export function createFactoryDaemon(
   let running: Promise<CycleReport> | undefined;
   let stopped = false;
   const credentialCache = new Map<string, StoredCredential>();
+  const idleLifetimes = new Map<string, number>();
 
   const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
   const keys = {
@@ -60,17 +65,44 @@ export function createFactoryDaemon(
     id: pubKeyId(publicPem),
   };
 
-  for (const e of config.entries) {
+  // Adapter settings are checked by each adapter; a problem there is a configuration problem
+  // like any other, reported with its path, every entry at once.
+  const problems: ConfigProblem[] = [];
+  config.entries.forEach((e, i) => {
     const make = registry.get(e.gridtype);
-    if (!make) throw new Error(`entry ${e.name}: no adapter for gridtype '${e.gridtype}'`);
-    adapters.set(
-      e.name,
-      make(e.adapter, {
-        stateDir: join(config.work_dir, "adapters", e.name),
-        logger: logger.child({ entry: e.name, gridtype: e.gridtype }),
-        now,
-      }),
-    );
+    if (!make) {
+      problems.push({
+        path: `entries[${i}].gridtype`,
+        message: `no adapter for gridtype '${e.gridtype}' (have: ${[...registry.keys()].join(", ")})`,
+      });
+      return;
+    }
+    try {
+      adapters.set(
+        e.name,
+        make(e.adapter, {
+          stateDir: adapterStateDir(config, e.name),
+          logger: logger.child({ entry: e.name, gridtype: e.gridtype }),
+          now,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ZodError)) throw err;
+      for (const issue of err.issues) {
+        const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
+        for (const key of keys) {
+          const sub = [...issue.path, ...(key === undefined ? [] : [key])].join(".");
+          problems.push({
+            path: `entries[${i}].adapter${sub ? `.${sub}` : ""}`,
+            message: key !== undefined ? "unknown key (check its spelling)" : issue.message,
+          });
+        }
+      }
+    }
+  });
+  if (problems.length > 0) {
+    store.close();
+    throw new ConfigError(opts.configFile ?? "factory configuration", problems);
   }
 
   async function cycleOnce(): Promise<CycleReport> {
@@ -86,6 +118,7 @@ export function createFactoryDaemon(
       credentialDir: join(config.work_dir, "credentials"),
       pilotArgs: opts.pilotArgs,
       credentialCache,
+      idleLifetimes,
     });
     try {
       const r = await running;

@@ -65,6 +65,8 @@ export interface ClientRequest {
   removeExcess: RemoveExcess;
   /** The request's own margin; the entry's default otherwise. */
   removeMargin?: number;
+  /** glideinWMS's ReqIdleLifetime: seconds a pilot may wait idle in the site queue (0: no limit). */
+  idleLifetimeS?: number;
 }
 
 export interface Downtime {

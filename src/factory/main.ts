@@ -10,8 +10,14 @@ import { createFactoryDaemon } from "./daemon.js";
 export async function runFactory(configFile: string): Promise<void> {
   const config = loadFactoryConfig(configFile);
   const logger = createLogger({ name: "factory", level: config.log_level });
+  // The daemon first: a configuration problem it finds stops the start before anything listens.
+  const daemon = createFactoryDaemon(config, {
+    logger,
+    configFile,
+    pilotArgs: () => staging?.pilotArgs() ?? [],
+  });
+  // Read only once cycles run, after this assignment.
   const staging = await startStaging(config, logger);
-  const daemon = createFactoryDaemon(config, { logger, pilotArgs: staging?.pilotArgs });
   await daemon.start();
   stopOnSignals(
     logger,

@@ -8,8 +8,8 @@ import type { PilotRow } from "./store.js";
 export interface SanitizePolicy {
   maxReleases: number;
   releaseBackoffMs: number;
-  /** Stale ages per entry, in ms. */
-  stale(entry: string): { idle: number; running: number; held: number };
+  /** Stale ages per entry (and client, for the idle age), in ms. */
+  stale(entry: string, client: string): { idle: number; running: number; held: number };
 }
 
 export interface SanitizeResult {
@@ -25,7 +25,7 @@ export function sanitize(
   const out: SanitizeResult = { release: [], remove: [] };
   for (const p of pilots) {
     if (p.removeReason) continue; // already being removed
-    const stale = policy.stale(p.entry);
+    const stale = policy.stale(p.entry, p.client);
     const age = now - p.stateChangedAt;
     if (p.state === "Held") {
       if (!p.holdRecoverable)

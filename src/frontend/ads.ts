@@ -164,6 +164,8 @@ export function buildGlideResourceAds(
       .setValue("MyType", "GlideResource")
       .setValue("Name", glideClientName(e.entry, client))
       .setValue("GlideClientName", client)
+      .setValue("FrontendName", config.frontend_name)
+      .setValue("GroupName", policy.name)
       .setValue("GlideFactoryEntry", e.entry)
       .setValue("GlideFactoryMonitorInDowntime", e.inDowntime)
       .setValue("GlideClientMonitorJobsIdle", e.jobs.count)

@@ -114,7 +114,7 @@ const pilotSchema = z
   .object({
     /** Hard limit on a pilot's life (seconds). */
     max_walltime: count.default(172_800),
-    /** Stop taking new jobs this long before the walltime ends (seconds). */
+    /** Stop taking new jobs this long after the pilot started (seconds; glideinWMS's GLIDEIN_Retire_Time). */
     retire_time: count.default(21_600),
     /** Exit after this long without a job (seconds). */
     max_idle: count.default(1_200),

@@ -28,8 +28,9 @@ function groupOfClient(client: string | undefined): string | undefined {
 
 /**
  * A pilot's Slot ad as a slot record, or null when it is not a pilot of a frontend group.
- * The entry is rebuilt as the GlideFactory ad names it: `<GLIDEIN_Entry_Name>@<GLIDEIN_Name>@
- * <GLIDEIN_Factory>`. A slot is busy when claimed or when a partitionable slot has dynamic
+ * The entry is rebuilt as the GlideFactory ad names it: `<GLIDEIN_Entry_Name>@<GLIDEIN_Factory>`
+ * for Updraft's factories, `<GLIDEIN_Entry_Name>@<GLIDEIN_Name>@<GLIDEIN_Factory>` for pilots
+ * that carry glideinWMS's glidein name. A slot is busy when claimed or when a partitionable slot has dynamic
  * children; it is retiring once `GLIDEIN_ToRetire` (an absolute time) has passed.
  */
 export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
@@ -37,13 +38,13 @@ export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
   const entry = str(ad, "GLIDEIN_Entry_Name");
   const glidein = str(ad, "GLIDEIN_Name");
   const factory = str(ad, "GLIDEIN_Factory");
-  if (!group || !entry || !glidein || !factory) return null;
+  if (!group || !entry || !factory) return null;
   const children = num(ad, "NumDynamicSlots") ?? 0;
   const claimed = (str(ad, "State") ?? "Unclaimed") !== "Unclaimed";
   const toRetire = num(ad, "GLIDEIN_ToRetire");
   return {
     group,
-    entry: `${entry}@${glidein}@${factory}`,
+    entry: glidein ? `${entry}@${glidein}@${factory}` : `${entry}@${factory}`,
     state: claimed || children > 0 ? "busy" : "idle",
     cpus: Math.max(0, Math.floor(num(ad, "Cpus") ?? 0)),
     memory: Math.max(0, Math.floor(num(ad, "Memory") ?? 0)),

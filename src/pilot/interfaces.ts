@@ -15,11 +15,14 @@ export interface JobLease {
   ad: ClassAd;
   /** The job's own credential, already written to a file the job may read. */
   credentialFile?: string;
+  /** Time the lease had left when the schedd handed it out (ms); heartbeats follow it. */
+  leaseMs?: number;
 }
 
 /** The schedd's answer to a heartbeat: keep going, or stop the job and why. */
 export type LeaseVerdict =
-  | { action: "continue" }
+  /** leaseMs: time the renewed lease has left, when the schedd says. */
+  | { action: "continue"; leaseMs?: number }
   | { action: "remove"; reason: string }
   | { action: "hold"; reason: string }
   /** The lease lapsed and the job went back to the queue: running on would duplicate it. */
@@ -28,8 +31,14 @@ export type LeaseVerdict =
 export interface JobSource {
   /** A display name (the schedd's). */
   readonly name: string;
-  /** Ask for one job that matches the slot ad; undefined when there is none. */
-  claim(slotAd: ClassAd): Promise<JobLease | undefined>;
+  /**
+   * Ask for one job that matches the slot ad; undefined when there is none. With `waitS`, the
+   * schedd holds the question that long for a job to arrive (a long poll); `signal` gives up.
+   */
+  claim(
+    slotAd: ClassAd,
+    wait?: { waitS: number; signal?: AbortSignal },
+  ): Promise<JobLease | undefined>;
   heartbeat(lease: JobLease): Promise<LeaseVerdict>;
   /** Fetch the job's input files into its sandbox before it starts. */
   stageIn(lease: JobLease, sandboxDir: string): Promise<void>;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Attrs } from "./failure.js";
+import { DEFAULT_HEARTBEAT, heartbeatDelay, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource, SlotAdvertiser } from "./interfaces.js";
 import { createResourceLedger, type Resources } from "./ledger.js";
 import { judge, type ExitReason, type LifetimePlan } from "./lifetime.js";
@@ -42,7 +43,10 @@ export interface PilotDeps {
   sleep?: (ms: number) => Promise<void>;
   runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
   runnerOptions?: RunnerOptions;
+  /** Heartbeat delay for leases whose schedd did not say how long they last. */
   heartbeatEveryMs?: number;
+  /** Heartbeats follow the lease: a fraction of its remaining time, within floor and ceiling. */
+  heartbeat?: Partial<Omit<HeartbeatPolicy, "fallbackMs">>;
   advertiseEveryMs?: number;
   /** Pause between claim rounds that found nothing. */
   claimRetryMs?: number;
@@ -62,17 +66,27 @@ interface Active {
   job: RunningJob;
   dir: string;
   startedAt: number;
-  lastHeartbeat: number;
+  /** When the lease runs out on the pilot's clock, as far as the schedd last said. */
+  leaseEndsAt: number | undefined;
+  nextHeartbeatAt: number;
   stopping: boolean;
+  /** Why the pilot stopped the job: the schedd records it as the job's VacateReason. */
+  stopReason?: string;
   /** The schedd gave the job to someone else: nothing to report back for it. */
   leaseLost?: boolean;
+  /** The job never started for a reason of the pilot's, not the job's: give it back. */
+  handBack?: boolean;
 }
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const { clock, plan } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const runJob = deps.runJob ?? startJob;
-  const hbEvery = deps.heartbeatEveryMs ?? 60_000;
+  const hb: HeartbeatPolicy = {
+    ...DEFAULT_HEARTBEAT,
+    ...deps.heartbeat,
+    fallbackMs: deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT.fallbackMs,
+  };
   const adEvery = deps.advertiseEveryMs ?? 60_000;
   const retryMs = deps.claimRetryMs ?? 10_000;
   const ledger = createResourceLedger(deps.resources);
@@ -89,6 +103,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let nextSource = 0;
   let seq = 0;
   let retired = false;
+  let adStale = false;
 
   const slotAd = () =>
     buildSlotAd({
@@ -119,12 +134,13 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     ledger.release(a.lease.jobId);
     lastJobEndMs = clock.now();
     if (active.size === 0) idleSince = clock.now();
-    // Ended by the pilot's own stop, even if it then exited cleanly: the job goes back to the queue.
-    const released = outcome.killed?.kind === "pilot-stop";
-    const disposition = outcome.startError
-      ? "start-failed"
-      : released
-        ? "released"
+    // Ended by the pilot's own stop, even if it then exited cleanly, or never started for the
+    // pilot's own reasons: the job goes back to the queue.
+    const released = a.handBack === true || outcome.killed?.kind === "pilot-stop";
+    const disposition = released
+      ? "released"
+      : outcome.startError
+        ? "start-failed"
         : outcome.killed
           ? "killed"
           : "completed";
@@ -145,8 +161,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     pendingReports.push(async () => {
       if (a.leaseLost) {
         // The lease is gone; reporting would be refused.
-      } else if (disposition === "released") await a.source.release(a.lease, "pilot stopping");
-      else await a.source.complete(a.lease, outcome, a.dir);
+      } else if (disposition === "released") {
+        await a.source.release(a.lease, a.stopReason ?? "pilot stopping");
+      } else await a.source.complete(a.lease, outcome, a.dir);
       // Off the main thread: removing directories is slow on some filesystems and would stall
       // every other job's bookkeeping.
       if (!deps.keepSandboxes) {
@@ -180,18 +197,19 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     if (idleSince !== undefined) idleMs += clock.now() - idleSince;
     idleSince = undefined;
     const dir = join(deps.workDir, "execute", `dir_${++seq}`);
+    const now = clock.now();
     const a: Active = {
       lease,
       source,
       dir,
-      startedAt: clock.now(),
-      lastHeartbeat: clock.now(),
+      startedAt: now,
+      leaseEndsAt: lease.leaseMs === undefined ? undefined : now + lease.leaseMs,
+      nextHeartbeatAt: now + heartbeatDelay(lease.leaseMs, hb),
       stopping: false,
       job: NOT_STARTED,
     };
     active.set(lease.jobId, a);
     try {
-      mkdirSync(dir, { recursive: true });
       // The loop stops jobs at stopJobsAtMs; the runner's backstop is the hard deadline itself.
       const remainingLifetimeS = Math.max(1, (plan.dieAtMs - clock.now()) / 1000);
       const spec = jobSpecFromAd(lease.jobId, lease.ad, dir, {
@@ -199,7 +217,16 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         credentialFile: lease.credentialFile,
       });
       if (!spec.ok) throw new Error(spec.message);
-      await source.stageIn(lease, dir);
+      try {
+        mkdirSync(dir, { recursive: true });
+        await source.stageIn(lease, dir);
+      } catch (err) {
+        // No sandbox or no inputs (the schedd restarting mid-transfer, a full disk): the job
+        // never ran, so it must not complete as a failure; it goes back to the queue.
+        a.handBack = true;
+        a.stopReason = `input transfer failed: ${(err as Error).message}`;
+        throw err;
+      }
       a.job = runJob(spec.spec, deps.runnerOptions ?? {});
     } catch (err) {
       finished(a, failedStart(lease.jobId, (err as Error).message));
@@ -209,13 +236,19 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     return true;
   }
 
-  /** One pass over the sources, starting where the last pass stopped; true if a job started. */
-  async function claimRound(): Promise<boolean> {
+  /**
+   * One pass over the sources, starting where the last pass stopped; true if a job started.
+   * `waitS` > 0 long-polls (only used with a single source, so no schedd waits on another).
+   */
+  async function claimRound(waitS = 0): Promise<boolean> {
     for (let i = 0; i < deps.sources.length; i++) {
       const source = deps.sources[(nextSource + i) % deps.sources.length]!;
       let lease: JobLease | undefined;
       try {
-        lease = await source.claim(slotAd());
+        lease = await source.claim(
+          slotAd(),
+          waitS > 0 ? { waitS, signal: deps.terminate } : undefined,
+        );
       } catch (err) {
         deps.log?.warn({ err, schedd: source.name }, "claim failed");
         continue;
@@ -227,12 +260,18 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     return false;
   }
 
+  /** Time left on a job's lease by the pilot's clock, if the schedd said how long it lasts. */
+  const leaseLeft = (a: Active) =>
+    a.leaseEndsAt === undefined ? undefined : a.leaseEndsAt - clock.now();
+
   async function heartbeats(): Promise<void> {
     for (const a of [...active.values()]) {
-      if (a.stopping || clock.now() - a.lastHeartbeat < hbEvery) continue;
+      if (a.stopping || clock.now() < a.nextHeartbeatAt) continue;
       try {
         const v = await a.source.heartbeat(a.lease);
-        a.lastHeartbeat = clock.now();
+        const now = clock.now();
+        if (v.action === "continue" && v.leaseMs !== undefined) a.leaseEndsAt = now + v.leaseMs;
+        a.nextHeartbeatAt = now + heartbeatDelay(leaseLeft(a), hb);
         if (v.action === "remove") a.job.kill("removed", v.reason);
         else if (v.action === "hold") a.job.kill("held", v.reason);
         else if (v.action === "lost") {
@@ -240,7 +279,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
           a.job.kill("removed", "lease lost");
         }
       } catch (err) {
-        // The schedd may be restarting: the job keeps running; the lease is renewed next time.
+        // The schedd may be restarting: the job keeps running; the next try comes sooner as
+        // the lease nears its end (a fraction of what is left), down to the floor.
+        a.nextHeartbeatAt = clock.now() + heartbeatDelay(leaseLeft(a), hb);
         deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");
       }
     }
@@ -264,6 +305,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       for (const a of active.values()) {
         if (a.stopping) continue;
         a.stopping = true;
+        a.stopReason = STOP_REASONS[v.exit ?? "terminated"];
         a.job.kill("pilot-stop");
       }
     }
@@ -276,12 +318,28 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     let started = false;
     if (v.mayStartJobs) {
       while (ledger.remaining().cpus > 0 && (await claimRound())) started = true;
-      if (started) await advertise(true);
+      // An idle pilot with one schedd waits at the schedd for work rather than asleep here:
+      // a job submitted meanwhile starts at once, not at the next retry. Nothing else needs
+      // the loop meanwhile (no job to heartbeat, no report to send), and the wait ends before
+      // the lifetime plan's next change.
+      const quiet = active.size === 0 && pendingReports.length === 0;
+      if (!started && quiet && deps.sources.length === 1 && !deps.terminate?.aborted) {
+        const waitS = Math.floor(Math.min(LONG_POLL_MS, v.nextChangeInMs || LONG_POLL_MS) / 1000);
+        if (waitS >= 1 && (await claimRound(waitS))) started = true;
+      }
+      if (started) adStale = true;
     }
-    await advertise();
+    // A slot's state changes with every job; the collector hears of it at most once a second.
+    if (adStale && clock.now() - lastAdvertised >= AD_MIN_GAP_MS) {
+      adStale = false;
+      await advertise(true);
+    } else await advertise();
     if (started) continue;
     const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
-    if (active.size > 0) waits.push(hbEvery);
+    if (adStale) waits.push(AD_MIN_GAP_MS - (clock.now() - lastAdvertised));
+    for (const a of active.values()) {
+      if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
+    }
     if (pendingReports.length > 0) waits.push(retryMs);
     await wake.wait(Math.max(1, Math.min(...waits)));
   }
@@ -302,6 +360,17 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
 }
 
 const FINAL_REPORT_TRIES = 3;
+/** Longest single wait at the schedd for a job. */
+const LONG_POLL_MS = 10_000;
+/** Shortest gap between slot ads sent because jobs started. */
+const AD_MIN_GAP_MS = 1000;
+
+/** What a user reads on a job the pilot handed back, by why the pilot stopped. */
+const STOP_REASONS: Partial<Record<ExitReason, string>> = {
+  terminated: "pilot terminated by its batch system (SIGTERM)",
+  walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
+  credential: "pilot credential about to expire",
+};
 
 const NOT_STARTED: RunningJob = {
   jobId: "",

@@ -8,6 +8,7 @@ import { constants } from "node:os";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
+import { inputFileNames } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
 import { WireError } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
@@ -19,6 +20,18 @@ const CHUNK_BYTES = 256 * 1024;
 /** A lease the schedd no longer knows (expired, requeued) or that is not ours any more. */
 const isLostLease = (err: unknown) =>
   err instanceof WireError && (err.code === "not-found" || err.code === "permission-denied");
+
+/**
+ * Time a lease has left, from the schedd's own clock when it says (a pilot's clock may be off
+ * by minutes); from ours otherwise. Undefined when the schedd gave no expiry.
+ */
+export function leaseLeftMs(
+  reply: { leaseExpiresMs: number; nowMs?: number },
+  localNowMs: number,
+): number | undefined {
+  if (!reply.leaseExpiresMs) return undefined;
+  return reply.leaseExpiresMs - (reply.nowMs || localNowMs);
+}
 
 /** A relative path that stays inside the sandbox; the schedd checks this too. */
 function safeName(name: string): string {
@@ -45,24 +58,38 @@ export function outputNames(ad: ClassAd): string[] {
   return [...names];
 }
 
-export function scheddSource(name: string, c: ScheddClient): JobSource {
+export function scheddSource(
+  name: string,
+  c: ScheddClient,
+  now: () => number = Date.now,
+): JobSource {
   return {
     name,
-    async claim(slotAd) {
-      const offer = await c.claimJob(slotAd.toJSON());
+    async claim(slotAd, wait) {
+      const waitS = wait?.waitS ?? 0;
+      const offer = await c.claimJob(
+        slotAd.toJSON(),
+        waitS,
+        // The reply may take the whole wait; the deadline leaves room for the answer itself.
+        waitS > 0 ? { deadlineMs: (waitS + 10) * 1000, signal: wait?.signal } : undefined,
+      );
       if (!offer.matched) return undefined;
       return {
         jobId: offer.jobId,
         schedd: name,
         leaseId: offer.leaseId,
         ad: ClassAd.fromJSON(offer.job?.attrs ?? {}),
+        leaseMs: leaseLeftMs(offer, now()),
       };
     },
 
     async heartbeat(lease): Promise<LeaseVerdict> {
       try {
         const r = await c.heartbeat(lease.leaseId);
-        if (r.action === "continue") return { action: "continue" };
+        if (r.action === "continue") {
+          const leaseMs = leaseLeftMs(r, now());
+          return leaseMs === undefined ? { action: "continue" } : { action: "continue", leaseMs };
+        }
         // A lapsed lease means the job went back to the queue: running on would duplicate it.
         if (/lapsed/.test(r.reason)) return { action: "lost" };
         // Otherwise the schedd already held or removed the job (the reply does not say which);
@@ -75,6 +102,8 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
     },
 
     async stageIn(lease, sandboxDir) {
+      // Nothing was uploaded for a job that names no input (a system executable, no files).
+      if (inputFileNames(lease.ad).length === 0) return;
       const hash = new Map<string, ReturnType<typeof createHash>>();
       for await (const chunk of c.fetchInput(lease.leaseId)) {
         const rel = safeName(chunk.name);
@@ -106,19 +135,40 @@ export function scheddSource(name: string, c: ScheddClient): JobSource {
     },
 
     async complete(lease, outcome, sandboxDir) {
-      const outputs: OutputFile[] = [];
-      for (const rel of outputNames(lease.ad)) {
-        const file = join(sandboxDir, safeName(rel));
-        // A missing output is the job's business (HTCondor holds such jobs); report the rest.
-        if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
-        outputs.push(await upload(c, lease, rel, file));
+      try {
+        const outputs: OutputFile[] = [];
+        for (const rel of outputNames(lease.ad)) {
+          const file = join(sandboxDir, safeName(rel));
+          // A missing output is the job's business (HTCondor holds such jobs); report the rest.
+          if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
+          outputs.push(await upload(c, lease, rel, file));
+        }
+        await c.completeJob({
+          leaseId: lease.leaseId,
+          ...exitFields(outcome),
+          ...holdFields(outcome),
+          outputs,
+        });
+      } catch (err) {
+        // Completed already (our earlier try got through but its reply did not, across a schedd
+        // restart), or the lease ended meanwhile and the job went back to the queue: either way
+        // there is nothing left to report, and retrying would only be refused again.
+        if (err instanceof WireError && err.code === "already-exists") return;
+        if (isLostLease(err)) return;
+        throw err;
       }
-      await c.completeJob({ leaseId: lease.leaseId, ...exitFields(outcome), outputs });
     },
 
-    async release() {
-      // The schedd has no early-release call: the lease lapses and the job goes back to the
-      // queue at the lease's expiry. Nothing more is sent so the job is not touched twice.
+    async release(lease, reason) {
+      try {
+        await c.releaseLease(lease.leaseId, reason);
+      } catch (err) {
+        // Already released (our earlier try got through but its reply did not), or the lease
+        // ended some other way: either way the job is no longer ours to hand back.
+        if (isLostLease(err)) return;
+        if (err instanceof WireError && err.code === "already-exists") return;
+        throw err;
+      }
     },
   };
 }
@@ -142,6 +192,21 @@ async function upload(c: ScheddClient, lease: JobLease, name: string, file: stri
     offset += part.length;
   } while (offset < data.length);
   return { name, size: data.length, sha256 };
+}
+
+/** A job that could not run as asked is held, as HTCondor's starter has it held. */
+export function holdFields(o: JobOutcome) {
+  if (o.startError) {
+    return {
+      holdReason: `Error from the pilot: cannot start the job: ${o.startError}`,
+      holdCode: o.startFailure?.code ?? 6,
+      holdSubcode: o.startFailure?.subcode ?? 0,
+    };
+  }
+  if (o.killed?.holdReason && (o.killed.kind === "memory" || o.killed.kind === "walltime")) {
+    return { holdReason: o.killed.holdReason, holdCode: 3, holdSubcode: 0 };
+  }
+  return {};
 }
 
 function exitFields(o: JobOutcome) {

@@ -55,6 +55,10 @@ export interface PilotOptions {
 export const ENV = {
   collector: "UPDRAFT_COLLECTOR",
   schedds: "UPDRAFT_SCHEDDS",
+  /** The names the frontend's GlideinParam attributes arrive under through the factory. */
+  glideinCollector: "GLIDEIN_Collector",
+  glideinSchedds: "GLIDEIN_Schedds",
+  client: "GLIDEIN_Client",
   credential: "UPDRAFT_PILOT_CREDENTIAL",
   proxy: "X509_USER_PROXY",
   trustDir: "X509_CERT_DIR",
@@ -129,6 +133,15 @@ export function resolveSettings(
     ["GLIDEIN_Site", o.site ?? env[ENV.site]],
   ];
   for (const [k, v] of named) if (v) published[k] = v;
+  // The frontend finds its own pilots' slots by the client name it gave the factory.
+  const client = env[ENV.client];
+  if (client) {
+    published.GLIDECLIENT_Name = client;
+    const frontend = published.GLIDEIN_Frontend;
+    if (typeof frontend === "string" && client.startsWith(`${frontend}.`)) {
+      published.GLIDECLIENT_Group = client.slice(frontend.length + 1);
+    }
+  }
   const maxWalltimeS = num(o.maxWalltime, ENV.maxWalltime) ?? DEFAULT_MAX_WALLTIME_S;
   const lifetime: LifetimeSettings = {
     maxWalltimeS,
@@ -138,8 +151,9 @@ export function resolveSettings(
     maxTailS: num(o.maxTail, ENV.maxTail),
     graceS: o.grace ?? Math.min(120, Math.floor(maxWalltimeS / 10)),
   };
-  const collector = o.collector ?? (env[ENV.collector] || undefined);
-  const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds]);
+  const collector =
+    o.collector ?? (env[ENV.collector] || undefined) ?? (env[ENV.glideinCollector] || undefined);
+  const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds] || env[ENV.glideinSchedds]);
   const credentialFile =
     o.credential ?? (env[ENV.credential] || undefined) ?? (env[ENV.proxy] || undefined);
   const trustDir = o.trustDir ?? (env[ENV.trustDir] || undefined);

@@ -78,8 +78,12 @@ export function scheddClient(rpc: RpcClient) {
         cpuUserSeconds: 0,
         cpuSysSeconds: 0,
         outputs: [],
+        holdReason: "",
+        holdCode: 0,
+        holdSubcode: 0,
         ...c,
       }),
+    releaseLease: (leaseId: string, reason: string) => u("releaseLease")({ leaseId, reason }),
     idleSummary: (constraint: string, matchAttributes: string[]) =>
       u("idleSummary", true)({ constraint, matchAttributes }),
     putInput: (c: FileChunk) => u("putInput")(c),

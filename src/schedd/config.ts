@@ -55,7 +55,7 @@ export const scheddConfigSchema = z
       .optional(),
     /** Largest RPC message: a SubmitJobs of a 100,000-job cluster is tens of MB. */
     max_message_mb: z.number().positive().default(64),
-    log_level: z.string().default("info"),
+    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   })
   .strict();
 

@@ -30,6 +30,9 @@ export function isFinished(status: number): boolean {
 export const HoldCode = {
   UserRequest: 1,
   JobPolicy: 3,
+  FailedToCreateProcess: 6,
+  UnableToOpenOutput: 7,
+  UnableToOpenInput: 8,
   SpoolingInput: 16,
   StartdHeldJob: 12,
 } as const;

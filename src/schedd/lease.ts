@@ -10,7 +10,7 @@ export const DEFAULT_LEASE_MS = 20 * 60_000;
 export interface LeaseView {
   id: string;
   identity: string;
-  state: "active" | "completed" | "lapsed" | "killed";
+  state: "active" | "completed" | "lapsed" | "killed" | "released";
   endReason: string | null;
 }
 
@@ -71,6 +71,32 @@ export function completionVerdict(
   if (!lease) return refusal("unknown-lease", `no lease ${id}`);
   if (lease.identity !== identity) {
     return refusal("wrong-pilot", `lease ${id} was issued to another pilot`);
+  }
+  if (lease.state === "completed") {
+    return refusal("duplicate-completion", `lease ${id} was already completed`);
+  }
+  if (lease.state !== "active") {
+    return refusal("stale-lease", `lease ${id} is ${lease.state}: ${lease.endReason ?? ""}`);
+  }
+  return { ok: true };
+}
+
+/**
+ * A pilot handing its lease back early (it is stopping): accepted once, for an active lease of
+ * the calling pilot. A second release, or one after the lease completed, is a duplicate; a lease
+ * that lapsed or was killed meanwhile is stale (its job is no longer this pilot's to give back).
+ */
+export function releaseVerdict(
+  id: string,
+  lease: LeaseView | undefined,
+  identity: string,
+): LeaseRefusal | { ok: true } {
+  if (!lease) return refusal("unknown-lease", `no lease ${id}`);
+  if (lease.identity !== identity) {
+    return refusal("wrong-pilot", `lease ${id} was issued to another pilot`);
+  }
+  if (lease.state === "released") {
+    return refusal("duplicate-release", `lease ${id} was already released`);
   }
   if (lease.state === "completed") {
     return refusal("duplicate-completion", `lease ${id} was already completed`);

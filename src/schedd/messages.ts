@@ -24,9 +24,18 @@ export type JobOffer = {
   job?: WireClassAd;
   leaseId: string;
   leaseExpiresMs: number;
+  /** The schedd's clock when it answered (0 from a schedd that does not say). */
+  nowMs?: number;
 };
 export type LeaseRef = { leaseId: string };
-export type HeartbeatReply = { action: string; leaseExpiresMs: number; reason: string };
+export type HeartbeatReply = {
+  action: string;
+  leaseExpiresMs: number;
+  reason: string;
+  nowMs?: number;
+};
+export type LeaseRelease = { leaseId: string; reason: string };
+export type ReleaseReceipt = { jobStatus: number };
 export type OutputFile = { name: string; size: number; sha256: string };
 export type JobCompletion = {
   leaseId: string;
@@ -36,6 +45,9 @@ export type JobCompletion = {
   cpuUserSeconds: number;
   cpuSysSeconds: number;
   outputs: OutputFile[];
+  holdReason: string;
+  holdCode: number;
+  holdSubcode: number;
 };
 export type CompletionReceipt = { jobStatus: number };
 export type IdleSummaryQuery = { constraint: string; matchAttributes: string[] };
@@ -131,6 +143,11 @@ export const SCHEDD_METHODS = {
     name: "schedd.CompleteJob",
     request: messageCodec<JobCompletion>("JobCompletion"),
     response: messageCodec<CompletionReceipt>("CompletionReceipt"),
+  },
+  releaseLease: {
+    name: "schedd.ReleaseLease",
+    request: messageCodec<LeaseRelease>("LeaseRelease"),
+    response: messageCodec<ReleaseReceipt>("ReleaseReceipt"),
   },
   idleSummary: {
     name: "schedd.IdleSummary",

@@ -56,4 +56,30 @@ export const SCHEDD_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "leases handed back early by their pilot (state 'released')",
+    up(db) {
+      // SQLite cannot change a CHECK constraint in place: rebuild the table, rows kept.
+      db.exec(`
+        CREATE TABLE leases_v3 (
+          id TEXT PRIMARY KEY,
+          cluster INTEGER NOT NULL,
+          proc INTEGER NOT NULL,
+          identity TEXT NOT NULL,
+          state TEXT NOT NULL
+            CHECK (state IN ('active', 'completed', 'lapsed', 'killed', 'released')),
+          expires INTEGER NOT NULL,
+          created INTEGER NOT NULL,
+          ended INTEGER,
+          end_reason TEXT
+        ) WITHOUT ROWID;
+        INSERT INTO leases_v3 SELECT id, cluster, proc, identity, state, expires, created, ended,
+          end_reason FROM leases;
+        DROP TABLE leases;
+        ALTER TABLE leases_v3 RENAME TO leases;
+        CREATE UNIQUE INDEX leases_one_active ON leases (cluster, proc) WHERE state = 'active';
+      `);
+    },
+  },
 ];

@@ -1,5 +1,5 @@
 /**
- * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob and the sandbox
+ * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob, ReleaseLease and the sandbox
  * transfers tied to a lease, plus the users' side of sandboxes (PutInput, FetchOutput).
  */
 import type { CallContext, RpcServer } from "../wire/index.js";
@@ -42,6 +42,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
           job: { attrs: r.attrs },
           leaseId: r.leaseId,
           leaseExpiresMs: r.leaseExpires,
+          nowMs: deps.clock.now(),
         };
         return offer;
       }
@@ -56,10 +57,23 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     const r = queue.heartbeat(req.leaseId, ctx.identity);
     if (!r.ok) throw leaseError(r);
     await queue.store.committed();
+    const nowMs = deps.clock.now();
     return r.action === "continue"
-      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "" }
-      : { action: "kill", leaseExpiresMs: 0, reason: r.reason };
+      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "", nowMs }
+      : { action: "kill", leaseExpiresMs: 0, reason: r.reason, nowMs };
   });
+
+  server.unary(
+    M.releaseLease.name,
+    { roles: PILOTS, ...codecs(M.releaseLease) },
+    async (req, ctx) => {
+      const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason);
+      if (!r.ok) throw leaseError(r);
+      await queue.store.committed(); // Idle on disk before the pilot forgets the job
+      ctx.log.debug({ lease: req.leaseId, reason: req.reason }, "lease released");
+      return { jobStatus: r.jobStatus };
+    },
+  );
 
   server.unary(
     M.completeJob.name,
@@ -74,6 +88,9 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
           exitSignal: req.exitSignal,
           cpuUser: req.cpuUserSeconds,
           cpuSys: req.cpuSysSeconds,
+          hold: req.holdReason
+            ? { reason: req.holdReason, code: req.holdCode, subcode: req.holdSubcode }
+            : undefined,
         },
         req.outputs.map((o) => o.name),
       );

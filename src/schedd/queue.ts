@@ -11,6 +11,7 @@ import {
   lapsedLeases,
   leaseExpiry,
   newLeaseId,
+  releaseVerdict,
 } from "./lease.js";
 import { chooseJob } from "./matcher.js";
 import {
@@ -28,7 +29,13 @@ import {
 } from "./job-status.js";
 import { exitPolicy, periodicPolicy } from "./policy.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
-import type { ClaimResult, CompleteResult, HeartbeatResult, SubmitResult } from "./results.js";
+import type {
+  ClaimResult,
+  CompleteResult,
+  HeartbeatResult,
+  ReleaseResult,
+  SubmitResult,
+} from "./results.js";
 import type { ScheddStore, StoredJob } from "./store.js";
 import {
   claimedAttrs,
@@ -40,6 +47,7 @@ import {
   removedAttrs,
   requeuedAttrs,
   type ExitInfo,
+  vacatedAttrs,
   type HoldInfo,
 } from "./transitions.js";
 import { charged, decayed, type UsageState } from "./usage.js";
@@ -164,14 +172,30 @@ export class JobQueue {
       for (const [n, text] of stamp) attrs[n] = text;
       if (getAttr(src, "NumJobStarts") === undefined) attrs.NumJobStarts = "0";
       for (const k in src) if (!stamped.has(lowerName(k))) attrs[k] = src[k]!;
-      prepared.push({ cluster: clusterId, proc, owner, status, attrs });
+      // `hold = true` in the submit file: the job stays held, with the user's reason, past the
+      // input upload; only a release by the user lets it run.
+      const userHeld = numAttr(src, "JobStatus", JobStatus.Idle) === JobStatus.Held;
+      if (userHeld) {
+        attrs.JobStatus = String(JobStatus.Held);
+        for (const n of ["HoldReason", "HoldReasonCode"]) {
+          const v = getAttr(src, n);
+          if (v !== undefined) setAttr(attrs, n, v);
+        }
+      }
+      prepared.push({
+        cluster: clusterId,
+        proc,
+        owner,
+        status: userHeld ? JobStatus.Held : status,
+        attrs,
+      });
     }
     this.store.tx(() => {
       for (const job of prepared) this.store.insertJob(job);
       this.store.markSubmitted(clusterId, prepared.length);
     });
     for (const job of prepared) {
-      this.index.add(this.record(job), holdForInput ? undefined : job.attrs);
+      this.index.add(this.record(job), job.status === JobStatus.Idle ? job.attrs : undefined);
       this.trackPolicy(job.attrs);
     }
     this.notifyIdle();
@@ -255,6 +279,14 @@ export class JobQueue {
     const lease = found!;
     const now = this.clock.now();
     const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    if (exit.hold) {
+      // Not a completion: the run did not happen as asked; a user fixes it and releases.
+      const held = heldAttrs(stored.attrs, true, exit.hold, now);
+      this.commitChange(stored, JobStatus.Held, held, () =>
+        this.store.endLease(leaseId, "completed", now, `held: ${exit.hold!.reason}`),
+      );
+      return { ok: true, jobStatus: JobStatus.Held };
+    }
     let attrs = exitedAttrs(stored.attrs, exit, now);
     if (outputs.length > 0) setAttr(attrs, "TransferredOutputFiles", quote(outputs.join(",")));
     const decision = exitPolicy(attrs, now);
@@ -273,6 +305,25 @@ export class JobQueue {
       this.store.endLease(leaseId, "completed", now, "completed"),
     );
     return { ok: true, jobStatus: status };
+  }
+
+  /**
+   * The pilot hands a lease back before the job ended (it is stopping): the job is Idle again
+   * at once instead of when the lease would lapse. Exactly once per lease, like a completion.
+   */
+  releaseLease(leaseId: string, identity: string, reason: string): ReleaseResult {
+    const found = this.store.getLease(leaseId);
+    const v = releaseVerdict(leaseId, found, identity);
+    if (!v.ok) return v;
+    const lease = found!;
+    const now = this.clock.now();
+    const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    const why = reason || "released by the pilot";
+    const attrs = vacatedAttrs(stored.attrs, why, now);
+    this.commitChange(stored, JobStatus.Idle, attrs, () =>
+      this.store.endLease(leaseId, "released", now, why),
+    );
+    return { ok: true, jobStatus: JobStatus.Idle };
   }
 
   /** Requeue jobs whose lease lapsed; returns their ids. */

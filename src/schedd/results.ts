@@ -15,8 +15,12 @@ export type ClaimResult =
 
 export type LeaseRefusal = {
   ok: false;
-  /** unknown-lease: never issued; stale-lease: lapsed or killed; duplicate-completion. */
-  reason: "unknown-lease" | "stale-lease" | "duplicate-completion" | "wrong-pilot";
+  /**
+   * unknown-lease: never issued; stale-lease: lapsed, killed or released; duplicate-completion
+   * and duplicate-release: the lease already ended that way.
+   */
+  reason:
+    "unknown-lease" | "stale-lease" | "duplicate-completion" | "duplicate-release" | "wrong-pilot";
   message: string;
 };
 
@@ -26,6 +30,8 @@ export type HeartbeatResult =
   | LeaseRefusal;
 
 export type CompleteResult = { ok: true; jobStatus: number } | LeaseRefusal;
+
+export type ReleaseResult = { ok: true; jobStatus: number } | LeaseRefusal;
 
 export interface ActOutcome {
   done: JobId[];

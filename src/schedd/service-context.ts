@@ -34,7 +34,7 @@ export function callerOf(deps: ServiceDeps, ctx: CallContext): Caller {
 }
 
 /**
- * Lease refusals as stable wire errors: a duplicate completion is already-exists, an unknown
+ * Lease refusals as stable wire errors: a duplicate completion or release is already-exists, an unknown
  * or stale (lapsed, killed) lease is not-found, another pilot's lease is permission-denied;
  * `details.reason` carries the precise reason.
  */
@@ -42,6 +42,7 @@ export function leaseError(r: LeaseRefusal): WireError {
   const details = { reason: r.reason };
   switch (r.reason) {
     case "duplicate-completion":
+    case "duplicate-release":
       return new AlreadyExistsError(r.message, details);
     case "wrong-pilot":
       return new PermissionDeniedError(r.message, details);

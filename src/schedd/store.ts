@@ -23,7 +23,7 @@ export interface StoredJob {
   attrs: JobAttrs;
 }
 
-export type LeaseState = "active" | "completed" | "lapsed" | "killed";
+export type LeaseState = "active" | "completed" | "lapsed" | "killed" | "released";
 
 export interface StoredLease {
   id: string;

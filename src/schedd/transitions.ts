@@ -74,6 +74,17 @@ export function requeuedAttrs(attrs: JobAttrs, wasRunning: boolean, nowMs: numbe
   return out;
 }
 
+/**
+ * Running -> Idle because the pilot handed the job back (HTCondor's vacate): the run is
+ * accounted, NumJobStarts keeps the start, and the reason stays on the ad for the user.
+ */
+export function vacatedAttrs(attrs: JobAttrs, reason: string, nowMs: number): JobAttrs {
+  const out = requeuedAttrs(attrs, true, nowMs);
+  setAttr(out, "VacateReason", quote(reason));
+  setAttr(out, "LastVacateTime", String(epochSeconds(nowMs)));
+  return out;
+}
+
 export interface HoldInfo {
   reason: string;
   code: number;
@@ -125,6 +136,8 @@ export interface ExitInfo {
   /** CPU seconds of the job, user and system. */
   cpuUser: number;
   cpuSys: number;
+  /** The pilot could not run the job as asked: hold it rather than complete it. */
+  hold?: HoldInfo;
 }
 
 /** The exit recorded on the ad (before the exit policy looks at it); still Running. */

@@ -13,7 +13,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
-import { loadTrustDir } from "../security/trust.js";
+import { loadTrustDir, refreshTrustStore } from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
 import {
   IdleTimeoutError,
@@ -69,6 +69,8 @@ export type RpcServerOptions = {
   verifier?: ChainVerifier;
   /** Accept limited proxies (default: no). */
   allowLimitedProxies?: boolean;
+  /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
+  trustRecheckMs?: number;
   authorizer: { rolesFor(identity: string): ReadonlySet<RoleName> };
   limits?: Partial<ServerLimits>;
   logger?: Logger;
@@ -317,10 +319,25 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   return done;
 }
 
+/** How often the trust directory is looked at again for new CAs and CRLs. */
+const TRUST_RECHECK_MS = 60_000;
+
+/**
+ * Verifies against the trust directory, reloading it when its files changed (a CRL update, a
+ * new CA) at most once a minute, on the next connection; a directory that cannot be read then
+ * keeps the store already loaded.
+ */
 function defaultVerifier(opts: RpcServerOptions): ChainVerifier {
-  const trust = loadTrustDir(required(opts.trustDir, "trustDir"));
+  let trust = loadTrustDir(required(opts.trustDir, "trustDir"));
+  let checkedAt = Date.now();
   const allowLimited = opts.allowLimitedProxies ?? false;
-  return (chain) => verifyChain(chain, trust, { allowLimited });
+  return (chain) => {
+    if (Date.now() - checkedAt >= (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) {
+      checkedAt = Date.now();
+      trust = refreshTrustStore(trust).store;
+    }
+    return verifyChain(chain, trust, { allowLimited });
+  };
 }
 
 function required(v: string | undefined, name: string): string {

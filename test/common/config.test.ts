@@ -58,3 +58,28 @@ test("duplicate keys are refused", () => {
   const problems = problemsOf("name: a\nname: b\nlimits:\n  max_ads: 1\n");
   assert.match(problems[0]!.message, /YAML syntax/);
 });
+
+test("${VAR} and ${VAR:-default} take values from the environment, typed when plain", () => {
+  const env = { NAME: "pool-1", MAX: "7", EMPTY: "" };
+  const text = "name: ${NAME}-$${literal}\nport: ${PORT:-9700}\nlimits:\n  max_ads: ${MAX}\n";
+  const cfg = parseConfig(schema, text, "test.yaml", env);
+  assert.deepEqual(cfg, { name: "pool-1-${literal}", port: 9700, limits: { max_ads: 7 } });
+  // Quoted stays a string, so the schema says so.
+  assert.throws(
+    () => parseConfig(schema, 'name: a\nlimits:\n  max_ads: "${MAX}"\n', "t.yaml", env),
+    /limits\.max_ads/,
+  );
+});
+
+test("an unset variable without a default is a problem with its path and line", () => {
+  try {
+    parseConfig(schema, "name: x\nlimits:\n  max_ads: ${NOPE}\n", "t.yaml", { EMPTY: "" });
+    assert.fail("expected a ConfigError");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.length, 1);
+    assert.equal(err.problems[0]!.path, "limits.max_ads");
+    assert.equal(err.problems[0]!.line, 3);
+    assert.match(err.problems[0]!.message, /NOPE is not set/);
+  }
+});

@@ -111,3 +111,34 @@ test("factory status -json gives a row per entry and client", async () => {
   assert.match(table.stdout, /^ENTRY\s+CLIENT\s+IDLE/);
   assert.match(table.stdout, /e1\s+fe\.g\s+1\s+0\s+0\s+4\s+9\s+max_per_cycle/);
 });
+
+test("adapter settings and grid types are checked at start like the rest of the config", async () => {
+  const { generateKeyPairSync } = await import("node:crypto");
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(join(dir, "rsa-pub.pem"), publicKey.export({ type: "spki", format: "pem" }));
+  writeFileSync(join(dir, "rsa-key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
+  const bad = join(dir, "bad-adapters.yaml");
+  writeFileSync(
+    bad,
+    JSON.stringify({
+      name: "f",
+      collector: { url: "wss://localhost:1" },
+      credentials: {
+        cert_file: "c",
+        key_file: "k",
+        rsa_private_key_file: join(dir, "rsa-key.pem"),
+        rsa_public_key_file: join(dir, "rsa-pub.pem"),
+      },
+      work_dir: join(dir, "bad-work"),
+      security: { frontends: [] },
+      entries: [
+        { name: "e1", gridtype: "local", adapter: { slotz: 3 } },
+        { name: "e2", gridtype: "condor-ce" },
+      ],
+    }),
+  );
+  const r = await runCli(["factory", "--config", bad], process.env);
+  assert.equal(r.code, 78, r.stderr);
+  assert.match(r.stderr, /entries\[0\]\.adapter\.slotz: unknown key/);
+  assert.match(r.stderr, /entries\[1\]\.gridtype: no adapter for gridtype 'condor-ce'/);
+});

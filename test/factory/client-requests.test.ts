@@ -39,9 +39,22 @@ test("a GlideClient ad for this factory becomes a request with its parameters", 
     reqMax: 9,
     removeExcess: "IDLE",
     removeMargin: 2,
+    idleLifetimeS: undefined,
   });
   assert.equal(r.value.encryptedCredential, "CIPHER");
   assert.deepEqual(r.value.params, { GLIDEIN_Collector: "wss://c:9618" });
+});
+
+test("ReqIdleLifetime is read as the request's idle lifetime", () => {
+  const r = readGlideClientAd(ad({ ReqIdleLifetime: 600 }), "f1");
+  assert.ok(r?.ok);
+  assert.equal(r.value.request.idleLifetimeS, 600);
+});
+
+test("the frontend's start expression travels to the pilot as GLIDEIN_Start", () => {
+  const r = readGlideClientAd(ad({ GLIDEIN_Start: "TARGET.RequestCpus <= 2" }), "f1");
+  assert.ok(r?.ok);
+  assert.equal(r.value.params.GLIDEIN_Start, "TARGET.RequestCpus <= 2");
 });
 
 test("ads for other factories are ignored, even with a similar name", () => {

@@ -109,3 +109,21 @@ for (const [name, over, want, reason] of rows) {
     if (reason) assert.match(r.remove[0]!.reason, reason);
   });
 }
+
+test("a client's idle lifetime shortens the idle age for its pilots only", () => {
+  const perClient: SanitizePolicy = {
+    ...policy,
+    stale: (_entry, client) => ({
+      idle: client === "short" ? 5_000 : 50_000,
+      running: 100_000,
+      held: 20_000,
+    }),
+  };
+  const waited = { state: "Idle" as const, submittedAt: NOW - 10_000 };
+  const res = sanitize(
+    [row({ id: 1, client: "short", ...waited }), row({ id: 2, client: "long", ...waited })],
+    perClient,
+    NOW,
+  );
+  assert.deepEqual(res.remove, [{ id: 1, reason: "stale idle" }]);
+});

@@ -23,6 +23,14 @@ test("a pilot's Slot ad becomes a slot record keyed by the GlideFactory ad name"
   });
 });
 
+test("an Updraft pilot's slot (no glidein name) is keyed as the factory names its entry", () => {
+  const ad = ClassAd.parse(
+    `[ GLIDECLIENT_Name = "fe.main"; GLIDEIN_Entry_Name = "ucsd"; GLIDEIN_Factory = "osg";
+       Cpus = 2; Memory = 4000; State = "Claimed" ]`,
+  );
+  assert.equal(slotRecordFromAd(ad, NOW)?.entry, "ucsd@osg");
+});
+
 test("claimed slots and partitionable slots with children are busy; past ToRetire is retiring", () => {
   assert.equal(slotRecordFromAd(slot('State = "Claimed"'), NOW)?.state, "busy");
   assert.equal(slotRecordFromAd(slot("NumDynamicSlots = 2"), NOW)?.state, "busy");

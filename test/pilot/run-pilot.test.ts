@@ -115,7 +115,32 @@ test("a job still running at retirement goes on until the graceful stop, then is
   assert.equal(t.clock.now() - t.start, 3300_000);
   assert.equal(r.jobs[0]?.disposition, "released");
   assert.equal(t.source.jobs.get("1.0")?.state, "idle", "back in the queue");
-  assert.ok(t.source.calls.includes("release 1.0 pilot stopping"));
+  assert.ok(
+    t.source.calls.includes("release 1.0 pilot reached its walltime (GLIDEIN_Max_Walltime)"),
+    t.source.calls.join("\n"),
+  );
+});
+
+test("inputs that do not arrive: the job goes back to the queue, runs later and completes once", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 600 });
+  t.source.failStageIns = 1;
+  t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.deepEqual(
+    r.jobs.map((j) => j.disposition),
+    ["released", "completed"],
+  );
+  const job = t.source.jobs.get("1.0")!;
+  assert.equal(job.state, "done");
+  assert.equal(job.releases, 1, "handed back once, not reported as a failed run");
+  assert.equal(job.outcome?.startError, undefined, "the completion is the real run's");
+  assert.equal(t.source.calls.filter((c) => c.startsWith("complete")).length, 1);
+  assert.ok(
+    t.source.calls.some((c) =>
+      c.startsWith("release 1.0 input transfer failed: schedd@test closed the input stream"),
+    ),
+    t.source.calls.join("\n"),
+  );
 });
 
 test("before the hard walltime running jobs are stopped and released", async () => {
@@ -149,7 +174,83 @@ test("SIGTERM: jobs stopped gracefully, leases released, pilot exits", async () 
     ["released", "released"],
   );
   assert.equal(t.source.idle(), 2);
+  assert.deepEqual(
+    t.source.calls.filter((c) => c.startsWith("release")),
+    [
+      "release 1.0 pilot terminated by its batch system (SIGTERM)",
+      "release 2.0 pilot terminated by its batch system (SIGTERM)",
+    ],
+  );
   assert.deepEqual(t.advertiser.invalidated, ["slot1@p1@wn01"]);
+});
+
+/** Seconds since start at which the pilot heartbeats (each try, reachable or not). */
+function heartbeatTimes(t: ReturnType<typeof simulated>): number[] {
+  const times: number[] = [];
+  const heartbeat = t.source.heartbeat.bind(t.source);
+  t.source.heartbeat = (lease) => {
+    times.push((t.clock.now() - t.start) / 1000);
+    return heartbeat(lease);
+  };
+  return times;
+}
+
+test("heartbeats follow the lease: a third of its remaining time, not a fixed period", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1 });
+  t.source.leaseMs = 90_000;
+  t.sim.durations.set("1.0", 200);
+  t.source.submit(JOB());
+  const times = heartbeatTimes(t);
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs[0]?.disposition, "completed");
+  // Each renewal brings the lease back to 90 s, so the next comes 30 s later.
+  assert.deepEqual(times, [30, 60, 90, 120, 150, 180]);
+
+  const long = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1 });
+  long.source.leaseMs = 20 * 60_000;
+  long.sim.durations.set("1.0", 1000);
+  long.source.submit(JOB());
+  const longTimes = heartbeatTimes(long);
+  await runPilot(long.deps);
+  assert.deepEqual(longTimes, [300, 600, 900], "a 20-minute lease: capped at 5 minutes");
+});
+
+test("an unreachable schedd is retried at a third of what the lease has left, down to the floor", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1 });
+  t.source.leaseMs = 90_000;
+  t.sim.durations.set("1.0", 100);
+  t.source.submit(JOB());
+  const times = heartbeatTimes(t);
+  const sleep = t.deps.sleep!;
+  t.deps.sleep = async (ms) => {
+    await sleep(ms);
+    t.source.unreachable = t.clock.now() - t.start >= 20_000;
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs[0]?.disposition, "completed");
+  // Lease ends at 90 s: tries at 30 (60 s left, next in 20), 50 (40 left), 63.3 (26.7 left),
+  // then the 5 s floor.
+  assert.deepEqual(
+    times.map((s) => Math.round(s * 10) / 10),
+    [30, 50, 63.3, 72.2, 78.1, 83.1, 88.1, 93.1, 98.1],
+  );
+});
+
+test("a short lease is renewed at the floor; a schedd that does not say gets the fallback", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1 }, { heartbeat: { floorMs: 2_000 } });
+  t.source.leaseMs = 3_000;
+  t.sim.durations.set("1.0", 9);
+  t.source.submit(JOB());
+  const times = heartbeatTimes(t);
+  await runPilot(t.deps);
+  assert.deepEqual(times, [2, 4, 6, 8]);
+
+  const silent = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 1 });
+  silent.sim.durations.set("1.0", 100);
+  silent.source.submit(JOB());
+  const silentTimes = heartbeatTimes(silent);
+  await runPilot(silent.deps);
+  assert.deepEqual(silentTimes, [30, 60, 90], "heartbeatEveryMs when no lease length is known");
 });
 
 test("a job removed at the schedd is killed at the next heartbeat", async () => {

@@ -115,4 +115,26 @@ test("a missing executable is an outcome, not an exception", async () => {
   const s = spec('[ Cmd = "does-not-exist" ]');
   const out = await startJob(s).done;
   assert.match(out.startError ?? "", /ENOENT/);
+  assert.deepEqual(out.startFailure, { code: 6, subcode: 2 });
+});
+
+test("output under a sub-folder is written there; an output that cannot be opened is code 7", async () => {
+  const ok = spec('[ Cmd = "/bin/echo"; Arguments = "hi"; Out = "out/deep/job.out" ]');
+  assert.equal((await startJob(ok).done).exitCode, 0);
+  assert.equal(readFileSync(join(ok.sandboxDir, "out/deep/job.out"), "utf8"), "hi\n");
+  // A file where the folder should be (EEXIST or ENOTDIR, whoever runs the test).
+  const bad = spec('[ Cmd = "/bin/echo"; Out = "blocker/job.out" ]');
+  writeFileSync(join(bad.sandboxDir, "blocker"), "");
+  const out = await startJob(bad).done;
+  assert.equal(out.startFailure?.code, 7);
+  assert.ok(
+    [17, 20].includes(out.startFailure?.subcode ?? 0),
+    `errno ${out.startFailure?.subcode}`,
+  );
+});
+
+test("a missing standard input is code 8", async () => {
+  const s = spec('[ Cmd = "/bin/cat"; In = "missing.txt" ]');
+  const out = await startJob(s).done;
+  assert.deepEqual(out.startFailure, { code: 8, subcode: 2 });
 });

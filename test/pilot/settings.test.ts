@@ -56,6 +56,34 @@ test("environment as the bootstrap sets it, command line winning", () => {
   );
 });
 
+test("the frontend's parameters as the factory passes them", () => {
+  const r = resolveSettings(
+    {},
+    {
+      GLIDEIN_Collector: "wss://c:9618",
+      GLIDEIN_Schedds: "wss://s1:9619,wss://s2:9619",
+      GLIDEIN_Frontend: "vofe",
+      GLIDEIN_Client: "vofe.main",
+      GLIDEIN_Start: 'TARGET.Owner =!= "mallory"',
+    },
+    () => "p",
+  );
+  assert.ok(r.ok);
+  assert.equal(r.settings.collector, "wss://c:9618");
+  assert.deepEqual(r.settings.schedds, ["wss://s1:9619", "wss://s2:9619"]);
+  assert.equal(r.settings.start, 'TARGET.Owner =!= "mallory"');
+  assert.equal(r.settings.published.GLIDECLIENT_Name, "vofe.main");
+  assert.equal(r.settings.published.GLIDECLIENT_Group, "main");
+  // Explicit Updraft names win over the glideinWMS ones.
+  const both = resolveSettings(
+    {},
+    { UPDRAFT_COLLECTOR: "wss://mine:1", GLIDEIN_Collector: "wss://c:9618" },
+    () => "p",
+  );
+  assert.ok(both.ok);
+  assert.equal(both.settings.collector, "wss://mine:1");
+});
+
 test("bad values are all reported", () => {
   const r = resolveSettings(
     {},

@@ -71,6 +71,38 @@ test("CPUs and memory: Slurm, OMP, cgroup v2 and v1, node", async () => {
   assert.equal(r.failure?.class, "WN_Resource");
 });
 
+test("the entry's GLIDEIN_CPUS and GLIDEIN_MaxMemMBs win over detection, within the node", async () => {
+  const f = fixture();
+  const res = async (env: Record<string, string>) =>
+    (await runValidation(f.view(env), {})).resources;
+  const slurm = { SLURM_CPUS_ON_NODE: "8", SLURM_MEM_PER_NODE: "16000" };
+  assert.deepEqual(
+    [
+      (await res({ ...slurm, GLIDEIN_CPUS: "2", GLIDEIN_MaxMemMBs: "3000" }))?.cpus,
+      (await res({ ...slurm, GLIDEIN_CPUS: "2", GLIDEIN_MaxMemMBs: "3000" }))?.memoryMb,
+    ],
+    [2, 3000],
+  );
+  assert.equal((await res({ ...slurm, GLIDEIN_CPUS: "auto" }))?.cpus, 8);
+  assert.equal((await res({ ...slurm, GLIDEIN_CPUS: "node" }))?.cpus, 16);
+  // Never more than the node has (16 CPUs, 32 GB in the fixture).
+  assert.equal((await res({ GLIDEIN_CPUS: "64" }))?.cpus, 16);
+  assert.equal((await res({ GLIDEIN_MaxMemMBs: "999999" }))?.memoryMb, 32 * 1024);
+  const bad = await runValidation(f.view({ GLIDEIN_CPUS: "lots" }), {});
+  assert.equal(bad.failure?.class, "Config");
+  assert.match(bad.failure?.message ?? "", /GLIDEIN_CPUS=lots/);
+});
+
+test("GLIDEIN_GPUS is what the slot offers; nvidia-smi's count stays in DetectedGPUs", async () => {
+  const f = fixture();
+  const r = await runValidation(f.view({ GLIDEIN_GPUS: "1" }), {});
+  assert.equal(r.resources?.gpus, 1);
+  assert.equal(r.attrs.DetectedGPUs, 0);
+  assert.equal((await runValidation(f.view({ GLIDEIN_GPUS: "auto" }), {})).resources?.gpus, 0);
+  const bad = await runValidation(f.view({ GLIDEIN_GPUS: "one" }), {});
+  assert.equal(bad.failure?.class, "Config");
+});
+
 test("disk below MIN_DISK_GBS is a WN_Resource failure", async () => {
   const f = fixture();
   const r = await runValidation(f.view(), { minDiskGb: 1e9 });

@@ -69,3 +69,24 @@ test("the schedd store comes up at the latest schema, in WAL mode, and reopens",
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("step 3 keeps every lease of a version-2 queue and admits the 'released' state", () => {
+  const db = new Database(":memory:");
+  migrate(db, SCHEDD_MIGRATIONS.slice(0, 2));
+  const insert = db.prepare(
+    "INSERT INTO leases (id, cluster, proc, identity, state, expires, created) " +
+      "VALUES (?, 1, ?, 'p', ?, 10, 1)",
+  );
+  insert.run("a", 0, "active");
+  insert.run("b", 1, "lapsed");
+  assert.throws(() => insert.run("c", 2, "released"), /CHECK constraint/);
+  assert.deepEqual(migrate(db, SCHEDD_MIGRATIONS), { from: 2, to: 3, applied: [3] });
+  const rows = db.prepare("SELECT id, state FROM leases ORDER BY id").all();
+  assert.deepEqual(rows, [
+    { id: "a", state: "active" },
+    { id: "b", state: "lapsed" },
+  ]);
+  insert.run("c", 2, "released");
+  // Still at most one live lease per job.
+  assert.throws(() => insert.run("d", 0, "active"), /UNIQUE constraint/);
+});

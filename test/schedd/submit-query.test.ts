@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { job, startEnv, submit, codeOf, type TestEnv } from "./harness.js";
+import { job, slot, startEnv, submit, codeOf, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
@@ -63,4 +63,42 @@ test("query takes a constraint, a projection and a limit", async () => {
   const one = await alice.query({ constraint: `ClusterId == ${cluster}`, limit: 1 });
   assert.equal(one.length, 1);
   await assert.rejects(alice.query({ constraint: "((" }), (e) => codeOf(e) === "invalid-argument");
+});
+
+test("a job submitted on hold stays held, also past an input upload, until its owner releases it", async () => {
+  const alice = env.client("alice");
+  const held = job({
+    JobStatus: "5",
+    HoldReason: '"submitted on hold at user\'s request"',
+    HoldReasonCode: "15",
+  });
+  for (const holdForInput of [false, true]) {
+    const cluster = await alice.newCluster();
+    await alice.submitJobs(cluster, [held, job()], { holdForInput });
+    if (holdForInput) {
+      // What `updraft submit` does once the inputs are up: release the jobs held for them.
+      await alice.act("release", { ids: [String(cluster)], constraint: "HoldReasonCode == 16" });
+    }
+    const ads = await alice.query({
+      ids: [String(cluster)],
+      projection: ["ProcId", "JobStatus", "HoldReasonCode"],
+    });
+    assert.deepEqual(
+      ads.map((a) => [a.ProcId, a.JobStatus, a.HoldReasonCode]),
+      [
+        ["0", "5", "15"],
+        ["1", "1", undefined],
+      ],
+      `holdForInput ${holdForInput}`,
+    );
+    // A pilot takes everything it is offered; the held job is never among it.
+    const handed: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const offer = await env.client("pilot").claimJob(slot());
+      if (!offer.matched) break;
+      handed.push(offer.jobId);
+    }
+    assert.ok(handed.includes(`${cluster}.1`), "the job not on hold runs");
+    assert.ok(!handed.includes(`${cluster}.0`), "the held job is not handed out");
+  }
 });

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { sampleProcessGroup } from "./proc-tree.js";
 import type { JobSpec } from "./job-spec.js";
 
@@ -23,7 +23,13 @@ export interface JobOutcome {
   killed?: { kind: KillKind; holdReason?: string };
   /** The job could not be started at all. */
   startError?: string;
+  /** What could not be done, in HTCondor's hold codes (6 exec, 7 output, 8 input), and errno. */
+  startFailure?: { code: number; subcode: number };
 }
+
+/** HTCondor's hold codes for a job the starter could not start. */
+const START_HOLD = { exec: 6, output: 7, input: 8 } as const;
+const errnoOf = (e: unknown) => Math.abs((e as NodeJS.ErrnoException).errno ?? 0);
 
 export interface RunningJob {
   jobId: string;
@@ -83,14 +89,20 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
 
   const fds: number[] = [];
   let child: ReturnType<typeof spawn> | undefined;
+  let stage: keyof typeof START_HOLD = "output";
   try {
     mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
+    // `output = out/job.out` names a folder under the sandbox, as under the submit directory.
+    for (const f of [spec.stdout, spec.stderr]) mkdirSync(dirname(f), { recursive: true });
+    stage = "input";
     const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
+    stage = "output";
     if (typeof stdin === "number") fds.push(stdin);
     const out = openSync(spec.stdout, "a");
     fds.push(out);
     const err = spec.stderr === spec.stdout ? out : openSync(spec.stderr, "a");
     if (err !== out) fds.push(err);
+    stage = "exec";
     child = spawn(spec.executable, spec.args, {
       cwd: spec.sandboxDir,
       env: jobEnv(spec, opts.baseEnv ?? process.env),
@@ -100,6 +112,7 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   } catch (e) {
     const outcome = finish(null, null);
     outcome.startError = (e as Error).message;
+    outcome.startFailure = { code: START_HOLD[stage], subcode: errnoOf(e) };
     settle(outcome);
     return { jobId: spec.jobId, pid: undefined, kill: () => {}, done };
   } finally {
@@ -181,6 +194,7 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   child.once("error", (e) => {
     const outcome = finish(null, null);
     outcome.startError = e.message;
+    outcome.startFailure = { code: START_HOLD.exec, subcode: errnoOf(e) };
     settle(outcome);
   });
   child.once("exit", (code, signal) => {

@@ -1,6 +1,8 @@
 /**
- * CPUs the pilot may use: the batch system's allocation first (it is what the site granted),
- * then the cgroup quota (containers, systemd slices), else the whole node.
+ * CPUs the pilot may use: the entry's GLIDEIN_CPUS when it is a number (what the factory asked
+ * the site for), then the batch system's allocation (what the site granted), then the cgroup
+ * quota (containers, systemd slices), else the whole node. GLIDEIN_CPUS=node skips straight to
+ * the node; `auto` or `slot` (or nothing) detects, as in glideinWMS.
  */
 import { join } from "node:path";
 import { fail, pass, type CheckResult } from "../failure.js";
@@ -29,13 +31,19 @@ export function cgroupCpuLimit(view: NodeView): number | undefined {
 }
 
 export function checkCpus(view: NodeView): CheckResult {
+  const wanted = view.env.GLIDEIN_CPUS?.trim().toLowerCase();
+  if (wanted && !/^(\d+|auto|slot|node)$/.test(wanted)) {
+    return fail("Config", `GLIDEIN_CPUS=${wanted} is not a number, auto, slot or node`);
+  }
+  const node = wanted === "node";
   const sources: [string, number | undefined][] = [
+    ["GLIDEIN_CPUS", positiveInt(wanted)],
     ["SLURM_CPUS_ON_NODE", positiveInt(view.env.SLURM_CPUS_ON_NODE)],
     ["OMP_NUM_THREADS", positiveInt(view.env.OMP_NUM_THREADS)],
     ["cgroup", cgroupCpuLimit(view)],
     ["node", view.nodeCpus > 0 ? view.nodeCpus : undefined],
   ];
-  const found = sources.find(([, n]) => n !== undefined);
+  const found = sources.find(([name, n]) => n !== undefined && (!node || name === "node"));
   if (!found) return fail("WN_Resource", "cannot determine the number of CPUs");
   // An allocation larger than the node is a site misconfiguration; never claim more than exists.
   const cpus = Math.min(found[1]!, view.nodeCpus > 0 ? view.nodeCpus : found[1]!);

@@ -1,8 +1,10 @@
 /**
  * GPUs from nvidia-smi when it is on PATH; no nvidia-smi, or one that fails, means no usable GPU.
- * CUDA_VISIBLE_DEVICES narrows the list to what the batch system assigned us.
+ * CUDA_VISIBLE_DEVICES narrows the list to what the batch system assigned us. An entry's
+ * GLIDEIN_GPUS, when a number, is what the site granted and is what the slot offers
+ * (`DetectedGPUs` still says what nvidia-smi saw).
  */
-import { pass, type CheckResult } from "../failure.js";
+import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 
 export interface GpuInfo {
@@ -28,6 +30,16 @@ export function parseNvidiaSmi(csv: string): GpuInfo[] {
 }
 
 export async function checkGpus(view: NodeView): Promise<CheckResult> {
+  const granted = view.env.GLIDEIN_GPUS?.trim();
+  const detected = await detectGpus(view);
+  if (!granted || /^(auto|slot|node)$/i.test(granted) || !detected.ok) return detected;
+  if (!/^\d+$/.test(granted)) {
+    return fail("Config", `GLIDEIN_GPUS=${granted} is not a number, auto, slot or node`);
+  }
+  return pass({ ...detected.attrs, GPUs: Number(granted), GLIDEIN_GPUS_Source: "GLIDEIN_GPUS" });
+}
+
+async function detectGpus(view: NodeView): Promise<CheckResult> {
   const smi = view.which("nvidia-smi");
   if (!smi) return pass({ GPUs: 0, DetectedGPUs: 0 });
   const r = await view.run(

@@ -1,4 +1,7 @@
-/** Memory the pilot may use, MB: Slurm's allocation, then the cgroup limit, else the node. */
+/**
+ * Memory the pilot may use, MB: the entry's GLIDEIN_MaxMemMBs (what the factory asked the site
+ * for), then Slurm's allocation, then the cgroup limit, else the node; never more than the node.
+ */
 import { join } from "node:path";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
@@ -34,6 +37,7 @@ function nodeMemoryMb(view: NodeView): number | undefined {
 export function checkMemory(view: NodeView, s: ValidationSettings, cpus?: number): CheckResult {
   const perCpu = slurmMb(view.env.SLURM_MEM_PER_CPU);
   const sources: [string, number | undefined][] = [
+    ["GLIDEIN_MaxMemMBs", slurmMb(view.env.GLIDEIN_MaxMemMBs)],
     ["SLURM_MEM_PER_NODE", slurmMb(view.env.SLURM_MEM_PER_NODE)],
     ["SLURM_MEM_PER_CPU", perCpu !== undefined && cpus ? perCpu * cpus : undefined],
     ["cgroup", cgroupMemoryMb(view)],
@@ -41,7 +45,8 @@ export function checkMemory(view: NodeView, s: ValidationSettings, cpus?: number
   ];
   const found = sources.find(([, n]) => n !== undefined);
   if (!found) return fail("WN_Resource", "cannot determine available memory");
-  const mb = found[1]!;
+  const nodeMb = nodeMemoryMb(view);
+  const mb = nodeMb !== undefined ? Math.min(found[1]!, nodeMb) : found[1]!;
   if (s.minMemoryMb !== undefined && mb < s.minMemoryMb) {
     return fail(
       "WN_Resource",

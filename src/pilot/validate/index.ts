@@ -77,7 +77,7 @@ export async function runValidation(
   const disk = num("DetectedDisk");
   const resources =
     cpusN !== undefined && mem !== undefined && disk !== undefined
-      ? { cpus: cpusN, memoryMb: mem, diskKb: disk, gpus: num("DetectedGPUs") ?? 0 }
+      ? { cpus: cpusN, memoryMb: mem, diskKb: disk, gpus: num("GPUs") ?? 0 }
       : undefined;
   return {
     ok: !failure,

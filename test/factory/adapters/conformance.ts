@@ -23,6 +23,8 @@ export interface ConformanceHarness {
   /** A pilot the remote system cannot run (its error must come back as a hold). */
   broken(intentId: number): PilotSpec;
   timeoutMs?: number;
+  /** How long a pilot may take to reach a state on this system (default 15 s). */
+  stateTimeoutMs?: number;
 }
 
 export async function waitForState(
@@ -64,6 +66,8 @@ export function runConformance(h: ConformanceHarness): void {
     }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+  const wait = (a: GridAdapter, handle: string, want: AdapterState | AdapterState[]) =>
+    waitForState(a, handle, want, h.stateTimeoutMs);
   const t = (name: string, fn: () => Promise<void>) =>
     test(`${h.name} adapter: ${name}`, { timeout: h.timeoutMs ?? 30_000 }, fn);
 
@@ -77,7 +81,7 @@ export function runConformance(h: ConformanceHarness): void {
     ]);
     const handle = handleOf(r!);
     assert.equal(r!.intentId, 1);
-    const s = await waitForState(a, handle, "Finished");
+    const s = await wait(a, handle, "Finished");
     assert.equal(s.exitCode, 0);
     const out = await a.fetchOutput(handle);
     assert.match(out.stdout, /=== Pilot report begin ===\nok\n=== Pilot report end ===/);
@@ -87,7 +91,7 @@ export function runConformance(h: ConformanceHarness): void {
   t("a failing pilot reports its exit status", async () => {
     const { a } = fresh();
     const [r] = await a.submit([h.spec(2, "exit 3")]);
-    const s = await waitForState(a, handleOf(r!), "Finished");
+    const s = await wait(a, handleOf(r!), "Finished");
     assert.equal(s.exitCode, 3);
   });
 
@@ -104,21 +108,29 @@ export function runConformance(h: ConformanceHarness): void {
   t("pilots beyond the slot limit wait Idle, then run", async () => {
     const { a } = fresh(1);
     const [r1, r2] = await a.submit([h.spec(20, "sleep 0.5"), h.spec(21, "true")]);
-    const s = await a.status([handleOf(r1!), handleOf(r2!)]);
-    assert.equal(s.get(handleOf(r1!))?.state, "Running");
-    assert.equal(s.get(handleOf(r2!))?.state, "Idle");
-    await waitForState(a, handleOf(r2!), "Finished");
+    const [h1, h2] = [handleOf(r1!), handleOf(r2!)];
+    // Until the first pilot is done, the second one waits (a CE may never show the first
+    // Running: it can end between two looks).
+    const end = Date.now() + (h.stateTimeoutMs ?? 15_000);
+    for (;;) {
+      const s = await a.status([h1, h2]);
+      if (s.get(h1)?.state === "Finished") break;
+      assert.equal(s.get(h2)?.state, "Idle", "the second pilot left Idle while the slot was taken");
+      if (Date.now() > end) assert.fail(`${h1}: still ${s.get(h1)?.state}, wanted Finished`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await wait(a, h2, "Finished");
   });
 
   t("removing a queued pilot means it never runs", async () => {
     const { a, dir } = fresh(1);
     const marker = join(dir, "ran-30");
     const [r1, r2] = await a.submit([h.spec(30, "sleep 30"), h.spec(31, `touch ${marker}`)]);
-    await waitForState(a, handleOf(r2!), "Idle");
+    await wait(a, handleOf(r2!), "Idle");
     await a.remove([handleOf(r2!)]);
-    await waitForState(a, handleOf(r2!), "Removed");
+    await wait(a, handleOf(r2!), "Removed");
     await a.remove([handleOf(r1!)]);
-    await waitForState(a, handleOf(r1!), "Removed");
+    await wait(a, handleOf(r1!), "Removed");
     await new Promise((r) => setTimeout(r, 200));
     await a.status([handleOf(r2!)]);
     assert.equal(existsSync(marker), false);
@@ -129,11 +141,11 @@ export function runConformance(h: ConformanceHarness): void {
     const pidFile = join(dir, "child.pid");
     const [r] = await a.submit([h.spec(40, `sleep 30 & echo $! > ${pidFile}; wait`)]);
     const handle = handleOf(r!);
-    await waitForState(a, handle, "Running");
+    await wait(a, handle, "Running");
     const end = Date.now() + 5000;
     while (!existsSync(pidFile) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     await a.remove([handle]);
-    await waitForState(a, handle, "Removed");
+    await wait(a, handle, "Removed");
     const { readFileSync } = await import("node:fs");
     const child = Number(readFileSync(pidFile, "utf8"));
     const gone = Date.now() + 5000;
@@ -163,14 +175,14 @@ export function runConformance(h: ConformanceHarness): void {
         [51, handleOf(r2!)],
       ].sort(),
     );
-    const s = await waitForState(b, handleOf(r2!), "Finished");
+    const s = await wait(b, handleOf(r2!), "Finished");
     assert.equal(s.exitCode, 4);
   });
 
   t("an error from the CE is reported as a hold with a reason", async () => {
     const { a } = fresh();
     const [r] = await a.submit([h.broken(60)]);
-    const s = await waitForState(a, handleOf(r!), "Held");
+    const s = await wait(a, handleOf(r!), "Held");
     assert.ok(s.holdReason && s.holdReason.length > 0);
     assert.equal(s.holdRecoverable, false);
   });

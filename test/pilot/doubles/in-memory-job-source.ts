@@ -23,6 +23,10 @@ export class InMemoryJobSourceDouble implements JobSource {
   readonly jobs = new Map<string, QueuedJob>();
   readonly calls: string[] = [];
   unreachable = false;
+  /** Input transfers still to fail (a schedd restarting mid-transfer), then they work again. */
+  failStageIns = 0;
+  /** The lease's length the double says it hands out and renews; unset: it does not say. */
+  leaseMs: number | undefined;
   /** Most leases out at once, to check the pilot's concurrency. */
   maxConcurrent = 0;
   private leases = 0;
@@ -53,18 +57,27 @@ export class InMemoryJobSourceDouble implements JobSource {
       j.state = "running";
       this.leases++;
       this.maxConcurrent = Math.max(this.maxConcurrent, this.leases);
-      return { jobId: j.jobId, schedd: this.name, leaseId: `lease-${j.jobId}`, ad: j.ad };
+      const lease = { jobId: j.jobId, schedd: this.name, leaseId: `lease-${j.jobId}`, ad: j.ad };
+      return this.leaseMs === undefined ? lease : { ...lease, leaseMs: this.leaseMs };
     }
     return undefined;
   }
 
   async heartbeat(lease: JobLease): Promise<LeaseVerdict> {
     this.check(`heartbeat ${lease.jobId}`);
-    return this.jobs.get(lease.jobId)!.verdict ?? { action: "continue" };
+    const verdict = this.jobs.get(lease.jobId)!.verdict;
+    if (verdict) return verdict;
+    return this.leaseMs === undefined
+      ? { action: "continue" }
+      : { action: "continue", leaseMs: this.leaseMs };
   }
 
   async stageIn(lease: JobLease, sandboxDir: string): Promise<void> {
     this.check(`stageIn ${lease.jobId}`);
+    if (this.failStageIns > 0) {
+      this.failStageIns--;
+      throw new Error(`${this.name} closed the input stream`);
+    }
     for (const [name, text] of Object.entries(this.jobs.get(lease.jobId)!.inputs ?? {})) {
       writeFileSync(join(sandboxDir, name), text);
     }

@@ -250,9 +250,6 @@ function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {
     HOME: dir,
     TMPDIR: dir,
     UPDRAFT_PILOT_ID: String(spec.intentId),
-    UPDRAFT_PILOT_CPUS: String(spec.resources.cpus),
-    UPDRAFT_PILOT_MEMORY_MB: String(spec.resources.memoryMb),
-    UPDRAFT_PILOT_WALLTIME_S: String(spec.resources.walltimeS),
     ...spec.env,
   };
   if (spec.credentialFile) {

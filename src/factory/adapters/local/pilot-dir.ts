@@ -63,6 +63,7 @@ export function readSpec(dir: string): StoredSpec | undefined {
   }
 }
 
+/** A process (or, for a negative pid, a process group) exists. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -80,7 +81,12 @@ export function readPid(dir: string): number | undefined {
 
 /** The pilot's state from its files alone. `starting` counts as running for the slot limit. */
 export function readStatus(dir: string, handle: string, now: number): PilotStatus {
-  if (existsSync(join(dir, FILES.removed))) return { handle, state: "Removed" };
+  if (existsSync(join(dir, FILES.removed))) {
+    // Like a batch job being cancelled: it holds its slot until its processes are gone.
+    const pid = readPid(dir);
+    const dying = pid !== undefined && alive(-pid);
+    return { handle, state: dying ? "Running" : "Removed" };
+  }
   const held = read(dir, FILES.held);
   if (held !== undefined) {
     const h = JSON.parse(held) as { reason: string; recoverable: boolean };

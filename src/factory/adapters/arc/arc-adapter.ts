@@ -1,0 +1,434 @@
+/**
+ * The `arc` grid adapter: pilots as jobs on an ARC CE through A-REX's REST 1.0 interface.
+ *
+ * submit   journal the intents, POST the batch (xRSL or ADL), journal the CE ids, upload the
+ *          wrapper and pilot command into each session directory
+ * status   one POST ?action=status for all handles; for jobs whose payload may have ended, the
+ *          exit code from the job's diag (A-REX notices the end only at its next LRMS scan)
+ * remove   drop the wrapper's stop file into the session, then POST ?action=kill
+ * purge    POST ?action=clean
+ * recover  the journal, plus a lookup by job name for pilots sent but never recorded
+ *
+ * Nothing here throws at the factory for a CE that refuses, times out or talks nonsense: submit
+ * gives per-pilot errors, status gives recoverable holds with the reason.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type {
+  AdapterContext,
+  GridAdapter,
+  PilotOutput,
+  PilotSpec,
+  PilotStatus,
+  RecoveredPilot,
+  SubmitResult,
+} from "../types.js";
+import { createDelegations } from "./delegations.js";
+import { STDERR, STDOUT, describeBatch, type ArcJob } from "./job-description.js";
+import { openJournal, type JournalRecord } from "./journal.js";
+import { createArcRestClient, snippet, type ArcRestClient } from "./rest-client.js";
+import { parseArcSettings, type ArcSettings } from "./settings.js";
+import {
+  classifyArcState,
+  normaliseJobIds,
+  normaliseJobList,
+  parseDiagExitCode,
+  toPilotStatus,
+  type ArcJobEntry,
+} from "./states.js";
+import { STOP_FILE, WRAPPER_NAME, WRAPPER_SCRIPT } from "./wrapper.js";
+
+/** Ids per bulk status/kill/clean call. */
+const BULK = 100;
+
+const chunks = <T>(xs: readonly T[], n: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+};
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The session file name for the pilot command: its own name when that is a plain one. */
+export function commandFileName(command: string): string {
+  const b = basename(command);
+  const plain =
+    /^[A-Za-z0-9._-]+$/.test(b) && ![WRAPPER_NAME, STOP_FILE, STDOUT, STDERR].includes(b);
+  return plain && !b.startsWith(".") ? b : "updraft-pilot";
+}
+
+export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterContext): GridAdapter {
+  const settings: ArcSettings = parseArcSettings(raw);
+  const client: ArcRestClient = createArcRestClient(settings);
+  mkdirSync(ctx.stateDir, { recursive: true, mode: 0o700 });
+  const journal = openJournal(join(ctx.stateDir, "arc-jobs.jsonl"));
+  const tag = stateTag(ctx.stateDir);
+  const log = ctx.logger.child({ adapter: "arc", endpoint: settings.endpoint });
+  const delegations = createDelegations({
+    client,
+    journal,
+    lifetimeHours: settings.delegation_lifetime_h,
+    marginS: settings.delegation_renew_margin_s,
+    now: ctx.now,
+    logger: log,
+  });
+  /** Statuses that can no longer change, so their diag is read once. */
+  const final = new Map<string, PilotStatus>();
+
+  const jobName = (intentId: number) => `updraft-${tag}-${intentId}`;
+
+  function toJob(p: PilotSpec, delegationId: string | undefined): ArcJob {
+    const cpus = settings.cpus ?? p.resources.cpus;
+    const memoryMb = settings.memory_mb ?? p.resources.memoryMb;
+    const walltimeS = settings.walltime_s ?? p.resources.walltimeS;
+    return {
+      name: jobName(p.intentId),
+      wrapper: WRAPPER_NAME,
+      command: commandFileName(p.command),
+      args: p.args,
+      env: {
+        UPDRAFT_PILOT_ID: String(p.intentId),
+        UPDRAFT_PILOT_CPUS: String(cpus),
+        UPDRAFT_PILOT_MEMORY_MB: String(memoryMb),
+        UPDRAFT_PILOT_WALLTIME_S: String(walltimeS),
+        ...p.env,
+      },
+      cpus,
+      memoryMb,
+      walltimeS,
+      queue: settings.queue,
+      runtimeEnvironments: settings.runtime_environments,
+      delegationId,
+    };
+  }
+
+  async function put(id: string, file: string, body: Buffer | string): Promise<void> {
+    const path = `/jobs/${encodeURIComponent(id)}/session/${encodeURIComponent(file)}`;
+    const res = await client.call("PUT", path, { body });
+    if (res.status < 200 || res.status > 299) {
+      throw new Error(`PUT ${path}: HTTP ${res.status} ${snippet(res.body)}`);
+    }
+  }
+
+  async function get(path: string): Promise<string | undefined> {
+    const res = await client.call("GET", path, { accept: "*/*" });
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status > 299) {
+      throw new Error(`GET ${path}: HTTP ${res.status} ${snippet(res.body)}`);
+    }
+    return res.body.toString("utf8");
+  }
+
+  const diagnose = (id: string, what: string) =>
+    get(`/jobs/${encodeURIComponent(id)}/diagnose/${what}`).catch(() => undefined);
+
+  async function bulk(action: string, ids: readonly string[]): Promise<ArcJobEntry[]> {
+    const out: ArcJobEntry[] = [];
+    for (const part of chunks(ids, BULK)) {
+      const body = await client.postJson(`/jobs?action=${action}`, {
+        job: part.map((id) => ({ id })),
+      });
+      out.push(...normaliseJobList(body, `POST /jobs?action=${action}`));
+    }
+    return out;
+  }
+
+  async function statusOne(entry: ArcJobEntry, handle: string): Promise<PilotStatus> {
+    if ((entry.code === 404 || entry.state === "WIPED") && journal.state.removed.has(handle)) {
+      return { handle, state: "Removed" };
+    }
+    const c = classifyArcState(entry.state);
+    if (entry.code !== 200 || c.kind !== "exited" || (c.ended && !c.failed)) {
+      const s = toPilotStatus(handle, entry);
+      if (c.kind === "exited" && c.ended) final.set(handle, s);
+      return s;
+    }
+    const diag = await diagnose(handle, "diag");
+    const errors = c.failed ? ((await diagnose(handle, "errors")) ?? "") : "";
+    const s = toPilotStatus(handle, entry, {
+      exitCode: diag === undefined ? undefined : parseDiagExitCode(diag),
+      errors,
+    });
+    if (c.ended || s.state === "Finished" || s.state === "Held") final.set(handle, s);
+    return s;
+  }
+
+  async function statusOf(handles: readonly string[]): Promise<Map<string, PilotStatus>> {
+    const out = new Map<string, PilotStatus>();
+    const ask = handles.filter((h) => {
+      const f = final.get(h);
+      if (f) out.set(h, f);
+      return !f;
+    });
+    if (ask.length === 0) return out;
+    let entries: ArcJobEntry[];
+    try {
+      entries = await bulk("status", ask);
+    } catch (err) {
+      log.warn({ err }, "status query to the CE failed");
+      for (const h of ask) {
+        out.set(h, {
+          handle: h,
+          state: "Held",
+          holdReason: `the CE did not answer the status query: ${message(err)}`,
+          holdRecoverable: true,
+        });
+      }
+      return out;
+    }
+    const byId = new Map(entries.filter((e) => e.id !== undefined).map((e) => [e.id!, e]));
+    await Promise.all(
+      ask.map(async (h) => {
+        const e = byId.get(h);
+        out.set(
+          h,
+          e
+            ? await statusOne(e, h)
+            : {
+                handle: h,
+                state: "Held",
+                holdReason: "the CE's status answer left this job out",
+                holdRecoverable: true,
+              },
+        );
+      }),
+    );
+    return out;
+  }
+
+  async function submitChunk(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
+    const results = new Map<number, SubmitResult>();
+    const ready: { i: number; p: PilotSpec; job: ArcJob; command: Buffer }[] = [];
+    for (const [i, p] of batch.entries()) {
+      try {
+        const command = readFileSync(p.command);
+        const delegationId = p.credentialFile
+          ? await delegations.ensure(p.credentialFile)
+          : undefined;
+        ready.push({ i, p, job: toJob(p, delegationId), command });
+      } catch (err) {
+        results.set(i, { intentId: p.intentId, ok: false, error: message(err) });
+      }
+    }
+    if (ready.length > 0) {
+      journal.append(
+        ready.map(({ job, p }) => ({ t: "intent", intent: p.intentId, name: job.name })),
+      );
+      let entries: ArcJobEntry[] | undefined;
+      let failure = "";
+      // An HTTP refusal made no jobs; after a timeout or a garbled answer they may exist.
+      let refused = false;
+      try {
+        const description = describeBatch(
+          settings.dialect,
+          ready.map((r) => r.job),
+        );
+        const res = await client.call("POST", "/jobs?action=new", {
+          body: description,
+          contentType: settings.dialect === "xrsl" ? "application/rsl" : "application/xml",
+        });
+        if (res.status !== 201 && res.status !== 200) {
+          failure = `the CE refused the submission: HTTP ${res.status} ${snippet(res.body)}`;
+          refused = true;
+        } else {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(res.body.toString("utf8"));
+          } catch {
+            throw new Error(`the CE's answer to the submission is not JSON: ${snippet(res.body)}`);
+          }
+          entries = normaliseJobList(parsed, "POST /jobs?action=new");
+          if (entries.length !== ready.length) {
+            throw new Error(
+              `the CE answered ${entries.length} jobs for a batch of ${ready.length}; ` +
+                "the jobs it made are found again by name on recovery",
+            );
+          }
+        }
+      } catch (err) {
+        failure = message(err);
+        entries = undefined;
+      }
+      const records: JournalRecord[] = [];
+      const accepted: { i: number; id: string; command: Buffer; name: string }[] = [];
+      ready.forEach(({ i, p, job, command }, k) => {
+        const e = entries?.[k];
+        if (!entries) {
+          results.set(i, { intentId: p.intentId, ok: false, error: failure });
+          // Jobs that may exist stay pending: recovery looks for them by name.
+          if (refused) records.push({ t: "failed", name: job.name });
+        } else if (e && e.code === 201 && e.id) {
+          records.push({ t: "job", intent: p.intentId, name: job.name, id: e.id });
+          accepted.push({ i, id: e.id, command, name: job.command });
+        } else {
+          records.push({ t: "failed", name: job.name });
+          results.set(i, {
+            intentId: p.intentId,
+            ok: false,
+            error: `the CE refused the pilot: ${e?.code ?? "?"} ${e?.reason || "no reason given"}`,
+          });
+        }
+      });
+      journal.append(records);
+      await Promise.all(
+        accepted.map(async ({ i, id, command, name }) => {
+          const p = batch[i]!;
+          try {
+            await put(id, WRAPPER_NAME, WRAPPER_SCRIPT);
+            await put(id, name, command);
+            results.set(i, { intentId: p.intentId, ok: true, handle: id });
+          } catch (err) {
+            // Without its inputs the job would wait forever; take it back.
+            await bulk("kill", [id]).catch(() => undefined);
+            await bulk("clean", [id]).catch(() => undefined);
+            journal.append([{ t: "purge", id }]);
+            results.set(i, {
+              intentId: p.intentId,
+              ok: false,
+              error: `uploading the pilot's files failed: ${message(err)}`,
+            });
+          }
+        }),
+      );
+    }
+    return batch.map(
+      (p, i) => results.get(i) ?? { intentId: p.intentId, ok: false, error: "not submitted" },
+    );
+  }
+
+  /** Jobs sent but never recorded (a crash mid-submit): found on the CE by their job name. */
+  async function resolvePending(): Promise<void> {
+    const pending = journal.state.pending;
+    if (pending.size === 0) return;
+    const res = await client.call("GET", "/jobs");
+    if (res.status !== 200) throw new Error(`GET /jobs: HTTP ${res.status} ${snippet(res.body)}`);
+    const ids = normaliseJobIds(JSON.parse(res.body.toString("utf8")), "GET /jobs").filter(
+      (id) => !journal.state.jobs.has(id),
+    );
+    const records: JournalRecord[] = [];
+    if (ids.length > 0) {
+      for (const e of await bulk("info", ids)) {
+        const doc = e.raw.info_document as { ComputingActivity?: { Name?: unknown } } | undefined;
+        const name = doc?.ComputingActivity?.Name;
+        if (typeof name !== "string" || !e.id) continue;
+        const intent = pending.get(name);
+        if (intent !== undefined) records.push({ t: "job", intent, name, id: e.id });
+      }
+    }
+    const found = new Set(records.map((r) => (r.t === "job" ? r.name : "")));
+    for (const name of pending.keys()) {
+      if (!found.has(name)) records.push({ t: "failed", name });
+    }
+    journal.append(records);
+    log.info(
+      { found: found.size, missing: pending.size - found.size },
+      "looked up unrecorded submissions on the CE",
+    );
+  }
+
+  return {
+    gridtype: "arc",
+    capabilities: { release: false, maxBatch: settings.max_batch, output: true },
+
+    async submit(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
+      const out: SubmitResult[] = [];
+      for (const part of chunks(batch, settings.max_batch)) out.push(...(await submitChunk(part)));
+      return out;
+    },
+
+    async status(handles: readonly string[]): Promise<Map<string, PilotStatus>> {
+      await delegations.renewDue();
+      return statusOf(handles);
+    },
+
+    async remove(handles: readonly string[]): Promise<void> {
+      if (handles.length === 0) return;
+      journal.append(handles.map((id) => ({ t: "removed", id })));
+      // The stop file reaches the pilot's children, which an LRMS kill of the job script may not.
+      await Promise.all(handles.map((h) => put(h, STOP_FILE, "").catch(() => undefined)));
+      try {
+        const entries = await bulk("kill", handles);
+        for (const e of entries) {
+          if (e.code !== 202 && e.code !== 200 && e.code !== 404) {
+            log.warn({ handle: e.id, code: e.code, reason: e.reason }, "the CE refused a kill");
+          }
+        }
+      } catch (err) {
+        log.warn({ err }, "kill request to the CE failed");
+      }
+      for (const h of handles) final.delete(h);
+    },
+
+    async fetchOutput(handle: string): Promise<PilotOutput> {
+      const base = `/jobs/${encodeURIComponent(handle)}/session/`;
+      const read = async (f: string) => {
+        try {
+          return tail((await get(base + f)) ?? "", settings.max_output_bytes);
+        } catch (err) {
+          log.warn({ err, handle }, `fetching ${f} failed`);
+          return "";
+        }
+      };
+      const [stdout, stderr] = await Promise.all([read(STDOUT), read(STDERR)]);
+      if (final.get(handle)?.state !== "Held") return { stdout, stderr };
+      const errors = (await diagnose(handle, "errors")) ?? "";
+      return {
+        stdout,
+        stderr:
+          (stderr === "" || stderr.endsWith("\n") ? stderr : stderr + "\n") +
+          `--- CE diagnostics (errors) ---\n${tail(errors, settings.max_output_bytes)}`,
+      };
+    },
+
+    async recover(): Promise<RecoveredPilot[]> {
+      try {
+        await resolvePending();
+      } catch (err) {
+        log.warn({ err }, "could not look up unrecorded submissions; will retry on next recover");
+      }
+      const jobs = [...journal.state.jobs];
+      const statuses = await statusOf(jobs.map(([id]) => id));
+      return jobs.map(([id, j]) => ({ intentId: j.intent, handle: id, status: statuses.get(id)! }));
+    },
+
+    async purge(handles: readonly string[]): Promise<void> {
+      if (handles.length === 0) return;
+      try {
+        for (const e of await bulk("clean", handles)) {
+          if (e.code !== 202 && e.code !== 200 && e.code !== 404) {
+            log.warn(
+              { handle: e.id, code: e.code, reason: e.reason },
+              "the CE did not clean a job",
+            );
+          }
+        }
+      } catch (err) {
+        log.warn({ err }, "clean request to the CE failed");
+      }
+      journal.append(handles.map((id) => ({ t: "purge", id })));
+      for (const h of handles) final.delete(h);
+    },
+
+    async close(): Promise<void> {
+      client.close();
+    },
+  };
+}
+
+/** A random tag per state directory, so job names from two factories never collide. */
+function stateTag(dir: string): string {
+  const file = join(dir, "arc-tag");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    const tag = randomBytes(4).toString("hex");
+    writeFileSync(file, tag + "\n", { mode: 0o600 });
+    return tag;
+  }
+}
+
+function tail(text: string, max: number): string {
+  const b = Buffer.from(text, "utf8");
+  return b.length <= max ? text : b.subarray(b.length - max).toString("utf8");
+}

@@ -1,0 +1,126 @@
+/**
+ * The adapter's own record of what it sent to the CE, kept across factory restarts: an
+ * append-only JSON-lines file in the adapter's state directory, synced before each call returns.
+ *
+ *   intent   written before the POST: this pilot (intent id, job name) may exist on the CE
+ *   job      written after the POST: the CE's id for it
+ *   failed   the CE refused it; nothing to look for
+ *   removed  the factory asked the CE to kill this job
+ *   purge    the factory is done with this job
+ *   deleg    a delegation made on the CE for a credential, and until when it is valid
+ *
+ * A pilot with an intent but no job record (a crash between the POST and the write) is looked up
+ * on the CE by its job name when the adapter recovers.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
+
+export type JournalRecord =
+  | { t: "intent"; intent: number; name: string }
+  | { t: "job"; intent: number; name: string; id: string }
+  | { t: "failed"; name: string }
+  | { t: "purge"; id: string }
+  | { t: "removed"; id: string }
+  | { t: "deleg"; key: string; id: string; credentialFile: string; notAfter: number };
+
+export interface DelegationRecord {
+  id: string;
+  credentialFile: string;
+  notAfter: number;
+}
+
+export interface JournalState {
+  /** CE job id -> intent id and job name, in submission order. */
+  jobs: Map<string, { intent: number; name: string }>;
+  /** CE job ids the adapter killed: gone from the CE afterwards still reads Removed. */
+  removed: Set<string>;
+  /** Job names sent (or about to be sent) whose CE id is not known. */
+  pending: Map<string, number>;
+  /** Credential key -> the delegation made for it. */
+  delegations: Map<string, DelegationRecord>;
+}
+
+export function emptyJournalState(): JournalState {
+  return { jobs: new Map(), removed: new Set(), pending: new Map(), delegations: new Map() };
+}
+
+/** Fold one record into the state (pure). */
+export function applyRecord(s: JournalState, r: JournalRecord): void {
+  switch (r.t) {
+    case "intent":
+      s.pending.set(r.name, r.intent);
+      break;
+    case "job":
+      s.pending.delete(r.name);
+      s.jobs.set(r.id, { intent: r.intent, name: r.name });
+      break;
+    case "failed":
+      s.pending.delete(r.name);
+      break;
+    case "removed":
+      s.removed.add(r.id);
+      break;
+    case "purge":
+      s.jobs.delete(r.id);
+      s.removed.delete(r.id);
+      break;
+    case "deleg":
+      s.delegations.set(r.key, {
+        id: r.id,
+        credentialFile: r.credentialFile,
+        notAfter: r.notAfter,
+      });
+      break;
+  }
+}
+
+/** Parse the file's text; a bad line is an error naming the file and line. */
+export function parseJournal(text: string, file: string): JournalState {
+  const s = emptyJournalState();
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    let r: JournalRecord;
+    try {
+      r = JSON.parse(line) as JournalRecord;
+    } catch {
+      throw new Error(`${file}:${i + 1}: not a JSON record`);
+    }
+    applyRecord(s, r);
+  });
+  return s;
+}
+
+export interface Journal {
+  readonly state: JournalState;
+  append(records: readonly JournalRecord[]): void;
+}
+
+export function openJournal(file: string): Journal {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  if (text !== "" && !text.endsWith("\n")) {
+    // A torn last line (a crash mid-write) goes, so the next record starts on a line of its own.
+    const keep = text.slice(0, text.lastIndexOf("\n") + 1);
+    truncateSync(file, Buffer.byteLength(keep));
+    text = keep;
+  }
+  const state = parseJournal(text, file);
+  return {
+    state,
+    append(records) {
+      if (records.length === 0) return;
+      const fd = openSync(file, "a", 0o600);
+      try {
+        writeSync(fd, records.map((r) => JSON.stringify(r) + "\n").join(""));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      for (const r of records) applyRecord(state, r);
+    },
+  };
+}

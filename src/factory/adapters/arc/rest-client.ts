@@ -1,0 +1,166 @@
+/**
+ * HTTPS to A-REX's REST 1.0 interface: the CE's certificate verified against the CA directory
+ * (never skipped), the factory's certificate or proxy presented, one keep-alive agent, a deadline
+ * on every request. Failures come back as ArcHttpError with the call named; no credential text
+ * ever appears in an error.
+ */
+import { Agent, request } from "node:https";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { readCredentialFile } from "../../../security/proxy.js";
+import type { ArcSettings } from "./settings.js";
+
+export class ArcHttpError extends Error {
+  override name = "ArcHttpError";
+  constructor(
+    message: string,
+    /** HTTP status when the CE answered; undefined for network errors and timeouts. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ArcResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface ArcRestClient {
+  readonly base: string;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: string | Buffer; contentType?: string; accept?: string },
+  ): Promise<ArcResponse>;
+  /** POST a JSON body (Content-Type exactly application/json, which A-REX insists on). */
+  postJson(path: string, value: unknown): Promise<unknown>;
+  close(): void;
+}
+
+/** The CA certificates of a grid trust directory: every `<hash>.<n>` file. */
+export function readCaDir(dir: string): Buffer[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new Error(`ca_dir ${dir}: cannot list: ${(err as Error).message}`);
+  }
+  const cas = names
+    .filter((n) => /^[0-9a-f]{8}\.\d+$/.test(n))
+    .map((n) => readFileSync(join(dir, n)));
+  if (cas.length === 0) throw new Error(`ca_dir ${dir}: no CA certificates (<hash>.0 files)`);
+  return cas;
+}
+
+function clientCredential(s: ArcSettings): { cert: string; key: string } {
+  if (s.client_proxy !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(s.client_proxy, "utf8");
+    } catch (err) {
+      throw new Error(`client_proxy ${s.client_proxy}: cannot read: ${(err as Error).message}`);
+    }
+    const c = readCredentialFile(text);
+    if (c.chainPem.length === 0 || !c.keyPem) {
+      throw new Error(`client_proxy ${s.client_proxy}: needs a certificate and its private key`);
+    }
+    return { cert: c.chainPem.join(""), key: c.keyPem };
+  }
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new Error(`${what} ${file}: cannot read: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read(s.client_cert!, "client_cert"), key: read(s.client_key!, "client_key") };
+}
+
+export function createArcRestClient(s: ArcSettings): ArcRestClient {
+  const url = new URL(s.endpoint);
+  const base = `${url.pathname.replace(/\/+$/, "")}/rest/1.0`;
+  const { cert, key } = clientCredential(s);
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 4,
+    ca: readCaDir(s.ca_dir),
+    cert,
+    key,
+  });
+  const timeoutMs = s.request_timeout_s * 1000;
+
+  const call: ArcRestClient["call"] = (method, path, opts = {}) =>
+    new Promise((resolve, reject) => {
+      const where = `${method} ${path}`;
+      const headers: Record<string, string | number> = {
+        Accept: opts.accept ?? "application/json",
+      };
+      if (opts.body !== undefined) {
+        headers["Content-Type"] = opts.contentType ?? "application/octet-stream";
+        headers["Content-Length"] = Buffer.byteLength(opts.body);
+      }
+      const req = request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port || 443,
+          servername: url.hostname,
+          method,
+          path: base + path,
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          res.on("error", (err) => reject(new ArcHttpError(`${where}: ${err.message}`)));
+        },
+      );
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new ArcHttpError(`${where}: no answer within ${s.request_timeout_s} s`)),
+      );
+      req.on("error", (err) =>
+        reject(err instanceof ArcHttpError ? err : new ArcHttpError(`${where}: ${err.message}`)),
+      );
+      req.end(opts.body);
+    });
+
+  return {
+    base: `${url.origin}${base}`,
+    call,
+    async postJson(path, value) {
+      const res = await call("POST", path, {
+        body: JSON.stringify(value),
+        contentType: "application/json",
+      });
+      if (res.status < 200 || res.status > 299) {
+        throw new ArcHttpError(`POST ${path}: HTTP ${res.status} ${snippet(res.body)}`, res.status);
+      }
+      try {
+        return JSON.parse(res.body.toString("utf8")) as unknown;
+      } catch {
+        throw new ArcHttpError(
+          `POST ${path}: the answer is not JSON: ${snippet(res.body)}`,
+          res.status,
+        );
+      }
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** The start of a body, on one line, for error messages. */
+export function snippet(body: Buffer | string, max = 200): string {
+  const text = (typeof body === "string" ? body : body.toString("utf8"))
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > max ? text.slice(0, max) + "..." : text;
+}

@@ -1,0 +1,269 @@
+/**
+ * `updraft frontend status`, pure: the frontends' `GlideResource` (monitoring) and `GlideClient`
+ * (request) ads as the collector holds them, joined per (frontend, group, entry), with what was
+ * matched, what was requested and which limit or curb bound it; as a table or JSON.
+ */
+import { ClassAd, Real, tryParse } from "../classad/index.js";
+
+export type WireAd = Readonly<Record<string, string>>;
+
+export interface EntryStatus {
+  frontend: string;
+  group: string;
+  entry: string;
+  inDowntime: boolean;
+  /**
+   * Idle jobs matching the entry (as `frontend plan` names them): all of them (count), its
+   * proportional share (prop), that share less idle pilots already there (effective), and
+   * those that match only here (hereonly). Null when the GlideResource ad is missing.
+   */
+  jobs: { count: number; prop: number; effective: number; hereonly: number } | null;
+  /** This group's pilots at the entry. */
+  pilots: { idle: number; running: number; held: number; total: number } | null;
+  /** What the factory is asked for, from the GlideClient ad; null: no request advertised. */
+  request: { idle: number; max: number; removeExcess: string; removeMargin: number } | null;
+  /** The limits and curbs that bound the request, as the frontend described them. */
+  boundBy: string[];
+  /** GlideClientLimit_* and GlideClientCurb_* attributes: which count met which limit. */
+  limits: Record<string, string>;
+  matchErrors: number;
+  /** LastHeardFrom of the newest of the two ads (seconds), when the collector stamped it. */
+  updated: number | null;
+  /** AuthenticatedIdentity of the writer, as the collector recorded it. */
+  writer: string | null;
+}
+
+export interface StatusFilter {
+  frontend?: string;
+  group?: string;
+}
+
+function parse(ad: WireAd): ClassAd | undefined {
+  const r = tryParse(() => ClassAd.fromJSON(ad));
+  return r.ok ? r.value : undefined;
+}
+
+function str(ad: ClassAd | undefined, name: string): string | undefined {
+  const v = ad?.evaluate(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+function num(ad: ClassAd | undefined, name: string): number | undefined {
+  const v = ad?.evaluate(name);
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Real) return v.v;
+  return undefined;
+}
+
+/** Frontend and group of an ad: its own attributes, else split from `<frontend>.<group>`. */
+function owner(ad: ClassAd): { frontend: string; group: string } | undefined {
+  const frontend = str(ad, "FrontendName");
+  const group = str(ad, "GroupName");
+  if (frontend !== undefined && group !== undefined) return { frontend, group };
+  const client = str(ad, "GlideClientName") ?? str(ad, "ClientName");
+  if (client === undefined) return undefined;
+  const dot = client.indexOf(".");
+  return dot < 0
+    ? { frontend: client, group: "" }
+    : { frontend: client.slice(0, dot), group: client.slice(dot + 1) };
+}
+
+function prefixed(ad: ClassAd, prefixes: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name] of ad.attributeExprs()) {
+    const p = prefixes.find((x) => name.startsWith(x));
+    const v = str(ad, name);
+    if (p !== undefined && v !== undefined) out[name.slice("GlideClient".length)] = v;
+  }
+  return out;
+}
+
+function fromResource(r: ClassAd): Pick<EntryStatus, "jobs" | "pilots"> {
+  const n = (name: string) => num(r, name) ?? 0;
+  return {
+    jobs: {
+      count: n("GlideClientMonitorJobsIdle"),
+      prop: n("GlideClientMonitorJobsIdleMatching"),
+      effective: n("GlideClientMonitorJobsIdleEffective"),
+      hereonly: n("GlideClientMonitorJobsIdleUnique"),
+    },
+    pilots: {
+      idle: n("GlideClientMonitorGlideinsIdle"),
+      running: n("GlideClientMonitorGlideinsRunning"),
+      held: n("GlideClientMonitorGlideinsHeld"),
+      total: n("GlideClientMonitorGlideinsTotal"),
+    },
+  };
+}
+
+/**
+ * The same ad read from several collectors: the one heard from last (LastHeardFrom) wins, so
+ * a collector still holding an old copy does not hide a newer request.
+ */
+export function newestByName(ads: readonly WireAd[]): WireAd[] {
+  const best = new Map<string, { ad: WireAd; heard: number }>();
+  const unnamed: WireAd[] = [];
+  for (const wire of ads) {
+    const ad = parse(wire);
+    const name = str(ad, "Name");
+    if (name === undefined) {
+      unnamed.push(wire);
+      continue;
+    }
+    const key = `${str(ad, "MyType") ?? ""}\n${name}`;
+    const heard = num(ad, "LastHeardFrom") ?? 0;
+    const had = best.get(key);
+    if (had === undefined || heard > had.heard) best.set(key, { ad: wire, heard });
+  }
+  return [...[...best.values()].map((b) => b.ad), ...unnamed];
+}
+
+/**
+ * One row per (frontend, group, entry) that has a GlideResource or a GlideClient ad, joined on
+ * the ads' Name (`<entry>@<frontend>.<group>` for both), sorted by frontend, group and entry.
+ */
+export function entryStatuses(
+  resources: readonly WireAd[],
+  clients: readonly WireAd[],
+  filter: StatusFilter = {},
+): EntryStatus[] {
+  const byName = new Map<string, { resource?: ClassAd; client?: ClassAd }>();
+  const add = (ads: readonly WireAd[], kind: "resource" | "client") => {
+    for (const wire of ads) {
+      const ad = parse(wire);
+      const name = str(ad, "Name");
+      if (ad === undefined || name === undefined) continue;
+      const slot = byName.get(name) ?? {};
+      slot[kind] = ad;
+      byName.set(name, slot);
+    }
+  };
+  add(resources, "resource");
+  add(clients, "client");
+  const rows: EntryStatus[] = [];
+  for (const { resource, client } of byName.values()) {
+    const ad = (resource ?? client)!;
+    const who = owner(ad);
+    if (who === undefined) continue;
+    if (filter.frontend !== undefined && who.frontend !== filter.frontend) continue;
+    if (filter.group !== undefined && who.group !== filter.group) continue;
+    const entry = str(resource, "GlideFactoryEntry") ?? str(client, "ReqName") ?? "";
+    const triggered = str(resource, "GlideClientLimitsTriggered") ?? "";
+    const heard = [num(resource, "LastHeardFrom"), num(client, "LastHeardFrom")].filter(
+      (t): t is number => t !== undefined,
+    );
+    rows.push({
+      ...who,
+      entry,
+      inDowntime: resource?.evaluate("GlideFactoryMonitorInDowntime") === true,
+      ...(resource ? fromResource(resource) : { jobs: null, pilots: null }),
+      request: client
+        ? {
+            idle: num(client, "ReqIdleGlideins") ?? 0,
+            max: num(client, "ReqMaxGlideins") ?? 0,
+            removeExcess: str(client, "ReqRemoveExcess") ?? "NO",
+            removeMargin: num(client, "ReqRemoveExcessMargin") ?? 0,
+          }
+        : null,
+      boundBy: triggered === "" ? [] : triggered.split("; "),
+      limits: resource ? prefixed(resource, ["GlideClientLimit_", "GlideClientCurb_"]) : {},
+      matchErrors: num(resource, "GlideClientMatchErrors") ?? 0,
+      updated: heard.length > 0 ? Math.max(...heard) : null,
+      writer: str(ad, "AuthenticatedIdentity") ?? null,
+    });
+  }
+  const key = (r: EntryStatus) => [r.frontend, r.group, r.entry];
+  return rows.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) {
+      const c = ka[i]!.localeCompare(kb[i]!);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join(" ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** Why the row's request is what it is, in a few words. */
+function why(r: EntryStatus): string {
+  const parts = [...r.boundBy];
+  if (r.request === null) parts.unshift("no request advertised (not wanted, or withdrawn)");
+  if (r.matchErrors > 0) parts.push(`match errors: ${r.matchErrors}`);
+  return parts.join("; ") || "-";
+}
+
+const dash = (v: number | undefined) => (v === undefined ? "-" : String(v));
+
+/** condor_status-like: one table per frontend group, then a totals line. */
+export function formatStatus(rows: readonly EntryStatus[]): string {
+  if (rows.length === 0) return "no GlideResource or GlideClient ads match\n";
+  const groups = new Map<string, EntryStatus[]>();
+  for (const r of rows) {
+    const k = `${r.frontend}.${r.group}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [client, members] of groups) {
+    const req = members.reduce((s, r) => s + (r.request?.idle ?? 0), 0);
+    out.push(
+      `frontend ${members[0]!.frontend}, group ${members[0]!.group} (client ${client}): ` +
+        `${members.length} entries, ${req} idle pilots requested`,
+    );
+    out.push(
+      ...table(
+        [
+          "ENTRY",
+          "COUNT",
+          "PROP",
+          "EFFECTIVE",
+          "HEREONLY",
+          "P_IDLE",
+          "P_RUN",
+          "P_HELD",
+          "REQ_IDLE",
+          "REQ_MAX",
+          "REMOVE",
+          "BOUND BY",
+        ],
+        members.map((r) => [
+          r.entry + (r.inDowntime ? " (down)" : ""),
+          dash(r.jobs?.count),
+          dash(r.jobs?.prop),
+          dash(r.jobs?.effective),
+          dash(r.jobs?.hereonly),
+          dash(r.pilots?.idle),
+          dash(r.pilots?.running),
+          dash(r.pilots?.held),
+          dash(r.request?.idle),
+          dash(r.request?.max),
+          r.request === null
+            ? "-"
+            : r.request.removeExcess === "NO"
+              ? "NO"
+              : `${r.request.removeExcess}+${r.request.removeMargin}`,
+          why(r),
+        ]),
+      ),
+    );
+    out.push("");
+  }
+  const sum = (f: (r: EntryStatus) => number | undefined) =>
+    rows.reduce((s, r) => s + (f(r) ?? 0), 0);
+  out.push(
+    `Total: ${rows.length} entries; idle jobs matched ${sum((r) => r.jobs?.prop)}; ` +
+      `pilots idle ${sum((r) => r.pilots?.idle)}, running ${sum((r) => r.pilots?.running)}; ` +
+      `requested idle ${sum((r) => r.request?.idle)}, max ${sum((r) => r.request?.max)}`,
+  );
+  return `${out.join("\n")}\n`;
+}

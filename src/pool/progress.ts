@@ -1,0 +1,132 @@
+/**
+ * What a running pool is doing, for the demo's live view: jobs by state from the schedd, and per
+ * entry the pilots requested (GlideClient), idle/running/held in the factory's books
+ * (GlideFactoryClient) and slots registered (Slot). Gathering is IO; formatting is pure.
+ */
+import type { CollectorClient, WireAttrs } from "../collector/client.js";
+import type { ScheddClient } from "../schedd/client.js";
+
+export interface EntryProgress {
+  entry: string;
+  site: string;
+  downtime: boolean;
+  requested: number;
+  idle: number;
+  running: number;
+  held: number;
+  slots: number;
+}
+
+export interface PoolProgress {
+  jobs: { idle: number; running: number; held: number; completed: number; failed: number };
+  entries: EntryProgress[];
+  elapsedS: number;
+}
+
+const num = (a: WireAttrs, k: string): number => {
+  const n = Number(a[k]);
+  return Number.isFinite(n) ? n : 0;
+};
+const str = (a: WireAttrs, k: string): string => {
+  const v = a[k];
+  return v?.startsWith('"') ? (JSON.parse(v) as string) : (v ?? "");
+};
+
+/** Jobs of the given clusters (all when empty), queue and history together. */
+export async function gatherJobs(
+  schedd: ScheddClient,
+  clusters: readonly number[],
+): Promise<PoolProgress["jobs"]> {
+  const constraint = clusters.length
+    ? clusters.map((c) => `ClusterId == ${c}`).join(" || ")
+    : "true";
+  const projection = ["JobStatus", "ExitCode", "ExitBySignal"];
+  const queue = await schedd.query({ constraint, projection });
+  const history = await schedd.query({ constraint, projection, history: true });
+  const jobs = { idle: 0, running: 0, held: 0, completed: 0, failed: 0 };
+  for (const j of queue) {
+    const s = num(j, "JobStatus");
+    if (s === 1) jobs.idle++;
+    else if (s === 2) jobs.running++;
+    else if (s === 5) jobs.held++;
+  }
+  for (const j of history) {
+    if (num(j, "JobStatus") !== 4) continue;
+    if (num(j, "ExitCode") === 0 && j.ExitBySignal !== "true") jobs.completed++;
+    else jobs.failed++;
+  }
+  return jobs;
+}
+
+export async function gatherEntries(collector: CollectorClient): Promise<EntryProgress[]> {
+  const [entries, requests, books, slots] = await Promise.all([
+    collector.query({ type: "GlideFactory" }),
+    collector.query({ type: "GlideClient", projection: ["ReqName", "ReqIdleGlideins"] }),
+    collector.query({ type: "GlideFactoryClient" }),
+    collector.query({ type: "Slot", projection: ["GLIDEIN_Entry_Name"] }),
+  ]);
+  const byEntry = new Map<string, EntryProgress>();
+  for (const e of entries) {
+    const entry = str(e, "EntryName");
+    byEntry.set(entry, {
+      entry,
+      site: str(e, "GLIDEIN_Site"),
+      downtime: e.GLIDEIN_In_Downtime === "true",
+      requested: 0,
+      idle: 0,
+      running: 0,
+      held: 0,
+      slots: 0,
+    });
+  }
+  for (const r of requests) {
+    const p = byEntry.get(str(r, "ReqName").split("@")[0]!);
+    if (p) p.requested += num(r, "ReqIdleGlideins");
+  }
+  for (const b of books) {
+    const p = byEntry.get(str(b, "EntryName"));
+    if (!p) continue;
+    p.idle += num(b, "GlideinMonitorStatusIdle");
+    p.running += num(b, "GlideinMonitorStatusRunning");
+    p.held += num(b, "GlideinMonitorStatusHeld");
+  }
+  for (const s of slots) {
+    const p = byEntry.get(str(s, "GLIDEIN_Entry_Name"));
+    if (p) p.slots++;
+  }
+  return [...byEntry.values()].sort((a, b) => a.entry.localeCompare(b.entry));
+}
+
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const lpad = (s: string | number, n: number) => String(s).padStart(n);
+
+/** The compact table the demo redraws in place. */
+export function formatProgress(p: PoolProgress, total: number): string {
+  const j = p.jobs;
+  const done = j.completed + j.failed;
+  const width = 30;
+  const filled = total > 0 ? Math.round((done / total) * width) : 0;
+  const lines = [
+    `jobs  [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}  ` +
+      `idle ${j.idle}  running ${j.running}  held ${j.held}  completed ${j.completed}  failed ${j.failed}  ` +
+      `(${Math.round(p.elapsedS)} s)`,
+    `${pad("ENTRY", 20)}${pad("SITE", 13)}${lpad("REQ", 5)}${lpad("IDLE", 6)}${lpad("RUN", 5)}${lpad("HELD", 6)}${lpad("SLOTS", 7)}`,
+    ...p.entries.map(
+      (e) =>
+        `${pad(e.entry, 20)}${pad(e.site, 13)}${lpad(e.requested, 5)}${lpad(e.idle, 6)}` +
+        `${lpad(e.running, 5)}${lpad(e.held, 6)}${lpad(e.slots, 7)}${e.downtime ? "  (downtime)" : ""}`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** One plain line, for logs and pipes. */
+export function progressLine(p: PoolProgress, total: number): string {
+  const j = p.jobs;
+  const pilots = p.entries.reduce((n, e) => n + e.running, 0);
+  return (
+    `${Math.round(p.elapsedS)}s jobs ${j.completed + j.failed}/${total} done ` +
+    `(idle ${j.idle}, running ${j.running}, held ${j.held}, failed ${j.failed}); ` +
+    `pilots running ${pilots}\n`
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Runs the daemons a config folder describes as child processes, like HTCondor's condor_master:
+ * each a real `updraft <daemon> --config FILE` process with its log in `<state>/log/`, started in
+ * order (collector first), restarted with back-off when it dies, stopped in reverse order.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+
+export const DAEMON_ORDER = ["collector", "schedd", "factory", "frontend"] as const;
+export type DaemonName = (typeof DAEMON_ORDER)[number];
+
+const ARGS: Record<DaemonName, (config: string) => string[]> = {
+  collector: (c) => ["collector", "--config", c],
+  schedd: (c) => ["schedd", "--config", c],
+  factory: (c) => ["factory", "--config", c],
+  frontend: (c) => ["frontend", "run", "--config", c],
+};
+
+export interface DaemonSpec {
+  name: DaemonName;
+  configFile: string;
+  /** A loopback port that accepts connections once the daemon is ready. */
+  port?: number;
+}
+
+/** The daemons whose `<name>.yaml` is in the folder, in start order. */
+export function daemonsIn(configDir: string, ports: Partial<Record<DaemonName, number>>) {
+  return DAEMON_ORDER.filter((n) => existsSync(join(configDir, `${n}.yaml`))).map(
+    (name): DaemonSpec => ({
+      name,
+      configFile: join(configDir, `${name}.yaml`),
+      port: ports[name],
+    }),
+  );
+}
+
+export interface SupervisorOptions {
+  cli: string;
+  env: NodeJS.ProcessEnv;
+  logDir: string;
+  /** Told about starts, deaths and restarts, one line each. */
+  say: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+interface Running {
+  spec: DaemonSpec;
+  child?: ChildProcess;
+  startedAt: number;
+  restarts: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** Back-off before restart number `n` (1-based): 1, 2, 4... seconds, at most 30. */
+export const restartDelayMs = (n: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, n - 1));
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+export class Supervisor {
+  private readonly running = new Map<DaemonName, Running>();
+  private stopping = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  pid(name: DaemonName): number | undefined {
+    return this.running.get(name)?.child?.pid;
+  }
+
+  logFile(name: DaemonName): string {
+    return join(this.opts.logDir, `${name}.log`);
+  }
+
+  /** Start each daemon in turn, waiting for its port (when it has one) before the next. */
+  async start(specs: readonly DaemonSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const r: Running = { spec, startedAt: 0, restarts: 0 };
+      this.running.set(spec.name, r);
+      this.launch(r);
+      if (spec.port !== undefined) await this.waitReady(r);
+    }
+  }
+
+  /** Start a daemon again now (after a test or an operator killed it, say). */
+  async restart(name: DaemonName): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) throw new Error(`${name} is not part of this pool`);
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = undefined;
+    if (!r.child) this.launch(r);
+    if (r.spec.port !== undefined) await this.waitReady(r);
+  }
+
+  private async waitReady(r: Running): Promise<void> {
+    const end = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
+    while (!(await portOpen(r.spec.port!))) {
+      if (!r.child && !r.timer) {
+        throw new Error(`${r.spec.name} exited at start; see ${this.logFile(r.spec.name)}`);
+      }
+      if (Date.now() > end) {
+        throw new Error(
+          `${r.spec.name} did not listen on port ${r.spec.port} within ` +
+            `${Math.round((this.opts.startTimeoutMs ?? 30_000) / 1000)} s; see ${this.logFile(r.spec.name)}`,
+        );
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  private launch(r: Running): void {
+    const log = openSync(this.logFile(r.spec.name), "a");
+    try {
+      const child = spawn(
+        process.execPath,
+        [this.opts.cli, ...ARGS[r.spec.name](r.spec.configFile)],
+        {
+          env: this.opts.env,
+          stdio: ["ignore", log, log],
+          // Its own process group: Ctrl-C at the terminal reaches the supervisor only, which then
+          // stops the daemons in order instead of all at once.
+          detached: true,
+        },
+      );
+      r.child = child;
+      r.startedAt = Date.now();
+      child.once("exit", (code, signal) => this.onExit(r, child, code, signal));
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  private onExit(
+    r: Running,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    if (r.child !== child) return;
+    r.child = undefined;
+    if (this.stopping) return;
+    // A daemon that ran a while before dying starts again at once; one that keeps dying backs off.
+    if (Date.now() - r.startedAt > 60_000) r.restarts = 0;
+    r.restarts++;
+    const delay = restartDelayMs(r.restarts);
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    if (code === 78) {
+      // Restarting cannot fix a configuration; say so once and leave it stopped.
+      this.opts.say(
+        `${r.spec.name} refused its configuration (${r.spec.configFile}); not restarting it: see ${this.logFile(r.spec.name)}`,
+      );
+      return;
+    }
+    this.opts.say(`${r.spec.name} died (${how}); restarting in ${delay / 1000} s`);
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      if (!this.stopping) this.launch(r);
+    }, delay);
+  }
+
+  /** SIGTERM in reverse start order, each given `graceMs` before SIGKILL. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const name of [...DAEMON_ORDER].reverse()) {
+      const r = this.running.get(name);
+      if (!r) continue;
+      if (r.timer) clearTimeout(r.timer);
+      const child = r.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise<void>((res) => child.once("exit", () => res()));
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(killer);
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * `updraft up`: a whole pool on one machine from a config folder. Makes the development PKI and
+ * chooses ports (both kept in the state folder), starts the daemons under a Supervisor, writes
+ * `env.sh` for users' shells, and on stop removes the pilots the factory left running (a factory
+ * leaves its pilots alone when it stops, so that a restart reattaches them; the pool going away
+ * is the one time they must go too).
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "../common/logger.js";
+import { defaultAdapterRegistry } from "../factory/adapters/registry.js";
+import { adapterStateDir, loadFactoryConfig } from "../factory/config.js";
+import { findPackageRoot } from "../wire/schema.js";
+import { ensureDevPki, type DevPki } from "./dev-pki.js";
+import { choosePorts, type PoolPorts } from "./ports.js";
+import { daemonsIn, Supervisor, type DaemonName } from "./supervisor.js";
+
+export interface UpOptions {
+  configDir: string;
+  stateDir: string;
+  /** Make (or reuse) the development PKI under `<state>/pki`. */
+  devPki?: boolean;
+  say?: (line: string) => void;
+  /** Runs once the PKI, ports and environment are ready, before any daemon starts. */
+  beforeStart?: (daemonEnv: NodeJS.ProcessEnv, cli: string) => void;
+}
+
+export interface Pool {
+  stateDir: string;
+  configDir: string;
+  ports: PoolPorts;
+  collectorUrl: string;
+  scheddUrl: string;
+  pki?: DevPki;
+  /** The environment a user's shell needs (also written to env.sh). */
+  userEnv: Record<string, string>;
+  envFile: string;
+  /** The Updraft CLI script the daemons run (bin/updraft.js). */
+  cli: string;
+  supervisor: Supervisor;
+  daemons: DaemonName[];
+  stop(): Promise<void>;
+}
+
+export const packageRoot = () => findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function envScript(env: Record<string, string>): string {
+  return (
+    "# Updraft pool environment: . this file, then updraft submit / q / status.\n" +
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+      .join("")
+  );
+}
+
+export async function up(opts: UpOptions): Promise<Pool> {
+  const say = opts.say ?? (() => {});
+  const configDir = resolve(opts.configDir);
+  const stateDir = resolve(opts.stateDir);
+  if (!existsSync(configDir)) throw new Error(`${configDir}: no such config folder`);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const home = packageRoot();
+  const pki = opts.devPki === false ? undefined : ensureDevPki(join(stateDir, "pki"));
+  const ports = await choosePorts(stateDir);
+  const daemonEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    UPDRAFT_STATE: stateDir,
+    UPDRAFT_HOME: home,
+    UPDRAFT_COLLECTOR_PORT: String(ports.collector),
+    UPDRAFT_SCHEDD_PORT: String(ports.schedd),
+  };
+  const specs = daemonsIn(configDir, ports);
+  if (specs.length === 0) {
+    throw new Error(
+      `${configDir} holds none of collector.yaml, schedd.yaml, factory.yaml, frontend.yaml`,
+    );
+  }
+  const cli = join(home, "bin", "updraft.js");
+  opts.beforeStart?.(daemonEnv, cli);
+  const supervisor = new Supervisor({
+    cli,
+    env: daemonEnv,
+    logDir: join(stateDir, "log"),
+    say,
+  });
+  const collectorUrl = `wss://localhost:${ports.collector}/`;
+  const scheddUrl = `wss://localhost:${ports.schedd}/`;
+  const userEnv: Record<string, string> = {
+    UPDRAFT_POOL: collectorUrl,
+    UPDRAFT_SCHEDD: scheddUrl,
+    // What the config files refer to, so `updraft factory --config ... status` works too.
+    UPDRAFT_STATE: stateDir,
+    UPDRAFT_HOME: home,
+    UPDRAFT_COLLECTOR_PORT: String(ports.collector),
+    UPDRAFT_SCHEDD_PORT: String(ports.schedd),
+    ...(pki ? { X509_USER_PROXY: pki.userProxy("alice"), X509_CERT_DIR: pki.trustDir } : {}),
+  };
+  const envFile = join(stateDir, "env.sh");
+  writeFileSync(envFile, envScript(userEnv));
+
+  const stop = async () => {
+    await supervisor.stop();
+    if (specs.some((s) => s.name === "factory")) {
+      await removePilots(join(configDir, "factory.yaml"), daemonEnv, say);
+    }
+  };
+  try {
+    await supervisor.start(specs);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    stateDir,
+    configDir,
+    ports,
+    collectorUrl,
+    scheddUrl,
+    pki,
+    userEnv,
+    envFile,
+    cli,
+    supervisor,
+    daemons: specs.map((s) => s.name),
+    stop,
+  };
+}
+
+/**
+ * Remove every pilot the factory's adapters still know, and wait until none runs: the adapter
+ * sends SIGTERM first (a pilot then hands its jobs back) and SIGKILL after its grace.
+ */
+export async function removePilots(
+  factoryConfig: string,
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+): Promise<number> {
+  const cfg = loadFactoryConfig(factoryConfig, env);
+  const registry = defaultAdapterRegistry();
+  const logger = createLogger({ name: "up", level: "silent" });
+  let removed = 0;
+  await Promise.all(
+    cfg.entries.map(async (e) => {
+      const make = registry.get(e.gridtype);
+      const stateDir = adapterStateDir(cfg, e.name);
+      if (!make || !existsSync(stateDir)) return;
+      const adapter = make(e.adapter, { stateDir, logger, now: Date.now });
+      try {
+        const live = (await adapter.recover())
+          .filter((p) => p.status.state === "Running" || p.status.state === "Idle")
+          .map((p) => p.handle);
+        if (live.length === 0) return;
+        removed += live.length;
+        await adapter.remove(live);
+        // The adapter escalates to SIGKILL after its own grace; wait for that to happen.
+        const end = Date.now() + 30_000;
+        while (Date.now() < end) {
+          const states = await adapter.status(live);
+          if (![...states.values()].some((s) => s.state === "Running")) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await adapter.close();
+      }
+    }),
+  );
+  if (removed > 0) say(`removed ${removed} pilot${removed === 1 ? "" : "s"}`);
+  return removed;
+}

@@ -1,0 +1,19 @@
+/**
+ * The files a job's input sandbox holds, as its ad says: the executable (unless
+ * `transfer_executable = false`), standard input, and `transfer_input_files`. The submitter
+ * uploads these; a pilot fetches the sandbox only when the list is not empty.
+ */
+import type { ClassAd } from "../classad/index.js";
+
+/** Paths as the submit file gave them (relative to the job's Iwd, or absolute). */
+export function inputFileNames(ad: ClassAd): string[] {
+  const s = (n: string) => {
+    const v = ad.evaluate(n);
+    return typeof v === "string" ? v : "";
+  };
+  const files: string[] = [];
+  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
+  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
+  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
+  return [...new Set(files)];
+}

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { entryStatuses, newestByName } from "../../src/frontend/status.js";
+
+const resource = (name: string, heard: number, extra: Record<string, string> = {}) => ({
+  MyType: '"GlideResource"',
+  Name: JSON.stringify(name),
+  GlideClientName: '"vo.main"',
+  GlideFactoryEntry: JSON.stringify(name.split("@vo.")[0]),
+  GlideClientMonitorJobsIdle: "4",
+  GlideClientLimitsTriggered: '"ramp-up /3; at least one"',
+  LastHeardFrom: String(heard),
+  ...extra,
+});
+
+test("the same ad from two collectors: the one heard from last counts", () => {
+  const older = resource("ce1@vo.main", 100, { GlideClientMonitorJobsIdle: "1" });
+  const newer = resource("ce1@vo.main", 200);
+  const kept = newestByName([newer, older]);
+  assert.deepEqual(kept, [newer]);
+  assert.deepEqual(newestByName([older, newer]), [newer]);
+});
+
+test("rows without FrontendName/GroupName take them from the client name; limits are kept", () => {
+  const rows = entryStatuses(
+    [
+      resource("ce1@vo.main", 100, {
+        GlideClientLimit_idle_glideins_per_entry: '"count=4, limit=4"',
+      }),
+      resource("ce2@vo.main", 100, { GlideClientMatchErrors: "3" }),
+    ],
+    [
+      {
+        MyType: '"GlideClient"',
+        Name: '"ce1@vo.main"',
+        ClientName: '"vo.main"',
+        ReqName: '"ce1"',
+        ReqIdleGlideins: "1",
+        ReqMaxGlideins: "5",
+        ReqRemoveExcess: '"WAIT"',
+        ReqRemoveExcessMargin: "2",
+        LastHeardFrom: "150",
+      },
+    ],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.frontend, r.group, r.entry, r.request?.idle ?? null, r.updated]),
+    [
+      ["vo", "main", "ce1", 1, 150],
+      ["vo", "main", "ce2", null, 100],
+    ],
+  );
+  assert.deepEqual(rows[0]!.boundBy, ["ramp-up /3", "at least one"]);
+  assert.deepEqual(rows[0]!.limits, { Limit_idle_glideins_per_entry: "count=4, limit=4" });
+  assert.equal(rows[0]!.request?.removeExcess, "WAIT");
+  assert.equal(rows[1]!.matchErrors, 3);
+  assert.deepEqual(entryStatuses([resource("ce1@vo.main", 1)], [], { group: "other" }), []);
+});

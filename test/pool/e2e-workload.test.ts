@@ -1,0 +1,96 @@
+/**
+ * End to end on the demo pool: 200 jobs with mixed requirements go from `updraft submit`
+ * through the frontend's requests, the factory's local pilots and the schedd's leases to
+ * completion, each exactly once, each at an entry that suits it, with outputs where the submit
+ * files say.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { splitWorkload } from "../../src/pool/demo.js";
+import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
+
+let tp: TestPool;
+before(async () => {
+  tp = await startTestPool();
+});
+after(async () => {
+  await tp?.close();
+});
+
+/** Which entries may run each sample file's jobs, by the demo's policy and sites. */
+const SUITS: Record<string, string[]> = {
+  "hello.sub": ["Demo_US_Nebraska", "Demo_DE_DESY"],
+  "sites.sub": ["Demo_US_Nebraska"], // UK_RAL is named too, but in downtime
+  "bigmem.sub": ["Demo_DE_DESY"],
+  "gpu.sub": ["Demo_IT_CNAF_GPU"],
+};
+
+test("200 mixed jobs complete exactly once, each at an entry that suits it", async () => {
+  const clusters = new Map<number, string>();
+  for (const w of splitWorkload(200)) clusters.set(await tp.submit(w.file, w.count, 0), w.file);
+  const ids = [...clusters.keys()];
+  const done = await waitFor(
+    "200 completed jobs",
+    async () => {
+      const h = await history(tp, ids, ["JobStatus", "MATCH_GLIDEIN_Entry_Name", "ExitCode"]);
+      return h.length >= 200 ? h : undefined;
+    },
+    180_000,
+  );
+  assert.equal(done.length, 200, "one history record per job");
+  assert.equal(new Set(done.map(jobId)).size, 200, "no job completed twice");
+  for (const j of done) {
+    assert.equal(j.JobStatus, "4", `${jobId(j)} completed`);
+    assert.equal(j.ExitCode, "0", `${jobId(j)} exit code`);
+    const file = clusters.get(Number(j.ClusterId))!;
+    const entry = unquote(j.MATCH_GLIDEIN_Entry_Name)!;
+    assert.ok(SUITS[file]!.includes(entry), `${jobId(j)} from ${file} ran at ${entry}`);
+  }
+  const queue = await tp.clients.schedd.query({
+    constraint: ids.map((c) => `ClusterId == ${c}`).join(" || "),
+  });
+  assert.equal(queue.length, 0, "nothing left in the queue");
+
+  // Outputs come back where the submit file says: out/<name>.<cluster>.<proc>.out under Iwd.
+  const [helloCluster] = [...clusters].find(([, f]) => f === "hello.sub")!;
+  const r = await tp.cli(["transfer-output", String(helloCluster)]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = readFileSync(join(tp.jobsDir, "out", `hello.${helloCluster}.0.out`), "utf8");
+  assert.equal(text.trim(), `job ${helloCluster}.0 done`);
+});
+
+test("the entry in downtime got no pilots, and slots say where they are", async () => {
+  const entries = await tp.clients.collector.query({ type: "GlideFactory" });
+  const ral = entries.find((e) => unquote(e.EntryName) === "Demo_UK_RAL");
+  assert.equal(ral?.GLIDEIN_In_Downtime, "true");
+  const books = await tp.clients.collector.query({
+    type: "GlideFactoryClient",
+    constraint: 'EntryName == "Demo_UK_RAL"',
+  });
+  for (const b of books) assert.equal(b.GlideinMonitorStatusTotal, "0");
+  const slots = await tp.clients.collector.query({ type: "Slot" });
+  for (const s of slots) {
+    assert.ok(unquote(s.GLIDEIN_Site), `slot ${s.Name} advertises its site`);
+    assert.match(unquote(s.GLIDECLIENT_Name) ?? "", /^demo-frontend\.(main|gpu)$/);
+  }
+});
+
+test("the frontend counts its running pilots at each entry", async () => {
+  const cluster = await tp.submit("hello.sub", 6, 4);
+  const running = await waitFor("a GlideResource ad with running pilots", async () => {
+    const ads = await tp.clients.collector.query({ type: "GlideResource" });
+    const busy = ads.filter(
+      (a) => /main"$/.test(a.Name ?? "") && Number(a.GlideClientMonitorGlideinsRunning) > 0,
+    );
+    return busy.length > 0 ? busy : undefined;
+  });
+  // hello.sub's jobs run only at the CPU entries, so only those have busy pilots.
+  for (const a of running) {
+    assert.match(a.Name ?? "", /^"Demo_(US_Nebraska|DE_DESY)@demo-factory@demo-frontend\.main"$/);
+  }
+  await waitFor("the sleepers to finish", async () =>
+    (await history(tp, [cluster])).length === 6 ? true : undefined,
+  );
+});
