@@ -47,6 +47,8 @@ export function slurmHarness(
     name,
     scripts,
     timeoutMs: 60_000,
+    // Slurm starts a job at its next scheduling pass, seconds after the slot frees.
+    stateTimeoutMs: 30_000,
     create: (stateDir, slots) => {
       waitForIdleNode(peer);
       return createSlurmAdapter(settings(slots), {

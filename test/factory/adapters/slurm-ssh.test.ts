@@ -20,7 +20,6 @@ const remote = mkdtempSync(join(tmpdir(), "updraft-slurm-remote-"));
 
 const harness = slurmHarness("slurm-ssh", peer, (slots) => ({
   slurm_conf: peer.conf,
-  settle_s: 10,
   ssh: {
     host: sshd.host,
     port: sshd.port,

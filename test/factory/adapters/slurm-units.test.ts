@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import type { ZodError } from "zod";
 import {
   batchScript,
   parseSbatchId,
@@ -253,15 +254,10 @@ test("bad settings are refused with every problem and its path", () => {
         ssh: { host: "h", user: "u", port: 70000, identity_file: "/k", remote_dir: "relative" },
         colour: "blue",
       }),
-    (err: Error) => {
-      for (const p of [
-        "adapter.partition",
-        "adapter.time_limit",
-        "adapter.ssh.port",
-        "adapter.ssh.remote_dir",
-        "colour",
-      ]) {
-        assert.ok(err.message.includes(p), `${p} in ${err.message}`);
+    (err: ZodError) => {
+      const paths = err.issues.map((i) => [...i.path, ...("keys" in i ? i.keys : [])].join("."));
+      for (const p of ["partition", "time_limit", "ssh.port", "ssh.remote_dir", "colour"]) {
+        assert.ok(paths.includes(p), `${p} in ${paths.join(", ")}`);
       }
       return true;
     },

@@ -88,12 +88,10 @@ export const slurmSettingsSchema = z
 export type SlurmSettings = z.infer<typeof slurmSettingsSchema>;
 export type SshSettings = z.infer<typeof sshSettingsSchema>;
 
-/** Parse settings; every problem is listed with its path. */
+/**
+ * Parse settings. A problem throws zod's own error, whose issues carry their paths: the factory
+ * reports them as configuration problems (`entries[N].adapter.ssh.port: ...`), all at once.
+ */
 export function parseSlurmSettings(raw: Record<string, unknown>): SlurmSettings {
-  const r = slurmSettingsSchema.safeParse(raw);
-  if (r.success) return r.data;
-  const problems = r.error.issues.map(
-    (i) => `adapter.${i.path.map(String).join(".") || "(top)"}: ${i.message}`,
-  );
-  throw new Error(`slurm adapter settings: ${problems.join("; ")}`);
+  return slurmSettingsSchema.parse(raw);
 }
