@@ -1,0 +1,124 @@
+/**
+ * Pure: the batch script a pilot runs as, and the `sbatch` options of its submission. The script
+ * writes the pilot's exit status into its own folder, so an outcome survives even where Slurm
+ * keeps no record of finished jobs.
+ */
+import type { PilotSpec } from "../types.js";
+import type { SlurmSettings } from "./settings.js";
+
+/** One argument quoted for a POSIX shell. */
+export function shQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Names of files in a pilot's folder (on the machine where Slurm runs it). */
+export const PILOT_FILES = {
+  script: "pilot.sh",
+  credential: "credential.pem",
+  stdout: "stdout",
+  stderr: "stderr",
+  exitCode: "exit_code",
+} as const;
+
+export interface ScriptPaths {
+  /** The pilot's folder on the Slurm side. */
+  dir: string;
+  /** The command to run there (the entry's command, or its copy on the login node). */
+  command: string;
+  /** The credential's copy in `dir`, when the pilot has one. */
+  credential?: string;
+}
+
+/**
+ * The batch script. Slurm starts it with `--export=NONE`, so nothing of the factory's own
+ * environment (its credentials included) reaches the pilot; the pilot's environment is set here.
+ */
+export function batchScript(spec: PilotSpec, paths: ScriptPaths): string {
+  const env: [string, string][] = [
+    ["UPDRAFT_PILOT_ID", String(spec.intentId)],
+    ["UPDRAFT_PILOT_WALLTIME_S", String(spec.resources.walltimeS)],
+  ];
+  if (paths.credential) {
+    env.push(["UPDRAFT_PILOT_CREDENTIAL", paths.credential], ["X509_USER_PROXY", paths.credential]);
+  }
+  for (const [k, v] of Object.entries(spec.env)) {
+    if (!ENV_NAME.test(k)) throw new Error(`pilot environment: '${k}' is not a variable name`);
+    env.push([k, v]);
+  }
+  const exitFile = shQuote(`${paths.dir}/${PILOT_FILES.exitCode}`);
+  const lines = [
+    "#!/bin/sh",
+    "# An Updraft pilot, submitted by the factory's slurm adapter.",
+    `cd ${shQuote(paths.dir)} || exit 1`,
+    // No UPDRAFT_PILOT_CPUS/MEMORY here: the pilot's validation reads Slurm's own
+    // SLURM_CPUS_ON_NODE and SLURM_MEM_PER_NODE, which say what was really allocated.
+    'HOME="${HOME:-$PWD}"; TMPDIR="${TMPDIR:-$PWD}"; export HOME TMPDIR',
+    ...env.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}`),
+    [shQuote(paths.command), ...spec.args.map(shQuote)].join(" "),
+    "rc=$?",
+    `echo "$rc" > ${exitFile}.tmp && mv ${exitFile}.tmp ${exitFile}`,
+    'exit "$rc"',
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Slurm's `--time` in minutes, rounded up: a pilot's walltime must fit inside the limit. */
+function minutes(seconds: number): string {
+  return String(Math.max(1, Math.ceil(seconds / 60)));
+}
+
+/** `sbatch` arguments for one pilot (the script path comes last). */
+export function sbatchArgs(
+  settings: SlurmSettings,
+  spec: PilotSpec,
+  jobName: string,
+  dir: string,
+): string[] {
+  const args = [
+    "--parsable",
+    `--job-name=${jobName}`,
+    `--chdir=${dir}`,
+    `--output=${dir}/${PILOT_FILES.stdout}`,
+    `--error=${dir}/${PILOT_FILES.stderr}`,
+    "--export=NONE",
+    "--nodes=1",
+    "--ntasks=1",
+    `--cpus-per-task=${settings.cpus ?? spec.resources.cpus}`,
+    `--mem=${settings.memory_mb ?? spec.resources.memoryMb}`,
+    `--time=${settings.time_limit ?? minutes(spec.resources.walltimeS)}`,
+    // The pilot's failures are the pilot's to report; a requeue would run it twice.
+    "--no-requeue",
+  ];
+  if (settings.partition) args.push(`--partition=${settings.partition}`);
+  if (settings.account) args.push(`--account=${settings.account}`);
+  if (settings.qos) args.push(`--qos=${settings.qos}`);
+  if (settings.gpus > 0) args.push(`--gres=gpu:${settings.gpus}`);
+  args.push(...settings.extra_sbatch_options);
+  args.push(`${dir}/${PILOT_FILES.script}`);
+  return args;
+}
+
+/** The id `sbatch --parsable` printed: `12345` or `12345;cluster`. */
+export function parseSbatchId(stdout: string): string | undefined {
+  const m = /^(\d+)(;\S+)?\s*$/.exec(stdout.trim().split("\n").pop() ?? "");
+  return m?.[1];
+}
+
+/** Messages of sbatch refusals that a later retry may get past (the controller was busy or away). */
+const TRANSIENT = [
+  /unable to contact slurm controller/i,
+  /socket timed out/i,
+  /temporarily unable/i,
+  /resource temporarily unavailable/i,
+  /connection refused/i,
+  /communication connection failure/i,
+  /slurmctld.*(busy|down|not responding)/i,
+  /timed out/i,
+];
+
+export function refusalIsTransient(stderr: string): boolean {
+  return TRANSIENT.some((re) => re.test(stderr));
+}

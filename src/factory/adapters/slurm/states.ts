@@ -1,0 +1,229 @@
+/**
+ * Pure: Slurm's view of a job (from `squeue --json`, squeue's text format, the jobcomp/filetxt
+ * file or sacct) and its mapping to the adapter's states. No IO here.
+ */
+import type { PilotStatus } from "../types.js";
+
+/** One job as Slurm reports it. `exitCode` is already a shell-style status (0-255). */
+export interface SlurmJob {
+  jobId: string;
+  name: string;
+  state: string;
+  reason: string;
+  exitCode?: number;
+}
+
+/** Pending reasons that mean the job can never start as submitted (the request is wrong). */
+const CANNOT_RUN = new Set([
+  "BadConstraints",
+  "PartitionConfig",
+  "PartitionNodeLimit",
+  "PartitionTimeLimit",
+  "InvalidAccount",
+  "InvalidQOS",
+  "AccountNotAllowed",
+  "QOSNotAllowed",
+  "PartitionDown",
+  "PartitionInactive",
+]);
+
+const RUNNING = new Set([
+  "RUNNING",
+  "CONFIGURING",
+  "COMPLETING",
+  "SUSPENDED",
+  "STOPPED",
+  "SIGNALING",
+  "STAGE_OUT",
+  "RESIZING",
+]);
+const FAILED = new Set([
+  "FAILED",
+  "TIMEOUT",
+  "NODE_FAIL",
+  "OUT_OF_MEMORY",
+  "BOOT_FAIL",
+  "DEADLINE",
+  "PREEMPTED",
+]);
+const IDLE = new Set(["PENDING", "REQUEUED", "REQUEUE_FED"]);
+/** sh's statuses for a command it could not run at all. */
+const CANNOT_EXECUTE = new Set([126, 127]);
+
+/**
+ * A wait(2) status as squeue --json reports `exit_code`: a signal in the low 7 bits (reported
+ * the shell's way, 128 + signal), else the exit status in the next byte.
+ */
+export function decodeWaitStatus(raw: number): number {
+  const sig = raw & 0x7f;
+  return sig !== 0 ? 128 + sig : (raw >> 8) & 0xff;
+}
+
+/** Slurm's `EXIT:SIGNAL` pair (jobcomp, sacct) as a shell-style status. */
+export function decodeExitPair(text: string): number | undefined {
+  const m = /^(\d+):(\d+)$/.exec(text.trim());
+  if (!m) return undefined;
+  const sig = Number(m[2]);
+  return sig !== 0 ? 128 + sig : Number(m[1]);
+}
+
+/**
+ * Whether a job ended in a state that carries an exit status which this listing lacks (squeue's
+ * text format has none), so the status must come from jobcomp, sacct or the exit_code file.
+ */
+export function lacksExitStatus(job: SlurmJob): boolean {
+  const state = baseState(job.state);
+  return job.exitCode === undefined && (state === "COMPLETED" || FAILED.has(state));
+}
+
+/** Slurm's state names come with qualifiers in some outputs ("CANCELLED by 0", "FAILED+"). */
+export function baseState(state: string): string {
+  return state.trim().split(/[\s+]/)[0]!.toUpperCase();
+}
+
+export function mapJob(handle: string, job: SlurmJob): PilotStatus {
+  const state = baseState(job.state);
+  if (state === "PENDING" && (job.reason === "JobHeldUser" || job.reason === "JobHeldAdmin")) {
+    return {
+      handle,
+      state: "Held",
+      holdReason: `Slurm job ${job.jobId} is held (${job.reason})`,
+      // A user hold is ours to release; an admin hold is the site's decision.
+      holdRecoverable: job.reason === "JobHeldUser",
+    };
+  }
+  if (state === "PENDING" && CANNOT_RUN.has(job.reason)) {
+    return {
+      handle,
+      state: "Held",
+      holdReason: `Slurm cannot run job ${job.jobId} as requested (${job.reason})`,
+      holdRecoverable: false,
+    };
+  }
+  if (state === "REQUEUE_HOLD" || state === "SPECIAL_EXIT") {
+    return {
+      handle,
+      state: "Held",
+      holdReason: `Slurm job ${job.jobId} is ${state}`,
+      holdRecoverable: true,
+    };
+  }
+  if (IDLE.has(state)) return { handle, state: "Idle" };
+  if (RUNNING.has(state)) return { handle, state: "Running" };
+  if (state === "CANCELLED") return { handle, state: "Removed" };
+  if (state === "COMPLETED") return finished(handle, job.exitCode ?? 0);
+  if (FAILED.has(state)) {
+    if (job.reason === "JobLaunchFailure") {
+      return {
+        handle,
+        state: "Held",
+        holdReason: `Slurm could not launch job ${job.jobId} (JobLaunchFailure)`,
+        holdRecoverable: false,
+      };
+    }
+    // A failure state must never read as success, even when Slurm recorded no status.
+    const code = job.exitCode !== undefined && job.exitCode !== 0 ? job.exitCode : 1;
+    return finished(handle, code);
+  }
+  return { handle, state: "Unknown" };
+}
+
+/** A finished pilot, or a hold when sh could not execute the pilot command at all. */
+export function finished(handle: string, code: number): PilotStatus {
+  if (CANNOT_EXECUTE.has(code)) {
+    return {
+      handle,
+      state: "Held",
+      holdReason: `the pilot command could not be executed (exit status ${code})`,
+      holdRecoverable: false,
+      exitCode: code,
+    };
+  }
+  return { handle, state: "Finished", exitCode: code };
+}
+
+/** `squeue --json` (Slurm 21.08+): every job the controller still knows. */
+export function parseSqueueJson(text: string): SlurmJob[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`squeue --json answered something that is not JSON: ${(err as Error).message}`);
+  }
+  const jobs = (doc as { jobs?: unknown }).jobs;
+  if (!Array.isArray(jobs)) throw new Error("squeue --json answered without a 'jobs' array");
+  return jobs.map((j: Record<string, unknown>, i) => {
+    if (typeof j.job_id !== "number" || typeof j.job_state !== "string") {
+      throw new Error(`squeue --json: jobs[${i}] has no numeric job_id or string job_state`);
+    }
+    const raw = typeof j.exit_code === "number" ? j.exit_code : undefined;
+    return {
+      jobId: String(j.job_id),
+      name: typeof j.name === "string" ? j.name : "",
+      state: j.job_state,
+      reason: typeof j.state_reason === "string" ? j.state_reason : "",
+      exitCode: raw === undefined ? undefined : decodeWaitStatus(raw),
+    };
+  });
+}
+
+/** The text format asked for by SQUEUE_TEXT_FORMAT; squeue's text output has no exit status. */
+export const SQUEUE_TEXT_FORMAT = "%i|%T|%r|%j";
+
+export function parseSqueueText(text: string): SlurmJob[] {
+  const out: SlurmJob[] = [];
+  for (const [n, line] of text.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    const parts = line.split("|");
+    if (parts.length < 4 || !/^\d+(_\d+)?$/.test(parts[0]!)) {
+      throw new Error(
+        `squeue line ${n + 1} is not 'id|state|reason|name': ${JSON.stringify(line)}`,
+      );
+    }
+    out.push({
+      jobId: parts[0]!,
+      state: parts[1]!,
+      reason: parts[2]!,
+      name: parts.slice(3).join("|"),
+    });
+  }
+  return out;
+}
+
+/**
+ * jobcomp/filetxt lines: `JobId=12 UserId=... Name=x JobState=FAILED ... ExitCode=3:0`. Only
+ * the jobs asked for are kept; a later line for the same job (a requeue) wins.
+ */
+export function parseJobcomp(text: string, wanted: ReadonlySet<string>): Map<string, SlurmJob> {
+  const out = new Map<string, SlurmJob>();
+  for (const line of text.split("\n")) {
+    const id = /^JobId=(\d+) /.exec(line)?.[1];
+    if (!id || !wanted.has(id)) continue;
+    const field = (k: string): string => new RegExp(`(?:^| )${k}=(\\S*)`).exec(line)?.[1] ?? "";
+    out.set(id, {
+      jobId: id,
+      name: field("Name"),
+      state: field("JobState"),
+      reason: "",
+      exitCode: decodeExitPair(field("ExitCode")),
+    });
+  }
+  return out;
+}
+
+/** `sacct -X -n -P -o JobID,State,ExitCode,JobName`. */
+export function parseSacct(text: string): Map<string, SlurmJob> {
+  const out = new Map<string, SlurmJob>();
+  for (const line of text.split("\n")) {
+    const [jobId, state, exit, ...name] = line.split("|");
+    if (!jobId || !state || !/^\d+$/.test(jobId)) continue;
+    out.set(jobId, {
+      jobId,
+      state,
+      reason: "",
+      name: name.join("|"),
+      exitCode: decodeExitPair(exit ?? ""),
+    });
+  }
+  return out;
+}
