@@ -19,6 +19,8 @@ export interface FactoryAdInput {
   pubKeyId: string;
   totals: ClientCounts;
   lifetimeS: number;
+  /** Set while the entry's CE refuses submissions (see entry-backoff.ts). */
+  submitBackoff?: { failures: number; until: number; lastError?: string };
 }
 
 export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
@@ -36,7 +38,12 @@ export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
     .setValue("GlideinMonitorTotalStatusIdle", x.totals.idle)
     .setValue("GlideinMonitorTotalStatusRunning", x.totals.running)
     .setValue("GlideinMonitorTotalStatusHeld", x.totals.held)
-    .setValue("ClassAdLifetime", x.lifetimeS);
+    .setValue("ClassAdLifetime", x.lifetimeS)
+    // Monitoring: cycles in a row in which every submission to the CE failed, and until when
+    // the factory holds off (0: not holding off).
+    .setValue("GlideinMonitorSubmitFailures", x.submitBackoff?.failures ?? 0)
+    .setValue("GlideinSubmitBackoffUntil", Math.floor((x.submitBackoff?.until ?? 0) / 1000));
+  if (x.submitBackoff?.lastError) ad.setValue("GlideinSubmitLastError", x.submitBackoff.lastError);
   for (const [name, a] of Object.entries(x.entry.attrs)) {
     if (!a.publish) continue;
     setTyped(ad, name, a.type, a.value);

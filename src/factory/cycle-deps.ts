@@ -1,4 +1,5 @@
 /** What a cycle works with, and small helpers its steps share. */
+import type { EntryBackoff } from "./entry-backoff.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
@@ -29,6 +30,8 @@ export interface CycleDeps {
    * before this cycle's requests are read.
    */
   idleLifetimes?: Map<string, number>;
+  /** Entries whose CE refused every submission lately, by entry name (see entry-backoff.ts). */
+  backoff?: Map<string, EntryBackoff>;
 }
 
 export const entryClientKey = (entry: string, client: string) => `${entry}\u0000${client}`;

@@ -6,6 +6,7 @@
  */
 import { advertise } from "./cycle-advertise.js";
 import { type CycleDeps, entryClientKey, guarded } from "./cycle-deps.js";
+import { afterSubmit, backingOff } from "./entry-backoff.js";
 import { collectOutputs, pollStatus } from "./cycle-observe.js";
 import { prepareSubmit, readRequests } from "./cycle-requests.js";
 import { tidy } from "./cycle-tidy.js";
@@ -110,7 +111,14 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
       await guarded(log, c.entry, () => adapter.remove(handles));
       report.removed += c.remove.length;
     }
-    if (c.submit > 0) {
+    if (c.submit > 0 && backingOff(d.backoff?.get(c.entry), now)) {
+      const b = d.backoff!.get(c.entry)!;
+      const msg =
+        `not submitting until ${new Date(b.until).toISOString()}: the last ${b.failures} ` +
+        `cycle(s) of submissions all failed (${b.lastError ?? "?"})`;
+      d.store.recordError(c.entry, c.client, now, msg);
+      log.info({ entry: c.entry, client: c.client, until: b.until }, "entry backing off");
+    } else if (c.submit > 0) {
       const req = byKey.get(`${c.entry}\u0000${c.client}`)!;
       const job = prepareSubmit(d, adapter, req, c.submit);
       if (job) jobs.push(job);
@@ -118,6 +126,24 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   }
   lap("remove");
   const sums = await submitAll(d.store, jobs, d.now);
+  if (d.backoff) {
+    const byEntry = new Map<string, { submitted: number; failed: number; error?: string }>();
+    jobs.forEach((j, i) => {
+      const o = byEntry.get(j.req.intent.entry) ?? { submitted: 0, failed: 0 };
+      o.submitted += sums[i]!.submitted;
+      o.failed += sums[i]!.failed;
+      o.error ??= sums[i]!.lastError;
+      byEntry.set(j.req.intent.entry, o);
+    });
+    for (const [entry, o] of byEntry) {
+      const next = afterSubmit(d.backoff.get(entry), o, d.now());
+      if (next) d.backoff.set(entry, next);
+      else d.backoff.delete(entry);
+      if (next && next.failures > 0 && o.failed > 0) {
+        log.warn({ entry, failures: next.failures, until: next.until }, "entry backing off");
+      }
+    }
+  }
   d.store.transaction(() => {
     jobs.forEach((j, i) => {
       const sum = sums[i]!;

@@ -16,6 +16,7 @@ import { adapterStateDir, type FactoryConfig } from "./config.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
 import type { StoredCredential } from "./credentials.js";
+import type { EntryBackoff } from "./entry-backoff.js";
 import { FactoryStore } from "./store.js";
 
 export interface FactoryDaemonOptions {
@@ -57,6 +58,7 @@ export function createFactoryDaemon(
   let stopped = false;
   const credentialCache = new Map<string, StoredCredential>();
   const idleLifetimes = new Map<string, number>();
+  const backoff = new Map<string, EntryBackoff>();
 
   const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
   const keys = {
@@ -119,6 +121,7 @@ export function createFactoryDaemon(
       pilotArgs: opts.pilotArgs,
       credentialCache,
       idleLifetimes,
+      backoff,
     });
     try {
       const r = await running;

@@ -104,3 +104,101 @@ test("intents left by an adapter that failed without an answer are settled later
   assert.equal(all[0]!.holdReason, "never submitted");
   store.close();
 });
+
+test("an entry whose CE refuses every submission is left alone for a doubling pause", async () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const work = mkdtempSync(join(dir, "backoff-"));
+  const config = factoryConfigSchema.parse({
+    name: "f",
+    collector: { url: "wss://localhost:1" },
+    credentials: {
+      cert_file: "x",
+      key_file: "x",
+      rsa_private_key_file: "x",
+      rsa_public_key_file: "x",
+    },
+    work_dir: work,
+    security: { frontends: [{ name: "fe", security_classes: { main: { identity: "/CN=fe" } } }] },
+    entries: [{ name: "e", gridtype: "fake", pilot: { command: "/bin/true" } }],
+  });
+  const request = new ClassAd()
+    .setValue("ReqGlidein", "e@f")
+    .setValue("ClientName", "fe.g")
+    .setValue("FrontendName", "fe")
+    .setValue("GlideinSecurityClass", "main")
+    .setValue("AuthenticatedIdentity", "/CN=fe")
+    .setValue("ReqIdleGlideins", 2)
+    .setValue("ReqMaxGlideins", 5)
+    .setValue("GlideinEncParamCredential", encryptCredential("secret", publicPem))
+    .toJSON();
+  const advertised: Record<string, string>[] = [];
+  const collector = {
+    advertise: async (ads: Record<string, string>[]) => {
+      advertised.push(...ads);
+      return [];
+    },
+    query: async () => [request],
+    invalidate: async () => ({}),
+  } as unknown as CollectorClient;
+  let refusing = true;
+  let calls = 0;
+  const adapter: GridAdapter = {
+    gridtype: "fake",
+    capabilities: { release: false, maxBatch: 10, output: false },
+    async submit(batch) {
+      calls++;
+      return batch.map((p) =>
+        refusing
+          ? { intentId: p.intentId, ok: false as const, error: "403 Forbidden" }
+          : { intentId: p.intentId, ok: true as const, handle: `h${p.intentId}` },
+      );
+    },
+    status: async (hs) => new Map(hs.map((h) => [h, { handle: h, state: "Idle" as const }])),
+    remove: async () => undefined,
+    fetchOutput: async () => ({ stdout: "", stderr: "" }),
+    recover: async () => [],
+    close: async () => undefined,
+  };
+  const store = new FactoryStore(join(work, "f.db"));
+  let now = Date.UTC(2026, 0, 1);
+  const deps = {
+    config,
+    store,
+    adapters: new Map([["e", adapter]]),
+    collector,
+    logger: pino({ level: "silent" }),
+    now: () => now,
+    keys: { privatePem, publicPem, id: pubKeyId(publicPem) },
+    credentialDir: join(work, "creds"),
+    backoff: new Map(),
+  };
+  await runCycle(deps);
+  assert.equal(calls, 1);
+  const factoryAd = advertised.filter((a) => a.MyType === '"GlideFactory"').at(-1)!;
+  assert.equal(factoryAd.GlideinMonitorSubmitFailures, "1");
+  assert.match(factoryAd.GlideinSubmitLastError ?? "", /403 Forbidden/);
+  // Within the 30 s pause: no submission at all, and the reason is in the entry's books.
+  now += 20_000;
+  await runCycle(deps);
+  assert.equal(calls, 1, "no submission during the pause");
+  assert.match(
+    store.lastErrors().find((e) => e.entry === "e")?.message ?? "",
+    /not submitting until .*403 Forbidden/,
+  );
+  // After it: tried again; refused again, the pause doubles (60 s).
+  now += 15_000;
+  await runCycle(deps);
+  assert.equal(calls, 2);
+  now += 45_000;
+  await runCycle(deps);
+  assert.equal(calls, 2, "the second pause is longer");
+  // The CE accepts again: submissions resume and the pause is forgotten.
+  refusing = false;
+  now += 20_000;
+  assert.equal((await runCycle(deps)).submitted, 2);
+  const last = advertised.filter((a) => a.MyType === '"GlideFactory"').at(-1)!;
+  assert.equal(last.GlideinMonitorSubmitFailures, "0");
+  store.close();
+});
