@@ -52,6 +52,31 @@ const staleAges = z
   })
   .strict();
 
+/** An entry's own submit settings and stale ages: keys it leaves out come from `defaults`. */
+const submitOverride = z
+  .object({
+    max_per_cycle: z.number().int().positive().optional(),
+    cluster_size: z.number().int().positive().optional(),
+  })
+  .strict();
+const staleOverride = z
+  .object({
+    idle: seconds.optional(),
+    running: seconds.optional(),
+    held: seconds.optional(),
+    unsubmitted: seconds.optional(),
+  })
+  .strict();
+
+/** The keys an override gives, over the defaults. */
+function over<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const out = { ...defaults };
+  for (const [k, v] of Object.entries(given ?? {})) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
 const entry = z
   .object({
     name: entryName,
@@ -82,8 +107,8 @@ const entry = z
       })
       .strict()
       .default({ per_entry: {}, per_frontend: {} }),
-    submit: submitSettings.optional(),
-    stale: staleAges.optional(),
+    submit: submitOverride.optional(),
+    stale: staleOverride.optional(),
     /** Frontend security classes allowed on this entry; all configured classes when absent. */
     allow_classes: z.array(z.string().min(1)).optional(),
   })
@@ -203,7 +228,17 @@ export const factoryConfigSchema = z
         }
       });
     });
-  });
+  })
+  // Every entry ends up with complete submit settings and stale ages: its own keys over the
+  // factory's `defaults`, so `stale: { idle: 3600 }` changes only the idle age.
+  .transform((cfg) => ({
+    ...cfg,
+    entries: cfg.entries.map((e) => ({
+      ...e,
+      submit: over(cfg.defaults.submit, e.submit),
+      stale: over(cfg.defaults.stale, e.stale),
+    })),
+  }));
 
 export type FactoryConfig = z.output<typeof factoryConfigSchema>;
 export type EntryConfig = FactoryConfig["entries"][number];

@@ -28,3 +28,23 @@ test("every problem is reported with its path", () => {
     ]);
   }
 });
+
+test("an entry's partial submit and stale blocks take the rest from the factory's defaults", () => {
+  const text = readFileSync("config/factory.yaml", "utf8")
+    .replace(
+      "    submit: { max_per_cycle: 10, cluster_size: 5 }\n    stale: { idle: 86400, running: 172800, held: 3600, unsubmitted: 600 }",
+      "    submit: { max_per_cycle: 7 }\n    stale: { idle: 120 }",
+    )
+    .replace(
+      "  stale: { idle: 604800, running: 604800, held: 86400, unsubmitted: 3600 }",
+      "  stale: { idle: 604800, running: 5000, held: 400, unsubmitted: 300 }",
+    );
+  const cfg = parseConfig(factoryConfigSchema, text, "f.yaml");
+  assert.deepEqual(cfg.entries[0]?.submit, { max_per_cycle: 7, cluster_size: 10 });
+  assert.deepEqual(cfg.entries[0]?.stale, {
+    idle: 120,
+    running: 5000,
+    held: 400,
+    unsubmitted: 300,
+  });
+});
