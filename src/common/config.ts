@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isNode, visit, type Document } from "yaml";
-import type { z } from "zod";
+import type { z, ZodError } from "zod";
 
 /** One thing wrong with a configuration file: where (path and, when known, line) and what. */
 export interface ConfigProblem {
@@ -124,26 +124,46 @@ export function parseConfig<S extends z.ZodType>(
   if (unset.length > 0) throw new ConfigError(file, unset);
   const result = schema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
-    const problems: ConfigProblem[] = [];
-    for (const issue of result.error.issues) {
-      const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
-      for (const key of keys) {
-        const path = key === undefined ? issue.path : [...issue.path, key];
-        problems.push({
-          path: formatPath(path),
-          line: lineOf(doc, counter, path),
-          message:
-            key !== undefined
-              ? "unknown key (check its spelling)"
-              : issue.code === "invalid_type" && !doc.hasIn(path as unknown[])
-                ? "required, but missing"
-                : issue.message,
-        });
-      }
-    }
-    throw new ConfigError(file, problems);
+    throw new ConfigError(
+      file,
+      schemaProblems(result.error.issues, [], (path) => ({
+        line: lineOf(doc, counter, path),
+        present: doc.hasIn(path as unknown[]),
+      })),
+    );
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * Schema issues as configuration problems: one per unknown key, each path written as config
+ * paths are (`entries[0].adapter.slots`) under `prefix` (for a part of a file validated on its
+ * own, such as an adapter's settings). `locate` gives the line and whether the key is there.
+ */
+export function schemaProblems(
+  issues: readonly ZodError["issues"][number][],
+  prefix: readonly PropertyKey[] = [],
+  locate?: (path: PropertyKey[]) => { line?: number; present: boolean },
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
+    for (const key of keys) {
+      const path = [...prefix, ...issue.path, ...(key === undefined ? [] : [key])];
+      const where = locate?.(path);
+      problems.push({
+        path: formatPath(path),
+        line: where?.line,
+        message:
+          key !== undefined
+            ? "unknown key (check its spelling)"
+            : issue.code === "invalid_type" && where && !where.present
+              ? "required, but missing"
+              : issue.message,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Read and validate a YAML configuration file; an unreadable file is a ConfigError too. */

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { ZodError } from "zod";
 import { join } from "node:path";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
-import { ConfigError, type ConfigProblem } from "../common/config.js";
+import { ConfigError, type ConfigProblem, schemaProblems } from "../common/config.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
@@ -90,16 +90,7 @@ export function createFactoryDaemon(
       );
     } catch (err) {
       if (!(err instanceof ZodError)) throw err;
-      for (const issue of err.issues) {
-        const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
-        for (const key of keys) {
-          const sub = [...issue.path, ...(key === undefined ? [] : [key])].join(".");
-          problems.push({
-            path: `entries[${i}].adapter${sub ? `.${sub}` : ""}`,
-            message: key !== undefined ? "unknown key (check its spelling)" : issue.message,
-          });
-        }
-      }
+      problems.push(...schemaProblems(err.issues, ["entries", i, "adapter"]));
     }
   });
   if (problems.length > 0) {
