@@ -16,7 +16,8 @@ import { encryptCredential, pubKeyId } from "../../src/security/credential-crypt
 const dir = mkdtempSync(join(tmpdir(), "updraft-cycle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("intents left by an adapter that failed without an answer are settled later, not resubmitted blindly", async () => {
+/** A factory with one entry "e" of a fake grid type, its RSA keys, and fe.g's request for 2 pilots. */
+function oneEntryWorld(workDir: string, entry: Record<string, unknown> = {}) {
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -29,13 +30,11 @@ test("intents left by an adapter that failed without an answer are settled later
       rsa_private_key_file: "x",
       rsa_public_key_file: "x",
     },
-    work_dir: dir,
+    work_dir: workDir,
     security: { frontends: [{ name: "fe", security_classes: { main: { identity: "/CN=fe" } } }] },
-    entries: [
-      { name: "e", gridtype: "fake", pilot: { command: "/bin/true" }, stale: { unsubmitted: 60 } },
-    ],
+    entries: [{ name: "e", gridtype: "fake", pilot: { command: "/bin/true" }, ...entry }],
   });
-  const ad = new ClassAd()
+  const request = new ClassAd()
     .setValue("ReqGlidein", "e@f")
     .setValue("ClientName", "fe.g")
     .setValue("FrontendName", "fe")
@@ -45,6 +44,11 @@ test("intents left by an adapter that failed without an answer are settled later
     .setValue("ReqMaxGlideins", 5)
     .setValue("GlideinEncParamCredential", encryptCredential("secret", publicPem))
     .toJSON();
+  return { config, request, keys: { privatePem, publicPem, id: pubKeyId(publicPem) } };
+}
+
+test("intents left by an adapter that failed without an answer are settled later, not resubmitted blindly", async () => {
+  const { config, request: ad, keys } = oneEntryWorld(dir, { stale: { unsubmitted: 60 } });
   const collector = {
     advertise: async () => [],
     query: async () => [ad],
@@ -81,7 +85,7 @@ test("intents left by an adapter that failed without an answer are settled later
     collector,
     logger: pino({ level: "silent" }),
     now: () => now,
-    keys: { privatePem, publicPem, id: pubKeyId(publicPem) },
+    keys,
     credentialDir: join(dir, "creds"),
   };
   await runCycle(deps);
@@ -106,33 +110,8 @@ test("intents left by an adapter that failed without an answer are settled later
 });
 
 test("an entry whose CE refuses every submission is left alone for a doubling pause", async () => {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
-  const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const work = mkdtempSync(join(dir, "backoff-"));
-  const config = factoryConfigSchema.parse({
-    name: "f",
-    collector: { url: "wss://localhost:1" },
-    credentials: {
-      cert_file: "x",
-      key_file: "x",
-      rsa_private_key_file: "x",
-      rsa_public_key_file: "x",
-    },
-    work_dir: work,
-    security: { frontends: [{ name: "fe", security_classes: { main: { identity: "/CN=fe" } } }] },
-    entries: [{ name: "e", gridtype: "fake", pilot: { command: "/bin/true" } }],
-  });
-  const request = new ClassAd()
-    .setValue("ReqGlidein", "e@f")
-    .setValue("ClientName", "fe.g")
-    .setValue("FrontendName", "fe")
-    .setValue("GlideinSecurityClass", "main")
-    .setValue("AuthenticatedIdentity", "/CN=fe")
-    .setValue("ReqIdleGlideins", 2)
-    .setValue("ReqMaxGlideins", 5)
-    .setValue("GlideinEncParamCredential", encryptCredential("secret", publicPem))
-    .toJSON();
+  const { config, request, keys } = oneEntryWorld(work);
   const advertised: Record<string, string>[] = [];
   const collector = {
     advertise: async (ads: Record<string, string>[]) => {
@@ -170,7 +149,7 @@ test("an entry whose CE refuses every submission is left alone for a doubling pa
     collector,
     logger: pino({ level: "silent" }),
     now: () => now,
-    keys: { privatePem, publicPem, id: pubKeyId(publicPem) },
+    keys,
     credentialDir: join(work, "creds"),
     backoff: new Map(),
   };
