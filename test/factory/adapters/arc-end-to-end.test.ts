@@ -5,43 +5,21 @@
  * user's jobs from a real schedd, runs them, uploads their output and ends on its idle limit.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { chmodSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { pino } from "pino";
-import type { Pool } from "../../collector/harness.js";
-import { startCollector } from "../../collector/harness.js";
-import { collectorConfigSchema } from "../../../src/collector/config.js";
 import { createArcAdapter } from "../../../src/factory/adapters/arc/arc-adapter.js";
 import { startArcPeer } from "../../helpers/arc-peer.js";
-import { job, startEnv, submit } from "../../schedd/harness.js";
-import { waitForState } from "./conformance.js";
-
-// dist/test/factory/adapters -> the repository root, where bin/updraft.js is.
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+import { job, submit } from "../../schedd/harness.js";
+import { completedOutputs, runOnePilot, startPilotWorld } from "./pilot-world.js";
 
 test(
   "a real pilot on the ARC CE runs a user's jobs from a real schedd",
   { timeout: 150_000 },
   async (t) => {
-    const env = await startEnv();
-    t.after(() => env.close());
-    const collector = await startCollector(
-      { pki: env.pki } as Pool,
-      collectorConfigSchema.parse({
-        name: "collector@test",
-        listen: { host: "127.0.0.1", port: 0 },
-        tls: {
-          cert_file: env.pki.host.certFile,
-          key_file: env.pki.host.keyFile,
-          trust_dir: env.pki.caDir,
-        },
-        authorization: { rules: [{ identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] }] },
-      }),
-    );
-    t.after(() => collector.stop());
+    const w = await startPilotWorld(t, "arc");
+    const env = w.env;
     // The pilot runs as nobody: it must reach the CA certificates (the keys stay 0600).
     for (let d = env.pki.caDir; d.startsWith(env.pki.dir); d = dirname(d)) {
       chmodSync(d, statSync(d).mode | 0o755);
@@ -59,22 +37,6 @@ test(
     const cluster = await submit(alice, [attrs, attrs]);
     const ids = [`${cluster}.0`, `${cluster}.1`];
 
-    const dir = mkdtempSync(join(tmpdir(), "updraft-arc-e2e-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const command = join(dir, "pilot.sh");
-    writeFileSync(
-      command,
-      "#!/bin/sh\nmkdir -p work\n" +
-        [
-          `exec ${process.execPath} ${repo}/bin/updraft.js pilot run --work-dir "$PWD/work"`,
-          `  --collector ${collector.url} --schedd ${env.schedd.url()}`,
-          `  --credential "$X509_USER_PROXY" --trust-dir ${env.pki.caDir}`,
-          "  --max-walltime 600 --max-idle 3",
-        ].join(" \\\n") +
-        "\n",
-      { mode: 0o755 },
-    );
-    const pilotCredential = env.pki.proxyOf(env.creds.pilot);
     const a = createArcAdapter(
       {
         endpoint: peer.endpoint,
@@ -82,34 +44,10 @@ test(
         client_cert: env.pki.user.certFile,
         client_key: env.pki.user.keyFile,
       },
-      { stateDir: join(dir, "state"), logger: pino({ level: "silent" }), now: () => Date.now() },
+      { stateDir: join(w.dir, "state"), logger: pino({ level: "silent" }), now: () => Date.now() },
     );
     t.after(() => a.close());
-    const [r] = await a.submit([
-      {
-        intentId: 1,
-        command,
-        args: [],
-        env: {},
-        credentialFile: pilotCredential.file,
-        resources: { cpus: 1, memoryMb: 512, walltimeS: 600 },
-      },
-    ]);
-    assert.ok(r!.ok, r!.ok ? "" : r!.error);
-    const s = await waitForState(a, r!.handle, ["Finished", "Held"], 120_000);
-    const out = await a.fetchOutput(r!.handle);
-    assert.equal(s.state, "Finished", `${JSON.stringify(s)}\n${out.stdout}\n${out.stderr}`);
-    assert.equal(s.exitCode, 0, `${out.stdout}\n${out.stderr}`);
-    assert.match(out.stdout, /=== Pilot report begin ===/);
-
-    const jobs = await alice.query({ ids, history: true });
-    assert.equal(jobs.length, 2);
-    for (const j of jobs)
-      assert.equal(j.JobStatus, "4", `job ${j.ClusterId}.${j.ProcId} completed`);
-    for (const id of ids) {
-      const chunks: Uint8Array[] = [];
-      for await (const c of alice.fetchOutput(id)) chunks.push(c.data);
-      assert.equal(Buffer.concat(chunks).toString(), "hi from nobody\n");
-    }
+    await runOnePilot(a, w, 1);
+    for (const text of await completedOutputs(alice, ids)) assert.equal(text, "hi from nobody\n");
   },
 );
