@@ -5,6 +5,7 @@
  * chain tcp -> tls -> http -> soap -> plexer -> a-rex, the info provider every 5 s), stopped by
  * process group. A machine without the Debian packages fails loudly instead of skipping.
  */
+import { freePort } from "../../src/pool/ports.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   existsSync,
@@ -17,7 +18,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { chmodSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:https";
@@ -55,18 +55,6 @@ export function requireArc(): void {
       );
     }
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function arcConf(state: string, port: number, o: ArcPeerOptions): string {

@@ -3,6 +3,7 @@
  * loopback ports, every file in a `mktemp -d` folder, stopped by PID. Needs root and the Debian
  * packages `slurm-wlm munge` (CI installs them); without them it fails with a message saying so.
  */
+import { freePort } from "../../src/pool/ports.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
@@ -14,7 +15,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -45,17 +45,6 @@ const BINARIES = [
   "/usr/bin/sbatch",
   "/usr/bin/squeue",
 ];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 function requirePeer(): { uid: number; gid: number } {
   const missing = BINARIES.filter((b) => !existsSync(b));

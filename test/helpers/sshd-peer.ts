@@ -17,7 +17,7 @@ import {
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./slurm-peer.js";
+import { freePort } from "../../src/pool/ports.js";
 
 export interface SshdPeer {
   dir: string;

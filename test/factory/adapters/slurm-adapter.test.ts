@@ -10,7 +10,8 @@ import { after, test } from "node:test";
 import { pino } from "pino";
 import { createSlurmAdapter } from "../../../src/factory/adapters/slurm/slurm-adapter.js";
 import type { GridAdapter, PilotSpec } from "../../../src/factory/adapters/types.js";
-import { freePort, startSlurm } from "../../helpers/slurm-peer.js";
+import { freePort } from "../../../src/pool/ports.js";
+import { startSlurm } from "../../helpers/slurm-peer.js";
 import { startSshd } from "../../helpers/sshd-peer.js";
 import { waitForState } from "./conformance.js";
 
