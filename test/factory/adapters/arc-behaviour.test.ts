@@ -33,7 +33,11 @@ after(async () => {
 });
 
 let n = 0;
-function adapter(over: Record<string, unknown> = {}, stateDir?: string): GridAdapter {
+function adapter(
+  over: Record<string, unknown> = {},
+  stateDir?: string,
+  now: () => number = () => Date.now(),
+): GridAdapter {
   const dir = stateDir ?? mkdtempSync(join(work, "state-"));
   const a = createArcAdapter(
     {
@@ -43,7 +47,7 @@ function adapter(over: Record<string, unknown> = {}, stateDir?: string): GridAda
       request_timeout_s: 5,
       ...over,
     },
-    { stateDir: dir, logger: pino({ level: "silent" }), now: () => Date.now() },
+    { stateDir: dir, logger: pino({ level: "silent" }), now },
   );
   adapters.push(a);
   return a;
@@ -176,8 +180,37 @@ test("the ADL dialect runs a pilot with its exit status", { timeout: 90_000 }, a
   assert.equal(s.exitCode, 2);
   assert.match((await a.fetchOutput(r!.handle)).stdout, /^adl one\n/);
   await a.purge!([r!.handle]);
-  assert.equal((await a.status([r!.handle])).get(r!.handle)?.state, "Unknown");
+  // A-REX queues the clean (202) and drops the job a moment later.
+  await waitForState(a, r!.handle, "Unknown", STATE_MS);
 });
+
+test(
+  "a purge the CE does not answer is sent again by the next adapter on that state",
+  { timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(work, "state-"));
+    const a = adapter({}, dir);
+    const [r] = await a.submit([spec(80, "sleep 2")]);
+    assert.ok(r!.ok, r!.ok ? "" : r!.error);
+    const id = r!.handle;
+    await a.close();
+    const mute = createServer(() => {});
+    await new Promise<void>((res) => mute.listen(0, "127.0.0.1", res));
+    after(() => mute.close());
+    const port = (mute.address() as { port: number }).port;
+    const b = adapter({ endpoint: `https://localhost:${port}/arex`, request_timeout_s: 1 }, dir);
+    await b.purge!([id]);
+    const unclean = () => [...openJournal(join(dir, "arc-jobs.jsonl")).state.unclean];
+    assert.deepEqual(unclean(), [id], "the journal keeps the job the CE did not hear about");
+    await b.close();
+    // A restarted factory: its first status call sends the clean again.
+    const c = adapter({}, dir);
+    await c.status([]);
+    assert.deepEqual(unclean(), []);
+    // A-REX cleans a job queued for cleaning once it has ended.
+    await waitForState(c, id, "Unknown", STATE_MS);
+  },
+);
 
 test(
   "a delegation close to its end is renewed in place on the CE",

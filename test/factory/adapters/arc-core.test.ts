@@ -293,6 +293,9 @@ test("the journal reads back what was appended, and survives a torn last line", 
   const l = openJournal(file);
   assert.equal(l.state.jobs.size, 0);
   assert.equal(l.state.removed.size, 0);
+  assert.deepEqual([...l.state.unclean], ["A"], "purged but not yet cleaned on the CE");
+  l.append([{ t: "cleaned", id: "A" }]);
+  assert.equal(openJournal(file).state.unclean.size, 0);
   assert.throws(() => parseJournal("nonsense\n{}\n", "f"), /f:1: not a JSON record/);
 });
 

@@ -6,7 +6,8 @@
  * status   one POST ?action=status for all handles; for jobs whose payload may have ended, the
  *          exit code from the job's diag (A-REX notices the end only at its next LRMS scan)
  * remove   drop the wrapper's stop file into the session, then POST ?action=kill
- * purge    POST ?action=clean
+ * purge    POST ?action=clean; a job the CE will not clean yet (still running, say) or a CE that
+ *          does not answer is asked again on later status calls, across restarts
  * recover  the journal, plus a lookup by job name for pilots sent but never recorded
  *
  * Nothing here throws at the factory for a CE that refuses, times out or talks nonsense: submit
@@ -41,6 +42,9 @@ import { STOP_FILE, WRAPPER_NAME, WRAPPER_SCRIPT } from "./wrapper.js";
 
 /** Ids per bulk status/kill/clean call. */
 const BULK = 100;
+
+/** How often jobs the CE did not clean when asked are asked about again. */
+const CLEAN_RETRY_MS = 60_000;
 
 const chunks = <T>(xs: readonly T[], n: number): T[][] => {
   const out: T[][] = [];
@@ -77,6 +81,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
   const final = new Map<string, PilotStatus>();
 
   const jobName = (intentId: number) => `updraft-${tag}-${intentId}`;
+  let lastCleanAttempt = -Infinity;
 
   function toJob(p: PilotSpec, delegationId: string | undefined): ArcJob {
     const cpus = settings.cpus ?? p.resources.cpus;
@@ -132,6 +137,32 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       out.push(...normaliseJobList(body, `POST /jobs?action=${action}`));
     }
     return out;
+  }
+
+  /**
+   * Ask the CE to clean jobs the factory is done with (already journaled as purged). A-REX
+   * queues the clean of an ended job (202) and removes it a moment later; it refuses jobs that
+   * are still running. Those, and all of them when the CE does not answer, stay unclean.
+   */
+  async function cleanOnCe(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    lastCleanAttempt = ctx.now();
+    const cleaned: JournalRecord[] = [];
+    try {
+      for (const e of await bulk("clean", ids)) {
+        if (e.id && (e.code === 202 || e.code === 200 || e.code === 404)) {
+          cleaned.push({ t: "cleaned", id: e.id });
+        } else {
+          log.info(
+            { handle: e.id, code: e.code, reason: e.reason },
+            "the CE did not clean a job yet; asking again later",
+          );
+        }
+      }
+    } catch (err) {
+      log.warn({ err }, "clean request to the CE failed; asking again later");
+    }
+    journal.append(cleaned);
   }
 
   async function statusOne(entry: ArcJobEntry, handle: string): Promise<PilotStatus> {
@@ -281,8 +312,8 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
           } catch (err) {
             // Without its inputs the job would wait forever; take it back.
             await bulk("kill", [id]).catch(() => undefined);
-            await bulk("clean", [id]).catch(() => undefined);
             journal.append([{ t: "purge", id }]);
+            await cleanOnCe([id]);
             results.set(i, {
               intentId: p.intentId,
               ok: false,
@@ -339,6 +370,9 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
 
     async status(handles: readonly string[]): Promise<Map<string, PilotStatus>> {
       await delegations.renewDue();
+      if (journal.state.unclean.size > 0 && ctx.now() - lastCleanAttempt >= CLEAN_RETRY_MS) {
+        await cleanOnCe([...journal.state.unclean]);
+      }
       return statusOf(handles);
     },
 
@@ -394,20 +428,9 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
 
     async purge(handles: readonly string[]): Promise<void> {
       if (handles.length === 0) return;
-      try {
-        for (const e of await bulk("clean", handles)) {
-          if (e.code !== 202 && e.code !== 200 && e.code !== 404) {
-            log.warn(
-              { handle: e.id, code: e.code, reason: e.reason },
-              "the CE did not clean a job",
-            );
-          }
-        }
-      } catch (err) {
-        log.warn({ err }, "clean request to the CE failed");
-      }
       journal.append(handles.map((id) => ({ t: "purge", id })));
       for (const h of handles) final.delete(h);
+      await cleanOnCe(handles);
     },
 
     async close(): Promise<void> {

@@ -6,7 +6,8 @@
  *   job      written after the POST: the CE's id for it
  *   failed   the CE refused it; nothing to look for
  *   removed  the factory asked the CE to kill this job
- *   purge    the factory is done with this job
+ *   purge    the factory is done with this job: clean it from the CE
+ *   cleaned  the CE took the clean request (or no longer knows the job)
  *   deleg    a delegation made on the CE for a credential, and until when it is valid
  *
  * A pilot with an intent but no job record (a crash between the POST and the write) is looked up
@@ -19,6 +20,7 @@ export type JournalRecord =
   | { t: "job"; intent: number; name: string; id: string }
   | { t: "failed"; name: string }
   | { t: "purge"; id: string }
+  | { t: "cleaned"; id: string }
   | { t: "removed"; id: string }
   | { t: "deleg"; key: string; id: string; credentialFile: string; notAfter: number };
 
@@ -35,12 +37,20 @@ export interface JournalState {
   removed: Set<string>;
   /** Job names sent (or about to be sent) whose CE id is not known. */
   pending: Map<string, number>;
+  /** CE job ids the factory is done with that the CE has not yet agreed to clean. */
+  unclean: Set<string>;
   /** Credential key -> the delegation made for it. */
   delegations: Map<string, DelegationRecord>;
 }
 
 export function emptyJournalState(): JournalState {
-  return { jobs: new Map(), removed: new Set(), pending: new Map(), delegations: new Map() };
+  return {
+    jobs: new Map(),
+    removed: new Set(),
+    pending: new Map(),
+    unclean: new Set(),
+    delegations: new Map(),
+  };
 }
 
 /** Fold one record into the state (pure). */
@@ -62,6 +72,10 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
     case "purge":
       s.jobs.delete(r.id);
       s.removed.delete(r.id);
+      s.unclean.add(r.id);
+      break;
+    case "cleaned":
+      s.unclean.delete(r.id);
       break;
     case "deleg":
       s.delegations.set(r.key, {
