@@ -299,6 +299,40 @@ test("the journal reads back what was appended, and survives a torn last line", 
   assert.throws(() => parseJournal("nonsense\n{}\n", "f"), /f:1: not a JSON record/);
 });
 
+test("a journal full of finished pilots is compacted on open to the same state", () => {
+  const file = join(dir, "compact.jsonl");
+  const j = openJournal(file);
+  for (let i = 0; i < 600; i++) {
+    j.append([
+      { t: "intent", intent: i, name: `n${i}` },
+      { t: "job", intent: i, name: `n${i}`, id: `id${i}` },
+    ]);
+    // All but a few end: purged, and most of those cleaned on the CE.
+    if (i % 100 !== 0) j.append([{ t: "purge", id: `id${i}` }]);
+    if (i % 100 !== 0 && i % 50 !== 0) j.append([{ t: "cleaned", id: `id${i}` }]);
+  }
+  j.append([
+    { t: "intent", intent: 999, name: "n999" },
+    { t: "removed", id: "id200" },
+    { t: "deleg", key: "k", id: "D", credentialFile: "/c", notAfter: 5 },
+  ]);
+  const before = parseJournal(readFileSync(file, "utf8"), file);
+  const linesBefore = readFileSync(file, "utf8").split("\n").length;
+  const k = openJournal(file);
+  const linesAfter = readFileSync(file, "utf8").split("\n").length;
+  assert.ok(linesAfter < linesBefore / 10, `${linesBefore} lines became ${linesAfter}`);
+  assert.deepEqual(k.state, before);
+  assert.deepEqual(parseJournal(readFileSync(file, "utf8"), file), before);
+  // Small journals are left as they are.
+  const small = join(dir, "small.jsonl");
+  openJournal(small).append([
+    { t: "purge", id: "x" },
+    { t: "cleaned", id: "x" },
+  ]);
+  openJournal(small);
+  assert.equal(readFileSync(small, "utf8").split("\n").length, 3);
+});
+
 test("a delegation request is signed as an RFC 3820 proxy of the pilot credential", () => {
   const pki = createTestPki();
   after(() => pki.cleanup());

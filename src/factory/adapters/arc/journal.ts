@@ -10,10 +10,25 @@
  *   cleaned  the CE took the clean request (or no longer knows the job)
  *   deleg    a delegation made on the CE for a credential, and until when it is valid
  *
+ * A journal that has grown well past what its state needs is rewritten (atomically) when opened.
+ *
  * A pilot with an intent but no job record (a crash between the POST and the write) is looked up
  * on the CE by its job name when the adapter recovers.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+
+/** A journal with this many more records than its state needs is rewritten when opened. */
+const COMPACT_SLACK = 1000;
 
 export type JournalRecord =
   | { t: "intent"; intent: number; name: string }
@@ -104,6 +119,47 @@ export function parseJournal(text: string, file: string): JournalState {
   return s;
 }
 
+/** The shortest list of records that folds into the same state (pure). */
+export function stateRecords(s: JournalState): JournalRecord[] {
+  return [
+    ...[...s.pending].map(([name, intent]): JournalRecord => ({ t: "intent", intent, name })),
+    ...[...s.jobs].map(([id, j]): JournalRecord => ({
+      t: "job",
+      intent: j.intent,
+      name: j.name,
+      id,
+    })),
+    ...[...s.removed].map((id): JournalRecord => ({ t: "removed", id })),
+    ...[...s.unclean].map((id): JournalRecord => ({ t: "purge", id })),
+    ...[...s.delegations].map(([key, d]): JournalRecord => ({
+      t: "deleg",
+      key,
+      id: d.id,
+      credentialFile: d.credentialFile,
+      notAfter: d.notAfter,
+    })),
+  ];
+}
+
+/** Replace the file with `records`, atomically: a crash leaves the old file or the new one. */
+function rewrite(file: string, records: readonly JournalRecord[]): void {
+  const tmp = `${file}.compact`;
+  writeFileSync(tmp, records.map((r) => JSON.stringify(r) + "\n").join(""), { mode: 0o600 });
+  const fd = openSync(tmp, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dir = openSync(dirname(file), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
 export interface Journal {
   readonly state: JournalState;
   append(records: readonly JournalRecord[]): void;
@@ -123,6 +179,10 @@ export function openJournal(file: string): Journal {
     text = keep;
   }
   const state = parseJournal(text, file);
+  // Finished pilots leave records behind; a long-lived factory would otherwise read them all at
+  // every start.
+  const live = stateRecords(state);
+  if (text.split("\n").length - 1 > live.length + COMPACT_SLACK) rewrite(file, live);
   return {
     state,
     append(records) {
