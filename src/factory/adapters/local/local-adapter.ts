@@ -2,7 +2,9 @@
  * The `local` grid adapter: pilots run as detached local processes, each in its own process
  * group with its output in files, so they outlive a factory restart. A slot limit makes extra
  * pilots wait Idle, like a small batch system; waiting pilots start when a slot is free, checked
- * on every call and every `schedule_interval_s` while the adapter is open.
+ * on every call and every `schedule_interval_s` while the adapter is open. A pilot still running
+ * at the end of its walltime gets SIGTERM, then SIGKILL `kill_grace_s` later, as a batch system
+ * ends a job at its time limit.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,6 +14,8 @@ import {
   mkdirSync,
   openSync,
   closeSync,
+  existsSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -35,6 +39,7 @@ import {
   readPid,
   readSpec,
   readStatus,
+  readWalltime,
   type StoredSpec,
   writeAtomic,
 } from "./pilot-dir.js";
@@ -128,7 +133,10 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       all.set(h, s);
       // A pilot that ended (killed, crashed) leaves no job behind: end what it listed.
       if (s.state === "Finished" || s.state === "Removed") killJobGroups(dirOf(h), "SIGKILL");
-      if (s.state === "Running") running++;
+      if (s.state === "Running") {
+        running++;
+        enforceWalltime(h, now);
+      }
       if (s.state === "Idle") {
         const spec = readSpec(dirOf(h));
         if (spec) waiting.push(spec);
@@ -155,6 +163,27 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     }
     // SIGTERM lets the pilot stop its jobs itself; SIGKILL ends them with it.
     if (signal === "SIGKILL") killJobGroups(dirOf(handle), "SIGKILL");
+  }
+
+  /** Signal a running pilot that is past its walltime: SIGTERM first, SIGKILL after the grace. */
+  function enforceWalltime(handle: string, now: number): void {
+    const dir = dirOf(handle);
+    if (existsSync(join(dir, FILES.removed))) return;
+    const startedAt = Number(readFile(join(dir, FILES.starting)));
+    const walltimeS = readSpec(dir)?.resources.walltimeS;
+    if (!Number.isFinite(startedAt) || walltimeS === undefined) return;
+    if (now < startedAt + walltimeS * 1000) return;
+    const last = readWalltime(dir);
+    const signal = !last
+      ? "SIGTERM"
+      : now >= last.at + settings.kill_grace_s * 1000
+        ? "SIGKILL"
+        : undefined;
+    if (!signal || last?.signal === "SIGKILL") return;
+    // Recorded before the signal, so the status reads as a time-limit end whatever happens next.
+    writeAtomic(join(dir, FILES.walltime), JSON.stringify({ at: now, signal }));
+    ctx.logger.info({ handle, walltimeS, signal }, "local pilot ran past its walltime");
+    kill(handle, signal);
   }
 
   // Like a batch system's scheduler: waiting pilots start when a slot frees, not only when the
@@ -218,7 +247,7 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     async release(hs: readonly string[]): Promise<void> {
       for (const h of hs) {
         const dir = dirOf(h);
-        for (const f of [FILES.held, FILES.pid, FILES.exitCode, FILES.starting]) {
+        for (const f of [FILES.held, FILES.pid, FILES.exitCode, FILES.starting, FILES.walltime]) {
           rmSync(join(dir, f), { force: true });
         }
       }
@@ -254,6 +283,14 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       timers.clear();
     },
   };
+}
+
+function readFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {

@@ -9,6 +9,7 @@
  *   exit_code   the command's exit status (written by the wrapper when the command ends)
  *   held.json   a hold the adapter put on it, with its reason
  *   removed     time it was removed
+ *   walltime    the pilot ran past its walltime: when it was signalled, and with which signal
  *   stdout, stderr
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -29,6 +30,7 @@ export const FILES = {
   exitCode: "exit_code",
   held: "held.json",
   removed: "removed",
+  walltime: "walltime",
   stdout: "stdout",
   stderr: "stderr",
   jobGroups: "job-groups",
@@ -87,6 +89,24 @@ export function readSpec(dir: string): StoredSpec | undefined {
   }
 }
 
+export interface WalltimeKill {
+  /** When the pilot was last signalled for running past its walltime. */
+  at: number;
+  signal: "SIGTERM" | "SIGKILL";
+}
+
+const SIGNALS = { SIGTERM: 15, SIGKILL: 9 } as const;
+
+export function readWalltime(dir: string): WalltimeKill | undefined {
+  const text = read(dir, FILES.walltime);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as WalltimeKill;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process (or, for a negative pid, a process group) exists. */
 function alive(pid: number): boolean {
   try {
@@ -133,6 +153,11 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
   const pid = readPid(dir);
   if (pid !== undefined) {
     if (alive(pid)) return { handle, state: "Running" };
+    // Killed at its walltime before the wrapper could record a status, as a batch system's
+    // TIMEOUT: finished once the whole group is gone, with the signal as the shell reports it.
+    const overrun = readWalltime(dir);
+    if (overrun && alive(-pid)) return { handle, state: "Running" };
+    if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
     return {
       handle,
       state: "Held",
