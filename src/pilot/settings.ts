@@ -72,6 +72,8 @@ export const ENV = {
   site: "GLIDEIN_Site",
   attrs: "UPDRAFT_PILOT_ATTRS",
   maxWalltime: "GLIDEIN_Max_Walltime",
+  /** The walltime the factory asked of the batch system; the pilot must end before it. */
+  batchWalltime: "UPDRAFT_PILOT_WALLTIME_S",
   retireTime: "GLIDEIN_Retire_Time",
   retireSpread: "GLIDEIN_Retire_Time_Spread",
   maxIdle: "GLIDEIN_Max_Idle",
@@ -145,7 +147,12 @@ export function resolveSettings(
       published.GLIDECLIENT_Group = client.slice(frontend.length + 1);
     }
   }
-  const maxWalltimeS = num(o.maxWalltime, ENV.maxWalltime) ?? DEFAULT_MAX_WALLTIME_S;
+  // The batch system kills the pilot at its walltime, jobs and all: live within it.
+  const batchWalltimeS = num(undefined, ENV.batchWalltime);
+  const maxWalltimeS = Math.min(
+    num(o.maxWalltime, ENV.maxWalltime) ?? DEFAULT_MAX_WALLTIME_S,
+    batchWalltimeS || Infinity,
+  );
   const lifetime: LifetimeSettings = {
     maxWalltimeS,
     retireTimeS: num(o.retireTime, ENV.retireTime),

@@ -12,6 +12,25 @@ test("attributes are typed", () => {
   assert.equal(parseAttr("novalue"), undefined);
 });
 
+test("the pilot lives within the walltime asked of the batch system", () => {
+  const base = { UPDRAFT_COLLECTOR: "wss://c:9618", UPDRAFT_SCHEDDS: "wss://s:9619" };
+  const life = (env: Record<string, string>, maxWalltime?: number) => {
+    const r = resolveSettings({ maxWalltime }, { ...base, ...env }, () => "p");
+    assert.ok(r.ok, r.ok ? "" : r.problems.join("; "));
+    return r.settings.lifetime.maxWalltimeS;
+  };
+  assert.equal(life({ GLIDEIN_Max_Walltime: "7200", UPDRAFT_PILOT_WALLTIME_S: "3600" }), 3600);
+  assert.equal(life({ GLIDEIN_Max_Walltime: "1800", UPDRAFT_PILOT_WALLTIME_S: "3600" }), 1800);
+  assert.equal(life({ UPDRAFT_PILOT_WALLTIME_S: "600" }, 7200), 600);
+  assert.equal(life({}), 48 * 3600);
+  const bad = resolveSettings({}, { ...base, UPDRAFT_PILOT_WALLTIME_S: "soon" }, () => "p");
+  assert.ok(!bad.ok);
+  assert.match(
+    bad.problems.join("\n"),
+    /UPDRAFT_PILOT_WALLTIME_S=soon is not a non-negative number/,
+  );
+});
+
 test("environment as the bootstrap sets it, command line winning", () => {
   const env = {
     UPDRAFT_COLLECTOR: "wss://c:9618",

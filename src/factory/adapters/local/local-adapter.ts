@@ -299,6 +299,7 @@ function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {
     HOME: dir,
     TMPDIR: dir,
     UPDRAFT_PILOT_ID: String(spec.intentId),
+    UPDRAFT_PILOT_WALLTIME_S: String(spec.resources.walltimeS),
     // The pilot lists its jobs' process groups here, so removing the pilot ends them too.
     UPDRAFT_JOB_GROUPS_FILE: join(dir, FILES.jobGroups),
     ...spec.env,
