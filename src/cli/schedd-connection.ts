@@ -1,15 +1,18 @@
 /**
- * How user commands reach a schedd: `--schedd URL` (alias `--name`), else `$UPDRAFT_SCHEDD`.
- * In HTCondor, condor_q finds the schedd through the collector's Scheduler ad; `locateSchedd`
- * is the seam where that lookup goes once the collector's query RPC exists. Credentials and the
- * trust directory come from resolveClientSettings like every other client.
+ * How user commands reach a schedd, as condor_q finds one: `--schedd URL`; `--name` with a URL,
+ * or with a schedd's name looked up in the pool's Scheduler ads; `$UPDRAFT_SCHEDD`; else the
+ * pool's only schedd, through the collector (`--pool`, `$UPDRAFT_POOL` or the user config).
+ * Credentials and the trust directory come from resolveClientSettings like every other client.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, WireError } from "../wire/index.js";
+import { ClassAd } from "../classad/index.js";
+import { quoteText } from "../classad/unparse.js";
 import { resolveClientSettings, type ClientFlags } from "./client-settings.js";
 import { CliError } from "./errors.js";
+import { openPool } from "./pool-client.js";
 
 /** Matches the schedd's default max_message_mb, so big clusters fit in one SubmitJobs. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -22,23 +25,87 @@ export interface ScheddFlags extends ClientFlags {
 /** Add the connection options every schedd command takes. */
 export function withConnectionOptions(cmd: Command): Command {
   return cmd
-    .option("--schedd <url>", "schedd to talk to (wss://HOST:PORT/); default $UPDRAFT_SCHEDD")
-    .option("--name <url>", "same as --schedd (condor_q -name)")
+    .option(
+      "--schedd <url>",
+      "schedd to talk to (wss://HOST:PORT/); default $UPDRAFT_SCHEDD, else the pool's schedd",
+    )
+    .option("--name <name>", "schedd by its name in the pool, or its URL (condor_q -name)")
+    .option("--pool <url>", "collector to find the schedd through (else $UPDRAFT_POOL)")
     .option("--proxy <file>", "proxy credential (default $X509_USER_PROXY, /tmp/x509up_u<uid>)")
     .option("--cert <file>", "user certificate (with --key)")
     .option("--key <file>", "user key")
     .option("--ca-dir <dir>", "trust directory (default $X509_CERT_DIR)");
 }
 
-export function locateSchedd(flags: ScheddFlags, env: NodeJS.ProcessEnv = process.env): string {
-  const url = flags.schedd ?? flags.name ?? env.UPDRAFT_SCHEDD;
-  if (!url) {
+const isUrl = (s: string) => /^wss:\/\//.test(s);
+
+/** The schedd's URL from the flags and environment, or through the pool's Scheduler ads. */
+export async function locateSchedd(
+  flags: ScheddFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  if (flags.schedd) return flags.schedd;
+  if (flags.name && isUrl(flags.name)) return flags.name;
+  if (!flags.name && env.UPDRAFT_SCHEDD) return env.UPDRAFT_SCHEDD;
+  if (!(flags.pool ?? env.UPDRAFT_POOL) && !flags.name) {
+    try {
+      resolveClientSettings(flags, env);
+    } catch {
+      throw new CliError(
+        "no schedd given: pass --schedd wss://HOST:PORT/, set UPDRAFT_SCHEDD, or give a pool " +
+          "(--pool or UPDRAFT_POOL) to find the schedd through its collector",
+      );
+    }
+  }
+  return scheddFromPool(flags, env);
+}
+
+/** A Scheduler ad's MyAddress: the one named `flags.name`, else the pool's only schedd. */
+async function scheddFromPool(flags: ScheddFlags, env: NodeJS.ProcessEnv): Promise<string> {
+  const pool = await openPool(flags, env);
+  let ads;
+  try {
+    ads = await pool.collector.query(
+      {
+        type: "Scheduler",
+        constraint: flags.name ? `Name == ${quoteText(flags.name, '"')}` : "",
+        projection: ["Name", "MyAddress"],
+      },
+      { deadlineMs: 30_000 },
+    );
+  } catch (err) {
     throw new CliError(
-      "no schedd given: pass --schedd wss://HOST:PORT/ or set UPDRAFT_SCHEDD " +
-        "(finding it through the collector's Scheduler ad is not available yet)",
+      `cannot look up the schedd in the pool at ${pool.url}: ${(err as Error).message}`,
+    );
+  } finally {
+    await pool.close();
+  }
+  const found = ads.map((attrs) => {
+    const ad = ClassAd.fromJSON(attrs);
+    const text = (n: string) => {
+      const v = ad.evaluate(n);
+      return typeof v === "string" ? v : undefined;
+    };
+    return { name: text("Name") ?? "(unnamed)", address: text("MyAddress") };
+  });
+  if (found.length === 0) {
+    throw new CliError(
+      flags.name
+        ? `the pool at ${pool.url} has no schedd named '${flags.name}' (updraft status --type Scheduler lists them)`
+        : `the pool at ${pool.url} advertises no schedd; is one running? (or pass --schedd URL)`,
     );
   }
-  return url;
+  if (found.length > 1) {
+    throw new CliError(
+      `the pool at ${pool.url} has ${found.length} schedds (${found.map((f) => f.name).join(", ")}); ` +
+        "choose one with --name NAME",
+    );
+  }
+  const { name, address } = found[0]!;
+  if (!address || !isUrl(address)) {
+    throw new CliError(`the schedd '${name}' advertises no wss:// address (MyAddress)`);
+  }
+  return address;
 }
 
 export interface Connection {
@@ -49,7 +116,7 @@ export interface Connection {
 
 /** Connect, failing fast with the URL and what to check when the schedd cannot be reached. */
 export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
-  const url = locateSchedd(flags);
+  const url = await locateSchedd(flags);
   // resolveClientSettings insists on a pool; schedd commands do not need one.
   let settings;
   try {

@@ -105,4 +105,26 @@ collector: { url: "${collector}", interval_seconds: 1 }
     { env },
   );
   assert.equal(address.stdout.trim(), schedd.replace("localhost", "127.0.0.1"));
+
+  // User commands find the schedd through the pool, as condor_q does, by default or by name.
+  const cli = (...a: string[]) =>
+    run(process.execPath, [bin, ...a], { env }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  const jobFile = join(dir, "job.sub");
+  writeFileSync(jobFile, "executable = /bin/true\nqueue 2\n");
+  const submitted = await cli("submit", jobFile);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  assert.match(submitted.stdout, /2 job\(s\) submitted to cluster 1/);
+  const byName = await cli("q", "-name", "schedd@test", "-af", "ClusterId", "ProcId");
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.equal(byName.stdout, "1 0\n1 1\n");
+  const unknown = await cli("q", "-name", "nope@test");
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /has no schedd named 'nope@test'/);
+  const noPool = await run(process.execPath, [bin, "q"], {
+    env: { ...env, UPDRAFT_POOL: "" },
+  }).catch((e: { code: number; stderr: string }) => e);
+  assert.match(noPool.stderr, /no schedd given: .*--pool or UPDRAFT_POOL/);
 });
