@@ -82,4 +82,17 @@ export const SCHEDD_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "fair-share usage per owner, kept across restarts",
+    up(db) {
+      db.exec(`
+        CREATE TABLE usage (
+          owner TEXT PRIMARY KEY,
+          value REAL NOT NULL,
+          at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

@@ -80,6 +80,7 @@ export class JobQueue {
     readonly opts: QueueOptions,
   ) {
     this.index = new QueueIndex(opts.significantAttributes);
+    for (const u of store.allUsage()) this.usage.set(u.owner, { value: u.value, at: u.at });
     const leases = new Map(store.activeLeases().map((l) => [jobId(l.cluster, l.proc), l]));
     for (const job of store.allJobs()) {
       const rec = this.record(job);
@@ -227,6 +228,7 @@ export class JobQueue {
     );
     const leaseId = newLeaseId(now);
     const expires = leaseExpiry(now, this.opts.leaseMs);
+    const usage = charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs);
     this.store.tx(() => {
       this.store.updateJob(rec.cluster, rec.proc, JobStatus.Running, attrs);
       this.store.insertLease(
@@ -234,16 +236,15 @@ export class JobQueue {
         expires,
         now,
       );
+      // In the claim's own transaction: a restart keeps each owner's share where it was.
+      this.store.setUsage(rec.owner, usage.value, usage.at);
     });
     this.index.setStatus(rec, JobStatus.Running);
     this.index.setEntry(rec, entry);
     rec.leaseId = leaseId;
     rec.leaseExpires = expires;
     rec.attrs = attrs;
-    this.usage.set(
-      rec.owner,
-      charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs),
-    );
+    this.usage.set(rec.owner, usage);
     return { matched: true, jobId: id, attrs, leaseId, leaseExpires: expires };
   }
 

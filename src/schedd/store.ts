@@ -121,6 +121,10 @@ export class ScheddStore {
         "UPDATE leases SET state = ?, ended = ?, end_reason = ? WHERE id = ? AND state = 'active'",
       ),
       pruneLeases: p("DELETE FROM leases WHERE state <> 'active' AND ended < ?"),
+      setUsage: p(
+        "INSERT INTO usage (owner, value, at) VALUES (?, ?, ?) " +
+          "ON CONFLICT (owner) DO UPDATE SET value = excluded.value, at = excluded.at",
+      ),
     };
   }
 
@@ -238,6 +242,19 @@ export class ScheddStore {
       ad: string;
     }>;
     for (const row of it) yield { ...row, attrs: JSON.parse(row.ad) as JobAttrs };
+  }
+
+  /** Each owner's decayed usage as last charged (startup). */
+  allUsage(): { owner: string; value: number; at: number }[] {
+    return this.db.prepare("SELECT owner, value, at FROM usage").all() as {
+      owner: string;
+      value: number;
+      at: number;
+    }[];
+  }
+
+  setUsage(owner: string, value: number, at: number): void {
+    this.s.setUsage!.run(owner, value, at);
   }
 
   /** History rows, newest first. */

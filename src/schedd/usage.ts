@@ -1,8 +1,8 @@
 /**
  * Recent usage per owner for fair share, decayed with a half-life like HTCondor's
  * PRIORITY_HALFLIFE. Each claim charges one unit; the current value is the decayed sum plus the
- * owner's running jobs. Pure arithmetic over (state, now); the state lives in memory only (after a
- * restart fairness starts over from the running counts, which is harmless).
+ * owner's running jobs. Pure arithmetic over (state, now); the queue keeps the state in memory and
+ * in the schedd's database (written with each claim), so a restart does not reset fairness.
  */
 export interface UsageState {
   value: number;

@@ -80,7 +80,7 @@ test("step 3 keeps every lease of a version-2 queue and admits the 'released' st
   insert.run("a", 0, "active");
   insert.run("b", 1, "lapsed");
   assert.throws(() => insert.run("c", 2, "released"), /CHECK constraint/);
-  assert.deepEqual(migrate(db, SCHEDD_MIGRATIONS), { from: 2, to: 3, applied: [3] });
+  assert.deepEqual(migrate(db, SCHEDD_MIGRATIONS.slice(0, 3)), { from: 2, to: 3, applied: [3] });
   const rows = db.prepare("SELECT id, state FROM leases ORDER BY id").all();
   assert.deepEqual(rows, [
     { id: "a", state: "active" },
