@@ -51,6 +51,8 @@ interface Running {
   startedAt: number;
   restarts: number;
   timer?: NodeJS.Timeout;
+  /** Stopped on purpose: not restarted when it exits. */
+  stopped?: boolean;
 }
 
 /** Back-off before restart number `n` (1-based): 1, 2, 4... seconds, at most 30. */
@@ -149,7 +151,7 @@ export class Supervisor {
   ): void {
     if (r.child !== child) return;
     r.child = undefined;
-    if (this.stopping) return;
+    if (this.stopping || r.stopped) return;
     // A daemon that ran a while before dying starts again at once; one that keeps dying backs off.
     if (Date.now() - r.startedAt > 60_000) r.restarts = 0;
     r.restarts++;
@@ -169,12 +171,17 @@ export class Supervisor {
     }, delay);
   }
 
-  /** SIGTERM in reverse start order, each given `graceMs` before SIGKILL. */
-  async stop(graceMs = 10_000): Promise<void> {
-    this.stopping = true;
+  /**
+   * SIGTERM in reverse start order, each given `graceMs` before SIGKILL; only the daemons named
+   * in `only` when it is given (the others keep running and are still restarted if they die).
+   */
+  async stop(graceMs = 10_000, only?: readonly DaemonName[]): Promise<void> {
+    if (!only) this.stopping = true;
     for (const name of [...DAEMON_ORDER].reverse()) {
+      if (only && !only.includes(name)) continue;
       const r = this.running.get(name);
       if (!r) continue;
+      r.stopped = true;
       if (r.timer) clearTimeout(r.timer);
       const child = r.child;
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;

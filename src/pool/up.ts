@@ -102,10 +102,13 @@ export async function up(opts: UpOptions): Promise<Pool> {
   writeFileSync(envFile, envScript(userEnv));
 
   const stop = async () => {
-    await supervisor.stop();
     if (specs.some((s) => s.name === "factory")) {
+      // No new pilots first; then the pilots go while the schedd and collector still answer,
+      // so they hand their jobs back at once instead of waiting out their kill grace.
+      await supervisor.stop(undefined, ["frontend", "factory"]);
       await removePilots(join(configDir, "factory.yaml"), daemonEnv, say);
     }
+    await supervisor.stop();
   };
   try {
     await supervisor.start(specs);
