@@ -56,9 +56,8 @@ test("a pilot past its walltime gets SIGTERM and reads Finished with a signal st
   await waitForState(a, r!.handle, "Running");
   const s = await waitForState(a, r!.handle, "Finished");
   assert.ok(existsSync(marker), "the pilot was sent SIGTERM");
-  // 143 when the group is gone within the grace; 137 when an orphaned child of it lingers (as a
-  // zombie that this machine's init reaps late) and the SIGKILL follows.
-  assert.ok(s.exitCode === 143 || s.exitCode === 137, `exit status ${s.exitCode}`);
+  // It exited 0 on the signal; a time-limit end still does not read as success.
+  assert.equal(s.exitCode, 143);
 });
 
 test("a pilot that ignores SIGTERM at its walltime is killed after the grace", async () => {

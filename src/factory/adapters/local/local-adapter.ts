@@ -64,10 +64,18 @@ export const localSettingsSchema = z
 /**
  * Runs the command with its output in files, then records its exit status atomically. The pid
  * is written by the wrapper itself so it is there whether or not the factory survives the spawn.
+ * SIGTERM to the group reaches the command; the wrapper itself outlives it to record the status
+ * (a wrapper that died with it would linger as a zombie wherever init does not reap).
  */
-const WRAPPER =
-  'echo $$ > pid.tmp && mv pid.tmp pid; "$@" > stdout 2> stderr; rc=$?; ' +
-  "echo $rc > exit_code.tmp && mv exit_code.tmp exit_code";
+const WRAPPER = [
+  "echo $$ > pid.tmp && mv pid.tmp pid",
+  "trap 'kill -TERM $c 2>/dev/null' TERM",
+  '"$@" > stdout 2> stderr &',
+  "c=$!",
+  // wait returns early when the trap runs; wait again until the command itself has ended.
+  "while :; do wait $c; rc=$?; kill -0 $c 2>/dev/null || break; done",
+  "echo $rc > exit_code.tmp && mv exit_code.tmp exit_code",
+].join("\n");
 
 export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterContext): GridAdapter {
   const settings = localSettingsSchema.parse(raw);

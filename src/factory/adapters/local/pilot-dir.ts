@@ -12,7 +12,7 @@
  *   walltime    the pilot ran past its walltime: when it was signalled, and with which signal
  *   stdout, stderr
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PilotSpec, PilotStatus } from "../types.js";
 
@@ -118,6 +118,33 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A process group has a member that is not a zombie. Orphaned members that die are reaped by
+ * init, which in some containers never happens: kill(2) alone would count them alive forever.
+ * Only called for groups that were signalled to end, so the /proc scan is rare.
+ */
+export function groupAlive(pgid: number, proc = "/proc"): boolean {
+  if (!alive(-pgid)) return false;
+  let pids: string[];
+  try {
+    pids = readdirSync(proc).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return true; // No /proc: trust kill(2).
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(join(proc, pid, "stat"), "utf8");
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses; split after it.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+  }
+  return false;
+}
+
 export function readPid(dir: string): number | undefined {
   const pid = Number.parseInt(read(dir, FILES.pid) ?? "", 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -128,7 +155,7 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
   if (existsSync(join(dir, FILES.removed))) {
     // Like a batch job being cancelled: it holds its slot until its processes are gone.
     const pid = readPid(dir);
-    const dying = pid !== undefined && alive(-pid);
+    const dying = pid !== undefined && groupAlive(pid);
     return { handle, state: dying ? "Running" : "Removed" };
   }
   const held = read(dir, FILES.held);
@@ -148,6 +175,9 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
         exitCode: code,
       };
     }
+    // Ended at its walltime: a time-limit end never reads as success, whatever it exited with.
+    const overrun = code === 0 ? readWalltime(dir) : undefined;
+    if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
     return { handle, state: "Finished", exitCode: code };
   }
   const pid = readPid(dir);
@@ -156,7 +186,7 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
     // Killed at its walltime before the wrapper could record a status, as a batch system's
     // TIMEOUT: finished once the whole group is gone, with the signal as the shell reports it.
     const overrun = readWalltime(dir);
-    if (overrun && alive(-pid)) return { handle, state: "Running" };
+    if (overrun && groupAlive(pid)) return { handle, state: "Running" };
     if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
     return {
       handle,
