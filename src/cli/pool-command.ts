@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { basename, join, resolve } from "node:path";
 import { runDemo } from "../pool/demo.js";
-import { up } from "../pool/up.js";
+import { PoolStartError, up } from "../pool/up.js";
 import { positiveInt } from "./ca-command.js";
 import { CliError } from "./errors.js";
 
@@ -45,12 +45,9 @@ export function createUpCommand(): Command {
     .action(async (o: { configDir: string; state?: string; devPki: boolean }) => {
       const stateDir = resolve(o.state ?? join(".updraft", basename(resolve(o.configDir))));
       const stopped = untilSignal();
-      let pool;
-      try {
-        pool = await up({ configDir: o.configDir, stateDir, devPki: o.devPki, say });
-      } catch (err) {
-        throw new CliError(`cannot start the pool: ${(err as Error).message}`);
-      }
+      const pool = await up({ configDir: o.configDir, stateDir, devPki: o.devPki, say }).catch(
+        userError,
+      );
       say(`started ${pool.daemons.join(", ")}; logs in ${join(stateDir, "log")}`);
       say(`collector ${pool.collectorUrl}  schedd ${pool.scheddUrl}`);
       say(`in another shell: . ${pool.envFile}`);
@@ -60,6 +57,12 @@ export function createUpCommand(): Command {
       await pool.stop();
       say("stopped");
     });
+}
+
+/** A pool that cannot start is the user's to fix: a plain message, no stack. */
+function userError(err: unknown): never {
+  if (err instanceof PoolStartError) throw new CliError(err.message);
+  throw err;
 }
 
 export function createDemoCommand(): Command {
@@ -88,7 +91,7 @@ export function createDemoCommand(): Command {
           json: o.json ?? false,
           out: process.stdout,
           stopRequested: untilSignal(),
-        });
+        }).catch(userError);
         if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
         else {
           say(

@@ -35,7 +35,17 @@ export async function choosePorts(stateDir: string): Promise<PoolPorts> {
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, "utf8")) as Partial<PoolPorts>;
     if (typeof saved.collector === "number" && typeof saved.schedd === "number") {
-      return { collector: saved.collector, schedd: saved.schedd };
+      const ports = { collector: saved.collector, schedd: saved.schedd };
+      for (const [daemon, port] of Object.entries(ports)) {
+        if ((await tryBind(port)) === undefined) {
+          throw new Error(
+            `port ${port} of this pool's ${daemon} is in use: is the pool in ${stateDir} already ` +
+              `running (another 'updraft up' or 'updraft demo')? Stop it first, or remove ` +
+              `${file} to choose new ports`,
+          );
+        }
+      }
+      return ports;
     }
   }
   const collector = await freePort(DEFAULTS.collector);

@@ -56,7 +56,21 @@ export function envScript(env: Record<string, string>): string {
   );
 }
 
+/** The pool could not be started: a message for the user, not a fault of the program. */
+export class PoolStartError extends Error {
+  override name = "PoolStartError";
+}
+
 export async function up(opts: UpOptions): Promise<Pool> {
+  try {
+    return await startPool(opts);
+  } catch (err) {
+    if (err instanceof PoolStartError) throw err;
+    throw new PoolStartError(`cannot start the pool: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function startPool(opts: UpOptions): Promise<Pool> {
   const say = opts.say ?? (() => {});
   const configDir = resolve(opts.configDir);
   const stateDir = resolve(opts.stateDir);
