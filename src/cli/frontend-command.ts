@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createLogger } from "../common/logger.js";
+import { stopOnSignals } from "../common/shutdown.js";
 import { connectPeers, createFrontendDaemon } from "../frontend/daemon.js";
 import { gatherSnapshot } from "../frontend/gather.js";
 import { Command } from "commander";
@@ -150,25 +151,21 @@ async function snapshotAction(options: { config: string; out?: string }): Promis
   }
 }
 
-/** `updraft frontend run`: cycles until SIGTERM or SIGINT; see daemon.ts for why stop withdraws nothing. */
+/** `updraft frontend run`: cycles until SIGTERM or SIGINT (the running cycle ends first); see daemon.ts for why stop withdraws nothing. */
 async function runAction(options: { config: string }): Promise<void> {
   const config = loadConfigOnly(options.config);
   const log = createLogger({ name: "frontend" });
   const peers = peersOf(config);
   const daemon = createFrontendDaemon(config, { peers, log });
   daemon.start();
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
-      log.info({ signal }, "stopping");
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      resolve();
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
-  await daemon.stop();
-  await peers.close();
+  stopOnSignals(
+    log,
+    async () => {
+      await daemon.stop();
+      await peers.close();
+    },
+    "stopping",
+  );
 }
 
 interface StatusOptions extends ClientFlags {

@@ -24,4 +24,21 @@ export function stopOnSignals(
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
+  watchSupervisor();
+}
+
+/**
+ * A daemon started by `updraft up` (which sets UPDRAFT_SUPERVISOR_PID) stops itself when that
+ * process is gone without having stopped it (killed, say), as HTCondor's daemons do when their
+ * condor_master dies: otherwise it would hold the pool's ports with nobody to stop it.
+ */
+export function watchSupervisor(env: NodeJS.ProcessEnv = process.env, intervalMs = 2000): void {
+  const supervisor = Number(env.UPDRAFT_SUPERVISOR_PID);
+  if (!Number.isInteger(supervisor) || supervisor <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid === supervisor) return;
+    clearInterval(timer);
+    process.kill(process.pid, "SIGTERM");
+  }, intervalMs);
+  timer.unref();
 }

@@ -128,7 +128,7 @@ export class Supervisor {
         process.execPath,
         [this.opts.cli, ...ARGS[r.spec.name](r.spec.configFile)],
         {
-          env: this.opts.env,
+          env: { ...this.opts.env, UPDRAFT_SUPERVISOR_PID: String(process.pid) },
           stdio: ["ignore", log, log],
           // Its own process group: Ctrl-C at the terminal reaches the supervisor only, which then
           // stops the daemons in order instead of all at once.
