@@ -44,8 +44,11 @@ export interface JobSource {
   stageIn(lease: JobLease, sandboxDir: string): Promise<void>;
   /** Upload outputs and report the outcome; the lease ends. */
   complete(lease: JobLease, outcome: JobOutcome, sandboxDir: string): Promise<void>;
-  /** Give the job back to the queue unrun (pilot stopping, or it did not fit). */
-  release(lease: JobLease, reason: string): Promise<void>;
+  /**
+   * Give the job back to the queue unrun (pilot stopping, it did not fit, or its inputs did not
+   * arrive: say so, the schedd holds a job whose inputs keep failing).
+   */
+  release(lease: JobLease, reason: string, opts?: { inputTransferFailed?: boolean }): Promise<void>;
 }
 
 export interface SlotAdvertiser {

@@ -81,6 +81,8 @@ interface Active {
   leaseLost?: boolean;
   /** The job never started for a reason of the pilot's, not the job's: give it back. */
   handBack?: boolean;
+  /** Handed back because its input files did not arrive. */
+  inputTransferFailed?: boolean;
 }
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
@@ -180,7 +182,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       if (a.leaseLost) {
         // The lease is gone; reporting would be refused.
       } else if (disposition === "released") {
-        await a.source.release(a.lease, a.stopReason ?? "pilot stopping");
+        await a.source.release(a.lease, a.stopReason ?? "pilot stopping", {
+          inputTransferFailed: a.inputTransferFailed === true,
+        });
       } else await a.source.complete(a.lease, outcome, a.dir);
       // Off the main thread: removing directories is slow on some filesystems and would stall
       // every other job's bookkeeping.
@@ -247,6 +251,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         // No sandbox or no inputs (the schedd restarting mid-transfer, a full disk): the job
         // never ran, so it must not complete as a failure; it goes back to the queue.
         a.handBack = true;
+        a.inputTransferFailed = true;
         a.stopReason = `input transfer failed: ${(err as Error).message}`;
         throw err;
       }

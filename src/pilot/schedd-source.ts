@@ -159,9 +159,9 @@ export function scheddSource(
       }
     },
 
-    async release(lease, reason) {
+    async release(lease, reason, opts) {
       try {
-        await c.releaseLease(lease.leaseId, reason);
+        await c.releaseLease(lease.leaseId, reason, opts);
       } catch (err) {
         // Already released (our earlier try got through but its reply did not), or the lease
         // ended some other way: either way the job is no longer ours to hand back.

@@ -83,7 +83,12 @@ export function scheddClient(rpc: RpcClient) {
         holdSubcode: 0,
         ...c,
       }),
-    releaseLease: (leaseId: string, reason: string) => u("releaseLease")({ leaseId, reason }),
+    releaseLease: (leaseId: string, reason: string, opts: { inputTransferFailed?: boolean } = {}) =>
+      u("releaseLease")({
+        leaseId,
+        reason,
+        inputTransferFailed: opts.inputTransferFailed ?? false,
+      }),
     idleSummary: (constraint: string, matchAttributes: string[]) =>
       u("idleSummary", true)({ constraint, matchAttributes }),
     putInput: (c: FileChunk) => u("putInput")(c),

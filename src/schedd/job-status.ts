@@ -33,8 +33,8 @@ export const HoldCode = {
   FailedToCreateProcess: 6,
   UnableToOpenOutput: 7,
   UnableToOpenInput: 8,
+  TransferInputError: 13,
   SpoolingInput: 16,
-  StartdHeldJob: 12,
 } as const;
 
 /** A job ad as stored and sent: attribute name (as spelled) -> expression text (new syntax). */

@@ -34,7 +34,7 @@ export type HeartbeatReply = {
   reason: string;
   nowMs?: number;
 };
-export type LeaseRelease = { leaseId: string; reason: string };
+export type LeaseRelease = { leaseId: string; reason: string; inputTransferFailed?: boolean };
 export type ReleaseReceipt = { jobStatus: number };
 export type OutputFile = { name: string; size: number; sha256: string };
 export type JobCompletion = {

@@ -67,7 +67,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     M.releaseLease.name,
     { roles: PILOTS, ...codecs(M.releaseLease) },
     async (req, ctx) => {
-      const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason);
+      const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason, req.inputTransferFailed);
       if (!r.ok) throw leaseError(r);
       await queue.store.committed(); // Idle on disk before the pilot forgets the job
       ctx.log.debug({ lease: req.leaseId, reason: req.reason }, "lease released");

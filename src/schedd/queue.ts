@@ -48,6 +48,7 @@ import {
   requeuedAttrs,
   type ExitInfo,
   vacatedAttrs,
+  inputTransferFailedAttrs,
   type HoldInfo,
 } from "./transitions.js";
 import { charged, decayed, type UsageState } from "./usage.js";
@@ -61,6 +62,8 @@ export interface QueueOptions {
   /** Slot attribute holding the pilot's entry name. */
   slotEntryAttribute: string;
   usageHalfLifeMs: number;
+  /** Hand-backs for failed input transfer before the job is held (TransferInputError). */
+  maxInputTransferFailures?: number;
 }
 
 const PROTECTED = new Set(["clusterid", "procid", "owner", "jobstatus", "qdate"]);
@@ -312,7 +315,12 @@ export class JobQueue {
    * The pilot hands a lease back before the job ended (it is stopping): the job is Idle again
    * at once instead of when the lease would lapse. Exactly once per lease, like a completion.
    */
-  releaseLease(leaseId: string, identity: string, reason: string): ReleaseResult {
+  releaseLease(
+    leaseId: string,
+    identity: string,
+    reason: string,
+    inputTransferFailed = false,
+  ): ReleaseResult {
     const found = this.store.getLease(leaseId);
     const v = releaseVerdict(leaseId, found, identity);
     if (!v.ok) return v;
@@ -320,11 +328,13 @@ export class JobQueue {
     const now = this.clock.now();
     const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
     const why = reason || "released by the pilot";
-    const attrs = vacatedAttrs(stored.attrs, why, now);
-    this.commitChange(stored, JobStatus.Idle, attrs, () =>
+    const next = inputTransferFailed
+      ? inputTransferFailedAttrs(stored.attrs, why, this.opts.maxInputTransferFailures ?? 3, now)
+      : { status: JobStatus.Idle, attrs: vacatedAttrs(stored.attrs, why, now) };
+    this.commitChange(stored, next.status, next.attrs, () =>
       this.store.endLease(leaseId, "released", now, why),
     );
-    return { ok: true, jobStatus: JobStatus.Idle };
+    return { ok: true, jobStatus: next.status };
   }
 
   /** Requeue jobs whose lease lapsed; returns their ids. */

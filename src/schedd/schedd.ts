@@ -54,6 +54,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     entryAttribute: cfg.entry_attribute,
     slotEntryAttribute: cfg.slot_entry_attribute,
     usageHalfLifeMs: cfg.usage_half_life_hours * 3_600_000,
+    maxInputTransferFailures: cfg.max_input_transfer_failures,
   });
   const sandboxes = new Sandboxes(join(cfg.state_dir, "spool"), {
     maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,

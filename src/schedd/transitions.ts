@@ -12,6 +12,7 @@ import {
   quote,
   setAttr,
   type JobAttrs,
+  type JobStatusCode,
 } from "./job-status.js";
 
 /** HTCondor times are whole seconds since the epoch. */
@@ -113,7 +114,41 @@ export function userHold(reason: string | undefined, by: string): HoldInfo {
 export function releasedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
   const out = requeuedAttrs(attrs, false, nowMs);
   setAttr(out, "LastHoldReason", getAttr(attrs, "HoldReason") ?? '""');
+  // Released by a user who fixed the inputs: the job gets its tries again.
+  if (getAttr(attrs, "NumInputTransferFailures") !== undefined) {
+    setAttr(out, "NumInputTransferFailures", "0");
+  }
   return out;
+}
+
+/**
+ * A pilot handed the job back because its inputs did not arrive: counted, and held as HTCondor
+ * holds a job whose input transfer fails once it has failed `max` times (the files are likely
+ * gone or unreadable, not the pilot's node at fault), else Idle again for another pilot.
+ */
+export function inputTransferFailedAttrs(
+  attrs: JobAttrs,
+  reason: string,
+  max: number,
+  nowMs: number,
+): { status: JobStatusCode; attrs: JobAttrs } {
+  const failures = numAttr(attrs, "NumInputTransferFailures") + 1;
+  if (failures >= max) {
+    const held = heldAttrs(
+      attrs,
+      true,
+      {
+        reason: `input files could not be transferred (${failures} tries): ${reason}`,
+        code: HoldCode.TransferInputError,
+      },
+      nowMs,
+    );
+    setAttr(held, "NumInputTransferFailures", String(failures));
+    return { status: JobStatus.Held, attrs: held };
+  }
+  const idle = vacatedAttrs(attrs, reason, nowMs);
+  setAttr(idle, "NumInputTransferFailures", String(failures));
+  return { status: JobStatus.Idle, attrs: idle };
 }
 
 export function removedAttrs(

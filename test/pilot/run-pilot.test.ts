@@ -115,6 +115,7 @@ test("a job still running at retirement goes on until the graceful stop, then is
   assert.equal(t.clock.now() - t.start, 3300_000);
   assert.equal(r.jobs[0]?.disposition, "released");
   assert.equal(t.source.jobs.get("1.0")?.state, "idle", "back in the queue");
+  assert.equal(t.source.jobs.get("1.0")?.inputTransferFailures, 0, "not an input failure");
   assert.ok(
     t.source.calls.includes("release 1.0 pilot reached its walltime (GLIDEIN_Max_Walltime)"),
     t.source.calls.join("\n"),
@@ -133,6 +134,7 @@ test("inputs that do not arrive: the job goes back to the queue, runs later and 
   const job = t.source.jobs.get("1.0")!;
   assert.equal(job.state, "done");
   assert.equal(job.releases, 1, "handed back once, not reported as a failed run");
+  assert.equal(job.inputTransferFailures, 1, "flagged as an input failure for the schedd");
   assert.equal(job.outcome?.startError, undefined, "the completion is the real run's");
   assert.equal(t.source.calls.filter((c) => c.startsWith("complete")).length, 1);
   assert.ok(

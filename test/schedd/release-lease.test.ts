@@ -122,3 +122,44 @@ test("claim and heartbeat replies carry the schedd's clock next to the lease exp
   assert.equal(hb.nowMs, env.clock.now());
   assert.equal(hb.leaseExpiresMs - hb.nowMs!, 10 * 60_000);
 });
+
+test("a job whose inputs keep failing is held with TransferInputError at the limit, across restarts", async () => {
+  const alice = env.client("alice");
+  await env.client("admin").act("remove", { constraint: "true" });
+  const c = await submit(alice, [job()]);
+  const id = `${c}.0`;
+  const handBack = async (why: string, inputTransferFailed: boolean) => {
+    const offer = await env.client("pilot").claimJob(slot());
+    assert.equal(offer.jobId, id);
+    return (await env.client("pilot").releaseLease(offer.leaseId, why, { inputTransferFailed }))
+      .jobStatus;
+  };
+  const ad = async () => (await env.client("alice").query({ ids: [id] }))[0]!;
+
+  assert.equal(await handBack("input transfer failed: no such file", true), 1);
+  assert.equal((await ad()).NumInputTransferFailures, "1");
+  // A pilot retiring is not the job's inputs failing.
+  assert.equal(await handBack("pilot retiring", false), 1);
+  assert.equal((await ad()).NumInputTransferFailures, "1");
+  await env.restart();
+  assert.equal(await handBack("input transfer failed: no such file", true), 1);
+  assert.equal((await ad()).NumInputTransferFailures, "2");
+  // The third failure (the default limit) holds it.
+  assert.equal(await handBack("input transfer failed: permission denied", true), 5);
+  const held = await ad();
+  assert.equal(held.JobStatus, "5");
+  assert.equal(held.HoldReasonCode, "13");
+  assert.equal(
+    held.HoldReason,
+    '"input files could not be transferred (3 tries): input transfer failed: permission denied"',
+  );
+  assert.equal((await env.client("pilot").claimJob(slot())).matched, false, "held jobs wait");
+
+  // A release by the owner gives it its tries again.
+  await env.client("alice").act("release", { ids: [id] });
+  const released = await ad();
+  assert.equal(released.JobStatus, "1");
+  assert.equal(released.NumInputTransferFailures, "0");
+  assert.equal(await handBack("input transfer failed: no such file", true), 1);
+  await env.client("admin").act("remove", { ids: [id] });
+});

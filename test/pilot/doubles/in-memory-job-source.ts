@@ -17,6 +17,8 @@ export interface QueuedJob {
   verdict?: LeaseVerdict;
   outcome?: JobOutcome;
   releases: number;
+  /** Releases the pilot flagged as failed input transfers. */
+  inputTransferFailures: number;
 }
 
 export class InMemoryJobSourceDouble implements JobSource {
@@ -36,7 +38,14 @@ export class InMemoryJobSourceDouble implements JobSource {
 
   submit(adText: string, inputs?: Record<string, string>): string {
     const jobId = `${this.nextCluster++}.0`;
-    this.jobs.set(jobId, { jobId, ad: ClassAd.parse(adText), inputs, state: "idle", releases: 0 });
+    this.jobs.set(jobId, {
+      jobId,
+      ad: ClassAd.parse(adText),
+      inputs,
+      state: "idle",
+      releases: 0,
+      inputTransferFailures: 0,
+    });
     return jobId;
   }
 
@@ -91,11 +100,16 @@ export class InMemoryJobSourceDouble implements JobSource {
     this.leases--;
   }
 
-  async release(lease: JobLease, reason: string): Promise<void> {
+  async release(
+    lease: JobLease,
+    reason: string,
+    opts: { inputTransferFailed?: boolean } = {},
+  ): Promise<void> {
     this.check(`release ${lease.jobId} ${reason}`);
     const j = this.jobs.get(lease.jobId)!;
     j.state = "idle";
     j.releases++;
+    if (opts.inputTransferFailed) j.inputTransferFailures++;
     this.leases--;
   }
 
