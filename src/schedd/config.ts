@@ -47,9 +47,10 @@ export const scheddConfigSchema = z
       .object({
         max_file_mb: z.number().positive().default(1024),
         max_sandbox_mb: z.number().positive().default(4096),
+        keep_output_hours: z.number().nonnegative().default(168),
       })
       .strict()
-      .default({ max_file_mb: 1024, max_sandbox_mb: 4096 }),
+      .default({ max_file_mb: 1024, max_sandbox_mb: 4096, keep_output_hours: 168 }),
     collector: z
       .object({ url: z.string(), interval_seconds: z.number().positive().default(60) })
       .strict()

@@ -12,10 +12,15 @@ import { createRpcServer, type RpcServer } from "../wire/index.js";
 import type { ScheddConfig } from "./config.js";
 import { registerPilotMethods } from "./pilot-service.js";
 import { JobQueue } from "./queue.js";
+import { jobId } from "./job-status.js";
 import { Sandboxes } from "./sandbox.js";
 import { registerUserMethods } from "./service.js";
+import { sweepSpool } from "./spool-sweep.js";
 import { ScheddStore } from "./store.js";
 import { createUserMap } from "./user-map.js";
+
+/** How often finished jobs' spool directories are looked for (also once at start). */
+const SPOOL_SWEEP_MS = 10 * 60_000;
 
 export interface ScheddOptions {
   config: ScheddConfig;
@@ -79,6 +84,29 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     const lapsed = queue.expireLeases();
     if (lapsed.length > 0) log.info({ jobs: lapsed }, "leases lapsed; jobs back to idle");
   };
+  const spool = (): void => {
+    const queued = new Set([...queue.index.jobs.values()].map((r) => r.cluster));
+    // A cluster reserved for a submit in progress has inputs uploaded before its jobs exist.
+    const reserved = (c: number) => {
+      const info = store.cluster(c);
+      return info !== undefined && info.submitted === 0 && clock.now() - info.created < 86_400_000;
+    };
+    const r = sweepSpool({
+      spoolDir: sandboxes.spoolDir,
+      job: (c, p) => {
+        const end = store.historyEnd(c, p);
+        return {
+          inQueue: queue.index.jobs.has(jobId(c, p)) || reserved(c),
+          finished: end && { status: end.status, atMs: end.finished },
+        };
+      },
+      clusterQueued: (c) => queued.has(c) || reserved(c),
+      nowMs: clock.now(),
+      keepOutputMs: cfg.sandbox.keep_output_hours * 3_600_000,
+    });
+    if (r.jobsDropped + r.inputsDropped > 0) log.info(r, "spool swept");
+  };
+  guard(spool, log)();
   const tickPolicy = (): void => {
     const changed = queue.evaluatePeriodic();
     if (changed.length > 0) log.info({ changed }, "periodic policy applied");
@@ -88,6 +116,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   if (opts.timers ?? true) {
     timers.push(setInterval(guard(tickLeases, log), cfg.lease_check_seconds * 1000));
     timers.push(setInterval(guard(tickPolicy, log), cfg.periodic_seconds * 1000));
+    timers.push(setInterval(guard(spool, log), SPOOL_SWEEP_MS));
     timers.push(
       setInterval(
         guard(() => store.checkpoint(), log),
@@ -110,6 +139,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     tick() {
       tickLeases();
       tickPolicy();
+      spool();
     },
     async close() {
       for (const t of timers) clearInterval(t);

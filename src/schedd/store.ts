@@ -101,7 +101,8 @@ export class ScheddStore {
       rollbackTo: p("ROLLBACK TO change"),
       nextCluster: p("SELECT COALESCE(MAX(id), 0) + 1 AS id FROM clusters"),
       reserve: p("INSERT INTO clusters (id, owner, created) VALUES (?, ?, ?)"),
-      cluster: p("SELECT id, owner, submitted FROM clusters WHERE id = ?"),
+      cluster: p("SELECT id, owner, submitted, created FROM clusters WHERE id = ?"),
+      historyEnd: p("SELECT status, finished FROM history WHERE cluster = ? AND proc = ?"),
       markSubmitted: p("UPDATE clusters SET submitted = ? WHERE id = ?"),
       insertJob: p("INSERT INTO jobs (cluster, proc, owner, status, ad) VALUES (?, ?, ?, ?, ?)"),
       updateJob: p("UPDATE jobs SET status = ?, ad = ? WHERE cluster = ? AND proc = ?"),
@@ -195,8 +196,15 @@ export class ScheddStore {
     });
   }
 
-  cluster(id: number): { owner: string; submitted: number } | undefined {
-    return this.s.cluster!.get(id) as { owner: string; submitted: number } | undefined;
+  cluster(id: number): { owner: string; submitted: number; created: number } | undefined {
+    return this.s.cluster!.get(id) as
+      { owner: string; submitted: number; created: number } | undefined;
+  }
+
+  /** How and when a job that left the queue ended, if history has it. */
+  historyEnd(cluster: number, proc: number): { status: number; finished: number } | undefined {
+    return this.s.historyEnd!.get(cluster, proc) as
+      { status: number; finished: number } | undefined;
   }
 
   markSubmitted(id: number, count: number): void {
