@@ -23,7 +23,7 @@ import { createLocalAdapter } from "../src/factory/adapters/local/local-adapter.
 import type { GridAdapter, PilotStatus } from "../src/factory/adapters/types.js";
 import { factoryConfigSchema } from "../src/factory/config.js";
 import { runCycle } from "../src/factory/cycle.js";
-import type { StoredCredential } from "../src/factory/credentials.js";
+import { CredentialCache } from "../src/factory/credentials.js";
 import { FactoryStore } from "../src/factory/store.js";
 import { submitAll } from "../src/factory/submitter.js";
 import { encryptCredential, pubKeyId } from "../src/security/credential-crypto.js";
@@ -202,7 +202,7 @@ async function cycleBench(): Promise<number> {
       }
     }
     const collector = createInMemoryCollector(ads);
-    const credentialCache = new Map<string, StoredCredential>();
+    const credentialCache = new CredentialCache();
     const deps = {
       config,
       store,

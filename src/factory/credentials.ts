@@ -2,9 +2,18 @@
  * Pilot credentials from GlideClient ads: decrypted with the factory's RSA key and written 0600
  * into a per-client directory (0700). The credential id is a hash, so the database and logs can
  * name a credential without holding it. Callers decrypt only after the request's identity check.
+ * A decrypted file is deleted once no request names it and no pilot that may still run uses it.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { decryptCredential } from "../security/credential-crypto.js";
 
@@ -31,6 +40,65 @@ export function storeClientCredential(
   renameSync(tmp, file);
   bytes.fill(0);
   return { id, file };
+}
+
+/**
+ * Decrypted credentials by (client, ciphertext), across cycles: a frontend re-advertises the same
+ * ciphertext while its credential is unchanged, and RSA decryption is the costliest step of a
+ * cycle. What the last two cycles did not ask for is dropped, so the cache follows the requests.
+ */
+export class CredentialCache {
+  private kept = new Map<string, StoredCredential>();
+  private used = new Map<string, StoredCredential>();
+
+  get(key: string): StoredCredential | undefined {
+    const c = this.used.get(key) ?? this.kept.get(key);
+    if (c) this.used.set(key, c);
+    return c;
+  }
+
+  set(key: string, c: StoredCredential): void {
+    this.used.set(key, c);
+  }
+
+  /** Ids of the credentials the cache may still hand out. */
+  ids(): Set<string> {
+    return new Set([...this.kept.values(), ...this.used.values()].map((c) => c.id));
+  }
+
+  endCycle(): void {
+    this.kept = this.used;
+    this.used = new Map();
+  }
+}
+
+const CREDENTIAL_FILE = /^credential-([0-9a-f]{16})(\.tmp)?$/;
+
+/**
+ * Delete decrypted credentials whose id is not in `keep` (and torn `.tmp` writes), then client
+ * directories left empty. Only files named as storeClientCredential names them are touched.
+ */
+export function removeUnusedCredentials(baseDir: string, keep: ReadonlySet<string>): number {
+  let removed = 0;
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (const client of list(baseDir)) {
+    if (!client.isDirectory()) continue;
+    const dir = join(baseDir, client.name);
+    for (const f of list(dir)) {
+      const m = CREDENTIAL_FILE.exec(f.name);
+      if (!m || !f.isFile() || (keep.has(m[1]!) && !m[2])) continue;
+      rmSync(join(dir, f.name), { force: true });
+      removed++;
+    }
+    if (list(dir).length === 0) rmdirSync(dir);
+  }
+  return removed;
 }
 
 /** A client name as a directory name: anything outside [A-Za-z0-9_.-] becomes '_'. */

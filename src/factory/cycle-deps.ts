@@ -4,7 +4,7 @@ import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
-import type { StoredCredential } from "./credentials.js";
+import type { CredentialCache } from "./credentials.js";
 import type { FactoryStore } from "./store.js";
 
 export interface CycleDeps {
@@ -19,11 +19,8 @@ export interface CycleDeps {
   credentialDir: string;
   /** Extra pilot arguments, e.g. the staging URL and manifest hash. */
   pilotArgs?: () => string[];
-  /**
-   * Decrypted credentials by ciphertext, kept across cycles: a frontend re-advertises the same
-   * ciphertext until it re-encrypts, and RSA decryption is the costliest step of a cycle.
-   */
-  credentialCache?: Map<string, StoredCredential>;
+  /** Decrypted credentials, kept across cycles (see CredentialCache). */
+  credentialCache?: CredentialCache;
   /**
    * Each client's idle lifetime at each entry (ms), from its last accepted request: pilots
    * queued idle longer are removed like stale ones. Kept across cycles, since housekeeping runs

@@ -4,6 +4,7 @@
  * advertise. Each step's IO errors are logged and counted; one entry's failure does not stop
  * the others.
  */
+import { removeUnusedCredentials } from "./credentials.js";
 import { advertise } from "./cycle-advertise.js";
 import { type CycleDeps, entryClientKey, guarded } from "./cycle-deps.js";
 import { afterSubmit, backingOff } from "./entry-backoff.js";
@@ -160,6 +161,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   if (jobs.length > 0)
     log.info({ submitted: report.submitted, jobs: jobs.length }, "submitted pilots");
   lap("submit");
+  forgetCredentials(d);
   d.store.recordClientStatus([
     ...decision.clients.map((c) => ({
       entry: c.entry,
@@ -185,4 +187,20 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   await advertise(d, decision);
   lap("advertise");
   return report;
+}
+
+/**
+ * Decrypted credentials that no request of the last two cycles named and no pilot that may still
+ * run uses are deleted: a proxy on disk is only as safe as the directory it sits in.
+ */
+function forgetCredentials(d: CycleDeps): void {
+  const keep = d.credentialCache?.ids() ?? new Set<string>();
+  for (const p of d.store.live()) keep.add(p.credentialId);
+  try {
+    const n = removeUnusedCredentials(d.credentialDir, keep);
+    if (n > 0) d.logger.info({ files: n }, "deleted credentials no pilot or request uses");
+  } catch (err) {
+    d.logger.warn({ err }, "could not delete unused credentials");
+  }
+  d.credentialCache?.endCycle();
 }

@@ -15,7 +15,7 @@ import type { GridAdapter } from "./adapters/types.js";
 import { adapterStateDir, type FactoryConfig } from "./config.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
-import type { StoredCredential } from "./credentials.js";
+import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
 import { FactoryStore } from "./store.js";
 
@@ -56,7 +56,7 @@ export function createFactoryDaemon(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<CycleReport> | undefined;
   let stopped = false;
-  const credentialCache = new Map<string, StoredCredential>();
+  const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
 

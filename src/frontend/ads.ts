@@ -5,8 +5,9 @@
  * Attribute names follow glideinWMS's glideclient and glideresource ads.
  */
 import { ClassAd, tryParse } from "../classad/index.js";
-import { encryptCredential, pubKeyId } from "../security/credential-crypto.js";
+import { pubKeyId } from "../security/credential-crypto.js";
 import type { CredentialConfig, FrontendConfig } from "./config.js";
+import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import type { GroupPolicy } from "./group-policy.js";
 
@@ -59,6 +60,8 @@ export interface GlideClientInputs {
   factories: ReadonlyMap<string, FactoryEntryInfo>;
   /** Credential file contents by configured file path (read at the edge). */
   credentials: ReadonlyMap<string, Buffer>;
+  /** Encrypts to factory keys; the daemon keeps one across cycles (default: a new one). */
+  sealer?: CredentialSealer;
 }
 
 export interface GlideClientResult {
@@ -73,6 +76,7 @@ function credentialFor(config: FrontendConfig, trustDomain: string): CredentialC
 
 export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResult {
   const { config, policy, plan, factories, credentials } = inputs;
+  const sealer = inputs.sealer ?? createCredentialSealer();
   const client = clientName(config.frontend_name, policy.name);
   const ads: ClassAd[] = [];
   const skipped: GlideClientResult["skipped"] = [];
@@ -96,8 +100,8 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
     let identity: string;
     let keyId: string;
     try {
-      encrypted = encryptCredential(bytes, factory.pubKeyValue);
-      identity = encryptCredential(config.security.identity, factory.pubKeyValue);
+      encrypted = sealer.seal(bytes, factory.pubKeyValue);
+      identity = sealer.seal(config.security.identity, factory.pubKeyValue);
       keyId = pubKeyId(factory.pubKeyValue);
     } catch (err) {
       skipped.push({

@@ -12,6 +12,7 @@ import {
   type FactoryEntryInfo,
 } from "./ads.js";
 import type { FrontendConfig } from "./config.js";
+import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { planCycle, type GroupPlan } from "./compute.js";
 import { groupPolicies } from "./group-policy.js";
 import type { Snapshot } from "./snapshot.js";
@@ -21,6 +22,8 @@ export interface CycleInputs {
   snapshot: Snapshot;
   /** Credential file contents by configured path. */
   credentials: ReadonlyMap<string, Buffer>;
+  /** Kept across cycles so unchanged credentials keep their ciphertext (see credential-seal.ts). */
+  sealer?: CredentialSealer;
   /** Names of the GlideClient ads advertised by the previous cycle. */
   previousClientAds: Iterable<string>;
   /** Seconds since the epoch. */
@@ -39,6 +42,7 @@ export interface CycleResult {
 
 export function runCycle(inputs: CycleInputs): CycleResult {
   const { config, snapshot, credentials, now } = inputs;
+  const sealer = inputs.sealer ?? createCredentialSealer();
   const factories = new Map<string, FactoryEntryInfo>();
   for (const ad of snapshot.factory_ads) {
     const info = factoryEntryInfo(ad);
@@ -54,11 +58,19 @@ export function runCycle(inputs: CycleInputs): CycleResult {
   for (const policy of groupPolicies(config)) {
     const plan = planCycle(policy, snapshot, now);
     result.plans.push(plan);
-    const clients = buildGlideClientAds({ config, policy, plan, factories, credentials });
+    const clients = buildGlideClientAds({
+      config,
+      policy,
+      plan,
+      factories,
+      credentials,
+      sealer,
+    });
     result.glideClientAds.push(...clients.ads);
     for (const s of clients.skipped) result.skipped.push({ group: policy.name, ...s });
     result.glideResourceAds.push(...buildGlideResourceAds(config, policy, plan));
   }
   result.withdraw = adsToWithdraw(inputs.previousClientAds, result.glideClientAds);
+  sealer.endCycle();
   return result;
 }

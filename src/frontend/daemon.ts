@@ -12,6 +12,7 @@ import { createCollectorClient, type CollectorClient } from "../collector/client
 import type { Logger } from "../common/logger.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { FrontendConfig } from "./config.js";
+import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
 import { gatherSnapshot, type Peers } from "./gather.js";
 
@@ -104,6 +105,7 @@ export function createFrontendDaemon(
   const { peers, log } = deps;
   const now = deps.now ?? Date.now;
   let previous: string[] = [];
+  const sealer = createCredentialSealer();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -115,6 +117,7 @@ export function createFrontendDaemon(
       config,
       snapshot,
       credentials: readCredentials(config, log),
+      sealer,
       previousClientAds: previous,
       now: nowS,
     });

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -8,7 +16,9 @@ import { pino } from "pino";
 import { ClassAd } from "../../src/classad/index.js";
 import type { CollectorClient } from "../../src/collector/client.js";
 import type { GridAdapter, PilotStatus } from "../../src/factory/adapters/types.js";
+import { createLocalAdapter } from "../../src/factory/adapters/local/local-adapter.js";
 import { factoryConfigSchema } from "../../src/factory/config.js";
+import { CredentialCache } from "../../src/factory/credentials.js";
 import { runCycle } from "../../src/factory/cycle.js";
 import { FactoryStore } from "../../src/factory/store.js";
 import { encryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
@@ -179,5 +189,67 @@ test("an entry whose CE refuses every submission is left alone for a doubling pa
   assert.equal((await runCycle(deps)).submitted, 2);
   const last = advertised.filter((a) => a.MyType === '"GlideFactory"').at(-1)!;
   assert.equal(last.GlideinMonitorSubmitFailures, "0");
+  store.close();
+});
+
+test("a credential is decrypted once while requests repeat it, and deleted once nothing uses it", async () => {
+  const work = mkdtempSync(join(dir, "creds-"));
+  const pilotScript = join(work, "pilot.sh");
+  writeFileSync(pilotScript, "#!/bin/sh\nsleep 600\n", { mode: 0o755 });
+  const { config, request, keys } = oneEntryWorld(work, {
+    gridtype: "local",
+    pilot: { command: pilotScript },
+  });
+  let requests = [request];
+  // The collector's side is not under test here: a stand-in that returns the request.
+  const collector = {
+    advertise: async () => [],
+    query: async (q: { type?: string }) => (q.type === "GlideClient" ? requests : []),
+    invalidate: async () => ({}),
+  } as unknown as CollectorClient;
+  const adapter = createLocalAdapter(
+    { slots: 4, kill_grace_s: 0 },
+    { stateDir: join(work, "local"), logger: pino({ level: "silent" }), now: Date.now },
+  );
+  after(() => adapter.close());
+  const store = new FactoryStore(join(work, "f.db"));
+  const credentialDir = join(work, "creds");
+  const deps = {
+    config,
+    store,
+    adapters: new Map([["e", adapter]]),
+    collector,
+    logger: pino({ level: "silent" }),
+    now: Date.now,
+    keys,
+    credentialDir,
+    credentialCache: new CredentialCache(),
+  };
+  const files = () =>
+    existsSync(join(credentialDir, "fe.g")) ? readdirSync(join(credentialDir, "fe.g")).sort() : [];
+
+  assert.equal((await runCycle(deps)).submitted, 2);
+  const [file] = files();
+  assert.match(file ?? "", /^credential-[0-9a-f]{16}$/);
+  const path = join(credentialDir, "fe.g", file!);
+  assert.equal(readFileSync(path, "utf8"), "secret");
+  const inode = statSync(path).ino;
+  // A torn write of an earlier run, and a file that is not the factory's.
+  writeFileSync(join(credentialDir, "fe.g", `${file}.tmp`), "sec");
+  writeFileSync(join(credentialDir, "fe.g", "notes.txt"), "mine");
+
+  await runCycle(deps);
+  assert.equal(statSync(path).ino, inode, "the same ciphertext is not decrypted and written again");
+  assert.deepEqual(files(), [file, "notes.txt"], "the torn write is gone");
+
+  // No more requests, but the pilots still run with it.
+  requests = [];
+  for (let i = 0; i < 3; i++) await runCycle(deps);
+  assert.deepEqual(files(), [file, "notes.txt"]);
+
+  await adapter.remove(store.live().map((p) => p.handle!));
+  for (let i = 0; i < 3; i++) await runCycle(deps);
+  assert.equal(store.live().length, 0);
+  assert.deepEqual(files(), ["notes.txt"], "deleted once no request and no pilot uses it");
   store.close();
 });

@@ -5,7 +5,7 @@
  * so jobs that name the delegation keep a valid proxy. Recorded in the journal so a restarted
  * factory renews the delegations its running pilots use.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Logger } from "../../../common/logger.js";
 import type { Journal } from "./journal.js";
 import { signDelegation } from "./delegation-proxy.js";
@@ -115,6 +115,8 @@ export function createDelegations(opts: {
     async renewDue() {
       for (const [key, rec] of journal.state.delegations) {
         if (!due(rec.notAfter)) continue;
+        // The factory deletes a decrypted credential once no pilot uses it: nothing to renew.
+        if (!existsSync(rec.credentialFile)) continue;
         try {
           await once(key, () => renew(rec.id, rec.credentialFile));
         } catch (err) {
