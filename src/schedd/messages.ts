@@ -102,76 +102,51 @@ function submissionCodec(): Codec<JobSubmission> {
   };
 }
 
+type Empty = Record<string, never>;
+
+/** `schedd.<name>` with its request and response messages (names in updraft.proto). */
+function method<Req extends object, Res extends object>(
+  name: string,
+  request: string | Codec<Req>,
+  response: string,
+) {
+  return {
+    name: `schedd.${name}`,
+    request: typeof request === "string" ? messageCodec<Req>(request) : request,
+    response: messageCodec<Res>(response),
+  };
+}
+
 /** Every schedd method: name, payload codecs. Shared by the service and its clients. */
 export const SCHEDD_METHODS = {
-  newCluster: {
-    name: "schedd.NewCluster",
-    request: messageCodec<Record<string, never>>("Empty"),
-    response: messageCodec<ClusterReservation>("ClusterReservation"),
-  },
-  submitJobs: {
-    name: "schedd.SubmitJobs",
-    request: submissionCodec(),
-    response: messageCodec<SubmitReceipt>("SubmitReceipt"),
-  },
-  query: {
-    name: "schedd.Query",
-    request: messageCodec<JobQuery>("JobQuery"),
-    response: messageCodec<WireClassAd>("ClassAd"),
-  },
-  act: {
-    name: "schedd.Act",
-    request: messageCodec<JobAction>("JobAction"),
-    response: messageCodec<ActionOutcome>("ActionOutcome"),
-  },
-  edit: {
-    name: "schedd.Edit",
-    request: messageCodec<JobEdit>("JobEdit"),
-    response: messageCodec<ActionOutcome>("ActionOutcome"),
-  },
-  claimJob: {
-    name: "schedd.ClaimJob",
-    request: messageCodec<SlotOffer>("SlotOffer"),
-    response: messageCodec<JobOffer>("JobOffer"),
-  },
-  heartbeat: {
-    name: "schedd.Heartbeat",
-    request: messageCodec<LeaseRef>("LeaseRef"),
-    response: messageCodec<HeartbeatReply>("HeartbeatReply"),
-  },
-  completeJob: {
-    name: "schedd.CompleteJob",
-    request: messageCodec<JobCompletion>("JobCompletion"),
-    response: messageCodec<CompletionReceipt>("CompletionReceipt"),
-  },
-  releaseLease: {
-    name: "schedd.ReleaseLease",
-    request: messageCodec<LeaseRelease>("LeaseRelease"),
-    response: messageCodec<ReleaseReceipt>("ReleaseReceipt"),
-  },
-  idleSummary: {
-    name: "schedd.IdleSummary",
-    request: messageCodec<IdleSummaryQuery>("IdleSummaryQuery"),
-    response: messageCodec<IdleSummary>("IdleSummary"),
-  },
-  putInput: {
-    name: "schedd.PutInput",
-    request: messageCodec<FileChunk>("FileChunk"),
-    response: messageCodec<Record<string, never>>("Empty"),
-  },
-  putOutput: {
-    name: "schedd.PutOutput",
-    request: messageCodec<FileChunk>("FileChunk"),
-    response: messageCodec<Record<string, never>>("Empty"),
-  },
-  fetchInput: {
-    name: "schedd.FetchInput",
-    request: messageCodec<SandboxRequest>("SandboxRequest"),
-    response: messageCodec<FileChunk>("FileChunk"),
-  },
-  fetchOutput: {
-    name: "schedd.FetchOutput",
-    request: messageCodec<SandboxRequest>("SandboxRequest"),
-    response: messageCodec<FileChunk>("FileChunk"),
-  },
+  newCluster: method<Empty, ClusterReservation>("NewCluster", "Empty", "ClusterReservation"),
+  submitJobs: method<JobSubmission, SubmitReceipt>(
+    "SubmitJobs",
+    submissionCodec(),
+    "SubmitReceipt",
+  ),
+  query: method<JobQuery, WireClassAd>("Query", "JobQuery", "ClassAd"),
+  act: method<JobAction, ActionOutcome>("Act", "JobAction", "ActionOutcome"),
+  edit: method<JobEdit, ActionOutcome>("Edit", "JobEdit", "ActionOutcome"),
+  claimJob: method<SlotOffer, JobOffer>("ClaimJob", "SlotOffer", "JobOffer"),
+  heartbeat: method<LeaseRef, HeartbeatReply>("Heartbeat", "LeaseRef", "HeartbeatReply"),
+  completeJob: method<JobCompletion, CompletionReceipt>(
+    "CompleteJob",
+    "JobCompletion",
+    "CompletionReceipt",
+  ),
+  releaseLease: method<LeaseRelease, ReleaseReceipt>(
+    "ReleaseLease",
+    "LeaseRelease",
+    "ReleaseReceipt",
+  ),
+  idleSummary: method<IdleSummaryQuery, IdleSummary>(
+    "IdleSummary",
+    "IdleSummaryQuery",
+    "IdleSummary",
+  ),
+  putInput: method<FileChunk, Empty>("PutInput", "FileChunk", "Empty"),
+  putOutput: method<FileChunk, Empty>("PutOutput", "FileChunk", "Empty"),
+  fetchInput: method<SandboxRequest, FileChunk>("FetchInput", "SandboxRequest", "FileChunk"),
+  fetchOutput: method<SandboxRequest, FileChunk>("FetchOutput", "SandboxRequest", "FileChunk"),
 } as const;
