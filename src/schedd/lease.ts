@@ -43,12 +43,12 @@ function refusal(reason: LeaseRefusal["reason"], message: string): LeaseRefusal 
   return { ok: false, reason, message };
 }
 
-/** A heartbeat: extend (active), tell the pilot to kill (lapsed or killed), or refuse. */
-export function heartbeatVerdict(
+/** Refused unless the lease exists, belongs to the caller and was not completed already. */
+function notOwnOpenLease(
   id: string,
   lease: LeaseView | undefined,
   identity: string,
-): LeaseRefusal | { ok: true; action: "extend" } | { ok: true; action: "kill"; reason: string } {
+): LeaseRefusal | undefined {
   if (!lease) return refusal("unknown-lease", `no lease ${id}`);
   if (lease.identity !== identity) {
     return refusal("wrong-pilot", `lease ${id} was issued to another pilot`);
@@ -56,8 +56,19 @@ export function heartbeatVerdict(
   if (lease.state === "completed") {
     return refusal("duplicate-completion", `lease ${id} was already completed`);
   }
-  if (lease.state !== "active") {
-    return { ok: true, action: "kill", reason: lease.endReason ?? `lease ${lease.state}` };
+  return undefined;
+}
+
+/** A heartbeat: extend (active), tell the pilot to kill (lapsed or killed), or refuse. */
+export function heartbeatVerdict(
+  id: string,
+  lease: LeaseView | undefined,
+  identity: string,
+): LeaseRefusal | { ok: true; action: "extend" } | { ok: true; action: "kill"; reason: string } {
+  const refused = notOwnOpenLease(id, lease, identity);
+  if (refused) return refused;
+  if (lease!.state !== "active") {
+    return { ok: true, action: "kill", reason: lease!.endReason ?? `lease ${lease!.state}` };
   }
   return { ok: true, action: "extend" };
 }
@@ -68,15 +79,10 @@ export function completionVerdict(
   lease: LeaseView | undefined,
   identity: string,
 ): LeaseRefusal | { ok: true } {
-  if (!lease) return refusal("unknown-lease", `no lease ${id}`);
-  if (lease.identity !== identity) {
-    return refusal("wrong-pilot", `lease ${id} was issued to another pilot`);
-  }
-  if (lease.state === "completed") {
-    return refusal("duplicate-completion", `lease ${id} was already completed`);
-  }
-  if (lease.state !== "active") {
-    return refusal("stale-lease", `lease ${id} is ${lease.state}: ${lease.endReason ?? ""}`);
+  const refused = notOwnOpenLease(id, lease, identity);
+  if (refused) return refused;
+  if (lease!.state !== "active") {
+    return refusal("stale-lease", `lease ${id} is ${lease!.state}: ${lease!.endReason ?? ""}`);
   }
   return { ok: true };
 }
@@ -91,18 +97,13 @@ export function releaseVerdict(
   lease: LeaseView | undefined,
   identity: string,
 ): LeaseRefusal | { ok: true } {
-  if (!lease) return refusal("unknown-lease", `no lease ${id}`);
-  if (lease.identity !== identity) {
-    return refusal("wrong-pilot", `lease ${id} was issued to another pilot`);
-  }
-  if (lease.state === "released") {
+  const refused = notOwnOpenLease(id, lease, identity);
+  if (refused) return refused;
+  if (lease!.state === "released") {
     return refusal("duplicate-release", `lease ${id} was already released`);
   }
-  if (lease.state === "completed") {
-    return refusal("duplicate-completion", `lease ${id} was already completed`);
-  }
-  if (lease.state !== "active") {
-    return refusal("stale-lease", `lease ${id} is ${lease.state}: ${lease.endReason ?? ""}`);
+  if (lease!.state !== "active") {
+    return refusal("stale-lease", `lease ${id} is ${lease!.state}: ${lease!.endReason ?? ""}`);
   }
   return { ok: true };
 }
