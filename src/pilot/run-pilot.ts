@@ -39,8 +39,11 @@ export interface PilotDeps {
   advertiser: SlotAdvertiser;
   /** Aborted on SIGTERM: same as reaching the hard deadline. */
   terminate?: AbortSignal;
-  /** Waits `ms` of the clock's time; tests with a ManualClock advance it here. */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits `ms` of the clock's time, or until `signal` aborts (the wait ended early); tests with a
+   * ManualClock advance it here.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
   runnerOptions?: RunnerOptions;
   /** Heartbeat delay for leases whose schedd did not say how long they last. */
@@ -87,7 +90,16 @@ interface Active {
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const { clock, plan } = deps;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const sleep =
+    deps.sleep ??
+    ((ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      }));
   const runJob = deps.runJob ?? startJob;
   const hb: HeartbeatPolicy = {
     ...DEFAULT_HEARTBEAT,

@@ -4,7 +4,11 @@ export interface Wakeup {
   wait(ms: number): Promise<void>;
 }
 
-export function createWakeup(sleep: (ms: number) => Promise<void>): Wakeup {
+/**
+ * `sleep` gets a signal that is aborted when the wait ends early, so its timer can go: a timer
+ * left behind would keep the pilot's process alive after its last word.
+ */
+export function createWakeup(sleep: (ms: number, signal?: AbortSignal) => Promise<void>): Wakeup {
   let pending = false;
   let resolveCurrent: (() => void) | undefined;
   return {
@@ -21,14 +25,16 @@ export function createWakeup(sleep: (ms: number) => Promise<void>): Wakeup {
       return new Promise<void>((resolve) => {
         // Each wait has its own finisher, so a late timer cannot end a later wait.
         let done = false;
+        const early = new AbortController();
         const finish = () => {
           if (done) return;
           done = true;
           if (resolveCurrent === finish) resolveCurrent = undefined;
+          early.abort();
           resolve();
         };
         resolveCurrent = finish;
-        void sleep(ms).then(finish);
+        sleep(ms, early.signal).then(finish, finish);
       });
     },
   };
