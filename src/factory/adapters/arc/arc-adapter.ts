@@ -6,8 +6,8 @@
  * status   one POST ?action=status for all handles; for jobs whose payload may have ended, the
  *          exit code from the job's diag (A-REX notices the end only at its next LRMS scan)
  * remove   drop the wrapper's stop file into the session, then POST ?action=kill
- * purge    POST ?action=clean; a job the CE will not clean yet (still running, say) or a CE that
- *          does not answer is asked again on later status calls, across restarts
+ * purge    POST ?action=clean, sent again on later status calls (across restarts) until the CE
+ *          no longer knows the job
  * recover  the journal, plus a lookup by job name for pilots sent but never recorded
  *
  * Nothing here throws at the factory for a CE that refuses, times out or talks nonsense: submit
@@ -140,9 +140,10 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
   }
 
   /**
-   * Ask the CE to clean jobs the factory is done with (already journaled as purged). A-REX
-   * queues the clean of an ended job (202) and removes it a moment later; it refuses jobs that
-   * are still running. Those, and all of them when the CE does not answer, stay unclean.
+   * Ask the CE to clean jobs the factory is done with (already journaled as purged). A-REX queues
+   * a clean (202) and drops the job later, once it has ended; until it answers that it no longer
+   * knows the job (404), the job stays unclean and is asked about again, so a clean the CE took
+   * but never carried out (or never heard, when it did not answer) still happens.
    */
   async function cleanOnCe(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -150,12 +151,11 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     const cleaned: JournalRecord[] = [];
     try {
       for (const e of await bulk("clean", ids)) {
-        if (e.id && (e.code === 202 || e.code === 200 || e.code === 404)) {
-          cleaned.push({ t: "cleaned", id: e.id });
-        } else {
+        if (e.id && e.code === 404) cleaned.push({ t: "cleaned", id: e.id });
+        else if (e.code !== 202 && e.code !== 200) {
           log.info(
             { handle: e.id, code: e.code, reason: e.reason },
-            "the CE did not clean a job yet; asking again later",
+            "the CE refused to clean a job; asking again later",
           );
         }
       }

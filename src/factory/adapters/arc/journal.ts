@@ -7,7 +7,7 @@
  *   failed   the CE refused it; nothing to look for
  *   removed  the factory asked the CE to kill this job
  *   purge    the factory is done with this job: clean it from the CE
- *   cleaned  the CE took the clean request (or no longer knows the job)
+ *   cleaned  the CE no longer knows the job
  *   deleg    a delegation made on the CE for a credential, and until when it is valid
  *
  * A journal that has grown well past what its state needs is rewritten (atomically) when opened.
