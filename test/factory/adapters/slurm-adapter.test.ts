@@ -81,14 +81,16 @@ test("a job squeue has forgotten is settled from the jobcomp file, never taken f
 
 test("without jobcomp the pilot's exit_code file settles a forgotten job; with neither it is Unknown", async () => {
   const state = tempDir();
-  const a = adapter(state, { jobcomp_file: "/nonexistent/jobcomp.txt" });
+  // Single jobs (slurm-arrays.test.ts does the same for a job array's tasks).
+  const single = { jobcomp_file: "/nonexistent/jobcomp.txt", job_arrays: false };
+  const a = adapter(state, single);
   const [r1, r2] = await a.submit([pilot(2, "exit 6"), pilot(3, "exit 0")]);
   const h1 = handleOf(r1);
   const h2 = handleOf(r2);
   await goneFromSqueue(h1);
   await goneFromSqueue(h2);
   rmSync(join(state, "pilots", h2, "exit_code"));
-  const s = await adapter(state, { jobcomp_file: "/nonexistent/jobcomp.txt" }).status([h1, h2]);
+  const s = await adapter(state, single).status([h1, h2]);
   assert.deepEqual(s.get(h1), { handle: h1, state: "Finished", exitCode: 6 });
   assert.equal(s.get(h2)?.state, "Unknown", "a job nobody remembers did not succeed");
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { expandTasks, pilotOfJob } from "../../../src/factory/adapters/slurm/job-names.js";
 import { createFactoryDaemon } from "../../../src/factory/daemon.js";
 import { startSlurm, type SlurmPeer } from "../../helpers/slurm-peer.js";
 import { createFactoryWorld, type FactoryWorld, PILOT_OK, silent } from "../factory-harness.js";
@@ -20,6 +21,23 @@ after(async () => {
   await w?.cleanup();
   await peer?.stop();
 });
+
+/** The factory's Slurm jobs: each job's id, and the handle of the pilot it is. */
+function slurmPilots(): { jobId: string; handle: string }[] {
+  return peer
+    .cmd("squeue", ["-h", "-t", "all", "-o", "%i %j"])
+    .split("\n")
+    .flatMap((line) => {
+      const m = /^(\S+) updraft-[0-9a-f]{10}-(\S+)$/.exec(line);
+      // A pending array's tasks share one line until they start: one pilot per task id.
+      const range = m && /^(\d+)_\[([^\]]+)\]$/.exec(m[1]!);
+      const ids = range ? expandTasks(range[2]!).map((t) => `${range[1]}_${t}`) : m ? [m[1]!] : [];
+      return ids.flatMap((jobId) => {
+        const p = pilotOfJob(m![2]!, jobId);
+        return p ? [{ jobId, handle: p.handle }] : [];
+      });
+    });
+}
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -47,8 +65,15 @@ test("the factory runs pilots on Slurm, reads their reports, and after a restart
     const first = daemon.store.all();
     assert.equal(first.length, 3);
     assert.ok(first.every((p) => p.handle && p.gridtype === "slurm"));
-    const jobNames = peer.cmd("squeue", ["-h", "-t", "all", "-o", "%j"]);
-    for (const p of first) assert.ok(jobNames.includes(p.handle!), `${p.handle} is a Slurm job`);
+    // The batch of three is one job array, a task per pilot.
+    const jobs = slurmPilots();
+    for (const p of first) {
+      assert.ok(
+        jobs.some((j) => j.handle === p.handle),
+        `${p.handle} is a Slurm job: ${JSON.stringify(jobs)}`,
+      );
+    }
+    assert.equal(new Set(jobs.map((j) => j.jobId.split("_")[0])).size, 1, JSON.stringify(jobs));
 
     // A restart while the pilots are queued or running: all found again, none submitted twice.
     await daemon.stop();
@@ -62,12 +87,9 @@ test("the factory runs pilots on Slurm, reads their reports, and after a restart
     }
     // Pilots that ended meanwhile may be replaced (the frontend wants 3 idle), but no pilot is a
     // Slurm job twice and Slurm has no job the factory does not know.
-    const ours = peer
-      .cmd("squeue", ["-h", "-t", "all", "-o", "%j"])
-      .split("\n")
-      .filter((n) => n.startsWith("updraft-"));
-    assert.equal(ours.length, again.length, ours.join(" "));
-    for (const p of again) assert.equal(ours.filter((n) => n.endsWith(`-${p.handle}`)).length, 1);
+    const ours = slurmPilots();
+    assert.equal(ours.length, again.length, JSON.stringify(ours));
+    for (const p of again) assert.equal(ours.filter((j) => j.handle === p.handle).length, 1);
 
     await until("three pilot outcomes", async () => {
       await daemon.cycle();

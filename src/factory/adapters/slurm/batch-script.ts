@@ -1,7 +1,7 @@
 /**
- * Pure: the batch script a pilot runs as, and the `sbatch` options of its submission. The script
- * writes the pilot's exit status into its own folder, so an outcome survives even where Slurm
- * keeps no record of finished jobs.
+ * Pure: the batch script a pilot runs as, and the `sbatch` options of its submission, alone or
+ * as a task of a job array. The script writes the pilot's exit status into its own folder, so an
+ * outcome survives even where Slurm keeps no record of finished jobs.
  */
 import type { PilotSpec } from "../types.js";
 import type { SlurmSettings } from "./settings.js";
@@ -20,6 +20,8 @@ export const PILOT_FILES = {
   stdout: "stdout",
   stderr: "stderr",
   exitCode: "exit_code",
+  /** The batch script of a job array, in the array's folder above its tasks' folders. */
+  arrayScript: "array.sh",
 } as const;
 
 export interface ScriptPaths {
@@ -65,6 +67,24 @@ export function batchScript(spec: PilotSpec, paths: ScriptPaths): string {
   return lines.join("\n");
 }
 
+/**
+ * The batch script of a job array. Each task's pilot has its own folder `<array dir>/<task id>`
+ * holding its own batch script (arguments, environment, credential: `batchScript` above), so the
+ * only value taken from the task is its id, used once it is known to be digits only.
+ */
+export function arrayScript(arrayDir: string): string {
+  return [
+    "#!/bin/sh",
+    "# A job array of Updraft pilots, submitted by the factory's slurm adapter: task N runs the",
+    "# pilot whose folder is N, next to this script.",
+    'case "${SLURM_ARRAY_TASK_ID:-}" in',
+    `  '' | *[!0-9]*) echo "not a task of a job array: '\${SLURM_ARRAY_TASK_ID:-}'" >&2; exit 1 ;;`,
+    "esac",
+    `exec ${shQuote(arrayDir)}/"$SLURM_ARRAY_TASK_ID"/${PILOT_FILES.script}`,
+    "",
+  ].join("\n");
+}
+
 /** Slurm's `--time` in minutes, rounded up: a pilot's walltime must fit inside the limit. */
 function minutes(seconds: number): string {
   return String(Math.max(1, Math.ceil(seconds / 60)));
@@ -77,12 +97,42 @@ export function sbatchArgs(
   jobName: string,
   dir: string,
 ): string[] {
+  return jobArgs(settings, spec, jobName, dir, dir, PILOT_FILES.script);
+}
+
+/**
+ * `sbatch` arguments for a job array of pilots like `spec` (the script path comes last, and
+ * `--array` is added with `withTasks`). Each task writes its output into its own folder: Slurm
+ * replaces `%a` by the task id.
+ */
+export function arraySbatchArgs(
+  settings: SlurmSettings,
+  spec: PilotSpec,
+  jobName: string,
+  arrayDir: string,
+): string[] {
+  return jobArgs(settings, spec, jobName, arrayDir, `${arrayDir}/%a`, PILOT_FILES.arrayScript);
+}
+
+/** Array arguments with `--array=<tasks>` before the script path. */
+export function withTasks(args: readonly string[], tasks: string): string[] {
+  return [...args.slice(0, -1), `--array=${tasks}`, args.at(-1)!];
+}
+
+function jobArgs(
+  settings: SlurmSettings,
+  spec: PilotSpec,
+  jobName: string,
+  dir: string,
+  outputDir: string,
+  script: string,
+): string[] {
   const args = [
     "--parsable",
     `--job-name=${jobName}`,
     `--chdir=${dir}`,
-    `--output=${dir}/${PILOT_FILES.stdout}`,
-    `--error=${dir}/${PILOT_FILES.stderr}`,
+    `--output=${outputDir}/${PILOT_FILES.stdout}`,
+    `--error=${outputDir}/${PILOT_FILES.stderr}`,
     "--export=NONE",
     "--nodes=1",
     "--ntasks=1",
@@ -97,7 +147,7 @@ export function sbatchArgs(
   if (settings.qos) args.push(`--qos=${settings.qos}`);
   if (settings.gpus > 0) args.push(`--gres=gpu:${settings.gpus}`);
   args.push(...settings.extra_sbatch_options);
-  args.push(`${dir}/${PILOT_FILES.script}`);
+  args.push(`${dir}/${script}`);
   return args;
 }
 

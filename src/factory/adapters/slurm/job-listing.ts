@@ -1,10 +1,12 @@
 /**
  * What Slurm knows about this adapter's jobs: squeue (JSON, or the text format where JSON is not
- * available), and for jobs squeue has forgotten the jobcomp/filetxt file, sacct, or the pilot's
- * own exit_code file, in that order. Nothing here takes "not in squeue" for success.
+ * available) over the submitting user's jobs only, and for jobs squeue has forgotten the
+ * jobcomp/filetxt file, sacct, or the pilot's own exit_code file, in that order. Nothing here
+ * takes "not in squeue" for success. Array tasks are listed one by one, pending ones included.
  */
 import type { Logger } from "../../../common/logger.js";
 import type { SlurmHost } from "./host.js";
+import { pilotOfJob, type NamedPilot } from "./job-names.js";
 import {
   configScript,
   exitCodesScript,
@@ -21,6 +23,7 @@ import type { SlurmSettings } from "./settings.js";
 import {
   parseJobcomp,
   parseSacct,
+  expandArray,
   parseSqueueJson,
   parseSqueueText,
   SQUEUE_TEXT_FORMAT,
@@ -30,19 +33,40 @@ import {
 /** How far back a first read of the jobcomp file goes; it grows for the life of the cluster. */
 const JOBCOMP_FIRST_READ = 32 * 1024 * 1024;
 
+export interface ListedPilot extends NamedPilot {
+  job: SlurmJob;
+}
+
 export interface Listing {
+  /** The user's jobs by id; this adapter's array tasks each by their own (`123_4`). */
   byId: Map<string, SlurmJob>;
-  /** This adapter's jobs by the handle in their name. */
-  byHandle: Map<string, SlurmJob>;
+  /** This adapter's pilots by the handle their job's name and id say. */
+  byHandle: Map<string, ListedPilot>;
+}
+
+export interface SlurmConfig {
+  jobcomp?: string;
+  accounting: boolean;
+  /** Slurm's MaxArraySize: task ids stay below it; 0 means no arrays. */
+  maxArraySize: number;
 }
 
 export interface JobLookup {
-  /** Every job squeue knows with this adapter's name prefix. */
+  /** Every job of the submitting user squeue knows, this adapter's by handle too. */
   list(): Promise<Listing>;
+  /** The settings of Slurm this adapter depends on, read once. */
+  config(): Promise<SlurmConfig>;
   /** Jobs squeue no longer shows, from jobcomp or sacct; those not found are left out. */
   forgotten(ids: readonly string[]): Promise<Map<string, SlurmJob>>;
   /** The pilots' own exit_code files; pilots without one are left out. */
   exitCodes(pilots: readonly { handle: string; dir: string }[]): Promise<Map<string, number>>;
+}
+
+/** The `@@USER <uid>` line squeueJsonScript prints, then squeue's JSON. */
+function splitSqueueJson(stdout: string): { uid?: number; text: string } {
+  const m = /^@@USER (\d+)\n/m.exec(stdout);
+  if (!m) return { text: stdout };
+  return { uid: Number(m[1]), text: stdout.slice(m.index + m[0].length) };
 }
 
 function failure(what: string, where: string, r: { code: number; stderr: string }): Error {
@@ -56,7 +80,7 @@ export function createJobLookup(
   logger: Logger,
 ): JobLookup {
   let json = true;
-  let config: { jobcomp?: string; accounting: boolean } | undefined;
+  let config: SlurmConfig | undefined;
   let jobcompOffset: number | undefined;
   /** This adapter's finished jobs seen in the jobcomp file so far. */
   const jobcompSeen = new Map<string, SlurmJob>();
@@ -64,7 +88,11 @@ export function createJobLookup(
   async function squeue(): Promise<SlurmJob[]> {
     if (json) {
       const r = await host.run(squeueJsonScript(settings));
-      if (r.code === 0) return parseSqueueJson(r.stdout);
+      if (r.code === 0) {
+        const { uid, text } = splitSqueueJson(r.stdout);
+        // Slurm 22.05's --json ignores --user: the owner is checked here as well.
+        return parseSqueueJson(text).filter((j) => j.userId === undefined || j.userId === uid);
+      }
       if (!jsonUnsupported(r.stderr)) throw failure("squeue --json", host.where, r);
       logger.info({ stderr: r.stderr.trim() }, "squeue has no --json; using its text format");
       json = false;
@@ -74,7 +102,7 @@ export function createJobLookup(
     return parseSqueueText(r.stdout);
   }
 
-  async function slurmConfig(): Promise<{ jobcomp?: string; accounting: boolean }> {
+  async function slurmConfig(): Promise<SlurmConfig> {
     if (config) return config;
     const r = await host.run(configScript(settings));
     if (r.code !== 0) throw failure("scontrol show config", host.where, r);
@@ -84,6 +112,10 @@ export function createJobLookup(
       jobcomp: settings.jobcomp_file ?? (filetxt ? c.get("JobCompLoc") : undefined),
       accounting:
         (c.get("AccountingStorageType") ?? "accounting_storage/none") !== "accounting_storage/none",
+      // Slurm's default when the line is missing or unreadable.
+      maxArraySize: /^\d+$/.test(c.get("MaxArraySize") ?? "")
+        ? Number(c.get("MaxArraySize"))
+        : 1001,
     };
     return config;
   }
@@ -104,23 +136,29 @@ export function createJobLookup(
     const end = text.lastIndexOf("\n") + 1;
     const whole = text.slice(0, end);
     jobcompOffset = from + Buffer.byteLength(whole);
-    const ours = new Set<string>();
-    for (const m of whole.matchAll(/^JobId=(\d+) .*?Name=(\S*)/gm)) {
-      if (m[2]!.startsWith(namePrefix)) ours.add(m[1]!);
-    }
+    const ours = (name: string): boolean => name.startsWith(namePrefix);
     for (const [id, job] of parseJobcomp(whole, ours)) jobcompSeen.set(id, job);
   }
 
   return {
     async list() {
       const byId = new Map<string, SlurmJob>();
-      const byHandle = new Map<string, SlurmJob>();
-      for (const j of await squeue()) {
-        byId.set(j.jobId, j);
-        if (j.name.startsWith(namePrefix)) byHandle.set(j.name.slice(namePrefix.length), j);
+      const byHandle = new Map<string, ListedPilot>();
+      for (const listed of await squeue()) {
+        if (!listed.name.startsWith(namePrefix)) {
+          byId.set(listed.jobId, listed);
+          continue;
+        }
+        for (const j of expandArray(listed)) {
+          byId.set(j.jobId, j);
+          const pilot = pilotOfJob(j.name.slice(namePrefix.length), j.jobId);
+          if (pilot) byHandle.set(pilot.handle, { ...pilot, job: j });
+        }
       }
       return { byId, byHandle };
     },
+
+    config: slurmConfig,
 
     async forgotten(ids) {
       const out = new Map<string, SlurmJob>();

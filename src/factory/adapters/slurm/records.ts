@@ -2,7 +2,7 @@
  * The adapter's own book of pilots: one small JSON file per handle under `<stateDir>/records/`,
  * written before `sbatch` runs and updated after, each write atomic. A new adapter instance
  * (after a factory restart) reads back exactly what the old one knew; a job whose id was never
- * written is found again in squeue by its name, which carries the handle.
+ * written is found again in squeue by its name and id, which say the handle (job-names.ts).
  */
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,8 +21,13 @@ export interface PilotRecord {
   submittedAt: number;
   /** The pilot's folder where Slurm runs it (local, or on the login node). */
   dir: string;
-  /** sbatch's arguments, kept to resubmit a refused pilot on release. */
+  /**
+   * sbatch's arguments, kept to resubmit a refused pilot on release; for an array task the
+   * array's, without `--array`.
+   */
   sbatch: string[];
+  /** A task of a job array: the array's key (its job name without the prefix) and task id. */
+  array?: { key: string; task: number };
   jobId?: string;
   /**
    * What to stage and submit again, kept (0600, like the rest of the book) until sbatch gave a

@@ -23,7 +23,8 @@ export interface FileToWrite {
 }
 
 export interface SubmitItem {
-  handle: string;
+  /** Names the item in the answer: a pilot's handle, or a job array's key. */
+  key: string;
   dir: string;
   files: FileToWrite[];
   sbatch: string[];
@@ -49,14 +50,14 @@ function writeFile(f: FileToWrite): string {
 const b64 = (file: string): string => `"$(base64 < ${file} | tr -d '\\n')"`;
 
 /**
- * Stage each pilot's files, then sbatch it. Per pilot one line:
- * `@@SUBMIT <handle> <sbatch exit status> <stdout b64> <stderr b64>`, or
- * `@@STAGE <handle> <error b64>` when its files could not be written.
+ * Stage each item's files (a pilot's, or a job array's), then sbatch it. Per item one line:
+ * `@@SUBMIT <key> <sbatch exit status> <stdout b64> <stderr b64>`, or
+ * `@@STAGE <key> <error b64>` when its files could not be written.
  */
 export function submitScript(s: SlurmSettings, items: readonly SubmitItem[]): string {
   const parts = [preamble(s), "t=$(mktemp -d) || exit 90", `trap 'rm -rf "$t"' EXIT`];
   for (const it of items) {
-    const h = it.handle;
+    const h = shQuote(it.key);
     // Not `if ( ... )`: inside a tested condition `set -e` is ignored, and a failed write
     // would go unnoticed.
     parts.push(
@@ -73,8 +74,8 @@ export function submitScript(s: SlurmSettings, items: readonly SubmitItem[]): st
 }
 
 export type SubmitAnswer =
-  | { handle: string; kind: "submitted"; rc: number; stdout: string; stderr: string }
-  | { handle: string; kind: "stage-failed"; error: string };
+  | { key: string; kind: "submitted"; rc: number; stdout: string; stderr: string }
+  | { key: string; kind: "stage-failed"; error: string };
 
 const unb64 = (s: string | undefined): string => Buffer.from(s ?? "", "base64").toString("utf8");
 
@@ -84,23 +85,31 @@ export function parseSubmitAnswers(stdout: string): Map<string, SubmitAnswer> {
     const f = line.split(" ");
     if (f[0] === "@@SUBMIT" && f.length >= 3) {
       out.set(f[1]!, {
-        handle: f[1]!,
+        key: f[1]!,
         kind: "submitted",
         rc: Number(f[2]),
         stdout: unb64(f[3]),
         stderr: unb64(f[4]),
       });
     } else if (f[0] === "@@STAGE" && f.length >= 2) {
-      out.set(f[1]!, { handle: f[1]!, kind: "stage-failed", error: unb64(f[2]) });
+      out.set(f[1]!, { key: f[1]!, kind: "stage-failed", error: unb64(f[2]) });
     }
   }
   return out;
 }
 
-export const squeueJsonScript = (s: SlurmSettings): string => `${preamble(s)}exec squeue --json\n`;
+/**
+ * Only the submitting user's jobs (numeric, so a uid without a passwd entry works too; `--user`
+ * rather than `--me`, which Slurm before 20.11 lacks). The uid comes first as `@@USER <uid>`,
+ * because Slurm 22.05's `--json` lists every user's jobs whatever the filter.
+ */
+const USER = "u=$(id -u) || exit 1\n";
+
+export const squeueJsonScript = (s: SlurmSettings): string =>
+  `${preamble(s)}${USER}echo "@@USER $u"\nexec squeue --json --user="$u"\n`;
 
 export const squeueTextScript = (s: SlurmSettings, format: string): string =>
-  `${preamble(s)}exec squeue --noheader --states=all --format=${shQuote(format)}\n`;
+  `${preamble(s)}${USER}exec squeue --noheader --states=all --user="$u" --format=${shQuote(format)}\n`;
 
 /** squeue refused the option, as Slurm before 21.08 does, rather than failing to answer. */
 export function jsonUnsupported(stderr: string): boolean {
@@ -186,5 +195,12 @@ export const cancelScript = (s: SlurmSettings, ids: readonly string[]): string =
 export const releaseScript = (s: SlurmSettings, ids: readonly string[]): string =>
   `${preamble(s)}exec scontrol release ${ids.join(",")}\n`;
 
-export const purgeScript = (dirs: readonly string[]): string =>
-  `rm -rf ${dirs.map(shQuote).join(" ")}\n`;
+/** Remove pilot folders, then each job array folder left without a task folder. */
+export function purgeScript(dirs: readonly string[], arrayDirs: readonly string[] = []): string {
+  const lines = [`rm -rf ${dirs.map(shQuote).join(" ")}`];
+  for (const d of arrayDirs) {
+    // An unmatched glob stays as written, which is no folder.
+    lines.push(`set -- ${shQuote(d)}/*/`, `if [ ! -d "$1" ]; then rm -rf ${shQuote(d)}; fi`);
+  }
+  return lines.join("\n") + "\n";
+}

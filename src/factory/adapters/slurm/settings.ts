@@ -72,6 +72,16 @@ export const slurmSettingsSchema = z
      * at yet". 0: return as soon as sbatch answered.
      */
     settle_s: z.number().nonnegative().max(60).default(0),
+    /**
+     * Submit a batch of pilots with consecutive intent ids and the same resources as one job
+     * array (`sbatch --array`), one task per pilot. A single pilot is always a job of its own.
+     */
+    job_arrays: z.boolean().default(true),
+    /**
+     * Most pilots in one job array; larger batches are split. Slurm's MaxArraySize (read from
+     * `scontrol show config`) bounds it too.
+     */
+    max_array_size: z.number().int().min(2).optional(),
     /** Largest output tail returned by fetchOutput, per stream. */
     max_output_bytes: z
       .number()

@@ -1,10 +1,11 @@
 /**
- * The `slurm` grid adapter: one batch script per pilot, submitted with `sbatch --parsable`,
- * states in bulk from `squeue --json`, `scancel` to remove, `scontrol release` for held jobs.
- * The commands run on this machine, or on a login node over SSH with the pilot files copied
- * there first (BOSCO style). Every job's name is `<prefix>-<handle>`, the prefix unique to this
- * adapter's state dir and the handle starting with the intent id, so a restarted factory finds
- * every job again, even one whose id it never wrote down.
+ * The `slurm` grid adapter: one batch script per pilot, submitted with `sbatch --parsable`, a
+ * batch of like pilots as one job array (one task per pilot); states in bulk from
+ * `squeue --json`, `scancel` to remove, `scontrol release` for held jobs. The commands run on
+ * this machine, or on a login node over SSH with the pilot files copied there first (BOSCO
+ * style). Every job's name is this adapter's prefix (unique to its state dir) and a handle or
+ * array key that starts with an intent id (job-names.ts), so a restarted factory finds every
+ * pilot again, even one whose job id it never wrote down.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
@@ -19,14 +20,18 @@ import type {
   SubmitResult,
 } from "../types.js";
 import {
+  arraySbatchArgs,
+  arrayScript,
   batchScript,
   parseSbatchId,
   PILOT_FILES,
   refusalIsTransient,
   sbatchArgs,
+  withTasks,
 } from "./batch-script.js";
 import { createLocalHost, createSshHost } from "./host.js";
 import { createJobLookup, type Listing } from "./job-listing.js";
+import { arrayKey, arrayRuns, compressTasks, taskHandle, taskJobId } from "./job-names.js";
 import { createRecordBook, isHandle, type PilotRecord, type Staging } from "./records.js";
 import {
   cancelScript,
@@ -73,21 +78,63 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     return { path: to, copy: { from: command, to } };
   }
 
-  function prepare(spec: PilotSpec): PilotRecord {
-    const handle = `${spec.intentId}-${randomBytes(4).toString("hex")}`;
-    const dir = `${base}/${handle}`;
+  /** What to stage for one pilot whose folder is `dir`. */
+  function stagingOf(spec: PilotSpec, dir: string): Staging {
     const cmd = commandFor(spec.command);
     const credential = spec.credentialFile ? `${dir}/${PILOT_FILES.credential}` : undefined;
     const script = batchScript(spec, { dir, command: cmd.path, credential });
+    return { script, credentialFile: spec.credentialFile, command: cmd.copy };
+  }
+
+  function prepare(spec: PilotSpec): PilotRecord {
+    const handle = `${spec.intentId}-${randomBytes(4).toString("hex")}`;
+    const dir = `${base}/${handle}`;
     return {
       handle,
       intentId: spec.intentId,
       submittedAt: ctx.now(),
       dir,
       sbatch: sbatchArgs(settings, spec, namePrefix + handle, dir),
-      staging: { script, credentialFile: spec.credentialFile, command: cmd.copy },
+      staging: stagingOf(spec, dir),
     };
   }
+
+  /** The records of a job array's tasks; `run` has consecutive intent ids (arrayRuns). */
+  function prepareArray(run: readonly PilotSpec[]): (PilotRecord | Error)[] {
+    const key = arrayKey(run[0]!.intentId, randomBytes(4).toString("hex"));
+    const dir = `${base}/${key}`;
+    const sbatch = arraySbatchArgs(settings, run[0]!, namePrefix + key, dir);
+    return run.map((spec, task) => {
+      try {
+        const taskDir = `${dir}/${task}`;
+        return {
+          handle: taskHandle(key, task),
+          intentId: spec.intentId,
+          submittedAt: ctx.now(),
+          dir: taskDir,
+          sbatch,
+          array: { key, task },
+          staging: stagingOf(spec, taskDir),
+        };
+      } catch (err) {
+        return err as Error;
+      }
+    });
+  }
+
+  /** Most pilots per job array: 1 when arrays are off, or Slurm's settings cannot be read. */
+  async function maxArrayTasks(): Promise<number> {
+    if (!settings.job_arrays) return 1;
+    try {
+      const { maxArraySize } = await lookup.config();
+      return Math.max(1, Math.min(settings.max_array_size ?? Infinity, maxArraySize));
+    } catch (err) {
+      ctx.logger.warn({ err, where: host.where }, "Slurm's MaxArraySize unknown: no job arrays");
+      return 1;
+    }
+  }
+
+  const arrayDirOf = (r: PilotRecord): string => `${base}/${r.array!.key}`;
 
   function filesOf(r: PilotRecord, st: Staging): FileToWrite[] {
     const files: FileToWrite[] = [];
@@ -113,15 +160,43 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     return files;
   }
 
+  /** One sbatch: a pilot of its own, or the tasks of one job array given. */
+  function itemOf(unit: PilotRecord[]): SubmitItem {
+    const first = unit[0]!;
+    if (!first.array) {
+      return {
+        key: first.handle,
+        dir: first.dir,
+        files: filesOf(first, first.staging!),
+        sbatch: first.sbatch,
+      };
+    }
+    const dir = arrayDirOf(first);
+    const files = new Map<string, FileToWrite>();
+    files.set(`${dir}/${PILOT_FILES.arrayScript}`, {
+      path: `${dir}/${PILOT_FILES.arrayScript}`,
+      content: Buffer.from(arrayScript(dir)),
+      executable: true,
+    });
+    // Tasks sharing a command copy write it once.
+    for (const r of unit) for (const f of filesOf(r, r.staging!)) files.set(f.path, f);
+    return {
+      key: first.array.key,
+      dir,
+      files: [...files.values()],
+      sbatch: withTasks(first.sbatch, compressTasks(unit.map((r) => r.array!.task))),
+    };
+  }
+
   /** Stage and sbatch; every outcome lands in the record (job id, refusal, or unconfirmed). */
   async function sbatchAll(batch: PilotRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    const items: SubmitItem[] = batch.map((record) => ({
-      handle: record.handle,
-      dir: record.dir,
-      files: filesOf(record, record.staging!),
-      sbatch: record.sbatch,
-    }));
+    const units = new Map<string, PilotRecord[]>();
+    for (const r of batch) {
+      const key = r.array?.key ?? r.handle;
+      units.set(key, [...(units.get(key) ?? []), r]);
+    }
+    const items = [...units.values()].map(itemOf);
     let answers;
     try {
       const r = await host.run(submitScript(settings, items));
@@ -135,7 +210,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       return;
     }
     for (const record of batch) {
-      const a = answers.get(record.handle);
+      const a = answers.get(record.array?.key ?? record.handle);
       const copy = record.staging?.command;
       if (copy && a) copied.add(copy.to);
       if (!a) {
@@ -153,7 +228,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
         const id = a.rc === 0 ? parseSbatchId(a.stdout) : undefined;
         if (id) {
           records.update(record.handle, {
-            jobId: id,
+            jobId: record.array ? taskJobId(id, record.array.task) : id,
             refused: undefined,
             unconfirmed: undefined,
             staging: undefined,
@@ -175,7 +250,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
   function adopt(recs: PilotRecord[], listing: Listing): PilotRecord[] {
     return recs.map((r) => {
       if (r.jobId || r.refused) return r;
-      const j = listing.byHandle.get(r.handle);
+      const j = listing.byHandle.get(r.handle)?.job;
       const change = {
         jobId: j?.jobId,
         refused: undefined,
@@ -288,16 +363,30 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     async submit(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
       const results: SubmitResult[] = [];
       const ready: PilotRecord[] = [];
-      for (const spec of batch) {
-        try {
-          const r = prepare(spec);
-          filesOf(r, r.staging!); // an unreadable credential or command fails here, not remotely
-          // Written before sbatch runs: a crash after it still leaves the job findable.
-          records.put(r);
-          ready.push(r);
-          results.push({ intentId: spec.intentId, ok: true, handle: r.handle });
-        } catch (err) {
-          results.push({ intentId: spec.intentId, ok: false, error: (err as Error).message });
+      const runs = arrayRuns(batch, batch.length > 1 ? await maxArrayTasks() : 1);
+      for (const run of runs) {
+        const prepared =
+          run.length > 1
+            ? prepareArray(run)
+            : run.map((spec) => {
+                try {
+                  return prepare(spec);
+                } catch (err) {
+                  return err as Error;
+                }
+              });
+        for (const [i, p] of prepared.entries()) {
+          const intentId = run[i]!.intentId;
+          try {
+            if (p instanceof Error) throw p;
+            filesOf(p, p.staging!); // an unreadable credential or command fails here, not remotely
+            // Written before sbatch runs: a crash after it still leaves the job findable.
+            records.put(p);
+            ready.push(p);
+            results.push({ intentId, ok: true, handle: p.handle });
+          } catch (err) {
+            results.push({ intentId, ok: false, error: (err as Error).message });
+          }
         }
       }
       await sbatchAll(ready);
@@ -368,16 +457,17 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
 
     async recover(): Promise<RecoveredPilot[]> {
       const listing = await lookup.list();
-      for (const [h, job] of listing.byHandle) {
+      for (const [h, p] of listing.byHandle) {
         if (!isHandle(h) || records.get(h)) continue;
         // A job of ours with no record (the state dir was restored from an old copy).
         records.put({
           handle: h,
-          intentId: Number(h.split("-")[0]),
+          intentId: p.intentId,
           submittedAt: ctx.now(),
-          dir: `${base}/${h}`,
+          dir: p.array ? `${base}/${p.array.key}/${p.array.task}` : `${base}/${h}`,
           sbatch: [],
-          jobId: job.jobId,
+          jobId: p.job.jobId,
+          ...(p.array ? { array: p.array } : {}),
         });
       }
       const all = records.all();
@@ -392,7 +482,14 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     async purge(handles: readonly string[]): Promise<void> {
       const recs = handles.map((h) => records.get(h)).filter((r): r is PilotRecord => !!r);
       if (recs.length === 0) return;
-      await run("removing pilot folders", purgeScript(recs.map((r) => r.dir)));
+      const arrayDirs = [...new Set(recs.filter((r) => r.array).map(arrayDirOf))];
+      await run(
+        "removing pilot folders",
+        purgeScript(
+          recs.map((r) => r.dir),
+          arrayDirs,
+        ),
+      );
       for (const r of recs) records.remove(r.handle);
     },
 

@@ -3,14 +3,32 @@
  * file or sacct) and its mapping to the adapter's states. No IO here.
  */
 import type { PilotStatus } from "../types.js";
+import { expandTasks, taskJobId } from "./job-names.js";
 
-/** One job as Slurm reports it. `exitCode` is already a shell-style status (0-255). */
+/**
+ * One job as Slurm reports it. `exitCode` is already a shell-style status (0-255). An array
+ * task's `jobId` is `<array job id>_<task id>`, as scancel and sacct take it.
+ */
 export interface SlurmJob {
   jobId: string;
   name: string;
   state: string;
   reason: string;
   exitCode?: number;
+  /**
+   * Set on the one record Slurm keeps for an array's tasks that have not started yet (`jobId`
+   * is then the array's job id): their ids, as Slurm prints them (`1-4`, `1,3-9%2`).
+   */
+  pendingTasks?: string;
+  /** The owner's uid, where the listing says it. */
+  userId?: number;
+}
+
+/** A pending array's record as one record per task; any other job as it is. */
+export function expandArray(job: SlurmJob): SlurmJob[] {
+  if (job.pendingTasks === undefined) return [job];
+  const { pendingTasks: _, ...rest } = job;
+  return expandTasks(job.pendingTasks).map((t) => ({ ...rest, jobId: taskJobId(job.jobId, t) }));
 }
 
 /** Pending reasons that mean the job can never start as submitted (the request is wrong). */
@@ -157,13 +175,24 @@ export function parseSqueueJson(text: string): SlurmJob[] {
       throw new Error(`squeue --json: jobs[${i}] has no numeric job_id or string job_state`);
     }
     const raw = typeof j.exit_code === "number" ? j.exit_code : undefined;
-    return {
+    const job: SlurmJob = {
       jobId: String(j.job_id),
       name: typeof j.name === "string" ? j.name : "",
       state: j.job_state,
       reason: typeof j.state_reason === "string" ? j.state_reason : "",
       exitCode: raw === undefined ? undefined : decodeWaitStatus(raw),
     };
+    if (typeof j.user_id === "number") job.userId = j.user_id;
+    // An array task: its own record once started, else within the array's pending record.
+    if (typeof j.array_job_id === "number" && j.array_job_id > 0) {
+      if (typeof j.array_task_id === "number") {
+        job.jobId = taskJobId(String(j.array_job_id), j.array_task_id);
+      } else if (typeof j.array_task_string === "string" && j.array_task_string !== "") {
+        job.jobId = String(j.array_job_id);
+        job.pendingTasks = j.array_task_string;
+      }
+    }
+    return job;
   });
 }
 
@@ -175,31 +204,43 @@ export function parseSqueueText(text: string): SlurmJob[] {
   for (const [n, line] of text.split("\n").entries()) {
     if (line.trim() === "") continue;
     const parts = line.split("|");
-    if (parts.length < 4 || !/^\d+(_\d+)?$/.test(parts[0]!)) {
+    // `12`, an array task `12_3`, an array's pending tasks `12_[3-9%2]`, a het job part `12+0`.
+    const id = /^(\d+(?:_\d+|\+\d+)?)(?:_\[([0-9,:%-]+)\])?$/.exec(parts[0]!);
+    if (parts.length < 4 || !id) {
       throw new Error(
         `squeue line ${n + 1} is not 'id|state|reason|name': ${JSON.stringify(line)}`,
       );
     }
-    out.push({
-      jobId: parts[0]!,
+    const job: SlurmJob = {
+      jobId: id[1]!,
       state: parts[1]!,
       reason: parts[2]!,
       name: parts.slice(3).join("|"),
-    });
+    };
+    if (id[2] !== undefined) job.pendingTasks = id[2];
+    out.push(job);
   }
   return out;
 }
 
 /**
- * jobcomp/filetxt lines: `JobId=12 UserId=... Name=x JobState=FAILED ... ExitCode=3:0`. Only
- * the jobs asked for are kept; a later line for the same job (a requeue) wins.
+ * jobcomp/filetxt lines: `JobId=12 UserId=... Name=x JobState=FAILED ... ExitCode=3:0`, an array
+ * task's with `ArrayJobId=10 ArrayTaskId=2` (keyed `10_2`). Only jobs whose name `wanted` takes
+ * are kept; a later line for the same job (a requeue) wins.
  */
-export function parseJobcomp(text: string, wanted: ReadonlySet<string>): Map<string, SlurmJob> {
+export function parseJobcomp(
+  text: string,
+  wanted: (name: string) => boolean,
+): Map<string, SlurmJob> {
   const out = new Map<string, SlurmJob>();
   for (const line of text.split("\n")) {
-    const id = /^JobId=(\d+) /.exec(line)?.[1];
-    if (!id || !wanted.has(id)) continue;
+    if (!/^JobId=\d+ /.test(line)) continue;
     const field = (k: string): string => new RegExp(`(?:^| )${k}=(\\S*)`).exec(line)?.[1] ?? "";
+    if (!wanted(field("Name"))) continue;
+    const arrayJob = field("ArrayJobId");
+    const id = /^[1-9]\d*$/.test(arrayJob)
+      ? taskJobId(arrayJob, Number(field("ArrayTaskId")))
+      : field("JobId");
     out.set(id, {
       jobId: id,
       name: field("Name"),
@@ -216,7 +257,8 @@ export function parseSacct(text: string): Map<string, SlurmJob> {
   const out = new Map<string, SlurmJob>();
   for (const line of text.split("\n")) {
     const [jobId, state, exit, ...name] = line.split("|");
-    if (!jobId || !state || !/^\d+$/.test(jobId)) continue;
+    // Array tasks are `10_2`; an array's pending tasks (`10_[3-9]`) have no outcome yet.
+    if (!jobId || !state || !/^\d+(_\d+)?$/.test(jobId)) continue;
     out.set(jobId, {
       jobId,
       state,
