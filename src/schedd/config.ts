@@ -33,6 +33,7 @@ export const scheddConfigSchema = z
     checkpoint_seconds: z.number().positive().default(10),
     usage_half_life_hours: z.number().positive().default(24),
     max_input_transfer_failures: z.number().int().positive().default(3),
+    history_days: z.number().positive().default(30),
     significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
     entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
     slot_entry_attribute: z.string().default("GLIDEIN_Entry_Name"),

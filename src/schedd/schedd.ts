@@ -111,6 +111,9 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     const changed = queue.evaluatePeriodic();
     if (changed.length > 0) log.info({ changed }, "periodic policy applied");
     queue.store.pruneLeases(clock.now() - 7 * 86_400_000);
+    // Like HTCondor's rotated history file: finished jobs are kept for a while, not for ever.
+    const pruned = queue.store.pruneHistory(clock.now() - cfg.history_days * 86_400_000);
+    if (pruned > 0) log.info({ jobs: pruned }, "history pruned");
   };
   const timers: NodeJS.Timeout[] = [];
   if (opts.timers ?? true) {

@@ -122,6 +122,7 @@ export class ScheddStore {
         "UPDATE leases SET state = ?, ended = ?, end_reason = ? WHERE id = ? AND state = 'active'",
       ),
       pruneLeases: p("DELETE FROM leases WHERE state <> 'active' AND ended < ?"),
+      pruneHistory: p("DELETE FROM history WHERE finished < ?"),
       setUsage: p(
         "INSERT INTO usage (owner, value, at) VALUES (?, ?, ?) " +
           "ON CONFLICT (owner) DO UPDATE SET value = excluded.value, at = excluded.at",
@@ -308,6 +309,10 @@ export class ScheddStore {
   }
 
   /** Forget ended leases older than `beforeMs` (their pilots are long gone). */
+  pruneHistory(beforeMs: number): number {
+    return this.s.pruneHistory!.run(beforeMs).changes;
+  }
+
   pruneLeases(beforeMs: number): number {
     return this.s.pruneLeases!.run(beforeMs).changes;
   }
