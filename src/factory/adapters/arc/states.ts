@@ -5,6 +5,7 @@
  * an array for several, each element carrying its own `status-code` (as a string) even when the
  * HTTP status is 201 or 200 for the whole call. States are A-REX's REST names.
  */
+import { pilotEnded } from "../exit-status.js";
 import type { AdapterState, PilotStatus } from "../types.js";
 
 export class ArcProtocolError extends Error {
@@ -96,9 +97,6 @@ export function classifyArcState(state: string | undefined): ArcStateClass {
   return (state !== undefined && CLASSES[state.toUpperCase()]) || { kind: "unrecognised" };
 }
 
-/** Exit statuses with which sh reports it could not run the command at all. */
-const CANNOT_EXECUTE = new Set([126, 127]);
-
 /**
  * The pilot's status from one status element and, for states where the payload may have ended,
  * the exit code the job's diag recorded (undefined: none recorded) and the CE's error text.
@@ -136,16 +134,7 @@ export function toPilotStatus(
     return s;
   }
   const exitCode = diag?.exitCode;
-  if (exitCode !== undefined && CANNOT_EXECUTE.has(exitCode)) {
-    return {
-      handle,
-      state: "Held",
-      holdReason: `the pilot command could not be executed on the CE (exit status ${exitCode})`,
-      holdRecoverable: false,
-      exitCode,
-    };
-  }
-  if (exitCode !== undefined) return { handle, state: "Finished", exitCode };
+  if (exitCode !== undefined) return pilotEnded(handle, exitCode, " on the CE");
   if (!c.ended) return { handle, state: "Running" };
   if (!c.failed) return { handle, state: "Finished", exitCode: 0 };
   // FAILED without an exit code: the CE failed the job before or around running it.

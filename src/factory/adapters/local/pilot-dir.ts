@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pilotEnded } from "../exit-status.js";
 import type { PilotSpec, PilotStatus } from "../types.js";
 
 export interface StoredSpec extends PilotSpec {
@@ -58,9 +59,6 @@ export function killJobGroups(dir: string, signal: NodeJS.Signals): number {
   if (alive === 0) writeAtomic(join(dir, FILES.jobGroups), "");
   return alive;
 }
-
-/** Exit statuses with which sh reports it could not run the command at all. */
-const CANNOT_EXECUTE = new Set([126, 127]);
 
 /** A spawn that left no pid for this long did not happen. */
 export const START_TIMEOUT_MS = 30_000;
@@ -166,19 +164,10 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
   const exit = read(dir, FILES.exitCode);
   if (exit !== undefined) {
     const code = Number.parseInt(exit, 10);
-    if (CANNOT_EXECUTE.has(code)) {
-      return {
-        handle,
-        state: "Held",
-        holdReason: `the pilot command could not be executed (exit status ${code})`,
-        holdRecoverable: false,
-        exitCode: code,
-      };
-    }
     // Ended at its walltime: a time-limit end never reads as success, whatever it exited with.
     const overrun = code === 0 ? readWalltime(dir) : undefined;
     if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
-    return { handle, state: "Finished", exitCode: code };
+    return pilotEnded(handle, code);
   }
   const pid = readPid(dir);
   if (pid !== undefined) {

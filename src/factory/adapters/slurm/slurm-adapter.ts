@@ -45,7 +45,8 @@ import {
   type SubmitItem,
 } from "./scripts.js";
 import { parseSlurmSettings } from "./settings.js";
-import { finished, lacksExitStatus, mapJob, type SlurmJob } from "./states.js";
+import { pilotEnded } from "../exit-status.js";
+import { lacksExitStatus, mapJob, type SlurmJob } from "./states.js";
 
 export { slurmSettingsSchema } from "./settings.js";
 
@@ -325,7 +326,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       const code = codes.get(r.handle);
       let s: PilotStatus | undefined;
       if (job) s = mapJob(r.handle, job);
-      else if (code !== undefined) s = finished(r.handle, code);
+      else if (code !== undefined) s = pilotEnded(r.handle, code);
       else if (listed.has(r.handle)) s = mapJob(r.handle, listed.get(r.handle)!);
       else if (r.removed) s = { handle: r.handle, state: "Removed" };
       if (s && s.state !== "Unknown") records.update(r.handle, { final: s });

@@ -2,6 +2,7 @@
  * Pure: Slurm's view of a job (from `squeue --json`, squeue's text format, the jobcomp/filetxt
  * file or sacct) and its mapping to the adapter's states. No IO here.
  */
+import { pilotEnded } from "../exit-status.js";
 import type { PilotStatus } from "../types.js";
 import { expandTasks, taskJobId } from "./job-names.js";
 
@@ -65,8 +66,6 @@ const FAILED = new Set([
   "PREEMPTED",
 ]);
 const IDLE = new Set(["PENDING", "REQUEUED", "REQUEUE_FED"]);
-/** sh's statuses for a command it could not run at all. */
-const CANNOT_EXECUTE = new Set([126, 127]);
 
 /**
  * A wait(2) status as squeue --json reports `exit_code`: a signal in the low 7 bits (reported
@@ -129,7 +128,7 @@ export function mapJob(handle: string, job: SlurmJob): PilotStatus {
   if (IDLE.has(state)) return { handle, state: "Idle" };
   if (RUNNING.has(state)) return { handle, state: "Running" };
   if (state === "CANCELLED") return { handle, state: "Removed" };
-  if (state === "COMPLETED") return finished(handle, job.exitCode ?? 0);
+  if (state === "COMPLETED") return pilotEnded(handle, job.exitCode ?? 0);
   if (FAILED.has(state)) {
     if (job.reason === "JobLaunchFailure") {
       return {
@@ -141,23 +140,9 @@ export function mapJob(handle: string, job: SlurmJob): PilotStatus {
     }
     // A failure state must never read as success, even when Slurm recorded no status.
     const code = job.exitCode !== undefined && job.exitCode !== 0 ? job.exitCode : 1;
-    return finished(handle, code);
+    return pilotEnded(handle, code);
   }
   return { handle, state: "Unknown" };
-}
-
-/** A finished pilot, or a hold when sh could not execute the pilot command at all. */
-export function finished(handle: string, code: number): PilotStatus {
-  if (CANNOT_EXECUTE.has(code)) {
-    return {
-      handle,
-      state: "Held",
-      holdReason: `the pilot command could not be executed (exit status ${code})`,
-      holdRecoverable: false,
-      exitCode: code,
-    };
-  }
-  return { handle, state: "Finished", exitCode: code };
 }
 
 /** `squeue --json` (Slurm 21.08+): every job the controller still knows. */
