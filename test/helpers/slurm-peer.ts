@@ -263,3 +263,26 @@ export async function startSlurm(opts: SlurmPeerOptions = {}): Promise<SlurmPeer
   }
   return { dir, conf, jobcomp, env, cmd, stop };
 }
+
+/**
+ * STAND-IN for the squeue of Slurm before 21.08, which cannot run here: writes `<bin>/squeue`, a
+ * wrapper that refuses `--json` the way an old squeue does and runs the real squeue otherwise,
+ * logging each call's arguments. Returns the log file.
+ */
+export function writeSqueueWithoutJson(bin: string): string {
+  const calls = join(bin, "squeue.log");
+  writeFileSync(
+    join(bin, "squeue"),
+    [
+      "#!/bin/sh",
+      `echo "$*" >> ${calls}`,
+      'for a in "$@"; do',
+      `  if [ "$a" = "--json" ]; then echo "squeue: unrecognized option '--json'" >&2; exit 1; fi`,
+      "done",
+      'exec /usr/bin/squeue "$@"',
+      "",
+    ].join("\n"),
+  );
+  chmodSync(join(bin, "squeue"), 0o755);
+  return calls;
+}

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { createSlurmAdapter } from "../../../src/factory/adapters/slurm/slurm-adapter.js";
 import type { GridAdapter, PilotSpec } from "../../../src/factory/adapters/types.js";
 import { freePort } from "../../../src/pool/ports.js";
-import { startSlurm } from "../../helpers/slurm-peer.js";
+import { startSlurm, writeSqueueWithoutJson } from "../../helpers/slurm-peer.js";
 import { startSshd } from "../../helpers/sshd-peer.js";
 import { waitForState } from "./conformance.js";
 
@@ -181,23 +181,8 @@ test("recover finds a job by its name when the adapter's record of it is lost", 
 });
 
 test("a squeue without --json: states from its text format, exit statuses from the pilot's file", async () => {
-  // STAND-IN for Slurm before 21.08, which cannot run here: a squeue wrapper refusing --json
-  // the way an old squeue does, and running the real squeue otherwise.
   const bin = tempDir();
-  const calls = join(bin, "calls.log");
-  writeFileSync(
-    join(bin, "squeue"),
-    [
-      "#!/bin/sh",
-      `echo "$*" >> ${calls}`,
-      'for a in "$@"; do',
-      `  if [ "$a" = "--json" ]; then echo "squeue: unrecognized option '--json'" >&2; exit 1; fi`,
-      "done",
-      'exec /usr/bin/squeue "$@"',
-      "",
-    ].join("\n"),
-  );
-  chmodSync(join(bin, "squeue"), 0o755);
+  const calls = writeSqueueWithoutJson(bin);
   const a = adapter(tempDir(), { slurm_bin_dir: bin, jobcomp_file: "/nonexistent/jobcomp.txt" });
   const [r1, r2] = await a.submit([pilot(10, "exit 7"), pilot(11, "sleep 30")]);
   const h1 = handleOf(r1);

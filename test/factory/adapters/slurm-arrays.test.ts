@@ -21,7 +21,7 @@ import { after, test } from "node:test";
 import { pino } from "pino";
 import { createSlurmAdapter } from "../../../src/factory/adapters/slurm/slurm-adapter.js";
 import type { GridAdapter, PilotSpec } from "../../../src/factory/adapters/types.js";
-import { startSlurm } from "../../helpers/slurm-peer.js";
+import { startSlurm, writeSqueueWithoutJson } from "../../helpers/slurm-peer.js";
 import { waitForState } from "./conformance.js";
 
 const peer = await startSlurm({ minJobAge: 2 });
@@ -254,23 +254,8 @@ test("batches are split at max_array_size; job_arrays: false submits one job per
 });
 
 test("a squeue without --json: an array's pending record gives each task its state", async () => {
-  // STAND-IN for Slurm before 21.08, which cannot run here: a squeue refusing --json the way an
-  // old squeue does, and running the real squeue otherwise.
   const { bin } = slurmBin();
-  const calls = join(bin, "squeue.log");
-  writeFileSync(
-    join(bin, "squeue"),
-    [
-      "#!/bin/sh",
-      `echo "$*" >> ${calls}`,
-      'for a in "$@"; do',
-      `  if [ "$a" = "--json" ]; then echo "squeue: unrecognized option '--json'" >&2; exit 1; fi`,
-      "done",
-      'exec /usr/bin/squeue "$@"',
-      "",
-    ].join("\n"),
-  );
-  chmodSync(join(bin, "squeue"), 0o755);
+  const calls = writeSqueueWithoutJson(bin);
   const state = tempDir();
   const a = adapter(state, { slurm_bin_dir: bin, settle_s: 10 });
   const [h0, h1, h2] = handles(
