@@ -15,7 +15,6 @@ import {
   openSync,
   closeSync,
   existsSync,
-  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -36,6 +35,7 @@ import type {
 import {
   FILES,
   killJobGroups,
+  read,
   readPid,
   readSpec,
   readStatus,
@@ -177,7 +177,7 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
   function enforceWalltime(handle: string, now: number): void {
     const dir = dirOf(handle);
     if (existsSync(join(dir, FILES.removed))) return;
-    const startedAt = Number(readFile(join(dir, FILES.starting)));
+    const startedAt = Number(read(dir, FILES.starting));
     const walltimeS = readSpec(dir)?.resources.walltimeS;
     if (!Number.isFinite(startedAt) || walltimeS === undefined) return;
     if (now < startedAt + walltimeS * 1000) return;
@@ -291,14 +291,6 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       timers.clear();
     },
   };
-}
-
-function readFile(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
 }
 
 function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {

@@ -69,7 +69,8 @@ export function writeAtomic(file: string, text: string, mode = 0o644): void {
   renameSync(tmp, file);
 }
 
-function read(dir: string, name: string): string | undefined {
+/** One of a pilot's files (FILES), or undefined when it is not there. */
+export function read(dir: string, name: string): string | undefined {
   try {
     return readFileSync(join(dir, name), "utf8");
   } catch {
@@ -77,15 +78,18 @@ function read(dir: string, name: string): string | undefined {
   }
 }
 
-export function readSpec(dir: string): StoredSpec | undefined {
-  const text = read(dir, FILES.spec);
+/** A pilot's JSON file, or undefined when it is not there or torn. */
+function readJson<T>(dir: string, name: string): T | undefined {
+  const text = read(dir, name);
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as StoredSpec;
+    return JSON.parse(text) as T;
   } catch {
     return undefined;
   }
 }
+
+export const readSpec = (dir: string) => readJson<StoredSpec>(dir, FILES.spec);
 
 export interface WalltimeKill {
   /** When the pilot was last signalled for running past its walltime. */
@@ -95,15 +99,14 @@ export interface WalltimeKill {
 
 const SIGNALS = { SIGTERM: 15, SIGKILL: 9 } as const;
 
-export function readWalltime(dir: string): WalltimeKill | undefined {
-  const text = read(dir, FILES.walltime);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as WalltimeKill;
-  } catch {
-    return undefined;
-  }
-}
+/** Ended at its walltime, as a batch system's TIMEOUT: never success, the signal's status. */
+const timeLimitEnd = (handle: string, k: WalltimeKill): PilotStatus => ({
+  handle,
+  state: "Finished",
+  exitCode: 128 + SIGNALS[k.signal],
+});
+
+export const readWalltime = (dir: string) => readJson<WalltimeKill>(dir, FILES.walltime);
 
 /** A process (or, for a negative pid, a process group) exists. */
 function alive(pid: number): boolean {
@@ -166,17 +169,17 @@ export function readStatus(dir: string, handle: string, now: number): PilotStatu
     const code = Number.parseInt(exit, 10);
     // Ended at its walltime: a time-limit end never reads as success, whatever it exited with.
     const overrun = code === 0 ? readWalltime(dir) : undefined;
-    if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
+    if (overrun) return timeLimitEnd(handle, overrun);
     return pilotEnded(handle, code);
   }
   const pid = readPid(dir);
   if (pid !== undefined) {
     if (alive(pid)) return { handle, state: "Running" };
-    // Killed at its walltime before the wrapper could record a status, as a batch system's
-    // TIMEOUT: finished once the whole group is gone, with the signal as the shell reports it.
+    // Killed at its walltime before the wrapper could record a status: finished once the whole
+    // group is gone.
     const overrun = readWalltime(dir);
-    if (overrun && groupAlive(pid)) return { handle, state: "Running" };
-    if (overrun) return { handle, state: "Finished", exitCode: 128 + SIGNALS[overrun.signal] };
+    if (overrun)
+      return groupAlive(pid) ? { handle, state: "Running" } : timeLimitEnd(handle, overrun);
     return {
       handle,
       state: "Held",
