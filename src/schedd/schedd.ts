@@ -85,23 +85,28 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     if (lapsed.length > 0) log.info({ jobs: lapsed }, "leases lapsed; jobs back to idle");
   };
   const spool = (): void => {
+    const now = clock.now();
     const queued = new Set([...queue.index.jobs.values()].map((r) => r.cluster));
     // A cluster reserved for a submit in progress has inputs uploaded before its jobs exist.
-    const reserved = (c: number) => {
-      const info = store.cluster(c);
-      return info !== undefined && info.submitted === 0 && clock.now() - info.created < 86_400_000;
+    const reservedByCluster = new Map<number, boolean>();
+    const reserved = (c: number): boolean => {
+      let v = reservedByCluster.get(c);
+      if (v === undefined) {
+        const info = store.cluster(c);
+        v = info !== undefined && info.submitted === 0 && now - info.created < 86_400_000;
+        reservedByCluster.set(c, v);
+      }
+      return v;
     };
     const r = sweepSpool({
       spoolDir: sandboxes.spoolDir,
       job: (c, p) => {
+        if (queue.index.jobs.has(jobId(c, p)) || reserved(c)) return { inQueue: true };
         const end = store.historyEnd(c, p);
-        return {
-          inQueue: queue.index.jobs.has(jobId(c, p)) || reserved(c),
-          finished: end && { status: end.status, atMs: end.finished },
-        };
+        return { inQueue: false, finished: end && { status: end.status, atMs: end.finished } };
       },
       clusterQueued: (c) => queued.has(c) || reserved(c),
-      nowMs: clock.now(),
+      nowMs: now,
       keepOutputMs: cfg.sandbox.keep_output_hours * 3_600_000,
     });
     if (r.jobsDropped + r.inputsDropped > 0) log.info(r, "spool swept");
