@@ -19,6 +19,7 @@ import { stageDirectory, startStagingServer } from "../src/factory/staging/stagi
 import { planLifetime } from "../src/pilot/lifetime.js";
 import { parsePilotOutput } from "../src/pilot/report.js";
 import { runPilot } from "../src/pilot/run-pilot.js";
+import type { JobSource } from "../src/pilot/interfaces.js";
 import { scheddSource } from "../src/pilot/schedd-source.js";
 import { createNodeView, runValidation } from "../src/pilot/validate/index.js";
 import { scheddClient } from "../src/schedd/client.js";
@@ -176,9 +177,7 @@ async function jobsPerSecondFromSchedd(): Promise<void> {
   const pilot = scheddClient(rpcFor(pki, creds, "pilot", schedd.url()));
   const workDir = join(dir, "work");
   mkdirSync(workDir);
-  let lastDone = 0;
-  let ok = 0;
-  let seconds = 0;
+  let perSecond: number;
   try {
     for (let i = 0; i < JOBS; i += 500) {
       const n = Math.min(500, JOBS - i);
@@ -187,45 +186,57 @@ async function jobsPerSecondFromSchedd(): Promise<void> {
         Array.from({ length: n }, () => job({ Cmd: '"/bin/true"', RequestMemory: "10" })),
       );
     }
-    const source = scheddSource(schedd.url(), pilot);
-    const complete = source.complete.bind(source);
-    source.complete = async (lease, outcome, sandboxDir) => {
-      await complete(lease, outcome, sandboxDir);
-      lastDone = performance.now();
-    };
-    const t0 = performance.now();
-    const result = await runPilot({
-      clock: systemClock,
-      plan: planLifetime({ maxWalltimeS: 3600, maxIdleS: 0.5, graceS: 10 }, Date.now(), () => 0),
-      identity: { pilotId: "bench", host: "localhost" },
-      resources: { cpus: 8, memoryMb: 16000, diskKb: 10_000_000, gpus: 0 },
-      nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
-      published: {},
-      workDir,
-      sources: [source],
-      advertiser: new InMemoryAdvertiserDouble(),
-      claimRetryMs: 20,
-      runnerOptions: { pollMs: 1000 },
-    });
-    ok = result.jobs.filter((j) => j.disposition === "completed" && j.exitCode === 0).length;
-    seconds = (lastDone - t0) / 1000;
+    perSecond = await timeEightCpuPilot(scheddSource(schedd.url(), pilot), workDir, 0.5);
   } finally {
     await alice.rpc.close();
     await pilot.rpc.close();
     await schedd.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (ok !== JOBS) throw new Error(`expected ${JOBS} completed jobs, got ${ok}`);
   process.stdout.write(
     `${JSON.stringify({
       bench: "pilot.jobs_per_s",
-      value: Math.round(JOBS / seconds),
+      value: perSecond,
       jobs: JOBS,
       cpus: 8,
       source: "schedd on loopback (TLS, SQLite)",
       load_avg_1m: round(loadavg()[0]!),
     })}\n`,
   );
+}
+
+/**
+ * One 8-CPU pilot running the JOBS `/bin/true` jobs `source` holds, back to back; jobs per second
+ * from its start to the last completion reported.
+ */
+async function timeEightCpuPilot(
+  source: JobSource,
+  workDir: string,
+  maxIdleS: number,
+): Promise<number> {
+  let lastDone = 0;
+  const complete = source.complete.bind(source);
+  source.complete = async (lease, outcome, sandboxDir) => {
+    await complete(lease, outcome, sandboxDir);
+    lastDone = performance.now();
+  };
+  const t0 = performance.now();
+  const result = await runPilot({
+    clock: systemClock,
+    plan: planLifetime({ maxWalltimeS: 3600, maxIdleS, graceS: 10 }, Date.now(), () => 0),
+    identity: { pilotId: "bench", host: "localhost" },
+    resources: { cpus: 8, memoryMb: 16000, diskKb: 10_000_000, gpus: 0 },
+    nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+    published: {},
+    workDir,
+    sources: [source],
+    advertiser: new InMemoryAdvertiserDouble(),
+    claimRetryMs: 20,
+    runnerOptions: { pollMs: 1000 },
+  });
+  const ok = result.jobs.filter((j) => j.disposition === "completed" && j.exitCode === 0).length;
+  if (ok !== JOBS) throw new Error(`expected ${JOBS} completed jobs, got ${ok}`);
+  return Math.round(JOBS / ((lastDone - t0) / 1000));
 }
 
 const SCRIPT = fileURLToPath(new URL("../../src/pilot/updraft-pilot-startup.sh", import.meta.url));
@@ -356,34 +367,12 @@ async function jobsPerSecond(): Promise<void> {
       '[ Cmd = "/bin/true"; RequestCpus = 1; RequestMemory = 10; Requirements = true ]',
     );
   }
-  let lastDone = 0;
-  const complete = source.complete.bind(source);
-  source.complete = async (lease, outcome) => {
-    await complete(lease, outcome);
-    lastDone = performance.now();
-  };
-  const t0 = performance.now();
-  const result = await runPilot({
-    clock: systemClock,
-    plan: planLifetime({ maxWalltimeS: 3600, maxIdleS: 0.3, graceS: 10 }, Date.now(), () => 0),
-    identity: { pilotId: "bench", host: "localhost" },
-    resources: { cpus: 8, memoryMb: 16000, diskKb: 10_000_000, gpus: 0 },
-    nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
-    published: {},
-    workDir,
-    sources: [source],
-    advertiser: new InMemoryAdvertiserDouble(),
-    claimRetryMs: 20,
-    runnerOptions: { pollMs: 1000 },
-  });
+  const perSecond = await timeEightCpuPilot(source, workDir, 0.3);
   rmSync(workDir, { recursive: true, force: true });
-  const ok = result.jobs.filter((j) => j.disposition === "completed" && j.exitCode === 0).length;
-  if (ok !== JOBS) throw new Error(`expected ${JOBS} completed jobs, got ${ok}`);
-  const seconds = (lastDone - t0) / 1000;
   process.stdout.write(
     `${JSON.stringify({
       bench: "pilot.jobs_per_s_in_memory",
-      value: Math.round(JOBS / seconds),
+      value: perSecond,
       jobs: JOBS,
       cpus: 8,
       source: "in-memory",
