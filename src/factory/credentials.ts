@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { CycleCache } from "../common/cycle-cache.js";
 import { decryptCredential } from "../security/credential-crypto.js";
 
 export interface StoredCredential {
@@ -47,28 +48,10 @@ export function storeClientCredential(
  * ciphertext while its credential is unchanged, and RSA decryption is the costliest step of a
  * cycle. What the last two cycles did not ask for is dropped, so the cache follows the requests.
  */
-export class CredentialCache {
-  private kept = new Map<string, StoredCredential>();
-  private used = new Map<string, StoredCredential>();
-
-  get(key: string): StoredCredential | undefined {
-    const c = this.used.get(key) ?? this.kept.get(key);
-    if (c) this.used.set(key, c);
-    return c;
-  }
-
-  set(key: string, c: StoredCredential): void {
-    this.used.set(key, c);
-  }
-
+export class CredentialCache extends CycleCache<StoredCredential> {
   /** Ids of the credentials the cache may still hand out. */
   ids(): Set<string> {
-    return new Set([...this.kept.values(), ...this.used.values()].map((c) => c.id));
-  }
-
-  endCycle(): void {
-    this.kept = this.used;
-    this.used = new Map();
+    return new Set(this.values().map((c) => c.id));
   }
 }
 

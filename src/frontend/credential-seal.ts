@@ -6,6 +6,7 @@
  * proxy or a new factory key gives a new text at once.
  */
 import { createHash } from "node:crypto";
+import { CycleCache } from "../common/cycle-cache.js";
 import { encryptCredential } from "../security/credential-crypto.js";
 
 export interface CredentialSealer {
@@ -20,18 +21,17 @@ const digest = (b: Buffer | string) => createHash("sha256").update(b).digest("he
 export function createCredentialSealer(
   encrypt: (plain: Buffer | string, publicKeyPem: string) => string = encryptCredential,
 ): CredentialSealer {
-  let kept = new Map<string, string>();
-  let used = new Map<string, string>();
+  const texts = new CycleCache<string>();
   return {
     seal(plain, publicKeyPem) {
       const key = `${digest(plain)}:${digest(publicKeyPem)}`;
-      const text = used.get(key) ?? kept.get(key) ?? encrypt(plain, publicKeyPem);
-      used.set(key, text);
+      let text = texts.get(key);
+      if (text === undefined) {
+        text = encrypt(plain, publicKeyPem);
+        texts.set(key, text);
+      }
       return text;
     },
-    endCycle() {
-      kept = used;
-      used = new Map();
-    },
+    endCycle: () => texts.endCycle(),
   };
 }
