@@ -32,6 +32,11 @@ const userConfigSchema = z
   })
   .strict();
 
+/** No collector URL in the flags, the environment or the user config. */
+export class NoPoolError extends Error {
+  override name = "NoPoolError";
+}
+
 /** `$UPDRAFT_CONFIG`, else `~/.config/updraft/client.yaml`. */
 export function userConfigPath(env: NodeJS.ProcessEnv): string {
   return env.UPDRAFT_CONFIG ?? join(env.HOME ?? homedir(), ".config", "updraft", "client.yaml");
@@ -54,7 +59,7 @@ export function resolveClientSettings(
 
   const pool = flags.pool ?? env.UPDRAFT_POOL ?? saved.pool;
   if (!pool) {
-    throw new Error(
+    throw new NoPoolError(
       "no pool given: pass --pool wss://HOST:PORT, set UPDRAFT_POOL, or put 'pool:' in " + file,
     );
   }

@@ -10,7 +10,7 @@ import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, WireError } from "../wire/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
-import { resolveClientSettings, type ClientFlags } from "./client-settings.js";
+import { NoPoolError, resolveClientSettings, type ClientFlags } from "./client-settings.js";
 import { CliError } from "./errors.js";
 import { openPool } from "./pool-client.js";
 
@@ -47,15 +47,16 @@ export async function locateSchedd(
   if (flags.schedd) return flags.schedd;
   if (flags.name && isUrl(flags.name)) return flags.name;
   if (!flags.name && env.UPDRAFT_SCHEDD) return env.UPDRAFT_SCHEDD;
-  if (!(flags.pool ?? env.UPDRAFT_POOL) && !flags.name) {
-    try {
-      resolveClientSettings(flags, env);
-    } catch {
+  try {
+    resolveClientSettings(flags, env);
+  } catch (err) {
+    if (err instanceof NoPoolError && !flags.name) {
       throw new CliError(
         "no schedd given: pass --schedd wss://HOST:PORT/, set UPDRAFT_SCHEDD, or give a pool " +
           "(--pool or UPDRAFT_POOL) to find the schedd through its collector",
       );
     }
+    throw new CliError((err as Error).message);
   }
   return scheddFromPool(flags, env);
 }
