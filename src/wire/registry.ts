@@ -3,6 +3,7 @@
  * codec, and a handler. Transport-free, so handlers are testable with a fake context.
  */
 import type { Logger } from "pino";
+import type { PilotBinding } from "../security/pilot-binding.js";
 import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 
 /** Roles as the security layer names them (kept as a string here so the wire has no import). */
@@ -14,6 +15,8 @@ export type CallContext = {
   readonly roles: ReadonlySet<RoleName>;
   /** True if the caller authenticated with a limited proxy. */
   readonly limited: boolean;
+  /** Set when the caller is a pilot whose credential carries a binding; absent otherwise. */
+  readonly pilotBinding?: PilotBinding | undefined;
   readonly method: string;
   /** Absolute deadline in ms since the epoch, or Infinity for a stream without one. */
   readonly deadline: number;

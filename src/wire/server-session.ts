@@ -5,6 +5,7 @@
  * in messages and a small interface to send, measure buffering, and close.
  */
 import type { Logger } from "pino";
+import type { PilotBinding } from "../security/pilot-binding.js";
 import { type Envelope, decodeEnvelope, encodeEnvelope } from "./envelope.js";
 import {
   CancelledError,
@@ -43,7 +44,13 @@ export type SessionLimits = {
   streamHighWaterBytes: number;
 };
 
-export type PeerInfo = { identity: string; roles: ReadonlySet<RoleName>; limited: boolean };
+export type PeerInfo = {
+  identity: string;
+  roles: ReadonlySet<RoleName>;
+  limited: boolean;
+  /** What the peer's pilot credential binds it to (a pilot token's claim or a pilot proxy's policy). */
+  pilotBinding?: PilotBinding;
+};
 
 type ActiveCall = {
   controller: AbortController | undefined;
@@ -77,6 +84,9 @@ class Context implements CallContext {
   }
   get limited(): boolean {
     return this.peer.limited;
+  }
+  get pilotBinding(): PilotBinding | undefined {
+    return this.peer.pilotBinding;
   }
   // Created on first use: most handlers never look, and both cost more than the call itself.
   get signal(): AbortSignal {
