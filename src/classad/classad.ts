@@ -9,7 +9,7 @@ import type { FnContext } from "./functions/index.js";
 import { parseLongForm } from "./long-form.js";
 import { type ParseResult, Parser, parseExpression, tryParse, withParser } from "./parser.js";
 import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
-import { type ClassAdLike, ListValue, type Value } from "./value.js";
+import { type ClassAdLike, ListValue, Real, type Value } from "./value.js";
 
 /** One attribute: its expression, the compiled closure (lazily) and evaluation bookkeeping. */
 export class AttrEntry {
@@ -144,6 +144,48 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
       target,
       options,
     );
+  }
+
+  /**
+   * Typed getters: the attribute evaluated in this ad alone, or undefined when it is missing,
+   * evaluates to undefined or error, or has another type. No conversions between types
+   * (a string "3" is not a number, an integer is not a boolean), as HTCondor's
+   * EvaluateAttrString/EvaluateAttrBool do for these kinds.
+   */
+  getString(name: string, options: EvaluateOptions = {}): string | undefined {
+    const v = this.evaluate(name, null, options);
+    return typeof v === "string" ? v : undefined;
+  }
+
+  /** An integer or real as a JS number (int64 beyond 2^53 loses precision, as a double would). */
+  getNumber(name: string, options: EvaluateOptions = {}): number | undefined {
+    const v = this.evaluate(name, null, options);
+    if (typeof v === "number") return v;
+    if (typeof v === "bigint") return Number(v);
+    return v instanceof Real ? v.v : undefined;
+  }
+
+  /** An integer within JS's safe range; reals and out-of-range integers are undefined. */
+  getInteger(name: string, options: EvaluateOptions = {}): number | undefined {
+    const v = this.evaluate(name, null, options);
+    return typeof v === "number" ? v : undefined;
+  }
+
+  getBool(name: string, options: EvaluateOptions = {}): boolean | undefined {
+    const v = this.evaluate(name, null, options);
+    return typeof v === "boolean" ? v : undefined;
+  }
+
+  /** A list whose items are all strings (HTCondor's string lists), else undefined. */
+  getStringList(name: string, options: EvaluateOptions = {}): string[] | undefined {
+    const v = this.evaluate(name, null, options);
+    if (!(v instanceof ListValue)) return undefined;
+    const out: string[] = [];
+    for (const item of v.items) {
+      if (typeof item !== "string") return undefined;
+      out.push(item);
+    }
+    return out;
   }
 
   /** Evaluate an expression (text, tree or compiled) with this ad as MY and `target` as TARGET. */
