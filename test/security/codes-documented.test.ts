@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { TOKEN_REFUSAL_CODES } from "../../src/security/token-verify.js";
 import { VERIFY_FAILURE_CODES } from "../../src/security/verify.js";
 
 const readme = readFileSync(
@@ -12,6 +13,16 @@ const readme = readFileSync(
 
 test("each failure code has a row in the security README", () => {
   for (const code of VERIFY_FAILURE_CODES) {
+    assert.match(
+      readme,
+      new RegExp(`^\\| \`${code}\`\\s*\\| \\S`, "m"),
+      `${code} is not documented`,
+    );
+  }
+});
+
+test("each bearer-token refusal code has a row in the security README", () => {
+  for (const code of TOKEN_REFUSAL_CODES) {
     assert.match(
       readme,
       new RegExp(`^\\| \`${code}\`\\s*\\| \\S`, "m"),
