@@ -14,19 +14,35 @@ import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.j
 import { SandboxError, type Chunk } from "./sandbox.js";
 import { callerOf, leaseError, type ServiceDeps } from "./service-context.js";
 import { codecs } from "./service.js";
+import { bindSlot } from "./slot-binding.js";
 
 const PILOTS = ["pilot"];
 
 export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void {
   const { queue } = deps;
+  const unboundClaim = createUnboundNote();
 
   server.unary(M.claimJob.name, { roles: PILOTS, ...codecs(M.claimJob) }, async (req, ctx) => {
     if (!req.slot) throw new InvalidArgumentError("no slot ad");
+    let slotAttrs = req.slot.attrs;
+    if (ctx.pilotBinding !== undefined) {
+      const bound = bindSlot(slotAttrs, ctx.pilotBinding, queue.opts);
+      if (!bound.ok) {
+        ctx.log.info(
+          { identity: ctx.identity, pilot: ctx.pilotBinding.pilotId, reason: bound.reason },
+          "claim refused",
+        );
+        throw new PermissionDeniedError(bound.reason);
+      }
+      slotAttrs = bound.attrs;
+    } else {
+      unboundClaim(ctx);
+    }
     const until = Math.min(Date.now() + req.waitSeconds * 1000, ctx.deadline - 50);
     for (;;) {
       let r;
       try {
-        r = queue.claim(req.slot.attrs, ctx.identity);
+        r = queue.claim(slotAttrs, ctx.identity);
       } catch (err) {
         if (err instanceof SyntaxError || (err as Error).name === "ClassAdParseError") {
           throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);
@@ -35,7 +51,10 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       }
       if (r.matched) {
         await queue.store.committed(); // the lease exists before the pilot hears of it
-        ctx.log.debug({ job: r.jobId }, "claimed");
+        ctx.log.info(
+          { job: r.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
+          "claimed",
+        );
         const offer: JobOffer = {
           matched: true,
           jobId: r.jobId,
@@ -70,7 +89,10 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason, req.inputTransferFailed);
       if (!r.ok) throw leaseError(r);
       await queue.store.committed(); // Idle on disk before the pilot forgets the job
-      ctx.log.debug({ lease: req.leaseId, reason: req.reason }, "lease released");
+      ctx.log.info(
+        { lease: req.leaseId, identity: ctx.identity, reason: req.reason },
+        "lease released",
+      );
       return { jobStatus: r.jobStatus };
     },
   );
@@ -96,6 +118,10 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       );
       if (!r.ok) throw leaseError(r);
       await queue.store.committed();
+      ctx.log.info(
+        { lease: req.leaseId, identity: ctx.identity, exitCode: req.exitCode, status: r.jobStatus },
+        "job completed",
+      );
       return { jobStatus: r.jobStatus };
     },
   );
@@ -214,4 +240,18 @@ function waitForIdle(deps: ServiceDeps, ms: number, signal: AbortSignal): Promis
     const off = deps.queue.onIdleAdded(done);
     signal.addEventListener("abort", done);
   });
+}
+
+// Credentials from before bindings (plain pilot proxies) keep working: the slot ad is taken as
+// sent. Noted once per identity so the log shows which pilots still run unbound.
+function createUnboundNote(): (ctx: CallContext) => void {
+  const seen = new Set<string>();
+  return (ctx) => {
+    if (seen.has(ctx.identity) || seen.size >= 10_000) return;
+    seen.add(ctx.identity);
+    ctx.log.info(
+      { identity: ctx.identity },
+      "pilot credential carries no binding; trusting its slot ad's site, entry and group",
+    );
+  };
 }
