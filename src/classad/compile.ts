@@ -4,6 +4,12 @@
  * falling back to the general operators, so evaluating a typical Requirements allocates nothing.
  */
 import type { AdNode, BinaryNode, Expr } from "./ast.js";
+import {
+  LIST_ITEMS_PER_STEP,
+  MAX_LIST_LENGTH,
+  MAX_STRING_LENGTH,
+  STRING_UNITS_PER_STEP,
+} from "./budget.js";
 import { AttrEntry, ClassAd } from "./classad.js";
 import { type Compiled, EvalState } from "./eval-state.js";
 import { BUILTINS, type FnContext } from "./functions/index.js";
@@ -48,12 +54,14 @@ export function runCompiled(
 ): Value {
   const st = reusableStates.pop() ?? new EvalState(scope, ctx);
   st.reset(scope, target === null ? null : scope, target, ctx);
+  const started = st.steps;
   try {
-    return fn(st);
+    return started <= 0 ? ERROR : fn(st);
   } catch (err) {
     if (err instanceof RangeError) return ERROR;
     throw err;
   } finally {
+    st.settle(started);
     reusableStates.push(st);
   }
 }
@@ -74,12 +82,14 @@ export function evaluateOwnAttribute(
   if (constant !== null) return constant;
   const st = reusableStates.pop() ?? new EvalState(owner, ctx);
   st.reset(owner, target === null ? null : owner, target, ctx);
+  const started = st.steps;
   try {
-    return evalEntry(st, owner, entry);
+    return started <= 0 ? ERROR : evalEntry(st, owner, entry);
   } catch (err) {
     if (err instanceof RangeError) return ERROR;
     throw err;
   } finally {
+    st.settle(started);
     reusableStates.push(st);
   }
 }
@@ -402,11 +412,33 @@ function compileCall(name: string, args: readonly Expr[]): Compiled {
   return (st) => {
     const values = spare ?? new Array<Value>(n);
     spare = null;
-    for (let i = 0; i < n; i++) values[i] = fns[i]!(st);
-    const result = --st.steps < 0 ? ERROR : builtin(values, st.ctx);
+    // A built-in's work grows with the strings and lists it reads: charge for their size.
+    let cost = 1;
+    for (let i = 0; i < n; i++) {
+      const v = fns[i]!(st);
+      values[i] = v;
+      if (typeof v === "string") cost += (v.length / STRING_UNITS_PER_STEP) | 0;
+      else if (v instanceof ListValue) cost += (v.items.length / LIST_ITEMS_PER_STEP) | 0;
+    }
+    st.steps -= cost;
+    const result = st.steps < 0 ? ERROR : capped(st, builtin(values, st.ctx));
     spare = values;
     return result;
   };
+}
+
+/** A built-in's result, or ERROR when it is past a size cap (recorded in the state). */
+function capped(st: EvalState, v: Value): Value {
+  if (typeof v === "string") {
+    if (v.length <= MAX_STRING_LENGTH) return v;
+    st.hit ??= "string_length";
+    return ERROR;
+  }
+  if (v instanceof ListValue && v.items.length > MAX_LIST_LENGTH) {
+    st.hit ??= "list_length";
+    return ERROR;
+  }
+  return v;
 }
 
 function compileList(items: readonly Expr[]): Compiled {

@@ -3,6 +3,7 @@
  * match (for TARGET and the old-semantics fallback, SEMANTICS §3.2), and the budgets that keep
  * hostile ads from running forever (§1.9).
  */
+import type { EvalBound } from "./budget.js";
 import type { FnContext } from "./functions/index.js";
 import type { ClassAd } from "./classad.js";
 import type { Value } from "./value.js";
@@ -22,6 +23,8 @@ export class EvalState {
   right: ClassAd | null = null;
   steps = STEP_BUDGET;
   depth = 0;
+  /** A size cap met during this evaluation (steps run out are seen from `steps`). */
+  hit: EvalBound | null = null;
   ctx: FnContext;
 
   constructor(scope: ClassAd, ctx: FnContext = SYSTEM_CLOCK) {
@@ -33,9 +36,19 @@ export class EvalState {
     this.scope = scope;
     this.left = left;
     this.right = right;
-    this.steps = STEP_BUDGET;
+    const shared = ctx.budget;
+    this.steps = shared === undefined || shared.steps > STEP_BUDGET ? STEP_BUDGET : shared.steps;
     this.depth = 0;
+    this.hit = null;
     this.ctx = ctx;
+  }
+
+  /** Charge what this evaluation used to the context's shared budget, if any. */
+  settle(started: number): void {
+    const shared = this.ctx.budget;
+    if (shared === undefined) return;
+    shared.steps -= started - this.steps;
+    if (shared.hit === null) shared.hit = this.steps < 0 ? "steps" : this.hit;
   }
 
   /** The other ad of the match for an ad (or a nested ad inside it), else null. */

@@ -12,6 +12,14 @@ export { ClassAd, valueToExpr, isAd, type EvaluateOptions } from "./classad.js";
 export { compileExpression, type CompiledExpr } from "./compile.js";
 export { STEP_BUDGET, SYSTEM_CLOCK } from "./eval-state.js";
 export {
+  createEvalBudget,
+  describeBound,
+  MAX_STRING_LENGTH,
+  MAX_LIST_LENGTH,
+  type EvalBudget,
+  type EvalBound,
+} from "./budget.js";
+export {
   unparseExpr,
   unparseValue,
   unparseReal,

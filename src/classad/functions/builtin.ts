@@ -1,3 +1,4 @@
+import type { EvalBudget } from "../budget.js";
 import type { Value } from "../value.js";
 
 /** What a built-in function may ask of the evaluator. */
@@ -10,6 +11,11 @@ export interface FnContext {
    * time with. Without it, the process's time zone is used.
    */
   utcOffset?(epochSeconds: number): number;
+  /**
+   * Steps shared by every evaluation made with this context (a query's, a cycle's); without it,
+   * each evaluation has only its own STEP_BUDGET.
+   */
+  budget?: EvalBudget;
 }
 
 /** The local zone offset (seconds east of UTC) at `epochSeconds`, per the context. */

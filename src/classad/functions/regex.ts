@@ -1,5 +1,6 @@
 /** Regular-expression built-ins (SEMANTICS §4.6): regexp, regexps, replace, replaceall, regexpMember. */
 import type { Matcher, RE2JS } from "re2js";
+import { MAX_STRING_LENGTH } from "../budget.js";
 import { ERROR, ListValue, UNDEFINED, type Value } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
 import { type Exceptional, isExceptional } from "./coerce.js";
@@ -73,6 +74,8 @@ function substitute(re: RE2JS, target: string, substitution: string, options: Re
     if (text === ERROR) return ERROR;
     out += text;
     copiedUpTo = end;
+    // Past the cap the caller refuses the result anyway: stop before it grows without end.
+    if (out.length > MAX_STRING_LENGTH) return out;
     if (!options.global) break;
     from = nextSearchStart(target, start, end);
   }

@@ -3,6 +3,7 @@
  * counts UTF-8 bytes; the two agree on ASCII, and this way a substring never splits a character's
  * encoding.
  */
+import { MAX_STRING_LENGTH } from "../budget.js";
 import { compareAsciiCaseless, compareCaseSensitive } from "../operators.js";
 import { ERROR, ListValue, UNDEFINED, type Value, isClassAd } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
@@ -18,6 +19,7 @@ function strcat(args: readonly Value[]): Value {
     const s = toStringValue(arg);
     if (isExceptional(s)) return s;
     out += s;
+    if (out.length > MAX_STRING_LENGTH) return out;
   }
   return out;
 }
@@ -47,6 +49,8 @@ function join(args: readonly Value[]): Value {
       continue;
     }
     out += joined++ === 0 ? s : sep + s;
+    // Past the cap the evaluator refuses the result anyway: stop growing it.
+    if (out.length > MAX_STRING_LENGTH) return out;
   }
   return joined === 0 && sawUndefined ? UNDEFINED : out;
 }
