@@ -3,6 +3,7 @@
  * (what frontends match against) and one `GlideFactoryClient` per (entry, client) (what the
  * factory sees for that client). Names follow glideinWMS so operators recognise them.
  */
+import { writeGlideFactoryClient } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
 import type { ClientCounts, SubmitBound } from "./decide-types.js";
@@ -85,29 +86,21 @@ export interface ClientAdInput {
 }
 
 export function buildGlideFactoryClientAd(x: ClientAdInput): ClassAd {
-  const total = x.counts.idle + x.counts.running + x.counts.held;
-  return (
-    new ClassAd()
-      .setValue("MyType", "GlideFactoryClient")
-      .setValue("Name", `${entryAdName(x.entry, x.factory)}@${x.client}`)
-      .setValue("ReqGlidein", entryAdName(x.entry, x.factory))
-      .setValue("ReqClientName", x.client)
-      .setValue("ReqFrontendName", x.frontend)
-      .setValue("EntryName", x.entry)
-      .setValue("FactoryName", x.factory)
-      .setValue("GlideinMonitorStatusIdle", x.counts.idle)
-      .setValue("GlideinMonitorStatusRunning", x.counts.running)
-      .setValue("GlideinMonitorStatusHeld", x.counts.held)
-      .setValue("GlideinMonitorStatusTotal", total)
-      // The per-client totals under the names the frontend reads.
-      .setValue("GlideinMonitorTotalStatusIdle", x.counts.idle)
-      .setValue("GlideinMonitorTotalStatusRunning", x.counts.running)
-      .setValue("GlideinMonitorTotalStatusHeld", x.counts.held)
-      .setValue("GlideinMonitorRequestedIdle", x.reqIdle)
-      .setValue("GlideinMonitorRequestedMaxGlideins", x.reqMax)
-      .setValue("GlideinMonitorLimitsHit", x.limitsHit.join(","))
-      .setValue("GlideinMonitorFailedPilots", x.failed)
-      .setValue("GlideinMonitorFinishedPilots", x.finished)
-      .setValue("ClassAdLifetime", x.lifetimeS)
-  );
+  return writeGlideFactoryClient({
+    name: `${entryAdName(x.entry, x.factory)}@${x.client}`,
+    reqGlidein: entryAdName(x.entry, x.factory),
+    reqClientName: x.client,
+    reqFrontendName: x.frontend,
+    entryName: x.entry,
+    factoryName: x.factory,
+    idle: x.counts.idle,
+    running: x.counts.running,
+    held: x.counts.held,
+    requestedIdle: x.reqIdle,
+    requestedMaxGlideins: x.reqMax,
+    limitsHit: x.limitsHit.join(","),
+    failedPilots: x.failed,
+    finishedPilots: x.finished,
+    lifetimeS: x.lifetimeS,
+  });
 }

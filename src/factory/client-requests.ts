@@ -3,6 +3,7 @@
  * `ReqGlidein` names one of this factory's entries are kept; anything unreadable is skipped with
  * a reason rather than guessed at.
  */
+import { readGlideClient } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { ClientRequest } from "./decide-types.js";
 import { parseRemoveExcess } from "./remove-excess.js";
@@ -24,24 +25,14 @@ export function readGlideClientAd(
 ): ReadResult | undefined {
   const parsed = tryParse(() => ClassAd.fromJSON(attrs));
   if (!parsed.ok) return { ok: false, name: attrs.Name ?? "?", reason: "unparseable ad" };
-  const ad = parsed.value;
-  const str = (n: string): string | undefined => {
-    const v = ad.evaluate(n);
-    return typeof v === "string" ? v : undefined;
-  };
-  const int = (n: string): number | undefined => {
-    const v = ad.evaluate(n);
-    return typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : undefined;
-  };
-  const target = str("ReqGlidein") ?? "";
+  const r = readGlideClient(parsed.value);
+  const target = r.reqGlidein ?? "";
   const suffix = `@${factory}`;
   if (!target.endsWith(suffix)) return undefined;
-  const name = str("Name") ?? target;
-  const client = str("ClientName");
-  const frontend = str("FrontendName");
-  const securityClass = str("GlideinSecurityClass");
-  const reqIdle = int("ReqIdleGlideins");
-  const reqMax = int("ReqMaxGlideins");
+  const name = r.name ?? target;
+  const { clientName: client, frontendName: frontend, securityClass } = r;
+  const reqIdle = r.reqIdleGlideins;
+  const reqMax = r.reqMaxGlideins;
   if (!client || !frontend || !securityClass || reqIdle === undefined || reqMax === undefined) {
     return {
       ok: false,
@@ -51,16 +42,9 @@ export function readGlideClientAd(
     };
   }
   const params: Record<string, string> = {};
-  for (const key of Object.keys(attrs)) {
-    if (!/^GlideinParam[A-Za-z0-9_]+$/i.test(key)) continue;
-    const v = ad.evaluate(key);
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-      params[key.slice("GlideinParam".length)] = String(v);
-    }
-  }
+  for (const [k, v] of Object.entries(r.params)) params[k] = String(v);
   // The frontend's start expression travels as text; the pilot makes it its START.
-  const start = ad.evaluate("GLIDEIN_Start");
-  if (typeof start === "string" && start.trim()) params.GLIDEIN_Start = start;
+  if (r.start?.trim()) params.GLIDEIN_Start = r.start;
   return {
     ok: true,
     value: {
@@ -69,14 +53,14 @@ export function readGlideClientAd(
         client,
         frontend,
         securityClass,
-        authenticatedIdentity: str("AuthenticatedIdentity") ?? "",
+        authenticatedIdentity: r.authenticatedIdentity ?? "",
         reqIdle: Math.max(0, reqIdle),
         reqMax: Math.max(0, reqMax),
-        removeExcess: parseRemoveExcess(str("ReqRemoveExcess")),
-        removeMargin: int("ReqRemoveExcessMargin"),
-        idleLifetimeS: int("ReqIdleLifetime"),
+        removeExcess: parseRemoveExcess(r.reqRemoveExcess),
+        removeMargin: r.reqRemoveExcessMargin,
+        idleLifetimeS: r.reqIdleLifetime,
       },
-      encryptedCredential: str("GlideinEncParamCredential"),
+      encryptedCredential: r.encCredential,
       params,
     },
   };

@@ -4,6 +4,7 @@
  * names of `GlideClient` ads to withdraw, and one `GlideResource` per entry for monitoring.
  * Attribute names follow glideinWMS's glideclient and glideresource ads.
  */
+import { writeGlideClient } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import type { CredentialConfig, FrontendConfig } from "./config.js";
@@ -110,37 +111,37 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       });
       continue;
     }
-    const ad = new ClassAd()
-      .setValue("MyType", "GlideClient")
-      .setValue("Name", glideClientName(e.entry, client))
-      .setValue("ClientName", client)
-      .setValue("FrontendName", config.frontend_name)
-      .setValue("GroupName", policy.name)
-      .setValue("ReqName", e.entry)
-      .setValue("ReqGlidein", e.entry)
-      .setValue("ReqIdleGlideins", e.request.idle)
-      .setValue("ReqMaxGlideins", e.request.max)
-      .setValue("ReqRemoveExcess", e.request.removal.type)
-      .setValue("ReqRemoveExcessMargin", e.request.removal.margin)
-      .setValue("ReqIdleLifetime", policy.limits.idle_glideins_lifetime)
-      .setValue("ReqPubKeyID", keyId)
-      .setValue("ReqEncIdentity", identity)
-      .setValue("GlideinEncParamCredential", encrypted)
-      .setValue("GlideinCredentialType", cred.type)
-      .setValue("GlideinSecurityClass", cred.security_class)
-      .setValue("GlideinTrustDomain", cred.trust_domain)
-      .setValue("GlideinParamGLIDEIN_Collector", config.collector)
-      .setValue("GlideinParamGLIDEIN_Schedds", config.schedds.join(","))
-      .setValue("GlideinParamGLIDEIN_Max_Walltime", config.pilot.max_walltime)
-      .setValue("GlideinParamGLIDEIN_Retire_Time", config.pilot.retire_time)
-      .setValue("GlideinParamGLIDEIN_Max_Idle", config.pilot.max_idle)
-      // Text, not a live expression: the pilot turns it into its START.
-      .setValue("GLIDEIN_Start", policy.startText);
-    if (factory.pubKeyId !== undefined && factory.pubKeyId !== keyId) {
+    const ad = writeGlideClient({
+      name: glideClientName(e.entry, client),
+      clientName: client,
+      frontendName: config.frontend_name,
+      groupName: policy.name,
+      reqName: e.entry,
+      reqGlidein: e.entry,
+      reqIdleGlideins: e.request.idle,
+      reqMaxGlideins: e.request.max,
+      reqRemoveExcess: e.request.removal.type,
+      reqRemoveExcessMargin: e.request.removal.margin,
+      reqIdleLifetime: policy.limits.idle_glideins_lifetime,
+      reqPubKeyId: keyId,
+      reqEncIdentity: identity,
+      encCredential: encrypted,
+      credentialType: cred.type,
+      securityClass: cred.security_class,
+      trustDomain: cred.trust_domain,
+      params: {
+        GLIDEIN_Collector: config.collector,
+        GLIDEIN_Schedds: config.schedds.join(","),
+        GLIDEIN_Max_Walltime: config.pilot.max_walltime,
+        GLIDEIN_Retire_Time: config.pilot.retire_time,
+        GLIDEIN_Max_Idle: config.pilot.max_idle,
+      },
+      start: policy.startText,
       // The factory's advertised id disagrees with its key: advertise ours, which is what the
       // encrypted text names, and let the factory notice.
-      ad.setValue("FactoryPubKeyID", factory.pubKeyId);
-    }
+      factoryPubKeyId:
+        factory.pubKeyId !== undefined && factory.pubKeyId !== keyId ? factory.pubKeyId : undefined,
+    });
     ads.push(ad);
   }
   return { ads, skipped };

@@ -1,0 +1,105 @@
+/**
+ * GlideClient: a frontend group's request to one factory entry. The writer gives the ad the
+ * frontend advertises; the reader gives every field typed, or undefined when the attribute is
+ * missing or of another type, and leaves the decision about what is required to the caller
+ * (the factory refuses a request lacking its counts; a monitor shows what is there).
+ */
+import { ClassAd } from "../classad/index.js";
+import { AD_TYPE, COMMON, GLIDE_CLIENT as A } from "./names.js";
+
+export type ParamValue = string | number | boolean;
+
+export interface GlideClientAd {
+  name: string;
+  clientName: string;
+  frontendName: string;
+  groupName: string;
+  reqName: string;
+  reqGlidein: string;
+  reqIdleGlideins: number;
+  reqMaxGlideins: number;
+  reqRemoveExcess: string;
+  reqRemoveExcessMargin: number;
+  reqIdleLifetime: number;
+  reqPubKeyId: string;
+  reqEncIdentity: string;
+  encCredential: string;
+  credentialType: string;
+  securityClass: string;
+  trustDomain: string;
+  /** `GlideinParam<X>` attributes by X, in order. */
+  params: Readonly<Record<string, ParamValue>>;
+  /** The start expression as text. */
+  start: string;
+  /** Set only when the factory's advertised key id disagrees with the one used. */
+  factoryPubKeyId?: string;
+}
+
+export function writeGlideClient(r: GlideClientAd): ClassAd {
+  const ad = new ClassAd()
+    .setValue(COMMON.MyType, AD_TYPE.GlideClient)
+    .setValue(COMMON.Name, r.name)
+    .setValue(A.ClientName, r.clientName)
+    .setValue(A.FrontendName, r.frontendName)
+    .setValue(A.GroupName, r.groupName)
+    .setValue(A.ReqName, r.reqName)
+    .setValue(A.ReqGlidein, r.reqGlidein)
+    .setValue(A.ReqIdleGlideins, r.reqIdleGlideins)
+    .setValue(A.ReqMaxGlideins, r.reqMaxGlideins)
+    .setValue(A.ReqRemoveExcess, r.reqRemoveExcess)
+    .setValue(A.ReqRemoveExcessMargin, r.reqRemoveExcessMargin)
+    .setValue(A.ReqIdleLifetime, r.reqIdleLifetime)
+    .setValue(A.ReqPubKeyID, r.reqPubKeyId)
+    .setValue(A.ReqEncIdentity, r.reqEncIdentity)
+    .setValue(A.EncCredential, r.encCredential)
+    .setValue(A.CredentialType, r.credentialType)
+    .setValue(A.SecurityClass, r.securityClass)
+    .setValue(A.TrustDomain, r.trustDomain);
+  for (const [k, v] of Object.entries(r.params)) ad.setValue(A.ParamPrefix + k, v);
+  // Text, not a live expression: the pilot turns it into its START.
+  ad.setValue(A.Start, r.start);
+  if (r.factoryPubKeyId !== undefined) ad.setValue(A.FactoryPubKeyID, r.factoryPubKeyId);
+  return ad;
+}
+
+/** Every field of a received GlideClient ad, typed; undefined where absent or mistyped. */
+export type ReadGlideClient = { [K in keyof GlideClientAd]?: GlideClientAd[K] } & {
+  params: Record<string, ParamValue>;
+  authenticatedIdentity?: string;
+};
+
+const PARAM = /^GlideinParam[A-Za-z0-9_]+$/i;
+
+export function readGlideClient(ad: ClassAd): ReadGlideClient {
+  const params: Record<string, ParamValue> = {};
+  for (const key of ad.names()) {
+    if (!PARAM.test(key)) continue;
+    const v = ad.evaluate(key);
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+      params[key.slice(A.ParamPrefix.length)] = v;
+    }
+  }
+  return {
+    name: ad.getString(COMMON.Name),
+    clientName: ad.getString(A.ClientName),
+    frontendName: ad.getString(A.FrontendName),
+    groupName: ad.getString(A.GroupName),
+    reqName: ad.getString(A.ReqName),
+    reqGlidein: ad.getString(A.ReqGlidein),
+    reqIdleGlideins: ad.getInteger(A.ReqIdleGlideins),
+    reqMaxGlideins: ad.getInteger(A.ReqMaxGlideins),
+    reqRemoveExcess: ad.getString(A.ReqRemoveExcess),
+    reqRemoveExcessMargin: ad.getInteger(A.ReqRemoveExcessMargin),
+    reqIdleLifetime: ad.getInteger(A.ReqIdleLifetime),
+    reqPubKeyId: ad.getString(A.ReqPubKeyID),
+    reqEncIdentity: ad.getString(A.ReqEncIdentity),
+    encCredential: ad.getString(A.EncCredential),
+    credentialType: ad.getString(A.CredentialType),
+    securityClass: ad.getString(A.SecurityClass),
+    trustDomain: ad.getString(A.TrustDomain),
+    params,
+    start: ad.getString(A.Start),
+    factoryPubKeyId: ad.getString(A.FactoryPubKeyID),
+    authenticatedIdentity: ad.getString(COMMON.AuthenticatedIdentity),
+  };
+}

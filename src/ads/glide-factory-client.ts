@@ -1,0 +1,70 @@
+/**
+ * GlideFactoryClient: what the factory sees for one (entry, client). The counts appear twice:
+ * under glideinWMS's per-client names and under the totals' names the frontend reads.
+ */
+import { ClassAd } from "../classad/index.js";
+import { AD_TYPE, COMMON, GLIDE_FACTORY_CLIENT as A } from "./names.js";
+
+export interface GlideFactoryClientAd {
+  name: string;
+  reqGlidein: string;
+  reqClientName: string;
+  reqFrontendName: string;
+  entryName: string;
+  factoryName: string;
+  idle: number;
+  running: number;
+  held: number;
+  requestedIdle: number;
+  requestedMaxGlideins: number;
+  /** Comma-separated limit names, as glideinWMS prints them. */
+  limitsHit: string;
+  failedPilots: number;
+  finishedPilots: number;
+  lifetimeS: number;
+}
+
+export function writeGlideFactoryClient(r: GlideFactoryClientAd): ClassAd {
+  return new ClassAd()
+    .setValue(COMMON.MyType, AD_TYPE.GlideFactoryClient)
+    .setValue(COMMON.Name, r.name)
+    .setValue(A.ReqGlidein, r.reqGlidein)
+    .setValue(A.ReqClientName, r.reqClientName)
+    .setValue(A.ReqFrontendName, r.reqFrontendName)
+    .setValue(A.EntryName, r.entryName)
+    .setValue(A.FactoryName, r.factoryName)
+    .setValue(A.StatusIdle, r.idle)
+    .setValue(A.StatusRunning, r.running)
+    .setValue(A.StatusHeld, r.held)
+    .setValue(A.StatusTotal, r.idle + r.running + r.held)
+    .setValue(A.TotalStatusIdle, r.idle)
+    .setValue(A.TotalStatusRunning, r.running)
+    .setValue(A.TotalStatusHeld, r.held)
+    .setValue(A.RequestedIdle, r.requestedIdle)
+    .setValue(A.RequestedMaxGlideins, r.requestedMaxGlideins)
+    .setValue(A.LimitsHit, r.limitsHit)
+    .setValue(A.FailedPilots, r.failedPilots)
+    .setValue(A.FinishedPilots, r.finishedPilots)
+    .setValue(COMMON.ClassAdLifetime, r.lifetimeS);
+}
+
+/** Every field typed; undefined where absent or mistyped. */
+export function readGlideFactoryClient(ad: ClassAd): Partial<GlideFactoryClientAd> {
+  return {
+    name: ad.getString(COMMON.Name),
+    reqGlidein: ad.getString(A.ReqGlidein),
+    reqClientName: ad.getString(A.ReqClientName),
+    reqFrontendName: ad.getString(A.ReqFrontendName),
+    entryName: ad.getString(A.EntryName),
+    factoryName: ad.getString(A.FactoryName),
+    idle: ad.getInteger(A.StatusIdle) ?? ad.getInteger(A.TotalStatusIdle),
+    running: ad.getInteger(A.StatusRunning) ?? ad.getInteger(A.TotalStatusRunning),
+    held: ad.getInteger(A.StatusHeld) ?? ad.getInteger(A.TotalStatusHeld),
+    requestedIdle: ad.getInteger(A.RequestedIdle),
+    requestedMaxGlideins: ad.getInteger(A.RequestedMaxGlideins),
+    limitsHit: ad.getString(A.LimitsHit),
+    failedPilots: ad.getInteger(A.FailedPilots),
+    finishedPilots: ad.getInteger(A.FinishedPilots),
+    lifetimeS: ad.getInteger(COMMON.ClassAdLifetime),
+  };
+}
