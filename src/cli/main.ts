@@ -12,6 +12,7 @@ const COMMANDS: [names: string[], load: Loader][] = [
   [["classad"], async () => [(await import("./classad-command.js")).createClassadCommand()]],
   [["ca"], async () => [(await import("./ca-command.js")).createCaCommand()]],
   [["proxy"], async () => [(await import("./proxy-command.js")).createProxyCommand()]],
+  [["token"], async () => [(await import("./token-command.js")).createTokenCommand()]],
   [["collector"], async () => [(await import("./collector-command.js")).createCollectorCommand()]],
   [["status"], async () => [(await import("./status-command.js")).createStatusCommand()]],
   [["advertise"], async () => [(await import("./advertise-command.js")).createAdvertiseCommand()]],

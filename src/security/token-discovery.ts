@@ -1,0 +1,39 @@
+/**
+ * WLCG Bearer Token Discovery: where a client finds its token when none is named. The order is
+ * the profile's: `BEARER_TOKEN` (the token itself), `BEARER_TOKEN_FILE`,
+ * `$XDG_RUNTIME_DIR/bt_u<uid>`, then `/tmp/bt_u<uid>`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+
+export type FoundToken =
+  { found: true; token: string; source: string } | { found: false; tried: string[] };
+
+export function discoverBearerToken(
+  env: NodeJS.ProcessEnv = process.env,
+  uid = userInfo().uid,
+): FoundToken {
+  const tried: string[] = [];
+  const direct = env.BEARER_TOKEN?.trim();
+  if (direct) return { found: true, token: direct, source: "$BEARER_TOKEN" };
+  tried.push("$BEARER_TOKEN");
+  const files: string[] = [];
+  if (env.BEARER_TOKEN_FILE) files.push(env.BEARER_TOKEN_FILE);
+  else tried.push("$BEARER_TOKEN_FILE");
+  if (env.XDG_RUNTIME_DIR) files.push(join(env.XDG_RUNTIME_DIR, `bt_u${uid}`));
+  files.push(`/tmp/bt_u${uid}`);
+  for (const f of files) {
+    if (existsSync(f)) {
+      const token = readTokenFile(f);
+      if (token) return { found: true, token, source: f };
+    }
+    tried.push(f);
+  }
+  return { found: false, tried };
+}
+
+/** A token file holds the token, possibly with surrounding whitespace. */
+export function readTokenFile(file: string): string {
+  return readFileSync(file, "utf8").trim();
+}

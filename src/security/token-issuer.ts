@@ -1,0 +1,112 @@
+/**
+ * A small token issuer for private pools and tests: one ES256 key in a directory
+ * (`signing-key.pem` PKCS#8 0600, `jwks.json`, `issuer`), WLCG Common JWT Profile access tokens
+ * signed with it, and an unverified description of a token for `updraft token info`.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  SignJWT,
+} from "jose";
+import { writePrivateFile } from "./ca-dir.js";
+
+export interface IssuerDir {
+  issuer: string;
+  kid: string;
+  keyFile: string;
+  jwksFile: string;
+}
+
+export type IssuerInit = { ok: true; dir: IssuerDir } | { ok: false; reason: string };
+
+export function issuerPaths(dir: string) {
+  return {
+    keyFile: join(dir, "signing-key.pem"),
+    jwksFile: join(dir, "jwks.json"),
+    issuerFile: join(dir, "issuer"),
+  };
+}
+
+/** Make a new issuer in `dir`; an existing signing key is never overwritten. */
+export async function initIssuerDir(dir: string, issuer: string): Promise<IssuerInit> {
+  const p = issuerPaths(dir);
+  if (existsSync(p.keyFile)) {
+    return { ok: false, reason: `${p.keyFile} exists; remove it to make a new issuer key` };
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  // The kid is the key's own fingerprint, so a rotated key never reuses a name.
+  const kid = createHash("sha256")
+    .update(JSON.stringify([jwk.crv, jwk.x, jwk.y]))
+    .digest("base64url")
+    .slice(0, 16);
+  writePrivateFile(p.keyFile, await exportPKCS8(privateKey));
+  writeFileSync(
+    p.jwksFile,
+    `${JSON.stringify({ keys: [{ ...jwk, kid, alg: "ES256", use: "sig" }] }, null, 2)}\n`,
+    { mode: 0o644 },
+  );
+  writeFileSync(p.issuerFile, `${issuer}\n`, { mode: 0o644 });
+  return { ok: true, dir: { issuer, kid, keyFile: p.keyFile, jwksFile: p.jwksFile } };
+}
+
+export interface IssueOptions {
+  sub: string;
+  audiences: readonly string[];
+  scope?: string;
+  groups?: readonly string[];
+  lifetimeS: number;
+  /** Extra claims (e.g. `updraft.pilot`). */
+  extra?: Record<string, unknown>;
+  now?: number;
+}
+
+/** Sign a WLCG profile 1.0 access token with the issuer in `dir`. */
+export async function issueToken(dir: string, o: IssueOptions): Promise<string> {
+  const p = issuerPaths(dir);
+  const issuer = readFileSync(p.issuerFile, "utf8").trim();
+  const jwks = JSON.parse(readFileSync(p.jwksFile, "utf8")) as { keys: { kid?: string }[] };
+  const kid = jwks.keys[0]?.kid;
+  const key = await importPKCS8(readFileSync(p.keyFile, "utf8"), "ES256");
+  const now = Math.floor((o.now ?? Date.now()) / 1000);
+  const claims: Record<string, unknown> = {
+    ...o.extra,
+    "wlcg.ver": "1.0",
+    sub: o.sub,
+    jti: randomUUID(),
+  };
+  if (o.scope) claims.scope = o.scope;
+  if (o.groups && o.groups.length > 0) claims["wlcg.groups"] = [...o.groups];
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "ES256", typ: "JWT", ...(kid ? { kid } : {}) })
+    .setIssuer(issuer)
+    .setAudience(o.audiences.length === 1 ? o.audiences[0] : [...o.audiences])
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + o.lifetimeS)
+    .sign(key);
+}
+
+export type TokenDescription =
+  | { ok: true; header: Record<string, unknown>; claims: Record<string, unknown>; expired: boolean }
+  | { ok: false; reason: string };
+
+/** Header and claims as the token states them; the signature is not checked. */
+export function describeToken(token: string, now = Date.now()): TokenDescription {
+  try {
+    const header = decodeProtectedHeader(token) as Record<string, unknown>;
+    const claims = decodeJwt(token) as Record<string, unknown>;
+    const exp = typeof claims.exp === "number" ? claims.exp : undefined;
+    return { ok: true, header, claims, expired: exp !== undefined && exp * 1000 <= now };
+  } catch {
+    return { ok: false, reason: "not a JWT (three base64url parts with JSON header and claims)" };
+  }
+}
