@@ -1,9 +1,11 @@
 /**
  * Submit-file macro expansion as condor_submit does it: `$(name)`, `$(name:default)`,
- * `$ENV(NAME)`, `$F[pdnxq](name)` for file-name parts; `$$(Attr)` is left alone for the schedd to
+ * `$ENV(NAME)`, `$F[pdnxq](name)` for file-name parts, `$INT()`, `$REAL()`, `$STRING()`, `$EVAL()`,
+ * `$SUBSTR()`, `$CHOICE()`, `$RANDOM_CHOICE()`, `$RANDOM_INTEGER()` (macro-functions.ts); `$$(Attr)` is left alone for the schedd to
  * fill at match time. Values are expanded lazily, so a macro may use one defined after it.
  */
 import { posix } from "node:path";
+import { applyMacroFunction, type MacroFunction } from "./macro-functions.js";
 
 /** The raw (unexpanded) value of a macro, by lower-case name; undefined when there is none. */
 export type MacroLookup = (lowerName: string) => string | undefined;
@@ -51,12 +53,16 @@ export interface ExpandOptions {
   readonly environ?: Readonly<Record<string, string | undefined>>;
   /** Parsed values by text: a value is scanned once however many jobs expand it. */
   readonly templates?: Map<string, Template>;
+  /** A number in [0, 1) for `$RANDOM_*()`; Math.random unless a test fixes it. */
+  readonly random?: () => number;
 }
 
 /** A value cut into literal text and macro uses. */
 type Piece =
   | string
   | { readonly env: string }
+  /** `$INT(...)` and the other functions: the argument text, expanded before the call. */
+  | { readonly fn: MacroFunction; readonly args: string }
   | {
       readonly name: string;
       readonly lower: string;
@@ -87,7 +93,10 @@ export function parseTemplate(text: string): Template {
       i = end;
       continue;
     }
-    const head = /^\$(ENV|F[a-z]*)?\(/i.exec(text.slice(dollar, dollar + 12));
+    const head =
+      /^\$(ENV|INT|REAL|STRING|EVAL|SUBSTR|CHOICE|RANDOM_CHOICE|RANDOM_INTEGER|F[a-z]*)?\(/i.exec(
+        text.slice(dollar, dollar + 20),
+      );
     if (head === null) {
       literal += "$";
       i = dollar + 1;
@@ -103,6 +112,10 @@ export function parseTemplate(text: string): Template {
     const fn = head[1]?.toUpperCase();
     if (fn === "ENV") {
       pieces.push({ env: inner.trim() });
+      continue;
+    }
+    if (fn !== undefined && !fn.startsWith("F")) {
+      pieces.push({ fn: fn as MacroFunction, args: inner });
       continue;
     }
     const colon = inner.indexOf(":");
@@ -145,6 +158,20 @@ export function expandMacros(text: string, options: ExpandOptions, depth = 0): E
       out += options.environ?.[piece.env] ?? "";
       continue;
     }
+    if ("fn" in piece) {
+      const args = expandMacros(piece.args, options, depth + 1);
+      if (!args.ok) return args;
+      const result = applyMacroFunction(piece.fn, args.text, {
+        value: (lower) => {
+          const raw = options.lookup(lower);
+          return raw === undefined ? undefined : expandMacros(raw, options, depth + 1);
+        },
+        random: options.random ?? Math.random,
+      });
+      if (!result.ok) return result;
+      out += result.text;
+      continue;
+    }
     const raw = options.lookup(piece.lower);
     let value: Expansion;
     if (raw !== undefined) value = expandMacros(raw, options, depth + 1);
@@ -161,12 +188,23 @@ export function expandMacros(text: string, options: ExpandOptions, depth = 0): E
   return { ok: true, text: out };
 }
 
-const REFERENCE = /(?<!\$)\$(?:F[a-z]*)?\(\s*([A-Za-z_][A-Za-z0-9_.]*)/gi;
+const REFERENCE =
+  /(?<!\$)\$(?:F[a-z]*|INT|REAL|STRING|SUBSTR|CHOICE)?\(\s*([A-Za-z_][A-Za-z0-9_.]*)/gi;
+
+const FUNCTION_ARGS =
+  /(?<!\$)\$(?:INT|REAL|STRING|EVAL|SUBSTR|CHOICE|RANDOM_CHOICE|RANDOM_INTEGER)\(([^()]*)\)/gi;
 
 /** Lower-case names of the macros `text` uses directly (not through other macros). */
 export function macroReferences(text: string): string[] {
   if (!text.includes("$")) return [];
   const names: string[] = [];
   for (const m of text.matchAll(REFERENCE)) names.push(m[1].toLowerCase());
-  return names;
+  // A bare name anywhere in a function's arguments (`$CHOICE(Process, sites)`) may be a macro.
+  for (const m of text.matchAll(FUNCTION_ARGS)) {
+    for (const arg of m[1].split(",")) {
+      const name = arg.trim();
+      if (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) names.push(name.toLowerCase());
+    }
+  }
+  return [...new Set(names)];
 }

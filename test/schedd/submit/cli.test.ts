@@ -81,3 +81,25 @@ test("an unknown option and a missing file are plain errors", () => {
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /cannot read nope\.sub/);
 });
+
+test("--dry-run expands HTCondor's macro functions per job (an OSG-style sweep)", () => {
+  writeFileSync(
+    join(dir, "sweep.sub"),
+    [
+      "executable = run.sh",
+      "seed = $(Process) * 1000 + 17",
+      "arguments = --seed $INT(seed) --mass $REAL(mass,%.1f) --site $CHOICE(Process,sites)",
+      "sites = T2_US_MIT,T2_US_UCSD,T2_US_Purdue",
+      "output = out/job_$INT(Process,%04d).out",
+      "queue mass in (125, 126.5, 130)",
+      "",
+    ].join("\n"),
+  );
+  const r = run("--dry-run", "sweep.sub");
+  assert.equal(r.status, 0, r.stderr);
+  const ads = r.stdout.split("\n\n");
+  assert.equal(ads.length, 3);
+  assert.match(ads[0], /^Arguments = "--seed 17 --mass 125.0 --site T2_US_MIT"$/m);
+  assert.match(ads[2], /^Arguments = "--seed 2017 --mass 130.0 --site T2_US_Purdue"$/m);
+  assert.match(ads[1], /^Out = "out\/job_0001.out"$/m);
+});
