@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,8 @@ const UPDATE_ROUNDS = 3;
 const QUERY_RUNS = 21;
 const PILOT_DN = "/DC=org/DC=example/OU=Pilots/CN=bench-pilot";
 const READER_DN = "/DC=org/DC=example/CN=bench-reader";
+const MONITOR_DN = "/DC=org/DC=example/CN=bench-monitor";
+const SCRAPE_RUNS = 21;
 
 const bin = fileURLToPath(new URL("../../bin/updraft.js", import.meta.url));
 
@@ -120,10 +123,51 @@ async function queryLatencies(reader: RpcClient): Promise<{ medianMs: number; ma
   return { medianMs: times[Math.floor(times.length / 2)]!, matched };
 }
 
+/** Median time of a full GET /metrics, as Prometheus makes it (a fresh TLS connection each). */
+async function scrapeMs(port: number, cred: { certPem: string; keyPem: string }, ca: Buffer) {
+  const once = () =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          servername: "localhost",
+          port,
+          path: "/metrics",
+          ca,
+          agent: false,
+          cert: cred.certPem,
+          key: cred.keyPem,
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (body += d));
+          res.on("end", () =>
+            res.statusCode === 200 ? resolve(body) : reject(new Error(`scrape: ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  const times: number[] = [];
+  let body = "";
+  for (let run = 0; run < SCRAPE_RUNS; run++) {
+    const t0 = process.hrtime.bigint();
+    body = await once();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  if (!new RegExp(`^updraft_collector_ads\\{type="Slot"\\} ${ADS}$`, "m").test(body))
+    throw new Error("scrape did not report the slot ads");
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
 export async function run(): Promise<void> {
   const pki = createTestPki();
   const pilot = pki.issueUser(PILOT_DN);
   const reader = pki.issueUser(READER_DN);
+  const monitor = pki.issueUser(MONITOR_DN);
   const port = await freePort();
   const configFile = join(pki.dir, "collector.yaml");
   writeFileSync(
@@ -136,6 +180,7 @@ export async function run(): Promise<void> {
         rules: [
           { identity: PILOT_DN, roles: ["pilot"] },
           { identity: READER_DN, roles: ["read"] },
+          { identity: MONITOR_DN, roles: ["monitor"] },
         ],
       },
       log_level: "warn",
@@ -167,6 +212,8 @@ export async function run(): Promise<void> {
     if (q.matched < ADS * 0.005 || q.matched > ADS * 0.02)
       throw new Error(`query matched ${q.matched} ads, not about 1%`);
     report({ bench: "collector.query_constraint_ms", value: Math.round(q.medianMs * 10) / 10 });
+    const scrape = await scrapeMs(port, monitor, readFileSync(pki.caCertFile));
+    report({ bench: "collector.metrics_scrape_ms", value: Math.round(scrape * 10) / 10 });
     report({ bench: "collector.rss_mb", value: rssMb(child.pid!) });
   } finally {
     await Promise.all([...clients, readerClient].map((c) => c.close()));

@@ -5,12 +5,15 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import { pino } from "pino";
 import { type Clock, systemClock } from "../common/clock.js";
 import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
 import { createRpcServer, type RpcServer, type ServerLimits } from "../wire/server.js";
 import { CollectorCore } from "./collector.js";
+import { registerCollectorMetrics } from "./metrics.js";
 import { type CollectorConfig, lifetimeResolver, writeRolesResolver } from "./config.js";
 import { registerCollectorService } from "./service.js";
 import { type Snapshot, openSnapshot } from "./snapshot.js";
@@ -27,6 +30,8 @@ export interface CollectorDeps {
 export interface CollectorDaemon {
   readonly core: CollectorCore;
   readonly server: RpcServer;
+  /** This collector's own Prometheus registry, served at GET /metrics. */
+  readonly metrics: Registry;
   /** Bind, restore the snapshot if any, publish the own ad; resolves with the wss:// URL. */
   start(): Promise<string>;
   /** Snapshot (if enabled), stop timers and close the server. */
@@ -56,6 +61,12 @@ export function createCollectorDaemon(
     name,
     identity,
   });
+  const metrics = createDaemonRegistry();
+  // Sources are read at scrape time, after the server and service below exist.
+  registerCollectorMetrics(metrics, core, {
+    watchers: () => service.watchers,
+    connections: () => server.connectionCount,
+  });
   const server = createRpcServer({
     host: config.listen.host,
     port: config.listen.port,
@@ -66,6 +77,7 @@ export function createCollectorDaemon(
     authorizer: createAuthorizer(config.authorization as AuthzConfig),
     limits: deps.serverLimits,
     logger: deps.logger,
+    httpRoutes: metricsRoute(metrics),
   });
   const service = registerCollectorService(server, core, {
     maxWatchers: config.limits.max_watchers,
@@ -113,6 +125,7 @@ export function createCollectorDaemon(
   return {
     core,
     server,
+    metrics,
     async start() {
       if (config.snapshot) {
         snapshot = openSnapshot(config.snapshot.path);

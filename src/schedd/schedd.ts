@@ -8,8 +8,11 @@ import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
 import { createAuthorizer } from "../security/authz.js";
+import type { Registry } from "prom-client";
 import { createRpcServer, type RpcServer } from "../wire/index.js";
+import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
 import type { ScheddConfig } from "./config.js";
+import { registerScheddMetrics } from "./metrics.js";
 import { registerPilotMethods } from "./pilot-service.js";
 import { JobQueue } from "./queue.js";
 import { jobId } from "./job-status.js";
@@ -33,6 +36,8 @@ export interface ScheddOptions {
 export interface Schedd {
   server: RpcServer;
   queue: JobQueue;
+  /** This schedd's own Prometheus registry, served at GET /metrics. */
+  metrics: Registry;
   url(): string;
   /** Lapsed leases and periodic policy, once (what the timers do). */
   tick(): void;
@@ -65,6 +70,11 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,
     maxSandboxBytes: cfg.sandbox.max_sandbox_mb * 1024 * 1024,
   });
+  const metrics = createDaemonRegistry();
+  // Read at scrape time, once the server below exists.
+  const counters = registerScheddMetrics(metrics, queue, {
+    connections: () => server.connectionCount,
+  });
   const server = createRpcServer({
     host: cfg.listen.host,
     port: cfg.listen.port,
@@ -74,6 +84,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     authorizer: createAuthorizer(cfg.authz),
     limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
     logger: log,
+    httpRoutes: metricsRoute(metrics),
   });
   const deps = { queue, clock, userMap: createUserMap(cfg.user_map), sandboxes, log };
   registerUserMethods(server, deps);
@@ -82,6 +93,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
 
   const tickLeases = (): void => {
     const lapsed = queue.expireLeases();
+    counters.leasesExpired(lapsed.length);
     if (lapsed.length > 0) log.info({ jobs: lapsed }, "leases lapsed; jobs back to idle");
   };
   const spool = (): void => {
@@ -143,6 +155,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   return {
     server,
     queue,
+    metrics,
     url: () => server.url(),
     tick() {
       tickLeases();

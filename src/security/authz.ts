@@ -5,7 +5,16 @@
  */
 import { z } from "zod";
 
-export const ROLES = ["admin", "read", "user", "pilot", "frontend", "factory", "daemon"] as const;
+export const ROLES = [
+  "admin",
+  "read",
+  "user",
+  "pilot",
+  "frontend",
+  "factory",
+  "daemon",
+  "monitor",
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface AuthzRule {

@@ -74,6 +74,17 @@ export type RpcServerOptions = {
   authorizer: { rolesFor(identity: string): ReadonlySet<RoleName> };
   limits?: Partial<ServerLimits>;
   logger?: Logger;
+  /**
+   * Plain HTTPS GET routes (e.g. /metrics), each open to callers holding one of its roles.
+   * Anything else over plain HTTPS still gets 426.
+   */
+  httpRoutes?: Readonly<Record<string, HttpRoute>>;
+};
+
+/** A read-only HTTPS resource served beside the RPC endpoint. */
+export type HttpRoute = {
+  roles: readonly RoleName[];
+  handler: () => Promise<{ contentType: string; body: string }>;
 };
 
 export type RpcServer = {
@@ -120,7 +131,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       rejectUnauthorized: false,
       minVersion: "TLSv1.2",
     },
-    refusePlainHttp,
+    (req, res) => void serveHttp(req, res),
   );
   // Every ws frame limit is ours: one message may hold several frames up to the frame limit.
   const wss = new WebSocketServer({
@@ -179,6 +190,53 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     const peer = outcome;
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
   });
+
+  // Plain HTTPS: only the configured GET routes, authenticated like an upgrade, plus a role.
+  async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const route = Object.hasOwn(opts.httpRoutes ?? {}, path) ? opts.httpRoutes?.[path] : undefined;
+    if (!route) return refusePlainHttp(req, res);
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return plainRefusal(res, 405, "method-not-allowed", "only GET is served here", {
+        Allow: "GET, HEAD",
+      });
+    }
+    // A GET carries no body; one that announces a body is refused before it is read.
+    if (req.headers["content-length"] && req.headers["content-length"] !== "0") {
+      return plainRefusal(res, 400, "bad-request", "a GET has no body");
+    }
+    if (closing) return plainRefusal(res, 503, "unavailable", "server is closing");
+    let outcome: AcceptedPeer | Refusal;
+    try {
+      outcome = authenticate(req.socket as TLSSocket);
+    } catch (err) {
+      log.error({ err, remote }, "chain verification failed unexpectedly");
+      outcome = { status: 401, code: "unauthenticated", reason: "chain could not be verified" };
+    }
+    if ("status" in outcome) {
+      log.warn({ remote, code: outcome.code, reason: outcome.reason }, "HTTP request refused");
+      return plainRefusal(res, outcome.status, outcome.code, outcome.reason);
+    }
+    const roles = outcome.roles;
+    if (!route.roles.some((r) => roles.has(r))) {
+      const reason = `'${outcome.identity}' lacks role ${route.roles.join(" or ")} for ${path}`;
+      log.warn({ remote, code: "permission-denied", reason }, "HTTP request refused");
+      return plainRefusal(res, 403, "permission-denied", reason);
+    }
+    try {
+      const { contentType, body } = await route.handler();
+      res.writeHead(200, {
+        "Content-Type": contentType,
+        "Content-Length": Buffer.byteLength(body),
+        "Cache-Control": "no-store",
+      });
+      res.end(req.method === "HEAD" ? undefined : body);
+    } catch (err) {
+      log.error({ err, path }, "HTTP route failed");
+      plainRefusal(res, 500, "internal", "the resource could not be produced");
+    }
+  }
 
   function refuse(socket: Duplex, r: Refusal, remote: string): void {
     // The reason names the failed check, never certificate contents beyond the subject.
@@ -347,6 +405,23 @@ function required(v: string | undefined, name: string): string {
 
 function headerSafe(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+}
+
+function plainRefusal(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  reason: string,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    "Content-Type": "text/plain",
+    Connection: "close",
+    "X-Updraft-Error": code,
+    "X-Updraft-Reason": headerSafe(reason),
+    ...extra,
+  });
+  res.end(`${code}: ${headerSafe(reason)}\n`);
 }
 
 function refusePlainHttp(_req: IncomingMessage, res: ServerResponse): void {

@@ -1,0 +1,72 @@
+/**
+ * The collector's Prometheus metrics. Gauges are read at scrape time from counts the store
+ * already keeps (ads per type is one Map size per type), never from a scan of the ads, so a
+ * scrape stays cheap with 100,000 ads; counters follow the store's events.
+ */
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { CollectorCore } from "./collector.js";
+
+export type CollectorMetricsSources = {
+  watchers: () => number;
+  connections: () => number;
+};
+
+export function registerCollectorMetrics(
+  registry: Registry,
+  core: CollectorCore,
+  sources: CollectorMetricsSources,
+): void {
+  new Gauge({
+    name: "updraft_collector_ads",
+    help: "Ads held by the collector, by ad type.",
+    labelNames: ["type"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [type, n] of core.store.countsByType()) this.set({ type }, n);
+    },
+  });
+  new Gauge({
+    name: "updraft_collector_watchers",
+    help: "Watch streams open on the collector.",
+    registers: [registry],
+    collect() {
+      this.set(sources.watchers());
+    },
+  });
+  new Gauge({
+    name: "updraft_rpc_connections",
+    help: "Authenticated RPC connections open on this daemon.",
+    registers: [registry],
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  const updates = new Counter({
+    name: "updraft_collector_updates_total",
+    help: "Ads stored (new or replacing an older one), by ad type.",
+    labelNames: ["type"],
+    registers: [registry],
+  });
+  const removals = new Counter({
+    name: "updraft_collector_removals_total",
+    help: "Ads removed from the collector, by ad type and why (invalidated, expired).",
+    labelNames: ["type", "reason"],
+    registers: [registry],
+  });
+  // Label children are looked up once per type, not per event.
+  const updateChild = new Map<string, { inc(): void }>();
+  core.store.subscribe((e) => {
+    const type = e.ad.type;
+    if (e.kind === "upserted") {
+      let c = updateChild.get(type);
+      if (!c) {
+        c = updates.labels({ type });
+        updateChild.set(type, c);
+      }
+      c.inc();
+    } else {
+      removals.inc({ type, reason: e.kind });
+    }
+  });
+}

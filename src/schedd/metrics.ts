@@ -1,0 +1,62 @@
+/**
+ * The schedd's Prometheus metrics. Job gauges are read at scrape time from the counts the queue
+ * index keeps as jobs change state (per owner, running per entry), never from a scan of the jobs.
+ */
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { JobQueue } from "./queue.js";
+
+export type ScheddMetricsSources = {
+  connections: () => number;
+};
+
+export type ScheddMetrics = {
+  /** Leases that lapsed (the pilot stopped renewing): jobs put back to idle. */
+  leasesExpired(n: number): void;
+};
+
+export function registerScheddMetrics(
+  registry: Registry,
+  queue: JobQueue,
+  sources: ScheddMetricsSources,
+): ScheddMetrics {
+  new Gauge({
+    name: "updraft_schedd_jobs",
+    help: "Jobs in the queue, by owner and state (idle, running, held).",
+    labelNames: ["owner", "state"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [owner, c] of queue.index.owners) {
+        this.set({ owner, state: "idle" }, c.idle);
+        this.set({ owner, state: "running" }, c.running);
+        this.set({ owner, state: "held" }, c.held);
+      }
+    },
+  });
+  new Gauge({
+    name: "updraft_schedd_running_jobs_by_entry",
+    help: "Running jobs by the factory entry of the pilot that claimed them.",
+    labelNames: ["entry"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [entry, n] of queue.index.runningByEntry) this.set({ entry }, n);
+    },
+  });
+  new Gauge({
+    name: "updraft_rpc_connections",
+    help: "Authenticated RPC connections open on this daemon.",
+    registers: [registry],
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  const expired = new Counter({
+    name: "updraft_schedd_lease_expiries_total",
+    help: "Claims whose lease lapsed; their jobs went back to idle.",
+    registers: [registry],
+  });
+  return {
+    leasesExpired: (n) => expired.inc(n),
+  };
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { httpsGet } from "../helpers/https-get.js";
+import { createPool, DN, type Pool, type Running, slotAd, startCollector } from "./harness.js";
+
+const MONITOR = "/DC=org/DC=example/CN=Prometheus";
+
+let pool: Pool;
+let c: Running;
+let ca: Buffer;
+let monitor: { certPem: string; keyPem: string };
+
+before(async () => {
+  pool = createPool();
+  monitor = pool.pki.issueUser(MONITOR);
+  ca = readFileSync(pool.pki.caCertFile);
+  const config = pool.config();
+  config.authorization.rules.push({ identity: MONITOR, roles: ["monitor"] });
+  c = await startCollector(pool, config);
+});
+after(async () => {
+  await c.stop();
+  pool.cleanup();
+});
+
+function get(path: string, cred?: { certPem: string; keyPem: string }, method = "GET") {
+  return httpsGet({ port: c.daemon.server.address().port, path, ca, cred, method });
+}
+
+test("a monitor scrapes /metrics: ads by type, updates and process metrics", async () => {
+  await c.as("pilot").advertise([slotAd(1), slotAd(2), slotAd(3)]);
+  await c.as("pilot").advertise([slotAd(1)]);
+  const r = await get("/metrics", monitor);
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
+  assert.match(r.body, /^updraft_collector_ads\{type="Slot"\} 3$/m);
+  assert.match(r.body, /^updraft_collector_updates_total\{type="Slot"\} 4$/m);
+  assert.match(r.body, /^updraft_collector_watchers 0$/m);
+  assert.match(r.body, /^updraft_process_cpu_seconds_total /m);
+});
+
+test("removals are counted by reason", async () => {
+  await c.as("pilot").advertise([slotAd(9)]);
+  const removed = await c
+    .as("pilot")
+    .invalidate({ type: "Slot", name: "slot1@glidein_9@wn9.example.org" });
+  assert.ok(removed);
+  const r = await get("/metrics", monitor);
+  assert.match(r.body, /^updraft_collector_removals_total\{type="Slot",reason="invalidated"\} 1$/m);
+});
+
+test("without a client certificate /metrics is refused with 401", async () => {
+  const r = await get("/metrics");
+  assert.equal(r.status, 401);
+  assert.equal(r.headers["x-updraft-error"], "unauthenticated");
+  assert.doesNotMatch(r.body, /updraft_collector/);
+});
+
+test("an identity without the monitor role gets 403", async () => {
+  const r = await get("/metrics", pool.creds.reader);
+  assert.equal(r.status, 403);
+  assert.match(String(r.headers["x-updraft-reason"]), new RegExp(DN.reader.replace(/[/=]/g, ".")));
+  assert.doesNotMatch(r.body, /updraft_collector/);
+});
+
+test("other paths and methods are refused", async () => {
+  assert.equal((await get("/", monitor)).status, 426);
+  assert.equal((await get("/metrics/../etc", monitor)).status, 426);
+  assert.equal((await get("/metrics", monitor, "POST")).status, 405);
+  assert.equal((await get("/metrics?x=1", monitor)).status, 200);
+});

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { httpsGet } from "../helpers/https-get.js";
+import { job, slot, startEnv, submit, type TestEnv } from "./harness.js";
+
+let env: TestEnv;
+before(async () => {
+  env = await startEnv({ extra: { lease_minutes: 10 } });
+});
+after(() => env.close());
+
+function scrape(who: "admin" | "bob") {
+  return httpsGet({
+    port: env.schedd.server.address().port,
+    path: "/metrics",
+    ca: readFileSync(env.pki.caCertFile),
+    cred: env.creds[who],
+  });
+}
+
+test("jobs by owner and state, running per entry and lease expiries", async () => {
+  const alice = env.client("alice");
+  await submit(alice, [job(), job(), job()]);
+  await env.client("pilot").claimJob(slot());
+  let r = await scrape("admin");
+  assert.equal(r.status, 200);
+  const owner = /updraft_schedd_jobs\{owner="([^"]+)",state="idle"\} 2/.exec(r.body)?.[1];
+  assert.ok(owner, r.body);
+  assert.match(
+    r.body,
+    new RegExp(`^updraft_schedd_jobs\\{owner="${owner}",state="running"\\} 1$`, "m"),
+  );
+  assert.match(r.body, /^updraft_schedd_running_jobs_by_entry\{entry="[^"]*"\} 1$/m);
+  assert.match(r.body, /^updraft_schedd_lease_expiries_total 0$/m);
+
+  env.clock.advance(11 * 60_000);
+  env.schedd.tick();
+  r = await scrape("admin");
+  assert.match(r.body, /^updraft_schedd_lease_expiries_total 1$/m);
+  assert.match(
+    r.body,
+    new RegExp(`^updraft_schedd_jobs\\{owner="${owner}",state="idle"\\} 3$`, "m"),
+  );
+});
+
+test("a user without the monitor role cannot scrape", async () => {
+  const r = await scrape("bob");
+  assert.equal(r.status, 403);
+  assert.doesNotMatch(r.body, /updraft_schedd/);
+});
