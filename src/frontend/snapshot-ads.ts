@@ -3,21 +3,8 @@
  * record, a factory's GlideFactoryClient ad to its per-entry counts. The daemon and
  * `updraft frontend snapshot` use these; `plan` reads the records directly.
  */
-import { ClassAd, Real, type Value } from "../classad/index.js";
+import { ClassAd } from "../classad/index.js";
 import type { FactoryClientCounts, SlotRecord } from "./snapshot.js";
-
-function str(ad: ClassAd, name: string): string | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "string" ? v : undefined;
-}
-
-function num(ad: ClassAd, name: string): number | undefined {
-  const v: Value = ad.evaluate(name);
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  if (v instanceof Real) return v.v;
-  return undefined;
-}
 
 /** `<frontend>.<group>` to the group: the client name's last dot-separated part. */
 function groupOfClient(client: string | undefined): string | undefined {
@@ -34,20 +21,21 @@ function groupOfClient(client: string | undefined): string | undefined {
  * children; it is retiring once `GLIDEIN_ToRetire` (an absolute time) has passed.
  */
 export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
-  const group = str(ad, "GLIDECLIENT_Group") ?? groupOfClient(str(ad, "GLIDECLIENT_Name"));
-  const entry = str(ad, "GLIDEIN_Entry_Name");
-  const glidein = str(ad, "GLIDEIN_Name");
-  const factory = str(ad, "GLIDEIN_Factory");
+  const group =
+    ad.getString("GLIDECLIENT_Group") ?? groupOfClient(ad.getString("GLIDECLIENT_Name"));
+  const entry = ad.getString("GLIDEIN_Entry_Name");
+  const glidein = ad.getString("GLIDEIN_Name");
+  const factory = ad.getString("GLIDEIN_Factory");
   if (!group || !entry || !factory) return null;
-  const children = num(ad, "NumDynamicSlots") ?? 0;
-  const claimed = (str(ad, "State") ?? "Unclaimed") !== "Unclaimed";
-  const toRetire = num(ad, "GLIDEIN_ToRetire");
+  const children = ad.getNumber("NumDynamicSlots") ?? 0;
+  const claimed = (ad.getString("State") ?? "Unclaimed") !== "Unclaimed";
+  const toRetire = ad.getNumber("GLIDEIN_ToRetire");
   return {
     group,
     entry: glidein ? `${entry}@${glidein}@${factory}` : `${entry}@${factory}`,
     state: claimed || children > 0 ? "busy" : "idle",
-    cpus: Math.max(0, Math.floor(num(ad, "Cpus") ?? 0)),
-    memory: Math.max(0, Math.floor(num(ad, "Memory") ?? 0)),
+    cpus: Math.max(0, Math.floor(ad.getNumber("Cpus") ?? 0)),
+    memory: Math.max(0, Math.floor(ad.getNumber("Memory") ?? 0)),
     retiring: toRetire !== undefined && toRetire <= now,
   };
 }
@@ -58,10 +46,10 @@ export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
  * client's pilots is in `GlideinMonitorTotalStatusIdle`, `...Running` and `...Held`.
  */
 export function factoryClientFromAd(ad: ClassAd): FactoryClientCounts | null {
-  const group = groupOfClient(str(ad, "ReqClientName"));
-  const entry = str(ad, "ReqGlidein");
+  const group = groupOfClient(ad.getString("ReqClientName"));
+  const entry = ad.getString("ReqGlidein");
   if (!group || !entry) return null;
-  const count = (n: string) => Math.max(0, Math.floor(num(ad, n) ?? 0));
+  const count = (n: string) => Math.max(0, Math.floor(ad.getNumber(n) ?? 0));
   return {
     group,
     entry,

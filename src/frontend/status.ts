@@ -3,7 +3,7 @@
  * (request) ads as the collector holds them, joined per (frontend, group, entry), with what was
  * matched, what was requested and which limit or curb bound it; as a table or JSON.
  */
-import { ClassAd, Real, tryParse } from "../classad/index.js";
+import { ClassAd, tryParse } from "../classad/index.js";
 
 export type WireAd = Readonly<Record<string, string>>;
 
@@ -43,25 +43,12 @@ function parse(ad: WireAd): ClassAd | undefined {
   return r.ok ? r.value : undefined;
 }
 
-function str(ad: ClassAd | undefined, name: string): string | undefined {
-  const v = ad?.evaluate(name);
-  return typeof v === "string" ? v : undefined;
-}
-
-function num(ad: ClassAd | undefined, name: string): number | undefined {
-  const v = ad?.evaluate(name);
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  if (v instanceof Real) return v.v;
-  return undefined;
-}
-
 /** Frontend and group of an ad: its own attributes, else split from `<frontend>.<group>`. */
 function owner(ad: ClassAd): { frontend: string; group: string } | undefined {
-  const frontend = str(ad, "FrontendName");
-  const group = str(ad, "GroupName");
+  const frontend = ad?.getString("FrontendName");
+  const group = ad?.getString("GroupName");
   if (frontend !== undefined && group !== undefined) return { frontend, group };
-  const client = str(ad, "GlideClientName") ?? str(ad, "ClientName");
+  const client = ad?.getString("GlideClientName") ?? ad?.getString("ClientName");
   if (client === undefined) return undefined;
   const dot = client.indexOf(".");
   return dot < 0
@@ -73,14 +60,14 @@ function prefixed(ad: ClassAd, prefixes: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name] of ad.attributeExprs()) {
     const p = prefixes.find((x) => name.startsWith(x));
-    const v = str(ad, name);
+    const v = ad?.getString(name);
     if (p !== undefined && v !== undefined) out[name.slice("GlideClient".length)] = v;
   }
   return out;
 }
 
 function fromResource(r: ClassAd): Pick<EntryStatus, "jobs" | "pilots"> {
-  const n = (name: string) => num(r, name) ?? 0;
+  const n = (name: string) => r?.getNumber(name) ?? 0;
   return {
     jobs: {
       count: n("GlideClientMonitorJobsIdle"),
@@ -106,13 +93,13 @@ export function newestByName(ads: readonly WireAd[]): WireAd[] {
   const unnamed: WireAd[] = [];
   for (const wire of ads) {
     const ad = parse(wire);
-    const name = str(ad, "Name");
+    const name = ad?.getString("Name");
     if (name === undefined) {
       unnamed.push(wire);
       continue;
     }
-    const key = `${str(ad, "MyType") ?? ""}\n${name}`;
-    const heard = num(ad, "LastHeardFrom") ?? 0;
+    const key = `${ad?.getString("MyType") ?? ""}\n${name}`;
+    const heard = ad?.getNumber("LastHeardFrom") ?? 0;
     const had = best.get(key);
     if (had === undefined || heard > had.heard) best.set(key, { ad: wire, heard });
   }
@@ -132,7 +119,7 @@ export function entryStatuses(
   const add = (ads: readonly WireAd[], kind: "resource" | "client") => {
     for (const wire of ads) {
       const ad = parse(wire);
-      const name = str(ad, "Name");
+      const name = ad?.getString("Name");
       if (ad === undefined || name === undefined) continue;
       const slot = byName.get(name) ?? {};
       slot[kind] = ad;
@@ -148,9 +135,9 @@ export function entryStatuses(
     if (who === undefined) continue;
     if (filter.frontend !== undefined && who.frontend !== filter.frontend) continue;
     if (filter.group !== undefined && who.group !== filter.group) continue;
-    const entry = str(resource, "GlideFactoryEntry") ?? str(client, "ReqName") ?? "";
-    const triggered = str(resource, "GlideClientLimitsTriggered") ?? "";
-    const heard = [num(resource, "LastHeardFrom"), num(client, "LastHeardFrom")].filter(
+    const entry = resource?.getString("GlideFactoryEntry") ?? client?.getString("ReqName") ?? "";
+    const triggered = resource?.getString("GlideClientLimitsTriggered") ?? "";
+    const heard = [resource?.getNumber("LastHeardFrom"), client?.getNumber("LastHeardFrom")].filter(
       (t): t is number => t !== undefined,
     );
     rows.push({
@@ -160,17 +147,17 @@ export function entryStatuses(
       ...(resource ? fromResource(resource) : { jobs: null, pilots: null }),
       request: client
         ? {
-            idle: num(client, "ReqIdleGlideins") ?? 0,
-            max: num(client, "ReqMaxGlideins") ?? 0,
-            removeExcess: str(client, "ReqRemoveExcess") ?? "NO",
-            removeMargin: num(client, "ReqRemoveExcessMargin") ?? 0,
+            idle: client?.getNumber("ReqIdleGlideins") ?? 0,
+            max: client?.getNumber("ReqMaxGlideins") ?? 0,
+            removeExcess: client?.getString("ReqRemoveExcess") ?? "NO",
+            removeMargin: client?.getNumber("ReqRemoveExcessMargin") ?? 0,
           }
         : null,
       boundBy: triggered === "" ? [] : triggered.split("; "),
       limits: resource ? prefixed(resource, ["GlideClientLimit_", "GlideClientCurb_"]) : {},
-      matchErrors: num(resource, "GlideClientMatchErrors") ?? 0,
+      matchErrors: resource?.getNumber("GlideClientMatchErrors") ?? 0,
       updated: heard.length > 0 ? Math.max(...heard) : null,
-      writer: str(ad, "AuthenticatedIdentity") ?? null,
+      writer: ad?.getString("AuthenticatedIdentity") ?? null,
     });
   }
   const key = (r: EntryStatus) => [r.frontend, r.group, r.entry];
