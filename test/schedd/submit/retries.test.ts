@@ -34,3 +34,25 @@ test("retry_until stops retrying on its exit code", () => {
 test("without retries a job leaves the queue on any exit", () => {
   assert.equal(leavesQueue("", { ExitCode: 1, NumJobCompletions: 1 }), true);
 });
+
+test("on_exit_hold_reason, on_exit_hold_subcode and periodic_hold_reason set their attributes", () => {
+  const ad = ClassAd.fromJSON(
+    jobOf(
+      [
+        "executable = run.sh",
+        "on_exit_hold = ExitCode =!= 0",
+        'on_exit_hold_reason = strcat("exit code ", ExitCode)',
+        "on_exit_hold_subcode = 42",
+        "periodic_hold = JobStatus == 2 && time() - EnteredCurrentStatus > 3600",
+        'periodic_hold_reason = "ran over an hour"',
+        "periodic_hold_subcode = 7",
+        "queue",
+      ].join("\n"),
+    ).toRecord(),
+  );
+  ad.set("ExitCode", "3");
+  assert.equal(ad.evaluate("OnExitHoldReason"), "exit code 3");
+  assert.equal(ad.evaluate("OnExitHoldSubCode"), 42);
+  assert.equal(ad.evaluate("PeriodicHoldReason"), "ran over an hour");
+  assert.equal(ad.evaluate("PeriodicHoldSubCode"), 7);
+});
