@@ -16,6 +16,12 @@ import { WebSocket, WebSocketServer } from "ws";
 import { loadTrustDir, refreshTrustStore } from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
 import {
+  isPilotBinding,
+  parsePilotBinding,
+  PILOT_BINDING_CLAIM,
+} from "../security/pilot-binding.js";
+import type { TokenVerifier } from "../security/token-verify.js";
+import {
   IdleTimeoutError,
   MalformedFrameError,
   UnauthenticatedError,
@@ -67,6 +73,11 @@ export type RpcServerOptions = {
   trustDir?: string;
   /** Replaces verifyChain against trustDir. */
   verifier?: ChainVerifier;
+  /**
+   * Verifies `Authorization: Bearer` tokens at the upgrade; with it a client certificate is
+   * optional for a peer that presents a valid token. Without it a bearer header is refused.
+   */
+  tokenVerifier?: TokenVerifier;
   /** Accept limited proxies (default: no). */
   allowLimitedProxies?: boolean;
   /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
@@ -179,6 +190,25 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         remote,
       );
     }
+    const bearer = bearerOf(req);
+    if (bearer !== undefined) {
+      authenticateToken(bearer).then(
+        (outcome) => {
+          if ("status" in outcome) return refuse(socket, outcome, remote);
+          if (closing || socket.destroyed) return socket.destroy();
+          wss.handleUpgrade(req, socket, head, (ws) => accept(ws, outcome, remote));
+        },
+        (err: unknown) => {
+          log.error({ err, remote }, "token verification failed unexpectedly");
+          refuse(
+            socket,
+            { status: 401, code: "unauthenticated", reason: "token could not be verified" },
+            remote,
+          );
+        },
+      );
+      return;
+    }
     let outcome: AcceptedPeer | Refusal;
     try {
       outcome = authenticate(req.socket as TLSSocket);
@@ -236,6 +266,41 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       log.error({ err, path }, "HTTP route failed");
       plainRefusal(res, 500, "internal", "the resource could not be produced");
     }
+  }
+
+  /** A bearer token, verified; the refusal reason names the failed check, never the token. */
+  async function authenticateToken(token: string): Promise<AcceptedPeer | Refusal> {
+    if (!opts.tokenVerifier) {
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: "token: this service takes no bearer tokens",
+      };
+    }
+    const v = await opts.tokenVerifier.verify(token);
+    if (!v.ok)
+      return { status: 401, code: "unauthenticated", reason: `token ${v.code}: ${v.reason}` };
+    let pilotBinding: PeerInfo["pilotBinding"];
+    const claim = v.claims.payload[PILOT_BINDING_CLAIM];
+    if (claim !== undefined) {
+      const b = parsePilotBinding(claim);
+      if (!isPilotBinding(b)) {
+        return { status: 401, code: "unauthenticated", reason: `token malformed: ${b.error}` };
+      }
+      pilotBinding = b;
+    }
+    const identity = v.claims.identity;
+    const roles = opts.authorizer.rolesFor(identity);
+    if (roles.size === 0) {
+      return { status: 403, code: "permission-denied", reason: `'${identity}' has no role here` };
+    }
+    return {
+      identity,
+      roles,
+      limited: false,
+      notAfter: new Date(v.claims.exp * 1000),
+      ...(pilotBinding ? { pilotBinding } : {}),
+    };
   }
 
   function refuse(socket: Duplex, r: Refusal, remote: string): void {
@@ -427,4 +492,12 @@ function plainRefusal(
 function refusePlainHttp(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(426, { "Content-Type": "text/plain", Connection: "close" });
   res.end("this endpoint speaks the Updraft protocol over WebSocket\n");
+}
+
+/** The token of an `Authorization: Bearer` header, if the request has one. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== "string") return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : "";
 }
