@@ -149,6 +149,14 @@ export const frontendConfigSchema = z
         credentials: z.array(credentialSchema).min(1),
       })
       .strict(),
+    /**
+     * The factories this frontend sends credentials to: each factory's name (FactoryName) and
+     * the identity its GlideFactory ads must carry (AuthenticatedIdentity, stamped by the
+     * collector). Entries of any other factory, or written by anyone else, are ignored.
+     */
+    factories: z
+      .array(z.object({ name: z.string().min(1), identity: z.string().min(1) }).strict())
+      .min(1, "pin at least one factory: [{ name, identity }]"),
     pilot: pilotSchema.default(pilotSchema.parse({})),
     /** Applies to every group: a group's expressions are and-ed with these. */
     match: matchSchema.default(matchSchema.parse({})),

@@ -14,7 +14,7 @@ import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { FrontendConfig } from "./config.js";
 import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
-import { gatherSnapshot, type Peers } from "./gather.js";
+import { factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -106,13 +106,18 @@ export function createFrontendDaemon(
   const now = deps.now ?? Date.now;
   let previous: string[] = [];
   const sealer = createCredentialSealer();
+  // One filter for the daemon's life, so refused writers are logged once per interval.
+  const gatherPeers: Peers = {
+    ...peers,
+    factoryPins: peers.factoryPins ?? factoryPinFilter(config, log),
+  };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
   async function cycle(): Promise<CycleReport> {
     const nowS = Math.floor(now() / 1000);
-    const { snapshot, unreachable } = await gatherSnapshot(config, peers, log, nowS);
+    const { snapshot, unreachable } = await gatherSnapshot(config, gatherPeers, log, nowS);
     const result = runCycle({
       config,
       snapshot,

@@ -12,6 +12,7 @@ import type { RpcClient } from "../wire/index.js";
 import { clientName } from "./ads.js";
 import type { FrontendConfig } from "./config.js";
 import { groupPolicies } from "./group-policy.js";
+import { createFactoryPinFilter, type FactoryPinFilter } from "./factory-pins.js";
 import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
 
@@ -21,6 +22,8 @@ export interface Peers {
   schedds: { url: string; rpc: RpcClient }[];
   /** Deadline on each call, in milliseconds. */
   timeoutMs: number;
+  /** Drops GlideFactory ads not written by their factory's pinned identity; default: a new one. */
+  factoryPins?: FactoryPinFilter;
 }
 
 export interface GatherResult {
@@ -82,12 +85,33 @@ async function idleJobs(
   return perSchedd.flat();
 }
 
-/** The entries: GlideFactory ads passing the global factory query (groups narrow it later). */
-async function factoryAds(config: FrontendConfig, peers: Peers): Promise<Record<string, string>[]> {
-  return peers.collector.query(
+/** A pin filter logging refused GlideFactory ads at warn, once per writer per ten minutes. */
+export function factoryPinFilter(config: FrontendConfig, log: Logger): FactoryPinFilter {
+  return createFactoryPinFilter({
+    pins: config.factories,
+    onRefused: (v, count) =>
+      log.warn(
+        { reason: v.reason, factory: v.factory, identity: v.identity, count },
+        "GlideFactory ad ignored: its writer is not the identity pinned for that factory",
+      ),
+  });
+}
+
+/**
+ * The entries: GlideFactory ads passing the global factory query (groups narrow it later), and
+ * only those written by the identity pinned for their factory: the credential is encrypted to
+ * the key in these ads.
+ */
+async function factoryAds(
+  config: FrontendConfig,
+  peers: Peers,
+  log: Logger,
+): Promise<Record<string, string>[]> {
+  const ads = await peers.collector.query(
     { type: "GlideFactory", constraint: config.match.factory_query_expr },
     { deadlineMs: peers.timeoutMs },
   );
+  return (peers.factoryPins ?? factoryPinFilter(config, log)).filter(ads);
 }
 
 function parseAd(attrs: Record<string, string>): ClassAd | null {
@@ -112,7 +136,7 @@ export async function gatherSnapshot(
   const mine = clients.map(quote).join(", ");
   const opts = { deadlineMs: peers.timeoutMs };
   const fromCollector = Promise.all([
-    factoryAds(config, peers),
+    factoryAds(config, peers, log),
     peers.collector.query(
       { type: "Slot", constraint: `member(GLIDECLIENT_Name, { ${mine} })` },
       opts,

@@ -71,12 +71,12 @@ test("plan: a bad snapshot and a bad config say what is wrong and where", () => 
   const cfg = join(dir, "fe.yaml");
   writeFileSync(
     cfg,
-    "frontend_name: x\ncollector: c\nschedds: [s]\nsecurity: { identity: i, credentials: [{ file: f }] }\ngroups:\n  - name: g\n    match_expr: a ==\n",
+    "frontend_name: x\ncollector: c\nschedds: [s]\nsecurity: { identity: i, credentials: [{ file: f }] }\nfactories: [{ name: f, identity: /CN=f }]\ngroups:\n  - name: g\n    match_expr: a ==\n",
   );
   const r2 = run("plan", "--config", cfg, "--snapshot", SNAPSHOT);
   assert.notEqual(r2.status, 0);
   assert.match(r2.stderr, /fe\.yaml: 1 problem/);
-  assert.match(r2.stderr, /groups\[0\]\.match_expr \(line 7\): bad ClassAd expression at column/);
+  assert.match(r2.stderr, /groups\[0\]\.match_expr \(line 8\): bad ClassAd expression at column/);
 });
 
 test("plan: an unknown option is refused", () => {

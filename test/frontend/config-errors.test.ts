@@ -73,7 +73,8 @@ test("duplicate group names are refused", () => {
     .replace("schedds: []", "collector: c\nschedds: [s]")
     .replace(", colour: blue", "")
     .replace("type: SOME, margin: -1", "type: ALL, margin: 1")
-    .replace("curbb", "curb");
+    .replace("curbb", "curb")
+    .replace("groups:", "factories: [{ name: f, identity: /CN=f }]\ngroups:");
   const ps = problems(text);
   assert.deepEqual(
     ps.map((p) => [p.path, p.message]),
@@ -89,6 +90,7 @@ security: { identity: x, credentials: [{ file: f }] }
 match:
   factory_query_expr: 'GLIDEIN_Site == "unterminated'
 groups: [{ name: g }]
+factories: [{ name: f, identity: /CN=f }]
 `);
   assert.equal(ps.length, 1);
   assert.equal(ps[0]!.path, "match.factory_query_expr");

@@ -30,8 +30,18 @@ describe("frontend snapshot and run commands", () => {
     writeFileSync(join(dir, "token"), "secret");
     await collector.as("factory").advertise(
       [
-        { MyType: '"GlideFactory"', Name: '"ce_a@f@t"', GLIDEIN_Site: '"SiteA"' },
-        { MyType: '"GlideFactory"', Name: '"ce_b@f@t"', GLIDEIN_Site: '"SiteB"' },
+        {
+          MyType: '"GlideFactory"',
+          Name: '"ce_a@f@t"',
+          FactoryName: '"f"',
+          GLIDEIN_Site: '"SiteA"',
+        },
+        {
+          MyType: '"GlideFactory"',
+          Name: '"ce_b@f@t"',
+          FactoryName: '"f"',
+          GLIDEIN_Site: '"SiteB"',
+        },
       ],
       "GlideFactory",
     );
@@ -50,6 +60,7 @@ describe("frontend snapshot and run commands", () => {
           trust_dir: pool.pki.caDir,
         },
         security: { identity: DN.frontend, credentials: [{ file: join(dir, "token") }] },
+        factories: [{ name: "f", identity: DN.factory }],
         groups: [{ name: "main" }],
       }),
     );

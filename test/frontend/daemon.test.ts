@@ -58,7 +58,13 @@ describe("frontend daemon against real daemons", () => {
 
   before(async () => {
     pool = createPool();
-    collector = await startCollector(pool);
+    // The reader also holds the factory role here: a second writer of GlideFactory ads, whose ads
+    // must not get the credential.
+    const rules = [
+      ...pool.config().authorization.rules,
+      { identity: CDN.reader, roles: ["factory", "read"] },
+    ];
+    collector = await startCollector(pool, pool.config({ authorization: { rules } }));
     schedd = await startEnv();
     dir = mkdtempSync(join(tmpdir(), "updraft-frontend-"));
     writeFileSync(join(dir, "token"), CREDENTIAL);
@@ -89,6 +95,7 @@ describe("frontend daemon against real daemons", () => {
           identity: CDN.frontend,
           credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
         },
+        factories: [{ name: "gfactory", identity: CDN.factory }],
         groups: [
           {
             name: "main",
@@ -127,6 +134,26 @@ describe("frontend daemon against real daemons", () => {
     assert.equal(decryptCredential(enc as string, keyA.privateKey).toString(), CREDENTIAL);
     assert.throws(() => decryptCredential(enc as string, keyB.privateKey));
     assert.ok(!forB || Number(forB.evaluate("ReqIdleGlideins")) === 0);
+    await daemon.stop();
+  });
+
+  it("ignores a GlideFactory ad another factory-role identity wrote under the pinned name", async () => {
+    const forged = entryKeys();
+    await collector.as("reader").advertise([entryAd("ce_evil", "SiteA", forged)], "GlideFactory");
+    const all = await collector.as("frontend").query({ type: "GlideFactory" });
+    assert.ok(
+      all.some((a) => a.Name === '"ce_evil@gfactory@test"'),
+      "the forged ad is in the collector",
+    );
+    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), { peers: peers(), log });
+    await daemon.cycle();
+    const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+    assert.ok(!ads.some((a) => a.evaluate("ReqGlidein") === "ce_evil@gfactory@test"));
+    for (const a of ads) {
+      const enc = a.evaluate("GlideinEncParamCredential");
+      if (typeof enc === "string") assert.throws(() => decryptCredential(enc, forged.privateKey));
+    }
+    assert.ok(ads.some((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test"));
     await daemon.stop();
   });
 

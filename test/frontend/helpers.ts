@@ -65,6 +65,7 @@ schedds: [wss://schedd.example.org:9619]
 security:
   identity: /CN=fe
   credentials: [{ file: /tmp/proxy }]
+factories: [{ name: gfactory, identity: /CN=gfactory }]
 groups:
   - name: main
     match_expr: stringListMember(TARGET.GLIDEIN_Site, MY.DESIRED_Sites)

@@ -32,6 +32,7 @@ function entryAd(name: string, site: string, extra: Record<string, string> = {})
   return {
     MyType: '"GlideFactory"',
     Name: JSON.stringify(`${name}@gfactory@test`),
+    FactoryName: '"gfactory"',
     GLIDEIN_Site: JSON.stringify(site),
     GLIDEIN_CPUS: "1",
     GLIDEIN_MaxMemMBs: "4000",
@@ -78,6 +79,7 @@ describe("frontend status against a real collector", () => {
           identity: DN.frontend,
           credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
         },
+        factories: [{ name: "gfactory", identity: DN.factory }],
         groups: [
           {
             name: "main",

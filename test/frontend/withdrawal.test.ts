@@ -28,6 +28,7 @@ function entryAd(name: string, site: string) {
   return {
     MyType: '"GlideFactory"',
     Name: JSON.stringify(`${name}@gfactory@test`),
+    FactoryName: '"gfactory"',
     GLIDEIN_Site: JSON.stringify(site),
     GLIDEIN_CPUS: "1",
     GLIDEIN_MaxMemMBs: "4000",
@@ -61,6 +62,7 @@ before(async () => {
         identity: DN.frontend,
         credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
       },
+      factories: [{ name: "gfactory", identity: DN.factory }],
       groups: [
         {
           name: "main",
