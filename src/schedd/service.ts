@@ -90,7 +90,16 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
     await durable();
-    ctx.log.info({ action: req.action, done: out.done.length, refused: out.refused.length }, "act");
+    ctx.log.info(
+      {
+        action: req.action,
+        identity: ctx.identity,
+        user: caller.user,
+        done: auditIds(out.done),
+        refused: auditIds(out.refused.map((r) => `${r.id}: ${r.reason}`)),
+      },
+      "act",
+    );
     return out;
   });
 
@@ -107,6 +116,18 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
     await durable();
+    // The attribute is named; its value is not logged (a user may put anything in it).
+    ctx.log.info(
+      {
+        action: "edit",
+        attribute: req.attribute.slice(0, 100),
+        identity: ctx.identity,
+        user: caller.user,
+        done: auditIds(out.done),
+        refused: auditIds(out.refused.map((r) => `${r.id}: ${r.reason}`)),
+      },
+      "edit",
+    );
     return out;
   });
 
@@ -156,4 +177,10 @@ export function adToWire(ad: ClassAd): WireClassAd {
 
 export function codecs<Req, Res>(m: { request: Req; response: Res }) {
   return { request: m.request, response: m.response };
+}
+
+/** Job ids for the audit log, bounded: a removal of a million jobs logs a count past the first. */
+function auditIds(ids: readonly string[]): string[] {
+  const MAX = 50;
+  return ids.length <= MAX ? [...ids] : [...ids.slice(0, MAX), `... ${ids.length - MAX} more`];
 }

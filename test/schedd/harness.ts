@@ -2,6 +2,7 @@
  * A real schedd on port 0 with the test CA, and clients for the people and daemons around it:
  * alice and bob (users), an admin, two pilots and a frontend.
  */
+import type { Logger } from "pino";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,14 +88,19 @@ export function rpcFor(pki: TestPki, creds: TestEnv["creds"], who: Who, url: str
 }
 
 export async function startEnv(
-  opts: { extra?: object; clock?: Clock; timers?: boolean } = {},
+  opts: { extra?: object; clock?: Clock; timers?: boolean; logger?: Logger } = {},
 ): Promise<TestEnv> {
   const { pki, creds } = testPki();
   const dir = mkdtempSync(join(tmpdir(), "updraft-schedd-"));
   const config = scheddConfig(pki, join(dir, "state"), opts.extra);
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const start = () =>
-    startSchedd({ config, clock: opts.clock ?? clock, timers: opts.timers ?? false });
+    startSchedd({
+      config,
+      clock: opts.clock ?? clock,
+      timers: opts.timers ?? false,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
   const clients = new Map<Who, ScheddClient>();
   const env: TestEnv = {
     pki,
