@@ -3,7 +3,7 @@
  * (what frontends match against) and one `GlideFactoryClient` per (entry, client) (what the
  * factory sees for that client). Names follow glideinWMS so operators recognise them.
  */
-import { writeGlideFactoryClient } from "../ads/index.js";
+import { AD_TYPE, COMMON, GLIDE_FACTORY as F, writeGlideFactoryClient } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
 import type { ClientCounts, SubmitBound } from "./decide-types.js";
@@ -26,25 +26,25 @@ export interface FactoryAdInput {
 
 export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
   const ad = new ClassAd()
-    .setValue("MyType", "GlideFactory")
-    .setValue("Name", entryAdName(x.entry.name, x.factory))
-    .setValue("EntryName", x.entry.name)
-    .setValue("FactoryName", x.factory)
-    .setValue("GLIDEIN_GridType", x.entry.gridtype)
-    .setValue("GLIDEIN_Gatekeeper", x.entry.gatekeeper)
-    .setValue("GLIDEIN_In_Downtime", x.inDowntime)
-    .setValue("PubKeyType", "RSA")
-    .setValue("PubKeyValue", x.pubKeyPem)
-    .setValue("PubKeyID", x.pubKeyId)
-    .setValue("GlideinMonitorTotalStatusIdle", x.totals.idle)
-    .setValue("GlideinMonitorTotalStatusRunning", x.totals.running)
-    .setValue("GlideinMonitorTotalStatusHeld", x.totals.held)
-    .setValue("ClassAdLifetime", x.lifetimeS)
+    .setValue(COMMON.MyType, AD_TYPE.GlideFactory)
+    .setValue(COMMON.Name, entryAdName(x.entry.name, x.factory))
+    .setValue(F.EntryName, x.entry.name)
+    .setValue(F.FactoryName, x.factory)
+    .setValue(F.GridType, x.entry.gridtype)
+    .setValue(F.Gatekeeper, x.entry.gatekeeper)
+    .setValue(F.InDowntime, x.inDowntime)
+    .setValue(F.PubKeyType, "RSA")
+    .setValue(F.PubKeyValue, x.pubKeyPem)
+    .setValue(F.PubKeyID, x.pubKeyId)
+    .setValue(F.TotalStatusIdle, x.totals.idle)
+    .setValue(F.TotalStatusRunning, x.totals.running)
+    .setValue(F.TotalStatusHeld, x.totals.held)
+    .setValue(COMMON.ClassAdLifetime, x.lifetimeS)
     // Monitoring: cycles in a row in which every submission to the CE failed, and until when
     // the factory holds off (0: not holding off).
-    .setValue("GlideinMonitorSubmitFailures", x.submitBackoff?.failures ?? 0)
-    .setValue("GlideinSubmitBackoffUntil", Math.floor((x.submitBackoff?.until ?? 0) / 1000));
-  if (x.submitBackoff?.lastError) ad.setValue("GlideinSubmitLastError", x.submitBackoff.lastError);
+    .setValue(F.SubmitFailures, x.submitBackoff?.failures ?? 0)
+    .setValue(F.SubmitBackoffUntil, Math.floor((x.submitBackoff?.until ?? 0) / 1000));
+  if (x.submitBackoff?.lastError) ad.setValue(F.SubmitLastError, x.submitBackoff.lastError);
   for (const [name, a] of Object.entries(x.entry.attrs)) {
     if (!a.publish) continue;
     setTyped(ad, name, a.type, a.value);
