@@ -10,6 +10,7 @@ import {
   tryParse,
   unparseValue,
   type CompiledExpr,
+  type EvalBudget,
 } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import type { Clock } from "../common/clock.js";
@@ -177,13 +178,16 @@ export class CollectorCore {
     return this.opts.writeRolesFor(type).some((r) => roles.has(r));
   }
 
-  /** A constraint expression as a predicate; an empty text accepts every ad. */
-  constraint(text: string): Constraint {
+  /**
+   * A constraint expression as a predicate; an empty text accepts every ad. With a budget, every
+   * evaluation draws on it (a query's steps), and a bound met is recorded there.
+   */
+  constraint(text: string, budget?: EvalBudget): Constraint {
     if (text.trim() === "") return { ok: true, test: ACCEPT_ALL };
     const parsed = tryParse(() => compileExpression(text));
     if (!parsed.ok) return { ok: false, message: `constraint: ${parsed.error.message}` };
     const compiled: CompiledExpr = parsed.value;
-    const options = { ctx: this.fnContext };
+    const options = { ctx: budget === undefined ? this.fnContext : { ...this.fnContext, budget } };
     const filters = conjunctFilters(compiled.expr, this.fnContext);
     return {
       ok: true,

@@ -65,6 +65,12 @@ export const collectorConfigSchema = z
         max_attributes: z.number().int().positive().default(1000),
         max_ads_per_identity: z.number().int().positive().default(200_000),
         max_watchers: z.number().int().positive().default(1000),
+        /** ClassAd evaluation steps one query's constraint may take over all the ads it tests. */
+        query_step_budget: z.number().int().positive().default(20_000_000),
+        /** Steps a watch's constraint may take on one ad. */
+        watch_step_budget: z.number().int().positive().default(1_000_000),
+        /** Longest stretch of one query's evaluation before other clients get a turn. */
+        query_slice_s: z.number().positive().max(1).default(0.02),
       })
       .strict()
       .default({
@@ -72,6 +78,9 @@ export const collectorConfigSchema = z
         max_attributes: 1000,
         max_ads_per_identity: 200_000,
         max_watchers: 1000,
+        query_step_budget: 20_000_000,
+        watch_step_budget: 1_000_000,
+        query_slice_s: 0.02,
       }),
     /** How often the collector's own ad is refreshed. */
     self_ad_interval: seconds.default(60),

@@ -81,6 +81,11 @@ export function createCollectorDaemon(
   });
   const service = registerCollectorService(server, core, {
     maxWatchers: config.limits.max_watchers,
+    queryBounds: {
+      queryStepBudget: config.limits.query_step_budget,
+      watchStepBudget: config.limits.watch_step_budget,
+      sliceSeconds: config.limits.query_slice_s,
+    },
   });
 
   const expiry = new DeadlineTimer(

@@ -2,13 +2,14 @@
  * The collector's RPC methods: decode the request, ask the core, encode the answer. Queries and
  * watches stream pages so an answer of any size fits in bounded frames.
  */
-import type { ClassAd } from "../classad/index.js";
+import { type ClassAd, type EvalBound, createEvalBudget, describeBound } from "../classad/index.js";
 import { ROLES } from "../security/authz.js";
 import { InvalidArgumentError, ResourceExhaustedError } from "../wire/errors.js";
 import type { RpcServer } from "../wire/server.js";
 import { type Codec, messageType } from "../wire/schema.js";
 import { projectAd, wireSize } from "./ad-build.js";
 import type { AdOutcome, CollectorCore, InvalidateOutcome } from "./collector.js";
+import { DEFAULT_QUERY_BOUNDS, type QueryBounds, selectSliced } from "./query-eval.js";
 import { Watch, WatchFellBehind } from "./watch.js";
 import { type RawBatch, decodeAdBatch } from "./wire-batch.js";
 
@@ -56,6 +57,16 @@ export interface CollectorServiceOptions {
   maxQueuedChanges?: number;
   /** Target size of one query page. */
   pageBytes?: number;
+  /** Bounds on constraint evaluation (defaults: DEFAULT_QUERY_BOUNDS). */
+  queryBounds?: QueryBounds;
+}
+
+/** The refusal of a query whose constraint met an evaluation bound, naming the bound. */
+function boundRefusal(bound: EvalBound, where: string): Error {
+  return new ResourceExhaustedError(
+    `the constraint ${where} exceeded ${describeBound(bound)}; narrow it (type, fewer string ` +
+      `and regexp calls) or ask the collector's administrator to raise limits.query_step_budget`,
+  );
 }
 
 const READ_ROLES = ["read", "admin"];
@@ -67,6 +78,7 @@ export function registerCollectorService(
 ): { readonly watchers: number } {
   const c = collectorCodecs;
   const pageBytes = opts.pageBytes ?? 512 * 1024;
+  const bounds = opts.queryBounds ?? DEFAULT_QUERY_BOUNDS;
   let watchers = 0;
 
   // Who may write which type is decided per ad by the core; any known role may call.
@@ -100,11 +112,21 @@ export function registerCollectorService(
   server.stream(
     "collector.Query",
     { roles: READ_ROLES, request: c.query, response: c.page },
-    async (req, sink) => {
-      const constraint = core.constraint(req.constraint ?? "");
+    async (req, sink, ctx) => {
+      const budget = createEvalBudget(bounds.queryStepBudget);
+      const constraint = core.constraint(req.constraint ?? "", budget);
       if (!constraint.ok) throw new InvalidArgumentError(constraint.message);
-      // Chosen in one synchronous pass: a consistent answer however long the pages take to send.
-      const chosen = core.select(req.type ?? "", constraint.test, req.limit ?? 0);
+      // Candidates fixed up front: a consistent answer however many slices and pages it takes.
+      const selection = await selectSliced(core.store, req.type ?? "", constraint.test, {
+        limit: req.limit ?? 0,
+        budget,
+        sliceSeconds: bounds.sliceSeconds,
+        signal: ctx.signal,
+      });
+      if (!selection.ok) {
+        throw boundRefusal(selection.bound, `stopped after ${selection.tested} ads:`);
+      }
+      const chosen = selection.chosen;
       const projection = req.projection ?? [];
       let page: WireAd[] = [];
       let bytes = 0;
@@ -126,15 +148,23 @@ export function registerCollectorService(
     "collector.Watch",
     { roles: READ_ROLES, request: c.query, response: c.change },
     async (req, sink, ctx) => {
-      const constraint = core.constraint(req.constraint ?? "");
+      // A watch lives long: its budget is per ad tested, refilled before each one.
+      const budget = createEvalBudget(bounds.watchStepBudget);
+      const constraint = core.constraint(req.constraint ?? "", budget);
       if (!constraint.ok) throw new InvalidArgumentError(constraint.message);
+      const test = constraint.test;
+      const perAd = (ad: ClassAd): boolean => {
+        budget.steps = bounds.watchStepBudget;
+        budget.hit = null;
+        return test(ad);
+      };
       if (watchers >= opts.maxWatchers) {
         throw new ResourceExhaustedError(`the collector already serves ${watchers} watches`);
       }
       const projection = req.projection ?? [];
       const watch = new Watch(core.store, {
         type: req.type ?? "",
-        test: constraint.test,
+        test: perAd,
         maxQueued: opts.maxQueuedChanges ?? 100_000,
       });
       watchers++;
