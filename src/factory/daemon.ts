@@ -7,6 +7,7 @@ import { ZodError } from "zod";
 import { join } from "node:path";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
 import { ConfigError, type ConfigProblem, schemaProblems } from "../common/config.js";
+import { createCycleLoop } from "../common/cycle-loop.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
@@ -53,9 +54,6 @@ export function createFactoryDaemon(
   const adapters = new Map<string, GridAdapter>();
   let rpc: RpcClient | undefined;
   let collector: CollectorClient | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<CycleReport> | undefined;
-  let stopped = false;
   const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
@@ -99,8 +97,7 @@ export function createFactoryDaemon(
   }
 
   async function cycleOnce(): Promise<CycleReport> {
-    while (running) await running.catch(() => undefined);
-    running = runCycle({
+    const r = await runCycle({
       config,
       store,
       adapters,
@@ -114,33 +111,25 @@ export function createFactoryDaemon(
       idleLifetimes,
       backoff,
     });
-    try {
-      const r = await running;
-      logger.info(
-        {
-          submitted: r.submitted,
-          removed: r.removed,
-          refused: r.refused,
-          released: r.released,
-          finished: r.finished,
-          timings: r.timings,
-        },
-        "cycle done",
-      );
-      return r;
-    } finally {
-      running = undefined;
-    }
+    logger.info(
+      {
+        submitted: r.submitted,
+        removed: r.removed,
+        refused: r.refused,
+        released: r.released,
+        finished: r.finished,
+        timings: r.timings,
+      },
+      "cycle done",
+    );
+    return r;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      cycleOnce()
-        .catch((err: unknown) => logger.error({ err }, "cycle failed"))
-        .finally(schedule);
-    }, config.loop.cycle_s * 1000);
-  }
+  const loop = createCycleLoop({
+    cycle: cycleOnce,
+    intervalMs: () => config.loop.cycle_s * 1000,
+    onError: (err) => logger.error({ err }, "cycle failed"),
+  });
 
   return {
     store,
@@ -154,14 +143,11 @@ export function createFactoryDaemon(
       collector = createCollectorClient(rpc);
       const r = await reconcile(store, adapters, now, logger);
       logger.info({ ...r }, "re-attached to pilots");
-      await cycleOnce().catch((err: unknown) => logger.error({ err }, "cycle failed"));
-      schedule();
+      await loop.start();
     },
-    cycle: cycleOnce,
+    cycle: () => loop.runNow(),
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      if (running) await running.catch(() => undefined);
+      await loop.stop();
       // Withdraw our ads so frontends stop asking a factory that is gone; pilots keep running.
       for (const type of ["GlideFactory", "GlideFactoryClient"]) {
         await collector

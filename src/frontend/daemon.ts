@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
+import { createCycleLoop } from "../common/cycle-loop.js";
 import type { Logger } from "../common/logger.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { FrontendConfig } from "./config.js";
@@ -111,9 +112,6 @@ export function createFrontendDaemon(
     ...peers,
     factoryPins: peers.factoryPins ?? factoryPinFilter(config, log),
   };
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
 
   async function cycle(): Promise<CycleReport> {
     const nowS = Math.floor(now() / 1000);
@@ -156,26 +154,17 @@ export function createFrontendDaemon(
     return { result, unreachable, advertised, withdrawn };
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = cycle()
-        .catch((err: unknown) => log.error({ err }, "frontend cycle failed"))
-        .finally(schedule);
-    }, config.loop_delay * 1000);
-  }
+  const loop = createCycleLoop({
+    cycle,
+    intervalMs: () => config.loop_delay * 1000,
+    onError: (err) => log.error({ err }, "frontend cycle failed"),
+  });
 
   return {
-    cycle,
+    cycle: () => loop.runNow(),
     start() {
-      running = cycle()
-        .catch((err: unknown) => log.error({ err }, "frontend cycle failed"))
-        .finally(schedule);
+      void loop.start();
     },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      if (running) await running.catch(() => undefined);
-    },
+    stop: () => loop.stop(),
   };
 }
