@@ -11,6 +11,7 @@ import {
   runPilotProcess,
   credentialEndMs,
 } from "../pilot/pilot-main.js";
+import { holdCredential } from "../pilot/credential-hold.js";
 import { resolveSettings, type PilotOptions, type PilotSettings } from "../pilot/settings.js";
 import { createNodeView, runValidation } from "../pilot/validate/index.js";
 import { EXIT_CODES } from "../pilot/failure.js";
@@ -95,14 +96,28 @@ export function createPilotCommand(): Command {
       "--report <file>",
       "where to write the JSON report (default WORK_DIR/pilot-report.json)",
     )
-    .action(async (o: PilotOptions) => {
-      const s = settingsFrom(o);
+    .option(
+      "--remove-credential-file",
+      "remove the credential file once read: it is this pilot's own copy (the bootstrap's way)",
+    )
+    .action(async (o: PilotOptions & { removeCredentialFile?: boolean }) => {
+      const held = holdCredential(settingsFrom(o), {
+        removeFile: o.removeCredentialFile === true,
+        env: process.env,
+      });
+      const s = held.settings;
       const terminate = new AbortController();
       // The batch system's SIGTERM means the same as reaching the hard deadline.
       const onTerm = () => terminate.abort();
       process.once("SIGTERM", onTerm);
       process.once("SIGINT", onTerm);
       const log = createLogger({ name: "pilot", destination: process.stderr });
+      if (held.removeError) {
+        log.warn(
+          { file: s.credentialFile, error: held.removeError },
+          "cannot remove the credential file: jobs on this node may read it",
+        );
+      }
       try {
         process.exitCode = await runPilotProcess(s, {
           view: createNodeView({ paths: { workDir: s.workDir } }),

@@ -1,10 +1,12 @@
 /**
  * The real `ConnectFn`: one `JobSource` per schedd over the schedd client, and a `SlotAdvertiser`
- * over the collector client, all authenticated with the pilot's credential file.
+ * over the collector client, all authenticated with the pilot's credential (held in memory).
  */
 import { statSync } from "node:fs";
 import { createCollectorClient } from "../collector/client.js";
 import { scheddClient } from "../schedd/client.js";
+import { readCredentialFile } from "../security/proxy.js";
+import { loadClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { SlotAdvertiser } from "./interfaces.js";
 import type { ConnectFn, PilotConnections } from "./pilot-main.js";
@@ -46,9 +48,16 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
   if (!isDirectory(s.trustDir)) {
     throw new ConnectConfigError(`trust directory ${s.trustDir} (X509_CERT_DIR) does not exist`);
   }
+  // One TLS context for every connection, from the credential the pilot holds in memory.
+  const held = s.credentialPem !== undefined ? readCredentialFile(s.credentialPem) : undefined;
+  const credentials = loadClientCredentials(
+    held
+      ? { certPem: held.chainPem.join(""), keyPem: held.keyPem, caDir: s.trustDir }
+      : { credentialFile: s.credentialFile, caDir: s.trustDir },
+  );
   const rpcs: RpcClient[] = [];
   const rpcFor = (url: string) => {
-    const rpc = createRpcClient({ url, credentialFile: s.credentialFile, caDir: s.trustDir! });
+    const rpc = createRpcClient({ url, credentials });
     rpcs.push(rpc);
     return rpc;
   };

@@ -12,6 +12,8 @@ export interface PilotSettings {
   collector?: string;
   schedds: string[];
   credentialFile?: string;
+  /** The credential itself, read into memory at start (see credential-hold.ts). */
+  credentialPem?: string;
   /** CA certificates the pilot trusts for the collector and schedds (X509_CERT_DIR-style). */
   trustDir?: string;
   published: Attrs;

@@ -28,6 +28,7 @@ UPDRAFT_BIN=""
 WORK_BASE=${TMPDIR:-/tmp}
 WORK_DIR=""
 CACERT=""
+PILOT_CREDENTIAL=""
 NODE_BIN=${UPDRAFT_NODE:-node}
 NODE_MIN_MAJOR=20
 EXTRA_SCRIPTS=""
@@ -97,7 +98,7 @@ while [ "$#" -gt 0 ]; do
     --pilot-id) need_value "$@"; PILOT_ID=$2; shift ;;
     --collector) need_value "$@"; UPDRAFT_COLLECTOR=$2; export UPDRAFT_COLLECTOR; shift ;;
     --schedd) need_value "$@"; append UPDRAFT_SCHEDDS , "$2"; export UPDRAFT_SCHEDDS; shift ;;
-    --credential) need_value "$@"; UPDRAFT_PILOT_CREDENTIAL=$2; export UPDRAFT_PILOT_CREDENTIAL; shift ;;
+    --credential) need_value "$@"; PILOT_CREDENTIAL=$2; shift ;;
     --entry) need_value "$@"; GLIDEIN_Entry_Name=$2; export GLIDEIN_Entry_Name; shift ;;
     --factory) need_value "$@"; GLIDEIN_Factory=$2; export GLIDEIN_Factory; shift ;;
     --frontend) need_value "$@"; GLIDEIN_Frontend=$2; export GLIDEIN_Frontend; shift ;;
@@ -117,6 +118,10 @@ while [ "$#" -gt 0 ]; do
   shift
 done
 export UPDRAFT_PILOT_ID="$PILOT_ID"
+# The credential reaches the pilot as an argument, never through its environment: a job reads
+# /proc/<pilot>/environ. The pilot reads it into memory and removes this copy before any job.
+PILOT_CREDENTIAL=${PILOT_CREDENTIAL:-${UPDRAFT_PILOT_CREDENTIAL:-${X509_USER_PROXY:-}}}
+unset UPDRAFT_PILOT_CREDENTIAL X509_USER_PROXY
 
 [ -n "$MODE" ] || fail Config "give --staging URL --manifest-sha256 HEX, or --installed"
 
@@ -325,10 +330,15 @@ run_pilot() {
   exit "$rc"
 }
 
+if [ -n "$PILOT_CREDENTIAL" ]; then
+  set -- --credential "$PILOT_CREDENTIAL" --remove-credential-file
+else
+  set --
+fi
 if [ "$MODE" = staged ]; then
-  run_pilot "$NODE_BIN" "$ENTRY_PATH" pilot run --work-dir "$WORK_DIR/run"
+  run_pilot "$NODE_BIN" "$ENTRY_PATH" pilot run --work-dir "$WORK_DIR/run" "$@"
 fi
 if [ -z "$UPDRAFT_BIN" ]; then
   UPDRAFT_BIN=$(command -v updraft) || fail Config "--installed: updraft not found on PATH"
 fi
-run_pilot "$UPDRAFT_BIN" pilot run --work-dir "$WORK_DIR/run"
+run_pilot "$UPDRAFT_BIN" pilot run --work-dir "$WORK_DIR/run" "$@"

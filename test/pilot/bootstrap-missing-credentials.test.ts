@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -42,6 +42,14 @@ after(async () => {
   await collector?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The pilot removes the credential file it was given, as its own copy: each run gets one. */
+let copies = 0;
+function copyOf(file: string): string {
+  const to = join(dir, `pilot-copy-${copies++}.pem`);
+  copyFileSync(file, to);
+  return to;
+}
 
 /** Updates the collector took from anyone but itself. */
 const updates = () => collector.daemon.core.updates.total;
@@ -84,7 +92,7 @@ test("a missing credential file stops the pilot with VO_Proxy before it advertis
 test("a missing trust directory stops the pilot with Config before it advertises", async () => {
   const before = updates();
   const missing = join(dir, "no-such-certificates");
-  const r = await pilot(credential, missing);
+  const r = await pilot(copyOf(credential), missing);
   assert.equal(r.code, 13, r.out);
   assert.equal(r.report?.exit.failureClass, "Config");
   assert.equal(r.report?.exit.message, `trust directory ${missing} (X509_CERT_DIR) does not exist`);
@@ -93,7 +101,7 @@ test("a missing trust directory stops the pilot with Config before it advertises
 
 test("with both present the same pilot does advertise to the collector", async () => {
   const before = updates();
-  const r = await pilot(credential, pki.caDir);
+  const r = await pilot(copyOf(credential), pki.caDir);
   assert.equal(r.code, 0, r.out);
   assert.equal(r.report?.exit.reason, "idle");
   assert.ok(updates() > before, "the collector took the pilot's slot ad");

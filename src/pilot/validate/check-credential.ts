@@ -9,7 +9,7 @@ import type { ValidationSettings } from "./settings.js";
 
 export function checkCredential(view: NodeView, s: ValidationSettings, now: Date): CheckResult {
   if (!s.credentialFile) return pass();
-  const pem = view.readFile(s.credentialFile);
+  const pem = s.credentialPem ?? view.readFile(s.credentialFile);
   if (pem === undefined) return fail("VO_Proxy", `cannot read credential ${s.credentialFile}`);
   let info;
   try {

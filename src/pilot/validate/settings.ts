@@ -13,6 +13,8 @@ export interface ValidationSettings {
   singularityRequired?: boolean;
   /** Pilot credential file and the seconds it must stay valid. */
   credentialFile?: string;
+  /** The credential's text when the pilot already holds it (its file may be gone). */
+  credentialPem?: string;
   credentialMinS?: number;
   /** URLs to test reachability of (collector, schedds); none means no network check. */
   urls?: string[];

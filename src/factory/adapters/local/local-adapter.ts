@@ -9,6 +9,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  chmodSync,
+  copyFileSync,
   accessSync,
   constants,
   mkdirSync,
@@ -108,6 +110,20 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       );
       return;
     }
+    let credential: string | undefined;
+    try {
+      credential = spec.credentialFile ? copyCredential(spec.credentialFile, dir) : undefined;
+    } catch (err) {
+      // A batch system holds a job whose input cannot be staged; so do we.
+      writeAtomic(
+        join(dir, FILES.held),
+        JSON.stringify({
+          reason: `cannot copy the pilot credential: ${(err as Error).message}`,
+          recoverable: false,
+        }),
+      );
+      return;
+    }
     writeAtomic(join(dir, FILES.starting), String(ctx.now()));
     const out = openSync(join(dir, "wrapper.log"), "a");
     try {
@@ -118,7 +134,7 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
           cwd: dir,
           detached: true,
           stdio: ["ignore", out, out],
-          env: pilotEnv(spec, dir),
+          env: pilotEnv(spec, dir, credential),
         },
       );
       child.on("error", (err) =>
@@ -293,7 +309,18 @@ export function createLocalAdapter(raw: Record<string, unknown>, ctx: AdapterCon
   };
 }
 
-function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {
+/**
+ * Each pilot gets its own 0600 copy of the credential, as a batch system stages one per job: the
+ * pilot removes its copy once read, and the factory's own file stays out of the pilot's hands.
+ */
+function copyCredential(from: string, dir: string): string {
+  const to = join(dir, FILES.credential);
+  copyFileSync(from, to);
+  chmodSync(to, 0o600);
+  return to;
+}
+
+function pilotEnv(spec: StoredSpec, dir: string, credential?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: dir,
@@ -304,9 +331,9 @@ function pilotEnv(spec: StoredSpec, dir: string): NodeJS.ProcessEnv {
     UPDRAFT_JOB_GROUPS_FILE: join(dir, FILES.jobGroups),
     ...spec.env,
   };
-  if (spec.credentialFile) {
-    env.UPDRAFT_PILOT_CREDENTIAL = spec.credentialFile;
-    env.X509_USER_PROXY = spec.credentialFile;
+  if (credential) {
+    env.UPDRAFT_PILOT_CREDENTIAL = credential;
+    env.X509_USER_PROXY = credential;
   }
   return env;
 }

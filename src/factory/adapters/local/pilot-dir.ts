@@ -10,6 +10,7 @@
  *   held.json   a hold the adapter put on it, with its reason
  *   removed     time it was removed
  *   walltime    the pilot ran past its walltime: when it was signalled, and with which signal
+ *   credential  this pilot's copy of its credential (the pilot removes it once read)
  *   stdout, stderr
  */
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
@@ -35,6 +36,7 @@ export const FILES = {
   stdout: "stdout",
   stderr: "stderr",
   jobGroups: "job-groups",
+  credential: "credential",
 } as const;
 
 /**
