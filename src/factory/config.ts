@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
+import { metricsListenerSchema } from "../wire/metrics-listener.js";
 
 const seconds = z.number().int().positive();
 const count = z.number().int().nonnegative();
@@ -205,6 +206,8 @@ export const factoryConfigSchema = z
       }),
     security: z.object({ frontends: z.array(frontend).default([]) }).strict(),
     entries: z.array(entry).min(1),
+    /** A small HTTPS listener for Prometheus (GET /metrics, `monitor` role); none when absent. */
+    metrics: metricsListenerSchema.optional(),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   })
   .strict()

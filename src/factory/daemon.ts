@@ -19,6 +19,10 @@ import { reconcile } from "./reconcile.js";
 import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
 import { FactoryStore } from "./store.js";
+import { registerFactoryMetrics } from "./metrics.js";
+import { createDaemonRegistry } from "../wire/metrics-route.js";
+import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
+import type { Registry } from "prom-client";
 
 export interface FactoryDaemonOptions {
   logger?: Logger;
@@ -36,6 +40,10 @@ export interface FactoryDaemon {
   cycle(): Promise<CycleReport>;
   stop(): Promise<void>;
   readonly store: FactoryStore;
+  /** The Prometheus registry served at /metrics when `metrics` is configured. */
+  readonly metrics: Registry;
+  /** https:// URL of /metrics once started, when `metrics` is configured. */
+  metricsUrl(): string | undefined;
 }
 
 export function dbPath(config: FactoryConfig): string {
@@ -57,6 +65,9 @@ export function createFactoryDaemon(
   const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
+  const metrics = createDaemonRegistry();
+  const factoryMetrics = registerFactoryMetrics(metrics, store);
+  let metricsListener: MetricsListener | undefined;
 
   const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
   const keys = {
@@ -97,6 +108,7 @@ export function createFactoryDaemon(
   }
 
   async function cycleOnce(): Promise<CycleReport> {
+    const began = performance.now();
     const r = await runCycle({
       config,
       store,
@@ -111,6 +123,7 @@ export function createFactoryDaemon(
       idleLifetimes,
       backoff,
     });
+    factoryMetrics.cycleDone((performance.now() - began) / 1000, r.timings);
     logger.info(
       {
         submitted: r.submitted,
@@ -133,7 +146,20 @@ export function createFactoryDaemon(
 
   return {
     store,
+    metrics,
+    metricsUrl: () => metricsListener?.url(),
     async start() {
+      if (config.metrics) {
+        metricsListener = await startMetricsListener({
+          config: config.metrics,
+          registry: metrics,
+          certFile: config.credentials.cert_file,
+          keyFile: config.credentials.key_file,
+          trustDir: config.credentials.trust_dir,
+          logger,
+        });
+        logger.info({ url: metricsListener.url() }, "metrics served");
+      }
       rpc = createRpcClient({
         url: config.collector.url,
         certPem: readFileSync(config.credentials.cert_file, "latin1"),
@@ -157,6 +183,7 @@ export function createFactoryDaemon(
           )
           .catch((err: unknown) => logger.warn({ err, type }, "could not withdraw ads"));
       }
+      await metricsListener?.close();
       for (const a of adapters.values()) await a.close();
       await rpc?.close();
       store.close();

@@ -2,6 +2,7 @@
  * What the factory keeps of a finished pilot's report: the pilot package writes it between marker
  * lines on stdout (src/pilot/report.ts); this reduces it to the counts the factory advertises.
  */
+import { isFailureClass } from "../pilot/failure.js";
 import { parsePilotOutput } from "../pilot/report.js";
 
 export interface PilotOutcome {
@@ -22,7 +23,10 @@ export function parsePilotReport(stdout: string): PilotOutcome {
   return {
     reported: true,
     validationOk: report.validation?.ok,
-    failureClass: report.exit.failureClass ?? report.validation?.failure?.class,
+    // The report comes from the worker node: only a known class names a counter or a label.
+    failureClass: [report.exit.failureClass, report.validation?.failure?.class].find(
+      isFailureClass,
+    ),
     jobsRun: report.jobs.length,
     wallS: report.durationS,
     exitReason: report.exit.reason,

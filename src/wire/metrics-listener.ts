@@ -1,0 +1,79 @@
+/**
+ * The small HTTPS listener that daemons without an RPC listener of their own (the factory, the
+ * frontend) open for `GET /metrics`: the wire server with no methods, so a scrape is
+ * authenticated exactly as an RPC peer would be (client chain verified against the trust
+ * directory, proxies included) and needs the `monitor` or `admin` role from its own
+ * `authorization` block. It binds to loopback unless told otherwise.
+ */
+import { readFileSync } from "node:fs";
+import type { Registry } from "prom-client";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { authzConfigSchema, type AuthzConfig, createAuthorizer } from "../security/authz.js";
+import { metricsRoute } from "./metrics-route.js";
+import { createRpcServer, type RpcServer } from "./server.js";
+
+/** The `metrics` block of a daemon's configuration. */
+export const metricsListenerSchema = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535),
+      })
+      .strict(),
+    /**
+     * The listener's host certificate and key; the daemon's own credentials when absent (a
+     * factory's or frontend's certificate may be a client certificate that cannot serve).
+     */
+    tls: z
+      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** Who may scrape: identities given the `monitor` (or `admin`) role. Nobody by default. */
+    authorization: authzConfigSchema.default({ rules: [] }),
+  })
+  .strict();
+
+export type MetricsListenerConfig = z.output<typeof metricsListenerSchema>;
+
+export type MetricsListenerOptions = {
+  config: MetricsListenerConfig;
+  registry: Registry;
+  /** The daemon's own certificate and key files, used when the block has no `tls`. */
+  certFile: string;
+  keyFile: string;
+  trustDir: string;
+  logger?: Logger;
+};
+
+export type MetricsListener = {
+  /** https:// URL of /metrics (host as configured, 127.0.0.1 for a wildcard). */
+  url(): string;
+  port(): number;
+  close(): Promise<void>;
+};
+
+export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
+  const authz = opts.config.authorization;
+  // Identities no rule names get no role here: a valid certificate alone does not read metrics.
+  const server: RpcServer = createRpcServer({
+    host: opts.config.listen.host,
+    port: opts.config.listen.port,
+    certPem: readFileSync(opts.config.tls?.cert_file ?? opts.certFile, "latin1"),
+    keyPem: readFileSync(opts.config.tls?.key_file ?? opts.keyFile, "latin1"),
+    trustDir: opts.trustDir,
+    authorizer: createAuthorizer({
+      rules: authz.rules,
+      defaultRoles: authz.defaultRoles ?? [],
+    } as AuthzConfig),
+    logger: opts.logger,
+    httpRoutes: metricsRoute(opts.registry),
+  });
+  await server.listen();
+  return {
+    url: () => `${server.url().replace(/^wss:/, "https:").replace(/\/$/, "")}/metrics`,
+    port: () => server.address().port,
+    close: () => server.close(),
+  };
+}
