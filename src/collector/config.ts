@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
+import { tokensConfigSchema } from "../common/tokens-config.js";
 import { ROLES, type Role, authzConfigSchema } from "../security/authz.js";
 
 const role = z.enum(ROLES);
@@ -42,6 +43,8 @@ export const collectorConfigSchema = z
       })
       .strict(),
     authorization: authzConfigSchema.default({ rules: [] }),
+    /** Bearer tokens accepted beside certificates; none without this block. */
+    tokens: tokensConfigSchema.optional(),
     /** Roles allowed to write each type; types not listed need `default_write_roles`. */
     write_roles: z.record(typeName, z.array(role)).default({}),
     default_write_roles: z.array(role).default(["daemon"]),

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { pino } from "pino";
 import { type Clock, systemClock } from "../common/clock.js";
+import { tokenVerifierFromConfig } from "../common/tokens-config.js";
 import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
@@ -75,6 +76,7 @@ export function createCollectorDaemon(
     trustDir: config.tls.trust_dir,
     allowLimitedProxies: config.tls.allow_limited_proxies,
     authorizer: createAuthorizer(config.authorization as AuthzConfig),
+    ...(config.tokens ? { tokenVerifier: tokenVerifierFromConfig(config.tokens) } : {}),
     limits: deps.serverLimits,
     logger: deps.logger,
     httpRoutes: metricsRoute(metrics),

@@ -1,5 +1,6 @@
 /** The schedd's YAML configuration (config/schedd.yaml documents every key). */
 import { z } from "zod";
+import { tokensConfigSchema } from "../common/tokens-config.js";
 import { authzConfigSchema } from "../security/authz.js";
 
 export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
@@ -44,6 +45,8 @@ export const scheddConfigSchema = z
       ])
       .default({ mode: "last-cn" }),
     authz: authzConfigSchema,
+    /** Bearer tokens accepted beside certificates; `public_url` is one of the audiences. */
+    tokens: tokensConfigSchema.optional(),
     sandbox: z
       .object({
         max_file_mb: z.number().positive().default(1024),

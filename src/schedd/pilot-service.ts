@@ -12,7 +12,13 @@ import {
 import { JobStatus, parseJobId } from "./job-status.js";
 import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.js";
 import { SandboxError, type Chunk } from "./sandbox.js";
-import { callerOf, leaseError, type ServiceDeps } from "./service-context.js";
+import {
+  callerOf,
+  COMPUTE_SCOPE,
+  leaseError,
+  requireScope,
+  type ServiceDeps,
+} from "./service-context.js";
 import { codecs } from "./service.js";
 import { bindSlot } from "./slot-binding.js";
 
@@ -149,6 +155,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
   });
 
   server.unary(M.putInput.name, { roles: ["user", "admin"], ...codecs(M.putInput) }, (req, ctx) => {
+    requireScope(ctx, COMPUTE_SCOPE.create);
     const caller = callerOf(deps, ctx);
     const id = parseJobId(req.jobId);
     if (!id) throw new InvalidArgumentError(`'${req.jobId}' is not a job id`);
@@ -170,6 +177,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     M.fetchOutput.name,
     { roles: ["user", "admin"], ...codecs(M.fetchOutput) },
     async (req, sink, ctx) => {
+      requireScope(ctx, COMPUTE_SCOPE.read);
       const caller = callerOf(deps, ctx);
       const id = parseJobId(req.jobId);
       if (!id || id.proc === undefined) {

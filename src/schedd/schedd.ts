@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
+import { tokenVerifierFromConfig } from "../common/tokens-config.js";
 import { createAuthorizer } from "../security/authz.js";
 import type { Registry } from "prom-client";
 import { createRpcServer, type RpcServer } from "../wire/index.js";
@@ -82,6 +83,14 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     keyFile: cfg.key_file,
     trustDir: cfg.trust_dir,
     authorizer: createAuthorizer(cfg.authz),
+    ...(cfg.tokens
+      ? {
+          tokenVerifier: tokenVerifierFromConfig(
+            cfg.tokens,
+            cfg.public_url ? [cfg.public_url] : [],
+          ),
+        }
+      : {}),
     limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
     logger: log,
     httpRoutes: metricsRoute(metrics),

@@ -8,6 +8,7 @@ import {
   PermissionDeniedError,
   WireError,
 } from "../wire/index.js";
+import { grantsScope } from "../security/authz.js";
 import type { Caller } from "./queue-actions.js";
 import type { JobQueue } from "./queue.js";
 import type { LeaseRefusal } from "./results.js";
@@ -24,13 +25,38 @@ export interface ServiceDeps {
 
 /** The caller as a job owner; admins act on everyone's jobs. */
 export function callerOf(deps: ServiceDeps, ctx: CallContext): Caller {
-  const user = deps.userMap(ctx.identity);
+  const user = deps.userMap(ctx.identity, ctx.token);
   if (user === undefined) {
     throw new PermissionDeniedError(`no user name is mapped for '${ctx.identity}'`, {
       reason: "unmapped-identity",
     });
   }
   return { user, admin: ctx.roles.has("admin") };
+}
+
+/**
+ * The WLCG compute scopes (Common JWT Profile 1.0): what a bearer-token caller may do at the
+ * schedd. Certificate callers are governed by their roles alone.
+ */
+export const COMPUTE_SCOPE = {
+  /** condor_q, condor_history, fetching outputs */
+  read: "compute.read",
+  /** condor_submit, uploading inputs */
+  create: "compute.create",
+  /** condor_hold, condor_release, condor_qedit */
+  modify: "compute.modify",
+  /** condor_rm */
+  cancel: "compute.cancel",
+} as const;
+
+/** A token caller without `scope` is refused here, naming the scope it lacks. */
+export function requireScope(ctx: CallContext, scope: string): void {
+  if (ctx.token && !grantsScope(ctx.token.scopes, scope)) {
+    throw new PermissionDeniedError(`token scope: ${ctx.method} needs the ${scope} scope`, {
+      reason: "scope",
+      scope,
+    });
+  }
 }
 
 /**

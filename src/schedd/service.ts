@@ -14,12 +14,17 @@ import {
 import { summarizeIdle } from "./idle-summary.js";
 import { SCHEDD_METHODS as M } from "./messages.js";
 import { act, compileConstraint, edit, query, type Action } from "./queue-actions.js";
-import { callerOf, type ServiceDeps } from "./service-context.js";
+import { callerOf, COMPUTE_SCOPE, requireScope, type ServiceDeps } from "./service-context.js";
 import { epochSeconds } from "./transitions.js";
 
 const USERS = ["user", "admin"];
 const READERS = ["user", "admin", "read"];
 const ACTIONS = new Set<Action>(["remove", "hold", "release"]);
+const ACTION_SCOPE: Record<Action, string> = {
+  remove: COMPUTE_SCOPE.cancel,
+  hold: COMPUTE_SCOPE.modify,
+  release: COMPUTE_SCOPE.modify,
+};
 
 export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void {
   const { queue, clock } = deps;
@@ -29,12 +34,14 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
   const durable = () => queue.store.committed();
 
   server.unary(M.newCluster.name, { roles: USERS, ...codecs(M.newCluster) }, async (_req, ctx) => {
+    requireScope(ctx, COMPUTE_SCOPE.create);
     const clusterId = queue.reserveCluster(callerOf(deps, ctx).user);
     await durable();
     return { clusterId };
   });
 
   server.unary(M.submitJobs.name, { roles: USERS, ...codecs(M.submitJobs) }, async (req, ctx) => {
+    requireScope(ctx, COMPUTE_SCOPE.create);
     const caller = callerOf(deps, ctx);
     const r = queue.submit(
       req.clusterId,
@@ -57,6 +64,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
   });
 
   server.stream(M.query.name, { roles: READERS, ...codecs(M.query) }, async (req, sink, ctx) => {
+    requireScope(ctx, COMPUTE_SCOPE.read);
     if (typeof compileConstraint(req.constraint) === "string") {
       throw new InvalidArgumentError(compileConstraint(req.constraint) as string);
     }
@@ -76,10 +84,11 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
   });
 
   server.unary(M.act.name, { roles: USERS, ...codecs(M.act) }, async (req, ctx) => {
-    const caller = callerOf(deps, ctx);
     if (!ACTIONS.has(req.action as Action)) {
       throw new InvalidArgumentError(`unknown action '${req.action}' (remove, hold, release)`);
     }
+    requireScope(ctx, ACTION_SCOPE[req.action as Action]);
+    const caller = callerOf(deps, ctx);
     const out = act(
       queue,
       req.action as Action,
@@ -104,6 +113,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
   });
 
   server.unary(M.edit.name, { roles: USERS, ...codecs(M.edit) }, async (req, ctx) => {
+    requireScope(ctx, COMPUTE_SCOPE.modify);
     const caller = callerOf(deps, ctx);
     if (req.attribute === "") throw new InvalidArgumentError("no attribute named");
     const out = edit(

@@ -1,25 +1,31 @@
 /**
- * Identity (certificate subject) -> user name, which becomes the jobs' Owner.
+ * Identity (certificate subject, or a bearer token's `<iss>#<sub>`) -> user name, which becomes
+ * the jobs' Owner.
  *
  * Default ("last-cn"): the last CN= of the DN, lower-cased, characters other than letters,
- * digits, '.', '_' and '-' replaced by '_' (/DC=org/DC=example/CN=Alice -> alice). Or a mapfile
+ * digits, '.', '_' and '-' replaced by '_' (/DC=org/DC=example/CN=Alice -> alice); for a token,
+ * its `sub` cleaned the same way. Or a mapfile
  * in HTCondor's CERTIFICATE_MAPFILE style: lines `METHOD "REGEX" USER` (or REGEX unquoted),
  * first match wins, `\1`... substitute groups; `#` starts a comment. An unmapped identity may not
  * submit or act on jobs.
  */
 import { readFileSync } from "node:fs";
 
-export type UserMap = (identity: string) => string | undefined;
+/** `token` is given when a bearer token authenticated the caller (a mapfile sees `<iss>#<sub>`). */
+export type UserMap = (identity: string, token?: { sub: string }) => string | undefined;
 
-export function lastCnUser(identity: string): string | undefined {
+export function lastCnUser(identity: string, token?: { sub: string }): string | undefined {
+  if (token) return cleanName(token.sub);
   const parts = identity.split("/").filter((p) => /^CN=/i.test(p));
   const last = parts.at(-1);
   if (last === undefined) return undefined;
-  const name = last
-    .slice(3)
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]/g, "_");
-  return name === "" ? undefined : name;
+  return cleanName(last.slice(3));
+}
+
+function cleanName(raw: string): string | undefined {
+  const name = raw.toLowerCase().replace(/[^a-z0-9._-]/g, "_");
+  // Owners end up in logs and paths: nothing empty, nothing made only of dots.
+  return name === "" || /^\.+$/.test(name) ? undefined : name.slice(0, 128);
 }
 
 export interface MapfileRule {

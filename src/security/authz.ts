@@ -1,7 +1,9 @@
 /**
- * Authorization: verified identities (slash-form DNs) mapped to roles by exact DN or `*`
- * patterns. A valid identity no rule names gets `defaultRoles` (read only unless configured).
- * Each RPC declares the roles that may call it; the wire layer asks `rolesFor` once per peer.
+ * Authorization: verified identities mapped to roles. A certificate identity (slash-form DN) or a
+ * token identity (`<iss>#<sub>`) matches rules by exact value or `*` patterns; a bearer token
+ * also matches rules on its issuer, `sub`, `wlcg.groups` and `scope`. A valid identity no rule
+ * names gets `defaultRoles` (read only unless configured). Each RPC declares the roles that may
+ * call it; the wire layer asks `rolesFor` once per connection.
  */
 import { z } from "zod";
 
@@ -17,10 +19,27 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * One rule: either `identity` (an exact identity, or a pattern where `*` matches any run of
+ * characters, slashes included), or `issuer` for bearer tokens from that issuer, narrowed by
+ * `sub` (exact or `*` pattern), `group` (one of the token's `wlcg.groups`, exactly) and `scope`
+ * (a scope the token grants). Every condition a rule names must hold.
+ */
 export interface AuthzRule {
-  /** An exact DN, or a pattern where `*` matches any run of characters (slashes included). */
-  identity: string;
+  identity?: string | undefined;
+  issuer?: string | undefined;
+  sub?: string | undefined;
+  group?: string | undefined;
+  scope?: string | undefined;
   roles: Role[];
+}
+
+/** What a verified bearer token says about its holder, for token rules. */
+export interface TokenFacts {
+  issuer: string;
+  sub: string;
+  groups: readonly string[];
+  scopes: readonly string[];
 }
 
 export interface AuthzConfig {
@@ -39,11 +58,36 @@ export const authzConfigSchema = z
             identity: z
               .string()
               .min(1)
-              .startsWith("/", "an identity is a slash-form DN like /DC=org/CN=x, or *")
-              .or(z.literal("*")),
+              .refine(
+                (v) => v === "*" || v.startsWith("/") || /^https:\/\/[^#]+#./.test(v),
+                "an identity is a slash-form DN like /DC=org/CN=x, a token's <issuer>#<sub>, or *",
+              )
+              .optional(),
+            issuer: z
+              .string()
+              .url()
+              .startsWith("https://", "a token issuer is an https URL")
+              .optional(),
+            sub: z.string().min(1).max(256).optional(),
+            group: z.string().min(1).max(256).optional(),
+            scope: z.string().min(1).max(256).optional(),
             roles: z.array(z.enum(ROLES)).min(1),
           })
-          .strict(),
+          .strict()
+          .superRefine((r, ctx) => {
+            if ((r.identity === undefined) === (r.issuer === undefined)) {
+              ctx.addIssue({
+                code: "custom",
+                message: "a rule names either an identity or a token issuer (not both)",
+              });
+            }
+            if (r.identity !== undefined && (r.sub ?? r.group ?? r.scope) !== undefined) {
+              ctx.addIssue({
+                code: "custom",
+                message: "sub, group and scope go with issuer, not identity",
+              });
+            }
+          }),
       )
       .default([]),
     defaultRoles: z.array(z.enum(ROLES)).optional(),
@@ -51,25 +95,59 @@ export const authzConfigSchema = z
   .strict();
 
 export interface Authorizer {
-  rolesFor(identity: string): ReadonlySet<Role>;
+  /** Roles of a verified identity; `token` is given when a bearer token authenticated it. */
+  rolesFor(identity: string, token?: TokenFacts): ReadonlySet<Role>;
   /** True when `identity` holds at least one of `allowed`. */
-  allows(identity: string, allowed: readonly Role[]): boolean;
+  allows(identity: string, allowed: readonly Role[], token?: TokenFacts): boolean;
 }
 
+type Matcher = (value: string) => boolean;
+
 interface CompiledRule {
-  exact: string | undefined;
-  pattern: RegExp | undefined;
+  identity: Matcher | undefined;
+  issuer: string | undefined;
+  sub: Matcher | undefined;
+  group: string | undefined;
+  scope: string | undefined;
   roles: Role[];
 }
 
-function compile(rule: AuthzRule): CompiledRule {
-  if (!rule.identity.includes("*"))
-    return { exact: rule.identity, pattern: undefined, roles: rule.roles };
-  const body = rule.identity
+function matcher(pattern: string): Matcher {
+  if (!pattern.includes("*")) return (v) => v === pattern;
+  const body = pattern
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join(".*");
-  return { exact: undefined, pattern: new RegExp(`^${body}$`), roles: rule.roles };
+  const re = new RegExp(`^${body}$`);
+  return (v) => re.test(v);
+}
+
+function compile(rule: AuthzRule): CompiledRule {
+  if (rule.identity === undefined && rule.issuer === undefined) {
+    throw new Error("an authorization rule names an identity or a token issuer");
+  }
+  return {
+    identity: rule.identity === undefined ? undefined : matcher(rule.identity),
+    issuer: rule.issuer,
+    sub: rule.sub === undefined ? undefined : matcher(rule.sub),
+    group: rule.group,
+    scope: rule.scope,
+    roles: rule.roles,
+  };
+}
+
+function matches(r: CompiledRule, identity: string, token: TokenFacts | undefined): boolean {
+  if (r.identity) return r.identity(identity);
+  if (!token || token.issuer !== r.issuer) return false;
+  if (r.sub && !r.sub(token.sub)) return false;
+  if (r.group !== undefined && !token.groups.includes(r.group)) return false;
+  if (r.scope !== undefined && !grantsScope(token.scopes, r.scope)) return false;
+  return true;
+}
+
+/** True when `scopes` grant `want` (`compute.read`), or a scope with a path under it. */
+export function grantsScope(scopes: readonly string[], want: string): boolean {
+  return scopes.some((s) => s === want || s.startsWith(`${want}:`));
 }
 
 /** Every rule that matches contributes its roles (rules add up; none take away). */
@@ -77,32 +155,38 @@ export function createAuthorizer(cfg: AuthzConfig): Authorizer {
   for (const r of cfg.rules) {
     for (const role of r.roles) {
       if (!(ROLES as readonly string[]).includes(role))
-        throw new Error(`unknown role "${role}" for ${r.identity}`);
+        throw new Error(`unknown role "${role}" for ${r.identity ?? r.issuer}`);
     }
   }
   const rules = cfg.rules.map(compile);
   const defaults: ReadonlySet<Role> = new Set(cfg.defaultRoles ?? ["read"]);
+  // Certificate identities are memoised; a token's roles also depend on its groups and
+  // scopes, so they are worked out per connection (the token's verdict is cached already).
   const memo = new Map<string, ReadonlySet<Role>>();
-  const rolesFor = (identity: string): ReadonlySet<Role> => {
-    const hit = memo.get(identity);
-    if (hit) return hit;
+  const compute = (identity: string, token: TokenFacts | undefined): ReadonlySet<Role> => {
     const roles = new Set<Role>();
     let matched = false;
     for (const r of rules) {
-      if (r.exact === identity || r.pattern?.test(identity)) {
+      if (matches(r, identity, token)) {
         matched = true;
         for (const role of r.roles) roles.add(role);
       }
     }
-    const out: ReadonlySet<Role> = matched ? roles : defaults;
+    return matched ? roles : defaults;
+  };
+  const rolesFor = (identity: string, token?: TokenFacts): ReadonlySet<Role> => {
+    if (token) return compute(identity, token);
+    const hit = memo.get(identity);
+    if (hit) return hit;
+    const out = compute(identity, undefined);
     if (memo.size > 10_000) memo.clear();
     memo.set(identity, out);
     return out;
   };
   return {
     rolesFor,
-    allows: (identity, allowed) => {
-      const have = rolesFor(identity);
+    allows: (identity, allowed, token) => {
+      const have = rolesFor(identity, token);
       return allowed.some((r) => have.has(r));
     },
   };

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
+import { grantsScope } from "./authz.js";
 import type { IssuerKeySource } from "./token-keys.js";
 import { createVerifyCache, type VerifyCache } from "./verify-cache.js";
 
@@ -40,6 +41,8 @@ export interface TokenClaims {
   groups: string[];
   /** Seconds since the epoch. */
   exp: number;
+  /** When this verifier stops accepting the token (`exp` plus the leeway), ms since the epoch. */
+  acceptedUntilMs: number;
   profile: "wlcg" | "scitokens";
   payload: JWTPayload;
 }
@@ -164,6 +167,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
       groups: readGroups(payload),
       exp,
+      acceptedUntilMs: (exp + leewayS) * 1000,
       profile,
       payload,
     };
@@ -216,5 +220,5 @@ function describe(v: unknown): string {
 
 /** True when the token grants `want` (`compute.read`), or a scope with a path under it. */
 export function hasScope(claims: Pick<TokenClaims, "scopes">, want: string): boolean {
-  return claims.scopes.some((s) => s === want || s.startsWith(`${want}:`));
+  return grantsScope(claims.scopes, want);
 }

@@ -1,6 +1,7 @@
 /**
- * TLS material for a client: its certificate chain and key (a certificate, or a proxy file
- * holding the proxy, its key and the chain that issued it) and the CAs it trusts for servers.
+ * What a client authenticates with: its certificate chain and key (a certificate, or a proxy
+ * file holding the proxy, its key and the chain that issued it), or a bearer token sent at the
+ * upgrade; and the CAs it trusts for servers.
  */
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
@@ -13,6 +14,12 @@ export type ClientCredentialOptions = {
   credentialFile?: string;
   certPem?: string;
   keyPem?: string;
+  /**
+   * A bearer token sent as `Authorization: Bearer` at each (re)connection; a function is asked
+   * again on every connection, so a renewed token is used from the next one on. With a token
+   * and no certificate, the client presents no certificate.
+   */
+  bearerToken?: string | (() => string);
   /** IGTF trust directory (`<hash>.N` CA files) for the server's host certificate. */
   caDir: string;
 };
@@ -22,7 +29,11 @@ export type ClientCredentialOptions = {
  * and reused by every connection, reconnects included; clients of several servers (a pilot
  * talking to a collector and schedds) can share one.
  */
-export type ClientCredentials = { readonly secureContext: SecureContext };
+export type ClientCredentials = {
+  readonly secureContext: SecureContext;
+  /** The token for the next connection, when the client authenticates with one. */
+  readonly bearerToken?: () => string;
+};
 
 const CA_FILE = /^[0-9a-f]{8}\.\d+$/;
 
@@ -35,16 +46,21 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
     certPem = cred.chainPem.join("");
     keyPem = cred.keyPem;
   }
-  if (!certPem || !keyPem) {
-    throw new Error("client credentials: give credentialFile, or certPem and keyPem");
+  const token = opts.bearerToken;
+  const bearerToken = typeof token === "string" ? () => token : token;
+  if ((!certPem || !keyPem) && !bearerToken) {
+    throw new Error(
+      "client credentials: give credentialFile, or certPem and keyPem, or a bearer token",
+    );
   }
+  const withCert = certPem && keyPem ? { cert: certPem, key: keyPem } : {};
   return {
     secureContext: createSecureContext({
-      cert: certPem,
-      key: keyPem,
+      ...withCert,
       ca: loadCaDir(opts.caDir),
       minVersion: "TLSv1.2",
     }),
+    ...(bearerToken ? { bearerToken } : {}),
   };
 }
 

@@ -124,6 +124,9 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
       maxPayload: maxFrameSize + 16,
       perMessageDeflate: false,
       handshakeTimeout: opts.connectTimeoutMs ?? 10_000,
+      ...(credentials.bearerToken
+        ? { headers: { Authorization: `Bearer ${credentials.bearerToken()}` } }
+        : {}),
     };
     const socket = new WebSocket(opts.url, wsOptions);
     ws = socket;

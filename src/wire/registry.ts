@@ -3,6 +3,7 @@
  * codec, and a handler. Transport-free, so handlers are testable with a fake context.
  */
 import type { Logger } from "pino";
+import type { TokenFacts } from "../security/authz.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 
@@ -10,13 +11,15 @@ import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 export type RoleName = string;
 
 export type CallContext = {
-  /** Subject of the caller's end-entity certificate (proxies resolved to their owner). */
+  /** Subject of the caller's end-entity certificate (proxies resolved to their owner), or a token's `<iss>#<sub>`. */
   readonly identity: string;
   readonly roles: ReadonlySet<RoleName>;
   /** True if the caller authenticated with a limited proxy. */
   readonly limited: boolean;
   /** Set when the caller is a pilot whose credential carries a binding; absent otherwise. */
   readonly pilotBinding?: PilotBinding | undefined;
+  /** Set when the caller authenticated with a bearer token (issuer, sub, groups, scopes). */
+  readonly token?: TokenFacts | undefined;
   readonly method: string;
   /** Absolute deadline in ms since the epoch, or Infinity for a stream without one. */
   readonly deadline: number;

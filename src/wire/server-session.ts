@@ -5,6 +5,7 @@
  * in messages and a small interface to send, measure buffering, and close.
  */
 import type { Logger } from "pino";
+import type { TokenFacts } from "../security/authz.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 import { type Envelope, decodeEnvelope, encodeEnvelope } from "./envelope.js";
 import {
@@ -50,6 +51,8 @@ export type PeerInfo = {
   limited: boolean;
   /** What the peer's pilot credential binds it to (a pilot token's claim or a pilot proxy's policy). */
   pilotBinding?: PilotBinding;
+  /** Set when the peer authenticated with a bearer token: its issuer, sub, groups and scopes. */
+  token?: TokenFacts;
 };
 
 type ActiveCall = {
@@ -87,6 +90,9 @@ class Context implements CallContext {
   }
   get pilotBinding(): PilotBinding | undefined {
     return this.peer.pilotBinding;
+  }
+  get token(): TokenFacts | undefined {
+    return this.peer.token;
   }
   // Created on first use: most handlers never look, and both cost more than the call itself.
   get signal(): AbortSignal {

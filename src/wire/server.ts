@@ -21,6 +21,7 @@ import {
   PILOT_BINDING_CLAIM,
 } from "../security/pilot-binding.js";
 import type { TokenVerifier } from "../security/token-verify.js";
+import type { TokenFacts } from "../security/authz.js";
 import {
   IdleTimeoutError,
   MalformedFrameError,
@@ -82,7 +83,7 @@ export type RpcServerOptions = {
   allowLimitedProxies?: boolean;
   /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
   trustRecheckMs?: number;
-  authorizer: { rolesFor(identity: string): ReadonlySet<RoleName> };
+  authorizer: { rolesFor(identity: string, token?: TokenFacts): ReadonlySet<RoleName> };
   limits?: Partial<ServerLimits>;
   logger?: Logger;
   /**
@@ -290,7 +291,13 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       pilotBinding = b;
     }
     const identity = v.claims.identity;
-    const roles = opts.authorizer.rolesFor(identity);
+    const facts: TokenFacts = {
+      issuer: v.claims.iss,
+      sub: v.claims.sub,
+      groups: v.claims.groups,
+      scopes: v.claims.scopes,
+    };
+    const roles = opts.authorizer.rolesFor(identity, facts);
     if (roles.size === 0) {
       return { status: 403, code: "permission-denied", reason: `'${identity}' has no role here` };
     }
@@ -298,7 +305,10 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       identity,
       roles,
       limited: false,
-      notAfter: new Date(v.claims.exp * 1000),
+      // Closed when the verifier would stop accepting it, so a reconnect cannot loop on a
+      // token that is past exp but within the leeway.
+      notAfter: new Date(v.claims.acceptedUntilMs),
+      token: facts,
       ...(pilotBinding ? { pilotBinding } : {}),
     };
   }

@@ -1,0 +1,100 @@
+/**
+ * The `tokens` block every listening daemon shares: which bearer-token issuers it trusts (keys
+ * from a local jwks.json or the issuer's OIDC discovery), the audiences that name it, whether the
+ * WLCG "any" audience is accepted, and the clock leeway. Without the block a daemon takes no
+ * tokens at all; certificates work either way.
+ *
+ *   tokens:
+ *     issuers:
+ *       - issuer: https://cms-auth.web.cern.ch/
+ *       - issuer: https://pool.example.org/tokens
+ *         jwks_file: /etc/updraft/tokens/jwks.json
+ *     audiences: [wss://schedd.example.org:9618/]
+ *     accept_any_audience: false
+ *     leeway_s: 60
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { createIssuerKeySource, parseJwks } from "../security/token-keys.js";
+import {
+  createTokenVerifier,
+  DEFAULT_LEEWAY_S,
+  DEFAULT_MAX_TOKEN_BYTES,
+  type TokenVerifier,
+} from "../security/token-verify.js";
+
+const issuerSchema = z
+  .object({
+    /** The exact `iss` string tokens carry; an https URL (WLCG profile). */
+    issuer: z.string().url().startsWith("https://", "a token issuer is an https URL"),
+    /** The issuer's public keys; when absent they come from `<issuer>/.well-known/openid-configuration`. */
+    jwks_file: z.string().min(1).optional(),
+    /** PEM CA bundle for the discovery HTTPS fetches; the system's CAs when absent. */
+    ca_file: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const tokensConfigSchema = z
+  .object({
+    issuers: z.array(issuerSchema).min(1, "name at least one trusted issuer"),
+    /** Audiences that name this daemon (its URLs); a token must carry one of them. */
+    audiences: z.array(z.string().min(1).max(1024)).default([]),
+    /** Also accept the WLCG "any" audience, https://wlcg.cern.ch/jwt/v1/any. */
+    accept_any_audience: z.boolean().default(false),
+    /** Clock skew allowed on exp, nbf and iat. */
+    leeway_s: z.number().int().min(0).max(600).default(DEFAULT_LEEWAY_S),
+    /** Longest token accepted, in bytes. */
+    max_token_bytes: z.number().int().min(512).max(65_536).default(DEFAULT_MAX_TOKEN_BYTES),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    t.issuers.forEach((i, n) => {
+      if (seen.has(i.issuer)) {
+        ctx.addIssue({ code: "custom", path: ["issuers", n, "issuer"], message: "listed twice" });
+      }
+      seen.add(i.issuer);
+    });
+  });
+
+export type TokensConfig = z.output<typeof tokensConfigSchema>;
+
+/**
+ * The verifier for a daemon's `tokens` block. `ownAudiences` are added to the configured ones
+ * (the daemon's advertised URL, say). Refuses a block that leaves no audience at all, since then
+ * no token could ever be accepted.
+ */
+export function tokenVerifierFromConfig(
+  cfg: TokensConfig,
+  ownAudiences: readonly string[] = [],
+): TokenVerifier {
+  const audiences = [...new Set([...cfg.audiences, ...ownAudiences])];
+  if (audiences.length === 0 && !cfg.accept_any_audience) {
+    throw new Error(
+      "tokens: no audience names this daemon; list its URLs under tokens.audiences or set accept_any_audience",
+    );
+  }
+  for (const i of cfg.issuers) {
+    if (i.jwks_file === undefined) continue;
+    // A broken key file is an error at start, not a refusal of every token later.
+    try {
+      if (parseJwks(readFileSync(i.jwks_file, "utf8")).keys.length === 0) {
+        throw new Error("it holds no public key");
+      }
+    } catch (err) {
+      throw new Error(`tokens: jwks_file ${i.jwks_file}: ${(err as Error).message}`);
+    }
+  }
+  return createTokenVerifier({
+    issuers: cfg.issuers.map((i) =>
+      createIssuerKeySource(i.issuer, {
+        ...(i.jwks_file !== undefined ? { jwksFile: i.jwks_file } : {}),
+        ...(i.ca_file !== undefined ? { ca: readFileSync(i.ca_file) } : {}),
+      }),
+    ),
+    audiences,
+    acceptAnyAudience: cfg.accept_any_audience,
+    leewayS: cfg.leeway_s,
+    maxTokenBytes: cfg.max_token_bytes,
+  });
+}
