@@ -1,0 +1,79 @@
+/**
+ * A real collector with a `tokens` block: a pilot token (role from its group) advertises a Slot
+ * ad stored under `<iss>#<sub>`; a token for another audience, or from an issuer the collector
+ * does not list, is refused naming the check.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createCollectorClient } from "../../src/collector/client.js";
+import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
+import { createRpcClient, type RpcClient } from "../../src/wire/client.js";
+import { createPool, slotAd, startCollector, tempDir, type Pool, type Running } from "./harness.js";
+
+const ISS = "https://tokens.pool.example.org";
+const AUD = "wss://collector.pool.example.org:9618/";
+let pool: Pool;
+let c: Running;
+let dir: ReturnType<typeof tempDir>;
+const rpcs: RpcClient[] = [];
+
+before(async () => {
+  pool = createPool();
+  dir = tempDir();
+  const init = await initIssuerDir(dir.dir, ISS);
+  assert.ok(init.ok);
+  const base = pool.config();
+  c = await startCollector(
+    pool,
+    pool.config({
+      tokens: { issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }], audiences: [AUD] },
+      authorization: {
+        rules: [
+          ...base.authorization.rules,
+          { issuer: ISS, group: "/vo/pilots", roles: ["pilot", "read"] },
+        ],
+      },
+    }),
+  );
+});
+after(async () => {
+  for (const r of rpcs) await r.close();
+  await c.stop();
+  dir.cleanup();
+  pool.cleanup();
+});
+
+function withToken(token: string) {
+  const rpc = createRpcClient({
+    url: c.url,
+    caDir: pool.pki.caDir,
+    bearerToken: token,
+    backoff: { initialMs: 20, maxMs: 200, minMs: 5 },
+  });
+  rpcs.push(rpc);
+  return createCollectorClient(rpc);
+}
+
+const pilotToken = (aud = AUD) =>
+  issueToken(dir.dir, { sub: "pilot-1", audiences: [aud], groups: ["/vo/pilots"], lifetimeS: 600 });
+
+test("a pilot token advertises a Slot ad under <iss>#<sub>", async () => {
+  const pilot = withToken(await pilotToken());
+  const [out] = await pilot.advertise([slotAd(1)]);
+  assert.equal(out!.ok, true, JSON.stringify(out));
+  const [ad] = await c.as("reader").query({ type: "Slot", projection: ["AuthenticatedIdentity"] });
+  assert.equal(ad!.AuthenticatedIdentity, JSON.stringify(`${ISS}#pilot-1`));
+});
+
+test("a token for another audience or from an unlisted issuer is refused by name", async () => {
+  const elsewhere = withToken(await pilotToken("wss://other.example.org/"));
+  await assert.rejects(elsewhere.advertise([slotAd(2)]), /token audience:/);
+  const foreign = tempDir();
+  try {
+    assert.ok((await initIssuerDir(foreign.dir, "https://evil.example.org")).ok);
+    const t = await issueToken(foreign.dir, { sub: "x", audiences: [AUD], lifetimeS: 600 });
+    await assert.rejects(withToken(t).advertise([slotAd(3)]), /token issuer:/);
+  } finally {
+    foreign.cleanup();
+  }
+});
