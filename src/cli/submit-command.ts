@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
@@ -70,29 +70,40 @@ export function inputFiles(job: JobAttrs): string[] {
   return [...new Set(inputFileNames(ad).map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
 }
 
+/** One input file, read and sent a chunk at a time; its SHA-256 rides on the last chunk. */
 async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {
-  let data: Buffer;
+  let fd: number;
   try {
-    data = readFileSync(file);
+    fd = openSync(file, "r");
   } catch (err) {
     throw new CliError(`cannot read input file ${file}: ${(err as Error).message}`);
   }
-  const sha256 = createHash("sha256").update(data).digest("hex");
-  let offset = 0;
-  do {
-    const part = data.subarray(offset, offset + CHUNK_BYTES);
-    const last = offset + part.length >= data.length;
-    await client.putInput({
-      name: basename(file),
-      offset,
-      data: part,
-      last,
-      sha256: last ? sha256 : "",
-      leaseId: "",
-      jobId,
-    });
-    offset += part.length;
-  } while (offset < data.length);
+  try {
+    const size = fstatSync(fd).size;
+    const hash = createHash("sha256");
+    const buf = Buffer.alloc(CHUNK_BYTES);
+    let offset = 0;
+    for (;;) {
+      const n =
+        size === offset ? 0 : readSync(fd, buf, 0, Math.min(buf.length, size - offset), offset);
+      const part = buf.subarray(0, n);
+      hash.update(part);
+      const last = n === 0 || offset + n >= size;
+      await client.putInput({
+        name: basename(file),
+        offset,
+        data: part,
+        last,
+        sha256: last ? hash.digest("hex") : "",
+        leaseId: "",
+        jobId,
+      });
+      offset += n;
+      if (last) return;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function createSubmitCommand(): Command {

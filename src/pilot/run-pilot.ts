@@ -255,7 +255,10 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
         remainingLifetimeS,
         credentialFile: lease.credentialFile,
       });
-      if (!spec.ok) throw new Error(spec.message);
+      if (!spec.ok) {
+        finished(a, failedStart(lease.jobId, spec.message, spec.holdCode));
+        return true;
+      }
       try {
         mkdirSync(dir, { recursive: true });
         await source.stageIn(lease, dir);
@@ -425,8 +428,9 @@ const NOT_STARTED: RunningJob = {
   done: new Promise(() => {}),
 };
 
-function failedStart(jobId: string, message: string): JobOutcome {
+function failedStart(jobId: string, message: string, holdCode?: number): JobOutcome {
   return {
+    ...(holdCode === undefined ? {} : { startFailure: { code: holdCode, subcode: 0 } }),
     jobId,
     exitCode: null,
     signal: null,

@@ -3,15 +3,24 @@
  * sandbox (SHA-256 checked), upload the outputs the job names, then report the outcome.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { closeSync, readSync } from "node:fs";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { constants } from "node:os";
-import { dirname, isAbsolute, join, normalize, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import { inputFileNames } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
 import { WireError } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
+import {
+  TRANSFER_OUTPUT_HOLD,
+  chooseOutputs,
+  openOutput,
+  snapshotSandbox,
+  type OutputHold,
+  type SandboxSnapshot,
+} from "./outputs.js";
 import type { JobOutcome } from "./runner/run-job.js";
 
 /** Same chunk size the schedd sends with; keeps each frame well under the wire's limit. */
@@ -42,27 +51,13 @@ function safeName(name: string): string {
   return n;
 }
 
-function str(ad: ClassAd, name: string): string | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-/** Files the job asks to bring back: TransferOutput (comma list), plus Out and Err if relative. */
-export function outputNames(ad: ClassAd): string[] {
-  const names = new Set<string>();
-  for (const n of (str(ad, "TransferOutput") ?? "").split(",")) if (n.trim()) names.add(n.trim());
-  for (const a of ["Out", "Err"]) {
-    const v = str(ad, a);
-    if (v && !isAbsolute(v) && v !== "/dev/null") names.add(v);
-  }
-  return [...names];
-}
-
 export function scheddSource(
   name: string,
   c: ScheddClient,
   now: () => number = Date.now,
 ): JobSource {
+  // Each job's sandbox as it stood after staging, so outputs can be told from inputs.
+  const staged = new Map<string, SandboxSnapshot>();
   return {
     name,
     async claim(slotAd, wait) {
@@ -102,53 +97,48 @@ export function scheddSource(
     },
 
     async stageIn(lease, sandboxDir) {
+      staged.delete(lease.leaseId);
       // Nothing was uploaded for a job that names no input (a system executable, no files).
-      if (inputFileNames(lease.ad).length === 0) return;
-      const hash = new Map<string, ReturnType<typeof createHash>>();
-      for await (const chunk of c.fetchInput(lease.leaseId)) {
-        const rel = safeName(chunk.name);
-        const file = join(sandboxDir, rel);
-        if (chunk.offset === 0) {
-          await mkdir(dirname(file), { recursive: true });
-          hash.set(rel, createHash("sha256"));
-        }
-        const h = hash.get(rel);
-        if (!h) throw new Error(`input '${rel}' arrived out of order at offset ${chunk.offset}`);
-        const fh = await open(file, chunk.offset === 0 ? "w" : "r+");
-        try {
-          await fh.write(chunk.data, 0, chunk.data.length, chunk.offset);
-        } finally {
-          await fh.close();
-        }
-        h.update(chunk.data);
-        if (chunk.last) {
-          const got = h.digest("hex");
-          hash.delete(rel);
-          if (got !== chunk.sha256.toLowerCase()) {
-            throw new Error(
-              `input '${rel}' checksum mismatch: got ${got}, schedd sent ${chunk.sha256}`,
-            );
-          }
-        }
-      }
-      if (hash.size) throw new Error(`input files cut short: ${[...hash.keys()].join(", ")}`);
+      if (inputFileNames(lease.ad).length > 0) await fetchSandbox(lease, sandboxDir);
+      const exe = stagedExecutable(lease.ad);
+      if (exe) await chmod(join(sandboxDir, exe), 0o700).catch(() => {});
+      staged.set(lease.leaseId, snapshotSandbox(sandboxDir));
     },
 
     async complete(lease, outcome, sandboxDir) {
       try {
+        const before = staged.get(lease.leaseId) ?? new Map();
+        const choice = chooseOutputs(lease.ad, sandboxDir, before);
         const outputs: OutputFile[] = [];
-        for (const rel of outputNames(lease.ad)) {
-          const file = join(sandboxDir, safeName(rel));
-          // A missing output is the job's business (HTCondor holds such jobs); report the rest.
-          if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
-          outputs.push(await upload(c, lease, rel, file));
+        let outputHold: OutputHold | undefined = choice.ok ? undefined : choice.hold;
+        for (const rel of choice.names) {
+          try {
+            outputs.push(await upload(c, lease, rel, sandboxDir));
+          } catch (err) {
+            // Over the schedd's size limits: the job is held saying so, never retried forever.
+            if (!(err instanceof WireError && err.code === "resource-exhausted")) throw err;
+            outputHold ??= {
+              reason: `Error from the pilot: failed to send file(s) to the schedd: ${err.message}`,
+              code: TRANSFER_OUTPUT_HOLD,
+              subcode: 0,
+            };
+            break;
+          }
         }
+        const startHold = holdFields(outcome);
         await c.completeJob({
           leaseId: lease.leaseId,
           ...exitFields(outcome),
-          ...holdFields(outcome),
+          ...(startHold.holdReason || !outputHold
+            ? startHold
+            : {
+                holdReason: outputHold.reason,
+                holdCode: outputHold.code,
+                holdSubcode: outputHold.subcode,
+              }),
           outputs,
         });
+        staged.delete(lease.leaseId);
       } catch (err) {
         // Completed already (our earlier try got through but its reply did not, across a schedd
         // restart), or the lease ended meanwhile and the job went back to the queue: either way
@@ -160,6 +150,7 @@ export function scheddSource(
     },
 
     async release(lease, reason, opts) {
+      staged.delete(lease.leaseId);
       try {
         await c.releaseLease(lease.leaseId, reason, opts);
       } catch (err) {
@@ -171,27 +162,81 @@ export function scheddSource(
       }
     },
   };
+
+  async function fetchSandbox(lease: JobLease, sandboxDir: string): Promise<void> {
+    const hash = new Map<string, ReturnType<typeof createHash>>();
+    for await (const chunk of c.fetchInput(lease.leaseId)) {
+      const rel = safeName(chunk.name);
+      const file = join(sandboxDir, rel);
+      if (chunk.offset === 0) {
+        await mkdir(dirname(file), { recursive: true });
+        hash.set(rel, createHash("sha256"));
+      }
+      const h = hash.get(rel);
+      if (!h) throw new Error(`input '${rel}' arrived out of order at offset ${chunk.offset}`);
+      const fh = await open(file, chunk.offset === 0 ? "w" : "r+");
+      try {
+        await fh.write(chunk.data, 0, chunk.data.length, chunk.offset);
+      } finally {
+        await fh.close();
+      }
+      h.update(chunk.data);
+      if (chunk.last) {
+        const got = h.digest("hex");
+        hash.delete(rel);
+        if (got !== chunk.sha256.toLowerCase()) {
+          throw new Error(
+            `input '${rel}' checksum mismatch: got ${got}, schedd sent ${chunk.sha256}`,
+          );
+        }
+      }
+    }
+    if (hash.size) throw new Error(`input files cut short: ${[...hash.keys()].join(", ")}`);
+  }
 }
 
-async function upload(c: ScheddClient, lease: JobLease, name: string, file: string) {
-  const data = await readFile(file);
-  const sha256 = createHash("sha256").update(data).digest("hex");
-  let offset = 0;
-  do {
-    const part = data.subarray(offset, offset + CHUNK_BYTES);
-    const last = offset + part.length >= data.length;
-    await c.putOutput({
-      name,
-      offset,
-      data: part,
-      last,
-      sha256: last ? sha256 : "",
-      leaseId: lease.leaseId,
-      jobId: lease.jobId,
-    });
-    offset += part.length;
-  } while (offset < data.length);
-  return { name, size: data.length, sha256 };
+/**
+ * The executable's name in the sandbox when it was staged (the default), else undefined: the
+ * pilot runs the copy whose hash it checked, never the path on the submit host.
+ */
+export function stagedExecutable(ad: ClassAd): string | undefined {
+  const cmd = ad.evaluate("Cmd");
+  if (typeof cmd !== "string" || cmd === "" || ad.evaluate("TransferExecutable") === false) {
+    return undefined;
+  }
+  return basename(cmd);
+}
+
+/** One output file, read a chunk at a time (never whole), its SHA-256 on the last chunk. */
+async function upload(c: ScheddClient, lease: JobLease, name: string, sandboxDir: string) {
+  const { fd, size } = openOutput(sandboxDir, name);
+  try {
+    const hash = createHash("sha256");
+    const buf = Buffer.alloc(CHUNK_BYTES);
+    let offset = 0;
+    let sha256 = "";
+    for (;;) {
+      const n = readSync(fd, buf, 0, Math.min(CHUNK_BYTES, size - offset), offset);
+      const part = buf.subarray(0, n);
+      hash.update(part);
+      // A file that shrank under us ends where it ends; its hash covers what was sent.
+      const last = n === 0 || offset + n >= size;
+      if (last) sha256 = hash.digest("hex");
+      await c.putOutput({
+        name,
+        offset,
+        data: part,
+        last,
+        sha256,
+        leaseId: lease.leaseId,
+        jobId: lease.jobId,
+      });
+      offset += n;
+      if (last) return { name, size: offset, sha256 };
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A job that could not run as asked is held, as HTCondor's starter has it held. */

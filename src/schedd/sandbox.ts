@@ -7,11 +7,13 @@
 import { createHash } from "node:crypto";
 import {
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
+  fstatSync,
   readdirSync,
-  readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -113,7 +115,7 @@ export class Sandboxes {
       closeSync(fd);
     }
     if (!c.last) return false;
-    const digest = createHash("sha256").update(readFileSync(partial)).digest("hex");
+    const digest = sha256Of(partial);
     if (digest !== c.sha256.toLowerCase()) {
       rmSync(partial, { force: true });
       throw new SandboxError(
@@ -148,16 +150,44 @@ export class Sandboxes {
   *chunks(dirs: readonly string[]): Generator<Chunk> {
     for (const dir of dirs) {
       for (const name of this.list(dir)) {
-        const data = readFileSync(this.pathIn(dir, name));
-        const sha256 = createHash("sha256").update(data).digest("hex");
-        let offset = 0;
-        do {
-          const part = data.subarray(offset, offset + CHUNK_BYTES);
-          const last = offset + part.length >= data.length;
-          yield { name, offset, data: part, last, sha256: last ? sha256 : "" };
-          offset += part.length;
-        } while (offset < data.length);
+        // Read a chunk at a time, never the whole file; the hash goes out with the last chunk.
+        const fd = openSync(this.pathIn(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          const size = fstatSync(fd).size;
+          const hash = createHash("sha256");
+          let offset = 0;
+          for (;;) {
+            const data = Buffer.alloc(Math.min(CHUNK_BYTES, size - offset));
+            const n = data.length === 0 ? 0 : readSync(fd, data, 0, data.length, offset);
+            const part = data.subarray(0, n);
+            hash.update(part);
+            const last = n === 0 || offset + n >= size;
+            yield { name, offset, data: part, last, sha256: last ? hash.digest("hex") : "" };
+            offset += n;
+            if (last) break;
+          }
+        } finally {
+          closeSync(fd);
+        }
       }
     }
+  }
+}
+
+/** SHA-256 of a file read a chunk at a time. */
+function sha256Of(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const hash = createHash("sha256");
+    const buf = Buffer.alloc(CHUNK_BYTES);
+    let offset = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n === 0) return hash.digest("hex");
+      hash.update(buf.subarray(0, n));
+      offset += n;
+    }
+  } finally {
+    closeSync(fd);
   }
 }

@@ -50,7 +50,12 @@ test("SIGTERM: the pilot hands its running job back and the job is Idle at once"
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const alice = env.client("alice");
   const cluster = await submit(alice, [
-    job({ Cmd: '"/bin/sleep"', Arguments: '"60"', RequestMemory: "64" }),
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sleep"',
+      Arguments: '"60"',
+      RequestMemory: "64",
+    }),
   ]);
   const id = `${cluster}.0`;
 
@@ -112,7 +117,12 @@ test("a lease shorter than the old fixed heartbeat period stays alive for the wh
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const alice = env.client("alice");
   const cluster = await submit(alice, [
-    job({ Cmd: '"/bin/sleep"', Arguments: '"3"', RequestMemory: "64" }),
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sleep"',
+      Arguments: '"3"',
+      RequestMemory: "64",
+    }),
   ]);
   const pilot = env.client("pilot");
   const source = scheddSource(env.schedd.url(), pilot);

@@ -68,6 +68,7 @@ test("a pilot runs two jobs from a real schedd and advertises to a real collecto
 
   const alice = env.client("alice");
   const jobAttrs = job({
+    TransferExecutable: "false",
     Cmd: '"/bin/sh"',
     Arguments: "\"-c 'echo hi > out.txt'\"",
     TransferOutput: '"out.txt"',

@@ -17,7 +17,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const NODE = { OpSys: "LINUX", OpSysAndVer: "AlmaLinux9", Arch: "X86_64" };
 const JOB = (extra = "") =>
-  `[ Owner = "alice"; Cmd = "/bin/true"; RequestCpus = 1; RequestMemory = 100; ${extra} ` +
+  `[ Owner = "alice"; Cmd = "/bin/true"; TransferExecutable = false; RequestCpus = 1; RequestMemory = 100; ${extra} ` +
   "Requirements = TARGET.Cpus >= RequestCpus && TARGET.Memory >= RequestMemory ]";
 
 function simulated(settings: LifetimeSettings, extra: Partial<PilotDeps> = {}) {
@@ -325,7 +325,8 @@ test("real processes: several jobs at once, inputs staged, sandboxes cleaned", a
   const advertiser = new InMemoryAdvertiserDouble();
   for (let i = 0; i < 4; i++) {
     source.submit(
-      '[ Cmd = "/bin/sh"; Arguments = "-c \'cat in.txt; sleep 0.3\'"; In = "/dev/null"; ' +
+      '[ Cmd = "/bin/sh"; TransferExecutable = false; ' +
+        'Arguments = "-c \'cat in.txt; sleep 0.3\'"; In = "/dev/null"; ' +
         'Out = "out"; RequestCpus = 1; RequestMemory = 50; Requirements = true ]',
       { "in.txt": `input ${i}\n` },
     );

@@ -16,9 +16,13 @@ function sandbox(): string {
   return mkdtempSync(join(root, "job"));
 }
 
+/** Programs already on the node (`transfer_executable = false`) unless the ad says otherwise. */
 function spec(ad: string, opts: Parameters<typeof jobSpecFromAd>[3] = {}) {
   const dir = sandbox();
-  const r = jobSpecFromAd(`1.${n}`, ClassAd.parse(ad), dir, opts);
+  const text = ad.includes("TransferExecutable")
+    ? ad
+    : ad.replace(/^\[/, "[ TransferExecutable = false;");
+  const r = jobSpecFromAd(`1.${n}`, ClassAd.parse(text), dir, opts);
   assert.ok(r.ok);
   return r.spec;
 }

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import type { JobLease } from "../../src/pilot/interfaces.js";
 import type { JobOutcome } from "../../src/pilot/runner/run-job.js";
-import { leaseLeftMs, outputNames, scheddSource } from "../../src/pilot/schedd-source.js";
+import { leaseLeftMs, scheddSource } from "../../src/pilot/schedd-source.js";
 import type { ScheddClient } from "../../src/schedd/client.js";
 import type { FileChunk, JobCompletion } from "../../src/schedd/messages.js";
 import {
@@ -85,17 +85,7 @@ test("stageIn writes chunked inputs and refuses a checksum mismatch", async (t) 
   assert.equal(fetches, before);
 });
 
-test("outputs are TransferOutput plus relative Out and Err", () => {
-  const ad = ClassAd.fromJSON({
-    TransferOutput: '"a.txt, dir/b.txt"',
-    Out: '"job.out"',
-    Err: '"/dev/null"',
-  });
-  assert.deepEqual(outputNames(ad), ["a.txt", "dir/b.txt", "job.out"]);
-  assert.deepEqual(outputNames(ClassAd.fromJSON({})), []);
-});
-
-test("complete uploads present outputs and reports a signal death", async (t) => {
+test("complete uploads present outputs, holds for a missing one, reports a signal death", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-source-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "a.txt"), "out\n");
@@ -130,6 +120,11 @@ test("complete uploads present outputs and reports a signal death", async (t) =>
     cpuUserSeconds: 0.5,
     cpuSysSeconds: 0.25,
     outputs: [{ name: "a.txt", size: 4, sha256: sha("out\n") }],
+    holdReason:
+      "Error from the pilot: failed to send file(s) to the schedd: error reading from " +
+      `${join(dir, "missing.txt")}: (errno 2) No such file or directory`,
+    holdCode: 12,
+    holdSubcode: 2,
   });
 });
 
@@ -193,7 +188,7 @@ test("release hands the lease back with the reason; an ended lease is not an err
   assert.equal(sent.length, 5);
 });
 
-test("complete: a completion the schedd already has, or a lease that ended, is not an error", async () => {
+test("complete: a completion the schedd already has, or a lease that ended, is not an error", async (t) => {
   let calls = 0;
   let fail: (() => never) | undefined;
   const s = source({
@@ -212,7 +207,8 @@ test("complete: a completion the schedd already has, or a lease that ended, is n
     sysS: 0,
     peakRssMb: 1,
   };
-  const dir = tmpdir();
+  const dir = mkdtempSync(join(tmpdir(), "updraft-source-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const err of [
     new AlreadyExistsError("already completed", { reason: "duplicate-completion" }),
     new NotFoundError("lapsed", { reason: "stale-lease" }),

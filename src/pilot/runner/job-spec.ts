@@ -2,7 +2,7 @@
  * From a job ad to what the runner needs, pure. Attribute names follow HTCondor's job ad
  * (`Cmd`, `Arguments`, `Environment`, `In`, `Out`, `Err`, `RequestMemory`...).
  */
-import { isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import type { ClassAd } from "../../classad/index.js";
 import type { Resources } from "../ledger.js";
 import { parseEnvironmentV2, splitV2 } from "./arguments.js";
@@ -29,7 +29,18 @@ export interface JobSpec {
   memoryLimitMb?: number;
 }
 
-export type SpecResult = { ok: true; spec: JobSpec } | { ok: false; message: string };
+/** `holdCode`: HTCondor's code when the job itself is at fault (7: cannot open its output). */
+export type SpecResult =
+  { ok: true; spec: JobSpec } | { ok: false; message: string; holdCode?: number };
+
+/** Why a stdout/stderr name may not be used, or undefined: relative, no `..`, or /dev/null. */
+export function unsafeStreamName(name: string): string | undefined {
+  if (name === "/dev/null") return undefined;
+  if (isAbsolute(name)) return "an absolute path would put it outside the job's sandbox";
+  if (name.split("/").some((s) => s === "..")) return "'..' would put it outside the sandbox";
+  if (name.includes("\0")) return "NUL in name";
+  return undefined;
+}
 
 function str(ad: ClassAd, name: string): string | undefined {
   const v = ad.evaluate(name);
@@ -70,21 +81,34 @@ export function jobSpecFromAd(
   if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
   const env = parseEnvironmentV2(str(ad, "Environment") ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
+  for (const attr of ["Out", "Err"]) {
+    const name = str(ad, attr);
+    const why = name ? unsafeStreamName(name) : undefined;
+    if (why) return { ok: false, message: `${attr} '${name}' refused: ${why}`, holdCode: 7 };
+  }
+  // Only /dev/null may be absolute here (checked above); it discards the stream.
   const inSandbox = (p: string | undefined, dflt: string) => {
-    // Absolute paths, /dev/null included, are used as given: HTCondor discards such output.
     const f = p || dflt;
-    return isAbsolute(f) ? f : join(sandboxDir, f);
+    return f === "/dev/null" ? f : join(sandboxDir, f);
   };
   const stdinName = str(ad, "In");
+  // A staged executable runs as the sandbox copy whose hash was checked, never the submit
+  // host's path; `transfer_executable = false` names a program already on the worker node.
+  const staged = ad.evaluate("TransferExecutable") !== false;
   return {
     ok: true,
     spec: {
       jobId,
       sandboxDir,
-      executable: isAbsolute(cmd) ? cmd : join(sandboxDir, cmd),
+      executable: staged
+        ? join(sandboxDir, basename(cmd))
+        : isAbsolute(cmd)
+          ? cmd
+          : join(sandboxDir, cmd),
       args: args.words,
       env: env.env,
-      stdin: stdinName && stdinName !== "/dev/null" ? inSandbox(stdinName, "") : undefined,
+      stdin:
+        stdinName && stdinName !== "/dev/null" ? join(sandboxDir, basename(stdinName)) : undefined,
       stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
       stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
       credentialFile: opts.credentialFile,

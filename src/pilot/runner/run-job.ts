@@ -4,7 +4,7 @@
  * never rejects (a job that cannot start is an outcome too).
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { sampleProcessGroup } from "./proc-tree.js";
 import type { JobSpec } from "./job-spec.js";
@@ -76,6 +76,12 @@ function jobEnv(spec: JobSpec, base: Record<string, string | undefined>): Record
   return env;
 }
 
+/** Append to a stream file, never through a symbolic link, private to the job's user. */
+function openStream(path: string): number {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+  return openSync(path, flags, 0o600);
+}
+
 export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   const pollMs = opts.pollMs ?? 1000;
   const graceMs = opts.killGraceMs ?? 10_000;
@@ -98,9 +104,9 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
     const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
     stage = "output";
     if (typeof stdin === "number") fds.push(stdin);
-    const out = openSync(spec.stdout, "a");
+    const out = openStream(spec.stdout);
     fds.push(out);
-    const err = spec.stderr === spec.stdout ? out : openSync(spec.stderr, "a");
+    const err = spec.stderr === spec.stdout ? out : openStream(spec.stderr);
     if (err !== out) fds.push(err);
     stage = "exec";
     child = spawn(spec.executable, spec.args, {

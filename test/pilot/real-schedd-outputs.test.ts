@@ -1,0 +1,107 @@
+/**
+ * Outputs between a pilot and a real schedd: a job that lists no outputs gets back every file
+ * it made in its sandbox (its staged executable, unchanged, stays behind); a listed output the
+ * job did not make holds it with code 12 naming the file; an output over the schedd's
+ * `sandbox.max_file_mb` holds it with code 12 saying so, once, without endless retries.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { systemClock } from "../../src/common/clock.js";
+import { planLifetime } from "../../src/pilot/lifetime.js";
+import { runPilot } from "../../src/pilot/run-pilot.js";
+import { scheddSource } from "../../src/pilot/schedd-source.js";
+import type { ScheddClient } from "../../src/schedd/client.js";
+import { job, startEnv } from "../schedd/harness.js";
+
+const GUARD_MS = 60_000;
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(t));
+}
+
+const SCRIPT = [
+  "#!/bin/sh",
+  'echo "stdout of $1"',
+  'echo "histogram" > histos.root',
+  '[ "$1" = big ] && head -c 2200000 /dev/zero > big.bin',
+  "exit 0",
+  "",
+].join("\n");
+
+async function putScript(c: ScheddClient, jobId: string): Promise<void> {
+  const data = Buffer.from(SCRIPT);
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  await c.putInput({ name: "run.sh", offset: 0, data, last: true, sha256, leaseId: "", jobId });
+}
+
+async function outputsOf(c: ScheddClient, id: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for await (const ch of c.fetchOutput(id)) {
+    files.set(ch.name, (files.get(ch.name) ?? "") + Buffer.from(ch.data).toString());
+  }
+  return files;
+}
+
+test("outputs: every made file comes back, a missing or oversized one holds with code 12", async (t) => {
+  const env = await startEnv({
+    clock: systemClock,
+    timers: true,
+    extra: { sandbox: { max_file_mb: 2, max_sandbox_mb: 100, keep_output_hours: 1 } },
+  });
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-outputs-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const alice = env.client("alice");
+  // The executable's submit-host path does not exist on the worker: only the staged copy runs.
+  const base = { Cmd: '"/home/alice/analysis/run.sh"', RequestMemory: "64", Out: '"job.out"' };
+  const cluster = await alice.newCluster();
+  await alice.submitJobs(cluster, [
+    job({ ...base, Arguments: '"all"' }),
+    job({ ...base, Arguments: '"missing"', TransferOutput: '"histos.root,missing.root"' }),
+    job({ ...base, Arguments: '"big"' }),
+  ]);
+  for (const proc of [0, 1, 2]) await putScript(alice, `${cluster}.${proc}`);
+
+  const result = await within(
+    runPilot({
+      clock: systemClock,
+      plan: planLifetime({ maxWalltimeS: 600, maxIdleS: 1 }, Date.now(), () => 0),
+      identity: { pilotId: "pilot-outputs", host: "wn01" },
+      resources: { cpus: 1, memoryMb: 1000, diskKb: 1_000_000, gpus: 0 },
+      nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+      published: {},
+      workDir: join(dir, "work"),
+      sources: [scheddSource(env.schedd.url(), env.client("pilot"))],
+      advertiser: { advertise: async () => {}, invalidate: async () => {} },
+      claimRetryMs: 200,
+    }),
+    "pilot run",
+  );
+  assert.equal(result.jobs.length, 3, "each job ran once: no retry loop");
+
+  const [all] = await alice.query({ ids: [`${cluster}.0`], history: true });
+  assert.equal(all!.JobStatus, "4", "completed");
+  const files = await outputsOf(alice, `${cluster}.0`);
+  assert.deepEqual([...files.keys()].sort(), ["histos.root", "job.out"]);
+  assert.equal(files.get("histos.root"), "histogram\n");
+  assert.equal(files.get("job.out"), "stdout of all\n");
+
+  const [missing] = await alice.query({ ids: [`${cluster}.1`] });
+  assert.equal(missing!.JobStatus, "5", "held");
+  assert.equal(missing!.HoldReasonCode, "12");
+  assert.equal(missing!.HoldReasonSubCode, "2");
+  assert.match(missing!.HoldReason!, /missing\.root: \(errno 2\) No such file or directory/);
+
+  const [big] = await alice.query({ ids: [`${cluster}.2`] });
+  assert.equal(big!.JobStatus, "5", "held");
+  assert.equal(big!.HoldReasonCode, "12");
+  assert.match(big!.HoldReason!, /big\.bin' exceeds the file limit of 2097152 bytes/);
+});
