@@ -1,10 +1,11 @@
 /**
  * `updraft factory --config FILE` runs the factory; `updraft factory downtime ...` and
  * `updraft factory status` read and write its database (found through the same config);
- * `updraft factory stage --out DIR` writes this build's pilot install archive into a staging folder.
+ * `updraft factory stage --out DIR` writes a complete staging folder: this build's pilot install
+ * archive, Node.js runtimes for worker nodes without one, and the manifest.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { ConfigError } from "../common/config.js";
@@ -13,6 +14,8 @@ import { dbPath } from "../factory/daemon.js";
 import { runFactory } from "../factory/main.js";
 import { formatStatusTable, statusRows } from "../factory/status-report.js";
 import { writeInstallArchive } from "../factory/staging/install.js";
+import { NODE_RUNTIMES, stageRuntimes, type StagedRuntime } from "../factory/staging/runtime.js";
+import { MANIFEST_NAME, stageDirectory } from "../factory/staging/staging-area.js";
 import { FactoryStore } from "../factory/store.js";
 import { findPackageRoot } from "../wire/schema.js";
 import { CliError } from "./errors.js";
@@ -149,22 +152,59 @@ function statusCommand(): Command {
 function stageCommand(): Command {
   return new Command("stage")
     .description(
-      "write this Updraft build's pilot install (updraft-install.tar.gz) into a staging folder",
+      "write a complete staging folder: this build's pilot install, Node.js runtimes and manifest.txt",
     )
     .requiredOption("--out <dir>", "the staging folder (the factory's staging.dir)")
-    .action((o: { out: string }) => {
+    .option(
+      "--machines <list>",
+      "Node.js runtimes for these machines (uname -m), comma-separated",
+      NODE_RUNTIMES.map((p) => p.machine).join(","),
+    )
+    .option("--no-runtime", "stage no Node.js runtime (worker nodes bring Node.js 20 themselves)")
+    .option("--npm <path>", "the npm client that fetches runtimes from the registry", "npm")
+    .action(async (o: { out: string; machines: string; runtime: boolean; npm: string }) => {
       const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
       let w;
+      let runtimes: StagedRuntime[] = [];
       try {
         mkdirSync(o.out, { recursive: true });
         w = writeInstallArchive(root, o.out);
       } catch (err) {
         throw new CliError(`cannot stage the pilot install: ${(err as Error).message}`, 73);
       }
-      process.stdout.write(
-        `${w.file}: ${w.files} files, ${w.bytes} bytes, sha256 ${w.sha256}\n` +
-          "restart the factory (or start it) to serve it; its manifest lists the new hash\n",
+      if (o.runtime) {
+        const machines = o.machines.split(",").filter((m) => m !== "");
+        try {
+          runtimes = await stageRuntimes(o.out, { machines, npm: o.npm });
+        } catch (err) {
+          throw new CliError(
+            `cannot stage the Node.js runtime: ${(err as Error).message}; ` +
+              "check that npm reaches its registry, or give --no-runtime",
+            69,
+          );
+        }
+      }
+      let area;
+      try {
+        area = stageDirectory(o.out);
+        writeFileSync(join(o.out, MANIFEST_NAME), area.manifestText, { mode: 0o644 });
+      } catch (err) {
+        throw new CliError(`cannot write ${MANIFEST_NAME}: ${(err as Error).message}`, 73);
+      }
+      const lines = [`${w.file}: ${w.files} files, ${w.bytes} bytes, sha256 ${w.sha256}`];
+      for (const r of runtimes) {
+        lines.push(
+          `${join(o.out, r.path)}: Node.js ${r.version} for ${r.machine}, sha256 ${r.sha256}` +
+            (r.fetched ? "" : " (already staged)"),
+        );
+      }
+      lines.push(
+        `${join(o.out, MANIFEST_NAME)}: ${area.files.length} files, ${area.runtimes.length} runtimes`,
+        `manifest sha256 ${area.manifestSha256}`,
+        "serve the folder with any web server (pilots: --staging URL --manifest-sha256 HASH),",
+        "or restart the factory to serve it",
       );
+      process.stdout.write(lines.join("\n") + "\n");
     });
 }
 

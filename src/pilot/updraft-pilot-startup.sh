@@ -1,11 +1,12 @@
 #!/bin/sh
-# Updraft pilot bootstrap. POSIX sh; needs curl or wget, sha256sum, tar with gzip (-z) and
-# Node.js 20+.
+# Updraft pilot bootstrap. POSIX sh; needs curl or wget, sha256sum, tar with gzip (-z), and
+# either Node.js 20+ on the node or glibc 2.28+ for the Node.js runtime the staging area offers.
 #
 # Staged mode:    updraft-pilot-startup.sh --staging URL --manifest-sha256 HEX [options]
 #   downloads the manifest, checks its SHA-256 against the one given here (the factory put it in
 #   the pilot's submit description, so a tampered staging area cannot forge it), downloads every
-#   listed file and checks its hash, checks Node, unpacks the Updraft install archive when the
+#   listed file and checks its hash, checks Node (the node's own when new enough, else the
+#   manifest's `runtime` for `uname -m`, hash-checked, for glibc 2.28+), unpacks the Updraft install archive when the
 #   manifest names one (`install` line; `tar xzf`), then starts `updraft pilot run` from it (or
 #   from the files, when the manifest names an `entry` among them instead).
 # Installed mode: updraft-pilot-startup.sh --installed [--updraft PATH] [options]
@@ -31,6 +32,12 @@ CACERT=""
 PILOT_CREDENTIAL=""
 NODE_BIN=${UPDRAFT_NODE:-node}
 NODE_MIN_MAJOR=20
+# The official Node.js 20 builds the staging area carries are linked against glibc 2.28.
+RUNTIME_MIN_GLIBC=2.28
+RUNTIME_PATH=""
+RUNTIME_SHA=""
+RUNTIME_VERSION=""
+RUNTIME_MACHINES=""
 EXTRA_SCRIPTS=""
 EXTRA_VO_SCRIPTS=""
 
@@ -91,6 +98,7 @@ while [ "$#" -gt 0 ]; do
     --manifest-sha256) need_value "$@"; MANIFEST_SHA=$2; shift ;;
     --installed) MODE=installed ;;
     --updraft) need_value "$@"; UPDRAFT_BIN=$2; shift ;;
+    --node) need_value "$@"; NODE_BIN=$2; shift ;;
     --work-base) need_value "$@"; WORK_BASE=$2; shift ;;
     --cacert) need_value "$@"; CACERT=$2; shift ;;
     --trust-dir) need_value "$@"; X509_CERT_DIR=$2; export X509_CERT_DIR; shift ;;
@@ -137,15 +145,76 @@ cd "$WORK_DIR" || fail WN_Resource "cannot enter $WORK_DIR"
 "$NODE_BIN" -p 'process.versions.node' >node.version 2>/dev/null &
 NODE_CHECK_PID=$!
 
+# node_check: 0 when the node's own Node.js will do; otherwise 1, with NODE_PROBLEM saying why.
 node_check() {
-  wait "$NODE_CHECK_PID" || fail WN_Resource "Node.js not found (tried $NODE_BIN)"
+  NODE_PROBLEM=""
+  if ! wait "$NODE_CHECK_PID"; then
+    NODE_PROBLEM="Node.js not found (tried $NODE_BIN)"
+    return 1
+  fi
   node_version=""
   read -r node_version <node.version
-  node_major=${node_version%%.*}
-  case "$node_major" in '' | *[!0-9]*) fail WN_Resource "cannot read Node.js version '$node_version'" ;; esac
-  [ "$node_major" -ge "$NODE_MIN_MAJOR" ] ||
-    fail WN_Resource "Node.js $node_version is older than $NODE_MIN_MAJOR"
   rm -f node.version
+  node_major=${node_version%%.*}
+  case "$node_major" in
+    '' | *[!0-9]*) NODE_PROBLEM="cannot read Node.js version '$node_version' of $NODE_BIN"; return 1 ;;
+  esac
+  if [ "$node_major" -lt "$NODE_MIN_MAJOR" ]; then
+    NODE_PROBLEM="Node.js $node_version ($NODE_BIN) is older than $NODE_MIN_MAJOR"
+    return 1
+  fi
+  return 0
+}
+
+# The C library's version, "2.36", or nothing when it is not glibc.
+glibc_version() {
+  v=$(getconf GNU_LIBC_VERSION 2>/dev/null) || v=""
+  case "$v" in
+    'glibc '*) echo "${v#glibc }"; return ;;
+  esac
+  v=$(ldd --version 2>&1 | sed -n 1p)
+  case "$v" in
+    *GLIBC* | *'GNU libc'*) echo "${v##* }" ;;
+  esac
+}
+
+# version_at_least HAVE NEED, both MAJOR.MINOR
+version_at_least() {
+  hm=${1%%.*}; hn=${1#*.}; hn=${hn%%.*}
+  nm=${2%%.*}; nn=${2#*.}; nn=${nn%%.*}
+  case "$hm$hn" in '' | *[!0-9]*) return 1 ;; esac
+  [ "$hm" -gt "$nm" ] || { [ "$hm" -eq "$nm" ] && [ "$hn" -ge "$nn" ]; }
+}
+
+# The staged runtime for this node's machine: glibc checked first (a download the node cannot
+# run is wasted), then downloaded, hash-checked, unpacked and asked for its version.
+use_runtime() {
+  machine=$(uname -m 2>/dev/null) || machine=unknown
+  [ "$MODE" = staged ] || fail WN_Resource "$NODE_PROBLEM; give --node PATH to a Node.js $NODE_MIN_MAJOR or later"
+  [ -n "$RUNTIME_PATH" ] ||
+    fail WN_Resource "$NODE_PROBLEM, and the staging area has no Node.js runtime for $machine (it has: ${RUNTIME_MACHINES:-none}); give --node PATH to a Node.js $NODE_MIN_MAJOR or later"
+  libc=$(glibc_version)
+  [ -n "$libc" ] ||
+    fail WN_Resource "$NODE_PROBLEM, and the staged Node.js runtime $RUNTIME_PATH needs glibc $RUNTIME_MIN_GLIBC or later but this node's C library is not glibc"
+  version_at_least "$libc" "$RUNTIME_MIN_GLIBC" ||
+    fail WN_Resource "$NODE_PROBLEM, and the staged Node.js runtime $RUNTIME_PATH needs glibc $RUNTIME_MIN_GLIBC or later but this node has glibc $libc"
+  download "$STAGING/$RUNTIME_PATH" runtime.tgz ||
+    fail Network "cannot download the Node.js runtime $STAGING/$RUNTIME_PATH"
+  got=$(sha256_of runtime.tgz) || fail WN_Resource "sha256sum failed"
+  [ "$got" = "$RUNTIME_SHA" ] ||
+    fail Corruption "runtime $RUNTIME_PATH has SHA-256 $got, expected $RUNTIME_SHA"
+  command -v tar >/dev/null 2>&1 || fail WN_Resource "tar not found (needed to unpack $RUNTIME_PATH)"
+  mkdir runtime || fail WN_Resource "cannot create $WORK_DIR/runtime"
+  # The npm package's tarball: only its node binary is needed.
+  tar -xzf runtime.tgz -C runtime package/bin/node 2>tar.err ||
+    fail Corruption "cannot unpack runtime $RUNTIME_PATH: $(sed -n 1p tar.err)"
+  rm -f runtime.tgz tar.err
+  NODE_BIN="$WORK_DIR/runtime/package/bin/node"
+  v=$("$NODE_BIN" -p 'process.versions.node' 2>&1) ||
+    fail Corruption "runtime $RUNTIME_PATH does not run on this $machine node: $(echo "$v" | sed -n 1p)"
+  [ "$v" = "$RUNTIME_VERSION" ] ||
+    fail Corruption "runtime $RUNTIME_PATH holds Node.js $(echo "$v" | sed -n 1p), not $RUNTIME_VERSION"
+  echo "updraft-pilot-startup: using Node.js $v from the staged runtime $RUNTIME_PATH ($NODE_PROBLEM)" >&2
 }
 
 sha256_of() {
@@ -239,6 +308,24 @@ stage() {
         INSTALL=$a
         INSTALL_ENTRY=$b
         ;;
+      runtime)
+        # runtime <uname -m> <sha256> <path> <version>; only this node's is ever downloaded.
+        r_path=${rest%% *}
+        r_version=${rest#"$r_path"}
+        r_version=${r_version# }
+        case "$r_version" in '' | *' '*) fail Corruption "manifest runtime line needs machine, hash, path and version: $kind $a $b $rest" ;; esac
+        case "$a" in '' | *[!A-Za-z0-9_]*) fail Corruption "bad runtime machine: $a" ;; esac
+        case "$b" in *[!0-9a-f]*) fail Corruption "bad hash for runtime $r_path" ;; esac
+        [ "${#b}" -eq 64 ] || fail Corruption "bad hash for runtime $r_path"
+        safe_path "$r_path" || fail Corruption "unsafe runtime path: $r_path"
+        case "$r_version" in *[!0-9.]*) fail Corruption "bad runtime version: $r_version" ;; esac
+        append RUNTIME_MACHINES ', ' "$a"
+        if [ "$a" = "$(uname -m 2>/dev/null)" ]; then
+          RUNTIME_SHA=$b
+          RUNTIME_PATH=$r_path
+          RUNTIME_VERSION=$r_version
+        fi
+        ;;
       validate)
         safe_path "$b" || fail Corruption "unsafe validation script path: $b"
         case "$a" in
@@ -301,7 +388,7 @@ MANIFEST_VO_SCRIPTS=""
 if [ "$MODE" = staged ]; then
   stage
 fi
-node_check
+node_check || use_runtime
 
 # Manifest scripts run first (the factory's), then the ones given to this script (the site's).
 UPDRAFT_VALIDATION_SCRIPTS=$MANIFEST_SCRIPTS

@@ -8,7 +8,14 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { INSTALL_ARCHIVE, INSTALL_ENTRY } from "./install.js";
-import { formatManifest, isSafePath, type ManifestFile, sha256Hex } from "./manifest.js";
+import {
+  formatManifest,
+  isSafePath,
+  type ManifestFile,
+  type ManifestRuntime,
+  sha256Hex,
+} from "./manifest.js";
+import { runtimeOfPath } from "./runtime.js";
 
 export const MANIFEST_NAME = "manifest.txt";
 
@@ -16,20 +23,26 @@ export interface StagedArea {
   manifestText: string;
   manifestSha256: string;
   files: readonly ManifestFile[];
+  runtimes: readonly ManifestRuntime[];
 }
 
 /**
  * Hash every regular file under `dir` (except the manifest) and build the manifest. With no
  * `entry` given and an install archive (`updraft factory stage`) among the files, the manifest
- * tells the pilot to unpack it and run the Updraft CLI inside it.
+ * tells the pilot to unpack it and run the Updraft CLI inside it. Node.js runtimes under
+ * `runtime/` (named as `npm pack` names them) get `runtime` lines instead of `file` lines, so a
+ * pilot downloads one only when its node needs it.
  */
 export function stageDirectory(
   dir: string,
   opts: { entry?: string; validate?: { kind: "site" | "vo"; path: string }[] } = {},
 ): StagedArea {
   const files: ManifestFile[] = [];
+  const runtimes: ManifestRuntime[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
+      // Hidden names: a runtime fetch still in progress, a web server's own files.
+      if (name.startsWith(".")) continue;
       const full = join(d, name);
       const st = statSync(full);
       if (st.isDirectory()) walk(full);
@@ -37,7 +50,10 @@ export function stageDirectory(
         const path = relative(dir, full).split("\\").join("/");
         if (path === MANIFEST_NAME) continue;
         if (!isSafePath(path)) throw new Error(`staging file '${path}': unsafe name for a pilot`);
-        files.push({ path, sha256: sha256Hex(readFileSync(full)) });
+        const sha256 = sha256Hex(readFileSync(full));
+        const runtime = runtimeOfPath(path);
+        if (runtime) runtimes.push({ ...runtime, sha256, path });
+        else files.push({ path, sha256 });
       }
     }
   };
@@ -51,8 +67,9 @@ export function stageDirectory(
     entry: opts.entry,
     install,
     validate: opts.validate,
+    runtimes,
   });
-  return { manifestText, manifestSha256: sha256Hex(manifestText), files };
+  return { manifestText, manifestSha256: sha256Hex(manifestText), files, runtimes };
 }
 
 export interface StagingServerOptions {
@@ -70,7 +87,7 @@ export interface StagingServer {
 }
 
 export async function startStagingServer(o: StagingServerOptions): Promise<StagingServer> {
-  const listed = new Set(o.area.files.map((f) => f.path));
+  const listed = new Set([...o.area.files, ...o.area.runtimes].map((f) => f.path));
   const server: Server = createServer({ cert: o.certPem, key: o.keyPem }, (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
