@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
 import { CliError } from "./errors.js";
 import type { ClientFlags } from "./client-settings.js";
-import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 
 /** Connection flags as every client command takes them, plus this command's own. */
@@ -69,10 +69,7 @@ function parseNewSyntaxAds(text: string): ClassAd[] {
 }
 
 export function createAdvertiseCommand(): Command {
-  const cmd = new HtcondorCommand(
-    "advertise",
-    singleDashMap({ pool: "pool", type: "type", invalidate: "invalidate" }),
-  )
+  const cmd = new HtcondorCommand("advertise")
     .description("advertise the ads in FILE to the pool's collector, like condor_advertise")
     .argument(
       "<file>",

@@ -1,29 +1,14 @@
-/** `updraft collector --config FILE`: run the collector daemon in the foreground. */
-import { Command } from "commander";
-import { ConfigError } from "../common/config.js";
+/** `updraft collector run --config FILE` (or `updraft collector --config FILE`): the collector daemon. */
+import type { Command } from "commander";
 import { runCollector } from "../collector/main.js";
-import { CliError } from "./errors.js";
+import { createDaemonCommand } from "./daemon-command.js";
 
 export function createCollectorCommand(): Command {
-  return new Command("collector")
-    .description(
+  return createDaemonCommand({
+    name: "collector",
+    description:
       "run the collector: the pool's directory of ads (GlideFactory, GlideClient, Slot...)",
-    )
-    .requiredOption("--config <file>", "collector configuration (YAML); see config/collector.yaml")
-    .action(async (o: { config: string }) => {
-      try {
-        await runCollector(o.config);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, 78);
-        if (
-          err instanceof Error &&
-          "code" in err &&
-          typeof err.code === "string" &&
-          /^E[A-Z]+$/.test(err.code)
-        ) {
-          throw new CliError(`collector: ${err.message}`, 71);
-        }
-        throw err;
-      }
-    });
+    configHelp: "collector configuration (YAML); see config/collector.yaml",
+    run: runCollector,
+  });
 }

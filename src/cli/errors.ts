@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { ConfigError } from "../common/config.js";
+import { EXIT, isSystemError } from "../common/exit-codes.js";
 
 /**
  * An error meant for the person at the terminal: printed as one line without a stack trace,
@@ -7,10 +9,41 @@ import type { Command } from "commander";
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly exitCode = 1,
+    readonly exitCode: number = EXIT.failure,
   ) {
     super(message);
     this.name = "CliError";
+  }
+}
+
+/**
+ * The one mapping from what a command's work throws to what the person at the terminal sees: a
+ * configuration problem exits 78 (EX_CONFIG) listing every problem; a failed system call (a port
+ * in use, a missing or unreadable file) exits 71 (EX_OSERR) naming `what` failed; a CliError
+ * passes as it is. Anything else is a bug and is rethrown to keep its stack.
+ */
+export function toCliError(err: unknown, what: string): CliError {
+  if (err instanceof CliError) return err;
+  if (err instanceof ConfigError) return new CliError(err.message, EXIT.config);
+  if (isSystemError(err)) return new CliError(`${what}: ${err.message}`, EXIT.os);
+  throw err;
+}
+
+/** Run `work`, turning its failures into CliErrors with `toCliError`. */
+export async function withCliErrors<T>(what: string, work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toCliError(err, what);
+  }
+}
+
+/** The same for work that must stay synchronous. */
+export function withCliErrorsSync<T>(what: string, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    throw toCliError(err, what);
   }
 }
 
@@ -22,7 +55,7 @@ export function registerFailureHandling(program: Command): void {
       process.exit(err.exitCode);
     }
     process.stderr.write(`${program.name()}: internal error: ${err.stack ?? String(err)}\n`);
-    process.exit(70);
+    process.exit(EXIT.software);
   });
   process.on("unhandledRejection", (err) => {
     throw err;

@@ -1,5 +1,5 @@
 /**
- * `updraft factory --config FILE` runs the factory; `updraft factory downtime ...` and
+ * `updraft factory run --config FILE` (or `updraft factory --config FILE`) runs the factory; `updraft factory downtime ...` and
  * `updraft factory status` read and write its database (found through the same config);
  * `updraft factory stage --out DIR` writes a complete staging folder: this build's pilot install
  * archive, Node.js runtimes for worker nodes without one, and the manifest.
@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { ConfigError } from "../common/config.js";
+import { EXIT } from "../common/exit-codes.js";
 import { loadFactoryConfig } from "../factory/config.js";
 import { dbPath } from "../factory/daemon.js";
 import { runFactory } from "../factory/main.js";
@@ -18,27 +18,22 @@ import { NODE_RUNTIMES, stageRuntimes, type StagedRuntime } from "../factory/sta
 import { MANIFEST_NAME, stageDirectory } from "../factory/staging/staging-area.js";
 import { FactoryStore } from "../factory/store.js";
 import { findPackageRoot } from "../wire/schema.js";
-import { CliError } from "./errors.js";
-import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { createDaemonCommand } from "./daemon-command.js";
+import { CliError, withCliErrorsSync } from "./errors.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 
 const CONFIG_HELP = "factory configuration (YAML); see config/factory.yaml";
 
 function openStore(cmd: Command): FactoryStore {
   const configFile = (cmd.optsWithGlobals() as { config?: string }).config;
   if (!configFile) throw new CliError("give --config FILE (the factory's configuration)");
-  let config;
-  try {
-    config = loadFactoryConfig(configFile);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 78);
-    throw err;
-  }
+  const config = withCliErrorsSync("factory", () => loadFactoryConfig(configFile));
   try {
     // A downtime may be added before the factory first ran (and made its work folder).
     mkdirSync(config.work_dir, { recursive: true, mode: 0o700 });
     return new FactoryStore(dbPath(config));
   } catch (err) {
-    throw new CliError(`cannot open the factory database: ${(err as Error).message}`, 71);
+    throw new CliError(`cannot open the factory database: ${(err as Error).message}`, EXIT.os);
   }
 }
 
@@ -132,7 +127,7 @@ function downtimeCommand(): Command {
 }
 
 function statusCommand(): Command {
-  return new HtcondorCommand("status", singleDashMap({ json: "json", entry: "entry" }))
+  return new HtcondorCommand("status")
     .description("pilots per entry and client: idle, running, held, requested, limits, failures")
     .option("--entry <name>", "only this entry")
     .option("--json", "JSON instead of a table")
@@ -170,7 +165,10 @@ function stageCommand(): Command {
         mkdirSync(o.out, { recursive: true });
         w = writeInstallArchive(root, o.out);
       } catch (err) {
-        throw new CliError(`cannot stage the pilot install: ${(err as Error).message}`, 73);
+        throw new CliError(
+          `cannot stage the pilot install: ${(err as Error).message}`,
+          EXIT.cantCreate,
+        );
       }
       if (o.runtime) {
         const machines = o.machines.split(",").filter((m) => m !== "");
@@ -209,25 +207,14 @@ function stageCommand(): Command {
 }
 
 export function createFactoryCommand(): Command {
-  return (
-    new Command("factory")
-      .description(
-        "run the factory (submits pilots for frontends), or manage its downtimes and status",
-      )
-      // Subcommands read this --config too (commander accepts it before or after them).
-      .option("--config <file>", CONFIG_HELP)
-      .addCommand(downtimeCommand())
-      .addCommand(statusCommand())
-      .addCommand(stageCommand())
-      .action(async (o: { config?: string }) => {
-        if (!o.config)
-          throw new CliError("give --config FILE (or a subcommand: downtime, status, stage)");
-        try {
-          await runFactory(o.config);
-        } catch (err) {
-          if (err instanceof ConfigError) throw new CliError(err.message, 78);
-          throw err;
-        }
-      })
-  );
+  return createDaemonCommand({
+    name: "factory",
+    description:
+      "run the factory (submits pilots for frontends), or manage its downtimes and status",
+    configHelp: CONFIG_HELP,
+    run: runFactory,
+  })
+    .addCommand(downtimeCommand())
+    .addCommand(statusCommand())
+    .addCommand(stageCommand());
 }

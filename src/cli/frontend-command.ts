@@ -5,12 +5,11 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createLogger } from "../common/logger.js";
-import { stopOnSignals } from "../common/shutdown.js";
-import { connectPeers, createFrontendDaemon } from "../frontend/daemon.js";
+import { connectPeers } from "../frontend/daemon.js";
+import { runFrontend } from "../frontend/main.js";
 import { gatherSnapshot } from "../frontend/gather.js";
 import { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
-import { ConfigError } from "../common/config.js";
 import { loadFrontendConfig, type FrontendConfig } from "../frontend/config.js";
 import { planCycle } from "../frontend/compute.js";
 import { explainJob } from "../frontend/explain.js";
@@ -19,8 +18,9 @@ import { groupPolicies, type GroupPolicy } from "../frontend/group-policy.js";
 import { loadSnapshot, SnapshotError, type Snapshot } from "../frontend/snapshot.js";
 import { entryStatuses, formatStatus, newestByName, type WireAd } from "../frontend/status.js";
 import type { ClientFlags } from "./client-settings.js";
-import { CliError } from "./errors.js";
-import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { addRunCommand } from "./daemon-command.js";
+import { CliError, withCliErrorsSync } from "./errors.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 
 interface CommonOptions {
@@ -36,13 +36,12 @@ function load(options: CommonOptions): {
   policies: GroupPolicy[];
   snapshot: Snapshot;
 } {
-  let config: FrontendConfig;
+  const config = loadConfigOnly(options.config);
   let snapshot: Snapshot;
   try {
-    config = loadFrontendConfig(options.config);
     snapshot = loadSnapshot(options.snapshot);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof SnapshotError) throw new CliError(err.message);
+    if (err instanceof SnapshotError) throw new CliError(err.message);
     throw err;
   }
   let policies = groupPolicies(config);
@@ -55,22 +54,11 @@ function load(options: CommonOptions): {
   return { config, policies, snapshot };
 }
 
-/** `-json` (single dash, as condor tools spell it) is accepted alongside `--json`. */
-function takeJsonFlag(cmd: Command, options: CommonOptions): void {
-  const rest = cmd.args.filter((a) => a !== "-json");
-  if (rest.length !== cmd.args.length) options.json = true;
-  const unknown = rest.filter((a) => a.startsWith("-"));
-  if (unknown.length > 0) throw new CliError(`unknown option '${unknown[0]}'`);
-  cmd.args.splice(0, cmd.args.length, ...rest);
-}
-
 function nowOf(snapshot: Snapshot): number {
   return snapshot.taken_at ?? Math.floor(Date.now() / 1000);
 }
 
-function planAction(options: CommonOptions, cmd: Command): void {
-  takeJsonFlag(cmd, options);
-  if (cmd.args.length > 0) throw new CliError(`unexpected argument '${cmd.args[0]}'`);
+function planAction(options: CommonOptions): void {
   const { policies, snapshot } = load(options);
   const now = nowOf(snapshot);
   const plans = policies.map((p) => planCycle(p, snapshot, now));
@@ -102,12 +90,8 @@ function readJob(file: string): ClassAd {
   }
 }
 
-function explainAction(options: CommonOptions, cmd: Command): void {
-  // The job file comes from the remaining arguments: commander would take `-json` written
-  // before it for the positional argument.
-  takeJsonFlag(cmd, options);
-  if (cmd.args.length !== 1) throw new CliError("give exactly one job ad file");
-  const job = readJob(cmd.args[0]!);
+function explainAction(jobFile: string, options: CommonOptions): void {
+  const job = readJob(jobFile);
   const { policies, snapshot } = load(options);
   const now = nowOf(snapshot);
   const results = policies.map((p) => explainJob(p, job, snapshot, now));
@@ -119,20 +103,7 @@ function explainAction(options: CommonOptions, cmd: Command): void {
 }
 
 function loadConfigOnly(file: string): FrontendConfig {
-  try {
-    return loadFrontendConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 78);
-    throw err;
-  }
-}
-
-function peersOf(config: FrontendConfig) {
-  try {
-    return connectPeers(config);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
+  return withCliErrorsSync("frontend", () => loadFrontendConfig(file));
 }
 
 /** `updraft frontend snapshot`: the live snapshot the daemon would decide on, as `plan` reads it. */
@@ -140,7 +111,7 @@ async function snapshotAction(options: { config: string; out?: string }): Promis
   const config = loadConfigOnly(options.config);
   // Log lines go to standard error so standard output holds only the snapshot.
   const log = createLogger({ name: "frontend", destination: process.stderr });
-  const peers = peersOf(config);
+  const peers = withCliErrorsSync("frontend", () => connectPeers(config));
   try {
     const { snapshot } = await gatherSnapshot(config, peers, log, Math.floor(Date.now() / 1000));
     const text = `${JSON.stringify(snapshot, null, 2)}\n`;
@@ -149,23 +120,6 @@ async function snapshotAction(options: { config: string; out?: string }): Promis
   } finally {
     await peers.close();
   }
-}
-
-/** `updraft frontend run`: cycles until SIGTERM or SIGINT (the running cycle ends first); see daemon.ts for why stop withdraws nothing. */
-async function runAction(options: { config: string }): Promise<void> {
-  const config = loadConfigOnly(options.config);
-  const log = createLogger({ name: "frontend" });
-  const peers = peersOf(config);
-  const daemon = createFrontendDaemon(config, { peers, log });
-  daemon.start();
-  stopOnSignals(
-    log,
-    async () => {
-      await daemon.stop();
-      await peers.close();
-    },
-    "stopping",
-  );
 }
 
 interface StatusOptions extends ClientFlags {
@@ -215,10 +169,7 @@ async function statusAction(o: StatusOptions, cmd: Command): Promise<void> {
 }
 
 function createStatusSubcommand(): Command {
-  const cmd = new HtcondorCommand(
-    "status",
-    singleDashMap({ json: "json", group: "group", pool: "pool", collector: "collector" }),
-  )
+  const cmd = new HtcondorCommand("status")
     .description(
       "per entry, what the frontends matched and requested and the limit that bound it " +
         "(from their GlideResource and GlideClient ads at the collector)",
@@ -241,35 +192,34 @@ export function createFrontendCommand(): Command {
   const frontend = new Command("frontend").description(
     "the VO frontend: the daemon (run), its status, a live snapshot, and plan and explain on a snapshot",
   );
-  frontend
-    .command("plan")
-    .description("run one cycle's computation on a snapshot file and print the requests per entry")
-    .requiredOption("--config <file>", "frontend YAML configuration")
-    .requiredOption("--snapshot <file>", "snapshot JSON (see src/frontend/README.md)")
-    .option("--group <name>", "only this group")
-    .option("--all", "also list entries with no jobs, pilots or request")
-    .option("--json", "print JSON (also -json)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action((options: CommonOptions, cmd: Command) => planAction(options, cmd));
-  frontend
-    .command("explain")
-    .description("which entries one job matches and, for the others, which clause fails")
-    .argument("<job-ad>", "job ad file (ClassAd text or JSON attribute to expression text)")
-    .requiredOption("--config <file>", "frontend YAML configuration")
-    .requiredOption("--snapshot <file>", "snapshot JSON with the GlideFactory ads")
-    .option("--group <name>", "only this group")
-    .option("--json", "print JSON (also -json)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action((_jobFile: string, options: CommonOptions, cmd: Command) =>
-      explainAction(options, cmd),
-    );
-  frontend
-    .command("run")
-    .description("run the frontend daemon: a cycle every loop_delay seconds until SIGTERM/SIGINT")
-    .requiredOption("--config <file>", "frontend YAML configuration (with a tls section)")
-    .action((options: { config: string }) => runAction(options));
+  frontend.addCommand(
+    new HtcondorCommand("plan")
+      .description(
+        "run one cycle's computation on a snapshot file and print the requests per entry",
+      )
+      .requiredOption("--config <file>", "frontend YAML configuration")
+      .requiredOption("--snapshot <file>", "snapshot JSON (see src/frontend/README.md)")
+      .option("--group <name>", "only this group")
+      .option("--all", "also list entries with no jobs, pilots or request")
+      .option("--json", "print JSON (also -json)")
+      .action((options: CommonOptions) => planAction(options)),
+  );
+  frontend.addCommand(
+    new HtcondorCommand("explain")
+      .description("which entries one job matches and, for the others, which clause fails")
+      .argument("<job-ad>", "job ad file (ClassAd text or JSON attribute to expression text)")
+      .requiredOption("--config <file>", "frontend YAML configuration")
+      .requiredOption("--snapshot <file>", "snapshot JSON with the GlideFactory ads")
+      .option("--group <name>", "only this group")
+      .option("--json", "print JSON (also -json)")
+      .action((jobFile: string, options: CommonOptions) => explainAction(jobFile, options)),
+  );
+  addRunCommand(frontend, {
+    name: "frontend",
+    description: "run the frontend daemon: a cycle every loop_delay seconds",
+    configHelp: "frontend YAML configuration (with a tls section)",
+    run: runFrontend,
+  });
   frontend
     .command("snapshot")
     .description("gather the live snapshot from the collector and schedds (the format plan reads)")

@@ -1,22 +1,39 @@
 /**
  * HTCondor's tools spell long options with one dash (`condor_status -af Name -long`). Commander
- * reads `-af` as a cluster of short flags, so those spellings are rewritten to `--af` before
- * commander parses a command's options. Only the exact names listed are rewritten, and nothing
- * after `--`, so values such as `-1` pass untouched.
+ * reads `-af` as a cluster of short flags, so before a command parses its options every
+ * `-name` whose `--name` the command declares is rewritten to `--name`, plus the few HTCondor
+ * aliases a command names (`-autoformat` for `--af`). Nothing after `--` is rewritten, and no
+ * spelling the command does not declare, so values such as `-1` or `-x` pass untouched.
  */
 import { Command } from "commander";
 
 export class HtcondorCommand extends Command {
   constructor(
-    name: string,
-    private readonly singleDash: ReadonlyMap<string, string>,
+    name?: string,
+    /** HTCondor spellings that are not the option's own name: `{ autoformat: "af" }`. */
+    private readonly htcondorAliases: Readonly<Record<string, string>> = {},
   ) {
     super(name);
   }
 
   override parseOptions(args: string[]): { operands: string[]; unknown: string[] } {
-    return super.parseOptions(rewriteSingleDash(args, this.singleDash));
+    return super.parseOptions(
+      rewriteSingleDash(args, singleDashSpellings(this, this.htcondorAliases)),
+    );
   }
+}
+
+/** `-name` to `--name` for every long option of `cmd` with a name longer than one letter. */
+export function singleDashSpellings(
+  cmd: Command,
+  aliases: Readonly<Record<string, string>> = {},
+): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const o of cmd.options) {
+    if (o.long && o.long.length > 3) map.set(o.long.slice(1), o.long);
+  }
+  for (const [single, long] of Object.entries(aliases)) map.set(`-${single}`, `--${long}`);
+  return map;
 }
 
 export function rewriteSingleDash(
@@ -30,26 +47,4 @@ export function rewriteSingleDash(
     out.push(rest ? a : (map.get(a) ?? a));
   }
   return out;
-}
-
-/** `-name` and `--name` for each long option name given. */
-export function singleDashMap(names: Record<string, string>): Map<string, string> {
-  return new Map(Object.entries(names).map(([single, long]) => [`-${single}`, `--${long}`]));
-}
-
-/** Long options the schedd's user commands (q, history, rm, submit...) accept with one dash. */
-const SCHEDD_SINGLE_DASH = singleDashMap(
-  Object.fromEntries(
-    (
-      "af long json totals hold run nobatch allusers constraint limit name schedd reason " +
-      "dry-run append batch-name timeout dir poll"
-    )
-      .split(" ")
-      .map((n) => [n, n]),
-  ),
-);
-
-/** A schedd user command: HTCondor's one-dash spellings of its long options work too. */
-export function scheddUserCommand(name: string): Command {
-  return new HtcondorCommand(name, SCHEDD_SINGLE_DASH);
 }

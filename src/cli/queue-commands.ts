@@ -3,7 +3,7 @@
  * condor_history, condor_rm/hold/release and condor_qedit.
  */
 import type { Command } from "commander";
-import { scheddUserCommand } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
 import {
@@ -69,7 +69,7 @@ function show(ads: JobAttrs[], o: ViewFlags, table: () => string[]): void {
 }
 
 export function createQCommand(): Command {
-  return viewOptions(scheddUserCommand("q"))
+  return viewOptions(new HtcondorCommand("q"))
     .description("show jobs in the queue (like condor_q)")
     .argument("[targets...]", "job ids (CLUSTER or CLUSTER.PROC) or a user name")
     .option("--totals", "print only the totals")
@@ -103,7 +103,7 @@ export function createQCommand(): Command {
 }
 
 export function createHistoryCommand(): Command {
-  return viewOptions(scheddUserCommand("history"))
+  return viewOptions(new HtcondorCommand("history"))
     .description("show finished jobs, newest first (like condor_history)")
     .argument("[targets...]", "job ids or a user name")
     .option("--limit <n>", "at most this many jobs")
@@ -127,7 +127,7 @@ export function createHistoryCommand(): Command {
 const VERB = { remove: "removal", hold: "hold", release: "release" } as const;
 
 function actCommand(name: string, action: "remove" | "hold" | "release", what: string): Command {
-  return withConnectionOptions(scheddUserCommand(name))
+  return withConnectionOptions(new HtcondorCommand(name))
     .description(`${what} (like condor_${name})`)
     .argument("[targets...]", "job ids (CLUSTER or CLUSTER.PROC) or a user name")
     .option("--constraint <expr>", "the jobs for which this expression is true")
@@ -162,7 +162,7 @@ export function createActCommands(): Command[] {
 }
 
 export function createQeditCommand(): Command {
-  return withConnectionOptions(scheddUserCommand("qedit"))
+  return withConnectionOptions(new HtcondorCommand("qedit"))
     .description("set a job attribute to an expression (like condor_qedit)")
     .argument("<target>", "job id (CLUSTER or CLUSTER.PROC) or a user name")
     .argument("<attribute>", "attribute name")

@@ -1,19 +1,13 @@
-/** `updraft schedd --config FILE`: run the schedd daemon. */
-import { Command } from "commander";
-import { ConfigError } from "../common/config.js";
+/** `updraft schedd run --config FILE` (or `updraft schedd --config FILE`): the schedd daemon. */
+import type { Command } from "commander";
 import { runSchedd } from "../schedd/main.js";
-import { CliError } from "./errors.js";
+import { createDaemonCommand } from "./daemon-command.js";
 
 export function createScheddCommand(): Command {
-  return new Command("schedd")
-    .description("run the schedd: the users' job queue and job leases to pilots")
-    .requiredOption("--config <file>", "YAML configuration (see config/schedd.yaml)")
-    .action(async (o: { config: string }) => {
-      try {
-        await runSchedd(o.config);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, 78);
-        throw err;
-      }
-    });
+  return createDaemonCommand({
+    name: "schedd",
+    description: "run the schedd: the users' job queue and job leases to pilots",
+    configHelp: "schedd configuration (YAML); see config/schedd.yaml",
+    run: runSchedd,
+  });
 }

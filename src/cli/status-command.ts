@@ -7,7 +7,7 @@ import { ClassAdParseError, compileExpression } from "../classad/index.js";
 import { isAttributeName } from "../collector/intern.js";
 import { CliError } from "./errors.js";
 import type { ClientFlags } from "./client-settings.js";
-import { HtcondorCommand, singleDashMap } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 import {
   formatAdTable,
@@ -30,22 +30,8 @@ interface StatusOptions extends ClientFlags {
   limit?: number;
 }
 
-const SINGLE_DASH = singleDashMap({
-  af: "af",
-  autoformat: "af",
-  long: "long",
-  l: "long",
-  json: "json",
-  constraint: "constraint",
-  total: "total",
-  any: "any",
-  pool: "pool",
-  type: "type",
-  limit: "limit",
-});
-
 export function createStatusCommand(): Command {
-  const cmd = new HtcondorCommand("status", SINGLE_DASH)
+  const cmd = new HtcondorCommand("status", { autoformat: "af" })
     .description("list the ads held by the pool's collector, like condor_status (default: slots)")
     .option(
       "--type <type>",
@@ -58,7 +44,7 @@ export function createStatusCommand(): Command {
       "--af <expr...>",
       "autoformat: these attributes or expressions, space-separated, one ad per line",
     )
-    .option("--long", "every attribute in the old long form, ads separated by blank lines")
+    .option("-l, --long", "every attribute in the old long form, ads separated by blank lines")
     .option("--json", "a JSON array of objects")
     .option("--total", "totals per type and site")
     .option("--limit <n>", "at most this many ads", (v) => {

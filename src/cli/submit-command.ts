@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
-import { scheddUserCommand } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import { inputFileNames } from "../schedd/input-files.js";
@@ -107,7 +107,7 @@ async function upload(client: ScheddClient, jobId: string, file: string): Promis
 }
 
 export function createSubmitCommand(): Command {
-  return withConnectionOptions(scheddUserCommand("submit"))
+  return withConnectionOptions(new HtcondorCommand("submit"))
     .description("queue the jobs a submit description file describes (like condor_submit)")
     .argument("<file>", "submit description file")
     .option("--dry-run", "print the job ads the file would queue; needs no schedd")

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import type { Command } from "commander";
-import { scheddUserCommand } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId } from "../schedd/job-status.js";
 import { unsafeName } from "../schedd/sandbox.js";
 import { CliError } from "./errors.js";
@@ -17,7 +17,7 @@ function unquote(text: string | undefined): string {
 }
 
 export function createTransferOutputCommand(): Command {
-  return withConnectionOptions(scheddUserCommand("transfer-output"))
+  return withConnectionOptions(new HtcondorCommand("transfer-output"))
     .description("fetch the output sandboxes of finished jobs into their submit directory")
     .argument("<id>", "CLUSTER or CLUSTER.PROC")
     .option("--dir <dir>", "put files here instead of each job's submit directory")

@@ -4,7 +4,7 @@
  * (non-zero exit, signal, removed) or is held, 2 on timeout.
  */
 import type { Command } from "commander";
-import { scheddUserCommand } from "./htcondor-args.js";
+import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
 import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
@@ -51,7 +51,7 @@ export function progressBar(p: Progress, width = 30): string {
 }
 
 export function createWaitCommand(): Command {
-  return withConnectionOptions(scheddUserCommand("wait"))
+  return withConnectionOptions(new HtcondorCommand("wait"))
     .description("wait for a cluster or job to finish; non-zero exit if any job failed or was held")
     .argument("<id>", "CLUSTER or CLUSTER.PROC")
     .option("--timeout <seconds>", "give up after this long (exit 2)")

@@ -1,5 +1,5 @@
 /**
- * `updraft collector --config FILE`: load and check the configuration, start the daemon, and stop
+ * `updraft collector run --config FILE`: load and check the configuration, start the daemon, and stop
  * it cleanly (snapshot, close connections) on SIGTERM or SIGINT.
  */
 import { createLogger } from "../common/logger.js";

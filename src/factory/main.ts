@@ -1,4 +1,4 @@
-/** `updraft factory --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
+/** `updraft factory run --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
 import { readFileSync } from "node:fs";
 import { createLogger, type Logger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
+import { ConfigError } from "../common/config.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import type { Logger } from "../common/logger.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
@@ -41,7 +42,11 @@ export function readCredentials(config: FrontendConfig, log: Logger): Map<string
 /** Connections to the configured collector and schedds with the frontend's certificate. */
 export function connectPeers(config: FrontendConfig): Peers & { close(): Promise<void> } {
   const tls = config.tls;
-  if (!tls) throw new Error("the frontend configuration has no tls section (cert_file, key_file)");
+  if (!tls) {
+    throw new ConfigError("frontend configuration", [
+      { path: "tls", message: "required to reach the collector and schedds (cert_file, key_file)" },
+    ]);
+  }
   const certPem = readFileSync(tls.cert_file, "latin1");
   const keyPem = readFileSync(tls.key_file, "latin1");
   const timeoutMs = Math.round(config.peer_timeout * 1000);

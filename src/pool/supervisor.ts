@@ -1,20 +1,21 @@
 /**
  * Runs the daemons a config folder describes as child processes, like HTCondor's condor_master:
- * each a real `updraft <daemon> --config FILE` process with its log in `<state>/log/`, started in
+ * each a real `updraft <daemon> run --config FILE` process with its log in `<state>/log/`, started in
  * order (collector first), restarted with back-off when it dies, stopped in reverse order.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { EXIT } from "../common/exit-codes.js";
 
 export const DAEMON_ORDER = ["collector", "schedd", "factory", "frontend"] as const;
 export type DaemonName = (typeof DAEMON_ORDER)[number];
 
 const ARGS: Record<DaemonName, (config: string) => string[]> = {
-  collector: (c) => ["collector", "--config", c],
-  schedd: (c) => ["schedd", "--config", c],
-  factory: (c) => ["factory", "--config", c],
+  collector: (c) => ["collector", "run", "--config", c],
+  schedd: (c) => ["schedd", "run", "--config", c],
+  factory: (c) => ["factory", "run", "--config", c],
   frontend: (c) => ["frontend", "run", "--config", c],
 };
 
@@ -157,7 +158,7 @@ export class Supervisor {
     r.restarts++;
     const delay = restartDelayMs(r.restarts);
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    if (code === 78) {
+    if (code === EXIT.config) {
       // Restarting cannot fix a configuration; say so once and leave it stopped.
       this.opts.say(
         `${r.spec.name} refused its configuration (${r.spec.configFile}); not restarting it: see ${this.logFile(r.spec.name)}`,

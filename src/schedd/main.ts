@@ -1,4 +1,4 @@
-/** `updraft schedd --config FILE`: load config, start the schedd and its advertiser, stop on signals. */
+/** `updraft schedd run --config FILE`: load config, start the schedd and its advertiser, stop on signals. */
 import { readFileSync } from "node:fs";
 import { loadConfigFile } from "../common/config.js";
 import { createLogger } from "../common/logger.js";

@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { EXIT } from "../common/exit-codes.js";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
@@ -56,7 +57,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     // Memory is ahead of the database after a failed COMMIT; only a restart makes them agree.
     onCommitFailure: (err) => {
       log.fatal({ err }, "cannot commit to the job queue database; exiting");
-      process.exit(70);
+      process.exit(EXIT.software);
     },
   });
   const queue = new JobQueue(store, clock, {
