@@ -1,6 +1,7 @@
 /**
  * Authorization: verified identities mapped to roles. A certificate identity (slash-form DN) or a
- * token identity (`<iss>#<sub>`) matches rules by exact value or `*` patterns; a bearer token
+ * token identity (`<iss>#<sub>`) matches rules by exact value or patterns (`*` within one name
+ * component, stopping at `/`; `**` across components); a bearer token
  * also matches rules on its issuer, `sub`, `wlcg.groups` and `scope`. A valid identity no rule
  * names gets `defaultRoles` (read only unless configured). Each RPC declares the roles that may
  * call it; the wire layer asks `rolesFor` once per connection.
@@ -21,7 +22,8 @@ export type Role = (typeof ROLES)[number];
 
 /**
  * One rule: either `identity` (an exact identity, or a pattern where `*` matches any run of
- * characters, slashes included), or `issuer` for bearer tokens from that issuer, narrowed by
+ * characters without a `/`, so `/DC=org/CN=*` does not admit `/DC=org/CN=x/CN=y`, and `**` any
+ * run including `/`), or `issuer` for bearer tokens from that issuer, narrowed by
  * `sub` (exact or `*` pattern), `group` (one of the token's `wlcg.groups`, exactly) and `scope`
  * (a scope the token grants). Every condition a rule names must hold.
  */
@@ -59,8 +61,8 @@ export const authzConfigSchema = z
               .string()
               .min(1)
               .refine(
-                (v) => v === "*" || v.startsWith("/") || /^https:\/\/[^#]+#./.test(v),
-                "an identity is a slash-form DN like /DC=org/CN=x, a token's <issuer>#<sub>, or *",
+                (v) => v === "**" || v.startsWith("/") || /^https:\/\/[^#]+#./.test(v),
+                "an identity is a slash-form DN like /DC=org/CN=x, a token's <issuer>#<sub>, or ** for all",
               )
               .optional(),
             issuer: z
@@ -114,9 +116,10 @@ interface CompiledRule {
 
 function matcher(pattern: string): Matcher {
   if (!pattern.includes("*")) return (v) => v === pattern;
+  const escape = (part: string) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
   const body = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .split("**")
+    .map((span) => span.split("*").map(escape).join("[^/]*"))
     .join(".*");
   const re = new RegExp(`^${body}$`);
   return (v) => re.test(v);

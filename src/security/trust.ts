@@ -1,13 +1,20 @@
 /**
- * Trusted CAs and their CRLs, loaded from a grid trust directory (IGTF layout: `<hash>.0` CA
- * certificates, `<hash>.r0` CRLs). A store is immutable: reloading the directory (for fresh CRLs)
+ * Trusted CAs, their CRLs and their namespaces, loaded from a grid trust directory (IGTF layout:
+ * `<hash>.0` CA certificates, `<hash>.r0` CRLs, `<hash>.signing_policy` and `<hash>.namespaces`).
+ * A store is immutable: reloading the directory (for fresh CRLs)
  * makes a new store, which also starts a new verification cache.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
 import { crlSignedBy, parseCrl, pemCrls, type CrlInfo } from "./crl.js";
-import { canonicalName } from "./dn.js";
+import {
+  MAX_POLICY_FILE_BYTES,
+  buildNamespaceIndex,
+  type NamespaceIndex,
+  type PolicyFile,
+} from "./ca-policy.js";
+import { canonicalName, subjectHash } from "./dn.js";
 import type { VerifyCache } from "./verify-cache.js";
 import { createVerifyCache } from "./verify-cache.js";
 
@@ -30,6 +37,12 @@ export interface TrustStore {
   readonly cas: ReadonlyMap<string, readonly TrustedCa[]>;
   /** CRLs whose signature a trusted CA's key verified, by the hex of that CA's canonical subject. */
   readonly crls: ReadonlyMap<string, readonly TrustedCrl[]>;
+  /**
+   * Which subjects each CA may sign, or undefined when namespaces are not enforced
+   * (`caNamespaces: "off"`).
+   */
+  readonly namespaces: NamespaceIndex | undefined;
+  readonly caNamespaces: CaNamespaceMode;
   /** Files that were skipped, with why (unreadable, not a certificate, CRL of an unknown CA...). */
   readonly problems: readonly string[];
   readonly dir: string | undefined;
@@ -46,11 +59,21 @@ export class TrustError extends Error {
 
 export const nameKey = (nameDer: Buffer): string => canonicalName(nameDer).toString("hex");
 
+/**
+ * `enforce` (the default): a certificate is accepted only inside its issuing CA's namespace, and
+ * a CA with no `.signing_policy` or `.namespaces` signs nothing. `off`: any trusted CA may issue
+ * any subject.
+ */
+export type CaNamespaceMode = "enforce" | "off";
+
 export interface TrustSource {
   /** CA certificates as PEM text or DER. */
   cas: { data: string | Buffer; source: string }[];
   /** CRLs as PEM text or DER. */
   crls?: { data: string | Buffer; source: string }[];
+  /** `.signing_policy` and `.namespaces` files. */
+  policies?: PolicyFile[];
+  caNamespaces?: CaNamespaceMode;
   dir?: string;
   fingerprint?: string;
 }
@@ -105,9 +128,23 @@ export function createTrustStore(src: TrustSource): TrustStore {
       }
     }
   }
+  const caNamespaces = src.caNamespaces ?? "enforce";
+  let namespaces: NamespaceIndex | undefined;
+  if (caNamespaces === "enforce") {
+    const byHash = new Map<string, string[]>();
+    for (const list of cas.values()) {
+      for (const ca of list) {
+        const h = subjectHash(ca.info.subjectDer);
+        byHash.set(h, [...(byHash.get(h) ?? []), ca.info.subject]);
+      }
+    }
+    namespaces = buildNamespaceIndex(src.policies ?? [], byHash, problems);
+  }
   return {
     cas,
     crls,
+    namespaces,
+    caNamespaces,
     problems,
     dir: src.dir,
     fingerprint: src.fingerprint,
@@ -118,9 +155,14 @@ export function createTrustStore(src: TrustSource): TrustStore {
 
 const CA_FILE = /^[0-9a-f]{8}\.\d+$/;
 const CRL_FILE = /^[0-9a-f]{8}\.r\d+$/;
+const POLICY_FILE = /^([0-9a-f]{8})\.(signing_policy|namespaces)$/;
+
+export interface LoadTrustOptions {
+  caNamespaces?: CaNamespaceMode;
+}
 
 /** Load `<hash>.N` CA certificates and `<hash>.rN` CRLs from a trust directory. */
-export function loadTrustDir(dir: string): TrustStore {
+export function loadTrustDir(dir: string, opts: LoadTrustOptions = {}): TrustStore {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new TrustError(`${dir} is not a directory`);
@@ -137,6 +179,15 @@ export function loadTrustDir(dir: string): TrustStore {
   const store = createTrustStore({
     cas: names.filter((n) => CA_FILE.test(n)).map((n) => asText(read(n))),
     crls: names.filter((n) => CRL_FILE.test(n)).map((n) => asText(read(n))),
+    policies: names.flatMap((n): PolicyFile[] => {
+      const m = POLICY_FILE.exec(n);
+      if (!m) return [];
+      const source = join(dir, n);
+      // One byte past the bound is enough for the parser to refuse an oversized file.
+      const data = readHead(source, MAX_POLICY_FILE_BYTES + 1).toString("latin1");
+      return [{ kind: m[2] as PolicyFile["kind"], hash: m[1], data, source }];
+    }),
+    caNamespaces: opts.caNamespaces,
     dir,
     fingerprint: fingerprintOf(dir, names),
   });
@@ -149,9 +200,20 @@ export function loadTrustDir(dir: string): TrustStore {
   return store;
 }
 
+function readHead(path: string, max: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(max);
+    const n = readSync(fd, buf, 0, max, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function fingerprintOf(dir: string, names: string[]): string {
   return names
-    .filter((n) => CA_FILE.test(n) || CRL_FILE.test(n))
+    .filter((n) => CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n))
     .map((n) => {
       const st = statSync(join(dir, n));
       return `${n}:${st.size}:${st.mtimeMs}`;
@@ -170,7 +232,7 @@ export function refreshTrustStore(store: TrustStore): { store: TrustStore; error
   try {
     const names = readdirSync(store.dir).sort();
     if (fingerprintOf(store.dir, names) === store.fingerprint) return { store };
-    return { store: loadTrustDir(store.dir) };
+    return { store: loadTrustDir(store.dir, { caNamespaces: store.caNamespaces }) };
   } catch (err) {
     return { store, error: err as Error };
   }

@@ -19,6 +19,7 @@ export const VERIFY_FAILURE_CODES = [
   "limited-proxy",
   "key-usage",
   "critical-extension",
+  "namespace",
 ] as const;
 
 export type VerifyFailureCode = (typeof VERIFY_FAILURE_CODES)[number];

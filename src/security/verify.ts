@@ -6,7 +6,7 @@
 import { parseCertificate, CertParseError, type CertInfo } from "./cert-info.js";
 import { chainKey } from "./verify-cache.js";
 import { nameKey, type TrustStore, type TrustedCa } from "./trust.js";
-import { namesEqual } from "./dn.js";
+import { namesEqual, subjectHash } from "./dn.js";
 import {
   checkRoles,
   checkPathLengths,
@@ -108,6 +108,7 @@ function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Ana
   const later =
     checkPathLengths(path, anchor.info, rules.eeIndex) ??
     checkKeyUsage(path, anchor.info, rules.eeIndex) ??
+    checkNamespaces(path, anchor, trust, rules.eeIndex) ??
     checkRevocation(path, anchor, trust);
   if (later) return noWindow(later);
   const validFrom = Math.max(...all.map((c) => c.notBefore.getTime()));
@@ -184,6 +185,28 @@ function buildPath(
       `${cur.subject} was issued by ${cur.issuer}, which is not a trusted CA and was not presented`,
     );
   }
+}
+
+/**
+ * Certificates issued by CAs (end entity and intermediates) against the issuing CA's namespace,
+ * as Globus does: proxies are named after their end entity and are not checked.
+ */
+function checkNamespaces(
+  path: CertInfo[],
+  anchor: TrustedCa,
+  trust: TrustStore,
+  eeIndex: number,
+): VerifyFailure | undefined {
+  if (!trust.namespaces) return undefined;
+  for (let i = eeIndex; i < path.length; i++) {
+    const issuer = i + 1 < path.length ? path[i + 1] : anchor.info;
+    const verdict = trust.namespaces.check(
+      { subject: issuer.subject, hash: subjectHash(issuer.subjectDer) },
+      path[i].subject,
+    );
+    if (!verdict.ok) return fail("namespace", verdict.reason);
+  }
+  return undefined;
 }
 
 /** Certificates issued by CAs (end entity and intermediates) against the issuing CA's CRLs. */

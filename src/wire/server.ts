@@ -13,7 +13,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
-import { loadTrustDir, refreshTrustStore } from "../security/trust.js";
+import { loadTrustDir, refreshTrustStore, type CaNamespaceMode } from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
 import {
   isPilotBinding,
@@ -81,6 +81,8 @@ export type RpcServerOptions = {
   tokenVerifier?: TokenVerifier;
   /** Accept limited proxies (default: no). */
   allowLimitedProxies?: boolean;
+  /** Enforce each CA's `.signing_policy`/`.namespaces` (default) or not (`off`). */
+  caNamespaces?: CaNamespaceMode;
   /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
   trustRecheckMs?: number;
   authorizer: { rolesFor(identity: string, token?: TokenFacts): ReadonlySet<RoleName> };
@@ -461,7 +463,9 @@ const TRUST_RECHECK_MS = 60_000;
  * keeps the store already loaded.
  */
 function defaultVerifier(opts: RpcServerOptions): ChainVerifier {
-  let trust = loadTrustDir(required(opts.trustDir, "trustDir"));
+  let trust = loadTrustDir(required(opts.trustDir, "trustDir"), {
+    caNamespaces: opts.caNamespaces,
+  });
   let checkedAt = Date.now();
   const allowLimited = opts.allowLimitedProxies ?? false;
   return (chain) => {

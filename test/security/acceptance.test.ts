@@ -76,7 +76,19 @@ test("a chain through a presented intermediate CA is accepted", () => {
     subject: "/DC=org/DC=two/CN=Dave",
     extensions: userExtensions(),
   });
-  const trust = createTrustStore({ cas: [{ data: root.der, source: "root" }] });
+  // As IGTF bundles do, the root's signing policy also names the namespace of its sub-CA.
+  const policy = [
+    "access_id_CA X509 '/DC=org/DC=two/CN=Root'",
+    "pos_rights globus CA:sign",
+    `cond_subjects globus '"/DC=org/DC=two/CN=Sub"'`,
+    "access_id_CA X509 '/DC=org/DC=two/CN=Sub'",
+    "pos_rights globus CA:sign",
+    `cond_subjects globus '"/DC=org/DC=two/*"'`,
+  ].join("\n");
+  const trust = createTrustStore({
+    cas: [{ data: root.der, source: "root" }],
+    policies: [{ kind: "signing_policy", hash: "0", data: policy, source: "policy" }],
+  });
   const r = verifyChain([leaf.der, sub.der], trust);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.identity, "/DC=org/DC=two/CN=Dave");
@@ -95,7 +107,10 @@ test("a self-signed root without basicConstraints (old v1-style CA) is trusted, 
     subject: "/DC=org/DC=old/CN=Grace",
     extensions: userExtensions(),
   });
-  const trust = createTrustStore({ cas: [{ data: root.der, source: "old-root" }] });
+  const trust = createTrustStore({
+    cas: [{ data: root.der, source: "old-root" }],
+    caNamespaces: "off",
+  });
   assert.deepEqual(trust.problems, []);
   const r = verifyChain([leaf.der], trust);
   assert.ok(r.ok, JSON.stringify(r));

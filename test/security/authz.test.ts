@@ -12,7 +12,7 @@ rules:
     roles: [daemon]
   - identity: /DC=org/DC=example/OU=Pilots/*
     roles: [pilot]
-  - identity: "*"
+  - identity: "**"
     roles: [read]
 defaultRoles: []
 `;
@@ -65,4 +65,24 @@ test("a wrong role or a malformed rule fails config validation with its path", (
     () => createAuthorizer({ rules: [{ identity: "/CN=x", roles: ["root" as "read"] }] }),
     /unknown role "root"/,
   );
+});
+
+test("a * in a rule stops at /, so a DN with an appended CN does not match; ** spans", () => {
+  const authz = createAuthorizer({
+    rules: [
+      { identity: "/DC=org/DC=example/OU=Users/CN=*", roles: ["user"] },
+      { identity: "/DC=org/DC=example/OU=Pilots/**", roles: ["pilot"] },
+    ],
+    defaultRoles: [],
+  });
+  assert.ok(authz.rolesFor("/DC=org/DC=example/OU=Users/CN=alice").has("user"));
+  assert.equal(authz.rolesFor("/DC=org/DC=example/OU=Users/CN=mallory/CN=alice").size, 0);
+  assert.equal(authz.rolesFor("/DC=org/DC=example/OU=Users/CN=x\\/CN=alice").size, 0);
+  assert.ok(authz.rolesFor("/DC=org/DC=example/OU=Pilots/OU=site/CN=p1").has("pilot"));
+});
+
+test("a lone * is refused in configuration, with ** named as the way to match everyone", () => {
+  const r = authzConfigSchema.safeParse({ rules: [{ identity: "*", roles: ["read"] }] });
+  assert.ok(!r.success);
+  assert.match(JSON.stringify(r.error.issues), /\*\* for all/);
 });

@@ -9,8 +9,8 @@ import {
   extKeyUsageExt,
   proxyCertInfoExt,
 } from "../../src/security/cert-builder.js";
-import { KeyUsageBit, OID } from "../../src/security/cert-info.js";
-import { appendCn, encodeSlashDn } from "../../src/security/dn.js";
+import { KeyUsageBit, OID, parseCertificate } from "../../src/security/cert-info.js";
+import { appendCn, encodeSlashDn, subjectHash } from "../../src/security/dn.js";
 import { createCA, issueUserCert } from "../../src/security/pki.js";
 import { createTrustStore, type TrustStore } from "../../src/security/trust.js";
 import {
@@ -32,6 +32,8 @@ import {
 } from "./fixtures/bad-certs.js";
 
 const HOUR = 3_600_000;
+
+const hashOf = (der: Buffer) => subjectHash(parseCertificate(der).subjectDer);
 
 interface Case {
   name: string;
@@ -330,6 +332,51 @@ const cases: Case[] = [
       }).der,
     ],
   },
+  {
+    name: "a name outside the issuing CA's signing policy (/DC=org/DC=example/* only)",
+    code: "namespace",
+    chain: () => [user({ subject: "/DC=org/DC=elsewhere/CN=Alice" }).der],
+  },
+  ...(() => {
+    let root: ReturnType<typeof make> | undefined;
+    const rootCa = () =>
+      (root ??= make({
+        issuer: "self",
+        subject: "/DC=org/DC=ns/CN=Root",
+        extensions: caExtensions(),
+      }));
+    const leaf = (subject: string) => [
+      make({ issuer: asIssuer(rootCa()), subject, extensions: userExtensions() }).der,
+    ];
+    const namespaces = (text: string) => () =>
+      createTrustStore({
+        cas: [{ data: rootCa().der, source: "root" }],
+        policies: [{ kind: "namespaces", hash: hashOf(rootCa().der), data: text, source: "ns" }],
+      });
+    const nsText =
+      'TO Issuer "/DC=org/DC=ns/CN=Root" \\\n  PERMIT Subject "/DC=org/DC=ns/.*"\n' +
+      'TO Issuer "/DC=org/DC=ns/CN=Root" DENY Subject "/DC=org/DC=ns/CN=Banned.*"\n';
+    return [
+      {
+        name: "a CA with neither a .signing_policy nor a .namespaces file",
+        code: "namespace" as const,
+        trust: () => createTrustStore({ cas: [{ data: rootCa().der, source: "root" }] }),
+        chain: () => leaf("/DC=org/DC=ns/CN=Ivy"),
+      },
+      {
+        name: "a name a .namespaces DENY entry matches, though a PERMIT also does",
+        code: "namespace" as const,
+        trust: namespaces(nsText),
+        chain: () => leaf("/DC=org/DC=ns/CN=Banned Bob"),
+      },
+      {
+        name: "a CA whose .namespaces file cannot be read safely (a group), whatever else it says",
+        code: "namespace" as const,
+        trust: namespaces(nsText + 'TO Issuer SELF PERMIT Subject "/DC=org/(a|b)/.*"\n'),
+        chain: () => leaf("/DC=org/DC=ns/CN=Ivy"),
+      },
+    ];
+  })(),
 ];
 
 describe("verifyChain refuses", () => {
