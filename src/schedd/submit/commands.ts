@@ -13,6 +13,7 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "transfer_executable",
   "transfer_input_files",
   "transfer_output_files",
+  "transfer_output_remaps",
   "should_transfer_files",
   "when_to_transfer_output",
   "request_cpus",

@@ -25,6 +25,8 @@ export interface CompileEnv {
   readonly listDir?: (path: string) => readonly DirEntry[] | undefined;
   /** Whether a file exists; without it the executable is not checked. */
   readonly fileExists?: (path: string) => boolean;
+  /** Whether a path is a symbolic link; without it links are not looked for. */
+  readonly isSymlink?: (path: string) => boolean;
   /** The submitter's environment, for `getenv` and `$ENV(NAME)`. */
   readonly environ?: Readonly<Record<string, string | undefined>>;
   readonly defaults: ResourceDefaults;

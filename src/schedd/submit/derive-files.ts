@@ -165,14 +165,85 @@ const environment: Derivation = {
   },
 };
 
+/**
+ * Why an output name is refused, or undefined: outputs land in the job's sandbox on the worker
+ * and in its initialdir here, so a name may not leave either (absolute, `..`) nor be a link.
+ */
+function unsafeOutputName(ctx: DeriveContext, name: string): string | undefined {
+  if (name.startsWith("/")) return "is an absolute path; give a path relative to initialdir";
+  if (name.split("/").some((s) => s === "..")) return "leaves initialdir through '..'";
+  if (name.includes("\\")) return "contains a backslash";
+  if (ctx.env.isSymlink?.(posix.resolve(iwdOf(ctx), name))) {
+    return "is a symbolic link in initialdir; outputs are never written through links";
+  }
+  return undefined;
+}
+
 function stream(key: string, attr: string): Derivation {
   return {
-    inputs: [key],
+    inputs: [key, "initialdir"],
     derive(ctx) {
-      ctx.emit(attr, str(ctx.value(key) || "/dev/null"));
+      const value = ctx.value(key) || "/dev/null";
+      const why = key !== "input" && value !== "/dev/null" && unsafeOutputName(ctx, value);
+      if (why) ctx.fail(key, `${key} '${value}' ${why}`);
+      ctx.emit(attr, str(value));
     },
   };
 }
+
+const outputFiles: Derivation = {
+  inputs: ["transfer_output_files", "initialdir"],
+  derive(ctx) {
+    const value = ctx.value("transfer_output_files");
+    if (value === undefined) return;
+    const files = value
+      .split(",")
+      .map((f) => f.trim())
+      .filter((f) => f !== "");
+    for (const f of files) {
+      const why = unsafeOutputName(ctx, f);
+      if (why) ctx.fail("transfer_output_files", `output '${f}' ${why}`);
+    }
+    if (files.length > 0) ctx.emit("TransferOutput", str(files.join(",")));
+  },
+};
+
+/**
+ * `transfer_output_remaps = "name = newname; dir/name = sub/other"`: where outputs land when
+ * fetched. A source is an output name; a target is relative to initialdir (subdirectories
+ * made as needed) or absolute, and never through '..'.
+ */
+const outputRemaps: Derivation = {
+  inputs: ["transfer_output_remaps"],
+  derive(ctx) {
+    let value = ctx.value("transfer_output_remaps");
+    if (value === undefined || value === "") return;
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) {
+      value = value.slice(1, -1);
+    }
+    const pairs: string[] = [];
+    for (const part of value.split(";")) {
+      if (part.trim() === "") continue;
+      const eq = part.indexOf("=");
+      const from = eq < 0 ? "" : part.slice(0, eq).trim();
+      const to = eq < 0 ? "" : part.slice(eq + 1).trim();
+      if (from === "" || to === "") {
+        ctx.fail("transfer_output_remaps", `'${part.trim()}' is not 'name = newname'`);
+        continue;
+      }
+      if (from.startsWith("/") || from.split("/").includes("..")) {
+        ctx.fail("transfer_output_remaps", `'${from}' is not an output name in the sandbox`);
+        continue;
+      }
+      if (to.split("/").includes("..") || to.endsWith("/")) {
+        ctx.fail("transfer_output_remaps", `target '${to}' must name a file without '..'`);
+        continue;
+      }
+      pairs.push(`${from} = ${to}`);
+    }
+    if (pairs.length > 0) ctx.emit("TransferOutputRemaps", str(pairs.join(";")));
+  },
+};
 
 const userLog: Derivation = {
   inputs: ["log", "initialdir"],
@@ -237,5 +308,6 @@ export const FILE_DERIVATIONS: readonly Derivation[] = [
     "ON_EXIT",
   ),
   fileList("transfer_input_files", "TransferInput"),
-  fileList("transfer_output_files", "TransferOutput"),
+  outputFiles,
+  outputRemaps,
 ];

@@ -10,7 +10,7 @@ import {
 
 export const CWD = "/home/alice/work";
 
-/** Files by absolute path; a path ending in '/' is a directory. */
+/** Files by absolute path; a path ending in '/' is a directory; content `-> T` a link to T. */
 export type FakeFiles = Readonly<Record<string, string>>;
 
 export const DEFAULT_FILES: FakeFiles = {
@@ -43,6 +43,7 @@ export function fakeOptions(
       return [...names].map(([name, isDir]) => ({ name, isDir }));
     },
     fileExists: (path) => path in files,
+    isSymlink: (path) => files[path]?.startsWith("-> ") === true,
     ...extra,
   };
 }
