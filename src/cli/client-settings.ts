@@ -8,14 +8,24 @@ import { loadConfigFile } from "../common/config.js";
 export interface ClientSettings {
   /** `wss://host:port` of the collector (the pool). */
   pool: string;
-  /** A proxy file (certificate chain and key in one file), or a certificate and a key file. */
-  credential: { proxyFile: string } | { certFile: string; keyFile: string };
+  /**
+   * A proxy file (certificate chain and key in one file), a certificate and a key file, or a
+   * bearer token (from a file, or the text of `$BEARER_TOKEN`). `source` says where it was found.
+   */
+  credential: ClientCredential;
   /** Trust directory in the grid layout (`<hash>.0` CA files). */
   caDir: string;
 }
 
+export type ClientCredential =
+  | { proxyFile: string }
+  | { certFile: string; keyFile: string }
+  | { tokenFile: string; source: string }
+  | { tokenText: string; source: string };
+
 export interface ClientFlags {
   pool?: string;
+  token?: string;
   proxy?: string;
   cert?: string;
   key?: string;
@@ -25,6 +35,8 @@ export interface ClientFlags {
 const userConfigSchema = z
   .object({
     pool: z.string().optional(),
+    /** A file holding a bearer token. */
+    token_file: z.string().optional(),
     proxy: z.string().optional(),
     cert: z.string().optional(),
     key: z.string().optional(),
@@ -44,9 +56,12 @@ export function userConfigPath(env: NodeJS.ProcessEnv): string {
 
 /**
  * Resolve client settings from, in order of precedence, command-line flags, the environment
- * (`UPDRAFT_POOL`, `X509_USER_PROXY`, `X509_USER_CERT`/`X509_USER_KEY`, `X509_CERT_DIR`), the user
- * config file, and the grid defaults (`/tmp/x509up_u<uid>`, `~/.globus/user{cert,key}.pem`,
- * `/etc/grid-security/certificates`). Throws an Error that says what to set when no pool is known.
+ * (`UPDRAFT_POOL`, `X509_CERT_DIR`), the user config file, and the grid defaults. Throws an Error
+ * that says what to set when no pool is known. The credential is the first of: `--token`,
+ * `--proxy`, `--cert`; `$BEARER_TOKEN`, `$BEARER_TOKEN_FILE`; `$X509_USER_PROXY`,
+ * `$X509_USER_CERT`; the user config's `token_file`, `proxy`, `cert`; the WLCG Bearer Token
+ * Discovery files `$XDG_RUNTIME_DIR/bt_u<uid>` and `/tmp/bt_u<uid>`; the grid default files
+ * `/tmp/x509up_u<uid>` and `~/.globus/user{cert,key}.pem`.
  */
 export function resolveClientSettings(
   flags: ClientFlags,
@@ -64,16 +79,27 @@ export function resolveClientSettings(
     );
   }
 
-  let credential: ClientSettings["credential"];
-  if (flags.proxy) credential = { proxyFile: flags.proxy };
+  const uid = process.getuid?.() ?? 0;
+  const discovered = [env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, `bt_u${uid}`) : undefined]
+    .concat(`/tmp/bt_u${uid}`)
+    .find((f): f is string => f !== undefined && fileExists(f));
+  let credential: ClientCredential;
+  if (flags.token) credential = { tokenFile: flags.token, source: "--token" };
+  else if (flags.proxy) credential = { proxyFile: flags.proxy };
   else if (flags.cert) credential = { certFile: flags.cert, keyFile: flags.key ?? flags.cert };
+  else if (env.BEARER_TOKEN?.trim())
+    credential = { tokenText: env.BEARER_TOKEN.trim(), source: "BEARER_TOKEN" };
+  else if (env.BEARER_TOKEN_FILE)
+    credential = { tokenFile: env.BEARER_TOKEN_FILE, source: "BEARER_TOKEN_FILE" };
   else if (env.X509_USER_PROXY) credential = { proxyFile: env.X509_USER_PROXY };
   else if (env.X509_USER_CERT)
     credential = { certFile: env.X509_USER_CERT, keyFile: env.X509_USER_KEY ?? env.X509_USER_CERT };
+  else if (saved.token_file) credential = { tokenFile: saved.token_file, source: file };
   else if (saved.proxy) credential = { proxyFile: saved.proxy };
   else if (saved.cert) credential = { certFile: saved.cert, keyFile: saved.key ?? saved.cert };
+  else if (discovered) credential = { tokenFile: discovered, source: "token discovery" };
   else {
-    const defaultProxy = `/tmp/x509up_u${process.getuid?.() ?? 0}`;
+    const defaultProxy = `/tmp/x509up_u${uid}`;
     credential = fileExists(defaultProxy)
       ? { proxyFile: defaultProxy }
       : {

@@ -2,11 +2,15 @@
  * The command line's connection to a pool's collector: settings from flags, environment or the
  * user config file, one mTLS connection, and failures explained in terms of what to check.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
 import { createRpcClient, type RpcClient, WireError } from "../wire/index.js";
-import { type ClientFlags, resolveClientSettings } from "./client-settings.js";
+import { credentialHint, rpcCredential } from "./client-credential.js";
+import {
+  type ClientCredential,
+  type ClientFlags,
+  resolveClientSettings,
+} from "./client-settings.js";
 import { CliError } from "./errors.js";
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -18,6 +22,7 @@ export function addPoolOptions(cmd: Command): Command {
       "--pool <url>",
       "collector URL, wss://HOST:PORT (else $UPDRAFT_POOL or the user config)",
     )
+    .option("--token <file>", "bearer token file (else $BEARER_TOKEN, $BEARER_TOKEN_FILE)")
     .option("--proxy <file>", "proxy credential (else $X509_USER_PROXY)")
     .option("--cert <file>", "certificate (else $X509_USER_CERT), with --key")
     .option("--key <file>", "private key (else $X509_USER_KEY)")
@@ -34,16 +39,6 @@ export interface PoolConnection {
   close(): Promise<void>;
 }
 
-function readPem(file: string, what: string, envHint: string): string {
-  try {
-    return readFileSync(file, "latin1");
-  } catch (err) {
-    throw new CliError(
-      `cannot read the ${what} ${file}: ${(err as Error).message} (set ${envHint})`,
-    );
-  }
-}
-
 export async function openPool(
   flags: ClientFlags,
   env: NodeJS.ProcessEnv = process.env,
@@ -58,38 +53,32 @@ export async function openPool(
   if (!/^wss:\/\//.test(url)) {
     throw new CliError(`pool URL '${url}' must start with wss:// (the collector only speaks TLS)`);
   }
-  const cred = settings.credential;
-  // Checked here so that a missing file is named with the setting that points at it.
-  if ("proxyFile" in cred) readPem(cred.proxyFile, "proxy", "--proxy or X509_USER_PROXY");
+  // Read here so that a missing file is named with the setting that points at it.
+  const cred = rpcCredential(settings.credential);
   let rpc: RpcClient;
   try {
-    rpc =
-      "proxyFile" in cred
-        ? createRpcClient({
-            url,
-            credentialFile: cred.proxyFile,
-            caDir: settings.caDir,
-            connectTimeoutMs: CONNECT_TIMEOUT_MS,
-          })
-        : createRpcClient({
-            url,
-            certPem: readPem(cred.certFile, "certificate", "--cert or X509_USER_CERT"),
-            keyPem: readPem(cred.keyFile, "private key", "--key or X509_USER_KEY"),
-            caDir: settings.caDir,
-            connectTimeoutMs: CONNECT_TIMEOUT_MS,
-          });
+    rpc = createRpcClient({
+      url,
+      ...cred,
+      caDir: settings.caDir,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(
       `cannot load the credential or trust directory ${settings.caDir}: ${(err as Error).message}`,
     );
   }
-  await waitConnected(rpc, url);
+  await waitConnected(rpc, url, settings.credential);
   return { url, rpc, collector: createCollectorClient(rpc), close: () => rpc.close() };
 }
 
 /** Resolve on the first connection; fail on the first refusal or error instead of retrying. */
-async function waitConnected(rpc: RpcClient, url: string): Promise<void> {
+async function waitConnected(
+  rpc: RpcClient,
+  url: string,
+  credential: ClientCredential,
+): Promise<void> {
   let off: () => void = () => undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -105,7 +94,7 @@ async function waitConnected(rpc: RpcClient, url: string): Promise<void> {
       );
       off = rpc.onStatus((s) => {
         if (s.type === "connected") resolve();
-        else if (s.type === "disconnected") reject(connectionError(url, s.error));
+        else if (s.type === "disconnected") reject(connectionError(url, s.error, credential));
       });
       if (rpc.status.type === "connected") resolve();
     });
@@ -118,11 +107,15 @@ async function waitConnected(rpc: RpcClient, url: string): Promise<void> {
   }
 }
 
-function connectionError(url: string, err: WireError | undefined): CliError {
+function connectionError(
+  url: string,
+  err: WireError | undefined,
+  credential: ClientCredential,
+): CliError {
   if (err?.code === "unauthenticated" || err?.code === "permission-denied") {
     return new CliError(
-      `the collector at ${url} refused this credential (${err.message}); check X509_USER_PROXY or --proxy, ` +
-        "the trust directory, and the collector's authorization rules",
+      `the collector at ${url} refused this credential (${err.message}); ${credentialHint(credential)}, ` +
+        "and the collector's authorization rules",
     );
   }
   const why = err ? err.message : "connection failed";

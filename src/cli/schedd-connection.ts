@@ -4,13 +4,18 @@
  * pool's only schedd, through the collector (`--pool`, `$UPDRAFT_POOL` or the user config).
  * Credentials and the trust directory come from resolveClientSettings like every other client.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, WireError } from "../wire/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
-import { NoPoolError, resolveClientSettings, type ClientFlags } from "./client-settings.js";
+import { credentialHint, rpcCredential } from "./client-credential.js";
+import {
+  NoPoolError,
+  resolveClientSettings,
+  type ClientCredential,
+  type ClientFlags,
+} from "./client-settings.js";
 import { CliError } from "./errors.js";
 import { openPool } from "./pool-client.js";
 
@@ -31,6 +36,7 @@ export function withConnectionOptions(cmd: Command): Command {
     )
     .option("--name <name>", "schedd by its name in the pool, or its URL (condor_q -name)")
     .option("--pool <url>", "collector to find the schedd through (else $UPDRAFT_POOL)")
+    .option("--token <file>", "bearer token file (default $BEARER_TOKEN, $BEARER_TOKEN_FILE)")
     .option("--proxy <file>", "proxy credential (default $X509_USER_PROXY, /tmp/x509up_u<uid>)")
     .option("--cert <file>", "user certificate (with --key)")
     .option("--key <file>", "user key")
@@ -125,11 +131,7 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const c = settings.credential;
-  const cred =
-    "proxyFile" in c
-      ? { credentialFile: c.proxyFile }
-      : { certPem: readable(c.certFile), keyPem: readable(c.keyFile) };
+  const cred = rpcCredential(settings.credential);
   let rpc;
   try {
     rpc = createRpcClient({
@@ -150,7 +152,7 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
       } else if (s.type === "disconnected") {
         off();
         void rpc.close();
-        reject(connectionError(url, s.error));
+        reject(connectionError(url, s.error, settings.credential));
       }
     });
     if (rpc.status.type === "connected") {
@@ -161,19 +163,15 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
   return { url, client: scheddClient(rpc), close: () => rpc.close() };
 }
 
-function readable(file: string): string {
-  try {
-    return readFileSync(file, "latin1");
-  } catch (err) {
-    throw new CliError(`cannot read credential ${file}: ${(err as Error).message}`);
-  }
-}
-
-function connectionError(url: string, err: WireError | undefined): CliError {
+function connectionError(
+  url: string,
+  err: WireError | undefined,
+  credential: ClientCredential,
+): CliError {
   if (err?.code === "unauthenticated") {
     return new CliError(
       `the schedd at ${url} did not accept your credential (${err.message}); ` +
-        "check that your proxy is valid (updraft proxy info) and issued by a CA the schedd trusts",
+        credentialHint(credential),
     );
   }
   if (err?.code === "permission-denied") {

@@ -53,3 +53,59 @@ test("the user config file fills what flags and environment leave open", () => {
 test("no pool anywhere says what to set", () => {
   assert.throws(() => resolveClientSettings({}, { HOME: "/h" }, none), /UPDRAFT_POOL/);
 });
+
+test("credential order: flags, BEARER_TOKEN, BEARER_TOKEN_FILE, X.509 variables, user config, discovery files, grid defaults", () => {
+  const uid = process.getuid?.() ?? 0;
+  const bt = `/run/user/${uid}/bt_u${uid}`;
+  const exists = (files: string[]) => (f: string) => files.includes(f);
+  const env = {
+    UPDRAFT_POOL: "wss://a:1",
+    HOME: "/h",
+    XDG_RUNTIME_DIR: `/run/user/${uid}`,
+    UPDRAFT_CONFIG: "/nonexistent/client.yaml",
+  };
+  const cred = (flags: object, extra: object, files: string[] = []) =>
+    resolveClientSettings(flags, { ...env, ...extra }, exists(files)).credential;
+  assert.deepEqual(cred({ token: "/t", proxy: "/p" }, { BEARER_TOKEN: "x" }), {
+    tokenFile: "/t",
+    source: "--token",
+  });
+  assert.deepEqual(cred({ proxy: "/p" }, { BEARER_TOKEN: "x" }), { proxyFile: "/p" });
+  assert.deepEqual(cred({}, { BEARER_TOKEN: " tok\n", BEARER_TOKEN_FILE: "/f" }), {
+    tokenText: "tok",
+    source: "BEARER_TOKEN",
+  });
+  assert.deepEqual(cred({}, { BEARER_TOKEN_FILE: "/f", X509_USER_PROXY: "/q" }), {
+    tokenFile: "/f",
+    source: "BEARER_TOKEN_FILE",
+  });
+  assert.deepEqual(cred({}, { X509_USER_PROXY: "/q" }, [bt]), { proxyFile: "/q" });
+  assert.deepEqual(cred({}, {}, [bt, `/tmp/x509up_u${uid}`]), {
+    tokenFile: bt,
+    source: "token discovery",
+  });
+  assert.deepEqual(cred({}, {}, [`/tmp/bt_u${uid}`, `/tmp/x509up_u${uid}`]), {
+    tokenFile: `/tmp/bt_u${uid}`,
+    source: "token discovery",
+  });
+  assert.deepEqual(cred({}, {}, [`/tmp/x509up_u${uid}`]), { proxyFile: `/tmp/x509up_u${uid}` });
+});
+
+test("the user config may name a token file, used after the environment's credentials", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-client-"));
+  try {
+    const file = join(dir, "client.yaml");
+    writeFileSync(file, "pool: wss://c:3\ntoken_file: /home/u/.token\nproxy: /p\n");
+    const env = { UPDRAFT_CONFIG: file, HOME: "/h" };
+    assert.deepEqual(resolveClientSettings({}, env, (f) => f === file).credential, {
+      tokenFile: "/home/u/.token",
+      source: file,
+    });
+    assert.deepEqual(
+      resolveClientSettings({}, { ...env, X509_USER_PROXY: "/q" }, (f) => f === file).credential,
+      { proxyFile: "/q" },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
