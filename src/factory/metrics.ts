@@ -5,27 +5,17 @@
  * by the daemon as cycles end.
  *
  * Label values come from what others wrote (client names in GlideClient ads, hold reasons from
- * CEs, failure classes from pilot reports), so each is bounded: a length cap, hold reasons
- * reduced to their shape, and a cap on series per metric beyond which the rest are summed into
- * one `_other` series.
+ * CEs, failure classes from pilot reports), so each is bounded (see metric-labels.ts), hold
+ * reasons are reduced to their shape, and only known failure classes are believed.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { FAILURE_CLASSES } from "../pilot/failure.js";
+import { BoundedSeries, labelValue } from "../wire/metric-labels.js";
 import type { FactoryStore } from "./store.js";
-
-export const MAX_SERIES_PER_METRIC = 2000;
-const MAX_LABEL_CHARS = 128;
-export const OTHER = "_other";
 
 export type FactoryMetrics = {
   cycleDone(seconds: number, timings: Record<string, number>): void;
 };
-
-/** A label value from outside: printable, at most MAX_LABEL_CHARS. */
-export function labelValue(s: string): string {
-  const clean = s.replace(/[^\x20-\x7e]/g, "?");
-  return clean.length > MAX_LABEL_CHARS ? clean.slice(0, MAX_LABEL_CHARS) : clean;
-}
 
 /**
  * A hold reason without what varies per pilot: numbers become N, quoted or bracketed details
@@ -41,22 +31,6 @@ export function holdReasonShape(reason: string | null): string {
     .replace(/\s+/g, " ")
     .trim();
   return labelValue(s.slice(0, 80)) || "unknown";
-}
-
-/** Sums values into label sets, at most `max`; the rest go to a set whose labels all say OTHER. */
-class BoundedSeries {
-  readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
-  constructor(private readonly max = MAX_SERIES_PER_METRIC) {}
-  add(labels: Record<string, string>, by = 1): void {
-    let key = JSON.stringify(labels);
-    if (!this.values.has(key) && this.values.size >= this.max - 1) {
-      labels = Object.fromEntries(Object.keys(labels).map((k) => [k, OTHER]));
-      key = JSON.stringify(labels);
-    }
-    const v = this.values.get(key);
-    if (v) v.value += by;
-    else this.values.set(key, { labels, value: by });
-  }
 }
 
 const COUNTERS: readonly { counter: string; name: string; help: string }[] = [
@@ -98,7 +72,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       const s = new BoundedSeries();
       for (const p of store.live())
         s.add({ entry: p.entry, client: labelValue(p.client), state: p.state });
-      for (const { labels, value } of s.values.values()) this.set(labels, value);
+      s.each((labels, value) => this.set(labels, value));
     },
   });
   new Gauge({
@@ -117,7 +91,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
           recoverable: String(p.holdRecoverable),
         });
       }
-      for (const { labels, value } of s.values.values()) this.set(labels, value);
+      s.each((labels, value) => this.set(labels, value));
     },
   });
   for (const c of COUNTERS) {
@@ -132,7 +106,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
         for (const r of store.counters())
           if (r.name === c.counter)
             s.add({ entry: r.entry, client: labelValue(r.client) }, r.value);
-        for (const { labels, value } of s.values.values()) this.inc(labels, value);
+        s.each((labels, value) => this.inc(labels, value));
       },
     });
   }
@@ -161,7 +135,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
         if (rest > 0)
           s.add({ entry: r.entry, client: labelValue(r.client), class: "Unknown" }, rest);
       }
-      for (const { labels, value } of s.values.values()) this.inc(labels, value);
+      s.each((labels, value) => this.inc(labels, value));
     },
   });
   const requestGauge = (name: string, help: string, pick: "reqIdle" | "reqMax") =>
@@ -175,7 +149,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
         const s = new BoundedSeries();
         for (const r of store.clientStatuses())
           if (!r.refused) s.add({ entry: r.entry, client: labelValue(r.client) }, r[pick]);
-        for (const { labels, value } of s.values.values()) this.set(labels, value);
+        s.each((labels, value) => this.set(labels, value));
       },
     });
   requestGauge(
@@ -203,7 +177,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
           s.add({ entry: r.entry, client: labelValue(r.client), limit: labelValue(limit) });
         }
       }
-      for (const { labels } of s.values.values()) this.set(labels, 1);
+      s.each((labels) => this.set(labels, 1));
     },
   });
   const cycle = new Histogram({

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../common/config.js";
 import { parseExpression, tryParse } from "../classad/index.js";
+import { metricsListenerSchema } from "../wire/metrics-listener.js";
 
 /**
  * A ClassAd expression given as text; refused at load with the column of the syntax error.
@@ -161,9 +162,18 @@ export const frontendConfigSchema = z
     /** Applies to every group: a group's expressions are and-ed with these. */
     match: matchSchema.default(matchSchema.parse({})),
     groups: z.array(groupSchema).min(1),
+    /** A small HTTPS listener for Prometheus (GET /metrics, `monitor` role); none when absent. */
+    metrics: metricsListenerSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.metrics && !cfg.tls) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics"],
+        message: "metrics needs the tls section: its trust_dir checks scrapers' certificates",
+      });
+    }
     const seen = new Set<string>();
     cfg.groups.forEach((g, i) => {
       if (seen.has(g.name)) {

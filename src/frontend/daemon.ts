@@ -17,6 +17,10 @@ import type { FrontendConfig } from "./config.js";
 import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
 import { factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
+import { registerFrontendMetrics } from "./metrics.js";
+import type { Registry } from "prom-client";
+import { createDaemonRegistry } from "../wire/metrics-route.js";
+import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -76,6 +80,10 @@ export interface FrontendDaemon {
   /** Run cycles every loop_delay until stop(). */
   start(): void;
   stop(): Promise<void>;
+  /** The Prometheus registry served at /metrics. */
+  readonly metrics: Registry;
+  /** Open the `metrics` listener when configured; its https:// URL, or undefined. */
+  serveMetrics(): Promise<string | undefined>;
 }
 
 async function advertiseAll(
@@ -117,8 +125,24 @@ export function createFrontendDaemon(
     ...peers,
     factoryPins: peers.factoryPins ?? factoryPinFilter(config, log),
   };
+  const metrics = createDaemonRegistry();
+  const frontendMetrics = registerFrontendMetrics(metrics);
+  let metricsListener: MetricsListener | undefined;
 
   async function cycle(): Promise<CycleReport> {
+    const began = performance.now();
+    try {
+      const report = await cycleSteps();
+      const seconds = (performance.now() - began) / 1000;
+      frontendMetrics.cycleDone(report.result.plans, report.unreachable.length, seconds);
+      return report;
+    } catch (err) {
+      frontendMetrics.cycleFailed((performance.now() - began) / 1000);
+      throw err;
+    }
+  }
+
+  async function cycleSteps(): Promise<CycleReport> {
     const nowS = Math.floor(now() / 1000);
     const { snapshot, unreachable } = await gatherSnapshot(config, gatherPeers, log, nowS);
     const result = runCycle({
@@ -170,6 +194,23 @@ export function createFrontendDaemon(
     start() {
       void loop.start();
     },
-    stop: () => loop.stop(),
+    async stop() {
+      await loop.stop();
+      await metricsListener?.close();
+    },
+    metrics,
+    async serveMetrics() {
+      if (!config.metrics || !config.tls) return undefined;
+      metricsListener ??= await startMetricsListener({
+        config: config.metrics,
+        registry: metrics,
+        certFile: config.tls.cert_file,
+        keyFile: config.tls.key_file,
+        trustDir: config.tls.trust_dir,
+        logger: log,
+      });
+      log.info({ url: metricsListener.url() }, "metrics served");
+      return metricsListener.url();
+    },
   };
 }

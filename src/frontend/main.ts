@@ -13,6 +13,7 @@ export async function runFrontend(configFile: string): Promise<void> {
   const log = createLogger({ name: "frontend" });
   const peers = connectPeers(config);
   const daemon = createFrontendDaemon(config, { peers, log });
+  await daemon.serveMetrics();
   daemon.start();
   stopOnSignals(
     log,

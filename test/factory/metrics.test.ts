@@ -4,11 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
-import {
-  holdReasonShape,
-  MAX_SERIES_PER_METRIC,
-  registerFactoryMetrics,
-} from "../../src/factory/metrics.js";
+import { holdReasonShape, registerFactoryMetrics } from "../../src/factory/metrics.js";
+import { MAX_SERIES_PER_METRIC } from "../../src/wire/metric-labels.js";
 import { parsePilotReport } from "../../src/factory/pilot-report.js";
 import { FactoryStore } from "../../src/factory/store.js";
 import { createDaemonRegistry } from "../../src/wire/metrics-route.js";
