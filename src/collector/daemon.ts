@@ -12,6 +12,7 @@ import { tokenVerifierFromConfig } from "../common/tokens-config.js";
 import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
+import { registerWireMetrics } from "../wire/wire-metrics.js";
 import { createRpcServer, type RpcServer, type ServerLimits } from "../wire/server.js";
 import { CollectorCore } from "./collector.js";
 import { registerCollectorMetrics } from "./metrics.js";
@@ -80,6 +81,7 @@ export function createCollectorDaemon(
     limits: deps.serverLimits,
     logger: deps.logger,
     httpRoutes: metricsRoute(metrics),
+    observer: registerWireMetrics(metrics),
   });
   const service = registerCollectorService(server, core, {
     maxWatchers: config.limits.max_watchers,

@@ -13,6 +13,7 @@ import { createAuthorizer } from "../security/authz.js";
 import type { Registry } from "prom-client";
 import { createRpcServer, type RpcServer } from "../wire/index.js";
 import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
+import { registerWireMetrics } from "../wire/wire-metrics.js";
 import type { ScheddConfig } from "./config.js";
 import { registerScheddMetrics } from "./metrics.js";
 import { registerPilotMethods } from "./pilot-service.js";
@@ -95,6 +96,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
     logger: log,
     httpRoutes: metricsRoute(metrics),
+    observer: registerWireMetrics(metrics),
   });
   const deps = { queue, clock, userMap: createUserMap(cfg.user_map), sandboxes, log };
   registerUserMethods(server, deps);

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { authzConfigSchema, type AuthzConfig, createAuthorizer } from "../security/authz.js";
 import { metricsRoute } from "./metrics-route.js";
 import { createRpcServer, type RpcServer } from "./server.js";
+import { registerWireMetrics } from "./wire-metrics.js";
 
 /** The `metrics` block of a daemon's configuration. */
 export const metricsListenerSchema = z
@@ -69,6 +70,7 @@ export async function startMetricsListener(opts: MetricsListenerOptions): Promis
     } as AuthzConfig),
     logger: opts.logger,
     httpRoutes: metricsRoute(opts.registry),
+    observer: registerWireMetrics(opts.registry),
   });
   await server.listen();
   return {

@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { TokenFacts } from "../security/authz.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
+import type { WireObserver } from "./observer.js";
 import { type Envelope, decodeEnvelope, encodeEnvelope } from "./envelope.js";
 import {
   CancelledError,
@@ -63,6 +64,9 @@ type ActiveCall = {
   credit: number;
   /** Wakes a sink waiting for credit (on credit, or on abort). */
   wake: (() => void) | undefined;
+  /** The error code the call ended with, when it did not end well. */
+  failure?: string;
+  onFinish?: (code: string) => void;
 };
 
 const DRAIN_POLL_MS = 5;
@@ -123,6 +127,7 @@ export class ServerSession {
     private readonly limits: SessionLimits,
     /** The connection's logger, made on first use (most connections never log). */
     private readonly log: () => Logger,
+    private readonly observer?: WireObserver,
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameSize);
     this.writer = new FrameWriter((m) => transport.send(m), limits.maxFrameSize);
@@ -213,9 +218,14 @@ export class ServerSession {
       return this.sendError(id, new UnavailableError("server is shutting down"));
     }
     const entry = this.registry.get(method);
-    if (!entry) return this.sendError(id, new UnknownMethodError(`no method '${method}'`));
+    if (!entry) {
+      // The name is the caller's: only registered names become labels.
+      this.observer?.callDone("_unknown", "unknown-method", 0);
+      return this.sendError(id, new UnknownMethodError(`no method '${method}'`));
+    }
     if (!this.allowed(entry)) {
       this.log().info({ method }, "call refused: no matching role"); // audit trail
+      this.observer?.callDone(method, "permission-denied", 0);
       return this.sendError(
         id,
         new PermissionDeniedError(`'${this.peer.identity}' may not call '${method}'`),
@@ -242,9 +252,17 @@ export class ServerSession {
     };
     this.calls.set(id, call);
     const deadline = this.startDeadline(id, call, entry.kind, env.deadlineMs);
+    if (this.observer) this.observeEnd(call, method);
     const ctx = new Context(this.peer, call, this.log, id, method, deadline);
     if (entry.kind === "unary") void this.runUnary(id, call, entry, req, ctx);
     else void this.runStream(id, call, entry, req, ctx);
+  }
+
+  /** Tell the observer how the call ended and how long it took, once it leaves the table. */
+  private observeEnd(call: ActiveCall, method: string): void {
+    const started = performance.now();
+    call.onFinish = (code) =>
+      this.observer?.callDone(method, code, (performance.now() - started) / 1000);
   }
 
   private allowed(entry: MethodEntry): boolean {
@@ -338,6 +356,8 @@ export class ServerSession {
 
   private sendHandlerError(id: number, ctx: Context, err: unknown): void {
     const wire = toWireError(err);
+    const call = this.calls.get(id);
+    if (call) call.failure = wire.code;
     if (wire.code === "internal") ctx.log.error({ err }, "handler failed");
     this.sendError(id, wire);
   }
@@ -371,6 +391,7 @@ export class ServerSession {
     if (call.timer) clearTimeout(call.timer);
     if (this.calls.get(id) !== call) return;
     this.calls.delete(id);
+    call.onFinish?.(call.reason?.code ?? call.failure ?? "ok");
     if (this.calls.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

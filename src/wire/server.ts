@@ -37,6 +37,7 @@ import {
   type StreamHandler,
   type UnaryHandler,
 } from "./registry.js";
+import type { WireObserver } from "./observer.js";
 import { ServerSession, type PeerInfo, type SessionLimits } from "./server-session.js";
 
 /** Verifies a presented chain (leaf first, DER). Injected so tests and tools can replace it. */
@@ -93,6 +94,8 @@ export type RpcServerOptions = {
    * Anything else over plain HTTPS still gets 426.
    */
   httpRoutes?: Readonly<Record<string, HttpRoute>>;
+  /** Told of every call's outcome and every refused connection (the daemon's metrics). */
+  observer?: WireObserver;
 };
 
 /** A read-only HTTPS resource served beside the RPC endpoint. */
@@ -125,7 +128,8 @@ type Conn = {
   expiry: NodeJS.Timeout | undefined;
 };
 
-type Refusal = { status: 401 | 403 | 503; code: string; reason: string };
+/** `cause` is the refusal's short stable name, for the refused-connections metric. */
+type Refusal = { status: 401 | 403 | 503; code: string; reason: string; cause: string };
 
 type AcceptedPeer = PeerInfo & { notAfter: Date };
 
@@ -157,12 +161,24 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   function authenticate(socket: TLSSocket): AcceptedPeer | Refusal {
     const chain = presentedChain(socket);
     if (chain.length === 0) {
-      return { status: 401, code: "unauthenticated", reason: "no client certificate" };
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: "no client certificate",
+        cause: "no-certificate",
+      };
     }
     const result = verifier(chain);
-    if (!result.ok) return { status: 401, code: "unauthenticated", reason: result.reason };
+    if (!result.ok) {
+      return { status: 401, code: "unauthenticated", reason: result.reason, cause: result.code };
+    }
     if (result.limited && !opts.allowLimitedProxies) {
-      return { status: 401, code: "unauthenticated", reason: "limited proxies are not accepted" };
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: "limited proxies are not accepted",
+        cause: "limited-proxy",
+      };
     }
     const roles = opts.authorizer.rolesFor(result.identity);
     if (roles.size === 0) {
@@ -170,6 +186,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         status: 403,
         code: "permission-denied",
         reason: `'${result.identity}' has no role here`,
+        cause: "no-role",
       };
     }
     return { identity: result.identity, roles, limited: result.limited, notAfter: result.notAfter };
@@ -182,6 +199,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   // Failed TLS handshakes (wrong protocol, scanners): Node drops the socket; note it quietly.
   https.on("tlsClientError", (err: Error & { code?: string }, socket: TLSSocket) => {
     log.debug({ code: err.code, remote: socket.remoteAddress }, "TLS handshake failed");
+    opts.observer?.refused("tls-handshake");
   });
 
   https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -189,7 +207,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     if (closing) {
       return refuse(
         socket,
-        { status: 503, code: "unavailable", reason: "server is closing" },
+        { status: 503, code: "unavailable", reason: "server is closing", cause: "closing" },
         remote,
       );
     }
@@ -205,7 +223,12 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
           log.error({ err, remote }, "token verification failed unexpectedly");
           refuse(
             socket,
-            { status: 401, code: "unauthenticated", reason: "token could not be verified" },
+            {
+              status: 401,
+              code: "unauthenticated",
+              reason: "token could not be verified",
+              cause: "token-unverifiable",
+            },
             remote,
           );
         },
@@ -217,7 +240,12 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       outcome = authenticate(req.socket as TLSSocket);
     } catch (err) {
       log.error({ err, remote }, "chain verification failed unexpectedly");
-      outcome = { status: 401, code: "unauthenticated", reason: "chain could not be verified" };
+      outcome = {
+        status: 401,
+        code: "unauthenticated",
+        reason: "chain could not be verified",
+        cause: "chain-unverifiable",
+      };
     }
     if ("status" in outcome) return refuse(socket, outcome, remote);
     const peer = outcome;
@@ -245,16 +273,23 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       outcome = authenticate(req.socket as TLSSocket);
     } catch (err) {
       log.error({ err, remote }, "chain verification failed unexpectedly");
-      outcome = { status: 401, code: "unauthenticated", reason: "chain could not be verified" };
+      outcome = {
+        status: 401,
+        code: "unauthenticated",
+        reason: "chain could not be verified",
+        cause: "chain-unverifiable",
+      };
     }
     if ("status" in outcome) {
       log.warn({ remote, code: outcome.code, reason: outcome.reason }, "HTTP request refused");
+      opts.observer?.refused(outcome.cause);
       return plainRefusal(res, outcome.status, outcome.code, outcome.reason);
     }
     const roles = outcome.roles;
     if (!route.roles.some((r) => roles.has(r))) {
       const reason = `'${outcome.identity}' lacks role ${route.roles.join(" or ")} for ${path}`;
       log.warn({ remote, code: "permission-denied", reason }, "HTTP request refused");
+      opts.observer?.refused("lacks-role");
       return plainRefusal(res, 403, "permission-denied", reason);
     }
     try {
@@ -278,17 +313,28 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         status: 401,
         code: "unauthenticated",
         reason: "token: this service takes no bearer tokens",
+        cause: "token-not-accepted",
       };
     }
     const v = await opts.tokenVerifier.verify(token);
     if (!v.ok)
-      return { status: 401, code: "unauthenticated", reason: `token ${v.code}: ${v.reason}` };
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: `token ${v.code}: ${v.reason}`,
+        cause: `token-${v.code}`,
+      };
     let pilotBinding: PeerInfo["pilotBinding"];
     const claim = v.claims.payload[PILOT_BINDING_CLAIM];
     if (claim !== undefined) {
       const b = parsePilotBinding(claim);
       if (!isPilotBinding(b)) {
-        return { status: 401, code: "unauthenticated", reason: `token malformed: ${b.error}` };
+        return {
+          status: 401,
+          code: "unauthenticated",
+          reason: `token malformed: ${b.error}`,
+          cause: "token-malformed",
+        };
       }
       pilotBinding = b;
     }
@@ -301,7 +347,12 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     };
     const roles = opts.authorizer.rolesFor(identity, facts);
     if (roles.size === 0) {
-      return { status: 403, code: "permission-denied", reason: `'${identity}' has no role here` };
+      return {
+        status: 403,
+        code: "permission-denied",
+        reason: `'${identity}' has no role here`,
+        cause: "no-role",
+      };
     }
     return {
       identity,
@@ -318,6 +369,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   function refuse(socket: Duplex, r: Refusal, remote: string): void {
     // The reason names the failed check, never certificate contents beyond the subject.
     log.warn({ remote, code: r.code, reason: r.reason }, "connection refused");
+    opts.observer?.refused(r.cause);
     const text =
       r.status === 401 ? "Unauthorized" : r.status === 403 ? "Forbidden" : "Service Unavailable";
     socket.end(
@@ -335,7 +387,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       bufferedAmount: () => ws.bufferedAmount,
       close: (err: WireError) => ws.close(err.closeCode, err.code),
     };
-    const session = new ServerSession(transport, registry, peer, limits, connLog);
+    const session = new ServerSession(transport, registry, peer, limits, connLog, opts.observer);
     const conn: Conn = { ws, session, alive: true, lastActivity: Date.now(), expiry: undefined };
     conns.add(conn);
     if (log.isLevelEnabled("debug")) connLog().debug("connection accepted");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { httpsGet } from "../helpers/https-get.js";
+import { parsePrometheusText, sample } from "../helpers/prometheus-text.js";
 import { createPool, DN, type Pool, type Running, slotAd, startCollector } from "./harness.js";
 
 const MONITOR = "/DC=org/DC=example/CN=Prometheus";
@@ -69,4 +70,32 @@ test("other paths and methods are refused", async () => {
   assert.equal((await get("/metrics/../etc", monitor)).status, 426);
   assert.equal((await get("/metrics", monitor, "POST")).status, 405);
   assert.equal((await get("/metrics?x=1", monitor)).status, 200);
+});
+
+test("RPC latency per method and outcome, and refused connections by cause", async () => {
+  await c.as("pilot").advertise([slotAd(20)]);
+  await assert.rejects(
+    c.as("pilot").invalidate({ type: "Slot", constraint: "((" }),
+    (e: Error & { code?: string }) => e.code === "invalid-argument",
+  );
+  assert.equal((await get("/metrics")).status, 401);
+  assert.equal((await get("/metrics", pool.creds.reader)).status, 403);
+  const m = parsePrometheusText((await get("/metrics", monitor)).body);
+  const ok = sample(m, "updraft_rpc_duration_seconds_count", {
+    method: "collector.Advertise",
+    code: "ok",
+  });
+  assert.ok(ok !== undefined && ok >= 1, `advertise calls ${ok}`);
+  assert.equal(
+    sample(m, "updraft_rpc_duration_seconds_count", {
+      method: "collector.Invalidate",
+      code: "invalid-argument",
+    }),
+    1,
+  );
+  assert.equal(m.types.get("updraft_rpc_duration_seconds"), "histogram");
+  const noCert = sample(m, "updraft_refused_connections_total", { cause: "no-certificate" });
+  const lacks = sample(m, "updraft_refused_connections_total", { cause: "lacks-role" });
+  assert.ok(noCert !== undefined && noCert >= 1, `no-certificate ${noCert}`);
+  assert.ok(lacks !== undefined && lacks >= 1, `lacks-role ${lacks}`);
 });
