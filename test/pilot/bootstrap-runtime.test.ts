@@ -132,6 +132,7 @@ test("with the node's own node too old, the pilot fetches its runtime over HTTP 
   const cluster = await submit(alice, [
     job({
       Cmd: '"/bin/sh"',
+      TransferExecutable: "false",
       Arguments: "\"-c 'node --version > out.txt; echo ran >> out.txt'\"",
       TransferOutput: '"out.txt"',
       RequestMemory: "64",

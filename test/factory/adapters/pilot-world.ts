@@ -55,12 +55,12 @@ export async function startPilotWorld(t: TestContext, name: string) {
   return { env, collector, dir, command, pilotCredential: env.pki.proxyOf(env.creds.pilot) };
 }
 
-/** Submit one pilot through `a` and wait until it ended with code 0 and a report. */
+/** Submit one pilot through `a`, wait until it ended with code 0 and a report; its output. */
 export async function runOnePilot(
   a: GridAdapter,
-  w: Awaited<ReturnType<typeof startPilotWorld>>,
+  w: { command: string; pilotCredential: { file: string } },
   cpus: number,
-): Promise<void> {
+): Promise<{ stdout: string; stderr: string }> {
   const [r] = await a.submit([
     {
       intentId: 1,
@@ -77,6 +77,7 @@ export async function runOnePilot(
   assert.equal(s.state, "Finished", `${JSON.stringify(s)}\n${out.stdout}\n${out.stderr}`);
   assert.equal(s.exitCode, 0, `${out.stdout}\n${out.stderr}`);
   assert.match(out.stdout, /=== Pilot report begin ===/);
+  return out;
 }
 
 /** Each job completed (JobStatus 4); returns their output files' text, in `ids` order. */

@@ -24,6 +24,7 @@ test(
     const alice = w.env.client("alice");
     const attrs = job({
       Cmd: '"/bin/sh"',
+      TransferExecutable: "false",
       Arguments: "\"-c 'echo hi from $(hostname) > out.txt'\"",
       TransferOutput: '"out.txt"',
       RequestMemory: "64",
