@@ -1,5 +1,7 @@
 /** A syntax error in ClassAd text, located by 1-based line and column. */
-export class ClassAdParseError extends Error {
+import { UpdraftError } from "../common/errors.js";
+export class ClassAdParseError extends UpdraftError {
+  readonly code = "classad-syntax";
   constructor(
     /** What went wrong, without the location. */
     readonly detail: string,

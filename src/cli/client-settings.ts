@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
+import { UpdraftError } from "../common/errors.js";
 
 /** Where a command-line client connects and with which credential. */
 export interface ClientSettings {
@@ -45,7 +46,8 @@ const userConfigSchema = z
   .strict();
 
 /** No collector URL in the flags, the environment or the user config. */
-export class NoPoolError extends Error {
+export class NoPoolError extends UpdraftError {
+  readonly code = "cli-no-pool";
   override name = "NoPoolError";
 }
 

@@ -1,12 +1,13 @@
 import type { Command } from "commander";
-import { ConfigError } from "../common/config.js";
+import { hasErrorCode, UpdraftError } from "../common/errors.js";
 import { EXIT, isSystemError } from "../common/exit-codes.js";
 
 /**
  * An error meant for the person at the terminal: printed as one line without a stack trace,
  * exiting with `exitCode`.
  */
-export class CliError extends Error {
+export class CliError extends UpdraftError {
+  readonly code = "cli-failure";
   constructor(
     message: string,
     readonly exitCode: number = EXIT.failure,
@@ -24,7 +25,7 @@ export class CliError extends Error {
  */
 export function toCliError(err: unknown, what: string): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof ConfigError) return new CliError(err.message, EXIT.config);
+  if (hasErrorCode(err, "config-invalid")) return new CliError(err.message, EXIT.config);
   if (isSystemError(err)) return new CliError(`${what}: ${err.message}`, EXIT.os);
   throw err;
 }

@@ -6,6 +6,7 @@
  */
 import type { ClassAd } from "../classad/index.js";
 import { type AdStore, type StoreEvent, adKey } from "./store.js";
+import { UpdraftError } from "../common/errors.js";
 
 export type ChangeKind = "present" | "synced" | "upserted" | "invalidated" | "expired" | "departed";
 
@@ -15,7 +16,8 @@ export interface AdChangeItem {
   ad: ClassAd | null;
 }
 
-export class WatchFellBehind extends Error {
+export class WatchFellBehind extends UpdraftError {
+  readonly code = "watch-fell-behind";
   constructor(pending: number) {
     super(`watch fell behind: ${pending} changes not yet read; watch again`);
     this.name = "WatchFellBehind";

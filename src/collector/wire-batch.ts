@@ -4,6 +4,7 @@
  * 60-attribute ads per second that dominated the collector's time. Here nothing is copied: the
  * interner looks the ranges up and only text it has never seen becomes a string.
  */
+import { UpdraftError } from "../common/errors.js";
 
 /** One decoded batch: attribute ranges into `buf`, four numbers per attribute. */
 export interface RawBatch {
@@ -16,7 +17,8 @@ export interface RawBatch {
   readonly type: string;
 }
 
-export class MalformedBatch extends Error {
+export class MalformedBatch extends UpdraftError {
+  readonly code = "batch-malformed";
   constructor(message: string) {
     super(`malformed AdBatch: ${message}`);
     this.name = "MalformedBatch";

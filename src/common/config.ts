@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isNode, visit, type Document } from "yaml";
 import type { z, ZodError } from "zod";
+import { UpdraftError } from "./errors.js";
 
 /** One thing wrong with a configuration file: where (path and, when known, line) and what. */
 export interface ConfigProblem {
@@ -10,7 +11,8 @@ export interface ConfigProblem {
 }
 
 /** A configuration that failed to load; `problems` lists every problem found, not just the first. */
-export class ConfigError extends Error {
+export class ConfigError extends UpdraftError {
+  readonly code = "config-invalid";
   constructor(
     readonly file: string,
     readonly problems: readonly ConfigProblem[],

@@ -4,6 +4,7 @@
  * version, never half-way. A database newer than the code is refused rather than guessed at.
  */
 import type { Database } from "better-sqlite3";
+import { UpdraftError } from "./errors.js";
 
 export interface Migration {
   /** 1, 2, 3...: contiguous, in order. */
@@ -19,7 +20,8 @@ export interface MigrationResult {
   applied: number[];
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends UpdraftError {
+  readonly code = "migration-failed";
   constructor(message: string) {
     super(message);
     this.name = "MigrationError";

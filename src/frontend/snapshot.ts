@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { UpdraftError } from "../common/errors.js";
 
 const count = z.number().int().nonnegative();
 const adText = z.record(z.string(), z.string());
@@ -84,7 +85,8 @@ export type SlotCounts = Snapshot["slot_counts"][number];
 export type FactoryClientCounts = Snapshot["factory_clients"][number];
 
 /** A snapshot file that cannot be used, with every problem and where it is. */
-export class SnapshotError extends Error {
+export class SnapshotError extends UpdraftError {
+  readonly code = "snapshot-invalid";
   constructor(
     readonly file: string,
     readonly problems: readonly string[],

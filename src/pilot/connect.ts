@@ -12,8 +12,10 @@ import type { SlotAdvertiser } from "./interfaces.js";
 import type { ConnectFn, PilotConnections } from "./pilot-main.js";
 import { scheddSource } from "./schedd-source.js";
 import type { PilotSettings } from "./settings.js";
+import { UpdraftError } from "../common/errors.js";
 
-export class ConnectConfigError extends Error {
+export class ConnectConfigError extends UpdraftError {
+  readonly code = "pilot-config";
   constructor(message: string) {
     super(message);
     this.name = "ConnectConfigError";

@@ -17,6 +17,7 @@ import { runPilot, type PilotRunResult } from "./run-pilot.js";
 import type { PilotSettings } from "./settings.js";
 import { buildSlotAd } from "./slot-ad.js";
 import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
+import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
 export interface PilotConnections {
   sources: JobSource[];
@@ -35,7 +36,8 @@ const standalone: PilotConnections = {
   close: async () => {},
 };
 
-export class NoConnectorError extends Error {
+export class NoConnectorError extends UpdraftError {
+  readonly code = "pilot-no-connector";
   constructor() {
     super("this build has no collector/schedd client for the pilot yet; run without URLs");
     this.name = "NoConnectorError";
@@ -131,10 +133,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
       });
       exit = { reason: run.reason, code: 0 };
     } catch (err) {
-      const cls =
-        err instanceof NoConnectorError || (err as Error).name === "ConnectConfigError"
-          ? "Config"
-          : "Network";
+      const cls = hasErrorCode(err, "pilot-no-connector", "pilot-config") ? "Config" : "Network";
       exit = failed(cls === "Config" ? "config" : "error", {
         class: cls,
         message: (err as Error).message,

@@ -15,6 +15,7 @@ import { findPackageRoot } from "../wire/schema.js";
 import { ensureDevPki, type DevPki } from "./dev-pki.js";
 import { choosePorts, type PoolPorts } from "./ports.js";
 import { daemonsIn, Supervisor, type DaemonName } from "./supervisor.js";
+import { UpdraftError } from "../common/errors.js";
 
 export interface UpOptions {
   configDir: string;
@@ -57,7 +58,8 @@ export function envScript(env: Record<string, string>): string {
 }
 
 /** The pool could not be started: a message for the user, not a fault of the program. */
-export class PoolStartError extends Error {
+export class PoolStartError extends UpdraftError {
+  readonly code = "pool-start";
   override name = "PoolStartError";
 }
 

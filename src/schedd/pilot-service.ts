@@ -2,6 +2,7 @@
  * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob, ReleaseLease and the sandbox
  * transfers tied to a lease, plus the users' side of sandboxes (PutInput, FetchOutput).
  */
+import { hasErrorCode } from "../common/errors.js";
 import type { CallContext, RpcServer } from "../wire/index.js";
 import {
   InvalidArgumentError,
@@ -50,7 +51,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       try {
         r = queue.claim(slotAttrs, ctx.identity);
       } catch (err) {
-        if (err instanceof SyntaxError || (err as Error).name === "ClassAdParseError") {
+        if (err instanceof SyntaxError || hasErrorCode(err, "classad-syntax")) {
           throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);
         }
         throw err;
@@ -224,7 +225,7 @@ function receive(deps: ServiceDeps, dir: string, c: FileChunk): void {
     deps.sandboxes.receive(dir, c);
   } catch (err) {
     if (err instanceof SandboxError) {
-      if (err.code === "resource-exhausted") throw new ResourceExhaustedError(err.message);
+      if (err.code === "sandbox-full") throw new ResourceExhaustedError(err.message);
       throw new InvalidArgumentError(err.message);
     }
     throw err;

@@ -20,6 +20,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join, resolve, sep } from "node:path";
+import { UpdraftError } from "../common/errors.js";
 
 export interface SandboxLimits {
   maxFileBytes: number;
@@ -44,10 +45,10 @@ export function unsafeName(name: string): string | undefined {
   return undefined;
 }
 
-export class SandboxError extends Error {
+export class SandboxError extends UpdraftError {
   constructor(
     message: string,
-    readonly code: "invalid-argument" | "resource-exhausted" | "not-found",
+    readonly code: "sandbox-invalid" | "sandbox-full",
   ) {
     super(message);
   }
@@ -73,10 +74,10 @@ export class Sandboxes {
 
   private pathIn(dir: string, name: string): string {
     const why = unsafeName(name);
-    if (why) throw new SandboxError(`file name '${name}' refused: ${why}`, "invalid-argument");
+    if (why) throw new SandboxError(`file name '${name}' refused: ${why}`, "sandbox-invalid");
     const full = resolve(dir, name);
     if (!full.startsWith(resolve(dir) + sep)) {
-      throw new SandboxError(`file name '${name}' leaves the sandbox`, "invalid-argument");
+      throw new SandboxError(`file name '${name}' leaves the sandbox`, "sandbox-invalid");
     }
     return full;
   }
@@ -90,7 +91,7 @@ export class Sandboxes {
     if (have !== c.offset) {
       throw new SandboxError(
         `chunk of '${c.name}' at offset ${c.offset}, expected ${Math.max(have, 0)}`,
-        "invalid-argument",
+        "sandbox-invalid",
       );
     }
     const size = c.offset + c.data.length;
@@ -98,14 +99,14 @@ export class Sandboxes {
       rmSync(partial, { force: true });
       throw new SandboxError(
         `'${c.name}' exceeds the file limit of ${this.limits.maxFileBytes} bytes`,
-        "resource-exhausted",
+        "sandbox-full",
       );
     }
     if (this.usedBytes(dir) + c.data.length > this.limits.maxSandboxBytes) {
       rmSync(partial, { force: true });
       throw new SandboxError(
         `sandbox limit of ${this.limits.maxSandboxBytes} bytes reached`,
-        "resource-exhausted",
+        "sandbox-full",
       );
     }
     const fd = openSync(partial, c.offset === 0 ? "w" : "a");
@@ -120,7 +121,7 @@ export class Sandboxes {
       rmSync(partial, { force: true });
       throw new SandboxError(
         `checksum mismatch for '${c.name}': got ${digest}, sent ${c.sha256}`,
-        "invalid-argument",
+        "sandbox-invalid",
       );
     }
     renameSync(partial, final);

@@ -9,6 +9,7 @@ import { buildCrl, parseCrl, pemCrls, type RevokedEntry } from "./crl.js";
 import { dropLastRdn, formatSlashDn, rdnCount, subjectHash } from "./dn.js";
 import { loadPrivateKey } from "./keys.js";
 import { createCA, type KeyAndCert } from "./pki.js";
+import { UpdraftError } from "../common/errors.js";
 
 export const CRL_DAYS = 30;
 
@@ -23,7 +24,8 @@ export interface CaPaths {
   signingPolicy: string;
 }
 
-export class CaDirError extends Error {
+export class CaDirError extends UpdraftError {
+  readonly code = "ca-dir";
   override name = "CaDirError";
 }
 

@@ -17,6 +17,7 @@ import {
   type Tlv,
 } from "./der.js";
 import { formatSlashDn } from "./dn.js";
+import { UpdraftError } from "../common/errors.js";
 
 export const OID = {
   basicConstraints: "2.5.29.19",
@@ -94,7 +95,8 @@ export interface CertInfo {
   keyBits: number | undefined;
 }
 
-export class CertParseError extends Error {
+export class CertParseError extends UpdraftError {
+  readonly code = "cert-invalid";
   override name = "CertParseError";
 }
 

@@ -19,6 +19,7 @@ import {
   randomBytes,
   type KeyObject,
 } from "node:crypto";
+import { UpdraftError } from "../common/errors.js";
 
 const PREFIX = "updraft-cred";
 const VERSION = "v1";
@@ -28,7 +29,7 @@ const TAG_BYTES = 16;
 export type CredentialCryptoErrorCode =
   "bad-format" | "unsupported-version" | "wrong-key" | "tampered";
 
-export class CredentialCryptoError extends Error {
+export class CredentialCryptoError extends UpdraftError {
   override name = "CredentialCryptoError";
   constructor(
     readonly code: CredentialCryptoErrorCode,

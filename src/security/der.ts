@@ -3,6 +3,7 @@
  * bytes of names and to-be-signed parts stay available: re-encoding a parsed structure is not
  * guaranteed to reproduce what was signed.
  */
+import { UpdraftError } from "../common/errors.js";
 
 export interface Tlv {
   /** The identifier octet (class, constructed bit and tag number, single-byte tags only). */
@@ -35,7 +36,8 @@ export const Tag = {
   SET: 0x31,
 } as const;
 
-export class DerError extends Error {
+export class DerError extends UpdraftError {
+  readonly code = "der-invalid";
   override name = "DerError";
 }
 

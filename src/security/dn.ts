@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import forge from "node-forge";
 import { Tag, children, content, decodeOid, expectTlv, raw, readTlv } from "./der.js";
+import { UpdraftError } from "../common/errors.js";
 
 const asn1 = forge.asn1;
 
@@ -46,7 +47,8 @@ export interface DnAttribute {
   value: string;
 }
 
-export class DnError extends Error {
+export class DnError extends UpdraftError {
+  readonly code = "dn-invalid";
   override name = "DnError";
 }
 

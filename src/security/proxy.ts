@@ -7,6 +7,7 @@ import { buildCertificate, keyUsageExt, proxyCertInfoExt } from "./cert-builder.
 import { KeyUsageBit, OID, derToPem, parseCertificate, pemCertificates } from "./cert-info.js";
 import { appendCn } from "./dn.js";
 import { DEFAULT_BITS, generateRsaKey, loadPrivateKey, spkiOf } from "./keys.js";
+import { UpdraftError } from "../common/errors.js";
 
 const BACKDATE_MS = 5 * 60_000;
 
@@ -23,7 +24,8 @@ export interface ProxyOptions {
   now?: Date;
 }
 
-export class ProxyError extends Error {
+export class ProxyError extends UpdraftError {
+  readonly code = "proxy-invalid";
   override name = "ProxyError";
 }
 

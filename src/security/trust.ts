@@ -17,6 +17,7 @@ import {
 import { canonicalName, subjectHash } from "./dn.js";
 import type { VerifyCache } from "./verify-cache.js";
 import { createVerifyCache } from "./verify-cache.js";
+import { UpdraftError } from "../common/errors.js";
 
 export interface TrustedCa {
   info: CertInfo;
@@ -53,7 +54,8 @@ export interface TrustStore {
   readonly cache: VerifyCache;
 }
 
-export class TrustError extends Error {
+export class TrustError extends UpdraftError {
+  readonly code = "trust-invalid";
   override name = "TrustError";
 }
 

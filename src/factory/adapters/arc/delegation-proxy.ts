@@ -16,8 +16,10 @@ import {
 import { appendCn } from "../../../security/dn.js";
 import { loadPrivateKey, spkiOf } from "../../../security/keys.js";
 import { readCredentialFile } from "../../../security/proxy.js";
+import { UpdraftError } from "../../../common/errors.js";
 
-export class DelegationError extends Error {
+export class DelegationError extends UpdraftError {
+  readonly code = "arc-delegation";
   override name = "DelegationError";
 }
 

@@ -6,6 +6,7 @@
  * they survive the job's end, and the job's name carries the factory's intent id so a restarted
  * factory can find jobs it submitted but never recorded.
  */
+import { UpdraftError } from "../../../common/errors.js";
 
 export interface ArcJob {
   name: string;
@@ -22,7 +23,8 @@ export interface ArcJob {
   delegationId?: string;
 }
 
-export class JobDescriptionError extends Error {
+export class JobDescriptionError extends UpdraftError {
+  readonly code = "arc-job-description";
   override name = "JobDescriptionError";
 }
 

@@ -9,8 +9,10 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readCredentialFile } from "../../../security/proxy.js";
 import type { ArcSettings } from "./settings.js";
+import { UpdraftError } from "../../../common/errors.js";
 
-export class ArcHttpError extends Error {
+export class ArcHttpError extends UpdraftError {
+  readonly code = "arc-http";
   override name = "ArcHttpError";
   constructor(
     message: string,

@@ -7,8 +7,10 @@
  */
 import { pilotEnded } from "../exit-status.js";
 import type { AdapterState, PilotStatus } from "../types.js";
+import { UpdraftError } from "../../../common/errors.js";
 
-export class ArcProtocolError extends Error {
+export class ArcProtocolError extends UpdraftError {
+  readonly code = "arc-protocol";
   override name = "ArcProtocolError";
 }
 
