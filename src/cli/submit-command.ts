@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { userInfo } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
 import { HtcondorCommand } from "./htcondor-args.js";
@@ -25,6 +25,7 @@ import {
   longFormChunks,
 } from "../schedd/submit/index.js";
 import { CliError } from "./errors.js";
+import { appendEvents, eventsFromAd } from "./user-log.js";
 import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
 
 type SubmitFlags = ScheddFlags & {
@@ -106,6 +107,24 @@ async function upload(client: ScheddClient, jobId: string, file: string): Promis
   }
 }
 
+/** The 000 (submitted) event of each job in its `log = FILE`, on this host, as condor_submit. */
+function writeSubmitEvents(jobs: JobAttrs[]): void {
+  const byLog = new Map<string, ReturnType<typeof eventsFromAd>>();
+  for (const job of jobs) {
+    const log = job.UserLog?.startsWith('"') ? (JSON.parse(job.UserLog) as string) : undefined;
+    if (!log) continue;
+    const submitted = eventsFromAd(job, hostname()).filter((e) => e.code === 0);
+    byLog.set(log, [...(byLog.get(log) ?? []), ...submitted]);
+  }
+  for (const [log, events] of byLog) {
+    try {
+      appendEvents(log, events);
+    } catch (err) {
+      process.stderr.write(`WARNING: cannot write the job log ${log}: ${(err as Error).message}\n`);
+    }
+  }
+}
+
 export function createSubmitCommand(): Command {
   return withConnectionOptions(new HtcondorCommand("submit"))
     .description("queue the jobs a submit description file describes (like condor_submit)")
@@ -153,6 +172,7 @@ export function createSubmitCommand(): Command {
             "input files uploaded",
           );
         }
+        writeSubmitEvents(jobs);
         process.stdout.write(
           `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,
         );
