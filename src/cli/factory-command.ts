@@ -9,7 +9,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { EXIT } from "../common/exit-codes.js";
-import { loadFactoryConfig } from "../factory/config.js";
+import { type FactoryConfig, loadFactoryConfig, pilotLogsDir } from "../factory/config.js";
+import { PilotLogStore } from "../factory/pilot-logs.js";
+import { formatPilotLogs } from "../factory/pilot-logs-format.js";
 import { dbPath } from "../factory/daemon.js";
 import { runFactory } from "../factory/main.js";
 import { formatStatusTable, statusRows } from "../factory/status-report.js";
@@ -24,10 +26,14 @@ import { HtcondorCommand } from "./htcondor-args.js";
 
 const CONFIG_HELP = "factory configuration (YAML); see config/factory.yaml";
 
-function openStore(cmd: Command): FactoryStore {
+function loadConfig(cmd: Command): FactoryConfig {
   const configFile = (cmd.optsWithGlobals() as { config?: string }).config;
   if (!configFile) throw new CliError("give --config FILE (the factory's configuration)");
-  const config = withCliErrorsSync("factory", () => loadFactoryConfig(configFile));
+  return withCliErrorsSync("factory", () => loadFactoryConfig(configFile));
+}
+
+function openStore(cmd: Command): FactoryStore {
+  const config = loadConfig(cmd);
   try {
     // A downtime may be added before the factory first ran (and made its work folder).
     mkdirSync(config.work_dir, { recursive: true, mode: 0o700 });
@@ -144,6 +150,39 @@ function statusCommand(): Command {
     });
 }
 
+function logsCommand(): Command {
+  return new Command("logs")
+    .description(
+      "finished pilots' kept output (stdout, stderr, outcome) for one entry, newest first",
+    )
+    .requiredOption("--entry <name>", "the entry")
+    .option("--failed", "only pilots that failed")
+    .option("--last <n>", "only the newest N pilots")
+    .option("--json", "JSON instead of text")
+    .action(
+      (o: { entry: string; failed?: boolean; last?: string; json?: boolean }, cmd: Command) => {
+        const config = loadConfig(cmd);
+        if (!config.entries.some((e) => e.name === o.entry)) {
+          throw new CliError(
+            `no entry '${o.entry}' in the configuration (have: ${config.entries.map((e) => e.name).join(", ")})`,
+          );
+        }
+        let last: number | undefined;
+        if (o.last !== undefined) {
+          if (!/^[1-9][0-9]{0,8}$/.test(o.last))
+            throw new CliError("--last takes a whole number ≥ 1");
+          last = Number(o.last);
+        }
+        const logs = new PilotLogStore(pilotLogsDir(config), config.pilot_logs).read({
+          entry: o.entry,
+          failed: o.failed,
+          last,
+        });
+        process.stdout.write(o.json ? `${JSON.stringify(logs, null, 2)}\n` : formatPilotLogs(logs));
+      },
+    );
+}
+
 function stageCommand(): Command {
   return new Command("stage")
     .description(
@@ -210,11 +249,12 @@ export function createFactoryCommand(): Command {
   return createDaemonCommand({
     name: "factory",
     description:
-      "run the factory (submits pilots for frontends), or manage its downtimes and status",
+      "run the factory (submits pilots for frontends), or manage its downtimes, status and pilot logs",
     configHelp: CONFIG_HELP,
     run: runFactory,
   })
     .addCommand(downtimeCommand())
     .addCommand(statusCommand())
+    .addCommand(logsCommand())
     .addCommand(stageCommand());
 }

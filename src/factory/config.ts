@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
+import { PILOT_LOGS_DEFAULTS, pilotLogsSchema } from "./pilot-logs.js";
 
 const seconds = z.number().int().positive();
 const count = z.number().int().nonnegative();
@@ -208,6 +209,8 @@ export const factoryConfigSchema = z
     entries: z.array(entry).min(1),
     /** A small HTTPS listener for Prometheus (GET /metrics, `monitor` role); none when absent. */
     metrics: metricsListenerSchema.optional(),
+    /** Finished pilots' stdout, stderr and outcome, kept under work_dir/pilot-logs. */
+    pilot_logs: pilotLogsSchema.default(PILOT_LOGS_DEFAULTS),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   })
   .strict()
@@ -253,6 +256,11 @@ export function loadFactoryConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): FactoryConfig {
   return loadConfigFile(factoryConfigSchema, file, env);
+}
+
+/** The folder finished pilots' logs are kept in (see pilot-logs.ts). */
+export function pilotLogsDir(cfg: FactoryConfig): string {
+  return join(cfg.work_dir, "pilot-logs");
 }
 
 /** The folder an entry's adapter keeps its own state in, across factory restarts. */

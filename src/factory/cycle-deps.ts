@@ -5,6 +5,7 @@ import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
 import type { CredentialCache } from "./credentials.js";
+import type { PilotLogStore } from "./pilot-logs.js";
 import type { FactoryStore } from "./store.js";
 
 export interface CycleDeps {
@@ -27,6 +28,8 @@ export interface CycleDeps {
    * before this cycle's requests are read.
    */
   idleLifetimes?: Map<string, number>;
+  /** Where finished pilots' output is kept (see pilot-logs.ts); not kept when absent. */
+  pilotLogs?: PilotLogStore;
   /** Entries whose CE refused every submission lately, by entry name (see entry-backoff.ts). */
   backoff?: Map<string, EntryBackoff>;
 }

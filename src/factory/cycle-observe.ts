@@ -1,7 +1,9 @@
 /** Observing pilots: bulk status from the adapters, and finished pilots' output and reports. */
 import { toPilotState } from "./adapters/types.js";
 import { type CycleDeps, guarded } from "./cycle-deps.js";
-import { parsePilotReport } from "./pilot-report.js";
+import type { PilotOutput } from "./adapters/types.js";
+import { lastLines } from "./pilot-logs.js";
+import { type PilotOutcome, parsePilotReport } from "./pilot-report.js";
 import { statusChange } from "./reconcile.js";
 import type { PilotRow, StateChange } from "./store.js";
 
@@ -81,8 +83,47 @@ export async function collectOutputs(d: CycleDeps): Promise<number> {
       }
       if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);
     });
+    keepLog(d, p, out, { ...outcome, failed });
     await guarded(d.logger, p.entry, async () => adapter.purge?.([p.handle!]));
     n++;
   }
+  pruneLogs(d);
   return n;
+}
+
+/** Keep the output before the adapter forgets it; a full disk costs the log, not the cycle. */
+function keepLog(
+  d: CycleDeps,
+  p: PilotRow,
+  out: PilotOutput,
+  outcome: PilotOutcome & { failed: boolean },
+): void {
+  if (!d.pilotLogs) return;
+  try {
+    d.pilotLogs.keep(
+      {
+        pilotId: p.id,
+        entry: p.entry,
+        client: p.client,
+        finishedAt: p.finishedAt ?? d.now(),
+        exitCode: p.exitCode,
+        failed: outcome.failed,
+        failureClass: outcome.failureClass,
+        exitReason: outcome.exitReason,
+        lastLines: lastLines(out.stderr.trim() === "" ? out.stdout : out.stderr),
+      },
+      out,
+    );
+  } catch (err) {
+    d.logger.warn({ err, entry: p.entry, pilot: p.id }, "could not keep the pilot's logs");
+  }
+}
+
+function pruneLogs(d: CycleDeps): void {
+  try {
+    const r = d.pilotLogs?.maybePrune(d.now());
+    if (r && r.removed > 0) d.logger.info({ ...r }, "pruned kept pilot logs");
+  } catch (err) {
+    d.logger.warn({ err }, "could not prune kept pilot logs");
+  }
 }

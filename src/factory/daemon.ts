@@ -13,7 +13,8 @@ import { pubKeyId } from "../security/credential-crypto.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
-import { adapterStateDir, type FactoryConfig } from "./config.js";
+import { adapterStateDir, type FactoryConfig, pilotLogsDir } from "./config.js";
+import { PilotLogStore } from "./pilot-logs.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
 import { CredentialCache } from "./credentials.js";
@@ -65,6 +66,7 @@ export function createFactoryDaemon(
   const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
+  const pilotLogs = new PilotLogStore(pilotLogsDir(config), config.pilot_logs);
   const metrics = createDaemonRegistry();
   const factoryMetrics = registerFactoryMetrics(metrics, store);
   let metricsListener: MetricsListener | undefined;
@@ -122,6 +124,7 @@ export function createFactoryDaemon(
       credentialCache,
       idleLifetimes,
       backoff,
+      pilotLogs,
     });
     factoryMetrics.cycleDone((performance.now() - began) / 1000, r.timings);
     logger.info(
