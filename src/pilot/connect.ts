@@ -2,10 +2,11 @@
  * The real `ConnectFn`: one `JobSource` per schedd over the schedd client, and a `SlotAdvertiser`
  * over the collector client, all authenticated with the pilot's credential (held in memory).
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createCollectorClient } from "../collector/client.js";
 import { scheddClient } from "../schedd/client.js";
 import { readCredentialFile } from "../security/proxy.js";
+import { isBearerTokenText } from "../security/token-discovery.js";
 import { loadClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { SlotAdvertiser } from "./interfaces.js";
@@ -50,12 +51,13 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
   if (!isDirectory(s.trustDir)) {
     throw new ConnectConfigError(`trust directory ${s.trustDir} (X509_CERT_DIR) does not exist`);
   }
-  // One TLS context for every connection, from the credential the pilot holds in memory.
-  const held = s.credentialPem !== undefined ? readCredentialFile(s.credentialPem) : undefined;
+  // One TLS context for every connection, from the credential the pilot holds in memory: a
+  // proxy (or certificate and key), or a bearer token sent at each connection's upgrade.
+  const text = s.credentialPem ?? readFileSync(s.credentialFile, "latin1");
   const credentials = loadClientCredentials(
-    held
-      ? { certPem: held.chainPem.join(""), keyPem: held.keyPem, caDir: s.trustDir }
-      : { credentialFile: s.credentialFile, caDir: s.trustDir },
+    isBearerTokenText(text)
+      ? { bearerToken: text.trim(), caDir: s.trustDir }
+      : heldPem(text, s.trustDir),
   );
   const rpcs: RpcClient[] = [];
   const rpcFor = (url: string) => {
@@ -73,6 +75,11 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
     },
   };
 };
+
+function heldPem(text: string, caDir: string) {
+  const held = readCredentialFile(text);
+  return { certPem: held.chainPem.join(""), keyPem: held.keyPem, caDir };
+}
 
 function isDirectory(path: string): boolean {
   try {

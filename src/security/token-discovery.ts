@@ -37,3 +37,11 @@ export function discoverBearerToken(
 export function readTokenFile(file: string): string {
   return readFileSync(file, "utf8").trim();
 }
+
+/**
+ * True when a credential file's text is a bearer token (a compact JWS) rather than PEM: pilots
+ * and clients take either from the same places.
+ */
+export function isBearerTokenText(text: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(text.trim());
+}

@@ -1,8 +1,12 @@
 /**
- * The pilot credential must outlive the pilot's expected lifetime: an expired proxy would make
- * every later call fail, so it is a VO_Proxy failure up front. Contents are never reported.
+ * The pilot credential must outlive the pilot's expected lifetime: an expired proxy or token
+ * would make every later call fail, so it is a VO_Proxy failure up front. Contents are never
+ * reported. A bearer token is only read here (its signature is the schedd's and collector's to
+ * check); its identity is `<iss>#<sub>` as the daemons will see it.
  */
 import { describeCredential } from "../../security/proxy-info.js";
+import { isBearerTokenText } from "../../security/token-discovery.js";
+import { describeToken } from "../../security/token-issuer.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
@@ -13,9 +17,11 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
   if (pem === undefined) return fail("VO_Proxy", `cannot read credential ${s.credentialFile}`);
   let info;
   try {
-    info = describeCredential(pem, s.credentialFile, now);
+    info = isBearerTokenText(pem)
+      ? describeTokenCredential(pem, now)
+      : describeCredential(pem, s.credentialFile, now);
   } catch {
-    return fail("VO_Proxy", `credential ${s.credentialFile} holds no usable certificate`);
+    return fail("VO_Proxy", `credential ${s.credentialFile} holds no usable certificate or token`);
   }
   const need = s.credentialMinS ?? 0;
   if (!info.valid || info.timeLeftSeconds < need) {
@@ -29,4 +35,18 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
     GLIDEIN_Credential_TimeLeft: info.timeLeftSeconds,
     GLIDEIN_Credential_NotAfter: Math.floor(Date.parse(info.notAfter) / 1000),
   });
+}
+
+/** A token's identity and time left, in the shape of a proxy's description. */
+function describeTokenCredential(text: string, now: Date) {
+  const d = describeToken(text.trim(), now.getTime());
+  if (!d.ok || typeof d.claims.exp !== "number") throw new Error("not a usable token");
+  const { iss, sub, exp } = d.claims;
+  const left = Math.floor(exp - now.getTime() / 1000);
+  return {
+    identity: `${typeof iss === "string" ? iss : "?"}#${typeof sub === "string" ? sub : "?"}`,
+    valid: left > 0,
+    timeLeftSeconds: Math.max(0, left),
+    notAfter: new Date(exp * 1000).toISOString(),
+  };
 }
