@@ -7,12 +7,22 @@
  *                        the upgrade, WebSocket), each a new client making one call, 8 at a time.
  *                        The clients share loaded credentials, as a daemon's clients do; the
  *                        server's verifier caches verdicts per chain, as in production.
+ *   wire.token_handshakes: the same with a bearer token (ES256, from a private issuer) at the
+ *                        upgrade and no client certificate; the token's verdict is cached per
+ *                        token as chains are. Both handshake figures also give the server's CPU
+ *                        per handshake (`server_cpu_us`, user and system time of its process).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAuthorizer } from "../src/security/authz.js";
+import { createIssuerKeySource } from "../src/security/token-keys.js";
+import { initIssuerDir, issueToken } from "../src/security/token-issuer.js";
+import { createTokenVerifier } from "../src/security/token-verify.js";
 import { createRpcClient } from "../src/wire/client.js";
-import { loadClientCredentials } from "../src/wire/client-tls.js";
+import { loadClientCredentials, type ClientCredentials } from "../src/wire/client-tls.js";
 import { bytesCodec } from "../src/wire/registry.js";
 import { createRpcServer } from "../src/wire/server.js";
 import { createTestPki } from "../test/helpers/pki.js";
@@ -23,13 +33,20 @@ const WARMUP_MS = 1_000;
 const IN_FLIGHT = 256;
 const HANDSHAKE_CONCURRENCY = 8;
 
-type ServerArgs = { certFile: string; keyFile: string; caDir: string };
+const ISSUER = "https://issuer.bench.example.org";
+const AUDIENCE = "https://bench.example.org";
+
+type ServerArgs = { certFile: string; keyFile: string; caDir: string; jwksFile: string };
 
 async function serve(args: ServerArgs): Promise<void> {
   const server = createRpcServer({
     certFile: args.certFile,
     keyFile: args.keyFile,
     trustDir: args.caDir,
+    tokenVerifier: createTokenVerifier({
+      issuers: [createIssuerKeySource(ISSUER, { jwksFile: args.jwksFile })],
+      audiences: [AUDIENCE],
+    }),
     authorizer: createAuthorizer({ rules: [], defaultRoles: ["read"] }),
   });
   server.unary(
@@ -39,7 +56,10 @@ async function serve(args: ServerArgs): Promise<void> {
   );
   const { port } = await server.listen();
   process.send!({ port });
-  process.on("message", () => void server.close().then(() => process.exit(0)));
+  process.on("message", (m) => {
+    if (m === "cpu") return process.send!({ cpu: process.cpuUsage() });
+    void server.close().then(() => process.exit(0));
+  });
 }
 
 function startServerProcess(args: ServerArgs): Promise<{ child: ChildProcess; port: number }> {
@@ -48,6 +68,7 @@ function startServerProcess(args: ServerArgs): Promise<{ child: ChildProcess; po
   });
   return new Promise((resolve, reject) => {
     child.once("message", (m: { port: number }) => resolve({ child, port: m.port }));
+    child.on("error", reject);
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
   });
 }
@@ -79,12 +100,28 @@ async function roundTrips(url: string, credentialFile: string, caDir: string): P
   return ops;
 }
 
-async function handshakes(url: string, credentialFile: string, caDir: string): Promise<number> {
+/** The server process's CPU time so far, in microseconds. */
+function serverCpuUs(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: { cpu?: NodeJS.CpuUsage }) => {
+      if (!m.cpu) return;
+      child.off("message", on);
+      resolve(m.cpu.user + m.cpu.system);
+    };
+    child.on("message", on);
+    child.send("cpu");
+  });
+}
+
+async function handshakes(
+  url: string,
+  credentials: ClientCredentials,
+  child: ChildProcess,
+): Promise<{ opsPerS: number; serverCpuUs: number }> {
   let done = 0;
   let counting = false;
   let stop = false;
   const payload = Buffer.from("hello");
-  const credentials = loadClientCredentials({ credentialFile, caDir });
   const worker = async () => {
     while (!stop) {
       const client = createRpcClient({ url, credentials });
@@ -95,22 +132,28 @@ async function handshakes(url: string, credentialFile: string, caDir: string): P
   };
   const workers = Array.from({ length: HANDSHAKE_CONCURRENCY }, worker);
   await sleep(WARMUP_MS);
+  const cpu0 = await serverCpuUs(child);
   counting = true;
   const start = process.hrtime.bigint();
   await sleep(DURATION_MS);
   counting = false;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu1 = await serverCpuUs(child);
   stop = true;
   await Promise.all(workers);
-  return done / seconds;
+  return { opsPerS: done / seconds, serverCpuUs: done > 0 ? (cpu1 - cpu0) / done : NaN };
 }
 
 export async function run(): Promise<void> {
   const pki = createTestPki();
+  const issuerDir = mkdtempSync(join(tmpdir(), "updraft-bench-issuer-"));
+  const init = await initIssuerDir(join(issuerDir, "issuer"), ISSUER);
+  if (!init.ok) throw new Error(init.reason);
   const { child, port } = await startServerProcess({
     certFile: pki.host.certFile,
     keyFile: pki.host.keyFile,
     caDir: pki.caDir,
+    jwksFile: init.dir.jwksFile,
   });
   try {
     // The host certificate names 127.0.0.1 too; an address skips a resolver round per connection.
@@ -119,15 +162,29 @@ export async function run(): Promise<void> {
     process.stdout.write(
       JSON.stringify({ bench: "wire.rpc_roundtrips", ops_per_s: Math.round(rt) }) + "\n",
     );
-    const hs = await handshakes(url, pki.proxy.file, pki.caDir);
-    process.stdout.write(
-      JSON.stringify({ bench: "wire.handshakes", ops_per_s: Math.round(hs) }) + "\n",
-    );
+    const report = (bench: string, r: { opsPerS: number; serverCpuUs: number }) =>
+      process.stdout.write(
+        JSON.stringify({
+          bench,
+          ops_per_s: Math.round(r.opsPerS),
+          server_cpu_us: Math.round(r.serverCpuUs),
+        }) + "\n",
+      );
+    const proxy = loadClientCredentials({ credentialFile: pki.proxy.file, caDir: pki.caDir });
+    report("wire.handshakes", await handshakes(url, proxy, child));
+    const token = await issueToken(join(issuerDir, "issuer"), {
+      sub: "bench",
+      audiences: [AUDIENCE],
+      lifetimeS: 3600,
+    });
+    const bearer = loadClientCredentials({ bearerToken: token, caDir: pki.caDir });
+    report("wire.token_handshakes", await handshakes(url, bearer, child));
   } finally {
     const exited = new Promise((r) => child.once("exit", r));
     child.send("stop");
     await exited;
     pki.cleanup();
+    rmSync(issuerDir, { recursive: true, force: true });
   }
 }
 
