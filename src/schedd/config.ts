@@ -44,6 +44,8 @@ export const scheddConfigSchema = z
         z.object({ mode: z.literal("mapfile"), mapfile: z.string() }).strict(),
       ])
       .default({ mode: "last-cn" }),
+    /** PROTECTED_JOB_ATTRS: attributes only an admin may change once a job has them. */
+    protected_job_attrs: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/)).default([]),
     authz: authzConfigSchema,
     /** Bearer tokens accepted beside certificates; `public_url` is one of the audiences. */
     tokens: tokensConfigSchema.optional(),

@@ -95,4 +95,17 @@ export const SCHEDD_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: "each last-cn user name bound to the first DN that used it",
+    up(db) {
+      db.exec(`
+        CREATE TABLE user_identities (
+          user TEXT PRIMARY KEY,
+          identity TEXT NOT NULL,
+          since INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

@@ -148,7 +148,7 @@ export function edit(
   caller: Caller,
   nowMs: number,
 ): ActOutcome | string {
-  return changeOwned(q, sel, caller, nowMs, (rec) => q.edit(rec, name, value));
+  return changeOwned(q, sel, caller, nowMs, (rec) => q.edit(rec, name, value, caller));
 }
 
 export interface QuerySpec {

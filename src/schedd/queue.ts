@@ -27,6 +27,12 @@ import {
   type JobAttrs,
   type JobId,
 } from "./job-status.js";
+import {
+  editRefusal,
+  isSecureJobAttr,
+  protectedAttrSet,
+  submitterAttrs,
+} from "./job-attr-rules.js";
 import { exitPolicy, periodicPolicy } from "./policy.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
 import type {
@@ -64,13 +70,14 @@ export interface QueueOptions {
   usageHalfLifeMs: number;
   /** Hand-backs for failed input transfer before the job is held (TransferInputError). */
   maxInputTransferFailures?: number;
+  /** PROTECTED_JOB_ATTRS: once set, only an admin edits them. */
+  protectedAttrs?: readonly string[];
 }
-
-const PROTECTED = new Set(["clusterid", "procid", "owner", "jobstatus", "qdate"]);
 const POLICY_ATTRS = ["periodichold", "periodicrelease", "periodicremove"];
 
 export class JobQueue {
   readonly index: QueueIndex;
+  private readonly protectedAttrs: ReadonlySet<string>;
   private readonly usage = new Map<string, UsageState>();
   /** Jobs with periodic expressions: only these are evaluated by the periodic timer. */
   private readonly periodic = new Set<JobId>();
@@ -82,6 +89,7 @@ export class JobQueue {
     private readonly clock: Clock,
     readonly opts: QueueOptions,
   ) {
+    this.protectedAttrs = protectedAttrSet(opts.protectedAttrs ?? []);
     this.index = new QueueIndex(opts.significantAttributes);
     for (const u of store.allUsage()) this.usage.set(u.owner, { value: u.value, at: u.at });
     const leases = new Map(store.activeLeases().map((l) => [jobId(l.cluster, l.proc), l]));
@@ -118,6 +126,8 @@ export class JobQueue {
     owner: string,
     jobs: readonly JobAttrs[],
     holdForInput = false,
+    /** The submitter's authenticated identity, recorded in every job. */
+    identity?: string,
   ): SubmitResult {
     const reserved = this.store.cluster(clusterId);
     if (!reserved) {
@@ -148,6 +158,7 @@ export class JobQueue {
       ["QDate", t],
       ["JobStatus", String(status)],
       ["EnteredCurrentStatus", t],
+      ...(identity === undefined ? [] : submitterAttrs(identity)),
     ];
     if (holdForInput) {
       stamp.push(["HoldReason", quote("Spooling input data files")]);
@@ -175,7 +186,10 @@ export class JobQueue {
       const attrs: JobAttrs = { ClusterId: String(clusterId), ProcId: String(proc) };
       for (const [n, text] of stamp) attrs[n] = text;
       if (getAttr(src, "NumJobStarts") === undefined) attrs.NumJobStarts = "0";
-      for (const k in src) if (!stamped.has(lowerName(k))) attrs[k] = src[k]!;
+      // Who submitted is the schedd's to say: a client's own values for those are dropped.
+      for (const k in src) {
+        if (!stamped.has(lowerName(k)) && !isSecureJobAttr(k)) attrs[k] = src[k]!;
+      }
       // `hold = true` in the submit file: the job stays held, with the user's reason, past the
       // input upload; only a release by the user lets it run.
       const userHeld = numAttr(src, "JobStatus", JobStatus.Idle) === JobStatus.Held;
@@ -401,8 +415,19 @@ export class JobQueue {
   }
 
   /** Set attributes of a job in the queue (qedit). Returns an error message or undefined. */
-  edit(rec: JobRecord, name: string, text: string): string | undefined {
-    if (PROTECTED.has(name.toLowerCase())) return `${name} cannot be changed`;
+  edit(
+    rec: JobRecord,
+    name: string,
+    text: string,
+    caller: { admin: boolean } = { admin: false },
+  ): string | undefined {
+    const refusal = editRefusal(
+      name,
+      caller,
+      this.protectedAttrs,
+      getAttr(this.load(rec).attrs, name) !== undefined,
+    );
+    if (refusal !== undefined) return refusal;
     try {
       parseExpression(text);
     } catch (err) {

@@ -23,6 +23,7 @@ import { Sandboxes } from "./sandbox.js";
 import { registerUserMethods } from "./service.js";
 import { sweepSpool } from "./spool-sweep.js";
 import { ScheddStore } from "./store.js";
+import { createUserBindings } from "./user-bindings.js";
 import { createUserMap } from "./user-map.js";
 
 /** How often finished jobs' spool directories are looked for (also once at start). */
@@ -68,6 +69,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     slotEntryAttribute: cfg.slot_entry_attribute,
     usageHalfLifeMs: cfg.usage_half_life_hours * 3_600_000,
     maxInputTransferFailures: cfg.max_input_transfer_failures,
+    protectedAttrs: cfg.protected_job_attrs,
   });
   const sandboxes = new Sandboxes(join(cfg.state_dir, "spool"), {
     maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,
@@ -98,7 +100,8 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     httpRoutes: metricsRoute(metrics),
     observer: registerWireMetrics(metrics),
   });
-  const deps = { queue, clock, userMap: createUserMap(cfg.user_map), sandboxes, log };
+  const userMap = createUserMap(cfg.user_map, createUserBindings(store.db), () => clock.now());
+  const deps = { queue, clock, userMap, sandboxes, log };
   registerUserMethods(server, deps);
   registerPilotMethods(server, deps);
   await server.listen();

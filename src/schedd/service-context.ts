@@ -25,13 +25,16 @@ export interface ServiceDeps {
 
 /** The caller as a job owner; admins act on everyone's jobs. */
 export function callerOf(deps: ServiceDeps, ctx: CallContext): Caller {
-  const user = deps.userMap(ctx.identity, ctx.token);
-  if (user === undefined) {
-    throw new PermissionDeniedError(`no user name is mapped for '${ctx.identity}'`, {
-      reason: "unmapped-identity",
-    });
+  const mapped = deps.userMap(ctx.identity, ctx.token);
+  if (!mapped.ok) {
+    throw new PermissionDeniedError(
+      `no user name is mapped for '${ctx.identity}': ${mapped.reason}`,
+      {
+        reason: "unmapped-identity",
+      },
+    );
   }
-  return { user, admin: ctx.roles.has("admin") };
+  return { user: mapped.user, admin: ctx.roles.has("admin") };
 }
 
 /**

@@ -48,6 +48,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       caller.user,
       req.jobs.map((j) => j.attrs),
       req.holdForInput,
+      ctx.identity,
     );
     if (r.ok) {
       await durable();

@@ -47,20 +47,40 @@ test("a missing collector is logged and retried, never thrown", async () => {
 });
 
 test("default user mapping: the last CN, lower-cased, unsafe characters replaced", () => {
-  assert.equal(lastCnUser("/DC=org/DC=example/CN=Alice"), "alice");
-  assert.equal(lastCnUser("/DC=org/CN=John Doe/CN=12345"), "12345");
-  assert.equal(lastCnUser("/DC=org/O=x/CN=Jane Q. Public"), "jane_q._public");
-  assert.equal(lastCnUser("/DC=org/O=x"), undefined);
+  const user = (dn: string) => {
+    const r = lastCnUser(dn);
+    return r.ok ? r.user : undefined;
+  };
+  assert.equal(user("/DC=org/DC=example/CN=Alice"), "alice");
+  assert.equal(user("/DC=org/O=x/CN=Jane Q. Public"), "jane_q._public");
+  assert.equal(user("/DC=org/O=x"), undefined);
+  // Two CNs, or a CN that is not last, could be read two ways: no user name.
+  assert.equal(user("/DC=org/CN=John Doe/CN=12345"), undefined);
+  assert.equal(user("/DC=org/CN=mallory/CN=alice"), undefined);
+  assert.equal(user("/DC=org/CN=alice/OU=x"), undefined);
+  assert.equal(user("/DC=org/CN=mallory\\/CN=alice"), undefined);
+  assert.equal(user("/DC=org/CN=al;ice"), undefined);
 });
 
 test("mapfile: first matching rule wins, groups substitute, bad lines name their line", () => {
   const rules = parseMapfile(
-    '# users\nGSI "^/DC=org/DC=example/CN=([A-Za-z]+)$" \\1\nGSI /.*CN=Robot.*/ robot\n',
+    '# users\nGSI "^/DC=org/DC=example/CN=([A-Za-z]+)$" \\1\nGSI /^.*/CN=Robot[^/]*$/ robot\n' +
+      'GSI "^/DC=org/DC=example/CN=Robot[^/]*$" robot\nGSI "^/DC=org/DC=example/CN=Rob.*$" rob\n',
   );
   const map = mapfileUser(rules);
-  assert.equal(map("/DC=org/DC=example/CN=Carol"), "Carol");
-  assert.equal(map("/DC=org/DC=other/CN=Robot 7"), "robot");
-  assert.equal(map("/DC=org/DC=other/CN=Dave"), undefined);
+  const user = (dn: string) => {
+    const r = map(dn);
+    return r.ok ? r.user : r.reason;
+  };
+  assert.equal(user("/DC=org/DC=example/CN=Carol"), "Carol");
+  assert.equal(user("/DC=org/DC=other/CN=Robot 7"), "robot");
+  assert.match(user("/DC=org/DC=other/CN=Dave"), /no rule of mapfile maps/);
+  // Two rules, two users: fail closed rather than take the first.
+  assert.match(
+    user("/DC=org/DC=example/CN=Robot 7"),
+    /ambiguous .*'robot' \(line 3\) and 'rob' \(line 5\)/,
+  );
+  assert.throws(() => parseMapfile('GSI "/CN=alice" alice\n', "m"), /m:1: .* anchored/);
   assert.throws(() => parseMapfile("GSI onlytwo\n", "users.map"), /users\.map:1:/);
 });
 
