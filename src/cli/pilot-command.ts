@@ -54,7 +54,12 @@ function withPilotOptions(cmd: Command): Command {
     .option("--min-memory-mb <n>", "memory needed at least", seconds("--min-memory-mb"))
     .option("--cvmfs <repo>", "CVMFS repository to look for, repeatable", collect)
     .option("--cvmfs-required", "fail when a listed CVMFS repository is missing")
-    .option("--require-singularity", "fail without apptainer/singularity");
+    .option("--require-singularity", "fail without apptainer/singularity")
+    .option(
+      "--job-isolation <mode>",
+      "namespaces for jobs: auto (when the kernel allows), none, required [$UPDRAFT_JOB_ISOLATION]",
+    )
+    .option("--hide-dir <dir>", "directory jobs must not see, repeatable", collect);
 }
 
 function settingsFrom(o: PilotOptions): PilotSettings {

@@ -15,6 +15,7 @@ import { planLifetime, type LifetimePlan } from "./lifetime.js";
 import { formatReport, startMarker, type PilotExitReason, type PilotReport } from "./report.js";
 import { runPilot, type PilotRunResult } from "./run-pilot.js";
 import type { PilotSettings } from "./settings.js";
+import { detectIsolation, ISOLATION_ATTR, type JobIsolation } from "./runner/isolation.js";
 import { buildSlotAd } from "./slot-ad.js";
 import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
@@ -79,6 +80,14 @@ export function initialSlotAd(
   });
 }
 
+/** Detected once per pilot: a probe job costs a few process starts. */
+function isolationFor(s: PilotSettings, o: PilotProcessOptions): JobIsolation {
+  const iso = o.isolation ?? detectIsolation(s.workDir, s.hideDirs, s.jobIsolation);
+  if (iso.kind === "none") o.log?.info({ reason: iso.reason }, "jobs run without isolation");
+  else o.log?.info({ hidden: iso.hide }, "jobs run in their own user, mount and pid namespaces");
+  return iso;
+}
+
 export interface PilotProcessOptions {
   view: NodeView;
   write: (text: string) => void;
@@ -87,6 +96,8 @@ export interface PilotProcessOptions {
   random?: () => number;
   terminate?: AbortSignal;
   log?: Logger;
+  /** Tests may give the isolation; by default it is detected once here. */
+  isolation?: JobIsolation;
 }
 
 /** Runs a whole pilot; resolves with the process exit code. */
@@ -103,9 +114,15 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
     failureClass: f.class,
     message: f.message,
   });
+  const isolation = validation.ok ? isolationFor(s, o) : undefined;
   if (validation.failure) exit = failed("validation", validation.failure);
   else if (!validation.resources) {
     exit = failed("validation", { class: "WN_Resource", message: "node resources unknown" });
+  } else if (isolation?.kind === "none" && s.jobIsolation === "required") {
+    exit = failed("validation", {
+      class: "WN_Resource",
+      message: `job isolation is required and ${isolation.reason}`,
+    });
   } else {
     const plan = planLifetime(
       s.lifetime,
@@ -121,7 +138,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         plan,
         identity: { pilotId: s.pilotId, host: o.view.host },
         resources: validation.resources,
-        nodeAttrs: validation.attrs,
+        nodeAttrs: { ...validation.attrs, [ISOLATION_ATTR]: isolation?.kind ?? "none" },
         published: s.published,
         start: s.start,
         workDir: s.workDir,
@@ -130,6 +147,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
         log: o.log,
+        runnerOptions: { isolation },
       });
       exit = { reason: run.reason, code: 0 };
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { Attrs, AttrValue } from "./failure.js";
 import type { LifetimeSettings } from "./lifetime.js";
+import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
 
 export interface PilotSettings {
@@ -23,6 +24,10 @@ export interface PilotSettings {
   reportFile?: string;
   /** Where to list running jobs' process groups for the batch system (see run-pilot.ts). */
   jobGroupsFile?: string;
+  /** Namespaces for jobs when the kernel allows (auto), never, or always (see runner/isolation.ts). */
+  jobIsolation: IsolationMode;
+  /** Directories jobs must not see besides the work directory (the bootstrap's own). */
+  hideDirs: string[];
 }
 
 /** What the command line gave; undefined means "look at the environment". */
@@ -54,6 +59,8 @@ export interface PilotOptions {
   cvmfsRequired?: boolean;
   requireSingularity?: boolean;
   report?: string;
+  jobIsolation?: string;
+  hideDir?: string[];
 }
 
 export const ENV = {
@@ -85,7 +92,10 @@ export const ENV = {
   voScripts: "UPDRAFT_VO_SCRIPTS",
   cvmfs: "UPDRAFT_CVMFS_REPOS",
   jobGroups: "UPDRAFT_JOB_GROUPS_FILE",
+  jobIsolation: "UPDRAFT_JOB_ISOLATION",
 } as const;
+
+const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
 
 export const DEFAULT_MAX_WALLTIME_S = 48 * 3600;
 
@@ -173,6 +183,10 @@ export function resolveSettings(
     ...(o.script ?? list(env[ENV.scripts])).map((path) => ({ path, kind: "site" as const })),
     ...(o.voScript ?? list(env[ENV.voScripts])).map((path) => ({ path, kind: "vo" as const })),
   ];
+  const isolation = o.jobIsolation ?? (env[ENV.jobIsolation] || "auto");
+  if (!ISOLATION_MODES.includes(isolation as IsolationMode)) {
+    problems.push(`job isolation "${isolation}" is not one of ${ISOLATION_MODES.join(", ")}`);
+  }
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
     workDir: o.workDir ?? process.cwd(),
@@ -185,6 +199,8 @@ export function resolveSettings(
     lifetime,
     reportFile: o.report,
     jobGroupsFile: env[ENV.jobGroups] || undefined,
+    jobIsolation: isolation as IsolationMode,
+    hideDirs: o.hideDir ?? [],
     validation: {
       minDiskGb: num(o.minDiskGb, ENV.minDisk),
       minMemoryMb: o.minMemoryMb,

@@ -137,6 +137,8 @@ unset UPDRAFT_PILOT_CREDENTIAL X509_USER_PROXY
 WORK_DIR="$WORK_BASE/updraft-pilot.$PILOT_ID"
 mkdir -p "$WORK_BASE" 2>/dev/null && mkdir "$WORK_DIR" 2>/dev/null ||
   fail WN_Resource "cannot create work directory $WORK_DIR"
+START_DIR=$(pwd)
+case "$PILOT_CREDENTIAL" in '' | /*) ;; *) PILOT_CREDENTIAL="$START_DIR/$PILOT_CREDENTIAL" ;; esac
 cd "$WORK_DIR" || fail WN_Resource "cannot enter $WORK_DIR"
 
 # --- Node.js ---------------------------------------------------------------------------------
@@ -417,11 +419,10 @@ run_pilot() {
   exit "$rc"
 }
 
-if [ -n "$PILOT_CREDENTIAL" ]; then
-  set -- --credential "$PILOT_CREDENTIAL" --remove-credential-file
-else
-  set --
-fi
+# Jobs must not see this work directory nor the one the batch system started us in.
+set -- --hide-dir "$WORK_DIR"
+[ "$START_DIR" = / ] || set -- "$@" --hide-dir "$START_DIR"
+[ -z "$PILOT_CREDENTIAL" ] || set -- "$@" --credential "$PILOT_CREDENTIAL" --remove-credential-file
 if [ "$MODE" = staged ]; then
   run_pilot "$NODE_BIN" "$ENTRY_PATH" pilot run --work-dir "$WORK_DIR/run" "$@"
 fi

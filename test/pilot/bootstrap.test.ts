@@ -126,42 +126,53 @@ function hashOf(name: string): string {
 for (const shell of SHELLS) {
   test(`${shell}: a good manifest starts the staged pilot with every parameter`, async () => {
     const wb = workBase();
-    const r = await bootstrap(shell, [
-      ...staged("good.txt", hashOf("good.txt"), wb),
-      "--collector",
-      "wss://collector.example:9618",
-      "--schedd",
-      "wss://s1.example:9619",
-      "--schedd",
-      "wss://s2.example:9619",
-      "--entry",
-      "ucsd_ce1",
-      "--factory",
-      "f1",
-      "--frontend",
-      "fe1",
-      "--max-walltime",
-      "7200",
-      "--max-idle",
-      "300",
-      "--attr",
-      "GLIDEIN_CMSSite=T2_US_UCSD",
-      "--attr",
-      "NOTE=two words",
-      "--start",
-      'TARGET.Owner =!= "mallory"',
-      "--script",
-      "/site/extra.sh",
-      "--pilot-id",
-      "p77",
-      "--keep-work-dir",
-    ]);
+    const r = await bootstrap(
+      shell,
+      [
+        ...staged("good.txt", hashOf("good.txt"), wb),
+        "--collector",
+        "wss://collector.example:9618",
+        "--schedd",
+        "wss://s1.example:9619",
+        "--schedd",
+        "wss://s2.example:9619",
+        "--entry",
+        "ucsd_ce1",
+        "--factory",
+        "f1",
+        "--frontend",
+        "fe1",
+        "--max-walltime",
+        "7200",
+        "--max-idle",
+        "300",
+        "--attr",
+        "GLIDEIN_CMSSite=T2_US_UCSD",
+        "--attr",
+        "NOTE=two words",
+        "--start",
+        'TARGET.Owner =!= "mallory"',
+        "--script",
+        "/site/extra.sh",
+        "--pilot-id",
+        "p77",
+        "--keep-work-dir",
+      ],
+      { X509_USER_PROXY: "/grid/x509up_p77" },
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const line = r.stdout.split("\n").find((l) => l.startsWith("STAGED "));
     assert.ok(line, r.stdout);
     const got = JSON.parse(line.slice(7)) as { argv: string[]; env: Record<string, string> };
     const wd = join(wb, "updraft-pilot.p77");
-    assert.deepEqual(got.argv, ["pilot", "run", "--work-dir", join(wd, "run")]);
+    // The credential travels as an argument: no variable names it in the pilot's environment.
+    assert.deepEqual(got.argv, [
+      ...["pilot", "run", "--work-dir", join(wd, "run")],
+      ...["--hide-dir", wd, "--hide-dir", process.cwd()],
+      ...["--credential", "/grid/x509up_p77", "--remove-credential-file"],
+    ]);
+    assert.equal(got.env.X509_USER_PROXY, undefined);
+    assert.equal(got.env.UPDRAFT_PILOT_CREDENTIAL, undefined);
     assert.equal(got.env.UPDRAFT_COLLECTOR, "wss://collector.example:9618");
     assert.equal(got.env.UPDRAFT_SCHEDDS, "wss://s1.example:9619,wss://s2.example:9619");
     assert.equal(got.env.GLIDEIN_Entry_Name, "ucsd_ce1");

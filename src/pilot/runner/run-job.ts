@@ -4,8 +4,10 @@
  * never rejects (a job that cannot start is an outcome too).
  */
 import { spawn } from "node:child_process";
-import { closeSync, constants, mkdirSync, openSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
+import { isolatedCommand, type JobIsolation } from "./isolation.js";
 import { sampleProcessGroup } from "./proc-tree.js";
 import type { JobSpec } from "./job-spec.js";
 
@@ -47,6 +49,17 @@ export interface RunnerOptions {
   /** The pilot's environment the job inherits (PATH...), before the job's own variables. */
   baseEnv?: Record<string, string | undefined>;
   procDir?: string;
+  /** How jobs are isolated from the pilot (detected once at pilot start); none by default. */
+  isolation?: JobIsolation;
+}
+
+const SIGNAL_NAMES = new Map(
+  Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
+
+/** An isolated job's shell reports a job killed by signal N as 128+N: back to the signal. */
+function signalOfStatus(code: number | null): NodeJS.Signals | undefined {
+  return code !== null && code > 128 ? SIGNAL_NAMES.get(code - 128) : undefined;
 }
 
 export function formatDuration(totalS: number): string {
@@ -93,6 +106,7 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   const done = new Promise<JobOutcome>((r) => (settle = r));
   const timers: NodeJS.Timeout[] = [];
 
+  const isolation = opts.isolation?.kind === "namespaces" ? opts.isolation : undefined;
   const fds: number[] = [];
   let child: ReturnType<typeof spawn> | undefined;
   let stage: keyof typeof START_HOLD = "output";
@@ -109,7 +123,14 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
     const err = spec.stderr === spec.stdout ? out : openStream(spec.stderr);
     if (err !== out) fds.push(err);
     stage = "exec";
-    child = spawn(spec.executable, spec.args, {
+    let command = { command: spec.executable, args: spec.args };
+    if (isolation) {
+      // Checked here so a missing or non-executable program is a start failure, as it is
+      // without isolation, rather than an exit status from inside the namespaces.
+      accessSync(spec.executable, constants.X_OK);
+      command = isolatedCommand(isolation, spec.sandboxDir, spec.executable, spec.args);
+    }
+    child = spawn(command.command, command.args, {
       cwd: spec.sandboxDir,
       env: jobEnv(spec, opts.baseEnv ?? process.env),
       stdio: [stdin, out, err],
@@ -206,7 +227,8 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
   child.once("exit", (code, signal) => {
     // Stragglers left in the group after the leader exits are not the job's business any more.
     signalGroup("SIGKILL");
-    settle(finish(code, signal));
+    const bySignal = isolation && signal === null ? signalOfStatus(code) : undefined;
+    settle(bySignal ? finish(null, bySignal) : finish(code, signal));
   });
   return { jobId: spec.jobId, pid, kill: (k, r) => kill(k, r), done };
 }
