@@ -148,6 +148,11 @@ export const frontendConfigSchema = z
         /** Identity (certificate subject) the factory should see as writer of our ads. */
         identity: z.string().min(1),
         credentials: z.array(credentialSchema).min(1),
+        /**
+         * Identities the frontend's pilots authenticate as besides those of `credentials`. Only
+         * Slot ads written by one of these or by a credential's identity count as its pilots.
+         */
+        pilot_identities: z.array(z.string().min(1)).default([]),
       })
       .strict(),
     /**

@@ -21,6 +21,7 @@ import { registerFrontendMetrics } from "./metrics.js";
 import type { Registry } from "prom-client";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
+import { createSlotWriterFilter } from "./slot-writers.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -124,6 +125,7 @@ export function createFrontendDaemon(
   const gatherPeers: Peers = {
     ...peers,
     factoryPins: peers.factoryPins ?? factoryPinFilter(config, log),
+    slotWriters: peers.slotWriters ?? createSlotWriterFilter(log),
   };
   const metrics = createDaemonRegistry();
   const frontendMetrics = registerFrontendMetrics(metrics);

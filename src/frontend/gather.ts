@@ -13,6 +13,11 @@ import { clientName } from "./ads.js";
 import type { FrontendConfig } from "./config.js";
 import { groupPolicies } from "./group-policy.js";
 import { createFactoryPinFilter, type FactoryPinFilter } from "./factory-pins.js";
+import {
+  createSlotWriterFilter,
+  ownPilotIdentities,
+  type SlotWriterFilter,
+} from "./slot-writers.js";
 import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
 
@@ -24,6 +29,8 @@ export interface Peers {
   timeoutMs: number;
   /** Drops GlideFactory ads not written by their factory's pinned identity; default: a new one. */
   factoryPins?: FactoryPinFilter;
+  /** Drops Slot ads not written by the frontend's own pilots; default: a new one. */
+  slotWriters?: SlotWriterFilter;
 }
 
 export interface GatherResult {
@@ -158,7 +165,8 @@ export async function gatherSnapshot(
     fromCollector,
   ]);
   const slots = [];
-  for (const attrs of slotAds ?? []) {
+  const writers = peers.slotWriters ?? createSlotWriterFilter(log);
+  for (const attrs of writers.filter(slotAds ?? [], ownPilotIdentities(config))) {
     const ad = parseAd(attrs);
     const rec = ad && slotRecordFromAd(ad, nowS);
     if (rec) slots.push(rec);

@@ -15,6 +15,7 @@ import { createLogger } from "../../src/common/logger.js";
 import { parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
 import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
+import { ownPilotIdentities } from "../../src/frontend/slot-writers.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
 import {
   createPool,
@@ -94,6 +95,8 @@ describe("frontend daemon against real daemons", () => {
         security: {
           identity: CDN.frontend,
           credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
+          // The token here is not a JWT: its pilots' identity is listed.
+          pilot_identities: [CDN.pilot],
         },
         factories: [{ name: "gfactory", identity: CDN.factory }],
         groups: [
@@ -183,6 +186,65 @@ describe("frontend daemon against real daemons", () => {
         retiring: false,
       },
     ]);
+  });
+
+  it("20 Slot ads forged by another pilot-role identity are not counted and do not stop provisioning", async () => {
+    const forged = Array.from({ length: 20 }, (_, i) => ({
+      MyType: '"Slot"',
+      Name: `"slot1@forged_${i}"`,
+      GLIDECLIENT_Name: '"vo.main"',
+      GLIDEIN_Entry_Name: '"ce_a"',
+      GLIDEIN_Name: '"gfactory"',
+      GLIDEIN_Factory: '"test"',
+      State: '"Unclaimed"',
+      Cpus: "8",
+      Memory: "32000",
+    }));
+    // pilot2 holds the collector's pilot role but is no identity of this frontend's pilots.
+    const results = await collector.as("pilot2").advertise(forged, "Slot");
+    assert.ok(
+      results.every((r) => r.ok),
+      "the collector stored the forged ads",
+    );
+    const cfg = config([schedd.schedd.url()]);
+    const { snapshot } = await gatherSnapshot(cfg, peers(), log, 0);
+    assert.equal(snapshot.slots.length, 1, "only the slot the frontend's own pilot wrote");
+    const daemon = createFrontendDaemon(cfg, { peers: peers(), log });
+    await daemon.cycle();
+    const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+    const forA = ads.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
+    assert.ok(forA && Number(forA.evaluate("ReqIdleGlideins")) > 0, "pilots still requested");
+    await daemon.stop();
+    // Counted, the same 20 ads stand for 160 idle cores and the request drops to zero.
+    const trusting = parseFrontendConfig(
+      JSON.stringify({
+        ...JSON.parse(JSON.stringify(cfg)),
+        security: { ...cfg.security, pilot_identities: [CDN.pilot, CDN.pilot2] },
+      }),
+    );
+    const counted = await gatherSnapshot(trusting, peers(), log, 0);
+    assert.equal(counted.snapshot.slots.length, 21);
+    const fooled = createFrontendDaemon(trusting, { peers: peers(), log });
+    await fooled.cycle();
+    const after = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+    const fooledA = after.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
+    assert.ok(!fooledA || Number(fooledA.evaluate("ReqIdleGlideins")) === 0);
+    await fooled.stop();
+  });
+
+  it("a pilot credential's own identity counts without being listed", () => {
+    const file = join(dir, "pilot.pem");
+    writeFileSync(file, pool.creds.pilot.certPem + pool.creds.pilot.keyPem, { mode: 0o600 });
+    const cfg = config([schedd.schedd.url()]);
+    const proxyCfg = {
+      ...cfg,
+      security: {
+        ...cfg.security,
+        credentials: [{ ...cfg.security.credentials[0], file, type: "grid_proxy" as const }],
+        pilot_identities: [],
+      },
+    };
+    assert.deepEqual([...ownPilotIdentities(proxyCfg)], [CDN.pilot]);
   });
 
   it("a schedd that refuses connections costs a timeout, not the cycle", async () => {
