@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   "proxy-invalid": "security",
   "cert-invalid": "security",
   "dn-invalid": "security",
+  "dn-pattern-invalid": "security",
+  "ca-policy-invalid": "security",
   "der-invalid": "security",
   "bad-format": "security",
   "unsupported-version": "security",

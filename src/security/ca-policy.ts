@@ -11,6 +11,7 @@ import {
   normalizeDnForPolicy,
   type DnPattern,
 } from "./dn-pattern.js";
+import { UpdraftError } from "../common/errors.js";
 
 export const MAX_POLICY_FILE_BYTES = 64 * 1024;
 export const MAX_POLICY_RULES = 256;
@@ -25,7 +26,8 @@ export interface NamespaceRule {
 /** Rules by the issuing CA's normalized slash-form subject. */
 export type PolicyRules = Map<string, NamespaceRule[]>;
 
-export class PolicyFileError extends Error {
+export class PolicyFileError extends UpdraftError {
+  readonly code = "ca-policy-invalid";
   override name = "PolicyFileError";
 }
 

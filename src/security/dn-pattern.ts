@@ -5,6 +5,7 @@
  * backtracking), because the files come from outside and names come from peers. Matching is on
  * the slash form, case-insensitive, as Globus and the EMI libraries compare names.
  */
+import { UpdraftError } from "../common/errors.js";
 
 /** A pattern longer than this is refused: real namespaces are a few dozen characters. */
 export const MAX_PATTERN_CHARS = 1024;
@@ -21,7 +22,8 @@ export interface DnPattern {
   readonly tokens: readonly Token[];
 }
 
-export class DnPatternError extends Error {
+export class DnPatternError extends UpdraftError {
+  readonly code = "dn-pattern-invalid";
   override name = "DnPatternError";
 }
 
