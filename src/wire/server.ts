@@ -29,6 +29,7 @@ import {
   UnavailableError,
   type WireError,
 } from "./errors.js";
+import { setLongTimeout, type LongTimer } from "./long-timer.js";
 import { presentedChain } from "./peer-chain.js";
 import {
   MethodRegistry,
@@ -125,19 +126,42 @@ type Conn = {
   session: ServerSession;
   alive: boolean;
   lastActivity: number;
-  expiry: NodeJS.Timeout | undefined;
+  expiry: LongTimer | undefined;
+  /** The certificate chain it authenticated with, checked again when the trust store changes. */
+  chain: Buffer[] | undefined;
+  identity: string;
 };
 
 /** `cause` is the refusal's short stable name, for the refused-connections metric. */
 type Refusal = { status: 401 | 403 | 503; code: string; reason: string; cause: string };
 
-type AcceptedPeer = PeerInfo & { notAfter: Date };
+type AcceptedPeer = PeerInfo & { notAfter: Date; chain?: Buffer[] };
 
 export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const limits: ServerLimits = Object.freeze({ ...DEFAULT_SERVER_LIMITS, ...opts.limits });
   const log = (opts.logger ?? silentLogger()).child({ component: "wire-server" });
   const registry = new MethodRegistry();
-  const verifier = opts.verifier ?? defaultVerifier(opts);
+  const trusted = opts.verifier ? undefined : defaultVerifier(opts, log);
+  const verifier: ChainVerifier = opts.verifier ?? trusted!.verify;
+
+  /**
+   * A new trust store (a CRL that now revokes someone, a CA removed) reaches connections already
+   * open: each certificate connection's chain is verified again and closed if it no longer holds.
+   */
+  function recheckTrust(): void {
+    if (!trusted?.recheck()) return;
+    for (const c of conns) {
+      if (!c.chain) continue;
+      const r = verifier(c.chain);
+      if (r.ok) continue;
+      const identity = c.identity;
+      log.info(
+        { identity, code: r.code, reason: r.reason },
+        "credential no longer accepted; closing",
+      );
+      c.session.fail(new UnauthenticatedError(`credential no longer accepted: ${r.reason}`));
+    }
+  }
   const conns = new Set<Conn>();
   let closing = false;
 
@@ -159,6 +183,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   });
 
   function authenticate(socket: TLSSocket): AcceptedPeer | Refusal {
+    recheckTrust();
     const chain = presentedChain(socket);
     if (chain.length === 0) {
       return {
@@ -189,7 +214,13 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         cause: "no-role",
       };
     }
-    return { identity: result.identity, roles, limited: result.limited, notAfter: result.notAfter };
+    return {
+      identity: result.identity,
+      roles,
+      limited: result.limited,
+      notAfter: result.notAfter,
+      chain,
+    };
   }
 
   // The identity is settled once, at the upgrade; a TLS 1.2 renegotiation must not swap the
@@ -388,16 +419,21 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       close: (err: WireError) => ws.close(err.closeCode, err.code),
     };
     const session = new ServerSession(transport, registry, peer, limits, connLog, opts.observer);
-    const conn: Conn = { ws, session, alive: true, lastActivity: Date.now(), expiry: undefined };
+    const conn: Conn = {
+      ws,
+      session,
+      alive: true,
+      lastActivity: Date.now(),
+      expiry: undefined,
+      chain: peer.chain,
+      identity: peer.identity,
+    };
     conns.add(conn);
     if (log.isLevelEnabled("debug")) connLog().debug("connection accepted");
-    const untilExpiry = peer.notAfter.getTime() - Date.now();
-    if (untilExpiry < 2 ** 31 - 1) {
-      conn.expiry = setTimeout(
-        () => session.fail(new UnauthenticatedError("client credential expired")),
-        Math.max(0, untilExpiry),
-      );
-    }
+    conn.expiry = setLongTimeout(
+      () => session.fail(new UnauthenticatedError("client credential expired")),
+      peer.notAfter.getTime() - Date.now(),
+    );
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       conn.lastActivity = Date.now();
       conn.alive = true; // traffic proves the peer alive as well as a pong does
@@ -410,7 +446,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     ws.on("error", (err) => connLog().debug({ err }, "socket error"));
     ws.on("close", (code: number) => {
       conns.delete(conn);
-      if (conn.expiry) clearTimeout(conn.expiry);
+      conn.expiry?.cancel();
       session.onClosed(new UnavailableError("connection closed"));
       if (log.isLevelEnabled("debug")) connLog().debug({ code }, "connection closed");
     });
@@ -420,6 +456,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const sweepMs = Math.max(10, Math.min(limits.pingIntervalMs, limits.idleTimeoutMs / 4));
   let lastPing = Date.now();
   const sweeper = setInterval(() => {
+    recheckTrust();
     const now = Date.now();
     const pingDue = now - lastPing >= limits.pingIntervalMs;
     if (pingDue) lastPing = now;
@@ -509,23 +546,36 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
 /** How often the trust directory is looked at again for new CAs and CRLs. */
 const TRUST_RECHECK_MS = 60_000;
 
+interface TrustVerifier {
+  verify: ChainVerifier;
+  /** Look at the directory again if due; true when a new store replaced the old one. */
+  recheck(): boolean;
+}
+
 /**
  * Verifies against the trust directory, reloading it when its files changed (a CRL update, a
- * new CA) at most once a minute, on the next connection; a directory that cannot be read then
- * keeps the store already loaded.
+ * new CA) at most once per recheck interval; a directory that cannot be read then keeps the
+ * store already loaded.
  */
-function defaultVerifier(opts: RpcServerOptions): ChainVerifier {
-  let trust = loadTrustDir(required(opts.trustDir, "trustDir"), {
-    caNamespaces: opts.caNamespaces,
-  });
+function defaultVerifier(opts: RpcServerOptions, log: Logger): TrustVerifier {
+  const dir = required(opts.trustDir, "trustDir");
+  let trust = loadTrustDir(dir, { caNamespaces: opts.caNamespaces });
+  for (const p of trust.problems) log.warn({ problem: p }, "trust directory");
   let checkedAt = Date.now();
   const allowLimited = opts.allowLimitedProxies ?? false;
-  return (chain) => {
-    if (Date.now() - checkedAt >= (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) {
+  return {
+    verify: (chain) => verifyChain(chain, trust, { allowLimited }),
+    recheck() {
+      if (Date.now() - checkedAt < (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) return false;
       checkedAt = Date.now();
-      trust = refreshTrustStore(trust).store;
-    }
-    return verifyChain(chain, trust, { allowLimited });
+      const r = refreshTrustStore(trust);
+      if (r.error) log.warn({ err: r.error }, "trust directory unreadable; keeping the loaded one");
+      if (r.store === trust) return false;
+      trust = r.store;
+      log.info({ dir, cas: trust.cas.size, crls: trust.crls.size }, "trust directory reloaded");
+      for (const p of trust.problems) log.warn({ problem: p }, "trust directory");
+      return true;
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { connect, createTestPki, startServer } from "./harness.js";
+import { connect, createTestPki, eventually, startServer } from "./harness.js";
 
 test("a certificate revoked while the server runs is refused on the next connection", async () => {
   const pki = createTestPki();
@@ -27,4 +27,40 @@ test("a certificate revoked while the server runs is refused on the next connect
   await second.close();
   assert.equal(err?.code, "unauthenticated", String(err));
   assert.match(err?.message ?? "", /revoked/i);
+});
+
+test("revocation reaches open connections: a revoked peer's connection closes on reload", async () => {
+  const pki = createTestPki();
+  const ts = await startServer(pki, { trustRecheckMs: 50, limits: { pingIntervalMs: 100 } });
+  after(async () => {
+    await ts.server.close();
+    pki.cleanup();
+  });
+  const bob = pki.issueUser("/DC=org/DC=example/CN=Bob Stays");
+  const revoked = connect(ts, pki, {
+    credentialFile: undefined,
+    certPem: pki.user.certPem,
+    keyPem: pki.user.keyPem,
+  });
+  const stays = connect(ts, pki, {
+    credentialFile: undefined,
+    certPem: bob.certPem,
+    keyPem: bob.keyPem,
+  });
+  after(async () => {
+    await revoked.close();
+    await stays.close();
+  });
+  await revoked.call("test.Echo", Buffer.from("a"));
+  await stays.call("test.Echo", Buffer.from("b"));
+  assert.equal(ts.server.connectionCount, 2);
+
+  pki.revoke(pki.user.certPem);
+  // No new connection arrives: the server's own timer rechecks the directory.
+  await eventually(
+    () => ts.server.connectionCount === 1,
+    10_000,
+    "the revoked connection to close",
+  );
+  assert.equal((await stays.call("test.Echo", Buffer.from("c"))).toString(), "c");
 });
