@@ -4,7 +4,7 @@
  * `updraft factory stage --out DIR` writes a complete staging folder: this build's pilot install
  * archive, Node.js runtimes for worker nodes without one, and the manifest.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
@@ -13,7 +13,8 @@ import { type FactoryConfig, loadFactoryConfig, pilotLogsDir } from "../factory/
 import { PilotLogStore } from "../factory/pilot-logs.js";
 import { formatPilotLogs } from "../factory/pilot-logs-format.js";
 import { dbPath } from "../factory/daemon.js";
-import { runFactory } from "../factory/main.js";
+import { runFactory, stagingKeepMs, stagingVersionsDir } from "../factory/main.js";
+import { openVersionStore } from "../factory/staging/versions.js";
 import { formatStatusTable, statusRows } from "../factory/status-report.js";
 import { writeInstallArchive } from "../factory/staging/install.js";
 import { NODE_RUNTIMES, stageRuntimes, type StagedRuntime } from "../factory/staging/runtime.js";
@@ -141,9 +142,13 @@ function statusCommand(): Command {
       const store = openStore(cmd);
       try {
         const rows = statusRows(store, o.entry);
-        process.stdout.write(
-          o.json ? JSON.stringify(rows, null, 2) + "\n" : formatStatusTable(rows),
-        );
+        if (o.json) {
+          process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+          return;
+        }
+        const config = loadConfig(cmd);
+        const versions = existsSync(stagingVersionsDir(config)) ? stagedVersionRows(config) : [];
+        process.stdout.write(formatStatusTable(rows) + formatStagedVersions(versions));
       } finally {
         store.close();
       }
@@ -257,4 +262,36 @@ export function createFactoryCommand(): Command {
     .addCommand(statusCommand())
     .addCommand(logsCommand())
     .addCommand(stageCommand());
+}
+
+interface StagedVersionRow {
+  version: string;
+  state: "current" | "retired";
+  added: string;
+  /** When a retired version is purged: no pilot submitted with it can start after that. */
+  purgeAfter?: string;
+}
+
+function stagedVersionRows(config: FactoryConfig): StagedVersionRow[] {
+  const keepMs = stagingKeepMs(config);
+  return openVersionStore(stagingVersionsDir(config))
+    .list()
+    .map((v) => ({
+      version: v.sha256,
+      state: v.current ? "current" : "retired",
+      added: new Date(v.addedMs).toISOString(),
+      purgeAfter:
+        v.retiredMs === undefined ? undefined : new Date(v.retiredMs + keepMs).toISOString(),
+    }));
+}
+
+function formatStagedVersions(rows: StagedVersionRow[]): string {
+  if (rows.length === 0) return "";
+  const lines = rows.map(
+    (r) => `${r.version.slice(0, 16)}  ${r.state.padEnd(7)}  ${r.added}  ${r.purgeAfter ?? "-"}`,
+  );
+  return (
+    ["", "STAGED VERSION    STATE    ADDED                     PURGE AFTER", ...lines].join("\n") +
+    "\n"
+  );
 }

@@ -1,9 +1,11 @@
 /** `updraft factory run --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createLogger, type Logger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";
 import type { FactoryConfig } from "./config.js";
 import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
+import { openVersionStore } from "./staging/versions.js";
 import { loadFactoryConfig } from "./config.js";
 import { createFactoryDaemon } from "./daemon.js";
 
@@ -21,7 +23,10 @@ export async function runFactory(configFile: string): Promise<void> {
   await daemon.start();
   stopOnSignals(
     logger,
-    () => Promise.all([daemon.stop(), staging?.server.close()]),
+    () => {
+      if (staging) clearInterval(staging.purgeTimer);
+      return Promise.all([daemon.stop(), staging?.server.close()]);
+    },
     "shutting down; pilots keep running",
   );
 }
@@ -31,6 +36,17 @@ async function startStaging(config: FactoryConfig, logger: Logger) {
   if (!config.staging) return undefined;
   const s = config.staging;
   const area = stageDirectory(s.dir, { entry: s.entry });
+  // This start's files are kept as a version of their own, beside those queued pilots still need.
+  const versions = openVersionStore(stagingVersionsDir(config));
+  versions.makeCurrent(area, s.dir, Date.now());
+  const keepMs = stagingKeepMs(config);
+  const purge = () => {
+    const gone = versions.purge(Date.now(), keepMs);
+    if (gone.length > 0) logger.info({ versions: gone }, "staged versions purged");
+  };
+  purge();
+  const purgeTimer = setInterval(purge, 3600_000);
+  purgeTimer.unref();
   const server = await startStagingServer({
     dir: s.dir,
     area,
@@ -38,6 +54,7 @@ async function startStaging(config: FactoryConfig, logger: Logger) {
     keyPem: readFileSync(s.key_file ?? config.credentials.key_file, "latin1"),
     host: s.listen.host,
     port: s.listen.port,
+    versions,
   });
   const url = s.url ?? server.url;
   logger.info(
@@ -46,6 +63,33 @@ async function startStaging(config: FactoryConfig, logger: Logger) {
   );
   return {
     server,
-    pilotArgs: () => ["--staging", url, "--manifest-sha256", area.manifestSha256],
+    purgeTimer,
+    // The version's own URL: restaging and restarting later does not change what it serves.
+    pilotArgs: () => [
+      "--staging",
+      `${url}/v/${area.manifestSha256}`,
+      "--manifest-sha256",
+      area.manifestSha256,
+    ],
   };
+}
+
+/** Where the factory keeps staged versions. */
+export function stagingVersionsDir(config: FactoryConfig): string {
+  return join(config.work_dir, "staging-versions");
+}
+
+/**
+ * How long a retired version is kept: the longest an entry lets a pilot wait in its queue (its
+ * stale idle age) plus run (its walltime), so every pilot submitted with it has started or gone.
+ */
+export function stagingKeepMs(config: FactoryConfig): number {
+  let s = 0;
+  for (const e of config.entries) {
+    s = Math.max(
+      s,
+      (e.stale?.idle ?? config.defaults.stale.idle) + (e.pilot?.walltime_s ?? 86_400),
+    );
+  }
+  return s * 1000;
 }

@@ -65,13 +65,20 @@ test("updraft factory --config runs the daemon; pilots get the staging URL and m
   assert.equal(existsSync(join(stage, "manifest.txt")), false);
   const manifest = `updraft-pilot-manifest 1\nfile ${sha256Hex("#!/bin/sh\necho bootstrap\n")} updraft-pilot-startup.sh\n`;
   assert.equal(sha256Hex(manifest), hash);
-  assert.match(url, /^https:\/\/localhost:\d+$/);
+  // The version's own URL, so a restage and restart later does not change what it serves.
+  assert.match(url, new RegExp(`^https://localhost:\\d+/v/${hash}$`));
   // The daemon left its pilots tracked in its database.
   const status = await new Promise<string>((resolve) =>
     execFile(process.execPath, [bin, "factory", "status", "--config", file, "-json"], (_e, out) =>
       resolve(out),
     ),
   );
+  const table = await new Promise<string>((resolve) =>
+    execFile(process.execPath, [bin, "factory", "status", "--config", file], (_e, out) =>
+      resolve(out),
+    ),
+  );
+  assert.match(table, new RegExp(`^${hash.slice(0, 16)}  current `, "m"));
   const rows = JSON.parse(status) as { client: string; reqIdle: number }[];
   assert.equal(rows[0]?.client, "fe.main");
   assert.equal(rows[0]?.reqIdle, 3);

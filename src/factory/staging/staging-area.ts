@@ -16,6 +16,7 @@ import {
   sha256Hex,
 } from "./manifest.js";
 import { runtimeOfPath } from "./runtime.js";
+import type { VersionStore } from "./versions.js";
 
 export const MANIFEST_NAME = "manifest.txt";
 
@@ -79,6 +80,8 @@ export interface StagingServerOptions {
   keyPem: string;
   host: string;
   port: number;
+  /** Kept versions, served under `/v/<manifest sha256>/`; the root serves `area`. */
+  versions?: VersionStore;
 }
 
 export interface StagingServer {
@@ -101,6 +104,25 @@ export async function startStagingServer(o: StagingServerOptions): Promise<Stagi
       return;
     }
     const headers = { "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" };
+    const versioned = /^v\/([0-9a-f]{64})\/(.+)$/.exec(path);
+    if (versioned && o.versions) {
+      const [, sha, rest] = versioned as unknown as [string, string, string];
+      const text = rest === MANIFEST_NAME ? o.versions.manifest(sha) : undefined;
+      const file = text === undefined ? o.versions.file(sha, rest) : undefined;
+      if (text === undefined && file === undefined) {
+        res.writeHead(404, headers).end();
+        return;
+      }
+      res.writeHead(200, { ...headers, "Content-Type": "application/octet-stream" });
+      if (req.method === "HEAD") res.end();
+      else if (text !== undefined) res.end(text);
+      else {
+        createReadStream(file!)
+          .on("error", () => res.destroy())
+          .pipe(res);
+      }
+      return;
+    }
     if (path === MANIFEST_NAME) {
       res.writeHead(200, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
       res.end(req.method === "HEAD" ? undefined : o.area.manifestText);
