@@ -85,7 +85,7 @@ async function startBenchSchedd(pki: TestPki, dir: string): Promise<RunningSched
           { identity: pki.user.subject, roles: ["user", "frontend"] },
           { identity: PILOT, roles: ["pilot"] },
         ],
-        defaultRoles: [],
+        default_roles: [],
       },
     }),
   );

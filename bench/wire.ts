@@ -47,7 +47,7 @@ async function serve(args: ServerArgs): Promise<void> {
       issuers: [createIssuerKeySource(ISSUER, { jwksFile: args.jwksFile })],
       audiences: [AUDIENCE],
     }),
-    authorizer: createAuthorizer({ rules: [], defaultRoles: ["read"] }),
+    authorizer: createAuthorizer({ rules: [], default_roles: ["read"] }),
   });
   server.unary(
     "bench.Echo",

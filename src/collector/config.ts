@@ -5,10 +5,18 @@
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
 import { tokensConfigSchema } from "../common/tokens-config.js";
-import { ROLES, type Role, authzConfigSchema } from "../security/authz.js";
+import {
+  AUTHORIZATION_RENAMES,
+  authorizationBlock,
+  duration,
+  logLevelKey,
+  tlsBlock,
+  wholeSeconds as seconds,
+} from "../common/config-blocks.js";
+import type { KeyRename } from "../common/config-renames.js";
+import { ROLES, type Role } from "../security/authz.js";
 
 const role = z.enum(ROLES);
-const seconds = z.number().int().positive();
 const typeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an ad type is a plain name");
 
 /** Roles needed to write each ad type unless the configuration says otherwise. */
@@ -34,15 +42,8 @@ export const collectorConfigSchema = z
       })
       .strict()
       .default({ host: "0.0.0.0", port: 9618 }),
-    tls: z
-      .object({
-        cert_file: z.string().min(1),
-        key_file: z.string().min(1),
-        trust_dir: z.string().min(1).default("/etc/grid-security/certificates"),
-        allow_limited_proxies: z.boolean().default(false),
-      })
-      .strict(),
-    authorization: authzConfigSchema.default({ rules: [] }),
+    tls: tlsBlock({ allow_limited_proxies: z.boolean().default(false) }),
+    authorization: authorizationBlock.default({ rules: [] }),
     /** Bearer tokens accepted beside certificates; none without this block. */
     tokens: tokensConfigSchema.optional(),
     /** Roles allowed to write each type; types not listed need `default_write_roles`. */
@@ -50,14 +51,14 @@ export const collectorConfigSchema = z
     default_write_roles: z.array(role).default(["daemon"]),
     lifetime: z
       .object({
-        default: seconds.default(900),
-        /** Per type, overriding `default`; an ad's own ClassAdLifetime wins over both. */
+        default_s: seconds.default(900),
+        /** Seconds per type, overriding `default_s`; an ad's own ClassAdLifetime wins over both. */
         per_type: z.record(typeName, seconds).default({}),
         /** Upper bound on an ad's own ClassAdLifetime. */
-        max: seconds.default(86_400),
+        max_s: seconds.default(86_400),
       })
       .strict()
-      .default({ default: 900, per_type: {}, max: 86_400 }),
+      .default({ default_s: 900, per_type: {}, max_s: 86_400 }),
     limits: z
       .object({
         max_ad_bytes: z
@@ -73,7 +74,7 @@ export const collectorConfigSchema = z
         /** Steps a watch's constraint may take on one ad. */
         watch_step_budget: z.number().int().positive().default(1_000_000),
         /** Longest stretch of one query's evaluation before other clients get a turn. */
-        query_slice_s: z.number().positive().max(1).default(0.02),
+        query_slice_s: duration(z.number().positive().max(1)).default(0.02),
       })
       .strict()
       .default({
@@ -86,23 +87,32 @@ export const collectorConfigSchema = z
         query_slice_s: 0.02,
       }),
     /** How often the collector's own ad is refreshed. */
-    self_ad_interval: seconds.default(60),
+    self_ad_interval_s: seconds.default(60),
     snapshot: z
       .object({
         path: z.string().min(1),
-        period: seconds.default(300),
+        period_s: seconds.default(300),
       })
       .strict()
       .optional(),
-    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    log_level: logLevelKey,
   })
   .strict();
+
+/** Spellings of the previous release, accepted with a warning. */
+export const COLLECTOR_RENAMES: readonly KeyRename[] = [
+  ...AUTHORIZATION_RENAMES,
+  { from: "lifetime.default", to: "lifetime.default_s" },
+  { from: "lifetime.max", to: "lifetime.max_s" },
+  { from: "self_ad_interval", to: "self_ad_interval_s" },
+  { from: "snapshot.period", to: "snapshot.period_s" },
+];
 
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;
 
 /** Read and validate a config file; throws ConfigError listing every problem. */
 export function loadCollectorConfig(file: string): CollectorConfig {
-  return loadConfigFile(collectorConfigSchema, file);
+  return loadConfigFile(collectorConfigSchema, file, process.env, COLLECTOR_RENAMES);
 }
 
 /** Roles that may write `type` (case-insensitive), configuration over defaults. */
@@ -119,5 +129,5 @@ export function writeRolesResolver(
 export function lifetimeResolver(cfg: Pick<CollectorConfig, "lifetime">): (type: string) => number {
   const table = new Map<string, number>();
   for (const [t, s] of Object.entries(cfg.lifetime.per_type)) table.set(t.toLowerCase(), s);
-  return (type) => table.get(type.toLowerCase()) ?? cfg.lifetime.default;
+  return (type) => table.get(type.toLowerCase()) ?? cfg.lifetime.default_s;
 }

@@ -2,18 +2,18 @@
  * A running collector: core, RPC server, expiry timer, own-ad refresh and optional snapshot, put
  * together from a validated configuration. Clock and timers are injectable for tests.
  */
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { pino } from "pino";
 import { type Clock, systemClock } from "../common/clock.js";
 import { tokenVerifierFromConfig } from "../common/tokens-config.js";
-import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
-import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import type { AuthzConfig } from "../security/authz.js";
+import { logConfigDeprecations } from "../common/config-renames.js";
+import { loadTlsMaterial, rpcServerFromBlocks } from "../common/tls-rpc.js";
 import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
 import { registerWireMetrics } from "../wire/wire-metrics.js";
-import { createRpcServer, type RpcServer, type ServerLimits } from "../wire/server.js";
+import type { RpcServer, ServerLimits } from "../wire/server.js";
 import { CollectorCore } from "./collector.js";
 import { registerCollectorMetrics } from "./metrics.js";
 import { type CollectorConfig, lifetimeResolver, writeRolesResolver } from "./config.js";
@@ -47,14 +47,15 @@ export function createCollectorDaemon(
   const clock = deps.clock ?? systemClock;
   const timers = deps.timers ?? realTimers;
   const log = (deps.logger ?? pino({ level: "silent" })).child({ component: "collector" });
-  const certPem = readFileSync(config.tls.cert_file, "latin1");
-  const identity = parseCertificate(firstCert(certPem, config.tls.cert_file)).subject;
+  if (deps.logger) logConfigDeprecations(deps.logger, config);
+  const tls = loadTlsMaterial(config.tls);
+  const identity = tls.identity;
   const name = config.name ?? `collector@${hostname()}`;
   const core = new CollectorCore({
     clock,
     writeRolesFor: writeRolesResolver(config),
     lifetimeFor: lifetimeResolver(config),
-    maxLifetime: config.lifetime.max,
+    maxLifetime: config.lifetime.max_s,
     limits: {
       maxAdBytes: config.limits.max_ad_bytes,
       maxAttributes: config.limits.max_attributes,
@@ -69,14 +70,11 @@ export function createCollectorDaemon(
     watchers: () => service.watchers,
     connections: () => server.connectionCount,
   });
-  const server = createRpcServer({
-    host: config.listen.host,
-    port: config.listen.port,
-    certPem,
-    keyPem: readFileSync(config.tls.key_file, "latin1"),
-    trustDir: config.tls.trust_dir,
+  const server = rpcServerFromBlocks({
+    listen: config.listen,
+    tls,
     allowLimitedProxies: config.tls.allow_limited_proxies,
-    authorizer: createAuthorizer(config.authorization as AuthzConfig),
+    authorization: config.authorization as AuthzConfig,
     ...(config.tokens ? { tokenVerifier: tokenVerifierFromConfig(config.tokens) } : {}),
     limits: deps.serverLimits,
     logger: deps.logger,
@@ -118,7 +116,7 @@ export function createCollectorDaemon(
         ImageSize: String(Math.round((mem.rss + mem.external) / 1024)),
         ResidentSetSize: String(Math.round(mem.rss / 1024)),
       },
-      config.self_ad_interval * 3,
+      config.self_ad_interval_s * 3,
     );
   };
   const saveSnapshot = () => {
@@ -140,11 +138,11 @@ export function createCollectorDaemon(
         snapshot = openSnapshot(config.snapshot.path);
         const n = snapshot.load(core);
         log.info({ ads: n, path: config.snapshot.path }, "snapshot restored");
-        stoppers.push(every(timers, config.snapshot.period * 1000, saveSnapshot));
+        stoppers.push(every(timers, config.snapshot.period_s * 1000, saveSnapshot));
       }
       const address = await server.listen();
       publishSelf();
-      stoppers.push(every(timers, config.self_ad_interval * 1000, publishSelf));
+      stoppers.push(every(timers, config.self_ad_interval_s * 1000, publishSelf));
       expiry.reschedule();
       log.info({ name, identity, port: address.port }, "collector started");
       return server.url();
@@ -160,10 +158,4 @@ export function createCollectorDaemon(
       log.info("collector stopped");
     },
   };
-}
-
-function firstCert(pem: string, file: string): Buffer {
-  const [der] = pemCertificates(pem);
-  if (!der) throw new Error(`${file}: no certificate found`);
-  return der;
 }

@@ -97,13 +97,15 @@ function interpolate(
 /**
  * Parse YAML text and validate it against a schema. Returns the parsed, defaulted value, frozen
  * deeply, or throws ConfigError listing every YAML syntax error or every schema problem with its
- * path and line.
+ * path and line. Old spellings in `renames` are moved to their new keys first; the ones met are
+ * kept for `logConfigDeprecations`.
  */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
   text: string,
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  renames: readonly KeyRename[] = [],
 ): z.output<S> {
   const counter = new LineCounter();
   const doc = parseDocument(text, {
@@ -124,17 +126,23 @@ export function parseConfig<S extends z.ZodType>(
   }
   const unset = interpolate(doc, counter, env);
   if (unset.length > 0) throw new ConfigError(file, unset);
-  const result = schema.safeParse(doc.toJS() ?? {});
+  const raw: unknown = doc.toJS() ?? {};
+  const renamed = applyRenames(raw, renames);
+  if (renamed.problems.length > 0) throw new ConfigError(file, renamed.problems);
+  const result = schema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
       file,
-      schemaProblems(result.error.issues, [], (path) => ({
-        line: lineOf(doc, counter, path),
-        present: doc.hasIn(path as unknown[]),
-      })),
+      schemaProblems(result.error.issues, [], (path) => {
+        const inFile = originalPath(path, renamed.moved);
+        return { line: lineOf(doc, counter, inFile), present: doc.hasIn(inFile as unknown[]) };
+      }),
     );
   }
-  return deepFreeze(result.data);
+  const config = deepFreeze(result.data);
+  if (typeof config === "object" && config !== null)
+    recordDeprecations(config, renamed.deprecations);
+  return config;
 }
 
 /**
@@ -173,6 +181,7 @@ export function loadConfigFile<S extends z.ZodType>(
   schema: S,
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  renames: readonly KeyRename[] = [],
 ): z.output<S> {
   let text: string;
   try {
@@ -180,7 +189,7 @@ export function loadConfigFile<S extends z.ZodType>(
   } catch (err) {
     throw new ConfigError(file, [{ path: "", message: `cannot read: ${(err as Error).message}` }]);
   }
-  return parseConfig(schema, text, file, env);
+  return parseConfig(schema, text, file, env, renames);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,8 @@
 /** The schedd's YAML configuration (config/schedd.yaml documents every key). */
 import { z } from "zod";
 import { tokensConfigSchema } from "../common/tokens-config.js";
+import { loadConfigFile } from "../common/config.js";
+import type { KeyRename } from "../common/config-renames.js";
 import { authzConfigSchema } from "../security/authz.js";
 
 export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
@@ -68,3 +70,13 @@ export const scheddConfigSchema = z
   .strict();
 
 export type ScheddConfig = z.output<typeof scheddConfigSchema>;
+
+/** Spellings of the previous release, accepted with a warning. */
+export const SCHEDD_RENAMES: readonly KeyRename[] = [
+  { from: "authz.defaultRoles", to: "authz.default_roles" },
+];
+
+/** Read and validate a config file; throws ConfigError listing every problem. */
+export function loadScheddConfig(file: string): ScheddConfig {
+  return loadConfigFile(scheddConfigSchema, file, process.env, SCHEDD_RENAMES);
+}

@@ -1,17 +1,18 @@
 /** `updraft schedd run --config FILE`: load config, start the schedd and its advertiser, stop on signals. */
 import { readFileSync } from "node:fs";
-import { loadConfigFile } from "../common/config.js";
+import { logConfigDeprecations } from "../common/config-renames.js";
 import { createLogger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";
 import { createCollectorClient } from "../collector/client.js";
 import { createRpcClient } from "../wire/index.js";
 import { buildSchedulerAd, startAdvertiser } from "./advertiser.js";
-import { scheddConfigSchema } from "./config.js";
+import { loadScheddConfig } from "./config.js";
 import { startSchedd } from "./schedd.js";
 
 export async function runSchedd(configFile: string): Promise<void> {
-  const cfg = loadConfigFile(scheddConfigSchema, configFile);
+  const cfg = loadScheddConfig(configFile);
   const log = createLogger({ name: "schedd", level: cfg.log_level });
+  logConfigDeprecations(log, cfg);
   const schedd = await startSchedd({ config: cfg, logger: log });
   const address = cfg.public_url ?? schedd.url();
   let advertiser: { stop(): void } | undefined;

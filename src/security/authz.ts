@@ -3,7 +3,7 @@
  * token identity (`<iss>#<sub>`) matches rules by exact value or patterns (`*` within one name
  * component, stopping at `/`; `**` across components); a bearer token
  * also matches rules on its issuer, `sub`, `wlcg.groups` and `scope`. A valid identity no rule
- * names gets `defaultRoles` (read only unless configured). Each RPC declares the roles that may
+ * names gets `default_roles` (read only unless configured). Each RPC declares the roles that may
  * call it; the wire layer asks `rolesFor` once per connection.
  */
 import { z } from "zod";
@@ -47,7 +47,7 @@ export interface TokenFacts {
 export interface AuthzConfig {
   rules: AuthzRule[];
   /** Roles for a valid identity that no rule matches. Default `["read"]`. */
-  defaultRoles?: Role[];
+  default_roles?: Role[];
 }
 
 /** The YAML/JSON shape of AuthzConfig, for daemons' config schemas. */
@@ -92,7 +92,7 @@ export const authzConfigSchema = z
           }),
       )
       .default([]),
-    defaultRoles: z.array(z.enum(ROLES)).optional(),
+    default_roles: z.array(z.enum(ROLES)).optional(),
   })
   .strict();
 
@@ -162,7 +162,7 @@ export function createAuthorizer(cfg: AuthzConfig): Authorizer {
     }
   }
   const rules = cfg.rules.map(compile);
-  const defaults: ReadonlySet<Role> = new Set(cfg.defaultRoles ?? ["read"]);
+  const defaults: ReadonlySet<Role> = new Set(cfg.default_roles ?? ["read"]);
   // Certificate identities are memoised; a token's roles also depend on its groups and
   // scopes, so they are worked out per connection (the token's verdict is cached already).
   const memo = new Map<string, ReadonlySet<Role>>();

@@ -66,7 +66,7 @@ export async function startMetricsListener(opts: MetricsListenerOptions): Promis
     trustDir: opts.trustDir,
     authorizer: createAuthorizer({
       rules: authz.rules,
-      defaultRoles: authz.defaultRoles ?? [],
+      default_roles: authz.default_roles ?? [],
     } as AuthzConfig),
     logger: opts.logger,
     httpRoutes: metricsRoute(opts.registry),

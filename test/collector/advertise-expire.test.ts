@@ -9,7 +9,7 @@ before(async () => {
   pool = createPool();
   c = await startCollector(
     pool,
-    pool.config({ lifetime: { default: 900, per_type: { Slot: 300 } } }),
+    pool.config({ lifetime: { default_s: 900, per_type: { Slot: 300 } } }),
   );
 });
 after(async () => {

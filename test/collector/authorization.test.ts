@@ -91,7 +91,7 @@ test("reads need the read role", async () => {
   const other = await startCollector(
     pool,
     pool.config({
-      authorization: { rules: [{ identity: DN.pilot, roles: ["pilot"] }], defaultRoles: ["read"] },
+      authorization: { rules: [{ identity: DN.pilot, roles: ["pilot"] }], default_roles: ["read"] },
     }),
   );
   try {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../src/common/config.js";
+import { configDeprecations } from "../../src/common/config-renames.js";
 import {
   DEFAULT_WRITE_ROLES,
   lifetimeResolver,
@@ -31,7 +32,7 @@ tls:
 write_roles:
   GlideFactory: [factory, wizard]
 lifetime:
-  default: -5
+  default_s: -5
 limits:
   max_ad_bytes: 1000
   max_ads_per_idenity: 5
@@ -50,7 +51,7 @@ test("a bad configuration lists every problem with its path and line", () => {
   assert.ok(caught instanceof ConfigError);
   const paths = caught.problems.map((p) => p.path).sort();
   assert.deepEqual(paths, [
-    "lifetime.default",
+    "lifetime.default_s",
     "limits.max_ads_per_idenity",
     "listen.port",
     "tls.key_file",
@@ -73,7 +74,8 @@ test("updraft collector with a bad configuration exits non-zero listing the prob
 
 test("the example configuration is valid and keeps the documented defaults", () => {
   const cfg = loadCollectorConfig(example);
-  assert.equal(cfg.lifetime.default, 900);
+  assert.equal(cfg.lifetime.default_s, 900);
+  assert.deepEqual(configDeprecations(cfg), []);
   assert.equal(cfg.snapshot, undefined);
   const roles = writeRolesResolver(cfg);
   for (const [type, expected] of Object.entries(DEFAULT_WRITE_ROLES)) {
@@ -81,4 +83,66 @@ test("the example configuration is valid and keeps the documented defaults", () 
   }
   assert.deepEqual(roles("SomethingElse"), ["daemon"]);
   assert.equal(lifetimeResolver(cfg)("slot"), cfg.lifetime.per_type.Slot ?? 900);
+});
+
+const OLD_SPELLINGS = `
+tls:
+  cert_file: /etc/host.pem
+  key_file: /etc/host.key
+authorization:
+  rules: []
+  defaultRoles: [pilot]
+lifetime:
+  default: 120
+  max: 7200
+self_ad_interval: 30
+snapshot:
+  path: /var/lib/updraft/collector.sqlite
+  period: 600
+`;
+
+test("the previous release's spellings load the same, each named once with its new key", () => {
+  const file = join(tmp.dir, "old.yaml");
+  writeFileSync(file, OLD_SPELLINGS);
+  const cfg = loadCollectorConfig(file);
+  assert.deepEqual(cfg.authorization.default_roles, ["pilot"]);
+  assert.equal(cfg.lifetime.default_s, 120);
+  assert.equal(cfg.lifetime.max_s, 7200);
+  assert.equal(cfg.self_ad_interval_s, 30);
+  assert.equal(cfg.snapshot?.period_s, 600);
+  assert.deepEqual(
+    configDeprecations(cfg).map((d) => [d.from, d.to]),
+    [
+      ["authorization.defaultRoles", "authorization.default_roles"],
+      ["lifetime.default", "lifetime.default_s"],
+      ["lifetime.max", "lifetime.max_s"],
+      ["self_ad_interval", "self_ad_interval_s"],
+      ["snapshot.period", "snapshot.period_s"],
+    ],
+  );
+});
+
+test("a key given in both spellings is refused; a bad old value points at its line", () => {
+  const both = join(tmp.dir, "both.yaml");
+  writeFileSync(
+    both,
+    "tls:\n  cert_file: a\n  key_file: b\nself_ad_interval: 30\nself_ad_interval_s: 60\n",
+  );
+  assert.throws(
+    () => loadCollectorConfig(both),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.length === 1 &&
+      err.problems[0]!.path === "self_ad_interval_s" &&
+      /keep only self_ad_interval_s/.test(err.problems[0]!.message),
+  );
+  const bad = join(tmp.dir, "bad-old.yaml");
+  writeFileSync(bad, "tls:\n  cert_file: a\n  key_file: b\nlifetime:\n  default: -1\n");
+  assert.throws(
+    () => loadCollectorConfig(bad),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems[0]!.path === "lifetime.default_s" &&
+      err.problems[0]!.line === 5,
+  );
 });

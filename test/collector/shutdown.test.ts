@@ -27,7 +27,7 @@ test("updraft collector logs JSON, and on SIGTERM writes its snapshot and exits 
     [
       "listen: { host: 127.0.0.1, port: 0 }",
       `tls: { cert_file: ${pool.pki.host.certFile}, key_file: ${pool.pki.host.keyFile}, trust_dir: ${pool.pki.caDir} }`,
-      `snapshot: { path: ${snapshot}, period: 3600 }`,
+      `snapshot: { path: ${snapshot}, period_s: 3600 }`,
       "",
     ].join("\n"),
   );

@@ -27,8 +27,8 @@ after(() => {
 
 test("a restarted collector reloads its snapshot with ages preserved and expired ads dropped", async () => {
   const config = pool.config({
-    snapshot: { path: join(tmp.dir, "collector.sqlite"), period: 60 },
-    lifetime: { default: 900, per_type: { Slot: 300 } },
+    snapshot: { path: join(tmp.dir, "collector.sqlite"), period_s: 60 },
+    lifetime: { default_s: 900, per_type: { Slot: 300 } },
   });
   const first = await startCollector(pool, config);
   await first.as("pilot").advertise([slotAd(1)]);

@@ -10,7 +10,7 @@ before(async () => {
   pool = createPool();
   c = await startCollector(
     pool,
-    pool.config({ lifetime: { default: 900, per_type: { Slot: 100 } } }),
+    pool.config({ lifetime: { default_s: 900, per_type: { Slot: 100 } } }),
   );
 });
 after(async () => {

@@ -120,7 +120,7 @@ test("token rules match issuer, sub pattern, group and scope together; DN rules 
       { issuer: "https://a.example", sub: "pilot-*", group: "/vo/pilots", roles: ["pilot"] },
       { issuer: "https://a.example", scope: "compute.read", roles: ["read"] },
     ],
-    defaultRoles: [],
+    default_roles: [],
   });
   const facts = (sub: string, groups: string[], scopes: string[]) => ({
     issuer: "https://a.example",

@@ -155,7 +155,7 @@ test("a SIGKILLed schedd restarts with every acknowledged submit and lease intac
           { identity: DN.alice, roles: ["user"] },
           { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },
         ],
-        defaultRoles: [],
+        default_roles: [],
       },
     }),
   );

@@ -74,7 +74,7 @@ export function scheddConfig(pki: TestPki, stateDir: string, extra: object = {})
         { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },
         { identity: DN.frontend, roles: ["frontend"] },
       ],
-      defaultRoles: [],
+      default_roles: [],
     },
     ...extra,
   });

@@ -65,7 +65,7 @@ tls: { cert_file: ${pki.host.certFile}, key_file: ${pki.host.keyFile}, trust_dir
 authorization:
   rules:
     - { identity: "${hostDn}", roles: [daemon, read] }
-  defaultRoles: [read]
+  default_roles: [read]
 `,
   );
   const collector = await startDaemon("collector", join(dir, "collector.yaml"));

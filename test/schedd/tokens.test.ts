@@ -35,7 +35,7 @@ before(async () => {
           { issuer: ISS, group: "/vo/users", roles: ["user"] },
           { issuer: ISS, sub: "pilot-*", group: "/vo/pilots", roles: ["pilot"] },
         ],
-        defaultRoles: [],
+        default_roles: [],
       },
     },
   });

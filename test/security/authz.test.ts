@@ -14,7 +14,7 @@ rules:
     roles: [pilot]
   - identity: "**"
     roles: [read]
-defaultRoles: []
+default_roles: []
 `;
 
 test("exact identities and patterns map to roles, and matching rules add up", () => {
@@ -40,7 +40,7 @@ test("exact identities and patterns map to roles, and matching rules add up", ()
 test("an identity no rule names gets read only, unless configured otherwise", () => {
   const authz = createAuthorizer({ rules: [{ identity: "/DC=org/CN=Admin", roles: ["admin"] }] });
   assert.deepEqual([...authz.rolesFor("/DC=org/CN=Stranger")], ["read"]);
-  const none = createAuthorizer({ rules: [], defaultRoles: [] });
+  const none = createAuthorizer({ rules: [], default_roles: [] });
   assert.equal(none.rolesFor("/DC=org/CN=Stranger").size, 0);
   assert.ok(!none.allows("/DC=org/CN=Stranger", ["read"]));
 });
@@ -48,7 +48,7 @@ test("an identity no rule names gets read only, unless configured otherwise", ()
 test("patterns treat regular-expression characters literally and match whole DNs", () => {
   const authz = createAuthorizer({
     rules: [{ identity: "/DC=org/CN=a.b (x)+*", roles: ["frontend"] }],
-    defaultRoles: [],
+    default_roles: [],
   });
   assert.ok(authz.rolesFor("/DC=org/CN=a.b (x)+ anything").has("frontend"));
   assert.equal(authz.rolesFor("/DC=org/CN=aXb (x)+").size, 0);
@@ -73,7 +73,7 @@ test("a * in a rule stops at /, so a DN with an appended CN does not match; ** s
       { identity: "/DC=org/DC=example/OU=Users/CN=*", roles: ["user"] },
       { identity: "/DC=org/DC=example/OU=Pilots/**", roles: ["pilot"] },
     ],
-    defaultRoles: [],
+    default_roles: [],
   });
   assert.ok(authz.rolesFor("/DC=org/DC=example/OU=Users/CN=alice").has("user"));
   assert.equal(authz.rolesFor("/DC=org/DC=example/OU=Users/CN=mallory/CN=alice").size, 0);

@@ -48,7 +48,7 @@ before(async () => {
     }),
     authorizer: createAuthorizer({
       rules: [{ identity: `${ISS}#alice`, roles: ["user"] }],
-      defaultRoles: [],
+      default_roles: [],
     }),
   });
 });

@@ -35,7 +35,7 @@ export async function startServer(
     trustDir: pki.caDir,
     authorizer: createAuthorizer({
       rules: [{ identity: "/DC=org/DC=example/CN=Alice", roles: ["user"] }],
-      defaultRoles: ["read"],
+      default_roles: ["read"],
     }),
     ...overrides,
   });

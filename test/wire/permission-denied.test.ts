@@ -31,7 +31,7 @@ test("an identity with no role at all is refused at the upgrade with 403", async
   const strict = await startServer(pki, {
     authorizer: createAuthorizer({
       rules: [{ identity: "/CN=nobody", roles: ["admin"] }],
-      defaultRoles: [],
+      default_roles: [],
     }),
   });
   const client = connect(strict, pki);

@@ -1,0 +1,87 @@
+/**
+ * The configuration pieces every daemon shares, so an operator learns one vocabulary: a `tls`
+ * block, an `authorization` block, a `collector` block, `log_level`, and durations in seconds
+ * under keys ending in `_s`. Daemon schemas build their blocks from these; a test walks every
+ * daemon's schema and fails on a block made by hand.
+ */
+import { z } from "zod";
+import { authzConfigSchema } from "../security/authz.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+/** The blocks made here; the schema test asks whether a daemon's `tls` is one of them. */
+const sharedBlocks = new WeakSet<z.ZodType>();
+
+function shared<T extends z.ZodType>(schema: T): T {
+  sharedBlocks.add(schema);
+  return schema;
+}
+
+/** True when `schema` is one of the shared blocks made here. */
+export function isSharedBlock(schema: z.ZodType): boolean {
+  return sharedBlocks.has(schema);
+}
+
+/** `log_level`, the same six levels in every daemon. */
+export const logLevelKey = z.enum(LOG_LEVELS).default("info");
+
+/** The duration schemas made here; the schema test holds them to keys ending in `_s`. */
+const durations = new WeakSet<z.ZodType>();
+
+/** Mark a number schema as a duration in seconds: its key must end in `_s`. */
+export function duration<T extends z.ZodNumber>(schema: T): T {
+  durations.add(schema);
+  return schema;
+}
+
+/** True when `schema` was marked with duration(). */
+export function isDuration(schema: z.ZodType): boolean {
+  return durations.has(schema);
+}
+
+/** A duration in seconds, fractions allowed. */
+export const durationS = duration(z.number().positive());
+/** A duration in whole seconds. */
+export const wholeSeconds = duration(z.number().int().positive());
+/** A duration in whole seconds where 0 means "never" or "off". */
+export const wholeSecondsOrZero = duration(z.number().int().nonnegative());
+
+export const DEFAULT_TRUST_DIR = "/etc/grid-security/certificates";
+
+const tlsKeys = {
+  /** The daemon's host certificate (PEM; a chain is allowed). */
+  cert_file: z.string().min(1),
+  /** Its private key (PEM). */
+  key_file: z.string().min(1),
+  /** IGTF trust directory: `<hash>.0` CA files and `<hash>.r0` CRLs. */
+  trust_dir: z.string().min(1).default(DEFAULT_TRUST_DIR),
+};
+
+/**
+ * The `tls` block: the daemon's certificate, key and trust directory, plus the other credential
+ * kinds a daemon needs (`extra`, e.g. the factory's RSA key pair). Unknown keys are refused.
+ */
+export function tlsBlock<E extends z.ZodRawShape = Record<never, never>>(extra?: E) {
+  return shared(z.object({ ...tlsKeys, ...(extra ?? ({} as E)) }).strict());
+}
+
+/**
+ * The `authorization` block: `rules` (identity pattern to roles) and `default_roles` for a valid
+ * identity no rule names. The shape is the security layer's own, so it passes straight through.
+ */
+export const authorizationBlock = shared(authzConfigSchema);
+
+const wssUrl = z.string().regex(/^wss:\/\/\S+$/, "a wss:// URL");
+
+/**
+ * The `collector` block: where the daemon advertises and reads ads (`url`), plus what a daemon
+ * needs besides (`extra`, e.g. the schedd's `interval_s`).
+ */
+export function collectorBlock<E extends z.ZodRawShape = Record<never, never>>(extra?: E) {
+  return shared(z.object({ url: wssUrl, ...(extra ?? ({} as E)) }).strict());
+}
+
+/** Old spellings inside the `authorization` block, for every daemon that has one. */
+export const AUTHORIZATION_RENAMES = [
+  { from: "authorization.defaultRoles", to: "authorization.default_roles" },
+] as const;

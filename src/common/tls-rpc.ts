@@ -1,0 +1,81 @@
+/**
+ * RPC servers and clients made from the shared configuration blocks (`tls`, `authorization`,
+ * `listen`), so that no daemon reads certificate files itself: the files are read here, once,
+ * with an error that names the configuration key when one cannot be read.
+ */
+import { readFileSync } from "node:fs";
+import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
+import { loadClientCredentials, type ClientCredentials } from "../wire/client-tls.js";
+import { createRpcClient, type RpcClient, type RpcClientOptions } from "../wire/client.js";
+import { createRpcServer, type RpcServer, type RpcServerOptions } from "../wire/server.js";
+
+/** The `tls` block's keys every daemon has (see tlsBlock in config-blocks.ts). */
+export interface TlsConfig {
+  readonly cert_file: string;
+  readonly key_file: string;
+  readonly trust_dir: string;
+}
+
+/** A daemon's certificate and key as read from its `tls` block, and who they say it is. */
+export interface TlsMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly trustDir: string;
+  /** The leaf certificate's subject, slash form: the identity peers see. */
+  readonly identity: string;
+}
+
+function readKeyFile(file: string, key: string): string {
+  try {
+    return readFileSync(file, "latin1");
+  } catch (err) {
+    throw new Error(`tls.${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
+  }
+}
+
+/** Read the certificate and key the `tls` block names. */
+export function loadTlsMaterial(tls: TlsConfig): TlsMaterial {
+  const certPem = readKeyFile(tls.cert_file, "cert_file");
+  const keyPem = readKeyFile(tls.key_file, "key_file");
+  const [leaf] = pemCertificates(certPem);
+  if (!leaf) throw new Error(`tls.cert_file ${tls.cert_file}: no PEM certificate in it`);
+  return { certPem, keyPem, trustDir: tls.trust_dir, identity: parseCertificate(leaf).subject };
+}
+
+export type BlockServerOptions = Omit<
+  RpcServerOptions,
+  "certFile" | "keyFile" | "certPem" | "keyPem" | "trustDir" | "authorizer" | "host" | "port"
+> & {
+  listen: { readonly host: string; readonly port: number };
+  tls: TlsMaterial;
+  authorization: AuthzConfig;
+};
+
+/** An RPC server on `listen`, with the `tls` block's certificate and the `authorization` rules. */
+export function rpcServerFromBlocks(opts: BlockServerOptions): RpcServer {
+  const { listen, tls, authorization, ...rest } = opts;
+  return createRpcServer({
+    ...rest,
+    host: listen.host,
+    port: listen.port,
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
+    trustDir: tls.trustDir,
+    authorizer: createAuthorizer(authorization),
+  });
+}
+
+/** Client credentials from the `tls` block, built once and shared by every client. */
+export function clientCredentialsFromTls(tls: TlsMaterial): ClientCredentials {
+  return loadClientCredentials({ certPem: tls.certPem, keyPem: tls.keyPem, caDir: tls.trustDir });
+}
+
+/** An RPC client to `url` with the `tls` block's certificate. */
+export function rpcClientFromTls(
+  tls: TlsMaterial | ClientCredentials,
+  opts: Omit<RpcClientOptions, "credentials" | "credentialFile" | "certPem" | "keyPem" | "caDir">,
+): RpcClient {
+  const credentials = "secureContext" in tls ? tls : clientCredentialsFromTls(tls);
+  return createRpcClient({ ...opts, credentials });
+}
