@@ -75,12 +75,10 @@ async function startBenchSchedd(pki: TestPki, dir: string): Promise<RunningSched
     configFile,
     stringify({
       listen: { host: "127.0.0.1", port: 0 },
-      cert_file: pki.host.certFile,
-      key_file: pki.host.keyFile,
-      trust_dir: pki.caDir,
+      tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
       state_dir: join(dir, "state"),
       log_level: "info",
-      authz: {
+      authorization: {
         rules: [
           { identity: pki.user.subject, roles: ["user", "frontend"] },
           { identity: PILOT, roles: ["pilot"] },

@@ -2,8 +2,16 @@
 import { z } from "zod";
 import { tokensConfigSchema } from "../common/tokens-config.js";
 import { loadConfigFile } from "../common/config.js";
+import {
+  AUTHORIZATION_RENAMES,
+  authorizationBlock,
+  collectorBlock,
+  durationS,
+  logLevelKey,
+  tlsBlock,
+  duration,
+} from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
-import { authzConfigSchema } from "../security/authz.js";
 
 export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
   "RequestCpus",
@@ -24,19 +32,18 @@ export const scheddConfigSchema = z
       .strict(),
     /** The URL users and pilots reach this schedd at (advertised); default from listen. */
     public_url: z.string().optional(),
-    cert_file: z.string(),
-    key_file: z.string(),
-    trust_dir: z.string(),
+    tls: tlsBlock(),
     state_dir: z.string(),
     durability: z.enum(["normal", "full"]).default("normal"),
     group_commit: z.boolean().default(true),
-    lease_minutes: z.number().positive().default(20),
-    lease_check_seconds: z.number().positive().default(30),
-    periodic_seconds: z.number().positive().default(60),
-    checkpoint_seconds: z.number().positive().default(10),
-    usage_half_life_hours: z.number().positive().default(24),
+    /** How long a pilot's claim on a job lasts without a heartbeat. */
+    lease_s: durationS.default(1200),
+    lease_check_s: durationS.default(30),
+    periodic_s: durationS.default(60),
+    checkpoint_s: durationS.default(10),
+    usage_half_life_s: durationS.default(86_400),
     max_input_transfer_failures: z.number().int().positive().default(3),
-    history_days: z.number().positive().default(30),
+    history_s: durationS.default(30 * 86_400),
     significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
     entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
     slot_entry_attribute: z.string().default("GLIDEIN_Entry_Name"),
@@ -48,24 +55,22 @@ export const scheddConfigSchema = z
       .default({ mode: "last-cn" }),
     /** PROTECTED_JOB_ATTRS: attributes only an admin may change once a job has them. */
     protected_job_attrs: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/)).default([]),
-    authz: authzConfigSchema,
+    authorization: authorizationBlock,
     /** Bearer tokens accepted beside certificates; `public_url` is one of the audiences. */
     tokens: tokensConfigSchema.optional(),
     sandbox: z
       .object({
         max_file_mb: z.number().positive().default(1024),
         max_sandbox_mb: z.number().positive().default(4096),
-        keep_output_hours: z.number().nonnegative().default(168),
+        keep_output_s: duration(z.number().nonnegative()).default(168 * 3600),
       })
       .strict()
-      .default({ max_file_mb: 1024, max_sandbox_mb: 4096, keep_output_hours: 168 }),
-    collector: z
-      .object({ url: z.string(), interval_seconds: z.number().positive().default(60) })
-      .strict()
-      .optional(),
+      .default({ max_file_mb: 1024, max_sandbox_mb: 4096, keep_output_s: 168 * 3600 }),
+    /** The collector the schedd advertises its Scheduler ad to, every `interval_s`. */
+    collector: collectorBlock({ interval_s: durationS.default(60) }).optional(),
     /** Largest RPC message: a SubmitJobs of a 100,000-job cluster is tens of MB. */
     max_message_mb: z.number().positive().default(64),
-    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    log_level: logLevelKey,
   })
   .strict();
 
@@ -73,7 +78,19 @@ export type ScheddConfig = z.output<typeof scheddConfigSchema>;
 
 /** Spellings of the previous release, accepted with a warning. */
 export const SCHEDD_RENAMES: readonly KeyRename[] = [
-  { from: "authz.defaultRoles", to: "authz.default_roles" },
+  { from: "authz", to: "authorization" },
+  ...AUTHORIZATION_RENAMES,
+  { from: "cert_file", to: "tls.cert_file" },
+  { from: "key_file", to: "tls.key_file" },
+  { from: "trust_dir", to: "tls.trust_dir" },
+  { from: "lease_minutes", to: "lease_s", scale: 60 },
+  { from: "lease_check_seconds", to: "lease_check_s" },
+  { from: "periodic_seconds", to: "periodic_s" },
+  { from: "checkpoint_seconds", to: "checkpoint_s" },
+  { from: "usage_half_life_hours", to: "usage_half_life_s", scale: 3600 },
+  { from: "history_days", to: "history_s", scale: 86_400 },
+  { from: "sandbox.keep_output_hours", to: "sandbox.keep_output_s", scale: 3600 },
+  { from: "collector.interval_seconds", to: "collector.interval_s" },
 ];
 
 /** Read and validate a config file; throws ConfigError listing every problem. */

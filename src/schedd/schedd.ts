@@ -9,9 +9,11 @@ import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
 import { tokenVerifierFromConfig } from "../common/tokens-config.js";
-import { createAuthorizer } from "../security/authz.js";
+import type { AuthzConfig } from "../security/authz.js";
+import { logConfigDeprecations } from "../common/config-renames.js";
+import { loadTlsMaterial, rpcServerFromBlocks } from "../common/tls-rpc.js";
 import type { Registry } from "prom-client";
-import { createRpcServer, type RpcServer } from "../wire/index.js";
+import type { RpcServer } from "../wire/index.js";
 import { createDaemonRegistry, metricsRoute } from "../wire/metrics-route.js";
 import { registerWireMetrics } from "../wire/wire-metrics.js";
 import type { ScheddConfig } from "./config.js";
@@ -52,6 +54,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   const cfg = opts.config;
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? pino({ level: "silent" });
+  logConfigDeprecations(log, cfg);
   mkdirSync(cfg.state_dir, { recursive: true });
   const store = new ScheddStore(join(cfg.state_dir, "queue.sqlite"), {
     durability: cfg.durability,
@@ -63,11 +66,11 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     },
   });
   const queue = new JobQueue(store, clock, {
-    leaseMs: cfg.lease_minutes * 60_000,
+    leaseMs: cfg.lease_s * 1000,
     significantAttributes: cfg.significant_attributes,
     entryAttribute: cfg.entry_attribute,
     slotEntryAttribute: cfg.slot_entry_attribute,
-    usageHalfLifeMs: cfg.usage_half_life_hours * 3_600_000,
+    usageHalfLifeMs: cfg.usage_half_life_s * 1000,
     maxInputTransferFailures: cfg.max_input_transfer_failures,
     protectedAttrs: cfg.protected_job_attrs,
   });
@@ -80,13 +83,10 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   const counters = registerScheddMetrics(metrics, queue, {
     connections: () => server.connectionCount,
   });
-  const server = createRpcServer({
-    host: cfg.listen.host,
-    port: cfg.listen.port,
-    certFile: cfg.cert_file,
-    keyFile: cfg.key_file,
-    trustDir: cfg.trust_dir,
-    authorizer: createAuthorizer(cfg.authz),
+  const server = rpcServerFromBlocks({
+    listen: cfg.listen,
+    tls: loadTlsMaterial(cfg.tls),
+    authorization: cfg.authorization as AuthzConfig,
     ...(cfg.tokens
       ? {
           tokenVerifier: tokenVerifierFromConfig(
@@ -134,7 +134,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
       },
       clusterQueued: (c) => queued.has(c) || reserved(c),
       nowMs: now,
-      keepOutputMs: cfg.sandbox.keep_output_hours * 3_600_000,
+      keepOutputMs: cfg.sandbox.keep_output_s * 1000,
     });
     if (r.jobsDropped + r.inputsDropped > 0) log.info(r, "spool swept");
   };
@@ -144,18 +144,18 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     if (changed.length > 0) log.info({ changed }, "periodic policy applied");
     queue.store.pruneLeases(clock.now() - 7 * 86_400_000);
     // Like HTCondor's rotated history file: finished jobs are kept for a while, not for ever.
-    const pruned = queue.store.pruneHistory(clock.now() - cfg.history_days * 86_400_000);
+    const pruned = queue.store.pruneHistory(clock.now() - cfg.history_s * 1000);
     if (pruned > 0) log.info({ jobs: pruned }, "history pruned");
   };
   const timers: NodeJS.Timeout[] = [];
   if (opts.timers ?? true) {
-    timers.push(setInterval(guard(tickLeases, log), cfg.lease_check_seconds * 1000));
-    timers.push(setInterval(guard(tickPolicy, log), cfg.periodic_seconds * 1000));
+    timers.push(setInterval(guard(tickLeases, log), cfg.lease_check_s * 1000));
+    timers.push(setInterval(guard(tickPolicy, log), cfg.periodic_s * 1000));
     timers.push(setInterval(guard(spool, log), SPOOL_SWEEP_MS));
     timers.push(
       setInterval(
         guard(() => store.checkpoint(), log),
-        cfg.checkpoint_seconds * 1000,
+        cfg.checkpoint_s * 1000,
       ),
     );
   }

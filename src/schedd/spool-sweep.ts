@@ -5,7 +5,7 @@
  * and its files going leaves nothing behind for long:
  *
  *   job still in the queue                  keep everything
- *   completed, within keep_output_hours     drop its input (the output waits for transfer-output)
+ *   completed, within keep_output_s         drop its input (the output waits for transfer-output)
  *   completed earlier, removed, or unknown  drop the job's directory
  *   `shared` of a cluster with no queued job drop it (only inputs live there)
  *

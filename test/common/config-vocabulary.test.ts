@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { z } from "zod";
 import { collectorConfigSchema } from "../../src/collector/config.js";
+import { scheddConfigSchema } from "../../src/schedd/config.js";
 import {
   durationS,
   isDuration,
@@ -18,6 +19,7 @@ import {
 
 const DAEMON_SCHEMAS: Record<string, z.ZodType> = {
   collector: collectorConfigSchema,
+  schedd: scheddConfigSchema,
 };
 
 /** Key names that say "time" but whose value is not marked as a duration. */

@@ -110,7 +110,7 @@ test("a lease shorter than the old fixed heartbeat period stays alive for the wh
   const env = await startEnv({
     clock: systemClock,
     timers: true,
-    extra: { lease_minutes: 0.025, lease_check_seconds: 0.1 },
+    extra: { lease_s: 1.5, lease_check_s: 0.1 },
   });
   t.after(() => env.close());
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-hb-"));

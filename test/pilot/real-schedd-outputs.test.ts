@@ -54,7 +54,7 @@ test("outputs: every made file comes back, a missing or oversized one holds with
   const env = await startEnv({
     clock: systemClock,
     timers: true,
-    extra: { sandbox: { max_file_mb: 2, max_sandbox_mb: 100, keep_output_hours: 1 } },
+    extra: { sandbox: { max_file_mb: 2, max_sandbox_mb: 100, keep_output_s: 3600 } },
   });
   t.after(() => env.close());
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-outputs-"));

@@ -27,7 +27,7 @@ const GUARD_MS = 120_000;
 let tp: TestPool;
 
 before(async () => {
-  tp = await startTestPool({ leaseMinutes: 0.25 });
+  tp = await startTestPool({ leaseS: 15 });
 });
 after(async () => {
   await tp?.close();

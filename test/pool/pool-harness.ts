@@ -32,14 +32,14 @@ export interface CliResult {
 
 export const DEMO_CONFIG = join(packageRoot(), "config", "demo");
 
-export async function startTestPool(opts: { leaseMinutes?: number } = {}): Promise<TestPool> {
+export async function startTestPool(opts: { leaseS?: number } = {}): Promise<TestPool> {
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-pool-"));
   writeFileSync(
     join(stateDir, "ports.json"),
     JSON.stringify({ collector: await freePort(), schedd: await freePort() }),
   );
-  if (opts.leaseMinutes !== undefined) {
-    process.env.UPDRAFT_LEASE_MINUTES = String(opts.leaseMinutes);
+  if (opts.leaseS !== undefined) {
+    process.env.UPDRAFT_LEASE_S = String(opts.leaseS);
   }
   const said: string[] = [];
   const pool = await up({

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { pino } from "pino";
 import { ClassAd } from "../../src/classad/index.js";
-import { loadConfigFile } from "../../src/common/config.js";
+import { parseConfig } from "../../src/common/config.js";
+import { configDeprecations } from "../../src/common/config-renames.js";
 import { buildSchedulerAd, startAdvertiser } from "../../src/schedd/advertiser.js";
-import { scheddConfigSchema } from "../../src/schedd/config.js";
+import { SCHEDD_RENAMES, loadScheddConfig, scheddConfigSchema } from "../../src/schedd/config.js";
 import { lastCnUser, mapfileUser, parseMapfile } from "../../src/schedd/user-map.js";
 
 test("the Scheduler ad carries the address and idle/running/held counts per owner", () => {
@@ -86,7 +87,39 @@ test("mapfile: first matching rule wins, groups substitute, bad lines name their
 
 test("the example config/schedd.yaml is valid", () => {
   const file = new URL("../../../config/schedd.yaml", import.meta.url).pathname;
-  const cfg = loadConfigFile(scheddConfigSchema, file);
-  assert.equal(cfg.lease_minutes, 20);
+  const cfg = loadScheddConfig(file);
+  assert.equal(cfg.lease_s, 1200);
+  assert.deepEqual(configDeprecations(cfg), []);
   assert.equal(cfg.user_map.mode, "last-cn");
+});
+
+const OLD_SPELLINGS = `
+listen: { host: 127.0.0.1, port: 0 }
+cert_file: /c.pem
+key_file: /k.pem
+trust_dir: /ca
+state_dir: /s
+lease_minutes: 2
+lease_check_seconds: 3
+periodic_seconds: 4
+checkpoint_seconds: 5
+usage_half_life_hours: 6
+history_days: 7
+authz: { rules: [], defaultRoles: [] }
+sandbox: { keep_output_hours: 8 }
+collector: { url: "wss://c.example.org:9618/", interval_seconds: 9 }
+`;
+
+test("the previous release's schedd keys load, converted to seconds, with a warning each", () => {
+  const cfg = parseConfig(scheddConfigSchema, OLD_SPELLINGS, "old.yaml", {}, SCHEDD_RENAMES);
+  assert.deepEqual(cfg.tls, { cert_file: "/c.pem", key_file: "/k.pem", trust_dir: "/ca" });
+  assert.deepEqual(
+    [cfg.lease_s, cfg.lease_check_s, cfg.periodic_s, cfg.checkpoint_s, cfg.usage_half_life_s],
+    [120, 3, 4, 5, 6 * 3600],
+  );
+  assert.equal(cfg.history_s, 7 * 86_400);
+  assert.equal(cfg.sandbox.keep_output_s, 8 * 3600);
+  assert.equal(cfg.collector?.interval_s, 9);
+  assert.deepEqual(cfg.authorization, { rules: [], default_roles: [] });
+  assert.equal(configDeprecations(cfg).length, SCHEDD_RENAMES.length);
 });

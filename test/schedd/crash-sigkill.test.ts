@@ -146,11 +146,9 @@ test("a SIGKILLed schedd restarts with every acknowledged submit and lease intac
     configFile,
     stringify({
       listen: { host: "127.0.0.1", port: 0 },
-      cert_file: pki.host.certFile,
-      key_file: pki.host.keyFile,
-      trust_dir: pki.caDir,
+      tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
       state_dir: join(dir, "state"),
-      authz: {
+      authorization: {
         rules: [
           { identity: DN.alice, roles: ["user"] },
           { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },

@@ -62,11 +62,9 @@ export function testPki(): { pki: TestPki; creds: TestEnv["creds"] } {
 export function scheddConfig(pki: TestPki, stateDir: string, extra: object = {}): ScheddConfig {
   return scheddConfigSchema.parse({
     listen: { host: "127.0.0.1", port: 0 },
-    cert_file: pki.host.certFile,
-    key_file: pki.host.keyFile,
-    trust_dir: pki.caDir,
+    tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
     state_dir: stateDir,
-    authz: {
+    authorization: {
       rules: [
         { identity: DN.alice, roles: ["user"] },
         { identity: DN.bob, roles: ["user"] },

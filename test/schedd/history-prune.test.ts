@@ -1,15 +1,15 @@
-/** Finished jobs stay in history for history_days, then go (real schedd, real SQLite). */
+/** Finished jobs stay in history for history_s, then go (real schedd, real SQLite). */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { job, startEnv, submit, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
-  env = await startEnv({ extra: { history_days: 1 } });
+  env = await startEnv({ extra: { history_s: 86_400 } });
 });
 after(() => env.close());
 
-test("history keeps finished jobs for history_days", async () => {
+test("history keeps finished jobs for history_s", async () => {
   const alice = env.client("alice");
   const old = await submit(alice, [job()]);
   await alice.act("remove", { ids: [String(old)] });

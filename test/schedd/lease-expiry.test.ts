@@ -4,7 +4,7 @@ import { codeOf, job, reasonOf, slot, startEnv, submit, type TestEnv } from "./h
 
 let env: TestEnv;
 before(async () => {
-  env = await startEnv({ extra: { lease_minutes: 10 } });
+  env = await startEnv({ extra: { lease_s: 600 } });
 });
 after(() => env.close());
 

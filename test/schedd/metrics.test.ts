@@ -6,7 +6,7 @@ import { job, slot, startEnv, submit, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
-  env = await startEnv({ extra: { lease_minutes: 10 } });
+  env = await startEnv({ extra: { lease_s: 600 } });
 });
 after(() => env.close());
 

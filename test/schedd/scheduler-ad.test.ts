@@ -73,12 +73,10 @@ authorization:
     join(dir, "schedd.yaml"),
     `name: schedd@test
 listen: { host: 127.0.0.1, port: 0 }
-cert_file: ${pki.host.certFile}
-key_file: ${pki.host.keyFile}
-trust_dir: ${pki.caDir}
+tls: { cert_file: ${pki.host.certFile}, key_file: ${pki.host.keyFile}, trust_dir: ${pki.caDir} }
 state_dir: ${join(dir, "schedd")}
-authz: { rules: [ { identity: "/DC=org/DC=example/CN=*", roles: [user] } ] }
-collector: { url: "${collector}", interval_seconds: 1 }
+authorization: { rules: [ { identity: "/DC=org/DC=example/CN=*", roles: [user] } ] }
+collector: { url: "${collector}", interval_s: 1 }
 `,
   );
   const schedd = await startDaemon("schedd", join(dir, "schedd.yaml"));

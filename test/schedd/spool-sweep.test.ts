@@ -1,6 +1,6 @@
 /**
  * Spool space comes back: a finished job's input goes at the next sweep, its output after
- * keep_output_hours, a removed job's directory at once, and directories no job owns (a schedd
+ * keep_output_s, a removed job's directory at once, and directories no job owns (a schedd
  * killed between a job leaving the queue and the sweep) at the next start. A queued job keeps
  * everything. Real schedd, real files.
  */
@@ -15,7 +15,7 @@ import { job, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
-  env = await startEnv({ extra: { sandbox: { keep_output_hours: 2 } } });
+  env = await startEnv({ extra: { sandbox: { keep_output_s: 7200 } } });
 });
 after(() => env.close());
 
@@ -43,7 +43,7 @@ test("what happens to a job's spool directory", () => {
   assert.equal(spoolVerdict({ inQueue: false }, 10 * h, 2 * h), "drop", "no record of it");
 });
 
-test("input goes after completion, output after keep_output_hours; queued jobs keep theirs", async () => {
+test("input goes after completion, output after keep_output_s; queued jobs keep theirs", async () => {
   const alice = env.client("alice");
   const pilot = env.client("pilot");
   const cluster = await alice.newCluster();
@@ -66,7 +66,7 @@ test("input goes after completion, output after keep_output_hours; queued jobs k
 
   env.clock.advance(2 * 3_600_000 + 1000);
   env.schedd.tick();
-  assert.equal(existsSync(spool(cluster, 0)), false, "kept for keep_output_hours, then gone");
+  assert.equal(existsSync(spool(cluster, 0)), false, "kept for keep_output_s, then gone");
   assert.equal(existsSync(spool(cluster, 1, "input", "in.txt")), true);
 
   await alice.act("remove", { ids: [`${cluster}.1`] });

@@ -29,7 +29,7 @@ before(async () => {
     extra: {
       public_url: AUD,
       tokens: { issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }], leeway_s: 0 },
-      authz: {
+      authorization: {
         rules: [
           { identity: DN.alice, roles: ["user"] },
           { issuer: ISS, group: "/vo/users", roles: ["user"] },
