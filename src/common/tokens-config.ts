@@ -15,6 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { duration } from "./config-blocks.js";
 import { createIssuerKeySource, parseJwks } from "../security/token-keys.js";
 import {
   createTokenVerifier,
@@ -42,7 +43,7 @@ export const tokensConfigSchema = z
     /** Also accept the WLCG "any" audience, https://wlcg.cern.ch/jwt/v1/any. */
     accept_any_audience: z.boolean().default(false),
     /** Clock skew allowed on exp, nbf and iat. */
-    leeway_s: z.number().int().min(0).max(600).default(DEFAULT_LEEWAY_S),
+    leeway_s: duration(z.number().int().min(0).max(600)).default(DEFAULT_LEEWAY_S),
     /** Longest token accepted, in bytes. */
     max_token_bytes: z.number().int().min(512).max(65_536).default(DEFAULT_MAX_TOKEN_BYTES),
   })

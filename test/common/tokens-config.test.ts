@@ -154,11 +154,9 @@ test("token rules match issuer, sub pattern, group and scope together; DN rules 
 test("the schedd's config takes a tokens block", () => {
   const base = {
     listen: { port: 0 },
-    cert_file: "c",
-    key_file: "k",
-    trust_dir: "t",
+    tls: { cert_file: "c", key_file: "k", trust_dir: "t" },
     state_dir: "s",
-    authz: { rules: [] },
+    authorization: { rules: [] },
   };
   const cfg = scheddConfigSchema.parse({
     ...base,
