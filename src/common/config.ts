@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isNode, visit, type Document } from "yaml";
 import type { z, ZodError } from "zod";
+import {
+  applyRenames,
+  originalPath,
+  recordDeprecations,
+  type KeyRename,
+} from "./config-renames.js";
 import { UpdraftError } from "./errors.js";
 
 /** One thing wrong with a configuration file: where (path and, when known, line) and what. */

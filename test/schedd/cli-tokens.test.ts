@@ -32,7 +32,7 @@ before(async () => {
     extra: {
       public_url: AUD,
       tokens: { issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }] },
-      authz: { rules: [{ issuer: ISS, group: "/vo", roles: ["user"] }], default_roles: [] },
+      authorization: { rules: [{ issuer: ISS, group: "/vo", roles: ["user"] }], default_roles: [] },
     },
   });
   work = join(env.dir, "submit");
