@@ -58,7 +58,7 @@ test("no sample config gives a service or pilot identity the user role", () => {
   let checked = 0;
   files.forEach((file, i) => {
     for (const rules of ruleLists(parse(texts[i]!))) {
-      const authz = createAuthorizer({ rules, defaultRoles: [] });
+      const authz = createAuthorizer({ rules, default_roles: [] });
       for (const id of services) {
         assert.ok(!authz.rolesFor(id).has("user"), `${file} gives ${id} the user role`);
       }
