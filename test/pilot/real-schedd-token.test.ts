@@ -43,7 +43,10 @@ test("a pilot with a bearer token runs a job and advertises under <iss>#<sub>", 
   const env = await startEnv({
     extra: {
       tokens,
-      authz: { rules: [{ identity: DN.alice, roles: ["user"] }, pilotRule], defaultRoles: [] },
+      authorization: {
+        rules: [{ identity: DN.alice, roles: ["user"] }, pilotRule],
+        default_roles: [],
+      },
     },
   });
   t.after(() => env.close());

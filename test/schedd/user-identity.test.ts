@@ -17,13 +17,13 @@ before(async () => {
   env = await startEnv({
     extra: {
       protected_job_attrs: ["AccountingGroup"],
-      authz: {
+      authorization: {
         // Both impostors hold the user role: what stops them is the user map.
         rules: [
           { identity: "/DC=org/DC=example/**", roles: ["user"] },
           { identity: DN.admin, roles: ["admin", "user"] },
         ],
-        defaultRoles: [],
+        default_roles: [],
       },
     },
   });
