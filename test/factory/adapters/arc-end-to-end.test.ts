@@ -30,6 +30,7 @@ test(
     const alice = env.client("alice");
     const attrs = job({
       Cmd: '"/bin/sh"',
+      TransferExecutable: "false",
       Arguments: "\"-c 'echo hi from $(id -un) > out.txt'\"",
       TransferOutput: '"out.txt"',
       RequestMemory: "64",
