@@ -30,9 +30,10 @@ const script = (intentId: number, text: string): string => {
 
 runConformance({
   name: "arc",
-  timeoutMs: 90_000,
-  // A-REX notices a job's end at its next LRMS scan and info provider run, seconds apart.
-  stateTimeoutMs: 45_000,
+  timeoutMs: 150_000,
+  // A-REX notices a job's end at its next LRMS scan and info provider run, seconds apart; with
+  // the Slurm suites beside it (test concurrency 2) its perl scans can lag for tens of seconds.
+  stateTimeoutMs: 90_000,
   create(stateDir, slots) {
     // The CE runs jobs as nobody; the suite's scripts leave marker files in this folder.
     chmodSync(stateDir, 0o777);
