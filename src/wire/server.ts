@@ -266,22 +266,26 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       );
       return;
     }
-    let outcome: AcceptedPeer | Refusal;
+    const outcome = authenticateSocket(req.socket as TLSSocket, remote);
+    if ("status" in outcome) return refuse(socket, outcome, remote);
+    const peer = outcome;
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
+  });
+
+  // A chain check that throws is a refusal for that peer, never a crash of the listener.
+  function authenticateSocket(socket: TLSSocket, remote: string): AcceptedPeer | Refusal {
     try {
-      outcome = authenticate(req.socket as TLSSocket);
+      return authenticate(socket);
     } catch (err) {
       log.error({ err, remote }, "chain verification failed unexpectedly");
-      outcome = {
+      return {
         status: 401,
         code: "unauthenticated",
         reason: "chain could not be verified",
         cause: "chain-unverifiable",
       };
     }
-    if ("status" in outcome) return refuse(socket, outcome, remote);
-    const peer = outcome;
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
-  });
+  }
 
   // Plain HTTPS: only the configured GET routes, authenticated like an upgrade, plus a role.
   async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -299,18 +303,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       return plainRefusal(res, 400, "bad-request", "a GET has no body");
     }
     if (closing) return plainRefusal(res, 503, "unavailable", "server is closing");
-    let outcome: AcceptedPeer | Refusal;
-    try {
-      outcome = authenticate(req.socket as TLSSocket);
-    } catch (err) {
-      log.error({ err, remote }, "chain verification failed unexpectedly");
-      outcome = {
-        status: 401,
-        code: "unauthenticated",
-        reason: "chain could not be verified",
-        cause: "chain-unverifiable",
-      };
-    }
+    const outcome = authenticateSocket(req.socket as TLSSocket, remote);
     if ("status" in outcome) {
       log.warn({ remote, code: outcome.code, reason: outcome.reason }, "HTTP request refused");
       opts.observer?.refused(outcome.cause);
