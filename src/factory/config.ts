@@ -44,6 +44,18 @@ const submitSettings = z
   })
   .strict();
 
+/**
+ * Removals and releases per entry per cycle at most (glideinWMS's `<remove max_per_cycle="5"/>`
+ * and `<release max_per_cycle="20"/>`), so one mistake cannot drain a site in one cycle.
+ */
+const perCycleCap = (n: number) =>
+  z.object({ max_per_cycle: z.number().int().positive().default(n) }).strict();
+export const REMOVE_PER_CYCLE = 5;
+export const RELEASE_PER_CYCLE = 20;
+const perCycleOverride = z
+  .object({ max_per_cycle: z.number().int().positive().optional() })
+  .strict();
+
 /** Pilots older than these ages in a state are removed (glideinWMS "stale" pilots). */
 const staleAges = z
   .object({
@@ -110,6 +122,8 @@ const entry = z
       .strict()
       .default({ per_entry: {}, per_frontend: {} }),
     submit: submitOverride.optional(),
+    remove: perCycleOverride.optional(),
+    release: perCycleOverride.optional(),
     stale: staleOverride.optional(),
     /** Frontend security classes allowed on this entry; all configured classes when absent. */
     allow_classes: z.array(z.string().min(1)).optional(),
@@ -190,6 +204,8 @@ export const factoryConfigSchema = z
     defaults: z
       .object({
         submit: submitSettings.default({ max_per_cycle: 100, cluster_size: 10 }),
+        remove: perCycleCap(REMOVE_PER_CYCLE).default({ max_per_cycle: REMOVE_PER_CYCLE }),
+        release: perCycleCap(RELEASE_PER_CYCLE).default({ max_per_cycle: RELEASE_PER_CYCLE }),
         stale: staleAges.default({
           idle: 7 * 86_400,
           running: 7 * 86_400,
@@ -202,6 +218,8 @@ export const factoryConfigSchema = z
       .strict()
       .default({
         submit: { max_per_cycle: 100, cluster_size: 10 },
+        remove: { max_per_cycle: REMOVE_PER_CYCLE },
+        release: { max_per_cycle: RELEASE_PER_CYCLE },
         stale: { idle: 7 * 86_400, running: 7 * 86_400, held: 86_400, unsubmitted: 3600 },
         remove_margin: 0,
       }),
@@ -235,13 +253,15 @@ export const factoryConfigSchema = z
       });
     });
   })
-  // Every entry ends up with complete submit settings and stale ages: its own keys over the
+  // Every entry ends up with complete submit, remove, release settings and stale ages: its own keys over the
   // factory's `defaults`, so `stale: { idle: 3600 }` changes only the idle age.
   .transform((cfg) => ({
     ...cfg,
     entries: cfg.entries.map((e) => ({
       ...e,
       submit: over(cfg.defaults.submit, e.submit),
+      remove: over(cfg.defaults.remove, e.remove),
+      release: over(cfg.defaults.release, e.release),
       stale: over(cfg.defaults.stale, e.stale),
     })),
   }));

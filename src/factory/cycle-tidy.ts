@@ -1,6 +1,7 @@
 /** Housekeeping each cycle: old intents settled, holds released or removed, stale pilots removed. */
 import type { EntryConfig } from "./config.js";
 import { type CycleDeps, entryClientKey, groupByEntry, guarded } from "./cycle-deps.js";
+import { type CycleBudgets, withinBudget } from "./entry-caps.js";
 import { reconcile } from "./reconcile.js";
 import { sanitize } from "./sanitize.js";
 import type { PilotRow } from "./store.js";
@@ -30,8 +31,14 @@ async function settleOldIntents(
   if (sum) d.logger.warn({ entries: [...stale], ...sum }, "settled old unsubmitted intents");
 }
 
-/** Release recoverable holds with back-off, remove the rest and stale pilots. */
-export async function tidy(d: CycleDeps): Promise<{ released: number; removed: number }> {
+/**
+ * Release recoverable holds with back-off, remove the rest and stale pilots, within the cycle's
+ * per-entry budgets (what they defer is decided again next cycle).
+ */
+export async function tidy(
+  d: CycleDeps,
+  budgets: CycleBudgets,
+): Promise<{ released: number; removed: number; deferred: number }> {
   const now = d.now();
   const entries = new Map(d.config.entries.map((e) => [e.name, e]));
   await settleOldIntents(d, entries, now);
@@ -56,8 +63,9 @@ export async function tidy(d: CycleDeps): Promise<{ released: number; removed: n
     now,
   );
   const rows = { get: (id: number) => d.store.liveById(id) };
+  const releases = withinBudget(res.release, (id) => rows.get(id)!.entry, budgets.release);
   const toRelease: Readonly<PilotRow>[] = [];
-  for (const id of res.release) {
+  for (const id of releases.kept) {
     const p = rows.get(id)!;
     const adapter = d.adapters.get(p.entry);
     if (!adapter?.release || !adapter.capabilities.release || !p.handle) {
@@ -77,7 +85,15 @@ export async function tidy(d: CycleDeps): Promise<{ released: number; removed: n
     });
     released += pilots.length;
   }
-  const removals = res.remove.map((r) => ({ ...r, pilot: rows.get(r.id)! }));
+  const capped = withinBudget(res.remove, (r) => rows.get(r.id)!.entry, budgets.remove);
+  const deferred = releases.deferred.length + capped.deferred.length;
+  if (deferred > 0) {
+    d.logger.warn(
+      { releases: releases.deferred.length, removals: capped.deferred.length },
+      "per-cycle limits reached: the rest waits for the next cycle",
+    );
+  }
+  const removals = capped.kept.map((r) => ({ ...r, pilot: rows.get(r.id)! }));
   d.store.transaction(() => {
     for (const r of removals) {
       d.store.markRemoveRequested([r.id], r.reason);
@@ -93,5 +109,5 @@ export async function tidy(d: CycleDeps): Promise<{ released: number; removed: n
     if (adapter && handles.length > 0)
       await guarded(d.logger, entry, () => adapter.remove(handles));
   }
-  return { released, removed: res.remove.length };
+  return { released, removed: removals.length, deferred };
 }

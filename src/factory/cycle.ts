@@ -6,8 +6,9 @@
  */
 import { removeUnusedCredentials } from "./credentials.js";
 import { advertise } from "./cycle-advertise.js";
-import { type CycleDeps, entryClientKey, guarded } from "./cycle-deps.js";
+import { type CycleDeps, entryClientKey, entryConfig, guarded } from "./cycle-deps.js";
 import { afterSubmit, backingOff } from "./entry-backoff.js";
+import { cycleBudgets } from "./entry-caps.js";
 import { collectOutputs, pollStatus } from "./cycle-observe.js";
 import { prepareSubmit, readRequests } from "./cycle-requests.js";
 import { tidy } from "./cycle-tidy.js";
@@ -51,7 +52,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   lap("poll");
   report.finished = await collectOutputs(d);
   lap("outputs");
-  const tidied = await tidy(d);
+  const budgets = cycleBudgets((entry) => entryCaps(d, entry));
+  const tidied = await tidy(d, budgets);
   lap("tidy");
   report.released = tidied.released;
   report.removed += tidied.removed;
@@ -104,13 +106,20 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   for (const c of decision.clients) {
     const adapter = d.adapters.get(c.entry);
     if (!adapter) continue;
-    if (c.remove.length > 0) {
-      const handles = c.remove.flatMap((r) => d.store.liveById(r.pilotId)?.handle ?? []);
+    const remove = c.remove.slice(0, budgets.remove.take(c.entry, c.remove.length));
+    if (remove.length < c.remove.length) {
+      log.warn(
+        { entry: c.entry, client: c.client, deferred: c.remove.length - remove.length },
+        "remove.max_per_cycle reached: the rest waits for the next cycle",
+      );
+    }
+    if (remove.length > 0) {
+      const handles = remove.flatMap((r) => d.store.liveById(r.pilotId)?.handle ?? []);
       d.store.transaction(() => {
-        for (const r of c.remove) d.store.markRemoveRequested([r.pilotId], r.reason);
+        for (const r of remove) d.store.markRemoveRequested([r.pilotId], r.reason);
       });
       await guarded(log, c.entry, () => adapter.remove(handles));
-      report.removed += c.remove.length;
+      report.removed += remove.length;
     }
     if (c.submit > 0 && backingOff(d.backoff?.get(c.entry), now)) {
       const b = d.backoff!.get(c.entry)!;
@@ -187,6 +196,15 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
   await advertise(d, decision);
   lap("advertise");
   return report;
+}
+
+/** The entry's per-cycle removal and release caps (the factory defaults for unknown entries). */
+function entryCaps(d: CycleDeps, entry: string): { remove: number; release: number } {
+  const e = entryConfig(d, entry);
+  return {
+    remove: (e?.remove ?? d.config.defaults.remove).max_per_cycle,
+    release: (e?.release ?? d.config.defaults.release).max_per_cycle,
+  };
 }
 
 /**
