@@ -108,7 +108,7 @@ async function cycleBench(): Promise<number> {
     const config = factoryConfigSchema.parse({
       name: "benchfactory",
       collector: { url: "wss://localhost:1" },
-      credentials: {
+      tls: {
         cert_file: "x",
         key_file: "x",
         rsa_private_key_file: "x",

@@ -66,6 +66,16 @@ export function tlsBlock<E extends z.ZodRawShape = Record<never, never>>(extra?:
 }
 
 /**
+ * The `tls` block of a second listener a daemon opens (its metrics page, the factory's staging
+ * web server): that listener's own certificate and key, where the daemon's may be a client
+ * certificate that cannot serve. Peers, if any are verified, are verified against the daemon's
+ * `tls.trust_dir`, so the block has none.
+ */
+export function listenerTlsBlock() {
+  return shared(z.object({ cert_file: tlsKeys.cert_file, key_file: tlsKeys.key_file }).strict());
+}
+
+/**
  * The `authorization` block: `rules` (identity pattern to roles) and `default_roles` for a valid
  * identity no rule names. The shape is the security layer's own, so it passes straight through.
  */

@@ -26,21 +26,34 @@ export interface TlsMaterial {
   readonly identity: string;
 }
 
-function readKeyFile(file: string, key: string): string {
+/** Read a file a `tls` block names; `key` is its configuration key, named if it cannot be read. */
+export function readTlsFile(file: string, key: string): string {
   try {
     return readFileSync(file, "latin1");
   } catch (err) {
-    throw new Error(`tls.${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
+    throw new Error(`${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
   }
 }
 
-/** Read the certificate and key the `tls` block names. */
-export function loadTlsMaterial(tls: TlsConfig): TlsMaterial {
-  const certPem = readKeyFile(tls.cert_file, "cert_file");
-  const keyPem = readKeyFile(tls.key_file, "key_file");
+/** Read the certificate and key the `tls` block at `at` names (`staging.tls` for a second one). */
+export function loadTlsMaterial(tls: TlsConfig, at = "tls"): TlsMaterial {
+  const certPem = readTlsFile(tls.cert_file, `${at}.cert_file`);
+  const keyPem = readTlsFile(tls.key_file, `${at}.key_file`);
   const [leaf] = pemCertificates(certPem);
-  if (!leaf) throw new Error(`tls.cert_file ${tls.cert_file}: no PEM certificate in it`);
+  if (!leaf) throw new Error(`${at}.cert_file ${tls.cert_file}: no PEM certificate in it`);
   return { certPem, keyPem, trustDir: tls.trust_dir, identity: parseCertificate(leaf).subject };
+}
+
+/**
+ * A second listener's certificate and key (see listenerTlsBlock): its own block's when it has
+ * one, else the daemon's; peers are verified against the daemon's trust directory either way.
+ */
+export function listenerTlsMaterial(
+  block: { readonly cert_file: string; readonly key_file: string } | undefined,
+  daemon: TlsMaterial,
+  at: string,
+): TlsMaterial {
+  return block ? loadTlsMaterial({ ...block, trust_dir: daemon.trustDir }, at) : daemon;
 }
 
 export type BlockServerOptions = Omit<

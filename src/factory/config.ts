@@ -5,10 +5,18 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
+import {
+  collectorBlock,
+  listenerTlsBlock,
+  logLevelKey,
+  tlsBlock,
+  wholeSeconds,
+} from "../common/config-blocks.js";
+import type { KeyRename } from "../common/config-renames.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { PILOT_LOGS_DEFAULTS, pilotLogsSchema } from "./pilot-logs.js";
 
-const seconds = z.number().int().positive();
+const seconds = wholeSeconds;
 const count = z.number().int().nonnegative();
 const attrName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an attribute name is a plain name");
 const entryName = z
@@ -57,12 +65,18 @@ const perCycleOverride = z
   .strict();
 
 /** Pilots older than these ages in a state are removed (glideinWMS "stale" pilots). */
+const STALE_DEFAULTS = {
+  idle_s: 7 * 86_400,
+  running_s: 7 * 86_400,
+  held_s: 86_400,
+  unsubmitted_s: 3600,
+};
 const staleAges = z
   .object({
-    idle: seconds.default(7 * 86_400),
-    running: seconds.default(7 * 86_400),
-    held: seconds.default(86_400),
-    unsubmitted: seconds.default(3600),
+    idle_s: seconds.default(STALE_DEFAULTS.idle_s),
+    running_s: seconds.default(STALE_DEFAULTS.running_s),
+    held_s: seconds.default(STALE_DEFAULTS.held_s),
+    unsubmitted_s: seconds.default(STALE_DEFAULTS.unsubmitted_s),
   })
   .strict();
 
@@ -75,10 +89,10 @@ const submitOverride = z
   .strict();
 const staleOverride = z
   .object({
-    idle: seconds.optional(),
-    running: seconds.optional(),
-    held: seconds.optional(),
-    unsubmitted: seconds.optional(),
+    idle_s: seconds.optional(),
+    running_s: seconds.optional(),
+    held_s: seconds.optional(),
+    unsubmitted_s: seconds.optional(),
   })
   .strict();
 
@@ -153,17 +167,13 @@ const frontend = z
 export const factoryConfigSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
-    collector: z.object({ url: z.string().regex(/^wss:\/\//, "a wss:// URL") }).strict(),
-    credentials: z
-      .object({
-        cert_file: z.string().min(1),
-        key_file: z.string().min(1),
-        trust_dir: z.string().min(1).default("/etc/grid-security/certificates"),
-        /** RSA key pair frontends encrypt pilot credentials to (PubKeyValue/PubKeyID). */
-        rsa_private_key_file: z.string().min(1),
-        rsa_public_key_file: z.string().min(1),
-      })
-      .strict(),
+    /** Where the factory advertises its entries and reads the frontends' requests (every cycle). */
+    collector: collectorBlock(),
+    tls: tlsBlock({
+      /** RSA key pair frontends encrypt pilot credentials to (PubKeyValue/PubKeyID). */
+      rsa_private_key_file: z.string().min(1),
+      rsa_public_key_file: z.string().min(1),
+    }),
     /** Where the factory keeps its database, per-pilot directories and client credentials. */
     work_dir: z.string().min(1),
     staging: z
@@ -180,9 +190,8 @@ export const factoryConfigSchema = z
         url: z.string().optional(),
         /** The Updraft CLI script among the staged files (the manifest's `entry`). */
         entry: z.string().optional(),
-        /** Web server certificate and key; the factory's own credentials by default. */
-        cert_file: z.string().min(1).optional(),
-        key_file: z.string().min(1).optional(),
+        /** Web server certificate and key; the factory's own `tls` ones by default. */
+        tls: listenerTlsBlock().optional(),
       })
       .strict()
       .optional(),
@@ -206,12 +215,7 @@ export const factoryConfigSchema = z
         submit: submitSettings.default({ max_per_cycle: 100, cluster_size: 10 }),
         remove: perCycleCap(REMOVE_PER_CYCLE).default({ max_per_cycle: REMOVE_PER_CYCLE }),
         release: perCycleCap(RELEASE_PER_CYCLE).default({ max_per_cycle: RELEASE_PER_CYCLE }),
-        stale: staleAges.default({
-          idle: 7 * 86_400,
-          running: 7 * 86_400,
-          held: 86_400,
-          unsubmitted: 3600,
-        }),
+        stale: staleAges.default(STALE_DEFAULTS),
         /** glideinWMS's remove-excess margin: idle pilots kept above the request. */
         remove_margin: count.default(0),
       })
@@ -220,7 +224,7 @@ export const factoryConfigSchema = z
         submit: { max_per_cycle: 100, cluster_size: 10 },
         remove: { max_per_cycle: REMOVE_PER_CYCLE },
         release: { max_per_cycle: RELEASE_PER_CYCLE },
-        stale: { idle: 7 * 86_400, running: 7 * 86_400, held: 86_400, unsubmitted: 3600 },
+        stale: STALE_DEFAULTS,
         remove_margin: 0,
       }),
     security: z.object({ frontends: z.array(frontend).default([]) }).strict(),
@@ -229,7 +233,7 @@ export const factoryConfigSchema = z
     metrics: metricsListenerSchema.optional(),
     /** Finished pilots' stdout, stderr and outcome, kept under work_dir/pilot-logs. */
     pilot_logs: pilotLogsSchema.default(PILOT_LOGS_DEFAULTS),
-    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+    log_level: logLevelKey,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -253,8 +257,8 @@ export const factoryConfigSchema = z
       });
     });
   })
-  // Every entry ends up with complete submit, remove, release settings and stale ages: its own keys over the
-  // factory's `defaults`, so `stale: { idle: 3600 }` changes only the idle age.
+  // Every entry ends up with complete submit, remove and release settings and stale ages: its own
+  // keys over the factory's `defaults`, so `stale: { idle_s: 3600 }` changes only the idle age.
   .transform((cfg) => ({
     ...cfg,
     entries: cfg.entries.map((e) => ({
@@ -270,12 +274,27 @@ export type FactoryConfig = z.output<typeof factoryConfigSchema>;
 export type EntryConfig = FactoryConfig["entries"][number];
 export type LimitSet = z.output<typeof limitSet>;
 
+export type FactoryConfigInput = z.input<typeof factoryConfigSchema>;
+
+const STALE_STATES = ["idle", "running", "held", "unsubmitted"] as const;
+
+/** Spellings of the previous release, accepted with a warning. */
+export const FACTORY_RENAMES: readonly KeyRename[] = [
+  { from: "credentials", to: "tls" },
+  { from: "staging.cert_file", to: "staging.tls.cert_file" },
+  { from: "staging.key_file", to: "staging.tls.key_file" },
+  ...STALE_STATES.flatMap((s) => [
+    { from: `defaults.stale.${s}`, to: `defaults.stale.${s}_s` },
+    { from: `entries.*.stale.${s}`, to: `entries.*.stale.${s}_s` },
+  ]),
+];
+
 /** Read and validate a config file; throws ConfigError listing every problem. */
 export function loadFactoryConfig(
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): FactoryConfig {
-  return loadConfigFile(factoryConfigSchema, file, env);
+  return loadConfigFile(factoryConfigSchema, file, env, FACTORY_RENAMES);
 }
 
 /** The folder finished pilots' logs are kept in (see pilot-logs.ts). */
@@ -286,12 +305,4 @@ export function pilotLogsDir(cfg: FactoryConfig): string {
 /** The folder an entry's adapter keeps its own state in, across factory restarts. */
 export function adapterStateDir(cfg: FactoryConfig, entry: string): string {
   return join(cfg.work_dir, "adapters", entry);
-}
-
-/** The entry's submit settings and stale ages, entry over factory defaults. */
-export function entrySettings(cfg: FactoryConfig, e: EntryConfig) {
-  return {
-    submit: e.submit ?? cfg.defaults.submit,
-    stale: e.stale ?? cfg.defaults.stale,
-  };
 }

@@ -20,7 +20,7 @@ async function settleOldIntents(
   for (const p of d.store.live()) {
     if (p.state !== "Unsubmitted") continue;
     const e = entries.get(p.entry);
-    const maxAge = (e?.stale ?? d.config.defaults.stale).unsubmitted * 1000;
+    const maxAge = (e?.stale ?? d.config.defaults.stale).unsubmitted_s * 1000;
     if (now - p.createdAt > maxAge) stale.add(p.entry);
   }
   if (stale.size === 0) return;
@@ -53,7 +53,7 @@ export async function tidy(
         let ages = staleMs.get(entry);
         if (!ages) {
           const s = entries.get(entry)?.stale ?? d.config.defaults.stale;
-          ages = { idle: s.idle * 1000, running: s.running * 1000, held: s.held * 1000 };
+          ages = { idle: s.idle_s * 1000, running: s.running_s * 1000, held: s.held_s * 1000 };
           staleMs.set(entry, ages);
         }
         const lifetime = d.idleLifetimes?.get(entryClientKey(entry, client));

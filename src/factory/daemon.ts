@@ -2,15 +2,17 @@
  * The factory daemon: opens its database and adapters, re-attaches to pilots left by a previous
  * run, then runs one cycle every `loop.cycle_s` (never two at once) until stopped.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { ZodError } from "zod";
 import { join } from "node:path";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
 import { ConfigError, type ConfigProblem, schemaProblems } from "../common/config.js";
+import { logConfigDeprecations } from "../common/config-renames.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { pubKeyId } from "../security/credential-crypto.js";
-import { createRpcClient, type RpcClient } from "../wire/index.js";
+import { loadTlsMaterial, readTlsFile, rpcClientFromTls } from "../common/tls-rpc.js";
+import type { RpcClient } from "../wire/index.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
 import { adapterStateDir, type FactoryConfig, pilotLogsDir } from "./config.js";
@@ -57,6 +59,7 @@ export function createFactoryDaemon(
 ): FactoryDaemon {
   const logger = opts.logger ?? createLogger({ name: "factory", level: config.log_level });
   const now = opts.now ?? (() => Date.now());
+  logConfigDeprecations(logger, config);
   mkdirSync(config.work_dir, { recursive: true, mode: 0o700 });
   const store = new FactoryStore(dbPath(config));
   const registry = opts.registry ?? defaultAdapterRegistry();
@@ -71,10 +74,10 @@ export function createFactoryDaemon(
   const factoryMetrics = registerFactoryMetrics(metrics, store);
   let metricsListener: MetricsListener | undefined;
 
-  const publicPem = readFileSync(config.credentials.rsa_public_key_file, "utf8");
+  const publicPem = readTlsFile(config.tls.rsa_public_key_file, "tls.rsa_public_key_file");
   const keys = {
     publicPem,
-    privatePem: readFileSync(config.credentials.rsa_private_key_file, "utf8"),
+    privatePem: readTlsFile(config.tls.rsa_private_key_file, "tls.rsa_private_key_file"),
     id: pubKeyId(publicPem),
   };
 
@@ -152,23 +155,17 @@ export function createFactoryDaemon(
     metrics,
     metricsUrl: () => metricsListener?.url(),
     async start() {
+      const tls = loadTlsMaterial(config.tls);
       if (config.metrics) {
         metricsListener = await startMetricsListener({
           config: config.metrics,
           registry: metrics,
-          certFile: config.credentials.cert_file,
-          keyFile: config.credentials.key_file,
-          trustDir: config.credentials.trust_dir,
+          tls,
           logger,
         });
         logger.info({ url: metricsListener.url() }, "metrics served");
       }
-      rpc = createRpcClient({
-        url: config.collector.url,
-        certPem: readFileSync(config.credentials.cert_file, "latin1"),
-        keyPem: readFileSync(config.credentials.key_file, "latin1"),
-        caDir: config.credentials.trust_dir,
-      });
+      rpc = rpcClientFromTls(tls, { url: config.collector.url });
       collector = createCollectorClient(rpc);
       const r = await reconcile(store, adapters, now, logger);
       logger.info({ ...r }, "re-attached to pilots");

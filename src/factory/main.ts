@@ -1,8 +1,8 @@
 /** `updraft factory run --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";
+import { listenerTlsMaterial, loadTlsMaterial } from "../common/tls-rpc.js";
 import type { FactoryConfig } from "./config.js";
 import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
 import { openVersionStore } from "./staging/versions.js";
@@ -35,6 +35,7 @@ export async function runFactory(configFile: string): Promise<void> {
 async function startStaging(config: FactoryConfig, logger: Logger) {
   if (!config.staging) return undefined;
   const s = config.staging;
+  const tls = listenerTlsMaterial(s.tls, loadTlsMaterial(config.tls), "staging.tls");
   const area = stageDirectory(s.dir, { entry: s.entry });
   // This start's files are kept as a version of their own, beside those queued pilots still need.
   const versions = openVersionStore(stagingVersionsDir(config));
@@ -50,8 +51,8 @@ async function startStaging(config: FactoryConfig, logger: Logger) {
   const server = await startStagingServer({
     dir: s.dir,
     area,
-    certPem: readFileSync(s.cert_file ?? config.credentials.cert_file, "latin1"),
-    keyPem: readFileSync(s.key_file ?? config.credentials.key_file, "latin1"),
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
     host: s.listen.host,
     port: s.listen.port,
     versions,
@@ -88,7 +89,7 @@ export function stagingKeepMs(config: FactoryConfig): number {
   for (const e of config.entries) {
     s = Math.max(
       s,
-      (e.stale?.idle ?? config.defaults.stale.idle) + (e.pilot?.walltime_s ?? 86_400),
+      (e.stale?.idle_s ?? config.defaults.stale.idle_s) + (e.pilot?.walltime_s ?? 86_400),
     );
   }
   return s * 1000;

@@ -19,15 +19,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { wholeSeconds } from "../common/config-blocks.js";
 
 export const pilotLogsSchema = z
   .object({
     /** Logs older than this are deleted (glideinWMS's log_retention max_days). */
-    max_age_s: z
-      .number()
-      .int()
-      .positive()
-      .default(30 * 86_400),
+    max_age_s: wholeSeconds.default(30 * 86_400),
     /** The whole folder is kept under this many bytes, oldest pilots deleted first. */
     max_bytes: z
       .number()

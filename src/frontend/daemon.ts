@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
 import { ConfigError } from "../common/config.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
+import { loadTlsMaterial } from "../common/tls-rpc.js";
 import type { Logger } from "../common/logger.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
 import type { FrontendConfig } from "./config.js";
@@ -206,9 +207,7 @@ export function createFrontendDaemon(
       metricsListener ??= await startMetricsListener({
         config: config.metrics,
         registry: metrics,
-        certFile: config.tls.cert_file,
-        keyFile: config.tls.key_file,
-        trustDir: config.tls.trust_dir,
+        tls: loadTlsMaterial(config.tls),
         logger: log,
       });
       log.info({ url: metricsListener.url() }, "metrics served");

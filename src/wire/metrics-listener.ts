@@ -5,11 +5,12 @@
  * directory, proxies included) and needs the `monitor` or `admin` role from its own
  * `authorization` block. It binds to loopback unless told otherwise.
  */
-import { readFileSync } from "node:fs";
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { authzConfigSchema, type AuthzConfig, createAuthorizer } from "../security/authz.js";
+import { type AuthzConfig, createAuthorizer } from "../security/authz.js";
+import { authorizationBlock, listenerTlsBlock } from "../common/config-blocks.js";
+import { listenerTlsMaterial, type TlsMaterial } from "../common/tls-rpc.js";
 import { metricsRoute } from "./metrics-route.js";
 import { createRpcServer, type RpcServer } from "./server.js";
 import { registerWireMetrics } from "./wire-metrics.js";
@@ -27,12 +28,9 @@ export const metricsListenerSchema = z
      * The listener's host certificate and key; the daemon's own credentials when absent (a
      * factory's or frontend's certificate may be a client certificate that cannot serve).
      */
-    tls: z
-      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
-      .strict()
-      .optional(),
+    tls: listenerTlsBlock().optional(),
     /** Who may scrape: identities given the `monitor` (or `admin`) role. Nobody by default. */
-    authorization: authzConfigSchema.default({ rules: [] }),
+    authorization: authorizationBlock.default({ rules: [] }),
   })
   .strict();
 
@@ -41,10 +39,8 @@ export type MetricsListenerConfig = z.output<typeof metricsListenerSchema>;
 export type MetricsListenerOptions = {
   config: MetricsListenerConfig;
   registry: Registry;
-  /** The daemon's own certificate and key files, used when the block has no `tls`. */
-  certFile: string;
-  keyFile: string;
-  trustDir: string;
+  /** The daemon's own certificate, key and trust directory; its key pair serves when the block has no `tls`. */
+  tls: TlsMaterial;
   logger?: Logger;
 };
 
@@ -57,13 +53,14 @@ export type MetricsListener = {
 
 export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
   const authz = opts.config.authorization;
+  const tls = listenerTlsMaterial(opts.config.tls, opts.tls, "metrics.tls");
   // Identities no rule names get no role here: a valid certificate alone does not read metrics.
   const server: RpcServer = createRpcServer({
     host: opts.config.listen.host,
     port: opts.config.listen.port,
-    certPem: readFileSync(opts.config.tls?.cert_file ?? opts.certFile, "latin1"),
-    keyPem: readFileSync(opts.config.tls?.key_file ?? opts.keyFile, "latin1"),
-    trustDir: opts.trustDir,
+    certPem: tls.certPem,
+    keyPem: tls.keyPem,
+    trustDir: tls.trustDir,
     authorizer: createAuthorizer({
       rules: authz.rules,
       default_roles: authz.default_roles ?? [],

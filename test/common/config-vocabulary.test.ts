@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { z } from "zod";
 import { collectorConfigSchema } from "../../src/collector/config.js";
 import { scheddConfigSchema } from "../../src/schedd/config.js";
+import { factoryConfigSchema } from "../../src/factory/config.js";
 import {
   durationS,
   isDuration,
@@ -20,6 +21,7 @@ import {
 const DAEMON_SCHEMAS: Record<string, z.ZodType> = {
   collector: collectorConfigSchema,
   schedd: scheddConfigSchema,
+  factory: factoryConfigSchema,
 };
 
 /** Key names that say "time" but whose value is not marked as a duration. */

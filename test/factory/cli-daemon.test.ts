@@ -27,8 +27,7 @@ test("updraft factory --config runs the daemon; pilots get the staging URL and m
   raw.staging = {
     dir: stage,
     listen: { host: "127.0.0.1", port: 0 },
-    cert_file: w.pool.pki.host.certFile,
-    key_file: w.pool.pki.host.keyFile,
+    tls: { cert_file: w.pool.pki.host.certFile, key_file: w.pool.pki.host.keyFile },
   };
   raw.log_level = "info";
   const file = join(w.dir, "factory-cli.yaml");

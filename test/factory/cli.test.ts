@@ -15,7 +15,7 @@ writeFileSync(
   JSON.stringify({
     name: "f",
     collector: { url: "wss://localhost:1" },
-    credentials: {
+    tls: {
       cert_file: "c",
       key_file: "k",
       rsa_private_key_file: "r",
@@ -123,7 +123,7 @@ test("adapter settings and grid types are checked at start like the rest of the 
     JSON.stringify({
       name: "f",
       collector: { url: "wss://localhost:1" },
-      credentials: {
+      tls: {
         cert_file: "c",
         key_file: "k",
         rsa_private_key_file: join(dir, "rsa-key.pem"),

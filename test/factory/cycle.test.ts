@@ -17,7 +17,7 @@ import { ClassAd } from "../../src/classad/index.js";
 import type { CollectorClient } from "../../src/collector/client.js";
 import type { GridAdapter, PilotStatus } from "../../src/factory/adapters/types.js";
 import { createLocalAdapter } from "../../src/factory/adapters/local/local-adapter.js";
-import { factoryConfigSchema } from "../../src/factory/config.js";
+import { type FactoryConfigInput, factoryConfigSchema } from "../../src/factory/config.js";
 import { CredentialCache } from "../../src/factory/credentials.js";
 import { runCycle } from "../../src/factory/cycle.js";
 import { FactoryStore } from "../../src/factory/store.js";
@@ -27,14 +27,17 @@ const dir = mkdtempSync(join(tmpdir(), "updraft-cycle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A factory with one entry "e" of a fake grid type, its RSA keys, and fe.g's request for 2 pilots. */
-function oneEntryWorld(workDir: string, entry: Record<string, unknown> = {}) {
+function oneEntryWorld(
+  workDir: string,
+  entry: Partial<FactoryConfigInput["entries"][number]> = {},
+) {
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const config = factoryConfigSchema.parse({
     name: "f",
     collector: { url: "wss://localhost:1" },
-    credentials: {
+    tls: {
       cert_file: "x",
       key_file: "x",
       rsa_private_key_file: "x",
@@ -58,7 +61,7 @@ function oneEntryWorld(workDir: string, entry: Record<string, unknown> = {}) {
 }
 
 test("intents left by an adapter that failed without an answer are settled later, not resubmitted blindly", async () => {
-  const { config, request: ad, keys } = oneEntryWorld(dir, { stale: { unsubmitted: 60 } });
+  const { config, request: ad, keys } = oneEntryWorld(dir, { stale: { unsubmitted_s: 60 } });
   const collector = {
     advertise: async () => [],
     query: async () => [ad],

@@ -9,7 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { ClassAd } from "../../src/classad/index.js";
-import { type FactoryConfig, factoryConfigSchema } from "../../src/factory/config.js";
+import {
+  type FactoryConfig,
+  type FactoryConfigInput,
+  factoryConfigSchema,
+} from "../../src/factory/config.js";
 import { encryptCredential } from "../../src/security/credential-crypto.js";
 import { createPool, DN, type Pool, type Running, startCollector } from "../collector/harness.js";
 
@@ -25,11 +29,12 @@ export interface FactoryWorld {
   dir: string;
   config(over?: {
     pilotScript?: string;
-    entry?: Record<string, unknown>;
-    top?: Record<string, unknown>;
+    /** Typed as the file's keys, so an old spelling here fails to compile. */
+    entry?: Partial<FactoryConfigInput["entries"][number]>;
+    top?: Partial<FactoryConfigInput>;
   }): FactoryConfig;
   /** The JSON the config was parsed from, for a child process. */
-  rawConfig(over?: Parameters<FactoryWorld["config"]>[0]): Record<string, unknown>;
+  rawConfig(over?: Parameters<FactoryWorld["config"]>[0]): FactoryConfigInput;
   glideClient(over?: Record<string, string | number>): Record<string, string>;
   publicPem: string;
   cleanup(): Promise<void>;
@@ -59,7 +64,7 @@ export async function createFactoryWorld(): Promise<FactoryWorld> {
     return {
       name: "fact1",
       collector: { url: collector.url },
-      credentials: {
+      tls: {
         cert_file: pool.creds.factory.certFile,
         key_file: pool.creds.factory.keyFile,
         trust_dir: pool.pki.caDir,
