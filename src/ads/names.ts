@@ -86,6 +86,9 @@ export const GLIDE_FACTORY = {
   SubmitFailures: "GlideinMonitorSubmitFailures",
   SubmitBackoffUntil: "GlideinSubmitBackoffUntil",
   SubmitLastError: "GlideinSubmitLastError",
+  ValidationFailures: "GlideinMonitorValidationFailures",
+  ValidationBackoffUntil: "GlideinValidationBackoffUntil",
+  ValidationLastFailure: "GlideinValidationLastFailure",
 } as const;
 
 /** A frontend group's view of one entry (monitoring). */

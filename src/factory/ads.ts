@@ -22,6 +22,8 @@ export interface FactoryAdInput {
   lifetimeS: number;
   /** Set while the entry's CE refuses submissions (see entry-backoff.ts). */
   submitBackoff?: { failures: number; until: number; lastError?: string };
+  /** Set while the entry's pilots keep failing validation (see validation-backoff.ts). */
+  validationBackoff?: { failures: number; until: number; lastFailure?: string };
 }
 
 export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
@@ -45,6 +47,13 @@ export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
     .setValue(F.SubmitFailures, x.submitBackoff?.failures ?? 0)
     .setValue(F.SubmitBackoffUntil, Math.floor((x.submitBackoff?.until ?? 0) / 1000));
   if (x.submitBackoff?.lastError) ad.setValue(F.SubmitLastError, x.submitBackoff.lastError);
+  // Pilots in a row that failed validation, and until when the factory holds off (0: not).
+  ad.setValue(F.ValidationFailures, x.validationBackoff?.failures ?? 0).setValue(
+    F.ValidationBackoffUntil,
+    Math.floor((x.validationBackoff?.until ?? 0) / 1000),
+  );
+  if (x.validationBackoff?.lastFailure)
+    ad.setValue(F.ValidationLastFailure, x.validationBackoff.lastFailure);
   for (const [name, a] of Object.entries(x.entry.attrs)) {
     if (!a.publish) continue;
     setTyped(ad, name, a.type, a.value);

@@ -64,6 +64,19 @@ const perCycleOverride = z
   .object({ max_per_cycle: z.number().int().positive().optional() })
   .strict();
 
+/**
+ * An entry whose pilots fail validation this many times in a row gets no pilots for `pause_s`,
+ * doubling with each further failure up to `max_pause_s` (see validation-backoff.ts).
+ */
+const VALIDATION_BACKOFF_DEFAULTS = { after_failures: 5, pause_s: 600, max_pause_s: 7200 };
+const validationBackoff = z
+  .object({
+    after_failures: z.number().int().positive().default(VALIDATION_BACKOFF_DEFAULTS.after_failures),
+    pause_s: seconds.default(VALIDATION_BACKOFF_DEFAULTS.pause_s),
+    max_pause_s: seconds.default(VALIDATION_BACKOFF_DEFAULTS.max_pause_s),
+  })
+  .strict();
+
 /** Pilots older than these ages in a state are removed (glideinWMS "stale" pilots). */
 const STALE_DEFAULTS = {
   idle_s: 7 * 86_400,
@@ -218,6 +231,7 @@ export const factoryConfigSchema = z
         stale: staleAges.default(STALE_DEFAULTS),
         /** glideinWMS's remove-excess margin: idle pilots kept above the request. */
         remove_margin: count.default(0),
+        validation_backoff: validationBackoff.default(VALIDATION_BACKOFF_DEFAULTS),
       })
       .strict()
       .default({
@@ -226,6 +240,7 @@ export const factoryConfigSchema = z
         release: { max_per_cycle: RELEASE_PER_CYCLE },
         stale: STALE_DEFAULTS,
         remove_margin: 0,
+        validation_backoff: VALIDATION_BACKOFF_DEFAULTS,
       }),
     security: z.object({ frontends: z.array(frontend).default([]) }).strict(),
     entries: z.array(entry).min(1),

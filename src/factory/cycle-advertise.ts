@@ -40,6 +40,7 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
         pubKeyId: d.keys.id,
         totals: counts.get(e.name)?.total ?? { idle: 0, running: 0, held: 0 },
         submitBackoff: d.backoff?.get(e.name),
+        validationBackoff: d.validationBackoff?.get(e.name),
         lifetimeS,
       }).toJSON(),
     );

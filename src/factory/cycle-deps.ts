@@ -1,5 +1,6 @@
 /** What a cycle works with, and small helpers its steps share. */
 import type { EntryBackoff } from "./entry-backoff.js";
+import type { ValidationBackoff } from "./validation-backoff.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
@@ -32,6 +33,8 @@ export interface CycleDeps {
   pilotLogs?: PilotLogStore;
   /** Entries whose CE refused every submission lately, by entry name (see entry-backoff.ts). */
   backoff?: Map<string, EntryBackoff>;
+  /** Entries whose pilots keep failing validation, by entry name (see validation-backoff.ts). */
+  validationBackoff?: Map<string, ValidationBackoff>;
 }
 
 export const entryClientKey = (entry: string, client: string) => `${entry}\u0000${client}`;

@@ -6,6 +6,7 @@ import { lastLines } from "./pilot-logs.js";
 import { type PilotOutcome, parsePilotReport } from "./pilot-report.js";
 import { statusChange } from "./reconcile.js";
 import type { PilotRow, StateChange } from "./store.js";
+import { afterValidation } from "./validation-backoff.js";
 
 /** Bulk status per entry; only changed pilots are written. */
 export async function pollStatus(d: CycleDeps): Promise<void> {
@@ -67,6 +68,7 @@ export async function collectOutputs(d: CycleDeps): Promise<number> {
     if (!out) continue;
     const outcome = parsePilotReport(out.stdout);
     const failed = (p.exitCode ?? 0) !== 0 || outcome.validationOk === false;
+    noteValidation(d, p.entry, outcome);
     d.store.transaction(() => {
       d.store.recordOutcome(p.id, { ...outcome, failed });
       d.store.count(p.entry, p.client, "finished");
@@ -89,6 +91,26 @@ export async function collectOutputs(d: CycleDeps): Promise<number> {
   }
   pruneLogs(d);
   return n;
+}
+
+/** An entry whose pilots keep failing validation is paused (see validation-backoff.ts). */
+function noteValidation(d: CycleDeps, entry: string, outcome: PilotOutcome): void {
+  if (!d.validationBackoff) return;
+  const b = d.config.defaults.validation_backoff;
+  const prev = d.validationBackoff.get(entry);
+  const next = afterValidation(prev, outcome, d.now(), {
+    afterFailures: b.after_failures,
+    pauseMs: b.pause_s * 1000,
+    maxPauseMs: b.max_pause_s * 1000,
+  });
+  if (next) d.validationBackoff.set(entry, next);
+  else d.validationBackoff.delete(entry);
+  if (next && next.until > 0 && next !== prev) {
+    d.logger.warn(
+      { entry, failures: next.failures, until: next.until, last: next.lastFailure },
+      "entry backing off: its pilots keep failing validation",
+    );
+  }
 }
 
 /** Keep the output before the adapter forgets it; a full disk costs the log, not the cycle. */

@@ -9,6 +9,7 @@ import { advertise } from "./cycle-advertise.js";
 import { type CycleDeps, entryClientKey, entryConfig, guarded } from "./cycle-deps.js";
 import { afterSubmit, backingOff } from "./entry-backoff.js";
 import { cycleBudgets } from "./entry-caps.js";
+import { pauseReason } from "./validation-backoff.js";
 import { collectOutputs, pollStatus } from "./cycle-observe.js";
 import { prepareSubmit, readRequests } from "./cycle-requests.js";
 import { tidy } from "./cycle-tidy.js";
@@ -121,7 +122,11 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
       await guarded(log, c.entry, () => adapter.remove(handles));
       report.removed += remove.length;
     }
-    if (c.submit > 0 && backingOff(d.backoff?.get(c.entry), now)) {
+    const paused = pauseReason(d.validationBackoff?.get(c.entry), now);
+    if (c.submit > 0 && paused) {
+      d.store.recordError(c.entry, c.client, now, paused);
+      log.info({ entry: c.entry, client: c.client }, "entry paused: pilots failing validation");
+    } else if (c.submit > 0 && backingOff(d.backoff?.get(c.entry), now)) {
       const b = d.backoff!.get(c.entry)!;
       const msg =
         `not submitting until ${new Date(b.until).toISOString()}: the last ${b.failures} ` +

@@ -21,6 +21,7 @@ import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
 import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
+import type { ValidationBackoff } from "./validation-backoff.js";
 import { FactoryStore } from "./store.js";
 import { registerFactoryMetrics } from "./metrics.js";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
@@ -69,6 +70,7 @@ export function createFactoryDaemon(
   const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
+  const validationBackoff = new Map<string, ValidationBackoff>();
   const pilotLogs = new PilotLogStore(pilotLogsDir(config), config.pilot_logs);
   const metrics = createDaemonRegistry();
   const factoryMetrics = registerFactoryMetrics(metrics, store);
@@ -127,6 +129,7 @@ export function createFactoryDaemon(
       credentialCache,
       idleLifetimes,
       backoff,
+      validationBackoff,
       pilotLogs,
     });
     factoryMetrics.cycleDone((performance.now() - began) / 1000, r.timings);

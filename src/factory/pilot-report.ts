@@ -11,6 +11,8 @@ export interface PilotOutcome {
   validationOk?: boolean;
   /** The failure class of a failed validation or exit (e.g. "Corruption", "Config"). */
   failureClass?: string;
+  /** The failure's message, as the worker node wrote it (untrusted text). */
+  failureMessage?: string;
   jobsRun: number;
   wallS?: number;
   exitReason?: string;
@@ -27,9 +29,16 @@ export function parsePilotReport(stdout: string): PilotOutcome {
     failureClass: [report.exit.failureClass, report.validation?.failure?.class].find(
       isFailureClass,
     ),
+    ...failureMessage(report),
     jobsRun: report.jobs.length,
     wallS: report.durationS,
     exitReason: report.exit.reason,
     exitCode: report.exit.code,
   };
+}
+
+function failureMessage(report: { exit: { message?: unknown }; validation?: unknown }) {
+  const v = report.validation as { failure?: { message?: unknown } } | undefined;
+  const m = v?.failure?.message ?? report.exit.message;
+  return typeof m === "string" ? { failureMessage: m } : {};
 }
