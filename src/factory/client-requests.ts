@@ -12,6 +12,8 @@ export interface ParsedRequest {
   request: ClientRequest;
   /** Still encrypted; decrypted only after the request passed its checks. */
   encryptedCredential?: string;
+  /** `pilot_tokens`: the credential is a batch of single-pilot tokens, one per line. */
+  credentialType?: string;
   /** `GlideinParam<X>` attributes, passed to the pilot as `X`. */
   params: Record<string, string>;
 }
@@ -61,6 +63,7 @@ export function readGlideClientAd(
         idleLifetimeS: r.reqIdleLifetime,
       },
       encryptedCredential: r.encCredential,
+      ...(r.credentialType !== undefined ? { credentialType: r.credentialType } : {}),
       params,
     },
   };

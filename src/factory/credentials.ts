@@ -30,6 +30,35 @@ export function storeClientCredential(
   privateKeyPem: string,
 ): StoredCredential {
   const bytes = decryptCredential(encrypted, privateKeyPem);
+  const stored = storeCredentialBytes(baseDir, client, bytes);
+  bytes.fill(0);
+  return stored;
+}
+
+/**
+ * A batch of single-pilot tokens (one per line), each stored as its own credential: the factory
+ * gives each pilot one, and never the same one to two pilots.
+ */
+export function storePilotTokenBatch(
+  baseDir: string,
+  client: string,
+  encrypted: string,
+  privateKeyPem: string,
+  maxTokens = 1000,
+): StoredCredential[] {
+  const bytes = decryptCredential(encrypted, privateKeyPem);
+  const lines = bytes.toString("latin1").split("\n");
+  bytes.fill(0);
+  const tokens = lines.map((l) => l.trim()).filter((l) => l !== "");
+  if (tokens.length > maxTokens) throw new Error(`more than ${maxTokens} tokens in one batch`);
+  // A JWS compact token is three base64url parts; anything else is not a pilot token.
+  if (tokens.some((t) => !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(t))) {
+    throw new Error("the batch holds something other than JWT tokens");
+  }
+  return tokens.map((t) => storeCredentialBytes(baseDir, client, Buffer.from(`${t}\n`)));
+}
+
+function storeCredentialBytes(baseDir: string, client: string, bytes: Buffer): StoredCredential {
   const id = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
   const dir = join(baseDir, safeName(client));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -39,7 +68,6 @@ export function storeClientCredential(
   writeFileSync(tmp, bytes, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
-  bytes.fill(0);
   return { id, file };
 }
 
@@ -48,10 +76,10 @@ export function storeClientCredential(
  * ciphertext while its credential is unchanged, and RSA decryption is the costliest step of a
  * cycle. What the last two cycles did not ask for is dropped, so the cache follows the requests.
  */
-export class CredentialCache extends CycleCache<StoredCredential> {
+export class CredentialCache extends CycleCache<StoredCredential | StoredCredential[]> {
   /** Ids of the credentials the cache may still hand out. */
   ids(): Set<string> {
-    return new Set(this.values().map((c) => c.id));
+    return new Set(this.values().flatMap((c) => (Array.isArray(c) ? c : [c]).map((x) => x.id)));
   }
 }
 

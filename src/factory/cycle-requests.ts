@@ -2,7 +2,11 @@
 import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
-import { storeClientCredential } from "./credentials.js";
+import {
+  storeClientCredential,
+  storePilotTokenBatch,
+  type StoredCredential,
+} from "./credentials.js";
 import { type CycleDeps, entryConfig } from "./cycle-deps.js";
 import type { SubmitJob } from "./submitter.js";
 
@@ -31,8 +35,9 @@ export function prepareSubmit(
   d: CycleDeps,
   adapter: GridAdapter,
   req: ParsedRequest,
-  count: number,
+  wanted: number,
 ): SubmitJob | undefined {
+  let count = wanted;
   const r = req.request;
   const entry = entryConfig(d, r.entry)!;
   if (!entry.pilot) {
@@ -43,27 +48,21 @@ export function prepareSubmit(
     d.store.recordError(r.entry, r.client, d.now(), "the request carries no credential");
     return undefined;
   }
-  const cacheKey = `${r.client}\u0000${req.encryptedCredential}`;
-  let cred = d.credentialCache?.get(cacheKey);
-  try {
-    // Only reached for requests that passed the identity check in decide().
-    cred ??= storeClientCredential(
-      d.credentialDir,
-      r.client,
-      req.encryptedCredential,
-      d.keys.privatePem,
+  const creds = pilotCredentials(d, req);
+  if (creds === undefined) return undefined;
+  // Single-pilot tokens: each pilot gets one no pilot has had, and no more pilots than tokens.
+  const perPilot = req.credentialType === PILOT_TOKENS;
+  const unused = perPilot ? unusedTokens(d, creds) : creds;
+  if (perPilot && unused.length < count) {
+    d.logger.info(
+      { entry: r.entry, client: r.client, wanted: count, tokens: unused.length },
+      "fewer unused pilot tokens than pilots to submit; submitting one per token",
     );
-    d.credentialCache?.set(cacheKey, cred);
-  } catch (err) {
-    d.store.recordError(
-      r.entry,
-      r.client,
-      d.now(),
-      `cannot decrypt the credential: ${(err as Error).message}`,
-    );
-    d.logger.warn({ entry: r.entry, client: r.client, err }, "credential not decrypted");
-    return undefined;
+    count = unused.length;
   }
+  const cred = unused[0];
+  if (cred === undefined) return undefined;
+  const credAt = (n: number) => (perPilot ? unused[n]! : cred);
   const pilot = entry.pilot;
   const env: Record<string, string> = {
     GLIDEIN_Factory: d.config.name,
@@ -91,16 +90,68 @@ export function prepareSubmit(
         credentialId: cred.id,
         gridtype: entry.gridtype,
       },
+      intentAt: (n) => ({
+        entry: entry.name,
+        client: r.client,
+        frontend: r.frontend,
+        securityClass: r.securityClass,
+        credentialId: credAt(n).id,
+        gridtype: entry.gridtype,
+      }),
       count,
       clusterSize: (entry.submit ?? d.config.defaults.submit).cluster_size,
-      spec: (intentId): PilotSpec => ({
+      spec: (intentId, n): PilotSpec => ({
         intentId,
         command: pilot.command,
         args: [...pilot.args, ...extra, "--pilot-id", `${d.config.name}-${intentId}`],
         env,
-        credentialFile: cred.file,
+        credentialFile: credAt(n).file,
         resources: { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s },
       }),
     },
   };
+}
+
+/** The credential type whose plaintext is a batch of single-pilot tokens, one per line. */
+const PILOT_TOKENS = "pilot_tokens";
+
+/** The request's credential, decrypted once per ciphertext and kept (see CredentialCache). */
+function pilotCredentials(d: CycleDeps, req: ParsedRequest): StoredCredential[] | undefined {
+  const r = req.request;
+  const cacheKey = `${r.client}\u0000${req.encryptedCredential}`;
+  const hit = d.credentialCache?.get(cacheKey);
+  if (hit !== undefined) return Array.isArray(hit) ? hit : [hit];
+  try {
+    // Only reached for requests that passed the identity check in decide().
+    const stored =
+      req.credentialType === PILOT_TOKENS
+        ? storePilotTokenBatch(
+            d.credentialDir,
+            r.client,
+            req.encryptedCredential!,
+            d.keys.privatePem,
+          )
+        : storeClientCredential(
+            d.credentialDir,
+            r.client,
+            req.encryptedCredential!,
+            d.keys.privatePem,
+          );
+    d.credentialCache?.set(cacheKey, stored);
+    return Array.isArray(stored) ? stored : [stored];
+  } catch (err) {
+    d.store.recordError(
+      r.entry,
+      r.client,
+      d.now(),
+      `cannot decrypt the credential: ${(err as Error).message}`,
+    );
+    d.logger.warn({ entry: r.entry, client: r.client, err }, "credential not decrypted");
+    return undefined;
+  }
+}
+
+function unusedTokens(d: CycleDeps, creds: readonly StoredCredential[]): StoredCredential[] {
+  const used = d.store.credentialsUsed(creds.map((c) => c.id));
+  return creds.filter((c) => !used.has(c.id));
 }

@@ -81,4 +81,9 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
       );
     `),
   },
+  {
+    version: 3,
+    description: "index pilots by credential, so a single-pilot token is never handed out twice",
+    up: (db) => db.exec(`CREATE INDEX pilots_credential ON pilots(credential_id);`),
+  },
 ];

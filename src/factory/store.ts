@@ -155,6 +155,7 @@ export class FactoryStore {
       unfetched: db.prepare(`SELECT * FROM pilots WHERE state = 'Finished' AND outcome IS NULL`),
       get: db.prepare(`SELECT * FROM pilots WHERE id = ?`),
       all: db.prepare(`SELECT * FROM pilots ORDER BY id`),
+      credentialUsed: db.prepare(`SELECT 1 FROM pilots WHERE credential_id = ? LIMIT 1`),
       count: db.prepare(
         `INSERT INTO counters (entry, client, name, value) VALUES (?, ?, ?, ?)
          ON CONFLICT (entry, client, name) DO UPDATE SET value = value + excluded.value`,
@@ -197,6 +198,11 @@ export class FactoryStore {
 
   private reload(): void {
     this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
+  }
+
+  /** Which of `ids` some pilot, past or present, was given as its credential. */
+  credentialsUsed(ids: readonly string[]): Set<string> {
+    return new Set(ids.filter((id) => this.st.credentialUsed.get(id) !== undefined));
   }
 
   /** Record submit intents in one transaction; returns their ids, in order. */

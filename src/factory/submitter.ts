@@ -12,10 +12,12 @@ import type { FactoryStore, PilotIntent } from "./store.js";
 
 export interface SubmitRequest {
   intent: PilotIntent;
+  /** The n-th pilot's intent when pilots differ (each its own credential); else `intent`. */
+  intentAt?: (n: number) => PilotIntent;
   count: number;
   clusterSize: number;
-  /** The pilot's spec once its intent id is known. */
-  spec(intentId: number): PilotSpec;
+  /** The n-th pilot's spec once its intent id is known. */
+  spec(intentId: number, n: number): PilotSpec;
 }
 
 export interface SubmitSummary {
@@ -42,7 +44,7 @@ export async function submitAll(
   const ids = store.transaction(() =>
     live.map((j) =>
       store.recordIntents(
-        Array.from({ length: j.req.count }, () => j.req.intent),
+        Array.from({ length: j.req.count }, (_, n) => j.req.intentAt?.(n) ?? j.req.intent),
         now(),
       ),
     ),
@@ -91,7 +93,7 @@ async function submitChunks(job: SubmitJob, ids: readonly number[]): Promise<Chu
     const chunk = ids.slice(i, i + size);
     let results;
     try {
-      results = await adapter.submit(chunk.map((id) => req.spec(id)));
+      results = await adapter.submit(chunk.map((id, k) => req.spec(id, i + k)));
     } catch (err) {
       // The adapter could not say what happened: leave the intents for reconcile to settle.
       out.error = (err as Error).message;

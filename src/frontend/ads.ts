@@ -11,6 +11,7 @@ import type { CredentialConfig, FrontendConfig } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import type { GroupPolicy } from "./group-policy.js";
+import type { PilotBinding } from "../security/pilot-binding.js";
 
 /** `<frontend>.<group>`: the client name factories key their per-client state on. */
 export function clientName(frontend: string, group: string): string {
@@ -29,6 +30,10 @@ export interface FactoryEntryInfo {
   pubKeyValue?: string;
   pubKeyId?: string;
   trustDomain: string;
+  /** The factory's own names for the entry and itself, and the site: what a pilot token binds. */
+  entryName?: string;
+  factoryName?: string;
+  site?: string;
 }
 
 export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryEntryInfo | null {
@@ -45,6 +50,9 @@ export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryE
     pubKeyValue: str("PubKeyValue"),
     pubKeyId: str("PubKeyID"),
     trustDomain: str("GLIDEIN_TrustDomain") ?? "grid",
+    entryName: str("EntryName"),
+    factoryName: str("FactoryName"),
+    site: str("GLIDEIN_Site"),
   };
 }
 
@@ -65,10 +73,33 @@ export interface GlideClientInputs {
   sealer?: CredentialSealer;
 }
 
+/**
+ * A GlideClient ad whose credential is a batch of pilot tokens, still to be minted and sealed
+ * (signing is asynchronous, so the daemon does it after the pure cycle; see pilot-tokens.ts).
+ */
+export interface PendingPilotTokens {
+  ad: ClassAd;
+  binding: Omit<PilotBinding, "pilotId">;
+  /** Tokens to mint: one per pilot the factory may submit for this request this cycle. */
+  count: number;
+  /** The factory's PEM public key the batch is sealed to. */
+  publicKeyPem: string;
+}
+
 export interface GlideClientResult {
   ads: ClassAd[];
+  /** Ads among `ads` whose credential the daemon still has to mint and seal. */
+  pendingTokens: PendingPilotTokens[];
   /** Entries that are wanted but got no ad, and why (no key, no credential for the domain). */
   skipped: { entry: string; reason: string }[];
+}
+
+/**
+ * Tokens per request: one per pilot the factory may submit this cycle (its idle request), at
+ * least one so a factory topping up between cycles has one, at most `batchMax`.
+ */
+export function pilotTokenCount(reqIdle: number, batchMax: number): number {
+  return Math.min(batchMax, Math.max(1, reqIdle));
 }
 
 function credentialFor(config: FrontendConfig, trustDomain: string): CredentialConfig | undefined {
@@ -81,6 +112,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
   const client = clientName(config.frontend_name, policy.name);
   const ads: ClassAd[] = [];
   const skipped: GlideClientResult["skipped"] = [];
+  const pendingTokens: PendingPilotTokens[] = [];
   for (const e of plan.entries) {
     if (!isWanted(e)) continue;
     const factory = factories.get(e.entry);
@@ -89,8 +121,9 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       continue;
     }
     const cred = credentialFor(config, factory.trustDomain);
-    const bytes = cred && credentials.get(cred.file);
-    if (cred === undefined || bytes === undefined) {
+    const minted = cred?.type === "pilot_tokens";
+    const bytes = cred?.file !== undefined ? credentials.get(cred.file) : undefined;
+    if (cred === undefined || (bytes === undefined && !minted)) {
       skipped.push({
         entry: e.entry,
         reason: `no credential for trust domain "${factory.trustDomain}"`,
@@ -101,7 +134,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
     let identity: string;
     let keyId: string;
     try {
-      encrypted = sealer.seal(bytes, factory.pubKeyValue);
+      encrypted = bytes === undefined ? "" : sealer.seal(bytes, factory.pubKeyValue);
       identity = sealer.seal(config.security.identity, factory.pubKeyValue);
       keyId = pubKeyId(factory.pubKeyValue);
     } catch (err) {
@@ -143,8 +176,28 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
         factory.pubKeyId !== undefined && factory.pubKeyId !== keyId ? factory.pubKeyId : undefined,
     });
     ads.push(ad);
+    if (minted) {
+      if (factory.entryName === undefined || factory.factoryName === undefined) {
+        ads.pop();
+        skipped.push({ entry: e.entry, reason: "the factory ad has no EntryName or FactoryName" });
+        continue;
+      }
+      pendingTokens.push({
+        ad,
+        binding: {
+          frontend: config.frontend_name,
+          group: policy.name,
+          entry: factory.entryName,
+          factory: factory.factoryName,
+          ...(factory.site !== undefined ? { site: factory.site } : {}),
+          startExpr: policy.startText,
+        },
+        count: pilotTokenCount(e.request.idle, config.security.pilot_tokens?.batch_max ?? 1),
+        publicKeyPem: factory.pubKeyValue,
+      });
+    }
   }
-  return { ads, skipped };
+  return { ads, skipped, pendingTokens };
 }
 
 /** Names of GlideClient ads advertised last cycle that this cycle no longer wants. */

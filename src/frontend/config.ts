@@ -8,6 +8,7 @@ import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../common/config.js";
 import { parseExpression, tryParse } from "../classad/index.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
+import { duration } from "../common/config-blocks.js";
 
 /**
  * A ClassAd expression given as text; refused at load with the column of the syntax error.
@@ -102,12 +103,51 @@ const groupSchema = matchSchema
 const credentialSchema = z
   .object({
     /** A pilot credential file (grid proxy or token) sent encrypted to each factory. */
-    file: z.string().min(1),
-    type: z.enum(["grid_proxy", "token"]).default("grid_proxy"),
+    file: z.string().min(1).optional(),
+    /**
+     * `pilot_tokens`: no file; the frontend mints one token per pilot with `security.pilot_tokens`
+     * (see pilot-tokens.ts).
+     */
+    type: z.enum(["grid_proxy", "token", "pilot_tokens"]).default("grid_proxy"),
     /** The factory maps this to a local account for the pilots (glideinWMS security_class). */
     security_class: z.string().min(1).default("frontend"),
     /** Only entries whose GLIDEIN_TrustDomain equals this get this credential. */
     trust_domain: z.string().min(1).default("grid"),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.type === "pilot_tokens" && c.file !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["file"],
+        message: "pilot_tokens credentials are minted each cycle; remove file",
+      });
+    }
+    if (c.type !== "pilot_tokens" && c.file === undefined) {
+      ctx.addIssue({ code: "custom", path: ["file"], message: "name the credential file" });
+    }
+  });
+
+/**
+ * The frontend's own token issuer for pilot tokens (`updraft token init --dir`): each cycle it
+ * signs one short-lived token per pilot a factory may start, bound to the group and entry.
+ */
+const pilotTokensSchema = z
+  .object({
+    /** Issuer directory: signing-key.pem, jwks.json and issuer. */
+    dir: z.string().min(1),
+    /** Each token's life: long enough for a site queue and the pilot's first hours. */
+    lifetime_s: duration(
+      z
+        .number()
+        .int()
+        .min(60)
+        .max(7 * 86_400),
+    ).default(86_400),
+    /** Tokens minted per entry per cycle, at most (one per pilot the factory may submit). */
+    batch_max: z.number().int().min(1).max(200).default(20),
+    /** Audiences besides the collector's and the schedds' URLs. */
+    audiences: z.array(z.string().min(1).max(1024)).default([]),
   })
   .strict();
 
@@ -148,6 +188,7 @@ export const frontendConfigSchema = z
         /** Identity (certificate subject) the factory should see as writer of our ads. */
         identity: z.string().min(1),
         credentials: z.array(credentialSchema).min(1),
+        pilot_tokens: pilotTokensSchema.optional(),
         /**
          * Identities the frontend's pilots authenticate as besides those of `credentials`. Only
          * Slot ads written by one of these or by a credential's identity count as its pilots.
@@ -172,6 +213,15 @@ export const frontendConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    cfg.security.credentials.forEach((c, i) => {
+      if (c.type === "pilot_tokens" && !cfg.security.pilot_tokens) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["security", "credentials", i, "type"],
+          message: "pilot_tokens needs security.pilot_tokens (the issuer directory)",
+        });
+      }
+    });
     if (cfg.metrics && !cfg.tls) {
       ctx.addIssue({
         code: "custom",
@@ -191,6 +241,7 @@ export const frontendConfigSchema = z
 export type FrontendConfig = z.output<typeof frontendConfigSchema>;
 export type GroupConfig = FrontendConfig["groups"][number];
 export type CredentialConfig = FrontendConfig["security"]["credentials"][number];
+export type PilotTokensConfig = NonNullable<FrontendConfig["security"]["pilot_tokens"]>;
 export type MatchConfig = FrontendConfig["match"];
 
 export function loadFrontendConfig(file: string): FrontendConfig {

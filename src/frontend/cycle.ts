@@ -10,6 +10,7 @@ import {
   buildGlideResourceAds,
   factoryEntryInfo,
   type FactoryEntryInfo,
+  type PendingPilotTokens,
 } from "./ads.js";
 import type { FrontendConfig } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
@@ -38,6 +39,8 @@ export interface CycleResult {
   withdraw: string[];
   /** Entries that are wanted but got no ad, with why. */
   skipped: { group: string; entry: string; reason: string }[];
+  /** GlideClient ads (among glideClientAds) whose pilot tokens the daemon mints and seals. */
+  pendingTokens: PendingPilotTokens[];
 }
 
 export function runCycle(inputs: CycleInputs): CycleResult {
@@ -54,6 +57,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
     glideResourceAds: [],
     withdraw: [],
     skipped: [],
+    pendingTokens: [],
   };
   for (const policy of groupPolicies(config)) {
     const plan = planCycle(policy, snapshot, now);
@@ -67,6 +71,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
       sealer,
     });
     result.glideClientAds.push(...clients.ads);
+    result.pendingTokens.push(...clients.pendingTokens);
     for (const s of clients.skipped) result.skipped.push({ group: policy.name, ...s });
     result.glideResourceAds.push(...buildGlideResourceAds(config, policy, plan));
   }

@@ -23,6 +23,12 @@ import type { Registry } from "prom-client";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
 import { createSlotWriterFilter } from "./slot-writers.js";
+import {
+  attachPilotTokens,
+  createPilotTokenMinter,
+  pilotTokenAudiences,
+  type PilotTokenMinter,
+} from "./pilot-tokens.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -35,6 +41,7 @@ export interface CycleReport {
 export function readCredentials(config: FrontendConfig, log: Logger): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const c of config.security.credentials) {
+    if (c.file === undefined) continue; // minted pilot tokens have no file
     try {
       out.set(c.file, readFileSync(c.file));
     } catch (err) {
@@ -145,6 +152,32 @@ export function createFrontendDaemon(
     }
   }
 
+  // The issuer key is read once; a directory that cannot be read is retried next cycle.
+  let minter: PilotTokenMinter | undefined;
+  async function mintPilotTokens(result: CycleResult): Promise<void> {
+    const cfg = config.security.pilot_tokens;
+    try {
+      if (!cfg) throw new Error("security.pilot_tokens is not configured");
+      minter ??= await createPilotTokenMinter(cfg, pilotTokenAudiences(config));
+    } catch (err) {
+      log.error(
+        { dir: cfg?.dir, reason: (err as Error).message },
+        "cannot load the pilot-token issuer; requests needing pilot tokens not advertised",
+      );
+      const pending = new Set(result.pendingTokens.map((p) => p.ad));
+      result.glideClientAds = result.glideClientAds.filter((a) => !pending.has(a));
+      return;
+    }
+    const r = await attachPilotTokens(
+      result.pendingTokens,
+      result.glideClientAds,
+      minter,
+      sealer,
+      log,
+    );
+    log.debug(r, "pilot tokens minted");
+  }
+
   async function cycleSteps(): Promise<CycleReport> {
     const nowS = Math.floor(now() / 1000);
     const { snapshot, unreachable } = await gatherSnapshot(config, gatherPeers, log, nowS);
@@ -156,6 +189,7 @@ export function createFrontendDaemon(
       previousClientAds: previous,
       now: nowS,
     });
+    if (result.pendingTokens.length > 0) await mintPilotTokens(result);
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
     let advertised = 0;
     let withdrawn = 0;

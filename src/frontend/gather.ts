@@ -16,6 +16,7 @@ import { createFactoryPinFilter, type FactoryPinFilter } from "./factory-pins.js
 import {
   createSlotWriterFilter,
   ownPilotIdentities,
+  ownPilotIssuers,
   type SlotWriterFilter,
 } from "./slot-writers.js";
 import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
@@ -166,7 +167,11 @@ export async function gatherSnapshot(
   ]);
   const slots = [];
   const writers = peers.slotWriters ?? createSlotWriterFilter(log);
-  for (const attrs of writers.filter(slotAds ?? [], ownPilotIdentities(config))) {
+  for (const attrs of writers.filter(
+    slotAds ?? [],
+    ownPilotIdentities(config),
+    ownPilotIssuers(config),
+  )) {
     const ad = parseAd(attrs);
     const rec = ad && slotRecordFromAd(ad, nowS);
     if (rec) slots.push(rec);

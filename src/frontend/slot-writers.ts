@@ -12,10 +12,14 @@ import { decodeJwt } from "jose";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { Logger } from "../common/logger.js";
 import { describeCredential } from "../security/proxy-info.js";
+import { issuerPaths } from "../security/token-issuer.js";
 import type { FrontendConfig } from "./config.js";
 
 /** The identity a pilot credential authenticates as, or undefined when it cannot be read. */
-export function credentialIdentity(text: string, type: "grid_proxy" | "token"): string | undefined {
+export function credentialIdentity(
+  text: string,
+  type: "grid_proxy" | "token" | "pilot_tokens",
+): string | undefined {
   try {
     if (type === "token") {
       const claims = decodeJwt(text.trim());
@@ -31,6 +35,7 @@ export function credentialIdentity(text: string, type: "grid_proxy" | "token"): 
 export function ownPilotIdentities(config: FrontendConfig): Set<string> {
   const out = new Set(config.security.pilot_identities);
   for (const c of config.security.credentials) {
+    if (c.file === undefined) continue; // minted pilot tokens: see ownPilotIssuers
     let text: string;
     try {
       text = readFileSync(c.file, "latin1");
@@ -43,11 +48,29 @@ export function ownPilotIdentities(config: FrontendConfig): Set<string> {
   return out;
 }
 
+/**
+ * Issuers whose every identity is one of this frontend's pilots: its own pilot-token issuer,
+ * whose key only it holds, mints a new `sub` for each pilot.
+ */
+export function ownPilotIssuers(config: FrontendConfig): string[] {
+  const t = config.security.pilot_tokens;
+  if (!t) return [];
+  try {
+    return [readFileSync(issuerPaths(t.dir).issuerFile, "utf8").trim()];
+  } catch {
+    return []; // the daemon reports an unreadable issuer directory when it mints
+  }
+}
+
 export interface SlotWriterFilter {
-  /** The Slot ads written by one of `identities`; the others are dropped and reported. */
+  /**
+   * The Slot ads written by one of `identities`, or by any `<iss>#<sub>` of one of `issuers`;
+   * the others are dropped and reported.
+   */
   filter(
     ads: readonly Record<string, string>[],
     identities: ReadonlySet<string>,
+    issuers?: readonly string[],
   ): Record<string, string>[];
 }
 
@@ -68,11 +91,15 @@ export function createSlotWriterFilter(
 ): SlotWriterFilter {
   const seen = new Map<string, [number, number]>();
   return {
-    filter(ads, identities) {
+    filter(ads, identities, issuers = []) {
+      const prefixes = issuers.map((i) => `${i}#`);
       const kept: Record<string, string>[] = [];
       for (const ad of ads) {
         const writer = writerOf(ad);
-        if (writer !== undefined && identities.has(writer)) {
+        if (
+          writer !== undefined &&
+          (identities.has(writer) || prefixes.some((p) => writer.startsWith(p)))
+        ) {
           kept.push(ad);
           continue;
         }

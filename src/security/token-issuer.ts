@@ -69,13 +69,28 @@ export interface IssueOptions {
   now?: number;
 }
 
-/** Sign a WLCG profile 1.0 access token with the issuer in `dir`. */
-export async function issueToken(dir: string, o: IssueOptions): Promise<string> {
+/** An issuer directory read once: what signing needs, so a batch costs one key import. */
+export interface LoadedIssuer {
+  issuer: string;
+  kid: string | undefined;
+  key: Awaited<ReturnType<typeof importPKCS8>>;
+}
+
+export async function loadIssuer(dir: string): Promise<LoadedIssuer> {
   const p = issuerPaths(dir);
   const issuer = readFileSync(p.issuerFile, "utf8").trim();
   const jwks = JSON.parse(readFileSync(p.jwksFile, "utf8")) as { keys: { kid?: string }[] };
-  const kid = jwks.keys[0]?.kid;
   const key = await importPKCS8(readFileSync(p.keyFile, "utf8"), "ES256");
+  return { issuer, kid: jwks.keys[0]?.kid, key };
+}
+
+/** Sign a WLCG profile 1.0 access token with the issuer in `dir`. */
+export async function issueToken(dir: string, o: IssueOptions): Promise<string> {
+  return signToken(await loadIssuer(dir), o);
+}
+
+/** Sign a WLCG profile 1.0 access token with an issuer already loaded. */
+export async function signToken(signer: LoadedIssuer, o: IssueOptions): Promise<string> {
   const now = Math.floor((o.now ?? Date.now()) / 1000);
   const claims: Record<string, unknown> = {
     ...o.extra,
@@ -85,14 +100,15 @@ export async function issueToken(dir: string, o: IssueOptions): Promise<string> 
   };
   if (o.scope) claims.scope = o.scope;
   if (o.groups && o.groups.length > 0) claims["wlcg.groups"] = [...o.groups];
+  const kid = signer.kid;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "ES256", typ: "JWT", ...(kid ? { kid } : {}) })
-    .setIssuer(issuer)
+    .setIssuer(signer.issuer)
     .setAudience(o.audiences.length === 1 ? o.audiences[0] : [...o.audiences])
     .setIssuedAt(now)
     .setNotBefore(now)
     .setExpirationTime(now + o.lifetimeS)
-    .sign(key);
+    .sign(signer.key);
 }
 
 export type TokenDescription =
