@@ -53,6 +53,7 @@ function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult
     appendLines: o.append ?? [],
     batchName: o.batchName,
     environ: process.env,
+    uid: userInfo().uid,
     ...LOCAL_FILES,
   });
   if (!result.ok) {
@@ -158,12 +159,21 @@ export function createSubmitCommand(): Command {
         process.stdout.write("Submitting job(s)" + ".".repeat(Math.min(jobs.length, 40)) + "\n");
         const receipt = await client.submitJobs(clusterId, jobs, { holdForInput: hold });
         if (hold) {
-          if (shared) for (const f of inputs[0]!) await upload(client, String(clusterId), f);
-          else {
-            for (let i = 0; i < jobs.length; i++) {
-              for (const f of inputs[i]!)
-                await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
+          try {
+            if (shared) for (const f of inputs[0]!) await upload(client, String(clusterId), f);
+            else {
+              for (let i = 0; i < jobs.length; i++) {
+                for (const f of inputs[i]!)
+                  await upload(client, `${clusterId}.${jobs[i]!.ProcId ?? i}`, f);
+              }
             }
+          } catch (err) {
+            // No half-submitted cluster is left held in the queue: all its jobs go, or none.
+            await client
+              .act("remove", { ids: [String(clusterId)] }, "input upload failed at submit")
+              .catch(() => {});
+            const why = err instanceof CliError ? err.message : (err as Error).message;
+            throw new CliError(`${why}\nno jobs were submitted (cluster ${clusterId} removed)`);
           }
           // Only the jobs held for the upload: a job submitted with `hold = true` stays held.
           await client.act(

@@ -9,7 +9,7 @@ import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
-import { inputFileNames } from "../schedd/input-files.js";
+import { inputFileNames, proxyFileName } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
 import { WireError } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
@@ -102,6 +102,9 @@ export function scheddSource(
       if (inputFileNames(lease.ad).length > 0) await fetchSandbox(lease, sandboxDir);
       const exe = stagedExecutable(lease.ad);
       if (exe) await chmod(join(sandboxDir, exe), 0o700).catch(() => {});
+      // The job's proxy is a private key: readable by the job's user alone, as HTCondor leaves it.
+      const proxy = proxyFileName(lease.ad);
+      if (proxy) await chmod(join(sandboxDir, proxy), 0o600);
       staged.set(lease.leaseId, snapshotSandbox(sandboxDir));
     },
 
@@ -174,7 +177,8 @@ export function scheddSource(
       }
       const h = hash.get(rel);
       if (!h) throw new Error(`input '${rel}' arrived out of order at offset ${chunk.offset}`);
-      const fh = await open(file, chunk.offset === 0 ? "w" : "r+");
+      // Created private: inputs may hold credentials (the job's proxy).
+      const fh = await open(file, chunk.offset === 0 ? "w" : "r+", 0o600);
       try {
         await fh.write(chunk.data, 0, chunk.data.length, chunk.offset);
       } finally {

@@ -1,8 +1,10 @@
 /**
  * The files a job's input sandbox holds, as its ad says: the executable (unless
- * `transfer_executable = false`), standard input, and `transfer_input_files`. The submitter
+ * `transfer_executable = false`), standard input, `transfer_input_files`, and the job's proxy
+ * (`x509userproxy`), which lands in the sandbox under its own file name. The submitter
  * uploads these; a pilot fetches the sandbox only when the list is not empty.
  */
+import { posix } from "node:path";
 import type { ClassAd } from "../classad/index.js";
 
 /** Paths as the submit file gave them (relative to the job's Iwd, or absolute). */
@@ -15,5 +17,12 @@ export function inputFileNames(ad: ClassAd): string[] {
   if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
   if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
   for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
+  if (s("x509userproxy") !== "") files.push(s("x509userproxy"));
   return [...new Set(files)];
+}
+
+/** The job's proxy's name in its sandbox (`x509userproxy`'s file name), or undefined. */
+export function proxyFileName(ad: ClassAd): string | undefined {
+  const v = ad.evaluate("x509userproxy");
+  return typeof v === "string" && v !== "" ? posix.basename(v) : undefined;
 }

@@ -2,6 +2,9 @@
  * RPC handlers for pilots (role `pilot`): ClaimJob, Heartbeat, CompleteJob, ReleaseLease and the sandbox
  * transfers tied to a lease, plus the users' side of sandboxes (PutInput, FetchOutput).
  */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { ClassAd } from "../classad/index.js";
 import { hasErrorCode } from "../common/errors.js";
 import type { CallContext, RpcServer } from "../wire/index.js";
 import {
@@ -10,6 +13,9 @@ import {
   PermissionDeniedError,
   ResourceExhaustedError,
 } from "../wire/index.js";
+import { proxyFileName } from "./input-files.js";
+import type { JobRecord } from "./queue-index.js";
+import { MAX_PROXY_BYTES, jobProxyAttrs, readProxyFile } from "./job-proxy.js";
 import { JobStatus, parseJobId } from "./job-status.js";
 import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.js";
 import { SandboxError, type Chunk } from "./sandbox.js";
@@ -170,7 +176,8 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     if (recs.some((r) => r.status === JobStatus.Running)) {
       throw new InvalidArgumentError(`job ${req.jobId} is already running`);
     }
-    receive(deps, deps.sandboxes.dir(id.cluster, id.proc, "input"), req);
+    const dir = deps.sandboxes.dir(id.cluster, id.proc, "input");
+    if (receive(deps, dir, req)) recordJobProxy(deps, recs, dir, req.name, ctx);
     return {};
   });
 
@@ -220,9 +227,41 @@ function activeLease(deps: ServiceDeps, leaseId: string, ctx: CallContext) {
   return lease;
 }
 
-function receive(deps: ServiceDeps, dir: string, c: FileChunk): void {
+/**
+ * When the file just received is the jobs' proxy (`x509userproxy`), its chain is checked and its
+ * subject and expiry recorded in each job; a proxy that does not verify is deleted and refused.
+ */
+function recordJobProxy(
+  deps: ServiceDeps,
+  recs: readonly JobRecord[],
+  dir: string,
+  name: string,
+  ctx: CallContext,
+): void {
+  const owners = recs.filter((r) => {
+    const attrs = deps.queue.store.getJob(r.cluster, r.proc)?.attrs;
+    return attrs !== undefined && proxyFileName(ClassAd.fromJSON(attrs)) === name;
+  });
+  if (owners.length === 0) return;
+  const path = join(dir, name);
+  const pem = readProxyFile(path);
+  const r =
+    pem === undefined
+      ? ({ ok: false, reason: `larger than ${MAX_PROXY_BYTES} bytes` } as const)
+      : jobProxyAttrs(pem, deps.checkJobProxy);
+  if (!r.ok) {
+    rmSync(path, { force: true });
+    ctx.log.info({ identity: ctx.identity, file: name, reason: r.reason }, "job proxy refused");
+    throw new InvalidArgumentError(`the job's proxy ${name} is refused: ${r.reason}`, {
+      reason: "job-proxy",
+    });
+  }
+  for (const rec of owners) deps.queue.setScheddAttrs(rec, r.attrs);
+}
+
+function receive(deps: ServiceDeps, dir: string, c: FileChunk): boolean {
   try {
-    deps.sandboxes.receive(dir, c);
+    return deps.sandboxes.receive(dir, c);
   } catch (err) {
     if (err instanceof SandboxError) {
       if (err.code === "sandbox-full") throw new ResourceExhaustedError(err.message);

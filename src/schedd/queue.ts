@@ -433,15 +433,27 @@ export class JobQueue {
     } catch (err) {
       return `bad expression for ${name}: ${(err as Error).message}`;
     }
+    this.writeAttrs(rec, [[name, text]]);
+    return undefined;
+  }
+
+  /**
+   * Attributes the schedd writes itself, past the edit rules: the subject and expiry of the
+   * proxy a job brought, read from the file it received.
+   */
+  setScheddAttrs(rec: JobRecord, pairs: readonly [string, string][]): void {
+    this.writeAttrs(rec, pairs);
+  }
+
+  private writeAttrs(rec: JobRecord, pairs: readonly [string, string][]): void {
     const stored = this.load(rec);
     const attrs = { ...stored.attrs };
-    setAttr(attrs, name, text);
+    for (const [name, text] of pairs) setAttr(attrs, name, text);
     this.store.tx(() => this.store.updateJob(rec.cluster, rec.proc, rec.status, attrs));
     if (rec.attrs !== undefined) rec.attrs = attrs;
     this.index.reindex(rec, attrs, numAttr(attrs, "JobPrio"));
     this.trackPolicy(attrs);
     if (rec.status === JobStatus.Idle) this.notifyIdle();
-    return undefined;
   }
 
   private killLease(rec: JobRecord, now: number, reason: string): void {

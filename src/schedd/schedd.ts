@@ -21,6 +21,7 @@ import { registerScheddMetrics } from "./metrics.js";
 import { registerPilotMethods } from "./pilot-service.js";
 import { JobQueue } from "./queue.js";
 import { jobId } from "./job-status.js";
+import { trustDirCheck } from "./job-proxy.js";
 import { Sandboxes } from "./sandbox.js";
 import { registerUserMethods } from "./service.js";
 import { sweepSpool } from "./spool-sweep.js";
@@ -101,7 +102,8 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     observer: registerWireMetrics(metrics),
   });
   const userMap = createUserMap(cfg.user_map, createUserBindings(store.db), () => clock.now());
-  const deps = { queue, clock, userMap, sandboxes, log };
+  const checkJobProxy = trustDirCheck(cfg.tls.trust_dir, () => clock.now());
+  const deps = { queue, clock, userMap, sandboxes, log, checkJobProxy };
   registerUserMethods(server, deps);
   registerPilotMethods(server, deps);
   await server.listen();

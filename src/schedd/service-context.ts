@@ -12,6 +12,7 @@ import { grantsScope } from "../security/authz.js";
 import type { Caller } from "./queue-actions.js";
 import type { JobQueue } from "./queue.js";
 import type { LeaseRefusal } from "./results.js";
+import type { ChainCheck } from "./job-proxy.js";
 import type { Sandboxes } from "./sandbox.js";
 import type { UserMap } from "./user-map.js";
 
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   userMap: UserMap;
   sandboxes: Sandboxes;
   log: Logger;
+  /** Checks the chain of a proxy a job brings (`x509userproxy`) against the trust directory. */
+  checkJobProxy: ChainCheck;
 }
 
 /** The caller as a job owner; admins act on everyone's jobs. */

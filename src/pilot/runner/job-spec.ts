@@ -4,6 +4,7 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import type { ClassAd } from "../../classad/index.js";
+import { proxyFileName } from "../../schedd/input-files.js";
 import type { Resources } from "../ledger.js";
 import { parseEnvironmentV2, splitV2 } from "./arguments.js";
 
@@ -17,7 +18,7 @@ export interface JobSpec {
   stdin?: string;
   stdout: string;
   stderr: string;
-  /** The job's own credential file, exported as X509_USER_PROXY. */
+  /** The job's own credential file (its `x509userproxy`), exported as X509_USER_PROXY. */
   credentialFile?: string;
   /** The job's own walltime limit; exceeding it is the job's fault (hold). */
   walltimeS?: number;
@@ -95,6 +96,8 @@ export function jobSpecFromAd(
   // A staged executable runs as the sandbox copy whose hash was checked, never the submit
   // host's path; `transfer_executable = false` names a program already on the worker node.
   const staged = ad.evaluate("TransferExecutable") !== false;
+  // The proxy the user sent with the job (`x509userproxy`) arrives with its inputs.
+  const proxy = proxyFileName(ad);
   return {
     ok: true,
     spec: {
@@ -111,7 +114,7 @@ export function jobSpecFromAd(
         stdinName && stdinName !== "/dev/null" ? join(sandboxDir, basename(stdinName)) : undefined,
       stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
       stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
-      credentialFile: opts.credentialFile,
+      credentialFile: opts.credentialFile ?? (proxy && join(sandboxDir, proxy)),
       walltimeS: jobWalltimeS(ad),
       pilotDeadlineS: opts.remainingLifetimeS,
       memoryLimitMb: num(ad, "RequestMemory"),

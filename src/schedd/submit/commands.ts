@@ -44,6 +44,7 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "accounting_group",
   "accounting_group_user",
   "x509userproxy",
+  "use_x509userproxy",
   "stream_output",
   "stream_error",
   "concurrency_limits",

@@ -8,6 +8,7 @@ import { customAttributeName } from "./commands.js";
 import type { CompileEnv, DeriveContext, Derivation } from "./derive-context.js";
 import { FILE_DERIVATIONS } from "./derive-files.js";
 import { POLICY_DERIVATIONS, customAttribute } from "./derive-policy.js";
+import { PROXY_DERIVATIONS } from "./derive-proxy.js";
 import { type AttrPair, JobAdText, type LayoutSegment } from "./job-ad-text.js";
 import {
   type ExpandOptions,
@@ -212,7 +213,7 @@ export function compileQueue(
     }
   }
   const derivations: { d: Derivation; custom: boolean }[] = [
-    ...[...FILE_DERIVATIONS, ...POLICY_DERIVATIONS].map((d) => ({ d, custom: false })),
+    ...[...FILE_DERIVATIONS, ...POLICY_DERIVATIONS, ...PROXY_DERIVATIONS].map((d) => ({ d, custom: false })),
     ...[...customs.values()].map((c) => ({ d: customAttribute(c.key, c.name), custom: true })),
   ];
   const customNames = new Set(customs.keys());

@@ -29,6 +29,8 @@ export interface CompileEnv {
   readonly isSymlink?: (path: string) => boolean;
   /** The submitter's environment, for `getenv` and `$ENV(NAME)`. */
   readonly environ?: Readonly<Record<string, string | undefined>>;
+  /** The submitter's uid, for `use_x509userproxy`'s default `/tmp/x509up_u<uid>`. */
+  readonly uid?: number;
   readonly defaults: ResourceDefaults;
 }
 

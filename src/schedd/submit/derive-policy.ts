@@ -258,7 +258,6 @@ export const POLICY_DERIVATIONS: readonly Derivation[] = [
   batchName,
   simple("accounting_group", "AcctGroup", "string"),
   simple("accounting_group_user", "AcctGroupUser", "string"),
-  simple("x509userproxy", "x509userproxy", "string"),
   simple("concurrency_limits", "ConcurrencyLimits", "string"),
   simple("stream_output", "StreamOut", "bool"),
   simple("stream_error", "StreamErr", "bool"),

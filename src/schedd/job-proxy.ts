@@ -1,0 +1,76 @@
+/**
+ * A job's own proxy (`x509userproxy`), as the schedd receives it with the job's inputs: its chain
+ * is checked against the schedd's trust directory (limited proxies allowed, as for any job
+ * credential), and the attributes HTCondor's schedd writes from the file it reads are set from
+ * it: `x509userproxysubject` (the identity the proxy stands for), `x509UserProxyExpiration`, and
+ * `x509UserProxyEmail` when the subject carries one. These are secure attributes: a client's own
+ * values are dropped at submit, so only a proxy that verified speaks here.
+ */
+import { existsSync, openSync, readSync, closeSync } from "node:fs";
+import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import { loadTrustDir, refreshTrustStore, type TrustStore } from "../security/trust.js";
+import { verifyChain } from "../security/verify.js";
+import type { VerifyResult } from "../security/verify-result.js";
+import { quote } from "./job-status.js";
+
+/** More than any proxy file (three certificates and a key): larger files are not read. */
+export const MAX_PROXY_BYTES = 64 * 1024;
+
+export type ChainCheck = (chainDer: Buffer[]) => VerifyResult;
+
+export type ProxyAttrs = { ok: true; attrs: [string, string][] } | { ok: false; reason: string };
+
+/** The secure proxy attributes of the PEM text of a proxy file, or why it is refused. Pure. */
+export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
+  let chain: Buffer[];
+  try {
+    chain = pemCertificates(pem);
+  } catch (err) {
+    return { ok: false, reason: `not a PEM proxy file (${(err as Error).message})` };
+  }
+  if (chain.length === 0) return { ok: false, reason: "no PEM certificate in it" };
+  const verdict = check(chain);
+  if (!verdict.ok) return { ok: false, reason: `${verdict.code}: ${verdict.reason}` };
+  // The chain is only as good as its first certificate to expire.
+  let expires = verdict.notAfter.getTime();
+  for (const der of chain) expires = Math.min(expires, parseCertificate(der).notAfter.getTime());
+  const attrs: [string, string][] = [
+    ["x509userproxysubject", quote(verdict.identity)],
+    ["x509UserProxyExpiration", String(Math.floor(expires / 1000))],
+  ];
+  const email = /\/emailAddress=([^/]+)/i.exec(verdict.identity)?.[1];
+  if (email !== undefined) attrs.push(["x509UserProxyEmail", quote(email)]);
+  return { ok: true, attrs };
+}
+
+/** Trust directory re-read at most this often for job proxies (new CRLs, CAs). */
+const RECHECK_MS = 60_000;
+
+/** A chain check against `trustDir`, loaded on first use and refreshed when its files change. */
+export function trustDirCheck(trustDir: string, now: () => number = Date.now): ChainCheck {
+  let trust: TrustStore | undefined;
+  let checkedAt = 0;
+  return (chain) => {
+    if (trust === undefined) {
+      trust = loadTrustDir(trustDir);
+      checkedAt = now();
+    } else if (now() - checkedAt >= RECHECK_MS) {
+      checkedAt = now();
+      trust = refreshTrustStore(trust).store;
+    }
+    return verifyChain(chain, trust, { allowLimited: true, now: new Date(now()) });
+  };
+}
+
+/** A received proxy file's text, read with a bound; undefined when missing or too large. */
+export function readProxyFile(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(MAX_PROXY_BYTES + 1);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return n > MAX_PROXY_BYTES ? undefined : buf.subarray(0, n).toString("latin1");
+  } finally {
+    closeSync(fd);
+  }
+}
