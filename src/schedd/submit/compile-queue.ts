@@ -213,7 +213,10 @@ export function compileQueue(
     }
   }
   const derivations: { d: Derivation; custom: boolean }[] = [
-    ...[...FILE_DERIVATIONS, ...POLICY_DERIVATIONS, ...PROXY_DERIVATIONS].map((d) => ({ d, custom: false })),
+    ...[...FILE_DERIVATIONS, ...POLICY_DERIVATIONS, ...PROXY_DERIVATIONS].map((d) => ({
+      d,
+      custom: false,
+    })),
     ...[...customs.values()].map((c) => ({ d: customAttribute(c.key, c.name), custom: true })),
   ];
   const customNames = new Set(customs.keys());
