@@ -19,7 +19,10 @@ import {
 import { CliError } from "./errors.js";
 import { openPool } from "./pool-client.js";
 
-/** Matches the schedd's default max_message_mb, so big clusters fit in one SubmitJobs. */
+/**
+ * The most a reply may hold; a request larger than the schedd's max_message_mb (4 MiB unless
+ * configured) is refused by the schedd, which callError explains.
+ */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface ScheddFlags extends ClientFlags {
@@ -187,6 +190,13 @@ function connectionError(
 /** A failed call as a one-line message naming the schedd. */
 export function callError(url: string, what: string, err: unknown): CliError {
   if (err instanceof CliError) return err;
+  if (err instanceof WireError && err.details.cause === "frame-too-large") {
+    return new CliError(
+      `${what} at ${url} failed: the request is larger than the schedd's message limit ` +
+        "(max_message_mb, 4 MiB by default); split it (a cluster into several submits) " +
+        "or ask the operator to raise max_message_mb",
+    );
+  }
   if (err instanceof WireError)
     return new CliError(`${what} at ${url} failed (${err.code}): ${err.message}`);
   return new CliError(`${what} at ${url} failed: ${(err as Error).message}`);

@@ -12,6 +12,7 @@ import {
   logLevelKey,
   tlsBlock,
   wholeSeconds as seconds,
+  connectionsBlock,
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
 import { ROLES, type Role } from "../security/authz.js";
@@ -86,6 +87,8 @@ export const collectorConfigSchema = z
         watch_step_budget: 1_000_000,
         query_slice_s: 0.02,
       }),
+    /** Connection limits of the listener (shared block). */
+    connections: connectionsBlock,
     /** How often the collector's own ad is refreshed. */
     self_ad_interval_s: seconds.default(60),
     snapshot: z

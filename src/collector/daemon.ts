@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { pino } from "pino";
 import { type Clock, systemClock } from "../common/clock.js";
+import { serverLimitsFrom } from "../common/config-blocks.js";
 import { tokenVerifierFromConfig } from "../common/tokens-config.js";
 import type { AuthzConfig } from "../security/authz.js";
 import { logConfigDeprecations } from "../common/config-renames.js";
@@ -76,7 +77,7 @@ export function createCollectorDaemon(
     allowLimitedProxies: config.tls.allow_limited_proxies,
     authorization: config.authorization as AuthzConfig,
     ...(config.tokens ? { tokenVerifier: tokenVerifierFromConfig(config.tokens) } : {}),
-    limits: deps.serverLimits,
+    limits: { ...serverLimitsFrom(config.connections), ...deps.serverLimits },
     logger: deps.logger,
     httpRoutes: metricsRoute(metrics),
     observer: registerWireMetrics(metrics),

@@ -95,3 +95,57 @@ export function collectorBlock<E extends z.ZodRawShape = Record<never, never>>(e
 export const AUTHORIZATION_RENAMES = [
   { from: "authorization.defaultRoles", to: "authorization.default_roles" },
 ] as const;
+
+/** Defaults of the `connections` block: the wire server's own (src/wire/server.ts). */
+export const CONNECTION_DEFAULTS = Object.freeze({
+  max_connections: 8192,
+  max_connections_per_identity: 1024,
+  handshake_timeout_s: 10,
+  max_calls_per_connection: 32,
+  max_bytes_in_flight_mb: 32,
+});
+
+/**
+ * The `connections` block of every wire listener: how many authenticated connections it holds in
+ * total and per identity, how long a socket may take to authenticate, and what one connection may
+ * have running at once (calls, and request bytes held by them).
+ */
+export const connectionsBlock = shared(
+  z
+    .object({
+      max_connections: z.number().int().positive().default(CONNECTION_DEFAULTS.max_connections),
+      max_connections_per_identity: z
+        .number()
+        .int()
+        .positive()
+        .default(CONNECTION_DEFAULTS.max_connections_per_identity),
+      handshake_timeout_s: duration(z.number().positive().max(300)).default(
+        CONNECTION_DEFAULTS.handshake_timeout_s,
+      ),
+      max_calls_per_connection: z
+        .number()
+        .int()
+        .positive()
+        .max(1024)
+        .default(CONNECTION_DEFAULTS.max_calls_per_connection),
+      max_bytes_in_flight_mb: z
+        .number()
+        .positive()
+        .default(CONNECTION_DEFAULTS.max_bytes_in_flight_mb),
+    })
+    .strict()
+    .default(CONNECTION_DEFAULTS),
+);
+
+export type ConnectionsConfig = z.output<typeof connectionsBlock>;
+
+/** The wire server's limits from a `connections` block. */
+export function serverLimitsFrom(c: ConnectionsConfig) {
+  return {
+    maxConnections: c.max_connections,
+    maxConnectionsPerIdentity: c.max_connections_per_identity,
+    handshakeTimeoutMs: c.handshake_timeout_s * 1000,
+    maxConcurrentCalls: c.max_calls_per_connection,
+    maxBytesInFlight: Math.round(c.max_bytes_in_flight_mb * 1024 * 1024),
+  };
+}

@@ -10,6 +10,7 @@ import {
   logLevelKey,
   tlsBlock,
   duration,
+  connectionsBlock,
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
 
@@ -68,8 +69,13 @@ export const scheddConfigSchema = z
       .default({ max_file_mb: 1024, max_sandbox_mb: 4096, keep_output_s: 168 * 3600 }),
     /** The collector the schedd advertises its Scheduler ad to, every `interval_s`. */
     collector: collectorBlock({ interval_s: durationS.default(60) }).optional(),
-    /** Largest RPC message: a SubmitJobs of a 100,000-job cluster is tens of MB. */
-    max_message_mb: z.number().positive().default(64),
+    /**
+     * Largest RPC message, 4 MiB as every listener: a SubmitJobs of about 10,000 jobs. A larger
+     * cluster needs more (100,000 jobs are about 30 MB), set here by the operator.
+     */
+    max_message_mb: z.number().positive().default(4),
+    /** Connection limits of the listener (shared block). */
+    connections: connectionsBlock,
     log_level: logLevelKey,
   })
   .strict();

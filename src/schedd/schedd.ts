@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "../common/exit-codes.js";
+import { serverLimitsFrom } from "../common/config-blocks.js";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
@@ -96,7 +97,10 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
           ),
         }
       : {}),
-    limits: { maxFrameSize: cfg.max_message_mb * 1024 * 1024 },
+    limits: {
+      ...serverLimitsFrom(cfg.connections),
+      maxFrameSize: cfg.max_message_mb * 1024 * 1024,
+    },
     logger: log,
     httpRoutes: metricsRoute(metrics),
     observer: registerWireMetrics(metrics),

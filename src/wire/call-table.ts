@@ -29,6 +29,13 @@ export type CallOptions = {
 
 export const DEFAULT_STREAM_WINDOW = 256;
 
+/**
+ * Calls a client has on the wire at once, the server's default per-connection limit: more wait
+ * here, in order, and go out as replies come back (as HTTP/2 streams wait for
+ * SETTINGS_MAX_CONCURRENT_STREAMS), instead of being refused with too-many-calls.
+ */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 32;
+
 /** Where the table sends frames; returns false when there is no connection to send on. */
 export type EnvelopeOut = (env: Envelope) => boolean;
 
@@ -59,10 +66,14 @@ export class CallTable {
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
   private closedWith: WireError | undefined;
+  /** Calls sent on the current connection and not yet settled. */
+  private onWire = 0;
+  private connected = false;
 
   constructor(
     private readonly out: EnvelopeOut,
     private readonly defaultDeadlineMs: number,
+    private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
   ) {}
 
   get inFlight(): number {
@@ -139,19 +150,29 @@ export class CallTable {
     }
   }
 
-  /** A connection is up: send everything waiting, oldest first. */
+  /** A connection is up: send what is waiting, oldest first, up to the in-flight limit. */
   onConnected(): void {
-    for (const call of this.calls.values()) if (!call.sent) this.send(call);
+    this.connected = true;
+    this.sendWaiting();
+  }
+
+  private sendWaiting(): void {
+    for (const call of this.calls.values()) {
+      if (this.onWire >= this.maxInFlight || !this.connected) return;
+      if (!call.sent) this.send(call);
+    }
   }
 
   /** The connection dropped: fail what cannot safely be repeated, keep the rest for later. */
   onDisconnected(cause: WireError | undefined): void {
+    this.connected = false;
     for (const call of [...this.calls.values()]) {
       if (!call.sent) continue;
       const repeatable =
         call.idempotent && (call.reader === undefined || call.reader.itemsReceived === 0);
       if (repeatable) {
         call.sent = false;
+        this.onWire--;
         continue;
       }
       const details: Record<string, string> = cause ? { cause: cause.code } : {};
@@ -185,7 +206,7 @@ export class CallTable {
       signal.addEventListener("abort", onAbort, { once: true });
       call.detach = () => signal.removeEventListener("abort", onAbort);
     }
-    this.send(call);
+    if (this.onWire < this.maxInFlight) this.send(call);
   }
 
   private send(call: Call): void {
@@ -199,6 +220,8 @@ export class CallTable {
         deadlineMs: Math.ceil(remaining),
         window: call.window,
       });
+      if (call.sent) this.onWire++;
+      else this.connected = false;
     } catch (err) {
       // The transport refused the frame itself (too large): only this call fails.
       this.settle(call, err instanceof WireError ? err : new UnavailableError(String(err)));
@@ -224,8 +247,13 @@ export class CallTable {
   }
 
   private remove(call: Call): void {
-    this.calls.delete(call.id);
+    if (!this.calls.delete(call.id)) return;
     if (call.timer) clearTimeout(call.timer);
     call.detach?.();
+    if (call.sent) {
+      call.sent = false;
+      this.onWire--;
+      this.sendWaiting();
+    }
   }
 }

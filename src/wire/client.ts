@@ -38,6 +38,11 @@ export type RpcClientOptions = Partial<ClientCredentialOptions> & {
   /** Deadline for unary calls that name none. */
   defaultDeadlineMs?: number;
   maxFrameSize?: number;
+  /**
+   * Calls on the wire at once (default 32, the server's default limit); more wait in the client
+   * and go out as replies arrive.
+   */
+  maxCallsInFlight?: number;
   backoff?: Partial<BackoffOptions>;
   /** Give up on a connection attempt after this long. */
   connectTimeoutMs?: number;
@@ -103,7 +108,7 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
     writer.write(frame);
     return true;
   };
-  const table = new CallTable(send, opts.defaultDeadlineMs ?? 30_000);
+  const table = new CallTable(send, opts.defaultDeadlineMs ?? 30_000, opts.maxCallsInFlight);
 
   const watchdog = setInterval(
     () => {

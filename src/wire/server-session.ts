@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { TokenFacts } from "../security/authz.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 import type { WireObserver } from "./observer.js";
+import type { RefusalLog } from "./refusal-log.js";
 import { type Envelope, decodeEnvelope, encodeEnvelope } from "./envelope.js";
 import {
   CancelledError,
@@ -16,6 +17,7 @@ import {
   InvalidArgumentError,
   MalformedFrameError,
   PermissionDeniedError,
+  ResourceExhaustedError,
   TooManyCallsError,
   UnavailableError,
   UnknownMethodError,
@@ -38,6 +40,11 @@ export type SessionTransport = {
 export type SessionLimits = {
   maxFrameSize: number;
   maxConcurrentCalls: number;
+  /**
+   * The connection's byte budget: request payloads of calls still running may hold at most this
+   * many bytes, so concurrent calls times frame size cannot exhaust the server's memory.
+   */
+  maxBytesInFlight: number;
   /** Deadline of a unary call that names none. */
   defaultDeadlineMs: number;
   /** Longest deadline honoured; longer requests are cut to this. */
@@ -66,6 +73,8 @@ type ActiveCall = {
   wake: (() => void) | undefined;
   /** The error code the call ended with, when it did not end well. */
   failure?: string;
+  /** Request payload bytes this call holds against the connection's budget. */
+  bytes: number;
   onFinish?: (code: string) => void;
 };
 
@@ -119,6 +128,7 @@ export class ServerSession {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private draining = false;
+  private bytesInFlight = 0;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -128,6 +138,8 @@ export class ServerSession {
     /** The connection's logger, made on first use (most connections never log). */
     private readonly log: () => Logger,
     private readonly observer?: WireObserver,
+    /** Logs a refused call, at most once per cause every few seconds across the listener. */
+    private readonly refusalLog?: RefusalLog,
   ) {
     this.decoder = new FrameDecoder(limits.maxFrameSize);
     this.writer = new FrameWriter((m) => transport.send(m), limits.maxFrameSize);
@@ -232,9 +244,25 @@ export class ServerSession {
       );
     }
     if (this.calls.size >= this.limits.maxConcurrentCalls) {
-      return this.sendError(
+      return this.refuseCall(
         id,
-        new TooManyCallsError(`more than ${this.limits.maxConcurrentCalls} calls in flight`),
+        method,
+        new TooManyCallsError(
+          `more than ${this.limits.maxConcurrentCalls} calls in flight on one connection; ` +
+            "wait for replies before sending more",
+        ),
+      );
+    }
+    const bytes = env.payload.length;
+    if (this.bytesInFlight + bytes > this.limits.maxBytesInFlight) {
+      return this.refuseCall(
+        id,
+        method,
+        new ResourceExhaustedError(
+          `calls in flight on this connection would hold more than ` +
+            `${this.limits.maxBytesInFlight} request bytes; wait for replies before sending more`,
+          { limit: "bytes-in-flight" },
+        ),
       );
     }
     let req: unknown;
@@ -249,13 +277,26 @@ export class ServerSession {
       reason: undefined,
       credit: env.window ? env.window : Infinity,
       wake: undefined,
+      bytes,
     };
     this.calls.set(id, call);
+    this.bytesInFlight += bytes;
     const deadline = this.startDeadline(id, call, entry.kind, env.deadlineMs);
     if (this.observer) this.observeEnd(call, method);
     const ctx = new Context(this.peer, call, this.log, id, method, deadline);
     if (entry.kind === "unary") void this.runUnary(id, call, entry, req, ctx);
     else void this.runStream(id, call, entry, req, ctx);
+  }
+
+  /** A call turned away by a per-connection limit: the caller is told, the log and metrics too. */
+  private refuseCall(id: number, method: string, err: WireError): void {
+    this.observer?.callDone(method, err.code, 0);
+    this.refusalLog?.(
+      err.code,
+      { identity: this.peer.identity, method, reason: err.message },
+      "call refused",
+    );
+    this.sendError(id, err);
   }
 
   /** Tell the observer how the call ended and how long it took, once it leaves the table. */
@@ -391,6 +432,7 @@ export class ServerSession {
     if (call.timer) clearTimeout(call.timer);
     if (this.calls.get(id) !== call) return;
     this.calls.delete(id);
+    this.bytesInFlight -= call.bytes;
     call.onFinish?.(call.reason?.code ?? call.failure ?? "ok");
     if (this.calls.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;

@@ -40,22 +40,35 @@ import {
 } from "./registry.js";
 import type { WireObserver } from "./observer.js";
 import { ServerSession, type PeerInfo, type SessionLimits } from "./server-session.js";
+import { ConnectionCount, type ConnectionQuota } from "./connection-count.js";
+import { createRefusalLog } from "./refusal-log.js";
 
 /** Verifies a presented chain (leaf first, DER). Injected so tests and tools can replace it. */
 export type ChainVerifier = (chainDer: Buffer[]) => VerifyResult;
 
-export type ServerLimits = SessionLimits & {
-  /** Close a connection with no call running and no traffic for this long. */
-  idleTimeoutMs: number;
-  /** Ping every connection this often; one left unanswered by the next ping ends it. */
-  pingIntervalMs: number;
-  /** On close(), how long running calls get to finish. */
-  drainTimeoutMs: number;
-};
+export type ServerLimits = SessionLimits &
+  ConnectionQuota & {
+    /**
+     * From TCP accept to an authenticated WebSocket (TLS handshake, then the upgrade request):
+     * a peer that takes longer is cut off before it costs more than a socket.
+     */
+    handshakeTimeoutMs: number;
+    /** Close a connection with no call running and no traffic for this long. */
+    idleTimeoutMs: number;
+    /** Ping every connection this often; one left unanswered by the next ping ends it. */
+    pingIntervalMs: number;
+    /** On close(), how long running calls get to finish. */
+    drainTimeoutMs: number;
+  };
 
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxFrameSize: 4 * 1024 * 1024,
-  maxConcurrentCalls: 1024,
+  maxConcurrentCalls: 32,
+  maxBytesInFlight: 32 * 1024 * 1024,
+  maxConnections: 8192,
+  // Pilots sharing one credential share one identity: room for a large pool's pilots.
+  maxConnectionsPerIdentity: 1024,
+  handshakeTimeoutMs: 10_000,
   defaultDeadlineMs: 60_000,
   maxDeadlineMs: 24 * 3_600_000,
   streamHighWaterBytes: 1024 * 1024,
@@ -133,7 +146,7 @@ type Conn = {
 };
 
 /** `cause` is the refusal's short stable name, for the refused-connections metric. */
-type Refusal = { status: 401 | 403 | 503; code: string; reason: string; cause: string };
+type Refusal = { status: 401 | 403 | 429 | 503; code: string; reason: string; cause: string };
 
 type AcceptedPeer = PeerInfo & { notAfter: Date; chain?: Buffer[] };
 
@@ -163,6 +176,8 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
   }
   const conns = new Set<Conn>();
+  const counted = new ConnectionCount(limits);
+  const logRefusal = createRefusalLog(log);
   let closing = false;
 
   const https: Server = createServer(
@@ -172,9 +187,28 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: "TLSv1.2",
+      handshakeTimeout: limits.handshakeTimeoutMs,
     },
-    (req, res) => void serveHttp(req, res),
+    (req, res) => {
+      clearPreauthTimer(req.socket);
+      void serveHttp(req, res);
+    },
   );
+  // Sockets not yet authenticated have their own allowance beside the authenticated ones; past
+  // both, the kernel's accept is answered with a close (Node's maxConnections, 'drop' below).
+  https.maxConnections = limits.maxConnections + Math.min(1024, limits.maxConnections);
+  https.on("drop", () => {
+    opts.observer?.refused("socket-limit");
+    logRefusal("socket-limit", {}, "connection dropped: the listener holds its maximum of sockets");
+  });
+
+  // A TLS session that does not reach an upgrade (or a GET) within the handshake timeout ends.
+  const preauthTimers = new WeakMap<object, NodeJS.Timeout>();
+  function clearPreauthTimer(socket: object): void {
+    const t = preauthTimers.get(socket);
+    if (t) clearTimeout(t);
+    preauthTimers.delete(socket);
+  }
   // Every ws frame limit is ours: one message may hold several frames up to the frame limit.
   const wss = new WebSocketServer({
     noServer: true,
@@ -225,16 +259,41 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
 
   // The identity is settled once, at the upgrade; a TLS 1.2 renegotiation must not swap the
   // certificate underneath an accepted connection.
-  https.on("secureConnection", (socket: TLSSocket) => socket.disableRenegotiation());
+  https.on("secureConnection", (socket: TLSSocket) => {
+    socket.disableRenegotiation();
+    const timer = setTimeout(() => {
+      preauthTimers.delete(socket);
+      opts.observer?.refused("preauth-timeout");
+      logRefusal(
+        "preauth-timeout",
+        { remote: socket.remoteAddress },
+        `no upgrade within ${limits.handshakeTimeoutMs} ms of the TLS handshake; closed`,
+      );
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    timer.unref();
+    preauthTimers.set(socket, timer);
+    socket.once("close", () => clearPreauthTimer(socket));
+  });
 
   // Failed TLS handshakes (wrong protocol, scanners): Node drops the socket; note it quietly.
   https.on("tlsClientError", (err: Error & { code?: string }, socket: TLSSocket) => {
     log.debug({ code: err.code, remote: socket.remoteAddress }, "TLS handshake failed");
-    opts.observer?.refused("tls-handshake");
+    const timedOut = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT";
+    opts.observer?.refused(timedOut ? "preauth-timeout" : "tls-handshake");
+    if (timedOut) {
+      logRefusal(
+        "preauth-timeout",
+        { remote: socket.remoteAddress },
+        `TLS handshake not done within ${limits.handshakeTimeoutMs} ms; closed`,
+      );
+    }
   });
 
   https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    // Token checks may wait on an issuer's keys: the timer runs until the socket is handed over.
+    socket.once("close", () => clearPreauthTimer(req.socket));
     if (closing) {
       return refuse(
         socket,
@@ -248,7 +307,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         (outcome) => {
           if ("status" in outcome) return refuse(socket, outcome, remote);
           if (closing || socket.destroyed) return socket.destroy();
-          wss.handleUpgrade(req, socket, head, (ws) => accept(ws, outcome, remote));
+          upgrade(req, socket, head, outcome, remote);
         },
         (err: unknown) => {
           log.error({ err, remote }, "token verification failed unexpectedly");
@@ -268,9 +327,35 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
     const outcome = authenticateSocket(req.socket as TLSSocket, remote);
     if ("status" in outcome) return refuse(socket, outcome, remote);
-    const peer = outcome;
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
+    upgrade(req, socket, head, outcome, remote);
   });
+
+  /** An authenticated peer becomes a connection if the connection limits leave it room. */
+  function upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    peer: AcceptedPeer,
+    remote: string,
+  ): void {
+    const admission = counted.admit(peer.identity);
+    if (!admission.ok) {
+      const status = admission.cause === "connection-limit" ? 503 : 429;
+      return refuse(
+        socket,
+        { status, code: "resource-exhausted", reason: admission.reason, cause: admission.cause },
+        remote,
+      );
+    }
+    clearPreauthTimer(req.socket);
+    let released = false;
+    const release = () => {
+      if (!released) counted.release(peer.identity);
+      released = true;
+    };
+    socket.once("close", release);
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, peer, remote));
+  }
 
   // A chain check that throws is a refusal for that peer, never a crash of the listener.
   function authenticateSocket(socket: TLSSocket, remote: string): AcceptedPeer | Refusal {
@@ -305,7 +390,11 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     if (closing) return plainRefusal(res, 503, "unavailable", "server is closing");
     const outcome = authenticateSocket(req.socket as TLSSocket, remote);
     if ("status" in outcome) {
-      log.warn({ remote, code: outcome.code, reason: outcome.reason }, "HTTP request refused");
+      logRefusal(
+        outcome.cause,
+        { remote, code: outcome.code, reason: outcome.reason },
+        "HTTP request refused",
+      );
       opts.observer?.refused(outcome.cause);
       return plainRefusal(res, outcome.status, outcome.code, outcome.reason);
     }
@@ -392,10 +481,9 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
 
   function refuse(socket: Duplex, r: Refusal, remote: string): void {
     // The reason names the failed check, never certificate contents beyond the subject.
-    log.warn({ remote, code: r.code, reason: r.reason }, "connection refused");
+    logRefusal(r.cause, { remote, code: r.code, reason: r.reason }, "connection refused");
     opts.observer?.refused(r.cause);
-    const text =
-      r.status === 401 ? "Unauthorized" : r.status === 403 ? "Forbidden" : "Service Unavailable";
+    const text = STATUS_TEXT[r.status];
     socket.end(
       `HTTP/1.1 ${r.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n` +
         `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.reason)}\r\n\r\n`,
@@ -411,7 +499,15 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       bufferedAmount: () => ws.bufferedAmount,
       close: (err: WireError) => ws.close(err.closeCode, err.code),
     };
-    const session = new ServerSession(transport, registry, peer, limits, connLog, opts.observer);
+    const session = new ServerSession(
+      transport,
+      registry,
+      peer,
+      limits,
+      connLog,
+      opts.observer,
+      logRefusal,
+    );
     const conn: Conn = {
       ws,
       session,
@@ -576,6 +672,13 @@ function required(v: string | undefined, name: string): string {
   if (v === undefined) throw new Error(`createRpcServer: ${name} is required`);
   return v;
 }
+
+const STATUS_TEXT: Record<Refusal["status"], string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  429: "Too Many Requests",
+  503: "Service Unavailable",
+};
 
 function headerSafe(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
