@@ -59,7 +59,17 @@ function withPilotOptions(cmd: Command): Command {
       "--job-isolation <mode>",
       "namespaces for jobs: auto (when the kernel allows), none, required [$UPDRAFT_JOB_ISOLATION]",
     )
-    .option("--hide-dir <dir>", "directory jobs must not see, repeatable", collect);
+    .option("--hide-dir <dir>", "directory jobs must not see, repeatable", collect)
+    .option(
+      "--blackhole-numjobs <n>",
+      "jobs ended within 20 min before the black-hole rate is judged [$GLIDEIN_BLACKHOLE_NUMJOBS]",
+      seconds("--blackhole-numjobs"),
+    )
+    .option(
+      "--blackhole-rate <jobs/s>",
+      "stop taking jobs when they end faster than this on average; 0 = off [$GLIDEIN_BLACKHOLE_RATE]",
+      seconds("--blackhole-rate"),
+    );
 }
 
 function settingsFrom(o: PilotOptions): PilotSettings {

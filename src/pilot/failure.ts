@@ -9,6 +9,8 @@ export const FAILURE_CLASSES = [
   "VO_Config",
   "VO_Proxy",
   "Corruption",
+  /** Not a validation class: the node ended every job within seconds (see black-hole.ts). */
+  "BlackHole",
 ] as const;
 
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
@@ -43,4 +45,5 @@ export const EXIT_CODES: Record<FailureClass, number> = {
   VO_Config: 14,
   VO_Proxy: 15,
   Corruption: 16,
+  BlackHole: 17,
 };

@@ -146,10 +146,14 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         advertiser: conn.advertiser,
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
+        blackHole: s.blackHole,
         log: o.log,
         runnerOptions: { isolation },
       });
-      exit = { reason: run.reason, code: 0 };
+      exit =
+        run.reason === "blackhole"
+          ? failed("blackhole", { class: "BlackHole", message: run.blackHole ?? "black hole" })
+          : { reason: run.reason, code: 0 };
     } catch (err) {
       const cls = hasErrorCode(err, "pilot-no-connector", "pilot-config") ? "Config" : "Network";
       exit = failed(cls === "Config" ? "config" : "error", {

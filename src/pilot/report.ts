@@ -28,7 +28,7 @@ export interface JobRecord {
   holdReason?: string;
 }
 
-export type PilotExitReason = ExitReason | "validation" | "config" | "error";
+export type PilotExitReason = ExitReason | "blackhole" | "validation" | "config" | "error";
 
 export interface CheckSummary {
   name: string;

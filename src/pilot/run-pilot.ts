@@ -25,6 +25,7 @@ import {
 import type { JobSpec } from "./runner/job-spec.js";
 import { buildSlotAd, slotName, type SlotIdentity } from "./slot-ad.js";
 import { createWakeup } from "./wakeup.js";
+import { type BlackHolePolicy, createBlackHoleDetector } from "./black-hole.js";
 
 export interface PilotDeps {
   clock: Clock;
@@ -59,11 +60,15 @@ export interface PilotDeps {
    * started the pilot can end its jobs too if the pilot dies (the local grid adapter does).
    */
   jobGroupsFile?: string;
+  /** Stop taking jobs when they keep ending within seconds (see black-hole.ts); off when absent. */
+  blackHole?: BlackHolePolicy;
   log?: Logger;
 }
 
 export interface PilotRunResult {
-  reason: ExitReason;
+  reason: ExitReason | "blackhole";
+  /** Why the node was judged a black hole, when it was. */
+  blackHole?: string;
   jobs: JobRecord[];
   idleS: number;
 }
@@ -123,6 +128,8 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let seq = 0;
   let retired = false;
   let adStale = false;
+  const blackHole = createBlackHoleDetector(deps.blackHole ?? NO_BLACK_HOLE_CHECK);
+  let holeAdvertised = false;
 
   const slotAd = () =>
     buildSlotAd({
@@ -133,7 +140,9 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       remaining: ledger.remaining(),
       start: deps.start,
       plan,
-      retired,
+      retired: retired || blackHole.tripped !== undefined,
+      blackHole:
+        deps.blackHole && deps.blackHole.rate > 0 ? (blackHole.tripped ?? false) : undefined,
       runningJobs: active.size,
       nowMs: clock.now(),
     });
@@ -169,6 +178,12 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     // Ended by the pilot's own stop, even if it then exited cleanly, or never started for the
     // pilot's own reasons: the job goes back to the queue.
     const released = a.handBack === true || outcome.killed?.kind === "pilot-stop";
+    if (!released && !blackHole.tripped) {
+      blackHole.jobEnded(a.startedAt, clock.now());
+      if (blackHole.tripped) {
+        deps.log?.warn({ reason: blackHole.tripped }, "black hole: taking no more jobs");
+      }
+    }
     const disposition = released
       ? "released"
       : outcome.startError
@@ -332,17 +347,29 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   }
 
   await advertise(true);
-  let reason: ExitReason;
+  let reason: PilotRunResult["reason"];
   for (;;) {
     const now = clock.now();
-    const v = judge(plan, {
+    const judged = judge(plan, {
       nowMs: now,
       runningJobs: active.size,
       lastJobEndMs,
       terminated: deps.terminate?.aborted,
     });
-    if (v.retired && !retired) {
-      retired = true;
+    // A black hole claims nothing more; it ends once its running jobs have (or sooner, if the
+    // lifetime says so).
+    const v =
+      blackHole.tripped && !judged.exit
+        ? {
+            ...judged,
+            mayStartJobs: false,
+            exit: active.size === 0 ? ("blackhole" as const) : undefined,
+          }
+        : judged;
+    // The collector hears at once that the slot takes nothing more, and why.
+    if ((v.retired && !retired) || (blackHole.tripped && !holeAdvertised)) {
+      retired ||= v.retired;
+      holeAdvertised = blackHole.tripped !== undefined;
       await advertise(true);
     }
     if (v.stopJobs) {
@@ -405,17 +432,23 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   } catch (err) {
     deps.log?.warn({ err }, "invalidate failed");
   }
-  return { reason, jobs: records, idleS: idleMs / 1000 };
+  return {
+    reason,
+    ...(reason === "blackhole" ? { blackHole: blackHole.tripped } : {}),
+    jobs: records,
+    idleS: idleMs / 1000,
+  };
 }
 
 const FINAL_REPORT_TRIES = 3;
+const NO_BLACK_HOLE_CHECK: BlackHolePolicy = { numJobs: 0, rate: 0, windowMs: 0 };
 /** Longest single wait at the schedd for a job. */
 const LONG_POLL_MS = 10_000;
 /** Shortest gap between slot ads sent because jobs started. */
 const AD_MIN_GAP_MS = 1000;
 
 /** What a user reads on a job the pilot handed back, by why the pilot stopped. */
-const STOP_REASONS: Partial<Record<ExitReason, string>> = {
+const STOP_REASONS: Partial<Record<PilotRunResult["reason"], string>> = {
   terminated: "pilot terminated by its batch system (SIGTERM)",
   walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
   credential: "pilot credential about to expire",

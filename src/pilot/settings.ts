@@ -4,6 +4,7 @@
  */
 import type { Attrs, AttrValue } from "./failure.js";
 import type { LifetimeSettings } from "./lifetime.js";
+import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
 
@@ -28,6 +29,8 @@ export interface PilotSettings {
   jobIsolation: IsolationMode;
   /** Directories jobs must not see besides the work directory (the bootstrap's own). */
   hideDirs: string[];
+  /** Black-hole detection (see black-hole.ts); absent when off. */
+  blackHole?: BlackHolePolicy;
 }
 
 /** What the command line gave; undefined means "look at the environment". */
@@ -61,6 +64,8 @@ export interface PilotOptions {
   report?: string;
   jobIsolation?: string;
   hideDir?: string[];
+  blackholeNumjobs?: number;
+  blackholeRate?: number;
 }
 
 export const ENV = {
@@ -93,6 +98,8 @@ export const ENV = {
   cvmfs: "UPDRAFT_CVMFS_REPOS",
   jobGroups: "UPDRAFT_JOB_GROUPS_FILE",
   jobIsolation: "UPDRAFT_JOB_ISOLATION",
+  blackholeNumjobs: "GLIDEIN_BLACKHOLE_NUMJOBS",
+  blackholeRate: "GLIDEIN_BLACKHOLE_RATE",
 } as const;
 
 const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
@@ -187,6 +194,9 @@ export function resolveSettings(
   if (!ISOLATION_MODES.includes(isolation as IsolationMode)) {
     problems.push(`job isolation "${isolation}" is not one of ${ISOLATION_MODES.join(", ")}`);
   }
+  // As glideinWMS: a rate of 0 or none turns detection off; NUMJOBS alone does nothing.
+  const blackholeRate = num(o.blackholeRate, ENV.blackholeRate) ?? 0;
+  const blackholeNumjobs = Math.floor(num(o.blackholeNumjobs, ENV.blackholeNumjobs) ?? 10);
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
     workDir: o.workDir ?? process.cwd(),
@@ -201,6 +211,15 @@ export function resolveSettings(
     jobGroupsFile: env[ENV.jobGroups] || undefined,
     jobIsolation: isolation as IsolationMode,
     hideDirs: o.hideDir ?? [],
+    ...(blackholeRate > 0 && blackholeNumjobs > 0
+      ? {
+          blackHole: {
+            numJobs: blackholeNumjobs,
+            rate: blackholeRate,
+            windowMs: BLACK_HOLE_WINDOW_MS,
+          },
+        }
+      : {}),
     validation: {
       minDiskGb: num(o.minDiskGb, ENV.minDisk),
       minMemoryMb: o.minMemoryMb,

@@ -25,6 +25,11 @@ export interface SlotAdInput {
   start?: string;
   plan: LifetimePlan;
   retired: boolean;
+  /**
+   * With black-hole detection on: false, or why the node was judged one (it then takes no jobs).
+   * Undefined when detection is off.
+   */
+  blackHole?: string | false;
   runningJobs: number;
   nowMs: number;
 }
@@ -74,6 +79,10 @@ export function buildSlotAd(input: SlotAdInput): ClassAd {
     TimeToLive: Math.max(0, secs(input.plan.dieAtMs - input.nowMs)),
   };
   for (const [k, v] of Object.entries(fields)) setAttr(ad, k, v);
+  if (input.blackHole !== undefined) {
+    setAttr(ad, "GLIDEIN_BLACKHOLE", input.blackHole !== false);
+    if (input.blackHole) setAttr(ad, "GLIDEIN_BLACKHOLE_REASON", input.blackHole);
+  }
   // A retired pilot must not be matched even by a schedd working from a stale ad's START.
   ad.set("START", input.retired ? "false" : parseExpression(input.start ?? "true"));
   ad.set("Requirements", "START");
