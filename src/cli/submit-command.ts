@@ -21,6 +21,7 @@ import {
   LOCAL_FILES,
   compileSubmit,
   formatErrors,
+  formatWarnings,
   jsonChunks,
   longFormChunks,
 } from "../schedd/submit/index.js";
@@ -36,7 +37,13 @@ type SubmitFlags = ScheddFlags & {
 };
 
 /** Compile the submit file as the user at this terminal; every error found fails the submit. */
-function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult & { ok: true } {
+function compile(
+  file: string,
+  o: SubmitFlags,
+  clusterId: number,
+  /** Print the file's warnings (once: the real submit compiles it twice). */
+  warn = true,
+): CompileResult & { ok: true } {
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
@@ -56,6 +63,7 @@ function compile(file: string, o: SubmitFlags, clusterId: number): CompileResult
     uid: userInfo().uid,
     ...LOCAL_FILES,
   });
+  if (warn) process.stderr.write(formatWarnings(result.warnings));
   if (!result.ok) {
     // One `FILE:LINE: message` line per error, as condor_submit prints them, then the verdict.
     process.stderr.write(formatErrors(result.errors));
@@ -152,7 +160,7 @@ export function createSubmitCommand(): Command {
       compile(file, o, 0); // every error reported before anything is reserved
       await withSchedd(o, "submitting", async ({ client }) => {
         const clusterId = await client.newCluster();
-        const jobs = compile(file, o, clusterId).jobs.map((j) => j.toRecord());
+        const jobs = compile(file, o, clusterId, false).jobs.map((j) => j.toRecord());
         const inputs = jobs.map(inputFiles);
         const shared = inputs.every((l) => l.join("\n") === inputs[0]!.join("\n"));
         const hold = inputs.some((l) => l.length > 0);

@@ -59,7 +59,7 @@ export function requestOf(ad: ClassAd): Resources {
     cpus: num(ad, "RequestCpus") ?? 1,
     memoryMb: num(ad, "RequestMemory") ?? 128,
     diskKb: num(ad, "RequestDisk") ?? 0,
-    gpus: num(ad, "RequestGpus") ?? num(ad, "RequestGPUs") ?? 0,
+    gpus: num(ad, "RequestGPUs") ?? 0,
   };
 }
 

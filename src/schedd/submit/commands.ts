@@ -1,4 +1,5 @@
 /** The submit commands Updraft knows, and a spelling hint for the ones it does not. */
+import { ACCEPTED_WITHOUT_EFFECT } from "./accepted-commands.js";
 
 /** Keys handled by the derivations (lower-case), with their accepted aliases. */
 export const KNOWN_COMMANDS: readonly string[] = [
@@ -51,7 +52,59 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "job_max_vacate_time",
 ];
 
-const KNOWN = new Set(KNOWN_COMMANDS);
+const KNOWN = new Set([...KNOWN_COMMANDS, ...Object.keys(ACCEPTED_WITHOUT_EFFECT)]);
+
+/**
+ * Job attribute names condor_submit also takes as commands (its keywords' alternate names, so
+ * `WhenToTransferOutput = ON_EXIT` works), by lower-case name.
+ */
+const ATTRIBUTE_SPELLINGS: Readonly<Record<string, string>> = {
+  cmd: "executable",
+  in: "input",
+  out: "output",
+  err: "error",
+  userlog: "log",
+  iwd: "initialdir",
+  transferexecutable: "transfer_executable",
+  transferinput: "transfer_input_files",
+  transferoutput: "transfer_output_files",
+  transferoutputremaps: "transfer_output_remaps",
+  shouldtransferfiles: "should_transfer_files",
+  whentotransferoutput: "when_to_transfer_output",
+  requestcpus: "request_cpus",
+  requestmemory: "request_memory",
+  requestdisk: "request_disk",
+  requestgpus: "request_gpus",
+  jobprio: "priority",
+  jobmaxretries: "max_retries",
+  successexitcode: "success_exit_code",
+  periodicremove: "periodic_remove",
+  periodichold: "periodic_hold",
+  periodicrelease: "periodic_release",
+  onexitremove: "on_exit_remove",
+  onexithold: "on_exit_hold",
+  onexitholdreason: "on_exit_hold_reason",
+  onexitholdsubcode: "on_exit_hold_subcode",
+  periodicholdreason: "periodic_hold_reason",
+  periodicholdsubcode: "periodic_hold_subcode",
+  jobnotification: "notification",
+  jobbatchname: "batch_name",
+  acctgroup: "accounting_group",
+  acctgroupuser: "accounting_group_user",
+  streamout: "stream_output",
+  streamerr: "stream_error",
+  concurrencylimits: "concurrency_limits",
+  jobmaxvacatetime: "job_max_vacate_time",
+  notifyuser: "notify_user",
+  wantgracefulremoval: "want_graceful_removal",
+  jobleaseduration: "job_lease_duration",
+};
+
+/** The command a key stands for, lower-case: itself, or the command an attribute name spells. */
+export function canonicalCommand(key: string): string {
+  const lower = key.toLowerCase();
+  return ATTRIBUTE_SPELLINGS[lower] ?? lower;
+}
 
 /** A custom attribute key: `+Name` or `MY.Name`; returns the attribute name. */
 export function customAttributeName(key: string): string | null {

@@ -4,9 +4,10 @@
  * other attribute is computed once and shared by all the jobs of the statement.
  */
 import { parseExpressionPrefix, tryParse, unparseExpr } from "../../classad/index.js";
-import { customAttributeName } from "./commands.js";
+import { canonicalCommand, customAttributeName } from "./commands.js";
 import type { CompileEnv, DeriveContext, Derivation } from "./derive-context.js";
 import { FILE_DERIVATIONS } from "./derive-files.js";
+import { ACCEPTED_DERIVATIONS } from "./accepted-commands.js";
 import { POLICY_DERIVATIONS, customAttribute } from "./derive-policy.js";
 import { PROXY_DERIVATIONS } from "./derive-proxy.js";
 import { type AttrPair, JobAdText, type LayoutSegment } from "./job-ad-text.js";
@@ -187,8 +188,14 @@ export function compileQueue(
 ): void {
   const { env } = state;
   const cluster = String(env.clusterId);
-  const baseLookup: MacroLookup = (name) =>
-    name === "cluster" || name === "clusterid" ? cluster : settings.get(name)?.value;
+  const baseLookup: MacroLookup = (name) => {
+    if (name === "cluster" || name === "clusterid") return cluster;
+    const own = settings.get(name);
+    if (own !== undefined) return own.value;
+    // `$(RequestMemory)` after `RequestMemory = 2048`, kept under its command's name.
+    const aliased = settings.get(canonicalCommand(name));
+    return aliased?.key.toLowerCase() === name ? aliased.value : undefined;
+  };
 
   const args = expandMacros(queue.args, { lookup: baseLookup, environ: env.environ, strict: true });
   if (!args.ok) {
@@ -213,7 +220,12 @@ export function compileQueue(
     }
   }
   const derivations: { d: Derivation; custom: boolean }[] = [
-    ...[...FILE_DERIVATIONS, ...POLICY_DERIVATIONS, ...PROXY_DERIVATIONS].map((d) => ({
+    ...[
+      ...FILE_DERIVATIONS,
+      ...POLICY_DERIVATIONS,
+      ...PROXY_DERIVATIONS,
+      ...ACCEPTED_DERIVATIONS,
+    ].map((d) => ({
       d,
       custom: false,
     })),

@@ -4,7 +4,13 @@
  * through the functions in the options, and the clock and ids come from the caller, so the
  * schedd's submit RPC and `updraft submit --dry-run` share this one function.
  */
-import { closestCommand, customAttributeName, isKnownCommand } from "./commands.js";
+import { acceptedWarning } from "./accepted-commands.js";
+import {
+  canonicalCommand,
+  closestCommand,
+  customAttributeName,
+  isKnownCommand,
+} from "./commands.js";
 import { type CompileState, ErrorSink, compileQueue } from "./compile-queue.js";
 import type { CompileEnv, ResourceDefaults } from "./derive-context.js";
 import type { JobAdText } from "./job-ad-text.js";
@@ -24,9 +30,13 @@ export interface SubmitError {
   readonly message: string;
 }
 
+/**
+ * Warnings (`warnings`) are what condor_submit prints as WARNING and submits anyway: a line no
+ * command used (a typo, most likely), a command Updraft accepts without acting on.
+ */
 export type CompileResult =
-  | { readonly ok: true; readonly jobs: JobAdText[] }
-  | { readonly ok: false; readonly errors: SubmitError[] };
+  | { readonly ok: true; readonly jobs: JobAdText[]; readonly warnings: SubmitError[] }
+  | { readonly ok: false; readonly errors: SubmitError[]; readonly warnings: SubmitError[] };
 
 /** A job that asks for nothing still needs a slot of some size; these keep matching meaningful. */
 export const DEFAULT_RESOURCES: ResourceDefaults = { cpus: 1, memoryMiB: 1024, diskKiB: 1048576 };
@@ -54,8 +64,11 @@ function withAppended(statements: Statement[], appendLines: readonly string[]): 
   return [...statements.slice(0, at), ...checked, ...statements.slice(at)];
 }
 
-/** Assignments that are neither commands nor used as macros: typos, most likely. */
-function unknownCommands(statements: readonly Statement[], errors: ErrorSink): void {
+/**
+ * Assignments that are neither commands nor used as macros: typos, most likely. condor_submit
+ * warns about them and submits; so does this, naming the line and the closest command.
+ */
+function unusedLines(statements: readonly Statement[], warnings: ErrorSink): void {
   const used = new Set<string>();
   for (const s of statements) {
     const text = s.kind === "assign" ? s.value : s.kind === "queue" ? s.args : "";
@@ -63,17 +76,30 @@ function unknownCommands(statements: readonly Statement[], errors: ErrorSink): v
   }
   for (const s of statements) {
     if (s.kind !== "assign") continue;
-    const key = s.key.toLowerCase();
-    if (isKnownCommand(key) || customAttributeName(s.key) !== null || used.has(key)) continue;
+    const key = canonicalCommand(s.key);
+    if (customAttributeName(s.key) !== null) continue;
+    const accepted = acceptedWarning(s.key, key);
+    if (accepted !== undefined) {
+      warnings.add(s.file, s.line, accepted);
+      continue;
+    }
+    if (isKnownCommand(key) || used.has(key) || used.has(s.key.toLowerCase())) continue;
     const hint = closestCommand(key);
-    errors.add(
+    warnings.add(
       s.file,
       s.line,
-      `unknown command '${s.key}'` +
-        (hint === undefined ? "" : ` (did you mean '${hint}'?)`) +
-        ` (a macro must be used as $(${s.key}))`,
+      `the line '${s.key} = ${s.value}' was unused by updraft submit. Is it a typo?` +
+        (hint === undefined ? "" : ` (did you mean '${hint}'?)`),
     );
   }
+}
+
+/** Errors or warnings in file order, those of the submit file first (then -append's). */
+function ordered(sink: ErrorSink, file: string): SubmitError[] {
+  const rank = (f: string): number => (f === file ? 0 : 1);
+  return [...sink.list]
+    .sort((a, b) => rank(a.file) - rank(b.file) || a.line - b.line || a.seq - b.seq)
+    .map(({ file, line, message }) => ({ file, line, message }));
 }
 
 export function compileSubmit(text: string, options: CompileSubmitOptions): CompileResult {
@@ -95,7 +121,7 @@ export function compileSubmit(text: string, options: CompileSubmitOptions): Comp
   for (const s of statements) {
     if (s.kind === "bad") state.errors.add(s.file, s.line, s.message);
     else if (s.kind === "assign") {
-      const key = s.key.toLowerCase();
+      const key = canonicalCommand(s.key);
       settings.delete(key);
       settings.set(key, s);
     } else {
@@ -103,17 +129,18 @@ export function compileSubmit(text: string, options: CompileSubmitOptions): Comp
       compileQueue(s, new Map(settings), state);
     }
   }
-  unknownCommands(statements, state.errors);
+  const warnings = new ErrorSink();
+  unusedLines(statements, warnings);
   if (queues === 0) {
     const last = statements.length === 0 ? 1 : statements[statements.length - 1].line;
     state.errors.add(env.file, last, "no 'queue' statement: nothing would be submitted");
   }
   if (state.errors.list.length > 0) {
-    const rank = (file: string): number => (file === env.file ? 0 : 1);
-    const errors = [...state.errors.list]
-      .sort((a, b) => rank(a.file) - rank(b.file) || a.line - b.line || a.seq - b.seq)
-      .map(({ file, line, message }) => ({ file, line, message }));
-    return { ok: false, errors };
+    return {
+      ok: false,
+      errors: ordered(state.errors, env.file),
+      warnings: ordered(warnings, env.file),
+    };
   }
-  return { ok: true, jobs: state.jobs };
+  return { ok: true, jobs: state.jobs, warnings: ordered(warnings, env.file) };
 }

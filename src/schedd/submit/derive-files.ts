@@ -85,7 +85,7 @@ const iwd: Derivation = {
 };
 
 const cmd: Derivation = {
-  inputs: ["executable", "initialdir", "transfer_executable"],
+  inputs: ["executable", "transfer_executable"],
   derive(ctx) {
     if (!ctx.isSet("executable")) {
       ctx.fail(null, "no 'executable' given before this queue statement");
@@ -97,12 +97,14 @@ const cmd: Derivation = {
       ctx.fail("executable", "'executable' is empty");
       return;
     }
-    const path = posix.resolve(iwdOf(ctx), exe);
     const transferText = ctx.value("transfer_executable");
     const transfer = transferText === undefined ? true : parseBool(transferText);
     if (transfer === undefined) {
       ctx.fail("transfer_executable", `'${transferText}' is not true or false`);
     }
+    // As condor_submit: a transferred executable is found from the directory submit runs in,
+    // not initialdir; one left on the worker node keeps a relative name as written.
+    const path = transfer === false ? exe : posix.resolve(ctx.env.cwd, exe);
     // An executable left on the worker node is not ours to check.
     if (transfer !== false && !ctx.exists(path)) {
       ctx.fail("executable", `executable '${exe}' not found (looked for ${path})`);

@@ -81,7 +81,7 @@ const RESOURCE_CLAUSES: readonly (readonly [target: string, clause: string])[] =
   ["cpus", "(TARGET.Cpus >= RequestCpus)"],
   ["memory", "(TARGET.Memory >= RequestMemory)"],
   ["disk", "(TARGET.Disk >= RequestDisk)"],
-  ["gpus", "(TARGET.GPUs >= RequestGpus)"],
+  ["gpus", "(TARGET.Gpus >= RequestGPUs)"],
 ];
 
 const requirements: Derivation = {
@@ -241,7 +241,7 @@ export const POLICY_DERIVATIONS: readonly Derivation[] = [
   countOrExpression("request_cpus", "RequestCpus", (ctx) => ctx.env.defaults.cpus),
   size("request_memory", "RequestMemory", 2, (ctx) => ctx.env.defaults.memoryMiB),
   size("request_disk", "RequestDisk", 1, (ctx) => ctx.env.defaults.diskKiB),
-  countOrExpression("request_gpus", "RequestGpus", () => null),
+  countOrExpression("request_gpus", "RequestGPUs", () => null),
   requirements,
   expressionAttr("rank", "Rank", "0.0"),
   priority,

@@ -112,3 +112,8 @@ export function formatJson(jobs: readonly JobAdText[]): string {
 export function formatErrors(errors: readonly SubmitError[]): string {
   return errors.map((e) => `${e.file}:${e.line}: ${e.message}\n`).join("");
 }
+
+/** condor_submit's `WARNING: ...` lines, each naming the file and line it is about. */
+export function formatWarnings(warnings: readonly SubmitError[]): string {
+  return warnings.map((e) => `${e.file}:${e.line}: WARNING: ${e.message}\n`).join("");
+}

@@ -9,5 +9,12 @@ export {
 export { JobAdText, type AttrPair } from "./job-ad-text.js";
 export type { ResourceDefaults } from "./derive-context.js";
 export type { DirEntry } from "./queue-statement.js";
-export { formatLongForm, formatJson, formatErrors, longFormChunks, jsonChunks } from "./format.js";
+export {
+  formatLongForm,
+  formatJson,
+  formatErrors,
+  formatWarnings,
+  longFormChunks,
+  jsonChunks,
+} from "./format.js";
 export { LOCAL_FILES, type SubmitFileAccess } from "./local-files.js";

@@ -54,7 +54,7 @@ for (const flag of ["-json", "--json"]) {
   });
 }
 
-test("errors go to stderr as FILE:LINE: message, exit 1, nothing on stdout", () => {
+test("errors go to stderr as FILE:LINE: message, exit 1, nothing on stdout; a typo warns", () => {
   const r = run("--dry-run", "bad.sub");
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
@@ -62,10 +62,24 @@ test("errors go to stderr as FILE:LINE: message, exit 1, nothing on stdout", () 
   assert.equal(lines.length, 3);
   assert.match(
     lines[0],
-    /^bad\.sub:2: unknown command 'requst_cpus' \(did you mean 'request_cpus'\?\)/,
+    /^bad\.sub:2: WARNING: the line 'requst_cpus = 2' was unused by updraft submit\. Is it a typo\? \(did you mean 'request_cpus'\?\)$/,
   );
   assert.match(lines[1], /^bad\.sub:3: bad expression for requirements/);
   assert.match(lines[2], /no jobs were submitted/);
+});
+
+test("a file with only warnings is submitted, the warnings on stderr", () => {
+  writeFileSync(
+    join(dir, "warn.sub"),
+    "executable = run.sh\nnotify_user = alice@example.org\nfrobnicate = 1\nqueue\n",
+  );
+  const r = run("--dry-run", "warn.sub");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^NotifyUser = "alice@example.org"$/m);
+  assert.deepEqual(r.stderr.trim().split("\n"), [
+    "warn.sub:2: WARNING: 'notify_user' is accepted but has no effect: Updraft sends no mail",
+    "warn.sub:3: WARNING: the line 'frobnicate = 1' was unused by updraft submit. Is it a typo?",
+  ]);
 });
 
 test("without --dry-run and no schedd, it says how to name one", () => {

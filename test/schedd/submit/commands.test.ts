@@ -20,7 +20,7 @@ const cases: [string, string, string | undefined][] = [
   ["when_to_transfer_output = on_exit_or_evict", "WhenToTransferOutput", '"ON_EXIT_OR_EVICT"'],
   ["", "WhenToTransferOutput", '"ON_EXIT"'],
   ["request_cpus = 8", "RequestCpus", "8"],
-  ["request_gpus = 2", "RequestGpus", "2"],
+  ["request_gpus = 2", "RequestGPUs", "2"],
   ["rank = Memory", "Rank", "Memory"],
   ["", "Rank", "0.0"],
   ["priority = -5", "JobPrio", "-5"],
@@ -63,7 +63,8 @@ const cases: [string, string, string | undefined][] = [
   ["notification = error", "JobNotification", "3"],
   ["", "JobNotification", "0"],
   ["initialdir = sub", "Iwd", '"/home/alice/work/sub"'],
-  ["initialdir = sub", "Cmd", '"/home/alice/work/sub/run.sh"'],
+  // condor_submit finds a transferred executable from its own directory, not initialdir.
+  ["initialdir = sub", "Cmd", '"/home/alice/work/run.sh"'],
   ["initialdir = sub\nlog = j.log", "UserLog", '"/home/alice/work/sub/j.log"'],
   ["batch_name = nightly", "JobBatchName", '"nightly"'],
   ['+ProjectName = "cms.org.ucsd"', "ProjectName", '"cms.org.ucsd"'],

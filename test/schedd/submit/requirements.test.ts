@@ -24,7 +24,7 @@ const cases: [string, string][] = [
   ],
   [
     "request_gpus = 1",
-    "(TARGET.Cpus >= RequestCpus) && (TARGET.Memory >= RequestMemory) && (TARGET.Disk >= RequestDisk) && (TARGET.GPUs >= RequestGpus)",
+    "(TARGET.Cpus >= RequestCpus) && (TARGET.Memory >= RequestMemory) && (TARGET.Disk >= RequestDisk) && (TARGET.Gpus >= RequestGPUs)",
   ],
   [
     "request_gpus = 1\nrequirements = GPUs >= 2",

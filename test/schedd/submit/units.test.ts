@@ -63,7 +63,7 @@ test("defaults apply when nothing is requested, and can be overridden", () => {
       plain.get("RequestCpus"),
       plain.get("RequestMemory"),
       plain.get("RequestDisk"),
-      plain.get("RequestGpus"),
+      plain.get("RequestGPUs"),
     ],
     ["1", "1024", "1048576", undefined],
   );

@@ -1,0 +1,100 @@
+/**
+ * What condor_submit accepts with a warning is accepted here with a warning naming FILE:LINE:
+ * lines no command used (typos), commands Updraft does not act on (their HTCondor attribute
+ * still written), and job-attribute spellings of commands (`WhenToTransferOutput = ON_EXIT`).
+ * Only real errors stop a submit.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compile, jobOf } from "./helpers.js";
+
+const EXE = "executable = run.sh\n";
+
+function warningsOf(text: string): { line: number; message: string }[] {
+  const r = compile(text);
+  if (!r.ok) assert.fail(`unexpected errors: ${JSON.stringify(r.errors)}`);
+  return r.warnings.map(({ line, message }) => ({ line, message }));
+}
+
+test("an unused line is a warning with condor_submit's words and a spelling hint", () => {
+  assert.deepEqual(warningsOf(`${EXE}requst_memory = 2G\nfrobnicate = 1\nqueue\n`), [
+    {
+      line: 2,
+      message:
+        "the line 'requst_memory = 2G' was unused by updraft submit. Is it a typo? (did you mean 'request_memory'?)",
+    },
+    { line: 3, message: "the line 'frobnicate = 1' was unused by updraft submit. Is it a typo?" },
+  ]);
+  // The typo is not applied: the default request stands.
+  assert.equal(jobOf(`${EXE}requst_memory = 2G\nqueue\n`).get("RequestMemory"), "1024");
+});
+
+test("accepted commands write HTCondor's attribute and warn that Updraft does not act on them", () => {
+  const text = [
+    EXE.trim(),
+    "notify_user = alice@example.org",
+    "want_graceful_removal = true",
+    "job_lease_duration = 2400",
+    "max_idle = 100",
+    "kill_sig = SIGINT",
+    "queue",
+    "",
+  ].join("\n");
+  const job = jobOf(text);
+  assert.equal(job.get("NotifyUser"), '"alice@example.org"');
+  assert.equal(job.get("WantGracefulRemoval"), "true");
+  assert.equal(job.get("JobLeaseDuration"), "2400");
+  assert.equal(job.get("KillSig"), '"SIGINT"');
+  const warnings = warningsOf(text);
+  assert.deepEqual(
+    warnings.map((w) => w.line),
+    [2, 3, 4, 5, 6],
+  );
+  assert.match(warnings[0]!.message, /^'notify_user' is accepted but has no effect: .*no mail/);
+  assert.match(warnings[3]!.message, /no late materialization: every job is queued at submit/);
+});
+
+test("a bad value for an accepted command is still an error", () => {
+  const r = compile(`${EXE}nice_user = sometimes\nqueue\n`);
+  assert.ok(!r.ok);
+  assert.match(r.errors[0]!.message, /nice_user must be true or false/);
+});
+
+test("job attribute spellings are the commands they name, with no warning", () => {
+  const text = [
+    "Cmd = run.sh",
+    "WhenToTransferOutput = ON_EXIT_OR_EVICT",
+    "RequestMemory = 2048",
+    "RequestGPUs = 1",
+    "TransferInput = a.txt",
+    "NotifyUser = bob@example.org",
+    "output = mem_$(RequestMemory).out",
+    "queue",
+    "",
+  ].join("\n");
+  const job = jobOf(text);
+  assert.equal(job.get("Cmd"), '"/home/alice/work/run.sh"');
+  assert.equal(job.get("WhenToTransferOutput"), '"ON_EXIT_OR_EVICT"');
+  assert.equal(job.get("RequestMemory"), "2048");
+  assert.equal(job.get("RequestGPUs"), "1");
+  assert.equal(job.get("TransferInput"), '"a.txt"');
+  // The macro of the spelling used still expands.
+  assert.equal(job.get("Out"), '"mem_2048.out"');
+  assert.deepEqual(
+    warningsOf(text).map((w) => w.line),
+    [6],
+    "only notify_user's no-effect warning",
+  );
+});
+
+test("RequestGPUs is spelled as HTCondor spells it, in the attribute and in Requirements", () => {
+  const job = jobOf(`${EXE}request_gpus = 2\nqueue\n`);
+  assert.equal(job.get("RequestGPUs"), "2");
+  assert.ok([...job].some(([name]) => name === "RequestGPUs"));
+  assert.match(job.get("Requirements")!, /\(TARGET\.Gpus >= RequestGPUs\)/);
+});
+
+test("a relative executable left on the worker node keeps its name as written", () => {
+  const job = jobOf("executable = bin/analyze\ntransfer_executable = false\nqueue\n");
+  assert.equal(job.get("Cmd"), '"bin/analyze"');
+});
