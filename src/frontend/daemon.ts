@@ -14,6 +14,7 @@ import { createCycleLoop } from "../common/cycle-loop.js";
 import { loadTlsMaterial } from "../common/tls-rpc.js";
 import type { Logger } from "../common/logger.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
+import { scheddClient } from "../schedd/client.js";
 import type { FrontendConfig } from "./config.js";
 import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
@@ -66,13 +67,13 @@ export function connectPeers(config: FrontendConfig): Peers & { close(): Promise
   const connect = (url: string): RpcClient =>
     createRpcClient({ url, certPem, keyPem, caDir: tls.trust_dir, defaultDeadlineMs: timeoutMs });
   const collectorRpc = connect(config.collector);
-  const schedds = config.schedds.map((url) => ({ url, rpc: connect(url) }));
+  const schedds = config.schedds.map((url) => ({ url, client: scheddClient(connect(url)) }));
   return {
     collector: createCollectorClient(collectorRpc),
     schedds,
     timeoutMs,
     async close() {
-      await Promise.all([collectorRpc, ...schedds.map((s) => s.rpc)].map((r) => r.close()));
+      await Promise.all([collectorRpc, ...schedds.map((s) => s.client.rpc)].map((r) => r.close()));
     },
   };
 }

@@ -7,8 +7,7 @@
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
-import { SCHEDD_METHODS as M } from "../schedd/messages.js";
-import type { RpcClient } from "../wire/index.js";
+import type { ScheddClient } from "../schedd/client.js";
 import { clientName } from "./ads.js";
 import type { FrontendConfig } from "./config.js";
 import { groupPolicies } from "./group-policy.js";
@@ -25,7 +24,7 @@ import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
 export interface Peers {
   collector: CollectorClient;
   /** In the configured order; `url` names the schedd in the snapshot and in logs. */
-  schedds: { url: string; rpc: RpcClient }[];
+  schedds: { url: string; client: ScheddClient }[];
   /** Deadline on each call, in milliseconds. */
   timeoutMs: number;
   /** Drops GlideFactory ads not written by their factory's pinned identity; default: a new one. */
@@ -65,15 +64,14 @@ async function idleJobs(
 ): Promise<AutoclusterSummary[]> {
   const attrs = new Set<string>();
   for (const p of groupPolicies(config)) for (const a of p.matchAttrs.job) attrs.add(a);
-  const request = { constraint: jobConstraint(config), matchAttributes: [...attrs].sort() };
+  const constraint = jobConstraint(config);
+  const matchAttributes = [...attrs].sort();
   const perSchedd = await Promise.all(
-    peers.schedds.map(async ({ url, rpc }) => {
-      const idleSummary = rpc.unaryMethod(M.idleSummary.name, {
-        ...M.idleSummary,
-        idempotent: true,
-      });
+    peers.schedds.map(async ({ url, client }) => {
       try {
-        const summary = await idleSummary(request, { deadlineMs: peers.timeoutMs });
+        const summary = await client.idleSummary(constraint, matchAttributes, {
+          deadlineMs: peers.timeoutMs,
+        });
         return (summary.groups ?? []).map((g, i): AutoclusterSummary => ({
           id: String(i),
           schedd: url,

@@ -89,8 +89,8 @@ export function scheddClient(rpc: RpcClient) {
         reason,
         inputTransferFailed: opts.inputTransferFailed ?? false,
       }),
-    idleSummary: (constraint: string, matchAttributes: string[]) =>
-      u("idleSummary", true)({ constraint, matchAttributes }),
+    idleSummary: (constraint: string, matchAttributes: string[], o?: CallOptions) =>
+      u("idleSummary", true)({ constraint, matchAttributes }, o),
     putInput: (c: FileChunk) => u("putInput")(c),
     putOutput: (c: FileChunk) => u("putOutput")(c),
     fetchInput: (leaseId: string) => fetchInput({ leaseId, jobId: "" }),

@@ -16,6 +16,7 @@ import { parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
 import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
 import { ownPilotIdentities } from "../../src/frontend/slot-writers.js";
+import { scheddClient } from "../../src/schedd/client.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
 import {
   createPool,
@@ -113,7 +114,7 @@ describe("frontend daemon against real daemons", () => {
   function peers(extra: Peers["schedds"] = []): Peers {
     return {
       collector: collector.as("frontend"),
-      schedds: [{ url: schedd.schedd.url(), rpc: schedd.client("frontend").rpc }, ...extra],
+      schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }, ...extra],
       timeoutMs: 1000,
     };
   }
@@ -254,12 +255,17 @@ describe("frontend daemon against real daemons", () => {
     try {
       const cfg = config([schedd.schedd.url(), dead]);
       const started = Date.now();
-      const gathered = await gatherSnapshot(cfg, peers([{ url: dead, rpc: deadRpc }]), log, 0);
+      const gathered = await gatherSnapshot(
+        cfg,
+        peers([{ url: dead, client: scheddClient(deadRpc) }]),
+        log,
+        0,
+      );
       assert.ok(Date.now() - started < 5000);
       assert.deepEqual(gathered.unreachable, [dead]);
       assert.ok(gathered.snapshot.autoclusters.length > 0);
       const daemon = createFrontendDaemon(cfg, {
-        peers: peers([{ url: dead, rpc: deadRpc }]),
+        peers: peers([{ url: dead, client: scheddClient(deadRpc) }]),
         log,
       });
       const report = await daemon.cycle();

@@ -90,7 +90,7 @@ describe("frontend metrics", () => {
     const daemon = createFrontendDaemon(parseFrontendConfig(JSON.stringify(raw())), {
       peers: {
         collector: collector.as("frontend"),
-        schedds: [{ url: schedd.schedd.url(), rpc: schedd.client("frontend").rpc }],
+        schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
         timeoutMs: 5000,
       },
       log,

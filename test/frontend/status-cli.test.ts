@@ -93,7 +93,7 @@ describe("frontend status against a real collector", () => {
     const daemon = createFrontendDaemon(config, {
       peers: {
         collector: collector.as("frontend"),
-        schedds: [{ url: schedd.schedd.url(), rpc: schedd.client("frontend").rpc }],
+        schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
         timeoutMs: 2000,
       },
       log,

@@ -75,7 +75,7 @@ before(async () => {
   daemon = createFrontendDaemon(config, {
     peers: {
       collector: collector.as("frontend"),
-      schedds: [{ url: schedd.schedd.url(), rpc: schedd.client("frontend").rpc }],
+      schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
       timeoutMs: 2000,
     },
     log,
