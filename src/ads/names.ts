@@ -21,6 +21,8 @@ export const COMMON = {
   Name: "Name",
   ClassAdLifetime: "ClassAdLifetime",
   AuthenticatedIdentity: "AuthenticatedIdentity",
+  /** Stamped by the collector on every ad it stores. */
+  LastHeardFrom: "LastHeardFrom",
 } as const;
 
 /** A frontend group's request to one factory entry. */
@@ -89,6 +91,10 @@ export const GLIDE_FACTORY = {
   ValidationFailures: "GlideinMonitorValidationFailures",
   ValidationBackoffUntil: "GlideinValidationBackoffUntil",
   ValidationLastFailure: "GlideinValidationLastFailure",
+  /** Published by the entry when its pilots have more than one CPU. */
+  GlideinCpus: "GLIDEIN_CPUS",
+  /** Published by the entry: the site's name. */
+  Site: "GLIDEIN_Site",
 } as const;
 
 /** A frontend group's view of one entry (monitoring). */
@@ -113,4 +119,69 @@ export const GLIDE_RESOURCE = {
   CurbPrefix: "GlideClientCurb_",
   MatchErrors: "GlideClientMatchErrors",
   MatchExpr: "GlideClientMatchExpr",
+} as const;
+
+/** A pilot's partitionable slot, as HTCondor's startd and glideinWMS's glidein name it. */
+export const SLOT = {
+  Machine: "Machine",
+  PilotId: "GLIDEIN_PILOT_ID",
+  SlotType: "SlotType",
+  PartitionableSlot: "PartitionableSlot",
+  Cpus: "Cpus",
+  Memory: "Memory",
+  Disk: "Disk",
+  GPUs: "GPUs",
+  TotalCpus: "TotalCpus",
+  TotalMemory: "TotalMemory",
+  TotalDisk: "TotalDisk",
+  TotalGPUs: "TotalGPUs",
+  TotalSlotCpus: "TotalSlotCpus",
+  TotalSlotMemory: "TotalSlotMemory",
+  TotalSlotDisk: "TotalSlotDisk",
+  TotalSlotGPUs: "TotalSlotGPUs",
+  NumDynamicSlots: "NumDynamicSlots",
+  State: "State",
+  Activity: "Activity",
+  ToRetire: "GLIDEIN_ToRetire",
+  ToDie: "GLIDEIN_ToDie",
+  DaemonStartTime: "DaemonStartTime",
+  MyCurrentTime: "MyCurrentTime",
+  TimeToLive: "TimeToLive",
+  Start: "START",
+  Requirements: "Requirements",
+  /** Set while black-hole detection is on: whether the node was judged one, and why. */
+  BlackHole: "GLIDEIN_BLACKHOLE",
+  BlackHoleReason: "GLIDEIN_BLACKHOLE_REASON",
+  /** Published by the factory and the frontend (through the pilot's settings). */
+  EntryName: "GLIDEIN_Entry_Name",
+  GlideinName: "GLIDEIN_Name",
+  Factory: "GLIDEIN_Factory",
+  Site: "GLIDEIN_Site",
+  ClientName: "GLIDECLIENT_Name",
+  ClientGroup: "GLIDECLIENT_Group",
+} as const;
+
+/** A schedd's ad: where it listens and its queue's totals. */
+export const SCHEDULER = {
+  ScheddIpAddr: "ScheddIpAddr",
+  MyAddress: "MyAddress",
+  DaemonStartTime: "DaemonStartTime",
+  LastHeardFrom: "LastHeardFrom",
+  TotalIdleJobs: "TotalIdleJobs",
+  TotalRunningJobs: "TotalRunningJobs",
+  TotalHeldJobs: "TotalHeldJobs",
+  NumUsers: "NumUsers",
+  /** A list of `[ Name; IdleJobs; RunningJobs; HeldJobs ]`, one per owner with jobs. */
+  Submitters: "Submitters",
+} as const;
+
+/** The collector's own ad. */
+export const COLLECTOR = {
+  DaemonStartTime: "DaemonStartTime",
+  UpdatesTotal: "UpdatesTotal",
+  UpdatesLastMinute: "UpdatesLastMinute",
+  UpdatesPerSecond: "UpdatesPerSecond",
+  TotalAds: "TotalAds",
+  /** `<type>Ads`: how many ads of that type the collector holds. */
+  AdsSuffix: "Ads",
 } as const;

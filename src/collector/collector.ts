@@ -3,6 +3,7 @@
  * roles, owner checks and limits. No sockets and no timers; time comes from the injected clock,
  * so everything here is testable directly and the service only translates to and from the wire.
  */
+import { writeCollector } from "../ads/index.js";
 import {
   ClassAd,
   compileExpression,
@@ -271,23 +272,21 @@ export class CollectorCore {
   /** Store the collector's own ad: counts per type and update rates over the last minute. */
   publishSelf(extra: Record<string, string> = {}, lifetimeSeconds = 180): void {
     const now = this.opts.clock.now();
-    const attrs: Record<string, string> = {
-      MyType: '"Collector"',
-      Name: unparseValue(this.opts.name),
-      DaemonStartTime: String(Math.floor(this.startedAt / 1000)),
-      UpdatesTotal: String(this.updates.total),
-      UpdatesLastMinute: String(this.updates.lastWindow(now)),
-      UpdatesPerSecond: this.updates.perSecond(now).toFixed(3),
-      ClassAdLifetime: String(lifetimeSeconds),
-      ...extra,
-    };
-    let total = 0;
+    const adsByType: Record<string, number> = {};
     for (const [type, n] of this.store.countsByType()) {
-      if (type.toLowerCase() === "collector") continue;
-      attrs[`${type}Ads`] = String(n);
-      total += n;
+      if (type.toLowerCase() !== "collector") adsByType[type] = n;
     }
-    attrs.TotalAds = String(total);
+    const own = writeCollector({
+      name: this.opts.name,
+      daemonStartTimeS: Math.floor(this.startedAt / 1000),
+      updatesTotal: this.updates.total,
+      updatesLastMinute: this.updates.lastWindow(now),
+      updatesPerSecond: this.updates.perSecond(now),
+      lifetimeS: lifetimeSeconds,
+      adsByType,
+    });
+    // The extra attributes (addresses, limits) go in before the counts, which always win.
+    const attrs = { ...extra, ...own.toJSON() };
     const [r] = this.advertise([attrs], "Collector", this.self);
     if (r && !r.ok) throw new Error(`own Collector ad refused: ${r.message}`);
   }

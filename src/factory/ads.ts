@@ -3,7 +3,7 @@
  * (what frontends match against) and one `GlideFactoryClient` per (entry, client) (what the
  * factory sees for that client). Names follow glideinWMS so operators recognise them.
  */
-import { AD_TYPE, COMMON, GLIDE_FACTORY as F, writeGlideFactoryClient } from "../ads/index.js";
+import { writeGlideFactory, writeGlideFactoryClient } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
 import type { ClientCounts, SubmitBound } from "./decide-types.js";
@@ -27,33 +27,27 @@ export interface FactoryAdInput {
 }
 
 export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
-  const ad = new ClassAd()
-    .setValue(COMMON.MyType, AD_TYPE.GlideFactory)
-    .setValue(COMMON.Name, entryAdName(x.entry.name, x.factory))
-    .setValue(F.EntryName, x.entry.name)
-    .setValue(F.FactoryName, x.factory)
-    .setValue(F.GridType, x.entry.gridtype)
-    .setValue(F.Gatekeeper, x.entry.gatekeeper)
-    .setValue(F.InDowntime, x.inDowntime)
-    .setValue(F.PubKeyType, "RSA")
-    .setValue(F.PubKeyValue, x.pubKeyPem)
-    .setValue(F.PubKeyID, x.pubKeyId)
-    .setValue(F.TotalStatusIdle, x.totals.idle)
-    .setValue(F.TotalStatusRunning, x.totals.running)
-    .setValue(F.TotalStatusHeld, x.totals.held)
-    .setValue(COMMON.ClassAdLifetime, x.lifetimeS)
-    // Monitoring: cycles in a row in which every submission to the CE failed, and until when
-    // the factory holds off (0: not holding off).
-    .setValue(F.SubmitFailures, x.submitBackoff?.failures ?? 0)
-    .setValue(F.SubmitBackoffUntil, Math.floor((x.submitBackoff?.until ?? 0) / 1000));
-  if (x.submitBackoff?.lastError) ad.setValue(F.SubmitLastError, x.submitBackoff.lastError);
-  // Pilots in a row that failed validation, and until when the factory holds off (0: not).
-  ad.setValue(F.ValidationFailures, x.validationBackoff?.failures ?? 0).setValue(
-    F.ValidationBackoffUntil,
-    Math.floor((x.validationBackoff?.until ?? 0) / 1000),
-  );
-  if (x.validationBackoff?.lastFailure)
-    ad.setValue(F.ValidationLastFailure, x.validationBackoff.lastFailure);
+  const ad = writeGlideFactory({
+    name: entryAdName(x.entry.name, x.factory),
+    entryName: x.entry.name,
+    factoryName: x.factory,
+    gridType: x.entry.gridtype,
+    gatekeeper: x.entry.gatekeeper,
+    inDowntime: x.inDowntime,
+    pubKeyType: "RSA",
+    pubKeyValue: x.pubKeyPem,
+    pubKeyId: x.pubKeyId,
+    totalIdle: x.totals.idle,
+    totalRunning: x.totals.running,
+    totalHeld: x.totals.held,
+    lifetimeS: x.lifetimeS,
+    submitFailures: x.submitBackoff?.failures ?? 0,
+    submitBackoffUntilS: Math.floor((x.submitBackoff?.until ?? 0) / 1000),
+    submitLastError: x.submitBackoff?.lastError,
+    validationFailures: x.validationBackoff?.failures ?? 0,
+    validationBackoffUntilS: Math.floor((x.validationBackoff?.until ?? 0) / 1000),
+    validationLastFailure: x.validationBackoff?.lastFailure,
+  });
   for (const [name, a] of Object.entries(x.entry.attrs)) {
     if (!a.publish) continue;
     setTyped(ad, name, a.type, a.value);

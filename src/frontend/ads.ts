@@ -4,7 +4,7 @@
  * names of `GlideClient` ads to withdraw, and one `GlideResource` per entry for monitoring.
  * Attribute names follow glideinWMS's glideclient and glideresource ads.
  */
-import { writeGlideClient } from "../ads/index.js";
+import { COMMON, readGlideFactory, writeGlideClient, writeGlideResource } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import type { CredentialConfig, FrontendConfig } from "./config.js";
@@ -39,20 +39,16 @@ export interface FactoryEntryInfo {
 export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryEntryInfo | null {
   const parsed = tryParse(() => ClassAd.fromJSON(ad));
   if (!parsed.ok) return null;
-  const str = (n: string): string | undefined => {
-    const v = parsed.value.evaluate(n);
-    return typeof v === "string" ? v : undefined;
-  };
-  const name = str("Name");
-  if (name === undefined) return null;
+  const r = readGlideFactory(parsed.value);
+  if (r.name === undefined) return null;
   return {
-    name,
-    pubKeyValue: str("PubKeyValue"),
-    pubKeyId: str("PubKeyID"),
-    trustDomain: str("GLIDEIN_TrustDomain") ?? "grid",
-    entryName: str("EntryName"),
-    factoryName: str("FactoryName"),
-    site: str("GLIDEIN_Site"),
+    name: r.name,
+    pubKeyValue: r.pubKeyValue,
+    pubKeyId: r.pubKeyId,
+    trustDomain: r.trustDomain ?? "grid",
+    entryName: r.entryName,
+    factoryName: r.factoryName,
+    site: r.site,
   };
 }
 
@@ -204,8 +200,8 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
 export function adsToWithdraw(previous: Iterable<string>, current: readonly ClassAd[]): string[] {
   const keep = new Set<string>();
   for (const ad of current) {
-    const n = ad.evaluate("Name");
-    if (typeof n === "string") keep.add(n);
+    const n = ad.getString(COMMON.Name);
+    if (n !== undefined) keep.add(n);
   }
   return [...new Set(previous)].filter((n) => !keep.has(n)).sort();
 }
@@ -218,33 +214,34 @@ export function buildGlideResourceAds(
 ): ClassAd[] {
   const client = clientName(config.frontend_name, policy.name);
   return plan.entries.map((e) => {
-    const ad = new ClassAd()
-      .setValue("MyType", "GlideResource")
-      .setValue("Name", glideClientName(e.entry, client))
-      .setValue("GlideClientName", client)
-      .setValue("FrontendName", config.frontend_name)
-      .setValue("GroupName", policy.name)
-      .setValue("GlideFactoryEntry", e.entry)
-      .setValue("GlideFactoryMonitorInDowntime", e.inDowntime)
-      .setValue("GlideClientMonitorJobsIdle", e.jobs.count)
-      .setValue("GlideClientMonitorJobsIdleMatching", e.jobs.prop)
-      .setValue("GlideClientMonitorJobsIdleEffective", e.jobs.effectiveIdle)
-      .setValue("GlideClientMonitorJobsIdleUnique", e.jobs.hereonly)
-      .setValue("GlideClientMonitorGlideinsIdle", e.pilots.idleSlots + e.pilots.queuedIdle)
-      .setValue("GlideClientMonitorGlideinsRunning", e.pilots.runningSlots)
-      .setValue("GlideClientMonitorGlideinsHeld", e.pilots.held)
-      .setValue("GlideClientMonitorGlideinsTotal", e.pilots.total)
-      .setValue("GlideClientMonitorGlideinsRequestIdle", e.request.idle)
-      .setValue("GlideClientMonitorGlideinsRequestMaxRun", e.request.max)
-      .setValue("GlideClientLimitsTriggered", e.reasons.map(describeReason).join("; "));
+    const limits: Record<string, string> = {};
+    const curbs: Record<string, string> = {};
     for (const r of e.reasons) {
-      if (r.kind === "max-reached")
-        ad.setValue(`GlideClientLimit_${r.limit}`, `count=${r.count}, limit=${r.max}`);
-      if (r.kind === "curb")
-        ad.setValue(`GlideClientCurb_${r.limit}`, `count=${r.count}, curb=${r.curb}`);
+      if (r.kind === "max-reached") limits[r.limit] = `count=${r.count}, limit=${r.max}`;
+      if (r.kind === "curb") curbs[r.limit] = `count=${r.count}, curb=${r.curb}`;
     }
-    if (e.matchError) ad.setValue("GlideClientMatchErrors", e.matchError.count);
-    ad.setValue("GlideClientMatchExpr", policy.matchText);
-    return ad;
+    return writeGlideResource({
+      name: glideClientName(e.entry, client),
+      glideClientName: client,
+      frontendName: config.frontend_name,
+      groupName: policy.name,
+      glideFactoryEntry: e.entry,
+      inDowntime: e.inDowntime,
+      jobsIdle: e.jobs.count,
+      jobsIdleMatching: e.jobs.prop,
+      jobsIdleEffective: e.jobs.effectiveIdle,
+      jobsIdleUnique: e.jobs.hereonly,
+      glideinsIdle: e.pilots.idleSlots + e.pilots.queuedIdle,
+      glideinsRunning: e.pilots.runningSlots,
+      glideinsHeld: e.pilots.held,
+      glideinsTotal: e.pilots.total,
+      glideinsRequestIdle: e.request.idle,
+      glideinsRequestMaxRun: e.request.max,
+      limitsTriggered: e.reasons.map(describeReason).join("; "),
+      limits,
+      curbs,
+      matchErrors: e.matchError?.count,
+      matchExpr: policy.matchText,
+    });
   });
 }

@@ -3,8 +3,9 @@
  * lifetime times and what the resource ledger has left, named as HTCondor's partitionable slot and
  * glideinWMS's glidein name them so existing job requirements match unchanged.
  */
-import { ClassAd, parseExpression } from "../classad/index.js";
-import type { AttrValue, Attrs } from "./failure.js";
+import { writeSlot } from "../ads/index.js";
+import type { ClassAd } from "../classad/index.js";
+import type { Attrs } from "./failure.js";
 import type { Resources } from "./ledger.js";
 import type { LifetimePlan } from "./lifetime.js";
 
@@ -36,55 +37,39 @@ export interface SlotAdInput {
 
 const secs = (ms: number) => Math.floor(ms / 1000);
 
-function setAttr(ad: ClassAd, name: string, v: AttrValue): void {
-  ad.set(name, typeof v === "string" ? JSON.stringify(v) : String(v));
-}
-
 export function slotName(id: SlotIdentity): string {
   return `slot1@${id.pilotId}@${id.host}`;
 }
 
 export function buildSlotAd(input: SlotAdInput): ClassAd {
-  const ad = new ClassAd();
-  // Published and node attributes first, so the slot's own accounting below always wins.
-  for (const [k, v] of Object.entries(input.published)) setAttr(ad, k, v);
-  for (const [k, v] of Object.entries(input.nodeAttrs)) setAttr(ad, k, v);
-  const { total, remaining } = input;
-  const fields: Attrs = {
-    MyType: "Slot",
-    Name: slotName(input.id),
-    Machine: input.id.host,
-    GLIDEIN_PILOT_ID: input.id.pilotId,
-    SlotType: "Partitionable",
-    PartitionableSlot: true,
-    Cpus: remaining.cpus,
-    Memory: remaining.memoryMb,
-    Disk: remaining.diskKb,
-    GPUs: remaining.gpus,
-    TotalCpus: total.cpus,
-    TotalMemory: total.memoryMb,
-    TotalDisk: total.diskKb,
-    TotalGPUs: total.gpus,
-    TotalSlotCpus: total.cpus,
-    TotalSlotMemory: total.memoryMb,
-    TotalSlotDisk: total.diskKb,
-    TotalSlotGPUs: total.gpus,
-    NumDynamicSlots: input.runningJobs,
-    State: input.retired ? "Drained" : input.runningJobs > 0 ? "Claimed" : "Unclaimed",
-    Activity: input.retired ? "Retiring" : input.runningJobs > 0 ? "Busy" : "Idle",
-    GLIDEIN_ToRetire: secs(input.plan.retireAtMs),
-    GLIDEIN_ToDie: secs(input.plan.dieAtMs),
-    DaemonStartTime: secs(input.plan.startMs),
-    MyCurrentTime: secs(input.nowMs),
-    TimeToLive: Math.max(0, secs(input.plan.dieAtMs - input.nowMs)),
-  };
-  for (const [k, v] of Object.entries(fields)) setAttr(ad, k, v);
-  if (input.blackHole !== undefined) {
-    setAttr(ad, "GLIDEIN_BLACKHOLE", input.blackHole !== false);
-    if (input.blackHole) setAttr(ad, "GLIDEIN_BLACKHOLE_REASON", input.blackHole);
-  }
-  // A retired pilot must not be matched even by a schedd working from a stale ad's START.
-  ad.set("START", input.retired ? "false" : parseExpression(input.start ?? "true"));
-  ad.set("Requirements", "START");
-  return ad;
+  const { total, remaining, plan } = input;
+  const busy = input.runningJobs > 0;
+  return writeSlot(
+    {
+      name: slotName(input.id),
+      machine: input.id.host,
+      pilotId: input.id.pilotId,
+      cpus: remaining.cpus,
+      memoryMb: remaining.memoryMb,
+      diskKb: remaining.diskKb,
+      gpus: remaining.gpus,
+      totalCpus: total.cpus,
+      totalMemoryMb: total.memoryMb,
+      totalDiskKb: total.diskKb,
+      totalGpus: total.gpus,
+      numDynamicSlots: input.runningJobs,
+      state: input.retired ? "Drained" : busy ? "Claimed" : "Unclaimed",
+      activity: input.retired ? "Retiring" : busy ? "Busy" : "Idle",
+      toRetireS: secs(plan.retireAtMs),
+      toDieS: secs(plan.dieAtMs),
+      daemonStartTimeS: secs(plan.startMs),
+      myCurrentTimeS: secs(input.nowMs),
+      timeToLiveS: Math.max(0, secs(plan.dieAtMs - input.nowMs)),
+      // A retired pilot must not be matched even by a schedd working from a stale ad's START.
+      start: input.retired ? "false" : (input.start ?? "true"),
+      blackHole: input.blackHole,
+    },
+    // Published, then node attributes: the slot's own accounting is written over both.
+    { ...input.published, ...input.nodeAttrs },
+  );
 }

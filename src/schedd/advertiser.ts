@@ -4,8 +4,8 @@
  * the next interval), so the schedd never depends on it.
  */
 import type { Logger } from "pino";
+import { type SubmitterCounts, writeScheduler } from "../ads/index.js";
 import type { JobAttrs } from "./job-status.js";
-import { quote } from "./job-status.js";
 import type { OwnerCounts } from "./queue-index.js";
 
 export interface SchedulerAdInput {
@@ -15,37 +15,23 @@ export interface SchedulerAdInput {
   nowS: number;
 }
 
-/** One Scheduler ad: totals, and per owner `Owner_<user>_{Idle,Running,Held}Jobs` plus a list. */
+/** One Scheduler ad: totals, and per owner with jobs its counts in `Submitters`. */
 export function buildSchedulerAd(input: SchedulerAdInput): JobAttrs {
-  let idle = 0;
-  let running = 0;
-  let held = 0;
-  const owners = [...input.owners.entries()]
+  const submitters = [...input.owners.entries()]
     .filter(([, c]) => c.idle + c.running + c.held > 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const ad: JobAttrs = {
-    MyType: quote("Scheduler"),
-    Name: quote(input.name),
-    ScheddIpAddr: quote(input.address),
-    MyAddress: quote(input.address),
-    DaemonStartTime: String(input.nowS),
-    LastHeardFrom: String(input.nowS),
-  };
-  const perOwner: string[] = [];
-  for (const [owner, c] of owners) {
-    idle += c.idle;
-    running += c.running;
-    held += c.held;
-    perOwner.push(
-      `[ Name = ${quote(owner)}; IdleJobs = ${c.idle}; RunningJobs = ${c.running}; HeldJobs = ${c.held} ]`,
-    );
-  }
-  ad.TotalIdleJobs = String(idle);
-  ad.TotalRunningJobs = String(running);
-  ad.TotalHeldJobs = String(held);
-  ad.NumUsers = String(owners.length);
-  ad.Submitters = `{ ${perOwner.join(", ")} }`;
-  return ad;
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, c]) => ({ name, idleJobs: c.idle, runningJobs: c.running, heldJobs: c.held }));
+  const sum = (pick: (s: SubmitterCounts) => number) => submitters.reduce((n, s) => n + pick(s), 0);
+  return writeScheduler({
+    name: input.name,
+    address: input.address,
+    daemonStartTimeS: input.nowS,
+    lastHeardFromS: input.nowS,
+    totalIdleJobs: sum((s) => s.idleJobs),
+    totalRunningJobs: sum((s) => s.runningJobs),
+    totalHeldJobs: sum((s) => s.heldJobs),
+    submitters,
+  }).toJSON();
 }
 
 export type AdSender = (ad: JobAttrs) => Promise<void>;

@@ -1,0 +1,87 @@
+/**
+ * Scheduler: a schedd's ad, where user commands and frontends find it (`MyAddress`) and its
+ * queue's totals, per owner in `Submitters` as a list of nested ads.
+ */
+import { ClassAd } from "../classad/index.js";
+import { AD_TYPE, COMMON, SCHEDULER as A } from "./names.js";
+
+export interface SubmitterCounts {
+  name: string;
+  idleJobs: number;
+  runningJobs: number;
+  heldJobs: number;
+}
+
+export interface SchedulerAd {
+  name: string;
+  /** The schedd's wire URL. */
+  address: string;
+  daemonStartTimeS: number;
+  lastHeardFromS: number;
+  totalIdleJobs: number;
+  totalRunningJobs: number;
+  totalHeldJobs: number;
+  /** One per owner with jobs, in the order given. */
+  submitters: readonly SubmitterCounts[];
+}
+
+export function writeScheduler(r: SchedulerAd): ClassAd {
+  const submitters = r.submitters.map((s) =>
+    new ClassAd()
+      .setValue("Name", s.name)
+      .setValue("IdleJobs", s.idleJobs)
+      .setValue("RunningJobs", s.runningJobs)
+      .setValue("HeldJobs", s.heldJobs),
+  );
+  const ad = new ClassAd()
+    .setValue(COMMON.MyType, AD_TYPE.Scheduler)
+    .setValue(COMMON.Name, r.name)
+    .setValue(A.ScheddIpAddr, r.address)
+    .setValue(A.MyAddress, r.address)
+    .setValue(A.DaemonStartTime, r.daemonStartTimeS)
+    .setValue(A.LastHeardFrom, r.lastHeardFromS)
+    .setValue(A.TotalIdleJobs, r.totalIdleJobs)
+    .setValue(A.TotalRunningJobs, r.totalRunningJobs)
+    .setValue(A.TotalHeldJobs, r.totalHeldJobs)
+    .setValue(A.NumUsers, r.submitters.length);
+  ad.set(A.Submitters, {
+    kind: "list",
+    items: submitters.map((s) => ({ kind: "classad", attrs: [...s.attributeExprs()] })),
+  });
+  return ad;
+}
+
+/** Every field typed; undefined where absent or mistyped (submitters: only well-formed ones). */
+export type ReadScheduler = Partial<Omit<SchedulerAd, "submitters">> & {
+  submitters?: SubmitterCounts[];
+  numUsers?: number;
+};
+
+function readSubmitters(ad: ClassAd): SubmitterCounts[] | undefined {
+  const out: SubmitterCounts[] = [];
+  const n = ad.evaluateExpr(`size(${A.Submitters})`);
+  if (typeof n !== "number") return undefined;
+  for (let i = 0; i < n; i++) {
+    const at = (field: string) => ad.evaluateExpr(`${A.Submitters}[${i}].${field}`);
+    const [name, idle, running, held] = ["Name", "IdleJobs", "RunningJobs", "HeldJobs"].map(at);
+    if (typeof name !== "string") continue;
+    if (typeof idle !== "number" || typeof running !== "number" || typeof held !== "number")
+      continue;
+    out.push({ name, idleJobs: idle, runningJobs: running, heldJobs: held });
+  }
+  return out;
+}
+
+export function readScheduler(ad: ClassAd): ReadScheduler {
+  return {
+    name: ad.getString(COMMON.Name),
+    address: ad.getString(A.MyAddress) ?? ad.getString(A.ScheddIpAddr),
+    daemonStartTimeS: ad.getInteger(A.DaemonStartTime),
+    lastHeardFromS: ad.getInteger(A.LastHeardFrom),
+    totalIdleJobs: ad.getInteger(A.TotalIdleJobs),
+    totalRunningJobs: ad.getInteger(A.TotalRunningJobs),
+    totalHeldJobs: ad.getInteger(A.TotalHeldJobs),
+    numUsers: ad.getInteger(A.NumUsers),
+    submitters: readSubmitters(ad),
+  };
+}
