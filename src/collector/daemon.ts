@@ -8,7 +8,7 @@ import type { Registry } from "prom-client";
 import { pino } from "pino";
 import { type Clock, systemClock } from "../common/clock.js";
 import { serverLimitsFrom } from "../common/config-blocks.js";
-import { tokenVerifierFromConfig } from "../common/tokens-config.js";
+import { pilotRevocationsFromConfig, tokenVerifierFromConfig } from "../common/tokens-config.js";
 import type { AuthzConfig } from "../security/authz.js";
 import { logConfigDeprecations } from "../common/config-renames.js";
 import { loadTlsMaterial, rpcServerFromBlocks } from "../common/tls-rpc.js";
@@ -76,7 +76,12 @@ export function createCollectorDaemon(
     tls,
     allowLimitedProxies: config.tls.allow_limited_proxies,
     authorization: config.authorization as AuthzConfig,
-    ...(config.tokens ? { tokenVerifier: tokenVerifierFromConfig(config.tokens) } : {}),
+    ...(config.tokens
+      ? {
+          tokenVerifier: tokenVerifierFromConfig(config.tokens),
+          pilotRevocations: pilotRevocationsFromConfig(config.tokens, log),
+        }
+      : {}),
     limits: { ...serverLimitsFrom(config.connections), ...deps.serverLimits },
     logger: deps.logger,
     httpRoutes: metricsRoute(metrics),

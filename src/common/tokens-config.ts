@@ -12,10 +12,13 @@
  *     audiences: [wss://schedd.example.org:9618/]
  *     accept_any_audience: false
  *     leeway_s: 60
+ *     revoked_pilots_file: /etc/updraft/revoked-pilots
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { duration } from "./config-blocks.js";
+import type { Logger } from "./logger.js";
+import { createPilotRevocationFile, type PilotRevocations } from "../security/pilot-revocations.js";
 import { createIssuerKeySource, parseJwks } from "../security/token-keys.js";
 import {
   createTokenVerifier,
@@ -46,6 +49,8 @@ export const tokensConfigSchema = z
     leeway_s: duration(z.number().int().min(0).max(600)).default(DEFAULT_LEEWAY_S),
     /** Longest token accepted, in bytes. */
     max_token_bytes: z.number().int().min(512).max(65_536).default(DEFAULT_MAX_TOKEN_BYTES),
+    /** Revoked pilot ids, one a line; re-read when it changes (see pilot-revocations.ts). */
+    revoked_pilots_file: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -98,4 +103,21 @@ export function tokenVerifierFromConfig(
     leewayS: cfg.leeway_s,
     maxTokenBytes: cfg.max_token_bytes,
   });
+}
+
+/** The revocation list of a `tokens` block, or undefined when it names no file. */
+export function pilotRevocationsFromConfig(
+  cfg: TokensConfig,
+  log: Logger,
+): PilotRevocations | undefined {
+  const file = cfg.revoked_pilots_file;
+  if (file === undefined) return undefined;
+  try {
+    return createPilotRevocationFile(file, {
+      onError: (reason) =>
+        log.warn({ file, reason }, "revoked pilots file unreadable; the previous list stays"),
+    });
+  } catch (err) {
+    throw new Error(`tokens: revoked_pilots_file ${file}: ${(err as Error).message}`);
+  }
 }

@@ -87,7 +87,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
 
   server.unary(M.heartbeat.name, { roles: PILOTS, ...codecs(M.heartbeat) }, async (req, ctx) => {
     const r = queue.heartbeat(req.leaseId, ctx.identity);
-    if (!r.ok) throw leaseError(r);
+    if (!r.ok) throw refusedLease(ctx, "heartbeat refused", req.leaseId, r);
     await queue.store.committed();
     const nowMs = deps.clock.now();
     return r.action === "continue"
@@ -100,7 +100,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     { roles: PILOTS, ...codecs(M.releaseLease) },
     async (req, ctx) => {
       const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason, req.inputTransferFailed);
-      if (!r.ok) throw leaseError(r);
+      if (!r.ok) throw refusedLease(ctx, "lease release refused", req.leaseId, r);
       await queue.store.committed(); // Idle on disk before the pilot forgets the job
       ctx.log.info(
         { lease: req.leaseId, identity: ctx.identity, reason: req.reason },
@@ -129,7 +129,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
         },
         req.outputs.map((o) => o.name),
       );
-      if (!r.ok) throw leaseError(r);
+      if (!r.ok) throw refusedLease(ctx, "completion refused", req.leaseId, r);
       await queue.store.committed();
       ctx.log.info(
         { lease: req.leaseId, identity: ctx.identity, exitCode: req.exitCode, status: r.jobStatus },
@@ -203,6 +203,23 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       }
     },
   );
+}
+
+/**
+ * Audit of a refused lease call: which lease, who asked, which pilot their credential names and
+ * why (a stolen lease id used by another pilot shows up here as `wrong-pilot`).
+ */
+function refusedLease(
+  ctx: CallContext,
+  what: string,
+  leaseId: string,
+  r: Parameters<typeof leaseError>[0],
+): ReturnType<typeof leaseError> {
+  ctx.log.info(
+    { lease: leaseId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId, reason: r.reason },
+    what,
+  );
+  return leaseError(r);
 }
 
 function historyOwner(deps: ServiceDeps, cluster: number, proc: number): string | undefined {

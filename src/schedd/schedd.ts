@@ -9,7 +9,7 @@ import { serverLimitsFrom } from "../common/config-blocks.js";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { systemClock, type Clock } from "../common/clock.js";
-import { tokenVerifierFromConfig } from "../common/tokens-config.js";
+import { pilotRevocationsFromConfig, tokenVerifierFromConfig } from "../common/tokens-config.js";
 import type { AuthzConfig } from "../security/authz.js";
 import { logConfigDeprecations } from "../common/config-renames.js";
 import { loadTlsMaterial, rpcServerFromBlocks } from "../common/tls-rpc.js";
@@ -95,6 +95,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
             cfg.tokens,
             cfg.public_url ? [cfg.public_url] : [],
           ),
+          pilotRevocations: pilotRevocationsFromConfig(cfg.tokens, log),
         }
       : {}),
     limits: {

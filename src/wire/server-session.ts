@@ -149,6 +149,11 @@ export class ServerSession {
     return this.calls.size;
   }
 
+  /** The pilot binding the peer authenticated with, if any (checked again on revocation). */
+  get pilotBinding(): PilotBinding | undefined {
+    return this.peer.pilotBinding;
+  }
+
   /** One binary WebSocket message from the peer. */
   onMessage(data: Uint8Array): void {
     if (this.closed) return;

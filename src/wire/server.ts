@@ -20,6 +20,7 @@ import {
   parsePilotBinding,
   PILOT_BINDING_CLAIM,
 } from "../security/pilot-binding.js";
+import type { PilotRevocations } from "../security/pilot-revocations.js";
 import type { TokenVerifier } from "../security/token-verify.js";
 import type { TokenFacts } from "../security/authz.js";
 import {
@@ -94,6 +95,11 @@ export type RpcServerOptions = {
    * optional for a peer that presents a valid token. Without it a bearer header is refused.
    */
   tokenVerifier?: TokenVerifier;
+  /**
+   * Pilots revoked by id: a token bound to one is refused, and connections open with one are
+   * closed when the list changes.
+   */
+  pilotRevocations?: PilotRevocations;
   /** Accept limited proxies (default: no). */
   allowLimitedProxies?: boolean;
   /** Enforce each CA's `.signing_policy`/`.namespaces` (default) or not (`off`). */
@@ -162,6 +168,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
    * open: each certificate connection's chain is verified again and closed if it no longer holds.
    */
   function recheckTrust(): void {
+    recheckRevokedPilots();
     if (!trusted?.recheck()) return;
     for (const c of conns) {
       if (!c.chain) continue;
@@ -173,6 +180,17 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         "credential no longer accepted; closing",
       );
       c.session.fail(new UnauthenticatedError(`credential no longer accepted: ${r.reason}`));
+    }
+  }
+  /** A newly revoked pilot's connections close at once, as a revoked certificate's do. */
+  function recheckRevokedPilots(): void {
+    const revoked = opts.pilotRevocations;
+    if (!revoked?.recheck()) return;
+    for (const c of conns) {
+      const pilot = c.session.pilotBinding?.pilotId;
+      if (pilot === undefined || !revoked.isRevoked(pilot)) continue;
+      log.info({ identity: c.identity, pilot }, "pilot revoked; closing its connection");
+      c.session.fail(new UnauthenticatedError(`pilot ${pilot} is revoked`));
     }
   }
   const conns = new Set<Conn>();
@@ -430,6 +448,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       };
     }
     const v = await opts.tokenVerifier.verify(token);
+    recheckRevokedPilots();
     if (!v.ok)
       return {
         status: 401,
@@ -450,6 +469,14 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         };
       }
       pilotBinding = b;
+      if (b.pilotId !== undefined && opts.pilotRevocations?.isRevoked(b.pilotId)) {
+        return {
+          status: 401,
+          code: "unauthenticated",
+          reason: `token revoked: pilot ${b.pilotId} is revoked`,
+          cause: "token-revoked",
+        };
+      }
     }
     const identity = v.claims.identity;
     const facts: TokenFacts = {

@@ -63,3 +63,20 @@ test("no log line carries key or certificate material", () => {
   assert.ok(lines.length > 0);
   assert.ok(!/PRIVATE KEY|BEGIN CERTIFICATE/.test(all));
 });
+
+test("refused heartbeats and completions are logged with the lease, the caller and why", async () => {
+  await submit(env.client("alice"), [job()]);
+  const offer = await env.client("pilot").claimJob(slot());
+  assert.ok(offer.matched);
+  await assert.rejects(env.client("pilot2").heartbeat(offer.leaseId));
+  await assert.rejects(env.client("pilot2").completeJob({ leaseId: offer.leaseId }));
+  await assert.rejects(env.client("pilot").heartbeat("no-such-lease"));
+  const stolen = find("heartbeat refused").find((l) => l.lease === offer.leaseId);
+  assert.ok(stolen, "no line for the heartbeat of another pilot");
+  assert.equal(stolen.reason, "wrong-pilot");
+  assert.match(String(stolen.identity), /pilot02/);
+  const completion = find("completion refused").find((l) => l.lease === offer.leaseId);
+  assert.equal(completion?.reason, "wrong-pilot");
+  assert.ok(find("heartbeat refused").some((l) => l.lease === "no-such-lease"));
+  await env.client("pilot").completeJob({ leaseId: offer.leaseId });
+});
