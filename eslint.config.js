@@ -16,6 +16,19 @@ export default tseslint.config(
     },
   },
   {
+    // The pool page's script runs in the browser, beside uPlot's global.
+    files: ["src/monitor/page/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        document: "readonly",
+        fetch: "readonly",
+        setInterval: "readonly",
+        uPlot: "readonly",
+      },
+    },
+  },
+  {
     files: ["bin/**/*.js"],
     languageOptions: { globals: { process: "readonly" } },
   },

@@ -21,6 +21,9 @@ export interface GlideFactoryClientAd {
   limitsHit: string;
   failedPilots: number;
   finishedPilots: number;
+  /** `Class:count,...`; empty when none failed. */
+  failedByClass: string;
+  lastFailure: string;
   lifetimeS: number;
 }
 
@@ -45,6 +48,8 @@ export function writeGlideFactoryClient(r: GlideFactoryClientAd): ClassAd {
     .setValue(A.LimitsHit, r.limitsHit)
     .setValue(A.FailedPilots, r.failedPilots)
     .setValue(A.FinishedPilots, r.finishedPilots)
+    .setValue(A.FailedByClass, r.failedByClass)
+    .setValue(A.LastFailure, r.lastFailure)
     .setValue(COMMON.ClassAdLifetime, r.lifetimeS);
 }
 
@@ -65,6 +70,26 @@ export function readGlideFactoryClient(ad: ClassAd): Partial<GlideFactoryClientA
     limitsHit: ad.getString(A.LimitsHit),
     failedPilots: ad.getInteger(A.FailedPilots),
     finishedPilots: ad.getInteger(A.FinishedPilots),
+    failedByClass: ad.getString(A.FailedByClass),
+    lastFailure: ad.getString(A.LastFailure),
     lifetimeS: ad.getInteger(COMMON.ClassAdLifetime),
   };
+}
+
+/** `Network:1,WN_Resource:2` → { Network: 1, WN_Resource: 2 }; malformed parts are skipped. */
+export function parseClassCounts(s: string | undefined): Record<string, number> {
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const part of (s ?? "").split(",").slice(0, 32)) {
+    const m = /^([A-Za-z_]{1,40}):(\d{1,12})$/.exec(part.trim());
+    if (m) out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+export function formatClassCounts(counts: Readonly<Record<string, number>>): string {
+  return Object.keys(counts)
+    .sort()
+    .filter((k) => (counts[k] ?? 0) > 0)
+    .map((k) => `${k}:${counts[k]}`)
+    .join(",");
 }

@@ -69,6 +69,10 @@ export const GLIDE_FACTORY_CLIENT = {
   LimitsHit: "GlideinMonitorLimitsHit",
   FailedPilots: "GlideinMonitorFailedPilots",
   FinishedPilots: "GlideinMonitorFinishedPilots",
+  /** `Class:count,...` of the failed pilots (glideinWMS's failure classes). */
+  FailedByClass: "GlideinMonitorFailedByClass",
+  /** The last failure's class and last line, for the pool page. */
+  LastFailure: "GlideinMonitorLastFailure",
 } as const;
 
 /** One factory entry, as frontends match against it. */

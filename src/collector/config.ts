@@ -98,6 +98,21 @@ export const collectorConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The pool's history for the page at /pool: the pool is sampled from the ads held and kept
+     * in SQLite as buckets of a minute (a day), an hour (a month) and a day (a year). Off when
+     * absent (the page then shows the live pool only).
+     */
+    history: z
+      .object({
+        path: z.string().min(1),
+        /** Sampling period; at most the finest bucket, a minute. */
+        sample_s: duration(z.number().int().min(5).max(60)).default(60),
+        /** Series kept (an entry's pilots by state are three); the rest fold into `_other`. */
+        max_series: z.number().int().positive().max(100_000).default(2_000),
+      })
+      .strict()
+      .optional(),
     log_level: logLevelKey,
   })
   .strict();

@@ -21,6 +21,10 @@ import { type CollectorConfig, lifetimeResolver, writeRolesResolver } from "./co
 import { registerCollectorService } from "./service.js";
 import { type Snapshot, openSnapshot } from "./snapshot.js";
 import { DeadlineTimer, every, realTimers, type Timers } from "./timers.js";
+import { type HistoryStore, openHistory } from "../monitor/history-store.js";
+import { poolPageRoutes } from "../monitor/pool-page.js";
+import { createPoolSampler } from "../monitor/pool-sampler.js";
+import type { AdsOfType } from "../monitor/pool-view.js";
 
 export interface CollectorDeps {
   clock?: Clock;
@@ -35,6 +39,8 @@ export interface CollectorDaemon {
   readonly server: RpcServer;
   /** This collector's own Prometheus registry, served at GET /metrics. */
   readonly metrics: Registry;
+  /** Take one sample of the pool into the history now (what the timer does); how many series. */
+  sampleHistory(): number;
   /** Bind, restore the snapshot if any, publish the own ad; resolves with the wss:// URL. */
   start(): Promise<string>;
   /** Snapshot (if enabled), stop timers and close the server. */
@@ -71,6 +77,14 @@ export function createCollectorDaemon(
     watchers: () => service.watchers,
     connections: () => server.connectionCount,
   });
+  const adsOf: AdsOfType = function* (type) {
+    for (const s of core.store.select(type, () => true)) yield s.ad;
+  };
+  // Opened here so that a history file that cannot be opened fails the start, loudly.
+  const history: HistoryStore | undefined = config.history
+    ? openHistory(config.history.path, { maxSeries: config.history.max_series })
+    : undefined;
+  const sampler = history ? createPoolSampler(adsOf, history, log) : undefined;
   const server = rpcServerFromBlocks({
     listen: config.listen,
     tls,
@@ -84,7 +98,10 @@ export function createCollectorDaemon(
       : {}),
     limits: { ...serverLimitsFrom(config.connections), ...deps.serverLimits },
     logger: deps.logger,
-    httpRoutes: metricsRoute(metrics),
+    httpRoutes: {
+      ...metricsRoute(metrics),
+      ...poolPageRoutes({ adsOf, history, now: () => clock.now() }),
+    },
     observer: registerWireMetrics(metrics),
   });
   const service = registerCollectorService(server, core, {
@@ -139,6 +156,7 @@ export function createCollectorDaemon(
     core,
     server,
     metrics,
+    sampleHistory: () => sampler?.sample(clock.now()) ?? 0,
     async start() {
       if (config.snapshot) {
         snapshot = openSnapshot(config.snapshot.path);
@@ -149,6 +167,10 @@ export function createCollectorDaemon(
       const address = await server.listen();
       publishSelf();
       stoppers.push(every(timers, config.self_ad_interval_s * 1000, publishSelf));
+      if (sampler && config.history)
+        stoppers.push(
+          every(timers, config.history.sample_s * 1000, () => sampler.sample(clock.now())),
+        );
       expiry.reschedule();
       log.info({ name, identity, port: address.port }, "collector started");
       return server.url();
@@ -161,6 +183,7 @@ export function createCollectorDaemon(
       saveSnapshot();
       snapshot?.close();
       snapshot = undefined;
+      history?.close();
       log.info("collector stopped");
     },
   };

@@ -85,6 +85,8 @@ export interface ClientAdInput {
   limitsHit: readonly SubmitBound[];
   failed: number;
   finished: number;
+  failedByClass?: string;
+  lastFailure?: string;
   lifetimeS: number;
 }
 
@@ -104,6 +106,8 @@ export function buildGlideFactoryClientAd(x: ClientAdInput): ClassAd {
     limitsHit: x.limitsHit.join(","),
     failedPilots: x.failed,
     finishedPilots: x.finished,
+    failedByClass: x.failedByClass ?? "",
+    lastFailure: x.lastFailure ?? "",
     lifetimeS: x.lifetimeS,
   });
 }

@@ -1,4 +1,6 @@
 /** The ads a cycle ends with: GlideFactory per enabled entry, GlideFactoryClient per client. */
+import { formatClassCounts } from "../ads/glide-factory-client.js";
+import { FAILURE_CLASSES } from "../pilot/failure.js";
 import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
 import type { CycleDeps } from "./cycle-deps.js";
 import type { ClientCounts, Decision } from "./decide-types.js";
@@ -21,6 +23,20 @@ function countLive(rows: readonly Readonly<PilotRow>[]) {
   return byEntry;
 }
 
+/** `Class:count,...` for one (entry, client); failures without a known class count as Unknown. */
+function failuresByClass(counters: ReadonlyMap<string, number>, key: string): string {
+  const byClass: Record<string, number> = {};
+  let classed = 0;
+  for (const cls of FAILURE_CLASSES) {
+    const n = counters.get(`${key}\u0000failed:${cls}`) ?? 0;
+    if (n > 0) byClass[cls] = n;
+    classed += n;
+  }
+  const rest = (counters.get(`${key}\u0000failed`) ?? 0) - classed;
+  if (rest > 0) byClass.Unknown = (byClass.Unknown ?? 0) + rest;
+  return formatClassCounts(byClass);
+}
+
 export async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
   const now = d.now();
   const live = d.store.live();
@@ -28,6 +44,8 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
   const counters = new Map<string, number>();
   for (const c of d.store.counters())
     counters.set(`${c.entry}\u0000${c.client}\u0000${c.name}`, c.value);
+  const lastErrors = new Map<string, string>();
+  for (const e of d.store.lastErrors()) lastErrors.set(`${e.entry}\u0000${e.client}`, e.message);
   const lifetimeS = d.config.loop.advertise_lifetime_s;
   const factoryAds = d.config.entries
     .filter((e) => e.enabled)
@@ -57,6 +75,8 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
       limitsHit: c.limitsHit,
       failed: counters.get(`${k}\u0000failed`) ?? 0,
       finished: counters.get(`${k}\u0000finished`) ?? 0,
+      failedByClass: failuresByClass(counters, k),
+      lastFailure: lastErrors.get(k) ?? "",
       lifetimeS,
     }).toJSON();
   });

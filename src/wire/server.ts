@@ -121,7 +121,16 @@ export type RpcServerOptions = {
 /** A read-only HTTPS resource served beside the RPC endpoint. */
 export type HttpRoute = {
   roles: readonly RoleName[];
-  handler: () => Promise<{ contentType: string; body: string }>;
+  handler: (request: { query: URLSearchParams }) => Promise<HttpResponse>;
+};
+
+export type HttpResponse = {
+  /** 200 unless the route refuses the request itself (400 for a bad query). */
+  status?: number;
+  contentType: string;
+  body: string;
+  /** Extra response headers (a page's Content-Security-Policy). */
+  headers?: Readonly<Record<string, string>>;
 };
 
 export type RpcServer = {
@@ -392,7 +401,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
 
   // Plain HTTPS: only the configured GET routes, authenticated like an upgrade, plus a role.
   async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "").split("?")[0] ?? "";
+    const [path = "", search = ""] = (req.url ?? "").split("?", 2);
     const route = Object.hasOwn(opts.httpRoutes ?? {}, path) ? opts.httpRoutes?.[path] : undefined;
     if (!route) return refusePlainHttp(req, res);
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
@@ -406,7 +415,23 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       return plainRefusal(res, 400, "bad-request", "a GET has no body");
     }
     if (closing) return plainRefusal(res, 503, "unavailable", "server is closing");
-    const outcome = authenticateSocket(req.socket as TLSSocket, remote);
+    // A bearer token is checked as at the upgrade; without one, the client certificate.
+    const bearer = bearerOf(req);
+    let outcome: AcceptedPeer | Refusal;
+    try {
+      outcome =
+        bearer !== undefined
+          ? await authenticateToken(bearer)
+          : authenticateSocket(req.socket as TLSSocket, remote);
+    } catch (err) {
+      log.error({ err, remote }, "token verification failed unexpectedly");
+      outcome = {
+        status: 401,
+        code: "unauthenticated",
+        reason: "token could not be verified",
+        cause: "token-unverifiable",
+      };
+    }
     if ("status" in outcome) {
       logRefusal(
         outcome.cause,
@@ -424,11 +449,15 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       return plainRefusal(res, 403, "permission-denied", reason);
     }
     try {
-      const { contentType, body } = await route.handler();
-      res.writeHead(200, {
+      const { status, contentType, body, headers } = await route.handler({
+        query: new URLSearchParams(search),
+      });
+      res.writeHead(status ?? 200, {
+        ...headers,
         "Content-Type": contentType,
         "Content-Length": Buffer.byteLength(body),
         "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
       });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch (err) {

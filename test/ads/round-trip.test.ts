@@ -94,6 +94,8 @@ test("GlideFactoryClient: write, then read, gives the same record", () => {
     limitsHit: text,
     failedPilots: count,
     finishedPilots: count,
+    failedByClass: text,
+    lastFailure: text,
     lifetimeS: count,
   });
   fc.assert(

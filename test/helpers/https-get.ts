@@ -9,6 +9,7 @@ export function httpsGet(opts: {
   ca: Buffer;
   cred?: { certPem: string; keyPem: string };
   method?: string;
+  headers?: Record<string, string>;
 }): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -18,6 +19,7 @@ export function httpsGet(opts: {
         port: opts.port,
         path: opts.path,
         method: opts.method ?? "GET",
+        headers: opts.headers,
         ca: opts.ca,
         cert: opts.cred?.certPem,
         key: opts.cred?.keyPem,

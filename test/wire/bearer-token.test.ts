@@ -21,6 +21,9 @@ import { WebSocket } from "ws";
 import { createAuthorizer } from "../../src/security/authz.js";
 import { createIssuerKeySource } from "../../src/security/token-keys.js";
 import { createTokenVerifier } from "../../src/security/token-verify.js";
+import { Registry } from "prom-client";
+import { metricsRoute } from "../../src/wire/metrics-route.js";
+import { httpsGet } from "../helpers/https-get.js";
 import { createTestPki, startServer, type TestPki, type TestServer } from "./harness.js";
 
 const ISS = "https://issuer.example.org";
@@ -29,6 +32,7 @@ let ts: TestServer;
 let key: CryptoKey;
 let foreign: CryptoKey;
 let publicPem: string;
+const scraped = new Registry();
 
 before(async () => {
   pki = createTestPki();
@@ -47,9 +51,13 @@ before(async () => {
       audiences: ["https://schedd.example.org"],
     }),
     authorizer: createAuthorizer({
-      rules: [{ identity: `${ISS}#alice`, roles: ["user"] }],
+      rules: [
+        { identity: `${ISS}#alice`, roles: ["user"] },
+        { identity: `${ISS}#prometheus`, roles: ["monitor"] },
+      ],
       default_roles: [],
     }),
+    httpRoutes: metricsRoute(scraped),
   });
 });
 after(async () => {
@@ -148,4 +156,25 @@ test("each hostile token is refused 401 naming the check, without echoing the to
   const ok = await upgrade(good);
   assert.ok(ok.open);
   ok.ws.close();
+});
+
+test("GET /metrics takes a bearer token: monitor role 200, other roles 403, bad token 401", async () => {
+  const ca = readFileSync(pki.caCertFile);
+  const get = async (token: string) =>
+    httpsGet({
+      port: ts.server.address().port,
+      path: "/metrics",
+      ca,
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  const ok = await get(await sign(claims({ sub: "prometheus" })));
+  assert.equal(ok.status, 200);
+  assert.match(String(ok.headers["content-type"]), /^text\/plain/);
+  const user = await get(await sign(claims()));
+  assert.equal(user.status, 403);
+  assert.match(String(user.headers["x-updraft-reason"]), /lacks role monitor or admin/);
+  const forged = await sign(claims({ sub: "prometheus" }), foreign);
+  const bad = await get(forged);
+  assert.equal(bad.status, 401);
+  assert.ok(!String(bad.headers["x-updraft-reason"]).includes(forged));
 });

@@ -1,0 +1,180 @@
+// The pool page: tables from /pool/view.json every 10 s, plots from /pool/history.json every
+// minute. Text from ads is set with textContent only, never parsed as HTML.
+"use strict";
+
+(function () {
+  const LIVE_MS = 10_000;
+  const HISTORY_MS = 60_000;
+  let range = "day";
+  const plots = new Map();
+
+  const $ = (id) => document.getElementById(id);
+
+  function cell(row, value, numeric) {
+    const td = document.createElement("td");
+    td.textContent = String(value);
+    if (numeric) td.className = "n";
+    row.appendChild(td);
+  }
+
+  function fill(tableId, rows, columns, rowClass) {
+    const body = $(tableId).tBodies[0];
+    body.replaceChildren();
+    for (const r of rows) {
+      const tr = document.createElement("tr");
+      if (rowClass) tr.className = rowClass(r);
+      for (const [key, numeric] of columns)
+        cell(tr, typeof key === "function" ? key(r) : r[key], numeric);
+      body.appendChild(tr);
+    }
+  }
+
+  function classes(byClass) {
+    return Object.keys(byClass)
+      .sort()
+      .map((k) => `${k} ${byClass[k]}`)
+      .join(", ");
+  }
+
+  function showProblem(text) {
+    const p = $("problem");
+    p.textContent = text;
+    p.hidden = !text;
+  }
+
+  async function getJson(path) {
+    const res = await fetch(path, { cache: "no-store" });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${res.statusText}`);
+    return res.json();
+  }
+
+  async function refreshLive() {
+    const view = await getJson("/pool/view.json");
+    fill(
+      "entries",
+      view.entries,
+      [
+        ["entry"],
+        ["idle", true],
+        ["running", true],
+        ["held", true],
+        ["requestedIdle", true],
+        ["requestedMax", true],
+        ["limits"],
+        [(r) => (r.downtime ? "yes" : ""), false],
+      ],
+      (r) => (r.downtime ? "down" : ""),
+    );
+    fill("groups", view.groups, [
+      ["frontend"],
+      ["group"],
+      ["entry"],
+      ["matchingIdleJobs", true],
+      ["requestedIdle", true],
+      ["requestedMax", true],
+      ["limits"],
+    ]);
+    fill("jobs", view.jobs, [
+      ["schedd"],
+      ["owner"],
+      ["idle", true],
+      ["running", true],
+      ["held", true],
+    ]);
+    fill(
+      "failures",
+      view.entries.filter((e) => e.failed > 0 || e.lastError || e.submitError),
+      [
+        ["entry"],
+        ["finished", true],
+        ["failed", true],
+        [(r) => classes(r.failedByClass)],
+        [(r) => r.lastError || r.submitError],
+      ],
+    );
+    $("no-history").hidden = view.history;
+    $("updated").textContent = `updated ${new Date(view.at).toISOString()}`;
+    return view.history;
+  }
+
+  function plotPanel(panel, xs) {
+    const data = [xs, ...panel.lines.map((l) => l.values)];
+    const series = [
+      {},
+      ...panel.lines.map((l, i) => ({ label: l.label, stroke: color(i), width: 1.5 })),
+    ];
+    let holder = plots.get(panel.id);
+    if (holder && holder.series.length !== series.length) {
+      holder.plot.destroy();
+      holder.div.remove();
+      holder = undefined;
+    }
+    if (!holder) {
+      const div = document.createElement("div");
+      div.className = "panel";
+      div.id = `plot-${panel.id}`;
+      const h3 = document.createElement("h3");
+      h3.textContent = panel.title;
+      div.appendChild(h3);
+      $("plots").appendChild(div);
+      const plot = new uPlot(
+        {
+          width: 560,
+          height: 220,
+          series,
+          axes: [{}, { label: panel.unit }],
+          scales: { x: { time: true } },
+        },
+        data,
+        div,
+      );
+      holder = { div, plot, series };
+      plots.set(panel.id, holder);
+    } else {
+      holder.plot.setData(data);
+    }
+  }
+
+  const PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#17becf",
+  ];
+  const color = (i) => PALETTE[i % PALETTE.length];
+
+  async function refreshHistory() {
+    const h = await getJson(`/pool/history.json?range=${range}`);
+    for (const panel of h.panels) plotPanel(panel, h.xs);
+    document.body.dataset.plotted = range;
+  }
+
+  async function tick(withHistory) {
+    try {
+      const hasHistory = await refreshLive();
+      if (withHistory && hasHistory) await refreshHistory();
+      showProblem("");
+    } catch (err) {
+      showProblem(`cannot refresh: ${err.message}`);
+    }
+  }
+
+  for (const b of document.querySelectorAll("#ranges button")) {
+    b.classList.toggle("on", b.dataset.range === range);
+    b.addEventListener("click", () => {
+      range = b.dataset.range;
+      for (const o of document.querySelectorAll("#ranges button"))
+        o.classList.toggle("on", o === b);
+      void tick(true);
+    });
+  }
+
+  void tick(true);
+  setInterval(() => void tick(false), LIVE_MS);
+  setInterval(() => void tick(true), HISTORY_MS);
+})();

@@ -1,0 +1,223 @@
+/**
+ * What the pool page shows, read from the ads the collector holds: entries with their pilots,
+ * requests, downtime and failures (GlideFactory, GlideFactoryClient), what each frontend group
+ * asked and the limits that shaped it (GlideResource), jobs per schedd and owner (Scheduler
+ * ads' Submitters), and busy cores per entry (Slot ads). Pure; the ads are hostile input like
+ * any other, so every field is typed on the way in and every table is capped.
+ */
+import { ClassAd, ListValue } from "../classad/index.js";
+import {
+  AD_TYPE,
+  COMMON,
+  GLIDE_FACTORY as F,
+  GLIDE_FACTORY_CLIENT as FC,
+  GLIDE_RESOURCE as R,
+} from "../ads/names.js";
+import { parseClassCounts } from "../ads/glide-factory-client.js";
+
+/** Rows past this per table are left out (and counted), so a flood of ads cannot bloat the page. */
+export const MAX_ROWS = 500;
+const MAX_TEXT = 200;
+
+export type EntryRow = {
+  /** `entry@factory`, the GlideFactory ad's name. */
+  entry: string;
+  downtime: boolean;
+  idle: number;
+  running: number;
+  held: number;
+  requestedIdle: number;
+  requestedMax: number;
+  limits: string;
+  finished: number;
+  failed: number;
+  failedByClass: Record<string, number>;
+  lastError: string;
+  submitError: string;
+};
+
+export type GroupRow = {
+  frontend: string;
+  group: string;
+  entry: string;
+  matchingIdleJobs: number;
+  requestedIdle: number;
+  requestedMax: number;
+  limits: string;
+};
+
+export type JobRow = { schedd: string; owner: string; idle: number; running: number; held: number };
+
+export type CoreRow = {
+  entry: string;
+  slots: number;
+  cores: number;
+  busyCores: number;
+  jobs: number;
+};
+
+export type PoolView = {
+  /** Milliseconds since the epoch. */
+  at: number;
+  entries: EntryRow[];
+  groups: GroupRow[];
+  jobs: JobRow[];
+  cores: CoreRow[];
+  /** Rows left out by MAX_ROWS, per table. */
+  truncated: Record<string, number>;
+};
+
+export type AdsOfType = (type: string) => Iterable<ClassAd>;
+
+// Control characters would garble the page's cells; the page sets text, so nothing else needs care.
+const text = (s: string | undefined): string =>
+  Array.from((s ?? "").slice(0, MAX_TEXT), (ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0x20 || c === 0x7f ? " " : ch;
+  }).join("");
+const count = (n: number | undefined): number =>
+  n !== undefined && Number.isFinite(n) && n >= 0 ? n : 0;
+
+class Capped<T> {
+  readonly rows: T[] = [];
+  dropped = 0;
+  push(row: T): void {
+    if (this.rows.length < MAX_ROWS) this.rows.push(row);
+    else this.dropped++;
+  }
+}
+
+function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
+  const byName = new Map<string, EntryRow>();
+  const out = new Capped<EntryRow>();
+  const blank = (entry: string): EntryRow => ({
+    entry,
+    downtime: false,
+    idle: 0,
+    running: 0,
+    held: 0,
+    requestedIdle: 0,
+    requestedMax: 0,
+    limits: "",
+    finished: 0,
+    failed: 0,
+    failedByClass: {},
+    lastError: "",
+    submitError: "",
+  });
+  for (const ad of adsOf(AD_TYPE.GlideFactory)) {
+    const name = text(ad.getString(COMMON.Name));
+    if (!name || byName.has(name)) continue;
+    const row = blank(name);
+    row.downtime = ad.getBool(F.InDowntime) === true;
+    row.idle = count(ad.getInteger(F.TotalStatusIdle));
+    row.running = count(ad.getInteger(F.TotalStatusRunning));
+    row.held = count(ad.getInteger(F.TotalStatusHeld));
+    row.submitError = text(ad.getString(F.SubmitLastError));
+    out.push(row);
+    if (out.dropped === 0) byName.set(name, row);
+  }
+  const limits = new Map<string, Set<string>>();
+  for (const ad of adsOf(AD_TYPE.GlideFactoryClient)) {
+    const row = byName.get(text(ad.getString(FC.ReqGlidein)));
+    if (!row) continue;
+    row.requestedIdle += count(ad.getInteger(FC.RequestedIdle));
+    row.requestedMax += count(ad.getInteger(FC.RequestedMaxGlideins));
+    row.finished += count(ad.getInteger(FC.FinishedPilots));
+    row.failed += count(ad.getInteger(FC.FailedPilots));
+    const byClass = parseClassCounts(ad.getString(FC.FailedByClass));
+    for (const [k, v] of Object.entries(byClass))
+      row.failedByClass[k] = (row.failedByClass[k] ?? 0) + v;
+    const last = text(ad.getString(FC.LastFailure));
+    if (last) row.lastError = last;
+    const set = limits.get(row.entry) ?? new Set<string>();
+    for (const l of text(ad.getString(FC.LimitsHit)).split(",")) if (l) set.add(l);
+    limits.set(row.entry, set);
+  }
+  for (const row of out.rows) row.limits = [...(limits.get(row.entry) ?? [])].sort().join(",");
+  out.rows.sort((a, b) => (a.entry < b.entry ? -1 : 1));
+  return out;
+}
+
+function groupRows(adsOf: AdsOfType): Capped<GroupRow> {
+  const out = new Capped<GroupRow>();
+  for (const ad of adsOf(AD_TYPE.GlideResource)) {
+    out.push({
+      frontend: text(ad.getString(R.FrontendName)),
+      group: text(ad.getString(R.GroupName)),
+      entry: text(ad.getString(R.GlideFactoryEntry)),
+      matchingIdleJobs: count(ad.getInteger(R.JobsIdleMatching)),
+      requestedIdle: count(ad.getInteger(R.GlideinsRequestIdle)),
+      requestedMax: count(ad.getInteger(R.GlideinsRequestMaxRun)),
+      limits: text(ad.getString(R.LimitsTriggered)),
+    });
+  }
+  const key = (r: GroupRow) => `${r.frontend}\u0000${r.group}\u0000${r.entry}`;
+  out.rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  return out;
+}
+
+function jobRows(adsOf: AdsOfType): Capped<JobRow> {
+  const out = new Capped<JobRow>();
+  for (const ad of adsOf(AD_TYPE.Scheduler)) {
+    const schedd = text(ad.getString(COMMON.Name));
+    const submitters = ad.evaluate("Submitters");
+    if (!(submitters instanceof ListValue)) continue;
+    for (const s of submitters.items) {
+      if (!(s instanceof ClassAd)) continue;
+      out.push({
+        schedd,
+        owner: text(s.getString("Name")),
+        idle: count(s.getInteger("IdleJobs")),
+        running: count(s.getInteger("RunningJobs")),
+        held: count(s.getInteger("HeldJobs")),
+      });
+    }
+  }
+  const key = (r: JobRow) => `${r.schedd}\u0000${r.owner}`;
+  out.rows.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  return out;
+}
+
+function coreRows(adsOf: AdsOfType): Capped<CoreRow> {
+  const byEntry = new Map<string, CoreRow>();
+  const out = new Capped<CoreRow>();
+  for (const ad of adsOf(AD_TYPE.Slot)) {
+    const entry = text(ad.getString("GLIDEIN_Entry_Name")) || "_unknown";
+    const factory = text(ad.getString("GLIDEIN_Factory"));
+    const name = factory ? `${entry}@${factory}` : entry;
+    let row = byEntry.get(name);
+    if (!row) {
+      row = { entry: name, slots: 0, cores: 0, busyCores: 0, jobs: 0 };
+      out.push(row);
+      if (out.dropped > 0) continue;
+      byEntry.set(name, row);
+    }
+    const total = count(ad.getInteger("TotalCpus"));
+    const free = Math.min(total, count(ad.getInteger("Cpus")));
+    row.slots++;
+    row.cores += total;
+    row.busyCores += total - free;
+    row.jobs += count(ad.getInteger("NumDynamicSlots"));
+  }
+  out.rows.sort((a, b) => (a.entry < b.entry ? -1 : 1));
+  return out;
+}
+
+export function poolView(adsOf: AdsOfType, nowMs: number): PoolView {
+  const entries = entryRows(adsOf);
+  const groups = groupRows(adsOf);
+  const jobs = jobRows(adsOf);
+  const cores = coreRows(adsOf);
+  const truncated: Record<string, number> = {};
+  for (const [k, t] of Object.entries({ entries, groups, jobs, cores }))
+    if (t.dropped > 0) truncated[k] = t.dropped;
+  return {
+    at: nowMs,
+    entries: entries.rows,
+    groups: groups.rows,
+    jobs: jobs.rows,
+    cores: cores.rows,
+    truncated,
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The pool page's routes on a real collector: the live view read from its ads, the history
+ * sampled into SQLite and served as plots, the page and uPlot from this origin under a strict
+ * Content-Security-Policy, and the same authentication as /metrics.
+ */
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { httpsGet } from "../helpers/https-get.js";
+import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
+
+let f: PoolFixture;
+before(async () => {
+  f = await startPoolFixture();
+});
+after(() => f.stop());
+
+/** As the monitor unless another credential, or none (null), is given. */
+const get = (path: string, cred: { certPem: string; keyPem: string } | null = f.monitor) =>
+  httpsGet({ port: f.port(), path, ca: f.ca, cred: cred ?? undefined });
+
+test("view.json: entries, requests, jobs per owner, failures and cores from the ads", async () => {
+  const r = await get("/pool/view.json");
+  assert.equal(r.status, 200);
+  const view = JSON.parse(r.body);
+  assert.equal(view.history, true);
+  const a = view.entries.find((e: { entry: string }) => e.entry === "CE_A@factory1");
+  assert.deepEqual(
+    [a.idle, a.running, a.held, a.requestedIdle, a.requestedMax, a.limits, a.downtime],
+    [2, 5, 1, 4, 20, "entry.max_idle", false],
+  );
+  assert.deepEqual(a.failedByClass, { Network: 1, WN_Resource: 2 });
+  assert.equal(a.lastError, "pilot 7 failed (exit 11, validation)");
+  assert.equal(
+    view.entries.find((e: { entry: string }) => e.entry === "CE_B@factory1").downtime,
+    true,
+  );
+  // Text from ads is passed as text; the page never parses it as HTML.
+  assert.ok(view.entries.some((e: { entry: string }) => e.entry === `${HOSTILE_ENTRY}@factory1`));
+  assert.deepEqual(view.groups[0], {
+    frontend: "vo",
+    group: "main",
+    entry: "CE_A@factory1",
+    matchingIdleJobs: 37,
+    requestedIdle: 4,
+    requestedMax: 20,
+    limits: "idle_glideins_per_entry.max",
+  });
+  assert.deepEqual(
+    view.jobs.map((j: { owner: string; idle: number }) => [j.owner, j.idle]),
+    [
+      ["alice", 10],
+      ["bob", 2],
+    ],
+  );
+  assert.deepEqual(view.cores, [
+    { entry: "CE_A@factory1", slots: 2, cores: 8, busyCores: 6, jobs: 6 },
+  ]);
+});
+
+test("history.json: samples land in buckets; failures are the counters' increase", async () => {
+  assert.ok(f.c.daemon.sampleHistory() > 0);
+  f.c.timers.advance(60_000); // the sampling timer takes the next pass
+  await f.setFailures("Network:4,WN_Resource:2", 6);
+  f.c.timers.advance(60_000);
+  const r = await get("/pool/history.json?range=hour");
+  assert.equal(r.status, 200);
+  const h = JSON.parse(r.body);
+  assert.equal(h.step_s, 60);
+  assert.equal(h.xs.length, 60);
+  const panel = (id: string) => h.panels.find((p: { id: string }) => p.id === id);
+  const line = (id: string, label: string) =>
+    panel(id).lines.find((l: { label: string }) => l.label === label).values;
+  assert.equal(line("pilots", "running").at(-1), 5);
+  assert.equal(line("pilots-running", "CE_A@factory1").at(-1), 5);
+  assert.equal(line("jobs", "idle").at(-1), 12);
+  assert.equal(line("requested", "CE_A@factory1").at(-1), 4);
+  assert.equal(line("failures", "Network").at(-1), 3);
+  assert.equal(line("failures", "WN_Resource").at(-1), 0);
+  assert.equal(line("goodput", "pool").at(-1), 0.75);
+  for (const range of ["day", "month", "year"]) {
+    assert.equal((await get(`/pool/history.json?range=${range}`)).status, 200);
+  }
+  assert.equal((await get("/pool/history.json?range=decade")).status, 400);
+});
+
+test("the page and uPlot come from this origin under a strict CSP", async () => {
+  const page = await get("/pool");
+  assert.equal(page.status, 200);
+  assert.match(String(page.headers["content-type"]), /^text\/html/);
+  const csp = String(page.headers["content-security-policy"]);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self';/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  assert.equal(page.headers["x-content-type-options"], "nosniff");
+  // No resource from elsewhere, no inline script or style.
+  assert.doesNotMatch(page.body, /(src|href)="(https?:)?\/\//);
+  assert.doesNotMatch(page.body, /<script>|<style|style=/);
+  const uplot = await get("/pool/uPlot.iife.min.js");
+  assert.equal(uplot.status, 200);
+  assert.match(String(uplot.headers["content-type"]), /^text\/javascript/);
+  assert.match(uplot.body, /uPlot/);
+  assert.equal((await get("/pool/uPlot.min.css")).status, 200);
+  assert.equal((await get("/pool/pool-app.js")).status, 200);
+});
+
+test("the page is read like /metrics: 401 without a certificate, 403 without the role", async () => {
+  for (const path of ["/pool", "/pool/view.json", "/pool/history.json"]) {
+    assert.equal((await get(path, null)).status, 401, path);
+    assert.equal((await get(path, f.pool.creds.reader)).status, 403, path);
+  }
+  assert.equal((await get("/pool/../metrics")).status, 426);
+});
+
+test("the history file is 0600", () => {
+  assert.equal(statSync(f.historyPath).mode & 0o777, 0o600);
+});
