@@ -41,8 +41,10 @@ export interface LifetimePlan {
   stopJobsAtMs: number;
   maxIdleMs: number;
   maxTailMs: number | undefined;
-  /** Whether the hard deadline is the walltime or the credential's end. */
-  dieReason: "walltime" | "credential";
+  /** Whether the hard deadline is the walltime, the credential's end or an announced shutdown. */
+  dieReason: "walltime" | "credential" | "shutdown";
+  /** Set when something other than the retire time made the pilot drain (see machine-features.ts). */
+  drainReason?: "shutdown";
 }
 
 /**
@@ -83,7 +85,8 @@ export interface PilotObservation {
   terminated?: boolean;
 }
 
-export type ExitReason = "terminated" | "walltime" | "credential" | "idle" | "retired" | "tail";
+export type ExitReason =
+  "terminated" | "walltime" | "credential" | "shutdown" | "idle" | "retired" | "tail";
 
 export interface LifetimeVerdict {
   /** New jobs may be claimed. */
@@ -104,7 +107,7 @@ export function judge(plan: LifetimePlan, obs: PilotObservation): LifetimeVerdic
   if (now >= plan.stopJobsAtMs) return stopAll(plan.dieReason);
 
   const retired = now >= plan.retireAtMs;
-  if (retired && obs.runningJobs === 0) return stopAll("retired");
+  if (retired && obs.runningJobs === 0) return stopAll(plan.drainReason ?? "retired");
 
   const ranJobs = obs.lastJobEndMs !== undefined;
   const byTail = ranJobs && plan.maxTailMs !== undefined;

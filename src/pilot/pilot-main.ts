@@ -17,6 +17,7 @@ import { runPilot, type PilotRunResult } from "./run-pilot.js";
 import type { PilotSettings } from "./settings.js";
 import { detectIsolation, ISOLATION_ATTR, type JobIsolation } from "./runner/isolation.js";
 import { buildSlotAd } from "./slot-ad.js";
+import { readShutdownMs } from "./machine-features.js";
 import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
@@ -147,6 +148,9 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
         blackHole: s.blackHole,
+        ...(s.features.MACHINEFEATURES || s.features.JOBFEATURES
+          ? { shutdownTime: () => readShutdownMs(s.features) }
+          : {}),
         log: o.log,
         runnerOptions: { isolation },
       });

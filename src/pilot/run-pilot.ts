@@ -25,6 +25,7 @@ import {
 import type { JobSpec } from "./runner/job-spec.js";
 import { buildSlotAd, slotName, type SlotIdentity } from "./slot-ad.js";
 import { createWakeup } from "./wakeup.js";
+import { drainForShutdown, FEATURES_POLL_MS } from "./machine-features.js";
 import { type BlackHolePolicy, createBlackHoleDetector } from "./black-hole.js";
 
 export interface PilotDeps {
@@ -60,6 +61,11 @@ export interface PilotDeps {
    * started the pilot can end its jobs too if the pilot dies (the local grid adapter does).
    */
   jobGroupsFile?: string;
+  /**
+   * The earliest shutdown the site announced through Machine/Job Features (ms), read now and
+   * then; the pilot drains before it.
+   */
+  shutdownTime?: () => number | undefined;
   /** Stop taking jobs when they keep ending within seconds (see black-hole.ts); off when absent. */
   blackHole?: BlackHolePolicy;
   log?: Logger;
@@ -94,7 +100,11 @@ interface Active {
 }
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
-  const { clock, plan } = deps;
+  const { clock } = deps;
+  // Changes only when the site announces a shutdown (see machine-features.ts).
+  let plan = deps.plan;
+  const graceMs = plan.dieAtMs - plan.stopJobsAtMs;
+  let nextFeaturesCheck = clock.now();
   const sleep =
     deps.sleep ??
     ((ms: number, signal?: AbortSignal) =>
@@ -350,6 +360,19 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let reason: PilotRunResult["reason"];
   for (;;) {
     const now = clock.now();
+    if (deps.shutdownTime && now >= nextFeaturesCheck) {
+      nextFeaturesCheck = now + FEATURES_POLL_MS;
+      const shutdownMs = deps.shutdownTime();
+      const drained =
+        shutdownMs === undefined ? plan : drainForShutdown(plan, shutdownMs, now, graceMs);
+      if (drained !== plan) {
+        deps.log?.warn(
+          { shutdown: new Date(shutdownMs!).toISOString() },
+          "the site announced a shutdown (Machine/Job Features): draining",
+        );
+        plan = drained;
+      }
+    }
     const judged = judge(plan, {
       nowMs: now,
       runningJobs: active.size,
@@ -417,6 +440,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
     }
     if (pendingReports.length > 0) waits.push(retryMs);
+    if (deps.shutdownTime) waits.push(nextFeaturesCheck - clock.now());
     await wake.wait(Math.max(1, Math.min(...waits)));
   }
   if (idleSince !== undefined) idleMs += clock.now() - idleSince;
@@ -452,6 +476,7 @@ const STOP_REASONS: Partial<Record<PilotRunResult["reason"], string>> = {
   terminated: "pilot terminated by its batch system (SIGTERM)",
   walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
   credential: "pilot credential about to expire",
+  shutdown: "worker node shutting down (Machine/Job Features shutdowntime)",
 };
 
 const NOT_STARTED: RunningJob = {

@@ -29,6 +29,8 @@ export interface PilotSettings {
   jobIsolation: IsolationMode;
   /** Directories jobs must not see besides the work directory (the bootstrap's own). */
   hideDirs: string[];
+  /** Machine/Job Features folders the site gives, if any (see machine-features.ts). */
+  features: { MACHINEFEATURES?: string; JOBFEATURES?: string };
   /** Black-hole detection (see black-hole.ts); absent when off. */
   blackHole?: BlackHolePolicy;
 }
@@ -211,6 +213,10 @@ export function resolveSettings(
     jobGroupsFile: env[ENV.jobGroups] || undefined,
     jobIsolation: isolation as IsolationMode,
     hideDirs: o.hideDir ?? [],
+    features: {
+      ...(env.MACHINEFEATURES ? { MACHINEFEATURES: env.MACHINEFEATURES } : {}),
+      ...(env.JOBFEATURES ? { JOBFEATURES: env.JOBFEATURES } : {}),
+    },
     ...(blackholeRate > 0 && blackholeNumjobs > 0
       ? {
           blackHole: {
