@@ -189,7 +189,7 @@ test("the factory gives each pilot its own token and never one token to two pilo
   const factoryConfig = factoryConfigSchema.parse({
     name: "f",
     collector: { url: "wss://localhost:1" },
-    credentials: {
+    tls: {
       cert_file: "x",
       key_file: "x",
       rsa_private_key_file: "x",
