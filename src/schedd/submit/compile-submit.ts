@@ -14,6 +14,7 @@ import {
 import { type CompileState, ErrorSink, compileQueue } from "./compile-queue.js";
 import type { CompileEnv, ResourceDefaults } from "./derive-context.js";
 import type { JobAdText } from "./job-ad-text.js";
+import { applyDirectives } from "./directives.js";
 import { macroReferences } from "./macros.js";
 import { type Assignment, type Statement, parseStatements, sourceLines } from "./statements.js";
 
@@ -105,7 +106,9 @@ function ordered(sink: ErrorSink, file: string): SubmitError[] {
 export function compileSubmit(text: string, options: CompileSubmitOptions): CompileResult {
   const { appendLines = [], defaults, ...rest } = options;
   const env: CompileEnv = { ...rest, defaults: { ...DEFAULT_RESOURCES, ...defaults } };
-  const statements = withAppended(parseStatements(sourceLines(text, env.file)), appendLines);
+  const parsed = withAppended(parseStatements(sourceLines(text, env.file)), appendLines);
+  const resolved = applyDirectives(parsed, env);
+  const statements = resolved.statements;
   const state: CompileState = {
     env,
     errors: new ErrorSink(),
@@ -124,12 +127,14 @@ export function compileSubmit(text: string, options: CompileSubmitOptions): Comp
       const key = canonicalCommand(s.key);
       settings.delete(key);
       settings.set(key, s);
-    } else {
+    } else if (s.kind === "queue") {
       queues++;
       compileQueue(s, new Map(settings), state);
     }
   }
   const warnings = new ErrorSink();
+  for (const e of resolved.errors) state.errors.add(e.file, e.line, e.message);
+  for (const w of resolved.warnings) warnings.add(w.file, w.line, w.message);
   unusedLines(statements, warnings);
   if (queues === 0) {
     const last = statements.length === 0 ? 1 : statements[statements.length - 1].line;

@@ -37,7 +37,37 @@ export interface BadStatement {
   readonly message: string;
 }
 
-export type Statement = Assignment | QueueStatement | BadStatement;
+/**
+ * `if`/`elif`/`else`/`endif`, `include : FILE`, `error : text` and `warning : text`: resolved
+ * by `applyDirectives` (directives.ts) into the statements they select.
+ */
+export interface Directive {
+  readonly kind: "directive";
+  readonly file: string;
+  readonly line: number;
+  readonly word: "if" | "elif" | "else" | "endif" | "include" | "error" | "warning";
+  /** The condition, the file name or the message; for include, the options before the ':'. */
+  readonly text: string;
+  readonly options: string;
+}
+
+export type Statement = Assignment | QueueStatement | BadStatement | Directive;
+
+const CONDITIONAL = /^(if|elif)\s+(\S.*)$|^(else|endif)$/i;
+const COLON_FORM = /^(include|error|warning)\b\s*([^:]*):\s*(.*)$/i;
+
+/** A directive line (already known not to be an assignment), or undefined. */
+function directiveOf(trimmed: string, file: string, line: number): Directive | undefined {
+  const c = CONDITIONAL.exec(trimmed);
+  if (c) {
+    const word = (c[1] ?? c[3]).toLowerCase() as Directive["word"];
+    return { kind: "directive", file, line, word, text: (c[2] ?? "").trim(), options: "" };
+  }
+  const k = COLON_FORM.exec(trimmed);
+  if (!k) return undefined;
+  const word = k[1].toLowerCase() as Directive["word"];
+  return { kind: "directive", file, line, word, text: k[3].trim(), options: k[2].trim() };
+}
 
 /** Physical lines of `text` numbered from 1. */
 export function sourceLines(text: string, file: string): SourceLine[] {
@@ -110,6 +140,11 @@ export function parseStatements(lines: readonly SourceLine[]): Statement[] {
         value: text.trimStart().slice(assign[0].length).trim(),
         valueColumn: leading + assign[0].length + 1,
       });
+      continue;
+    }
+    const directive = directiveOf(trimmed, first.file, first.line);
+    if (directive) {
+      out.push(directive);
       continue;
     }
     out.push({
