@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, WireError } from "../wire/index.js";
+import { AD_TYPE, COMMON, readScheduler, SCHEDULER } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
 import { credentialHint, rpcCredential } from "./client-credential.js";
@@ -77,9 +78,9 @@ async function scheddFromPool(flags: ScheddFlags, env: NodeJS.ProcessEnv): Promi
   try {
     ads = await pool.collector.query(
       {
-        type: "Scheduler",
-        constraint: flags.name ? `Name == ${quoteText(flags.name, '"')}` : "",
-        projection: ["Name", "MyAddress"],
+        type: AD_TYPE.Scheduler,
+        constraint: flags.name ? `${COMMON.Name} == ${quoteText(flags.name, '"')}` : "",
+        projection: [COMMON.Name, SCHEDULER.MyAddress],
       },
       { deadlineMs: 30_000 },
     );
@@ -91,12 +92,8 @@ async function scheddFromPool(flags: ScheddFlags, env: NodeJS.ProcessEnv): Promi
     await pool.close();
   }
   const found = ads.map((attrs) => {
-    const ad = ClassAd.fromJSON(attrs);
-    const text = (n: string) => {
-      const v = ad.evaluate(n);
-      return typeof v === "string" ? v : undefined;
-    };
-    return { name: text("Name") ?? "(unnamed)", address: text("MyAddress") };
+    const ad = readScheduler(ClassAd.fromJSON(attrs));
+    return { name: ad.name ?? "(unnamed)", address: ad.address };
   });
   if (found.length === 0) {
     throw new CliError(

@@ -4,6 +4,7 @@
  * writer's authenticated identity; an entry counts only when its factory is pinned in the
  * configuration and the stamp is the identity pinned for it (glideinWMS' factory_identity).
  */
+import { readGlideFactory } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 
 export interface FactoryPin {
@@ -27,12 +28,7 @@ export function checkFactoryPin(
 ): PinVerdict {
   const parsed = tryParse(() => ClassAd.fromJSON(ad));
   if (!parsed.ok) return { ok: false, reason: "unreadable" };
-  const str = (n: string): string | undefined => {
-    const v = parsed.value.evaluate(n);
-    return typeof v === "string" ? v : undefined;
-  };
-  const factory = str("FactoryName");
-  const identity = str("AuthenticatedIdentity");
+  const { factoryName: factory, authenticatedIdentity: identity } = readGlideFactory(parsed.value);
   if (factory === undefined || identity === undefined) {
     return { ok: false, reason: "unreadable", factory, identity };
   }

@@ -3,7 +3,8 @@
  * record, a factory's GlideFactoryClient ad to its per-entry counts. The daemon and
  * `updraft frontend snapshot` use these; `plan` reads the records directly.
  */
-import { ClassAd } from "../classad/index.js";
+import { GLIDE_FACTORY_CLIENT as F, readSlot } from "../ads/index.js";
+import type { ClassAd } from "../classad/index.js";
 import type { FactoryClientCounts, SlotRecord } from "./snapshot.js";
 
 /** `<frontend>.<group>` to the group: the client name's last dot-separated part. */
@@ -21,22 +22,19 @@ function groupOfClient(client: string | undefined): string | undefined {
  * children; it is retiring once `GLIDEIN_ToRetire` (an absolute time) has passed.
  */
 export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
-  const group =
-    ad.getString("GLIDECLIENT_Group") ?? groupOfClient(ad.getString("GLIDECLIENT_Name"));
-  const entry = ad.getString("GLIDEIN_Entry_Name");
-  const glidein = ad.getString("GLIDEIN_Name");
-  const factory = ad.getString("GLIDEIN_Factory");
+  const slot = readSlot(ad);
+  const group = slot.clientGroup ?? groupOfClient(slot.clientName);
+  const { entryName: entry, glideinName: glidein, factory } = slot;
   if (!group || !entry || !factory) return null;
-  const children = ad.getNumber("NumDynamicSlots") ?? 0;
-  const claimed = (ad.getString("State") ?? "Unclaimed") !== "Unclaimed";
-  const toRetire = ad.getNumber("GLIDEIN_ToRetire");
+  const children = slot.numDynamicSlots ?? 0;
+  const claimed = (slot.state ?? "Unclaimed") !== "Unclaimed";
   return {
     group,
     entry: glidein ? `${entry}@${glidein}@${factory}` : `${entry}@${factory}`,
     state: claimed || children > 0 ? "busy" : "idle",
-    cpus: Math.max(0, Math.floor(ad.getNumber("Cpus") ?? 0)),
-    memory: Math.max(0, Math.floor(ad.getNumber("Memory") ?? 0)),
-    retiring: toRetire !== undefined && toRetire <= now,
+    cpus: Math.max(0, Math.floor(slot.cpus ?? 0)),
+    memory: Math.max(0, Math.floor(slot.memoryMb ?? 0)),
+    retiring: slot.toRetireS !== undefined && slot.toRetireS <= now,
   };
 }
 
@@ -46,15 +44,15 @@ export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
  * client's pilots is in `GlideinMonitorTotalStatusIdle`, `...Running` and `...Held`.
  */
 export function factoryClientFromAd(ad: ClassAd): FactoryClientCounts | null {
-  const group = groupOfClient(ad.getString("ReqClientName"));
-  const entry = ad.getString("ReqGlidein");
+  const group = groupOfClient(ad.getString(F.ReqClientName));
+  const entry = ad.getString(F.ReqGlidein);
   if (!group || !entry) return null;
   const count = (n: string) => Math.max(0, Math.floor(ad.getNumber(n) ?? 0));
   return {
     group,
     entry,
-    idle: count("GlideinMonitorTotalStatusIdle"),
-    running: count("GlideinMonitorTotalStatusRunning"),
-    held: count("GlideinMonitorTotalStatusHeld"),
+    idle: count(F.TotalStatusIdle),
+    running: count(F.TotalStatusRunning),
+    held: count(F.TotalStatusHeld),
   };
 }

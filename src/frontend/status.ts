@@ -3,6 +3,13 @@
  * (request) ads as the collector holds them, joined per (frontend, group, entry), with what was
  * matched, what was requested and which limit or curb bound it; as a table or JSON.
  */
+import {
+  COMMON,
+  GLIDE_CLIENT,
+  GLIDE_RESOURCE,
+  readGlideResource,
+  type ReadGlideResource,
+} from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 
 export type WireAd = Readonly<Record<string, string>>;
@@ -45,10 +52,11 @@ function parse(ad: WireAd): ClassAd | undefined {
 
 /** Frontend and group of an ad: its own attributes, else split from `<frontend>.<group>`. */
 function owner(ad: ClassAd): { frontend: string; group: string } | undefined {
-  const frontend = ad?.getString("FrontendName");
-  const group = ad?.getString("GroupName");
+  const frontend = ad.getString(GLIDE_RESOURCE.FrontendName);
+  const group = ad.getString(GLIDE_RESOURCE.GroupName);
   if (frontend !== undefined && group !== undefined) return { frontend, group };
-  const client = ad?.getString("GlideClientName") ?? ad?.getString("ClientName");
+  const client =
+    ad.getString(GLIDE_RESOURCE.GlideClientName) ?? ad.getString(GLIDE_CLIENT.ClientName);
   if (client === undefined) return undefined;
   const dot = client.indexOf(".");
   return dot < 0
@@ -56,32 +64,29 @@ function owner(ad: ClassAd): { frontend: string; group: string } | undefined {
     : { frontend: client.slice(0, dot), group: client.slice(dot + 1) };
 }
 
-function prefixed(ad: ClassAd, prefixes: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name] of ad.attributeExprs()) {
-    const p = prefixes.find((x) => name.startsWith(x));
-    const v = ad?.getString(name);
-    if (p !== undefined && v !== undefined) out[name.slice("GlideClient".length)] = v;
-  }
-  return out;
-}
-
-function fromResource(r: ClassAd): Pick<EntryStatus, "jobs" | "pilots"> {
-  const n = (name: string) => r?.getNumber(name) ?? 0;
+function fromResource(r: ReadGlideResource): Pick<EntryStatus, "jobs" | "pilots"> {
   return {
     jobs: {
-      count: n("GlideClientMonitorJobsIdle"),
-      prop: n("GlideClientMonitorJobsIdleMatching"),
-      effective: n("GlideClientMonitorJobsIdleEffective"),
-      hereonly: n("GlideClientMonitorJobsIdleUnique"),
+      count: r.jobsIdle ?? 0,
+      prop: r.jobsIdleMatching ?? 0,
+      effective: r.jobsIdleEffective ?? 0,
+      hereonly: r.jobsIdleUnique ?? 0,
     },
     pilots: {
-      idle: n("GlideClientMonitorGlideinsIdle"),
-      running: n("GlideClientMonitorGlideinsRunning"),
-      held: n("GlideClientMonitorGlideinsHeld"),
-      total: n("GlideClientMonitorGlideinsTotal"),
+      idle: r.glideinsIdle ?? 0,
+      running: r.glideinsRunning ?? 0,
+      held: r.glideinsHeld ?? 0,
+      total: r.glideinsTotal ?? 0,
     },
   };
+}
+
+/** `Limit_<X>` and `Curb_<X>`, as the attributes are named after `GlideClient`. */
+function limitsOf(r: ReadGlideResource): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.limits)) out[`Limit_${k}`] = v;
+  for (const [k, v] of Object.entries(r.curbs)) out[`Curb_${k}`] = v;
+  return out;
 }
 
 /**
@@ -93,13 +98,13 @@ export function newestByName(ads: readonly WireAd[]): WireAd[] {
   const unnamed: WireAd[] = [];
   for (const wire of ads) {
     const ad = parse(wire);
-    const name = ad?.getString("Name");
+    const name = ad?.getString(COMMON.Name);
     if (name === undefined) {
       unnamed.push(wire);
       continue;
     }
-    const key = `${ad?.getString("MyType") ?? ""}\n${name}`;
-    const heard = ad?.getNumber("LastHeardFrom") ?? 0;
+    const key = `${ad?.getString(COMMON.MyType) ?? ""}\n${name}`;
+    const heard = ad?.getNumber(COMMON.LastHeardFrom) ?? 0;
     const had = best.get(key);
     if (had === undefined || heard > had.heard) best.set(key, { ad: wire, heard });
   }
@@ -119,7 +124,7 @@ export function entryStatuses(
   const add = (ads: readonly WireAd[], kind: "resource" | "client") => {
     for (const wire of ads) {
       const ad = parse(wire);
-      const name = ad?.getString("Name");
+      const name = ad?.getString(COMMON.Name);
       if (ad === undefined || name === undefined) continue;
       const slot = byName.get(name) ?? {};
       slot[kind] = ad;
@@ -129,35 +134,36 @@ export function entryStatuses(
   add(resources, "resource");
   add(clients, "client");
   const rows: EntryStatus[] = [];
-  for (const { resource, client } of byName.values()) {
-    const ad = (resource ?? client)!;
+  for (const { resource: resourceAd, client } of byName.values()) {
+    const ad = (resourceAd ?? client)!;
+    const resource = resourceAd && readGlideResource(resourceAd);
     const who = owner(ad);
     if (who === undefined) continue;
     if (filter.frontend !== undefined && who.frontend !== filter.frontend) continue;
     if (filter.group !== undefined && who.group !== filter.group) continue;
-    const entry = resource?.getString("GlideFactoryEntry") ?? client?.getString("ReqName") ?? "";
-    const triggered = resource?.getString("GlideClientLimitsTriggered") ?? "";
-    const heard = [resource?.getNumber("LastHeardFrom"), client?.getNumber("LastHeardFrom")].filter(
+    const entry = resource?.glideFactoryEntry ?? client?.getString(GLIDE_CLIENT.ReqName) ?? "";
+    const triggered = resource?.limitsTriggered ?? "";
+    const heard = [resource?.lastHeardFrom, client?.getNumber(COMMON.LastHeardFrom)].filter(
       (t): t is number => t !== undefined,
     );
     rows.push({
       ...who,
       entry,
-      inDowntime: resource?.evaluate("GlideFactoryMonitorInDowntime") === true,
+      inDowntime: resource?.inDowntime === true,
       ...(resource ? fromResource(resource) : { jobs: null, pilots: null }),
       request: client
         ? {
-            idle: client?.getNumber("ReqIdleGlideins") ?? 0,
-            max: client?.getNumber("ReqMaxGlideins") ?? 0,
-            removeExcess: client?.getString("ReqRemoveExcess") ?? "NO",
-            removeMargin: client?.getNumber("ReqRemoveExcessMargin") ?? 0,
+            idle: client.getNumber(GLIDE_CLIENT.ReqIdleGlideins) ?? 0,
+            max: client.getNumber(GLIDE_CLIENT.ReqMaxGlideins) ?? 0,
+            removeExcess: client.getString(GLIDE_CLIENT.ReqRemoveExcess) ?? "NO",
+            removeMargin: client.getNumber(GLIDE_CLIENT.ReqRemoveExcessMargin) ?? 0,
           }
         : null,
       boundBy: triggered === "" ? [] : triggered.split("; "),
-      limits: resource ? prefixed(resource, ["GlideClientLimit_", "GlideClientCurb_"]) : {},
-      matchErrors: resource?.getNumber("GlideClientMatchErrors") ?? 0,
+      limits: resource ? limitsOf(resource) : {},
+      matchErrors: resource?.matchErrors ?? 0,
       updated: heard.length > 0 ? Math.max(...heard) : null,
-      writer: ad?.getString("AuthenticatedIdentity") ?? null,
+      writer: ad.getString(COMMON.AuthenticatedIdentity) ?? null,
     });
   }
   const key = (r: EntryStatus) => [r.frontend, r.group, r.entry];

@@ -3,6 +3,16 @@
  * entry the pilots requested (GlideClient), idle/running/held in the factory's books
  * (GlideFactoryClient) and slots registered (Slot). Gathering is IO; formatting is pure.
  */
+import {
+  AD_TYPE,
+  GLIDE_CLIENT,
+  readGlideClient,
+  readGlideFactory,
+  readGlideFactoryClient,
+  readSlot,
+  SLOT,
+} from "../ads/index.js";
+import { ClassAd, tryParse } from "../classad/index.js";
 import type { CollectorClient, WireAttrs } from "../collector/client.js";
 import type { ScheddClient } from "../schedd/client.js";
 
@@ -26,10 +36,6 @@ export interface PoolProgress {
 const num = (a: WireAttrs, k: string): number => {
   const n = Number(a[k]);
   return Number.isFinite(n) ? n : 0;
-};
-const str = (a: WireAttrs, k: string): string => {
-  const v = a[k];
-  return v?.startsWith('"') ? (JSON.parse(v) as string) : (v ?? "");
 };
 
 /** Jobs of the given clusters (all when empty), queue and history together. */
@@ -58,20 +64,31 @@ export async function gatherJobs(
   return jobs;
 }
 
+/** Wire ads parsed, the unreadable ones left out (the view shows what it can). */
+function parsed(ads: readonly WireAttrs[]): ClassAd[] {
+  return ads.flatMap((a) => {
+    const r = tryParse(() => ClassAd.fromJSON(a));
+    return r.ok ? [r.value] : [];
+  });
+}
+
 export async function gatherEntries(collector: CollectorClient): Promise<EntryProgress[]> {
   const [entries, requests, books, slots] = await Promise.all([
-    collector.query({ type: "GlideFactory" }),
-    collector.query({ type: "GlideClient", projection: ["ReqName", "ReqIdleGlideins"] }),
-    collector.query({ type: "GlideFactoryClient" }),
-    collector.query({ type: "Slot", projection: ["GLIDEIN_Entry_Name"] }),
+    collector.query({ type: AD_TYPE.GlideFactory }),
+    collector.query({
+      type: AD_TYPE.GlideClient,
+      projection: [GLIDE_CLIENT.ReqName, GLIDE_CLIENT.ReqIdleGlideins],
+    }),
+    collector.query({ type: AD_TYPE.GlideFactoryClient }),
+    collector.query({ type: AD_TYPE.Slot, projection: [SLOT.EntryName] }),
   ]);
   const byEntry = new Map<string, EntryProgress>();
-  for (const e of entries) {
-    const entry = str(e, "EntryName");
+  for (const e of parsed(entries).map(readGlideFactory)) {
+    const entry = e.entryName ?? "";
     byEntry.set(entry, {
       entry,
-      site: str(e, "GLIDEIN_Site"),
-      downtime: e.GLIDEIN_In_Downtime === "true",
+      site: e.site ?? "",
+      downtime: e.inDowntime === true,
       requested: 0,
       idle: 0,
       running: 0,
@@ -79,19 +96,19 @@ export async function gatherEntries(collector: CollectorClient): Promise<EntryPr
       slots: 0,
     });
   }
-  for (const r of requests) {
-    const p = byEntry.get(str(r, "ReqName").split("@")[0]!);
-    if (p) p.requested += num(r, "ReqIdleGlideins");
+  for (const r of parsed(requests).map(readGlideClient)) {
+    const p = byEntry.get((r.reqName ?? "").split("@")[0]!);
+    if (p) p.requested += r.reqIdleGlideins ?? 0;
   }
-  for (const b of books) {
-    const p = byEntry.get(str(b, "EntryName"));
+  for (const b of parsed(books).map(readGlideFactoryClient)) {
+    const p = byEntry.get(b.entryName ?? "");
     if (!p) continue;
-    p.idle += num(b, "GlideinMonitorStatusIdle");
-    p.running += num(b, "GlideinMonitorStatusRunning");
-    p.held += num(b, "GlideinMonitorStatusHeld");
+    p.idle += b.idle ?? 0;
+    p.running += b.running ?? 0;
+    p.held += b.held ?? 0;
   }
-  for (const s of slots) {
-    const p = byEntry.get(str(s, "GLIDEIN_Entry_Name"));
+  for (const s of parsed(slots).map(readSlot)) {
+    const p = byEntry.get(s.entryName ?? "");
     if (p) p.slots++;
   }
   return [...byEntry.values()].sort((a, b) => a.entry.localeCompare(b.entry));
