@@ -40,6 +40,7 @@ function loadAssets(): Record<string, { contentType: string; body: string }> {
       contentType: "text/javascript; charset=utf-8",
       body: read(pageFile("pool-app.js")),
     },
+    "/favicon.svg": { contentType: "image/svg+xml", body: read(pageFile("favicon.svg")) },
     "/uPlot.iife.min.js": {
       contentType: "text/javascript; charset=utf-8",
       body: read(require.resolve("uplot/dist/uPlot.iife.min.js")),

@@ -1,0 +1,149 @@
+/**
+ * The pool page in a real browser: Debian's chromium, headless, driven by playwright-core, loads
+ * the page from a real collector with the monitor's client certificate, and finds the entries'
+ * numbers, the jobs per owner, the failures, and drawn uPlot plots; the page logs no error and
+ * breaks no CSP rule; an entry name carrying HTML is shown as text, never run.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+let f: PoolFixture;
+let browser: Browser;
+let context: BrowserContext;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is needed: apt-get install chromium`);
+  f = await startPoolFixture();
+  // Two samples a minute apart, so the plots have a line to draw.
+  f.c.daemon.sampleHistory();
+  f.c.timers.advance(60_000);
+  // playwright starts chromium with a new, temporary --user-data-dir of its own.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  context = await browser.newContext({
+    // The test CA is not in the browser's store; the client certificate is what is under test.
+    ignoreHTTPSErrors: true,
+    clientCertificates: [
+      {
+        origin: `https://localhost:${f.port()}`,
+        cert: Buffer.from(f.monitor.certPem),
+        key: Buffer.from(f.monitor.keyPem),
+      },
+    ],
+  });
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await f?.stop();
+});
+
+/** The page, and what it logged or failed to load (errors, warnings, refusals). */
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const problems: string[] = [];
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto(`https://localhost:${f.port()}/pool`);
+  return { page, problems };
+}
+
+const cells = (page: Page, table: string) =>
+  page.$$eval(`#${table} tbody tr`, (rows) =>
+    rows.map((r) =>
+      Array.from(r.querySelectorAll("td"), (td) => (td as { textContent: string }).textContent),
+    ),
+  );
+
+test("the page shows the pool's numbers and draws the history plots", async () => {
+  const { page, problems } = await openPage();
+  await page.waitForSelector("body[data-plotted=day]", { timeout: 20_000 });
+  const entries = await cells(page, "entries");
+  assert.deepEqual(
+    entries.find((r) => r[0] === "CE_A@factory1"),
+    ["CE_A@factory1", "2", "5", "1", "4", "20", "entry.max_idle", ""],
+  );
+  assert.equal(entries.find((r) => r[0] === "CE_B@factory1")?.[7], "yes");
+  assert.deepEqual(await cells(page, "jobs"), [
+    ["schedd@submit.example.org", "alice", "10", "2", "1"],
+    ["schedd@submit.example.org", "bob", "2", "1", "0"],
+  ]);
+  assert.deepEqual(await cells(page, "groups"), [
+    ["vo", "main", "CE_A@factory1", "37", "4", "20", "idle_glideins_per_entry.max"],
+  ]);
+  assert.deepEqual((await cells(page, "failures"))[0], [
+    "CE_A@factory1",
+    "10",
+    "3",
+    "Network 1, WN_Resource 2",
+    "pilot 7 failed (exit 11, validation)",
+  ]);
+  // uPlot drew each plot on a canvas of its size, with the series in its legend.
+  const plots = await page.$$eval("#plots .panel", (panels) =>
+    panels.map((p) => ({
+      id: p.id,
+      canvas: (p.querySelector("canvas")?.width ?? 0) > 0,
+      legend: Array.from(
+        p.querySelectorAll(".u-legend .u-series .u-label"),
+        (l) => (l as { textContent: string }).textContent,
+      ),
+    })),
+  );
+  const pilots = plots.find((p) => p.id === "plot-pilots");
+  assert.ok(pilots?.canvas, JSON.stringify(plots));
+  assert.deepEqual(pilots.legend.slice(1).sort(), ["held", "idle", "running"]);
+  assert.ok(plots.find((p) => p.id === "plot-goodput")?.legend.includes("pool"));
+  assert.equal(plots.length, 6);
+  // Some pixels of the pilots plot are drawn (not a blank canvas).
+  const drawn = await page.$eval("#plot-pilots canvas", (c) => {
+    const canvas = c as unknown as {
+      width: number;
+      height: number;
+      getContext(k: "2d"): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+    };
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
+    return n;
+  });
+  assert.ok(drawn > 100, `${drawn} pixels drawn`);
+  // Another range is fetched and drawn on a click.
+  await page.click("#ranges button[data-range=month]");
+  await page.waitForSelector("body[data-plotted=month]", { timeout: 20_000 });
+  await page.close();
+  assert.deepEqual(problems, []);
+});
+
+test("an entry name carrying HTML is shown as text and runs nothing", async () => {
+  const { page, problems } = await openPage();
+  await page.waitForSelector("#entries tbody tr");
+  const names = (await cells(page, "entries")).map((r) => r[0]);
+  assert.ok(names.includes(`${HOSTILE_ENTRY}@factory1`));
+  assert.equal(await page.$$eval("#entries img", (imgs) => imgs.length), 0);
+  assert.equal(await page.title(), "Updraft pool");
+  await page.close();
+  assert.deepEqual(problems, []);
+});
