@@ -3,7 +3,7 @@
  * roles, owner checks and limits. No sockets and no timers; time comes from the injected clock,
  * so everything here is testable directly and the service only translates to and from the wire.
  */
-import { writeCollector } from "../ads/index.js";
+import { AD_TYPE, writeCollector } from "../ads/index.js";
 import {
   ClassAd,
   compileExpression,
@@ -23,7 +23,8 @@ import {
   type Stamp,
   applyStamp,
 } from "./ad-build.js";
-import { AttrInterner } from "./intern.js";
+import { AttrInterner, type TextEntry } from "./intern.js";
+import { trustedSlotAttrs, type PilotBinding } from "../security/pilot-binding.js";
 import { conjunctFilters } from "./prefilter.js";
 import { RateWindow } from "./rate-window.js";
 import { AdStore, type StoredAd } from "./store.js";
@@ -32,6 +33,8 @@ import { type RawBatch, batchSize } from "./wire-batch.js";
 export interface Caller {
   identity: string;
   roles: ReadonlySet<string>;
+  /** A pilot credential's binding: its Slot ads must say what the binding says. */
+  pilotBinding?: PilotBinding | undefined;
 }
 
 export interface AdOutcome {
@@ -62,6 +65,8 @@ export interface CollectorCoreOptions {
   /** Name of the collector's own Collector ad, and the identity it is stored under. */
   name: string;
   identity: string;
+  /** The Slot attribute naming a pilot's entry (default GLIDEIN_Entry_Name). */
+  slotEntryAttribute?: string;
 }
 
 export type Constraint =
@@ -148,6 +153,12 @@ export class CollectorCore {
             : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
       };
     }
+    if (caller.pilotBinding !== undefined && type === AD_TYPE.Slot) {
+      const refused = this.bindSlot(ad, caller.pilotBinding);
+      if (refused !== undefined) {
+        return { ...base, ok: false, code: "permission-denied", ...refused };
+      }
+    }
     applyStamp(ad, ctx.identity);
     applyStamp(ad, ctx.heard);
     const seconds = Math.min(built.lifetime ?? this.opts.lifetimeFor(type), this.opts.maxLifetime);
@@ -173,6 +184,31 @@ export class CollectorCore {
       type: "",
       name: "",
     };
+  }
+
+  /**
+   * A bound pilot's Slot ad carries its binding's site, entry, group and frontend, whatever the
+   * pilot wrote: a value that contradicts the binding refuses the ad (a stolen credential used to
+   * pass as another entry's pilot), a missing one is filled in.
+   */
+  private bindSlot(
+    ad: ClassAd,
+    b: PilotBinding,
+  ): { attribute: string; message: string } | undefined {
+    const stamps: Stamp[] = [];
+    for (const [name, value] of trustedSlotAttrs(b, this.opts.slotEntryAttribute)) {
+      const stamp = this.builder.stamp(name, unparseValue(value));
+      const sent = ad.entries.get(stamp.key);
+      if (sent !== undefined && (sent as Partial<TextEntry>).text?.trim() !== stamp.entry.text) {
+        return {
+          attribute: name,
+          message: `Slot ad's ${name} contradicts the pilot credential's binding (${stamp.entry.text})`,
+        };
+      }
+      stamps.push(stamp);
+    }
+    for (const s of stamps) applyStamp(ad, s);
+    return undefined;
   }
 
   private mayWrite(type: string, roles: ReadonlySet<string>): boolean {

@@ -7,7 +7,7 @@
  * only jobs the frontend admitted can match.
  */
 import { parseExpression } from "../classad/index.js";
-import type { PilotBinding } from "../security/pilot-binding.js";
+import { trustedSlotAttrs, type PilotBinding } from "../security/pilot-binding.js";
 import { getAttr, quote, setAttr, type JobAttrs } from "./job-status.js";
 
 export type BindSlotOptions = {
@@ -17,22 +17,9 @@ export type BindSlotOptions = {
 
 export type BoundSlot = { ok: true; attrs: JobAttrs } | { ok: false; reason: string };
 
-/** The trusted slot attributes a binding sets, and their values. */
-export function trustedSlotAttrs(b: PilotBinding, opts: BindSlotOptions): [string, string][] {
-  const out: [string, string][] = [
-    ["GLIDEIN_Frontend", b.frontend],
-    ["GLIDECLIENT_Group", b.group],
-    ["GLIDECLIENT_Name", `${b.frontend}.${b.group}`],
-    [opts.slotEntryAttribute, b.entry],
-  ];
-  if (b.site !== undefined) out.push(["GLIDEIN_Site", b.site]);
-  if (b.factory !== undefined) out.push(["GLIDEIN_Factory", b.factory]);
-  return out;
-}
-
 export function bindSlot(slot: JobAttrs, b: PilotBinding, opts: BindSlotOptions): BoundSlot {
   const attrs: JobAttrs = { ...slot };
-  for (const [name, value] of trustedSlotAttrs(b, opts)) {
+  for (const [name, value] of trustedSlotAttrs(b, opts.slotEntryAttribute)) {
     const sent = getAttr(attrs, name);
     const want = quote(value);
     if (sent !== undefined && sent.trim() !== want) {

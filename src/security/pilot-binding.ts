@@ -113,3 +113,25 @@ function checkName(key: string, v: unknown): string | undefined {
 function printable(s: string): string {
   return s.slice(0, 40).replace(/[^\x20-\x7e]/g, "?");
 }
+
+/** The slot attribute naming the pilot's entry unless a daemon is told otherwise. */
+export const DEFAULT_SLOT_ENTRY_ATTRIBUTE = "GLIDEIN_Entry_Name";
+
+/**
+ * The slot attributes a binding decides, and their values: the schedd and the collector take
+ * these from the credential and refuse a slot ad that states other ones.
+ */
+export function trustedSlotAttrs(
+  b: PilotBinding,
+  slotEntryAttribute = DEFAULT_SLOT_ENTRY_ATTRIBUTE,
+): [string, string][] {
+  const out: [string, string][] = [
+    ["GLIDEIN_Frontend", b.frontend],
+    ["GLIDECLIENT_Group", b.group],
+    ["GLIDECLIENT_Name", `${b.frontend}.${b.group}`],
+    [slotEntryAttribute, b.entry],
+  ];
+  if (b.site !== undefined) out.push(["GLIDEIN_Site", b.site]);
+  if (b.factory !== undefined) out.push(["GLIDEIN_Factory", b.factory]);
+  return out;
+}

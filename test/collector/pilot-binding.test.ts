@@ -1,0 +1,113 @@
+/**
+ * A pilot token's binding at a real collector: a bound pilot's Slot ad carries the binding's
+ * site, entry, group and frontend; a Slot ad that claims another site or entry is refused, so a
+ * stolen pilot token cannot advertise slots for an entry it was not made for.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { createCollectorClient } from "../../src/collector/client.js";
+import { pilotBindingClaim, PILOT_BINDING_CLAIM } from "../../src/security/pilot-binding.js";
+import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
+import { createRpcClient } from "../../src/wire/index.js";
+import { createPool, slotAd, startCollector, type Pool, type Running } from "./harness.js";
+
+const ISS = "https://frontend.example.org/pilots";
+let pool: Pool;
+let collector: Running;
+let dir: string;
+
+before(async () => {
+  pool = createPool();
+  dir = mkdtempSync(join(tmpdir(), "updraft-collector-binding-"));
+  const init = await initIssuerDir(join(dir, "issuer"), ISS);
+  assert.ok(init.ok);
+  const base = pool.config();
+  collector = await startCollector(
+    pool,
+    pool.config({
+      tokens: {
+        issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }],
+        accept_any_audience: true,
+      },
+      authorization: {
+        rules: [...base.authorization.rules, { issuer: ISS, roles: ["pilot", "read"] }],
+      },
+    }),
+  );
+});
+after(async () => {
+  await collector.stop();
+  pool.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function pilotClient(pilotId: string) {
+  const token = await issueToken(join(dir, "issuer"), {
+    sub: `pilot-${pilotId}`,
+    audiences: ["https://wlcg.cern.ch/jwt/v1/any"],
+    lifetimeS: 600,
+    extra: {
+      [PILOT_BINDING_CLAIM]: pilotBindingClaim({
+        frontend: "fe",
+        group: "main",
+        entry: "entry_a",
+        site: "SITE_A",
+        factory: "gf",
+        pilotId,
+      }),
+    },
+  });
+  const rpc = createRpcClient({ url: collector.url, bearerToken: token, caDir: pool.pki.caDir });
+  after(() => rpc.close());
+  return createCollectorClient(rpc);
+}
+
+test("a bound pilot's Slot ad gets the binding's site, entry, group and frontend", async () => {
+  const c = await pilotClient("p1");
+  const [o] = await c.advertise([slotAd(1, { GLIDEIN_Site: '"SITE_A"' })], "Slot");
+  assert.ok(o?.ok, JSON.stringify(o));
+  const [ad] = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'Name == "slot1@glidein_1@wn1.example.org"' });
+  assert.ok(ad);
+  assert.equal(ad.GLIDEIN_Site, '"SITE_A"');
+  assert.equal(ad.GLIDEIN_Entry_Name, '"entry_a"');
+  assert.equal(ad.GLIDECLIENT_Name, '"fe.main"');
+  assert.equal(ad.GLIDEIN_Factory, '"gf"');
+  assert.equal(ad.AuthenticatedIdentity, JSON.stringify(`${ISS}#pilot-p1`));
+});
+
+test("a Slot ad that claims another site or entry than its token's binding is refused", async () => {
+  const c = await pilotClient("p2");
+  const outcomes = await c.advertise(
+    [
+      slotAd(2, { GLIDEIN_Site: '"SITE_B"' }),
+      slotAd(3, { GLIDEIN_Site: '"SITE_A"', GLIDEIN_Entry_Name: '"entry_gpu"' }),
+      slotAd(4, { GLIDEIN_Site: '"SITE_A"', GLIDECLIENT_Name: '"otherfe.main"' }),
+    ],
+    "Slot",
+  );
+  assert.deepEqual(
+    outcomes.map((o) => [o.ok, o.code]),
+    [
+      [false, "permission-denied"],
+      [false, "permission-denied"],
+      [false, "permission-denied"],
+    ],
+  );
+  assert.match(outcomes[0]!.message, /GLIDEIN_Site contradicts the pilot credential's binding/);
+  const ads = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'GLIDEIN_Site =!= "SITE_A"' });
+  assert.equal(ads.length, 0, "nothing stored for another site");
+});
+
+test("a certificate pilot without a binding still advertises its slot as sent", async () => {
+  const [o] = await collector
+    .as("pilot")
+    .advertise([slotAd(5, { GLIDEIN_Site: '"SITE_C"' })], "Slot");
+  assert.ok(o?.ok);
+});
