@@ -156,6 +156,11 @@ export const SLOT = {
   /** Set while black-hole detection is on: whether the node was judged one, and why. */
   BlackHole: "GLIDEIN_BLACKHOLE",
   BlackHoleReason: "GLIDEIN_BLACKHOLE_REASON",
+  /** A pilot that failed validation and keeps its batch slot meanwhile (glideinWMS's names). */
+  Failed: "GLIDEIN_Failed",
+  ExitCode: "GLIDEIN_EXIT_CODE",
+  FailureClass: "GLIDEIN_FAILURE_CLASS",
+  FailureReason: "GLIDEIN_FAILURE_REASON",
   /** Published by the factory and the frontend (through the pilot's settings). */
   EntryName: "GLIDEIN_Entry_Name",
   GlideinName: "GLIDEIN_Name",

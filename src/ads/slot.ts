@@ -38,6 +38,8 @@ export interface SlotAd {
    * attribute) when detection is off.
    */
   blackHole?: string | false;
+  /** Set on the ad of a pilot that failed validation and lingers (see pilot/failure-linger.ts). */
+  failure?: { exitCode: number; failureClass: string; reason: string };
 }
 
 /** Written as its literal text: integers stay integers, other numbers are reals. */
@@ -85,13 +87,19 @@ export function writeSlot(
     setPlain(ad, A.BlackHole, r.blackHole !== false);
     if (r.blackHole) setPlain(ad, A.BlackHoleReason, r.blackHole);
   }
+  if (r.failure) {
+    setPlain(ad, A.Failed, true);
+    setPlain(ad, A.ExitCode, r.failure.exitCode);
+    setPlain(ad, A.FailureClass, r.failure.failureClass);
+    setPlain(ad, A.FailureReason, r.failure.reason);
+  }
   ad.set(A.Start, parseExpression(r.start));
   ad.set(A.Requirements, A.Start);
   return ad;
 }
 
 /** Every field typed (undefined where absent or mistyped), and the pool's labels. */
-export type ReadSlot = Partial<Omit<SlotAd, "start" | "blackHole">> & {
+export type ReadSlot = Partial<Omit<SlotAd, "start" | "blackHole" | "failure">> & {
   /** Whether the pilot judged its node a black hole; undefined when detection is off. */
   isBlackHole?: boolean;
   blackHoleReason?: string;

@@ -61,6 +61,11 @@ function withPilotOptions(cmd: Command): Command {
     )
     .option("--hide-dir <dir>", "directory jobs must not see, repeatable", collect)
     .option(
+      "--failure-linger <s>",
+      "after failed validation, keep the batch slot this long (default 0) [$UPDRAFT_FAILURE_LINGER_S]",
+      seconds("--failure-linger"),
+    )
+    .option(
       "--blackhole-numjobs <n>",
       "jobs ended within 20 min before the black-hole rate is judged [$GLIDEIN_BLACKHOLE_NUMJOBS]",
       seconds("--blackhole-numjobs"),

@@ -134,6 +134,11 @@ const entry = z
         cpus: z.number().int().positive().default(1),
         memory_mb: z.number().int().positive().default(2048),
         walltime_s: seconds.default(86_400),
+        /**
+         * How long a pilot that failed validation keeps its batch slot, advertising why, so a
+         * broken node does not eat the site's queue (glideinWMS keeps it about 20 minutes).
+         */
+        failure_linger_s: z.number().int().nonnegative().default(1200),
         /** Site environment for the pilot (X509_CERT_DIR, proxies...); wins over the client's. */
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
       })

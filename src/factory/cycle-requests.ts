@@ -75,6 +75,7 @@ export function prepareSubmit(
   const site = entry.attrs.GLIDEIN_Site;
   if (site) env.GLIDEIN_Site = String(site.value);
   for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
+  env.UPDRAFT_FAILURE_LINGER_S = String(pilot.failure_linger_s);
   Object.assign(env, pilot.env);
   // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
   // other way (`updraft pilot run` from an installed Updraft) would refuse them.

@@ -18,6 +18,7 @@ import type { PilotSettings } from "./settings.js";
 import { detectIsolation, ISOLATION_ATTR, type JobIsolation } from "./runner/isolation.js";
 import { buildSlotAd } from "./slot-ad.js";
 import { readShutdownMs } from "./machine-features.js";
+import { lingerAfterFailure } from "./failure-linger.js";
 import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
@@ -99,6 +100,8 @@ export interface PilotProcessOptions {
   log?: Logger;
   /** Tests may give the isolation; by default it is detected once here. */
   isolation?: JobIsolation;
+  /** Waits `ms` or until `signal` aborts; tests with a ManualClock advance it here. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Runs a whole pilot; resolves with the process exit code. */
@@ -168,6 +171,9 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
       await conn?.close();
     }
   }
+  if (exit.reason === "validation" && s.failureLingerS > 0) {
+    await linger(s, o, clock, exit, validation.attrs);
+  }
   const ended = clock.now();
   const report: PilotReport = {
     version: 1,
@@ -203,4 +209,61 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
   }
   o.write(text);
   return exit.code;
+}
+
+/**
+ * A pilot that failed validation keeps its batch slot `failureLingerS` (never past its own
+ * walltime), advertising why; see failure-linger.ts.
+ */
+async function linger(
+  s: PilotSettings,
+  o: PilotProcessOptions,
+  clock: Clock,
+  exit: PilotReport["exit"],
+  nodeAttrs: ValidationResult["attrs"],
+): Promise<void> {
+  const now = clock.now();
+  const lingerS = Math.min(s.failureLingerS, s.lifetime.maxWalltimeS - (s.lifetime.graceS ?? 0));
+  if (lingerS <= 0) return;
+  let conn: PilotConnections | undefined;
+  if (s.collector) {
+    try {
+      conn = await (o.connect ?? defaultConnect)({ ...s, schedds: [] });
+    } catch (err) {
+      o.log?.warn({ err }, "cannot reach the collector to advertise the failure");
+    }
+  }
+  try {
+    await lingerAfterFailure({
+      ad: {
+        id: { pilotId: s.pilotId, host: o.view.host },
+        published: s.published,
+        nodeAttrs,
+        failure: { class: exit.failureClass!, message: exit.message ?? "" },
+        exitCode: exit.code,
+        nowMs: now,
+        untilMs: now + lingerS * 1000,
+      },
+      advertiser: conn?.advertiser,
+      clock,
+      sleep: o.sleep ?? abortableSleep,
+      terminate: o.terminate,
+      log: o.log,
+    });
+  } finally {
+    await conn?.close().catch(() => {});
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }

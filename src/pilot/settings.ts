@@ -29,6 +29,8 @@ export interface PilotSettings {
   jobIsolation: IsolationMode;
   /** Directories jobs must not see besides the work directory (the bootstrap's own). */
   hideDirs: string[];
+  /** Seconds a pilot that failed validation keeps its batch slot (see failure-linger.ts). */
+  failureLingerS: number;
   /** Machine/Job Features folders the site gives, if any (see machine-features.ts). */
   features: { MACHINEFEATURES?: string; JOBFEATURES?: string };
   /** Black-hole detection (see black-hole.ts); absent when off. */
@@ -68,6 +70,7 @@ export interface PilotOptions {
   hideDir?: string[];
   blackholeNumjobs?: number;
   blackholeRate?: number;
+  failureLinger?: number;
 }
 
 export const ENV = {
@@ -102,6 +105,8 @@ export const ENV = {
   jobIsolation: "UPDRAFT_JOB_ISOLATION",
   blackholeNumjobs: "GLIDEIN_BLACKHOLE_NUMJOBS",
   blackholeRate: "GLIDEIN_BLACKHOLE_RATE",
+  /** Set by the factory from the entry's `pilot.failure_linger_s`. */
+  failureLinger: "UPDRAFT_FAILURE_LINGER_S",
 } as const;
 
 const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
@@ -213,6 +218,7 @@ export function resolveSettings(
     jobGroupsFile: env[ENV.jobGroups] || undefined,
     jobIsolation: isolation as IsolationMode,
     hideDirs: o.hideDir ?? [],
+    failureLingerS: num(o.failureLinger, ENV.failureLinger) ?? 0,
     features: {
       ...(env.MACHINEFEATURES ? { MACHINEFEATURES: env.MACHINEFEATURES } : {}),
       ...(env.JOBFEATURES ? { JOBFEATURES: env.JOBFEATURES } : {}),
