@@ -18,8 +18,8 @@ const SITES = 100;
 const RUNS = 5;
 
 const CONFIG = `
-frontend_name: bench
-collector: wss://collector.example.org:9618
+name: bench
+collector: { url: wss://collector.example.org:9618 }
 schedds: [wss://schedd.example.org:9619]
 security:
   identity: /DC=org/CN=bench frontend

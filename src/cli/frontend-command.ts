@@ -216,7 +216,7 @@ export function createFrontendCommand(): Command {
   );
   addRunCommand(frontend, {
     name: "frontend",
-    description: "run the frontend daemon: a cycle every loop_delay seconds",
+    description: "run the frontend daemon: a cycle every cycle_s seconds",
     configHelp: "frontend YAML configuration (with a tls section)",
     run: runFrontend,
   });

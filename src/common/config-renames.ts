@@ -13,6 +13,11 @@ export interface KeyRename {
   to: string;
   /** The old value times this is the new one: 60 for minutes to seconds. */
   scale?: number;
+  /**
+   * Move only a value this holds of: a key whose old value was a bare URL and whose new one is a
+   * block under the same name (`collector: wss://...` to `collector.url`).
+   */
+  when?: (old: unknown) => boolean;
 }
 
 /** An old key met in a file, with the warning to log. */
@@ -89,11 +94,16 @@ export function applyRenames(
   const deprecations: ConfigDeprecation[] = [];
   const moved: MovedKey[] = [];
   for (const rename of renames) {
-    const hits = find(raw, rename.from.split("."));
+    const hits = find(raw, rename.from.split(".")).filter(
+      (h) => !rename.when || rename.when((h.parent as Record<string, unknown>)[h.key]),
+    );
     if (hits.length === 0) continue;
     for (const hit of hits) {
       const to = fill(rename.to, hit.captured);
       const fromPath = display(fill(rename.from, hit.captured));
+      // Taken out first: the new key may be under the old one's name (`collector.url`).
+      const old = (hit.parent as Record<string, unknown>)[hit.key];
+      delete (hit.parent as Record<string, unknown>)[hit.key];
       let parent: unknown = raw;
       for (const step of to.slice(0, -1)) {
         const obj = parent as Record<string, unknown>;
@@ -113,10 +123,8 @@ export function applyRenames(
         });
         continue;
       }
-      const old = (hit.parent as Record<string, unknown>)[hit.key];
       parent[last] =
         rename.scale !== undefined && typeof old === "number" ? old * rename.scale : old;
-      delete (hit.parent as Record<string, unknown>)[hit.key];
       moved.push({ from: fill(rename.from, hit.captured), to });
     }
     const conversion =

@@ -105,7 +105,7 @@ function credentialFor(config: FrontendConfig, trustDomain: string): CredentialC
 export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResult {
   const { config, policy, plan, factories, credentials } = inputs;
   const sealer = inputs.sealer ?? createCredentialSealer();
-  const client = clientName(config.frontend_name, policy.name);
+  const client = clientName(config.name, policy.name);
   const ads: ClassAd[] = [];
   const skipped: GlideClientResult["skipped"] = [];
   const pendingTokens: PendingPilotTokens[] = [];
@@ -143,7 +143,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
     const ad = writeGlideClient({
       name: glideClientName(e.entry, client),
       clientName: client,
-      frontendName: config.frontend_name,
+      frontendName: config.name,
       groupName: policy.name,
       reqName: e.entry,
       reqGlidein: e.entry,
@@ -151,7 +151,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       reqMaxGlideins: e.request.max,
       reqRemoveExcess: e.request.removal.type,
       reqRemoveExcessMargin: e.request.removal.margin,
-      reqIdleLifetime: policy.limits.idle_glideins_lifetime,
+      reqIdleLifetime: policy.limits.idle_glideins_lifetime_s,
       reqPubKeyId: keyId,
       reqEncIdentity: identity,
       encCredential: encrypted,
@@ -159,11 +159,11 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       securityClass: cred.security_class,
       trustDomain: cred.trust_domain,
       params: {
-        GLIDEIN_Collector: config.collector,
+        GLIDEIN_Collector: config.collector.url,
         GLIDEIN_Schedds: config.schedds.join(","),
-        GLIDEIN_Max_Walltime: config.pilot.max_walltime,
-        GLIDEIN_Retire_Time: config.pilot.retire_time,
-        GLIDEIN_Max_Idle: config.pilot.max_idle,
+        GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
+        GLIDEIN_Retire_Time: config.pilot.retire_time_s,
+        GLIDEIN_Max_Idle: config.pilot.max_idle_s,
       },
       start: policy.startText,
       // The factory's advertised id disagrees with its key: advertise ours, which is what the
@@ -212,7 +212,7 @@ export function buildGlideResourceAds(
   policy: GroupPolicy,
   plan: GroupPlan,
 ): ClassAd[] {
-  const client = clientName(config.frontend_name, policy.name);
+  const client = clientName(config.name, policy.name);
   return plan.entries.map((e) => {
     const limits: Record<string, string> = {};
     const curbs: Record<string, string> = {};
@@ -223,7 +223,7 @@ export function buildGlideResourceAds(
     return writeGlideResource({
       name: glideClientName(e.entry, client),
       glideClientName: client,
-      frontendName: config.frontend_name,
+      frontendName: config.name,
       groupName: policy.name,
       glideFactoryEntry: e.entry,
       inDowntime: e.inDowntime,

@@ -6,6 +6,14 @@
  */
 import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../common/config.js";
+import {
+  collectorBlock,
+  durationS,
+  logLevelKey,
+  tlsBlock,
+  wholeSecondsOrZero,
+} from "../common/config-blocks.js";
+import type { KeyRename } from "../common/config-renames.js";
 import { parseExpression, tryParse } from "../classad/index.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { duration } from "../common/config-blocks.js";
@@ -68,7 +76,7 @@ export const groupLimitsSchema = z
       .strict()
       .default({ type: "NO", margin: 0 }),
     /** Seconds an idle pilot may wait in a site queue before the factory removes it (0: never). */
-    idle_glideins_lifetime: count.default(0),
+    idle_glideins_lifetime_s: wholeSecondsOrZero.default(0),
   })
   .strict();
 
@@ -153,36 +161,29 @@ const pilotTokensSchema = z
 
 const pilotSchema = z
   .object({
-    /** Hard limit on a pilot's life (seconds). */
-    max_walltime: count.default(172_800),
-    /** Stop taking new jobs this long after the pilot started (seconds; glideinWMS's GLIDEIN_Retire_Time). */
-    retire_time: count.default(21_600),
-    /** Exit after this long without a job (seconds). */
-    max_idle: count.default(1_200),
+    /** Hard limit on a pilot's life. */
+    max_walltime_s: wholeSecondsOrZero.default(172_800),
+    /** Stop taking new jobs this long after the pilot started (glideinWMS's GLIDEIN_Retire_Time). */
+    retire_time_s: wholeSecondsOrZero.default(21_600),
+    /** Exit after this long without a job. */
+    max_idle_s: wholeSecondsOrZero.default(1_200),
   })
   .strict();
 
 export const frontendConfigSchema = z
   .object({
     /** Frontend name as factories see it (GlideClient ClientName is `<name>.<group>`). */
-    frontend_name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . and -"),
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . and -"),
     /** The collector the frontend reads and advertises to, and pilots report to. */
-    collector: z.string().min(1),
+    collector: collectorBlock(),
     /** The schedds whose idle jobs this frontend serves; pilots pull jobs from them. */
     schedds: z.array(z.string().min(1)).min(1),
-    /** Seconds between cycles. */
-    loop_delay: z.number().int().positive().default(60),
-    /** Deadline (seconds) on each call to the collector or a schedd; a dead peer costs this. */
-    peer_timeout: z.number().positive().default(10),
+    /** Time between cycles. */
+    cycle_s: durationS.default(60),
+    /** Deadline on each call to the collector or a schedd; a dead peer costs this. */
+    peer_timeout_s: durationS.default(10),
     /** The frontend's own certificate, for the collector and the schedds (daemon only). */
-    tls: z
-      .object({
-        cert_file: z.string().min(1),
-        key_file: z.string().min(1),
-        trust_dir: z.string().min(1).default("/etc/grid-security/certificates"),
-      })
-      .strict()
-      .optional(),
+    tls: tlsBlock().optional(),
     security: z
       .object({
         /** Identity (certificate subject) the factory should see as writer of our ads. */
@@ -210,6 +211,7 @@ export const frontendConfigSchema = z
     groups: z.array(groupSchema).min(1),
     /** A small HTTPS listener for Prometheus (GET /metrics, `monitor` role); none when absent. */
     metrics: metricsListenerSchema.optional(),
+    log_level: logLevelKey,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -244,10 +246,28 @@ export type CredentialConfig = FrontendConfig["security"]["credentials"][number]
 export type PilotTokensConfig = NonNullable<FrontendConfig["security"]["pilot_tokens"]>;
 export type MatchConfig = FrontendConfig["match"];
 
+export type FrontendConfigInput = z.input<typeof frontendConfigSchema>;
+
+/** Spellings of the previous release, accepted with a warning. */
+export const FRONTEND_RENAMES: readonly KeyRename[] = [
+  { from: "frontend_name", to: "name" },
+  // The collector was a bare URL; a `collector:` block is left as it is.
+  { from: "collector", to: "collector.url", when: (v) => typeof v === "string" },
+  { from: "loop_delay", to: "cycle_s" },
+  { from: "peer_timeout", to: "peer_timeout_s" },
+  { from: "pilot.max_walltime", to: "pilot.max_walltime_s" },
+  { from: "pilot.retire_time", to: "pilot.retire_time_s" },
+  { from: "pilot.max_idle", to: "pilot.max_idle_s" },
+  {
+    from: "groups.*.limits.idle_glideins_lifetime",
+    to: "groups.*.limits.idle_glideins_lifetime_s",
+  },
+];
+
 export function loadFrontendConfig(file: string): FrontendConfig {
-  return loadConfigFile(frontendConfigSchema, file);
+  return loadConfigFile(frontendConfigSchema, file, process.env, FRONTEND_RENAMES);
 }
 
 export function parseFrontendConfig(text: string, file = "frontend.yaml"): FrontendConfig {
-  return parseConfig(frontendConfigSchema, text, file);
+  return parseConfig(frontendConfigSchema, text, file, process.env, FRONTEND_RENAMES);
 }

@@ -1,5 +1,5 @@
 /**
- * The frontend daemon: every `loop_delay` seconds, gather a snapshot from the live daemons, run
+ * The frontend daemon: every `cycle_s` seconds, gather a snapshot from the live daemons, run
  * the pure cycle on it, and advertise what it returns. All policy is in `runCycle`; this file is
  * the IO around it (connections, credential files, the collector's advertise and invalidate).
  *
@@ -11,9 +11,9 @@ import { readFileSync } from "node:fs";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
 import { ConfigError } from "../common/config.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
-import { loadTlsMaterial } from "../common/tls-rpc.js";
+import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
 import type { Logger } from "../common/logger.js";
-import { createRpcClient, type RpcClient } from "../wire/index.js";
+import type { RpcClient } from "../wire/index.js";
 import { scheddClient } from "../schedd/client.js";
 import type { FrontendConfig } from "./config.js";
 import { createCredentialSealer } from "./credential-seal.js";
@@ -61,12 +61,12 @@ export function connectPeers(config: FrontendConfig): Peers & { close(): Promise
       { path: "tls", message: "required to reach the collector and schedds (cert_file, key_file)" },
     ]);
   }
-  const certPem = readFileSync(tls.cert_file, "latin1");
-  const keyPem = readFileSync(tls.key_file, "latin1");
-  const timeoutMs = Math.round(config.peer_timeout * 1000);
+  // One TLS context for every peer: the files are read once, here.
+  const credentials = clientCredentialsFromTls(loadTlsMaterial(tls));
+  const timeoutMs = Math.round(config.peer_timeout_s * 1000);
   const connect = (url: string): RpcClient =>
-    createRpcClient({ url, certPem, keyPem, caDir: tls.trust_dir, defaultDeadlineMs: timeoutMs });
-  const collectorRpc = connect(config.collector);
+    rpcClientFromTls(credentials, { url, defaultDeadlineMs: timeoutMs });
+  const collectorRpc = connect(config.collector.url);
   const schedds = config.schedds.map((url) => ({ url, client: scheddClient(connect(url)) }));
   return {
     collector: createCollectorClient(collectorRpc),
@@ -87,7 +87,7 @@ export interface FrontendDaemonDeps {
 
 export interface FrontendDaemon {
   cycle(): Promise<CycleReport>;
-  /** Run cycles every loop_delay until stop(). */
+  /** Run cycles every cycle_s until stop(). */
   start(): void;
   stop(): Promise<void>;
   /** The Prometheus registry served at /metrics. */
@@ -194,10 +194,10 @@ export function createFrontendDaemon(
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
     let advertised = 0;
     let withdrawn = 0;
-    if (unreachable.includes(config.collector)) {
+    if (unreachable.includes(config.collector.url)) {
       // Without the entries every request would look unwanted and be withdrawn; leave the
       // previous cycle's ads in place (they expire on their own if this lasts).
-      log.warn({ collector: config.collector }, "collector unreachable; nothing advertised");
+      log.warn({ collector: config.collector.url }, "collector unreachable; nothing advertised");
       return { result, unreachable, advertised, withdrawn };
     }
     try {
@@ -212,7 +212,7 @@ export function createFrontendDaemon(
       previous = result.glideClientAds.map((a) => String(a.evaluate("Name")));
     } catch (err) {
       // Keep the previous names: what could not be withdrawn now is retried next cycle.
-      log.warn({ err, collector: config.collector }, "could not advertise to the collector");
+      log.warn({ err, collector: config.collector.url }, "could not advertise to the collector");
     }
     log.info(
       { advertised, withdrawn, unreachable, skipped: result.skipped.length },
@@ -223,7 +223,7 @@ export function createFrontendDaemon(
 
   const loop = createCycleLoop({
     cycle,
-    intervalMs: () => config.loop_delay * 1000,
+    intervalMs: () => config.cycle_s * 1000,
     onError: (err) => log.error({ err }, "frontend cycle failed"),
   });
 

@@ -138,7 +138,7 @@ export async function gatherSnapshot(
   const unreachable: string[] = [];
   const clients = config.groups
     .filter((g) => g.enabled)
-    .map((g) => clientName(config.frontend_name, g.name));
+    .map((g) => clientName(config.name, g.name));
   const mine = clients.map(quote).join(", ");
   const opts = { deadlineMs: peers.timeoutMs };
   const fromCollector = Promise.all([
@@ -153,10 +153,10 @@ export async function gatherSnapshot(
     ),
   ]).catch((err: unknown) => {
     log.warn(
-      { err, collector: config.collector },
+      { err, collector: config.collector.url },
       "collector did not answer; no entries this cycle",
     );
-    unreachable.push(config.collector);
+    unreachable.push(config.collector.url);
     return [[], [], []] as Record<string, string>[][];
   });
   const [autoclusters, [entries, slotAds, clientAds]] = await Promise.all([

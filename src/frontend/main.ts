@@ -3,6 +3,7 @@
  * schedds, run cycles until SIGTERM or SIGINT (the running cycle ends first). Nothing is withdrawn
  * on stop; daemon.ts says why.
  */
+import { logConfigDeprecations } from "../common/config-renames.js";
 import { createLogger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";
 import { loadFrontendConfig } from "./config.js";
@@ -10,7 +11,8 @@ import { connectPeers, createFrontendDaemon } from "./daemon.js";
 
 export async function runFrontend(configFile: string): Promise<void> {
   const config = loadFrontendConfig(configFile);
-  const log = createLogger({ name: "frontend" });
+  const log = createLogger({ name: "frontend", level: config.log_level });
+  logConfigDeprecations(log, config);
   const peers = connectPeers(config);
   const daemon = createFrontendDaemon(config, { peers, log });
   await daemon.serveMetrics();

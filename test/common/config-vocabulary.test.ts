@@ -10,6 +10,7 @@ import { z } from "zod";
 import { collectorConfigSchema } from "../../src/collector/config.js";
 import { scheddConfigSchema } from "../../src/schedd/config.js";
 import { factoryConfigSchema } from "../../src/factory/config.js";
+import { frontendConfigSchema } from "../../src/frontend/config.js";
 import {
   durationS,
   isDuration,
@@ -22,6 +23,7 @@ const DAEMON_SCHEMAS: Record<string, z.ZodType> = {
   collector: collectorConfigSchema,
   schedd: scheddConfigSchema,
   factory: factoryConfigSchema,
+  frontend: frontendConfigSchema,
 };
 
 /** Key names that say "time" but whose value is not marked as a duration. */

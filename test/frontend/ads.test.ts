@@ -26,7 +26,7 @@ function setup() {
   const config = minimalConfig(`    start_expr: TARGET.RequestCpus == 1
     limits:
       removal: { type: WAIT, margin: 2 }
-      idle_glideins_lifetime: 3600
+      idle_glideins_lifetime_s: 3600
 `);
   const policy = groupPolicy(config.groups[0]!, config.match);
   const ads = [

@@ -71,7 +71,7 @@ test("plan: a bad snapshot and a bad config say what is wrong and where", () => 
   const cfg = join(dir, "fe.yaml");
   writeFileSync(
     cfg,
-    "frontend_name: x\ncollector: c\nschedds: [s]\nsecurity: { identity: i, credentials: [{ file: f }] }\nfactories: [{ name: f, identity: /CN=f }]\ngroups:\n  - name: g\n    match_expr: a ==\n",
+    "name: x\ncollector: { url: wss://c }\nschedds: [s]\nsecurity: { identity: i, credentials: [{ file: f }] }\nfactories: [{ name: f, identity: /CN=f }]\ngroups:\n  - name: g\n    match_expr: a ==\n",
   );
   const r2 = run("plan", "--config", cfg, "--snapshot", SNAPSHOT);
   assert.notEqual(r2.status, 0);

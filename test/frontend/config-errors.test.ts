@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../src/common/config.js";
+import { configDeprecations } from "../../src/common/config-renames.js";
 import { loadFrontendConfig, parseFrontendConfig } from "../../src/frontend/config.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../../config/frontend.yaml", import.meta.url));
@@ -18,7 +19,9 @@ function problems(text: string): ConfigError["problems"] {
 
 test("the commented example config loads, with defaults filled in", () => {
   const cfg = loadFrontendConfig(EXAMPLE);
-  assert.equal(cfg.frontend_name, "vo-frontend");
+  assert.equal(cfg.name, "vo-frontend");
+  assert.equal(cfg.collector.url, "wss://collector.vo.example.org:9618");
+  assert.deepEqual(configDeprecations(cfg), []);
   assert.deepEqual(
     cfg.groups.map((g) => g.name),
     ["main", "gpu"],
@@ -29,7 +32,7 @@ test("the commented example config loads, with defaults filled in", () => {
   assert.ok(Object.isFrozen(cfg.groups[0]!.limits));
 });
 
-const BROKEN = `frontend_name: fe
+const BROKEN = `name: fe
 schedds: []
 security:
   identity: /CN=fe
@@ -70,7 +73,7 @@ test("a bad expression names its column", () => {
 
 test("duplicate group names are refused", () => {
   const text = BROKEN.replace("TARGET.GLIDEIN_Site == && true", "true")
-    .replace("schedds: []", "collector: c\nschedds: [s]")
+    .replace("schedds: []", "collector: { url: wss://c }\nschedds: [s]")
     .replace(", colour: blue", "")
     .replace("type: SOME, margin: -1", "type: ALL, margin: 1")
     .replace("curbb", "curb")
@@ -83,8 +86,8 @@ test("duplicate group names are refused", () => {
 });
 
 test("expressions in the global match section are checked too", () => {
-  const ps = problems(`frontend_name: fe
-collector: c
+  const ps = problems(`name: fe
+collector: { url: wss://c }
 schedds: [s]
 security: { identity: x, credentials: [{ file: f }] }
 match:
@@ -96,4 +99,58 @@ factories: [{ name: f, identity: /CN=f }]
   assert.equal(ps[0]!.path, "match.factory_query_expr");
   assert.equal(ps[0]!.line, 6);
   assert.match(ps[0]!.message, /column \d+/);
+});
+
+/** The example file as the previous release spelt it. */
+const OLD_SPELLING = `frontend_name: fe
+collector: wss://c:9618
+schedds: [wss://s]
+loop_delay: 30
+peer_timeout: 2.5
+security: { identity: /CN=fe, credentials: [{ file: /p }] }
+factories: [{ name: f, identity: /CN=f }]
+pilot: { max_walltime: 7200, retire_time: 3600, max_idle: 600 }
+groups:
+  - name: a
+    limits: { idle_glideins_lifetime: 900 }
+  - name: b
+`;
+
+test("the previous release's spellings load the same, each named once with its new key", () => {
+  const cfg = parseFrontendConfig(OLD_SPELLING, "old.yaml");
+  assert.equal(cfg.name, "fe");
+  assert.deepEqual(cfg.collector, { url: "wss://c:9618" });
+  assert.equal(cfg.cycle_s, 30);
+  assert.equal(cfg.peer_timeout_s, 2.5);
+  assert.deepEqual(cfg.pilot, { max_walltime_s: 7200, retire_time_s: 3600, max_idle_s: 600 });
+  assert.equal(cfg.groups[0]!.limits.idle_glideins_lifetime_s, 900);
+  assert.equal(cfg.groups[1]!.limits.idle_glideins_lifetime_s, 0);
+  assert.deepEqual(
+    configDeprecations(cfg).map((d) => [d.from, d.to]),
+    [
+      ["frontend_name", "name"],
+      ["collector", "collector.url"],
+      ["loop_delay", "cycle_s"],
+      ["peer_timeout", "peer_timeout_s"],
+      ["pilot.max_walltime", "pilot.max_walltime_s"],
+      ["pilot.retire_time", "pilot.retire_time_s"],
+      ["pilot.max_idle", "pilot.max_idle_s"],
+      ["groups.*.limits.idle_glideins_lifetime", "groups.*.limits.idle_glideins_lifetime_s"],
+    ],
+  );
+});
+
+test("a key given in both spellings is refused; a collector block is not an old spelling", () => {
+  const both = problems(OLD_SPELLING.replace("loop_delay: 30", "loop_delay: 30\ncycle_s: 5"));
+  assert.deepEqual(
+    both.map((p) => p.path),
+    ["cycle_s"],
+  );
+  assert.match(both[0]!.message, /keep only cycle_s/);
+  const block = problems(OLD_SPELLING.replace("collector: wss://c:9618", "collector: { url: c }"));
+  assert.deepEqual(
+    block.map((p) => p.path),
+    ["collector.url"],
+    "a block under the new name is checked as one, not moved",
+  );
 });

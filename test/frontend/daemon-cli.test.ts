@@ -2,6 +2,7 @@
  * `updraft frontend snapshot` and `updraft frontend run` as processes against a real collector;
  * the only schedd configured refuses connections, which must cost a timeout, not the command.
  */
+import type { FrontendConfigInput } from "../../src/frontend/config.js";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -49,11 +50,11 @@ describe("frontend snapshot and run commands", () => {
     writeFileSync(
       configFile,
       JSON.stringify({
-        frontend_name: "vo",
-        collector: collector.url,
+        name: "vo",
+        collector: { url: collector.url },
         schedds: ["wss://localhost:1"],
-        loop_delay: 1,
-        peer_timeout: 0.5,
+        cycle_s: 1,
+        peer_timeout_s: 0.5,
         tls: {
           cert_file: pool.creds.frontend.certFile,
           key_file: pool.creds.frontend.keyFile,
@@ -62,7 +63,7 @@ describe("frontend snapshot and run commands", () => {
         security: { identity: DN.frontend, credentials: [{ file: join(dir, "token") }] },
         factories: [{ name: "f", identity: DN.factory }],
         groups: [{ name: "main" }],
-      }),
+      } satisfies FrontendConfigInput),
     );
   });
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { createLogger } from "../../src/common/logger.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { type FrontendConfigInput, parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
 import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
 import { ownPilotIdentities } from "../../src/frontend/slot-writers.js";
@@ -90,8 +90,8 @@ describe("frontend daemon against real daemons", () => {
   function config(schedds: string[]) {
     return parseFrontendConfig(
       JSON.stringify({
-        frontend_name: "vo",
-        collector: collector.url,
+        name: "vo",
+        collector: { url: collector.url },
         schedds,
         security: {
           identity: CDN.frontend,
@@ -107,7 +107,7 @@ describe("frontend daemon against real daemons", () => {
             limits: { ramp_up_attenuation: 1 },
           },
         ],
-      }),
+      } satisfies FrontendConfigInput),
     );
   }
 

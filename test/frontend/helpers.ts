@@ -59,8 +59,8 @@ export function entryAd(
 }
 
 export const MINIMAL_CONFIG = `
-frontend_name: fe
-collector: wss://collector.example.org:9618
+name: fe
+collector: { url: wss://collector.example.org:9618 }
 schedds: [wss://schedd.example.org:9619]
 security:
   identity: /CN=fe

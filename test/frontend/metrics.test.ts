@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "../../src/common/logger.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { type FrontendConfigInput, parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
 import { ConfigError } from "../../src/common/config.js";
 import { createPool, DN, startCollector, type Pool, type Running } from "../collector/harness.js";
@@ -57,34 +57,35 @@ describe("frontend metrics", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const raw = (over: Record<string, unknown> = {}) => ({
-    frontend_name: "vo",
-    collector: collector.url,
-    schedds: [schedd.schedd.url()],
-    tls: {
-      cert_file: pool.creds.frontend.certFile,
-      key_file: pool.creds.frontend.keyFile,
-      trust_dir: pool.pki.caDir,
-    },
-    security: {
-      identity: DN.frontend,
-      credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
-    },
-    factories: [{ name: "gfactory", identity: DN.factory }],
-    groups: [
-      {
-        name: "main",
-        match_expr: "stringListMember(TARGET.GLIDEIN_Site, MY.DESIRED_Sites)",
-        limits: { ramp_up_attenuation: 1, idle_glideins_per_entry: { max: 2 } },
+  const raw = (over: Record<string, unknown> = {}) =>
+    ({
+      name: "vo",
+      collector: { url: collector.url },
+      schedds: [schedd.schedd.url()],
+      tls: {
+        cert_file: pool.creds.frontend.certFile,
+        key_file: pool.creds.frontend.keyFile,
+        trust_dir: pool.pki.caDir,
       },
-    ],
-    metrics: {
-      listen: { port: 0 },
-      tls: { cert_file: pool.pki.host.certFile, key_file: pool.pki.host.keyFile },
-      authorization: { rules: [{ identity: MONITOR, roles: ["monitor"] }] },
-    },
-    ...over,
-  });
+      security: {
+        identity: DN.frontend,
+        credentials: [{ file: join(dir, "token"), type: "token", trust_domain: "grid" }],
+      },
+      factories: [{ name: "gfactory", identity: DN.factory }],
+      groups: [
+        {
+          name: "main",
+          match_expr: "stringListMember(TARGET.GLIDEIN_Site, MY.DESIRED_Sites)",
+          limits: { ramp_up_attenuation: 1, idle_glideins_per_entry: { max: 2 } },
+        },
+      ],
+      metrics: {
+        listen: { port: 0 },
+        tls: { cert_file: pool.pki.host.certFile, key_file: pool.pki.host.keyFile },
+        authorization: { rules: [{ identity: MONITOR, roles: ["monitor"] }] },
+      },
+      ...over,
+    }) satisfies FrontendConfigInput;
 
   it("a monitor reads what each group asked of each entry, and the limit that bound it", async () => {
     const daemon = createFrontendDaemon(parseFrontendConfig(JSON.stringify(raw())), {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createLogger } from "../../src/common/logger.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { type FrontendConfigInput, parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon, type CycleReport } from "../../src/frontend/daemon.js";
 import type { EntryStatus } from "../../src/frontend/status.js";
 import { pubKeyId } from "../../src/security/credential-crypto.js";
@@ -72,8 +72,8 @@ describe("frontend status against a real collector", () => {
     );
     const config = parseFrontendConfig(
       JSON.stringify({
-        frontend_name: "vo",
-        collector: collector.url,
+        name: "vo",
+        collector: { url: collector.url },
         schedds: [schedd.schedd.url()],
         security: {
           identity: DN.frontend,
@@ -88,7 +88,7 @@ describe("frontend status against a real collector", () => {
           },
           { name: "gpu", match_expr: "MY.RequestGpus > 0" },
         ],
-      }),
+      } satisfies FrontendConfigInput),
     );
     const daemon = createFrontendDaemon(config, {
       peers: {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { createLogger } from "../../src/common/logger.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { type FrontendConfigInput, parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon, type FrontendDaemon } from "../../src/frontend/daemon.js";
 import { entryStatuses } from "../../src/frontend/status.js";
 import { pubKeyId } from "../../src/security/credential-crypto.js";
@@ -55,8 +55,8 @@ before(async () => {
     .advertise([entryAd("ce_a", "SiteA"), entryAd("ce_b", "SiteB")], "GlideFactory");
   const config = parseFrontendConfig(
     JSON.stringify({
-      frontend_name: "vo",
-      collector: collector.url,
+      name: "vo",
+      collector: { url: collector.url },
       schedds: [schedd.schedd.url()],
       security: {
         identity: DN.frontend,
@@ -70,7 +70,7 @@ before(async () => {
           limits: { ramp_up_attenuation: 1 },
         },
       ],
-    }),
+    } satisfies FrontendConfigInput),
   );
   daemon = createFrontendDaemon(config, {
     peers: {
