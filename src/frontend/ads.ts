@@ -181,7 +181,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       pendingTokens.push({
         ad,
         binding: {
-          frontend: config.frontend_name,
+          frontend: config.name,
           group: policy.name,
           entry: factory.entryName,
           factory: factory.factoryName,

@@ -36,7 +36,7 @@ export interface PilotTokenMinter {
 /** Audiences of a pilot token: the collector's and the schedds' URLs, and any configured. */
 export function pilotTokenAudiences(config: FrontendConfig): string[] {
   const extra = config.security.pilot_tokens?.audiences ?? [];
-  return [...new Set([config.collector, ...config.schedds, ...extra])];
+  return [...new Set([config.collector.url, ...config.schedds, ...extra])];
 }
 
 export async function createPilotTokenMinter(

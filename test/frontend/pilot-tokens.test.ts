@@ -48,8 +48,8 @@ async function frontendWorld(idleJobs: number) {
   assert.ok(init.ok);
   const config = parseFrontendConfig(
     `
-frontend_name: fe
-collector: wss://collector.example.org:9618
+name: fe
+collector: { url: wss://collector.example.org:9618 }
 schedds: [wss://schedd.example.org:9619]
 security:
   identity: /CN=fe
