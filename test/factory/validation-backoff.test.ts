@@ -96,7 +96,7 @@ test("an entry whose pilots keep failing validation gets no pilots for a while, 
   const config = factoryConfigSchema.parse({
     name: "f",
     collector: { url: "wss://localhost:1" },
-    credentials: {
+    tls: {
       cert_file: "x",
       key_file: "x",
       rsa_private_key_file: "x",
