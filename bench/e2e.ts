@@ -1,19 +1,34 @@
 /**
  * e2e: the demo pool (config/demo, local adapter, real daemons and pilots) already up; 2,000
  * short jobs (`sleep 0; echo`) submitted with `updraft submit`. Figures: seconds from the submit
- * to the first job running, and jobs completed per second from the submit to the last one.
+ * to the first job running, and jobs completed per second from the submit to the last one; beside
+ * them the CPU milliseconds per completed job of each daemon, of the pilots (their own processes)
+ * and of the jobs' processes (the pilots' reaped children), read from /proc over the same window,
+ * with the load average, since the machine may be shared.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDowntimeOnce, poolClients } from "../src/pool/demo.js";
 import { freePort } from "../src/pool/ports.js";
-import { packageRoot, up } from "../src/pool/up.js";
+import { packageRoot, up, type Pool } from "../src/pool/up.js";
+import { DAEMON_ORDER } from "../src/pool/supervisor.js";
+import { readProcTimes, TreeCpuMeter, type ProcTimes } from "./lib/proc-cpu.js";
 
 const JOBS = Number(process.env.E2E_JOBS ?? 2000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A pool process's role: a daemon by the supervisor's pid, a pilot by its command line. */
+function poolRoles(pool: Pool): (p: ProcTimes) => string | undefined {
+  return (p) => {
+    for (const name of DAEMON_ORDER) if (pool.supervisor.pid(name) === p.pid) return name;
+    return / pilot run\b/.test(p.cmdline) && !p.cmdline.startsWith("/bin/sh")
+      ? "pilots"
+      : undefined;
+  };
+}
 
 export async function run(): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-bench-e2e-"));
@@ -33,6 +48,9 @@ export async function run(): Promise<void> {
     }
     const jobsDir = join(stateDir, "jobs");
     mkdirSync(jobsDir);
+    const meter = new TreeCpuMeter(process.pid, poolRoles(pool));
+    meter.start();
+    const submitCpu0 = readProcTimes(process.pid)!.childrenMs;
     const t0 = Date.now();
     const sub = spawnSync(
       process.execPath,
@@ -48,6 +66,7 @@ export async function run(): Promise<void> {
         encoding: "utf8",
       },
     );
+    const submitCpuMs = readProcTimes(process.pid)!.childrenMs - submitCpu0;
     const cluster = Number(/submitted to cluster (\d+)/.exec(sub.stdout)?.[1]);
     if (!cluster) throw new Error(`submit failed: ${sub.stdout}${sub.stderr}`);
     // Polls are small (one job at most) so that watching does not slow the pool down.
@@ -67,6 +86,9 @@ export async function run(): Promise<void> {
       await sleep(250);
     }
     const wall = (Date.now() - t0) / 1000;
+    // A pilot that ended in the window was reaped (through its wrapper) by the factory.
+    const cpu = meter.stop({ pilots: "factory" });
+    const load1 = Math.round(loadavg()[0] * 10) / 10;
     const done = await clients.schedd.query({
       constraint: `ClusterId == ${cluster} && JobStatus == 4`,
       projection: ["LastRemoteHost"],
@@ -84,8 +106,30 @@ export async function run(): Promise<void> {
         completed: done.length,
         wall_s: Math.round(wall * 10) / 10,
         pilots,
+        load1,
       }) + "\n",
     );
+    const perJob = (ms: number) => Math.round((ms / Math.max(1, done.length)) * 100) / 100;
+    const figures: [string, number][] = [
+      ...DAEMON_ORDER.map((d): [string, number] => {
+        const c = cpu.get(d);
+        return [d, c ? perJob(c.selfMs + c.childrenMs) : 0];
+      }),
+      ["pilots", perJob(cpu.get("pilots")?.selfMs ?? 0)],
+      ["jobs", perJob(cpu.get("pilots")?.childrenMs ?? 0)],
+      ["submit", perJob(submitCpuMs)],
+    ];
+    const pool_ms = Math.round(figures.reduce((a, [, v]) => a + v, 0) * 100) / 100;
+    for (const [who, value] of [...figures, ["pool", pool_ms] as [string, number]]) {
+      process.stdout.write(
+        JSON.stringify({
+          bench: `e2e.cpu_ms_per_job.${who}`,
+          value,
+          ...(who === "pilots" ? { processes: cpu.get("pilots")?.processes ?? 0 } : {}),
+          load1,
+        }) + "\n",
+      );
+    }
   } finally {
     await clients.close();
     await pool.stop();
