@@ -173,10 +173,11 @@ test("q shows only one's own jobs unless -allusers or a user is named", async ()
 });
 
 test("errors name what and where", async () => {
-  const bad = submitFile("bad.sub", "executable = run.sh\nfrobnicate = 3\nqueue\n");
+  const bad = submitFile("bad.sub", "executable = run.sh\nfrobnicate = 3\nrank = (\nqueue\n");
   const sub = await updraft(["submit", bad]);
   assert.equal(sub.code, 1);
-  assert.match(sub.stderr, /bad\.sub:2: unknown command 'frobnicate'/);
+  assert.match(sub.stderr, /bad\.sub:2: WARNING: the line 'frobnicate = 3' was unused/);
+  assert.match(sub.stderr, /bad\.sub:3: bad expression for rank/);
   assert.match(sub.stderr, /no jobs were submitted/);
 
   const down = await updraft(["q", "--schedd", "wss://127.0.0.1:1/"]);

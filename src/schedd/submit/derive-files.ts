@@ -275,20 +275,41 @@ function choice(
   };
 }
 
-function fileList(key: string, attr: string): Derivation {
-  return {
-    inputs: [key],
-    derive(ctx) {
-      const value = ctx.value(key);
-      if (value === undefined) return;
-      const files = value
-        .split(",")
-        .map((f) => f.trim())
-        .filter((f) => f !== "");
-      if (files.length > 0) ctx.emit(attr, str(files.join(",")));
-    },
-  };
-}
+/**
+ * `transfer_input_files`: local files that exist, as condor_submit checks them. Updraft sends
+ * files only, so a URL or a directory is refused here, at submit (and dry-run), with what to do.
+ */
+const inputFiles: Derivation = {
+  inputs: ["transfer_input_files", "initialdir"],
+  derive(ctx) {
+    const value = ctx.value("transfer_input_files");
+    if (value === undefined) return;
+    const files = value
+      .split(",")
+      .map((f) => f.trim())
+      .filter((f) => f !== "");
+    for (const f of files) {
+      if (f.includes("$$(")) continue; // filled at match time
+      if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(f)) {
+        ctx.fail(
+          "transfer_input_files",
+          `input '${f}' is a URL: Updraft transfers local files only (fetch it from the job instead)`,
+        );
+        continue;
+      }
+      const path = posix.resolve(iwdOf(ctx), f);
+      if (f.endsWith("/") || ctx.env.listDir?.(path) !== undefined) {
+        ctx.fail(
+          "transfer_input_files",
+          `input '${f}' is a directory: Updraft transfers files only (list them, or send a tarball)`,
+        );
+      } else if (!ctx.exists(path)) {
+        ctx.fail("transfer_input_files", `input file '${f}' not found (looked for ${path})`);
+      }
+    }
+    if (files.length > 0) ctx.emit("TransferInput", str(files.join(",")));
+  },
+};
 
 export const FILE_DERIVATIONS: readonly Derivation[] = [
   identity,
@@ -309,7 +330,7 @@ export const FILE_DERIVATIONS: readonly Derivation[] = [
     ["ON_EXIT", "ON_EXIT_OR_EVICT", "ON_SUCCESS"],
     "ON_EXIT",
   ),
-  fileList("transfer_input_files", "TransferInput"),
+  inputFiles,
   outputFiles,
   outputRemaps,
 ];

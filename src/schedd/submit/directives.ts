@@ -11,7 +11,7 @@ import { posix } from "node:path";
 import { ClassAd, Real, parseExpression, tryParse } from "../../classad/index.js";
 import { canonicalCommand } from "./commands.js";
 import { expandMacros } from "./macros.js";
-import { type Statement, parseStatements, sourceLines } from "./statements.js";
+import { type Assignment, type Statement, parseStatements, sourceLines } from "./statements.js";
 
 /** The HTCondor version whose submit language Updraft follows, for `if version >= X`. */
 export const SUBMIT_LANGUAGE_VERSION: readonly [number, number, number] = [24, 0, 0];
@@ -97,6 +97,22 @@ function evaluateCondition(text: string, defined: (name: string) => boolean): Ve
   };
 }
 
+/**
+ * `requirements = $(requirements) && (Memory > 2000)`: a macro that names itself means the value
+ * it had above, as in condor_submit (nothing when it had none, or the default given).
+ */
+function selfReferenced(s: Assignment, previous: string | undefined): Assignment {
+  if (!s.value.includes("$")) return s;
+  const names = [...new Set([s.key.toLowerCase(), canonicalCommand(s.key)])];
+  let value = s.value;
+  for (const name of names) {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const self = new RegExp(`(?<!\\$)\\$\\(\\s*${escaped}\\s*(?::([^)]*))?\\)`, "gi");
+    value = value.replace(self, (_m, fallback: string | undefined) => previous ?? fallback ?? "");
+  }
+  return value === s.value ? s : { ...s, value };
+}
+
 interface Frame {
   readonly file: string;
   readonly line: number;
@@ -137,8 +153,11 @@ export function applyDirectives(first: readonly Statement[], env: DirectiveEnv):
       if (s.kind !== "directive") {
         if (!active()) continue;
         if (s.kind === "assign") {
-          macros.set(s.key.toLowerCase(), s.value);
-          macros.set(canonicalCommand(s.key), s.value);
+          const own = selfReferenced(s, macros.get(canonicalCommand(s.key)));
+          macros.set(s.key.toLowerCase(), own.value);
+          macros.set(canonicalCommand(s.key), own.value);
+          out.push(own);
+          continue;
         }
         out.push(s);
         continue;

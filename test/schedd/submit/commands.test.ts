@@ -13,7 +13,7 @@ const cases: [string, string, string | undefined][] = [
   ["", "Out", '"/dev/null"'],
   ["log = job.log", "UserLog", '"/home/alice/work/job.log"'],
   ["", "UserLog", undefined],
-  ["transfer_input_files = a.txt, b.txt ,c", "TransferInput", '"a.txt,b.txt,c"'],
+  ["transfer_input_files = run.sh, sub/run.sh ,", "TransferInput", '"run.sh,sub/run.sh"'],
   ["transfer_output_files = out/", "TransferOutput", '"out/"'],
   ["should_transfer_files = yes", "ShouldTransferFiles", '"YES"'],
   ["", "ShouldTransferFiles", '"IF_NEEDED"'],

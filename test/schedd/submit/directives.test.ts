@@ -112,3 +112,15 @@ test("a queue inside a taken branch queues; one in a dropped branch does not", (
   assert.equal(jobsOf(`MANY = 1\n${text}`).length, 3);
   assert.equal(jobsOf(text).length, 1);
 });
+
+test("a macro that names itself means its value above: requirements = $(requirements) && ...", () => {
+  const job = jobOf(
+    `${EXE}requirements = (OpSys == "LINUX")\nrequirements = $(requirements) && (Arch == "X86_64")\nqueue\n`,
+  );
+  assert.match(job.get("Requirements")!, /^\(\(OpSys == "LINUX"\) && \(Arch == "X86_64"\)\)/);
+  // With nothing above, the self-reference is empty (or its default).
+  const first = jobOf(`${EXE}X = $(X:base)_more\n+Tag = "$(X)"\nqueue\n`);
+  assert.equal(first.get("Tag"), '"base_more"');
+  const chained = jobOf(`${EXE}X = a\nX = $(X)b\nX = $(X)c\n+Tag = "$(X)"\nqueue\n`);
+  assert.equal(chained.get("Tag"), '"abc"');
+});

@@ -27,6 +27,9 @@ const cases: [string, RegExp][] = [
   ["stream_output = perhaps", /must be true or false/],
   ['arguments = "unterminated', /must end with/],
   ["this is not a command", /expected 'name = value' or 'queue'/],
+  ["transfer_input_files = https://example.org/d.root", /'https:\/\/example.org\/d.root' is a URL/],
+  ["transfer_input_files = sub", /input 'sub' is a directory: .*list them, or send a tarball/],
+  ["transfer_input_files = run.sh, nope.txt", /input file 'nope.txt' not found \(looked for/],
 ];
 
 for (const [line, pattern] of cases) {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compile, jobOf } from "./helpers.js";
+import { CWD, DEFAULT_FILES, compile, jobOf } from "./helpers.js";
 
 const EXE = "executable = run.sh\n";
 
@@ -72,7 +72,7 @@ test("job attribute spellings are the commands they name, with no warning", () =
     "queue",
     "",
   ].join("\n");
-  const job = jobOf(text);
+  const job = jobOf(text, { ...DEFAULT_FILES, [`${CWD}/a.txt`]: "" });
   assert.equal(job.get("Cmd"), '"/home/alice/work/run.sh"');
   assert.equal(job.get("WhenToTransferOutput"), '"ON_EXIT_OR_EVICT"');
   assert.equal(job.get("RequestMemory"), "2048");
@@ -80,8 +80,10 @@ test("job attribute spellings are the commands they name, with no warning", () =
   assert.equal(job.get("TransferInput"), '"a.txt"');
   // The macro of the spelling used still expands.
   assert.equal(job.get("Out"), '"mem_2048.out"');
+  const r = compile(text, { ...DEFAULT_FILES, [`${CWD}/a.txt`]: "" });
+  assert.ok(r.ok);
   assert.deepEqual(
-    warningsOf(text).map((w) => w.line),
+    r.warnings.map((w) => w.line),
     [6],
     "only notify_user's no-effect warning",
   );
