@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CWD, DEFAULT_FILES, compile, jobOf } from "./helpers.js";
+import { CWD, DEFAULT_FILES, compile, jobOf, jobsOf } from "./helpers.js";
 
 const EXE = "executable = run.sh\n";
 
@@ -99,4 +99,18 @@ test("RequestGPUs is spelled as HTCondor spells it, in the attribute and in Requ
 test("a relative executable left on the worker node keeps its name as written", () => {
   const job = jobOf("executable = bin/analyze\ntransfer_executable = false\nqueue\n");
   assert.equal(job.get("Cmd"), '"bin/analyze"');
+});
+
+test("two executable + queue blocks stay one cluster with ProcIds counting on, as HTCondor 8.3+", () => {
+  // condor_submit stopped starting a new cluster when the executable changes (NewExecutable is
+  // disabled since 8.3): procs count up within the one cluster, each with its own Cmd.
+  const jobs = jobsOf("executable = run.sh\nqueue 2\nexecutable = sub/run.sh\nqueue 1\n");
+  assert.deepEqual(
+    jobs.map((j) => [j.get("ClusterId"), j.get("ProcId"), j.get("Cmd")]),
+    [
+      ["42", "0", '"/home/alice/work/run.sh"'],
+      ["42", "1", '"/home/alice/work/run.sh"'],
+      ["42", "2", '"/home/alice/work/sub/run.sh"'],
+    ],
+  );
 });
