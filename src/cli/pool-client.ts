@@ -96,7 +96,11 @@ async function waitConnected(
         if (s.type === "connected") resolve();
         else if (s.type === "disconnected") reject(connectionError(url, s.error, credential));
       });
-      if (rpc.status.type === "connected") resolve();
+      const now = rpc.status;
+      if (now.type === "connected") resolve();
+      else if (now.type === "disconnected" && now.error?.details.cause === "credential-expired") {
+        reject(new CliError(now.error.message));
+      }
     });
   } catch (err) {
     await rpc.close();

@@ -155,9 +155,14 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
         reject(connectionError(url, s.error, settings.credential));
       }
     });
-    if (rpc.status.type === "connected") {
+    const now = rpc.status;
+    if (now.type === "connected") {
       off();
       resolve();
+    } else if (now.type === "disconnected" && now.error?.details.cause === "credential-expired") {
+      off();
+      void rpc.close();
+      reject(new CliError(now.error.message));
     }
   });
   return { url, client: scheddClient(rpc), close: () => rpc.close() };

@@ -55,6 +55,12 @@ const tlsKeys = {
   key_file: z.string().min(1),
   /** IGTF trust directory: `<hash>.0` CA files and `<hash>.r0` CRLs. */
   trust_dir: z.string().min(1).default(DEFAULT_TRUST_DIR),
+  /** Oldest TLS version a listener accepts: 1.3 unless an old peer needs 1.2. */
+  min_version: z.enum(["1.2", "1.3"]).default("1.3"),
+  /** Each CA signs only inside its `.namespaces`/`.signing_policy` (`enforce`), or anything. */
+  ca_namespaces: z.enum(["enforce", "off"]).default("enforce"),
+  /** A CRL past its nextUpdate: its CA signs nothing (`refuse`, IGTF practice) or `warn`. */
+  crl_expired: z.enum(["refuse", "warn"]).default("refuse"),
 };
 
 /**

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
+import type { CaNamespaceMode, CrlExpiredMode } from "../security/trust.js";
 import { loadClientCredentials, type ClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, type RpcClient, type RpcClientOptions } from "../wire/client.js";
 import { createRpcServer, type RpcServer, type RpcServerOptions } from "../wire/server.js";
@@ -15,6 +16,9 @@ export interface TlsConfig {
   readonly cert_file: string;
   readonly key_file: string;
   readonly trust_dir: string;
+  readonly min_version?: "1.2" | "1.3";
+  readonly ca_namespaces?: CaNamespaceMode;
+  readonly crl_expired?: CrlExpiredMode;
 }
 
 /** A daemon's certificate and key as read from its `tls` block, and who they say it is. */
@@ -24,6 +28,9 @@ export interface TlsMaterial {
   readonly trustDir: string;
   /** The leaf certificate's subject, slash form: the identity peers see. */
   readonly identity: string;
+  readonly minTlsVersion: "TLSv1.2" | "TLSv1.3";
+  readonly caNamespaces: CaNamespaceMode;
+  readonly crlExpired: CrlExpiredMode;
 }
 
 /** Read a file a `tls` block names; `key` is its configuration key, named if it cannot be read. */
@@ -41,7 +48,15 @@ export function loadTlsMaterial(tls: TlsConfig, at = "tls"): TlsMaterial {
   const keyPem = readTlsFile(tls.key_file, `${at}.key_file`);
   const [leaf] = pemCertificates(certPem);
   if (!leaf) throw new Error(`${at}.cert_file ${tls.cert_file}: no PEM certificate in it`);
-  return { certPem, keyPem, trustDir: tls.trust_dir, identity: parseCertificate(leaf).subject };
+  return {
+    certPem,
+    keyPem,
+    trustDir: tls.trust_dir,
+    identity: parseCertificate(leaf).subject,
+    minTlsVersion: tls.min_version === "1.2" ? "TLSv1.2" : "TLSv1.3",
+    caNamespaces: tls.ca_namespaces ?? "enforce",
+    crlExpired: tls.crl_expired ?? "refuse",
+  };
 }
 
 /**
@@ -75,6 +90,9 @@ export function rpcServerFromBlocks(opts: BlockServerOptions): RpcServer {
     certPem: tls.certPem,
     keyPem: tls.keyPem,
     trustDir: tls.trustDir,
+    minTlsVersion: tls.minTlsVersion,
+    caNamespaces: tls.caNamespaces,
+    crlExpired: tls.crlExpired,
     authorizer: createAuthorizer(authorization),
   });
 }

@@ -93,6 +93,8 @@ export interface CertInfo {
   proxyCertInfo: ProxyCertInfo | undefined;
   hasDraftProxyCertInfo: boolean;
   keyBits: number | undefined;
+  /** The OID of the algorithm the issuer signed this certificate with. */
+  signatureAlgorithm: string;
 }
 
 export class CertParseError extends UpdraftError {
@@ -112,7 +114,9 @@ export function parseCertificate(der: Buffer): CertInfo {
 
 function parse(der: Buffer): CertInfo {
   const outer = expectTlv(der, Tag.SEQUENCE, "Certificate");
-  const [tbs] = children(der, outer);
+  const [tbs, sigAlg] = children(der, outer);
+  if (!sigAlg) throw new CertParseError("no signature algorithm");
+  const signatureAlgorithm = decodeOid(content(der, children(der, sigAlg)[0]));
   const fields = children(der, tbs);
   let i = 0;
   if (fields[0]?.tag === 0xa0) i++; // explicit version
@@ -151,6 +155,7 @@ function parse(der: Buffer): CertInfo {
     proxyCertInfo: pci ? readProxyCertInfo(pci) : undefined,
     hasDraftProxyCertInfo: byOid(OID.proxyCertInfoDraft) !== undefined,
     keyBits: x509.publicKey.asymmetricKeyDetails?.modulusLength,
+    signatureAlgorithm,
   };
 }
 

@@ -5,7 +5,7 @@
  * makes a new store, which also starts a new verification cache.
  */
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
 import { crlSignedBy, parseCrl, pemCrls, type CrlInfo } from "./crl.js";
 import {
@@ -44,6 +44,13 @@ export interface TrustStore {
    */
   readonly namespaces: NamespaceIndex | undefined;
   readonly caNamespaces: CaNamespaceMode;
+  /**
+   * CAs (by the hex of their canonical subject) that sign nothing because of their CRL: a CRL
+   * file that did not parse or verify, or none where the CA's `<hash>.crl_url` says it publishes
+   * one. Each with the reason.
+   */
+  readonly crlFailures: ReadonlyMap<string, string>;
+  readonly crlExpired: CrlExpiredMode;
   /** Files that were skipped, with why (unreadable, not a certificate, CRL of an unknown CA...). */
   readonly problems: readonly string[];
   readonly dir: string | undefined;
@@ -68,6 +75,12 @@ export const nameKey = (nameDer: Buffer): string => canonicalName(nameDer).toStr
  */
 export type CaNamespaceMode = "enforce" | "off";
 
+/**
+ * What a CRL past its nextUpdate means. `refuse` (the default, IGTF practice): the CA signs
+ * nothing until fetch-crl brings a fresh one. `warn`: it is still used, and the server logs it.
+ */
+export type CrlExpiredMode = "refuse" | "warn";
+
 export interface TrustSource {
   /** CA certificates as PEM text or DER. */
   cas: { data: string | Buffer; source: string }[];
@@ -75,7 +88,10 @@ export interface TrustSource {
   crls?: { data: string | Buffer; source: string }[];
   /** `.signing_policy` and `.namespaces` files. */
   policies?: PolicyFile[];
+  /** Subject hashes of CAs that publish CRLs (`<hash>.crl_url` files): a missing CRL fails. */
+  crlExpected?: readonly string[];
   caNamespaces?: CaNamespaceMode;
+  crlExpired?: CrlExpiredMode;
   dir?: string;
   fingerprint?: string;
 }
@@ -109,26 +125,56 @@ export function createTrustStore(src: TrustSource): TrustStore {
       }
     }
   }
+  // A broken CRL makes its CA fail closed: found by the CRL's issuer, else by the file's hash.
+  const casByHash = new Map<string, string[]>();
+  for (const [k, list] of cas) {
+    const h = subjectHash(list[0].info.subjectDer);
+    casByHash.set(h, [...(casByHash.get(h) ?? []), k]);
+  }
+  const crlFailures = new Map<string, string>();
+  const failCa = (keys: readonly string[], reason: string) => {
+    for (const k of keys) if (cas.has(k) && !crlFailures.has(k)) crlFailures.set(k, reason);
+  };
   const crls = new Map<string, TrustedCrl[]>();
   for (const { data, source } of src.crls ?? []) {
+    const fileHash = CRL_HASH.exec(basename(source))?.[1];
     const ders = typeof data === "string" ? pemCrls(data) : [data];
-    if (ders.length === 0) problems.push(`${source}: no CRL in the file`);
+    if (ders.length === 0) {
+      problems.push(`${source}: no CRL in the file`);
+      failCa(casByHash.get(fileHash ?? "") ?? [], `its CRL ${source} holds no CRL`);
+    }
     for (const der of ders) {
+      let crl: CrlInfo;
       try {
-        const crl = parseCrl(der);
-        const k = nameKey(crl.issuerDer);
-        const signer = (cas.get(k) ?? []).find((ca) => crlSignedBy(crl, ca.info.x509.publicKey));
-        if (!signer) {
-          problems.push(`${source}: no trusted CA signed this CRL; ignored`);
-          continue;
-        }
-        const list = crls.get(k) ?? [];
-        list.push({ crl, issuerSpkiDer: signer.spkiDer, source });
-        crls.set(k, list);
+        crl = parseCrl(der);
       } catch (err) {
         problems.push(`${source}: not a valid CRL: ${(err as Error).message}`);
+        failCa(casByHash.get(fileHash ?? "") ?? [], `its CRL ${source} does not parse`);
+        continue;
       }
+      const k = nameKey(crl.issuerDer);
+      const signer = (cas.get(k) ?? []).find((ca) => crlSignedBy(crl, ca.info.x509.publicKey));
+      if (!signer) {
+        problems.push(`${source}: no trusted CA signed this CRL; ignored`);
+        failCa(
+          [k, ...(casByHash.get(fileHash ?? "") ?? [])],
+          `its CRL ${source} is not signed by its key`,
+        );
+        continue;
+      }
+      const list = crls.get(k) ?? [];
+      list.push({ crl, issuerSpkiDer: signer.spkiDer, source });
+      crls.set(k, list);
     }
+  }
+  for (const h of src.crlExpected ?? []) {
+    const missing = (casByHash.get(h) ?? []).filter((k) => !crls.has(k));
+    if (missing.length === 0) continue;
+    problems.push(`${h}.crl_url names a CRL, but there is no valid ${h}.r0: run fetch-crl`);
+    failCa(missing, `it publishes a CRL (${h}.crl_url) but none is installed`);
+  }
+  for (const [k, reason] of crlFailures) {
+    problems.push(`${cas.get(k)![0].info.subject} signs nothing: ${reason}`);
   }
   const caNamespaces = src.caNamespaces ?? "enforce";
   let namespaces: NamespaceIndex | undefined;
@@ -147,6 +193,8 @@ export function createTrustStore(src: TrustSource): TrustStore {
     crls,
     namespaces,
     caNamespaces,
+    crlFailures,
+    crlExpired: src.crlExpired ?? "refuse",
     problems,
     dir: src.dir,
     fingerprint: src.fingerprint,
@@ -158,9 +206,13 @@ export function createTrustStore(src: TrustSource): TrustStore {
 const CA_FILE = /^[0-9a-f]{8}\.\d+$/;
 const CRL_FILE = /^[0-9a-f]{8}\.r\d+$/;
 const POLICY_FILE = /^([0-9a-f]{8})\.(signing_policy|namespaces)$/;
+const CRL_HASH = /^([0-9a-f]{8})\.r\d+$/;
+/** fetch-crl's input, shipped with every IGTF CA: the CA publishes a CRL at that URL. */
+const CRL_URL_FILE = /^([0-9a-f]{8})\.crl_url$/;
 
 export interface LoadTrustOptions {
   caNamespaces?: CaNamespaceMode;
+  crlExpired?: CrlExpiredMode;
 }
 
 /** Load `<hash>.N` CA certificates and `<hash>.rN` CRLs from a trust directory. */
@@ -189,7 +241,9 @@ export function loadTrustDir(dir: string, opts: LoadTrustOptions = {}): TrustSto
       const data = readHead(source, MAX_POLICY_FILE_BYTES + 1).toString("latin1");
       return [{ kind: m[2] as PolicyFile["kind"], hash: m[1], data, source }];
     }),
+    crlExpected: names.flatMap((n) => CRL_URL_FILE.exec(n)?.[1] ?? []),
     caNamespaces: opts.caNamespaces,
+    crlExpired: opts.crlExpired,
     dir,
     fingerprint: fingerprintOf(dir, names),
   });
@@ -215,7 +269,9 @@ function readHead(path: string, max: number): Buffer {
 
 function fingerprintOf(dir: string, names: string[]): string {
   return names
-    .filter((n) => CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n))
+    .filter(
+      (n) => CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n) || CRL_URL_FILE.test(n),
+    )
     .map((n) => {
       const st = statSync(join(dir, n));
       return `${n}:${st.size}:${st.mtimeMs}`;
@@ -234,8 +290,13 @@ export function refreshTrustStore(store: TrustStore): { store: TrustStore; error
   try {
     const names = readdirSync(store.dir).sort();
     if (fingerprintOf(store.dir, names) === store.fingerprint) return { store };
-    return { store: loadTrustDir(store.dir, { caNamespaces: store.caNamespaces }) };
+    return { store: loadTrustDir(store.dir, trustOptionsOf(store)) };
   } catch (err) {
     return { store, error: err as Error };
   }
+}
+
+/** The options a store was loaded with, to load its directory again the same way. */
+export function trustOptionsOf(store: TrustStore): LoadTrustOptions {
+  return { caNamespaces: store.caNamespaces, crlExpired: store.crlExpired };
 }

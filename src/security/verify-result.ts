@@ -20,6 +20,10 @@ export const VERIFY_FAILURE_CODES = [
   "key-usage",
   "critical-extension",
   "namespace",
+  "weak-key",
+  "weak-signature",
+  "crl-invalid",
+  "crl-expired",
 ] as const;
 
 export type VerifyFailureCode = (typeof VERIFY_FAILURE_CODES)[number];

@@ -5,7 +5,7 @@
  */
 import { parseCertificate, CertParseError, type CertInfo } from "./cert-info.js";
 import { chainKey } from "./verify-cache.js";
-import { nameKey, type TrustStore, type TrustedCa } from "./trust.js";
+import { nameKey, type TrustStore, type TrustedCa, type TrustedCrl } from "./trust.js";
 import { namesEqual, subjectHash } from "./dn.js";
 import {
   checkRoles,
@@ -13,6 +13,7 @@ import {
   checkKeyUsage,
   checkCriticalExtensions,
 } from "./verify-rules.js";
+import { checkStrength } from "./verify-strength.js";
 import {
   fail,
   type VerifyFailure,
@@ -106,13 +107,18 @@ function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Ana
   const rules = checkCriticalExtensions(path) ?? checkRoles(path, anchor.info);
   if ("code" in rules) return noWindow(rules);
   const later =
+    checkStrength(path, anchor.info) ??
     checkPathLengths(path, anchor.info, rules.eeIndex) ??
     checkKeyUsage(path, anchor.info, rules.eeIndex) ??
     checkNamespaces(path, anchor, trust, rules.eeIndex) ??
-    checkRevocation(path, anchor, trust);
+    checkRevocation(path, anchor, trust, now);
   if (later) return noWindow(later);
   const validFrom = Math.max(...all.map((c) => c.notBefore.getTime()));
-  const validUntil = Math.min(...all.map((c) => c.notAfter.getTime()));
+  // A verdict holds while the certificates and, when expired CRLs refuse, the CRLs are current.
+  const validUntil = Math.min(
+    ...all.map((c) => c.notAfter.getTime()),
+    trust.crlExpired === "refuse" ? crlsValidUntil(path, anchor, trust) : Infinity,
+  );
   const ee = path[rules.eeIndex];
   return {
     result: {
@@ -209,28 +215,70 @@ function checkNamespaces(
   return undefined;
 }
 
-/** Certificates issued by CAs (end entity and intermediates) against the issuing CA's CRLs. */
+/** The CRLs that speak for each CA-issued certificate of the path, with its issuer's name. */
+function* issuingCrls(
+  path: CertInfo[],
+  anchor: TrustedCa,
+  trust: TrustStore,
+): Generator<{ cert: CertInfo; issuer: CertInfo; issuerKey: string; crls: TrustedCrl[] }> {
+  const all = [...path, anchor.info];
+  for (let i = 0; i < path.length; i++) {
+    const cert = path[i];
+    if (cert.proxyCertInfo) continue;
+    const issuer = all[i + 1];
+    const issuerSpki = issuer === anchor.info ? anchor.spkiDer : spki(issuer);
+    const issuerKey = nameKey(issuer.subjectDer);
+    const crls = (trust.crls.get(issuerKey) ?? []).filter((t) =>
+      t.issuerSpkiDer.equals(issuerSpki),
+    );
+    yield { cert, issuer, issuerKey, crls };
+  }
+}
+
+/**
+ * Certificates issued by CAs (end entity and intermediates) against the issuing CA's CRLs. A CA
+ * whose CRL is broken or missing signs nothing; an expired CRL refuses unless the store says warn.
+ */
 function checkRevocation(
   path: CertInfo[],
   anchor: TrustedCa,
   trust: TrustStore,
+  now: Date,
 ): VerifyFailure | undefined {
-  const all = [...path, anchor.info];
-  for (let i = 0; i < path.length; i++) {
-    const c = path[i];
-    if (c.proxyCertInfo) continue;
-    const issuer = all[i + 1];
-    const issuerKey = issuer === anchor.info ? anchor.spkiDer : spki(issuer);
-    for (const t of trust.crls.get(nameKey(issuer.subjectDer)) ?? []) {
-      if (!t.issuerSpkiDer.equals(issuerKey)) continue;
-      const when = t.crl.revoked.get(c.serialHex);
+  for (const { cert, issuer, issuerKey, crls } of issuingCrls(path, anchor, trust)) {
+    const broken = trust.crlFailures.get(issuerKey);
+    if (broken) {
+      return fail(
+        "crl-invalid",
+        `${issuer.subject}, issuer of ${cert.subject}, signs nothing: ${broken}`,
+      );
+    }
+    for (const t of crls) {
+      const next = t.crl.nextUpdate;
+      if (trust.crlExpired === "refuse" && next && next < now) {
+        return fail(
+          "crl-expired",
+          `the CRL of ${issuer.subject} (${t.source}) expired at ${next.toISOString()}; ` +
+            "run fetch-crl, or set tls.crl_expired: warn",
+        );
+      }
+      const when = t.crl.revoked.get(cert.serialHex);
       if (when) {
         return fail(
           "revoked",
-          `${c.subject} (serial ${c.serialHex}) was revoked by ${issuer.subject} at ${when.toISOString()}`,
+          `${cert.subject} (serial ${cert.serialHex}) was revoked by ${issuer.subject} at ${when.toISOString()}`,
         );
       }
     }
   }
   return undefined;
+}
+
+/** The earliest nextUpdate of the CRLs a verdict relied on. */
+function crlsValidUntil(path: CertInfo[], anchor: TrustedCa, trust: TrustStore): number {
+  let until = Infinity;
+  for (const { crls } of issuingCrls(path, anchor, trust)) {
+    for (const t of crls) until = Math.min(until, t.crl.nextUpdate?.getTime() ?? Infinity);
+  }
+  return until;
 }

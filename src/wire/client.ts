@@ -121,7 +121,24 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
   );
   watchdog.unref();
 
+  let expiredWith: WireError | undefined;
+
   function connect(): void {
+    // An expired certificate will not become valid by retrying: say so once and stop.
+    if (credentials.notAfter && credentials.notAfter.getTime() <= Date.now()) {
+      expiredWith = new UnauthenticatedError(
+        `your credential expired at ${credentials.notAfter.toISOString()}; renew it ` +
+          "(grid-proxy-init, voms-proxy-init or updraft proxy init) and try again",
+        { cause: "credential-expired" },
+      );
+      log().error(
+        { notAfter: credentials.notAfter.toISOString() },
+        "credential expired; not connecting again",
+      );
+      table.close(expiredWith);
+      status.publish({ type: "disconnected", error: expiredWith, retryInMs: -1 });
+      return;
+    }
     status.publish({ type: "connecting", attempt });
     // ws hands its options to tls.connect, so a prebuilt context passes through untyped.
     const wsOptions = {
@@ -214,7 +231,7 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
 
   /** Start connecting if nothing is (after an idle close). */
   function wake(): void {
-    if (!closed && !ws && retryTimer === undefined) connect();
+    if (!closed && !expiredWith && !ws && retryTimer === undefined) connect();
   }
 
   connect();

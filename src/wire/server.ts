@@ -13,7 +13,13 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
-import { loadTrustDir, refreshTrustStore, type CaNamespaceMode } from "../security/trust.js";
+import {
+  loadTrustDir,
+  refreshTrustStore,
+  type CaNamespaceMode,
+  type CrlExpiredMode,
+  type TrustStore,
+} from "../security/trust.js";
 import { verifyChain, type VerifyResult } from "../security/verify.js";
 import {
   isPilotBinding,
@@ -104,6 +110,10 @@ export type RpcServerOptions = {
   allowLimitedProxies?: boolean;
   /** Enforce each CA's `.signing_policy`/`.namespaces` (default) or not (`off`). */
   caNamespaces?: CaNamespaceMode;
+  /** A CRL past its nextUpdate: its CA signs nothing (`refuse`, default) or is logged (`warn`). */
+  crlExpired?: CrlExpiredMode;
+  /** Oldest TLS version accepted (default TLS 1.3). */
+  minTlsVersion?: "TLSv1.2" | "TLSv1.3";
   /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
   trustRecheckMs?: number;
   authorizer: { rolesFor(identity: string, token?: TokenFacts): ReadonlySet<RoleName> };
@@ -161,7 +171,22 @@ type Conn = {
 };
 
 /** `cause` is the refusal's short stable name, for the refused-connections metric. */
-type Refusal = { status: 401 | 403 | 429 | 503; code: string; reason: string; cause: string };
+type Refusal = {
+  status: 401 | 403 | 429 | 503;
+  code: string;
+  /** For the log. */
+  reason: string;
+  cause: string;
+  /** What the peer is told, when it must not learn the reason (an unauthenticated peer). */
+  peerReason?: string;
+};
+
+const GENERIC_TOKEN_REFUSAL =
+  "the bearer token was not accepted; check its issuer, audience and expiry " +
+  "(the server's log has the reason)";
+const GENERIC_REFUSAL =
+  "the client credential was not accepted; check that it is valid and issued by a CA this " +
+  "server trusts (the server's log has the reason)";
 
 type AcceptedPeer = PeerInfo & { notAfter: Date; chain?: Buffer[] };
 
@@ -213,7 +238,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       key: opts.keyPem ?? readFileSync(required(opts.keyFile, "keyFile")),
       requestCert: true,
       rejectUnauthorized: false,
-      minVersion: "TLSv1.2",
+      minVersion: opts.minTlsVersion ?? "TLSv1.3",
       handshakeTimeout: limits.handshakeTimeoutMs,
     },
     (req, res) => {
@@ -256,7 +281,14 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
     const result = verifier(chain);
     if (!result.ok) {
-      return { status: 401, code: "unauthenticated", reason: result.reason, cause: result.code };
+      // The peer is told only that it was refused; which check failed goes to the log.
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: result.reason,
+        cause: result.code,
+        peerReason: GENERIC_REFUSAL,
+      };
     }
     if (result.limited && !opts.allowLimitedProxies) {
       return {
@@ -439,7 +471,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         "HTTP request refused",
       );
       opts.observer?.refused(outcome.cause);
-      return plainRefusal(res, outcome.status, outcome.code, outcome.reason);
+      return plainRefusal(res, outcome.status, outcome.code, outcome.peerReason ?? outcome.reason);
     }
     const roles = outcome.roles;
     if (!route.roles.some((r) => roles.has(r))) {
@@ -484,6 +516,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         code: "unauthenticated",
         reason: `token ${v.code}: ${v.reason}`,
         cause: `token-${v.code}`,
+        peerReason: GENERIC_TOKEN_REFUSAL,
       };
     let pilotBinding: PeerInfo["pilotBinding"];
     const claim = v.claims.payload[PILOT_BINDING_CLAIM];
@@ -542,7 +575,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     const text = STATUS_TEXT[r.status];
     socket.end(
       `HTTP/1.1 ${r.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n` +
-        `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.reason)}\r\n\r\n`,
+        `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.peerReason ?? r.reason)}\r\n\r\n`,
       () => socket.destroy(), // do not wait for a refused peer to hang up
     );
   }
@@ -704,14 +737,29 @@ interface TrustVerifier {
  */
 function defaultVerifier(opts: RpcServerOptions, log: Logger): TrustVerifier {
   const dir = required(opts.trustDir, "trustDir");
-  let trust = loadTrustDir(dir, { caNamespaces: opts.caNamespaces });
+  let trust = loadTrustDir(dir, { caNamespaces: opts.caNamespaces, crlExpired: opts.crlExpired });
   for (const p of trust.problems) log.warn({ problem: p }, "trust directory");
+  const warnedExpired = new Set<string>();
+  const warnExpiredCrls = () => {
+    for (const e of expiredCrls(trust, new Date())) {
+      if (warnedExpired.has(e.source)) continue;
+      warnedExpired.add(e.source);
+      log.warn(
+        { crl: e.source, nextUpdate: e.nextUpdate.toISOString(), mode: trust.crlExpired },
+        trust.crlExpired === "refuse"
+          ? "CRL expired: its CA signs nothing until fetch-crl brings a new one"
+          : "CRL expired: still used (tls.crl_expired: warn); run fetch-crl",
+      );
+    }
+  };
+  warnExpiredCrls();
   let checkedAt = Date.now();
   const allowLimited = opts.allowLimitedProxies ?? false;
   return {
     verify: (chain) => verifyChain(chain, trust, { allowLimited }),
     recheck() {
       if (Date.now() - checkedAt < (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) return false;
+      warnExpiredCrls();
       checkedAt = Date.now();
       const r = refreshTrustStore(trust);
       if (r.error) log.warn({ err: r.error }, "trust directory unreadable; keeping the loaded one");
@@ -722,6 +770,19 @@ function defaultVerifier(opts: RpcServerOptions, log: Logger): TrustVerifier {
       return true;
     },
   };
+}
+
+/** CRLs of the store whose nextUpdate has passed. */
+function expiredCrls(trust: TrustStore, now: Date): { source: string; nextUpdate: Date }[] {
+  const out: { source: string; nextUpdate: Date }[] = [];
+  for (const list of trust.crls.values()) {
+    for (const t of list) {
+      if (t.crl.nextUpdate && t.crl.nextUpdate < now) {
+        out.push({ source: t.source, nextUpdate: t.crl.nextUpdate });
+      }
+    }
+  }
+  return out;
 }
 
 function required(v: string | undefined, name: string): string {

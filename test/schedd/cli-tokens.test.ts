@@ -112,7 +112,10 @@ test("an expired token is named before connecting; a refused one names the faile
   writeFileSync(file, await token({ aud: "https://other.example.org" }));
   const refused = await updraft(["q", "--token", file], {});
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /did not accept your credential \(token audience: /);
+  assert.match(
+    refused.stderr,
+    /did not accept your credential \(the bearer token was not accepted/,
+  );
   assert.match(refused.stderr, /updraft token info .*elsewhere/);
 
   const scoped = await updraft(["submit", "one.sub"], {

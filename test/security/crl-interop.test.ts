@@ -16,13 +16,13 @@ let trustDir: string;
 before(() => {
   requireTool("openssl");
   dir = mkdtempSync(join(tmpdir(), "updraft-crl-"));
-  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
+  updraftOk(["ca", "init", "--bits", "2048", "--dir", join(dir, "ca")]);
   for (const who of ["good", "bad"]) {
     updraftOk([
       "ca",
       "issue",
       "--bits",
-      "1024",
+      "2048",
       "--dir",
       join(dir, "ca"),
       "--user",
@@ -98,7 +98,7 @@ test("revoking a certificate from another CA is an error naming the file", () =>
     "ca",
     "init",
     "--bits",
-    "1024",
+    "2048",
     "--dir",
     other,
     "--subject",
@@ -108,7 +108,7 @@ test("revoking a certificate from another CA is an error naming the file", () =>
     "ca",
     "issue",
     "--bits",
-    "1024",
+    "2048",
     "--dir",
     other,
     "--user",

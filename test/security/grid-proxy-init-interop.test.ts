@@ -20,12 +20,12 @@ let trustDir: string;
 before(() => {
   requireTool("grid-proxy-init");
   dir = mkdtempSync(join(tmpdir(), "updraft-gpi-"));
-  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
+  updraftOk(["ca", "init", "--bits", "2048", "--dir", join(dir, "ca")]);
   updraftOk([
     "ca",
     "issue",
     "--bits",
-    "1024",
+    "2048",
     "--dir",
     join(dir, "ca"),
     "--user",

@@ -18,12 +18,12 @@ before(() => {
   requireTool("openssl");
   requireTool("voms-proxy-info");
   dir = mkdtempSync(join(tmpdir(), "updraft-ossl-"));
-  updraftOk(["ca", "init", "--bits", "1024", "--dir", join(dir, "ca")]);
+  updraftOk(["ca", "init", "--bits", "2048", "--dir", join(dir, "ca")]);
   updraftOk([
     "ca",
     "issue",
     "--bits",
-    "1024",
+    "2048",
     "--dir",
     join(dir, "ca"),
     "--user",
@@ -56,7 +56,7 @@ function opensslVerify(file: string, ...flags: string[]) {
 }
 
 test("openssl verify -allow_proxy_certs accepts an updraft proxy, and refuses it without the flag", () => {
-  const f = proxyInit("x509up", "--bits", "1024");
+  const f = proxyInit("x509up", "--bits", "2048");
   assert.equal(statSync(f).mode & 0o777, 0o600);
   const ok = opensslVerify(f, "-allow_proxy_certs");
   assert.equal(ok.status, 0, output(ok));
@@ -72,18 +72,18 @@ test("openssl accepts proxies of proxies and limited proxies made by updraft", (
     "proxy",
     "init",
     "--cert",
-    proxyInit("first", "--bits", "1024"),
+    proxyInit("first", "--bits", "2048"),
     "--out",
     second,
     "--hours",
     "2",
     "--bits",
-    "1024",
+    "2048",
   ]);
   const r = opensslVerify(second, "-allow_proxy_certs");
   assert.equal(r.status, 0, output(r));
   const limited = opensslVerify(
-    proxyInit("limited", "--limited", "--bits", "1024"),
+    proxyInit("limited", "--limited", "--bits", "2048"),
     "-allow_proxy_certs",
   );
   assert.equal(limited.status, 0, output(limited));

@@ -96,7 +96,7 @@ test("proxy info prints the fields grid users expect and exits 0 for a valid pro
   }
   assert.match(r.stdout, /type\s*: RFC 3820 compliant impersonation proxy/);
   assert.match(r.stdout, /identity\s*: \/DC=org\/DC=example\/CN=Alice$/m);
-  assert.match(r.stdout, /strength\s*: 1024 bits/);
+  assert.match(r.stdout, /strength\s*: 2048 bits/);
   assert.match(r.stdout, /timeleft\s*: (11:59|12:00):\d\d/);
 });
 

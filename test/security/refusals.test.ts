@@ -2,6 +2,12 @@
  * Every refusal verifyChain can give, each with a real certificate made to break exactly one rule.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildCrl } from "../../src/security/crl.js";
+import { generateRsaKey } from "../../src/security/keys.js";
 import { after, before, describe, test } from "node:test";
 import {
   basicConstraintsExt,
@@ -378,6 +384,92 @@ const cases: Case[] = [
     ];
   })(),
 ];
+
+/** The test CA's own certificate and CRLs built with its key, for CRL cases. */
+function caWithCrl(crl: { data: string | Buffer; source: string }): TrustStore {
+  return createTrustStore({
+    cas: [{ data: pki.ca.certPem, source: "ca" }],
+    crls: [crl],
+    caNamespaces: "off",
+  });
+}
+
+function crlOfCa(nextUpdate: Date): Buffer {
+  const info = parseCertificate(ca.der);
+  return buildCrl(
+    {
+      issuerDer: info.subjectDer,
+      issuerSpkiDer: info.x509.publicKey.export({ type: "spki", format: "der" }),
+      revoked: [],
+      crlNumber: 7,
+      thisUpdate: new Date(nextUpdate.getTime() - 7 * 86_400_000),
+      nextUpdate,
+    },
+    createPrivateKey(pki.ca.keyPem),
+  );
+}
+
+cases.push(
+  {
+    name: "an RSA key of 1024 bits",
+    code: "weak-key",
+    chain: () => [user({ key: generateRsaKey(1024) }).der],
+  },
+  {
+    name: "a certificate its CA signed with SHA-1 (made by openssl)",
+    code: "weak-signature",
+    chain: () => {
+      const dir = pki.dir;
+      const run = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+      run(["genrsa", "-out", join(dir, "sha1.key"), "2048"]);
+      run([
+        "req",
+        "-new",
+        "-key",
+        join(dir, "sha1.key"),
+        "-subj",
+        "/DC=org/DC=example/CN=Sha",
+        "-out",
+        join(dir, "sha1.csr"),
+      ]);
+      run([
+        "x509",
+        "-req",
+        "-sha1",
+        "-in",
+        join(dir, "sha1.csr"),
+        "-days",
+        "1",
+        "-CA",
+        join(pki.caHome, "ca.pem"),
+        "-CAkey",
+        join(pki.caHome, "ca-key.pem"),
+        "-set_serial",
+        "4242",
+        "-out",
+        join(dir, "sha1.pem"),
+      ]);
+      return pki.chainDer(readFileSync(join(dir, "sha1.pem"), "latin1"));
+    },
+  },
+  {
+    name: "a user of a CA whose CRL file does not parse",
+    code: "crl-invalid",
+    chain: () => [aliceDer],
+    trust: () =>
+      caWithCrl({
+        data: "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+        source: `/x/${hashOf(ca.der)}.r0`,
+      }),
+  },
+  {
+    name: "a user of a CA whose CRL is past its nextUpdate",
+    code: "crl-expired",
+    chain: () => [aliceDer],
+    trust: () =>
+      caWithCrl({ data: crlOfCa(new Date(Date.now() - 3_600_000)), source: "expired.r0" }),
+  },
+);
 
 describe("verifyChain refuses", () => {
   for (const c of cases) {

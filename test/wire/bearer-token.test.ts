@@ -27,6 +27,7 @@ import { httpsGet } from "../helpers/https-get.js";
 import { createTestPki, startServer, type TestPki, type TestServer } from "./harness.js";
 
 const ISS = "https://issuer.example.org";
+const refusedBy: string[] = [];
 let pki: TestPki;
 let ts: TestServer;
 let key: CryptoKey;
@@ -46,6 +47,7 @@ before(async () => {
     JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256" }] }),
   );
   ts = await startServer(pki, {
+    observer: { callDone: () => undefined, refused: (c) => void refusedBy.push(c) },
     tokenVerifier: createTokenVerifier({
       issuers: [createIssuerKeySource(ISS, { jwksFile: jwks })],
       audiences: ["https://schedd.example.org"],
@@ -118,7 +120,7 @@ test("a valid token whose identity has no role is refused 403", async () => {
   assert.match(o.reason, /#mallory' has no role/);
 });
 
-test("each hostile token is refused 401 naming the check, without echoing the token", async () => {
+test("each hostile token is refused 401, the server naming the check, the peer told nothing more", async () => {
   const now = Math.floor(Date.now() / 1000);
   const good = await sign(claims());
   const [h, , sig] = good.split(".");
@@ -149,7 +151,8 @@ test("each hostile token is refused 401 naming the check, without echoing the to
     assert.ok(!o.open, name);
     assert.equal(o.status, 401, name);
     assert.equal(o.code, "unauthenticated", name);
-    assert.match(o.reason, new RegExp(`^token ${check}:`), `${name}: ${o.reason}`);
+    assert.match(o.reason, /bearer token was not accepted/, `${name}: ${o.reason}`);
+    assert.equal(refusedBy.at(-1), `token-${check}`, name);
     assert.ok(!o.reason.includes(token.slice(-16)), name);
   }
   // The daemon still serves after the table.

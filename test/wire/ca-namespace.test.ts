@@ -12,7 +12,7 @@ import { subjectHash } from "../../src/security/dn.js";
 import { createCA, issueUserCert, type KeyAndCert } from "../../src/security/pki.js";
 import { signingPolicy } from "../../src/security/ca-dir.js";
 import { ALICE } from "../helpers/pki.js";
-import { connect, createTestPki, startServer, type TestPki } from "./harness.js";
+import { captureLog, connect, createTestPki, startServer, type TestPki } from "./harness.js";
 
 let pki: TestPki;
 let rogue: KeyAndCert;
@@ -51,11 +51,14 @@ async function whoAmI(
 }
 
 test("a trusted CA minting a DN outside its signing policy is refused at the server", async () => {
-  const ts = await startServer(pki);
+  const log = captureLog();
+  const ts = await startServer(pki, { logger: log.logger });
   after(() => ts.server.close());
   const r = await whoAmI(ts, mintedAlice);
   assert.equal(r.err?.code, "unauthenticated", String(r.err ?? r.identity));
-  assert.match(r.err?.message ?? "", /outside the namespace of \/DC=org\/DC=rogue\/CN=Rogue CA/);
+  // The peer learns it was refused; the server's log says why.
+  assert.match(r.err?.message ?? "", /not accepted/);
+  assert.match(log.text(), /outside the namespace of \/DC=org\/DC=rogue\/CN=Rogue CA/);
   // The rogue CA's own names still pass, and so does the real Alice.
   const own = await whoAmI(ts, issueUserCert(rogue, { subject: "/DC=org/DC=rogue/CN=Rita" }));
   assert.equal(own.identity, "/DC=org/DC=rogue/CN=Rita", String(own.err));
@@ -66,11 +69,12 @@ test("a CA without a signing policy or namespaces file signs nothing", async () 
   copyFileSync(join(pki.caDir, `${rogueHash}.signing_policy`), join(pki.dir, "kept"));
   unlinkSync(join(pki.caDir, `${rogueHash}.signing_policy`));
   after(() => copyFileSync(join(pki.dir, "kept"), join(pki.caDir, `${rogueHash}.signing_policy`)));
-  const ts = await startServer(pki);
+  const log = captureLog();
+  const ts = await startServer(pki, { logger: log.logger });
   after(() => ts.server.close());
   const r = await whoAmI(ts, issueUserCert(rogue, { subject: "/DC=org/DC=rogue/CN=Rita" }));
   assert.equal(r.err?.code, "unauthenticated", String(r.err ?? r.identity));
-  assert.match(r.err?.message ?? "", /no namespace is defined for the CA \/DC=org\/DC=rogue/);
+  assert.match(log.text(), /no namespace is defined for the CA \/DC=org\/DC=rogue/);
 });
 
 test("with caNamespaces off, any trusted CA may issue any name (the documented opt-out)", async () => {

@@ -3,6 +3,7 @@
  * a few methods that exercise the protocol, and clients with the fixture's credentials.
  */
 import { readFileSync } from "node:fs";
+import pino, { type Logger } from "pino";
 import { WebSocket } from "ws";
 import { createAuthorizer } from "../../src/security/authz.js";
 import { readCredentialFile } from "../../src/security/proxy.js";
@@ -157,4 +158,11 @@ export async function rawPeer(
       return received.find(pred)!;
     },
   };
+}
+
+/** A logger whose JSON lines are kept, to check what a server logged (refusal reasons). */
+export function captureLog(): { logger: Logger; text: () => string } {
+  const lines: string[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(s) });
+  return { logger, text: () => lines.join("") };
 }
