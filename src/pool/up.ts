@@ -13,6 +13,7 @@ import { defaultAdapterRegistry } from "../factory/adapters/registry.js";
 import { adapterStateDir, loadFactoryConfig } from "../factory/config.js";
 import { findPackageRoot } from "../wire/schema.js";
 import { ensureDevPki, type DevPki } from "./dev-pki.js";
+import { ensureDevTokens } from "./dev-tokens.js";
 import { choosePorts, type PoolPorts } from "./ports.js";
 import { daemonsIn, Supervisor, type DaemonName } from "./supervisor.js";
 import { UpdraftError } from "../common/errors.js";
@@ -80,6 +81,7 @@ async function startPool(opts: UpOptions): Promise<Pool> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const home = packageRoot();
   const pki = opts.devPki === false ? undefined : ensureDevPki(join(stateDir, "pki"));
+  if (pki) await ensureDevTokens(stateDir);
   const ports = await choosePorts(stateDir);
   const daemonEnv: NodeJS.ProcessEnv = {
     ...process.env,

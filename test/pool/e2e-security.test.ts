@@ -5,7 +5,7 @@
  * and nothing else changes: the job, the collector's ads, the queue.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
@@ -230,6 +230,34 @@ test("pilots whose credential is too short for their walltime fail as VO_Proxy; 
   } finally {
     restore();
   }
+});
+
+test("demo users' tokens work at the demo pool without a certificate; a changed token does not", async () => {
+  const token = join(tp.pool.stateDir, "pki", "users", "alice", "token");
+  assert.equal(statSync(token).mode & 0o777, 0o600, "the token file is 0600");
+  const held = join(tp.jobsDir, "held-token.sub");
+  writeFileSync(held, ["executable = /bin/true", "hold = true", "queue 1", ""].join("\n"));
+  // No certificate anywhere: the token is the only credential.
+  const noCert = { X509_USER_PROXY: join(tp.jobsDir, "no-such-proxy") };
+  const r = await tp.cli(["submit", "--token", token, held], noCert);
+  const m = /submitted to cluster (\d+)/.exec(r.stdout);
+  assert.ok(r.code === 0 && m, `submit with a token: ${r.stdout}${r.stderr}`);
+  const ad = await jobAd(Number(m[1]));
+  assert.equal(ad.Owner, '"alice"', "Owner comes from the token's sub");
+  assert.equal(ad.AuthenticatedIdentity, '"https://localhost/updraft-demo/users#alice"');
+
+  const text = readFileSync(token, "utf8").trim();
+  const [h, p, sig] = text.split(".");
+  const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+  const forged = join(tp.jobsDir, "forged-token");
+  writePrivateFile(
+    forged,
+    `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: "bob" })).toString("base64url")}.${sig}\n`,
+  );
+  const f = await tp.cli(["q", "--token", forged], noCert);
+  assert.notEqual(f.code, 0);
+  assert.match(f.stdout + f.stderr, /signature/);
+  assert.ok(!(f.stdout + f.stderr).includes(sig!), "the token is not echoed");
 });
 
 /** A factory counter summed over clients, from its database (read-only). */
