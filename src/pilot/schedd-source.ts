@@ -9,7 +9,7 @@ import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
-import { inputFileNames, proxyFileName } from "../schedd/input-files.js";
+import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
 import { WireError } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
@@ -102,9 +102,10 @@ export function scheddSource(
       if (inputFileNames(lease.ad).length > 0) await fetchSandbox(lease, sandboxDir);
       const exe = stagedExecutable(lease.ad);
       if (exe) await chmod(join(sandboxDir, exe), 0o700).catch(() => {});
-      // The job's proxy is a private key: readable by the job's user alone, as HTCondor leaves it.
-      const proxy = proxyFileName(lease.ad);
-      if (proxy) await chmod(join(sandboxDir, proxy), 0o600);
+      // The job's proxy and token are credentials: readable by the job's user alone.
+      for (const credential of [proxyFileName(lease.ad), tokenFileName(lease.ad)]) {
+        if (credential) await chmod(join(sandboxDir, credential), 0o600);
+      }
       staged.set(lease.leaseId, snapshotSandbox(sandboxDir));
     },
 

@@ -1,7 +1,8 @@
 /**
  * The files a job's input sandbox holds, as its ad says: the executable (unless
  * `transfer_executable = false`), standard input, `transfer_input_files`, and the job's proxy
- * (`x509userproxy`), which lands in the sandbox under its own file name. The submitter
+ * (`x509userproxy`) and bearer token (`ScitokensFile`), which land in the sandbox under their own
+ * file names. The submitter
  * uploads these; a pilot fetches the sandbox only when the list is not empty.
  */
 import { posix } from "node:path";
@@ -18,11 +19,18 @@ export function inputFileNames(ad: ClassAd): string[] {
   if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
   for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
   if (s("x509userproxy") !== "") files.push(s("x509userproxy"));
+  if (s("ScitokensFile") !== "") files.push(s("ScitokensFile"));
   return [...new Set(files)];
 }
 
 /** The job's proxy's name in its sandbox (`x509userproxy`'s file name), or undefined. */
 export function proxyFileName(ad: ClassAd): string | undefined {
   const v = ad.evaluate("x509userproxy");
+  return typeof v === "string" && v !== "" ? posix.basename(v) : undefined;
+}
+
+/** The job's bearer token's name in its sandbox (`ScitokensFile`'s file name), or undefined. */
+export function tokenFileName(ad: ClassAd): string | undefined {
+  const v = ad.evaluate("ScitokensFile");
   return typeof v === "string" && v !== "" ? posix.basename(v) : undefined;
 }

@@ -61,12 +61,21 @@ async function updraft(args: string[]) {
 
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
+/** A JWT as the job's own bearer token; the job, not the schedd, is its audience. */
+function jwt(exp: number): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${part({ alg: "ES256", typ: "JWT" })}.${part({ sub: "alice", exp })}.c2lnbmF0dXJl`;
+}
+
 const SCRIPT = [
   "#!/bin/sh",
   'echo "proxy=$X509_USER_PROXY"',
   'echo "scratch=$_CONDOR_SCRATCH_DIR"',
   'echo "mode=$(stat -c %a "$X509_USER_PROXY")"',
   'echo "sha=$(sha256sum < "$X509_USER_PROXY" | cut -d" " -f1)"',
+  'echo "token=$BEARER_TOKEN_FILE"',
+  'echo "tokenmode=$(stat -c %a "$BEARER_TOKEN_FILE")"',
+  'echo "tokensha=$(sha256sum < "$BEARER_TOKEN_FILE" | cut -d" " -f1)"',
   "",
 ].join("\n");
 
@@ -74,8 +83,11 @@ test("use_x509userproxy: the schedd records the proxy's subject and expiry, the 
   writeFileSync(join(work, "check.sh"), SCRIPT, { mode: 0o755 });
   writeFileSync(
     join(work, "proxy.sub"),
-    "executable = check.sh\nuse_x509userproxy = true\noutput = job.out\nrequest_memory = 64\nqueue\n",
+    "executable = check.sh\nuse_x509userproxy = true\nscitokens_file = job.token\noutput = job.out\nrequest_memory = 64\nqueue\n",
   );
+  writeFileSync(join(work, "job.token"), `${jwt(Math.floor(Date.now() / 1000) + 3600)}\n`, {
+    mode: 0o600,
+  });
   const sub = await updraft(["submit", "proxy.sub"]);
   assert.equal(sub.code, 0, sub.stderr);
   const cluster = /submitted to cluster (\d+)/.exec(sub.stdout)![1]!;
@@ -117,6 +129,9 @@ test("use_x509userproxy: the schedd records the proxy's subject and expiry, the 
   assert.equal(seen.proxy, join(seen.scratch!, basename(env.pki.proxy.file)));
   assert.equal(seen.mode, "600");
   assert.equal(seen.sha, sha256(readFileSync(env.pki.proxy.file)));
+  assert.equal(seen.token, join(seen.scratch!, "job.token"));
+  assert.equal(seen.tokenmode, "600");
+  assert.equal(seen.tokensha, sha256(readFileSync(join(work, "job.token"))));
 });
 
 test("a proxy from an untrusted CA is refused at upload and no job stays in the queue", async () => {

@@ -4,7 +4,7 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import type { ClassAd } from "../../classad/index.js";
-import { proxyFileName } from "../../schedd/input-files.js";
+import { proxyFileName, tokenFileName } from "../../schedd/input-files.js";
 import type { Resources } from "../ledger.js";
 import { parseEnvironmentV2, splitV2 } from "./arguments.js";
 
@@ -20,6 +20,8 @@ export interface JobSpec {
   stderr: string;
   /** The job's own credential file (its `x509userproxy`), exported as X509_USER_PROXY. */
   credentialFile?: string;
+  /** The job's own bearer token file (its `ScitokensFile`), exported as BEARER_TOKEN_FILE. */
+  tokenFile?: string;
   /** The job's own walltime limit; exceeding it is the job's fault (hold). */
   walltimeS?: number;
   /**
@@ -98,6 +100,7 @@ export function jobSpecFromAd(
   const staged = ad.evaluate("TransferExecutable") !== false;
   // The proxy the user sent with the job (`x509userproxy`) arrives with its inputs.
   const proxy = proxyFileName(ad);
+  const token = tokenFileName(ad);
   return {
     ok: true,
     spec: {
@@ -115,6 +118,7 @@ export function jobSpecFromAd(
       stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
       stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
       credentialFile: opts.credentialFile ?? (proxy && join(sandboxDir, proxy)),
+      tokenFile: token && join(sandboxDir, token),
       walltimeS: jobWalltimeS(ad),
       pilotDeadlineS: opts.remainingLifetimeS,
       memoryLimitMb: num(ad, "RequestMemory"),

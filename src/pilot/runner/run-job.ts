@@ -86,6 +86,7 @@ function jobEnv(spec: JobSpec, base: Record<string, string | undefined>): Record
     TEMP: tmp,
   });
   if (spec.credentialFile) env.X509_USER_PROXY = spec.credentialFile;
+  if (spec.tokenFile) env.BEARER_TOKEN_FILE = spec.tokenFile;
   return env;
 }
 

@@ -46,6 +46,9 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "accounting_group_user",
   "x509userproxy",
   "use_x509userproxy",
+  "use_scitokens",
+  "use_scitoken",
+  "scitokens_file",
   "stream_output",
   "stream_error",
   "concurrency_limits",
@@ -98,6 +101,7 @@ const ATTRIBUTE_SPELLINGS: Readonly<Record<string, string>> = {
   notifyuser: "notify_user",
   wantgracefulremoval: "want_graceful_removal",
   jobleaseduration: "job_lease_duration",
+  scitokensfile: "scitokens_file",
 };
 
 /** The command a key stands for, lower-case: itself, or the command an attribute name spells. */

@@ -8,6 +8,7 @@
  */
 import { posix } from "node:path";
 import { parseCertificate, pemCertificates } from "../../security/cert-info.js";
+import { describeToken } from "../../security/token-issuer.js";
 import type { DeriveContext, Derivation } from "./derive-context.js";
 import { iwdOf, parseBool, str } from "./derive-files.js";
 
@@ -82,4 +83,56 @@ const proxy: Derivation = {
   },
 };
 
-export const PROXY_DERIVATIONS: readonly Derivation[] = [proxy];
+/**
+ * `use_scitokens = true|false|auto` and `scitokens_file = FILE`, as condor_submit reads them:
+ * the token file (else `$BEARER_TOKEN_FILE`) goes with the job as `ScitokensFile` (full path),
+ * and the job finds `BEARER_TOKEN_FILE` naming its copy. `auto` sends one only when there is one.
+ * An expired token (by its `exp`, read without checking the signature) stops the submit.
+ */
+const token: Derivation = {
+  inputs: ["use_scitokens", "use_scitoken", "scitokens_file", "initialdir"],
+  derive(ctx) {
+    const named = ctx.value("scitokens_file") || undefined;
+    const key = ctx.isSet("use_scitokens") ? "use_scitokens" : "use_scitoken";
+    const useText = ctx.value(key) || undefined;
+    const fromEnv = ctx.env.environ?.BEARER_TOKEN_FILE || undefined;
+    let use = named !== undefined;
+    if (useText?.toLowerCase() === "auto") use = named !== undefined || fromEnv !== undefined;
+    else if (useText !== undefined) {
+      const b = parseBool(useText);
+      if (b === undefined) {
+        ctx.fail(key, `${key} must be true, false or auto, not '${useText}'`);
+        return;
+      }
+      use = b;
+    }
+    if (!use) return;
+    const file = named ?? fromEnv;
+    if (file === undefined) {
+      ctx.fail(key, "no token file: give scitokens_file = FILE or set BEARER_TOKEN_FILE");
+      return;
+    }
+    const path = posix.resolve(iwdOf(ctx), file);
+    const where = named !== undefined ? "scitokens_file" : key;
+    if (ctx.env.readFile !== undefined) {
+      const text = ctx.env.readFile(path);
+      const described =
+        text === undefined ? undefined : describeToken(text.trim(), ctx.env.now * 1000);
+      const why =
+        text === undefined
+          ? "cannot be read"
+          : !described!.ok
+            ? described!.reason
+            : described!.expired
+              ? "has expired; get a new one (htgettoken, oidc-token or updraft token)"
+              : undefined;
+      if (why !== undefined) {
+        ctx.fail(where, `token ${path} ${why}`);
+        return;
+      }
+    }
+    ctx.emit("ScitokensFile", str(path));
+  },
+};
+
+export const PROXY_DERIVATIONS: readonly Derivation[] = [proxy, token];

@@ -109,3 +109,47 @@ test("a missing proxy, a file without a certificate, a bad use_x509userproxy: on
   });
   assert.match(noUid[0]!.message, /set X509_USER_PROXY or give x509userproxy = FILE/);
 });
+
+function jwt(exp: number): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${part({ alg: "ES256", typ: "JWT" })}.${part({ sub: "alice", exp })}.c2ln\n`;
+}
+
+test("scitokens_file / use_scitokens send a bearer token as ScitokensFile; expired ones are refused", () => {
+  const token = files({ [`${CWD}/job.token`]: jwt(NOW + 600), "/tmp/bt_u1000": jwt(NOW + 600) });
+  const named = jobOf(`${EXE}scitokens_file = job.token\nqueue\n`, token, at);
+  assert.equal(named.get("ScitokensFile"), `"${CWD}/job.token"`);
+  const env = { ...at, environ: { BEARER_TOKEN_FILE: "/tmp/bt_u1000" } };
+  assert.equal(
+    jobOf(`${EXE}use_scitokens = true\nqueue\n`, token, env).get("ScitokensFile"),
+    '"/tmp/bt_u1000"',
+  );
+  // auto: only when there is a token; false: never, even with scitokens_file.
+  assert.equal(
+    jobOf(`${EXE}use_scitokens = auto\nqueue\n`, token, at).get("ScitokensFile"),
+    undefined,
+  );
+  assert.equal(
+    jobOf(`${EXE}use_scitokens = auto\nqueue\n`, token, env).get("ScitokensFile"),
+    '"/tmp/bt_u1000"',
+  );
+  assert.equal(
+    jobOf(`${EXE}use_scitokens = false\nscitokens_file = job.token\nqueue\n`, token, at).get(
+      "ScitokensFile",
+    ),
+    undefined,
+  );
+  const expired = errorsOf(
+    `${EXE}scitokens_file = old.token\nqueue\n`,
+    files({ [`${CWD}/old.token`]: jwt(NOW - 1) }),
+    at,
+  );
+  assert.match(
+    expired[0]!.message,
+    /^token \/home\/alice\/work\/old\.token has expired; get a new one/,
+  );
+  const none = errorsOf(`${EXE}use_scitokens = true\nqueue\n`, undefined, { ...at, environ: {} });
+  assert.match(none[0]!.message, /give scitokens_file = FILE or set BEARER_TOKEN_FILE/);
+  const junk = errorsOf(`${EXE}scitokens_file = x\nqueue\n`, files({ [`${CWD}/x`]: "hello" }), at);
+  assert.match(junk[0]!.message, /not a JWT/);
+});
