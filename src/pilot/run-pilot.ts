@@ -13,7 +13,7 @@ import type { Attrs } from "./failure.js";
 import { DEFAULT_HEARTBEAT, heartbeatDelay, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource, SlotAdvertiser } from "./interfaces.js";
 import { createResourceLedger, type Resources } from "./ledger.js";
-import { judge, type ExitReason, type LifetimePlan } from "./lifetime.js";
+import type { LifetimePlan } from "./lifetime.js";
 import type { JobRecord } from "./report.js";
 import { jobSpecFromAd, requestOf } from "./runner/job-spec.js";
 import {
@@ -25,7 +25,8 @@ import {
 import type { JobSpec } from "./runner/job-spec.js";
 import { buildSlotAd, slotName, type SlotIdentity } from "./slot-ad.js";
 import { createWakeup } from "./wakeup.js";
-import { drainForShutdown, FEATURES_POLL_MS } from "./machine-features.js";
+import { FEATURES_POLL_MS } from "./machine-features.js";
+import { type PilotExitReason, planTurn, waitMs } from "./pilot-step.js";
 import { type BlackHolePolicy, createBlackHoleDetector } from "./black-hole.js";
 
 export interface PilotDeps {
@@ -72,7 +73,7 @@ export interface PilotDeps {
 }
 
 export interface PilotRunResult {
-  reason: ExitReason | "blackhole";
+  reason: PilotExitReason;
   /** Why the node was judged a black hole, when it was. */
   blackHole?: string;
   jobs: JobRecord[];
@@ -360,46 +361,39 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let reason: PilotRunResult["reason"];
   for (;;) {
     const now = clock.now();
+    let shutdownMs: number | undefined;
     if (deps.shutdownTime && now >= nextFeaturesCheck) {
       nextFeaturesCheck = now + FEATURES_POLL_MS;
-      const shutdownMs = deps.shutdownTime();
-      const drained =
-        shutdownMs === undefined ? plan : drainForShutdown(plan, shutdownMs, now, graceMs);
-      if (drained !== plan) {
-        deps.log?.warn(
-          { shutdown: new Date(shutdownMs!).toISOString() },
-          "the site announced a shutdown (Machine/Job Features): draining",
-        );
-        plan = drained;
-      }
+      shutdownMs = deps.shutdownTime();
     }
-    const judged = judge(plan, {
+    const turn = planTurn({
+      plan,
       nowMs: now,
       runningJobs: active.size,
       lastJobEndMs,
       terminated: deps.terminate?.aborted,
+      shutdownMs,
+      graceMs,
+      blackHole: blackHole.tripped,
+      advertisedRetired: retired,
+      advertisedBlackHole: holeAdvertised,
     });
-    // A black hole claims nothing more; it ends once its running jobs have (or sooner, if the
-    // lifetime says so).
-    const v =
-      blackHole.tripped && !judged.exit
-        ? {
-            ...judged,
-            mayStartJobs: false,
-            exit: active.size === 0 ? ("blackhole" as const) : undefined,
-          }
-        : judged;
-    // The collector hears at once that the slot takes nothing more, and why.
-    if ((v.retired && !retired) || (blackHole.tripped && !holeAdvertised)) {
-      retired ||= v.retired;
-      holeAdvertised = blackHole.tripped !== undefined;
-      await advertise(true);
+    if (turn.drainingFor !== undefined) {
+      deps.log?.warn(
+        { shutdown: new Date(turn.drainingFor).toISOString() },
+        "the site announced a shutdown (Machine/Job Features): draining",
+      );
     }
-    if (v.stopJobs) {
+    plan = turn.plan;
+    const v = turn.verdict;
+    retired = turn.advertisedRetired;
+    holeAdvertised = turn.advertisedBlackHole;
+    if (turn.advertiseNow) await advertise(true);
+    if (turn.stopReason !== undefined) {
       for (const a of active.values()) {
         if (a.stopping) continue;
         a.stopping = true;
-        a.stopReason = STOP_REASONS[v.exit ?? "terminated"];
+        a.stopReason = turn.stopReason;
         a.job.kill("pilot-stop");
       }
     }
@@ -434,14 +428,18 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     } else await advertise();
     await flushing;
     if (started) continue;
-    const waits = [v.nextChangeInMs || retryMs, retryMs, adEvery];
-    if (adStale) waits.push(AD_MIN_GAP_MS - (clock.now() - lastAdvertised));
-    for (const a of active.values()) {
-      if (!a.stopping) waits.push(a.nextHeartbeatAt - clock.now());
-    }
-    if (pendingReports.length > 0) waits.push(retryMs);
-    if (deps.shutdownTime) waits.push(nextFeaturesCheck - clock.now());
-    await wake.wait(Math.max(1, Math.min(...waits)));
+    const sleepMs = waitMs({
+      nextChangeInMs: v.nextChangeInMs,
+      retryMs,
+      advertiseEveryMs: adEvery,
+      adDueInMs: adStale ? AD_MIN_GAP_MS - (clock.now() - lastAdvertised) : undefined,
+      heartbeatsInMs: [...active.values()]
+        .filter((a) => !a.stopping)
+        .map((a) => a.nextHeartbeatAt - clock.now()),
+      reportsPending: pendingReports.length > 0,
+      featuresCheckInMs: deps.shutdownTime ? nextFeaturesCheck - clock.now() : undefined,
+    });
+    await wake.wait(sleepMs);
   }
   if (idleSince !== undefined) idleMs += clock.now() - idleSince;
   // A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline.
@@ -470,14 +468,6 @@ const NO_BLACK_HOLE_CHECK: BlackHolePolicy = { numJobs: 0, rate: 0, windowMs: 0 
 const LONG_POLL_MS = 10_000;
 /** Shortest gap between slot ads sent because jobs started. */
 const AD_MIN_GAP_MS = 1000;
-
-/** What a user reads on a job the pilot handed back, by why the pilot stopped. */
-const STOP_REASONS: Partial<Record<PilotRunResult["reason"], string>> = {
-  terminated: "pilot terminated by its batch system (SIGTERM)",
-  walltime: "pilot reached its walltime (GLIDEIN_Max_Walltime)",
-  credential: "pilot credential about to expire",
-  shutdown: "worker node shutting down (Machine/Job Features shutdowntime)",
-};
 
 const NOT_STARTED: RunningJob = {
   jobId: "",
