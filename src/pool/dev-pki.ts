@@ -1,7 +1,8 @@
 /**
  * The development PKI a one-machine pool runs on: a CA with a grid trust directory, one host
  * certificate per daemon (each its own identity, so authorization can tell them apart), users
- * alice and bob with RFC 3820 proxies, the pilots' credential, and the factory's RSA key pair.
+ * alice and bob with RFC 3820 proxies, the pilots' credential, a monitoring credential, and the
+ * factory's RSA key pair.
  * Made once under `<state>/pki` and reused; proxies are renewed when they have less than a day
  * left, so a pool restarted the next week still works.
  */
@@ -17,6 +18,8 @@ export const DEV_CA_SUBJECT = "/DC=org/DC=example/CN=Updraft Demo CA";
 export const SERVICE_DN = (name: string) => `/DC=org/DC=example/OU=Services/CN=${name}`;
 export const USER_DN = (name: string) => `/DC=org/DC=example/OU=Users/CN=${name}`;
 export const PILOT_DN = "/DC=org/DC=example/OU=Pilots/CN=demo-pilot";
+/** The demo's monitoring identity: every demo endpoint gives it the `monitor` role. */
+export const MONITOR_DN = "/DC=org/DC=example/OU=Services/CN=monitor";
 
 export const DAEMONS = ["collector", "schedd", "factory", "frontend"] as const;
 export const USERS = ["alice", "bob"] as const;
@@ -31,6 +34,8 @@ export interface DevPki {
   /** A user's proxy (what X509_USER_PROXY points at). */
   userProxy(name: (typeof USERS)[number]): string;
   pilotProxy: string;
+  /** `<dir>/monitor/cert.pem` and `key.pem`: a client certificate for /metrics and /pool. */
+  monitor: { certFile: string; keyFile: string };
 }
 
 function writeCredential(dir: string, kc: KeyAndCert): void {
@@ -95,6 +100,10 @@ export function ensureDevPki(dir: string, now = Date.now()): DevPki {
   const proxies = new Map<string, string>();
   for (const u of USERS) proxies.set(u, ensureProxy(ca, join(dir, "users", u), USER_DN(u), now));
   const pilotProxy = ensureProxy(ca, join(dir, "pilot"), PILOT_DN, now);
+  const monitorDir = join(dir, "monitor");
+  if (!existsSync(join(monitorDir, "key.pem"))) {
+    writeCredential(monitorDir, issueUserCert(ca, { subject: MONITOR_DN, days: 365 }));
+  }
   return {
     dir,
     trustDir: paths.trustDir,
@@ -104,5 +113,6 @@ export function ensureDevPki(dir: string, now = Date.now()): DevPki {
     }),
     userProxy: (name) => proxies.get(name)!,
     pilotProxy,
+    monitor: { certFile: join(monitorDir, "cert.pem"), keyFile: join(monitorDir, "key.pem") },
   };
 }

@@ -10,9 +10,17 @@ import { join } from "node:path";
 export interface PoolPorts {
   collector: number;
   schedd: number;
+  /** The factory's and frontend's HTTPS listeners for /metrics. */
+  factoryMetrics: number;
+  frontendMetrics: number;
 }
 
-const DEFAULTS: PoolPorts = { collector: 9618, schedd: 9619 };
+const DEFAULTS: PoolPorts = {
+  collector: 9618,
+  schedd: 9619,
+  factoryMetrics: 9621,
+  frontendMetrics: 9622,
+};
 
 /** Resolves to the port bound (`port` itself, or the kernel's pick for 0), or undefined if taken. */
 function tryBind(port: number): Promise<number | undefined> {
@@ -32,26 +40,33 @@ export async function freePort(preferred = 0): Promise<number> {
 
 export async function choosePorts(stateDir: string): Promise<PoolPorts> {
   const file = join(stateDir, "ports.json");
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as Partial<PoolPorts>;
-    if (typeof saved.collector === "number" && typeof saved.schedd === "number") {
-      const ports = { collector: saved.collector, schedd: saved.schedd };
-      for (const [daemon, port] of Object.entries(ports)) {
-        if ((await tryBind(port)) === undefined) {
-          throw new Error(
-            `port ${port} of this pool's ${daemon} is in use: is the pool in ${stateDir} already ` +
-              `running (another 'updraft up' or 'updraft demo')? Stop it first, or remove ` +
-              `${file} to choose new ports`,
-          );
-        }
-      }
-      return ports;
+  const saved: Partial<PoolPorts> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as Partial<PoolPorts>)
+    : {};
+  const ports: Partial<PoolPorts> = {};
+  // Saved ports are kept (pilots and env.sh files name them) and must be free; a file from
+  // before a daemon had a port of its own gets one chosen and added.
+  for (const daemon of Object.keys(DEFAULTS) as (keyof PoolPorts)[]) {
+    const port = saved[daemon];
+    if (typeof port !== "number") continue;
+    if ((await tryBind(port)) === undefined) {
+      throw new Error(
+        `port ${port} of this pool's ${daemon} is in use: is the pool in ${stateDir} already ` +
+          `running (another 'updraft up' or 'updraft demo')? Stop it first, or remove ` +
+          `${file} to choose new ports`,
+      );
     }
+    ports[daemon] = port;
   }
-  const collector = await freePort(DEFAULTS.collector);
-  let schedd = await freePort(DEFAULTS.schedd);
-  while (schedd === collector) schedd = await freePort(0);
-  const ports = { collector, schedd };
-  writeFileSync(file, JSON.stringify(ports) + "\n");
-  return ports;
+  const taken = () => new Set(Object.values(ports));
+  for (const daemon of Object.keys(DEFAULTS) as (keyof PoolPorts)[]) {
+    if (ports[daemon] !== undefined) continue;
+    let port = await freePort(DEFAULTS[daemon]);
+    while (taken().has(port)) port = await freePort(0);
+    ports[daemon] = port;
+  }
+  const all = ports as PoolPorts;
+  if (Object.keys(DEFAULTS).some((k) => saved[k as keyof PoolPorts] !== all[k as keyof PoolPorts]))
+    writeFileSync(file, JSON.stringify(all) + "\n");
+  return all;
 }

@@ -34,6 +34,8 @@ export interface Pool {
   ports: PoolPorts;
   collectorUrl: string;
   scheddUrl: string;
+  /** What `<state>/endpoints.json` says: where to scrape and where the page is. */
+  endpoints: PoolEndpoints;
   pki?: DevPki;
   /** The environment a user's shell needs (also written to env.sh). */
   userEnv: Record<string, string>;
@@ -43,6 +45,28 @@ export interface Pool {
   supervisor: Supervisor;
   daemons: DaemonName[];
   stop(): Promise<void>;
+}
+
+export type PoolEndpoints = {
+  metrics: Partial<Record<DaemonName, string>>;
+  web: string;
+};
+
+/**
+ * The monitoring addresses of a one-machine pool, as the demo configs set them up: /metrics of
+ * each daemon the folder has (the collector and schedd on their RPC port, the factory and
+ * frontend on their metrics listeners) and the collector's pool page.
+ */
+export function poolEndpoints(ports: PoolPorts, daemons: readonly DaemonName[]): PoolEndpoints {
+  const port: Record<DaemonName, number> = {
+    collector: ports.collector,
+    schedd: ports.schedd,
+    factory: ports.factoryMetrics,
+    frontend: ports.frontendMetrics,
+  };
+  const metrics: Partial<Record<DaemonName, string>> = {};
+  for (const d of daemons) metrics[d] = `https://localhost:${port[d]}/metrics`;
+  return { metrics, web: `https://localhost:${ports.collector}/pool` };
 }
 
 export const packageRoot = () => findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -89,6 +113,8 @@ async function startPool(opts: UpOptions): Promise<Pool> {
     UPDRAFT_HOME: home,
     UPDRAFT_COLLECTOR_PORT: String(ports.collector),
     UPDRAFT_SCHEDD_PORT: String(ports.schedd),
+    UPDRAFT_FACTORY_METRICS_PORT: String(ports.factoryMetrics),
+    UPDRAFT_FRONTEND_METRICS_PORT: String(ports.frontendMetrics),
   };
   const specs = daemonsIn(configDir, ports);
   if (specs.length === 0) {
@@ -116,8 +142,18 @@ async function startPool(opts: UpOptions): Promise<Pool> {
     UPDRAFT_SCHEDD_PORT: String(ports.schedd),
     ...(pki ? { X509_USER_PROXY: pki.userProxy("alice"), X509_CERT_DIR: pki.trustDir } : {}),
   };
+  const endpoints = poolEndpoints(
+    ports,
+    specs.map((s) => s.name),
+  );
+  if (pki) {
+    userEnv.UPDRAFT_WEB = endpoints.web;
+    userEnv.UPDRAFT_MONITOR_CERT = pki.monitor.certFile;
+    userEnv.UPDRAFT_MONITOR_KEY = pki.monitor.keyFile;
+  }
   const envFile = join(stateDir, "env.sh");
   writeFileSync(envFile, envScript(userEnv));
+  writeFileSync(join(stateDir, "endpoints.json"), JSON.stringify(endpoints, null, 2) + "\n");
 
   const stop = async () => {
     if (specs.some((s) => s.name === "factory")) {
@@ -140,6 +176,7 @@ async function startPool(opts: UpOptions): Promise<Pool> {
     ports,
     collectorUrl,
     scheddUrl,
+    endpoints,
     pki,
     userEnv,
     envFile,

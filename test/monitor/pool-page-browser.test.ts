@@ -5,78 +5,28 @@
  * breaks no CSP rule; an entry name carrying HTML is shown as text, never run.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { plotsOf, startChromium, tableCells, type Chromium } from "../helpers/chromium.js";
 import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-
 let f: PoolFixture;
-let browser: Browser;
-let context: BrowserContext;
+let browser: Chromium;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is needed: apt-get install chromium`);
   f = await startPoolFixture();
   // Two samples a minute apart, so the plots have a line to draw.
   f.c.daemon.sampleHistory();
   f.c.timers.advance(60_000);
-  // playwright starts chromium with a new, temporary --user-data-dir of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  context = await browser.newContext({
-    // The test CA is not in the browser's store; the client certificate is what is under test.
-    ignoreHTTPSErrors: true,
-    clientCertificates: [
-      {
-        origin: `https://localhost:${f.port()}`,
-        cert: Buffer.from(f.monitor.certPem),
-        key: Buffer.from(f.monitor.keyPem),
-      },
-    ],
-  });
+  browser = await startChromium({ origin: `https://localhost:${f.port()}`, ...f.monitor });
 });
 
 after(async () => {
-  await context?.close();
   await browser?.close();
   await f?.stop();
 });
 
-/** The page, and what it logged or failed to load (errors, warnings, refusals). */
-async function openPage(): Promise<{ page: Page; problems: string[] }> {
-  const problems: string[] = [];
-  const page = await context.newPage();
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
-  });
-  await page.goto(`https://localhost:${f.port()}/pool`);
-  return { page, problems };
-}
-
-const cells = (page: Page, table: string) =>
-  page.$$eval(`#${table} tbody tr`, (rows) =>
-    rows.map((r) =>
-      Array.from(r.querySelectorAll("td"), (td) => (td as { textContent: string }).textContent),
-    ),
-  );
+const openPage = () => browser.open(`https://localhost:${f.port()}/pool`);
+const cells = tableCells;
 
 test("the page shows the pool's numbers and draws the history plots", async () => {
   const { page, problems } = await openPage();
@@ -102,16 +52,7 @@ test("the page shows the pool's numbers and draws the history plots", async () =
     "pilot 7 failed (exit 11, validation)",
   ]);
   // uPlot drew each plot on a canvas of its size, with the series in its legend.
-  const plots = await page.$$eval("#plots .panel", (panels) =>
-    panels.map((p) => ({
-      id: p.id,
-      canvas: (p.querySelector("canvas")?.width ?? 0) > 0,
-      legend: Array.from(
-        p.querySelectorAll(".u-legend .u-series .u-label"),
-        (l) => (l as { textContent: string }).textContent,
-      ),
-    })),
-  );
+  const plots = await plotsOf(page);
   const pilots = plots.find((p) => p.id === "plot-pilots");
   assert.ok(pilots?.canvas, JSON.stringify(plots));
   assert.deepEqual(pilots.legend.slice(1).sort(), ["held", "idle", "running"]);

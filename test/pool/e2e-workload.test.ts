@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { splitWorkload } from "../../src/pool/demo.js";
+import { plotsOf, startChromium, tableCells } from "../helpers/chromium.js";
+import { httpsGet } from "../helpers/https-get.js";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
 
 let tp: TestPool;
@@ -93,4 +95,47 @@ test("the frontend counts its running pilots at each entry", async () => {
   await waitFor("the sleepers to finish", async () =>
     (await history(tp, [cluster])).length === 6 ? true : undefined,
   );
+});
+
+test("endpoints.json names each daemon's /metrics and the page; the monitor credential opens all", async () => {
+  const endpoints = JSON.parse(readFileSync(join(tp.pool.stateDir, "endpoints.json"), "utf8"));
+  assert.deepEqual(Object.keys(endpoints.metrics).sort(), [
+    "collector",
+    "factory",
+    "frontend",
+    "schedd",
+  ]);
+  const pki = tp.pool.pki!;
+  const cred = {
+    certPem: readFileSync(pki.monitor.certFile, "utf8"),
+    keyPem: readFileSync(pki.monitor.keyFile, "utf8"),
+  };
+  const ca = readFileSync(join(pki.dir, "ca.pem"));
+  for (const [daemon, url] of Object.entries(endpoints.metrics as Record<string, string>)) {
+    const u = new URL(url);
+    // The factory and frontend open their listeners once started; `up` waits for neither.
+    const r = await waitFor(`${daemon} /metrics`, () =>
+      httpsGet({ port: Number(u.port), path: u.pathname, ca, cred }).catch(() => undefined),
+    );
+    assert.equal(r.status, 200, `${daemon} ${url}`);
+    assert.match(r.body, /^updraft_process_cpu_seconds_total /m, daemon);
+    // Without the credential, nothing.
+    assert.equal((await httpsGet({ port: Number(u.port), path: u.pathname, ca })).status, 401);
+  }
+  // The demo's page in a real browser: its entries (one in downtime) and a drawn plot.
+  const browser = await startChromium({ origin: new URL(endpoints.web).origin, ...cred });
+  try {
+    const { page, problems } = await browser.open(endpoints.web);
+    await page.waitForSelector("body[data-plotted=day]", { timeout: 30_000 });
+    const entries = await tableCells(page, "entries");
+    const names = entries.map((r) => r[0]);
+    for (const e of ["Demo_US_Nebraska", "Demo_DE_DESY", "Demo_IT_CNAF_GPU"])
+      assert.ok(names.includes(`${e}@demo-factory`), `${e} in ${names.join(", ")}`);
+    assert.equal(entries.find((r) => r[0] === "Demo_UK_RAL@demo-factory")?.[7], "yes");
+    const plots = await plotsOf(page);
+    assert.ok(plots.find((p) => p.id === "plot-pilots")?.canvas, JSON.stringify(plots));
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
 });
