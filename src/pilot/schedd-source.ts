@@ -217,7 +217,9 @@ async function upload(c: ScheddClient, lease: JobLease, name: string, sandboxDir
   const { fd, size } = openOutput(sandboxDir, name);
   try {
     const hash = createHash("sha256");
-    const buf = Buffer.alloc(CHUNK_BYTES);
+    // Sized to the file: most outputs are a few bytes, and zeroing a whole chunk for each of
+    // them cost more than sending them.
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK_BYTES, size)));
     let offset = 0;
     let sha256 = "";
     for (;;) {
