@@ -1,9 +1,10 @@
 /**
- * `updraft token`: a private issuer for pools and tests (`init`, `issue`) and `info`, which
- * shows what a token claims without verifying it.
+ * `updraft token`: a private issuer for pools and tests (`init`, `issue`), `info`, which
+ * shows what a token claims without verifying it, and `revoke`, which revokes pilots by id.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { parseRevokedPilots } from "../security/pilot-revocations.js";
 import { writePrivateFile } from "../security/ca-dir.js";
 import { discoverBearerToken, readTokenFile } from "../security/token-discovery.js";
 import { describeToken, initIssuerDir, issuerPaths, issueToken } from "../security/token-issuer.js";
@@ -119,6 +120,37 @@ export function createTokenCommand(): Command {
         "signature : NOT verified (info shows what the token claims, not whether it is genuine)",
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
+    });
+
+  token
+    .command("revoke <pilot-id...>")
+    .description(
+      "revoke pilots by id: append them to a revocation file (tokens.revoked_pilots_file)",
+    )
+    .requiredOption("--file <file>", "the revocation file the collector and schedds read")
+    .action((ids: string[], o: { file: string }) => {
+      const bad = ids.find((id) => !(parseRevokedPilots(id) instanceof Set));
+      if (bad !== undefined) {
+        throw new CliError(
+          `'${bad.slice(0, 80)}' is not a pilot id (see the slot's AuthenticatedIdentity, <issuer>#pilot-<id>)`,
+        );
+      }
+      const text = existsSync(o.file) ? readFileSync(o.file, "utf8") : "";
+      const listed = parseRevokedPilots(text);
+      if (!(listed instanceof Set)) throw new CliError(`${o.file}: ${listed.error}; fix it first`);
+      const added = [...new Set(ids)].filter((id) => !listed.has(id));
+      if (added.length > 0) {
+        const sep = text === "" || text.endsWith("\n") ? "" : "\n";
+        appendFileSync(o.file, `${sep}${added.join("\n")}\n`, { mode: 0o644 });
+      }
+      for (const id of ids) {
+        process.stdout.write(
+          `pilot ${id} ${added.includes(id) ? "revoked" : "was already revoked"} in ${o.file}\n`,
+        );
+      }
+      process.stdout.write(
+        "daemons reading this file refuse these pilots and close their connections within seconds\n",
+      );
     });
 
   return token;

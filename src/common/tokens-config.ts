@@ -30,7 +30,13 @@ import {
 const issuerSchema = z
   .object({
     /** The exact `iss` string tokens carry; an https URL (WLCG profile). */
-    issuer: z.string().url().startsWith("https://", "a token issuer is an https URL"),
+    issuer: z
+      .string()
+      .url()
+      .startsWith("https://", "a token issuer is an https URL")
+      // Identities are <issuer>#<sub>: a '#' in the issuer would let one issuer's identities
+      // read as another's.
+      .refine((v) => !v.includes("#"), "a token issuer has no '#' (identities are <issuer>#<sub>)"),
     /** The issuer's public keys; when absent they come from `<issuer>/.well-known/openid-configuration`. */
     jwks_file: z.string().min(1).optional(),
     /** PEM CA bundle for the discovery HTTPS fetches; the system's CAs when absent. */

@@ -61,6 +61,10 @@ test("a tokens block gets its defaults; issuers must be https and listed once", 
     problems(tokensConfigSchema, "issuers: [{ issuer: https://a.example/ }]\nleeway_s: 3600\n"),
     /leeway_s/,
   );
+  assert.match(
+    problems(tokensConfigSchema, 'issuers: [{ issuer: "https://a.example/x#y" }]\n'),
+    /issuers\[0\]\.issuer.*no '#'/,
+  );
 });
 
 test("a daemon refuses a tokens block with no audience or a broken jwks_file at start", () => {

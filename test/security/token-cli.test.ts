@@ -91,3 +91,16 @@ test("bad input gets one plain line telling what to do", () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /no such file/);
 });
+
+test("revoke appends pilot ids to the revocation file once, and refuses what is not an id", () => {
+  const file = join(work, "revoked-pilots");
+  const out = updraftOk(["token", "revoke", "--file", file, "p-1", "p-2"]);
+  assert.match(out, /pilot p-1 revoked in/);
+  const again = updraftOk(["token", "revoke", "--file", file, "p-2", "p-3"]);
+  assert.match(again, /pilot p-2 was already revoked/);
+  assert.equal(readFileSync(file, "utf8"), "p-1\np-2\np-3\n");
+  const bad = updraft(["token", "revoke", "--file", file, "../etc/passwd"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /is not a pilot id/);
+  assert.equal(readFileSync(file, "utf8"), "p-1\np-2\np-3\n", "nothing written for a bad id");
+});
