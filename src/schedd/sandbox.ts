@@ -86,7 +86,8 @@ export class Sandboxes {
   receive(dir: string, c: Chunk): boolean {
     const final = this.pathIn(dir, c.name);
     const partial = final + PARTIAL;
-    mkdirSync(join(final, ".."), { recursive: true });
+    // Private to the schedd's user: inputs may hold a job's credentials (its proxy, its token).
+    mkdirSync(join(final, ".."), { recursive: true, mode: 0o700 });
     const have = c.offset === 0 ? 0 : existsSync(partial) ? statSync(partial).size : -1;
     if (have !== c.offset) {
       throw new SandboxError(
@@ -109,7 +110,7 @@ export class Sandboxes {
         "sandbox-full",
       );
     }
-    const fd = openSync(partial, c.offset === 0 ? "w" : "a");
+    const fd = openSync(partial, c.offset === 0 ? "w" : "a", 0o600);
     try {
       writeSync(fd, c.data);
     } finally {

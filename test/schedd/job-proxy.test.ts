@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,10 @@ test("use_x509userproxy: the schedd records the proxy's subject and expiry, the 
   const proxyEnd = parseCertificate(pemCertificates(env.pki.proxy.pem)[0]!).notAfter;
   assert.equal(queued!.x509UserProxyExpiration, String(Math.floor(proxyEnd.getTime() / 1000)));
   assert.equal(queued!.JobStatus, "1", "released after the upload");
+  // The spooled copy is private to the schedd's user, as is its folder.
+  const spooled = join(env.dir, "state", "spool", cluster, "shared", "input");
+  assert.equal(statSync(join(spooled, basename(env.pki.proxy.file))).mode & 0o777, 0o600);
+  assert.equal(statSync(spooled).mode & 0o777, 0o700);
 
   const result = await runPilot({
     clock: systemClock,
