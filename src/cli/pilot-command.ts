@@ -60,6 +60,18 @@ function withPilotOptions(cmd: Command): Command {
       "namespaces for jobs: auto (when the kernel allows), none, required [$UPDRAFT_JOB_ISOLATION]",
     )
     .option("--hide-dir <dir>", "directory jobs must not see, repeatable", collect)
+    .option("--job-wrapper <file>", "every job starts through it [$UPDRAFT_JOB_WRAPPER]")
+    .option(
+      "--job-wrapper-sha256 <hex>",
+      "the wrapper's SHA-256, checked at start [$UPDRAFT_JOB_WRAPPER_SHA256]",
+    )
+    .option("--pre-job <file>", "script run before each job [$UPDRAFT_PRE_JOB]")
+    .option("--post-job <file>", "script run after each job [$UPDRAFT_POST_JOB]")
+    .option(
+      "--hook-timeout <s>",
+      "time limit of each pre/post-job script (default 300) [$UPDRAFT_JOB_HOOK_TIMEOUT_S]",
+      seconds("--hook-timeout"),
+    )
     .option(
       "--failure-linger <s>",
       "after failed validation, keep the batch slot this long (default 0) [$UPDRAFT_FAILURE_LINGER_S]",

@@ -151,6 +151,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
         blackHole: s.blackHole,
+        jobHooks: s.jobHooks,
         ...(s.features.MACHINEFEATURES || s.features.JOBFEATURES
           ? { shutdownTime: () => readShutdownMs(s.features) }
           : {}),
@@ -160,7 +161,9 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
       exit =
         run.reason === "blackhole"
           ? failed("blackhole", { class: "BlackHole", message: run.blackHole ?? "black hole" })
-          : { reason: run.reason, code: 0 };
+          : run.reason === "job-hook"
+            ? failed("job-hook", { class: "WN_Resource", message: run.hookFault ?? "job hook" })
+            : { reason: run.reason, code: 0 };
     } catch (err) {
       const cls = hasErrorCode(err, "pilot-no-connector", "pilot-config") ? "Config" : "Network";
       exit = failed(cls === "Config" ? "config" : "error", {

@@ -6,7 +6,7 @@
 import { judge, type ExitReason, type LifetimePlan, type LifetimeVerdict } from "./lifetime.js";
 import { drainForShutdown } from "./machine-features.js";
 
-export type PilotExitReason = ExitReason | "blackhole";
+export type PilotExitReason = ExitReason | "blackhole" | "job-hook";
 
 export interface TurnInputs {
   plan: LifetimePlan;
@@ -20,6 +20,8 @@ export interface TurnInputs {
   graceMs: number;
   /** Why the node was judged a black hole, once it was. */
   blackHole?: string;
+  /** Why a job hook (a pre-job script) failed, once one did (see runner/job-hooks.ts). */
+  hookFault?: string;
   /** What the collector was last told: retired, and whether the black hole was announced. */
   advertisedRetired: boolean;
   advertisedBlackHole: boolean;
@@ -58,15 +60,13 @@ export function planTurn(x: TurnInputs): Turn {
     lastJobEndMs: x.lastJobEndMs,
     terminated: x.terminated,
   });
-  // A black hole claims nothing more; it ends once its running jobs have (or sooner, if the
-  // lifetime says so).
+  // A black hole, or a node whose job hook failed, claims nothing more; it ends once its
+  // running jobs have (or sooner, if the lifetime says so).
+  const fault =
+    x.blackHole !== undefined ? "blackhole" : x.hookFault !== undefined ? "job-hook" : undefined;
   const verdict: Turn["verdict"] =
-    x.blackHole !== undefined && !judged.exit
-      ? {
-          ...judged,
-          mayStartJobs: false,
-          exit: x.runningJobs === 0 ? "blackhole" : undefined,
-        }
+    fault && !judged.exit
+      ? { ...judged, mayStartJobs: false, exit: x.runningJobs === 0 ? fault : undefined }
       : judged;
   // The collector hears at once that the slot takes nothing more, and why.
   const advertiseNow =

@@ -28,7 +28,8 @@ export interface JobRecord {
   holdReason?: string;
 }
 
-export type PilotExitReason = ExitReason | "blackhole" | "validation" | "config" | "error";
+export type PilotExitReason =
+  ExitReason | "blackhole" | "job-hook" | "validation" | "config" | "error";
 
 export interface CheckSummary {
   name: string;

@@ -16,17 +16,13 @@ import { createResourceLedger, type Resources } from "./ledger.js";
 import type { LifetimePlan } from "./lifetime.js";
 import type { JobRecord } from "./report.js";
 import { jobSpecFromAd, requestOf } from "./runner/job-spec.js";
-import {
-  startJob,
-  type JobOutcome,
-  type RunnerOptions,
-  type RunningJob,
-} from "./runner/run-job.js";
+import type { JobOutcome, RunnerOptions, RunningJob } from "./runner/run-job.js";
 import type { JobSpec } from "./runner/job-spec.js";
 import { buildSlotAd, slotName, type SlotIdentity } from "./slot-ad.js";
 import { createWakeup } from "./wakeup.js";
 import { FEATURES_POLL_MS } from "./machine-features.js";
 import { type PilotExitReason, planTurn, waitMs } from "./pilot-step.js";
+import { type JobHooks, startHookedJob } from "./runner/job-hooks.js";
 import { type BlackHolePolicy, createBlackHoleDetector } from "./black-hole.js";
 
 export interface PilotDeps {
@@ -69,6 +65,8 @@ export interface PilotDeps {
   shutdownTime?: () => number | undefined;
   /** Stop taking jobs when they keep ending within seconds (see black-hole.ts); off when absent. */
   blackHole?: BlackHolePolicy;
+  /** The site's or VO's job wrapper and pre/post-job scripts (see runner/job-hooks.ts). */
+  jobHooks?: JobHooks;
   log?: Logger;
 }
 
@@ -76,6 +74,8 @@ export interface PilotRunResult {
   reason: PilotExitReason;
   /** Why the node was judged a black hole, when it was. */
   blackHole?: string;
+  /** Why a job hook failed, when one did: the job went back to the queue and the pilot ended. */
+  hookFault?: string;
   jobs: JobRecord[];
   idleS: number;
 }
@@ -116,7 +116,10 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
           resolve();
         });
       }));
-  const runJob = deps.runJob ?? startJob;
+  const runJob =
+    deps.runJob ??
+    ((spec: JobSpec, opts: RunnerOptions) =>
+      startHookedJob(spec, opts, deps.jobHooks ?? {}, (msg) => deps.log?.warn(msg)));
   const hb: HeartbeatPolicy = {
     ...DEFAULT_HEARTBEAT,
     ...deps.heartbeat,
@@ -140,6 +143,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   let retired = false;
   let adStale = false;
   const blackHole = createBlackHoleDetector(deps.blackHole ?? NO_BLACK_HOLE_CHECK);
+  let hookFault: string | undefined;
   let holeAdvertised = false;
 
   const slotAd = () =>
@@ -189,6 +193,12 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     // Ended by the pilot's own stop, even if it then exited cleanly, or never started for the
     // pilot's own reasons: the job goes back to the queue.
     const released = a.handBack === true || outcome.killed?.kind === "pilot-stop";
+    if (outcome.nodeFault) {
+      // The node's own hook failed: the job goes back, and this node takes no more.
+      a.stopReason ??= outcome.nodeFault;
+      if (!hookFault) deps.log?.warn({ reason: outcome.nodeFault }, "job hook failed: ending");
+      hookFault ??= outcome.nodeFault;
+    }
     if (!released && !blackHole.tripped) {
       blackHole.jobEnded(a.startedAt, clock.now());
       if (blackHole.tripped) {
@@ -375,6 +385,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       shutdownMs,
       graceMs,
       blackHole: blackHole.tripped,
+      hookFault,
       advertisedRetired: retired,
       advertisedBlackHole: holeAdvertised,
     });
@@ -457,6 +468,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   return {
     reason,
     ...(reason === "blackhole" ? { blackHole: blackHole.tripped } : {}),
+    ...(reason === "job-hook" ? { hookFault } : {}),
     jobs: records,
     idleS: idleMs / 1000,
   };

@@ -4,6 +4,7 @@
  */
 import type { Attrs, AttrValue } from "./failure.js";
 import type { LifetimeSettings } from "./lifetime.js";
+import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
@@ -29,6 +30,8 @@ export interface PilotSettings {
   jobIsolation: IsolationMode;
   /** Directories jobs must not see besides the work directory (the bootstrap's own). */
   hideDirs: string[];
+  /** The job wrapper and pre/post-job scripts (see runner/job-hooks.ts). */
+  jobHooks: JobHooks;
   /** Seconds a pilot that failed validation keeps its batch slot (see failure-linger.ts). */
   failureLingerS: number;
   /** Machine/Job Features folders the site gives, if any (see machine-features.ts). */
@@ -71,6 +74,11 @@ export interface PilotOptions {
   blackholeNumjobs?: number;
   blackholeRate?: number;
   failureLinger?: number;
+  jobWrapper?: string;
+  jobWrapperSha256?: string;
+  preJob?: string;
+  postJob?: string;
+  hookTimeout?: number;
 }
 
 export const ENV = {
@@ -107,6 +115,11 @@ export const ENV = {
   blackholeRate: "GLIDEIN_BLACKHOLE_RATE",
   /** Set by the factory from the entry's `pilot.failure_linger_s`. */
   failureLinger: "UPDRAFT_FAILURE_LINGER_S",
+  jobWrapper: "UPDRAFT_JOB_WRAPPER",
+  jobWrapperSha256: "UPDRAFT_JOB_WRAPPER_SHA256",
+  preJob: "UPDRAFT_PRE_JOB",
+  postJob: "UPDRAFT_POST_JOB",
+  hookTimeout: "UPDRAFT_JOB_HOOK_TIMEOUT_S",
 } as const;
 
 const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
@@ -204,6 +217,14 @@ export function resolveSettings(
   // As glideinWMS: a rate of 0 or none turns detection off; NUMJOBS alone does nothing.
   const blackholeRate = num(o.blackholeRate, ENV.blackholeRate) ?? 0;
   const blackholeNumjobs = Math.floor(num(o.blackholeNumjobs, ENV.blackholeNumjobs) ?? 10);
+  const wrapper = o.jobWrapper ?? (env[ENV.jobWrapper] || undefined);
+  const wrapperSha = o.jobWrapperSha256 ?? (env[ENV.jobWrapperSha256] || undefined);
+  if (wrapperSha !== undefined && !/^[0-9a-fA-F]{64}$/.test(wrapperSha)) {
+    problems.push(`job wrapper SHA-256 "${wrapperSha}" is not 64 hex digits`);
+  }
+  const preJob = o.preJob ?? (env[ENV.preJob] || undefined);
+  const postJob = o.postJob ?? (env[ENV.postJob] || undefined);
+  const hookTimeoutMs = (num(o.hookTimeout, ENV.hookTimeout) ?? 300) * 1000;
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
     workDir: o.workDir ?? process.cwd(),
@@ -218,6 +239,11 @@ export function resolveSettings(
     jobGroupsFile: env[ENV.jobGroups] || undefined,
     jobIsolation: isolation as IsolationMode,
     hideDirs: o.hideDir ?? [],
+    jobHooks: {
+      ...(wrapper ? { wrapper } : {}),
+      ...(preJob ? { preJob: { path: preJob, timeoutMs: hookTimeoutMs } } : {}),
+      ...(postJob ? { postJob: { path: postJob, timeoutMs: hookTimeoutMs } } : {}),
+    },
     failureLingerS: num(o.failureLinger, ENV.failureLinger) ?? 0,
     features: {
       ...(env.MACHINEFEATURES ? { MACHINEFEATURES: env.MACHINEFEATURES } : {}),
@@ -244,6 +270,13 @@ export function resolveSettings(
       urls: [...(collector ? [collector] : []), ...schedds],
       scripts,
       scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
+      jobHooks: [
+        ...(wrapper
+          ? [{ role: "job wrapper", path: wrapper, ...(wrapperSha ? { sha256: wrapperSha } : {}) }]
+          : []),
+        ...(preJob ? [{ role: "pre-job script", path: preJob }] : []),
+        ...(postJob ? [{ role: "post-job script", path: postJob }] : []),
+      ],
     },
   };
   return problems.length ? { ok: false, problems } : { ok: true, settings };

@@ -27,6 +27,8 @@ export interface JobOutcome {
   startError?: string;
   /** What could not be done, in HTCondor's hold codes (6 exec, 7 output, 8 input), and errno. */
   startFailure?: { code: number; subcode: number };
+  /** The job never ran because the node's own hook failed (see job-hooks.ts): hand it back. */
+  nodeFault?: string;
 }
 
 /** HTCondor's hold codes for a job the starter could not start. */
@@ -51,6 +53,8 @@ export interface RunnerOptions {
   procDir?: string;
   /** How jobs are isolated from the pilot (detected once at pilot start); none by default. */
   isolation?: JobIsolation;
+  /** A copy of the job wrapper inside the sandbox, run as `wrapper executable args...`. */
+  wrapper?: string;
 }
 
 const SIGNAL_NAMES = new Map(
@@ -70,7 +74,10 @@ export function formatDuration(totalS: number): string {
   return `${d}+${hh}:${mm}:${String(s % 60).padStart(2, "0")}`;
 }
 
-function jobEnv(spec: JobSpec, base: Record<string, string | undefined>): Record<string, string> {
+export function jobEnv(
+  spec: JobSpec,
+  base: Record<string, string | undefined>,
+): Record<string, string> {
   const scratch = spec.sandboxDir;
   const tmp = join(scratch, "tmp");
   const env: Record<string, string> = {};
@@ -125,11 +132,14 @@ export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
     if (err !== out) fds.push(err);
     stage = "exec";
     let command = { command: spec.executable, args: spec.args };
-    if (isolation) {
+    if (isolation || opts.wrapper) {
       // Checked here so a missing or non-executable program is a start failure, as it is
-      // without isolation, rather than an exit status from inside the namespaces.
+      // without isolation or wrapper, rather than an exit status from inside them.
       accessSync(spec.executable, constants.X_OK);
-      command = isolatedCommand(isolation, spec.sandboxDir, spec.executable, spec.args);
+    }
+    if (opts.wrapper) command = { command: opts.wrapper, args: [spec.executable, ...spec.args] };
+    if (isolation) {
+      command = isolatedCommand(isolation, spec.sandboxDir, command.command, command.args);
     }
     child = spawn(command.command, command.args, {
       cwd: spec.sandboxDir,

@@ -10,6 +10,7 @@ import { checkCredential } from "./check-credential.js";
 import { checkTmp, checkWorkDisk } from "./check-disk.js";
 import { checkGpus } from "./check-gpus.js";
 import { checkMemory } from "./check-memory.js";
+import { checkJobHooks } from "./check-job-hooks.js";
 import { checkNetwork } from "./check-network.js";
 import { checkArch, checkOs } from "./check-os.js";
 import { runScript } from "./check-scripts.js";
@@ -64,6 +65,7 @@ export async function runValidation(
   await record("cvmfs", () => checkCvmfs(view, s));
   await record("singularity", () => checkSingularity(view, s));
   await record("credential", () => checkCredential(view, s, now));
+  if ((s.jobHooks ?? []).length > 0) await record("job-hooks", () => checkJobHooks(s.jobHooks!));
   if ((s.urls ?? []).length > 0) await record("network", () => checkNetwork(s));
   for (const script of s.scripts ?? []) {
     await record(`script:${script.path}`, () =>

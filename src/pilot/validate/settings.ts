@@ -1,3 +1,5 @@
+import type { HookFile } from "./check-job-hooks.js";
+
 /** What validation is asked to check, from the command line, the entry and the frontend. */
 export interface ValidationSettings {
   /** MIN_DISK_GBS: free space needed in the work directory. */
@@ -21,4 +23,6 @@ export interface ValidationSettings {
   connectTimeoutMs?: number;
   scripts?: { path: string; kind: "site" | "vo" }[];
   scriptTimeoutMs?: number;
+  /** The job wrapper and pre/post-job scripts to check (see check-job-hooks.ts). */
+  jobHooks?: HookFile[];
 }

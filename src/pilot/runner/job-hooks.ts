@@ -1,0 +1,165 @@
+/**
+ * The job wrapper hook, as glideinWMS's job wrappers (HTCondor's USER_JOB_WRAPPER): a site or VO
+ * names a script through which every job starts (it gets the job's executable and arguments as
+ * its own and must exec them, so the job's environment, exit code and signals pass through
+ * unchanged), and optional pre-job and post-job scripts, each with a time limit. This is where a
+ * container runner plugs in. A pre-job script that fails is the node's fault, not the job's: the
+ * job goes back to the queue and the pilot ends (see run-pilot.ts); a post-job failure is logged
+ * and changes nothing about the job's outcome.
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { JobSpec } from "./job-spec.js";
+import {
+  jobEnv,
+  startJob,
+  type JobOutcome,
+  type KillKind,
+  type RunnerOptions,
+  type RunningJob,
+} from "./run-job.js";
+
+export interface JobHook {
+  path: string;
+  timeoutMs: number;
+}
+
+export interface JobHooks {
+  /** Runs every job: `wrapper <executable> <arguments...>`. */
+  wrapper?: string;
+  preJob?: JobHook;
+  postJob?: JobHook;
+}
+
+/** Where the wrapper is copied in the sandbox: jobs in namespaces do not see the pilot's dirs. */
+export const WRAPPER_IN_SANDBOX = join("tmp", ".updraft-job-wrapper");
+
+export type HookResult = { ok: true } | { ok: false; message: string };
+
+/** Runs a pre- or post-job script in the sandbox with the job's environment, within its limit. */
+export function runHook(
+  hook: JobHook,
+  spec: JobSpec,
+  base: Record<string, string | undefined>,
+): Promise<HookResult> {
+  return new Promise((resolve) => {
+    let stderr = "";
+    let timedOut = false;
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(hook.path, [], {
+        cwd: spec.sandboxDir,
+        env: jobEnv(spec, base),
+        stdio: ["ignore", "ignore", "pipe"],
+        detached: true,
+      });
+    } catch (e) {
+      resolve({ ok: false, message: `${hook.path}: ${(e as Error).message}` });
+      return;
+    }
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, hook.timeoutMs);
+    child.stderr!.on("data", (b: Buffer) => {
+      // Only the end is kept: it says why.
+      stderr = (stderr + b.toString()).slice(-2000);
+    });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      resolve({ ok: false, message: `${hook.path}: ${e.message}` });
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      killGroup();
+      if (timedOut) {
+        resolve({ ok: false, message: `${hook.path} timed out after ${hook.timeoutMs / 1000} s` });
+      } else if (code === 0) resolve({ ok: true });
+      else {
+        const last = stderr.trim().split("\n").at(-1) ?? "";
+        const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        resolve({ ok: false, message: `${hook.path} ${how}${last ? `: ${last}` : ""}` });
+      }
+    });
+  });
+}
+
+/**
+ * Starts a job through the hooks: pre-job script, the job under the wrapper, post-job script.
+ * Without hooks it is `startJob` itself.
+ */
+export function startHookedJob(
+  spec: JobSpec,
+  opts: RunnerOptions,
+  hooks: JobHooks,
+  log?: (msg: string) => void,
+): RunningJob {
+  if (!hooks.wrapper && !hooks.preJob && !hooks.postJob) return startJob(spec, opts);
+  const base = opts.baseEnv ?? process.env;
+  let inner: RunningJob | undefined;
+  let killedBefore: { kind: KillKind; holdReason?: string } | undefined;
+  const done = (async (): Promise<JobOutcome> => {
+    if (hooks.preJob) {
+      mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
+      const pre = await runHook(hooks.preJob, spec, base);
+      if (!pre.ok) return handBack(spec.jobId, `pre-job script failed: ${pre.message}`);
+    }
+    if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
+    let wrapper: string | undefined;
+    if (hooks.wrapper) {
+      wrapper = join(spec.sandboxDir, WRAPPER_IN_SANDBOX);
+      try {
+        mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
+        copyFileSync(hooks.wrapper, wrapper);
+        chmodSync(wrapper, 0o700);
+      } catch (e) {
+        return handBack(spec.jobId, `job wrapper ${hooks.wrapper}: ${(e as Error).message}`);
+      }
+    }
+    inner = startJob(spec, { ...opts, ...(wrapper ? { wrapper } : {}) });
+    const outcome = await inner.done;
+    if (hooks.postJob) {
+      const post = await runHook(hooks.postJob, spec, base);
+      if (!post.ok) log?.(`post-job script failed: ${post.message}`);
+    }
+    return outcome;
+  })();
+  return {
+    jobId: spec.jobId,
+    get pid() {
+      return inner?.pid;
+    },
+    kill(kind, holdReason) {
+      if (inner) inner.kill(kind, holdReason);
+      else killedBefore ??= { kind, ...(holdReason ? { holdReason } : {}) };
+    },
+    done,
+  };
+}
+
+/** The job never ran, for a reason of the node's: it goes back to the queue with this reason. */
+function handBack(
+  jobId: string,
+  reason: string,
+  killed: { kind: KillKind; holdReason?: string } = { kind: "pilot-stop" },
+): JobOutcome {
+  return {
+    jobId,
+    exitCode: null,
+    signal: null,
+    wallS: 0,
+    userS: 0,
+    sysS: 0,
+    peakRssMb: 0,
+    killed,
+    ...(killed.kind === "pilot-stop" ? { nodeFault: reason } : {}),
+  };
+}

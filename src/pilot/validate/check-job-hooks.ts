@@ -1,0 +1,47 @@
+/**
+ * The job wrapper and pre/post-job scripts the pilot was given must be there, executable and, when
+ * a hash is given (the staging manifest's), the very bytes staged: checked before the first
+ * claim, so a bad hook ends the pilot with a class naming the file instead of holding jobs.
+ */
+import { createHash } from "node:crypto";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { fail, pass, type CheckResult } from "../failure.js";
+
+export interface HookFile {
+  /** "job wrapper", "pre-job script", "post-job script": how messages name it. */
+  role: string;
+  path: string;
+  /** Expected SHA-256 (hex); unchecked when absent. */
+  sha256?: string;
+}
+
+/** Largest hook read to hash: a wrapper is a script, not a payload. */
+const MAX_HOOK_BYTES = 16 * 1024 * 1024;
+
+export function checkJobHooks(files: readonly HookFile[]): CheckResult {
+  for (const f of files) {
+    let size: number;
+    try {
+      const st = statSync(f.path);
+      if (!st.isFile()) return fail("Config", `${f.role} ${f.path} is not a regular file`);
+      size = st.size;
+    } catch {
+      return fail("Config", `${f.role} ${f.path} does not exist`);
+    }
+    try {
+      accessSync(f.path, constants.X_OK);
+    } catch {
+      return fail("Config", `${f.role} ${f.path} is not executable`);
+    }
+    if (f.sha256 !== undefined) {
+      if (size > MAX_HOOK_BYTES) {
+        return fail("Corruption", `${f.role} ${f.path} is ${size} bytes, larger than any hook`);
+      }
+      const got = createHash("sha256").update(readFileSync(f.path)).digest("hex");
+      if (got !== f.sha256.toLowerCase()) {
+        return fail("Corruption", `${f.role} ${f.path} has SHA-256 ${got}, expected ${f.sha256}`);
+      }
+    }
+  }
+  return pass();
+}

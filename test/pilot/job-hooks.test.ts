@@ -1,0 +1,178 @@
+/**
+ * The job wrapper hook with real jobs from a real schedd under a real pilot: the job starts
+ * through the wrapper after the pre-job script and before the post-job script, its environment,
+ * exit code and signal come back unchanged; a failing pre-job script hands the job back and ends
+ * the pilot; a missing, non-executable or altered wrapper ends the pilot before any claim.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { parsePilotOutput } from "../../src/pilot/report.js";
+import { resolveSettings, type PilotOptions } from "../../src/pilot/settings.js";
+import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
+import { createNodeFixture } from "./node-fixture.js";
+
+const GUARD_MS = 90_000;
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(t));
+}
+
+function script(dir: string, name: string, body: string, mode = 0o755): string {
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, mode);
+  return p;
+}
+
+async function pilot(env: TestEnv | undefined, dir: string, o: PilotOptions) {
+  const credential = join(dir, "pilot-credential.pem");
+  if (env) {
+    writeFileSync(credential, env.creds.pilot.certPem + env.creds.pilot.keyPem, { mode: 0o600 });
+  }
+  const r = resolveSettings(
+    {
+      pilotId: "pilot-hooks",
+      workDir: join(dir, "work"),
+      ...(env ? { schedd: [env.schedd.url()], credential, trustDir: env.pki.caDir } : {}),
+      maxWalltime: 3600,
+      maxIdle: 2,
+      grace: 5,
+      ...o,
+    },
+    {},
+    () => "unused",
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  const node = createNodeFixture();
+  let output = "";
+  try {
+    const code = await within(
+      runPilotProcess(r.settings, { view: node.view(), write: (t) => (output += t) }),
+      "pilot",
+    );
+    return { code, output, report: parsePilotOutput(output).report };
+  } finally {
+    node.cleanup();
+  }
+}
+
+async function outputs(env: TestEnv, id: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for await (const c of env.client("alice").fetchOutput(id)) {
+    files[c.name] = (files[c.name] ?? "") + Buffer.from(c.data).toString();
+  }
+  return files;
+}
+
+test("jobs start through the wrapper between the pre- and post-job scripts; environment, exit code and signal pass through", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-hooks-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const wrapper = script(dir, "wrapper.sh", 'echo "$@" > wrapped.txt\nexec "$@"');
+  const pre = script(dir, "pre.sh", "echo pre > pre.txt");
+  const post = script(dir, "post.sh", 'echo "post after $(cat out.txt | tail -1)" > post.txt');
+  const alice = env.client("alice");
+  const cluster = await submit(alice, [
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sh"',
+      Arguments: "\"-c 'cat pre.txt > out.txt; echo $GREETING >> out.txt; exit 7'\"",
+      Environment: '"GREETING=hello"',
+      TransferOutput: '"out.txt,wrapped.txt,post.txt"',
+      RequestMemory: "64",
+    }),
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sh"',
+      Arguments: "\"-c 'kill -KILL $$'\"",
+      TransferOutput: '""',
+      RequestMemory: "64",
+    }),
+  ]);
+  const p = await pilot(env, dir, { jobWrapper: wrapper, preJob: pre, postJob: post });
+  assert.equal(p.code, 0, p.output);
+  const ads = await alice.query({ ids: [`${cluster}.0`, `${cluster}.1`], history: true });
+  const exited = ads.find((a) => a.ProcId === "0");
+  const killed = ads.find((a) => a.ProcId === "1");
+  assert.equal(exited!.JobStatus, "4");
+  assert.equal(exited!.ExitCode, "7", "the job's exit code, not the wrapper's");
+  assert.equal(exited!.ExitBySignal, "false");
+  assert.deepEqual(await outputs(env, `${cluster}.0`), {
+    "out.txt": "pre\nhello\n",
+    "wrapped.txt": "/bin/sh -c cat pre.txt > out.txt; echo $GREETING >> out.txt; exit 7\n",
+    "post.txt": "post after hello\n",
+  });
+  assert.equal(killed!.JobStatus, "4");
+  assert.equal(killed!.ExitBySignal, "true", "a signal passes through the wrapper");
+  assert.equal(killed!.ExitSignal, "9");
+});
+
+test("a failing pre-job script hands the job back unheld and ends the pilot naming the script", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-hooks-pre-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pre = script(dir, "pre.sh", 'echo "scratch not mounted" >&2\nexit 3');
+  const alice = env.client("alice");
+  const cluster = await submit(alice, [
+    job({ TransferExecutable: "false", Cmd: '"/bin/true"', RequestMemory: "64" }),
+    job({ TransferExecutable: "false", Cmd: '"/bin/true"', RequestMemory: "64" }),
+  ]);
+  const p = await pilot(env, dir, { preJob: pre });
+  assert.equal(p.code, 11, p.output);
+  assert.equal(p.report?.exit.failureClass, "WN_Resource");
+  assert.equal(p.report?.exit.reason, "job-hook");
+  assert.match(
+    p.report?.exit.message ?? "",
+    new RegExp(`${pre} exited with 3: scratch not mounted`),
+  );
+  const tried = p.report?.jobs.map((j) => j.disposition) ?? [];
+  assert.ok(tried.length >= 1, "a job was tried");
+  assert.ok(
+    tried.every((d) => d === "released"),
+    `every job tried was handed back (${tried.join(",")})`,
+  );
+  const ads = await alice.query({ ids: [`${cluster}.0`, `${cluster}.1`] });
+  assert.deepEqual(
+    ads.map((a) => a.JobStatus),
+    ["1", "1"],
+    "both idle, none held for the pilot's fault",
+  );
+  assert.match(ads[0]!.VacateReason ?? "", /pre-job script failed/);
+});
+
+test("a missing, non-executable or altered wrapper ends the pilot before any claim, naming the file", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-hooks-bad-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const missing = join(dir, "no-such-wrapper.sh");
+  const flat = script(dir, "flat.sh", 'exec "$@"', 0o644);
+  const good = script(dir, "good.sh", 'exec "$@"');
+  const cases: [PilotOptions, number, string, RegExp][] = [
+    [{ jobWrapper: missing }, 13, "Config", new RegExp(`job wrapper ${missing} does not exist`)],
+    [{ jobWrapper: flat }, 13, "Config", new RegExp(`job wrapper ${flat} is not executable`)],
+    [{ jobWrapper: dir }, 13, "Config", /is not a regular file/],
+    [
+      { jobWrapper: good, jobWrapperSha256: "0".repeat(64) },
+      16,
+      "Corruption",
+      new RegExp(`job wrapper ${good} has SHA-256 [0-9a-f]{64}, expected 0{64}`),
+    ],
+    [{ postJob: missing }, 13, "Config", new RegExp(`post-job script ${missing} does not exist`)],
+  ];
+  for (const [o, code, cls, message] of cases) {
+    const p = await pilot(undefined, dir, o);
+    assert.equal(p.code, code, p.output);
+    assert.equal(p.report?.exit.failureClass, cls);
+    assert.match(p.report?.exit.message ?? "", message);
+    assert.deepEqual(p.report?.jobs, []);
+  }
+});
