@@ -13,7 +13,8 @@ import { type FactoryConfig, loadFactoryConfig, pilotLogsDir } from "../factory/
 import { PilotLogStore } from "../factory/pilot-logs.js";
 import { formatPilotLogs } from "../factory/pilot-logs-format.js";
 import { dbPath } from "../factory/daemon.js";
-import { runFactory, stagingKeepMs, stagingVersionsDir } from "../factory/main.js";
+import { runFactory } from "../factory/main.js";
+import { stagingKeepMs, stagingVersionsDir } from "../factory/staging-service.js";
 import { openVersionStore } from "../factory/staging/versions.js";
 import { formatStatusTable, statusRows } from "../factory/status-report.js";
 import { writeInstallArchive } from "../factory/staging/install.js";

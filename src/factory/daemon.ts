@@ -1,6 +1,7 @@
 /**
- * The factory daemon: opens its database and adapters, re-attaches to pilots left by a previous
- * run, then runs one cycle every `loop.cycle_s` (never two at once) until stopped.
+ * The factory daemon: opens its database and adapters, serves its staging area and metrics,
+ * re-attaches to pilots left by a previous run, then runs one cycle every `loop.cycle_s` (never
+ * two at once) until stopped.
  */
 import { mkdirSync } from "node:fs";
 import { ZodError } from "zod";
@@ -23,6 +24,7 @@ import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
 import type { ValidationBackoff } from "./validation-backoff.js";
 import { FactoryStore } from "./store.js";
+import { type StagingService, startStaging } from "./staging-service.js";
 import { registerFactoryMetrics } from "./metrics.js";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
@@ -32,8 +34,6 @@ export interface FactoryDaemonOptions {
   logger?: Logger;
   now?: () => number;
   registry?: AdapterRegistry;
-  /** Extra pilot arguments (the staging area's URL and manifest hash). */
-  pilotArgs?: () => string[];
   /** Named in configuration problems found here (adapter settings). */
   configFile?: string;
 }
@@ -75,6 +75,7 @@ export function createFactoryDaemon(
   const metrics = createDaemonRegistry();
   const factoryMetrics = registerFactoryMetrics(metrics, store);
   let metricsListener: MetricsListener | undefined;
+  let staging: StagingService | undefined;
 
   const publicPem = readTlsFile(config.tls.rsa_public_key_file, "tls.rsa_public_key_file");
   const keys = {
@@ -125,7 +126,7 @@ export function createFactoryDaemon(
       now,
       keys,
       credentialDir: join(config.work_dir, "credentials"),
-      pilotArgs: opts.pilotArgs,
+      pilotArgs: () => staging?.pilotArgs() ?? [],
       credentialCache,
       idleLifetimes,
       backoff,
@@ -168,6 +169,7 @@ export function createFactoryDaemon(
         });
         logger.info({ url: metricsListener.url() }, "metrics served");
       }
+      staging = await startStaging(config, tls, logger);
       rpc = rpcClientFromTls(tls, { url: config.collector.url });
       collector = createCollectorClient(rpc);
       const r = await reconcile(store, adapters, now, logger);
@@ -187,6 +189,7 @@ export function createFactoryDaemon(
           .catch((err: unknown) => logger.warn({ err, type }, "could not withdraw ads"));
       }
       await metricsListener?.close();
+      await staging?.close();
       for (const a of adapters.values()) await a.close();
       await rpc?.close();
       store.close();

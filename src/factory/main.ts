@@ -1,96 +1,13 @@
 /** `updraft factory run --config FILE`: load the config, start the daemon, stop on SIGTERM/SIGINT. */
-import { join } from "node:path";
-import { createLogger, type Logger } from "../common/logger.js";
+import { createLogger } from "../common/logger.js";
 import { stopOnSignals } from "../common/shutdown.js";
-import { listenerTlsMaterial, loadTlsMaterial } from "../common/tls-rpc.js";
-import type { FactoryConfig } from "./config.js";
-import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
-import { openVersionStore } from "./staging/versions.js";
 import { loadFactoryConfig } from "./config.js";
 import { createFactoryDaemon } from "./daemon.js";
 
 export async function runFactory(configFile: string): Promise<void> {
   const config = loadFactoryConfig(configFile);
   const logger = createLogger({ name: "factory", level: config.log_level });
-  // The daemon first: a configuration problem it finds stops the start before anything listens.
-  const daemon = createFactoryDaemon(config, {
-    logger,
-    configFile,
-    pilotArgs: () => staging?.pilotArgs() ?? [],
-  });
-  // Read only once cycles run, after this assignment.
-  const staging = await startStaging(config, logger);
+  const daemon = createFactoryDaemon(config, { logger, configFile });
   await daemon.start();
-  stopOnSignals(
-    logger,
-    () => {
-      if (staging) clearInterval(staging.purgeTimer);
-      return Promise.all([daemon.stop(), staging?.server.close()]);
-    },
-    "shutting down; pilots keep running",
-  );
-}
-
-/** Hash the staging directory, serve it, and put its URL and manifest hash on pilot command lines. */
-async function startStaging(config: FactoryConfig, logger: Logger) {
-  if (!config.staging) return undefined;
-  const s = config.staging;
-  const tls = listenerTlsMaterial(s.tls, loadTlsMaterial(config.tls), "staging.tls");
-  const area = stageDirectory(s.dir, { entry: s.entry });
-  // This start's files are kept as a version of their own, beside those queued pilots still need.
-  const versions = openVersionStore(stagingVersionsDir(config));
-  versions.makeCurrent(area, s.dir, Date.now());
-  const keepMs = stagingKeepMs(config);
-  const purge = () => {
-    const gone = versions.purge(Date.now(), keepMs);
-    if (gone.length > 0) logger.info({ versions: gone }, "staged versions purged");
-  };
-  purge();
-  const purgeTimer = setInterval(purge, 3600_000);
-  purgeTimer.unref();
-  const server = await startStagingServer({
-    dir: s.dir,
-    area,
-    certPem: tls.certPem,
-    keyPem: tls.keyPem,
-    host: s.listen.host,
-    port: s.listen.port,
-    versions,
-  });
-  const url = s.url ?? server.url;
-  logger.info(
-    { url, files: area.files.length, manifestSha256: area.manifestSha256 },
-    "staging area served",
-  );
-  return {
-    server,
-    purgeTimer,
-    // The version's own URL: restaging and restarting later does not change what it serves.
-    pilotArgs: () => [
-      "--staging",
-      `${url}/v/${area.manifestSha256}`,
-      "--manifest-sha256",
-      area.manifestSha256,
-    ],
-  };
-}
-
-/** Where the factory keeps staged versions. */
-export function stagingVersionsDir(config: FactoryConfig): string {
-  return join(config.work_dir, "staging-versions");
-}
-
-/**
- * How long a retired version is kept: the longest an entry lets a pilot wait in its queue (its
- * stale idle age) plus run (its walltime), so every pilot submitted with it has started or gone.
- */
-export function stagingKeepMs(config: FactoryConfig): number {
-  let s = 0;
-  for (const e of config.entries) {
-    s = Math.max(
-      s,
-      (e.stale?.idle_s ?? config.defaults.stale.idle_s) + (e.pilot?.walltime_s ?? 86_400),
-    );
-  }
-  return s * 1000;
+  stopOnSignals(logger, () => daemon.stop(), "shutting down; pilots keep running");
 }
