@@ -5,6 +5,7 @@
  * makes a new store, which also starts a new verification cache.
  */
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
+import * as fsp from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
 import { crlSignedBy, parseCrl, pemCrls, type CrlInfo } from "./crl.js";
@@ -215,37 +216,124 @@ export interface LoadTrustOptions {
   crlExpired?: CrlExpiredMode;
 }
 
-/** Load `<hash>.N` CA certificates and `<hash>.rN` CRLs from a trust directory. */
-export function loadTrustDir(dir: string, opts: LoadTrustOptions = {}): TrustStore {
+/** The trust directory's relevant files as read at one moment: names, bytes, fingerprint. */
+interface DirSnapshot {
+  names: string[];
+  files: Map<string, Buffer>;
+  fingerprint: string;
+}
+
+const isTrustFile = (n: string) =>
+  CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n) || CRL_URL_FILE.test(n);
+
+/** Policy files are read up to one byte past their bound: enough to refuse an oversized one. */
+const readLimit = (n: string) => (POLICY_FILE.test(n) ? MAX_POLICY_FILE_BYTES + 1 : Infinity);
+
+function notADirectory(dir: string, err: unknown): TrustError {
+  if (err instanceof TrustError) return err;
+  return new TrustError(`cannot read trust directory ${dir}: ${(err as Error).message}`);
+}
+
+function snapshotSync(dir: string): DirSnapshot {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new TrustError(`${dir} is not a directory`);
-    names = readdirSync(dir).sort();
+    names = readdirSync(dir).sort().filter(isTrustFile);
   } catch (err) {
-    if (err instanceof TrustError) throw err;
-    throw new TrustError(`cannot read trust directory ${dir}: ${(err as Error).message}`);
+    throw notADirectory(dir, err);
   }
-  const read = (n: string) => ({ data: readFileSync(join(dir, n)), source: join(dir, n) });
+  const files = new Map<string, Buffer>();
+  const stamps: string[] = [];
+  for (const n of names) {
+    const path = join(dir, n);
+    const st = statSync(path);
+    stamps.push(`${n}:${st.size}:${st.mtimeMs}`);
+    const limit = readLimit(n);
+    files.set(n, limit === Infinity ? readFileSync(path) : readHead(path, limit));
+  }
+  return { names, files, fingerprint: stamps.join("|") };
+}
+
+/** The same as snapshotSync with non-blocking reads, for servers reloading while they serve. */
+async function snapshotAsync(dir: string): Promise<DirSnapshot> {
+  let names: string[];
+  try {
+    if (!(await fsp.stat(dir)).isDirectory()) throw new TrustError(`${dir} is not a directory`);
+    names = (await fsp.readdir(dir)).sort().filter(isTrustFile);
+  } catch (err) {
+    throw notADirectory(dir, err);
+  }
+  const read = await Promise.all(
+    names.map(async (n) => {
+      const path = join(dir, n);
+      const handle = await fsp.open(path, "r");
+      try {
+        const st = await handle.stat();
+        const size = Math.min(st.size, readLimit(n));
+        const buf = Buffer.alloc(size);
+        const { bytesRead } = await handle.read(buf, 0, size, 0);
+        return { n, data: buf.subarray(0, bytesRead), stamp: `${n}:${st.size}:${st.mtimeMs}` };
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
+  return {
+    names,
+    files: new Map(read.map((r) => [r.n, r.data])),
+    fingerprint: read.map((r) => r.stamp).join("|"),
+  };
+}
+
+function fingerprintSync(dir: string): string {
+  const names = readdirSync(dir).sort().filter(isTrustFile);
+  return names
+    .map((n) => {
+      const st = statSync(join(dir, n));
+      return `${n}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("|");
+}
+
+async function fingerprintAsync(dir: string): Promise<string> {
+  const names = (await fsp.readdir(dir)).sort().filter(isTrustFile);
+  const stamps = await Promise.all(
+    names.map(async (n) => {
+      const st = await fsp.stat(join(dir, n));
+      return `${n}:${st.size}:${st.mtimeMs}`;
+    }),
+  );
+  return stamps.join("|");
+}
+
+function storeFromSnapshot(dir: string, snap: DirSnapshot, opts: LoadTrustOptions): TrustStore {
+  const file = (n: string) => ({ data: snap.files.get(n)!, source: join(dir, n) });
   const asText = (f: { data: Buffer; source: string }) => {
     const text = f.data.toString("latin1");
     return { data: text.includes("-----BEGIN") ? text : f.data, source: f.source };
   };
+  const { names } = snap;
   const store = createTrustStore({
-    cas: names.filter((n) => CA_FILE.test(n)).map((n) => asText(read(n))),
-    crls: names.filter((n) => CRL_FILE.test(n)).map((n) => asText(read(n))),
+    cas: names.filter((n) => CA_FILE.test(n)).map((n) => asText(file(n))),
+    crls: names.filter((n) => CRL_FILE.test(n)).map((n) => asText(file(n))),
     policies: names.flatMap((n): PolicyFile[] => {
       const m = POLICY_FILE.exec(n);
       if (!m) return [];
-      const source = join(dir, n);
-      // One byte past the bound is enough for the parser to refuse an oversized file.
-      const data = readHead(source, MAX_POLICY_FILE_BYTES + 1).toString("latin1");
-      return [{ kind: m[2] as PolicyFile["kind"], hash: m[1], data, source }];
+      const f = file(n);
+      return [
+        {
+          kind: m[2] as PolicyFile["kind"],
+          hash: m[1],
+          data: f.data.toString("latin1"),
+          source: f.source,
+        },
+      ];
     }),
     crlExpected: names.flatMap((n) => CRL_URL_FILE.exec(n)?.[1] ?? []),
     caNamespaces: opts.caNamespaces,
     crlExpired: opts.crlExpired,
     dir,
-    fingerprint: fingerprintOf(dir, names),
+    fingerprint: snap.fingerprint,
   });
   if (store.cas.size === 0) {
     throw new TrustError(
@@ -254,6 +342,19 @@ export function loadTrustDir(dir: string, opts: LoadTrustOptions = {}): TrustSto
     );
   }
   return store;
+}
+
+/** Load `<hash>.N` CA certificates and `<hash>.rN` CRLs from a trust directory. */
+export function loadTrustDir(dir: string, opts: LoadTrustOptions = {}): TrustStore {
+  return storeFromSnapshot(dir, snapshotSync(dir), opts);
+}
+
+/** loadTrustDir with non-blocking reads (the parse itself runs once per change). */
+export async function loadTrustDirAsync(
+  dir: string,
+  opts: LoadTrustOptions = {},
+): Promise<TrustStore> {
+  return storeFromSnapshot(dir, await snapshotAsync(dir), opts);
 }
 
 function readHead(path: string, max: number): Buffer {
@@ -267,18 +368,6 @@ function readHead(path: string, max: number): Buffer {
   }
 }
 
-function fingerprintOf(dir: string, names: string[]): string {
-  return names
-    .filter(
-      (n) => CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n) || CRL_URL_FILE.test(n),
-    )
-    .map((n) => {
-      const st = statSync(join(dir, n));
-      return `${n}:${st.size}:${st.mtimeMs}`;
-    })
-    .join("|");
-}
-
 /**
  * The store again if its directory is unchanged, else a freshly loaded one (new CRLs, new CAs,
  * and an empty verification cache). Servers call this periodically; it only stats files. When the
@@ -288,9 +377,24 @@ function fingerprintOf(dir: string, names: string[]): string {
 export function refreshTrustStore(store: TrustStore): { store: TrustStore; error?: Error } {
   if (!store.dir) return { store };
   try {
-    const names = readdirSync(store.dir).sort();
-    if (fingerprintOf(store.dir, names) === store.fingerprint) return { store };
+    if (fingerprintSync(store.dir) === store.fingerprint) return { store };
     return { store: loadTrustDir(store.dir, trustOptionsOf(store)) };
+  } catch (err) {
+    return { store, error: err as Error };
+  }
+}
+
+/**
+ * refreshTrustStore without blocking the event loop on the disk: only stats while nothing
+ * changed; reads and parses once when something did.
+ */
+export async function refreshTrustStoreAsync(
+  store: TrustStore,
+): Promise<{ store: TrustStore; error?: Error }> {
+  if (!store.dir) return { store };
+  try {
+    if ((await fingerprintAsync(store.dir)) === store.fingerprint) return { store };
+    return { store: await loadTrustDirAsync(store.dir, trustOptionsOf(store)) };
   } catch (err) {
     return { store, error: err as Error };
   }

@@ -15,7 +15,7 @@ import { silentLogger } from "./silent-logger.js";
 import { WebSocket, WebSocketServer } from "ws";
 import {
   loadTrustDir,
-  refreshTrustStore,
+  refreshTrustStoreAsync,
   type CaNamespaceMode,
   type CrlExpiredMode,
   type TrustStore,
@@ -201,9 +201,19 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
    * A new trust store (a CRL that now revokes someone, a CA removed) reaches connections already
    * open: each certificate connection's chain is verified again and closed if it no longer holds.
    */
-  function recheckTrust(): void {
+  function recheckTrust(): Promise<void> | undefined {
     recheckRevokedPilots();
-    if (!trusted?.recheck()) return;
+    // Undefined when no reload is due: the caller goes on at once, on the store it has.
+    const reloading = trusted?.recheck();
+    if (!reloading) return undefined;
+    return reloading.then(
+      (changed) => {
+        if (changed) closeNoLongerAccepted();
+      },
+      (err: unknown) => log.error({ err }, "trust directory reload failed"),
+    );
+  }
+  function closeNoLongerAccepted(): void {
     for (const c of conns) {
       if (!c.chain) continue;
       const r = verifier(c.chain);
@@ -269,7 +279,6 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   });
 
   function authenticate(socket: TLSSocket): AcceptedPeer | Refusal {
-    recheckTrust();
     const chain = presentedChain(socket);
     if (chain.length === 0) {
       return {
@@ -384,9 +393,16 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       );
       return;
     }
-    const outcome = authenticateSocket(req.socket as TLSSocket, remote);
-    if ("status" in outcome) return refuse(socket, outcome, remote);
-    upgrade(req, socket, head, outcome, remote);
+    const certUpgrade = () => {
+      if (closing || socket.destroyed) return socket.destroy();
+      const outcome = authenticateSocket(req.socket as TLSSocket, remote);
+      if ("status" in outcome) return refuse(socket, outcome, remote);
+      upgrade(req, socket, head, outcome, remote);
+    };
+    // A trust reload that is due runs first (its reads do not block), so a new CRL counts.
+    const reloading = recheckTrust();
+    if (reloading) void reloading.then(certUpgrade);
+    else certUpgrade();
   });
 
   /** An authenticated peer becomes a connection if the connection limits leave it room. */
@@ -634,7 +650,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
   const sweepMs = Math.max(10, Math.min(limits.pingIntervalMs, limits.idleTimeoutMs / 4));
   let lastPing = Date.now();
   const sweeper = setInterval(() => {
-    recheckTrust();
+    void recheckTrust();
     const now = Date.now();
     const pingDue = now - lastPing >= limits.pingIntervalMs;
     if (pingDue) lastPing = now;
@@ -726,8 +742,11 @@ const TRUST_RECHECK_MS = 60_000;
 
 interface TrustVerifier {
   verify: ChainVerifier;
-  /** Look at the directory again if due; true when a new store replaced the old one. */
-  recheck(): boolean;
+  /**
+   * Look at the directory again if due (undefined when not): resolves true when a new store
+   * replaced the old one. The reads do not block; one reload runs at a time.
+   */
+  recheck(): Promise<boolean> | undefined;
 }
 
 /**
@@ -754,20 +773,29 @@ function defaultVerifier(opts: RpcServerOptions, log: Logger): TrustVerifier {
   };
   warnExpiredCrls();
   let checkedAt = Date.now();
+  let pending: Promise<boolean> | undefined;
   const allowLimited = opts.allowLimitedProxies ?? false;
   return {
     verify: (chain) => verifyChain(chain, trust, { allowLimited }),
     recheck() {
-      if (Date.now() - checkedAt < (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) return false;
+      if (pending) return pending;
+      if (Date.now() - checkedAt < (opts.trustRecheckMs ?? TRUST_RECHECK_MS)) return undefined;
       warnExpiredCrls();
       checkedAt = Date.now();
-      const r = refreshTrustStore(trust);
-      if (r.error) log.warn({ err: r.error }, "trust directory unreadable; keeping the loaded one");
-      if (r.store === trust) return false;
-      trust = r.store;
-      log.info({ dir, cas: trust.cas.size, crls: trust.crls.size }, "trust directory reloaded");
-      for (const p of trust.problems) log.warn({ problem: p }, "trust directory");
-      return true;
+      pending = refreshTrustStoreAsync(trust).then((r) => {
+        pending = undefined;
+        checkedAt = Date.now();
+        if (r.error) {
+          log.warn({ err: r.error }, "trust directory unreadable; keeping the loaded one");
+        }
+        if (r.store === trust) return false;
+        trust = r.store;
+        log.info({ dir, cas: trust.cas.size, crls: trust.crls.size }, "trust directory reloaded");
+        for (const p of trust.problems) log.warn({ problem: p }, "trust directory");
+        warnExpiredCrls();
+        return true;
+      });
+      return pending;
     },
   };
 }
