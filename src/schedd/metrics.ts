@@ -51,6 +51,40 @@ export function registerScheddMetrics(
       this.set(sources.connections());
     },
   });
+  // Read at scrape time from the queue's own tallies (since this schedd started).
+  new Counter({
+    name: "updraft_schedd_claims_total",
+    help: "Jobs claimed by pilots.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(queue.events.claims);
+    },
+  });
+  new Counter({
+    name: "updraft_schedd_completions_total",
+    help: "Jobs that completed and left the queue.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(queue.events.completions);
+    },
+  });
+  new Counter({
+    name: "updraft_schedd_holds_total",
+    help: "Jobs put on hold, by HoldReasonCode (HTCondor's numbers: 1 user, 3 periodic hold, 12 output transfer, 13 input transfer...).",
+    labelNames: ["code"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      // A periodic_hold_reason_code is the user's to choose: outside HTCondor's range, one label.
+      for (const [code, n] of queue.events.holdsByCode)
+        this.inc(
+          { code: Number.isInteger(code) && code >= 0 && code < 1000 ? String(code) : "other" },
+          n,
+        );
+    },
+  });
   const expired = new Counter({
     name: "updraft_schedd_lease_expiries_total",
     help: "Claims whose lease lapsed; their jobs went back to idle.",

@@ -75,8 +75,18 @@ export interface QueueOptions {
 }
 const POLICY_ATTRS = ["periodichold", "periodicrelease", "periodicremove"];
 
+/** What happened to jobs since this schedd started, for the metrics' counters. */
+export type QueueEvents = {
+  claims: number;
+  /** Jobs that left the queue as Completed. */
+  completions: number;
+  /** Jobs put on hold, by HoldReasonCode. */
+  holdsByCode: Map<number, number>;
+};
+
 export class JobQueue {
   readonly index: QueueIndex;
+  readonly events: QueueEvents = { claims: 0, completions: 0, holdsByCode: new Map() };
   private readonly protectedAttrs: ReadonlySet<string>;
   private readonly usage = new Map<string, UsageState>();
   /** Jobs with periodic expressions: only these are evaluated by the periodic timer. */
@@ -258,6 +268,7 @@ export class JobQueue {
     });
     this.index.setStatus(rec, JobStatus.Running);
     this.index.setEntry(rec, entry);
+    this.events.claims++;
     rec.leaseId = leaseId;
     rec.leaseExpires = expires;
     rec.attrs = attrs;
@@ -476,6 +487,11 @@ export class JobQueue {
       extra?.();
     });
     const rec = this.index.jobs.get(jobId(stored.cluster, stored.proc))!;
+    if (status === JobStatus.Completed) this.events.completions++;
+    if (status === JobStatus.Held && rec.status !== JobStatus.Held) {
+      const code = numAttr(attrs, "HoldReasonCode");
+      this.events.holdsByCode.set(code, (this.events.holdsByCode.get(code) ?? 0) + 1);
+    }
     if (rec.status === JobStatus.Running) this.index.setEntry(rec, undefined);
     rec.leaseId = undefined;
     rec.leaseExpires = 0;

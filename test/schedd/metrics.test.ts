@@ -49,3 +49,33 @@ test("a user without the monitor role cannot scrape", async () => {
   assert.equal(r.status, 403);
   assert.doesNotMatch(r.body, /updraft_schedd/);
 });
+
+test("claims, completions and holds by reason code are counted", async () => {
+  const alice = env.client("alice");
+  const before = await scrape("admin");
+  const claims = Number(/^updraft_schedd_claims_total (\d+)$/m.exec(before.body)?.[1]);
+  const c = await submit(alice, [job(), job(), job()]);
+  const pilot = env.client("pilot");
+  const done = await pilot.claimJob(slot());
+  await pilot.completeJob({ leaseId: done.leaseId });
+  const failed = await pilot.claimJob(slot());
+  await pilot.completeJob({
+    leaseId: failed.leaseId,
+    exitCode: 1,
+    holdReason: "output out.txt missing",
+    holdCode: 12,
+  });
+  const left = [`${c}.0`, `${c}.1`, `${c}.2`].filter(
+    (id) => id !== done.jobId && id !== failed.jobId,
+  );
+  await alice.act("hold", { ids: left }, "waiting for data");
+  const r = await scrape("admin");
+  assert.match(r.body, new RegExp(`^updraft_schedd_claims_total ${claims + 2}$`, "m"));
+  assert.match(r.body, /^updraft_schedd_completions_total 1$/m);
+  assert.match(r.body, /^updraft_schedd_holds_total\{code="12"\} 1$/m);
+  // The claims may have taken older idle jobs first; every job of this cluster still queued is held.
+  assert.match(
+    r.body,
+    new RegExp(`^updraft_schedd_holds_total\\{code="1"\\} ${left.length}$`, "m"),
+  );
+});
