@@ -3,6 +3,7 @@
  * snapshot file, without a daemon, so operators can try a policy before deploying it; `run` and
  * `snapshot` against the live pool; `status`: what the running frontends advertised.
  */
+import { AD_TYPE } from "../ads/index.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createLogger } from "../common/logger.js";
 import { connectPeers } from "../frontend/daemon.js";
@@ -154,8 +155,8 @@ async function statusAction(o: StatusOptions, cmd: Command): Promise<void> {
   const resources: WireAd[] = [];
   const clients: WireAd[] = [];
   for (const url of urls) {
-    resources.push(...(await adsAt(o, url, "GlideResource")));
-    clients.push(...(await adsAt(o, url, "GlideClient")));
+    resources.push(...(await adsAt(o, url, AD_TYPE.GlideResource)));
+    clients.push(...(await adsAt(o, url, AD_TYPE.GlideClient)));
   }
   const rows = entryStatuses(newestByName(resources), newestByName(clients), {
     frontend: o.frontend,

@@ -323,7 +323,7 @@ export class CollectorCore {
     });
     // The extra attributes (addresses, limits) go in before the counts, which always win.
     const attrs = { ...extra, ...own.toJSON() };
-    const [r] = this.advertise([attrs], "Collector", this.self);
+    const [r] = this.advertise([attrs], AD_TYPE.Collector, this.self);
     if (r && !r.ok) throw new Error(`own Collector ad refused: ${r.message}`);
   }
 }

@@ -1,4 +1,5 @@
 /** The ads a cycle ends with: GlideFactory per enabled entry, GlideFactoryClient per client. */
+import { AD_TYPE } from "../ads/index.js";
 import { formatClassCounts } from "../ads/glide-factory-client.js";
 import { FAILURE_CLASSES } from "../pilot/failure.js";
 import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
@@ -81,8 +82,8 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
     }).toJSON();
   });
   try {
-    if (factoryAds.length > 0) await d.collector.advertise(factoryAds, "GlideFactory");
-    if (clientAds.length > 0) await d.collector.advertise(clientAds, "GlideFactoryClient");
+    if (factoryAds.length > 0) await d.collector.advertise(factoryAds, AD_TYPE.GlideFactory);
+    if (clientAds.length > 0) await d.collector.advertise(clientAds, AD_TYPE.GlideFactoryClient);
   } catch (err) {
     d.logger.error({ err }, "advertise failed");
   }

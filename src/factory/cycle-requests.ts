@@ -1,4 +1,5 @@
 /** Requests in (GlideClient ads) and submissions out (credential, pilot spec). */
+import { AD_TYPE } from "../ads/index.js";
 import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
@@ -16,7 +17,7 @@ const BOOTSTRAP = "updraft-pilot-startup.sh";
 export async function readRequests(d: CycleDeps): Promise<ParsedRequest[]> {
   let ads;
   try {
-    ads = await d.collector.query({ type: "GlideClient" });
+    ads = await d.collector.query({ type: AD_TYPE.GlideClient });
   } catch (err) {
     d.logger.error({ err }, "cannot read GlideClient ads; deciding on no requests");
     return [];

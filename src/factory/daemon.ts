@@ -3,6 +3,7 @@
  * re-attaches to pilots left by a previous run, then runs one cycle every `loop.cycle_s` (never
  * two at once) until stopped.
  */
+import { AD_TYPE } from "../ads/index.js";
 import { mkdirSync } from "node:fs";
 import { ZodError } from "zod";
 import { join } from "node:path";
@@ -180,7 +181,7 @@ export function createFactoryDaemon(
     async stop() {
       await loop.stop();
       // Withdraw our ads so frontends stop asking a factory that is gone; pilots keep running.
-      for (const type of ["GlideFactory", "GlideFactoryClient"]) {
+      for (const type of [AD_TYPE.GlideFactory, AD_TYPE.GlideFactoryClient]) {
         await collector
           ?.invalidate(
             { type, constraint: `FactoryName == "${config.name}"` },

@@ -7,6 +7,7 @@
  * collector on their own, so a frontend restarted for an upgrade does not make factories drop
  * their requests (and start removing idle pilots) for the minute it is away.
  */
+import { AD_TYPE } from "../ads/index.js";
 import { readFileSync } from "node:fs";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
 import { ConfigError } from "../common/config.js";
@@ -104,8 +105,8 @@ async function advertiseAll(
 ): Promise<number> {
   let n = 0;
   const batches: [string, typeof result.glideClientAds][] = [
-    ["GlideClient", result.glideClientAds],
-    ["GlideResource", result.glideResourceAds],
+    [AD_TYPE.GlideClient, result.glideClientAds],
+    [AD_TYPE.GlideResource, result.glideResourceAds],
   ];
   for (const [type, ads] of batches) {
     if (ads.length === 0) continue;
@@ -204,7 +205,7 @@ export function createFrontendDaemon(
       advertised = await advertiseAll(peers.collector, result, peers.timeoutMs, log);
       for (const name of result.withdraw) {
         const r = await peers.collector.invalidate(
-          { type: "GlideClient", name },
+          { type: AD_TYPE.GlideClient, name },
           { deadlineMs: peers.timeoutMs },
         );
         withdrawn += r.removed;

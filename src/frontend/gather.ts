@@ -4,6 +4,7 @@
  * and put it in the snapshot format `updraft frontend plan` reads. Every call has a deadline, so a
  * peer that does not answer costs one timeout per cycle, never a stalled loop.
  */
+import { AD_TYPE, SLOT, GLIDE_FACTORY_CLIENT } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
@@ -114,7 +115,7 @@ async function factoryAds(
   log: Logger,
 ): Promise<Record<string, string>[]> {
   const ads = await peers.collector.query(
-    { type: "GlideFactory", constraint: config.match.factory_query_expr },
+    { type: AD_TYPE.GlideFactory, constraint: config.match.factory_query_expr },
     { deadlineMs: peers.timeoutMs },
   );
   return (peers.factoryPins ?? factoryPinFilter(config, log)).filter(ads);
@@ -144,11 +145,14 @@ export async function gatherSnapshot(
   const fromCollector = Promise.all([
     factoryAds(config, peers, log),
     peers.collector.query(
-      { type: "Slot", constraint: `member(GLIDECLIENT_Name, { ${mine} })` },
+      { type: AD_TYPE.Slot, constraint: `member(${SLOT.ClientName}, { ${mine} })` },
       opts,
     ),
     peers.collector.query(
-      { type: "GlideFactoryClient", constraint: `member(ReqClientName, { ${mine} })` },
+      {
+        type: AD_TYPE.GlideFactoryClient,
+        constraint: `member(${GLIDE_FACTORY_CLIENT.ReqClientName}, { ${mine} })`,
+      },
       opts,
     ),
   ]).catch((err: unknown) => {

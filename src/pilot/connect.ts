@@ -2,6 +2,7 @@
  * The real `ConnectFn`: one `JobSource` per schedd over the schedd client, and a `SlotAdvertiser`
  * over the collector client, all authenticated with the pilot's credential (held in memory).
  */
+import { AD_TYPE } from "../ads/index.js";
 import { readFileSync, statSync } from "node:fs";
 import { createCollectorClient } from "../collector/client.js";
 import { scheddClient } from "../schedd/client.js";
@@ -30,12 +31,12 @@ export function collectorAdvertiser(rpc: RpcClient): SlotAdvertiser {
   const c = createCollectorClient(rpc);
   return {
     async advertise(ad) {
-      const [r] = await c.advertise([ad.toJSON()], "Slot");
+      const [r] = await c.advertise([ad.toJSON()], AD_TYPE.Slot);
       // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
       if (r && !r.ok) throw new Error(`collector refused the slot ad: ${r.code} ${r.message}`);
     },
     async invalidate(name) {
-      await c.invalidate({ type: "Slot", name });
+      await c.invalidate({ type: AD_TYPE.Slot, name });
     },
   };
 }

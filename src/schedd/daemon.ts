@@ -6,6 +6,7 @@
  * schedd; the ad expires at the collector on its own.
  */
 import type { Logger } from "pino";
+import { AD_TYPE } from "../ads/index.js";
 import { createCollectorClient } from "../collector/client.js";
 import type { Clock } from "../common/clock.js";
 import { loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
@@ -51,7 +52,9 @@ export function createScheddDaemon(
           nowS: Math.floor(Date.now() / 1000),
         }),
       async (attrs) => {
-        const [outcome] = await client.advertise([attrs], "Scheduler", { deadlineMs: 10_000 });
+        const [outcome] = await client.advertise([attrs], AD_TYPE.Scheduler, {
+          deadlineMs: 10_000,
+        });
         // A refusal (say, this host lacks the collector's daemon role) is worth a warning too.
         if (outcome && !outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
       },
