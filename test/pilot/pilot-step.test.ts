@@ -127,3 +127,15 @@ test("the loop sleeps until the first thing that needs it, never less than 1 ms"
   assert.equal(waitMs({ ...base, featuresCheckInMs: 900 }), 900);
   assert.equal(waitMs({ ...base, heartbeatsInMs: [-5] }), 1, "an overdue heartbeat: at once");
 });
+
+test("a failed job hook: nothing more is claimed, running jobs finish, then the pilot ends with job-hook", () => {
+  const busy = turn({ hookFault: "pre.sh exited with 3", runningJobs: 1 });
+  assert.deepEqual([busy.verdict.mayStartJobs, busy.verdict.exit], [false, undefined]);
+  assert.equal(busy.stopReason, undefined, "the running job is not stopped");
+  const idle = turn({ hookFault: "pre.sh exited with 3", runningJobs: 0 });
+  assert.equal(idle.verdict.exit, "job-hook");
+  const both = turn({ hookFault: "x", blackHole: "y", runningJobs: 0 });
+  assert.equal(both.verdict.exit, "blackhole", "a black hole is the stronger verdict");
+  const late = turn({ hookFault: "x", nowMs: START + 3_481_000, runningJobs: 0 });
+  assert.equal(late.verdict.exit, "walltime", "the lifetime still rules");
+});
