@@ -3,6 +3,7 @@
  * file holds ads in the old long form separated by blank lines, or new-syntax `[...]` ads.
  * `--invalidate` removes the ads named (by type and Name) instead.
  */
+import { hasErrorCode } from "../common/errors.js";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
@@ -30,7 +31,7 @@ export function parseAdFile(text: string, file: string): ClassAd[] {
       )
       .map((block) => ClassAd.parse(block));
   } catch (err) {
-    if (err instanceof ClassAdParseError) throw new CliError(`${file}: ${err.message}`);
+    if (hasErrorCode(err, "classad-syntax")) throw new CliError(`${file}: ${err.message}`);
     throw err;
   }
 }

@@ -2,12 +2,12 @@
  * `updraft classad eval` and `updraft classad match`: evaluate expressions and match ads from the
  * command line, in HTCondor's default (old-semantics) behaviour.
  */
+import { hasErrorCode } from "../common/errors.js";
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import {
   AbsTime,
   ClassAd,
-  ClassAdParseError,
   ListValue,
   Real,
   RelTime,
@@ -107,7 +107,7 @@ export function evaluateJsonLine(line: string, lineNumber: number): string {
     const targetAd = typeof target === "string" ? ClassAd.parse(target) : null;
     return valueToJson(myAd.evaluateExpr(compiled, targetAd));
   } catch (err) {
-    if (err instanceof ClassAdParseError) return parseErrorJson(err.message);
+    if (hasErrorCode(err, "classad-syntax")) return parseErrorJson(err.message);
     throw err;
   }
 }
@@ -155,7 +155,7 @@ function evalCommand(expr: string | undefined, options: EvalOptions): Promise<vo
   try {
     compiled = compileExpression(expr);
   } catch (err) {
-    if (err instanceof ClassAdParseError) throw new CliError(err.message);
+    if (hasErrorCode(err, "classad-syntax")) throw new CliError(err.message);
     throw err;
   }
   const my = options.my !== undefined ? readAd(options.my) : new ClassAd();

@@ -4,6 +4,7 @@
  * pool's only schedd, through the collector (`--pool`, `$UPDRAFT_POOL` or the user config).
  * Credentials and the trust directory come from resolveClientSettings like every other client.
  */
+import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, WireError } from "../wire/index.js";
@@ -12,7 +13,6 @@ import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
 import { credentialHint, rpcCredential } from "./client-credential.js";
 import {
-  NoPoolError,
   resolveClientSettings,
   type ClientCredential,
   type ClientFlags,
@@ -60,7 +60,7 @@ export async function locateSchedd(
   try {
     resolveClientSettings(flags, env);
   } catch (err) {
-    if (err instanceof NoPoolError && !flags.name) {
+    if (hasErrorCode(err, "cli-no-pool") && !flags.name) {
       throw new CliError(
         "no schedd given: pass --schedd wss://HOST:PORT/, set UPDRAFT_SCHEDD, or give a pool " +
           "(--pool or UPDRAFT_POOL) to find the schedd through its collector",

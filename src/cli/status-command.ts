@@ -2,8 +2,9 @@
  * `updraft status`: condor_status for an Updraft pool. HTCondor's single-dash spellings
  * (-af, -long, -json, -constraint, -total, -any, -pool) are accepted along with the -- forms.
  */
+import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
-import { ClassAdParseError, compileExpression } from "../classad/index.js";
+import { compileExpression } from "../classad/index.js";
 import { isAttributeName } from "../collector/intern.js";
 import { CliError } from "./errors.js";
 import type { ClientFlags } from "./client-settings.js";
@@ -65,7 +66,7 @@ export function createStatusCommand(): Command {
       try {
         return compileExpression(text);
       } catch (err) {
-        if (err instanceof ClassAdParseError) throw new CliError(`-af ${text}: ${err.message}`);
+        if (hasErrorCode(err, "classad-syntax")) throw new CliError(`-af ${text}: ${err.message}`);
         throw err;
       }
     });
@@ -73,7 +74,7 @@ export function createStatusCommand(): Command {
       try {
         compileExpression(o.constraint);
       } catch (err) {
-        if (err instanceof ClassAdParseError) throw new CliError(`-constraint: ${err.message}`);
+        if (hasErrorCode(err, "classad-syntax")) throw new CliError(`-constraint: ${err.message}`);
         throw err;
       }
     }

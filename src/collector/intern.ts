@@ -9,8 +9,9 @@
  * `busy` flag only guards re-entry within one evaluation, which never crosses to another stored
  * ad here (the ClassAd engine shares entries the same way for nested ad literals).
  */
+import { hasErrorCode } from "../common/errors.js";
 import { AttrEntry } from "../classad/classad.js";
-import { ClassAdParseError, parseExpression, type Expr } from "../classad/index.js";
+import { parseExpression, type Expr } from "../classad/index.js";
 
 /** An attribute entry that also keeps the text it was parsed from, for answering projections. */
 export class TextEntry extends AttrEntry {
@@ -158,7 +159,7 @@ export class AttrInterner {
       this.parses++;
       expr = parseExpression(text);
     } catch (err) {
-      if (err instanceof ClassAdParseError) return err.message;
+      if (hasErrorCode(err, "classad-syntax")) return err.message;
       throw err;
     }
     const entry = new TextEntry(slot.spelling, expr, text);
