@@ -3,7 +3,7 @@
  * a bearer token sent at the upgrade. A token is read and looked at before connecting, so an
  * expired or unreadable one is reported with where it came from instead of as a refusal.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { describeToken } from "../security/token-issuer.js";
 import type { ClientCredential } from "./client-settings.js";
 import { CliError } from "./errors.js";
@@ -14,12 +14,13 @@ export type RpcCredential =
 export function rpcCredential(c: ClientCredential, now = Date.now()): RpcCredential {
   if ("proxyFile" in c) {
     readable(c.proxyFile, "proxy", "--proxy or X509_USER_PROXY");
+    privateToOwner(c.proxyFile, "proxy");
     return { credentialFile: c.proxyFile };
   }
   if ("certFile" in c) {
     return {
       certPem: readable(c.certFile, "certificate", "--cert or X509_USER_CERT"),
-      keyPem: readable(c.keyFile, "private key", "--key or X509_USER_KEY"),
+      keyPem: readPrivate(c.keyFile, "private key", "--key or X509_USER_KEY"),
     };
   }
   const where = "tokenFile" in c ? `${c.tokenFile} (${c.source})` : `$${c.source}`;
@@ -50,6 +51,31 @@ export function credentialHint(c: ClientCredential): string {
     );
   }
   return "check that your proxy is valid (updraft proxy info) and issued by a CA the service trusts";
+}
+
+/**
+ * A proxy or private key others can read or write is refused, as Globus does ("has bad
+ * permissions"): it may already be copied, and using it would hide that.
+ */
+function privateToOwner(file: string, what: string): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return; // readable() reports a missing file with its hint
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new CliError(
+      `the ${what} ${file} is open to other users (mode ${mode.toString(8).padStart(4, "0")}); ` +
+        `a credential must be private to you: run chmod 600 ${file} (and get a new one if ` +
+        "others may have copied it)",
+    );
+  }
+}
+
+function readPrivate(file: string, what: string, hint: string): string {
+  privateToOwner(file, what);
+  return readable(file, what, hint);
 }
 
 function readable(file: string, what: string, hint: string): string {
