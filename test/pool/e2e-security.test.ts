@@ -256,7 +256,8 @@ test("demo users' tokens work at the demo pool without a certificate; a changed 
   );
   const f = await tp.cli(["q", "--token", forged], noCert);
   assert.notEqual(f.code, 0);
-  assert.match(f.stdout + f.stderr, /signature/);
+  // Refusals to unauthenticated peers are generic; the failed check is in the schedd's log.
+  assert.match(f.stdout + f.stderr, /did not accept your credential/);
   assert.ok(!(f.stdout + f.stderr).includes(sig!), "the token is not echoed");
 });
 
