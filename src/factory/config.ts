@@ -11,6 +11,7 @@ import {
   logLevelKey,
   tlsBlock,
   wholeSeconds,
+  wholeSecondsOrZero,
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
@@ -138,7 +139,7 @@ const entry = z
          * How long a pilot that failed validation keeps its batch slot, advertising why, so a
          * broken node does not eat the site's queue (glideinWMS keeps it about 20 minutes).
          */
-        failure_linger_s: z.number().int().nonnegative().default(1200),
+        failure_linger_s: wholeSecondsOrZero.default(1200),
         /** Site environment for the pilot (X509_CERT_DIR, proxies...); wins over the client's. */
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
       })
