@@ -1,11 +1,18 @@
 /**
  * `updraft ca`: a small CA for test and private grids — init, issue host and user certificates,
- * revoke. The CA directory layout is described in src/security/ca-dir.ts.
+ * revoke, re-sign the CRL. The CA directory layout is described in src/security/ca-dir.ts.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { initCaDir, loadCaDir, revokeInCaDir, writePrivateFile } from "../security/ca-dir.js";
+import {
+  CRL_DAYS,
+  initCaDir,
+  loadCaDir,
+  refreshCrlInCaDir,
+  revokeInCaDir,
+  writePrivateFile,
+} from "../security/ca-dir.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { dropLastRdn, formatSlashDn, parseSlashDn } from "../security/dn.js";
 import { issueHostCert, issueUserCert } from "../security/pki.js";
@@ -18,6 +25,20 @@ export function positiveInt(what: string) {
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0)
       throw new InvalidArgumentError(`${what} must be a positive whole number`);
+    return n;
+  };
+}
+
+/** RSA key sizes servers accept: smaller keys are refused in every chain, so never make them. */
+export const MIN_RSA_BITS = 2048;
+
+export function rsaBits(what: string) {
+  return (v: string): number => {
+    const n = positiveInt(what)(v);
+    if (n < MIN_RSA_BITS)
+      throw new InvalidArgumentError(
+        `${what} must be at least ${MIN_RSA_BITS}: servers refuse RSA keys under ${MIN_RSA_BITS} bits`,
+      );
     return n;
   };
 }
@@ -46,7 +67,7 @@ export function createCaCommand(): Command {
     .requiredOption("--dir <dir>", "CA directory to create")
     .option("--subject <dn>", "CA subject in slash form", DEFAULT_CA_SUBJECT)
     .option("--days <n>", "validity in days", positiveInt("--days"), 3650)
-    .option("--bits <n>", "RSA key size", positiveInt("--bits"), 2048)
+    .option("--bits <n>", "RSA key size (at least 2048)", rsaBits("--bits"), 2048)
     .option("--force", "replace an existing CA in DIR", false)
     .action((o: { dir: string; subject: string; days: number; bits: number; force: boolean }) => {
       guard("--subject", () => parseSlashDn(o.subject));
@@ -75,7 +96,7 @@ export function createCaCommand(): Command {
       "output prefix: --out ~/.globus/user writes usercert.pem and userkey.pem",
     )
     .option("--days <n>", "validity in days", positiveInt("--days"), 365)
-    .option("--bits <n>", "RSA key size", positiveInt("--bits"), 2048)
+    .option("--bits <n>", "RSA key size (at least 2048)", rsaBits("--bits"), 2048)
     .action(
       (o: {
         dir: string;
@@ -132,6 +153,19 @@ export function createCaCommand(): Command {
       const pem = readFileSync(o.cert, "utf8");
       const cert = guard(o.cert, () => revokeInCaDir(o.dir, pem, o.cert));
       process.stdout.write(`revoked ${cert.subject} (serial ${cert.serialHex})\n`);
+    });
+
+  ca.command("crl")
+    .description(
+      `re-sign DIR/crl.pem and the trust directory's <hash>.r0 with the same revocations for another ${CRL_DAYS} days (servers refuse a CA whose CRL has expired: run it from cron, as sites run fetch-crl)`,
+    )
+    .requiredOption("--dir <dir>", "CA directory")
+    .action((o: { dir: string }) => {
+      guard(o.dir, () => refreshCrlInCaDir(o.dir, Number.POSITIVE_INFINITY));
+      const { paths } = guard(o.dir, () => loadCaDir(o.dir));
+      process.stdout.write(
+        `CRL re-signed for ${CRL_DAYS} days\n  ${paths.crl}\n  ${paths.hashedCrl}\n`,
+      );
     });
 
   return ca;

@@ -12,7 +12,7 @@ import { createProxy, readCredentialFile } from "../security/proxy.js";
 import { loadTrustDir } from "../security/trust.js";
 import { verifyChain } from "../security/verify.js";
 import { pemCertificates } from "../security/cert-info.js";
-import { positiveInt } from "./ca-command.js";
+import { rsaBits } from "./ca-command.js";
 import { CliError } from "./errors.js";
 
 export function defaultProxyPath(env = process.env): string {
@@ -63,7 +63,7 @@ export function createProxyCommand(): Command {
     .option("--out <file>", "proxy file to write [$X509_USER_PROXY or /tmp/x509up_u<uid>]")
     .option("--hours <h>", "lifetime in hours (never beyond the issuer's)", hoursOption, 12)
     .option("--limited", "make a limited proxy", false)
-    .option("--bits <n>", "RSA key size of the proxy", positiveInt("--bits"), 2048)
+    .option("--bits <n>", "RSA key size of the proxy (at least 2048)", rsaBits("--bits"), 2048)
     .action(
       (o: {
         cert?: string;

@@ -3,13 +3,13 @@
  * certificate per daemon (each its own identity, so authorization can tell them apart), users
  * alice and bob with RFC 3820 proxies, the pilots' credential, a monitoring credential, and the
  * factory's RSA key pair.
- * Made once under `<state>/pki` and reused; proxies are renewed when they have less than a day
- * left, so a pool restarted the next week still works.
+ * Made once under `<state>/pki` and reused; proxies and the CA's CRL are renewed when they have
+ * less than a day left, so a pool restarted the next week or month still works.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { initCaDir, loadCaDir, writePrivateFile } from "../security/ca-dir.js";
+import { initCaDir, loadCaDir, refreshCrlInCaDir, writePrivateFile } from "../security/ca-dir.js";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { issueHostCert, issueUserCert, type KeyAndCert } from "../security/pki.js";
 import { createProxy } from "../security/proxy.js";
@@ -80,6 +80,9 @@ export function ensureDevPki(dir: string, now = Date.now()): DevPki {
   if (!existsSync(join(dir, "ca-key.pem"))) {
     initCaDir(dir, { subject: DEV_CA_SUBJECT, days: 3650, bits: 2048 });
   }
+  // The CRL lasts CRL_DAYS: re-sign it when it is about to expire, or a pool restarted a month
+  // later would refuse every certificate of its own CA (an expired CRL fails closed).
+  refreshCrlInCaDir(dir, RENEW_BELOW_MS, now);
   const { ca, paths } = loadCaDir(dir);
   for (const d of DAEMONS) {
     if (existsSync(join(dir, d, "key.pem"))) continue;

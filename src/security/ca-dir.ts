@@ -138,16 +138,39 @@ export function revokeInCaDir(dir: string, certPem: string, source = "certificat
       `${source}: ${cert.subject} was not issued by this CA (${caInfo.subject})`,
     );
   }
-  let revoked: RevokedEntry[] = [];
-  let crlNumber = 1;
-  if (existsSync(paths.crl)) {
-    const current = parseCrl(pemCrls(readFileSync(paths.crl, "utf8"))[0]);
-    revoked = [...current.revoked].map(([serialHex, date]) => ({ serialHex, date }));
-    crlNumber = (current.crlNumber ?? 0) + 1;
-  }
+  const current = readCurrentCrl(paths);
+  const revoked = current.revoked;
   if (!revoked.some((r) => r.serialHex === cert.serialHex)) {
     revoked.push({ serialHex: cert.serialHex, date: new Date() });
   }
-  writeCrl(ca, paths, revoked, crlNumber);
+  writeCrl(ca, paths, revoked, current.nextNumber);
   return cert;
+}
+
+/** The CA's current CRL: its revoked entries, when it stops being valid, the next CRL number. */
+function readCurrentCrl(paths: CaPaths): {
+  revoked: RevokedEntry[];
+  nextUpdate: Date | undefined;
+  nextNumber: number;
+} {
+  if (!existsSync(paths.crl)) return { revoked: [], nextUpdate: undefined, nextNumber: 1 };
+  const current = parseCrl(pemCrls(readFileSync(paths.crl, "utf8"))[0]);
+  return {
+    revoked: [...current.revoked].map(([serialHex, date]) => ({ serialHex, date })),
+    nextUpdate: current.nextUpdate,
+    nextNumber: (current.crlNumber ?? 0) + 1,
+  };
+}
+
+/**
+ * Re-sign the CA's CRL with the same revocations when it has less than `renewBelowMs` left (or
+ * none), as fetch-crl keeps a site's CRLs current: servers refuse every chain of a CA whose CRL
+ * has expired. Returns whether a new CRL was written.
+ */
+export function refreshCrlInCaDir(dir: string, renewBelowMs: number, now = Date.now()): boolean {
+  const { ca, paths } = loadCaDir(dir);
+  const current = readCurrentCrl(paths);
+  if (current.nextUpdate && current.nextUpdate.getTime() - now > renewBelowMs) return false;
+  writeCrl(ca, paths, current.revoked, current.nextNumber);
+  return true;
 }

@@ -1,4 +1,4 @@
-/** `updraft ca init|issue|revoke` as a user runs them: files, modes, extensions, errors, help. */
+/** `updraft ca init|issue|revoke|crl` as a user runs them: files, modes, extensions, errors, help. */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import {
@@ -21,16 +21,7 @@ let ca: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "updraft-ca-cli-"));
   ca = join(dir, "ca");
-  updraftOk([
-    "ca",
-    "init",
-    "--dir",
-    ca,
-    "--subject",
-    "/DC=org/DC=example/CN=CLI Test CA",
-    "--bits",
-    "1024",
-  ]);
+  updraftOk(["ca", "init", "--dir", ca, "--subject", "/DC=org/DC=example/CN=CLI Test CA"]);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -148,6 +139,29 @@ test("errors say what and where, and exit non-zero", () => {
       /--days must be a positive whole number/,
     ],
     [
+      ["ca", "init", "--dir", join(dir, "weak"), "--bits", "1024"],
+      /--bits must be at least 2048: servers refuse RSA keys under 2048 bits/,
+    ],
+    [
+      [
+        "ca",
+        "issue",
+        "--dir",
+        ca,
+        "--user",
+        "/DC=org/DC=example/CN=W",
+        "--bits",
+        "1024",
+        "--out",
+        join(dir, "w"),
+      ],
+      /--bits must be at least 2048/,
+    ],
+    [
+      ["proxy", "init", "--cert", join(dir, "none.pem"), "--bits", "512"],
+      /--bits must be at least 2048/,
+    ],
+    [
       ["ca", "revoke", "--dir", ca, "--cert", join(dir, "missing.pem")],
       /missing\.pem: no such file/,
     ],
@@ -161,7 +175,7 @@ test("errors say what and where, and exit non-zero", () => {
 });
 
 test("every ca command has --help", () => {
-  for (const sub of [[], ["init"], ["issue"], ["revoke"]]) {
+  for (const sub of [[], ["init"], ["issue"], ["revoke"], ["crl"]]) {
     const out = updraftOk(["ca", ...sub, "--help"]);
     assert.match(out, /Usage: updraft ca/);
   }

@@ -92,6 +92,23 @@ test("the CRL parses with openssl, names the CA and counts up its CRL number", (
   );
 });
 
+test("ca crl re-signs the CRL later with the same revocations, and openssl still refuses the revoked one", () => {
+  const crlFile = join(dir, "ca", "crl.pem");
+  const text = (f: string) =>
+    run("openssl", ["crl", "-in", f, "-noout", "-text", "-CAfile", join(dir, "ca", "ca.pem")]);
+  const before = text(crlFile);
+  const number = (out: string) => Number(/X509v3 CRL Number:\s*\n\s*(\d+)/.exec(out)?.[1]);
+  const out = updraftOk(["ca", "crl", "--dir", join(dir, "ca")]);
+  assert.match(out, /CRL re-signed for 30 days/);
+  const after = text(crlFile);
+  assert.equal(after.status, 0, output(after));
+  assert.match(output(after), /verify OK/);
+  assert.equal(number(after.stdout), number(before.stdout) + 1);
+  assert.equal((after.stdout.match(/Serial Number:/g) ?? []).length, 1, "the revocation stays");
+  const bad = crlCheck(join(dir, "badcert.pem"));
+  assert.match(output(bad), /certificate revoked/);
+});
+
 test("revoking a certificate from another CA is an error naming the file", () => {
   const other = join(dir, "other");
   updraftOk([
