@@ -3,7 +3,9 @@
  * frontend) open for `GET /metrics`: the wire server with no methods, so a scrape is
  * authenticated exactly as an RPC peer would be (client chain verified against the trust
  * directory, proxies included) and needs the `monitor` or `admin` role from its own
- * `authorization` block. It binds to loopback unless told otherwise.
+ * `authorization` block. With a `tokens` block (the shared one the collector and schedd take) a
+ * scraper may instead send `Authorization: Bearer <token>`; the token's issuer, sub, group or
+ * scope must be given `monitor` by the same rules. It binds to loopback unless told otherwise.
  */
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
@@ -11,8 +13,14 @@ import { z } from "zod";
 import { type AuthzConfig, createAuthorizer } from "../security/authz.js";
 import { authorizationBlock, listenerTlsBlock } from "../common/config-blocks.js";
 import { listenerTlsMaterial, type TlsMaterial } from "../common/tls-rpc.js";
+import {
+  pilotRevocationsFromConfig,
+  tokenVerifierFromConfig,
+  tokensConfigSchema,
+} from "../common/tokens-config.js";
 import { metricsRoute } from "./metrics-route.js";
 import { createRpcServer, type RpcServer } from "./server.js";
+import { silentLogger } from "./silent-logger.js";
 import { registerWireMetrics } from "./wire-metrics.js";
 
 /** The `metrics` block of a daemon's configuration. */
@@ -31,6 +39,8 @@ export const metricsListenerSchema = z
     tls: listenerTlsBlock().optional(),
     /** Who may scrape: identities given the `monitor` (or `admin`) role. Nobody by default. */
     authorization: authorizationBlock.default({ rules: [] }),
+    /** Bearer tokens accepted beside certificates; none without this block. */
+    tokens: tokensConfigSchema.optional(),
   })
   .strict();
 
@@ -54,6 +64,7 @@ export type MetricsListener = {
 export async function startMetricsListener(opts: MetricsListenerOptions): Promise<MetricsListener> {
   const authz = opts.config.authorization;
   const tls = listenerTlsMaterial(opts.config.tls, opts.tls, "metrics.tls");
+  const tokens = opts.config.tokens;
   // Identities no rule names get no role here: a valid certificate alone does not read metrics.
   const server: RpcServer = createRpcServer({
     host: opts.config.listen.host,
@@ -65,6 +76,12 @@ export async function startMetricsListener(opts: MetricsListenerOptions): Promis
       rules: authz.rules,
       default_roles: authz.default_roles ?? [],
     } as AuthzConfig),
+    ...(tokens
+      ? {
+          tokenVerifier: tokenVerifierFromConfig(tokens),
+          pilotRevocations: pilotRevocationsFromConfig(tokens, opts.logger ?? silentLogger()),
+        }
+      : {}),
     logger: opts.logger,
     httpRoutes: metricsRoute(opts.registry),
     observer: registerWireMetrics(opts.registry),
