@@ -2,6 +2,8 @@
  * The frontend daemon: every `cycle_s` seconds, gather a snapshot from the live daemons, run
  * the pure cycle on it, and advertise what it returns. All policy is in `runCycle`; this file is
  * the IO around it (connections, credential files, the collector's advertise and invalidate).
+ * Start connects to the collector and schedds (unless the caller hands in its own peers, which it
+ * then keeps and closes) and opens the metrics listener; stop closes what start opened.
  *
  * On stop nothing is withdrawn, as glideinWMS frontends do: the GlideClient ads expire at the
  * collector on their own, so a frontend restarted for an upgrade does not make factories drop
@@ -13,7 +15,7 @@ import { createCollectorClient, type CollectorClient } from "../collector/client
 import { ConfigError } from "../common/config.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
-import type { Logger } from "../common/logger.js";
+import { createLogger, type Logger } from "../common/logger.js";
 import type { RpcClient } from "../wire/index.js";
 import { scheddClient } from "../schedd/client.js";
 import type { FrontendConfig } from "./config.js";
@@ -54,8 +56,10 @@ export function readCredentials(config: FrontendConfig, log: Logger): Map<string
   return out;
 }
 
+export type ConnectedPeers = Peers & { close(): Promise<void> };
+
 /** Connections to the configured collector and schedds with the frontend's certificate. */
-export function connectPeers(config: FrontendConfig): Peers & { close(): Promise<void> } {
+export function connectPeers(config: FrontendConfig): ConnectedPeers {
   const tls = config.tls;
   if (!tls) {
     throw new ConfigError("frontend configuration", [
@@ -79,22 +83,25 @@ export function connectPeers(config: FrontendConfig): Peers & { close(): Promise
   };
 }
 
-export interface FrontendDaemonDeps {
-  peers: Peers;
-  log: Logger;
+export interface FrontendDaemonOptions {
+  /** Peers to use instead of connecting to the configured ones; the caller closes them. */
+  peers?: Peers;
+  logger?: Logger;
   /** Milliseconds since the epoch. */
   now?: () => number;
 }
 
 export interface FrontendDaemon {
+  /** Connect to the peers, open the `metrics` listener when configured, then run cycles every
+   * cycle_s until stop(); resolves once listening (the first cycle runs on in the background). */
+  start(): Promise<void>;
+  /** Run one cycle now (after the one in flight); needs start() unless peers were handed in. */
   cycle(): Promise<CycleReport>;
-  /** Run cycles every cycle_s until stop(). */
-  start(): void;
   stop(): Promise<void>;
   /** The Prometheus registry served at /metrics. */
   readonly metrics: Registry;
-  /** Open the `metrics` listener when configured; its https:// URL, or undefined. */
-  serveMetrics(): Promise<string | undefined>;
+  /** https:// URL of /metrics once started, when `metrics` is configured. */
+  metricsUrl(): string | undefined;
 }
 
 async function advertiseAll(
@@ -125,18 +132,19 @@ async function advertiseAll(
 
 export function createFrontendDaemon(
   config: FrontendConfig,
-  deps: FrontendDaemonDeps,
+  options: FrontendDaemonOptions = {},
 ): FrontendDaemon {
-  const { peers, log } = deps;
-  const now = deps.now ?? Date.now;
+  const log = options.logger ?? createLogger({ name: "frontend", level: config.log_level });
+  const now = options.now ?? Date.now;
   let previous: string[] = [];
   const sealer = createCredentialSealer();
   // One filter for the daemon's life, so refused writers are logged once per interval.
-  const gatherPeers: Peers = {
-    ...peers,
-    factoryPins: peers.factoryPins ?? factoryPinFilter(config, log),
-    slotWriters: peers.slotWriters ?? createSlotWriterFilter(log),
-  };
+  const factoryPins = options.peers?.factoryPins ?? factoryPinFilter(config, log);
+  const slotWriters = options.peers?.slotWriters ?? createSlotWriterFilter(log);
+  const withFilters = (p: Peers): Peers => ({ ...p, factoryPins, slotWriters });
+  let peers: Peers | undefined = options.peers && withFilters(options.peers);
+  // Only the connections start() opened are closed by stop().
+  let connected: ConnectedPeers | undefined;
   const metrics = createDaemonRegistry();
   const frontendMetrics = registerFrontendMetrics(metrics);
   let metricsListener: MetricsListener | undefined;
@@ -181,8 +189,10 @@ export function createFrontendDaemon(
   }
 
   async function cycleSteps(): Promise<CycleReport> {
+    const live = peers;
+    if (!live) throw new Error("the frontend is not started: start() connects to its peers");
     const nowS = Math.floor(now() / 1000);
-    const { snapshot, unreachable } = await gatherSnapshot(config, gatherPeers, log, nowS);
+    const { snapshot, unreachable } = await gatherSnapshot(config, live, log, nowS);
     const result = runCycle({
       config,
       snapshot,
@@ -202,11 +212,11 @@ export function createFrontendDaemon(
       return { result, unreachable, advertised, withdrawn };
     }
     try {
-      advertised = await advertiseAll(peers.collector, result, peers.timeoutMs, log);
+      advertised = await advertiseAll(live.collector, result, live.timeoutMs, log);
       for (const name of result.withdraw) {
-        const r = await peers.collector.invalidate(
+        const r = await live.collector.invalidate(
           { type: AD_TYPE.GlideClient, name },
-          { deadlineMs: peers.timeoutMs },
+          { deadlineMs: live.timeoutMs },
         );
         withdrawn += r.removed;
       }
@@ -229,25 +239,29 @@ export function createFrontendDaemon(
   });
 
   return {
-    cycle: () => loop.runNow(),
-    start() {
+    async start() {
+      if (!peers) {
+        connected = connectPeers(config);
+        peers = withFilters(connected);
+      }
+      if (config.metrics && config.tls) {
+        metricsListener = await startMetricsListener({
+          config: config.metrics,
+          registry: metrics,
+          tls: loadTlsMaterial(config.tls),
+          logger: log,
+        });
+        log.info({ url: metricsListener.url() }, "metrics served");
+      }
       void loop.start();
     },
+    cycle: () => loop.runNow(),
     async stop() {
       await loop.stop();
       await metricsListener?.close();
+      await connected?.close();
     },
     metrics,
-    async serveMetrics() {
-      if (!config.metrics || !config.tls) return undefined;
-      metricsListener ??= await startMetricsListener({
-        config: config.metrics,
-        registry: metrics,
-        tls: loadTlsMaterial(config.tls),
-        logger: log,
-      });
-      log.info({ url: metricsListener.url() }, "metrics served");
-      return metricsListener.url();
-    },
+    metricsUrl: () => metricsListener?.url(),
   };
 }

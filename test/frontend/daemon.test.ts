@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
+import { ConfigError } from "../../src/common/config.js";
 import { createLogger } from "../../src/common/logger.js";
 import { type FrontendConfigInput, parseFrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
@@ -124,7 +125,10 @@ describe("frontend daemon against real daemons", () => {
   }
 
   it("requests pilots only at the entry the jobs want, encrypted to that entry's key", async () => {
-    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), { peers: peers(), log });
+    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), {
+      peers: peers(),
+      logger: log,
+    });
     const report = await daemon.cycle();
     assert.deepEqual(report.unreachable, []);
     const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
@@ -149,7 +153,10 @@ describe("frontend daemon against real daemons", () => {
       all.some((a) => a.Name === '"ce_evil@gfactory@test"'),
       "the forged ad is in the collector",
     );
-    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), { peers: peers(), log });
+    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), {
+      peers: peers(),
+      logger: log,
+    });
     await daemon.cycle();
     const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
     assert.ok(!ads.some((a) => a.evaluate("ReqGlidein") === "ce_evil@gfactory@test"));
@@ -210,7 +217,7 @@ describe("frontend daemon against real daemons", () => {
     const cfg = config([schedd.schedd.url()]);
     const { snapshot } = await gatherSnapshot(cfg, peers(), log, 0);
     assert.equal(snapshot.slots.length, 1, "only the slot the frontend's own pilot wrote");
-    const daemon = createFrontendDaemon(cfg, { peers: peers(), log });
+    const daemon = createFrontendDaemon(cfg, { peers: peers(), logger: log });
     await daemon.cycle();
     const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
     const forA = ads.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
@@ -225,7 +232,7 @@ describe("frontend daemon against real daemons", () => {
     );
     const counted = await gatherSnapshot(trusting, peers(), log, 0);
     assert.equal(counted.snapshot.slots.length, 21);
-    const fooled = createFrontendDaemon(trusting, { peers: peers(), log });
+    const fooled = createFrontendDaemon(trusting, { peers: peers(), logger: log });
     await fooled.cycle();
     const after = (await clientAds()).map((a) => ClassAd.fromJSON(a));
     const fooledA = after.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
@@ -248,6 +255,16 @@ describe("frontend daemon against real daemons", () => {
     assert.deepEqual([...ownPilotIdentities(proxyCfg)], [CDN.pilot]);
   });
 
+  it("without peers handed in, start() connects them: no cycle before, no start without tls", async () => {
+    const daemon = createFrontendDaemon(config([schedd.schedd.url()]), { logger: log });
+    await assert.rejects(daemon.cycle(), /not started: start\(\) connects to its peers/);
+    await assert.rejects(
+      daemon.start(),
+      (e: unknown) => e instanceof ConfigError && /tls: required to reach/.test(e.message),
+    );
+    await daemon.stop();
+  });
+
   it("a schedd that refuses connections costs a timeout, not the cycle", async () => {
     const { pki, creds } = testPki();
     const dead = "wss://localhost:1";
@@ -266,7 +283,7 @@ describe("frontend daemon against real daemons", () => {
       assert.ok(gathered.snapshot.autoclusters.length > 0);
       const daemon = createFrontendDaemon(cfg, {
         peers: peers([{ url: dead, client: scheddClient(deadRpc) }]),
-        log,
+        logger: log,
       });
       const report = await daemon.cycle();
       assert.deepEqual(report.unreachable, [dead]);

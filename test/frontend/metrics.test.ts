@@ -94,10 +94,13 @@ describe("frontend metrics", () => {
         schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
         timeoutMs: 5000,
       },
-      log,
+      logger: log,
     });
     try {
-      const url = new URL((await daemon.serveMetrics())!);
+      await daemon.start();
+      const url = new URL(daemon.metricsUrl()!);
+      assert.equal(url.protocol, "https:");
+      // start() ran the first cycle; this one runs after it, on the same snapshot.
       await daemon.cycle();
       const ca = readFileSync(pool.pki.caCertFile);
       const get = (cred?: { certPem: string; keyPem: string }) =>
@@ -124,8 +127,8 @@ describe("frontend metrics", () => {
       );
       assert.equal(sample(m, "updraft_frontend_idle_jobs", { group: "main" }), 3);
       assert.equal(sample(m, "updraft_frontend_unreachable_peers", {}), 0);
-      assert.equal(sample(m, "updraft_frontend_cycles_total", { outcome: "ok" }), 1);
-      assert.equal(sample(m, "updraft_frontend_cycle_duration_seconds_count", {}), 1);
+      assert.equal(sample(m, "updraft_frontend_cycles_total", { outcome: "ok" }), 2);
+      assert.equal(sample(m, "updraft_frontend_cycle_duration_seconds_count", {}), 2);
       assert.equal(sample(m, "updraft_frontend_pilots", { ...a, state: "running" }), 0);
 
       const denied = await get(pool.creds.admin);

@@ -96,7 +96,7 @@ describe("frontend status against a real collector", () => {
         schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
         timeoutMs: 2000,
       },
-      log,
+      logger: log,
     });
     report = await daemon.cycle();
     await daemon.stop();

@@ -78,7 +78,7 @@ before(async () => {
       schedds: [{ url: schedd.schedd.url(), client: schedd.client("frontend") }],
       timeoutMs: 2000,
     },
-    log,
+    logger: log,
   });
 });
 
