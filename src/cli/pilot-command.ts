@@ -66,7 +66,15 @@ function withPilotOptions(cmd: Command): Command {
       "the wrapper's SHA-256, checked at start [$UPDRAFT_JOB_WRAPPER_SHA256]",
     )
     .option("--pre-job <file>", "script run before each job [$UPDRAFT_PRE_JOB]")
+    .option(
+      "--pre-job-sha256 <hex>",
+      "the pre-job script's SHA-256, checked at start [$UPDRAFT_PRE_JOB_SHA256]",
+    )
     .option("--post-job <file>", "script run after each job [$UPDRAFT_POST_JOB]")
+    .option(
+      "--post-job-sha256 <hex>",
+      "the post-job script's SHA-256, checked at start [$UPDRAFT_POST_JOB_SHA256]",
+    )
     .option(
       "--hook-timeout <s>",
       "time limit of each pre/post-job script (default 300) [$UPDRAFT_JOB_HOOK_TIMEOUT_S]",

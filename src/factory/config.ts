@@ -16,6 +16,7 @@ import {
 import type { KeyRename } from "../common/config-renames.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { PILOT_LOGS_DEFAULTS, pilotLogsSchema } from "./pilot-logs.js";
+import { isSafePath } from "./staging/manifest.js";
 
 const seconds = wholeSeconds;
 const count = z.number().int().nonnegative();
@@ -119,6 +120,11 @@ function over<T extends object>(defaults: T, given: Partial<T> | undefined): T {
   return out;
 }
 
+/** A file of the staging area as the manifest names it: relative, no `..`. */
+const stagedPath = z
+  .string()
+  .refine(isSafePath, "a path relative to staging.dir, without '..' ([A-Za-z0-9._/@+-])");
+
 const entry = z
   .object({
     name: entryName,
@@ -140,6 +146,22 @@ const entry = z
          * broken node does not eat the site's queue (glideinWMS keeps it about 20 minutes).
          */
         failure_linger_s: wholeSecondsOrZero.default(1200),
+        /**
+         * A job wrapper every job starts through, with optional pre/post-job scripts: paths of
+         * files in the staging area (`staging.dir`), passed to the bootstrap with their manifest
+         * hashes, so a pilot runs exactly the bytes staged (glideinWMS's job wrappers).
+         */
+        job_wrapper: z
+          .object({
+            file: stagedPath.optional(),
+            pre_job: stagedPath.optional(),
+            post_job: stagedPath.optional(),
+            /** Time limit of each pre/post-job script. */
+            timeout_s: seconds.default(300),
+          })
+          .strict()
+          .refine((w) => w.file || w.pre_job || w.post_job, "name a file, pre_job or post_job")
+          .optional(),
         /** Site environment for the pilot (X509_CERT_DIR, proxies...); wins over the client's. */
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
       })
@@ -264,6 +286,15 @@ export const factoryConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["entries", i, "name"], message: "duplicate entry" });
       }
       seen.add(e.name);
+    });
+    cfg.entries.forEach((e, i) => {
+      if (e.pilot?.job_wrapper && !cfg.staging) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["entries", i, "pilot", "job_wrapper"],
+          message: "a job wrapper is staged: configure `staging`",
+        });
+      }
     });
     const classes = new Set(cfg.security.frontends.flatMap((f) => Object.keys(f.security_classes)));
     cfg.entries.forEach((e, i) => {

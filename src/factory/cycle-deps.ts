@@ -20,7 +20,7 @@ export interface CycleDeps {
   keys: { privatePem: string; publicPem: string; id: string };
   credentialDir: string;
   /** Extra pilot arguments, e.g. the staging URL and manifest hash. */
-  pilotArgs?: () => string[];
+  pilotArgs?: (entry: string) => string[];
   /** Decrypted credentials, kept across cycles (see CredentialCache). */
   credentialCache?: CredentialCache;
   /**

@@ -80,7 +80,7 @@ export function prepareSubmit(
   Object.assign(env, pilot.env);
   // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
   // other way (`updraft pilot run` from an installed Updraft) would refuse them.
-  const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.() ?? []) : [];
+  const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.(entry.name) ?? []) : [];
   return {
     adapter,
     req: {

@@ -127,7 +127,7 @@ export function createFactoryDaemon(
       now,
       keys,
       credentialDir: join(config.work_dir, "credentials"),
-      pilotArgs: () => staging?.pilotArgs() ?? [],
+      pilotArgs: (entry) => staging?.pilotArgs(entry) ?? [],
       credentialCache,
       idleLifetimes,
       backoff,

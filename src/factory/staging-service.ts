@@ -9,11 +9,16 @@ import type { TlsMaterial } from "../common/tls-rpc.js";
 import { listenerTlsMaterial } from "../common/tls-rpc.js";
 import type { FactoryConfig } from "./config.js";
 import { stageDirectory, startStagingServer } from "./staging/staging-area.js";
+import { jobWrapperArgs } from "./staging/job-wrapper.js";
+import type { ManifestFile } from "./staging/manifest.js";
 import { openVersionStore } from "./staging/versions.js";
 
 export interface StagingService {
-  /** `--staging <version URL> --manifest-sha256 <hash>` for the bootstrap. */
-  pilotArgs(): string[];
+  /**
+   * `--staging <version URL> --manifest-sha256 <hash>` for the bootstrap, and the entry's staged
+   * job wrapper with its hashes.
+   */
+  pilotArgs(entry: string): string[];
   close(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export async function startStaging(
   const s = config.staging;
   const tls = listenerTlsMaterial(s.tls, daemonTls, "staging.tls");
   const area = stageDirectory(s.dir, { entry: s.entry });
+  const wrapperArgs = entryWrapperArgs(config, area.files);
   // This start's files are kept as a version of their own, beside those queued pilots still need.
   const versions = openVersionStore(stagingVersionsDir(config));
   versions.makeCurrent(area, s.dir, Date.now());
@@ -58,13 +64,35 @@ export async function startStaging(
       await server.close();
     },
     // The version's own URL: restaging and restarting later does not change what it serves.
-    pilotArgs: () => [
+    pilotArgs: (entry) => [
       "--staging",
       `${url}/v/${area.manifestSha256}`,
       "--manifest-sha256",
       area.manifestSha256,
+      ...(wrapperArgs.get(entry) ?? []),
     ],
   };
+}
+
+/** Each entry's job wrapper options; a file missing from the staging area stops the start. */
+export function entryWrapperArgs(
+  config: FactoryConfig,
+  files: readonly ManifestFile[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of config.entries) {
+    const w = e.pilot?.job_wrapper;
+    if (!w) continue;
+    const r = jobWrapperArgs(w, files);
+    if (!r.ok) {
+      throw new Error(
+        `entry ${e.name}: pilot.job_wrapper names ${r.missing}, which is not in staging.dir ` +
+          `${config.staging?.dir ?? ""} (copy it there, or fix the path)`,
+      );
+    }
+    out.set(e.name, r.args);
+  }
+  return out;
 }
 
 /** Where the factory keeps staged versions. */

@@ -77,7 +77,9 @@ export interface PilotOptions {
   jobWrapper?: string;
   jobWrapperSha256?: string;
   preJob?: string;
+  preJobSha256?: string;
   postJob?: string;
+  postJobSha256?: string;
   hookTimeout?: number;
 }
 
@@ -118,7 +120,9 @@ export const ENV = {
   jobWrapper: "UPDRAFT_JOB_WRAPPER",
   jobWrapperSha256: "UPDRAFT_JOB_WRAPPER_SHA256",
   preJob: "UPDRAFT_PRE_JOB",
+  preJobSha256: "UPDRAFT_PRE_JOB_SHA256",
   postJob: "UPDRAFT_POST_JOB",
+  postJobSha256: "UPDRAFT_POST_JOB_SHA256",
   hookTimeout: "UPDRAFT_JOB_HOOK_TIMEOUT_S",
 } as const;
 
@@ -218,12 +222,18 @@ export function resolveSettings(
   const blackholeRate = num(o.blackholeRate, ENV.blackholeRate) ?? 0;
   const blackholeNumjobs = Math.floor(num(o.blackholeNumjobs, ENV.blackholeNumjobs) ?? 10);
   const wrapper = o.jobWrapper ?? (env[ENV.jobWrapper] || undefined);
-  const wrapperSha = o.jobWrapperSha256 ?? (env[ENV.jobWrapperSha256] || undefined);
-  if (wrapperSha !== undefined && !/^[0-9a-fA-F]{64}$/.test(wrapperSha)) {
-    problems.push(`job wrapper SHA-256 "${wrapperSha}" is not 64 hex digits`);
-  }
   const preJob = o.preJob ?? (env[ENV.preJob] || undefined);
   const postJob = o.postJob ?? (env[ENV.postJob] || undefined);
+  const hookSha = (role: string, given: string | undefined, name: keyof typeof ENV) => {
+    const sha = given ?? (env[ENV[name]] || undefined);
+    if (sha !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha)) {
+      problems.push(`${role} SHA-256 "${sha}" is not 64 hex digits`);
+    }
+    return sha;
+  };
+  const wrapperSha = hookSha("job wrapper", o.jobWrapperSha256, "jobWrapperSha256");
+  const preJobSha = hookSha("pre-job script", o.preJobSha256, "preJobSha256");
+  const postJobSha = hookSha("post-job script", o.postJobSha256, "postJobSha256");
   const hookTimeoutMs = (num(o.hookTimeout, ENV.hookTimeout) ?? 300) * 1000;
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
@@ -274,8 +284,18 @@ export function resolveSettings(
         ...(wrapper
           ? [{ role: "job wrapper", path: wrapper, ...(wrapperSha ? { sha256: wrapperSha } : {}) }]
           : []),
-        ...(preJob ? [{ role: "pre-job script", path: preJob }] : []),
-        ...(postJob ? [{ role: "post-job script", path: postJob }] : []),
+        ...(preJob
+          ? [{ role: "pre-job script", path: preJob, ...(preJobSha ? { sha256: preJobSha } : {}) }]
+          : []),
+        ...(postJob
+          ? [
+              {
+                role: "post-job script",
+                path: postJob,
+                ...(postJobSha ? { sha256: postJobSha } : {}),
+              },
+            ]
+          : []),
       ],
     },
   };

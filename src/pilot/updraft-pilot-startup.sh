@@ -40,6 +40,9 @@ RUNTIME_VERSION=""
 RUNTIME_MACHINES=""
 EXTRA_SCRIPTS=""
 EXTRA_VO_SCRIPTS=""
+# Job hooks: in staged mode, paths of files in the manifest (the factory's entry `job_wrapper`).
+JOB_WRAPPER="" JOB_WRAPPER_SHA="" PRE_JOB="" PRE_JOB_SHA="" POST_JOB="" POST_JOB_SHA=""
+HOOK_TIMEOUT=""
 
 # Exit codes per failure class; the same table as src/pilot/failure.ts.
 class_code() {
@@ -121,6 +124,13 @@ while [ "$#" -gt 0 ]; do
     --attr) need_value "$@"; append UPDRAFT_PILOT_ATTRS ';' "$2"; export UPDRAFT_PILOT_ATTRS; shift ;;
     --script) need_value "$@"; append EXTRA_SCRIPTS , "$2"; shift ;;
     --vo-script) need_value "$@"; append EXTRA_VO_SCRIPTS , "$2"; shift ;;
+    --job-wrapper) need_value "$@"; JOB_WRAPPER=$2; shift ;;
+    --job-wrapper-sha256) need_value "$@"; JOB_WRAPPER_SHA=$2; shift ;;
+    --pre-job) need_value "$@"; PRE_JOB=$2; shift ;;
+    --pre-job-sha256) need_value "$@"; PRE_JOB_SHA=$2; shift ;;
+    --post-job) need_value "$@"; POST_JOB=$2; shift ;;
+    --post-job-sha256) need_value "$@"; POST_JOB_SHA=$2; shift ;;
+    --hook-timeout) need_value "$@"; HOOK_TIMEOUT=$2; shift ;;
     *) fail Config "unknown option $1" ;;
   esac
   shift
@@ -385,10 +395,24 @@ stage() {
   done
 }
 
+# A staged hook must be one of the files just downloaded and hash-checked; it becomes their path
+# here, executable. The pilot checks the hash again (given by the factory) before its first claim.
+staged_hook() { # staged_hook VAR ROLE
+  eval "rel=\$$1"
+  [ -n "$rel" ] || return 0
+  safe_path "$rel" || fail Corruption "unsafe path for the $2: $rel"
+  [ -f "files/$rel" ] || fail Corruption "$2 $rel is not a file of the manifest"
+  chmod 0700 "files/$rel" || fail WN_Resource "cannot make the $2 $rel executable"
+  eval "$1=\$WORK_DIR/files/\$rel"
+}
+
 MANIFEST_SCRIPTS=""
 MANIFEST_VO_SCRIPTS=""
 if [ "$MODE" = staged ]; then
   stage
+  staged_hook JOB_WRAPPER "job wrapper"
+  staged_hook PRE_JOB "pre-job script"
+  staged_hook POST_JOB "post-job script"
 fi
 node_check || use_runtime
 
@@ -423,6 +447,13 @@ run_pilot() {
 set -- --hide-dir "$WORK_DIR"
 [ "$START_DIR" = / ] || set -- "$@" --hide-dir "$START_DIR"
 [ -z "$PILOT_CREDENTIAL" ] || set -- "$@" --credential "$PILOT_CREDENTIAL" --remove-credential-file
+[ -z "$JOB_WRAPPER" ] || set -- "$@" --job-wrapper "$JOB_WRAPPER"
+[ -z "$JOB_WRAPPER_SHA" ] || set -- "$@" --job-wrapper-sha256 "$JOB_WRAPPER_SHA"
+[ -z "$PRE_JOB" ] || set -- "$@" --pre-job "$PRE_JOB"
+[ -z "$PRE_JOB_SHA" ] || set -- "$@" --pre-job-sha256 "$PRE_JOB_SHA"
+[ -z "$POST_JOB" ] || set -- "$@" --post-job "$POST_JOB"
+[ -z "$POST_JOB_SHA" ] || set -- "$@" --post-job-sha256 "$POST_JOB_SHA"
+[ -z "$HOOK_TIMEOUT" ] || set -- "$@" --hook-timeout "$HOOK_TIMEOUT"
 if [ "$MODE" = staged ]; then
   run_pilot "$NODE_BIN" "$ENTRY_PATH" pilot run --work-dir "$WORK_DIR/run" "$@"
 fi
