@@ -2,7 +2,7 @@
  * The factory's configuration: one zod schema that validates the YAML file and gives the
  * TypeScript type. Unknown keys are refused so a misspelt limit fails at start, not silently.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { z } from "zod";
 import { loadConfigFile } from "../common/config.js";
 import {
@@ -293,6 +293,14 @@ export const factoryConfigSchema = z
           code: "custom",
           path: ["entries", i, "pilot", "job_wrapper"],
           message: "a job wrapper is staged: configure `staging`",
+        });
+      }
+      // Only the bootstrap takes staged paths; another command would run jobs unwrapped.
+      if (e.pilot?.job_wrapper && basename(e.pilot.command) !== "updraft-pilot-startup.sh") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["entries", i, "pilot", "job_wrapper"],
+          message: "a staged job wrapper needs the bootstrap updraft-pilot-startup.sh as command",
         });
       }
     });

@@ -8,7 +8,8 @@
 #   listed file and checks its hash, checks Node (the node's own when new enough, else the
 #   manifest's `runtime` for `uname -m`, hash-checked, for glibc 2.28+), unpacks the Updraft install archive when the
 #   manifest names one (`install` line; `tar xzf`), then starts `updraft pilot run` from it (or
-#   from the files, when the manifest names an `entry` among them instead).
+#   from the files, when the manifest names an `entry` among them instead). --job-wrapper,
+#   --pre-job and --post-job name manifest files here (the factory's entry `job_wrapper`).
 # Installed mode: updraft-pilot-startup.sh --installed [--updraft PATH] [options]
 #   runs an installed `updraft` (the local grid adapter uses this).
 #

@@ -192,11 +192,26 @@ test("a job wrapper missing from the staging area stops the factory's start; non
   const r = factoryConfigSchema.safeParse(noStaging);
   assert.equal(r.success, false);
   assert.match(JSON.stringify(r.error?.issues), /a job wrapper is staged: configure `staging`/);
+  const notBootstrap = factoryConfigSchema.safeParse({
+    ...config({ file: "hooks/wrap.sh" }),
+    entries: [
+      {
+        name: "e",
+        gridtype: "local",
+        pilot: { command: "/bin/pilot", job_wrapper: { file: "w" } },
+      },
+    ],
+  });
+  assert.match(JSON.stringify(notBootstrap.error?.issues), /needs the bootstrap/);
   const unsafe = factoryConfigSchema.safeParse({
     ...config({ file: "hooks/wrap.sh" }),
     entries: [
-      { name: "e", gridtype: "local", pilot: { command: "x", job_wrapper: { file: "../x" } } },
+      {
+        name: "e",
+        gridtype: "local",
+        pilot: { command: BOOTSTRAP, job_wrapper: { file: "../x" } },
+      },
     ],
   });
-  assert.equal(unsafe.success, false);
+  assert.match(JSON.stringify(unsafe.error?.issues), /a path relative to staging.dir/);
 });

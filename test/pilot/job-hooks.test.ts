@@ -150,7 +150,7 @@ test("a failing pre-job script hands the job back unheld and ends the pilot nami
   assert.match(ads[0]!.VacateReason ?? "", /pre-job script failed/);
 });
 
-test("a missing, non-executable or altered wrapper ends the pilot before any claim, naming the file", async (t) => {
+test("a missing, non-executable or altered wrapper or script ends the pilot before any claim, naming the file", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-hooks-bad-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const missing = join(dir, "no-such-wrapper.sh");
@@ -167,6 +167,18 @@ test("a missing, non-executable or altered wrapper ends the pilot before any cla
       new RegExp(`job wrapper ${good} has SHA-256 [0-9a-f]{64}, expected 0{64}`),
     ],
     [{ postJob: missing }, 13, "Config", new RegExp(`post-job script ${missing} does not exist`)],
+    [
+      { preJob: good, preJobSha256: "1".repeat(64) },
+      16,
+      "Corruption",
+      new RegExp(`pre-job script ${good} has SHA-256 [0-9a-f]{64}, expected 1{64}`),
+    ],
+    [
+      { postJob: good, postJobSha256: "2".repeat(64) },
+      16,
+      "Corruption",
+      new RegExp(`post-job script ${good} has SHA-256 [0-9a-f]{64}, expected 2{64}`),
+    ],
   ];
   for (const [o, code, cls, message] of cases) {
     const p = await pilot(undefined, dir, o);
