@@ -10,13 +10,14 @@ import { connectPeers } from "../frontend/daemon.js";
 import { runFrontend } from "../frontend/main.js";
 import { gatherSnapshot } from "../frontend/gather.js";
 import { Command } from "commander";
-import { ClassAd, ClassAdParseError } from "../classad/index.js";
+import { ClassAd } from "../classad/index.js";
+import { hasErrorCode } from "../common/errors.js";
 import { loadFrontendConfig, type FrontendConfig } from "../frontend/config.js";
 import { planCycle } from "../frontend/compute.js";
 import { explainJob } from "../frontend/explain.js";
 import { formatExplanation, formatPlan } from "../frontend/format.js";
 import { groupPolicies, type GroupPolicy } from "../frontend/group-policy.js";
-import { loadSnapshot, SnapshotError, type Snapshot } from "../frontend/snapshot.js";
+import { loadSnapshot, type Snapshot } from "../frontend/snapshot.js";
 import { entryStatuses, formatStatus, newestByName, type WireAd } from "../frontend/status.js";
 import type { ClientFlags } from "./client-settings.js";
 import { addRunCommand } from "./daemon-command.js";
@@ -42,7 +43,7 @@ function load(options: CommonOptions): {
   try {
     snapshot = loadSnapshot(options.snapshot);
   } catch (err) {
-    if (err instanceof SnapshotError) throw new CliError(err.message);
+    if (hasErrorCode(err, "snapshot-invalid")) throw new CliError(err.message);
     throw err;
   }
   let policies = groupPolicies(config);
@@ -84,7 +85,7 @@ function readJob(file: string): ClassAd {
       return ClassAd.fromJSON(JSON.parse(trimmed) as Record<string, string>);
     return ClassAd.parse(text);
   } catch (err) {
-    if (err instanceof ClassAdParseError || err instanceof SyntaxError) {
+    if (hasErrorCode(err, "classad-syntax") || err instanceof SyntaxError) {
       throw new CliError(`${file}: not a job ad: ${err.message}`);
     }
     throw err;

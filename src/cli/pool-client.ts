@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { type CollectorClient, createCollectorClient } from "../collector/client.js";
-import { createRpcClient, type RpcClient, WireError } from "../wire/index.js";
+import { createRpcClient, isWireError, type RpcClient, type WireError } from "../wire/index.js";
 import { credentialHint, rpcCredential } from "./client-credential.js";
 import {
   type ClientCredential,
@@ -131,7 +131,6 @@ function connectionError(
 
 /** A failed call as a one-line message naming the collector. */
 export function callError(url: string, err: unknown): never {
-  if (err instanceof WireError)
-    throw new CliError(`collector at ${url}: ${err.code}: ${err.message}`);
+  if (isWireError(err)) throw new CliError(`collector at ${url}: ${err.code}: ${err.message}`);
   throw err;
 }

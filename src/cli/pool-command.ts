@@ -6,7 +6,8 @@
 import { Command } from "commander";
 import { basename, join, resolve } from "node:path";
 import { runDemo } from "../pool/demo.js";
-import { PoolStartError, up } from "../pool/up.js";
+import { hasErrorCode } from "../common/errors.js";
+import { up } from "../pool/up.js";
 import { positiveInt } from "./ca-command.js";
 import { CliError } from "./errors.js";
 
@@ -61,7 +62,7 @@ export function createUpCommand(): Command {
 
 /** A pool that cannot start is the user's to fix: a plain message, no stack. */
 function userError(err: unknown): never {
-  if (err instanceof PoolStartError) throw new CliError(err.message);
+  if (hasErrorCode(err, "pool-start")) throw new CliError(err.message);
   throw err;
 }
 

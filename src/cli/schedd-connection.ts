@@ -7,7 +7,7 @@
 import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
-import { createRpcClient, WireError } from "../wire/index.js";
+import { createRpcClient, isWireError, type WireError } from "../wire/index.js";
 import { AD_TYPE, COMMON, readScheduler, SCHEDULER } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
@@ -192,14 +192,14 @@ function connectionError(
 /** A failed call as a one-line message naming the schedd. */
 export function callError(url: string, what: string, err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof WireError && err.details.cause === "frame-too-large") {
+  if (isWireError(err) && err.details.cause === "frame-too-large") {
     return new CliError(
       `${what} at ${url} failed: the request is larger than the schedd's message limit ` +
         "(max_message_mb, 4 MiB by default); split it (a cluster into several submits) " +
         "or ask the operator to raise max_message_mb",
     );
   }
-  if (err instanceof WireError)
+  if (isWireError(err))
     return new CliError(`${what} at ${url} failed (${err.code}): ${err.message}`);
   return new CliError(`${what} at ${url} failed: ${(err as Error).message}`);
 }

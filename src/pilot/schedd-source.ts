@@ -11,7 +11,7 @@ import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import type { OutputFile } from "../schedd/messages.js";
-import { WireError } from "../wire/index.js";
+import { hasWireCode } from "../wire/index.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
 import {
   TRANSFER_OUTPUT_HOLD,
@@ -27,8 +27,7 @@ import type { JobOutcome } from "./runner/run-job.js";
 const CHUNK_BYTES = 256 * 1024;
 
 /** A lease the schedd no longer knows (expired, requeued) or that is not ours any more. */
-const isLostLease = (err: unknown) =>
-  err instanceof WireError && (err.code === "not-found" || err.code === "permission-denied");
+const isLostLease = (err: unknown) => hasWireCode(err, "not-found", "permission-denied");
 
 /**
  * Time a lease has left, from the schedd's own clock when it says (a pilot's clock may be off
@@ -120,7 +119,7 @@ export function scheddSource(
             outputs.push(await upload(c, lease, rel, sandboxDir));
           } catch (err) {
             // Over the schedd's size limits: the job is held saying so, never retried forever.
-            if (!(err instanceof WireError && err.code === "resource-exhausted")) throw err;
+            if (!hasWireCode(err, "resource-exhausted")) throw err;
             outputHold ??= {
               reason: `Error from the pilot: failed to send file(s) to the schedd: ${err.message}`,
               code: TRANSFER_OUTPUT_HOLD,
@@ -147,7 +146,7 @@ export function scheddSource(
         // Completed already (our earlier try got through but its reply did not, across a schedd
         // restart), or the lease ended meanwhile and the job went back to the queue: either way
         // there is nothing left to report, and retrying would only be refused again.
-        if (err instanceof WireError && err.code === "already-exists") return;
+        if (hasWireCode(err, "already-exists")) return;
         if (isLostLease(err)) return;
         throw err;
       }
@@ -161,7 +160,7 @@ export function scheddSource(
         // Already released (our earlier try got through but its reply did not), or the lease
         // ended some other way: either way the job is no longer ours to hand back.
         if (isLostLease(err)) return;
-        if (err instanceof WireError && err.code === "already-exists") return;
+        if (hasWireCode(err, "already-exists")) return;
         throw err;
       }
     },

@@ -15,7 +15,8 @@
  * `#` starts a comment. A DN that rules map to two different users is refused as ambiguous.
  */
 import { readFileSync } from "node:fs";
-import { DnError, parseSlashDn } from "../security/dn.js";
+import { hasErrorCode } from "../common/errors.js";
+import { parseSlashDn } from "../security/dn.js";
 import type { UserBindings } from "./user-bindings.js";
 
 export type UserMapResult = { ok: true; user: string } | { ok: false; reason: string };
@@ -40,7 +41,8 @@ export function lastCnUser(identity: string, token?: { sub: string }): UserMapRe
   try {
     attrs = parseSlashDn(identity);
   } catch (err) {
-    if (err instanceof DnError) return refuse(`'${identity}' is not a certificate subject`);
+    if (hasErrorCode(err, "dn-invalid"))
+      return refuse(`'${identity}' is not a certificate subject`);
     throw err;
   }
   const cns = attrs.filter((a) => a.oid === CN_OID);

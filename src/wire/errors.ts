@@ -1,6 +1,6 @@
 /**
- * The wire's error catalogue. Every failure a caller can see has a stable `code`; callers branch
- * on the class or the code, never on the message. Each code is documented in src/wire/README.md
+ * The wire's error catalogue. Every failure a caller can see has a stable `code`; code outside the
+ * wire branches on it with `hasWireCode` / `isWireError` (never on a class name or the message). Each code is documented in src/wire/README.md
  * (a test checks that), and has a WebSocket close code for the cases that end a connection.
  */
 
@@ -89,6 +89,19 @@ const classes: Record<WireErrorCode, new (m: string, d?: Record<string, string>)
   "resource-exhausted": ResourceExhaustedError,
   "idle-timeout": IdleTimeoutError,
 };
+
+/** Whether `err` is a wire error with one of `codes`. */
+export function hasWireCode<C extends WireErrorCode>(
+  err: unknown,
+  ...codes: C[]
+): err is WireError & { code: C } {
+  return err instanceof WireError && (codes as string[]).includes(err.code);
+}
+
+/** Whether `err` is a wire error of any code (a failed call, as opposed to a local failure). */
+export function isWireError(err: unknown): err is WireError {
+  return err instanceof WireError;
+}
 
 export function isWireErrorCode(code: string): code is WireErrorCode {
   return Object.hasOwn(classes, code);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ClassAd } from "../../src/classad/index.js";
@@ -93,4 +93,32 @@ test("every exit code is documented with its number and name", () => {
       `exit ${code} (${name})`,
     );
   }
+});
+
+test("no folder recognises another folder's error by its class: codes cross the seams", () => {
+  const files = sourceFiles(join(root, "src"));
+  const declaredIn = new Map<string, string>();
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/\bclass (\w+Error) extends\b|\bconst (\w+Error) = define/g)) {
+      declaredIn.set(m[1] ?? m[2], dirname(file));
+    }
+  }
+  assert.ok(
+    declaredIn.has("WireError") && declaredIn.has("NotFoundError"),
+    "the scan sees the wire",
+  );
+  const crossings: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/\binstanceof (\w+Error)\b/g)) {
+      const home = declaredIn.get(m[1]); // undefined: a built-in or a library's class
+      if (home !== undefined && home !== dirname(file)) {
+        crossings.push(
+          `${relative(root, file)}: instanceof ${m[1]} (from ${relative(root, home)})`,
+        );
+      }
+    }
+  }
+  assert.deepEqual(crossings, [], "use hasErrorCode / hasWireCode / isWireError instead");
 });

@@ -6,6 +6,8 @@ import {
   closeCodeFor,
   codeForClose,
   errorFromWire,
+  hasWireCode,
+  isWireError,
   NotFoundError,
   WIRE_ERROR_CODES,
   WireError,
@@ -43,4 +45,17 @@ test("an unknown remote code becomes internal and keeps the original", () => {
   const err = errorFromWire("from-the-future", "m");
   assert.equal(err.code, "internal");
   assert.equal(err.details.remoteCode, "from-the-future");
+});
+
+test("hasWireCode and isWireError tell wire failures apart by code", () => {
+  const err = errorFromWire("already-exists", "m");
+  assert.ok(hasWireCode(err, "already-exists"));
+  assert.ok(hasWireCode(err, "not-found", "already-exists"));
+  assert.ok(!hasWireCode(err, "not-found"));
+  assert.ok(isWireError(err));
+  // A plain error with a look-alike name and code is not taken for a wire failure.
+  const impostor = Object.assign(new Error("x"), { name: "WireError", code: "already-exists" });
+  assert.ok(!hasWireCode(impostor, "already-exists"));
+  assert.ok(!isWireError(impostor));
+  assert.ok(!isWireError(undefined));
 });
