@@ -63,10 +63,17 @@ export const scheddConfigSchema = z
       .object({
         max_file_mb: z.number().positive().default(1024),
         max_sandbox_mb: z.number().positive().default(4096),
+        /** Spool bytes one owner's queued jobs may hold, inputs and outputs together. */
+        quota_mb: z.number().positive().default(20_480),
         keep_output_s: duration(z.number().nonnegative()).default(168 * 3600),
       })
       .strict()
-      .default({ max_file_mb: 1024, max_sandbox_mb: 4096, keep_output_s: 168 * 3600 }),
+      .default({
+        max_file_mb: 1024,
+        max_sandbox_mb: 4096,
+        quota_mb: 20_480,
+        keep_output_s: 168 * 3600,
+      }),
     /** The collector the schedd advertises its Scheduler ad to, every `interval_s`. */
     collector: collectorBlock({ interval_s: durationS.default(60) }).optional(),
     /**

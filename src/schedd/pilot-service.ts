@@ -16,7 +16,7 @@ import {
 import { proxyFileName } from "./input-files.js";
 import type { JobRecord } from "./queue-index.js";
 import { MAX_PROXY_BYTES, jobProxyAttrs, readProxyFile } from "./job-proxy.js";
-import { JobStatus, parseJobId } from "./job-status.js";
+import { JobStatus, jobId, parseJobId } from "./job-status.js";
 import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.js";
 import { SandboxError, type Chunk } from "./sandbox.js";
 import {
@@ -157,7 +157,12 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
 
   server.unary(M.putOutput.name, { roles: PILOTS, ...codecs(M.putOutput) }, (req, ctx) => {
     const lease = activeLease(deps, req.leaseId, ctx);
-    receive(deps, deps.sandboxes.dir(lease.cluster, lease.proc, "output"), req);
+    // A job's output is kept even over its owner's quota (refusing it would lose the result);
+    // it counts towards the quota for the owner's next uploads.
+    const owner = queue.index.jobs.get(jobId(lease.cluster, lease.proc))?.owner;
+    receive(deps, deps.sandboxes.dir(lease.cluster, lease.proc, "output"), req, (n) => {
+      if (owner !== undefined) deps.spoolQuota.add(owner, n);
+    });
     return {};
   });
 
@@ -177,7 +182,12 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       throw new InvalidArgumentError(`job ${req.jobId} is already running`);
     }
     const dir = deps.sandboxes.dir(id.cluster, id.proc, "input");
-    if (receive(deps, dir, req)) recordJobProxy(deps, recs, dir, req.name, ctx);
+    const owner = recs[0]!.owner;
+    const admit = (n: number): void => {
+      const q = deps.spoolQuota.charge(owner, n);
+      if (!q.ok) throw quotaRefusal(owner, q.usedBytes, q.quotaBytes);
+    };
+    if (receive(deps, dir, req, admit)) recordJobProxy(deps, recs, dir, req.name, ctx);
     return {};
   });
 
@@ -276,9 +286,26 @@ function recordJobProxy(
   for (const rec of owners) deps.queue.setScheddAttrs(rec, r.attrs);
 }
 
-function receive(deps: ServiceDeps, dir: string, c: FileChunk): boolean {
+/** What an owner over `sandbox.quota_mb` is told, with what frees space. */
+function quotaRefusal(owner: string, usedBytes: number, quotaBytes: number): Error {
+  const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
+  return new ResourceExhaustedError(
+    `spool quota of ${mb(quotaBytes)} MB for user ${owner} reached: ` +
+      `${mb(usedBytes)} MB held by ${owner}'s queued jobs. ` +
+      "Remove jobs you no longer need (updraft rm) and submit again, " +
+      "or ask the schedd's administrator to raise sandbox.quota_mb",
+    { reason: "spool-quota" },
+  );
+}
+
+function receive(
+  deps: ServiceDeps,
+  dir: string,
+  c: FileChunk,
+  admit?: (bytes: number) => void,
+): boolean {
   try {
-    return deps.sandboxes.receive(dir, c);
+    return deps.sandboxes.receive(dir, c, admit);
   } catch (err) {
     if (err instanceof SandboxError) {
       if (err.code === "sandbox-full") throw new ResourceExhaustedError(err.message);

@@ -72,6 +72,21 @@ export class Sandboxes {
     return join(this.spoolDir, String(cluster), proc === undefined ? "shared" : String(proc), kind);
   }
 
+  /**
+   * Delete a job's sandbox (both kinds), or a cluster's shared one when `proc` is undefined; the
+   * cluster's directory goes with its last sandbox.
+   */
+  drop(cluster: number, proc: number | undefined): void {
+    const clusterDir = join(this.spoolDir, String(cluster));
+    rmSync(join(clusterDir, proc === undefined ? "shared" : String(proc)), {
+      recursive: true,
+      force: true,
+    });
+    if (existsSync(clusterDir) && readdirSync(clusterDir).length === 0) {
+      rmSync(clusterDir, { recursive: true, force: true });
+    }
+  }
+
   private pathIn(dir: string, name: string): string {
     const why = unsafeName(name);
     if (why) throw new SandboxError(`file name '${name}' refused: ${why}`, "sandbox-invalid");
@@ -82,8 +97,12 @@ export class Sandboxes {
     return full;
   }
 
-  /** Take one chunk; returns true when the file is complete and verified. */
-  receive(dir: string, c: Chunk): boolean {
+  /**
+   * Take one chunk; returns true when the file is complete and verified. `admit` sees the chunk's
+   * size once the sandbox's own limits passed and may refuse it (the owner's spool quota) by
+   * throwing; the partial file is then deleted, as for every refusal.
+   */
+  receive(dir: string, c: Chunk, admit?: (bytes: number) => void): boolean {
     const final = this.pathIn(dir, c.name);
     const partial = final + PARTIAL;
     // Private to the schedd's user: inputs may hold a job's credentials (its proxy, its token).
@@ -109,6 +128,14 @@ export class Sandboxes {
         `sandbox limit of ${this.limits.maxSandboxBytes} bytes reached`,
         "sandbox-full",
       );
+    }
+    if (admit) {
+      try {
+        admit(c.data.length);
+      } catch (err) {
+        rmSync(partial, { force: true });
+        throw err;
+      }
     }
     const fd = openSync(partial, c.offset === 0 ? "w" : "a", 0o600);
     try {

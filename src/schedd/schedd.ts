@@ -2,7 +2,7 @@
  * One schedd: store, queue, RPC server and timers, started and stopped together. Used by main.ts
  * and by tests (with a ManualClock and timers off, calling `tick()` themselves).
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT } from "../common/exit-codes.js";
 import { serverLimitsFrom } from "../common/config-blocks.js";
@@ -24,6 +24,7 @@ import { JobQueue } from "./queue.js";
 import { jobId } from "./job-status.js";
 import { trustDirCheck } from "./job-proxy.js";
 import { Sandboxes } from "./sandbox.js";
+import { SpoolQuota } from "./spool-quota.js";
 import { registerUserMethods } from "./service.js";
 import { sweepSpool } from "./spool-sweep.js";
 import { ScheddStore } from "./store.js";
@@ -57,8 +58,8 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? pino({ level: "silent" });
   logConfigDeprecations(log, cfg);
-  mkdirSync(cfg.state_dir, { recursive: true });
-  const store = new ScheddStore(join(cfg.state_dir, "queue.sqlite"), {
+  const queueFile = privateStateDir(cfg.state_dir);
+  const store = new ScheddStore(queueFile, {
     durability: cfg.durability,
     groupCommit: cfg.group_commit,
     // Memory is ahead of the database after a failed COMMIT; only a restart makes them agree.
@@ -79,6 +80,18 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   const sandboxes = new Sandboxes(join(cfg.state_dir, "spool"), {
     maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,
     maxSandboxBytes: cfg.sandbox.max_sandbox_mb * 1024 * 1024,
+  });
+  const spoolQuota = new SpoolQuota({
+    spoolDir: sandboxes.spoolDir,
+    quotaBytes: cfg.sandbox.quota_mb * 1024 * 1024,
+    ownerOf: (c, p) => {
+      if (p !== undefined) return queue.index.jobs.get(jobId(c, p))?.owner;
+      const first = queue.index.jobs.get(jobId(c, 0));
+      if (first) return first.owner;
+      for (const r of queue.index.jobs.values()) if (r.cluster === c) return r.owner;
+      return undefined;
+    },
+    sweep: () => spool(),
   });
   const metrics = createDaemonRegistry();
   // Read at scrape time, once the server below exists.
@@ -108,7 +121,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
   });
   const userMap = createUserMap(cfg.user_map, createUserBindings(store.db), () => clock.now());
   const checkJobProxy = trustDirCheck(cfg.tls.trust_dir, () => clock.now());
-  const deps = { queue, clock, userMap, sandboxes, log, checkJobProxy };
+  const deps = { queue, clock, userMap, sandboxes, spoolQuota, log, checkJobProxy };
   registerUserMethods(server, deps);
   registerPilotMethods(server, deps);
   await server.listen();
@@ -143,6 +156,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
       nowMs: now,
       keepOutputMs: cfg.sandbox.keep_output_s * 1000,
     });
+    spoolQuota.forget();
     if (r.jobsDropped + r.inputsDropped > 0) log.info(r, "spool swept");
   };
   guard(spool, log)();
@@ -190,6 +204,26 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
       store.close();
     },
   };
+}
+
+/**
+ * The state directory holds every job's ad, inputs (proxies and tokens among them) and outputs:
+ * 0700 for the schedd's user alone, files 0600. SQLite gives its WAL and shared-memory files
+ * the database file's mode, so the database is created 0600 before it is opened. Modes of an
+ * older, looser state directory are tightened at start.
+ */
+function privateStateDir(stateDir: string): string {
+  const spool = join(stateDir, "spool");
+  for (const dir of [stateDir, spool]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+  const queueFile = join(stateDir, "queue.sqlite");
+  closeSync(openSync(queueFile, "a", 0o600));
+  for (const f of [queueFile, `${queueFile}-wal`, `${queueFile}-shm`]) {
+    if (existsSync(f)) chmodSync(f, 0o600);
+  }
+  return queueFile;
 }
 
 function guard(fn: () => void, log: Logger): () => void {

@@ -14,6 +14,7 @@ import type { JobQueue } from "./queue.js";
 import type { LeaseRefusal } from "./results.js";
 import type { ChainCheck } from "./job-proxy.js";
 import type { Sandboxes } from "./sandbox.js";
+import type { SpoolQuota } from "./spool-quota.js";
 import type { UserMap } from "./user-map.js";
 
 export interface ServiceDeps {
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   clock: Clock;
   userMap: UserMap;
   sandboxes: Sandboxes;
+  /** `sandbox.quota_mb`: bytes each owner's queued jobs may hold in the spool. */
+  spoolQuota: SpoolQuota;
   log: Logger;
   /** Checks the chain of a proxy a job brings (`x509userproxy`) against the trust directory. */
   checkJobProxy: ChainCheck;

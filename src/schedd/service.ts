@@ -13,6 +13,7 @@ import {
 } from "../wire/index.js";
 import { summarizeIdle } from "./idle-summary.js";
 import { SCHEDD_METHODS as M } from "./messages.js";
+import { parseJobId } from "./job-status.js";
 import { act, compileConstraint, edit, query, type Action } from "./queue-actions.js";
 import { callerOf, COMPUTE_SCOPE, requireScope, type ServiceDeps } from "./service-context.js";
 import { epochSeconds } from "./transitions.js";
@@ -25,6 +26,26 @@ const ACTION_SCOPE: Record<Action, string> = {
   hold: COMPUTE_SCOPE.modify,
   release: COMPUTE_SCOPE.modify,
 };
+
+/**
+ * A removed job's files go once the removal is committed, not at the next timed sweep: its owner
+ * gets the spool space (`sandbox.quota_mb`) back at once, and a submit refused during upload
+ * leaves no file behind. A job still in the queue (a running job being removed waits for its
+ * pilot) keeps its sandbox, and a cluster's shared inputs stay while any of its jobs is queued.
+ */
+function dropRemovedSandboxes(deps: ServiceDeps, removed: readonly string[]): void {
+  const clusters = new Set<number>();
+  for (const id of removed) {
+    const j = parseJobId(id);
+    if (j?.proc === undefined || deps.queue.index.jobs.has(id)) continue;
+    deps.sandboxes.drop(j.cluster, j.proc);
+    clusters.add(j.cluster);
+  }
+  if (clusters.size === 0) return;
+  for (const r of deps.queue.index.jobs.values()) clusters.delete(r.cluster);
+  for (const c of clusters) deps.sandboxes.drop(c, undefined);
+  deps.spoolQuota.forget();
+}
 
 export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void {
   const { queue, clock } = deps;
@@ -100,6 +121,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
     await durable();
+    if (req.action === "remove") dropRemovedSandboxes(deps, out.done);
     ctx.log.info(
       {
         action: req.action,
