@@ -16,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import { collectorCodecs } from "../src/collector/service.js";
 import { createRpcClient, type RpcClient } from "../src/wire/index.js";
 import { createTestPki } from "../test/helpers/pki.js";
+import { readProcTimes } from "./lib/proc-cpu.js";
+import { load1 } from "./lib/render-cpu.js";
 import { siteName, slotAd } from "./slot-ads.js";
 
 const ADS = 100_000;
@@ -124,7 +126,18 @@ async function queryLatencies(reader: RpcClient): Promise<{ medianMs: number; ma
 }
 
 /** Median time of a full GET /metrics, as Prometheus makes it (a fresh TLS connection each). */
-async function scrapeMs(port: number, cred: { certPem: string; keyPem: string }, ca: Buffer) {
+/**
+ * GET `path` SCRAPE_RUNS times over a new mTLS connection each, as Prometheus does: the median
+ * wall time, and the collector process's CPU per request from /proc (its handshake included),
+ * averaged over the runs since /proc counts in 10 ms ticks.
+ */
+async function scrape(
+  pid: number,
+  port: number,
+  path: string,
+  cred: { certPem: string; keyPem: string },
+  ca: Buffer,
+): Promise<{ medianMs: number; cpuMs: number; body: string }> {
   const once = () =>
     new Promise<string>((resolve, reject) => {
       const req = request(
@@ -132,7 +145,7 @@ async function scrapeMs(port: number, cred: { certPem: string; keyPem: string },
           host: "127.0.0.1",
           servername: "localhost",
           port,
-          path: "/metrics",
+          path,
           ca,
           agent: false,
           cert: cred.certPem,
@@ -143,13 +156,17 @@ async function scrapeMs(port: number, cred: { certPem: string; keyPem: string },
           res.setEncoding("utf8");
           res.on("data", (d: string) => (body += d));
           res.on("end", () =>
-            res.statusCode === 200 ? resolve(body) : reject(new Error(`scrape: ${res.statusCode}`)),
+            res.statusCode === 200
+              ? resolve(body)
+              : reject(new Error(`GET ${path}: ${res.statusCode}`)),
           );
         },
       );
       req.on("error", reject);
       req.end();
     });
+  await once(); // warm-up: first-use compilation is not a scrape's cost
+  const cpuBefore = readProcTimes(pid)!.selfMs;
   const times: number[] = [];
   let body = "";
   for (let run = 0; run < SCRAPE_RUNS; run++) {
@@ -157,11 +174,12 @@ async function scrapeMs(port: number, cred: { certPem: string; keyPem: string },
     body = await once();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  if (!new RegExp(`^updraft_collector_ads\\{type="Slot"\\} ${ADS}$`, "m").test(body))
-    throw new Error("scrape did not report the slot ads");
+  const cpuMs = (readProcTimes(pid)!.selfMs - cpuBefore) / SCRAPE_RUNS;
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return { medianMs: times[Math.floor(times.length / 2)]!, cpuMs, body };
 }
+
+const tenths = (x: number) => Math.round(x * 10) / 10;
 
 export async function run(): Promise<void> {
   const pki = createTestPki();
@@ -212,8 +230,25 @@ export async function run(): Promise<void> {
     if (q.matched < ADS * 0.005 || q.matched > ADS * 0.02)
       throw new Error(`query matched ${q.matched} ads, not about 1%`);
     report({ bench: "collector.query_constraint_ms", value: Math.round(q.medianMs * 10) / 10 });
-    const scrape = await scrapeMs(port, monitor, readFileSync(pki.caCertFile));
-    report({ bench: "collector.metrics_scrape_ms", value: Math.round(scrape * 10) / 10 });
+    const ca = readFileSync(pki.caCertFile);
+    const metrics = await scrape(child.pid!, port, "/metrics", monitor, ca);
+    if (!new RegExp(`^updraft_collector_ads\\{type="Slot"\\} ${ADS}$`, "m").test(metrics.body))
+      throw new Error("scrape did not report the slot ads");
+    report({
+      bench: "collector.metrics_scrape_ms",
+      value: tenths(metrics.medianMs),
+      load1: load1(),
+    });
+    report({
+      bench: "collector.metrics_scrape_cpu_ms",
+      value: tenths(metrics.cpuMs),
+      load1: load1(),
+    });
+    // The pool page's live view is built from the same 100,000 ads on each request.
+    const view = await scrape(child.pid!, port, "/pool/view.json", monitor, ca);
+    JSON.parse(view.body);
+    report({ bench: "collector.pool_view_ms", value: tenths(view.medianMs), load1: load1() });
+    report({ bench: "collector.pool_view_cpu_ms", value: tenths(view.cpuMs), load1: load1() });
     report({ bench: "collector.rss_mb", value: rssMb(child.pid!) });
   } finally {
     await Promise.all([...clients, readerClient].map((c) => c.close()));

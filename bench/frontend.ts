@@ -9,6 +9,9 @@
 import { parseFrontendConfig } from "../src/frontend/config.js";
 import { planCycle } from "../src/frontend/compute.js";
 import { groupPolicy } from "../src/frontend/group-policy.js";
+import { registerFrontendMetrics } from "../src/frontend/metrics.js";
+import { createDaemonRegistry } from "../src/wire/metrics-route.js";
+import { load1, medianCpuMs } from "./lib/render-cpu.js";
 import type { Snapshot } from "../src/frontend/snapshot.js";
 
 const AUTOCLUSTERS = 5_000;
@@ -21,6 +24,7 @@ const CONFIG = `
 name: bench
 collector: { url: wss://collector.example.org:9618 }
 schedds: [wss://schedd.example.org:9619]
+factories: [{ name: gfactory, identity: /DC=org/CN=bench factory }]
 security:
   identity: /DC=org/CN=bench frontend
   credentials: [{ file: /dev/null }]
@@ -79,12 +83,14 @@ export async function run(): Promise<void> {
   const now = 1_790_000_000;
   const times: number[] = [];
   let requested = 0;
+  let last: ReturnType<typeof planCycle> | undefined;
   for (let r = 0; r < RUNS; r++) {
     // A fresh snapshot object each run so ad parsing is timed too (it is cached per snapshot).
     const snapshot = makeSnapshot();
     const start = process.hrtime.bigint();
     const plan = planCycle(policy, snapshot, now);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    last = plan;
     requested = plan.entries.reduce((s, e) => s + e.request.idle, 0);
     if (plan.idleJobs !== JOBS) throw new Error(`expected ${JOBS} idle jobs, saw ${plan.idleJobs}`);
   }
@@ -93,5 +99,20 @@ export async function run(): Promise<void> {
   const median = times[Math.floor(times.length / 2)]!;
   process.stdout.write(
     `${JSON.stringify({ bench: "frontend.cycle_ms", value: Math.round(median) })}\n`,
+  );
+  // The /metrics page after this cycle (one group, 2,000 entries): the daemon's own work per
+  // scrape, without the TLS that wire.handshakes measures.
+  const registry = createDaemonRegistry({ processMetrics: false });
+  registerFrontendMetrics(registry).cycleDone([last!], 0, median / 1000);
+  const page = await registry.metrics();
+  if (!/^updraft_frontend_requested_idle_pilots\{/m.test(page))
+    throw new Error("the frontend's metrics page lacks the requests");
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: "frontend.metrics_render_cpu_ms",
+      value: await medianCpuMs(21, () => registry.metrics()),
+      page_bytes: page.length,
+      load1: load1(),
+    })}\n`,
   );
 }

@@ -11,7 +11,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { FAILURE_CLASSES } from "../pilot/failure.js";
 import { BoundedSeries, labelValue } from "../wire/metric-labels.js";
-import type { FactoryStore } from "./store.js";
+import type { FactoryStore, PilotRow } from "./store.js";
 
 export type FactoryMetrics = {
   cycleDone(seconds: number, timings: Record<string, number>): void;
@@ -69,9 +69,18 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
     registers: [registry],
     collect() {
       this.reset();
+      // Counted by a plain key first: labels are cleaned and serialised once per group, not
+      // once per pilot (100,000 pilots are a few thousand groups).
+      const groups = new Map<string, { p: Readonly<PilotRow>; n: number }>();
+      for (const p of store.live()) {
+        const key = `${p.entry}\u0000${p.client}\u0000${p.state}`;
+        const g = groups.get(key);
+        if (g) g.n++;
+        else groups.set(key, { p, n: 1 });
+      }
       const s = new BoundedSeries();
-      for (const p of store.live())
-        s.add({ entry: p.entry, client: labelValue(p.client), state: p.state });
+      for (const { p, n } of groups.values())
+        s.add({ entry: p.entry, client: labelValue(p.client), state: p.state }, n);
       s.each((labels, value) => this.set(labels, value));
     },
   });
