@@ -153,7 +153,7 @@ export class CollectorCore {
             : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
       };
     }
-    if (caller.pilotBinding !== undefined && type === AD_TYPE.Slot) {
+    if (caller.pilotBinding !== undefined && type.toLowerCase() === AD_TYPE.Slot.toLowerCase()) {
       const refused = this.bindSlot(ad, caller.pilotBinding);
       if (refused !== undefined) {
         return { ...base, ok: false, code: "permission-denied", ...refused };

@@ -105,6 +105,21 @@ test("a Slot ad that claims another site or entry than its token's binding is re
   assert.equal(ads.length, 0, "nothing stored for another site");
 });
 
+test("spelling the type in another case does not skip the binding check", async () => {
+  const c = await pilotClient("p3");
+  for (const type of ["slot", "SLOT"]) {
+    const ad = slotAd(6, { MyType: JSON.stringify(type), GLIDEIN_Site: '"SITE_B"' });
+    const [o] = await c.advertise([ad], type);
+    assert.equal(o?.ok, false, `${type}: ${JSON.stringify(o)}`);
+    assert.equal(o?.code, "permission-denied");
+    assert.match(o.message, /contradicts the pilot credential's binding/);
+  }
+  const ads = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'GLIDEIN_Site == "SITE_B"' });
+  assert.equal(ads.length, 0, "nothing stored for another site");
+});
+
 test("a certificate pilot without a binding still advertises its slot as sent", async () => {
   const [o] = await collector
     .as("pilot")
