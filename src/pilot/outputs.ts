@@ -10,6 +10,7 @@
 import { constants, lstatSync, openSync, fstatSync, readdirSync, closeSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { ClassAd } from "../classad/index.js";
+import { proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import { unsafeName } from "../schedd/sandbox.js";
 
 /** HTCondor's hold code for a failed output transfer. */
@@ -142,9 +143,13 @@ export function chooseOutputs(ad: ClassAd, dir: string, before: SandboxSnapshot)
     } else names.add(name);
   }
   if (listed === undefined) {
+    // The job's proxy and token never travel back, even when the job renewed them (HTCondor
+    // does not return the proxy either): they are credentials, not results.
+    const credentials = new Set([proxyFileName(ad), tokenFileName(ad)]);
     for (const [name, now] of snapshotSandbox(dir)) {
       // The streams of a job with no `output`/`error` are discarded, as HTCondor's are.
       if (name === "_condor_stdout" || name === "_condor_stderr") continue;
+      if (credentials.has(name)) continue;
       const was = before.get(name);
       if (was && was.size === now.size && was.mtimeMs === now.mtimeMs) continue;
       names.add(name);

@@ -25,6 +25,8 @@ export const SECURE_JOB_ATTRS = [
   "x509UserProxyVOName",
   "x509UserProxyFirstFQAN",
   "x509UserProxyFQAN",
+  // Read by the schedd from the proxy it verified; a client's value would hide an expired proxy.
+  "x509UserProxyExpiration",
   "AuthenticatedIdentity",
   "AuthTokenSubject",
   "AuthTokenIssuer",

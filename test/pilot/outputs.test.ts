@@ -50,6 +50,23 @@ test("with no transfer_output_files, created and changed top-level files come ba
   assert.deepEqual(choice, { ok: true, names: ["histos.root", "job.out", "rewritten.cfg"] });
 });
 
+test("the job's proxy and token stay behind even when the job rewrote them", () => {
+  const dir = sandbox();
+  writeFileSync(join(dir, "x509up_u1000"), "proxy v1");
+  writeFileSync(join(dir, "bt_u1000"), "token v1");
+  const past = new Date(Date.now() - 60_000);
+  for (const f of ["x509up_u1000", "bt_u1000"]) utimesSync(join(dir, f), past, past);
+  const before = snapshotSandbox(dir);
+  writeFileSync(join(dir, "x509up_u1000"), "renewed proxy");
+  writeFileSync(join(dir, "bt_u1000"), "renewed token");
+  writeFileSync(join(dir, "result.txt"), "42");
+  const job = ad({
+    x509userproxy: '"/home/alice/x509up_u1000"',
+    ScitokensFile: '"/home/alice/bt_u1000"',
+  });
+  assert.deepEqual(chooseOutputs(job, dir, before), { ok: true, names: ["result.txt"] });
+});
+
 test("a listed output the job did not make holds the job with code 12 naming the file", () => {
   const dir = sandbox();
   writeFileSync(join(dir, "a.txt"), "a");

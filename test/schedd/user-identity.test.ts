@@ -74,12 +74,19 @@ test("a second DN whose last CN reads 'alice' is refused: the name stays with th
 test("the job ad records the submitter, and values the client sent for it are dropped", async () => {
   const alice = env.client("alice");
   const c = await submit(alice, [
-    job({ x509userproxysubject: '"/DC=org/DC=example/CN=Bob"', AuthenticatedIdentity: '"x"' }),
+    job({
+      x509userproxysubject: '"/DC=org/DC=example/CN=Bob"',
+      AuthenticatedIdentity: '"x"',
+      x509UserProxyExpiration: "4102444800",
+    }),
   ]);
   const [ad] = await alice.query({ ids: [`${c}.0`] });
   assert.equal(ad!.x509userproxysubject, JSON.stringify(DN.alice));
   assert.equal(ad!.AuthenticatedIdentity, JSON.stringify(DN.alice));
   assert.equal(ad!.Owner, '"alice"');
+  assert.equal(ad!.x509UserProxyExpiration, undefined, "no proxy sent, so no expiry recorded");
+  const expiry = await alice.edit({ ids: [`${c}.0`] }, "x509UserProxyExpiration", "4102444800");
+  assert.match(expiry.refused[0]!.reason, /set by the schedd/);
   const forged = await alice.edit({ ids: [`${c}.0`] }, "x509UserProxySubject", '"/CN=x"');
   assert.match(forged.refused[0]!.reason, /set by the schedd/);
   const mytype = await alice.edit({ ids: [`${c}.0`] }, "MyType", '"Machine"');
