@@ -1,7 +1,7 @@
 /**
  * A real collector with a `tokens` block: a pilot token (role from its group) advertises a Slot
  * ad stored under `<iss>#<sub>`; a token for another audience, or from an issuer the collector
- * does not list, is refused naming the check.
+ * does not list, is refused, the collector counting the check that failed.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -65,14 +65,25 @@ test("a pilot token advertises a Slot ad under <iss>#<sub>", async () => {
   assert.equal(ad!.AuthenticatedIdentity, JSON.stringify(`${ISS}#pilot-1`));
 });
 
-test("a token for another audience or from an unlisted issuer is refused by name", async () => {
+/** How many connections the collector refused for `cause`, from its own metrics. */
+async function refusedFor(cause: string): Promise<number> {
+  const m = await c.daemon.metrics.getSingleMetric("updraft_refused_connections_total")!.get();
+  return m.values.find((v) => v.labels.cause === cause)?.value ?? 0;
+}
+
+test("a token for another audience or from an unlisted issuer is refused, the collector naming the check", async () => {
+  const audienceBefore = await refusedFor("token-audience");
   const elsewhere = withToken(await pilotToken("wss://other.example.org/"));
-  await assert.rejects(elsewhere.advertise([slotAd(2)]), /token audience:/);
+  // The peer learns only that its token was not accepted; the check is the server's to name.
+  await assert.rejects(elsewhere.advertise([slotAd(2)]), /bearer token was not accepted/);
+  assert.ok((await refusedFor("token-audience")) > audienceBefore);
   const foreign = tempDir();
   try {
     assert.ok((await initIssuerDir(foreign.dir, "https://evil.example.org")).ok);
+    const issuerBefore = await refusedFor("token-issuer");
     const t = await issueToken(foreign.dir, { sub: "x", audiences: [AUD], lifetimeS: 600 });
-    await assert.rejects(withToken(t).advertise([slotAd(3)]), /token issuer:/);
+    await assert.rejects(withToken(t).advertise([slotAd(3)]), /bearer token was not accepted/);
+    assert.ok((await refusedFor("token-issuer")) > issuerBefore);
   } finally {
     foreign.cleanup();
   }
