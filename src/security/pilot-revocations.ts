@@ -1,7 +1,8 @@
 /**
  * Pilots revoked by id. A pilot token names its pilot (`updraft.pilot.pilot_id`); a daemon with a
  * revocation file refuses a token whose pilot is listed there, and closes connections already
- * open with one when the file changes. The file is one pilot id per line (`#` starts a comment),
+ * open with one when the file changes. The file is one pilot id (or the token's sub, `pilot-<id>`)
+ * per line (`#` starts a comment),
  * read at start and again when its modification time or size changes, so an operator revokes a
  * pilot by appending its id (`updraft token revoke`): no restart, no RPC. The same idea as
  * HTCondor's SEC_TOKEN_REVOCATION_EXPR, narrowed to the one claim a pilot cannot choose.
@@ -58,7 +59,9 @@ export function createPilotRevocationFile(
   let current = load();
   let lastCheck = now();
   return {
-    isRevoked: (id) => current.ids.has(id),
+    // A line may name the pilot id or the token's sub (`pilot-<id>`), which is what a slot's
+    // AuthenticatedIdentity shows (`<issuer>#pilot-<id>`): either revokes the pilot.
+    isRevoked: (id) => current.ids.has(id) || current.ids.has(`pilot-${id}`),
     get size() {
       return current.ids.size;
     },

@@ -89,6 +89,14 @@ test("a revoked pilot's token is refused at the upgrade, naming the revocation",
   assert.match(o.reason, /token revoked: pilot pilot-old is revoked/);
 });
 
+test("a line naming the token's sub (pilot-<id>) revokes that pilot too", async () => {
+  appendFileSync(revokedFile, "pilot-p-by-sub\n");
+  const o = await upgrade(await pilotToken("p-by-sub"));
+  assert.ok(!o.open);
+  assert.equal(o.status, 401);
+  assert.match(o.reason, /token revoked: pilot p-by-sub is revoked/);
+});
+
 test("a connected pilot is cut off when its id is appended; the others stay", async () => {
   const victim = await upgrade(await pilotToken("p-victim"));
   const other = await upgrade(await pilotToken("p-other"));
