@@ -37,15 +37,25 @@ export const WRAPPER_IN_SANDBOX = join("tmp", ".updraft-job-wrapper");
 
 export type HookResult = { ok: true } | { ok: false; message: string };
 
-/** Runs a pre- or post-job script in the sandbox with the job's environment, within its limit. */
+/**
+ * Runs a pre- or post-job script in the sandbox with the job's environment, within its limit.
+ * `stop` (the pilot stopping) kills it at once. It settles when the script exits, not when its
+ * output closes: a descendant that left its process group could hold stderr open for ever.
+ */
 export function runHook(
   hook: JobHook,
   spec: JobSpec,
   base: Record<string, string | undefined>,
+  stop?: AbortSignal,
 ): Promise<HookResult> {
   return new Promise((resolve) => {
+    if (stop?.aborted) {
+      resolve({ ok: false, message: `${hook.path} not run: the pilot is stopping` });
+      return;
+    }
     let stderr = "";
-    let timedOut = false;
+    let ended: "timeout" | "stopped" | undefined;
+    let settled = false;
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(hook.path, [], {
@@ -65,30 +75,46 @@ export function runHook(
         // already gone
       }
     };
+    const onStop = () => {
+      ended ??= "stopped";
+      killGroup();
+    };
     const timer = setTimeout(() => {
-      timedOut = true;
+      ended ??= "timeout";
       killGroup();
     }, hook.timeoutMs);
+    stop?.addEventListener("abort", onStop, { once: true });
+    const settle = (r: HookResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", onStop);
+      child.stderr?.destroy();
+      resolve(r);
+    };
     child.stderr!.on("data", (b: Buffer) => {
       // Only the end is kept: it says why.
       stderr = (stderr + b.toString()).slice(-2000);
     });
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      resolve({ ok: false, message: `${hook.path}: ${e.message}` });
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      killGroup();
-      if (timedOut) {
-        resolve({ ok: false, message: `${hook.path} timed out after ${hook.timeoutMs / 1000} s` });
-      } else if (code === 0) resolve({ ok: true });
+    child.once("error", (e) => settle({ ok: false, message: `${hook.path}: ${e.message}` }));
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended === "timeout") {
+        settle({ ok: false, message: `${hook.path} timed out after ${hook.timeoutMs / 1000} s` });
+      } else if (ended === "stopped") {
+        settle({ ok: false, message: `${hook.path} was stopped: the pilot is stopping` });
+      } else if (code === 0) settle({ ok: true });
       else {
         const last = stderr.trim().split("\n").at(-1) ?? "";
         const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
-        resolve({ ok: false, message: `${hook.path} ${how}${last ? `: ${last}` : ""}` });
+        settle({ ok: false, message: `${hook.path} ${how}${last ? `: ${last}` : ""}` });
       }
+    };
+    child.once("exit", (code, signal) => {
+      killGroup();
+      // Let the last of stderr arrive, but never wait on a pipe someone else keeps open.
+      setTimeout(() => finish(code, signal), 100).unref();
     });
+    child.once("close", (code, signal) => finish(code, signal));
   });
 }
 
@@ -105,11 +131,15 @@ export function startHookedJob(
   if (!hooks.wrapper && !hooks.preJob && !hooks.postJob) return startJob(spec, opts);
   const base = opts.baseEnv ?? process.env;
   let inner: RunningJob | undefined;
+  let innerDone = false;
   let killedBefore: { kind: KillKind; holdReason?: string } | undefined;
+  // Kills a running pre- or post-job script: a stopping pilot does not wait out their limits.
+  const stopHooks = new AbortController();
   const done = (async (): Promise<JobOutcome> => {
     if (hooks.preJob) {
       mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
-      const pre = await runHook(hooks.preJob, spec, base);
+      const pre = await runHook(hooks.preJob, spec, base, stopHooks.signal);
+      if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
       if (!pre.ok) return handBack(spec.jobId, `pre-job script failed: ${pre.message}`);
     }
     if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
@@ -126,8 +156,9 @@ export function startHookedJob(
     }
     inner = startJob(spec, { ...opts, ...(wrapper ? { wrapper } : {}) });
     const outcome = await inner.done;
+    innerDone = true;
     if (hooks.postJob) {
-      const post = await runHook(hooks.postJob, spec, base);
+      const post = await runHook(hooks.postJob, spec, base, stopHooks.signal);
       if (!post.ok) log?.(`post-job script failed: ${post.message}`);
     }
     return outcome;
@@ -138,8 +169,10 @@ export function startHookedJob(
       return inner?.pid;
     },
     kill(kind, holdReason) {
-      if (inner) inner.kill(kind, holdReason);
-      else killedBefore ??= { kind, ...(holdReason ? { holdReason } : {}) };
+      if (inner && !innerDone) inner.kill(kind, holdReason);
+      else if (!inner) killedBefore ??= { kind, ...(holdReason ? { holdReason } : {}) };
+      // A hook running now is stopped; a pilot stopping also skips the post-job script.
+      if (!inner || innerDone || kind === "pilot-stop") stopHooks.abort();
     },
     done,
   };
