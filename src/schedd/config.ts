@@ -85,7 +85,18 @@ export const scheddConfigSchema = z
     connections: connectionsBlock,
     log_level: logLevelKey,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // A message larger than the bytes a connection may hold in flight would always be refused.
+    const budget = c.connections.max_bytes_in_flight_mb;
+    if (c.max_message_mb > budget) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["max_message_mb"],
+        message: `${c.max_message_mb} MB is more than connections.max_bytes_in_flight_mb (${budget} MB), so a message that large would always be refused: raise connections.max_bytes_in_flight_mb to at least ${c.max_message_mb}`,
+      });
+    }
+  });
 
 export type ScheddConfig = z.output<typeof scheddConfigSchema>;
 

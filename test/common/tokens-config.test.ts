@@ -170,6 +170,20 @@ test("the schedd's config takes a tokens block", () => {
   assert.equal(scheddConfigSchema.parse(base).tokens, undefined);
 });
 
+test("the schedd refuses a message limit its connections' byte budget could never carry", () => {
+  const base = {
+    listen: { port: 0 },
+    tls: { cert_file: "c", key_file: "k", trust_dir: "t" },
+    state_dir: "s",
+    authorization: { rules: [] },
+  };
+  const r = scheddConfigSchema.safeParse({ ...base, max_message_mb: 64 });
+  assert.equal(r.success, false);
+  assert.match(JSON.stringify(r.error?.issues), /raise connections.max_bytes_in_flight_mb/);
+  const raised = { ...base, max_message_mb: 64, connections: { max_bytes_in_flight_mb: 64 } };
+  assert.equal(scheddConfigSchema.parse(raised).max_message_mb, 64);
+});
+
 test("a verifier built from the block accepts the issuer's token for a configured audience", async () => {
   const idir = join(dir, "issuer");
   const init = await initIssuerDir(idir, "https://a.example/");
