@@ -61,14 +61,22 @@ export function loadTlsMaterial(tls: TlsConfig, at = "tls"): TlsMaterial {
 
 /**
  * A second listener's certificate and key (see listenerTlsBlock): its own block's when it has
- * one, else the daemon's; peers are verified against the daemon's trust directory either way.
+ * one, else the daemon's; peers are verified against the daemon's trust directory, with the
+ * daemon's TLS version, CA namespace and expired-CRL modes, either way.
  */
 export function listenerTlsMaterial(
   block: { readonly cert_file: string; readonly key_file: string } | undefined,
   daemon: TlsMaterial,
   at: string,
 ): TlsMaterial {
-  return block ? loadTlsMaterial({ ...block, trust_dir: daemon.trustDir }, at) : daemon;
+  if (!block) return daemon;
+  const own = loadTlsMaterial({ ...block, trust_dir: daemon.trustDir }, at);
+  return {
+    ...own,
+    minTlsVersion: daemon.minTlsVersion,
+    caNamespaces: daemon.caNamespaces,
+    crlExpired: daemon.crlExpired,
+  };
 }
 
 export type BlockServerOptions = Omit<

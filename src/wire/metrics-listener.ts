@@ -10,16 +10,16 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { type AuthzConfig, createAuthorizer } from "../security/authz.js";
+import type { AuthzConfig } from "../security/authz.js";
 import { authorizationBlock, listenerTlsBlock } from "../common/config-blocks.js";
-import { listenerTlsMaterial, type TlsMaterial } from "../common/tls-rpc.js";
+import { listenerTlsMaterial, rpcServerFromBlocks, type TlsMaterial } from "../common/tls-rpc.js";
 import {
   pilotRevocationsFromConfig,
   tokenVerifierFromConfig,
   tokensConfigSchema,
 } from "../common/tokens-config.js";
 import { metricsRoute } from "./metrics-route.js";
-import { createRpcServer, type RpcServer } from "./server.js";
+import type { RpcServer } from "./server.js";
 import { silentLogger } from "./silent-logger.js";
 import { registerWireMetrics } from "./wire-metrics.js";
 
@@ -66,16 +66,12 @@ export async function startMetricsListener(opts: MetricsListenerOptions): Promis
   const tls = listenerTlsMaterial(opts.config.tls, opts.tls, "metrics.tls");
   const tokens = opts.config.tokens;
   // Identities no rule names get no role here: a valid certificate alone does not read metrics.
-  const server: RpcServer = createRpcServer({
-    host: opts.config.listen.host,
-    port: opts.config.listen.port,
-    certPem: tls.certPem,
-    keyPem: tls.keyPem,
-    trustDir: tls.trustDir,
-    authorizer: createAuthorizer({
-      rules: authz.rules,
-      default_roles: authz.default_roles ?? [],
-    } as AuthzConfig),
+  // Built from the blocks as every listener is, so the daemon's TLS version, CA namespaces and
+  // expired-CRL modes hold here too.
+  const server: RpcServer = rpcServerFromBlocks({
+    listen: opts.config.listen,
+    tls,
+    authorization: { rules: authz.rules, default_roles: authz.default_roles ?? [] } as AuthzConfig,
     ...(tokens
       ? {
           tokenVerifier: tokenVerifierFromConfig(tokens),
