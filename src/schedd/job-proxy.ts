@@ -8,7 +8,12 @@
  */
 import { existsSync, openSync, readSync, closeSync } from "node:fs";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
-import { loadTrustDir, refreshTrustStore, type TrustStore } from "../security/trust.js";
+import {
+  loadTrustDir,
+  refreshTrustStore,
+  type LoadTrustOptions,
+  type TrustStore,
+} from "../security/trust.js";
 import { verifyChain } from "../security/verify.js";
 import type { VerifyResult } from "../security/verify-result.js";
 import { quote } from "./job-status.js";
@@ -46,13 +51,20 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
 /** Trust directory re-read at most this often for job proxies (new CRLs, CAs). */
 const RECHECK_MS = 60_000;
 
-/** A chain check against `trustDir`, loaded on first use and refreshed when its files change. */
-export function trustDirCheck(trustDir: string, now: () => number = Date.now): ChainCheck {
+/**
+ * A chain check against `trustDir`, loaded on first use and refreshed when its files change, with
+ * the schedd's `tls` modes (CA namespaces, expired CRLs) as its listener has them.
+ */
+export function trustDirCheck(
+  trustDir: string,
+  options: LoadTrustOptions,
+  now: () => number = Date.now,
+): ChainCheck {
   let trust: TrustStore | undefined;
   let checkedAt = 0;
   return (chain) => {
     if (trust === undefined) {
-      trust = loadTrustDir(trustDir);
+      trust = loadTrustDir(trustDir, options);
       checkedAt = now();
     } else if (now() - checkedAt >= RECHECK_MS) {
       checkedAt = now();

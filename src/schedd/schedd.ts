@@ -120,7 +120,14 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     observer: registerWireMetrics(metrics),
   });
   const userMap = createUserMap(cfg.user_map, createUserBindings(store.db), () => clock.now());
-  const checkJobProxy = trustDirCheck(cfg.tls.trust_dir, () => clock.now());
+  const checkJobProxy = trustDirCheck(
+    cfg.tls.trust_dir,
+    {
+      caNamespaces: cfg.tls.ca_namespaces ?? "enforce",
+      crlExpired: cfg.tls.crl_expired ?? "refuse",
+    },
+    () => clock.now(),
+  );
   const deps = { queue, clock, userMap, sandboxes, spoolQuota, log, checkJobProxy };
   registerUserMethods(server, deps);
   registerPilotMethods(server, deps);
