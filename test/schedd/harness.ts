@@ -3,9 +3,12 @@
  * alice and bob (users), an admin, two pilots and a frontend.
  */
 import type { Logger } from "pino";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { ManualClock, type Clock } from "../../src/common/clock.js";
 import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
 import { scheddConfigSchema, type ScheddConfig } from "../../src/schedd/config.js";
@@ -170,4 +173,33 @@ export function codeOf(err: unknown): string | undefined {
 
 export function reasonOf(err: unknown): string | undefined {
   return (err as { details?: Record<string, string> }).details?.reason;
+}
+
+const bin = fileURLToPath(new URL("../../../bin/updraft.js", import.meta.url));
+const execFileAsync = promisify(execFile);
+
+export type CliResult = { code: number; stdout: string; stderr: string };
+
+/**
+ * Runs the real `updraft` CLI in `cwd` as alice (her proxy, the test CA, this env's schedd, no
+ * client.yaml); an exit code other than 0 is returned, not thrown.
+ */
+export async function runCli(env: TestEnv, cwd: string, args: string[]): Promise<CliResult> {
+  try {
+    const r = await execFileAsync(process.execPath, [bin, ...args], {
+      cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: env.dir,
+        UPDRAFT_CONFIG: join(env.dir, "no-such-client.yaml"),
+        UPDRAFT_SCHEDD: env.schedd.url(),
+        X509_CERT_DIR: env.pki.caDir,
+        X509_USER_PROXY: env.pki.proxy.file,
+      },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as CliResult;
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

@@ -7,23 +7,17 @@
  * behind in the queue.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { systemClock } from "../../src/common/clock.js";
 import { planLifetime } from "../../src/pilot/lifetime.js";
 import { runPilot } from "../../src/pilot/run-pilot.js";
 import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { parseCertificate, pemCertificates } from "../../src/security/cert-info.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
-import { startEnv, type TestEnv } from "./harness.js";
-
-const bin = fileURLToPath(new URL("../../../bin/updraft.js", import.meta.url));
-const run = promisify(execFile);
+import { runCli, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 let work: string;
@@ -39,25 +33,7 @@ after(async () => {
   await env.close();
 });
 
-async function updraft(args: string[]) {
-  try {
-    const r = await run(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: env.dir,
-        UPDRAFT_CONFIG: join(env.dir, "no-such-client.yaml"),
-        UPDRAFT_SCHEDD: env.schedd.url(),
-        X509_CERT_DIR: env.pki.caDir,
-        X509_USER_PROXY: env.pki.proxy.file,
-      },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const updraft = (args: string[]) => runCli(env, work, args);
 
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 

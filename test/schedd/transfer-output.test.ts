@@ -5,7 +5,6 @@
  * already there is kept unless --force, an identical one is left as it is.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -17,12 +16,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { job, slot, startEnv, type TestEnv } from "./harness.js";
-
-const bin = fileURLToPath(new URL("../../../bin/updraft.js", import.meta.url));
-const run = promisify(execFile);
+import { job, runCli, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 let work: string;
@@ -33,27 +27,7 @@ before(async () => {
 });
 after(() => env.close());
 
-type Result = { code: number; stdout: string; stderr: string };
-
-async function updraft(args: string[]): Promise<Result> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: env.dir,
-        UPDRAFT_CONFIG: join(env.dir, "no-such-client.yaml"),
-        UPDRAFT_SCHEDD: env.schedd.url(),
-        X509_CERT_DIR: env.pki.caDir,
-        X509_USER_PROXY: env.pki.proxy.file,
-      },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const updraft = (args: string[]) => runCli(env, work, args);
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 

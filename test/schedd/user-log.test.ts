@@ -6,17 +6,11 @@
  * details, each event closed by `...`, nothing else.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { appendEvents, formatEvent, parseUserLog } from "../../src/cli/user-log.js";
-import { slot, startEnv, type TestEnv } from "./harness.js";
-
-const bin = fileURLToPath(new URL("../../../bin/updraft.js", import.meta.url));
-const run = promisify(execFile);
+import { runCli, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 let work: string;
@@ -27,25 +21,7 @@ before(async () => {
 });
 after(() => env.close());
 
-async function updraft(args: string[]) {
-  try {
-    const r = await run(process.execPath, [bin, ...args], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: env.dir,
-        UPDRAFT_CONFIG: join(env.dir, "no-such-client.yaml"),
-        UPDRAFT_SCHEDD: env.schedd.url(),
-        X509_CERT_DIR: env.pki.caDir,
-        X509_USER_PROXY: env.pki.proxy.file,
-      },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const updraft = (args: string[]) => runCli(env, work, args);
 
 /** Every line of the file by the format's rules; returns the events' (code, job, first detail). */
 function readByTheRules(text: string): [string, string, string][] {
