@@ -8,14 +8,11 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { buildFailureAd } from "../../src/pilot/failure-linger.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
-import { createRpcClient } from "../../src/wire/index.js";
-import { startCollector, type Pool } from "../collector/harness.js";
-import { DN, job, startEnv, submit } from "../schedd/harness.js";
+import { startPilotCollector } from "../helpers/pilot-collector.js";
+import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 
 /** Hang guard only. */
@@ -48,33 +45,7 @@ test("the failure ad matches nothing and says what failed and until when the nod
 async function world(t: { after(fn: () => unknown): void }) {
   const env = await startEnv();
   t.after(() => env.close());
-  const collector = await startCollector(
-    { pki: env.pki } as Pool,
-    collectorConfigSchema.parse({
-      name: "collector@test",
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: {
-        cert_file: env.pki.host.certFile,
-        key_file: env.pki.host.keyFile,
-        trust_dir: env.pki.caDir,
-      },
-      authorization: {
-        rules: [
-          { identity: DN.pilot, roles: ["pilot", "read"] },
-          { identity: DN.admin, roles: ["admin", "read"] },
-        ],
-      },
-    }),
-  );
-  t.after(() => collector.stop());
-  const rpc = createRpcClient({
-    url: collector.url,
-    certPem: env.creds.admin.certPem,
-    keyPem: env.creds.admin.keyPem,
-    caDir: env.pki.caDir,
-  });
-  t.after(() => rpc.close());
-  const reader = createCollectorClient(rpc);
+  const { collector, reader } = await startPilotCollector(env, t);
   const dir = mkdtempSync(join(tmpdir(), "updraft-linger-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const credential = join(dir, "pilot-credential.pem");

@@ -8,13 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
-import { createRpcClient } from "../../src/wire/index.js";
-import { startCollector, type Pool } from "../collector/harness.js";
-import { DN, job, startEnv, submit } from "../schedd/harness.js";
+import { startPilotCollector } from "../helpers/pilot-collector.js";
+import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
@@ -31,32 +28,7 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 test("a pilot runs two jobs from a real schedd and advertises to a real collector", async (t) => {
   const env = await startEnv();
   t.after(() => env.close());
-  const collectorConfig = collectorConfigSchema.parse({
-    name: "collector@test",
-    listen: { host: "127.0.0.1", port: 0 },
-    tls: {
-      cert_file: env.pki.host.certFile,
-      key_file: env.pki.host.keyFile,
-      trust_dir: env.pki.caDir,
-    },
-    authorization: {
-      rules: [
-        { identity: DN.pilot, roles: ["pilot", "read"] },
-        { identity: DN.admin, roles: ["admin", "read"] },
-      ],
-    },
-  });
-  // startCollector only reads the pool for its own clients, which this test does not use.
-  const collector = await startCollector({ pki: env.pki } as Pool, collectorConfig);
-  t.after(() => collector.stop());
-  const readerRpc = createRpcClient({
-    url: collector.url,
-    certPem: env.creds.admin.certPem,
-    keyPem: env.creds.admin.keyPem,
-    caDir: env.pki.caDir,
-  });
-  t.after(() => readerRpc.close());
-  const reader = createCollectorClient(readerRpc);
+  const { collector, reader } = await startPilotCollector(env, t);
 
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-real-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,12 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { parsePilotOutput } from "../../src/pilot/report.js";
-import { createRpcClient } from "../../src/wire/index.js";
-import { startCollector, type Pool } from "../collector/harness.js";
-import { DN, job, startEnv, submit } from "../schedd/harness.js";
+import { startPilotCollector } from "../helpers/pilot-collector.js";
+import { job, startEnv, submit } from "../schedd/harness.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const SCRIPT = join(repo, "src/pilot/updraft-pilot-startup.sh");
@@ -28,32 +25,7 @@ const HOSTILE = fileURLToPath(new URL("./hostile-job.js", import.meta.url));
 test("a hostile job finds no pilot credential and cannot claim a job as a pilot", async (t) => {
   const env = await startEnv();
   t.after(() => env.close());
-  const collector = await startCollector(
-    { pki: env.pki } as Pool,
-    collectorConfigSchema.parse({
-      name: "collector@test",
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: {
-        cert_file: env.pki.host.certFile,
-        key_file: env.pki.host.keyFile,
-        trust_dir: env.pki.caDir,
-      },
-      authorization: {
-        rules: [
-          { identity: DN.pilot, roles: ["pilot", "read"] },
-          { identity: DN.admin, roles: ["admin", "read"] },
-        ],
-      },
-    }),
-  );
-  t.after(() => collector.stop());
-  const readerRpc = createRpcClient({
-    url: collector.url,
-    certPem: env.creds.admin.certPem,
-    keyPem: env.creds.admin.keyPem,
-    caDir: env.pki.caDir,
-  });
-  t.after(() => readerRpc.close());
+  const { collector, reader } = await startPilotCollector(env, t);
 
   // The worker node's own area: the batch job's directory, where the pilot's credential copy is.
   const node = mkdtempSync(join(tmpdir(), "updraft-hostile-node-"));
@@ -103,7 +75,6 @@ test("a hostile job finds no pilot credential and cannot claim a job as a pilot"
   pilot.stdout.on("data", (d) => (out += d));
   pilot.stderr.on("data", (d) => (out += d));
   // The slot ad while the pilot lives says which isolation its jobs get.
-  const reader = createCollectorClient(readerRpc);
   let isolation: string | undefined;
   const exited = new Promise<number | null>((r) => pilot.on("close", r));
   let done = false;
