@@ -1,0 +1,318 @@
+/**
+ * The pilot loop's IO, as pilot-state.ts decides it: advertise the slot, claim and start jobs,
+ * heartbeat their leases, take their ends, and send outcomes back to the schedds, retried until
+ * taken. One schedd failing blocks no other.
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { DEFAULT_HEARTBEAT, type HeartbeatPolicy } from "./heartbeat-schedule.js";
+import type { JobLease, JobSource } from "./interfaces.js";
+import {
+  type ActiveJob,
+  createPilotState,
+  heartbeatAnswered,
+  heartbeatDue,
+  heartbeatFailed,
+  jobClaimed,
+  jobEnded,
+  jobReport,
+  type PilotState,
+  stopping,
+} from "./pilot-state.js";
+import type { PilotDeps } from "./run-pilot.js";
+import { startHookedJob } from "./runner/job-hooks.js";
+import { jobSpecFromAd, type JobSpec } from "./runner/job-spec.js";
+import type { JobOutcome, RunnerOptions, RunningJob } from "./runner/run-job.js";
+import { buildSlotAd, slotName } from "./slot-ad.js";
+import { createWakeup, type Wakeup } from "./wakeup.js";
+
+export interface PilotContext {
+  deps: PilotDeps;
+  state: PilotState;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  runJob: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
+  hb: HeartbeatPolicy;
+  advertiseEveryMs: number;
+  retryMs: number;
+  /** Ends the loop's sleep early: a job ended, or SIGTERM came. */
+  wake: Wakeup;
+  /** Outcomes not yet taken by their schedd; each is retried. */
+  pendingReports: (() => Promise<void>)[];
+  /** Sandboxes being removed, awaited before the pilot ends. */
+  removals: Set<Promise<void>>;
+}
+
+export function createPilotContext(deps: PilotDeps): PilotContext {
+  const sleep =
+    deps.sleep ??
+    ((ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      }));
+  const wake = createWakeup(sleep);
+  deps.terminate?.addEventListener("abort", () => wake.now());
+  return {
+    deps,
+    state: createPilotState(deps.plan, deps.resources, deps.blackHole, deps.clock.now()),
+    sleep,
+    runJob:
+      deps.runJob ??
+      ((spec, opts) => startHookedJob(spec, opts, deps.jobHooks ?? {}, (m) => deps.log?.warn(m))),
+    hb: {
+      ...DEFAULT_HEARTBEAT,
+      ...deps.heartbeat,
+      fallbackMs: deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT.fallbackMs,
+    },
+    advertiseEveryMs: deps.advertiseEveryMs ?? 60_000,
+    retryMs: deps.claimRetryMs ?? 10_000,
+    wake,
+    pendingReports: [],
+    removals: new Set(),
+  };
+}
+
+export function slotAd({ deps, state: s }: PilotContext) {
+  return buildSlotAd({
+    id: deps.identity,
+    nodeAttrs: deps.nodeAttrs,
+    published: deps.published,
+    total: deps.resources,
+    remaining: s.ledger.remaining(),
+    start: deps.start,
+    plan: s.plan,
+    retired: s.retired || s.blackHole.tripped !== undefined,
+    blackHole: s.blackHoleChecked ? (s.blackHole.tripped ?? false) : undefined,
+    runningJobs: s.active.size,
+    nowMs: deps.clock.now(),
+  });
+}
+
+/** Sends the slot ad when it is due, or now when `force`; a failure waits for the next turn. */
+export async function advertise(ctx: PilotContext, force = false): Promise<void> {
+  const { deps, state: s } = ctx;
+  if (!force && deps.clock.now() - s.lastAdvertised < ctx.advertiseEveryMs) return;
+  try {
+    await deps.advertiser.advertise(slotAd(ctx));
+    s.lastAdvertised = deps.clock.now();
+  } catch (err) {
+    deps.log?.warn({ err }, "advertise failed; will retry");
+  }
+}
+
+/** Rewrites the job groups file; a failure to write it only loses that safety net. */
+function recordJobGroups({ deps, state: s }: PilotContext): void {
+  if (!deps.jobGroupsFile) return;
+  const groups = [...s.active.values()].flatMap((a) => (a.job.pid ? [a.job.pid] : []));
+  try {
+    writeFileSync(`${deps.jobGroupsFile}.tmp`, groups.map((g) => `${g}\n`).join(""));
+    renameSync(`${deps.jobGroupsFile}.tmp`, deps.jobGroupsFile);
+  } catch (err) {
+    deps.log?.warn({ err }, "cannot write the job groups file");
+  }
+}
+
+function finishJob(ctx: PilotContext, a: ActiveJob, outcome: JobOutcome): void {
+  const { deps } = ctx;
+  const end = jobEnded(ctx.state, a, outcome, deps.clock.now());
+  recordJobGroups(ctx);
+  if (end.firstHookFault) deps.log?.warn({ reason: end.firstHookFault }, "job hook failed: ending");
+  if (end.blackHoleTripped) {
+    deps.log?.warn({ reason: end.blackHoleTripped }, "black hole: taking no more jobs");
+  }
+  // Reports wait in a queue and are retried, so a schedd restart does not lose an outcome.
+  ctx.pendingReports.push(async () => {
+    const report = jobReport(a, end.disposition);
+    if (report.kind === "release") {
+      await a.source.release(a.lease, report.reason, {
+        inputTransferFailed: report.inputTransferFailed,
+      });
+    } else if (report.kind === "complete") await a.source.complete(a.lease, outcome, a.dir);
+    // Off the main thread: removing directories is slow on some filesystems and would stall
+    // every other job's bookkeeping.
+    if (!deps.keepSandboxes) {
+      const removal = rm(a.dir, { recursive: true, force: true }).catch(() => {});
+      ctx.removals.add(removal);
+      void removal.then(() => ctx.removals.delete(removal));
+    }
+  });
+  ctx.wake.now();
+}
+
+/**
+ * One attempt at every queued report, all at once (each is a few round trips to its schedd);
+ * failures stay queued, one schedd down blocks no other.
+ */
+export async function flushReports(ctx: PilotContext): Promise<void> {
+  await Promise.all(
+    ctx.pendingReports.splice(0).map(async (report) => {
+      try {
+        await report();
+      } catch (err) {
+        ctx.deps.log?.warn({ err }, "reporting a job failed; will retry");
+        ctx.pendingReports.push(report);
+      }
+    }),
+  );
+}
+
+/** True when the job started (or failed to start); false when it did not fit. */
+async function startClaimed(ctx: PilotContext, lease: JobLease, source: JobSource) {
+  const { deps, state: s } = ctx;
+  const executeDir = join(deps.workDir, "execute");
+  const a = jobClaimed(s, lease, source, executeDir, deps.clock.now(), ctx.hb);
+  if (!a) {
+    await source.release(lease, "does not fit the slot's remaining resources").catch(() => {});
+    return false;
+  }
+  try {
+    // The loop stops jobs at stopJobsAtMs; the runner's backstop is the hard deadline itself.
+    const remainingLifetimeS = Math.max(1, (s.plan.dieAtMs - deps.clock.now()) / 1000);
+    const spec = jobSpecFromAd(lease.jobId, lease.ad, a.dir, {
+      remainingLifetimeS,
+      credentialFile: lease.credentialFile,
+    });
+    if (!spec.ok) {
+      finishJob(ctx, a, failedStart(lease.jobId, spec.message, spec.holdCode));
+      return true;
+    }
+    try {
+      mkdirSync(a.dir, { recursive: true });
+      await source.stageIn(lease, a.dir);
+    } catch (err) {
+      // No sandbox or no inputs (the schedd restarting mid-transfer, a full disk): the job
+      // never ran, so it must not complete as a failure; it goes back to the queue.
+      a.handBack = true;
+      a.inputTransferFailed = true;
+      a.stopReason = `input transfer failed: ${(err as Error).message}`;
+      throw err;
+    }
+    a.job = ctx.runJob(spec.spec, deps.runnerOptions ?? {});
+  } catch (err) {
+    finishJob(ctx, a, failedStart(lease.jobId, (err as Error).message));
+    return true;
+  }
+  recordJobGroups(ctx);
+  void a.job.done.then((o) => finishJob(ctx, a, o));
+  return true;
+}
+
+/**
+ * One pass over the sources, starting where the last pass stopped; true if a job started.
+ * `waitS` > 0 long-polls (only used with a single source, so no schedd waits on another).
+ */
+async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
+  const { deps, state: s } = ctx;
+  for (let i = 0; i < deps.sources.length; i++) {
+    const source = deps.sources[(s.nextSource + i) % deps.sources.length]!;
+    let lease: JobLease | undefined;
+    try {
+      lease = await source.claim(
+        slotAd(ctx),
+        waitS > 0 ? { waitS, signal: deps.terminate } : undefined,
+      );
+    } catch (err) {
+      deps.log?.warn({ err, schedd: source.name }, "claim failed");
+      continue;
+    }
+    if (!lease) continue;
+    s.nextSource = (s.nextSource + i + 1) % deps.sources.length;
+    return startClaimed(ctx, lease, source);
+  }
+  return false;
+}
+
+export async function heartbeats(ctx: PilotContext): Promise<void> {
+  const { deps, state: s } = ctx;
+  for (const a of [...s.active.values()]) {
+    if (!heartbeatDue(a, deps.clock.now())) continue;
+    try {
+      const v = await a.source.heartbeat(a.lease);
+      const kill = heartbeatAnswered(a, v, deps.clock.now(), ctx.hb);
+      if (kill) a.job.kill(kill.kind, kill.reason);
+    } catch (err) {
+      heartbeatFailed(a, deps.clock.now(), ctx.hb);
+      deps.log?.warn({ err, jobId: a.lease.jobId }, "heartbeat failed");
+    }
+  }
+}
+
+/** Claims while the slot has CPUs left; true if a job started. */
+export async function claimJobs(
+  ctx: PilotContext,
+  nextChangeInMs: number,
+  flushing: Promise<void>,
+) {
+  const { deps, state: s } = ctx;
+  let started = false;
+  while (s.ledger.remaining().cpus > 0 && (await claimRound(ctx))) started = true;
+  // An idle pilot with one schedd waits at the schedd for work rather than asleep here:
+  // a job submitted meanwhile starts at once, not at the next retry. Nothing else needs
+  // the loop meanwhile (no job to heartbeat, no report to send), and the wait ends before
+  // the lifetime plan's next change.
+  if (!started) await flushing;
+  const quiet = s.active.size === 0 && ctx.pendingReports.length === 0;
+  if (!started && quiet && deps.sources.length === 1 && !deps.terminate?.aborted) {
+    const waitS = Math.floor(Math.min(LONG_POLL_MS, nextChangeInMs || LONG_POLL_MS) / 1000);
+    if (waitS >= 1 && (await claimRound(ctx, waitS))) started = true;
+  }
+  if (started) s.adStale = true;
+  return started;
+}
+
+/** A slot's state changes with every job; the collector hears of it at most once a second. */
+export async function advertiseChanges(ctx: PilotContext): Promise<void> {
+  const s = ctx.state;
+  if (s.adStale && ctx.deps.clock.now() - s.lastAdvertised >= AD_MIN_GAP_MS) {
+    s.adStale = false;
+    await advertise(ctx, true);
+  } else await advertise(ctx);
+}
+
+/**
+ * A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline;
+ * then the sandboxes are gone and the slot ad withdrawn.
+ */
+export async function finalReports(ctx: PilotContext): Promise<void> {
+  const { deps, state: s } = ctx;
+  for (let i = 0; i < FINAL_REPORT_TRIES && ctx.pendingReports.length > 0; i++) {
+    if (i > 0 && deps.clock.now() + ctx.retryMs >= s.plan.dieAtMs) break;
+    if (i > 0) await ctx.sleep(ctx.retryMs);
+    await flushReports(ctx);
+  }
+  await Promise.all(ctx.removals);
+  try {
+    await deps.advertiser.invalidate(slotName(deps.identity));
+  } catch (err) {
+    deps.log?.warn({ err }, "invalidate failed");
+  }
+}
+
+/** Stops the running jobs; their leases go back with `reason` as each one ends. */
+export function stopJobs(ctx: PilotContext, reason: string): void {
+  for (const a of stopping(ctx.state, reason)) a.job.kill("pilot-stop");
+}
+
+function failedStart(jobId: string, message: string, holdCode?: number): JobOutcome {
+  return {
+    ...(holdCode === undefined ? {} : { startFailure: { code: holdCode, subcode: 0 } }),
+    jobId,
+    exitCode: null,
+    signal: null,
+    wallS: 0,
+    userS: 0,
+    sysS: 0,
+    peakRssMb: 0,
+    startError: message,
+  };
+}
+
+const FINAL_REPORT_TRIES = 3;
+/** Longest single wait at the schedd for a job. */
+const LONG_POLL_MS = 10_000;
+/** Shortest gap between slot ads sent because jobs started. */
+export const AD_MIN_GAP_MS = 1000;
