@@ -28,6 +28,7 @@ export function isFinished(status: number): boolean {
 
 /** HTCondor's HoldReasonCode values used here. */
 export const HoldCode = {
+  Unspecified: 0,
   UserRequest: 1,
   JobPolicy: 3,
   FailedToCreateProcess: 6,

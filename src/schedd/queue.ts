@@ -24,9 +24,11 @@ import {
   quote,
   lowerName,
   setAttr,
+  setAttrs,
   type JobAttrs,
   type JobId,
 } from "./job-status.js";
+import { expandMatchTime, type MatchExpansion } from "./match-expand.js";
 import {
   editRefusal,
   isSecureJobAttr,
@@ -74,6 +76,8 @@ export interface QueueOptions {
   protectedAttrs?: readonly string[];
 }
 const POLICY_ATTRS = ["periodichold", "periodicrelease", "periodicremove"];
+/** Jobs one claim may hold for macros its slot cannot fill before it gives up for this turn. */
+const MAX_UNEXPANDABLE = 16;
 
 /** What happened to jobs since this schedd started, for the metrics' counters. */
 export type QueueEvents = {
@@ -240,19 +244,28 @@ export class JobQueue {
     const slotKey = stableKey(slotAttrs);
     const slot = this.slotAd(slotKey, slotAttrs);
     const now = this.clock.now();
-    const matched = this.index.matching(slot, slotKey, epochSeconds(now));
-    const choice = chooseJob(matched, (o) => this.usageOf(o));
-    if (!choice) return { matched: false };
-    const id = jobId(choice.cluster, choice.proc);
-    const rec = this.index.jobs.get(id)!;
-    const stored = this.store.getJob(choice.cluster, choice.proc)!;
+    let rec: JobRecord;
+    let stored: StoredJob;
+    let expansion: MatchExpansion;
+    // A job whose $$(...) this slot cannot fill is held, and the slot gets the next best job.
+    for (let tries = 0; ; tries++) {
+      const matched = this.index.matching(slot, slotKey, epochSeconds(now));
+      const choice = tries < MAX_UNEXPANDABLE ? chooseJob(matched, (o) => this.usageOf(o)) : null;
+      if (!choice) return { matched: false };
+      rec = this.index.jobs.get(jobId(choice.cluster, choice.proc))!;
+      stored = this.store.getJob(choice.cluster, choice.proc)!;
+      expansion = expandMatchTime(stored.attrs, slotAttrs, slot);
+      if (expansion.ok) break;
+      this.hold(rec, { reason: expansion.holdReason, code: HoldCode.Unspecified });
+    }
+    const id = jobId(rec.cluster, rec.proc);
     const entry = entryOf(slotAttrs, this.opts, true);
     const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
-    const attrs = claimedAttrs(
-      stored.attrs,
-      { slotName, entryName: entry, entryAttr: this.opts.entryAttribute },
-      now,
-    );
+    const info = { slotName, entryName: entry, entryAttr: this.opts.entryAttribute };
+    const matchAttrs = { ...stored.attrs };
+    setAttrs(matchAttrs, expansion.persisted);
+    const attrs = claimedAttrs(matchAttrs, info, now);
+    const offered = claimedAttrs(expansion.offered, info, now);
     const leaseId = newLeaseId(now);
     const expires = leaseExpiry(now, this.opts.leaseMs);
     const usage = charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs);
@@ -273,7 +286,7 @@ export class JobQueue {
     rec.leaseExpires = expires;
     rec.attrs = attrs;
     this.usage.set(rec.owner, usage);
-    return { matched: true, jobId: id, attrs, leaseId, leaseExpires: expires };
+    return { matched: true, jobId: id, attrs: offered, leaseId, leaseExpires: expires };
   }
 
   /** The parsed slot ad, cached: a pilot offers the same ad claim after claim. */

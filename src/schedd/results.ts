@@ -10,6 +10,7 @@ export type SubmitResult =
     };
 
 export type ClaimResult =
+  /** `attrs`: the job as the pilot runs it, its match-time macros filled from the slot. */
   | { matched: true; jobId: JobId; attrs: JobAttrs; leaseId: string; leaseExpires: number }
   | { matched: false };
 
