@@ -89,12 +89,78 @@ export const authorizationBlock = shared(authzConfigSchema);
 
 const wssUrl = z.string().regex(/^wss:\/\/\S+$/, "a wss:// URL");
 
+/** Collectors one daemon may name: more is a typo, not high availability. */
+export const MAX_COLLECTORS = 16;
+
 /**
- * The `collector` block: where the daemon advertises and reads ads (`url`), plus what a daemon
- * needs besides (`extra`, e.g. the schedd's `interval_s`).
+ * The `collector` block: where the daemon advertises and reads ads, plus what a daemon needs
+ * besides (`extra`, e.g. the schedd's `interval_s`). One collector is `url`; a highly available
+ * pool names two or more, each holding every ad, as `urls` (HTCondor's COLLECTOR_HOST list):
+ * daemons advertise to all of them and query one, failing over to the next.
  */
 export function collectorBlock<E extends z.ZodRawShape = Record<never, never>>(extra?: E) {
-  return shared(z.object({ url: wssUrl, ...(extra ?? ({} as E)) }).strict());
+  return shared(
+    z
+      .object({
+        url: wssUrl.optional(),
+        urls: z.array(wssUrl).max(MAX_COLLECTORS).optional(),
+        ...(extra ?? ({} as E)),
+      })
+      .strict()
+      // The generic extra keys hide url and urls from the checker's view of the block.
+      .superRefine((block, ctx) => checkCollectorList(block as CollectorUrls, ctx)),
+  );
+}
+
+interface CollectorUrls {
+  url?: string;
+  urls?: string[];
+}
+
+/** One of url and urls, a list neither empty nor naming a collector twice. */
+function checkCollectorList(block: CollectorUrls, ctx: z.RefinementCtx): void {
+  if (block.url !== undefined && block.urls !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["urls"],
+      message: "give url (one collector) or urls (several), not both",
+    });
+  } else if (block.url === undefined && block.urls === undefined) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "name the collector: url" });
+  } else if (block.urls?.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["urls"],
+      message: "the collector list is empty: name at least one wss:// URL",
+    });
+  }
+  const seen = new Set<string>();
+  (block.urls ?? []).forEach((url, i) => {
+    const key = sameCollectorKey(url);
+    if (seen.has(key)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["urls", i],
+        message: `duplicate collector ${url}: each collector is named once`,
+      });
+    }
+    seen.add(key);
+  });
+}
+
+/** Two spellings of one collector (case of the host, a trailing slash) are one collector. */
+function sameCollectorKey(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return url;
+  }
+}
+
+/** The collector URLs of a validated `collector` block, in the order given. */
+export function collectorUrls(block: CollectorUrls): string[] {
+  return block.urls ?? (block.url !== undefined ? [block.url] : []);
 }
 
 /** Old spellings inside the `authorization` block, for every daemon that has one. */

@@ -7,14 +7,20 @@ import { AD_TYPE } from "../ads/index.js";
 import { mkdirSync } from "node:fs";
 import { ZodError } from "zod";
 import { join } from "node:path";
-import { type CollectorClient, createCollectorClient } from "../collector/client.js";
+import type { CollectorClient } from "../collector/client.js";
+import { connectCollectorSet } from "../collector/collector-set.js";
 import { ConfigError, type ConfigProblem, schemaProblems } from "../common/config.js";
 import { logConfigDeprecations } from "../common/config-renames.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { pubKeyId } from "../security/credential-crypto.js";
-import { loadTlsMaterial, readTlsFile, rpcClientFromTls } from "../common/tls-rpc.js";
-import type { RpcClient } from "../wire/index.js";
+import {
+  clientCredentialsFromTls,
+  loadTlsMaterial,
+  readTlsFile,
+  rpcClientFromTls,
+} from "../common/tls-rpc.js";
+import { collectorUrls } from "../common/config-blocks.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
 import { adapterStateDir, type FactoryConfig, pilotLogsDir } from "./config.js";
@@ -66,7 +72,7 @@ export function createFactoryDaemon(
   const store = new FactoryStore(dbPath(config));
   const registry = opts.registry ?? defaultAdapterRegistry();
   const adapters = new Map<string, GridAdapter>();
-  let rpc: RpcClient | undefined;
+  let collectors: { close(): Promise<void> } | undefined;
   let collector: CollectorClient | undefined;
   const credentialCache = new CredentialCache();
   const idleLifetimes = new Map<string, number>();
@@ -171,8 +177,15 @@ export function createFactoryDaemon(
         logger.info({ url: metricsListener.url() }, "metrics served");
       }
       staging = await startStaging(config, tls, logger);
-      rpc = rpcClientFromTls(tls, { url: config.collector.url });
-      collector = createCollectorClient(rpc);
+      // Every collector of the WMS pool gets the factory's ads; its requests are read from one.
+      const credentials = clientCredentialsFromTls(tls);
+      const set = connectCollectorSet(
+        collectorUrls(config.collector),
+        (url) => rpcClientFromTls(credentials, { url }),
+        { onFailure: (url, err) => logger.debug({ err, collector: url }, "collector call failed") },
+      );
+      collectors = set;
+      collector = set.collector;
       const r = await reconcile(store, adapters, now, logger);
       logger.info({ ...r }, "re-attached to pilots");
       await loop.start();
@@ -192,7 +205,7 @@ export function createFactoryDaemon(
       await metricsListener?.close();
       await staging?.close();
       for (const a of adapters.values()) await a.close();
-      await rpc?.close();
+      await collectors?.close();
       store.close();
     },
   };

@@ -7,7 +7,7 @@
 import { COMMON, readGlideFactory, writeGlideClient, writeGlideResource } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import { pubKeyId } from "../security/credential-crypto.js";
-import type { CredentialConfig, FrontendConfig } from "./config.js";
+import { poolCollectorUrls, type CredentialConfig, type FrontendConfig } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import type { GroupPolicy } from "./group-policy.js";
@@ -159,7 +159,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       securityClass: cred.security_class,
       trustDomain: cred.trust_domain,
       params: {
-        GLIDEIN_Collector: config.collector.url,
+        GLIDEIN_Collector: poolCollectorUrls(config).join(","),
         GLIDEIN_Schedds: config.schedds.join(","),
         GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
         GLIDEIN_Retire_Time: config.pilot.retire_time_s,

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../common/config.js";
 import {
   collectorBlock,
+  collectorUrls,
   durationS,
   logLevelKey,
   tlsBlock,
@@ -174,8 +175,17 @@ export const frontendConfigSchema = z
   .object({
     /** Frontend name as factories see it (GlideClient ClientName is `<name>.<group>`). */
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . and -"),
-    /** The collector the frontend reads and advertises to, and pilots report to. */
+    /**
+     * The VO's user pool: the collector(s) its pilots and schedds report to. The frontend reads
+     * its pilots' Slot ads here and tells pilots these URLs. Several URLs: each holds every ad.
+     */
     collector: collectorBlock(),
+    /**
+     * Where the frontend meets the factories (glideinWMS's WMS collector): GlideFactory and
+     * GlideFactoryClient ads are read and GlideClient ads advertised here. The user pool's
+     * collector when absent. Who may write there is pinned per factory in `factories`.
+     */
+    factory_collector: collectorBlock().optional(),
     /** The schedds whose idle jobs this frontend serves; pilots pull jobs from them. */
     schedds: z.array(z.string().min(1)).min(1),
     /** Time between cycles. */
@@ -241,6 +251,13 @@ export const frontendConfigSchema = z
   });
 
 export type FrontendConfig = z.output<typeof frontendConfigSchema>;
+
+/** The user pool's collector URLs: pilots advertise their slots there. */
+export const poolCollectorUrls = (c: FrontendConfig) => collectorUrls(c.collector);
+
+/** The collector URLs shared with the factories (the pool's when none is given apart). */
+export const factoryCollectorUrls = (c: FrontendConfig) =>
+  collectorUrls(c.factory_collector ?? c.collector);
 export type GroupConfig = FrontendConfig["groups"][number];
 export type CredentialConfig = FrontendConfig["security"]["credentials"][number];
 export type PilotTokensConfig = NonNullable<FrontendConfig["security"]["pilot_tokens"]>;

@@ -11,17 +11,18 @@
  */
 import { AD_TYPE } from "../ads/index.js";
 import { readFileSync } from "node:fs";
-import { createCollectorClient, type CollectorClient } from "../collector/client.js";
+import type { CollectorClient } from "../collector/client.js";
+import { connectCollectorSet } from "../collector/collector-set.js";
 import { ConfigError } from "../common/config.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import type { RpcClient } from "../wire/index.js";
 import { scheddClient } from "../schedd/client.js";
-import type { FrontendConfig } from "./config.js";
+import { factoryCollectorUrls, poolCollectorUrls, type FrontendConfig } from "./config.js";
 import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
-import { factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
+import { collectorLabels, factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
 import { registerFrontendMetrics } from "./metrics.js";
 import type { Registry } from "prom-client";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
@@ -58,8 +59,11 @@ export function readCredentials(config: FrontendConfig, log: Logger): Map<string
 
 export type ConnectedPeers = Peers & { close(): Promise<void> };
 
-/** Connections to the configured collector and schedds with the frontend's certificate. */
-export function connectPeers(config: FrontendConfig): ConnectedPeers {
+/**
+ * Connections to the configured collectors and schedds with the frontend's certificate: the
+ * factories' collector(s) and, when the user pool has its own, the pool's.
+ */
+export function connectPeers(config: FrontendConfig, log?: Logger): ConnectedPeers {
   const tls = config.tls;
   if (!tls) {
     throw new ConfigError("frontend configuration", [
@@ -71,14 +75,25 @@ export function connectPeers(config: FrontendConfig): ConnectedPeers {
   const timeoutMs = Math.round(config.peer_timeout_s * 1000);
   const connect = (url: string): RpcClient =>
     rpcClientFromTls(credentials, { url, defaultDeadlineMs: timeoutMs });
-  const collectorRpc = connect(config.collector.url);
+  const onFailure = (url: string, err: unknown) =>
+    log?.debug({ err, collector: url }, "collector call failed");
+  const factory = connectCollectorSet(factoryCollectorUrls(config), connect, { onFailure });
+  // One pool: the factories' collector is the pool's, so the same connections serve both.
+  const pool = config.factory_collector
+    ? connectCollectorSet(poolCollectorUrls(config), connect, { onFailure })
+    : factory;
   const schedds = config.schedds.map((url) => ({ url, client: scheddClient(connect(url)) }));
   return {
-    collector: createCollectorClient(collectorRpc),
+    collector: factory.collector,
+    poolCollector: pool.collector,
     schedds,
     timeoutMs,
     async close() {
-      await Promise.all([collectorRpc, ...schedds.map((s) => s.client.rpc)].map((r) => r.close()));
+      await Promise.all([
+        factory.close(),
+        ...(pool === factory ? [] : [pool.close()]),
+        ...schedds.map((s) => s.client.rpc.close()),
+      ]);
     },
   };
 }
@@ -205,10 +220,12 @@ export function createFrontendDaemon(
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
     let advertised = 0;
     let withdrawn = 0;
-    if (unreachable.includes(config.collector.url)) {
-      // Without the entries every request would look unwanted and be withdrawn; leave the
-      // previous cycle's ads in place (they expire on their own if this lasts).
-      log.warn({ collector: config.collector.url }, "collector unreachable; nothing advertised");
+    const labels = collectorLabels(config);
+    if (unreachable.includes(labels.factory) || unreachable.includes(labels.pool)) {
+      // Without the entries every request would look unwanted and be withdrawn, and without the
+      // pilots every entry would look empty; leave the previous cycle's ads in place (they
+      // expire on their own if this lasts).
+      log.warn({ unreachable }, "collector unreachable; nothing advertised");
       return { result, unreachable, advertised, withdrawn };
     }
     try {
@@ -223,7 +240,7 @@ export function createFrontendDaemon(
       previous = result.glideClientAds.map((a) => String(a.evaluate("Name")));
     } catch (err) {
       // Keep the previous names: what could not be withdrawn now is retried next cycle.
-      log.warn({ err, collector: config.collector.url }, "could not advertise to the collector");
+      log.warn({ err, collector: labels.factory }, "could not advertise to the collector");
     }
     log.info(
       { advertised, withdrawn, unreachable, skipped: result.skipped.length },
@@ -241,7 +258,7 @@ export function createFrontendDaemon(
   return {
     async start() {
       if (!peers) {
-        connected = connectPeers(config);
+        connected = connectPeers(config, log);
         peers = withFilters(connected);
       }
       if (config.metrics && config.tls) {

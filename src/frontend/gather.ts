@@ -10,7 +10,7 @@ import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import type { ScheddClient } from "../schedd/client.js";
 import { clientName } from "./ads.js";
-import type { FrontendConfig } from "./config.js";
+import { factoryCollectorUrls, poolCollectorUrls, type FrontendConfig } from "./config.js";
 import { groupPolicies } from "./group-policy.js";
 import { createFactoryPinFilter, type FactoryPinFilter } from "./factory-pins.js";
 import {
@@ -23,7 +23,10 @@ import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
 
 export interface Peers {
+  /** Where the factories are: GlideFactory and GlideFactoryClient ads, our GlideClient ads. */
   collector: CollectorClient;
+  /** The user pool, where the pilots' Slot ads are; `collector` when absent (one pool). */
+  poolCollector?: CollectorClient;
   /** In the configured order; `url` names the schedd in the snapshot and in logs. */
   schedds: { url: string; client: ScheddClient }[];
   /** Deadline on each call, in milliseconds. */
@@ -126,6 +129,14 @@ function parseAd(attrs: Record<string, string>): ClassAd | null {
   return r.ok ? r.value : null;
 }
 
+/** How the factory and pool collectors appear in `unreachable` (the same when they are one). */
+export function collectorLabels(config: FrontendConfig): { factory: string; pool: string } {
+  return {
+    factory: factoryCollectorUrls(config).join(","),
+    pool: poolCollectorUrls(config).join(","),
+  };
+}
+
 /**
  * Gather one snapshot. A collector that does not answer leaves no entries, so the cycle after
  * it computes nothing to advertise; the caller sees it in `unreachable`.
@@ -142,27 +153,27 @@ export async function gatherSnapshot(
     .map((g) => clientName(config.name, g.name));
   const mine = clients.map(quote).join(", ");
   const opts = { deadlineMs: peers.timeoutMs };
+  const labels = collectorLabels(config);
+  const missed = (label: string, what: string) => (err: unknown) => {
+    log.warn({ err, collector: label }, `collector did not answer; no ${what} this cycle`);
+    if (!unreachable.includes(label)) unreachable.push(label);
+    return [] as Record<string, string>[];
+  };
   const fromCollector = Promise.all([
-    factoryAds(config, peers, log),
-    peers.collector.query(
-      { type: AD_TYPE.Slot, constraint: `member(${SLOT.ClientName}, { ${mine} })` },
-      opts,
-    ),
-    peers.collector.query(
-      {
-        type: AD_TYPE.GlideFactoryClient,
-        constraint: `member(${GLIDE_FACTORY_CLIENT.ReqClientName}, { ${mine} })`,
-      },
-      opts,
-    ),
-  ]).catch((err: unknown) => {
-    log.warn(
-      { err, collector: config.collector.url },
-      "collector did not answer; no entries this cycle",
-    );
-    unreachable.push(config.collector.url);
-    return [[], [], []] as Record<string, string>[][];
-  });
+    factoryAds(config, peers, log).catch(missed(labels.factory, "entries")),
+    (peers.poolCollector ?? peers.collector)
+      .query({ type: AD_TYPE.Slot, constraint: `member(${SLOT.ClientName}, { ${mine} })` }, opts)
+      .catch(missed(labels.pool, "pilots")),
+    peers.collector
+      .query(
+        {
+          type: AD_TYPE.GlideFactoryClient,
+          constraint: `member(${GLIDE_FACTORY_CLIENT.ReqClientName}, { ${mine} })`,
+        },
+        opts,
+      )
+      .catch(missed(labels.factory, "factory monitoring")),
+  ]);
   const [autoclusters, [entries, slotAds, clientAds]] = await Promise.all([
     idleJobs(config, peers, log, unreachable),
     fromCollector,

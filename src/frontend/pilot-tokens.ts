@@ -19,7 +19,7 @@ import { PILOT_BINDING_CLAIM, pilotBindingClaim } from "../security/pilot-bindin
 import { loadIssuer, signToken, type LoadedIssuer } from "../security/token-issuer.js";
 import { GLIDE_CLIENT } from "../ads/names.js";
 import type { PendingPilotTokens } from "./ads.js";
-import type { FrontendConfig, PilotTokensConfig } from "./config.js";
+import { poolCollectorUrls, type FrontendConfig, type PilotTokensConfig } from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
 
 /** The `sub` of a pilot token: one per pilot, so its identity names the pilot. */
@@ -36,7 +36,7 @@ export interface PilotTokenMinter {
 /** Audiences of a pilot token: the collector's and the schedds' URLs, and any configured. */
 export function pilotTokenAudiences(config: FrontendConfig): string[] {
   const extra = config.security.pilot_tokens?.audiences ?? [];
-  return [...new Set([config.collector.url, ...config.schedds, ...extra])];
+  return [...new Set([...poolCollectorUrls(config), ...config.schedds, ...extra])];
 }
 
 export async function createPilotTokenMinter(

@@ -4,7 +4,8 @@
  */
 import { AD_TYPE } from "../ads/index.js";
 import { readFileSync, statSync } from "node:fs";
-import { createCollectorClient } from "../collector/client.js";
+import { type CollectorClient, createCollectorClient } from "../collector/client.js";
+import { createCollectorSet } from "../collector/collector-set.js";
 import { scheddClient } from "../schedd/client.js";
 import { readCredentialFile } from "../security/proxy.js";
 import { isBearerTokenText } from "../security/token-discovery.js";
@@ -27,8 +28,8 @@ export class ConnectConfigError extends UpdraftError {
 /** No collector configured: the pilot still runs jobs, it just tells nobody about its slot. */
 const silentAdvertiser: SlotAdvertiser = { advertise: async () => {}, invalidate: async () => {} };
 
-export function collectorAdvertiser(rpc: RpcClient): SlotAdvertiser {
-  const c = createCollectorClient(rpc);
+/** Advertises to a collector client, or to every collector of a set (see collector-set.ts). */
+export function collectorAdvertiser(c: CollectorClient): SlotAdvertiser {
   return {
     async advertise(ad) {
       const [r] = await c.advertise([ad.toJSON()], AD_TYPE.Slot);
@@ -42,7 +43,7 @@ export function collectorAdvertiser(rpc: RpcClient): SlotAdvertiser {
 }
 
 export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotConnections> => {
-  if (!s.collector && s.schedds.length === 0) {
+  if (s.collectors.length === 0 && s.schedds.length === 0) {
     return { sources: [], advertiser: silentAdvertiser, close: async () => {} };
   }
   if (!s.credentialFile) throw new ConnectConfigError("no pilot credential file given");
@@ -67,7 +68,14 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
     return rpc;
   };
   const sources = s.schedds.map((url) => scheddSource(url, scheddClient(rpcFor(url))));
-  const advertiser = s.collector ? collectorAdvertiser(rpcFor(s.collector)) : silentAdvertiser;
+  const advertiser =
+    s.collectors.length > 0
+      ? collectorAdvertiser(
+          createCollectorSet(
+            s.collectors.map((url) => ({ url, client: createCollectorClient(rpcFor(url)) })),
+          ),
+        )
+      : silentAdvertiser;
   return {
     sources,
     advertiser,

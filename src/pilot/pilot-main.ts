@@ -49,7 +49,7 @@ export class NoConnectorError extends UpdraftError {
 
 /** Without URLs: standalone. With them: the real clients (loaded only when needed). */
 const defaultConnect: ConnectFn = async (s) => {
-  if (!s.collector && s.schedds.length === 0) return standalone;
+  if (s.collectors.length === 0 && s.schedds.length === 0) return standalone;
   const { connectReal } = await import("./connect.js");
   return connectReal(s);
 };
@@ -229,7 +229,7 @@ async function linger(
   const lingerS = Math.min(s.failureLingerS, s.lifetime.maxWalltimeS - (s.lifetime.graceS ?? 0));
   if (lingerS <= 0) return;
   let conn: PilotConnections | undefined;
-  if (s.collector) {
+  if (s.collectors.length > 0) {
     try {
       conn = await (o.connect ?? defaultConnect)({ ...s, schedds: [] });
     } catch (err) {

@@ -12,7 +12,8 @@ import type { ValidationSettings } from "./validate/settings.js";
 export interface PilotSettings {
   pilotId: string;
   workDir: string;
-  collector?: string;
+  /** The pool's collectors: the slot ad goes to each (several when the pool is highly available). */
+  collectors: string[];
   schedds: string[];
   credentialFile?: string;
   /** The credential itself, read into memory at start (see credential-hold.ts). */
@@ -204,8 +205,10 @@ export function resolveSettings(
     maxTailS: num(o.maxTail, ENV.maxTail),
     graceS: o.grace ?? Math.min(120, Math.floor(maxWalltimeS / 10)),
   };
-  const collector =
-    o.collector ?? (env[ENV.collector] || undefined) ?? (env[ENV.glideinCollector] || undefined);
+  // One URL or a comma list, as glideinWMS's GLIDEIN_Collector and HTCondor's COLLECTOR_HOST.
+  const collectors = list(
+    o.collector ?? (env[ENV.collector] || undefined) ?? (env[ENV.glideinCollector] || undefined),
+  );
   const schedds = o.schedd?.length ? o.schedd : list(env[ENV.schedds] || env[ENV.glideinSchedds]);
   const credentialFile =
     o.credential ?? (env[ENV.credential] || undefined) ?? (env[ENV.proxy] || undefined);
@@ -238,7 +241,7 @@ export function resolveSettings(
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
     workDir: o.workDir ?? process.cwd(),
-    collector,
+    collectors,
     schedds,
     credentialFile,
     trustDir,
@@ -277,7 +280,7 @@ export function resolveSettings(
       credentialFile,
       // The credential must outlive the pilot's lifetime, up to the graceful stop.
       credentialMinS: Math.max(0, maxWalltimeS - (lifetime.graceS ?? 0)),
-      urls: [...(collector ? [collector] : []), ...schedds],
+      urls: [...collectors, ...schedds],
       scripts,
       scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
       jobHooks: [

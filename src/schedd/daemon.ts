@@ -7,10 +7,10 @@
  */
 import type { Logger } from "pino";
 import { AD_TYPE } from "../ads/index.js";
-import { createCollectorClient } from "../collector/client.js";
+import { connectCollectorSet } from "../collector/collector-set.js";
 import type { Clock } from "../common/clock.js";
-import { loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
-import type { RpcClient } from "../wire/index.js";
+import { collectorUrls } from "../common/config-blocks.js";
+import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
 import { silentLogger } from "../wire/silent-logger.js";
 import { buildSchedulerAd, startAdvertiser } from "./advertiser.js";
 import type { ScheddConfig } from "./config.js";
@@ -36,12 +36,18 @@ export function createScheddDaemon(
 ): ScheddDaemon {
   let schedd: Schedd | undefined;
   let advertiser: { stop(): void } | undefined;
-  let collectorRpc: RpcClient | undefined;
+  let collectors: { close(): Promise<void> } | undefined;
 
   function advertise(running: Schedd, collector: NonNullable<ScheddConfig["collector"]>): void {
     const log = (options.logger ?? silentLogger()).child({ component: "advertiser" });
-    collectorRpc = rpcClientFromTls(loadTlsMaterial(config.tls), { url: collector.url });
-    const client = createCollectorClient(collectorRpc);
+    // Every collector of the pool holds the Scheduler ad, so users and frontends find the
+    // schedd through whichever answers them.
+    const credentials = clientCredentialsFromTls(loadTlsMaterial(config.tls));
+    const set = connectCollectorSet(collectorUrls(collector), (url) =>
+      rpcClientFromTls(credentials, { url }),
+    );
+    collectors = set;
+    const client = set.collector;
     const address = config.public_url ?? running.url();
     advertiser = startAdvertiser(
       () =>
@@ -70,7 +76,7 @@ export function createScheddDaemon(
     },
     async stop() {
       advertiser?.stop();
-      await collectorRpc?.close();
+      await collectors?.close();
       await schedd?.close();
     },
     schedd() {

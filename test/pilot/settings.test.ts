@@ -88,7 +88,7 @@ test("the frontend's parameters as the factory passes them", () => {
     () => "p",
   );
   assert.ok(r.ok);
-  assert.equal(r.settings.collector, "wss://c:9618");
+  assert.deepEqual(r.settings.collectors, ["wss://c:9618"]);
   assert.deepEqual(r.settings.schedds, ["wss://s1:9619", "wss://s2:9619"]);
   assert.equal(r.settings.start, 'TARGET.Owner =!= "mallory"');
   assert.equal(r.settings.published.GLIDECLIENT_Name, "vofe.main");
@@ -100,7 +100,11 @@ test("the frontend's parameters as the factory passes them", () => {
     () => "p",
   );
   assert.ok(both.ok);
-  assert.equal(both.settings.collector, "wss://mine:1");
+  assert.deepEqual(both.settings.collectors, ["wss://mine:1"]);
+  // A highly available pool: every collector of the comma list gets the slot ad.
+  const pair = resolveSettings({}, { GLIDEIN_Collector: "wss://c1:9618,wss://c2:9618" }, () => "p");
+  assert.ok(pair.ok);
+  assert.deepEqual(pair.settings.collectors, ["wss://c1:9618", "wss://c2:9618"]);
 });
 
 test("bad values are all reported", () => {

@@ -1,0 +1,87 @@
+/**
+ * Two real collectors as one highly available pair: ads go to both, reads come from one, and
+ * when one collector stops, advertising, queries and watches go on at the other without an ad
+ * being seen twice.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createCollectorSet, type NamedCollector } from "../../src/collector/collector-set.js";
+import { createPool, type Pool, type Running, slotAd, startCollector } from "./harness.js";
+
+let pool: Pool;
+let a: Running;
+let b: Running;
+
+before(async () => {
+  pool = createPool();
+  a = await startCollector(pool);
+  b = await startCollector(pool);
+});
+
+after(async () => {
+  await a.stop().catch(() => {});
+  await b.stop();
+  pool.cleanup();
+});
+
+const pair = (who: "pilot" | "reader"): NamedCollector[] => [
+  { url: a.url, client: a.as(who) },
+  { url: b.url, client: b.as(who) },
+];
+
+const names = (ads: Record<string, string>[]) => ads.map((ad) => ad.Name).sort();
+
+test("an ad advertised through the pair is held by both, read once, and read on after one stops", async () => {
+  const failures: string[] = [];
+  const writer = createCollectorSet(pair("pilot"));
+  const reader = createCollectorSet(pair("reader"), { onFailure: (url) => failures.push(url) });
+  const [outcome] = await writer.advertise([slotAd(1)], "Slot");
+  assert.equal(outcome?.ok, true);
+  // The first answer is enough for the caller; the other collector gets the ad too.
+  const at = async (r: Running) => names(await r.as("reader").query({ type: "Slot" }));
+  for (const r of [a, b]) {
+    for (let i = 0; i < 200 && (await at(r)).length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.deepEqual(await at(r), [slotAd(1).Name]);
+  }
+  assert.deepEqual(names(await reader.query({ type: "Slot" })), [slotAd(1).Name], "read once");
+  assert.equal(reader.current(), a.url);
+
+  // A watch opened on the first collector moves to the second when the first stops.
+  const watched: string[] = [];
+  const iterator = reader.watch({ type: "Slot" })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await iterator.next();
+    assert.ok(!r.done, "the watch ended");
+    watched.push(r.value.kind);
+    return r.value;
+  };
+  assert.equal((await next()).kind, "present");
+  assert.equal((await next()).kind, "synced");
+
+  await a.stop();
+  // The watch fails over: the second collector's ads come as present again, then synced.
+  assert.equal((await next()).kind, "present");
+  assert.equal((await next()).kind, "synced");
+
+  const later = await writer.advertise([slotAd(2)], "Slot", { deadlineMs: 20_000 });
+  assert.equal(later[0]?.ok, true, "advertising goes on at the surviving collector");
+  assert.deepEqual(
+    names(await reader.query({ type: "Slot" }, { deadlineMs: 20_000 })),
+    [slotAd(1).Name, slotAd(2).Name].sort(),
+    "each ad once, from the surviving collector",
+  );
+  assert.equal(reader.current(), b.url);
+  assert.ok(failures.includes(a.url), "the failed collector was reported");
+  const change = await next();
+  assert.equal(change.kind, "upserted");
+  assert.equal(change.ad?.Name, slotAd(2).Name);
+  await iterator.return?.();
+});
+
+test("when every collector of the set is gone, reads and writes fail", async () => {
+  const gone = createCollectorSet([{ url: a.url, client: a.as("reader") }]);
+  await assert.rejects(gone.query({ type: "Slot" }, { deadlineMs: 2_000 }));
+  await assert.rejects(gone.advertise([slotAd(3)], "Slot", { deadlineMs: 2_000 }));
+});
