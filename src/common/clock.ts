@@ -16,3 +16,20 @@ export class ManualClock implements Clock {
     this.ms += ms;
   }
 }
+
+/**
+ * Waits `ms`, or less when `signal` aborts; at once when it already has. The listener goes with
+ * the wait, so a long-lived signal does not gather one per wait.
+ */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

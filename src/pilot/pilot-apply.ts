@@ -6,6 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { abortableSleep } from "../common/clock.js";
 import { DEFAULT_HEARTBEAT, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource } from "./interfaces.js";
 import {
@@ -44,16 +45,7 @@ export interface PilotContext {
 }
 
 export function createPilotContext(deps: PilotDeps): PilotContext {
-  const sleep =
-    deps.sleep ??
-    ((ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        signal?.addEventListener("abort", () => {
-          clearTimeout(t);
-          resolve();
-        });
-      }));
+  const sleep = deps.sleep ?? abortableSleep;
   const wake = createWakeup(sleep);
   deps.terminate?.addEventListener("abort", () => wake.now());
   return {

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClassAd } from "../classad/index.js";
-import { systemClock, type Clock } from "../common/clock.js";
+import { abortableSleep, systemClock, type Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { EXIT_CODES, type PilotFailure } from "./failure.js";
 import type { JobSource, SlotAdvertiser } from "./interfaces.js";
@@ -256,17 +256,4 @@ async function linger(
   } finally {
     await conn?.close().catch(() => {});
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
