@@ -7,7 +7,7 @@
  * values are dropped at submit, so only a proxy that verified speaks here.
  */
 import { existsSync, openSync, readSync, closeSync } from "node:fs";
-import { parseCertificate, pemCertificates } from "../security/cert-info.js";
+import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import {
   loadTrustDir,
   refreshTrustStore,
@@ -37,8 +37,7 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
   const verdict = check(chain);
   if (!verdict.ok) return { ok: false, reason: `${verdict.code}: ${verdict.reason}` };
   // The chain is only as good as its first certificate to expire.
-  let expires = verdict.notAfter.getTime();
-  for (const der of chain) expires = Math.min(expires, parseCertificate(der).notAfter.getTime());
+  const expires = Math.min(verdict.notAfter.getTime(), chainNotAfter(chain)!.getTime());
   const attrs: [string, string][] = [
     ["x509userproxysubject", quote(verdict.identity)],
     ["x509UserProxyExpiration", String(Math.floor(expires / 1000))],

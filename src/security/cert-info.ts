@@ -231,3 +231,17 @@ export function derToPem(der: Buffer, label = "CERTIFICATE"): string {
 export function isSelfIssued(c: CertInfo): boolean {
   return c.subjectDer.equals(c.issuerDer);
 }
+
+/**
+ * When a chain (DER, any order) stops being valid: its first certificate to expire, as a proxy
+ * expires before its issuer. Undefined for an empty chain; a certificate that does not parse
+ * throws `CertParseError`.
+ */
+export function chainNotAfter(chain: readonly Buffer[]): Date | undefined {
+  let earliest: Date | undefined;
+  for (const der of chain) {
+    const { notAfter } = parseCertificate(der);
+    if (!earliest || notAfter < earliest) earliest = notAfter;
+  }
+  return earliest;
+}

@@ -7,6 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/proxy.js";
 
 export type ClientCredentialOptions = {
@@ -56,7 +57,7 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
     );
   }
   const withCert = certPem && keyPem ? { cert: certPem, key: keyPem } : {};
-  const notAfter = certPem ? chainNotAfter(certPem) : undefined;
+  const notAfter = certPem ? pemNotAfter(certPem) : undefined;
   return {
     secureContext: createSecureContext({
       ...withCert,
@@ -69,19 +70,14 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
   };
 }
 
-/** The earliest notAfter of the certificates in `pem` (a proxy expires before its issuer). */
-function chainNotAfter(pem: string): Date | undefined {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  let earliest: Date | undefined;
-  for (const b of blocks) {
-    try {
-      const d = new Date(new X509Certificate(b).validTo);
-      if (!earliest || d < earliest) earliest = d;
-    } catch {
-      // Not ours to judge here: the TLS context refuses a broken certificate.
-    }
+/** When the certificate chain in `pem` stops being valid, if it holds one. */
+function pemNotAfter(pem: string): Date | undefined {
+  try {
+    return chainNotAfter(pemCertificates(pem));
+  } catch {
+    // Not ours to judge here: the TLS context refuses a broken certificate.
+    return undefined;
   }
-  return earliest;
 }
 
 function loadCaDir(dir: string): string[] {

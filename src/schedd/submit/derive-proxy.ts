@@ -7,7 +7,7 @@
  * receives, never the client's.
  */
 import { posix } from "node:path";
-import { parseCertificate, pemCertificates } from "../../security/cert-info.js";
+import { chainNotAfter, pemCertificates } from "../../security/cert-info.js";
 import { describeToken } from "../../security/token-issuer.js";
 import type { DeriveContext, Derivation } from "./derive-context.js";
 import { iwdOf, parseBool, str } from "./derive-files.js";
@@ -43,14 +43,11 @@ function proxyPath(ctx: DeriveContext): string | undefined {
 
 /** Why the proxy in `pem` cannot go with a job submitted at `now` (seconds), or undefined. */
 export function proxyRefusal(pem: string, now: number): string | undefined {
-  let notAfter = Infinity;
+  let notAfter: number;
   try {
-    const certs = pemCertificates(pem);
-    if (certs.length === 0) return "holds no PEM certificate";
-    // The chain is only as good as its first certificate to expire.
-    for (const der of certs) {
-      notAfter = Math.min(notAfter, parseCertificate(der).notAfter.getTime() / 1000);
-    }
+    const expires = chainNotAfter(pemCertificates(pem));
+    if (!expires) return "holds no PEM certificate";
+    notAfter = expires.getTime() / 1000;
   } catch (err) {
     return `is not a readable proxy (${(err as Error).message})`;
   }
