@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDowntimeOnce, poolClients } from "../src/pool/demo.js";
-import { freePort } from "../src/pool/ports.js";
+import { distinctFreePorts } from "../src/pool/ports.js";
 import { packageRoot, up, type Pool } from "../src/pool/up.js";
 import { DAEMON_ORDER } from "../src/pool/supervisor.js";
 import { readProcTimes, TreeCpuMeter, type ProcTimes } from "./lib/proc-cpu.js";
@@ -32,9 +32,11 @@ function poolRoles(pool: Pool): (p: ProcTimes) => string | undefined {
 
 export async function run(): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-bench-e2e-"));
+  // Kernel-picked ports, so a pool started at the same moment cannot race this one for them.
+  const [collector, schedd, factoryMetrics, frontendMetrics] = await distinctFreePorts(4);
   writeFileSync(
     join(stateDir, "ports.json"),
-    JSON.stringify({ collector: await freePort(), schedd: await freePort() }),
+    JSON.stringify({ collector, schedd, factoryMetrics, frontendMetrics }),
   );
   const configDir = join(packageRoot(), "config", "demo");
   const pool = await up({ configDir, stateDir, beforeStart: addDowntimeOnce(stateDir, configDir) });

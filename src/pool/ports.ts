@@ -38,6 +38,13 @@ export async function freePort(preferred = 0): Promise<number> {
   return (await tryBind(preferred)) ?? (await tryBind(0))!;
 }
 
+/** `n` different free ports, each picked by the kernel (for pools that must not share any). */
+export async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 export async function choosePorts(stateDir: string): Promise<PoolPorts> {
   const file = join(stateDir, "ports.json");
   const saved: Partial<PoolPorts> = existsSync(file)

@@ -13,6 +13,7 @@ import { writePrivateFile } from "../../src/security/ca-dir.js";
 import { createProxy } from "../../src/security/proxy.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
+import { poolDiagnosis } from "./pool-inspect.js";
 
 const GUARD_MS = 120_000;
 let tp: TestPool;
@@ -200,13 +201,15 @@ test("pilots whose credential is too short for their walltime fail as VO_Proxy; 
   };
   try {
     const cluster = await tp.submit("hello.sub", 3, 0);
-    const failures = await waitFor(
-      "pilots failing as VO_Proxy",
-      () => {
-        const n = factoryCounter("failed:VO_Proxy");
-        return n > 0 ? n : undefined;
-      },
-      GUARD_MS,
+    const failures = await explained(
+      waitFor(
+        "pilots failing as VO_Proxy",
+        () => {
+          const n = factoryCounter("failed:VO_Proxy");
+          return n > 0 ? n : undefined;
+        },
+        GUARD_MS,
+      ),
     );
     assert.ok(failures > 0);
     assert.equal(factoryCounter("jobs_run"), 0, "the failed pilots ran no job");
@@ -225,13 +228,19 @@ test("pilots whose credential is too short for their walltime fail as VO_Proxy; 
 
     // A renewed credential: the next pilots validate and the waiting jobs run, each once.
     restore();
-    const done = await waitFor(
-      "the 3 jobs to complete",
-      async () => {
-        const h = await history(tp, [cluster], ["JobStatus", "NumJobStarts", "NumJobCompletions"]);
-        return h.length >= 3 ? h : undefined;
-      },
-      GUARD_MS,
+    const done = await explained(
+      waitFor(
+        "the 3 jobs to complete",
+        async () => {
+          const h = await history(
+            tp,
+            [cluster],
+            ["JobStatus", "NumJobStarts", "NumJobCompletions"],
+          );
+          return h.length >= 3 ? h : undefined;
+        },
+        GUARD_MS,
+      ),
     );
     for (const j of done) {
       assert.equal(j.JobStatus, "4", `${jobId(j)} completed`);
@@ -271,6 +280,15 @@ test("demo users' tokens work at the demo pool without a certificate; a changed 
   assert.match(f.stdout + f.stderr, /did not accept your credential/);
   assert.ok(!(f.stdout + f.stderr).includes(sig!), "the token is not echoed");
 });
+
+/** A wait that, when it times out, says what the factory and frontend were doing. */
+async function explained<T>(wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${poolDiagnosis(tp)}`);
+  }
+}
 
 /** A factory counter summed over clients, from its database (read-only). */
 function factoryCounter(name: string): number {

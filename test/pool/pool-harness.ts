@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDowntimeOnce, poolClients, type DemoClients } from "../../src/pool/demo.js";
-import { freePort } from "../../src/pool/ports.js";
+import { distinctFreePorts } from "../../src/pool/ports.js";
 import { packageRoot, up, type Pool } from "../../src/pool/up.js";
 
 export interface TestPool {
@@ -34,9 +34,12 @@ export const DEMO_CONFIG = join(packageRoot(), "config", "demo");
 
 export async function startTestPool(opts: { leaseS?: number } = {}): Promise<TestPool> {
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-pool-"));
+  // Every port from the kernel, none of the defaults: a pool another test starts or restarts at
+  // the same moment must not race this one for 9618-9622.
+  const [collector, schedd, factoryMetrics, frontendMetrics] = await distinctFreePorts(4);
   writeFileSync(
     join(stateDir, "ports.json"),
-    JSON.stringify({ collector: await freePort(), schedd: await freePort() }),
+    JSON.stringify({ collector, schedd, factoryMetrics, frontendMetrics }),
   );
   if (opts.leaseS !== undefined) {
     process.env.UPDRAFT_LEASE_S = String(opts.leaseS);

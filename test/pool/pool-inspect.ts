@@ -137,3 +137,36 @@ export function killDaemon(
   process.kill(pid, "SIGKILL");
   return pid;
 }
+
+/**
+ * What a failed wait on the demo pool should say: the factory's pilots and counters and the last
+ * log lines of the factory and frontend, so a failure under CI's load explains itself.
+ */
+export function poolDiagnosis(tp: TestPool, tailLines = 40): string {
+  const parts: string[] = [];
+  try {
+    const db = new Database(join(tp.pool.stateDir, "factory", "factory.db"), { readonly: true });
+    try {
+      const pilots = db
+        .prepare(
+          "SELECT id, entry, client, credential_id, state, exit_code, hold_reason, created_at, finished_at FROM pilots ORDER BY id",
+        )
+        .all();
+      const counters = db.prepare("SELECT * FROM counters").all();
+      parts.push(
+        `factory pilots: ${JSON.stringify(pilots)}`,
+        `counters: ${JSON.stringify(counters)}`,
+      );
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    parts.push(`factory database unreadable: ${String(err)}`);
+  }
+  for (const daemon of ["factory", "frontend"] as const) {
+    const file = tp.pool.supervisor.logFile(daemon);
+    const lines = existsSync(file) ? readFileSync(file, "utf8").trimEnd().split("\n") : [];
+    parts.push(`--- ${daemon} log, last ${tailLines} lines:`, ...lines.slice(-tailLines));
+  }
+  return parts.join("\n");
+}
