@@ -5,6 +5,7 @@
  * (the factory refuses a request lacking its counts; a monitor shows what is there).
  */
 import { ClassAd } from "../classad/index.js";
+import type { GlideinAttr } from "./glidein-attrs.js";
 import { AD_TYPE, COMMON, GLIDE_CLIENT as A } from "./names.js";
 
 export type ParamValue = string | number | boolean;
@@ -29,6 +30,8 @@ export interface GlideClientAd {
   trustDomain: string;
   /** `GlideinParam<X>` attributes by X, in order. */
   params: Readonly<Record<string, ParamValue>>;
+  /** The group's VO attributes: written as parameters, their kinds in the three lists. */
+  attrs?: readonly GlideinAttr[];
   /** The start expression as text. */
   start: string;
   /** Set only when the factory's advertised key id disagrees with the one used. */
@@ -56,6 +59,26 @@ export function writeGlideClient(r: GlideClientAd): ClassAd {
     .setValue(A.SecurityClass, r.securityClass)
     .setValue(A.TrustDomain, r.trustDomain);
   for (const [k, v] of Object.entries(r.params)) ad.setValue(A.ParamPrefix + k, v);
+  if (r.attrs?.length) {
+    for (const a of r.attrs) ad.setValue(A.ParamPrefix + a.name, a.value);
+    const names = (pick: (a: GlideinAttr) => boolean) =>
+      r
+        .attrs!.filter(pick)
+        .map((a) => a.name)
+        .join(",");
+    ad.setValue(
+      A.ExprAttrs,
+      names((a) => a.type === "expr"),
+    );
+    ad.setValue(
+      A.PublishAttrs,
+      names((a) => a.publish),
+    );
+    ad.setValue(
+      A.JobPublishAttrs,
+      names((a) => a.job),
+    );
+  }
   // Text, not a live expression: the pilot turns it into its START.
   ad.setValue(A.Start, r.start);
   if (r.factoryPubKeyId !== undefined) ad.setValue(A.FactoryPubKeyID, r.factoryPubKeyId);
@@ -63,8 +86,12 @@ export function writeGlideClient(r: GlideClientAd): ClassAd {
 }
 
 /** Every field of a received GlideClient ad, typed; undefined where absent or mistyped. */
-export type ReadGlideClient = { [K in keyof GlideClientAd]?: GlideClientAd[K] } & {
+export type ReadGlideClient = { [K in keyof Omit<GlideClientAd, "attrs">]?: GlideClientAd[K] } & {
   params: Record<string, ParamValue>;
+  /** The three lists as written; the factory decides what of them it accepts. */
+  exprAttrs?: string[];
+  publishAttrs?: string[];
+  jobPublishAttrs?: string[];
   authenticatedIdentity?: string;
 };
 
@@ -74,11 +101,14 @@ export function readGlideClient(ad: ClassAd): ReadGlideClient {
   const params: Record<string, ParamValue> = {};
   for (const key of ad.names()) {
     if (!PARAM.test(key)) continue;
-    const v = ad.evaluate(key);
+    // Literals only: a parameter is a value the frontend chose, never code run at the factory.
+    const expr = ad.getExpr(key);
+    const v = expr?.kind === "literal" ? expr.value : undefined;
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
       params[key.slice(A.ParamPrefix.length)] = v;
     }
   }
+  const list = (name: string) => ad.getString(name)?.split(",").filter(Boolean);
   return {
     name: ad.getString(COMMON.Name),
     clientName: ad.getString(A.ClientName),
@@ -98,6 +128,9 @@ export function readGlideClient(ad: ClassAd): ReadGlideClient {
     securityClass: ad.getString(A.SecurityClass),
     trustDomain: ad.getString(A.TrustDomain),
     params,
+    exprAttrs: list(A.ExprAttrs),
+    publishAttrs: list(A.PublishAttrs),
+    jobPublishAttrs: list(A.JobPublishAttrs),
     start: ad.getString(A.Start),
     factoryPubKeyId: ad.getString(A.FactoryPubKeyID),
     authenticatedIdentity: ad.getString(COMMON.AuthenticatedIdentity),

@@ -45,6 +45,10 @@ export const GLIDE_CLIENT = {
   TrustDomain: "GlideinTrustDomain",
   /** `GlideinParam<X>`: passed to the pilot as `X`. */
   ParamPrefix: "GlideinParam",
+  /** Comma lists of the VO attributes among the parameters: expression text, Slot ad, job env. */
+  ExprAttrs: "GlideinExprAttrs",
+  PublishAttrs: "GlideinPublishAttrs",
+  JobPublishAttrs: "GlideinJobPublishAttrs",
   /** The frontend's start expression, as text; the pilot makes it its START. */
   Start: "GLIDEIN_Start",
   FactoryPubKeyID: "FactoryPubKeyID",

@@ -47,12 +47,17 @@ function setPlain(ad: ClassAd, name: string, v: PlainValue): void {
   ad.set(name, typeof v === "string" ? JSON.stringify(v) : String(v));
 }
 
-/** The Slot ad: `published` first (node and entry attributes), then the slot's own. */
+/**
+ * The Slot ad: `publishedExprs` (expression text, checked when it was received), `published`
+ * (node and entry attributes), then the slot's own.
+ */
 export function writeSlot(
   r: SlotAd,
   published: Readonly<Record<string, PlainValue>> = {},
+  publishedExprs: Readonly<Record<string, string>> = {},
 ): ClassAd {
   const ad = new ClassAd();
+  for (const [k, v] of Object.entries(publishedExprs)) ad.set(k, parseExpression(v));
   for (const [k, v] of Object.entries(published)) setPlain(ad, k, v);
   const own: [string, PlainValue][] = [
     [COMMON.MyType, AD_TYPE.Slot],

@@ -7,6 +7,8 @@ import { readGlideClient } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { ClientRequest } from "./decide-types.js";
 import { parseRemoveExcess } from "./remove-excess.js";
+import type { GlideinAttr } from "../ads/glidein-attrs.js";
+import { readClientAttrs } from "./pilot-attrs.js";
 
 export interface ParsedRequest {
   request: ClientRequest;
@@ -14,8 +16,12 @@ export interface ParsedRequest {
   encryptedCredential?: string;
   /** `pilot_tokens`: the credential is a batch of single-pilot tokens, one per line. */
   credentialType?: string;
-  /** `GlideinParam<X>` attributes, passed to the pilot as `X`. */
+  /** The frontend's own `GlideinParam<X>` settings (collector, schedds, lifetimes, start). */
   params: Record<string, string>;
+  /** The frontend's VO attributes that passed their checks. */
+  attrs: GlideinAttr[];
+  /** Attributes dropped, with why (shown by `factory status` through the client's last error). */
+  attrProblems: string[];
 }
 
 export type ReadResult =
@@ -43,8 +49,11 @@ export function readGlideClientAd(
         "missing one of ClientName, FrontendName, GlideinSecurityClass, ReqIdleGlideins, ReqMaxGlideins",
     };
   }
-  const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.params)) params[k] = String(v);
+  const split = readClientAttrs(r);
+  if ("tooMany" in split) {
+    return { ok: false, name, reason: `${split.tooMany} attributes, more than a pilot takes` };
+  }
+  const params = split.system;
   // The frontend's start expression travels as text; the pilot makes it its START.
   if (r.start?.trim()) params.GLIDEIN_Start = r.start;
   return {
@@ -65,6 +74,8 @@ export function readGlideClientAd(
       encryptedCredential: r.encCredential,
       ...(r.credentialType !== undefined ? { credentialType: r.credentialType } : {}),
       params,
+      attrs: split.attrs,
+      attrProblems: split.problems,
     },
   };
 }

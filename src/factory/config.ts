@@ -4,6 +4,7 @@
  */
 import { basename, join } from "node:path";
 import { z } from "zod";
+import { attrNameProblem, attrValueProblem } from "../ads/glidein-attrs.js";
 import { loadConfigFile } from "../common/config.js";
 import {
   collectorBlock,
@@ -42,8 +43,31 @@ const attribute = z
     publish: z.boolean().default(true),
     /** Passed to the pilot in its environment. */
     to_pilot: z.boolean().default(false),
+    /**
+     * The frontend may not override it (glideinWMS's `const`, true by default there too); a
+     * non-const attribute is a default a frontend's attribute of the same name replaces.
+     */
+    const: z.boolean().default(true),
+    /** Published on the pilots' Slot ads, and exported to their jobs' environment. */
+    glidein_publish: z.boolean().default(false),
+    job_publish: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    if (!(a.glidein_publish || a.job_publish)) return;
+    // Sent to the pilot as a VO attribute: a string, an integer or expression text.
+    const type = a.type === "expr" ? "expr" : a.type === "int" ? "int" : "string";
+    if (a.type === "real" || a.type === "bool") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["type"],
+        message: "glidein_publish and job_publish take type string, int or expr",
+      });
+      return;
+    }
+    const problem = attrValueProblem(type, a.value);
+    if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: problem });
+  });
 
 const submitSettings = z
   .object({
@@ -167,7 +191,15 @@ const entry = z
       })
       .strict()
       .optional(),
-    attrs: z.record(attrName, attribute).default({}),
+    attrs: z
+      .record(attrName, attribute)
+      .default({})
+      .superRefine((attrs, ctx) => {
+        for (const [name, a] of Object.entries(attrs)) {
+          const problem = a.glidein_publish || a.job_publish ? attrNameProblem(name) : undefined;
+          if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+        }
+      }),
     limits: z
       .object({
         per_entry: limitSet.default({}),

@@ -3,6 +3,8 @@ import { AD_TYPE } from "../ads/index.js";
 import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
+import { encodeGlideinAttrs, PILOT_ATTRS_ENV } from "../ads/glidein-attrs.js";
+import { mergePilotAttrs } from "./pilot-attrs.js";
 import {
   storeClientCredential,
   storePilotTokenBatch,
@@ -65,6 +67,18 @@ export function prepareSubmit(
   if (cred === undefined) return undefined;
   const credAt = (n: number) => (perPilot ? unused[n]! : cred);
   const pilot = entry.pilot;
+  if (req.attrProblems.length) {
+    const problem = `attributes dropped: ${req.attrProblems.slice(0, 5).join("; ")}`;
+    d.store.recordError(r.entry, r.client, d.now(), problem);
+    d.logger.warn({ entry: r.entry, client: r.client, problems: req.attrProblems }, problem);
+  }
+  const merged = mergePilotAttrs(entry.attrs, req.attrs);
+  if (merged.keptConst.length) {
+    d.logger.debug(
+      { entry: r.entry, client: r.client, attrs: merged.keptConst },
+      "the entry's const attributes kept over the frontend's",
+    );
+  }
   const env: Record<string, string> = {
     GLIDEIN_Factory: d.config.name,
     GLIDEIN_Entry_Name: entry.name,
@@ -75,7 +89,8 @@ export function prepareSubmit(
   // The pilot always learns its site: slots advertise it and START expressions test it.
   const site = entry.attrs.GLIDEIN_Site;
   if (site) env.GLIDEIN_Site = String(site.value);
-  for (const [name, a] of Object.entries(entry.attrs)) if (a.to_pilot) env[name] = String(a.value);
+  Object.assign(env, merged.env);
+  if (merged.attrs.length) env[PILOT_ATTRS_ENV] = encodeGlideinAttrs(merged.attrs);
   env.UPDRAFT_FAILURE_LINGER_S = String(pilot.failure_linger_s);
   Object.assign(env, pilot.env);
   // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any

@@ -165,6 +165,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
         GLIDEIN_Retire_Time: config.pilot.retire_time_s,
         GLIDEIN_Max_Idle: config.pilot.max_idle_s,
       },
+      attrs: policy.attrs.filter((a) => a.parameter),
       start: policy.startText,
       // The factory's advertised id disagrees with its key: advertise ours, which is what the
       // encrypted text names, and let the factory notice.

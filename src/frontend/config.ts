@@ -16,6 +16,12 @@ import {
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
 import { parseExpression, tryParse } from "../classad/index.js";
+import {
+  attrNameProblem,
+  attrValueProblem,
+  GLIDEIN_ATTR_LIMITS,
+  GLIDEIN_ATTR_TYPES,
+} from "../ads/glidein-attrs.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { duration } from "../common/config-blocks.js";
 
@@ -101,11 +107,62 @@ const matchSchema = z
   })
   .strict();
 
+/**
+ * One attribute for the pilots (glideinWMS's `<attr>`): sent to the factory as a `GlideinParam`
+ * (`parameter`), published on the pilots' Slot ads (`glidein_publish`), exported to their jobs'
+ * environment (`job_publish`). The value must already be of its type: nothing is coerced.
+ */
+const attrSchema = z
+  .object({
+    value: z.union([z.string(), z.number()]),
+    type: z.enum(GLIDEIN_ATTR_TYPES).default("string"),
+    parameter: z.boolean().default(true),
+    glidein_publish: z.boolean().default(false),
+    job_publish: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const problem = attrValueProblem(a.type, a.value);
+    if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: problem });
+    if (!a.parameter && (a.glidein_publish || a.job_publish)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["parameter"],
+        message:
+          "glidein_publish and job_publish reach pilots only as a parameter: set parameter: true",
+      });
+    }
+  });
+
+const attrsSchema = z.record(z.string(), attrSchema).superRefine((attrs, ctx) => {
+  const names = Object.keys(attrs);
+  if (names.length > GLIDEIN_ATTR_LIMITS.count) {
+    ctx.addIssue({ code: "custom", message: `at most ${GLIDEIN_ATTR_LIMITS.count} attributes` });
+  }
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const problem = attrNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `the same ClassAd name as ${other} (names ignore case)`,
+      });
+    }
+    seen.set(name.toLowerCase(), name);
+  }
+});
+export type AttrConfig = z.output<typeof attrSchema>;
+
 const groupSchema = matchSchema
   .extend({
     name: z.string().regex(/^[A-Za-z0-9_-]+$/, "a group name is letters, digits, _ and -"),
     enabled: z.boolean().default(true),
     limits: groupLimitsSchema.default(groupLimitsSchema.parse({})),
+    /** Over the frontend's `attrs`, name by name. */
+    attrs: attrsSchema.default({}),
   })
   .strict();
 
@@ -216,6 +273,8 @@ export const frontendConfigSchema = z
       .array(z.object({ name: z.string().min(1), identity: z.string().min(1) }).strict())
       .min(1, "pin at least one factory: [{ name, identity }]"),
     pilot: pilotSchema.default(pilotSchema.parse({})),
+    /** Attributes every group's pilots get; a group's own `attrs` win name by name. */
+    attrs: attrsSchema.default({}),
     /** Applies to every group: a group's expressions are and-ed with these. */
     match: matchSchema.default(matchSchema.parse({})),
     groups: z.array(groupSchema).min(1),

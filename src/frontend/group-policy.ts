@@ -10,7 +10,21 @@ import {
   references,
 } from "../classad/index.js";
 import { SELF_BASES, selectedNames, TARGET_BASES } from "./expr-walk.js";
-import type { FrontendConfig, GroupConfig, GroupLimits, MatchConfig } from "./config.js";
+import type { GlideinAttr } from "../ads/glidein-attrs.js";
+import type {
+  AttrConfig,
+  FrontendConfig,
+  GroupConfig,
+  GroupLimits,
+  MatchConfig,
+} from "./config.js";
+
+/** An attribute as the group sends it, and where it was set. */
+export interface GroupAttr extends GlideinAttr {
+  /** Sent to the factory; otherwise shown only. */
+  parameter: boolean;
+  from: "frontend" | "group";
+}
 
 export interface MatchAttrs {
   /** Job attributes (MY) the match expression reads; lower-case, sorted. */
@@ -28,6 +42,32 @@ export interface GroupPolicy {
   readonly factoryQuery: CompiledExpr;
   readonly matchAttrs: MatchAttrs;
   readonly limits: GroupLimits;
+  /** The frontend's attributes with the group's over them, by name (sorted). */
+  readonly attrs: readonly GroupAttr[];
+}
+
+/** Frontend-level attributes, then the group's over them (names compared without case). */
+export function mergeAttrs(
+  frontend: Readonly<Record<string, AttrConfig>>,
+  group: Readonly<Record<string, AttrConfig>>,
+): GroupAttr[] {
+  const byName = new Map<string, GroupAttr>();
+  const put = (attrs: Readonly<Record<string, AttrConfig>>, from: GroupAttr["from"]) => {
+    for (const [name, a] of Object.entries(attrs)) {
+      byName.set(name.toLowerCase(), {
+        name,
+        type: a.type,
+        value: a.value,
+        publish: a.glidein_publish,
+        job: a.job_publish,
+        parameter: a.parameter,
+        from,
+      });
+    }
+  };
+  put(frontend, "frontend");
+  put(group, "group");
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** `a && b`, dropping a literal `true` side so single-level configs print as written. */
@@ -69,7 +109,11 @@ function matchAttrsOf(group: GroupConfig, global: MatchConfig, matchText: string
 }
 
 /** The effective policy of one group (global match section and-ed in). */
-export function groupPolicy(group: GroupConfig, global?: MatchConfig): GroupPolicy {
+export function groupPolicy(
+  group: GroupConfig,
+  global?: MatchConfig,
+  frontendAttrs: Readonly<Record<string, AttrConfig>> = {},
+): GroupPolicy {
   const g: MatchConfig = global ?? {
     match_expr: "true",
     start_expr: "true",
@@ -86,10 +130,13 @@ export function groupPolicy(group: GroupConfig, global?: MatchConfig): GroupPoli
     factoryQuery: compileExpression(andExprs(g.factory_query_expr, group.factory_query_expr)),
     matchAttrs: matchAttrsOf(group, g, matchText),
     limits: group.limits,
+    attrs: mergeAttrs(frontendAttrs, group.attrs ?? {}),
   };
 }
 
 /** Every enabled group's policy. */
 export function groupPolicies(config: FrontendConfig): GroupPolicy[] {
-  return config.groups.filter((g) => g.enabled).map((g) => groupPolicy(g, config.match));
+  return config.groups
+    .filter((g) => g.enabled)
+    .map((g) => groupPolicy(g, config.match, config.attrs));
 }

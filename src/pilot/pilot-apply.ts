@@ -73,6 +73,7 @@ export function slotAd({ deps, state: s }: PilotContext) {
     id: deps.identity,
     nodeAttrs: deps.nodeAttrs,
     published: deps.published,
+    publishedExprs: deps.publishedExprs,
     total: deps.resources,
     remaining: s.ledger.remaining(),
     start: deps.start,

@@ -72,6 +72,7 @@ export function initialSlotAd(
     id: { pilotId: s.pilotId, host },
     nodeAttrs: v.attrs,
     published: s.published,
+    publishedExprs: s.publishedExprs,
     total: v.resources,
     remaining: v.resources,
     start: s.start,
@@ -144,6 +145,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         resources: validation.resources,
         nodeAttrs: { ...validation.attrs, [ISOLATION_ATTR]: isolation?.kind ?? "none" },
         published: s.published,
+        publishedExprs: s.publishedExprs,
         start: s.start,
         workDir: s.workDir,
         sources: conn.sources,
@@ -156,7 +158,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
           ? { shutdownTime: () => readShutdownMs(s.features) }
           : {}),
         log: o.log,
-        runnerOptions: { isolation },
+        runnerOptions: { isolation, voEnv: s.jobEnv },
       });
       exit =
         run.reason === "blackhole"

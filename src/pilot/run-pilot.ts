@@ -40,6 +40,7 @@ export interface PilotDeps {
   resources: Resources;
   nodeAttrs: Attrs;
   published: Attrs;
+  publishedExprs?: Readonly<Record<string, string>>;
   start?: string;
   workDir: string;
   sources: JobSource[];

@@ -3,6 +3,7 @@
  * and the factory set (glideinWMS names where one exists). Pure: takes the environment as input.
  */
 import type { Attrs, AttrValue } from "./failure.js";
+import { decodeGlideinAttrs, PILOT_ATTRS_ENV } from "../ads/glidein-attrs.js";
 import type { LifetimeSettings } from "./lifetime.js";
 import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
@@ -21,6 +22,10 @@ export interface PilotSettings {
   /** CA certificates the pilot trusts for the collector and schedds (X509_CERT_DIR-style). */
   trustDir?: string;
   published: Attrs;
+  /** VO attributes published as expressions (type expr), by name. */
+  publishedExprs: Record<string, string>;
+  /** VO attributes every job gets in its environment (job_publish). */
+  jobEnv: Record<string, string>;
   start?: string;
   lifetime: LifetimeSettings;
   validation: ValidationSettings;
@@ -166,6 +171,18 @@ export function resolveSettings(
     return Number.isFinite(n) ? n : undefined;
   };
   const published: Attrs = {};
+  const publishedExprs: Record<string, string> = {};
+  const jobEnv: Record<string, string> = {};
+  // The VO's attributes first: the site's and the system's below are written over them.
+  const voAttrs = env[PILOT_ATTRS_ENV] ? decodeGlideinAttrs(env[PILOT_ATTRS_ENV]) : undefined;
+  if (voAttrs && !voAttrs.ok) {
+    problems.push(...voAttrs.problems.map((p) => `${PILOT_ATTRS_ENV}: ${p}`));
+  }
+  for (const a of voAttrs?.ok ? voAttrs.attrs : []) {
+    if (a.publish && a.type === "expr") publishedExprs[a.name] = String(a.value);
+    else if (a.publish) published[a.name] = a.value;
+    if (a.job) jobEnv[a.name] = String(a.value);
+  }
   // Separated by newlines or semicolons, since values may hold commas.
   for (const a of [
     ...(env[ENV.attrs] ?? "").split(/[;\n]/).filter((s) => s.trim()),
@@ -246,6 +263,8 @@ export function resolveSettings(
     credentialFile,
     trustDir,
     published,
+    publishedExprs,
+    jobEnv,
     start: o.start ?? (env[ENV.start] || undefined),
     lifetime,
     reportFile: o.report,

@@ -20,6 +20,8 @@ export interface SlotAdInput {
   nodeAttrs: Attrs;
   /** The entry's and frontend's published attributes (GLIDEIN_Site, GLIDEIN_Entry_Name...). */
   published: Attrs;
+  /** The VO's published expressions (type expr), under everything else. */
+  publishedExprs?: Readonly<Record<string, string>>;
   total: Resources;
   remaining: Resources;
   /** The frontend's START expression, as ClassAd text; `true` when absent. */
@@ -71,5 +73,6 @@ export function buildSlotAd(input: SlotAdInput): ClassAd {
     },
     // Published, then node attributes: the slot's own accounting is written over both.
     { ...input.published, ...input.nodeAttrs },
+    input.publishedExprs,
   );
 }

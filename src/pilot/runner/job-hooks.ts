@@ -18,6 +18,7 @@ import {
   type KillKind,
   type RunnerOptions,
   type RunningJob,
+  withVoEnv,
 } from "./run-job.js";
 
 export interface JobHook {
@@ -123,11 +124,13 @@ export function runHook(
  * Without hooks it is `startJob` itself.
  */
 export function startHookedJob(
-  spec: JobSpec,
+  given: JobSpec,
   opts: RunnerOptions,
   hooks: JobHooks,
   log?: (msg: string) => void,
 ): RunningJob {
+  // The pre- and post-job scripts see the job's environment, the VO's variables included.
+  const spec = withVoEnv(given, opts.voEnv);
   if (!hooks.wrapper && !hooks.preJob && !hooks.postJob) return startJob(spec, opts);
   const base = opts.baseEnv ?? process.env;
   let inner: RunningJob | undefined;

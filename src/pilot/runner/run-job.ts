@@ -55,6 +55,13 @@ export interface RunnerOptions {
   isolation?: JobIsolation;
   /** A copy of the job wrapper inside the sandbox, run as `wrapper executable args...`. */
   wrapper?: string;
+  /** The VO's job_publish attributes: every job gets them, under its own variables. */
+  voEnv?: Readonly<Record<string, string>>;
+}
+
+/** The job's spec with the VO's variables under its own (a job's environment wins). */
+export function withVoEnv(spec: JobSpec, voEnv: RunnerOptions["voEnv"]): JobSpec {
+  return voEnv && Object.keys(voEnv).length ? { ...spec, env: { ...voEnv, ...spec.env } } : spec;
 }
 
 const SIGNAL_NAMES = new Map(
@@ -103,7 +110,8 @@ function openStream(path: string): number {
   return openSync(path, flags, 0o600);
 }
 
-export function startJob(spec: JobSpec, opts: RunnerOptions = {}): RunningJob {
+export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
+  const spec = withVoEnv(given, opts.voEnv);
   const pollMs = opts.pollMs ?? 1000;
   const graceMs = opts.killGraceMs ?? 10_000;
   const t0 = performance.now();

@@ -1,0 +1,180 @@
+/**
+ * Attributes a VO gives its pilots (glideinWMS's `attrs`): named values the frontend or a factory
+ * entry sends down to the pilot, which publishes them on its Slot ad (`publish`) and exports them
+ * to its jobs' environment (`job`). They cross three daemons, so every hop checks them with the
+ * same rules: a ClassAd identifier of bounded length, a bounded value of its declared type, a
+ * bounded count, and never a name the system sets itself (an attribute may not pass for the
+ * pilot's site, entry, group, identity or accounting).
+ */
+import { parseExpression, tryParse } from "../classad/index.js";
+import { SLOT, COMMON } from "./names.js";
+
+export const GLIDEIN_ATTR_TYPES = ["string", "int", "expr"] as const;
+export type GlideinAttrType = (typeof GLIDEIN_ATTR_TYPES)[number];
+
+export interface GlideinAttr {
+  name: string;
+  type: GlideinAttrType;
+  /** A string, an integer, or (type expr) ClassAd expression text. */
+  value: string | number;
+  /** Published on the pilot's Slot ad. */
+  publish: boolean;
+  /** Exported to each job's environment as NAME=value. */
+  job: boolean;
+}
+
+/** The environment variable the factory hands the list to the pilot in. */
+export const PILOT_ATTRS_ENV = "UPDRAFT_GLIDEIN_ATTRS";
+
+export const GLIDEIN_ATTR_LIMITS = {
+  /** Attributes per pilot, all levels together. */
+  count: 64,
+  nameLength: 64,
+  /** Characters of one value (a string's text, an expression's text). */
+  valueLength: 4096,
+  /** Characters of the encoded list handed to the pilot. */
+  encodedLength: 64 * 1024,
+} as const;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Names the system sets on a pilot or its ad, compared without case as ClassAd names are: the
+ * Slot ad's own accounting, what the factory and frontend stamp (site, entry, factory, client,
+ * group), the pilot's parameters, and what every job's environment must keep.
+ */
+const RESERVED = new Set(
+  [
+    ...Object.values(SLOT),
+    ...Object.values(COMMON),
+    "MyType",
+    "TargetType",
+    "Rank",
+    "GLIDEIN_Frontend",
+    "GLIDEIN_Client",
+    "GLIDEIN_Collector",
+    "GLIDEIN_Schedds",
+    "GLIDEIN_Start",
+    "GLIDEIN_Max_Walltime",
+    "GLIDEIN_Retire_Time",
+    "GLIDEIN_Retire_Time_Spread",
+    "GLIDEIN_Max_Idle",
+    "GLIDEIN_Max_Tail",
+    "GLIDEIN_BLACKHOLE_NUMJOBS",
+    "GLIDEIN_BLACKHOLE_RATE",
+    "GLIDEIN_CPUS",
+    "GLIDEIN_MaxMemMBs",
+    "GLIDEIN_GPUS",
+    "GLIDEIN_TrustDomain",
+    "GLIDEIN_Security_Class",
+    "PubKeyID",
+    "PubKeyValue",
+    // A job's environment: its scratch directory, credentials and search paths stay the pilot's.
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "SHELL",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "BEARER_TOKEN",
+    "BEARER_TOKEN_FILE",
+    "MACHINEFEATURES",
+    "JOBFEATURES",
+  ].map((n) => n.toLowerCase()),
+);
+/** Prefixes of system names: the project's own settings, HTCondor's, the loader's and Node's. */
+const RESERVED_PREFIXES = ["updraft_", "glideclient_", "_condor_", "x509_", "ld_", "node_"];
+
+/** Why `name` may not be an attribute, or undefined when it may. */
+export function attrNameProblem(name: string): string | undefined {
+  if (name.length > GLIDEIN_ATTR_LIMITS.nameLength) {
+    return `longer than ${GLIDEIN_ATTR_LIMITS.nameLength} characters`;
+  }
+  if (!IDENTIFIER.test(name)) return "not a ClassAd name (a letter or _, then letters, digits, _)";
+  const lower = name.toLowerCase();
+  if (RESERVED.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p))) {
+    return "a name the system sets itself";
+  }
+  return undefined;
+}
+
+/** Why `value` does not fit `type`, or undefined when it does. */
+export function attrValueProblem(type: GlideinAttrType, value: unknown): string | undefined {
+  if (type === "int") {
+    return typeof value === "number" && Number.isSafeInteger(value)
+      ? undefined
+      : "type int needs a whole number";
+  }
+  if (typeof value !== "string") return `type ${type} needs a string value`;
+  if (value.length > GLIDEIN_ATTR_LIMITS.valueLength) {
+    return `value longer than ${GLIDEIN_ATTR_LIMITS.valueLength} characters`;
+  }
+  if (type === "expr") {
+    const parsed = tryParse(() => parseExpression(value));
+    if (!parsed.ok) return `bad ClassAd expression at column ${parsed.error.column}`;
+  }
+  return undefined;
+}
+
+/** Every problem of one attribute, prefixed with its name. */
+export function attrProblems(a: GlideinAttr): string[] {
+  const out: string[] = [];
+  const name = attrNameProblem(a.name);
+  if (name) out.push(`${a.name.slice(0, 80)}: ${name}`);
+  const value = attrValueProblem(a.type, a.value);
+  if (value) out.push(`${a.name.slice(0, 80)}: ${value}`);
+  return out;
+}
+
+/** The list as the factory hands it to the pilot: JSON, one object per attribute. */
+export function encodeGlideinAttrs(attrs: readonly GlideinAttr[]): string {
+  return JSON.stringify(
+    attrs.map((a) => ({ n: a.name, t: a.type, v: a.value, p: a.publish, j: a.job })),
+  );
+}
+
+export type DecodeResult = { ok: true; attrs: GlideinAttr[] } | { ok: false; problems: string[] };
+
+/** The pilot's reading of `encodeGlideinAttrs`: bounded and checked, all or nothing. */
+export function decodeGlideinAttrs(text: string): DecodeResult {
+  if (text.length > GLIDEIN_ATTR_LIMITS.encodedLength) {
+    return { ok: false, problems: [`longer than ${GLIDEIN_ATTR_LIMITS.encodedLength} characters`] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, problems: ["not JSON"] };
+  }
+  if (!Array.isArray(raw)) return { ok: false, problems: ["not a list"] };
+  if (raw.length > GLIDEIN_ATTR_LIMITS.count) {
+    return { ok: false, problems: [`more than ${GLIDEIN_ATTR_LIMITS.count} attributes`] };
+  }
+  const attrs: GlideinAttr[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const item of raw as unknown[]) {
+    const o = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+    const type = GLIDEIN_ATTR_TYPES.find((t) => t === o.t);
+    if (typeof o.n !== "string" || type === undefined) {
+      problems.push("an attribute without a name or a known type");
+      continue;
+    }
+    const a: GlideinAttr = {
+      name: o.n,
+      type,
+      value: o.v as string | number,
+      publish: o.p === true,
+      job: o.j === true,
+    };
+    const p = attrProblems(a);
+    if (seen.has(a.name.toLowerCase())) p.push(`${a.name}: given twice`);
+    seen.add(a.name.toLowerCase());
+    if (p.length) problems.push(...p);
+    else attrs.push(a);
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, attrs };
+}
