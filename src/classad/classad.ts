@@ -6,6 +6,7 @@ import type { AdNode, Expr } from "./ast.js";
 import { type CompiledExpr, compileExpression, runCompiled } from "./compile.js";
 import { type Compiled, SYSTEM_CLOCK } from "./eval-state.js";
 import type { FnContext } from "./functions/index.js";
+import { lowerName } from "./names.js";
 import { parseLongForm } from "./long-form.js";
 import { type ParseResult, Parser, parseExpression, tryParse, withParser } from "./parser.js";
 import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
@@ -67,14 +68,14 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
 
   /** An ad from a parsed `[...]` node. */
   static fromNode(node: AdNode, parent: ClassAd | null = null): ClassAd {
-    const entries = new Map<string, AttrEntry>();
     const attrs = node.attrs;
+    let entries = new Map<string, AttrEntry>();
     for (let i = 0; i < attrs.length; i++) {
-      const [name, expr] = attrs[i]!;
-      const key = name.toLowerCase();
-      const earlier = entries.get(key);
-      entries.set(key, new AttrEntry(earlier === undefined ? name : earlier.name, expr));
+      const attr = attrs[i]!;
+      entries.set(lowerName(attr[0]), new AttrEntry(attr[0], attr[1]));
     }
+    // A name given twice keeps its first spelling (§1.7): rare, so only then look for earlier ones.
+    if (entries.size !== attrs.length) entries = entriesWithRepeats(attrs);
     const ad = new ClassAd(entries);
     ad.parent = parent;
     return ad;
@@ -92,12 +93,12 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
   }
 
   has(name: string): boolean {
-    return this.entries.has(name.toLowerCase());
+    return this.entries.has(lowerName(name));
   }
 
   /** The expression of an attribute, if present. */
   getExpr(name: string): Expr | undefined {
-    return this.entries.get(name.toLowerCase())?.expr;
+    return this.entries.get(lowerName(name))?.expr;
   }
 
   /**
@@ -106,7 +107,7 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
    */
   set(name: string, expr: Expr | string): this {
     const tree = typeof expr === "string" ? parseExpression(expr) : expr;
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     const spelling = this.entries.get(key)?.name ?? name;
     this.entries.set(key, new AttrEntry(spelling, tree));
     return this;
@@ -118,7 +119,7 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
   }
 
   delete(name: string): boolean {
-    return this.entries.delete(name.toLowerCase());
+    return this.entries.delete(lowerName(name));
   }
 
   /** Attribute names as first spelled. */
@@ -139,11 +140,7 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
    * of a match (and the old-semantics fallback to it for names this ad lacks, §3.2).
    */
   evaluate(name: string, target?: ClassAd | null, options: EvaluateOptions = {}): Value {
-    return this.evaluateExpr(
-      compileExpression({ kind: "attr", name, absolute: false }),
-      target,
-      options,
-    );
+    return this.evaluateExpr(attributeReference(name), target, options);
   }
 
   /**
@@ -209,6 +206,31 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
     for (const e of this.entries.values()) out[e.name] = unparseExpr(e.expr);
     return out;
   }
+}
+
+function entriesWithRepeats(attrs: AdNode["attrs"]): Map<string, AttrEntry> {
+  const entries = new Map<string, AttrEntry>();
+  for (const [name, expr] of attrs) {
+    const key = lowerName(name);
+    const earlier = entries.get(key);
+    entries.set(key, new AttrEntry(earlier === undefined ? name : earlier.name, expr));
+  }
+  return entries;
+}
+
+/** Compiled references to an attribute by name, for `evaluate`; bounded like `lowerName`. */
+const MAX_REFERENCES = 4096;
+const references = new Map<string, CompiledExpr>();
+
+function attributeReference(name: string): CompiledExpr {
+  let ref = references.get(name);
+  if (ref !== undefined) return ref;
+  ref = compileExpression({ kind: "attr", name, absolute: false });
+  if (name.length <= 64) {
+    if (references.size >= MAX_REFERENCES) references.clear();
+    references.set(name, ref);
+  }
+  return ref;
 }
 
 export function isAd(v: Value): v is ClassAd {

@@ -4,6 +4,7 @@
  * Lexical errors become an `Tok.Invalid` token: the parser reports it only if it needs that
  * token, which lets the old long form ignore junk after a complete expression (§1.10).
  */
+import { lowerName } from "./names.js";
 import { ERROR, Real, UNDEFINED, type Value, makeInteger } from "./value.js";
 
 export const enum Tok {
@@ -333,7 +334,7 @@ export class Lexer {
         initial === 0x65 ||
         initial === 0x69)
     ) {
-      const lower = name.toLowerCase();
+      const lower = lowerName(name);
       const keyword = KEYWORD_VALUES.get(lower);
       if (keyword !== undefined) return this.literal(keyword, q);
       if (lower === "is") return this.punct(Tok.MetaEq, q, false);
