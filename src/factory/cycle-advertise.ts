@@ -24,16 +24,39 @@ function countLive(rows: readonly Readonly<PilotRow>[]) {
   return byEntry;
 }
 
+/** Counter values by entry, client and counter name. */
+type Counters = Map<string, Map<string, Map<string, number>>>;
+
+/** Keyed in steps, not by `entry + client + name` strings that each lookup would build anew. */
+function countersByClient(
+  rows: readonly { entry: string; client: string; name: string; value: number }[],
+): Counters {
+  const out: Counters = new Map();
+  for (const r of rows) {
+    let clients = out.get(r.entry);
+    if (clients === undefined) out.set(r.entry, (clients = new Map()));
+    let names = clients.get(r.client);
+    if (names === undefined) clients.set(r.client, (names = new Map()));
+    names.set(r.name, r.value);
+  }
+  return out;
+}
+
+const NO_COUNTERS: ReadonlyMap<string, number> = new Map();
+
+/** The counter names of failures by class, built once. */
+const FAILED_BY_CLASS = FAILURE_CLASSES.map((cls) => [cls, `failed:${cls}`] as const);
+
 /** `Class:count,...` for one (entry, client); failures without a known class count as Unknown. */
-function failuresByClass(counters: ReadonlyMap<string, number>, key: string): string {
+function failuresByClass(counters: ReadonlyMap<string, number>): string {
   const byClass: Record<string, number> = {};
   let classed = 0;
-  for (const cls of FAILURE_CLASSES) {
-    const n = counters.get(`${key}\u0000failed:${cls}`) ?? 0;
+  for (const [cls, name] of FAILED_BY_CLASS) {
+    const n = counters.get(name) ?? 0;
     if (n > 0) byClass[cls] = n;
     classed += n;
   }
-  const rest = (counters.get(`${key}\u0000failed`) ?? 0) - classed;
+  const rest = (counters.get("failed") ?? 0) - classed;
   if (rest > 0) byClass.Unknown = (byClass.Unknown ?? 0) + rest;
   return formatClassCounts(byClass);
 }
@@ -42,19 +65,22 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
   const now = d.now();
   const live = d.store.live();
   const counts = countLive(live);
-  const counters = new Map<string, number>();
-  for (const c of d.store.counters())
-    counters.set(`${c.entry}\u0000${c.client}\u0000${c.name}`, c.value);
-  const lastErrors = new Map<string, string>();
-  for (const e of d.store.lastErrors()) lastErrors.set(`${e.entry}\u0000${e.client}`, e.message);
+  const counters = countersByClient(d.store.counters());
+  const lastErrors = new Map<string, Map<string, string>>();
+  for (const e of d.store.lastErrors()) {
+    let clients = lastErrors.get(e.entry);
+    if (clients === undefined) lastErrors.set(e.entry, (clients = new Map()));
+    clients.set(e.client, e.message);
+  }
   const lifetimeS = d.config.loop.advertise_lifetime_s;
+  const downtimes = d.store.downtimes();
   const factoryAds = d.config.entries
     .filter((e) => e.enabled)
     .map((e) =>
       buildGlideFactoryAd({
         factory: d.config.name,
         entry: e,
-        inDowntime: inDowntime(d.store.downtimes(), e.name, now),
+        inDowntime: inDowntime(downtimes, e.name, now),
         pubKeyPem: d.keys.publicPem,
         pubKeyId: d.keys.id,
         totals: counts.get(e.name)?.total ?? { idle: 0, running: 0, held: 0 },
@@ -64,7 +90,7 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
       }).toJSON(),
     );
   const clientAds = decision.clients.map((c) => {
-    const k = `${c.entry}\u0000${c.client}`;
+    const own = counters.get(c.entry)?.get(c.client) ?? NO_COUNTERS;
     return buildGlideFactoryClientAd({
       factory: d.config.name,
       entry: c.entry,
@@ -74,10 +100,10 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
       reqIdle: c.reqIdle,
       reqMax: c.reqMax,
       limitsHit: c.limitsHit,
-      failed: counters.get(`${k}\u0000failed`) ?? 0,
-      finished: counters.get(`${k}\u0000finished`) ?? 0,
-      failedByClass: failuresByClass(counters, k),
-      lastFailure: lastErrors.get(k) ?? "",
+      failed: own.get("failed") ?? 0,
+      finished: own.get("finished") ?? 0,
+      failedByClass: failuresByClass(own),
+      lastFailure: lastErrors.get(c.entry)?.get(c.client) ?? "",
       lifetimeS,
     }).toJSON();
   });

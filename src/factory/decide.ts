@@ -36,7 +36,24 @@ function addPilot(t: Tally, p: TrackedPilot): void {
   t.total++;
 }
 
-const sep = "\u0000";
+/** Per entry, a tally per inner key (security class or client), keyed in two steps. */
+class EntryTallies<V> {
+  private readonly byEntry = new Map<string, Map<string, V>>();
+
+  constructor(private readonly make: () => V) {}
+
+  find(entry: string, key: string): V | undefined {
+    return this.byEntry.get(entry)?.get(key);
+  }
+
+  get(entry: string, key: string): V {
+    let inner = this.byEntry.get(entry);
+    if (inner === undefined) this.byEntry.set(entry, (inner = new Map()));
+    let v = inner.get(key);
+    if (v === undefined) inner.set(key, (v = this.make()));
+    return v;
+  }
+}
 
 export function frontendLimits(e: EntryPolicy, securityClass: string): Limits {
   return e.perFrontend[securityClass] ?? e.perFrontend["default"] ?? {};
@@ -44,21 +61,20 @@ export function frontendLimits(e: EntryPolicy, securityClass: string): Limits {
 
 export function decide(s: DecisionSnapshot): Decision {
   const ctx = requestContext(s.entries, s.securityClasses);
+  // Two-step keys, not `entry + client` strings: 100,000 pilots would build and hash as many.
   const byEntry = new Map<string, Tally>();
-  const byClass = new Map<string, Tally>();
-  const byClient = new Map<string, { tally: Tally; pilots: TrackedPilot[] }>();
-  const tally = <K>(m: Map<K, Tally>, k: K): Tally => {
-    let t = m.get(k);
-    if (!t) m.set(k, (t = emptyTally()));
+  const byClass = new EntryTallies(emptyTally);
+  const byClient = new EntryTallies(() => ({ tally: emptyTally(), pilots: [] as TrackedPilot[] }));
+  const entryTally = (entry: string): Tally => {
+    let t = byEntry.get(entry);
+    if (!t) byEntry.set(entry, (t = emptyTally()));
     return t;
   };
   for (const p of s.pilots) {
     if (!LIVE_STATES.has(p.state)) continue;
-    addPilot(tally(byEntry, p.entry), p);
-    addPilot(tally(byClass, p.entry + sep + p.securityClass), p);
-    const ck = p.entry + sep + p.client;
-    let c = byClient.get(ck);
-    if (!c) byClient.set(ck, (c = { tally: emptyTally(), pilots: [] }));
+    addPilot(entryTally(p.entry), p);
+    addPilot(byClass.get(p.entry, p.securityClass), p);
+    const c = byClient.get(p.entry, p.client);
     addPilot(c.tally, p);
     c.pilots.push(p);
   }
@@ -79,9 +95,9 @@ export function decide(s: DecisionSnapshot): Decision {
       continue;
     }
     const entry = ctx.entries.get(r.entry)!;
-    const client = byClient.get(r.entry + sep + r.client) ?? { tally: emptyTally(), pilots: [] };
-    const entryT = tally(byEntry, r.entry);
-    const classT = tally(byClass, r.entry + sep + r.securityClass);
+    const client = byClient.find(r.entry, r.client) ?? { tally: emptyTally(), pilots: [] };
+    const entryT = entryTally(r.entry);
+    const classT = byClass.get(r.entry, r.securityClass);
     const d = decideClient(s, r, entry, client.tally, client.pilots, entryT, classT);
     // Later requests see these submissions against the shared limits.
     for (const t of [entryT, classT]) {
