@@ -6,7 +6,7 @@
  * files may appear at any time, so the pilot reads them periodically. Parsing and the plan change
  * are pure; reading is one small function over an injected reader.
  */
-import { readFileSync } from "node:fs";
+import { readHead } from "../common/bounded-read.js";
 import { join } from "node:path";
 import type { LifetimePlan } from "./lifetime.js";
 
@@ -40,7 +40,7 @@ export function readShutdownMs(
 /** A file's start, or undefined when it cannot be read (absent is the usual case). */
 function readSmallFile(file: string): string | undefined {
   try {
-    return readFileSync(file, "utf8").slice(0, 64);
+    return readHead(file, 64).toString("utf8");
   } catch {
     return undefined;
   }

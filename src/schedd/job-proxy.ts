@@ -6,7 +6,8 @@
  * `x509UserProxyEmail` when the subject carries one. These are secure attributes: a client's own
  * values are dropped at submit, so only a proxy that verified speaks here.
  */
-import { existsSync, openSync, readSync, closeSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readBounded } from "../common/bounded-read.js";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import {
   loadTrustDir,
@@ -76,12 +77,5 @@ export function trustDirCheck(
 /** A received proxy file's text, read with a bound; undefined when missing or too large. */
 export function readProxyFile(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(MAX_PROXY_BYTES + 1);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return n > MAX_PROXY_BYTES ? undefined : buf.subarray(0, n).toString("latin1");
-  } finally {
-    closeSync(fd);
-  }
+  return readBounded(path, MAX_PROXY_BYTES)?.toString("latin1");
 }

@@ -4,7 +4,7 @@
  * A store is immutable: reloading the directory (for fresh CRLs)
  * makes a new store, which also starts a new verification cache.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
@@ -19,6 +19,7 @@ import { canonicalName, subjectHash } from "./dn.js";
 import type { VerifyCache } from "./verify-cache.js";
 import { createVerifyCache } from "./verify-cache.js";
 import { UpdraftError } from "../common/errors.js";
+import { readHead } from "../common/bounded-read.js";
 
 export interface TrustedCa {
   info: CertInfo;
@@ -355,17 +356,6 @@ export async function loadTrustDirAsync(
   opts: LoadTrustOptions = {},
 ): Promise<TrustStore> {
   return storeFromSnapshot(dir, await snapshotAsync(dir), opts);
-}
-
-function readHead(path: string, max: number): Buffer {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(max);
-    const n = readSync(fd, buf, 0, max, 0);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

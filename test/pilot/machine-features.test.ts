@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -37,6 +37,13 @@ test("shutdown times are read from both files, the earliest wins, and anything o
   }
   writeFileSync(join(jf, "shutdowntime_job"), "x".repeat(1 << 20));
   assert.equal(readShutdownMs(env), 1767229200_000, "a garbage file does not hide the other");
+  rmSync(join(jf, "shutdowntime_job"));
+  symlinkSync("/dev/zero", join(jf, "shutdowntime_job"));
+  assert.equal(
+    readShutdownMs(env),
+    1767229200_000,
+    "an endless file is read no further than needed",
+  );
   assert.equal(readShutdownMs({}), undefined);
   const s = resolveSettings({}, env, () => "p");
   assert.ok(s.ok);
