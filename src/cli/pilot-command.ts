@@ -80,6 +80,11 @@ function withPilotOptions(cmd: Command): Command {
       "time limit of each pre/post-job script (default 300) [$UPDRAFT_JOB_HOOK_TIMEOUT_S]",
       seconds("--hook-timeout"),
     )
+    .option("--vo-bundle <url>", "the VO's script bundle, fetched at start [$UPDRAFT_VO_BUNDLE]")
+    .option(
+      "--vo-bundle-sha256 <hex>",
+      "the VO bundle manifest's SHA-256 [$UPDRAFT_VO_BUNDLE_SHA256]",
+    )
     .option(
       "--failure-linger <s>",
       "after failed validation, keep the batch slot this long (default 0) [$UPDRAFT_FAILURE_LINGER_S]",

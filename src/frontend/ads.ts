@@ -11,6 +11,7 @@ import { poolCollectorUrls, type CredentialConfig, type FrontendConfig } from ".
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import type { GroupPolicy } from "./group-policy.js";
+import { voBundleParams, type StagedVoBundle } from "./vo-bundle.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 
 /** `<frontend>.<group>`: the client name factories key their per-client state on. */
@@ -67,6 +68,8 @@ export interface GlideClientInputs {
   credentials: ReadonlyMap<string, Buffer>;
   /** Encrypts to factory keys; the daemon keeps one across cycles (default: a new one). */
   sealer?: CredentialSealer;
+  /** The group's staged VO script bundle, when it has scripts (see vo-staging.ts). */
+  voBundle?: StagedVoBundle;
 }
 
 /**
@@ -164,6 +167,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
         GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
         GLIDEIN_Retire_Time: config.pilot.retire_time_s,
         GLIDEIN_Max_Idle: config.pilot.max_idle_s,
+        ...voBundleParams(inputs.voBundle),
       },
       attrs: policy.attrs.filter((a) => a.parameter),
       start: policy.startText,

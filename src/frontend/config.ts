@@ -24,6 +24,7 @@ import {
 } from "../ads/glidein-attrs.js";
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { duration } from "../common/config-blocks.js";
+import { voJobWrapperSchema, voScriptSchema, voStagingSchema } from "./vo-bundle.js";
 
 /**
  * A ClassAd expression given as text; refused at load with the column of the syntax error.
@@ -163,6 +164,10 @@ const groupSchema = matchSchema
     limits: groupLimitsSchema.default(groupLimitsSchema.parse({})),
     /** Over the frontend's `attrs`, name by name. */
     attrs: attrsSchema.default({}),
+    /** VO scripts of this group's pilots, after the frontend's (see vo-bundle.ts). */
+    scripts: z.array(voScriptSchema).default([]),
+    /** The group's VO job wrapper, instead of the frontend's. */
+    job_wrapper: voJobWrapperSchema.optional(),
   })
   .strict();
 
@@ -278,6 +283,12 @@ export const frontendConfigSchema = z
     /** Applies to every group: a group's expressions are and-ed with these. */
     match: matchSchema.default(matchSchema.parse({})),
     groups: z.array(groupSchema).min(1),
+    /** VO scripts every group's pilots run (see vo-bundle.ts), staged under `staging`. */
+    scripts: z.array(voScriptSchema).default([]),
+    /** The VO job wrapper every group's jobs start through, inside the site's. */
+    job_wrapper: voJobWrapperSchema.optional(),
+    /** The frontend's stage area for its VO script bundles. */
+    staging: voStagingSchema.optional(),
     /** A small HTTPS listener for Prometheus (GET /metrics, `monitor` role); none when absent. */
     metrics: metricsListenerSchema.optional(),
     log_level: logLevelKey,
@@ -298,6 +309,24 @@ export const frontendConfigSchema = z
         code: "custom",
         path: ["metrics"],
         message: "metrics needs the tls section: its trust_dir checks scrapers' certificates",
+      });
+    }
+    const voScripts =
+      cfg.scripts.length > 0 ||
+      cfg.job_wrapper !== undefined ||
+      cfg.groups.some((g) => g.scripts.length > 0 || g.job_wrapper !== undefined);
+    if (voScripts && !cfg.staging) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["staging"],
+        message: "VO scripts and job wrappers are staged: configure staging (dir, listen or url)",
+      });
+    }
+    if (cfg.staging?.listen && !cfg.tls) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["staging", "listen"],
+        message: "staging.listen needs the tls section: its certificate serves the bundles",
       });
     }
     const seen = new Set<string>();

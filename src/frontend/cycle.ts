@@ -17,6 +17,7 @@ import { createCredentialSealer, type CredentialSealer } from "./credential-seal
 import { planCycle, type GroupPlan } from "./compute.js";
 import { groupPolicies } from "./group-policy.js";
 import type { Snapshot } from "./snapshot.js";
+import type { StagedVoBundle } from "./vo-bundle.js";
 
 export interface CycleInputs {
   config: FrontendConfig;
@@ -25,6 +26,8 @@ export interface CycleInputs {
   credentials: ReadonlyMap<string, Buffer>;
   /** Kept across cycles so unchanged credentials keep their ciphertext (see credential-seal.ts). */
   sealer?: CredentialSealer;
+  /** Each group's staged VO script bundle (see vo-staging.ts). */
+  voBundles?: ReadonlyMap<string, StagedVoBundle>;
   /** Names of the GlideClient ads advertised by the previous cycle. */
   previousClientAds: Iterable<string>;
   /** Seconds since the epoch. */
@@ -69,6 +72,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
       factories,
       credentials,
       sealer,
+      voBundle: inputs.voBundles?.get(policy.name),
     });
     result.glideClientAds.push(...clients.ads);
     result.pendingTokens.push(...clients.pendingTokens);

@@ -28,6 +28,7 @@ import type { Registry } from "prom-client";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
 import { createSlotWriterFilter } from "./slot-writers.js";
+import { startVoStaging, type VoStaging } from "./vo-staging.js";
 import {
   attachPilotTokens,
   createPilotTokenMinter,
@@ -163,6 +164,7 @@ export function createFrontendDaemon(
   const metrics = createDaemonRegistry();
   const frontendMetrics = registerFrontendMetrics(metrics);
   let metricsListener: MetricsListener | undefined;
+  let voStaging: VoStaging | undefined;
 
   async function cycle(): Promise<CycleReport> {
     const began = performance.now();
@@ -213,6 +215,7 @@ export function createFrontendDaemon(
       snapshot,
       credentials: readCredentials(config, log),
       sealer,
+      ...(voStaging ? { voBundles: voStaging.bundles } : {}),
       previousClientAds: previous,
       now: nowS,
     });
@@ -270,12 +273,21 @@ export function createFrontendDaemon(
         });
         log.info({ url: metricsListener.url() }, "metrics served");
       }
+      // Before the first cycle: no group's pilots may start without the scripts it sends.
+      voStaging = await startVoStaging(config, config.tls && loadTlsMaterial(config.tls));
+      for (const [group, b] of voStaging?.bundles ?? []) {
+        log.info(
+          { group, url: b.url, sha256: b.sha256, files: b.files.length },
+          "VO scripts staged",
+        );
+      }
       void loop.start();
     },
     cycle: () => loop.runNow(),
     async stop() {
       await loop.stop();
       await metricsListener?.close();
+      await voStaging?.close();
       await connected?.close();
     },
     metrics,

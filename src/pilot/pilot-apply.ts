@@ -26,6 +26,7 @@ import { startHookedJob } from "./runner/job-hooks.js";
 import { jobSpecFromAd, type JobSpec } from "./runner/job-spec.js";
 import type { JobOutcome, RunnerOptions, RunningJob } from "./runner/run-job.js";
 import { buildSlotAd, slotName } from "./slot-ad.js";
+import type { PeriodicChecks } from "./periodic-scripts.js";
 import { createWakeup, type Wakeup } from "./wakeup.js";
 
 export interface PilotContext {
@@ -42,13 +43,22 @@ export interface PilotContext {
   pendingReports: (() => Promise<void>)[];
   /** Sandboxes being removed, awaited before the pilot ends. */
   removals: Set<Promise<void>>;
+  /** The VO's periodic scripts, when it has any (see periodic-scripts.ts). */
+  periodic?: PeriodicChecks;
+  /** Their verdict changed since the slot was last advertised. */
+  psChanged: boolean;
+  /** Ends a wait for a job made with a slot ad from before the verdict changed. */
+  pollAbort?: AbortController;
 }
+
+/** False while a VO periodic script fails: the slot takes no new jobs. */
+export const periodicOk = (ctx: PilotContext): boolean => ctx.periodic?.ok() ?? true;
 
 export function createPilotContext(deps: PilotDeps): PilotContext {
   const sleep = deps.sleep ?? abortableSleep;
   const wake = createWakeup(sleep);
   deps.terminate?.addEventListener("abort", () => wake.now());
-  return {
+  const ctx: PilotContext = {
     deps,
     state: createPilotState(deps.plan, deps.resources, deps.blackHole, deps.clock.now()),
     sleep,
@@ -65,18 +75,26 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
     wake,
     pendingReports: [],
     removals: new Set(),
+    psChanged: false,
   };
+  ctx.periodic = deps.periodicChecks?.(() => {
+    ctx.psChanged = true;
+    ctx.pollAbort?.abort();
+    wake.now();
+  });
+  return ctx;
 }
 
-export function slotAd({ deps, state: s }: PilotContext) {
+export function slotAd(ctx: PilotContext) {
+  const { deps, state: s, periodic } = ctx;
   return buildSlotAd({
     id: deps.identity,
-    nodeAttrs: deps.nodeAttrs,
+    nodeAttrs: periodic ? { ...deps.nodeAttrs, ...periodic.attrs() } : deps.nodeAttrs,
     published: deps.published,
     publishedExprs: deps.publishedExprs,
     total: deps.resources,
     remaining: s.ledger.remaining(),
-    start: deps.start,
+    start: periodicOk(ctx) ? deps.start : "false",
     plan: s.plan,
     retired: s.retired || s.blackHole.tripped !== undefined,
     blackHole: s.blackHoleChecked ? (s.blackHole.tripped ?? false) : undefined,
@@ -204,9 +222,11 @@ async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
     const source = deps.sources[(s.nextSource + i) % deps.sources.length]!;
     let lease: JobLease | undefined;
     try {
+      ctx.pollAbort = waitS > 0 ? new AbortController() : undefined;
+      const signals = [ctx.pollAbort?.signal, deps.terminate].filter((x) => x !== undefined);
       lease = await source.claim(
         slotAd(ctx),
-        waitS > 0 ? { waitS, signal: deps.terminate } : undefined,
+        waitS > 0 ? { waitS, signal: AbortSignal.any(signals) } : undefined,
       );
     } catch (err) {
       deps.log?.warn({ err, schedd: source.name }, "claim failed");

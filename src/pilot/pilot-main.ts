@@ -19,7 +19,14 @@ import { detectIsolation, ISOLATION_ATTR, type JobIsolation } from "./runner/iso
 import { buildSlotAd } from "./slot-ad.js";
 import { readShutdownMs } from "./machine-features.js";
 import { lingerAfterFailure } from "./failure-linger.js";
-import { runValidation, type NodeView, type ValidationResult } from "./validate/index.js";
+import {
+  runValidation,
+  type CheckRecord,
+  type NodeView,
+  type ValidationResult,
+} from "./validate/index.js";
+import { fetchVoBundle, periodicScripts, withVoBundle } from "./vo-bundle.js";
+import { startPeriodicScripts, type PeriodicScript } from "./periodic-scripts.js";
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
 export interface PilotConnections {
@@ -110,7 +117,14 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
   const clock = o.clock ?? systemClock;
   const started = clock.now();
   o.write(`${startMarker(new Date(started))}\n`);
-  const validation = await runValidation(o.view, s.validation, new Date(started));
+  const vo = await fetchVo(s);
+  const validation = await runValidation(o.view, vo.validation, new Date(started));
+  if (vo.failed) {
+    // Fetched before any check ran: the bundle's failure is the pilot's.
+    validation.checks.unshift(vo.failed);
+    validation.ok = false;
+    validation.failure = vo.failed.failure;
+  }
   let run: PilotRunResult | undefined;
   let exit: PilotReport["exit"];
   const failed = (reason: PilotExitReason, f: PilotFailure): PilotReport["exit"] => ({
@@ -153,7 +167,19 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
         blackHole: s.blackHole,
-        jobHooks: s.jobHooks,
+        jobHooks: vo.jobHooks,
+        ...(vo.periodic.length > 0
+          ? {
+              periodicChecks: (onChange: () => void) =>
+                startPeriodicScripts({
+                  view: o.view,
+                  scripts: vo.periodic,
+                  attrsSoFar: () => ({ ...validation.attrs }),
+                  timeoutMs: s.validation.scriptTimeoutMs ?? 60_000,
+                  onChange,
+                }),
+            }
+          : {}),
         ...(s.features.MACHINEFEATURES || s.features.JOBFEATURES
           ? { shutdownTime: () => readShutdownMs(s.features) }
           : {}),
@@ -214,6 +240,29 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
   }
   o.write(text);
   return exit.code;
+}
+
+/**
+ * The VO's bundle, when the frontend sent one: fetched and checked into the work directory, its
+ * scripts and hooks added to the settings. A bundle that cannot be had is a failed check.
+ */
+async function fetchVo(s: PilotSettings): Promise<{
+  validation: PilotSettings["validation"];
+  jobHooks: PilotSettings["jobHooks"];
+  periodic: PeriodicScript[];
+  failed?: CheckRecord & { failure: PilotFailure };
+}> {
+  const none = { validation: s.validation, jobHooks: s.jobHooks, periodic: [] };
+  if (!s.voBundle) return none;
+  const t0 = performance.now();
+  const r = await fetchVoBundle(s.voBundle, join(s.workDir, "vo-bundle"), {
+    ...(s.trustDir ? { trustDir: s.trustDir } : {}),
+  });
+  if (!r.ok) {
+    const ms = Math.round((performance.now() - t0) * 10) / 10;
+    return { ...none, failed: { name: "vo-bundle", ok: false, failure: r.failure, ms } };
+  }
+  return { ...withVoBundle(s.validation, s.jobHooks, r.value), periodic: periodicScripts(r.value) };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobSource, SlotAdvertiser } from "./interfaces.js";
 import type { Resources } from "./ledger.js";
 import type { LifetimePlan } from "./lifetime.js";
+import type { PeriodicChecks } from "./periodic-scripts.js";
 import { FEATURES_POLL_MS } from "./machine-features.js";
 import {
   AD_MIN_GAP_MS,
@@ -23,6 +24,7 @@ import {
   flushReports,
   heartbeats,
   type PilotContext,
+  periodicOk,
   stopJobs,
 } from "./pilot-apply.js";
 import { idleSeconds, turnInputs, turnTaken, waitInputs } from "./pilot-state.js";
@@ -76,6 +78,11 @@ export interface PilotDeps {
   blackHole?: BlackHolePolicy;
   /** The site's or VO's job wrapper and pre/post-job scripts (see runner/job-hooks.ts). */
   jobHooks?: JobHooks;
+  /**
+   * Starts the VO's periodic scripts (see periodic-scripts.ts), calling back when their verdict
+   * changes; while one fails the slot takes no new jobs.
+   */
+  periodicChecks?: (onChange: () => void) => PeriodicChecks;
   log?: Logger;
 }
 
@@ -105,12 +112,14 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
       break;
     }
     await heartbeats(ctx);
-    const started = v.mayStartJobs && (await claimJobs(ctx, v.nextChangeInMs, flushing));
+    const started =
+      v.mayStartJobs && periodicOk(ctx) && (await claimJobs(ctx, v.nextChangeInMs, flushing));
     await advertiseChanges(ctx);
     await flushing;
     if (started) continue;
     await ctx.wake.wait(sleepMs(ctx, v.nextChangeInMs));
   }
+  ctx.periodic?.stop();
   const idleS = idleSeconds(s, deps.clock.now());
   await finalReports(ctx);
   return {
@@ -139,7 +148,13 @@ async function takeTurn(ctx: PilotContext): Promise<Turn["verdict"]> {
     );
   }
   turnTaken(s, turn);
-  if (turn.advertiseNow) await advertise(ctx, true);
+  if (ctx.psChanged) {
+    deps.log?.warn({ attrs: ctx.periodic?.attrs() }, "the VO's periodic scripts' verdict changed");
+  }
+  if (turn.advertiseNow || ctx.psChanged) {
+    ctx.psChanged = false;
+    await advertise(ctx, true);
+  }
   if (turn.stopReason !== undefined) stopJobs(ctx, turn.stopReason);
   return turn.verdict;
 }

@@ -44,6 +44,8 @@ export interface PilotSettings {
   features: { MACHINEFEATURES?: string; JOBFEATURES?: string };
   /** Black-hole detection (see black-hole.ts); absent when off. */
   blackHole?: BlackHolePolicy;
+  /** The VO's script bundle the frontend sent through the factory (see vo-bundle.ts). */
+  voBundle?: { url: string; sha256: string };
 }
 
 /** What the command line gave; undefined means "look at the environment". */
@@ -87,6 +89,8 @@ export interface PilotOptions {
   postJob?: string;
   postJobSha256?: string;
   hookTimeout?: number;
+  voBundle?: string;
+  voBundleSha256?: string;
 }
 
 export const ENV = {
@@ -130,7 +134,12 @@ export const ENV = {
   postJob: "UPDRAFT_POST_JOB",
   postJobSha256: "UPDRAFT_POST_JOB_SHA256",
   hookTimeout: "UPDRAFT_JOB_HOOK_TIMEOUT_S",
+  /** The frontend's GlideinParams for its VO script bundle, passed on by the factory. */
+  voBundle: VO_BUNDLE_URL_PARAM,
+  voBundleSha256: VO_BUNDLE_SHA256_PARAM,
 } as const;
+
+import { VO_BUNDLE_SHA256_PARAM, VO_BUNDLE_URL_PARAM } from "../common/vo-bundle.js";
 
 const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
 
@@ -254,6 +263,17 @@ export function resolveSettings(
   const wrapperSha = hookSha("job wrapper", o.jobWrapperSha256, "jobWrapperSha256");
   const preJobSha = hookSha("pre-job script", o.preJobSha256, "preJobSha256");
   const postJobSha = hookSha("post-job script", o.postJobSha256, "postJobSha256");
+  const voUrl = o.voBundle ?? (env[ENV.voBundle] || undefined);
+  const voSha = o.voBundleSha256 ?? (env[ENV.voBundleSha256] || undefined);
+  if ((voUrl === undefined) !== (voSha === undefined)) {
+    problems.push("a VO bundle needs both its URL and its SHA-256");
+  }
+  if (voUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(voUrl)) {
+    problems.push(`VO bundle URL "${voUrl}" is not an http:// or https:// URL`);
+  }
+  if (voSha !== undefined && !/^[0-9a-f]{64}$/.test(voSha)) {
+    problems.push(`VO bundle SHA-256 "${voSha}" is not 64 lowercase hex digits`);
+  }
   const hookTimeoutMs = (num(o.hookTimeout, ENV.hookTimeout) ?? 300) * 1000;
   const settings: PilotSettings = {
     pilotId: o.pilotId ?? (env[ENV.pilotId] || makeId()),
@@ -277,6 +297,7 @@ export function resolveSettings(
       ...(postJob ? { postJob: { path: postJob, timeoutMs: hookTimeoutMs } } : {}),
     },
     failureLingerS: num(o.failureLinger, ENV.failureLinger) ?? 0,
+    ...(voUrl && voSha ? { voBundle: { url: voUrl, sha256: voSha } } : {}),
     features: {
       ...(env.MACHINEFEATURES ? { MACHINEFEATURES: env.MACHINEFEATURES } : {}),
       ...(env.JOBFEATURES ? { JOBFEATURES: env.JOBFEATURES } : {}),

@@ -31,10 +31,18 @@ export interface JobHooks {
   wrapper?: string;
   preJob?: JobHook;
   postJob?: JobHook;
+  /**
+   * The VO's, from the frontend's bundle, as glideinWMS orders them: its wrapper runs inside the
+   * site's, its pre-job script after the site's, its post-job script before the site's.
+   */
+  voWrapper?: string;
+  voPreJob?: JobHook;
+  voPostJob?: JobHook;
 }
 
 /** Where the wrapper is copied in the sandbox: jobs in namespaces do not see the pilot's dirs. */
 export const WRAPPER_IN_SANDBOX = join("tmp", ".updraft-job-wrapper");
+export const VO_WRAPPER_IN_SANDBOX = join("tmp", ".updraft-vo-job-wrapper");
 
 export type HookResult = { ok: true } | { ok: false; message: string };
 
@@ -131,7 +139,17 @@ export function startHookedJob(
 ): RunningJob {
   // The pre- and post-job scripts see the job's environment, the VO's variables included.
   const spec = withVoEnv(given, opts.voEnv);
-  if (!hooks.wrapper && !hooks.preJob && !hooks.postJob) return startJob(spec, opts);
+  const pres = [hooks.preJob, hooks.voPreJob].filter((h): h is JobHook => h !== undefined);
+  const posts = [hooks.voPostJob, hooks.postJob].filter((h): h is JobHook => h !== undefined);
+  const wrappers = (
+    [
+      [hooks.wrapper, WRAPPER_IN_SANDBOX, "job wrapper"],
+      [hooks.voWrapper, VO_WRAPPER_IN_SANDBOX, "VO job wrapper"],
+    ] as const
+  ).filter(([path]) => path !== undefined);
+  if (wrappers.length === 0 && pres.length === 0 && posts.length === 0) {
+    return startJob(spec, opts);
+  }
   const base = opts.baseEnv ?? process.env;
   let inner: RunningJob | undefined;
   let innerDone = false;
@@ -139,29 +157,30 @@ export function startHookedJob(
   // Kills a running pre- or post-job script: a stopping pilot does not wait out their limits.
   const stopHooks = new AbortController();
   const done = (async (): Promise<JobOutcome> => {
-    if (hooks.preJob) {
+    for (const hook of pres) {
       mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
-      const pre = await runHook(hooks.preJob, spec, base, stopHooks.signal);
+      const pre = await runHook(hook, spec, base, stopHooks.signal);
       if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
       if (!pre.ok) return handBack(spec.jobId, `pre-job script failed: ${pre.message}`);
     }
     if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
-    let wrapper: string | undefined;
-    if (hooks.wrapper) {
-      wrapper = join(spec.sandboxDir, WRAPPER_IN_SANDBOX);
+    const inSandbox: string[] = [];
+    for (const [path, rel, role] of wrappers) {
+      const copy = join(spec.sandboxDir, rel);
       try {
         mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
-        copyFileSync(hooks.wrapper, wrapper);
-        chmodSync(wrapper, 0o700);
+        copyFileSync(path!, copy);
+        chmodSync(copy, 0o700);
       } catch (e) {
-        return handBack(spec.jobId, `job wrapper ${hooks.wrapper}: ${(e as Error).message}`);
+        return handBack(spec.jobId, `${role} ${path}: ${(e as Error).message}`);
       }
+      inSandbox.push(copy);
     }
-    inner = startJob(spec, { ...opts, ...(wrapper ? { wrapper } : {}) });
+    inner = startJob(spec, { ...opts, ...(inSandbox.length > 0 ? { wrappers: inSandbox } : {}) });
     const outcome = await inner.done;
     innerDone = true;
-    if (hooks.postJob) {
-      const post = await runHook(hooks.postJob, spec, base, stopHooks.signal);
+    for (const hook of posts) {
+      const post = await runHook(hook, spec, base, stopHooks.signal);
       if (!post.ok) log?.(`post-job script failed: ${post.message}`);
     }
     return outcome;

@@ -53,8 +53,11 @@ export interface RunnerOptions {
   procDir?: string;
   /** How jobs are isolated from the pilot (detected once at pilot start); none by default. */
   isolation?: JobIsolation;
-  /** A copy of the job wrapper inside the sandbox, run as `wrapper executable args...`. */
-  wrapper?: string;
+  /**
+   * Copies of the job wrappers inside the sandbox, outermost first (the site's, then the VO's):
+   * run as `site-wrapper vo-wrapper executable args...`, each exec-ing the rest.
+   */
+  wrappers?: readonly string[];
   /** The VO's job_publish attributes: every job gets them, under its own variables. */
   voEnv?: Readonly<Record<string, string>>;
 }
@@ -140,12 +143,18 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
     if (err !== out) fds.push(err);
     stage = "exec";
     let command = { command: spec.executable, args: spec.args };
-    if (isolation || opts.wrapper) {
+    const wrappers = opts.wrappers ?? [];
+    if (isolation || wrappers.length > 0) {
       // Checked here so a missing or non-executable program is a start failure, as it is
       // without isolation or wrapper, rather than an exit status from inside them.
       accessSync(spec.executable, constants.X_OK);
     }
-    if (opts.wrapper) command = { command: opts.wrapper, args: [spec.executable, ...spec.args] };
+    if (wrappers.length > 0) {
+      command = {
+        command: wrappers[0]!,
+        args: [...wrappers.slice(1), spec.executable, ...spec.args],
+      };
+    }
     if (isolation) {
       command = isolatedCommand(isolation, spec.sandboxDir, command.command, command.args);
     }

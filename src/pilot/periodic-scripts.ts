@@ -1,0 +1,101 @@
+/**
+ * The VO's periodic scripts during the pilot's life, as glideinWMS's periodic health checks:
+ * each re-runs every period (its first run was part of validation), and while any failed on its
+ * last run the slot publishes `GLIDEIN_PS_OK = false` with which scripts failed and why, and takes
+ * no new jobs (its START is false); running jobs go on. A later passing run turns it back on.
+ * Attributes a passing script reports are published on the slot ad, as a startd cron's are.
+ */
+import type { Attrs, CheckResult } from "./failure.js";
+import type { NodeView } from "./validate/node-view.js";
+import { runScript } from "./validate/check-scripts.js";
+
+export interface PeriodicScript {
+  path: string;
+  periodMs: number;
+}
+
+export interface PeriodicChecks {
+  /** False while any script's last run failed. */
+  ok(): boolean;
+  /** GLIDEIN_PS_OK, and when not ok GLIDEIN_PS_FAILED_LIST and GLIDEIN_PS_FAILURE_REASON. */
+  attrs(): Attrs;
+  stop(): void;
+}
+
+export const PS_ATTRS = {
+  ok: "GLIDEIN_PS_OK",
+  failedList: "GLIDEIN_PS_FAILED_LIST",
+  reason: "GLIDEIN_PS_FAILURE_REASON",
+} as const;
+
+/** The verdict over every script's last result: pure. */
+export function periodicVerdict(
+  scripts: readonly PeriodicScript[],
+  last: ReadonlyMap<string, CheckResult>,
+): { ok: boolean; attrs: Attrs } {
+  const attrs: Attrs = {};
+  const failed: string[] = [];
+  const reasons: string[] = [];
+  for (const s of scripts) {
+    const r = last.get(s.path);
+    if (!r) continue;
+    if (r.ok) Object.assign(attrs, r.attrs);
+    else {
+      failed.push(s.path);
+      reasons.push(`${r.failure.class}: ${r.failure.message}`);
+    }
+  }
+  attrs[PS_ATTRS.ok] = failed.length === 0;
+  if (failed.length > 0) {
+    attrs[PS_ATTRS.failedList] = failed.join(",");
+    attrs[PS_ATTRS.reason] = reasons.join("; ").slice(0, 1000);
+  }
+  return { ok: failed.length === 0, attrs };
+}
+
+export interface PeriodicOptions {
+  view: NodeView;
+  scripts: readonly PeriodicScript[];
+  /** Attributes the scripts see (UPDRAFT_PILOT_ATTRS), as at validation. */
+  attrsSoFar: () => Attrs;
+  timeoutMs: number;
+  /** Called when the verdict or the published attributes changed. */
+  onChange: () => void;
+}
+
+/** Starts the timers: each script next runs one period from now, then a period after each run. */
+export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
+  const last = new Map<string, CheckResult>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+  let verdict = periodicVerdict(o.scripts, last);
+  const schedule = (s: PeriodicScript) => {
+    if (stopped) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      void runScript(o.view, { path: s.path, kind: "vo" }, o.attrsSoFar(), o.timeoutMs).then(
+        (r) => {
+          if (stopped) return;
+          last.set(s.path, r);
+          const next = periodicVerdict(o.scripts, last);
+          const changed = JSON.stringify(next) !== JSON.stringify(verdict);
+          verdict = next;
+          if (changed) o.onChange();
+          schedule(s);
+        },
+      );
+    }, s.periodMs);
+    t.unref();
+    timers.add(t);
+  };
+  for (const s of o.scripts) schedule(s);
+  return {
+    ok: () => verdict.ok,
+    attrs: () => verdict.attrs,
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
