@@ -32,7 +32,10 @@ export interface CliResult {
 
 export const DEMO_CONFIG = join(packageRoot(), "config", "demo");
 
-export async function startTestPool(opts: { leaseS?: number } = {}): Promise<TestPool> {
+export async function startTestPool(
+  opts: { leaseS?: number; configDir?: string } = {},
+): Promise<TestPool> {
+  const configDir = opts.configDir ?? DEMO_CONFIG;
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-pool-"));
   // Every port from the kernel, none of the defaults: a pool another test starts or restarts at
   // the same moment must not race this one for 9618-9622.
@@ -46,10 +49,10 @@ export async function startTestPool(opts: { leaseS?: number } = {}): Promise<Tes
   }
   const said: string[] = [];
   const pool = await up({
-    configDir: DEMO_CONFIG,
+    configDir,
     stateDir,
     say: (l) => said.push(l),
-    beforeStart: addDowntimeOnce(stateDir, DEMO_CONFIG),
+    beforeStart: addDowntimeOnce(stateDir, configDir),
   });
   const clients = poolClients(pool);
   const jobsDir = join(stateDir, "jobs");
