@@ -106,7 +106,7 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
    * original spelling (§1.7).
    */
   set(name: string, expr: Expr | string): this {
-    const tree = typeof expr === "string" ? parseExpression(expr) : expr;
+    const tree = typeof expr === "string" ? sharedExpression(expr) : expr;
     const key = lowerName(name);
     const spelling = this.entries.get(key)?.name ?? name;
     this.entries.set(key, new AttrEntry(spelling, tree));
@@ -216,6 +216,26 @@ function entriesWithRepeats(attrs: AdNode["attrs"]): Map<string, AttrEntry> {
     entries.set(key, new AttrEntry(earlier === undefined ? name : earlier.name, expr));
   }
   return entries;
+}
+
+/**
+ * Trees of short expression texts, shared: ads read from the wire repeat the same few texts
+ * (`"GlideClient"`, `8`, a START expression) in every ad, and a tree is never changed once
+ * parsed. Long texts (credentials, one-off names) are parsed each time; the table is bounded.
+ */
+const MAX_SHARED_TEXT = 256;
+const MAX_SHARED_TREES = 8192;
+let sharedTrees = new Map<string, Expr>();
+
+function sharedExpression(text: string): Expr {
+  if (text.length > MAX_SHARED_TEXT) return parseExpression(text);
+  let tree = sharedTrees.get(text);
+  if (tree === undefined) {
+    tree = parseExpression(text);
+    if (sharedTrees.size >= MAX_SHARED_TREES) sharedTrees = new Map();
+    sharedTrees.set(text, tree);
+  }
+  return tree;
 }
 
 /** Compiled references to an attribute by name, for `evaluate`; bounded like `lowerName`. */
