@@ -11,12 +11,26 @@ import type { PilotRow } from "./store.js";
 /** Live pilots counted per entry and per (entry, client), in one pass. */
 function countLive(rows: readonly Readonly<PilotRow>[]) {
   const byEntry = new Map<string, { total: ClientCounts; clients: Map<string, ClientCounts> }>();
+  // Rows come in runs of one (entry, client), as they were submitted: look up only on a change.
+  let run: Readonly<PilotRow> | undefined;
+  let e = { total: { idle: 0, running: 0, held: 0 }, clients: new Map<string, ClientCounts>() };
+  let c = e.total;
   for (const p of rows) {
-    let e = byEntry.get(p.entry);
-    if (!e)
-      byEntry.set(p.entry, (e = { total: { idle: 0, running: 0, held: 0 }, clients: new Map() }));
-    let c = e.clients.get(p.client);
-    if (!c) e.clients.set(p.client, (c = { idle: 0, running: 0, held: 0 }));
+    if (run === undefined || p.entry !== run.entry) {
+      let found = byEntry.get(p.entry);
+      if (!found) {
+        found = { total: { idle: 0, running: 0, held: 0 }, clients: new Map() };
+        byEntry.set(p.entry, found);
+      }
+      e = found;
+      run = undefined;
+    }
+    if (run === undefined || p.client !== run.client) {
+      let found = e.clients.get(p.client);
+      if (!found) e.clients.set(p.client, (found = { idle: 0, running: 0, held: 0 }));
+      c = found;
+    }
+    run = p;
     const field = p.state === "Running" ? "running" : p.state === "Held" ? "held" : "idle";
     c[field]++;
     e.total[field]++;

@@ -70,13 +70,26 @@ export function decide(s: DecisionSnapshot): Decision {
     if (!t) byEntry.set(entry, (t = emptyTally()));
     return t;
   };
+  // Pilots come in runs of one (entry, client), as they were submitted: look up only on a change.
+  let run: TrackedPilot | undefined;
+  let entryT = emptyTally();
+  let classT = entryT;
+  let clientT = { tally: entryT, pilots: [] as TrackedPilot[] };
   for (const p of s.pilots) {
     if (!LIVE_STATES.has(p.state)) continue;
-    addPilot(entryTally(p.entry), p);
-    addPilot(byClass.get(p.entry, p.securityClass), p);
-    const c = byClient.get(p.entry, p.client);
-    addPilot(c.tally, p);
-    c.pilots.push(p);
+    if (run === undefined || p.entry !== run.entry) {
+      entryT = entryTally(p.entry);
+      run = undefined;
+    }
+    if (run === undefined || p.securityClass !== run.securityClass) {
+      classT = byClass.get(p.entry, p.securityClass);
+    }
+    if (run === undefined || p.client !== run.client) clientT = byClient.get(p.entry, p.client);
+    run = p;
+    addPilot(entryT, p);
+    addPilot(classT, p);
+    addPilot(clientT.tally, p);
+    clientT.pilots.push(p);
   }
 
   const decision: Decision = { clients: [], refused: [] };
