@@ -78,6 +78,9 @@ async function startBenchSchedd(pki: TestPki, dir: string): Promise<RunningSched
       tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
       state_dir: join(dir, "state"),
       log_level: "info",
+      // One SubmitJobs of 100,000 jobs is about 30 MB, above the 4 MiB default.
+      max_message_mb: 64,
+      connections: { max_bytes_in_flight_mb: 64 },
       authorization: {
         rules: [
           { identity: pki.user.subject, roles: ["user", "frontend"] },
