@@ -27,6 +27,7 @@ export {
   unparseAd,
   type Syntax,
 } from "./unparse.js";
+export { adsJson, exprJson, exprMarker, objectJson, valueJson } from "./json-form.js";
 export { symmetricMatch, requirementsHold, rank, isTrueEquivalent } from "./match.js";
 export { significantAttributes, signature, references, type References } from "./autocluster.js";
 export { exprEquals, sameValue } from "./equality.js";

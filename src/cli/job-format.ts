@@ -3,7 +3,7 @@
  * -nobatch table, -hold and -run columns, -af values, -long ads, -json, and the totals line.
  * Pure functions of ads (attribute -> expression text) and `now`.
  */
-import { ClassAd, UNDEFINED, unparseValue, type Value } from "../classad/index.js";
+import { ClassAd, UNDEFINED, adsJson, unparseValue, type Value } from "../classad/index.js";
 import type { JobAttrs } from "../schedd/job-status.js";
 
 const ST = ["?", "I", "R", "X", "C", "H", ">", "S"];
@@ -68,17 +68,7 @@ export function longForm(ads: readonly JobAttrs[]): string {
 
 /** condor_q -json: literals as JSON values, other expressions as "\/Expr(...)\/". */
 export function jsonForm(ads: readonly JobAttrs[]): string {
-  const out = ads.map((a) => {
-    const ad = ClassAd.fromJSON(a);
-    const o: Record<string, unknown> = {};
-    for (const [name, expr] of ad.attributeExprs()) {
-      const v = expr.kind === "literal" ? expr.value : undefined;
-      if (typeof v === "string" || typeof v === "boolean" || typeof v === "number") o[name] = v;
-      else o[name] = `\\/Expr(${a[name]})\\/`;
-    }
-    return o;
-  });
-  return JSON.stringify(out, null, 2);
+  return adsJson(ads.map((a) => ClassAd.fromJSON(a).attributeExprs()));
 }
 
 export function nobatchTable(ads: readonly JobAttrs[], nowS: number): string[] {

@@ -3,6 +3,7 @@
  * advertise; `run` is what the bootstrap script starts on a worker node.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { objectJson } from "../classad/index.js";
 import { createLogger } from "../common/logger.js";
 import { planLifetime } from "../pilot/lifetime.js";
 import {
@@ -122,8 +123,11 @@ export function createPilotCommand(): Command {
       const plan = planLifetime(s.lifetime, now, Math.random, credentialEndMs(v));
       const ad = v.ok ? initialSlotAd(s, v, view.host, plan, now) : undefined;
       if (o.json) {
-        const out = { ok: v.ok, failure: v.failure, checks: v.checks, slotAd: ad?.toJSON() };
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        // The slot ad's values typed as condor_status -json writes them.
+        const head = JSON.stringify({ ok: v.ok, failure: v.failure, checks: v.checks }, null, 2);
+        const slotAd =
+          ad === undefined ? "" : `,\n  "slotAd": ${objectJson(ad.attributeExprs(), "  ")}`;
+        process.stdout.write(`${head.slice(0, -2)}${slotAd}\n}\n`);
       } else {
         for (const c of v.checks) {
           const what = c.ok ? "" : ` ${c.failure!.class}: ${c.failure!.message}`;

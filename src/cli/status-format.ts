@@ -4,11 +4,10 @@
  */
 import {
   ClassAd,
-  ListValue,
   Real,
   UNDEFINED,
+  adsJson,
   type Value,
-  isAd,
   unparseValue,
   type CompiledExpr,
 } from "../classad/index.js";
@@ -39,35 +38,9 @@ export function formatLong(ads: readonly WireAd[]): string {
   return ads.map((attrs) => toAd(attrs).toString("old")).join("\n");
 }
 
-/** A value in JSON: literals as JSON, other expressions as HTCondor's "\/Expr(...)\/" strings. */
-function jsonValue(v: Value, text: string): unknown {
-  if (v === UNDEFINED) return null;
-  if (typeof v === "string" || typeof v === "boolean" || typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  if (v instanceof Real) return Number.isFinite(v.v) ? v.v : text;
-  if (v instanceof ListValue) return v.items.map((item) => jsonValue(item, unparseValue(item)));
-  if (isAd(v))
-    return Object.fromEntries(
-      [...v.attributeExprs()].map(([k]) => [k, jsonValue(v.evaluate(k), "")]),
-    );
-  return `\\/Expr(${text})\\/`;
-}
-
 /** -json: an array of objects; literal attributes as JSON values, expressions marked as such. */
 export function formatJson(ads: readonly WireAd[]): string {
-  const objects = ads.map((attrs) => {
-    const ad = toAd(attrs);
-    const obj: Record<string, unknown> = {};
-    for (const [name, expr] of ad.attributeExprs()) {
-      const text = attrs[name] ?? "";
-      obj[name] =
-        expr.kind === "literal" || expr.kind === "list"
-          ? jsonValue(ad.evaluate(name), text)
-          : `\\/Expr(${text})\\/`;
-    }
-    return obj;
-  });
-  return `${JSON.stringify(objects, null, 2)}\n`;
+  return adsJson(ads.map((attrs) => toAd(attrs).attributeExprs()));
 }
 
 /** Seconds as condor_status prints activity time: D+HH:MM:SS. */

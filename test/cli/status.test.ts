@@ -105,7 +105,9 @@ test("-json prints an array of objects with literal values typed and expressions
   assert.equal(ads.length, 1);
   assert.equal(ads[0]!.Cpus, 3);
   assert.equal(ads[0]!.State, "Unclaimed");
-  assert.equal(ads[0]!.Start, "\\/Expr(TARGET.RequestMemory <= MY.Memory)\\/");
+  // In the JSON text "\/Expr(...)\/", which decodes to /Expr(...)/ as condor_status writes it.
+  assert.equal(ads[0]!.Start, "/Expr(TARGET.RequestMemory <= MY.Memory)/");
+  assert.match(r.stdout, /"Start": "\\\/Expr\(TARGET\.RequestMemory <= MY\.Memory\)\\\/"/);
 });
 
 test("-total sums ads, cpus and memory per type and site", async () => {

@@ -48,3 +48,16 @@ test("MIN_DISK_GBS beyond the disk fails with WN_Resource", () => {
   assert.equal(r.status, 11);
   assert.match(r.stdout, /\[FAIL\] disk WN_Resource: .*MIN_DISK_GBS is 1000000/);
 });
+
+test("--json gives the slot ad's values typed, as condor_status -json does", () => {
+  const r = run(["--json", "--site", "TEST_SITE", "--attr", "LoadFactor=0.5", "--start", "true"]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { ok: boolean; slotAd: Record<string, unknown> };
+  assert.equal(out.ok, true);
+  assert.equal(out.slotAd.GLIDEIN_Site, "TEST_SITE");
+  assert.equal(out.slotAd.LoadFactor, 0.5, "a real is a number, not its text");
+  assert.equal(typeof out.slotAd.Cpus, "number");
+  assert.equal(out.slotAd.PartitionableSlot, true);
+  assert.equal(out.slotAd.Requirements, "/Expr(START)/");
+  assert.match(r.stdout, /"Requirements": "\\\/Expr\(START\)\\\/"/);
+});

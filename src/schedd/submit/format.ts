@@ -1,15 +1,21 @@
 /**
  * Printed forms of compiled jobs: the old ClassAd long form (`condor_submit -dry-run`,
  * `condor_q -long`: one `Name = expr` per line, ads separated by a blank line) and JSON
- * (literals as JSON values, other expressions as their text).
+ * (literals as JSON values, other expressions as `"\/Expr(...)\/"`, as condor_q -json).
  */
-import { type Expr, Real, parseExpression, unparseExpr } from "../../classad/index.js";
+import {
+  type Expr,
+  exprJson,
+  exprMarker,
+  parseExpression,
+  unparseExpr,
+} from "../../classad/index.js";
 import type { SubmitError } from "./compile-submit.js";
 import type { JobAdText } from "./job-ad-text.js";
 
 /** Plain strings and integers read the same in both syntaxes; most per-job values are these. */
 const PLAIN_STRING = /^"[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/;
-const PLAIN_INTEGER = /^-?[0-9]{1,15}$/;
+const PLAIN_INTEGER = /^-?(?:0|[1-9][0-9]{0,14})$/;
 
 /** Parses each distinct text once: most attributes repeat across the jobs of a cluster. */
 class TextCache<T> {
@@ -65,28 +71,22 @@ export function formatLongForm(jobs: readonly JobAdText[]): string {
   return [...longFormChunks(jobs)].join("");
 }
 
-type JsonScalar = string | number | boolean | null;
-
-function literalJson(e: Expr | null, text: string): { value: JsonScalar } {
-  if (e?.kind !== "literal") return { value: text };
-  const v = e.value;
-  if (typeof v === "string" || typeof v === "boolean" || typeof v === "number") return { value: v };
-  if (typeof v === "bigint") return { value: Number(v) };
-  if (v instanceof Real && Number.isFinite(v.v)) return { value: v.v };
-  return { value: text };
-}
-
-/** A JSON array of objects, one per job, attribute to value, in pieces. */
+/** A JSON array of objects, one per job, as condor_q -json writes them, in pieces. */
 export function* jsonChunks(jobs: readonly JobAdText[]): Generator<string> {
+  // A plain string or integer is its own JSON text; the rest are parsed once per distinct text.
   const values = new TextCache(
-    (text) => literalJson(parseOrNull(text), text),
-    (text) =>
-      PLAIN_STRING.test(text)
-        ? { value: text.slice(1, -1) }
-        : PLAIN_INTEGER.test(text)
-          ? { value: Number(text) }
-          : undefined,
+    (text) => {
+      const e = parseOrNull(text);
+      return e === null ? exprMarker(text) : exprJson(e, "    ");
+    },
+    (text) => (PLAIN_STRING.test(text) || PLAIN_INTEGER.test(text) ? text : undefined),
   );
+  const names = new Map<string, string>();
+  const nameJson = (n: string) => {
+    let j = names.get(n);
+    if (j === undefined) names.set(n, (j = JSON.stringify(n)));
+    return j;
+  };
   if (jobs.length === 0) {
     yield "[]\n";
     return;
@@ -95,10 +95,9 @@ export function* jsonChunks(jobs: readonly JobAdText[]): Generator<string> {
     let chunk = start === 0 ? "[\n" : "";
     const end = Math.min(start + CHUNK, jobs.length);
     for (let i = start; i < end; i++) {
-      const obj: Record<string, JsonScalar> = {};
-      for (const [name, text] of jobs[i]) obj[name] = values.get(text).value;
-      const text = JSON.stringify(obj, null, 2).replace(/\n/g, "\n  ");
-      chunk += `  ${text}${i === jobs.length - 1 ? "\n]\n" : ",\n"}`;
+      const lines: string[] = [];
+      for (const [name, text] of jobs[i]) lines.push(`    ${nameJson(name)}: ${values.get(text)}`);
+      chunk += `  {\n${lines.join(",\n")}\n  }${i === jobs.length - 1 ? "\n]\n" : ",\n"}`;
     }
     yield chunk;
   }

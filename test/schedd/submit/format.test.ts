@@ -22,7 +22,7 @@ test("the long form prints one 'Name = expr' per line, ads separated by a blank 
   assert.equal(ad.evaluate("Arguments"), 'a "b"');
 });
 
-test("JSON gives literals as JSON values and other expressions as text", () => {
+test("JSON gives literals as JSON values and other expressions marked as condor_q does", () => {
   const [job] = JSON.parse(formatJson(jobsOf(FILE))) as Record<string, unknown>[];
   assert.equal(job.ProcId, 0);
   assert.equal(job.Owner, "alice");
@@ -31,7 +31,7 @@ test("JSON gives literals as JSON values and other expressions as text", () => {
   assert.equal(job.Arguments, 'a "b"');
   assert.equal(
     job.Requirements,
-    "(x is 1) && (TARGET.Cpus >= RequestCpus) && (TARGET.Memory >= RequestMemory) && (TARGET.Disk >= RequestDisk)",
+    "/Expr((x is 1) && (TARGET.Cpus >= RequestCpus) && (TARGET.Memory >= RequestMemory) && (TARGET.Disk >= RequestDisk))/",
   );
 });
 
