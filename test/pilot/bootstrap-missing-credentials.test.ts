@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { parsePilotOutput, type PilotReport } from "../../src/pilot/report.js";
-import { startCollector, type Pool, type Running } from "../collector/harness.js";
+import type { Running } from "../collector/harness.js";
+import { startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, testPki } from "../schedd/harness.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -28,14 +28,7 @@ let collector: Running;
 
 before(async () => {
   writeFileSync(credential, creds.pilot.certPem + creds.pilot.keyPem, { mode: 0o600 });
-  const config = collectorConfigSchema.parse({
-    name: "collector@test",
-    listen: { host: "127.0.0.1", port: 0 },
-    tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
-    authorization: { rules: [{ identity: DN.pilot, roles: ["pilot", "read"] }] },
-  });
-  // startCollector reads the pool only for its own clients, which this test does not use.
-  collector = await startCollector({ pki } as Pool, config);
+  collector = await startTestCollector(pki, [{ identity: DN.pilot, roles: ["pilot", "read"] }]);
 });
 
 after(async () => {

@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { parsePilotOutput } from "../../src/pilot/report.js";
-import { startCollector, type Pool, type Running } from "../collector/harness.js";
+import type { Running } from "../collector/harness.js";
+import { startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, testPki } from "../schedd/harness.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -26,13 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), "updraft-credential-hold-"));
 let collector: Running;
 
 before(async () => {
-  const config = collectorConfigSchema.parse({
-    name: "collector@test",
-    listen: { host: "127.0.0.1", port: 0 },
-    tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
-    authorization: { rules: [{ identity: DN.pilot, roles: ["pilot", "read"] }] },
-  });
-  collector = await startCollector({ pki } as Pool, config);
+  collector = await startTestCollector(pki, [{ identity: DN.pilot, roles: ["pilot", "read"] }]);
 });
 
 after(async () => {

@@ -8,14 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { runValidation } from "../../src/pilot/validate/index.js";
 import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
-import { createRpcClient } from "../../src/wire/index.js";
-import { startCollector, type Pool } from "../collector/harness.js";
+import { adminReader, startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 
@@ -50,29 +47,13 @@ test("a pilot with a bearer token runs a job and advertises under <iss>#<sub>", 
     },
   });
   t.after(() => env.close());
-  const collector = await startCollector(
-    { pki: env.pki } as Pool,
-    collectorConfigSchema.parse({
-      name: "collector@test",
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: {
-        cert_file: env.pki.host.certFile,
-        key_file: env.pki.host.keyFile,
-        trust_dir: env.pki.caDir,
-      },
-      tokens,
-      authorization: { rules: [pilotRule, { identity: DN.admin, roles: ["admin", "read"] }] },
-    }),
+  const collector = await startTestCollector(
+    env.pki,
+    [pilotRule, { identity: DN.admin, roles: ["admin", "read"] }],
+    { tokens },
   );
   t.after(() => collector.stop());
-  const readerRpc = createRpcClient({
-    url: collector.url,
-    certPem: env.creds.admin.certPem,
-    keyPem: env.creds.admin.keyPem,
-    caDir: env.pki.caDir,
-  });
-  t.after(() => readerRpc.close());
-  const reader = createCollectorClient(readerRpc);
+  const reader = adminReader(collector, env, t);
 
   const token = await issueToken(join(dir, "issuer"), {
     sub: "pilot-7",

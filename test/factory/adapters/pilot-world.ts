@@ -9,9 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Pool } from "../../collector/harness.js";
-import { startCollector } from "../../collector/harness.js";
-import { collectorConfigSchema } from "../../../src/collector/config.js";
+import { startTestCollector } from "../../helpers/pilot-collector.js";
 import type { GridAdapter } from "../../../src/factory/adapters/types.js";
 import type { ScheddClient } from "../../../src/schedd/client.js";
 import { startEnv } from "../../schedd/harness.js";
@@ -23,19 +21,9 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export async function startPilotWorld(t: TestContext, name: string) {
   const env = await startEnv();
   t.after(() => env.close());
-  const collector = await startCollector(
-    { pki: env.pki } as Pool,
-    collectorConfigSchema.parse({
-      name: "collector@test",
-      listen: { host: "127.0.0.1", port: 0 },
-      tls: {
-        cert_file: env.pki.host.certFile,
-        key_file: env.pki.host.keyFile,
-        trust_dir: env.pki.caDir,
-      },
-      authorization: { rules: [{ identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] }] },
-    }),
-  );
+  const collector = await startTestCollector(env.pki, [
+    { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },
+  ]);
   t.after(() => collector.stop());
   const dir = mkdtempSync(join(tmpdir(), `updraft-${name}-e2e-`));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
