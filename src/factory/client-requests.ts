@@ -8,6 +8,7 @@ import { ClassAd, tryParse } from "../classad/index.js";
 import type { ClientRequest } from "./decide-types.js";
 import { parseRemoveExcess } from "./remove-excess.js";
 import type { GlideinAttr } from "../ads/glidein-attrs.js";
+import { VO_BUNDLE_SHA256_PARAM, VO_BUNDLE_URL_PARAM } from "../common/vo-bundle.js";
 import { readClientAttrs } from "./pilot-attrs.js";
 
 export interface ParsedRequest {
@@ -54,6 +55,8 @@ export function readGlideClientAd(
     return { ok: false, name, reason: `${split.tooMany} attributes, more than a pilot takes` };
   }
   const params = split.system;
+  const bundleProblem = voBundleProblem(params);
+  if (bundleProblem) return { ok: false, name, reason: bundleProblem };
   // The frontend's start expression travels as text; the pilot makes it its START.
   if (r.start?.trim()) params.GLIDEIN_Start = r.start;
   return {
@@ -78,4 +81,23 @@ export function readGlideClientAd(
       attrProblems: split.problems,
     },
   };
+}
+
+/**
+ * The VO bundle's URL and hash come together, the URL http(s) and bounded, the hash 64 hex
+ * digits: the pilot checks every file against it, so the factory passes on only what is sound.
+ */
+function voBundleProblem(params: Readonly<Record<string, string>>): string | undefined {
+  const url = params[VO_BUNDLE_URL_PARAM];
+  const sha = params[VO_BUNDLE_SHA256_PARAM];
+  if (url === undefined && sha === undefined) return undefined;
+  if (url === undefined || sha === undefined) {
+    return `${VO_BUNDLE_URL_PARAM} and ${VO_BUNDLE_SHA256_PARAM} come together`;
+  }
+  if (url.length > 2048 || !/^https?:\/\/[^\s"'\\]+$/.test(url)) {
+    return `${VO_BUNDLE_URL_PARAM} is not an http:// or https:// URL`;
+  }
+  if (!/^[0-9a-f]{64}$/.test(sha))
+    return `${VO_BUNDLE_SHA256_PARAM} is not 64 lowercase hex digits`;
+  return undefined;
 }

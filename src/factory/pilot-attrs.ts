@@ -12,6 +12,7 @@ import {
   type GlideinAttrType,
 } from "../ads/glidein-attrs.js";
 import type { ReadGlideClient } from "../ads/index.js";
+import { VO_BUNDLE_SHA256_PARAM, VO_BUNDLE_URL_PARAM } from "../common/vo-bundle.js";
 
 /** Parameters the frontend sets itself; they reach the pilot as its settings, not as attributes. */
 export const SYSTEM_PARAMS: ReadonlySet<string> = new Set([
@@ -20,6 +21,9 @@ export const SYSTEM_PARAMS: ReadonlySet<string> = new Set([
   "GLIDEIN_Max_Walltime",
   "GLIDEIN_Retire_Time",
   "GLIDEIN_Max_Idle",
+  // The frontend's VO script bundle: its URL and manifest hash, checked in client-requests.ts.
+  VO_BUNDLE_URL_PARAM,
+  VO_BUNDLE_SHA256_PARAM,
 ]);
 
 export interface ClientAttrs {

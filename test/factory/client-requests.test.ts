@@ -74,3 +74,32 @@ test("negative counts are read as zero; a missing identity never matches a class
   assert.equal(r.value.request.reqIdle, 0);
   assert.equal(r.value.request.authenticatedIdentity, "");
 });
+
+test("the frontend's VO bundle URL and hash reach the pilot's parameters; a malformed pair refuses the request", () => {
+  const sha = "ab".repeat(32);
+  const good = readGlideClientAd(
+    ad({
+      GlideinParamUPDRAFT_VO_BUNDLE: "https://fe.example:8320/" + sha,
+      GlideinParamUPDRAFT_VO_BUNDLE_SHA256: sha,
+    }),
+    "f1",
+  );
+  assert.ok(good?.ok);
+  assert.equal(good.value.params.UPDRAFT_VO_BUNDLE, "https://fe.example:8320/" + sha);
+  assert.equal(good.value.params.UPDRAFT_VO_BUNDLE_SHA256, sha);
+  assert.deepEqual(good.value.attrProblems, [], "they are settings, not VO attributes");
+
+  const bad: Record<string, string>[] = [
+    { GlideinParamUPDRAFT_VO_BUNDLE: "https://fe.example/x" },
+    {
+      GlideinParamUPDRAFT_VO_BUNDLE: "file:///etc/passwd",
+      GlideinParamUPDRAFT_VO_BUNDLE_SHA256: sha,
+    },
+    { GlideinParamUPDRAFT_VO_BUNDLE: "https://fe/x", GlideinParamUPDRAFT_VO_BUNDLE_SHA256: "zz" },
+  ];
+  for (const over of bad) {
+    const r = readGlideClientAd(ad(over), "f1");
+    assert.ok(r && !r.ok, JSON.stringify(over));
+    assert.match(r.reason, /UPDRAFT_VO_BUNDLE/);
+  }
+});
