@@ -70,6 +70,8 @@ export interface GlideClientInputs {
   sealer?: CredentialSealer;
   /** The group's staged VO script bundle, when it has scripts (see vo-staging.ts). */
   voBundle?: StagedVoBundle;
+  /** The schedds pilots ask for jobs, in order (configured, or found this cycle). */
+  schedds: readonly string[];
 }
 
 /**
@@ -163,7 +165,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       trustDomain: cred.trust_domain,
       params: {
         GLIDEIN_Collector: poolCollectorUrls(config).join(","),
-        GLIDEIN_Schedds: config.schedds.join(","),
+        GLIDEIN_Schedds: inputs.schedds.join(","),
         GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
         GLIDEIN_Retire_Time: config.pilot.retire_time_s,
         GLIDEIN_Max_Idle: config.pilot.max_idle_s,

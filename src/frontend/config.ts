@@ -233,6 +233,12 @@ const pilotSchema = z
   })
   .strict();
 
+const scheddsSchema = z.union([
+  z.array(z.string().min(1)).min(1, "name at least one schedd URL, or use all"),
+  z.literal("all"),
+  z.object({ constraint: expression }).strict(),
+]);
+
 export const frontendConfigSchema = z
   .object({
     /** Frontend name as factories see it (GlideClient ClientName is `<name>.<group>`). */
@@ -248,8 +254,13 @@ export const frontendConfigSchema = z
      * collector when absent. Who may write there is pinned per factory in `factories`.
      */
     factory_collector: collectorBlock().optional(),
-    /** The schedds whose idle jobs this frontend serves; pilots pull jobs from them. */
-    schedds: z.array(z.string().min(1)).min(1),
+    /**
+     * The schedds whose idle jobs this frontend serves; pilots pull jobs from them. A list of
+     * URLs, or found each cycle through the Scheduler ads at the pool's collector: `all`, or
+     * `{ constraint }` on those ads. Found schedds count only when their ad was written by one
+     * of `security.schedd_identities`.
+     */
+    schedds: scheddsSchema,
     /** Time between cycles. */
     cycle_s: durationS.default(60),
     /** Deadline on each call to the collector or a schedd; a dead peer costs this. */
@@ -267,6 +278,8 @@ export const frontendConfigSchema = z
          * Slot ads written by one of these or by a credential's identity count as its pilots.
          */
         pilot_identities: z.array(z.string().min(1)).default([]),
+        /** Who may write the Scheduler ads of schedds found through the collector. */
+        schedd_identities: z.array(z.string().min(1)).default([]),
       })
       .strict(),
     /**
@@ -329,6 +342,14 @@ export const frontendConfigSchema = z
         message: "staging.listen needs the tls section: its certificate serves the bundles",
       });
     }
+    if (!Array.isArray(cfg.schedds) && cfg.security.schedd_identities.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["security", "schedd_identities"],
+        message:
+          "schedds found through the collector need the identities whose Scheduler ads to trust",
+      });
+    }
     const seen = new Set<string>();
     cfg.groups.forEach((g, i) => {
       if (seen.has(g.name)) {
@@ -339,6 +360,16 @@ export const frontendConfigSchema = z
   });
 
 export type FrontendConfig = z.output<typeof frontendConfigSchema>;
+
+/** The schedds named by URL; none when they are found through their Scheduler ads. */
+export const fixedScheddUrls = (c: FrontendConfig): string[] =>
+  Array.isArray(c.schedds) ? c.schedds : [];
+
+/** The constraint on Scheduler ads when schedds are found through the collector. */
+export function scheddAdConstraint(c: FrontendConfig): string | undefined {
+  if (Array.isArray(c.schedds)) return undefined;
+  return c.schedds === "all" ? "true" : c.schedds.constraint;
+}
 
 /** The user pool's collector URLs: pilots advertise their slots there. */
 export const poolCollectorUrls = (c: FrontendConfig) => collectorUrls(c.collector);

@@ -12,7 +12,7 @@ import {
   type FactoryEntryInfo,
   type PendingPilotTokens,
 } from "./ads.js";
-import type { FrontendConfig } from "./config.js";
+import { fixedScheddUrls, type FrontendConfig } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { planCycle, type GroupPlan } from "./compute.js";
 import { groupPolicies } from "./group-policy.js";
@@ -73,6 +73,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
       credentials,
       sealer,
       voBundle: inputs.voBundles?.get(policy.name),
+      schedds: snapshot.schedds ?? fixedScheddUrls(config),
     });
     result.glideClientAds.push(...clients.ads);
     result.pendingTokens.push(...clients.pendingTokens);

@@ -19,7 +19,15 @@ import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../
 import { createLogger, type Logger } from "../common/logger.js";
 import type { RpcClient } from "../wire/index.js";
 import { scheddClient } from "../schedd/client.js";
-import { factoryCollectorUrls, poolCollectorUrls, type FrontendConfig } from "./config.js";
+import {
+  factoryCollectorUrls,
+  fixedScheddUrls,
+  poolCollectorUrls,
+  scheddAdConstraint,
+  type FrontendConfig,
+} from "./config.js";
+import { createScheddDirectory } from "./schedd-discovery.js";
+import { silentLogger } from "../wire/silent-logger.js";
 import { createCredentialSealer } from "./credential-seal.js";
 import { runCycle, type CycleResult } from "./cycle.js";
 import { collectorLabels, factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
@@ -83,17 +91,34 @@ export function connectPeers(config: FrontendConfig, log?: Logger): ConnectedPee
   const pool = config.factory_collector
     ? connectCollectorSet(poolCollectorUrls(config), connect, { onFailure })
     : factory;
-  const schedds = config.schedds.map((url) => ({ url, client: scheddClient(connect(url)) }));
+  const schedds = fixedScheddUrls(config).map((url) => ({
+    url,
+    client: scheddClient(connect(url)),
+  }));
+  const constraint = scheddAdConstraint(config);
+  const directory =
+    constraint === undefined
+      ? undefined
+      : createScheddDirectory({
+          collector: pool.collector,
+          constraint,
+          trusted: config.security.schedd_identities,
+          connect,
+          timeoutMs,
+          log: log ?? silentLogger(),
+        });
   return {
     collector: factory.collector,
     poolCollector: pool.collector,
     schedds,
+    ...(directory ? { findSchedds: () => directory.find() } : {}),
     timeoutMs,
     async close() {
       await Promise.all([
         factory.close(),
         ...(pool === factory ? [] : [pool.close()]),
         ...schedds.map((s) => s.client.rpc.close()),
+        ...(directory ? [directory.close()] : []),
       ]);
     },
   };
@@ -181,11 +206,15 @@ export function createFrontendDaemon(
 
   // The issuer key is read once; a directory that cannot be read is retried next cycle.
   let minter: PilotTokenMinter | undefined;
+  // The schedds of the latest snapshot: found ones come and go, and tokens name them.
+  let currentSchedds = fixedScheddUrls(config);
   async function mintPilotTokens(result: CycleResult): Promise<void> {
     const cfg = config.security.pilot_tokens;
     try {
       if (!cfg) throw new Error("security.pilot_tokens is not configured");
-      minter ??= await createPilotTokenMinter(cfg, pilotTokenAudiences(config));
+      minter ??= await createPilotTokenMinter(cfg, () =>
+        pilotTokenAudiences(config, currentSchedds),
+      );
     } catch (err) {
       log.error(
         { dir: cfg?.dir, reason: (err as Error).message },
@@ -210,6 +239,7 @@ export function createFrontendDaemon(
     if (!live) throw new Error("the frontend is not started: start() connects to its peers");
     const nowS = Math.floor(now() / 1000);
     const { snapshot, unreachable } = await gatherSnapshot(config, live, log, nowS);
+    currentSchedds = snapshot.schedds ?? currentSchedds;
     const result = runCycle({
       config,
       snapshot,

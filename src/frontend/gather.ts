@@ -22,13 +22,20 @@ import {
 import { factoryClientFromAd, slotRecordFromAd } from "./snapshot-ads.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
 
+export interface ScheddPeer {
+  url: string;
+  client: ScheddClient;
+}
+
 export interface Peers {
   /** Where the factories are: GlideFactory and GlideFactoryClient ads, our GlideClient ads. */
   collector: CollectorClient;
   /** The user pool, where the pilots' Slot ads are; `collector` when absent (one pool). */
   poolCollector?: CollectorClient;
   /** In the configured order; `url` names the schedd in the snapshot and in logs. */
-  schedds: { url: string; client: ScheddClient }[];
+  schedds: ScheddPeer[];
+  /** Schedds found each cycle through their Scheduler ads, instead of `schedds`. */
+  findSchedds?: () => Promise<ScheddPeer[]>;
   /** Deadline on each call, in milliseconds. */
   timeoutMs: number;
   /** Drops GlideFactory ads not written by their factory's pinned identity; default: a new one. */
@@ -63,6 +70,7 @@ function jobConstraint(config: FrontendConfig): string {
 async function idleJobs(
   config: FrontendConfig,
   peers: Peers,
+  schedds: readonly ScheddPeer[],
   log: Logger,
   unreachable: string[],
 ): Promise<AutoclusterSummary[]> {
@@ -71,7 +79,7 @@ async function idleJobs(
   const constraint = jobConstraint(config);
   const matchAttributes = [...attrs].sort();
   const perSchedd = await Promise.all(
-    peers.schedds.map(async ({ url, client }) => {
+    schedds.map(async ({ url, client }) => {
       try {
         const summary = await client.idleSummary(constraint, matchAttributes, {
           deadlineMs: peers.timeoutMs,
@@ -129,6 +137,27 @@ function parseAd(attrs: Record<string, string>): ClassAd | null {
   return r.ok ? r.value : null;
 }
 
+/**
+ * The schedds of this cycle: the configured ones, or those found through their Scheduler ads.
+ * When the collector does not answer none are found, and the pool collector is unreachable: the
+ * daemon then advertises nothing rather than withdraw every request for want of jobs.
+ */
+async function scheddPeers(
+  peers: Peers,
+  poolLabel: string,
+  log: Logger,
+  unreachable: string[],
+): Promise<ScheddPeer[]> {
+  if (!peers.findSchedds) return peers.schedds;
+  try {
+    return await peers.findSchedds();
+  } catch (err) {
+    log.warn({ err, collector: poolLabel }, "collector did not answer; no schedds this cycle");
+    if (!unreachable.includes(poolLabel)) unreachable.push(poolLabel);
+    return [];
+  }
+}
+
 /** How the factory and pool collectors appear in `unreachable` (the same when they are one). */
 export function collectorLabels(config: FrontendConfig): { factory: string; pool: string } {
   return {
@@ -174,8 +203,9 @@ export async function gatherSnapshot(
       )
       .catch(missed(labels.factory, "factory monitoring")),
   ]);
+  const schedds = await scheddPeers(peers, labels.pool, log, unreachable);
   const [autoclusters, [entries, slotAds, clientAds]] = await Promise.all([
-    idleJobs(config, peers, log, unreachable),
+    idleJobs(config, peers, schedds, log, unreachable),
     fromCollector,
   ]);
   const slots = [];
@@ -203,6 +233,7 @@ export async function gatherSnapshot(
       slots,
       slot_counts: [],
       factory_clients: factoryClients,
+      schedds: schedds.map((p) => p.url),
     },
     unreachable,
   };

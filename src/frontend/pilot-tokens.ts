@@ -19,7 +19,12 @@ import { PILOT_BINDING_CLAIM, pilotBindingClaim } from "../security/pilot-bindin
 import { loadIssuer, signToken, type LoadedIssuer } from "../security/token-issuer.js";
 import { GLIDE_CLIENT } from "../ads/names.js";
 import type { PendingPilotTokens } from "./ads.js";
-import { poolCollectorUrls, type FrontendConfig, type PilotTokensConfig } from "./config.js";
+import {
+  fixedScheddUrls,
+  poolCollectorUrls,
+  type FrontendConfig,
+  type PilotTokensConfig,
+} from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
 
 /** The `sub` of a pilot token: one per pilot, so its identity names the pilot. */
@@ -33,15 +38,22 @@ export interface PilotTokenMinter {
   mint(p: Pick<PendingPilotTokens, "binding" | "count">, nowMs?: number): Promise<string>;
 }
 
-/** Audiences of a pilot token: the collector's and the schedds' URLs, and any configured. */
-export function pilotTokenAudiences(config: FrontendConfig): string[] {
+/**
+ * Audiences of a pilot token: the collectors' and the schedds' URLs (`schedds`: those found this
+ * cycle when they are found through the collector), and any configured.
+ */
+export function pilotTokenAudiences(
+  config: FrontendConfig,
+  schedds: readonly string[] = fixedScheddUrls(config),
+): string[] {
   const extra = config.security.pilot_tokens?.audiences ?? [];
-  return [...new Set([...poolCollectorUrls(config), ...config.schedds, ...extra])];
+  return [...new Set([...poolCollectorUrls(config), ...schedds, ...extra])];
 }
 
 export async function createPilotTokenMinter(
   cfg: PilotTokensConfig,
-  audiences: readonly string[],
+  /** Fixed, or asked at each mint (schedds found through the collector come and go). */
+  audiences: readonly string[] | (() => readonly string[]),
 ): Promise<PilotTokenMinter> {
   const signer: LoadedIssuer = await loadIssuer(cfg.dir);
   return {
@@ -53,7 +65,7 @@ export async function createPilotTokenMinter(
         tokens.push(
           await signToken(signer, {
             sub: pilotTokenSub(pilotId),
-            audiences,
+            audiences: typeof audiences === "function" ? audiences() : audiences,
             lifetimeS: cfg.lifetime_s,
             extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim({ ...p.binding, pilotId }) },
             ...(nowMs !== undefined ? { now: nowMs } : {}),

@@ -74,6 +74,8 @@ export const snapshotSchema = z
     slots: z.array(slotSchema).default([]),
     slot_counts: z.array(slotCountsSchema).default([]),
     factory_clients: z.array(factoryClientSchema).default([]),
+    /** The schedds served this cycle, in the order pilots ask them; the configured list if absent. */
+    schedds: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import {
   factoryEntryInfo,
 } from "../../src/frontend/ads.js";
 import { planCycle } from "../../src/frontend/compute.js";
+import { fixedScheddUrls } from "../../src/frontend/config.js";
 import { groupPolicy } from "../../src/frontend/group-policy.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
 import { entryAd, minimalConfig, snapshot } from "./helpers.js";
@@ -51,7 +52,7 @@ function setup() {
   const plan = planCycle(policy, snap, 1_790_000_000);
   const factories = new Map(ads.map((a) => factoryEntryInfo(a)!).map((f) => [f.name, f]));
   const credentials = new Map([["/tmp/proxy", PROXY]]);
-  return { config, policy, plan, factories, credentials };
+  return { config, policy, plan, factories, credentials, schedds: fixedScheddUrls(config) };
 }
 
 test("one GlideClient per wanted entry, named <entry>@<frontend>.<group>, with the request", () => {

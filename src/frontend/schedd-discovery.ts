@@ -1,0 +1,123 @@
+/**
+ * Schedds found through their Scheduler ads at the pool's collector (`schedds: all` or a
+ * constraint), as HTCondor's tools find schedds. Anyone with the daemon role could advertise a
+ * Scheduler ad, and the frontend hands the addresses to pilots carrying its credential, so an ad
+ * counts only when the collector stamped it with an identity in `security.schedd_identities`, and
+ * its address must be a wss:// URL of sane length. Choosing is pure; the directory around it
+ * keeps one connection per schedd across cycles and closes those whose schedd went away.
+ */
+import { AD_TYPE, COMMON, readScheduler } from "../ads/index.js";
+import { ClassAd, tryParse } from "../classad/index.js";
+import type { CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import { scheddClient, type ScheddClient } from "../schedd/client.js";
+import type { RpcClient } from "../wire/index.js";
+
+/** Schedds one frontend follows at most: more is an attack or a mistake, not a pool. */
+export const MAX_FOUND_SCHEDDS = 256;
+const MAX_ADDRESS_LENGTH = 1024;
+
+export type ScheddAdRefusal = {
+  name?: string;
+  identity?: string;
+  reason: "untrusted_writer" | "bad_address" | "unreadable" | "over_limit";
+};
+
+export interface FoundSchedds {
+  /** Addresses of trusted schedds, each once, sorted: the order pilots ask them in. */
+  urls: string[];
+  refused: ScheddAdRefusal[];
+}
+
+function goodAddress(address: string | undefined): address is string {
+  if (address === undefined || address.length > MAX_ADDRESS_LENGTH) return false;
+  if (!/^wss:\/\/[^\s/?#]+(\/\S*)?$/.test(address)) return false;
+  try {
+    return new URL(address).protocol === "wss:";
+  } catch {
+    return false;
+  }
+}
+
+/** The trusted schedds among Scheduler ads in wire form. */
+export function trustedSchedds(
+  ads: readonly Readonly<Record<string, string>>[],
+  trusted: readonly string[],
+): FoundSchedds {
+  const allowed = new Set(trusted);
+  const urls = new Set<string>();
+  const refused: ScheddAdRefusal[] = [];
+  for (const attrs of ads) {
+    const parsed = tryParse(() => ClassAd.fromJSON(attrs));
+    if (!parsed.ok) {
+      refused.push({ reason: "unreadable" });
+      continue;
+    }
+    const ad = parsed.value;
+    const { name, address } = readScheduler(ad);
+    const identity = ad.getString(COMMON.AuthenticatedIdentity);
+    if (identity === undefined || !allowed.has(identity)) {
+      refused.push({ name, identity, reason: "untrusted_writer" });
+    } else if (!goodAddress(address)) {
+      refused.push({ name, identity, reason: "bad_address" });
+    } else if (urls.size >= MAX_FOUND_SCHEDDS && !urls.has(address)) {
+      refused.push({ name, identity, reason: "over_limit" });
+    } else {
+      urls.add(address);
+    }
+  }
+  return { urls: [...urls].sort(), refused };
+}
+
+export interface ScheddDirectory {
+  /** The trusted schedds now, connected; throws when the collector does not answer. */
+  find(): Promise<{ url: string; client: ScheddClient }[]>;
+  close(): Promise<void>;
+}
+
+export interface ScheddDirectoryOptions {
+  collector: CollectorClient;
+  constraint: string;
+  trusted: readonly string[];
+  connect: (url: string) => RpcClient;
+  timeoutMs: number;
+  log: Logger;
+}
+
+export function createScheddDirectory(o: ScheddDirectoryOptions): ScheddDirectory {
+  const open = new Map<string, ScheddClient>();
+  // Refusals are logged when they change, not every cycle.
+  let lastRefused = "";
+  return {
+    async find() {
+      const ads = await o.collector.query(
+        { type: AD_TYPE.Scheduler, constraint: o.constraint },
+        { deadlineMs: o.timeoutMs },
+      );
+      const found = trustedSchedds(ads, o.trusted);
+      const refusedKey = JSON.stringify(found.refused);
+      if (found.refused.length > 0 && refusedKey !== lastRefused) {
+        o.log.warn({ refused: found.refused }, "Scheduler ads ignored");
+      }
+      lastRefused = refusedKey;
+      for (const [url, client] of open) {
+        if (found.urls.includes(url)) continue;
+        open.delete(url);
+        void client.rpc.close();
+      }
+      return found.urls.map((url) => {
+        let client = open.get(url);
+        if (!client) {
+          client = scheddClient(o.connect(url));
+          open.set(url, client);
+          o.log.info({ schedd: url }, "schedd found through its Scheduler ad");
+        }
+        return { url, client };
+      });
+    },
+    async close() {
+      await Promise.all([...open.values()].map((c) => c.rpc.close()));
+      open.clear();
+    },
+  };
+}
