@@ -7,7 +7,12 @@
 import { COMMON, readGlideFactory, writeGlideClient, writeGlideResource } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import { pubKeyId } from "../security/credential-crypto.js";
-import { poolCollectorUrls, type CredentialConfig, type FrontendConfig } from "./config.js";
+import {
+  fixedScheddUrls,
+  poolCollectorUrls,
+  type CredentialConfig,
+  type FrontendConfig,
+} from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import type { GroupPolicy } from "./group-policy.js";
@@ -70,8 +75,8 @@ export interface GlideClientInputs {
   sealer?: CredentialSealer;
   /** The group's staged VO script bundle, when it has scripts (see vo-staging.ts). */
   voBundle?: StagedVoBundle;
-  /** The schedds pilots ask for jobs, in order (configured, or found this cycle). */
-  schedds: readonly string[];
+  /** The schedds pilots ask for jobs, in order: found this cycle, or else the configured ones. */
+  schedds?: readonly string[];
 }
 
 /**
@@ -165,7 +170,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       trustDomain: cred.trust_domain,
       params: {
         GLIDEIN_Collector: poolCollectorUrls(config).join(","),
-        GLIDEIN_Schedds: inputs.schedds.join(","),
+        GLIDEIN_Schedds: (inputs.schedds ?? fixedScheddUrls(config)).join(","),
         GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
         GLIDEIN_Retire_Time: config.pilot.retire_time_s,
         GLIDEIN_Max_Idle: config.pilot.max_idle_s,

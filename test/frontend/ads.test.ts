@@ -8,7 +8,6 @@ import {
   factoryEntryInfo,
 } from "../../src/frontend/ads.js";
 import { planCycle } from "../../src/frontend/compute.js";
-import { fixedScheddUrls } from "../../src/frontend/config.js";
 import { groupPolicy } from "../../src/frontend/group-policy.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
 import { entryAd, minimalConfig, snapshot } from "./helpers.js";
@@ -52,7 +51,7 @@ function setup() {
   const plan = planCycle(policy, snap, 1_790_000_000);
   const factories = new Map(ads.map((a) => factoryEntryInfo(a)!).map((f) => [f.name, f]));
   const credentials = new Map([["/tmp/proxy", PROXY]]);
-  return { config, policy, plan, factories, credentials, schedds: fixedScheddUrls(config) };
+  return { config, policy, plan, factories, credentials };
 }
 
 test("one GlideClient per wanted entry, named <entry>@<frontend>.<group>, with the request", () => {
