@@ -3,12 +3,13 @@
  * heartbeat their leases, take their ends, and send outcomes back to the schedds, retried until
  * taken. One schedd failing blocks no other.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { abortableSleep } from "../common/clock.js";
 import { DEFAULT_HEARTBEAT, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource } from "./interfaces.js";
+import { createJobGroupsFile, type JobGroupsFile } from "./job-groups-file.js";
 import {
   type ActiveJob,
   createPilotState,
@@ -43,6 +44,8 @@ export interface PilotContext {
   pendingReports: (() => Promise<void>)[];
   /** Sandboxes being removed, awaited before the pilot ends. */
   removals: Set<Promise<void>>;
+  /** The running jobs' process groups, for whatever started the pilot (job-groups-file.ts). */
+  jobGroups: JobGroupsFile;
   /** The VO's periodic scripts, when it has any (see periodic-scripts.ts). */
   periodic?: PeriodicChecks;
   /** Their verdict changed since the slot was last advertised. */
@@ -75,6 +78,9 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
     wake,
     pendingReports: [],
     removals: new Set(),
+    jobGroups: createJobGroupsFile(deps.jobGroupsFile, (err) =>
+      deps.log?.warn({ err }, "cannot write the job groups file"),
+    ),
     psChanged: false,
   };
   ctx.periodic = deps.periodicChecks?.(() => {
@@ -115,22 +121,15 @@ export async function advertise(ctx: PilotContext, force = false): Promise<void>
   }
 }
 
-/** Rewrites the job groups file; a failure to write it only loses that safety net. */
-function recordJobGroups({ deps, state: s }: PilotContext): void {
-  if (!deps.jobGroupsFile) return;
-  const groups = [...s.active.values()].flatMap((a) => (a.job.pid ? [a.job.pid] : []));
-  try {
-    writeFileSync(`${deps.jobGroupsFile}.tmp`, groups.map((g) => `${g}\n`).join(""));
-    renameSync(`${deps.jobGroupsFile}.tmp`, deps.jobGroupsFile);
-  } catch (err) {
-    deps.log?.warn({ err }, "cannot write the job groups file");
-  }
+/** Lists again the groups of the jobs still running, if a job ended since the last time. */
+export function recordJobGroups({ jobGroups, state: s }: PilotContext): void {
+  jobGroups.flush(() => [...s.active.values()].flatMap((a) => (a.job.pid ? [a.job.pid] : [])));
 }
 
 function finishJob(ctx: PilotContext, a: ActiveJob, outcome: JobOutcome): void {
   const { deps } = ctx;
   const end = jobEnded(ctx.state, a, outcome, deps.clock.now());
-  recordJobGroups(ctx);
+  ctx.jobGroups.ended();
   if (end.firstHookFault) deps.log?.warn({ reason: end.firstHookFault }, "job hook failed: ending");
   if (end.blackHoleTripped) {
     deps.log?.warn({ reason: end.blackHoleTripped }, "black hole: taking no more jobs");
@@ -207,7 +206,7 @@ async function startClaimed(ctx: PilotContext, lease: JobLease, source: JobSourc
     finishJob(ctx, a, failedStart(lease.jobId, (err as Error).message));
     return true;
   }
-  recordJobGroups(ctx);
+  ctx.jobGroups.started(a.job.pid);
   void a.job.done.then((o) => finishJob(ctx, a, o));
   return true;
 }

@@ -25,6 +25,7 @@ import {
   heartbeats,
   type PilotContext,
   periodicOk,
+  recordJobGroups,
   stopJobs,
 } from "./pilot-apply.js";
 import { idleSeconds, turnInputs, turnTaken, waitInputs } from "./pilot-state.js";
@@ -120,6 +121,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
     await ctx.wake.wait(sleepMs(ctx, v.nextChangeInMs));
   }
   ctx.periodic?.stop();
+  recordJobGroups(ctx);
   const idleS = idleSeconds(s, deps.clock.now());
   await finalReports(ctx);
   return {
@@ -134,6 +136,7 @@ export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
 /** Plans this turn from the state and does at once what it says: drain, advertise, stop jobs. */
 async function takeTurn(ctx: PilotContext): Promise<Turn["verdict"]> {
   const { deps, state: s } = ctx;
+  recordJobGroups(ctx);
   const now = deps.clock.now();
   let shutdownMs: number | undefined;
   if (deps.shutdownTime && now >= s.nextFeaturesCheck) {

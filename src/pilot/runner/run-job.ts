@@ -131,8 +131,11 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
   let stage: keyof typeof START_HOLD = "output";
   try {
     mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
-    // `output = out/job.out` names a folder under the sandbox, as under the submit directory.
-    for (const f of [spec.stdout, spec.stderr]) mkdirSync(dirname(f), { recursive: true });
+    // `output = out/job.out` names a folder under the sandbox, as under the submit directory;
+    // the sandbox itself exists, and asking again costs system calls on every job.
+    for (const d of new Set([dirname(spec.stdout), dirname(spec.stderr)])) {
+      if (d !== spec.sandboxDir) mkdirSync(d, { recursive: true });
+    }
     stage = "input";
     const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
     stage = "output";
