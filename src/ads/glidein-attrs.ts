@@ -50,7 +50,6 @@ const RESERVED = new Set(
     "MyType",
     "TargetType",
     "Rank",
-    "GLIDEIN_Frontend",
     "GLIDEIN_Client",
     "GLIDEIN_Collector",
     "GLIDEIN_Schedds",

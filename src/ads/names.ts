@@ -169,6 +169,7 @@ export const SLOT = {
   EntryName: "GLIDEIN_Entry_Name",
   GlideinName: "GLIDEIN_Name",
   Factory: "GLIDEIN_Factory",
+  Frontend: "GLIDEIN_Frontend",
   Site: "GLIDEIN_Site",
   ClientName: "GLIDECLIENT_Name",
   ClientGroup: "GLIDECLIENT_Group",

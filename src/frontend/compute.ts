@@ -24,6 +24,7 @@ import {
   type RequestReason,
 } from "./request-rules.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
+import { COMMON, GLIDE_FACTORY } from "../ads/names.js";
 
 export interface EntryPlan {
   /** The entry's GlideFactory ad Name (`entry@glidein@factory`). */
@@ -68,7 +69,7 @@ function parseAds(snapshot: Snapshot): ParsedSnapshot {
   snapshot.factory_ads.forEach((attrs, i) => {
     try {
       const ad = ClassAd.fromJSON(attrs);
-      const name = ad.evaluate("Name");
+      const name = ad.evaluate(COMMON.Name);
       if (typeof name !== "string") problems.push(`factory_ads[${i}]: no string Name`);
       else entries.push({ ad, name });
     } catch (err) {
@@ -124,8 +125,8 @@ export function planCycle(policy: GroupPolicy, snapshot: Snapshot, now: number):
     ctx,
   );
   const entryFacts = entries.map((e) => ({
-    glideinCpus: Math.max(1, Math.floor(numberOf(e.ad.evaluate("GLIDEIN_CPUS"), 1))),
-    inDowntime: truthy(e.ad.evaluate("GLIDEIN_In_Downtime")),
+    glideinCpus: Math.max(1, Math.floor(numberOf(e.ad.evaluate(GLIDE_FACTORY.GlideinCpus), 1))),
+    inDowntime: truthy(e.ad.evaluate(GLIDE_FACTORY.InDowntime)),
   }));
   const jobFacts = jobs.map((j) => ({
     count: j.summary.count,

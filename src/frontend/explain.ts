@@ -15,6 +15,7 @@ import type { FnContext } from "../classad/functions/index.js";
 import { conjuncts } from "./expr-walk.js";
 import type { GroupPolicy } from "./group-policy.js";
 import type { Snapshot } from "./snapshot.js";
+import { COMMON, GLIDE_FACTORY } from "../ads/names.js";
 
 export interface FailedClause {
   /** The clause as text. */
@@ -63,8 +64,8 @@ export function explainJob(
       continue;
     }
     if (!isTrueEquivalent(ad.evaluateExpr(policy.factoryQuery, null, options))) continue;
-    const name = ad.evaluate("Name");
-    const downtime = ad.evaluate("GLIDEIN_In_Downtime");
+    const name = ad.evaluate(COMMON.Name);
+    const downtime = ad.evaluate(GLIDE_FACTORY.InDowntime);
     const matches = isTrueEquivalent(job.evaluateExpr(policy.match, ad, options));
     const failed: FailedClause[] = [];
     if (!matches) {

@@ -9,6 +9,7 @@ import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
+import { SLOT } from "../ads/names.js";
 
 export interface PilotSettings {
   pilotId: string;
@@ -202,19 +203,19 @@ export function resolveSettings(
     else problems.push(`attribute "${a}" is not NAME=VALUE`);
   }
   const named: [string, string | undefined][] = [
-    ["GLIDEIN_Entry_Name", o.entry ?? env[ENV.entry]],
-    ["GLIDEIN_Factory", o.factory ?? env[ENV.factory]],
-    ["GLIDEIN_Frontend", o.frontend ?? env[ENV.frontend]],
-    ["GLIDEIN_Site", o.site ?? env[ENV.site]],
+    [SLOT.EntryName, o.entry ?? env[ENV.entry]],
+    [SLOT.Factory, o.factory ?? env[ENV.factory]],
+    [SLOT.Frontend, o.frontend ?? env[ENV.frontend]],
+    [SLOT.Site, o.site ?? env[ENV.site]],
   ];
   for (const [k, v] of named) if (v) published[k] = v;
   // The frontend finds its own pilots' slots by the client name it gave the factory.
   const client = env[ENV.client];
   if (client) {
-    published.GLIDECLIENT_Name = client;
-    const frontend = published.GLIDEIN_Frontend;
+    published[SLOT.ClientName] = client;
+    const frontend = published[SLOT.Frontend];
     if (typeof frontend === "string" && client.startsWith(`${frontend}.`)) {
-      published.GLIDECLIENT_Group = client.slice(frontend.length + 1);
+      published[SLOT.ClientGroup] = client.slice(frontend.length + 1);
     }
   }
   // The batch system kills the pilot at its walltime, jobs and all: live within it.

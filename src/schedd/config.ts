@@ -13,6 +13,7 @@ import {
   connectionsBlock,
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
+import { SLOT } from "../ads/names.js";
 
 export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
   "RequestCpus",
@@ -47,7 +48,7 @@ export const scheddConfigSchema = z
     history_s: durationS.default(30 * 86_400),
     significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
     entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
-    slot_entry_attribute: z.string().default("GLIDEIN_Entry_Name"),
+    slot_entry_attribute: z.string().default(SLOT.EntryName),
     user_map: z
       .discriminatedUnion("mode", [
         z.object({ mode: z.literal("last-cn") }).strict(),

@@ -9,6 +9,7 @@
 import { parseExpression } from "../classad/index.js";
 import { trustedSlotAttrs, type PilotBinding } from "../security/pilot-binding.js";
 import { getAttr, quote, setAttr, type JobAttrs } from "./job-status.js";
+import { SLOT } from "../ads/names.js";
 
 export type BindSlotOptions = {
   /** The slot attribute holding the entry name (`slot_entry_attribute`). */
@@ -37,9 +38,9 @@ export function bindSlot(slot: JobAttrs, b: PilotBinding, opts: BindSlotOptions)
     } catch {
       return { ok: false, reason: "the pilot credential's start_expr is not a ClassAd expression" };
     }
-    const req = getAttr(attrs, "Requirements");
+    const req = getAttr(attrs, SLOT.Requirements);
     // No Requirements never matches; leave it so rather than let start_expr alone admit jobs.
-    if (req !== undefined) setAttr(attrs, "Requirements", `(${b.startExpr}) && (${req})`);
+    if (req !== undefined) setAttr(attrs, SLOT.Requirements, `(${b.startExpr}) && (${req})`);
   }
   return { ok: true, attrs };
 }

@@ -8,6 +8,7 @@
  * checked here as hostile input: an object with known keys only, strings only, bounded lengths,
  * and names restricted to a character set that is safe in ClassAds, logs and file names.
  */
+import { SLOT } from "../ads/names.js";
 
 export type PilotBinding = {
   frontend: string;
@@ -115,7 +116,7 @@ function printable(s: string): string {
 }
 
 /** The slot attribute naming the pilot's entry unless a daemon is told otherwise. */
-export const DEFAULT_SLOT_ENTRY_ATTRIBUTE = "GLIDEIN_Entry_Name";
+export const DEFAULT_SLOT_ENTRY_ATTRIBUTE: string = SLOT.EntryName;
 
 /**
  * The slot attributes a binding decides, and their values: the schedd and the collector take
@@ -126,12 +127,12 @@ export function trustedSlotAttrs(
   slotEntryAttribute = DEFAULT_SLOT_ENTRY_ATTRIBUTE,
 ): [string, string][] {
   const out: [string, string][] = [
-    ["GLIDEIN_Frontend", b.frontend],
-    ["GLIDECLIENT_Group", b.group],
-    ["GLIDECLIENT_Name", `${b.frontend}.${b.group}`],
+    [SLOT.Frontend, b.frontend],
+    [SLOT.ClientGroup, b.group],
+    [SLOT.ClientName, `${b.frontend}.${b.group}`],
     [slotEntryAttribute, b.entry],
   ];
-  if (b.site !== undefined) out.push(["GLIDEIN_Site", b.site]);
-  if (b.factory !== undefined) out.push(["GLIDEIN_Factory", b.factory]);
+  if (b.site !== undefined) out.push([SLOT.Site, b.site]);
+  if (b.factory !== undefined) out.push([SLOT.Factory, b.factory]);
   return out;
 }
