@@ -20,13 +20,20 @@ const JOBS = Number(process.env.E2E_JOBS ?? 2000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A pool process's role: a daemon by the supervisor's pid, a pilot by its command line. */
+const isPilotCommand = (cmdline: string) =>
+  / pilot run\b/.test(cmdline) && !cmdline.startsWith("/bin/sh");
+
+/**
+ * A pool process's role: a daemon by the supervisor's pid, a pilot by its command line. A job a
+ * pilot is starting shows the pilot's command line until its exec: with a pilot for a parent it
+ * is no pilot (counted as one, every pilot seemed to start several more).
+ */
 function poolRoles(pool: Pool): (p: ProcTimes) => string | undefined {
   return (p) => {
     for (const name of DAEMON_ORDER) if (pool.supervisor.pid(name) === p.pid) return name;
-    return / pilot run\b/.test(p.cmdline) && !p.cmdline.startsWith("/bin/sh")
-      ? "pilots"
-      : undefined;
+    if (!isPilotCommand(p.cmdline)) return undefined;
+    const parent = readProcTimes(p.ppid);
+    return parent && isPilotCommand(parent.cmdline) ? undefined : "pilots";
   };
 }
 
