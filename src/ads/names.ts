@@ -12,6 +12,7 @@ export const AD_TYPE = {
   Slot: "Slot",
   Scheduler: "Scheduler",
   Collector: "Collector",
+  PilotCredential: "PilotCredential",
 } as const;
 export type AdType = (typeof AD_TYPE)[keyof typeof AD_TYPE];
 
@@ -173,6 +174,23 @@ export const SLOT = {
   Site: "GLIDEIN_Site",
   ClientName: "GLIDECLIENT_Name",
   ClientGroup: "GLIDECLIENT_Group",
+  /** The pilot's renewal key (base64 SPKI DER, RSA): renewed tokens are sealed to it. */
+  RenewalKey: "UpdraftRenewalKey",
+  /** When the token the pilot holds now expires (seconds since the epoch), as the pilot says. */
+  CredentialExpiry: "UpdraftCredentialExpiry",
+  /** The pilot token's binding claim as JSON, stamped by the collector from the verified token. */
+  PilotBinding: "UpdraftPilotBinding",
+} as const;
+
+/**
+ * A renewed pilot token, written by the frontend that issued it: `Name` is the token's `sub`
+ * (`pilot-<id>`) and the token travels sealed to the pilot's renewal key, so the ad is readable by
+ * anyone with `read` and useful to that pilot alone.
+ */
+export const PILOT_CREDENTIAL = {
+  SealedToken: "UpdraftSealedToken",
+  /** The sealed token's `exp` (seconds since the epoch), so a pilot can skip one it has. */
+  NotAfter: "UpdraftTokenNotAfter",
 } as const;
 
 /** A schedd's ad: where it listens and its queue's totals. */

@@ -3,7 +3,7 @@
  * roles, owner checks and limits. No sockets and no timers; time comes from the injected clock,
  * so everything here is testable directly and the service only translates to and from the wire.
  */
-import { AD_TYPE, writeCollector } from "../ads/index.js";
+import { AD_TYPE, SLOT, writeCollector } from "../ads/index.js";
 import {
   ClassAd,
   compileExpression,
@@ -24,7 +24,11 @@ import {
   applyStamp,
 } from "./ad-build.js";
 import { AttrInterner, type TextEntry } from "./intern.js";
-import { trustedSlotAttrs, type PilotBinding } from "../security/pilot-binding.js";
+import {
+  pilotBindingClaim,
+  trustedSlotAttrs,
+  type PilotBinding,
+} from "../security/pilot-binding.js";
 import { conjunctFilters } from "./prefilter.js";
 import { RateWindow } from "./rate-window.js";
 import { AdStore, type StoredAd } from "./store.js";
@@ -207,6 +211,10 @@ export class CollectorCore {
       }
       stamps.push(stamp);
     }
+    // The whole binding, as verified, whatever the pilot wrote: the frontend renews a pilot's
+    // token with exactly this binding (see frontend/pilot-renewal.ts).
+    const claim = unparseValue(JSON.stringify(pilotBindingClaim(b)));
+    stamps.push(this.builder.stamp(SLOT.PilotBinding, claim));
     for (const s of stamps) applyStamp(ad, s);
     return undefined;
   }

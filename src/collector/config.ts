@@ -28,6 +28,8 @@ export const DEFAULT_WRITE_ROLES: Readonly<Record<string, readonly Role[]>> = Ob
   GlideResource: ["frontend"],
   Slot: ["pilot"],
   Scheduler: ["daemon"],
+  // Renewed pilot tokens, sealed to each pilot's key by the frontend that issued them.
+  PilotCredential: ["frontend"],
   // Only the collector itself (and admins) write Collector ads.
   Collector: [],
 });

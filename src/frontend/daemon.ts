@@ -25,6 +25,7 @@ import {
   poolCollectorUrls,
   scheddAdConstraint,
   type FrontendConfig,
+  type PilotTokensConfig,
 } from "./config.js";
 import { createScheddDirectory } from "./schedd-discovery.js";
 import { silentLogger } from "../wire/silent-logger.js";
@@ -43,6 +44,7 @@ import {
   pilotTokenAudiences,
   type PilotTokenMinter,
 } from "./pilot-tokens.js";
+import { parseSlotAds, renewalsDue, renewPilotTokens } from "./pilot-renewal.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -208,13 +210,17 @@ export function createFrontendDaemon(
   let minter: PilotTokenMinter | undefined;
   // The schedds of the latest snapshot: found ones come and go, and tokens name them.
   let currentSchedds = fixedScheddUrls(config);
+  const loadMinter = (cfg: PilotTokensConfig) =>
+    createPilotTokenMinter(
+      cfg,
+      () => pilotTokenAudiences(config, currentSchedds),
+      config.pilot.max_walltime_s,
+    );
   async function mintPilotTokens(result: CycleResult): Promise<void> {
     const cfg = config.security.pilot_tokens;
     try {
       if (!cfg) throw new Error("security.pilot_tokens is not configured");
-      minter ??= await createPilotTokenMinter(cfg, () =>
-        pilotTokenAudiences(config, currentSchedds),
-      );
+      minter ??= await loadMinter(cfg);
     } catch (err) {
       log.error(
         { dir: cfg?.dir, reason: (err as Error).message },
@@ -234,11 +240,55 @@ export function createFrontendDaemon(
     log.debug(r, "pilot tokens minted");
   }
 
+  // `exp` of the tokens renewed per pilot `sub`, so a pilot is renewed once per token.
+  const renewed = new Map<string, number>();
+  async function renewRunningPilots(slotAds: Record<string, string>[], live: Peers) {
+    const cfg = config.security.pilot_tokens;
+    if (!cfg) return;
+    try {
+      minter ??= await loadMinter(cfg);
+    } catch (err) {
+      log.error(
+        { dir: cfg.dir, reason: (err as Error).message },
+        "cannot load the pilot-token issuer; no renewals",
+      );
+      return;
+    }
+    const nowMs = now();
+    const nowS = Math.floor(nowMs / 1000);
+    for (const [sub, exp] of renewed) if (exp <= nowS) renewed.delete(sub);
+    const due = renewalsDue(parseSlotAds(slotAds), {
+      issuer: minter.issuer,
+      frontend: config.name,
+      lifetimeS: cfg.lifetime_s,
+      nowS,
+      renewed,
+    });
+    if (due.length === 0) return;
+    try {
+      const given = await renewPilotTokens(
+        due,
+        {
+          minter,
+          sealer,
+          // Where the pilots report and look for their renewed tokens.
+          collector: live.poolCollector ?? live.collector,
+          timeoutMs: live.timeoutMs,
+          log,
+        },
+        nowMs,
+      );
+      for (const [sub, exp] of given) renewed.set(sub, exp);
+    } catch (err) {
+      log.warn({ err, pilots: due.length }, "could not renew pilot tokens; retried next cycle");
+    }
+  }
+
   async function cycleSteps(): Promise<CycleReport> {
     const live = peers;
     if (!live) throw new Error("the frontend is not started: start() connects to its peers");
     const nowS = Math.floor(now() / 1000);
-    const { snapshot, unreachable } = await gatherSnapshot(config, live, log, nowS);
+    const { snapshot, unreachable, ownSlotAds } = await gatherSnapshot(config, live, log, nowS);
     currentSchedds = snapshot.schedds ?? currentSchedds;
     const result = runCycle({
       config,
@@ -250,10 +300,13 @@ export function createFrontendDaemon(
       now: nowS,
     });
     if (result.pendingTokens.length > 0) await mintPilotTokens(result);
+    const labels = collectorLabels(config);
+    if (config.security.pilot_tokens && !unreachable.includes(labels.pool)) {
+      await renewRunningPilots(ownSlotAds, live);
+    }
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
     let advertised = 0;
     let withdrawn = 0;
-    const labels = collectorLabels(config);
     if (unreachable.includes(labels.factory) || unreachable.includes(labels.pool)) {
       // Without the entries every request would look unwanted and be withdrawn, and without the
       // pilots every entry would look empty; leave the previous cycle's ads in place (they

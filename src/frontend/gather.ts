@@ -48,6 +48,8 @@ export interface GatherResult {
   snapshot: Snapshot;
   /** Peers that did not answer this cycle (their part of the snapshot is missing). */
   unreachable: string[];
+  /** The Slot ads written by this frontend's own pilots, as received (for token renewal). */
+  ownSlotAds: Record<string, string>[];
 }
 
 function quote(s: string): string {
@@ -210,11 +212,12 @@ export async function gatherSnapshot(
   ]);
   const slots = [];
   const writers = peers.slotWriters ?? createSlotWriterFilter(log);
-  for (const attrs of writers.filter(
+  const ownSlotAds = writers.filter(
     slotAds ?? [],
     ownPilotIdentities(config),
     ownPilotIssuers(config),
-  )) {
+  );
+  for (const attrs of ownSlotAds) {
     const ad = parseAd(attrs);
     const rec = ad && slotRecordFromAd(ad, nowS);
     if (rec) slots.push(rec);
@@ -236,5 +239,6 @@ export async function gatherSnapshot(
       schedds: schedds.map((p) => p.url),
     },
     unreachable,
+    ownSlotAds,
   };
 }

@@ -15,7 +15,11 @@
 import { randomUUID } from "node:crypto";
 import type { ClassAd } from "../classad/index.js";
 import type { Logger } from "../common/logger.js";
-import { PILOT_BINDING_CLAIM, pilotBindingClaim } from "../security/pilot-binding.js";
+import {
+  PILOT_BINDING_CLAIM,
+  pilotBindingClaim,
+  type PilotBinding,
+} from "../security/pilot-binding.js";
 import { loadIssuer, signToken, type LoadedIssuer } from "../security/token-issuer.js";
 import { GLIDE_CLIENT } from "../ads/names.js";
 import type { PendingPilotTokens } from "./ads.js";
@@ -36,6 +40,20 @@ export interface PilotTokenMinter {
   readonly issuer: string;
   /** `count` tokens for the request, each with its own pilot id; newline-separated. */
   mint(p: Pick<PendingPilotTokens, "binding" | "count">, nowMs?: number): Promise<string>;
+  /**
+   * A renewed token for a running pilot: same `sub` and binding (pilot id and `renew_until`
+   * included), never past `renew_until`. The caller checks the pilot may still be renewed.
+   */
+  renew(
+    binding: PilotBinding & { pilotId: string; renewUntil: number },
+    nowMs?: number,
+  ): Promise<Renewed>;
+}
+
+export interface Renewed {
+  token: string;
+  /** The token's `exp`, seconds since the epoch. */
+  exp: number;
 }
 
 /**
@@ -50,29 +68,46 @@ export function pilotTokenAudiences(
   return [...new Set([...poolCollectorUrls(config), ...schedds, ...extra])];
 }
 
+/**
+ * Until when a pilot minted at `nowS` may have its token renewed: it must start within its first
+ * token's life and then runs at most the walltime. No walltime, no renewal.
+ */
+export function renewUntilFor(lifetimeS: number, maxWalltimeS: number, nowS: number) {
+  return maxWalltimeS > 0 ? nowS + lifetimeS + maxWalltimeS : undefined;
+}
+
 export async function createPilotTokenMinter(
   cfg: PilotTokensConfig,
   /** Fixed, or asked at each mint (schedds found through the collector come and go). */
   audiences: readonly string[] | (() => readonly string[]),
+  maxWalltimeS = 0,
 ): Promise<PilotTokenMinter> {
   const signer: LoadedIssuer = await loadIssuer(cfg.dir);
+  const sign = (b: PilotBinding, pilotId: string, lifetimeS: number, nowMs?: number) =>
+    signToken(signer, {
+      sub: pilotTokenSub(pilotId),
+      audiences: typeof audiences === "function" ? audiences() : audiences,
+      lifetimeS,
+      extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim({ ...b, pilotId }) },
+      ...(nowMs !== undefined ? { now: nowMs } : {}),
+    });
   return {
     issuer: signer.issuer,
     async mint(p, nowMs) {
+      const nowS = Math.floor((nowMs ?? Date.now()) / 1000);
+      const renewUntil = renewUntilFor(cfg.lifetime_s, maxWalltimeS, nowS);
+      const binding = renewUntil === undefined ? p.binding : { ...p.binding, renewUntil };
       const tokens: string[] = [];
       for (let i = 0; i < p.count; i++) {
-        const pilotId = randomUUID();
-        tokens.push(
-          await signToken(signer, {
-            sub: pilotTokenSub(pilotId),
-            audiences: typeof audiences === "function" ? audiences() : audiences,
-            lifetimeS: cfg.lifetime_s,
-            extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim({ ...p.binding, pilotId }) },
-            ...(nowMs !== undefined ? { now: nowMs } : {}),
-          }),
-        );
+        tokens.push(await sign(binding, randomUUID(), cfg.lifetime_s, nowMs));
       }
       return `${tokens.join("\n")}\n`;
+    },
+    async renew(b, nowMs) {
+      const nowS = Math.floor((nowMs ?? Date.now()) / 1000);
+      const lifetimeS = Math.min(cfg.lifetime_s, b.renewUntil - nowS);
+      if (lifetimeS <= 0) throw new Error(`pilot ${b.pilotId} may not be renewed any more`);
+      return { token: await sign(b, b.pilotId, lifetimeS, nowMs), exp: nowS + lifetimeS };
     },
   };
 }

@@ -16,6 +16,8 @@ import type { ConnectFn, PilotConnections } from "./pilot-main.js";
 import { scheddSource } from "./schedd-source.js";
 import type { PilotSettings } from "./settings.js";
 import { UpdraftError } from "../common/errors.js";
+import type { Logger } from "../common/logger.js";
+import { createTokenRenewer } from "./token-renewal.js";
 
 export class ConnectConfigError extends UpdraftError {
   readonly code = "pilot-config";
@@ -28,10 +30,17 @@ export class ConnectConfigError extends UpdraftError {
 /** No collector configured: the pilot still runs jobs, it just tells nobody about its slot. */
 const silentAdvertiser: SlotAdvertiser = { advertise: async () => {}, invalidate: async () => {} };
 
-/** Advertises to a collector client, or to every collector of a set (see collector-set.ts). */
-export function collectorAdvertiser(c: CollectorClient): SlotAdvertiser {
+/**
+ * Advertises to a collector client, or to every collector of a set (see collector-set.ts);
+ * `extra` attributes (the token renewal's) are set on every slot ad as it goes out.
+ */
+export function collectorAdvertiser(
+  c: CollectorClient,
+  extra?: () => Record<string, string>,
+): SlotAdvertiser {
   return {
     async advertise(ad) {
+      for (const [name, text] of Object.entries(extra?.() ?? {})) ad.set(name, text);
       const [r] = await c.advertise([ad.toJSON()], AD_TYPE.Slot);
       // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
       if (r && !r.ok) throw new Error(`collector refused the slot ad: ${r.code} ${r.message}`);
@@ -42,7 +51,10 @@ export function collectorAdvertiser(c: CollectorClient): SlotAdvertiser {
   };
 }
 
-export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotConnections> => {
+export const connectReal: ConnectFn = async (
+  s: PilotSettings,
+  log?: Logger,
+): Promise<PilotConnections> => {
   if (s.collectors.length === 0 && s.schedds.length === 0) {
     return { sources: [], advertiser: silentAdvertiser, close: async () => {} };
   }
@@ -56,9 +68,13 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
   // One TLS context for every connection, from the credential the pilot holds in memory: a
   // proxy (or certificate and key), or a bearer token sent at each connection's upgrade.
   const text = s.credentialPem ?? readFileSync(s.credentialFile, "latin1");
+  const isToken = isBearerTokenText(text);
+  // A token the frontend will renew: each connection asks for the token held at that moment.
+  const renewer =
+    isToken && s.collectors.length > 0 ? createTokenRenewer(text.trim(), log) : undefined;
   const credentials = loadClientCredentials(
-    isBearerTokenText(text)
-      ? { bearerToken: text.trim(), caDir: s.trustDir }
+    isToken
+      ? { bearerToken: renewer ? renewer.current : text.trim(), caDir: s.trustDir }
       : heldPem(text, s.trustDir),
   );
   const rpcs: RpcClient[] = [];
@@ -68,18 +84,20 @@ export const connectReal: ConnectFn = async (s: PilotSettings): Promise<PilotCon
     return rpc;
   };
   const sources = s.schedds.map((url) => scheddSource(url, scheddClient(rpcFor(url))));
-  const advertiser =
-    s.collectors.length > 0
-      ? collectorAdvertiser(
-          createCollectorSet(
-            s.collectors.map((url) => ({ url, client: createCollectorClient(rpcFor(url)) })),
-          ),
-        )
-      : silentAdvertiser;
+  let advertiser = silentAdvertiser;
+  if (s.collectors.length > 0) {
+    const collectors = createCollectorSet(
+      s.collectors.map((url) => ({ url, client: createCollectorClient(rpcFor(url)) })),
+    );
+    advertiser = collectorAdvertiser(collectors, renewer?.slotAttrs);
+    renewer?.start(collectors);
+  }
   return {
     sources,
     advertiser,
+    ...(renewer ? { credentialEnd: () => renewer.giveUpAt() } : {}),
     close: async () => {
+      renewer?.stop();
       await Promise.all(rpcs.map((r) => r.close()));
     },
   };

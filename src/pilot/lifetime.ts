@@ -44,7 +44,7 @@ export interface LifetimePlan {
   /** Whether the hard deadline is the walltime, the credential's end or an announced shutdown. */
   dieReason: "walltime" | "credential" | "shutdown";
   /** Set when something other than the retire time made the pilot drain (see machine-features.ts). */
-  drainReason?: "shutdown";
+  drainReason?: "shutdown" | "credential";
 }
 
 /**

@@ -56,6 +56,7 @@ export function drainForShutdown(
   shutdownMs: number,
   nowMs: number,
   graceMs: number,
+  reason: "shutdown" | "credential" = "shutdown",
 ): LifetimePlan {
   if (shutdownMs >= plan.dieAtMs) return plan;
   const stopJobsAtMs = Math.min(plan.stopJobsAtMs, Math.max(nowMs, shutdownMs - graceMs));
@@ -64,7 +65,7 @@ export function drainForShutdown(
     retireAtMs: Math.min(plan.retireAtMs, nowMs),
     stopJobsAtMs,
     dieAtMs: Math.max(stopJobsAtMs, shutdownMs),
-    dieReason: "shutdown",
-    drainReason: "shutdown",
+    dieReason: reason,
+    drainReason: reason,
   };
 }

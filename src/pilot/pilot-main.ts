@@ -32,10 +32,12 @@ import { hasErrorCode, UpdraftError } from "../common/errors.js";
 export interface PilotConnections {
   sources: JobSource[];
   advertiser: SlotAdvertiser;
+  /** When a renewable token ends because no renewal came in time (ms); see token-renewal.ts. */
+  credentialEnd?: () => number | undefined;
   close(): Promise<void>;
 }
 
-export type ConnectFn = (s: PilotSettings) => Promise<PilotConnections>;
+export type ConnectFn = (s: PilotSettings, log?: Logger) => Promise<PilotConnections>;
 
 export const newPilotId = () => `pilot-${randomBytes(6).toString("hex")}`;
 
@@ -55,14 +57,15 @@ export class NoConnectorError extends UpdraftError {
 }
 
 /** Without URLs: standalone. With them: the real clients (loaded only when needed). */
-const defaultConnect: ConnectFn = async (s) => {
+const defaultConnect: ConnectFn = async (s, log) => {
   if (s.collectors.length === 0 && s.schedds.length === 0) return standalone;
   const { connectReal } = await import("./connect.js");
-  return connectReal(s);
+  return connectReal(s, log);
 };
 
+/** Where the credential caps the pilot's life: a renewable token's `renew_until`, else its end. */
 export function credentialEndMs(v: ValidationResult): number | undefined {
-  const t = v.attrs.GLIDEIN_Credential_NotAfter;
+  const t = v.attrs.GLIDEIN_Credential_RenewUntil ?? v.attrs.GLIDEIN_Credential_NotAfter;
   return typeof t === "number" ? t * 1000 : undefined;
 }
 
@@ -151,7 +154,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
     );
     let conn: PilotConnections | undefined;
     try {
-      conn = await (o.connect ?? defaultConnect)(s);
+      conn = await (o.connect ?? defaultConnect)(s, o.log);
       run = await runPilot({
         clock,
         plan,
@@ -164,6 +167,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
         workDir: s.workDir,
         sources: conn.sources,
         advertiser: conn.advertiser,
+        ...(conn.credentialEnd ? { credentialEnd: conn.credentialEnd } : {}),
         terminate: o.terminate,
         jobGroupsFile: s.jobGroupsFile,
         blackHole: s.blackHole,

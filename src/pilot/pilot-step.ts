@@ -16,6 +16,8 @@ export interface TurnInputs {
   terminated?: boolean;
   /** The shutdown the site announces (ms), when it was read this turn. */
   shutdownMs?: number;
+  /** When the credential ends without the renewal the plan counted on (ms), once that is so. */
+  credentialEndMs?: number | undefined;
   /** The stop-jobs-to-die gap the pilot started with, kept when draining. */
   graceMs: number;
   /** Why the node was judged a black hole, once it was. */
@@ -50,10 +52,14 @@ export const STOP_REASONS: Partial<Record<PilotExitReason, string>> = {
 };
 
 export function planTurn(x: TurnInputs): Turn {
-  const drained =
+  const bySite =
     x.shutdownMs === undefined
       ? x.plan
       : drainForShutdown(x.plan, x.shutdownMs, x.nowMs, x.graceMs);
+  const drained =
+    x.credentialEndMs === undefined
+      ? bySite
+      : drainForShutdown(bySite, x.credentialEndMs, x.nowMs, x.graceMs, "credential");
   const judged = judge(drained, {
     nowMs: x.nowMs,
     runningJobs: x.runningJobs,
@@ -74,7 +80,7 @@ export function planTurn(x: TurnInputs): Turn {
     (x.blackHole !== undefined && !x.advertisedBlackHole);
   return {
     plan: drained,
-    ...(drained !== x.plan ? { drainingFor: x.shutdownMs } : {}),
+    ...(drained !== x.plan ? { drainingFor: drained.dieAtMs } : {}),
     verdict,
     advertiseNow,
     advertisedRetired: x.advertisedRetired || (advertiseNow && judged.retired),

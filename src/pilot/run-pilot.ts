@@ -75,6 +75,11 @@ export interface PilotDeps {
    * then; the pilot drains before it.
    */
   shutdownTime?: () => number | undefined;
+  /**
+   * When the pilot's credential ends because a renewal did not come in time (ms), asked every
+   * turn; the pilot then drains as for a shutdown (see token-renewal.ts).
+   */
+  credentialEnd?: () => number | undefined;
   /** Stop taking jobs when they keep ending within seconds (see black-hole.ts); off when absent. */
   blackHole?: BlackHolePolicy;
   /** The site's or VO's job wrapper and pre/post-job scripts (see runner/job-hooks.ts). */
@@ -143,11 +148,16 @@ async function takeTurn(ctx: PilotContext): Promise<Turn["verdict"]> {
     s.nextFeaturesCheck = now + FEATURES_POLL_MS;
     shutdownMs = deps.shutdownTime();
   }
-  const turn = planTurn(turnInputs(s, now, deps.terminate?.aborted, shutdownMs));
+  const turn = planTurn({
+    ...turnInputs(s, now, deps.terminate?.aborted, shutdownMs),
+    credentialEndMs: deps.credentialEnd?.(),
+  });
   if (turn.drainingFor !== undefined) {
     deps.log?.warn(
       { shutdown: new Date(turn.drainingFor).toISOString() },
-      "the site announced a shutdown (Machine/Job Features): draining",
+      turn.plan.drainReason === "credential"
+        ? "the pilot's token was not renewed in time: draining before it expires"
+        : "the site announced a shutdown (Machine/Job Features): draining",
     );
   }
   turnTaken(s, turn);

@@ -321,6 +321,7 @@ export function resolveSettings(
       credentialFile,
       // The credential must outlive the pilot's lifetime, up to the graceful stop.
       credentialMinS: Math.max(0, maxWalltimeS - (lifetime.graceS ?? 0)),
+      credentialRenewable: collectors.length > 0,
       urls: [...collectors, ...schedds],
       scripts,
       scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,

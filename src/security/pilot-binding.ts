@@ -18,6 +18,11 @@ export type PilotBinding = {
   factory?: string;
   pilotId?: string;
   startExpr?: string;
+  /**
+   * Seconds since the epoch: the frontend renews this pilot's token until then and no longer
+   * (its first token's life plus the pilot's walltime). Absent: the token is not renewed.
+   */
+  renewUntil?: number;
 };
 
 /** The claim's name in a pilot token. */
@@ -25,6 +30,8 @@ export const PILOT_BINDING_CLAIM = "updraft.pilot";
 
 /** Longest frontend, group, entry, site, factory name or pilot id. */
 export const MAX_BINDING_NAME = 128;
+/** Latest renew_until accepted (year 2100): a bound, not a policy. */
+export const MAX_RENEW_UNTIL = 4_102_444_800;
 /** Longest start_expr, in characters. */
 export const MAX_BINDING_START_EXPR = 4096;
 
@@ -37,9 +44,12 @@ const EXPR_RE = /^[\x20-\x7e\t]*$/;
 
 const REQUIRED = ["frontend", "group", "entry"] as const;
 const OPTIONAL = ["site", "factory", "pilot_id"] as const;
-const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL, "start_expr"]);
+const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL, "start_expr", "renew_until"]);
 
-/** Reads the `{"frontend","group","entry","site","factory","pilot_id","start_expr"}` claim. */
+/**
+ * Reads the `{"frontend","group","entry","site","factory","pilot_id","start_expr","renew_until"}`
+ * claim.
+ */
 export function parsePilotBinding(claim: unknown): PilotBinding | { error: string } {
   if (typeof claim !== "object" || claim === null || Array.isArray(claim)) {
     return { error: "pilot binding: not a JSON object" };
@@ -72,6 +82,15 @@ export function parsePilotBinding(claim: unknown): PilotBinding | { error: strin
     }
     if (expr.trim() === "") return { error: "pilot binding: 'start_expr' is empty" };
   }
+  const renewUntil = obj["renew_until"];
+  if (renewUntil !== undefined) {
+    if (!Number.isSafeInteger(renewUntil) || (renewUntil as number) <= 0) {
+      return { error: "pilot binding: 'renew_until' is not a positive whole number of seconds" };
+    }
+    if ((renewUntil as number) > MAX_RENEW_UNTIL) {
+      return { error: "pilot binding: 'renew_until' is beyond the year 2100" };
+    }
+  }
   const binding: PilotBinding = {
     frontend: out["frontend"]!,
     group: out["group"]!,
@@ -81,16 +100,22 @@ export function parsePilotBinding(claim: unknown): PilotBinding | { error: strin
   if (out["factory"] !== undefined) binding.factory = out["factory"];
   if (out["pilot_id"] !== undefined) binding.pilotId = out["pilot_id"];
   if (typeof expr === "string") binding.startExpr = expr;
+  if (typeof renewUntil === "number") binding.renewUntil = renewUntil;
   return binding;
 }
 
 /** The claim's JSON shape for a binding: the inverse of `parsePilotBinding`. */
-export function pilotBindingClaim(b: PilotBinding): Record<string, string> {
-  const claim: Record<string, string> = { frontend: b.frontend, group: b.group, entry: b.entry };
+export function pilotBindingClaim(b: PilotBinding): Record<string, string | number> {
+  const claim: Record<string, string | number> = {
+    frontend: b.frontend,
+    group: b.group,
+    entry: b.entry,
+  };
   if (b.site !== undefined) claim["site"] = b.site;
   if (b.factory !== undefined) claim["factory"] = b.factory;
   if (b.pilotId !== undefined) claim["pilot_id"] = b.pilotId;
   if (b.startExpr !== undefined) claim["start_expr"] = b.startExpr;
+  if (b.renewUntil !== undefined) claim["renew_until"] = b.renewUntil;
   return claim;
 }
 

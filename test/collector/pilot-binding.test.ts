@@ -126,3 +126,33 @@ test("a certificate pilot without a binding still advertises its slot as sent", 
     .advertise([slotAd(5, { GLIDEIN_Site: '"SITE_C"' })], "Slot");
   assert.ok(o?.ok);
 });
+
+test("a bound pilot's Slot ad carries its verified binding, whatever the pilot wrote there", async () => {
+  const c = await pilotClient("p9");
+  const forged = JSON.stringify(
+    JSON.stringify({
+      frontend: "fe",
+      group: "main",
+      entry: "x",
+      pilot_id: "p9",
+      renew_until: 4_000_000_000,
+    }),
+  );
+  const [o] = await c.advertise(
+    [slotAd(9, { GLIDEIN_Site: '"SITE_A"', UpdraftPilotBinding: forged })],
+    "Slot",
+  );
+  assert.ok(o?.ok, JSON.stringify(o));
+  const [ad] = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'Name == "slot1@glidein_9@wn9.example.org"' });
+  assert.ok(ad?.UpdraftPilotBinding);
+  assert.deepEqual(JSON.parse(JSON.parse(ad.UpdraftPilotBinding) as string), {
+    frontend: "fe",
+    group: "main",
+    entry: "entry_a",
+    site: "SITE_A",
+    factory: "gf",
+    pilot_id: "p9",
+  });
+});

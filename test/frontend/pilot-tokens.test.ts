@@ -158,6 +158,9 @@ test("the frontend advertises no request when its issuer cannot sign", async () 
     mint: async () => {
       throw new Error("key gone");
     },
+    renew: async () => {
+      throw new Error("key gone");
+    },
   };
   const r = await attachPilotTokens(
     result.pendingTokens,

@@ -8,6 +8,7 @@ import { describeCredential } from "../../security/proxy-info.js";
 import { isBearerTokenText } from "../../security/token-discovery.js";
 import { describeToken } from "../../security/token-issuer.js";
 import { fail, pass, type CheckResult } from "../failure.js";
+import { tokenFacts } from "../token-renewal.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
 
@@ -24,16 +25,25 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
     return fail("VO_Proxy", `credential ${s.credentialFile} holds no usable certificate or token`);
   }
   const need = s.credentialMinS ?? 0;
-  if (!info.valid || info.timeLeftSeconds < need) {
+  // A token the frontend renews needs to last only until its first renewal; its renew_until
+  // must cover the pilot's life instead.
+  const renewUntil = s.credentialRenewable && "renewUntil" in info ? info.renewUntil : undefined;
+  const covered =
+    renewUntil === undefined
+      ? info.timeLeftSeconds
+      : Math.max(0, Math.floor(renewUntil - now.getTime() / 1000));
+  if (!info.valid || covered < need) {
+    const what = renewUntil === undefined ? "left" : "left to renew";
     return fail(
       "VO_Proxy",
-      `credential ${s.credentialFile} has ${info.timeLeftSeconds} s left, ${need} s needed`,
+      `credential ${s.credentialFile} has ${covered} s ${what}, ${need} s needed`,
     );
   }
   return pass({
     GLIDEIN_Credential_Identity: info.identity,
     GLIDEIN_Credential_TimeLeft: info.timeLeftSeconds,
     GLIDEIN_Credential_NotAfter: Math.floor(Date.parse(info.notAfter) / 1000),
+    ...(renewUntil !== undefined ? { GLIDEIN_Credential_RenewUntil: renewUntil } : {}),
   });
 }
 
@@ -43,10 +53,12 @@ function describeTokenCredential(text: string, now: Date) {
   if (!d.ok || typeof d.claims.exp !== "number") throw new Error("not a usable token");
   const { iss, sub, exp } = d.claims;
   const left = Math.floor(exp - now.getTime() / 1000);
+  const renewUntil = tokenFacts(text.trim())?.renewUntil;
   return {
     identity: `${typeof iss === "string" ? iss : "?"}#${typeof sub === "string" ? sub : "?"}`,
     valid: left > 0,
     timeLeftSeconds: Math.max(0, left),
     notAfter: new Date(exp * 1000).toISOString(),
+    ...(renewUntil !== undefined ? { renewUntil } : {}),
   };
 }

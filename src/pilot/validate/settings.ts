@@ -18,6 +18,11 @@ export interface ValidationSettings {
   /** The credential's text when the pilot already holds it (its file may be gone). */
   credentialPem?: string;
   credentialMinS?: number;
+  /**
+   * The pilot can get its token renewed (it reports to a collector): a token's `renew_until`,
+   * not its `exp`, must then cover `credentialMinS`.
+   */
+  credentialRenewable?: boolean;
   /** URLs to test reachability of (collector, schedds); none means no network check. */
   urls?: string[];
   connectTimeoutMs?: number;

@@ -1,0 +1,177 @@
+/**
+ * A running pilot's token, renewed before it expires. The pilot makes an RSA key pair in memory,
+ * advertises the public key and its token's expiry in its Slot ad, and from half its token's life
+ * on looks for the `PilotCredential` ad named after its `sub`, which its frontend writes sealed to
+ * that key (see frontend/pilot-renewal.ts). A renewed token must name the same issuer, `sub` and
+ * binding and end later than the one held; its signature is the collector's and schedds' to check,
+ * as for the first token. Connections take the new token from their next (re)connection on.
+ *
+ * When no renewal has come with an eighth of the token's life left, `giveUpAt` says when the token
+ * ends, and the pilot drains as before a shutdown, handing its jobs back in time.
+ */
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import { decodeJwt } from "jose";
+import { AD_TYPE, COMMON, PILOT_CREDENTIAL, SLOT } from "../ads/index.js";
+import type { CollectorClient } from "../collector/client.js";
+import type { Logger } from "../common/logger.js";
+import { decryptCredential } from "../security/credential-crypto.js";
+import { PILOT_BINDING_CLAIM } from "../security/pilot-binding.js";
+
+/** Longest sealed token read from a PilotCredential ad (a token is at most a few kB). */
+const MAX_SEALED_CHARS = 64 * 1024;
+// A `sub` safe to quote in a constraint: what the frontend mints (`pilot-<uuid>`) and more.
+const SUB_RE = /^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$/;
+
+export interface TokenFacts {
+  iss: string;
+  sub: string;
+  /** Seconds since the epoch. */
+  iat: number;
+  exp: number;
+  /** The `updraft.pilot` claim as the token states it. */
+  binding: unknown;
+  /** The binding's `renew_until`, when the token may be renewed. */
+  renewUntil?: number;
+}
+
+/** What a token states, unverified; undefined when it is not a token with iss, sub and exp. */
+export function tokenFacts(token: string): TokenFacts | undefined {
+  let c: Record<string, unknown>;
+  try {
+    c = decodeJwt(token) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const { iss, sub, exp } = c;
+  if (typeof iss !== "string" || typeof sub !== "string" || typeof exp !== "number") {
+    return undefined;
+  }
+  const iat = typeof c.iat === "number" ? c.iat : exp;
+  const binding = c[PILOT_BINDING_CLAIM];
+  const ru = (binding as { renew_until?: unknown } | undefined)?.renew_until;
+  return {
+    iss,
+    sub,
+    iat,
+    exp,
+    binding,
+    ...(typeof ru === "number" && ru > exp ? { renewUntil: ru } : {}),
+  };
+}
+
+/**
+ * Whether `next` may replace `held`: same issuer, `sub` and binding, a later `exp` that is still
+ * ahead, issued no later than now (with a minute of clock skew). Why not, otherwise.
+ */
+export function acceptRenewal(held: TokenFacts, next: string, nowS: number): string | undefined {
+  const n = tokenFacts(next);
+  if (!n) return "not a token";
+  if (n.iss !== held.iss) return "another issuer";
+  if (n.sub !== held.sub) return "another sub";
+  if (!isDeepStrictEqual(n.binding, held.binding)) return "another binding";
+  if (n.exp <= held.exp) return "no later than the token held";
+  if (n.exp <= nowS) return "expired";
+  if (n.iat > nowS + 60) return "issued in the future";
+  return undefined;
+}
+
+export interface TokenRenewer {
+  /** The token to present at the next connection. */
+  current(): string;
+  /** Attributes for the Slot ad: the renewal key and the held token's expiry. */
+  slotAttrs(): Record<string, string>;
+  /** One look for a renewed token; true when one was taken. */
+  check(collector: CollectorClient, nowMs?: number): Promise<boolean>;
+  /** When the held token ends if no renewal came in time (ms), else undefined. */
+  giveUpAt(nowMs?: number): number | undefined;
+  /** How many renewed tokens were taken. */
+  readonly renewals: number;
+  /** Check every `everyMs` (once half the token's life is gone) until `stop`. */
+  start(collector: CollectorClient): void;
+  stop(): void;
+}
+
+/** A renewer for a token that carries `renew_until`; undefined for any other credential. */
+export function createTokenRenewer(token: string, log?: Logger): TokenRenewer | undefined {
+  let held = tokenFacts(token);
+  if (!held || held.renewUntil === undefined || !SUB_RE.test(held.sub)) return undefined;
+  let text = token;
+  let renewals = 0;
+  // In memory only: the key never touches a file, so a job can read it only from the pilot's
+  // memory, where the token is anyway.
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const keyB64 = (publicKey as KeyObject)
+    .export({ type: "spki", format: "der" })
+    .toString("base64");
+  let timer: NodeJS.Timeout | undefined;
+  let checking = false;
+
+  const life = () => Math.max(1, held!.exp - held!.iat);
+  const due = (nowS: number) => held!.exp - nowS <= life() / 2 && held!.exp < held!.renewUntil!;
+
+  async function check(collector: CollectorClient, nowMs = Date.now()): Promise<boolean> {
+    const nowS = Math.floor(nowMs / 1000);
+    const ads = await collector.query({
+      type: AD_TYPE.PilotCredential,
+      constraint: `${COMMON.Name} == ${JSON.stringify(held!.sub)}`,
+      limit: 4,
+    });
+    for (const ad of ads) {
+      const notAfter = Number(ad[PILOT_CREDENTIAL.NotAfter]);
+      if (Number.isFinite(notAfter) && notAfter <= held!.exp) continue; // the one held, or older
+      const sealed = ad[PILOT_CREDENTIAL.SealedToken];
+      if (sealed === undefined || sealed.length > MAX_SEALED_CHARS) continue;
+      let next: string;
+      try {
+        next = decryptCredential(JSON.parse(sealed) as string, privateKey)
+          .toString("latin1")
+          .trim();
+      } catch (err) {
+        log?.warn({ reason: (err as Error).message }, "renewed token cannot be opened; ignored");
+        continue;
+      }
+      const refused = acceptRenewal(held!, next, nowS);
+      if (refused !== undefined) {
+        log?.warn({ reason: refused }, "renewed token not taken");
+        continue;
+      }
+      text = next;
+      held = tokenFacts(next)!;
+      renewals++;
+      log?.info({ exp: new Date(held.exp * 1000).toISOString() }, "pilot token renewed");
+      return true;
+    }
+    return false;
+  }
+
+  return {
+    current: () => text,
+    slotAttrs: () => ({
+      [SLOT.RenewalKey]: JSON.stringify(keyB64),
+      [SLOT.CredentialExpiry]: String(held!.exp),
+    }),
+    check,
+    giveUpAt(nowMs = Date.now()) {
+      const left = held!.exp - nowMs / 1000;
+      return left <= life() / 8 ? held!.exp * 1000 : undefined;
+    },
+    get renewals() {
+      return renewals;
+    },
+    start(collector) {
+      const everyMs = Math.min(60_000, Math.max(2_000, (life() * 1000) / 12));
+      timer = setInterval(() => {
+        if (checking || !due(Math.floor(Date.now() / 1000))) return;
+        checking = true;
+        check(collector)
+          .catch((err: unknown) => log?.warn({ err }, "cannot look for a renewed token"))
+          .finally(() => (checking = false));
+      }, everyMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * A pilot that outlives its token: a real collector and schedd trust a frontend's pilot issuer,
+ * the real frontend daemon renews its pilots' tokens, and a pilot whose first token lasts two
+ * minutes runs jobs for five. Jobs complete well after the first token expired, the slot ad shows
+ * the held token's expiry moving on, and the pilot ends by its own lifetime, not its credential.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { createCollectorClient } from "../../src/collector/client.js";
+import { collectorConfigSchema } from "../../src/collector/config.js";
+import { createCollectorDaemon } from "../../src/collector/daemon.js";
+import { systemClock } from "../../src/common/clock.js";
+import { parseFrontendConfig } from "../../src/frontend/config.js";
+import { createFrontendDaemon } from "../../src/frontend/daemon.js";
+import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
+import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { resolveSettings } from "../../src/pilot/settings.js";
+import { initIssuerDir } from "../../src/security/token-issuer.js";
+import { createRpcClient } from "../../src/wire/index.js";
+import { DN, job, startEnv, submit } from "../schedd/harness.js";
+import { createNodeFixture } from "./node-fixture.js";
+
+const ISS = "https://frontend.pool.example.org/pilots";
+const ANY = "https://wlcg.cern.ch/jwt/v1/any";
+const TOKEN_S = 120;
+const WALLTIME_S = 300;
+const GRACE_S = 10;
+
+test(
+  "a pilot with a 2-minute token runs jobs for 5 minutes on tokens its frontend renews",
+  { timeout: 15 * 60_000 },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "updraft-renewal-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const issuerDir = join(dir, "issuer");
+    const init = await initIssuerDir(issuerDir, ISS);
+    assert.ok(init.ok);
+    const tokens = {
+      issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }],
+      accept_any_audience: true,
+    };
+    const pilotRule = { issuer: ISS, roles: ["pilot", "read"] };
+    const env = await startEnv({
+      clock: systemClock,
+      timers: true,
+      extra: {
+        tokens,
+        authorization: {
+          rules: [
+            { identity: DN.alice, roles: ["user"] },
+            { identity: DN.frontend, roles: ["frontend"] },
+            pilotRule,
+          ],
+          default_roles: [],
+        },
+      },
+    });
+    t.after(() => env.close());
+    const collector = createCollectorDaemon(
+      collectorConfigSchema.parse({
+        name: "collector@renewal",
+        listen: { host: "127.0.0.1", port: 0 },
+        tls: {
+          cert_file: env.pki.host.certFile,
+          key_file: env.pki.host.keyFile,
+          trust_dir: env.pki.caDir,
+        },
+        tokens,
+        authorization: {
+          rules: [
+            pilotRule,
+            { identity: DN.frontend, roles: ["frontend", "read"] },
+            { identity: DN.admin, roles: ["admin", "read"] },
+          ],
+        },
+      }),
+    );
+    const collectorUrl = (await collector.start()).replace("127.0.0.1", "localhost");
+    t.after(() => collector.stop());
+    const readerRpc = createRpcClient({
+      url: collectorUrl,
+      certPem: env.creds.admin.certPem,
+      keyPem: env.creds.admin.keyPem,
+      caDir: env.pki.caDir,
+    });
+    t.after(() => readerRpc.close());
+    const reader = createCollectorClient(readerRpc);
+
+    const config = parseFrontendConfig(
+      `
+name: fe
+collector: { url: "${collectorUrl}" }
+schedds: ["${env.schedd.url()}"]
+cycle_s: 2
+peer_timeout_s: 20
+log_level: warn
+tls:
+  cert_file: ${env.creds.frontend.certFile}
+  key_file: ${env.creds.frontend.keyFile}
+  trust_dir: ${env.pki.caDir}
+security:
+  identity: ${DN.frontend}
+  credentials: [{ type: pilot_tokens, security_class: main }]
+  pilot_tokens: { dir: ${issuerDir}, lifetime_s: ${TOKEN_S}, audiences: ["${ANY}"] }
+factories: [{ name: f1, identity: /CN=f1 }]
+pilot: { max_walltime_s: ${WALLTIME_S} }
+groups:
+  - name: main
+`,
+      "fe.yaml",
+    );
+    const frontend = createFrontendDaemon(config);
+    await frontend.start();
+    t.after(() => frontend.stop());
+
+    // The first token, as the frontend hands it to the factory for one pilot.
+    const minter = await createPilotTokenMinter(config.security.pilot_tokens!, [ANY], WALLTIME_S);
+    const started = Date.now();
+    const token = (
+      await minter.mint({
+        binding: { frontend: "fe", group: "main", entry: "e1", factory: "f1" },
+        count: 1,
+      })
+    ).trim();
+    const firstExp = Math.floor(started / 1000) + TOKEN_S;
+    const credentialFile = join(dir, "pilot-token");
+    writeFileSync(credentialFile, `${token}\n`, { mode: 0o600 });
+
+    // More work than the pilot's life: one job at a time, 12 s each.
+    const cluster = await submit(
+      env.client("alice"),
+      Array.from({ length: 40 }, () =>
+        job({
+          TransferExecutable: "false",
+          Cmd: '"/bin/sh"',
+          Arguments: "\"-c 'sleep 12'\"",
+          RequestMemory: "64",
+        }),
+      ),
+    );
+    const node = createNodeFixture();
+    t.after(() => node.cleanup());
+    const r = resolveSettings(
+      {
+        pilotId: "pilot-renewal",
+        workDir: join(dir, "work"),
+        collector: collectorUrl,
+        schedd: [env.schedd.url()],
+        credential: credentialFile,
+        trustDir: env.pki.caDir,
+        maxWalltime: WALLTIME_S,
+        maxIdle: 60,
+        grace: GRACE_S,
+      },
+      {},
+      () => "unused",
+    );
+    assert.ok(r.ok, JSON.stringify(r));
+
+    // What the collector shows of the pilot meanwhile: its writer and the token it holds.
+    const expiries = new Set<string>();
+    const writers = new Set<string>();
+    let stopped = false;
+    const watching = (async () => {
+      while (!stopped) {
+        try {
+          for (const ad of await reader.query({ type: "Slot" })) {
+            if (ad.UpdraftCredentialExpiry) expiries.add(ad.UpdraftCredentialExpiry);
+            if (ad.AuthenticatedIdentity) writers.add(ad.AuthenticatedIdentity);
+          }
+        } catch {
+          // the next poll tries again
+        }
+        await new Promise((res) => setTimeout(res, 2_000));
+      }
+    })();
+    let output = "";
+    const code = await runPilotProcess(r.settings, {
+      view: node.view(undefined, { nodeCpus: 1 }),
+      write: (s) => (output += s),
+    });
+    stopped = true;
+    await watching;
+    assert.equal(code, 0, output);
+    assert.ok(!output.includes(token.slice(-40)), "the token never reaches the pilot's output");
+    const report = JSON.parse(readFileSync(join(dir, "work", "pilot-report.json"), "utf8")) as {
+      exit: { reason: string };
+      jobs: unknown[];
+    };
+    assert.ok(["retired", "walltime"].includes(report.exit.reason), report.exit.reason);
+    assert.ok(Date.now() - started >= (WALLTIME_S - 2 * GRACE_S) * 1000, "ran its walltime");
+
+    // Jobs done by the pilot long after its first token (and the verifier's leeway) ended.
+    const done = await env
+      .client("alice")
+      .query({ constraint: `ClusterId == ${cluster}`, history: true });
+    const completions = done
+      .filter((j) => j.JobStatus === "4")
+      .map((j) => Number(j.CompletionDate));
+    const late = completions.filter((c) => c > firstExp + 90);
+    assert.ok(completions.length >= 15, `completed ${completions.length}: ${output}`);
+    assert.ok(late.length >= 5, `only ${late.length} jobs completed after the first token ended`);
+    assert.ok(
+      Math.max(...completions) >= Math.floor(started / 1000) + WALLTIME_S - 60,
+      "jobs ran into the pilot's last minute",
+    );
+
+    // At least two renewals seen, under one identity.
+    assert.ok(expiries.size >= 3, `token expiries seen: ${[...expiries].join(", ")}`);
+    assert.ok(Math.max(...[...expiries].map(Number)) > firstExp + TOKEN_S / 2);
+    assert.equal(writers.size, 1, [...writers].join(", "));
+    assert.match([...writers][0]!, new RegExp(`^"${ISS}#pilot-[0-9a-f-]+"$`));
+  },
+);

@@ -1,0 +1,200 @@
+/**
+ * The pilot's side of token renewal: which renewed tokens it takes (same issuer, sub and binding,
+ * later exp, sealed to its own key) from PilotCredential ads at a real collector, and when it
+ * gives up on a renewal and drains.
+ */
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { renewalKeyPem } from "../../src/frontend/pilot-renewal.js";
+import { planTurn } from "../../src/pilot/pilot-step.js";
+import { planLifetime } from "../../src/pilot/lifetime.js";
+import { acceptRenewal, createTokenRenewer, tokenFacts } from "../../src/pilot/token-renewal.js";
+import { encryptCredential } from "../../src/security/credential-crypto.js";
+import {
+  PILOT_BINDING_CLAIM,
+  pilotBindingClaim,
+  type PilotBinding,
+} from "../../src/security/pilot-binding.js";
+import {
+  initIssuerDir,
+  loadIssuer,
+  signToken,
+  type LoadedIssuer,
+} from "../../src/security/token-issuer.js";
+import { createPool, startCollector, type Pool, type Running } from "../collector/harness.js";
+
+const ISS = "https://frontend.example.org/pilots";
+const NOW_S = Math.floor(Date.now() / 1000);
+const BINDING: PilotBinding = {
+  frontend: "fe",
+  group: "main",
+  entry: "e1",
+  factory: "f1",
+  pilotId: "abc",
+  renewUntil: NOW_S + 3600,
+};
+
+let dir: string;
+let signer: LoadedIssuer;
+let pool: Pool;
+let collector: Running;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "updraft-renewal-unit-"));
+  const init = await initIssuerDir(join(dir, "issuer"), ISS);
+  assert.ok(init.ok);
+  signer = await loadIssuer(join(dir, "issuer"));
+  pool = createPool();
+  collector = await startCollector(pool);
+});
+after(async () => {
+  await collector.stop();
+  pool.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function token(
+  o: { sub?: string; binding?: PilotBinding; lifetimeS?: number; nowS?: number } = {},
+) {
+  return signToken(signer, {
+    sub: o.sub ?? "pilot-abc",
+    audiences: ["https://wlcg.cern.ch/jwt/v1/any"],
+    lifetimeS: o.lifetimeS ?? 120,
+    extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim(o.binding ?? BINDING) },
+    now: (o.nowS ?? NOW_S) * 1000,
+  });
+}
+
+test("tokenFacts reads renew_until only when it is later than exp", async () => {
+  assert.equal(tokenFacts(await token())?.renewUntil, NOW_S + 3600);
+  const last = await token({ binding: { ...BINDING, renewUntil: NOW_S + 60 } });
+  assert.equal(tokenFacts(last)?.renewUntil, undefined);
+  assert.equal(tokenFacts("not.a.token"), undefined);
+});
+
+test("a renewal is taken only with the same issuer, sub and binding and a later exp", async () => {
+  const held = tokenFacts(await token())!;
+  const other = await initIssuerDir(join(dir, "other"), "https://other.example.org/");
+  assert.ok(other.ok);
+  const foreign = await signToken(await loadIssuer(join(dir, "other")), {
+    sub: "pilot-abc",
+    audiences: ["x"],
+    lifetimeS: 300,
+    extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim(BINDING) },
+  });
+  const later = NOW_S + 60;
+  const cases: [string, string, string | undefined][] = [
+    ["good", await token({ nowS: later }), undefined],
+    ["garbage", "garbage", "not a token"],
+    ["issuer", foreign, "another issuer"],
+    ["sub", await token({ sub: "pilot-xyz", nowS: later }), "another sub"],
+    [
+      "binding",
+      await token({ binding: { ...BINDING, entry: "e2" }, nowS: later }),
+      "another binding",
+    ],
+    [
+      "renew_until",
+      await token({ binding: { ...BINDING, renewUntil: NOW_S + 9999 }, nowS: later }),
+      "another binding",
+    ],
+    ["earlier", await token({ lifetimeS: 60 }), "no later than the token held"],
+    ["future", await token({ nowS: NOW_S + 600 }), "issued in the future"],
+  ];
+  for (const [name, next, why] of cases) {
+    assert.equal(acceptRenewal(held, next, NOW_S), why, name);
+  }
+  assert.equal(
+    acceptRenewal(held, await token({ nowS: NOW_S - 600, lifetimeS: 590 }), NOW_S),
+    "no later than the token held",
+  );
+});
+
+test("a pilot takes the renewed token sealed to its key from its PilotCredential ad, and nothing else", async () => {
+  const first = await token();
+  const renewer = createTokenRenewer(first);
+  assert.ok(renewer);
+  const attrs = renewer.slotAttrs();
+  assert.equal(attrs.UpdraftCredentialExpiry, String(NOW_S + 120));
+  const keyPem = renewalKeyPem(JSON.parse(attrs.UpdraftRenewalKey!) as string);
+  assert.ok(keyPem, "the advertised key is an RSA key of 2048 bits");
+  const frontend = collector.as("frontend");
+  const reader = collector.as("reader");
+  const publish = async (sealed: string, notAfter: number) => {
+    const [o] = await frontend.advertise(
+      [
+        {
+          MyType: '"PilotCredential"',
+          Name: '"pilot-abc"',
+          UpdraftSealedToken: JSON.stringify(sealed),
+          UpdraftTokenNotAfter: String(notAfter),
+        },
+      ],
+      "PilotCredential",
+    );
+    assert.ok(o?.ok, JSON.stringify(o));
+  };
+  const nowMs = (NOW_S + 70) * 1000;
+  assert.equal(await renewer.check(reader, nowMs), false, "no ad yet");
+
+  const { publicKey: stranger } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const next = await token({ nowS: NOW_S + 70 });
+  await publish(encryptCredential(next, stranger), NOW_S + 190);
+  assert.equal(await renewer.check(reader, nowMs), false, "sealed to another key");
+  await publish(
+    encryptCredential(await token({ sub: "pilot-xyz", nowS: NOW_S + 70 }), keyPem),
+    NOW_S + 190,
+  );
+  assert.equal(await renewer.check(reader, nowMs), false, "another sub");
+  await publish("updraft-cred:v1:garbage", NOW_S + 190);
+  assert.equal(await renewer.check(reader, nowMs), false, "damaged");
+  assert.equal(renewer.current(), first);
+  assert.equal(renewer.renewals, 0);
+
+  await publish(encryptCredential(next, keyPem), NOW_S + 190);
+  assert.equal(await renewer.check(reader, nowMs), true);
+  assert.equal(renewer.current(), next);
+  assert.equal(renewer.renewals, 1);
+  assert.equal(renewer.slotAttrs().UpdraftCredentialExpiry, String(NOW_S + 190));
+  assert.equal(await renewer.check(reader, nowMs), false, "the same token is not taken twice");
+});
+
+test("only a token that carries renew_until gets a renewer", async () => {
+  const plain = await signToken(signer, { sub: "pilot-abc", audiences: ["x"], lifetimeS: 60 });
+  assert.equal(createTokenRenewer(plain), undefined);
+  assert.equal(createTokenRenewer("-----BEGIN CERTIFICATE-----"), undefined);
+});
+
+test("without a renewal in the last eighth of its life the pilot drains before the token ends", async () => {
+  const renewer = createTokenRenewer(await token());
+  assert.ok(renewer);
+  const exp = (NOW_S + 120) * 1000;
+  assert.equal(renewer.giveUpAt(exp - 60_000), undefined);
+  assert.equal(renewer.giveUpAt(exp - 10_000), exp);
+
+  const startMs = NOW_S * 1000;
+  const plan = planLifetime(
+    { maxWalltimeS: 600, graceS: 30 },
+    startMs,
+    () => 0,
+    (NOW_S + 3600) * 1000,
+  );
+  const nowMs = exp - 10_000;
+  const turn = planTurn({
+    plan,
+    nowMs,
+    runningJobs: 1,
+    credentialEndMs: renewer.giveUpAt(nowMs),
+    graceMs: 30_000,
+    advertisedRetired: false,
+    advertisedBlackHole: false,
+  });
+  assert.equal(turn.plan.drainReason, "credential");
+  assert.equal(turn.drainingFor, exp);
+  assert.equal(turn.verdict.stopJobs, true, "jobs are handed back before the token ends");
+  assert.equal(turn.stopReason, "pilot credential about to expire");
+});
