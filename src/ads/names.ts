@@ -14,7 +14,6 @@ export const AD_TYPE = {
   Collector: "Collector",
   PilotCredential: "PilotCredential",
 } as const;
-export type AdType = (typeof AD_TYPE)[keyof typeof AD_TYPE];
 
 /** Attributes every ad carries. */
 export const COMMON = {

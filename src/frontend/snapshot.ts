@@ -83,7 +83,6 @@ export type Snapshot = z.output<typeof snapshotSchema>;
 export type SnapshotInput = z.input<typeof snapshotSchema>;
 export type AutoclusterSummary = Snapshot["autoclusters"][number];
 export type SlotRecord = Snapshot["slots"][number];
-export type SlotCounts = Snapshot["slot_counts"][number];
 export type FactoryClientCounts = Snapshot["factory_clients"][number];
 
 /** A snapshot file that cannot be used, with every problem and where it is. */

@@ -11,16 +11,6 @@ export const JobStatus = {
 } as const;
 export type JobStatusCode = (typeof JobStatus)[keyof typeof JobStatus];
 
-export const STATUS_NAMES: Readonly<Record<number, string>> = {
-  1: "Idle",
-  2: "Running",
-  3: "Removed",
-  4: "Completed",
-  5: "Held",
-  6: "TransferringOutput",
-  7: "Suspended",
-};
-
 /** Completed and Removed jobs leave the queue for history. */
 export function isFinished(status: number): boolean {
   return status === JobStatus.Completed || status === JobStatus.Removed;

@@ -5,8 +5,6 @@
 import { randomBytes } from "node:crypto";
 import type { LeaseRefusal } from "./results.js";
 
-export const DEFAULT_LEASE_MS = 20 * 60_000;
-
 export interface LeaseView {
   id: string;
   identity: string;

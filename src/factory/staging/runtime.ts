@@ -12,8 +12,6 @@ import { join } from "node:path";
 
 /** Satisfies package.json's `engines.node`; a test holds the two together. */
 export const NODE_RUNTIME_VERSION = "20.20.2";
-/** The official builds of Node.js 20 are linked against glibc 2.28 (EL8 and later). */
-export const NODE_RUNTIME_MIN_GLIBC = "2.28";
 /** Staged runtimes live here inside the staging folder. */
 export const RUNTIME_DIR = "runtime";
 

@@ -103,5 +103,3 @@ export function createRecordBook(stateDir: string) {
     },
   };
 }
-
-export type RecordBook = ReturnType<typeof createRecordBook>;
