@@ -17,8 +17,9 @@ export class HtcondorCommand extends Command {
   }
 
   override parseOptions(args: string[]): { operands: string[]; unknown: string[] } {
+    const flagged = this.options.some((o) => o.long === "--af-flags") ? splitAfFlags(args) : args;
     return super.parseOptions(
-      rewriteSingleDash(args, singleDashSpellings(this, this.htcondorAliases)),
+      rewriteSingleDash(flagged, singleDashSpellings(this, this.htcondorAliases)),
     );
   }
 }
@@ -45,6 +46,19 @@ export function rewriteSingleDash(
   for (const a of args) {
     if (a === "--") rest = true;
     out.push(rest ? a : (map.get(a) ?? a));
+  }
+  return out;
+}
+
+/** condor_q's `-af:hj` (or `-autoformat:hj`) as `--af-flags hj --af`, before `--` only. */
+export function splitAfFlags(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let rest = false;
+  for (const a of args) {
+    if (a === "--") rest = true;
+    const m = rest ? null : /^--?(?:af|autoformat):(.*)$/.exec(a);
+    if (m) out.push("--af-flags", m[1]!, "--af");
+    else out.push(a);
   }
   return out;
 }

@@ -3,7 +3,14 @@
  * -nobatch table, -hold and -run columns, -af values, -long ads, -json, and the totals line.
  * Pure functions of ads (attribute -> expression text) and `now`.
  */
-import { ClassAd, UNDEFINED, adsJson, unparseValue, type Value } from "../classad/index.js";
+import {
+  ClassAd,
+  UNDEFINED,
+  adsJson,
+  unparseValue,
+  type CompiledExpr,
+  type Value,
+} from "../classad/index.js";
 import type { JobAttrs } from "../schedd/job-status.js";
 
 const ST = ["?", "I", "R", "X", "C", "H", ">", "S"];
@@ -55,11 +62,56 @@ function id(ad: ClassAd): string {
   return `${num(ad, "ClusterId")}.${num(ad, "ProcId")}`;
 }
 
-export function afLines(ads: readonly JobAttrs[], attrs: readonly string[]): string[] {
-  return ads.map((a) => {
+/** condor_q's `-af:FLAGS`: `h` header, `j` job id first, `l` `name = value`, `t` tabs, `,` commas. */
+export interface AfFlags {
+  header?: boolean;
+  jobId?: boolean;
+  label?: boolean;
+  separator?: string;
+}
+
+/** Read the letters after `-af:` as condor_q does; unknown letters are an error message. */
+export function parseAfFlags(text: string): AfFlags | string {
+  const f: AfFlags = {};
+  for (const c of text) {
+    if (c === "h") f.header = true;
+    else if (c === "j") f.jobId = true;
+    else if (c === "l") f.label = true;
+    else if (c === "t") f.separator = "\t";
+    else if (c === ",") f.separator = ",";
+    else if (c === "r" || c === "V")
+      continue; // values print as they are
+    else return `-af:${text}: unknown flag '${c}' (use h, j, l, t, r or ,)`;
+  }
+  return f;
+}
+
+/** -af: each expression (an attribute name, or any ClassAd expression) evaluated per job. */
+export function afLines(
+  ads: readonly JobAttrs[],
+  exprs: readonly { text: string; expr: CompiledExpr }[],
+  flags: AfFlags = {},
+): string[] {
+  const sep = flags.separator ?? " ";
+  const lines: string[] = [];
+  if (flags.header && !flags.label) {
+    lines.push([...(flags.jobId ? ["ID"] : []), ...exprs.map((e) => e.text)].join(sep));
+  }
+  for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
-    return attrs.map((n) => plain(value(ad, n))).join(" ");
-  });
+    const cells = exprs.map((e) => {
+      let v: Value;
+      try {
+        v = ad.evaluateExpr(e.expr);
+      } catch {
+        v = UNDEFINED;
+      }
+      return flags.label ? `${e.text} = ${unparseValue(v)}` : plain(v);
+    });
+    if (flags.jobId) cells.unshift(flags.label ? `ID = ${id(ad)}` : id(ad));
+    lines.push(cells.join(sep));
+  }
+  return lines;
 }
 
 export function longForm(ads: readonly JobAttrs[]): string {
@@ -141,14 +193,15 @@ export function batchTable(ads: readonly JobAttrs[]): string[] {
   return lines;
 }
 
-export function totalsLine(ads: readonly JobAttrs[]): string {
+/** condor_q's totals line: `Total for WHO: N jobs; ...` */
+export function totalsLine(ads: readonly JobAttrs[], who = "query"): string {
   const c = [0, 0, 0, 0, 0, 0, 0, 0];
   for (const a of ads) {
     const s = Number(a.JobStatus ?? 0);
     if (s >= 0 && s < c.length) c[s]!++;
   }
   return (
-    `Total for query: ${ads.length} jobs; ${c[4]} completed, ${c[3]} removed, ${c[1]} idle, ` +
+    `Total for ${who}: ${ads.length} jobs; ${c[4]} completed, ${c[3]} removed, ${c[1]} idle, ` +
     `${c[2]} running, ${c[5]} held, ${c[7]} suspended`
   );
 }

@@ -2,10 +2,14 @@
  * `updraft q`, `updraft history`, `updraft rm|hold|release` and `updraft qedit`, after condor_q,
  * condor_history, condor_rm/hold/release and condor_qedit.
  */
+import { userInfo } from "node:os";
 import type { Command } from "commander";
+import { AD_TYPE } from "../ads/index.js";
+import { ClassAd, compileExpression } from "../classad/index.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
+import { analyzeJob } from "./job-analysis.js";
 import {
   afLines,
   batchTable,
@@ -13,14 +17,22 @@ import {
   jsonForm,
   longForm,
   nobatchTable,
+  parseAfFlags,
   runTable,
   totalsLine,
 } from "./job-format.js";
-import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
+import { callError as poolCallError, openPool } from "./pool-client.js";
+import {
+  scheddsInPool,
+  withConnectionOptions,
+  withSchedd,
+  type ScheddFlags,
+} from "./schedd-connection.js";
 
 type ViewFlags = ScheddFlags & {
   constraint?: string;
   af?: string[];
+  afFlags?: string;
   long?: boolean;
   json?: boolean;
   totals?: boolean;
@@ -28,6 +40,7 @@ type ViewFlags = ScheddFlags & {
   run?: boolean;
   nobatch?: boolean;
   limit?: string;
+  match?: string;
 };
 
 function out(lines: string | string[]): void {
@@ -49,24 +62,56 @@ function targets(args: readonly string[]): { ids: string[]; owner: string } {
 function viewOptions(cmd: Command): Command {
   return withConnectionOptions(cmd)
     .option("--constraint <expr>", "only jobs for which this ClassAd expression is true")
-    .option("--af <attrs...>", "print these attributes' values, one job per line (autoformat)")
+    .option("--af <exprs...>", "print these attributes' or expressions' values, one job per line")
+    .option(
+      "--af-flags <letters>",
+      "as -af:LETTERS: h header, j job id, l labels, t tabs, , commas",
+    )
     .option("--long", "print whole job ads in the long form")
     .option("--json", "print job ads as a JSON array");
 }
 
-function show(ads: JobAttrs[], o: ViewFlags, table: () => string[]): void {
-  if (o.af && o.af.length > 0) {
-    if (ads.length > 0) out(afLines(ads, o.af));
-    return;
+/** -af's expressions compiled, and the projection that serves them (none for expressions). */
+function autoformat(o: ViewFlags) {
+  if (!o.af) return undefined;
+  const flags = parseAfFlags(o.afFlags ?? "");
+  if (typeof flags === "string") throw new CliError(flags);
+  const exprs = o.af.map((text) => {
+    try {
+      return { text, expr: compileExpression(text) };
+    } catch (err) {
+      throw new CliError(`-af ${text}: ${(err as Error).message}`);
+    }
+  });
+  const plain = o.af.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  const projection = plain ? [...o.af, ...(flags.jobId ? ["ClusterId", "ProcId"] : [])] : [];
+  return { flags, exprs, projection };
+}
+
+/** Prints -af, -long or -json and returns true; false for the caller's own table. */
+function showAds(ads: JobAttrs[], o: ViewFlags): boolean {
+  const af = autoformat(o);
+  if (af) {
+    if (ads.length > 0) out(afLines(ads, af.exprs, af.flags));
+    return true;
   }
   if (o.long) {
     if (ads.length > 0) out(longForm(ads));
-    return;
+    return true;
   }
-  if (o.json) return out(jsonForm(ads));
-  if (!o.totals) out(table());
-  out(["", totalsLine(ads)]);
+  if (o.json) {
+    out(jsonForm(ads).trimEnd());
+    return true;
+  }
+  return false;
 }
+
+type QFlags = ViewFlags & {
+  allusers?: boolean;
+  global?: boolean;
+  betterAnalyze?: boolean;
+  analyze?: boolean;
+};
 
 export function createQCommand(): Command {
   return viewOptions(new HtcondorCommand("q"))
@@ -77,29 +122,87 @@ export function createQCommand(): Command {
     .option("--run", "only running jobs, with where they run")
     .option("--nobatch", "one line per job instead of one per batch")
     .option("--allusers", "everyone's jobs (default: only yours, unless ids or a user are given)")
-    .action(async (args: string[], o: ViewFlags & { allusers?: boolean }) => {
-      const t = targets(args);
-      const mine = !o.allusers && t.ids.length === 0 && t.owner === "";
-      const extra = o.hold ? "JobStatus == 5" : o.run ? "JobStatus == 2" : "";
-      const constraint = [o.constraint, extra]
-        .filter(Boolean)
-        .map((c) => `(${c})`)
-        .join(" && ");
-      await withSchedd(o, "querying the queue", async ({ client, url }) => {
-        const ads = await client.query({ ...t, mine, constraint, projection: o.af ?? [] });
-        const now = Math.floor(Date.now() / 1000);
-        show(ads, o, () => [
-          `-- Schedd: ${url}`,
-          ...(o.hold
-            ? holdTable(ads)
-            : o.run
-              ? runTable(ads, now)
-              : o.nobatch || t.ids.length > 0
-                ? nobatchTable(ads, now)
-                : batchTable(ads)),
-        ]);
-      });
+    .option("--global", "every schedd of the pool, one after another")
+    .option("--better-analyze", "why each job matches or not: clause by clause, per slot and entry")
+    .option("--analyze", "as --better-analyze, the run summary only")
+    .action(async (args: string[], o: QFlags) => {
+      if (o.global) {
+        const { pool, found } = await scheddsInPool(o);
+        if (found.length === 0) throw new CliError(`the pool at ${pool} advertises no schedd`);
+        for (const s of found) {
+          if (s.address === undefined) continue;
+          await queryOne(args, { ...o, schedd: s.address, name: undefined }, s.name);
+        }
+        return;
+      }
+      await queryOne(args, o);
     });
+}
+
+async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise<void> {
+  const t = targets(args);
+  const mine = !o.allusers && t.ids.length === 0 && t.owner === "";
+  const extra = o.hold ? "JobStatus == 5" : o.run ? "JobStatus == 2" : "";
+  const constraint = [o.constraint, extra]
+    .filter(Boolean)
+    .map((c) => `(${c})`)
+    .join(" && ");
+  const analysis = o.betterAnalyze || o.analyze;
+  const slots = analysis ? await poolSlots(o) : [];
+  await withSchedd(o, "querying the queue", async ({ client, url }) => {
+    const projection = analysis ? [] : (autoformat(o)?.projection ?? []);
+    const ads = await client.query({ ...t, mine, constraint, projection });
+    const header = `-- Schedd: ${scheddName === undefined ? url : `${scheddName} : ${url}`}`;
+    if (analysis) {
+      out(header);
+      for (const ad of ads) out(analyzeJob(ad, slots, { better: o.betterAnalyze === true }));
+      return;
+    }
+    if (showAds(ads, o)) return;
+    const now = Math.floor(Date.now() / 1000);
+    if (!o.totals) {
+      out([
+        header,
+        ...(o.hold
+          ? holdTable(ads)
+          : o.run
+            ? runTable(ads, now)
+            : o.nobatch || t.ids.length > 0
+              ? nobatchTable(ads, now)
+              : batchTable(ads)),
+      ]);
+    }
+    // condor_q's three totals: this query, the user's jobs, everyone's.
+    const counts = ["JobStatus", "Owner"];
+    const own = await client.query({ mine: true, projection: counts });
+    const all = await client.query({ projection: counts });
+    const me = own.length > 0 ? ClassAd.fromJSON(own[0]!).getString("Owner") : undefined;
+    out([
+      "",
+      totalsLine(ads),
+      totalsLine(own, me ?? userInfo().username),
+      totalsLine(all, "all users"),
+    ]);
+  });
+}
+
+/** The pool's slot ads, for -analyze. */
+async function poolSlots(o: ScheddFlags): Promise<JobAttrs[]> {
+  const pool = await openPool(o).catch((err: unknown) => {
+    throw new CliError(
+      `-better-analyze reads the pool's slots: ${(err as Error).message} (give --pool or UPDRAFT_POOL)`,
+    );
+  });
+  try {
+    return await pool.collector.query(
+      { type: AD_TYPE.Slot, constraint: "", projection: [], limit: 0 },
+      { deadlineMs: 120_000 },
+    );
+  } catch (err) {
+    return poolCallError(pool.url, err);
+  } finally {
+    await pool.close();
+  }
 }
 
 export function createHistoryCommand(): Command {
@@ -107,42 +210,61 @@ export function createHistoryCommand(): Command {
     .description("show finished jobs, newest first (like condor_history)")
     .argument("[targets...]", "job ids or a user name")
     .option("--limit <n>", "at most this many jobs")
+    .option("--match <n>", "at most this many jobs (condor_history -match)")
     .action(async (args: string[], o: ViewFlags) => {
-      const limit = o.limit === undefined ? 0 : Number(o.limit);
-      if (!Number.isInteger(limit) || limit < 0)
-        throw new CliError(`--limit: '${o.limit}' is not a count`);
+      const text = o.match ?? o.limit;
+      const limit = text === undefined ? 0 : Number(text);
+      if (!Number.isInteger(limit) || limit < 0) {
+        throw new CliError(
+          `--${o.match === undefined ? "limit" : "match"}: '${text}' is not a count`,
+        );
+      }
       await withSchedd(o, "querying history", async ({ client }) => {
         const ads = await client.query({
           ...targets(args),
           constraint: o.constraint ?? "",
-          projection: o.af ?? [],
+          projection: autoformat(o)?.projection ?? [],
           limit,
           history: true,
         });
-        show(ads, o, () => nobatchTable(ads, Math.floor(Date.now() / 1000)));
+        if (showAds(ads, o)) return;
+        out(nobatchTable(ads, Math.floor(Date.now() / 1000)));
+        out(["", totalsLine(ads)]);
       });
     });
 }
 
 const VERB = { remove: "removal", hold: "hold", release: "release" } as const;
 
+const ALL_DONE = { remove: "marked for removal", hold: "held", release: "released" } as const;
+
+type ActFlags = ScheddFlags & { constraint?: string; reason?: string; all?: boolean };
+
 function actCommand(name: string, action: "remove" | "hold" | "release", what: string): Command {
   return withConnectionOptions(new HtcondorCommand(name))
     .description(`${what} (like condor_${name})`)
     .argument("[targets...]", "job ids (CLUSTER or CLUSTER.PROC) or a user name")
     .option("--constraint <expr>", "the jobs for which this expression is true")
+    .option("--all", "all the jobs you may act on (all jobs for an admin)")
     .option("--reason <text>", "reason recorded on the jobs")
-    .action(async (args: string[], o: ScheddFlags & { constraint?: string; reason?: string }) => {
+    .action(async (args: string[], o: ActFlags) => {
       const t = targets(args);
-      if (t.ids.length === 0 && !t.owner && !o.constraint) {
-        throw new CliError(`${name}: name jobs by id, a user, or -constraint EXPR`);
+      if (o.all && (t.ids.length > 0 || t.owner || o.constraint)) {
+        throw new CliError(`${name}: -all takes no job ids, user or -constraint`);
+      }
+      if (!o.all && t.ids.length === 0 && !t.owner && !o.constraint) {
+        throw new CliError(`${name}: name jobs by id, a user, -constraint EXPR or -all`);
       }
       await withSchedd(o, `${name}`, async ({ client }) => {
-        const res = await client.act(
-          action,
-          { ...t, constraint: o.constraint ?? "" },
-          o.reason ?? "",
-        );
+        const constraint = o.all ? "true" : (o.constraint ?? "");
+        const res = await client.act(action, { ...t, constraint }, o.reason ?? "");
+        if (o.all) {
+          // As condor_rm -all: other users' jobs, and jobs already in the state, are not errors.
+          if (res.done.length === 0)
+            throw new CliError(`no jobs of yours could be ${ALL_DONE[action]}`);
+          out(`All jobs ${ALL_DONE[action]}.`);
+          return;
+        }
         for (const id of res.done) out(`Job ${id} marked for ${VERB[action]}`);
         for (const r of res.refused) process.stderr.write(`Job ${r.id}: ${r.reason}\n`);
         if (res.done.length === 0 && res.refused.length === 0) {

@@ -73,6 +73,32 @@ export async function locateSchedd(
 
 /** A Scheduler ad's MyAddress: the one named `flags.name`, else the pool's only schedd. */
 async function scheddFromPool(flags: ScheddFlags, env: NodeJS.ProcessEnv): Promise<string> {
+  const { pool, found } = await scheddsInPool(flags, env);
+  if (found.length === 0) {
+    throw new CliError(
+      flags.name
+        ? `the pool at ${pool} has no schedd named '${flags.name}' (updraft status --type Scheduler lists them)`
+        : `the pool at ${pool} advertises no schedd; is one running? (or pass --schedd URL)`,
+    );
+  }
+  if (found.length > 1) {
+    throw new CliError(
+      `the pool at ${pool} has ${found.length} schedds (${found.map((f) => f.name).join(", ")}); ` +
+        "choose one with --name NAME",
+    );
+  }
+  const { name, address } = found[0]!;
+  if (!address || !isUrl(address)) {
+    throw new CliError(`the schedd '${name}' advertises no wss:// address (MyAddress)`);
+  }
+  return address;
+}
+
+/** The pool's schedds (the one named `flags.name` only, if given), from their Scheduler ads. */
+export async function scheddsInPool(
+  flags: ScheddFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ pool: string; found: { name: string; address: string | undefined }[] }> {
   const pool = await openPool(flags, env);
   let ads;
   try {
@@ -95,24 +121,7 @@ async function scheddFromPool(flags: ScheddFlags, env: NodeJS.ProcessEnv): Promi
     const ad = readScheduler(ClassAd.fromJSON(attrs));
     return { name: ad.name ?? "(unnamed)", address: ad.address };
   });
-  if (found.length === 0) {
-    throw new CliError(
-      flags.name
-        ? `the pool at ${pool.url} has no schedd named '${flags.name}' (updraft status --type Scheduler lists them)`
-        : `the pool at ${pool.url} advertises no schedd; is one running? (or pass --schedd URL)`,
-    );
-  }
-  if (found.length > 1) {
-    throw new CliError(
-      `the pool at ${pool.url} has ${found.length} schedds (${found.map((f) => f.name).join(", ")}); ` +
-        "choose one with --name NAME",
-    );
-  }
-  const { name, address } = found[0]!;
-  if (!address || !isUrl(address)) {
-    throw new CliError(`the schedd '${name}' advertises no wss:// address (MyAddress)`);
-  }
-  return address;
+  return { pool: pool.url, found };
 }
 
 export interface Connection {
