@@ -93,12 +93,13 @@ async function startupToFirstClaim(): Promise<void> {
   });
   const alice = scheddClient(rpcFor(pki, creds, "alice", schedd.url()));
   const credential = join(dir, "pilot.pem");
-  writeFileSync(credential, creds.pilot.certPem + creds.pilot.keyPem, { mode: 0o600 });
   const runs: { total: number; toPilotStart: number; validationMs: number }[] = [];
   let parts;
   try {
     for (let i = 0; i < STAGED_RUNS; i++) {
       await submit(alice, [job({ Cmd: '"/bin/true"', RequestMemory: "10" })]);
+      // The bootstrap has the pilot remove its credential file once read: each run gets one.
+      writeFileSync(credential, creds.pilot.certPem + creds.pilot.keyPem, { mode: 0o600 });
       claimedAt = 0;
       const wb = mkdtempSync(join(dir, "work-"));
       const t0 = performance.now();
