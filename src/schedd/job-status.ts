@@ -61,9 +61,26 @@ export function lowerName(name: string): string {
 /** The key under which `name` is spelled in `attrs` (names are case-insensitive). */
 export function attrKey(attrs: JobAttrs, name: string): string | undefined {
   if (Object.hasOwn(attrs, name)) return name;
-  const lower = lowerName(name);
-  for (const k in attrs) if (k.length === lower.length && lowerName(k) === lower) return k;
+  const length = name.length;
+  for (const k in attrs) if (k.length === length && sameNameIgnoringCase(k, name)) return k;
   return undefined;
+}
+
+/**
+ * Case-insensitive equality of two names of the same length, as their lower-case forms compare.
+ * ASCII is folded in place: claims and completions ask for absent names (new attributes) often,
+ * and each such question compares against every name of the job.
+ */
+function sameNameIgnoringCase(a: string, b: string): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 128 || y >= 128) return lowerName(a) === lowerName(b);
+    const lx = x | 0x20;
+    if (lx !== (y | 0x20) || lx < 97 || lx > 122) return false;
+  }
+  return true;
 }
 
 /** Set several attributes keeping existing spellings. */
