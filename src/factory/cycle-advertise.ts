@@ -4,39 +4,8 @@ import { formatClassCounts } from "../ads/glide-factory-client.js";
 import { FAILURE_CLASSES } from "../pilot/failure.js";
 import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
 import type { CycleDeps } from "./cycle-deps.js";
-import type { ClientCounts, Decision } from "./decide-types.js";
+import type { Decision } from "./decide-types.js";
 import { inDowntime } from "./downtime.js";
-import type { PilotRow } from "./store.js";
-
-/** Live pilots counted per entry and per (entry, client), in one pass. */
-function countLive(rows: readonly Readonly<PilotRow>[]) {
-  const byEntry = new Map<string, { total: ClientCounts; clients: Map<string, ClientCounts> }>();
-  // Rows come in runs of one (entry, client), as they were submitted: look up only on a change.
-  let run: Readonly<PilotRow> | undefined;
-  let e = { total: { idle: 0, running: 0, held: 0 }, clients: new Map<string, ClientCounts>() };
-  let c = e.total;
-  for (const p of rows) {
-    if (run === undefined || p.entry !== run.entry) {
-      let found = byEntry.get(p.entry);
-      if (!found) {
-        found = { total: { idle: 0, running: 0, held: 0 }, clients: new Map() };
-        byEntry.set(p.entry, found);
-      }
-      e = found;
-      run = undefined;
-    }
-    if (run === undefined || p.client !== run.client) {
-      let found = e.clients.get(p.client);
-      if (!found) e.clients.set(p.client, (found = { idle: 0, running: 0, held: 0 }));
-      c = found;
-    }
-    run = p;
-    const field = p.state === "Running" ? "running" : p.state === "Held" ? "held" : "idle";
-    c[field]++;
-    e.total[field]++;
-  }
-  return byEntry;
-}
 
 /** Counter values by entry, client and counter name. */
 type Counters = Map<string, Map<string, Map<string, number>>>;
@@ -77,8 +46,7 @@ function failuresByClass(counters: ReadonlyMap<string, number>): string {
 
 export async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
   const now = d.now();
-  const live = d.store.live();
-  const counts = countLive(live);
+  const counts = d.store.liveCounts();
   const counters = countersByClient(d.store.counters());
   const lastErrors = new Map<string, Map<string, string>>();
   for (const e of d.store.lastErrors()) {

@@ -6,6 +6,7 @@
 import Database, { type Database as Db } from "better-sqlite3";
 import type { Downtime, PilotState } from "./decide-types.js";
 import { migrate } from "../common/migrations.js";
+import { type EntryCounts, LiveCounts } from "./live-counts.js";
 import { FACTORY_MIGRATIONS } from "./store-schema.js";
 
 export interface PilotIntent {
@@ -116,6 +117,8 @@ export class FactoryStore {
    * from the database whenever a transaction fails.
    */
   private liveRows = new Map<number, PilotRow>();
+  /** `liveRows` counted per entry and client, changed wherever a live row is. */
+  private readonly counts = new LiveCounts();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -198,6 +201,8 @@ export class FactoryStore {
 
   private reload(): void {
     this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
+    this.counts.clear();
+    for (const r of this.liveRows.values()) this.counts.add(r.entry, r.client, r.state);
   }
 
   /** Which of `ids` some pilot, past or present, was given as its credential. */
@@ -248,6 +253,7 @@ export class FactoryStore {
             outcome: null,
           }),
         );
+        this.counts.add(i.entry, i.client, "Unsubmitted");
         return id;
       }),
     );
@@ -260,6 +266,7 @@ export class FactoryStore {
         if (this.st.submitted.run(d.handle, now, now, d.id).changes === 0) continue;
         const row = this.liveRows.get(d.id);
         if (row) {
+          this.counts.move(row.entry, row.client, row.state, "Idle");
           row.handle = d.handle;
           row.state = "Idle";
           row.submittedAt = now;
@@ -287,8 +294,10 @@ export class FactoryStore {
         if (!row) continue;
         if (terminal) {
           this.liveRows.delete(c.id);
+          this.counts.remove(row.entry, row.client, row.state);
           continue;
         }
+        this.counts.move(row.entry, row.client, row.state, c.state);
         if (row.state !== c.state) row.stateChangedAt = now;
         row.state = c.state;
         row.waiting = c.waiting ?? false;
@@ -313,6 +322,7 @@ export class FactoryStore {
     this.st.released.run(nextReleaseAt, now, id);
     const row = this.liveRows.get(id);
     if (row) {
+      this.counts.move(row.entry, row.client, row.state, "Idle");
       row.releases++;
       row.nextReleaseAt = nextReleaseAt;
       row.state = "Idle";
@@ -328,6 +338,14 @@ export class FactoryStore {
   /** One live pilot by id. */
   liveById(id: number): Readonly<PilotRow> | undefined {
     return this.liveRows.get(id);
+  }
+
+  /**
+   * Live pilots counted per entry and per (entry, client): Unsubmitted and Idle count as idle.
+   * The counts change with later writes.
+   */
+  liveCounts(): ReadonlyMap<string, Readonly<EntryCounts>> {
+    return this.counts.entries;
   }
 
   /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */

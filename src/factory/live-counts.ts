@@ -1,0 +1,56 @@
+/**
+ * Live pilots counted per entry and per (entry, client), kept in step with every change the
+ * store makes, so that a cycle reads its counts instead of walking 100,000 pilots again.
+ */
+import type { ClientCounts, PilotState } from "./decide-types.js";
+
+export interface EntryCounts {
+  total: ClientCounts;
+  clients: Map<string, ClientCounts>;
+}
+
+/** Unsubmitted and Idle pilots both count as idle, as the GlideFactoryClient ad counts them. */
+function field(state: PilotState): keyof ClientCounts {
+  return state === "Running" ? "running" : state === "Held" ? "held" : "idle";
+}
+
+export class LiveCounts {
+  private readonly byEntry = new Map<string, EntryCounts>();
+
+  /** Counts by entry; entries and clients whose pilots all left stay, at zero. */
+  get entries(): ReadonlyMap<string, Readonly<EntryCounts>> {
+    return this.byEntry;
+  }
+
+  add(entry: string, client: string, state: PilotState): void {
+    this.bump(entry, client, field(state), 1);
+  }
+
+  remove(entry: string, client: string, state: PilotState): void {
+    this.bump(entry, client, field(state), -1);
+  }
+
+  move(entry: string, client: string, from: PilotState, to: PilotState): void {
+    const a = field(from);
+    const b = field(to);
+    if (a === b) return;
+    this.bump(entry, client, a, -1);
+    this.bump(entry, client, b, 1);
+  }
+
+  clear(): void {
+    this.byEntry.clear();
+  }
+
+  private bump(entry: string, client: string, f: keyof ClientCounts, by: number): void {
+    let e = this.byEntry.get(entry);
+    if (e === undefined) {
+      e = { total: { idle: 0, running: 0, held: 0 }, clients: new Map() };
+      this.byEntry.set(entry, e);
+    }
+    let c = e.clients.get(client);
+    if (c === undefined) e.clients.set(client, (c = { idle: 0, running: 0, held: 0 }));
+    c[f] += by;
+    e.total[f] += by;
+  }
+}

@@ -1,0 +1,93 @@
+/** The store's live counts per entry and client follow every write (real SQLite). */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { FactoryStore } from "../../src/factory/store.js";
+
+const dir = mkdtempSync(join(tmpdir(), "updraft-live-counts-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const intent = (entry: string, client: string) => ({
+  entry,
+  client,
+  frontend: "fe",
+  securityClass: "main",
+  credentialId: "c",
+  gridtype: "local",
+});
+
+/** What the counts would be if computed afresh from the live rows. */
+function recount(store: FactoryStore): Record<string, Record<string, number[]>> {
+  const out: Record<string, Record<string, number[]>> = {};
+  for (const p of store.live()) {
+    const c = ((out[p.entry] ??= {})[p.client] ??= [0, 0, 0]);
+    c[p.state === "Running" ? 1 : p.state === "Held" ? 2 : 0]!++;
+  }
+  return out;
+}
+
+function kept(store: FactoryStore): Record<string, Record<string, number[]>> {
+  const out: Record<string, Record<string, number[]>> = {};
+  for (const [entry, e] of store.liveCounts()) {
+    let sum = [0, 0, 0];
+    for (const [client, c] of e.clients) {
+      sum = [sum[0]! + c.idle, sum[1]! + c.running, sum[2]! + c.held];
+      if (c.idle + c.running + c.held > 0)
+        (out[entry] ??= {})[client] = [c.idle, c.running, c.held];
+    }
+    assert.deepEqual([e.total.idle, e.total.running, e.total.held], sum, `${entry} total`);
+  }
+  return out;
+}
+
+test("counts follow intents, submits, state changes, releases, terminal states and a reopen", () => {
+  const file = join(dir, "factory.db");
+  const store = new FactoryStore(file);
+  const now = Date.now();
+  const a = store.recordIntents([intent("e1", "c1"), intent("e1", "c1"), intent("e1", "c2")], now);
+  const b = store.recordIntents([intent("e2", "c1")], now);
+  assert.deepEqual(kept(store), { e1: { c1: [2, 0, 0], c2: [1, 0, 0] }, e2: { c1: [1, 0, 0] } });
+
+  store.recordSubmitted(
+    [...a, ...b].map((id) => ({ id, handle: `h${id}` })),
+    now,
+  );
+  store.applyStates(
+    [
+      { id: a[0]!, state: "Running" },
+      { id: a[1]!, state: "Held", holdReason: "x", holdRecoverable: true },
+      { id: b[0]!, state: "Finished", exitCode: 0 },
+    ],
+    now,
+  );
+  assert.deepEqual(kept(store), { e1: { c1: [0, 1, 1], c2: [1, 0, 0] } });
+  assert.deepEqual(kept(store), recount(store));
+
+  store.recordRelease(a[1]!, now + 1000, now);
+  store.applyStates([{ id: a[0]!, state: "Running" }], now); // no change
+  assert.deepEqual(kept(store), { e1: { c1: [1, 1, 0], c2: [1, 0, 0] } });
+  store.applyStates([{ id: a[2]!, state: "Removed" }], now);
+  assert.deepEqual(kept(store), recount(store));
+  store.close();
+
+  const reopened = new FactoryStore(file);
+  assert.deepEqual(kept(reopened), { e1: { c1: [1, 1, 0] } });
+  assert.deepEqual(kept(reopened), recount(reopened));
+  reopened.close();
+});
+
+test("a failed transaction leaves the counts as the database has them", () => {
+  const store = new FactoryStore(join(dir, "rollback.db"));
+  store.recordIntents([intent("e1", "c1")], Date.now());
+  assert.throws(() =>
+    store.transaction(() => {
+      store.recordIntents([intent("e1", "c1"), intent("e1", "c2")], Date.now());
+      throw new Error("boom");
+    }),
+  );
+  assert.deepEqual(kept(store), { e1: { c1: [1, 0, 0] } });
+  assert.deepEqual(kept(store), recount(store));
+  store.close();
+});
