@@ -10,6 +10,9 @@ import { AD_TYPE, COMMON, GLIDE_CLIENT as A } from "./names.js";
 
 export type ParamValue = string | number | boolean;
 
+/** Credentials one request may carry besides its first. */
+export const MAX_EXTRA_CREDENTIALS = 15;
+
 export interface GlideClientAd {
   name: string;
   clientName: string;
@@ -25,6 +28,11 @@ export interface GlideClientAd {
   reqPubKeyId: string;
   reqEncIdentity: string;
   encCredential: string;
+  /**
+   * Further credentials the request's pilots are split over (`GlideinEncParamCredential_1`...,
+   * at most MAX_EXTRA_CREDENTIALS), each encrypted as the first.
+   */
+  moreCredentials?: readonly string[];
   credentialType: string;
   securityClass: string;
   trustDomain: string;
@@ -58,6 +66,9 @@ export function writeGlideClient(r: GlideClientAd): ClassAd {
     .setValue(A.CredentialType, r.credentialType)
     .setValue(A.SecurityClass, r.securityClass)
     .setValue(A.TrustDomain, r.trustDomain);
+  (r.moreCredentials ?? []).slice(0, MAX_EXTRA_CREDENTIALS).forEach((c, i) => {
+    ad.setValue(`${A.EncCredential}_${i + 1}`, c);
+  });
   for (const [k, v] of Object.entries(r.params)) ad.setValue(A.ParamPrefix + k, v);
   if (r.attrs?.length) {
     for (const a of r.attrs) ad.setValue(A.ParamPrefix + a.name, a.value);
@@ -86,8 +97,11 @@ export function writeGlideClient(r: GlideClientAd): ClassAd {
 }
 
 /** Every field of a received GlideClient ad, typed; undefined where absent or mistyped. */
-export type ReadGlideClient = { [K in keyof Omit<GlideClientAd, "attrs">]?: GlideClientAd[K] } & {
+export type ReadGlideClient = {
+  [K in keyof Omit<GlideClientAd, "attrs" | "moreCredentials">]?: GlideClientAd[K];
+} & {
   params: Record<string, ParamValue>;
+  moreCredentials?: string[];
   /** The three lists as written; the factory decides what of them it accepts. */
   exprAttrs?: string[];
   publishAttrs?: string[];
@@ -109,6 +123,12 @@ export function readGlideClient(ad: ClassAd): ReadGlideClient {
     }
   }
   const list = (name: string) => ad.getString(name)?.split(",").filter(Boolean);
+  const more: string[] = [];
+  for (let i = 1; i <= MAX_EXTRA_CREDENTIALS; i++) {
+    const c = ad.getString(`${A.EncCredential}_${i}`);
+    if (c === undefined) break;
+    more.push(c);
+  }
   return {
     name: ad.getString(COMMON.Name),
     clientName: ad.getString(A.ClientName),
@@ -124,6 +144,7 @@ export function readGlideClient(ad: ClassAd): ReadGlideClient {
     reqPubKeyId: ad.getString(A.ReqPubKeyID),
     reqEncIdentity: ad.getString(A.ReqEncIdentity),
     encCredential: ad.getString(A.EncCredential),
+    ...(more.length ? { moreCredentials: more } : {}),
     credentialType: ad.getString(A.CredentialType),
     securityClass: ad.getString(A.SecurityClass),
     trustDomain: ad.getString(A.TrustDomain),

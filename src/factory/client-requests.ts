@@ -15,6 +15,8 @@ export interface ParsedRequest {
   request: ClientRequest;
   /** Still encrypted; decrypted only after the request passed its checks. */
   encryptedCredential?: string;
+  /** Further credentials to split the pilots over (the frontend group's `selection: all`). */
+  moreCredentials?: string[];
   /** `pilot_tokens`: the credential is a batch of single-pilot tokens, one per line. */
   credentialType?: string;
   /** The frontend's own `GlideinParam<X>` settings (collector, schedds, lifetimes, start). */
@@ -75,6 +77,7 @@ export function readGlideClientAd(
         idleLifetimeS: r.reqIdleLifetime,
       },
       encryptedCredential: r.encCredential,
+      ...(r.moreCredentials ? { moreCredentials: r.moreCredentials } : {}),
       ...(r.credentialType !== undefined ? { credentialType: r.credentialType } : {}),
       params,
       attrs: split.attrs,

@@ -51,10 +51,12 @@ export function prepareSubmit(
     d.store.recordError(r.entry, r.client, d.now(), "the request carries no credential");
     return undefined;
   }
-  const creds = pilotCredentials(d, req);
-  if (creds === undefined) return undefined;
-  // Single-pilot tokens: each pilot gets one no pilot has had, and no more pilots than tokens.
   const perPilot = req.credentialType === PILOT_TOKENS;
+  const ciphers = [req.encryptedCredential, ...(perPilot ? [] : (req.moreCredentials ?? []))];
+  const decrypted = ciphers.map((c) => pilotCredentials(d, req, c));
+  if (decrypted.some((c) => c === undefined)) return undefined;
+  const creds = decrypted.flatMap((c) => c!);
+  // Single-pilot tokens: each pilot gets one no pilot has had, and no more pilots than tokens.
   const unused = perPilot ? unusedTokens(d, creds) : creds;
   if (perPilot && unused.length < count) {
     d.logger.info(
@@ -65,7 +67,9 @@ export function prepareSubmit(
   }
   const cred = unused[0];
   if (cred === undefined) return undefined;
-  const credAt = (n: number) => (perPilot ? unused[n]! : cred);
+  // Several credentials (a group's `selection: all`): each pilot gets the one with fewest pilots.
+  const spread = perPilot ? [] : spreadOverCredentials(creds, livePilots(d, r), count);
+  const credAt = (n: number) => (perPilot ? unused[n]! : (spread[n] ?? cred));
   const pilot = entry.pilot;
   if (req.attrProblems.length) {
     const problem = `attributes dropped: ${req.attrProblems.slice(0, 5).join("; ")}`;
@@ -132,28 +136,53 @@ export function prepareSubmit(
 /** The credential type whose plaintext is a batch of single-pilot tokens, one per line. */
 const PILOT_TOKENS = "pilot_tokens";
 
-/** The request's credential, decrypted once per ciphertext and kept (see CredentialCache). */
-function pilotCredentials(d: CycleDeps, req: ParsedRequest): StoredCredential[] | undefined {
+/**
+ * The credential for each of `count` new pilots, over `creds`: the one with fewest pilots so far
+ * (`live`: pilots per credential id), the first of equals, so requests split evenly over time.
+ */
+export function spreadOverCredentials(
+  creds: readonly StoredCredential[],
+  live: ReadonlyMap<string, number>,
+  count: number,
+): StoredCredential[] {
+  if (creds.length <= 1) return [];
+  const load = creds.map((c) => live.get(c.id) ?? 0);
+  const out: StoredCredential[] = [];
+  for (let n = 0; n < count; n++) {
+    let best = 0;
+    for (let i = 1; i < creds.length; i++) if (load[i]! < load[best]!) best = i;
+    load[best]!++;
+    out.push(creds[best]!);
+  }
+  return out;
+}
+
+/** Live pilots of this (entry, client) per credential id. */
+function livePilots(d: CycleDeps, r: ParsedRequest["request"]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of d.store.live()) {
+    if (p.entry !== r.entry || p.client !== r.client) continue;
+    out.set(p.credentialId, (out.get(p.credentialId) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** One of the request's credentials, decrypted once per ciphertext and kept (see CredentialCache). */
+function pilotCredentials(
+  d: CycleDeps,
+  req: ParsedRequest,
+  ciphertext: string,
+): StoredCredential[] | undefined {
   const r = req.request;
-  const cacheKey = `${r.client}\u0000${req.encryptedCredential}`;
+  const cacheKey = `${r.client}\u0000${ciphertext}`;
   const hit = d.credentialCache?.get(cacheKey);
   if (hit !== undefined) return Array.isArray(hit) ? hit : [hit];
   try {
     // Only reached for requests that passed the identity check in decide().
     const stored =
       req.credentialType === PILOT_TOKENS
-        ? storePilotTokenBatch(
-            d.credentialDir,
-            r.client,
-            req.encryptedCredential!,
-            d.keys.privatePem,
-          )
-        : storeClientCredential(
-            d.credentialDir,
-            r.client,
-            req.encryptedCredential!,
-            d.keys.privatePem,
-          );
+        ? storePilotTokenBatch(d.credentialDir, r.client, ciphertext, d.keys.privatePem)
+        : storeClientCredential(d.credentialDir, r.client, ciphertext, d.keys.privatePem);
     d.credentialCache?.set(cacheKey, stored);
     return Array.isArray(stored) ? stored : [stored];
   } catch (err) {

@@ -15,7 +15,7 @@ import {
 } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
-import type { GroupPolicy } from "./group-policy.js";
+import { groupCredentials, pilotLifetimes, type GroupPolicy } from "./group-policy.js";
 import { voBundleParams, type StagedVoBundle } from "./vo-bundle.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 
@@ -77,6 +77,8 @@ export interface GlideClientInputs {
   voBundle?: StagedVoBundle;
   /** The schedds pilots ask for jobs, in order: found this cycle, or else the configured ones. */
   schedds?: readonly string[];
+  /** Seconds since the epoch: which credential a `round_robin` group sends this cycle. */
+  now?: number;
 }
 
 /**
@@ -108,8 +110,22 @@ export function pilotTokenCount(reqIdle: number, batchMax: number): number {
   return Math.min(batchMax, Math.max(1, reqIdle));
 }
 
-function credentialFor(config: FrontendConfig, trustDomain: string): CredentialConfig | undefined {
-  return config.security.credentials.find((c) => c.trust_domain === trustDomain);
+/**
+ * The credentials one request carries, for an entry of `trustDomain`: the first of the group's
+ * (no `security`), every one (`all`, the factory splits the pilots over them, as glideinWMS's
+ * ProxyAll), or one turn by turn over cycles and entries (`round_robin`).
+ */
+export function credentialsFor(
+  config: FrontendConfig,
+  policy: Pick<GroupPolicy, "credentials" | "selection">,
+  trustDomain: string,
+  turn: number,
+): CredentialConfig[] {
+  const mine = groupCredentials(config, policy).filter((c) => c.trust_domain === trustDomain);
+  if (mine.length === 0) return [];
+  if (policy.selection === "all") return mine;
+  if (policy.selection === "round_robin") return [mine[turn % mine.length]!];
+  return [mine[0]!];
 }
 
 export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResult {
@@ -119,28 +135,35 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
   const ads: ClassAd[] = [];
   const skipped: GlideClientResult["skipped"] = [];
   const pendingTokens: PendingPilotTokens[] = [];
-  for (const e of plan.entries) {
+  const turn = Math.floor((inputs.now ?? 0) / config.cycle_s);
+  const lifetimes = pilotLifetimes(config, policy);
+  const cycleSchedds = inputs.schedds ?? fixedScheddUrls(config);
+  const schedds = policy.schedds
+    ? cycleSchedds.filter((url) => policy.schedds!.includes(url))
+    : cycleSchedds;
+  for (const [index, e] of plan.entries.entries()) {
     if (!isWanted(e)) continue;
     const factory = factories.get(e.entry);
     if (factory?.pubKeyValue === undefined) {
       skipped.push({ entry: e.entry, reason: "the factory ad has no PubKeyValue" });
       continue;
     }
-    const cred = credentialFor(config, factory.trustDomain);
+    const chosen = credentialsFor(config, policy, factory.trustDomain, turn + index);
+    const cred = chosen[0];
     const minted = cred?.type === "pilot_tokens";
-    const bytes = cred?.file !== undefined ? credentials.get(cred.file) : undefined;
-    if (cred === undefined || (bytes === undefined && !minted)) {
+    const files = chosen.map((c) => (c.file !== undefined ? credentials.get(c.file) : undefined));
+    if (cred === undefined || (files.some((b) => b === undefined) && !minted)) {
       skipped.push({
         entry: e.entry,
         reason: `no credential for trust domain "${factory.trustDomain}"`,
       });
       continue;
     }
-    let encrypted: string;
+    let encrypted: string[];
     let identity: string;
     let keyId: string;
     try {
-      encrypted = bytes === undefined ? "" : sealer.seal(bytes, factory.pubKeyValue);
+      encrypted = files.map((b) => (b === undefined ? "" : sealer.seal(b, factory.pubKeyValue!)));
       identity = sealer.seal(config.security.identity, factory.pubKeyValue);
       keyId = pubKeyId(factory.pubKeyValue);
     } catch (err) {
@@ -164,16 +187,17 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
       reqIdleLifetime: policy.limits.idle_glideins_lifetime_s,
       reqPubKeyId: keyId,
       reqEncIdentity: identity,
-      encCredential: encrypted,
+      encCredential: encrypted[0]!,
+      ...(encrypted.length > 1 ? { moreCredentials: encrypted.slice(1) } : {}),
       credentialType: cred.type,
       securityClass: cred.security_class,
       trustDomain: cred.trust_domain,
       params: {
         GLIDEIN_Collector: poolCollectorUrls(config).join(","),
-        GLIDEIN_Schedds: (inputs.schedds ?? fixedScheddUrls(config)).join(","),
-        GLIDEIN_Max_Walltime: config.pilot.max_walltime_s,
-        GLIDEIN_Retire_Time: config.pilot.retire_time_s,
-        GLIDEIN_Max_Idle: config.pilot.max_idle_s,
+        GLIDEIN_Schedds: schedds.join(","),
+        GLIDEIN_Max_Walltime: lifetimes.max_walltime_s,
+        GLIDEIN_Retire_Time: lifetimes.retire_time_s,
+        GLIDEIN_Max_Idle: lifetimes.max_idle_s,
         ...voBundleParams(inputs.voBundle),
       },
       attrs: policy.attrs.filter((a) => a.parameter),

@@ -114,7 +114,10 @@ export function planCycle(policy: GroupPolicy, snapshot: Snapshot, now: number):
   const parsed = parseAds(snapshot);
   const entries = parsed.entries.filter((e) => selected(policy.factoryQuery, e.ad, ctx));
   const jobs = parsed.jobs.filter(
-    (j) => j.summary.count > 0 && selected(policy.jobQuery, j.ad, ctx),
+    (j) =>
+      j.summary.count > 0 &&
+      (policy.schedds === undefined || policy.schedds.includes(j.summary.schedd)) &&
+      selected(policy.jobQuery, j.ad, ctx),
   );
 
   const matrix = buildMatchMatrix(

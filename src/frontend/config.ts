@@ -48,6 +48,9 @@ const UNLIMITED = 1_000_000_000;
 const maxCurb = (max: number, curb: number) =>
   z.object({ max: count.default(max), curb: count.default(curb) }).strict();
 
+/** How a group uses several credentials of one trust domain. */
+export const CREDENTIAL_SELECTIONS = ["all", "round_robin"] as const;
+
 export const REMOVAL_TYPES = ["NO", "WAIT", "IDLE", "ALL"] as const;
 export type RemovalType = (typeof REMOVAL_TYPES)[number];
 
@@ -168,11 +171,39 @@ const groupSchema = matchSchema
     scripts: z.array(voScriptSchema).default([]),
     /** The group's VO job wrapper, instead of the frontend's. */
     job_wrapper: voJobWrapperSchema.optional(),
+    /** The group's pilot lifetimes, over the frontend's `pilot`, key by key. */
+    pilot: z
+      .object({
+        max_walltime_s: wholeSecondsOrZero.optional(),
+        retire_time_s: wholeSecondsOrZero.optional(),
+        max_idle_s: wholeSecondsOrZero.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The schedds whose jobs the group serves (among the frontend's); all of them when absent. */
+    schedds: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Which of the frontend's credentials (by `name`) the group's pilots carry: `all` splits each
+     * request over them (glideinWMS's ProxyAll), `round_robin` sends one per request, the next
+     * one each cycle. Absent: the first credential of the entry's trust domain.
+     */
+    security: z
+      .object({
+        credentials: z.array(z.string().min(1)).min(1),
+        selection: z.enum(CREDENTIAL_SELECTIONS).default("all"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 const credentialSchema = z
   .object({
+    /** What a group's `security.credentials` calls it. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "a credential name is letters, digits, _ . and -")
+      .optional(),
     /** A pilot credential file (grid proxy or token) sent encrypted to each factory. */
     file: z.string().min(1).optional(),
     /**
@@ -239,7 +270,7 @@ const scheddsSchema = z.union([
   z.object({ constraint: expression }).strict(),
 ]);
 
-export const frontendConfigSchema = z
+const frontendBase = z
   .object({
     /** Frontend name as factories see it (GlideClient ClientName is `<name>.<group>`). */
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . and -"),
@@ -306,58 +337,124 @@ export const frontendConfigSchema = z
     metrics: metricsListenerSchema.optional(),
     log_level: logLevelKey,
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    cfg.security.credentials.forEach((c, i) => {
-      if (c.type === "pilot_tokens" && !cfg.security.pilot_tokens) {
+  .strict();
+
+export const frontendConfigSchema = frontendBase.superRefine((cfg, ctx) => {
+  cfg.security.credentials.forEach((c, i) => {
+    if (c.type === "pilot_tokens" && !cfg.security.pilot_tokens) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["security", "credentials", i, "type"],
+        message: "pilot_tokens needs security.pilot_tokens (the issuer directory)",
+      });
+    }
+  });
+  if (cfg.metrics && !cfg.tls) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["metrics"],
+      message: "metrics needs the tls section: its trust_dir checks scrapers' certificates",
+    });
+  }
+  const voScripts =
+    cfg.scripts.length > 0 ||
+    cfg.job_wrapper !== undefined ||
+    cfg.groups.some((g) => g.scripts.length > 0 || g.job_wrapper !== undefined);
+  if (voScripts && !cfg.staging) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["staging"],
+      message: "VO scripts and job wrappers are staged: configure staging (dir, listen or url)",
+    });
+  }
+  if (cfg.staging?.listen && !cfg.tls) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["staging", "listen"],
+      message: "staging.listen needs the tls section: its certificate serves the bundles",
+    });
+  }
+  if (!Array.isArray(cfg.schedds) && cfg.security.schedd_identities.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["security", "schedd_identities"],
+      message:
+        "schedds found through the collector need the identities whose Scheduler ads to trust",
+    });
+  }
+  checkGroupReferences(cfg, ctx);
+  const seen = new Set<string>();
+  cfg.groups.forEach((g, i) => {
+    if (seen.has(g.name)) {
+      ctx.addIssue({ code: "custom", path: ["groups", i, "name"], message: "duplicate group" });
+    }
+    seen.add(g.name);
+  });
+});
+
+/** What groups name must exist: credentials by name, schedds among the frontend's. */
+function checkGroupReferences(cfg: z.output<typeof frontendBase>, ctx: z.RefinementCtx): void {
+  const creds = new Map<string, (typeof cfg.security.credentials)[number]>();
+  cfg.security.credentials.forEach((c, i) => {
+    if (c.name === undefined) return;
+    if (creds.has(c.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["security", "credentials", i, "name"],
+        message: `another credential is named ${c.name}`,
+      });
+    }
+    creds.set(c.name, c);
+  });
+  cfg.groups.forEach((g, i) => {
+    // Schedds found through the collector are known only each cycle: a group's list filters them.
+    const fixed = Array.isArray(cfg.schedds) ? cfg.schedds : undefined;
+    (g.schedds ?? []).forEach((url, j) => {
+      if (fixed && !fixed.includes(url)) {
         ctx.addIssue({
           code: "custom",
-          path: ["security", "credentials", i, "type"],
-          message: "pilot_tokens needs security.pilot_tokens (the issuer directory)",
+          path: ["groups", i, "schedds", j],
+          message: `${url} is not among the frontend's schedds; add it there first`,
         });
       }
     });
-    if (cfg.metrics && !cfg.tls) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["metrics"],
-        message: "metrics needs the tls section: its trust_dir checks scrapers' certificates",
-      });
-    }
-    const voScripts =
-      cfg.scripts.length > 0 ||
-      cfg.job_wrapper !== undefined ||
-      cfg.groups.some((g) => g.scripts.length > 0 || g.job_wrapper !== undefined);
-    if (voScripts && !cfg.staging) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["staging"],
-        message: "VO scripts and job wrappers are staged: configure staging (dir, listen or url)",
-      });
-    }
-    if (cfg.staging?.listen && !cfg.tls) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["staging", "listen"],
-        message: "staging.listen needs the tls section: its certificate serves the bundles",
-      });
-    }
-    if (!Array.isArray(cfg.schedds) && cfg.security.schedd_identities.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["security", "schedd_identities"],
-        message:
-          "schedds found through the collector need the identities whose Scheduler ads to trust",
-      });
-    }
-    const seen = new Set<string>();
-    cfg.groups.forEach((g, i) => {
-      if (seen.has(g.name)) {
-        ctx.addIssue({ code: "custom", path: ["groups", i, "name"], message: "duplicate group" });
+    const sec = g.security;
+    if (!sec) return;
+    const used = sec.credentials.map((name, j) => {
+      const c = creds.get(name);
+      if (!c) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", i, "security", "credentials", j],
+          message: `no credential named ${name} in security.credentials (give it a name:)`,
+        });
       }
-      seen.add(g.name);
+      return c;
     });
+    if (sec.selection !== "all") return;
+    // One request carries all of a trust domain's credentials: one class and one type for them.
+    const byDomain = new Map<string, { security_class: string; type: string }>();
+    for (const c of used) {
+      if (!c) continue;
+      const first = byDomain.get(c.trust_domain);
+      if (first && (first.security_class !== c.security_class || first.type !== c.type)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", i, "security", "credentials"],
+          message: `selection all sends trust domain ${c.trust_domain}'s credentials in one request: give them one security_class and one type, or use round_robin`,
+        });
+      }
+      if (first && c.type === "pilot_tokens") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", i, "security", "credentials"],
+          message: "pilot_tokens are minted per request: one per trust domain, or use round_robin",
+        });
+      }
+      if (!first) byDomain.set(c.trust_domain, c);
+    }
   });
+}
 
 export type FrontendConfig = z.output<typeof frontendConfigSchema>;
 

@@ -74,6 +74,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
       sealer,
       voBundle: inputs.voBundles?.get(policy.name),
       schedds: snapshot.schedds ?? fixedScheddUrls(config),
+      now,
     });
     result.glideClientAds.push(...clients.ads);
     result.pendingTokens.push(...clients.pendingTokens);

@@ -13,6 +13,7 @@ import { SELF_BASES, selectedNames, TARGET_BASES } from "./expr-walk.js";
 import type { GlideinAttr } from "../ads/glidein-attrs.js";
 import type {
   AttrConfig,
+  CredentialConfig,
   FrontendConfig,
   GroupConfig,
   GroupLimits,
@@ -44,6 +45,38 @@ export interface GroupPolicy {
   readonly limits: GroupLimits;
   /** The frontend's attributes with the group's over them, by name (sorted). */
   readonly attrs: readonly GroupAttr[];
+  /** The group's pilot lifetimes over the frontend's, key by key (unset: the frontend's). */
+  readonly pilot: GroupConfig["pilot"];
+  /** Schedds whose jobs the group serves; undefined: every schedd of the frontend. */
+  readonly schedds?: readonly string[];
+  /** Names of the credentials the group may send, in order; undefined: all of the frontend's. */
+  readonly credentials?: readonly string[];
+  /** How a group uses several credentials of one trust domain (`first` without `security`). */
+  readonly selection: "first" | "all" | "round_robin";
+}
+
+/** The frontend's pilot lifetimes with a group's over them. */
+export function pilotLifetimes(
+  config: FrontendConfig,
+  policy: Pick<GroupPolicy, "pilot">,
+): FrontendConfig["pilot"] {
+  const out = { ...config.pilot };
+  for (const [k, v] of Object.entries(policy.pilot ?? {})) {
+    if (v !== undefined) out[k as keyof typeof out] = v;
+  }
+  return out;
+}
+
+/** The credentials a group may send, from the frontend's, in the group's order. */
+export function groupCredentials(
+  config: FrontendConfig,
+  policy: Pick<GroupPolicy, "credentials">,
+): CredentialConfig[] {
+  const all = config.security.credentials;
+  if (!policy.credentials) return [...all];
+  return policy.credentials
+    .map((n) => all.find((c) => c.name === n))
+    .filter((c): c is CredentialConfig => c !== undefined);
 }
 
 /** Frontend-level attributes, then the group's over them (names compared without case). */
@@ -131,6 +164,10 @@ export function groupPolicy(
     matchAttrs: matchAttrsOf(group, g, matchText),
     limits: group.limits,
     attrs: mergeAttrs(frontendAttrs, group.attrs ?? {}),
+    pilot: group.pilot,
+    ...(group.schedds ? { schedds: group.schedds } : {}),
+    ...(group.security ? { credentials: group.security.credentials } : {}),
+    selection: group.security?.selection ?? "first",
   };
 }
 
