@@ -11,7 +11,7 @@ import { readBounded } from "../common/bounded-read.js";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import {
   loadTrustDir,
-  refreshTrustStore,
+  refreshTrustStoreAsync,
   type LoadTrustOptions,
   type TrustStore,
 } from "../security/trust.js";
@@ -51,27 +51,41 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
 /** Trust directory re-read at most this often for job proxies (new CRLs, CAs). */
 const RECHECK_MS = 60_000;
 
+/** A chain check that also says when its trust directory reload is under way. */
+export interface TrustDirCheck extends ChainCheck {
+  /** The reload under way, if any: checks meanwhile use the trust loaded before. */
+  reloading(): Promise<void> | undefined;
+}
+
 /**
  * A chain check against `trustDir`, loaded on first use and refreshed when its files change, with
- * the schedd's `tls` modes (CA namespaces, expired CRLs) as its listener has them.
+ * the schedd's `tls` modes (CA namespaces, expired CRLs) as its listener has them. The refresh
+ * reads the directory off the event loop, as the listener's does: the upload that finds the
+ * store due for a recheck is checked against the one loaded, and the next against the new one.
  */
 export function trustDirCheck(
   trustDir: string,
   options: LoadTrustOptions,
   now: () => number = Date.now,
-): ChainCheck {
+): TrustDirCheck {
   let trust: TrustStore | undefined;
   let checkedAt = 0;
-  return (chain) => {
+  let pending: Promise<void> | undefined;
+  const check = (chain: Buffer[]): VerifyResult => {
     if (trust === undefined) {
       trust = loadTrustDir(trustDir, options);
       checkedAt = now();
-    } else if (now() - checkedAt >= RECHECK_MS) {
+    } else if (!pending && now() - checkedAt >= RECHECK_MS) {
       checkedAt = now();
-      trust = refreshTrustStore(trust).store;
+      // An unreadable directory keeps the trust loaded before, as the listener does.
+      pending = refreshTrustStoreAsync(trust).then((r) => {
+        trust = r.store;
+        pending = undefined;
+      });
     }
     return verifyChain(chain, trust, { allowLimited: true, now: new Date(now()) });
   };
+  return Object.assign(check, { reloading: () => pending });
 }
 
 /** A received proxy file's text, read with a bound; undefined when missing or too large. */

@@ -26,3 +26,26 @@ test("a job proxy outside the CA's namespace follows the schedd's ca_namespaces 
     trustDirCheck(pki.caDir, { caNamespaces: "enforce", crlExpired: "refuse" })(insider).ok,
   );
 });
+
+test("a revocation reaches job proxy checks through a reload that does not hold up the upload", async () => {
+  const user = pki.issueUser("/DC=org/DC=example/CN=Revoked Later");
+  const chain = pki.chainDer(pki.proxyOf(user).pem);
+  let now = Date.now();
+  const check = trustDirCheck(
+    pki.caDir,
+    { caNamespaces: "enforce", crlExpired: "refuse" },
+    () => now,
+  );
+  assert.ok(check(chain).ok);
+  pki.revoke(user.certPem);
+  now += 61_000;
+  // The upload that finds the recheck due is not made to wait for the directory's reading.
+  assert.ok(check(chain).ok, "checked against the trust loaded before");
+  const reload = check.reloading();
+  assert.ok(reload, "the reload runs in the background");
+  await reload;
+  const after = check(chain);
+  assert.equal(after.ok, false);
+  assert.equal(after.ok ? "" : after.code, "revoked");
+  assert.equal(check.reloading(), undefined);
+});
