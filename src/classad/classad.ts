@@ -72,7 +72,7 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
     let entries = new Map<string, AttrEntry>();
     for (let i = 0; i < attrs.length; i++) {
       const attr = attrs[i]!;
-      entries.set(lowerName(attr[0]), new AttrEntry(attr[0], attr[1]));
+      entries.set(attr[0].toLowerCase(), new AttrEntry(attr[0], attr[1]));
     }
     // A name given twice keeps its first spelling (§1.7): rare, so only then look for earlier ones.
     if (entries.size !== attrs.length) entries = entriesWithRepeats(attrs);
