@@ -112,21 +112,16 @@ export function scheddSource(
       try {
         const before = staged.get(lease.leaseId) ?? new Map();
         const choice = chooseOutputs(lease.ad, sandboxDir, before);
-        const outputs: OutputFile[] = [];
+        const sent = await uploadAll(c, lease, choice.names, sandboxDir);
+        const outputs = sent.outputs;
         let outputHold: OutputHold | undefined = choice.ok ? undefined : choice.hold;
-        for (const rel of choice.names) {
-          try {
-            outputs.push(await upload(c, lease, rel, sandboxDir));
-          } catch (err) {
-            // Over the schedd's size limits: the job is held saying so, never retried forever.
-            if (!hasWireCode(err, "resource-exhausted")) throw err;
-            outputHold ??= {
-              reason: `Error from the pilot: failed to send file(s) to the schedd: ${err.message}`,
-              code: TRANSFER_OUTPUT_HOLD,
-              subcode: 0,
-            };
-            break;
-          }
+        if (sent.refused) {
+          // Over the schedd's size limits: the job is held saying so, never retried forever.
+          outputHold ??= {
+            reason: `Error from the pilot: failed to send file(s) to the schedd: ${sent.refused.message}`,
+            code: TRANSFER_OUTPUT_HOLD,
+            subcode: 0,
+          };
         }
         const startHold = holdFields(outcome);
         await c.completeJob({
@@ -210,6 +205,42 @@ export function stagedExecutable(ad: ClassAd): string | undefined {
   }
   return basename(cmd);
 }
+
+/**
+ * Output files go up a few at a time. Most are a few bytes (a job's Out and Err), and one round
+ * trip each in turn made a job's report the longest part of the pilot's loop turn, which waits
+ * for it before claiming for the freed CPUs. At most UPLOADS_AT_ONCE chunks are in flight. After
+ * a refusal over the schedd's limits, or any other failure, no further file is started; the
+ * ones under way finish first, so a retried report never races an upload still going.
+ */
+async function uploadAll(
+  c: ScheddClient,
+  lease: JobLease,
+  names: readonly string[],
+  sandboxDir: string,
+): Promise<{ outputs: OutputFile[]; refused?: Error }> {
+  const sent: (OutputFile | undefined)[] = [];
+  let next = 0;
+  let refused: Error | undefined;
+  let failure: unknown;
+  const sender = async () => {
+    while (next < names.length && refused === undefined && failure === undefined) {
+      const i = next++;
+      try {
+        sent[i] = await upload(c, lease, names[i]!, sandboxDir);
+      } catch (err) {
+        if (hasWireCode(err, "resource-exhausted")) refused ??= err;
+        else failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, names.length) }, sender));
+  if (failure !== undefined) throw failure;
+  const outputs = sent.filter((o): o is OutputFile => o !== undefined);
+  return refused ? { outputs, refused } : { outputs };
+}
+
+const UPLOADS_AT_ONCE = 4;
 
 /** One output file, read a chunk at a time (never whole), its SHA-256 on the last chunk. */
 async function upload(c: ScheddClient, lease: JobLease, name: string, sandboxDir: string) {

@@ -105,3 +105,79 @@ test("outputs: every made file comes back, a missing or oversized one holds with
   assert.equal(big!.HoldReasonCode, "12");
   assert.match(big!.HoldReason!, /big\.bin' exceeds the file limit of 2097152 bytes/);
 });
+
+test("outputs: several go up at once, at most four, and every byte arrives", async (t) => {
+  const env = await startEnv({ clock: systemClock, timers: true });
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-outputs-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const alice = env.client("alice");
+  const script = [
+    "#!/bin/sh",
+    'for i in 1 2 3 4 5 6; do echo "file $i" > small$i.txt; done',
+    // Three chunks of the pilot's 256 KiB: sent in order within its own upload.
+    "awk 'BEGIN { for (i = 0; i < 60000; i++) printf \"line %05d\\n\", i }' > big.txt",
+    "echo done",
+    "",
+  ].join("\n");
+  const cluster = await alice.newCluster();
+  await alice.submitJobs(cluster, [
+    job({ Cmd: '"/home/alice/many.sh"', RequestMemory: "64", Out: '"job.out"' }),
+  ]);
+  const data = Buffer.from(script);
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  await alice.putInput({
+    name: "many.sh",
+    offset: 0,
+    data,
+    last: true,
+    sha256,
+    leaseId: "",
+    jobId: `${cluster}.0`,
+  });
+
+  const pilot = env.client("pilot");
+  const putOutput = pilot.putOutput.bind(pilot);
+  let inFlight = 0;
+  let peak = 0;
+  pilot.putOutput = async (req) => {
+    peak = Math.max(peak, ++inFlight);
+    try {
+      return await putOutput(req);
+    } finally {
+      inFlight--;
+    }
+  };
+  const result = await within(
+    runPilot({
+      clock: systemClock,
+      plan: planLifetime({ maxWalltimeS: 600, maxIdleS: 1 }, Date.now(), () => 0),
+      identity: { pilotId: "pilot-many-outputs", host: "wn01" },
+      resources: { cpus: 1, memoryMb: 1000, diskKb: 1_000_000, gpus: 0 },
+      nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+      published: {},
+      workDir: join(dir, "work"),
+      sources: [scheddSource(env.schedd.url(), pilot)],
+      advertiser: { advertise: async () => {}, invalidate: async () => {} },
+      claimRetryMs: 200,
+    }),
+    "pilot run",
+  );
+  assert.deepEqual(
+    result.jobs.map((j) => [j.disposition, j.exitCode]),
+    [["completed", 0]],
+  );
+  assert.equal(peak, 4, "four uploads in flight at most, and as many as there were");
+  const [done] = await alice.query({ ids: [`${cluster}.0`], history: true });
+  assert.equal(done!.JobStatus, "4", "completed");
+  const files = await outputsOf(alice, `${cluster}.0`);
+  assert.deepEqual(
+    [...files.keys()].sort(),
+    ["big.txt", "job.out", ...[1, 2, 3, 4, 5, 6].map((i) => `small${i}.txt`)].sort(),
+  );
+  for (const i of [1, 2, 3, 4, 5, 6]) assert.equal(files.get(`small${i}.txt`), `file ${i}\n`);
+  const big = files.get("big.txt")!;
+  assert.equal(big.length, 60000 * 11);
+  assert.ok(big.startsWith("line 00000\nline 00001\n") && big.endsWith("line 59999\n"));
+  assert.equal(files.get("job.out"), "done\n");
+});
