@@ -177,3 +177,38 @@ export function decodeGlideinAttrs(text: string): DecodeResult {
   }
   return problems.length ? { ok: false, problems } : { ok: true, attrs };
 }
+
+/** One attribute as `name=value [where]`, for the CLI: strings quoted, expressions in (). */
+export function describeGlideinAttr(a: GlideinAttr): string {
+  const value =
+    a.type === "string"
+      ? JSON.stringify(a.value)
+      : a.type === "expr"
+        ? `(${String(a.value)})`
+        : String(a.value);
+  const where = [...(a.publish ? ["slot"] : []), ...(a.job ? ["job"] : [])];
+  return `${a.name}=${value}${where.length ? ` [${where.join(",")}]` : ""}`;
+}
+
+/** The VO attributes a read GlideClient ad carries (its other parameters are the system's). */
+export function glideClientAttrs(r: {
+  params: Readonly<Record<string, string | number | boolean>>;
+  exprAttrs?: readonly string[];
+  publishAttrs?: readonly string[];
+  jobPublishAttrs?: readonly string[];
+}): GlideinAttr[] {
+  const has = (xs: readonly string[] | undefined, n: string) =>
+    (xs ?? []).some((x) => x.toLowerCase() === n.toLowerCase());
+  const out: GlideinAttr[] = [];
+  for (const [name, v] of Object.entries(r.params)) {
+    if (attrNameProblem(name) !== undefined || typeof v === "boolean") continue;
+    out.push({
+      name,
+      type: has(r.exprAttrs, name) ? "expr" : typeof v === "number" ? "int" : "string",
+      value: v,
+      publish: has(r.publishAttrs, name),
+      job: has(r.jobPublishAttrs, name),
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}

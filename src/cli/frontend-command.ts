@@ -65,10 +65,12 @@ function planAction(options: CommonOptions): void {
   const now = nowOf(snapshot);
   const plans = policies.map((p) => planCycle(p, snapshot, now));
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ groups: plans }, null, 2)}\n`);
+    const groups = plans.map((p, i) => ({ ...p, attrs: policies[i]!.attrs }));
+    process.stdout.write(`${JSON.stringify({ groups }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`${plans.map((p) => formatPlan(p, options.all)).join("\n\n")}\n`);
+  const text = plans.map((p, i) => formatPlan(p, options.all, policies[i]!.attrs));
+  process.stdout.write(`${text.join("\n\n")}\n`);
 }
 
 function readJob(file: string): ClassAd {
@@ -98,10 +100,12 @@ function explainAction(jobFile: string, options: CommonOptions): void {
   const now = nowOf(snapshot);
   const results = policies.map((p) => explainJob(p, job, snapshot, now));
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ groups: results }, null, 2)}\n`);
+    const groups = results.map((x, i) => ({ ...x, attrs: policies[i]!.attrs }));
+    process.stdout.write(`${JSON.stringify({ groups }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`${results.map(formatExplanation).join("\n\n")}\n`);
+  const text = results.map((x, i) => formatExplanation(x, policies[i]!.attrs));
+  process.stdout.write(`${text.join("\n\n")}\n`);
 }
 
 function loadConfigOnly(file: string): FrontendConfig {

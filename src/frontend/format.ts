@@ -3,6 +3,20 @@
  */
 import { describeReason, type GroupPlan } from "./compute.js";
 import type { JobExplanation } from "./explain.js";
+import { describeGlideinAttr } from "../ads/glidein-attrs.js";
+import type { GroupAttr } from "./group-policy.js";
+
+/** The group's attributes: those sent to pilots, then those kept at the frontend. */
+export function formatAttrs(attrs: readonly GroupAttr[]): string[] {
+  const sent = attrs.filter((a) => a.parameter);
+  const kept = attrs.filter((a) => !a.parameter);
+  const show = (xs: readonly GroupAttr[]) =>
+    xs.map((a) => `${describeGlideinAttr(a)}${a.from === "group" ? " (group)" : ""}`).join(", ");
+  return [
+    ...(sent.length ? [`attrs sent: ${show(sent)}`] : []),
+    ...(kept.length ? [`attrs kept at the frontend: ${show(kept)}`] : []),
+  ];
+}
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -15,7 +29,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** Entries with nothing matched, no pilots and no request are left out unless `all`. */
-export function formatPlan(plan: GroupPlan, all = false): string {
+export function formatPlan(plan: GroupPlan, all = false, attrs: readonly GroupAttr[] = []): string {
   const rows = plan.entries
     .filter((e) => all || e.jobs.count > 0 || e.pilots.total > 0 || e.request.idle > 0)
     .map((e) => [
@@ -56,11 +70,11 @@ export function formatPlan(plan: GroupPlan, all = false): string {
     rows,
   );
   const problems = plan.problems.map((p) => `  problem: ${p}`);
-  return [head, body, ...problems].join("\n");
+  return [head, ...formatAttrs(attrs), body, ...problems].join("\n");
 }
 
-export function formatExplanation(x: JobExplanation): string {
-  const out = [`group ${x.group}:`];
+export function formatExplanation(x: JobExplanation, attrs: readonly GroupAttr[] = []): string {
+  const out = [`group ${x.group}:`, ...formatAttrs(attrs).map((l) => `  ${l}`)];
   if (!x.selectedByJobQuery) {
     out.push("  the group's job query does not select this job; it gets no pilots from this group");
     return out.join("\n");

@@ -7,9 +7,11 @@ import {
   COMMON,
   GLIDE_CLIENT,
   GLIDE_RESOURCE,
+  readGlideClient,
   readGlideResource,
   type ReadGlideResource,
 } from "../ads/index.js";
+import { describeGlideinAttr, glideClientAttrs, type GlideinAttr } from "../ads/glidein-attrs.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 
 export type WireAd = Readonly<Record<string, string>>;
@@ -38,6 +40,8 @@ export interface EntryStatus {
   updated: number | null;
   /** AuthenticatedIdentity of the writer, as the collector recorded it. */
   writer: string | null;
+  /** The attributes the group's GlideClient ad sends pilots; null: no request advertised. */
+  attrs: GlideinAttr[] | null;
 }
 
 export interface StatusFilter {
@@ -164,6 +168,7 @@ export function entryStatuses(
       matchErrors: resource?.matchErrors ?? 0,
       updated: heard.length > 0 ? Math.max(...heard) : null,
       writer: ad.getString(COMMON.AuthenticatedIdentity) ?? null,
+      attrs: client ? glideClientAttrs(readGlideClient(client)) : null,
     });
   }
   const key = (r: EntryStatus) => [r.frontend, r.group, r.entry];
@@ -213,6 +218,8 @@ export function formatStatus(rows: readonly EntryStatus[]): string {
       `frontend ${members[0]!.frontend}, group ${members[0]!.group} (client ${client}): ` +
         `${members.length} entries, ${req} idle pilots requested`,
     );
+    const sent = members.find((r) => r.attrs !== null)?.attrs;
+    if (sent?.length) out.push(`attrs sent: ${sent.map(describeGlideinAttr).join(", ")}`);
     out.push(
       ...table(
         [

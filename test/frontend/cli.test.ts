@@ -26,6 +26,12 @@ test("plan prints a table per group with counts, requests and what bound them", 
   );
   assert.match(r.stdout, /^ucsd_down@gfactory@osg \(down\).*entry in downtime$/m);
   assert.match(r.stdout, /^group gpu: 4 idle jobs/m);
+  // The attributes each group sends its pilots, the group's own marked.
+  assert.match(r.stdout, /^attrs sent: VO_Software_Dir="\/cvmfs\/vo.example.org" \[slot,job\]$/m);
+  assert.match(
+    r.stdout,
+    /^attrs sent: VO_GPU_Pilot=1 \[slot\] \(group\), VO_Software_Dir="\/cvmfs\/vo.example.org" \[slot,job\]$/m,
+  );
 });
 
 for (const flag of ["-json", "--json"]) {
@@ -46,6 +52,11 @@ for (const flag of ["-json", "--json"]) {
     );
     const gpu = doc.groups[1]!.entries.find((e) => e.entry === "purdue_gpu@gfactory@osg")!;
     assert.equal(gpu.request.idle, 1);
+    const attrs = (doc.groups[1] as unknown as { attrs: { name: string; from: string }[] }).attrs;
+    assert.deepEqual(
+      attrs.map((a) => `${a.name}:${a.from}`),
+      ["VO_GPU_Pilot:group", "VO_Software_Dir:frontend"],
+    );
   });
 }
 
@@ -97,7 +108,10 @@ test("explain names the failing clause of each entry a job does not match", () =
     r.stdout,
     /- purdue_ce1@gfactory@osg\n\s+fails: stringListMember\(TARGET\.GLIDEIN_Site,MY\.DESIRED_Sites\)\s+=> false/,
   );
-  assert.match(r.stdout, /group gpu:\n\s+the group's job query does not select this job/);
+  assert.match(
+    r.stdout,
+    /group gpu:\n {2}attrs sent: VO_GPU_Pilot=1 \[slot\] \(group\), .*\n\s+the group's job query does not select this job/,
+  );
   const j = run("explain", "-json", job, "--config", CONFIG, "--snapshot", SNAPSHOT);
   assert.equal(j.status, 0, j.stderr);
   const doc = JSON.parse(j.stdout) as {

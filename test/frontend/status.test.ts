@@ -56,3 +56,40 @@ test("rows without FrontendName/GroupName take them from the client name; limits
   assert.equal(rows[1]!.matchErrors, 3);
   assert.deepEqual(entryStatuses([resource("ce1@vo.main", 1)], [], { group: "other" }), []);
 });
+
+test("status shows the attributes a group's GlideClient ads send, not the system's parameters", async () => {
+  const { formatStatus } = await import("../../src/frontend/status.js");
+  const rows = entryStatuses(
+    [resource("ce1@vo.main", 100)],
+    [
+      {
+        MyType: '"GlideClient"',
+        Name: '"ce1@vo.main"',
+        ClientName: '"vo.main"',
+        ReqName: '"ce1"',
+        ReqIdleGlideins: "1",
+        ReqMaxGlideins: "5",
+        GlideinParamGLIDEIN_Collector: '"wss://c:9618"',
+        GlideinParamUPDRAFT_VO_BUNDLE: '"https://fe/b"',
+        GlideinParamVO_Dir: '"/cvmfs/vo"',
+        GlideinParamVO_Tier: "2",
+        GlideinParamVO_Big: '"TotalCpus >= 8"',
+        GlideinExprAttrs: '"VO_Big"',
+        GlideinPublishAttrs: '"VO_Dir,VO_Big"',
+        GlideinJobPublishAttrs: '"VO_Dir"',
+      },
+    ],
+  );
+  assert.deepEqual(
+    rows[0]!.attrs?.map((a) => [a.name, a.type, a.value, a.publish, a.job]),
+    [
+      ["VO_Big", "expr", "TotalCpus >= 8", true, false],
+      ["VO_Dir", "string", "/cvmfs/vo", true, true],
+      ["VO_Tier", "int", 2, false, false],
+    ],
+  );
+  assert.match(
+    formatStatus(rows),
+    /^attrs sent: VO_Big=\(TotalCpus >= 8\) \[slot\], VO_Dir="\/cvmfs\/vo" \[slot,job\], VO_Tier=2$/m,
+  );
+});
