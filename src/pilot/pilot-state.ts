@@ -117,6 +117,9 @@ export function jobEnded(s: PilotState, a: ActiveJob, outcome: JobOutcome, nowMs
   s.active.delete(a.lease.jobId);
   s.ledger.release(a.lease.jobId);
   s.lastJobEndMs = nowMs;
+  // The slot's free resources and State changed: the collector hears of it within a second,
+  // not at the next periodic refresh.
+  s.adStale = true;
   if (s.active.size === 0) s.idleSince = nowMs;
   // Ended by the pilot's own stop, even if it then exited cleanly, or never started for the
   // pilot's own reasons: the job goes back to the queue.

@@ -110,3 +110,77 @@ test("a pilot runs two jobs from a real schedd and advertises to a real collecto
     assert.equal(Buffer.concat(chunks).toString(), "hi\n");
   }
 });
+
+test("a slot whose job ended shows Unclaimed/Idle at once, not at the next refresh", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const { collector, reader } = await startPilotCollector(env, t);
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-state-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const credentialFile = join(dir, "pilot-credential.pem");
+  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
+    mode: 0o600,
+  });
+  const alice = env.client("alice");
+  const cluster = await submit(alice, [
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sleep"',
+      Arguments: '"1"',
+      RequestMemory: "64",
+    }),
+  ]);
+  const node = createNodeFixture();
+  t.after(() => node.cleanup());
+  const r = resolveSettings(
+    {
+      pilotId: "pilot-slotstate",
+      workDir: join(dir, "work"),
+      collector: collector.url,
+      schedd: [env.schedd.url()],
+      credential: credentialFile,
+      trustDir: env.pki.caDir,
+      maxWalltime: 3600,
+      // Idle longer than the wait below, shorter than the pilot's 60 s periodic refresh: only
+      // an advertisement on the job's end can show the slot Unclaimed while the pilot lives.
+      maxIdle: 50,
+      grace: 5,
+    },
+    {},
+    () => "unused",
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  const terminate = new AbortController();
+  let output = "";
+  const run = runPilotProcess(r.settings, {
+    view: node.view(),
+    write: (text) => (output += text),
+    terminate: terminate.signal,
+  });
+  const slotName = '"slot1@pilot-slotstate@wn01.example.org"';
+  const stateOf = async () => {
+    const [ad] = (await reader.query({ type: "Slot" })).filter((a) => a.Name === slotName);
+    return ad === undefined ? undefined : `${ad.State}/${ad.Activity}/${ad.NumDynamicSlots}`;
+  };
+  const seen: string[] = [];
+  const until = async (what: string, ok: () => Promise<boolean>) => {
+    const end = Date.now() + 40_000;
+    while (!(await ok())) {
+      if (Date.now() > end) throw new Error(`${what}; slot states seen: ${seen.join(", ")}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  const sees = (state: string) => async () => {
+    const s = await stateOf();
+    if (s !== undefined && seen.at(-1) !== s) seen.push(s);
+    return s === state;
+  };
+  await until("the slot never showed its job", sees('"Claimed"/"Busy"/1'));
+  await until("the job never completed", async () => {
+    const [j] = await alice.query({ ids: [`${cluster}.0`], history: true });
+    return j?.JobStatus === "4";
+  });
+  await until("the slot stayed busy after its job ended", sees('"Unclaimed"/"Idle"/0'));
+  terminate.abort();
+  assert.equal(await within(run, "pilot run"), 0, output);
+});
