@@ -174,13 +174,14 @@ export const CONNECTION_DEFAULTS = Object.freeze({
   max_connections_per_identity: 1024,
   handshake_timeout_s: 10,
   max_calls_per_connection: 32,
+  max_streams_per_connection: 32,
   max_bytes_in_flight_mb: 32,
 });
 
 /**
  * The `connections` block of every wire listener: how many authenticated connections it holds in
  * total and per identity, how long a socket may take to authenticate, and what one connection may
- * have running at once (calls, and request bytes held by them).
+ * have running at once (calls, streams such as watches, and request bytes held by them).
  */
 export const connectionsBlock = shared(
   z
@@ -200,6 +201,12 @@ export const connectionsBlock = shared(
         .positive()
         .max(1024)
         .default(CONNECTION_DEFAULTS.max_calls_per_connection),
+      max_streams_per_connection: z
+        .number()
+        .int()
+        .positive()
+        .max(1024)
+        .default(CONNECTION_DEFAULTS.max_streams_per_connection),
       max_bytes_in_flight_mb: z
         .number()
         .positive()
@@ -218,6 +225,7 @@ export function serverLimitsFrom(c: ConnectionsConfig) {
     maxConnectionsPerIdentity: c.max_connections_per_identity,
     handshakeTimeoutMs: c.handshake_timeout_s * 1000,
     maxConcurrentCalls: c.max_calls_per_connection,
+    maxConcurrentStreams: c.max_streams_per_connection,
     maxBytesInFlight: Math.round(c.max_bytes_in_flight_mb * 1024 * 1024),
   };
 }

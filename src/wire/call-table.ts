@@ -32,7 +32,9 @@ export const DEFAULT_STREAM_WINDOW = 256;
 /**
  * Calls a client has on the wire at once, the server's default per-connection limit: more wait
  * here, in order, and go out as replies come back (as HTTP/2 streams wait for
- * SETTINGS_MAX_CONCURRENT_STREAMS), instead of being refused with too-many-calls.
+ * SETTINGS_MAX_CONCURRENT_STREAMS), instead of being refused with too-many-calls. Streams (watches)
+ * have a bound of their own at the server and do not count here, so open watches never hold up
+ * calls.
  */
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 32;
 
@@ -66,7 +68,7 @@ export class CallTable {
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
   private closedWith: WireError | undefined;
-  /** Calls sent on the current connection and not yet settled. */
+  /** Unary calls sent on the current connection and not yet settled. */
   private onWire = 0;
   private connected = false;
 
@@ -150,16 +152,20 @@ export class CallTable {
     }
   }
 
-  /** A connection is up: send what is waiting, oldest first, up to the in-flight limit. */
+  /** A connection is up: send what is waiting, oldest first, calls up to the in-flight limit. */
   onConnected(): void {
     this.connected = true;
+    for (const call of this.calls.values()) {
+      if (this.connected && call.reader && !call.sent) this.send(call);
+    }
     this.sendWaiting();
   }
 
+  /** Unary calls waiting for a slot; streams go out as soon as there is a connection. */
   private sendWaiting(): void {
     for (const call of this.calls.values()) {
       if (this.onWire >= this.maxInFlight || !this.connected) return;
-      if (!call.sent) this.send(call);
+      if (!call.sent && !call.reader) this.send(call);
     }
   }
 
@@ -172,7 +178,7 @@ export class CallTable {
         call.idempotent && (call.reader === undefined || call.reader.itemsReceived === 0);
       if (repeatable) {
         call.sent = false;
-        this.onWire--;
+        if (!call.reader) this.onWire--;
         continue;
       }
       const details: Record<string, string> = cause ? { cause: cause.code } : {};
@@ -206,7 +212,7 @@ export class CallTable {
       signal.addEventListener("abort", onAbort, { once: true });
       call.detach = () => signal.removeEventListener("abort", onAbort);
     }
-    if (this.onWire < this.maxInFlight) this.send(call);
+    if (call.reader || this.onWire < this.maxInFlight) this.send(call);
   }
 
   private send(call: Call): void {
@@ -220,8 +226,8 @@ export class CallTable {
         deadlineMs: Math.ceil(remaining),
         window: call.window,
       });
-      if (call.sent) this.onWire++;
-      else this.connected = false;
+      if (!call.sent) this.connected = false;
+      else if (!call.reader) this.onWire++;
     } catch (err) {
       // The transport refused the frame itself (too large): only this call fails.
       this.settle(call, err instanceof WireError ? err : new UnavailableError(String(err)));
@@ -252,6 +258,7 @@ export class CallTable {
     call.detach?.();
     if (call.sent) {
       call.sent = false;
+      if (call.reader) return;
       this.onWire--;
       this.sendWaiting();
     }

@@ -39,7 +39,13 @@ export type SessionTransport = {
 
 export type SessionLimits = {
   maxFrameSize: number;
+  /** Unary calls running at once on one connection. */
   maxConcurrentCalls: number;
+  /**
+   * Streams open at once on one connection, apart from the calls: a client's long-lived watches
+   * must not take the slots its calls need.
+   */
+  maxConcurrentStreams: number;
   /**
    * The connection's byte budget: request payloads of calls still running may hold at most this
    * many bytes, so concurrent calls times frame size cannot exhaust the server's memory.
@@ -75,6 +81,8 @@ type ActiveCall = {
   failure?: string;
   /** Request payload bytes this call holds against the connection's budget. */
   bytes: number;
+  /** A stream, counted against the streams' bound rather than the calls'. */
+  stream: boolean;
   onFinish?: (code: string) => void;
 };
 
@@ -129,6 +137,8 @@ export class ServerSession {
   private closed = false;
   private draining = false;
   private bytesInFlight = 0;
+  /** Streams among the calls. */
+  private streams = 0;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -248,7 +258,18 @@ export class ServerSession {
         new PermissionDeniedError(`'${this.peer.identity}' may not call '${method}'`),
       );
     }
-    if (this.calls.size >= this.limits.maxConcurrentCalls) {
+    const stream = entry.kind === "stream";
+    if (stream && this.streams >= this.limits.maxConcurrentStreams) {
+      return this.refuseCall(
+        id,
+        method,
+        new TooManyCallsError(
+          `more than ${this.limits.maxConcurrentStreams} streams open on one connection; ` +
+            "close one (a watch) before opening another",
+        ),
+      );
+    }
+    if (!stream && this.calls.size - this.streams >= this.limits.maxConcurrentCalls) {
       return this.refuseCall(
         id,
         method,
@@ -283,8 +304,10 @@ export class ServerSession {
       credit: env.window ? env.window : Infinity,
       wake: undefined,
       bytes,
+      stream,
     };
     this.calls.set(id, call);
+    if (stream) this.streams++;
     this.bytesInFlight += bytes;
     const deadline = this.startDeadline(id, call, entry.kind, env.deadlineMs);
     if (this.observer) this.observeEnd(call, method);
@@ -437,6 +460,7 @@ export class ServerSession {
     if (call.timer) clearTimeout(call.timer);
     if (this.calls.get(id) !== call) return;
     this.calls.delete(id);
+    if (call.stream) this.streams--;
     this.bytesInFlight -= call.bytes;
     call.onFinish?.(call.reason?.code ?? call.failure ?? "ok");
     if (this.calls.size === 0 && this.idleWaiters.length > 0) {

@@ -71,6 +71,7 @@ export type ServerLimits = SessionLimits &
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxFrameSize: 4 * 1024 * 1024,
   maxConcurrentCalls: 32,
+  maxConcurrentStreams: 32,
   maxBytesInFlight: 32 * 1024 * 1024,
   maxConnections: 8192,
   // Pilots sharing one credential share one identity: room for a large pool's pilots.

@@ -64,6 +64,11 @@ export async function startServer(
     const n = req[0] ?? 0;
     for (let i = 0; i < n; i++) await sink.write(Buffer.from([i]));
   });
+  // Stays open, writing nothing, until cancelled: a watch with nothing to report.
+  server.stream("test.Quiet", { roles: ["user", "read"], ...bytes }, (_req, _sink, ctx) => {
+    observed.contexts.push(ctx);
+    return new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+  });
   // Streams 64 KiB items until cancelled: for backpressure.
   server.stream("test.Flood", { roles: ["user", "read"], ...bytes }, async (_req, sink, ctx) => {
     const item = Buffer.alloc(64 * 1024, 1);

@@ -28,6 +28,7 @@ function fakeSession(registry: MethodRegistry) {
     {
       maxFrameSize: 1 << 20,
       maxConcurrentCalls: 8,
+      maxConcurrentStreams: 8,
       maxBytesInFlight: 1 << 20,
       defaultDeadlineMs: 10_000,
       maxDeadlineMs: 60_000,
