@@ -127,6 +127,8 @@ export const GLIDE_RESOURCE = {
   CurbPrefix: "GlideClientCurb_",
   MatchErrors: "GlideClientMatchErrors",
   MatchExpr: "GlideClientMatchExpr",
+  /** The VO scripts and job wrapper the group sends its pilots, one `; `-separated line. */
+  VoScripts: "GlideClientVOScripts",
 } as const;
 
 /** A pilot's partitionable slot, as HTCondor's startd and glideinWMS's glidein name it. */

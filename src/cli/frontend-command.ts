@@ -23,6 +23,7 @@ import type { ClientFlags } from "./client-settings.js";
 import { addRunCommand } from "./daemon-command.js";
 import { CliError, withCliErrorsSync } from "./errors.js";
 import { HtcondorCommand } from "./htcondor-args.js";
+import { voScriptLines } from "../frontend/vo-bundle.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
 
 interface CommonOptions {
@@ -61,15 +62,21 @@ function nowOf(snapshot: Snapshot): number {
 }
 
 function planAction(options: CommonOptions): void {
-  const { policies, snapshot } = load(options);
+  const { config, policies, snapshot } = load(options);
   const now = nowOf(snapshot);
   const plans = policies.map((p) => planCycle(p, snapshot, now));
   if (options.json) {
-    const groups = plans.map((p, i) => ({ ...p, attrs: policies[i]!.attrs }));
+    const groups = plans.map((p, i) => ({
+      ...p,
+      attrs: policies[i]!.attrs,
+      voScripts: voScriptLines(config, p.group),
+    }));
     process.stdout.write(`${JSON.stringify({ groups }, null, 2)}\n`);
     return;
   }
-  const text = plans.map((p, i) => formatPlan(p, options.all, policies[i]!.attrs));
+  const text = plans.map((p, i) =>
+    formatPlan(p, options.all, policies[i]!.attrs, voScriptLines(config, p.group)),
+  );
   process.stdout.write(`${text.join("\n\n")}\n`);
 }
 
@@ -96,15 +103,21 @@ function readJob(file: string): ClassAd {
 
 function explainAction(jobFile: string, options: CommonOptions): void {
   const job = readJob(jobFile);
-  const { policies, snapshot } = load(options);
+  const { config, policies, snapshot } = load(options);
   const now = nowOf(snapshot);
   const results = policies.map((p) => explainJob(p, job, snapshot, now));
   if (options.json) {
-    const groups = results.map((x, i) => ({ ...x, attrs: policies[i]!.attrs }));
+    const groups = results.map((x, i) => ({
+      ...x,
+      attrs: policies[i]!.attrs,
+      voScripts: voScriptLines(config, x.group),
+    }));
     process.stdout.write(`${JSON.stringify({ groups }, null, 2)}\n`);
     return;
   }
-  const text = results.map((x, i) => formatExplanation(x, policies[i]!.attrs));
+  const text = results.map((x, i) =>
+    formatExplanation(x, policies[i]!.attrs, voScriptLines(config, x.group)),
+  );
   process.stdout.write(`${text.join("\n\n")}\n`);
 }
 

@@ -4,7 +4,13 @@
  * names of `GlideClient` ads to withdraw, and one `GlideResource` per entry for monitoring.
  * Attribute names follow glideinWMS's glideclient and glideresource ads.
  */
-import { COMMON, readGlideFactory, writeGlideClient, writeGlideResource } from "../ads/index.js";
+import {
+  COMMON,
+  GLIDE_RESOURCE,
+  readGlideFactory,
+  writeGlideClient,
+  writeGlideResource,
+} from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import { pubKeyId } from "../security/credential-crypto.js";
 import {
@@ -16,7 +22,7 @@ import {
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
 import { describeReason, type EntryPlan, type GroupPlan } from "./compute.js";
 import { groupCredentials, pilotLifetimes, type GroupPolicy } from "./group-policy.js";
-import { voBundleParams, type StagedVoBundle } from "./vo-bundle.js";
+import { voBundleParams, voScriptLines, type StagedVoBundle } from "./vo-bundle.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 
 /** `<frontend>.<group>`: the client name factories key their per-client state on. */
@@ -249,6 +255,7 @@ export function buildGlideResourceAds(
   plan: GroupPlan,
 ): ClassAd[] {
   const client = clientName(config.name, policy.name);
+  const scripts = voScriptLines(config, policy.name).join("; ");
   return plan.entries.map((e) => {
     const limits: Record<string, string> = {};
     const curbs: Record<string, string> = {};
@@ -256,7 +263,7 @@ export function buildGlideResourceAds(
       if (r.kind === "max-reached") limits[r.limit] = `count=${r.count}, limit=${r.max}`;
       if (r.kind === "curb") curbs[r.limit] = `count=${r.count}, curb=${r.curb}`;
     }
-    return writeGlideResource({
+    const ad = writeGlideResource({
       name: glideClientName(e.entry, client),
       glideClientName: client,
       frontendName: config.name,
@@ -279,5 +286,7 @@ export function buildGlideResourceAds(
       matchErrors: e.matchError?.count,
       matchExpr: policy.matchText,
     });
+    if (scripts) ad.setValue(GLIDE_RESOURCE.VoScripts, scripts);
+    return ad;
   });
 }

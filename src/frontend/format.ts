@@ -29,7 +29,12 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** Entries with nothing matched, no pilots and no request are left out unless `all`. */
-export function formatPlan(plan: GroupPlan, all = false, attrs: readonly GroupAttr[] = []): string {
+export function formatPlan(
+  plan: GroupPlan,
+  all = false,
+  attrs: readonly GroupAttr[] = [],
+  voScripts: readonly string[] = [],
+): string {
   const rows = plan.entries
     .filter((e) => all || e.jobs.count > 0 || e.pilots.total > 0 || e.request.idle > 0)
     .map((e) => [
@@ -70,11 +75,24 @@ export function formatPlan(plan: GroupPlan, all = false, attrs: readonly GroupAt
     rows,
   );
   const problems = plan.problems.map((p) => `  problem: ${p}`);
-  return [head, ...formatAttrs(attrs), body, ...problems].join("\n");
+  return [head, ...formatAttrs(attrs), ...sends(voScripts), body, ...problems].join("\n");
 }
 
-export function formatExplanation(x: JobExplanation, attrs: readonly GroupAttr[] = []): string {
-  const out = [`group ${x.group}:`, ...formatAttrs(attrs).map((l) => `  ${l}`)];
+/** What the group sends its pilots besides the request: its VO scripts and job wrapper. */
+function sends(voScripts: readonly string[]): string[] {
+  return voScripts.length > 0 ? [`scripts sent: ${voScripts.join("; ")}`] : [];
+}
+
+export function formatExplanation(
+  x: JobExplanation,
+  attrs: readonly GroupAttr[] = [],
+  voScripts: readonly string[] = [],
+): string {
+  const out = [
+    `group ${x.group}:`,
+    ...formatAttrs(attrs).map((l) => `  ${l}`),
+    ...sends(voScripts).map((l) => `  ${l}`),
+  ];
   if (!x.selectedByJobQuery) {
     out.push("  the group's job query does not select this job; it gets no pilots from this group");
     return out.join("\n");

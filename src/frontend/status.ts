@@ -12,6 +12,7 @@ import {
   type ReadGlideResource,
 } from "../ads/index.js";
 import { describeGlideinAttr, glideClientAttrs, type GlideinAttr } from "../ads/glidein-attrs.js";
+import { VO_BUNDLE_SHA256_PARAM } from "../common/vo-bundle.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 
 export type WireAd = Readonly<Record<string, string>>;
@@ -42,6 +43,10 @@ export interface EntryStatus {
   writer: string | null;
   /** The attributes the group's GlideClient ad sends pilots; null: no request advertised. */
   attrs: GlideinAttr[] | null;
+  /** The VO scripts and job wrapper the group sends (`start: file; ...`), from its GlideResource ad. */
+  voScripts: string | null;
+  /** The SHA-256 of the VO bundle its GlideClient ad names, when it names one. */
+  voBundle: string | null;
 }
 
 export interface StatusFilter {
@@ -169,6 +174,9 @@ export function entryStatuses(
       updated: heard.length > 0 ? Math.max(...heard) : null,
       writer: ad.getString(COMMON.AuthenticatedIdentity) ?? null,
       attrs: client ? glideClientAttrs(readGlideClient(client)) : null,
+      voScripts: resourceAd?.getString(GLIDE_RESOURCE.VoScripts) ?? null,
+      voBundle:
+        client?.getString(GLIDE_CLIENT.ParamPrefix + VO_BUNDLE_SHA256_PARAM)?.slice(0, 64) ?? null,
     });
   }
   const key = (r: EntryStatus) => [r.frontend, r.group, r.entry];
@@ -220,6 +228,14 @@ export function formatStatus(rows: readonly EntryStatus[]): string {
     );
     const sent = members.find((r) => r.attrs !== null)?.attrs;
     if (sent?.length) out.push(`attrs sent: ${sent.map(describeGlideinAttr).join(", ")}`);
+    const scripts = members.find((r) => r.voScripts)?.voScripts;
+    const bundle = members.find((r) => r.voBundle)?.voBundle;
+    if (scripts || bundle) {
+      out.push(
+        `scripts sent: ${scripts ?? "(not described)"}` +
+          (bundle ? ` (bundle ${bundle.slice(0, 12)})` : ""),
+      );
+    }
     out.push(
       ...table(
         [

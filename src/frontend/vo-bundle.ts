@@ -114,6 +114,23 @@ export function describeVoScripts(g: GroupVoScripts): string[] {
   return out;
 }
 
+/** The lines of `describeVoScripts` for one group of the configuration. */
+export function voScriptLines(
+  config: {
+    scripts?: readonly VoScriptConfig[];
+    job_wrapper?: VoJobWrapperConfig;
+    groups: readonly {
+      name: string;
+      scripts?: readonly VoScriptConfig[];
+      job_wrapper?: VoJobWrapperConfig;
+    }[];
+  },
+  group: string,
+): string[] {
+  const g = config.groups.find((x) => x.name === group);
+  return g ? describeVoScripts(groupVoScripts(config, g)) : [];
+}
+
 export interface StagedVoBundle {
   /** Where pilots fetch the bundle: `<staging url>/<manifest sha256>`. */
   url: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -120,4 +120,61 @@ test("explain names the failing clause of each entry a job does not match", () =
   const purdue = doc.groups[0]!.entries.find((e) => e.entry === "purdue_ce1@gfactory@osg")!;
   assert.equal(purdue.matches, false);
   assert.equal(purdue.failed.length, 1);
+});
+
+test("plan and explain show the VO scripts and job wrapper each group sends", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
+  const cfg = join(dir, "frontend.yaml");
+  const withScripts = readFileSync(CONFIG, "utf8")
+    .replace(
+      "  - name: gpu\n",
+      "  - name: gpu\n    scripts: [{ file: /opt/vo/check-gpu.sh, when: periodic, period_s: 300 }]\n",
+    )
+    .concat(
+      "\nstaging: { dir: /var/lib/fe-stage, url: https://fe.example.org/stage }",
+      "\nscripts: [{ file: /opt/vo/check-software.sh }]",
+      "\njob_wrapper: { file: /opt/vo/wrap.sh, post_job: /opt/vo/post.sh, timeout_s: 60 }\n",
+    );
+  writeFileSync(cfg, withScripts);
+  const r = run("plan", "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.equal(r.status, 0, r.stderr);
+  const [main, gpu] = r.stdout.split("\ngroup gpu");
+  assert.match(
+    main!,
+    /^scripts sent: start: \/opt\/vo\/check-software\.sh; job wrapper: \/opt\/vo\/wrap\.sh; post-job \(60 s\): \/opt\/vo\/post\.sh$/m,
+  );
+  assert.doesNotMatch(main!, /check-gpu/, "a group's own script goes to that group alone");
+  assert.match(
+    gpu!,
+    /^scripts sent: start: \/opt\/vo\/check-software\.sh; periodic every 300 s: \/opt\/vo\/check-gpu\.sh; job wrapper/m,
+  );
+
+  const j = run("plan", "--json", "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.equal(j.status, 0, j.stderr);
+  const doc = JSON.parse(j.stdout) as { groups: { group: string; voScripts: string[] }[] };
+  assert.deepEqual(doc.groups[1]!.voScripts, [
+    "start: /opt/vo/check-software.sh",
+    "periodic every 300 s: /opt/vo/check-gpu.sh",
+    "job wrapper: /opt/vo/wrap.sh",
+    "post-job (60 s): /opt/vo/post.sh",
+  ]);
+
+  const job = join(dir, "job.ad");
+  writeFileSync(job, '[ DESIRED_Sites = "UCSD"; RequestCpus = 1; RequestMemory = 3000 ]');
+  const x = run("explain", job, "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.equal(x.status, 0, x.stderr);
+  assert.match(x.stdout, /^ {2}scripts sent: start: \/opt\/vo\/check-software\.sh; job wrapper/m);
+});
+
+test("VO scripts without a staging area are refused at load, naming where to configure it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
+  const cfg = join(dir, "frontend.yaml");
+  writeFileSync(
+    cfg,
+    readFileSync(CONFIG, "utf8") + "\nscripts: [{ file: /opt/vo/a.sh, when: periodic }]\n",
+  );
+  const r = run("plan", "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /scripts\[0\]\.period_s \(line \d+\): a periodic script needs period_s/);
+  assert.match(r.stderr, /staging.*configure staging/);
 });

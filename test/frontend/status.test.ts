@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { entryStatuses, newestByName } from "../../src/frontend/status.js";
+import { entryStatuses, formatStatus, newestByName } from "../../src/frontend/status.js";
 
 const resource = (name: string, heard: number, extra: Record<string, string> = {}) => ({
   MyType: '"GlideResource"',
@@ -92,4 +92,33 @@ test("status shows the attributes a group's GlideClient ads send, not the system
     formatStatus(rows),
     /^attrs sent: VO_Big=\(TotalCpus >= 8\) \[slot\], VO_Dir="\/cvmfs\/vo" \[slot,job\], VO_Tier=2$/m,
   );
+});
+
+test("status shows the VO scripts a group sends and the bundle its requests name", () => {
+  const sha = "c0ffee".repeat(10) + "abcd";
+  const rows = entryStatuses(
+    [
+      resource("ce1@vo.main", 100, {
+        GlideClientVOScripts: '"start: /opt/vo/sw.sh; periodic every 600 s: /opt/vo/squid.sh"',
+      }),
+    ],
+    [
+      {
+        MyType: '"GlideClient"',
+        Name: '"ce1@vo.main"',
+        ClientName: '"vo.main"',
+        ReqName: '"ce1"',
+        ReqIdleGlideins: "1",
+        ReqMaxGlideins: "5",
+        GlideinParamUPDRAFT_VO_BUNDLE_SHA256: JSON.stringify(sha),
+      },
+    ],
+  );
+  assert.equal(rows[0]!.voBundle, sha);
+  assert.match(
+    formatStatus(rows),
+    /^scripts sent: start: \/opt\/vo\/sw\.sh; periodic every 600 s: \/opt\/vo\/squid\.sh \(bundle c0ffeec0ffee\)$/m,
+  );
+  const none = formatStatus(entryStatuses([resource("ce1@vo.main", 100)], []));
+  assert.doesNotMatch(none, /scripts sent/, "a group sending none says nothing of them");
 });
