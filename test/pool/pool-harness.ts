@@ -33,7 +33,12 @@ export interface CliResult {
 export const DEMO_CONFIG = join(packageRoot(), "config", "demo");
 
 export async function startTestPool(
-  opts: { leaseS?: number; configDir?: string } = {},
+  opts: {
+    leaseS?: number;
+    configDir?: string;
+    /** Runs with the daemons' environment after the pool's PKI is made, before they start. */
+    beforeStart?: (env: NodeJS.ProcessEnv) => void;
+  } = {},
 ): Promise<TestPool> {
   const configDir = opts.configDir ?? DEMO_CONFIG;
   const stateDir = mkdtempSync(join(tmpdir(), "updraft-pool-"));
@@ -52,7 +57,10 @@ export async function startTestPool(
     configDir,
     stateDir,
     say: (l) => said.push(l),
-    beforeStart: addDowntimeOnce(stateDir, configDir),
+    beforeStart: (env, cli) => {
+      opts.beforeStart?.(env);
+      addDowntimeOnce(stateDir, configDir)(env, cli);
+    },
   });
   const clients = poolClients(pool);
   const jobsDir = join(stateDir, "jobs");
