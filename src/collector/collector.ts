@@ -157,11 +157,22 @@ export class CollectorCore {
             : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
       };
     }
-    if (caller.pilotBinding !== undefined && type.toLowerCase() === AD_TYPE.Slot.toLowerCase()) {
+    const isSlot = type.toLowerCase() === AD_TYPE.Slot.toLowerCase();
+    if (caller.pilotBinding !== undefined && isSlot) {
       const refused = this.bindSlot(ad, caller.pilotBinding);
       if (refused !== undefined) {
         return { ...base, ok: false, code: "permission-denied", ...refused };
       }
+    } else if (isSlot && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
+      // Only the collector writes a binding, from a verified token: the frontend renews tokens
+      // with what it reads there, so a writer without one must not supply its own.
+      return {
+        ...base,
+        ok: false,
+        code: "permission-denied",
+        attribute: SLOT.PilotBinding,
+        message: `${SLOT.PilotBinding} is set by the collector from a pilot token's binding; ${caller.identity} has none`,
+      };
     }
     applyStamp(ad, ctx.identity);
     applyStamp(ad, ctx.heard);

@@ -127,6 +127,28 @@ test("a certificate pilot without a binding still advertises its slot as sent", 
   assert.ok(o?.ok);
 });
 
+test("a writer without a binding cannot supply its own UpdraftPilotBinding", async () => {
+  const forged = JSON.stringify(
+    JSON.stringify({
+      frontend: "fe",
+      group: "main",
+      entry: "entry_a",
+      pilot_id: "p8",
+      renew_until: 4_000_000_000,
+    }),
+  );
+  const [o] = await collector
+    .as("pilot")
+    .advertise([slotAd(8, { GLIDEIN_Site: '"SITE_A"', updraftpilotbinding: forged })], "Slot");
+  assert.equal(o?.ok, false, JSON.stringify(o));
+  assert.equal(o?.code, "permission-denied");
+  assert.match(o.message, /UpdraftPilotBinding is set by the collector/);
+  const ads = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'Name == "slot1@glidein_8@wn8.example.org"' });
+  assert.equal(ads.length, 0, "the forged binding is not stored");
+});
+
 test("a bound pilot's Slot ad carries its verified binding, whatever the pilot wrote there", async () => {
   const c = await pilotClient("p9");
   const forged = JSON.stringify(
