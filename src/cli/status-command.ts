@@ -6,6 +6,7 @@ import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
 import { compileExpression } from "../classad/index.js";
 import { isAttributeName } from "../collector/intern.js";
+import { formatCompact } from "./status-compact.js";
 import { CliError } from "./errors.js";
 import type { ClientFlags } from "./client-settings.js";
 import { HtcondorCommand } from "./htcondor-args.js";
@@ -28,6 +29,7 @@ interface StatusOptions extends ClientFlags {
   long?: boolean;
   json?: boolean;
   total?: boolean;
+  compact?: boolean;
   limit?: number;
 }
 
@@ -48,6 +50,7 @@ export function createStatusCommand(): Command {
     .option("-l, --long", "every attribute in the old long form, ads separated by blank lines")
     .option("--json", "a JSON array of objects")
     .option("--total", "totals per type and site")
+    .option("--compact", "one row per machine with its free CPUs and memory, then a summary")
     .option("--limit <n>", "at most this many ads", (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n <= 0)
@@ -56,12 +59,12 @@ export function createStatusCommand(): Command {
     })
     .addHelpText(
       "after",
-      "\nHTCondor spellings work too: -af, -long (-l), -json, -constraint, -total, -any, -pool.\n",
+      "\nHTCondor spellings work too: -af, -long (-l), -json, -constraint, -total, -compact, -any, -pool.\n",
     );
   addPoolOptions(cmd);
   cmd.action(async (o: StatusOptions) => {
-    const modes = [o.af !== undefined, o.long, o.json, o.total].filter(Boolean).length;
-    if (modes > 1) throw new CliError("choose one of -af, -long, -json and -total");
+    const modes = [o.af !== undefined, o.long, o.json, o.total, o.compact].filter(Boolean).length;
+    if (modes > 1) throw new CliError("choose one of -af, -long, -json, -total and -compact");
     const exprs = (o.af ?? []).map((text) => {
       try {
         return compileExpression(text);
@@ -99,6 +102,7 @@ export function createStatusCommand(): Command {
     else if (o.long) out = formatLong(ads);
     else if (o.json) out = formatJson(ads);
     else if (o.total) out = formatTotals(ads);
+    else if (o.compact) out = formatCompact(ads);
     else if (type.toLowerCase() === "slot") out = formatSlotTable(ads, now);
     else out = formatAdTable(ads, now);
     process.stdout.write(out);

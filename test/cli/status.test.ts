@@ -110,6 +110,24 @@ test("-json prints an array of objects with literal values typed and expressions
   assert.match(r.stdout, /"Start": "\\\/Expr\(TARGET\.RequestMemory <= MY\.Memory\)\\\/"/);
 });
 
+test("-compact prints condor_status's machine rows and state summary", async () => {
+  const r = await runCli(["status", "-compact"], env);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  // The header condor_status's own format tests look for.
+  assert.match(
+    lines[0]!,
+    /^\s*Machine\s+Platform\s+Slots\s+Cpus\s+Gpus\s+TotalGb\s+FreCpu\s+FreeGb\s+CpuLoad\s+ST\s+Jobs\/Min\s+MaxSlotGb$/,
+  );
+  const rows = lines.filter((l) => l.startsWith("slot1@glidein_"));
+  assert.equal(rows.length, 3);
+  const one = rows.find((l) => l.startsWith("slot1@glidein_1@"))!.split(/\s+/);
+  // Machine, Platform, Slots, Cpus, Gpus, TotalGb, FreCpu, FreeGb, CpuLoad, ST
+  assert.deepEqual([one[3], one[5], one[6], one[7], one[9]], ["2", "4.00", "2", "4.00", "Cb"]);
+  assert.match(r.stdout, /\n\s+Total Owner Claimed Unclaimed Matched Preempting Drain\n/);
+  assert.match(r.stdout, /\n\s+Total\s+3\s+0\s+1\s+2\s+0\s+0\s+0\n$/);
+});
+
 test("-total sums ads, cpus and memory per type and site", async () => {
   const r = await runCli(["status", "-any", "-total"], env);
   assert.equal(r.code, 0, r.stderr);
