@@ -61,7 +61,26 @@ const COUNTERS: readonly { counter: string; name: string; help: string }[] = [
   },
 ];
 
+/**
+ * A store read shared by every metric of one scrape: prom-client runs the collect() of each
+ * metric of a page in one synchronous pass, so a value kept until the next microtask is read
+ * once per page, and the next page reads afresh.
+ */
+function perScrape<T>(read: () => T): () => T {
+  let cached: { value: T } | undefined;
+  return () => {
+    if (!cached) {
+      cached = { value: read() };
+      queueMicrotask(() => (cached = undefined));
+    }
+    return cached.value;
+  };
+}
+
 export function registerFactoryMetrics(registry: Registry, store: FactoryStore): FactoryMetrics {
+  const live = perScrape(() => store.live());
+  const counters = perScrape(() => store.counters());
+  const clientStatuses = perScrape(() => store.clientStatuses());
   new Gauge({
     name: "updraft_factory_pilots",
     help: "Live pilots by entry, client and state (Unsubmitted, Idle, Running, Held).",
@@ -72,7 +91,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       // Counted by a plain key first: labels are cleaned and serialised once per group, not
       // once per pilot (100,000 pilots are a few thousand groups).
       const groups = new Map<string, { p: Readonly<PilotRow>; n: number }>();
-      for (const p of store.live()) {
+      for (const p of live()) {
         const key = `${p.entry}\u0000${p.client}\u0000${p.state}`;
         const g = groups.get(key);
         if (g) g.n++;
@@ -92,7 +111,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
     collect() {
       this.reset();
       const s = new BoundedSeries(200);
-      for (const p of store.live()) {
+      for (const p of live()) {
         if (p.state !== "Held") continue;
         s.add({
           entry: p.entry,
@@ -112,7 +131,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       collect() {
         this.reset();
         const s = new BoundedSeries();
-        for (const r of store.counters())
+        for (const r of counters())
           if (r.name === c.counter)
             s.add({ entry: r.entry, client: labelValue(r.client) }, r.value);
         s.each((labels, value) => this.inc(labels, value));
@@ -131,14 +150,14 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       const s = new BoundedSeries();
       const classed = new Map<string, number>();
       const key = (e: string, c: string) => `${e}\u0000${c}`;
-      for (const r of store.counters()) {
+      for (const r of counters()) {
         if (!r.name.startsWith("failed:")) continue;
         const cls = r.name.slice("failed:".length);
         if (!(FAILURE_CLASSES as readonly string[]).includes(cls)) continue;
         s.add({ entry: r.entry, client: labelValue(r.client), class: cls }, r.value);
         classed.set(key(r.entry, r.client), (classed.get(key(r.entry, r.client)) ?? 0) + r.value);
       }
-      for (const r of store.counters()) {
+      for (const r of counters()) {
         if (r.name !== "failed") continue;
         const rest = r.value - (classed.get(key(r.entry, r.client)) ?? 0);
         if (rest > 0)
@@ -156,7 +175,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       collect() {
         this.reset();
         const s = new BoundedSeries();
-        for (const r of store.clientStatuses())
+        for (const r of clientStatuses())
           if (!r.refused) s.add({ entry: r.entry, client: labelValue(r.client) }, r[pick]);
         s.each((labels, value) => this.set(labels, value));
       },
@@ -181,7 +200,7 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
     collect() {
       this.reset();
       const s = new BoundedSeries();
-      for (const r of store.clientStatuses()) {
+      for (const r of clientStatuses()) {
         for (const limit of r.limitsHit.split(",").filter((l) => l !== "")) {
           s.add({ entry: r.entry, client: labelValue(r.client), limit: labelValue(limit) });
         }

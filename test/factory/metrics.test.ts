@@ -153,6 +153,35 @@ test("labels from outside are bounded: series per metric capped, the rest summed
   }
 });
 
+test("one page reads each of the store's tables once, and the next page reads them afresh", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-factory-metrics-"));
+  const store = new FactoryStore(join(dir, "factory.db"));
+  try {
+    store.count("e1", "fe.g1", "submitted", 3);
+    store.count("e1", "fe.g1", "failed", 1);
+    const reads = { counters: 0, live: 0, clientStatuses: 0 };
+    for (const name of ["counters", "live", "clientStatuses"] as const) {
+      const read = store[name].bind(store);
+      (store as unknown as Record<string, () => unknown>)[name] = () => {
+        reads[name]++;
+        return read();
+      };
+    }
+    const registry = createDaemonRegistry({ processMetrics: false });
+    registerFactoryMetrics(registry, store);
+    await registry.metrics();
+    assert.deepEqual(reads, { counters: 1, live: 1, clientStatuses: 1 });
+    store.count("e1", "fe.g1", "submitted", 4);
+    const m = parsePrometheusText(await registry.metrics());
+    assert.deepEqual(reads, { counters: 2, live: 2, clientStatuses: 2 });
+    const subs = m.samples.find((x) => x.name === "updraft_factory_pilot_submissions_total");
+    assert.equal(subs?.value, 7, "the second page sees the count made after the first");
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("hold reasons are reduced to their shape, so one reason is one series", () => {
   assert.equal(
     holdReasonShape("Slurm job 123 is held (JobHeldAdmin)"),
