@@ -44,6 +44,11 @@ export interface ArcPeerOptions {
   allowedDns: string[];
   /** Jobs A-REX runs at once (submitted to the fork back end); the rest wait. -1: no limit. */
   maxRunning?: number;
+  /**
+   * Bearer tokens of this issuer (an https:// URL A-REX fetches the keys from) are admitted to
+   * the `pilots` group beside the listed DNs (ARC's `authtokens`).
+   */
+  tokenIssuer?: string;
 }
 
 /** Throws, naming the packages, when A-REX is not installed (CI installs them). */
@@ -67,11 +72,11 @@ x509_cert_dir = ${o.pki.caDir}
 
 [authgroup:pilots]
 file = ${state}/allowed-dns
-
+${o.tokenIssuer ? `authtokens = * ${o.tokenIssuer} * * *\n` : ""}
 [mapping]
 map_to_user = pilots nobody:nogroup
 
-[lrms]
+${o.tokenIssuer ? "[authtokens]\n\n" : ""}[lrms]
 lrms = fork
 
 [arex]
@@ -112,7 +117,7 @@ function archedXml(state: string, port: number, o: ArcPeerOptions): string {
   xmlns:arex="http://www.nordugrid.org/schemas/a-rex/Config">
   <Server>
     <PidFile>${state}/arched.pid</PidFile>
-    <Logger><File>${state}/log/arched.log</File><Level>INFO</Level></Logger>
+    <Logger><File>${state}/log/arched.log</File><Level>${o.tokenIssuer ? "DEBUG" : "INFO"}</Level></Logger>
   </Server>
   <ModuleManager><Path>/usr/lib/arc/</Path></ModuleManager>
   <Plugins><Name>mcctcp</Name></Plugins>
@@ -123,6 +128,7 @@ function archedXml(state: string, port: number, o: ArcPeerOptions): string {
   <Plugins><Name>identitymap</Name></Plugins>
   <Plugins><Name>arcshc</Name></Plugins>
   <Plugins><Name>arcshclegacy</Name></Plugins>
+  ${o.tokenIssuer ? "<Plugins><Name>arcshcotokens</Name></Plugins>" : ""}
   <Chain>
     <Component name="tcp.service" id="tcp">
       <next id="tls"/>
@@ -139,6 +145,7 @@ function archedXml(state: string, port: number, o: ArcPeerOptions): string {
     <Component name="http.service" id="http">
       <next id="soap">POST</next>
       <next id="plexer"/>
+      ${o.tokenIssuer ? '<SecHandler name="otokens.handler" event="incoming"/>' : ""}
       <SecHandler name="arclegacy.handler" event="incoming">
         <ConfigFile>${cfg}</ConfigFile>
       </SecHandler>
@@ -238,7 +245,28 @@ export async function startArcPeer(o: ArcPeerOptions): Promise<ArcPeer> {
     "--save",
   ]);
   writeFileSync(join(state, "arched.xml"), archedXml(state, port, o));
-  const child: ChildProcess = spawn(ARCHED, ["-f", "-c", join(state, "arched.xml")], {
+  const xml = join(state, "arched.xml");
+  // A-REX fetches a token issuer's keys over HTTPS trusting /etc/grid-security/certificates only
+  // (ARC's built-in default; no variable moves it). With tokens, arched gets a mount namespace of
+  // its own where the test CA's directory is mounted there, leaving the machine's untouched.
+  const [cmd, args] = o.tokenIssuer
+    ? [
+        "unshare",
+        [
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          'mount --bind "$1" /etc/grid-security/certificates && exec "$2" -f -c "$3"',
+          "sh",
+          o.pki.caDir,
+          ARCHED,
+          xml,
+        ],
+      ]
+    : [ARCHED, ["-f", "-c", xml]];
+  const child: ChildProcess = spawn(cmd, args, {
     cwd: state,
     detached: true,
     stdio: ["ignore", "ignore", "ignore"],

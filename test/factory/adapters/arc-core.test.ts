@@ -240,7 +240,7 @@ test("settings: defaults, and every problem listed with its path", () => {
     ],
     [
       { endpoint: "https://ce/arex", ca_dir: "/c" },
-      [/client_proxy: required: client_proxy, or client_cert with client_key/],
+      [/client_proxy: required: client_proxy, client_token, or client_cert with client_key/],
     ],
     [
       { endpoint: "https://ce/arex", ca_dir: "/c", client_cert: "/c.pem" },
@@ -254,7 +254,11 @@ test("settings: defaults, and every problem listed with its path", () => {
         client_key: "/k.pem",
         client_proxy: "/p",
       },
-      [/client_proxy: give either client_proxy or client_cert with client_key, not both/],
+      [/client_proxy: give one of client_proxy, client_token, or client_cert with client_key/],
+    ],
+    [
+      { endpoint: "https://ce/arex", ca_dir: "/c", client_proxy: "/p", client_token: "/t" },
+      [/client_token: give one of client_proxy, client_token, or client_cert with client_key/],
     ],
   ];
   for (const [raw, wants] of bad) {

@@ -1,7 +1,7 @@
 /**
  * HTTPS to A-REX's REST 1.0 interface: the CE's certificate verified against the CA directory
- * (never skipped), the factory's certificate or proxy presented, one keep-alive agent, a deadline
- * on every request. Failures come back as ArcHttpError with the call named; no credential text
+ * (never skipped), the factory's certificate or proxy presented (or a bearer token sent), one
+ * keep-alive agent, a deadline on every request. Failures come back as ArcHttpError with the call named; no credential text
  * ever appears in an error.
  */
 import { Agent, request } from "node:https";
@@ -56,7 +56,25 @@ export function readCaDir(dir: string): Buffer[] {
   return cas;
 }
 
-function clientCredential(s: ArcSettings): { cert: string; key: string } {
+/** A token for `Authorization: Bearer`: one line of base64url and dots, at most 16 KiB. */
+const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The token file's text, checked so it cannot break the header; its text never in errors. */
+export function readBearerToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new Error(`client_token ${file}: cannot read: ${(err as Error).message}`);
+  }
+  if (text.length > 16 * 1024 || !TOKEN_RE.test(text)) {
+    throw new Error(`client_token ${file}: not a JWT (three base64url parts, at most 16 KiB)`);
+  }
+  return text;
+}
+
+function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
+  if (s.client_token !== undefined) return {};
   if (s.client_proxy !== undefined) {
     let text: string;
     try {
@@ -88,8 +106,7 @@ export function createArcRestClient(s: ArcSettings): ArcRestClient {
     keepAlive: true,
     maxSockets: 4,
     ca: readCaDir(s.ca_dir),
-    cert,
-    key,
+    ...(cert !== undefined && key !== undefined ? { cert, key } : {}),
   });
   const timeoutMs = s.request_timeout_s * 1000;
 
@@ -99,6 +116,13 @@ export function createArcRestClient(s: ArcSettings): ArcRestClient {
       const headers: Record<string, string | number> = {
         Accept: opts.accept ?? "application/json",
       };
+      if (s.client_token !== undefined) {
+        try {
+          headers["Authorization"] = `Bearer ${readBearerToken(s.client_token)}`;
+        } catch (err) {
+          return reject(new ArcHttpError(`${where}: ${(err as Error).message}`));
+        }
+      }
       if (opts.body !== undefined) {
         headers["Content-Type"] = opts.contentType ?? "application/octet-stream";
         headers["Content-Length"] = Buffer.byteLength(opts.body);

@@ -25,6 +25,11 @@ export const arcSettingsSchema = z
     client_cert: z.string().min(1).optional(),
     client_key: z.string().min(1).optional(),
     client_proxy: z.string().min(1).optional(),
+    /**
+     * Or a bearer token file (WLCG profile, audience the CE), sent as `Authorization: Bearer` and
+     * read at each request so a renewed file is used; A-REX's `authtokens` admits it.
+     */
+    client_token: z.string().min(1).optional(),
     /** Job description language sent to the CE. */
     dialect: z.enum(["xrsl", "adl"]).default("xrsl"),
     /** Lifetime asked for the delegated pilot proxy (never beyond the pilot credential's). */
@@ -45,17 +50,18 @@ export const arcSettingsSchema = z
   .strict()
   .superRefine((s, ctx) => {
     const pair = s.client_cert !== undefined || s.client_key !== undefined;
-    if (pair && s.client_proxy !== undefined) {
+    const ways = [pair, s.client_proxy !== undefined, s.client_token !== undefined];
+    if (ways.filter(Boolean).length > 1) {
       ctx.addIssue({
         code: "custom",
-        path: ["client_proxy"],
-        message: "give either client_proxy or client_cert with client_key, not both",
+        path: [s.client_token !== undefined ? "client_token" : "client_proxy"],
+        message: "give one of client_proxy, client_token, or client_cert with client_key",
       });
-    } else if (!pair && s.client_proxy === undefined) {
+    } else if (!ways.some(Boolean)) {
       ctx.addIssue({
         code: "custom",
         path: ["client_proxy"],
-        message: "required: client_proxy, or client_cert with client_key",
+        message: "required: client_proxy, client_token, or client_cert with client_key",
       });
     } else if (pair && (s.client_cert === undefined || s.client_key === undefined)) {
       ctx.addIssue({

@@ -1,0 +1,125 @@
+/**
+ * The ARC adapter's REST client with a bearer token instead of a certificate, at a real A-REX
+ * 6.17 whose `authtokens` admits one issuer, the issuer's keys fetched by A-REX from a local HTTPS
+ * issuer this test starts (`/.well-known/openid-configuration`, then `jwks_uri`). A job submitted
+ * with the issuer's RS256 token is created; a token signed by a key the issuer does not publish is
+ * refused, and so is a token file that is not a JWT, before anything is sent.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { createArcRestClient } from "../../../src/factory/adapters/arc/rest-client.js";
+import { parseArcSettings } from "../../../src/factory/adapters/arc/settings.js";
+import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
+import { createTestPki } from "../../helpers/pki.js";
+
+const pki = createTestPki();
+const dir = mkdtempSync(join(tmpdir(), "updraft-arc-token-"));
+let issuerUrl = "";
+let jwks: unknown;
+let signingKey: CryptoKey;
+let arc: ArcPeer;
+let closeIssuer: () => void = () => {};
+
+/** An OIDC issuer serving its discovery document and keys over HTTPS, as an IAM does. */
+async function startIssuer(): Promise<void> {
+  const server = createServer(
+    { cert: readFileSync(pki.host.certFile), key: readFileSync(pki.host.keyFile) },
+    (req, res) => {
+      // A-REX asks with the absolute URL in the request line.
+      const path = new URL(req.url ?? "/", issuerUrl).pathname;
+      const body =
+        path === "/.well-known/openid-configuration"
+          ? JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks.json` })
+          : path === "/jwks.json"
+            ? JSON.stringify(jwks)
+            : undefined;
+      res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" });
+      res.end(body ?? "");
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  issuerUrl = `https://localhost:${(server.address() as AddressInfo).port}`;
+  closeIssuer = () => server.close();
+}
+
+// A-REX 6.17 checks RS256 signatures (an ES256 token from the same issuer is refused 403), as
+// WLCG IAMs sign; so this issuer signs RS256.
+async function token(key: CryptoKey, file: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ scope: "compute.create compute.read", "wlcg.ver": "1.0" })
+    .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
+    .setIssuer(issuerUrl)
+    .setSubject("factory")
+    .setAudience(arc.endpoint)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + 600)
+    .setJti(file)
+    .sign(key);
+  const path = join(dir, file);
+  writeFileSync(path, `${jwt}\n`, { mode: 0o600 });
+  return path;
+}
+
+const client = (tokenFile: string) =>
+  createArcRestClient(
+    parseArcSettings({ endpoint: arc.endpoint, ca_dir: pki.caDir, client_token: tokenFile }),
+  );
+
+before(async () => {
+  await startIssuer();
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  signingKey = privateKey;
+  jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" }] };
+  arc = await startArcPeer({ pki, allowedDns: [], tokenIssuer: issuerUrl });
+});
+after(async () => {
+  await arc?.stop();
+  closeIssuer();
+  pki.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("a job submitted with the issuer's bearer token and no certificate is created", async () => {
+  const c = client(await token(signingKey, "good"));
+  after(() => c.close());
+  const r = await c.call("POST", "/jobs?action=new", {
+    body: '&(executable="/bin/true")(jobname="token")',
+    contentType: "application/xrsl",
+  });
+  const text = r.body.toString("utf8");
+  assert.equal(r.status, 201, text);
+  const job = (JSON.parse(text) as { job: { "status-code": string; id: string } }).job;
+  assert.equal(job["status-code"], "201", text);
+  assert.match(job.id, /^[A-Za-z0-9]+$/);
+});
+
+test("a token signed by a key its issuer does not publish is refused", async () => {
+  const { privateKey: stranger } = await generateKeyPair("RS256");
+  const c = client(await token(stranger, "forged"));
+  after(() => c.close());
+  const r = await c.call("POST", "/jobs?action=new", {
+    body: '&(executable="/bin/true")(jobname="forged")',
+    contentType: "application/xrsl",
+  });
+  assert.equal(r.status, 403, r.body.toString("utf8"));
+});
+
+test("a token file that is not one JWT is refused before anything is sent, without its text", async () => {
+  const file = join(dir, "bad");
+  writeFileSync(file, "abc.def.ghi\r\nX-Injected: 1\n", { mode: 0o600 });
+  const c = client(file);
+  after(() => c.close());
+  await assert.rejects(
+    c.call("POST", "/jobs?action=new", { body: "x" }),
+    (err: Error) =>
+      /client_token .*: not a JWT/.test(err.message) && !err.message.includes("X-Injected"),
+  );
+});
