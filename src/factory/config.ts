@@ -195,9 +195,20 @@ const entry = z
       .record(attrName, attribute)
       .default({})
       .superRefine((attrs, ctx) => {
+        const seen = new Map<string, string>();
         for (const [name, a] of Object.entries(attrs)) {
           const problem = a.glidein_publish || a.job_publish ? attrNameProblem(name) : undefined;
           if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+          // ClassAd names ignore case: two spellings would be one attribute on every ad.
+          const other = seen.get(name.toLowerCase());
+          if (other !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [name],
+              message: `the same ClassAd name as ${other} (names ignore case)`,
+            });
+          }
+          seen.set(name.toLowerCase(), name);
         }
       }),
     limits: z

@@ -110,3 +110,41 @@ test("a key given in both spellings is refused, naming the one to keep", () => {
       /keep only tls/.test(err.problems[0]!.message),
   );
 });
+
+test("entry attributes for pilots: system names, bad types and case twins fail with path and line", () => {
+  const text = readFileSync("config/factory.yaml", "utf8").replace(
+    '      GLIDEIN_Supported_VOs: { value: "example", type: string }\n',
+    `      GLIDEIN_Supported_VOs: { value: "example", type: string }
+      VO_Site_Queue: { value: short, const: false, glidein_publish: true }
+      GLIDEIN_Entry_Name: { value: fake, glidein_publish: true }
+      VO_Cores: { value: many, type: int, job_publish: true }
+      VO_Frac: { value: 0.5, type: real, glidein_publish: true }
+      vo_site_queue: { value: long }
+`,
+  );
+  let problems: ConfigError["problems"] = [];
+  try {
+    parseConfig(factoryConfigSchema, text, "f.yaml");
+    assert.fail("expected a ConfigError");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    problems = err.problems;
+  }
+  const at = (path: string) => problems.find((p) => p.path === path);
+  const expect: [string, number, RegExp][] = [
+    ["entries[0].attrs.GLIDEIN_Entry_Name", 89, /system sets itself/],
+    ["entries[0].attrs.VO_Cores.value", 90, /type int needs a whole number/],
+    ["entries[0].attrs.VO_Frac.type", 91, /take type string, int or expr/],
+    ["entries[0].attrs.vo_site_queue", 92, /same ClassAd name as VO_Site_Queue/],
+  ];
+  for (const [path, line, message] of expect) {
+    const p = at(path);
+    assert.ok(
+      p,
+      `no problem at ${path}; got ${problems.map((x) => `${x.path}@${x.line}`).join(", ")}`,
+    );
+    assert.equal(p.line, line, path);
+    assert.match(p.message, message, path);
+  }
+  assert.equal(problems.length, 4, "VO_Site_Queue itself is fine");
+});
