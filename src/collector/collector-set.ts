@@ -14,7 +14,15 @@ import type { AdOutcomes, AdQuery } from "./service.js";
 export interface NamedCollector {
   url: string;
   client: CollectorClient;
+  /** Whether its connection is up now; reads go to collectors that are up first. */
+  isUp?: () => boolean;
 }
+
+/**
+ * A read's deadline at one collector when the caller gives none: a call to a collector that is
+ * down waits for its reconnection, and a stream has no deadline of its own.
+ */
+export const READ_ATTEMPT_DEADLINE_MS = 30_000;
 
 export interface CollectorSetOptions {
   /** Told when a collector fails a call (the set goes on with the others). */
@@ -34,7 +42,11 @@ export function connectCollectorSet(
 ): { collector: CollectorSet; close(): Promise<void> } {
   const rpcs = urls.map((url) => ({ url, rpc: connect(url) }));
   const collector = createCollectorSet(
-    rpcs.map(({ url, rpc }) => ({ url, client: createCollectorClient(rpc) })),
+    rpcs.map(({ url, rpc }) => ({
+      url,
+      client: createCollectorClient(rpc),
+      isUp: () => rpc.status.type === "connected",
+    })),
     opts,
   );
   return {
@@ -72,11 +84,20 @@ export function createCollectorSet(
       throw err;
     });
 
-  /** Run `read` on the current collector, then on each next one until one answers. */
+  /**
+   * The order reads try the collectors in: the current one, then the next ones, those whose
+   * connection is up before those that are down (a down one costs a deadline to find out).
+   */
+  function readOrder(): number[] {
+    const ring = collectors.map((_, i) => (current + i) % collectors.length);
+    const up = (i: number) => collectors[i]!.isUp?.() ?? true;
+    return [...ring.filter(up), ...ring.filter((i) => !up(i))];
+  }
+
+  /** Run `read` on each collector in turn until one answers. */
   async function failover<T>(read: (c: CollectorClient) => Promise<T>): Promise<T> {
     let lastErr: unknown;
-    for (let i = 0; i < collectors.length; i++) {
-      const at = (current + i) % collectors.length;
+    for (const at of readOrder()) {
       const c = collectors[at]!;
       try {
         const out = await noted(c, read(c.client));
@@ -98,10 +119,11 @@ export function createCollectorSet(
       return firstSuccess(collectors.map((c) => noted(c, c.client.invalidate(sel, o))));
     },
     query(q: AdQuery, o?: CallOptions) {
-      return failover((c) => c.query(q, o));
+      const bounded = { ...o, deadlineMs: o?.deadlineMs ?? READ_ATTEMPT_DEADLINE_MS };
+      return failover((c) => c.query(q, bounded));
     },
     watch(q: AdQuery, o?: CallOptions) {
-      return failoverWatch(collectors, () => current, q, o, opts.onFailure);
+      return failoverWatch(collectors, () => readOrder()[0]!, q, o, opts.onFailure);
     },
   };
 }

@@ -322,7 +322,9 @@ export function resolveSettings(
       // The credential must outlive the pilot's lifetime, up to the graceful stop.
       credentialMinS: Math.max(0, maxWalltimeS - (lifetime.graceS ?? 0)),
       credentialRenewable: collectors.length > 0,
-      urls: [...collectors, ...schedds],
+      urls: schedds,
+      // Advertising to any one collector of the pool is enough; the others may be down.
+      ...(collectors.length > 0 ? { urlsOneOf: [collectors] } : {}),
       scripts,
       scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
       jobHooks: [

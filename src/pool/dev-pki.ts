@@ -75,7 +75,11 @@ function ensureProxy(ca: KeyAndCert, dir: string, subject: string, now: number):
 }
 
 /** Create what is missing under `dir`, renew what is about to expire, and say where it is. */
-export function ensureDevPki(dir: string, now = Date.now()): DevPki {
+export function ensureDevPki(
+  dir: string,
+  now = Date.now(),
+  extra: { services?: readonly string[]; pilots?: readonly string[] } = {},
+): DevPki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(dir, "ca-key.pem"))) {
     initCaDir(dir, { subject: DEV_CA_SUBJECT, days: 3650, bits: 2048 });
@@ -84,7 +88,7 @@ export function ensureDevPki(dir: string, now = Date.now()): DevPki {
   // later would refuse every certificate of its own CA (an expired CRL fails closed).
   refreshCrlInCaDir(dir, RENEW_BELOW_MS, now);
   const { ca, paths } = loadCaDir(dir);
-  for (const d of DAEMONS) {
+  for (const d of [...DAEMONS, ...(extra.services ?? [])]) {
     if (existsSync(join(dir, d, "key.pem"))) continue;
     writeCredential(
       join(dir, d),
@@ -103,6 +107,10 @@ export function ensureDevPki(dir: string, now = Date.now()): DevPki {
   const proxies = new Map<string, string>();
   for (const u of USERS) proxies.set(u, ensureProxy(ca, join(dir, "users", u), USER_DN(u), now));
   const pilotProxy = ensureProxy(ca, join(dir, "pilot"), PILOT_DN, now);
+  // Further VOs' pilots: pki/<name>/proxy.pem, subject /DC=org/DC=example/OU=Pilots/CN=<name>.
+  for (const p of extra.pilots ?? []) {
+    ensureProxy(ca, join(dir, p), `/DC=org/DC=example/OU=Pilots/CN=${p}`, now);
+  }
   const monitorDir = join(dir, "monitor");
   if (!existsSync(join(monitorDir, "key.pem"))) {
     writeCredential(monitorDir, issueUserCert(ca, { subject: MONITOR_DN, days: 365 }));

@@ -13,9 +13,22 @@ export interface PoolPorts {
   /** The factory's and frontend's HTTPS listeners for /metrics. */
   factoryMetrics: number;
   frontendMetrics: number;
+  /** Further collectors and schedds of the folder (`collector-b`, `schedd-vo2`) by instance. */
+  extra?: Record<string, number>;
 }
 
-const DEFAULTS: PoolPorts = {
+/** The environment variable naming an instance's port: `schedd-vo2` is UPDRAFT_SCHEDD_VO2_PORT. */
+export const portEnvName = (instance: string) =>
+  `UPDRAFT_${instance.toUpperCase().replace(/-/g, "_")}_PORT`;
+
+/** Each listening instance's port by instance name (the plain collector and schedd included). */
+export function instancePorts(ports: PoolPorts): Record<string, number> {
+  return { collector: ports.collector, schedd: ports.schedd, ...(ports.extra ?? {}) };
+}
+
+type DaemonPorts = Omit<PoolPorts, "extra">;
+
+const DEFAULTS: DaemonPorts = {
   collector: 9618,
   schedd: 9619,
   factoryMetrics: 9621,
@@ -45,15 +58,18 @@ export async function distinctFreePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-export async function choosePorts(stateDir: string): Promise<PoolPorts> {
+export async function choosePorts(
+  stateDir: string,
+  extraInstances: readonly string[] = [],
+): Promise<PoolPorts> {
   const file = join(stateDir, "ports.json");
   const saved: Partial<PoolPorts> = existsSync(file)
     ? (JSON.parse(readFileSync(file, "utf8")) as Partial<PoolPorts>)
     : {};
-  const ports: Partial<PoolPorts> = {};
+  const ports: Partial<DaemonPorts> = {};
   // Saved ports are kept (pilots and env.sh files name them) and must be free; a file from
   // before a daemon had a port of its own gets one chosen and added.
-  for (const daemon of Object.keys(DEFAULTS) as (keyof PoolPorts)[]) {
+  for (const daemon of Object.keys(DEFAULTS) as (keyof DaemonPorts)[]) {
     const port = saved[daemon];
     if (typeof port !== "number") continue;
     if ((await tryBind(port)) === undefined) {
@@ -66,14 +82,30 @@ export async function choosePorts(stateDir: string): Promise<PoolPorts> {
     ports[daemon] = port;
   }
   const taken = () => new Set(Object.values(ports));
-  for (const daemon of Object.keys(DEFAULTS) as (keyof PoolPorts)[]) {
+  for (const daemon of Object.keys(DEFAULTS) as (keyof DaemonPorts)[]) {
     if (ports[daemon] !== undefined) continue;
     let port = await freePort(DEFAULTS[daemon]);
     while (taken().has(port)) port = await freePort(0);
     ports[daemon] = port;
   }
-  const all = ports as PoolPorts;
-  if (Object.keys(DEFAULTS).some((k) => saved[k as keyof PoolPorts] !== all[k as keyof PoolPorts]))
-    writeFileSync(file, JSON.stringify(all) + "\n");
+  const all: PoolPorts = { ...(ports as DaemonPorts) };
+  const savedExtra = saved.extra ?? {};
+  const extra: Record<string, number> = {};
+  for (const name of extraInstances) {
+    const port = savedExtra[name];
+    if (typeof port === "number" && (await tryBind(port)) !== undefined) {
+      extra[name] = port;
+      continue;
+    }
+    let p = await freePort(0);
+    while (taken().has(p) || Object.values(extra).includes(p)) p = await freePort(0);
+    extra[name] = p;
+  }
+  if (extraInstances.length > 0) all.extra = extra;
+  const changed =
+    Object.keys(DEFAULTS).some(
+      (k) => saved[k as keyof DaemonPorts] !== all[k as keyof DaemonPorts],
+    ) || JSON.stringify(savedExtra) !== JSON.stringify(all.extra ?? {});
+  if (changed) writeFileSync(file, JSON.stringify(all) + "\n");
   return all;
 }

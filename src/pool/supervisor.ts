@@ -1,10 +1,12 @@
 /**
  * Runs the daemons a config folder describes as child processes, like HTCondor's condor_master:
  * each a real `updraft <daemon> run --config FILE` process with its log in `<state>/log/`, started in
- * order (collector first), restarted with back-off when it dies, stopped in reverse order.
+ * order (collectors first), restarted with back-off when it dies, stopped in reverse order. A
+ * folder may hold several daemons of a kind (`collector-b.yaml`, `frontend-vo2.yaml`): each is
+ * an instance named after its file.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { EXIT } from "../common/exit-codes.js";
@@ -20,21 +22,40 @@ const ARGS: Record<DaemonName, (config: string) => string[]> = {
 };
 
 export interface DaemonSpec {
-  name: DaemonName;
+  /** The instance: its file's name without `.yaml` (`collector`, `collector-b`). */
+  name: string;
+  kind: DaemonName;
   configFile: string;
   /** A loopback port that accepts connections once the daemon is ready. */
   port?: number;
 }
 
-/** The daemons whose `<name>.yaml` is in the folder, in start order. */
-export function daemonsIn(configDir: string, ports: Partial<Record<DaemonName, number>>) {
-  return DAEMON_ORDER.filter((n) => existsSync(join(configDir, `${n}.yaml`))).map(
-    (name): DaemonSpec => ({
-      name,
-      configFile: join(configDir, `${name}.yaml`),
-      port: ports[name],
-    }),
-  );
+/** `<kind>.yaml` or `<kind>-<suffix>.yaml`, the suffix letters, digits and dashes. */
+const DAEMON_FILE = /^(collector|schedd|factory|frontend)(-[a-z0-9][a-z0-9-]{0,30})?\.yaml$/;
+
+/** The kind of a daemon instance by its name (`schedd-vo2` is a schedd). */
+export function kindOf(name: string): DaemonName {
+  const m = DAEMON_FILE.exec(`${name}.yaml`);
+  if (!m) throw new Error(`${name} is not a daemon instance name`);
+  return m[1] as DaemonName;
+}
+
+/**
+ * The daemons whose `<kind>[-<suffix>].yaml` is in the folder, in start order: by kind, then the
+ * plain `<kind>.yaml` first, then by name. `ports` gives the port each instance listens on.
+ */
+export function daemonsIn(configDir: string, ports: Readonly<Record<string, number>>) {
+  const names = readdirSync(configDir)
+    .filter((f) => DAEMON_FILE.test(f))
+    .map((f) => f.slice(0, -".yaml".length));
+  const rank = (n: string) => DAEMON_ORDER.indexOf(kindOf(n));
+  names.sort((a, b) => rank(a) - rank(b) || a.length - b.length || a.localeCompare(b));
+  return names.map((name): DaemonSpec => ({
+    name,
+    kind: kindOf(name),
+    configFile: join(configDir, `${name}.yaml`),
+    port: ports[name],
+  }));
 }
 
 export interface SupervisorOptions {
@@ -71,18 +92,18 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 export class Supervisor {
-  private readonly running = new Map<DaemonName, Running>();
+  private readonly running = new Map<string, Running>();
   private stopping = false;
 
   constructor(private readonly opts: SupervisorOptions) {
     mkdirSync(opts.logDir, { recursive: true });
   }
 
-  pid(name: DaemonName): number | undefined {
+  pid(name: string): number | undefined {
     return this.running.get(name)?.child?.pid;
   }
 
-  logFile(name: DaemonName): string {
+  logFile(name: string): string {
     return join(this.opts.logDir, `${name}.log`);
   }
 
@@ -97,7 +118,7 @@ export class Supervisor {
   }
 
   /** Start a daemon again now (after a test or an operator killed it, say). */
-  async restart(name: DaemonName): Promise<void> {
+  async restart(name: string): Promise<void> {
     const r = this.running.get(name);
     if (!r) throw new Error(`${name} is not part of this pool`);
     if (r.timer) clearTimeout(r.timer);
@@ -127,7 +148,7 @@ export class Supervisor {
     try {
       const child = spawn(
         process.execPath,
-        [this.opts.cli, ...ARGS[r.spec.name](r.spec.configFile)],
+        [this.opts.cli, ...ARGS[r.spec.kind](r.spec.configFile)],
         {
           env: { ...this.opts.env, UPDRAFT_SUPERVISOR_PID: String(process.pid) },
           stdio: ["ignore", log, log],
@@ -176,9 +197,9 @@ export class Supervisor {
    * SIGTERM in reverse start order, each given `graceMs` before SIGKILL; only the daemons named
    * in `only` when it is given (the others keep running and are still restarted if they die).
    */
-  async stop(graceMs = 10_000, only?: readonly DaemonName[]): Promise<void> {
+  async stop(graceMs = 10_000, only?: readonly string[]): Promise<void> {
     if (!only) this.stopping = true;
-    for (const name of [...DAEMON_ORDER].reverse()) {
+    for (const name of [...this.running.keys()].reverse()) {
       if (only && !only.includes(name)) continue;
       const r = this.running.get(name);
       if (!r) continue;

@@ -14,8 +14,8 @@ import { adapterStateDir, loadFactoryConfig } from "../factory/config.js";
 import { findPackageRoot } from "../wire/schema.js";
 import { ensureDevPki, type DevPki } from "./dev-pki.js";
 import { ensureDevTokens } from "./dev-tokens.js";
-import { choosePorts, type PoolPorts } from "./ports.js";
-import { daemonsIn, Supervisor, type DaemonName } from "./supervisor.js";
+import { choosePorts, instancePorts, portEnvName, type PoolPorts } from "./ports.js";
+import { daemonsIn, kindOf, Supervisor, type DaemonName } from "./supervisor.js";
 import { UpdraftError } from "../common/errors.js";
 
 export interface UpOptions {
@@ -43,7 +43,8 @@ export interface Pool {
   /** The Updraft CLI script the daemons run (bin/updraft.js). */
   cli: string;
   supervisor: Supervisor;
-  daemons: DaemonName[];
+  /** Daemon instances in start order (`collector`, `collector-b`, `schedd`...). */
+  daemons: string[];
   stop(): Promise<void>;
 }
 
@@ -88,6 +89,21 @@ export class PoolStartError extends UpdraftError {
   override name = "PoolStartError";
 }
 
+/**
+ * What the development PKI makes besides the usual: a host certificate per further daemon
+ * (`frontend-vo2` is CN=frontend-vo2) and a pilot proxy per further frontend (`pilot-vo2`), so
+ * that each VO of a folder has credentials of its own.
+ */
+function devIdentities(instances: readonly string[]) {
+  const extra = instances.filter((n) => n !== kindOf(n));
+  return {
+    services: extra,
+    pilots: extra
+      .filter((n) => kindOf(n) === "frontend")
+      .map((n) => `pilot${n.slice("frontend".length)}`),
+  };
+}
+
 export async function up(opts: UpOptions): Promise<Pool> {
   try {
     return await startPool(opts);
@@ -104,9 +120,17 @@ async function startPool(opts: UpOptions): Promise<Pool> {
   if (!existsSync(configDir)) throw new Error(`${configDir}: no such config folder`);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const home = packageRoot();
-  const pki = opts.devPki === false ? undefined : ensureDevPki(join(stateDir, "pki"));
+  const instances = daemonsIn(configDir, {}).map((s) => s.name);
+  const pki =
+    opts.devPki === false
+      ? undefined
+      : ensureDevPki(join(stateDir, "pki"), Date.now(), devIdentities(instances));
   if (pki) await ensureDevTokens(stateDir);
-  const ports = await choosePorts(stateDir);
+  // Further collectors and schedds (collector-b.yaml, schedd-vo2.yaml) get ports of their own.
+  const extraListeners = instances.filter(
+    (n) => n !== kindOf(n) && (kindOf(n) === "collector" || kindOf(n) === "schedd"),
+  );
+  const ports = await choosePorts(stateDir, extraListeners);
   const daemonEnv: NodeJS.ProcessEnv = {
     ...process.env,
     UPDRAFT_STATE: stateDir,
@@ -115,8 +139,11 @@ async function startPool(opts: UpOptions): Promise<Pool> {
     UPDRAFT_SCHEDD_PORT: String(ports.schedd),
     UPDRAFT_FACTORY_METRICS_PORT: String(ports.factoryMetrics),
     UPDRAFT_FRONTEND_METRICS_PORT: String(ports.frontendMetrics),
+    ...Object.fromEntries(
+      Object.entries(ports.extra ?? {}).map(([n, p]) => [portEnvName(n), String(p)]),
+    ),
   };
-  const specs = daemonsIn(configDir, ports);
+  const specs = daemonsIn(configDir, instancePorts(ports));
   if (specs.length === 0) {
     throw new Error(
       `${configDir} holds none of collector.yaml, schedd.yaml, factory.yaml, frontend.yaml`,
@@ -140,11 +167,14 @@ async function startPool(opts: UpOptions): Promise<Pool> {
     UPDRAFT_HOME: home,
     UPDRAFT_COLLECTOR_PORT: String(ports.collector),
     UPDRAFT_SCHEDD_PORT: String(ports.schedd),
+    ...Object.fromEntries(
+      Object.entries(ports.extra ?? {}).map(([n, p]) => [portEnvName(n), String(p)]),
+    ),
     ...(pki ? { X509_USER_PROXY: pki.userProxy("alice"), X509_CERT_DIR: pki.trustDir } : {}),
   };
   const endpoints = poolEndpoints(
     ports,
-    specs.map((s) => s.name),
+    specs.filter((s) => s.name === s.kind).map((s) => s.kind),
   );
   if (pki) {
     userEnv.UPDRAFT_WEB = endpoints.web;
@@ -156,11 +186,16 @@ async function startPool(opts: UpOptions): Promise<Pool> {
   writeFileSync(join(stateDir, "endpoints.json"), JSON.stringify(endpoints, null, 2) + "\n");
 
   const stop = async () => {
-    if (specs.some((s) => s.name === "factory")) {
+    const factories = specs.filter((s) => s.kind === "factory");
+    if (factories.length > 0) {
       // No new pilots first; then the pilots go while the schedd and collector still answer,
       // so they hand their jobs back at once instead of waiting out their kill grace.
-      await supervisor.stop(undefined, ["frontend", "factory"]);
-      await removePilots(join(configDir, "factory.yaml"), daemonEnv, say);
+      const provisioners = specs.filter((s) => s.kind === "frontend" || s.kind === "factory");
+      await supervisor.stop(
+        undefined,
+        provisioners.map((s) => s.name),
+      );
+      for (const f of factories) await removePilots(f.configFile, daemonEnv, say);
     }
     await supervisor.stop();
   };

@@ -68,7 +68,8 @@ test("environment as the bootstrap sets it, command line winning", () => {
   });
   assert.equal(s.validation.minDiskGb, 5);
   assert.equal(s.validation.credentialMinS, 7080);
-  assert.deepEqual(s.validation.urls, ["wss://c:9618", "wss://s1:9619", "wss://s2:9619"]);
+  assert.deepEqual(s.validation.urls, ["wss://s1:9619", "wss://s2:9619"]);
+  assert.deepEqual(s.validation.urlsOneOf, [["wss://c:9618"]]);
   assert.deepEqual(
     s.validation.scripts?.map((x) => `${x.kind}:${x.path}`),
     ["site:/a.sh", "site:/b.sh", "vo:/vo.sh"],

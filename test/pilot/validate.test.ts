@@ -177,6 +177,17 @@ test("network: a listening port passes, a closed one is a Network failure", asyn
     });
     assert.equal(bad.failure?.class, "Network");
     assert.match(bad.failure?.message ?? "", new RegExp(`${closedPort}`));
+    // A collector pair: one of the two up is enough; both down is a Network failure.
+    const pair = await runValidation(f.view(), {
+      urlsOneOf: [[`wss://127.0.0.1:${closedPort}`, `wss://127.0.0.1:${port}`]],
+      connectTimeoutMs: 1000,
+    });
+    assert.equal(pair.ok, true);
+    const none = await runValidation(f.view(), {
+      urlsOneOf: [[`wss://127.0.0.1:${closedPort}`, `wss://127.0.0.1:${closedPort}/b`]],
+      connectTimeoutMs: 1000,
+    });
+    assert.equal(none.failure?.class, "Network");
   } finally {
     srv.close();
   }

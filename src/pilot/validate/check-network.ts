@@ -23,23 +23,30 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
+/** Why `raw` cannot be reached, or null when a TCP connection to it opens. */
+async function probeUrl(raw: string, timeoutMs: number): Promise<string | null> {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return "not a URL";
+  }
+  const port = Number(u.port) || DEFAULT_PORTS[u.protocol];
+  if (!port) return "no port";
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  return tcpProbe(host, port, timeoutMs);
+}
+
+/** Every URL of `urls` must be reachable, and one of each set of `urlsOneOf`. */
 export async function checkNetwork(s: ValidationSettings): Promise<CheckResult> {
-  const urls = s.urls ?? [];
+  const timeoutMs = s.connectTimeoutMs ?? 5000;
+  const groups = [...(s.urls ?? []).map((u) => [u]), ...(s.urlsOneOf ?? [])];
   const problems: string[] = [];
   await Promise.all(
-    urls.map(async (raw) => {
-      let u: URL;
-      try {
-        u = new URL(raw);
-      } catch {
-        problems.push(`${raw}: not a URL`);
-        return;
-      }
-      const port = Number(u.port) || DEFAULT_PORTS[u.protocol];
-      if (!port) return problems.push(`${raw}: no port`);
-      const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
-      const err = await tcpProbe(host, port, s.connectTimeoutMs ?? 5000);
-      if (err) problems.push(`${raw}: ${err}`);
+    groups.map(async (group) => {
+      const errors = await Promise.all(group.map((raw) => probeUrl(raw, timeoutMs)));
+      if (errors.some((e) => e === null)) return;
+      problems.push(group.map((raw, i) => `${raw}: ${errors[i]}`).join(" and "));
     }),
   );
   if (problems.length > 0) return fail("Network", `unreachable: ${problems.sort().join("; ")}`);

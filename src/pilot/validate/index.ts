@@ -66,7 +66,9 @@ export async function runValidation(
   await record("singularity", () => checkSingularity(view, s));
   await record("credential", () => checkCredential(view, s, now));
   if ((s.jobHooks ?? []).length > 0) await record("job-hooks", () => checkJobHooks(s.jobHooks!));
-  if ((s.urls ?? []).length > 0) await record("network", () => checkNetwork(s));
+  if ((s.urls ?? []).length > 0 || (s.urlsOneOf ?? []).length > 0) {
+    await record("network", () => checkNetwork(s));
+  }
   for (const script of s.scripts ?? []) {
     await record(`script:${script.path}`, () =>
       runScript(view, script, { ...attrs }, s.scriptTimeoutMs ?? 60_000),

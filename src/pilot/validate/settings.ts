@@ -25,6 +25,11 @@ export interface ValidationSettings {
   credentialRenewable?: boolean;
   /** URLs to test reachability of (collector, schedds); none means no network check. */
   urls?: string[];
+  /**
+   * Sets of URLs of which one reachable is enough: the collectors of a highly available pool,
+   * where the pilot advertises to whichever is up.
+   */
+  urlsOneOf?: string[][];
   connectTimeoutMs?: number;
   scripts?: { path: string; kind: "site" | "vo" }[];
   scriptTimeoutMs?: number;

@@ -1,0 +1,184 @@
+/**
+ * config/demo-two-vos under `up`: one factory, two VOs with their own frontends, schedds, pilot
+ * credentials and user pools, and a collector pair where the factory and the frontends meet
+ * (alpha's user pool too). A job of each VO runs on that VO's pilots; then one collector of the
+ * pair is stopped and alpha's jobs still get pilots and run, with each pilot counted once.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { createCollectorClient, type CollectorClient } from "../../src/collector/client.js";
+import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
+import { freePort, portEnvName } from "../../src/pool/ports.js";
+import { packageRoot, up, type Pool } from "../../src/pool/up.js";
+import { createRpcClient, type RpcClient } from "../../src/wire/index.js";
+import { unquote, waitFor } from "./pool-harness.js";
+
+const CONFIG = join(packageRoot(), "config", "demo-two-vos");
+const HELLO = join(packageRoot(), "examples", "demo", "hello.sub");
+
+let stateDir: string;
+let pool: Pool;
+const rpcs: RpcClient[] = [];
+let collectorA: CollectorClient;
+let collectorB: CollectorClient;
+let collectorBeta: CollectorClient;
+let scheddAlpha: ScheddClient;
+let scheddBeta: ScheddClient;
+let scheddBetaUrl: string;
+
+function connect(url: string): RpcClient {
+  const rpc = createRpcClient({
+    url,
+    credentialFile: pool.userEnv.X509_USER_PROXY,
+    caDir: pool.userEnv.X509_CERT_DIR!,
+  });
+  rpcs.push(rpc);
+  return rpc;
+}
+
+before(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "updraft-two-vos-"));
+  writeFileSync(
+    join(stateDir, "ports.json"),
+    JSON.stringify({ collector: await freePort(), schedd: await freePort() }),
+  );
+  pool = await up({ configDir: CONFIG, stateDir });
+  mkdirSync(join(stateDir, "jobs", "out"), { recursive: true });
+  const port = (name: string) => pool.userEnv[portEnvName(name)];
+  scheddBetaUrl = `wss://localhost:${port("schedd-beta")}/`;
+  collectorA = createCollectorClient(connect(pool.collectorUrl));
+  collectorB = createCollectorClient(connect(`wss://localhost:${port("collector-b")}/`));
+  collectorBeta = createCollectorClient(connect(`wss://localhost:${port("collector-beta")}/`));
+  scheddAlpha = scheddClient(connect(pool.scheddUrl));
+  scheddBeta = scheddClient(connect(scheddBetaUrl));
+});
+
+after(async () => {
+  await Promise.all(rpcs.map((r) => r.close()));
+  await pool?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** `updraft submit hello.sub` as alice to the given schedd; the cluster id. */
+function submit(schedd: string, count: number, sleepS: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [pool.cli, "submit", HELLO], {
+      cwd: join(stateDir, "jobs"),
+      env: {
+        ...process.env,
+        ...pool.userEnv,
+        UPDRAFT_SCHEDD: schedd,
+        UPDRAFT_DEMO_COUNT: String(count),
+        UPDRAFT_DEMO_SLEEP: String(sleepS),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => {
+      const m = /submitted to cluster (\d+)/.exec(out);
+      if (code === 0 && m) resolve(Number(m[1]));
+      else reject(new Error(`submit to ${schedd} failed (exit ${code}): ${out}`));
+    });
+  });
+}
+
+async function done(schedd: ScheddClient, cluster: number): Promise<Record<string, string>[]> {
+  return schedd.query({ constraint: `ClusterId == ${cluster}`, history: true });
+}
+
+const slotsOf = async (c: CollectorClient, client: string) =>
+  (await c.query({ type: "Slot" })).filter((s) => unquote(s.GLIDECLIENT_Name) === client);
+
+test("a job of each VO runs on that VO's pilots, each VO's pilots in its own pool", async () => {
+  const alpha = await submit(pool.scheddUrl, 1, 15);
+  const beta = await submit(scheddBetaUrl, 1, 15);
+  // While the jobs run, each VO's pilots are in its own pool and only there; alpha's are held
+  // by both collectors of the pair.
+  const alphaSlot = await waitFor(
+    "an alpha pilot at both collectors of the pair",
+    async () => {
+      const [a, b] = await Promise.all([
+        slotsOf(collectorA, "alpha-frontend.main"),
+        slotsOf(collectorB, "alpha-frontend.main"),
+      ]);
+      const both = a.filter((s) => b.some((t) => t.Name === s.Name));
+      return both[0];
+    },
+    180_000,
+  );
+  assert.ok(alphaSlot.Name);
+  await waitFor(
+    "a beta pilot in beta's pool",
+    async () =>
+      (await slotsOf(collectorBeta, "beta-frontend.main")).length > 0 ? true : undefined,
+    180_000,
+  );
+  assert.deepEqual(await slotsOf(collectorA, "beta-frontend.main"), []);
+  assert.deepEqual(await slotsOf(collectorBeta, "alpha-frontend.main"), []);
+
+  // Both collectors hold alpha's pilot, and the frontend reads its pilots from one of them: with
+  // alpha's one job running, it counts one busy pilot, not two.
+  const resource = await waitFor(
+    "alpha's frontend counting its busy pilot",
+    async () => {
+      const ads = await collectorB.query({ type: "GlideResource" });
+      return ads.find(
+        (a) =>
+          unquote(a.GlideClientName) === "alpha-frontend.main" &&
+          Number(a.GlideClientMonitorGlideinsRunning) > 0,
+      );
+    },
+    120_000,
+  );
+  assert.equal(resource.GlideClientMonitorGlideinsRunning, "1");
+
+  for (const [schedd, cluster] of [
+    [scheddAlpha, alpha],
+    [scheddBeta, beta],
+  ] as const) {
+    const jobs = await waitFor(
+      `cluster ${cluster} to finish`,
+      async () => {
+        const h = await done(schedd, cluster);
+        return h.length === 1 ? h : undefined;
+      },
+      180_000,
+    );
+    assert.equal(jobs[0]!.ExitCode, "0");
+  }
+});
+
+test("with one collector of the pair stopped, alpha's jobs still get new pilots and run", async () => {
+  const before = new Set((await slotsOf(collectorB, "alpha-frontend.main")).map((s) => s.Name));
+  await pool.supervisor.stop(undefined, ["collector"]);
+  const cluster = await submit(pool.scheddUrl, 4, 10);
+  // More jobs than pilots: the frontend asks through the surviving collector, the factory reads
+  // the request there, and the new pilot's slot reaches it though the other collector is down.
+  await waitFor(
+    "a new alpha pilot at the surviving collector",
+    async () => {
+      const now = await slotsOf(collectorB, "alpha-frontend.main");
+      return now.some((s) => !before.has(s.Name)) ? true : undefined;
+    },
+    240_000,
+  );
+  const jobs = await waitFor(
+    "alpha's jobs to finish with collector-a down",
+    async () => {
+      const h = await done(scheddAlpha, cluster);
+      return h.length === 4 ? h : undefined;
+    },
+    240_000,
+  );
+  for (const j of jobs) assert.equal(j.ExitCode, "0");
+  const requests = await collectorB.query({ type: "GlideClient" });
+  const names = requests.map((r) => r.Name);
+  assert.equal(new Set(names).size, names.length, "each request once");
+  assert.ok(names.some((n) => /alpha-frontend\.main/.test(n ?? "")));
+});
