@@ -111,6 +111,9 @@ export function attrValueProblem(type: GlideinAttrType, value: unknown): string 
   if (value.length > GLIDEIN_ATTR_LIMITS.valueLength) {
     return `value longer than ${GLIDEIN_ATTR_LIMITS.valueLength} characters`;
   }
+  // Values become environment variables and A-REX job descriptions, neither of which holds a
+  // NUL: one would fail every job's start on the pilot or every submission of the request.
+  if (value.includes("\0")) return "value holds a NUL character";
   if (type === "expr") {
     const parsed = tryParse(() => parseExpression(value));
     if (!parsed.ok) return `bad ClassAd expression at column ${parsed.error.column}`;

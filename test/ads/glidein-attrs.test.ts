@@ -125,3 +125,13 @@ test("GlideClient attributes travel as parameters with their kinds, read back as
   assert.deepEqual(r.publishAttrs, ["VO_Tag", "VO_Ok"]);
   assert.deepEqual(r.jobPublishAttrs, ["VO_Cores"]);
 });
+
+test("a value holding a NUL is refused, since no environment or job description can carry it", () => {
+  for (const type of ["string", "expr"] as const) {
+    const value = type === "string" ? "a\u0000b" : '"a\u0000b"';
+    const r = decodeGlideinAttrs(encodeGlideinAttrs([attr({ type, value, job: true })]));
+    assert.equal(r.ok, false, type);
+    assert.match(r.ok ? "" : r.problems.join("; "), /VO_Tag: value holds a NUL character/);
+  }
+  assert.ok(decodeGlideinAttrs(encodeGlideinAttrs([attr({ value: "a\tb\nc" })])).ok);
+});
