@@ -20,6 +20,9 @@ export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** How long one rendering of the live view is served: far below the page's 10 s refresh. */
+export const VIEW_CACHE_MS = 2000;
+
 export type PoolPageOptions = {
   adsOf: AdsOfType;
   /** Absent when the collector keeps no history: the page shows the live pool only. */
@@ -66,10 +69,18 @@ export function poolPageRoutes(opts: PoolPageOptions): Record<string, HttpRoute>
       handler: async () => ({ ...asset, headers: { "Content-Security-Policy": PAGE_CSP } }),
     };
   }
+  // Many open pages (each refreshing every 10 s) cost one rendering per VIEW_CACHE_MS.
+  let view: { at: number; response: HttpResponse } | undefined;
   routes[`${POOL_PATH}/view.json`] = {
     roles,
-    handler: async () =>
-      json({ ...poolView(opts.adsOf, opts.now()), history: opts.history !== undefined }),
+    handler: async () => {
+      const now = opts.now();
+      // A clock stepped back renders afresh rather than serving a view from its future.
+      if (view && now >= view.at && now - view.at < VIEW_CACHE_MS) return view.response;
+      const response = json({ ...poolView(opts.adsOf, now), history: opts.history !== undefined });
+      view = { at: now, response };
+      return response;
+    },
   };
   routes[`${POOL_PATH}/history.json`] = {
     roles,

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { after, before, test } from "node:test";
+import { ClassAd } from "../../src/classad/index.js";
+import { poolPageRoutes, VIEW_CACHE_MS } from "../../src/monitor/pool-page.js";
 import { httpsGet } from "../helpers/https-get.js";
 import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
 
@@ -114,4 +116,27 @@ test("the page is read like /metrics: 401 without a certificate, 403 without the
 
 test("the history file is 0600", () => {
   assert.equal(statSync(f.historyPath).mode & 0o777, 0o600);
+});
+
+test("view.json is rendered once for the requests of a short while, then afresh", async () => {
+  let now = 1_000_000;
+  let renders = 0;
+  const entries: ClassAd[] = [];
+  const routes = poolPageRoutes({
+    adsOf: (type) => {
+      if (type === "GlideFactory") renders++;
+      return type === "GlideFactory" ? entries : [];
+    },
+    now: () => now,
+  });
+  const view = routes["/pool/view.json"]!;
+  const first = await view.handler({ query: new URLSearchParams() });
+  entries.push(ClassAd.parse('[ MyType = "GlideFactory"; Name = "CE_Z@f"; EntryName = "CE_Z" ]'));
+  now += VIEW_CACHE_MS - 1;
+  assert.equal((await view.handler({ query: new URLSearchParams() })).body, first.body);
+  assert.equal(renders, 1);
+  now += 1;
+  const fresh = await view.handler({ query: new URLSearchParams() });
+  assert.equal(renders, 2);
+  assert.notEqual(fresh.body, first.body, "the entry added meanwhile shows once the view expires");
 });
