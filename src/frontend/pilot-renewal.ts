@@ -59,6 +59,7 @@ export function renewalsDue(slotAds: readonly ClassAd[], ctx: RenewalContext): R
     if (`pilot-${binding.pilotId}` !== sub) continue;
     const held = Math.max(ad.getInteger(SLOT.CredentialExpiry) ?? 0, ctx.renewed.get(sub) ?? 0);
     if (held >= binding.renewUntil) continue; // it already holds its last token
+    if (ctx.nowS >= binding.renewUntil) continue; // too late: nothing is left to give
     if (held - ctx.nowS > ctx.lifetimeS / 3) continue; // not due yet
     const keyPem = renewalKeyPem(ad.getString(SLOT.RenewalKey));
     if (keyPem === undefined) continue;

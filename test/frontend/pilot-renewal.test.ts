@@ -78,6 +78,8 @@ test("pilots not due, not this frontend's, or with a bad key or binding are not 
     ["not due yet", slot({ exp: NOW + 100 })],
     ["renewed already", slot({}), { renewed: new Map([["pilot-p1", NOW + 120]]) }],
     ["holds its last token", slot({ exp: NOW + 1000 })],
+    // A lingering ad of a pilot gone since: renewing would throw and stop the cycle's renewals.
+    ["renew_until passed", slot({ exp: NOW - 600 }), { nowS: NOW + 1000 }],
     ["another issuer", slot({ writer: "https://other.example.org/#pilot-p1" })],
     ["a certificate", slot({ writer: "/DC=org/CN=pilot" })],
     ["another frontend", slot({ binding: pilotBindingClaim({ ...BINDING, frontend: "fe2" }) })],
