@@ -7,7 +7,13 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { parseRevokedPilots } from "../security/pilot-revocations.js";
 import { writePrivateFile } from "../security/ca-dir.js";
 import { discoverBearerToken, readTokenFile } from "../security/token-discovery.js";
-import { describeToken, initIssuerDir, issuerPaths, issueToken } from "../security/token-issuer.js";
+import {
+  describeToken,
+  initIssuerDir,
+  ISSUER_ALGS,
+  issuerPaths,
+  issueToken,
+} from "../security/token-issuer.js";
 import { positiveInt } from "./ca-command.js";
 import { CliError } from "./errors.js";
 
@@ -37,8 +43,11 @@ export function createTokenCommand(): Command {
     .description("make an issuer: signing-key.pem (0600), jwks.json and issuer in --dir")
     .requiredOption("--dir <dir>", "issuer directory (made 0700 if missing)")
     .option("--issuer <url>", "the issuer string tokens carry as iss", DEFAULT_ISSUER)
-    .action(async (o: { dir: string; issuer: string }) => {
-      const r = await initIssuerDir(o.dir, o.issuer);
+    .option("--alg <alg>", "ES256, or RS256 for peers that check only RSA (A-REX 6)", "ES256")
+    .action(async (o: { dir: string; issuer: string; alg: string }) => {
+      const alg = ISSUER_ALGS.find((a) => a === o.alg.toUpperCase());
+      if (!alg) throw new CliError(`--alg ${o.alg}: use one of ${ISSUER_ALGS.join(", ")}`);
+      const r = await initIssuerDir(o.dir, o.issuer, alg);
       if (!r.ok) throw new CliError(r.reason);
       process.stdout.write(
         `issuer ${r.dir.issuer}\nkid ${r.dir.kid}\nkey ${r.dir.keyFile}\njwks ${r.dir.jwksFile}\n`,

@@ -34,24 +34,35 @@ export function issuerPaths(dir: string) {
   };
 }
 
+/** Signature algorithms an issuer made here can use: ES256, or RS256 for peers without ES256. */
+export const ISSUER_ALGS = ["ES256", "RS256"] as const;
+export type IssuerAlg = (typeof ISSUER_ALGS)[number];
+
 /** Make a new issuer in `dir`; an existing signing key is never overwritten. */
-export async function initIssuerDir(dir: string, issuer: string): Promise<IssuerInit> {
+export async function initIssuerDir(
+  dir: string,
+  issuer: string,
+  alg: IssuerAlg = "ES256",
+): Promise<IssuerInit> {
   const p = issuerPaths(dir);
   if (existsSync(p.keyFile)) {
     return { ok: false, reason: `${p.keyFile} exists; remove it to make a new issuer key` };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const { publicKey, privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === "RS256" ? { modulusLength: 2048 } : {}),
+  });
   const jwk = await exportJWK(publicKey);
   // The kid is the key's own fingerprint, so a rotated key never reuses a name.
   const kid = createHash("sha256")
-    .update(JSON.stringify([jwk.crv, jwk.x, jwk.y]))
+    .update(JSON.stringify(alg === "RS256" ? [jwk.n, jwk.e] : [jwk.crv, jwk.x, jwk.y]))
     .digest("base64url")
     .slice(0, 16);
   writePrivateFile(p.keyFile, await exportPKCS8(privateKey));
   writeFileSync(
     p.jwksFile,
-    `${JSON.stringify({ keys: [{ ...jwk, kid, alg: "ES256", use: "sig" }] }, null, 2)}\n`,
+    `${JSON.stringify({ keys: [{ ...jwk, kid, alg, use: "sig" }] }, null, 2)}\n`,
     { mode: 0o644 },
   );
   writeFileSync(p.issuerFile, `${issuer}\n`, { mode: 0o644 });
@@ -73,15 +84,19 @@ export interface IssueOptions {
 export interface LoadedIssuer {
   issuer: string;
   kid: string | undefined;
+  alg: IssuerAlg;
   key: Awaited<ReturnType<typeof importPKCS8>>;
 }
 
 export async function loadIssuer(dir: string): Promise<LoadedIssuer> {
   const p = issuerPaths(dir);
   const issuer = readFileSync(p.issuerFile, "utf8").trim();
-  const jwks = JSON.parse(readFileSync(p.jwksFile, "utf8")) as { keys: { kid?: string }[] };
-  const key = await importPKCS8(readFileSync(p.keyFile, "utf8"), "ES256");
-  return { issuer, kid: jwks.keys[0]?.kid, key };
+  const jwks = JSON.parse(readFileSync(p.jwksFile, "utf8")) as {
+    keys: { kid?: string; alg?: string }[];
+  };
+  const alg: IssuerAlg = jwks.keys[0]?.alg === "RS256" ? "RS256" : "ES256";
+  const key = await importPKCS8(readFileSync(p.keyFile, "utf8"), alg);
+  return { issuer, kid: jwks.keys[0]?.kid, alg, key };
 }
 
 /** Sign a WLCG profile 1.0 access token with the issuer in `dir`. */
@@ -102,7 +117,7 @@ export async function signToken(signer: LoadedIssuer, o: IssueOptions): Promise<
   if (o.groups && o.groups.length > 0) claims["wlcg.groups"] = [...o.groups];
   const kid = signer.kid;
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: "ES256", typ: "JWT", ...(kid ? { kid } : {}) })
+    .setProtectedHeader({ alg: signer.alg, typ: "JWT", ...(kid ? { kid } : {}) })
     .setIssuer(signer.issuer)
     .setAudience(o.audiences.length === 1 ? o.audiences[0] : [...o.audiences])
     .setIssuedAt(now)

@@ -104,3 +104,28 @@ test("revoke appends pilot ids to the revocation file once, and refuses what is 
   assert.match(bad.stderr, /is not a pilot id/);
   assert.equal(readFileSync(file, "utf8"), "p-1\np-2\np-3\n", "nothing written for a bad id");
 });
+
+test("init --alg RS256 makes an RSA issuer whose tokens the verifier accepts; other algs refused", async () => {
+  const rsa = join(work, "rsa");
+  updraftOk(["token", "init", "--dir", rsa, "--issuer", ISS, "--alg", "RS256"]);
+  const jwks = JSON.parse(readFileSync(join(rsa, "jwks.json"), "utf8")) as {
+    keys: { kty: string; alg: string; d?: string }[];
+  };
+  assert.equal(jwks.keys[0]?.kty, "RSA");
+  assert.equal(jwks.keys[0]?.alg, "RS256");
+  assert.equal(jwks.keys[0]?.d, undefined, "no private part published");
+  const file = join(work, "carol.token");
+  updraftOk(["token", "issue", "--dir", rsa, "--sub", "carol", "--out", file]);
+  assert.match(updraftOk(["token", "info", file]), /"alg":"RS256"/);
+  const out = readFileSync(file, "utf8");
+  const verifier = createTokenVerifier({
+    issuers: [createIssuerKeySource(ISS, { jwksFile: join(rsa, "jwks.json") })],
+    audiences: [],
+    acceptAnyAudience: true,
+  });
+  const v = await verifier.verify(out.trim());
+  assert.ok(v.ok, JSON.stringify(v));
+  const bad = updraft(["token", "init", "--dir", join(work, "hs"), "--alg", "HS256"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--alg HS256: use one of ES256, RS256/);
+});

@@ -1,7 +1,8 @@
 /**
  * The ARC adapter's REST client with a bearer token instead of a certificate, at a real A-REX
- * 6.17 whose `authtokens` admits one issuer, the issuer's keys fetched by A-REX from a local HTTPS
- * issuer this test starts (`/.well-known/openid-configuration`, then `jwks_uri`). A job submitted
+ * 6.17 whose `authtokens` admits one issuer (`updraft token init --alg RS256`: A-REX 6.17 refuses
+ * ES256 tokens with 403), the issuer's keys fetched by A-REX from a local HTTPS issuer this test
+ * starts (`/.well-known/openid-configuration`, then `jwks_uri`). A job submitted
  * with the issuer's RS256 token is created; a token signed by a key the issuer does not publish is
  * refused, and so is a token file that is not a JWT, before anything is sent.
  */
@@ -13,7 +14,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { initIssuerDir, issueToken } from "../../../src/security/token-issuer.js";
 import { createArcRestClient } from "../../../src/factory/adapters/arc/rest-client.js";
 import { parseArcSettings } from "../../../src/factory/adapters/arc/settings.js";
 import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
@@ -23,7 +25,6 @@ const pki = createTestPki();
 const dir = mkdtempSync(join(tmpdir(), "updraft-arc-token-"));
 let issuerUrl = "";
 let jwks: unknown;
-let signingKey: CryptoKey;
 let arc: ArcPeer;
 let closeIssuer: () => void = () => {};
 
@@ -49,12 +50,15 @@ async function startIssuer(): Promise<void> {
   closeIssuer = () => server.close();
 }
 
-// A-REX 6.17 checks RS256 signatures (an ES256 token from the same issuer is refused 403), as
-// WLCG IAMs sign; so this issuer signs RS256.
+/** A token of the right shape signed by `key`, which the issuer does not publish. */
 async function token(key: CryptoKey, file: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const jwt = await new SignJWT({ scope: "compute.create compute.read", "wlcg.ver": "1.0" })
-    .setProtectedHeader({ alg: "RS256", kid: "k1", typ: "JWT" })
+    .setProtectedHeader({
+      alg: "RS256",
+      kid: (jwks as { keys: { kid: string }[] }).keys[0]!.kid,
+      typ: "JWT",
+    })
     .setIssuer(issuerUrl)
     .setSubject("factory")
     .setAudience(arc.endpoint)
@@ -75,9 +79,9 @@ const client = (tokenFile: string) =>
 
 before(async () => {
   await startIssuer();
-  const { publicKey, privateKey } = await generateKeyPair("RS256");
-  signingKey = privateKey;
-  jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" }] };
+  const init = await initIssuerDir(join(dir, "issuer"), issuerUrl, "RS256");
+  assert.ok(init.ok);
+  jwks = JSON.parse(readFileSync(init.dir.jwksFile, "utf8"));
   arc = await startArcPeer({ pki, allowedDns: [], tokenIssuer: issuerUrl });
 });
 after(async () => {
@@ -88,7 +92,15 @@ after(async () => {
 });
 
 test("a job submitted with the issuer's bearer token and no certificate is created", async () => {
-  const c = client(await token(signingKey, "good"));
+  const good = join(dir, "good");
+  const jwt = await issueToken(join(dir, "issuer"), {
+    sub: "factory",
+    audiences: [arc.endpoint],
+    scope: "compute.create compute.read",
+    lifetimeS: 600,
+  });
+  writeFileSync(good, `${jwt}\n`, { mode: 0o600 });
+  const c = client(good);
   after(() => c.close());
   const r = await c.call("POST", "/jobs?action=new", {
     body: '&(executable="/bin/true")(jobname="token")',
