@@ -1,15 +1,16 @@
 /**
  * The frontend's own stage area for its VO script bundles (glideinWMS's frontend has one beside
  * the factory's): each group's bundle written under `staging.dir`, and, with `staging.listen`,
- * served read-only over HTTPS. Only the manifests and files of bundles staged by this start are
- * served (no listing, no other path), so what a pilot can fetch is what a GlideClient ad vouches
- * for.
+ * served read-only over HTTPS. Only bundle manifests and the files they list are served (no
+ * listing, no other path): this start's, and those of earlier starts still under `dir` whose
+ * manifest hashes to its folder's name, so pilots queued before a restart that changed the
+ * scripts still find theirs.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { VO_BUNDLE_MANIFEST } from "../common/vo-bundle.js";
+import { parseVoBundle, sha256Hex, VO_BUNDLE_MANIFEST } from "../common/vo-bundle.js";
 import { listenerTlsMaterial, type TlsMaterial } from "../common/tls-rpc.js";
 import type { FrontendConfig } from "./config.js";
 import {
@@ -70,7 +71,7 @@ export async function startVoStaging(
 
 function serve(
   s: VoStagingConfig,
-  served: ReadonlyMap<string, ReadonlySet<string>>,
+  served: Map<string, ReadonlySet<string>>,
   method: string | undefined,
   rawUrl: string | undefined,
   res: import("node:http").ServerResponse,
@@ -88,6 +89,10 @@ function serve(
     return;
   }
   const m = /^([0-9a-f]{64})\/([^/]+)$/.exec(path);
+  if (m && !served.has(m[1]!)) {
+    const earlier = stagedEarlier(s.dir, m[1]!);
+    if (earlier) served.set(m[1]!, earlier);
+  }
   if (!m || !served.get(m[1]!)?.has(m[2]!)) {
     res.writeHead(404, headers).end();
     return;
@@ -100,6 +105,20 @@ function serve(
   createReadStream(join(s.dir, m[1]!, m[2]!))
     .on("error", () => res.destroy())
     .pipe(res);
+}
+
+/** The names a bundle folder of an earlier start may serve, if its manifest is the one named. */
+function stagedEarlier(dir: string, sha: string): Set<string> | undefined {
+  let text: Buffer;
+  try {
+    text = readFileSync(join(dir, sha, VO_BUNDLE_MANIFEST));
+  } catch {
+    return undefined;
+  }
+  if (sha256Hex(text) !== sha) return undefined;
+  const parsed = parseVoBundle(text.toString("utf8"));
+  if (!parsed.ok) return undefined;
+  return new Set([VO_BUNDLE_MANIFEST, ...parsed.bundle.files.map((f) => f.path)]);
 }
 
 function closeServer(server: Server | undefined): Promise<void> {

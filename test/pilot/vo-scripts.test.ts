@@ -22,6 +22,7 @@ import { loadTlsMaterial } from "../../src/common/tls-rpc.js";
 import { parseFrontendConfig } from "../../src/frontend/config.js";
 import { startVoStaging, type VoStaging } from "../../src/frontend/vo-staging.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { fetchVoBundle } from "../../src/pilot/vo-bundle.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { startPilotCollector } from "../helpers/pilot-collector.js";
 import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
@@ -256,4 +257,38 @@ test("a tampered or truncated VO bundle ends the pilot as Corruption, naming the
     undefined,
     "a corrupt pilot never advertised a slot",
   );
+});
+
+test("after a restart that changed the scripts, the frontend still serves the bundle pilots queued before it were given", async (t) => {
+  const w = await world(t);
+  const src = join(w.dir, "vo-src");
+  mkdirSync(src);
+  const check = script(src, "check.sh", `echo '{"status":"OK","attrs":{"VO_TAG":"old"}}'`);
+  const before = await stageFrontend(w.env, w.dir, `    scripts: [{ file: ${check} }]`);
+  const old = before.bundles.get("main")!;
+  await before.close();
+  script(src, "check.sh", `echo '{"status":"OK","attrs":{"VO_TAG":"new"}}'`);
+  const after = await stageFrontend(w.env, w.dir, `    scripts: [{ file: ${check} }]`);
+  t.after(() => after.close());
+  const current = after.bundles.get("main")!;
+  assert.notEqual(current.sha256, old.sha256, "the changed script is a new bundle");
+  // The queued pilot's URL names the old bundle; the listener's port changed with the restart.
+  const oldHere = { url: `${after.url}/${old.sha256}`, sha256: old.sha256 };
+  const fetched = await fetchVoBundle(oldHere, join(w.dir, "fetched-old"), {
+    trustDir: w.env.pki.caDir,
+  });
+  assert.ok(fetched.ok, JSON.stringify(fetched));
+  assert.deepEqual(
+    fetched.value.bundle.start,
+    old.files.map((f) => f.path),
+  );
+  const gone = "f".repeat(64);
+  const missing = await fetchVoBundle(
+    { url: `${after.url}/${gone}`, sha256: gone },
+    join(w.dir, "fetched-missing"),
+    { trustDir: w.env.pki.caDir },
+  );
+  assert.ok(!missing.ok);
+  assert.equal(missing.failure.class, "Network");
+  assert.match(missing.failure.message, /HTTP 404/);
 });
