@@ -56,14 +56,13 @@ export interface VoBundle {
 const HOOKS = ["job_wrapper", "pre_job", "post_job"] as const;
 const HOOK_FIELD = { job_wrapper: "jobWrapper", pre_job: "preJob", post_job: "postJob" } as const;
 
-/** Relative, no `..`, a small character set: a path becomes a file name on the worker node. */
+/**
+ * One plain file name of a small character set, not `.` or `..`: it becomes a file of the
+ * pilot's bundle folder, which is flat (the frontend names files `<n>-<base name>`), so a path
+ * with folders would fail the pilot's write instead of being refused here.
+ */
 export function isSafeBundlePath(p: string): boolean {
-  return (
-    p.length <= 255 &&
-    /^[A-Za-z0-9._/@+-]+$/.test(p) &&
-    !p.startsWith("/") &&
-    p.split("/").every((part) => part !== "" && part !== "." && part !== "..")
-  );
+  return p.length <= 255 && /^[A-Za-z0-9._@+-]+$/.test(p) && p !== "." && p !== "..";
 }
 
 export const sha256Hex = (data: string | Buffer): string =>

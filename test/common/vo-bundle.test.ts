@@ -62,6 +62,8 @@ test("hostile manifests are refused, each with the line that is wrong", () => {
     ["not a bundle\n", /does not start with/],
     [`${VO_BUNDLE_HEADER}\nfile ${H} ../../etc/passwd\n`, /unsafe path/],
     [`${VO_BUNDLE_HEADER}\nfile ${H} /abs\n`, /unsafe path/],
+    [`${VO_BUNDLE_HEADER}\nfile ${H} sub/a.sh\n`, /unsafe path/],
+    [`${VO_BUNDLE_HEADER}\nfile ${H} ..\n`, /unsafe path/],
     [`${VO_BUNDLE_HEADER}\nfile ${H} a b\n`, /needs a hash and a path/],
     [`${VO_BUNDLE_HEADER}\nfile XYZ a.sh\n`, /hash is not 64/],
     [`${VO_BUNDLE_HEADER}\nfile ${H} a.sh\nfile ${H} a.sh\n`, /listed twice/],
