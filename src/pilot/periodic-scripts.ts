@@ -68,22 +68,23 @@ export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
   const last = new Map<string, CheckResult>();
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
+  // Ends a script still running when the pilot ends: the pilot waits for none.
+  const ending = new AbortController();
   let verdict = periodicVerdict(o.scripts, last);
   const schedule = (s: PeriodicScript) => {
     if (stopped) return;
     const t = setTimeout(() => {
       timers.delete(t);
-      void runScript(o.view, { path: s.path, kind: "vo" }, o.attrsSoFar(), o.timeoutMs).then(
-        (r) => {
-          if (stopped) return;
-          last.set(s.path, r);
-          const next = periodicVerdict(o.scripts, last);
-          const changed = JSON.stringify(next) !== JSON.stringify(verdict);
-          verdict = next;
-          if (changed) o.onChange();
-          schedule(s);
-        },
-      );
+      const ref = { path: s.path, kind: "vo" as const };
+      void runScript(o.view, ref, o.attrsSoFar(), o.timeoutMs, ending.signal).then((r) => {
+        if (stopped) return;
+        last.set(s.path, r);
+        const next = periodicVerdict(o.scripts, last);
+        const changed = JSON.stringify(next) !== JSON.stringify(verdict);
+        verdict = next;
+        if (changed) o.onChange();
+        schedule(s);
+      });
     }, s.periodMs);
     t.unref();
     timers.add(t);
@@ -94,6 +95,7 @@ export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
     attrs: () => verdict.attrs,
     stop() {
       stopped = true;
+      ending.abort();
       for (const t of timers) clearTimeout(t);
       timers.clear();
     },

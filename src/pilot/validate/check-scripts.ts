@@ -64,13 +64,20 @@ export async function runScript(
   script: ScriptRef,
   attrsSoFar: Attrs,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<CheckResult> {
   const defaultClass = script.kind === "site" ? "WN_Resource" : "VO_Config";
   const [file, args] = isExecutable(script.path) ? [script.path, []] : ["/bin/sh", [script.path]];
-  const r = await view.run(file, args, timeoutMs, {
-    PILOT_WORK_DIR: view.paths.workDir,
-    UPDRAFT_PILOT_ATTRS: JSON.stringify(attrsSoFar),
-  });
+  const r = await view.run(
+    file,
+    args,
+    timeoutMs,
+    {
+      PILOT_WORK_DIR: view.paths.workDir,
+      UPDRAFT_PILOT_ATTRS: JSON.stringify(attrsSoFar),
+    },
+    signal,
+  );
   if (r.timedOut) return fail(defaultClass, `${script.path} timed out after ${timeoutMs} ms`);
   const rep = lastJsonLine(r.stdout);
   const message = typeof rep?.message === "string" ? rep.message : undefined;

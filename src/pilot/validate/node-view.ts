@@ -44,6 +44,8 @@ export interface NodeView {
     args: string[],
     timeoutMs: number,
     extraEnv?: Record<string, string>,
+    /** Kills the command (as a timeout does): a pilot that is ending waits for no script. */
+    signal?: AbortSignal,
   ): Promise<CommandResult>;
 }
 
@@ -127,7 +129,7 @@ export function createNodeView(options: NodeViewOptions = {}): NodeView {
       }
       return undefined;
     },
-    run(file, args, timeoutMs, extraEnv) {
+    run(file, args, timeoutMs, extraEnv, signal) {
       return new Promise((resolve) => {
         execFile(
           file,
@@ -137,6 +139,7 @@ export function createNodeView(options: NodeViewOptions = {}): NodeView {
             env: { ...env, ...extraEnv },
             maxBuffer: 1 << 20,
             killSignal: "SIGKILL",
+            ...(signal ? { signal } : {}),
           },
           (err, stdout, stderr) => {
             const e = err as (Error & { code?: unknown; killed?: boolean }) | null;
@@ -144,7 +147,7 @@ export function createNodeView(options: NodeViewOptions = {}): NodeView {
               code: e ? (typeof e.code === "number" ? e.code : null) : 0,
               stdout: String(stdout),
               stderr: String(stderr),
-              timedOut: Boolean(e?.killed),
+              timedOut: Boolean(e?.killed) && !signal?.aborted,
             });
           },
         );
