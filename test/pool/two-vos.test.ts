@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createCollectorClient, type CollectorClient } from "../../src/collector/client.js";
 import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
-import { freePort, portEnvName } from "../../src/pool/ports.js";
+import { distinctFreePorts, portEnvName } from "../../src/pool/ports.js";
 import { packageRoot, up, type Pool } from "../../src/pool/up.js";
 import { createRpcClient, type RpcClient } from "../../src/wire/index.js";
 import { unquote, waitFor } from "./pool-harness.js";
@@ -42,9 +42,11 @@ function connect(url: string): RpcClient {
 
 before(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "updraft-two-vos-"));
+  // Kernel-picked ports, none of the defaults: another test's pool must not race this one.
+  const [collector, schedd, factoryMetrics, frontendMetrics] = await distinctFreePorts(4);
   writeFileSync(
     join(stateDir, "ports.json"),
-    JSON.stringify({ collector: await freePort(), schedd: await freePort() }),
+    JSON.stringify({ collector, schedd, factoryMetrics, frontendMetrics }),
   );
   pool = await up({ configDir: CONFIG, stateDir });
   mkdirSync(join(stateDir, "jobs", "out"), { recursive: true });
