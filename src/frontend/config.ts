@@ -5,6 +5,7 @@
  * snake_case. Every expression is parsed at load so a typo fails at start, not in the first cycle.
  */
 import { z } from "zod";
+import { MAX_EXTRA_CREDENTIALS } from "../ads/glide-client.js";
 import { loadConfigFile, parseConfig } from "../common/config.js";
 import {
   collectorBlock,
@@ -452,6 +453,17 @@ function checkGroupReferences(cfg: z.output<typeof frontendBase>, ctx: z.Refinem
         });
       }
       if (!first) byDomain.set(c.trust_domain, c);
+    }
+    // A GlideClient ad carries at most MAX_EXTRA_CREDENTIALS besides its first: more were dropped.
+    for (const domain of byDomain.keys()) {
+      const n = used.filter((c) => c?.trust_domain === domain).length;
+      if (n > MAX_EXTRA_CREDENTIALS + 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", i, "security", "credentials"],
+          message: `selection all sends at most ${MAX_EXTRA_CREDENTIALS + 1} credentials of one trust domain in a request; trust domain ${domain} has ${n}: use round_robin or fewer`,
+        });
+      }
     }
   });
 }

@@ -153,3 +153,19 @@ test("unknown credentials and schedds, and credentials that cannot share a reque
     /one security_class and one type, or use round_robin/,
   );
 });
+
+test("selection all refuses more credentials of one trust domain than a request carries", () => {
+  const names = Array.from({ length: 17 }, (_, i) => `c${i}`);
+  const text = CONFIG.replace(
+    "    - { name: other, file: /tmp/o }\n",
+    names.map((n) => `    - { name: ${n}, file: /tmp/${n} }\n`).join(""),
+  ).replace("[cms-a, cms-b], selection: all", `[${names.join(", ")}], selection: all`);
+  const p = problems(text).find((x) => x.path === "groups[0].security.credentials");
+  assert.match(p?.message ?? "", /at most 16 credentials of one trust domain/);
+  assert.doesNotThrow(() =>
+    parseFrontendConfig(
+      text.replace(`${names.join(", ")}]`, `${names.slice(1).join(", ")}]`),
+      "fe.yaml",
+    ),
+  );
+});
