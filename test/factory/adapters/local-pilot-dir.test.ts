@@ -4,11 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { groupAlive } from "../../../src/factory/adapters/local/pilot-dir.js";
+import {
+  FILES,
+  groupAlive,
+  killJobGroups,
+  read,
+} from "../../../src/factory/adapters/local/pilot-dir.js";
 
 const root = mkdtempSync(join(tmpdir(), "updraft-pilot-dir-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -46,4 +51,16 @@ test("a group is alive while a member is not a zombie, and not when only zombies
   child.kill("SIGKILL");
   await new Promise((r) => child.once("exit", r));
   assert.equal(groupAlive(pgid), false, "kill(2) finds no group once it is reaped");
+});
+
+test("a job groups file grown past its bound is not read, and ends no group", () => {
+  const dir = mkdtempSync(join(root, "pilot-"));
+  writeFileSync(join(dir, FILES.jobGroups), "999999999\n".repeat(200_000));
+  assert.equal(read(dir, FILES.jobGroups), undefined);
+  assert.equal(killJobGroups(dir, "SIGTERM"), 0);
+  rmSync(join(dir, FILES.jobGroups));
+  symlinkSync("/dev/zero", join(dir, FILES.jobGroups));
+  assert.equal(read(dir, FILES.jobGroups), undefined, "an endless file is read no further");
+  writeFileSync(join(dir, FILES.pid), "4242\n");
+  assert.equal(read(dir, FILES.pid), "4242\n");
 });

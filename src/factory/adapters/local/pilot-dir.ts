@@ -15,6 +15,7 @@
  */
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readBounded } from "../../../common/bounded-read.js";
 import { pilotEnded } from "../exit-status.js";
 import type { PilotSpec, PilotStatus } from "../types.js";
 
@@ -71,10 +72,16 @@ export function writeAtomic(file: string, text: string, mode = 0o644): void {
   renameSync(tmp, file);
 }
 
-/** One of a pilot's files (FILES), or undefined when it is not there. */
+/** More than any of a pilot's small files holds; the pilot (and its jobs) can write some of them. */
+export const MAX_PILOT_FILE_BYTES = 1024 * 1024;
+
+/**
+ * One of a pilot's small files (FILES), or undefined when it is not there or is larger than
+ * MAX_PILOT_FILE_BYTES: the pilot writes its job groups file, so its size is not ours to trust.
+ */
 export function read(dir: string, name: string): string | undefined {
   try {
-    return readFileSync(join(dir, name), "utf8");
+    return readBounded(join(dir, name), MAX_PILOT_FILE_BYTES)?.toString("utf8");
   } catch {
     return undefined;
   }
