@@ -42,7 +42,10 @@ export type FetchResult =
 export interface FetchOptions {
   /** CA certificates for an https:// URL besides the public ones (the pilot's X509_CERT_DIR). */
   trustDir?: string;
+  /** Longest silence of the server. */
   timeoutMs?: number;
+  /** Longest whole download: a server sending a byte now and then must not hold the pilot. */
+  deadlineMs?: number;
 }
 
 /** Downloads one URL into memory, at most `limit` bytes; rejects with what went wrong. */
@@ -56,6 +59,7 @@ export function download(url: string, limit: number, o: FetchOptions): Promise<B
       return;
     }
     const timeout = o.timeoutMs ?? 30_000;
+    const deadline = o.deadlineMs ?? 10 * 60_000;
     const onResponse = (res: import("node:http").IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
@@ -87,6 +91,12 @@ export function download(url: string, limit: number, o: FetchOptions): Promise<B
     }
     req.on("timeout", () => req.destroy(new Error(`${url}: no answer within ${timeout} ms`)));
     req.on("error", reject);
+    const timer = setTimeout(() => {
+      const err = new Error(`${url}: not complete within ${deadline} ms`);
+      reject(err);
+      req.destroy(err);
+    }, deadline);
+    req.on("close", () => clearTimeout(timer));
   });
 }
 
