@@ -163,9 +163,10 @@ export class CollectorCore {
       if (refused !== undefined) {
         return { ...base, ok: false, code: "permission-denied", ...refused };
       }
-    } else if (isSlot && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
+    } else if (isSlot && !writer.admin && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
       // Only the collector writes a binding, from a verified token: the frontend renews tokens
-      // with what it reads there, so a writer without one must not supply its own.
+      // with what it reads there, so a writer without one must not supply its own (admins, who
+      // may write any ad, aside).
       return {
         ...base,
         ok: false,
