@@ -16,6 +16,12 @@ import type { RpcClient } from "../wire/index.js";
 /** Schedds one frontend follows at most: more is an attack or a mistake, not a pool. */
 export const MAX_FOUND_SCHEDDS = 256;
 const MAX_ADDRESS_LENGTH = 1024;
+/**
+ * Refusals kept by name for the log; the rest are only counted, since anyone with the daemon
+ * role can write as many Scheduler ads, with names as long, as the collector holds.
+ */
+export const MAX_REFUSALS_KEPT = 32;
+const MAX_REFUSAL_TEXT = 200;
 
 export type ScheddAdRefusal = {
   name?: string;
@@ -26,7 +32,10 @@ export type ScheddAdRefusal = {
 export interface FoundSchedds {
   /** Addresses of trusted schedds, each once, sorted: the order pilots ask them in. */
   urls: string[];
+  /** The first MAX_REFUSALS_KEPT ads ignored, with why. */
   refused: ScheddAdRefusal[];
+  /** Ads ignored past those. */
+  refusedMore: number;
 }
 
 function goodAddress(address: string | undefined): address is string {
@@ -46,7 +55,23 @@ export function trustedSchedds(
 ): FoundSchedds {
   const allowed = new Set(trusted);
   const urls = new Set<string>();
-  const refused: ScheddAdRefusal[] = [];
+  const kept: ScheddAdRefusal[] = [];
+  let refusedMore = 0;
+  const cut = (t: string | undefined) => t?.slice(0, MAX_REFUSAL_TEXT);
+  const refused = {
+    push(r: ScheddAdRefusal) {
+      if (kept.length >= MAX_REFUSALS_KEPT) refusedMore++;
+      else {
+        const name = cut(r.name);
+        const identity = cut(r.identity);
+        kept.push({
+          ...(name !== undefined ? { name } : {}),
+          ...(identity !== undefined ? { identity } : {}),
+          reason: r.reason,
+        });
+      }
+    },
+  };
   for (const attrs of ads) {
     const parsed = tryParse(() => ClassAd.fromJSON(attrs));
     if (!parsed.ok) {
@@ -66,7 +91,7 @@ export function trustedSchedds(
       urls.add(address);
     }
   }
-  return { urls: [...urls].sort(), refused };
+  return { urls: [...urls].sort(), refused: kept, refusedMore };
 }
 
 export interface ScheddDirectory {
@@ -95,9 +120,10 @@ export function createScheddDirectory(o: ScheddDirectoryOptions): ScheddDirector
         { deadlineMs: o.timeoutMs },
       );
       const found = trustedSchedds(ads, o.trusted);
-      const refusedKey = JSON.stringify(found.refused);
+      const refusedKey = JSON.stringify([found.refused, found.refusedMore]);
       if (found.refused.length > 0 && refusedKey !== lastRefused) {
-        o.log.warn({ refused: found.refused }, "Scheduler ads ignored");
+        const more = found.refusedMore > 0 ? { more: found.refusedMore } : {};
+        o.log.warn({ refused: found.refused, ...more }, "Scheduler ads ignored");
       }
       lastRefused = refusedKey;
       for (const [url, client] of open) {

@@ -17,6 +17,7 @@ import { gatherSnapshot } from "../../src/frontend/gather.js";
 import {
   createScheddDirectory,
   MAX_FOUND_SCHEDDS,
+  MAX_REFUSALS_KEPT,
   trustedSchedds,
 } from "../../src/frontend/schedd-discovery.js";
 import { pubKeyId } from "../../src/security/credential-crypto.js";
@@ -77,6 +78,17 @@ test("a flood of trusted Scheduler ads is cut at the limit", () => {
   const found = trustedSchedds(ads, [TRUSTED]);
   assert.equal(found.urls.length, MAX_FOUND_SCHEDDS);
   assert.equal(found.refused.filter((r) => r.reason === "over_limit").length, 10);
+});
+
+test("a flood of untrusted Scheduler ads keeps a bounded list of refusals, the rest counted", () => {
+  const ads = Array.from({ length: 5000 }, (_, i) =>
+    schedulerAd(`s${i}-${"n".repeat(5000)}`, "wss://evil.example.org:9619/", "/CN=mallory"),
+  );
+  const found = trustedSchedds(ads, [TRUSTED]);
+  assert.deepEqual(found.urls, []);
+  assert.equal(found.refused.length, MAX_REFUSALS_KEPT);
+  assert.equal(found.refusedMore, 5000 - MAX_REFUSALS_KEPT);
+  assert.ok(found.refused.every((r) => r.name!.length <= 200 && r.reason === "untrusted_writer"));
 });
 
 const log = createLogger({ name: "discovery-test", level: "silent" });
