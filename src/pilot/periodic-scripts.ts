@@ -5,7 +5,7 @@
  * no new jobs (its START is false); running jobs go on. A later passing run turns it back on.
  * Attributes a passing script reports are published on the slot ad, as a startd cron's are.
  */
-import type { Attrs, CheckResult } from "./failure.js";
+import { fail, type Attrs, type CheckResult } from "./failure.js";
 import type { NodeView } from "./validate/node-view.js";
 import { runScript } from "./validate/check-scripts.js";
 
@@ -76,15 +76,18 @@ export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
     const t = setTimeout(() => {
       timers.delete(t);
       const ref = { path: s.path, kind: "vo" as const };
-      void runScript(o.view, ref, o.attrsSoFar(), o.timeoutMs, ending.signal).then((r) => {
-        if (stopped) return;
-        last.set(s.path, r);
-        const next = periodicVerdict(o.scripts, last);
-        const changed = JSON.stringify(next) !== JSON.stringify(verdict);
-        verdict = next;
-        if (changed) o.onChange();
-        schedule(s);
-      });
+      // A run that cannot even start counts as a failed check, and the script is tried again.
+      void runScript(o.view, ref, o.attrsSoFar(), o.timeoutMs, ending.signal)
+        .catch((err: unknown) => fail("VO_Config", `${s.path}: ${String(err)}`))
+        .then((r) => {
+          if (stopped) return;
+          last.set(s.path, r);
+          const next = periodicVerdict(o.scripts, last);
+          const changed = JSON.stringify(next) !== JSON.stringify(verdict);
+          verdict = next;
+          if (changed) o.onChange();
+          schedule(s);
+        });
     }, s.periodMs);
     t.unref();
     timers.add(t);

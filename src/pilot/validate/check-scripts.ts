@@ -4,8 +4,11 @@
  *   {"status":"OK"|"ERROR","class":"WN_Resource",...,"message":"...","attrs":{"NAME":value}}
  * A script that prints no such line succeeds when it exits 0 and otherwise fails with its kind's
  * default class (site: WN_Resource, vo: VO_Config). Later scripts see earlier attributes.
+ * A VO script adds attributes; it may not replace what the system sets (site, entry, slot
+ * accounting, the pilot's parameters), which the factory's own site scripts may.
  */
 import { accessSync, constants } from "node:fs";
+import { attrNameProblem, GLIDEIN_ATTR_LIMITS } from "../../ads/glidein-attrs.js";
 import {
   fail,
   isFailureClass,
@@ -39,13 +42,22 @@ function lastJsonLine(stdout: string): ScriptReport | undefined {
   }
 }
 
-function cleanAttrs(raw: unknown): Attrs {
+function cleanAttrs(raw: unknown, kind: ScriptRef["kind"]): Attrs {
   const out: Attrs = {};
   if (typeof raw !== "object" || raw === null) return out;
   for (const [k, v] of Object.entries(raw)) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && ["string", "number", "boolean"].includes(typeof v)) {
-      out[k] = v as AttrValue;
+    if (
+      !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ||
+      !["string", "number", "boolean"].includes(typeof v)
+    ) {
+      continue;
     }
+    if (kind === "vo") {
+      if (attrNameProblem(k) !== undefined) continue;
+      if (typeof v === "string" && v.length > GLIDEIN_ATTR_LIMITS.valueLength) continue;
+      if (Object.keys(out).length >= GLIDEIN_ATTR_LIMITS.count) break;
+    }
+    out[k] = v as AttrValue;
   }
   return out;
 }
@@ -86,5 +98,5 @@ export async function runScript(
     const why = message ?? (r.stderr.trim().split("\n").pop() || `exit code ${r.code}`);
     return fail(cls, `${script.path}: ${why}`);
   }
-  return pass(cleanAttrs(rep?.attrs));
+  return pass(cleanAttrs(rep?.attrs, script.kind));
 }
