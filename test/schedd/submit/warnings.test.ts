@@ -54,6 +54,13 @@ test("accepted commands write HTCondor's attribute and warn that Updraft does no
   assert.match(warnings[3]!.message, /no late materialization: every job is queued at submit/);
 });
 
+test("preserve_relative_paths is accepted with a warning saying where inputs land", () => {
+  const text = `${EXE}preserve_relative_paths = true\nqueue\n`;
+  assert.equal(jobOf(text).get("PreserveRelativePaths"), "true");
+  const [w] = warningsOf(text);
+  assert.match(w!.message, /^'preserve_relative_paths' is accepted but has no effect: .*file name/);
+});
+
 test("a bad value for an accepted command is still an error", () => {
   const r = compile(`${EXE}nice_user = sometimes\nqueue\n`);
   assert.ok(!r.ok);
