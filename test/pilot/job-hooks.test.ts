@@ -2,10 +2,11 @@
  * The job wrapper hook with real jobs from a real schedd under a real pilot: the job starts
  * through the wrapper after the pre-job script and before the post-job script, its environment,
  * exit code and signal come back unchanged; a failing pre-job script hands the job back and ends
- * the pilot; a missing, non-executable or altered wrapper ends the pilot before any claim.
+ * the pilot; a missing, non-executable or altered wrapper ends the pilot before any claim; a
+ * script past its time limit is killed.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -187,4 +188,65 @@ test("a missing, non-executable or altered wrapper or script ends the pilot befo
     assert.match(p.report?.exit.message ?? "", message);
     assert.deepEqual(p.report?.jobs, []);
   }
+});
+
+test("pre- and post-job scripts past their time limit are killed: a pre-job one hands the job back, a post-job one leaves the job's result", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-hooks-limit-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pids = join(dir, "pids");
+  // Each script becomes the sleep, so the pid it records is the process the limit must kill.
+  const slow = (name: string) => script(dir, name, `echo $$ >> ${pids}\nexec /bin/sleep 600`);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const recorded = () =>
+    readFileSync(pids, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => Number(l));
+  const alice = env.client("alice");
+
+  // A slow pre-job script: the job goes back to the queue, the pilot ends naming the limit.
+  const held = await submit(alice, [
+    job({ TransferExecutable: "false", Cmd: '"/bin/true"', RequestMemory: "64" }),
+  ]);
+  const pre = slow("pre.sh");
+  const p1 = await pilot(env, dir, { preJob: pre, hookTimeout: 2 });
+  assert.equal(p1.code, 11, p1.output);
+  assert.equal(p1.report?.exit.reason, "job-hook");
+  assert.match(p1.report?.exit.message ?? "", new RegExp(`${pre} timed out after 2 s`));
+  const [back] = await alice.query({ ids: [`${held}.0`] });
+  assert.equal(back!.JobStatus, "1", "the job is idle again, not held");
+  assert.ok(
+    recorded().every((pid) => !alive(pid)),
+    "the pre-job script was killed",
+  );
+
+  // A slow post-job script: killed at its limit; the job completed as it ran.
+  await alice.act("remove", { ids: [`${held}.0`] });
+  const done = await submit(alice, [
+    job({
+      TransferExecutable: "false",
+      Cmd: '"/bin/sh"',
+      Arguments: "\"-c 'exit 5'\"",
+      TransferOutput: '""',
+      RequestMemory: "64",
+    }),
+  ]);
+  const p2 = await pilot(env, dir, { postJob: slow("post.sh"), hookTimeout: 2 });
+  assert.equal(p2.code, 0, p2.output);
+  const [ad] = await alice.query({ ids: [`${done}.0`], history: true });
+  assert.equal(ad!.JobStatus, "4", "completed");
+  assert.equal(ad!.ExitCode, "5", "the job's own exit code");
+  assert.ok(
+    recorded().every((pid) => !alive(pid)),
+    "the post-job script was killed",
+  );
 });
