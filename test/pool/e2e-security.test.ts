@@ -13,7 +13,7 @@ import { writePrivateFile } from "../../src/security/ca-dir.js";
 import { createProxy } from "../../src/security/proxy.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
-import { poolDiagnosis } from "./pool-inspect.js";
+import { explained as explainedIn } from "./pool-inspect.js";
 
 const GUARD_MS = 120_000;
 let tp: TestPool;
@@ -281,14 +281,8 @@ test("demo users' tokens work at the demo pool without a certificate; a changed 
   assert.ok(!(f.stdout + f.stderr).includes(sig!), "the token is not echoed");
 });
 
-/** A wait that, when it times out, says what the factory and frontend were doing. */
-async function explained<T>(wait: Promise<T>): Promise<T> {
-  try {
-    return await wait;
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${poolDiagnosis(tp)}`);
-  }
-}
+/** A wait that, when it times out, says what the factory, frontend and schedd were doing. */
+const explained = <T>(wait: Promise<T>) => explainedIn(tp, wait);
 
 /** A factory counter summed over clients, from its database (read-only). */
 function factoryCounter(name: string): number {

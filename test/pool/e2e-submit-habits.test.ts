@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
+import { explained } from "./pool-inspect.js";
 
 let tp: TestPool;
 before(async () => {
@@ -34,6 +35,13 @@ request_disk = 10 MB
 queue 2
 `;
 
+const KEEPER = `executable = /bin/sleep
+transfer_executable = false
+arguments = 60
+request_memory = 64 MB
+queue
+`;
+
 const TOO_BIG = `executable = /bin/sh
 transfer_executable = false
 arguments = "-c true"
@@ -51,13 +59,16 @@ async function submit(name: string, body: string): Promise<number> {
 
 test("$$(...) is filled from the pilot that ran the job, which sees it, and history keeps it", async () => {
   const c = await submit("site.sub", SITE_JOB);
-  const done = await waitFor(
-    "both site jobs in history",
-    async () => {
-      const h = await history(tp, [c]);
-      return h.length >= 2 ? h : undefined;
-    },
-    180_000,
+  const done = await explained(
+    tp,
+    waitFor(
+      "both site jobs in history",
+      async () => {
+        const h = await history(tp, [c]);
+        return h.length >= 2 ? h : undefined;
+      },
+      180_000,
+    ),
   );
   for (const j of done) {
     assert.equal(j.JobStatus, "4", `${jobId(j)} completed`);
@@ -104,14 +115,19 @@ test("$$(...) is filled from the pilot that ran the job, which sees it, and hist
 });
 
 test("a job no slot can hold is explained by q -better-analyze and removed by rm -all", async () => {
-  // Slots exist once the first test's pilots run; wait for them if this test runs alone.
-  await waitFor(
-    "slots in the pool",
-    async () => {
-      const r = await tp.cli(["status", "-af", "Name"]);
-      return r.code === 0 && r.stdout.trim() !== "" ? true : undefined;
-    },
-    180_000,
+  // A job that keeps a pilot busy meanwhile, so the pool has a slot to analyse against
+  // whether or not the first test's pilots are still there (they leave after 20 s idle).
+  await submit("keeper.sub", KEEPER);
+  await explained(
+    tp,
+    waitFor(
+      "slots in the pool",
+      async () => {
+        const r = await tp.cli(["status", "-af", "Name"]);
+        return r.code === 0 && r.stdout.trim() !== "" ? true : undefined;
+      },
+      180_000,
+    ),
   );
   const c = await submit("too-big.sub", TOO_BIG);
   const r = await tp.cli(["q", `${c}.0`, "-better-analyze"]);

@@ -140,7 +140,7 @@ export function killDaemon(
 
 /**
  * What a failed wait on the demo pool should say: the factory's pilots and counters and the last
- * log lines of the factory and frontend, so a failure under CI's load explains itself.
+ * log lines of the factory, frontend and schedd, so a failure under CI's load explains itself.
  */
 export function poolDiagnosis(tp: TestPool, tailLines = 40): string {
   const parts: string[] = [];
@@ -163,10 +163,19 @@ export function poolDiagnosis(tp: TestPool, tailLines = 40): string {
   } catch (err) {
     parts.push(`factory database unreadable: ${String(err)}`);
   }
-  for (const daemon of ["factory", "frontend"] as const) {
+  for (const daemon of ["factory", "frontend", "schedd"] as const) {
     const file = tp.pool.supervisor.logFile(daemon);
     const lines = existsSync(file) ? readFileSync(file, "utf8").trimEnd().split("\n") : [];
     parts.push(`--- ${daemon} log, last ${tailLines} lines:`, ...lines.slice(-tailLines));
   }
   return parts.join("\n");
+}
+
+/** `wait`, or its error with the pool's diagnosis appended. */
+export async function explained<T>(tp: TestPool, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${poolDiagnosis(tp)}`);
+  }
 }
