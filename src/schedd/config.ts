@@ -49,6 +49,12 @@ export const scheddConfigSchema = z
     significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
     entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
     slot_entry_attribute: z.string().default(SLOT.EntryName),
+    /**
+     * Refuse ClaimJob from a pilot credential that carries no binding (a shared pilot proxy or
+     * token): such a pilot's slot ad is otherwise trusted as sent, so whoever steals the shared
+     * credential can claim any job. Turn on once every frontend gives per-pilot tokens.
+     */
+    require_pilot_binding: z.boolean().default(false),
     user_map: z
       .discriminatedUnion("mode", [
         z.object({ mode: z.literal("last-cn") }).strict(),

@@ -48,6 +48,10 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
         throw new PermissionDeniedError(bound.reason);
       }
       slotAttrs = bound.attrs;
+    } else if (deps.requirePilotBinding === true) {
+      const reason = `this schedd takes claims only from pilot credentials with a binding (per-pilot tokens); ${ctx.identity} has none`;
+      ctx.log.info({ identity: ctx.identity, reason }, "claim refused");
+      throw new PermissionDeniedError(reason);
     } else {
       unboundClaim(ctx);
     }

@@ -128,7 +128,16 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     },
     () => clock.now(),
   );
-  const deps = { queue, clock, userMap, sandboxes, spoolQuota, log, checkJobProxy };
+  const deps = {
+    queue,
+    clock,
+    userMap,
+    sandboxes,
+    spoolQuota,
+    log,
+    checkJobProxy,
+    requirePilotBinding: cfg.require_pilot_binding,
+  };
   registerUserMethods(server, deps);
   registerPilotMethods(server, deps);
   await server.listen();

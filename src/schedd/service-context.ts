@@ -27,6 +27,8 @@ export interface ServiceDeps {
   log: Logger;
   /** Checks the chain of a proxy a job brings (`x509userproxy`) against the trust directory. */
   checkJobProxy: ChainCheck;
+  /** `require_pilot_binding`: ClaimJob refuses a pilot credential without a binding. */
+  requirePilotBinding?: boolean;
 }
 
 /** The caller as a job owner; admins act on everyone's jobs. */
