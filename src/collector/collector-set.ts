@@ -1,15 +1,16 @@
 /**
  * Several collectors as one, for a highly available pool where each collector holds every ad
  * (HTCondor's COLLECTOR_HOST list): writes go to all of them, reads to one. Advertise and
- * invalidate succeed when any collector took them, answering as soon as the first one did (a dead
- * collector costs the caller nothing; its call ends at its deadline in the background). A query
- * or watch asks the collector that last answered and fails over to the next on error, so an ad
- * held by two collectors is read once and nothing is counted twice.
+ * invalidate answer once every collector whose connection was up has answered and one of them
+ * took the call (a collector that is down costs the caller nothing; its call ends at its deadline
+ * in the background). Their outcomes merge per ad (see mergeAdOutcomes). A query or watch asks
+ * the collector that last answered and fails over to the next on error, so an ad held by two
+ * collectors is read once and nothing is counted twice.
  */
 import type { CallOptions, RpcClient } from "../wire/index.js";
-import type { InvalidateOutcome } from "./collector.js";
+import type { AdOutcome, InvalidateOutcome } from "./collector.js";
 import { createCollectorClient, type CollectorClient, type WireAttrs } from "./client.js";
-import type { AdOutcomes, AdQuery } from "./service.js";
+import type { AdQuery } from "./service.js";
 
 export interface NamedCollector {
   url: string;
@@ -57,18 +58,105 @@ export function connectCollectorSet(
   };
 }
 
-/** The first result any of `calls` resolves with; rejects with the first error when all fail. */
-function firstSuccess<T>(calls: Promise<T>[]): Promise<T> {
+/**
+ * The answers of the collectors `calls` went to, once every call in `awaited` has settled and one
+ * call has succeeded (waiting on for the others while none has); rejects with the first error
+ * when every call failed. Calls not awaited that answered by then are included too.
+ */
+export function settledAnswers<T>(
+  calls: readonly Promise<T>[],
+  awaited: readonly boolean[],
+): Promise<{ at: number; value: T }[]> {
   return new Promise((resolve, reject) => {
+    const answers: { at: number; value: T }[] = [];
+    let pending = awaited.filter(Boolean).length;
     let failed = 0;
     let firstErr: unknown;
-    for (const call of calls) {
-      call.then(resolve, (err: unknown) => {
-        if (failed === 0) firstErr = err;
-        if (++failed === calls.length) reject(firstErr);
-      });
-    }
+    const check = () => {
+      if (answers.length > 0 && pending <= 0) {
+        resolve([...answers].sort((x, y) => x.at - y.at));
+      } else if (failed === calls.length) reject(firstErr);
+    };
+    calls.forEach((call, at) => {
+      const settled = () => {
+        if (awaited[at]) pending--;
+      };
+      call.then(
+        (value) => {
+          answers.push({ at, value });
+          settled();
+          check();
+        },
+        (err: unknown) => {
+          if (failed === 0) firstErr = err;
+          failed++;
+          settled();
+          check();
+        },
+      );
+    });
   });
+}
+
+/**
+ * One outcome per ad from the outcomes of the collectors that answered (`answers[i]` in the order
+ * of `urls[i]`). An ad is ok when any collector took it: the pool holds it and reads fail over to
+ * where it is. A collector's refusal is never dropped: when others took the ad, `ok` stays true
+ * and `code` and `message` name the collector that refused and why, so the caller can warn about
+ * collectors that disagree; when all refused, the outcome is the first refusal, naming each
+ * collector's reason when they differ.
+ */
+export function mergeAdOutcomes(
+  urls: readonly string[],
+  answers: readonly AdOutcome[][],
+): AdOutcome[] {
+  const n = Math.max(0, ...answers.map((a) => a.length));
+  const merged: AdOutcome[] = [];
+  for (let i = 0; i < n; i++) {
+    const per = answers.map((a, at) => ({ url: urls[at]!, o: a[i] }));
+    const took = per.filter((p) => p.o?.ok);
+    const refused = per.filter((p) => p.o !== undefined && !p.o.ok);
+    const why = refused.map((p) => `refused at ${p.url}: ${p.o!.message}`).join("; ");
+    if (took.length > 0) {
+      const ok = took[0]!.o!;
+      merged.push(
+        refused.length === 0
+          ? ok
+          : {
+              ...ok,
+              code: refused[0]!.o!.code,
+              message: `taken at ${took.map((p) => p.url).join(", ")}; ${why}`,
+              attribute: refused[0]!.o!.attribute,
+            },
+      );
+    } else if (refused.length > 0) {
+      const first = refused[0]!.o!;
+      const alike = refused.every((p) => p.o!.message === first.message);
+      merged.push({ ...first, message: alike ? first.message : why });
+    }
+  }
+  return merged;
+}
+
+/**
+ * Invalidations merged: each collector holds a copy of the same ads, so the most any removed
+ * (or refused) is the count for the pool; the first message is kept, naming its collector.
+ */
+export function mergeInvalidateOutcomes(
+  urls: readonly string[],
+  answers: readonly InvalidateOutcome[],
+): InvalidateOutcome {
+  const withMessage = answers.findIndex((a) => a.message !== "");
+  return {
+    removed: Math.max(0, ...answers.map((a) => a.removed)),
+    refused: Math.max(0, ...answers.map((a) => a.refused)),
+    message:
+      withMessage < 0
+        ? ""
+        : answers.length > 1
+          ? `${urls[withMessage]}: ${answers[withMessage]!.message}`
+          : answers[withMessage]!.message,
+  };
 }
 
 export function createCollectorSet(
@@ -94,6 +182,15 @@ export function createCollectorSet(
     return [...ring.filter(up), ...ring.filter((i) => !up(i))];
   }
 
+  /** Send a write to every collector; the answers of those that were up, and any others by then. */
+  function toAll<T>(write: (c: CollectorClient) => Promise<T>) {
+    const awaited = collectors.map((c) => c.isUp?.() ?? true);
+    return settledAnswers(
+      collectors.map((c) => noted(c, write(c.client))),
+      awaited,
+    );
+  }
+
   /** Run `read` on each collector in turn until one answers. */
   async function failover<T>(read: (c: CollectorClient) => Promise<T>): Promise<T> {
     let lastErr: unknown;
@@ -112,11 +209,19 @@ export function createCollectorSet(
 
   return {
     current: () => collectors[current]!.url,
-    advertise(ads: WireAttrs[], type?: string, o?: CallOptions): Promise<AdOutcomes["outcomes"]> {
-      return firstSuccess(collectors.map((c) => noted(c, c.client.advertise(ads, type, o))));
+    async advertise(ads: WireAttrs[], type?: string, o?: CallOptions): Promise<AdOutcome[]> {
+      const answers = await toAll((c) => c.advertise(ads, type, o));
+      return mergeAdOutcomes(
+        answers.map((a) => collectors[a.at]!.url),
+        answers.map((a) => a.value),
+      );
     },
-    invalidate(sel, o): Promise<InvalidateOutcome> {
-      return firstSuccess(collectors.map((c) => noted(c, c.client.invalidate(sel, o))));
+    async invalidate(sel, o): Promise<InvalidateOutcome> {
+      const answers = await toAll((c) => c.invalidate(sel, o));
+      return mergeInvalidateOutcomes(
+        answers.map((a) => collectors[a.at]!.url),
+        answers.map((a) => a.value),
+      );
     },
     query(q: AdQuery, o?: CallOptions) {
       const bounded = { ...o, deadlineMs: o?.deadlineMs ?? READ_ATTEMPT_DEADLINE_MS };

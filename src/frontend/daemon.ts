@@ -167,7 +167,10 @@ async function advertiseAll(
     );
     for (const o of outcomes) {
       if (o.ok) n++;
-      else log.warn({ type, name: o.name, code: o.code, message: o.message }, "ad refused");
+      // Taken with a code: some collectors of the set refused it (the message says which).
+      if (!o.ok || o.code !== "") {
+        log.warn({ type, name: o.name, code: o.code, message: o.message }, "ad refused");
+      }
     }
   }
   return n;

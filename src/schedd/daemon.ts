@@ -63,6 +63,8 @@ export function createScheddDaemon(
         });
         // A refusal (say, this host lacks the collector's daemon role) is worth a warning too.
         if (outcome && !outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
+        // Taken with a code: some collectors of the pool refused it (the message says which).
+        if (outcome?.code) log.warn({ code: outcome.code, message: outcome.message }, "ad refused");
       },
       collector.interval_s * 1000,
       log,

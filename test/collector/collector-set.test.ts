@@ -8,6 +8,8 @@ import { after, before, test } from "node:test";
 import {
   connectCollectorSet,
   createCollectorSet,
+  mergeAdOutcomes,
+  mergeInvalidateOutcomes,
   type CollectorSet,
 } from "../../src/collector/collector-set.js";
 import {
@@ -98,6 +100,71 @@ test("an ad advertised through the pair is held by both, read once, and read on 
   assert.equal(change.kind, "upserted");
   assert.equal(change.ad?.Name, slotAd(2).Name);
   await iterator.return?.();
+});
+
+test("an ad one collector refuses and another takes is reported taken, naming the refusal", async () => {
+  // A collector holding only small ads, beside `b` which holds any.
+  const small = await startCollector(pool, pool.config({ limits: { max_ad_bytes: 600 } }));
+  try {
+    const set = connectCollectorSet([small.url, b.url], (url) => connectAs(pool, url, "pilot"));
+    sets.push(set);
+    // Collectors whose connection is still coming up are not waited for: let both come up.
+    const [fits] = await set.collector.advertise([slotAd(41)], "Slot", { deadlineMs: 20_000 });
+    assert.equal(fits?.ok, true);
+    for (
+      let i = 0;
+      i < 200 && (await small.as("reader").query({ type: "Slot" })).length === 0;
+      i++
+    ) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const big = slotAd(40, { Padding: `"${"x".repeat(2000)}"` });
+    const [again, partial] = await set.collector.advertise([slotAd(41), big], "Slot", {
+      deadlineMs: 20_000,
+    });
+    assert.equal(again?.ok, true);
+    assert.equal(again?.code, "", "taken by both: nothing to report");
+    assert.equal(partial?.ok, true, "the pool holds it: b took it");
+    assert.notEqual(partial?.code, "");
+    assert.match(partial!.message, new RegExp(`refused at ${small.url}`));
+    assert.match(partial!.message, new RegExp(`taken at ${b.url}`));
+    assert.deepEqual(
+      names(await small.as("reader").query({ type: "Slot", constraint: `Name == ${big.Name}` })),
+      [],
+    );
+  } finally {
+    await small.stop();
+  }
+});
+
+test("outcomes merge per ad: taken anywhere is ok, refused everywhere names each reason", () => {
+  const ok = {
+    ok: true,
+    code: "",
+    message: "",
+    attribute: "",
+    replaced: false,
+    type: "",
+    name: "",
+  };
+  const no = (message: string) => ({ ...ok, ok: false, code: "invalid-argument", message });
+  assert.deepEqual(mergeAdOutcomes(["wss://a/", "wss://b/"], [[ok], [ok]]), [ok]);
+  const [both] = mergeAdOutcomes(["wss://a/", "wss://b/"], [[no("too big")], [no("no role")]]);
+  assert.equal(both?.ok, false);
+  assert.equal(both?.message, "refused at wss://a/: too big; refused at wss://b/: no role");
+  const [same] = mergeAdOutcomes(["wss://a/", "wss://b/"], [[no("too big")], [no("too big")]]);
+  assert.equal(same?.message, "too big");
+  const [one] = mergeAdOutcomes(["wss://a/", "wss://b/"], [[ok], [no("no role")]]);
+  assert.equal(one?.ok, true);
+  assert.equal(one?.message, "taken at wss://a/; refused at wss://b/: no role");
+  const inv = mergeInvalidateOutcomes(
+    ["wss://a/", "wss://b/"],
+    [
+      { removed: 2, refused: 0, message: "" },
+      { removed: 1, refused: 1, message: "not yours" },
+    ],
+  );
+  assert.deepEqual(inv, { removed: 2, refused: 1, message: "wss://b/: not yours" });
 });
 
 test("when every collector of the set is gone, reads and writes fail", async () => {
