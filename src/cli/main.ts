@@ -32,6 +32,10 @@ const COMMANDS: [names: string[], load: Loader][] = [
   ],
   [["wait"], async () => [(await import("./wait-command.js")).createWaitCommand()]],
   [
+    ["refresh-proxy"],
+    async () => [(await import("./refresh-proxy-command.js")).createRefreshProxyCommand()],
+  ],
+  [
     ["transfer-output"],
     async () => [(await import("./transfer-output-command.js")).createTransferOutputCommand()],
   ],

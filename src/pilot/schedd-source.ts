@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, readSync } from "node:fs";
-import { chmod, mkdir, open } from "node:fs/promises";
+import { chmod, mkdir, open, rename } from "node:fs/promises";
 import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
@@ -41,6 +41,9 @@ export function leaseLeftMs(
   return reply.leaseExpiresMs - (reply.nowMs || localNowMs);
 }
 
+/** A running job's proxy in its sandbox, and the expiry (Unix seconds) of that copy. */
+type StagedProxy = { file: string; expiry: number };
+
 /** A relative path that stays inside the sandbox; the schedd checks this too. */
 function safeName(name: string): string {
   const n = normalize(name);
@@ -57,6 +60,8 @@ export function scheddSource(
 ): JobSource {
   // Each job's sandbox as it stood after staging, so outputs can be told from inputs.
   const staged = new Map<string, SandboxSnapshot>();
+  // Where each running job's proxy is and the expiry of the copy it has, by lease.
+  const proxies = new Map<string, StagedProxy>();
   return {
     name,
     async claim(slotAd, wait) {
@@ -81,6 +86,7 @@ export function scheddSource(
       try {
         const r = await c.heartbeat(lease.leaseId);
         if (r.action === "continue") {
+          await refreshedProxy(lease, r.proxyExpiration ?? 0);
           const leaseMs = leaseLeftMs(r, now());
           return leaseMs === undefined ? { action: "continue" } : { action: "continue", leaseMs };
         }
@@ -106,6 +112,14 @@ export function scheddSource(
         if (credential) await chmod(join(sandboxDir, credential), 0o600);
       }
       staged.set(lease.leaseId, snapshotSandbox(sandboxDir));
+      const proxy = proxyFileName(lease.ad);
+      if (proxy) {
+        const expiry = Number(lease.ad.evaluate("x509UserProxyExpiration"));
+        proxies.set(lease.leaseId, {
+          file: join(sandboxDir, proxy),
+          expiry: Number.isFinite(expiry) ? expiry : 0,
+        });
+      }
     },
 
     async complete(lease, outcome, sandboxDir) {
@@ -137,6 +151,7 @@ export function scheddSource(
           outputs,
         });
         staged.delete(lease.leaseId);
+        proxies.delete(lease.leaseId);
       } catch (err) {
         // Completed already (our earlier try got through but its reply did not, across a schedd
         // restart), or the lease ended meanwhile and the job went back to the queue: either way
@@ -149,6 +164,7 @@ export function scheddSource(
 
     async release(lease, reason, opts) {
       staged.delete(lease.leaseId);
+      proxies.delete(lease.leaseId);
       try {
         await c.releaseLease(lease.leaseId, reason, opts);
       } catch (err) {
@@ -160,6 +176,31 @@ export function scheddSource(
       }
     },
   };
+
+  /**
+   * The user refreshed the job's proxy when the schedd's expiry is later than the copy's: the
+   * new one replaces it in the running job's sandbox at once (written beside it, then renamed),
+   * as HTCondor's shadow sends a refreshed proxy to the starter. A failed fetch is tried again
+   * at the next heartbeat; it never stops the job.
+   */
+  async function refreshedProxy(lease: JobLease, expiry: number): Promise<void> {
+    const p = proxies.get(lease.leaseId);
+    if (!p || expiry <= p.expiry) return;
+    try {
+      const got = await c.fetchProxy(lease.leaseId);
+      const tmp = `${p.file}.refresh`;
+      const fh = await open(tmp, "w", 0o600);
+      try {
+        await fh.writeFile(got.proxy);
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, p.file);
+      p.expiry = got.expiration || expiry;
+    } catch {
+      // Kept as it was: the next heartbeat asks again.
+    }
+  }
 
   async function fetchSandbox(lease: JobLease, sandboxDir: string): Promise<void> {
     const hash = new Map<string, ReturnType<typeof createHash>>();

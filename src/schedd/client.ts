@@ -95,6 +95,8 @@ export function scheddClient(rpc: RpcClient) {
     putOutput: (c: FileChunk) => u("putOutput")(c),
     fetchInput: (leaseId: string) => fetchInput({ leaseId, jobId: "" }),
     fetchOutput: (jobId: string) => fetchOutput({ leaseId: "", jobId }),
+    refreshProxy: (jobId: string, proxy: Uint8Array) => u("refreshProxy")({ jobId, proxy }),
+    fetchProxy: (leaseId: string) => u("fetchProxy")({ leaseId }),
   };
 }
 

@@ -21,6 +21,8 @@ export const HoldCode = {
   Unspecified: 0,
   UserRequest: 1,
   JobPolicy: 3,
+  /** HTCondor's CorruptedCredential: its starter holds a job whose proxy is about to expire. */
+  CorruptedCredential: 4,
   FailedToCreateProcess: 6,
   UnableToOpenOutput: 7,
   UnableToOpenInput: 8,

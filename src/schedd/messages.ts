@@ -33,6 +33,8 @@ export type HeartbeatReply = {
   leaseExpiresMs: number;
   reason: string;
   nowMs?: number;
+  /** The job's x509UserProxyExpiration (Unix seconds), 0 when it has no proxy. */
+  proxyExpiration?: number;
 };
 export type LeaseRelease = { leaseId: string; reason: string; inputTransferFailed?: boolean };
 export type ReleaseReceipt = { jobStatus: number };
@@ -71,6 +73,8 @@ export type FileChunk = {
   jobId: string;
 };
 export type SandboxRequest = { leaseId: string; jobId: string };
+export type ProxyRefresh = { jobId: string; proxy: Uint8Array };
+export type JobProxyFile = { proxy: Uint8Array; expiration: number };
 
 function toNumber(v: unknown): number {
   if (typeof v === "number") return v;
@@ -149,4 +153,10 @@ export const SCHEDD_METHODS = {
   putOutput: method<FileChunk, Empty>("PutOutput", "FileChunk", "Empty"),
   fetchInput: method<SandboxRequest, FileChunk>("FetchInput", "SandboxRequest", "FileChunk"),
   fetchOutput: method<SandboxRequest, FileChunk>("FetchOutput", "SandboxRequest", "FileChunk"),
+  refreshProxy: method<ProxyRefresh, ActionOutcome>(
+    "RefreshProxy",
+    "ProxyRefresh",
+    "ActionOutcome",
+  ),
+  fetchProxy: method<LeaseRef, JobProxyFile>("FetchProxy", "LeaseRef", "JobProxyFile"),
 } as const;

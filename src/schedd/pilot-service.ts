@@ -16,8 +16,13 @@ import {
 import { proxyFileName } from "./input-files.js";
 import type { JobRecord } from "./queue-index.js";
 import { MAX_PROXY_BYTES, jobProxyAttrs, readProxyFile } from "./job-proxy.js";
-import { JobStatus, jobId, parseJobId } from "./job-status.js";
-import { SCHEDD_METHODS as M, type FileChunk, type JobOffer } from "./messages.js";
+import { JobStatus, getAttr, jobId, parseJobId } from "./job-status.js";
+import {
+  SCHEDD_METHODS as M,
+  type ActionOutcome,
+  type FileChunk,
+  type JobOffer,
+} from "./messages.js";
 import { SandboxError, type Chunk } from "./sandbox.js";
 import {
   callerOf,
@@ -95,7 +100,13 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     await queue.store.committed();
     const nowMs = deps.clock.now();
     return r.action === "continue"
-      ? { action: "continue", leaseExpiresMs: r.leaseExpires, reason: "", nowMs }
+      ? {
+          action: "continue",
+          leaseExpiresMs: r.leaseExpires,
+          reason: "",
+          nowMs,
+          proxyExpiration: r.proxyExpiration,
+        }
       : { action: "kill", leaseExpiresMs: 0, reason: r.reason, nowMs };
   });
 
@@ -195,6 +206,39 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     return {};
   });
 
+  server.unary(M.fetchProxy.name, { roles: PILOTS, ...codecs(M.fetchProxy) }, (req, ctx) => {
+    const lease = activeLease(deps, req.leaseId, ctx);
+    const rec = queue.index.jobs.get(jobId(lease.cluster, lease.proc));
+    const attrs = queue.store.getJob(lease.cluster, lease.proc)?.attrs;
+    const found = rec && attrs && spooledProxy(deps, rec, ClassAd.fromJSON(attrs));
+    if (!found) throw new NotFoundError(`job ${lease.cluster}.${lease.proc} has no proxy`);
+    return { proxy: found.pem, expiration: Number(getAttr(attrs, "x509UserProxyExpiration")) };
+  });
+
+  server.unary(
+    M.refreshProxy.name,
+    { roles: ["user", "admin"], ...codecs(M.refreshProxy) },
+    (req, ctx) => {
+      requireScope(ctx, COMPUTE_SCOPE.modify);
+      const caller = callerOf(deps, ctx);
+      const id = parseJobId(req.jobId);
+      if (!id) throw new InvalidArgumentError(`'${req.jobId}' is not a job id`);
+      const recs = [...queue.index.jobs.values()].filter(
+        (r) => r.cluster === id.cluster && (id.proc === undefined || r.proc === id.proc),
+      );
+      if (recs.length === 0) throw new NotFoundError(`no job ${req.jobId} in the queue`);
+      if (!caller.admin && recs.some((r) => r.owner !== caller.user)) {
+        throw new PermissionDeniedError(`job ${req.jobId} is not yours`);
+      }
+      const outcome = refreshProxy(deps, recs, id.proc, Buffer.from(req.proxy));
+      ctx.log.info(
+        { identity: ctx.identity, job: req.jobId, refreshed: outcome.done.length },
+        "job proxy refreshed",
+      );
+      return outcome;
+    },
+  );
+
   server.stream(
     M.fetchOutput.name,
     { roles: ["user", "admin"], ...codecs(M.fetchOutput) },
@@ -288,6 +332,84 @@ function recordJobProxy(
     });
   }
   for (const rec of owners) deps.queue.setScheddAttrs(rec, r.attrs);
+}
+
+/**
+ * A job's spooled proxy: its own copy (one refreshed for that job alone) before its cluster's.
+ * Undefined when the job brought none or its file is gone.
+ */
+function spooledProxy(
+  deps: ServiceDeps,
+  rec: JobRecord,
+  ad: ClassAd,
+): { pem: Buffer; name: string } | undefined {
+  const name = proxyFileName(ad);
+  if (name === undefined) return undefined;
+  for (const proc of [rec.proc, undefined]) {
+    const text = readProxyFile(join(deps.sandboxes.dir(rec.cluster, proc, "input"), name));
+    if (text !== undefined) return { pem: Buffer.from(text, "latin1"), name };
+  }
+  return undefined;
+}
+
+/**
+ * A user's renewed proxy for jobs that brought one, as HTCondor's schedd takes a refreshed proxy
+ * (the Python bindings' refreshGSIProxy): it must verify, be valid now and stand for the same
+ * subject as the proxy it replaces. It is spooled for the cluster when a cluster was named (each
+ * job's own earlier copy goes), for that job alone when a job was; the jobs' proxy attributes
+ * follow, and a running job's pilot fetches it at its next heartbeat.
+ */
+function refreshProxy(
+  deps: ServiceDeps,
+  recs: readonly JobRecord[],
+  proc: number | undefined,
+  pem: Buffer,
+): ActionOutcome {
+  const out: ActionOutcome = { done: [], refused: [] };
+  if (pem.length > MAX_PROXY_BYTES) {
+    throw new InvalidArgumentError(`the proxy is larger than ${MAX_PROXY_BYTES} bytes`);
+  }
+  const r = jobProxyAttrs(pem.toString("latin1"), deps.checkJobProxy);
+  if (!r.ok) {
+    // The chain is checked at the schedd's time, so an expired proxy is refused here.
+    const next = r.reason.startsWith("expired")
+      ? "; renew it with 'updraft proxy init' (or voms-proxy-init) and send it again"
+      : "";
+    throw new InvalidArgumentError(`the proxy is refused: ${r.reason}${next}`);
+  }
+  const subject = r.attrs.find(([n]) => n === "x509userproxysubject")![1];
+  let name: string | undefined;
+  const jobs: JobRecord[] = [];
+  for (const rec of recs) {
+    const id = jobId(rec.cluster, rec.proc);
+    const attrs = deps.queue.store.getJob(rec.cluster, rec.proc)?.attrs ?? {};
+    const own = proxyFileName(ClassAd.fromJSON(attrs));
+    const was = getAttr(attrs, "x509userproxysubject");
+    if (own === undefined || getAttr(attrs, "x509UserProxyExpiration") === undefined) {
+      out.refused.push({ id, reason: "the job brought no proxy (x509userproxy)" });
+    } else if (name !== undefined && own !== name) {
+      out.refused.push({ id, reason: `its proxy is ${own}, not ${name}: refresh it alone` });
+    } else if (was !== subject) {
+      out.refused.push({
+        id,
+        reason: `the proxy stands for ${subject}, the job's for ${was}: it cannot replace it`,
+      });
+    } else {
+      name = own;
+      jobs.push(rec);
+    }
+  }
+  if (name === undefined) return out;
+  const cluster = recs[0]!.cluster;
+  deps.sandboxes.replace(deps.sandboxes.dir(cluster, proc, "input"), name, pem);
+  for (const rec of jobs) {
+    if (proc === undefined) {
+      rmSync(join(deps.sandboxes.dir(cluster, rec.proc, "input"), name), { force: true });
+    }
+    deps.queue.setScheddAttrs(rec, r.attrs);
+    out.done.push(jobId(rec.cluster, rec.proc));
+  }
+  return out;
 }
 
 /** What an owner over `sandbox.quota_mb` is told, with what frees space. */

@@ -95,6 +95,8 @@ export class JobQueue {
   private readonly usage = new Map<string, UsageState>();
   /** Jobs with periodic expressions: only these are evaluated by the periodic timer. */
   private readonly periodic = new Set<JobId>();
+  /** x509UserProxyExpiration (Unix seconds) of the jobs that brought a proxy. */
+  private readonly proxyExpiry = new Map<JobId, number>();
   private readonly idleListeners = new Set<() => void>();
   private readonly slots = new Map<string, ClassAd>();
 
@@ -310,7 +312,8 @@ export class JobQueue {
     this.store.tx(() => this.store.extendLease(leaseId, expires));
     const rec = this.index.jobs.get(jobId(lease!.cluster, lease!.proc));
     if (rec) rec.leaseExpires = expires;
-    return { ok: true, action: "continue", leaseExpires: expires };
+    const proxyExpiration = this.proxyExpiry.get(jobId(lease!.cluster, lease!.proc)) ?? 0;
+    return { ok: true, action: "continue", leaseExpires: expires, proxyExpiration };
   }
 
   /** The pilot's report of a run's end: exactly once per lease. */
@@ -396,10 +399,24 @@ export class JobQueue {
     return lapsed;
   }
 
-  /** Evaluate PeriodicHold/Release/Remove for every job that has one. */
+  /**
+   * Hold the idle and running jobs whose proxy has expired, then evaluate
+   * PeriodicHold/Release/Remove for every job that has one.
+   */
   evaluatePeriodic(): { id: JobId; kind: string }[] {
     const now = this.clock.now();
     const changed: { id: JobId; kind: string }[] = [];
+    for (const [id, expiry] of [...this.proxyExpiry]) {
+      const rec = this.index.jobs.get(id);
+      if (!rec) {
+        this.proxyExpiry.delete(id);
+        continue;
+      }
+      const live = rec.status === JobStatus.Idle || rec.status === JobStatus.Running;
+      if (!live || expiry * 1000 > now) continue;
+      this.hold(rec, expiredProxyHold(id, expiry));
+      changed.push({ id, kind: "hold" });
+    }
     for (const id of [...this.periodic]) {
       const rec = this.index.jobs.get(id);
       if (!rec) {
@@ -512,6 +529,7 @@ export class JobQueue {
     if (isFinished(status)) {
       this.index.remove(rec);
       this.periodic.delete(jobId(stored.cluster, stored.proc));
+      this.proxyExpiry.delete(jobId(stored.cluster, stored.proc));
     } else {
       this.index.setStatus(rec, status, status === JobStatus.Idle ? attrs : undefined);
       if (status === JobStatus.Idle) this.notifyIdle();
@@ -557,7 +575,25 @@ export class JobQueue {
     const has = Object.keys(attrs).some((k) => POLICY_ATTRS.includes(k.toLowerCase()));
     if (has) this.periodic.add(id);
     else this.periodic.delete(id);
+    const expiry = Number(getAttr(attrs, "x509UserProxyExpiration"));
+    if (Number.isFinite(expiry) && expiry > 0) this.proxyExpiry.set(id, expiry);
+    else this.proxyExpiry.delete(id);
   }
+}
+
+/**
+ * The hold of a job whose proxy expired: HTCondor's CorruptedCredential, as its starter holds a
+ * job whose proxy runs out, with what the user does next.
+ */
+export function expiredProxyHold(id: JobId, expiry: number): HoldInfo {
+  const at = new Date(expiry * 1000).toISOString().replace("T", " ").slice(0, 19);
+  return {
+    reason:
+      `Job proxy expired at ${at} UTC: renew it (voms-proxy-init or updraft proxy init), ` +
+      `then 'updraft refresh-proxy ${id}' and 'updraft release ${id}'`,
+    code: HoldCode.CorruptedCredential,
+    subcode: 0,
+  };
 }
 
 function parseProblem(text: string): string {

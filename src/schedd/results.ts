@@ -26,7 +26,7 @@ export type LeaseRefusal = {
 };
 
 export type HeartbeatResult =
-  | { ok: true; action: "continue"; leaseExpires: number }
+  | { ok: true; action: "continue"; leaseExpires: number; proxyExpiration: number }
   | { ok: true; action: "kill"; reason: string }
   | LeaseRefusal;
 

@@ -156,6 +156,23 @@ export class Sandboxes {
     return true;
   }
 
+  /**
+   * Put a whole small file (a job's renewed proxy) in place at once: written private beside it,
+   * then renamed over it, so a reader sees the old file or the new one, never half of one.
+   */
+  replace(dir: string, name: string, data: Uint8Array): void {
+    const final = this.pathIn(dir, name);
+    const partial = final + PARTIAL;
+    mkdirSync(join(final, ".."), { recursive: true, mode: 0o700 });
+    const fd = openSync(partial, "w", 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(partial, final);
+  }
+
   usedBytes(dir: string): number {
     return this.list(dir, true).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
   }
