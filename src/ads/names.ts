@@ -150,6 +150,23 @@ export const SLOT = {
   TotalSlotDisk: "TotalSlotDisk",
   TotalSlotGPUs: "TotalSlotGPUs",
   NumDynamicSlots: "NumDynamicSlots",
+  /** A dynamic slot (one running job's share of the partitionable slot), as HTCondor's. */
+  DynamicSlot: "DynamicSlot",
+  SlotID: "SlotID",
+  JobId: "JobId",
+  RemoteOwner: "RemoteOwner",
+  RemoteUser: "RemoteUser",
+  EnteredCurrentActivity: "EnteredCurrentActivity",
+  /** The GPUs a dynamic slot holds, as HTCondor names them (`CUDA0,CUDA1`). */
+  AssignedGPUs: "AssignedGPUs",
+  /** The partitionable slot's roll-up of its dynamic slots: one list element per child. */
+  ChildName: "ChildName",
+  ChildCpus: "ChildCpus",
+  ChildMemory: "ChildMemory",
+  ChildGPUs: "ChildGPUs",
+  ChildRemoteOwner: "ChildRemoteOwner",
+  ChildState: "ChildState",
+  ChildActivity: "ChildActivity",
   State: "State",
   Activity: "Activity",
   ToRetire: "GLIDEIN_ToRetire",

@@ -1,9 +1,10 @@
 /**
- * Slot: a pilot's partitionable slot. The writer sets the pilot's accounting and times over the
- * attributes it publishes (node facts, the entry's and frontend's attributes), so a published
+ * Slot: a pilot's partitionable slot, and one dynamic slot per running job as HTCondor's startd
+ * splits a partitionable one (`slot1_N`). The writer sets the pilot's accounting and times over
+ * the attributes it publishes (node facts, the entry's and frontend's attributes), so a published
  * attribute can never pass for the slot's own; the reader gives what frontends count.
  */
-import { ClassAd, parseExpression } from "../classad/index.js";
+import { ClassAd, parseExpression, unparseValue } from "../classad/index.js";
 import { AD_TYPE, COMMON, SLOT as A } from "./names.js";
 
 export type PlainValue = string | number | boolean;
@@ -40,7 +41,37 @@ export interface SlotAd {
   blackHole?: string | false;
   /** Set on the ad of a pilot that failed validation and lingers (see pilot/failure-linger.ts). */
   failure?: { exitCode: number; failureClass: string; reason: string };
+  /** The running jobs' dynamic slots, rolled up as HTCondor's `Child*` lists. */
+  children?: readonly DynamicSlot[];
 }
+
+/** One running job's share of the partitionable slot. */
+export interface DynamicSlot {
+  /** `slot1_N@<pilot>`. */
+  name: string;
+  /** "cluster.proc". */
+  jobId: string;
+  /** The job's owner, as the schedd names it. */
+  remoteOwner: string;
+  cpus: number;
+  memoryMb: number;
+  diskKb: number;
+  gpus: number;
+  /** The GPUs it holds (`CUDA0,CUDA1`); absent without GPUs. */
+  assignedGpus?: string;
+  /** When the job was claimed, epoch seconds. */
+  enteredS: number;
+}
+
+/** Dynamic slot names: `slot1_N@...`, as HTCondor's startd names a partitionable slot's children. */
+export function dynamicSlotName(parentName: string, n: number): string {
+  const at = parentName.indexOf("@");
+  const slot = at < 0 ? parentName : parentName.slice(0, at);
+  return `${slot}_${n}${at < 0 ? "" : parentName.slice(at)}`;
+}
+
+const list = (values: readonly (string | number)[]) =>
+  `{ ${values.map((v) => (typeof v === "string" ? unparseValue(v) : String(v))).join(", ")} }`;
 
 /** Written as its literal text: integers stay integers, other numbers are reals. */
 function setPlain(ad: ClassAd, name: string, v: PlainValue): void {
@@ -98,13 +129,78 @@ export function writeSlot(
     setPlain(ad, A.FailureClass, r.failure.failureClass);
     setPlain(ad, A.FailureReason, r.failure.reason);
   }
+  if (r.children) {
+    const c = r.children;
+    ad.set(A.ChildName, list(c.map((d) => d.name)));
+    ad.set(A.ChildCpus, list(c.map((d) => d.cpus)));
+    ad.set(A.ChildMemory, list(c.map((d) => d.memoryMb)));
+    ad.set(A.ChildGPUs, list(c.map((d) => d.gpus)));
+    ad.set(A.ChildRemoteOwner, list(c.map((d) => d.remoteOwner)));
+    ad.set(A.ChildState, list(c.map(() => "Claimed")));
+    ad.set(A.ChildActivity, list(c.map(() => "Busy")));
+  }
   ad.set(A.Start, parseExpression(r.start));
   ad.set(A.Requirements, A.Start);
   return ad;
 }
 
+/**
+ * A dynamic slot: the parent's published attributes and times, the job's share as its resources,
+ * `Claimed`/`Busy` with the job named. It takes no jobs itself (the pilot claims with its
+ * partitionable slot), so its START is false and a schedd never matches it.
+ */
+export function writeDynamicSlot(
+  parent: SlotAd,
+  d: DynamicSlot,
+  published: Readonly<Record<string, PlainValue>> = {},
+  publishedExprs: Readonly<Record<string, string>> = {},
+): ClassAd {
+  const ad = writeSlot(
+    {
+      ...parent,
+      name: d.name,
+      cpus: d.cpus,
+      memoryMb: d.memoryMb,
+      diskKb: d.diskKb,
+      gpus: d.gpus,
+      state: "Claimed",
+      activity: "Busy",
+      start: "false",
+      failure: undefined,
+      children: undefined,
+    },
+    published,
+    publishedExprs,
+  );
+  ad.delete(A.NumDynamicSlots);
+  const own: [string, PlainValue][] = [
+    [A.SlotType, "Dynamic"],
+    [A.PartitionableSlot, false],
+    [A.DynamicSlot, true],
+    [A.SlotID, 1],
+    [A.JobId, d.jobId],
+    [A.RemoteOwner, d.remoteOwner],
+    [A.RemoteUser, d.remoteOwner],
+    [A.EnteredCurrentActivity, d.enteredS],
+    [A.TotalSlotCpus, d.cpus],
+    [A.TotalSlotMemory, d.memoryMb],
+    [A.TotalSlotDisk, d.diskKb],
+    [A.TotalSlotGPUs, d.gpus],
+  ];
+  for (const [k, v] of own) setPlain(ad, k, v);
+  if (d.assignedGpus !== undefined) setPlain(ad, A.AssignedGPUs, d.assignedGpus);
+  return ad;
+}
+
+/** True for a dynamic slot's ad: a running job's share, not a pilot of its own. */
+export function isDynamicSlot(ad: ClassAd): boolean {
+  return ad.getBool(A.DynamicSlot) === true || ad.getString(A.SlotType) === "Dynamic";
+}
+
 /** Every field typed (undefined where absent or mistyped), and the pool's labels. */
-export type ReadSlot = Partial<Omit<SlotAd, "start" | "blackHole" | "failure">> & {
+export type ReadSlot = Partial<Omit<SlotAd, "start" | "blackHole" | "failure" | "children">> & {
+  /** A running job's dynamic slot rather than a pilot's partitionable one. */
+  dynamic: boolean;
   /** Whether the pilot judged its node a black hole; undefined when detection is off. */
   isBlackHole?: boolean;
   blackHoleReason?: string;
@@ -119,6 +215,7 @@ export type ReadSlot = Partial<Omit<SlotAd, "start" | "blackHole" | "failure">> 
 
 export function readSlot(ad: ClassAd): ReadSlot {
   return {
+    dynamic: isDynamicSlot(ad),
     name: ad.getString(COMMON.Name),
     machine: ad.getString(A.Machine),
     pilotId: ad.getString(A.PilotId),

@@ -3,6 +3,7 @@
  * pilots' slots summed), with the partitionable slot's free CPUs and memory, then the standard
  * summary of slot states per platform. Pure: ads in, text out.
  */
+import { isDynamicSlot } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 
 type WireAd = Record<string, string>;
@@ -86,13 +87,17 @@ export function formatCompact(ads: readonly WireAd[]): string {
       };
       rows.set(machine, row);
     }
-    row.slots += num(ad, "NumDynamicSlots") ?? 0;
-    row.partitionable ||= ad.evaluate("PartitionableSlot") === true;
-    row.cpus += num(ad, "TotalSlotCpus") ?? num(ad, "Cpus") ?? 0;
-    row.gpus += num(ad, "TotalSlotGPUs") ?? num(ad, "GPUs") ?? 0;
-    row.totalMb += num(ad, "TotalSlotMemory") ?? num(ad, "Memory") ?? 0;
-    row.freeCpus += num(ad, "Cpus") ?? 0;
-    row.freeMb += num(ad, "Memory") ?? 0;
+    // A dynamic slot's resources are already in its partitionable slot's totals (and counted
+    // in its NumDynamicSlots); it adds its state to the machine's code and to the summary.
+    if (!isDynamicSlot(ad)) {
+      row.slots += num(ad, "NumDynamicSlots") ?? 0;
+      row.partitionable ||= ad.evaluate("PartitionableSlot") === true;
+      row.cpus += num(ad, "TotalSlotCpus") ?? num(ad, "Cpus") ?? 0;
+      row.gpus += num(ad, "TotalSlotGPUs") ?? num(ad, "GPUs") ?? 0;
+      row.totalMb += num(ad, "TotalSlotMemory") ?? num(ad, "Memory") ?? 0;
+      row.freeCpus += num(ad, "Cpus") ?? 0;
+      row.freeMb += num(ad, "Memory") ?? 0;
+    }
     // A machine busy in any of its slots shows busy, as one partitionable slot with jobs does.
     if (row.code !== activityCode(ad) && activityCode(ad).startsWith("C")) row.code = "Cb";
     const byState = states.get(p) ?? new Map<string, number>();

@@ -29,6 +29,7 @@ import {
   trustedSlotAttrs,
   type PilotBinding,
 } from "../security/pilot-binding.js";
+import { PilotSlotIndex } from "./pilot-slots.js";
 import { conjunctFilters } from "./prefilter.js";
 import { RateWindow } from "./rate-window.js";
 import { AdStore, type StoredAd } from "./store.js";
@@ -77,6 +78,7 @@ export type Constraint =
   { ok: true; test: (ad: ClassAd) => boolean } | { ok: false; message: string };
 
 const ACCEPT_ALL = (): boolean => true;
+const SLOT_TYPE = AD_TYPE.Slot.toLowerCase();
 
 interface WriteContext {
   caller: Caller;
@@ -97,6 +99,8 @@ export class CollectorCore {
   readonly fnContext: FnContext;
   /** The collector writing its own ad: not counted as an update. */
   private readonly self: Caller;
+  /** Bound pilots' Slot ads: one pilot name each, a bounded number (see pilot-slots.ts). */
+  readonly pilotSlots = new PilotSlotIndex();
 
   constructor(private readonly opts: CollectorCoreOptions) {
     this.store = new AdStore<ClassAd>({ maxAdsPerIdentity: opts.limits.maxAdsPerIdentity });
@@ -105,6 +109,11 @@ export class CollectorCore {
     this.self = { identity: opts.identity, roles: new Set(["admin"]) };
     this.builder = new AdBuilder(this.interner, opts.limits);
     this.previous = (type, name) => this.store.get(type, name)?.ad;
+    this.store.subscribe((e) => {
+      if (e.kind !== "upserted" && e.ad.type.toLowerCase() === SLOT_TYPE) {
+        this.pilotSlots.removed(e.ad.identity, e.ad.name);
+      }
+    });
   }
 
   /** Insert or replace each ad of a received batch; one outcome per ad, in order. */
@@ -157,9 +166,13 @@ export class CollectorCore {
             : `writing ${type} ads needs role ${needs.join(" or ")}; ${caller.identity} has ${[...caller.roles].join(", ") || "none"}`,
       };
     }
-    const isSlot = type.toLowerCase() === AD_TYPE.Slot.toLowerCase();
-    if (caller.pilotBinding !== undefined && isSlot) {
-      const refused = this.bindSlot(ad, caller.pilotBinding);
+    const isSlot = type.toLowerCase() === SLOT_TYPE;
+    const boundSlot = caller.pilotBinding !== undefined && isSlot;
+    const totalCpus = boundSlot ? ad.getNumber(SLOT.TotalCpus) : undefined;
+    if (boundSlot) {
+      const refused =
+        this.bindSlot(ad, caller.pilotBinding!) ??
+        this.pilotSlots.check(caller.identity, name, totalCpus);
       if (refused !== undefined) {
         return { ...base, ok: false, code: "permission-denied", ...refused };
       }
@@ -189,6 +202,7 @@ export class CollectorCore {
         attribute: notOwner ? "Name" : "",
       };
     }
+    if (boundSlot) this.pilotSlots.added(caller.identity, name, totalCpus);
     if (caller !== this.self) this.updates.add(now);
     // Accepted ads are answered by position only: encoding every name back cost a tenth of an update.
     return {

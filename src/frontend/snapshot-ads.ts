@@ -15,7 +15,8 @@ function groupOfClient(client: string | undefined): string | undefined {
 }
 
 /**
- * A pilot's Slot ad as a slot record, or null when it is not a pilot of a frontend group.
+ * A pilot's Slot ad as a slot record, or null when it is not a pilot of a frontend group (or is
+ * a job's dynamic slot).
  * The entry is rebuilt as the GlideFactory ad names it: `<GLIDEIN_Entry_Name>@<GLIDEIN_Factory>`
  * for Updraft's factories, `<GLIDEIN_Entry_Name>@<GLIDEIN_Name>@<GLIDEIN_Factory>` for pilots
  * that carry glideinWMS's glidein name. A slot is busy when claimed or when a partitionable slot has dynamic
@@ -23,6 +24,9 @@ function groupOfClient(client: string | undefined): string | undefined {
  */
 export function slotRecordFromAd(ad: ClassAd, now: number): SlotRecord | null {
   const slot = readSlot(ad);
+  // A running job's dynamic slot: its pilot is counted once, from its partitionable slot (busy
+  // while NumDynamicSlots > 0), as glideinWMS's frontend counts glideins on non-dynamic slots.
+  if (slot.dynamic) return null;
   const group = slot.clientGroup ?? groupOfClient(slot.clientName);
   const { entryName: entry, glideinName: glidein, factory } = slot;
   if (!group || !entry || !factory) return null;

@@ -14,6 +14,7 @@ import {
   GLIDE_RESOURCE as R,
 } from "../ads/names.js";
 import { parseClassCounts } from "../ads/glide-factory-client.js";
+import { isDynamicSlot } from "../ads/slot.js";
 
 /** Rows past this per table are left out (and counted), so a flood of ads cannot bloat the page. */
 export const MAX_ROWS = 500;
@@ -183,6 +184,8 @@ function coreRows(adsOf: AdsOfType): Capped<CoreRow> {
   const byEntry = new Map<string, CoreRow>();
   const out = new Capped<CoreRow>();
   for (const ad of adsOf(AD_TYPE.Slot)) {
+    // Jobs are counted from their pilot's NumDynamicSlots, cores from its partitionable slot.
+    if (isDynamicSlot(ad)) continue;
     const entry = text(ad.getString("GLIDEIN_Entry_Name")) || "_unknown";
     const factory = text(ad.getString("GLIDEIN_Factory"));
     const name = factory ? `${entry}@${factory}` : entry;

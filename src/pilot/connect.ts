@@ -39,11 +39,17 @@ export function collectorAdvertiser(
   extra?: () => Record<string, string>,
 ): SlotAdvertiser {
   return {
-    async advertise(ad) {
+    async advertise(ad, dynamic = []) {
       for (const [name, text] of Object.entries(extra?.() ?? {})) ad.set(name, text);
-      const [r] = await c.advertise([ad.toJSON()], AD_TYPE.Slot);
+      const outcomes = await c.advertise(
+        [ad, ...dynamic].map((a) => a.toJSON()),
+        AD_TYPE.Slot,
+      );
       // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
-      if (r && !r.ok) throw new Error(`collector refused the slot ad: ${r.code} ${r.message}`);
+      const refused = outcomes.find((r) => !r.ok);
+      if (refused) {
+        throw new Error(`collector refused the slot ad: ${refused.code} ${refused.message}`);
+      }
     },
     async invalidate(name) {
       await c.invalidate({ type: AD_TYPE.Slot, name });

@@ -52,6 +52,7 @@ export interface JobSource {
 }
 
 export interface SlotAdvertiser {
-  advertise(ad: ClassAd): Promise<void>;
+  /** The partitionable slot's ad and its running jobs' dynamic slots, in one update. */
+  advertise(ad: ClassAd, dynamic?: readonly ClassAd[]): Promise<void>;
   invalidate(name: string): Promise<void>;
 }

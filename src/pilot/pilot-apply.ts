@@ -12,6 +12,7 @@ import type { JobLease, JobSource } from "./interfaces.js";
 import { createJobGroupsFile, type JobGroupsFile } from "./job-groups-file.js";
 import {
   type ActiveJob,
+  childrenSent,
   createPilotState,
   heartbeatAnswered,
   heartbeatDue,
@@ -24,9 +25,16 @@ import {
 } from "./pilot-state.js";
 import type { PilotDeps } from "./run-pilot.js";
 import { startHookedJob } from "./runner/job-hooks.js";
-import { jobSpecFromAd, type JobSpec } from "./runner/job-spec.js";
+import { jobSpecFromAd, type JobSpec, requestOf } from "./runner/job-spec.js";
 import type { JobOutcome, RunnerOptions, RunningJob } from "./runner/run-job.js";
-import { buildSlotAd, slotName } from "./slot-ad.js";
+import {
+  buildDynamicSlotAds,
+  buildSlotAd,
+  dynamicSlotAdName,
+  type SlotAdInput,
+  type SlotJob,
+  slotName,
+} from "./slot-ad.js";
 import type { PeriodicChecks } from "./periodic-scripts.js";
 import { createWakeup, type Wakeup } from "./wakeup.js";
 
@@ -91,9 +99,9 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
   return ctx;
 }
 
-export function slotAd(ctx: PilotContext) {
+function slotInput(ctx: PilotContext): SlotAdInput {
   const { deps, state: s, periodic } = ctx;
-  return buildSlotAd({
+  return {
     id: deps.identity,
     nodeAttrs: periodic ? { ...deps.nodeAttrs, ...periodic.attrs() } : deps.nodeAttrs,
     published: deps.published,
@@ -104,20 +112,55 @@ export function slotAd(ctx: PilotContext) {
     plan: s.plan,
     retired: s.retired || s.blackHole.tripped !== undefined,
     blackHole: s.blackHoleChecked ? (s.blackHole.tripped ?? false) : undefined,
-    runningJobs: s.active.size,
+    jobs: [...s.active.values()].map(slotJob),
     nowMs: deps.clock.now(),
-  });
+  };
 }
 
-/** Sends the slot ad when it is due, or now when `force`; a failure waits for the next turn. */
+const slotJob = (a: ActiveJob): SlotJob => ({
+  n: a.n,
+  jobId: a.lease.jobId,
+  owner: a.lease.ad.getString("User") ?? a.lease.ad.getString("Owner") ?? "",
+  resources: requestOf(a.lease.ad),
+  claimedMs: a.startedAt,
+});
+
+/** The partitionable slot's ad, as the pilot claims jobs with it. */
+export function slotAd(ctx: PilotContext) {
+  return buildSlotAd(slotInput(ctx));
+}
+
+/**
+ * Sends the slot ad and its running jobs' dynamic slots when due, or now when `force`, and
+ * withdraws the dynamic slots of jobs that ended; a failure waits for the next turn.
+ */
 export async function advertise(ctx: PilotContext, force = false): Promise<void> {
   const { deps, state: s } = ctx;
   if (!force && deps.clock.now() - s.lastAdvertised < ctx.advertiseEveryMs) return;
+  const input = slotInput(ctx);
   try {
-    await deps.advertiser.advertise(slotAd(ctx));
+    await deps.advertiser.advertise(buildSlotAd(input), buildDynamicSlotAds(input));
     s.lastAdvertised = deps.clock.now();
+    childrenSent(
+      s,
+      input.jobs.map((j) => j.n),
+    );
   } catch (err) {
     deps.log?.warn({ err }, "advertise failed; will retry");
+  }
+  await withdrawChildren(ctx);
+}
+
+/** Removes ended jobs' dynamic slots from the collector; one that fails is tried next time. */
+async function withdrawChildren(ctx: PilotContext): Promise<void> {
+  const { deps, state: s } = ctx;
+  for (const n of s.childrenToWithdraw.splice(0)) {
+    try {
+      await deps.advertiser.invalidate(dynamicSlotAdName(deps.identity, n));
+    } catch (err) {
+      deps.log?.warn({ err }, "withdrawing a dynamic slot failed; will retry");
+      s.childrenToWithdraw.push(n);
+    }
   }
 }
 
@@ -297,6 +340,9 @@ export async function finalReports(ctx: PilotContext): Promise<void> {
     await flushReports(ctx);
   }
   await Promise.all(ctx.removals);
+  s.childrenToWithdraw.push(...s.childrenAdvertised);
+  s.childrenAdvertised.clear();
+  await withdrawChildren(ctx);
   try {
     await deps.advertiser.invalidate(slotName(deps.identity));
   } catch (err) {

@@ -88,7 +88,7 @@ export function initialSlotAd(
     start: s.start,
     plan,
     retired: false,
-    runningJobs: 0,
+    jobs: [],
     nowMs,
   });
 }

@@ -19,8 +19,9 @@ export interface ActiveJob {
   lease: JobLease;
   source: JobSource;
   job: RunningJob;
-  /** The job's sandbox. */
+  /** The job's sandbox, `dir_N`; N also names its dynamic slot, `slot1_N`. */
   dir: string;
+  n: number;
   startedAt: number;
   /** When the lease runs out on the pilot's clock, as far as the schedd last said. */
   leaseEndsAt: number | undefined;
@@ -69,6 +70,10 @@ export function createPilotState(
     nextSource: 0,
     /** Sandboxes are numbered in claim order. */
     seq: 0,
+    /** Jobs (by N) whose dynamic slot the collector holds. */
+    childrenAdvertised: new Set<number>(),
+    /** Dynamic slots of ended jobs still to withdraw from the collector. */
+    childrenToWithdraw: [] as number[],
     nextFeaturesCheck: nowMs,
   };
 }
@@ -90,10 +95,12 @@ export function jobClaimed(
   if (!s.ledger.reserve(lease.jobId, requestOf(lease.ad)).ok) return undefined;
   if (s.idleSince !== undefined) s.idleMs += nowMs - s.idleSince;
   s.idleSince = undefined;
+  const n = ++s.seq;
   const a: ActiveJob = {
     lease,
     source,
-    dir: join(executeDir, `dir_${++s.seq}`),
+    dir: join(executeDir, `dir_${n}`),
+    n,
     startedAt: nowMs,
     leaseEndsAt: lease.leaseMs === undefined ? undefined : nowMs + lease.leaseMs,
     nextHeartbeatAt: nowMs + heartbeatDelay(lease.leaseMs, hb),
@@ -102,6 +109,18 @@ export function jobClaimed(
   };
   s.active.set(lease.jobId, a);
   return a;
+}
+
+/**
+ * The dynamic slots just sent: those of jobs that ended while the ads were on their way are
+ * withdrawn at once, the others are now the collector's.
+ */
+export function childrenSent(s: PilotState, sent: readonly number[]): void {
+  const running = new Set([...s.active.values()].map((a) => a.n));
+  for (const n of sent) {
+    if (running.has(n)) s.childrenAdvertised.add(n);
+    else if (!s.childrenToWithdraw.includes(n)) s.childrenToWithdraw.push(n);
+  }
 }
 
 /** What a job's end meant beyond its record, for the log. */
@@ -116,6 +135,7 @@ export interface JobEnd {
 export function jobEnded(s: PilotState, a: ActiveJob, outcome: JobOutcome, nowMs: number): JobEnd {
   s.active.delete(a.lease.jobId);
   s.ledger.release(a.lease.jobId);
+  if (s.childrenAdvertised.delete(a.n)) s.childrenToWithdraw.push(a.n);
   s.lastJobEndMs = nowMs;
   // The slot's free resources and State changed: the collector hears of it within a second,
   // not at the next periodic refresh.

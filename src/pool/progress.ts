@@ -80,7 +80,10 @@ export async function gatherEntries(collector: CollectorClient): Promise<EntryPr
       projection: [GLIDE_CLIENT.ReqName, GLIDE_CLIENT.ReqIdleGlideins],
     }),
     collector.query({ type: AD_TYPE.GlideFactoryClient }),
-    collector.query({ type: AD_TYPE.Slot, projection: [SLOT.EntryName] }),
+    collector.query({
+      type: AD_TYPE.Slot,
+      projection: [SLOT.EntryName, SLOT.DynamicSlot, SLOT.SlotType],
+    }),
   ]);
   const byEntry = new Map<string, EntryProgress>();
   for (const e of parsed(entries).map(readGlideFactory)) {
@@ -108,6 +111,7 @@ export async function gatherEntries(collector: CollectorClient): Promise<EntryPr
     p.held += b.held ?? 0;
   }
   for (const s of parsed(slots).map(readSlot)) {
+    if (s.dynamic) continue; // a job's share of a pilot counted below
     const p = byEntry.get(s.entryName ?? "");
     if (p) p.slots++;
   }

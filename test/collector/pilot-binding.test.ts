@@ -178,3 +178,66 @@ test("a bound pilot's Slot ad carries its verified binding, whatever the pilot w
     pilot_id: "p9",
   });
 });
+
+test("a bound pilot advertises a dynamic slot per job, at most its CPUs + 1 ads, and no other pilot's", async () => {
+  const c = await pilotClient("p10");
+  const reader = collector.as("reader");
+  const name = (slot: string, pilot = "glidein_10@wn10.example.org") => `"${slot}@${pilot}"`;
+  const ad = (slot: string, extra: Record<string, string> = {}, pilot?: string) =>
+    slotAd(10, { GLIDEIN_Site: '"SITE_A"', Name: name(slot, pilot), ...extra });
+  const dyn = (n: number) => ad(`slot1_${n}`, { SlotType: '"Dynamic"', DynamicSlot: "true" });
+  const outcomes = await c.advertise(
+    [ad("slot1", { TotalCpus: "2", SlotType: '"Partitionable"' }), dyn(1), dyn(2)],
+    "Slot",
+  );
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [true, true, true],
+    JSON.stringify(outcomes),
+  );
+  const stored = await reader.query({ type: "Slot", constraint: 'regexp("@glidein_10@", Name)' });
+  assert.equal(stored.length, 3);
+  // The dynamic slots carry the binding as the parent does.
+  assert.ok(stored.every((s) => s.GLIDEIN_Entry_Name === '"entry_a"'));
+
+  const [third] = await c.advertise([dyn(3)], "Slot");
+  assert.equal(third?.ok, false);
+  assert.equal(third?.code, "permission-denied");
+  assert.match(
+    third!.message,
+    /already holds 3 Slot ads \(its partitionable slot's TotalCpus \+ 1\)/,
+  );
+
+  // A made-up TotalCpus on a dynamic slot does not raise the bound.
+  const [lying] = await c.advertise([ad("slot1_4", { TotalCpus: "64" })], "Slot");
+  assert.equal(lying?.ok, false);
+
+  // Another pilot's names, even ones nobody holds yet, are refused.
+  const other = "glidein_11@wn11.example.org";
+  const foreign = await c.advertise([ad("slot1_1", {}, other), ad("slot1", {}, other)], "Slot");
+  assert.deepEqual(
+    foreign.map((o) => [o.ok, o.code]),
+    [
+      [false, "permission-denied"],
+      [false, "permission-denied"],
+    ],
+  );
+  assert.match(foreign[0]!.message, /names another pilot than the one this credential advertises/);
+  const [odd] = await c.advertise([ad("job7")], "Slot");
+  assert.equal(odd?.ok, false);
+  assert.match(odd!.message, /is named slotN@<pilot>/);
+
+  // An ended job's slot withdrawn makes room for the next job's.
+  const gone = await c.invalidate({ type: "Slot", name: "slot1_1@glidein_10@wn10.example.org" });
+  assert.equal(gone.removed, 1);
+  const [next] = await c.advertise([dyn(3)], "Slot");
+  assert.ok(next?.ok, JSON.stringify(next));
+  const names = (await reader.query({ type: "Slot", constraint: 'regexp("wn1[01]", Name)' }))
+    .map((s) => JSON.parse(s.Name!) as string)
+    .sort();
+  assert.deepEqual(names, [
+    "slot1@glidein_10@wn10.example.org",
+    "slot1_2@glidein_10@wn10.example.org",
+    "slot1_3@glidein_10@wn10.example.org",
+  ]);
+});

@@ -54,3 +54,10 @@ test("a GlideFactoryClient ad becomes this group's counts at the entry", () => {
     held: 1,
   });
 });
+
+test("a job's dynamic slot is no pilot of its own: only its partitionable slot counts", () => {
+  const child = slot('SlotType = "Dynamic"; DynamicSlot = true; State = "Claimed"; Cpus = 2');
+  assert.equal(slotRecordFromAd(child, NOW), null);
+  const parent = slot('SlotType = "Partitionable"; NumDynamicSlots = 1; Cpus = 4');
+  assert.equal(slotRecordFromAd(parent, NOW)?.state, "busy");
+});

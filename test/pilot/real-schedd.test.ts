@@ -111,7 +111,7 @@ test("a pilot runs two jobs from a real schedd and advertises to a real collecto
   }
 });
 
-test("a slot whose job ended shows Unclaimed/Idle at once, not at the next refresh", async (t) => {
+test("a job's dynamic slot shows it running and leaves at its end, not at the next refresh", async (t) => {
   const env = await startEnv();
   t.after(() => env.close());
   const { collector, reader } = await startPilotCollector(env, t);
@@ -158,9 +158,15 @@ test("a slot whose job ended shows Unclaimed/Idle at once, not at the next refre
     terminate: terminate.signal,
   });
   const slotName = '"slot1@pilot-slotstate@wn01.example.org"';
+  const jobSlotName = '"slot1_1@pilot-slotstate@wn01.example.org"';
+  // The partitionable slot's state and children, then its job's dynamic slot, if any.
   const stateOf = async () => {
-    const [ad] = (await reader.query({ type: "Slot" })).filter((a) => a.Name === slotName);
-    return ad === undefined ? undefined : `${ad.State}/${ad.Activity}/${ad.NumDynamicSlots}`;
+    const ads = await reader.query({ type: "Slot" });
+    const [ad] = ads.filter((a) => a.Name === slotName);
+    const [child] = ads.filter((a) => a.Name === jobSlotName);
+    if (ad === undefined) return undefined;
+    const job = child === undefined ? "" : ` ${child.State}/${child.Activity}/${child.JobId}`;
+    return `${ad.State}/${ad.Activity}/${ad.NumDynamicSlots}${job}`;
   };
   const seen: string[] = [];
   const until = async (what: string, ok: () => Promise<boolean>) => {
@@ -175,7 +181,10 @@ test("a slot whose job ended shows Unclaimed/Idle at once, not at the next refre
     if (s !== undefined && seen.at(-1) !== s) seen.push(s);
     return s === state;
   };
-  await until("the slot never showed its job", sees('"Claimed"/"Busy"/1'));
+  await until(
+    "the slot never showed its job",
+    sees(`"Unclaimed"/"Idle"/1 "Claimed"/"Busy"/"${cluster}.0"`),
+  );
   await until("the job never completed", async () => {
     const [j] = await alice.query({ ids: [`${cluster}.0`], history: true });
     return j?.JobStatus === "4";

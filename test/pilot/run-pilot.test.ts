@@ -71,6 +71,34 @@ test("jobs run concurrently within the slot's resources", async () => {
   assert.equal(busy.evaluate("TotalCpus"), 4);
 });
 
+test("each running job has a dynamic slot ad, withdrawn when the job ends", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 600 });
+  t.sim.durations.set("1.0", 60);
+  t.sim.durations.set("2.0", 200);
+  t.source.submit(JOB("RequestCpus = 2;"));
+  t.source.submit(JOB("RequestCpus = 1;"));
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs.length, 2);
+  const names = (i: number) => t.advertiser.dynamic[i]!.map((d) => d.evaluate("Name"));
+  const both = t.advertiser.ads.findIndex((a) => a.evaluate("NumDynamicSlots") === 2);
+  assert.ok(both >= 0, "an update carried both jobs");
+  assert.deepEqual(names(both), ["slot1_1@p1@wn01", "slot1_2@p1@wn01"]);
+  const [d1, d2] = t.advertiser.dynamic[both]!;
+  assert.equal(d1!.evaluate("JobId"), "1.0");
+  assert.equal(d1!.evaluate("Cpus"), 2);
+  assert.equal(d2!.evaluate("JobId"), "2.0");
+  assert.equal(d2!.evaluate("RemoteOwner"), "alice");
+  assert.equal(t.advertiser.ads[both]!.evaluate("Cpus"), 1, "the parent shows what is left");
+  // The first job's end withdraws its slot within a second; the second's follows at its end.
+  assert.deepEqual(t.advertiser.invalidated, [
+    "slot1_1@p1@wn01",
+    "slot1_2@p1@wn01",
+    "slot1@p1@wn01",
+  ]);
+  const one = t.advertiser.ads.findIndex((a, i) => i > both && a.evaluate("NumDynamicSlots") === 1);
+  assert.deepEqual(names(one), ["slot1_2@p1@wn01"]);
+});
+
 test("after retirement no job starts; the pilot exits when drained", async () => {
   const t = simulated({ maxWalltimeS: 4 * 3600, retireTimeS: 100, maxIdleS: 1200 });
   t.sim.durations.set("1.0", 250);
@@ -183,7 +211,11 @@ test("SIGTERM: jobs stopped gracefully, leases released, pilot exits", async () 
       "release 2.0 pilot terminated by its batch system (SIGTERM)",
     ],
   );
-  assert.deepEqual(t.advertiser.invalidated, ["slot1@p1@wn01"]);
+  assert.deepEqual(
+    [...t.advertiser.invalidated].sort(),
+    ["slot1@p1@wn01", "slot1_1@p1@wn01", "slot1_2@p1@wn01"],
+    "the jobs' dynamic slots and the partitionable slot are withdrawn",
+  );
 });
 
 /** Seconds since start at which the pilot heartbeats (each try, reachable or not). */

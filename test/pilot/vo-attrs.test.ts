@@ -39,7 +39,7 @@ test("published attributes reach the slot ad typed, expressions as expressions",
     remaining: { cpus: 8, memoryMb: 1000, diskKb: 1000, gpus: 0 },
     plan: planLifetime({ maxWalltimeS: 3600 }, Date.UTC(2026, 0, 1), () => 0),
     retired: false,
-    runningJobs: 0,
+    jobs: [],
     nowMs: Date.UTC(2026, 0, 1),
   });
   const back = ClassAd.parse(ad.toString());

@@ -120,9 +120,12 @@ export class InMemoryJobSourceDouble implements JobSource {
 
 export class InMemoryAdvertiserDouble {
   readonly ads: ClassAd[] = [];
+  /** The dynamic slots sent with each ad in `ads`, at the same index. */
+  readonly dynamic: (readonly ClassAd[])[] = [];
   readonly invalidated: string[] = [];
-  async advertise(ad: ClassAd): Promise<void> {
+  async advertise(ad: ClassAd, dynamic: readonly ClassAd[] = []): Promise<void> {
     this.ads.push(ad);
+    this.dynamic.push(dynamic);
   }
   async invalidate(name: string): Promise<void> {
     this.invalidated.push(name);
