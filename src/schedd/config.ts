@@ -42,6 +42,12 @@ export const scheddConfigSchema = z
     lease_s: durationS.default(1200),
     lease_check_s: durationS.default(30),
     periodic_s: durationS.default(60),
+    /**
+     * Bounds on the periodic pass: steps one job's PeriodicHold/Release/Remove may take (past it
+     * the job is held saying so) and steps one pass may take (jobs past it go first next pass).
+     */
+    periodic_job_step_budget: z.number().int().positive().default(1_000_000),
+    periodic_pass_step_budget: z.number().int().positive().default(50_000_000),
     checkpoint_s: durationS.default(10),
     usage_half_life_s: durationS.default(86_400),
     max_input_transfer_failures: z.number().int().positive().default(3),

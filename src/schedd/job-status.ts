@@ -23,6 +23,8 @@ export const HoldCode = {
   JobPolicy: 3,
   /** HTCondor's CorruptedCredential: its starter holds a job whose proxy is about to expire. */
   CorruptedCredential: 4,
+  /** A periodic expression could not be evaluated (here: it met an evaluation bound). */
+  JobPolicyUndefined: 5,
   FailedToCreateProcess: 6,
   UnableToOpenOutput: 7,
   UnableToOpenInput: 8,

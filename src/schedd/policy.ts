@@ -5,7 +5,15 @@
  * more than MaxRetries times). Periodically: PeriodicHold (not for held jobs), PeriodicRelease
  * (held jobs only), then PeriodicRemove. Pure: (ad, status, now) -> the decision.
  */
-import { ClassAd, isTrueEquivalent, UNDEFINED, type Value } from "../classad/index.js";
+import {
+  ClassAd,
+  isTrueEquivalent,
+  UNDEFINED,
+  type EvalBound,
+  type EvalBudget,
+  type Value,
+} from "../classad/index.js";
+import type { FnContext } from "../classad/functions/index.js";
 import { HoldCode, JobStatus, getAttr, type JobAttrs } from "./job-status.js";
 import { epochSeconds, type HoldInfo } from "./transitions.js";
 
@@ -16,17 +24,19 @@ export type PeriodicDecision =
   | { kind: "none" }
   | { kind: "hold"; hold: HoldInfo }
   | { kind: "release" }
-  | { kind: "remove"; reason: string };
+  | { kind: "remove"; reason: string }
+  /** `expr` (or the reason it gives) met an evaluation bound: nothing was decided. */
+  | { kind: "bound"; expr: string; bound: EvalBound };
 
 const EXIT_POLICY_ATTRS = ["OnExitHold", "OnExitRemove", "JobMaxRetries", "MaxRetries"];
 
 type Tri = "true" | "false" | "undefined";
 
-function evalAttr(ad: ClassAd, name: string, nowMs: number): Tri {
+function evalAttr(ad: ClassAd, name: string, ctx: FnContext): Tri {
   if (!ad.has(name)) return "undefined";
   let v: Value;
   try {
-    v = ad.evaluate(name, null, { ctx: { now: () => epochSeconds(nowMs) } });
+    v = ad.evaluate(name, null, { ctx });
   } catch {
     return "undefined";
   }
@@ -39,9 +49,9 @@ function exprText(attrs: JobAttrs, name: string): string {
 }
 
 /** The reason an expression gives (e.g. PeriodicHoldReason), or HTCondor's default sentence. */
-function reasonFor(ad: ClassAd, attrs: JobAttrs, expr: string, reasonAttr: string, nowMs: number) {
+function reasonFor(ad: ClassAd, attrs: JobAttrs, expr: string, reasonAttr: string, ctx: FnContext) {
   if (ad.has(reasonAttr)) {
-    const v = ad.evaluate(reasonAttr, null, { ctx: { now: () => epochSeconds(nowMs) } });
+    const v = ad.evaluate(reasonAttr, null, { ctx });
     if (typeof v === "string" && v !== "") return v;
   }
   return `The job attribute ${expr} expression '${exprText(attrs, expr)}' evaluated to TRUE`;
@@ -52,11 +62,11 @@ function policyHold(
   attrs: JobAttrs,
   expr: string,
   reasonAttr: string,
-  nowMs: number,
+  ctx: FnContext,
 ): HoldInfo {
-  const subcode = ad.evaluate(`${expr}SubCode`, null);
+  const subcode = ad.evaluate(`${expr}SubCode`, null, { ctx });
   return {
-    reason: reasonFor(ad, attrs, expr, reasonAttr, nowMs),
+    reason: reasonFor(ad, attrs, expr, reasonAttr, ctx),
     code: HoldCode.JobPolicy,
     subcode: typeof subcode === "number" ? subcode : 0,
   };
@@ -67,10 +77,11 @@ export function exitPolicy(attrs: JobAttrs, nowMs: number): ExitDecision {
   // Most jobs carry no exit policy: they leave the queue, without parsing the ad.
   if (!EXIT_POLICY_ATTRS.some((n) => getAttr(attrs, n) !== undefined)) return { kind: "complete" };
   const ad = ClassAd.fromJSON(attrs);
-  if (evalAttr(ad, "OnExitHold", nowMs) === "true") {
-    return { kind: "hold", hold: policyHold(ad, attrs, "OnExitHold", "OnExitHoldReason", nowMs) };
+  const ctx = { now: () => epochSeconds(nowMs) };
+  if (evalAttr(ad, "OnExitHold", ctx) === "true") {
+    return { kind: "hold", hold: policyHold(ad, attrs, "OnExitHold", "OnExitHoldReason", ctx) };
   }
-  const remove = evalAttr(ad, "OnExitRemove", nowMs);
+  const remove = evalAttr(ad, "OnExitRemove", ctx);
   if (remove === "true") return { kind: "complete" };
   if (remove === "false") return { kind: "requeue" };
   return retriesExhaustedOrSucceeded(ad, nowMs) ? { kind: "complete" } : { kind: "requeue" };
@@ -95,8 +106,16 @@ function successExitCode(ad: ClassAd): number {
   return typeof v === "number" ? v : 0;
 }
 
-/** One periodic evaluation of a job in the queue. */
-export function periodicPolicy(attrs: JobAttrs, status: number, nowMs: number): PeriodicDecision {
+/**
+ * One periodic evaluation of a job in the queue. With `budget`, every expression of the job
+ * (reasons and subcodes included) draws from it, and the first bound met ends the evaluation.
+ */
+export function periodicPolicy(
+  attrs: JobAttrs,
+  status: number,
+  nowMs: number,
+  budget?: EvalBudget,
+): PeriodicDecision {
   if (status !== JobStatus.Idle && status !== JobStatus.Running && status !== JobStatus.Held) {
     return { kind: "none" };
   }
@@ -109,17 +128,27 @@ export function periodicPolicy(attrs: JobAttrs, status: number, nowMs: number): 
     return { kind: "none" };
   }
   const ad = ClassAd.fromJSON(attrs);
-  if (status !== JobStatus.Held && evalAttr(ad, "PeriodicHold", nowMs) === "true") {
-    return {
-      kind: "hold",
-      hold: policyHold(ad, attrs, "PeriodicHold", "PeriodicHoldReason", nowMs),
-    };
+  const ctx = { now: () => epochSeconds(nowMs), ...(budget ? { budget } : {}) };
+  const bound = (expr: string): PeriodicDecision | undefined =>
+    budget?.hit ? { kind: "bound", expr, bound: budget.hit } : undefined;
+  if (status !== JobStatus.Held) {
+    const hold = evalAttr(ad, "PeriodicHold", ctx);
+    if (bound("PeriodicHold")) return bound("PeriodicHold")!;
+    if (hold === "true") {
+      const info = policyHold(ad, attrs, "PeriodicHold", "PeriodicHoldReason", ctx);
+      return bound("PeriodicHold") ?? { kind: "hold", hold: info };
+    }
   }
-  if (status === JobStatus.Held && evalAttr(ad, "PeriodicRelease", nowMs) === "true") {
-    return { kind: "release" };
+  if (status === JobStatus.Held) {
+    const release = evalAttr(ad, "PeriodicRelease", ctx);
+    if (bound("PeriodicRelease")) return bound("PeriodicRelease")!;
+    if (release === "true") return { kind: "release" };
   }
-  if (evalAttr(ad, "PeriodicRemove", nowMs) === "true") {
-    return { kind: "remove", reason: reasonFor(ad, attrs, "PeriodicRemove", "", nowMs) };
+  const remove = evalAttr(ad, "PeriodicRemove", ctx);
+  if (bound("PeriodicRemove")) return bound("PeriodicRemove")!;
+  if (remove === "true") {
+    const reason = reasonFor(ad, attrs, "PeriodicRemove", "", ctx);
+    return bound("PeriodicRemove") ?? { kind: "remove", reason };
   }
   return { kind: "none" };
 }

@@ -3,7 +3,8 @@
  * change is decided from the current record (pure helpers), committed in one transaction, and
  * only then applied to the index, so a failed commit leaves memory as it was.
  */
-import { ClassAd, parseExpression } from "../classad/index.js";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { ClassAd, createEvalBudget, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
 import {
   completionVerdict,
@@ -36,6 +37,12 @@ import {
   submitterAttrs,
 } from "./job-attr-rules.js";
 import { exitPolicy, periodicPolicy } from "./policy.js";
+import {
+  DEFAULT_PERIODIC_BOUNDS,
+  overBoundHold,
+  type PeriodicBounds,
+  type PeriodicPass,
+} from "./periodic-bounds.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
 import type {
   ClaimResult,
@@ -97,6 +104,8 @@ export class JobQueue {
   private readonly periodic = new Set<JobId>();
   /** x509UserProxyExpiration (Unix seconds) of the jobs that brought a proxy. */
   private readonly proxyExpiry = new Map<JobId, number>();
+  /** Where the next periodic pass starts, when the last one ran out of budget. */
+  private periodicStart = 0;
   private readonly idleListeners = new Set<() => void>();
   private readonly slots = new Map<string, ClassAd>();
 
@@ -401,11 +410,15 @@ export class JobQueue {
 
   /**
    * Hold the idle and running jobs whose proxy has expired, then evaluate
-   * PeriodicHold/Release/Remove for every job that has one.
+   * PeriodicHold/Release/Remove for every job that has one, within `bounds`: each job's
+   * expressions share a step budget, the pass has one too (jobs it does not reach are evaluated
+   * first next pass), and the pass yields to the event loop between slices so that other calls
+   * keep their turn. A job whose expressions meet a bound is held saying so (HoldReasonCode 5);
+   * one already held is not evaluated again until it is released or edited.
    */
-  evaluatePeriodic(): { id: JobId; kind: string }[] {
+  async evaluatePeriodic(bounds: PeriodicBounds = DEFAULT_PERIODIC_BOUNDS): Promise<PeriodicPass> {
     const now = this.clock.now();
-    const changed: { id: JobId; kind: string }[] = [];
+    const pass: PeriodicPass = { changed: [], overBound: [], deferred: 0, steps: 0 };
     for (const [id, expiry] of [...this.proxyExpiry]) {
       const rec = this.index.jobs.get(id);
       if (!rec) {
@@ -415,23 +428,55 @@ export class JobQueue {
       const live = rec.status === JobStatus.Idle || rec.status === JobStatus.Running;
       if (!live || expiry * 1000 > now) continue;
       this.hold(rec, expiredProxyHold(id, expiry));
-      changed.push({ id, kind: "hold" });
+      pass.changed.push({ id, kind: "hold" });
     }
-    for (const id of [...this.periodic]) {
+    const ids = [...this.periodic];
+    const start = ids.length === 0 ? 0 : this.periodicStart % ids.length;
+    this.periodicStart = 0;
+    let sliceSteps = 0;
+    let sliceStart = performance.now();
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[(start + k) % ids.length]!;
       const rec = this.index.jobs.get(id);
-      if (!rec) {
-        this.periodic.delete(id);
+      if (!rec || !this.periodic.has(id)) {
+        if (!rec) this.periodic.delete(id);
         continue;
       }
-      const stored = this.load(rec);
-      const d = periodicPolicy(stored.attrs, rec.status, now);
-      if (d.kind === "none") continue;
-      if (d.kind === "hold") this.hold(rec, d.hold);
-      else if (d.kind === "release") this.release(rec);
-      else this.remove(rec, d.reason);
-      changed.push({ id, kind: d.kind });
+      const allowed = Math.min(bounds.jobStepBudget, bounds.passStepBudget - pass.steps);
+      const budget = createEvalBudget(allowed);
+      const d = periodicPolicy(this.load(rec).attrs, rec.status, now, budget);
+      const spent = allowed - Math.max(0, budget.steps);
+      pass.steps += spent;
+      sliceSteps += spent;
+      if (d.kind === "bound" && d.bound === "steps" && allowed < bounds.jobStepBudget) {
+        // The pass ran out, not this job: it goes first next pass.
+        this.periodicStart = (start + k) % ids.length;
+        pass.deferred = ids.length - k;
+        break;
+      }
+      if (d.kind === "bound") {
+        pass.overBound.push({ id, expr: d.expr, bound: d.bound });
+        if (rec.status === JobStatus.Held) this.periodic.delete(id);
+        else {
+          this.hold(rec, overBoundHold(d.expr, d.bound, bounds.jobStepBudget));
+          pass.changed.push({ id, kind: "hold" });
+        }
+      } else if (d.kind !== "none") {
+        if (d.kind === "hold") this.hold(rec, d.hold);
+        else if (d.kind === "release") this.release(rec);
+        else this.remove(rec, d.reason);
+        pass.changed.push({ id, kind: d.kind });
+      }
+      if (
+        sliceSteps >= bounds.sliceSteps ||
+        (k % 32 === 31 && performance.now() - sliceStart >= bounds.sliceMs)
+      ) {
+        await yieldToLoop();
+        sliceSteps = 0;
+        sliceStart = performance.now();
+      }
     }
-    return changed;
+    return pass;
   }
 
   hold(rec: JobRecord, hold: HoldInfo): void {
@@ -445,6 +490,8 @@ export class JobQueue {
   release(rec: JobRecord): void {
     const stored = this.load(rec);
     this.commitChange(stored, JobStatus.Idle, releasedAttrs(stored.attrs, this.clock.now()));
+    // Evaluated again even if its policy met a bound while held: the user released it.
+    this.trackPolicy(stored.attrs);
   }
 
   remove(rec: JobRecord, reason: string): void {

@@ -27,6 +27,7 @@ import { Sandboxes } from "./sandbox.js";
 import { SpoolQuota } from "./spool-quota.js";
 import { registerUserMethods } from "./service.js";
 import { sweepSpool } from "./spool-sweep.js";
+import { DEFAULT_PERIODIC_BOUNDS } from "./periodic-bounds.js";
 import { ScheddStore } from "./store.js";
 import { createUserBindings } from "./user-bindings.js";
 import { createUserMap } from "./user-map.js";
@@ -48,8 +49,13 @@ export interface Schedd {
   /** This schedd's own Prometheus registry, served at GET /metrics. */
   metrics: Registry;
   url(): string;
-  /** Lapsed leases and periodic policy, once (what the timers do). */
+  /**
+   * Lapsed leases and periodic policy, once (what the timers do). A pass small enough for one
+   * slice is applied before this returns; `periodicPass` waits for a longer one.
+   */
   tick(): void;
+  /** The periodic policy pass under way, or a new one; resolves when it ends. */
+  periodicPass(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,9 +182,36 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     if (r.jobsDropped + r.inputsDropped > 0) log.info(r, "spool swept");
   };
   guard(spool, log)();
+  const periodicBounds = {
+    ...DEFAULT_PERIODIC_BOUNDS,
+    jobStepBudget: cfg.periodic_job_step_budget,
+    passStepBudget: cfg.periodic_pass_step_budget,
+  };
+  // One pass at a time: a pass yields to the event loop, so a timer could fire during it.
+  let passRunning: Promise<void> | undefined;
+  const periodicPass = (): Promise<void> => {
+    passRunning ??= runPeriodicPass().finally(() => (passRunning = undefined));
+    return passRunning;
+  };
+  const runPeriodicPass = async (): Promise<void> => {
+    const pass = await queue.evaluatePeriodic(periodicBounds);
+    for (const o of pass.overBound) {
+      const owner = queue.index.jobs.get(o.id)?.owner;
+      log.warn(
+        { job: o.id, owner, expr: o.expr, bound: o.bound },
+        "periodic expression met an evaluation bound; job held",
+      );
+    }
+    if (pass.deferred > 0) {
+      log.warn(
+        { deferred: pass.deferred, steps: pass.steps, budget: cfg.periodic_pass_step_budget },
+        "periodic pass ran out of its step budget; the rest go first next pass",
+      );
+    }
+    if (pass.changed.length > 0) log.info({ changed: pass.changed }, "periodic policy applied");
+  };
   const tickPolicy = (): void => {
-    const changed = queue.evaluatePeriodic();
-    if (changed.length > 0) log.info({ changed }, "periodic policy applied");
+    void periodicPass().catch((err: unknown) => log.error({ err }, "periodic pass failed"));
     queue.store.pruneLeases(clock.now() - 7 * 86_400_000);
     // Like HTCondor's rotated history file: finished jobs are kept for a while, not for ever.
     const pruned = queue.store.pruneHistory(clock.now() - cfg.history_s * 1000);
@@ -214,8 +247,10 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
       tickPolicy();
       spool();
     },
+    periodicPass,
     async close() {
       for (const t of timers) clearInterval(t);
+      await passRunning;
       await server.close();
       store.close();
     },
