@@ -116,6 +116,10 @@ async function advertiseAll(
   );
   let failures = 0;
   outcomes.forEach((r, i) => {
+    // Taken with a code: some collectors of the pool took it and others refused it.
+    if (r.ok && r.code !== "") {
+      process.stderr.write(`${file}: ad ${i + 1}${r.name ? ` '${r.name}'` : ""}: ${r.message}\n`);
+    }
     if (r.ok) return;
     failures++;
     const where = r.attribute ? ` (attribute ${r.attribute})` : "";
@@ -124,7 +128,7 @@ async function advertiseAll(
     );
   });
   process.stdout.write(
-    `advertised ${outcomes.length - failures} of ${ads.length} ads to ${pool.url}\n`,
+    `advertised ${outcomes.length - failures} of ${ads.length} ads to ${pool.urls.join(", ")}\n`,
   );
   return failures;
 }
@@ -155,6 +159,6 @@ async function invalidateAll(
       process.stderr.write(`${file}: ad ${i + 1} '${name}' not removed: ${r.message}\n`);
     }
   }
-  process.stdout.write(`invalidated ${removed} of ${ads.length} ads at ${pool.url}\n`);
+  process.stdout.write(`invalidated ${removed} of ${ads.length} ads at ${pool.urls.join(", ")}\n`);
   return failures;
 }

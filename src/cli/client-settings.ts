@@ -7,7 +7,10 @@ import { UpdraftError } from "../common/errors.js";
 
 /** Where a command-line client connects and with which credential. */
 export interface ClientSettings {
-  /** `wss://host:port` of the collector (the pool). */
+  /**
+   * `wss://host:port` of the pool's collector, or several separated by commas (a highly
+   * available pool); poolUrls splits it.
+   */
   pool: string;
   /**
    * A proxy file (certificate chain and key in one file), a certificate and a key file, or a
@@ -35,7 +38,11 @@ export interface ClientFlags {
 
 const userConfigSchema = z
   .object({
-    pool: z.string().optional(),
+    /** One collector URL, several separated by commas, or a list. */
+    pool: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .transform((p) => (typeof p === "string" ? p : p.join(",")))
+      .optional(),
     /** A file holding a bearer token. */
     token_file: z.string().optional(),
     proxy: z.string().optional(),

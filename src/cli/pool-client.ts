@@ -3,7 +3,7 @@
  * user config file, one mTLS connection, and failures explained in terms of what to check.
  */
 import type { Command } from "commander";
-import { type CollectorClient, createCollectorClient } from "../collector/client.js";
+import { type CollectorSet, connectCollectorSet } from "../collector/collector-set.js";
 import { createRpcClient, isWireError, type RpcClient, type WireError } from "../wire/index.js";
 import { credentialHint, rpcCredential } from "./client-credential.js";
 import {
@@ -20,7 +20,7 @@ export function addPoolOptions(cmd: Command): Command {
   return cmd
     .option(
       "--pool <url>",
-      "collector URL, wss://HOST:PORT (else $UPDRAFT_POOL or the user config)",
+      "collector URL, wss://HOST:PORT, or several separated by commas (else $UPDRAFT_POOL or the user config)",
     )
     .option("--token <file>", "bearer token file (else $BEARER_TOKEN, $BEARER_TOKEN_FILE)")
     .option("--proxy <file>", "proxy credential (else $X509_USER_PROXY)")
@@ -33,12 +33,39 @@ export function addPoolOptions(cmd: Command): Command {
 }
 
 export interface PoolConnection {
+  /** The collector that answered first; messages about the pool name it. */
   url: string;
-  rpc: RpcClient;
-  collector: CollectorClient;
+  /** Every collector of the pool, in the order given. */
+  urls: readonly string[];
+  /** The pool's collectors as one: reads from one that is up, failing over; writes to all. */
+  collector: CollectorSet;
   close(): Promise<void>;
 }
 
+/**
+ * The collectors a pool setting names: one URL, or several separated by commas or spaces, as
+ * HTCondor's COLLECTOR_HOST lists a highly available pool's collectors.
+ */
+export function poolUrls(pool: string): string[] {
+  const urls = pool.split(/[\s,]+/).filter((u) => u !== "");
+  if (urls.length === 0) {
+    throw new CliError(`the pool '${pool}' names no collector; give wss://HOST:PORT[,wss://...]`);
+  }
+  for (const url of urls) {
+    if (!/^wss:\/\//.test(url)) {
+      throw new CliError(
+        `pool URL '${url}' must start with wss:// (the collector only speaks TLS)`,
+      );
+    }
+  }
+  return urls;
+}
+
+/**
+ * Connect to the pool's collectors: the command goes on with the first that answers, as
+ * condor_status goes down its COLLECTOR_HOST list, and fails only when every one refused or
+ * could not be reached, saying why for each.
+ */
 export async function openPool(
   flags: ClientFlags,
   env: NodeJS.ProcessEnv = process.env,
@@ -49,64 +76,90 @@ export async function openPool(
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const url = settings.pool;
-  if (!/^wss:\/\//.test(url)) {
-    throw new CliError(`pool URL '${url}' must start with wss:// (the collector only speaks TLS)`);
-  }
+  const urls = poolUrls(settings.pool);
   // Read here so that a missing file is named with the setting that points at it.
   const cred = rpcCredential(settings.credential);
-  let rpc: RpcClient;
+  const rpcs: RpcClient[] = [];
+  const connect = (url: string): RpcClient => {
+    try {
+      const rpc = createRpcClient({
+        url,
+        ...cred,
+        caDir: settings.caDir,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      });
+      rpcs.push(rpc);
+      return rpc;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(
+        `cannot load the credential or trust directory ${settings.caDir}: ${(err as Error).message}`,
+      );
+    }
+  };
+  let set;
   try {
-    rpc = createRpcClient({
-      url,
-      ...cred,
-      caDir: settings.caDir,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-    });
+    set = connectCollectorSet(urls, connect);
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(
-      `cannot load the credential or trust directory ${settings.caDir}: ${(err as Error).message}`,
-    );
+    await Promise.all(rpcs.map((r) => r.close()));
+    throw err;
   }
-  await waitConnected(rpc, url, settings.credential);
-  return { url, rpc, collector: createCollectorClient(rpc), close: () => rpc.close() };
+  try {
+    const first = await firstConnected(urls, rpcs, settings.credential);
+    return { url: first, urls, collector: set.collector, close: () => set.close() };
+  } catch (err) {
+    await set.close();
+    throw err;
+  }
 }
 
-/** Resolve on the first connection; fail on the first refusal or error instead of retrying. */
-async function waitConnected(
-  rpc: RpcClient,
-  url: string,
+/** The first collector to connect; fails once each one failed or refused, or at the timeout. */
+async function firstConnected(
+  urls: readonly string[],
+  rpcs: readonly RpcClient[],
   credential: ClientCredential,
-): Promise<void> {
-  let off: () => void = () => undefined;
+): Promise<string> {
+  const offs: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<string>((resolve, reject) => {
+      const failures = new Map<number, CliError>();
+      const failed = (i: number, err: CliError) => {
+        if (!failures.has(i)) failures.set(i, err);
+        if (failures.size < urls.length) return;
+        if (urls.length === 1) reject(err);
+        else {
+          const each = [...failures.entries()].sort(([a], [b]) => a - b).map(([, e]) => e.message);
+          reject(new CliError(`no collector of the pool answered:\n  ${each.join("\n  ")}`));
+        }
+      };
       timer = setTimeout(
         () =>
           reject(
             new CliError(
-              `no answer from the collector at ${url} within ${CONNECT_TIMEOUT_MS / 1000} s; check the URL and that the collector runs`,
+              `no answer from the collector${urls.length > 1 ? "s" : ""} at ${urls.join(", ")} within ${CONNECT_TIMEOUT_MS / 1000} s; check the URL and that the collector runs`,
             ),
           ),
         CONNECT_TIMEOUT_MS,
       );
-      off = rpc.onStatus((s) => {
-        if (s.type === "connected") resolve();
-        else if (s.type === "disconnected") reject(connectionError(url, s.error, credential));
+      rpcs.forEach((rpc, i) => {
+        const url = urls[i]!;
+        offs.push(
+          rpc.onStatus((s) => {
+            if (s.type === "connected") resolve(url);
+            else if (s.type === "disconnected")
+              failed(i, connectionError(url, s.error, credential));
+          }),
+        );
+        const now = rpc.status;
+        if (now.type === "connected") resolve(url);
+        else if (now.type === "disconnected" && now.error?.details.cause === "credential-expired") {
+          failed(i, new CliError(now.error.message));
+        }
       });
-      const now = rpc.status;
-      if (now.type === "connected") resolve();
-      else if (now.type === "disconnected" && now.error?.details.cause === "credential-expired") {
-        reject(new CliError(now.error.message));
-      }
     });
-  } catch (err) {
-    await rpc.close();
-    throw err;
   } finally {
-    off();
+    for (const off of offs) off();
     clearTimeout(timer);
   }
 }

@@ -39,7 +39,10 @@ export function withConnectionOptions(cmd: Command): Command {
       "schedd to talk to (wss://HOST:PORT/); default $UPDRAFT_SCHEDD, else the pool's schedd",
     )
     .option("--name <name>", "schedd by its name in the pool, or its URL (condor_q -name)")
-    .option("--pool <url>", "collector to find the schedd through (else $UPDRAFT_POOL)")
+    .option(
+      "--pool <url>",
+      "collector(s) to find the schedd through, commas between several (else $UPDRAFT_POOL)",
+    )
     .option("--token <file>", "bearer token file (default $BEARER_TOKEN, $BEARER_TOKEN_FILE)")
     .option("--proxy <file>", "proxy credential (default $X509_USER_PROXY, /tmp/x509up_u<uid>)")
     .option("--cert <file>", "user certificate (with --key)")

@@ -109,3 +109,15 @@ test("the user config may name a token file, used after the environment's creden
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the user file's pool may list several collectors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-client-"));
+  try {
+    const file = join(dir, "client.yaml");
+    writeFileSync(file, "pool: [wss://c:3, wss://d:4]\nproxy: /p\n");
+    const s = resolveClientSettings({}, { UPDRAFT_CONFIG: file, HOME: "/h" });
+    assert.equal(s.pool, "wss://c:3,wss://d:4");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -175,3 +175,28 @@ test("errors name what and where and exit non-zero", async () => {
   assert.notEqual(noPool.code, 0);
   assert.match(noPool.stderr, /no pool given/);
 });
+
+test("a pool of several collectors goes on with one that answers, and fails naming each when none does", async () => {
+  // The first collector listed is down: the command reads from the second, as condor_status
+  // goes down COLLECTOR_HOST.
+  const listed = await runCli(["status", "-af", "Name"], {
+    ...env,
+    UPDRAFT_POOL: `wss://localhost:1/, ${c.url}`,
+  });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.equal(listed.stdout.trimEnd().split("\n").length, 3);
+  const flag = await runCli(["status", "--pool", `${c.url},wss://localhost:1/`, "--total"], env);
+  assert.equal(flag.code, 0, flag.stderr);
+
+  const none = await runCli(["status", "--pool", "wss://localhost:1/,wss://localhost:2/"], env);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no collector of the pool answered/);
+  assert.match(none.stderr, /collector at wss:\/\/localhost:1\//);
+  assert.match(none.stderr, /collector at wss:\/\/localhost:2\//);
+  const empty = await runCli(["status", "--pool", " , "], env);
+  assert.notEqual(empty.code, 0);
+  assert.match(empty.stderr, /names no collector/);
+  const plain = await runCli(["status", "--pool", `${c.url},http://x/`], env);
+  assert.notEqual(plain.code, 0);
+  assert.match(plain.stderr, /'http:\/\/x\/' must start with wss:\/\//);
+});
