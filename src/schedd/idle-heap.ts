@@ -15,10 +15,12 @@ export interface HeapJob {
 interface Entry {
   job: HeapJob;
   seq: number;
+  /** As pushed: an edit of a job no longer idle changes its record but must not reorder this. */
+  prio: number;
 }
 
 function better(a: Entry, b: Entry): boolean {
-  if (a.job.prio !== b.job.prio) return a.job.prio > b.job.prio;
+  if (a.prio !== b.prio) return a.prio > b.prio;
   if (a.job.cluster !== b.job.cluster) return a.job.cluster < b.job.cluster;
   return a.job.proc < b.job.proc;
 }
@@ -28,7 +30,7 @@ export class IdleHeap {
 
   push(job: HeapJob): void {
     const items = this.items;
-    items.push({ job, seq: job.seq });
+    items.push({ job, seq: job.seq, prio: job.prio });
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;

@@ -1,12 +1,11 @@
 /**
- * The job choice for a ClaimJob, pure: given the autoclusters that match the slot (each with the
- * job's Rank of the slot, its owners and their best idle job), pick one job.
+ * The job choice for a ClaimJob, pure: the order in which a slot is offered jobs.
  *
- * Order, as HTCondor's negotiator serves submitters: first the owner with the least recent usage
- * among owners that have a matching idle job (fair share; ties by name), then within that owner
- * the job with the best Rank of this slot, then the highest JobPrio, then the oldest (smallest
- * cluster.proc). Candidates are read through an interface so the hot path allocates nothing per
- * autocluster.
+ * As HTCondor's negotiator serves submitters: first the owner with the least recent usage among
+ * owners that have an idle job matching the slot (fair share; ties by name), then within that
+ * owner the job with the best Rank of this slot, then the highest JobPrio, then the oldest
+ * (smallest cluster.proc). The index (`queue-index.ts`, `owner-autoclusters.ts`) finds each
+ * owner's best job without walking the queue; this file says what "best" means.
  */
 export interface TopJob {
   prio: number;
@@ -14,14 +13,9 @@ export interface TopJob {
   proc: number;
 }
 
-export interface MatchedCluster {
-  readonly autoclusterId: number;
-  /** The job's Rank of the slot (the same for every job in the autocluster). */
-  readonly rank: number;
-  /** Owners with idle jobs here. */
-  owners(): Iterable<string>;
-  /** The owner's best idle job here, if any. */
-  top(owner: string): TopJob | undefined;
+/** An owner's best job for a slot. */
+export interface OwnerBest extends TopJob {
+  autoclusterId: number;
 }
 
 export interface JobChoice {
@@ -31,45 +25,36 @@ export interface JobChoice {
   proc: number;
 }
 
-export function chooseJob(
-  matched: readonly MatchedCluster[],
-  usage: (owner: string) => number,
-): JobChoice | undefined {
-  const seen = new Map<string, number>();
-  let owner: string | undefined;
-  let ownerUsage = Infinity;
-  for (const m of matched) {
-    for (const o of m.owners()) {
-      if (seen.has(o)) continue;
-      const u = usage(o);
-      seen.set(o, u);
-      if (u < ownerUsage || (u === ownerUsage && owner !== undefined && o < owner)) {
-        owner = o;
-        ownerUsage = u;
-      }
-    }
-  }
-  if (owner === undefined) return undefined;
-  let best: MatchedCluster | undefined;
-  let bestTop: TopJob | undefined;
-  for (const m of matched) {
-    const t = m.top(owner);
-    if (t === undefined) continue;
-    if (best === undefined || isBetter(m.rank, t, best.rank, bestTop!)) {
-      best = m;
-      bestTop = t;
-    }
-  }
-  if (best === undefined) return undefined;
-  return {
-    autoclusterId: best.autoclusterId,
-    owner,
-    cluster: bestTop!.cluster,
-    proc: bestTop!.proc,
-  };
+export interface OwnerUsage {
+  owner: string;
+  usage: number;
 }
 
-function isBetter(rank: number, t: TopJob, bestRank: number, bt: TopJob): boolean {
+/**
+ * Owners in fair-share order (least usage first, ties by name); the first one `bestOf` finds a
+ * matching job for gets the slot. `owners` is sorted in place.
+ */
+export function chooseJob(
+  owners: OwnerUsage[],
+  bestOf: (owner: string) => OwnerBest | undefined,
+): JobChoice | undefined {
+  owners.sort(fairShareOrder);
+  for (const { owner } of owners) {
+    const b = bestOf(owner);
+    if (b !== undefined) {
+      return { autoclusterId: b.autoclusterId, owner, cluster: b.cluster, proc: b.proc };
+    }
+  }
+  return undefined;
+}
+
+function fairShareOrder(a: OwnerUsage, b: OwnerUsage): number {
+  if (a.usage !== b.usage) return a.usage - b.usage;
+  return a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0;
+}
+
+/** Whether job `t` (its Rank of the slot `rank`) goes before job `bt` (rank `bestRank`). */
+export function isBetter(rank: number, t: TopJob, bestRank: number, bt: TopJob): boolean {
   if (rank !== bestRank) return rank > bestRank;
   if (t.prio !== bt.prio) return t.prio > bt.prio;
   if (t.cluster !== bt.cluster) return t.cluster < bt.cluster;

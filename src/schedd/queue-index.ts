@@ -1,14 +1,16 @@
 /**
  * The in-memory view of the queue that makes ClaimJob and IdleSummary fast: every job's status and
  * owner, and idle jobs grouped by autocluster (equal signature over the significant attributes),
- * each with a per-owner heap. A slot is matched once per autocluster, not per job, and the
- * outcome is cached per slot ad until the autoclusters change. Rebuilt from SQLite at start.
+ * each with a per-owner heap, and per owner its autoclusters ordered by its best job there. A
+ * slot is matched once per autocluster, not per job, and the outcome is cached per slot ad until
+ * the autoclusters change. Rebuilt from SQLite at start.
  */
 import { ClassAd, rank, significantAttributes, symmetricMatch } from "../classad/index.js";
 import { AutoclusterKeys } from "./autocluster-key.js";
 import { IdleHeap, type HeapJob } from "./idle-heap.js";
 import { JobStatus, jobId, type JobAttrs, type JobId } from "./job-status.js";
-import type { MatchedCluster, TopJob } from "./matcher.js";
+import { chooseJob, isBetter, type JobChoice, type OwnerBest, type OwnerUsage } from "./matcher.js";
+import { OwnerAutoclusters, type OwnerQueue } from "./owner-autoclusters.js";
 
 export interface JobRecord extends HeapJob {
   owner: string;
@@ -22,7 +24,7 @@ export interface JobRecord extends HeapJob {
 }
 
 export class Autocluster {
-  readonly owners = new Map<string, { heap: IdleHeap; count: number }>();
+  readonly owners = new Map<string, OwnerQueue>();
   idleCount = 0;
   constructor(
     readonly id: number,
@@ -38,32 +40,16 @@ export interface OwnerCounts {
   held: number;
 }
 
-/** An autocluster as one slot sees it: the matcher's view, built once per (slot, autocluster). */
-class MatchedView implements MatchedCluster {
-  constructor(
-    readonly ac: Autocluster,
-    readonly rank: number,
-  ) {}
-
-  get autoclusterId(): number {
-    return this.ac.id;
-  }
-
-  /** Owners with idle jobs here (an owner's queue is dropped when its last job leaves). */
-  owners(): Iterable<string> {
-    return this.ac.owners.keys();
-  }
-
-  top(owner: string): TopJob | undefined {
-    return this.ac.owners.get(owner)?.heap.peek(isLiveIn, this.ac);
-  }
-}
-
-interface MatchCacheEntry {
+/** What one slot matches: each autocluster's Rank of the slot, or undefined when it does not match. */
+interface SlotMatches {
   generation: number;
   /** Autocluster ids below this were evaluated. */
   upTo: number;
-  matches: MatchedView[];
+  ranks: (number | undefined)[];
+  /** The matching autoclusters. */
+  matched: Autocluster[];
+  /** Every matching autocluster ranks the slot the same: only JobPrio and age order jobs. */
+  uniformRank: boolean;
 }
 
 const MATCH_CACHE_SIZE = 2048;
@@ -76,7 +62,9 @@ export class QueueIndex {
   private known: Set<string>;
   /** Changes whenever autoclusters are rebuilt: invalidates cached matches. */
   private generation = 0;
-  private readonly matchCache = new Map<string, MatchCacheEntry>();
+  private readonly matchCache = new Map<string, SlotMatches>();
+  /** Per owner, its autoclusters with idle jobs, best job first. */
+  private readonly ownerQueues = new Map<string, OwnerAutoclusters>();
   readonly owners = new Map<string, OwnerCounts>();
   readonly runningByEntry = new Map<string, number>();
   readonly keys: AutoclusterKeys;
@@ -125,6 +113,7 @@ export class QueueIndex {
     this.byId.length = 0;
     this.generation++;
     this.matchCache.clear();
+    this.ownerQueues.clear();
     for (const rec of this.jobs.values()) {
       if (rec.status !== JobStatus.Idle) continue;
       rec.autocluster = undefined;
@@ -168,26 +157,65 @@ export class QueueIndex {
     if (entry !== undefined) bump(this.runningByEntry, entry, +1);
   }
 
-  /** Autoclusters whose representative matches `slot` symmetrically, with the job's Rank. */
-  matching(slot: ClassAd, slotKey: string, nowS: number): MatchedCluster[] {
-    let entry = this.matchCache.get(slotKey);
-    if (entry === undefined || entry.generation !== this.generation) {
-      entry = { generation: this.generation, upTo: 0, matches: [] };
+  /** The job this slot gets (`matcher.ts` says which), or undefined when none matches. */
+  choose(
+    slot: ClassAd,
+    slotKey: string,
+    nowS: number,
+    usage: (owner: string) => number,
+  ): JobChoice | undefined {
+    const m = this.matchesOf(slot, slotKey, nowS);
+    if (m.matched.length === 0) return undefined;
+    const owners: OwnerUsage[] = [];
+    for (const [owner, counts] of this.owners) {
+      if (counts.idle > 0) owners.push({ owner, usage: usage(owner) });
+    }
+    return chooseJob(owners, (o) => this.bestFor(m, o));
+  }
+
+  /** The owner's best job among the autoclusters the slot matches. */
+  private bestFor(m: SlotMatches, owner: string): OwnerBest | undefined {
+    if (m.uniformRank) {
+      // Rank decides nothing: the owner's first autocluster the slot matches holds its best job.
+      const q = this.ownerQueues.get(owner)?.first((q) => m.ranks[q.autoclusterId] !== undefined);
+      return q && { autoclusterId: q.autoclusterId, ...pick(q.top!) };
+    }
+    let best: OwnerQueue | undefined;
+    let bestRank = 0;
+    for (const ac of m.matched) {
+      const q = ac.owners.get(owner);
+      if (q === undefined) continue;
+      const r = m.ranks[ac.id]!;
+      if (best === undefined || isBetter(r, q.top!, bestRank, best.top!)) {
+        best = q;
+        bestRank = r;
+      }
+    }
+    return best && { autoclusterId: best.autoclusterId, ...pick(best.top!) };
+  }
+
+  /** The slot's cached matches, with autoclusters formed since evaluated against it. */
+  private matchesOf(slot: ClassAd, slotKey: string, nowS: number): SlotMatches {
+    let m = this.matchCache.get(slotKey);
+    if (m === undefined || m.generation !== this.generation) {
+      m = { generation: this.generation, upTo: 0, ranks: [], matched: [], uniformRank: true };
       if (this.matchCache.size >= MATCH_CACHE_SIZE) {
         this.matchCache.delete(this.matchCache.keys().next().value!);
       }
-      this.matchCache.set(slotKey, entry);
+      this.matchCache.set(slotKey, m);
     }
     const ctx = { now: () => nowS };
-    for (; entry.upTo < this.byId.length; entry.upTo++) {
-      const ac = this.byId[entry.upTo]!;
-      if (symmetricMatch(ac.representative, slot, ctx)) {
-        entry.matches.push(new MatchedView(ac, rank(ac.representative, slot, ctx)));
-      }
+    for (; m.upTo < this.byId.length; m.upTo++) {
+      const ac = this.byId[m.upTo]!;
+      if (!symmetricMatch(ac.representative, slot, ctx)) continue;
+      const r = rank(ac.representative, slot, ctx);
+      // A NaN Rank orders after every number instead of comparing false both ways.
+      const ordered = Number.isNaN(r) ? -Infinity : r;
+      if (m.matched.length > 0 && ordered !== m.ranks[m.matched[0]!.id]) m.uniformRank = false;
+      m.ranks[ac.id] = ordered;
+      m.matched.push(ac);
     }
-    const live: MatchedCluster[] = [];
-    for (const m of entry.matches) if (m.ac.idleCount > 0) live.push(m);
-    return live;
+    return m;
   }
 
   private enqueueIdle(rec: JobRecord, attrs: JobAttrs): void {
@@ -202,12 +230,16 @@ export class QueueIndex {
     rec.seq++;
     let q = ac.owners.get(rec.owner);
     if (q === undefined) {
-      q = { heap: new IdleHeap(), count: 0 };
+      q = { autoclusterId: ac.id, heap: new IdleHeap(), count: 0, top: undefined, pos: -1 };
       ac.owners.set(rec.owner, q);
     }
     q.heap.push(rec);
     q.count++;
     ac.idleCount++;
+    if (q.top === undefined || isBetter(0, rec, 0, q.top)) {
+      q.top = rec;
+      this.queuesOf(rec.owner).update(q);
+    }
   }
 
   private dequeueIdle(rec: JobRecord): void {
@@ -219,6 +251,19 @@ export class QueueIndex {
     ac.idleCount--;
     rec.autocluster = undefined;
     rec.seq++; // its heap entry is stale from now on
+    if (q.top === rec) {
+      q.top = q.heap.peek(isLiveIn, ac);
+      this.queuesOf(rec.owner).update(q);
+    }
+  }
+
+  private queuesOf(owner: string): OwnerAutoclusters {
+    let o = this.ownerQueues.get(owner);
+    if (o === undefined) {
+      o = new OwnerAutoclusters();
+      this.ownerQueues.set(owner, o);
+    }
+    return o;
   }
 
   private count(rec: JobRecord, d: number): void {
@@ -236,6 +281,10 @@ export class QueueIndex {
 function isLiveIn(job: HeapJob, seq: number, ac: Autocluster): boolean {
   const rec = job as JobRecord;
   return rec.status === JobStatus.Idle && rec.seq === seq && rec.autocluster === ac;
+}
+
+function pick(job: HeapJob): { prio: number; cluster: number; proc: number } {
+  return { prio: job.prio, cluster: job.cluster, proc: job.proc };
 }
 
 function normalise(names: string[]): string[] {

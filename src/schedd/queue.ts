@@ -14,7 +14,6 @@ import {
   newLeaseId,
   releaseVerdict,
 } from "./lease.js";
-import { chooseJob } from "./matcher.js";
 import {
   HoldCode,
   JobStatus,
@@ -260,8 +259,8 @@ export class JobQueue {
     let expansion: MatchExpansion;
     // A job whose $$(...) this slot cannot fill is held, and the slot gets the next best job.
     for (let tries = 0; ; tries++) {
-      const matched = this.index.matching(slot, slotKey, epochSeconds(now));
-      const choice = tries < MAX_UNEXPANDABLE ? chooseJob(matched, (o) => this.usageOf(o)) : null;
+      if (tries >= MAX_UNEXPANDABLE) return { matched: false };
+      const choice = this.index.choose(slot, slotKey, epochSeconds(now), (o) => this.usageOf(o));
       if (!choice) return { matched: false };
       rec = this.index.jobs.get(jobId(choice.cluster, choice.proc))!;
       stored = this.store.getJob(choice.cluster, choice.proc)!;
