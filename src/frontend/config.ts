@@ -310,7 +310,10 @@ const frontendBase = z
          * Slot ads written by one of these or by a credential's identity count as its pilots.
          */
         pilot_identities: z.array(z.string().min(1)).default([]),
-        /** Who may write the Scheduler ads of schedds found through the collector. */
+        /**
+         * Who may write the Scheduler ads of schedds found through the collector: identities or
+         * patterns as in authorization rules (`*` stops at `/`, `**` spans).
+         */
         schedd_identities: z.array(z.string().min(1)).default([]),
       })
       .strict(),

@@ -2,7 +2,8 @@
  * Schedds found through their Scheduler ads at the pool's collector (`schedds: all` or a
  * constraint), as HTCondor's tools find schedds. Anyone with the daemon role could advertise a
  * Scheduler ad, and the frontend hands the addresses to pilots carrying its credential, so an ad
- * counts only when the collector stamped it with an identity in `security.schedd_identities`, and
+ * counts only when the collector stamped it with an identity `security.schedd_identities` admits
+ * (exact or a pattern as in authorization rules: `*` stops at `/`, `**` spans), and
  * its address must be a wss:// URL of sane length. Choosing is pure; the directory around it
  * keeps one connection per schedd across cycles and closes those whose schedd went away.
  */
@@ -12,6 +13,7 @@ import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import type { RpcClient } from "../wire/index.js";
+import { identityMatcher } from "../security/authz.js";
 
 /** Schedds one frontend follows at most: more is an attack or a mistake, not a pool. */
 export const MAX_FOUND_SCHEDDS = 256;
@@ -53,7 +55,8 @@ export function trustedSchedds(
   ads: readonly Readonly<Record<string, string>>[],
   trusted: readonly string[],
 ): FoundSchedds {
-  const allowed = new Set(trusted);
+  const patterns = trusted.map(identityMatcher);
+  const allowed = (identity: string) => patterns.some((m) => m(identity));
   const urls = new Set<string>();
   const kept: ScheddAdRefusal[] = [];
   let refusedMore = 0;
@@ -81,7 +84,7 @@ export function trustedSchedds(
     const ad = parsed.value;
     const { name, address } = readScheduler(ad);
     const identity = ad.getString(COMMON.AuthenticatedIdentity);
-    if (identity === undefined || !allowed.has(identity)) {
+    if (identity === undefined || !allowed(identity)) {
       refused.push({ name, identity, reason: "untrusted_writer" });
     } else if (!goodAddress(address)) {
       refused.push({ name, identity, reason: "bad_address" });

@@ -114,7 +114,11 @@ interface CompiledRule {
   roles: Role[];
 }
 
-function matcher(pattern: string): Matcher {
+/**
+ * An identity pattern as authorization rules write it: exact, or with `*` matching a run of
+ * characters without a `/` and `**` any run; other tables of identities use it too.
+ */
+export function identityMatcher(pattern: string): Matcher {
   if (!pattern.includes("*")) return (v) => v === pattern;
   const escape = (part: string) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
   const body = pattern
@@ -130,9 +134,9 @@ function compile(rule: AuthzRule): CompiledRule {
     throw new Error("an authorization rule names an identity or a token issuer");
   }
   return {
-    identity: rule.identity === undefined ? undefined : matcher(rule.identity),
+    identity: rule.identity === undefined ? undefined : identityMatcher(rule.identity),
     issuer: rule.issuer,
-    sub: rule.sub === undefined ? undefined : matcher(rule.sub),
+    sub: rule.sub === undefined ? undefined : identityMatcher(rule.sub),
     group: rule.group,
     scope: rule.scope,
     roles: rule.roles,

@@ -71,6 +71,28 @@ test("only trusted writers with a wss:// address count, each address once, sorte
   );
 });
 
+test("trusted identities may be patterns: * stops at a slash, ** spans", () => {
+  const ads = [
+    schedulerAd("direct", "wss://a.example.org:9619/", "/DC=org/DC=example/CN=sched-a"),
+    schedulerAd("deeper", "wss://b.example.org:9619/", "/DC=org/DC=example/OU=X/CN=sched-b"),
+    schedulerAd("other", "wss://c.example.org:9619/", "/DC=org/DC=other/CN=sched-c"),
+  ];
+  const one = trustedSchedds(ads, ["/DC=org/DC=example/*"]);
+  assert.deepEqual(one.urls, ["wss://a.example.org:9619/"]);
+  assert.deepEqual(
+    one.refused.map((r) => r.name),
+    ["deeper", "other"],
+  );
+  const any = trustedSchedds(ads, ["/DC=org/DC=example/**"]);
+  assert.deepEqual(any.urls, ["wss://a.example.org:9619/", "wss://b.example.org:9619/"]);
+  // Characters a regular expression would read are plain here.
+  const dot = trustedSchedds(
+    [schedulerAd("dot", "wss://d.example.org:9619/", "/DC=org/DC=exampleXorg/CN=s")],
+    ["/DC=org/DC=example.org/*"],
+  );
+  assert.deepEqual(dot.urls, []);
+});
+
 test("a flood of trusted Scheduler ads is cut at the limit", () => {
   const ads = Array.from({ length: MAX_FOUND_SCHEDDS + 10 }, (_, i) =>
     schedulerAd(`s${i}`, `wss://s${i}.example.org:9619/`, TRUSTED),
@@ -149,7 +171,8 @@ test("schedds: all finds the trusted schedd, serves its jobs and tells pilots on
       security: {
         identity: CDN.frontend,
         credentials: [{ file: join(dir, "token"), type: "token" }],
-        schedd_identities: [CDN.admin],
+        // A pattern admitting the admin's subject and not the reader's, a sibling under it.
+        schedd_identities: ["/DC=org/DC=example/CN=Op*"],
       },
       factories: [{ name: "gfactory", identity: CDN.factory }],
       groups: [
