@@ -95,7 +95,15 @@ function createInMemoryCollector(ads: WireAttrs[]): CollectorClient & { advertis
   return c;
 }
 
-async function cycleBench(): Promise<{ ms: number; renderCpuMs: number; pageBytes: number }> {
+/** Prometheus's usual scrape interval: what a scrape's cost is weighed against. */
+const SCRAPE_INTERVAL_S = 15;
+
+async function cycleBench(): Promise<{
+  ms: number;
+  cycleCpuMs: number;
+  renderCpuMs: number;
+  pageBytes: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), "updraft-bench-factory-"));
   try {
     const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -221,6 +229,7 @@ async function cycleBench(): Promise<{ ms: number; renderCpuMs: number; pageByte
     // Each measured cycle again has one idle pilot to top up per (entry, client): the ones
     // submitted last cycle start running. The figure is the median of three cycles.
     const times: number[] = [];
+    const cpus: number[] = [];
     for (let i = 0; i < 3; i++) {
       for (const a of adapters.values()) {
         for (const [h, s] of a.states) {
@@ -229,12 +238,16 @@ async function cycleBench(): Promise<{ ms: number; renderCpuMs: number; pageByte
         }
       }
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const r = await runCycle(deps);
       times.push(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      cpus.push((cpu.user + cpu.system) / 1000);
       if (r.submitted === 0) throw new Error("benchmark cycle submitted nothing");
       if (process.env.UPDRAFT_BENCH_VERBOSE) process.stderr.write(JSON.stringify(r.timings) + "\n");
     }
     const ms = times.sort((x, y) => x - y)[1]!;
+    const cycleCpuMs = cpus.sort((x, y) => x - y)[1]!;
     // The /metrics page of this factory (500 entries x 20 clients, 100,000 pilots): the
     // daemon's own work per scrape, without the TLS that wire.handshakes measures.
     const registry = createDaemonRegistry({ processMetrics: false });
@@ -245,7 +258,7 @@ async function cycleBench(): Promise<{ ms: number; renderCpuMs: number; pageByte
       throw new Error("the factory's metrics page does not reach the series cap");
     const renderCpuMs = await medianCpuMs(21, () => registry.metrics());
     store.close();
-    return { ms, renderCpuMs, pageBytes: page.length };
+    return { ms, cycleCpuMs, renderCpuMs, pageBytes: page.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -299,13 +312,25 @@ async function localSubmitBench(): Promise<number> {
 }
 
 export async function run(): Promise<void> {
-  const { ms, renderCpuMs, pageBytes } = await cycleBench();
+  const { ms, cycleCpuMs, renderCpuMs, pageBytes } = await cycleBench();
   process.stdout.write(JSON.stringify({ bench: "factory.cycle_ms", value: Math.round(ms) }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      bench: "factory.cycle_cpu_ms",
+      value: Math.round(cycleCpuMs),
+      load1: load1(),
+    }) + "\n",
+  );
+  // The page's cost as a share of one core when Prometheus scrapes every 15 s, and beside the
+  // CPU of the cycles run meanwhile (one per loop.cycle_s, 60 s by default: four scrapes each).
+  const scrapesPerCycle = 60 / SCRAPE_INTERVAL_S;
   process.stdout.write(
     JSON.stringify({
       bench: "factory.metrics_render_cpu_ms",
       value: renderCpuMs,
       page_bytes: pageBytes,
+      core_pct_at_15s_scrapes: Math.round((renderCpuMs / (SCRAPE_INTERVAL_S * 1000)) * 1e4) / 100,
+      of_cycle_cpu_pct: Math.round(((renderCpuMs * scrapesPerCycle) / cycleCpuMs) * 1e3) / 10,
       load1: load1(),
     }) + "\n",
   );

@@ -16,21 +16,32 @@ function field(state: PilotState): keyof ClientCounts {
 
 export class LiveCounts {
   private readonly byEntry = new Map<string, EntryCounts>();
+  /** Unsubmitted intents per entry and client, which `idle` counts with Idle pilots. */
+  private readonly unsubmittedBy = new Map<string, Map<string, number>>();
 
   /** Counts by entry; entries and clients whose pilots all left stay, at zero. */
   get entries(): ReadonlyMap<string, Readonly<EntryCounts>> {
     return this.byEntry;
   }
 
+  /** Unsubmitted intents of a client at an entry (counted in `idle` too). */
+  unsubmitted(entry: string, client: string): number {
+    return this.unsubmittedBy.get(entry)?.get(client) ?? 0;
+  }
+
   add(entry: string, client: string, state: PilotState): void {
     this.bump(entry, client, field(state), 1);
+    if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, 1);
   }
 
   remove(entry: string, client: string, state: PilotState): void {
     this.bump(entry, client, field(state), -1);
+    if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, -1);
   }
 
   move(entry: string, client: string, from: PilotState, to: PilotState): void {
+    if (from === "Unsubmitted" && to !== "Unsubmitted") this.bumpUnsubmitted(entry, client, -1);
+    if (to === "Unsubmitted" && from !== "Unsubmitted") this.bumpUnsubmitted(entry, client, 1);
     const a = field(from);
     const b = field(to);
     if (a === b) return;
@@ -40,6 +51,16 @@ export class LiveCounts {
 
   clear(): void {
     this.byEntry.clear();
+    this.unsubmittedBy.clear();
+  }
+
+  private bumpUnsubmitted(entry: string, client: string, by: number): void {
+    let e = this.unsubmittedBy.get(entry);
+    if (e === undefined) this.unsubmittedBy.set(entry, (e = new Map()));
+    const n = (e.get(client) ?? 0) + by;
+    if (n === 0) e.delete(client);
+    else e.set(client, n);
+    if (e.size === 0) this.unsubmittedBy.delete(entry);
   }
 
   private bump(entry: string, client: string, f: keyof ClientCounts, by: number): void {

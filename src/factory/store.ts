@@ -6,6 +6,7 @@
 import Database, { type Database as Db } from "better-sqlite3";
 import type { Downtime, PilotState } from "./decide-types.js";
 import { migrate } from "../common/migrations.js";
+import { HeldCounts } from "./held-counts.js";
 import { type EntryCounts, LiveCounts } from "./live-counts.js";
 import { FACTORY_MIGRATIONS } from "./store-schema.js";
 
@@ -45,6 +46,13 @@ export interface ClientStatusRow {
   limitsHit: string;
   refused?: string;
   at: number;
+}
+
+export interface CounterRow {
+  entry: string;
+  client: string;
+  name: string;
+  value: number;
 }
 
 export interface StateChange {
@@ -108,6 +116,39 @@ function toRow(r: RawPilot): PilotRow {
 
 const TERMINAL = new Set<PilotState>(["Finished", "Removed", "Lost"]);
 
+interface RawClientStatus {
+  entry: string;
+  client: string;
+  frontend: string;
+  req_idle: number;
+  req_max: number;
+  limits_hit: string;
+  refused: string | null;
+  at: number;
+}
+
+function toStatus(r: RawClientStatus): ClientStatusRow {
+  return {
+    entry: r.entry,
+    client: r.client,
+    frontend: r.frontend,
+    reqIdle: r.req_idle,
+    reqMax: r.req_max,
+    limitsHit: r.limits_hit,
+    refused: r.refused ?? undefined,
+    at: r.at,
+  };
+}
+
+/**
+ * A map key of an entry and a client name. Only the client name comes from outside and the
+ * entry's, from the configuration, holds no NUL, so no two pairs join into one key.
+ */
+const pairKey = (...parts: string[]): string => parts.join("\u0000");
+
+/** SQLite's default (binary) order of text, for rows that used to come ORDER BY. */
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export class FactoryStore {
   readonly db: Db;
   private readonly st;
@@ -119,6 +160,15 @@ export class FactoryStore {
   private liveRows = new Map<number, PilotRow>();
   /** `liveRows` counted per entry and client, changed wherever a live row is. */
   private readonly counts = new LiveCounts();
+  /** Held live pilots counted by entry and hold reason's shape, changed with `liveRows`. */
+  private readonly held = new HeldCounts();
+  /**
+   * The counters and client status tables, mirrored like the live pilots: each cycle and each
+   * scrape of /metrics reads them whole (tens of thousands of rows at 500 entries and 20
+   * clients), and they change a few rows at a time.
+   */
+  private counterRows = new Map<string, Map<string, CounterRow>>();
+  private statusRows = new Map<string, ClientStatusRow>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -202,7 +252,20 @@ export class FactoryStore {
   private reload(): void {
     this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
     this.counts.clear();
-    for (const r of this.liveRows.values()) this.counts.add(r.entry, r.client, r.state);
+    this.held.clear();
+    for (const r of this.liveRows.values()) {
+      this.counts.add(r.entry, r.client, r.state);
+      if (r.state === "Held") this.held.add(r);
+    }
+    this.counterRows = new Map();
+    for (const c of this.st.counters.all() as CounterRow[])
+      this.mirrorCount(c.entry, c.client, c.name, c.value);
+    this.statusRows = new Map(
+      (this.st.clientStatuses.all() as RawClientStatus[]).map((r) => [
+        pairKey(r.entry, r.client),
+        toStatus(r),
+      ]),
+    );
   }
 
   /** Which of `ids` some pilot, past or present, was given as its credential. */
@@ -292,6 +355,7 @@ export class FactoryStore {
         });
         const row = this.liveRows.get(c.id);
         if (!row) continue;
+        if (row.state === "Held") this.held.remove(row);
         if (terminal) {
           this.liveRows.delete(c.id);
           this.counts.remove(row.entry, row.client, row.state);
@@ -304,6 +368,7 @@ export class FactoryStore {
         row.holdReason = c.holdReason ?? null;
         row.holdRecoverable = c.holdRecoverable ?? false;
         if (c.exitCode !== undefined && c.exitCode !== null) row.exitCode = c.exitCode;
+        if (row.state === "Held") this.held.add(row);
       }
     });
   }
@@ -323,6 +388,7 @@ export class FactoryStore {
     const row = this.liveRows.get(id);
     if (row) {
       this.counts.move(row.entry, row.client, row.state, "Idle");
+      if (row.state === "Held") this.held.remove(row);
       row.releases++;
       row.nextReleaseAt = nextReleaseAt;
       row.state = "Idle";
@@ -346,6 +412,16 @@ export class FactoryStore {
    */
   liveCounts(): ReadonlyMap<string, Readonly<EntryCounts>> {
     return this.counts.entries;
+  }
+
+  /** Unsubmitted intents of a client at an entry, which `liveCounts` counts as idle. */
+  unsubmittedCount(entry: string, client: string): number {
+    return this.counts.unsubmitted(entry, client);
+  }
+
+  /** Held live pilots by entry, hold reason's shape and recoverability; change with writes. */
+  heldCounts(): HeldCounts["all"] {
+    return this.held.all;
   }
 
   /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */
@@ -372,15 +448,31 @@ export class FactoryStore {
 
   count(entry: string, client: string, name: string, by = 1): void {
     this.st.count.run(entry, client, name, by);
+    this.mirrorCount(entry, client, name, by);
   }
 
-  counters(): { entry: string; client: string; name: string; value: number }[] {
-    return this.st.counters.all() as {
-      entry: string;
-      client: string;
-      name: string;
-      value: number;
-    }[];
+  private mirrorCount(entry: string, client: string, name: string, by: number): void {
+    let named = this.counterRows.get(name);
+    if (named === undefined) this.counterRows.set(name, (named = new Map()));
+    const key = pairKey(entry, client);
+    const row = named.get(key);
+    if (row) row.value += by;
+    else named.set(key, { entry, client, name, value: by });
+  }
+
+  /** Every counter, from memory; the values change with later counts. */
+  counters(): readonly Readonly<CounterRow>[] {
+    return [...this.counterRows.values()].flatMap((named) => [...named.values()]);
+  }
+
+  /** The names counted so far (`submitted`, `failed:Network`...). */
+  counterNames(): Iterable<string> {
+    return this.counterRows.keys();
+  }
+
+  /** One counter of every entry and client that has it; the values change with later counts. */
+  countersNamed(name: string): Iterable<Readonly<CounterRow>> {
+    return this.counterRows.get(name)?.values() ?? [];
   }
 
   recordError(entry: string, client: string, at: number, message: string): void {
@@ -435,32 +527,23 @@ export class FactoryStore {
 
   recordClientStatus(rows: readonly ClientStatusRow[]): void {
     this.transaction(() => {
-      for (const r of rows) this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
+      for (const r of rows) {
+        this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
+        this.statusRows.set(pairKey(r.entry, r.client), { ...r });
+      }
     });
   }
 
+  /** Each client's status at each entry, from memory, in no particular order. */
+  clientStatusesUnordered(): Iterable<Readonly<ClientStatusRow>> {
+    return this.statusRows.values();
+  }
+
+  /** Each client's status at each entry, ordered by entry and client. */
   clientStatuses(): ClientStatusRow[] {
-    return (
-      this.st.clientStatuses.all() as {
-        entry: string;
-        client: string;
-        frontend: string;
-        req_idle: number;
-        req_max: number;
-        limits_hit: string;
-        refused: string | null;
-        at: number;
-      }[]
-    ).map((r) => ({
-      entry: r.entry,
-      client: r.client,
-      frontend: r.frontend,
-      reqIdle: r.req_idle,
-      reqMax: r.req_max,
-      limitsHit: r.limits_hit,
-      refused: r.refused ?? undefined,
-      at: r.at,
-    }));
+    return [...this.statusRows.values()]
+      .map((r) => ({ ...r }))
+      .sort((a, b) => cmp(a.entry, b.entry) || cmp(a.client, b.client));
   }
 
   close(): void {

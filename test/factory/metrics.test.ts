@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
-import { holdReasonShape, registerFactoryMetrics } from "../../src/factory/metrics.js";
+import { holdReasonShape } from "../../src/factory/held-counts.js";
+import { registerFactoryMetrics } from "../../src/factory/metrics.js";
 import { MAX_SERIES_PER_METRIC } from "../../src/wire/metric-labels.js";
 import { parsePilotReport } from "../../src/factory/pilot-report.js";
 import { FactoryStore } from "../../src/factory/store.js";
@@ -153,13 +154,15 @@ test("labels from outside are bounded: series per metric capped, the rest summed
   }
 });
 
-test("one page reads each of the store's tables once, and the next page reads them afresh", async () => {
+test("a page walks no pilot and reads no table: it shows the counts the store keeps, and the writes since the last page", async () => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-factory-metrics-"));
   const store = new FactoryStore(join(dir, "factory.db"));
   try {
+    const [id] = store.recordIntents([intent("e1", "fe.g1")], 1);
     store.count("e1", "fe.g1", "submitted", 3);
     store.count("e1", "fe.g1", "failed", 1);
-    const reads = { counters: 0, live: 0, clientStatuses: 0 };
+    store.recordClientStatus([status("e1", "fe.g1", 5)]);
+    const reads = { counters: 0, live: 0, clientStatuses: 0, prepare: 0 };
     for (const name of ["counters", "live", "clientStatuses"] as const) {
       const read = store[name].bind(store);
       (store as unknown as Record<string, () => unknown>)[name] = () => {
@@ -167,20 +170,163 @@ test("one page reads each of the store's tables once, and the next page reads th
         return read();
       };
     }
+    const prepare = store.db.prepare.bind(store.db);
+    (store.db as unknown as { prepare: unknown }).prepare = (sql: string) => {
+      reads.prepare++;
+      return prepare(sql);
+    };
     const registry = createDaemonRegistry({ processMetrics: false });
     registerFactoryMetrics(registry, store);
-    await registry.metrics();
-    assert.deepEqual(reads, { counters: 1, live: 1, clientStatuses: 1 });
+    let m = parsePrometheusText(await registry.metrics());
+    assert.equal(sample(m, "updraft_factory_pilots", { state: "Unsubmitted" }), 1);
     store.count("e1", "fe.g1", "submitted", 4);
-    const m = parsePrometheusText(await registry.metrics());
-    assert.deepEqual(reads, { counters: 2, live: 2, clientStatuses: 2 });
-    const subs = m.samples.find((x) => x.name === "updraft_factory_pilot_submissions_total");
-    assert.equal(subs?.value, 7, "the second page sees the count made after the first");
+    store.recordSubmitted([{ id: id!, handle: "h1" }], 2);
+    store.applyStates([{ id: id!, state: "Held", holdReason: "job 7 held: quota" }], 3);
+    store.recordClientStatus([status("e1", "fe.g1", 9)]);
+    m = parsePrometheusText(await registry.metrics());
+    assert.deepEqual(reads, { counters: 0, live: 0, clientStatuses: 0, prepare: 0 });
+    assert.equal(sample(m, "updraft_factory_pilot_submissions_total", { entry: "e1" }), 7);
+    assert.equal(sample(m, "updraft_factory_pilots", { state: "Held" }), 1);
+    assert.equal(sample(m, "updraft_factory_pilots", { state: "Unsubmitted" }), undefined);
+    assert.equal(sample(m, "updraft_factory_held_pilots", { reason: "job N held" }), 1);
+    assert.equal(sample(m, "updraft_factory_requested_idle_pilots", { client: "fe.g1" }), 9);
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the counts a page shows agree with a walk of the live pilots and the tables after any writes, a failed transaction and a restart", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-factory-metrics-"));
+  const file = join(dir, "factory.db");
+  let store = new FactoryStore(file);
+  try {
+    // A small deterministic generator: the same sequence on every run.
+    let seed = 17;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const reasons = ["job 1 held: quota", "job 2 held: quota", "(x) over limit", null];
+    const states = ["Idle", "Running", "Held", "Finished", "Removed", "Lost"] as const;
+    for (let round = 0; round < 40; round++) {
+      const ids = store.recordIntents(
+        Array.from({ length: 5 }, () => intent(`e${rnd(3)}`, `fe.g${rnd(4)}`)),
+        round,
+      );
+      store.recordSubmitted(
+        ids.filter(() => rnd(3) > 0).map((id) => ({ id, handle: `h${id}` })),
+        round,
+      );
+      const live = store.live();
+      store.applyStates(
+        live
+          .filter(() => rnd(3) === 0)
+          .map((p) => ({
+            id: p.id,
+            state: states[rnd(states.length)]!,
+            holdReason: reasons[rnd(reasons.length)],
+            holdRecoverable: rnd(2) === 0,
+          })),
+        round,
+      );
+      for (const p of store.live().filter((p) => p.state === "Held" && rnd(4) === 0))
+        store.recordRelease(p.id, round + 10, round);
+      store.count(`e${rnd(3)}`, `fe.g${rnd(4)}`, rnd(2) ? "failed" : "failed:Network", 1);
+      store.recordClientStatus([status(`e${rnd(3)}`, `fe.g${rnd(4)}`, rnd(50))]);
+      if (round % 10 === 9) {
+        // A transaction that fails after writing: the store reloads what SQLite kept.
+        assert.throws(() =>
+          store.transaction(() => {
+            store.count("e0", "fe.g0", "submitted", 1000);
+            store.recordIntents([intent("e0", "fe.g0")], round);
+            throw new Error("boom");
+          }),
+        );
+      }
+      if (round % 20 === 19) {
+        store.close();
+        store = new FactoryStore(file);
+      }
+      await assertPageAgreesWithWalk(store);
+    }
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function intent(entry: string, client: string) {
+  return {
+    entry,
+    client,
+    frontend: "fe",
+    securityClass: "s",
+    credentialId: "c",
+    gridtype: "local",
+  };
+}
+
+function status(entry: string, client: string, reqIdle: number) {
+  return { entry, client, frontend: "fe", reqIdle, reqMax: 20, limitsHit: "", at: 1 };
+}
+
+async function assertPageAgreesWithWalk(store: FactoryStore): Promise<void> {
+  const registry = createDaemonRegistry({ processMetrics: false });
+  registerFactoryMetrics(registry, store);
+  const m = parsePrometheusText(await registry.metrics());
+  const shown = (name: string, keys: string[]) =>
+    new Map(
+      m.samples
+        .filter((s) => s.name === name)
+        .map((s) => [keys.map((k) => s.labels[k]).join("|"), s.value]),
+    );
+  const walk = (key: (p: ReturnType<FactoryStore["live"]>[number]) => string | undefined) => {
+    const counts = new Map<string, number>();
+    for (const p of store.live()) {
+      const k = key(p);
+      if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return counts;
+  };
+  assert.deepEqual(
+    shown("updraft_factory_pilots", ["entry", "client", "state"]),
+    walk((p) => `${p.entry}|${p.client}|${p.state}`),
+  );
+  assert.deepEqual(
+    shown("updraft_factory_held_pilots", ["entry", "reason", "recoverable"]),
+    walk((p) =>
+      p.state === "Held"
+        ? `${p.entry}|${holdReasonShape(p.holdReason)}|${p.holdRecoverable}`
+        : undefined,
+    ),
+  );
+  const rows = store.db
+    .prepare("SELECT entry, client, value FROM counters WHERE name = 'failed:Network'")
+    .all() as { entry: string; client: string; value: number }[];
+  assert.deepEqual(
+    shown("updraft_factory_pilot_failures_total", ["entry", "client", "class"]),
+    new Map([
+      ...rows.map((r) => [`${r.entry}|${r.client}|Network`, r.value] as const),
+      ...(
+        store.db
+          .prepare(
+            `SELECT f.entry, f.client, f.value - coalesce(n.value, 0) AS rest FROM counters f
+             LEFT JOIN counters n ON n.entry = f.entry AND n.client = f.client
+               AND n.name = 'failed:Network'
+             WHERE f.name = 'failed' AND f.value > coalesce(n.value, 0)`,
+          )
+          .all() as { entry: string; client: string; rest: number }[]
+      ).map((r) => [`${r.entry}|${r.client}|Unknown`, r.rest] as const),
+    ]),
+  );
+  const statuses = store.db.prepare("SELECT entry, client, req_idle FROM client_status").all() as {
+    entry: string;
+    client: string;
+    req_idle: number;
+  }[];
+  assert.deepEqual(
+    shown("updraft_factory_requested_idle_pilots", ["entry", "client"]),
+    new Map(statuses.map((r) => [`${r.entry}|${r.client}`, r.req_idle])),
+  );
+}
 
 test("hold reasons are reduced to their shape, so one reason is one series", () => {
   assert.equal(
