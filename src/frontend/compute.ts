@@ -6,6 +6,7 @@
 import {
   ClassAd,
   type CompiledExpr,
+  describeBound,
   isTrueEquivalent,
   Real,
   type Value,
@@ -13,7 +14,12 @@ import {
 import type { FnContext } from "../classad/functions/index.js";
 import { countMatches } from "./counting.js";
 import type { GroupPolicy } from "./group-policy.js";
-import { buildMatchMatrix, type MatchError } from "./match-matrix.js";
+import {
+  buildMatchMatrix,
+  DEFAULT_MATCH_BOUNDS,
+  type MatchBounds,
+  type MatchError,
+} from "./match-matrix.js";
 import { countPilots, pilotsAtEntry, type PilotCounts } from "./pilot-counts.js";
 import { computeRemoval, type RemovalRequest } from "./removal.js";
 import {
@@ -50,6 +56,10 @@ export interface GroupPlan {
   totals: GroupTotals;
   /** Ads that could not be used (bad expression text), with why. */
   problems: string[];
+  /** Autoclusters whose attributes met an evaluation bound: they matched no entry this cycle. */
+  overBound: { schedd: string; autocluster: string; bound: string }[];
+  /** The cycle's step budget ran out: some autoclusters were not evaluated this cycle. */
+  cycleExhausted: boolean;
 }
 
 interface ParsedSnapshot {
@@ -109,7 +119,12 @@ function selected(q: CompiledExpr, ad: ClassAd, ctx: FnContext): boolean {
 }
 
 /** Plan one cycle of one group. `now` is seconds since the epoch (for `time()` in expressions). */
-export function planCycle(policy: GroupPolicy, snapshot: Snapshot, now: number): GroupPlan {
+export function planCycle(
+  policy: GroupPolicy,
+  snapshot: Snapshot,
+  now: number,
+  bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
+): GroupPlan {
   const ctx: FnContext = { now: () => now };
   const parsed = parseAds(snapshot);
   const entries = parsed.entries.filter((e) => selected(policy.factoryQuery, e.ad, ctx));
@@ -126,6 +141,7 @@ export function planCycle(policy: GroupPolicy, snapshot: Snapshot, now: number):
     entries.map((e) => e.ad),
     policy.matchAttrs.factory,
     ctx,
+    bounds,
   );
   const entryFacts = entries.map((e) => ({
     glideinCpus: Math.max(1, Math.floor(numberOf(e.ad.evaluate(GLIDE_FACTORY.GlideinCpus), 1))),
@@ -197,6 +213,12 @@ export function planCycle(policy: GroupPolicy, snapshot: Snapshot, now: number):
     unmatchedJobs,
     totals,
     problems: [...parsed.problems],
+    overBound: [...matrix.overBound].map(([a, bound]) => ({
+      schedd: jobs[a]!.summary.schedd,
+      autocluster: String(jobs[a]!.summary.id),
+      bound: describeBound(bound),
+    })),
+    cycleExhausted: matrix.cycleExhausted,
   };
 }
 

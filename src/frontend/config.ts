@@ -295,6 +295,13 @@ const frontendBase = z
     schedds: scheddsSchema,
     /** Time between cycles. */
     cycle_s: durationS.default(60),
+    /**
+     * Evaluation steps one autocluster's attributes may take against the entries (per conjunct
+     * of the match expression; past it the autocluster matches nothing this cycle), and steps
+     * one group's match may take per cycle: job attributes are users' expressions.
+     */
+    autocluster_step_budget: z.number().int().positive().default(1_000_000),
+    cycle_step_budget: z.number().int().positive().default(100_000_000),
     /** Deadline on each call to the collector or a schedd; a dead peer costs this. */
     peer_timeout_s: durationS.default(10),
     /** The frontend's own certificate, for the collector and the schedds (daemon only). */

@@ -63,7 +63,10 @@ export function runCycle(inputs: CycleInputs): CycleResult {
     pendingTokens: [],
   };
   for (const policy of groupPolicies(config)) {
-    const plan = planCycle(policy, snapshot, now);
+    const plan = planCycle(policy, snapshot, now, {
+      autoclusterSteps: config.autocluster_step_budget,
+      cycleSteps: config.cycle_step_budget,
+    });
     result.plans.push(plan);
     const clients = buildGlideClientAds({
       config,

@@ -308,6 +308,25 @@ export function createFrontendDaemon(
       await renewRunningPilots(ownSlotAds, live);
     }
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
+    for (const plan of result.plans) {
+      // At most a few lines a cycle: the first autoclusters, then how many more.
+      for (const o of plan.overBound.slice(0, 5)) {
+        log.warn(
+          { group: plan.group, ...o },
+          "autocluster met an evaluation bound; it matches no entry this cycle",
+        );
+      }
+      if (plan.overBound.length > 5 || plan.cycleExhausted) {
+        log.warn(
+          {
+            group: plan.group,
+            overBound: plan.overBound.length,
+            cycleExhausted: plan.cycleExhausted,
+          },
+          "match evaluation bounded this cycle; raise autocluster_step_budget or cycle_step_budget only for trusted jobs",
+        );
+      }
+    }
     let advertised = 0;
     let withdrawn = 0;
     if (unreachable.includes(labels.factory) || unreachable.includes(labels.pool)) {

@@ -12,8 +12,12 @@ import {
   ClassAd,
   ERROR,
   type CompiledExpr,
+  type EvalBound,
+  type EvalBudget,
   type Value,
   compileExpression,
+  createEvalBudget,
+  describeBound,
   references,
   signature,
 } from "../classad/index.js";
@@ -39,6 +43,33 @@ export interface MatchMatrix {
   readonly errors: readonly (MatchError | undefined)[];
   /** Conjunct evaluations done (each conjunct: its job classes x its entry classes). */
   readonly evaluations: number;
+  /** Autoclusters whose evaluation met a bound (they match nothing this cycle), with which. */
+  readonly overBound: ReadonlyMap<number, EvalBound>;
+  /** The cycle's budget ran out: evaluations after it were not done (ERROR, no match). */
+  readonly cycleExhausted: boolean;
+}
+
+/**
+ * Steps an autocluster's attributes may take against all entries in one conjunct, and steps the
+ * whole matrix may take: a job's attributes are a user's expressions, evaluated on the daemon's
+ * loop each cycle.
+ */
+export interface MatchBounds {
+  autoclusterSteps: number;
+  cycleSteps: number;
+}
+
+export const DEFAULT_MATCH_BOUNDS: MatchBounds = {
+  autoclusterSteps: 1_000_000,
+  cycleSteps: 100_000_000,
+};
+
+/** What the matrix's evaluations share: the cycle's budget and which job classes met a bound. */
+interface BudgetState {
+  bounds: MatchBounds;
+  cycle: EvalBudget;
+  /** Job class (of the whole matrix) -> the bound it met. */
+  overBound: Map<number, EvalBound>;
 }
 
 /**
@@ -135,6 +166,7 @@ function conjunctTable(
   jobReps: readonly ClassAd[],
   entryReps: readonly ClassAd[],
   options: { ctx: FnContext },
+  state: BudgetState,
 ): ConjunctTable {
   const eAttrs = entryAttributes(part, jobReps, []);
   const eClasses = classify(entryReps, eAttrs);
@@ -145,17 +177,35 @@ function conjunctTable(
   const thrown: (string | undefined)[] = [];
   jClasses.classMembers.forEach((members, js) => {
     const job = jobReps[members[0]!]!;
+    const allowed = Math.min(state.bounds.autoclusterSteps, Math.max(0, state.cycle.steps));
+    const budget = createEvalBudget(allowed);
+    const opts = { ctx: { ...options.ctx, budget } };
     for (let es = 0; es < width; es++) {
       let v: number;
-      try {
-        v = code(job.evaluateExpr(part, eSubReps[es]!, options));
-      } catch (err) {
-        // The engine reports failures as ERROR; anything thrown is still one entry's problem.
+      if (budget.hit !== null || budget.steps <= 0) {
         v = ERR;
-        thrown[js * width + es] = `evaluation failed: ${(err as Error).message}`;
+      } else {
+        try {
+          v = code(job.evaluateExpr(part, eSubReps[es]!, opts));
+        } catch (err) {
+          // The engine reports failures as ERROR; anything thrown is still one entry's problem.
+          v = ERR;
+          thrown[js * width + es] = `evaluation failed: ${(err as Error).message}`;
+        }
       }
+      if (budget.hit !== null) v = ERR;
       values[js * width + es] = v;
     }
+    state.cycle.steps -= allowed - Math.max(0, budget.steps);
+    const hit = budget.hit ?? (budget.steps <= 0 ? "steps" : null);
+    if (hit === null) return;
+    const ownFault = hit !== "steps" || allowed >= state.bounds.autoclusterSteps;
+    if (!ownFault) state.cycle.hit = "steps";
+    const message = ownFault
+      ? `the job's attributes met ${describeBound(hit)} (${state.bounds.autoclusterSteps} steps per autocluster)`
+      : "the cycle's evaluation step budget ran out before this autocluster";
+    for (let es = 0; es < width; es++) thrown[js * width + es] ??= message;
+    if (ownFault) for (const m of members) if (!state.overBound.has(m)) state.overBound.set(m, hit);
   });
   return { jobSub: jClasses.classOf, entrySub: eClasses.classOf, width, values, thrown };
 }
@@ -172,6 +222,7 @@ export function buildMatchMatrix(
   entries: readonly ClassAd[],
   configuredEntryAttrs: readonly string[],
   ctx: FnContext,
+  bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
 ): MatchMatrix {
   const attrs = entryAttributes(match, jobs, configuredEntryAttrs);
   const { classMembers, classOf: entryClass } = classify(entries, attrs);
@@ -179,8 +230,13 @@ export function buildMatchMatrix(
   const jobClasses = classify(jobs, jobAttributes(match, reps, attrs));
   const jobReps = jobClasses.classMembers.map((m) => jobs[m[0]!]!);
   const options = { ctx };
+  const state: BudgetState = {
+    bounds,
+    cycle: createEvalBudget(bounds.cycleSteps),
+    overBound: new Map(),
+  };
   const tables = conjuncts(match.expr).map((e) =>
-    conjunctTable(compileExpression(e), jobReps, reps, options),
+    conjunctTable(compileExpression(e), jobReps, reps, options, state),
   );
   const errors: (MatchError | undefined)[] = new Array(reps.length).fill(undefined);
   const scratch = new Int32Array(reps.length);
@@ -210,7 +266,18 @@ export function buildMatchMatrix(
     matches: Array.from(jobClasses.classOf, (jc) => perJobClass[jc]!),
     errors,
     evaluations: tables.reduce((s, t) => s + t.values.length, 0),
+    overBound: autoclustersOverBound(state.overBound, jobClasses.classMembers),
+    cycleExhausted: state.cycle.hit !== null,
   };
+}
+
+function autoclustersOverBound(
+  byJobClass: ReadonlyMap<number, EvalBound>,
+  members: readonly (readonly number[])[],
+): Map<number, EvalBound> {
+  const out = new Map<number, EvalBound>();
+  for (const [jc, bound] of byJobClass) for (const a of members[jc]!) out.set(a, bound);
+  return out;
 }
 
 /** Count the autoclusters (every member of the job class) that errored against class `c`. */

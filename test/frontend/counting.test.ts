@@ -14,6 +14,8 @@ function matrix(entries: number, matches: number[][], classes?: number[][]): Mat
     matches: matches.map((m) => Int32Array.from(m)),
     errors: [],
     evaluations: 0,
+    overBound: new Map(),
+    cycleExhausted: false,
   };
 }
 

@@ -193,3 +193,58 @@ test("free cores of a partitionable pilot that is running jobs are capacity too"
   assert.equal(a.pilots.runningSlots, 1);
   assert.equal(a.pilots.usableIdleCores, 3, "memory for three 1000 MB jobs");
 });
+
+/** A job attribute that doubles its work at each of 30 references: 2^30 steps unbounded. */
+function costly(tag: string): Record<string, string> {
+  const attrs: Record<string, string> = { X0: "1" };
+  for (let i = 1; i <= 30; i++) attrs[`X${i}`] = `X${i - 1} + X${i - 1}`;
+  return { ...attrs, DESIRED_Sites: `ifThenElse(X30 > 0, "A", "${tag}")` };
+}
+
+test("an autocluster whose attributes exceed its step budget matches nothing and is named; the others still match", () => {
+  const r = planCycle(
+    policy(NO_RAMP),
+    snapshot({
+      autoclusters: [ac("1", 20, "A"), ac("2", 10, "A", costly("A"))],
+      factory_ads: [entryAd("a", { GLIDEIN_Site: "A" })],
+    }),
+    NOW,
+    { autoclusterSteps: 200_000, cycleSteps: 100_000_000 },
+  );
+  const a = r.entries[0]!;
+  assert.equal(a.jobs.count, 20, "only the well-behaved autocluster counts");
+  assert.match(a.matchError!.message, /step budget \(200000 steps per autocluster\)/);
+  assert.deepEqual(r.overBound, [
+    { schedd: "s1", autocluster: "2", bound: "the evaluation step budget" },
+  ]);
+  assert.equal(r.cycleExhausted, false);
+  assert.equal(r.unmatchedJobs, 10);
+});
+
+test("a cycle past its step budget stops evaluating, says so, and blames no later autocluster", () => {
+  const r = planCycle(
+    policy(NO_RAMP),
+    snapshot({
+      autoclusters: [
+        ac("1", 5, "A", costly("B")),
+        ac("2", 5, "A", costly("C")),
+        ac("3", 5, "A", costly("D")),
+        ac("4", 7, "A"),
+      ],
+      factory_ads: [entryAd("a", { GLIDEIN_Site: "A" })],
+    }),
+    NOW,
+    { autoclusterSteps: 200_000, cycleSteps: 300_000 },
+  );
+  assert.equal(r.cycleExhausted, true);
+  assert.deepEqual(
+    r.overBound.map((o) => o.autocluster),
+    ["1"],
+    "the second ran out of the cycle's budget, not its own",
+  );
+  assert.equal(
+    r.entries[0]!.jobs.count,
+    0,
+    "nothing is evaluated once the cycle's budget is spent",
+  );
+});
