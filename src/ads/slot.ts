@@ -43,6 +43,8 @@ export interface SlotAd {
   failure?: { exitCode: number; failureClass: string; reason: string };
   /** The running jobs' dynamic slots, rolled up as HTCondor's `Child*` lists. */
   children?: readonly DynamicSlot[];
+  /** On a GPU pilot, the devices no job holds (`CUDA1,CUDA3`; empty when all are held). */
+  assignedGpus?: string;
 }
 
 /** One running job's share of the partitionable slot. */
@@ -129,6 +131,11 @@ export function writeSlot(
     setPlain(ad, A.FailureClass, r.failure.failureClass);
     setPlain(ad, A.FailureReason, r.failure.reason);
   }
+  if (r.assignedGpus !== undefined) {
+    // Over the node's list published beneath: what is left, as HTCondor's partitionable slot.
+    if (r.assignedGpus === "") ad.delete(A.AssignedGPUs);
+    else setPlain(ad, A.AssignedGPUs, r.assignedGpus);
+  }
   if (r.children) {
     const c = r.children;
     ad.set(A.ChildName, list(c.map((d) => d.name)));
@@ -168,6 +175,7 @@ export function writeDynamicSlot(
       start: "false",
       failure: undefined,
       children: undefined,
+      assignedGpus: d.assignedGpus ?? "",
     },
     published,
     publishedExprs,
@@ -188,7 +196,6 @@ export function writeDynamicSlot(
     [A.TotalSlotGPUs, d.gpus],
   ];
   for (const [k, v] of own) setPlain(ad, k, v);
-  if (d.assignedGpus !== undefined) setPlain(ad, A.AssignedGPUs, d.assignedGpus);
   return ad;
 }
 

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { abortableSleep } from "../common/clock.js";
+import { gpuEnvironment, parseGpuNames } from "./gpu-assignment.js";
 import { DEFAULT_HEARTBEAT, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource } from "./interfaces.js";
 import { createJobGroupsFile, type JobGroupsFile } from "./job-groups-file.js";
@@ -71,7 +72,13 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
   deps.terminate?.addEventListener("abort", () => wake.now());
   const ctx: PilotContext = {
     deps,
-    state: createPilotState(deps.plan, deps.resources, deps.blackHole, deps.clock.now()),
+    state: createPilotState(
+      deps.plan,
+      deps.resources,
+      deps.blackHole,
+      deps.clock.now(),
+      parseGpuNames(String(deps.nodeAttrs.AssignedGPUs ?? "")),
+    ),
     sleep,
     runJob:
       deps.runJob ??
@@ -113,6 +120,7 @@ function slotInput(ctx: PilotContext): SlotAdInput {
     retired: s.retired || s.blackHole.tripped !== undefined,
     blackHole: s.blackHoleChecked ? (s.blackHole.tripped ?? false) : undefined,
     jobs: [...s.active.values()].map(slotJob),
+    freeGpuNames: s.hasGpus ? s.gpus.free() : undefined,
     nowMs: deps.clock.now(),
   };
 }
@@ -122,6 +130,7 @@ const slotJob = (a: ActiveJob): SlotJob => ({
   jobId: a.lease.jobId,
   owner: a.lease.ad.getString("User") ?? a.lease.ad.getString("Owner") ?? "",
   resources: requestOf(a.lease.ad),
+  gpuNames: a.gpus,
   claimedMs: a.startedAt,
 });
 
@@ -244,7 +253,9 @@ async function startClaimed(ctx: PilotContext, lease: JobLease, source: JobSourc
       a.stopReason = `input transfer failed: ${(err as Error).message}`;
       throw err;
     }
-    a.job = ctx.runJob(spec.spec, deps.runnerOptions ?? {});
+    // The job's own GPUs, whatever its Environment says (as HTCondor's starter sets them).
+    const env = { ...spec.spec.env, ...gpuEnvironment(a.gpus, s.hasGpus) };
+    a.job = ctx.runJob({ ...spec.spec, env }, deps.runnerOptions ?? {});
   } catch (err) {
     finishJob(ctx, a, failedStart(lease.jobId, (err as Error).message));
     return true;

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { type BlackHolePolicy, createBlackHoleDetector } from "./black-hole.js";
+import { createGpuAssignment } from "./gpu-assignment.js";
 import { heartbeatDelay, type HeartbeatPolicy } from "./heartbeat-schedule.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
 import { createResourceLedger, type Resources } from "./ledger.js";
@@ -22,6 +23,8 @@ export interface ActiveJob {
   /** The job's sandbox, `dir_N`; N also names its dynamic slot, `slot1_N`. */
   dir: string;
   n: number;
+  /** The GPUs it holds, by name (`CUDA0`...); see gpu-assignment.ts. */
+  gpus: string[];
   startedAt: number;
   /** When the lease runs out on the pilot's clock, as far as the schedd last said. */
   leaseEndsAt: number | undefined;
@@ -42,6 +45,8 @@ export function createPilotState(
   resources: Resources,
   blackHole: BlackHolePolicy | undefined,
   nowMs: number,
+  /** The node's GPUs by name, as many as `resources.gpus` at most. */
+  gpuNames: readonly string[] = [],
 ) {
   return {
     /** Changes only when the site announces a shutdown (see machine-features.ts). */
@@ -49,6 +54,9 @@ export function createPilotState(
     /** The stop-jobs-to-die gap the pilot started with, kept when draining. */
     graceMs: plan.dieAtMs - plan.stopJobsAtMs,
     ledger: createResourceLedger(resources),
+    gpus: createGpuAssignment(gpuNames.slice(0, resources.gpus)),
+    /** Whether jobs are kept to their own GPUs: the node has some to keep them from. */
+    hasGpus: resources.gpus > 0 || gpuNames.length > 0,
     blackHole: createBlackHoleDetector(blackHole ?? NO_BLACK_HOLE_CHECK),
     /** Whether slot ads say `GLIDEIN_BLACKHOLE` at all: only with detection on. */
     blackHoleChecked: blackHole !== undefined && blackHole.rate > 0,
@@ -92,7 +100,8 @@ export function jobClaimed(
   nowMs: number,
   hb: HeartbeatPolicy,
 ): ActiveJob | undefined {
-  if (!s.ledger.reserve(lease.jobId, requestOf(lease.ad)).ok) return undefined;
+  const req = requestOf(lease.ad);
+  if (!s.ledger.reserve(lease.jobId, req).ok) return undefined;
   if (s.idleSince !== undefined) s.idleMs += nowMs - s.idleSince;
   s.idleSince = undefined;
   const n = ++s.seq;
@@ -101,6 +110,7 @@ export function jobClaimed(
     source,
     dir: join(executeDir, `dir_${n}`),
     n,
+    gpus: s.gpus.assign(lease.jobId, req.gpus),
     startedAt: nowMs,
     leaseEndsAt: lease.leaseMs === undefined ? undefined : nowMs + lease.leaseMs,
     nextHeartbeatAt: nowMs + heartbeatDelay(lease.leaseMs, hb),
@@ -135,6 +145,7 @@ export interface JobEnd {
 export function jobEnded(s: PilotState, a: ActiveJob, outcome: JobOutcome, nowMs: number): JobEnd {
   s.active.delete(a.lease.jobId);
   s.ledger.release(a.lease.jobId);
+  s.gpus.release(a.lease.jobId);
   if (s.childrenAdvertised.delete(a.n)) s.childrenToWithdraw.push(a.n);
   s.lastJobEndMs = nowMs;
   // The slot's free resources and State changed: the collector hears of it within a second,

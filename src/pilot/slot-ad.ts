@@ -42,6 +42,8 @@ export interface SlotAdInput {
   blackHole?: string | false;
   /** The running jobs, each shown as a dynamic slot. */
   jobs: readonly SlotJob[];
+  /** On a GPU pilot, the devices no job holds (the partitionable slot's `AssignedGPUs`). */
+  freeGpuNames?: readonly string[];
   nowMs: number;
 }
 
@@ -112,6 +114,7 @@ function partitionable(input: SlotAdInput): SlotAd {
     start: input.retired ? "false" : (input.start ?? "true"),
     blackHole: input.blackHole,
     children: input.jobs.map((j) => dynamicSlot(input.id, j)),
+    ...(input.freeGpuNames ? { assignedGpus: input.freeGpuNames.join(",") } : {}),
   };
 }
 

@@ -134,3 +134,15 @@ test("the partitionable slot shows what is left and rolls its children up", () =
   assert.equal(back.evaluate("UsedMemory"), 10000);
   assert.equal(buildSlotAd(input(total, true, JOBS)).evaluate("State"), "Drained");
 });
+
+test("AssignedGPUs: each dynamic slot names its job's GPUs, the parent those left", () => {
+  const jobs = [{ ...JOBS[0]!, gpuNames: ["CUDA2"] }, JOBS[1]!];
+  const base = { ...input(total, false, jobs), freeGpuNames: ["CUDA0", "CUDA1"] };
+  const node = { ...base, nodeAttrs: { ...base.nodeAttrs, AssignedGPUs: "CUDA0,CUDA1,CUDA2" } };
+  assert.equal(buildSlotAd(node).evaluate("AssignedGPUs"), "CUDA0,CUDA1");
+  const [a, b] = buildDynamicSlotAds(node);
+  assert.equal(a!.evaluate("AssignedGPUs"), "CUDA2");
+  assert.equal(b!.has("AssignedGPUs"), false, "a job without GPUs names none of the node's");
+  const allHeld = buildSlotAd({ ...node, freeGpuNames: [] });
+  assert.equal(allHeld.has("AssignedGPUs"), false);
+});

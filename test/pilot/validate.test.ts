@@ -119,8 +119,14 @@ test("GPUs from a stub nvidia-smi, narrowed by CUDA_VISIBLE_DEVICES", async () =
   );
   const r = await runValidation(f.view(), {});
   assert.deepEqual([r.attrs.GPUs, r.attrs.CUDACapability, r.resources?.gpus], [2, 7.0, 2]);
-  const one = await runValidation(f.view({ CUDA_VISIBLE_DEVICES: "0" }), {});
-  assert.deepEqual([one.attrs.GPUs, one.attrs.CUDACapability], [1, 8.0]);
+  assert.equal(r.attrs.AssignedGPUs, "CUDA0,CUDA1", "the devices the pilot hands to its jobs");
+  const one = await runValidation(f.view({ CUDA_VISIBLE_DEVICES: "1" }), {});
+  assert.deepEqual([one.attrs.GPUs, one.attrs.CUDACapability], [1, 7.0]);
+  assert.equal(one.attrs.AssignedGPUs, "CUDA1", "named by nvidia-smi's (physical) index");
+  const granted = await runValidation(f.view({ GLIDEIN_GPUS: "1" }), {});
+  assert.equal(granted.attrs.AssignedGPUs, "CUDA0", "no more devices than the site granted");
+  const none = await runValidation(f.view({ GLIDEIN_GPUS: "0" }), {});
+  assert.equal(none.attrs.AssignedGPUs, undefined);
   f.stub("nvidia-smi", "echo 'NVIDIA-SMI has failed' >&2; exit 9");
   assert.equal((await runValidation(f.view(), {})).attrs.GPUs, 0);
 });

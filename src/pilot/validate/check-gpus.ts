@@ -2,9 +2,11 @@
  * GPUs from nvidia-smi when it is on PATH; no nvidia-smi, or one that fails, means no usable GPU.
  * CUDA_VISIBLE_DEVICES narrows the list to what the batch system assigned us. An entry's
  * GLIDEIN_GPUS, when a number, is what the site granted and is what the slot offers
- * (`DetectedGPUs` still says what nvidia-smi saw).
+ * (`DetectedGPUs` still says what nvidia-smi saw). `AssignedGPUs` names the devices the pilot
+ * hands to its jobs (`CUDA0,CUDA1`, see gpu-assignment.ts), as many as the slot offers.
  */
-import { fail, pass, type CheckResult } from "../failure.js";
+import { type Attrs, fail, pass, type CheckResult } from "../failure.js";
+import { gpuNamesFromIndices } from "../gpu-assignment.js";
 import type { NodeView } from "./node-view.js";
 
 export interface GpuInfo {
@@ -36,7 +38,14 @@ export async function checkGpus(view: NodeView): Promise<CheckResult> {
   if (!/^\d+$/.test(granted)) {
     return fail("Config", `GLIDEIN_GPUS=${granted} is not a number, auto, slot or node`);
   }
-  return pass({ ...detected.attrs, GPUs: Number(granted), GLIDEIN_GPUS_Source: "GLIDEIN_GPUS" });
+  const n = Number(granted);
+  const names = String(detected.attrs.AssignedGPUs ?? "")
+    .split(",")
+    .filter(Boolean);
+  const attrs: Attrs = { ...detected.attrs, GPUs: n, GLIDEIN_GPUS_Source: "GLIDEIN_GPUS" };
+  if (names.length > 0) attrs.AssignedGPUs = names.slice(0, n).join(",");
+  if (n === 0 || names.length === 0) delete attrs.AssignedGPUs;
+  return pass(attrs);
 }
 
 async function detectGpus(view: NodeView): Promise<CheckResult> {
@@ -57,6 +66,7 @@ async function detectGpus(view: NodeView): Promise<CheckResult> {
   return pass({
     GPUs: gpus.length,
     DetectedGPUs: gpus.length,
+    AssignedGPUs: gpuNamesFromIndices(gpus.map((g) => g.index)).join(","),
     // The weakest device decides what a job can rely on.
     CUDACapability: Math.min(...gpus.map((g) => g.computeCap)),
     GPUs_DeviceName: gpus[0]!.name,
