@@ -32,6 +32,8 @@ interface CommonOptions {
   json?: boolean;
   group?: string;
   all?: boolean;
+  /** explain: the schedd holding the job, for groups that serve only some schedds. */
+  schedd?: string;
 }
 
 function load(options: CommonOptions): {
@@ -105,7 +107,7 @@ function explainAction(jobFile: string, options: CommonOptions): void {
   const job = readJob(jobFile);
   const { config, policies, snapshot } = load(options);
   const now = nowOf(snapshot);
-  const results = policies.map((p) => explainJob(p, job, snapshot, now));
+  const results = policies.map((p) => explainJob(p, job, snapshot, now, options.schedd));
   if (options.json) {
     const groups = results.map((x, i) => ({
       ...x,
@@ -230,6 +232,10 @@ export function createFrontendCommand(): Command {
       .requiredOption("--config <file>", "frontend YAML configuration")
       .requiredOption("--snapshot <file>", "snapshot JSON with the GlideFactory ads")
       .option("--group <name>", "only this group")
+      .option(
+        "--schedd <url>",
+        "the schedd holding the job, for groups that serve only some schedds",
+      )
       .option("--json", "print JSON (also -json)")
       .action((jobFile: string, options: CommonOptions) => explainAction(jobFile, options)),
   );

@@ -1,7 +1,8 @@
 /**
  * Why a job does or does not get pilots at each entry, like `condor_q -better-analyze`: the
  * match expression's top-level `&&` clauses are evaluated one by one against each entry the
- * factory query selects, and the ones that are not true are named.
+ * factory query selects, and the ones that are not true are named. A group that serves only some
+ * schedds says so, and passes over a job held by another.
  */
 import {
   ClassAd,
@@ -36,6 +37,13 @@ export interface JobExplanation {
   group: string;
   /** False when the group's job query excludes the job (no entry is considered then). */
   selectedByJobQuery: boolean;
+  /** The schedds the group serves, when it names them (jobs elsewhere get no pilots from it). */
+  schedds?: string[];
+  /**
+   * False when the job's schedd is known and not among the group's `schedds` (no entry is
+   * considered then); true otherwise.
+   */
+  servedSchedd: boolean;
   entries: EntryVerdict[];
 }
 
@@ -48,9 +56,15 @@ export function explainJob(
   job: ClassAd,
   snapshot: Snapshot,
   now: number,
+  schedd?: string,
 ): JobExplanation {
   const options = { ctx: { now: () => now } satisfies FnContext };
+  const scope = policy.schedds ? { schedds: [...policy.schedds] } : {};
+  const servedSchedd =
+    schedd === undefined || policy.schedds === undefined || policy.schedds.includes(schedd);
   const selectedByJobQuery = isTrueEquivalent(job.evaluateExpr(policy.jobQuery, null, options));
+  if (!servedSchedd)
+    return { group: policy.name, selectedByJobQuery, ...scope, servedSchedd, entries: [] };
   const clauses = conjuncts(policy.match.expr).map((e) => ({
     text: unparseExpr(e),
     compiled: compileExpression(e),
@@ -82,5 +96,5 @@ export function explainJob(
       failed,
     });
   }
-  return { group: policy.name, selectedByJobQuery, entries };
+  return { group: policy.name, selectedByJobQuery, ...scope, servedSchedd, entries };
 }

@@ -93,6 +93,16 @@ export function formatExplanation(
     ...formatAttrs(attrs).map((l) => `  ${l}`),
     ...sends(voScripts).map((l) => `  ${l}`),
   ];
+  if (x.schedds) {
+    const list = x.schedds.join(", ");
+    if (!x.servedSchedd) {
+      out.push(
+        `  serves only the jobs of ${list}; this job's schedd is not among them: it gets no pilots from this group`,
+      );
+      return out.join("\n");
+    }
+    out.push(`  serves only the jobs of ${list}`);
+  }
   if (!x.selectedByJobQuery) {
     out.push("  the group's job query does not select this job; it gets no pilots from this group");
     return out.join("\n");

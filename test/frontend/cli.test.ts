@@ -122,6 +122,58 @@ test("explain names the failing clause of each entry a job does not match", () =
   assert.equal(purdue.failed.length, 1);
 });
 
+test("explain says which schedds a group serves and passes over a job held elsewhere", () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
+  const cfg = join(dir, "frontend.yaml");
+  writeFileSync(
+    cfg,
+    readFileSync(CONFIG, "utf8").replace(
+      "  - name: main\n",
+      "  - name: main\n    schedds: [wss://schedd1.vo.example.org:9619]\n",
+    ),
+  );
+  const job = join(dir, "job.ad");
+  writeFileSync(job, '[ DESIRED_Sites = "UCSD"; RequestCpus = 1; RequestMemory = 3000 ]');
+  const unknown = run("explain", job, "--config", cfg, "--snapshot", SNAPSHOT);
+  assert.equal(unknown.status, 0, unknown.stderr);
+  assert.match(
+    unknown.stdout,
+    /group main:\n(.*\n)* {2}serves only the jobs of wss:\/\/schedd1\.vo\.example\.org:9619\n {2}matches/,
+  );
+  assert.match(unknown.stdout, /\+ ucsd_ce1@gfactory@osg\n/);
+
+  const other = "wss://schedd2.vo.example.org:9619";
+  const elsewhere = run("explain", job, "--config", cfg, "--snapshot", SNAPSHOT, "--schedd", other);
+  assert.equal(elsewhere.status, 0, elsewhere.stderr);
+  const [main, gpu] = elsewhere.stdout.split("\ngroup gpu");
+  assert.match(main!, /this job's schedd is not among them: it gets no pilots from this group/);
+  assert.doesNotMatch(
+    main!,
+    /ucsd_ce1/,
+    "no entry is weighed for a schedd the group does not serve",
+  );
+  assert.doesNotMatch(gpu!, /serves only/, "a group without schedds serves every schedd");
+
+  const served = run(
+    "explain",
+    "-json",
+    job,
+    "--config",
+    cfg,
+    "--snapshot",
+    SNAPSHOT,
+    "--schedd",
+    "wss://schedd1.vo.example.org:9619",
+  );
+  assert.equal(served.status, 0, served.stderr);
+  const doc = JSON.parse(served.stdout) as {
+    groups: { group: string; schedds?: string[]; servedSchedd: boolean; entries: unknown[] }[];
+  };
+  assert.deepEqual(doc.groups[0]!.schedds, ["wss://schedd1.vo.example.org:9619"]);
+  assert.equal(doc.groups[0]!.servedSchedd, true);
+  assert.ok(doc.groups[0]!.entries.length > 0);
+});
+
 test("plan and explain show the VO scripts and job wrapper each group sends", () => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-fe-"));
   const cfg = join(dir, "frontend.yaml");
