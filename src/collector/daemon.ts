@@ -73,7 +73,7 @@ export function createCollectorDaemon(
   });
   const metrics = createDaemonRegistry();
   // Sources are read at scrape time, after the server and service below exist.
-  registerCollectorMetrics(metrics, core, {
+  const collectorMetrics = registerCollectorMetrics(metrics, core, {
     watchers: () => service.watchers,
     connections: () => server.connectionCount,
   });
@@ -106,6 +106,7 @@ export function createCollectorDaemon(
   });
   const service = registerCollectorService(server, core, {
     maxWatchers: config.limits.max_watchers,
+    onQuery: collectorMetrics.queryDone,
     queryBounds: {
       queryStepBudget: config.limits.query_step_budget,
       watchStepBudget: config.limits.watch_step_budget,

@@ -4,18 +4,35 @@
  * scrape stays cheap with 100,000 ads; counters follow the store's events.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import { AD_TYPE } from "../ads/names.js";
 import type { CollectorCore } from "./collector.js";
+import type { QueryResult } from "./service.js";
 
 export type CollectorMetricsSources = {
   watchers: () => number;
   connections: () => number;
 };
 
+export type CollectorMetrics = {
+  /** A query ended: the ad type it asked for ("" for any) and how. */
+  queryDone(type: string, result: QueryResult): void;
+};
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(AD_TYPE));
+
+/**
+ * The type label of a query: the type asked for when it is one the pool knows, `any` when none
+ * was, `other` for the rest, since a reader may ask for any string.
+ */
+export function queryTypeLabel(type: string): string {
+  return type === "" ? "any" : KNOWN_TYPES.has(type) ? type : "other";
+}
+
 export function registerCollectorMetrics(
   registry: Registry,
   core: CollectorCore,
   sources: CollectorMetricsSources,
-): void {
+): CollectorMetrics {
   new Gauge({
     name: "updraft_collector_ads",
     help: "Ads held by the collector, by ad type.",
@@ -69,4 +86,17 @@ export function registerCollectorMetrics(
       removals.inc({ type, reason: e.kind });
     }
   });
+  const queries = new Counter({
+    name: "updraft_collector_queries_total",
+    help:
+      "Queries answered or refused, by the ad type asked for (any, a known type, other) and " +
+      "result (ok, invalid, exhausted, failed).",
+    labelNames: ["type", "result"],
+    registers: [registry],
+  });
+  return {
+    queryDone(type, result) {
+      queries.inc({ type: queryTypeLabel(type), result });
+    },
+  };
 }

@@ -5,6 +5,7 @@
 import { type ClassAd, type EvalBound, createEvalBudget, describeBound } from "../classad/index.js";
 import { ROLES } from "../security/authz.js";
 import { InvalidArgumentError, ResourceExhaustedError } from "../wire/errors.js";
+import type { CallContext, StreamSink } from "../wire/registry.js";
 import type { RpcServer } from "../wire/server.js";
 import { type Codec, messageType } from "../wire/schema.js";
 import { projectAd, wireSize } from "./ad-build.js";
@@ -59,7 +60,15 @@ export interface CollectorServiceOptions {
   pageBytes?: number;
   /** Bounds on constraint evaluation (defaults: DEFAULT_QUERY_BOUNDS). */
   queryBounds?: QueryBounds;
+  /** Told of each query as it ends: the ad type asked for ("" for any) and how it ended. */
+  onQuery?: (type: string, result: QueryResult) => void;
 }
+
+/**
+ * How a query ended: answered, refused for its constraint (does not parse), stopped at an
+ * evaluation bound, or failed otherwise (the client went away mid-answer, say).
+ */
+export type QueryResult = "ok" | "invalid" | "exhausted" | "failed";
 
 /** The refusal of a query whose constraint met an evaluation bound, naming the bound. */
 function boundRefusal(bound: EvalBound, where: string): Error {
@@ -113,36 +122,55 @@ export function registerCollectorService(
     "collector.Query",
     { roles: READ_ROLES, request: c.query, response: c.page },
     async (req, sink, ctx) => {
-      const budget = createEvalBudget(bounds.queryStepBudget);
-      const constraint = core.constraint(req.constraint ?? "", budget);
-      if (!constraint.ok) throw new InvalidArgumentError(constraint.message);
-      // Candidates fixed up front: a consistent answer however many slices and pages it takes.
-      const selection = await selectSliced(core.store, req.type ?? "", constraint.test, {
-        limit: req.limit ?? 0,
-        budget,
-        sliceSeconds: bounds.sliceSeconds,
-        signal: ctx.signal,
-      });
-      if (!selection.ok) {
-        throw boundRefusal(selection.bound, `stopped after ${selection.tested} ads:`);
+      let result: QueryResult = "failed";
+      try {
+        await answerQuery(req, sink, ctx, (r) => (result = r));
+      } finally {
+        opts.onQuery?.(req.type ?? "", result);
       }
-      const chosen = selection.chosen;
-      const projection = req.projection ?? [];
-      let page: WireAd[] = [];
-      let bytes = 0;
-      for (const s of chosen) {
-        const attrs = projectAd(s.ad, projection);
-        page.push({ attrs });
-        bytes += wireSize(attrs);
-        if (bytes >= pageBytes) {
-          await sink.write({ ads: page });
-          page = [];
-          bytes = 0;
-        }
-      }
-      if (page.length > 0 || chosen.length === 0) await sink.write({ ads: page });
     },
   );
+
+  async function answerQuery(
+    req: AdQuery,
+    sink: StreamSink<AdPage>,
+    ctx: CallContext,
+    ended: (r: QueryResult) => void,
+  ): Promise<void> {
+    const budget = createEvalBudget(bounds.queryStepBudget);
+    const constraint = core.constraint(req.constraint ?? "", budget);
+    if (!constraint.ok) {
+      ended("invalid");
+      throw new InvalidArgumentError(constraint.message);
+    }
+    // Candidates fixed up front: a consistent answer however many slices and pages it takes.
+    const selection = await selectSliced(core.store, req.type ?? "", constraint.test, {
+      limit: req.limit ?? 0,
+      budget,
+      sliceSeconds: bounds.sliceSeconds,
+      signal: ctx.signal,
+    });
+    if (!selection.ok) {
+      ended("exhausted");
+      throw boundRefusal(selection.bound, `stopped after ${selection.tested} ads:`);
+    }
+    const chosen = selection.chosen;
+    const projection = req.projection ?? [];
+    let page: WireAd[] = [];
+    let bytes = 0;
+    for (const s of chosen) {
+      const attrs = projectAd(s.ad, projection);
+      page.push({ attrs });
+      bytes += wireSize(attrs);
+      if (bytes >= pageBytes) {
+        await sink.write({ ads: page });
+        page = [];
+        bytes = 0;
+      }
+    }
+    if (page.length > 0 || chosen.length === 0) await sink.write({ ads: page });
+    ended("ok");
+  }
 
   server.stream(
     "collector.Watch",

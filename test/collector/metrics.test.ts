@@ -99,3 +99,50 @@ test("RPC latency per method and outcome, and refused connections by cause", asy
   assert.ok(noCert !== undefined && noCert >= 1, `no-certificate ${noCert}`);
   assert.ok(lacks !== undefined && lacks >= 1, `lacks-role ${lacks}`);
 });
+
+test("queries are counted by the ad type asked for and how they ended; a type no pool knows is other", async () => {
+  await c.as("pilot").advertise([slotAd(30)]);
+  await c.as("reader").query({ type: "Slot", constraint: "Cpus >= 1" });
+  await c.as("reader").query({ type: "Slot" });
+  await c.as("reader").query({});
+  await c.as("reader").query({ type: 'Evil"} 1\nupdraft_x{a="' });
+  await assert.rejects(
+    c.as("reader").query({ type: "Scheduler", constraint: "((" }),
+    (e: Error & { code?: string }) => e.code === "invalid-argument",
+  );
+  const m = parsePrometheusText((await get("/metrics", monitor)).body);
+  const q = (labels: Record<string, string>) =>
+    sample(m, "updraft_collector_queries_total", labels);
+  assert.ok((q({ type: "Slot", result: "ok" }) ?? 0) >= 2);
+  assert.ok((q({ type: "any", result: "ok" }) ?? 0) >= 1);
+  assert.equal(q({ type: "other", result: "ok" }), 1);
+  assert.equal(q({ type: "Scheduler", result: "invalid" }), 1);
+  assert.ok(m.samples.every((s) => !s.name.startsWith("updraft_x")));
+});
+
+test("a query stopped at its step budget counts as exhausted", async () => {
+  const config = pool.config();
+  config.authorization.rules.push({ identity: MONITOR, roles: ["monitor"] });
+  config.limits.query_step_budget = 20;
+  const small = await startCollector(pool, config);
+  try {
+    await small.as("pilot").advertise(Array.from({ length: 20 }, (_, i) => slotAd(100 + i)));
+    await assert.rejects(
+      small.as("reader").query({ type: "Slot", constraint: 'regexp("a", Name) || Cpus > 0' }),
+      (e: Error & { code?: string }) => e.code === "resource-exhausted",
+    );
+    const r = await httpsGet({
+      port: small.daemon.server.address().port,
+      path: "/metrics",
+      ca,
+      cred: monitor,
+    });
+    const m = parsePrometheusText(r.body);
+    assert.equal(
+      sample(m, "updraft_collector_queries_total", { type: "Slot", result: "exhausted" }),
+      1,
+    );
+  } finally {
+    await small.stop();
+  }
+});
