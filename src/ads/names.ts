@@ -211,6 +211,12 @@ export const PILOT_CREDENTIAL = {
   NotAfter: "UpdraftTokenNotAfter",
 } as const;
 
+/**
+ * The pilot's variable naming the frontend whose `PilotCredential` ads it takes: the factory sets
+ * it to the `AuthenticatedIdentity` of the GlideClient ad the pilot was submitted for.
+ */
+export const FRONTEND_IDENTITY_ENV = "UPDRAFT_FRONTEND_IDENTITY";
+
 /** A schedd's ad: where it listens and its queue's totals. */
 export const SCHEDULER = {
   ScheddIpAddr: "ScheddIpAddr",

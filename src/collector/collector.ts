@@ -72,6 +72,8 @@ export interface CollectorCoreOptions {
   identity: string;
   /** The Slot attribute naming a pilot's entry (default GLIDEIN_Entry_Name). */
   slotEntryAttribute?: string;
+  /** Types whose ads are kept per writer (see store.ts). */
+  perWriterTypes?: readonly string[];
 }
 
 export type Constraint =
@@ -103,7 +105,10 @@ export class CollectorCore {
   readonly pilotSlots = new PilotSlotIndex();
 
   constructor(private readonly opts: CollectorCoreOptions) {
-    this.store = new AdStore<ClassAd>({ maxAdsPerIdentity: opts.limits.maxAdsPerIdentity });
+    this.store = new AdStore<ClassAd>(
+      { maxAdsPerIdentity: opts.limits.maxAdsPerIdentity },
+      opts.perWriterTypes,
+    );
     this.startedAt = opts.clock.now();
     this.fnContext = { now: () => Math.floor(opts.clock.now() / 1000) };
     this.self = { identity: opts.identity, roles: new Set(["admin"]) };
@@ -304,7 +309,7 @@ export class CollectorCore {
     const c = this.constraint(sel.constraint);
     if (!c.ok) return c;
     for (const s of this.select(sel.type, c.test)) {
-      const r = this.store.invalidate(s.type, s.name, writer);
+      const r = this.store.invalidate(s.type, s.name, writer, s.identity);
       if (!r.ok) refuse(r.message);
       else if (r.removed) outcome.removed++;
     }

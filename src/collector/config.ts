@@ -34,6 +34,13 @@ export const DEFAULT_WRITE_ROLES: Readonly<Record<string, readonly Role[]>> = Ob
   Collector: [],
 });
 
+/**
+ * A pilot's renewed token is advertised under the pilot's name by the frontend that made the
+ * pilot, and the pilot reads only that frontend's ad: another frontend writing the name first
+ * must not keep it out.
+ */
+export const DEFAULT_PER_WRITER_TYPES: readonly string[] = Object.freeze(["PilotCredential"]);
+
 export const collectorConfigSchema = z
   .object({
     /** The name in the collector's own `Collector` ad; defaults to collector@<hostname>. */
@@ -52,6 +59,11 @@ export const collectorConfigSchema = z
     /** Roles allowed to write each type; types not listed need `default_write_roles`. */
     write_roles: z.record(typeName, z.array(role)).default({}),
     default_write_roles: z.array(role).default(["daemon"]),
+    /**
+     * Types whose ads are kept per writer: two identities may each hold an ad of one Name, which
+     * readers tell apart by AuthenticatedIdentity, so none can take a name before its owner.
+     */
+    per_writer_types: z.array(typeName).default([...DEFAULT_PER_WRITER_TYPES]),
     lifetime: z
       .object({
         default_s: seconds.default(900),

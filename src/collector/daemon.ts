@@ -70,6 +70,7 @@ export function createCollectorDaemon(
     },
     name,
     identity,
+    perWriterTypes: config.per_writer_types,
   });
   const metrics = createDaemonRegistry();
   // Sources are read at scrape time, after the server and service below exist.

@@ -9,7 +9,7 @@ import type { ClassAd } from "../classad/index.js";
 import { COLLECTOR_SET, projectAd } from "./ad-build.js";
 import type { CollectorCore } from "./collector.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export interface Snapshot {
   /** Write every ad (the collector's own ad excepted); returns how many. */
@@ -34,13 +34,19 @@ export function openSnapshot(path: string): Snapshot {
     db.close();
     throw new Error(`${path}: snapshot schema ${version} is newer than this collector knows`);
   }
-  if (version < 1) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ads (
+  // Keyed by writer too: ads of a per-writer type share a name (see store.ts).
+  const table = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
       type TEXT NOT NULL, name TEXT NOT NULL, identity TEXT NOT NULL,
       last_heard INTEGER NOT NULL, expires_at INTEGER NOT NULL, attrs TEXT NOT NULL,
-      PRIMARY KEY (type, name))`);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      PRIMARY KEY (type, name, identity))`;
+  if (version < 1) {
+    db.exec(table("ads"));
+  } else if (version < 2) {
+    db.exec(`BEGIN; ${table("ads_v2")}; INSERT INTO ads_v2 SELECT type, name, identity,
+      last_heard, expires_at, attrs FROM ads; DROP TABLE ads; ALTER TABLE ads_v2 RENAME TO ads;
+      COMMIT`);
   }
+  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   const clear = db.prepare("DELETE FROM ads");
   const insert = db.prepare(
     "INSERT OR REPLACE INTO ads (type, name, identity, last_heard, expires_at, attrs) VALUES (?, ?, ?, ?, ?, ?)",

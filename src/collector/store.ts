@@ -32,24 +32,46 @@ interface Entry<A> {
   generation: number;
 }
 
-/** Key of an ad: type and name, both case-insensitive as in HTCondor. */
-export function adKey(type: string, name: string): string {
-  return `${type.toLowerCase()}\u0000${name.toLowerCase()}`;
-}
-
 /**
  * The collector's ad store: pure bookkeeping with no IO and no timers. Callers pass `now` and drive
  * expiry with `expire(now)`; every change is reported to the listeners synchronously, in order.
+ *
+ * An ad is known by its type and name, both case-insensitive as in HTCondor, and for the types
+ * given as `perWriterTypes` by its writer too: there two writers each hold their own ad of one
+ * name, as HTCondor's collector keeps apart ads of one Name sent from different addresses, so no
+ * writer can take a name before the one its readers wait for (they tell the ads apart by writer).
  */
 export class AdStore<A> {
   private readonly byType = new Map<string, Map<string, Entry<A>>>();
   private readonly perIdentity = new Map<string, number>();
   private readonly deadlines = new ExpiryQueue();
   private readonly listeners = new Set<(e: StoreEvent<A>) => void>();
+  private readonly perWriter: ReadonlySet<string>;
   private generation = 0;
   private total = 0;
 
-  constructor(private readonly limits: StoreLimits) {}
+  constructor(
+    private readonly limits: StoreLimits,
+    perWriterTypes: Iterable<string> = [],
+  ) {
+    this.perWriter = new Set([...perWriterTypes].map((t) => t.toLowerCase()));
+  }
+
+  /** Whether ads of this type are kept per writer. */
+  isPerWriter(type: string): boolean {
+    return this.perWriter.size > 0 && this.perWriter.has(type.toLowerCase());
+  }
+
+  /** The ad's key among all ads of every type: what tells two stored ads apart. */
+  keyOf(s: StoredAd<A>): string {
+    return `${s.type.toLowerCase()}\u0000${this.keyIn(s.type, s.name, s.identity)}`;
+  }
+
+  /** Key within the type's table. */
+  private keyIn(type: string, name: string, identity: string): string {
+    const lower = name.toLowerCase();
+    return this.isPerWriter(type) ? `${lower}\u0000${identity}` : lower;
+  }
 
   get size(): number {
     return this.total;
@@ -74,8 +96,9 @@ export class AdStore<A> {
     now: number,
   ): UpsertResult {
     const table = this.table(type, true);
-    // Tables are per type, so the lower-case name alone is the key: no string built per update.
-    const key = name.toLowerCase();
+    // Tables are per type, so the lower-case name alone is the key for most types: no string
+    // built per update.
+    const key = this.keyIn(type, name, writer.identity);
     const old = table.get(key);
     if (old && old.stored.identity !== writer.identity && !writer.admin) {
       return {
@@ -121,19 +144,32 @@ export class AdStore<A> {
     return { ok: true, replaced: old !== undefined };
   }
 
-  get(type: string, name: string): StoredAd<A> | undefined {
-    return this.byType.get(type.toLowerCase())?.get(name.toLowerCase())?.stored;
+  /** The ad of this type and name; for a per-writer type, the one `identity` wrote. */
+  get(type: string, name: string, identity = ""): StoredAd<A> | undefined {
+    return this.byType.get(type.toLowerCase())?.get(this.keyIn(type, name, identity))?.stored;
   }
 
-  /** Remove one ad; only its writer or an admin may. Absent ads are not an error (idempotent). */
+  /**
+   * Remove one ad; only its writer or an admin may. Absent ads are not an error (idempotent). For a
+   * per-writer type, the ad `owner` wrote (the writer's own unless said), or every writer's ad of
+   * that name when an admin names no owner.
+   */
   invalidate(
     type: string,
     name: string,
     writer: { identity: string; admin: boolean },
+    owner?: string,
   ): { ok: true; removed: boolean } | { ok: false; code: "not-owner"; message: string } {
     const table = this.table(type, false);
-    const entry = table?.get(name.toLowerCase());
-    if (!table || !entry) return { ok: true, removed: false };
+    if (!table) return { ok: true, removed: false };
+    if (owner === undefined && writer.admin && this.isPerWriter(type)) {
+      const lower = name.toLowerCase();
+      const named = [...table.values()].filter((e) => e.stored.name.toLowerCase() === lower);
+      for (const e of named) this.drop(table, e);
+      return { ok: true, removed: named.length > 0 };
+    }
+    const entry = table.get(this.keyIn(type, name, owner ?? writer.identity));
+    if (!entry) return { ok: true, removed: false };
     if (entry.stored.identity !== writer.identity && !writer.admin) {
       return {
         ok: false,
@@ -141,9 +177,14 @@ export class AdStore<A> {
         message: `${type} ad '${name}' belongs to ${entry.stored.identity}`,
       };
     }
-    this.remove(table, name.toLowerCase(), entry);
-    this.emit({ kind: "invalidated", ad: entry.stored });
+    this.drop(table, entry);
     return { ok: true, removed: true };
+  }
+
+  private drop(table: Map<string, Entry<A>>, entry: Entry<A>): void {
+    const s = entry.stored;
+    this.remove(table, this.keyIn(s.type, s.name, s.identity), entry);
+    this.emit({ kind: "invalidated", ad: s });
   }
 
   /** Ads of a type (or of every type when `type` is undefined) that satisfy `keep`, up to `limit`. */

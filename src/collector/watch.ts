@@ -5,7 +5,7 @@
  * fails (the reader re-watches and gets a fresh initial set) rather than grow without end.
  */
 import type { ClassAd } from "../classad/index.js";
-import { type AdStore, type StoreEvent, adKey } from "./store.js";
+import type { AdStore, StoreEvent } from "./store.js";
 import { UpdraftError } from "../common/errors.js";
 
 export type ChangeKind = "present" | "synced" | "upserted" | "invalidated" | "expired" | "departed";
@@ -45,7 +45,7 @@ export class Watch {
   private readonly type: string;
 
   constructor(
-    store: AdStore<ClassAd>,
+    private readonly store: AdStore<ClassAd>,
     private readonly opts: WatchOptions,
   ) {
     this.type = opts.type.toLowerCase();
@@ -53,7 +53,7 @@ export class Watch {
       opts.test(x.ad),
     )) {
       this.queue.push({ kind: "present", ad: s.ad });
-      this.members.add(adKey(s.type, s.name));
+      this.members.add(store.keyOf(s));
     }
     this.queue.push({ kind: "synced", ad: null });
     this.limit = this.queue.length + opts.maxQueued;
@@ -63,7 +63,7 @@ export class Watch {
   private onEvent(e: StoreEvent<ClassAd>): void {
     const s = e.ad;
     if (this.type !== "" && s.type.toLowerCase() !== this.type) return;
-    const key = adKey(s.type, s.name);
+    const key = this.store.keyOf(s);
     if (e.kind === "upserted") {
       if (this.opts.test(s.ad)) {
         this.members.add(key);

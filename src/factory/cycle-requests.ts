@@ -1,5 +1,5 @@
 /** Requests in (GlideClient ads) and submissions out (credential, pilot spec). */
-import { AD_TYPE } from "../ads/index.js";
+import { AD_TYPE, FRONTEND_IDENTITY_ENV } from "../ads/index.js";
 import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
@@ -100,6 +100,9 @@ export function prepareSubmit(
   if (merged.attrs.length) env[PILOT_ATTRS_ENV] = encodeGlideinAttrs(merged.attrs);
   env.UPDRAFT_FAILURE_LINGER_S = String(pilot.failure_linger_s);
   Object.assign(env, pilot.env);
+  // Whose PilotCredential ads may renew the pilot's token: the writer of this request, which
+  // decide() checked against the frontend's security class. Set last, so nothing redirects it.
+  if (r.authenticatedIdentity) env[FRONTEND_IDENTITY_ENV] = r.authenticatedIdentity;
   // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
   // other way (`updraft pilot run` from an installed Updraft) would refuse them.
   const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.(entry.name) ?? []) : [];

@@ -77,7 +77,9 @@ export const connectReal: ConnectFn = async (
   const isToken = isBearerTokenText(text);
   // A token the frontend will renew: each connection asks for the token held at that moment.
   const renewer =
-    isToken && s.collectors.length > 0 ? createTokenRenewer(text.trim(), log) : undefined;
+    isToken && s.collectors.length > 0 && s.frontendIdentity !== undefined
+      ? createTokenRenewer(text.trim(), { frontendIdentity: s.frontendIdentity, log })
+      : undefined;
   const credentials = loadClientCredentials(
     isToken
       ? { bearerToken: renewer ? renewer.current : text.trim(), caDir: s.trustDir }

@@ -9,7 +9,7 @@ import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
-import { SLOT } from "../ads/names.js";
+import { FRONTEND_IDENTITY_ENV, SLOT } from "../ads/names.js";
 
 export interface PilotSettings {
   pilotId: string;
@@ -22,6 +22,11 @@ export interface PilotSettings {
   credentialPem?: string;
   /** CA certificates the pilot trusts for the collector and schedds (X509_CERT_DIR-style). */
   trustDir?: string;
+  /**
+   * The identity of the frontend that asked for this pilot, as the collector records writers:
+   * only its `PilotCredential` ad renews the pilot's token (see token-renewal.ts).
+   */
+  frontendIdentity?: string;
   published: Attrs;
   /** VO attributes published as expressions (type expr), by name. */
   publishedExprs: Record<string, string>;
@@ -109,6 +114,8 @@ export const ENV = {
   entry: "GLIDEIN_Entry_Name",
   factory: "GLIDEIN_Factory",
   frontend: "GLIDEIN_Frontend",
+  /** Set by the factory: the writer of the request the pilot was made for. */
+  frontendIdentity: FRONTEND_IDENTITY_ENV,
   site: "GLIDEIN_Site",
   attrs: "UPDRAFT_PILOT_ATTRS",
   maxWalltime: "GLIDEIN_Max_Walltime",
@@ -145,6 +152,8 @@ import { VO_BUNDLE_SHA256_PARAM, VO_BUNDLE_URL_PARAM } from "../common/vo-bundle
 const ISOLATION_MODES: readonly IsolationMode[] = ["auto", "none", "required"];
 
 export const DEFAULT_MAX_WALLTIME_S = 48 * 3600;
+/** Longest frontend identity taken (a DN or `<iss>#<sub>`). */
+const MAX_IDENTITY_CHARS = 1024;
 
 /** "NAME=VALUE" with the value typed: numbers and booleans as such, anything else a string. */
 export function parseAttr(text: string): [string, AttrValue] | undefined {
@@ -240,6 +249,10 @@ export function resolveSettings(
   const credentialFile =
     o.credential ?? (env[ENV.credential] || undefined) ?? (env[ENV.proxy] || undefined);
   const trustDir = o.trustDir ?? (env[ENV.trustDir] || undefined);
+  const frontendIdentity = env[ENV.frontendIdentity] || undefined;
+  if (frontendIdentity !== undefined && frontendIdentity.length > MAX_IDENTITY_CHARS) {
+    problems.push(`${ENV.frontendIdentity} is longer than ${MAX_IDENTITY_CHARS} characters`);
+  }
   const scripts = [
     ...(o.script ?? list(env[ENV.scripts])).map((path) => ({ path, kind: "site" as const })),
     ...(o.voScript ?? list(env[ENV.voScripts])).map((path) => ({ path, kind: "vo" as const })),
@@ -283,6 +296,7 @@ export function resolveSettings(
     schedds,
     credentialFile,
     trustDir,
+    ...(frontendIdentity !== undefined ? { frontendIdentity } : {}),
     published,
     publishedExprs,
     jobEnv,
@@ -321,7 +335,8 @@ export function resolveSettings(
       credentialFile,
       // The credential must outlive the pilot's lifetime, up to the graceful stop.
       credentialMinS: Math.max(0, maxWalltimeS - (lifetime.graceS ?? 0)),
-      credentialRenewable: collectors.length > 0,
+      // Renewal comes through a collector, from the frontend the factory named.
+      credentialRenewable: collectors.length > 0 && frontendIdentity !== undefined,
       urls: schedds,
       // Advertising to any one collector of the pool is enough; the others may be down.
       ...(collectors.length > 0 ? { urlsOneOf: [collectors] } : {}),

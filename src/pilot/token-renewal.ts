@@ -2,9 +2,13 @@
  * A running pilot's token, renewed before it expires. The pilot makes an RSA key pair in memory,
  * advertises the public key and its token's expiry in its Slot ad, and from half its token's life
  * on looks for the `PilotCredential` ad named after its `sub`, which its frontend writes sealed to
- * that key (see frontend/pilot-renewal.ts). A renewed token must name the same issuer, `sub` and
+ * that key (see frontend/pilot-renewal.ts). Only the ad written by that frontend counts: the pilot
+ * learns its identity from the factory (the writer of the request the pilot was made for), and
+ * the collector keeps each writer's ad of a name apart, so another writer can neither pass a token
+ * of its own nor keep the frontend's ad out. A renewed token must name the same issuer, `sub` and
  * binding and end later than the one held; its signature is the collector's and schedds' to check,
- * as for the first token. Connections take the new token from their next (re)connection on.
+ * as for the first token (the pilot holds no issuer keys). Connections take the new token from
+ * their next (re)connection on.
  *
  * When no renewal has come with an eighth of the token's life left, `giveUpAt` says when the token
  * ends, and the pilot drains as before a shutdown, handing its jobs back in time.
@@ -13,6 +17,7 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { decodeJwt } from "jose";
 import { AD_TYPE, COMMON, PILOT_CREDENTIAL, SLOT } from "../ads/index.js";
+import { unparseValue } from "../classad/index.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import { decryptCredential } from "../security/credential-crypto.js";
@@ -92,10 +97,21 @@ export interface TokenRenewer {
   stop(): void;
 }
 
+export interface TokenRenewerOptions {
+  /** The frontend's identity as the collector stamps it: only its PilotCredential ad is read. */
+  frontendIdentity: string;
+  log?: Logger | undefined;
+}
+
 /** A renewer for a token that carries `renew_until`; undefined for any other credential. */
-export function createTokenRenewer(token: string, log?: Logger): TokenRenewer | undefined {
+export function createTokenRenewer(
+  token: string,
+  { frontendIdentity, log }: TokenRenewerOptions,
+): TokenRenewer | undefined {
   let held = tokenFacts(token);
   if (!held || held.renewUntil === undefined || !SUB_RE.test(held.sub)) return undefined;
+  // The identity as the collector stamps it on every ad (a ClassAd string).
+  const writer = unparseValue(frontendIdentity);
   let text = token;
   let renewals = 0;
   // In memory only: the key never touches a file, so a job can read it only from the pilot's
@@ -114,10 +130,13 @@ export function createTokenRenewer(token: string, log?: Logger): TokenRenewer | 
     const nowS = Math.floor(nowMs / 1000);
     const ads = await collector.query({
       type: AD_TYPE.PilotCredential,
-      constraint: `${COMMON.Name} == ${JSON.stringify(held!.sub)}`,
+      // `=?=`: an identity is compared as written, not without case as `==` compares strings.
+      constraint: `${COMMON.Name} == ${JSON.stringify(held!.sub)} && ${COMMON.AuthenticatedIdentity} =?= ${writer}`,
       limit: 4,
     });
     for (const ad of ads) {
+      // The collector applied the constraint; checked again so no other writer's ad is opened.
+      if (ad[COMMON.AuthenticatedIdentity] !== writer) continue;
       const notAfter = Number(ad[PILOT_CREDENTIAL.NotAfter]);
       if (Number.isFinite(notAfter) && notAfter <= held!.exp) continue; // the one held, or older
       const sealed = ad[PILOT_CREDENTIAL.SealedToken];

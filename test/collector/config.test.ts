@@ -77,6 +77,7 @@ test("the example configuration is valid and keeps the documented defaults", () 
   assert.equal(cfg.lifetime.default_s, 900);
   assert.deepEqual(configDeprecations(cfg), []);
   assert.equal(cfg.snapshot, undefined);
+  assert.deepEqual(cfg.per_writer_types, ["PilotCredential"]);
   const roles = writeRolesResolver(cfg);
   for (const [type, expected] of Object.entries(DEFAULT_WRITE_ROLES)) {
     assert.deepEqual(roles(type), expected, type);

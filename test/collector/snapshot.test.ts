@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { after, before, test } from "node:test";
 import { createCollectorDaemon } from "../../src/collector/daemon.js";
 import { createCollectorClient } from "../../src/collector/client.js";
 import {
+  DN,
   ManualTimers,
+  type Running,
   connectAs,
   createPool,
   type Pool,
@@ -72,6 +75,69 @@ test("a restarted collector reloads its snapshot with ages preserved and expired
     assert.equal(refused!.ok, false);
   } finally {
     await rpc.close();
+    await second.stop();
+  }
+});
+
+test("ads of one name from two writers both come back from a snapshot, and a first-version snapshot still loads", async () => {
+  const path = join(tmp.dir, "per-writer.sqlite");
+  // A snapshot as the previous release wrote it: keyed by type and name only.
+  const old = new Database(path);
+  old.exec(`CREATE TABLE ads (
+    type TEXT NOT NULL, name TEXT NOT NULL, identity TEXT NOT NULL,
+    last_heard INTEGER NOT NULL, expires_at INTEGER NOT NULL, attrs TEXT NOT NULL,
+    PRIMARY KEY (type, name))`);
+  old.pragma("user_version = 1");
+  const t0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+  old
+    .prepare("INSERT INTO ads VALUES (?, ?, ?, ?, ?, ?)")
+    .run(
+      "glidefactory",
+      "entry_v1",
+      DN.factory,
+      t0,
+      t0 + 900_000,
+      JSON.stringify({ MyType: '"GlideFactory"', Name: '"entry_v1"' }),
+    );
+  old.close();
+  // The reader stands for a second frontend here.
+  const rules = [
+    { identity: DN.frontend, roles: ["frontend", "read"] },
+    { identity: DN.reader, roles: ["frontend", "read"] },
+    { identity: DN.factory, roles: ["factory", "read"] },
+  ];
+  const config = pool.config({
+    snapshot: { path, period_s: 60 },
+    authorization: { rules },
+  });
+  const credential = (v: string) => ({
+    MyType: '"PilotCredential"',
+    Name: '"pilot-1"',
+    UpdraftTokenNotAfter: v,
+  });
+  const ads = async (c: Running) =>
+    (await c.as("factory").query({ constraint: 'MyType =!= "Collector"' }))
+      .map((a) => `${a.Name} ${a.AuthenticatedIdentity} ${a.UpdraftTokenNotAfter ?? ""}`)
+      .sort();
+  const first = await startCollector(pool, config);
+  let held: string[];
+  try {
+    const [squat] = await first.as("reader").advertise([credential("1")]);
+    const [own] = await first.as("frontend").advertise([credential("2")]);
+    assert.ok(squat?.ok && own?.ok, JSON.stringify([squat, own]));
+    held = await ads(first);
+    assert.deepEqual(held, [
+      `"entry_v1" ${JSON.stringify(DN.factory)} `,
+      `"pilot-1" ${JSON.stringify(DN.reader)} 1`,
+      `"pilot-1" ${JSON.stringify(DN.frontend)} 2`,
+    ]);
+  } finally {
+    await first.stop();
+  }
+  const second = await startCollector(pool, config);
+  try {
+    assert.deepEqual(await ads(second), held);
+  } finally {
     await second.stop();
   }
 });

@@ -110,3 +110,52 @@ test("after many re-advertisements each ad expires exactly once", () => {
   assert.equal(store.size, 100);
   assert.equal(store.expire(T0 + 49 + 1000), 100);
 });
+
+test("ads of a per-writer type are kept apart by writer: none can take a name from another", () => {
+  const store = new AdStore<{ v: number }>({ maxAdsPerIdentity: 100 }, ["PilotCredential"]);
+  const events: StoreEvent<{ v: number }>[] = [];
+  store.subscribe((e) => events.push(e));
+  assert.deepEqual(store.upsert("PilotCredential", "pilot-1", { v: 1 }, bob, 1000, T0), {
+    ok: true,
+    replaced: false,
+  });
+  // The name's real writer comes second and still gets its own ad, and replaces only that one.
+  assert.equal(store.upsert("pilotcredential", "PILOT-1", { v: 2 }, alice, 1000, T0).ok, true);
+  assert.deepEqual(store.upsert("PilotCredential", "pilot-1", { v: 3 }, alice, 1000, T0), {
+    ok: true,
+    replaced: true,
+  });
+  assert.equal(store.size, 2);
+  assert.equal(store.get("PilotCredential", "pilot-1", alice.identity)?.ad.v, 3);
+  assert.equal(store.get("PilotCredential", "pilot-1", bob.identity)?.ad.v, 1);
+  assert.equal(store.get("PilotCredential", "pilot-1"), undefined, "no writer, no ad");
+  const keys = [...store.select("PilotCredential", () => true)].map((s) => store.keyOf(s));
+  assert.equal(new Set(keys).size, 2);
+  // Each invalidates its own; another's is refused; an admin naming no owner removes them all.
+  assert.deepEqual(store.invalidate("PilotCredential", "pilot-1", bob), {
+    ok: true,
+    removed: true,
+  });
+  assert.equal(store.get("PilotCredential", "pilot-1", alice.identity)?.ad.v, 3);
+  store.upsert("PilotCredential", "pilot-1", { v: 4 }, bob, 1000, T0);
+  assert.equal(store.invalidate("PilotCredential", "pilot-1", bob, alice.identity).ok, false);
+  assert.deepEqual(store.invalidate("PilotCredential", "pilot-1", admin), {
+    ok: true,
+    removed: true,
+  });
+  assert.equal(store.size, 0);
+  // Expiry follows each writer's own deadline.
+  store.upsert("PilotCredential", "pilot-2", { v: 5 }, alice, 1000, T0);
+  store.upsert("PilotCredential", "pilot-2", { v: 6 }, bob, 3000, T0);
+  assert.equal(store.expire(T0 + 1000), 1);
+  assert.equal(store.get("PilotCredential", "pilot-2", bob.identity)?.ad.v, 6);
+  assert.deepEqual(
+    events.filter((e) => e.kind !== "upserted").map((e) => [e.kind, e.ad.identity]),
+    [
+      ["invalidated", bob.identity],
+      ["invalidated", alice.identity],
+      ["invalidated", bob.identity],
+      ["expired", alice.identity],
+    ],
+  );
+});

@@ -59,6 +59,7 @@ test("a frontend's attributes never become the pilot's own variables, and the en
     .setValue("GlideinParamLD_PRELOAD", "/tmp/evil.so")
     .setValue("GlideinParamNODE_OPTIONS", "--require /tmp/evil.js")
     .setValue("GlideinParamGLIDEIN_Site", "Fake_Site")
+    .setValue("GlideinParamUPDRAFT_FRONTEND_IDENTITY", "/CN=another-frontend")
     .setValue("GlideinParamVO_Queue", "frontend-queue")
     .setValue("GlideinParamVO_Dir", "/cvmfs/vo")
     .setValue("GlideinPublishAttrs", "VO_Dir,VO_Queue")
@@ -104,6 +105,8 @@ test("a frontend's attributes never become the pilot's own variables, and the en
   assert.equal(env.has("LD_PRELOAD"), false);
   assert.equal(env.has("NODE_OPTIONS"), false);
   assert.equal(env.get("GLIDEIN_Site"), "Real_Site");
+  // Renewed tokens are taken only from the request's writer, whatever the frontend says.
+  assert.equal(env.get("UPDRAFT_FRONTEND_IDENTITY"), "/CN=fe");
   assert.equal(env.has("VO_Dir"), false, "attributes travel in one variable, not as their own");
   const attrs = decodeGlideinAttrs(env.get(PILOT_ATTRS_ENV) ?? "");
   assert.ok(attrs.ok);

@@ -108,6 +108,27 @@ test("the frontend's parameters as the factory passes them", () => {
   assert.deepEqual(pair.settings.collectors, ["wss://c1:9618", "wss://c2:9618"]);
 });
 
+test("a token is renewable only with a collector and the frontend's identity the factory named", () => {
+  const fe = "/DC=org/DC=example/CN=frontend";
+  const both = resolveSettings(
+    {},
+    { GLIDEIN_Collector: "wss://c:9618", UPDRAFT_FRONTEND_IDENTITY: fe },
+    () => "p",
+  );
+  assert.ok(both.ok);
+  assert.equal(both.settings.frontendIdentity, fe);
+  assert.equal(both.settings.validation.credentialRenewable, true);
+  const noIdentity = resolveSettings({}, { GLIDEIN_Collector: "wss://c:9618" }, () => "p");
+  assert.ok(noIdentity.ok);
+  assert.equal(noIdentity.settings.frontendIdentity, undefined);
+  assert.equal(noIdentity.settings.validation.credentialRenewable, false);
+  const noCollector = resolveSettings({}, { UPDRAFT_FRONTEND_IDENTITY: fe }, () => "p");
+  assert.ok(noCollector.ok);
+  assert.equal(noCollector.settings.validation.credentialRenewable, false);
+  const long = resolveSettings({}, { UPDRAFT_FRONTEND_IDENTITY: "x".repeat(1025) }, () => "p");
+  assert.equal(long.ok, false);
+});
+
 test("bad values are all reported", () => {
   const r = resolveSettings(
     {},

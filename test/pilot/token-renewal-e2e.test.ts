@@ -3,6 +3,8 @@
  * the real frontend daemon renews its pilots' tokens, and a pilot whose first token lasts two
  * minutes runs jobs for five. Jobs complete well after the first token expired, the slot ad shows
  * the held token's expiry moving on, and the pilot ends by its own lifetime, not its credential.
+ * Meanwhile a second frontend-role identity writes the pilot's PilotCredential ad from the start,
+ * before and after each real renewal, with tokens of its own signing: the pilot never takes them.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +22,10 @@ import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
+import { renewalKeyPem } from "../../src/frontend/pilot-renewal.js";
+import { encryptCredential } from "../../src/security/credential-crypto.js";
+import { PILOT_BINDING_CLAIM } from "../../src/security/pilot-binding.js";
+import { loadIssuer, signToken } from "../../src/security/token-issuer.js";
 import { DN, job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 
@@ -73,6 +79,8 @@ test(
           rules: [
             pilotRule,
             { identity: DN.frontend, roles: ["frontend", "read"] },
+            // Another VO's frontend: trusted with the role, not with these pilots.
+            { identity: DN.bob, roles: ["frontend", "read"] },
             { identity: DN.admin, roles: ["admin", "read"] },
           ],
         },
@@ -88,6 +96,45 @@ test(
     });
     t.after(() => readerRpc.close());
     const reader = createCollectorClient(readerRpc);
+    const squatterRpc = createRpcClient({
+      url: collectorUrl,
+      certPem: env.creds.bob.certPem,
+      keyPem: env.creds.bob.keyPem,
+      caDir: env.pki.caDir,
+    });
+    t.after(() => squatterRpc.close());
+    const squatter = createCollectorClient(squatterRpc);
+    // The squatter's own issuer under the frontend's issuer name: its tokens pass every check the
+    // pilot can make itself, and only the collector and schedd would refuse them.
+    const rogueDir = join(dir, "rogue");
+    assert.ok((await initIssuerDir(rogueDir, ISS)).ok);
+    const rogue = await loadIssuer(rogueDir);
+    let squatted = 0;
+    async function squat(slot: Record<string, string>) {
+      const writer = JSON.parse(slot.AuthenticatedIdentity ?? '""') as string;
+      const keyPem = renewalKeyPem(JSON.parse(slot.UpdraftRenewalKey ?? '""') as string);
+      const binding = JSON.parse(JSON.parse(slot.UpdraftPilotBinding ?? '"null"') as string);
+      if (!writer.startsWith(`${ISS}#`) || !keyPem || !binding) return;
+      const sub = writer.slice(ISS.length + 1);
+      const fake = await signToken(rogue, {
+        sub,
+        audiences: [ANY],
+        lifetimeS: 3600,
+        extra: { [PILOT_BINDING_CLAIM]: binding },
+      });
+      const [o] = await squatter.advertise(
+        [
+          {
+            MyType: '"PilotCredential"',
+            Name: JSON.stringify(sub),
+            UpdraftSealedToken: JSON.stringify(encryptCredential(fake, keyPem)),
+            UpdraftTokenNotAfter: String(Math.floor(Date.now() / 1000) + 3600),
+          },
+        ],
+        "PilotCredential",
+      );
+      if (o?.ok) squatted++;
+    }
 
     const config = parseFrontendConfig(
       `
@@ -155,7 +202,8 @@ groups:
         maxIdle: 60,
         grace: GRACE_S,
       },
-      {},
+      // As the factory sets it: the writer of the GlideClient ad the pilot was made for.
+      { UPDRAFT_FRONTEND_IDENTITY: DN.frontend },
       () => "unused",
     );
     assert.ok(r.ok, JSON.stringify(r));
@@ -170,6 +218,7 @@ groups:
           for (const ad of await reader.query({ type: "Slot" })) {
             if (ad.UpdraftCredentialExpiry) expiries.add(ad.UpdraftCredentialExpiry);
             if (ad.AuthenticatedIdentity) writers.add(ad.AuthenticatedIdentity);
+            await squat(ad);
           }
         } catch {
           // the next poll tries again
@@ -208,6 +257,11 @@ groups:
       "jobs ran into the pilot's last minute",
     );
 
+    assert.ok(squatted >= 10, `the squatter wrote ${squatted} times`);
+    assert.ok(
+      Math.max(...[...expiries].map(Number)) <= Math.floor(started / 1000) + TOKEN_S + WALLTIME_S,
+      "no token of the squatter's (an hour long) was taken",
+    );
     // At least two renewals seen, under one identity.
     assert.ok(expiries.size >= 3, `token expiries seen: ${[...expiries].join(", ")}`);
     assert.ok(Math.max(...[...expiries].map(Number)) > firstExp + TOKEN_S / 2);

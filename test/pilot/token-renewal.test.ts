@@ -1,7 +1,7 @@
 /**
  * The pilot's side of token renewal: which renewed tokens it takes (same issuer, sub and binding,
- * later exp, sealed to its own key) from PilotCredential ads at a real collector, and when it
- * gives up on a renewal and drains.
+ * later exp, sealed to its own key, written by its own frontend) from PilotCredential ads at a real
+ * collector, and when it gives up on a renewal and drains.
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
@@ -25,7 +25,7 @@ import {
   signToken,
   type LoadedIssuer,
 } from "../../src/security/token-issuer.js";
-import { createPool, startCollector, type Pool, type Running } from "../collector/harness.js";
+import { DN, createPool, startCollector, type Pool, type Running } from "../collector/harness.js";
 
 const ISS = "https://frontend.example.org/pilots";
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -49,13 +49,21 @@ before(async () => {
   assert.ok(init.ok);
   signer = await loadIssuer(join(dir, "issuer"));
   pool = createPool();
-  collector = await startCollector(pool);
+  // The factory's identity stands for a second frontend: a trusted role, but not this pilot's.
+  const rules = [
+    { identity: DN.frontend, roles: ["frontend", "read"] },
+    { identity: DN.factory, roles: ["frontend", "read"] },
+    { identity: DN.reader, roles: ["read"] },
+  ];
+  collector = await startCollector(pool, pool.config({ authorization: { rules } }));
 });
 after(async () => {
   await collector.stop();
   pool.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const OWN = { frontendIdentity: DN.frontend };
 
 function token(
   o: { sub?: string; binding?: PilotBinding; lifetimeS?: number; nowS?: number } = {},
@@ -115,21 +123,21 @@ test("a renewal is taken only with the same issuer, sub and binding and a later 
 });
 
 test("a pilot takes the renewed token sealed to its key from its PilotCredential ad, and nothing else", async () => {
+  const sub = "pilot-abc";
   const first = await token();
-  const renewer = createTokenRenewer(first);
+  const renewer = createTokenRenewer(first, OWN);
   assert.ok(renewer);
   const attrs = renewer.slotAttrs();
   assert.equal(attrs.UpdraftCredentialExpiry, String(NOW_S + 120));
   const keyPem = renewalKeyPem(JSON.parse(attrs.UpdraftRenewalKey!) as string);
   assert.ok(keyPem, "the advertised key is an RSA key of 2048 bits");
-  const frontend = collector.as("frontend");
   const reader = collector.as("reader");
   const publish = async (sealed: string, notAfter: number) => {
-    const [o] = await frontend.advertise(
+    const [o] = await collector.as("frontend").advertise(
       [
         {
           MyType: '"PilotCredential"',
-          Name: '"pilot-abc"',
+          Name: `"${sub}"`,
           UpdraftSealedToken: JSON.stringify(sealed),
           UpdraftTokenNotAfter: String(notAfter),
         },
@@ -165,12 +173,12 @@ test("a pilot takes the renewed token sealed to its key from its PilotCredential
 
 test("only a token that carries renew_until gets a renewer", async () => {
   const plain = await signToken(signer, { sub: "pilot-abc", audiences: ["x"], lifetimeS: 60 });
-  assert.equal(createTokenRenewer(plain), undefined);
-  assert.equal(createTokenRenewer("-----BEGIN CERTIFICATE-----"), undefined);
+  assert.equal(createTokenRenewer(plain, OWN), undefined);
+  assert.equal(createTokenRenewer("-----BEGIN CERTIFICATE-----", OWN), undefined);
 });
 
 test("without a renewal in the last eighth of its life the pilot drains before the token ends", async () => {
-  const renewer = createTokenRenewer(await token());
+  const renewer = createTokenRenewer(await token(), OWN);
   assert.ok(renewer);
   const exp = (NOW_S + 120) * 1000;
   assert.equal(renewer.giveUpAt(exp - 60_000), undefined);
@@ -197,4 +205,68 @@ test("without a renewal in the last eighth of its life the pilot drains before t
   assert.equal(turn.drainingFor, exp);
   assert.equal(turn.verdict.stopJobs, true, "jobs are handed back before the token ends");
   assert.equal(turn.stopReason, "pilot credential about to expire");
+});
+
+test("another frontend cannot squat a pilot's PilotCredential name nor pass it a token, before or after its own frontend writes", async () => {
+  const binding = { ...BINDING, pilotId: "squat" };
+  const sub = "pilot-squat";
+  const first = await token({ sub, binding });
+  const renewer = createTokenRenewer(first, OWN);
+  assert.ok(renewer);
+  const keyPem = renewalKeyPem(JSON.parse(renewer.slotAttrs().UpdraftRenewalKey!) as string)!;
+  const reader = collector.as("reader");
+  const nowMs = (NOW_S + 70) * 1000;
+  const write = async (who: "frontend" | "factory", sealed: string, notAfter: number) => {
+    const [o] = await collector.as(who).advertise(
+      [
+        {
+          MyType: '"PilotCredential"',
+          Name: `"${sub}"`,
+          UpdraftSealedToken: JSON.stringify(sealed),
+          UpdraftTokenNotAfter: String(notAfter),
+        },
+      ],
+      "PilotCredential",
+    );
+    assert.ok(o?.ok, `${who}: ${JSON.stringify(o)}`);
+  };
+  // The other frontend writes first: a token that passes every check the pilot can make itself
+  // (issuer, sub, binding, later exp) but is signed by a key of its own choosing.
+  const rogueDir = join(dir, "rogue");
+  assert.ok((await initIssuerDir(rogueDir, ISS)).ok);
+  const rogue = await signToken(await loadIssuer(rogueDir), {
+    sub,
+    audiences: ["https://wlcg.cern.ch/jwt/v1/any"],
+    lifetimeS: 600,
+    extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim(binding) },
+    now: (NOW_S + 70) * 1000,
+  });
+  assert.equal(acceptRenewal(tokenFacts(first)!, rogue, NOW_S + 70), undefined);
+  await write("factory", encryptCredential(rogue, keyPem), NOW_S + 670);
+  assert.equal(await renewer.check(reader, nowMs), false, "another writer's ad is not read");
+  assert.equal(renewer.current(), first);
+
+  // The real frontend writes after it and still reaches the pilot.
+  const real = await token({ sub, binding, nowS: NOW_S + 70 });
+  await write("frontend", encryptCredential(real, keyPem), NOW_S + 190);
+  const held = await reader.query({ type: "PilotCredential", constraint: `Name == "${sub}"` });
+  assert.equal(held.length, 2, "both writers hold their own ad of the name");
+  assert.equal(await renewer.check(reader, nowMs), true);
+  assert.equal(renewer.current(), real);
+
+  // And once more the other way round: the squatter writes after the real renewal.
+  const rogue2 = await signToken(await loadIssuer(rogueDir), {
+    sub,
+    audiences: ["https://wlcg.cern.ch/jwt/v1/any"],
+    lifetimeS: 900,
+    extra: { [PILOT_BINDING_CLAIM]: pilotBindingClaim(binding) },
+    now: (NOW_S + 80) * 1000,
+  });
+  await write("factory", encryptCredential(rogue2, keyPem), NOW_S + 980);
+  assert.equal(await renewer.check(reader, nowMs + 10_000), false);
+  const real2 = await token({ sub, binding, nowS: NOW_S + 150 });
+  await write("frontend", encryptCredential(real2, keyPem), NOW_S + 270);
+  assert.equal(await renewer.check(reader, (NOW_S + 150) * 1000), true);
+  assert.equal(renewer.current(), real2);
+  assert.equal(renewer.renewals, 2);
 });
