@@ -162,7 +162,15 @@ export function runTable(ads: readonly JobAttrs[], nowS: number): string[] {
 
 /** The default view: one line per owner and batch (JobBatchName, else the cluster). */
 export function batchTable(ads: readonly JobAttrs[]): string[] {
-  type Row = { owner: string; batch: string; qdate: number; counts: number[]; ids: number[] };
+  type Row = {
+    owner: string;
+    batch: string;
+    qdate: number;
+    counts: number[];
+    ids: number[];
+    /** TotalSubmitProcs of late-materializing clusters: jobs not yet in the queue count too. */
+    declared: Map<number, number>;
+  };
   const rows = new Map<string, Row>();
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
@@ -171,11 +179,20 @@ export function batchTable(ads: readonly JobAttrs[]): string[] {
     const key = `${owner}\0${batch}`;
     let r = rows.get(key);
     if (!r) {
-      r = { owner, batch, qdate: num(ad, "QDate"), counts: [0, 0, 0, 0, 0, 0, 0, 0], ids: [] };
+      r = {
+        owner,
+        batch,
+        qdate: num(ad, "QDate"),
+        counts: [0, 0, 0, 0, 0, 0, 0, 0],
+        ids: [],
+        declared: new Map(),
+      };
       rows.set(key, r);
     }
     r.counts[num(ad, "JobStatus")]!++;
     r.ids.push(num(ad, "ClusterId"));
+    const declared = num(ad, "TotalSubmitProcs");
+    if (declared > 0) r.declared.set(num(ad, "ClusterId"), declared);
   }
   const lines = [
     "OWNER          BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS",
@@ -184,10 +201,15 @@ export function batchTable(ads: readonly JobAttrs[]): string[] {
     const c = r.counts;
     const cell = (n: number) => (n === 0 ? "_" : String(n)).padEnd(6);
     const clusters = [...new Set(r.ids)];
+    let total = 0;
+    for (const id of clusters) {
+      const seen = r.ids.filter((x) => x === id).length;
+      total += Math.max(seen, r.declared.get(id) ?? 0);
+    }
     const range = clusters.length === 1 ? `${clusters[0]}` : `${clusters[0]}-${clusters.at(-1)}`;
     lines.push(
       `${r.owner.padEnd(14)} ${r.batch.padEnd(15)} ${date(r.qdate)} ${cell(c[4]! + c[3]!)} ` +
-        `${cell(c[2]!)} ${cell(c[1]!)} ${cell(c[5]!)} ${String(c.reduce((x, y) => x + y, 0)).padEnd(5)} ${range}`,
+        `${cell(c[2]!)} ${cell(c[1]!)} ${cell(c[5]!)} ${String(total).padEnd(5)} ${range}`,
     );
   }
   return lines;

@@ -52,6 +52,8 @@ export const scheddConfigSchema = z
     usage_half_life_s: durationS.default(86_400),
     max_input_transfer_failures: z.number().int().positive().default(3),
     history_s: durationS.default(30 * 86_400),
+    /** Jobs one owner may have waiting outside the queue (max_materialize, max_idle). */
+    max_unmaterialized_jobs: z.number().int().positive().default(100_000),
     significant_attributes: z.array(z.string()).default(DEFAULT_SIGNIFICANT_ATTRIBUTES),
     entry_attribute: z.string().default("MATCH_GLIDEIN_Entry_Name"),
     slot_entry_attribute: z.string().default(SLOT.EntryName),

@@ -108,4 +108,20 @@ export const SCHEDD_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: "late materialization: the jobs of a cluster not yet in the queue",
+    up(db) {
+      db.exec(`
+        CREATE TABLE unmaterialized (
+          cluster INTEGER NOT NULL,
+          proc INTEGER NOT NULL,
+          owner TEXT NOT NULL,
+          status INTEGER NOT NULL,
+          ad TEXT NOT NULL,
+          PRIMARY KEY (cluster, proc)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

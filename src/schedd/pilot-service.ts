@@ -16,7 +16,7 @@ import {
 import { proxyFileName } from "./input-files.js";
 import type { JobRecord } from "./queue-index.js";
 import { MAX_PROXY_BYTES, jobProxyAttrs, readProxyFile } from "./job-proxy.js";
-import { JobStatus, getAttr, jobId, parseJobId } from "./job-status.js";
+import { JobStatus, getAttr, jobId, parseJobId, type JobAttrs } from "./job-status.js";
 import {
   SCHEDD_METHODS as M,
   type ActionOutcome,
@@ -189,20 +189,25 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     const recs = [...queue.index.jobs.values()].filter(
       (r) => r.cluster === id.cluster && (id.proc === undefined || r.proc === id.proc),
     );
-    if (recs.length === 0) throw new NotFoundError(`no job ${req.jobId} in the queue`);
-    if (!caller.admin && recs.some((r) => r.owner !== caller.user)) {
+    // Jobs of a late-materializing cluster not yet in the queue take their inputs at submit too.
+    const waiting =
+      id.proc === undefined
+        ? queue.hasUnmaterialized(id.cluster)
+        : queue.isUnmaterialized(id.cluster, id.proc);
+    const owner = recs[0]?.owner ?? (waiting ? queue.store.cluster(id.cluster)?.owner : undefined);
+    if (owner === undefined) throw new NotFoundError(`no job ${req.jobId} in the queue`);
+    if (!caller.admin && (owner !== caller.user || recs.some((r) => r.owner !== caller.user))) {
       throw new PermissionDeniedError(`job ${req.jobId} is not yours`);
     }
     if (recs.some((r) => r.status === JobStatus.Running)) {
       throw new InvalidArgumentError(`job ${req.jobId} is already running`);
     }
     const dir = deps.sandboxes.dir(id.cluster, id.proc, "input");
-    const owner = recs[0]!.owner;
     const admit = (n: number): void => {
       const q = deps.spoolQuota.charge(owner, n);
       if (!q.ok) throw quotaRefusal(owner, q.usedBytes, q.quotaBytes);
     };
-    if (receive(deps, dir, req, admit)) recordJobProxy(deps, recs, dir, req.name, ctx);
+    if (receive(deps, dir, req, admit)) recordJobProxy(deps, recs, id, dir, req.name, ctx);
     return {};
   });
 
@@ -309,15 +314,17 @@ function activeLease(deps: ServiceDeps, leaseId: string, ctx: CallContext) {
 function recordJobProxy(
   deps: ServiceDeps,
   recs: readonly JobRecord[],
+  id: { cluster: number; proc?: number },
   dir: string,
   name: string,
   ctx: CallContext,
 ): void {
+  const named = (attrs: JobAttrs): boolean => proxyFileName(ClassAd.fromJSON(attrs)) === name;
   const owners = recs.filter((r) => {
     const attrs = deps.queue.store.getJob(r.cluster, r.proc)?.attrs;
-    return attrs !== undefined && proxyFileName(ClassAd.fromJSON(attrs)) === name;
+    return attrs !== undefined && named(attrs);
   });
-  if (owners.length === 0) return;
+  if (owners.length === 0 && !deps.queue.someUnmaterialized(id.cluster, id.proc, named)) return;
   const path = join(dir, name);
   const pem = readProxyFile(path);
   const r =
@@ -332,6 +339,7 @@ function recordJobProxy(
     });
   }
   for (const rec of owners) deps.queue.setScheddAttrs(rec, r.attrs);
+  deps.queue.setUnmaterializedAttrs(id.cluster, id.proc, named, r.attrs);
 }
 
 /**
@@ -402,6 +410,12 @@ function refreshProxy(
   if (name === undefined) return out;
   const cluster = recs[0]!.cluster;
   deps.sandboxes.replace(deps.sandboxes.dir(cluster, proc, "input"), name, pem);
+  if (proc === undefined) {
+    const same = (attrs: JobAttrs): boolean =>
+      proxyFileName(ClassAd.fromJSON(attrs)) === name &&
+      getAttr(attrs, "x509userproxysubject") === subject;
+    deps.queue.setUnmaterializedAttrs(cluster, undefined, same, r.attrs);
+  }
   for (const rec of jobs) {
     if (proc === undefined) {
       rmSync(join(deps.sandboxes.dir(cluster, rec.proc, "input"), name), { force: true });

@@ -121,7 +121,35 @@ export function act(
   caller: Caller,
   nowMs: number,
 ): ActOutcome | string {
-  return changeOwned(q, sel, caller, nowMs, (rec) => apply(q, action, rec, reason, caller));
+  return q.materializingAfter(() => {
+    const out = changeOwned(q, sel, caller, nowMs, (rec) => apply(q, action, rec, reason, caller));
+    if (action === "remove" && typeof out !== "string") dropFactories(q, sel, out, caller);
+    return out;
+  });
+}
+
+/**
+ * A removal that names a late-materializing cluster whole (its id, its owner, a constraint or
+ * -all) also drops its jobs not yet in the queue, as condor_rm removes the cluster's factory; a
+ * removal of single jobs (CLUSTER.PROC) leaves the rest to enter the queue.
+ */
+function dropFactories(q: JobQueue, sel: Selection, out: ActOutcome, caller: Caller): void {
+  const clusters = new Set<number>();
+  for (const text of sel.ids) {
+    const id = parseJobId(text);
+    if (id && id.proc === undefined) clusters.add(id.cluster);
+  }
+  if (sel.ids.length === 0) for (const id of out.done) clusters.add(parseJobId(id)!.cluster);
+  for (const c of clusters) {
+    const owner = q.store.cluster(c)?.owner;
+    if (owner === undefined || (!caller.admin && owner !== caller.user)) continue;
+    const n = q.dropUnmaterialized(c);
+    if (n === 0) continue;
+    // Named by id with nothing left in the queue, the cluster was still found.
+    out.refused = out.refused.filter(
+      (r) => !(r.id === String(c) && r.reason === "no jobs of this cluster in the queue"),
+    );
+  }
 }
 
 function apply(q: JobQueue, action: Action, rec: JobRecord, reason: string, caller: Caller) {

@@ -15,6 +15,12 @@ import {
   releaseVerdict,
 } from "./lease.js";
 import {
+  MAX_UNMATERIALIZED_PER_OWNER,
+  materializeLimits,
+  room,
+  type Factory,
+} from "./materialize.js";
+import {
   HoldCode,
   JobStatus,
   getAttr,
@@ -80,6 +86,8 @@ export interface QueueOptions {
   maxInputTransferFailures?: number;
   /** PROTECTED_JOB_ATTRS: once set, only an admin edits them. */
   protectedAttrs?: readonly string[];
+  /** Jobs one owner may have waiting outside the queue (late materialization). */
+  maxUnmaterialized?: number;
 }
 const POLICY_ATTRS = ["periodichold", "periodicrelease", "periodicremove"];
 /** Jobs one claim may hold for macros its slot cannot fill before it gives up for this turn. */
@@ -105,6 +113,10 @@ export class JobQueue {
   private readonly proxyExpiry = new Map<JobId, number>();
   /** Where the next periodic pass starts, when the last one ran out of budget. */
   private periodicStart = 0;
+  /** Late-materializing clusters with jobs still outside the queue, by cluster. */
+  private readonly factories = new Map<number, Factory>();
+  /** Clusters to materialize once the action under way ends (see materializingAfter). */
+  private deferred: Set<number> | undefined;
   private readonly idleListeners = new Set<() => void>();
   private readonly slots = new Map<string, ClassAd>();
 
@@ -127,6 +139,27 @@ export class JobQueue {
       this.index.add(rec, job.status === JobStatus.Idle ? job.attrs : undefined);
       if (job.status === JobStatus.Running) this.index.setEntry(rec, entryOf(job.attrs, opts));
       this.trackPolicy(job.attrs);
+    }
+    for (const c of store.unmaterializedClusters()) {
+      const limits = materializeLimits(JSON.parse(c.ad) as JobAttrs);
+      if (limits === undefined) continue;
+      const present = new Set<number>();
+      let spooling = false;
+      for (const r of this.index.jobs.values()) {
+        if (r.cluster !== c.cluster) continue;
+        present.add(r.proc);
+        if (r.status === JobStatus.Held) {
+          const code = getAttr(store.getJob(r.cluster, r.proc)!.attrs, "HoldReasonCode");
+          spooling ||= code === String(HoldCode.SpoolingInput);
+        }
+      }
+      this.factories.set(c.cluster, {
+        owner: c.owner,
+        ...limits,
+        waiting: c.count,
+        present,
+        spooling,
+      });
     }
   }
 
@@ -189,6 +222,7 @@ export class JobQueue {
       stamp.push(["HoldReasonCode", String(HoldCode.SpoolingInput)]);
     }
     const stamped = new Set(["clusterid", "procid", ...stamp.map(([n]) => lowerName(n))]);
+    const userHeldProcs = new Set<number>();
     for (let i = 0; i < jobs.length; i++) {
       const src = jobs[i]!;
       const proc = numAttr(src, "ProcId", i);
@@ -218,6 +252,7 @@ export class JobQueue {
       // input upload; only a release by the user lets it run.
       const userHeld = numAttr(src, "JobStatus", JobStatus.Idle) === JobStatus.Held;
       if (userHeld) {
+        userHeldProcs.add(proc);
         attrs.JobStatus = String(JobStatus.Held);
         for (const n of ["HoldReason", "HoldReasonCode"]) {
           const v = getAttr(src, n);
@@ -232,13 +267,49 @@ export class JobQueue {
         attrs,
       });
     }
+    const limits = materializeLimits(prepared[0]!.attrs);
+    let queued = prepared;
+    let later: StoredJob[] = [];
+    if (limits !== undefined) {
+      prepared.sort((a, b) => a.proc - b.proc);
+      // The attribute condor_q reads for a late-materializing cluster's whole size.
+      for (const job of prepared) job.attrs.TotalSubmitProcs = String(prepared.length);
+      const first = Math.min(limits.limit, limits.maxIdle, prepared.length);
+      queued = prepared.slice(0, first);
+      // Jobs entering later come after their inputs arrived: idle, unless the user held them.
+      later = prepared
+        .slice(first)
+        .map((j) => (j.status === JobStatus.Held && !userHeldProcs.has(j.proc) ? unspooled(j) : j));
+      const waiting = this.waitingOf(owner);
+      const bound = this.opts.maxUnmaterialized ?? MAX_UNMATERIALIZED_PER_OWNER;
+      if (waiting + later.length > bound) {
+        return {
+          ok: false,
+          code: "invalid-argument",
+          message:
+            `${later.length} jobs past max_materialize/max_idle would make ${owner}'s jobs ` +
+            `waiting to enter the queue more than ${bound} (max_unmaterialized_jobs): ` +
+            "submit fewer, or wait for earlier clusters to drain",
+        };
+      }
+    }
     this.store.tx(() => {
-      for (const job of prepared) this.store.insertJob(job);
+      for (const job of queued) this.store.insertJob(job);
+      for (const job of later) this.store.insertUnmaterialized(job);
       this.store.markSubmitted(clusterId, prepared.length);
     });
-    for (const job of prepared) {
+    for (const job of queued) {
       this.index.add(this.record(job), job.status === JobStatus.Idle ? job.attrs : undefined);
       this.trackPolicy(job.attrs);
+    }
+    if (limits !== undefined && later.length > 0) {
+      this.factories.set(clusterId, {
+        owner,
+        ...limits,
+        waiting: later.length,
+        present: new Set(queued.map((j) => j.proc)),
+        spooling: holdForInput,
+      });
     }
     this.notifyIdle();
     return { ok: true, clusterId, count: prepared.length };
@@ -296,6 +367,7 @@ export class JobQueue {
     rec.leaseExpires = expires;
     rec.attrs = attrs;
     this.usage.set(rec.owner, usage);
+    this.materialize(rec.cluster);
     return { matched: true, jobId: id, attrs: offered, leaseId, leaseExpires: expires };
   }
 
@@ -418,6 +490,7 @@ export class JobQueue {
   async evaluatePeriodic(bounds: PeriodicBounds = DEFAULT_PERIODIC_BOUNDS): Promise<PeriodicPass> {
     const now = this.clock.now();
     const pass: PeriodicPass = { changed: [], overBound: [], deferred: 0, steps: 0 };
+    for (const cluster of [...this.factories.keys()]) this.materialize(cluster);
     for (const [id, expiry] of [...this.proxyExpiry]) {
       const rec = this.index.jobs.get(id);
       if (!rec) {
@@ -487,6 +560,8 @@ export class JobQueue {
   }
 
   release(rec: JobRecord): void {
+    const f = this.factories.get(rec.cluster);
+    if (f) f.spooling = false;
     const stored = this.load(rec);
     this.commitChange(stored, JobStatus.Idle, releasedAttrs(stored.attrs, this.clock.now()));
     // Evaluated again even if its policy met a bound while held: the user released it.
@@ -576,10 +651,124 @@ export class JobQueue {
       this.index.remove(rec);
       this.periodic.delete(jobId(stored.cluster, stored.proc));
       this.proxyExpiry.delete(jobId(stored.cluster, stored.proc));
+      this.factories.get(stored.cluster)?.present.delete(stored.proc);
     } else {
       this.index.setStatus(rec, status, status === JobStatus.Idle ? attrs : undefined);
       if (status === JobStatus.Idle) this.notifyIdle();
     }
+    this.materialize(stored.cluster);
+  }
+
+  /**
+   * Run `fn` with materialization put off until it returns: a removal of a whole cluster must
+   * not pull its next jobs into the queue job by job while it removes them.
+   */
+  materializingAfter<T>(fn: () => T): T {
+    if (this.deferred !== undefined) return fn();
+    const deferred = new Set<number>();
+    this.deferred = deferred;
+    try {
+      return fn();
+    } finally {
+      this.deferred = undefined;
+      for (const c of deferred) this.materialize(c);
+    }
+  }
+
+  /** Jobs of a late-materializing cluster enter the queue while its limits leave room. */
+  materialize(cluster: number): void {
+    const f = this.factories.get(cluster);
+    if (f === undefined) return;
+    if (this.deferred !== undefined) {
+      this.deferred.add(cluster);
+      return;
+    }
+    let idle = 0;
+    for (const proc of f.present) {
+      if (this.index.jobs.get(jobId(cluster, proc))?.status === JobStatus.Idle) idle++;
+    }
+    const n = room(f, idle);
+    if (n === 0) return;
+    const t = String(epochSeconds(this.clock.now()));
+    let entering: StoredJob[] = [];
+    this.store.tx(() => {
+      entering = this.store.takeUnmaterialized(cluster, n);
+      for (const job of entering) {
+        setAttr(job.attrs, "EnteredCurrentStatus", t);
+        this.store.insertJob(job);
+      }
+    });
+    for (const job of entering) {
+      this.index.add(this.record(job), job.status === JobStatus.Idle ? job.attrs : undefined);
+      this.trackPolicy(job.attrs);
+      f.present.add(job.proc);
+    }
+    f.waiting -= entering.length;
+    if (f.waiting <= 0 || entering.length === 0) this.factories.delete(cluster);
+    if (entering.length > 0) this.notifyIdle();
+  }
+
+  /** A removed cluster's jobs not yet materialized go with it; how many there were. */
+  dropUnmaterialized(cluster: number): number {
+    if (!this.factories.delete(cluster)) return 0;
+    let n = 0;
+    this.store.tx(() => {
+      n = this.store.dropUnmaterialized(cluster);
+    });
+    return n;
+  }
+
+  /** A job still waiting outside the queue (its inputs may still be uploaded). */
+  isUnmaterialized(cluster: number, proc: number): boolean {
+    return this.factories.has(cluster) && this.store.isUnmaterialized(cluster, proc);
+  }
+
+  /**
+   * Attributes the schedd writes (a proxy's subject and expiry) on a cluster's jobs still
+   * outside the queue, one proc or all, where `applies` says; how many changed.
+   */
+  setUnmaterializedAttrs(
+    cluster: number,
+    proc: number | undefined,
+    applies: (attrs: JobAttrs) => boolean,
+    pairs: readonly [string, string][],
+  ): number {
+    if (!this.factories.has(cluster)) return 0;
+    let n = 0;
+    this.store.tx(() => {
+      n = this.store.changeUnmaterialized(cluster, proc, (attrs) => {
+        if (!applies(attrs)) return undefined;
+        for (const [name, text] of pairs) setAttr(attrs, name, text);
+        return attrs;
+      });
+    });
+    return n;
+  }
+
+  /** Whether any of a cluster's jobs outside the queue (one proc, or all) passes `test`. */
+  someUnmaterialized(
+    cluster: number,
+    proc: number | undefined,
+    test: (attrs: JobAttrs) => boolean,
+  ): boolean {
+    if (!this.factories.has(cluster)) return false;
+    let found = false;
+    this.store.changeUnmaterialized(cluster, proc, (attrs) => {
+      found ||= test(attrs);
+      return undefined;
+    });
+    return found;
+  }
+
+  /** Whether a cluster has jobs waiting outside the queue. */
+  hasUnmaterialized(cluster: number): boolean {
+    return this.factories.has(cluster);
+  }
+
+  private waitingOf(owner: string): number {
+    let n = 0;
+    for (const f of this.factories.values()) if (f.owner === owner) n += f.waiting;
+    return n;
   }
 
   /** A job's stored record; running jobs' ads are kept in memory between claim and exit. */
@@ -625,6 +814,17 @@ export class JobQueue {
     if (Number.isFinite(expiry) && expiry > 0) this.proxyExpiry.set(id, expiry);
     else this.proxyExpiry.delete(id);
   }
+}
+
+/** A job held only while its inputs upload, as it is once they have arrived: idle. */
+function unspooled(job: StoredJob): StoredJob {
+  const attrs: JobAttrs = {};
+  for (const k in job.attrs) {
+    const l = lowerName(k);
+    if (l !== "holdreason" && l !== "holdreasoncode") attrs[k] = job.attrs[k]!;
+  }
+  setAttr(attrs, "JobStatus", String(JobStatus.Idle));
+  return { ...job, status: JobStatus.Idle, attrs };
 }
 
 /**

@@ -82,6 +82,7 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     usageHalfLifeMs: cfg.usage_half_life_s * 1000,
     maxInputTransferFailures: cfg.max_input_transfer_failures,
     protectedAttrs: cfg.protected_job_attrs,
+    maxUnmaterialized: cfg.max_unmaterialized_jobs,
   });
   const sandboxes = new Sandboxes(join(cfg.state_dir, "spool"), {
     maxFileBytes: cfg.sandbox.max_file_mb * 1024 * 1024,
@@ -170,11 +171,13 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
     const r = sweepSpool({
       spoolDir: sandboxes.spoolDir,
       job: (c, p) => {
-        if (queue.index.jobs.has(jobId(c, p)) || reserved(c)) return { inQueue: true };
+        if (queue.index.jobs.has(jobId(c, p)) || reserved(c) || queue.isUnmaterialized(c, p)) {
+          return { inQueue: true };
+        }
         const end = store.historyEnd(c, p);
         return { inQueue: false, finished: end && { status: end.status, atMs: end.finished } };
       },
-      clusterQueued: (c) => queued.has(c) || reserved(c),
+      clusterQueued: (c) => queued.has(c) || reserved(c) || queue.hasUnmaterialized(c),
       nowMs: now,
       keepOutputMs: cfg.sandbox.keep_output_s * 1000,
     });

@@ -239,6 +239,76 @@ export class ScheddStore {
     );
   }
 
+  /** A job of a late-materializing cluster kept out of the queue for now. */
+  insertUnmaterialized(job: StoredJob): void {
+    this.db
+      .prepare(
+        "INSERT INTO unmaterialized (cluster, proc, owner, status, ad) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(job.cluster, job.proc, job.owner, job.status, JSON.stringify(job.attrs));
+  }
+
+  /** The first `n` unmaterialized jobs of a cluster, lowest proc first, taken out of the table. */
+  takeUnmaterialized(cluster: number, n: number): StoredJob[] {
+    const rows = this.db
+      .prepare(
+        "SELECT cluster, proc, owner, status, ad FROM unmaterialized WHERE cluster = ? " +
+          "ORDER BY proc LIMIT ?",
+      )
+      .all(cluster, n) as {
+      cluster: number;
+      proc: number;
+      owner: string;
+      status: number;
+      ad: string;
+    }[];
+    const del = this.db.prepare("DELETE FROM unmaterialized WHERE cluster = ? AND proc = ?");
+    for (const r of rows) del.run(cluster, r.proc);
+    return rows.map((r) => ({ ...r, attrs: JSON.parse(r.ad) as JobAttrs }));
+  }
+
+  /** Rewrite the ads of a cluster's unmaterialized jobs (one proc, or all) that `change` alters. */
+  changeUnmaterialized(
+    cluster: number,
+    proc: number | undefined,
+    change: (attrs: JobAttrs) => JobAttrs | undefined,
+  ): number {
+    const rows = this.db
+      .prepare("SELECT proc, ad FROM unmaterialized WHERE cluster = ? AND (? IS NULL OR proc = ?)")
+      .all(cluster, proc ?? null, proc ?? null) as { proc: number; ad: string }[];
+    const put = this.db.prepare("UPDATE unmaterialized SET ad = ? WHERE cluster = ? AND proc = ?");
+    let n = 0;
+    for (const r of rows) {
+      const next = change(JSON.parse(r.ad) as JobAttrs);
+      if (next === undefined) continue;
+      put.run(JSON.stringify(next), cluster, r.proc);
+      n++;
+    }
+    return n;
+  }
+
+  /** Drop a cluster's unmaterialized jobs (the cluster was removed); how many there were. */
+  dropUnmaterialized(cluster: number): number {
+    return this.db.prepare("DELETE FROM unmaterialized WHERE cluster = ?").run(cluster).changes;
+  }
+
+  isUnmaterialized(cluster: number, proc: number): boolean {
+    return (
+      this.db
+        .prepare("SELECT 1 FROM unmaterialized WHERE cluster = ? AND proc = ?")
+        .get(cluster, proc) !== undefined
+    );
+  }
+
+  /** Clusters with unmaterialized jobs: how many, and the first one's ad (startup). */
+  unmaterializedClusters(): { cluster: number; owner: string; count: number; ad: string }[] {
+    return this.db
+      .prepare(
+        "SELECT cluster, owner, COUNT(*) AS count, MIN(ad) AS ad FROM unmaterialized GROUP BY cluster",
+      )
+      .all() as { cluster: number; owner: string; count: number; ad: string }[];
+  }
+
   /** Every job in the queue, in id order (startup). */
   *allJobs(): IterableIterator<StoredJob> {
     const it = this.db

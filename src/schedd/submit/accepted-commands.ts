@@ -34,16 +34,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Readonly<Record<string, Accepted>> = {
     kind: "expr",
     note: "the schedd leases jobs to pilots for its own lease_s",
   },
-  max_idle: {
-    attr: null,
-    kind: "none",
-    note: "there is no late materialization: every job is queued at submit",
-  },
-  max_materialize: {
-    attr: null,
-    kind: "none",
-    note: "there is no late materialization: every job is queued at submit",
-  },
   nice_user: { attr: "NiceUser", kind: "bool", note: "fair share treats every user alike" },
   coresize: { attr: "CoreSize", kind: "int", note: "the core size limit is the node's" },
   image_size: { attr: "ImageSize", kind: "int", note: "use request_memory" },

@@ -3,6 +3,8 @@ import { ACCEPTED_WITHOUT_EFFECT } from "./accepted-commands.js";
 
 /** Keys handled by the derivations (lower-case), with their accepted aliases. */
 export const KNOWN_COMMANDS: readonly string[] = [
+  "max_idle",
+  "max_materialize",
   "executable",
   "arguments",
   "environment",

@@ -237,7 +237,25 @@ function simple(key: string, attr: string, kind: Kind): Derivation {
   };
 }
 
+/**
+ * `max_materialize` and `max_idle`: late materialization. The schedd keeps the cluster's jobs
+ * past these limits out of the queue and lets them in as earlier ones start or leave.
+ */
+function materializeLimit(key: string, attr: string): Derivation {
+  return {
+    inputs: [key],
+    derive(ctx) {
+      const value = ctx.value(key);
+      if (value === undefined || value === "") return;
+      if (INTEGER.test(value) && Number(value) > 0) ctx.emit(attr, String(Number(value)));
+      else ctx.fail(key, `${key} must be a whole number of jobs above 0, not '${value}'`);
+    },
+  };
+}
+
 export const POLICY_DERIVATIONS: readonly Derivation[] = [
+  materializeLimit("max_materialize", "JobMaterializeLimit"),
+  materializeLimit("max_idle", "JobMaterializeMaxIdle"),
   countOrExpression("request_cpus", "RequestCpus", (ctx) => ctx.env.defaults.cpus),
   size("request_memory", "RequestMemory", 2, (ctx) => ctx.env.defaults.memoryMiB),
   size("request_disk", "RequestDisk", 1, (ctx) => ctx.env.defaults.diskKiB),

@@ -35,7 +35,6 @@ test("accepted commands write HTCondor's attribute and warn that Updraft does no
     "notify_user = alice@example.org",
     "want_graceful_removal = true",
     "job_lease_duration = 2400",
-    "max_idle = 100",
     "kill_sig = SIGINT",
     "queue",
     "",
@@ -48,10 +47,21 @@ test("accepted commands write HTCondor's attribute and warn that Updraft does no
   const warnings = warningsOf(text);
   assert.deepEqual(
     warnings.map((w) => w.line),
-    [2, 3, 4, 5, 6],
+    [2, 3, 4, 5],
   );
   assert.match(warnings[0]!.message, /^'notify_user' is accepted but has no effect: .*no mail/);
-  assert.match(warnings[3]!.message, /no late materialization: every job is queued at submit/);
+  assert.match(warnings[3]!.message, /^'kill_sig' is accepted but has no effect: .*SIGTERM/);
+});
+
+test("max_materialize and max_idle set HTCondor's materialization limits, with no warning", () => {
+  const text = `${EXE}max_materialize = 10\nmax_idle = 4\nqueue\n`;
+  const job = jobOf(text);
+  assert.equal(job.get("JobMaterializeLimit"), "10");
+  assert.equal(job.get("JobMaterializeMaxIdle"), "4");
+  assert.deepEqual(warningsOf(text), []);
+  const r = compile(`${EXE}max_idle = 0\nqueue\n`);
+  assert.ok(!r.ok);
+  assert.match(r.errors[0]!.message, /max_idle must be a whole number of jobs above 0, not '0'/);
 });
 
 test("preserve_relative_paths is accepted with a warning saying where inputs land", () => {
