@@ -87,18 +87,25 @@ const RESERVED = new Set(
 /** Prefixes of system names: the project's own settings, HTCondor's, the loader's and Node's. */
 const RESERVED_PREFIXES = ["updraft_", "glideclient_", "_condor_", "x509_", "ld_", "node_"];
 
+/** True when `name` is one the system sets itself (any case). */
+export function isReservedAttrName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p));
+}
+
 /** Why `name` may not be an attribute, or undefined when it may. */
 export function attrNameProblem(name: string): string | undefined {
   if (name.length > GLIDEIN_ATTR_LIMITS.nameLength) {
     return `longer than ${GLIDEIN_ATTR_LIMITS.nameLength} characters`;
   }
   if (!IDENTIFIER.test(name)) return "not a ClassAd name (a letter or _, then letters, digits, _)";
-  const lower = name.toLowerCase();
-  if (RESERVED.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p))) {
-    return "a name the system sets itself";
-  }
+  if (isReservedAttrName(name)) return "a name the system sets itself";
   return undefined;
 }
+
+/** Why the factory drops a frontend's attribute, as its metrics count them. */
+export const ATTR_DROP_REASONS = ["reserved_name", "bad_name", "bad_type", "bad_value"] as const;
+export type AttrDropReason = (typeof ATTR_DROP_REASONS)[number];
 
 /** Why `value` does not fit `type`, or undefined when it does. */
 export function attrValueProblem(type: GlideinAttrType, value: unknown): string | undefined {

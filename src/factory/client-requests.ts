@@ -3,6 +3,7 @@
  * `ReqGlidein` names one of this factory's entries are kept; anything unreadable is skipped with
  * a reason rather than guessed at.
  */
+import type { AttrDropReason } from "../ads/glidein-attrs.js";
 import { readGlideClient } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { ClientRequest } from "./decide-types.js";
@@ -25,6 +26,8 @@ export interface ParsedRequest {
   attrs: GlideinAttr[];
   /** Attributes dropped, with why (shown by `factory status` through the client's last error). */
   attrProblems: string[];
+  /** The reason each dropped attribute was dropped, counted in the factory's metrics. */
+  attrDrops: AttrDropReason[];
 }
 
 export type ReadResult =
@@ -82,6 +85,7 @@ export function readGlideClientAd(
       params,
       attrs: split.attrs,
       attrProblems: split.problems,
+      attrDrops: split.dropped,
     },
   };
 }

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import type { GridAdapter, PilotSpec } from "./adapters/types.js";
 import { readGlideClientAd, type ParsedRequest } from "./client-requests.js";
 import { encodeGlideinAttrs, PILOT_ATTRS_ENV } from "../ads/glidein-attrs.js";
-import { mergePilotAttrs } from "./pilot-attrs.js";
+import { attrsDroppedCounter, mergePilotAttrs } from "./pilot-attrs.js";
 import {
   storeClientCredential,
   storePilotTokenBatch,
@@ -76,7 +76,11 @@ export function prepareSubmit(
   const pilot = entry.pilot;
   if (req.attrProblems.length) {
     const problem = `attributes dropped: ${req.attrProblems.slice(0, 5).join("; ")}`;
-    d.store.recordError(r.entry, r.client, d.now(), problem);
+    d.store.transaction(() => {
+      for (const reason of req.attrDrops)
+        d.store.count(r.entry, r.client, attrsDroppedCounter(reason));
+      d.store.recordError(r.entry, r.client, d.now(), problem);
+    });
     d.logger.warn({ entry: r.entry, client: r.client, problems: req.attrProblems }, problem);
   }
   const merged = mergePilotAttrs(entry.attrs, req.attrs);

@@ -14,6 +14,8 @@ import { Histogram, type Registry } from "prom-client";
 import { FAILURE_CLASSES } from "../pilot/failure.js";
 import { ComputedCounter, ComputedGauge, memoLabelValue } from "../wire/metric-labels.js";
 import type { FactoryStore } from "./store.js";
+import { ATTR_DROP_REASONS } from "../ads/glidein-attrs.js";
+import { attrsDroppedCounter } from "./pilot-attrs.js";
 
 export type FactoryMetrics = {
   cycleDone(seconds: number, timings: Record<string, number>): void;
@@ -116,6 +118,21 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
       for (const r of store.countersNamed("failed")) {
         const rest = r.value - (classed.get(key(r.entry, r.client)) ?? 0);
         if (rest > 0) add(rest, label(r.entry), label(r.client), "Unknown");
+      }
+    },
+  });
+  new ComputedCounter({
+    name: "updraft_factory_attrs_dropped_total",
+    help:
+      "Frontend attributes the factory dropped from requests it submitted pilots for, one per " +
+      "attribute and submission, by entry, client and reason (reserved_name, bad_name, " +
+      "bad_type, bad_value).",
+    labelNames: ["entry", "client", "reason"],
+    registers,
+    read(add) {
+      for (const reason of ATTR_DROP_REASONS) {
+        for (const r of store.countersNamed(attrsDroppedCounter(reason)))
+          add(r.value, label(r.entry), label(r.client), reason);
       }
     },
   });

@@ -6,8 +6,12 @@
  * frontend (a name like LD_PRELOAD or NODE_OPTIONS must not reach the pilot's own process).
  */
 import {
+  type AttrDropReason,
+  attrNameProblem,
   attrProblems,
+  attrValueProblem,
   GLIDEIN_ATTR_LIMITS,
+  isReservedAttrName,
   type GlideinAttr,
   type GlideinAttrType,
 } from "../ads/glidein-attrs.js";
@@ -31,6 +35,19 @@ export interface ClientAttrs {
   attrs: GlideinAttr[];
   /** Attributes dropped, with why; the request itself is still served. */
   problems: string[];
+  /** Why each dropped attribute was dropped, one reason per attribute, for the metrics. */
+  dropped: AttrDropReason[];
+}
+
+/** The store counter (per entry and client) of attributes dropped for `reason`. */
+export function attrsDroppedCounter(reason: AttrDropReason): string {
+  return `attrs_dropped:${reason}`;
+}
+
+/** The reason an attribute with problems is dropped: its name first, then its value. */
+function dropReason(a: GlideinAttr): AttrDropReason {
+  if (attrNameProblem(a.name)) return isReservedAttrName(a.name) ? "reserved_name" : "bad_name";
+  return attrValueProblem(a.type, a.value) ? "bad_value" : "bad_type";
 }
 
 /** Splits a GlideClient ad's parameters into the frontend's settings and its VO attributes. */
@@ -38,6 +55,7 @@ export function readClientAttrs(r: ReadGlideClient): ClientAttrs | { tooMany: nu
   const system: Record<string, string> = {};
   const attrs: GlideinAttr[] = [];
   const problems: string[] = [];
+  const dropped: AttrDropReason[] = [];
   const lower = (xs: string[] | undefined) => new Set((xs ?? []).map((x) => x.toLowerCase()));
   const exprs = lower(r.exprAttrs);
   const publish = lower(r.publishAttrs);
@@ -60,14 +78,17 @@ export function readClientAttrs(r: ReadGlideClient): ClientAttrs | { tooMany: nu
           : undefined;
     if (type === undefined || typeof v === "boolean") {
       problems.push(`${name.slice(0, 80)}: not a string, an integer or expression text`);
+      dropped.push("bad_type");
       continue;
     }
     const a: GlideinAttr = { name, type, value: v, publish: publish.has(key), job: job.has(key) };
     const p = attrProblems(a);
-    if (p.length) problems.push(...p);
-    else attrs.push(a);
+    if (p.length) {
+      problems.push(...p);
+      dropped.push(dropReason(a));
+    } else attrs.push(a);
   }
-  return { system, attrs, problems };
+  return { system, attrs, problems, dropped };
 }
 
 /** An entry attribute as the factory's configuration gives it. */

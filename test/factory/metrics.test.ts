@@ -54,7 +54,13 @@ test("a monitor scrapes the factory's own listener: pilots, submissions, failure
     pilotScript: report("Config"),
     entry: { limits: { per_entry: { max_idle: 2 } } },
   });
-  await w.collector.as("frontend").advertise([w.glideClient()], "GlideClient");
+  // Two attributes the factory drops: one naming what the system sets, one of a bad kind.
+  const ad = w.glideClient({
+    GlideinParamLD_PRELOAD: "/tmp/x.so",
+    GlideinParamVO_Expr: "a &&",
+    GlideinExprAttrs: "VO_Expr",
+  });
+  await w.collector.as("frontend").advertise([ad], "GlideClient");
   const daemon = createFactoryDaemon(cfg, { logger: silent });
   try {
     await daemon.start();
@@ -76,6 +82,12 @@ test("a monitor scrapes the factory's own listener: pilots, submissions, failure
     assert.ok(submitted !== undefined && submitted >= 2, `submitted ${submitted}`);
     const failed = sample(m, "updraft_factory_pilot_failures_total", { ...who, class: "Config" });
     assert.ok(failed !== undefined && failed >= 2, `failed ${failed}`);
+    const dropped = (reason: string) =>
+      sample(m, "updraft_factory_attrs_dropped_total", { ...who, reason });
+    assert.ok((dropped("reserved_name") ?? 0) >= 1, `reserved ${dropped("reserved_name")}`);
+    assert.ok((dropped("bad_value") ?? 0) >= 1, `bad value ${dropped("bad_value")}`);
+    assert.equal(dropped("bad_name"), undefined, "no attribute had a bad name");
+    assert.equal(m.types.get("updraft_factory_attrs_dropped_total"), "counter");
     assert.equal(sample(m, "updraft_factory_requested_idle_pilots", who), 3);
     assert.equal(sample(m, "updraft_factory_requested_max_pilots", who), 10);
     // At most two idle at the entry: the entry's max_idle bound the request of three.

@@ -60,6 +60,12 @@ test("attributes naming what the system sets, or of a bad kind, are dropped with
     assert.match(text, new RegExp(`${n}: a name the system sets itself`));
   }
   assert.match(text, /VO_Bad: bad ClassAd expression/);
+  assert.deepEqual(r.value.attrDrops, [
+    "reserved_name",
+    "reserved_name",
+    "reserved_name",
+    "bad_value",
+  ]);
 });
 
 test("a request with more attributes than a pilot takes is refused", () => {
