@@ -4,13 +4,13 @@
  * `--invalidate` removes the ads named (by type and Name) instead.
  */
 import { hasErrorCode } from "../common/errors.js";
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
 import { CliError } from "./errors.js";
 import type { ClientFlags } from "./client-settings.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
+import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 /** Connection flags as every client command takes them, plus this command's own. */
 interface AdvertiseOptions extends ClientFlags {
@@ -82,7 +82,7 @@ export function createAdvertiseCommand(): Command {
   cmd.action(async (file: string, o: AdvertiseOptions) => {
     let text: string;
     try {
-      text = readFileSync(file === "-" ? 0 : file, "utf8");
+      text = readBoundedText(file, MAX_INPUT_FILE_BYTES);
     } catch (err) {
       throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
     }

@@ -3,7 +3,7 @@
  * revoke, re-sign the CRL. The CA directory layout is described in src/security/ca-dir.ts.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   CRL_DAYS,
@@ -17,6 +17,7 @@ import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { dropLastRdn, formatSlashDn, parseSlashDn } from "../security/dn.js";
 import { issueHostCert, issueUserCert } from "../security/pki.js";
 import { CliError } from "./errors.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 export const DEFAULT_CA_SUBJECT = "/DC=org/DC=example/CN=Updraft Test CA";
 
@@ -150,7 +151,7 @@ export function createCaCommand(): Command {
     .requiredOption("--cert <file>", "the certificate to revoke (PEM)")
     .action((o: { dir: string; cert: string }) => {
       if (!existsSync(o.cert)) throw new CliError(`${o.cert}: no such file`);
-      const pem = readFileSync(o.cert, "utf8");
+      const pem = guard(o.cert, () => readBoundedText(o.cert, MAX_CREDENTIAL_FILE_BYTES));
       const cert = guard(o.cert, () => revokeInCaDir(o.dir, pem, o.cert));
       process.stdout.write(`revoked ${cert.subject} (serial ${cert.serialHex})\n`);
     });

@@ -3,7 +3,6 @@
  * command line, in HTCondor's default (old-semantics) behaviour.
  */
 import { hasErrorCode } from "../common/errors.js";
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import {
   AbsTime,
@@ -21,10 +20,11 @@ import {
   unparseValue,
 } from "../classad/index.js";
 import { CliError } from "./errors.js";
+import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 function readSource(file: string, exitCode = 1): string {
   try {
-    return readFileSync(file === "-" ? 0 : file, "utf8");
+    return readBoundedText(file, MAX_INPUT_FILE_BYTES);
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`, exitCode);
   }

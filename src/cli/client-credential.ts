@@ -3,10 +3,11 @@
  * a bearer token sent at the upgrade. A token is read and looked at before connecting, so an
  * expired or unreadable one is reported with where it came from instead of as a refusal.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { describeToken } from "../security/token-issuer.js";
 import type { ClientCredential } from "./client-settings.js";
 import { CliError } from "./errors.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 export type RpcCredential =
   { credentialFile: string } | { certPem: string; keyPem: string } | { bearerToken: string };
@@ -80,7 +81,7 @@ function readPrivate(file: string, what: string, hint: string): string {
 
 function readable(file: string, what: string, hint: string): string {
   try {
-    return readFileSync(file, "latin1");
+    return readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES, "latin1");
   } catch (err) {
     throw new CliError(`cannot read the ${what} ${file}: ${(err as Error).message} (set ${hint})`);
   }

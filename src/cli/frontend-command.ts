@@ -4,7 +4,7 @@
  * `snapshot` against the live pool; `status`: what the running frontends advertised.
  */
 import { AD_TYPE } from "../ads/index.js";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createLogger } from "../common/logger.js";
 import { connectPeers } from "../frontend/daemon.js";
 import { runFrontend } from "../frontend/main.js";
@@ -25,6 +25,7 @@ import { CliError, withCliErrorsSync } from "./errors.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { voScriptLines } from "../frontend/vo-bundle.js";
 import { addPoolOptions, callError, openPool } from "./pool-client.js";
+import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 interface CommonOptions {
   config: string;
@@ -85,7 +86,7 @@ function planAction(options: CommonOptions): void {
 function readJob(file: string): ClassAd {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readBoundedText(file, MAX_INPUT_FILE_BYTES);
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }

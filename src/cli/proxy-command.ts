@@ -3,7 +3,7 @@
  * environment variables (X509_USER_CERT, X509_USER_KEY, X509_USER_PROXY, X509_CERT_DIR).
  */
 import { Command, InvalidArgumentError } from "commander";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import { writePrivateFile } from "../security/ca-dir.js";
@@ -14,6 +14,7 @@ import { verifyChain } from "../security/verify.js";
 import { pemCertificates } from "../security/cert-info.js";
 import { rsaBits } from "./ca-command.js";
 import { CliError } from "./errors.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 export function defaultProxyPath(env = process.env): string {
   return env.X509_USER_PROXY || `/tmp/x509up_u${userInfo().uid}`;
@@ -22,7 +23,7 @@ export function defaultProxyPath(env = process.env): string {
 function readText(file: string, what: string): string {
   if (!existsSync(file)) throw new CliError(`${file}: no such file (${what})`);
   try {
-    return readFileSync(file, "utf8");
+    return readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES);
   } catch (err) {
     throw new CliError(`${file}: cannot read ${what}: ${(err as Error).message}`);
   }

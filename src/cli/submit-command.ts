@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import type { Command } from "commander";
@@ -28,6 +28,7 @@ import {
 import { CliError } from "./errors.js";
 import { appendEvents, eventsFromAd } from "./user-log.js";
 import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
+import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 type SubmitFlags = ScheddFlags & {
   dryRun?: boolean;
@@ -46,7 +47,7 @@ function compile(
 ): CompileResult & { ok: true } {
   let text: string;
   try {
-    text = readFileSync(file === "-" ? 0 : file, "utf8");
+    text = readBoundedText(file, MAX_INPUT_FILE_BYTES);
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * shows what a token claims without verifying it, and `revoke`, which revokes pilots by id.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { parseRevokedPilots } from "../security/pilot-revocations.js";
 import { writePrivateFile } from "../security/ca-dir.js";
 import { discoverBearerToken, readTokenFile } from "../security/token-discovery.js";
@@ -16,6 +16,7 @@ import {
 } from "../security/token-issuer.js";
 import { positiveInt } from "./ca-command.js";
 import { CliError } from "./errors.js";
+import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 const DEFAULT_ISSUER = "https://updraft.local/issuer";
 const DEFAULT_LIFETIME_S = 3600;
@@ -144,7 +145,12 @@ export function createTokenCommand(): Command {
           `'${bad.slice(0, 80)}' is not a pilot id (see the slot's AuthenticatedIdentity, <issuer>#pilot-<id>)`,
         );
       }
-      const text = existsSync(o.file) ? readFileSync(o.file, "utf8") : "";
+      let text = "";
+      try {
+        if (existsSync(o.file)) text = readBoundedText(o.file, MAX_INPUT_FILE_BYTES);
+      } catch (err) {
+        throw new CliError(`cannot read ${o.file}: ${(err as Error).message}`);
+      }
       const listed = parseRevokedPilots(text);
       if (!(listed instanceof Set)) throw new CliError(`${o.file}: ${listed.error}; fix it first`);
       const added = [...new Set(ids)].filter((id) => !listed.has(id));

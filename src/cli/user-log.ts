@@ -9,8 +9,12 @@
  * terminated, 009 aborted, 012 held, 013 released). Events already in the file are not written
  * twice. Pure except `appendEvents`.
  */
-import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
 import type { JobAttrs } from "../schedd/job-status.js";
+import { FileTooLargeError, readBoundedText } from "../common/bounded-read.js";
+
+/** Largest job event log read back (to skip events it holds, or find its jobs). */
+export const MAX_USER_LOG_BYTES = 256 << 20;
 
 export interface UserLogEvent {
   code: number;
@@ -194,8 +198,9 @@ const keyOf = (e: UserLogEvent) =>
 export function appendEvents(path: string, events: readonly UserLogEvent[]): number {
   let existing = "";
   try {
-    existing = readFileSync(path, "utf8");
-  } catch {
+    existing = readBoundedText(path, MAX_USER_LOG_BYTES);
+  } catch (err) {
+    if (err instanceof FileTooLargeError) throw err;
     // a new log
   }
   // Only a job event log is appended to: a job ad naming some other file (~/.bashrc) gets nothing.

@@ -5,13 +5,15 @@
  * job's new events to its `log = FILE`, on this host. Exits 1 if any job failed (non-zero exit,
  * signal, removed) or is held, 2 on timeout.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
 import { withConnectionOptions, withSchedd, type ScheddFlags } from "./schedd-connection.js";
 import { USER_LOG_ATTRS, appendEvents, eventsFromAd, parseUserLog } from "./user-log.js";
+import { readBoundedText } from "../common/bounded-read.js";
+import { MAX_USER_LOG_BYTES } from "./user-log.js";
 
 /** The jobs a log's 000 events name, as `cluster.proc`. */
 export function jobsInLog(text: string): string[] {
@@ -93,7 +95,7 @@ export function createWaitCommand(): Command {
             `'${id}' is not a job id (CLUSTER or CLUSTER.PROC) nor a job event log file`,
           );
         }
-        ids = jobsInLog(readFileSync(id, "utf8"));
+        ids = jobsInLog(readBoundedText(id, MAX_USER_LOG_BYTES));
         if (ids.length === 0) throw new CliError(`${id} has no job submitted in it`);
       }
       const failedLogs = new Set<string>();

@@ -5,9 +5,28 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 
-/** At most `maxBytes` from the start of the file; open and read errors are thrown as they come. */
-export function readHead(path: string, maxBytes: number): Buffer {
-  const fd = openSync(path, "r");
+/** A credential file (proxy, key, certificate, token): a proxy with its chain is a few KiB. */
+export const MAX_CREDENTIAL_FILE_BYTES = 1 << 20;
+/** A file a user hands a command (submit description, ad, expression): far past any real one. */
+export const MAX_INPUT_FILE_BYTES = 64 << 20;
+
+/** A bounded read that met its bound. */
+export class FileTooLargeError extends Error {
+  readonly code = "file-too-large";
+  constructor(
+    readonly path: string,
+    readonly maxBytes: number,
+  ) {
+    super(`${path} is larger than ${sizeText(maxBytes)}, the most read from such a file`);
+  }
+}
+
+/**
+ * At most `maxBytes` from the start of the file (or of an open descriptor such as 0 for
+ * standard input); open and read errors are thrown as they come.
+ */
+export function readHead(path: string | number, maxBytes: number): Buffer {
+  const fd = typeof path === "number" ? path : openSync(path, "r");
   try {
     const buf = Buffer.alloc(maxBytes);
     let n = 0;
@@ -19,12 +38,33 @@ export function readHead(path: string, maxBytes: number): Buffer {
     }
     return buf.subarray(0, n);
   } finally {
-    closeSync(fd);
+    if (typeof path !== "number") closeSync(fd);
   }
 }
 
 /** The whole file when it holds at most `maxBytes`; undefined when it holds more. */
-export function readBounded(path: string, maxBytes: number): Buffer | undefined {
+export function readBounded(path: string | number, maxBytes: number): Buffer | undefined {
   const head = readHead(path, maxBytes + 1);
   return head.length > maxBytes ? undefined : head;
+}
+
+/**
+ * The whole file as text; FileTooLargeError when it holds more than `maxBytes`. `"-"` reads
+ * standard input, as the CLI's file arguments allow.
+ */
+export function readBoundedText(
+  path: string,
+  maxBytes: number,
+  encoding: BufferEncoding = "utf8",
+): string {
+  const stdin = path === "-";
+  const b = readBounded(stdin ? 0 : path, maxBytes);
+  if (b === undefined) throw new FileTooLargeError(stdin ? "standard input" : path, maxBytes);
+  return b.toString(encoding);
+}
+
+function sizeText(bytes: number): string {
+  if (bytes % (1 << 20) === 0) return `${bytes >> 20} MiB`;
+  if (bytes % 1024 === 0) return `${bytes >> 10} KiB`;
+  return `${bytes} bytes`;
 }

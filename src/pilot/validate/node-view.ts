@@ -4,9 +4,13 @@
  * stub commands rather than patching checks.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants, readFileSync, readdirSync, statfsSync } from "node:fs";
+import { accessSync, constants, readdirSync, statfsSync } from "node:fs";
+import { readBounded, readHead } from "../../common/bounded-read.js";
 import { availableParallelism, hostname, machine } from "node:os";
 import { delimiter, join } from "node:path";
+
+/** Largest node file read whole (/proc/cpuinfo of a large node is a few hundred KiB). */
+const MAX_NODE_FILE_BYTES = 4 << 20;
 
 export interface CommandResult {
   code: number | null;
@@ -58,7 +62,8 @@ export type NodeViewOptions = Partial<Omit<NodeView, "paths">> & { paths?: Parti
  */
 function ownCgroupDir(procDir: string): string | undefined {
   try {
-    const line = readFileSync(join(procDir, "self/cgroup"), "utf8")
+    const line = readHead(join(procDir, "self/cgroup"), 64 * 1024)
+      .toString("utf8")
       .split("\n")
       .find((l) => l.startsWith("0::"));
     return line ? join("/sys/fs/cgroup", line.slice(3)) : "/sys/fs/cgroup";
@@ -88,7 +93,8 @@ export function createNodeView(options: NodeViewOptions = {}): NodeView {
     nodeCpus: availableParallelism(),
     readFile(path) {
       try {
-        return readFileSync(path, "utf8");
+        // /proc and /sys files, a site's os-release: small, but a path may name anything.
+        return readBounded(path, MAX_NODE_FILE_BYTES)?.toString("utf8");
       } catch {
         return undefined;
       }

@@ -14,7 +14,7 @@
  * gives per-pilot errors, status gives recoverable holds with the reason.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type {
   AdapterContext,
@@ -39,6 +39,10 @@ import {
   type ArcJobEntry,
 } from "./states.js";
 import { STOP_FILE, WRAPPER_NAME, WRAPPER_SCRIPT } from "./wrapper.js";
+import { FileTooLargeError, readBounded, readHead } from "../../../common/bounded-read.js";
+
+/** Largest pilot command sent to A-REX as a job input (the bootstrap script). */
+const MAX_PILOT_COMMAND_BYTES = 16 << 20;
 
 /** Ids per bulk status/kill/clean call. */
 const BULK = 100;
@@ -233,7 +237,10 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     const ready: { i: number; p: PilotSpec; job: ArcJob; command: Buffer }[] = [];
     for (const [i, p] of batch.entries()) {
       try {
-        const command = readFileSync(p.command);
+        const command = readBounded(p.command, MAX_PILOT_COMMAND_BYTES);
+        if (command === undefined) {
+          throw new FileTooLargeError(p.command, MAX_PILOT_COMMAND_BYTES);
+        }
         const delegationId = p.credentialFile
           ? await delegations.ensure(p.credentialFile)
           : undefined;
@@ -443,7 +450,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
 function stateTag(dir: string): string {
   const file = join(dir, "arc-tag");
   try {
-    return readFileSync(file, "utf8").trim();
+    return readHead(file, 256).toString("utf8").trim();
   } catch {
     const tag = randomBytes(4).toString("hex");
     writeFileSync(file, tag + "\n", { mode: 0o600 });

@@ -5,11 +5,12 @@
  * so jobs that name the delegation keep a valid proxy. Recorded in the journal so a restarted
  * factory renews the delegations its running pilots use.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Logger } from "../../../common/logger.js";
 import type { Journal } from "./journal.js";
 import { signDelegation } from "./delegation-proxy.js";
 import { ArcHttpError, snippet, type ArcRestClient } from "./rest-client.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../../../common/bounded-read.js";
 
 export interface Delegations {
   /** The delegation id for this credential file, made or renewed as needed. */
@@ -32,7 +33,7 @@ export function createDelegations(opts: {
   async function upload(id: string, csr: string, credentialFile: string): Promise<number> {
     let credential: string;
     try {
-      credential = readFileSync(credentialFile, "utf8");
+      credential = readBoundedText(credentialFile, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
       throw new Error(`pilot credential ${credentialFile}: cannot read: ${(err as Error).message}`);
     }

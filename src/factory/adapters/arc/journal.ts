@@ -19,13 +19,16 @@ import {
   closeSync,
   fsyncSync,
   openSync,
-  readFileSync,
   renameSync,
   truncateSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { readBoundedText } from "../../../common/bounded-read.js";
+
+/** Largest journal read at start: far past the records of the pilots an entry can hold. */
+const MAX_JOURNAL_BYTES = 256 << 20;
 
 /** A journal with this many more records than its state needs is rewritten when opened. */
 const COMPACT_SLACK = 1000;
@@ -168,7 +171,7 @@ export interface Journal {
 export function openJournal(file: string): Journal {
   let text = "";
   try {
-    text = readFileSync(file, "utf8");
+    text = readBoundedText(file, MAX_JOURNAL_BYTES);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }

@@ -5,11 +5,17 @@
  * ever appears in an error.
  */
 import { Agent, request } from "node:https";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { readCredentialFile } from "../../../security/proxy.js";
 import type { ArcSettings } from "./settings.js";
 import { UpdraftError } from "../../../common/errors.js";
+import {
+  FileTooLargeError,
+  MAX_CREDENTIAL_FILE_BYTES,
+  readBounded,
+  readBoundedText,
+} from "../../../common/bounded-read.js";
 
 export class ArcHttpError extends UpdraftError {
   readonly code = "arc-http";
@@ -51,7 +57,11 @@ export function readCaDir(dir: string): Buffer[] {
   }
   const cas = names
     .filter((n) => /^[0-9a-f]{8}\.\d+$/.test(n))
-    .map((n) => readFileSync(join(dir, n)));
+    .map((n) => {
+      const pem = readBounded(join(dir, n), MAX_CREDENTIAL_FILE_BYTES);
+      if (pem === undefined) throw new FileTooLargeError(join(dir, n), MAX_CREDENTIAL_FILE_BYTES);
+      return pem;
+    });
   if (cas.length === 0) throw new Error(`ca_dir ${dir}: no CA certificates (<hash>.0 files)`);
   return cas;
 }
@@ -63,7 +73,7 @@ const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export function readBearerToken(file: string): string {
   let text: string;
   try {
-    text = readFileSync(file, "utf8").trim();
+    text = readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES).trim();
   } catch (err) {
     throw new Error(`client_token ${file}: cannot read: ${(err as Error).message}`);
   }
@@ -78,7 +88,7 @@ function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
   if (s.client_proxy !== undefined) {
     let text: string;
     try {
-      text = readFileSync(s.client_proxy, "utf8");
+      text = readBoundedText(s.client_proxy, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
       throw new Error(`client_proxy ${s.client_proxy}: cannot read: ${(err as Error).message}`);
     }
@@ -90,7 +100,7 @@ function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
   }
   const read = (file: string, what: string): string => {
     try {
-      return readFileSync(file, "utf8");
+      return readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
       throw new Error(`${what} ${file}: cannot read: ${(err as Error).message}`);
     }
