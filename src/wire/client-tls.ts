@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/proxy.js";
+import { describeToken } from "../security/token-issuer.js";
 
 export type ClientCredentialOptions = {
   /** A proxy file or a PEM file with certificate(s) and key. */
@@ -34,9 +35,19 @@ export type ClientCredentials = {
   readonly secureContext: SecureContext;
   /** The token for the next connection, when the client authenticates with one. */
   readonly bearerToken?: () => string;
-  /** When the certificate chain stops being valid (its earliest notAfter), if there is one. */
+  /**
+   * When the credential stops being valid: the certificate chain's earliest notAfter, or a fixed
+   * token's `exp` (whichever is first), if there is one. A token given as a function may be
+   * renewed, so its `exp` is not fixed here.
+   */
   readonly notAfter?: Date;
+  /** What the person or operator should do once `notAfter` has passed. */
+  readonly renewHint?: string;
 };
+
+const PROXY_RENEW_HINT = "renew it (grid-proxy-init, voms-proxy-init or updraft proxy init)";
+const TOKEN_RENEW_HINT =
+  "get a new token (from your VO's token service, or updraft token issue in a private pool)";
 
 const CA_FILE = /^[0-9a-f]{8}\.\d+$/;
 
@@ -57,7 +68,11 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
     );
   }
   const withCert = certPem && keyPem ? { cert: certPem, key: keyPem } : {};
-  const notAfter = certPem ? pemNotAfter(certPem) : undefined;
+  const certEnd = certPem ? pemNotAfter(certPem) : undefined;
+  const tokenEnd = typeof token === "string" ? tokenNotAfter(token) : undefined;
+  const notAfter =
+    certEnd && tokenEnd ? (certEnd < tokenEnd ? certEnd : tokenEnd) : (certEnd ?? tokenEnd);
+  const renewHint = notAfter === tokenEnd ? TOKEN_RENEW_HINT : PROXY_RENEW_HINT;
   return {
     secureContext: createSecureContext({
       ...withCert,
@@ -66,8 +81,15 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
       minVersion: "TLSv1.2",
     }),
     ...(bearerToken ? { bearerToken } : {}),
-    ...(notAfter ? { notAfter } : {}),
+    ...(notAfter ? { notAfter, renewHint } : {}),
   };
+}
+
+/** A token's `exp`, read without verifying (the server verifies); undefined if it has none. */
+function tokenNotAfter(token: string): Date | undefined {
+  const d = describeToken(token);
+  const exp = d.ok ? d.claims.exp : undefined;
+  return typeof exp === "number" && Number.isFinite(exp) ? new Date(exp * 1000) : undefined;
 }
 
 /** When the certificate chain in `pem` stops being valid, if it holds one. */

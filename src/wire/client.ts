@@ -127,8 +127,8 @@ export function createRpcClient(opts: RpcClientOptions): RpcClient {
     // An expired certificate will not become valid by retrying: say so once and stop.
     if (credentials.notAfter && credentials.notAfter.getTime() <= Date.now()) {
       expiredWith = new UnauthenticatedError(
-        `your credential expired at ${credentials.notAfter.toISOString()}; renew it ` +
-          "(grid-proxy-init, voms-proxy-init or updraft proxy init) and try again",
+        `your credential expired at ${credentials.notAfter.toISOString()}; ` +
+          `${credentials.renewHint ?? "renew it"} and try again`,
         { cause: "credential-expired" },
       );
       log().error(
