@@ -4,29 +4,17 @@
  */
 import type { AdNode, Expr } from "./ast.js";
 import { type CompiledExpr, compileExpression, runCompiled } from "./compile.js";
-import { type Compiled, SYSTEM_CLOCK } from "./eval-state.js";
+import { SYSTEM_CLOCK } from "./eval-state.js";
 import type { FnContext } from "./functions/index.js";
 import { lowerName } from "./names.js";
+import { scanAd } from "./ad-scan.js";
+import { AttrEntry } from "./attr-entry.js";
 import { parseLongForm } from "./long-form.js";
 import { type ParseResult, Parser, parseExpression, tryParse, withParser } from "./parser.js";
 import { type Syntax, type UnparsableAd, unparseAd, unparseExpr } from "./unparse.js";
 import { type ClassAdLike, ListValue, Real, type Value } from "./value.js";
 
-/** One attribute: its expression, the compiled closure (lazily) and evaluation bookkeeping. */
-export class AttrEntry {
-  compiled: Compiled | null = null;
-  /** On the evaluation stack right now (a reference back to it is circular, §3.3). */
-  busy = false;
-  /** The value when the expression is a plain literal (no evaluation needed), else null. */
-  readonly constant: Value | null;
-
-  constructor(
-    readonly name: string,
-    readonly expr: Expr,
-  ) {
-    this.constant = expr.kind === "literal" ? expr.value : null;
-  }
-}
+export { AttrEntry };
 
 export interface EvaluateOptions {
   /** Clock for `time()` and `CurrentTime`. */
@@ -49,6 +37,8 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
     let first = 0;
     while (first < text.length && /\s/.test(text[first]!)) first++;
     if (text.charCodeAt(first) === 0x5b /* [ */) {
+      const entries = scanAd(text);
+      if (entries !== null) return new ClassAd(entries);
       const node = withParser(text, {}, (p: Parser) => {
         const ad = p.parseAd();
         p.expectEnd();

@@ -311,6 +311,15 @@ export function parseExpression(text: string): Expr {
   });
 }
 
+/** The expression at `source.slice(begin, end)`, which must be all of it (errors located in `source`). */
+export function parseRange(source: string, begin: number, end: number): Expr {
+  return withParser(source, { begin, end }, (p) => {
+    const e = p.parseExpression();
+    p.expectEnd();
+    return e;
+  });
+}
+
 /** Parse the expression at the start of `text` and report where it ended (rest ignored). */
 export function parseExpressionPrefix(
   text: string,
