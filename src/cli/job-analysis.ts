@@ -2,7 +2,9 @@
  * `updraft q -better-analyze` (and `-analyze`), as condor_q prints it: the job's Requirements,
  * the job attributes it reads, how many slots each top-level clause matches, and the run
  * analysis summary; then, as pilots belong to factory entries, how many slots of each entry
- * match. Pure: the job ad and the pool's slot ads in, text out.
+ * match, and which entries would run the job though no pilot of theirs is there yet
+ * (entry-analysis.ts). Only partitionable slots are counted: a dynamic slot is a running job's
+ * share and takes no other job. Pure: the job ad and the pool's ads in, text out.
  */
 import {
   ClassAd,
@@ -14,11 +16,15 @@ import {
 } from "../classad/index.js";
 import { conjuncts } from "../frontend/expr-walk.js";
 import type { JobAttrs } from "../schedd/job-status.js";
+import { isDynamicSlot } from "../ads/slot.js";
+import { type EntryAds, entryVerdicts, formatEntryVerdicts } from "./entry-analysis.js";
 
 export interface AnalysisOptions {
   /** -better-analyze: the clause table and the attributes the job defines. */
   better: boolean;
   nowS?: number;
+  /** The factories' entries and the frontend groups' views of them, when the pool has any. */
+  entries?: EntryAds;
 }
 
 function withoutParens(e: Expr): Expr {
@@ -47,7 +53,8 @@ export function analyzeJob(
 ): string {
   const job = ClassAd.fromJSON(attrs);
   const id = `${num(job, "ClusterId")}.${String(num(job, "ProcId")).padStart(3, "0")}`;
-  const slots = slotAttrs.map((a) => ClassAd.fromJSON(a));
+  const all = slotAttrs.map((a) => ClassAd.fromJSON(a));
+  const slots = all.filter((s) => !isDynamicSlot(s));
   const req = job.getExpr("Requirements");
   let out = "";
   if (req !== undefined) {
@@ -68,11 +75,18 @@ export function analyzeJob(
       out += `${stepLabel(i)} ${String(matched).padStart(9)}  ${unparseExpr(withoutParens(clause))}\n`;
     });
   }
-  out += summary(job, id, slots);
+  const nowS = opts.nowS ?? Math.floor(Date.now() / 1000);
+  const verdicts = opts.entries ? entryVerdicts(job, opts.entries, all, nowS) : [];
+  out += summary(job, id, slots, verdicts);
   return out;
 }
 
-function summary(job: ClassAd, id: string, slots: readonly ClassAd[]): string {
+function summary(
+  job: ClassAd,
+  id: string,
+  slots: readonly ClassAd[],
+  verdicts: ReturnType<typeof entryVerdicts>,
+): string {
   let rejectedByJob = 0;
   let rejectJob = 0;
   let willing = 0;
@@ -105,6 +119,7 @@ function summary(job: ClassAd, id: string, slots: readonly ClassAd[]): string {
       out += `    ${entry.padEnd(width)}  ${e.match} of ${e.slots} match\n`;
     }
   }
+  out += formatEntryVerdicts(verdicts);
   if (willing === 0) {
     out += `\nWARNING:  Be advised:\n`;
     out +=
@@ -113,6 +128,14 @@ function summary(job: ClassAd, id: string, slots: readonly ClassAd[]): string {
         : `   Job did not match any machines' constraints\n` +
           `   To see why, look at the START of a slot you think should match:\n` +
           `     updraft status -long -constraint 'Name == "SLOT"'\n`;
+    const coming = verdicts.filter((v) => v.groups.length > 0 && !v.inDowntime).length;
+    if (coming > 0) {
+      out +=
+        `   but ${coming} entr${coming === 1 ? "y matches" : "ies match"} the job: ` +
+        `its frontend asks for pilots there, and the job waits for them\n`;
+    } else if (verdicts.length > 0) {
+      out += `   and no factory entry matches it either: no pilot will come for it as it is\n`;
+    }
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { ClassAd, compileExpression } from "../classad/index.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
+import type { EntryAds } from "./entry-analysis.js";
 import { analyzeJob } from "./job-analysis.js";
 import {
   afLines,
@@ -148,14 +149,15 @@ async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise
     .map((c) => `(${c})`)
     .join(" && ");
   const analysis = o.betterAnalyze || o.analyze;
-  const slots = analysis ? await poolSlots(o) : [];
+  const pool = analysis ? await poolAds(o) : { slots: [], entries: undefined };
   await withSchedd(o, "querying the queue", async ({ client, url }) => {
     const projection = analysis ? [] : (autoformat(o)?.projection ?? []);
     const ads = await client.query({ ...t, mine, constraint, projection });
     const header = `-- Schedd: ${scheddName === undefined ? url : `${scheddName} : ${url}`}`;
     if (analysis) {
       out(header);
-      for (const ad of ads) out(analyzeJob(ad, slots, { better: o.betterAnalyze === true }));
+      const opts = { better: o.betterAnalyze === true, entries: pool.entries };
+      for (const ad of ads) out(analyzeJob(ad, pool.slots, opts));
       return;
     }
     if (showAds(ads, o)) return;
@@ -186,18 +188,25 @@ async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise
   });
 }
 
-/** The pool's slot ads, for -analyze. */
-async function poolSlots(o: ScheddFlags): Promise<JobAttrs[]> {
+/** The pool's slot ads and its factories' entries with the frontends' views, for -analyze. */
+async function poolAds(o: ScheddFlags): Promise<{ slots: JobAttrs[]; entries: EntryAds }> {
   const pool = await openPool(o).catch((err: unknown) => {
     throw new CliError(
       `-better-analyze reads the pool's slots: ${(err as Error).message} (give --pool or UPDRAFT_POOL)`,
     );
   });
-  try {
-    return await pool.collector.query(
-      { type: AD_TYPE.Slot, constraint: "", projection: [], limit: 0 },
+  const all = (type: string) =>
+    pool.collector.query(
+      { type, constraint: "", projection: [], limit: 0 },
       { deadlineMs: 120_000 },
     );
+  try {
+    const [slots, factories, resources] = await Promise.all([
+      all(AD_TYPE.Slot),
+      all(AD_TYPE.GlideFactory),
+      all(AD_TYPE.GlideResource),
+    ]);
+    return { slots, entries: { factories, resources } };
   } catch (err) {
     return poolCallError(pool.url, err);
   } finally {

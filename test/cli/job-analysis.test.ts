@@ -25,6 +25,7 @@ function slot(n: number, site: string, memory: number, entry: string, start = "t
     Arch: '"X86_64"',
     GLIDEIN_CMSSite: `"${site}"`,
     GLIDEIN_Entry_Name: `"${entry}"`,
+    GLIDEIN_Factory: '"gf"',
     Memory: String(memory),
     START: start,
     Requirements: "START",
@@ -74,6 +75,86 @@ test("-analyze gives the summary only, and warns when nothing matches", () => {
   assert.match(text, /WARNING: {2}Be advised:\n {3}No machines matched the job's constraints\n/);
   const none = analyzeJob(job, [], { better: true });
   assert.match(none, /Of 0 slots on 0 machines/);
+});
+
+const entry = (name: string, site: string, downtime = false) => ({
+  MyType: '"GlideFactory"',
+  Name: `"${name}@gf"`,
+  EntryName: `"${name}"`,
+  FactoryName: '"gf"',
+  GLIDEIN_CMSSite: `"${site}"`,
+  GLIDEIN_In_Downtime: String(downtime),
+});
+const CMS_MATCH = "stringListMember(TARGET.GLIDEIN_CMSSite, MY.DESIRED_Sites)";
+const resource = (entryName: string, matchExpr = CMS_MATCH, client = "fe.main") => ({
+  MyType: '"GlideResource"',
+  Name: `"${entryName}@gf@${client}"`,
+  GlideClientName: `"${client}"`,
+  GlideFactoryEntry: `"${entryName}@gf"`,
+  GlideClientMatchExpr: JSON.stringify(matchExpr),
+});
+const entries = {
+  factories: [
+    entry("CMS_T2_US_Nebraska", "T2_US_Nebraska"),
+    entry("CMS_T2_US_Caltech", "T2_US_Caltech"),
+    entry("CMS_T2_US_UCSD", "T2_US_UCSD", true),
+    entry("CMS_T2_DE_DESY", "T2_DE_DESY"),
+    entry("CMS_T3_Unserved", "T2_US_Caltech"),
+    entry("CMS_T2_Broken", "T2_US_Caltech"),
+  ],
+  resources: [
+    resource("CMS_T2_US_Nebraska"),
+    resource("CMS_T2_US_Caltech"),
+    resource("CMS_T2_US_Caltech", "true", "fe.any"),
+    resource("CMS_T2_US_UCSD"),
+    resource("CMS_T2_DE_DESY"),
+    resource("CMS_T2_Broken", "((("),
+  ],
+};
+
+test("-better-analyze names the entries that would run the job though no pilot is there yet", () => {
+  const wants = {
+    ...job,
+    RequestMemory: "64000",
+    DESIRED_Sites: '"T2_US_Nebraska,T2_US_Caltech,T2_US_UCSD"',
+  };
+  // A running job's dynamic slot is neither a slot to match nor a pilot of its own.
+  const dynamic = {
+    ...slot(5, "T2_US_Nebraska", 2000, "CMS_T2_US_Nebraska"),
+    Name: '"slot1_1@pilot1@wn1"',
+    SlotType: '"Dynamic"',
+    DynamicSlot: "true",
+  };
+  const text = analyzeJob(wants, [...slots, dynamic], { better: true, entries, nowS: 1 });
+  assert.match(text, /Of 4 slots on 4 machines/);
+  const lines = text.slice(text.indexOf("Entries for pilots")).split("\n");
+  assert.deepEqual(lines.slice(1, 8), [
+    "    CMS_T2_Broken@gf       does not match",
+    "    CMS_T2_DE_DESY@gf      does not match",
+    "    CMS_T2_US_Caltech@gf   matches for fe.any, fe.main; no pilots yet",
+    "    CMS_T2_US_Nebraska@gf  matches for fe.main; 3 pilots",
+    "    CMS_T2_US_UCSD@gf      matches for fe.main; no pilots yet (in downtime: no new pilots)",
+    "    CMS_T3_Unserved@gf     no frontend group asks for pilots here",
+    "  3 entries match, 1 with no pilots yet",
+  ]);
+  assert.match(
+    text,
+    /No machines matched the job's constraints\n {3}but 2 entries match the job: its frontend asks for pilots there, and the job waits for them\n/,
+  );
+  // Without the group that takes any job, a job for no known site has nowhere to go.
+  const cms = {
+    ...entries,
+    resources: entries.resources.filter((r) => !r.Name.includes("fe.any")),
+  };
+  const nowhere = analyzeJob({ ...wants, DESIRED_Sites: '"T1_XX_Nowhere"' }, slots, {
+    better: false,
+    entries: cms,
+    nowS: 1,
+  });
+  assert.match(nowhere, /\n {2}0 entries match, 0 with no pilots yet\n/);
+  assert.match(nowhere, /no factory entry matches it either: no pilot will come for it as it is/);
+  const noPool = analyzeJob(wants, slots, { better: true });
+  assert.doesNotMatch(noPool, /Entries for pilots/, "without entry ads, nothing is said of them");
 });
 
 test("-af takes expressions and condor_q's letters: h header, j job id, l labels, , commas", () => {

@@ -140,6 +140,10 @@ test("a job no slot can hold is explained by q -better-analyze and removed by rm
   assert.match(r.stdout, /^ +0 slots match and are willing to run your job$/m);
   assert.match(r.stdout, /^Slots by entry \(GLIDEIN_Entry_Name\):$/m);
   assert.match(r.stdout, /No machines matched the job's constraints/);
+  // No entry's pilots could hold it either (every entry's GLIDEIN_MaxMemMBs is below 100 GB).
+  assert.match(r.stdout, /^Entries for pilots \(GlideFactory ads/m);
+  assert.match(r.stdout, /^ +0 entries match, 0 with no pilots yet$/m);
+  assert.match(r.stdout, /no factory entry matches it either: no pilot will come for it/);
 
   const totals = await tp.cli(["q", "-totals"]);
   assert.equal(totals.code, 0, totals.stderr);
