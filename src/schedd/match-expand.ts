@@ -14,7 +14,7 @@
  *   which CMS accounting reads, is recorded for every job.
  */
 import { ClassAd, parseExpression, tryParse, type Expr } from "../classad/index.js";
-import { attrKey, getAttr, lowerName, quote, type JobAttrs } from "./job-status.js";
+import { lowerName, quote, type JobAttrs } from "./job-status.js";
 
 /** The attributes a glideinWMS schedd adds to each job, each `"$$(<slot attr>:Unknown)"`. */
 export const GLIDEIN_JOB_ATTRS: readonly (readonly [string, string])[] = [
@@ -40,7 +40,10 @@ export const MAX_EXPANDED_CHARS = 64 * 1024;
 export type MatchExpansion =
   | {
       ok: true;
-      /** Attributes to store on the job: MATCH_<Attr> and MATCH_EXP_<attr>. */
+      /**
+       * Attributes to store on the job: MATCH_<Attr> and MATCH_EXP_<attr>, named as the job
+       * already spells them when it has them (a requeued job does), so they can be set as is.
+       */
       persisted: [string, string][];
       /** The ad the pilot gets: the stored ad, the updates, and every attribute expanded. */
       offered: JobAttrs;
@@ -51,40 +54,95 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Expand every `$$(...)` of a job against the claiming slot's attributes. */
 export function expandMatchTime(job: JobAttrs, slotAttrs: JobAttrs, slot: ClassAd): MatchExpansion {
-  // [name, expression text, or the string it holds when known without parsing]
-  const work: [string, string, string?][] = [];
+  // Names are case-insensitive: one index of each ad instead of a scan per name looked up.
+  const jobNames = new Map<string, string>();
+  for (const name in job) jobNames.set(lowerName(name), name);
+  const work: [string, string][] = [];
   for (const name in job) {
     if (job[name]!.includes("$$(") && !lowerName(name).startsWith("match_")) {
       work.push([name, job[name]!]);
     }
   }
-  for (const [name, slotAttr] of GLIDEIN_JOB_ATTRS) {
-    if (attrKey(job, name) === undefined) work.push([name, "", `$$(${slotAttr}:Unknown)`]);
-  }
   const persisted = new Map<string, [string, string]>();
-  const put = (name: string, text: string) => persisted.set(lowerName(name), [name, text]);
-  const ctx: Context = { job, slotAttrs, slot, used: put, jobAd: undefined };
+  const put = (name: string, text: string) => {
+    const lower = lowerName(name);
+    persisted.set(lower, [jobNames.get(lower) ?? name, text]);
+  };
+  const known = slotIndex(slot, slotAttrs);
+  const ctx: Context = { job, slot, slotValues: known.values, used: put };
   const expanded: [string, string][] = [];
-  for (const [name, text, literal] of work) {
-    const r = expandAttr(text, ctx, literal);
+  for (const [name, text] of work) {
+    const r = expandAttr(text, ctx);
     if (!r.ok) return { ok: false, holdReason: `Cannot expand $$ expression (${r.macro}).` };
     put(`MATCH_EXP_${name}`, r.text);
-    if (attrKey(job, name) !== undefined) expanded.push([name, r.text]);
+    expanded.push([name, r.text]);
+  }
+  // The glideinWMS defaults the job does not set itself depend on the slot alone.
+  for (const d of known.glideinDefaults) {
+    if (jobNames.has(d.lowerName)) continue;
+    if (!d.result.ok)
+      return { ok: false, holdReason: `Cannot expand $$ expression (${d.result.macro}).` };
+    if (d.used !== undefined) put(d.used[0], d.used[1]);
+    put(d.matchExpName, d.result.text);
   }
   const updates = [...persisted.values()];
   const offered: JobAttrs = { ...job };
-  for (const [n, t] of [...updates, ...expanded]) offered[attrKey(offered, n) ?? n] = t;
+  for (const [n, t] of updates) offered[n] = t;
+  for (const [n, t] of expanded) offered[n] = t;
   return { ok: true, persisted: updates, offered };
+}
+
+/** What a slot ad gives every job, worked out once per slot ad. */
+interface SlotIndex {
+  /** The slot's expression texts by lower-case name. */
+  values: Map<string, string>;
+  /** Each GLIDEIN_JOB_ATTRS default expanded against the slot. */
+  glideinDefaults: {
+    lowerName: string;
+    matchExpName: string;
+    /** Fails only for a slot value past MAX_EXPANDED_CHARS. */
+    result: Expanded;
+    /** The MATCH_<Attr> the expansion records, when the slot has the attribute. */
+    used?: [string, string];
+  }[];
+}
+
+/**
+ * Kept with the parsed slot ad: the queue keeps one parsed ad per distinct slot ad, so claim
+ * after claim from one pilot reuses it.
+ */
+const slotIndexes = new WeakMap<ClassAd, SlotIndex>();
+
+function slotIndex(slot: ClassAd, slotAttrs: JobAttrs): SlotIndex {
+  let index = slotIndexes.get(slot);
+  if (index !== undefined) return index;
+  const values = new Map<string, string>();
+  for (const name in slotAttrs) values.set(lowerName(name), slotAttrs[name]!);
+  index = { values, glideinDefaults: [] };
+  for (const [name, slotAttr] of GLIDEIN_JOB_ATTRS) {
+    let used: [string, string] | undefined;
+    const ctx: Context = { job: {}, slot, slotValues: values, used: (n, t) => (used = [n, t]) };
+    const result = expandAttr("", ctx, `$$(${slotAttr}:Unknown)`);
+    index.glideinDefaults.push({
+      lowerName: lowerName(name),
+      matchExpName: `MATCH_EXP_${name}`,
+      result,
+      used,
+    });
+  }
+  slotIndexes.set(slot, index);
+  return index;
 }
 
 interface Context {
   job: JobAttrs;
-  slotAttrs: JobAttrs;
+  /** The slot's expression texts by lower-case name. */
+  slotValues: Map<string, string>;
   /** The same slot ad, parsed. */
   slot: ClassAd;
   used(name: string, text: string): void;
   /** The job's ad, parsed only when a `$$([...])` needs it. */
-  jobAd: ClassAd | undefined;
+  jobAd?: ClassAd;
 }
 
 type Expanded = { ok: true; text: string } | { ok: false; macro: string };
@@ -166,7 +224,7 @@ function macroValue(body: string, ctx: Context, inExpression: boolean): string |
   const fallback = colon < 0 ? undefined : body.slice(colon + 1);
   if (!NAME.test(name)) return undefined;
   if (lowerName(name) === "dollardollar") return "$$";
-  const text = getAttr(ctx.slotAttrs, name);
+  const text = ctx.slotValues.get(lowerName(name));
   if (text === undefined) return fallback;
   ctx.used(`MATCH_${name}`, text);
   if (!text.startsWith('"')) return text;

@@ -30,7 +30,6 @@ import {
   quote,
   lowerName,
   setAttr,
-  setAttrs,
   type JobAttrs,
   type JobId,
 } from "./job-status.js";
@@ -344,7 +343,7 @@ export class JobQueue {
     const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
     const info = { slotName, entryName: entry, entryAttr: this.opts.entryAttribute };
     const matchAttrs = { ...stored.attrs };
-    setAttrs(matchAttrs, expansion.persisted);
+    for (const [name, text] of expansion.persisted) matchAttrs[name] = text;
     const attrs = claimedAttrs(matchAttrs, info, now);
     const offered = claimedAttrs(expansion.offered, info, now);
     const leaseId = newLeaseId(now);

@@ -116,3 +116,20 @@ test("a hostile slot value stays inside the job's string and cannot grow without
   assert.equal(after!.JobStatus, "5");
   assert.match(after!.HoldReason!, /Cannot expand \$\$ expression \(Big\)/);
 });
+
+test("a slot whose GLIDEIN_Site is past the bound holds each job it is offered, claim after claim", async () => {
+  const alice = env.client("alice");
+  const c = await submit(alice, [job()]);
+  const huge = slot({ GLIDEIN_Site: JSON.stringify("s".repeat(70_000)) });
+  assert.equal((await env.client("pilot").claimJob(huge)).matched, false);
+  const [first] = await alice.query({ ids: [`${c}.0`] });
+  assert.equal(first!.JobStatus, "5");
+  assert.match(first!.HoldReason!, /Cannot expand \$\$ expression \(GLIDEIN_Site:Unknown\)/);
+  // The same slot ad again: what it gives every job is kept with it, and still refused.
+  const d = await submit(alice, [job()]);
+  assert.equal((await env.client("pilot").claimJob(huge)).matched, false);
+  const [second] = await alice.query({ ids: [`${d}.0`] });
+  assert.equal(second!.JobStatus, "5");
+  const ok = await env.client("pilot").claimJob(slot({ GLIDEIN_Site: '"Purdue"' }));
+  assert.equal(ok.matched, false, "both jobs are held, none is left");
+});
