@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import { basename, isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join, posix } from "node:path";
 import type { Command } from "commander";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { ClassAd } from "../classad/index.js";
@@ -73,16 +73,42 @@ function compile(
   return result;
 }
 
-/** Local files a job needs in its input sandbox: the executable and transfer_input_files. */
-export function inputFiles(job: JobAttrs): string[] {
+/** A local file for a job's input sandbox and its name there. */
+export type InputFile = { path: string; name: string };
+
+/**
+ * Local files a job needs in its input sandbox (the executable, standard input,
+ * transfer_input_files, its proxy and token), each named by its file name in the sandbox; with
+ * `preserve_relative_paths`, a relative path in transfer_input_files keeps its folders there, as
+ * HTCondor's does (an absolute one, or one climbing out with `..`, lands at the top).
+ */
+export function inputFiles(job: JobAttrs): InputFile[] {
   const ad = ClassAd.fromJSON(job);
   const iwdValue = ad.evaluate("Iwd");
   const iwd = typeof iwdValue === "string" && iwdValue !== "" ? iwdValue : process.cwd();
-  return [...new Set(inputFileNames(ad).map((f) => (isAbsolute(f) ? f : join(iwd, f))))];
+  const listed = ad.evaluate("TransferInput");
+  const preserved = new Set(
+    ad.evaluate("PreserveRelativePaths") === true && typeof listed === "string"
+      ? listed.split(",").map((f) => f.trim())
+      : [],
+  );
+  const files = new Map<string, InputFile>();
+  for (const f of inputFileNames(ad)) {
+    const path = isAbsolute(f) ? f : join(iwd, f);
+    files.set(path, { path, name: preserved.has(f) ? relativeName(f) : basename(f) });
+  }
+  return [...files.values()];
+}
+
+/** A relative input path as its sandbox name: folders kept, `./` dropped; else its file name. */
+function relativeName(f: string): string {
+  const n = posix.normalize(f);
+  return isAbsolute(n) || n === ".." || n.startsWith("../") ? basename(f) : n;
 }
 
 /** One input file, read and sent a chunk at a time; its SHA-256 rides on the last chunk. */
-async function upload(client: ScheddClient, jobId: string, file: string): Promise<void> {
+async function upload(client: ScheddClient, jobId: string, input: InputFile): Promise<void> {
+  const file = input.path;
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -101,7 +127,7 @@ async function upload(client: ScheddClient, jobId: string, file: string): Promis
       hash.update(part);
       const last = n === 0 || offset + n >= size;
       await client.putInput({
-        name: basename(file),
+        name: input.name,
         offset,
         data: part,
         last,
@@ -163,7 +189,8 @@ export function createSubmitCommand(): Command {
         const clusterId = await client.newCluster();
         const jobs = compile(file, o, clusterId, false).jobs.map((j) => j.toRecord());
         const inputs = jobs.map(inputFiles);
-        const shared = inputs.every((l) => l.join("\n") === inputs[0]!.join("\n"));
+        const key = (l: InputFile[]) => l.map((f) => `${f.path}\0${f.name}`).join("\n");
+        const shared = inputs.every((l) => key(l) === key(inputs[0]!));
         const hold = inputs.some((l) => l.length > 0);
         process.stdout.write("Submitting job(s)" + ".".repeat(Math.min(jobs.length, 40)) + "\n");
         const receipt = await client.submitJobs(clusterId, jobs, { holdForInput: hold });

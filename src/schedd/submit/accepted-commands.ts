@@ -45,11 +45,6 @@ export const ACCEPTED_WITHOUT_EFFECT: Readonly<Record<string, Accepted>> = {
   job_machine_attrs: { attr: "JobMachineAttrs", kind: "string", note: "not recorded" },
   submit_event_notes: { attr: "SubmitEventNotes", kind: "string", note: "not in the event log" },
   skip_filechecks: { attr: null, kind: "none", note: "files are always checked" },
-  preserve_relative_paths: {
-    attr: "PreserveRelativePaths",
-    kind: "bool",
-    note: "each input lands at the top of the job's sandbox under its file name",
-  },
   encrypt_execute_directory: {
     attr: "EncryptExecuteDirectory",
     kind: "bool",

@@ -5,6 +5,7 @@ import { ACCEPTED_WITHOUT_EFFECT } from "./accepted-commands.js";
 export const KNOWN_COMMANDS: readonly string[] = [
   "max_idle",
   "max_materialize",
+  "preserve_relative_paths",
   "executable",
   "arguments",
   "environment",

@@ -280,6 +280,8 @@ export const POLICY_DERIVATIONS: readonly Derivation[] = [
   simple("stream_output", "StreamOut", "bool"),
   simple("stream_error", "StreamErr", "bool"),
   simple("job_max_vacate_time", "JobMaxVacateTime", "int"),
+  // Inputs keep their relative folders in the sandbox (updraft submit names them so).
+  simple("preserve_relative_paths", "PreserveRelativePaths", "bool"),
 ];
 
 /** `+Name = value` / `MY.Name = value`: the value must be a ClassAd expression. */

@@ -64,11 +64,13 @@ test("max_materialize and max_idle set HTCondor's materialization limits, with n
   assert.match(r.errors[0]!.message, /max_idle must be a whole number of jobs above 0, not '0'/);
 });
 
-test("preserve_relative_paths is accepted with a warning saying where inputs land", () => {
+test("preserve_relative_paths sets PreserveRelativePaths with no warning", () => {
   const text = `${EXE}preserve_relative_paths = true\nqueue\n`;
   assert.equal(jobOf(text).get("PreserveRelativePaths"), "true");
-  const [w] = warningsOf(text);
-  assert.match(w!.message, /^'preserve_relative_paths' is accepted but has no effect: .*file name/);
+  assert.deepEqual(warningsOf(text), []);
+  const r = compile(`${EXE}preserve_relative_paths = maybe\nqueue\n`);
+  assert.ok(!r.ok);
+  assert.match(r.errors[0]!.message, /preserve_relative_paths must be true or false/);
 });
 
 test("a bad value for an accepted command is still an error", () => {
