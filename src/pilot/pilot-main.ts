@@ -15,7 +15,12 @@ import { planLifetime, type LifetimePlan } from "./lifetime.js";
 import { formatReport, startMarker, type PilotExitReason, type PilotReport } from "./report.js";
 import { runPilot, type PilotRunResult } from "./run-pilot.js";
 import type { PilotSettings } from "./settings.js";
-import { detectIsolation, ISOLATION_ATTR, type JobIsolation } from "./runner/isolation.js";
+import {
+  detectIsolation,
+  ISOLATION_ATTR,
+  pilotMemoryExposure,
+  type JobIsolation,
+} from "./runner/isolation.js";
 import { buildSlotAd } from "./slot-ad.js";
 import { readShutdownMs } from "./machine-features.js";
 import { lingerAfterFailure } from "./failure-linger.js";
@@ -96,8 +101,16 @@ export function initialSlotAd(
 /** Detected once per pilot: a probe job costs a few process starts. */
 function isolationFor(s: PilotSettings, o: PilotProcessOptions): JobIsolation {
   const iso = o.isolation ?? detectIsolation(s.workDir, s.hideDirs, s.jobIsolation);
-  if (iso.kind === "none") o.log?.info({ reason: iso.reason }, "jobs run without isolation");
-  else o.log?.info({ hidden: iso.hide }, "jobs run in their own user, mount and pid namespaces");
+  if (iso.kind === "none") {
+    o.log?.info({ reason: iso.reason }, "jobs run without isolation");
+    const memory = pilotMemoryExposure(o.view.readFile("/proc/sys/kernel/yama/ptrace_scope"));
+    if (memory.exposed) {
+      o.log?.warn(
+        { why: memory.why },
+        "jobs can read this pilot's memory (and the credential it holds); require JobIsolation or set kernel.yama.ptrace_scope = 1",
+      );
+    }
+  } else o.log?.info({ hidden: iso.hide }, "jobs run in their own user, mount and pid namespaces");
   return iso;
 }
 

@@ -178,3 +178,32 @@ function probe(
     rmSync(marker, { recursive: true, force: true });
   }
 }
+
+/**
+ * What a job without isolation can do to the pilot's memory, from Yama's ptrace_scope (the text
+ * of /proc/sys/kernel/yama/ptrace_scope, undefined when the kernel has no Yama). Node cannot make
+ * itself non-dumpable (no prctl), so /proc/<pilot>/mem and attaching are governed by ptrace rules
+ * alone: at scope 0 (or without Yama) any process of the pilot's user, its jobs included, may
+ * attach; at 1 only the pilot's ancestors may, and a job is its descendant; 2 and 3 allow no user.
+ */
+export function pilotMemoryExposure(scopeText: string | undefined): {
+  exposed: boolean;
+  why: string;
+} {
+  const scope = scopeText?.trim();
+  if (scope === undefined) {
+    return {
+      exposed: true,
+      why: "the kernel has no Yama ptrace_scope: same-user ptrace is allowed",
+    };
+  }
+  if (scope === "0")
+    return { exposed: true, why: "Yama ptrace_scope is 0: same-user ptrace is allowed" };
+  if (/^[123]$/.test(scope)) {
+    return {
+      exposed: false,
+      why: `Yama ptrace_scope is ${scope}: a job cannot attach to its pilot`,
+    };
+  }
+  return { exposed: true, why: `Yama ptrace_scope reads '${scope.slice(0, 20)}'` };
+}
