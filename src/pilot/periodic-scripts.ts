@@ -12,6 +12,8 @@ import { runScript } from "./validate/check-scripts.js";
 export interface PeriodicScript {
   path: string;
   periodMs: number;
+  /** The bundle manifest's SHA-256 of the file, checked again before each run. */
+  sha256?: string;
 }
 
 export interface PeriodicChecks {
@@ -75,7 +77,11 @@ export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
     if (stopped) return;
     const t = setTimeout(() => {
       timers.delete(t);
-      const ref = { path: s.path, kind: "vo" as const };
+      const ref = {
+        path: s.path,
+        kind: "vo" as const,
+        ...(s.sha256 !== undefined ? { sha256: s.sha256 } : {}),
+      };
       // A run that cannot even start counts as a failed check, and the script is tried again.
       void runScript(o.view, ref, o.attrsSoFar(), o.timeoutMs, ending.signal)
         .catch((err: unknown) => fail("VO_Config", `${s.path}: ${String(err)}`))

@@ -2,7 +2,9 @@
  * The VO's script bundle on the worker node: fetched from the URL the frontend's GlideClient ad
  * gave (through the factory, as UPDRAFT_VO_BUNDLE and UPDRAFT_VO_BUNDLE_SHA256), its manifest
  * checked against that hash and every file against the manifest, then written executable under
- * the work directory. A bundle that does not match is `Corruption` naming the file; one that
+ * the work directory; each script's hash is checked again right before every run (a job running
+ * as the pilot's user could rewrite it). A bundle that does not match is `Corruption` naming the
+ * file; one that
  * cannot be fetched is `Network`. Plain HTTP is allowed, as for glideinWMS's stage areas: the
  * hashes, not the transport, vouch for the bytes.
  */
@@ -193,8 +195,12 @@ export function withVoBundle(
   const { bundle } = b;
   const scripts = [
     ...(v.scripts ?? []),
-    ...bundle.start.map((p) => ({ path: b.path(p), kind: "vo" as const })),
-    ...bundle.periodic.map((p) => ({ path: b.path(p.path), kind: "vo" as const })),
+    ...bundle.start.map((p) => ({ path: b.path(p), kind: "vo" as const, sha256: b.sha256(p) })),
+    ...bundle.periodic.map((p) => ({
+      path: b.path(p.path),
+      kind: "vo" as const,
+      sha256: b.sha256(p.path),
+    })),
   ];
   const timeoutMs = (bundle.hookTimeoutS ?? 300) * 1000;
   const checked: HookFile[] = [];
@@ -210,14 +216,18 @@ export function withVoBundle(
     validation: { ...v, scripts, jobHooks: [...(v.jobHooks ?? []), ...checked] },
     jobHooks: {
       ...hooks,
-      ...(wrapper ? { voWrapper: wrapper } : {}),
-      ...(pre ? { voPreJob: { path: pre, timeoutMs } } : {}),
-      ...(post ? { voPostJob: { path: post, timeoutMs } } : {}),
+      ...(wrapper ? { voWrapper: wrapper, voWrapperSha256: b.sha256(bundle.jobWrapper!) } : {}),
+      ...(pre ? { voPreJob: { path: pre, timeoutMs, sha256: b.sha256(bundle.preJob!) } } : {}),
+      ...(post ? { voPostJob: { path: post, timeoutMs, sha256: b.sha256(bundle.postJob!) } } : {}),
     },
   };
 }
 
 /** The periodic scripts with their absolute paths, for the pilot's main loop. */
 export function periodicScripts(b: FetchedVoBundle): { path: string; periodMs: number }[] {
-  return b.bundle.periodic.map((p) => ({ path: b.path(p.path), periodMs: p.periodS * 1000 }));
+  return b.bundle.periodic.map((p) => ({
+    path: b.path(p.path),
+    periodMs: p.periodS * 1000,
+    sha256: b.sha256(p.path),
+  }));
 }

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { hashMismatch } from "../validate/check-job-hooks.js";
 import type { JobSpec } from "./job-spec.js";
 import {
   jobEnv,
@@ -24,6 +25,8 @@ import {
 export interface JobHook {
   path: string;
   timeoutMs: number;
+  /** Expected SHA-256 (a VO bundle's), checked right before each run; a mismatch is not run. */
+  sha256?: string;
 }
 
 export interface JobHooks {
@@ -36,6 +39,8 @@ export interface JobHooks {
    * site's, its pre-job script after the site's, its post-job script before the site's.
    */
   voWrapper?: string;
+  /** The VO wrapper's SHA-256, checked on the sandbox's copy before each job starts through it. */
+  voWrapperSha256?: string;
   voPreJob?: JobHook;
   voPostJob?: JobHook;
 }
@@ -57,6 +62,10 @@ export function runHook(
   base: Record<string, string | undefined>,
   stop?: AbortSignal,
 ): Promise<HookResult> {
+  if (hook.sha256 !== undefined) {
+    const bad = hashMismatch(hook.path, hook.sha256);
+    if (bad) return Promise.resolve({ ok: false, message: `not run: ${bad}` });
+  }
   return new Promise((resolve) => {
     if (stop?.aborted) {
       resolve({ ok: false, message: `${hook.path} not run: the pilot is stopping` });
@@ -143,8 +152,8 @@ export function startHookedJob(
   const posts = [hooks.voPostJob, hooks.postJob].filter((h): h is JobHook => h !== undefined);
   const wrappers = (
     [
-      [hooks.wrapper, WRAPPER_IN_SANDBOX, "job wrapper"],
-      [hooks.voWrapper, VO_WRAPPER_IN_SANDBOX, "VO job wrapper"],
+      [hooks.wrapper, WRAPPER_IN_SANDBOX, "job wrapper", undefined],
+      [hooks.voWrapper, VO_WRAPPER_IN_SANDBOX, "VO job wrapper", hooks.voWrapperSha256],
     ] as const
   ).filter(([path]) => path !== undefined);
   if (wrappers.length === 0 && pres.length === 0 && posts.length === 0) {
@@ -165,7 +174,7 @@ export function startHookedJob(
     }
     if (killedBefore) return handBack(spec.jobId, "stopped before it started", killedBefore);
     const inSandbox: string[] = [];
-    for (const [path, rel, role] of wrappers) {
+    for (const [path, rel, role, sha256] of wrappers) {
       const copy = join(spec.sandboxDir, rel);
       try {
         mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
@@ -174,6 +183,10 @@ export function startHookedJob(
       } catch (e) {
         return handBack(spec.jobId, `${role} ${path}: ${(e as Error).message}`);
       }
+      // The copy is what runs: it must be the bundle's bytes.
+      const bad = sha256 === undefined ? undefined : hashMismatch(copy, sha256);
+      if (bad)
+        return handBack(spec.jobId, `${role} not run: ${path} differs from its bundle: ${bad}`);
       inSandbox.push(copy);
     }
     inner = startJob(spec, { ...opts, ...(inSandbox.length > 0 ? { wrappers: inSandbox } : {}) });

@@ -37,11 +37,29 @@ export function checkJobHooks(files: readonly HookFile[]): CheckResult {
       if (size > MAX_HOOK_BYTES) {
         return fail("Corruption", `${f.role} ${f.path} is ${size} bytes, larger than any hook`);
       }
-      const got = createHash("sha256").update(readFileSync(f.path)).digest("hex");
-      if (got !== f.sha256.toLowerCase()) {
-        return fail("Corruption", `${f.role} ${f.path} has SHA-256 ${got}, expected ${f.sha256}`);
-      }
+      const bad = hashMismatch(f.path, f.sha256);
+      if (bad) return fail("Corruption", `${f.role} ${bad}`);
     }
   }
   return pass();
+}
+
+/**
+ * Why the file at `path` is not the one hashed `sha256`, or undefined when it is. Checked right
+ * before a VO script runs, since anything sharing the pilot's user (its jobs included) could have
+ * replaced the file since the bundle was checked.
+ */
+export function hashMismatch(path: string, sha256: string): string | undefined {
+  let data: Buffer;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_HOOK_BYTES) return `${path} is ${size} bytes, larger than any script`;
+    data = readFileSync(path);
+  } catch (err) {
+    return `${path} cannot be read: ${(err as Error).message}`;
+  }
+  const got = createHash("sha256").update(data).digest("hex");
+  return got === sha256.toLowerCase()
+    ? undefined
+    : `${path} has SHA-256 ${got}, expected ${sha256}`;
 }

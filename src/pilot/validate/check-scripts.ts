@@ -17,11 +17,14 @@ import {
   type Attrs,
   type CheckResult,
 } from "../failure.js";
+import { hashMismatch } from "./check-job-hooks.js";
 import type { NodeView } from "./node-view.js";
 
 export interface ScriptRef {
   path: string;
   kind: "site" | "vo";
+  /** The bundle manifest's SHA-256 of the file, checked again right before each run. */
+  sha256?: string;
 }
 
 interface ScriptReport {
@@ -79,6 +82,10 @@ export async function runScript(
   signal?: AbortSignal,
 ): Promise<CheckResult> {
   const defaultClass = script.kind === "site" ? "WN_Resource" : "VO_Config";
+  if (script.sha256 !== undefined) {
+    const bad = hashMismatch(script.path, script.sha256);
+    if (bad) return fail("Corruption", `not run: ${bad}`);
+  }
   const [file, args] = isExecutable(script.path) ? [script.path, []] : ["/bin/sh", [script.path]];
   const r = await view.run(
     file,

@@ -1,4 +1,5 @@
 import type { HookFile } from "./check-job-hooks.js";
+import type { ScriptRef } from "./check-scripts.js";
 
 /** What validation is asked to check, from the command line, the entry and the frontend. */
 export interface ValidationSettings {
@@ -31,7 +32,7 @@ export interface ValidationSettings {
    */
   urlsOneOf?: string[][];
   connectTimeoutMs?: number;
-  scripts?: { path: string; kind: "site" | "vo" }[];
+  scripts?: ScriptRef[];
   scriptTimeoutMs?: number;
   /** The job wrapper and pre/post-job scripts to check (see check-job-hooks.ts). */
   jobHooks?: HookFile[];
