@@ -258,6 +258,7 @@ class AdScanner {
     if (p < 0 || b[p]! !== C_LBRACKET) return null;
     p++;
     const entries = new Map<string, AttrEntry>();
+    let count = 0;
     for (;;) {
       p = this.blank(p);
       if (p < 0) return null;
@@ -281,8 +282,6 @@ class AdScanner {
       if (keyword(b, p, q) !== KEYWORD_NONE) return null;
       const spelling = ATTRIBUTE_NAMES.intern(this.s, b, p, q, hash);
       const key = ATTRIBUTE_NAMES.key;
-      // A repeated name keeps its first spelling (§1.7): left to the full path.
-      if (entries.has(key)) return null;
       p = this.blank(q);
       if (p < 0 || b[p]! !== C_EQ) return null;
       // `==`, `=?=` and `=!=` are operators, not the assignment.
@@ -293,6 +292,8 @@ class AdScanner {
       const entry = this.literalEntry(spelling, v) ?? this.expressionEntry(spelling, v);
       if (entry === null) return null;
       entries.set(key, entry);
+      // A repeated name keeps its first spelling (§1.7): left to the full path.
+      if (entries.size !== ++count) return null;
       // `pos` is at the `;` or `]` ending the value.
       p = this.pos;
     }
