@@ -3,19 +3,18 @@
  * sends both in each request and the real factory splits the group's pilots over them.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { createProxy } from "../../src/security/proxy.js";
-import { DEMO_CONFIG, startTestPool, waitFor, type TestPool } from "./pool-harness.js";
+import { proxyDemoConfig, startTestPool, waitFor, type TestPool } from "./pool-harness.js";
 
-const configDir = mkdtempSync(join(tmpdir(), "updraft-group-creds-config-"));
+// Two proxies of the demo pilot: the demo with its X.509 credential, and a second beside it.
+const configDir = proxyDemoConfig();
 let tp: TestPool;
 
 before(async () => {
-  cpSync(DEMO_CONFIG, configDir, { recursive: true });
   const fe = join(configDir, "frontend.yaml");
   const text = readFileSync(fe, "utf8")
     .replace(

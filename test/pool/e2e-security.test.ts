@@ -1,31 +1,43 @@
 /**
- * Refusals on the demo pool, each through the real front door: a user removing another user's
+ * Refusals on the demo pool with the pilot proxy, each through the real front door: a user removing another user's
  * job, a certificate from a CA the pool does not trust advertising to the collector, and pilots
  * whose credential cannot last their lifetime. Each is refused with a message that says why,
  * and nothing else changes: the job, the collector's ads, the queue.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { writePrivateFile } from "../../src/security/ca-dir.js";
 import { createProxy } from "../../src/security/proxy.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
-import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
+import {
+  history,
+  jobId,
+  proxyDemoConfig,
+  startTestPool,
+  unquote,
+  waitFor,
+  type TestPool,
+} from "./pool-harness.js";
 import { explained as explainedIn } from "./pool-inspect.js";
 
 const GUARD_MS = 120_000;
 let tp: TestPool;
 let foreign: TestPki;
+// The demo with the pilot proxy: the tests below edit the proxy the frontend hands out (the
+// token side is in e2e-pilot-tokens.test.ts).
+const configDir = proxyDemoConfig();
 
 before(async () => {
-  tp = await startTestPool();
+  tp = await startTestPool({ configDir });
   foreign = createTestPki();
 });
 after(async () => {
   await tp?.close();
   foreign?.cleanup();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 const bob = () => ({ X509_USER_PROXY: tp.pool.pki!.userProxy("bob") });

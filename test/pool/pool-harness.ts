@@ -4,7 +4,7 @@
  * ports, so test files can run side by side.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDowntimeOnce, poolClients, type DemoClients } from "../../src/pool/demo.js";
@@ -31,6 +31,36 @@ export interface CliResult {
 }
 
 export const DEMO_CONFIG = join(packageRoot(), "config", "demo");
+
+/** The demo frontend's default pilot credential: minted per-pilot tokens. */
+export const DEMO_TOKEN_CREDENTIALS =
+  "  credentials: [{ type: pilot_tokens, security_class: demo, trust_domain: grid }]\n";
+
+/** The pilot proxy in its place, as the demo frontend's comment shows it. */
+export const DEMO_PROXY_CREDENTIALS = [
+  "  credentials:",
+  "    - file: ${UPDRAFT_STATE}/pki/pilot/proxy.pem",
+  "      type: grid_proxy",
+  "      security_class: demo",
+  "      trust_domain: grid",
+  "",
+].join("\n");
+
+/**
+ * config/demo copied to a new folder (removed by the caller) with the frontend handing every pilot
+ * the pilot proxy instead of a token of its own: the X.509 configuration the demo also supports.
+ */
+export function proxyDemoConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-demo-proxy-"));
+  cpSync(DEMO_CONFIG, dir, { recursive: true });
+  const file = join(dir, "frontend.yaml");
+  const text = readFileSync(file, "utf8");
+  if (!text.includes(DEMO_TOKEN_CREDENTIALS)) {
+    throw new Error("config/demo/frontend.yaml no longer names pilot tokens as its credential");
+  }
+  writeFileSync(file, text.replace(DEMO_TOKEN_CREDENTIALS, DEMO_PROXY_CREDENTIALS));
+  return dir;
+}
 
 export async function startTestPool(
   opts: {
