@@ -58,6 +58,46 @@ export async function pollStatus(d: CycleDeps): Promise<void> {
   });
 }
 
+/** Bounds on a failure summary: it travels in every GlideFactoryClient ad of its client. */
+const SUMMARY_LINES = 3;
+const SUMMARY_LINE_CHARS = 160;
+const SUMMARY_CHARS = 640;
+
+/** Untrusted text on one line: control characters become spaces, runs of blanks one space. */
+const oneLine = (s: string, max: number): string =>
+  Array.from(s.slice(0, max * 4), (ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0x20 || c === 0x7f ? " " : ch;
+  })
+    .join("")
+    .replace(/ {2,}/g, " ")
+    .trim()
+    .slice(0, max);
+
+/**
+ * What an operator reads first about a failed pilot, on one line: its id, exit, reason and
+ * failure class, the worker node's message, and the last lines of its standard error (joined by
+ * " | "), each part bounded, since all but the id and exit come from the worker node.
+ */
+export function failureSummary(
+  id: number,
+  exitCode: number | null,
+  o: PilotOutcome,
+  stderr: string,
+): string {
+  const why = [`exit ${exitCode ?? "?"}`, o.exitReason, o.failureClass]
+    .filter((x): x is string => !!x)
+    .map((x) => oneLine(x, 80))
+    .join(", ");
+  let s = `pilot ${id} failed (${why})`;
+  if (o.failureMessage) s += `: ${oneLine(o.failureMessage, SUMMARY_LINE_CHARS)}`;
+  const tail = lastLines(stderr, SUMMARY_LINES)
+    .map((l) => oneLine(l, SUMMARY_LINE_CHARS))
+    .filter((l) => l !== "");
+  if (tail.length > 0) s += `; stderr: ${tail.join(" | ")}`;
+  return s.length > SUMMARY_CHARS ? `${s.slice(0, SUMMARY_CHARS - 3)}...` : s;
+}
+
 /** Fetch and parse finished pilots' output once, count the outcome, then let the adapter forget. */
 export async function collectOutputs(d: CycleDeps): Promise<number> {
   let n = 0;
@@ -80,7 +120,7 @@ export async function collectOutputs(d: CycleDeps): Promise<number> {
           p.entry,
           p.client,
           d.now(),
-          `pilot ${p.id} failed (exit ${p.exitCode ?? "?"}${outcome.exitReason ? `, ${outcome.exitReason}` : ""})`,
+          failureSummary(p.id, p.exitCode, outcome, out.stderr),
         );
       }
       if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);

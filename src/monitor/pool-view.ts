@@ -19,6 +19,8 @@ import { isDynamicSlot } from "../ads/slot.js";
 /** Rows past this per table are left out (and counted), so a flood of ads cannot bloat the page. */
 export const MAX_ROWS = 500;
 const MAX_TEXT = 200;
+/** A last failure names the pilot's class, the node's message and its last stderr lines. */
+const MAX_FAILURE_TEXT = 640;
 
 export type EntryRow = {
   /** `entry@factory`, the GlideFactory ad's name. */
@@ -71,8 +73,8 @@ export type PoolView = {
 export type AdsOfType = (type: string) => Iterable<ClassAd>;
 
 // Control characters would garble the page's cells; the page sets text, so nothing else needs care.
-const text = (s: string | undefined): string =>
-  Array.from((s ?? "").slice(0, MAX_TEXT), (ch) => {
+const text = (s: string | undefined, max = MAX_TEXT): string =>
+  Array.from((s ?? "").slice(0, max), (ch) => {
     const c = ch.charCodeAt(0);
     return c < 0x20 || c === 0x7f ? " " : ch;
   }).join("");
@@ -129,7 +131,7 @@ function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
     const byClass = parseClassCounts(ad.getString(FC.FailedByClass));
     for (const [k, v] of Object.entries(byClass))
       row.failedByClass[k] = (row.failedByClass[k] ?? 0) + v;
-    const last = text(ad.getString(FC.LastFailure));
+    const last = text(ad.getString(FC.LastFailure), MAX_FAILURE_TEXT);
     if (last) row.lastError = last;
     const set = limits.get(row.entry) ?? new Set<string>();
     for (const l of text(ad.getString(FC.LimitsHit)).split(",")) if (l) set.add(l);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
+import { failureSummary } from "../../src/factory/cycle-observe.js";
 import { clientDirName, PilotLogStore, tailBytes } from "../../src/factory/pilot-logs.js";
 import { runCli } from "../cli/run-cli.js";
 import { createFactoryWorld, type FactoryWorld, silent } from "./factory-harness.js";
@@ -38,12 +39,21 @@ test("a finished pilot's stdout, stderr and outcome are kept 0600 by entry and c
   const cfg = w.config({ top: { work_dir: join(w.dir, "work-logs") }, pilotScript: failing });
   await w.collector.as("frontend").advertise([w.glideClient()], "GlideClient");
   const daemon = createFactoryDaemon(cfg, { logger: silent });
+  // What the client's GlideFactoryClient ad and the pool page show of a failed pilot (until
+  // the entry's validation pause replaces it): class, the node's message, its last stderr.
+  let failure = "";
   try {
     await daemon.start();
     await until(async () => {
       await daemon.cycle();
+      const last = daemon.store.lastErrors().find((e) => e.entry === "local1")?.message ?? "";
+      if (last.startsWith("pilot ")) failure = last;
       return daemon.store.counters().some((c) => c.name === "finished" && c.value >= 2);
     });
+    assert.match(
+      failure,
+      /^pilot \d+ failed \(exit 11, validation, WN_Resource\): disk; stderr: validation failed: only 2 GB of scratch disk$/,
+    );
   } finally {
     await daemon.stop();
   }
@@ -152,4 +162,37 @@ test("a hostile client name stays one folder under its entry", () => {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("a failure summary is one bounded line from the node's hostile output: class, message, last stderr lines", () => {
+  const stderr =
+    Array.from({ length: 10_000 }, (_, i) => `line ${i}`).join("\n") +
+    "\n\u001b[31mred\u0007 <b>bold</b>\r\n" +
+    "y".repeat(10_000) +
+    "\n";
+  const s = failureSummary(
+    9,
+    11,
+    {
+      reported: true,
+      jobsRun: 0,
+      exitReason: "validation",
+      failureClass: "WN_Resource",
+      failureMessage: "no\ndisk\u0000",
+    },
+    stderr,
+  );
+  assert.ok(s.length <= 640, `${s.length} characters`);
+  assert.ok(
+    Array.from(s).every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f),
+    "no control character",
+  );
+  assert.match(
+    s,
+    /^pilot 9 failed \(exit 11, validation, WN_Resource\): no disk; stderr: line 9999 \| \[31mred <b>bold<\/b> \| y+$/,
+  );
+  assert.equal(
+    failureSummary(3, null, { reported: false, jobsRun: 0 }, ""),
+    "pilot 3 failed (exit ?)",
+  );
 });

@@ -22,6 +22,12 @@ export type PoolFixture = {
 
 const q = (s: string) => JSON.stringify(s);
 
+/** A failed pilot's summary as the factory writes it, longer than other texts and with markup. */
+export const LAST_FAILURE =
+  "pilot 7 failed (exit 11, validation, WN_Resource): only 2 GB of scratch disk in /scratch, " +
+  'the entry asks for 20 GB; stderr: df: <b>2.0G</b> free <script>document.title="pwned"</script> ' +
+  "| validate: scratch check failed after 3 tries | exit 11";
+
 export const HOSTILE_ENTRY = `<img src=x onerror="document.title='pwned'">`;
 
 function clientAd(byClass: string, failed: number): Record<string, string> {
@@ -41,7 +47,7 @@ function clientAd(byClass: string, failed: number): Record<string, string> {
     GlideinMonitorFailedPilots: String(failed),
     GlideinMonitorFinishedPilots: "10",
     GlideinMonitorFailedByClass: q(byClass),
-    GlideinMonitorLastFailure: q("pilot 7 failed (exit 11, validation)"),
+    GlideinMonitorLastFailure: q(LAST_FAILURE),
     ClassAdLifetime: "864000",
   };
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { plotsOf, startChromium, tableCells, type Chromium } from "../helpers/chromium.js";
-import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
+import { HOSTILE_ENTRY, LAST_FAILURE, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
 
 let f: PoolFixture;
 let browser: Chromium;
@@ -49,7 +49,7 @@ test("the page shows the pool's numbers and draws the history plots", async () =
     "10",
     "3",
     "Network 1, WN_Resource 2",
-    "pilot 7 failed (exit 11, validation)",
+    LAST_FAILURE,
   ]);
   // uPlot drew each plot on a canvas of its size, with the series in its legend.
   const plots = await plotsOf(page);

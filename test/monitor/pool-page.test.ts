@@ -8,8 +8,9 @@ import { statSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { poolPageRoutes, VIEW_CACHE_MS } from "../../src/monitor/pool-page.js";
+import { poolView } from "../../src/monitor/pool-view.js";
 import { httpsGet } from "../helpers/https-get.js";
-import { HOSTILE_ENTRY, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
+import { HOSTILE_ENTRY, LAST_FAILURE, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
 
 let f: PoolFixture;
 before(async () => {
@@ -32,7 +33,11 @@ test("view.json: entries, requests, jobs per owner, failures and cores from the 
     [2, 5, 1, 4, 20, "entry.max_idle", false],
   );
   assert.deepEqual(a.failedByClass, { Network: 1, WN_Resource: 2 });
-  assert.equal(a.lastError, "pilot 7 failed (exit 11, validation)");
+  assert.equal(
+    a.lastError,
+    LAST_FAILURE,
+    "the whole summary, past the 200 characters of other texts",
+  );
   assert.equal(
     view.entries.find((e: { entry: string }) => e.entry === "CE_B@factory1").downtime,
     true,
@@ -139,4 +144,29 @@ test("view.json is rendered once for the requests of a short while, then afresh"
   const fresh = await view.handler({ query: new URLSearchParams() });
   assert.equal(renders, 2);
   assert.notEqual(fresh.body, first.body, "the entry added meanwhile shows once the view expires");
+});
+
+test("a client's last failure is cut at 640 characters and its control characters blanked", () => {
+  const q = (s: string) => JSON.stringify(s);
+  const ads = new Map([
+    [
+      "GlideFactory",
+      [ClassAd.fromJSON({ MyType: q("GlideFactory"), Name: q("E@f"), EntryName: q("E") })],
+    ],
+    [
+      "GlideFactoryClient",
+      [
+        ClassAd.fromJSON({
+          MyType: q("GlideFactoryClient"),
+          Name: q("E@f@c"),
+          ReqGlidein: q("E@f"),
+          GlideinMonitorLastFailure: q(`pilot 1 failed\t\n${"x".repeat(5000)}`),
+        }),
+      ],
+    ],
+  ]);
+  const view = poolView((t) => ads.get(t) ?? [], 0);
+  const last = view.entries[0]!.lastError;
+  assert.equal(last.length, 640);
+  assert.match(last, /^pilot 1 failed {2}x+$/);
 });
