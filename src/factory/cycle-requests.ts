@@ -67,11 +67,12 @@ export function prepareSubmit(
   }
   const cred = unused[0];
   if (cred === undefined) return undefined;
-  // Several credentials (a group's `selection: all`): each pilot gets the one with fewest pilots.
-  // The live pilots are walked only then: once per request over every live pilot is a cycle's
-  // worth of work at 10,000 requests and 100,000 pilots.
+  // Several credentials (a group's `selection: all`): each pilot gets the one with fewest pilots,
+  // read from the store's live counts per credential.
   const spread =
-    perPilot || creds.length <= 1 ? [] : spreadOverCredentials(creds, livePilots(d, r), count);
+    perPilot || creds.length <= 1
+      ? []
+      : spreadOverCredentials(creds, d.store.liveByCredential(r.entry, r.client), count);
   const credAt = (n: number) => (perPilot ? unused[n]! : (spread[n] ?? cred));
   const pilot = entry.pilot;
   if (req.attrProblems.length) {
@@ -163,16 +164,6 @@ export function spreadOverCredentials(
     for (let i = 1; i < creds.length; i++) if (load[i]! < load[best]!) best = i;
     load[best]!++;
     out.push(creds[best]!);
-  }
-  return out;
-}
-
-/** Live pilots of this (entry, client) per credential id. */
-function livePilots(d: CycleDeps, r: ParsedRequest["request"]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of d.store.live()) {
-    if (p.entry !== r.entry || p.client !== r.client) continue;
-    out.set(p.credentialId, (out.get(p.credentialId) ?? 0) + 1);
   }
   return out;
 }

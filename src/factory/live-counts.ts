@@ -1,12 +1,19 @@
 /**
- * Live pilots counted per entry and per (entry, client), kept in step with every change the
- * store makes, so that a cycle reads its counts instead of walking 100,000 pilots again.
+ * Live pilots counted per entry, per (entry, client) and per (entry, client, credential), kept in
+ * step with every change the store makes, so that a cycle reads its counts instead of walking
+ * 100,000 pilots again.
  */
 import type { ClientCounts, PilotState } from "./decide-types.js";
 
 export interface EntryCounts {
   total: ClientCounts;
   clients: Map<string, ClientCounts>;
+}
+
+const NONE: ReadonlyMap<string, number> = new Map();
+
+function credentialKey(entry: string, client: string): string {
+  return `${entry}\u0000${client}`;
 }
 
 /** Unsubmitted and Idle pilots both count as idle, as the GlideFactoryClient ad counts them. */
@@ -18,6 +25,8 @@ export class LiveCounts {
   private readonly byEntry = new Map<string, EntryCounts>();
   /** Unsubmitted intents per entry and client, which `idle` counts with Idle pilots. */
   private readonly unsubmittedBy = new Map<string, Map<string, number>>();
+  /** Live pilots per credential id, keyed by entry and client (a pilot's credential never changes). */
+  private readonly credentialsBy = new Map<string, Map<string, number>>();
 
   /** Counts by entry; entries and clients whose pilots all left stay, at zero. */
   get entries(): ReadonlyMap<string, Readonly<EntryCounts>> {
@@ -29,14 +38,21 @@ export class LiveCounts {
     return this.unsubmittedBy.get(entry)?.get(client) ?? 0;
   }
 
-  add(entry: string, client: string, state: PilotState): void {
-    this.bump(entry, client, field(state), 1);
-    if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, 1);
+  /** Live pilots of a client at an entry per credential id (credentials with none are absent). */
+  byCredential(entry: string, client: string): ReadonlyMap<string, number> {
+    return this.credentialsBy.get(credentialKey(entry, client)) ?? NONE;
   }
 
-  remove(entry: string, client: string, state: PilotState): void {
+  add(entry: string, client: string, state: PilotState, credentialId: string): void {
+    this.bump(entry, client, field(state), 1);
+    if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, 1);
+    this.bumpCredential(entry, client, credentialId, 1);
+  }
+
+  remove(entry: string, client: string, state: PilotState, credentialId: string): void {
     this.bump(entry, client, field(state), -1);
     if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, -1);
+    this.bumpCredential(entry, client, credentialId, -1);
   }
 
   move(entry: string, client: string, from: PilotState, to: PilotState): void {
@@ -52,6 +68,17 @@ export class LiveCounts {
   clear(): void {
     this.byEntry.clear();
     this.unsubmittedBy.clear();
+    this.credentialsBy.clear();
+  }
+
+  private bumpCredential(entry: string, client: string, id: string, by: number): void {
+    const key = credentialKey(entry, client);
+    let m = this.credentialsBy.get(key);
+    if (m === undefined) this.credentialsBy.set(key, (m = new Map()));
+    const n = (m.get(id) ?? 0) + by;
+    if (n === 0) m.delete(id);
+    else m.set(id, n);
+    if (m.size === 0) this.credentialsBy.delete(key);
   }
 
   private bumpUnsubmitted(entry: string, client: string, by: number): void {

@@ -254,7 +254,7 @@ export class FactoryStore {
     this.counts.clear();
     this.held.clear();
     for (const r of this.liveRows.values()) {
-      this.counts.add(r.entry, r.client, r.state);
+      this.counts.add(r.entry, r.client, r.state, r.credentialId);
       if (r.state === "Held") this.held.add(r);
     }
     this.counterRows = new Map();
@@ -316,7 +316,7 @@ export class FactoryStore {
             outcome: null,
           }),
         );
-        this.counts.add(i.entry, i.client, "Unsubmitted");
+        this.counts.add(i.entry, i.client, "Unsubmitted", i.credentialId);
         return id;
       }),
     );
@@ -358,7 +358,7 @@ export class FactoryStore {
         if (row.state === "Held") this.held.remove(row);
         if (terminal) {
           this.liveRows.delete(c.id);
-          this.counts.remove(row.entry, row.client, row.state);
+          this.counts.remove(row.entry, row.client, row.state, row.credentialId);
           continue;
         }
         this.counts.move(row.entry, row.client, row.state, c.state);
@@ -417,6 +417,11 @@ export class FactoryStore {
   /** Unsubmitted intents of a client at an entry, which `liveCounts` counts as idle. */
   unsubmittedCount(entry: string, client: string): number {
     return this.counts.unsubmitted(entry, client);
+  }
+
+  /** Live pilots of a client at an entry per credential id; changes with later writes. */
+  liveByCredential(entry: string, client: string): ReadonlyMap<string, number> {
+    return this.counts.byCredential(entry, client);
   }
 
   /** Held live pilots by entry, hold reason's shape and recoverability; change with writes. */

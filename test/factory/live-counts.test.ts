@@ -91,3 +91,50 @@ test("a failed transaction leaves the counts as the database has them", () => {
   assert.deepEqual(kept(store), recount(store));
   store.close();
 });
+
+/** Live pilots per credential as the store keeps them, and as a walk of the live rows gives them. */
+function perCredential(store: FactoryStore, entry: string, client: string) {
+  const walked: Record<string, number> = {};
+  for (const p of store.live()) {
+    if (p.entry === entry && p.client === client)
+      walked[p.credentialId] = (walked[p.credentialId] ?? 0) + 1;
+  }
+  return { kept: Object.fromEntries(store.liveByCredential(entry, client)), walked };
+}
+
+test("counts per credential follow intents and terminal states, and a reopen", () => {
+  const file = join(dir, "factory-creds.db");
+  const store = new FactoryStore(file);
+  const now = Date.now();
+  const withCred = (client: string, credentialId: string) => ({
+    ...intent("e1", client),
+    credentialId,
+  });
+  const ids = store.recordIntents(
+    [withCred("c1", "k1"), withCred("c1", "k1"), withCred("c1", "k2"), withCred("c2", "k1")],
+    now,
+  );
+  let c = perCredential(store, "e1", "c1");
+  assert.deepEqual(c.kept, { k1: 2, k2: 1 });
+  assert.deepEqual(c.kept, c.walked);
+  store.recordSubmitted([{ id: ids[0]!, handle: "h0" }], now);
+  store.applyStates(
+    [
+      { id: ids[0]!, state: "Running" },
+      { id: ids[2]!, state: "Removed" },
+    ],
+    now,
+  );
+  c = perCredential(store, "e1", "c1");
+  assert.deepEqual(c.kept, { k1: 2 }, "a state change keeps the credential's count");
+  assert.deepEqual(c.kept, c.walked);
+  store.applyStates([{ id: ids[0]!, state: "Finished", exitCode: 0 }], now);
+  store.close();
+  const reopened = new FactoryStore(file);
+  c = perCredential(reopened, "e1", "c1");
+  assert.deepEqual(c.kept, { k1: 1 });
+  assert.deepEqual(c.kept, c.walked);
+  assert.deepEqual(perCredential(reopened, "e1", "c2").kept, { k1: 1 });
+  assert.deepEqual(perCredential(reopened, "e9", "c1").kept, {});
+  reopened.close();
+});
