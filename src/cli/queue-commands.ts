@@ -130,9 +130,20 @@ export function createQCommand(): Command {
       if (o.global) {
         const { pool, found } = await scheddsInPool(o);
         if (found.length === 0) throw new CliError(`the pool at ${pool} advertises no schedd`);
+        // As condor_q -global: a schedd that cannot be asked is reported and the others still
+        // are; the exit status says one failed.
         for (const s of found) {
-          if (s.address === undefined) continue;
-          await queryOne(args, { ...o, schedd: s.address, name: undefined }, s.name);
+          try {
+            if (s.address === undefined) throw new CliError("its ad has no wss:// address");
+            await queryOne(args, { ...o, schedd: s.address, name: undefined }, s.name);
+          } catch (err) {
+            if (!(err instanceof CliError)) throw err;
+            process.stderr.write(
+              `-- Failed to fetch ads from: ${s.address ?? "(no address)"} : ${s.name}\n` +
+                `${err.message}\n`,
+            );
+            process.exitCode = 1;
+          }
         }
         return;
       }
@@ -174,6 +185,8 @@ async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise
               : batchTable(ads)),
       ]);
     }
+    // Several schedds' totals, one after another, each say whose they are.
+    if (o.totals && scheddName !== undefined) out(header);
     // condor_q's three totals: this query, the user's jobs, everyone's.
     const counts = ["JobStatus", "Owner"];
     const own = await client.query({ mine: true, projection: counts });
