@@ -4,9 +4,11 @@
  * served read-only over HTTPS. Only bundle manifests and the files they list are served (no
  * listing, no other path): this start's, and those of earlier starts still under `dir` whose
  * manifest hashes to its folder's name, so pilots queued before a restart that changed the
- * scripts still find theirs.
+ * scripts still find theirs. An earlier start's folder is purged once no pilot can still need it:
+ * when it was last in use (its folder's time, which this start keeps fresh for its own bundles)
+ * is longer ago than the longest a pilot may queue and run (see pilotNeedS).
  */
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -66,7 +68,84 @@ export async function startVoStaging(
     await closeServer(server);
     throw err;
   }
-  return { bundles, ...(server ? { url } : {}), close: () => closeServer(server) };
+  const keep = new Set([...bundles.values()].map((b) => b.sha256));
+  const tidy = () => {
+    const now = new Date();
+    for (const sha of keep) touch(join(s.dir, sha), now);
+    for (const sha of purgeStaleBundles(s.dir, keep, pilotNeedS(config), now.getTime())) {
+      served.delete(sha);
+    }
+  };
+  tidy();
+  const timer = setInterval(tidy, PURGE_EVERY_MS);
+  timer.unref();
+  return {
+    bundles,
+    ...(server ? { url } : {}),
+    close: () => {
+      clearInterval(timer);
+      return closeServer(server);
+    },
+  };
+}
+
+/** How often a running frontend marks its bundles in use and purges stale ones. */
+const PURGE_EVERY_MS = 3600_000;
+
+/**
+ * The longest a pilot handed a bundle may live: queued at its site up to its group's
+ * idle_glideins_lifetime_s, then running up to its max_walltime_s. Groups whose idle pilots are
+ * never removed (0) count their walltime for the queue too; a pilot queued longer than that
+ * finds its bundle gone and fails as Network, naming the URL.
+ */
+export function pilotNeedS(config: FrontendConfig): number {
+  let longest = 0;
+  for (const g of config.groups) {
+    const walltime = g.pilot?.max_walltime_s ?? config.pilot.max_walltime_s;
+    const queued = g.limits.idle_glideins_lifetime_s || walltime;
+    longest = Math.max(longest, walltime + queued);
+  }
+  return longest;
+}
+
+/**
+ * Removes the bundle folders under `dir` other than `keep` last in use more than `maxAgeS`
+ * seconds before `nowMs`; returns their names. Only folders named as bundles are touched.
+ */
+export function purgeStaleBundles(
+  dir: string,
+  keep: ReadonlySet<string>,
+  maxAgeS: number,
+  nowMs: number,
+): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!/^[0-9a-f]{64}$/.test(name) || keep.has(name)) continue;
+    const path = join(dir, name);
+    try {
+      const st = statSync(path);
+      if (!st.isDirectory() || nowMs - st.mtimeMs <= maxAgeS * 1000) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Gone meanwhile or unreadable: left for the next purge.
+    }
+  }
+  return removed;
+}
+
+function touch(path: string, at: Date): void {
+  try {
+    utimesSync(path, at, at);
+  } catch {
+    // A bundle folder removed by hand is staged again at the next start.
+  }
 }
 
 function serve(
