@@ -193,12 +193,11 @@ function keywordValue(b: Uint8Array, p: number): Value {
   }
 }
 
-/**
- * Text of at most this many characters is scanned through a reused byte buffer; longer text is
- * left to the full parser.
- */
+/** Text of at most this many characters is scanned; longer text is left to the full parser. */
 const MAX_SCANNED_LENGTH = 1 << 20;
-let scratch = new Uint8Array(4096);
+/** Ads up to this length are copied to one reused buffer, larger ones to a buffer of their own. */
+const SCRATCH_LENGTH = 1 << 16;
+const scratch = new Uint8Array(SCRATCH_LENGTH);
 const encoder = new TextEncoder();
 
 class AdScanner {
@@ -748,12 +747,12 @@ const SCANNER = new AdScanner();
 export function scanAd(text: string): Map<string, AttrEntry> | null {
   const length = text.length;
   if (length > MAX_SCANNED_LENGTH) return null;
-  if (scratch.length <= length) scratch = new Uint8Array(Math.max(length + 1, 2 * scratch.length));
+  const bytes = length < SCRATCH_LENGTH ? scratch : new Uint8Array(length + 1);
   // Byte reads are several times faster than charCodeAt; in ASCII text each character is one
   // byte at the same offset, and text with anything else (more bytes than characters) is left to
   // the parser. A NUL after the text stops any read one past its end.
-  const { read, written } = encoder.encodeInto(text, scratch);
+  const { read, written } = encoder.encodeInto(text, bytes);
   if (read !== length || written !== length) return null;
-  scratch[length] = 0;
-  return SCANNER.entries(text, scratch);
+  bytes[length] = 0;
+  return SCANNER.entries(text, bytes);
 }
