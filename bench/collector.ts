@@ -8,13 +8,18 @@
  * benchmark's client-side protobuf encoding.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
+import { ClassAd } from "../src/classad/index.js";
 import { fileURLToPath } from "node:url";
 import { collectorCodecs } from "../src/collector/service.js";
+import { openHistory } from "../src/monitor/history-store.js";
 import { VIEW_CACHE_MS } from "../src/monitor/pool-page.js";
+import { createPoolSampler } from "../src/monitor/pool-sampler.js";
 import { createRpcClient, type RpcClient } from "../src/wire/index.js";
 import { createTestPki } from "../test/helpers/pki.js";
 import { readProcTimes } from "./lib/proc-cpu.js";
@@ -185,6 +190,78 @@ async function scrape(
 
 const tenths = (x: number) => Math.round(x * 10) / 10;
 
+const HISTORY_SAMPLES = 7;
+
+/**
+ * The collector's history write, in this process with the collector's own code: one sample of
+ * the pool (its view from 100,000 slot ads, 300 entries' GlideFactory and GlideFactoryClient
+ * ads) added to the SQLite history, each in a new minute so every sample writes its buckets.
+ * The CPU per sample (median), and its share of a core at the default sample_s of 60.
+ */
+function historySampleBench(): { cpuMs: number; series: number } {
+  const ads = new Map<string, ClassAd[]>([
+    ["Slot", Array.from({ length: ADS }, (_, i) => ClassAd.fromJSON(slotAd(i)))],
+  ]);
+  const q = (s: string) => JSON.stringify(s);
+  const entries = Array.from({ length: 300 }, (_, i) => `${siteName(i)}_CE${i % 3}`);
+  ads.set(
+    "GlideFactory",
+    entries.map((e) =>
+      ClassAd.fromJSON({
+        MyType: q("GlideFactory"),
+        Name: q(`${e}@factory1`),
+        EntryName: q(e),
+        FactoryName: q("factory1"),
+        GlideinMonitorTotalStatusIdle: "20",
+        GlideinMonitorTotalStatusRunning: "300",
+        GlideinMonitorTotalStatusHeld: "2",
+      }),
+    ),
+  );
+  const clientAd = (e: string, failed: number) =>
+    ClassAd.fromJSON({
+      MyType: q("GlideFactoryClient"),
+      Name: q(`${e}@factory1@vo.main`),
+      ReqGlidein: q(`${e}@factory1`),
+      ReqClientName: q("vo.main"),
+      EntryName: q(e),
+      FactoryName: q("factory1"),
+      GlideinMonitorRequestedIdle: "4",
+      GlideinMonitorRequestedMaxGlideins: "400",
+      GlideinMonitorFailedPilots: String(failed),
+      GlideinMonitorFailedByClass: q(`Network:${failed}`),
+    });
+  const dir = mkdtempSync(join(tmpdir(), "updraft-bench-history-"));
+  const history = openHistory(join(dir, "history.sqlite"), { maxSeries: 2000 });
+  try {
+    const sampler = createPoolSampler(
+      (type) => ads.get(type) ?? [],
+      history,
+      pino({ level: "silent" }),
+    );
+    const per: number[] = [];
+    let series = 0;
+    const t0 = Date.UTC(2026, 0, 1);
+    for (let i = 0; i <= HISTORY_SAMPLES; i++) {
+      // Failures grow between samples, as a pool's do: each sample writes their increases too.
+      ads.set(
+        "GlideFactoryClient",
+        entries.map((e) => clientAd(e, i)),
+      );
+      const before = process.cpuUsage();
+      series = sampler.sample(t0 + i * 60_000);
+      const used = process.cpuUsage(before);
+      if (i > 0) per.push((used.user + used.system) / 1000); // the first one warms up
+    }
+    if (series < entries.length) throw new Error(`a sample wrote only ${series} series`);
+    per.sort((a, b) => a - b);
+    return { cpuMs: per[Math.floor(per.length / 2)]!, series };
+  } finally {
+    history.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
   const pki = createTestPki();
   const pilot = pki.issueUser(PILOT_DN);
@@ -263,4 +340,12 @@ export async function run(): Promise<void> {
     await exited;
     pki.cleanup();
   }
+  const h = historySampleBench();
+  report({
+    bench: "collector.history_sample_cpu_ms",
+    value: tenths(h.cpuMs),
+    series: h.series,
+    core_pct_at_60s_samples: Math.round((h.cpuMs / 60_000) * 1e4) / 100,
+    load1: load1(),
+  });
 }

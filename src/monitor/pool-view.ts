@@ -73,8 +73,18 @@ export type PoolView = {
 export type AdsOfType = (type: string) => Iterable<ClassAd>;
 
 // Control characters would garble the page's cells; the page sets text, so nothing else needs care.
-const text = (s: string | undefined, max = MAX_TEXT): string =>
-  Array.from((s ?? "").slice(0, max), (ch) => {
+// Most text has none: it is returned as it is, without a copy per character (100,000 slot ads
+// name their entry and factory on every sample).
+const text = (s: string | undefined, max = MAX_TEXT): string => {
+  const v = (s ?? "").slice(0, max);
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return blankControls(v);
+  }
+  return v;
+};
+const blankControls = (v: string): string =>
+  Array.from(v, (ch) => {
     const c = ch.charCodeAt(0);
     return c < 0x20 || c === 0x7f ? " " : ch;
   }).join("");
