@@ -31,16 +31,6 @@ function withoutParens(e: Expr): Expr {
   return e.kind === "paren" ? withoutParens(e.inner) : e;
 }
 
-function num(ad: ClassAd, name: string): number {
-  const v = ad.evaluate(name);
-  return typeof v === "number" ? v : 0;
-}
-
-function str(ad: ClassAd, name: string): string | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "string" ? v : undefined;
-}
-
 /** condor_q's step numbers: the clause's node in the `&&` chain (0, 1, 3, 5, ...). */
 function stepLabel(i: number): string {
   return `[${i === 0 ? 0 : 2 * i - 1}]`.padEnd(5);
@@ -52,7 +42,7 @@ export function analyzeJob(
   opts: AnalysisOptions,
 ): string {
   const job = ClassAd.fromJSON(attrs);
-  const id = `${num(job, "ClusterId")}.${String(num(job, "ProcId")).padStart(3, "0")}`;
+  const id = `${job.getInteger("ClusterId") ?? 0}.${String(job.getInteger("ProcId") ?? 0).padStart(3, "0")}`;
   const all = slotAttrs.map((a) => ClassAd.fromJSON(a));
   const slots = all.filter((s) => !isDynamicSlot(s));
   const req = job.getExpr("Requirements");
@@ -93,8 +83,8 @@ function summary(
   const machines = new Set<string>();
   const perEntry = new Map<string, { slots: number; match: number }>();
   for (const slot of slots) {
-    machines.add(str(slot, "Machine") ?? str(slot, "Name") ?? "");
-    const entry = str(slot, "GLIDEIN_Entry_Name") ?? "(no entry)";
+    machines.add(slot.getString("Machine") ?? slot.getString("Name") ?? "");
+    const entry = slot.getString("GLIDEIN_Entry_Name") ?? "(no entry)";
     const e = perEntry.get(entry) ?? { slots: 0, match: 0 };
     perEntry.set(entry, e);
     e.slots++;

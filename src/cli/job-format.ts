@@ -15,27 +15,9 @@ import type { JobAttrs } from "../schedd/job-status.js";
 
 const ST = ["?", "I", "R", "X", "C", "H", ">", "S"];
 
-function value(ad: ClassAd, name: string): Value {
-  try {
-    return ad.evaluate(name);
-  } catch {
-    return UNDEFINED;
-  }
-}
-
 /** A value as -af prints it: strings bare, the rest in ClassAd syntax. */
 export function plain(v: Value): string {
   return typeof v === "string" ? v : unparseValue(v);
-}
-
-function num(ad: ClassAd, name: string): number {
-  const v = value(ad, name);
-  return typeof v === "number" ? v : 0;
-}
-
-function str(ad: ClassAd, name: string): string {
-  const v = value(ad, name);
-  return typeof v === "string" ? v : "";
 }
 
 function date(s: number): string {
@@ -52,14 +34,15 @@ function duration(s: number): string {
 }
 
 function runTime(ad: ClassAd, nowS: number): number {
-  const start = num(ad, "JobCurrentStartDate");
+  const start = ad.getInteger("JobCurrentStartDate") ?? 0;
   return (
-    num(ad, "RemoteWallClockTime") + (num(ad, "JobStatus") === 2 && start > 0 ? nowS - start : 0)
+    (ad.getInteger("RemoteWallClockTime") ?? 0) +
+    ((ad.getInteger("JobStatus") ?? 0) === 2 && start > 0 ? nowS - start : 0)
   );
 }
 
 function id(ad: ClassAd): string {
-  return `${num(ad, "ClusterId")}.${num(ad, "ProcId")}`;
+  return `${ad.getInteger("ClusterId") ?? 0}.${ad.getInteger("ProcId") ?? 0}`;
 }
 
 /** condor_q's `-af:FLAGS`: `h` header, `j` job id first, `l` `name = value`, `t` tabs, `,` commas. */
@@ -127,11 +110,11 @@ export function nobatchTable(ads: readonly JobAttrs[], nowS: number): string[] {
   const lines = [" ID        OWNER          SUBMITTED     RUN_TIME ST PRI  SIZE CMD"];
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
-    const cmd = `${str(ad, "Cmd")} ${str(ad, "Arguments")}`.trim();
+    const cmd = `${ad.getString("Cmd") ?? ""} ${ad.getString("Arguments") ?? ""}`.trim();
     lines.push(
-      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)} ${date(num(ad, "QDate"))} ` +
-        `${duration(runTime(ad, nowS))} ${ST[num(ad, "JobStatus")] ?? "?"}  ` +
-        `${String(num(ad, "JobPrio")).padEnd(3)} ${(num(ad, "ImageSize") / 1024).toFixed(1).padStart(5)} ${cmd}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)} ${date(ad.getInteger("QDate") ?? 0)} ` +
+        `${duration(runTime(ad, nowS))} ${ST[ad.getInteger("JobStatus") ?? 0] ?? "?"}  ` +
+        `${String(ad.getInteger("JobPrio") ?? 0).padEnd(3)} ${((ad.getInteger("ImageSize") ?? 0) / 1024).toFixed(1).padStart(5)} ${cmd}`,
     );
   }
   return lines;
@@ -142,7 +125,7 @@ export function holdTable(ads: readonly JobAttrs[]): string[] {
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
     lines.push(
-      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)}  ${date(num(ad, "EnteredCurrentStatus"))} ${str(ad, "HoldReason")}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)}  ${date(ad.getInteger("EnteredCurrentStatus") ?? 0)} ${ad.getString("HoldReason") ?? ""}`,
     );
   }
   return lines;
@@ -153,8 +136,8 @@ export function runTable(ads: readonly JobAttrs[], nowS: number): string[] {
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
     lines.push(
-      ` ${id(ad).padEnd(9)} ${str(ad, "Owner").padEnd(14)} ${date(num(ad, "QDate"))} ` +
-        `${duration(runTime(ad, nowS))} ${str(ad, "RemoteHost")}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)} ${date(ad.getInteger("QDate") ?? 0)} ` +
+        `${duration(runTime(ad, nowS))} ${ad.getString("RemoteHost") ?? ""}`,
     );
   }
   return lines;
@@ -174,25 +157,25 @@ export function batchTable(ads: readonly JobAttrs[]): string[] {
   const rows = new Map<string, Row>();
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
-    const owner = str(ad, "Owner");
-    const batch = str(ad, "JobBatchName") || `ID: ${num(ad, "ClusterId")}`;
+    const owner = ad.getString("Owner") ?? "";
+    const batch = ad.getString("JobBatchName") || `ID: ${ad.getInteger("ClusterId") ?? 0}`;
     const key = `${owner}\0${batch}`;
     let r = rows.get(key);
     if (!r) {
       r = {
         owner,
         batch,
-        qdate: num(ad, "QDate"),
+        qdate: ad.getInteger("QDate") ?? 0,
         counts: [0, 0, 0, 0, 0, 0, 0, 0],
         ids: [],
         declared: new Map(),
       };
       rows.set(key, r);
     }
-    r.counts[num(ad, "JobStatus")]!++;
-    r.ids.push(num(ad, "ClusterId"));
-    const declared = num(ad, "TotalSubmitProcs");
-    if (declared > 0) r.declared.set(num(ad, "ClusterId"), declared);
+    r.counts[ad.getInteger("JobStatus") ?? 0]!++;
+    r.ids.push(ad.getInteger("ClusterId") ?? 0);
+    const declared = ad.getInteger("TotalSubmitProcs") ?? 0;
+    if (declared > 0) r.declared.set(ad.getInteger("ClusterId") ?? 0, declared);
   }
   const lines = [
     "OWNER          BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS",

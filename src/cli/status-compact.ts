@@ -8,22 +8,12 @@ import { ClassAd } from "../classad/index.js";
 
 type WireAd = Record<string, string>;
 
-function num(ad: ClassAd, name: string): number | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "number" ? v : undefined;
-}
-
-function str(ad: ClassAd, name: string): string {
-  const v = ad.evaluate(name);
-  return typeof v === "string" ? v : "";
-}
-
 /** condor_status's PLATFORM: `x64/` and the OS name with its major version. */
 function platform(ad: ClassAd): string {
-  const arch = str(ad, "Arch");
+  const arch = ad.getString("Arch") ?? "";
   const a = arch === "X86_64" ? "x64" : arch === "aarch64" ? "arm64" : arch || "?";
-  const os = str(ad, "OpSysName") || str(ad, "OpSys") || "?";
-  const major = num(ad, "OpSysMajorVer");
+  const os = ad.getString("OpSysName") || ad.getString("OpSys") || "?";
+  const major = ad.getInteger("OpSysMajorVer");
   return `${a}/${os}${major ?? ""}`;
 }
 
@@ -48,7 +38,7 @@ const ACTIVITY_CODES: Readonly<Record<string, string>> = {
 
 /** condor_status's two-letter state and activity code (`Ui`, `Cb`, `Dr`). */
 function activityCode(ad: ClassAd): string {
-  return `${STATE_CODES[str(ad, "State")] ?? "?"}${ACTIVITY_CODES[str(ad, "Activity")] ?? "?"}`;
+  return `${STATE_CODES[ad.getString("State") ?? ""] ?? "?"}${ACTIVITY_CODES[ad.getString("Activity") ?? ""] ?? "?"}`;
 }
 
 interface Row {
@@ -69,7 +59,7 @@ export function formatCompact(ads: readonly WireAd[]): string {
   const states = new Map<string, Map<string, number>>();
   for (const attrs of ads) {
     const ad = ClassAd.fromJSON(attrs);
-    const machine = str(ad, "Machine") || str(ad, "Name");
+    const machine = ad.getString("Machine") || ad.getString("Name") || "";
     const p = platform(ad);
     let row = rows.get(machine);
     if (row === undefined) {
@@ -90,19 +80,19 @@ export function formatCompact(ads: readonly WireAd[]): string {
     // A dynamic slot's resources are already in its partitionable slot's totals (and counted
     // in its NumDynamicSlots); it adds its state to the machine's code and to the summary.
     if (!isDynamicSlot(ad)) {
-      row.slots += num(ad, "NumDynamicSlots") ?? 0;
+      row.slots += ad.getInteger("NumDynamicSlots") ?? 0;
       row.partitionable ||= ad.evaluate("PartitionableSlot") === true;
-      row.cpus += num(ad, "TotalSlotCpus") ?? num(ad, "Cpus") ?? 0;
-      row.gpus += num(ad, "TotalSlotGPUs") ?? num(ad, "GPUs") ?? 0;
-      row.totalMb += num(ad, "TotalSlotMemory") ?? num(ad, "Memory") ?? 0;
-      row.freeCpus += num(ad, "Cpus") ?? 0;
-      row.freeMb += num(ad, "Memory") ?? 0;
+      row.cpus += ad.getInteger("TotalSlotCpus") ?? ad.getInteger("Cpus") ?? 0;
+      row.gpus += ad.getInteger("TotalSlotGPUs") ?? ad.getInteger("GPUs") ?? 0;
+      row.totalMb += ad.getInteger("TotalSlotMemory") ?? ad.getInteger("Memory") ?? 0;
+      row.freeCpus += ad.getInteger("Cpus") ?? 0;
+      row.freeMb += ad.getInteger("Memory") ?? 0;
     }
     // A machine busy in any of its slots shows busy, as one partitionable slot with jobs does.
     if (row.code !== activityCode(ad) && activityCode(ad).startsWith("C")) row.code = "Cb";
     const byState = states.get(p) ?? new Map<string, number>();
     states.set(p, byState);
-    const state = str(ad, "State") || "Unknown";
+    const state = ad.getString("State") || "Unknown";
     byState.set(state, (byState.get(state) ?? 0) + 1);
   }
   const list = [...rows.values()].sort((a, b) => a.machine.localeCompare(b.machine));

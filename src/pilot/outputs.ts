@@ -32,11 +32,6 @@ export interface OutputHold {
 export type OutputChoice =
   { ok: true; names: string[] } | { ok: false; hold: OutputHold; names: string[] };
 
-function str(ad: ClassAd, name: string): string | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-
 /** Regular top-level files of a sandbox (symbolic links and directories left out). */
 export function snapshotSandbox(dir: string): SandboxSnapshot {
   const seen = new Map<string, { size: number; mtimeMs: number }>();
@@ -57,7 +52,7 @@ export function snapshotSandbox(dir: string): SandboxSnapshot {
 function streamNames(ad: ClassAd): string[] {
   const names: string[] = [];
   for (const a of ["Out", "Err"]) {
-    const v = str(ad, a);
+    const v = ad.getString(a);
     if (v && !isAbsolute(v)) names.push(v);
   }
   return names;
@@ -65,7 +60,7 @@ function streamNames(ad: ClassAd): string[] {
 
 /** The names the job's ad lists in TransferOutput, or undefined when it lists none. */
 export function listedOutputs(ad: ClassAd): string[] | undefined {
-  const text = str(ad, "TransferOutput");
+  const text = ad.getString("TransferOutput");
   if (text === undefined) return undefined;
   const names = text
     .split(",")

@@ -45,31 +45,21 @@ export function unsafeStreamName(name: string): string | undefined {
   return undefined;
 }
 
-function str(ad: ClassAd, name: string): string | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "string" ? v : undefined;
-}
-
-function num(ad: ClassAd, name: string): number | undefined {
-  const v = ad.evaluate(name);
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 /** What a job asks of the partitionable slot; HTCondor's defaults for absent requests. */
 export function requestOf(ad: ClassAd): Resources {
   return {
-    cpus: num(ad, "RequestCpus") ?? 1,
-    memoryMb: num(ad, "RequestMemory") ?? 128,
-    diskKb: num(ad, "RequestDisk") ?? 0,
-    gpus: num(ad, "RequestGPUs") ?? 0,
+    cpus: ad.getInteger("RequestCpus") ?? 1,
+    memoryMb: ad.getInteger("RequestMemory") ?? 128,
+    diskKb: ad.getInteger("RequestDisk") ?? 0,
+    gpus: ad.getInteger("RequestGPUs") ?? 0,
   };
 }
 
 /** The job's own walltime: `MaxWallTimeMins` (CMS style) or `MaxWallTime` seconds. */
 export function jobWalltimeS(ad: ClassAd): number | undefined {
-  const mins = num(ad, "MaxWallTimeMins");
+  const mins = ad.getInteger("MaxWallTimeMins");
   if (mins !== undefined) return mins * 60;
-  return num(ad, "MaxWallTime") ?? num(ad, "JobMaxWallTime");
+  return ad.getInteger("MaxWallTime") ?? ad.getInteger("JobMaxWallTime");
 }
 
 export function jobSpecFromAd(
@@ -78,14 +68,14 @@ export function jobSpecFromAd(
   sandboxDir: string,
   opts: { remainingLifetimeS?: number; credentialFile?: string } = {},
 ): SpecResult {
-  const cmd = str(ad, "Cmd");
+  const cmd = ad.getString("Cmd");
   if (!cmd) return { ok: false, message: "job ad has no Cmd" };
-  const args = splitV2(str(ad, "Arguments") ?? "");
+  const args = splitV2(ad.getString("Arguments") ?? "");
   if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
-  const env = parseEnvironmentV2(str(ad, "Environment") ?? "");
+  const env = parseEnvironmentV2(ad.getString("Environment") ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
   for (const attr of ["Out", "Err"]) {
-    const name = str(ad, attr);
+    const name = ad.getString(attr);
     const why = name ? unsafeStreamName(name) : undefined;
     if (why) return { ok: false, message: `${attr} '${name}' refused: ${why}`, holdCode: 7 };
   }
@@ -94,7 +84,7 @@ export function jobSpecFromAd(
     const f = p || dflt;
     return f === "/dev/null" ? f : join(sandboxDir, f);
   };
-  const stdinName = str(ad, "In");
+  const stdinName = ad.getString("In");
   // A staged executable runs as the sandbox copy whose hash was checked, never the submit
   // host's path; `transfer_executable = false` names a program already on the worker node.
   const staged = ad.evaluate("TransferExecutable") !== false;
@@ -115,13 +105,13 @@ export function jobSpecFromAd(
       env: env.env,
       stdin:
         stdinName && stdinName !== "/dev/null" ? join(sandboxDir, basename(stdinName)) : undefined,
-      stdout: inSandbox(str(ad, "Out"), "_condor_stdout"),
-      stderr: inSandbox(str(ad, "Err"), "_condor_stderr"),
+      stdout: inSandbox(ad.getString("Out"), "_condor_stdout"),
+      stderr: inSandbox(ad.getString("Err"), "_condor_stderr"),
       credentialFile: opts.credentialFile ?? (proxy && join(sandboxDir, proxy)),
       tokenFile: token && join(sandboxDir, token),
       walltimeS: jobWalltimeS(ad),
       pilotDeadlineS: opts.remainingLifetimeS,
-      memoryLimitMb: num(ad, "RequestMemory"),
+      memoryLimitMb: ad.getInteger("RequestMemory"),
     },
   };
 }
