@@ -94,8 +94,11 @@ async function done(schedd: ScheddClient, cluster: number): Promise<Record<strin
   return schedd.query({ constraint: `ClusterId == ${cluster}`, history: true });
 }
 
+/** The group's pilots: their partitionable slots (a running job's dynamic slot is no pilot). */
 const slotsOf = async (c: CollectorClient, client: string) =>
-  (await c.query({ type: "Slot" })).filter((s) => unquote(s.GLIDECLIENT_Name) === client);
+  (await c.query({ type: "Slot" })).filter(
+    (s) => unquote(s.GLIDECLIENT_Name) === client && s.DynamicSlot !== "true",
+  );
 
 test("a job of each VO runs on that VO's pilots, each VO's pilots in its own pool", async () => {
   const alpha = await submit(pool.scheddUrl, 1, 15);
