@@ -37,7 +37,7 @@ queue 2
 
 const KEEPER = `executable = /bin/sleep
 transfer_executable = false
-arguments = 60
+arguments = 600
 request_memory = 64 MB
 queue
 `;
@@ -115,15 +115,26 @@ test("$$(...) is filled from the pilot that ran the job, which sees it, and hist
 });
 
 test("a job no slot can hold is explained by q -better-analyze and removed by rm -all", async () => {
-  // A job that keeps a pilot busy meanwhile, so the pool has a slot to analyse against
-  // whether or not the first test's pilots are still there (they leave after 20 s idle).
-  await submit("keeper.sub", KEEPER);
+  // A job that keeps a pilot busy meanwhile, so the pool has a pilot to analyse against
+  // whether or not the first test's pilots are still there (they leave after 20 s idle). Any
+  // Slot ad is not enough: a leaving pilot's ad or a job's dynamic slot would do, and the
+  // analysis counts partitionable slots only; so wait for the keeper to run and for a pilot's
+  // partitionable slot that lists a running job's dynamic slot.
+  const keeper = await submit("keeper.sub", KEEPER);
   await explained(
     tp,
     waitFor(
-      "slots in the pool",
+      "the keeper job running on a pilot in the pool",
       async () => {
-        const r = await tp.cli(["status", "-af", "Name"]);
+        const q = await tp.cli(["q", `${keeper}.0`, "-af", "JobStatus"]);
+        if (q.code !== 0 || q.stdout.trim() !== "2") return undefined;
+        const r = await tp.cli([
+          "status",
+          "-constraint",
+          "PartitionableSlot =?= true && NumDynamicSlots > 0",
+          "-af",
+          "Name",
+        ]);
         return r.code === 0 && r.stdout.trim() !== "" ? true : undefined;
       },
       180_000,
