@@ -3,7 +3,7 @@
  * `listen`), so that no daemon reads certificate files itself: the files are read here, once,
  * with an error that names the configuration key when one cannot be read.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseCertificate, pemCertificates } from "../security/cert-info.js";
 import { createAuthorizer, type AuthzConfig } from "../security/authz.js";
 import type { CaNamespaceMode, CrlExpiredMode } from "../security/trust.js";
@@ -42,10 +42,30 @@ export function readTlsFile(file: string, key: string): string {
   }
 }
 
+/**
+ * A daemon's private key, refused when others may read or write it, as Globus refuses a host or
+ * user key with "bad permissions": a key others can read may already be copied, and serving with
+ * it would hide that.
+ */
+export function readPrivateTlsFile(file: string, key: string): string {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch (err) {
+    throw new Error(`${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new Error(
+      `${key} ${file} can be read or written by others (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 ${file}`,
+    );
+  }
+  return readTlsFile(file, key);
+}
+
 /** Read the certificate and key the `tls` block at `at` names (`staging.tls` for a second one). */
 export function loadTlsMaterial(tls: TlsConfig, at = "tls"): TlsMaterial {
   const certPem = readTlsFile(tls.cert_file, `${at}.cert_file`);
-  const keyPem = readTlsFile(tls.key_file, `${at}.key_file`);
+  const keyPem = readPrivateTlsFile(tls.key_file, `${at}.key_file`);
   const [leaf] = pemCertificates(certPem);
   if (!leaf) throw new Error(`${at}.cert_file ${tls.cert_file}: no PEM certificate in it`);
   return {

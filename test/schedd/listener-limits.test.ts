@@ -6,12 +6,15 @@
 import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { scheddClient } from "../../src/schedd/client.js";
 import { scheddConfigSchema } from "../../src/schedd/config.js";
+import { startSchedd } from "../../src/schedd/schedd.js";
 import { createRpcClient } from "../../src/wire/index.js";
-import { codeOf, job, slot, startEnv, type TestEnv } from "./harness.js";
+import { codeOf, job, scheddConfig, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
@@ -118,5 +121,29 @@ test("the 33rd call running at once on one connection is refused with too-many-c
     assert.equal(outcomes.filter((o) => o === "ok").length, 32);
   } finally {
     await rpc.close();
+  }
+});
+
+test("a schedd whose key file others can read refuses to start and says to chmod 600 it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "updraft-keymode-"));
+  try {
+    const key = join(dir, "hostkey.pem");
+    copyFileSync(env.pki.host.keyFile, key);
+    const config = scheddConfig(env.pki, join(dir, "state"));
+    const withKey = { ...config, tls: { ...config.tls, key_file: key } };
+    for (const mode of [0o644, 0o640, 0o606]) {
+      chmodSync(key, mode);
+      await assert.rejects(
+        startSchedd({ config: withKey, timers: false }),
+        new RegExp(
+          `tls.key_file ${key} can be read or written by others \\(mode 0${mode.toString(8)}\\); chmod 600`,
+        ),
+      );
+    }
+    chmodSync(key, 0o400);
+    const s = await startSchedd({ config: withKey, timers: false });
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
