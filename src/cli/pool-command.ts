@@ -50,7 +50,7 @@ export function createUpCommand(): Command {
         userError,
       );
       say(`started ${pool.daemons.join(", ")}; logs in ${join(stateDir, "log")}`);
-      say(`collector ${pool.collectorUrl}  schedd ${pool.scheddUrl}`);
+      say(`pool ${pool.userEnv.UPDRAFT_POOL}  schedd ${pool.scheddUrl}`);
       say(`in another shell: . ${pool.envFile}`);
       say("Ctrl-C stops the pool");
       await stopped;

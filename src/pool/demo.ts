@@ -153,7 +153,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   let summary: DemoSummary;
   try {
-    say(`pool up: collector ${pool.collectorUrl}, schedd ${pool.scheddUrl}`);
+    say(`pool up: collector ${pool.userEnv.UPDRAFT_POOL}, schedd ${pool.scheddUrl}`);
     say(`in another shell: . ${pool.envFile}; updraft q; updraft status`);
     const jobsDir = join(o.stateDir, "jobs");
     mkdirSync(join(jobsDir, "out"), { recursive: true });

@@ -11,11 +11,14 @@ import { fileURLToPath } from "node:url";
 import { createLogger } from "../common/logger.js";
 import { defaultAdapterRegistry } from "../factory/adapters/registry.js";
 import { adapterStateDir, loadFactoryConfig } from "../factory/config.js";
+import { loadConfigFile } from "../common/config.js";
+import { collectorUrls } from "../common/config-blocks.js";
+import { SCHEDD_RENAMES, scheddConfigSchema } from "../schedd/config.js";
 import { findPackageRoot } from "../wire/schema.js";
 import { ensureDevPki, type DevPki } from "./dev-pki.js";
 import { ensureDevTokens } from "./dev-tokens.js";
 import { choosePorts, instancePorts, portEnvName, type PoolPorts } from "./ports.js";
-import { daemonsIn, kindOf, Supervisor, type DaemonName } from "./supervisor.js";
+import { daemonsIn, kindOf, Supervisor, type DaemonName, type DaemonSpec } from "./supervisor.js";
 import { UpdraftError } from "../common/errors.js";
 
 export interface UpOptions {
@@ -81,6 +84,23 @@ export function envScript(env: Record<string, string>): string {
       .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
       .join("")
   );
+}
+
+/**
+ * The users' pool as UPDRAFT_POOL names it, commas between collectors: every collector the
+ * folder's schedd reports to (both of a highly available pair), where users' jobs and slots
+ * are; without a schedd, the folder's collector. A collector that is another VO's own pool
+ * (collector-beta of demo-two-vos) is not the users' pool and is left out.
+ */
+export function userPool(
+  specs: readonly DaemonSpec[],
+  env: NodeJS.ProcessEnv,
+  collectorUrl: string,
+): string {
+  const schedd = specs.find((s) => s.name === "schedd");
+  if (!schedd) return collectorUrl;
+  const { collector } = loadConfigFile(scheddConfigSchema, schedd.configFile, env, SCHEDD_RENAMES);
+  return collector ? collectorUrls(collector).join(",") : collectorUrl;
 }
 
 /** The pool could not be started: a message for the user, not a fault of the program. */
@@ -160,7 +180,7 @@ async function startPool(opts: UpOptions): Promise<Pool> {
   const collectorUrl = `wss://localhost:${ports.collector}/`;
   const scheddUrl = `wss://localhost:${ports.schedd}/`;
   const userEnv: Record<string, string> = {
-    UPDRAFT_POOL: collectorUrl,
+    UPDRAFT_POOL: userPool(specs, daemonEnv, collectorUrl),
     UPDRAFT_SCHEDD: scheddUrl,
     // What the config files refer to, so `updraft factory --config ... status` works too.
     UPDRAFT_STATE: stateDir,
