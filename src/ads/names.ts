@@ -217,6 +217,31 @@ export const PILOT_CREDENTIAL = {
  */
 export const FRONTEND_IDENTITY_ENV = "UPDRAFT_FRONTEND_IDENTITY";
 
+/** A job's ad in the schedd's queue, as HTCondor spells it (submit, queue, pilot and frontend). */
+export const JOB = {
+  ClusterId: "ClusterId",
+  ProcId: "ProcId",
+  Owner: "Owner",
+  JobStatus: "JobStatus",
+  Cmd: "Cmd",
+  Arguments: "Arguments",
+  Requirements: "Requirements",
+  RequestCpus: "RequestCpus",
+  RequestMemory: "RequestMemory",
+  RequestDisk: "RequestDisk",
+  RequestGPUs: "RequestGPUs",
+  QDate: "QDate",
+  EnteredCurrentStatus: "EnteredCurrentStatus",
+  JobCurrentStartDate: "JobCurrentStartDate",
+  RemoteWallClockTime: "RemoteWallClockTime",
+  RemoteHost: "RemoteHost",
+  HoldReason: "HoldReason",
+  JobBatchName: "JobBatchName",
+  JobPrio: "JobPrio",
+  ImageSize: "ImageSize",
+  TotalSubmitProcs: "TotalSubmitProcs",
+} as const;
+
 /** A schedd's ad: where it listens and its queue's totals. */
 export const SCHEDULER = {
   ScheddIpAddr: "ScheddIpAddr",

@@ -17,6 +17,7 @@ import {
 import { conjuncts } from "../frontend/expr-walk.js";
 import type { JobAttrs } from "../schedd/job-status.js";
 import { isDynamicSlot } from "../ads/slot.js";
+import { COMMON, JOB, SLOT } from "../ads/names.js";
 import { type EntryAds, entryVerdicts, formatEntryVerdicts } from "./entry-analysis.js";
 
 export interface AnalysisOptions {
@@ -42,10 +43,10 @@ export function analyzeJob(
   opts: AnalysisOptions,
 ): string {
   const job = ClassAd.fromJSON(attrs);
-  const id = `${job.getInteger("ClusterId") ?? 0}.${String(job.getInteger("ProcId") ?? 0).padStart(3, "0")}`;
+  const id = `${job.getInteger(JOB.ClusterId) ?? 0}.${String(job.getInteger(JOB.ProcId) ?? 0).padStart(3, "0")}`;
   const all = slotAttrs.map((a) => ClassAd.fromJSON(a));
   const slots = all.filter((s) => !isDynamicSlot(s));
-  const req = job.getExpr("Requirements");
+  const req = job.getExpr(JOB.Requirements);
   let out = "";
   if (req !== undefined) {
     out += `The Requirements expression for job ${id} is\n\n    ${unparseExpr(req)}\n\n`;
@@ -83,8 +84,8 @@ function summary(
   const machines = new Set<string>();
   const perEntry = new Map<string, { slots: number; match: number }>();
   for (const slot of slots) {
-    machines.add(slot.getString("Machine") ?? slot.getString("Name") ?? "");
-    const entry = slot.getString("GLIDEIN_Entry_Name") ?? "(no entry)";
+    machines.add(slot.getString(SLOT.Machine) ?? slot.getString(COMMON.Name) ?? "");
+    const entry = slot.getString(SLOT.EntryName) ?? "(no entry)";
     const e = perEntry.get(entry) ?? { slots: 0, match: 0 };
     perEntry.set(entry, e);
     e.slots++;

@@ -12,6 +12,7 @@ import {
   type Value,
 } from "../classad/index.js";
 import type { JobAttrs } from "../schedd/job-status.js";
+import { JOB } from "../ads/index.js";
 
 const ST = ["?", "I", "R", "X", "C", "H", ">", "S"];
 
@@ -34,15 +35,15 @@ function duration(s: number): string {
 }
 
 function runTime(ad: ClassAd, nowS: number): number {
-  const start = ad.getInteger("JobCurrentStartDate") ?? 0;
+  const start = ad.getInteger(JOB.JobCurrentStartDate) ?? 0;
   return (
-    (ad.getInteger("RemoteWallClockTime") ?? 0) +
-    ((ad.getInteger("JobStatus") ?? 0) === 2 && start > 0 ? nowS - start : 0)
+    (ad.getInteger(JOB.RemoteWallClockTime) ?? 0) +
+    ((ad.getInteger(JOB.JobStatus) ?? 0) === 2 && start > 0 ? nowS - start : 0)
   );
 }
 
 function id(ad: ClassAd): string {
-  return `${ad.getInteger("ClusterId") ?? 0}.${ad.getInteger("ProcId") ?? 0}`;
+  return `${ad.getInteger(JOB.ClusterId) ?? 0}.${ad.getInteger(JOB.ProcId) ?? 0}`;
 }
 
 /** condor_q's `-af:FLAGS`: `h` header, `j` job id first, `l` `name = value`, `t` tabs, `,` commas. */
@@ -110,11 +111,11 @@ export function nobatchTable(ads: readonly JobAttrs[], nowS: number): string[] {
   const lines = [" ID        OWNER          SUBMITTED     RUN_TIME ST PRI  SIZE CMD"];
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
-    const cmd = `${ad.getString("Cmd") ?? ""} ${ad.getString("Arguments") ?? ""}`.trim();
+    const cmd = `${ad.getString(JOB.Cmd) ?? ""} ${ad.getString(JOB.Arguments) ?? ""}`.trim();
     lines.push(
-      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)} ${date(ad.getInteger("QDate") ?? 0)} ` +
-        `${duration(runTime(ad, nowS))} ${ST[ad.getInteger("JobStatus") ?? 0] ?? "?"}  ` +
-        `${String(ad.getInteger("JobPrio") ?? 0).padEnd(3)} ${((ad.getInteger("ImageSize") ?? 0) / 1024).toFixed(1).padStart(5)} ${cmd}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString(JOB.Owner) ?? "").padEnd(14)} ${date(ad.getInteger(JOB.QDate) ?? 0)} ` +
+        `${duration(runTime(ad, nowS))} ${ST[ad.getInteger(JOB.JobStatus) ?? 0] ?? "?"}  ` +
+        `${String(ad.getInteger(JOB.JobPrio) ?? 0).padEnd(3)} ${((ad.getInteger(JOB.ImageSize) ?? 0) / 1024).toFixed(1).padStart(5)} ${cmd}`,
     );
   }
   return lines;
@@ -125,7 +126,7 @@ export function holdTable(ads: readonly JobAttrs[]): string[] {
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
     lines.push(
-      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)}  ${date(ad.getInteger("EnteredCurrentStatus") ?? 0)} ${ad.getString("HoldReason") ?? ""}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString(JOB.Owner) ?? "").padEnd(14)}  ${date(ad.getInteger(JOB.EnteredCurrentStatus) ?? 0)} ${ad.getString(JOB.HoldReason) ?? ""}`,
     );
   }
   return lines;
@@ -136,8 +137,8 @@ export function runTable(ads: readonly JobAttrs[], nowS: number): string[] {
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
     lines.push(
-      ` ${id(ad).padEnd(9)} ${(ad.getString("Owner") ?? "").padEnd(14)} ${date(ad.getInteger("QDate") ?? 0)} ` +
-        `${duration(runTime(ad, nowS))} ${ad.getString("RemoteHost") ?? ""}`,
+      ` ${id(ad).padEnd(9)} ${(ad.getString(JOB.Owner) ?? "").padEnd(14)} ${date(ad.getInteger(JOB.QDate) ?? 0)} ` +
+        `${duration(runTime(ad, nowS))} ${ad.getString(JOB.RemoteHost) ?? ""}`,
     );
   }
   return lines;
@@ -157,25 +158,25 @@ export function batchTable(ads: readonly JobAttrs[]): string[] {
   const rows = new Map<string, Row>();
   for (const a of ads) {
     const ad = ClassAd.fromJSON(a);
-    const owner = ad.getString("Owner") ?? "";
-    const batch = ad.getString("JobBatchName") || `ID: ${ad.getInteger("ClusterId") ?? 0}`;
+    const owner = ad.getString(JOB.Owner) ?? "";
+    const batch = ad.getString(JOB.JobBatchName) || `ID: ${ad.getInteger(JOB.ClusterId) ?? 0}`;
     const key = `${owner}\0${batch}`;
     let r = rows.get(key);
     if (!r) {
       r = {
         owner,
         batch,
-        qdate: ad.getInteger("QDate") ?? 0,
+        qdate: ad.getInteger(JOB.QDate) ?? 0,
         counts: [0, 0, 0, 0, 0, 0, 0, 0],
         ids: [],
         declared: new Map(),
       };
       rows.set(key, r);
     }
-    r.counts[ad.getInteger("JobStatus") ?? 0]!++;
-    r.ids.push(ad.getInteger("ClusterId") ?? 0);
-    const declared = ad.getInteger("TotalSubmitProcs") ?? 0;
-    if (declared > 0) r.declared.set(ad.getInteger("ClusterId") ?? 0, declared);
+    r.counts[ad.getInteger(JOB.JobStatus) ?? 0]!++;
+    r.ids.push(ad.getInteger(JOB.ClusterId) ?? 0);
+    const declared = ad.getInteger(JOB.TotalSubmitProcs) ?? 0;
+    if (declared > 0) r.declared.set(ad.getInteger(JOB.ClusterId) ?? 0, declared);
   }
   const lines = [
     "OWNER          BATCH_NAME      SUBMITTED   DONE   RUN    IDLE   HOLD  TOTAL JOB_IDS",

@@ -4,13 +4,13 @@
  */
 import {
   ClassAd,
-  Real,
   UNDEFINED,
   adsJson,
   type Value,
   unparseValue,
   type CompiledExpr,
 } from "../classad/index.js";
+import { COMMON, SLOT } from "../ads/index.js";
 
 export type WireAd = Record<string, string>;
 
@@ -73,15 +73,15 @@ export function formatSlotTable(ads: readonly WireAd[], nowSeconds: number): str
   const rows = ads
     .map(toAd)
     .map((ad) => {
-      const entered = ad.evaluate("EnteredCurrentActivity");
+      const entered = ad.evaluate(SLOT.EnteredCurrentActivity);
       const since = typeof entered === "number" ? formatDuration(nowSeconds - entered) : "-";
       return [
-        show(ad, "Name"),
-        show(ad, "GLIDEIN_Site"),
-        show(ad, "Cpus"),
-        show(ad, "Memory"),
-        show(ad, "State"),
-        show(ad, "Activity"),
+        show(ad, COMMON.Name),
+        show(ad, SLOT.Site),
+        show(ad, SLOT.Cpus),
+        show(ad, SLOT.Memory),
+        show(ad, SLOT.State),
+        show(ad, SLOT.Activity),
         since,
       ];
     })
@@ -94,19 +94,17 @@ export function formatAdTable(ads: readonly WireAd[], nowSeconds: number): strin
   const rows = ads
     .map(toAd)
     .map((ad) => {
-      const heard = ad.evaluate("LastHeardFrom");
+      const heard = ad.evaluate(COMMON.LastHeardFrom);
       const age = typeof heard === "number" ? formatDuration(nowSeconds - heard) : "-";
-      return [show(ad, "MyType"), show(ad, "Name"), show(ad, "AuthenticatedIdentity"), age];
+      return [
+        show(ad, COMMON.MyType),
+        show(ad, COMMON.Name),
+        show(ad, COMMON.AuthenticatedIdentity),
+        age,
+      ];
     })
     .sort((a, b) => a[0]!.localeCompare(b[0]!) || a[1]!.localeCompare(b[1]!));
   return table(["Type", "Name", "AuthenticatedIdentity", "Age"], rows);
-}
-
-function numberOf(ad: ClassAd, name: string): number {
-  const v = ad.evaluate(name);
-  if (typeof v === "number") return v;
-  if (typeof v === "bigint") return Number(v);
-  return v instanceof Real ? v.v : 0;
 }
 
 /** -total: ads, cpus, memory, and claimed/unclaimed slots, per type and site, with a grand total. */
@@ -116,8 +114,8 @@ export function formatTotals(ads: readonly WireAd[]): string {
   const total: Sum = { ads: 0, cpus: 0, memory: 0, claimed: 0, unclaimed: 0 };
   for (const attrs of ads) {
     const ad = toAd(attrs);
-    const type = show(ad, "MyType");
-    const site = show(ad, "GLIDEIN_Site");
+    const type = show(ad, COMMON.MyType);
+    const site = show(ad, SLOT.Site);
     const key = `${type}\u0000${site}`;
     let row = sums.get(key);
     if (!row)
@@ -125,11 +123,11 @@ export function formatTotals(ads: readonly WireAd[]): string {
         key,
         (row = { type, site, sum: { ads: 0, cpus: 0, memory: 0, claimed: 0, unclaimed: 0 } }),
       );
-    const state = ad.evaluate("State");
+    const state = ad.evaluate(SLOT.State);
     for (const s of [row.sum, total]) {
       s.ads++;
-      s.cpus += numberOf(ad, "Cpus");
-      s.memory += numberOf(ad, "Memory");
+      s.cpus += ad.getNumber(SLOT.Cpus) ?? 0;
+      s.memory += ad.getNumber(SLOT.Memory) ?? 0;
       if (state === "Claimed") s.claimed++;
       if (state === "Unclaimed") s.unclaimed++;
     }

@@ -30,7 +30,7 @@ import {
   type RequestReason,
 } from "./request-rules.js";
 import type { AutoclusterSummary, Snapshot } from "./snapshot.js";
-import { COMMON, GLIDE_FACTORY } from "../ads/names.js";
+import { COMMON, GLIDE_FACTORY, JOB } from "../ads/names.js";
 
 export interface EntryPlan {
   /** The entry's GlideFactory ad Name (`entry@glidein@factory`). */
@@ -149,8 +149,8 @@ export function planCycle(
   }));
   const jobFacts = jobs.map((j) => ({
     count: j.summary.count,
-    cpus: Math.max(1, numberOf(j.ad.evaluate("RequestCpus"), 1)),
-    memory: Math.max(0, numberOf(j.ad.evaluate("RequestMemory"), 0)),
+    cpus: Math.max(1, numberOf(j.ad.evaluate(JOB.RequestCpus), 1)),
+    memory: Math.max(0, numberOf(j.ad.evaluate(JOB.RequestMemory), 0)),
   }));
   const counts = countMatches(matrix, jobFacts, entryFacts);
 

@@ -4,6 +4,7 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import type { ClassAd } from "../../classad/index.js";
+import { JOB } from "../../ads/names.js";
 import { proxyFileName, tokenFileName } from "../../schedd/input-files.js";
 import type { Resources } from "../ledger.js";
 import { parseEnvironmentV2, splitV2 } from "./arguments.js";
@@ -48,10 +49,10 @@ export function unsafeStreamName(name: string): string | undefined {
 /** What a job asks of the partitionable slot; HTCondor's defaults for absent requests. */
 export function requestOf(ad: ClassAd): Resources {
   return {
-    cpus: ad.getInteger("RequestCpus") ?? 1,
-    memoryMb: ad.getInteger("RequestMemory") ?? 128,
-    diskKb: ad.getInteger("RequestDisk") ?? 0,
-    gpus: ad.getInteger("RequestGPUs") ?? 0,
+    cpus: ad.getInteger(JOB.RequestCpus) ?? 1,
+    memoryMb: ad.getInteger(JOB.RequestMemory) ?? 128,
+    diskKb: ad.getInteger(JOB.RequestDisk) ?? 0,
+    gpus: ad.getInteger(JOB.RequestGPUs) ?? 0,
   };
 }
 
@@ -68,9 +69,9 @@ export function jobSpecFromAd(
   sandboxDir: string,
   opts: { remainingLifetimeS?: number; credentialFile?: string } = {},
 ): SpecResult {
-  const cmd = ad.getString("Cmd");
+  const cmd = ad.getString(JOB.Cmd);
   if (!cmd) return { ok: false, message: "job ad has no Cmd" };
-  const args = splitV2(ad.getString("Arguments") ?? "");
+  const args = splitV2(ad.getString(JOB.Arguments) ?? "");
   if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
   const env = parseEnvironmentV2(ad.getString("Environment") ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
@@ -111,7 +112,7 @@ export function jobSpecFromAd(
       tokenFile: token && join(sandboxDir, token),
       walltimeS: jobWalltimeS(ad),
       pilotDeadlineS: opts.remainingLifetimeS,
-      memoryLimitMb: ad.getInteger("RequestMemory"),
+      memoryLimitMb: ad.getInteger(JOB.RequestMemory),
     },
   };
 }
