@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/proxy.js";
 import { describeToken } from "../security/token-issuer.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 export type ClientCredentialOptions = {
   /** A proxy file or a PEM file with certificate(s) and key. */
@@ -55,7 +56,8 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
   let certPem = opts.certPem;
   let keyPem = opts.keyPem;
   if (opts.credentialFile !== undefined) {
-    const cred = readCredentialFile(readFileSync(opts.credentialFile, "latin1"));
+    const text = readBoundedText(opts.credentialFile, MAX_CREDENTIAL_FILE_BYTES, "latin1");
+    const cred = readCredentialFile(text);
     // The whole chain goes out: a proxy only verifies together with the certificate above it.
     certPem = cred.chainPem.join("");
     keyPem = cred.keyPem;

@@ -10,6 +10,7 @@ import {
   readHead,
 } from "../../src/common/bounded-read.js";
 import { createNodeView } from "../../src/pilot/validate/node-view.js";
+import { loadClientCredentials } from "../../src/wire/client-tls.js";
 import { runCli } from "../cli/run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-bounded-"));
@@ -62,4 +63,11 @@ test("CLI file arguments are bounded: submit, classad and advertise refuse /dev/
     assert.notEqual(r.code, 0, args.join(" "));
     assert.match(r.stderr, /\/dev\/zero is larger than 64 MiB/, `${args.join(" ")}: ${r.stderr}`);
   }
+});
+
+test("a client's credential file is bounded: /dev/zero is refused naming the bound", () => {
+  assert.throws(
+    () => loadClientCredentials({ credentialFile: "/dev/zero", caDir: dir }),
+    /\/dev\/zero is larger than 1 MiB/,
+  );
 });
