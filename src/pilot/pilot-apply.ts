@@ -141,11 +141,14 @@ export function slotAd(ctx: PilotContext) {
 
 /**
  * Sends the slot ad and its running jobs' dynamic slots when due, or now when `force`, and
- * withdraws the dynamic slots of jobs that ended; a failure waits for the next turn.
+ * withdraws the dynamic slots of jobs that ended; a failure waits for the next turn. Ended
+ * jobs' slots go first: a collector holds a bound pilot to its CPUs + 1 Slot ads, so the next
+ * job's slot sent beside a finished one's would be refused.
  */
 export async function advertise(ctx: PilotContext, force = false): Promise<void> {
   const { deps, state: s } = ctx;
   if (!force && deps.clock.now() - s.lastAdvertised < ctx.advertiseEveryMs) return;
+  await withdrawChildren(ctx);
   const input = slotInput(ctx);
   try {
     await deps.advertiser.advertise(buildSlotAd(input), buildDynamicSlotAds(input));

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import type { ClassAd } from "../../src/classad/index.js";
+import { PilotSlotIndex } from "../../src/collector/pilot-slots.js";
 import { ManualClock, systemClock } from "../../src/common/clock.js";
 import { planLifetime, type LifetimeSettings } from "../../src/pilot/lifetime.js";
 import { runPilot, type PilotDeps } from "../../src/pilot/run-pilot.js";
@@ -388,4 +390,41 @@ test("real processes: several jobs at once, inputs staged, sandboxes cleaned", a
     readFileSync(join(workDir, "execute", `dir_${n}`, "out"), "utf8"),
   );
   assert.deepEqual(outs.sort(), ["input 0\n", "input 1\n", "input 2\n", "input 3\n"]);
+});
+
+test("an ended job's dynamic slot is withdrawn before the next job's is sent, as a bound pilot's collector requires", async () => {
+  // The collector's own bookkeeping: a bound pilot holds at most its CPUs + 1 Slot ads.
+  const index = new PilotSlotIndex();
+  const refused: string[] = [];
+  const advertiser = new InMemoryAdvertiserDouble();
+  const collector = {
+    async advertise(ad: ClassAd, dynamic: readonly ClassAd[] = []): Promise<void> {
+      await advertiser.advertise(ad, dynamic);
+      for (const a of [ad, ...dynamic]) {
+        const name = a.evaluate("Name") as string;
+        const cpus = a.evaluate("TotalCpus");
+        const total = typeof cpus === "number" ? cpus : undefined;
+        const no = index.check("pilot-token", name, total);
+        if (no) refused.push(`${name}: ${no.message}`);
+        else index.added("pilot-token", name, total);
+      }
+      if (refused.length > 0) throw new Error(refused.join("; "));
+    },
+    async invalidate(name: string): Promise<void> {
+      await advertiser.invalidate(name);
+      index.removed("pilot-token", name);
+    },
+  };
+  const t = simulated(
+    { maxWalltimeS: 4 * 3600, maxIdleS: 600 },
+    { advertiser: collector, resources: { cpus: 1, memoryMb: 8000, diskKb: 1_000_000, gpus: 0 } },
+  );
+  for (let i = 0; i < 3; i++) t.source.submit(JOB());
+  const r = await runPilot(t.deps);
+  assert.equal(r.jobs.filter((j) => j.disposition === "completed").length, 3);
+  assert.deepEqual(refused, []);
+  const sent = advertiser.dynamic.flat().map((d) => d.evaluate("Name"));
+  for (const n of ["slot1_1@p1@wn01", "slot1_2@p1@wn01", "slot1_3@p1@wn01"]) {
+    assert.ok(sent.includes(n), `${n} was advertised`);
+  }
 });
