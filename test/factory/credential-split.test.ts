@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { pino } from "pino";
-import { ClassAd } from "../../src/classad/index.js";
-import type { CollectorClient } from "../../src/collector/client.js";
-import { createLocalAdapter } from "../../src/factory/adapters/local/local-adapter.js";
-import { factoryConfigSchema } from "../../src/factory/config.js";
-import { CredentialCache } from "../../src/factory/credentials.js";
 import { runCycle } from "../../src/factory/cycle.js";
 import { spreadOverCredentials } from "../../src/factory/cycle-requests.js";
-import { FactoryStore } from "../../src/factory/store.js";
-import { encryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
+import { oneRequestFactory } from "./one-request.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-credsplit-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,63 +33,20 @@ test("new pilots go to the credential with fewest pilots, the first of equals", 
 });
 
 test("a request carrying two credentials has its pilots split over them, each in its own file", async () => {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
-  const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const work = mkdtempSync(join(dir, "w-"));
   const pilotScript = join(work, "pilot.sh");
   writeFileSync(pilotScript, "#!/bin/sh\nsleep 600\n", { mode: 0o755 });
-  const config = factoryConfigSchema.parse({
-    name: "f",
-    collector: { url: "wss://localhost:1" },
-    tls: { cert_file: "x", key_file: "x", rsa_private_key_file: "x", rsa_public_key_file: "x" },
-    work_dir: work,
-    security: { frontends: [{ name: "fe", security_classes: { main: { identity: "/CN=fe" } } }] },
-    entries: [{ name: "e", gridtype: "local", pilot: { command: pilotScript } }],
-  });
-  const request = new ClassAd()
-    .setValue("ReqGlidein", "e@f")
-    .setValue("ClientName", "fe.g")
-    .setValue("FrontendName", "fe")
-    .setValue("GlideinSecurityClass", "main")
-    .setValue("AuthenticatedIdentity", "/CN=fe")
-    .setValue("ReqIdleGlideins", 4)
-    .setValue("ReqMaxGlideins", 8)
-    .setValue("GlideinEncParamCredential", encryptCredential("proxy-one", publicPem))
-    .setValue("GlideinEncParamCredential_1", encryptCredential("proxy-two", publicPem))
-    .toJSON();
-  // The collector is not under test: a stand-in that returns the request.
-  const collector = {
-    advertise: async () => [],
-    query: async (q: { type?: string }) => (q.type === "GlideClient" ? [request] : []),
-    invalidate: async () => ({}),
-  } as unknown as CollectorClient;
-  const adapter = createLocalAdapter(
-    { slots: 8, kill_grace_s: 0 },
-    { stateDir: join(work, "local"), logger: pino({ level: "silent" }), now: Date.now },
+  const { deps, store } = oneRequestFactory(
+    work,
+    (seal) => ({
+      ReqIdleGlideins: 4,
+      ReqMaxGlideins: 8,
+      GlideinEncParamCredential: seal("proxy-one"),
+      GlideinEncParamCredential_1: seal("proxy-two"),
+    }),
+    8,
+    { pilot: { command: pilotScript } },
   );
-  const store = new FactoryStore(join(work, "f.db"));
-  after(async () => {
-    await adapter.remove(
-      store
-        .live()
-        .map((p) => p.handle!)
-        .filter(Boolean),
-    );
-    await adapter.close();
-    store.close();
-  });
-  const deps = {
-    config,
-    store,
-    adapters: new Map([["e", adapter]]),
-    collector,
-    logger: pino({ level: "silent" }),
-    now: Date.now,
-    keys: { privatePem, publicPem, id: pubKeyId(publicPem) },
-    credentialDir: join(work, "creds"),
-    credentialCache: new CredentialCache(),
-  };
   assert.equal((await runCycle(deps)).submitted, 4);
   const byCred = new Map<string, number>();
   for (const p of store.live()) byCred.set(p.credentialId, (byCred.get(p.credentialId) ?? 0) + 1);
