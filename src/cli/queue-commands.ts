@@ -114,6 +114,10 @@ type QFlags = ViewFlags & {
   analyze?: boolean;
 };
 
+/** -json is the form printed: -af and -long come first (see showAds). */
+const isJsonForm = (o: QFlags) =>
+  o.json === true && !o.af && !o.long && !o.betterAnalyze && !o.analyze;
+
 export function createQCommand(): Command {
   return viewOptions(new HtcondorCommand("q"))
     .description("show jobs in the queue (like condor_q)")
@@ -131,11 +135,13 @@ export function createQCommand(): Command {
         const { pool, found } = await scheddsInPool(o);
         if (found.length === 0) throw new CliError(`the pool at ${pool} advertises no schedd`);
         // As condor_q -global: a schedd that cannot be asked is reported and the others still
-        // are; the exit status says one failed.
+        // are; the exit status says one failed. -json gathers every schedd's jobs into one
+        // array, one JSON document, as condor_q -global -json prints them.
+        const gathered: JobAttrs[] | undefined = isJsonForm(o) ? [] : undefined;
         for (const s of found) {
           try {
             if (s.address === undefined) throw new CliError("its ad has no wss:// address");
-            await queryOne(args, { ...o, schedd: s.address, name: undefined }, s.name);
+            await queryOne(args, { ...o, schedd: s.address, name: undefined }, s.name, gathered);
           } catch (err) {
             if (!(err instanceof CliError)) throw err;
             process.stderr.write(
@@ -145,13 +151,20 @@ export function createQCommand(): Command {
             process.exitCode = 1;
           }
         }
+        if (gathered) out(jsonForm(gathered).trimEnd());
         return;
       }
       await queryOne(args, o);
     });
 }
 
-async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise<void> {
+/** One schedd's jobs, printed; or, given `gathered` (-global -json), added to it instead. */
+async function queryOne(
+  args: string[],
+  o: QFlags,
+  scheddName?: string,
+  gathered?: JobAttrs[],
+): Promise<void> {
   const t = targets(args);
   const mine = !o.allusers && t.ids.length === 0 && t.owner === "";
   const extra = o.hold ? "JobStatus == 5" : o.run ? "JobStatus == 2" : "";
@@ -164,6 +177,10 @@ async function queryOne(args: string[], o: QFlags, scheddName?: string): Promise
   await withSchedd(o, "querying the queue", async ({ client, url }) => {
     const projection = analysis ? [] : (autoformat(o)?.projection ?? []);
     const ads = await client.query({ ...t, mine, constraint, projection });
+    if (gathered) {
+      gathered.push(...ads);
+      return;
+    }
     const header = `-- Schedd: ${scheddName === undefined ? url : `${scheddName} : ${url}`}`;
     if (analysis) {
       out(header);

@@ -1,7 +1,8 @@
 /**
  * `updraft q -global` against a real collector and two real schedds advertising to it: each
  * schedd's jobs under its own `-- Schedd: NAME : URL` header, as condor_q -global prints them;
- * a schedd that cannot be reached is reported and the other still listed, with a failing exit.
+ * a schedd that cannot be reached is reported and the other still listed, with a failing exit;
+ * -json prints every schedd's jobs as one JSON array.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -104,6 +105,16 @@ test("q -global lists every schedd's jobs, and goes on past one it cannot reach"
         new RegExp(`\\n${"alice".padEnd(14)} .* ${i + 1} +_ +${i + 1} +${clusters[i]}\\n`),
       );
     }
+
+    // -json: one JSON document, an array of both schedds' jobs (as condor_q -global -json).
+    const json = await q(collector.url, ["-global", "-json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const ads = JSON.parse(json.stdout) as Record<string, unknown>[];
+    assert.ok(Array.isArray(ads), json.stdout);
+    assert.deepEqual(
+      ads.map((a) => `${String(a.ClusterId)}.${String(a.ProcId)}`).sort(),
+      [`${clusters[0]}.0`, `${clusters[1]}.0`, `${clusters[1]}.1`].sort(),
+    );
 
     // The second schedd stops answering; its ad is still in the collector.
     await daemons[1]!.schedd().close();
