@@ -2,36 +2,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { writePrivateFile } from "../../src/security/ca-dir.js";
 import { createProxy } from "../../src/security/proxy.js";
 import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
 import type { RpcClient } from "../../src/wire/index.js";
 import type { ConnectionStatus } from "../../src/wire/status.js";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, eventually, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("the server ends a connection when the client's proxy expires", async () => {
-  const shortLived = pki.proxyOf(pki.user, { hours: 4 / 3600 }); // four seconds
-  const client = connect(ts, pki, { credentialFile: shortLived.file });
+  const shortLived = world.pki.proxyOf(world.pki.user, { hours: 4 / 3600 }); // four seconds
+  const client = connect(world.ts, world.pki, { credentialFile: shortLived.file });
   const seen: ConnectionStatus[] = [];
   const off = client.onStatus((s) => seen.push(s));
   try {
@@ -89,8 +72,8 @@ function assertStoppedSayingSo(r: { errors: Error[]; seen: ConnectionStatus[] },
 
 test("a client whose proxy has expired says so and never connects, however often it is asked", async () => {
   const pem = createProxy({
-    certChainPem: pki.user.certPem,
-    keyPem: pki.user.keyPem,
+    certChainPem: world.pki.user.certPem,
+    keyPem: world.pki.user.keyPem,
     hours: 1,
     now: new Date(Date.now() - 2 * 3_600_000),
   });
@@ -98,7 +81,7 @@ test("a client whose proxy has expired says so and never connects, however often
   try {
     const file = join(dir, "x509up_expired");
     writePrivateFile(file, pem);
-    const r = await twoCalls(connect(ts, pki, { credentialFile: file }));
+    const r = await twoCalls(connect(world.ts, world.pki, { credentialFile: file }));
     assertStoppedSayingSo(r, /grid-proxy-init, voms-proxy-init or updraft proxy init/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,10 +95,12 @@ test("a client whose bearer token has expired says so, names where to get one, a
     assert.ok(init.ok);
     const token = await issueToken(dir, {
       sub: "alice",
-      audiences: [ts.url],
+      audiences: [world.ts.url],
       lifetimeS: -60,
     });
-    const r = await twoCalls(connect(ts, pki, { credentialFile: undefined, bearerToken: token }));
+    const r = await twoCalls(
+      connect(world.ts, world.pki, { credentialFile: undefined, bearerToken: token }),
+    );
     assertStoppedSayingSo(r, /get a new token/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * a few methods that exercise the protocol, and clients with the fixture's credentials.
  */
 import { readFileSync } from "node:fs";
+import { after, before } from "node:test";
 import pino, { type Logger } from "pino";
 import { WebSocket } from "ws";
 import { createAuthorizer } from "../../src/security/authz.js";
@@ -83,6 +84,26 @@ export async function startServer(
   });
   await server.listen();
   return { server, observed, url: `wss://localhost:${server.address().port}/` };
+}
+
+/**
+ * One test PKI and one server for a whole test file: made before its first test, closed after
+ * its last. Read `world.pki` and `world.ts` inside the tests (they are set once `before` ran).
+ */
+export function serverPerFile(overrides: Partial<RpcServerOptions> = {}): {
+  pki: TestPki;
+  ts: TestServer;
+} {
+  const world = {} as { pki: TestPki; ts: TestServer };
+  before(async () => {
+    world.pki = createTestPki();
+    world.ts = await startServer(world.pki, overrides);
+  });
+  after(async () => {
+    await world.ts.server.close();
+    world.pki.cleanup();
+  });
+  return world;
 }
 
 export function connect(

@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { ConnectionStatus } from "../../src/wire/status.js";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, eventually, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki, { limits: { idleTimeoutMs: 200 } });
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile({ limits: { idleTimeoutMs: 200 } });
 
 test("an idle connection is closed with idle-timeout and reopened by the next call", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   const seen: ConnectionStatus[] = [];
   const off = client.onStatus((s) => seen.push(s));
   try {
@@ -35,7 +18,7 @@ test("an idle connection is closed with idle-timeout and reopened by the next ca
     >;
     assert.equal(d.error?.code, "idle-timeout");
     assert.equal(d.retryInMs, -1);
-    assert.equal(ts.server.connectionCount, 0);
+    assert.equal(world.ts.server.connectionCount, 0);
     assert.equal(Buffer.from(await client.call("test.Echo", Buffer.from("hi"))).toString(), "hi");
   } finally {
     off();
@@ -44,7 +27,7 @@ test("an idle connection is closed with idle-timeout and reopened by the next ca
 });
 
 test("a connection with a call running is not idle", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   const seen: ConnectionStatus["type"][] = [];
   const off = client.onStatus((s) => seen.push(s.type));
   try {

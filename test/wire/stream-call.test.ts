@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { bytesCodec } from "../../src/wire/registry.js";
 import { messageCodec, type WireClassAd } from "../../src/wire/schema.js";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, eventually, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("a stream delivers every item in order, then ends", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
     const got: number[] = [];
     for await (const item of client.stream("test.Count", Buffer.from([100]))) got.push(item[0]!);
@@ -38,7 +21,7 @@ test("a stream delivers every item in order, then ends", async () => {
 });
 
 test("an empty stream just ends", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
     const got: Uint8Array[] = [];
     for await (const item of client.stream("test.Count", Buffer.from([0]))) got.push(item);
@@ -49,19 +32,19 @@ test("an empty stream just ends", async () => {
 });
 
 test("leaving a stream early cancels it on the server", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
-    const aborted = ts.observed.aborted.length;
+    const aborted = world.ts.observed.aborted.length;
     let n = 0;
     for await (const _ of client.stream("test.Flood", new Uint8Array(0))) if (++n === 3) break;
-    await eventually(() => ts.observed.aborted.length > aborted, 5_000, "flood to stop");
-    assert.equal((ts.observed.aborted.at(-1) as { code: string }).code, "cancelled");
+    await eventually(() => world.ts.observed.aborted.length > aborted, 5_000, "flood to stop");
+    assert.equal((world.ts.observed.aborted.at(-1) as { code: string }).code, "cancelled");
     // The server drops the call: the connection ends up with none running.
-    const written = ts.observed.itemsWritten;
+    const written = world.ts.observed.itemsWritten;
     await new Promise((r) => setTimeout(r, 100));
-    const later = ts.observed.itemsWritten;
+    const later = world.ts.observed.itemsWritten;
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(ts.observed.itemsWritten, later, `still writing after ${written}`);
+    assert.equal(world.ts.observed.itemsWritten, later, `still writing after ${written}`);
     // The connection still serves calls.
     assert.equal(Buffer.from(await client.call("test.Echo", Buffer.from("k"))).toString(), "k");
   } finally {
@@ -70,7 +53,7 @@ test("leaving a stream early cancels it on the server", async () => {
 });
 
 test("typed methods encode and decode with the schema", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
     const ad = messageCodec<WireClassAd>("ClassAd");
     const echo = client.unaryMethod("test.Echo", { request: ad, response: ad });

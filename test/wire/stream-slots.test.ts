@@ -3,41 +3,24 @@
  * watches still gets its calls through, and the stream past the bound is refused clearly.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { TooManyCallsError } from "../../src/wire/errors.js";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, eventually, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki, { limits: { maxConcurrentCalls: 4, maxConcurrentStreams: 6 } });
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile({ limits: { maxConcurrentCalls: 4, maxConcurrentStreams: 6 } });
 
 test("open watches take no call slots, at the server or in the client's queue", async () => {
   // The client's own in-flight bound is as small as the server's call limit.
-  const client = connect(ts, pki, { maxCallsInFlight: 4 });
+  const client = connect(world.ts, world.pki, { maxCallsInFlight: 4 });
   const ac = new AbortController();
   try {
     await client.connected();
-    const contexts = ts.observed.contexts.length;
+    const contexts = world.ts.observed.contexts.length;
     const watches = Array.from({ length: 6 }, () =>
       client.stream("test.Quiet", new Uint8Array(0), { signal: ac.signal }),
     );
     const reading = watches.map((w) => w.next().catch((e: Error) => e));
-    await eventually(() => ts.observed.contexts.length === contexts + 6, 10_000, "6 watches");
+    await eventually(() => world.ts.observed.contexts.length === contexts + 6, 10_000, "6 watches");
     const echoed = await client.call("test.Echo", Buffer.from("still served"));
     assert.equal(Buffer.from(echoed).toString(), "still served");
     // The seventh stream is past the streams' own bound.
