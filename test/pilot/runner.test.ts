@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
+import { createResourceLedger } from "../../src/pilot/ledger.js";
 import { jobSpecFromAd, requestOf } from "../../src/pilot/runner/job-spec.js";
 import { startJob } from "../../src/pilot/runner/run-job.js";
 
@@ -62,6 +63,19 @@ test("request defaults, the job's walltime and the pilot's deadline", () => {
     [quiet.stdout, quiet.stderr, quiet.stdin],
     ["/dev/null", join(quiet.sandboxDir, "_condor_stderr"), undefined],
   );
+});
+
+test("a job's zero or negative requests take one CPU and nothing else, and cannot grow the slot", () => {
+  const hostile = ClassAd.parse(
+    "[ RequestCpus = -8; RequestMemory = -100000; RequestDisk = -1; RequestGPUs = -2 ]",
+  );
+  assert.deepEqual(requestOf(hostile), { cpus: 1, memoryMb: 0, diskKb: 0, gpus: 0 });
+  assert.equal(requestOf(ClassAd.parse("[ RequestCpus = 0 ]")).cpus, 1);
+  const ledger = createResourceLedger({ cpus: 1, memoryMb: 1000, diskKb: 1000, gpus: 0 });
+  assert.equal(ledger.reserve("1.0", requestOf(hostile)).ok, true);
+  const next = ledger.reserve("2.0", requestOf(ClassAd.parse("[ RequestCpus = 1 ]")));
+  assert.deepEqual(next, { ok: false, reason: "insufficient", short: ["cpus"] });
+  assert.deepEqual(ledger.remaining(), { cpus: 0, memoryMb: 1000, diskKb: 1000, gpus: 0 });
 });
 
 test("a sleeper is killed at its walltime with a hold reason", async () => {

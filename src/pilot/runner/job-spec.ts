@@ -46,13 +46,18 @@ export function unsafeStreamName(name: string): string | undefined {
   return undefined;
 }
 
-/** What a job asks of the partitionable slot; HTCondor's defaults for absent requests. */
+/**
+ * What a job asks of the partitionable slot; HTCondor's defaults for absent requests. A job takes
+ * at least one CPU and never less than nothing: a negative request would grow what the ledger
+ * has left for other jobs, and CPU-less jobs would run past the CPUs + 1 Slot ads a collector
+ * holds a bound pilot to (the frontend counts each job as at least one CPU too).
+ */
 export function requestOf(ad: ClassAd): Resources {
   return {
-    cpus: ad.getInteger(JOB.RequestCpus) ?? 1,
-    memoryMb: ad.getInteger(JOB.RequestMemory) ?? 128,
-    diskKb: ad.getInteger(JOB.RequestDisk) ?? 0,
-    gpus: ad.getInteger(JOB.RequestGPUs) ?? 0,
+    cpus: Math.max(1, ad.getInteger(JOB.RequestCpus) ?? 1),
+    memoryMb: Math.max(0, ad.getInteger(JOB.RequestMemory) ?? 128),
+    diskKb: Math.max(0, ad.getInteger(JOB.RequestDisk) ?? 0),
+    gpus: Math.max(0, ad.getInteger(JOB.RequestGPUs) ?? 0),
   };
 }
 
