@@ -103,6 +103,29 @@ export function attrNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The problems of a configuration's attribute names, each with its name: a name that may not be
+ * an attribute (checked where `mustBeValid` says so, as for published ones) and a second spelling
+ * of a name already seen (ClassAd names ignore case: the two would be one attribute on every ad).
+ */
+export function attrNameIssues(
+  names: readonly string[],
+  mustBeValid: (name: string) => boolean = () => true,
+): { name: string; message: string }[] {
+  const issues: { name: string; message: string }[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const problem = mustBeValid(name) ? attrNameProblem(name) : undefined;
+    if (problem) issues.push({ name, message: problem });
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) {
+      issues.push({ name, message: `the same ClassAd name as ${other} (names ignore case)` });
+    }
+    seen.set(name.toLowerCase(), name);
+  }
+  return issues;
+}
+
 /** Why the factory drops a frontend's attribute, as its metrics count them. */
 export const ATTR_DROP_REASONS = ["reserved_name", "bad_name", "bad_type", "bad_value"] as const;
 export type AttrDropReason = (typeof ATTR_DROP_REASONS)[number];

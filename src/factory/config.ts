@@ -4,7 +4,7 @@
  */
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { attrNameProblem, attrValueProblem } from "../ads/glidein-attrs.js";
+import { attrNameIssues, attrValueProblem } from "../ads/glidein-attrs.js";
 import { loadConfigFile } from "../common/config.js";
 import {
   collectorBlock,
@@ -195,20 +195,10 @@ const entry = z
       .record(attrName, attribute)
       .default({})
       .superRefine((attrs, ctx) => {
-        const seen = new Map<string, string>();
-        for (const [name, a] of Object.entries(attrs)) {
-          const problem = a.glidein_publish || a.job_publish ? attrNameProblem(name) : undefined;
-          if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
-          // ClassAd names ignore case: two spellings would be one attribute on every ad.
-          const other = seen.get(name.toLowerCase());
-          if (other !== undefined) {
-            ctx.addIssue({
-              code: "custom",
-              path: [name],
-              message: `the same ClassAd name as ${other} (names ignore case)`,
-            });
-          }
-          seen.set(name.toLowerCase(), name);
+        const published = (name: string) =>
+          Boolean(attrs[name]!.glidein_publish || attrs[name]!.job_publish);
+        for (const { name, message } of attrNameIssues(Object.keys(attrs), published)) {
+          ctx.addIssue({ code: "custom", path: [name], message });
         }
       }),
     limits: z

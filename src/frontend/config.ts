@@ -18,7 +18,7 @@ import {
 import type { KeyRename } from "../common/config-renames.js";
 import { parseExpression, tryParse } from "../classad/index.js";
 import {
-  attrNameProblem,
+  attrNameIssues,
   attrValueProblem,
   GLIDEIN_ATTR_LIMITS,
   GLIDEIN_ATTR_TYPES,
@@ -144,19 +144,8 @@ const attrsSchema = z.record(z.string(), attrSchema).superRefine((attrs, ctx) =>
   if (names.length > GLIDEIN_ATTR_LIMITS.count) {
     ctx.addIssue({ code: "custom", message: `at most ${GLIDEIN_ATTR_LIMITS.count} attributes` });
   }
-  const seen = new Map<string, string>();
-  for (const name of names) {
-    const problem = attrNameProblem(name);
-    if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
-    const other = seen.get(name.toLowerCase());
-    if (other !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: [name],
-        message: `the same ClassAd name as ${other} (names ignore case)`,
-      });
-    }
-    seen.set(name.toLowerCase(), name);
+  for (const { name, message } of attrNameIssues(names)) {
+    ctx.addIssue({ code: "custom", path: [name], message });
   }
 });
 export type AttrConfig = z.output<typeof attrSchema>;
