@@ -87,11 +87,6 @@ function sameNameIgnoringCase(a: string, b: string): boolean {
   return true;
 }
 
-/** Set several attributes keeping existing spellings. */
-export function setAttrs(attrs: JobAttrs, updates: readonly (readonly [string, string])[]): void {
-  for (const [name, text] of updates) attrs[attrKey(attrs, name) ?? name] = text;
-}
-
 export function getAttr(attrs: JobAttrs, name: string): string | undefined {
   const k = attrKey(attrs, name);
   return k === undefined ? undefined : attrs[k];
