@@ -1,39 +1,21 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { DeadlineExceededError } from "../../src/wire/errors.js";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  rawPeer,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, eventually, rawPeer, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("a call past its deadline fails with deadline-exceeded and the handler is aborted", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
     await client.connected();
-    const aborted = ts.observed.aborted.length;
+    const aborted = world.ts.observed.aborted.length;
     await assert.rejects(
       client.call("test.Hang", new Uint8Array(0), { deadlineMs: 100 }),
       DeadlineExceededError,
     );
-    await eventually(() => ts.observed.aborted.length > aborted, 5_000, "handler abort");
-    const reason = ts.observed.aborted.at(-1) as { code: string };
+    await eventually(() => world.ts.observed.aborted.length > aborted, 5_000, "handler abort");
+    const reason = world.ts.observed.aborted.at(-1) as { code: string };
     // Whichever side noticed first, the server's handler learns why it was stopped.
     assert.ok(["deadline-exceeded", "cancelled"].includes(reason.code), reason.code);
   } finally {
@@ -42,7 +24,7 @@ test("a call past its deadline fails with deadline-exceeded and the handler is a
 });
 
 test("the server enforces the deadline even if the client does not", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   try {
     peer.sendEnvelopes([
       { id: 7, kind: "request", method: "test.Hang", payload: new Uint8Array(0), deadlineMs: 100 },

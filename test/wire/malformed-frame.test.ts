@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { closeCodeFor } from "../../src/wire/errors.js";
-import {
-  connect,
-  createTestPki,
-  rawPeer,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, rawPeer, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("a frame that is not an Envelope closes the connection with malformed-frame", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   // A valid length prefix around bytes that do not parse as protobuf.
   peer.ws.send(Buffer.from([3, 0xff, 0xff, 0xff]));
   const closed = await peer.closed;
@@ -34,19 +17,19 @@ test("a frame that is not an Envelope closes the connection with malformed-frame
 });
 
 test("a message ending inside a frame closes the connection with malformed-frame", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   peer.ws.send(Buffer.from([10, 1, 2]));
   assert.equal((await peer.closed).code, closeCodeFor("malformed-frame"));
 });
 
 test("a client sending a server-only envelope is closed", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   peer.sendEnvelopes([{ id: 1, kind: "response", payload: new Uint8Array(0) }]);
   assert.equal((await peer.closed).code, closeCodeFor("malformed-frame"));
 });
 
 test("a text message is refused", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   peer.ws.send("hello");
   assert.equal((await peer.closed).code, closeCodeFor("malformed-frame"));
 });
@@ -54,8 +37,8 @@ test("a text message is refused", async () => {
 test("a payload that does not decode for the method fails that call with invalid-argument", async () => {
   const { messageCodec } = await import("../../src/wire/schema.js");
   const ad = messageCodec<object>("ClassAd");
-  ts.server.unary("test.Typed", { roles: ["user"], request: ad, response: ad }, (req) => req);
-  const client = connect(ts, pki);
+  world.ts.server.unary("test.Typed", { roles: ["user"], request: ad, response: ad }, (req) => req);
+  const client = connect(world.ts, world.pki);
   try {
     await assert.rejects(
       client.call("test.Typed", Buffer.from([0xff, 0xff, 0xff])),

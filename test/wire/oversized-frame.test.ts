@@ -1,31 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { closeCodeFor, FrameTooLargeError } from "../../src/wire/errors.js";
 import { joinFrames } from "../../src/wire/framing.js";
-import {
-  connect,
-  createTestPki,
-  rawPeer,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { connect, rawPeer, serverPerFile } from "./harness.js";
 
 const LIMIT = 64 * 1024;
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki, { limits: { maxFrameSize: LIMIT } });
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile({ limits: { maxFrameSize: LIMIT } });
 
 test("a frame above the limit closes the connection with frame-too-large", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   // Only the length prefix is needed for the server to refuse.
   peer.ws.send(joinFrames([Buffer.alloc(LIMIT + 1)]).subarray(0, 10));
   const closed = await peer.closed;
@@ -33,7 +16,7 @@ test("a frame above the limit closes the connection with frame-too-large", async
 });
 
 test("a WebSocket message far above the limit is refused by the socket layer", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   peer.ws.send(Buffer.alloc(LIMIT * 4));
   const closed = await peer.closed;
   // ws's own "message too big" (1009), which clients map to frame-too-large.
@@ -41,7 +24,7 @@ test("a WebSocket message far above the limit is refused by the socket layer", a
 });
 
 test("the client refuses to send an oversized request and keeps the connection", async () => {
-  const client = connect(ts, pki, { maxFrameSize: LIMIT });
+  const client = connect(world.ts, world.pki, { maxFrameSize: LIMIT });
   try {
     await client.connected();
     await assert.rejects(client.call("test.Echo", Buffer.alloc(LIMIT + 1)), FrameTooLargeError);
@@ -52,7 +35,7 @@ test("the client refuses to send an oversized request and keeps the connection",
 });
 
 test("a request over the server's limit costs the connection; the call says why", async () => {
-  const client = connect(ts, pki, { maxFrameSize: LIMIT * 2 });
+  const client = connect(world.ts, world.pki, { maxFrameSize: LIMIT * 2 });
   try {
     await client.connected();
     await assert.rejects(
@@ -67,10 +50,12 @@ test("a request over the server's limit costs the connection; the call says why"
 
 test("a reply too large to send fails that call, not the connection", async () => {
   const { bytesCodec } = await import("../../src/wire/registry.js");
-  ts.server.unary("test.Big", { roles: ["user"], request: bytesCodec, response: bytesCodec }, () =>
-    Buffer.alloc(LIMIT + 10),
+  world.ts.server.unary(
+    "test.Big",
+    { roles: ["user"], request: bytesCodec, response: bytesCodec },
+    () => Buffer.alloc(LIMIT + 10),
   );
-  const client = connect(ts, pki, { maxFrameSize: LIMIT * 2 });
+  const client = connect(world.ts, world.pki, { maxFrameSize: LIMIT * 2 });
   try {
     await assert.rejects(client.call("test.Big", new Uint8Array(0)), FrameTooLargeError);
     assert.equal(Buffer.from(await client.call("test.Echo", Buffer.from("t"))).toString(), "t");

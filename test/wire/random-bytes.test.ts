@@ -1,33 +1,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
-import { after, before, test } from "node:test";
-import {
-  connect,
-  createTestPki,
-  rawPeer,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { test } from "node:test";
+import { connect, rawPeer, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("random bytes under the WebSocket layer end that connection only", async () => {
-  const bystander = connect(ts, pki);
+  const bystander = connect(world.ts, world.pki);
   try {
     await bystander.call("test.Echo", Buffer.from("before"));
-    const peers = await Promise.all(Array.from({ length: 5 }, () => rawPeer(ts, pki)));
+    const peers = await Promise.all(Array.from({ length: 5 }, () => rawPeer(world.ts, world.pki)));
     for (const p of peers) {
       // Straight onto the TLS stream: not even WebSocket framing.
       (p.ws as unknown as { _socket: Duplex })._socket.write(randomBytes(4096));
@@ -42,10 +25,10 @@ test("random bytes under the WebSocket layer end that connection only", async ()
 });
 
 test("random binary messages get an error close, never a crash", async () => {
-  const bystander = connect(ts, pki);
+  const bystander = connect(world.ts, world.pki);
   try {
     for (let i = 0; i < 20; i++) {
-      const peer = await rawPeer(ts, pki);
+      const peer = await rawPeer(world.ts, world.pki);
       peer.ws.send(randomBytes(1 + Math.floor(Math.random() * 2000)));
       // A message may by chance decode as a valid envelope; then the connection stays up.
       const outcome = await Promise.race([

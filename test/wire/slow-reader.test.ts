@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  createTestPki,
-  eventually,
-  rawPeer,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { test } from "node:test";
+import { eventually, rawPeer, serverPerFile } from "./harness.js";
 
 const ITEM = 64 * 1024;
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki, { limits: { streamHighWaterBytes: 256 * 1024 } });
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile({ limits: { streamHighWaterBytes: 256 * 1024 } });
 
 test("a reader that stops reading stalls the stream instead of growing the server's buffer", async () => {
-  const peer = await rawPeer(ts, pki);
+  const peer = await rawPeer(world.ts, world.pki);
   try {
     peer.sendEnvelopes([
       { id: 1, kind: "request", method: "test.Flood", payload: new Uint8Array(0), deadlineMs: 0 },
@@ -34,7 +17,7 @@ test("a reader that stops reading stalls the stream instead of growing the serve
     let last = -1;
     await eventually(
       () => {
-        const now = ts.observed.itemsWritten;
+        const now = world.ts.observed.itemsWritten;
         const still = now === last;
         last = now;
         return still;
@@ -48,7 +31,11 @@ test("a reader that stops reading stalls the stream instead of growing the serve
     assert.ok(last * ITEM < 64 * 1024 * 1024, `${last} items written while nobody read`);
     // Reading again lets the stream go on.
     peer.ws.resume();
-    await eventually(() => ts.observed.itemsWritten > last + 10, 20_000, "the stream to resume");
+    await eventually(
+      () => world.ts.observed.itemsWritten > last + 10,
+      20_000,
+      "the stream to resume",
+    );
     peer.sendEnvelopes([{ id: 1, kind: "cancel" }]);
   } finally {
     peer.ws.terminate();

@@ -1,32 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  connect,
-  createTestPki,
-  eventually,
-  startServer,
-  type TestPki,
-  type TestServer,
-} from "./harness.js";
+import { test } from "node:test";
+import { connect, eventually, serverPerFile } from "./harness.js";
 
-let pki: TestPki;
-let ts: TestServer;
-
-before(async () => {
-  pki = createTestPki();
-  ts = await startServer(pki);
-});
-after(async () => {
-  await ts.server.close();
-  pki.cleanup();
-});
+const world = serverPerFile();
 
 test("a consumer that stops reading holds the server at its stream window", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   const WINDOW = 8;
   try {
-    const before = ts.observed.itemsWritten;
-    const written = () => ts.observed.itemsWritten - before;
+    const before = world.ts.observed.itemsWritten;
+    const written = () => world.ts.observed.itemsWritten - before;
     const stream = client.stream("test.Flood", new Uint8Array(0), { window: WINDOW });
     await stream.next(); // take one item, then stop reading
     await eventually(() => written() >= WINDOW, 10_000, "the window to fill");
@@ -48,7 +31,7 @@ test("a consumer that stops reading holds the server at its stream window", asyn
 });
 
 test("other calls run while a stream waits for its consumer", async () => {
-  const client = connect(ts, pki);
+  const client = connect(world.ts, world.pki);
   try {
     const stalled = client.stream("test.Flood", new Uint8Array(0), { window: 2 });
     await stalled.next();
