@@ -12,6 +12,8 @@ import {
   GLIDE_FACTORY as F,
   GLIDE_FACTORY_CLIENT as FC,
   GLIDE_RESOURCE as R,
+  SCHEDULER,
+  SLOT,
 } from "../ads/names.js";
 import { parseClassCounts } from "../ads/glide-factory-client.js";
 import { isDynamicSlot } from "../ads/slot.js";
@@ -174,13 +176,13 @@ function jobRows(adsOf: AdsOfType): Capped<JobRow> {
   const out = new Capped<JobRow>();
   for (const ad of adsOf(AD_TYPE.Scheduler)) {
     const schedd = text(ad.getString(COMMON.Name));
-    const submitters = ad.evaluate("Submitters");
+    const submitters = ad.evaluate(SCHEDULER.Submitters);
     if (!(submitters instanceof ListValue)) continue;
     for (const s of submitters.items) {
       if (!(s instanceof ClassAd)) continue;
       out.push({
         schedd,
-        owner: text(s.getString("Name")),
+        owner: text(s.getString(COMMON.Name)),
         idle: count(s.getInteger("IdleJobs")),
         running: count(s.getInteger("RunningJobs")),
         held: count(s.getInteger("HeldJobs")),
@@ -198,8 +200,8 @@ function coreRows(adsOf: AdsOfType): Capped<CoreRow> {
   for (const ad of adsOf(AD_TYPE.Slot)) {
     // Jobs are counted from their pilot's NumDynamicSlots, cores from its partitionable slot.
     if (isDynamicSlot(ad)) continue;
-    const entry = text(ad.getString("GLIDEIN_Entry_Name")) || "_unknown";
-    const factory = text(ad.getString("GLIDEIN_Factory"));
+    const entry = text(ad.getString(SLOT.EntryName)) || "_unknown";
+    const factory = text(ad.getString(SLOT.Factory));
     const name = factory ? `${entry}@${factory}` : entry;
     let row = byEntry.get(name);
     if (!row) {
@@ -208,12 +210,12 @@ function coreRows(adsOf: AdsOfType): Capped<CoreRow> {
       if (out.dropped > 0) continue;
       byEntry.set(name, row);
     }
-    const total = count(ad.getInteger("TotalCpus"));
-    const free = Math.min(total, count(ad.getInteger("Cpus")));
+    const total = count(ad.getInteger(SLOT.TotalCpus));
+    const free = Math.min(total, count(ad.getInteger(SLOT.Cpus)));
     row.slots++;
     row.cores += total;
     row.busyCores += total - free;
-    row.jobs += count(ad.getInteger("NumDynamicSlots"));
+    row.jobs += count(ad.getInteger(SLOT.NumDynamicSlots));
   }
   out.rows.sort((a, b) => (a.entry < b.entry ? -1 : 1));
   return out;
