@@ -15,7 +15,11 @@ import type { AdQuery } from "./service.js";
 export interface NamedCollector {
   url: string;
   client: CollectorClient;
-  /** Whether its connection is up now; reads go to collectors that are up first. */
+  /**
+   * Whether its connection is up now: reads go to collectors that are up first, and writes wait
+   * only for those that are up. Without it a collector is never waited for, since a call to one
+   * that is down would hold every write until its deadline.
+   */
   isUp?: () => boolean;
 }
 
@@ -184,7 +188,7 @@ export function createCollectorSet(
 
   /** Send a write to every collector; the answers of those that were up, and any others by then. */
   function toAll<T>(write: (c: CollectorClient) => Promise<T>) {
-    const awaited = collectors.map((c) => c.isUp?.() ?? true);
+    const awaited = collectors.map((c) => c.isUp?.() ?? false);
     return settledAnswers(
       collectors.map((c) => noted(c, write(c.client))),
       awaited,

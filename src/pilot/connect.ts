@@ -4,8 +4,8 @@
  */
 import { AD_TYPE } from "../ads/index.js";
 import { readFileSync, statSync } from "node:fs";
-import { type CollectorClient, createCollectorClient } from "../collector/client.js";
-import { createCollectorSet } from "../collector/collector-set.js";
+import type { CollectorClient } from "../collector/client.js";
+import { connectCollectorSet } from "../collector/collector-set.js";
 import { scheddClient } from "../schedd/client.js";
 import { readCredentialFile } from "../security/proxy.js";
 import { isBearerTokenText } from "../security/token-discovery.js";
@@ -94,9 +94,9 @@ export const connectReal: ConnectFn = async (
   const sources = s.schedds.map((url) => scheddSource(url, scheddClient(rpcFor(url))));
   let advertiser = silentAdvertiser;
   if (s.collectors.length > 0) {
-    const collectors = createCollectorSet(
-      s.collectors.map((url) => ({ url, client: createCollectorClient(rpcFor(url)) })),
-    );
+    // The set waits for the collectors whose connection is up, so one that is down or being
+    // reconnected to does not hold each advertisement (and the pilot's loop) for a deadline.
+    const collectors = connectCollectorSet(s.collectors, rpcFor).collector;
     advertiser = collectorAdvertiser(collectors, renewer?.slotAttrs);
     renewer?.start(collectors);
   }

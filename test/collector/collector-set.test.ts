@@ -102,6 +102,58 @@ test("an ad advertised through the pair is held by both, read once, and read on 
   await iterator.return?.();
 });
 
+test("with one collector of a pair stopped, advertise and invalidate answer with the live one's outcome without waiting for the dead one", async () => {
+  const one = await startCollector(pool);
+  const two = await startCollector(pool);
+  const failed: string[] = [];
+  // The pilot's wiring (connectCollectorSet), and a set of plain clients that say nothing of
+  // their connection.
+  const wired = connectCollectorSet([one.url, two.url], (url) => connectAs(pool, url, "pilot"), {
+    onFailure: (url, err) => failed.push(`${url} ${String(err)}`),
+  });
+  sets.push(wired);
+  const plain = createCollectorSet(
+    [one, two].map((r) => ({ url: r.url, client: r.as("pilot") })),
+    { onFailure: (url, err) => failed.push(`${url} ${String(err)}`) },
+  );
+  try {
+    for (const set of [wired.collector, plain]) {
+      const [first] = await set.advertise([slotAd(50)], "Slot", { deadlineMs: 20_000 });
+      assert.equal(first?.ok, true);
+    }
+    // Both collectors hold the ad (a set may answer before the second one did) before one stops.
+    for (const r of [one, two]) {
+      for (let i = 0; i < 200 && (await r.as("reader").query({ type: "Slot" })).length === 0; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    await one.daemon.stop();
+    // A call to the stopped collector waits for its reconnection until the deadline; the set
+    // answers with the live collector's outcome without waiting for it.
+    const deadlineMs = 30_000;
+    for (const set of [wired.collector, plain]) {
+      const [taken] = await set.advertise([slotAd(51)], "Slot", { deadlineMs });
+      assert.equal(taken?.ok, true, "the live collector took the ad");
+      assert.equal(taken?.code, "", "only the live collector's outcome is merged");
+      const name = JSON.parse(slotAd(50).Name!) as string;
+      const gone = await set.invalidate({ type: "Slot", name }, { deadlineMs });
+      assert.equal(gone.refused, 0);
+    }
+    // Had the set waited for the stopped collector, its calls would have failed at their
+    // deadline (and been reported) before the set answered. A call already on the wire when the
+    // connection dropped fails at once, which is as it should be.
+    assert.deepEqual(
+      failed.filter((f) => /DeadlineExceeded/.test(f) || f.startsWith(two.url)),
+      [],
+      "no call was held until its deadline, and the live collector failed none",
+    );
+    assert.deepEqual(names(await two.as("reader").query({ type: "Slot" })), [slotAd(51).Name]);
+  } finally {
+    await one.stop().catch(() => {});
+    await two.stop();
+  }
+});
+
 test("an ad one collector refuses and another takes is reported taken, naming the refusal", async () => {
   // A collector holding only small ads, beside `b` which holds any.
   const small = await startCollector(pool, pool.config({ limits: { max_ad_bytes: 600 } }));
