@@ -11,7 +11,8 @@
  */
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import type { JobAttrs } from "../schedd/job-status.js";
-import { FileTooLargeError, readBoundedText } from "../common/bounded-read.js";
+import { readBoundedText } from "../common/bounded-read.js";
+import { hasErrorCode } from "../common/errors.js";
 
 /** Largest job event log read back (to skip events it holds, or find its jobs). */
 export const MAX_USER_LOG_BYTES = 256 << 20;
@@ -200,7 +201,7 @@ export function appendEvents(path: string, events: readonly UserLogEvent[]): num
   try {
     existing = readBoundedText(path, MAX_USER_LOG_BYTES);
   } catch (err) {
-    if (err instanceof FileTooLargeError) throw err;
+    if (hasErrorCode(err, "file-too-large")) throw err;
     // a new log
   }
   // Only a job event log is appended to: a job ad naming some other file (~/.bashrc) gets nothing.

@@ -4,6 +4,7 @@
  * costs no more than the bound.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import { UpdraftError } from "./errors.js";
 
 /** A credential file (proxy, key, certificate, token): a proxy with its chain is a few KiB. */
 export const MAX_CREDENTIAL_FILE_BYTES = 1 << 20;
@@ -11,7 +12,7 @@ export const MAX_CREDENTIAL_FILE_BYTES = 1 << 20;
 export const MAX_INPUT_FILE_BYTES = 64 << 20;
 
 /** A bounded read that met its bound. */
-export class FileTooLargeError extends Error {
+export class FileTooLargeError extends UpdraftError {
   readonly code = "file-too-large";
   constructor(
     readonly path: string,

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   "watch-fell-behind": "collector",
   "batch-malformed": "collector",
   "pilot-no-connector": "pilot",
+  // files read with a bound
+  "file-too-large": "input",
   // command line
   "cli-failure": "cli",
   "cli-no-pool": "cli",
