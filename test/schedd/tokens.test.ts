@@ -46,7 +46,11 @@ after(async () => {
   rmSync(issuerDir, { recursive: true, force: true });
 });
 
-function tokenClient(token: string): ScheddClient {
+/**
+ * A client with `token`. Given as a string, the client itself stops at the token's `exp`; given
+ * as a function (as a renewing holder, or a hostile client, passes it) it sends whatever it has.
+ */
+function tokenClient(token: string | (() => string)): ScheddClient {
   const c = scheddClient(
     createRpcClient({
       url: env.schedd.url(),
@@ -194,7 +198,8 @@ test("hostile tokens are refused at the schedd, which counts the check; the clie
     ["garbage", "not.a.token", "malformed"],
   ];
   for (const [name, token, check] of cases) {
-    const t = tokenClient(token);
+    // Sent as a hostile client would, without the client's own check of the token's exp.
+    const t = tokenClient(() => token);
     const before = await refusedFor(`token-${check}`);
     await assert.rejects(t.query({}), (err: Error) => {
       assert.equal(codeOf(err), "unauthenticated", name);
@@ -226,7 +231,8 @@ async function issueWithAud(aud: string): Promise<string> {
 }
 
 test("a connection closes when its token expires", async () => {
-  const t = tokenClient(await issue({ scope: "compute.read", lifetimeS: 3 }));
+  const token = await issue({ scope: "compute.read", lifetimeS: 3 });
+  const t = tokenClient(token);
   assert.equal(await outcome(t.query({})), "ok");
   const closed = new Promise<string>((resolve) => {
     const off = t.rpc.onStatus((s) => {
@@ -237,8 +243,15 @@ test("a connection closes when its token expires", async () => {
     });
   });
   assert.match(await closed, /^unauthenticated: client credential expired/);
-  // Reconnecting with the same token is refused as expired (no loop of accept and close).
+  // The client knows its token's exp: it does not reconnect with it, and says what to do.
   const before = await refusedFor("token-expired");
-  await assert.rejects(t.query({}, { deadlineMs: 5_000 }), /bearer token was not accepted/);
+  await assert.rejects(
+    t.query({}, { deadlineMs: 5_000 }),
+    /your credential expired at .*get a new token/,
+  );
+  assert.equal(await refusedFor("token-expired"), before, "no connection was tried");
+  // One that sends it anyway is refused as expired (no loop of accept and close).
+  const stale = tokenClient(() => token);
+  await assert.rejects(stale.query({}, { deadlineMs: 5_000 }), /bearer token was not accepted/);
   assert.ok((await refusedFor("token-expired")) > before);
 });
