@@ -3,6 +3,7 @@
  * anyone with write access may fill): each takes a bound, so a huge or endless file (/dev/zero)
  * costs no more than the bound.
  */
+import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { UpdraftError } from "./errors.js";
 
@@ -62,6 +63,32 @@ export function readBoundedText(
   const b = readBounded(stdin ? 0 : path, maxBytes);
   if (b === undefined) throw new FileTooLargeError(stdin ? "standard input" : path, maxBytes);
   return b.toString(encoding);
+}
+
+/** Chunk of a streamed hash: small enough to stay out of the old generation, large enough to be few. */
+const HASH_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The SHA-256 (hex) of the file, read in chunks through one open descriptor so that memory stays
+ * one chunk and the bytes hashed are those of the file opened (not of a file swapped in after a
+ * size check); undefined when it holds more than `maxBytes`. Open and read errors are thrown.
+ */
+export function sha256Bounded(path: string, maxBytes: number): string | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const hash = createHash("sha256");
+    const buf = Buffer.alloc(HASH_CHUNK_BYTES);
+    let total = 0;
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, null);
+      if (got === 0) return hash.digest("hex");
+      total += got;
+      if (total > maxBytes) return undefined;
+      hash.update(buf.subarray(0, got));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function sizeText(bytes: number): string {

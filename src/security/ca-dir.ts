@@ -2,7 +2,7 @@
  * The on-disk CA behind `updraft ca`: `ca.pem`, `ca-key.pem` (0600), `crl.pem`, and a grid trust
  * directory `certificates/` holding `<hash>.0`, `<hash>.r0` and `<hash>.signing_policy`.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { derToPem, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
 import { buildCrl, parseCrl, pemCrls, type RevokedEntry } from "./crl.js";
@@ -10,6 +10,11 @@ import { dropLastRdn, formatSlashDn, rdnCount, subjectHash } from "./dn.js";
 import { loadPrivateKey } from "./keys.js";
 import { createCA, type KeyAndCert } from "./pki.js";
 import { UpdraftError } from "../common/errors.js";
+import {
+  MAX_CREDENTIAL_FILE_BYTES,
+  MAX_INPUT_FILE_BYTES,
+  readBoundedText,
+} from "../common/bounded-read.js";
 
 export const CRL_DAYS = 30;
 
@@ -37,7 +42,7 @@ export function writePrivateFile(path: string, data: string): void {
 
 export function caPaths(dir: string, caCertPem?: string): CaPaths {
   const cert = join(dir, "ca.pem");
-  const pem = caCertPem ?? readFileSync(cert, "utf8");
+  const pem = caCertPem ?? readBoundedText(cert, MAX_CREDENTIAL_FILE_BYTES);
   const der = pemCertificates(pem)[0];
   if (!der) throw new CaDirError(`${cert}: no certificate found`);
   const hash = subjectHash(parseCertificate(der).subjectDer);
@@ -98,7 +103,10 @@ export function loadCaDir(dir: string): { ca: KeyAndCert; paths: CaPaths } {
     if (!existsSync(f))
       throw new CaDirError(`${f} does not exist (run "updraft ca init --dir ${dir}" first)`);
   }
-  const ca = { certPem: readFileSync(cert, "utf8"), keyPem: readFileSync(key, "utf8") };
+  const ca = {
+    certPem: readBoundedText(cert, MAX_CREDENTIAL_FILE_BYTES),
+    keyPem: readBoundedText(key, MAX_CREDENTIAL_FILE_BYTES),
+  };
   return { ca, paths: caPaths(dir, ca.certPem) };
 }
 
@@ -154,7 +162,7 @@ function readCurrentCrl(paths: CaPaths): {
   nextNumber: number;
 } {
   if (!existsSync(paths.crl)) return { revoked: [], nextUpdate: undefined, nextNumber: 1 };
-  const current = parseCrl(pemCrls(readFileSync(paths.crl, "utf8"))[0]);
+  const current = parseCrl(pemCrls(readBoundedText(paths.crl, MAX_INPUT_FILE_BYTES))[0]);
   return {
     revoked: [...current.revoked].map(([serialHex, date]) => ({ serialHex, date })),
     nextUpdate: current.nextUpdate,

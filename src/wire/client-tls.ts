@@ -5,12 +5,17 @@
  */
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/proxy.js";
 import { describeToken } from "../security/token-issuer.js";
-import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
+import {
+  FileTooLargeError,
+  MAX_CREDENTIAL_FILE_BYTES,
+  readBounded,
+  readBoundedText,
+} from "../common/bounded-read.js";
 
 export type ClientCredentialOptions = {
   /** A proxy file or a PEM file with certificate(s) and key. */
@@ -108,7 +113,10 @@ function loadCaDir(dir: string): string[] {
   const cas: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (!CA_FILE.test(name)) continue;
-    const data = readFileSync(join(dir, name));
+    // Anyone who can write the trust directory can put a huge or endless file there.
+    const path = join(dir, name);
+    const data = readBounded(path, MAX_CREDENTIAL_FILE_BYTES);
+    if (data === undefined) throw new FileTooLargeError(path, MAX_CREDENTIAL_FILE_BYTES);
     // IGTF directories hold PEM, but a DER file is accepted the same way the server does.
     const text = data.toString("latin1");
     cas.push(text.includes("-----BEGIN") ? text : new X509Certificate(data).toString());

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -8,7 +9,10 @@ import {
   readBounded,
   readBoundedText,
   readHead,
+  sha256Bounded,
 } from "../../src/common/bounded-read.js";
+import { hashMismatch } from "../../src/pilot/validate/check-job-hooks.js";
+import { loadCaDir } from "../../src/security/ca-dir.js";
 import { createNodeView } from "../../src/pilot/validate/node-view.js";
 import { loadClientCredentials } from "../../src/wire/client-tls.js";
 import { runCli } from "../cli/run-cli.js";
@@ -70,4 +74,42 @@ test("a client's credential file is bounded: /dev/zero is refused naming the bou
     () => loadClientCredentials({ credentialFile: "/dev/zero", caDir: dir }),
     /\/dev\/zero is larger than 1 MiB/,
   );
+});
+
+test("a hook's hash is streamed: a file of many chunks hashes as a whole read does, an endless one is refused", () => {
+  const file = join(dir, "hook.sh");
+  const body = Buffer.alloc(200_001, "a");
+  writeFileSync(file, body);
+  const whole = createHash("sha256").update(body).digest("hex");
+  assert.equal(sha256Bounded(file, body.length), whole);
+  assert.equal(sha256Bounded(file, body.length - 1), undefined);
+  assert.equal(hashMismatch(file, whole), undefined);
+  assert.match(
+    hashMismatch(file, "0".repeat(64)) ?? "",
+    /has SHA-256 [0-9a-f]{64}, expected 0{64}/,
+  );
+  // /dev/zero has size 0 to stat: only a bound on the bytes read stops it.
+  assert.match(hashMismatch("/dev/zero", whole) ?? "", /\/dev\/zero is larger than \d+ bytes/);
+  assert.match(hashMismatch(join(dir, "absent"), whole) ?? "", /cannot be read/);
+});
+
+test("a client's trust directory is bounded: an endless <hash>.0 is refused naming it", () => {
+  const caDir = join(dir, "client-cas");
+  mkdirSync(caDir);
+  symlinkSync("/dev/zero", join(caDir, "0123abcd.0"));
+  assert.throws(
+    () => loadClientCredentials({ bearerToken: "t", caDir }),
+    (e) =>
+      e instanceof FileTooLargeError &&
+      e.code === "file-too-large" &&
+      /0123abcd\.0 is larger than 1 MiB/.test(e.message),
+  );
+});
+
+test("the CA directory behind updraft ca is bounded: an endless ca-key.pem is refused naming it", () => {
+  const caDir = join(dir, "ca");
+  mkdirSync(caDir);
+  writeFileSync(join(caDir, "ca.pem"), "not read past the key");
+  symlinkSync("/dev/zero", join(caDir, "ca-key.pem"));
+  assert.throws(() => loadCaDir(caDir), /ca-key\.pem is larger than 1 MiB/);
 });

@@ -3,8 +3,8 @@
  * a hash is given (the staging manifest's), the very bytes staged: checked before the first
  * claim, so a bad hook ends the pilot with a class naming the file instead of holding jobs.
  */
-import { createHash } from "node:crypto";
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
+import { sha256Bounded } from "../../common/bounded-read.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 
 export interface HookFile {
@@ -50,15 +50,16 @@ export function checkJobHooks(files: readonly HookFile[]): CheckResult {
  * replaced the file since the bundle was checked.
  */
 export function hashMismatch(path: string, sha256: string): string | undefined {
-  let data: Buffer;
+  let got: string | undefined;
   try {
-    const size = statSync(path).size;
-    if (size > MAX_HOOK_BYTES) return `${path} is ${size} bytes, larger than any script`;
-    data = readFileSync(path);
+    // Streamed, and bounded by what is read rather than by a size seen before the read: the
+    // file may grow (or be a device) between a stat and the read.
+    got = sha256Bounded(path, MAX_HOOK_BYTES);
   } catch (err) {
     return `${path} cannot be read: ${(err as Error).message}`;
   }
-  const got = createHash("sha256").update(data).digest("hex");
+  if (got === undefined)
+    return `${path} is larger than ${MAX_HOOK_BYTES} bytes, larger than any script`;
   return got === sha256.toLowerCase()
     ? undefined
     : `${path} has SHA-256 ${got}, expected ${sha256}`;
