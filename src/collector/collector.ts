@@ -334,14 +334,14 @@ export class CollectorCore {
     applyStamp(built.ad, this.builder.stamp("AuthenticatedIdentity", unparseValue(identity)));
     applyStamp(built.ad, this.builder.stamp("LastHeardFrom", String(Math.floor(lastHeard / 1000))));
     const writer = { identity, admin: true };
-    return this.store.upsert(
-      built.type,
-      built.name,
-      built.ad,
-      writer,
-      expiresAt - lastHeard,
-      lastHeard,
-    ).ok;
+    const { type, name, ad } = built;
+    const ok = this.store.upsert(type, name, ad, writer, expiresAt - lastHeard, lastHeard).ok;
+    // A bound pilot's Slot ads (the collector wrote their binding) count against its bound again,
+    // or a restart would let a stolen pilot token advertise past it and under other pilots' names.
+    if (ok && type.toLowerCase() === SLOT_TYPE && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
+      this.pilotSlots.added(identity, name, ad.getNumber(SLOT.TotalCpus));
+    }
+    return ok;
   }
 
   /** Store the collector's own ad: counts per type and update rates over the last minute. */

@@ -19,24 +19,27 @@ let pool: Pool;
 let collector: Running;
 let dir: string;
 
+let jwksFile: string;
+
+/** A collector that takes the test issuer's pilot tokens. */
+function tokenConfig(extra: Parameters<Pool["config"]>[0] = {}) {
+  const base = pool.config();
+  return pool.config({
+    tokens: { issuers: [{ issuer: ISS, jwks_file: jwksFile }], accept_any_audience: true },
+    authorization: {
+      rules: [...base.authorization.rules, { issuer: ISS, roles: ["pilot", "read"] }],
+    },
+    ...extra,
+  });
+}
+
 before(async () => {
   pool = createPool();
   dir = mkdtempSync(join(tmpdir(), "updraft-collector-binding-"));
   const init = await initIssuerDir(join(dir, "issuer"), ISS);
   assert.ok(init.ok);
-  const base = pool.config();
-  collector = await startCollector(
-    pool,
-    pool.config({
-      tokens: {
-        issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }],
-        accept_any_audience: true,
-      },
-      authorization: {
-        rules: [...base.authorization.rules, { issuer: ISS, roles: ["pilot", "read"] }],
-      },
-    }),
-  );
+  jwksFile = init.dir.jwksFile;
+  collector = await startCollector(pool, tokenConfig());
 });
 after(async () => {
   await collector.stop();
@@ -44,7 +47,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function pilotClient(pilotId: string) {
+async function pilotClient(pilotId: string, url = collector.url) {
   const token = await issueToken(join(dir, "issuer"), {
     sub: `pilot-${pilotId}`,
     audiences: ["https://wlcg.cern.ch/jwt/v1/any"],
@@ -60,7 +63,7 @@ async function pilotClient(pilotId: string) {
       }),
     },
   });
-  const rpc = createRpcClient({ url: collector.url, bearerToken: token, caDir: pool.pki.caDir });
+  const rpc = createRpcClient({ url, bearerToken: token, caDir: pool.pki.caDir });
   after(() => rpc.close());
   return createCollectorClient(rpc);
 }
@@ -240,4 +243,48 @@ test("a bound pilot advertises a dynamic slot per job, at most its CPUs + 1 ads,
     "slot1_2@glidein_10@wn10.example.org",
     "slot1_3@glidein_10@wn10.example.org",
   ]);
+});
+
+test("a restarted collector still bounds a bound pilot's Slot ads it restored from its snapshot", async () => {
+  const config = tokenConfig({
+    snapshot: { path: join(dir, "collector-restart.sqlite"), period_s: 60 },
+  });
+  const pilot = "glidein_12@wn12.example.org";
+  const ad = (slot: string, extra: Record<string, string> = {}, host = pilot) =>
+    slotAd(12, { GLIDEIN_Site: '"SITE_A"', Name: `"${slot}@${host}"`, ...extra });
+  const dyn = (n: number) => ad(`slot1_${n}`, { SlotType: '"Dynamic"', DynamicSlot: "true" });
+  const first = await startCollector(pool, config);
+  const before = await (
+    await pilotClient("p12", first.url)
+  ).advertise(
+    [ad("slot1", { TotalCpus: "2", SlotType: '"Partitionable"' }), dyn(1), dyn(2)],
+    "Slot",
+  );
+  assert.deepEqual(
+    before.map((o) => o.ok),
+    [true, true, true],
+  );
+  await first.stop(); // writes the snapshot
+
+  const second = await startCollector(pool, config);
+  try {
+    const c = await pilotClient("p12", second.url);
+    const restored = await second.as("reader").query({ type: "Slot" });
+    assert.equal(restored.length, 3);
+    // The bound is the restored partitionable slot's CPUs + 1, as before the restart.
+    const [third] = await c.advertise([dyn(3)], "Slot");
+    assert.equal(third?.ok, false);
+    assert.match(third!.message, /already holds 3 Slot ads/);
+    // And the credential still names one pilot only.
+    const [foreign] = await c.advertise([ad("slot1", {}, "glidein_13@wn13.example.org")], "Slot");
+    assert.equal(foreign?.ok, false);
+    assert.match(foreign!.message, /names another pilot than the one this credential advertises/);
+    // An ended job's slot withdrawn after the restart makes room again.
+    const gone = await c.invalidate({ type: "Slot", name: `slot1_1@${pilot}` });
+    assert.equal(gone.removed, 1);
+    const [next] = await c.advertise([dyn(3)], "Slot");
+    assert.ok(next?.ok, JSON.stringify(next));
+  } finally {
+    await second.stop();
+  }
 });
