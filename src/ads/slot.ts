@@ -72,6 +72,11 @@ export function dynamicSlotName(parentName: string, n: number): string {
   return `${slot}_${n}${at < 0 ? "" : parentName.slice(at)}`;
 }
 
+/** The partitionable slot a dynamic slot was carved from (`slot1_3@x` -> `slot1@x`). */
+export function parentSlotName(name: string): string {
+  return name.replace(/^(slot\d+)_\d+(?=@|$)/i, "$1");
+}
+
 const list = (values: readonly (string | number)[]) =>
   `{ ${values.map((v) => (typeof v === "string" ? unparseValue(v) : String(v))).join(", ")} }`;
 

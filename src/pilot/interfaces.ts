@@ -34,10 +34,12 @@ export interface JobSource {
   /**
    * Ask for one job that matches the slot ad; undefined when there is none. With `waitS`, the
    * schedd holds the question that long for a job to arrive (a long poll); `signal` gives up.
+   * `slotNumber` is N of the dynamic slot `slot1_N` the job will get (the job's RemoteHost).
    */
   claim(
     slotAd: ClassAd,
     wait?: { waitS: number; signal?: AbortSignal },
+    slotNumber?: number,
   ): Promise<JobLease | undefined>;
   heartbeat(lease: JobLease): Promise<LeaseVerdict>;
   /** Fetch the job's input files into its sandbox before it starts. */

@@ -283,6 +283,8 @@ async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
       lease = await source.claim(
         slotAd(ctx),
         waitS > 0 ? { waitS, signal: AbortSignal.any(signals) } : undefined,
+        // Claims are one at a time: the job offered now takes the next dynamic slot number.
+        s.seq + 1,
       );
     } catch (err) {
       deps.log?.warn({ err, schedd: source.name }, "claim failed");

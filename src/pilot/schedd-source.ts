@@ -64,13 +64,14 @@ export function scheddSource(
   const proxies = new Map<string, StagedProxy>();
   return {
     name,
-    async claim(slotAd, wait) {
+    async claim(slotAd, wait, slotNumber) {
       const waitS = wait?.waitS ?? 0;
       const offer = await c.claimJob(
         slotAd.toJSON(),
         waitS,
         // The reply may take the whole wait; the deadline leaves room for the answer itself.
         waitS > 0 ? { deadlineMs: (waitS + 10) * 1000, signal: wait?.signal } : undefined,
+        slotNumber,
       );
       if (!offer.matched) return undefined;
       return {

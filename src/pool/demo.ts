@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parentSlotName } from "../ads/slot.js";
 import { createCollectorClient, type CollectorClient } from "../collector/client.js";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
 import { createRpcClient, type RpcClient } from "../wire/index.js";
@@ -133,7 +134,10 @@ export function poolClients(pool: Pool): DemoClients {
 async function distinctPilots(schedd: ScheddClient, clusters: readonly number[]): Promise<number> {
   const constraint = clusters.map((c) => `ClusterId == ${c}`).join(" || ") || "true";
   const done = await schedd.query({ constraint, projection: ["LastRemoteHost"], history: true });
-  return new Set(done.map((j) => j.LastRemoteHost).filter(Boolean)).size;
+  // LastRemoteHost names the job's dynamic slot (slot1_N@pilot): count the pilots.
+  return new Set(
+    done.map((j) => j.LastRemoteHost && parentSlotName(j.LastRemoteHost)).filter(Boolean),
+  ).size;
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {

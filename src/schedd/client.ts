@@ -67,8 +67,9 @@ export function scheddClient(rpc: RpcClient) {
       act({ action, selection: sel(s), reason }),
     edit: (s: Partial<JobSelection>, attribute: string, value: string) =>
       editJobs({ selection: sel(s), attribute, value }),
-    claimJob: (slot: JobAttrs, waitSeconds = 0, o?: CallOptions) =>
-      u("claimJob")({ slot: { attrs: slot }, waitSeconds }, o),
+    /** `slotNumber`: N of the dynamic slot `slot1_N` the job will run in (its RemoteHost). */
+    claimJob: (slot: JobAttrs, waitSeconds = 0, o?: CallOptions, slotNumber = 0) =>
+      u("claimJob")({ slot: { attrs: slot }, waitSeconds, slotNumber }, o),
     heartbeat: (leaseId: string) => u("heartbeat")({ leaseId }),
     completeJob: (c: Partial<JobCompletion> & { leaseId: string }) =>
       u("completeJob")({

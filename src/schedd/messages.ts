@@ -17,7 +17,7 @@ export type JobSelection = { ids: string[]; constraint: string; owner: string };
 export type JobAction = { action: string; selection: JobSelection; reason: string };
 export type ActionOutcome = { done: string[]; refused: { id: string; reason: string }[] };
 export type JobEdit = { selection: JobSelection; attribute: string; value: string };
-export type SlotOffer = { slot: WireClassAd; waitSeconds: number };
+export type SlotOffer = { slot: WireClassAd; waitSeconds: number; slotNumber?: number };
 export type JobOffer = {
   matched: boolean;
   jobId: string;

@@ -64,7 +64,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     for (;;) {
       let r;
       try {
-        r = queue.claim(slotAttrs, ctx.identity);
+        r = queue.claim(slotAttrs, ctx.identity, req.slotNumber ?? 0);
       } catch (err) {
         if (err instanceof SyntaxError || hasErrorCode(err, "classad-syntax")) {
           throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);

@@ -319,8 +319,11 @@ export class JobQueue {
     return running + decayed(this.usage.get(owner), this.clock.now(), this.opts.usageHalfLifeMs);
   }
 
-  /** Match a slot to the best idle job and lease it to the calling pilot. */
-  claim(slotAttrs: JobAttrs, identity: string): ClaimResult {
+  /**
+   * Match a slot to the best idle job and lease it to the calling pilot; `slotNumber` > 0 is N of
+   * the dynamic slot `slot1_N` the pilot gives the job, which its RemoteHost names.
+   */
+  claim(slotAttrs: JobAttrs, identity: string, slotNumber = 0): ClaimResult {
     const slotKey = stableKey(slotAttrs);
     const slot = this.slotAd(slotKey, slotAttrs);
     const now = this.clock.now();
@@ -341,7 +344,7 @@ export class JobQueue {
     const id = jobId(rec.cluster, rec.proc);
     const entry = entryOf(slotAttrs, this.opts, true);
     const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
-    const info = { slotName, entryName: entry, entryAttr: this.opts.entryAttribute };
+    const info = { slotName, slotNumber, entryName: entry, entryAttr: this.opts.entryAttribute };
     const matchAttrs = { ...stored.attrs };
     for (const [name, text] of expansion.persisted) matchAttrs[name] = text;
     const attrs = claimedAttrs(matchAttrs, info, now);

@@ -3,6 +3,7 @@
  * (EnteredCurrentStatus, NumJobStarts, RemoteWallClockTime...). Each takes the current attributes
  * and `now` (ms) and returns new attributes; the queue commits them in one transaction.
  */
+import { dynamicSlotName } from "../ads/slot.js";
 import {
   HoldCode,
   JobStatus,
@@ -29,8 +30,10 @@ function withStatus(attrs: JobAttrs, status: number, nowMs: number): JobAttrs {
 }
 
 export interface ClaimInfo {
-  /** The slot's Name, recorded as RemoteHost. */
+  /** The (partitionable) slot's Name. */
   slotName: string;
+  /** N > 0: the job runs in the slot's dynamic slot `slot1_N`, which RemoteHost names. */
+  slotNumber?: number;
   /** The pilot's entry (GLIDEIN_Entry_Name of the slot), if it has one. */
   entryName?: string;
   /** Where the entry name is recorded on the job, for IdleSummary's running counts. */
@@ -44,9 +47,15 @@ export function claimedAttrs(attrs: JobAttrs, info: ClaimInfo, nowMs: number): J
   setAttr(out, "NumJobStarts", String(numAttr(attrs, "NumJobStarts") + 1));
   setAttr(out, "JobCurrentStartDate", t);
   if (getAttr(attrs, "JobStartDate") === undefined) setAttr(out, "JobStartDate", t);
-  setAttr(out, "RemoteHost", quote(info.slotName));
+  setAttr(out, "RemoteHost", quote(remoteHost(info)));
   if (info.entryName !== undefined) setAttr(out, info.entryAttr, quote(info.entryName));
   return out;
+}
+
+/** The slot a running job names, as HTCondor's `slot1_N@host` for a partitionable slot's child. */
+function remoteHost(info: ClaimInfo): string {
+  const n = info.slotNumber ?? 0;
+  return Number.isSafeInteger(n) && n > 0 ? dynamicSlotName(info.slotName, n) : info.slotName;
 }
 
 /** Leaving Running (any way): wall clock accounted, RemoteHost becomes LastRemoteHost. */

@@ -92,7 +92,7 @@ test("SIGTERM: the pilot hands its running job back and the job is Idle at once"
   assert.equal(ad!.JobStatus, "1", "back in the queue without waiting for the lease");
   assert.equal(ad!.NumJobStarts, "1");
   assert.equal(ad!.VacateReason, '"pilot terminated by its batch system (SIGTERM)"');
-  assert.equal(ad!.LastRemoteHost, '"slot1@pilot-sigterm@wn01.example.org"');
+  assert.equal(ad!.LastRemoteHost, '"slot1_1@pilot-sigterm@wn01.example.org"');
   // The next pilot gets it straight away.
   const again = await env.client("pilot2").claimJob({
     Name: '"slot1@other"',

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parentSlotName } from "../../src/ads/slot.js";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
 import {
   alive,
@@ -207,7 +208,7 @@ test("SIGKILL of a pilot mid-job: the lease lapses and the job runs again elsewh
     },
     GUARD_MS,
   );
-  // The slot is slot1@<pilot id>@<host>; a local pilot's id is <factory>-<intent id>.
+  // The slot is slot1_N@<pilot id>@<host>; a local pilot's id is <factory>-<intent id>.
   const pilotId = Number(/-(\d+)$/.exec(running.split("@")[1] ?? "")?.[1]);
   const pilot = pilotDirs(tp).find((p) => p.intentId === pilotId);
   assert.ok(pilot, `a pilot folder for ${running}`);
@@ -227,7 +228,13 @@ test("SIGKILL of a pilot mid-job: the lease lapses and the job runs again elsewh
 
     const [done] = await assertEachCompletedOnce([cluster], 1);
     assert.ok(Number(done!.NumJobStarts) >= 2, `started ${done!.NumJobStarts} times`);
-    assert.notEqual(unquote(done!.LastRemoteHost), running, "it finished on another pilot");
+    // RemoteHost is the job's dynamic slot, slot1_N@<pilot id>@<host>.
+    const pilotOf = (slot: string | undefined) => slot?.split("@")[1];
+    assert.notEqual(
+      pilotOf(unquote(done!.LastRemoteHost)),
+      pilotOf(running),
+      "it finished on another pilot",
+    );
     const lapsed = logLines(tp, "schedd", "leases lapsed; jobs back to idle").flatMap(
       (l) => l.jobs as unknown[],
     );
@@ -282,7 +289,8 @@ test("SIGKILL of the collector: the ads come back and new work completes", async
   await assertEachCompletedOnce([first], 16);
   const done = await assertEachCompletedOnce([second], 10);
   // The pilots that ran the new work advertised their slots to the new collector.
-  const ran = new Set(done.map((j) => unquote(j.LastRemoteHost)!));
+  // A job's LastRemoteHost names its dynamic slot, gone with the job: match its pilot's slot.
+  const ran = new Set(done.map((j) => parentSlotName(unquote(j.LastRemoteHost)!)));
   await waitFor("Slot ads of the pilots that ran the new work", async () => {
     const s = await names("Slot");
     return [...s].some((n) => ran.has(n));

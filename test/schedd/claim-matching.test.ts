@@ -87,3 +87,21 @@ test("held and removed jobs are not handed out", async () => {
   await alice.act("remove", { ids: [`${c}.1`] });
   assert.equal((await env.client("pilot").claimJob(slot())).matched, false);
 });
+
+test("RemoteHost names the dynamic slot the pilot gives the job, and history keeps it", async () => {
+  const alice = env.client("alice");
+  const pilot = env.client("pilot");
+  const c = await submit(alice, [job(), job()]);
+  const offer = await pilot.claimJob(slot(), 0, undefined, 3);
+  assert.equal(offer.job!.attrs.RemoteHost, '"slot1_3@glidein_1"');
+  const [running] = await alice.query({ ids: [offer.jobId] });
+  assert.equal(running!.RemoteHost, '"slot1_3@glidein_1"');
+  await pilot.completeJob({ leaseId: offer.leaseId, exitCode: 0 });
+  const [h] = await alice.query({ ids: [offer.jobId], history: true });
+  assert.equal(h!.LastRemoteHost, '"slot1_3@glidein_1"');
+  assert.equal(h!.RemoteHost, undefined);
+  // A pilot that names no dynamic slot (an older one): the slot's own Name, as before.
+  const plain = await pilot.claimJob(slot());
+  assert.equal(plain.jobId, `${c}.1`);
+  assert.equal(plain.job!.attrs.RemoteHost, '"slot1@glidein_1"');
+});
