@@ -15,6 +15,7 @@ import {
   type ExpandOptions,
   type Template,
   expandMacros,
+  macroOutsideString,
   macroReferences,
   type MacroLookup,
 } from "./macros.js";
@@ -122,6 +123,19 @@ class Context implements DeriveContext {
   }
 
   expression(key: string, text: string): string | undefined {
+    const outside = text.includes("$$(") ? macroOutsideString(text) : undefined;
+    if (outside !== undefined) {
+      const written = this.settings.get(key)?.key ?? key;
+      const custom = customAttributeName(written) !== null;
+      this.fail(
+        key,
+        `${outside} in ${written} is outside a string, which no ClassAd expression can hold (condor_submit refuses it too): ` +
+          (custom
+            ? `write ${written} = "${outside}" to get the slot's value as a string at the match`
+            : `$$() is filled at the match inside string values (arguments, environment, "..." in an expression)`),
+      );
+      return undefined;
+    }
     let result = this.state.parsed.get(text);
     if (result === undefined) {
       // $$(Attr) is filled in at match time, so only the rest has to parse now.

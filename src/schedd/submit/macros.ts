@@ -208,3 +208,30 @@ export function macroReferences(text: string): string[] {
   }
   return [...new Set(names)];
 }
+
+/**
+ * The first match-time macro (`$$(...)`) of an expression that stands outside a string literal,
+ * or undefined. `$` is no ClassAd token, so condor_submit refuses such a value ("Parse error in
+ * expression") and its schedd, which fills `$$()` by text, never sees one: only inside a string
+ * (`"$$(GLIDEIN_Site)"`) is it kept until the match. Strings are read in the old syntax, where a
+ * backslash escapes only a quote.
+ */
+export function macroOutsideString(text: string): string | undefined {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\" && text[i + 1] === '"') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "$" && text.startsWith("$$(", i)) {
+      let depth = 0;
+      for (let j = i + 2; j < text.length; j++) {
+        if (text[j] === "(") depth++;
+        else if (text[j] === ")" && --depth === 0) return text.slice(i, j + 1);
+      }
+      return text.slice(i);
+    }
+  }
+  return undefined;
+}

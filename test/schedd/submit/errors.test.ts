@@ -27,6 +27,17 @@ const cases: [string, RegExp][] = [
   ["stream_output = perhaps", /must be true or false/],
   ['arguments = "unterminated', /must end with/],
   ["this is not a command", /expected 'name = value' or 'queue'/],
+  // $$() outside a string: condor_submit's ClassAd parser has no `$` token and refuses it too.
+  [
+    "+Site = $$(GLIDEIN_Site)",
+    /\$\$\(GLIDEIN_Site\) in \+Site is outside a string.*write \+Site = "\$\$\(GLIDEIN_Site\)"/,
+  ],
+  ["request_memory = $$(Memory)", /\$\$\(Memory\) in request_memory is outside a string/],
+  [
+    'MY.Mem = strcat("x", $$([Memory * 2]))',
+    /\$\$\(\[Memory \* 2\]\) in MY.Mem is outside a string/,
+  ],
+  ['+Where = "a" + $$(Name:none)', /\$\$\(Name:none\) in \+Where is outside a string/],
   ["transfer_input_files = https://example.org/d.root", /'https:\/\/example.org\/d.root' is a URL/],
   ["transfer_input_files = sub", /input 'sub' is a directory: .*list them, or send a tarball/],
   ["transfer_input_files = run.sh, nope.txt", /input file 'nope.txt' not found \(looked for/],

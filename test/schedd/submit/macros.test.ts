@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { expandMacros, macroReferences } from "../../../src/schedd/submit/macros.js";
+import {
+  expandMacros,
+  macroOutsideString,
+  macroReferences,
+} from "../../../src/schedd/submit/macros.js";
 
 const table: Record<string, string> = {
   a: "A",
@@ -53,4 +57,16 @@ test("a macro that uses itself is an error, not a hang", () => {
 
 test("macroReferences lists direct uses, not $$() ones", () => {
   assert.deepEqual(macroReferences("$(A) $$(B) $Fn(c) $(d:$(e))"), ["a", "c", "d", "e"]);
+});
+
+test("macroOutsideString finds a $$() that no string holds, and only that", () => {
+  assert.equal(macroOutsideString("$$(GLIDEIN_Site)"), "$$(GLIDEIN_Site)");
+  assert.equal(macroOutsideString('"a" + $$([f(Memory) * 2]) + 1'), "$$([f(Memory) * 2])");
+  assert.equal(macroOutsideString("$$(Unclosed"), "$$(Unclosed");
+  // Inside strings, an escaped quote (old syntax) included, it waits for the match.
+  assert.equal(macroOutsideString('"$$(GLIDEIN_Site:Unknown)"'), undefined);
+  assert.equal(macroOutsideString('strcat("$$(A)", "-", "$$([B * 2])")'), undefined);
+  assert.equal(macroOutsideString('"say \\" $$(A)" == Name'), undefined);
+  assert.equal(macroOutsideString('GLIDEIN_Site == "$$(DESIRED_Site)" && $$(B)'), "$$(B)");
+  assert.equal(macroOutsideString("Memory > 100"), undefined);
 });
