@@ -8,6 +8,7 @@ import type { Downtime, PilotState } from "./decide-types.js";
 import { migrate } from "../common/migrations.js";
 import { HeldCounts } from "./held-counts.js";
 import { type EntryCounts, LiveCounts } from "./live-counts.js";
+import { BatchStatement } from "./store-batch.js";
 import { FACTORY_MIGRATIONS } from "./store-schema.js";
 
 export interface PilotIntent {
@@ -45,6 +46,7 @@ export interface ClientStatusRow {
   reqMax: number;
   limitsHit: string;
   refused?: string;
+  /** When the status last changed (a cycle deciding the same again leaves it). */
   at: number;
 }
 
@@ -114,12 +116,6 @@ function toRow(r: RawPilot): PilotRow {
   };
 }
 
-const INSERT_INTENTS = `INSERT INTO pilots (id, entry, client, frontend, security_class,
-  credential_id, gridtype, state, created_at, state_changed_at) VALUES `;
-const INTENT_VALUES = "(?, ?, ?, ?, ?, ?, ?, 'Unsubmitted', ?, ?)";
-/** Rows per multi-row insert of intents (9 parameters each, far below SQLite's bound). */
-const INTENT_ROWS = 100;
-
 const TERMINAL = new Set<PilotState>(["Finished", "Removed", "Lost"]);
 
 interface RawClientStatus {
@@ -151,6 +147,14 @@ function toStatus(r: RawClientStatus): ClientStatusRow {
  * entry's, from the configuration, holds no NUL, so no two pairs join into one key.
  */
 const pairKey = (...parts: string[]): string => parts.join("\u0000");
+
+/** The same status, whenever it was decided. */
+const sameStatus = (a: ClientStatusRow, b: ClientStatusRow): boolean =>
+  a.frontend === b.frontend &&
+  a.reqIdle === b.reqIdle &&
+  a.reqMax === b.reqMax &&
+  a.limitsHit === b.limitsHit &&
+  (a.refused ?? null) === (b.refused ?? null);
 
 /** SQLite's default (binary) order of text, for rows that used to come ORDER BY. */
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -185,21 +189,34 @@ export class FactoryStore {
     migrate(this.db, FACTORY_MIGRATIONS);
     const db = this.db;
     this.st = {
-      intent: db.prepare(INSERT_INTENTS + INTENT_VALUES),
-      intents: db.prepare(
-        INSERT_INTENTS + Array.from({ length: INTENT_ROWS }, () => INTENT_VALUES).join(", "),
+      intents: new BatchStatement(
+        db,
+        10,
+        (values) => `INSERT INTO pilots (id, entry, client, frontend, security_class,
+          credential_id, gridtype, state, created_at, state_changed_at) VALUES ${values}`,
       ),
       maxId: db.prepare(`SELECT coalesce(max(id), 0) AS id FROM pilots`),
-      submitted: db.prepare(
-        `UPDATE pilots SET handle = ?, state = 'Idle', submitted_at = ?, state_changed_at = ?
-         WHERE id = ? AND state = 'Unsubmitted'`,
+      submitted: new BatchStatement(
+        db,
+        3,
+        (values) => `WITH done(id, handle, at) AS (VALUES ${values})
+          UPDATE pilots SET handle = done.handle, state = 'Idle', submitted_at = done.at,
+            state_changed_at = done.at
+          FROM done WHERE pilots.id = done.id AND pilots.state = 'Unsubmitted' RETURNING id`,
       ),
-      setState: db.prepare(
-        `UPDATE pilots SET state = @state, waiting = @waiting, hold_reason = @holdReason,
-           hold_recoverable = @holdRecoverable, exit_code = coalesce(@exitCode, exit_code),
-           state_changed_at = CASE WHEN state = @state THEN state_changed_at ELSE @now END,
-           finished_at = CASE WHEN @terminal = 1 THEN coalesce(finished_at, @now) ELSE finished_at END
-         WHERE id = @id`,
+      setStates: new BatchStatement(
+        db,
+        8,
+        (values) => `WITH change(id, state, waiting, hold_reason, hold_recoverable, exit_code,
+            terminal, at) AS (VALUES ${values})
+          UPDATE pilots SET state = change.state, waiting = change.waiting,
+            hold_reason = change.hold_reason, hold_recoverable = change.hold_recoverable,
+            exit_code = coalesce(change.exit_code, pilots.exit_code),
+            state_changed_at = CASE WHEN pilots.state = change.state
+              THEN pilots.state_changed_at ELSE change.at END,
+            finished_at = CASE WHEN change.terminal = 1
+              THEN coalesce(pilots.finished_at, change.at) ELSE pilots.finished_at END
+          FROM change WHERE pilots.id = change.id`,
       ),
       removeReason: db.prepare(`UPDATE pilots SET remove_reason = ? WHERE id = ?`),
       released: db.prepare(
@@ -215,9 +232,12 @@ export class FactoryStore {
       get: db.prepare(`SELECT * FROM pilots WHERE id = ?`),
       all: db.prepare(`SELECT * FROM pilots ORDER BY id`),
       credentialUsed: db.prepare(`SELECT 1 FROM pilots WHERE credential_id = ? LIMIT 1`),
-      count: db.prepare(
-        `INSERT INTO counters (entry, client, name, value) VALUES (?, ?, ?, ?)
-         ON CONFLICT (entry, client, name) DO UPDATE SET value = value + excluded.value`,
+      // Rows of one statement are inserted in order, so a repeated counter adds up.
+      count: new BatchStatement(
+        db,
+        4,
+        (values) => `INSERT INTO counters (entry, client, name, value) VALUES ${values}
+          ON CONFLICT (entry, client, name) DO UPDATE SET value = value + excluded.value`,
       ),
       counters: db.prepare(`SELECT entry, client, name, value FROM counters`),
       lastError: db.prepare(
@@ -231,12 +251,14 @@ export class FactoryStore {
       ),
       downtimes: db.prepare(`SELECT * FROM downtimes ORDER BY id`),
       removeDowntime: db.prepare(`DELETE FROM downtimes WHERE id = ?`),
-      clientStatus: db.prepare(
-        `INSERT INTO client_status (entry, client, frontend, req_idle, req_max, limits_hit, refused, at)
-         VALUES (@entry, @client, @frontend, @reqIdle, @reqMax, @limitsHit, @refused, @at)
-         ON CONFLICT (entry, client) DO UPDATE SET frontend = excluded.frontend,
-           req_idle = excluded.req_idle, req_max = excluded.req_max,
-           limits_hit = excluded.limits_hit, refused = excluded.refused, at = excluded.at`,
+      clientStatus: new BatchStatement(
+        db,
+        8,
+        (values) => `INSERT INTO client_status (entry, client, frontend, req_idle, req_max,
+            limits_hit, refused, at) VALUES ${values}
+          ON CONFLICT (entry, client) DO UPDATE SET frontend = excluded.frontend,
+            req_idle = excluded.req_idle, req_max = excluded.req_max,
+            limits_hit = excluded.limits_hit, refused = excluded.refused, at = excluded.at`,
       ),
       clientStatuses: db.prepare(`SELECT * FROM client_status ORDER BY entry, client`),
     };
@@ -282,25 +304,22 @@ export class FactoryStore {
   /** Record submit intents in one transaction; returns their ids, in order. */
   recordIntents(intents: readonly PilotIntent[], now: number): number[] {
     return this.transaction(() => {
-      // Ids given here rather than by SQLite, so that one statement inserts many rows: a cycle
-      // records thousands of intents, and each statement run costs about as much as its rows.
+      // Ids given here rather than by SQLite, so that one statement inserts many rows.
       const first = Number((this.st.maxId.get() as { id: number }).id) + 1;
-      const params: unknown[] = [];
-      const values = (i: PilotIntent, id: number) => {
-        params.push(id, i.entry, i.client, i.frontend, i.securityClass, i.credentialId);
-        params.push(i.gridtype, now, now);
-      };
-      let k = 0;
-      for (; k + INTENT_ROWS <= intents.length; k += INTENT_ROWS) {
-        params.length = 0;
-        for (let r = 0; r < INTENT_ROWS; r++) values(intents[k + r]!, first + k + r);
-        this.st.intents.run(params);
-      }
-      for (; k < intents.length; k++) {
-        params.length = 0;
-        values(intents[k]!, first + k);
-        this.st.intent.run(params);
-      }
+      this.st.intents.run(
+        intents.map((i, n) => [
+          first + n,
+          i.entry,
+          i.client,
+          i.frontend,
+          i.securityClass,
+          i.credentialId,
+          i.gridtype,
+          "Unsubmitted",
+          now,
+          now,
+        ]),
+      );
       return intents.map((i, n) => {
         const id = first + n;
         // Same literal shape as toRow: one hidden class for every row keeps cycle loops fast.
@@ -338,13 +357,18 @@ export class FactoryStore {
 
   /** Attach adapter handles to intents, in one transaction. */
   recordSubmitted(done: readonly { id: number; handle: string }[], now: number): void {
+    // An id given twice keeps its first handle, as one update after another would.
+    const first = new Map<number, string>();
+    for (const d of done) if (!first.has(d.id)) first.set(d.id, d.handle);
     this.transaction(() => {
-      for (const d of done) {
-        if (this.st.submitted.run(d.handle, now, now, d.id).changes === 0) continue;
-        const row = this.liveRows.get(d.id);
+      const updated = this.st.submitted.all<{ id: number }>(
+        [...first].map(([id, handle]) => [id, handle, now]),
+      );
+      for (const { id } of updated) {
+        const row = this.liveRows.get(id);
         if (row) {
           this.counts.move(row.entry, row.client, row.state, "Idle");
-          row.handle = d.handle;
+          row.handle = first.get(id)!;
           row.state = "Idle";
           row.submittedAt = now;
           row.stateChangedAt = now;
@@ -355,18 +379,31 @@ export class FactoryStore {
 
   applyStates(changes: readonly StateChange[], now: number): void {
     this.transaction(() => {
+      // A statement updates each pilot once; a pilot changed again starts the next statement, so
+      // the changes land in order.
+      let rows: unknown[][] = [];
+      const ids = new Set<number>();
+      for (const c of changes) {
+        if (ids.has(c.id)) {
+          this.st.setStates.run(rows);
+          rows = [];
+          ids.clear();
+        }
+        ids.add(c.id);
+        rows.push([
+          c.id,
+          c.state,
+          c.waiting ? 1 : 0,
+          c.holdReason ?? null,
+          c.holdRecoverable ? 1 : 0,
+          c.exitCode ?? null,
+          TERMINAL.has(c.state) ? 1 : 0,
+          now,
+        ]);
+      }
+      this.st.setStates.run(rows);
       for (const c of changes) {
         const terminal = TERMINAL.has(c.state);
-        this.st.setState.run({
-          id: c.id,
-          state: c.state,
-          waiting: c.waiting ? 1 : 0,
-          holdReason: c.holdReason ?? null,
-          holdRecoverable: c.holdRecoverable ? 1 : 0,
-          exitCode: c.exitCode ?? null,
-          terminal: terminal ? 1 : 0,
-          now,
-        });
         const row = this.liveRows.get(c.id);
         if (!row) continue;
         if (row.state === "Held") this.held.remove(row);
@@ -466,8 +503,13 @@ export class FactoryStore {
   }
 
   count(entry: string, client: string, name: string, by = 1): void {
-    this.st.count.run(entry, client, name, by);
-    this.mirrorCount(entry, client, name, by);
+    this.countAll([{ entry, client, name, value: by }]);
+  }
+
+  /** Adds each row's value to its counter, in one statement per hundred rows. */
+  countAll(rows: readonly CounterRow[]): void {
+    this.st.count.run(rows.map((r) => [r.entry, r.client, r.name, r.value]));
+    for (const r of rows) this.mirrorCount(r.entry, r.client, r.name, r.value);
   }
 
   private mirrorCount(entry: string, client: string, name: string, by: number): void {
@@ -544,12 +586,34 @@ export class FactoryStore {
     return this.st.removeDowntime.run(id).changes > 0;
   }
 
+  /**
+   * Each (entry, client)'s status of this cycle. Only rows that differ from the kept ones are
+   * written, so `at` is when the status last changed: a steady factory decides the same for
+   * thousands of pairs each cycle, and rewriting them all was a large part of its cycle.
+   */
   recordClientStatus(rows: readonly ClientStatusRow[]): void {
+    const changed: ClientStatusRow[] = [];
+    for (const r of rows) {
+      const key = pairKey(r.entry, r.client);
+      const old = this.statusRows.get(key);
+      if (old !== undefined && sameStatus(old, r)) continue;
+      changed.push(r);
+      this.statusRows.set(key, { ...r });
+    }
+    if (changed.length === 0) return;
     this.transaction(() => {
-      for (const r of rows) {
-        this.st.clientStatus.run({ ...r, refused: r.refused ?? null });
-        this.statusRows.set(pairKey(r.entry, r.client), { ...r });
-      }
+      this.st.clientStatus.run(
+        changed.map((r) => [
+          r.entry,
+          r.client,
+          r.frontend,
+          r.reqIdle,
+          r.reqMax,
+          r.limitsHit,
+          r.refused ?? null,
+          r.at,
+        ]),
+      );
     });
   }
 

@@ -41,28 +41,29 @@ export async function submitAll(
   now: () => number,
 ): Promise<SubmitSummary[]> {
   const live = jobs.filter((j) => j.req.count > 0);
-  const ids = store.transaction(() =>
-    live.map((j) =>
-      store.recordIntents(
-        Array.from({ length: j.req.count }, (_, n) => j.req.intentAt?.(n) ?? j.req.intent),
-        now(),
-      ),
-    ),
-  );
+  // Every job's intents in one call (a cycle has thousands of jobs of one pilot each), then
+  // split back into each job's ids.
+  const intents: PilotIntent[] = [];
+  for (const j of live) {
+    for (let n = 0; n < j.req.count; n++) intents.push(j.req.intentAt?.(n) ?? j.req.intent);
+  }
+  const allIds = store.recordIntents(intents, now());
+  let from = 0;
+  const ids = live.map((j) => allIds.slice(from, (from += j.req.count)));
   const outcomes = await Promise.all(live.map((j, i) => submitChunks(j, ids[i]!)));
+  const done = outcomes.flatMap((o) => o.done);
+  const failed = outcomes.flatMap((o) => o.failed);
   store.transaction(() => {
-    for (const o of outcomes) {
-      store.recordSubmitted(o.done, now());
-      if (o.failed.length > 0) {
-        store.markRemoveRequested(
-          o.failed.map((f) => f.id),
-          "submit failed",
-        );
-        store.applyStates(
-          o.failed.map((f) => ({ id: f.id, state: "Removed", holdReason: f.error })),
-          now(),
-        );
-      }
+    store.recordSubmitted(done, now());
+    if (failed.length > 0) {
+      store.markRemoveRequested(
+        failed.map((f) => f.id),
+        "submit failed",
+      );
+      store.applyStates(
+        failed.map((f) => ({ id: f.id, state: "Removed", holdReason: f.error })),
+        now(),
+      );
     }
   });
   const byJob = new Map(live.map((j, i) => [j, outcomes[i]!]));
