@@ -74,6 +74,11 @@ export interface CollectorCoreOptions {
   slotEntryAttribute?: string;
   /** Types whose ads are kept per writer (see store.ts). */
   perWriterTypes?: readonly string[];
+  /**
+   * `require_pilot_binding`: Slot ads only from credentials with a pilot binding (admins aside),
+   * so a shared pilot credential copied off a node cannot write slots the frontend counts.
+   */
+  requirePilotBinding?: boolean;
 }
 
 export type Constraint =
@@ -181,6 +186,14 @@ export class CollectorCore {
       if (refused !== undefined) {
         return { ...base, ok: false, code: "permission-denied", ...refused };
       }
+    } else if (isSlot && !writer.admin && this.opts.requirePilotBinding === true) {
+      return {
+        ...base,
+        ok: false,
+        code: "permission-denied",
+        attribute: "MyType",
+        message: `this collector takes Slot ads only from pilot credentials with a binding; ${caller.identity} has none`,
+      };
     } else if (isSlot && !writer.admin && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
       // Only the collector writes a binding, from a verified token: the frontend renews tokens
       // with what it reads there, so a writer without one must not supply its own (admins, who

@@ -64,6 +64,8 @@ export const collectorConfigSchema = z
      * readers tell apart by AuthenticatedIdentity, so none can take a name before its owner.
      */
     per_writer_types: z.array(typeName).default([...DEFAULT_PER_WRITER_TYPES]),
+    /** Slot ads only from pilot credentials with a binding (per-pilot tokens or proxies). */
+    require_pilot_binding: z.boolean().default(false),
     lifetime: z
       .object({
         default_s: seconds.default(900),

@@ -71,6 +71,7 @@ export function createCollectorDaemon(
     name,
     identity,
     perWriterTypes: config.per_writer_types,
+    requirePilotBinding: config.require_pilot_binding,
   });
   const metrics = createDaemonRegistry();
   // Sources are read at scrape time, after the server and service below exist.

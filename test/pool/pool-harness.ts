@@ -46,9 +46,12 @@ export const DEMO_PROXY_CREDENTIALS = [
   "",
 ].join("\n");
 
+const DEMO_REQUIRE_BINDING = "require_pilot_binding: true\n";
+
 /**
  * config/demo copied to a new folder (removed by the caller) with the frontend handing every pilot
- * the pilot proxy instead of a token of its own: the X.509 configuration the demo also supports.
+ * the pilot proxy instead of a token of its own: the X.509 configuration the demo also supports,
+ * with the collector taking unbound Slot ads again.
  */
 export function proxyDemoConfig(): string {
   const dir = mkdtempSync(join(tmpdir(), "updraft-demo-proxy-"));
@@ -59,6 +62,13 @@ export function proxyDemoConfig(): string {
     throw new Error("config/demo/frontend.yaml no longer names pilot tokens as its credential");
   }
   writeFileSync(file, text.replace(DEMO_TOKEN_CREDENTIALS, DEMO_PROXY_CREDENTIALS));
+  // The shared proxy carries no pilot binding: the demo collector would refuse its Slot ads.
+  const collector = join(dir, "collector.yaml");
+  const ctext = readFileSync(collector, "utf8");
+  if (!ctext.includes(DEMO_REQUIRE_BINDING)) {
+    throw new Error("config/demo/collector.yaml no longer requires pilot bindings");
+  }
+  writeFileSync(collector, ctext.replace(DEMO_REQUIRE_BINDING, "require_pilot_binding: false\n"));
   return dir;
 }
 
