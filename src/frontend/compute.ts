@@ -13,9 +13,10 @@ import {
 } from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { countMatches } from "./counting.js";
+import { runToEnd, type Sliced } from "./slices.js";
 import type { GroupPolicy } from "./group-policy.js";
 import {
-  buildMatchMatrix,
+  buildMatchMatrixSliced,
   DEFAULT_MATCH_BOUNDS,
   type MatchBounds,
   type MatchError,
@@ -125,6 +126,16 @@ export function planCycle(
   now: number,
   bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
 ): GroupPlan {
+  return runToEnd(planCycleSliced(policy, snapshot, now, bounds));
+}
+
+/** `planCycle` yielding the steps of each match evaluation (see slices.ts). */
+export function* planCycleSliced(
+  policy: GroupPolicy,
+  snapshot: Snapshot,
+  now: number,
+  bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
+): Sliced<GroupPlan> {
   const ctx: FnContext = { now: () => now };
   const parsed = parseAds(snapshot);
   const entries = parsed.entries.filter((e) => selected(policy.factoryQuery, e.ad, ctx));
@@ -135,7 +146,7 @@ export function planCycle(
       selected(policy.jobQuery, j.ad, ctx),
   );
 
-  const matrix = buildMatchMatrix(
+  const matrix = yield* buildMatchMatrixSliced(
     policy.match,
     jobs.map((j) => j.ad),
     entries.map((e) => e.ad),

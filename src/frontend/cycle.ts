@@ -14,9 +14,10 @@ import {
 } from "./ads.js";
 import { fixedScheddUrls, type FrontendConfig } from "./config.js";
 import { createCredentialSealer, type CredentialSealer } from "./credential-seal.js";
-import { planCycle, type GroupPlan } from "./compute.js";
+import { planCycleSliced, type GroupPlan } from "./compute.js";
 import { groupPolicies } from "./group-policy.js";
 import type { Snapshot } from "./snapshot.js";
+import { runToEnd, type Sliced } from "./slices.js";
 import type { StagedVoBundle } from "./vo-bundle.js";
 
 export interface CycleInputs {
@@ -47,6 +48,11 @@ export interface CycleResult {
 }
 
 export function runCycle(inputs: CycleInputs): CycleResult {
+  return runToEnd(runCycleSliced(inputs));
+}
+
+/** `runCycle` yielding the steps of each match evaluation, for the daemon (see slices.ts). */
+export function* runCycleSliced(inputs: CycleInputs): Sliced<CycleResult> {
   const { config, snapshot, credentials, now } = inputs;
   const sealer = inputs.sealer ?? createCredentialSealer();
   const factories = new Map<string, FactoryEntryInfo>();
@@ -63,7 +69,7 @@ export function runCycle(inputs: CycleInputs): CycleResult {
     pendingTokens: [],
   };
   for (const policy of groupPolicies(config)) {
-    const plan = planCycle(policy, snapshot, now, {
+    const plan = yield* planCycleSliced(policy, snapshot, now, {
       autoclusterSteps: config.autocluster_step_budget,
       cycleSteps: config.cycle_step_budget,
     });

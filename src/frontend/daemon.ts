@@ -30,7 +30,8 @@ import {
 import { createScheddDirectory } from "./schedd-discovery.js";
 import { silentLogger } from "../wire/silent-logger.js";
 import { createCredentialSealer } from "./credential-seal.js";
-import { runCycle, type CycleResult } from "./cycle.js";
+import { runCycleSliced, type CycleResult } from "./cycle.js";
+import { runInSlices, type SliceBounds } from "./slices.js";
 import { collectorLabels, factoryPinFilter, gatherSnapshot, type Peers } from "./gather.js";
 import { registerFrontendMetrics } from "./metrics.js";
 import type { Registry } from "prom-client";
@@ -132,6 +133,8 @@ export interface FrontendDaemonOptions {
   logger?: Logger;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** How long the cycle's match runs before the event loop gets a turn (default: slices.ts). */
+  slices?: SliceBounds;
 }
 
 export interface FrontendDaemon {
@@ -293,15 +296,19 @@ export function createFrontendDaemon(
     const nowS = Math.floor(now() / 1000);
     const { snapshot, unreachable, ownSlotAds } = await gatherSnapshot(config, live, log, nowS);
     currentSchedds = snapshot.schedds ?? currentSchedds;
-    const result = runCycle({
-      config,
-      snapshot,
-      credentials: readCredentials(config, log),
-      sealer,
-      ...(voStaging ? { voBundles: voStaging.bundles } : {}),
-      previousClientAds: previous,
-      now: nowS,
-    });
+    // In slices: a hostile queue's match is seconds of evaluation, and /metrics must still answer.
+    const result = await runInSlices(
+      runCycleSliced({
+        config,
+        snapshot,
+        credentials: readCredentials(config, log),
+        sealer,
+        ...(voStaging ? { voBundles: voStaging.bundles } : {}),
+        previousClientAds: previous,
+        now: nowS,
+      }),
+      options.slices,
+    );
     if (result.pendingTokens.length > 0) await mintPilotTokens(result);
     const labels = collectorLabels(config);
     if (config.security.pilot_tokens && !unreachable.includes(labels.pool)) {

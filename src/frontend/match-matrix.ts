@@ -24,6 +24,7 @@ import {
 import { toLogical } from "../classad/operators.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { conjuncts, SELF_BASES, selectedNames } from "./expr-walk.js";
+import { runToEnd, type Sliced } from "./slices.js";
 
 export interface MatchError {
   /** Autoclusters whose evaluation against this entry ended in ERROR. */
@@ -161,13 +162,13 @@ interface ConjunctTable {
   thrown: (string | undefined)[];
 }
 
-function conjunctTable(
+function* conjunctTable(
   part: CompiledExpr,
   jobReps: readonly ClassAd[],
   entryReps: readonly ClassAd[],
   options: { ctx: FnContext },
   state: BudgetState,
-): ConjunctTable {
+): Sliced<ConjunctTable> {
   const eAttrs = entryAttributes(part, jobReps, []);
   const eClasses = classify(entryReps, eAttrs);
   const eSubReps = eClasses.classMembers.map((m) => entryReps[m[0]!]!);
@@ -175,7 +176,8 @@ function conjunctTable(
   const width = eSubReps.length;
   const values = new Uint8Array(jClasses.classMembers.length * width);
   const thrown: (string | undefined)[] = [];
-  jClasses.classMembers.forEach((members, js) => {
+  for (let js = 0; js < jClasses.classMembers.length; js++) {
+    const members = jClasses.classMembers[js]!;
     const job = jobReps[members[0]!]!;
     const allowed = Math.min(state.bounds.autoclusterSteps, Math.max(0, state.cycle.steps));
     const budget = createEvalBudget(allowed);
@@ -185,6 +187,7 @@ function conjunctTable(
       if (budget.hit !== null || budget.steps <= 0) {
         v = ERR;
       } else {
+        const before = budget.steps;
         try {
           v = code(job.evaluateExpr(part, eSubReps[es]!, opts));
         } catch (err) {
@@ -192,13 +195,15 @@ function conjunctTable(
           v = ERR;
           thrown[js * width + es] = `evaluation failed: ${(err as Error).message}`;
         }
+        // A turn for the daemon's other work between evaluations (see slices.ts).
+        yield before - Math.max(0, budget.steps);
       }
       if (budget.hit !== null) v = ERR;
       values[js * width + es] = v;
     }
     state.cycle.steps -= allowed - Math.max(0, budget.steps);
     const hit = budget.hit ?? (budget.steps <= 0 ? "steps" : null);
-    if (hit === null) return;
+    if (hit === null) continue;
     const ownFault = hit !== "steps" || allowed >= state.bounds.autoclusterSteps;
     if (!ownFault) state.cycle.hit = "steps";
     const message = ownFault
@@ -206,7 +211,7 @@ function conjunctTable(
       : "the cycle's evaluation step budget ran out before this autocluster";
     for (let es = 0; es < width; es++) thrown[js * width + es] ??= message;
     if (ownFault) for (const m of members) if (!state.overBound.has(m)) state.overBound.set(m, hit);
-  });
+  }
   return { jobSub: jClasses.classOf, entrySub: eClasses.classOf, width, values, thrown };
 }
 
@@ -224,6 +229,18 @@ export function buildMatchMatrix(
   ctx: FnContext,
   bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
 ): MatchMatrix {
+  return runToEnd(buildMatchMatrixSliced(match, jobs, entries, configuredEntryAttrs, ctx, bounds));
+}
+
+/** `buildMatchMatrix` yielding the steps of each evaluation (see slices.ts). */
+export function* buildMatchMatrixSliced(
+  match: CompiledExpr,
+  jobs: readonly ClassAd[],
+  entries: readonly ClassAd[],
+  configuredEntryAttrs: readonly string[],
+  ctx: FnContext,
+  bounds: MatchBounds = DEFAULT_MATCH_BOUNDS,
+): Sliced<MatchMatrix> {
   const attrs = entryAttributes(match, jobs, configuredEntryAttrs);
   const { classMembers, classOf: entryClass } = classify(entries, attrs);
   const reps = classMembers.map((m) => entries[m[0]!]!);
@@ -235,9 +252,10 @@ export function buildMatchMatrix(
     cycle: createEvalBudget(bounds.cycleSteps),
     overBound: new Map(),
   };
-  const tables = conjuncts(match.expr).map((e) =>
-    conjunctTable(compileExpression(e), jobReps, reps, options, state),
-  );
+  const tables: ConjunctTable[] = [];
+  for (const e of conjuncts(match.expr)) {
+    tables.push(yield* conjunctTable(compileExpression(e), jobReps, reps, options, state));
+  }
   const errors: (MatchError | undefined)[] = new Array(reps.length).fill(undefined);
   const scratch = new Int32Array(reps.length);
   const perJobClass: Int32Array[] = [];
