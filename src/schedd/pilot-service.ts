@@ -73,6 +73,15 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       }
       if (r.matched) {
         await queue.store.committed(); // the lease exists before the pilot hears of it
+        if (ctx.signal.aborted) {
+          // The pilot gave up on the claim (it cancelled its wait, or the deadline passed) while
+          // the lease was being written: no pilot will run the job, so it is Idle again now
+          // rather than when the lease lapses.
+          queue.releaseLease(r.leaseId, ctx.identity, CLAIM_CANCELLED);
+          await queue.store.committed();
+          ctx.log.info({ job: r.jobId, identity: ctx.identity }, "claim cancelled; lease released");
+          return { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 };
+        }
         ctx.log.info(
           { job: r.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
           "claimed",
@@ -460,6 +469,9 @@ function toWire(c: Chunk): FileChunk {
 }
 
 /** Resolves when idle jobs may have appeared, after `ms`, or on abort. */
+/** The reason a lease whose claim the pilot cancelled goes back with. */
+export const CLAIM_CANCELLED = "the pilot cancelled the claim before it was answered";
+
 function waitForIdle(deps: ServiceDeps, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
