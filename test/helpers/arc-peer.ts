@@ -49,6 +49,11 @@ export interface ArcPeerOptions {
    * the `pilots` group beside the listed DNs (ARC's `authtokens`).
    */
   tokenIssuer?: string;
+  /**
+   * Admit only tokens whose audience is this A-REX's endpoint URL (the `authtokens` audience
+   * field), instead of any audience.
+   */
+  pinTokenAudience?: boolean;
 }
 
 /** Throws, naming the packages, when A-REX is not installed (CI installs them). */
@@ -72,7 +77,7 @@ x509_cert_dir = ${o.pki.caDir}
 
 [authgroup:pilots]
 file = ${state}/allowed-dns
-${o.tokenIssuer ? `authtokens = * ${o.tokenIssuer} * * *\n` : ""}
+${o.tokenIssuer ? `authtokens = * ${o.tokenIssuer} ${o.pinTokenAudience ? `https://localhost:${port}/arex` : "*"} * *\n` : ""}
 [mapping]
 map_to_user = pilots nobody:nogroup
 

@@ -22,6 +22,11 @@ export interface PilotSpec {
   env: Readonly<Record<string, string>>;
   /** A 0600 file holding the pilot's credential, if any. */
   credentialFile?: string;
+  /**
+   * A 0600 file holding the bearer token the frontend sent for submitting to this entry's CE
+   * (its audience the CE), for adapters with the `submitToken` capability.
+   */
+  submitTokenFile?: string;
   resources: ResourceRequest;
 }
 
@@ -60,6 +65,8 @@ export interface AdapterCapabilities {
   maxBatch: number;
   /** Output is available after the pilot finished. */
   output: boolean;
+  /** Submits with the frontend's CE token (PilotSpec.submitTokenFile), and needs one. */
+  submitToken?: boolean;
 }
 
 export interface GridAdapter {

@@ -240,7 +240,9 @@ test("settings: defaults, and every problem listed with its path", () => {
     ],
     [
       { endpoint: "https://ce/arex", ca_dir: "/c" },
-      [/client_proxy: required: client_proxy, client_token, or client_cert with client_key/],
+      [
+        /client_proxy: required: client_proxy, client_token, client_cert with client_key, or frontend_tokens: true/,
+      ],
     ],
     [
       { endpoint: "https://ce/arex", ca_dir: "/c", client_cert: "/c.pem" },

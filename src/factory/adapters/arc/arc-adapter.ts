@@ -10,6 +10,12 @@
  *          no longer knows the job
  * recover  the journal, plus a lookup by job name for pilots sent but never recorded
  *
+ * With `frontend_tokens`, each pilot goes to the CE with the bearer token its frontend sent for
+ * this CE (PilotSpec.submitTokenFile), and every later call about the job carries that same file
+ * (journaled with the job), which the factory rewrites as renewed tokens arrive. A-REX keeps a
+ * job for the token's subject (`iss` and `sub`) alone: a renewed token of the same subject sees
+ * it, another subject's gets 404.
+ *
  * Nothing here throws at the factory for a CE that refuses, times out or talks nonsense: submit
  * gives per-pilot errors, status gives recoverable holds with the reason.
  */
@@ -112,16 +118,22 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     };
   }
 
+  /** The token file calls about this job (or pending job name) carry, if the entry uses them. */
+  const bearerOf = (idOrName: string) => {
+    const b = journal.state.bearers.get(idOrName);
+    return b !== undefined ? { bearer: b } : {};
+  };
+
   async function put(id: string, file: string, body: Buffer | string): Promise<void> {
     const path = `/jobs/${encodeURIComponent(id)}/session/${encodeURIComponent(file)}`;
-    const res = await client.call("PUT", path, { body });
+    const res = await client.call("PUT", path, { body, ...bearerOf(id) });
     if (res.status < 200 || res.status > 299) {
       throw new Error(`PUT ${path}: HTTP ${res.status} ${snippet(res.body)}`);
     }
   }
 
-  async function get(path: string): Promise<string | undefined> {
-    const res = await client.call("GET", path, { accept: "*/*" });
+  async function get(id: string, path: string): Promise<string | undefined> {
+    const res = await client.call("GET", path, { accept: "*/*", ...bearerOf(id) });
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status > 299) {
       throw new Error(`GET ${path}: HTTP ${res.status} ${snippet(res.body)}`);
@@ -130,16 +142,37 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
   }
 
   const diagnose = (id: string, what: string) =>
-    get(`/jobs/${encodeURIComponent(id)}/diagnose/${what}`).catch(() => undefined);
+    get(id, `/jobs/${encodeURIComponent(id)}/diagnose/${what}`).catch(() => undefined);
 
-  async function bulk(action: string, ids: readonly string[]): Promise<ArcJobEntry[]> {
+  /** One action on jobs of one owner: all carry `bearer` (or the entry's own credential). */
+  async function bulkAs(
+    action: string,
+    ids: readonly string[],
+    bearer: string | undefined,
+  ): Promise<ArcJobEntry[]> {
     const out: ArcJobEntry[] = [];
     for (const part of chunks(ids, BULK)) {
-      const body = await client.postJson(`/jobs?action=${action}`, {
-        job: part.map((id) => ({ id })),
-      });
+      const body = await client.postJson(
+        `/jobs?action=${action}`,
+        { job: part.map((id) => ({ id })) },
+        bearer,
+      );
       out.push(...normaliseJobList(body, `POST /jobs?action=${action}`));
     }
+    return out;
+  }
+
+  /** One action on jobs, one call per owner (the token file each job was submitted with). */
+  async function bulk(action: string, ids: readonly string[]): Promise<ArcJobEntry[]> {
+    const owners = new Map<string | undefined, string[]>();
+    for (const id of ids) {
+      const b = journal.state.bearers.get(id);
+      const list = owners.get(b);
+      if (list) list.push(id);
+      else owners.set(b, [id]);
+    }
+    const out: ArcJobEntry[] = [];
+    for (const [bearer, group] of owners) out.push(...(await bulkAs(action, group, bearer)));
     return out;
   }
 
@@ -232,7 +265,19 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     return out;
   }
 
-  async function submitChunk(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
+  async function submitChunk(
+    batch: readonly PilotSpec[],
+    bearer: string | undefined,
+  ): Promise<SubmitResult[]> {
+    if (settings.frontend_tokens && bearer === undefined) {
+      return batch.map((p) => ({
+        intentId: p.intentId,
+        ok: false,
+        error:
+          "this entry submits with its frontends' CE tokens (frontend_tokens) and the request carried none",
+      }));
+    }
+    const withBearer = bearer !== undefined ? { bearer } : {};
     const results = new Map<number, SubmitResult>();
     const ready: { i: number; p: PilotSpec; job: ArcJob; command: Buffer }[] = [];
     for (const [i, p] of batch.entries()) {
@@ -242,7 +287,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
           throw new FileTooLargeError(p.command, MAX_PILOT_COMMAND_BYTES);
         }
         const delegationId = p.credentialFile
-          ? await delegations.ensure(p.credentialFile)
+          ? await delegations.ensure(p.credentialFile, bearer)
           : undefined;
         ready.push({ i, p, job: toJob(p, delegationId), command });
       } catch (err) {
@@ -251,7 +296,12 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     }
     if (ready.length > 0) {
       journal.append(
-        ready.map(({ job, p }) => ({ t: "intent", intent: p.intentId, name: job.name })),
+        ready.map(({ job, p }) => ({
+          t: "intent",
+          intent: p.intentId,
+          name: job.name,
+          ...withBearer,
+        })),
       );
       let entries: ArcJobEntry[] | undefined;
       let failure = "";
@@ -265,6 +315,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
         const res = await client.call("POST", "/jobs?action=new", {
           body: description,
           contentType: settings.dialect === "xrsl" ? "application/rsl" : "application/xml",
+          ...withBearer,
         });
         if (res.status !== 201 && res.status !== 200) {
           failure = `the CE refused the submission: HTTP ${res.status} ${snippet(res.body)}`;
@@ -297,7 +348,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
           // Jobs that may exist stay pending: recovery looks for them by name.
           if (refused) records.push({ t: "failed", name: job.name });
         } else if (e && e.code === 201 && e.id) {
-          records.push({ t: "job", intent: p.intentId, name: job.name, id: e.id });
+          records.push({ t: "job", intent: p.intentId, name: job.name, id: e.id, ...withBearer });
           accepted.push({ i, id: e.id, command, name: job.command });
         } else {
           records.push({ t: "failed", name: job.name });
@@ -339,19 +390,29 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
   async function resolvePending(): Promise<void> {
     const pending = journal.state.pending;
     if (pending.size === 0) return;
-    const res = await client.call("GET", "/jobs");
-    if (res.status !== 200) throw new Error(`GET /jobs: HTTP ${res.status} ${snippet(res.body)}`);
-    const ids = normaliseJobIds(JSON.parse(res.body.toString("utf8")), "GET /jobs").filter(
-      (id) => !journal.state.jobs.has(id),
-    );
+    // Each owner lists only its own jobs: ask once per token file the pending jobs were sent with.
+    const owners = new Set([...pending.keys()].map((name) => journal.state.bearers.get(name)));
     const records: JournalRecord[] = [];
-    if (ids.length > 0) {
-      for (const e of await bulk("info", ids)) {
+    for (const bearer of owners) {
+      const res = await client.call("GET", "/jobs", bearer !== undefined ? { bearer } : {});
+      if (res.status !== 200) throw new Error(`GET /jobs: HTTP ${res.status} ${snippet(res.body)}`);
+      const ids = normaliseJobIds(JSON.parse(res.body.toString("utf8")), "GET /jobs").filter(
+        (id) => !journal.state.jobs.has(id),
+      );
+      if (ids.length === 0) continue;
+      for (const e of await bulkAs("info", ids, bearer)) {
         const doc = e.raw.info_document as { ComputingActivity?: { Name?: unknown } } | undefined;
         const name = doc?.ComputingActivity?.Name;
         if (typeof name !== "string" || !e.id) continue;
         const intent = pending.get(name);
-        if (intent !== undefined) records.push({ t: "job", intent, name, id: e.id });
+        if (intent === undefined || journal.state.bearers.get(name) !== bearer) continue;
+        records.push({
+          t: "job",
+          intent,
+          name,
+          id: e.id,
+          ...(bearer !== undefined ? { bearer } : {}),
+        });
       }
     }
     const found = new Set(records.map((r) => (r.t === "job" ? r.name : "")));
@@ -367,12 +428,30 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
 
   return {
     gridtype: "arc",
-    capabilities: { release: false, maxBatch: settings.max_batch, output: true },
+    capabilities: {
+      release: false,
+      maxBatch: settings.max_batch,
+      output: true,
+      submitToken: settings.frontend_tokens,
+    },
 
     async submit(batch: readonly PilotSpec[]): Promise<SubmitResult[]> {
-      const out: SubmitResult[] = [];
-      for (const part of chunks(batch, settings.max_batch)) out.push(...(await submitChunk(part)));
-      return out;
+      // One owner per POST; a token is used only by an entry that submits with frontend tokens.
+      const byOwner = new Map<string | undefined, PilotSpec[]>();
+      for (const p of batch) {
+        const b = settings.frontend_tokens ? p.submitTokenFile : undefined;
+        byOwner.set(b, [...(byOwner.get(b) ?? []), p]);
+      }
+      const results = new Map<number, SubmitResult>();
+      for (const [bearer, specs] of byOwner) {
+        for (const part of chunks(specs, settings.max_batch)) {
+          for (const r of await submitChunk(part, bearer)) results.set(r.intentId, r);
+        }
+      }
+      return batch.map(
+        (p) =>
+          results.get(p.intentId) ?? { intentId: p.intentId, ok: false, error: "not submitted" },
+      );
     },
 
     async status(handles: readonly string[]): Promise<Map<string, PilotStatus>> {
@@ -405,7 +484,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       const base = `/jobs/${encodeURIComponent(handle)}/session/`;
       const read = async (f: string) => {
         try {
-          return tail((await get(base + f)) ?? "", settings.max_output_bytes);
+          return tail((await get(handle, base + f)) ?? "", settings.max_output_bytes);
         } catch (err) {
           log.warn({ err, handle }, `fetching ${f} failed`);
           return "";

@@ -10,6 +10,10 @@
  *   cleaned  the CE no longer knows the job
  *   deleg    a delegation made on the CE for a credential, and until when it is valid
  *
+ * `bearer` on intent, job, purge and deleg records: the token file the job (or delegation) was
+ * made with, when the entry submits with its frontends' tokens. A-REX keeps a job for the
+ * token's subject alone, so every later call about it must carry a token of that subject.
+ *
  * A journal that has grown well past what its state needs is rewritten (atomically) when opened.
  *
  * A pilot with an intent but no job record (a crash between the POST and the write) is looked up
@@ -34,18 +38,27 @@ const MAX_JOURNAL_BYTES = 256 << 20;
 const COMPACT_SLACK = 1000;
 
 export type JournalRecord =
-  | { t: "intent"; intent: number; name: string }
-  | { t: "job"; intent: number; name: string; id: string }
+  | { t: "intent"; intent: number; name: string; bearer?: string }
+  | { t: "job"; intent: number; name: string; id: string; bearer?: string }
   | { t: "failed"; name: string }
-  | { t: "purge"; id: string }
+  | { t: "purge"; id: string; bearer?: string }
   | { t: "cleaned"; id: string }
   | { t: "removed"; id: string }
-  | { t: "deleg"; key: string; id: string; credentialFile: string; notAfter: number };
+  | {
+      t: "deleg";
+      key: string;
+      id: string;
+      credentialFile: string;
+      notAfter: number;
+      bearer?: string;
+    };
 
 export interface DelegationRecord {
   id: string;
   credentialFile: string;
   notAfter: number;
+  /** The token file the delegation was made with (its subject owns it on the CE). */
+  bearer?: string;
 }
 
 export interface JournalState {
@@ -59,6 +72,8 @@ export interface JournalState {
   unclean: Set<string>;
   /** Credential key -> the delegation made for it. */
   delegations: Map<string, DelegationRecord>;
+  /** CE job id or pending job name -> the token file every call about it carries. */
+  bearers: Map<string, string>;
 }
 
 export function emptyJournalState(): JournalState {
@@ -68,6 +83,7 @@ export function emptyJournalState(): JournalState {
     pending: new Map(),
     unclean: new Set(),
     delegations: new Map(),
+    bearers: new Map(),
   };
 }
 
@@ -76,13 +92,17 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
   switch (r.t) {
     case "intent":
       s.pending.set(r.name, r.intent);
+      if (r.bearer !== undefined) s.bearers.set(r.name, r.bearer);
       break;
     case "job":
       s.pending.delete(r.name);
+      s.bearers.delete(r.name);
       s.jobs.set(r.id, { intent: r.intent, name: r.name });
+      if (r.bearer !== undefined) s.bearers.set(r.id, r.bearer);
       break;
     case "failed":
       s.pending.delete(r.name);
+      s.bearers.delete(r.name);
       break;
     case "removed":
       s.removed.add(r.id);
@@ -91,15 +111,18 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
       s.jobs.delete(r.id);
       s.removed.delete(r.id);
       s.unclean.add(r.id);
+      if (r.bearer !== undefined) s.bearers.set(r.id, r.bearer);
       break;
     case "cleaned":
       s.unclean.delete(r.id);
+      s.bearers.delete(r.id);
       break;
     case "deleg":
       s.delegations.set(r.key, {
         id: r.id,
         credentialFile: r.credentialFile,
         notAfter: r.notAfter,
+        ...(r.bearer !== undefined ? { bearer: r.bearer } : {}),
       });
       break;
   }
@@ -124,22 +147,33 @@ export function parseJournal(text: string, file: string): JournalState {
 
 /** The shortest list of records that folds into the same state (pure). */
 export function stateRecords(s: JournalState): JournalRecord[] {
+  const bearer = (k: string) => {
+    const b = s.bearers.get(k);
+    return b !== undefined ? { bearer: b } : {};
+  };
   return [
-    ...[...s.pending].map(([name, intent]): JournalRecord => ({ t: "intent", intent, name })),
+    ...[...s.pending].map(([name, intent]): JournalRecord => ({
+      t: "intent",
+      intent,
+      name,
+      ...bearer(name),
+    })),
     ...[...s.jobs].map(([id, j]): JournalRecord => ({
       t: "job",
       intent: j.intent,
       name: j.name,
       id,
+      ...bearer(id),
     })),
     ...[...s.removed].map((id): JournalRecord => ({ t: "removed", id })),
-    ...[...s.unclean].map((id): JournalRecord => ({ t: "purge", id })),
+    ...[...s.unclean].map((id): JournalRecord => ({ t: "purge", id, ...bearer(id) })),
     ...[...s.delegations].map(([key, d]): JournalRecord => ({
       t: "deleg",
       key,
       id: d.id,
       credentialFile: d.credentialFile,
       notAfter: d.notAfter,
+      ...(d.bearer !== undefined ? { bearer: d.bearer } : {}),
     })),
   ];
 }

@@ -35,15 +35,22 @@ export interface ArcResponse {
   body: Buffer;
 }
 
+export interface CallOptions {
+  body?: string | Buffer;
+  contentType?: string;
+  accept?: string;
+  /**
+   * A token file sent as this request's bearer instead of `client_token` (a frontend's token for
+   * this CE); read at each request, so a renewed file is used.
+   */
+  bearer?: string;
+}
+
 export interface ArcRestClient {
   readonly base: string;
-  call(
-    method: string,
-    path: string,
-    opts?: { body?: string | Buffer; contentType?: string; accept?: string },
-  ): Promise<ArcResponse>;
+  call(method: string, path: string, opts?: CallOptions): Promise<ArcResponse>;
   /** POST a JSON body (Content-Type exactly application/json, which A-REX insists on). */
-  postJson(path: string, value: unknown): Promise<unknown>;
+  postJson(path: string, value: unknown, bearer?: string): Promise<unknown>;
   close(): void;
 }
 
@@ -70,21 +77,21 @@ export function readCaDir(dir: string): Buffer[] {
 const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** The token file's text, checked so it cannot break the header; its text never in errors. */
-export function readBearerToken(file: string): string {
+export function readBearerToken(file: string, what = "client_token"): string {
   let text: string;
   try {
     text = readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES).trim();
   } catch (err) {
-    throw new Error(`client_token ${file}: cannot read: ${(err as Error).message}`);
+    throw new Error(`${what} ${file}: cannot read: ${(err as Error).message}`);
   }
   if (text.length > 16 * 1024 || !TOKEN_RE.test(text)) {
-    throw new Error(`client_token ${file}: not a JWT (three base64url parts, at most 16 KiB)`);
+    throw new Error(`${what} ${file}: not a JWT (three base64url parts, at most 16 KiB)`);
   }
   return text;
 }
 
 function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
-  if (s.client_token !== undefined) return {};
+  if (s.client_token !== undefined || s.frontend_tokens) return {};
   if (s.client_proxy !== undefined) {
     let text: string;
     try {
@@ -126,9 +133,11 @@ export function createArcRestClient(s: ArcSettings): ArcRestClient {
       const headers: Record<string, string | number> = {
         Accept: opts.accept ?? "application/json",
       };
-      if (s.client_token !== undefined) {
+      const bearer = opts.bearer ?? s.client_token;
+      if (bearer !== undefined) {
         try {
-          headers["Authorization"] = `Bearer ${readBearerToken(s.client_token)}`;
+          const what = opts.bearer !== undefined ? "submit token" : "client_token";
+          headers["Authorization"] = `Bearer ${readBearerToken(bearer, what)}`;
         } catch (err) {
           return reject(new ArcHttpError(`${where}: ${(err as Error).message}`));
         }
@@ -172,10 +181,11 @@ export function createArcRestClient(s: ArcSettings): ArcRestClient {
   return {
     base: `${url.origin}${base}`,
     call,
-    async postJson(path, value) {
+    async postJson(path, value, bearer) {
       const res = await call("POST", path, {
         body: JSON.stringify(value),
         contentType: "application/json",
+        ...(bearer !== undefined ? { bearer } : {}),
       });
       if (res.status < 200 || res.status > 299) {
         throw new ArcHttpError(`POST ${path}: HTTP ${res.status} ${snippet(res.body)}`, res.status);

@@ -30,6 +30,12 @@ export const arcSettingsSchema = z
      * read at each request so a renewed file is used; A-REX's `authtokens` admits it.
      */
     client_token: z.string().min(1).optional(),
+    /**
+     * Or no credential of the entry's own: each pilot is submitted, watched and removed with the
+     * bearer token its frontend sent for this CE (`GlideinEncParamSubmitToken`), so the CE sees
+     * the VO as the owner of its jobs. Requests without such a token are refused.
+     */
+    frontend_tokens: z.boolean().default(false),
     /** Job description language sent to the CE. */
     dialect: z.enum(["xrsl", "adl"]).default("xrsl"),
     /** Lifetime asked for the delegated pilot proxy (never beyond the pilot credential's). */
@@ -51,7 +57,16 @@ export const arcSettingsSchema = z
   .superRefine((s, ctx) => {
     const pair = s.client_cert !== undefined || s.client_key !== undefined;
     const ways = [pair, s.client_proxy !== undefined, s.client_token !== undefined];
-    if (ways.filter(Boolean).length > 1) {
+    if (s.frontend_tokens) {
+      if (ways.some(Boolean)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["frontend_tokens"],
+          message:
+            "frontend_tokens submits with each frontend's token: remove client_proxy, client_token, client_cert and client_key",
+        });
+      }
+    } else if (ways.filter(Boolean).length > 1) {
       ctx.addIssue({
         code: "custom",
         path: [s.client_token !== undefined ? "client_token" : "client_proxy"],
@@ -61,7 +76,8 @@ export const arcSettingsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["client_proxy"],
-        message: "required: client_proxy, client_token, or client_cert with client_key",
+        message:
+          "required: client_proxy, client_token, client_cert with client_key, or frontend_tokens: true",
       });
     } else if (pair && (s.client_cert === undefined || s.client_key === undefined)) {
       ctx.addIssue({
