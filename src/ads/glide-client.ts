@@ -34,6 +34,11 @@ export interface GlideClientAd {
    */
   moreCredentials?: readonly string[];
   credentialType: string;
+  /**
+   * A bearer token for submitting to the entry's CE, its audience the CE (glideinWMS's
+   * `frontend_scitoken`), encrypted as the credential.
+   */
+  encSubmitToken?: string;
   securityClass: string;
   trustDomain: string;
   /** `GlideinParam<X>` attributes by X, in order. */
@@ -66,6 +71,7 @@ export function writeGlideClient(r: GlideClientAd): ClassAd {
     .setValue(A.CredentialType, r.credentialType)
     .setValue(A.SecurityClass, r.securityClass)
     .setValue(A.TrustDomain, r.trustDomain);
+  if (r.encSubmitToken !== undefined) ad.setValue(A.EncSubmitToken, r.encSubmitToken);
   (r.moreCredentials ?? []).slice(0, MAX_EXTRA_CREDENTIALS).forEach((c, i) => {
     ad.setValue(`${A.EncCredential}_${i + 1}`, c);
   });
@@ -146,6 +152,7 @@ export function readGlideClient(ad: ClassAd): ReadGlideClient {
     encCredential: ad.getString(A.EncCredential),
     ...(more.length ? { moreCredentials: more } : {}),
     credentialType: ad.getString(A.CredentialType),
+    encSubmitToken: ad.getString(A.EncSubmitToken),
     securityClass: ad.getString(A.SecurityClass),
     trustDomain: ad.getString(A.TrustDomain),
     params,

@@ -40,6 +40,8 @@ export const GLIDE_CLIENT = {
   ReqPubKeyID: "ReqPubKeyID",
   ReqEncIdentity: "ReqEncIdentity",
   EncCredential: "GlideinEncParamCredential",
+  /** The frontend's bearer token for submitting to the entry's CE (audience the CE), encrypted. */
+  EncSubmitToken: "GlideinEncParamSubmitToken",
   CredentialType: "GlideinCredentialType",
   SecurityClass: "GlideinSecurityClass",
   TrustDomain: "GlideinTrustDomain",

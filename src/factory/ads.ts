@@ -3,6 +3,7 @@
  * (what frontends match against) and one `GlideFactoryClient` per (entry, client) (what the
  * factory sees for that client). Names follow glideinWMS so operators recognise them.
  */
+import { entryCeAudience } from "./submit-tokens.js";
 import { writeGlideFactory, writeGlideFactoryClient } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
@@ -32,7 +33,9 @@ export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
     entryName: x.entry.name,
     factoryName: x.factory,
     gridType: x.entry.gridtype,
-    gatekeeper: x.entry.gatekeeper,
+    // An ARC entry without a gatekeeper advertises its endpoint: frontends take a CE token's
+    // audience from it.
+    gatekeeper: x.entry.gatekeeper || entryCeAudience(x.entry),
     inDowntime: x.inDowntime,
     pubKeyType: "RSA",
     pubKeyValue: x.pubKeyPem,

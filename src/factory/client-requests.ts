@@ -18,6 +18,8 @@ export interface ParsedRequest {
   encryptedCredential?: string;
   /** Further credentials to split the pilots over (the frontend group's `selection: all`). */
   moreCredentials?: string[];
+  /** The frontend's bearer token for the entry's CE, still encrypted (see submit-tokens.ts). */
+  encryptedSubmitToken?: string;
   /** `pilot_tokens`: the credential is a batch of single-pilot tokens, one per line. */
   credentialType?: string;
   /** The frontend's own `GlideinParam<X>` settings (collector, schedds, lifetimes, start). */
@@ -82,6 +84,7 @@ export function readGlideClientAd(
       encryptedCredential: r.encCredential,
       ...(r.moreCredentials ? { moreCredentials: r.moreCredentials } : {}),
       ...(r.credentialType !== undefined ? { credentialType: r.credentialType } : {}),
+      ...(r.encSubmitToken !== undefined ? { encryptedSubmitToken: r.encSubmitToken } : {}),
       params,
       attrs: split.attrs,
       attrProblems: split.problems,

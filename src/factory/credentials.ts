@@ -113,7 +113,7 @@ export function removeUnusedCredentials(baseDir: string, keep: ReadonlySet<strin
 }
 
 /** A client name as a directory name: anything outside [A-Za-z0-9_.-] becomes '_'. */
-function safeName(client: string): string {
+export function safeName(client: string): string {
   const s = client.replace(/[^A-Za-z0-9_.-]/g, "_");
   return s === "." || s === ".." || s === "" ? "_" : s;
 }

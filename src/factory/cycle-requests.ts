@@ -11,6 +11,10 @@ import {
   type StoredCredential,
 } from "./credentials.js";
 import { type CycleDeps, entryConfig } from "./cycle-deps.js";
+import type { EntryConfig } from "./config.js";
+import { decryptCredential } from "../security/credential-crypto.js";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
+import { checkSubmitToken, entryCeAudience, storeSubmitToken } from "./submit-tokens.js";
 import type { SubmitJob } from "./submitter.js";
 
 /** The pilot bootstrap script, which takes the staging arguments. */
@@ -67,6 +71,9 @@ export function prepareSubmit(
   }
   const cred = unused[0];
   if (cred === undefined) return undefined;
+  // An adapter that submits with the frontend's CE token gets it checked, or submits nothing.
+  const submitTokenFile = adapter.capabilities.submitToken ? submitToken(d, req, entry) : undefined;
+  if (adapter.capabilities.submitToken && submitTokenFile === undefined) return undefined;
   // Several credentials (a group's `selection: all`): each pilot gets the one with fewest pilots,
   // read from the store's live counts per credential.
   const spread =
@@ -138,6 +145,7 @@ export function prepareSubmit(
         args: [...pilot.args, ...extra, "--pilot-id", `${d.config.name}-${intentId}`],
         env,
         credentialFile: credAt(n).file,
+        ...(submitTokenFile !== undefined ? { submitTokenFile } : {}),
         resources: { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s },
       }),
     },
@@ -201,4 +209,44 @@ function pilotCredentials(
 function unusedTokens(d: CycleDeps, creds: readonly StoredCredential[]): StoredCredential[] {
   const used = d.store.credentialsUsed(creds.map((c) => c.id));
   return creds.filter((c) => !used.has(c.id));
+}
+
+/**
+ * The request's CE token for the entry, decrypted (once per ciphertext), checked against the
+ * entry's CE and stored (see submit-tokens.ts); undefined, with the client's error recorded, when
+ * there is none or it may not be used. The token itself is never logged.
+ */
+function submitToken(d: CycleDeps, req: ParsedRequest, entry: EntryConfig): string | undefined {
+  const r = req.request;
+  const audience = entryCeAudience(entry);
+  const refuse = (reason: string): undefined => {
+    d.store.recordError(r.entry, r.client, d.now(), `submit token not used: ${reason}`);
+    d.logger.warn({ entry: r.entry, client: r.client, reason }, "submit token not used");
+    return undefined;
+  };
+  const cipher = req.encryptedSubmitToken;
+  if (!cipher) {
+    return refuse(
+      `the entry submits with the frontend's token for its CE (audience ${audience}) and the request carries none`,
+    );
+  }
+  const cacheKey = `submit-token\u0000${r.client}\u0000${entry.name}\u0000${cipher}`;
+  const hit = d.credentialCache?.get(cacheKey);
+  let token: string;
+  try {
+    if (hit !== undefined && !Array.isArray(hit)) {
+      token = readBoundedText(hit.file, MAX_CREDENTIAL_FILE_BYTES).trim();
+    } else {
+      const bytes = decryptCredential(cipher, d.keys.privatePem);
+      token = bytes.toString("latin1").trim();
+      bytes.fill(0);
+    }
+  } catch (err) {
+    return refuse(`cannot decrypt or read it: ${(err as Error).message}`);
+  }
+  const check = checkSubmitToken(token, audience, Math.floor(d.now() / 1000));
+  if (!check.ok) return refuse(check.reason);
+  const file = storeSubmitToken(d.credentialDir, r.client, entry.name, token);
+  d.credentialCache?.set(cacheKey, { id: "submit-token", file });
+  return file;
 }

@@ -46,6 +46,8 @@ export interface FactoryEntryInfo {
   entryName?: string;
   factoryName?: string;
   site?: string;
+  /** GLIDEIN_Gatekeeper: its last word is the audience of the entry's CE token. */
+  gatekeeper?: string;
 }
 
 export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryEntryInfo | null {
@@ -61,6 +63,7 @@ export function factoryEntryInfo(ad: Readonly<Record<string, string>>): FactoryE
     entryName: r.entryName,
     factoryName: r.factoryName,
     site: r.site,
+    ...(r.gatekeeper ? { gatekeeper: r.gatekeeper } : {}),
   };
 }
 
@@ -100,8 +103,18 @@ export interface PendingPilotTokens {
   publicKeyPem: string;
 }
 
+/** A GlideClient ad that gets a CE token for `audience` (see ce-tokens.ts). */
+export interface PendingCeToken {
+  ad: ClassAd;
+  entry: string;
+  audience: string;
+  publicKeyPem: string;
+}
+
 export interface GlideClientResult {
   ads: ClassAd[];
+  /** Ads among `ads` that get a CE token, when `security.ce_tokens` is set. */
+  pendingCeTokens: PendingCeToken[];
   /** Ads among `ads` whose credential the daemon still has to mint and seal. */
   pendingTokens: PendingPilotTokens[];
   /** Entries that are wanted but got no ad, and why (no key, no credential for the domain). */
@@ -141,6 +154,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
   const ads: ClassAd[] = [];
   const skipped: GlideClientResult["skipped"] = [];
   const pendingTokens: PendingPilotTokens[] = [];
+  const pendingCeTokens: PendingCeToken[] = [];
   const turn = Math.floor((inputs.now ?? 0) / config.cycle_s);
   const lifetimes = pilotLifetimes(config, policy);
   const cycleSchedds = inputs.schedds ?? fixedScheddUrls(config);
@@ -234,8 +248,13 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
         publicKeyPem: factory.pubKeyValue,
       });
     }
+    // The CE's audience is the gatekeeper's last word, as glideinWMS's frontend_scitoken takes it.
+    const audience = factory.gatekeeper?.trim().split(/\s+/).at(-1);
+    if (config.security.ce_tokens && audience) {
+      pendingCeTokens.push({ ad, entry: e.entry, audience, publicKeyPem: factory.pubKeyValue });
+    }
   }
-  return { ads, skipped, pendingTokens };
+  return { ads, skipped, pendingTokens, pendingCeTokens };
 }
 
 /** Names of GlideClient ads advertised last cycle that this cycle no longer wants. */

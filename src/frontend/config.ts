@@ -243,6 +243,32 @@ const pilotTokensSchema = z
   })
   .strict();
 
+/**
+ * The frontend's issuer for CE tokens (`updraft token init --alg RS256 --dir`; the CEs trust its
+ * issuer): each GlideClient ad carries a token whose audience is the entry's CE (the last word
+ * of its `GLIDEIN_Gatekeeper`), as glideinWMS's per-entry `frontend_scitoken`. The factory
+ * submits to the CE with it when the entry's adapter takes frontend tokens.
+ */
+const ceTokensSchema = z
+  .object({
+    /** Issuer directory: signing-key.pem, jwks.json and issuer. */
+    dir: z.string().min(1),
+    /**
+     * The tokens' `sub`; the frontend's name when absent. A-REX keeps a job for the subject that
+     * submitted it, so keep it when renewing, or the factory loses sight of running pilots.
+     */
+    sub: z.string().min(1).max(256).optional(),
+    /** Each token's life; a token is reused for half of it, then a new one is sent. */
+    lifetime_s: duration(z.number().int().min(600).max(86_400)).default(3600),
+    /** WLCG compute scopes: submit, watch, and remove pilots. */
+    scope: z
+      .string()
+      .min(1)
+      .max(1024)
+      .default("compute.create compute.read compute.modify compute.cancel"),
+  })
+  .strict();
+
 const pilotSchema = z
   .object({
     /** Hard limit on a pilot's life. */
@@ -301,6 +327,7 @@ const frontendBase = z
         identity: z.string().min(1),
         credentials: z.array(credentialSchema).min(1),
         pilot_tokens: pilotTokensSchema.optional(),
+        ce_tokens: ceTokensSchema.optional(),
         /**
          * Identities the frontend's pilots authenticate as besides those of `credentials`. Only
          * Slot ads written by one of these or by a credential's identity count as its pilots.
@@ -488,6 +515,7 @@ export const factoryCollectorUrls = (c: FrontendConfig) =>
 export type GroupConfig = FrontendConfig["groups"][number];
 export type CredentialConfig = FrontendConfig["security"]["credentials"][number];
 export type PilotTokensConfig = NonNullable<FrontendConfig["security"]["pilot_tokens"]>;
+export type CeTokensConfig = NonNullable<FrontendConfig["security"]["ce_tokens"]>;
 export type MatchConfig = FrontendConfig["match"];
 
 export type FrontendConfigInput = z.input<typeof frontendConfigSchema>;

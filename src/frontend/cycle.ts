@@ -10,6 +10,7 @@ import {
   buildGlideResourceAds,
   factoryEntryInfo,
   type FactoryEntryInfo,
+  type PendingCeToken,
   type PendingPilotTokens,
 } from "./ads.js";
 import { fixedScheddUrls, type FrontendConfig } from "./config.js";
@@ -45,6 +46,8 @@ export interface CycleResult {
   skipped: { group: string; entry: string; reason: string }[];
   /** GlideClient ads (among glideClientAds) whose pilot tokens the daemon mints and seals. */
   pendingTokens: PendingPilotTokens[];
+  /** GlideClient ads (among glideClientAds) that get a CE token from the daemon. */
+  pendingCeTokens: PendingCeToken[];
 }
 
 export function runCycle(inputs: CycleInputs): CycleResult {
@@ -67,6 +70,7 @@ export function* runCycleSliced(inputs: CycleInputs): Sliced<CycleResult> {
     withdraw: [],
     skipped: [],
     pendingTokens: [],
+    pendingCeTokens: [],
   };
   for (const policy of groupPolicies(config)) {
     const plan = yield* planCycleSliced(policy, snapshot, now, {
@@ -87,6 +91,7 @@ export function* runCycleSliced(inputs: CycleInputs): Sliced<CycleResult> {
     });
     result.glideClientAds.push(...clients.ads);
     result.pendingTokens.push(...clients.pendingTokens);
+    result.pendingCeTokens.push(...clients.pendingCeTokens);
     for (const s of clients.skipped) result.skipped.push({ group: policy.name, ...s });
     result.glideResourceAds.push(...buildGlideResourceAds(config, policy, plan));
   }

@@ -46,6 +46,7 @@ import {
   type PilotTokenMinter,
 } from "./pilot-tokens.js";
 import { parseSlotAds, renewalsDue, renewPilotTokens } from "./pilot-renewal.js";
+import { attachCeTokens, createCeTokenMinter, type CeTokenMinter } from "./ce-tokens.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -246,6 +247,24 @@ export function createFrontendDaemon(
     log.debug(r, "pilot tokens minted");
   }
 
+  // The CE-token issuer, read once; a directory that cannot be read is retried next cycle.
+  let ceMinter: CeTokenMinter | undefined;
+  async function attachCeTokensTo(result: CycleResult): Promise<void> {
+    const cfg = config.security.ce_tokens;
+    if (!cfg) return;
+    try {
+      ceMinter ??= await createCeTokenMinter(cfg, config.name);
+    } catch (err) {
+      log.error(
+        { dir: cfg.dir, reason: (err as Error).message },
+        "cannot load the CE-token issuer; requests go without CE tokens",
+      );
+      return;
+    }
+    const r = await attachCeTokens(result.pendingCeTokens, ceMinter, sealer, log, now());
+    log.debug(r, "CE tokens attached");
+  }
+
   // `exp` of the tokens renewed per pilot `sub`, so a pilot is renewed once per token.
   const renewed = new Map<string, number>();
   async function renewRunningPilots(slotAds: Record<string, string>[], live: Peers) {
@@ -310,6 +329,7 @@ export function createFrontendDaemon(
       options.slices,
     );
     if (result.pendingTokens.length > 0) await mintPilotTokens(result);
+    if (result.pendingCeTokens.length > 0) await attachCeTokensTo(result);
     const labels = collectorLabels(config);
     if (config.security.pilot_tokens && !unreachable.includes(labels.pool)) {
       await renewRunningPilots(ownSlotAds, live);
