@@ -4,7 +4,7 @@
  * configuration's and are added by the factory after it. The reader reads the fixed ones and
  * the published ones frontends rely on.
  */
-import { ClassAd } from "../classad/index.js";
+import { ClassAd, ListValue } from "../classad/index.js";
 import { AD_TYPE, COMMON, GLIDE_FACTORY as A } from "./names.js";
 
 export interface GlideFactoryAd {
@@ -32,6 +32,18 @@ export interface GlideFactoryAd {
   /** Until when (epoch seconds) the factory holds off for them; 0 when it does not. */
   validationBackoffUntilS: number;
   validationLastFailure?: string;
+  /** Core-seconds of the entry's running pilots, all time (only grows). */
+  pilotCoreSeconds?: number;
+  /** The entry's last failed pilots, newest first. */
+  recentFailures?: readonly RecentPilotFailure[];
+}
+
+export interface RecentPilotFailure {
+  /** Epoch seconds. */
+  timeS: number;
+  client: string;
+  failureClass: string;
+  error: string;
 }
 
 export function writeGlideFactory(r: GlideFactoryAd): ClassAd {
@@ -56,7 +68,40 @@ export function writeGlideFactory(r: GlideFactoryAd): ClassAd {
   ad.setValue(A.ValidationFailures, r.validationFailures);
   ad.setValue(A.ValidationBackoffUntil, r.validationBackoffUntilS);
   if (r.validationLastFailure) ad.setValue(A.ValidationLastFailure, r.validationLastFailure);
+  if (r.pilotCoreSeconds !== undefined) ad.setValue(A.PilotCoreSeconds, r.pilotCoreSeconds);
+  if (r.recentFailures !== undefined) {
+    ad.set(A.RecentFailures, {
+      kind: "list",
+      items: r.recentFailures.map((f) => {
+        const item = new ClassAd()
+          .setValue("Time", f.timeS)
+          .setValue("Client", f.client)
+          .setValue("FailureClass", f.failureClass)
+          .setValue("Message", f.error);
+        return { kind: "classad", attrs: [...item.attributeExprs()] };
+      }),
+    });
+  }
   return ad;
+}
+
+/** The well-formed items of the recent failures list, at most `max`; none when mistyped. */
+export function readRecentFailures(ad: ClassAd, max = 20): RecentPilotFailure[] {
+  const list = ad.evaluate(A.RecentFailures);
+  if (!(list instanceof ListValue)) return [];
+  const out: RecentPilotFailure[] = [];
+  for (const item of list.items) {
+    if (out.length >= max) break;
+    if (!(item instanceof ClassAd)) continue;
+    const timeS = item.getInteger("Time");
+    const client = item.getString("Client");
+    const failureClass = item.getString("FailureClass");
+    const error = item.getString("Message");
+    if (timeS === undefined || client === undefined) continue;
+    if (failureClass === undefined || error === undefined) continue;
+    out.push({ timeS, client, failureClass, error });
+  }
+  return out;
 }
 
 /** Every field typed; undefined where absent or mistyped. */
@@ -90,6 +135,7 @@ export function readGlideFactory(ad: ClassAd): ReadGlideFactory {
     validationFailures: ad.getInteger(A.ValidationFailures),
     validationBackoffUntilS: ad.getInteger(A.ValidationBackoffUntil),
     validationLastFailure: ad.getString(A.ValidationLastFailure),
+    pilotCoreSeconds: ad.getNumber(A.PilotCoreSeconds),
     trustDomain: ad.getString(A.TrustDomain),
     glideinCpus: ad.getNumber(A.GlideinCpus),
     site: ad.getString(A.Site),

@@ -101,6 +101,13 @@ export const GLIDE_FACTORY = {
   ValidationFailures: "GlideinMonitorValidationFailures",
   ValidationBackoffUntil: "GlideinValidationBackoffUntil",
   ValidationLastFailure: "GlideinValidationLastFailure",
+  /**
+   * Core-seconds of the entry's running pilots since the factory's database began, goodput's
+   * denominator; only grows.
+   */
+  PilotCoreSeconds: "GlideinMonitorPilotCoreSeconds",
+  /** A list of `[ Time; Client; FailureClass; Message ]`: the entry's last failed pilots, newest first. */
+  RecentFailures: "GlideinMonitorRecentFailures",
   /** Published by the entry when its pilots have more than one CPU. */
   GlideinCpus: "GLIDEIN_CPUS",
   /** Published by the entry: the site's name. */
@@ -256,6 +263,11 @@ export const SCHEDULER = {
   NumUsers: "NumUsers",
   /** A list of `[ Name; IdleJobs; RunningJobs; HeldJobs ]`, one per owner with jobs. */
   Submitters: "Submitters",
+  /**
+   * A list of `[ Name; JobCpuSeconds ]`, one per factory entry whose pilots ran jobs here: the
+   * jobs' CPU seconds (user and system) since the schedd started, for goodput.
+   */
+  JobCpuByEntry: "JobCpuByEntry",
 } as const;
 
 /** The collector's own ad. */

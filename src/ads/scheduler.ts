@@ -2,7 +2,7 @@
  * Scheduler: a schedd's ad, where user commands and frontends find it (`MyAddress`) and its
  * queue's totals, per owner in `Submitters` as a list of nested ads.
  */
-import { ClassAd } from "../classad/index.js";
+import { ClassAd, ListValue } from "../classad/index.js";
 import { AD_TYPE, COMMON, SCHEDULER as A } from "./names.js";
 
 export interface SubmitterCounts {
@@ -10,6 +10,12 @@ export interface SubmitterCounts {
   idleJobs: number;
   runningJobs: number;
   heldJobs: number;
+}
+
+export interface EntryJobCpu {
+  entry: string;
+  /** CPU seconds of finished runs since the schedd started; only grows until a restart. */
+  cpuSeconds: number;
 }
 
 export interface SchedulerAd {
@@ -23,6 +29,8 @@ export interface SchedulerAd {
   totalHeldJobs: number;
   /** One per owner with jobs, in the order given. */
   submitters: readonly SubmitterCounts[];
+  /** One per entry whose pilots ran jobs here. */
+  jobCpuByEntry?: readonly EntryJobCpu[];
 }
 
 export function writeScheduler(r: SchedulerAd): ClassAd {
@@ -48,11 +56,22 @@ export function writeScheduler(r: SchedulerAd): ClassAd {
     kind: "list",
     items: submitters.map((s) => ({ kind: "classad", attrs: [...s.attributeExprs()] })),
   });
+  if (r.jobCpuByEntry !== undefined) {
+    ad.set(A.JobCpuByEntry, {
+      kind: "list",
+      items: r.jobCpuByEntry.map((e) => {
+        const item = new ClassAd()
+          .setValue("Name", e.entry)
+          .setValue("JobCpuSeconds", e.cpuSeconds);
+        return { kind: "classad", attrs: [...item.attributeExprs()] };
+      }),
+    });
+  }
   return ad;
 }
 
 /** Every field typed; undefined where absent or mistyped (submitters: only well-formed ones). */
-export type ReadScheduler = Partial<Omit<SchedulerAd, "submitters">> & {
+export type ReadScheduler = Partial<Omit<SchedulerAd, "submitters" | "jobCpuByEntry">> & {
   submitters?: SubmitterCounts[];
   numUsers?: number;
 };
@@ -84,4 +103,23 @@ export function readScheduler(ad: ClassAd): ReadScheduler {
     numUsers: ad.getInteger(A.NumUsers),
     submitters: readSubmitters(ad),
   };
+}
+
+/**
+ * The well-formed items of `JobCpuByEntry` (a name and a finite, non-negative number), at most
+ * `max`; absent or mistyped gives none.
+ */
+export function readJobCpuByEntry(ad: ClassAd, max = 2000): EntryJobCpu[] {
+  const list = ad.evaluate(A.JobCpuByEntry);
+  if (!(list instanceof ListValue)) return [];
+  const out: EntryJobCpu[] = [];
+  for (const item of list.items) {
+    if (out.length >= max) break;
+    if (!(item instanceof ClassAd)) continue;
+    const entry = item.getString("Name");
+    const cpu = item.getNumber("JobCpuSeconds");
+    if (entry === undefined || cpu === undefined || !Number.isFinite(cpu) || cpu < 0) continue;
+    out.push({ entry, cpuSeconds: cpu });
+  }
+  return out;
 }

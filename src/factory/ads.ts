@@ -8,6 +8,7 @@ import { writeGlideFactory, writeGlideFactoryClient } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
 import type { ClientCounts, SubmitBound } from "./decide-types.js";
+import type { RecentFailure } from "./recent-failures.js";
 
 export function entryAdName(entry: string, factory: string): string {
   return `${entry}@${factory}`;
@@ -25,6 +26,10 @@ export interface FactoryAdInput {
   submitBackoff?: { failures: number; until: number; lastError?: string };
   /** Set while the entry's pilots keep failing validation (see validation-backoff.ts). */
   validationBackoff?: { failures: number; until: number; lastFailure?: string };
+  /** Core-seconds of the entry's running pilots, all time. */
+  pilotCoreSeconds?: number;
+  /** The entry's last failed pilots, newest first. */
+  recentFailures?: readonly RecentFailure[];
 }
 
 export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
@@ -50,6 +55,13 @@ export function buildGlideFactoryAd(x: FactoryAdInput): ClassAd {
     validationFailures: x.validationBackoff?.failures ?? 0,
     validationBackoffUntilS: Math.floor((x.validationBackoff?.until ?? 0) / 1000),
     validationLastFailure: x.validationBackoff?.lastFailure,
+    pilotCoreSeconds: x.pilotCoreSeconds,
+    recentFailures: x.recentFailures?.map((f) => ({
+      timeS: Math.floor(f.at / 1000),
+      client: f.client,
+      failureClass: f.failureClass,
+      error: f.error,
+    })),
   });
   for (const [name, a] of Object.entries(x.entry.attrs)) {
     if (!a.publish) continue;

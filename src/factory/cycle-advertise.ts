@@ -6,6 +6,7 @@ import { buildGlideFactoryAd, buildGlideFactoryClientAd } from "./ads.js";
 import type { CycleDeps } from "./cycle-deps.js";
 import type { Decision } from "./decide-types.js";
 import { inDowntime } from "./downtime.js";
+import { PILOT_CORE_SECONDS } from "./pilot-core-time.js";
 
 /** Counter values by entry, client and counter name. */
 type Counters = Map<string, Map<string, Map<string, number>>>;
@@ -68,6 +69,8 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
         totals: counts.get(e.name)?.total ?? { idle: 0, running: 0, held: 0 },
         submitBackoff: d.backoff?.get(e.name),
         validationBackoff: d.validationBackoff?.get(e.name),
+        pilotCoreSeconds: counters.get(e.name)?.get("")?.get(PILOT_CORE_SECONDS) ?? 0,
+        recentFailures: d.recentFailures?.of(e.name),
         lifetimeS,
       }).toJSON(),
     );

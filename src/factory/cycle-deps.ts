@@ -6,7 +6,9 @@ import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
 import type { CredentialCache } from "./credentials.js";
+import type { PilotCoreTime } from "./pilot-core-time.js";
 import type { PilotLogStore } from "./pilot-logs.js";
+import type { RecentFailures } from "./recent-failures.js";
 import type { FactoryStore } from "./store.js";
 
 export interface CycleDeps {
@@ -35,6 +37,10 @@ export interface CycleDeps {
   backoff?: Map<string, EntryBackoff>;
   /** Entries whose pilots keep failing validation, by entry name (see validation-backoff.ts). */
   validationBackoff?: Map<string, ValidationBackoff>;
+  /** Running pilots' core-seconds, accrued each cycle (see pilot-core-time.ts). */
+  coreTime?: PilotCoreTime;
+  /** The last failed pilots of each entry, for its GlideFactory ad (see recent-failures.ts). */
+  recentFailures?: RecentFailures;
 }
 
 export const entryClientKey = (entry: string, client: string) => `${entry}\u0000${client}`;

@@ -116,12 +116,14 @@ export async function collectOutputs(d: CycleDeps): Promise<number> {
         d.store.count(p.entry, p.client, "failed");
         if (outcome.failureClass)
           d.store.count(p.entry, p.client, `failed:${outcome.failureClass}`);
-        d.store.recordError(
-          p.entry,
-          p.client,
-          d.now(),
-          failureSummary(p.id, p.exitCode, outcome, out.stderr),
-        );
+        const summary = failureSummary(p.id, p.exitCode, outcome, out.stderr);
+        d.store.recordError(p.entry, p.client, d.now(), summary);
+        d.recentFailures?.note(p.entry, {
+          at: d.now(),
+          client: p.client,
+          failureClass: outcome.failureClass ?? "Unknown",
+          error: summary,
+        });
       }
       if (outcome.jobsRun > 0) d.store.count(p.entry, p.client, "jobs_run", outcome.jobsRun);
     });

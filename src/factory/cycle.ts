@@ -11,6 +11,7 @@ import { type CycleDeps, entryConfig } from "./cycle-deps.js";
 import { cycleBudgets } from "./entry-caps.js";
 import { collectOutputs, pollStatus } from "./cycle-observe.js";
 import { planCycle } from "./cycle-plan.js";
+import { recordCoreTime } from "./pilot-core-time.js";
 import { readRequests } from "./cycle-requests.js";
 import { tidy } from "./cycle-tidy.js";
 import { decide } from "./decide.js";
@@ -39,6 +40,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleReport> {
     timings[step] = Math.round(t - mark);
     mark = t;
   };
+  // Before the poll: the pilots it last saw running ran until now.
+  recordCoreTime(d);
   await pollStatus(d);
   lap("poll");
   const finished = await collectOutputs(d);

@@ -24,6 +24,8 @@ import { collectorUrls } from "../common/config-blocks.js";
 import { type AdapterRegistry, defaultAdapterRegistry } from "./adapters/registry.js";
 import type { GridAdapter } from "./adapters/types.js";
 import { adapterStateDir, type FactoryConfig, pilotLogsDir } from "./config.js";
+import { PilotCoreTime } from "./pilot-core-time.js";
+import { RecentFailures } from "./recent-failures.js";
 import { PilotLogStore } from "./pilot-logs.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { reconcile } from "./reconcile.js";
@@ -78,6 +80,8 @@ export function createFactoryDaemon(
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
   const validationBackoff = new Map<string, ValidationBackoff>();
+  const coreTime = new PilotCoreTime(config.loop.cycle_s * 1000);
+  const recentFailures = new RecentFailures();
   const pilotLogs = new PilotLogStore(pilotLogsDir(config), config.pilot_logs);
   const metrics = createDaemonRegistry();
   const factoryMetrics = registerFactoryMetrics(metrics, store);
@@ -139,6 +143,8 @@ export function createFactoryDaemon(
       backoff,
       validationBackoff,
       pilotLogs,
+      coreTime,
+      recentFailures,
     });
     factoryMetrics.cycleDone((performance.now() - began) / 1000, r.timings);
     logger.info(

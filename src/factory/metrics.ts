@@ -16,6 +16,7 @@ import { ComputedCounter, ComputedGauge, memoLabelValue } from "../wire/metric-l
 import type { FactoryStore } from "./store.js";
 import { ATTR_DROP_REASONS } from "../ads/glidein-attrs.js";
 import { attrsDroppedCounter } from "./pilot-attrs.js";
+import { PILOT_CORE_SECONDS } from "./pilot-core-time.js";
 
 export type FactoryMetrics = {
   cycleDone(seconds: number, timings: Record<string, number>): void;
@@ -119,6 +120,17 @@ export function registerFactoryMetrics(registry: Registry, store: FactoryStore):
         const rest = r.value - (classed.get(key(r.entry, r.client)) ?? 0);
         if (rest > 0) add(rest, label(r.entry), label(r.client), "Unknown");
       }
+    },
+  });
+  new ComputedCounter({
+    name: "updraft_factory_pilot_core_seconds_total",
+    help:
+      "Core-seconds of the entry's running pilots (running pilots seen by each poll, times " +
+      "the entry's pilot cpus): goodput's denominator.",
+    labelNames: ["entry"],
+    registers,
+    read(add) {
+      for (const r of store.countersNamed(PILOT_CORE_SECONDS)) add(r.value, label(r.entry));
     },
   });
   new ComputedCounter({

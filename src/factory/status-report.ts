@@ -59,6 +59,8 @@ export function statusRows(store: FactoryStore, entry?: string): StatusRow[] {
     r.refused = s.refused ?? "";
   }
   for (const c of store.counters()) {
+    // Per-entry counters (client "") and the rest have no column here.
+    if (c.name !== "submitted" && c.name !== "finished" && c.name !== "failed") continue;
     const r = row(c.entry, c.client);
     if (c.name === "submitted") r.submitted = c.value;
     if (c.name === "finished") r.finished = c.value;

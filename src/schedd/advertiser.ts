@@ -12,10 +12,15 @@ export interface SchedulerAdInput {
   name: string;
   address: string;
   owners: ReadonlyMap<string, OwnerCounts>;
+  /** Job CPU seconds by the entry of the pilot that ran them. */
+  cpuByEntry?: ReadonlyMap<string, number>;
   nowS: number;
 }
 
-/** One Scheduler ad: totals, and per owner with jobs its counts in `Submitters`. */
+/**
+ * One Scheduler ad: totals, per owner with jobs its counts in `Submitters`, and per entry its
+ * pilots' job CPU in `JobCpuByEntry`.
+ */
 export function buildSchedulerAd(input: SchedulerAdInput): JobAttrs {
   const submitters = [...input.owners.entries()]
     .filter(([, c]) => c.idle + c.running + c.held > 0)
@@ -31,6 +36,9 @@ export function buildSchedulerAd(input: SchedulerAdInput): JobAttrs {
     totalRunningJobs: sum((s) => s.runningJobs),
     totalHeldJobs: sum((s) => s.heldJobs),
     submitters,
+    jobCpuByEntry: [...(input.cpuByEntry ?? [])]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([entry, cpuSeconds]) => ({ entry, cpuSeconds })),
   }).toJSON();
 }
 

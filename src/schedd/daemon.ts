@@ -55,6 +55,7 @@ export function createScheddDaemon(
           name: config.name,
           address,
           owners: running.queue.index.owners,
+          cpuByEntry: running.queue.events.cpuByEntry.entries,
           nowS: Math.floor(Date.now() / 1000),
         }),
       async (attrs) => {

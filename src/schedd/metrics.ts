@@ -85,6 +85,18 @@ export function registerScheddMetrics(
         );
     },
   });
+  new Counter({
+    name: "updraft_schedd_job_cpu_seconds_total",
+    help:
+      "CPU seconds (user and system) of finished job runs, by the factory entry of the pilot " +
+      "that ran them: goodput's numerator.",
+    labelNames: ["entry"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [entry, s] of queue.events.cpuByEntry.entries) this.inc({ entry }, s);
+    },
+  });
   const expired = new Counter({
     name: "updraft_schedd_lease_expiries_total",
     help: "Claims whose lease lapsed; their jobs went back to idle.",

@@ -47,6 +47,7 @@ import {
   type PeriodicBounds,
   type PeriodicPass,
 } from "./periodic-bounds.js";
+import { chargeableCpu, EntryCpu } from "./entry-cpu.js";
 import { QueueIndex, type JobRecord } from "./queue-index.js";
 import type {
   ClaimResult,
@@ -99,11 +100,18 @@ export type QueueEvents = {
   completions: number;
   /** Jobs put on hold, by HoldReasonCode. */
   holdsByCode: Map<number, number>;
+  /** CPU seconds of finished runs by the entry of the pilot that ran them. */
+  cpuByEntry: EntryCpu;
 };
 
 export class JobQueue {
   readonly index: QueueIndex;
-  readonly events: QueueEvents = { claims: 0, completions: 0, holdsByCode: new Map() };
+  readonly events: QueueEvents = {
+    claims: 0,
+    completions: 0,
+    holdsByCode: new Map(),
+    cpuByEntry: new EntryCpu(),
+  };
   private readonly protectedAttrs: ReadonlySet<string>;
   private readonly usage = new Map<string, UsageState>();
   /** Jobs with periodic expressions: only these are evaluated by the periodic timer. */
@@ -405,7 +413,9 @@ export class JobQueue {
     if (!v.ok) return v;
     const lease = found!;
     const now = this.clock.now();
-    const stored = this.load(this.index.jobs.get(jobId(lease.cluster, lease.proc))!);
+    const rec = this.index.jobs.get(jobId(lease.cluster, lease.proc))!;
+    const stored = this.load(rec);
+    this.chargeCpu(rec.entry, stored.attrs, exit, now);
     if (exit.hold) {
       // Not a completion: the run did not happen as asked; a user fixes it and releases.
       const held = heldAttrs(stored.attrs, true, exit.hold, now);
@@ -432,6 +442,14 @@ export class JobQueue {
       this.store.endLease(leaseId, "completed", now, "completed"),
     );
     return { ok: true, jobStatus: status };
+  }
+
+  /** The run's CPU, as far as its wall time allows, to its pilot's entry (for goodput). */
+  private chargeCpu(entry: string | undefined, attrs: JobAttrs, exit: ExitInfo, now: number): void {
+    if (entry === undefined) return;
+    const wallS = epochSeconds(now) - numAttr(attrs, "JobCurrentStartDate", NaN);
+    const cpus = numAttr(attrs, "RequestCpus", 1);
+    this.events.cpuByEntry.charge(entry, chargeableCpu(exit.cpuUser, exit.cpuSys, wallS, cpus));
   }
 
   /**

@@ -4,9 +4,36 @@ import { pino } from "pino";
 import { ClassAd } from "../../src/classad/index.js";
 import { parseConfig } from "../../src/common/config.js";
 import { configDeprecations } from "../../src/common/config-renames.js";
+import { readJobCpuByEntry } from "../../src/ads/index.js";
 import { buildSchedulerAd, startAdvertiser } from "../../src/schedd/advertiser.js";
 import { SCHEDD_RENAMES, loadScheddConfig, scheddConfigSchema } from "../../src/schedd/config.js";
 import { lastCnUser, mapfileUser, parseMapfile } from "../../src/schedd/user-map.js";
+
+test("the Scheduler ad carries job CPU per entry, read back without what is malformed", () => {
+  const ad = ClassAd.fromJSON(
+    buildSchedulerAd({
+      name: "schedd@x",
+      address: "wss://x:9618/",
+      owners: new Map(),
+      cpuByEntry: new Map([
+        ["CE_B", 7.5],
+        ["CE_A", 3600],
+      ]),
+      nowS: 1000,
+    }),
+  );
+  assert.deepEqual(readJobCpuByEntry(ad), [
+    { entry: "CE_A", cpuSeconds: 3600 },
+    { entry: "CE_B", cpuSeconds: 7.5 },
+  ]);
+  const hostile = ClassAd.parse(
+    '[ JobCpuByEntry = { [ Name = "ok"; JobCpuSeconds = 1 ], [ Name = 3; JobCpuSeconds = 1 ], ' +
+      '[ Name = "neg"; JobCpuSeconds = -1 ], [ Name = "text"; JobCpuSeconds = "9" ], 4 } ]',
+  );
+  assert.deepEqual(readJobCpuByEntry(hostile), [{ entry: "ok", cpuSeconds: 1 }]);
+  assert.deepEqual(readJobCpuByEntry(ClassAd.parse('[ JobCpuByEntry = "x" ]')), []);
+  assert.equal(readJobCpuByEntry(hostile, 0).length, 0);
+});
 
 test("the Scheduler ad carries the address and idle/running/held counts per owner", () => {
   const ad = buildSchedulerAd({
