@@ -1,9 +1,10 @@
 /**
  * The plots of the pool page, aggregated from the history on the server so the browser gets a
  * few lines per plot rather than every series: pilots by state, running pilots per entry, jobs by
- * state, requested idle pilots per entry, pilot failures by class, and goodput (job-occupied
- * cores over pilot cores, i.e. CPU hours of jobs per pilot CPU hour). Per-entry plots show the
- * largest entries and sum the rest as `other`. Pure.
+ * state, requested idle pilots per entry, pilot failures by class, goodput (the CPU seconds
+ * jobs used over the core-seconds their pilots held, per bucket) and occupancy (pilot cores
+ * claimed by jobs over pilot cores). Per-entry plots show the largest entries and sum the rest as
+ * `other`. Pure.
  */
 import type { RangeHistory, SeriesHistory } from "./history-store.js";
 import { SERIES } from "./pool-samples.js";
@@ -72,6 +73,8 @@ export function historyPanels(h: RangeHistory): HistoryPanels {
       }),
     }));
   };
+  const jobCpu = sumBy(named(SERIES.jobCpu), "entry", width);
+  const coreTime = sumBy(named(SERIES.pilotCoreTime), "entry", width);
   const busy = sumBy(named(SERIES.busyCores), "entry", width);
   const cores = sumBy(named(SERIES.pilotCores), "entry", width);
   const poolBusy = sumBy(named(SERIES.busyCores), "_", width);
@@ -120,7 +123,23 @@ export function historyPanels(h: RangeHistory): HistoryPanels {
       },
       {
         id: "goodput",
-        title: "Goodput: job CPU hours per pilot CPU hour",
+        title: "Goodput: job CPU hours per pilot core hour",
+        unit: "ratio",
+        lines: [
+          ...ratio(
+            sumBy(named(SERIES.jobCpu), "_", width),
+            sumBy(named(SERIES.pilotCoreTime), "_", width),
+          ).map((l) => ({ ...l, label: "pool" })),
+          // A ratio does not sum: the entries with most pilot time, no `other`.
+          ...ratio(
+            jobCpu,
+            [...coreTime].sort((a, b) => total(b) - total(a)).slice(0, TOP_LINES),
+          ).filter((l) => l.values.some((v) => v !== null)),
+        ],
+      },
+      {
+        id: "occupancy",
+        title: "Occupancy: pilot cores claimed by jobs per pilot core",
         unit: "ratio",
         lines: [
           ...ratio(poolBusy, poolCores).map((l) => ({ ...l, label: "pool" })),

@@ -1,8 +1,10 @@
 /**
  * One sampling pass of the pool's history from its live view. Levels (pilots, jobs, requests,
  * cores) are gauges; pilot failures are events: the increase of each entry's counters since the
- * previous pass, so a bucket holds the failures that happened in it. A counter that went down
- * (a factory whose database was replaced) restarts from its new value.
+ * previous pass, so a bucket holds the failures that happened in it; so are goodput's job CPU
+ * seconds (each schedd's, per entry) and pilot core-seconds (each factory entry's). A counter
+ * that went down (a factory whose database was replaced, a schedd restarted) restarts from its
+ * new value.
  */
 import type { Sample } from "./history-archives.js";
 import type { PoolView } from "./pool-view.js";
@@ -17,10 +19,20 @@ export const SERIES = {
   entryJobs: "entry_running_jobs",
   pilotCores: "pilot_cores",
   busyCores: "busy_cores",
+  jobCpu: "job_cpu_s",
+  pilotCoreTime: "pilot_core_s",
 } as const;
 
-/** Last counter values seen, by `entry\0class`. */
+/** Last counter values seen, by `entry\0class`, `cpu\0schedd\0entry` and `core\0entry`. */
 export type CounterMemory = Map<string, number>;
+
+/** A counter's increase since the previous pass; undefined on the first (it only learns). */
+function increase(previous: CounterMemory, key: string, n: number): number | undefined {
+  const before = previous.get(key);
+  previous.set(key, n);
+  if (before === undefined) return undefined;
+  return n >= before ? n - before : n;
+}
 
 export function poolSamples(view: PoolView, previous: CounterMemory): Sample[] {
   const out: Sample[] = [];
@@ -32,12 +44,8 @@ export function poolSamples(view: PoolView, previous: CounterMemory): Sample[] {
     gauge(SERIES.requestedIdle, { entry: e.entry }, e.requestedIdle);
     gauge(SERIES.requestedMax, { entry: e.entry }, e.requestedMax);
     for (const [cls, n] of Object.entries(e.failedByClass)) {
-      const key = `${e.entry}\u0000${cls}`;
-      const before = previous.get(key);
-      previous.set(key, n);
-      // The first pass only learns where the counters stand.
-      if (before === undefined) continue;
-      const delta = n >= before ? n - before : n;
+      const delta = increase(previous, `${e.entry}\u0000${cls}`, n);
+      if (delta === undefined) continue;
       out.push({
         name: SERIES.pilotFailures,
         labels: { entry: e.entry, class: cls },
@@ -46,6 +54,20 @@ export function poolSamples(view: PoolView, previous: CounterMemory): Sample[] {
       });
     }
   }
+  // Goodput's two counters, summed per entry name (schedds know a pilot's entry by its name).
+  const cpu = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, v: number | undefined) => {
+    if (v !== undefined) m.set(k, (m.get(k) ?? 0) + v);
+  };
+  for (const j of view.jobCpu)
+    add(cpu, j.entry, increase(previous, `cpu\u0000${j.schedd}\u0000${j.entry}`, j.cpuSeconds));
+  const core = new Map<string, number>();
+  for (const e of view.entries)
+    add(core, e.entryName, increase(previous, `core\u0000${e.entry}`, e.pilotCoreSeconds));
+  for (const [entry, v] of cpu)
+    out.push({ name: SERIES.jobCpu, labels: { entry }, kind: "events", value: v });
+  for (const [entry, v] of core)
+    out.push({ name: SERIES.pilotCoreTime, labels: { entry }, kind: "events", value: v });
   const perSchedd = new Map<string, { idle: number; running: number; held: number }>();
   for (const j of view.jobs) {
     const s = perSchedd.get(j.schedd) ?? { idle: 0, running: 0, held: 0 };

@@ -2,7 +2,8 @@
  * What the pool page shows, read from the ads the collector holds: entries with their pilots,
  * requests, downtime and failures (GlideFactory, GlideFactoryClient), what each frontend group
  * asked and the limits that shaped it (GlideResource), jobs per schedd and owner (Scheduler
- * ads' Submitters), and busy cores per entry (Slot ads). Pure; the ads are hostile input like
+ * ads' Submitters), busy cores per entry (Slot ads), and goodput's counters (each entry's pilot
+ * core-seconds, each schedd's job CPU per entry) and each entry's last failed pilots. Pure; the ads are hostile input like
  * any other, so every field is typed on the way in and every table is capped.
  */
 import { ClassAd, ListValue } from "../classad/index.js";
@@ -15,7 +16,9 @@ import {
   SCHEDULER,
   SLOT,
 } from "../ads/names.js";
+import { readRecentFailures } from "../ads/glide-factory.js";
 import { parseClassCounts } from "../ads/glide-factory-client.js";
+import { readJobCpuByEntry } from "../ads/scheduler.js";
 import { isDynamicSlot } from "../ads/slot.js";
 
 /** Rows past this per table are left out (and counted), so a flood of ads cannot bloat the page. */
@@ -23,10 +26,18 @@ export const MAX_ROWS = 500;
 const MAX_TEXT = 200;
 /** A last failure names the pilot's class, the node's message and its last stderr lines. */
 const MAX_FAILURE_TEXT = 640;
+/** Individual failures listed, newest first, across the pool. */
+export const MAX_RECENT_FAILURES = 100;
+/** Failures read from one entry's ad (the factory sends a few). */
+const RECENT_PER_AD = 20;
+/** (schedd, entry) pairs of job CPU read: a schedd names at most 2,000 entries. */
+const MAX_JOB_CPU_ROWS = 10_000;
 
 export type EntryRow = {
   /** `entry@factory`, the GlideFactory ad's name. */
   entry: string;
+  /** The entry's own name (its EntryName), as schedds name it when counting job CPU. */
+  entryName: string;
   downtime: boolean;
   idle: number;
   running: number;
@@ -39,7 +50,22 @@ export type EntryRow = {
   failedByClass: Record<string, number>;
   lastError: string;
   submitError: string;
+  /** Core-seconds of the entry's running pilots, all time (the factory's counter). */
+  pilotCoreSeconds: number;
 };
+
+/** One failed pilot, from its entry's list of recent failures. */
+export type FailureRow = {
+  /** Milliseconds since the epoch. */
+  at: number;
+  entry: string;
+  client: string;
+  failureClass: string;
+  error: string;
+};
+
+/** Job CPU seconds one schedd counted for one entry's pilots (a counter since it started). */
+export type JobCpuRow = { schedd: string; entry: string; cpuSeconds: number };
 
 export type GroupRow = {
   frontend: string;
@@ -68,6 +94,8 @@ export type PoolView = {
   groups: GroupRow[];
   jobs: JobRow[];
   cores: CoreRow[];
+  recentFailures: FailureRow[];
+  jobCpu: JobCpuRow[];
   /** Rows left out by MAX_ROWS, per table. */
   truncated: Record<string, number>;
 };
@@ -96,17 +124,19 @@ const count = (n: number | undefined): number =>
 class Capped<T> {
   readonly rows: T[] = [];
   dropped = 0;
+  constructor(private readonly max = MAX_ROWS) {}
   push(row: T): void {
-    if (this.rows.length < MAX_ROWS) this.rows.push(row);
+    if (this.rows.length < this.max) this.rows.push(row);
     else this.dropped++;
   }
 }
 
-function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
+function entryRows(adsOf: AdsOfType, failures: FailureRow[]): Capped<EntryRow> {
   const byName = new Map<string, EntryRow>();
   const out = new Capped<EntryRow>();
   const blank = (entry: string): EntryRow => ({
     entry,
+    entryName: "",
     downtime: false,
     idle: 0,
     running: 0,
@@ -119,6 +149,7 @@ function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
     failedByClass: {},
     lastError: "",
     submitError: "",
+    pilotCoreSeconds: 0,
   });
   for (const ad of adsOf(AD_TYPE.GlideFactory)) {
     const name = text(ad.getString(COMMON.Name));
@@ -129,8 +160,12 @@ function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
     row.running = count(ad.getInteger(F.TotalStatusRunning));
     row.held = count(ad.getInteger(F.TotalStatusHeld));
     row.submitError = text(ad.getString(F.SubmitLastError));
+    row.entryName = text(ad.getString(F.EntryName));
+    row.pilotCoreSeconds = count(ad.getNumber(F.PilotCoreSeconds));
     out.push(row);
-    if (out.dropped === 0) byName.set(name, row);
+    if (out.dropped > 0) continue;
+    byName.set(name, row);
+    failuresOf(ad, name, failures);
   }
   const limits = new Map<string, Set<string>>();
   for (const ad of adsOf(AD_TYPE.GlideFactoryClient)) {
@@ -151,6 +186,35 @@ function entryRows(adsOf: AdsOfType): Capped<EntryRow> {
   }
   for (const row of out.rows) row.limits = [...(limits.get(row.entry) ?? [])].sort().join(",");
   out.rows.sort((a, b) => (a.entry < b.entry ? -1 : 1));
+  return out;
+}
+
+/** One entry's last failed pilots, from its GlideFactory ad. */
+function failuresOf(ad: ClassAd, entry: string, into: FailureRow[]): void {
+  for (const f of readRecentFailures(ad, RECENT_PER_AD)) {
+    into.push({
+      at: f.timeS * 1000,
+      entry,
+      client: text(f.client),
+      failureClass: text(f.failureClass, 40),
+      error: text(f.error, MAX_FAILURE_TEXT),
+    });
+  }
+}
+
+/** Newest first across the pool, at most MAX_RECENT_FAILURES. */
+function newestFailures(rows: FailureRow[]): FailureRow[] {
+  rows.sort((a, b) => b.at - a.at || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+  return rows.slice(0, MAX_RECENT_FAILURES);
+}
+
+function jobCpuRows(adsOf: AdsOfType): Capped<JobCpuRow> {
+  const out = new Capped<JobCpuRow>(MAX_JOB_CPU_ROWS);
+  for (const ad of adsOf(AD_TYPE.Scheduler)) {
+    const schedd = text(ad.getString(COMMON.Name));
+    for (const e of readJobCpuByEntry(ad))
+      out.push({ schedd, entry: text(e.entry), cpuSeconds: e.cpuSeconds });
+  }
   return out;
 }
 
@@ -222,12 +286,14 @@ function coreRows(adsOf: AdsOfType): Capped<CoreRow> {
 }
 
 export function poolView(adsOf: AdsOfType, nowMs: number): PoolView {
-  const entries = entryRows(adsOf);
+  const failures: FailureRow[] = [];
+  const entries = entryRows(adsOf, failures);
   const groups = groupRows(adsOf);
   const jobs = jobRows(adsOf);
   const cores = coreRows(adsOf);
+  const jobCpu = jobCpuRows(adsOf);
   const truncated: Record<string, number> = {};
-  for (const [k, t] of Object.entries({ entries, groups, jobs, cores }))
+  for (const [k, t] of Object.entries({ entries, groups, jobs, cores, jobCpu }))
     if (t.dropped > 0) truncated[k] = t.dropped;
   return {
     at: nowMs,
@@ -235,6 +301,8 @@ export function poolView(adsOf: AdsOfType, nowMs: number): PoolView {
     groups: groups.rows,
     jobs: jobs.rows,
     cores: cores.rows,
+    recentFailures: newestFailures(failures),
+    jobCpu: jobCpu.rows,
     truncated,
   };
 }

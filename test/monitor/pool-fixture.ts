@@ -1,6 +1,7 @@
 /**
- * A real collector holding a small pool's ads (two entries, one in downtime; a client with
- * failures; a frontend group; a schedd with two owners; busy slots), for the pool page's tests.
+ * A real collector holding a small pool's ads (two entries, one in downtime, one with its pilot
+ * core-seconds and last failed pilots; a client with failures; a frontend group; a schedd with
+ * two owners and its job CPU per entry; busy slots), for the pool page's tests.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +18,8 @@ export type PoolFixture = {
   port(): number;
   /** Re-advertise the client ad with these failure counts. */
   setFailures(byClass: string, failed: number): Promise<void>;
+  /** Re-advertise CE_A's job CPU (the schedd's) and pilot core-seconds (the factory's). */
+  setGoodput(jobCpuS: number, pilotCoreS: number): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -29,6 +32,65 @@ export const LAST_FAILURE =
   "| validate: scratch check failed after 3 tries | exit 11";
 
 export const HOSTILE_ENTRY = `<img src=x onerror="document.title='pwned'">`;
+
+/** CE_A's two last failed pilots, as its GlideFactory ad lists them (newest first). */
+export const RECENT_FAILURES = [
+  {
+    at: Date.parse("2026-12-07T04:10:00Z"),
+    client: "vo.main",
+    failureClass: "WN_Resource",
+    error: LAST_FAILURE,
+  },
+  {
+    at: Date.parse("2026-12-07T03:55:00Z"),
+    client: "vo.other",
+    failureClass: "Network",
+    error: "pilot 5 failed (exit 1, download, Network): <i>timeout</i>",
+  },
+];
+const recentFailuresList = `{ ${RECENT_FAILURES.map(
+  (f) =>
+    `[ Time = ${f.at / 1000}; Client = ${q(f.client)}; FailureClass = ${q(f.failureClass)}; ` +
+    `Message = ${q(f.error)} ]`,
+).join(", ")} }`;
+
+const life = { ClassAdLifetime: "864000" };
+const entry = (
+  name: string,
+  idle: number,
+  running: number,
+  held: number,
+  down: boolean,
+  extra: Record<string, string> = {},
+) => ({
+  MyType: q("GlideFactory"),
+  Name: q(`${name}@factory1`),
+  EntryName: q(name),
+  FactoryName: q("factory1"),
+  GLIDEIN_In_Downtime: String(down),
+  GlideinMonitorTotalStatusIdle: String(idle),
+  GlideinMonitorTotalStatusRunning: String(running),
+  GlideinMonitorTotalStatusHeld: String(held),
+  ...extra,
+  ...life,
+});
+const entryA = (pilotCoreS: number) =>
+  entry("CE_A", 2, 5, 1, false, {
+    GlideinMonitorPilotCoreSeconds: String(pilotCoreS),
+    GlideinMonitorRecentFailures: recentFailuresList,
+  });
+const scheddAd = (jobCpuS: number) => ({
+  MyType: q("Scheduler"),
+  Name: q("schedd@submit.example.org"),
+  TotalIdleJobs: "12",
+  TotalRunningJobs: "3",
+  TotalHeldJobs: "1",
+  Submitters:
+    '{ [ Name = "alice"; IdleJobs = 10; RunningJobs = 2; HeldJobs = 1 ], ' +
+    '[ Name = "bob"; IdleJobs = 2; RunningJobs = 1; HeldJobs = 0 ] }',
+  JobCpuByEntry: `{ [ Name = "CE_A"; JobCpuSeconds = ${jobCpuS} ] }`,
+  ...life,
+});
 
 function clientAd(byClass: string, failed: number): Record<string, string> {
   return {
@@ -62,23 +124,11 @@ export async function startPoolFixture(): Promise<PoolFixture> {
   const accepted = (outcomes: { ok: boolean; message: string }[]) => {
     for (const o of outcomes) if (!o.ok) throw new Error(`ad refused: ${o.message}`);
   };
-  const life = { ClassAdLifetime: "864000" };
-  const entry = (name: string, idle: number, running: number, held: number, down: boolean) => ({
-    MyType: q("GlideFactory"),
-    Name: q(`${name}@factory1`),
-    EntryName: q(name),
-    FactoryName: q("factory1"),
-    GLIDEIN_In_Downtime: String(down),
-    GlideinMonitorTotalStatusIdle: String(idle),
-    GlideinMonitorTotalStatusRunning: String(running),
-    GlideinMonitorTotalStatusHeld: String(held),
-    ...life,
-  });
   accepted(
     await c
       .as("factory")
       .advertise([
-        entry("CE_A", 2, 5, 1, false),
+        entryA(7200),
         entry("CE_B", 0, 0, 0, true),
         entry(HOSTILE_ENTRY, 0, 0, 0, false),
       ]),
@@ -99,20 +149,7 @@ export async function startPoolFixture(): Promise<PoolFixture> {
     },
   ];
   accepted(await c.as("frontend").advertise(frontendAds));
-  const scheddAds = [
-    {
-      MyType: q("Scheduler"),
-      Name: q("schedd@submit.example.org"),
-      TotalIdleJobs: "12",
-      TotalRunningJobs: "3",
-      TotalHeldJobs: "1",
-      Submitters:
-        '{ [ Name = "alice"; IdleJobs = 10; RunningJobs = 2; HeldJobs = 1 ], ' +
-        '[ Name = "bob"; IdleJobs = 2; RunningJobs = 1; HeldJobs = 0 ] }',
-      ...life,
-    },
-  ];
-  accepted(await c.as("admin").advertise(scheddAds));
+  accepted(await c.as("admin").advertise([scheddAd(1000)]));
   const slot = (i: number, busy: number) => ({
     MyType: q("Slot"),
     Name: q(`slot1@glidein_${i}@wn${i}.example.org`),
@@ -134,6 +171,10 @@ export async function startPoolFixture(): Promise<PoolFixture> {
     port: () => c.daemon.server.address().port,
     setFailures: async (byClass, failed) => {
       accepted(await c.as("factory").advertise([clientAd(byClass, failed)]));
+    },
+    setGoodput: async (jobCpuS, pilotCoreS) => {
+      accepted(await c.as("admin").advertise([scheddAd(jobCpuS)]));
+      accepted(await c.as("factory").advertise([entryA(pilotCoreS)]));
     },
     async stop() {
       await c.stop();

@@ -16,6 +16,7 @@ before(async () => {
   f = await startPoolFixture();
   // Two samples a minute apart, so the plots have a line to draw.
   f.c.daemon.sampleHistory();
+  await f.setGoodput(1000 + 1800, 7200 + 3600);
   f.c.timers.advance(60_000);
   browser = await startChromium({ origin: `https://localhost:${f.port()}`, ...f.monitor });
 });
@@ -51,13 +52,26 @@ test("the page shows the pool's numbers and draws the history plots", async () =
     "Network 1, WN_Resource 2",
     LAST_FAILURE,
   ]);
+  // Each failed pilot on its own row, its markup shown as text.
+  assert.deepEqual(await cells(page, "recent-failures"), [
+    ["2026-12-07T04:10:00Z", "CE_A@factory1", "vo.main", "WN_Resource", LAST_FAILURE],
+    [
+      "2026-12-07T03:55:00Z",
+      "CE_A@factory1",
+      "vo.other",
+      "Network",
+      "pilot 5 failed (exit 1, download, Network): <i>timeout</i>",
+    ],
+  ]);
+  assert.equal(await page.$$eval("#recent-failures i, #failures script", (n) => n.length), 0);
   // uPlot drew each plot on a canvas of its size, with the series in its legend.
   const plots = await plotsOf(page);
   const pilots = plots.find((p) => p.id === "plot-pilots");
   assert.ok(pilots?.canvas, JSON.stringify(plots));
   assert.deepEqual(pilots.legend.slice(1).sort(), ["held", "idle", "running"]);
   assert.ok(plots.find((p) => p.id === "plot-goodput")?.legend.includes("pool"));
-  assert.equal(plots.length, 6);
+  assert.ok(plots.find((p) => p.id === "plot-occupancy")?.legend.includes("pool"));
+  assert.equal(plots.length, 7);
   // Some pixels of the pilots plot are drawn (not a blank canvas).
   const drawn = await page.$eval("#plot-pilots canvas", (c) => {
     const canvas = c as unknown as {

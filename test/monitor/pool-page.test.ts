@@ -10,7 +10,13 @@ import { ClassAd } from "../../src/classad/index.js";
 import { poolPageRoutes, VIEW_CACHE_MS } from "../../src/monitor/pool-page.js";
 import { poolView } from "../../src/monitor/pool-view.js";
 import { httpsGet } from "../helpers/https-get.js";
-import { HOSTILE_ENTRY, LAST_FAILURE, type PoolFixture, startPoolFixture } from "./pool-fixture.js";
+import {
+  HOSTILE_ENTRY,
+  LAST_FAILURE,
+  type PoolFixture,
+  RECENT_FAILURES,
+  startPoolFixture,
+} from "./pool-fixture.js";
 
 let f: PoolFixture;
 before(async () => {
@@ -63,12 +69,22 @@ test("view.json: entries, requests, jobs per owner, failures and cores from the 
   assert.deepEqual(view.cores, [
     { entry: "CE_A@factory1", slots: 2, cores: 8, busyCores: 6, jobs: 6 },
   ]);
+  assert.deepEqual(
+    view.recentFailures,
+    RECENT_FAILURES.map((x) => ({ ...x, entry: "CE_A@factory1" })),
+  );
+  assert.deepEqual(view.jobCpu, [
+    { schedd: "schedd@submit.example.org", entry: "CE_A", cpuSeconds: 1000 },
+  ]);
+  assert.equal(a.pilotCoreSeconds, 7200);
 });
 
 test("history.json: samples land in buckets; failures are the counters' increase", async () => {
   assert.ok(f.c.daemon.sampleHistory() > 0);
   f.c.timers.advance(60_000); // the sampling timer takes the next pass
   await f.setFailures("Network:4,WN_Resource:2", 6);
+  // In that minute CE_A's pilots held 3,600 core-seconds and its jobs used 1,800 CPU seconds.
+  await f.setGoodput(1000 + 1800, 7200 + 3600);
   f.c.timers.advance(60_000);
   const r = await get("/pool/history.json?range=hour");
   assert.equal(r.status, 200);
@@ -84,7 +100,11 @@ test("history.json: samples land in buckets; failures are the counters' increase
   assert.equal(line("requested", "CE_A@factory1").at(-1), 4);
   assert.equal(line("failures", "Network").at(-1), 3);
   assert.equal(line("failures", "WN_Resource").at(-1), 0);
-  assert.equal(line("goodput", "pool").at(-1), 0.75);
+  assert.equal(line("goodput", "pool").at(-1), 0.5);
+  assert.equal(line("goodput", "CE_A").at(-1), 0.5);
+  // The first passes only learned where the counters stood: no goodput for them.
+  assert.equal(line("goodput", "pool").at(-2), null);
+  assert.equal(line("occupancy", "pool").at(-1), 0.75);
   for (const range of ["day", "month", "year"]) {
     assert.equal((await get(`/pool/history.json?range=${range}`)).status, 200);
   }

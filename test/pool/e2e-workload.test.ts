@@ -122,6 +122,35 @@ test("endpoints.json names each daemon's /metrics and the page; the monitor cred
     // Without the credential, nothing.
     assert.equal((await httpsGet({ port: Number(u.port), path: u.pathname, ca })).status, 401);
   }
+  // Goodput's halves: the jobs' CPU per entry at the schedd, the pilots' core-seconds per entry
+  // at the factory, both in the ads the page reads.
+  const counted = async (daemon: string, metric: string) => {
+    const u = new URL((endpoints.metrics as Record<string, string>)[daemon]!);
+    const body = (await httpsGet({ port: Number(u.port), path: u.pathname, ca, cred })).body;
+    const m = new RegExp(`^${metric}\\{entry="Demo_[A-Za-z_]+"\\} ([0-9.e+-]+)$`, "m").exec(body);
+    return m ? Number(m[1]) : undefined;
+  };
+  // The demo's jobs sleep: their CPU may round to 0, which still names the entry.
+  await waitFor("job CPU counted per entry", () =>
+    counted("schedd", "updraft_schedd_job_cpu_seconds_total"),
+  );
+  await waitFor("pilot core-seconds counted per entry", async () => {
+    const n = await counted("factory", "updraft_factory_pilot_core_seconds_total");
+    return n !== undefined && n > 0 ? n : undefined;
+  });
+  const web = new URL(endpoints.web);
+  const view = await waitFor("the page's view to carry both", async () => {
+    const r = await httpsGet({ port: Number(web.port), path: "/pool/view.json", ca, cred });
+    const v = JSON.parse(r.body) as {
+      jobCpu: { entry: string; cpuSeconds: number }[];
+      entries: { entry: string; pilotCoreSeconds: number }[];
+    };
+    return v.jobCpu.length > 0 && v.entries.some((e) => e.pilotCoreSeconds > 0) ? v : undefined;
+  });
+  assert.ok(
+    view.jobCpu.every((j) => j.entry.startsWith("Demo_")),
+    JSON.stringify(view.jobCpu),
+  );
   // The demo's page in a real browser: its entries (one in downtime) and a drawn plot.
   const browser = await startChromium({ origin: new URL(endpoints.web).origin, ...cred });
   try {
@@ -134,6 +163,10 @@ test("endpoints.json names each daemon's /metrics and the page; the monitor cred
     assert.equal(entries.find((r) => r[0] === "Demo_UK_RAL@demo-factory")?.[7], "yes");
     const plots = await plotsOf(page);
     assert.ok(plots.find((p) => p.id === "plot-pilots")?.canvas, JSON.stringify(plots));
+    assert.ok(
+      plots.find((p) => p.id === "plot-goodput"),
+      JSON.stringify(plots),
+    );
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -92,6 +92,13 @@
         [(r) => r.lastError || r.submitError],
       ],
     );
+    fill("recent-failures", view.recentFailures, [
+      [(r) => new Date(r.at).toISOString().replace(/\.\d+Z$/, "Z")],
+      ["entry"],
+      ["client"],
+      ["failureClass"],
+      ["error"],
+    ]);
     $("no-history").hidden = view.history;
     $("updated").textContent = `updated ${new Date(view.at).toISOString()}`;
     return view.history;
