@@ -2,9 +2,10 @@
  * A job's own proxy (`x509userproxy`), as the schedd receives it with the job's inputs: its chain
  * is checked against the schedd's trust directory (limited proxies allowed, as for any job
  * credential), and the attributes HTCondor's schedd writes from the file it reads are set from
- * it: `x509userproxysubject` (the identity the proxy stands for), `x509UserProxyExpiration`, and
- * `x509UserProxyEmail` when the subject carries one. These are secure attributes: a client's own
- * values are dropped at submit, so only a proxy that verified speaks here.
+ * it: `x509userproxysubject` (the identity the proxy stands for), `x509UserProxyExpiration`,
+ * `x509UserProxyEmail` when the subject carries one, and for a VOMS proxy `x509UserProxyVOName`,
+ * `x509UserProxyFirstFQAN` and `x509UserProxyFQAN` (see security/voms.ts). These are secure
+ * attributes: a client's own values are dropped at submit, so only a proxy that verified speaks.
  */
 import { existsSync } from "node:fs";
 import { readBounded } from "../common/bounded-read.js";
@@ -16,6 +17,7 @@ import {
   type TrustStore,
 } from "../security/trust.js";
 import { verifyChain } from "../security/verify.js";
+import { dnAndFqans, vomsAttributes } from "../security/voms.js";
 import type { VerifyResult } from "../security/verify-result.js";
 import { quote } from "./job-status.js";
 
@@ -45,6 +47,12 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
   ];
   const email = /\/emailAddress=([^/]+)/i.exec(verdict.identity)?.[1];
   if (email !== undefined) attrs.push(["x509UserProxyEmail", quote(email)]);
+  const voms = vomsAttributes(chain);
+  if (voms !== undefined) {
+    attrs.push(["x509UserProxyVOName", quote(voms.vo)]);
+    attrs.push(["x509UserProxyFirstFQAN", quote(voms.fqans[0]!)]);
+    attrs.push(["x509UserProxyFQAN", quote(dnAndFqans(verdict.identity, voms.fqans))]);
+  }
   return { ok: true, attrs };
 }
 

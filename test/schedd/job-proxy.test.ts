@@ -4,7 +4,7 @@
  * `x509userproxysubject` and `x509UserProxyExpiration` from it; a real pilot runs the job, which
  * finds `X509_USER_PROXY` naming a 0600 copy in its own sandbox, byte for byte the user's file.
  * A proxy from a CA the schedd does not trust is refused at upload, and the submit leaves no job
- * behind in the queue.
+ * behind in the queue. A VOMS proxy (voms-proxy-fake) adds its VO and FQANs to the job ad.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -17,7 +17,8 @@ import { runPilot } from "../../src/pilot/run-pilot.js";
 import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { parseCertificate, pemCertificates } from "../../src/security/cert-info.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
-import { runCli, startEnv, type TestEnv } from "./harness.js";
+import { vomsProxy } from "../security/tools.js";
+import { runCli, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 let work: string;
@@ -137,4 +138,40 @@ test("a proxy from an untrusted CA is refused at upload and no job stays in the 
   );
   // Nothing was recorded from the refused file.
   assert.ok(gone.every((j) => j.x509UserProxyExpiration === undefined));
+});
+
+test("a VOMS proxy's VO and FQANs are in the job ad, as HTCondor's schedd writes them, and the pilot gets them", async () => {
+  const fqans = ["/cms/Role=NULL/Capability=NULL", "/cms/uscms/Role=pilot/Capability=NULL"];
+  vomsProxy({
+    user: env.pki.user,
+    host: env.pki.host,
+    vo: "cms",
+    fqans,
+    out: join(work, "voms.pem"),
+  });
+  writeFileSync(join(work, "run.sh"), "#!/bin/sh\ntrue\n", { mode: 0o755 });
+  writeFileSync(
+    join(work, "voms.sub"),
+    // A client's own values are dropped: only the proxy the schedd checked speaks.
+    'executable = run.sh\nx509userproxy = voms.pem\n+x509UserProxyVOName = "atlas"\nrequest_memory = 64\nqueue\n',
+  );
+  const sub = await updraft(["submit", "voms.sub"]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const cluster = /submitted to cluster (\d+)/.exec(sub.stdout)![1]!;
+  const [queued] = await env.client("alice").query({ ids: [`${cluster}.0`] });
+  const expected = {
+    x509userproxysubject: JSON.stringify(env.pki.user.subject),
+    x509UserProxyVOName: '"cms"',
+    x509UserProxyFirstFQAN: '"/cms/Role=NULL/Capability=NULL"',
+    x509UserProxyFQAN: JSON.stringify(`${env.pki.user.subject},${fqans.join(",")}`),
+  };
+  for (const [name, value] of Object.entries(expected)) assert.equal(queued![name], value, name);
+
+  const pilot = env.client("pilot");
+  const offer = await pilot.claimJob(slot());
+  assert.equal(offer.jobId, `${cluster}.0`);
+  for (const [name, value] of Object.entries(expected)) {
+    assert.equal(offer.job!.attrs[name], value, `the pilot's ${name}`);
+  }
+  await pilot.completeJob({ leaseId: offer.leaseId, exitCode: 0 });
 });

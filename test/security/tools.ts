@@ -10,6 +10,7 @@ const PACKAGES: Record<string, string> = {
   "grid-proxy-init": "globus-proxy-utils",
   "grid-proxy-info": "globus-proxy-utils",
   "voms-proxy-info": "voms-clients",
+  "voms-proxy-fake": "voms-clients",
 };
 
 export function requireTool(tool: string): void {
@@ -36,3 +37,24 @@ export function run(
 }
 
 export const output = (r: SpawnSyncReturns<string>) => `${r.stdout}${r.stderr}`;
+
+/**
+ * A VOMS proxy as voms-proxy-init makes one, by the VOMS clients' own voms-proxy-fake: the
+ * attribute certificate is signed with `host`'s key as a VOMS server's would be (no server runs).
+ */
+export function vomsProxy(o: {
+  user: { certFile: string; keyFile: string };
+  host: { certFile: string; keyFile: string };
+  vo: string;
+  fqans: string[];
+  out: string;
+  hours?: number;
+}): void {
+  const args = ["-cert", o.user.certFile, "-key", o.user.keyFile];
+  args.push("-hostcert", o.host.certFile, "-hostkey", o.host.keyFile);
+  args.push("-voms", o.vo, "-uri", "voms.example.org:15002", "-rfc", "-bits", "2048");
+  args.push("-hours", String(o.hours ?? 12), "-out", o.out, "-q");
+  for (const f of o.fqans) args.push("-fqan", f);
+  const r = run("voms-proxy-fake", args);
+  assert.equal(r.status, 0, output(r));
+}
