@@ -4,10 +4,13 @@
  * node's order, for itself alone, and they return to the pool when it ends. Pure; the counts
  * themselves are the ledger's (ledger.ts), this only names the devices.
  *
- * Devices are named as HTCondor names CUDA devices (`CUDA0`, `CUDA1`: the nvidia-smi index, which
- * is the physical one, whatever the pilot's own CUDA_VISIBLE_DEVICES says). The job sees its
- * devices in HTCondor's variables: `_CONDOR_AssignedGPUs` (the names), `CUDA_VISIBLE_DEVICES` and
- * `GPU_DEVICE_ORDINAL` (the indices). A job without GPUs on a GPU pilot sees `10000` there, no
+ * Devices are named by index as HTCondor's condor_gpu_discovery names them: NVIDIA devices
+ * `CUDA0`, `CUDA1` (the nvidia-smi index, which is the physical one, whatever the pilot's own
+ * CUDA_VISIBLE_DEVICES says), AMD devices found through ROCm `GPU0`, `GPU1` (its prefix for HIP
+ * devices; the rocm-smi card index). The job sees its devices in HTCondor's variables:
+ * `_CONDOR_AssignedGPUs` (the names) and `GPU_DEVICE_ORDINAL` (the indices), with
+ * `CUDA_VISIBLE_DEVICES` for NVIDIA and `HIP_VISIBLE_DEVICES` for AMD (not both: the HIP runtime
+ * reads CUDA_VISIBLE_DEVICES too). A job without GPUs on a GPU pilot sees `10000` in all three, no
  * device, as HTCondor's ENVIRONMENT_VALUE_FOR_UnAssignedGPUs does, so it cannot use another job's.
  */
 
@@ -46,11 +49,18 @@ export function createGpuAssignment(devices: readonly string[]): GpuAssignment {
 /** HTCondor's value for a job that holds no GPU: an index no device has. */
 export const UNASSIGNED_GPU_INDEX = "10000";
 
-const CUDA_NAME = /^CUDA(\d+)$/;
+/** `CUDA<n>` (NVIDIA) or `GPU<n>` (AMD, through ROCm): prefix and index. */
+const DEVICE_NAME = /^(CUDA|GPU)(\d+)$/;
 
-/** `CUDA0,CUDA1` from what nvidia-smi lists (its indices); anything else is not a device name. */
-export function gpuNamesFromIndices(indices: readonly number[]): string[] {
-  return indices.filter((i) => Number.isInteger(i) && i >= 0).map((i) => `CUDA${i}`);
+export type GpuVendor = "nvidia" | "amd";
+const PREFIX: Record<GpuVendor, string> = { nvidia: "CUDA", amd: "GPU" };
+
+/** `CUDA0,CUDA1` from nvidia-smi's indices (`GPU0`... from rocm-smi's); others are dropped. */
+export function gpuNamesFromIndices(
+  indices: readonly number[],
+  vendor: GpuVendor = "nvidia",
+): string[] {
+  return indices.filter((i) => Number.isInteger(i) && i >= 0).map((i) => `${PREFIX[vendor]}${i}`);
 }
 
 /** `CUDA0, CUDA1` as a slot ad lists them, back to names; other words are dropped. */
@@ -58,7 +68,7 @@ export function parseGpuNames(text: string | undefined): string[] {
   if (text === undefined) return [];
   return text
     .split(/[\s,]+/)
-    .filter((w) => CUDA_NAME.test(w))
+    .filter((w) => DEVICE_NAME.test(w))
     .filter((w, i, all) => all.indexOf(w) === i);
 }
 
@@ -72,12 +82,19 @@ export function gpuEnvironment(
 ): Record<string, string> {
   if (!hasGpus) return {};
   if (assigned.length === 0) {
-    return { CUDA_VISIBLE_DEVICES: UNASSIGNED_GPU_INDEX, GPU_DEVICE_ORDINAL: UNASSIGNED_GPU_INDEX };
+    return {
+      CUDA_VISIBLE_DEVICES: UNASSIGNED_GPU_INDEX,
+      HIP_VISIBLE_DEVICES: UNASSIGNED_GPU_INDEX,
+      GPU_DEVICE_ORDINAL: UNASSIGNED_GPU_INDEX,
+    };
   }
-  const indices = assigned.map((n) => CUDA_NAME.exec(n)![1]!).join(",");
+  const parsed = assigned.map((n) => DEVICE_NAME.exec(n)!);
+  const indices = parsed.map((m) => m[2]!).join(",");
+  // One pilot's devices come from one tool, so they share a prefix.
+  const visible = parsed[0]![1] === "GPU" ? "HIP_VISIBLE_DEVICES" : "CUDA_VISIBLE_DEVICES";
   return {
     _CONDOR_AssignedGPUs: assigned.join(","),
-    CUDA_VISIBLE_DEVICES: indices,
+    [visible]: indices,
     GPU_DEVICE_ORDINAL: indices,
   };
 }

@@ -52,7 +52,16 @@ test("what a job sees: its devices by HTCondor's names and indices, or none on a
       true,
       { _CONDOR_AssignedGPUs: "CUDA3", CUDA_VISIBLE_DEVICES: "3", GPU_DEVICE_ORDINAL: "3" },
     ],
-    [[], true, { CUDA_VISIBLE_DEVICES: "10000", GPU_DEVICE_ORDINAL: "10000" }],
+    [
+      ["GPU1", "GPU3"],
+      true,
+      { _CONDOR_AssignedGPUs: "GPU1,GPU3", HIP_VISIBLE_DEVICES: "1,3", GPU_DEVICE_ORDINAL: "1,3" },
+    ],
+    [
+      [],
+      true,
+      { CUDA_VISIBLE_DEVICES: "10000", HIP_VISIBLE_DEVICES: "10000", GPU_DEVICE_ORDINAL: "10000" },
+    ],
     [[], false, {}],
   ];
   for (const [assigned, hasGpus, want] of table) {
@@ -62,10 +71,12 @@ test("what a job sees: its devices by HTCondor's names and indices, or none on a
 
 test("device names from nvidia-smi indices and from slot ad text", () => {
   assert.deepEqual(gpuNamesFromIndices([0, 3, -1, 1.5]), ["CUDA0", "CUDA3"]);
-  assert.deepEqual(parseGpuNames("CUDA0, CUDA1,CUDA1 GPU-1234 cuda2 CUDA7"), [
+  assert.deepEqual(gpuNamesFromIndices([2, 0], "amd"), ["GPU2", "GPU0"]);
+  assert.deepEqual(parseGpuNames("CUDA0, CUDA1,CUDA1 GPU-1234 cuda2 CUDA7 GPU4 GPUx"), [
     "CUDA0",
     "CUDA1",
     "CUDA7",
+    "GPU4",
   ]);
   assert.deepEqual(parseGpuNames(undefined), []);
   assert.deepEqual(parseGpuNames(""), []);

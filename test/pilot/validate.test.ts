@@ -131,6 +131,48 @@ test("GPUs from a stub nvidia-smi, narrowed by CUDA_VISIBLE_DEVICES", async () =
   assert.equal((await runValidation(f.view(), {})).attrs.GPUs, 0);
 });
 
+/** What rocm-smi --showproductname --showmeminfo vram --json prints for two MI250X dies. */
+const ROCM_SMI_JSON = JSON.stringify({
+  card0: {
+    "Card Series": "AMD Instinct MI250X",
+    "Card Model": "0x740c",
+    "Card Vendor": "Advanced Micro Devices, Inc. [AMD/ATI]",
+    "VRAM Total Memory (B)": "68702699520",
+    "VRAM Total Used Memory (B)": "10993664",
+  },
+  card1: { "Card series": "AMD Instinct MI250X", "VRAM Total Memory (B)": "34351349760" },
+  system: { "Driver version": "6.7.0" },
+});
+
+test("AMD GPUs from a fake rocm-smi, named GPU<n> as HTCondor names HIP devices", async () => {
+  const f = fixture();
+  // A fake rocm-smi, as this machine has no AMD GPU: it prints what the real one does.
+  f.stub("rocm-smi", `echo '${ROCM_SMI_JSON}'`);
+  const r = await runValidation(f.view(), {});
+  assert.deepEqual([r.attrs.GPUs, r.attrs.DetectedGPUs, r.resources?.gpus], [2, 2, 2]);
+  assert.equal(r.attrs.AssignedGPUs, "GPU0,GPU1");
+  assert.equal(r.attrs.GPUs_DeviceName, "AMD Instinct MI250X");
+  assert.equal(r.attrs.GPUs_GlobalMemoryMb, 32760, "the smallest device's memory");
+  assert.equal(r.attrs.CUDACapability, undefined, "no CUDA on an AMD device");
+  const rocr = await runValidation(f.view({ ROCR_VISIBLE_DEVICES: "1" }), {});
+  assert.equal(rocr.attrs.AssignedGPUs, "GPU1", "named by its card index");
+  const hip = await runValidation(
+    f.view({ ROCR_VISIBLE_DEVICES: "0,1", HIP_VISIBLE_DEVICES: "1" }),
+    {},
+  );
+  assert.equal(hip.attrs.AssignedGPUs, "GPU1", "HIP_VISIBLE_DEVICES picks among ROCR's");
+  // NVIDIA first, as condor_gpu_discovery: a node with both tools shows its CUDA devices.
+  f.stub("nvidia-smi", 'echo "0, Tesla V100, 7.0, 16160"');
+  assert.equal((await runValidation(f.view(), {})).attrs.AssignedGPUs, "CUDA0");
+  // An nvidia-smi that finds nothing leaves the AMD devices.
+  f.stub("nvidia-smi", "echo 'NVIDIA-SMI has failed' >&2; exit 9");
+  assert.equal((await runValidation(f.view(), {})).attrs.AssignedGPUs, "GPU0,GPU1");
+  for (const junk of ["not json", "[]", '{"card0": 7, "cardX": {}}', "null"]) {
+    f.stub("rocm-smi", `echo '${junk}'`);
+    assert.equal((await runValidation(f.view(), {})).attrs.GPUs, 0, junk);
+  }
+});
+
 test("CVMFS repositories and apptainer", async () => {
   const f = fixture();
   f.cvmfsRepo("oasis.opensciencegrid.org");

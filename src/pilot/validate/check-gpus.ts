@@ -1,12 +1,16 @@
 /**
- * GPUs from nvidia-smi when it is on PATH; no nvidia-smi, or one that fails, means no usable GPU.
- * CUDA_VISIBLE_DEVICES narrows the list to what the batch system assigned us. An entry's
+ * GPUs from nvidia-smi when it is on PATH, else AMD GPUs from ROCm's rocm-smi (condor_gpu_discovery
+ * also tries NVIDIA first, then HIP); neither, or tools that fail, means no usable GPU.
+ * CUDA_VISIBLE_DEVICES narrows nvidia-smi's list to what the batch system assigned us;
+ * ROCR_VISIBLE_DEVICES (card indices) then HIP_VISIBLE_DEVICES (positions among those) narrow
+ * rocm-smi's. An entry's
  * GLIDEIN_GPUS, when a number, is what the site granted and is what the slot offers
  * (`DetectedGPUs` still says what nvidia-smi saw). `AssignedGPUs` names the devices the pilot
  * hands to its jobs (`CUDA0,CUDA1`, see gpu-assignment.ts), as many as the slot offers.
  */
 import { type Attrs, fail, pass, type CheckResult } from "../failure.js";
 import { gpuNamesFromIndices } from "../gpu-assignment.js";
+import { parseRocmSmi, visibleAmdGpus } from "./rocm-smi.js";
 import type { NodeView } from "./node-view.js";
 
 export interface GpuInfo {
@@ -50,7 +54,7 @@ export async function checkGpus(view: NodeView): Promise<CheckResult> {
 
 async function detectGpus(view: NodeView): Promise<CheckResult> {
   const smi = view.which("nvidia-smi");
-  if (!smi) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  if (!smi) return detectAmdGpus(view);
   const r = await view.run(
     smi,
     ["--query-gpu=index,name,compute_cap,memory.total", "--format=csv,noheader,nounits"],
@@ -62,13 +66,32 @@ async function detectGpus(view: NodeView): Promise<CheckResult> {
     const allowed = new Set(visible.split(",").filter(Boolean).map(Number));
     gpus = gpus.filter((g) => allowed.has(g.index));
   }
-  if (gpus.length === 0) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  if (gpus.length === 0) return detectAmdGpus(view);
   return pass({
     GPUs: gpus.length,
     DetectedGPUs: gpus.length,
     AssignedGPUs: gpuNamesFromIndices(gpus.map((g) => g.index)).join(","),
     // The weakest device decides what a job can rely on.
     CUDACapability: Math.min(...gpus.map((g) => g.computeCap)),
+    GPUs_DeviceName: gpus[0]!.name,
+    GPUs_GlobalMemoryMb: Math.min(...gpus.map((g) => g.memoryMb)),
+  });
+}
+
+async function detectAmdGpus(view: NodeView): Promise<CheckResult> {
+  const smi = view.which("rocm-smi");
+  if (!smi) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  const r = await view.run(smi, ["--showproductname", "--showmeminfo", "vram", "--json"], 10_000);
+  const all = r.code === 0 ? parseRocmSmi(r.stdout) : [];
+  const gpus = visibleAmdGpus(all, view.env.ROCR_VISIBLE_DEVICES, view.env.HIP_VISIBLE_DEVICES);
+  if (gpus.length === 0) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  return pass({
+    GPUs: gpus.length,
+    DetectedGPUs: gpus.length,
+    AssignedGPUs: gpuNamesFromIndices(
+      gpus.map((g) => g.index),
+      "amd",
+    ).join(","),
     GPUs_DeviceName: gpus[0]!.name,
     GPUs_GlobalMemoryMb: Math.min(...gpus.map((g) => g.memoryMb)),
   });
