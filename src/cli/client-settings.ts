@@ -19,6 +19,11 @@ export interface ClientSettings {
   credential: ClientCredential;
   /** Trust directory in the grid layout (`<hash>.0` CA files). */
   caDir: string;
+  /**
+   * The WMS collector(s), where factories' GlideFactory and frontends' GlideResource ads live
+   * when that is not the pool's collector (glideinWMS's factory pool); undefined: the pool's.
+   */
+  wmsPool?: string;
 }
 
 export type ClientCredential =
@@ -34,15 +39,19 @@ export interface ClientFlags {
   cert?: string;
   key?: string;
   caDir?: string;
+  wmsPool?: string;
 }
+
+const collectorList = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((p) => (typeof p === "string" ? p : p.join(",")));
 
 const userConfigSchema = z
   .object({
     /** One collector URL, several separated by commas, or a list. */
-    pool: z
-      .union([z.string(), z.array(z.string()).min(1)])
-      .transform((p) => (typeof p === "string" ? p : p.join(",")))
-      .optional(),
+    pool: collectorList.optional(),
+    /** The WMS collector, as `pool` (see ClientSettings.wmsPool). */
+    wms_pool: collectorList.optional(),
     /** A file holding a bearer token. */
     token_file: z.string().optional(),
     proxy: z.string().optional(),
@@ -65,8 +74,8 @@ export function userConfigPath(env: NodeJS.ProcessEnv): string {
 
 /**
  * Resolve client settings from, in order of precedence, command-line flags, the environment
- * (`UPDRAFT_POOL`, `X509_CERT_DIR`), the user config file, and the grid defaults. Throws an Error
- * that says what to set when no pool is known. The credential is the first of: `--token`,
+ * (`UPDRAFT_POOL`, `UPDRAFT_WMS_POOL`, `X509_CERT_DIR`), the user config file, and the grid
+ * defaults. Throws an Error that says what to set when no pool is known. The credential is the first of: `--token`,
  * `--proxy`, `--cert`; `$BEARER_TOKEN`, `$BEARER_TOKEN_FILE`; `$X509_USER_PROXY`,
  * `$X509_USER_CERT`; the user config's `token_file`, `proxy`, `cert`; the WLCG Bearer Token
  * Discovery files `$XDG_RUNTIME_DIR/bt_u<uid>` and `/tmp/bt_u<uid>`; the grid default files
@@ -119,5 +128,6 @@ export function resolveClientSettings(
 
   const caDir =
     flags.caDir ?? env.X509_CERT_DIR ?? saved.ca_dir ?? "/etc/grid-security/certificates";
-  return { pool, credential, caDir };
+  const wmsPool = flags.wmsPool ?? env.UPDRAFT_WMS_POOL ?? saved.wms_pool;
+  return { pool, credential, caDir, ...(wmsPool ? { wmsPool } : {}) };
 }

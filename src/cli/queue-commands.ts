@@ -22,6 +22,7 @@ import {
   runTable,
   totalsLine,
 } from "./job-format.js";
+import { resolveClientSettings } from "./client-settings.js";
 import { callError as poolCallError, openPool } from "./pool-client.js";
 import {
   scheddsInPool,
@@ -129,6 +130,10 @@ export function createQCommand(): Command {
     .option("--allusers", "everyone's jobs (default: only yours, unless ids or a user are given)")
     .option("--global", "every schedd of the pool, one after another")
     .option("--better-analyze", "why each job matches or not: clause by clause, per slot and entry")
+    .option(
+      "--wms-pool <url>",
+      "for --better-analyze: the WMS collector(s) with the GlideFactory and GlideResource ads, when not the pool's (else $UPDRAFT_WMS_POOL or 'wms_pool:' in the user config)",
+    )
     .option("--analyze", "as --better-analyze, the run summary only")
     .action(async (args: string[], o: QFlags) => {
       if (o.global) {
@@ -218,29 +223,49 @@ async function queryOne(
   });
 }
 
-/** The pool's slot ads and its factories' entries with the frontends' views, for -analyze. */
+/**
+ * The pool's slot ads and its factories' entries with the frontends' views, for -analyze. The
+ * entries' ads are at the WMS collector when one is set (a glideinWMS factory pool apart from the
+ * VO's), else at the pool's.
+ */
 async function poolAds(o: ScheddFlags): Promise<{ slots: JobAttrs[]; entries: EntryAds }> {
-  const pool = await openPool(o).catch((err: unknown) => {
-    throw new CliError(
-      `-better-analyze reads the pool's slots: ${(err as Error).message} (give --pool or UPDRAFT_POOL)`,
-    );
-  });
-  const all = (type: string) =>
-    pool.collector.query(
-      { type, constraint: "", projection: [], limit: 0 },
-      { deadlineMs: 120_000 },
-    );
+  const wmsPool = wmsPoolOf(o);
+  const open = (flags: ScheddFlags, what: string, give: string) =>
+    openPool(flags).catch((err: unknown) => {
+      throw new CliError(`-better-analyze reads ${what}: ${(err as Error).message} (give ${give})`);
+    });
+  const pool = await open(o, "the pool's slots", "--pool or UPDRAFT_POOL");
+  let wms = pool;
   try {
+    if (wmsPool !== undefined) {
+      wms = await open(
+        { ...o, pool: wmsPool },
+        "the entries at the WMS collector",
+        "--wms-pool or UPDRAFT_WMS_POOL",
+      );
+    }
+    const all = (at: typeof pool, type: string) =>
+      at.collector
+        .query({ type, constraint: "", projection: [], limit: 0 }, { deadlineMs: 120_000 })
+        .catch((err: unknown) => poolCallError(at.url, err));
     const [slots, factories, resources] = await Promise.all([
-      all(AD_TYPE.Slot),
-      all(AD_TYPE.GlideFactory),
-      all(AD_TYPE.GlideResource),
+      all(pool, AD_TYPE.Slot),
+      all(wms, AD_TYPE.GlideFactory),
+      all(wms, AD_TYPE.GlideResource),
     ]);
     return { slots, entries: { factories, resources } };
-  } catch (err) {
-    return poolCallError(pool.url, err);
   } finally {
     await pool.close();
+    if (wms !== pool) await wms.close();
+  }
+}
+
+/** --wms-pool, else the settings' WMS collector; undefined without a pool to read settings of. */
+function wmsPoolOf(o: ScheddFlags): string | undefined {
+  try {
+    return resolveClientSettings(o).wmsPool;
+  } catch {
+    return o.wmsPool;
   }
 }
 
