@@ -7,7 +7,7 @@
  * the collector that last answered and fails over to the next on error, so an ad held by two
  * collectors is read once and nothing is counted twice.
  */
-import type { CallOptions, RpcClient } from "../wire/index.js";
+import { type CallOptions, isKnownDown, type RpcClient } from "../wire/index.js";
 import type { AdOutcome, InvalidateOutcome } from "./collector.js";
 import { createCollectorClient, type CollectorClient, type WireAttrs } from "./client.js";
 import type { AdQuery } from "./service.js";
@@ -21,6 +21,8 @@ export interface NamedCollector {
    * that is down would hold every write until its deadline.
    */
   isUp?: () => boolean;
+  /** Whether it is known to be down (see isKnownDown): a write sent now would wait its deadline. */
+  isDown?: () => boolean;
 }
 
 /**
@@ -37,6 +39,11 @@ export interface CollectorSetOptions {
 export type CollectorSet = CollectorClient & {
   /** The URL reads go to now. */
   current(): string;
+  /**
+   * False when every collector is known to be down, so a caller that must not wait (a pilot
+   * leaving) can skip the write instead of holding it until its deadline.
+   */
+  reachable(): boolean;
 };
 
 /** A set over one RPC connection per URL (`connect` makes them); close() closes them all. */
@@ -51,6 +58,7 @@ export function connectCollectorSet(
       url,
       client: createCollectorClient(rpc),
       isUp: () => rpc.status.type === "connected",
+      isDown: () => isKnownDown(rpc.status),
     })),
     opts,
   );
@@ -213,6 +221,7 @@ export function createCollectorSet(
 
   return {
     current: () => collectors[current]!.url,
+    reachable: () => collectors.some((c) => !(c.isDown?.() ?? false)),
     async advertise(ads: WireAttrs[], type?: string, o?: CallOptions): Promise<AdOutcome[]> {
       const answers = await toAll((c) => c.advertise(ads, type, o));
       return mergeAdOutcomes(

@@ -10,7 +10,7 @@ import { scheddClient } from "../schedd/client.js";
 import { readCredentialFile } from "../security/proxy.js";
 import { isBearerTokenText } from "../security/token-discovery.js";
 import { loadClientCredentials } from "../wire/client-tls.js";
-import { createRpcClient, type RpcClient } from "../wire/index.js";
+import { createRpcClient, isKnownDown, type RpcClient } from "../wire/index.js";
 import type { SlotAdvertiser } from "./interfaces.js";
 import type { ConnectFn, PilotConnections } from "./pilot-main.js";
 import { scheddSource } from "./schedd-source.js";
@@ -35,7 +35,7 @@ const silentAdvertiser: SlotAdvertiser = { advertise: async () => {}, invalidate
  * `extra` attributes (the token renewal's) are set on every slot ad as it goes out.
  */
 export function collectorAdvertiser(
-  c: CollectorClient,
+  c: CollectorClient & { reachable?: () => boolean },
   extra?: () => Record<string, string>,
 ): SlotAdvertiser {
   return {
@@ -44,6 +44,7 @@ export function collectorAdvertiser(
       const outcomes = await c.advertise(
         [ad, ...dynamic].map((a) => a.toJSON()),
         AD_TYPE.Slot,
+        { deadlineMs: ADVERTISE_DEADLINE_MS },
       );
       // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
       const refused = outcomes.find((r) => !r.ok);
@@ -51,11 +52,18 @@ export function collectorAdvertiser(
         throw new Error(`collector refused the slot ad: ${refused.code} ${refused.message}`);
       }
     },
-    async invalidate(name) {
-      await c.invalidate({ type: AD_TYPE.Slot, name });
+    async invalidate(name, opts) {
+      await c.invalidate({ type: AD_TYPE.Slot, name }, opts);
     },
+    ...(c.reachable ? { reachable: c.reachable } : {}),
   };
 }
+
+/**
+ * An advertisement waits no longer than this for a collector that is up but not answering: the
+ * pilot's loop (and its jobs' heartbeats) wait for it. A few ads take milliseconds when it works.
+ */
+export const ADVERTISE_DEADLINE_MS = 10_000;
 
 export const connectReal: ConnectFn = async (
   s: PilotSettings,
@@ -91,7 +99,10 @@ export const connectReal: ConnectFn = async (
     rpcs.push(rpc);
     return rpc;
   };
-  const sources = s.schedds.map((url) => scheddSource(url, scheddClient(rpcFor(url))));
+  const sources = s.schedds.map((url) => {
+    const rpc = rpcFor(url);
+    return { ...scheddSource(url, scheddClient(rpc)), reachable: () => !isKnownDown(rpc.status) };
+  });
   let advertiser = silentAdvertiser;
   if (s.collectors.length > 0) {
     // The set waits for the collectors whose connection is up, so one that is down or being

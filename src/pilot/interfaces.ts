@@ -51,10 +51,22 @@ export interface JobSource {
    * arrive: say so, the schedd holds a job whose inputs keep failing).
    */
   release(lease: JobLease, reason: string, opts?: { inputTransferFailed?: boolean }): Promise<void>;
+  /**
+   * False while the schedd is known to be down (its connection dropped and not back): a call
+   * now would only wait for its deadline, so the pilot skips it. Absent: always reachable.
+   */
+  reachable?(): boolean;
+}
+
+/** How long a collector call may take, when the pilot cannot wait for the default. */
+export interface WriteOptions {
+  deadlineMs?: number;
 }
 
 export interface SlotAdvertiser {
   /** The partitionable slot's ad and its running jobs' dynamic slots, in one update. */
   advertise(ad: ClassAd, dynamic?: readonly ClassAd[]): Promise<void>;
-  invalidate(name: string): Promise<void>;
+  invalidate(name: string, opts?: WriteOptions): Promise<void>;
+  /** False while every collector is known to be down (see JobSource.reachable). */
+  reachable?(): boolean;
 }

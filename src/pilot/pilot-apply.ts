@@ -15,6 +15,8 @@ import {
   type ActiveJob,
   childrenSent,
   createPilotState,
+  adFailed,
+  adTaken,
   heartbeatAnswered,
   heartbeatDue,
   heartbeatFailed,
@@ -50,7 +52,7 @@ export interface PilotContext {
   /** Ends the loop's sleep early: a job ended, or SIGTERM came. */
   wake: Wakeup;
   /** Outcomes not yet taken by their schedd; each is retried. */
-  pendingReports: (() => Promise<void>)[];
+  pendingReports: PendingReport[];
   /** Sandboxes being removed, awaited before the pilot ends. */
   removals: Set<Promise<void>>;
   /** The running jobs' process groups, for whatever started the pilot (job-groups-file.ts). */
@@ -62,6 +64,19 @@ export interface PilotContext {
   /** Ends a wait for a job made with a slot ad from before the verdict changed. */
   pollAbort?: AbortController;
 }
+
+/** A job's outcome for its schedd, sent (again) until taken. */
+export interface PendingReport {
+  source: JobSource;
+  send: () => Promise<void>;
+}
+
+/**
+ * Whether a peer may answer now. A schedd or collector whose connection is known to be down is
+ * not called: the call would only wait for its deadline, holding the loop (and, at the end, the
+ * pilot's exit) while the pool is gone.
+ */
+const reachable = (peer: { reachable?(): boolean }): boolean => peer.reachable?.() ?? true;
 
 /** False while a VO periodic script fails: the slot takes no new jobs. */
 export const periodicOk = (ctx: PilotContext): boolean => ctx.periodic?.ok() ?? true;
@@ -140,15 +155,25 @@ export function slotAd(ctx: PilotContext) {
 }
 
 /**
- * Sends the slot ad and its running jobs' dynamic slots when due, or now when `force`, and
- * withdraws the dynamic slots of jobs that ended; a failure waits for the next turn. Ended
- * jobs' slots go first: a collector holds a bound pilot to its CPUs + 1 Slot ads, so the next
- * job's slot sent beside a finished one's would be refused.
+ * Sends the slot ad and its running jobs' dynamic slots when due (periodically, or for a retry),
+ * or now when `force`, and withdraws the dynamic slots of jobs that ended. Ended jobs' slots go
+ * first: a collector holds a bound pilot to its CPUs + 1 Slot ads, so the next job's slot sent
+ * beside a finished one's would be refused. A failure, a refusal, or no collector reachable is
+ * tried again after a short backoff (adFailed).
  */
 export async function advertise(ctx: PilotContext, force = false): Promise<void> {
   const { deps, state: s } = ctx;
-  if (!force && deps.clock.now() - s.lastAdvertised < ctx.advertiseEveryMs) return;
-  await withdrawChildren(ctx);
+  const now = deps.clock.now();
+  // After a failure the backoff says when, not the periodic interval (due at every turn while
+  // no advertisement was ever taken).
+  const due =
+    s.adRetryAt !== undefined ? now >= s.adRetryAt : now - s.lastAdvertised >= ctx.advertiseEveryMs;
+  if (!force && !due) return;
+  if (!reachable(deps.advertiser)) {
+    adFailed(s, now, ctx.advertiseEveryMs);
+    return;
+  }
+  let ok = await withdrawChildren(ctx, WITHDRAW_DEADLINE_MS);
   const input = slotInput(ctx);
   try {
     await deps.advertiser.advertise(buildSlotAd(input), buildDynamicSlotAds(input));
@@ -159,21 +184,47 @@ export async function advertise(ctx: PilotContext, force = false): Promise<void>
     );
   } catch (err) {
     deps.log?.warn({ err }, "advertise failed; will retry");
+    ok = false;
   }
-  await withdrawChildren(ctx);
+  if (!(await withdrawChildren(ctx, WITHDRAW_DEADLINE_MS))) ok = false;
+  if (ok) adTaken(s);
+  else adFailed(s, deps.clock.now(), ctx.advertiseEveryMs);
 }
 
-/** Removes ended jobs' dynamic slots from the collector; one that fails is tried next time. */
-async function withdrawChildren(ctx: PilotContext): Promise<void> {
+/**
+ * Removes ended jobs' dynamic slots from the collector, all at once, each call bounded by
+ * `deadlineMs`; those that fail are tried next time. False when any failed.
+ */
+async function withdrawChildren(ctx: PilotContext, deadlineMs: number): Promise<boolean> {
   const { deps, state: s } = ctx;
-  for (const n of s.childrenToWithdraw.splice(0)) {
-    try {
-      await deps.advertiser.invalidate(dynamicSlotAdName(deps.identity, n));
-    } catch (err) {
-      deps.log?.warn({ err }, "withdrawing a dynamic slot failed; will retry");
-      s.childrenToWithdraw.push(n);
-    }
-  }
+  const names = s.childrenToWithdraw.splice(0);
+  const failed = await withdrawAll(
+    ctx,
+    names.map((n) => dynamicSlotAdName(deps.identity, n)),
+    deadlineMs,
+  );
+  s.childrenToWithdraw.push(...names.filter((_, i) => failed.has(i)));
+  return failed.size === 0;
+}
+
+/** Invalidates the named slot ads in parallel; the indexes of those that failed. */
+async function withdrawAll(
+  ctx: PilotContext,
+  names: readonly string[],
+  deadlineMs: number,
+): Promise<Set<number>> {
+  const failed = new Set<number>();
+  await Promise.all(
+    names.map(async (name, i) => {
+      try {
+        await ctx.deps.advertiser.invalidate(name, { deadlineMs });
+      } catch (err) {
+        ctx.deps.log?.warn({ err, name }, "withdrawing a slot ad failed");
+        failed.add(i);
+      }
+    }),
+  );
+  return failed;
 }
 
 /** Lists again the groups of the jobs still running, if a job ended since the last time. */
@@ -190,7 +241,7 @@ function finishJob(ctx: PilotContext, a: ActiveJob, outcome: JobOutcome): void {
     deps.log?.warn({ reason: end.blackHoleTripped }, "black hole: taking no more jobs");
   }
   // Reports wait in a queue and are retried, so a schedd restart does not lose an outcome.
-  ctx.pendingReports.push(async () => {
+  const send = async () => {
     const report = jobReport(a, end.disposition);
     if (report.kind === "release") {
       await a.source.release(a.lease, report.reason, {
@@ -204,24 +255,30 @@ function finishJob(ctx: PilotContext, a: ActiveJob, outcome: JobOutcome): void {
       ctx.removals.add(removal);
       void removal.then(() => ctx.removals.delete(removal));
     }
-  });
+  };
+  ctx.pendingReports.push({ source: a.source, send });
   ctx.wake.now();
 }
 
 /**
- * One attempt at every queued report, all at once (each is a few round trips to its schedd);
- * failures stay queued, one schedd down blocks no other.
+ * One attempt at every queued report whose schedd is reachable, all at once (each is a few round
+ * trips to its schedd); failures and reports for schedds known to be down stay queued, one
+ * schedd down blocks no other.
  */
 export async function flushReports(ctx: PilotContext): Promise<void> {
+  const all = ctx.pendingReports.splice(0);
+  ctx.pendingReports.push(...all.filter((r) => !reachable(r.source)));
   await Promise.all(
-    ctx.pendingReports.splice(0).map(async (report) => {
-      try {
-        await report();
-      } catch (err) {
-        ctx.deps.log?.warn({ err }, "reporting a job failed; will retry");
-        ctx.pendingReports.push(report);
-      }
-    }),
+    all
+      .filter((r) => reachable(r.source))
+      .map(async (report) => {
+        try {
+          await report.send();
+        } catch (err) {
+          ctx.deps.log?.warn({ err }, "reporting a job failed; will retry");
+          ctx.pendingReports.push(report);
+        }
+      }),
   );
 }
 
@@ -276,6 +333,7 @@ async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
   const { deps, state: s } = ctx;
   for (let i = 0; i < deps.sources.length; i++) {
     const source = deps.sources[(s.nextSource + i) % deps.sources.length]!;
+    if (!reachable(source)) continue;
     let lease: JobLease | undefined;
     try {
       ctx.pollAbort = waitS > 0 ? new AbortController() : undefined;
@@ -301,6 +359,11 @@ export async function heartbeats(ctx: PilotContext): Promise<void> {
   const { deps, state: s } = ctx;
   for (const a of [...s.active.values()]) {
     if (!heartbeatDue(a, deps.clock.now())) continue;
+    if (!reachable(a.source)) {
+      // Tried again as after a failed call, without holding the loop for its deadline.
+      heartbeatFailed(a, deps.clock.now(), ctx.hb);
+      continue;
+    }
     try {
       const v = await a.source.heartbeat(a.lease);
       const kill = heartbeatAnswered(a, v, deps.clock.now(), ctx.hb);
@@ -328,7 +391,11 @@ export async function claimJobs(
   if (!started) await flushing;
   const quiet = s.active.size === 0 && ctx.pendingReports.length === 0;
   if (!started && quiet && deps.sources.length === 1 && !deps.terminate?.aborted) {
-    const waitS = Math.floor(Math.min(LONG_POLL_MS, nextChangeInMs || LONG_POLL_MS) / 1000);
+    // Nor past a slot ad's retry: a refused or failed advertisement is tried again on time.
+    const adRetryInMs = s.adRetryAt === undefined ? LONG_POLL_MS : s.adRetryAt - deps.clock.now();
+    const waitS = Math.floor(
+      Math.min(LONG_POLL_MS, nextChangeInMs || LONG_POLL_MS, adRetryInMs) / 1000,
+    );
     if (waitS >= 1 && (await claimRound(ctx, waitS))) started = true;
   }
   if (started) s.adStale = true;
@@ -345,26 +412,42 @@ export async function advertiseChanges(ctx: PilotContext): Promise<void> {
 }
 
 /**
- * A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline;
- * then the sandboxes are gone and the slot ad withdrawn.
+ * A few more tries for outcomes a schedd has not taken yet, within the pilot's own deadline and
+ * only while some schedd they are for is reachable (one that is gone requeues the job when its
+ * lease lapses); then the sandboxes are gone and the slot's ads withdrawn, all at once, within
+ * EXIT_WITHDRAW_DEADLINE_MS, or not at all when no collector is reachable (they expire there).
+ * So a pilot whose pool is gone leaves within that bound once its jobs have stopped.
  */
 export async function finalReports(ctx: PilotContext): Promise<void> {
   const { deps, state: s } = ctx;
-  for (let i = 0; i < FINAL_REPORT_TRIES && ctx.pendingReports.length > 0; i++) {
+  for (let i = 0; i < FINAL_REPORT_TRIES && ctx.pendingReports.some(reportable); i++) {
     if (i > 0 && deps.clock.now() + ctx.retryMs >= s.plan.dieAtMs) break;
     if (i > 0) await ctx.sleep(ctx.retryMs);
     await flushReports(ctx);
   }
-  await Promise.all(ctx.removals);
-  s.childrenToWithdraw.push(...s.childrenAdvertised);
-  s.childrenAdvertised.clear();
-  await withdrawChildren(ctx);
-  try {
-    await deps.advertiser.invalidate(slotName(deps.identity));
-  } catch (err) {
-    deps.log?.warn({ err }, "invalidate failed");
+  if (ctx.pendingReports.length > 0) {
+    const schedds = [...new Set(ctx.pendingReports.map((r) => r.source.name))];
+    deps.log?.warn(
+      { jobs: ctx.pendingReports.length, schedds },
+      "leaving with job outcomes not taken; their schedd requeues the jobs when the leases lapse",
+    );
   }
+  await Promise.all(ctx.removals);
+  const names = [...s.childrenToWithdraw, ...s.childrenAdvertised].map((n) =>
+    dynamicSlotAdName(deps.identity, n),
+  );
+  s.childrenToWithdraw.length = 0;
+  s.childrenAdvertised.clear();
+  // The partitionable slot last in the list, so a reader sees it go with or after its children.
+  names.push(slotName(deps.identity));
+  if (!reachable(deps.advertiser)) {
+    deps.log?.warn({ ads: names.length }, "no collector reachable: the slot's ads expire there");
+    return;
+  }
+  await withdrawAll(ctx, names, EXIT_WITHDRAW_DEADLINE_MS);
 }
+
+const reportable = (r: PendingReport): boolean => reachable(r.source);
 
 /** Stops the running jobs; their leases go back with `reason` as each one ends. */
 export function stopJobs(ctx: PilotContext, reason: string): void {
@@ -386,6 +469,10 @@ function failedStart(jobId: string, message: string, holdCode?: number): JobOutc
 }
 
 const FINAL_REPORT_TRIES = 3;
+/** Longest wait for a collector to take the withdrawal of an ended job's dynamic slot. */
+export const WITHDRAW_DEADLINE_MS = 5_000;
+/** Longest wait for the collectors to take the slot's withdrawal as the pilot leaves. */
+export const EXIT_WITHDRAW_DEADLINE_MS = 3_000;
 /** Longest single wait at the schedd for a job. */
 const LONG_POLL_MS = 10_000;
 /** Shortest gap between slot ads sent because jobs started. */

@@ -67,6 +67,9 @@ export function createPilotState(
     /** Since when no job has run; undefined while one does. */
     idleSince: nowMs as number | undefined,
     lastAdvertised: -Infinity,
+    /** Advertisements failed or refused in a row, and when the next try is due after them. */
+    adFailures: 0,
+    adRetryAt: undefined as number | undefined,
     /** A job started since the last slot ad: the collector hears of it soon. */
     adStale: false,
     /** What the collector was last told: retired, and whether the black hole was announced. */
@@ -302,7 +305,7 @@ export function waitInputs(
     nextChangeInMs: x.nextChangeInMs,
     retryMs: x.retryMs,
     advertiseEveryMs: x.advertiseEveryMs,
-    adDueInMs: s.adStale ? x.adMinGapMs - (nowMs - s.lastAdvertised) : undefined,
+    adDueInMs: adDueInMs(s, nowMs, x.adMinGapMs),
     heartbeatsInMs: [...s.active.values()]
       .filter((a) => !a.stopping)
       .map((a) => a.nextHeartbeatAt - nowMs),
@@ -310,6 +313,34 @@ export function waitInputs(
     featuresCheckInMs: featuresChecked ? s.nextFeaturesCheck - nowMs : undefined,
   };
 }
+
+/** Until a slot ad is due for a job started, or for a retry; undefined when none is. */
+function adDueInMs(s: PilotState, nowMs: number, adMinGapMs: number): number | undefined {
+  const waits: number[] = [];
+  if (s.adStale) waits.push(adMinGapMs - (nowMs - s.lastAdvertised));
+  if (s.adRetryAt !== undefined) waits.push(s.adRetryAt - nowMs);
+  return waits.length === 0 ? undefined : Math.min(...waits);
+}
+
+/** The collector took the slot's ads and every withdrawal: no retry is due. */
+export function adTaken(s: PilotState): void {
+  s.adFailures = 0;
+  s.adRetryAt = undefined;
+}
+
+/**
+ * An advertisement or withdrawal failed or was refused: tried again after a short backoff (1 s,
+ * doubling, at most AD_RETRY_MAX_MS and never later than the next periodic advertisement), not
+ * a whole interval later with the collector holding a stale slot.
+ */
+export function adFailed(s: PilotState, nowMs: number, advertiseEveryMs: number): void {
+  s.adFailures++;
+  const backoff = AD_RETRY_FIRST_MS * 2 ** Math.min(s.adFailures - 1, 16);
+  s.adRetryAt = nowMs + Math.min(backoff, AD_RETRY_MAX_MS, advertiseEveryMs);
+}
+
+export const AD_RETRY_FIRST_MS = 1000;
+export const AD_RETRY_MAX_MS = 30_000;
 
 /** The idle spell still open when the pilot ends counts too. */
 export function idleSeconds(s: PilotState, nowMs: number): number {

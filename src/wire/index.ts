@@ -8,6 +8,7 @@ export { loadClientCredentials } from "./client-tls.js";
 export type { ClientCredentials, ClientCredentialOptions } from "./client-tls.js";
 export type { CallOptions } from "./call-table.js";
 export type { ConnectionStatus } from "./status.js";
+export { isKnownDown } from "./status.js";
 export { bytesCodec } from "./registry.js";
 export type { CallContext, StreamSink, MethodOptions } from "./registry.js";
 export { codecOf, messageCodec, messageType, wireSchema } from "./schema.js";

@@ -11,6 +11,17 @@ export type ConnectionStatus =
   | { type: "disconnected"; error: WireError | undefined; retryInMs: number }
   | { type: "closed" };
 
+/**
+ * True when the connection is known to be down: dropped with a reconnection pending, closed, or
+ * reconnecting after a drop. A call made now would wait for the reconnection until its deadline.
+ * The first connection and one after an idle close (the next call reconnects) are not down.
+ */
+export function isKnownDown(s: ConnectionStatus): boolean {
+  if (s.type === "closed") return true;
+  if (s.type === "disconnected") return s.retryInMs >= 0;
+  return s.type === "connecting" && s.attempt > 0;
+}
+
 type Subscriber = {
   queue: ConnectionStatus[];
   wake: ((r: IteratorResult<ConnectionStatus>) => void) | undefined;

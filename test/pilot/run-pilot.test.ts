@@ -428,3 +428,40 @@ test("an ended job's dynamic slot is withdrawn before the next job's is sent, as
     assert.ok(sent.includes(n), `${n} was advertised`);
   }
 });
+
+test("a refused or failed advertisement is tried again after a short backoff that grows, not a whole interval later", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 120 });
+  const tries: number[] = [];
+  let refusals = 4;
+  t.deps.advertiser = {
+    advertise: async (ad, dynamic) => {
+      tries.push((t.clock.now() - t.start) / 1000);
+      if (refusals-- > 0) throw new Error("collector refused the slot ad: over-limit");
+      await t.advertiser.advertise(ad, dynamic);
+    },
+    invalidate: (name) => t.advertiser.invalidate(name),
+  };
+  const r = await runPilot(t.deps);
+  assert.equal(r.reason, "idle");
+  // 1, 2, 4 and 8 s apart (the backoff doubles with each failure), taken at the fifth; then
+  // the periodic 60 s refresh again.
+  assert.deepEqual(tries.slice(0, 5), [0, 1, 3, 7, 15]);
+  assert.equal(tries[5], 75, "once taken, the next one comes a full interval later");
+  assert.equal(t.advertiser.ads.length, tries.length - 4);
+});
+
+test("an advertisement that keeps failing is retried at most every 30 s, and never later than the periodic interval", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 300 });
+  const tries: number[] = [];
+  t.deps.advertiser = {
+    advertise: async () => {
+      tries.push((t.clock.now() - t.start) / 1000);
+      throw new Error("collector unreachable");
+    },
+    invalidate: async () => {},
+  };
+  await runPilot(t.deps);
+  const gaps = tries.slice(1).map((x, i) => x - tries[i]!);
+  assert.deepEqual(gaps.slice(0, 7), [1, 2, 4, 8, 16, 30, 30]);
+  assert.ok(Math.max(...gaps) <= 30, `gaps: ${gaps.join(", ")}`);
+});
