@@ -4,6 +4,7 @@
  * Lexical errors become an `Tok.Invalid` token: the parser reports it only if it needs that
  * token, which lets the old long form ignore junk after a complete expression (§1.10).
  */
+import { Ch, Cls, charClasses } from "./chars.js";
 import { lowerName } from "./names.js";
 import { ERROR, Real, UNDEFINED, type Value, makeInteger } from "./value.js";
 
@@ -52,69 +53,20 @@ export const enum Tok {
   RBrace,
 }
 
-const C_TAB = 9,
-  C_LF = 10,
-  C_CR = 13,
-  C_SPACE = 32,
-  C_BANG = 33,
-  C_DQUOTE = 34,
-  C_PERCENT = 37,
-  C_AMP = 38,
-  C_SQUOTE = 39,
-  C_LPAREN = 40,
-  C_RPAREN = 41,
-  C_STAR = 42,
-  C_PLUS = 43,
-  C_COMMA = 44,
-  C_MINUS = 45,
-  C_DOT = 46,
-  C_SLASH = 47,
-  C_0 = 48,
-  C_7 = 55,
-  C_9 = 57,
-  C_COLON = 58,
-  C_SEMI = 59,
-  C_LT = 60,
-  C_EQ = 61,
-  C_GT = 62,
-  C_QUESTION = 63,
-  C_LBRACKET = 91,
-  C_BACKSLASH = 92,
-  C_RBRACKET = 93,
-  C_CARET = 94,
-  C_UNDERSCORE = 95,
-  C_LBRACE = 123,
-  C_PIPE = 124,
-  C_RBRACE = 125,
-  C_TILDE = 126;
-
 /** Character classes of ASCII codes, looked up rather than computed on the hot path. */
-const DIGIT = 1,
-  NAME_START = 2,
-  NAME_CHAR = 4,
-  SPACE = 8;
-const CHAR_CLASS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const digit = c >= C_0 && c <= C_9;
-  const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C_UNDERSCORE;
-  CHAR_CLASS[c] =
-    (digit ? DIGIT | NAME_CHAR : 0) |
-    (alpha ? NAME_START | NAME_CHAR : 0) |
-    // C's isspace
-    (c === C_SPACE || (c >= C_TAB && c <= C_CR) ? SPACE : 0);
-}
+const CHAR_CLASS = charClasses();
 
 function isDigit(c: number): boolean {
-  return c < 128 && (CHAR_CLASS[c]! & DIGIT) !== 0;
+  return c < 128 && (CHAR_CLASS[c]! & Cls.Digit) !== 0;
 }
 function isNameStart(c: number): boolean {
-  return c < 128 && (CHAR_CLASS[c]! & NAME_START) !== 0;
+  return c < 128 && (CHAR_CLASS[c]! & Cls.NameStart) !== 0;
 }
 function isNameChar(c: number): boolean {
-  return c < 128 && (CHAR_CLASS[c]! & NAME_CHAR) !== 0;
+  return c < 128 && (CHAR_CLASS[c]! & Cls.NameChar) !== 0;
 }
 function isSpace(c: number): boolean {
-  return c < 128 && (CHAR_CLASS[c]! & SPACE) !== 0;
+  return c < 128 && (CHAR_CLASS[c]! & Cls.Space) !== 0;
 }
 
 const KEYWORD_VALUES: ReadonlyMap<string, Value> = new Map<string, Value>([
@@ -169,17 +121,17 @@ export class Lexer {
     const end = this.end;
     let p = this.pos;
     // Whitespace and comments (§1.1). Tokens are most often separated by one space.
-    if (p < end && s.charCodeAt(p) === C_SPACE) p++;
+    if (p < end && s.charCodeAt(p) === Ch.Space) p++;
     for (;;) {
       while (p < end && isSpace(s.charCodeAt(p))) p++;
-      if (p + 1 < end && s.charCodeAt(p) === C_SLASH) {
+      if (p + 1 < end && s.charCodeAt(p) === Ch.Slash) {
         const c2 = s.charCodeAt(p + 1);
-        if (c2 === C_SLASH) {
+        if (c2 === Ch.Slash) {
           p += 2;
-          while (p < end && s.charCodeAt(p) !== C_LF) p++;
+          while (p < end && s.charCodeAt(p) !== Ch.Lf) p++;
           continue;
         }
-        if (c2 === C_STAR) {
+        if (c2 === Ch.Star) {
           const close = s.indexOf("*/", p + 2);
           if (close < 0 || close + 2 > end) {
             this.start = p;
@@ -202,91 +154,91 @@ export class Lexer {
     if (isNameStart(c)) return this.lexName(p);
     if (isDigit(c)) return this.lexNumber(p);
     switch (c) {
-      case C_DQUOTE:
+      case Ch.DQuote:
         return this.lexString(p);
-      case C_SQUOTE:
+      case Ch.SQuote:
         return this.lexQuotedName(p);
-      case C_DOT:
+      case Ch.Dot:
         if (p + 1 < end && isDigit(s.charCodeAt(p + 1))) return this.lexNumber(p);
         return this.punct(Tok.Dot, p + 1, false);
-      case C_MINUS:
+      case Ch.Minus:
         // §1.4: a minus directly followed by a number is part of the literal unless the previous
         // token ended an operand (then it is the binary operator).
         if (!this.prevEndsOperand && p + 1 < end) {
           const d = s.charCodeAt(p + 1);
-          if (isDigit(d) || (d === C_DOT && p + 2 < end && isDigit(s.charCodeAt(p + 2)))) {
+          if (isDigit(d) || (d === Ch.Dot && p + 2 < end && isDigit(s.charCodeAt(p + 2)))) {
             return this.lexNumber(p);
           }
         }
         return this.punct(Tok.Minus, p + 1, false);
-      case C_STAR:
+      case Ch.Star:
         return this.punct(Tok.Star, p + 1, false);
-      case C_SLASH:
+      case Ch.Slash:
         return this.punct(Tok.Slash, p + 1, false);
-      case C_PERCENT:
+      case Ch.Percent:
         return this.punct(Tok.Percent, p + 1, false);
-      case C_PLUS:
+      case Ch.Plus:
         return this.punct(Tok.Plus, p + 1, false);
-      case C_TILDE:
+      case Ch.Tilde:
         return this.punct(Tok.Tilde, p + 1, false);
-      case C_CARET:
+      case Ch.Caret:
         return this.punct(Tok.Caret, p + 1, false);
-      case C_AMP:
-        return s.charCodeAt(p + 1) === C_AMP && p + 1 < end
+      case Ch.Amp:
+        return s.charCodeAt(p + 1) === Ch.Amp && p + 1 < end
           ? this.punct(Tok.AndAnd, p + 2, false)
           : this.punct(Tok.Amp, p + 1, false);
-      case C_PIPE:
-        return s.charCodeAt(p + 1) === C_PIPE && p + 1 < end
+      case Ch.Pipe:
+        return s.charCodeAt(p + 1) === Ch.Pipe && p + 1 < end
           ? this.punct(Tok.OrOr, p + 2, false)
           : this.punct(Tok.Pipe, p + 1, false);
-      case C_BANG:
-        return this.at(p + 1, C_EQ)
+      case Ch.Bang:
+        return this.at(p + 1, Ch.Eq)
           ? this.punct(Tok.NotEq, p + 2, false)
           : this.punct(Tok.Bang, p + 1, false);
-      case C_LT:
-        if (this.at(p + 1, C_EQ)) return this.punct(Tok.Le, p + 2, false);
-        if (this.at(p + 1, C_LT)) return this.punct(Tok.Shl, p + 2, false);
+      case Ch.Lt:
+        if (this.at(p + 1, Ch.Eq)) return this.punct(Tok.Le, p + 2, false);
+        if (this.at(p + 1, Ch.Lt)) return this.punct(Tok.Shl, p + 2, false);
         return this.punct(Tok.Lt, p + 1, false);
-      case C_GT:
-        if (this.at(p + 1, C_EQ)) return this.punct(Tok.Ge, p + 2, false);
-        if (this.at(p + 1, C_GT)) {
-          if (this.at(p + 2, C_GT)) return this.punct(Tok.Ushr, p + 3, false);
+      case Ch.Gt:
+        if (this.at(p + 1, Ch.Eq)) return this.punct(Tok.Ge, p + 2, false);
+        if (this.at(p + 1, Ch.Gt)) {
+          if (this.at(p + 2, Ch.Gt)) return this.punct(Tok.Ushr, p + 3, false);
           return this.punct(Tok.Shr, p + 2, false);
         }
         return this.punct(Tok.Gt, p + 1, false);
-      case C_EQ:
-        if (this.at(p + 1, C_EQ)) return this.punct(Tok.EqEq, p + 2, false);
-        if (this.at(p + 1, C_QUESTION) && this.at(p + 2, C_EQ)) {
+      case Ch.Eq:
+        if (this.at(p + 1, Ch.Eq)) return this.punct(Tok.EqEq, p + 2, false);
+        if (this.at(p + 1, Ch.Question) && this.at(p + 2, Ch.Eq)) {
           return this.punct(Tok.MetaEq, p + 3, false);
         }
-        if (this.at(p + 1, C_BANG) && this.at(p + 2, C_EQ)) {
+        if (this.at(p + 1, Ch.Bang) && this.at(p + 2, Ch.Eq)) {
           return this.punct(Tok.MetaNe, p + 3, false);
         }
         return this.punct(Tok.Assign, p + 1, false);
-      case C_QUESTION: {
+      case Ch.Question: {
         // `?` then optional whitespace then `:` is one elvis token (§1.8).
         let q = p + 1;
         while (q < end && isSpace(s.charCodeAt(q))) q++;
-        if (this.at(q, C_COLON)) return this.punct(Tok.Elvis, q + 1, false);
+        if (this.at(q, Ch.Colon)) return this.punct(Tok.Elvis, q + 1, false);
         return this.punct(Tok.Question, p + 1, false);
       }
-      case C_COLON:
+      case Ch.Colon:
         return this.punct(Tok.Colon, p + 1, false);
-      case C_SEMI:
+      case Ch.Semi:
         return this.punct(Tok.Semicolon, p + 1, false);
-      case C_COMMA:
+      case Ch.Comma:
         return this.punct(Tok.Comma, p + 1, false);
-      case C_LBRACKET:
+      case Ch.LBracket:
         return this.punct(Tok.LBracket, p + 1, false);
-      case C_RBRACKET:
+      case Ch.RBracket:
         return this.punct(Tok.RBracket, p + 1, true);
-      case C_LPAREN:
+      case Ch.LParen:
         return this.punct(Tok.LParen, p + 1, false);
-      case C_RPAREN:
+      case Ch.RParen:
         return this.punct(Tok.RParen, p + 1, true);
-      case C_LBRACE:
+      case Ch.LBrace:
         return this.punct(Tok.LBrace, p + 1, false);
-      case C_RBRACE:
+      case Ch.RBrace:
         return this.punct(Tok.RBrace, p + 1, true);
       default:
         this.pos = p + 1;
@@ -351,11 +303,11 @@ export class Lexer {
     const s = this.source;
     const end = this.end;
     let q = p;
-    if (s.charCodeAt(q) === C_MINUS) q++;
+    if (s.charCodeAt(q) === Ch.Minus) q++;
     const digitsStart = q;
     while (q < end && isDigit(s.charCodeAt(q))) q++;
     let isReal = false;
-    if (q < end && s.charCodeAt(q) === C_DOT) {
+    if (q < end && s.charCodeAt(q) === Ch.Dot) {
       // §1.3: a '.' in a number must be followed by a digit (`5.` and `1.e5` are errors).
       if (!(q + 1 < end && isDigit(s.charCodeAt(q + 1)))) {
         this.pos = q + 1;
@@ -369,7 +321,7 @@ export class Lexer {
     if (e === 69 || e === 101) {
       q++;
       const sign = q < end ? s.charCodeAt(q) : 0;
-      if (sign === C_PLUS || sign === C_MINUS) q++;
+      if (sign === Ch.Plus || sign === Ch.Minus) q++;
       if (!(q < end && isDigit(s.charCodeAt(q)))) {
         this.pos = q;
         return this.invalid("exponent has no digits");
@@ -385,14 +337,14 @@ export class Lexer {
     // Old semantics (HTCondor's default): an integer written with a leading zero (octal/hex
     // style, `017`, `00`) is a lexical error (§0, §1.2). `-007` passes: the check looks at the
     // first character of the token, which is the minus sign.
-    if (s.charCodeAt(p) === C_0 && q - p > 1) {
+    if (s.charCodeAt(p) === Ch.Zero && q - p > 1) {
       this.pos = q;
       return this.invalid(`integer '${s.slice(p, q)}' has a leading zero`);
     }
     const ndigits = q - digitsStart;
     if (ndigits <= 15) {
       let n = 0;
-      for (let i = digitsStart; i < q; i++) n = n * 10 + (s.charCodeAt(i) - C_0);
+      for (let i = digitsStart; i < q; i++) n = n * 10 + (s.charCodeAt(i) - Ch.Zero);
       return this.literal(digitsStart > p ? (n === 0 ? 0 : -n) : n, q);
     }
     const big = BigInt(s.slice(p, q));
@@ -406,7 +358,7 @@ export class Lexer {
     let value = "";
     let q = p;
     for (;;) {
-      const r = this.oldStrings ? this.readOldString(q) : this.readString(q, C_DQUOTE);
+      const r = this.oldStrings ? this.readOldString(q) : this.readString(q, Ch.DQuote);
       if (r === null) return;
       value += r;
       q = this.pos;
@@ -414,14 +366,14 @@ export class Lexer {
       // Adjacent literals separated only by whitespace are one string (§1.5).
       let w = q;
       while (w < this.end && isSpace(s.charCodeAt(w))) w++;
-      if (w < this.end && s.charCodeAt(w) === C_DQUOTE) q = w;
+      if (w < this.end && s.charCodeAt(w) === Ch.DQuote) q = w;
       else break;
     }
     this.literal(value, this.pos);
   }
 
   private lexQuotedName(p: number): void {
-    const name = this.readString(p, C_SQUOTE);
+    const name = this.readString(p, Ch.SQuote);
     if (name === null) return;
     if (name === "") return this.invalid("empty quoted attribute name");
     this.tok = Tok.Name;
@@ -445,7 +397,7 @@ export class Lexer {
         this.pos = q + 1;
         return s.slice(p + 1, q);
       }
-      if (c === C_BACKSLASH) break;
+      if (c === Ch.Backslash) break;
       q++;
     }
     // Escapes can produce arbitrary bytes (octal), so the value is assembled as UTF-8 bytes.
@@ -463,7 +415,7 @@ export class Lexer {
         this.pos = q + 1;
         return Buffer.from(bytes).toString("utf8");
       }
-      if (c !== C_BACKSLASH) {
+      if (c !== Ch.Backslash) {
         q++;
         continue;
       }
@@ -472,15 +424,15 @@ export class Lexer {
       if (q >= end) break;
       const e = s.charCodeAt(q);
       let byte: number;
-      if (e >= C_0 && e <= C_7) {
-        byte = e - C_0;
+      if (e >= Ch.Zero && e <= Ch.Seven) {
+        byte = e - Ch.Zero;
         q++;
-        if (q < end && s.charCodeAt(q) >= C_0 && s.charCodeAt(q) <= C_7) {
-          byte = byte * 8 + (s.charCodeAt(q) - C_0);
+        if (q < end && s.charCodeAt(q) >= Ch.Zero && s.charCodeAt(q) <= Ch.Seven) {
+          byte = byte * 8 + (s.charCodeAt(q) - Ch.Zero);
           q++;
           // A third octal digit is taken only while the value so far is below 0x20.
-          if (byte < 0x20 && q < end && s.charCodeAt(q) >= C_0 && s.charCodeAt(q) <= C_7) {
-            byte = byte * 8 + (s.charCodeAt(q) - C_0);
+          if (byte < 0x20 && q < end && s.charCodeAt(q) >= Ch.Zero && s.charCodeAt(q) <= Ch.Seven) {
+            byte = byte * 8 + (s.charCodeAt(q) - Ch.Zero);
             q++;
           }
         }
@@ -528,7 +480,7 @@ export class Lexer {
     }
     this.pos = end;
     this.start = p;
-    this.invalid(quote === C_DQUOTE ? "unterminated string" : "unterminated quoted name");
+    this.invalid(quote === Ch.DQuote ? "unterminated string" : "unterminated quoted name");
     return null;
   }
 
@@ -544,15 +496,15 @@ export class Lexer {
     let q = p + 1;
     while (q < end) {
       const c = s.charCodeAt(q);
-      if (c === C_DQUOTE) {
+      if (c === Ch.DQuote) {
         this.pos = q + 1;
         return out + s.slice(segment, q);
       }
-      if (c === C_LF) break;
-      if (c === C_BACKSLASH && q + 1 < end && s.charCodeAt(q + 1) === C_DQUOTE) {
+      if (c === Ch.Lf) break;
+      if (c === Ch.Backslash && q + 1 < end && s.charCodeAt(q + 1) === Ch.DQuote) {
         const after = q + 2;
-        const c3 = after < end ? s.charCodeAt(after) : C_LF;
-        if (c3 === C_LF || c3 === C_CR) {
+        const c3 = after < end ? s.charCodeAt(after) : Ch.Lf;
+        if (c3 === Ch.Lf || c3 === Ch.Cr) {
           this.pos = after;
           return out + s.slice(segment, q + 1);
         }
