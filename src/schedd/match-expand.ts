@@ -1,7 +1,7 @@
 /**
  * Match-time macros, as HTCondor's schedd expands them when a job is handed to a slot:
  * `$$(Attr)`, `$$(Attr:default)` and `$$([expression])` in any job attribute are filled from the
- * claiming slot's ad. Pure: the queue stores `persisted` and hands `offered` to the pilot.
+ * claiming slot's ad. Pure: the queue stores `persisted` and hands the pilot the ad with `expanded` too.
  *
  * - `MATCH_<Attr>` keeps each slot value used (as the slot ad wrote it), `MATCH_EXP_<attr>` each
  *   expanded attribute, so history and accounting see where the job ran.
@@ -45,8 +45,11 @@ export type MatchExpansion =
        * already spells them when it has them (a requeued job does), so they can be set as is.
        */
       persisted: [string, string][];
-      /** The ad the pilot gets: the stored ad, the updates, and every attribute expanded. */
-      offered: JobAttrs;
+      /**
+       * The job's own attributes with their `$$(...)` filled: the pilot gets the stored ad with
+       * `persisted` and then these (empty when the job has no macro of its own).
+       */
+      expanded: [string, string][];
     }
   | { ok: false; holdReason: string };
 
@@ -85,11 +88,7 @@ export function expandMatchTime(job: JobAttrs, slotAttrs: JobAttrs, slot: ClassA
     if (d.used !== undefined) put(d.used[0], d.used[1]);
     put(d.matchExpName, d.result.text);
   }
-  const updates = [...persisted.values()];
-  const offered: JobAttrs = { ...job };
-  for (const [n, t] of updates) offered[n] = t;
-  for (const [n, t] of expanded) offered[n] = t;
-  return { ok: true, persisted: updates, offered };
+  return { ok: true, persisted: [...persisted.values()], expanded };
 }
 
 /** What a slot ad gives every job, worked out once per slot ad. */

@@ -353,10 +353,12 @@ export class JobQueue {
     const entry = entryOf(slotAttrs, this.opts, true);
     const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
     const info = { slotName, slotNumber, entryName: entry, entryAttr: this.opts.entryAttribute };
-    const matchAttrs = { ...stored.attrs };
-    for (const [name, text] of expansion.persisted) matchAttrs[name] = text;
-    const attrs = claimedAttrs(matchAttrs, info, now);
-    const offered = claimedAttrs(expansion.offered, info, now);
+    const attrs = claimedAttrs(stored.attrs, info, now, expansion.persisted);
+    // The pilot's copy differs from the stored ad only when the job has macros of its own.
+    const offered =
+      expansion.expanded.length === 0
+        ? attrs
+        : claimedAttrs(stored.attrs, info, now, [...expansion.persisted, ...expansion.expanded]);
     const leaseId = newLeaseId(now);
     const expires = leaseExpiry(now, this.opts.leaseMs);
     const usage = charged(this.usage.get(rec.owner), 1, now, this.opts.usageHalfLifeMs);

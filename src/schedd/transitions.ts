@@ -4,10 +4,10 @@
  * and `now` (ms) and returns new attributes; the queue commits them in one transaction.
  */
 import { dynamicSlotName } from "../ads/slot.js";
+import { AttrChanges } from "./attr-changes.js";
 import {
   HoldCode,
   JobStatus,
-  deleteAttr,
   getAttr,
   numAttr,
   quote,
@@ -21,12 +21,17 @@ export function epochSeconds(nowMs: number): number {
   return Math.floor(nowMs / 1000);
 }
 
-function withStatus(attrs: JobAttrs, status: number, nowMs: number): JobAttrs {
-  const out = { ...attrs };
-  setAttr(out, "LastJobStatus", getAttr(attrs, "JobStatus") ?? "0");
-  setAttr(out, "JobStatus", String(status));
-  setAttr(out, "EnteredCurrentStatus", String(epochSeconds(nowMs)));
-  return out;
+/** The status change every transition makes, from the ad as it was. */
+function statusChanges(
+  attrs: JobAttrs,
+  status: number,
+  nowMs: number,
+  c = new AttrChanges(),
+): AttrChanges {
+  return c
+    .set("LastJobStatus", getAttr(attrs, "JobStatus") ?? "0")
+    .set("JobStatus", String(status))
+    .set("EnteredCurrentStatus", String(epochSeconds(nowMs)));
 }
 
 export interface ClaimInfo {
@@ -40,16 +45,27 @@ export interface ClaimInfo {
   entryAttr: string;
 }
 
-/** Idle -> Running on a claim: HTCondor counts a start at the moment the job is handed out. */
-export function claimedAttrs(attrs: JobAttrs, info: ClaimInfo, nowMs: number): JobAttrs {
-  const out = withStatus(attrs, JobStatus.Running, nowMs);
+/**
+ * Idle -> Running on a claim: HTCondor counts a start at the moment the job is handed out.
+ * `matched` (the match-time attributes, as the job spells them) is set first, so the claim's
+ * own attributes win over any of the same name.
+ */
+export function claimedAttrs(
+  attrs: JobAttrs,
+  info: ClaimInfo,
+  nowMs: number,
+  matched: readonly (readonly [string, string])[] = [],
+): JobAttrs {
+  const c = new AttrChanges();
+  for (const [name, text] of matched) c.set(name, text);
+  statusChanges(attrs, JobStatus.Running, nowMs, c);
   const t = String(epochSeconds(nowMs));
-  setAttr(out, "NumJobStarts", String(numAttr(attrs, "NumJobStarts") + 1));
-  setAttr(out, "JobCurrentStartDate", t);
-  if (getAttr(attrs, "JobStartDate") === undefined) setAttr(out, "JobStartDate", t);
-  setAttr(out, "RemoteHost", quote(remoteHost(info)));
-  if (info.entryName !== undefined) setAttr(out, info.entryAttr, quote(info.entryName));
-  return out;
+  c.set("NumJobStarts", String(numAttr(attrs, "NumJobStarts") + 1));
+  c.set("JobCurrentStartDate", t);
+  if (getAttr(attrs, "JobStartDate") === undefined) c.set("JobStartDate", t);
+  c.set("RemoteHost", quote(remoteHost(info)));
+  if (info.entryName !== undefined) c.set(info.entryAttr, quote(info.entryName));
+  return c.applyTo(attrs);
 }
 
 /** The slot a running job names, as HTCondor's `slot1_N@host` for a partitionable slot's child. */
@@ -59,29 +75,28 @@ function remoteHost(info: ClaimInfo): string {
 }
 
 /** Leaving Running (any way): wall clock accounted, RemoteHost becomes LastRemoteHost. */
-function stopRunning(attrs: JobAttrs, nowMs: number): JobAttrs {
-  const out = { ...attrs };
+function stopRunning(attrs: JobAttrs, nowMs: number, c: AttrChanges): AttrChanges {
   const started = numAttr(attrs, "JobCurrentStartDate", NaN);
   if (Number.isFinite(started)) {
     const wall = Math.max(0, epochSeconds(nowMs) - started);
-    setAttr(out, "RemoteWallClockTime", String(numAttr(attrs, "RemoteWallClockTime") + wall));
-    setAttr(out, "LastJobRunTime", String(wall));
+    c.set("RemoteWallClockTime", String(numAttr(attrs, "RemoteWallClockTime") + wall));
+    c.set("LastJobRunTime", String(wall));
   }
   const host = getAttr(attrs, "RemoteHost");
-  if (host !== undefined) setAttr(out, "LastRemoteHost", host);
-  deleteAttr(out, "RemoteHost");
-  deleteAttr(out, "JobCurrentStartDate");
-  return out;
+  if (host !== undefined) c.set("LastRemoteHost", host);
+  return c.delete("RemoteHost").delete("JobCurrentStartDate");
+}
+
+/** The changes of Running/Held -> Idle. */
+function requeueChanges(attrs: JobAttrs, wasRunning: boolean, nowMs: number): AttrChanges {
+  const c = statusChanges(attrs, JobStatus.Idle, nowMs);
+  if (wasRunning) stopRunning(attrs, nowMs, c);
+  return c.delete("HoldReason").delete("HoldReasonCode").delete("HoldReasonSubCode");
 }
 
 /** Running -> Idle: the lease lapsed or the exit policy asked for another run. */
 export function requeuedAttrs(attrs: JobAttrs, wasRunning: boolean, nowMs: number): JobAttrs {
-  const base = wasRunning ? stopRunning(attrs, nowMs) : attrs;
-  const out = withStatus(base, JobStatus.Idle, nowMs);
-  deleteAttr(out, "HoldReason");
-  deleteAttr(out, "HoldReasonCode");
-  deleteAttr(out, "HoldReasonSubCode");
-  return out;
+  return requeueChanges(attrs, wasRunning, nowMs).applyTo(attrs);
 }
 
 /**
@@ -89,10 +104,10 @@ export function requeuedAttrs(attrs: JobAttrs, wasRunning: boolean, nowMs: numbe
  * accounted, NumJobStarts keeps the start, and the reason stays on the ad for the user.
  */
 export function vacatedAttrs(attrs: JobAttrs, reason: string, nowMs: number): JobAttrs {
-  const out = requeuedAttrs(attrs, true, nowMs);
-  setAttr(out, "VacateReason", quote(reason));
-  setAttr(out, "LastVacateTime", String(epochSeconds(nowMs)));
-  return out;
+  return requeueChanges(attrs, true, nowMs)
+    .set("VacateReason", quote(reason))
+    .set("LastVacateTime", String(epochSeconds(nowMs)))
+    .applyTo(attrs);
 }
 
 export interface HoldInfo {
@@ -107,13 +122,14 @@ export function heldAttrs(
   hold: HoldInfo,
   nowMs: number,
 ): JobAttrs {
-  const base = wasRunning ? stopRunning(attrs, nowMs) : attrs;
-  const out = withStatus(base, JobStatus.Held, nowMs);
-  setAttr(out, "HoldReason", quote(hold.reason));
-  setAttr(out, "HoldReasonCode", String(hold.code));
-  setAttr(out, "HoldReasonSubCode", String(hold.subcode ?? 0));
-  setAttr(out, "NumHolds", String(numAttr(attrs, "NumHolds") + 1));
-  return out;
+  const c = statusChanges(attrs, JobStatus.Held, nowMs);
+  if (wasRunning) stopRunning(attrs, nowMs, c);
+  return c
+    .set("HoldReason", quote(hold.reason))
+    .set("HoldReasonCode", String(hold.code))
+    .set("HoldReasonSubCode", String(hold.subcode ?? 0))
+    .set("NumHolds", String(numAttr(attrs, "NumHolds") + 1))
+    .applyTo(attrs);
 }
 
 export function userHold(reason: string | undefined, by: string): HoldInfo {
@@ -121,13 +137,13 @@ export function userHold(reason: string | undefined, by: string): HoldInfo {
 }
 
 export function releasedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
-  const out = requeuedAttrs(attrs, false, nowMs);
-  setAttr(out, "LastHoldReason", getAttr(attrs, "HoldReason") ?? '""');
+  const c = requeueChanges(attrs, false, nowMs);
+  c.set("LastHoldReason", getAttr(attrs, "HoldReason") ?? '""');
   // Released by a user who fixed the inputs: the job gets its tries again.
   if (getAttr(attrs, "NumInputTransferFailures") !== undefined) {
-    setAttr(out, "NumInputTransferFailures", "0");
+    c.set("NumInputTransferFailures", "0");
   }
-  return out;
+  return c.applyTo(attrs);
 }
 
 /**
@@ -166,10 +182,9 @@ export function removedAttrs(
   reason: string,
   nowMs: number,
 ): JobAttrs {
-  const base = wasRunning ? stopRunning(attrs, nowMs) : attrs;
-  const out = withStatus(base, JobStatus.Removed, nowMs);
-  setAttr(out, "RemoveReason", quote(reason));
-  return out;
+  const c = statusChanges(attrs, JobStatus.Removed, nowMs);
+  if (wasRunning) stopRunning(attrs, nowMs, c);
+  return c.set("RemoveReason", quote(reason)).applyTo(attrs);
 }
 
 /** How a job's run ended, as the pilot reports it. */
@@ -186,23 +201,19 @@ export interface ExitInfo {
 
 /** The exit recorded on the ad (before the exit policy looks at it); still Running. */
 export function exitedAttrs(attrs: JobAttrs, exit: ExitInfo, nowMs: number): JobAttrs {
-  const out = stopRunning(attrs, nowMs);
-  setAttr(out, "ExitBySignal", String(exit.exitBySignal));
-  if (exit.exitBySignal) {
-    setAttr(out, "ExitSignal", String(exit.exitSignal));
-    deleteAttr(out, "ExitCode");
-  } else {
-    setAttr(out, "ExitCode", String(exit.exitCode));
-    deleteAttr(out, "ExitSignal");
-  }
-  setAttr(out, "NumJobCompletions", String(numAttr(attrs, "NumJobCompletions") + 1));
-  setAttr(out, "RemoteUserCpu", String(numAttr(attrs, "RemoteUserCpu") + exit.cpuUser));
-  setAttr(out, "RemoteSysCpu", String(numAttr(attrs, "RemoteSysCpu") + exit.cpuSys));
-  return out;
+  const c = stopRunning(attrs, nowMs, new AttrChanges());
+  c.set("ExitBySignal", String(exit.exitBySignal));
+  if (exit.exitBySignal) c.set("ExitSignal", String(exit.exitSignal)).delete("ExitCode");
+  else c.set("ExitCode", String(exit.exitCode)).delete("ExitSignal");
+  return c
+    .set("NumJobCompletions", String(numAttr(attrs, "NumJobCompletions") + 1))
+    .set("RemoteUserCpu", String(numAttr(attrs, "RemoteUserCpu") + exit.cpuUser))
+    .set("RemoteSysCpu", String(numAttr(attrs, "RemoteSysCpu") + exit.cpuSys))
+    .applyTo(attrs);
 }
 
 export function completedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
-  const out = withStatus(attrs, JobStatus.Completed, nowMs);
-  setAttr(out, "CompletionDate", String(epochSeconds(nowMs)));
-  return out;
+  return statusChanges(attrs, JobStatus.Completed, nowMs)
+    .set("CompletionDate", String(epochSeconds(nowMs)))
+    .applyTo(attrs);
 }
