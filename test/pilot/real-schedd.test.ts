@@ -185,10 +185,15 @@ test("a job's dynamic slot shows it running and leaves at its end, not at the ne
     "the slot never showed its job",
     sees(`"Unclaimed"/"Idle"/1 "Claimed"/"Busy"/"${cluster}.0"`),
   );
+  // The running job names the dynamic slot the pilot advertises for it, as HTCondor's does.
+  const [running] = await alice.query({ ids: [`${cluster}.0`] });
+  assert.ok(running === undefined || running.RemoteHost === jobSlotName, running?.RemoteHost);
   await until("the job never completed", async () => {
     const [j] = await alice.query({ ids: [`${cluster}.0`], history: true });
     return j?.JobStatus === "4";
   });
+  const [done] = await alice.query({ ids: [`${cluster}.0`], history: true });
+  assert.equal(done!.LastRemoteHost, jobSlotName);
   await until("the slot stayed busy after its job ended", sees('"Unclaimed"/"Idle"/0'));
   terminate.abort();
   assert.equal(await within(run, "pilot run"), 0, output);

@@ -98,3 +98,38 @@ test("dry-run, q and history write the same typed JSON; history keeps MATCH_EXP_
   assert.equal(hAd!.MATCH_EXP_JOB_GLIDEIN_Entry_Name, "Entry_A");
   assert.equal(hAd!.JobStatus, 4);
 });
+
+test("$$() outside a string is refused at submit as condor_submit refuses it; quoted, the pilot gets the slot's value", async () => {
+  const file = (name: string, site: string) =>
+    writeFileSync(
+      join(work, name),
+      ["executable = cmsRun.sh", "request_memory = 100", site, "queue 1", ""].join("\n"),
+    );
+  file("bare.sub", "+Site = $$(GLIDEIN_CMSSite)");
+  const before = await env.client("alice").query({});
+  const bare = await runCli(env, work, ["submit", "bare.sub"]);
+  assert.notEqual(bare.code, 0);
+  assert.match(
+    bare.stderr,
+    /bare\.sub:3: \$\$\(GLIDEIN_CMSSite\) in \+Site is outside a string.*write \+Site = "\$\$\(GLIDEIN_CMSSite\)"/,
+  );
+  assert.deepEqual(await env.client("alice").query({}), before, "nothing was queued");
+
+  file(
+    "quoted.sub",
+    '+Site = "$$(GLIDEIN_CMSSite)"\n+SiteTag = strcat("site-", "$$(GLIDEIN_CMSSite)")',
+  );
+  const sub = await runCli(env, work, ["submit", "quoted.sub"]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const cluster = Number(/submitted to cluster (\d+)/.exec(sub.stdout)?.[1]);
+  const pilot = env.client("pilot");
+  const offer = await pilot.claimJob(slot({ GLIDEIN_CMSSite: '"T2_US_Nebraska"' }));
+  assert.equal(offer.jobId, `${cluster}.0`);
+  assert.equal(offer.job!.attrs.Site, '"T2_US_Nebraska"');
+  assert.equal(offer.job!.attrs.SiteTag, 'strcat("site-", "T2_US_Nebraska")');
+  // The queue keeps the $$() form, and the expansion the job ran with.
+  const [stored] = await env.client("alice").query({ ids: [`${cluster}.0`] });
+  assert.equal(stored!.Site, '"$$(GLIDEIN_CMSSite)"');
+  assert.equal(stored!.MATCH_EXP_Site, '"T2_US_Nebraska"');
+  await pilot.completeJob({ leaseId: offer.leaseId, exitCode: 0 });
+});
