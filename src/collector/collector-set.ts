@@ -2,8 +2,8 @@
  * Several collectors as one, for a highly available pool where each collector holds every ad
  * (HTCondor's COLLECTOR_HOST list): writes go to all of them, reads to one. Advertise and
  * invalidate answer once every collector whose connection was up has answered and one of them
- * took the call (a collector that is down costs the caller nothing; its call ends at its deadline
- * in the background). Their outcomes merge per ad (see mergeAdOutcomes). A query or watch asks
+ * took the call, or WRITE_GRACE_MS after the first took it (a collector that is down, or up but
+ * hung, costs the caller at most that; its call ends at its deadline in the background). Their outcomes merge per ad (see mergeAdOutcomes). A query or watch asks
  * the collector that last answered and fails over to the next on error, so an ad held by two
  * collectors is read once and nothing is counted twice.
  */
@@ -71,23 +71,38 @@ export function connectCollectorSet(
 }
 
 /**
+ * How much longer a write that one collector has taken waits for the others it awaits. A
+ * collector that is up but hung (stopped, swapping) would otherwise hold every write of the set
+ * for the call's whole deadline; one that answers within this is merged as before, a later
+ * answer is dropped (its call goes on in the background and a failure is still reported).
+ */
+export const WRITE_GRACE_MS = 3_000;
+
+/**
  * The answers of the collectors `calls` went to, once every call in `awaited` has settled and one
- * call has succeeded (waiting on for the others while none has); rejects with the first error
- * when every call failed. Calls not awaited that answered by then are included too.
+ * call has succeeded (waiting on for the others while none has), or `graceMs` after the first
+ * success; rejects with the first error when every call failed. Calls not awaited that answered
+ * by then are included too.
  */
 export function settledAnswers<T>(
   calls: readonly Promise<T>[],
   awaited: readonly boolean[],
+  graceMs = WRITE_GRACE_MS,
 ): Promise<{ at: number; value: T }[]> {
   return new Promise((resolve, reject) => {
     const answers: { at: number; value: T }[] = [];
     let pending = awaited.filter(Boolean).length;
     let failed = 0;
     let firstErr: unknown;
+    let grace: NodeJS.Timeout | undefined;
+    const answer = () => {
+      clearTimeout(grace);
+      resolve([...answers].sort((x, y) => x.at - y.at));
+    };
     const check = () => {
-      if (answers.length > 0 && pending <= 0) {
-        resolve([...answers].sort((x, y) => x.at - y.at));
-      } else if (failed === calls.length) reject(firstErr);
+      if (answers.length > 0 && pending <= 0) answer();
+      else if (failed === calls.length) reject(firstErr);
+      else if (answers.length > 0 && grace === undefined) grace = setTimeout(answer, graceMs);
     };
     calls.forEach((call, at) => {
       const settled = () => {
