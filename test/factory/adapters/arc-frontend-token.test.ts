@@ -168,6 +168,33 @@ test(
   },
 );
 
+test(
+  "one owner's unreadable token holds only its own pilots' status, without its text",
+  { timeout: 60_000 },
+  async () => {
+    const a = adapter();
+    after(() => a.close());
+    const fileA = await writeToken(join(dir, "token-a"), "vo-a");
+    const fileB = await writeToken(join(dir, "token-b"), "vo-b");
+    const sleeper = pilotScript("sleeper-ab", "sleep 300");
+    const results = await a.submit([spec(20, sleeper, fileA), spec(21, sleeper, fileB)]);
+    assert.ok(
+      results.every((r) => r.ok),
+      JSON.stringify(results),
+    );
+    const [ha, hb] = results.map((r) => (r.ok ? r.handle : ""));
+    writeFileSync(fileB, "GARBAGE-TOKEN-TEXT\n", { mode: 0o600 });
+    const st = await a.status([ha!, hb!]);
+    assert.ok(["Idle", "Running"].includes(st.get(ha!)!.state), JSON.stringify(st.get(ha!)));
+    const b = st.get(hb!)!;
+    assert.equal(b.state, "Held");
+    assert.match(b.holdReason ?? "", /submit token .*: not a JWT/);
+    assert.ok(!(b.holdReason ?? "").includes("GARBAGE"), b.holdReason);
+    await writeToken(fileB, "vo-b");
+    await a.remove([ha!, hb!]);
+  },
+);
+
 test("a pilot without the frontend's token is refused before anything is sent", async () => {
   const a = adapter();
   after(() => a.close());

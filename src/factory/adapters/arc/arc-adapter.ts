@@ -162,8 +162,14 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     return out;
   }
 
-  /** One action on jobs, one call per owner (the token file each job was submitted with). */
-  async function bulk(action: string, ids: readonly string[]): Promise<ArcJobEntry[]> {
+  /**
+   * One action on jobs, one call per owner (the token file each job was submitted with). One
+   * owner's failure (its token expired or gone) fails only its own jobs' calls.
+   */
+  async function bulk(
+    action: string,
+    ids: readonly string[],
+  ): Promise<{ entries: ArcJobEntry[]; failed: { ids: string[]; err: unknown }[] }> {
     const owners = new Map<string | undefined, string[]>();
     for (const id of ids) {
       const b = journal.state.bearers.get(id);
@@ -171,9 +177,16 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       if (list) list.push(id);
       else owners.set(b, [id]);
     }
-    const out: ArcJobEntry[] = [];
-    for (const [bearer, group] of owners) out.push(...(await bulkAs(action, group, bearer)));
-    return out;
+    const entries: ArcJobEntry[] = [];
+    const failed: { ids: string[]; err: unknown }[] = [];
+    for (const [bearer, group] of owners) {
+      try {
+        entries.push(...(await bulkAs(action, group, bearer)));
+      } catch (err) {
+        failed.push({ ids: group, err });
+      }
+    }
+    return { entries, failed };
   }
 
   /**
@@ -186,18 +199,21 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     if (ids.length === 0) return;
     lastCleanAttempt = ctx.now();
     const cleaned: JournalRecord[] = [];
-    try {
-      for (const e of await bulk("clean", ids)) {
-        if (e.id && e.code === 404) cleaned.push({ t: "cleaned", id: e.id });
-        else if (e.code !== 202 && e.code !== 200) {
-          log.info(
-            { handle: e.id, code: e.code, reason: e.reason },
-            "the CE refused to clean a job; asking again later",
-          );
-        }
+    const r = await bulk("clean", ids);
+    for (const e of r.entries) {
+      if (e.id && e.code === 404) cleaned.push({ t: "cleaned", id: e.id });
+      else if (e.code !== 202 && e.code !== 200) {
+        log.info(
+          { handle: e.id, code: e.code, reason: e.reason },
+          "the CE refused to clean a job; asking again later",
+        );
       }
-    } catch (err) {
-      log.warn({ err }, "clean request to the CE failed; asking again later");
+    }
+    for (const f of r.failed) {
+      log.warn(
+        { err: f.err, jobs: f.ids.length },
+        "clean request to the CE failed; asking again later",
+      );
     }
     journal.append(cleaned);
   }
@@ -230,37 +246,36 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       return !f;
     });
     if (ask.length === 0) return out;
-    let entries: ArcJobEntry[];
-    try {
-      entries = await bulk("status", ask);
-    } catch (err) {
-      log.warn({ err }, "status query to the CE failed");
-      for (const h of ask) {
+    const { entries, failed } = await bulk("status", ask);
+    for (const f of failed) {
+      log.warn({ err: f.err, jobs: f.ids.length }, "status query to the CE failed");
+      for (const h of f.ids) {
         out.set(h, {
           handle: h,
           state: "Held",
-          holdReason: `the CE did not answer the status query: ${message(err)}`,
+          holdReason: `the CE did not answer the status query: ${message(f.err)}`,
           holdRecoverable: true,
         });
       }
-      return out;
     }
     const byId = new Map(entries.filter((e) => e.id !== undefined).map((e) => [e.id!, e]));
     await Promise.all(
-      ask.map(async (h) => {
-        const e = byId.get(h);
-        out.set(
-          h,
-          e
-            ? await statusOne(e, h)
-            : {
-                handle: h,
-                state: "Held",
-                holdReason: "the CE's status answer left this job out",
-                holdRecoverable: true,
-              },
-        );
-      }),
+      ask
+        .filter((h) => !out.has(h))
+        .map(async (h) => {
+          const e = byId.get(h);
+          out.set(
+            h,
+            e
+              ? await statusOne(e, h)
+              : {
+                  handle: h,
+                  state: "Held",
+                  holdReason: "the CE's status answer left this job out",
+                  holdRecoverable: true,
+                },
+          );
+        }),
     );
     return out;
   }
@@ -369,7 +384,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
             results.set(i, { intentId: p.intentId, ok: true, handle: id });
           } catch (err) {
             // Without its inputs the job would wait forever; take it back.
-            await bulk("kill", [id]).catch(() => undefined);
+            await bulk("kill", [id]);
             journal.append([{ t: "purge", id }]);
             await cleanOnCe([id]);
             results.set(i, {
@@ -467,15 +482,14 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
       journal.append(handles.map((id) => ({ t: "removed", id })));
       // The stop file reaches the pilot's children, which an LRMS kill of the job script may not.
       await Promise.all(handles.map((h) => put(h, STOP_FILE, "").catch(() => undefined)));
-      try {
-        const entries = await bulk("kill", handles);
-        for (const e of entries) {
-          if (e.code !== 202 && e.code !== 200 && e.code !== 404) {
-            log.warn({ handle: e.id, code: e.code, reason: e.reason }, "the CE refused a kill");
-          }
+      const r = await bulk("kill", handles);
+      for (const e of r.entries) {
+        if (e.code !== 202 && e.code !== 200 && e.code !== 404) {
+          log.warn({ handle: e.id, code: e.code, reason: e.reason }, "the CE refused a kill");
         }
-      } catch (err) {
-        log.warn({ err }, "kill request to the CE failed");
+      }
+      for (const f of r.failed) {
+        log.warn({ err: f.err, jobs: f.ids.length }, "kill request to the CE failed");
       }
       for (const h of handles) final.delete(h);
     },
