@@ -5,6 +5,7 @@
  * logged and counted; one entry's failure does not stop the others.
  */
 import { removeUnusedCredentials } from "./credentials.js";
+import { removeExpiredSubmitTokens } from "./submit-tokens.js";
 import { advertise } from "./cycle-advertise.js";
 import { applyRefusals, applyRemovals, applySubmissions } from "./cycle-apply.js";
 import { type CycleDeps, entryConfig } from "./cycle-deps.js";
@@ -105,12 +106,15 @@ function entryCaps(d: CycleDeps, entry: string): { remove: number; release: numb
 
 /**
  * Decrypted credentials that no request of the last two cycles named and no pilot that may still
- * run uses are deleted: a proxy on disk is only as safe as the directory it sits in.
+ * run uses are deleted: a proxy on disk is only as safe as the directory it sits in. So are
+ * CE tokens that have expired, which nothing can use any more.
  */
 function forgetCredentials(d: CycleDeps): void {
   const keep = d.credentialCache?.ids() ?? new Set<string>();
   for (const p of d.store.live()) keep.add(p.credentialId);
   try {
+    const expired = removeExpiredSubmitTokens(d.credentialDir, Math.floor(d.now() / 1000));
+    if (expired > 0) d.logger.info({ files: expired }, "deleted expired CE tokens");
     const n = removeUnusedCredentials(d.credentialDir, keep);
     if (n > 0) d.logger.info({ files: n }, "deleted credentials no pilot or request uses");
   } catch (err) {

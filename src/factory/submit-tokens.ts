@@ -9,7 +9,7 @@
  * audience must name this entry's CE (a token for another CE, or for the WLCG "any" audience, is
  * not used), the token must be a JWS of an asymmetric algorithm, unexpired and already valid.
  */
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readBoundedText } from "../common/bounded-read.js";
 import { safeName } from "./credentials.js";
@@ -116,4 +116,49 @@ export function storeSubmitToken(
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
   return file;
+}
+
+const SUBMIT_TOKEN_FILE = /^submit-token-[A-Za-z0-9_.-]+(\.tmp)?$/;
+
+/** The `exp` of a stored token's text, or undefined when it cannot be read as one. */
+function storedExp(text: string): number | undefined {
+  const part = text.trim().split(".")[1];
+  const claims = part !== undefined ? decodePart(part) : undefined;
+  return typeof claims?.exp === "number" ? claims.exp : undefined;
+}
+
+/**
+ * Delete stored CE tokens that have expired (or cannot be read as tokens, or are torn `.tmp`
+ * writes): nothing can use them, and a newer request writes the file again. Only files named as
+ * storeSubmitToken names them are touched. Returns how many went.
+ */
+export function removeExpiredSubmitTokens(baseDir: string, nowS: number): number {
+  let removed = 0;
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (const client of list(baseDir)) {
+    if (!client.isDirectory()) continue;
+    const dir = join(baseDir, client.name);
+    for (const f of list(dir)) {
+      const m = SUBMIT_TOKEN_FILE.exec(f.name);
+      if (!m || !f.isFile()) continue;
+      let exp: number | undefined;
+      try {
+        exp = m[1]
+          ? undefined
+          : storedExp(readBoundedText(join(dir, f.name), MAX_SUBMIT_TOKEN_BYTES + 2));
+      } catch {
+        exp = undefined;
+      }
+      if (exp !== undefined && exp > nowS) continue;
+      rmSync(join(dir, f.name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -3,7 +3,7 @@
  * and the 0600 file it is kept in (in a 0700 client folder), replaced as newer tokens arrive.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -12,6 +12,7 @@ import {
   checkSubmitToken,
   entryCeAudience,
   MAX_SUBMIT_TOKEN_BYTES,
+  removeExpiredSubmitTokens,
   storeSubmitToken,
 } from "../../src/factory/submit-tokens.js";
 
@@ -103,4 +104,20 @@ test("the token is kept 0600 in a 0700 client folder, replaced by a newer one", 
   // Names from the ad cannot leave the credential folder.
   const odd = storeSubmitToken(base, "../../etc", "../x", first);
   assert.equal(odd, join(base, ".._.._etc", "submit-token-.._x"));
+});
+
+test("expired, unreadable and torn CE tokens are deleted; live ones and other files stay", async () => {
+  const base = mkdtempSync(join(tmpdir(), "updraft-submit-token-"));
+  after(() => rmSync(base, { recursive: true, force: true }));
+  const live = storeSubmitToken(base, "fe.a", "arc1", await sign({}, { exp: NOW + 100 }));
+  const dead = storeSubmitToken(base, "fe.a", "arc2", await sign({}, { exp: NOW - 1 }));
+  const junk = storeSubmitToken(base, "fe.b", "arc1", "not a token");
+  const torn = `${live}.tmp`;
+  writeFileSync(torn, "half", { mode: 0o600 });
+  const other = join(base, "fe.a", "credential-0123456789abcdef");
+  writeFileSync(other, "PROXY", { mode: 0o600 });
+  assert.equal(removeExpiredSubmitTokens(base, NOW), 3);
+  assert.ok(existsSync(live) && existsSync(other));
+  assert.ok(!existsSync(dead) && !existsSync(junk) && !existsSync(torn));
+  assert.equal(removeExpiredSubmitTokens(base, NOW + 100), 1, "the live one once it expires");
 });
