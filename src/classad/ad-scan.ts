@@ -88,7 +88,7 @@ class AdScanner extends ExpressionRecognizer {
       if (!is(c, Cls.NameStart)) return null;
       let q = p + 1;
       let hash = c;
-      for (; q < end; q++) {
+      for (; ; q++) {
         const d = b[q]!;
         if (!is(d, Cls.NameChar)) break;
         hash = (Math.imul(hash, 31) + d) | 0;
@@ -137,11 +137,11 @@ class AdScanner extends ExpressionRecognizer {
       q++;
       // Adjacent string literals are one (§1.5).
       let w = q;
-      while (w < end && is(b[w]!, Cls.Space)) w++;
+      while (is(b[w]!, Cls.Space)) w++;
       if (w < end && b[w]! === Ch.DQuote) return null;
     } else if (is(c, Cls.NameStart)) {
       q = v + 1;
-      while (q < end && is(b[q]!, Cls.NameChar)) q++;
+      while (is(b[q]!, Cls.NameChar)) q++;
       if (this.keyword(v, q) !== Keyword.Literal) return null;
       value = keywordValue(b, v);
     } else {

@@ -35,7 +35,8 @@ export class ClassAd implements ClassAdLike, UnparsableAd {
   /** Parse an ad: new syntax when the first non-blank character is `[`, else the long form. */
   static parse(text: string): ClassAd {
     let first = 0;
-    while (first < text.length && /\s/.test(text[first]!)) first++;
+    // An ad most often starts with its `[`: no blank to test.
+    if (text.charCodeAt(0) !== 0x5b) while (first < text.length && /\s/.test(text[first]!)) first++;
     if (text.charCodeAt(first) === 0x5b /* [ */) {
       const entries = scanAd(text);
       if (entries !== null) return new ClassAd(entries);

@@ -100,7 +100,7 @@ export class ByteTokens {
     const b = this.b;
     const end = this.end;
     for (;;) {
-      while (p < end && is(b[p]!, Cls.Space)) p++;
+      while (is(b[p]!, Cls.Space)) p++;
       if (p + 1 < end && b[p]! === Ch.Slash) {
         const c2 = b[p + 1];
         if (c2 === Ch.Slash) {
@@ -136,7 +136,7 @@ export class ByteTokens {
     const c = b[p]!;
     if (is(c, Cls.NameStart)) {
       let q = p + 1;
-      while (q < end && is(b[q]!, Cls.NameChar)) q++;
+      while (is(b[q]!, Cls.NameChar)) q++;
       this.pos = q;
       const kw = this.keyword(p, q);
       return kw === Keyword.None ? K.Name : kw === Keyword.Literal ? K.Literal : K.Binary;
@@ -199,7 +199,7 @@ export class ByteTokens {
       case Ch.Question: {
         // `?` then optional whitespace then `:` is one elvis token (§1.8).
         let q = p + 1;
-        while (q < end && is(b[q]!, Cls.Space)) q++;
+        while (is(b[q]!, Cls.Space)) q++;
         if (q < end && b[q]! === Ch.Colon) {
           this.pos = q + 1;
           return K.Elvis;
@@ -235,12 +235,12 @@ export class ByteTokens {
     const end = this.end;
     let q = p;
     if (b[q]! === Ch.Minus) q++;
-    while (q < end && is(b[q]!, Cls.Digit)) q++;
+    while (is(b[q]!, Cls.Digit)) q++;
     let isReal = false;
     if (q < end && b[q]! === Ch.Dot) {
       if (!(q + 1 < end && is(b[q + 1]!, Cls.Digit))) return K.Bad;
       q++;
-      while (q < end && is(b[q]!, Cls.Digit)) q++;
+      while (is(b[q]!, Cls.Digit)) q++;
       isReal = true;
     }
     const e = q < end ? b[q]! : 0;
@@ -249,7 +249,7 @@ export class ByteTokens {
       const sign = q < end ? b[q]! : 0;
       if (sign === Ch.Plus || sign === Ch.Minus) q++;
       if (!(q < end && is(b[q]!, Cls.Digit))) return K.Bad;
-      while (q < end && is(b[q]!, Cls.Digit)) q++;
+      while (is(b[q]!, Cls.Digit)) q++;
       isReal = true;
     }
     if (!isReal) {
@@ -269,7 +269,7 @@ export class ByteTokens {
       q = this.quoted(q, Ch.DQuote);
       if (q < 0) return K.Bad;
       let w = q;
-      while (w < end && is(b[w]!, Cls.Space)) w++;
+      while (is(b[w]!, Cls.Space)) w++;
       if (w < end && b[w]! === Ch.DQuote) q = w;
       else break;
     }
