@@ -7,7 +7,6 @@ import type { ParsedRequest } from "./client-requests.js";
 import { type CycleDeps, entryClientKey, guarded } from "./cycle-deps.js";
 import { prepareSubmit } from "./cycle-requests.js";
 import { backoffAfter, type CyclePlan } from "./cycle-plan.js";
-import type { CounterRow } from "./store.js";
 import { type SubmitJob, submitAll } from "./submitter.js";
 
 export function applyRefusals(d: CycleDeps, plan: CyclePlan): void {
@@ -16,9 +15,9 @@ export function applyRefusals(d: CycleDeps, plan: CyclePlan): void {
     for (const [key, ms] of plan.idleLifetimes) d.idleLifetimes.set(key, ms);
   }
   if (plan.refused.length === 0) return;
-  d.store.countAll(
-    plan.refused.map((r) => ({ entry: r.entry, client: r.client, name: "refused", value: 1 })),
-  );
+  d.store.transaction(() => {
+    for (const r of plan.refused) d.store.count(r.entry, r.client, "refused");
+  });
   for (const r of plan.refused) {
     d.logger.warn(
       {
@@ -91,21 +90,18 @@ export async function applySubmissions(
     }
   }
   let submitted = 0;
-  const counts: CounterRow[] = [];
   d.store.transaction(() => {
     jobs.forEach((j, i) => {
       const sum = sums[i]!;
       const { entry, client } = j.req.intent;
       submitted += sum.submitted;
-      if (sum.submitted > 0)
-        counts.push({ entry, client, name: "submitted", value: sum.submitted });
+      if (sum.submitted > 0) d.store.count(entry, client, "submitted", sum.submitted);
       if (sum.failed > 0) {
-        counts.push({ entry, client, name: "submit_failed", value: sum.failed });
+        d.store.count(entry, client, "submit_failed", sum.failed);
         d.store.recordError(entry, client, d.now(), `submit failed: ${sum.lastError ?? "?"}`);
         log.warn({ entry, client, failed: sum.failed, error: sum.lastError }, "submit failed");
       }
     });
-    d.store.countAll(counts);
   });
   if (jobs.length > 0) log.info({ submitted, jobs: jobs.length }, "submitted pilots");
   return submitted;

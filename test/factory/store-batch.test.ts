@@ -51,7 +51,7 @@ const intent = (client: string) => ({
   gridtype: "local",
 });
 
-test("batched state changes, handles, counters and client status read back as one write per row would leave them, and an unchanged status is not rewritten", () => {
+test("batched intents, state changes and client status read back as one write per row would leave them, and an unchanged status is not rewritten", () => {
   const file = join(dir, "factory.db");
   let store = new FactoryStore(file);
   try {
@@ -77,16 +77,10 @@ test("batched state changes, handles, counters and client status read back as on
       ],
       30,
     );
-    store.countAll([
-      { entry: "e1", client: "fe.g1", name: "submitted", value: 2 },
-      { entry: "e1", client: "fe.g1", name: "submitted", value: 5 },
-      ...Array.from({ length: 150 }, (_, i) => ({
-        entry: "e1",
-        client: `fe.g${i}`,
-        name: "failed",
-        value: 1,
-      })),
-    ]);
+    store.transaction(() => {
+      store.count("e1", "fe.g1", "submitted", 2);
+      store.count("e1", "fe.g1", "submitted", 5);
+    });
     const status = (client: string, reqIdle: number, at: number) => ({
       entry: "e1",
       client,
@@ -121,8 +115,6 @@ test("batched state changes, handles, counters and client status read back as on
     const value = (client: string, name: string) =>
       counters.find((c) => c.client === client && c.name === name)?.value;
     assert.equal(value("fe.g1", "submitted"), 7);
-    assert.equal(value("fe.g149", "failed"), 1);
-    assert.equal(counters.filter((c) => c.name === "failed").length, 150);
     assert.deepEqual(
       store.clientStatuses().map((s) => [s.client, s.reqIdle, s.at]),
       [
