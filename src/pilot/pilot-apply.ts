@@ -350,6 +350,14 @@ async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
     }
     if (!lease) continue;
     s.nextSource = (s.nextSource + i + 1) % deps.sources.length;
+    if (!periodicOk(ctx)) {
+      // Matched with the slot ad from before a periodic check failed: the slot takes no job now,
+      // so it goes back at once rather than wait for its lease to lapse.
+      await source.release(lease, PERIODIC_CHECK_FAILED).catch((err: unknown) => {
+        deps.log?.warn({ err, jobId: lease.jobId }, "giving back a job failed");
+      });
+      return false;
+    }
     return startClaimed(ctx, lease, source);
   }
   return false;
@@ -468,6 +476,8 @@ function failedStart(jobId: string, message: string, holdCode?: number): JobOutc
   };
 }
 
+/** Why a job matched as a periodic check failed goes back to the queue. */
+export const PERIODIC_CHECK_FAILED = "a periodic check of the VO failed as the job was matched";
 const FINAL_REPORT_TRIES = 3;
 /** Longest wait for a collector to take the withdrawal of an ended job's dynamic slot. */
 export const WITHDRAW_DEADLINE_MS = 5_000;

@@ -61,7 +61,7 @@ function countingConnect(calls: Call[], stopped: Set<Call["peer"]>): ConnectFn {
     };
     const sources = conn.sources.map((src): JobSource => ({
       ...src,
-      claim: (ad, w) => noted("schedd", "claim", () => src.claim(ad, w)),
+      claim: (ad, w, n) => noted("schedd", "claim", () => src.claim(ad, w, n)),
       heartbeat: (l) => noted("schedd", "heartbeat", () => src.heartbeat(l)),
       complete: (l, o, d) => noted("schedd", "complete", () => src.complete(l, o, d)),
       release: (l, r, o) => noted("schedd", "release", () => src.release(l, r, o)),

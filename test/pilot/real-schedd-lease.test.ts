@@ -1,7 +1,8 @@
 /**
  * Leases between a pilot and a real schedd: a pilot stopped by SIGTERM hands its running job
  * back and the job is Idle at once (not 20 minutes later when the lease would lapse), and a
- * lease far shorter than the old fixed 60 s heartbeat is kept alive because heartbeats follow it.
+ * lease far shorter than the old fixed 60 s heartbeat is kept alive because heartbeats follow it,
+ * and a job matched just as a periodic check fails goes back at once.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { test } from "node:test";
 import { systemClock } from "../../src/common/clock.js";
 import { planLifetime } from "../../src/pilot/lifetime.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
+import { PERIODIC_CHECK_FAILED } from "../../src/pilot/pilot-apply.js";
 import { runPilot } from "../../src/pilot/run-pilot.js";
 import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
@@ -155,4 +157,58 @@ test("a lease shorter than the old fixed heartbeat period stays alive for the wh
   assert.equal(ad!.JobStatus, "4", "completed, never requeued by a lapse");
   assert.equal(ad!.NumJobStarts, "1");
   assert.equal(ad!.ExitCode, "0");
+});
+
+test("a job matched as a periodic check fails goes back to the queue at once and the pilot starts nothing", async (t) => {
+  const env = await startEnv();
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-psfail-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const alice = env.client("alice");
+  const cluster = await submit(alice, [
+    job({ TransferExecutable: "false", Cmd: '"/bin/true"', RequestMemory: "64" }),
+  ]);
+  // The periodic scripts' verdict, turned to failing by the test while the claim is at the
+  // schedd (the claim was made with a slot ad from before), as a script run could at any time.
+  let ok = true;
+  let changed = () => {};
+  const source = scheddSource(env.schedd.url(), env.client("pilot"));
+  const claim = source.claim.bind(source);
+  let claims = 0;
+  source.claim = async (ad, wait, slotNumber) => {
+    const lease = await claim(ad, wait, slotNumber);
+    if (lease) claims++;
+    ok = false;
+    changed();
+    return lease;
+  };
+  const terminate = new AbortController();
+  const run = runPilot({
+    clock: systemClock,
+    plan: planLifetime({ maxWalltimeS: 600, maxIdleS: 600 }, Date.now(), () => 0),
+    identity: { pilotId: "pilot-psfail", host: "wn01" },
+    resources: { cpus: 1, memoryMb: 1000, diskKb: 1_000_000, gpus: 0 },
+    nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+    published: {},
+    workDir: join(dir, "work"),
+    sources: [source],
+    advertiser: { advertise: async () => {}, invalidate: async () => {} },
+    terminate: terminate.signal,
+    claimRetryMs: 200,
+    periodicChecks: (onChange) => {
+      changed = onChange;
+      return { ok: () => ok, attrs: () => ({ GLIDEIN_PS_OK: ok }), stop: () => {} };
+    },
+  });
+  t.after(() => terminate.abort());
+  await until("the job to be matched", async () => claims > 0);
+  // Its lease would last 20 minutes; released, the job is Idle again now.
+  await until("the job to be Idle again", async () => {
+    const [j] = await alice.query({ ids: [`${cluster}.0`] });
+    return j?.JobStatus === "1" && j.VacateReason === JSON.stringify(PERIODIC_CHECK_FAILED);
+  });
+  terminate.abort();
+  const result = await within(run, "pilot run");
+  assert.deepEqual(result.jobs, [], "the pilot started no job");
+  assert.equal(claims, 1, "and claimed no other while the check failed");
 });
