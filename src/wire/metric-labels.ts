@@ -62,33 +62,25 @@ interface ComputedConfig {
  * which hashes its labels), so a page of thousands of series costs little more than its text.
  */
 export class ComputedGauge extends Gauge<string> {
-  private readonly read: ComputedConfig["read"];
-  private readonly max: number;
-  private readonly labelNames: readonly string[];
+  private readonly series: ComputedSeries;
   constructor(c: ComputedConfig) {
     super({ name: c.name, help: c.help, labelNames: checkArity(c), registers: c.registers });
-    this.labelNames = c.labelNames;
-    this.read = c.read;
-    this.max = c.max ?? MAX_SERIES_PER_METRIC;
+    this.series = new ComputedSeries(c);
   }
   override async get(): ReturnType<Gauge<string>["get"]> {
-    return { ...(await super.get()), values: computedValues(this.labelNames, this.read, this.max) };
+    return { ...(await super.get()), values: this.series.values() };
   }
 }
 
 /** A counter read like ComputedGauge: the daemon keeps the running totals, the page shows them. */
 export class ComputedCounter extends Counter<string> {
-  private readonly read: ComputedConfig["read"];
-  private readonly max: number;
-  private readonly labelNames: readonly string[];
+  private readonly series: ComputedSeries;
   constructor(c: ComputedConfig) {
     super({ name: c.name, help: c.help, labelNames: checkArity(c), registers: c.registers });
-    this.labelNames = c.labelNames;
-    this.read = c.read;
-    this.max = c.max ?? MAX_SERIES_PER_METRIC;
+    this.series = new ComputedSeries(c);
   }
   override async get(): ReturnType<Counter<string>["get"]> {
-    return { ...(await super.get()), values: computedValues(this.labelNames, this.read, this.max) };
+    return { ...(await super.get()), values: this.series.values() };
   }
 }
 
@@ -98,35 +90,115 @@ function checkArity(c: ComputedConfig): readonly string[] {
   return c.labelNames;
 }
 
+/** prom-client's escaping of a label value in the text format. */
+const escapeLabel = (v: string): string =>
+  v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+type Value = {
+  metricName: string;
+  labels: Record<string, string>;
+  sharedLabels: Record<string, string>;
+  value: number;
+};
+
+/** One series kept from page to page: its written name and this page's sum. */
+type Series = { metricName: string; value: number; page: number };
+
+/** Series kept across pages, beyond which they are forgotten (and rewritten when seen again). */
+const KEPT_FACTOR = 4;
+
 /**
- * Like BoundedSeries, with a cheaper key: the label values joined by NUL, which a label value
- * cannot hold (each has passed through labelValue or is a name from the code), so distinct sets
- * keep distinct keys.
+ * One computed metric's series, bounded like BoundedSeries. They are kept from page to page in
+ * maps by label value (one to three levels deep, a missing label being ""), so a page finds
+ * each series with a lookup per label, on names the daemon already holds, instead of building
+ * and hashing a joined key for each of the thousands of values it adds (most of the page's work
+ * at 10,000 entry and client pairs). Each series is handed to the registry as its whole name
+ * and labels already written (`name{a="x",b="y"}`) with no labels left to format, so the
+ * registry writes the line as that text and the value, and a series is formatted once in its
+ * life rather than on every page. Prometheus's text format only (the registry's default):
+ * OpenMetrics would append `_total` after the braces.
  */
-function computedValues(
-  labelNames: readonly string[],
-  read: ComputedConfig["read"],
-  max: number,
-): { labels: Record<string, string>; value: number }[] {
-  const series = new Map<string, { labels: Record<string, string>; value: number }>();
-  let other: { labels: Record<string, string>; value: number } | undefined;
-  // Label objects are made only for the series kept: past the bound, most adds are summed away.
-  read((value, a, b, c) => {
-    const key =
-      b === undefined ? a : c === undefined ? a + "\u0000" + b : a + "\u0000" + b + "\u0000" + c;
-    const v = series.get(key);
-    if (v) v.value += value;
-    else if (series.size < max - 1) {
-      const labels: Record<string, string> = {};
-      const given = [a, b, c];
-      labelNames.forEach((name, i) => (labels[name] = given[i] ?? ""));
-      series.set(key, { labels, value });
-    } else if (other) other.value += value;
-    else other = { labels: Object.fromEntries(labelNames.map((k) => [k, OTHER])), value };
-  });
-  const values = [...series.values()];
-  if (other) values.push(other);
-  return values;
+class ComputedSeries {
+  private readonly name: string;
+  private readonly labelNames: readonly string[];
+  private readonly read: ComputedConfig["read"];
+  private readonly max: number;
+  private kept = new Map<string, Map<string, Map<string, Series>>>();
+  private keptCount = 0;
+  private readonly other: Series;
+  private page = 0;
+
+  constructor(c: ComputedConfig) {
+    this.name = c.name;
+    this.labelNames = c.labelNames;
+    this.read = c.read;
+    this.max = c.max ?? MAX_SERIES_PER_METRIC;
+    this.other = { metricName: this.write(c.labelNames.map(() => OTHER)), value: 0, page: 0 };
+  }
+
+  private write(values: readonly string[]): string {
+    const parts = this.labelNames.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`);
+    return `${this.name}{${parts.join(",")}}`;
+  }
+
+  /** Where a new series goes: kept, its name written once, unless the page is full. */
+  private keep(a: string, b: string, c: string): Series {
+    let byB = this.kept.get(a);
+    if (byB === undefined) this.kept.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (byC === undefined) byB.set(b, (byC = new Map()));
+    const s: Series = { metricName: this.write([a, b, c]), value: 0, page: 0 };
+    byC.set(c, s);
+    this.keptCount++;
+    return s;
+  }
+
+  values(): Value[] {
+    // Names that came and went (a hostile writer's) are forgotten past a bound.
+    if (this.keptCount > KEPT_FACTOR * this.max) {
+      this.kept = new Map();
+      this.keptCount = 0;
+    }
+    const page = ++this.page;
+    const shown: Series[] = [];
+    const other = this.other;
+    const room = this.max - 1;
+    this.read((value, a, b = "", c = "") => {
+      let s = this.kept.get(a)?.get(b)?.get(c);
+      if (s === undefined || s.page !== page) {
+        if (shown.length >= room) {
+          // Past the bound: summed into the one `_other` series.
+          if (other.page !== page) {
+            other.page = page;
+            other.value = 0;
+          }
+          other.value += value;
+          return;
+        }
+        s ??= this.keep(a, b, c);
+        s.page = page;
+        s.value = 0;
+        shown.push(s);
+      }
+      s.value += value;
+    });
+    const values: Value[] = shown.map((s) => ({
+      metricName: s.metricName,
+      labels: NO_LABELS,
+      sharedLabels: NO_LABELS,
+      value: s.value,
+    }));
+    if (other.page === page)
+      values.push({
+        metricName: other.metricName,
+        labels: NO_LABELS,
+        sharedLabels: NO_LABELS,
+        value: other.value,
+      });
+    return values;
+  }
 }
 
 /**
