@@ -7,48 +7,22 @@
  * refused, and so is a token file that is not a JWT, before anything is sent.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { generateKeyPair, SignJWT, type CryptoKey } from "jose";
-import { initIssuerDir, issueToken } from "../../../src/security/token-issuer.js";
 import { createArcRestClient } from "../../../src/factory/adapters/arc/rest-client.js";
 import { parseArcSettings } from "../../../src/factory/adapters/arc/settings.js";
 import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
+import { startHttpsIssuer, type HttpsIssuer } from "../../helpers/https-issuer.js";
 import { createTestPki } from "../../helpers/pki.js";
 
 const pki = createTestPki();
 const dir = mkdtempSync(join(tmpdir(), "updraft-arc-token-"));
-let issuerUrl = "";
-let jwks: unknown;
+let issuer: HttpsIssuer;
+let kid = "";
 let arc: ArcPeer;
-let closeIssuer: () => void = () => {};
-
-/** An OIDC issuer serving its discovery document and keys over HTTPS, as an IAM does. */
-async function startIssuer(): Promise<void> {
-  const server = createServer(
-    { cert: readFileSync(pki.host.certFile), key: readFileSync(pki.host.keyFile) },
-    (req, res) => {
-      // A-REX asks with the absolute URL in the request line.
-      const path = new URL(req.url ?? "/", issuerUrl).pathname;
-      const body =
-        path === "/.well-known/openid-configuration"
-          ? JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks.json` })
-          : path === "/jwks.json"
-            ? JSON.stringify(jwks)
-            : undefined;
-      res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" });
-      res.end(body ?? "");
-    },
-  );
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  issuerUrl = `https://localhost:${(server.address() as AddressInfo).port}`;
-  closeIssuer = () => server.close();
-}
 
 /** A token of the right shape signed by `key`, which the issuer does not publish. */
 async function token(key: CryptoKey, file: string): Promise<string> {
@@ -56,10 +30,10 @@ async function token(key: CryptoKey, file: string): Promise<string> {
   const jwt = await new SignJWT({ scope: "compute.create compute.read", "wlcg.ver": "1.0" })
     .setProtectedHeader({
       alg: "RS256",
-      kid: (jwks as { keys: { kid: string }[] }).keys[0]!.kid,
+      kid,
       typ: "JWT",
     })
-    .setIssuer(issuerUrl)
+    .setIssuer(issuer.url)
     .setSubject("factory")
     .setAudience(arc.endpoint)
     .setIssuedAt(now)
@@ -78,22 +52,23 @@ const client = (tokenFile: string) =>
   );
 
 before(async () => {
-  await startIssuer();
-  const init = await initIssuerDir(join(dir, "issuer"), issuerUrl, "RS256");
-  assert.ok(init.ok);
-  jwks = JSON.parse(readFileSync(init.dir.jwksFile, "utf8"));
-  arc = await startArcPeer({ pki, allowedDns: [], tokenIssuer: issuerUrl });
+  issuer = await startHttpsIssuer(pki, dir);
+  const jwks = JSON.parse(readFileSync(join(issuer.dir, "jwks.json"), "utf8")) as {
+    keys: { kid: string }[];
+  };
+  kid = jwks.keys[0]!.kid;
+  arc = await startArcPeer({ pki, allowedDns: [], tokenIssuer: issuer.url });
 });
 after(async () => {
   await arc?.stop();
-  closeIssuer();
+  issuer?.close();
   pki.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test("a job submitted with the issuer's bearer token and no certificate is created", async () => {
   const good = join(dir, "good");
-  const jwt = await issueToken(join(dir, "issuer"), {
+  const jwt = await issuer.issue({
     sub: "factory",
     audiences: [arc.endpoint],
     scope: "compute.create compute.read",
