@@ -36,11 +36,11 @@ const silentAdvertiser: SlotAdvertiser = { advertise: async () => {}, invalidate
  */
 export function collectorAdvertiser(
   c: CollectorClient & { reachable?: () => boolean },
-  extra?: () => Record<string, string>,
+  extra?: () => Promise<Record<string, string>>,
 ): SlotAdvertiser {
   return {
     async advertise(ad, dynamic = []) {
-      for (const [name, text] of Object.entries(extra?.() ?? {})) ad.set(name, text);
+      for (const [name, text] of Object.entries((await extra?.()) ?? {})) ad.set(name, text);
       const outcomes = await c.advertise(
         [ad, ...dynamic].map((a) => a.toJSON()),
         AD_TYPE.Slot,

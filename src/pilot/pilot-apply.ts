@@ -63,6 +63,8 @@ export interface PilotContext {
   psChanged: boolean;
   /** Ends a wait for a job made with a slot ad from before the verdict changed. */
   pollAbort?: AbortController;
+  /** The advertisement in flight: the next waits for it, so ads reach the collector in order. */
+  advertising: Promise<void>;
 }
 
 /** A job's outcome for its schedd, sent (again) until taken. */
@@ -112,6 +114,7 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
       deps.log?.warn({ err }, "cannot write the job groups file"),
     ),
     psChanged: false,
+    advertising: Promise.resolve(),
   };
   ctx.periodic = deps.periodicChecks?.(() => {
     ctx.psChanged = true;
@@ -161,7 +164,15 @@ export function slotAd(ctx: PilotContext) {
  * beside a finished one's would be refused. A failure, a refusal, or no collector reachable is
  * tried again after a short backoff (adFailed).
  */
-export async function advertise(ctx: PilotContext, force = false): Promise<void> {
+export function advertise(ctx: PilotContext, force = false): Promise<void> {
+  const previous = ctx.advertising;
+  const send = () => sendAds(ctx, force);
+  const mine = previous.then(send, send);
+  ctx.advertising = mine;
+  return mine;
+}
+
+async function sendAds(ctx: PilotContext, force: boolean): Promise<void> {
   const { deps, state: s } = ctx;
   const now = deps.clock.now();
   // After a failure the backoff says when, not the periodic interval (due at every turn while
@@ -428,6 +439,8 @@ export async function advertiseChanges(ctx: PilotContext): Promise<void> {
  */
 export async function finalReports(ctx: PilotContext): Promise<void> {
   const { deps, state: s } = ctx;
+  // An ad still on its way would otherwise land after the withdrawal below.
+  await ctx.advertising;
   for (let i = 0; i < FINAL_REPORT_TRIES && ctx.pendingReports.some(reportable); i++) {
     if (i > 0 && deps.clock.now() + ctx.retryMs >= s.plan.dieAtMs) break;
     if (i > 0) await ctx.sleep(ctx.retryMs);

@@ -105,7 +105,9 @@ export interface PilotRunResult {
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const ctx = createPilotContext(deps);
   const s = ctx.state;
-  await advertise(ctx, true);
+  // The first slot ad and the first claim go out together: the claim does not need the ad, and
+  // each opens its own connection (later ads queue behind this one).
+  void advertise(ctx, true);
   let reason: PilotExitReason;
   for (;;) {
     const v = await takeTurn(ctx);

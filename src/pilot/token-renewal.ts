@@ -13,8 +13,8 @@
  * When no renewal has come with an eighth of the token's life left, `giveUpAt` says when the token
  * ends, and the pilot drains as before a shutdown, handing its jobs back in time.
  */
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { isDeepStrictEqual } from "node:util";
+import { generateKeyPair, type KeyObject } from "node:crypto";
+import { isDeepStrictEqual, promisify } from "node:util";
 import { decodeJwt } from "jose";
 import { AD_TYPE, COMMON, PILOT_CREDENTIAL, SLOT } from "../ads/index.js";
 import { unparseValue } from "../classad/index.js";
@@ -84,8 +84,8 @@ export function acceptRenewal(held: TokenFacts, next: string, nowS: number): str
 export interface TokenRenewer {
   /** The token to present at the next connection. */
   current(): string;
-  /** Attributes for the Slot ad: the renewal key and the held token's expiry. */
-  slotAttrs(): Record<string, string>;
+  /** Attributes for the Slot ad: the renewal key (once made) and the held token's expiry. */
+  slotAttrs(): Promise<Record<string, string>>;
   /** One look for a renewed token; true when one was taken. */
   check(collector: CollectorClient, nowMs?: number): Promise<boolean>;
   /** When the held token ends if no renewal came in time (ms), else undefined. */
@@ -115,11 +115,10 @@ export function createTokenRenewer(
   let text = token;
   let renewals = 0;
   // In memory only: the key never touches a file, so a job can read it only from the pilot's
-  // memory, where the token is anyway.
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const keyB64 = (publicKey as KeyObject)
-    .export({ type: "spki", format: "der" })
-    .toString("base64");
+  // memory, where the token is anyway. Made off the main thread (100-500 ms of CPU here): the
+  // pilot's first claim does not wait for it, only its first slot ad does.
+  const key = makeKey();
+  key.catch(() => {}); // awaited where used; an early failure is not an unhandled rejection
   let timer: NodeJS.Timeout | undefined;
   let checking = false;
 
@@ -143,7 +142,7 @@ export function createTokenRenewer(
       if (sealed === undefined || sealed.length > MAX_SEALED_CHARS) continue;
       let next: string;
       try {
-        next = decryptCredential(JSON.parse(sealed) as string, privateKey)
+        next = decryptCredential(JSON.parse(sealed) as string, (await key).privateKey)
           .toString("latin1")
           .trim();
       } catch (err) {
@@ -166,8 +165,8 @@ export function createTokenRenewer(
 
   return {
     current: () => text,
-    slotAttrs: () => ({
-      [SLOT.RenewalKey]: JSON.stringify(keyB64),
+    slotAttrs: async () => ({
+      [SLOT.RenewalKey]: JSON.stringify((await key).publicB64),
       [SLOT.CredentialExpiry]: String(held!.exp),
     }),
     check,
@@ -193,4 +192,12 @@ export function createTokenRenewer(
       if (timer) clearInterval(timer);
     },
   };
+}
+
+const generateRsa = promisify(generateKeyPair);
+
+async function makeKey(): Promise<{ privateKey: KeyObject; publicB64: string }> {
+  const { publicKey, privateKey } = await generateRsa("rsa", { modulusLength: 2048 });
+  const publicB64 = publicKey.export({ type: "spki", format: "der" }).toString("base64");
+  return { privateKey, publicB64 };
 }

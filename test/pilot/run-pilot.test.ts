@@ -465,3 +465,35 @@ test("an advertisement that keeps failing is retried at most every 30 s, and nev
   assert.deepEqual(gaps.slice(0, 7), [1, 2, 4, 8, 16, 30, 30]);
   assert.ok(Math.max(...gaps) <= 30, `gaps: ${gaps.join(", ")}`);
 });
+
+test("the first claim does not wait for the first slot ad, and later ads still follow it in order", async () => {
+  const t = simulated({ maxWalltimeS: 4 * 3600, maxIdleS: 600 });
+  t.source.submit(JOB());
+  // The first ad is held at the collector until a claim is made (or, failing that, 5 s pass).
+  let releasedBy = "";
+  let release!: (by: string) => void;
+  const held = new Promise<void>((r) => (release = (by) => ((releasedBy ||= by), r())));
+  const backstop = setTimeout(() => release("timer"), 5000);
+  const send = t.advertiser.advertise.bind(t.advertiser);
+  let first = true;
+  t.advertiser.advertise = async (ad, dynamic) => {
+    if (first) {
+      first = false;
+      await held;
+    }
+    return send(ad, dynamic);
+  };
+  const claim = t.source.claim.bind(t.source);
+  t.source.claim = async (ad) => {
+    release("claim");
+    return claim(ad);
+  };
+  const r = await runPilot(t.deps);
+  clearTimeout(backstop);
+  assert.equal(releasedBy, "claim", "the pilot waited for its first ad before claiming");
+  assert.equal(r.jobs.length, 1);
+  const cpus = t.advertiser.ads.map((a) => a.evaluate("Cpus"));
+  assert.equal(cpus[0], 4, "the first ad (from before the claim) reached the collector first");
+  assert.ok(cpus.includes(3), "an ad showed the running job");
+  assert.equal(t.advertiser.invalidated.at(-1), "slot1@p1@wn01", "the slot withdrawn last");
+});

@@ -127,7 +127,7 @@ test("a pilot takes the renewed token sealed to its key from its PilotCredential
   const first = await token();
   const renewer = createTokenRenewer(first, OWN);
   assert.ok(renewer);
-  const attrs = renewer.slotAttrs();
+  const attrs = await renewer.slotAttrs();
   assert.equal(attrs.UpdraftCredentialExpiry, String(NOW_S + 120));
   const keyPem = renewalKeyPem(JSON.parse(attrs.UpdraftRenewalKey!) as string);
   assert.ok(keyPem, "the advertised key is an RSA key of 2048 bits");
@@ -167,7 +167,7 @@ test("a pilot takes the renewed token sealed to its key from its PilotCredential
   assert.equal(await renewer.check(reader, nowMs), true);
   assert.equal(renewer.current(), next);
   assert.equal(renewer.renewals, 1);
-  assert.equal(renewer.slotAttrs().UpdraftCredentialExpiry, String(NOW_S + 190));
+  assert.equal((await renewer.slotAttrs()).UpdraftCredentialExpiry, String(NOW_S + 190));
   assert.equal(await renewer.check(reader, nowMs), false, "the same token is not taken twice");
 });
 
@@ -213,7 +213,9 @@ test("another frontend cannot squat a pilot's PilotCredential name nor pass it a
   const first = await token({ sub, binding });
   const renewer = createTokenRenewer(first, OWN);
   assert.ok(renewer);
-  const keyPem = renewalKeyPem(JSON.parse(renewer.slotAttrs().UpdraftRenewalKey!) as string)!;
+  const keyPem = renewalKeyPem(
+    JSON.parse((await renewer.slotAttrs()).UpdraftRenewalKey!) as string,
+  )!;
   const reader = collector.as("reader");
   const nowMs = (NOW_S + 70) * 1000;
   const write = async (who: "frontend" | "factory", sealed: string, notAfter: number) => {
