@@ -196,20 +196,39 @@ export function authorityKeyIdExt(issuerSpkiDer: Buffer): ExtensionSpec {
   };
 }
 
+/**
+ * An OID's encoded content (binary string, as node-forge takes it), for arcs of any size: forge's
+ * own encoder stops at 32 bits, and the pilot-binding language's last arc is a 128-bit UUID.
+ */
+export function oidBytes(oid: string): string {
+  const arcs = oid.split(".").map((a) => BigInt(a));
+  if (arcs.length < 2) throw new Error(`an OID has at least two arcs: ${oid}`);
+  const subids = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
+  const out: number[] = [];
+  for (const v of subids) {
+    const groups = [Number(v & 0x7fn)];
+    for (let rest = v >> 7n; rest > 0n; rest >>= 7n) groups.unshift(Number(rest & 0x7fn) | 0x80);
+    out.push(...groups);
+  }
+  return String.fromCharCode(...out);
+}
+
 /** RFC 3820 ProxyCertInfo; `oid` lets tests build the pre-RFC draft variant. */
 export function proxyCertInfoExt(opts: {
   policyLanguage: string;
+  /** The ProxyPolicy's policy bytes (an OCTET STRING after the language). */
+  policy?: Buffer;
   pathLen?: number;
   critical?: boolean;
   oid?: string;
 }): ExtensionSpec {
   const body: Node[] = [];
   if (opts.pathLen !== undefined) body.push(intNode(opts.pathLen));
-  body.push(
-    asn1.create(U, T.SEQUENCE, true, [
-      asn1.create(U, T.OID, false, asn1.oidToDer(opts.policyLanguage).getBytes()),
-    ]),
-  );
+  const policy: Node[] = [asn1.create(U, T.OID, false, oidBytes(opts.policyLanguage))];
+  if (opts.policy !== undefined) {
+    policy.push(asn1.create(U, T.OCTETSTRING, false, opts.policy.toString("binary")));
+  }
+  body.push(asn1.create(U, T.SEQUENCE, true, policy));
   return {
     oid: opts.oid ?? OID.proxyCertInfo,
     critical: opts.critical ?? true,

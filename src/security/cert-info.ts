@@ -33,6 +33,12 @@ export const OID = {
   policyInheritAll: "1.3.6.1.5.5.7.21.1",
   policyIndependent: "1.3.6.1.5.5.7.21.2",
   policyLimited: "1.3.6.1.4.1.3536.1.1.1.9",
+  /**
+   * Updraft's pilot-binding policy language (a UUID OID, X.667): the proxy inherits all rights of
+   * its issuer, for the pilot the JSON binding in its policy names (see pilot-binding.ts). A
+   * verifier that does not know the language refuses the proxy, as RFC 3820 asks: fail-closed.
+   */
+  policyPilotBinding: "2.25.293698980785318070788767942981099074408",
   ekuServerAuth: "1.3.6.1.5.5.7.3.1",
   ekuClientAuth: "1.3.6.1.5.5.7.3.2",
   ekuAny: "2.5.29.37.0",
@@ -72,6 +78,8 @@ export interface ProxyCertInfo {
   critical: boolean;
   pathLen: number | undefined;
   policyLanguage: string;
+  /** The policy's bytes, when the ProxyPolicy carries one. */
+  policy?: Buffer;
 }
 
 export interface CertInfo {
@@ -203,15 +211,17 @@ function readProxyCertInfo(ext: Extension): ProxyCertInfo {
   const seq = expectTlv(v, Tag.SEQUENCE, "ProxyCertInfo");
   let pathLen: number | undefined;
   let policyLanguage: string | undefined;
+  let policy: Buffer | undefined;
   for (const f of children(v, seq)) {
     if (f.tag === Tag.INTEGER) pathLen = integerValue(content(v, f));
     else if (f.tag === Tag.SEQUENCE) {
-      const lang = children(v, f)[0];
+      const [lang, body] = children(v, f);
       if (lang?.tag === Tag.OID) policyLanguage = decodeOid(content(v, lang));
+      if (body?.tag === Tag.OCTET_STRING) policy = Buffer.from(content(v, body));
     }
   }
   if (!policyLanguage) throw new CertParseError("ProxyCertInfo without a policy language");
-  return { critical: ext.critical, pathLen, policyLanguage };
+  return { critical: ext.critical, pathLen, policyLanguage, ...(policy ? { policy } : {}) };
 }
 
 /** DER certificates from PEM text, in order (other blocks are ignored). */

@@ -91,17 +91,18 @@ export function expectTlv(buf: Buffer, tag: number, what: string): Tlv {
 
 export function decodeOid(bytes: Buffer): string {
   if (bytes.length === 0) throw new DerError("empty OID");
-  const parts: number[] = [];
-  let value = 0;
+  // BigInt: arcs under 2.25 are UUIDs, 128 bits (the pilot-binding policy language is one).
+  const parts: bigint[] = [];
+  let value = 0n;
   for (const b of bytes) {
-    value = value * 128 + (b & 0x7f);
+    value = (value << 7n) | BigInt(b & 0x7f);
     if (!(b & 0x80)) {
       parts.push(value);
-      value = 0;
+      value = 0n;
     }
   }
-  const first = parts.shift() ?? 0;
-  const head = first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80];
+  const first = parts.shift() ?? 0n;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
   return [...head, ...parts].join(".");
 }
 

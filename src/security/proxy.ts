@@ -8,6 +8,7 @@ import { KeyUsageBit, OID, derToPem, parseCertificate, pemCertificates } from ".
 import { appendCn } from "./dn.js";
 import { DEFAULT_BITS, generateRsaKey, loadPrivateKey, spkiOf } from "./keys.js";
 import { UpdraftError } from "../common/errors.js";
+import { pilotBindingClaim, type PilotBinding } from "./pilot-binding.js";
 
 const BACKDATE_MS = 5 * 60_000;
 
@@ -21,6 +22,11 @@ export interface ProxyOptions {
   bits?: number;
   /** RFC 3820 pCPathLenConstraint for the new proxy (absent: unlimited). */
   pathLen?: number;
+  /**
+   * A per-pilot proxy: the binding travels in the proxy's policy (language
+   * `OID.policyPilotBinding`), and servers take it as they take a pilot token's.
+   */
+  binding?: PilotBinding;
   now?: Date;
 }
 
@@ -52,9 +58,27 @@ export function createProxy(opts: ProxyOptions): string {
   }
   const hours = opts.hours ?? 12;
   if (!(hours > 0)) throw new ProxyError(`proxy lifetime must be positive, got ${hours} hours`);
-  // Rights never widen down a chain: a proxy of a limited proxy is limited.
+  // Rights never widen down a chain: a proxy of a limited proxy is limited, and one of a bound
+  // proxy carries its binding (verifiers refuse a chain that drops or changes it).
   const limited =
     opts.limited === true || issuer.proxyCertInfo?.policyLanguage === OID.policyLimited;
+  const inherited =
+    issuer.proxyCertInfo?.policyLanguage === OID.policyPilotBinding
+      ? issuer.proxyCertInfo.policy
+      : undefined;
+  const asked = opts.binding
+    ? Buffer.from(JSON.stringify(pilotBindingClaim(opts.binding)), "utf8")
+    : undefined;
+  if (asked && inherited && !asked.equals(inherited)) {
+    throw new ProxyError(`${issuer.subject} already carries another pilot binding`);
+  }
+  const bindingPolicy = inherited ?? asked;
+  if (bindingPolicy && limited) {
+    throw new ProxyError("a proxy with a pilot binding cannot be limited");
+  }
+  const policy = bindingPolicy
+    ? { policyLanguage: OID.policyPilotBinding, policy: bindingPolicy }
+    : { policyLanguage: limited ? OID.policyLimited : OID.policyInheritAll };
   const serial = randomBytes(4);
   serial[0] &= 0x7f;
   const serialNumber = serial.readUInt32BE(0) || 1;
@@ -69,10 +93,7 @@ export function createProxy(opts: ProxyOptions): string {
       notAfter: wanted < issuer.notAfter ? wanted : issuer.notAfter,
       spkiDer: key.spkiDer,
       extensions: [
-        proxyCertInfoExt({
-          policyLanguage: limited ? OID.policyLimited : OID.policyInheritAll,
-          pathLen: opts.pathLen,
-        }),
+        proxyCertInfoExt({ ...policy, pathLen: opts.pathLen }),
         keyUsageExt([KeyUsageBit.digitalSignature, KeyUsageBit.keyEncipherment]),
       ],
     },

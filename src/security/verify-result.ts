@@ -1,4 +1,5 @@
 /** The outcome of chain verification: stable failure codes that callers may branch on. */
+import type { PilotBinding } from "./pilot-binding.js";
 
 /** Every refusal code; src/security/README.md explains each one. */
 export const VERIFY_FAILURE_CODES = [
@@ -29,7 +30,15 @@ export const VERIFY_FAILURE_CODES = [
 export type VerifyFailureCode = (typeof VERIFY_FAILURE_CODES)[number];
 
 export type VerifyResult =
-  | { ok: true; identity: string; limited: boolean; proxyDepth: number; notAfter: Date }
+  | {
+      ok: true;
+      identity: string;
+      limited: boolean;
+      proxyDepth: number;
+      notAfter: Date;
+      /** What a per-pilot proxy's policy says the pilot is for (see verify-rules.ts). */
+      pilotBinding?: PilotBinding;
+    }
   | { ok: false; code: VerifyFailureCode; reason: string };
 
 export type VerifyFailure = Extract<VerifyResult, { ok: false }>;

@@ -6,6 +6,7 @@
 import { KeyUsageBit, OID, UNDERSTOOD_CRITICAL, isSelfIssued, type CertInfo } from "./cert-info.js";
 import { dropLastRdn, lastCn, namesEqual, rdnCount } from "./dn.js";
 import { fail, type VerifyFailure } from "./verify-result.js";
+import { parsePilotBinding, type PilotBinding } from "./pilot-binding.js";
 
 export function checkCriticalExtensions(path: CertInfo[]): VerifyFailure | undefined {
   for (const c of path) {
@@ -109,7 +110,11 @@ function checkProxy(c: CertInfo, parent: CertInfo): VerifyFailure | undefined {
       `proxy ${c.subject} is an independent proxy, which carries no rights of ${parent.subject}`,
     );
   }
-  if (lang !== OID.policyInheritAll && lang !== OID.policyLimited) {
+  if (
+    lang !== OID.policyInheritAll &&
+    lang !== OID.policyLimited &&
+    lang !== OID.policyPilotBinding
+  ) {
     return fail("proxy-policy", `proxy ${c.subject} has an unknown policy language ${lang}`);
   }
   return undefined;
@@ -175,4 +180,52 @@ export function checkKeyUsage(
     }
   }
   return undefined;
+}
+
+/** Longest pilot-binding policy read from a proxy: a binding is a few hundred bytes. */
+const MAX_BINDING_POLICY_BYTES = 8192;
+
+/**
+ * The pilot binding a proxy chain carries (its first proxy, from the end entity down, whose
+ * policy language is the pilot binding's), or undefined when none does. Every proxy below that
+ * one must carry the very same policy: a binding only narrows what a credential is for, so
+ * whoever holds a bound proxy can neither drop nor change it by signing another proxy from it.
+ */
+export function checkPilotBinding(
+  path: CertInfo[],
+  eeIndex: number,
+): { binding: PilotBinding | undefined } | VerifyFailure {
+  let bound: { policy: Buffer; binding: PilotBinding } | undefined;
+  for (let j = eeIndex - 1; j >= 0; j--) {
+    const c = path[j];
+    const pci = c.proxyCertInfo;
+    const isBound = pci?.policyLanguage === OID.policyPilotBinding;
+    if (bound !== undefined) {
+      if (!isBound || pci.policy === undefined || !pci.policy.equals(bound.policy)) {
+        return fail(
+          "proxy-policy",
+          `proxy ${c.subject} does not carry the pilot binding of the proxy that issued it`,
+        );
+      }
+      continue;
+    }
+    if (!isBound) continue;
+    const policy = pci.policy;
+    if (policy === undefined || policy.length > MAX_BINDING_POLICY_BYTES) {
+      return fail(
+        "proxy-policy",
+        `proxy ${c.subject} has a pilot binding policy without a binding or past ${MAX_BINDING_POLICY_BYTES} bytes`,
+      );
+    }
+    let claim: unknown;
+    try {
+      claim = JSON.parse(policy.toString("utf8"));
+    } catch {
+      return fail("proxy-policy", `proxy ${c.subject} has a pilot binding that is not JSON`);
+    }
+    const binding = parsePilotBinding(claim);
+    if ("error" in binding) return fail("proxy-policy", `proxy ${c.subject}: ${binding.error}`);
+    bound = { policy, binding };
+  }
+  return { binding: bound?.binding };
 }

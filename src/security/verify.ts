@@ -12,6 +12,7 @@ import {
   checkPathLengths,
   checkKeyUsage,
   checkCriticalExtensions,
+  checkPilotBinding,
 } from "./verify-rules.js";
 import { checkStrength } from "./verify-strength.js";
 import {
@@ -113,6 +114,8 @@ function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Ana
     checkNamespaces(path, anchor, trust, rules.eeIndex) ??
     checkRevocation(path, anchor, trust, now);
   if (later) return noWindow(later);
+  const bound = checkPilotBinding(path, rules.eeIndex);
+  if ("code" in bound) return noWindow(bound);
   const validFrom = Math.max(...all.map((c) => c.notBefore.getTime()));
   // A verdict holds while the certificates and, when expired CRLs refuse, the CRLs are current.
   const validUntil = Math.min(
@@ -127,6 +130,7 @@ function analyse(chainDer: readonly Buffer[], trust: TrustStore, now: Date): Ana
       limited: rules.limited,
       proxyDepth: rules.eeIndex,
       notAfter: new Date(validUntil),
+      ...(bound.binding ? { pilotBinding: bound.binding } : {}),
     },
     validFrom,
     validUntil,

@@ -308,6 +308,18 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         cause: "limited-proxy",
       };
     }
+    // A per-pilot proxy names its pilot in its policy: revoked by id as a pilot token is.
+    const pilotBinding = result.pilotBinding;
+    const pilotId = pilotBinding?.pilotId;
+    if (pilotId !== undefined && opts.pilotRevocations?.isRevoked(pilotId)) {
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: `proxy revoked: pilot ${pilotId} is revoked`,
+        cause: "revoked",
+        peerReason: GENERIC_REFUSAL,
+      };
+    }
     const roles = opts.authorizer.rolesFor(result.identity);
     if (roles.size === 0) {
       return {
@@ -323,6 +335,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       limited: result.limited,
       notAfter: result.notAfter,
       chain,
+      ...(pilotBinding ? { pilotBinding } : {}),
     };
   }
 
