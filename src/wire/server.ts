@@ -330,7 +330,10 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       };
     }
     return {
-      identity: result.identity,
+      // Per-pilot proxies of one certificate share its subject: each pilot is its own identity
+      // (as a pilot token's `<iss>#pilot-<id>` is), so leases and Slot ads are held per pilot.
+      // Roles still come from the subject.
+      identity: pilotId !== undefined ? `${result.identity}#pilot-${pilotId}` : result.identity,
       roles,
       limited: result.limited,
       notAfter: result.notAfter,

@@ -4,15 +4,16 @@
  * a per-pilot token still advertises its slot and an admin may still write any ad.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createCollectorClient } from "../../src/collector/client.js";
 import { pilotBindingClaim, PILOT_BINDING_CLAIM } from "../../src/security/pilot-binding.js";
+import { createProxy } from "../../src/security/proxy.js";
 import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
-import { createPool, slotAd, startCollector, type Pool, type Running } from "./harness.js";
+import { createPool, DN, slotAd, startCollector, type Pool, type Running } from "./harness.js";
 
 const ISS = "https://frontend.example.org/pilots";
 let pool: Pool;
@@ -120,4 +121,43 @@ test("an admin may still write a Slot ad, and the unbound pilot its other ad typ
     .advertise([{ MyType: '"GlideClient"', Name: '"x"' }], "GlideClient");
   assert.equal(g?.ok, false);
   assert.match(g!.message, /writing GlideClient ads needs role frontend/);
+});
+
+test("per-pilot proxies of one certificate each advertise their own slot, under their own pilot identity", async () => {
+  const cred = pool.creds.pilot;
+  const proxyClient = (pilotId: string) => {
+    const pem = createProxy({
+      certChainPem: cred.certPem,
+      keyPem: cred.keyPem,
+      hours: 1,
+      binding: { frontend: "fe", group: "main", entry: "entry_a", site: "SITE_A", pilotId },
+    });
+    const file = join(dir, `pilot-${pilotId}.proxy`);
+    writeFileSync(file, pem, { mode: 0o600 });
+    const rpc = createRpcClient({
+      url: collector.url,
+      credentialFile: file,
+      caDir: pool.pki.caDir,
+    });
+    after(() => rpc.close());
+    return createCollectorClient(rpc);
+  };
+  const a = proxyClient("41");
+  const b = proxyClient("42");
+  const [oa] = await a.advertise([slotAd(500, { GLIDEIN_Site: '"SITE_A"' })], "Slot");
+  const [ob] = await b.advertise([slotAd(501, { GLIDEIN_Site: '"SITE_A"' })], "Slot");
+  assert.ok(oa?.ok && ob?.ok, JSON.stringify([oa, ob]));
+  const ads = await collector
+    .as("reader")
+    .query({ type: "Slot", constraint: 'regexp("@glidein_50[01]@", Name)' });
+  assert.deepEqual(ads.map((ad) => JSON.parse(ad.AuthenticatedIdentity!) as string).sort(), [
+    `${DN.pilot}#pilot-41`,
+    `${DN.pilot}#pilot-42`,
+  ]);
+  // One pilot's proxy cannot overwrite the other's slot, nor advertise for another site.
+  const [stolen] = await b.advertise([slotAd(500, { GLIDEIN_Site: '"SITE_A"' })], "Slot");
+  assert.equal(stolen?.ok, false, JSON.stringify(stolen));
+  assert.equal(stolen?.code, "permission-denied");
+  const [away] = await a.advertise([slotAd(500, { GLIDEIN_Site: '"SITE_B"' })], "Slot");
+  assert.match(away!.message, /GLIDEIN_Site contradicts the pilot credential's binding/);
 });

@@ -240,3 +240,17 @@ test("a per-pilot proxy whose pilot id is revoked is refused at the upgrade; ano
   const r = await pilotWith(other).claimJob(slot({ Name: '"slot1@glidein_34"' }));
   assert.equal(r.matched, false);
 });
+
+test("per-pilot proxies of one certificate are separate pilots: one cannot complete another's lease", async () => {
+  const cluster = await submit(env.client("alice"), [job()]);
+  const a = pilotWith(perPilotProxy("pilot-35.proxy", { ...BINDING, pilotId: "35" }));
+  const b = pilotWith(perPilotProxy("pilot-36.proxy", { ...BINDING, pilotId: "36" }));
+  const offer = await a.claimJob(slot({ Name: '"slot1@glidein_35"' }));
+  assert.equal(offer.jobId, `${cluster}.0`);
+  await assert.rejects(
+    b.completeJob({ leaseId: offer.leaseId }),
+    (e) =>
+      codeOf(e) === "permission-denied" && /issued to another pilot/.test((e as Error).message),
+  );
+  await a.completeJob({ leaseId: offer.leaseId });
+});
