@@ -34,6 +34,7 @@ import {
   type JobId,
 } from "./job-status.js";
 import { expandMatchTime, type MatchExpansion } from "./match-expand.js";
+import { macroOutsideString } from "./submit/macros.js";
 import {
   editRefusal,
   isSecureJobAttr,
@@ -865,6 +866,11 @@ export function expiredProxyHold(id: JobId, expiry: number): HoldInfo {
 }
 
 function parseProblem(text: string): string {
+  const macro = text.includes("$$(") ? macroOutsideString(text) : undefined;
+  if (macro !== undefined) {
+    // A client other than `updraft submit`, which refuses this itself, naming the line.
+    return `${macro} is outside a string, which no ClassAd expression can hold: put it in a string ("${macro}") to have it filled at the match`;
+  }
   try {
     parseExpression(text);
     return "cannot be parsed";

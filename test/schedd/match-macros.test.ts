@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
-import { job, slot, startEnv, submit, type TestEnv } from "./harness.js";
+import { codeOf, job, slot, startEnv, submit, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
 before(async () => {
@@ -132,4 +132,18 @@ test("a slot whose GLIDEIN_Site is past the bound holds each job it is offered, 
   assert.equal(second!.JobStatus, "5");
   const ok = await env.client("pilot").claimJob(slot({ GLIDEIN_Site: '"Purdue"' }));
   assert.equal(ok.matched, false, "both jobs are held, none is left");
+});
+
+test("a $$() outside a string from a client other than updraft submit is refused with what to write", async () => {
+  const alice = env.client("alice");
+  const cluster = await alice.newCluster();
+  await assert.rejects(
+    alice.submitJobs(cluster, [job({ Site: "$$(GLIDEIN_Site)" })]),
+    (e) =>
+      codeOf(e) === "invalid-argument" &&
+      /Site: \$\$\(GLIDEIN_Site\) is outside a string.*\("\$\$\(GLIDEIN_Site\)"\)/.test(
+        (e as Error).message,
+      ),
+  );
+  assert.deepEqual(await alice.query({ ids: [String(cluster)] }), [], "nothing queued");
 });
