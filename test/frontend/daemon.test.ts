@@ -19,6 +19,7 @@ import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
 import { ownPilotIdentities } from "../../src/frontend/slot-writers.js";
 import { scheddClient } from "../../src/schedd/client.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
+import { initIssuerDir } from "../../src/security/token-issuer.js";
 import {
   createPool,
   DN as CDN,
@@ -293,5 +294,47 @@ describe("frontend daemon against real daemons", () => {
     } finally {
       await deadRpc.close();
     }
+  });
+
+  it("with ce_tokens each request carries a token for its entry's CE, the same text while reused", async () => {
+    const issuerDir = join(dir, "ce-issuer");
+    assert.ok((await initIssuerDir(issuerDir, "https://vo.example.org/ce", "RS256")).ok);
+    const ce = "https://ce-a.example.org:443/arex";
+    await collector
+      .as("factory")
+      .advertise(
+        [{ ...entryAd("ce_a", "SiteA", keyA), GLIDEIN_Gatekeeper: JSON.stringify(`ce-a ${ce}`) }],
+        "GlideFactory",
+      );
+    const base = config([schedd.schedd.url()]);
+    const cfg = {
+      ...base,
+      security: {
+        ...base.security,
+        ce_tokens: { dir: issuerDir, lifetime_s: 3600, scope: "compute.create" },
+      },
+    };
+    const daemon = createFrontendDaemon(cfg, { peers: peers(), logger: log });
+    const sealed = async () => {
+      await daemon.cycle();
+      const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+      const forA = ads.find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test");
+      return forA?.evaluate("GlideinEncParamSubmitToken");
+    };
+    const first = await sealed();
+    assert.equal(typeof first, "string");
+    const token = decryptCredential(first as string, keyA.privateKey).toString();
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as {
+      aud: string;
+      sub: string;
+      iss: string;
+      scope: string;
+    };
+    assert.deepEqual(
+      { aud: claims.aud, sub: claims.sub, iss: claims.iss, scope: claims.scope },
+      { aud: ce, sub: "vo", iss: "https://vo.example.org/ce", scope: "compute.create" },
+    );
+    assert.equal(await sealed(), first, "the factory's decryption cache stays warm");
+    await daemon.stop();
   });
 });
