@@ -218,6 +218,12 @@ export const PILOT_CREDENTIAL = {
   SealedToken: "UpdraftSealedToken",
   /** The sealed token's `exp` (seconds since the epoch), so a pilot can skip one it has. */
   NotAfter: "UpdraftTokenNotAfter",
+  /**
+   * The schedds the pilot's group pulls jobs from now, a comma list as `GLIDEIN_Schedds`: a
+   * pilot adds those its renewed token's audience names, so it reaches schedds found after it
+   * was submitted.
+   */
+  Schedds: "UpdraftSchedds",
 } as const;
 
 /**

@@ -147,6 +147,14 @@ export function credentialsFor(
   return [mine[0]!];
 }
 
+/** The schedds a group's pilots pull from: the frontend's, narrowed to the group's list if any. */
+export function groupSchedds(
+  frontendSchedds: readonly string[],
+  groupList: readonly string[] | undefined,
+): readonly string[] {
+  return groupList ? frontendSchedds.filter((url) => groupList.includes(url)) : frontendSchedds;
+}
+
 export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResult {
   const { config, policy, plan, factories, credentials } = inputs;
   const sealer = inputs.sealer ?? createCredentialSealer();
@@ -157,10 +165,7 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
   const pendingCeTokens: PendingCeToken[] = [];
   const turn = Math.floor((inputs.now ?? 0) / config.cycle_s);
   const lifetimes = pilotLifetimes(config, policy);
-  const cycleSchedds = inputs.schedds ?? fixedScheddUrls(config);
-  const schedds = policy.schedds
-    ? cycleSchedds.filter((url) => policy.schedds!.includes(url))
-    : cycleSchedds;
+  const schedds = groupSchedds(inputs.schedds ?? fixedScheddUrls(config), policy.schedds);
   for (const [index, e] of plan.entries.entries()) {
     if (!isWanted(e)) continue;
     const factory = factories.get(e.entry);

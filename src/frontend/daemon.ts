@@ -45,6 +45,7 @@ import {
   pilotTokenAudiences,
   type PilotTokenMinter,
 } from "./pilot-tokens.js";
+import { groupSchedds } from "./ads.js";
 import { parseSlotAds, renewalsDue, renewPilotTokens } from "./pilot-renewal.js";
 import { attachCeTokens, createCeTokenMinter, type CeTokenMinter } from "./ce-tokens.js";
 
@@ -300,6 +301,11 @@ export function createFrontendDaemon(
           collector: live.poolCollector ?? live.collector,
           timeoutMs: live.timeoutMs,
           log,
+          // As GLIDEIN_Schedds for a new pilot of the group: the token is signed for them too.
+          scheddsFor: (group) => {
+            const g = config.groups.find((x) => x.name === group);
+            return g ? groupSchedds(currentSchedds, g.schedds) : [];
+          },
         },
         nowMs,
       );

@@ -106,6 +106,8 @@ export interface RenewalStep {
   collector: CollectorClient;
   timeoutMs: number;
   log: Logger;
+  /** The schedds a group's pilots pull from now (found this cycle), sent with each renewal. */
+  scheddsFor?: (group: string) => readonly string[];
 }
 
 /** Sign, seal and advertise each due renewal; returns the `exp` given per `sub`. */
@@ -125,6 +127,8 @@ export async function renewPilotTokens(
     ad.set(PILOT_CREDENTIAL.NotAfter, String(r.exp));
     // Gone from the collector when the token it holds is no use any more.
     ad.set(COMMON.ClassAdLifetime, String(Math.max(60, r.exp - Math.floor(nowMs / 1000))));
+    const schedds = step.scheddsFor?.(d.binding.group) ?? [];
+    if (schedds.length > 0) ad.set(PILOT_CREDENTIAL.Schedds, JSON.stringify(schedds.join(",")));
     ads.push(ad.toJSON());
     given.set(d.sub, r.exp);
   }

@@ -11,7 +11,7 @@ import { readCredentialFile } from "../security/proxy.js";
 import { isBearerTokenText } from "../security/token-discovery.js";
 import { loadClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, isKnownDown, type RpcClient } from "../wire/index.js";
-import type { SlotAdvertiser } from "./interfaces.js";
+import type { JobSource, SlotAdvertiser } from "./interfaces.js";
 import type { ConnectFn, PilotConnections } from "./pilot-main.js";
 import { scheddSource } from "./schedd-source.js";
 import type { PilotSettings } from "./settings.js";
@@ -86,7 +86,11 @@ export const connectReal: ConnectFn = async (
   // A token the frontend will renew: each connection asks for the token held at that moment.
   const renewer =
     isToken && s.collectors.length > 0 && s.frontendIdentity !== undefined
-      ? createTokenRenewer(text.trim(), { frontendIdentity: s.frontendIdentity, log })
+      ? createTokenRenewer(text.trim(), {
+          frontendIdentity: s.frontendIdentity,
+          log,
+          onSchedds: (urls) => addSchedds(urls),
+        })
       : undefined;
   const credentials = loadClientCredentials(
     isToken
@@ -99,10 +103,21 @@ export const connectReal: ConnectFn = async (
     rpcs.push(rpc);
     return rpc;
   };
-  const sources = s.schedds.map((url) => {
+  const sourceFor = (url: string): JobSource => {
     const rpc = rpcFor(url);
     return { ...scheddSource(url, scheddClient(rpc)), reachable: () => !isKnownDown(rpc.status) };
-  });
+  };
+  const sources = s.schedds.map(sourceFor);
+  // Schedds a renewal names that the pilot was not submitted with (found by its frontend since):
+  // the loop asks them too, from its next claim round on.
+  const addSchedds = (urls: readonly string[]) => {
+    const added = newSchedds(
+      sources.map((x) => x.name),
+      urls,
+    );
+    for (const url of added) sources.push(sourceFor(url));
+    if (added.length > 0) log?.info({ schedds: added }, "schedds found since submission added");
+  };
   let advertiser = silentAdvertiser;
   if (s.collectors.length > 0) {
     // The set waits for the collectors whose connection is up, so one that is down or being
@@ -121,6 +136,22 @@ export const connectReal: ConnectFn = async (
     },
   };
 };
+
+/** Most schedds a pilot asks, whatever renewals name. */
+export const MAX_PILOT_SCHEDDS = 64;
+
+/** The URLs of `named` not among `known`, within MAX_PILOT_SCHEDDS in all. */
+export function newSchedds(known: readonly string[], named: readonly string[]): string[] {
+  const have = new Set(known);
+  const out: string[] = [];
+  for (const url of named) {
+    if (have.size >= MAX_PILOT_SCHEDDS) break;
+    if (have.has(url)) continue;
+    have.add(url);
+    out.push(url);
+  }
+  return out;
+}
 
 function heldPem(text: string, caDir: string) {
   const held = readCredentialFile(text);

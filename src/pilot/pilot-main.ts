@@ -35,6 +35,7 @@ import { startPeriodicScripts, type PeriodicScript } from "./periodic-scripts.js
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
 export interface PilotConnections {
+  /** One per schedd; grows when a token renewal names schedds found since (see connect.ts). */
   sources: JobSource[];
   advertiser: SlotAdvertiser;
   /** When a renewable token ends because no renewal came in time (ms); see token-renewal.ts. */

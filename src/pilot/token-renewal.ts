@@ -38,6 +38,8 @@ export interface TokenFacts {
   binding: unknown;
   /** The binding's `renew_until`, when the token may be renewed. */
   renewUntil?: number;
+  /** The token's audiences. */
+  aud: string[];
 }
 
 /** What a token states, unverified; undefined when it is not a token with iss, sub and exp. */
@@ -55,12 +57,14 @@ export function tokenFacts(token: string): TokenFacts | undefined {
   const iat = typeof c.iat === "number" ? c.iat : exp;
   const binding = c[PILOT_BINDING_CLAIM];
   const ru = (binding as { renew_until?: unknown } | undefined)?.renew_until;
+  const aud = typeof c.aud === "string" ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];
   return {
     iss,
     sub,
     iat,
     exp,
     binding,
+    aud: aud.filter((a): a is string => typeof a === "string"),
     ...(typeof ru === "number" && ru > exp ? { renewUntil: ru } : {}),
   };
 }
@@ -101,12 +105,51 @@ export interface TokenRenewerOptions {
   /** The frontend's identity as the collector stamps it: only its PilotCredential ad is read. */
   frontendIdentity: string;
   log?: Logger | undefined;
+  /**
+   * Told the schedds a renewal names (its ad's list, those the new token's audience names too),
+   * so the pilot reaches schedds found after it was submitted.
+   */
+  onSchedds?: (urls: string[]) => void;
+}
+
+/** Most schedds one renewal may name. */
+export const MAX_RENEWAL_SCHEDDS = 64;
+
+/**
+ * The schedds of a PilotCredential ad's list (a ClassAd string, comma-separated) that the token's
+ * audience names, as wss:// URLs, each once and at most MAX_RENEWAL_SCHEDDS: a schedd the token
+ * is not signed for would refuse the pilot, and anything else is not a schedd to call.
+ */
+export function renewalSchedds(listAttr: string | undefined, aud: readonly string[]): string[] {
+  if (listAttr === undefined || listAttr.length > 64 * 1024) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(listAttr);
+  } catch {
+    return [];
+  }
+  if (typeof list !== "string") return [];
+  const named = new Set(aud);
+  const out = new Set<string>();
+  for (const url of list.split(",").map((u) => u.trim())) {
+    if (out.size >= MAX_RENEWAL_SCHEDDS) break;
+    if (named.has(url) && isWssUrl(url)) out.add(url);
+  }
+  return [...out];
+}
+
+function isWssUrl(text: string): boolean {
+  try {
+    return new URL(text).protocol === "wss:";
+  } catch {
+    return false;
+  }
 }
 
 /** A renewer for a token that carries `renew_until`; undefined for any other credential. */
 export function createTokenRenewer(
   token: string,
-  { frontendIdentity, log }: TokenRenewerOptions,
+  { frontendIdentity, log, onSchedds }: TokenRenewerOptions,
 ): TokenRenewer | undefined {
   let held = tokenFacts(token);
   if (!held || held.renewUntil === undefined || !SUB_RE.test(held.sub)) return undefined;
@@ -158,6 +201,8 @@ export function createTokenRenewer(
       held = tokenFacts(next)!;
       renewals++;
       log?.info({ exp: new Date(held.exp * 1000).toISOString() }, "pilot token renewed");
+      const schedds = renewalSchedds(ad[PILOT_CREDENTIAL.Schedds], held.aud);
+      if (schedds.length > 0) onSchedds?.(schedds);
       return true;
     }
     return false;

@@ -9,10 +9,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { renewalKeyPem } from "../../src/frontend/pilot-renewal.js";
+import type { Logger } from "../../src/common/logger.js";
+import { createCredentialSealer } from "../../src/frontend/credential-seal.js";
+import { renewalKeyPem, renewPilotTokens } from "../../src/frontend/pilot-renewal.js";
+import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
+import { MAX_PILOT_SCHEDDS, newSchedds } from "../../src/pilot/connect.js";
 import { planTurn } from "../../src/pilot/pilot-step.js";
 import { planLifetime } from "../../src/pilot/lifetime.js";
-import { acceptRenewal, createTokenRenewer, tokenFacts } from "../../src/pilot/token-renewal.js";
+import {
+  acceptRenewal,
+  createTokenRenewer,
+  MAX_RENEWAL_SCHEDDS,
+  renewalSchedds,
+  tokenFacts,
+} from "../../src/pilot/token-renewal.js";
 import { encryptCredential } from "../../src/security/credential-crypto.js";
 import {
   PILOT_BINDING_CLAIM,
@@ -271,4 +281,75 @@ test("another frontend cannot squat a pilot's PilotCredential name nor pass it a
   assert.equal(await renewer.check(reader, (NOW_S + 150) * 1000), true);
   assert.equal(renewer.current(), real2);
   assert.equal(renewer.renewals, 2);
+});
+
+test("a renewal from the frontend names its group's schedds, and the pilot takes those its new token is signed for", async () => {
+  const scheddA = "wss://schedd-a.example.org:9619/";
+  const scheddB = "wss://schedd-b.example.org:9619/";
+  // The frontend's minter signs for the schedds found this cycle (b since the pilot's submission).
+  const minter = await createPilotTokenMinter(
+    { dir: join(dir, "issuer"), lifetime_s: 600, batch_max: 100, audiences: [] },
+    ["wss://collector.example.org:9618/", scheddA, scheddB],
+    3600,
+  );
+  const found: string[][] = [];
+  const first = await token();
+  const renewer = createTokenRenewer(first, { ...OWN, onSchedds: (u) => found.push(u) });
+  assert.ok(renewer);
+  const keyPem = renewalKeyPem(
+    JSON.parse((await renewer.slotAttrs()).UpdraftRenewalKey!) as string,
+  )!;
+  const nowMs = (NOW_S + 70) * 1000;
+  const log = { info: () => {}, warn: () => {} } as unknown as Logger;
+  const given = await renewPilotTokens(
+    [
+      {
+        sub: "pilot-abc",
+        binding: { ...BINDING, pilotId: "abc", renewUntil: NOW_S + 3600 },
+        keyPem,
+      },
+    ],
+    {
+      minter,
+      sealer: createCredentialSealer(),
+      collector: collector.as("frontend"),
+      timeoutMs: 10_000,
+      log,
+      // The group's schedds, and one the token is not signed for (a list gone wrong).
+      scheddsFor: (group) =>
+        group === "main" ? [scheddA, scheddB, "wss://unsigned.example.org/"] : [],
+    },
+    nowMs,
+  );
+  assert.equal(given.size, 1);
+  assert.equal(await renewer.check(collector.as("reader"), nowMs), true);
+  assert.deepEqual(found, [[scheddA, scheddB]], "the group's schedds its token names");
+});
+
+test("a renewal's schedd list keeps only wss:// URLs the token's audience names, each once, and a pilot adds only new ones within its bound", () => {
+  const aud = ["wss://a.example.org/", "wss://b.example.org/", "https://c.example.org/"];
+  const list = (urls: string[]) => JSON.stringify(urls.join(","));
+  assert.deepEqual(
+    renewalSchedds(
+      list([
+        "wss://a.example.org/",
+        " wss://b.example.org/",
+        "wss://a.example.org/",
+        "https://c.example.org/",
+        "wss://x.example.org/",
+        "garbage",
+      ]),
+      aud,
+    ),
+    ["wss://a.example.org/", "wss://b.example.org/"],
+  );
+  assert.deepEqual(renewalSchedds(undefined, aud), []);
+  assert.deepEqual(renewalSchedds("wss://a.example.org/", aud), [], "not a ClassAd string");
+  assert.deepEqual(renewalSchedds("42", aud), []);
+  const many = Array.from({ length: 200 }, (_, i) => `wss://s${i}.example.org/`);
+  assert.equal(renewalSchedds(list(many), many).length, MAX_RENEWAL_SCHEDDS);
+
+  assert.deepEqual(newSchedds(["wss://a/"], ["wss://a/", "wss://b/", "wss://b/"]), ["wss://b/"]);
+  const known = Array.from({ length: MAX_PILOT_SCHEDDS - 1 }, (_, i) => `wss://k${i}/`);
+  assert.deepEqual(newSchedds(known, ["wss://x/", "wss://y/"]), ["wss://x/"], "at most 64 in all");
 });
