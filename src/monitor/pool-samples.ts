@@ -62,8 +62,10 @@ export function poolSamples(view: PoolView, previous: CounterMemory): Sample[] {
   for (const j of view.jobCpu)
     add(cpu, j.entry, increase(previous, `cpu\u0000${j.schedd}\u0000${j.entry}`, j.cpuSeconds));
   const core = new Map<string, number>();
+  // An entry whose factory sends no core-seconds has no goodput series, rather than one of 0s.
   for (const e of view.entries)
-    add(core, e.entryName, increase(previous, `core\u0000${e.entry}`, e.pilotCoreSeconds));
+    if (e.pilotCoreSeconds !== null)
+      add(core, e.entryName, increase(previous, `core\u0000${e.entry}`, e.pilotCoreSeconds));
   for (const [entry, v] of cpu)
     out.push({ name: SERIES.jobCpu, labels: { entry }, kind: "events", value: v });
   for (const [entry, v] of core)

@@ -50,8 +50,8 @@ export type EntryRow = {
   failedByClass: Record<string, number>;
   lastError: string;
   submitError: string;
-  /** Core-seconds of the entry's running pilots, all time (the factory's counter). */
-  pilotCoreSeconds: number;
+  /** Core-seconds of the entry's running pilots, all time (the factory's counter); null if not sent. */
+  pilotCoreSeconds: number | null;
 };
 
 /** One failed pilot, from its entry's list of recent failures. */
@@ -149,7 +149,7 @@ function entryRows(adsOf: AdsOfType, failures: FailureRow[]): Capped<EntryRow> {
     failedByClass: {},
     lastError: "",
     submitError: "",
-    pilotCoreSeconds: 0,
+    pilotCoreSeconds: null,
   });
   for (const ad of adsOf(AD_TYPE.GlideFactory)) {
     const name = text(ad.getString(COMMON.Name));
@@ -161,7 +161,8 @@ function entryRows(adsOf: AdsOfType, failures: FailureRow[]): Capped<EntryRow> {
     row.held = count(ad.getInteger(F.TotalStatusHeld));
     row.submitError = text(ad.getString(F.SubmitLastError));
     row.entryName = text(ad.getString(F.EntryName));
-    row.pilotCoreSeconds = count(ad.getNumber(F.PilotCoreSeconds));
+    const coreS = ad.getNumber(F.PilotCoreSeconds);
+    row.pilotCoreSeconds = coreS === undefined ? null : count(coreS);
     out.push(row);
     if (out.dropped > 0) continue;
     byName.set(name, row);

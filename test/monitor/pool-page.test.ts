@@ -77,6 +77,11 @@ test("view.json: entries, requests, jobs per owner, failures and cores from the 
     { schedd: "schedd@submit.example.org", entry: "CE_A", cpuSeconds: 1000 },
   ]);
   assert.equal(a.pilotCoreSeconds, 7200);
+  // An entry whose factory sends no core-seconds is not taken to have none.
+  assert.equal(
+    view.entries.find((e: { entry: string }) => e.entry === "CE_B@factory1").pilotCoreSeconds,
+    null,
+  );
 });
 
 test("history.json: samples land in buckets; failures are the counters' increase", async () => {
