@@ -4,7 +4,7 @@
  * A store is immutable: reloading the directory (for fresh CRLs)
  * makes a new store, which also starts a new verification cache.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isSelfIssued, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
@@ -92,6 +92,8 @@ export interface TrustSource {
   policies?: PolicyFile[];
   /** Subject hashes of CAs that publish CRLs (`<hash>.crl_url` files): a missing CRL fails. */
   crlExpected?: readonly string[];
+  /** Files past their bound, not read: a CA's is ignored, a CRL's fails its CA closed. */
+  tooLarge?: readonly { source: string; maxBytes: number }[];
   caNamespaces?: CaNamespaceMode;
   crlExpired?: CrlExpiredMode;
   dir?: string;
@@ -169,6 +171,13 @@ export function createTrustStore(src: TrustSource): TrustStore {
       crls.set(k, list);
     }
   }
+  for (const { source, maxBytes } of src.tooLarge ?? []) {
+    const crlHash = CRL_HASH.exec(basename(source))?.[1];
+    problems.push(`${source}: larger than ${maxBytes} bytes; ignored`);
+    if (crlHash !== undefined) {
+      failCa(casByHash.get(crlHash) ?? [], `its CRL ${source} is larger than ${maxBytes} bytes`);
+    }
+  }
   for (const h of src.crlExpected ?? []) {
     const missing = (casByHash.get(h) ?? []).filter((k) => !crls.has(k));
     if (missing.length === 0) continue;
@@ -227,8 +236,24 @@ interface DirSnapshot {
 const isTrustFile = (n: string) =>
   CA_FILE.test(n) || CRL_FILE.test(n) || POLICY_FILE.test(n) || CRL_URL_FILE.test(n);
 
-/** Policy files are read up to one byte past their bound: enough to refuse an oversized one. */
-const readLimit = (n: string) => (POLICY_FILE.test(n) ? MAX_POLICY_FILE_BYTES + 1 : Infinity);
+/**
+ * Most read from a CA file and from a CRL: anyone who can write the trust directory can put a
+ * huge or endless file (a link to /dev/zero) there. IGTF's largest CRLs are a few MiB.
+ */
+export const MAX_CA_FILE_BYTES = 1 << 20;
+export const MAX_CRL_FILE_BYTES = 64 << 20;
+
+const maxBytesOf = (n: string) =>
+  POLICY_FILE.test(n)
+    ? MAX_POLICY_FILE_BYTES
+    : CRL_FILE.test(n)
+      ? MAX_CRL_FILE_BYTES
+      : CA_FILE.test(n)
+        ? MAX_CA_FILE_BYTES
+        : MAX_POLICY_FILE_BYTES;
+
+/** Every file is read up to one byte past its bound: enough to refuse an oversized one. */
+const readLimit = (n: string) => maxBytesOf(n) + 1;
 
 function notADirectory(dir: string, err: unknown): TrustError {
   if (err instanceof TrustError) return err;
@@ -249,8 +274,7 @@ function snapshotSync(dir: string): DirSnapshot {
     const path = join(dir, n);
     const st = statSync(path);
     stamps.push(`${n}:${st.size}:${st.mtimeMs}`);
-    const limit = readLimit(n);
-    files.set(n, limit === Infinity ? readFileSync(path) : readHead(path, limit));
+    files.set(n, readHead(path, readLimit(n)));
   }
   return { names, files, fingerprint: stamps.join("|") };
 }
@@ -313,10 +337,16 @@ function storeFromSnapshot(dir: string, snap: DirSnapshot, opts: LoadTrustOption
     const text = f.data.toString("latin1");
     return { data: text.includes("-----BEGIN") ? text : f.data, source: f.source };
   };
-  const { names } = snap;
+  // Policy files past their bound are refused by the policy reader itself (ca-policy.ts).
+  const over = (n: string) =>
+    (CA_FILE.test(n) || CRL_FILE.test(n)) && snap.files.get(n)!.length > maxBytesOf(n);
+  const names = snap.names.filter((n) => !over(n));
   const store = createTrustStore({
     cas: names.filter((n) => CA_FILE.test(n)).map((n) => asText(file(n))),
     crls: names.filter((n) => CRL_FILE.test(n)).map((n) => asText(file(n))),
+    tooLarge: snap.names
+      .filter(over)
+      .map((n) => ({ source: join(dir, n), maxBytes: maxBytesOf(n) })),
     policies: names.flatMap((n): PolicyFile[] => {
       const m = POLICY_FILE.exec(n);
       if (!m) return [];

@@ -1,10 +1,11 @@
 /** Loading a trust directory: what is read, what is skipped and why, and clear errors. */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createCA } from "../../src/security/pki.js";
-import { TrustError, loadTrustDir } from "../../src/security/trust.js";
+import { TrustError, loadTrustDir, loadTrustDirAsync } from "../../src/security/trust.js";
+import { verifyChain } from "../../src/security/verify.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 import { FAST_BITS } from "./fixtures/bad-certs.js";
 
@@ -55,6 +56,35 @@ test("a missing or empty trust directory is an error naming it", () => {
   const empty = join(pki.dir, "empty");
   mkdirSync(empty);
   assert.throws(() => loadTrustDir(empty), /holds no CA certificates/);
+});
+
+test("an endless CA file is ignored and an endless CRL fails its CA closed, each read only to its bound", async () => {
+  const dir = join(pki.dir, "endless");
+  mkdirSync(dir);
+  for (const f of ["0", "signing_policy"]) {
+    copyFileSync(`${pki.caDir}/${caHash()}.${f}`, join(dir, `${caHash()}.${f}`));
+  }
+  symlinkSync("/dev/zero", join(dir, "33333333.0"));
+  symlinkSync("/dev/zero", join(dir, `${caHash()}.r0`));
+  const trust = loadTrustDir(dir);
+  assert.equal(trust.cas.size, 1);
+  assert.ok(
+    trust.problems.some((p) => p.includes("33333333.0: larger than 1048576 bytes; ignored")),
+    trust.problems.join("\n"),
+  );
+  assert.ok(
+    trust.problems.some((p) =>
+      /signs nothing: its CRL .*\.r0 is larger than 67108864 bytes/.test(p),
+    ),
+    trust.problems.join("\n"),
+  );
+  const chain = pki.chainDer(pki.user.certPem);
+  assert.ok(verifyChain(chain, pki.trust()).ok, "verified with the CA's own CRL");
+  const r = verifyChain(chain, trust);
+  assert.equal(r.ok, false, "the CA whose CRL could not be read signs nothing");
+  // The non-blocking reload reads at most a file's size as it was seen: /dev/zero's is 0.
+  const again = await loadTrustDirAsync(dir);
+  assert.equal(again.cas.size, 1);
 });
 
 function caHash(): string {
