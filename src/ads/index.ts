@@ -7,3 +7,4 @@ export * from "./glide-resource.js";
 export * from "./slot.js";
 export * from "./scheduler.js";
 export * from "./collector.js";
+export * from "./job-requests.js";

@@ -41,6 +41,17 @@ export interface JobSource {
     wait?: { waitS: number; signal?: AbortSignal },
     slotNumber?: number,
   ): Promise<JobLease | undefined>;
+  /**
+   * Ask for up to `max` jobs at once, each fitting what the slot has left after those before it;
+   * empty when there is none. They get dynamic slots `slotNumber`, `slotNumber + 1`, ... in
+   * order. Optional: a source without it is asked one job at a time.
+   */
+  claimMany?(
+    slotAd: ClassAd,
+    max: number,
+    wait?: { waitS: number; signal?: AbortSignal },
+    slotNumber?: number,
+  ): Promise<JobLease[]>;
   heartbeat(lease: JobLease): Promise<LeaseVerdict>;
   /** Fetch the job's input files into its sandbox before it starts. */
   stageIn(lease: JobLease, sandboxDir: string): Promise<void>;

@@ -345,31 +345,37 @@ async function claimRound(ctx: PilotContext, waitS = 0): Promise<boolean> {
   for (let i = 0; i < deps.sources.length; i++) {
     const source = deps.sources[(s.nextSource + i) % deps.sources.length]!;
     if (!reachable(source)) continue;
-    let lease: JobLease | undefined;
+    let leases: JobLease[];
     try {
       ctx.pollAbort = waitS > 0 ? new AbortController() : undefined;
       const signals = [ctx.pollAbort?.signal, deps.terminate].filter((x) => x !== undefined);
-      lease = await source.claim(
-        slotAd(ctx),
-        waitS > 0 ? { waitS, signal: AbortSignal.any(signals) } : undefined,
-        // Claims are one at a time: the job offered now takes the next dynamic slot number.
-        s.seq + 1,
-      );
+      const wait = waitS > 0 ? { waitS, signal: AbortSignal.any(signals) } : undefined;
+      // A slot with several free CPUs fills them in one call where the schedd can. The jobs
+      // offered take the next dynamic slot numbers, in the order they come.
+      const free = s.ledger.remaining().cpus;
+      leases =
+        source.claimMany && free > 1
+          ? await source.claimMany(slotAd(ctx), free, wait, s.seq + 1)
+          : [await source.claim(slotAd(ctx), wait, s.seq + 1)].filter((l) => l !== undefined);
     } catch (err) {
       deps.log?.warn({ err, schedd: source.name }, "claim failed");
       continue;
     }
-    if (!lease) continue;
+    if (leases.length === 0) continue;
     s.nextSource = (s.nextSource + i + 1) % deps.sources.length;
     if (!periodicOk(ctx)) {
       // Matched with the slot ad from before a periodic check failed: the slot takes no job now,
-      // so it goes back at once rather than wait for its lease to lapse.
-      await source.release(lease, PERIODIC_CHECK_FAILED).catch((err: unknown) => {
-        deps.log?.warn({ err, jobId: lease.jobId }, "giving back a job failed");
-      });
+      // so they go back at once rather than wait for their leases to lapse.
+      for (const lease of leases) {
+        await source.release(lease, PERIODIC_CHECK_FAILED).catch((err: unknown) => {
+          deps.log?.warn({ err, jobId: lease.jobId }, "giving back a job failed");
+        });
+      }
       return false;
     }
-    return startClaimed(ctx, lease, source);
+    let started = false;
+    for (const lease of leases) if (await startClaimed(ctx, lease, source)) started = true;
+    return started;
   }
   return false;
 }

@@ -8,10 +8,11 @@ import { chmod, mkdir, open, rename } from "node:fs/promises";
 import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { ClassAd } from "../classad/index.js";
-import type { ScheddClient } from "../schedd/client.js";
+import { NO_EXIT, type ScheddClient } from "../schedd/client.js";
 import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
-import type { OutputFile } from "../schedd/messages.js";
+import type { JobOffer, OutputFile } from "../schedd/messages.js";
 import { hasWireCode } from "../wire/index.js";
+import { createCompletionCarrier } from "./completion-carrier.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
 import {
   TRANSFER_OUTPUT_HOLD,
@@ -62,26 +63,14 @@ export function scheddSource(
   const staged = new Map<string, SandboxSnapshot>();
   // Where each running job's proxy is and the expiry of the copy it has, by lease.
   const proxies = new Map<string, StagedProxy>();
+  const carrier = createCompletionCarrier(c);
   return {
     name,
     async claim(slotAd, wait, slotNumber) {
-      const waitS = wait?.waitS ?? 0;
-      const offer = await c.claimJob(
-        slotAd.toJSON(),
-        waitS,
-        // The reply may take the whole wait; the deadline leaves room for the answer itself.
-        waitS > 0 ? { deadlineMs: (waitS + 10) * 1000, signal: wait?.signal } : undefined,
-        slotNumber,
-      );
-      if (!offer.matched) return undefined;
-      return {
-        jobId: offer.jobId,
-        schedd: name,
-        leaseId: offer.leaseId,
-        ad: ClassAd.fromJSON(offer.job?.attrs ?? {}),
-        leaseMs: leaseLeftMs(offer, now()),
-      };
+      return (await claimMany(slotAd, 1, wait, slotNumber))[0];
     },
+
+    claimMany,
 
     async heartbeat(lease): Promise<LeaseVerdict> {
       try {
@@ -127,7 +116,12 @@ export function scheddSource(
       try {
         const before = staged.get(lease.leaseId) ?? new Map();
         const choice = chooseOutputs(lease.ad, sandboxDir, before);
-        const sent = await uploadAll(c, lease, choice.names, sandboxDir);
+        // Without outputs nothing waits here, so the completion is queued before the loop
+        // claims for the freed CPUs and travels with that claim.
+        const sent =
+          choice.names.length === 0
+            ? NOTHING_SENT
+            : await uploadAll(c, lease, choice.names, sandboxDir);
         const outputs = sent.outputs;
         let outputHold: OutputHold | undefined = choice.ok ? undefined : choice.hold;
         if (sent.refused) {
@@ -139,7 +133,8 @@ export function scheddSource(
           };
         }
         const startHold = holdFields(outcome);
-        await c.completeJob({
+        await carrier.send({
+          ...NO_EXIT,
           leaseId: lease.leaseId,
           ...exitFields(outcome),
           ...(startHold.holdReason || !outputHold
@@ -177,6 +172,45 @@ export function scheddSource(
       }
     },
   };
+
+  /**
+   * Up to `max` jobs in one call (the first in dynamic slot `slotNumber`, the next ones after
+   * it); completions waiting for a claim go with it.
+   */
+  async function claimMany(
+    slotAd: ClassAd,
+    max: number,
+    wait?: { waitS: number; signal?: AbortSignal },
+    slotNumber?: number,
+  ): Promise<JobLease[]> {
+    const waitS = wait?.waitS ?? 0;
+    // A long poll may take seconds to answer: completions do not wait that long for it.
+    const carried = waitS > 0 ? [] : carrier.take();
+    let offer: JobOffer;
+    try {
+      offer = await c.claimJob(
+        slotAd.toJSON(),
+        waitS,
+        // The reply may take the whole wait; the deadline leaves room for the answer itself.
+        waitS > 0 ? { deadlineMs: (waitS + 10) * 1000, signal: wait?.signal } : undefined,
+        { slotNumber, maxJobs: max, completions: carried.map((p) => p.completion) },
+      );
+    } catch (err) {
+      carrier.answered(carried, undefined);
+      throw err;
+    }
+    carrier.answered(carried, offer.completions);
+    const t = now();
+    return [offer, ...(offer.moreJobs ?? [])]
+      .filter((o) => o.matched)
+      .map((o) => ({
+        jobId: o.jobId,
+        schedd: name,
+        leaseId: o.leaseId,
+        ad: ClassAd.fromJSON(o.job?.attrs ?? {}),
+        leaseMs: leaseLeftMs({ leaseExpiresMs: o.leaseExpiresMs, nowMs: offer.nowMs }, t),
+      }));
+  }
 
   /**
    * The user refreshed the job's proxy when the schedd's expiry is later than the copy's: the
@@ -283,6 +317,8 @@ async function uploadAll(
 }
 
 const UPLOADS_AT_ONCE = 4;
+
+const NOTHING_SENT: { outputs: OutputFile[]; refused?: Error } = { outputs: [] };
 
 /** One output file, read a chunk at a time (never whole), its SHA-256 on the last chunk. */
 async function upload(c: ScheddClient, lease: JobLease, name: string, sandboxDir: string) {

@@ -11,6 +11,19 @@ import {
 
 export type ScheddClient = ReturnType<typeof scheddClient>;
 
+/** A completion's fields other than the lease, as a plain exit 0 reports them. */
+export const NO_EXIT: Omit<JobCompletion, "leaseId"> = {
+  exitBySignal: false,
+  exitCode: 0,
+  exitSignal: 0,
+  cpuUserSeconds: 0,
+  cpuSysSeconds: 0,
+  outputs: [],
+  holdReason: "",
+  holdCode: 0,
+  holdSubcode: 0,
+};
+
 export function scheddClient(rpc: RpcClient) {
   const u = <K extends keyof typeof M>(k: K, idempotent = false) =>
     rpc.unaryMethod(M[k].name, {
@@ -67,23 +80,31 @@ export function scheddClient(rpc: RpcClient) {
       act({ action, selection: sel(s), reason }),
     edit: (s: Partial<JobSelection>, attribute: string, value: string) =>
       editJobs({ selection: sel(s), attribute, value }),
-    /** `slotNumber`: N of the dynamic slot `slot1_N` the job will run in (its RemoteHost). */
-    claimJob: (slot: JobAttrs, waitSeconds = 0, o?: CallOptions, slotNumber = 0) =>
-      u("claimJob")({ slot: { attrs: slot }, waitSeconds, slotNumber }, o),
+    /**
+     * `more.slotNumber`: N of the dynamic slot `slot1_N` the (first) job will run in (its
+     * RemoteHost); `more.maxJobs`: jobs to take at once; `more.completions`: ended jobs'
+     * completions to report with the claim (answered in the reply's `completions` by a schedd
+     * that takes them).
+     */
+    claimJob: (
+      slot: JobAttrs,
+      waitSeconds = 0,
+      o?: CallOptions,
+      more: { slotNumber?: number; maxJobs?: number; completions?: JobCompletion[] } = {},
+    ) =>
+      u("claimJob")(
+        {
+          slot: { attrs: slot },
+          waitSeconds,
+          slotNumber: more.slotNumber ?? 0,
+          maxJobs: more.maxJobs ?? 0,
+          completions: more.completions ?? [],
+        },
+        o,
+      ),
     heartbeat: (leaseId: string) => u("heartbeat")({ leaseId }),
     completeJob: (c: Partial<JobCompletion> & { leaseId: string }) =>
-      u("completeJob")({
-        exitBySignal: false,
-        exitCode: 0,
-        exitSignal: 0,
-        cpuUserSeconds: 0,
-        cpuSysSeconds: 0,
-        outputs: [],
-        holdReason: "",
-        holdCode: 0,
-        holdSubcode: 0,
-        ...c,
-      }),
+      u("completeJob")({ ...NO_EXIT, ...c }),
     releaseLease: (leaseId: string, reason: string, opts: { inputTransferFailed?: boolean } = {}) =>
       u("releaseLease")({
         leaseId,

@@ -17,7 +17,15 @@ export type JobSelection = { ids: string[]; constraint: string; owner: string };
 export type JobAction = { action: string; selection: JobSelection; reason: string };
 export type ActionOutcome = { done: string[]; refused: { id: string; reason: string }[] };
 export type JobEdit = { selection: JobSelection; attribute: string; value: string };
-export type SlotOffer = { slot: WireClassAd; waitSeconds: number; slotNumber?: number };
+export type SlotOffer = {
+  slot: WireClassAd;
+  waitSeconds: number;
+  slotNumber?: number;
+  /** Jobs to take in this call; 0 or absent reads as 1 (and a schedd before it sends one). */
+  maxJobs?: number;
+  /** Ended jobs' completions, answered in JobOffer.completions by a schedd that takes them. */
+  completions?: JobCompletion[];
+};
 export type JobOffer = {
   matched: boolean;
   jobId: string;
@@ -26,6 +34,15 @@ export type JobOffer = {
   leaseExpiresMs: number;
   /** The schedd's clock when it answered (0 from a schedd that does not say). */
   nowMs?: number;
+  /** The jobs after the first, for a claim of several. */
+  moreJobs?: JobOffer[];
+  /** One per SlotOffer.completions; empty from a schedd that does not take them. */
+  completions?: CompletionAnswer[];
+};
+/** A completion sent with a claim: the job's status, or CompleteJob's error for it. */
+export type CompletionAnswer = {
+  jobStatus: number;
+  error?: { code: string; message: string; details: Record<string, string> };
 };
 export type LeaseRef = { leaseId: string };
 export type HeartbeatReply = {

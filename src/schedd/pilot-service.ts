@@ -12,6 +12,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   ResourceExhaustedError,
+  toWireError,
 } from "../wire/index.js";
 import { proxyFileName } from "./input-files.js";
 import type { JobRecord } from "./queue-index.js";
@@ -20,7 +21,9 @@ import { JobStatus, getAttr, jobId, parseJobId, type JobAttrs } from "./job-stat
 import {
   SCHEDD_METHODS as M,
   type ActionOutcome,
+  type CompletionAnswer,
   type FileChunk,
+  type JobCompletion,
   type JobOffer,
 } from "./messages.js";
 import { SandboxError, type Chunk } from "./sandbox.js";
@@ -33,6 +36,7 @@ import {
 } from "./service-context.js";
 import { codecs } from "./service.js";
 import { bindSlot } from "./slot-binding.js";
+import { slotLeftAfter } from "./slot-left.js";
 
 const PILOTS = ["pilot"];
 
@@ -60,44 +64,42 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     } else {
       unboundClaim(ctx);
     }
+    // Carried completions first: the slot they free is the one being offered.
+    const completions = (req.completions ?? []).map((c) => carriedCompletion(deps, c, ctx));
+    const maxJobs = Math.min(MAX_JOBS_PER_CLAIM, Math.max(1, req.maxJobs ?? 0));
     const until = Math.min(Date.now() + req.waitSeconds * 1000, ctx.deadline - 50);
     for (;;) {
-      let r;
-      try {
-        r = queue.claim(slotAttrs, ctx.identity, req.slotNumber ?? 0);
-      } catch (err) {
-        if (err instanceof SyntaxError || hasErrorCode(err, "classad-syntax")) {
-          throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);
-        }
-        throw err;
-      }
-      if (r.matched) {
-        await queue.store.committed(); // the lease exists before the pilot hears of it
-        if (ctx.signal.aborted) {
+      const offers = claimSeveral(deps, slotAttrs, maxJobs, req.slotNumber ?? 0, ctx);
+      if (offers.length > 0 || Date.now() >= until || ctx.signal.aborted) {
+        // The leases and the completions are on disk before the pilot hears of them.
+        await queue.store.committed();
+        if (offers.length > 0 && ctx.signal.aborted) {
           // The pilot gave up on the claim (it cancelled its wait, or the deadline passed) while
-          // the lease was being written: no pilot will run the job, so it is Idle again now
-          // rather than when the lease lapses.
-          queue.releaseLease(r.leaseId, ctx.identity, CLAIM_CANCELLED);
+          // the leases were being written: no pilot will run the jobs, so they are Idle again
+          // now rather than when the leases lapse.
+          for (const o of offers) queue.releaseLease(o.leaseId, ctx.identity, CLAIM_CANCELLED);
           await queue.store.committed();
-          ctx.log.info({ job: r.jobId, identity: ctx.identity }, "claim cancelled; lease released");
+          for (const o of offers) {
+            ctx.log.info(
+              { job: o.jobId, identity: ctx.identity },
+              "claim cancelled; lease released",
+            );
+          }
           return { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 };
         }
-        ctx.log.info(
-          { job: r.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
-          "claimed",
-        );
-        const offer: JobOffer = {
-          matched: true,
-          jobId: r.jobId,
-          job: { attrs: r.attrs },
-          leaseId: r.leaseId,
-          leaseExpiresMs: r.leaseExpires,
-          nowMs: deps.clock.now(),
+        for (const o of offers) {
+          ctx.log.info(
+            { job: o.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
+            "claimed",
+          );
+        }
+        const nowMs = deps.clock.now();
+        const [first, ...more] = offers.map((o) => ({ ...o, nowMs }));
+        return {
+          ...(first ?? { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 }),
+          ...(more.length > 0 ? { moreJobs: more } : {}),
+          ...(completions.length > 0 ? { completions } : {}),
         };
-        return offer;
-      }
-      if (Date.now() >= until || ctx.signal.aborted) {
-        return { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 };
       }
       await waitForIdle(deps, until - Date.now(), ctx.signal);
     }
@@ -138,28 +140,9 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     M.completeJob.name,
     { roles: PILOTS, ...codecs(M.completeJob) },
     async (req, ctx) => {
-      const r = queue.complete(
-        req.leaseId,
-        ctx.identity,
-        {
-          exitBySignal: req.exitBySignal,
-          exitCode: req.exitCode,
-          exitSignal: req.exitSignal,
-          cpuUser: req.cpuUserSeconds,
-          cpuSys: req.cpuSysSeconds,
-          hold: req.holdReason
-            ? { reason: req.holdReason, code: req.holdCode, subcode: req.holdSubcode }
-            : undefined,
-        },
-        req.outputs.map((o) => o.name),
-      );
-      if (!r.ok) throw refusedLease(ctx, "completion refused", req.leaseId, r);
+      const receipt = completeLease(deps, req, ctx);
       await queue.store.committed();
-      ctx.log.info(
-        { lease: req.leaseId, identity: ctx.identity, exitCode: req.exitCode, status: r.jobStatus },
-        "job completed",
-      );
-      return { jobStatus: r.jobStatus };
+      return receipt;
     },
   );
 
@@ -275,6 +258,85 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
       }
     },
   );
+}
+
+/** Jobs one ClaimJob hands out at most, whatever the pilot asks. */
+export const MAX_JOBS_PER_CLAIM = 64;
+
+/**
+ * Up to `max` jobs for one slot, each matched against what the slot has left after the jobs
+ * before it. A bad slot ad is the caller's error.
+ */
+function claimSeveral(
+  deps: ServiceDeps,
+  slotAttrs: JobAttrs,
+  max: number,
+  slotNumber: number,
+  ctx: CallContext,
+): JobOffer[] {
+  const offers: JobOffer[] = [];
+  let slot: JobAttrs | undefined = slotAttrs;
+  while (slot !== undefined && offers.length < max) {
+    let r;
+    try {
+      // The pilot numbers its jobs' dynamic slots in the order it gets them.
+      r = deps.queue.claim(slot, ctx.identity, slotNumber > 0 ? slotNumber + offers.length : 0);
+    } catch (err) {
+      if (err instanceof SyntaxError || hasErrorCode(err, "classad-syntax")) {
+        throw new InvalidArgumentError(`bad slot ad: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+    if (!r.matched) break;
+    offers.push({
+      matched: true,
+      jobId: r.jobId,
+      job: { attrs: r.attrs },
+      leaseId: r.leaseId,
+      leaseExpiresMs: r.leaseExpires,
+    });
+    if (offers.length < max) slot = slotLeftAfter(slot, r.attrs);
+  }
+  return offers;
+}
+
+/** CompleteJob's work, without waiting for the commit; throws what CompleteJob answers. */
+function completeLease(deps: ServiceDeps, req: JobCompletion, ctx: CallContext) {
+  const r = deps.queue.complete(
+    req.leaseId,
+    ctx.identity,
+    {
+      exitBySignal: req.exitBySignal,
+      exitCode: req.exitCode,
+      exitSignal: req.exitSignal,
+      cpuUser: req.cpuUserSeconds,
+      cpuSys: req.cpuSysSeconds,
+      hold: req.holdReason
+        ? { reason: req.holdReason, code: req.holdCode, subcode: req.holdSubcode }
+        : undefined,
+    },
+    (req.outputs ?? []).map((o) => o.name),
+  );
+  if (!r.ok) throw refusedLease(ctx, "completion refused", req.leaseId, r);
+  ctx.log.info(
+    { lease: req.leaseId, identity: ctx.identity, exitCode: req.exitCode, status: r.jobStatus },
+    "job completed",
+  );
+  return { jobStatus: r.jobStatus };
+}
+
+/** A completion sent with a claim: answered on its own, so one refused does not stop the claim. */
+function carriedCompletion(
+  deps: ServiceDeps,
+  req: JobCompletion,
+  ctx: CallContext,
+): CompletionAnswer {
+  try {
+    return completeLease(deps, req, ctx);
+  } catch (err) {
+    const e = toWireError(err);
+    return { jobStatus: 0, error: { code: e.code, message: e.message, details: e.details } };
+  }
 }
 
 /**

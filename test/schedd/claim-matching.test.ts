@@ -92,7 +92,7 @@ test("RemoteHost names the dynamic slot the pilot gives the job, and history kee
   const alice = env.client("alice");
   const pilot = env.client("pilot");
   const c = await submit(alice, [job(), job()]);
-  const offer = await pilot.claimJob(slot(), 0, undefined, 3);
+  const offer = await pilot.claimJob(slot(), 0, undefined, { slotNumber: 3 });
   assert.equal(offer.job!.attrs.RemoteHost, '"slot1_3@glidein_1"');
   const [running] = await alice.query({ ids: [offer.jobId] });
   assert.equal(running!.RemoteHost, '"slot1_3@glidein_1"');

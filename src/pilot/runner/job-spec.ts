@@ -4,6 +4,7 @@
  */
 import { basename, isAbsolute, join } from "node:path";
 import type { ClassAd } from "../../classad/index.js";
+import { jobRequests } from "../../ads/job-requests.js";
 import { JOB } from "../../ads/names.js";
 import { proxyFileName, tokenFileName } from "../../schedd/input-files.js";
 import type { Resources } from "../ledger.js";
@@ -46,19 +47,9 @@ export function unsafeStreamName(name: string): string | undefined {
   return undefined;
 }
 
-/**
- * What a job asks of the partitionable slot; HTCondor's defaults for absent requests. A job takes
- * at least one CPU and never less than nothing: a negative request would grow what the ledger
- * has left for other jobs, and CPU-less jobs would run past the CPUs + 1 Slot ads a collector
- * holds a bound pilot to (the frontend counts each job as at least one CPU too).
- */
+/** What a job asks of the partitionable slot (the schedd reads it the same way). */
 export function requestOf(ad: ClassAd): Resources {
-  return {
-    cpus: Math.max(1, ad.getInteger(JOB.RequestCpus) ?? 1),
-    memoryMb: Math.max(0, ad.getInteger(JOB.RequestMemory) ?? 128),
-    diskKb: Math.max(0, ad.getInteger(JOB.RequestDisk) ?? 0),
-    gpus: Math.max(0, ad.getInteger(JOB.RequestGPUs) ?? 0),
-  };
+  return jobRequests(ad);
 }
 
 /** The job's own walltime: `MaxWallTimeMins` (CMS style) or `MaxWallTime` seconds. */
