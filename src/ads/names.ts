@@ -255,6 +255,32 @@ export const JOB = {
   JobPrio: "JobPrio",
   ImageSize: "ImageSize",
   TotalSubmitProcs: "TotalSubmitProcs",
+  // State-change bookkeeping the schedd keeps and the user log reads.
+  LastJobStatus: "LastJobStatus",
+  NumJobStarts: "NumJobStarts",
+  NumJobCompletions: "NumJobCompletions",
+  NumRestarts: "NumRestarts",
+  NumHolds: "NumHolds",
+  JobStartDate: "JobStartDate",
+  LastJobRunTime: "LastJobRunTime",
+  LastRemoteHost: "LastRemoteHost",
+  HoldReasonCode: "HoldReasonCode",
+  HoldReasonSubCode: "HoldReasonSubCode",
+  LastHoldReason: "LastHoldReason",
+  ReleaseReason: "ReleaseReason",
+  VacateReason: "VacateReason",
+  LastVacateTime: "LastVacateTime",
+  RemoveReason: "RemoveReason",
+  NumInputTransferFailures: "NumInputTransferFailures",
+  CompletionDate: "CompletionDate",
+  ExitCode: "ExitCode",
+  ExitBySignal: "ExitBySignal",
+  ExitSignal: "ExitSignal",
+  RemoteUserCpu: "RemoteUserCpu",
+  RemoteSysCpu: "RemoteSysCpu",
+  // What submit writes about the job's files.
+  UserLog: "UserLog",
+  TransferredOutputFiles: "TransferredOutputFiles",
 } as const;
 
 /** A schedd's ad: where it listens and its queue's totals. */

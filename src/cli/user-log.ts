@@ -10,6 +10,7 @@
  * twice. Pure except `appendEvents`.
  */
 import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { JOB } from "../ads/names.js";
 import type { JobAttrs } from "../schedd/job-status.js";
 import { readBoundedText } from "../common/bounded-read.js";
 import { hasErrorCode } from "../common/errors.js";
@@ -90,30 +91,31 @@ function usage(s: number): string {
  * ends, and LastJobRunTime says how long it lasted.
  */
 function startOf(ad: JobAttrs, status: number | undefined, entered: number | undefined) {
-  const current = num(ad.JobCurrentStartDate);
+  const current = num(ad[JOB.JobCurrentStartDate]);
   if (current !== undefined) return current;
-  const ran = num(ad.LastJobRunTime);
+  const ran = num(ad[JOB.LastJobRunTime]);
   if (ran === undefined) return undefined;
-  const ended = status === 1 ? num(ad.LastVacateTime) : (num(ad.CompletionDate) ?? entered);
+  const ended =
+    status === 1 ? num(ad[JOB.LastVacateTime]) : (num(ad[JOB.CompletionDate]) ?? entered);
   return ended === undefined ? undefined : ended - ran;
 }
 
 /** The events a job's ad shows, in time order: what can be read from its current state. */
 export function eventsFromAd(ad: JobAttrs, submitHost = "localhost"): UserLogEvent[] {
-  const cluster = Number(ad.ClusterId);
-  const proc = Number(ad.ProcId);
+  const cluster = Number(ad[JOB.ClusterId]);
+  const proc = Number(ad[JOB.ProcId]);
   const ev = (code: number, time: number | undefined, text: string, details: string[] = []) =>
     time === undefined || !Number.isFinite(time)
       ? undefined
       : { code, cluster, proc, time, text, details };
-  const status = num(ad.JobStatus);
-  const entered = num(ad.EnteredCurrentStatus);
-  const host = unquote(ad.RemoteHost) || unquote(ad.LastRemoteHost);
+  const status = num(ad[JOB.JobStatus]);
+  const entered = num(ad[JOB.EnteredCurrentStatus]);
+  const host = unquote(ad[JOB.RemoteHost]) || unquote(ad[JOB.LastRemoteHost]);
   const all = [
-    ev(0, num(ad.QDate), `Job submitted from host: <${submitHost}>`),
-    ev(4, num(ad.LastVacateTime), "Job was evicted.", [
+    ev(0, num(ad[JOB.QDate]), `Job submitted from host: <${submitHost}>`),
+    ev(4, num(ad[JOB.LastVacateTime]), "Job was evicted.", [
       "(0) Job was not checkpointed.",
-      ...(ad.VacateReason ? [unquote(ad.VacateReason)] : []),
+      ...(ad[JOB.VacateReason] ? [unquote(ad[JOB.VacateReason])] : []),
     ]),
     ev(1, startOf(ad, status, entered), `Job executing on host: <${host}>`, [
       ...(host ? [`SlotName: ${host}`] : []),
@@ -122,25 +124,27 @@ export function eventsFromAd(ad: JobAttrs, submitHost = "localhost"): UserLogEve
   if (status === 5) {
     all.push(
       ev(12, entered, "Job was held.", [
-        unquote(ad.HoldReason),
-        `Code ${ad.HoldReasonCode ?? 0} Subcode ${ad.HoldReasonSubCode ?? 0}`,
+        unquote(ad[JOB.HoldReason]),
+        `Code ${ad[JOB.HoldReasonCode] ?? 0} Subcode ${ad[JOB.HoldReasonSubCode] ?? 0}`,
       ]),
     );
-  } else if (ad.LastJobStatus === "5" && status === 1) {
+  } else if (ad[JOB.LastJobStatus] === "5" && status === 1) {
     all.push(
-      ev(13, entered, "Job was released.", [unquote(ad.ReleaseReason) || "via updraft release"]),
+      ev(13, entered, "Job was released.", [
+        unquote(ad[JOB.ReleaseReason]) || "via updraft release",
+      ]),
     );
   } else if (status === 4) {
-    const user = num(ad.RemoteUserCpu) ?? 0;
-    const sys = num(ad.RemoteSysCpu) ?? 0;
-    const bySignal = ad.ExitBySignal === "true";
+    const user = num(ad[JOB.RemoteUserCpu]) ?? 0;
+    const sys = num(ad[JOB.RemoteSysCpu]) ?? 0;
+    const bySignal = ad[JOB.ExitBySignal] === "true";
     const term = bySignal
-      ? [`(0) Abnormal termination (signal ${ad.ExitSignal ?? 0})`, "(0) No core file"]
-      : [`(1) Normal termination (return value ${ad.ExitCode ?? 0})`];
+      ? [`(0) Abnormal termination (signal ${ad[JOB.ExitSignal] ?? 0})`, "(0) No core file"]
+      : [`(1) Normal termination (return value ${ad[JOB.ExitCode] ?? 0})`];
     const u = `Usr ${usage(user)}, Sys ${usage(sys)}`;
     const zero = `Usr ${usage(0)}, Sys ${usage(0)}`;
     all.push(
-      ev(5, num(ad.CompletionDate) ?? entered, "Job terminated.", [
+      ev(5, num(ad[JOB.CompletionDate]) ?? entered, "Job terminated.", [
         ...term,
         `\t${u}  -  Run Remote Usage`,
         `\t${zero}  -  Run Local Usage`,
@@ -153,37 +157,39 @@ export function eventsFromAd(ad: JobAttrs, submitHost = "localhost"): UserLogEve
       ]),
     );
   } else if (status === 3) {
-    all.push(ev(9, entered, "Job was aborted.", [unquote(ad.RemoveReason) || "via updraft rm"]));
+    all.push(
+      ev(9, entered, "Job was aborted.", [unquote(ad[JOB.RemoveReason]) || "via updraft rm"]),
+    );
   }
   return all.filter((e): e is UserLogEvent => e !== undefined).sort((a, b) => a.time - b.time);
 }
 
 /** The attributes `eventsFromAd` reads, for a query's projection. */
 export const USER_LOG_ATTRS = [
-  "ClusterId",
-  "ProcId",
-  "UserLog",
-  "JobStatus",
-  "LastJobStatus",
-  "EnteredCurrentStatus",
-  "QDate",
-  "JobCurrentStartDate",
-  "LastJobRunTime",
-  "RemoteHost",
-  "LastRemoteHost",
-  "LastVacateTime",
-  "VacateReason",
-  "HoldReason",
-  "HoldReasonCode",
-  "HoldReasonSubCode",
-  "ReleaseReason",
-  "CompletionDate",
-  "ExitCode",
-  "ExitBySignal",
-  "ExitSignal",
-  "RemoteUserCpu",
-  "RemoteSysCpu",
-  "RemoveReason",
+  JOB.ClusterId,
+  JOB.ProcId,
+  JOB.UserLog,
+  JOB.JobStatus,
+  JOB.LastJobStatus,
+  JOB.EnteredCurrentStatus,
+  JOB.QDate,
+  JOB.JobCurrentStartDate,
+  JOB.LastJobRunTime,
+  JOB.RemoteHost,
+  JOB.LastRemoteHost,
+  JOB.LastVacateTime,
+  JOB.VacateReason,
+  JOB.HoldReason,
+  JOB.HoldReasonCode,
+  JOB.HoldReasonSubCode,
+  JOB.ReleaseReason,
+  JOB.CompletionDate,
+  JOB.ExitCode,
+  JOB.ExitBySignal,
+  JOB.ExitSignal,
+  JOB.RemoteUserCpu,
+  JOB.RemoteSysCpu,
+  JOB.RemoveReason,
 ];
 
 /** Submitted, terminated and aborted happen once per job; the others once per time. */

@@ -6,6 +6,7 @@
 import {
   AD_TYPE,
   GLIDE_CLIENT,
+  JOB,
   readGlideClient,
   readGlideFactory,
   readGlideFactoryClient,
@@ -15,6 +16,7 @@ import {
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { CollectorClient, WireAttrs } from "../collector/client.js";
 import type { ScheddClient } from "../schedd/client.js";
+import { JobStatus, numAttr } from "../schedd/job-status.js";
 
 export interface EntryProgress {
   entry: string;
@@ -33,32 +35,27 @@ export interface PoolProgress {
   elapsedS: number;
 }
 
-const num = (a: WireAttrs, k: string): number => {
-  const n = Number(a[k]);
-  return Number.isFinite(n) ? n : 0;
-};
-
 /** Jobs of the given clusters (all when empty), queue and history together. */
 export async function gatherJobs(
   schedd: ScheddClient,
   clusters: readonly number[],
 ): Promise<PoolProgress["jobs"]> {
   const constraint = clusters.length
-    ? clusters.map((c) => `ClusterId == ${c}`).join(" || ")
+    ? clusters.map((c) => `${JOB.ClusterId} == ${c}`).join(" || ")
     : "true";
-  const projection = ["JobStatus", "ExitCode", "ExitBySignal"];
+  const projection = [JOB.JobStatus, JOB.ExitCode, JOB.ExitBySignal];
   const queue = await schedd.query({ constraint, projection });
   const history = await schedd.query({ constraint, projection, history: true });
   const jobs = { idle: 0, running: 0, held: 0, completed: 0, failed: 0 };
   for (const j of queue) {
-    const s = num(j, "JobStatus");
-    if (s === 1) jobs.idle++;
-    else if (s === 2) jobs.running++;
-    else if (s === 5) jobs.held++;
+    const s = numAttr(j, JOB.JobStatus);
+    if (s === JobStatus.Idle) jobs.idle++;
+    else if (s === JobStatus.Running) jobs.running++;
+    else if (s === JobStatus.Held) jobs.held++;
   }
   for (const j of history) {
-    if (num(j, "JobStatus") !== 4) continue;
-    if (num(j, "ExitCode") === 0 && j.ExitBySignal !== "true") jobs.completed++;
+    if (numAttr(j, JOB.JobStatus) !== JobStatus.Completed) continue;
+    if (numAttr(j, JOB.ExitCode) === 0 && j[JOB.ExitBySignal] !== "true") jobs.completed++;
     else jobs.failed++;
   }
   return jobs;

@@ -3,6 +3,7 @@
  * (EnteredCurrentStatus, NumJobStarts, RemoteWallClockTime...). Each takes the current attributes
  * and `now` (ms) and returns new attributes; the queue commits them in one transaction.
  */
+import { JOB } from "../ads/names.js";
 import { dynamicSlotName } from "../ads/slot.js";
 import { AttrChanges } from "./attr-changes.js";
 import {
@@ -29,9 +30,9 @@ function statusChanges(
   c = new AttrChanges(),
 ): AttrChanges {
   return c
-    .set("LastJobStatus", getAttr(attrs, "JobStatus") ?? "0")
-    .set("JobStatus", String(status))
-    .set("EnteredCurrentStatus", String(epochSeconds(nowMs)));
+    .set(JOB.LastJobStatus, getAttr(attrs, JOB.JobStatus) ?? "0")
+    .set(JOB.JobStatus, String(status))
+    .set(JOB.EnteredCurrentStatus, String(epochSeconds(nowMs)));
 }
 
 export interface ClaimInfo {
@@ -60,10 +61,10 @@ export function claimedAttrs(
   for (const [name, text] of matched) c.set(name, text);
   statusChanges(attrs, JobStatus.Running, nowMs, c);
   const t = String(epochSeconds(nowMs));
-  c.set("NumJobStarts", String(numAttr(attrs, "NumJobStarts") + 1));
-  c.set("JobCurrentStartDate", t);
-  if (getAttr(attrs, "JobStartDate") === undefined) c.set("JobStartDate", t);
-  c.set("RemoteHost", quote(remoteHost(info)));
+  c.set(JOB.NumJobStarts, String(numAttr(attrs, JOB.NumJobStarts) + 1));
+  c.set(JOB.JobCurrentStartDate, t);
+  if (getAttr(attrs, JOB.JobStartDate) === undefined) c.set(JOB.JobStartDate, t);
+  c.set(JOB.RemoteHost, quote(remoteHost(info)));
   if (info.entryName !== undefined) c.set(info.entryAttr, quote(info.entryName));
   return c.applyTo(attrs);
 }
@@ -76,22 +77,22 @@ function remoteHost(info: ClaimInfo): string {
 
 /** Leaving Running (any way): wall clock accounted, RemoteHost becomes LastRemoteHost. */
 function stopRunning(attrs: JobAttrs, nowMs: number, c: AttrChanges): AttrChanges {
-  const started = numAttr(attrs, "JobCurrentStartDate", NaN);
+  const started = numAttr(attrs, JOB.JobCurrentStartDate, NaN);
   if (Number.isFinite(started)) {
     const wall = Math.max(0, epochSeconds(nowMs) - started);
-    c.set("RemoteWallClockTime", String(numAttr(attrs, "RemoteWallClockTime") + wall));
-    c.set("LastJobRunTime", String(wall));
+    c.set(JOB.RemoteWallClockTime, String(numAttr(attrs, JOB.RemoteWallClockTime) + wall));
+    c.set(JOB.LastJobRunTime, String(wall));
   }
-  const host = getAttr(attrs, "RemoteHost");
-  if (host !== undefined) c.set("LastRemoteHost", host);
-  return c.delete("RemoteHost").delete("JobCurrentStartDate");
+  const host = getAttr(attrs, JOB.RemoteHost);
+  if (host !== undefined) c.set(JOB.LastRemoteHost, host);
+  return c.delete(JOB.RemoteHost).delete(JOB.JobCurrentStartDate);
 }
 
 /** The changes of Running/Held -> Idle. */
 function requeueChanges(attrs: JobAttrs, wasRunning: boolean, nowMs: number): AttrChanges {
   const c = statusChanges(attrs, JobStatus.Idle, nowMs);
   if (wasRunning) stopRunning(attrs, nowMs, c);
-  return c.delete("HoldReason").delete("HoldReasonCode").delete("HoldReasonSubCode");
+  return c.delete(JOB.HoldReason).delete(JOB.HoldReasonCode).delete(JOB.HoldReasonSubCode);
 }
 
 /** Running -> Idle: the lease lapsed or the exit policy asked for another run. */
@@ -105,8 +106,8 @@ export function requeuedAttrs(attrs: JobAttrs, wasRunning: boolean, nowMs: numbe
  */
 export function vacatedAttrs(attrs: JobAttrs, reason: string, nowMs: number): JobAttrs {
   return requeueChanges(attrs, true, nowMs)
-    .set("VacateReason", quote(reason))
-    .set("LastVacateTime", String(epochSeconds(nowMs)))
+    .set(JOB.VacateReason, quote(reason))
+    .set(JOB.LastVacateTime, String(epochSeconds(nowMs)))
     .applyTo(attrs);
 }
 
@@ -125,10 +126,10 @@ export function heldAttrs(
   const c = statusChanges(attrs, JobStatus.Held, nowMs);
   if (wasRunning) stopRunning(attrs, nowMs, c);
   return c
-    .set("HoldReason", quote(hold.reason))
-    .set("HoldReasonCode", String(hold.code))
-    .set("HoldReasonSubCode", String(hold.subcode ?? 0))
-    .set("NumHolds", String(numAttr(attrs, "NumHolds") + 1))
+    .set(JOB.HoldReason, quote(hold.reason))
+    .set(JOB.HoldReasonCode, String(hold.code))
+    .set(JOB.HoldReasonSubCode, String(hold.subcode ?? 0))
+    .set(JOB.NumHolds, String(numAttr(attrs, JOB.NumHolds) + 1))
     .applyTo(attrs);
 }
 
@@ -138,10 +139,10 @@ export function userHold(reason: string | undefined, by: string): HoldInfo {
 
 export function releasedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
   const c = requeueChanges(attrs, false, nowMs);
-  c.set("LastHoldReason", getAttr(attrs, "HoldReason") ?? '""');
+  c.set(JOB.LastHoldReason, getAttr(attrs, JOB.HoldReason) ?? '""');
   // Released by a user who fixed the inputs: the job gets its tries again.
-  if (getAttr(attrs, "NumInputTransferFailures") !== undefined) {
-    c.set("NumInputTransferFailures", "0");
+  if (getAttr(attrs, JOB.NumInputTransferFailures) !== undefined) {
+    c.set(JOB.NumInputTransferFailures, "0");
   }
   return c.applyTo(attrs);
 }
@@ -157,7 +158,7 @@ export function inputTransferFailedAttrs(
   max: number,
   nowMs: number,
 ): { status: JobStatusCode; attrs: JobAttrs } {
-  const failures = numAttr(attrs, "NumInputTransferFailures") + 1;
+  const failures = numAttr(attrs, JOB.NumInputTransferFailures) + 1;
   if (failures >= max) {
     const held = heldAttrs(
       attrs,
@@ -168,11 +169,11 @@ export function inputTransferFailedAttrs(
       },
       nowMs,
     );
-    setAttr(held, "NumInputTransferFailures", String(failures));
+    setAttr(held, JOB.NumInputTransferFailures, String(failures));
     return { status: JobStatus.Held, attrs: held };
   }
   const idle = vacatedAttrs(attrs, reason, nowMs);
-  setAttr(idle, "NumInputTransferFailures", String(failures));
+  setAttr(idle, JOB.NumInputTransferFailures, String(failures));
   return { status: JobStatus.Idle, attrs: idle };
 }
 
@@ -184,7 +185,7 @@ export function removedAttrs(
 ): JobAttrs {
   const c = statusChanges(attrs, JobStatus.Removed, nowMs);
   if (wasRunning) stopRunning(attrs, nowMs, c);
-  return c.set("RemoveReason", quote(reason)).applyTo(attrs);
+  return c.set(JOB.RemoveReason, quote(reason)).applyTo(attrs);
 }
 
 /** How a job's run ended, as the pilot reports it. */
@@ -202,18 +203,18 @@ export interface ExitInfo {
 /** The exit recorded on the ad (before the exit policy looks at it); still Running. */
 export function exitedAttrs(attrs: JobAttrs, exit: ExitInfo, nowMs: number): JobAttrs {
   const c = stopRunning(attrs, nowMs, new AttrChanges());
-  c.set("ExitBySignal", String(exit.exitBySignal));
-  if (exit.exitBySignal) c.set("ExitSignal", String(exit.exitSignal)).delete("ExitCode");
-  else c.set("ExitCode", String(exit.exitCode)).delete("ExitSignal");
+  c.set(JOB.ExitBySignal, String(exit.exitBySignal));
+  if (exit.exitBySignal) c.set(JOB.ExitSignal, String(exit.exitSignal)).delete(JOB.ExitCode);
+  else c.set(JOB.ExitCode, String(exit.exitCode)).delete(JOB.ExitSignal);
   return c
-    .set("NumJobCompletions", String(numAttr(attrs, "NumJobCompletions") + 1))
-    .set("RemoteUserCpu", String(numAttr(attrs, "RemoteUserCpu") + exit.cpuUser))
-    .set("RemoteSysCpu", String(numAttr(attrs, "RemoteSysCpu") + exit.cpuSys))
+    .set(JOB.NumJobCompletions, String(numAttr(attrs, JOB.NumJobCompletions) + 1))
+    .set(JOB.RemoteUserCpu, String(numAttr(attrs, JOB.RemoteUserCpu) + exit.cpuUser))
+    .set(JOB.RemoteSysCpu, String(numAttr(attrs, JOB.RemoteSysCpu) + exit.cpuSys))
     .applyTo(attrs);
 }
 
 export function completedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
   return statusChanges(attrs, JobStatus.Completed, nowMs)
-    .set("CompletionDate", String(epochSeconds(nowMs)))
+    .set(JOB.CompletionDate, String(epochSeconds(nowMs)))
     .applyTo(attrs);
 }
