@@ -28,6 +28,7 @@ import { PilotCoreTime } from "./pilot-core-time.js";
 import { RecentFailures } from "./recent-failures.js";
 import { PilotLogStore } from "./pilot-logs.js";
 import { type CycleReport, runCycle } from "./cycle.js";
+import { type RequestWatch, watchRequests } from "./request-watch.js";
 import { reconcile } from "./reconcile.js";
 import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
@@ -161,6 +162,7 @@ export function createFactoryDaemon(
     return r;
   }
 
+  let requestWatch: RequestWatch | undefined;
   const loop = createCycleLoop({
     cycle: cycleOnce,
     intervalMs: () => config.loop.cycle_s * 1000,
@@ -194,10 +196,13 @@ export function createFactoryDaemon(
       collector = set.collector;
       const r = await reconcile(store, adapters, now, logger);
       logger.info({ ...r }, "re-attached to pilots");
+      // A new or changed request runs a cycle at once instead of at the next interval.
+      requestWatch = watchRequests(set.collector, config.name, () => loop.wake(), logger);
       await loop.start();
     },
     cycle: () => loop.runNow(),
     async stop() {
+      requestWatch?.stop();
       await loop.stop();
       // Withdraw our ads so frontends stop asking a factory that is gone; pilots keep running.
       for (const type of [AD_TYPE.GlideFactory, AD_TYPE.GlideFactoryClient]) {

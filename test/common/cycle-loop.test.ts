@@ -120,3 +120,40 @@ test("the interval is read before each pause, so a changed setting takes effect"
   await loop.stop();
   assert.equal(starts.length, 2, "the long interval was not used after the change");
 });
+
+test("a wake between cycles runs the next cycle now instead of after the interval", async () => {
+  const { state, cycle } = countingCycle(1);
+  const loop = createCycleLoop({ cycle, intervalMs: () => 3_600_000, onError: unexpected });
+  await loop.start();
+  assert.equal(state.ended, 1);
+  loop.wake();
+  await until("the woken cycle", () => state.ended === 2);
+  await sleep(30);
+  await loop.stop();
+  assert.equal(state.started, 2, "one wake, one cycle; then the long interval again");
+});
+
+test("wakes during a cycle collapse into one cycle right after it", async () => {
+  const { state, cycle } = countingCycle(40);
+  const loop = createCycleLoop({ cycle, intervalMs: () => 3_600_000, onError: unexpected });
+  void loop.start();
+  await until("the first cycle to start", () => state.started === 1);
+  loop.wake();
+  loop.wake();
+  loop.wake();
+  await until("the cycle after the wakes", () => state.ended === 2);
+  await sleep(60);
+  await loop.stop();
+  assert.equal(state.started, 2);
+  assert.equal(state.maxRunning, 1);
+});
+
+test("a wake after stop starts nothing", async () => {
+  const { state, cycle } = countingCycle(1);
+  const loop = createCycleLoop({ cycle, intervalMs: () => 3_600_000, onError: unexpected });
+  await loop.start();
+  await loop.stop();
+  loop.wake();
+  await sleep(30);
+  assert.equal(state.started, 1);
+});
