@@ -50,6 +50,9 @@ import { ServerSession, type PeerInfo, type SessionLimits } from "./server-sessi
 import { ConnectionCount, type ConnectionQuota } from "./connection-count.js";
 import { createRefusalLog } from "./refusal-log.js";
 
+/** Between a certificate's subject and a pilot id in a per-pilot proxy's identity. */
+const PILOT_IDENTITY_MARK = "#pilot-";
+
 /** Verifies a presented chain (leaf first, DER). Injected so tests and tools can replace it. */
 export type ChainVerifier = (chainDer: Buffer[]) => VerifyResult;
 
@@ -308,6 +311,17 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         cause: "limited-proxy",
       };
     }
+    // `<subject>#pilot-<id>` names a per-pilot proxy's pilot (below): a certificate whose own
+    // subject reads so could pass as that pilot, and hold its leases and slots.
+    if (result.identity.includes(PILOT_IDENTITY_MARK)) {
+      return {
+        status: 401,
+        code: "unauthenticated",
+        reason: `'${result.identity}' contains '${PILOT_IDENTITY_MARK}', which only names per-pilot proxies' pilots`,
+        cause: "bad-subject",
+        peerReason: GENERIC_REFUSAL,
+      };
+    }
     // A per-pilot proxy names its pilot in its policy: revoked by id as a pilot token is.
     const pilotBinding = result.pilotBinding;
     const pilotId = pilotBinding?.pilotId;
@@ -333,7 +347,10 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
       // Per-pilot proxies of one certificate share its subject: each pilot is its own identity
       // (as a pilot token's `<iss>#pilot-<id>` is), so leases and Slot ads are held per pilot.
       // Roles still come from the subject.
-      identity: pilotId !== undefined ? `${result.identity}#pilot-${pilotId}` : result.identity,
+      identity:
+        pilotId !== undefined
+          ? `${result.identity}${PILOT_IDENTITY_MARK}${pilotId}`
+          : result.identity,
       roles,
       limited: result.limited,
       notAfter: result.notAfter,

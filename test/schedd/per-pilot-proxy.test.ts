@@ -254,3 +254,24 @@ test("per-pilot proxies of one certificate are separate pilots: one cannot compl
   );
   await a.completeJob({ leaseId: offer.leaseId });
 });
+
+test("a certificate whose own subject reads like a per-pilot identity is refused at the upgrade", async () => {
+  // Else it would pass as pilot 35 of /DC=org/DC=example/CN=pilot01 and hold that pilot's leases.
+  const lookalike = env.pki.issueUser(`${DN.pilot}#pilot-35`);
+  const v = verifyChain(env.pki.chainDer(lookalike.certPem), loadTrustDir(env.pki.caDir));
+  assert.ok(
+    v.ok && v.identity === `${DN.pilot}#pilot-35`,
+    "a valid certificate, refused for its name",
+  );
+  const c = scheddClient(
+    createRpcClient({
+      url: env.schedd.url(),
+      caDir: env.pki.caDir,
+      certPem: lookalike.certPem,
+      keyPem: lookalike.keyPem,
+      backoff: { initialMs: 20, maxMs: 200, minMs: 5 },
+    }),
+  );
+  opened.push(c);
+  await assert.rejects(c.claimJob(slot()), (e) => codeOf(e) === "unauthenticated");
+});
