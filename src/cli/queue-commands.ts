@@ -4,7 +4,7 @@
  */
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { AD_TYPE } from "../ads/index.js";
+import { AD_TYPE, JOB } from "../ads/index.js";
 import { ClassAd, compileExpression } from "../classad/index.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
@@ -86,7 +86,7 @@ function autoformat(o: ViewFlags) {
     }
   });
   const plain = o.af.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
-  const projection = plain ? [...o.af, ...(flags.jobId ? ["ClusterId", "ProcId"] : [])] : [];
+  const projection = plain ? [...o.af, ...(flags.jobId ? [JOB.ClusterId, JOB.ProcId] : [])] : [];
   return { flags, exprs, projection };
 }
 
@@ -210,10 +210,10 @@ async function queryOne(
     // Several schedds' totals, one after another, each say whose they are.
     if (o.totals && scheddName !== undefined) out(header);
     // condor_q's three totals: this query, the user's jobs, everyone's.
-    const counts = ["JobStatus", "Owner"];
+    const counts = [JOB.JobStatus, JOB.Owner];
     const own = await client.query({ mine: true, projection: counts });
     const all = await client.query({ projection: counts });
-    const me = own.length > 0 ? ClassAd.fromJSON(own[0]!).getString("Owner") : undefined;
+    const me = own.length > 0 ? ClassAd.fromJSON(own[0]!).getString(JOB.Owner) : undefined;
     out([
       "",
       totalsLine(ads),

@@ -4,6 +4,7 @@
  * only then applied to the index, so a failed commit leaves memory as it was.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { COMMON, JOB } from "../ads/names.js";
 import { ClassAd, createEvalBudget, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
 import {
@@ -157,7 +158,7 @@ export class JobQueue {
         if (r.cluster !== c.cluster) continue;
         present.add(r.proc);
         if (r.status === JobStatus.Held) {
-          const code = getAttr(store.getJob(r.cluster, r.proc)!.attrs, "HoldReasonCode");
+          const code = getAttr(store.getJob(r.cluster, r.proc)!.attrs, JOB.HoldReasonCode);
           spooling ||= code === String(HoldCode.SpoolingInput);
         }
       }
@@ -219,21 +220,21 @@ export class JobQueue {
     const t = String(epochSeconds(now));
     const status = holdForInput ? JobStatus.Held : JobStatus.Idle;
     const stamp: [string, string][] = [
-      ["Owner", quote(owner)],
-      ["QDate", t],
-      ["JobStatus", String(status)],
-      ["EnteredCurrentStatus", t],
+      [JOB.Owner, quote(owner)],
+      [JOB.QDate, t],
+      [JOB.JobStatus, String(status)],
+      [JOB.EnteredCurrentStatus, t],
       ...(identity === undefined ? [] : submitterAttrs(identity)),
     ];
     if (holdForInput) {
-      stamp.push(["HoldReason", quote("Spooling input data files")]);
-      stamp.push(["HoldReasonCode", String(HoldCode.SpoolingInput)]);
+      stamp.push([JOB.HoldReason, quote("Spooling input data files")]);
+      stamp.push([JOB.HoldReasonCode, String(HoldCode.SpoolingInput)]);
     }
     const stamped = new Set(["clusterid", "procid", ...stamp.map(([n]) => lowerName(n))]);
     const userHeldProcs = new Set<number>();
     for (let i = 0; i < jobs.length; i++) {
       const src = jobs[i]!;
-      const proc = numAttr(src, "ProcId", i);
+      const proc = numAttr(src, JOB.ProcId, i);
       if (!Number.isInteger(proc) || proc < 0 || procs.has(proc)) {
         return { ok: false, code: "invalid-argument", message: `job ${i}: bad or repeated ProcId` };
       }
@@ -251,18 +252,18 @@ export class JobQueue {
       // hidden class across the cluster, which keeps a 100,000-job submit fast.
       const attrs: JobAttrs = { ClusterId: String(clusterId), ProcId: String(proc) };
       for (const [n, text] of stamp) attrs[n] = text;
-      if (getAttr(src, "NumJobStarts") === undefined) attrs.NumJobStarts = "0";
+      if (getAttr(src, JOB.NumJobStarts) === undefined) attrs[JOB.NumJobStarts] = "0";
       // Who submitted is the schedd's to say: a client's own values for those are dropped.
       for (const k in src) {
         if (!stamped.has(lowerName(k)) && !isSecureJobAttr(k)) attrs[k] = src[k]!;
       }
       // `hold = true` in the submit file: the job stays held, with the user's reason, past the
       // input upload; only a release by the user lets it run.
-      const userHeld = numAttr(src, "JobStatus", JobStatus.Idle) === JobStatus.Held;
+      const userHeld = numAttr(src, JOB.JobStatus, JobStatus.Idle) === JobStatus.Held;
       if (userHeld) {
         userHeldProcs.add(proc);
-        attrs.JobStatus = String(JobStatus.Held);
-        for (const n of ["HoldReason", "HoldReasonCode"]) {
+        attrs[JOB.JobStatus] = String(JobStatus.Held);
+        for (const n of [JOB.HoldReason, JOB.HoldReasonCode]) {
           const v = getAttr(src, n);
           if (v !== undefined) setAttr(attrs, n, v);
         }
@@ -281,7 +282,7 @@ export class JobQueue {
     if (limits !== undefined) {
       prepared.sort((a, b) => a.proc - b.proc);
       // The attribute condor_q reads for a late-materializing cluster's whole size.
-      for (const job of prepared) job.attrs.TotalSubmitProcs = String(prepared.length);
+      for (const job of prepared) job.attrs[JOB.TotalSubmitProcs] = String(prepared.length);
       const first = Math.min(limits.limit, limits.maxIdle, prepared.length);
       queued = prepared.slice(0, first);
       // Jobs entering later come after their inputs arrived: idle, unless the user held them.
@@ -352,7 +353,7 @@ export class JobQueue {
     }
     const id = jobId(rec.cluster, rec.proc);
     const entry = entryOf(slotAttrs, this.opts, true);
-    const slotName = unquote(getAttr(slotAttrs, "Name")) ?? identity;
+    const slotName = unquote(getAttr(slotAttrs, COMMON.Name)) ?? identity;
     const info = { slotName, slotNumber, entryName: entry, entryAttr: this.opts.entryAttribute };
     const attrs = claimedAttrs(stored.attrs, info, now, expansion.persisted);
     // The pilot's copy differs from the stored ad only when the job has macros of its own.
@@ -428,7 +429,7 @@ export class JobQueue {
       return { ok: true, jobStatus: JobStatus.Held };
     }
     let attrs = exitedAttrs(stored.attrs, exit, now);
-    if (outputs.length > 0) setAttr(attrs, "TransferredOutputFiles", quote(outputs.join(",")));
+    if (outputs.length > 0) setAttr(attrs, JOB.TransferredOutputFiles, quote(outputs.join(",")));
     const decision = exitPolicy(attrs, now);
     let status: number;
     if (decision.kind === "complete") {
@@ -450,8 +451,8 @@ export class JobQueue {
   /** The run's CPU, as far as its wall time allows, to its pilot's entry (for goodput). */
   private chargeCpu(entry: string | undefined, attrs: JobAttrs, exit: ExitInfo, now: number): void {
     if (entry === undefined) return;
-    const wallS = epochSeconds(now) - numAttr(attrs, "JobCurrentStartDate", NaN);
-    const cpus = numAttr(attrs, "RequestCpus", 1);
+    const wallS = epochSeconds(now) - numAttr(attrs, JOB.JobCurrentStartDate, NaN);
+    const cpus = numAttr(attrs, JOB.RequestCpus, 1);
     this.events.cpuByEntry.charge(entry, chargeableCpu(exit.cpuUser, exit.cpuSys, wallS, cpus));
   }
 
@@ -636,7 +637,7 @@ export class JobQueue {
     for (const [name, text] of pairs) setAttr(attrs, name, text);
     this.store.tx(() => this.store.updateJob(rec.cluster, rec.proc, rec.status, attrs));
     if (rec.attrs !== undefined) rec.attrs = attrs;
-    this.index.reindex(rec, attrs, numAttr(attrs, "JobPrio"));
+    this.index.reindex(rec, attrs, numAttr(attrs, JOB.JobPrio));
     this.trackPolicy(attrs);
     if (rec.status === JobStatus.Idle) this.notifyIdle();
   }
@@ -663,7 +664,7 @@ export class JobQueue {
     const rec = this.index.jobs.get(jobId(stored.cluster, stored.proc))!;
     if (status === JobStatus.Completed) this.events.completions++;
     if (status === JobStatus.Held && rec.status !== JobStatus.Held) {
-      const code = numAttr(attrs, "HoldReasonCode");
+      const code = numAttr(attrs, JOB.HoldReasonCode);
       this.events.holdsByCode.set(code, (this.events.holdsByCode.get(code) ?? 0) + 1);
     }
     if (rec.status === JobStatus.Running) this.index.setEntry(rec, undefined);
@@ -717,7 +718,7 @@ export class JobQueue {
     this.store.tx(() => {
       entering = this.store.takeUnmaterialized(cluster, n);
       for (const job of entering) {
-        setAttr(job.attrs, "EnteredCurrentStatus", t);
+        setAttr(job.attrs, JOB.EnteredCurrentStatus, t);
         this.store.insertJob(job);
       }
     });
@@ -818,7 +819,7 @@ export class JobQueue {
       proc: job.proc,
       owner: job.owner,
       status: job.status,
-      prio: numAttr(job.attrs, "JobPrio"),
+      prio: numAttr(job.attrs, JOB.JobPrio),
       seq: 0,
       autocluster: undefined,
       leaseId: undefined,
@@ -829,7 +830,7 @@ export class JobQueue {
   }
 
   private trackPolicy(attrs: JobAttrs): void {
-    const id = jobId(numAttr(attrs, "ClusterId"), numAttr(attrs, "ProcId"));
+    const id = jobId(numAttr(attrs, JOB.ClusterId), numAttr(attrs, JOB.ProcId));
     const has = Object.keys(attrs).some((k) => POLICY_ATTRS.includes(k.toLowerCase()));
     if (has) this.periodic.add(id);
     else this.periodic.delete(id);
@@ -846,7 +847,7 @@ function unspooled(job: StoredJob): StoredJob {
     const l = lowerName(k);
     if (l !== "holdreason" && l !== "holdreasoncode") attrs[k] = job.attrs[k]!;
   }
-  setAttr(attrs, "JobStatus", String(JobStatus.Idle));
+  setAttr(attrs, JOB.JobStatus, String(JobStatus.Idle));
   return { ...job, status: JobStatus.Idle, attrs };
 }
 
