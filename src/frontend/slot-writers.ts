@@ -4,7 +4,8 @@
  * this frontend's client, and twenty forged idle slots would make it ask for no pilots. The
  * collector stamps every ad with its writer's `AuthenticatedIdentity`; a Slot ad counts only when
  * that is an identity the frontend's own pilots use: the identity of each pilot credential it
- * hands out (a proxy's end-entity subject, a token's `<iss>#<sub>`), and any listed in
+ * hands out (a proxy's end-entity subject, a token's `<iss>#<sub>`; per-pilot proxies signed from a
+ * proxy of that subject are `<subject>#pilot-<id>`), and any listed in
  * `security.pilot_identities` (pilots whose credential the frontend does not hold itself).
  */
 import { readFileSync } from "node:fs";
@@ -83,6 +84,15 @@ export function writerOf(ad: Readonly<Record<string, string>>): string | undefin
   return typeof v === "string" ? v : undefined;
 }
 
+/**
+ * The certificate subject a per-pilot proxy was signed from, for a writer the servers name
+ * `<subject>#pilot-<id>` (pilot ids hold no `#`); "" for any other writer.
+ */
+function proxyOwner(writer: string): string {
+  const i = writer.lastIndexOf("#pilot-");
+  return i > 0 && writer.startsWith("/") ? writer.slice(0, i) : "";
+}
+
 /** Refusals are logged at warn once per writer per `intervalMs`, with how many were dropped. */
 export function createSlotWriterFilter(
   log: Logger,
@@ -98,7 +108,9 @@ export function createSlotWriterFilter(
         const writer = writerOf(ad);
         if (
           writer !== undefined &&
-          (identities.has(writer) || prefixes.some((p) => writer.startsWith(p)))
+          (identities.has(writer) ||
+            prefixes.some((p) => writer.startsWith(p)) ||
+            identities.has(proxyOwner(writer)))
         ) {
           kept.push(ad);
           continue;

@@ -273,3 +273,26 @@ test("Slot ads written by any pilot of the frontend's own issuer count; look-ali
     [JSON.stringify(`${ISS}#pilot-1`), JSON.stringify(`${ISS}#pilot-2`)],
   );
 });
+
+test("Slot ads of per-pilot proxies signed from the frontend's own proxy count; look-alike subjects do not", () => {
+  const filter = createSlotWriterFilter(log);
+  const own = "/DC=org/DC=example/CN=pilot01";
+  const ad = (writer: string) => ({
+    Name: '"slot1@x"',
+    AuthenticatedIdentity: JSON.stringify(writer),
+  });
+  const kept = filter.filter(
+    [
+      ad(own),
+      ad(`${own}#pilot-7`),
+      ad(`${own}2#pilot-8`),
+      ad(`/DC=org/DC=example/CN=other#pilot-9`),
+      ad(`${own}#pilot-`.slice(1)),
+    ],
+    new Set([own]),
+  );
+  assert.deepEqual(
+    kept.map((a) => a.AuthenticatedIdentity),
+    [JSON.stringify(own), JSON.stringify(`${own}#pilot-7`)],
+  );
+});
