@@ -103,7 +103,8 @@ export async function run(): Promise<void> {
       projection: ["LastRemoteHost"],
       history: true,
     });
-    const pilots = new Set(done.map((j) => j.LastRemoteHost)).size;
+    // LastRemoteHost names the job's dynamic slot (slot1_N@pilot@host): one pilot is its tail.
+    const pilots = new Set(done.map((j) => j.LastRemoteHost?.replace(/^"?slot\d+_\d+@/, ""))).size;
     process.stdout.write(
       JSON.stringify({ bench: "e2e.first_job_start_s", value: firstStart }) + "\n",
     );
