@@ -281,6 +281,30 @@ export const JOB = {
   // What submit writes about the job's files.
   UserLog: "UserLog",
   TransferredOutputFiles: "TransferredOutputFiles",
+  TargetType: "TargetType",
+  JobUniverse: "JobUniverse",
+  Iwd: "Iwd",
+  Environment: "Environment",
+  TransferExecutable: "TransferExecutable",
+  TransferInput: "TransferInput",
+  TransferOutput: "TransferOutput",
+  TransferOutputRemaps: "TransferOutputRemaps",
+  ShouldTransferFiles: "ShouldTransferFiles",
+  WhenToTransferOutput: "WhenToTransferOutput",
+  ScitokensFile: "ScitokensFile",
+  // Who submitted the job and with what credential: written by the schedd alone.
+  AuthenticatedIdentity: "AuthenticatedIdentity",
+  X509UserProxySubject: "x509userproxysubject",
+  X509UserProxyEmail: "x509UserProxyEmail",
+  X509UserProxyVOName: "x509UserProxyVOName",
+  X509UserProxyFirstFQAN: "x509UserProxyFirstFQAN",
+  X509UserProxyFQAN: "x509UserProxyFQAN",
+  X509UserProxyExpiration: "x509UserProxyExpiration",
+  AuthTokenSubject: "AuthTokenSubject",
+  AuthTokenIssuer: "AuthTokenIssuer",
+  AuthTokenGroups: "AuthTokenGroups",
+  AuthTokenId: "AuthTokenId",
+  AuthTokenScopes: "AuthTokenScopes",
 } as const;
 
 /** A schedd's ad: where it listens and its queue's totals. */

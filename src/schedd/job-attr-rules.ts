@@ -7,32 +7,33 @@
  * - protected (PROTECTED_JOB_ATTRS, the schedd's `protected_job_attrs`): once set, only an
  *   admin changes them.
  */
+import { COMMON, JOB } from "../ads/names.js";
 import { quote } from "./job-status.js";
 
 export const IMMUTABLE_JOB_ATTRS = [
-  "ClusterId",
-  "ProcId",
-  "Owner",
-  "MyType",
-  "TargetType",
-  "JobStatus",
-  "QDate",
+  JOB.ClusterId,
+  JOB.ProcId,
+  JOB.Owner,
+  COMMON.MyType,
+  JOB.TargetType,
+  JOB.JobStatus,
+  JOB.QDate,
 ] as const;
 
 export const SECURE_JOB_ATTRS = [
-  "x509userproxysubject",
-  "x509UserProxyEmail",
-  "x509UserProxyVOName",
-  "x509UserProxyFirstFQAN",
-  "x509UserProxyFQAN",
+  JOB.X509UserProxySubject,
+  JOB.X509UserProxyEmail,
+  JOB.X509UserProxyVOName,
+  JOB.X509UserProxyFirstFQAN,
+  JOB.X509UserProxyFQAN,
   // Read by the schedd from the proxy it verified; a client's value would hide an expired proxy.
-  "x509UserProxyExpiration",
-  "AuthenticatedIdentity",
-  "AuthTokenSubject",
-  "AuthTokenIssuer",
-  "AuthTokenGroups",
-  "AuthTokenId",
-  "AuthTokenScopes",
+  JOB.X509UserProxyExpiration,
+  JOB.AuthenticatedIdentity,
+  JOB.AuthTokenSubject,
+  JOB.AuthTokenIssuer,
+  JOB.AuthTokenGroups,
+  JOB.AuthTokenId,
+  JOB.AuthTokenScopes,
 ] as const;
 
 const lower = (names: readonly string[]) => new Set(names.map((n) => n.toLowerCase()));
@@ -62,8 +63,8 @@ export function editRefusal(
  * (a slash-form DN) `x509userproxysubject`, as HTCondor does for a proxy.
  */
 export function submitterAttrs(identity: string): [string, string][] {
-  const out: [string, string][] = [["AuthenticatedIdentity", quote(identity)]];
-  if (identity.startsWith("/")) out.push(["x509userproxysubject", quote(identity)]);
+  const out: [string, string][] = [[JOB.AuthenticatedIdentity, quote(identity)]];
+  if (identity.startsWith("/")) out.push([JOB.X509UserProxySubject, quote(identity)]);
   return out;
 }
 

@@ -3,6 +3,7 @@
  * standard streams, the user log and file-transfer settings.
  */
 import { posix } from "node:path";
+import { COMMON, JOB } from "../../ads/names.js";
 import { unparseValue } from "../../classad/index.js";
 import {
   environmentV2Raw,
@@ -33,9 +34,9 @@ export function iwdOf(ctx: DeriveContext): string {
 const identity: Derivation = {
   inputs: [],
   derive(ctx) {
-    ctx.emit("MyType", str("Job"));
-    ctx.emit("TargetType", str("Machine"));
-    ctx.emit("ClusterId", String(ctx.env.clusterId));
+    ctx.emit(COMMON.MyType, str("Job"));
+    ctx.emit(JOB.TargetType, str("Machine"));
+    ctx.emit(JOB.ClusterId, String(ctx.env.clusterId));
   },
 };
 
@@ -43,7 +44,7 @@ const procId: Derivation = {
   inputs: [],
   perJob: true,
   derive(ctx, proc) {
-    ctx.emit("ProcId", String(proc));
+    ctx.emit(JOB.ProcId, String(proc));
   },
 };
 
@@ -58,29 +59,29 @@ const status: Derivation = {
       );
     }
     const { env } = ctx;
-    ctx.emit("Owner", str(env.owner));
-    ctx.emit("QDate", String(env.now));
-    ctx.emit("JobUniverse", "5");
+    ctx.emit(JOB.Owner, str(env.owner));
+    ctx.emit(JOB.QDate, String(env.now));
+    ctx.emit(JOB.JobUniverse, "5");
     const holdText = ctx.value("hold");
     const hold = holdText === undefined || holdText === "" ? false : parseBool(holdText);
     if (hold === undefined) ctx.fail("hold", `hold must be true or false, not '${holdText}'`);
     // `hold = true` queues the job Held (5), as condor_submit does, until the user releases it.
-    ctx.emit("JobStatus", hold === true ? "5" : "1");
+    ctx.emit(JOB.JobStatus, hold === true ? "5" : "1");
     if (hold === true) {
-      ctx.emit("HoldReason", str("submitted on hold at user's request"));
-      ctx.emit("HoldReasonCode", "15");
+      ctx.emit(JOB.HoldReason, str("submitted on hold at user's request"));
+      ctx.emit(JOB.HoldReasonCode, "15");
     }
-    ctx.emit("EnteredCurrentStatus", String(env.now));
-    ctx.emit("NumJobStarts", "0");
-    ctx.emit("NumJobCompletions", "0");
-    ctx.emit("NumRestarts", "0");
+    ctx.emit(JOB.EnteredCurrentStatus, String(env.now));
+    ctx.emit(JOB.NumJobStarts, "0");
+    ctx.emit(JOB.NumJobCompletions, "0");
+    ctx.emit(JOB.NumRestarts, "0");
   },
 };
 
 const iwd: Derivation = {
   inputs: ["initialdir"],
   derive(ctx) {
-    ctx.emit("Iwd", str(iwdOf(ctx)));
+    ctx.emit(JOB.Iwd, str(iwdOf(ctx)));
   },
 };
 
@@ -109,8 +110,8 @@ const cmd: Derivation = {
     if (transfer !== false && !ctx.exists(path)) {
       ctx.fail("executable", `executable '${exe}' not found (looked for ${path})`);
     }
-    ctx.emit("Cmd", str(path));
-    if (transfer === false) ctx.emit("TransferExecutable", "false");
+    ctx.emit(JOB.Cmd, str(path));
+    if (transfer === false) ctx.emit(JOB.TransferExecutable, "false");
   },
 };
 
@@ -124,7 +125,7 @@ const args: Derivation = {
       ctx.fail("arguments", split.message);
       return;
     }
-    ctx.emit("Arguments", str(joinV2Raw(split.words)));
+    ctx.emit(JOB.Arguments, str(joinV2Raw(split.words)));
   },
 };
 
@@ -163,7 +164,7 @@ const environment: Derivation = {
       // Names set explicitly win over the imported ones.
       for (const [k, v] of parsed.vars) vars.set(k, v);
     }
-    ctx.emit("Environment", str(environmentV2Raw(vars)));
+    ctx.emit(JOB.Environment, str(environmentV2Raw(vars)));
   },
 };
 
@@ -206,7 +207,7 @@ const outputFiles: Derivation = {
       const why = unsafeOutputName(ctx, f);
       if (why) ctx.fail("transfer_output_files", `output '${f}' ${why}`);
     }
-    if (files.length > 0) ctx.emit("TransferOutput", str(files.join(",")));
+    if (files.length > 0) ctx.emit(JOB.TransferOutput, str(files.join(",")));
   },
 };
 
@@ -243,7 +244,7 @@ const outputRemaps: Derivation = {
       }
       pairs.push(`${from} = ${to}`);
     }
-    if (pairs.length > 0) ctx.emit("TransferOutputRemaps", str(pairs.join(";")));
+    if (pairs.length > 0) ctx.emit(JOB.TransferOutputRemaps, str(pairs.join(";")));
   },
 };
 
@@ -251,7 +252,7 @@ const userLog: Derivation = {
   inputs: ["log", "initialdir"],
   derive(ctx) {
     const log = ctx.value("log");
-    if (log !== undefined && log !== "") ctx.emit("UserLog", str(posix.resolve(iwdOf(ctx), log)));
+    if (log !== undefined && log !== "") ctx.emit(JOB.UserLog, str(posix.resolve(iwdOf(ctx), log)));
   },
 };
 
@@ -307,7 +308,7 @@ const inputFiles: Derivation = {
         ctx.fail("transfer_input_files", `input file '${f}' not found (looked for ${path})`);
       }
     }
-    if (files.length > 0) ctx.emit("TransferInput", str(files.join(",")));
+    if (files.length > 0) ctx.emit(JOB.TransferInput, str(files.join(",")));
   },
 };
 
@@ -323,10 +324,10 @@ export const FILE_DERIVATIONS: readonly Derivation[] = [
   stream("output", "Out"),
   stream("error", "Err"),
   userLog,
-  choice("should_transfer_files", "ShouldTransferFiles", ["YES", "NO", "IF_NEEDED"], "IF_NEEDED"),
+  choice("should_transfer_files", JOB.ShouldTransferFiles, ["YES", "NO", "IF_NEEDED"], "IF_NEEDED"),
   choice(
     "when_to_transfer_output",
-    "WhenToTransferOutput",
+    JOB.WhenToTransferOutput,
     ["ON_EXIT", "ON_EXIT_OR_EVICT", "ON_SUCCESS"],
     "ON_EXIT",
   ),

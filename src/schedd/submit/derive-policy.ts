@@ -2,6 +2,7 @@
  * Resources, matchmaking and policy: `Request*`, `Requirements` with HTCondor-like defaults,
  * `Rank`, `JobPrio`, retries, the periodic and on-exit expressions, and custom `+Attr` values.
  */
+import { JOB } from "../../ads/names.js";
 import { parseExpression, references, tryParse } from "../../classad/index.js";
 import type { DeriveContext, Derivation } from "./derive-context.js";
 import { parseBool, str } from "./derive-files.js";
@@ -102,7 +103,7 @@ const requirements: Derivation = {
       if (target === "gpus" && !wantsGpus(ctx)) continue;
       if (!mentioned.has(target)) clauses.push(clause);
     }
-    ctx.emit("Requirements", clauses.join(" && "));
+    ctx.emit(JOB.Requirements, clauses.join(" && "));
   },
 };
 
@@ -129,7 +130,7 @@ const priority: Derivation = {
       ctx.fail("priority", `priority must be an integer, not '${value}'`);
       return;
     }
-    ctx.emit("JobPrio", String(Number(value)));
+    ctx.emit(JOB.JobPrio, String(Number(value)));
   },
 };
 
@@ -211,7 +212,7 @@ const batchName: Derivation = {
   derive(ctx) {
     const name = ctx.env.batchName ?? ctx.value("batch_name");
     if (name !== undefined && name !== "")
-      ctx.emit("JobBatchName", str(name.replace(/^"(.*)"$/, "$1")));
+      ctx.emit(JOB.JobBatchName, str(name.replace(/^"(.*)"$/, "$1")));
   },
 };
 
@@ -256,10 +257,10 @@ function materializeLimit(key: string, attr: string): Derivation {
 export const POLICY_DERIVATIONS: readonly Derivation[] = [
   materializeLimit("max_materialize", "JobMaterializeLimit"),
   materializeLimit("max_idle", "JobMaterializeMaxIdle"),
-  countOrExpression("request_cpus", "RequestCpus", (ctx) => ctx.env.defaults.cpus),
-  size("request_memory", "RequestMemory", 2, (ctx) => ctx.env.defaults.memoryMiB),
-  size("request_disk", "RequestDisk", 1, (ctx) => ctx.env.defaults.diskKiB),
-  countOrExpression("request_gpus", "RequestGPUs", () => null),
+  countOrExpression("request_cpus", JOB.RequestCpus, (ctx) => ctx.env.defaults.cpus),
+  size("request_memory", JOB.RequestMemory, 2, (ctx) => ctx.env.defaults.memoryMiB),
+  size("request_disk", JOB.RequestDisk, 1, (ctx) => ctx.env.defaults.diskKiB),
+  countOrExpression("request_gpus", JOB.RequestGPUs, () => null),
   requirements,
   expressionAttr("rank", "Rank", "0.0"),
   priority,

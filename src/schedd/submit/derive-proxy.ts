@@ -7,6 +7,7 @@
  * receives, never the client's.
  */
 import { posix } from "node:path";
+import { JOB } from "../../ads/names.js";
 import { chainNotAfter, pemCertificates } from "../../security/cert-info.js";
 import { describeToken } from "../../security/token-issuer.js";
 import type { DeriveContext, Derivation } from "./derive-context.js";
@@ -128,7 +129,7 @@ const token: Derivation = {
         return;
       }
     }
-    ctx.emit("ScitokensFile", str(path));
+    ctx.emit(JOB.ScitokensFile, str(path));
   },
 };
 
