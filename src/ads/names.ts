@@ -326,6 +326,20 @@ export const SCHEDULER = {
   JobCpuByEntry: "JobCpuByEntry",
 } as const;
 
+/** One item of a Scheduler ad's `Submitters`: an owner with jobs and its counts. */
+export const SUBMITTER = {
+  Name: "Name",
+  IdleJobs: "IdleJobs",
+  RunningJobs: "RunningJobs",
+  HeldJobs: "HeldJobs",
+} as const;
+
+/** One item of a Scheduler ad's `JobCpuByEntry`: a factory entry and its jobs' CPU seconds. */
+export const ENTRY_JOB_CPU = {
+  Name: "Name",
+  JobCpuSeconds: "JobCpuSeconds",
+} as const;
+
 /** The collector's own ad. */
 export const COLLECTOR = {
   DaemonStartTime: "DaemonStartTime",

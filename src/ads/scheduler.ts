@@ -3,7 +3,7 @@
  * queue's totals, per owner in `Submitters` as a list of nested ads.
  */
 import { ClassAd, ListValue } from "../classad/index.js";
-import { AD_TYPE, COMMON, SCHEDULER as A } from "./names.js";
+import { AD_TYPE, COMMON, ENTRY_JOB_CPU, SCHEDULER as A, SUBMITTER } from "./names.js";
 
 export interface SubmitterCounts {
   name: string;
@@ -36,10 +36,10 @@ export interface SchedulerAd {
 export function writeScheduler(r: SchedulerAd): ClassAd {
   const submitters = r.submitters.map((s) =>
     new ClassAd()
-      .setValue("Name", s.name)
-      .setValue("IdleJobs", s.idleJobs)
-      .setValue("RunningJobs", s.runningJobs)
-      .setValue("HeldJobs", s.heldJobs),
+      .setValue(SUBMITTER.Name, s.name)
+      .setValue(SUBMITTER.IdleJobs, s.idleJobs)
+      .setValue(SUBMITTER.RunningJobs, s.runningJobs)
+      .setValue(SUBMITTER.HeldJobs, s.heldJobs),
   );
   const ad = new ClassAd()
     .setValue(COMMON.MyType, AD_TYPE.Scheduler)
@@ -61,8 +61,8 @@ export function writeScheduler(r: SchedulerAd): ClassAd {
       kind: "list",
       items: r.jobCpuByEntry.map((e) => {
         const item = new ClassAd()
-          .setValue("Name", e.entry)
-          .setValue("JobCpuSeconds", e.cpuSeconds);
+          .setValue(ENTRY_JOB_CPU.Name, e.entry)
+          .setValue(ENTRY_JOB_CPU.JobCpuSeconds, e.cpuSeconds);
         return { kind: "classad", attrs: [...item.attributeExprs()] };
       }),
     });
@@ -82,7 +82,12 @@ function readSubmitters(ad: ClassAd): SubmitterCounts[] | undefined {
   if (typeof n !== "number") return undefined;
   for (let i = 0; i < n; i++) {
     const at = (field: string) => ad.evaluateExpr(`${A.Submitters}[${i}].${field}`);
-    const [name, idle, running, held] = ["Name", "IdleJobs", "RunningJobs", "HeldJobs"].map(at);
+    const [name, idle, running, held] = [
+      SUBMITTER.Name,
+      SUBMITTER.IdleJobs,
+      SUBMITTER.RunningJobs,
+      SUBMITTER.HeldJobs,
+    ].map(at);
     if (typeof name !== "string") continue;
     if (typeof idle !== "number" || typeof running !== "number" || typeof held !== "number")
       continue;
@@ -116,8 +121,8 @@ export function readJobCpuByEntry(ad: ClassAd, max = 2000): EntryJobCpu[] {
   for (const item of list.items) {
     if (out.length >= max) break;
     if (!(item instanceof ClassAd)) continue;
-    const entry = item.getString("Name");
-    const cpu = item.getNumber("JobCpuSeconds");
+    const entry = item.getString(ENTRY_JOB_CPU.Name);
+    const cpu = item.getNumber(ENTRY_JOB_CPU.JobCpuSeconds);
     if (entry === undefined || cpu === undefined || !Number.isFinite(cpu) || cpu < 0) continue;
     out.push({ entry, cpuSeconds: cpu });
   }

@@ -14,6 +14,7 @@ import {
   GLIDE_FACTORY_CLIENT as FC,
   GLIDE_RESOURCE as R,
   SCHEDULER,
+  SUBMITTER,
   SLOT,
 } from "../ads/names.js";
 import { readRecentFailures } from "../ads/glide-factory.js";
@@ -247,10 +248,10 @@ function jobRows(adsOf: AdsOfType): Capped<JobRow> {
       if (!(s instanceof ClassAd)) continue;
       out.push({
         schedd,
-        owner: text(s.getString(COMMON.Name)),
-        idle: count(s.getInteger("IdleJobs")),
-        running: count(s.getInteger("RunningJobs")),
-        held: count(s.getInteger("HeldJobs")),
+        owner: text(s.getString(SUBMITTER.Name)),
+        idle: count(s.getInteger(SUBMITTER.IdleJobs)),
+        running: count(s.getInteger(SUBMITTER.RunningJobs)),
+        held: count(s.getInteger(SUBMITTER.HeldJobs)),
       });
     }
   }
