@@ -15,16 +15,11 @@ import { parsePilotOutput } from "../../src/pilot/report.js";
 import { resolveSettings, type PilotOptions } from "../../src/pilot/settings.js";
 import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 const GUARD_MS = 90_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 function script(dir: string, name: string, body: string, mode = 0o755): string {
   const p = join(dir, name);

@@ -15,17 +15,12 @@ import { resolveSettings } from "../../src/pilot/settings.js";
 import { adminReader, startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 /** Hang guard only: with a call held to its deadline per ended job, the pilot takes far longer. */
 const GUARD_MS = 60_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 interface Call {
   peer: "collector" | "schedd";

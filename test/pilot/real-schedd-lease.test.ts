@@ -18,17 +18,12 @@ import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
 const GUARD_MS = 60_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const end = Date.now() + GUARD_MS;

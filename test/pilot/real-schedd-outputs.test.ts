@@ -16,16 +16,11 @@ import { runPilot } from "../../src/pilot/run-pilot.js";
 import { scheddSource } from "../../src/pilot/schedd-source.js";
 import type { ScheddClient } from "../../src/schedd/client.js";
 import { job, startEnv } from "../schedd/harness.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 const GUARD_MS = 60_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 const SCRIPT = [
   "#!/bin/sh",

@@ -15,17 +15,12 @@ import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
 import { adminReader, startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 const ISS = "https://frontend.pool.example.org/issuer";
 const GUARD_MS = 60_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 test("a pilot with a bearer token runs a job and advertises under <iss>#<sub>", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-token-"));

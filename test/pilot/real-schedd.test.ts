@@ -13,17 +13,12 @@ import { resolveSettings } from "../../src/pilot/settings.js";
 import { startPilotCollector } from "../helpers/pilot-collector.js";
 import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { hangGuard } from "../helpers/hang-guard.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
 const GUARD_MS = 60_000;
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`${what}: no result in ${GUARD_MS} ms`)), GUARD_MS);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(t));
-}
+const within = hangGuard(GUARD_MS);
 
 test("a pilot runs two jobs from a real schedd and advertises to a real collector", async (t) => {
   const env = await startEnv();
