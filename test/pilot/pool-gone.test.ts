@@ -4,7 +4,7 @@
  * connection is known to be down, and leaves their ads to expire. Counted in calls, not seconds.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -16,6 +16,7 @@ import { adminReader, startTestCollector } from "../helpers/pilot-collector.js";
 import { DN, job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 import { hangGuard } from "../helpers/hang-guard.js";
+import { pilotCredentialFile } from "./pilot-credential.js";
 
 /** Hang guard only: with a call held to its deadline per ended job, the pilot takes far longer. */
 const GUARD_MS = 60_000;
@@ -78,10 +79,7 @@ async function startPool(t: { after(fn: () => unknown): void }) {
 
 function pilotSettings(env: TestEnv, collectorUrl: string, pilotId: string, maxIdle: number) {
   const dir = mkdtempSync(join(tmpdir(), "updraft-pool-gone-"));
-  const credentialFile = join(dir, "pilot-credential.pem");
-  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
-    mode: 0o600,
-  });
+  const credentialFile = pilotCredentialFile(env, dir);
   const r = resolveSettings(
     {
       pilotId,

@@ -6,7 +6,7 @@
  * and the job without GPUs sees none.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -15,6 +15,7 @@ import { resolveSettings } from "../../src/pilot/settings.js";
 import { startPilotCollector } from "../helpers/pilot-collector.js";
 import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
+import { pilotCredentialFile } from "./pilot-credential.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
 const GUARD_MS = 90_000;
@@ -27,10 +28,7 @@ test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic s
   const { collector, reader } = await startPilotCollector(env, t);
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-gpus-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const credentialFile = join(dir, "pilot-credential.pem");
-  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
-    mode: 0o600,
-  });
+  const credentialFile = pilotCredentialFile(env, dir);
 
   // Each job writes what it sees, then stays a while so that all three run at once.
   const script =

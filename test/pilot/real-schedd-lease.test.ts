@@ -5,7 +5,7 @@
  * and a job matched just as a periodic check fails goes back at once.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -16,9 +16,10 @@ import { PERIODIC_CHECK_FAILED } from "../../src/pilot/pilot-apply.js";
 import { runPilot } from "../../src/pilot/run-pilot.js";
 import { scheddSource } from "../../src/pilot/schedd-source.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
-import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
+import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 import { hangGuard } from "../helpers/hang-guard.js";
+import { pilotCredentialFile } from "./pilot-credential.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
 const GUARD_MS = 60_000;
@@ -31,12 +32,6 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
     if (Date.now() > end) throw new Error(`${what}: not within ${GUARD_MS} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function credentialFile(env: TestEnv, dir: string): string {
-  const file = join(dir, "pilot-credential.pem");
-  writeFileSync(file, env.creds.pilot.certPem + env.creds.pilot.keyPem, { mode: 0o600 });
-  return file;
 }
 
 test("SIGTERM: the pilot hands its running job back and the job is Idle at once", async (t) => {
@@ -63,7 +58,7 @@ test("SIGTERM: the pilot hands its running job back and the job is Idle at once"
       pilotId: "pilot-sigterm",
       workDir: join(dir, "work"),
       schedd: [env.schedd.url()],
-      credential: credentialFile(env, dir),
+      credential: pilotCredentialFile(env, dir),
       trustDir: env.pki.caDir,
       maxWalltime: 3600,
       maxIdle: 60,

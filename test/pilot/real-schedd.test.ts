@@ -4,7 +4,7 @@
  * running and invalidates it when it stops on its idle limit.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -14,6 +14,7 @@ import { startPilotCollector } from "../helpers/pilot-collector.js";
 import { job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 import { hangGuard } from "../helpers/hang-guard.js";
+import { pilotCredentialFile } from "./pilot-credential.js";
 
 /** Hang guard only: every wait below ends far sooner when things work. */
 const GUARD_MS = 60_000;
@@ -27,11 +28,7 @@ test("a pilot runs two jobs from a real schedd and advertises to a real collecto
 
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-real-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // One file holding certificate and key, as an X509_USER_PROXY would.
-  const credentialFile = join(dir, "pilot-credential.pem");
-  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
-    mode: 0o600,
-  });
+  const credentialFile = pilotCredentialFile(env, dir);
 
   const alice = env.client("alice");
   const jobAttrs = job({
@@ -112,10 +109,7 @@ test("a job's dynamic slot shows it running and leaves at its end, not at the ne
   const { collector, reader } = await startPilotCollector(env, t);
   const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-state-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const credentialFile = join(dir, "pilot-credential.pem");
-  writeFileSync(credentialFile, env.creds.pilot.certPem + env.creds.pilot.keyPem, {
-    mode: 0o600,
-  });
+  const credentialFile = pilotCredentialFile(env, dir);
   const alice = env.client("alice");
   const cluster = await submit(alice, [
     job({
