@@ -115,7 +115,8 @@ test("a job's dynamic slot shows it running and leaves at its end, not at the ne
     job({
       TransferExecutable: "false",
       Cmd: '"/bin/sleep"',
-      Arguments: '"1"',
+      // Long enough that a loaded machine's collector queries see the job's slot before it ends.
+      Arguments: '"4"',
       RequestMemory: "64",
     }),
   ]);
