@@ -43,6 +43,15 @@ const children = (pid: number): number[] => {
   }
 };
 
+/** A bootstrap child may exit between listing and reading; it is then simply not the pilot. */
+const readProc = (pid: number, file: string): string | undefined => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return undefined;
+  }
+};
+
 test("the pilot's environment names no credential and the credential file is gone once read", async () => {
   const credential = join(dir, "x509up_pilot");
   writeFileSync(credential, creds.pilot.certPem + creds.pilot.keyPem, { mode: 0o600 });
@@ -73,8 +82,7 @@ test("the pilot's environment names no credential and the credential file is gon
   for (let i = 0; i < 200 && environ === undefined; i++) {
     await new Promise((r) => setTimeout(r, 50));
     for (const pid of children(child.pid!)) {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmd.includes("pilot\0run")) environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+      if (readProc(pid, "cmdline")?.includes("pilot\0run")) environ = readProc(pid, "environ");
     }
   }
   assert.ok(environ, `found the pilot process: ${out}`);
