@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   "config-invalid": "configuration",
   "snapshot-invalid": "configuration",
   "pilot-config": "configuration",
+  "tls-file": "configuration",
   // ClassAd language
   "classad-syntax": "classad",
   // security

@@ -10,6 +10,16 @@ import type { CaNamespaceMode, CrlExpiredMode } from "../security/trust.js";
 import { loadClientCredentials, type ClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, type RpcClient, type RpcClientOptions } from "../wire/client.js";
 import { createRpcServer, type RpcServer, type RpcServerOptions } from "../wire/server.js";
+import { UpdraftError } from "./errors.js";
+
+/**
+ * A file a `tls` block names cannot be used: missing, unreadable, open to others, or holding no
+ * certificate. The message names the configuration key and what to do.
+ */
+export class TlsFileError extends UpdraftError {
+  readonly code = "tls-file";
+  override name = "TlsFileError";
+}
 
 /** The `tls` block's keys every daemon has (see tlsBlock in config-blocks.ts). */
 export interface TlsConfig {
@@ -38,7 +48,9 @@ export function readTlsFile(file: string, key: string): string {
   try {
     return readFileSync(file, "latin1");
   } catch (err) {
-    throw new Error(`${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
+    throw new TlsFileError(
+      `${key} ${file}: ${(err as Error).message} (check the path and its mode)`,
+    );
   }
 }
 
@@ -52,10 +64,12 @@ export function readPrivateTlsFile(file: string, key: string): string {
   try {
     mode = statSync(file).mode & 0o777;
   } catch (err) {
-    throw new Error(`${key} ${file}: ${(err as Error).message} (check the path and its mode)`);
+    throw new TlsFileError(
+      `${key} ${file}: ${(err as Error).message} (check the path and its mode)`,
+    );
   }
   if ((mode & 0o077) !== 0) {
-    throw new Error(
+    throw new TlsFileError(
       `${key} ${file} can be read or written by others (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 ${file}`,
     );
   }
@@ -67,7 +81,7 @@ export function loadTlsMaterial(tls: TlsConfig, at = "tls"): TlsMaterial {
   const certPem = readTlsFile(tls.cert_file, `${at}.cert_file`);
   const keyPem = readPrivateTlsFile(tls.key_file, `${at}.key_file`);
   const [leaf] = pemCertificates(certPem);
-  if (!leaf) throw new Error(`${at}.cert_file ${tls.cert_file}: no PEM certificate in it`);
+  if (!leaf) throw new TlsFileError(`${at}.cert_file ${tls.cert_file}: no PEM certificate in it`);
   return {
     certPem,
     keyPem,

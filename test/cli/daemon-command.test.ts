@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -79,6 +79,34 @@ for (const form of FORMS.collector!) {
     assert.match(r.stderr, /collector: .*EADDRINUSE/);
   });
 }
+
+test("a certificate, key or trust directory the daemon cannot use exits 71 naming it, without a stack", async () => {
+  const openKey = join(tmp.dir, "open-key.pem");
+  copyFileSync(pool.pki.host.keyFile, openKey);
+  chmodSync(openKey, 0o644);
+  const cases: [tls: string, says: RegExp][] = [
+    [
+      `{ cert_file: ${join(tmp.dir, "missing.pem")}, key_file: ${pool.pki.host.keyFile}, trust_dir: ${pool.pki.caDir} }`,
+      /collector: tls\.cert_file .*missing\.pem: ENOENT/,
+    ],
+    [
+      `{ cert_file: ${pool.pki.host.certFile}, key_file: ${openKey}, trust_dir: ${pool.pki.caDir} }`,
+      /collector: tls\.key_file .*open-key\.pem can be read or written by others \(mode 0644\); chmod 600/,
+    ],
+    [
+      `{ cert_file: ${pool.pki.host.certFile}, key_file: ${pool.pki.host.keyFile}, trust_dir: ${join(tmp.dir, "no-such-dir")} }`,
+      /collector: cannot read trust directory .*no-such-dir/,
+    ],
+  ];
+  for (const [tls, says] of cases) {
+    const file = join(tmp.dir, "unusable-tls.yaml");
+    writeFileSync(file, `listen: { host: 127.0.0.1, port: 0 }\ntls: ${tls}\n`);
+    const r = await runCli(["collector", "run", "--config", file], process.env);
+    assert.equal(r.code, 71, r.stderr);
+    assert.match(r.stderr, says);
+    assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, "no stack trace");
+  }
+});
 
 test("updraft collector run --config starts the collector and SIGTERM stops it with 0", async () => {
   const file = collectorConfig("good.yaml", 0);
