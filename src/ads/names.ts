@@ -262,6 +262,7 @@ export const JOB = {
   NumRestarts: "NumRestarts",
   NumHolds: "NumHolds",
   JobStartDate: "JobStartDate",
+  JobLastStartDate: "JobLastStartDate",
   LastJobRunTime: "LastJobRunTime",
   LastRemoteHost: "LastRemoteHost",
   HoldReasonCode: "HoldReasonCode",

@@ -86,12 +86,15 @@ function usage(s: number): string {
   return `${d} ${pad(Math.floor((t % 86400) / 3600), 2)}:${pad(Math.floor((t % 3600) / 60), 2)}:${pad(t % 60, 2)}`;
 }
 
+const ZERO_USAGE = `Usr ${usage(0)}, Sys ${usage(0)}`;
+
 /**
  * When the job's current or last run began: the schedd drops JobCurrentStartDate when a run
- * ends, and LastJobRunTime says how long it lasted.
+ * ends and keeps its start in JobLastStartDate. An ad from before JobLastStartDate was kept
+ * gives it from when the run ended and LastJobRunTime, how long it lasted.
  */
 function startOf(ad: JobAttrs, status: number | undefined, entered: number | undefined) {
-  const current = num(ad[JOB.JobCurrentStartDate]);
+  const current = num(ad[JOB.JobCurrentStartDate]) ?? num(ad[JOB.JobLastStartDate]);
   if (current !== undefined) return current;
   const ran = num(ad[JOB.LastJobRunTime]);
   if (ran === undefined) return undefined;
@@ -113,9 +116,14 @@ export function eventsFromAd(ad: JobAttrs, submitHost = "localhost"): UserLogEve
   const host = unquote(ad[JOB.RemoteHost]) || unquote(ad[JOB.LastRemoteHost]);
   const all = [
     ev(0, num(ad[JOB.QDate]), `Job submitted from host: <${submitHost}>`),
+    // HTCondor's readers take an evicted event only with its two usage and two byte lines.
     ev(4, num(ad[JOB.LastVacateTime]), "Job was evicted.", [
-      "(0) Job was not checkpointed.",
-      ...(ad[JOB.VacateReason] ? [unquote(ad[JOB.VacateReason])] : []),
+      "(0) CPU times",
+      `\t${ZERO_USAGE}  -  Run Remote Usage`,
+      `\t${ZERO_USAGE}  -  Run Local Usage`,
+      "0  -  Run Bytes Sent By Job",
+      "0  -  Run Bytes Received By Job",
+      ...(ad[JOB.VacateReason] ? [`Reason: ${unquote(ad[JOB.VacateReason])}`] : []),
     ]),
     ev(1, startOf(ad, status, entered), `Job executing on host: <${host}>`, [
       ...(host ? [`SlotName: ${host}`] : []),
@@ -142,14 +150,13 @@ export function eventsFromAd(ad: JobAttrs, submitHost = "localhost"): UserLogEve
       ? [`(0) Abnormal termination (signal ${ad[JOB.ExitSignal] ?? 0})`, "(0) No core file"]
       : [`(1) Normal termination (return value ${ad[JOB.ExitCode] ?? 0})`];
     const u = `Usr ${usage(user)}, Sys ${usage(sys)}`;
-    const zero = `Usr ${usage(0)}, Sys ${usage(0)}`;
     all.push(
       ev(5, num(ad[JOB.CompletionDate]) ?? entered, "Job terminated.", [
         ...term,
         `\t${u}  -  Run Remote Usage`,
-        `\t${zero}  -  Run Local Usage`,
+        `\t${ZERO_USAGE}  -  Run Local Usage`,
         `\t${u}  -  Total Remote Usage`,
-        `\t${zero}  -  Total Local Usage`,
+        `\t${ZERO_USAGE}  -  Total Local Usage`,
         "0  -  Run Bytes Sent By Job",
         "0  -  Run Bytes Received By Job",
         "0  -  Total Bytes Sent By Job",
@@ -174,6 +181,7 @@ export const USER_LOG_ATTRS = [
   JOB.EnteredCurrentStatus,
   JOB.QDate,
   JOB.JobCurrentStartDate,
+  JOB.JobLastStartDate,
   JOB.LastJobRunTime,
   JOB.RemoteHost,
   JOB.LastRemoteHost,

@@ -23,7 +23,7 @@ export type ExitDecision =
 export type PeriodicDecision =
   | { kind: "none" }
   | { kind: "hold"; hold: HoldInfo }
-  | { kind: "release" }
+  | { kind: "release"; reason: string }
   | { kind: "remove"; reason: string }
   /** `expr` (or the reason it gives) met an evaluation bound: nothing was decided. */
   | { kind: "bound"; expr: string; bound: EvalBound };
@@ -142,7 +142,9 @@ export function periodicPolicy(
   if (status === JobStatus.Held) {
     const release = evalAttr(ad, "PeriodicRelease", ctx);
     if (bound("PeriodicRelease")) return bound("PeriodicRelease")!;
-    if (release === "true") return { kind: "release" };
+    if (release === "true") {
+      return { kind: "release", reason: reasonFor(ad, attrs, "PeriodicRelease", "", ctx) };
+    }
   }
   const remove = evalAttr(ad, "PeriodicRemove", ctx);
   if (bound("PeriodicRemove")) return bound("PeriodicRemove")!;

@@ -163,7 +163,7 @@ function apply(q: JobQueue, action: Action, rec: JobRecord, reason: string, call
       return undefined;
     case "release":
       if (rec.status !== JobStatus.Held) return "not held";
-      q.release(rec);
+      q.release(rec, reason || `via updraft release (by user ${caller.user})`);
       return undefined;
   }
 }

@@ -559,7 +559,7 @@ export class JobQueue {
         }
       } else if (d.kind !== "none") {
         if (d.kind === "hold") this.hold(rec, d.hold);
-        else if (d.kind === "release") this.release(rec);
+        else if (d.kind === "release") this.release(rec, d.reason);
         else this.remove(rec, d.reason);
         pass.changed.push({ id, kind: d.kind });
       }
@@ -583,11 +583,13 @@ export class JobQueue {
     this.commitChange(stored, JobStatus.Held, attrs, () => this.killLease(rec, now, hold.reason));
   }
 
-  release(rec: JobRecord): void {
+  /** `reason` is the job's ReleaseReason, which the user log's 013 event shows. */
+  release(rec: JobRecord, reason: string): void {
     const f = this.factories.get(rec.cluster);
     if (f) f.spooling = false;
     const stored = this.load(rec);
-    this.commitChange(stored, JobStatus.Idle, releasedAttrs(stored.attrs, this.clock.now()));
+    const attrs = releasedAttrs(stored.attrs, reason, this.clock.now());
+    this.commitChange(stored, JobStatus.Idle, attrs);
     // Evaluated again even if its policy met a bound while held: the user released it.
     this.trackPolicy(stored.attrs);
   }

@@ -79,6 +79,8 @@ function remoteHost(info: ClaimInfo): string {
 function stopRunning(attrs: JobAttrs, nowMs: number, c: AttrChanges): AttrChanges {
   const started = numAttr(attrs, JOB.JobCurrentStartDate, NaN);
   if (Number.isFinite(started)) {
+    // As HTCondor's JobLastStartDate: when the run that just ended began (the user log's 001).
+    c.set(JOB.JobLastStartDate, String(started));
     const wall = Math.max(0, epochSeconds(nowMs) - started);
     c.set(JOB.RemoteWallClockTime, String(numAttr(attrs, JOB.RemoteWallClockTime) + wall));
     c.set(JOB.LastJobRunTime, String(wall));
@@ -137,9 +139,10 @@ export function userHold(reason: string | undefined, by: string): HoldInfo {
   return { reason: reason || `via updraft hold (by user ${by})`, code: HoldCode.UserRequest };
 }
 
-export function releasedAttrs(attrs: JobAttrs, nowMs: number): JobAttrs {
+export function releasedAttrs(attrs: JobAttrs, reason: string, nowMs: number): JobAttrs {
   const c = requeueChanges(attrs, false, nowMs);
   c.set(JOB.LastHoldReason, getAttr(attrs, JOB.HoldReason) ?? '""');
+  c.set(JOB.ReleaseReason, quote(reason));
   // Released by a user who fixed the inputs: the job gets its tries again.
   if (getAttr(attrs, JOB.NumInputTransferFailures) !== undefined) {
     c.set(JOB.NumInputTransferFailures, "0");

@@ -98,6 +98,68 @@ test("submit writes 000, wait LOGFILE appends 001, 005, 012 and 009 as they happ
   assert.equal(readFileSync(log, "utf8"), text);
 });
 
+/**
+ * The lines HTCondor's reader (condor_event.cpp) requires after an evicted or terminated
+ * event's first detail: usage lines `\t\tUsr D HH:MM:SS, Sys D HH:MM:SS  -  ...`, then byte
+ * lines `\t0  -  Run Bytes ...`. Without them its reader fails the event.
+ */
+function assertUsageBlocks(text: string, code: string, usageLines: number): void {
+  const blocks = text.split("...\n").filter((b) => b.startsWith(`${code} (`));
+  assert.ok(blocks.length > 0, `a ${code} event`);
+  for (const b of blocks) {
+    const lines = b.split("\n").slice(2);
+    for (let i = 0; i < usageLines; i++) {
+      assert.match(lines[i]!, /^\t\tUsr \d+ \d\d:\d\d:\d\d, Sys \d+ \d\d:\d\d:\d\d {2}- {2}\S/);
+    }
+    assert.match(lines[usageLines]!, /^\t\d+ {2}- {2}Run Bytes Sent By Job$/);
+    assert.match(lines[usageLines + 1]!, /^\t\d+ {2}- {2}Run Bytes Received By Job$/);
+  }
+}
+
+test("a job handed back, held and released gets 004, 012 and 013 in a form HTCondor reads", async () => {
+  writeFileSync(
+    join(work, "again.sub"),
+    "executable = /bin/true\ntransfer_executable = false\nlog = again.log\nqueue\n",
+  );
+  const sub = await updraft(["submit", "again.sub"]);
+  assert.equal(sub.code, 0, sub.stderr);
+  const c = Number(/cluster (\d+)/.exec(sub.stdout)![1]);
+  const log = join(work, "again.log");
+  const pilot = env.client("pilot");
+
+  // A stopping pilot hands the job back: it is evicted, with the pilot's reason.
+  env.clock.advance(5_000);
+  const first = await pilot.claimJob(slot());
+  env.clock.advance(30_000);
+  await pilot.releaseLease(first.leaseId, "pilot retiring");
+  const alice = env.client("alice");
+  env.clock.advance(5_000);
+  await alice.act("hold", { ids: [`${c}.0`] }, "wrong input");
+  assert.equal((await updraft(["wait", "again.log", "--timeout", "30"])).code, 1, "held");
+  env.clock.advance(5_000);
+  await alice.act("release", { ids: [`${c}.0`] }, "input fixed");
+  const idle = await updraft(["wait", "again.log", "--timeout", "1", "--poll", "0.2"]);
+  assert.equal(idle.code, 2, "still idle after its release");
+
+  env.clock.advance(5_000);
+  const second = await pilot.claimJob(slot());
+  env.clock.advance(10_000);
+  await pilot.completeJob({ leaseId: second.leaseId, exitCode: 0, outputs: [] });
+  assert.equal((await updraft(["wait", "again.log", "--timeout", "30"])).code, 0);
+
+  const text = readFileSync(log, "utf8");
+  assert.deepEqual(
+    readByTheRules(text).map((e) => e[0]),
+    ["000", "001", "004", "012", "013", "001", "005"],
+  );
+  assert.match(text, /Job was evicted\.\n\t\(0\) CPU times\n/);
+  assert.match(text, /\tReason: pilot retiring\n/);
+  assert.match(text, /Job was held\.\n\twrong input\n\tCode \d+ Subcode \d+\n/);
+  assert.match(text, /Job was released\.\n\tinput fixed\n/);
+  assertUsageBlocks(text, "004", 2);
+  assertUsageBlocks(text, "005", 4);
+});
+
 test("an event's text cannot end it early or forge another", () => {
   const forged = formatEvent({
     code: 12,
