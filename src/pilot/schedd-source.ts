@@ -7,6 +7,7 @@ import { closeSync, readSync } from "node:fs";
 import { chmod, mkdir, open, rename } from "node:fs/promises";
 import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
+import { JOB } from "../ads/names.js";
 import { ClassAd } from "../classad/index.js";
 import { NO_EXIT, type ScheddClient } from "../schedd/client.js";
 import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
@@ -104,7 +105,7 @@ export function scheddSource(
       staged.set(lease.leaseId, snapshotSandbox(sandboxDir));
       const proxy = proxyFileName(lease.ad);
       if (proxy) {
-        const expiry = Number(lease.ad.evaluate("x509UserProxyExpiration"));
+        const expiry = Number(lease.ad.evaluate(JOB.X509UserProxyExpiration));
         proxies.set(lease.leaseId, {
           file: join(sandboxDir, proxy),
           expiry: Number.isFinite(expiry) ? expiry : 0,
@@ -275,8 +276,8 @@ export function scheddSource(
  * pilot runs the copy whose hash it checked, never the path on the submit host.
  */
 export function stagedExecutable(ad: ClassAd): string | undefined {
-  const cmd = ad.evaluate("Cmd");
-  if (typeof cmd !== "string" || cmd === "" || ad.evaluate("TransferExecutable") === false) {
+  const cmd = ad.evaluate(JOB.Cmd);
+  if (typeof cmd !== "string" || cmd === "" || ad.evaluate(JOB.TransferExecutable) === false) {
     return undefined;
   }
   return basename(cmd);

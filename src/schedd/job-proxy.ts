@@ -8,6 +8,7 @@
  * attributes: a client's own values are dropped at submit, so only a proxy that verified speaks.
  */
 import { existsSync } from "node:fs";
+import { JOB } from "../ads/names.js";
 import { readBounded } from "../common/bounded-read.js";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import {
@@ -42,16 +43,16 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
   // The chain is only as good as its first certificate to expire.
   const expires = Math.min(verdict.notAfter.getTime(), chainNotAfter(chain)!.getTime());
   const attrs: [string, string][] = [
-    ["x509userproxysubject", quote(verdict.identity)],
-    ["x509UserProxyExpiration", String(Math.floor(expires / 1000))],
+    [JOB.X509UserProxySubject, quote(verdict.identity)],
+    [JOB.X509UserProxyExpiration, String(Math.floor(expires / 1000))],
   ];
   const email = /\/emailAddress=([^/]+)/i.exec(verdict.identity)?.[1];
-  if (email !== undefined) attrs.push(["x509UserProxyEmail", quote(email)]);
+  if (email !== undefined) attrs.push([JOB.X509UserProxyEmail, quote(email)]);
   const voms = vomsAttributes(chain);
   if (voms !== undefined) {
-    attrs.push(["x509UserProxyVOName", quote(voms.vo)]);
-    attrs.push(["x509UserProxyFirstFQAN", quote(voms.fqans[0]!)]);
-    attrs.push(["x509UserProxyFQAN", quote(dnAndFqans(verdict.identity, voms.fqans))]);
+    attrs.push([JOB.X509UserProxyVOName, quote(voms.vo)]);
+    attrs.push([JOB.X509UserProxyFirstFQAN, quote(voms.fqans[0]!)]);
+    attrs.push([JOB.X509UserProxyFQAN, quote(dnAndFqans(verdict.identity, voms.fqans))]);
   }
   return { ok: true, attrs };
 }

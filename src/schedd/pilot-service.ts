@@ -4,6 +4,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { JOB } from "../ads/names.js";
 import { ClassAd } from "../classad/index.js";
 import { hasErrorCode } from "../common/errors.js";
 import type { CallContext, RpcServer } from "../wire/index.js";
@@ -209,7 +210,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     const attrs = queue.store.getJob(lease.cluster, lease.proc)?.attrs;
     const found = rec && attrs && spooledProxy(deps, rec, ClassAd.fromJSON(attrs));
     if (!found) throw new NotFoundError(`job ${lease.cluster}.${lease.proc} has no proxy`);
-    return { proxy: found.pem, expiration: Number(getAttr(attrs, "x509UserProxyExpiration")) };
+    return { proxy: found.pem, expiration: Number(getAttr(attrs, JOB.X509UserProxyExpiration)) };
   });
 
   server.unary(
@@ -456,15 +457,15 @@ function refreshProxy(
       : "";
     throw new InvalidArgumentError(`the proxy is refused: ${r.reason}${next}`);
   }
-  const subject = r.attrs.find(([n]) => n === "x509userproxysubject")![1];
+  const subject = r.attrs.find(([n]) => n === JOB.X509UserProxySubject)![1];
   let name: string | undefined;
   const jobs: JobRecord[] = [];
   for (const rec of recs) {
     const id = jobId(rec.cluster, rec.proc);
     const attrs = deps.queue.store.getJob(rec.cluster, rec.proc)?.attrs ?? {};
     const own = proxyFileName(ClassAd.fromJSON(attrs));
-    const was = getAttr(attrs, "x509userproxysubject");
-    if (own === undefined || getAttr(attrs, "x509UserProxyExpiration") === undefined) {
+    const was = getAttr(attrs, JOB.X509UserProxySubject);
+    if (own === undefined || getAttr(attrs, JOB.X509UserProxyExpiration) === undefined) {
       out.refused.push({ id, reason: "the job brought no proxy (x509userproxy)" });
     } else if (name !== undefined && own !== name) {
       out.refused.push({ id, reason: `its proxy is ${own}, not ${name}: refresh it alone` });
@@ -484,7 +485,7 @@ function refreshProxy(
   if (proc === undefined) {
     const same = (attrs: JobAttrs): boolean =>
       proxyFileName(ClassAd.fromJSON(attrs)) === name &&
-      getAttr(attrs, "x509userproxysubject") === subject;
+      getAttr(attrs, JOB.X509UserProxySubject) === subject;
     deps.queue.setUnmaterializedAttrs(cluster, undefined, same, r.attrs);
   }
   for (const rec of jobs) {

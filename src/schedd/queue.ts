@@ -836,7 +836,7 @@ export class JobQueue {
     const has = Object.keys(attrs).some((k) => POLICY_ATTRS.includes(k.toLowerCase()));
     if (has) this.periodic.add(id);
     else this.periodic.delete(id);
-    const expiry = Number(getAttr(attrs, "x509UserProxyExpiration"));
+    const expiry = Number(getAttr(attrs, JOB.X509UserProxyExpiration));
     if (Number.isFinite(expiry) && expiry > 0) this.proxyExpiry.set(id, expiry);
     else this.proxyExpiry.delete(id);
   }
