@@ -1,9 +1,9 @@
 /**
  * The plots of the pool page, aggregated from the history on the server so the browser gets a
  * few lines per plot rather than every series: pilots by state, running pilots per entry, jobs by
- * state, requested idle pilots per entry, pilot failures by class, goodput (the CPU seconds
- * jobs used over the core-seconds their pilots held, per bucket) and occupancy (pilot cores
- * claimed by jobs over pilot cores). Per-entry plots show the largest entries and sum the rest as
+ * state, running jobs per entry (the pilots' dynamic slots), requested idle pilots per entry,
+ * pilot failures by class, goodput (the CPU seconds jobs used over the core-seconds their pilots
+ * held, per bucket) and occupancy (pilot cores claimed by jobs over pilot cores). Per-entry plots show the largest entries and sum the rest as
  * `other`. Pure.
  */
 import type { RangeHistory, SeriesHistory } from "./history-store.js";
@@ -108,6 +108,12 @@ export function historyPanels(h: RangeHistory): HistoryPanels {
         title: "Jobs by state",
         unit: "jobs",
         lines: sumBy(named(SERIES.jobs), "state", width),
+      },
+      {
+        id: "jobs-running",
+        title: "Running jobs per entry",
+        unit: "jobs",
+        lines: topLines(sumBy(named(SERIES.entryJobs), "entry", width), width),
       },
       {
         id: "requested",

@@ -68,9 +68,9 @@ export async function startChromium(client: {
   };
 }
 
-/** The text of each cell of a table's body, row by row. */
+/** The text of each cell of a table's body, row by row (not the row saying it is empty). */
 export function tableCells(page: Page, tableId: string): Promise<string[][]> {
-  return page.$$eval(`#${tableId} tbody tr`, (rows) =>
+  return page.$$eval(`#${tableId} tbody tr:not(.empty)`, (rows) =>
     rows.map((r) =>
       Array.from(r.querySelectorAll("td"), (td) => (td as { textContent: string }).textContent),
     ),

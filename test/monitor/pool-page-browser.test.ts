@@ -2,7 +2,8 @@
  * The pool page in a real browser: Debian's chromium, headless, driven by playwright-core, loads
  * the page from a real collector with the monitor's client certificate, and finds the entries'
  * numbers, the jobs per owner, the failures, and drawn uPlot plots; the page logs no error and
- * breaks no CSP rule; an entry name carrying HTML is shown as text, never run.
+ * breaks no CSP rule; an entry name carrying HTML is shown as text, never run; an empty table
+ * says it is empty.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -71,7 +72,8 @@ test("the page shows the pool's numbers and draws the history plots", async () =
   assert.deepEqual(pilots.legend.slice(1).sort(), ["held", "idle", "running"]);
   assert.ok(plots.find((p) => p.id === "plot-goodput")?.legend.includes("pool"));
   assert.ok(plots.find((p) => p.id === "plot-occupancy")?.legend.includes("pool"));
-  assert.equal(plots.length, 7);
+  assert.ok(plots.find((p) => p.id === "plot-jobs-running")?.legend.includes("CE_A@factory1"));
+  assert.equal(plots.length, 8);
   // Some pixels of the pilots plot are drawn (not a blank canvas).
   const drawn = await page.$eval("#plot-pilots canvas", (c) => {
     const canvas = c as unknown as {
@@ -99,6 +101,26 @@ test("an entry name carrying HTML is shown as text and runs nothing", async () =
   assert.ok(names.includes(`${HOSTILE_ENTRY}@factory1`));
   assert.equal(await page.$$eval("#entries img", (imgs) => imgs.length), 0);
   assert.equal(await page.title(), "Updraft pool");
+  await page.close();
+  assert.deepEqual(problems, []);
+});
+
+test("a table with nothing to show says so, and a ratio's axis reads 0 to 1 at least", async () => {
+  // Run last: the schedd's ad goes, so the jobs table is empty.
+  await f.c.as("admin").invalidate({ type: "Scheduler", name: "schedd@submit.example.org" });
+  // Past the 2 s for which the collector hands out its last rendering of the view.
+  f.c.timers.advance(3_000);
+  const { page, problems } = await openPage();
+  await page.waitForSelector("body[data-plotted=day]", { timeout: 20_000 });
+  assert.deepEqual(await cells(page, "jobs"), []);
+  assert.equal(await page.textContent("#jobs tbody tr.empty td"), "no jobs in any schedd");
+  assert.equal(await page.$$eval("#entries tbody tr.empty", (rows) => rows.length), 0);
+  // The goodput plot's y axis spans 0 to at least 1, the jobs plot's starts at 0.
+  const span = (id: string) =>
+    page.$eval(`#${id}`, (d) => (d as { dataset: { y?: string } }).dataset.y ?? "");
+  const [gMin, gMax] = (await span("plot-goodput")).split(" ").map(Number);
+  assert.ok(gMin === 0 && gMax! >= 1, await span("plot-goodput"));
+  assert.equal((await span("plot-jobs")).split(" ")[0], "0");
   await page.close();
   assert.deepEqual(problems, []);
 });

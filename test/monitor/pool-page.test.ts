@@ -102,6 +102,8 @@ test("history.json: samples land in buckets; failures are the counters' increase
   assert.equal(line("pilots", "running").at(-1), 5);
   assert.equal(line("pilots-running", "CE_A@factory1").at(-1), 5);
   assert.equal(line("jobs", "idle").at(-1), 12);
+  // Jobs per entry: the dynamic slots of CE_A's two pilots, 4 and 2.
+  assert.equal(line("jobs-running", "CE_A@factory1").at(-1), 6);
   assert.equal(line("requested", "CE_A@factory1").at(-1), 4);
   assert.equal(line("failures", "Network").at(-1), 3);
   assert.equal(line("failures", "WN_Resource").at(-1), 0);

@@ -17,9 +17,21 @@
     row.appendChild(td);
   }
 
+  // An empty table says so in one row (its text from the table's data-empty), so that a pool
+  // without failures does not look like a page that failed to load.
   function fill(tableId, rows, columns, rowClass) {
-    const body = $(tableId).tBodies[0];
+    const table = $(tableId);
+    const body = table.tBodies[0];
     body.replaceChildren();
+    if (rows.length === 0) {
+      const tr = document.createElement("tr");
+      tr.className = "empty";
+      const td = document.createElement("td");
+      td.colSpan = columns.length;
+      td.textContent = table.dataset.empty;
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
     for (const r of rows) {
       const tr = document.createElement("tr");
       if (rowClass) tr.className = rowClass(r);
@@ -130,7 +142,18 @@
           height: 220,
           series,
           axes: [{}, { label: panel.unit }],
-          scales: { x: { time: true } },
+          // From 0: counts and ratios start there. A ratio's axis shows at least 0 to 1, so an
+          // empty plot or a flat line reads as a share rather than uPlot's default span.
+          scales: { x: { time: true }, y: { range: yRange(panel.unit) } },
+          // The y span as drawn, on the panel for whoever reads the page (uPlot draws the
+          // axes on the canvas).
+          hooks: {
+            setScale: [
+              (u, key) => {
+                if (key === "y") div.dataset.y = `${u.scales.y.min} ${u.scales.y.max}`;
+              },
+            ],
+          },
         },
         data,
         div,
@@ -140,6 +163,13 @@
     } else {
       holder.plot.setData(data);
     }
+  }
+
+  function yRange(unit) {
+    return (_u, _min, max) => {
+      const top = Number.isFinite(max) && max > 0 ? max : 1;
+      return unit === "ratio" ? [0, Math.max(1, top * 1.05)] : uPlot.rangeNum(0, top, 0.1, true);
+    };
   }
 
   const PALETTE = [
