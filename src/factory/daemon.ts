@@ -82,7 +82,7 @@ export function createFactoryDaemon(
   const backoff = new Map<string, EntryBackoff>();
   const validationBackoff = new Map<string, ValidationBackoff>();
   const coreTime = new PilotCoreTime(config.loop.cycle_s * 1000);
-  const recentFailures = new RecentFailures();
+  const recentFailures = new RecentFailures(store);
   const pilotLogs = new PilotLogStore(pilotLogsDir(config), config.pilot_logs);
   const metrics = createDaemonRegistry();
   const factoryMetrics = registerFactoryMetrics(metrics, store);

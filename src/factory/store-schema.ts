@@ -86,4 +86,21 @@ export const FACTORY_MIGRATIONS: readonly Migration[] = [
     description: "index pilots by credential, so a single-pilot token is never handed out twice",
     up: (db) => db.exec(`CREATE INDEX pilots_credential ON pilots(credential_id);`),
   },
+  {
+    version: 4,
+    description: "each entry's last failed pilots, so the pool page lists them across a restart",
+    up: (db) =>
+      db.exec(`
+      -- A few rows per entry (recent-failures.ts RECENT_PER_ENTRY), trimmed as each is added.
+      CREATE TABLE recent_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        client TEXT NOT NULL,
+        failure_class TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX recent_failures_entry ON recent_failures(entry, id);
+    `),
+  },
 ];

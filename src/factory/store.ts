@@ -8,6 +8,7 @@ import type { Downtime, PilotState } from "./decide-types.js";
 import { migrate } from "../common/migrations.js";
 import { HeldCounts } from "./held-counts.js";
 import { type EntryCounts, LiveCounts } from "./live-counts.js";
+import type { RecentFailure } from "./recent-failures.js";
 import { BatchStatement } from "./store-batch.js";
 import { FACTORY_MIGRATIONS } from "./store-schema.js";
 
@@ -238,6 +239,17 @@ export class FactoryStore {
          ON CONFLICT (entry, client) DO UPDATE SET at = excluded.at, message = excluded.message`,
       ),
       lastErrors: db.prepare(`SELECT entry, client, at, message FROM last_errors`),
+      recentFailure: db.prepare(
+        `INSERT INTO recent_failures (entry, at, client, failure_class, message)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      trimRecentFailures: db.prepare(
+        `DELETE FROM recent_failures WHERE entry = ? AND id NOT IN
+           (SELECT id FROM recent_failures WHERE entry = ? ORDER BY id DESC LIMIT ?)`,
+      ),
+      recentFailures: db.prepare(
+        `SELECT entry, at, client, failure_class, message FROM recent_failures ORDER BY id`,
+      ),
       addDowntime: db.prepare(
         `INSERT INTO downtimes (entry, frontend, start_at, end_at, comment, created_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -531,6 +543,28 @@ export class FactoryStore {
       at: number;
       message: string;
     }[];
+  }
+
+  /** Add an entry's failed pilot to its recent list, keeping the newest `keep`. */
+  recordRecentFailure(entry: string, f: RecentFailure, keep: number): void {
+    this.st.recentFailure.run(entry, f.at, f.client, f.failureClass, f.error);
+    this.st.trimRecentFailures.run(entry, entry, keep);
+  }
+
+  /** Every entry's recent failed pilots, oldest first. */
+  recentFailures(): { entry: string; failure: RecentFailure }[] {
+    return (
+      this.st.recentFailures.all() as {
+        entry: string;
+        at: number;
+        client: string;
+        failure_class: string;
+        message: string;
+      }[]
+    ).map((r) => ({
+      entry: r.entry,
+      failure: { at: r.at, client: r.client, failureClass: r.failure_class, error: r.message },
+    }));
   }
 
   addDowntime(d: Downtime, now: number): number {

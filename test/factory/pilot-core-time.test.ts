@@ -1,9 +1,12 @@
 /**
  * Goodput's denominator and the failures list, from the factory: core-seconds accrued per entry
- * from the running pilots each poll counts, and the last failed pilots of each entry, both in
- * the entry's GlideFactory ad and the core-seconds on /metrics.
+ * from the running pilots each poll counts, and the last failed pilots of each entry (kept in
+ * the factory's store across a restart), both in the entry's GlideFactory ad and the
+ * core-seconds on /metrics.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { readRecentFailures } from "../../src/ads/index.js";
@@ -11,6 +14,7 @@ import { ClassAd } from "../../src/classad/index.js";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
 import { PILOT_CORE_SECONDS, PilotCoreTime } from "../../src/factory/pilot-core-time.js";
 import { RECENT_PER_ENTRY, RecentFailures } from "../../src/factory/recent-failures.js";
+import { FactoryStore } from "../../src/factory/store.js";
 import { createFactoryWorld, type FactoryWorld, silent } from "./factory-harness.js";
 
 test("core-seconds: running pilots times cores times the time since the last cycle", () => {
@@ -52,6 +56,44 @@ test("recent failures: the newest few per entry, newest first", () => {
     [6, 5, 4, 3, 2],
   );
   assert.deepEqual(r.of("other"), []);
+});
+
+test("recent failures kept in the factory's store outlive it: the newest few per entry", () => {
+  const dir = mkdtempSync(join(tmpdir(), "recent-failures-"));
+  try {
+    const file = join(dir, "factory.db");
+    const store = new FactoryStore(file);
+    const r = new RecentFailures(store);
+    for (let i = 0; i < RECENT_PER_ENTRY + 2; i++)
+      store.transaction(() =>
+        r.note(i % 2 === 0 ? "e" : "f", {
+          at: i,
+          client: "c",
+          failureClass: "Network",
+          error: `pilot ${i}`,
+        }),
+      );
+    store.close();
+    const reopened = new FactoryStore(file);
+    const again = new RecentFailures(reopened);
+    assert.deepEqual(
+      again.of("e").map((f) => f.at),
+      [6, 4, 2, 0],
+    );
+    assert.deepEqual(again.of("f")[0], {
+      at: 5,
+      client: "c",
+      failureClass: "Network",
+      error: "pilot 5",
+    });
+    // Beyond the few per entry, the oldest rows are deleted, not only hidden.
+    for (let i = 10; i < 20; i++)
+      again.note("e", { at: i, client: "c", failureClass: "Config", error: "x" });
+    assert.equal(reopened.recentFailures().filter((x) => x.entry === "e").length, RECENT_PER_ENTRY);
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a GlideFactory ad's failures list is read without what is malformed, and bounded", () => {
@@ -103,6 +145,8 @@ test("a factory advertises its entry's pilot core-seconds and last failed pilots
   const frontend = w.collector.as("frontend");
   await frontend.advertise([w.glideClient()], "GlideClient");
   const daemon = createFactoryDaemon(cfg, { logger: silent, now: () => now });
+  let stopped: Promise<void> | undefined;
+  const stopFirst = () => (stopped ??= daemon.stop());
   const coreSeconds = () =>
     [...daemon.store.countersNamed(PILOT_CORE_SECONDS)].reduce((n, r) => n + r.value, 0);
   try {
@@ -131,8 +175,21 @@ test("a factory advertises its entry's pilot core-seconds and last failed pilots
     assert.ok(Math.abs(failures[0]!.timeS * 1000 - now) < 60_000);
     // The per-entry counter makes no row of its own in `updraft factory status`.
     assert.ok(daemon.store.counters().some((c) => c.client === "" && c.value > 0));
+    // A restarted factory lists the failures from before: its first ad, after stop withdrew
+    // the last one, carries them.
+    await stopFirst();
+    assert.deepEqual(await w.collector.as("reader").query({ type: "GlideFactory" }), []);
+    const restarted = createFactoryDaemon(cfg, { logger: silent, now: () => now });
+    try {
+      await restarted.start();
+      await restarted.cycle();
+      const [again] = await w.collector.as("reader").query({ type: "GlideFactory" });
+      assert.deepEqual(readRecentFailures(ClassAd.fromJSON(again!))[0], failures[0]);
+    } finally {
+      await restarted.stop();
+    }
   } finally {
-    await daemon.stop();
+    await stopFirst();
     await frontend.invalidate({ type: "GlideClient", name: "local1@fact1@fe.main" });
   }
 });
