@@ -77,9 +77,16 @@ export const packageRoot = () => findPackageRoot(dirname(fileURLToPath(import.me
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** How to open the pool page, written into env.sh beside the variables it names. */
+export const OPEN_PAGE_HINT =
+  "# The pool page: open $UPDRAFT_WEB in a browser that holds the monitor certificate,\n" +
+  '#   openssl pkcs12 -export -passout pass: -in "$UPDRAFT_MONITOR_CERT" -inkey "$UPDRAFT_MONITOR_KEY" -out monitor.p12\n' +
+  "# then import monitor.p12 (and the pool's pki/ca.pem as an authority); see the README.\n";
+
 export function envScript(env: Record<string, string>): string {
   return (
     "# Updraft pool environment: . this file, then updraft submit / q / status.\n" +
+    (env.UPDRAFT_WEB && env.UPDRAFT_MONITOR_CERT ? OPEN_PAGE_HINT : "") +
     Object.entries(env)
       .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
       .join("")

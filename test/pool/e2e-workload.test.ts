@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { splitWorkload } from "../../src/pool/demo.js";
+import { OPEN_PAGE_HINT } from "../../src/pool/up.js";
 import { plotsOf, startChromium, tableCells } from "../helpers/chromium.js";
 import { httpsGet } from "../helpers/https-get.js";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
@@ -99,6 +100,10 @@ test("the frontend counts its running pilots at each entry", async () => {
 
 test("endpoints.json names each daemon's /metrics and the page; the monitor credential opens all", async () => {
   const endpoints = JSON.parse(readFileSync(join(tp.pool.stateDir, "endpoints.json"), "utf8"));
+  // env.sh names the page and says how to open it.
+  const env = readFileSync(join(tp.pool.stateDir, "env.sh"), "utf8");
+  assert.ok(env.includes(`export UPDRAFT_WEB='${endpoints.web}'`), env);
+  assert.ok(env.includes(OPEN_PAGE_HINT), env);
   assert.deepEqual(Object.keys(endpoints.metrics).sort(), [
     "collector",
     "factory",
