@@ -80,6 +80,8 @@ test("submit, q, hold, release, qedit, rm and history", async () => {
   assert.match(q.stdout, new RegExp(`${c}\\.0 .*look first`));
   assert.match(q.stdout, /1 held/);
   assert.equal((await updraft(["release", `${c}.0`])).code, 0);
+  const released = await updraft(["q", `${c}.0`, "-af", "ReleaseReason"]);
+  assert.equal(released.stdout, "via updraft release (by user alice)\n");
 
   const bobRm = await updraft(["rm", `${c}.1`], "bob");
   assert.equal(bobRm.code, 1);
@@ -108,6 +110,11 @@ test("submit, q, hold, release, qedit, rm and history", async () => {
   const batch = await updraft(["q"]);
   assert.match(batch.stdout, /OWNER +BATCH_NAME/);
   await updraft(["rm", "alice"]);
+  // condor_history -match N: at most N jobs, newest first (both left within one clock tick).
+  const one = await updraft(["history", c, "-match", "1", "-af", "ProcId"]);
+  assert.match(one.stdout, /^[01]\n$/);
+  const both = await updraft(["history", c, "-match", "5", "-af", "ProcId"]);
+  assert.deepEqual(both.stdout.trim().split("\n").sort(), ["0", "1"]);
 });
 
 test("a job runs through a pilot; wait exits 0 and transfer-output fetches its output", async () => {

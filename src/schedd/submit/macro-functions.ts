@@ -180,7 +180,9 @@ function stringOf(args: string[], ctx: FunctionContext): FunctionResult {
 }
 
 function substr(args: string[], ctx: FunctionContext): FunctionResult {
-  const op = operand(args[0], ctx);
+  // As condor_submit: the first argument names a macro, and one that is not defined is empty
+  // (not its own name as text).
+  const op = ctx.value(args[0].trim().toLowerCase()) ?? { ok: true, text: "" };
   if (!op.ok) return op;
   const s = op.text;
   const start = Number(args[1]);

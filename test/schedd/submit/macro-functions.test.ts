@@ -37,6 +37,7 @@ test("macro functions expand as condor_submit's do", () => {
     ["$SUBSTR(sample,2,-6)", "Jets"],
     ["$SUBSTR(sample, 2)", "Jets_13TeV"],
     ["$SUBSTR(sample, 10, -3)", ""],
+    ["$SUBSTR(NoSuchMacro,0,3)", ""],
     ["$CHOICE(Step,a,b,c)", "a"],
     ["$CHOICE(2,a,b,c)", "c"],
     ["$CHOICE(1,sites)", "T2_US_UCSD"],
