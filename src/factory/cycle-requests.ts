@@ -14,7 +14,8 @@ import { type CycleDeps, entryConfig } from "./cycle-deps.js";
 import type { EntryConfig } from "./config.js";
 import { decryptCredential } from "../security/credential-crypto.js";
 import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
-import { checkSubmitToken, entryCeAudience, storeSubmitToken } from "./submit-tokens.js";
+import { checkCeToken } from "../security/ce-token-check.js";
+import { entryCeAudience, storeSubmitToken } from "./submit-tokens.js";
 import type { SubmitJob } from "./submitter.js";
 
 /** The pilot bootstrap script, which takes the staging arguments. */
@@ -244,7 +245,7 @@ function submitToken(d: CycleDeps, req: ParsedRequest, entry: EntryConfig): stri
   } catch (err) {
     return refuse(`cannot decrypt or read it: ${(err as Error).message}`);
   }
-  const check = checkSubmitToken(token, audience, Math.floor(d.now() / 1000));
+  const check = checkCeToken(token, audience, Math.floor(d.now() / 1000));
   if (!check.ok) return refuse(check.reason);
   const file = storeSubmitToken(d.credentialDir, r.client, entry.name, token);
   d.credentialCache?.set(cacheKey, { id: "submit-token", file });

@@ -4,77 +4,15 @@
  * one 0600 file per (client, entry) that each newer token replaces, so the jobs submitted with an
  * earlier token of the same subject are watched and removed with the newest.
  *
- * The factory holds none of the issuers' keys: the CE verifies the signature. What is checked
- * here is what would make the factory hand a token to the wrong place or send a dead one: the
- * audience must name this entry's CE (a token for another CE, or for the WLCG "any" audience, is
- * not used), the token must be a JWS of an asymmetric algorithm, unexpired and already valid.
+ * The factory holds none of the issuers' keys: the CE verifies the signature. Before any use the
+ * token passes the checks of src/security/ce-token-check.ts (the frontend's too): audience this
+ * entry's CE, a public-key algorithm, unexpired, already valid, and allowed to submit.
  */
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readBoundedText } from "../common/bounded-read.js";
+import { MAX_CE_TOKEN_BYTES, tokenExp } from "../security/ce-token-check.js";
 import { safeName } from "./credentials.js";
-
-/** Largest submit token taken (as A-REX's REST client sends at most). */
-export const MAX_SUBMIT_TOKEN_BYTES = 16 * 1024;
-
-/** A token that expires within this margin is not sent: the CE would refuse it mid-submit. */
-const EXPIRY_MARGIN_S = 60;
-
-/** Clock skew allowed on `nbf` and `iat`. */
-const LEEWAY_S = 60;
-
-const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-export type SubmitTokenCheck =
-  { ok: true; exp: number; owner: string } | { ok: false; reason: string };
-
-function decodePart(part: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return v !== null && typeof v === "object" && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether `token` may be sent to the CE whose audience is `audience` at `nowS`. Reasons name the
- * failed check and never echo the token.
- */
-export function checkSubmitToken(token: string, audience: string, nowS: number): SubmitTokenCheck {
-  if (Buffer.byteLength(token) > MAX_SUBMIT_TOKEN_BYTES) {
-    return { ok: false, reason: `size: longer than ${MAX_SUBMIT_TOKEN_BYTES} bytes` };
-  }
-  if (!JWS.test(token)) return { ok: false, reason: "malformed: not a signed JWT" };
-  const [h, p] = token.split(".");
-  const header = decodePart(h!);
-  const claims = decodePart(p!);
-  if (!header || !claims) return { ok: false, reason: "malformed: header or claims not JSON" };
-  const alg = header.alg;
-  if (typeof alg !== "string" || !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)) {
-    return { ok: false, reason: `algorithm: ${String(alg).slice(0, 20)} is not a public-key one` };
-  }
-  if (typeof claims.iss !== "string" || typeof claims.sub !== "string") {
-    return { ok: false, reason: "malformed: no iss or sub" };
-  }
-  const aud = claims.aud;
-  const auds = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
-  if (audience === "" || !auds.includes(audience)) {
-    return {
-      ok: false,
-      reason: `audience: the token does not name this entry's CE (${audience || "no gatekeeper set"})`,
-    };
-  }
-  const exp = claims.exp;
-  if (typeof exp !== "number") return { ok: false, reason: "malformed: no exp" };
-  if (exp <= nowS + EXPIRY_MARGIN_S) return { ok: false, reason: "expired" };
-  if (typeof claims.nbf === "number" && claims.nbf > nowS + LEEWAY_S) {
-    return { ok: false, reason: "not yet valid" };
-  }
-  return { ok: true, exp, owner: `${claims.iss}#${claims.sub}` };
-}
 
 /**
  * The audience a CE token for this entry must name: the last word of its gatekeeper (as
@@ -106,7 +44,7 @@ export function storeSubmitToken(
   const file = join(dir, `submit-token-${safeName(entry)}`);
   let current: string | undefined;
   try {
-    current = readBoundedText(file, MAX_SUBMIT_TOKEN_BYTES + 2);
+    current = readBoundedText(file, MAX_CE_TOKEN_BYTES + 2);
   } catch {
     current = undefined;
   }
@@ -119,13 +57,6 @@ export function storeSubmitToken(
 }
 
 const SUBMIT_TOKEN_FILE = /^submit-token-[A-Za-z0-9_.-]+(\.tmp)?$/;
-
-/** The `exp` of a stored token's text, or undefined when it cannot be read as one. */
-function storedExp(text: string): number | undefined {
-  const part = text.trim().split(".")[1];
-  const claims = part !== undefined ? decodePart(part) : undefined;
-  return typeof claims?.exp === "number" ? claims.exp : undefined;
-}
 
 /**
  * Delete stored CE tokens that have expired (or cannot be read as tokens, or are torn `.tmp`
@@ -151,7 +82,7 @@ export function removeExpiredSubmitTokens(baseDir: string, nowS: number): number
       try {
         exp = m[1]
           ? undefined
-          : storedExp(readBoundedText(join(dir, f.name), MAX_SUBMIT_TOKEN_BYTES + 2));
+          : tokenExp(readBoundedText(join(dir, f.name), MAX_CE_TOKEN_BYTES + 2));
       } catch {
         exp = undefined;
       }

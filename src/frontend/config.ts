@@ -26,6 +26,7 @@ import {
 import { metricsListenerSchema } from "../wire/metrics-listener.js";
 import { duration } from "../common/config-blocks.js";
 import { voJobWrapperSchema, voScriptSchema, voStagingSchema } from "./vo-bundle.js";
+import { SUBMIT_SCOPE } from "../security/ce-token-check.js";
 
 /**
  * A ClassAd expression given as text; refused at load with the column of the syntax error.
@@ -251,8 +252,14 @@ const pilotTokensSchema = z
  */
 const ceTokensSchema = z
   .object({
-    /** Issuer directory: signing-key.pem, jwks.json and issuer. */
-    dir: z.string().min(1),
+    /** Issuer directory (signing-key.pem, jwks.json, issuer): the frontend mints the tokens. */
+    dir: z.string().min(1).optional(),
+    /**
+     * Ready-made token files instead (from the VO's token service: htgettoken, oidc-agent...),
+     * read every cycle so a token refreshed on disk is sent; each entry gets the longest-lived
+     * one whose audience names its CE.
+     */
+    files: z.array(z.string().min(1)).min(1).max(256).optional(),
     /**
      * The tokens' `sub`; the frontend's name when absent. A-REX keeps a job for the subject that
      * submitted it, so keep it when renewing, or the factory loses sight of running pilots.
@@ -265,9 +272,29 @@ const ceTokensSchema = z
       .string()
       .min(1)
       .max(1024)
+      .refine(
+        (v) => v.split(" ").includes(SUBMIT_SCOPE),
+        `a CE token must grant ${SUBMIT_SCOPE}, or the CE refuses every submission`,
+      )
       .default("compute.create compute.read compute.modify compute.cancel"),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.dir === undefined) === (c.files === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["dir"],
+        message: "name either dir (an issuer the frontend signs with) or files (ready-made tokens)",
+      });
+    }
+    if (c.files !== undefined && c.sub !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sub"],
+        message: "sub is for tokens the frontend signs; a ready-made token keeps its own",
+      });
+    }
+  });
 
 const pilotSchema = z
   .object({

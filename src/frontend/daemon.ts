@@ -24,6 +24,7 @@ import {
   fixedScheddUrls,
   poolCollectorUrls,
   scheddAdConstraint,
+  type CeTokensConfig,
   type FrontendConfig,
   type PilotTokensConfig,
 } from "./config.js";
@@ -47,7 +48,13 @@ import {
 } from "./pilot-tokens.js";
 import { groupSchedds } from "./ads.js";
 import { parseSlotAds, renewalsDue, renewPilotTokens } from "./pilot-renewal.js";
-import { attachCeTokens, createCeTokenMinter, type CeTokenMinter } from "./ce-tokens.js";
+import {
+  attachCeTokens,
+  createCeTokenMinter,
+  readCeTokenFiles,
+  type CeTokenMinter,
+  type CeTokenSource,
+} from "./ce-tokens.js";
 
 export interface CycleReport {
   result: CycleResult;
@@ -249,20 +256,31 @@ export function createFrontendDaemon(
   }
 
   // The CE-token issuer, read once; a directory that cannot be read is retried next cycle.
+  // Ready-made token files are read every cycle instead, as their tools refresh them in place.
   let ceMinter: CeTokenMinter | undefined;
-  async function attachCeTokensTo(result: CycleResult): Promise<void> {
-    const cfg = config.security.ce_tokens;
-    if (!cfg) return;
+  async function ceTokenSource(cfg: CeTokensConfig): Promise<CeTokenSource | undefined> {
+    if (cfg.files !== undefined) {
+      const { source, unreadable } = readCeTokenFiles(cfg.files, now());
+      for (const u of unreadable) log.warn(u, "cannot read a CE token file");
+      return source;
+    }
     try {
       ceMinter ??= await createCeTokenMinter(cfg, config.name);
+      return ceMinter;
     } catch (err) {
       log.error(
         { dir: cfg.dir, reason: (err as Error).message },
         "cannot load the CE-token issuer; requests go without CE tokens",
       );
-      return;
+      return undefined;
     }
-    const r = await attachCeTokens(result.pendingCeTokens, ceMinter, sealer, log, now());
+  }
+  async function attachCeTokensTo(result: CycleResult): Promise<void> {
+    const cfg = config.security.ce_tokens;
+    if (!cfg || result.pendingCeTokens.length === 0) return;
+    const source = await ceTokenSource(cfg);
+    if (!source) return;
+    const r = await attachCeTokens(result.pendingCeTokens, source, sealer, log, now());
     log.debug(r, "CE tokens attached");
   }
 

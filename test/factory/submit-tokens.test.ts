@@ -1,6 +1,7 @@
 /**
- * The factory's checks on a frontend's CE token before any use, as a table of hostile tokens,
- * and the 0600 file it is kept in (in a 0700 client folder), replaced as newer tokens arrive.
+ * The CE audience of an entry, and the 0600 file a frontend's CE token is kept in (in a 0700
+ * client folder), replaced as newer tokens arrive (the checks before any use are in
+ * test/security/ce-token-check.test.ts).
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -9,9 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { generateKeyPair, SignJWT } from "jose";
 import {
-  checkSubmitToken,
   entryCeAudience,
-  MAX_SUBMIT_TOKEN_BYTES,
   removeExpiredSubmitTokens,
   storeSubmitToken,
 } from "../../src/factory/submit-tokens.js";
@@ -33,51 +32,6 @@ async function sign(
     .setExpirationTime(over.exp ?? NOW + 3600)
     .sign(privateKey);
 }
-
-const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-
-test("a token for the entry's CE passes and names its owner", async () => {
-  const c = checkSubmitToken(await sign({}), CE, NOW);
-  assert.deepEqual(c, { ok: true, exp: NOW + 3600, owner: "https://iam.example.org#vo-frontend" });
-  const list = checkSubmitToken(await sign({}, { aud: ["https://x.example", CE] }), CE, NOW);
-  assert.equal(list.ok, true);
-});
-
-test("hostile tokens are refused naming the check, never echoing the token", async () => {
-  const good = await sign({});
-  const [h, p, s] = good.split(".");
-  const table: [string, string, RegExp][] = [
-    ["another CE", await sign({}, { aud: "https://other.example:443/arex" }), /^audience/],
-    [
-      "the WLCG any audience",
-      await sign({}, { aud: "https://wlcg.cern.ch/jwt/v1/any" }),
-      /^audience/,
-    ],
-    ["expired", await sign({}, { exp: NOW - 10 }), /^expired/],
-    ["expiring within the margin", await sign({}, { exp: NOW + 30 }), /^expired/],
-    ["not yet valid", await sign({}, { nbf: NOW + 3600, exp: NOW + 7200 }), /^not yet valid/],
-    ["alg none", `${b64({ alg: "none" })}.${p}.`, /^malformed|^algorithm/],
-    ["alg none, signed part kept", `${b64({ alg: "none" })}.${p}.${s}`, /^algorithm/],
-    ["HS256", `${b64({ alg: "HS256", typ: "JWT" })}.${p}.${s}`, /^algorithm/],
-    ["no sub", await sign({ sub: undefined }), /^malformed: no iss or sub/],
-    ["payload not JSON", `${h}.${Buffer.from("{x").toString("base64url")}.${s}`, /^malformed/],
-    ["garbage", "not a token at all", /^malformed/],
-    ["a header injection", `${h}.${p}.${s}\r\nX-Injected: 1`, /^malformed/],
-    ["oversized", `${h}.${"A".repeat(MAX_SUBMIT_TOKEN_BYTES)}.${s}`, /^size/],
-  ];
-  for (const [what, token, reason] of table) {
-    const c = checkSubmitToken(token, CE, NOW);
-    assert.equal(c.ok, false, what);
-    if (c.ok) continue;
-    assert.match(c.reason, reason, what);
-    assert.ok(
-      !c.reason.includes(p!) && !c.reason.includes(s!),
-      `${what}: the reason echoes the token`,
-    );
-  }
-  const none = checkSubmitToken(good, "", NOW);
-  assert.equal(none.ok, false, "an entry without a CE audience takes no token");
-});
 
 test("the CE audience is the gatekeeper's last word, else the ARC endpoint", () => {
   assert.equal(

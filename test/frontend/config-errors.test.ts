@@ -154,3 +154,29 @@ test("a key given in both spellings is refused; a collector block is not an old 
     "a block under the new name is checked as one, not moved",
   );
 });
+
+test("ce_tokens takes an issuer dir or ready-made files, not both, and its scope must submit", () => {
+  const with_ = (ce: string) => `name: fe
+collector: { url: wss://c.example.org:9618 }
+schedds: [wss://s.example.org:9619]
+security:
+  identity: /CN=fe
+  credentials: [{ file: /tmp/p }]
+  ce_tokens: ${ce}
+factories: [{ name: f, identity: /CN=f }]
+groups: [{ name: g }]
+`;
+  const messages = (ce: string) =>
+    problems(with_(ce))
+      .map((p) => p.message)
+      .join("\n");
+  assert.match(messages("{ dir: /d, files: [/t] }"), /either dir .* or files/);
+  assert.match(messages("{ lifetime_s: 3600 }"), /either dir .* or files/);
+  assert.match(messages("{ files: [/t], sub: vo }"), /a ready-made token keeps its own/);
+  assert.match(messages('{ dir: /d, scope: "compute.read" }'), /must grant compute\.create/);
+  assert.deepEqual(
+    parseFrontendConfig(with_("{ files: [/t/ce-a, /t/ce-b] }"), "fe.yaml").security.ce_tokens
+      ?.files,
+    ["/t/ce-a", "/t/ce-b"],
+  );
+});

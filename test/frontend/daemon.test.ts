@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,7 +19,7 @@ import { gatherSnapshot, type Peers } from "../../src/frontend/gather.js";
 import { ownPilotIdentities } from "../../src/frontend/slot-writers.js";
 import { scheddClient } from "../../src/schedd/client.js";
 import { decryptCredential, pubKeyId } from "../../src/security/credential-crypto.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
+import { initIssuerDir, loadIssuer, signToken } from "../../src/security/token-issuer.js";
 import {
   createPool,
   DN as CDN,
@@ -336,5 +336,95 @@ describe("frontend daemon against real daemons", () => {
     );
     assert.equal(await sealed(), first, "the factory's decryption cache stays warm");
     await daemon.stop();
+  });
+
+  it("with ce_tokens files each request carries the VO's ready-made token for its CE, re-read as it is refreshed on disk", async () => {
+    // The VO's token service (htgettoken, oidc-agent): an issuer the frontend holds no key of.
+    const vo = join(dir, "vo-iam");
+    assert.ok((await initIssuerDir(vo, "https://iam.vo.example.org/", "RS256")).ok);
+    const iam = await loadIssuer(vo);
+    const ce = "https://ce-files.example.org:443/arex";
+    const issue = (over: { aud?: string; scope?: string; lifetimeS?: number } = {}) =>
+      signToken(iam, {
+        sub: "vo-production",
+        audiences: [over.aud ?? ce],
+        scope: over.scope ?? "compute.create compute.read compute.cancel",
+        lifetimeS: over.lifetimeS ?? 3600,
+      });
+    await collector
+      .as("factory")
+      .advertise(
+        [{ ...entryAd("ce_a", "SiteA", keyA), GLIDEIN_Gatekeeper: JSON.stringify(`ce ${ce}`) }],
+        "GlideFactory",
+      );
+    const forCe = join(dir, "bt-ce");
+    const forOther = join(dir, "bt-other");
+    writeFileSync(forCe, `${await issue()}\n`, { mode: 0o600 });
+    writeFileSync(
+      forOther,
+      await issue({ aud: "https://other-ce.example.org/arex", lifetimeS: 7200 }),
+      {
+        mode: 0o600,
+      },
+    );
+    const base = config([schedd.schedd.url()]);
+    const cfg = {
+      ...base,
+      security: {
+        ...base.security,
+        ce_tokens: {
+          files: [join(dir, "bt-missing"), forOther, forCe],
+          lifetime_s: 3600,
+          scope: "compute.create",
+        },
+      },
+    };
+    const lines: string[] = [];
+    const logged = createLogger({
+      name: "frontend-test",
+      level: "warn",
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    const daemon = createFrontendDaemon(cfg, { peers: peers(), logger: logged });
+    const carried = async () => {
+      await daemon.cycle();
+      const ads = (await clientAds()).map((a) => ClassAd.fromJSON(a));
+      const sealed = ads
+        .find((a) => a.evaluate("ReqGlidein") === "ce_a@gfactory@test")
+        ?.evaluate("GlideinEncParamSubmitToken");
+      return typeof sealed === "string"
+        ? decryptCredential(sealed, keyA.privateKey).toString()
+        : undefined;
+    };
+    try {
+      assert.equal(
+        await carried(),
+        readFileSync(forCe, "utf8").trim(),
+        "the file's token for this CE",
+      );
+      assert.ok(
+        lines.some((l) => l.includes("cannot read a CE token file") && l.includes("bt-missing")),
+      );
+
+      // The token service refreshes the file in place: the next cycle sends the new token.
+      const refreshed = await issue({ lifetimeS: 5400 });
+      writeFileSync(forCe, refreshed, { mode: 0o600 });
+      assert.equal(await carried(), refreshed);
+
+      // A token that may not submit (no compute.create) is not sent; the log says which check.
+      const readOnly = await issue({ scope: "compute.read" });
+      writeFileSync(forCe, readOnly, { mode: 0o600 });
+      lines.length = 0;
+      assert.equal(await carried(), undefined);
+      const warned = lines.find((l) => l.includes("CE token not made"));
+      assert.ok(warned, lines.join(""));
+      assert.match(warned, /bt-ce: scope: the token does not grant compute\.create/);
+      assert.match(warned, /bt-other: audience/);
+      for (const t of [readOnly, refreshed]) {
+        assert.ok(!lines.join("").includes(t.split(".")[2]!), "no token in the log");
+      }
+    } finally {
+      await daemon.stop();
+    }
   });
 });
