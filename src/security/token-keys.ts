@@ -54,6 +54,7 @@ export function createIssuerKeySource(
   let keys: ReturnType<typeof createLocalJWKSet> | undefined;
   let loadedAt = -Infinity;
   let loads = 0;
+  let lastFailure = "";
   let pending: Promise<void> | undefined;
 
   async function loadJwks(): Promise<JSONWebKeySet> {
@@ -80,6 +81,9 @@ export function createIssuerKeySource(
       try {
         keys = createLocalJWKSet(await loadJwks());
         loads++;
+      } catch (e) {
+        lastFailure = (e as Error).message;
+        throw e;
       } finally {
         pending = undefined;
       }
@@ -112,6 +116,11 @@ export function createIssuerKeySource(
     },
     async keyFor(header) {
       const t = now();
+      // An issuer whose keys could not be fetched is tried again once a refresh interval, not
+      // per token: a flood of its tokens must not become a flood of outgoing connections.
+      if (!keys && t - loadedAt < refreshMinMs) {
+        return unknownKey(`no keys for issuer ${issuer}: ${lastFailure}`);
+      }
       if (!keys || t - loadedAt > maxAgeMs) {
         try {
           await reload();
