@@ -17,3 +17,25 @@ test("an unknown command exits non-zero with a hint", () => {
     (err: { status: number; stderr: string }) => err.status !== 0 && /help/.test(err.stderr),
   );
 });
+
+test("every client command that talks to a daemon takes --token FILE", () => {
+  const commands = [
+    ["submit"],
+    ["q"],
+    ["history"],
+    ["rm"],
+    ["hold"],
+    ["release"],
+    ["qedit"],
+    ["wait"],
+    ["transfer-output"],
+    ["refresh-proxy"],
+    ["status"],
+    ["advertise"],
+    ["frontend", "status"],
+  ];
+  for (const c of commands) {
+    const out = execFileSync(process.execPath, [bin, ...c, "--help"], { encoding: "utf8" });
+    assert.match(out, /--token <file>/, `updraft ${c.join(" ")} --help`);
+  }
+});

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createHmac } from "node:crypto";
+import { generateKeyPair, SignJWT } from "jose";
 import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
 import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
@@ -178,10 +179,32 @@ test("hostile tokens are refused at the schedd, which counts the check; the clie
   const [h, p, sig] = good.split(".");
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+  const header = JSON.parse(Buffer.from(h!, "base64url").toString()) as {
+    alg: string;
+    kid: string;
+  };
   const hsInput = `${b64({ alg: "HS256" })}.${p}`;
   const jwks = readFileSync(join(issuerDir, "jwks.json"), "utf8");
+  const foreign = await generateKeyPair("ES256");
+  const signWith = (kid: string) =>
+    new SignJWT(claims).setProtectedHeader({ alg: header.alg, kid }).sign(foreign.privateKey);
   const cases: [string, string, string][] = [
     ["expired", await issue({ lifetimeS: -120 }), "expired"],
+    [
+      "not yet valid",
+      await issueToken(issuerDir, {
+        sub: "Carol.T",
+        audiences: [AUD],
+        scope: "compute.read",
+        groups: ["/vo/users"],
+        lifetimeS: 600,
+        now: Date.now() + 3_600_000,
+      }),
+      "not-yet-valid",
+    ],
+    ["unknown kid", await signWith("no-such-kid"), "unknown-key"],
+    ["a foreign key under the issuer's kid", await signWith(header.kid), "signature"],
+    ["oversized", `${h}.${"A".repeat(9000)}.${sig}`, "size"],
     ["wrong audience", await issueWithAud("https://other.example.org"), "audience"],
     [
       "wrong issuer",
@@ -211,6 +234,13 @@ test("hostile tokens are refused at the schedd, which counts the check; the clie
     assert.ok((await refusedFor(`token-${check}`)) > before, `${name}: counted as ${check}`);
     await t.rpc.close();
   }
+  // The twelfth: a valid token without the scope the call needs is refused by the call, naming it.
+  const noScope = tokenClient(await issue({ scope: "" }));
+  await assert.rejects(noScope.query({}), (err: Error) => {
+    assert.equal(codeOf(err), "permission-denied");
+    assert.match(err.message, /needs the compute\.read scope/);
+    return true;
+  });
   assert.equal(await outcome(tokenClient(good).query({})), "ok");
 });
 
