@@ -11,6 +11,9 @@
  *                        upgrade and no client certificate; the token's verdict is cached per
  *                        token as chains are. Both handshake figures also give the server's CPU
  *                        per handshake (`server_cpu_us`, user and system time of its process).
+ *   wire.bad_token_verdicts: a flood of one forged token (payload changed after signing) at the
+ *                        token verifier, in this process: CPU per verdict for the first (a
+ *                        signature check) and for each repeat (a hash and a cache lookup).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -144,6 +147,39 @@ async function handshakes(
   return { opsPerS: done / seconds, serverCpuUs: done > 0 ? (cpu1 - cpu0) / done : NaN };
 }
 
+const BAD_TOKEN_REPEATS = 20_000;
+
+/** CPU microseconds (user and system) `fn` takes. */
+async function cpuUs(fn: () => Promise<unknown>): Promise<number> {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return c.user + c.system;
+}
+
+async function badTokenVerdicts(
+  jwksFile: string,
+  good: string,
+): Promise<{ firstUs: number; repeatUs: number }> {
+  const verifier = createTokenVerifier({
+    issuers: [createIssuerKeySource(ISSUER, { jwksFile })],
+    audiences: [AUDIENCE],
+  });
+  // Load the issuer's keys first: the figure is the verdict's, not the key file's.
+  if (!(await verifier.verify(good)).ok) throw new Error("the good token was refused");
+  const [h, p, s] = good.split(".");
+  const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: "root" })).toString("base64url")}.${s}`;
+  const firstUs = await cpuUs(() => verifier.verify(forged));
+  const total = await cpuUs(async () => {
+    for (let i = 0; i < BAD_TOKEN_REPEATS; i++) {
+      const v = await verifier.verify(forged);
+      if (v.ok) throw new Error("a forged token was accepted");
+    }
+  });
+  return { firstUs, repeatUs: total / BAD_TOKEN_REPEATS };
+}
+
 export async function run(): Promise<void> {
   const pki = createTestPki();
   const issuerDir = mkdtempSync(join(tmpdir(), "updraft-bench-issuer-"));
@@ -179,6 +215,14 @@ export async function run(): Promise<void> {
     });
     const bearer = loadClientCredentials({ bearerToken: token, caDir: pki.caDir });
     report("wire.token_handshakes", await handshakes(url, bearer, child));
+    const bad = await badTokenVerdicts(init.dir.jwksFile, token);
+    process.stdout.write(
+      JSON.stringify({
+        bench: "wire.bad_token_verdicts",
+        first_cpu_us: Math.round(bad.firstUs),
+        repeat_cpu_us: Number(bad.repeatUs.toFixed(2)),
+      }) + "\n",
+    );
   } finally {
     const exited = new Promise((r) => child.once("exit", r));
     child.send("stop");
