@@ -7,7 +7,7 @@
  * pilot's site, entry, group, identity or accounting).
  */
 import { parseExpression, tryParse } from "../classad/index.js";
-import { SLOT, COMMON } from "./names.js";
+import { SLOT, COMMON, GLIDEIN_PARAM } from "./names.js";
 
 export const GLIDEIN_ATTR_TYPES = ["string", "int", "expr"] as const;
 export type GlideinAttrType = (typeof GLIDEIN_ATTR_TYPES)[number];
@@ -47,17 +47,13 @@ const RESERVED = new Set(
   [
     ...Object.values(SLOT),
     ...Object.values(COMMON),
+    ...Object.values(GLIDEIN_PARAM),
     "MyType",
     "TargetType",
     "Rank",
     "GLIDEIN_Client",
-    "GLIDEIN_Collector",
-    "GLIDEIN_Schedds",
     "GLIDEIN_Start",
-    "GLIDEIN_Max_Walltime",
-    "GLIDEIN_Retire_Time",
     "GLIDEIN_Retire_Time_Spread",
-    "GLIDEIN_Max_Idle",
     "GLIDEIN_Max_Tail",
     "GLIDEIN_BLACKHOLE_NUMJOBS",
     "GLIDEIN_BLACKHOLE_RATE",

@@ -56,6 +56,19 @@ export const GLIDE_CLIENT = {
   FactoryPubKeyID: "FactoryPubKeyID",
 } as const;
 
+/**
+ * The pilot settings a frontend sends as `GlideinParam<X>` in its GlideClient ads: the factory
+ * takes them as the pilot's settings (not as VO attributes) and the pilot reads each as the
+ * environment variable `X`, glideinWMS's names for them.
+ */
+export const GLIDEIN_PARAM = {
+  Collector: "GLIDEIN_Collector",
+  Schedds: "GLIDEIN_Schedds",
+  MaxWalltime: "GLIDEIN_Max_Walltime",
+  RetireTime: "GLIDEIN_Retire_Time",
+  MaxIdle: "GLIDEIN_Max_Idle",
+} as const;
+
 /** What the factory sees for one (entry, client). */
 export const GLIDE_FACTORY_CLIENT = {
   ReqGlidein: "ReqGlidein",

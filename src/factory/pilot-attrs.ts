@@ -15,16 +15,12 @@ import {
   type GlideinAttr,
   type GlideinAttrType,
 } from "../ads/glidein-attrs.js";
-import type { ReadGlideClient } from "../ads/index.js";
+import { GLIDEIN_PARAM, type ReadGlideClient } from "../ads/index.js";
 import { VO_BUNDLE_SHA256_PARAM, VO_BUNDLE_URL_PARAM } from "../common/vo-bundle.js";
 
 /** Parameters the frontend sets itself; they reach the pilot as its settings, not as attributes. */
 export const SYSTEM_PARAMS: ReadonlySet<string> = new Set([
-  "GLIDEIN_Collector",
-  "GLIDEIN_Schedds",
-  "GLIDEIN_Max_Walltime",
-  "GLIDEIN_Retire_Time",
-  "GLIDEIN_Max_Idle",
+  ...Object.values(GLIDEIN_PARAM),
   // The frontend's VO script bundle: its URL and manifest hash, checked in client-requests.ts.
   VO_BUNDLE_URL_PARAM,
   VO_BUNDLE_SHA256_PARAM,

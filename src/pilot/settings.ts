@@ -9,7 +9,7 @@ import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
-import { FRONTEND_IDENTITY_ENV, SLOT } from "../ads/names.js";
+import { FRONTEND_IDENTITY_ENV, GLIDEIN_PARAM, SLOT } from "../ads/names.js";
 
 export interface PilotSettings {
   pilotId: string;
@@ -103,8 +103,8 @@ export const ENV = {
   collector: "UPDRAFT_COLLECTOR",
   schedds: "UPDRAFT_SCHEDDS",
   /** The names the frontend's GlideinParam attributes arrive under through the factory. */
-  glideinCollector: "GLIDEIN_Collector",
-  glideinSchedds: "GLIDEIN_Schedds",
+  glideinCollector: GLIDEIN_PARAM.Collector,
+  glideinSchedds: GLIDEIN_PARAM.Schedds,
   client: "GLIDEIN_Client",
   credential: "UPDRAFT_PILOT_CREDENTIAL",
   proxy: "X509_USER_PROXY",
@@ -118,12 +118,12 @@ export const ENV = {
   frontendIdentity: FRONTEND_IDENTITY_ENV,
   site: "GLIDEIN_Site",
   attrs: "UPDRAFT_PILOT_ATTRS",
-  maxWalltime: "GLIDEIN_Max_Walltime",
+  maxWalltime: GLIDEIN_PARAM.MaxWalltime,
   /** The walltime the factory asked of the batch system; the pilot must end before it. */
   batchWalltime: "UPDRAFT_PILOT_WALLTIME_S",
-  retireTime: "GLIDEIN_Retire_Time",
+  retireTime: GLIDEIN_PARAM.RetireTime,
   retireSpread: "GLIDEIN_Retire_Time_Spread",
-  maxIdle: "GLIDEIN_Max_Idle",
+  maxIdle: GLIDEIN_PARAM.MaxIdle,
   maxTail: "GLIDEIN_Max_Tail",
   minDisk: "MIN_DISK_GBS",
   scripts: "UPDRAFT_VALIDATION_SCRIPTS",
