@@ -4,7 +4,7 @@
  * expired or unreadable one is reported with where it came from instead of as a refusal.
  */
 import { statSync } from "node:fs";
-import { describeToken } from "../security/token-issuer.js";
+import { describeToken } from "../security/token-description.js";
 import type { ClientCredential } from "./client-settings.js";
 import { CliError } from "./errors.js";
 import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";

@@ -7,13 +7,8 @@ import { appendFileSync, existsSync } from "node:fs";
 import { parseRevokedPilots } from "../security/pilot-revocations.js";
 import { writePrivateFile } from "../security/ca-dir.js";
 import { discoverBearerToken, readTokenFile } from "../security/token-discovery.js";
-import {
-  describeToken,
-  initIssuerDir,
-  ISSUER_ALGS,
-  issuerPaths,
-  issueToken,
-} from "../security/token-issuer.js";
+import { describeToken } from "../security/token-description.js";
+import { initIssuerDir, ISSUER_ALGS, issuerPaths, issueToken } from "../security/token-issuer.js";
 import { positiveInt } from "./ca-command.js";
 import { CliError } from "./errors.js";
 import { MAX_INPUT_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";

@@ -10,7 +10,7 @@ import {
   type AdQuery,
   type AdSelector,
   collectorCodecs as c,
-} from "./service.js";
+} from "./codecs.js";
 
 export type WireAttrs = Record<string, string>;
 

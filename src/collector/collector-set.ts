@@ -7,10 +7,11 @@
  * the collector that last answered and fails over to the next on error, so an ad held by two
  * collectors is read once and nothing is counted twice.
  */
-import { type CallOptions, isKnownDown, type RpcClient } from "../wire/index.js";
+import type { CallOptions, RpcClient } from "../wire/index.js";
+import { isKnownDown } from "../wire/status.js";
 import type { AdOutcome, InvalidateOutcome } from "./collector.js";
 import { createCollectorClient, type CollectorClient, type WireAttrs } from "./client.js";
-import type { AdQuery } from "./service.js";
+import type { AdQuery } from "./codecs.js";
 
 export interface NamedCollector {
   url: string;

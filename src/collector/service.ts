@@ -7,49 +7,32 @@ import { ROLES } from "../security/authz.js";
 import { InvalidArgumentError, ResourceExhaustedError } from "../wire/errors.js";
 import type { CallContext, StreamSink } from "../wire/registry.js";
 import type { RpcServer } from "../wire/server.js";
-import { type Codec, messageType } from "../wire/schema.js";
 import { projectAd, wireSize } from "./ad-build.js";
-import type { AdOutcome, CollectorCore, InvalidateOutcome } from "./collector.js";
+import type { CollectorCore } from "./collector.js";
 import { DEFAULT_QUERY_BOUNDS, type QueryBounds, selectSliced } from "./query-eval.js";
 import { Watch, WatchFellBehind } from "./watch.js";
-import { type RawBatch, decodeAdBatch } from "./wire-batch.js";
 
-type WireAd = { attrs: Record<string, string> };
-export type AdBatch = { ads: WireAd[]; type?: string };
-export type AdSelector = { type?: string; name?: string; constraint?: string };
-export type AdQuery = { type?: string; constraint?: string; projection?: string[]; limit?: number };
-export type AdPage = { ads: WireAd[] };
-export type AdChange = { kind: string; ad?: WireAd };
-export type AdOutcomes = { outcomes: AdOutcome[] };
+import {
+  type AdBatch,
+  type AdChange,
+  type AdOutcomes,
+  type AdPage,
+  type AdQuery,
+  type AdSelector,
+  collectorCodecs,
+  type WireAd,
+} from "./codecs.js";
 
-/**
- * A codec that hands protobufjs's decoded message over as is. Skipping the toObject copy matters
- * at tens of thousands of 60-attribute ads per second; unset fields read as their defaults.
- */
-export function directCodec<T>(name: string): Codec<T> {
-  const type = messageType(name);
-  return {
-    encode: (v) => type.encode(v as object).finish(),
-    decode: (b) => type.decode(b) as unknown as T,
-  };
-}
-
-export const collectorCodecs = {
-  batch: directCodec<AdBatch>("AdBatch"),
-  /** The server's side of AdBatch: decoded to byte ranges (wire-batch.ts). */
-  rawBatch: {
-    encode: () => {
-      throw new Error("rawBatch only decodes");
-    },
-    decode: (b: Uint8Array) => decodeAdBatch(b),
-  } as Codec<RawBatch>,
-  outcomes: directCodec<AdOutcomes>("AdOutcomes"),
-  selector: directCodec<AdSelector>("AdSelector"),
-  invalidated: directCodec<InvalidateOutcome>("InvalidateOutcome"),
-  query: directCodec<AdQuery>("AdQuery"),
-  page: directCodec<AdPage>("AdPage"),
-  change: directCodec<AdChange>("AdChange"),
+export {
+  type AdBatch,
+  type AdChange,
+  type AdOutcomes,
+  type AdPage,
+  type AdQuery,
+  type AdSelector,
+  collectorCodecs,
 };
+export { directCodec } from "./codecs.js";
 
 export interface CollectorServiceOptions {
   /** Most watches open at once. */

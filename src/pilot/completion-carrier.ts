@@ -7,7 +7,7 @@
  */
 import type { ScheddClient } from "../schedd/client.js";
 import type { CompletionAnswer, JobCompletion } from "../schedd/messages.js";
-import { errorFromWire } from "../wire/index.js";
+import { errorFromWire } from "../wire/errors.js";
 
 export interface Carried {
   completion: JobCompletion;

@@ -12,7 +12,7 @@ import { ClassAd } from "../classad/index.js";
 import { NO_EXIT, type ScheddClient } from "../schedd/client.js";
 import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import type { JobOffer, OutputFile } from "../schedd/messages.js";
-import { hasWireCode } from "../wire/index.js";
+import { hasWireCode } from "../wire/errors.js";
 import { createCompletionCarrier } from "./completion-carrier.js";
 import type { JobLease, JobSource, LeaseVerdict } from "./interfaces.js";
 import {

@@ -15,7 +15,7 @@
  */
 import { generateKeyPair, type KeyObject } from "node:crypto";
 import { isDeepStrictEqual, promisify } from "node:util";
-import { decodeJwt } from "jose";
+import { decodeJwt } from "jose/jwt/decode";
 import { AD_TYPE, COMMON, PILOT_CREDENTIAL, SLOT } from "../ads/index.js";
 import { unparseValue } from "../classad/index.js";
 import type { CollectorClient } from "../collector/client.js";

@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writePrivateFile } from "../security/ca-dir.js";
-import { describeToken, initIssuerDir, issueToken, issuerPaths } from "../security/token-issuer.js";
+import { describeToken } from "../security/token-description.js";
+import { initIssuerDir, issueToken, issuerPaths } from "../security/token-issuer.js";
 import { WLCG_ANY_AUDIENCE } from "../security/token-verify.js";
 import { USERS } from "./dev-pki.js";
 

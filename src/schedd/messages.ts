@@ -1,5 +1,5 @@
 /** Typed payloads and codecs of the schedd's RPCs (messages in src/wire/updraft.proto). */
-import { messageCodec, messageType, type Codec, type WireClassAd } from "../wire/index.js";
+import { messageCodec, messageType, type Codec, type WireClassAd } from "../wire/schema.js";
 
 export type ClusterReservation = { clusterId: number };
 export type JobSubmission = { clusterId: number; jobs: WireClassAd[]; holdForInput: boolean };

@@ -4,11 +4,10 @@
  * directory) and the subject hash itself.
  */
 import { createHash } from "node:crypto";
-import forge from "node-forge";
+import type forgeModule from "node-forge";
 import { Tag, children, content, decodeOid, expectTlv, raw, readTlv } from "./der.js";
 import { UpdraftError } from "../common/errors.js";
-
-const asn1 = forge.asn1;
+import { forge } from "./forge.js";
 
 /** OpenSSL's short names for the attribute types seen in grid DNs. */
 const SHORT_NAMES: Record<string, string> = {
@@ -95,9 +94,10 @@ function valueTag(a: DnAttribute): number {
 }
 
 /** One single-valued RDN as a forge ASN.1 SET. */
-export function rdnAsn1(a: DnAttribute): forge.asn1.Asn1 {
+export function rdnAsn1(a: DnAttribute): forgeModule.asn1.Asn1 {
+  const { asn1, util } = forge();
   const tag = valueTag(a);
-  const bytes = tag === Tag.UTF8_STRING ? forge.util.encodeUtf8(a.value) : a.value;
+  const bytes = tag === Tag.UTF8_STRING ? util.encodeUtf8(a.value) : a.value;
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
       asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(a.oid).getBytes()),
@@ -108,6 +108,7 @@ export function rdnAsn1(a: DnAttribute): forge.asn1.Asn1 {
 
 /** DER of a Name from slash form. */
 export function encodeSlashDn(dn: string): Buffer {
+  const { asn1 } = forge();
   const seq = asn1.create(
     asn1.Class.UNIVERSAL,
     asn1.Type.SEQUENCE,
@@ -119,6 +120,7 @@ export function encodeSlashDn(dn: string): Buffer {
 
 /** DER of `name` with one more RDN `CN=cn` at the end (how a proxy's subject is formed). */
 export function appendCn(nameDer: Buffer, cn: string): Buffer {
+  const { asn1 } = forge();
   const rdn = Buffer.from(asn1.toDer(rdnAsn1({ oid: "2.5.4.3", value: cn })).getBytes(), "binary");
   const outer = expectTlv(nameDer, Tag.SEQUENCE, "Name");
   return derSequence(Buffer.concat([content(nameDer, outer), rdn]));

@@ -103,21 +103,3 @@ export function createProxy(opts: ProxyOptions): string {
     .map((s) => (s.endsWith("\n") ? s : s + "\n"))
     .join("");
 }
-
-export interface Credential {
-  /** Certificates in file order (leaf first), each one PEM block. */
-  chainPem: string[];
-  /** The first private key in the file, if any. */
-  keyPem: string | undefined;
-}
-
-const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
-
-/** Split a proxy file, a certificate file or a chain into its certificates and key. */
-export function readCredentialFile(pem: string): Credential {
-  const key = KEY_BLOCK.exec(pem);
-  return {
-    chainPem: pemCertificates(pem).map((d) => derToPem(d)),
-    keyPem: key ? key[0] + "\n" : undefined,
-  };
-}

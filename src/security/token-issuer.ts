@@ -1,20 +1,12 @@
 /**
  * A small token issuer for private pools and tests: one ES256 key in a directory
  * (`signing-key.pem` PKCS#8 0600, `jwks.json`, `issuer`), WLCG Common JWT Profile access tokens
- * signed with it, and an unverified description of a token for `updraft token info`.
+ * signed with it. The unverified description of a token lives in token-description.ts.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  exportJWK,
-  exportPKCS8,
-  generateKeyPair,
-  importPKCS8,
-  SignJWT,
-} from "jose";
+import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, SignJWT } from "jose";
 import { writePrivateFile } from "./ca-dir.js";
 
 export interface IssuerDir {
@@ -124,20 +116,4 @@ export async function signToken(signer: LoadedIssuer, o: IssueOptions): Promise<
     .setNotBefore(now)
     .setExpirationTime(now + o.lifetimeS)
     .sign(signer.key);
-}
-
-export type TokenDescription =
-  | { ok: true; header: Record<string, unknown>; claims: Record<string, unknown>; expired: boolean }
-  | { ok: false; reason: string };
-
-/** Header and claims as the token states them; the signature is not checked. */
-export function describeToken(token: string, now = Date.now()): TokenDescription {
-  try {
-    const header = decodeProtectedHeader(token) as Record<string, unknown>;
-    const claims = decodeJwt(token) as Record<string, unknown>;
-    const exp = typeof claims.exp === "number" ? claims.exp : undefined;
-    return { ok: true, header, claims, expired: exp !== undefined && exp * 1000 <= now };
-  } catch {
-    return { ok: false, reason: "not a JWT (three base64url parts with JSON header and claims)" };
-  }
 }

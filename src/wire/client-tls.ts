@@ -8,8 +8,8 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
-import { readCredentialFile } from "../security/proxy.js";
-import { describeToken } from "../security/token-issuer.js";
+import { readCredentialFile } from "../security/credential-file.js";
+import { describeToken } from "../security/token-description.js";
 import {
   FileTooLargeError,
   MAX_CREDENTIAL_FILE_BYTES,

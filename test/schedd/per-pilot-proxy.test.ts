@@ -27,7 +27,8 @@ import {
 import { appendCn } from "../../src/security/dn.js";
 import { generateRsaKey, loadPrivateKey } from "../../src/security/keys.js";
 import { pilotBindingClaim, type PilotBinding } from "../../src/security/pilot-binding.js";
-import { createProxy, readCredentialFile } from "../../src/security/proxy.js";
+import { readCredentialFile } from "../../src/security/credential-file.js";
+import { createProxy } from "../../src/security/proxy.js";
 import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { loadTrustDir } from "../../src/security/trust.js";
 import { verifyChain } from "../../src/security/verify.js";

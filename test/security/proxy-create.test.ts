@@ -7,7 +7,8 @@ import {
   parseCertificate,
   pemCertificates,
 } from "../../src/security/cert-info.js";
-import { ProxyError, createProxy, readCredentialFile } from "../../src/security/proxy.js";
+import { readCredentialFile } from "../../src/security/credential-file.js";
+import { ProxyError, createProxy } from "../../src/security/proxy.js";
 import { ALICE, createTestPki, type TestPki } from "../helpers/pki.js";
 import { FAST_BITS } from "./fixtures/bad-certs.js";
 

@@ -7,7 +7,7 @@ import { after, before } from "node:test";
 import pino, { type Logger } from "pino";
 import { WebSocket } from "ws";
 import { createAuthorizer } from "../../src/security/authz.js";
-import { readCredentialFile } from "../../src/security/proxy.js";
+import { readCredentialFile } from "../../src/security/credential-file.js";
 import { decodeEnvelope, encodeEnvelope, type Envelope } from "../../src/wire/envelope.js";
 import { FrameDecoder, joinFrames } from "../../src/wire/framing.js";
 import { bytesCodec, type CallContext } from "../../src/wire/registry.js";

@@ -6,7 +6,7 @@
  */
 import { describeCredential } from "../../security/proxy-info.js";
 import { isBearerTokenText } from "../../security/token-discovery.js";
-import { describeToken } from "../../security/token-issuer.js";
+import { describeToken } from "../../security/token-description.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 import { tokenFacts } from "../token-renewal.js";
 import type { NodeView } from "./node-view.js";

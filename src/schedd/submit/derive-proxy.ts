@@ -9,7 +9,7 @@
 import { posix } from "node:path";
 import { JOB } from "../../ads/names.js";
 import { chainNotAfter, pemCertificates } from "../../security/cert-info.js";
-import { describeToken } from "../../security/token-issuer.js";
+import { describeToken } from "../../security/token-description.js";
 import type { DeriveContext, Derivation } from "./derive-context.js";
 import { iwdOf, parseBool, str } from "./derive-files.js";
 

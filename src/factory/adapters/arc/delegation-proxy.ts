@@ -15,7 +15,7 @@ import {
 } from "../../../security/cert-info.js";
 import { appendCn } from "../../../security/dn.js";
 import { loadPrivateKey, spkiOf } from "../../../security/keys.js";
-import { readCredentialFile } from "../../../security/proxy.js";
+import { readCredentialFile } from "../../../security/credential-file.js";
 import { UpdraftError } from "../../../common/errors.js";
 
 export class DelegationError extends UpdraftError {

@@ -7,7 +7,7 @@
 import { Agent, request } from "node:https";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readCredentialFile } from "../../../security/proxy.js";
+import { readCredentialFile } from "../../../security/credential-file.js";
 import type { ArcSettings } from "./settings.js";
 import { UpdraftError } from "../../../common/errors.js";
 import {
