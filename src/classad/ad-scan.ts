@@ -6,7 +6,9 @@
  *   becomes its entry's constant at once.
  * - Any other expression is checked here to be well formed, by the grammar of parser.ts run over
  *   token kinds alone, and kept as its text range; the tree is built on first use
- *   (`AttrEntry.expr`). So a syntax error is still reported by `parse`, never later.
+ *   (`AttrEntry.expr`). So a syntax error is still reported by `parse`, never later. The text an
+ *   attribute had in an earlier ad, if this one has it again, is known well formed already
+ *   (recognized-texts.ts).
  *
  * The scanner does not report errors itself: whenever it meets something it does not handle
  * (a quoted or repeated attribute name, an escaped or split string literal, a long or deeply
@@ -19,6 +21,7 @@ import { Ch, Cls, charClasses } from "./chars.js";
 import { ATTRIBUTE_NAMES } from "./names.js";
 import { parseRange } from "./parser.js";
 import { ExpressionRecognizer } from "./scan-grammar.js";
+import { RecognizedTexts } from "./recognized-texts.js";
 import { Keyword } from "./scan-tokens.js";
 import { ERROR, UNDEFINED, type Value } from "./value.js";
 
@@ -51,6 +54,9 @@ const encoder = new TextEncoder();
 
 /** Reads an ad's attributes: names and literals here, expressions by the recognizer. */
 class AdScanner extends ExpressionRecognizer {
+  /** Expression text recognised before, by attribute. */
+  private readonly recognized = new RecognizedTexts();
+
   /** The attribute entries of `text`, whose bytes are `bytes`, or null (see `scanAd`). */
   entries(text: string, bytes: Uint8Array): Map<string, AttrEntry> | null {
     this.s = text;
@@ -103,7 +109,7 @@ class AdScanner extends ExpressionRecognizer {
       if (next === Ch.Eq || next === Ch.Question || next === Ch.Bang) return null;
       const v = this.blank(p + 1);
       if (v < 0) return null;
-      const entry = this.literalEntry(spelling, v) ?? this.expressionEntry(spelling, v);
+      const entry = this.literalEntry(spelling, v) ?? this.expressionEntry(spelling, key, v);
       if (entry === null) return null;
       entries.set(key, entry);
       // A repeated name keeps its first spelling (§1.7): left to the full path.
@@ -177,15 +183,29 @@ class AdScanner extends ExpressionRecognizer {
    * then at that), else null. Its tree is built on first use, except for a lone literal the
    * literal path left (escapes, reals, long integers), which is parsed now for its constant.
    */
-  private expressionEntry(name: string, v: number): AttrEntry | null {
+  private expressionEntry(name: string, key: string, v: number): AttrEntry | null {
+    const known = this.recognized.get(key);
+    if (known !== undefined) {
+      const e = v + known.text.length;
+      // A slice and `===` compare in native code, far cheaper than the grammar's pass.
+      if (e < this.end && this.b[e] === known.terminator && this.s.slice(v, e) === known.text) {
+        known.misses = 0;
+        return this.entryFor(name, v, e, known.literal);
+      }
+    }
     this.pos = v;
     const tokens = this.recognize();
     if (tokens < 0) return null;
     const e = this.start;
+    const literal = tokens === 1 && this.firstLiteral;
+    this.recognized.remember(key, known, this.b, v, e, literal);
+    return this.entryFor(name, v, e, literal);
+  }
+
+  /** The entry of a well-formed expression at [v, e), with `pos` left at its terminator. */
+  private entryFor(name: string, v: number, e: number, literal: boolean): AttrEntry {
     this.pos = e;
-    if (tokens === 1 && this.firstLiteral) {
-      return new AttrEntry(name, parseRange(this.s, v, e));
-    }
+    if (literal) return new AttrEntry(name, parseRange(this.s, v, e));
     return new AttrEntry(name, null, null, this.s, v, e);
   }
 }

@@ -288,6 +288,54 @@ test("damaged ads: a deleted, inserted or doubled character changes nothing the 
   assert.ok(tally.taken > 0 && tally.left > 0, `taken ${tally.taken}, left ${tally.left}`);
 });
 
+test("an ad read again, whole or damaged, agrees with the parser (expression text remembered per attribute)", () => {
+  const tally: Tally = { taken: 0, left: 0, valid: 0 };
+  const variants = fc.tuple(
+    adText,
+    fc.array(fc.tuple(fc.nat(), fc.constantFrom(...TOKENS), fc.constantFrom("delete", "insert")), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  );
+  fc.assert(
+    fc.property(variants, ([text, damages]) => {
+      // The first reading remembers each attribute's text; the next ones compare against it.
+      agree(text, tally);
+      agree(text, tally);
+      for (const [at, token, how] of damages) {
+        const i = text.length === 0 ? 0 : at % text.length;
+        agree(
+          how === "delete"
+            ? text.slice(0, i) + text.slice(i + 1)
+            : text.slice(0, i) + token + text.slice(i),
+          tally,
+        );
+      }
+    }),
+    { numRuns: 3000 },
+  );
+  // The same expressions under other terminators and with text after them.
+  for (const text of [
+    "[ r = a + b; s = 1 ]",
+    "[ r = a + b ]",
+    "[ r = a + b c; s = 1 ]",
+    "[ r = a + b; ]",
+    "[ r = a + b ; s = 1 ]",
+    "[ r = a + b ]]",
+    "[ r = a + b",
+    "[ r = a + b;",
+    '[ r = "x" ; s = 1 ]',
+    '[ r = "x" "y"; s = 1 ]',
+    '[ r = "x" ; s = 1 ]',
+    "[ r = 1.5; s = 1 ]",
+    "[ r = 1.5e; s = 1 ]",
+    "[ r = 1.5; s = 1 ]",
+  ]) {
+    agree(text, tally);
+  }
+  assert.ok(tally.taken > 0 && tally.left > 0, `taken ${tally.taken}, left ${tally.left}`);
+});
+
 test("long and deep expressions, repeated names and non-ASCII text agree with the parser", () => {
   const tally: Tally = { taken: 0, left: 0, valid: 0 };
   const long = Array.from({ length: 300 }, (_, i) => `a${i}`).join(" + ");
