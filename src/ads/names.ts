@@ -153,6 +153,20 @@ export const GLIDE_RESOURCE = {
   VoScripts: "GlideClientVOScripts",
 } as const;
 
+/**
+ * What a pilot's validation finds on its node and its Slot ad carries, named as HTCondor's startd
+ * names them (`OpSysMajorVer` 9, `OpSysVer` 904 for 9.4).
+ */
+export const NODE = {
+  Arch: "Arch",
+  OpSys: "OpSys",
+  OpSysName: "OpSysName",
+  OpSysMajorVer: "OpSysMajorVer",
+  OpSysVer: "OpSysVer",
+  OpSysAndVer: "OpSysAndVer",
+  OpSysLongName: "OpSysLongName",
+} as const;
+
 /** A pilot's partitionable slot, as HTCondor's startd and glideinWMS's glidein name it. */
 export const SLOT = {
   Machine: "Machine",

@@ -3,17 +3,17 @@
  * pilots' slots summed), with the partitionable slot's free CPUs and memory, then the standard
  * summary of slot states per platform. Pure: ads in, text out.
  */
-import { isDynamicSlot } from "../ads/index.js";
+import { COMMON, isDynamicSlot, NODE, SLOT } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 
 type WireAd = Record<string, string>;
 
 /** condor_status's PLATFORM: `x64/` and the OS name with its major version. */
 function platform(ad: ClassAd): string {
-  const arch = ad.getString("Arch") ?? "";
+  const arch = ad.getString(NODE.Arch) ?? "";
   const a = arch === "X86_64" ? "x64" : arch === "aarch64" ? "arm64" : arch || "?";
-  const os = ad.getString("OpSysName") || ad.getString("OpSys") || "?";
-  const major = ad.getInteger("OpSysMajorVer");
+  const os = ad.getString(NODE.OpSysName) || ad.getString(NODE.OpSys) || "?";
+  const major = ad.getInteger(NODE.OpSysMajorVer);
   return `${a}/${os}${major ?? ""}`;
 }
 
@@ -38,7 +38,7 @@ const ACTIVITY_CODES: Readonly<Record<string, string>> = {
 
 /** condor_status's two-letter state and activity code (`Ui`, `Cb`, `Dr`). */
 function activityCode(ad: ClassAd): string {
-  return `${STATE_CODES[ad.getString("State") ?? ""] ?? "?"}${ACTIVITY_CODES[ad.getString("Activity") ?? ""] ?? "?"}`;
+  return `${STATE_CODES[ad.getString(SLOT.State) ?? ""] ?? "?"}${ACTIVITY_CODES[ad.getString(SLOT.Activity) ?? ""] ?? "?"}`;
 }
 
 interface Row {
@@ -59,7 +59,7 @@ export function formatCompact(ads: readonly WireAd[]): string {
   const states = new Map<string, Map<string, number>>();
   for (const attrs of ads) {
     const ad = ClassAd.fromJSON(attrs);
-    const machine = ad.getString("Machine") || ad.getString("Name") || "";
+    const machine = ad.getString(SLOT.Machine) || ad.getString(COMMON.Name) || "";
     const p = platform(ad);
     let row = rows.get(machine);
     if (row === undefined) {
@@ -80,19 +80,19 @@ export function formatCompact(ads: readonly WireAd[]): string {
     // A dynamic slot's resources are already in its partitionable slot's totals (and counted
     // in its NumDynamicSlots); it adds its state to the machine's code and to the summary.
     if (!isDynamicSlot(ad)) {
-      row.slots += ad.getInteger("NumDynamicSlots") ?? 0;
-      row.partitionable ||= ad.evaluate("PartitionableSlot") === true;
-      row.cpus += ad.getInteger("TotalSlotCpus") ?? ad.getInteger("Cpus") ?? 0;
-      row.gpus += ad.getInteger("TotalSlotGPUs") ?? ad.getInteger("GPUs") ?? 0;
-      row.totalMb += ad.getInteger("TotalSlotMemory") ?? ad.getInteger("Memory") ?? 0;
-      row.freeCpus += ad.getInteger("Cpus") ?? 0;
-      row.freeMb += ad.getInteger("Memory") ?? 0;
+      row.slots += ad.getInteger(SLOT.NumDynamicSlots) ?? 0;
+      row.partitionable ||= ad.evaluate(SLOT.PartitionableSlot) === true;
+      row.cpus += ad.getInteger(SLOT.TotalSlotCpus) ?? ad.getInteger(SLOT.Cpus) ?? 0;
+      row.gpus += ad.getInteger(SLOT.TotalSlotGPUs) ?? ad.getInteger(SLOT.GPUs) ?? 0;
+      row.totalMb += ad.getInteger(SLOT.TotalSlotMemory) ?? ad.getInteger(SLOT.Memory) ?? 0;
+      row.freeCpus += ad.getInteger(SLOT.Cpus) ?? 0;
+      row.freeMb += ad.getInteger(SLOT.Memory) ?? 0;
     }
     // A machine busy in any of its slots shows busy, as one partitionable slot with jobs does.
     if (row.code !== activityCode(ad) && activityCode(ad).startsWith("C")) row.code = "Cb";
     const byState = states.get(p) ?? new Map<string, number>();
     states.set(p, byState);
-    const state = ad.getString("State") || "Unknown";
+    const state = ad.getString(SLOT.State) || "Unknown";
     byState.set(state, (byState.get(state) ?? 0) + 1);
   }
   const list = [...rows.values()].sort((a, b) => a.machine.localeCompare(b.machine));

@@ -1,5 +1,6 @@
 /** OS name and version as HTCondor publishes them, from os-release; and the architecture. */
 import { join } from "node:path";
+import { NODE } from "../../ads/names.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 
@@ -41,13 +42,13 @@ export function checkOs(view: NodeView): CheckResult {
     return fail("WN_Resource", `os-release lacks a usable ID/VERSION_ID (ID=${r.ID ?? ""})`);
   }
   return pass({
-    OpSys: "LINUX",
-    OpSysName: name,
-    OpSysMajorVer: major,
+    [NODE.OpSys]: "LINUX",
+    [NODE.OpSysName]: name,
+    [NODE.OpSysMajorVer]: major,
     // HTCondor's encoding: 9.4 is 904.
-    OpSysVer: major * 100 + minor,
-    OpSysAndVer: `${name}${major}`,
-    OpSysLongName: r.PRETTY_NAME ?? `${name} ${r.VERSION_ID}`,
+    [NODE.OpSysVer]: major * 100 + minor,
+    [NODE.OpSysAndVer]: `${name}${major}`,
+    [NODE.OpSysLongName]: r.PRETTY_NAME ?? `${name} ${r.VERSION_ID}`,
   });
 }
 
@@ -64,5 +65,5 @@ const ARCH: Record<string, string> = {
 export function checkArch(view: NodeView): CheckResult {
   const arch = ARCH[view.machine];
   if (!arch) return fail("WN_Resource", `unsupported machine architecture ${view.machine}`);
-  return pass({ Arch: arch });
+  return pass({ [NODE.Arch]: arch });
 }
