@@ -277,6 +277,8 @@ export const JOB = {
   JobCurrentStartDate: "JobCurrentStartDate",
   RemoteWallClockTime: "RemoteWallClockTime",
   RemoteHost: "RemoteHost",
+  /** The factory of the pilot running the job (its slot's GLIDEIN_Factory), set at the claim. */
+  MatchGlideinFactory: "MATCH_GLIDEIN_Factory",
   HoldReason: "HoldReason",
   JobBatchName: "JobBatchName",
   JobPrio: "JobPrio",
@@ -348,8 +350,9 @@ export const SCHEDULER = {
   /** A list of `[ Name; IdleJobs; RunningJobs; HeldJobs ]`, one per owner with jobs. */
   Submitters: "Submitters",
   /**
-   * A list of `[ Name; JobCpuSeconds ]`, one per factory entry whose pilots ran jobs here: the
-   * jobs' CPU seconds (user and system) since the schedd started, for goodput.
+   * A list of `[ Name; Factory; JobCpuSeconds ]`, one per factory entry whose pilots ran jobs
+   * here: the jobs' CPU seconds (user and system) since the schedd started, for goodput.
+   * `Factory` is absent for pilots that did not name theirs.
    */
   JobCpuByEntry: "JobCpuByEntry",
 } as const;
@@ -365,6 +368,7 @@ export const SUBMITTER = {
 /** One item of a Scheduler ad's `JobCpuByEntry`: a factory entry and its jobs' CPU seconds. */
 export const ENTRY_JOB_CPU = {
   Name: "Name",
+  Factory: "Factory",
   JobCpuSeconds: "JobCpuSeconds",
 } as const;
 

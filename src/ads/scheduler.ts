@@ -14,6 +14,8 @@ export interface SubmitterCounts {
 
 export interface EntryJobCpu {
   entry: string;
+  /** The entry's factory (the pilot's GLIDEIN_Factory); absent when the pilot did not say. */
+  factory?: string;
   /** CPU seconds of finished runs since the schedd started; only grows until a restart. */
   cpuSeconds: number;
 }
@@ -60,9 +62,9 @@ export function writeScheduler(r: SchedulerAd): ClassAd {
     ad.set(A.JobCpuByEntry, {
       kind: "list",
       items: r.jobCpuByEntry.map((e) => {
-        const item = new ClassAd()
-          .setValue(ENTRY_JOB_CPU.Name, e.entry)
-          .setValue(ENTRY_JOB_CPU.JobCpuSeconds, e.cpuSeconds);
+        const item = new ClassAd().setValue(ENTRY_JOB_CPU.Name, e.entry);
+        if (e.factory !== undefined) item.setValue(ENTRY_JOB_CPU.Factory, e.factory);
+        item.setValue(ENTRY_JOB_CPU.JobCpuSeconds, e.cpuSeconds);
         return { kind: "classad", attrs: [...item.attributeExprs()] };
       }),
     });
@@ -111,8 +113,8 @@ export function readScheduler(ad: ClassAd): ReadScheduler {
 }
 
 /**
- * The well-formed items of `JobCpuByEntry` (a name and a finite, non-negative number), at most
- * `max`; absent or mistyped gives none.
+ * The well-formed items of `JobCpuByEntry` (a name and a finite, non-negative number; a factory
+ * when it is a string), at most `max`; absent or mistyped gives none.
  */
 export function readJobCpuByEntry(ad: ClassAd, max = 2000): EntryJobCpu[] {
   const list = ad.evaluate(A.JobCpuByEntry);
@@ -122,9 +124,12 @@ export function readJobCpuByEntry(ad: ClassAd, max = 2000): EntryJobCpu[] {
     if (out.length >= max) break;
     if (!(item instanceof ClassAd)) continue;
     const entry = item.getString(ENTRY_JOB_CPU.Name);
+    const factory = item.getString(ENTRY_JOB_CPU.Factory);
     const cpu = item.getNumber(ENTRY_JOB_CPU.JobCpuSeconds);
     if (entry === undefined || cpu === undefined || !Number.isFinite(cpu) || cpu < 0) continue;
-    out.push({ entry, cpuSeconds: cpu });
+    out.push(
+      factory === undefined ? { entry, cpuSeconds: cpu } : { entry, factory, cpuSeconds: cpu },
+    );
   }
   return out;
 }

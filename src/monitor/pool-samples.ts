@@ -23,7 +23,7 @@ export const SERIES = {
   pilotCoreTime: "pilot_core_s",
 } as const;
 
-/** Last counter values seen, by `entry\0class`, `cpu\0schedd\0entry` and `core\0entry`. */
+/** Last counter values seen, by `entry\0class`, `cpu\0schedd\0factory\0entry` and `core\0entry`. */
 export type CounterMemory = Map<string, number>;
 
 /** A counter's increase since the previous pass; undefined on the first (it only learns). */
@@ -54,18 +54,25 @@ export function poolSamples(view: PoolView, previous: CounterMemory): Sample[] {
       });
     }
   }
-  // Goodput's two counters, summed per entry name (schedds know a pilot's entry by its name).
+  // Goodput's two counters, summed per entry as the page names it (`entry@factory`): schedds
+  // name the pilot's entry and factory. Pilots that named no factory count for the one entry of
+  // their name if there is one, else under the bare name.
   const cpu = new Map<string, number>();
   const add = (m: Map<string, number>, k: string, v: number | undefined) => {
     if (v !== undefined) m.set(k, (m.get(k) ?? 0) + v);
   };
-  for (const j of view.jobCpu)
-    add(cpu, j.entry, increase(previous, `cpu\u0000${j.schedd}\u0000${j.entry}`, j.cpuSeconds));
+  const byName = new Map<string, string | null>();
+  for (const e of view.entries) byName.set(e.entryName, byName.has(e.entryName) ? null : e.entry);
+  for (const j of view.jobCpu) {
+    const entry = j.factory ? `${j.entry}@${j.factory}` : (byName.get(j.entry) ?? j.entry);
+    const key = `cpu\u0000${j.schedd}\u0000${j.factory}\u0000${j.entry}`;
+    add(cpu, entry, increase(previous, key, j.cpuSeconds));
+  }
   const core = new Map<string, number>();
   // An entry whose factory sends no core-seconds has no goodput series, rather than one of 0s.
   for (const e of view.entries)
     if (e.pilotCoreSeconds !== null)
-      add(core, e.entryName, increase(previous, `core\u0000${e.entry}`, e.pilotCoreSeconds));
+      add(core, e.entry, increase(previous, `core\u0000${e.entry}`, e.pilotCoreSeconds));
   for (const [entry, v] of cpu)
     out.push({ name: SERIES.jobCpu, labels: { entry }, kind: "events", value: v });
   for (const [entry, v] of core)

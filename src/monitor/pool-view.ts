@@ -37,7 +37,7 @@ const MAX_JOB_CPU_ROWS = 10_000;
 export type EntryRow = {
   /** `entry@factory`, the GlideFactory ad's name. */
   entry: string;
-  /** The entry's own name (its EntryName), as schedds name it when counting job CPU. */
+  /** The entry's own name (its EntryName), as schedds name it beside the factory in job CPU. */
   entryName: string;
   downtime: boolean;
   idle: number;
@@ -65,8 +65,11 @@ export type FailureRow = {
   error: string;
 };
 
-/** Job CPU seconds one schedd counted for one entry's pilots (a counter since it started). */
-export type JobCpuRow = { schedd: string; entry: string; cpuSeconds: number };
+/**
+ * Job CPU seconds one schedd counted for one entry's pilots (a counter since it started); the
+ * factory is "" when the pilots did not name theirs.
+ */
+export type JobCpuRow = { schedd: string; entry: string; factory: string; cpuSeconds: number };
 
 export type GroupRow = {
   frontend: string;
@@ -215,7 +218,12 @@ function jobCpuRows(adsOf: AdsOfType): Capped<JobCpuRow> {
   for (const ad of adsOf(AD_TYPE.Scheduler)) {
     const schedd = text(ad.getString(COMMON.Name));
     for (const e of readJobCpuByEntry(ad))
-      out.push({ schedd, entry: text(e.entry), cpuSeconds: e.cpuSeconds });
+      out.push({
+        schedd,
+        entry: text(e.entry),
+        factory: text(e.factory ?? ""),
+        cpuSeconds: e.cpuSeconds,
+      });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * the next interval), so the schedd never depends on it.
  */
 import type { Logger } from "pino";
-import { type SubmitterCounts, writeScheduler } from "../ads/index.js";
+import { type EntryJobCpu, type SubmitterCounts, writeScheduler } from "../ads/index.js";
 import type { JobAttrs } from "./job-status.js";
 import type { OwnerCounts } from "./queue-index.js";
 
@@ -12,8 +12,8 @@ export interface SchedulerAdInput {
   name: string;
   address: string;
   owners: ReadonlyMap<string, OwnerCounts>;
-  /** Job CPU seconds by the entry of the pilot that ran them. */
-  cpuByEntry?: ReadonlyMap<string, number>;
+  /** Job CPU seconds by the entry (and factory) of the pilot that ran them. */
+  cpuByEntry?: Iterable<Readonly<EntryJobCpu>>;
   nowS: number;
 }
 
@@ -37,10 +37,12 @@ export function buildSchedulerAd(input: SchedulerAdInput): JobAttrs {
     totalHeldJobs: sum((s) => s.heldJobs),
     submitters,
     jobCpuByEntry: [...(input.cpuByEntry ?? [])]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([entry, cpuSeconds]) => ({ entry, cpuSeconds })),
+      .map((e) => ({ ...e }))
+      .sort((a, b) => byText(a.entry, b.entry) || byText(a.factory ?? "", b.factory ?? "")),
   }).toJSON();
 }
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export type AdSender = (ad: JobAttrs) => Promise<void>;
 

@@ -90,11 +90,12 @@ export function registerScheddMetrics(
     help:
       "CPU seconds (user and system) of finished job runs, by the factory entry of the pilot " +
       "that ran them: goodput's numerator.",
-    labelNames: ["entry"],
+    labelNames: ["entry", "factory"],
     registers: [registry],
     collect() {
       this.reset();
-      for (const [entry, s] of queue.events.cpuByEntry.entries) this.inc({ entry }, s);
+      for (const e of queue.events.cpuByEntry.entries)
+        this.inc({ entry: e.entry, factory: e.factory ?? "" }, e.cpuSeconds);
     },
   });
   const expired = new Counter({

@@ -4,7 +4,7 @@
  * only then applied to the index, so a failed commit leaves memory as it was.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { COMMON, JOB } from "../ads/names.js";
+import { COMMON, JOB, SLOT } from "../ads/names.js";
 import { ClassAd, createEvalBudget, parseExpression } from "../classad/index.js";
 import type { Clock } from "../common/clock.js";
 import {
@@ -354,7 +354,13 @@ export class JobQueue {
     const id = jobId(rec.cluster, rec.proc);
     const entry = entryOf(slotAttrs, this.opts, true);
     const slotName = unquote(getAttr(slotAttrs, COMMON.Name)) ?? identity;
-    const info = { slotName, slotNumber, entryName: entry, entryAttr: this.opts.entryAttribute };
+    const info = {
+      slotName,
+      slotNumber,
+      entryName: entry,
+      factoryName: unquote(getAttr(slotAttrs, SLOT.Factory)),
+      entryAttr: this.opts.entryAttribute,
+    };
     const attrs = claimedAttrs(stored.attrs, info, now, expansion.persisted);
     // The pilot's copy differs from the stored ad only when the job has macros of its own.
     const offered =
@@ -453,7 +459,9 @@ export class JobQueue {
     if (entry === undefined) return;
     const wallS = epochSeconds(now) - numAttr(attrs, JOB.JobCurrentStartDate, NaN);
     const cpus = numAttr(attrs, JOB.RequestCpus, 1);
-    this.events.cpuByEntry.charge(entry, chargeableCpu(exit.cpuUser, exit.cpuSys, wallS, cpus));
+    const factory = unquote(getAttr(attrs, JOB.MatchGlideinFactory));
+    const cpu = chargeableCpu(exit.cpuUser, exit.cpuSys, wallS, cpus);
+    this.events.cpuByEntry.charge(entry, factory, cpu);
   }
 
   /**

@@ -42,6 +42,8 @@ export interface ClaimInfo {
   slotNumber?: number;
   /** The pilot's entry (GLIDEIN_Entry_Name of the slot), if it has one. */
   entryName?: string;
+  /** The pilot's factory (GLIDEIN_Factory of the slot), if it has one. */
+  factoryName?: string;
   /** Where the entry name is recorded on the job, for IdleSummary's running counts. */
   entryAttr: string;
 }
@@ -66,6 +68,9 @@ export function claimedAttrs(
   if (getAttr(attrs, JOB.JobStartDate) === undefined) c.set(JOB.JobStartDate, t);
   c.set(JOB.RemoteHost, quote(remoteHost(info)));
   if (info.entryName !== undefined) c.set(info.entryAttr, quote(info.entryName));
+  // Always set or cleared: a run must not be charged to the factory of an earlier one.
+  if (info.factoryName !== undefined) c.set(JOB.MatchGlideinFactory, quote(info.factoryName));
+  else c.delete(JOB.MatchGlideinFactory);
   return c.applyTo(attrs);
 }
 

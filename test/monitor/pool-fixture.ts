@@ -88,7 +88,7 @@ const scheddAd = (jobCpuS: number) => ({
   Submitters:
     '{ [ Name = "alice"; IdleJobs = 10; RunningJobs = 2; HeldJobs = 1 ], ' +
     '[ Name = "bob"; IdleJobs = 2; RunningJobs = 1; HeldJobs = 0 ] }',
-  JobCpuByEntry: `{ [ Name = "CE_A"; JobCpuSeconds = ${jobCpuS} ] }`,
+  JobCpuByEntry: `{ [ Name = "CE_A"; Factory = "factory1"; JobCpuSeconds = ${jobCpuS} ] }`,
   ...life,
 });
 

@@ -74,7 +74,7 @@ test("view.json: entries, requests, jobs per owner, failures and cores from the 
     RECENT_FAILURES.map((x) => ({ ...x, entry: "CE_A@factory1" })),
   );
   assert.deepEqual(view.jobCpu, [
-    { schedd: "schedd@submit.example.org", entry: "CE_A", cpuSeconds: 1000 },
+    { schedd: "schedd@submit.example.org", entry: "CE_A", factory: "factory1", cpuSeconds: 1000 },
   ]);
   assert.equal(a.pilotCoreSeconds, 7200);
   // An entry whose factory sends no core-seconds is not taken to have none.
@@ -108,7 +108,7 @@ test("history.json: samples land in buckets; failures are the counters' increase
   assert.equal(line("failures", "Network").at(-1), 3);
   assert.equal(line("failures", "WN_Resource").at(-1), 0);
   assert.equal(line("goodput", "pool").at(-1), 0.5);
-  assert.equal(line("goodput", "CE_A").at(-1), 0.5);
+  assert.equal(line("goodput", "CE_A@factory1").at(-1), 0.5);
   // The first passes only learned where the counters stood: no goodput for them.
   assert.equal(line("goodput", "pool").at(-2), null);
   assert.equal(line("occupancy", "pool").at(-1), 0.75);

@@ -132,7 +132,12 @@ test("endpoints.json names each daemon's /metrics and the page; the monitor cred
   const counted = async (daemon: string, metric: string) => {
     const u = new URL((endpoints.metrics as Record<string, string>)[daemon]!);
     const body = (await httpsGet({ port: Number(u.port), path: u.pathname, ca, cred })).body;
-    const m = new RegExp(`^${metric}\\{entry="Demo_[A-Za-z_]+"\\} ([0-9.e+-]+)$`, "m").exec(body);
+    // The schedd names the pilot's factory too, so two factories' entries of one name stay apart.
+    const labels =
+      daemon === "schedd"
+        ? `entry="Demo_[A-Za-z_]+",factory="demo-factory"`
+        : `entry="Demo_[A-Za-z_]+"`;
+    const m = new RegExp(`^${metric}\\{${labels}\\} ([0-9.e+-]+)$`, "m").exec(body);
     return m ? Number(m[1]) : undefined;
   };
   // The demo's jobs sleep: their CPU may round to 0, which still names the entry.
@@ -147,13 +152,13 @@ test("endpoints.json names each daemon's /metrics and the page; the monitor cred
   const view = await waitFor("the page's view to carry both", async () => {
     const r = await httpsGet({ port: Number(web.port), path: "/pool/view.json", ca, cred });
     const v = JSON.parse(r.body) as {
-      jobCpu: { entry: string; cpuSeconds: number }[];
+      jobCpu: { entry: string; factory: string; cpuSeconds: number }[];
       entries: { entry: string; pilotCoreSeconds: number }[];
     };
     return v.jobCpu.length > 0 && v.entries.some((e) => e.pilotCoreSeconds > 0) ? v : undefined;
   });
   assert.ok(
-    view.jobCpu.every((j) => j.entry.startsWith("Demo_")),
+    view.jobCpu.every((j) => j.entry.startsWith("Demo_") && j.factory === "demo-factory"),
     JSON.stringify(view.jobCpu),
   );
   // The demo's page in a real browser: its entries (one in downtime) and a drawn plot.

@@ -15,22 +15,31 @@ test("the Scheduler ad carries job CPU per entry, read back without what is malf
       name: "schedd@x",
       address: "wss://x:9618/",
       owners: new Map(),
-      cpuByEntry: new Map([
-        ["CE_B", 7.5],
-        ["CE_A", 3600],
-      ]),
+      cpuByEntry: [
+        { entry: "CE_B", factory: "f1", cpuSeconds: 7.5 },
+        { entry: "CE_A", factory: "f2", cpuSeconds: 1 },
+        { entry: "CE_A", factory: "f1", cpuSeconds: 3600 },
+        { entry: "CE_C", cpuSeconds: 2 },
+      ],
       nowS: 1000,
     }),
   );
   assert.deepEqual(readJobCpuByEntry(ad), [
-    { entry: "CE_A", cpuSeconds: 3600 },
-    { entry: "CE_B", cpuSeconds: 7.5 },
+    { entry: "CE_A", factory: "f1", cpuSeconds: 3600 },
+    { entry: "CE_A", factory: "f2", cpuSeconds: 1 },
+    { entry: "CE_B", factory: "f1", cpuSeconds: 7.5 },
+    { entry: "CE_C", cpuSeconds: 2 },
   ]);
   const hostile = ClassAd.parse(
     '[ JobCpuByEntry = { [ Name = "ok"; JobCpuSeconds = 1 ], [ Name = 3; JobCpuSeconds = 1 ], ' +
-      '[ Name = "neg"; JobCpuSeconds = -1 ], [ Name = "text"; JobCpuSeconds = "9" ], 4 } ]',
+      '[ Name = "neg"; JobCpuSeconds = -1 ], [ Name = "text"; JobCpuSeconds = "9" ], 4, ' +
+      '[ Name = "f"; Factory = 7; JobCpuSeconds = 2 ] } ]',
   );
-  assert.deepEqual(readJobCpuByEntry(hostile), [{ entry: "ok", cpuSeconds: 1 }]);
+  // A factory that is not a string is dropped, the entry kept.
+  assert.deepEqual(readJobCpuByEntry(hostile), [
+    { entry: "ok", cpuSeconds: 1 },
+    { entry: "f", cpuSeconds: 2 },
+  ]);
   assert.deepEqual(readJobCpuByEntry(ClassAd.parse('[ JobCpuByEntry = "x" ]')), []);
   assert.equal(readJobCpuByEntry(hostile, 0).length, 0);
 });
