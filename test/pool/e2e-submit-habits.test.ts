@@ -1,6 +1,7 @@
 /**
  * A CMS Connect-style submit file on the live demo pool: match-time macros are filled from the
- * real pilot's slot ad (the job sees them, history keeps MATCH_EXP_*), JSON and -af read back
+ * real pilot's slot ad (the job sees them, history keeps MATCH_EXP_*), a file the job made comes
+ * back renamed by its remaps, its event log reads back event by event, JSON and -af read back
  * typed, and a job no slot can run is explained by q -better-analyze, then removed with rm -all.
  */
 import assert from "node:assert/strict";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { history, jobId, startTestPool, unquote, waitFor, type TestPool } from "./pool-harness.js";
 import { explained } from "./pool-inspect.js";
+import { parseUserLog } from "../../src/cli/user-log.js";
 
 let tp: TestPool;
 before(async () => {
@@ -23,10 +25,12 @@ const SITE_JOB = `# What a CMS Connect user writes to learn where each job ran.
 universe = vanilla
 executable = /bin/sh
 transfer_executable = false
-arguments = "-c 'echo site=$$(GLIDEIN_Site:Unknown) entry=$WHERE'"
+arguments = "-c 'echo site=$$(GLIDEIN_Site:Unknown) entry=$WHERE; echo h$(Process) > histos.root'"
 environment = "WHERE=$$(GLIDEIN_Entry_Name)"
 output = out/site.$(Cluster).$(Process).out
 error = out/site.$(Cluster).$(Process).err
+log = out/site.$(Cluster).log
+transfer_output_remaps = "histos.root = out/histos_$INT(Process,%03d).root"
 request_cpus = 1
 request_memory = 512 MB
 request_disk = 10 MB
@@ -87,6 +91,26 @@ test("$$(...) is filled from the pilot that ran the job, which sees it, and hist
     const site = unquote(j.MATCH_GLIDEIN_Site)!;
     const entry = unquote(j.MATCH_GLIDEIN_Entry_Name)!;
     assert.equal(text, `site=${site} entry=${entry}\n`, `${jobId(j)} saw its slot's values`);
+    // No transfer_output_files: the file the job made came back, renamed by the remaps.
+    const histos = join(tp.jobsDir, "out", `histos_${String(j.ProcId).padStart(3, "0")}.root`);
+    assert.equal(readFileSync(histos, "utf8"), `h${j.ProcId}\n`);
+  }
+
+  // The event log, read back event by event: submitted, executing on the job's dynamic slot,
+  // terminated normally, for each job, in HTCondor's text format.
+  const waited = await tp.cli(["wait", `out/site.${c}.log`, "--timeout", "60"]);
+  assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+  const events = parseUserLog(readFileSync(join(tp.jobsDir, "out", `site.${c}.log`), "utf8"));
+  for (const j of done) {
+    const mine = events.filter((e) => e.cluster === c && e.proc === Number(j.ProcId));
+    assert.deepEqual(
+      mine.map((e) => e.code),
+      [0, 1, 5],
+      `${jobId(j)}'s events`,
+    );
+    assert.equal(mine[1]!.details[0], `SlotName: ${unquote(j.LastRemoteHost)}`);
+    assert.match(unquote(j.LastRemoteHost)!, /^slot1_\d+@/, "the job's dynamic slot");
+    assert.equal(mine[2]!.details[0], "(1) Normal termination (return value 0)");
   }
 
   const json = await tp.cli(["history", String(c), "-json"]);
