@@ -45,6 +45,46 @@ export const ACCEPTED_WITHOUT_EFFECT: Readonly<Record<string, Accepted>> = {
   job_machine_attrs: { attr: "JobMachineAttrs", kind: "string", note: "not recorded" },
   submit_event_notes: { attr: "SubmitEventNotes", kind: "string", note: "not in the event log" },
   skip_filechecks: { attr: null, kind: "none", note: "files are always checked" },
+  accounting_group: {
+    attr: "AcctGroup",
+    kind: "string",
+    note: "fair share is kept per owner, not per accounting group",
+  },
+  accounting_group_user: {
+    attr: "AcctGroupUser",
+    kind: "string",
+    note: "fair share is kept per owner, not per accounting group",
+  },
+  concurrency_limits: {
+    attr: "ConcurrencyLimits",
+    kind: "string",
+    note: "no concurrency limits are kept: jobs start as pilots claim them",
+  },
+  next_job_start_delay: {
+    attr: "NextJobStartDelay",
+    kind: "int",
+    note: "jobs start as pilots claim them",
+  },
+  stream_output: {
+    attr: "StreamOut",
+    kind: "bool",
+    note: "the output comes back when the job ends (updraft transfer-output)",
+  },
+  stream_error: {
+    attr: "StreamErr",
+    kind: "bool",
+    note: "the error output comes back when the job ends (updraft transfer-output)",
+  },
+  job_max_vacate_time: {
+    attr: "JobMaxVacateTime",
+    kind: "int",
+    note: "a stopped job gets the pilot's own grace period between SIGTERM and SIGKILL",
+  },
+  checkpoint_exit_code: {
+    attr: "CheckpointExitCode",
+    kind: "int",
+    note: "that exit code ends the job like any other; it is not restarted from a checkpoint",
+  },
   encrypt_execute_directory: {
     attr: "EncryptExecuteDirectory",
     kind: "bool",

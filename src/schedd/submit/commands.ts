@@ -45,17 +45,14 @@ export const KNOWN_COMMANDS: readonly string[] = [
   "notification",
   "initialdir",
   "batch_name",
-  "accounting_group",
-  "accounting_group_user",
   "x509userproxy",
   "use_x509userproxy",
   "use_scitokens",
   "use_scitoken",
   "scitokens_file",
-  "stream_output",
-  "stream_error",
-  "concurrency_limits",
-  "job_max_vacate_time",
+  // Refused with why (a container universe job).
+  "container_image",
+  "docker_image",
 ];
 
 const KNOWN = new Set([...KNOWN_COMMANDS, ...Object.keys(ACCEPTED_WITHOUT_EFFECT)]);

@@ -49,7 +49,7 @@ const procId: Derivation = {
 };
 
 const status: Derivation = {
-  inputs: ["universe", "hold"],
+  inputs: ["universe", "hold", "container_image", "docker_image"],
   derive(ctx) {
     const universe = ctx.value("universe");
     if (universe !== undefined && universe.toLowerCase() !== "vanilla") {
@@ -57,6 +57,16 @@ const status: Derivation = {
         "universe",
         `universe '${universe}' is not supported: Updraft runs vanilla jobs only`,
       );
+    }
+    // Either makes condor_submit's job a container (or docker) universe job.
+    for (const key of ["container_image", "docker_image"]) {
+      if ((ctx.value(key) ?? "") !== "") {
+        ctx.fail(
+          key,
+          `${key} asks for a container, which Updraft does not run: it runs vanilla jobs only, ` +
+            `on the pilot's node as it is (remove the line, or run the container from the job)`,
+        );
+      }
     }
     const { env } = ctx;
     ctx.emit(JOB.Owner, str(env.owner));

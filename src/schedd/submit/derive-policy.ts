@@ -275,12 +275,6 @@ export const POLICY_DERIVATIONS: readonly Derivation[] = [
   expressionAttr("periodic_remove", "PeriodicRemove", "false"),
   notification,
   batchName,
-  simple("accounting_group", "AcctGroup", "string"),
-  simple("accounting_group_user", "AcctGroupUser", "string"),
-  simple("concurrency_limits", "ConcurrencyLimits", "string"),
-  simple("stream_output", "StreamOut", "bool"),
-  simple("stream_error", "StreamErr", "bool"),
-  simple("job_max_vacate_time", "JobMaxVacateTime", "int"),
   // Inputs keep their relative folders in the sandbox (updraft submit names them so).
   simple("preserve_relative_paths", "PreserveRelativePaths", "bool"),
 ];

@@ -53,6 +53,40 @@ test("accepted commands write HTCondor's attribute and warn that Updraft does no
   assert.match(warnings[3]!.message, /^'kill_sig' is accepted but has no effect: .*SIGTERM/);
 });
 
+test("commands Updraft does not act on say so, where they used to set their attribute in silence", () => {
+  const text = [
+    EXE.trim(),
+    "accounting_group = group_cms.alice",
+    "concurrency_limits = DB_LIMIT",
+    "stream_output = true",
+    "job_max_vacate_time = 300",
+    "checkpoint_exit_code = 85",
+    "next_job_start_delay = 5",
+    "queue",
+    "",
+  ].join("\n");
+  const job = jobOf(text);
+  assert.equal(job.get("AcctGroup"), '"group_cms.alice"');
+  assert.equal(job.get("ConcurrencyLimits"), '"DB_LIMIT"');
+  assert.equal(job.get("StreamOut"), "true");
+  assert.equal(job.get("CheckpointExitCode"), "85");
+  const warnings = warningsOf(text);
+  assert.deepEqual(
+    warnings.map((w) => w.line),
+    [2, 3, 4, 5, 6, 7],
+  );
+  for (const w of warnings) assert.match(w.message, /^'\w+' is accepted but has no effect: /);
+  assert.match(warnings[4]!.message, /not restarted from a checkpoint/);
+});
+
+test("container_image and docker_image are refused: Updraft runs no container universe", () => {
+  for (const key of ["container_image", "docker_image"]) {
+    const r = compile(`${EXE}${key} = /cvmfs/unpacked.cern.ch/el9\nqueue\n`);
+    assert.ok(!r.ok, key);
+    assert.match(r.errors[0]!.message, new RegExp(`^${key} asks for a container`));
+  }
+});
+
 test("max_materialize and max_idle set HTCondor's materialization limits, with no warning", () => {
   const text = `${EXE}max_materialize = 10\nmax_idle = 4\nqueue\n`;
   const job = jobOf(text);
