@@ -11,6 +11,7 @@ import {
 } from "../classad/index.js";
 import { JobStatus, getAttr, jobId, parseJobId, type JobAttrs, type JobId } from "./job-status.js";
 import type { JobQueue } from "./queue.js";
+import { pinnedColumns } from "./query-columns.js";
 import type { JobRecord } from "./queue-index.js";
 import type { ActOutcome } from "./results.js";
 import { epochSeconds, userHold } from "./transitions.js";
@@ -198,7 +199,9 @@ export function* query(q: JobQueue, spec: QuerySpec, nowMs: number): Generator<J
     if (!id) throw new Error(`'${t}' is not a job id (CLUSTER or CLUSTER.PROC)`);
     return id;
   });
-  const rows = spec.history ? q.store.history(0) : q.store.allJobs();
+  // Rows whose status, cluster or proc the constraint rules out are left unread.
+  const pinned = pinnedColumns(spec.constraint);
+  const rows = spec.history ? q.store.history(0, pinned) : q.store.allJobs(pinned);
   let n = 0;
   for (const row of rows) {
     if (spec.owner !== "" && row.owner !== spec.owner) continue;

@@ -11,6 +11,7 @@
 import Database, { type Database as Db, type Statement } from "better-sqlite3";
 import { migrate } from "../common/migrations.js";
 import type { JobAttrs } from "./job-status.js";
+import { pinnedWhere, type JobColumns } from "./query-columns.js";
 import { SCHEDD_MIGRATIONS } from "./migrations.js";
 
 export type Durability = "normal" | "full";
@@ -310,10 +311,14 @@ export class ScheddStore {
   }
 
   /** Every job in the queue, in id order (startup). */
-  *allJobs(): IterableIterator<StoredJob> {
+  /** Every job in the queue, in id order, or those whose columns have the `pinned` values. */
+  *allJobs(pinned?: Partial<JobColumns>): IterableIterator<StoredJob> {
+    const where = pinnedWhere(pinned);
     const it = this.db
-      .prepare("SELECT cluster, proc, owner, status, ad FROM jobs ORDER BY cluster, proc")
-      .iterate() as IterableIterator<{
+      .prepare(
+        `SELECT cluster, proc, owner, status, ad FROM jobs ${where.sql} ORDER BY cluster, proc`,
+      )
+      .iterate(...where.params) as IterableIterator<{
       cluster: number;
       proc: number;
       owner: string;
@@ -337,13 +342,14 @@ export class ScheddStore {
   }
 
   /** History rows, newest first. */
-  *history(limit: number): IterableIterator<StoredJob> {
+  *history(limit: number, pinned?: Partial<JobColumns>): IterableIterator<StoredJob> {
+    const where = pinnedWhere(pinned);
     const it = this.db
       .prepare(
-        "SELECT cluster, proc, owner, status, ad FROM history " +
+        `SELECT cluster, proc, owner, status, ad FROM history ${where.sql} ` +
           "ORDER BY finished DESC, cluster DESC, proc DESC LIMIT ?",
       )
-      .iterate(limit <= 0 ? -1 : limit) as IterableIterator<{
+      .iterate(...where.params, limit <= 0 ? -1 : limit) as IterableIterator<{
       cluster: number;
       proc: number;
       owner: string;
