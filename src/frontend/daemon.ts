@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import type { CollectorClient } from "../collector/client.js";
 import { connectCollectorSet } from "../collector/collector-set.js";
 import { ConfigError } from "../common/config.js";
+import { logConfigDeprecations } from "../common/config-renames.js";
 import { createCycleLoop } from "../common/cycle-loop.js";
 import { clientCredentialsFromTls, loadTlsMaterial, rpcClientFromTls } from "../common/tls-rpc.js";
 import { createLogger, type Logger } from "../common/logger.js";
@@ -193,6 +194,7 @@ export function createFrontendDaemon(
   options: FrontendDaemonOptions = {},
 ): FrontendDaemon {
   const log = options.logger ?? createLogger({ name: "frontend", level: config.log_level });
+  logConfigDeprecations(log, config);
   const now = options.now ?? Date.now;
   let previous: string[] = [];
   const sealer = createCredentialSealer();
