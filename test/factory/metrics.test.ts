@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../src/factory/daemon.js";
 import { holdReasonShape } from "../../src/factory/held-counts.js";
 import { registerFactoryMetrics } from "../../src/factory/metrics.js";
+import { listeningAddresses } from "../helpers/listening.js";
 import { MAX_SERIES_PER_METRIC } from "../../src/wire/metric-labels.js";
 import { parsePilotReport } from "../../src/factory/pilot-report.js";
 import { FactoryStore } from "../../src/factory/store.js";
@@ -67,6 +68,9 @@ test("a monitor scrapes the factory's own listener: pilots, submissions, failure
     const url = new URL(daemon.metricsUrl()!);
     assert.equal(url.protocol, "https:");
     assert.equal(url.hostname, "127.0.0.1");
+    // Bound to loopback, as the block's default says, not to every address (the kernel's table
+    // of listening sockets: local address 127.0.0.1 is 0100007F).
+    assert.deepEqual(listeningAddresses(Number(url.port)), ["0100007F"]);
     const get = (cred?: { certPem: string; keyPem: string }) =>
       httpsGet({ port: Number(url.port), path: "/metrics", ca, cred });
     await until(async () => {
