@@ -114,6 +114,8 @@ describe("frontend metrics", () => {
       assert.equal(sample(m, "updraft_frontend_matched_idle_jobs", b), 0);
       assert.equal(sample(m, "updraft_frontend_requested_idle_pilots", a), 2);
       assert.equal(sample(m, "updraft_frontend_requested_idle_pilots", b), 0);
+      assert.equal(sample(m, "updraft_frontend_requested_max_pilots", a), 4);
+      assert.equal(sample(m, "updraft_frontend_requested_max_pilots", b), 0);
       assert.equal(
         sample(m, "updraft_frontend_request_limited", {
           ...a,
