@@ -1,7 +1,8 @@
 /**
  * Bearer tokens at a real listener's upgrade: a valid token without a client certificate gets
  * `<iss>#<sub>` and its roles; each hostile token is refused with the check that failed named in
- * the HTTP refusal, and the token never appears in it.
+ * the server's refusal metric and log, the peer told only that it was refused, and the token
+ * appears in neither the refusal nor the server's log.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -18,6 +19,7 @@ import {
   type JWTPayload,
 } from "jose";
 import { WebSocket } from "ws";
+import { createLogger } from "../../src/common/logger.js";
 import { createAuthorizer } from "../../src/security/authz.js";
 import { createIssuerKeySource } from "../../src/security/token-keys.js";
 import { createTokenVerifier } from "../../src/security/token-verify.js";
@@ -28,6 +30,7 @@ import { createTestPki, startServer, type TestPki, type TestServer } from "./har
 
 const ISS = "https://issuer.example.org";
 const refusedBy: string[] = [];
+const logLines: string[] = [];
 let pki: TestPki;
 let ts: TestServer;
 let key: CryptoKey;
@@ -48,6 +51,11 @@ before(async () => {
   );
   ts = await startServer(pki, {
     observer: { callDone: () => undefined, refused: (c) => void refusedBy.push(c) },
+    logger: createLogger({
+      name: "bearer-token-test",
+      level: "debug",
+      destination: { write: (l: string) => void logLines.push(l) },
+    }),
     tokenVerifier: createTokenVerifier({
       issuers: [createIssuerKeySource(ISS, { jwksFile: jwks })],
       audiences: ["https://schedd.example.org"],
@@ -154,6 +162,13 @@ test("each hostile token is refused 401, the server naming the check, the peer t
     assert.match(o.reason, /bearer token was not accepted/, `${name}: ${o.reason}`);
     assert.equal(refusedBy.at(-1), `token-${check}`, name);
     assert.ok(!o.reason.includes(token.slice(-16)), name);
+  }
+  // The server's log says why (never with the token); the peer was told only the above.
+  const log = logLines.join("");
+  assert.match(log, /token (expired|not-yet-valid|audience|issuer|algorithm|signature|size)/);
+  for (const [name, token] of cases) {
+    const secret = token.split(".")[2] || token;
+    if (secret.length >= 16) assert.ok(!log.includes(secret), `${name}: the token is in the log`);
   }
   // The daemon still serves after the table.
   const ok = await upgrade(good);
