@@ -1,15 +1,17 @@
 /**
- * A multi-GPU pilot gives each job its own GPUs. The node's GPU inventory is a fake: an
- * `nvidia-smi` stub on the fixture's PATH listing four devices, which the pilot's real detection
- * reads. Against a real schedd and collector, two jobs asking two GPUs each and one asking none
- * run at once; each sees its own devices in HTCondor's variables, its dynamic slot names them,
- * and the job without GPUs sees none.
+ * A multi-GPU pilot gives each job its own GPUs. The node's GPU inventory is a fake (this machine
+ * has no GPU): an `nvidia-smi` stub, or a `rocm-smi` stub printing the JSON ROCm's rocm_smi.py
+ * writes (`cardN` objects with `Card Series` and `VRAM Total Memory (B)`), on the fixture's PATH
+ * listing four devices, which the pilot's real detection reads. Against a real schedd and
+ * collector, two jobs asking two GPUs each and one asking none run at once; each sees its own
+ * devices in HTCondor's variables, its dynamic slot names them, and the job without GPUs sees
+ * none.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings } from "../../src/pilot/settings.js";
 import { startPilotCollector } from "../helpers/pilot-collector.js";
@@ -22,7 +24,43 @@ const GUARD_MS = 90_000;
 
 const FAKE_NVIDIA_SMI = [0, 1, 2, 3].map((i) => `echo "${i}, NVIDIA A100, 8.0, 40960"`).join("\n");
 
+const ROCM_SMI_JSON = JSON.stringify(
+  Object.fromEntries(
+    [0, 1, 2, 3].map((i) => [
+      `card${i}`,
+      { "Card Series": "AMD Instinct MI250X", "VRAM Total Memory (B)": "68702699520" },
+    ]),
+  ),
+);
+
+/** What each vendor's pilot sees: its stub, the job's device variable and its name prefix. */
+const VENDORS = {
+  nvidia: {
+    smi: "nvidia-smi",
+    stub: FAKE_NVIDIA_SMI,
+    visible: "CUDA_VISIBLE_DEVICES",
+    prefix: "CUDA",
+  },
+  amd: {
+    smi: "rocm-smi",
+    stub: `echo '${ROCM_SMI_JSON}'`,
+    visible: "HIP_VISIBLE_DEVICES",
+    prefix: "GPU",
+  },
+} as const;
+
 test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic slots", async (t) => {
+  await runFourGpuPilot(t, VENDORS.nvidia);
+});
+
+test("the same with AMD GPUs found through rocm-smi: GPU<n> names and HIP_VISIBLE_DEVICES", async (t) => {
+  await runFourGpuPilot(t, VENDORS.amd);
+});
+
+async function runFourGpuPilot(
+  t: TestContext,
+  vendor: (typeof VENDORS)[keyof typeof VENDORS],
+): Promise<void> {
   const env = await startEnv();
   t.after(() => env.close());
   const { collector, reader } = await startPilotCollector(env, t);
@@ -31,15 +69,14 @@ test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic s
   const credentialFile = pilotCredentialFile(env, dir);
 
   // Each job writes what it sees, then stays a while so that all three run at once.
-  const script =
-    'echo "${_CONDOR_AssignedGPUs:-none} $CUDA_VISIBLE_DEVICES $GPU_DEVICE_ORDINAL" > gpus.txt; sleep 4';
+  const script = `echo "\${_CONDOR_AssignedGPUs:-none} $${vendor.visible} $GPU_DEVICE_ORDINAL" > gpus.txt; sleep 4`;
   const gpuJob = (gpus: number) =>
     job({
       TransferExecutable: "false",
       Cmd: '"/bin/sh"',
       Arguments: JSON.stringify(`-c '${script}'`),
       // A user's own setting is overridden by the pilot's assignment.
-      Environment: '"CUDA_VISIBLE_DEVICES=0,1,2,3"',
+      Environment: `"${vendor.visible}=0,1,2,3"`,
       TransferOutput: '"gpus.txt"',
       RequestMemory: "64",
       RequestGPUs: String(gpus),
@@ -52,7 +89,7 @@ test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic s
 
   const node = createNodeFixture();
   t.after(() => node.cleanup());
-  node.stub("nvidia-smi", FAKE_NVIDIA_SMI);
+  node.stub(vendor.smi, vendor.stub);
   const r = resolveSettings(
     {
       pilotId: "pilot-gputest",
@@ -113,7 +150,7 @@ test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic s
       names,
       visible!
         .split(",")
-        .map((i) => `CUDA${i}`)
+        .map((i) => `${vendor.prefix}${i}`)
         .join(","),
       line,
     );
@@ -123,11 +160,11 @@ test("jobs in a four-GPU pilot each get their own GPUs, named on their dynamic s
   assert.equal(devices[1]!.length, 2);
   assert.deepEqual(
     [...devices[0]!, ...devices[1]!].sort(),
-    ["CUDA0", "CUDA1", "CUDA2", "CUDA3"],
+    [0, 1, 2, 3].map((i) => `${vendor.prefix}${i}`),
     "two GPUs each, none shared",
   );
   assert.equal(mostAtOnce, 3, "the three jobs ran at once");
   assert.equal(slotGpus.get(ids[0]!), JSON.stringify(devices[0]!.join(",")));
   assert.equal(slotGpus.get(ids[1]!), JSON.stringify(devices[1]!.join(",")));
   assert.equal(slotGpus.get(ids[2]!), "none", "no AssignedGPUs on the GPU-less job's slot");
-});
+}
