@@ -17,6 +17,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { duration } from "./config-blocks.js";
+import { ConfigError } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createPilotRevocationFile, type PilotRevocations } from "../security/pilot-revocations.js";
 import { createIssuerKeySource, parseJwks } from "../security/token-keys.js";
@@ -82,11 +83,15 @@ export function tokenVerifierFromConfig(
 ): TokenVerifier {
   const audiences = [...new Set([...cfg.audiences, ...ownAudiences])];
   if (audiences.length === 0 && !cfg.accept_any_audience) {
-    throw new Error(
-      "tokens: no audience names this daemon; list its URLs under tokens.audiences or set accept_any_audience",
-    );
+    throw new ConfigError("configuration", [
+      {
+        path: "tokens.audiences",
+        message:
+          "no audience names this daemon; list its URLs under tokens.audiences or set accept_any_audience",
+      },
+    ]);
   }
-  for (const i of cfg.issuers) {
+  for (const [n, i] of cfg.issuers.entries()) {
     if (i.jwks_file === undefined) continue;
     // A broken key file is an error at start, not a refusal of every token later.
     try {
@@ -94,7 +99,12 @@ export function tokenVerifierFromConfig(
         throw new Error("it holds no public key");
       }
     } catch (err) {
-      throw new Error(`tokens: jwks_file ${i.jwks_file}: ${(err as Error).message}`);
+      throw new ConfigError("configuration", [
+        {
+          path: `tokens.issuers[${n}].jwks_file`,
+          message: `${i.jwks_file}: ${(err as Error).message}`,
+        },
+      ]);
     }
   }
   return createTokenVerifier({
@@ -124,6 +134,8 @@ export function pilotRevocationsFromConfig(
         log.warn({ file, reason }, "revoked pilots file unreadable; the previous list stays"),
     });
   } catch (err) {
-    throw new Error(`tokens: revoked_pilots_file ${file}: ${(err as Error).message}`);
+    throw new ConfigError("configuration", [
+      { path: "tokens.revoked_pilots_file", message: `${file}: ${(err as Error).message}` },
+    ]);
   }
 }

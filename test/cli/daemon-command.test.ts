@@ -108,6 +108,25 @@ test("a certificate, key or trust directory the daemon cannot use exits 71 namin
   }
 });
 
+test("a tokens block whose key file cannot be read exits 78 naming its key, without a stack", async () => {
+  const file = join(tmp.dir, "tokens-missing-jwks.yaml");
+  writeFileSync(
+    file,
+    [
+      "listen: { host: 127.0.0.1, port: 0 }",
+      `tls: { cert_file: ${pool.pki.host.certFile}, key_file: ${pool.pki.host.keyFile}, trust_dir: ${pool.pki.caDir} }`,
+      "tokens:",
+      `  issuers: [{ issuer: "https://issuer.example.org", jwks_file: ${join(tmp.dir, "no-jwks.json")} }]`,
+      "  audiences: [collector]",
+      "",
+    ].join("\n"),
+  );
+  const r = await runCli(["collector", "run", "--config", file], process.env);
+  assert.equal(r.code, 78, r.stderr);
+  assert.match(r.stderr, /tokens\.issuers\[0\]\.jwks_file: .*no-jwks\.json: ENOENT/);
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, "no stack trace");
+});
+
 test("updraft collector run --config starts the collector and SIGTERM stops it with 0", async () => {
   const file = collectorConfig("good.yaml", 0);
   const child = spawn(process.execPath, [bin, "collector", "run", "--config", file], {

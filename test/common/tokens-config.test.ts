@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { parseConfig } from "../../src/common/config.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 import { tokensConfigSchema, tokenVerifierFromConfig } from "../../src/common/tokens-config.js";
 import { scheddConfigSchema } from "../../src/schedd/config.js";
 import { authzConfigSchema, createAuthorizer } from "../../src/security/authz.js";
@@ -76,11 +77,13 @@ test("a daemon refuses a tokens block with no audience or a broken jwks_file at 
   writeFileSync(bad, '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}');
   assert.throws(
     () => tokenVerifierFromConfig(cfg(`, jwks_file: ${bad}`), ["x"]),
-    /jwks_file .*bad-jwks\.json: it holds no public key/,
+    /tokens\.issuers\[0\]\.jwks_file: .*bad-jwks\.json: it holds no public key/,
   );
   assert.throws(
     () => tokenVerifierFromConfig(cfg(`, jwks_file: ${join(dir, "missing.json")}`), ["x"]),
-    /jwks_file .*missing\.json: ENOENT/,
+    (err: unknown) =>
+      hasErrorCode(err, "config-invalid") &&
+      /tokens\.issuers\[0\]\.jwks_file: .*missing\.json: ENOENT/.test(err.message),
   );
 });
 
