@@ -1,9 +1,10 @@
 /**
  * The VO's periodic scripts during the pilot's life, as glideinWMS's periodic health checks:
  * each re-runs every period (its first run was part of validation), and while any failed on its
- * last run the slot publishes `GLIDEIN_PS_OK = false` with which scripts failed and why, and takes
+ * last run the slot publishes `GLIDEIN_PS_OK = false` with which scripts fail and why, and takes
  * no new jobs (its START is false); running jobs go on. A later passing run turns it back on.
- * Attributes a passing script reports are published on the slot ad, as a startd cron's are.
+ * As glideinWMS's script wrapper, the slot also keeps which scripts ever failed and the last
+ * failure. Attributes a passing script reports are published on the slot ad, as a startd cron's.
  */
 import { fail, type Attrs, type CheckResult } from "./failure.js";
 import type { NodeView } from "./validate/node-view.js";
@@ -19,21 +20,37 @@ export interface PeriodicScript {
 export interface PeriodicChecks {
   /** False while any script's last run failed. */
   ok(): boolean;
-  /** GLIDEIN_PS_OK, and when not ok GLIDEIN_PS_FAILED_LIST and GLIDEIN_PS_FAILURE_REASON. */
+  /** GLIDEIN_PS_OK and the failure attributes of PS_ATTRS. */
   attrs(): Attrs;
   stop(): void;
 }
 
+/** glideinWMS's names (its script_wrapper.sh), and every failing script's reason. */
 export const PS_ATTRS = {
+  /** False while any script's last run failed. */
   ok: "GLIDEIN_PS_OK",
-  failedList: "GLIDEIN_PS_FAILED_LIST",
+  /** The scripts whose last run failed, while any does. */
+  failingList: "GLIDEIN_PS_FAILING_LIST",
+  /** Every failing script's class and message, while any fails. */
   reason: "GLIDEIN_PS_FAILURE_REASON",
+  /** The scripts that failed at least once in the pilot's life, kept once they pass again. */
+  failedList: "GLIDEIN_PS_FAILED_LIST",
+  /** The last script that failed, and why. */
+  failedLast: "GLIDEIN_PS_FAILED_LAST",
+  failedLastReason: "GLIDEIN_PS_FAILED_LAST_REASON",
 } as const;
 
-/** The verdict over every script's last result: pure. */
+/** What failed before, in the order of first failure, and the last failure. */
+export interface PeriodicHistory {
+  everFailed: readonly string[];
+  lastFailure?: { path: string; reason: string };
+}
+
+/** The verdict over every script's last result and the failures before: pure. */
 export function periodicVerdict(
   scripts: readonly PeriodicScript[],
   last: ReadonlyMap<string, CheckResult>,
+  history: PeriodicHistory = { everFailed: [] },
 ): { ok: boolean; attrs: Attrs } {
   const attrs: Attrs = {};
   const failed: string[] = [];
@@ -49,8 +66,13 @@ export function periodicVerdict(
   }
   attrs[PS_ATTRS.ok] = failed.length === 0;
   if (failed.length > 0) {
-    attrs[PS_ATTRS.failedList] = failed.join(",");
+    attrs[PS_ATTRS.failingList] = failed.join(",");
     attrs[PS_ATTRS.reason] = reasons.join("; ").slice(0, 1000);
+  }
+  if (history.everFailed.length > 0) attrs[PS_ATTRS.failedList] = history.everFailed.join(",");
+  if (history.lastFailure) {
+    attrs[PS_ATTRS.failedLast] = history.lastFailure.path;
+    attrs[PS_ATTRS.failedLastReason] = history.lastFailure.reason.slice(0, 1000);
   }
   return { ok: failed.length === 0, attrs };
 }
@@ -68,6 +90,9 @@ export interface PeriodicOptions {
 /** Starts the timers: each script next runs one period from now, then a period after each run. */
 export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
   const last = new Map<string, CheckResult>();
+  // Scripts are the bundle's, at most its 64 files: the list stays bounded.
+  const everFailed: string[] = [];
+  let lastFailure: PeriodicHistory["lastFailure"];
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
   // Ends a script still running when the pilot ends: the pilot waits for none.
@@ -88,7 +113,14 @@ export function startPeriodicScripts(o: PeriodicOptions): PeriodicChecks {
         .then((r) => {
           if (stopped) return;
           last.set(s.path, r);
-          const next = periodicVerdict(o.scripts, last);
+          if (!r.ok) {
+            if (!everFailed.includes(s.path)) everFailed.push(s.path);
+            lastFailure = { path: s.path, reason: `${r.failure.class}: ${r.failure.message}` };
+          }
+          const next = periodicVerdict(o.scripts, last, {
+            everFailed,
+            ...(lastFailure ? { lastFailure } : {}),
+          });
           const changed = JSON.stringify(next) !== JSON.stringify(verdict);
           verdict = next;
           if (changed) o.onChange();

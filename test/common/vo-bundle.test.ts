@@ -110,7 +110,31 @@ test("the periodic verdict: all passing publishes their attributes; any failing 
   );
   assert.equal(bad.ok, false);
   assert.equal(bad.attrs.GLIDEIN_PS_OK, false);
-  assert.equal(bad.attrs.GLIDEIN_PS_FAILED_LIST, "/w/b.sh");
+  assert.equal(bad.attrs.GLIDEIN_PS_FAILING_LIST, "/w/b.sh");
   assert.equal(bad.attrs.GLIDEIN_PS_FAILURE_REASON, "VO_Config: squid down");
   assert.equal(bad.attrs.VO_A, 1, "a passing script's attributes stay");
+});
+
+test("the periodic verdict keeps glideinWMS's history: scripts that ever failed and the last failure", () => {
+  const scripts = [
+    { path: "/w/a.sh", periodMs: 1000 },
+    { path: "/w/b.sh", periodMs: 1000 },
+  ];
+  const history = {
+    everFailed: ["/w/b.sh", "/w/a.sh"],
+    lastFailure: { path: "/w/a.sh", reason: "VO_Config: disk full" },
+  };
+  const passing = new Map<string, CheckResult>([
+    ["/w/a.sh", { ok: true, attrs: {} }],
+    ["/w/b.sh", { ok: true, attrs: {} }],
+  ]);
+  // Passing again: OK, nothing failing, and what failed before still said.
+  assert.deepEqual(periodicVerdict(scripts, passing, history).attrs, {
+    GLIDEIN_PS_OK: true,
+    GLIDEIN_PS_FAILED_LIST: "/w/b.sh,/w/a.sh",
+    GLIDEIN_PS_FAILED_LAST: "/w/a.sh",
+    GLIDEIN_PS_FAILED_LAST_REASON: "VO_Config: disk full",
+  });
+  const none = periodicVerdict(scripts, passing).attrs;
+  assert.deepEqual(none, { GLIDEIN_PS_OK: true }, "no history, no failure attributes");
 });

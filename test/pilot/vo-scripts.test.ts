@@ -192,7 +192,10 @@ echo '{"status":"OK","attrs":{"VO_HEALTH":"good"}}'`,
     off.GLIDEIN_PS_FAILURE_REASON ?? "",
     /VO_Config: .*health\.sh: squid proxy unreachable/,
   );
+  assert.match(off.GLIDEIN_PS_FAILING_LIST ?? "", /health\.sh/);
   assert.match(off.GLIDEIN_PS_FAILED_LIST ?? "", /health\.sh/);
+  assert.match(off.GLIDEIN_PS_FAILED_LAST ?? "", /health\.sh/);
+  assert.match(off.GLIDEIN_PS_FAILED_LAST_REASON ?? "", /squid proxy unreachable/);
 
   // An idle pilot claims a new job within a second; this one must leave it alone while off.
   const second = await submit(alice, [jobAd]);
@@ -205,6 +208,14 @@ echo '{"status":"OK","attrs":{"VO_HEALTH":"good"}}'`,
     const [j] = await alice.query({ ids: [`${second}.0`], history: true });
     return j?.JobStatus === "4" ? j : undefined;
   });
+  // As glideinWMS: OK again with nothing failing, and the failure before still on the ad.
+  const again = await until("the slot ad saying the check passes again", async () => {
+    const ad = await w.slotAd("pilot-vo");
+    return ad?.GLIDEIN_PS_OK === "true" ? ad : undefined;
+  });
+  assert.equal(again.GLIDEIN_PS_FAILING_LIST, undefined);
+  assert.match(again.GLIDEIN_PS_FAILED_LIST ?? "", /health\.sh/);
+  assert.match(again.GLIDEIN_PS_FAILED_LAST_REASON ?? "", /squid proxy unreachable/);
   terminate.abort();
   assert.equal(await run, 0, output);
 });
