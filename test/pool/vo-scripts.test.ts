@@ -80,6 +80,14 @@ queue 1
   );
   assert.equal(done!.ExitCode, "7", "the job ran under the VO's wrapper, its exit code unchanged");
 
+  // What the operator sees: the scripts the group sends and the bundle its requests name.
+  const status = await pool.cli(["frontend", "status", "--group", "main"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    /^scripts sent: .*start: \S*software\.sh.*periodic every 1 s: \S*health\.sh.*\(bundle [0-9a-f]{12}\)$/m,
+  );
+
   const slots = await pool.clients.collector.query({ type: "Slot" });
   const withVo = slots.filter((a) => a.VO_SOFTWARE === '"v42"');
   assert.ok(
