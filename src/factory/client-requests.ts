@@ -20,7 +20,7 @@ export interface ParsedRequest {
   moreCredentials?: string[];
   /** The frontend's bearer token for the entry's CE, still encrypted (see submit-tokens.ts). */
   encryptedSubmitToken?: string;
-  /** `pilot_tokens`: the credential is a batch of single-pilot tokens, one per line. */
+  /** `pilot_tokens` or `pilot_proxies`: the credential is a batch of single-pilot credentials. */
   credentialType?: string;
   /** The frontend's own `GlideinParam<X>` settings (collector, schedds, lifetimes, start). */
   params: Record<string, string>;

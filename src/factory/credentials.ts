@@ -58,6 +58,45 @@ export function storePilotTokenBatch(
   return tokens.map((t) => storeCredentialBytes(baseDir, client, Buffer.from(`${t}\n`)));
 }
 
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[A-Za-z0-9+/=\r\n]*-----END \1-----\r?\n?/g;
+const KEY_LABELS = new Set(["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]);
+
+/**
+ * A batch of per-pilot proxies (see frontend/pilot-proxies.ts): each pilot's certificate and
+ * key, pair after pair, then once the chain that signed them. Each pilot's proxy is stored as its
+ * own single-file credential (certificate, key, chain) and given to one pilot only. Anything but
+ * PEM certificates and keys in that order refuses the whole batch.
+ */
+export function storePilotProxyBatch(
+  baseDir: string,
+  client: string,
+  encrypted: string,
+  privateKeyPem: string,
+  maxProxies = 1000,
+): StoredCredential[] {
+  const bytes = decryptCredential(encrypted, privateKeyPem);
+  const text = bytes.toString("latin1");
+  bytes.fill(0);
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  const rest = text.replace(PEM_BLOCK, "").trim();
+  if (rest !== "") throw new Error("the batch holds something other than PEM blocks");
+  const isKey = (i: number) => KEY_LABELS.has(blocks[i]?.[1] ?? "");
+  const isCert = (i: number) => blocks[i]?.[1] === "CERTIFICATE";
+  const pairs: string[] = [];
+  let i = 0;
+  while (isCert(i) && isKey(i + 1)) {
+    pairs.push(blocks[i]![0] + blocks[i + 1]![0]);
+    i += 2;
+  }
+  const chain = blocks.slice(i);
+  if (pairs.length === 0 || chain.length === 0 || chain.some((b) => b[1] !== "CERTIFICATE")) {
+    throw new Error("the batch is not proxy certificate and key pairs followed by their chain");
+  }
+  if (pairs.length > maxProxies) throw new Error(`more than ${maxProxies} proxies in one batch`);
+  const chainPem = chain.map((b) => b[0]).join("");
+  return pairs.map((p) => storeCredentialBytes(baseDir, client, Buffer.from(p + chainPem)));
+}
+
 function storeCredentialBytes(baseDir: string, client: string, bytes: Buffer): StoredCredential {
   const id = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
   const dir = join(baseDir, safeName(client));

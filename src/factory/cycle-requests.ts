@@ -7,6 +7,7 @@ import { encodeGlideinAttrs, PILOT_ATTRS_ENV } from "../ads/glidein-attrs.js";
 import { attrsDroppedCounter, mergePilotAttrs } from "./pilot-attrs.js";
 import {
   storeClientCredential,
+  storePilotProxyBatch,
   storePilotTokenBatch,
   type StoredCredential,
 } from "./credentials.js";
@@ -56,7 +57,7 @@ export function prepareSubmit(
     d.store.recordError(r.entry, r.client, d.now(), "the request carries no credential");
     return undefined;
   }
-  const perPilot = req.credentialType === PILOT_TOKENS;
+  const perPilot = req.credentialType === PILOT_TOKENS || req.credentialType === PILOT_PROXIES;
   const ciphers = [req.encryptedCredential, ...(perPilot ? [] : (req.moreCredentials ?? []))];
   const decrypted = ciphers.map((c) => pilotCredentials(d, req, c));
   if (decrypted.some((c) => c === undefined)) return undefined;
@@ -155,6 +156,8 @@ export function prepareSubmit(
 
 /** The credential type whose plaintext is a batch of single-pilot tokens, one per line. */
 const PILOT_TOKENS = "pilot_tokens";
+/** The credential type whose plaintext is a batch of per-pilot proxies (storePilotProxyBatch). */
+const PILOT_PROXIES = "pilot_proxies";
 
 /**
  * The credential for each of `count` new pilots, over `creds`: the one with fewest pilots so far
@@ -192,7 +195,9 @@ function pilotCredentials(
     const stored =
       req.credentialType === PILOT_TOKENS
         ? storePilotTokenBatch(d.credentialDir, r.client, ciphertext, d.keys.privatePem)
-        : storeClientCredential(d.credentialDir, r.client, ciphertext, d.keys.privatePem);
+        : req.credentialType === PILOT_PROXIES
+          ? storePilotProxyBatch(d.credentialDir, r.client, ciphertext, d.keys.privatePem)
+          : storeClientCredential(d.credentialDir, r.client, ciphertext, d.keys.privatePem);
     d.credentialCache?.set(cacheKey, stored);
     return Array.isArray(stored) ? stored : [stored];
   } catch (err) {

@@ -92,13 +92,19 @@ export interface GlideClientInputs {
 }
 
 /**
- * A GlideClient ad whose credential is a batch of pilot tokens, still to be minted and sealed
- * (signing is asynchronous, so the daemon does it after the pure cycle; see pilot-tokens.ts).
+ * A GlideClient ad whose credential is a batch of per-pilot credentials, still to be minted and
+ * sealed (signing is asynchronous, so the daemon does it after the pure cycle): tokens (see
+ * pilot-tokens.ts) or, with `proxyIssuer`, proxies (see pilot-proxies.ts).
  */
 export interface PendingPilotTokens {
   ad: ClassAd;
   binding: Omit<PilotBinding, "pilotId">;
-  /** Tokens to mint: one per pilot the factory may submit for this request this cycle. */
+  /**
+   * `pilot_proxies`: the frontend's pilot proxy (certificate, key, chain) each pilot's proxy is
+   * signed with. It stays in the frontend; only the per-pilot proxies travel.
+   */
+  proxyIssuer?: Buffer;
+  /** Credentials to mint: one per pilot the factory may submit for this request this cycle. */
   count: number;
   /** The factory's PEM public key the batch is sealed to. */
   publicKeyPem: string;
@@ -176,9 +182,15 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
     }
     const chosen = credentialsFor(config, policy, factory.trustDomain, turn + index);
     const cred = chosen[0];
-    const minted = cred?.type === "pilot_tokens";
+    const minted = cred?.type === "pilot_tokens" || cred?.type === "pilot_proxies";
     const files = chosen.map((c) => (c.file !== undefined ? credentials.get(c.file) : undefined));
-    if (cred === undefined || (files.some((b) => b === undefined) && !minted)) {
+    // The frontend's own pilot proxy signs the pilots' proxies and is never sent.
+    const proxyIssuer = cred?.type === "pilot_proxies" ? files[0] : undefined;
+    if (
+      cred === undefined ||
+      (files.some((b) => b === undefined) && !minted) ||
+      (cred.type === "pilot_proxies" && proxyIssuer === undefined)
+    ) {
       skipped.push({
         entry: e.entry,
         reason: `no credential for trust domain "${factory.trustDomain}"`,
@@ -189,7 +201,9 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
     let identity: string;
     let keyId: string;
     try {
-      encrypted = files.map((b) => (b === undefined ? "" : sealer.seal(b, factory.pubKeyValue!)));
+      encrypted = files.map((b) =>
+        b === undefined || minted ? "" : sealer.seal(b, factory.pubKeyValue!),
+      );
       identity = sealer.seal(config.security.identity, factory.pubKeyValue);
       keyId = pubKeyId(factory.pubKeyValue);
     } catch (err) {
@@ -250,7 +264,13 @@ export function buildGlideClientAds(inputs: GlideClientInputs): GlideClientResul
           ...(factory.site !== undefined ? { site: factory.site } : {}),
           startExpr: policy.startText,
         },
-        count: pilotTokenCount(e.request.idle, config.security.pilot_tokens?.batch_max ?? 1),
+        ...(proxyIssuer !== undefined ? { proxyIssuer } : {}),
+        count: pilotTokenCount(
+          e.request.idle,
+          proxyIssuer !== undefined
+            ? config.security.pilot_proxies.batch_max
+            : (config.security.pilot_tokens?.batch_max ?? 1),
+        ),
         publicKeyPem: factory.pubKeyValue,
       });
     }

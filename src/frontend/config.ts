@@ -188,6 +188,9 @@ const groupSchema = matchSchema
   })
   .strict();
 
+export const CREDENTIAL_TYPES = ["grid_proxy", "token", "pilot_tokens", "pilot_proxies"] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
 const credentialSchema = z
   .object({
     /** What a group's `security.credentials` calls it. */
@@ -195,13 +198,17 @@ const credentialSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, "a credential name is letters, digits, _ . and -")
       .optional(),
-    /** A pilot credential file (grid proxy or token) sent encrypted to each factory. */
+    /**
+     * A pilot credential file (grid proxy or token) sent encrypted to each factory; for
+     * `pilot_proxies`, the proxy each pilot's own proxy is signed with, which is never sent.
+     */
     file: z.string().min(1).optional(),
     /**
      * `pilot_tokens`: no file; the frontend mints one token per pilot with `security.pilot_tokens`
-     * (see pilot-tokens.ts).
+     * (see pilot-tokens.ts). `pilot_proxies`: the frontend signs one proxy per pilot from `file`,
+     * bound to the pilot as a pilot token is (see pilot-proxies.ts).
      */
-    type: z.enum(["grid_proxy", "token", "pilot_tokens"]).default("grid_proxy"),
+    type: z.enum(CREDENTIAL_TYPES).default("grid_proxy"),
     /** The factory maps this to a local account for the pilots (glideinWMS security_class). */
     security_class: z.string().min(1).default("frontend"),
     /** Only entries whose GLIDEIN_TrustDomain equals this get this credential. */
@@ -220,6 +227,28 @@ const credentialSchema = z
       ctx.addIssue({ code: "custom", path: ["file"], message: "name the credential file" });
     }
   });
+
+/** Per-pilot proxies (credentials of `type: pilot_proxies`), see pilot-proxies.ts. */
+const pilotProxiesSchema = z
+  .object({
+    /**
+     * Each proxy's life, never past the signing proxy's: a pilot proxy is not renewed, so long
+     * enough for a site queue and the pilot's walltime.
+     */
+    lifetime_s: duration(
+      z
+        .number()
+        .int()
+        .min(600)
+        .max(7 * 86_400),
+    ).default(86_400),
+    /**
+     * Proxies minted per entry per cycle, at most. A GlideClient ad holds about 20 (the
+     * collector's max_ad_bytes is 64 KiB by default), so more are refused here.
+     */
+    batch_max: z.number().int().min(1).max(20).default(10),
+  })
+  .strict();
 
 /**
  * The frontend's own token issuer for pilot tokens (`updraft token init --dir`): each cycle it
@@ -354,6 +383,7 @@ const frontendBase = z
         identity: z.string().min(1),
         credentials: z.array(credentialSchema).min(1),
         pilot_tokens: pilotTokensSchema.optional(),
+        pilot_proxies: pilotProxiesSchema.default(pilotProxiesSchema.parse({})),
         ce_tokens: ceTokensSchema.optional(),
         /**
          * Identities the frontend's pilots authenticate as besides those of `credentials`. Only
@@ -498,11 +528,11 @@ function checkGroupReferences(cfg: z.output<typeof frontendBase>, ctx: z.Refinem
           message: `selection all sends trust domain ${c.trust_domain}'s credentials in one request: give them one security_class and one type, or use round_robin`,
         });
       }
-      if (first && c.type === "pilot_tokens") {
+      if (first && (c.type === "pilot_tokens" || c.type === "pilot_proxies")) {
         ctx.addIssue({
           code: "custom",
           path: ["groups", i, "security", "credentials"],
-          message: "pilot_tokens are minted per request: one per trust domain, or use round_robin",
+          message: `${c.type} are minted per request: one per trust domain, or use round_robin`,
         });
       }
       if (!first) byDomain.set(c.trust_domain, c);
@@ -542,6 +572,7 @@ export const factoryCollectorUrls = (c: FrontendConfig) =>
 export type GroupConfig = FrontendConfig["groups"][number];
 export type CredentialConfig = FrontendConfig["security"]["credentials"][number];
 export type PilotTokensConfig = NonNullable<FrontendConfig["security"]["pilot_tokens"]>;
+export type PilotProxiesConfig = FrontendConfig["security"]["pilot_proxies"];
 export type CeTokensConfig = NonNullable<FrontendConfig["security"]["ce_tokens"]>;
 export type MatchConfig = FrontendConfig["match"];
 

@@ -41,6 +41,7 @@ import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
 import { createSlotWriterFilter } from "./slot-writers.js";
 import { startVoStaging, type VoStaging } from "./vo-staging.js";
+import { attachPilotProxies } from "./pilot-proxies.js";
 import {
   attachPilotTokens,
   createPilotTokenMinter,
@@ -233,7 +234,26 @@ export function createFrontendDaemon(
       () => pilotTokenAudiences(config, currentSchedds),
       config.pilot.max_walltime_s,
     );
-  async function mintPilotTokens(result: CycleResult): Promise<void> {
+  async function mintPilotCredentials(result: CycleResult): Promise<void> {
+    const proxies = result.pendingTokens.filter((p) => p.proxyIssuer !== undefined);
+    const tokens = result.pendingTokens.filter((p) => p.proxyIssuer === undefined);
+    if (proxies.length > 0) {
+      const r = await attachPilotProxies(
+        proxies,
+        result.glideClientAds,
+        config.security.pilot_proxies,
+        sealer,
+        log,
+        () => new Date(now()),
+      );
+      log.debug(r, "pilot proxies minted");
+    }
+    if (tokens.length > 0) await mintPilotTokens(result, tokens);
+  }
+  async function mintPilotTokens(
+    result: CycleResult,
+    pendingTokens: CycleResult["pendingTokens"],
+  ): Promise<void> {
     const cfg = config.security.pilot_tokens;
     try {
       if (!cfg) throw new Error("security.pilot_tokens is not configured");
@@ -243,17 +263,11 @@ export function createFrontendDaemon(
         { dir: cfg?.dir, reason: (err as Error).message },
         "cannot load the pilot-token issuer; requests needing pilot tokens not advertised",
       );
-      const pending = new Set(result.pendingTokens.map((p) => p.ad));
+      const pending = new Set(pendingTokens.map((p) => p.ad));
       result.glideClientAds = result.glideClientAds.filter((a) => !pending.has(a));
       return;
     }
-    const r = await attachPilotTokens(
-      result.pendingTokens,
-      result.glideClientAds,
-      minter,
-      sealer,
-      log,
-    );
+    const r = await attachPilotTokens(pendingTokens, result.glideClientAds, minter, sealer, log);
     log.debug(r, "pilot tokens minted");
   }
 
@@ -354,7 +368,7 @@ export function createFrontendDaemon(
       }),
       options.slices,
     );
-    if (result.pendingTokens.length > 0) await mintPilotTokens(result);
+    if (result.pendingTokens.length > 0) await mintPilotCredentials(result);
     if (result.pendingCeTokens.length > 0) await attachCeTokensTo(result);
     const labels = collectorLabels(config);
     if (config.security.pilot_tokens && !unreachable.includes(labels.pool)) {

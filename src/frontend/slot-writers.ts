@@ -14,13 +14,10 @@ import { ClassAd, tryParse } from "../classad/index.js";
 import type { Logger } from "../common/logger.js";
 import { describeCredential } from "../security/proxy-info.js";
 import { issuerPaths } from "../security/token-issuer.js";
-import type { FrontendConfig } from "./config.js";
+import type { CredentialType, FrontendConfig } from "./config.js";
 
 /** The identity a pilot credential authenticates as, or undefined when it cannot be read. */
-export function credentialIdentity(
-  text: string,
-  type: "grid_proxy" | "token" | "pilot_tokens",
-): string | undefined {
+export function credentialIdentity(text: string, type: CredentialType): string | undefined {
   try {
     if (type === "token") {
       const claims = decodeJwt(text.trim());

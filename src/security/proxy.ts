@@ -2,11 +2,25 @@
  * RFC 3820 proxy certificates, made the way grid-proxy-init -rfc makes them, and the single-file
  * credential layout: the proxy certificate, its unencrypted key, then the chain that issued it.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, type KeyObject } from "node:crypto";
 import { buildCertificate, keyUsageExt, proxyCertInfoExt } from "./cert-builder.js";
-import { KeyUsageBit, OID, derToPem, parseCertificate, pemCertificates } from "./cert-info.js";
+import {
+  KeyUsageBit,
+  OID,
+  derToPem,
+  parseCertificate,
+  pemCertificates,
+  type CertInfo,
+} from "./cert-info.js";
 import { appendCn } from "./dn.js";
-import { DEFAULT_BITS, generateRsaKey, loadPrivateKey, spkiOf } from "./keys.js";
+import {
+  DEFAULT_BITS,
+  generateEcKey,
+  generateRsaKey,
+  loadPrivateKey,
+  spkiOf,
+  type KeyPair,
+} from "./keys.js";
 import { UpdraftError } from "../common/errors.js";
 import { pilotBindingClaim, type PilotBinding } from "./pilot-binding.js";
 
@@ -37,25 +51,68 @@ export class ProxyError extends UpdraftError {
 
 /** Make a proxy of the chain's first certificate; returns the single-file credential PEM. */
 export function createProxy(opts: ProxyOptions): string {
-  const chain = pemCertificates(opts.certChainPem);
+  const issuer = proxyIssuer(opts.certChainPem, opts.keyPem, opts.now);
+  return signProxy(issuer, opts, generateRsaKey(opts.bits ?? DEFAULT_BITS));
+}
+
+/**
+ * One proxy per binding, each with its own P-256 key made off the event loop (see generateEcKey),
+ * all signed by the chain's first certificate: the frontend's per-pilot proxies. Each is the
+ * single-file credential PEM.
+ */
+export async function createPilotProxies(
+  opts: Omit<ProxyOptions, "binding" | "limited" | "bits"> & { bindings: readonly PilotBinding[] },
+): Promise<string[]> {
+  const issuer = proxyIssuer(opts.certChainPem, opts.keyPem, opts.now);
+  const out: string[] = [];
+  for (const binding of opts.bindings) {
+    out.push(signProxy(issuer, { ...opts, binding }, await generateEcKey(), true));
+  }
+  return out;
+}
+
+interface ProxyIssuer {
+  chain: Buffer[];
+  cert: CertInfo;
+  key: KeyObject;
+}
+
+/** The chain and key a proxy is signed with, checked: they match, no CA, not expired, RSA. */
+function proxyIssuer(certChainPem: string, keyPem: string, now = new Date()): ProxyIssuer {
+  const chain = pemCertificates(certChainPem);
   if (chain.length === 0) throw new ProxyError("no certificate found in the certificate input");
-  const issuer = parseCertificate(chain[0]);
-  const issuerKey = loadPrivateKey(opts.keyPem);
-  const issuerSpki = issuer.x509.publicKey.export({ type: "spki", format: "der" });
-  if (!spkiOf(issuerKey).equals(issuerSpki)) {
-    throw new ProxyError(`the private key does not match the certificate ${issuer.subject}`);
+  const cert = parseCertificate(chain[0]);
+  const key = loadPrivateKey(keyPem);
+  const certSpki = cert.x509.publicKey.export({ type: "spki", format: "der" });
+  if (!spkiOf(key).equals(certSpki)) {
+    throw new ProxyError(`the private key does not match the certificate ${cert.subject}`);
   }
-  if (issuer.basicConstraints?.ca) {
+  if (cert.basicConstraints?.ca) {
     throw new ProxyError(
-      `${issuer.subject} is a CA certificate; proxies are made from user certificates`,
+      `${cert.subject} is a CA certificate; proxies are made from user certificates`,
     );
   }
+  if (cert.notAfter <= now) {
+    throw new ProxyError(
+      `the certificate ${cert.subject} expired at ${cert.notAfter.toISOString()}`,
+    );
+  }
+  // Certificates are signed sha256WithRSAEncryption (cert-builder), so only an RSA key signs.
+  if (key.asymmetricKeyType !== "rsa") {
+    throw new ProxyError(
+      `${cert.subject} has a ${key.asymmetricKeyType ?? "unknown"} key; proxies are signed with RSA keys`,
+    );
+  }
+  return { chain, cert, key };
+}
+
+function signProxy(
+  { chain, cert: issuer, key: issuerKey }: ProxyIssuer,
+  opts: Pick<ProxyOptions, "hours" | "limited" | "pathLen" | "binding" | "now">,
+  key: KeyPair,
+  ecKey = false,
+): string {
   const now = opts.now ?? new Date();
-  if (issuer.notAfter <= now) {
-    throw new ProxyError(
-      `the certificate ${issuer.subject} expired at ${issuer.notAfter.toISOString()}`,
-    );
-  }
   const hours = opts.hours ?? 12;
   if (!(hours > 0)) throw new ProxyError(`proxy lifetime must be positive, got ${hours} hours`);
   // Rights never widen down a chain: a proxy of a limited proxy is limited, and one of a bound
@@ -82,8 +139,11 @@ export function createProxy(opts: ProxyOptions): string {
   const serial = randomBytes(4);
   serial[0] &= 0x7f;
   const serialNumber = serial.readUInt32BE(0) || 1;
-  const key = generateRsaKey(opts.bits ?? DEFAULT_BITS);
   const wanted = new Date(now.getTime() + hours * 3_600_000);
+  // An EC key signs (ECDSA) and never enciphers, so it gets digitalSignature alone.
+  const usage = ecKey
+    ? [KeyUsageBit.digitalSignature]
+    : [KeyUsageBit.digitalSignature, KeyUsageBit.keyEncipherment];
   const der = buildCertificate(
     {
       serial: Buffer.from(serialNumber.toString(16).padStart(8, "0"), "hex"),
@@ -92,10 +152,7 @@ export function createProxy(opts: ProxyOptions): string {
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: wanted < issuer.notAfter ? wanted : issuer.notAfter,
       spkiDer: key.spkiDer,
-      extensions: [
-        proxyCertInfoExt({ ...policy, pathLen: opts.pathLen }),
-        keyUsageExt([KeyUsageBit.digitalSignature, KeyUsageBit.keyEncipherment]),
-      ],
+      extensions: [proxyCertInfoExt({ ...policy, pathLen: opts.pathLen }), keyUsageExt(usage)],
     },
     issuerKey,
   );
