@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
@@ -154,6 +154,36 @@ test("a CRL that does not parse makes its CA sign nothing", async () => {
     writeFileSync(crlFile(), saved);
   }
   assert.equal((await upgrade(ts, pki.user.certPem, pki.user.keyPem)).status, 101);
+});
+
+test("a CRL in its CA's name but not signed by its CA's key makes its CA sign nothing", async () => {
+  const crl = crlFile();
+  const saved = readFileSync(crl);
+  const ca = parseCertificate(pemCertificates(readFileSync(pki.caCertFile, "latin1"))[0]!);
+  // Whoever can write the trust directory, without the CA's key: an empty list, to unrevoke.
+  const forged = buildCrl(
+    {
+      issuerDer: ca.subjectDer,
+      issuerSpkiDer: ca.x509.publicKey.export({ type: "spki", format: "der" }),
+      revoked: [],
+      crlNumber: 100,
+      thisUpdate: new Date(Date.now() - 60_000),
+      nextUpdate: new Date(Date.now() + 86_400_000),
+    },
+    generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey,
+  );
+  writeFileSync(
+    crl,
+    `-----BEGIN X509 CRL-----\n${forged.toString("base64")}\n-----END X509 CRL-----\n`,
+  );
+  try {
+    const ts = await server();
+    const before = causes.filter((c) => c === "crl-invalid").length;
+    assert.equal((await upgrade(ts, pki.user.certPem, pki.user.keyPem)).status, 401);
+    assert.equal(causes.filter((c) => c === "crl-invalid").length, before + 1, causes.join());
+  } finally {
+    writeFileSync(crl, saved);
+  }
 });
 
 test("a CA that publishes a CRL (crl_url) but has none installed signs nothing", async () => {
