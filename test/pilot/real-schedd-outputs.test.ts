@@ -2,11 +2,12 @@
  * Outputs between a pilot and a real schedd: a job that lists no outputs gets back every file
  * it made in its sandbox (its staged executable, unchanged, stays behind); a listed output the
  * job did not make holds it with code 12 naming the file; an output over the schedd's
- * `sandbox.max_file_mb` holds it with code 12 saying so, once, without endless retries.
+ * `sandbox.max_file_mb` holds it with code 12 saying so, once, without endless retries; output
+ * names that leave the sandbox, from a client that is not updraft submit, hold the job once.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -99,6 +100,58 @@ test("outputs: every made file comes back, a missing or oversized one holds with
   assert.equal(big!.JobStatus, "5", "held");
   assert.equal(big!.HoldReasonCode, "12");
   assert.match(big!.HoldReason!, /big\.bin' exceeds the file limit of 2097152 bytes/);
+});
+
+test("attack: output names that leave the sandbox, sent past updraft submit, hold each job once with why", async (t) => {
+  const env = await startEnv({ clock: systemClock, timers: true });
+  t.after(() => env.close());
+  const dir = mkdtempSync(join(tmpdir(), "updraft-pilot-escape-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const alice = env.client("alice");
+  const base = { Cmd: '"run.sh"', RequestMemory: "64", Arguments: '"x"' };
+  const cluster = await alice.newCluster();
+  // A client that is not updraft submit sends what submit refuses: the schedd stores it as sent.
+  await alice.submitJobs(cluster, [
+    job({ ...base, Out: '"../../escape.out"' }),
+    job({ ...base, Err: '"/tmp/escape.err"' }),
+    job({ ...base, TransferOutput: '"histos.root,../escape.root"' }),
+  ]);
+  for (const proc of [0, 1, 2]) await putScript(alice, `${cluster}.${proc}`);
+
+  const result = await within(
+    runPilot({
+      clock: systemClock,
+      plan: planLifetime({ maxWalltimeS: 600, maxIdleS: 1 }, Date.now(), () => 0),
+      identity: { pilotId: "pilot-escape", host: "wn01" },
+      resources: { cpus: 1, memoryMb: 1000, diskKb: 1_000_000, gpus: 0 },
+      nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
+      published: {},
+      workDir: join(dir, "work"),
+      sources: [scheddSource(env.schedd.url(), env.client("pilot"))],
+      advertiser: { advertise: async () => {}, invalidate: async () => {} },
+      claimRetryMs: 200,
+    }),
+    "pilot run",
+  );
+  assert.equal(result.jobs.length, 3, "each job was taken once: held, never retried");
+  const expected = [
+    ["7", /outside/],
+    ["7", /outside/],
+    ["12", /escape\.root/],
+  ] as const;
+  for (const [proc, [code, why]] of expected.entries()) {
+    const [a] = await alice.query({ ids: [`${cluster}.${proc}`] });
+    assert.equal(a!.JobStatus, "5", `${cluster}.${proc} held`);
+    assert.equal(a!.HoldReasonCode, code);
+    assert.match(a!.HoldReason!, why);
+  }
+  const written = readdirSync(dir, { recursive: true }).map(String);
+  assert.deepEqual(
+    written.filter((f) => /escape/.test(f)),
+    [],
+    "nothing was written outside the sandbox",
+  );
+  assert.equal(existsSync("/tmp/escape.err"), false);
 });
 
 test("outputs: several go up at once, at most four, and every byte arrives", async (t) => {
