@@ -9,6 +9,9 @@ import type { ClientCredential } from "./client-settings.js";
 import { CliError } from "./errors.js";
 import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
+/** The largest `tokens.leeway_s` a daemon may set, so no daemon would take such a token yet. */
+const MAX_LEEWAY_MS = 600_000;
+
 export type RpcCredential =
   { credentialFile: string } | { certPem: string; keyPem: string } | { bearerToken: string };
 
@@ -36,6 +39,14 @@ export function rpcCredential(c: ClientCredential, now = Date.now()): RpcCredent
     throw new CliError(
       `the bearer token in ${where} expired at ${exp}; get a new one (from your VO's token ` +
         "service, or updraft token issue in a private pool) and try again",
+    );
+  }
+  // Beyond any daemon's leeway (at most 600 s): it would be refused as not yet valid.
+  const nbf = info.claims.nbf;
+  if (typeof nbf === "number" && nbf * 1000 > now + MAX_LEEWAY_MS) {
+    throw new CliError(
+      `the bearer token in ${where} is not yet valid: it starts at ` +
+        `${new Date(nbf * 1000).toISOString()}; check this machine's clock, or wait until then`,
     );
   }
   return { bearerToken: token };

@@ -45,13 +45,14 @@ after(async () => {
   rmSync(issuerDir, { recursive: true, force: true });
 });
 
-const token = (o: { scope?: string; aud?: string; lifetimeS?: number } = {}) =>
+const token = (o: { scope?: string; aud?: string; lifetimeS?: number; now?: number } = {}) =>
   issueToken(issuerDir, {
     sub: "dave",
     audiences: [o.aud ?? AUD],
     scope: o.scope ?? ALL,
     groups: ["/vo"],
     lifetimeS: o.lifetimeS ?? 600,
+    ...(o.now !== undefined ? { now: o.now } : {}),
   });
 
 type Result = { code: number; stdout: string; stderr: string };
@@ -107,6 +108,15 @@ test("an expired token is named before connecting; a refused one names the faile
   const expired = await updraft(["q"], { BEARER_TOKEN: await token({ lifetimeS: -60 }) });
   assert.equal(expired.code, 1);
   assert.match(expired.stderr, /the bearer token in \$BEARER_TOKEN expired at 20\d\d-/);
+
+  const early = await updraft(["q"], {
+    BEARER_TOKEN: await token({ now: Date.now() + 3_600_000 }),
+  });
+  assert.equal(early.code, 1);
+  assert.match(
+    early.stderr,
+    /the bearer token in \$BEARER_TOKEN is not yet valid: it starts at 20/,
+  );
 
   const file = join(env.dir, "elsewhere");
   writeFileSync(file, await token({ aud: "https://other.example.org" }));
