@@ -19,7 +19,7 @@ import {
 } from "../security/trust.js";
 import { verifyChain } from "../security/verify.js";
 import { dnAndFqans, vomsAttributes } from "../security/voms.js";
-import type { VerifyResult } from "../security/verify-result.js";
+import type { VerifyFailureCode, VerifyResult } from "../security/verify-result.js";
 import { quote } from "./job-status.js";
 
 /** More than any proxy file (three certificates and a key): larger files are not read. */
@@ -27,7 +27,9 @@ export const MAX_PROXY_BYTES = 64 * 1024;
 
 export type ChainCheck = (chainDer: Buffer[]) => VerifyResult;
 
-export type ProxyAttrs = { ok: true; attrs: [string, string][] } | { ok: false; reason: string };
+/** A refused proxy's reason; `code` is the chain check's when the chain itself was refused. */
+export type ProxyAttrs =
+  { ok: true; attrs: [string, string][] } | { ok: false; reason: string; code?: VerifyFailureCode };
 
 /** The secure proxy attributes of the PEM text of a proxy file, or why it is refused. Pure. */
 export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
@@ -39,7 +41,9 @@ export function jobProxyAttrs(pem: string, check: ChainCheck): ProxyAttrs {
   }
   if (chain.length === 0) return { ok: false, reason: "no PEM certificate in it" };
   const verdict = check(chain);
-  if (!verdict.ok) return { ok: false, reason: `${verdict.code}: ${verdict.reason}` };
+  if (!verdict.ok) {
+    return { ok: false, reason: `${verdict.code}: ${verdict.reason}`, code: verdict.code };
+  }
   // The chain is only as good as its first certificate to expire.
   const expires = Math.min(verdict.notAfter.getTime(), chainNotAfter(chain)!.getTime());
   const attrs: [string, string][] = [

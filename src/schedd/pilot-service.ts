@@ -452,9 +452,10 @@ function refreshProxy(
   const r = jobProxyAttrs(pem.toString("latin1"), deps.checkJobProxy);
   if (!r.ok) {
     // The chain is checked at the schedd's time, so an expired proxy is refused here.
-    const next = r.reason.startsWith("expired")
-      ? "; renew it with 'updraft proxy init' (or voms-proxy-init) and send it again"
-      : "";
+    const next =
+      r.code === "expired"
+        ? "; renew it with 'updraft proxy init' (or voms-proxy-init) and send it again"
+        : "";
     throw new InvalidArgumentError(`the proxy is refused: ${r.reason}${next}`);
   }
   const subject = r.attrs.find(([n]) => n === JOB.X509UserProxySubject)![1];
