@@ -6,6 +6,7 @@
  * not seen before is compared with the same attribute of the ad being replaced (a slot's Name or
  * address repeats from one update to the next, but not between slots), and only then parsed.
  */
+import { COMMON } from "../ads/names.js";
 import type { AttrEntry } from "../classad/classad.js";
 import { ClassAd, unparseExpr, unparseValue } from "../classad/index.js";
 import {
@@ -238,16 +239,16 @@ export class AdBuilder {
   ): BuiltAd {
     const entries = new ShapedEntries(shape, vals);
     if (!shape.index.has("mytype") && defaultType !== "") {
-      const r = this.interner.named("MyType", unparseValue(defaultType));
+      const r = this.interner.named(COMMON.MyType, unparseValue(defaultType));
       if (r.ok) entries.set(r.slot.key, r.entry);
     }
     const ad = new ClassAd(entries);
     let lifetime: number | undefined;
     if (shape.index.has("classadlifetime")) {
-      const v = ad.evaluate("ClassAdLifetime");
+      const v = ad.evaluate(COMMON.ClassAdLifetime);
       if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
         return refuse(
-          "ClassAdLifetime",
+          COMMON.ClassAdLifetime,
           "ClassAdLifetime must be a positive whole number of seconds",
         );
       }
@@ -304,13 +305,13 @@ function identify(
   const typeAt = shape.index.get("mytype");
   const type = typeAt === undefined ? defaultType : literalString(vals[typeAt]!);
   if (type === undefined || type === "") {
-    return refuse("MyType", "MyType is missing or not a string literal (give the ad type)");
+    return refuse(COMMON.MyType, "MyType is missing or not a string literal (give the ad type)");
   }
-  if (!TYPE_NAME.test(type)) return refuse("MyType", `MyType '${type}' is not a type name`);
+  if (!TYPE_NAME.test(type)) return refuse(COMMON.MyType, `MyType '${type}' is not a type name`);
   const nameAt = shape.index.get("name");
   const name = nameAt === undefined ? undefined : literalString(vals[nameAt]!);
   if (name === undefined || name === "") {
-    return refuse("Name", "Name is missing or not a non-empty string literal");
+    return refuse(COMMON.Name, "Name is missing or not a non-empty string literal");
   }
   return { ok: true, type, name };
 }

@@ -3,7 +3,7 @@
  * roles, owner checks and limits. No sockets and no timers; time comes from the injected clock,
  * so everything here is testable directly and the service only translates to and from the wire.
  */
-import { AD_TYPE, SLOT, writeCollector } from "../ads/index.js";
+import { AD_TYPE, COMMON, SLOT, writeCollector } from "../ads/index.js";
 import {
   ClassAd,
   compileExpression,
@@ -153,8 +153,8 @@ export class CollectorCore {
       caller,
       now,
       writer: { identity: caller.identity, admin: caller.roles.has("admin") },
-      identity: this.builder.stamp("AuthenticatedIdentity", unparseValue(caller.identity)),
-      heard: this.builder.stamp("LastHeardFrom", String(Math.floor(now / 1000))),
+      identity: this.builder.stamp(COMMON.AuthenticatedIdentity, unparseValue(caller.identity)),
+      heard: this.builder.stamp(COMMON.LastHeardFrom, String(Math.floor(now / 1000))),
     };
   }
 
@@ -169,7 +169,7 @@ export class CollectorCore {
         ...base,
         ok: false,
         code: "permission-denied",
-        attribute: "MyType",
+        attribute: COMMON.MyType,
         message:
           needs.length === 0
             ? `${type} ads are written only by the collector itself`
@@ -191,7 +191,7 @@ export class CollectorCore {
         ...base,
         ok: false,
         code: "permission-denied",
-        attribute: "MyType",
+        attribute: COMMON.MyType,
         message: `this collector takes Slot ads only from pilot credentials with a binding; ${caller.identity} has none`,
       };
     } else if (isSlot && !writer.admin && ad.entries.has(SLOT.PilotBinding.toLowerCase())) {
@@ -217,7 +217,7 @@ export class CollectorCore {
         ok: false,
         code: notOwner ? "permission-denied" : "resource-exhausted",
         message: r.message,
-        attribute: notOwner ? "Name" : "",
+        attribute: notOwner ? COMMON.Name : "",
       };
     }
     if (boundSlot) this.pilotSlots.added(caller.identity, name, totalCpus);
@@ -344,8 +344,11 @@ export class CollectorCore {
     // Limits applied when the ad was first advertised; a smaller limit now does not drop it.
     const built = this.builder.fromAttrs(attrs, "", false);
     if (!built.ok || expiresAt <= this.opts.clock.now()) return false;
-    applyStamp(built.ad, this.builder.stamp("AuthenticatedIdentity", unparseValue(identity)));
-    applyStamp(built.ad, this.builder.stamp("LastHeardFrom", String(Math.floor(lastHeard / 1000))));
+    applyStamp(built.ad, this.builder.stamp(COMMON.AuthenticatedIdentity, unparseValue(identity)));
+    applyStamp(
+      built.ad,
+      this.builder.stamp(COMMON.LastHeardFrom, String(Math.floor(lastHeard / 1000))),
+    );
     const writer = { identity, admin: true };
     const { type, name, ad } = built;
     const ok = this.store.upsert(type, name, ad, writer, expiresAt - lastHeard, lastHeard).ok;

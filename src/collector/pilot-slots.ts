@@ -6,6 +6,7 @@
  * pilot's slots (squatting the names it would use) nor fill the collector with made-up ones.
  * Pure bookkeeping; the collector calls it around each write and on each removal.
  */
+import { COMMON } from "../ads/names.js";
 
 /** Dynamic slots one pilot may hold, whatever CPU count its partitionable slot claims. */
 export const MAX_DYNAMIC_SLOTS_PER_PILOT = 1024;
@@ -34,7 +35,7 @@ export class PilotSlotIndex {
     const parsed = SLOT_NAME.exec(name);
     if (!parsed) {
       return {
-        attribute: "Name",
+        attribute: COMMON.Name,
         message: `a pilot's Slot ad is named slotN@<pilot> or, for a job's dynamic slot, slotN_M@<pilot>; got '${name.slice(0, 200)}'`,
       };
     }
@@ -43,7 +44,7 @@ export class PilotSlotIndex {
     if (held === undefined) return undefined;
     if (held.pilot !== pilot) {
       return {
-        attribute: "Name",
+        attribute: COMMON.Name,
         message: `Slot ad '${name.slice(0, 200)}' names another pilot than the one this credential advertises (${held.pilot})`,
       };
     }
@@ -53,7 +54,7 @@ export class PilotSlotIndex {
     const bound = Math.min(Math.max(0, Math.floor(cpus)), MAX_DYNAMIC_SLOTS_PER_PILOT) + 1;
     if (held.names.size >= bound) {
       return {
-        attribute: "Name",
+        attribute: COMMON.Name,
         message: `this pilot credential already holds ${held.names.size} Slot ads (its partitionable slot's TotalCpus + 1): invalidate an ended job's dynamic slot before advertising '${name.slice(0, 200)}'`,
       };
     }
