@@ -13,17 +13,17 @@ import {
   connectionsBlock,
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
-import { SLOT } from "../ads/names.js";
+import { JOB, SLOT } from "../ads/names.js";
 
 export const DEFAULT_SIGNIFICANT_ATTRIBUTES = [
-  "RequestCpus",
-  "RequestMemory",
-  "RequestDisk",
+  JOB.RequestCpus,
+  JOB.RequestMemory,
+  JOB.RequestDisk,
   "RequestGpus",
   "DESIRED_Sites",
   "DESIRED_Entries",
   "REQUIRED_OS",
-  "x509UserProxyVOName",
+  JOB.X509UserProxyVOName,
 ];
 
 export const scheddConfigSchema = z

@@ -13,6 +13,7 @@ import {
   type EvalBudget,
   type Value,
 } from "../classad/index.js";
+import { JOB } from "../ads/names.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { HoldCode, JobStatus, getAttr, type JobAttrs } from "./job-status.js";
 import { epochSeconds, type HoldInfo } from "./transitions.js";
@@ -94,10 +95,10 @@ function retriesExhaustedOrSucceeded(ad: ClassAd, nowMs: number): boolean {
   const ctx = { ctx: { now: () => epochSeconds(nowMs) } };
   const max = ad.evaluate(name, null, ctx);
   if (typeof max !== "number") return true;
-  const bySignal = ad.evaluate("ExitBySignal", null, ctx) === true;
-  const code = ad.evaluate("ExitCode", null, ctx);
+  const bySignal = ad.evaluate(JOB.ExitBySignal, null, ctx) === true;
+  const code = ad.evaluate(JOB.ExitCode, null, ctx);
   const success = !bySignal && code === successExitCode(ad);
-  const completions = ad.evaluate("NumJobCompletions", null, ctx);
+  const completions = ad.evaluate(JOB.NumJobCompletions, null, ctx);
   return success || (typeof completions === "number" && completions > max);
 }
 
