@@ -6,6 +6,7 @@
  * uploads these; a pilot fetches the sandbox only when the list is not empty.
  */
 import { posix } from "node:path";
+import { JOB } from "../ads/names.js";
 import type { ClassAd } from "../classad/index.js";
 
 /** Paths as the submit file gave them (relative to the job's Iwd, or absolute). */
@@ -15,11 +16,11 @@ export function inputFileNames(ad: ClassAd): string[] {
     return typeof v === "string" ? v : "";
   };
   const files: string[] = [];
-  if (ad.evaluate("TransferExecutable") !== false && s("Cmd") !== "") files.push(s("Cmd"));
+  if (ad.evaluate(JOB.TransferExecutable) !== false && s(JOB.Cmd) !== "") files.push(s(JOB.Cmd));
   if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
-  for (const f of s("TransferInput").split(",")) if (f.trim() !== "") files.push(f.trim());
+  for (const f of s(JOB.TransferInput).split(",")) if (f.trim() !== "") files.push(f.trim());
   if (s("x509userproxy") !== "") files.push(s("x509userproxy"));
-  if (s("ScitokensFile") !== "") files.push(s("ScitokensFile"));
+  if (s(JOB.ScitokensFile) !== "") files.push(s(JOB.ScitokensFile));
   return [...new Set(files)];
 }
 
@@ -31,6 +32,6 @@ export function proxyFileName(ad: ClassAd): string | undefined {
 
 /** The job's bearer token's name in its sandbox (`ScitokensFile`'s file name), or undefined. */
 export function tokenFileName(ad: ClassAd): string | undefined {
-  const v = ad.evaluate("ScitokensFile");
+  const v = ad.evaluate(JOB.ScitokensFile);
   return typeof v === "string" && v !== "" ? posix.basename(v) : undefined;
 }

@@ -69,7 +69,7 @@ export function jobSpecFromAd(
   if (!cmd) return { ok: false, message: "job ad has no Cmd" };
   const args = splitV2(ad.getString(JOB.Arguments) ?? "");
   if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
-  const env = parseEnvironmentV2(ad.getString("Environment") ?? "");
+  const env = parseEnvironmentV2(ad.getString(JOB.Environment) ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
   for (const attr of ["Out", "Err"]) {
     const name = ad.getString(attr);
@@ -84,7 +84,7 @@ export function jobSpecFromAd(
   const stdinName = ad.getString("In");
   // A staged executable runs as the sandbox copy whose hash was checked, never the submit
   // host's path; `transfer_executable = false` names a program already on the worker node.
-  const staged = ad.evaluate("TransferExecutable") !== false;
+  const staged = ad.evaluate(JOB.TransferExecutable) !== false;
   // The proxy the user sent with the job (`x509userproxy`) arrives with its inputs.
   const proxy = proxyFileName(ad);
   const token = tokenFileName(ad);
