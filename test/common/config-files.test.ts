@@ -4,9 +4,10 @@
  * deprecation warning.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
+import { yamlFiles } from "../helpers/yaml-files.js";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { loadConfigFile } from "../../src/common/config.js";
@@ -24,16 +25,6 @@ const DAEMONS: [prefix: string, schema: z.ZodType, renames: readonly KeyRename[]
   ["factory", factoryConfigSchema, FACTORY_RENAMES],
   ["frontend", frontendConfigSchema, FRONTEND_RENAMES],
 ];
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? yamlFiles(join(dir, e.name))
-      : e.name.endsWith(".yaml")
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
 
 /** A value for each `${VAR}` the file names: a distinct port each, which also serves as a path. */
 function envFor(text: string): Record<string, string> {

@@ -3,24 +3,14 @@
  * pilot's credential must never submit or act on jobs as a person would.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { yamlFiles } from "../helpers/yaml-files.js";
 import { parse } from "yaml";
 import { createAuthorizer, type AuthzRule } from "../../src/security/authz.js";
 
 const CONFIG = fileURLToPath(new URL("../../../config", import.meta.url));
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? yamlFiles(join(dir, e.name))
-      : e.name.endsWith(".yaml")
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
 
 /** Every `rules` list of identity rules, wherever the block sits in the file. */
 function ruleLists(node: unknown, out: AuthzRule[][] = []): AuthzRule[][] {
