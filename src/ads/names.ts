@@ -264,6 +264,8 @@ export const JOB = {
   ClusterId: "ClusterId",
   ProcId: "ProcId",
   Owner: "Owner",
+  /** The owner as the pilot's lease ad names it; the pilot falls back to `Owner`. */
+  User: "User",
   JobStatus: "JobStatus",
   Cmd: "Cmd",
   Arguments: "Arguments",
@@ -284,6 +286,17 @@ export const JOB = {
   JobPrio: "JobPrio",
   ImageSize: "ImageSize",
   TotalSubmitProcs: "TotalSubmitProcs",
+  // The exit policy the schedd evaluates when a job ends.
+  OnExitHold: "OnExitHold",
+  OnExitHoldReason: "OnExitHoldReason",
+  OnExitRemove: "OnExitRemove",
+  JobMaxRetries: "JobMaxRetries",
+  MaxRetries: "MaxRetries",
+  SuccessExitCode: "SuccessExitCode",
+  PeriodicHold: "PeriodicHold",
+  PeriodicHoldReason: "PeriodicHoldReason",
+  PeriodicRelease: "PeriodicRelease",
+  PeriodicRemove: "PeriodicRemove",
   // State-change bookkeeping the schedd keeps and the user log reads.
   LastJobStatus: "LastJobStatus",
   NumJobStarts: "NumJobStarts",
@@ -315,6 +328,9 @@ export const JOB = {
   JobUniverse: "JobUniverse",
   Iwd: "Iwd",
   Environment: "Environment",
+  In: "In",
+  Out: "Out",
+  Err: "Err",
   TransferExecutable: "TransferExecutable",
   TransferInput: "TransferInput",
   TransferOutput: "TransferOutput",
@@ -322,6 +338,8 @@ export const JOB = {
   ShouldTransferFiles: "ShouldTransferFiles",
   WhenToTransferOutput: "WhenToTransferOutput",
   ScitokensFile: "ScitokensFile",
+  /** The job's proxy as the submit file named it, which travels in its input sandbox. */
+  X509UserProxy: "x509userproxy",
   // Who submitted the job and with what credential: written by the schedd alone.
   AuthenticatedIdentity: "AuthenticatedIdentity",
   X509UserProxySubject: "x509userproxysubject",

@@ -4,6 +4,7 @@
  * `--invalidate` removes the ads named (by type and Name) instead.
  */
 import { hasErrorCode } from "../common/errors.js";
+import { COMMON } from "../ads/names.js";
 import type { Command } from "commander";
 import { ClassAd, ClassAdParseError } from "../classad/index.js";
 import { CliError } from "./errors.js";
@@ -142,8 +143,8 @@ async function invalidateAll(
   let failures = 0;
   let removed = 0;
   for (const [i, ad] of ads.entries()) {
-    const myType = ad.evaluate("MyType");
-    const name = ad.evaluate("Name");
+    const myType = ad.evaluate(COMMON.MyType);
+    const name = ad.evaluate(COMMON.Name);
     const adType = typeof myType === "string" ? myType : type;
     if (adType === "" || typeof name !== "string") {
       failures++;

@@ -6,6 +6,7 @@
  * new proxy in its sandbox at its next heartbeat.
  */
 import type { Command } from "commander";
+import { JOB } from "../ads/names.js";
 import { readBounded } from "../common/bounded-read.js";
 import { MAX_PROXY_BYTES } from "../schedd/job-proxy.js";
 import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
@@ -89,7 +90,7 @@ export function createRefreshProxyCommand(): Command {
         const jobs = await client.query({
           ids: o.all ? [] : ids,
           mine: o.all === true,
-          projection: ["ClusterId", "ProcId", "x509userproxy"],
+          projection: [JOB.ClusterId, JOB.ProcId, JOB.X509UserProxy],
         });
         const named = o.all ? "all" : ids.map((id) => parseJobId(id)!);
         const plan = planRefreshes(jobs, named, file);

@@ -5,6 +5,7 @@
 import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
 import { compileExpression } from "../classad/index.js";
+import { AD_TYPE } from "../ads/names.js";
 import { isAttributeName } from "../collector/intern.js";
 import { formatCompact } from "./status-compact.js";
 import { CliError } from "./errors.js";
@@ -39,7 +40,7 @@ export function createStatusCommand(): Command {
     .option(
       "--type <type>",
       "ad type: Slot, GlideFactory, GlideClient, Scheduler, Collector...",
-      "Slot",
+      AD_TYPE.Slot,
     )
     .option("--any", "ads of every type")
     .option("--constraint <expr>", "only ads for which this ClassAd expression is true")
@@ -81,7 +82,7 @@ export function createStatusCommand(): Command {
         throw err;
       }
     }
-    const type = o.any ? "" : (o.type ?? "Slot");
+    const type = o.any ? "" : (o.type ?? AD_TYPE.Slot);
     // Projection only when -af names plain attributes: expressions may reference anything.
     const projection = o.af && o.af.every(isAttributeName) ? o.af : [];
     const pool = await openPool(o);

@@ -11,6 +11,7 @@ import { hostname, userInfo } from "node:os";
 import { basename, isAbsolute, join, posix } from "node:path";
 import type { Command } from "commander";
 import { HtcondorCommand } from "./htcondor-args.js";
+import { JOB } from "../ads/names.js";
 import { ClassAd } from "../classad/index.js";
 import type { ScheddClient } from "../schedd/client.js";
 import { inputFileNames } from "../schedd/input-files.js";
@@ -84,9 +85,9 @@ export type InputFile = { path: string; name: string };
  */
 export function inputFiles(job: JobAttrs): InputFile[] {
   const ad = ClassAd.fromJSON(job);
-  const iwdValue = ad.evaluate("Iwd");
+  const iwdValue = ad.evaluate(JOB.Iwd);
   const iwd = typeof iwdValue === "string" && iwdValue !== "" ? iwdValue : process.cwd();
-  const listed = ad.evaluate("TransferInput");
+  const listed = ad.evaluate(JOB.TransferInput);
   const preserved = new Set(
     ad.evaluate("PreserveRelativePaths") === true && typeof listed === "string"
       ? listed.split(",").map((f) => f.trim())

@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { JOB } from "../ads/names.js";
 import { HtcondorCommand } from "./htcondor-args.js";
 import { parseJobId } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
@@ -29,13 +30,13 @@ export function createTransferOutputCommand(): Command {
       if (!parseJobId(id)) throw new CliError(`'${id}' is not a job id (CLUSTER or CLUSTER.PROC)`);
       await withSchedd(o, "fetching output", async ({ client }) => {
         const projection = [
-          "ClusterId",
-          "ProcId",
-          "Iwd",
-          "Out",
-          "Err",
-          "TransferOutput",
-          "TransferOutputRemaps",
+          JOB.ClusterId,
+          JOB.ProcId,
+          JOB.Iwd,
+          JOB.Out,
+          JOB.Err,
+          JOB.TransferOutput,
+          JOB.TransferOutputRemaps,
         ];
         const ads = [
           ...(await client.query({ ids: [id], projection })),

@@ -10,6 +10,7 @@
 import { constants, lstatSync, openSync, fstatSync, readdirSync, closeSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { ClassAd } from "../classad/index.js";
+import { JOB } from "../ads/names.js";
 import { proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import { unsafeName } from "../schedd/sandbox.js";
 
@@ -51,7 +52,7 @@ export function snapshotSandbox(dir: string): SandboxSnapshot {
 /** Out and Err when they name files in the sandbox (not /dev/null, not absolute). */
 function streamNames(ad: ClassAd): string[] {
   const names: string[] = [];
-  for (const a of ["Out", "Err"]) {
+  for (const a of [JOB.Out, JOB.Err]) {
     const v = ad.getString(a);
     if (v && !isAbsolute(v)) names.push(v);
   }
@@ -60,7 +61,7 @@ function streamNames(ad: ClassAd): string[] {
 
 /** The names the job's ad lists in TransferOutput, or undefined when it lists none. */
 export function listedOutputs(ad: ClassAd): string[] | undefined {
-  const text = ad.getString("TransferOutput");
+  const text = ad.getString(JOB.TransferOutput);
   if (text === undefined) return undefined;
   const names = text
     .split(",")

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { JOB } from "../ads/names.js";
 import { abortableSleep } from "../common/clock.js";
 import { gpuEnvironment, parseGpuNames } from "./gpu-assignment.js";
 import { DEFAULT_HEARTBEAT, type HeartbeatPolicy } from "./heartbeat-schedule.js";
@@ -146,7 +147,7 @@ function slotInput(ctx: PilotContext): SlotAdInput {
 const slotJob = (a: ActiveJob): SlotJob => ({
   n: a.n,
   jobId: a.lease.jobId,
-  owner: a.lease.ad.getString("User") ?? a.lease.ad.getString("Owner") ?? "",
+  owner: a.lease.ad.getString(JOB.User) ?? a.lease.ad.getString(JOB.Owner) ?? "",
   resources: requestOf(a.lease.ad),
   gpuNames: a.gpus,
   claimedMs: a.startedAt,

@@ -17,16 +17,16 @@ export function inputFileNames(ad: ClassAd): string[] {
   };
   const files: string[] = [];
   if (ad.evaluate(JOB.TransferExecutable) !== false && s(JOB.Cmd) !== "") files.push(s(JOB.Cmd));
-  if (s("In") !== "" && s("In") !== "/dev/null") files.push(s("In"));
+  if (s(JOB.In) !== "" && s(JOB.In) !== "/dev/null") files.push(s(JOB.In));
   for (const f of s(JOB.TransferInput).split(",")) if (f.trim() !== "") files.push(f.trim());
-  if (s("x509userproxy") !== "") files.push(s("x509userproxy"));
+  if (s(JOB.X509UserProxy) !== "") files.push(s(JOB.X509UserProxy));
   if (s(JOB.ScitokensFile) !== "") files.push(s(JOB.ScitokensFile));
   return [...new Set(files)];
 }
 
 /** The job's proxy's name in its sandbox (`x509userproxy`'s file name), or undefined. */
 export function proxyFileName(ad: ClassAd): string | undefined {
-  const v = ad.evaluate("x509userproxy");
+  const v = ad.evaluate(JOB.X509UserProxy);
   return typeof v === "string" && v !== "" ? posix.basename(v) : undefined;
 }
 

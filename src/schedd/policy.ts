@@ -29,7 +29,7 @@ export type PeriodicDecision =
   /** `expr` (or the reason it gives) met an evaluation bound: nothing was decided. */
   | { kind: "bound"; expr: string; bound: EvalBound };
 
-const EXIT_POLICY_ATTRS = ["OnExitHold", "OnExitRemove", "JobMaxRetries", "MaxRetries"];
+const EXIT_POLICY_ATTRS = [JOB.OnExitHold, JOB.OnExitRemove, JOB.JobMaxRetries, JOB.MaxRetries];
 
 type Tri = "true" | "false" | "undefined";
 
@@ -79,10 +79,10 @@ export function exitPolicy(attrs: JobAttrs, nowMs: number): ExitDecision {
   if (!EXIT_POLICY_ATTRS.some((n) => getAttr(attrs, n) !== undefined)) return { kind: "complete" };
   const ad = ClassAd.fromJSON(attrs);
   const ctx = { now: () => epochSeconds(nowMs) };
-  if (evalAttr(ad, "OnExitHold", ctx) === "true") {
-    return { kind: "hold", hold: policyHold(ad, attrs, "OnExitHold", "OnExitHoldReason", ctx) };
+  if (evalAttr(ad, JOB.OnExitHold, ctx) === "true") {
+    return { kind: "hold", hold: policyHold(ad, attrs, JOB.OnExitHold, JOB.OnExitHoldReason, ctx) };
   }
-  const remove = evalAttr(ad, "OnExitRemove", ctx);
+  const remove = evalAttr(ad, JOB.OnExitRemove, ctx);
   if (remove === "true") return { kind: "complete" };
   if (remove === "false") return { kind: "requeue" };
   return retriesExhaustedOrSucceeded(ad, nowMs) ? { kind: "complete" } : { kind: "requeue" };
@@ -90,7 +90,11 @@ export function exitPolicy(attrs: JobAttrs, nowMs: number): ExitDecision {
 
 /** The default OnExitRemove when retries are asked for: success, or no retries left. */
 function retriesExhaustedOrSucceeded(ad: ClassAd, nowMs: number): boolean {
-  const name = ad.has("JobMaxRetries") ? "JobMaxRetries" : ad.has("MaxRetries") ? "MaxRetries" : "";
+  const name = ad.has(JOB.JobMaxRetries)
+    ? JOB.JobMaxRetries
+    : ad.has(JOB.MaxRetries)
+      ? JOB.MaxRetries
+      : "";
   if (name === "") return true;
   const ctx = { ctx: { now: () => epochSeconds(nowMs) } };
   const max = ad.evaluate(name, null, ctx);
@@ -103,7 +107,7 @@ function retriesExhaustedOrSucceeded(ad: ClassAd, nowMs: number): boolean {
 }
 
 function successExitCode(ad: ClassAd): number {
-  const v = ad.evaluate("SuccessExitCode", null);
+  const v = ad.evaluate(JOB.SuccessExitCode, null);
   return typeof v === "number" ? v : 0;
 }
 
@@ -122,9 +126,9 @@ export function periodicPolicy(
   }
   // Most jobs carry none of these; skip parsing the ad for them.
   if (
-    getAttr(attrs, "PeriodicHold") === undefined &&
-    getAttr(attrs, "PeriodicRelease") === undefined &&
-    getAttr(attrs, "PeriodicRemove") === undefined
+    getAttr(attrs, JOB.PeriodicHold) === undefined &&
+    getAttr(attrs, JOB.PeriodicRelease) === undefined &&
+    getAttr(attrs, JOB.PeriodicRemove) === undefined
   ) {
     return { kind: "none" };
   }
@@ -133,25 +137,25 @@ export function periodicPolicy(
   const bound = (expr: string): PeriodicDecision | undefined =>
     budget?.hit ? { kind: "bound", expr, bound: budget.hit } : undefined;
   if (status !== JobStatus.Held) {
-    const hold = evalAttr(ad, "PeriodicHold", ctx);
-    if (bound("PeriodicHold")) return bound("PeriodicHold")!;
+    const hold = evalAttr(ad, JOB.PeriodicHold, ctx);
+    if (bound(JOB.PeriodicHold)) return bound(JOB.PeriodicHold)!;
     if (hold === "true") {
-      const info = policyHold(ad, attrs, "PeriodicHold", "PeriodicHoldReason", ctx);
-      return bound("PeriodicHold") ?? { kind: "hold", hold: info };
+      const info = policyHold(ad, attrs, JOB.PeriodicHold, JOB.PeriodicHoldReason, ctx);
+      return bound(JOB.PeriodicHold) ?? { kind: "hold", hold: info };
     }
   }
   if (status === JobStatus.Held) {
-    const release = evalAttr(ad, "PeriodicRelease", ctx);
-    if (bound("PeriodicRelease")) return bound("PeriodicRelease")!;
+    const release = evalAttr(ad, JOB.PeriodicRelease, ctx);
+    if (bound(JOB.PeriodicRelease)) return bound(JOB.PeriodicRelease)!;
     if (release === "true") {
-      return { kind: "release", reason: reasonFor(ad, attrs, "PeriodicRelease", "", ctx) };
+      return { kind: "release", reason: reasonFor(ad, attrs, JOB.PeriodicRelease, "", ctx) };
     }
   }
-  const remove = evalAttr(ad, "PeriodicRemove", ctx);
-  if (bound("PeriodicRemove")) return bound("PeriodicRemove")!;
+  const remove = evalAttr(ad, JOB.PeriodicRemove, ctx);
+  if (bound(JOB.PeriodicRemove)) return bound(JOB.PeriodicRemove)!;
   if (remove === "true") {
-    const reason = reasonFor(ad, attrs, "PeriodicRemove", "", ctx);
-    return bound("PeriodicRemove") ?? { kind: "remove", reason };
+    const reason = reasonFor(ad, attrs, JOB.PeriodicRemove, "", ctx);
+    return bound(JOB.PeriodicRemove) ?? { kind: "remove", reason };
   }
   return { kind: "none" };
 }

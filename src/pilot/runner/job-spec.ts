@@ -71,7 +71,7 @@ export function jobSpecFromAd(
   if (!args.ok) return { ok: false, message: `Arguments: ${args.message}` };
   const env = parseEnvironmentV2(ad.getString(JOB.Environment) ?? "");
   if (!env.ok) return { ok: false, message: `Environment: ${env.message}` };
-  for (const attr of ["Out", "Err"]) {
+  for (const attr of [JOB.Out, JOB.Err]) {
     const name = ad.getString(attr);
     const why = name ? unsafeStreamName(name) : undefined;
     if (why) return { ok: false, message: `${attr} '${name}' refused: ${why}`, holdCode: 7 };
@@ -81,7 +81,7 @@ export function jobSpecFromAd(
     const f = p || dflt;
     return f === "/dev/null" ? f : join(sandboxDir, f);
   };
-  const stdinName = ad.getString("In");
+  const stdinName = ad.getString(JOB.In);
   // A staged executable runs as the sandbox copy whose hash was checked, never the submit
   // host's path; `transfer_executable = false` names a program already on the worker node.
   const staged = ad.evaluate(JOB.TransferExecutable) !== false;
@@ -102,8 +102,8 @@ export function jobSpecFromAd(
       env: env.env,
       stdin:
         stdinName && stdinName !== "/dev/null" ? join(sandboxDir, basename(stdinName)) : undefined,
-      stdout: inSandbox(ad.getString("Out"), "_condor_stdout"),
-      stderr: inSandbox(ad.getString("Err"), "_condor_stderr"),
+      stdout: inSandbox(ad.getString(JOB.Out), "_condor_stdout"),
+      stderr: inSandbox(ad.getString(JOB.Err), "_condor_stderr"),
       credentialFile: opts.credentialFile ?? (proxy && join(sandboxDir, proxy)),
       tokenFile: token && join(sandboxDir, token),
       walltimeS: jobWalltimeS(ad),
