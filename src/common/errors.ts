@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   "unsupported-version": "security",
   "wrong-key": "security",
   tampered: "security",
+  "token-keys": "security",
   // grid adapters
   "arc-http": "adapter",
   "arc-protocol": "adapter",

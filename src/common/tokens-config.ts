@@ -19,6 +19,7 @@ import { z } from "zod";
 import { duration } from "./config-blocks.js";
 import { ConfigError } from "./config.js";
 import type { Logger } from "./logger.js";
+import { TlsFileError } from "./tls-rpc.js";
 import { createPilotRevocationFile, type PilotRevocations } from "../security/pilot-revocations.js";
 import { createIssuerKeySource, parseJwks } from "../security/token-keys.js";
 import {
@@ -108,10 +109,12 @@ export function tokenVerifierFromConfig(
     }
   }
   return createTokenVerifier({
-    issuers: cfg.issuers.map((i) =>
+    issuers: cfg.issuers.map((i, n) =>
       createIssuerKeySource(i.issuer, {
         ...(i.jwks_file !== undefined ? { jwksFile: i.jwks_file } : {}),
-        ...(i.ca_file !== undefined ? { ca: readFileSync(i.ca_file) } : {}),
+        ...(i.ca_file !== undefined
+          ? { ca: readCaFile(i.ca_file, `tokens.issuers[${n}].ca_file`) }
+          : {}),
       }),
     ),
     audiences,
@@ -119,6 +122,17 @@ export function tokenVerifierFromConfig(
     leewayS: cfg.leeway_s,
     maxTokenBytes: cfg.max_token_bytes,
   });
+}
+
+/** An issuer's CA bundle: one the daemon cannot read is a tls file error naming its key (exit 71). */
+function readCaFile(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new TlsFileError(
+      `${key} ${file}: ${(err as Error).message} (check the path and its mode)`,
+    );
+  }
 }
 
 /** The revocation list of a `tokens` block, or undefined when it names no file. */

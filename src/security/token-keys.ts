@@ -12,6 +12,16 @@ import {
   type JSONWebKeySet,
   type JWSHeaderParameters,
 } from "jose";
+import { UpdraftError } from "../common/errors.js";
+
+/**
+ * An issuer's keys could not be had: its discovery document or JWKS is missing, not https,
+ * malformed, too large, or did not come. Logged as the reason tokens of that issuer are refused.
+ */
+export class TokenKeyError extends UpdraftError {
+  readonly code = "token-keys";
+  override name = "TokenKeyError";
+}
 
 export interface IssuerKeySourceOptions {
   /** Path to a jwks.json; when absent, keys are discovered from the issuer's URL. */
@@ -62,14 +72,14 @@ export function createIssuerKeySource(
       return parseJwks(readFileSync(opts.jwksFile, "utf8"));
     }
     if (!issuer.startsWith("https://")) {
-      throw new Error(`issuer ${issuer} is not an https URL and has no jwks_file`);
+      throw new TokenKeyError(`issuer ${issuer} is not an https URL and has no jwks_file`);
     }
     const base = issuer.replace(/\/+$/, "");
     const conf = JSON.parse(
       await fetchHttps(`${base}/.well-known/openid-configuration`, opts.ca, maxBytes),
     ) as { jwks_uri?: unknown };
     if (typeof conf.jwks_uri !== "string" || !conf.jwks_uri.startsWith("https://")) {
-      throw new Error(`issuer ${issuer} publishes no https jwks_uri`);
+      throw new TokenKeyError(`issuer ${issuer} publishes no https jwks_uri`);
     }
     return parseJwks(await fetchHttps(conf.jwks_uri, opts.ca, maxBytes));
   }
@@ -156,7 +166,7 @@ function describeKid(header: JWSHeaderParameters): string {
 /** A JWKS document; only public keys are kept so a leaked private member never becomes a verifier. */
 export function parseJwks(text: string): JSONWebKeySet {
   const doc = JSON.parse(text) as { keys?: unknown };
-  if (!Array.isArray(doc.keys)) throw new Error("a JWKS needs a keys array");
+  if (!Array.isArray(doc.keys)) throw new TokenKeyError("a JWKS needs a keys array");
   const keys = doc.keys.filter(
     (k): k is JSONWebKeySet["keys"][number] =>
       typeof k === "object" && k !== null && (k as { kty?: unknown }).kty !== "oct",
@@ -176,7 +186,7 @@ function fetchHttps(
       (res) => {
         if (res.statusCode !== 200) {
           res.resume();
-          reject(new Error(`${url} answered ${res.statusCode}`));
+          reject(new TokenKeyError(`${url} answered ${res.statusCode}`));
           return;
         }
         const parts: Buffer[] = [];
@@ -184,7 +194,7 @@ function fetchHttps(
         res.on("data", (b: Buffer) => {
           size += b.length;
           if (size > maxBytes) {
-            req.destroy(new Error(`${url} sent more than ${maxBytes} bytes`));
+            req.destroy(new TokenKeyError(`${url} sent more than ${maxBytes} bytes`));
             return;
           }
           parts.push(b);
@@ -193,7 +203,7 @@ function fetchHttps(
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${url} timed out`)));
+    req.on("timeout", () => req.destroy(new TokenKeyError(`${url} timed out`)));
     req.on("error", reject);
     req.end();
   });

@@ -127,6 +127,25 @@ test("a tokens block whose key file cannot be read exits 78 naming its key, with
   assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, "no stack trace");
 });
 
+test("a token issuer's ca_file the daemon cannot read exits 71 naming its key, without a stack", async () => {
+  const file = join(tmp.dir, "tokens-missing-ca.yaml");
+  writeFileSync(
+    file,
+    [
+      "listen: { host: 127.0.0.1, port: 0 }",
+      `tls: { cert_file: ${pool.pki.host.certFile}, key_file: ${pool.pki.host.keyFile}, trust_dir: ${pool.pki.caDir} }`,
+      "tokens:",
+      `  issuers: [{ issuer: "https://issuer.example.org", ca_file: ${join(tmp.dir, "no-ca.pem")} }]`,
+      "  audiences: [collector]",
+      "",
+    ].join("\n"),
+  );
+  const r = await runCli(["collector", "run", "--config", file], process.env);
+  assert.equal(r.code, 71, r.stderr);
+  assert.match(r.stderr, /tokens\.issuers\[0\]\.ca_file .*no-ca\.pem: ENOENT/);
+  assert.doesNotMatch(r.stderr, /internal error|at .*\.js:\d+/, "no stack trace");
+});
+
 test("updraft collector run --config starts the collector and SIGTERM stops it with 0", async () => {
   const file = collectorConfig("good.yaml", 0);
   const child = spawn(process.execPath, [bin, "collector", "run", "--config", file], {
