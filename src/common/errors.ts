@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   "arc-protocol": "adapter",
   "arc-job-description": "adapter",
   "arc-delegation": "adapter",
+  "arc-credential": "adapter",
   // daemons
   "migration-failed": "storage",
   "sandbox-invalid": "schedd",

@@ -25,6 +25,8 @@ import {
   toPilotStatus,
 } from "../../../src/factory/adapters/arc/states.js";
 import { commandFileName } from "../../../src/factory/adapters/arc/arc-adapter.js";
+import { readBearerToken, readCaDir } from "../../../src/factory/adapters/arc/rest-client.js";
+import { hasErrorCode } from "../../../src/common/errors.js";
 import { pemCertificates } from "../../../src/security/cert-info.js";
 import { verifyChain } from "../../../src/security/verify.js";
 import { createTestPki } from "../../helpers/pki.js";
@@ -377,4 +379,26 @@ test("a delegation request is signed as an RFC 3820 proxy of the pilot credentia
     () => signDelegation(csrPem, readFileSync(pki.user.certFile, "utf8"), { hours: 2, now }),
     /the pilot credential holds no private key/,
   );
+});
+
+test("an unusable CA directory or token file is an arc-credential error naming the setting", () => {
+  const dir = mkdtempSync(join(tmpdir(), "arc-cred-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cases: [() => unknown, RegExp][] = [
+    [() => readCaDir(join(dir, "missing")), /^ca_dir .*missing: cannot list: ENOENT/],
+    [() => readCaDir(dir), /^ca_dir .*: no CA certificates \(<hash>\.0 files\)$/],
+    [() => readBearerToken(join(dir, "no-token")), /^client_token .*no-token: cannot read/],
+  ];
+  writeFileSync(join(dir, "token"), "not a token\n", { mode: 0o600 });
+  cases.push([
+    () => readBearerToken(join(dir, "token"), "submit token"),
+    /^submit token .*: not a JWT/,
+  ]);
+  for (const [call, says] of cases) {
+    assert.throws(call, (err: unknown) => {
+      assert.ok(hasErrorCode(err, "arc-credential"), String(err));
+      assert.match(err.message, says);
+      return true;
+    });
+  }
 });

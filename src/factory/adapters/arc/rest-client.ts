@@ -17,6 +17,15 @@ import {
   readBoundedText,
 } from "../../../common/bounded-read.js";
 
+/**
+ * A file the entry's ARC settings name (`ca_dir`, `client_proxy`, `client_cert`, `client_key`, a
+ * token file) cannot be read or is not what it must be; the setting and the file are named.
+ */
+export class ArcCredentialError extends UpdraftError {
+  readonly code = "arc-credential";
+  override name = "ArcCredentialError";
+}
+
 export class ArcHttpError extends UpdraftError {
   readonly code = "arc-http";
   override name = "ArcHttpError";
@@ -60,7 +69,7 @@ export function readCaDir(dir: string): Buffer[] {
   try {
     names = readdirSync(dir);
   } catch (err) {
-    throw new Error(`ca_dir ${dir}: cannot list: ${(err as Error).message}`);
+    throw new ArcCredentialError(`ca_dir ${dir}: cannot list: ${(err as Error).message}`);
   }
   const cas = names
     .filter((n) => /^[0-9a-f]{8}\.\d+$/.test(n))
@@ -69,7 +78,8 @@ export function readCaDir(dir: string): Buffer[] {
       if (pem === undefined) throw new FileTooLargeError(join(dir, n), MAX_CREDENTIAL_FILE_BYTES);
       return pem;
     });
-  if (cas.length === 0) throw new Error(`ca_dir ${dir}: no CA certificates (<hash>.0 files)`);
+  if (cas.length === 0)
+    throw new ArcCredentialError(`ca_dir ${dir}: no CA certificates (<hash>.0 files)`);
   return cas;
 }
 
@@ -82,10 +92,12 @@ export function readBearerToken(file: string, what = "client_token"): string {
   try {
     text = readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES).trim();
   } catch (err) {
-    throw new Error(`${what} ${file}: cannot read: ${(err as Error).message}`);
+    throw new ArcCredentialError(`${what} ${file}: cannot read: ${(err as Error).message}`);
   }
   if (text.length > 16 * 1024 || !TOKEN_RE.test(text)) {
-    throw new Error(`${what} ${file}: not a JWT (three base64url parts, at most 16 KiB)`);
+    throw new ArcCredentialError(
+      `${what} ${file}: not a JWT (three base64url parts, at most 16 KiB)`,
+    );
   }
   return text;
 }
@@ -97,11 +109,15 @@ function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
     try {
       text = readBoundedText(s.client_proxy, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
-      throw new Error(`client_proxy ${s.client_proxy}: cannot read: ${(err as Error).message}`);
+      throw new ArcCredentialError(
+        `client_proxy ${s.client_proxy}: cannot read: ${(err as Error).message}`,
+      );
     }
     const c = readCredentialFile(text);
     if (c.chainPem.length === 0 || !c.keyPem) {
-      throw new Error(`client_proxy ${s.client_proxy}: needs a certificate and its private key`);
+      throw new ArcCredentialError(
+        `client_proxy ${s.client_proxy}: needs a certificate and its private key`,
+      );
     }
     return { cert: c.chainPem.join(""), key: c.keyPem };
   }
@@ -109,7 +125,7 @@ function clientCredential(s: ArcSettings): { cert?: string; key?: string } {
     try {
       return readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
-      throw new Error(`${what} ${file}: cannot read: ${(err as Error).message}`);
+      throw new ArcCredentialError(`${what} ${file}: cannot read: ${(err as Error).message}`);
     }
   };
   return { cert: read(s.client_cert!, "client_cert"), key: read(s.client_key!, "client_key") };
