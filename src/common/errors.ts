@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   "arc-job-description": "adapter",
   "arc-delegation": "adapter",
   "arc-credential": "adapter",
+  "slurm-command": "adapter",
+  "slurm-answer": "adapter",
+  "slurm-script": "adapter",
   // daemons
   "migration-failed": "storage",
   "sandbox-invalid": "schedd",

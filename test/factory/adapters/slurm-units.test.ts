@@ -14,7 +14,9 @@ import {
   refusalIsTransient,
   sbatchArgs,
 } from "../../../src/factory/adapters/slurm/batch-script.js";
-import { controlPath } from "../../../src/factory/adapters/slurm/host.js";
+import { controlPath, createLocalHost } from "../../../src/factory/adapters/slurm/host.js";
+import { expandTasks } from "../../../src/factory/adapters/slurm/job-names.js";
+import { hasErrorCode, type ErrorCode } from "../../../src/common/errors.js";
 import {
   parseSlurmSettings,
   slurmSettingsSchema,
@@ -285,4 +287,35 @@ test("docs/adapters/slurm.md: the example entry is a valid factory entry and eve
   const keys = [...Object.keys(slurmSettingsSchema.shape), ...Object.keys(sshSettingsSchema.shape)];
   for (const k of keys)
     assert.match(doc, new RegExp(`\\| \`${k}\` +\\|`), `setting ${k} documented`);
+});
+
+test("Slurm's unreadable answers, a command that does not answer and a bad script carry codes", async () => {
+  const coded = (code: ErrorCode, says: RegExp) => (err: unknown) => {
+    assert.ok(hasErrorCode(err, code), String(err));
+    assert.match(err.message, says);
+    return true;
+  };
+  assert.throws(() => parseSqueueJson("squeue: error: x"), coded("slurm-answer", /not JSON/));
+  assert.throws(() => parseSqueueJson("{}"), coded("slurm-answer", /without a 'jobs' array/));
+  assert.throws(() => parseSqueueText("x\n"), coded("slurm-answer", /is not 'id\|state/));
+  assert.throws(() => expandTasks("5-1"), coded("slurm-answer", /not a Slurm array task list/));
+  assert.throws(
+    () =>
+      batchScript(
+        {
+          intentId: 1,
+          command: "/bin/true",
+          args: [],
+          env: { "A-B": "x" },
+          resources: { cpus: 1, memoryMb: 1, walltimeS: 1 },
+        },
+        { dir: tmpdir(), command: "/bin/true" },
+      ),
+    coded("slurm-script", /'A-B' is not a variable name/),
+  );
+  const host = createLocalHost(200);
+  await assert.rejects(
+    host.run("exec sleep 30\n"),
+    coded("slurm-command", /did not answer within/),
+  );
 });

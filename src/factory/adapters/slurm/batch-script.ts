@@ -5,6 +5,13 @@
  */
 import type { PilotSpec } from "../types.js";
 import type { SlurmSettings } from "./settings.js";
+import { UpdraftError } from "../../../common/errors.js";
+
+/** A pilot's batch script cannot be written as asked (a name in its environment is not a variable name). */
+export class SlurmScriptError extends UpdraftError {
+  readonly code = "slurm-script";
+  override name = "SlurmScriptError";
+}
 
 /** One argument quoted for a POSIX shell. */
 export function shQuote(s: string): string {
@@ -46,7 +53,8 @@ export function batchScript(spec: PilotSpec, paths: ScriptPaths): string {
     env.push(["UPDRAFT_PILOT_CREDENTIAL", paths.credential], ["X509_USER_PROXY", paths.credential]);
   }
   for (const [k, v] of Object.entries(spec.env)) {
-    if (!ENV_NAME.test(k)) throw new Error(`pilot environment: '${k}' is not a variable name`);
+    if (!ENV_NAME.test(k))
+      throw new SlurmScriptError(`pilot environment: '${k}' is not a variable name`);
     env.push([k, v]);
   }
   const exitFile = shQuote(`${paths.dir}/${PILOT_FILES.exitCode}`);

@@ -9,6 +9,16 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SshSettings } from "./settings.js";
+import { UpdraftError } from "../../../common/errors.js";
+
+/**
+ * A Slurm command, or the script the adapter runs where they are, could not run, did not answer
+ * in time, or failed; the message names the host, the exit status and its stderr.
+ */
+export class SlurmCommandError extends UpdraftError {
+  readonly code = "slurm-command";
+  override name = "SlurmCommandError";
+}
 
 export interface ShellResult {
   code: number;
@@ -44,12 +54,12 @@ function exec(
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${cmd}: ${e.message}`));
+      reject(new SlurmCommandError(`cannot run ${cmd}: ${e.message}`));
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new Error(`${cmd} did not answer within ${timeoutMs / 1000} s`));
+        reject(new SlurmCommandError(`${cmd} did not answer within ${timeoutMs / 1000} s`));
         return;
       }
       resolve({

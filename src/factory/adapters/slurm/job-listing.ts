@@ -5,7 +5,7 @@
  * takes "not in squeue" for success. Array tasks are listed one by one, pending ones included.
  */
 import type { Logger } from "../../../common/logger.js";
-import type { SlurmHost } from "./host.js";
+import { SlurmCommandError, type SlurmHost } from "./host.js";
 import { pilotOfJob, type NamedPilot } from "./job-names.js";
 import {
   configScript,
@@ -70,7 +70,9 @@ function splitSqueueJson(stdout: string): { uid?: number; text: string } {
 }
 
 function failure(what: string, where: string, r: { code: number; stderr: string }): Error {
-  return new Error(`${what} failed (${where}, exit ${r.code}): ${r.stderr.trim() || "no message"}`);
+  return new SlurmCommandError(
+    `${what} failed (${where}, exit ${r.code}): ${r.stderr.trim() || "no message"}`,
+  );
 }
 
 export function createJobLookup(

@@ -6,6 +6,13 @@
  * pilot it is, with no record of the submission at all.
  */
 import { isHandle } from "./records.js";
+import { UpdraftError } from "../../../common/errors.js";
+
+/** Slurm answered (squeue's JSON or text, a job name, an array task list) in a form not read. */
+export class SlurmAnswerError extends UpdraftError {
+  readonly code = "slurm-answer";
+  override name = "SlurmAnswerError";
+}
 
 const ARRAY_KEY = /^(\d+)-([0-9a-f]{8})-array$/;
 
@@ -20,7 +27,7 @@ export function isArrayKey(s: string): boolean {
 /** The handle of task `task` of the array `key`. */
 export function taskHandle(key: string, task: number): string {
   const m = ARRAY_KEY.exec(key);
-  if (!m) throw new Error(`'${key}' is not a job array key`);
+  if (!m) throw new SlurmAnswerError(`'${key}' is not a job array key`);
   return `${Number(m[1]) + task}-${m[2]}`;
 }
 
@@ -65,12 +72,12 @@ export function expandTasks(list: string): number[] {
   const out: number[] = [];
   for (const part of body.split(",")) {
     const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
-    if (!m) throw new Error(`'${list}' is not a Slurm array task list`);
+    if (!m) throw new SlurmAnswerError(`'${list}' is not a Slurm array task list`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
     const step = m[3] === undefined ? 1 : Number(m[3]);
     if (to < from || step < 1 || out.length + (to - from) / step > MAX_TASKS) {
-      throw new Error(`'${list}' is not a Slurm array task list`);
+      throw new SlurmAnswerError(`'${list}' is not a Slurm array task list`);
     }
     for (let t = from; t <= to; t += step) out.push(t);
   }

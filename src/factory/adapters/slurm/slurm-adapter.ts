@@ -29,7 +29,7 @@ import {
   sbatchArgs,
   withTasks,
 } from "./batch-script.js";
-import { createLocalHost, createSshHost } from "./host.js";
+import { createLocalHost, createSshHost, SlurmCommandError } from "./host.js";
 import { createJobLookup, type Listing } from "./job-listing.js";
 import { arrayKey, arrayRuns, compressTasks, taskHandle, taskJobId } from "./job-names.js";
 import { createRecordBook, isHandle, type PilotRecord, type Staging } from "./records.js";
@@ -202,7 +202,8 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
     try {
       const r = await host.run(submitScript(settings, items));
       answers = parseSubmitAnswers(r.stdout);
-      if (answers.size === 0 && r.code !== 0) throw new Error(r.stderr.trim() || `exit ${r.code}`);
+      if (answers.size === 0 && r.code !== 0)
+        throw new SlurmCommandError(r.stderr.trim() || `exit ${r.code}`);
     } catch (err) {
       // Whether sbatch ran is unknown: the jobs' names will tell (status adopts them).
       const why = `submission not confirmed (${host.where}): ${(err as Error).message}`;
@@ -353,7 +354,9 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
   async function run(what: string, script: string, tolerate?: RegExp): Promise<void> {
     const r = await host.run(script);
     if (r.code !== 0 && !(tolerate && tolerate.test(r.stderr))) {
-      throw new Error(`${what} failed (${host.where}, exit ${r.code}): ${r.stderr.trim()}`);
+      throw new SlurmCommandError(
+        `${what} failed (${host.where}, exit ${r.code}): ${r.stderr.trim()}`,
+      );
     }
   }
 
@@ -450,7 +453,7 @@ export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterCon
       if (!r) return { stdout: "", stderr: "" };
       const a = await host.run(outputScript(r.dir, settings.max_output_bytes));
       if (a.code !== 0)
-        throw new Error(
+        throw new SlurmCommandError(
           `reading the output of ${handle} failed (${host.where}): ${a.stderr.trim()}`,
         );
       return parseOutput(a.stdout);

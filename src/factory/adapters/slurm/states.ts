@@ -4,7 +4,7 @@
  */
 import { pilotEnded } from "../exit-status.js";
 import type { PilotStatus } from "../types.js";
-import { expandTasks, taskJobId } from "./job-names.js";
+import { expandTasks, SlurmAnswerError, taskJobId } from "./job-names.js";
 
 /**
  * One job as Slurm reports it. `exitCode` is already a shell-style status (0-255). An array
@@ -151,13 +151,18 @@ export function parseSqueueJson(text: string): SlurmJob[] {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`squeue --json answered something that is not JSON: ${(err as Error).message}`);
+    throw new SlurmAnswerError(
+      `squeue --json answered something that is not JSON: ${(err as Error).message}`,
+    );
   }
   const jobs = (doc as { jobs?: unknown }).jobs;
-  if (!Array.isArray(jobs)) throw new Error("squeue --json answered without a 'jobs' array");
+  if (!Array.isArray(jobs))
+    throw new SlurmAnswerError("squeue --json answered without a 'jobs' array");
   return jobs.map((j: Record<string, unknown>, i) => {
     if (typeof j.job_id !== "number" || typeof j.job_state !== "string") {
-      throw new Error(`squeue --json: jobs[${i}] has no numeric job_id or string job_state`);
+      throw new SlurmAnswerError(
+        `squeue --json: jobs[${i}] has no numeric job_id or string job_state`,
+      );
     }
     const raw = typeof j.exit_code === "number" ? j.exit_code : undefined;
     const job: SlurmJob = {
@@ -192,7 +197,7 @@ export function parseSqueueText(text: string): SlurmJob[] {
     // `12`, an array task `12_3`, an array's pending tasks `12_[3-9%2]`, a het job part `12+0`.
     const id = /^(\d+(?:_\d+|\+\d+)?)(?:_\[([0-9,:%-]+)\])?$/.exec(parts[0]!);
     if (parts.length < 4 || !id) {
-      throw new Error(
+      throw new SlurmAnswerError(
         `squeue line ${n + 1} is not 'id|state|reason|name': ${JSON.stringify(line)}`,
       );
     }
