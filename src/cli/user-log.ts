@@ -13,7 +13,13 @@ import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { JOB } from "../ads/names.js";
 import type { JobAttrs } from "../schedd/job-status.js";
 import { readBoundedText } from "../common/bounded-read.js";
-import { hasErrorCode } from "../common/errors.js";
+import { hasErrorCode, UpdraftError } from "../common/errors.js";
+
+/** A job's `log` names a file that is there and is not a job event log: it is left alone. */
+export class NotAUserLogError extends UpdraftError {
+  readonly code = "user-log-foreign";
+  override name = "NotAUserLogError";
+}
 
 /** Largest job event log read back (to skip events it holds, or find its jobs). */
 export const MAX_USER_LOG_BYTES = 256 << 20;
@@ -220,7 +226,7 @@ export function appendEvents(path: string, events: readonly UserLogEvent[]): num
   }
   // Only a job event log is appended to: a job ad naming some other file (~/.bashrc) gets nothing.
   if (existing !== "" && !HEADER.test(existing.split("\n", 1)[0]!)) {
-    throw new Error(`${path} exists and is not a job event log; not appending to it`);
+    throw new NotAUserLogError(`${path} exists and is not a job event log; not appending to it`);
   }
   const seen = new Set(parseUserLog(existing).map(keyOf));
   const fresh = events.filter((e) => !seen.has(keyOf(e)));

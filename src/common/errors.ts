@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   "cli-failure": "cli",
   "cli-no-pool": "cli",
   "pool-start": "cli",
+  "user-log-foreign": "cli",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { appendEvents, formatEvent, parseUserLog } from "../../src/cli/user-log.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 import { runCli, slot, startEnv, type TestEnv } from "./harness.js";
 
 let env: TestEnv;
@@ -182,6 +183,10 @@ test("attack: a log path naming a file that is not an event log is never appende
   const rc = join(work, ".bashrc");
   writeFileSync(rc, "export PATH=$HOME/bin:$PATH\n");
   const event = { code: 0, cluster: 1, proc: 0, time: 1_700_000_000, text: "x", details: [] };
-  assert.throws(() => appendEvents(rc, [event]), /is not a job event log/);
+  assert.throws(
+    () => appendEvents(rc, [event]),
+    (err: unknown) =>
+      hasErrorCode(err, "user-log-foreign") && /is not a job event log/.test(err.message),
+  );
   assert.equal(readFileSync(rc, "utf8"), "export PATH=$HOME/bin:$PATH\n");
 });
