@@ -26,6 +26,7 @@ import {
 } from "../../../src/factory/adapters/arc/states.js";
 import { commandFileName } from "../../../src/factory/adapters/arc/arc-adapter.js";
 import { readBearerToken, readCaDir } from "../../../src/factory/adapters/arc/rest-client.js";
+import { tokenOwner } from "../../../src/factory/adapters/arc/delegations.js";
 import { hasErrorCode } from "../../../src/common/errors.js";
 import { pemCertificates } from "../../../src/security/cert-info.js";
 import { verifyChain } from "../../../src/security/verify.js";
@@ -381,7 +382,7 @@ test("a delegation request is signed as an RFC 3820 proxy of the pilot credentia
   );
 });
 
-test("an unusable CA directory or token file is an arc-credential error naming the setting", () => {
+test("an unusable CA directory or token file is an arc-credential error naming the setting and file", () => {
   const dir = mkdtempSync(join(tmpdir(), "arc-cred-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const cases: [() => unknown, RegExp][] = [
@@ -394,6 +395,12 @@ test("an unusable CA directory or token file is an arc-credential error naming t
     () => readBearerToken(join(dir, "token"), "submit token"),
     /^submit token .*: not a JWT/,
   ]);
+  writeFileSync(join(dir, "not-json"), "e30.bm90IGpzb24.c2ln\n", { mode: 0o600 });
+  writeFileSync(join(dir, "no-sub"), "e30.e30.c2ln\n", { mode: 0o600 });
+  cases.push(
+    [() => tokenOwner(join(dir, "not-json")), /^submit token .*: its payload is not JSON$/],
+    [() => tokenOwner(join(dir, "no-sub")), /^submit token .*: no iss or sub$/],
+  );
   for (const [call, says] of cases) {
     assert.throws(call, (err: unknown) => {
       assert.ok(hasErrorCode(err, "arc-credential"), String(err));

@@ -34,9 +34,10 @@ import type {
 import { createDelegations } from "./delegations.js";
 import { STDERR, STDOUT, describeBatch, type ArcJob } from "./job-description.js";
 import { openJournal, type JournalRecord } from "./journal.js";
-import { createArcRestClient, snippet, type ArcRestClient } from "./rest-client.js";
+import { ArcHttpError, createArcRestClient, snippet, type ArcRestClient } from "./rest-client.js";
 import { parseArcSettings, type ArcSettings } from "./settings.js";
 import {
+  ArcProtocolError,
   classifyArcState,
   normaliseJobIds,
   normaliseJobList,
@@ -128,7 +129,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     const path = `/jobs/${encodeURIComponent(id)}/session/${encodeURIComponent(file)}`;
     const res = await client.call("PUT", path, { body, ...bearerOf(id) });
     if (res.status < 200 || res.status > 299) {
-      throw new Error(`PUT ${path}: HTTP ${res.status} ${snippet(res.body)}`);
+      throw new ArcHttpError(`PUT ${path}: HTTP ${res.status} ${snippet(res.body)}`, res.status);
     }
   }
 
@@ -136,7 +137,7 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     const res = await client.call("GET", path, { accept: "*/*", ...bearerOf(id) });
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status > 299) {
-      throw new Error(`GET ${path}: HTTP ${res.status} ${snippet(res.body)}`);
+      throw new ArcHttpError(`GET ${path}: HTTP ${res.status} ${snippet(res.body)}`, res.status);
     }
     return res.body.toString("utf8");
   }
@@ -340,11 +341,13 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
           try {
             parsed = JSON.parse(res.body.toString("utf8"));
           } catch {
-            throw new Error(`the CE's answer to the submission is not JSON: ${snippet(res.body)}`);
+            throw new ArcProtocolError(
+              `the CE's answer to the submission is not JSON: ${snippet(res.body)}`,
+            );
           }
           entries = normaliseJobList(parsed, "POST /jobs?action=new");
           if (entries.length !== ready.length) {
-            throw new Error(
+            throw new ArcProtocolError(
               `the CE answered ${entries.length} jobs for a batch of ${ready.length}; ` +
                 "the jobs it made are found again by name on recovery",
             );
@@ -410,7 +413,9 @@ export function createArcAdapter(raw: Record<string, unknown>, ctx: AdapterConte
     const records: JournalRecord[] = [];
     for (const bearer of owners) {
       const res = await client.call("GET", "/jobs", bearer !== undefined ? { bearer } : {});
-      if (res.status !== 200) throw new Error(`GET /jobs: HTTP ${res.status} ${snippet(res.body)}`);
+      if (res.status !== 200) {
+        throw new ArcHttpError(`GET /jobs: HTTP ${res.status} ${snippet(res.body)}`, res.status);
+      }
       const ids = normaliseJobIds(JSON.parse(res.body.toString("utf8")), "GET /jobs").filter(
         (id) => !journal.state.jobs.has(id),
       );

@@ -14,7 +14,13 @@ import { existsSync } from "node:fs";
 import type { Logger } from "../../../common/logger.js";
 import type { Journal } from "./journal.js";
 import { signDelegation } from "./delegation-proxy.js";
-import { ArcHttpError, readBearerToken, snippet, type ArcRestClient } from "./rest-client.js";
+import {
+  ArcCredentialError,
+  ArcHttpError,
+  readBearerToken,
+  snippet,
+  type ArcRestClient,
+} from "./rest-client.js";
 import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../../../common/bounded-read.js";
 
 export interface Delegations {
@@ -50,7 +56,9 @@ export function createDelegations(opts: {
     try {
       credential = readBoundedText(credentialFile, MAX_CREDENTIAL_FILE_BYTES);
     } catch (err) {
-      throw new Error(`pilot credential ${credentialFile}: cannot read: ${(err as Error).message}`);
+      throw new ArcCredentialError(
+        `pilot credential ${credentialFile}: cannot read: ${(err as Error).message}`,
+      );
     }
     const signed = signDelegation(csr, credential, {
       hours: opts.lifetimeHours,
@@ -165,10 +173,10 @@ export function tokenOwner(file: string): string {
   try {
     claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof claims;
   } catch {
-    throw new Error(`submit token ${file}: its payload is not JSON`);
+    throw new ArcCredentialError(`submit token ${file}: its payload is not JSON`);
   }
   if (typeof claims.iss !== "string" || typeof claims.sub !== "string") {
-    throw new Error(`submit token ${file}: no iss or sub`);
+    throw new ArcCredentialError(`submit token ${file}: no iss or sub`);
   }
   return `${claims.iss}#${claims.sub}`;
 }
