@@ -19,7 +19,8 @@ export class CliError extends UpdraftError {
 
 /**
  * The one mapping from what a command's work throws to what the person at the terminal sees: a
- * configuration problem exits 78 (EX_CONFIG) listing every problem; a failed system call (a port
+ * configuration problem (or a VO script it names that cannot be used) exits 78 (EX_CONFIG) listing
+ * every problem; a failed system call (a port
  * in use, a missing or unreadable file, a certificate, key or trust directory that cannot be
  * used) exits 71 (EX_OSERR) naming `what` failed; a CliError
  * passes as it is. Anything else is a bug and is rethrown to keep its stack.
@@ -27,6 +28,8 @@ export class CliError extends UpdraftError {
 export function toCliError(err: unknown, what: string): CliError {
   if (err instanceof CliError) return err;
   if (hasErrorCode(err, "config-invalid")) return new CliError(err.message, EXIT.config);
+  // A VO script the configuration names is part of it: unusable, it is a configuration problem.
+  if (hasErrorCode(err, "vo-script")) return new CliError(`${what}: ${err.message}`, EXIT.config);
   // A certificate, key or trust directory that cannot be used is a file the daemon may not read.
   if (isSystemError(err) || hasErrorCode(err, "tls-file", "trust-invalid")) {
     return new CliError(`${what}: ${err.message}`, EXIT.os);

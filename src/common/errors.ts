@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   "snapshot-invalid": "configuration",
   "pilot-config": "configuration",
   "tls-file": "configuration",
+  "vo-script": "configuration",
   // ClassAd language
   "classad-syntax": "classad",
   // security

@@ -8,6 +8,7 @@ import { existsSync, rmSync, mkdirSync, readFileSync, renameSync, writeFileSync 
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { listenerTlsBlock, wholeSeconds } from "../common/config-blocks.js";
+import { UpdraftError } from "../common/errors.js";
 import {
   formatVoBundle,
   sha256Hex,
@@ -143,6 +144,12 @@ export function voBundleParams(b: StagedVoBundle | undefined): Record<string, st
   return b ? { [VO_BUNDLE_URL_PARAM]: b.url, [VO_BUNDLE_SHA256_PARAM]: b.sha256 } : {};
 }
 
+/** A VO script or job wrapper the configuration names cannot be read, or is over the bounds. */
+export class VoScriptError extends UpdraftError {
+  readonly code = "vo-script";
+  override name = "VoScriptError";
+}
+
 /**
  * The bundle of one group in memory: each source file read and hashed, named in the bundle by
  * its position and base name (two groups' `check.sh` never collide). Throws naming the file
@@ -163,14 +170,14 @@ export function buildVoBundle(
     try {
       data = read(file);
     } catch (err) {
-      throw new Error(`VO script ${file}: ${(err as Error).message}`);
+      throw new VoScriptError(`VO script ${file}: ${(err as Error).message}`);
     }
     if (data.length > VO_BUNDLE_LIMITS.fileBytes) {
-      throw new Error(`VO script ${file} is over ${VO_BUNDLE_LIMITS.fileBytes} bytes`);
+      throw new VoScriptError(`VO script ${file} is over ${VO_BUNDLE_LIMITS.fileBytes} bytes`);
     }
     total += data.length;
     if (total > VO_BUNDLE_LIMITS.totalBytes) {
-      throw new Error(`VO scripts are over ${VO_BUNDLE_LIMITS.totalBytes} bytes in all`);
+      throw new VoScriptError(`VO scripts are over ${VO_BUNDLE_LIMITS.totalBytes} bytes in all`);
     }
     const safe = basename(file)
       .replace(/[^A-Za-z0-9._@+-]/g, "_")
@@ -193,7 +200,7 @@ export function buildVoBundle(
   if (w?.post_job) bundle.postJob = add(w.post_job);
   if (w?.pre_job || w?.post_job) bundle.hookTimeoutS = w.timeout_s;
   if (files.length > VO_BUNDLE_LIMITS.files) {
-    throw new Error(`more than ${VO_BUNDLE_LIMITS.files} VO scripts in one group`);
+    throw new VoScriptError(`more than ${VO_BUNDLE_LIMITS.files} VO scripts in one group`);
   }
   const manifest = formatVoBundle(bundle);
   return { manifest, sha256: sha256Hex(manifest), contents, bundle };

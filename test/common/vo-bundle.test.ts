@@ -11,6 +11,9 @@ import {
   VO_BUNDLE_LIMITS,
 } from "../../src/common/vo-bundle.js";
 import { buildVoBundle, groupVoScripts } from "../../src/frontend/vo-bundle.js";
+import { toCliError } from "../../src/cli/errors.js";
+import { hasErrorCode } from "../../src/common/errors.js";
+import { EXIT } from "../../src/common/exit-codes.js";
 import type { CheckResult } from "../../src/pilot/failure.js";
 import { periodicVerdict } from "../../src/pilot/periodic-scripts.js";
 
@@ -55,6 +58,20 @@ test("the frontend refuses a script it cannot read or that is over the bounds, n
   );
   const big = Buffer.alloc(VO_BUNDLE_LIMITS.fileBytes + 1);
   assert.throws(() => buildVoBundle(g, () => big), /VO script \/missing\.sh is over/);
+});
+
+test("a VO script the frontend cannot use is a vo-script error, which exits 78 naming it", () => {
+  const g = groupVoScripts({ scripts: [{ file: "/missing.sh", when: "start" }] }, {});
+  let err: unknown;
+  try {
+    buildVoBundle(g);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(hasErrorCode(err, "vo-script"), String(err));
+  const cli = toCliError(err, "frontend");
+  assert.equal(cli.exitCode, EXIT.config);
+  assert.match(cli.message, /^frontend: VO script \/missing\.sh: ENOENT/);
 });
 
 test("hostile manifests are refused, each with the line that is wrong", () => {
