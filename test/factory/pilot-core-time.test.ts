@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { after, before, test } from "node:test";
 import { readRecentFailures } from "../../src/ads/index.js";
 import { ClassAd } from "../../src/classad/index.js";
@@ -184,7 +185,13 @@ test("a factory advertises its entry's pilot core-seconds and last failed pilots
       await restarted.start();
       await restarted.cycle();
       const [again] = await w.collector.as("reader").query({ type: "GlideFactory" });
-      assert.deepEqual(readRecentFailures(ClassAd.fromJSON(again!))[0], failures[0]);
+      // Another pilot may fail in the restarted factory's first poll and come first; the one
+      // recorded before the restart must still be listed, read back from the database.
+      const listed = readRecentFailures(ClassAd.fromJSON(again!));
+      assert.ok(
+        listed.some((f) => isDeepStrictEqual(f, failures[0])),
+        `${JSON.stringify(failures[0])} in ${JSON.stringify(listed)}`,
+      );
     } finally {
       await restarted.stop();
     }
