@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   "pilot-config": "configuration",
   "tls-file": "configuration",
   "vo-script": "configuration",
+  "mapfile-invalid": "configuration",
   // ClassAd language
   "classad-syntax": "classad",
   // security

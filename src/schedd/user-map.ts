@@ -15,7 +15,8 @@
  * `#` starts a comment. A DN that rules map to two different users is refused as ambiguous.
  */
 import { readFileSync } from "node:fs";
-import { hasErrorCode } from "../common/errors.js";
+import { ConfigError } from "../common/config.js";
+import { hasErrorCode, UpdraftError } from "../common/errors.js";
 import { parseSlashDn } from "../security/dn.js";
 import type { UserBindings } from "./user-bindings.js";
 
@@ -68,6 +69,12 @@ export interface MapfileRule {
   line: number;
 }
 
+/** A mapfile line that is not a rule (its file and line are in the message). */
+export class MapfileError extends UpdraftError {
+  readonly code = "mapfile-invalid";
+  override name = "MapfileError";
+}
+
 /** Parse mapfile text; throws with the line number of a bad line. */
 export function parseMapfile(text: string, file = "mapfile"): MapfileRule[] {
   const rules: MapfileRule[] = [];
@@ -75,17 +82,17 @@ export function parseMapfile(text: string, file = "mapfile"): MapfileRule[] {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const m = /^(\S+)\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))\s+(\S+)$/.exec(line);
-    if (!m) throw new Error(`${file}:${i + 1}: expected METHOD "REGEX" USER`);
+    if (!m) throw new MapfileError(`${file}:${i + 1}: expected METHOD "REGEX" USER`);
     const body = (m[2] ?? m[3]!).replace(/^\/(.*)\/$/, "$1");
     if (!body.startsWith("^") || !body.endsWith("$") || body.endsWith("\\$")) {
-      throw new Error(
+      throw new MapfileError(
         `${file}:${i + 1}: the expression must be anchored, ^...$, so that it maps whole DNs`,
       );
     }
     try {
       rules.push({ pattern: new RegExp(body), user: m[4]!, line: i + 1 });
     } catch (err) {
-      throw new Error(`${file}:${i + 1}: bad regular expression: ${(err as Error).message}`);
+      throw new MapfileError(`${file}:${i + 1}: bad regular expression: ${(err as Error).message}`);
     }
   });
   return rules;
@@ -135,5 +142,12 @@ export function createUserMap(
 ): UserMap {
   if (cfg.mode === "last-cn")
     return bindings ? boundToFirstUse(lastCnUser, bindings, now) : lastCnUser;
-  return mapfileUser(parseMapfile(readFileSync(cfg.mapfile, "utf8"), cfg.mapfile), cfg.mapfile);
+  const text = readFileSync(cfg.mapfile, "utf8");
+  try {
+    return mapfileUser(parseMapfile(text, cfg.mapfile), cfg.mapfile);
+  } catch (err) {
+    // A bad rule is a configuration problem: exit 78 naming the line, not an internal error.
+    if (!hasErrorCode(err, "mapfile-invalid")) throw err;
+    throw new ConfigError("configuration", [{ path: "user_map.mapfile", message: err.message }]);
+  }
 }

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { pino } from "pino";
 import { ClassAd } from "../../src/classad/index.js";
@@ -7,7 +10,8 @@ import { configDeprecations } from "../../src/common/config-renames.js";
 import { readJobCpuByEntry } from "../../src/ads/index.js";
 import { buildSchedulerAd, startAdvertiser } from "../../src/schedd/advertiser.js";
 import { SCHEDD_RENAMES, loadScheddConfig, scheddConfigSchema } from "../../src/schedd/config.js";
-import { lastCnUser, mapfileUser, parseMapfile } from "../../src/schedd/user-map.js";
+import { createUserMap, lastCnUser, mapfileUser, parseMapfile } from "../../src/schedd/user-map.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 
 test("the Scheduler ad carries job CPU per entry, read back without what is malformed", () => {
   const ad = ClassAd.fromJSON(
@@ -119,6 +123,20 @@ test("mapfile: first matching rule wins, groups substitute, bad lines name their
   );
   assert.throws(() => parseMapfile('GSI "/CN=alice" alice\n', "m"), /m:1: .* anchored/);
   assert.throws(() => parseMapfile("GSI onlytwo\n", "users.map"), /users\.map:1:/);
+  assert.throws(
+    () => parseMapfile("GSI onlytwo\n", "users.map"),
+    (err: unknown) => hasErrorCode(err, "mapfile-invalid"),
+  );
+  const dir = mkdtempSync(join(tmpdir(), "usermap-"));
+  const bad = join(dir, "users.map");
+  writeFileSync(bad, 'GSI "/CN=alice" alice\n');
+  assert.throws(
+    () => createUserMap({ mode: "mapfile", mapfile: bad }),
+    (err: unknown) =>
+      hasErrorCode(err, "config-invalid") &&
+      /user_map\.mapfile: .*users\.map:1: the expression must be anchored/.test(err.message),
+  );
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("the example config/schedd.yaml is valid", () => {
