@@ -223,7 +223,7 @@ function stageCommand(): Command {
           throw new CliError(
             `cannot stage the Node.js runtime: ${(err as Error).message}; ` +
               "check that npm reaches its registry, or give --no-runtime",
-            69,
+            EXIT.unavailable,
           );
         }
       }
@@ -232,7 +232,10 @@ function stageCommand(): Command {
         area = stageDirectory(o.out);
         writeFileSync(join(o.out, MANIFEST_NAME), area.manifestText, { mode: 0o644 });
       } catch (err) {
-        throw new CliError(`cannot write ${MANIFEST_NAME}: ${(err as Error).message}`, 73);
+        throw new CliError(
+          `cannot write ${MANIFEST_NAME}: ${(err as Error).message}`,
+          EXIT.cantCreate,
+        );
       }
       const lines = [`${w.file}: ${w.files} files, ${w.bytes} bytes, sha256 ${w.sha256}`];
       for (const r of runtimes) {

@@ -7,6 +7,8 @@ export const EXIT = {
   ok: 0,
   /** The command failed; its message says why (no such job, refused, ...). */
   failure: 1,
+  /** A service the command needs is unavailable (the npm registry for `factory stage`). */
+  unavailable: 69,
   /** A bug: printed with its stack. */
   software: 70,
   /** An operating-system call failed: a port in use, a file missing or not permitted. */
