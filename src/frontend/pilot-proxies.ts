@@ -17,12 +17,12 @@
 import { randomUUID } from "node:crypto";
 import type { ClassAd } from "../classad/index.js";
 import type { Logger } from "../common/logger.js";
-import { GLIDE_CLIENT } from "../ads/names.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { createPilotProxies } from "../security/proxy.js";
 import type { PendingPilotTokens } from "./ads.js";
 import type { PilotProxiesConfig } from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
+import { attachSealedBatches } from "./pilot-tokens.js";
 
 /** `count` bound proxies signed with `issuerPem` (certificate, key and chain), as one batch. */
 export async function mintPilotProxyBatch(
@@ -60,23 +60,9 @@ export async function attachPilotProxies(
   log: Logger,
   now: () => Date = () => new Date(),
 ): Promise<{ minted: number; failed: number }> {
-  let minted = 0;
-  let failed = 0;
-  for (const p of pending) {
-    try {
-      if (p.proxyIssuer === undefined) throw new Error("no pilot proxy to sign with");
-      const batch = await mintPilotProxyBatch({ ...p, proxyIssuer: p.proxyIssuer }, cfg, now());
-      p.ad.setValue(GLIDE_CLIENT.EncCredential, sealer.seal(batch, p.publicKeyPem));
-      minted += p.count;
-    } catch (err) {
-      failed++;
-      const i = ads.indexOf(p.ad);
-      if (i >= 0) ads.splice(i, 1);
-      log.warn(
-        { group: p.binding.group, entry: p.binding.entry, reason: (err as Error).message },
-        "pilot proxies not minted; request not advertised",
-      );
-    }
-  }
-  return { minted, failed };
+  const mint = async (p: PendingPilotTokens): Promise<string> => {
+    if (p.proxyIssuer === undefined) throw new Error("no pilot proxy to sign with");
+    return mintPilotProxyBatch({ ...p, proxyIssuer: p.proxyIssuer }, cfg, now());
+  };
+  return attachSealedBatches(pending, ads, mint, sealer, log, "pilot proxies");
 }

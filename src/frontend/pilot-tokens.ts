@@ -123,11 +123,27 @@ export async function attachPilotTokens(
   sealer: CredentialSealer,
   log: Logger,
 ): Promise<{ minted: number; failed: number }> {
+  return attachSealedBatches(pending, ads, (p) => minter.mint(p), sealer, log, "pilot tokens");
+}
+
+/**
+ * The step pilot tokens and pilot proxies share: each pending request's batch from `mint`, sealed
+ * to its factory into its ad; a request whose batch cannot be made is taken out of `ads` and
+ * logged as `<what> not minted`, never sent without one.
+ */
+export async function attachSealedBatches(
+  pending: readonly PendingPilotTokens[],
+  ads: ClassAd[],
+  mint: (p: PendingPilotTokens) => Promise<string>,
+  sealer: CredentialSealer,
+  log: Logger,
+  what: string,
+): Promise<{ minted: number; failed: number }> {
   let minted = 0;
   let failed = 0;
   for (const p of pending) {
     try {
-      const batch = await minter.mint(p);
+      const batch = await mint(p);
       p.ad.setValue(GLIDE_CLIENT.EncCredential, sealer.seal(batch, p.publicKeyPem));
       minted += p.count;
     } catch (err) {
@@ -136,7 +152,7 @@ export async function attachPilotTokens(
       if (i >= 0) ads.splice(i, 1);
       log.warn(
         { group: p.binding.group, entry: p.binding.entry, reason: (err as Error).message },
-        "pilot tokens not minted; request not advertised",
+        `${what} not minted; request not advertised`,
       );
     }
   }
