@@ -6,29 +6,25 @@
  * not before.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
-import { createCollectorDaemon } from "../../src/collector/daemon.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
-import { createFrontendDaemon } from "../../src/frontend/daemon.js";
-import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
-import { resolveSettings } from "../../src/pilot/settings.js";
 import { createScheddDaemon, type ScheddDaemon } from "../../src/schedd/daemon.js";
 import { scheddClient } from "../../src/schedd/client.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
-import { createRpcClient } from "../../src/wire/index.js";
+import { createLogger } from "../../src/common/logger.js";
+import {
+  ANY_AUDIENCE,
+  createPilotIssuer,
+  startRenewingFrontend,
+  startTokenCollector,
+  tokenPilotSettings,
+  writeFirstPilotToken,
+} from "../helpers/renewal-pool.js";
 import { DN, job, rpcFor, scheddConfig, submit, testPki } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
-import { createLogger } from "../../src/common/logger.js";
 
-const ISS = "https://frontend.pool.example.org/pilots";
-/** The daemons here take WLCG's any-audience tokens; the schedds' URLs are in the audience too. */
-const ANY = "https://wlcg.cern.ch/jwt/v1/any";
 /** The test CA's host certificate, which both schedds present. */
 const SCHEDD_DN = "/DC=org/DC=example/CN=localhost";
 const TOKEN_S = 60;
@@ -43,41 +39,18 @@ test(
     const { pki, creds } = testPki();
     const dir = mkdtempSync(join(tmpdir(), "updraft-renewal-schedds-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const issuerDir = join(dir, "issuer");
-    const init = await initIssuerDir(issuerDir, ISS);
-    assert.ok(init.ok);
-    const tokens = {
-      issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }],
-      accept_any_audience: true,
-    };
-    const pilotRule = { issuer: ISS, roles: ["pilot", "read"] };
-
-    const collector = createCollectorDaemon(
-      collectorConfigSchema.parse({
-        name: "collector@renewal-schedds",
-        listen: { host: "127.0.0.1", port: 0 },
-        tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
-        tokens,
-        authorization: {
-          rules: [
-            pilotRule,
-            { identity: SCHEDD_DN, roles: ["daemon", "read"] },
-            { identity: DN.frontend, roles: ["frontend", "read"] },
-            { identity: DN.admin, roles: ["admin", "read"] },
-          ],
-        },
-      }),
-    );
-    const collectorUrl = (await collector.start()).replace("127.0.0.1", "localhost");
-    t.after(() => collector.stop());
-    const readerRpc = createRpcClient({
-      url: collectorUrl,
-      certPem: creds.admin.certPem,
-      keyPem: creds.admin.keyPem,
-      caDir: pki.caDir,
+    const issuer = await createPilotIssuer(dir);
+    const { tokens, pilotRule } = issuer;
+    const { url: collectorUrl, reader } = await startTokenCollector(t, {
+      name: "collector@renewal-schedds",
+      pki,
+      creds,
+      issuer,
+      rules: [
+        { identity: SCHEDD_DN, roles: ["daemon", "read"] },
+        { identity: DN.frontend, roles: ["frontend", "read"] },
+      ],
     });
-    t.after(() => readerRpc.close());
-    const reader = createCollectorClient(readerRpc);
 
     /** A real schedd that takes the frontend's pilot tokens and advertises to the collector. */
     const daemons: ScheddDaemon[] = [];
@@ -104,70 +77,43 @@ test(
     }
     const first = await startScheddDaemon("first@renewal-schedds");
 
-    const config = parseFrontendConfig(
-      `
-name: fe
-collector: { url: "${collectorUrl}" }
-schedds: all
-cycle_s: 2
-peer_timeout_s: 20
-log_level: ${process.env.DEBUG_PILOT ? "debug" : "warn"}
-tls:
-  cert_file: ${creds.frontend.certFile}
-  key_file: ${creds.frontend.keyFile}
-  trust_dir: ${pki.caDir}
-security:
-  identity: ${DN.frontend}
-  credentials: [{ type: pilot_tokens, security_class: main }]
-  pilot_tokens: { dir: ${issuerDir}, lifetime_s: ${TOKEN_S}, audiences: ["${ANY}"] }
-  schedd_identities: ["${SCHEDD_DN}"]
-factories: [{ name: f1, identity: /CN=f1 }]
-pilot: { max_walltime_s: ${WALLTIME_S} }
-groups:
-  - name: main
-`,
-      "fe.yaml",
-    );
-    const frontend = createFrontendDaemon(config);
-    await frontend.start();
-    t.after(() => frontend.stop());
+    const config = await startRenewingFrontend(t, {
+      pki,
+      creds,
+      issuer,
+      collectorUrl,
+      schedds: "all",
+      scheddIdentities: [SCHEDD_DN],
+      tokenS: TOKEN_S,
+      walltimeS: WALLTIME_S,
+      logLevel: process.env.DEBUG_PILOT ? "debug" : "warn",
+    });
 
     // The pilot's first token, as the frontend hands it to the factory while only the first
     // schedd is known: signed for the collector and that schedd.
-    const minter = await createPilotTokenMinter(
-      config.security.pilot_tokens!,
-      [collectorUrl, first.url, ANY],
-      WALLTIME_S,
-    );
-    const token = (
-      await minter.mint({
-        binding: { frontend: "fe", group: "main", entry: "e1", factory: "f1" },
-        count: 1,
-      })
-    ).trim();
     const credentialFile = join(dir, "pilot-token");
-    writeFileSync(credentialFile, `${token}\n`, { mode: 0o600 });
+    await writeFirstPilotToken(
+      config,
+      [collectorUrl, first.url, ANY_AUDIENCE],
+      WALLTIME_S,
+      credentialFile,
+    );
     const node = createNodeFixture();
     t.after(() => node.cleanup());
-    const r = resolveSettings(
-      {
-        pilotId: "pilot-renewal-schedds",
-        workDir: join(dir, "work"),
-        collector: collectorUrl,
-        schedd: [first.url],
-        credential: credentialFile,
-        trustDir: pki.caDir,
-        maxWalltime: WALLTIME_S,
-        maxIdle: 400,
-        grace: 10,
-      },
-      { UPDRAFT_FRONTEND_IDENTITY: DN.frontend },
-      () => "unused",
-    );
-    assert.ok(r.ok, JSON.stringify(r));
+    const settings = tokenPilotSettings({
+      pilotId: "pilot-renewal-schedds",
+      workDir: join(dir, "work"),
+      collector: collectorUrl,
+      schedds: [first.url],
+      credentialFile,
+      trustDir: pki.caDir,
+      walltimeS: WALLTIME_S,
+      maxIdleS: 400,
+      graceS: 10,
+    });
     const terminate = new AbortController();
     let output = "";
-    const pilot = runPilotProcess(r.settings, {
+    const pilot = runPilotProcess(settings, {
       view: node.view(undefined, { nodeCpus: 1 }),
       write: (s) => (output += s),
       terminate: terminate.signal,

@@ -7,30 +7,31 @@
  * before and after each real renewal, with tokens of its own signing: the pilot never takes them.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createCollectorClient } from "../../src/collector/client.js";
-import { collectorConfigSchema } from "../../src/collector/config.js";
-import { createCollectorDaemon } from "../../src/collector/daemon.js";
 import { systemClock } from "../../src/common/clock.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
-import { createFrontendDaemon } from "../../src/frontend/daemon.js";
-import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
 import { runPilotProcess } from "../../src/pilot/pilot-main.js";
-import { resolveSettings } from "../../src/pilot/settings.js";
 import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
 import { renewalKeyPem } from "../../src/frontend/pilot-renewal.js";
 import { encryptCredential } from "../../src/security/credential-crypto.js";
 import { PILOT_BINDING_CLAIM } from "../../src/security/pilot-binding.js";
 import { loadIssuer, signToken } from "../../src/security/token-issuer.js";
+import {
+  ANY_AUDIENCE as ANY,
+  PILOT_ISS as ISS,
+  createPilotIssuer,
+  startRenewingFrontend,
+  startTokenCollector,
+  tokenPilotSettings,
+  writeFirstPilotToken,
+} from "../helpers/renewal-pool.js";
 import { DN, job, startEnv, submit } from "../schedd/harness.js";
 import { createNodeFixture } from "./node-fixture.js";
 
-const ISS = "https://frontend.pool.example.org/pilots";
-const ANY = "https://wlcg.cern.ch/jwt/v1/any";
 const TOKEN_S = 120;
 const WALLTIME_S = 300;
 const GRACE_S = 10;
@@ -41,61 +42,34 @@ test(
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "updraft-renewal-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const issuerDir = join(dir, "issuer");
-    const init = await initIssuerDir(issuerDir, ISS);
-    assert.ok(init.ok);
-    const tokens = {
-      issuers: [{ issuer: ISS, jwks_file: init.dir.jwksFile }],
-      accept_any_audience: true,
-    };
-    const pilotRule = { issuer: ISS, roles: ["pilot", "read"] };
+    const issuer = await createPilotIssuer(dir);
     const env = await startEnv({
       clock: systemClock,
       timers: true,
       extra: {
-        tokens,
+        tokens: issuer.tokens,
         authorization: {
           rules: [
             { identity: DN.alice, roles: ["user"] },
             { identity: DN.frontend, roles: ["frontend"] },
-            pilotRule,
+            issuer.pilotRule,
           ],
           default_roles: [],
         },
       },
     });
     t.after(() => env.close());
-    const collector = createCollectorDaemon(
-      collectorConfigSchema.parse({
-        name: "collector@renewal",
-        listen: { host: "127.0.0.1", port: 0 },
-        tls: {
-          cert_file: env.pki.host.certFile,
-          key_file: env.pki.host.keyFile,
-          trust_dir: env.pki.caDir,
-        },
-        tokens,
-        authorization: {
-          rules: [
-            pilotRule,
-            { identity: DN.frontend, roles: ["frontend", "read"] },
-            // Another VO's frontend: trusted with the role, not with these pilots.
-            { identity: DN.bob, roles: ["frontend", "read"] },
-            { identity: DN.admin, roles: ["admin", "read"] },
-          ],
-        },
-      }),
-    );
-    const collectorUrl = (await collector.start()).replace("127.0.0.1", "localhost");
-    t.after(() => collector.stop());
-    const readerRpc = createRpcClient({
-      url: collectorUrl,
-      certPem: env.creds.admin.certPem,
-      keyPem: env.creds.admin.keyPem,
-      caDir: env.pki.caDir,
+    const { url: collectorUrl, reader } = await startTokenCollector(t, {
+      name: "collector@renewal",
+      pki: env.pki,
+      creds: env.creds,
+      issuer,
+      rules: [
+        { identity: DN.frontend, roles: ["frontend", "read"] },
+        // Another VO's frontend: trusted with the role, not with these pilots.
+        { identity: DN.bob, roles: ["frontend", "read"] },
+      ],
     });
-    t.after(() => readerRpc.close());
-    const reader = createCollectorClient(readerRpc);
     const squatterRpc = createRpcClient({
       url: collectorUrl,
       certPem: env.creds.bob.certPem,
@@ -136,45 +110,21 @@ test(
       if (o?.ok) squatted++;
     }
 
-    const config = parseFrontendConfig(
-      `
-name: fe
-collector: { url: "${collectorUrl}" }
-schedds: ["${env.schedd.url()}"]
-cycle_s: 2
-peer_timeout_s: 20
-log_level: warn
-tls:
-  cert_file: ${env.creds.frontend.certFile}
-  key_file: ${env.creds.frontend.keyFile}
-  trust_dir: ${env.pki.caDir}
-security:
-  identity: ${DN.frontend}
-  credentials: [{ type: pilot_tokens, security_class: main }]
-  pilot_tokens: { dir: ${issuerDir}, lifetime_s: ${TOKEN_S}, audiences: ["${ANY}"] }
-factories: [{ name: f1, identity: /CN=f1 }]
-pilot: { max_walltime_s: ${WALLTIME_S} }
-groups:
-  - name: main
-`,
-      "fe.yaml",
-    );
-    const frontend = createFrontendDaemon(config);
-    await frontend.start();
-    t.after(() => frontend.stop());
+    const config = await startRenewingFrontend(t, {
+      pki: env.pki,
+      creds: env.creds,
+      issuer,
+      collectorUrl,
+      schedds: `["${env.schedd.url()}"]`,
+      tokenS: TOKEN_S,
+      walltimeS: WALLTIME_S,
+    });
 
     // The first token, as the frontend hands it to the factory for one pilot.
-    const minter = await createPilotTokenMinter(config.security.pilot_tokens!, [ANY], WALLTIME_S);
     const started = Date.now();
-    const token = (
-      await minter.mint({
-        binding: { frontend: "fe", group: "main", entry: "e1", factory: "f1" },
-        count: 1,
-      })
-    ).trim();
-    const firstExp = Math.floor(started / 1000) + TOKEN_S;
     const credentialFile = join(dir, "pilot-token");
-    writeFileSync(credentialFile, `${token}\n`, { mode: 0o600 });
+    const token = await writeFirstPilotToken(config, [ANY], WALLTIME_S, credentialFile);
+    const firstExp = Math.floor(started / 1000) + TOKEN_S;
 
     // More work than the pilot's life: one job at a time, 12 s each.
     const cluster = await submit(
@@ -190,23 +140,17 @@ groups:
     );
     const node = createNodeFixture();
     t.after(() => node.cleanup());
-    const r = resolveSettings(
-      {
-        pilotId: "pilot-renewal",
-        workDir: join(dir, "work"),
-        collector: collectorUrl,
-        schedd: [env.schedd.url()],
-        credential: credentialFile,
-        trustDir: env.pki.caDir,
-        maxWalltime: WALLTIME_S,
-        maxIdle: 60,
-        grace: GRACE_S,
-      },
-      // As the factory sets it: the writer of the GlideClient ad the pilot was made for.
-      { UPDRAFT_FRONTEND_IDENTITY: DN.frontend },
-      () => "unused",
-    );
-    assert.ok(r.ok, JSON.stringify(r));
+    const settings = tokenPilotSettings({
+      pilotId: "pilot-renewal",
+      workDir: join(dir, "work"),
+      collector: collectorUrl,
+      schedds: [env.schedd.url()],
+      credentialFile,
+      trustDir: env.pki.caDir,
+      walltimeS: WALLTIME_S,
+      maxIdleS: 60,
+      graceS: GRACE_S,
+    });
 
     // What the collector shows of the pilot meanwhile: its writer and the token it holds.
     const expiries = new Set<string>();
@@ -227,7 +171,7 @@ groups:
       }
     })();
     let output = "";
-    const code = await runPilotProcess(r.settings, {
+    const code = await runPilotProcess(settings, {
       view: node.view(undefined, { nodeCpus: 1 }),
       write: (s) => (output += s),
     });

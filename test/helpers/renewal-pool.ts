@@ -1,0 +1,190 @@
+/**
+ * The pool around a pilot whose frontend renews its tokens: the frontend's pilot-token issuer, a
+ * real collector (on the real clock, so ads age) that trusts it, the real frontend daemon minting
+ * and renewing with it, and the pilot's first token and settings as the factory would hand them.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createCollectorClient, type CollectorClient } from "../../src/collector/client.js";
+import { collectorConfigSchema } from "../../src/collector/config.js";
+import { createCollectorDaemon } from "../../src/collector/daemon.js";
+import { parseFrontendConfig, type FrontendConfig } from "../../src/frontend/config.js";
+import { createFrontendDaemon } from "../../src/frontend/daemon.js";
+import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
+import { resolveSettings, type PilotSettings } from "../../src/pilot/settings.js";
+import { initIssuerDir } from "../../src/security/token-issuer.js";
+import { createRpcClient } from "../../src/wire/index.js";
+import { DN, type TestEnv } from "../schedd/harness.js";
+import type { TestPki } from "./pki.js";
+
+/** The frontend's pilot-token issuer. */
+export const PILOT_ISS = "https://frontend.pool.example.org/pilots";
+/** The daemons here take WLCG's any-audience tokens. */
+export const ANY_AUDIENCE = "https://wlcg.cern.ch/jwt/v1/any";
+
+type After = { after(fn: () => unknown): void };
+type Rule = { identity?: string; issuer?: string; roles: string[] };
+type Creds = TestEnv["creds"];
+
+export interface PilotIssuer {
+  issuerDir: string;
+  /** The `tokens` block of a daemon that takes the issuer's tokens, any audience. */
+  tokens: { issuers: { issuer: string; jwks_file: string }[]; accept_any_audience: true };
+  /** The authorization rule giving the issuer's pilots their roles. */
+  pilotRule: Rule;
+}
+
+/** A new pilot-token issuer in `dir`/issuer. */
+export async function createPilotIssuer(dir: string): Promise<PilotIssuer> {
+  const issuerDir = join(dir, "issuer");
+  const init = await initIssuerDir(issuerDir, PILOT_ISS);
+  assert.ok(init.ok);
+  return {
+    issuerDir,
+    tokens: {
+      issuers: [{ issuer: PILOT_ISS, jwks_file: init.dir.jwksFile }],
+      accept_any_audience: true,
+    },
+    pilotRule: { issuer: PILOT_ISS, roles: ["pilot", "read"] },
+  };
+}
+
+/**
+ * A real collector taking the issuer's tokens and the given rules (the pilot rule and an admin
+ * reader come first), and the admin's client of it; both stop when the test ends.
+ */
+export async function startTokenCollector(
+  t: After,
+  opts: { name: string; pki: TestPki; creds: Creds; issuer: PilotIssuer; rules: Rule[] },
+): Promise<{ url: string; reader: CollectorClient }> {
+  const { pki, creds, issuer } = opts;
+  const collector = createCollectorDaemon(
+    collectorConfigSchema.parse({
+      name: opts.name,
+      listen: { host: "127.0.0.1", port: 0 },
+      tls: { cert_file: pki.host.certFile, key_file: pki.host.keyFile, trust_dir: pki.caDir },
+      tokens: issuer.tokens,
+      authorization: {
+        rules: [issuer.pilotRule, ...opts.rules, { identity: DN.admin, roles: ["admin", "read"] }],
+      },
+    }),
+  );
+  const url = (await collector.start()).replace("127.0.0.1", "localhost");
+  t.after(() => collector.stop());
+  const rpc = createRpcClient({
+    url,
+    certPem: creds.admin.certPem,
+    keyPem: creds.admin.keyPem,
+    caDir: pki.caDir,
+  });
+  t.after(() => rpc.close());
+  return { url, reader: createCollectorClient(rpc) };
+}
+
+/**
+ * The real frontend daemon "fe", group "main", minting pilot tokens with the issuer and renewing
+ * them every 2 s cycle; stopped when the test ends. `schedds` is the YAML value of its `schedds`
+ * key; `scheddIdentities` its `security.schedd_identities`, when given.
+ */
+export async function startRenewingFrontend(
+  t: After,
+  opts: {
+    pki: TestPki;
+    creds: Creds;
+    issuer: PilotIssuer;
+    collectorUrl: string;
+    schedds: string;
+    scheddIdentities?: string[];
+    tokenS: number;
+    walltimeS: number;
+    logLevel?: string;
+  },
+): Promise<FrontendConfig> {
+  const { pki, creds } = opts;
+  const identities = opts.scheddIdentities
+    ? `\n  schedd_identities: ${JSON.stringify(opts.scheddIdentities)}`
+    : "";
+  const config = parseFrontendConfig(
+    `
+name: fe
+collector: { url: "${opts.collectorUrl}" }
+schedds: ${opts.schedds}
+cycle_s: 2
+peer_timeout_s: 20
+log_level: ${opts.logLevel ?? "warn"}
+tls:
+  cert_file: ${creds.frontend.certFile}
+  key_file: ${creds.frontend.keyFile}
+  trust_dir: ${pki.caDir}
+security:
+  identity: ${DN.frontend}
+  credentials: [{ type: pilot_tokens, security_class: main }]
+  pilot_tokens: { dir: ${opts.issuer.issuerDir}, lifetime_s: ${opts.tokenS}, audiences: ["${ANY_AUDIENCE}"] }${identities}
+factories: [{ name: f1, identity: /CN=f1 }]
+pilot: { max_walltime_s: ${opts.walltimeS} }
+groups:
+  - name: main
+`,
+    "fe.yaml",
+  );
+  const frontend = createFrontendDaemon(config);
+  await frontend.start();
+  t.after(() => frontend.stop());
+  return config;
+}
+
+/**
+ * One pilot's first token, as the frontend hands it to the factory for entry e1 of factory f1,
+ * signed for `audiences`, and written 0600 to `file`.
+ */
+export async function writeFirstPilotToken(
+  config: FrontendConfig,
+  audiences: string[],
+  walltimeS: number,
+  file: string,
+): Promise<string> {
+  const minter = await createPilotTokenMinter(config.security.pilot_tokens!, audiences, walltimeS);
+  const token = (
+    await minter.mint({
+      binding: { frontend: "fe", group: "main", entry: "e1", factory: "f1" },
+      count: 1,
+    })
+  ).trim();
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/**
+ * A token pilot's settings, with UPDRAFT_FRONTEND_IDENTITY as the factory sets it: the writer of
+ * the GlideClient ad the pilot was made for.
+ */
+export function tokenPilotSettings(opts: {
+  pilotId: string;
+  workDir: string;
+  collector: string;
+  schedds: string[];
+  credentialFile: string;
+  trustDir: string;
+  walltimeS: number;
+  maxIdleS: number;
+  graceS: number;
+}): PilotSettings {
+  const r = resolveSettings(
+    {
+      pilotId: opts.pilotId,
+      workDir: opts.workDir,
+      collector: opts.collector,
+      schedd: opts.schedds,
+      credential: opts.credentialFile,
+      trustDir: opts.trustDir,
+      maxWalltime: opts.walltimeS,
+      maxIdle: opts.maxIdleS,
+      grace: opts.graceS,
+    },
+    { UPDRAFT_FRONTEND_IDENTITY: DN.frontend },
+    () => "unused",
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.settings;
+}
