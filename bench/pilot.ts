@@ -41,6 +41,12 @@ export async function run(): Promise<void> {
 }
 
 const STAGED_RUNS = 5;
+/**
+ * How long a benchmark's pilot waits for its first job. Only a pilot that never claims waits it
+ * out, so it is far longer than a start-up under any load seen here (a 2 s limit ended a staged
+ * pilot at load 18 before its first claim). Once a job ran, the pilot leaves after its max tail.
+ */
+const MAX_IDLE_S = 120;
 
 /**
  * The pilot as a site starts it: the bootstrap script as a process, against the factory's HTTPS
@@ -107,7 +113,8 @@ async function startupToFirstClaim(): Promise<void> {
         [SCRIPT, "--staging", server.url, "--manifest-sha256", area.manifestSha256]
           .concat(["--cacert", pki.caCertFile, "--trust-dir", pki.caDir, "--work-base", wb])
           .concat(["--credential", credential, "--collector", collector.url])
-          .concat(["--schedd", schedd.url(), "--max-idle", "2"]),
+          .concat(["--schedd", schedd.url()])
+          .concat(["--max-idle", String(MAX_IDLE_S), "--max-tail", "1"]),
         wb,
       );
       if (r.code !== 0 || !claimedAt) {
@@ -218,7 +225,7 @@ async function jobsPerSecondFromSchedd(): Promise<void> {
 async function timeEightCpuPilot(
   source: JobSource,
   workDir: string,
-  maxIdleS: number,
+  maxTailS: number,
 ): Promise<Timed> {
   let lastDone = 0;
   let cpuAtLastDone = process.cpuUsage();
@@ -232,7 +239,11 @@ async function timeEightCpuPilot(
   const t0 = performance.now();
   const result = await runPilot({
     clock: systemClock,
-    plan: planLifetime({ maxWalltimeS: 3600, maxIdleS, graceS: 10 }, Date.now(), () => 0),
+    plan: planLifetime(
+      { maxWalltimeS: 3600, maxIdleS: MAX_IDLE_S, maxTailS, graceS: 10 },
+      Date.now(),
+      () => 0,
+    ),
     identity: { pilotId: "bench", host: "localhost" },
     resources: { cpus: 8, memoryMb: 16000, diskKb: 10_000_000, gpus: 0 },
     nodeAttrs: { OpSys: "LINUX", Arch: "X86_64" },
@@ -362,7 +373,11 @@ async function validateToFirstClaim(): Promise<void> {
   if (!v.resources) throw new Error(`validation failed: ${JSON.stringify(v.failure)}`);
   await runPilot({
     clock: systemClock,
-    plan: planLifetime({ maxWalltimeS: 3600, maxIdleS: 0.1, graceS: 10 }, Date.now(), () => 0),
+    plan: planLifetime(
+      { maxWalltimeS: 3600, maxIdleS: MAX_IDLE_S, maxTailS: 0.1, graceS: 10 },
+      Date.now(),
+      () => 0,
+    ),
     identity: { pilotId: "bench", host: "localhost" },
     resources: v.resources,
     nodeAttrs: v.attrs,

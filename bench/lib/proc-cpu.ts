@@ -5,7 +5,7 @@
  * while they run, because a process that exits takes its figures with it: the last sample of a
  * process that ended is what it is credited with (at most one sampling interval is lost).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Clock ticks per second of /proc's times (USER_HZ, 100 on every Linux build that matters). */
 const TICKS_PER_S = 100;
@@ -131,4 +131,23 @@ export class TreeCpuMeter {
     }
     return pids;
   }
+}
+
+/**
+ * Live processes working under `dir` (their current directory there): a pool's pilots and their
+ * jobs run in folders of its state directory, whoever their parent is once the factory is gone.
+ */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${name}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(name));
+  }
+  return pids;
 }
