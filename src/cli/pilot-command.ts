@@ -17,6 +17,7 @@ import { resolveSettings, type PilotOptions, type PilotSettings } from "../pilot
 import { createNodeView, runValidation } from "../pilot/validate/index.js";
 import { EXIT_CODES } from "../pilot/failure.js";
 import { CliError } from "./errors.js";
+import { GLIDEIN_PARAM } from "../ads/names.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const seconds = (what: string) => (v: string) => {
@@ -43,8 +44,8 @@ function withPilotOptions(cmd: Command): Command {
       collect,
     )
     .option("--start <expr>", "START expression [$GLIDEIN_Start]")
-    .option("--max-walltime <s>", "GLIDEIN_Max_Walltime", seconds("--max-walltime"))
-    .option("--retire-time <s>", "GLIDEIN_Retire_Time", seconds("--retire-time"))
+    .option("--max-walltime <s>", GLIDEIN_PARAM.MaxWalltime, seconds("--max-walltime"))
+    .option("--retire-time <s>", GLIDEIN_PARAM.RetireTime, seconds("--retire-time"))
     .option("--retire-spread <s>", "GLIDEIN_Retire_Time_Spread", seconds("--retire-spread"))
     .option("--max-idle <s>", "GLIDEIN_Max_Idle (default 1200)", seconds("--max-idle"))
     .option("--max-tail <s>", "GLIDEIN_Max_Tail", seconds("--max-tail"))

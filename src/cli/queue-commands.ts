@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { AD_TYPE, JOB } from "../ads/index.js";
 import { ClassAd, compileExpression } from "../classad/index.js";
 import { HtcondorCommand } from "./htcondor-args.js";
-import { parseJobId, type JobAttrs } from "../schedd/job-status.js";
+import { JobStatus, parseJobId, type JobAttrs } from "../schedd/job-status.js";
 import { CliError } from "./errors.js";
 import type { EntryAds } from "./entry-analysis.js";
 import { analyzeJob } from "./job-analysis.js";
@@ -172,7 +172,11 @@ async function queryOne(
 ): Promise<void> {
   const t = targets(args);
   const mine = !o.allusers && t.ids.length === 0 && t.owner === "";
-  const extra = o.hold ? "JobStatus == 5" : o.run ? "JobStatus == 2" : "";
+  const extra = o.hold
+    ? `${JOB.JobStatus} == ${JobStatus.Held}`
+    : o.run
+      ? `${JOB.JobStatus} == ${JobStatus.Running}`
+      : "";
   const constraint = [o.constraint, extra]
     .filter(Boolean)
     .map((c) => `(${c})`)

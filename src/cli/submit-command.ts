@@ -89,7 +89,7 @@ export function inputFiles(job: JobAttrs): InputFile[] {
   const iwd = typeof iwdValue === "string" && iwdValue !== "" ? iwdValue : process.cwd();
   const listed = ad.evaluate(JOB.TransferInput);
   const preserved = new Set(
-    ad.evaluate("PreserveRelativePaths") === true && typeof listed === "string"
+    ad.evaluate(JOB.PreserveRelativePaths) === true && typeof listed === "string"
       ? listed.split(",").map((f) => f.trim())
       : [],
   );
@@ -215,7 +215,10 @@ export function createSubmitCommand(): Command {
           // Only the jobs held for the upload: a job submitted with `hold = true` stays held.
           await client.act(
             "release",
-            { ids: [String(clusterId)], constraint: `HoldReasonCode == ${HoldCode.SpoolingInput}` },
+            {
+              ids: [String(clusterId)],
+              constraint: `${JOB.HoldReasonCode} == ${HoldCode.SpoolingInput}`,
+            },
             "input files uploaded",
           );
         }

@@ -16,6 +16,7 @@ import {
 } from "../common/config-blocks.js";
 import type { KeyRename } from "../common/config-renames.js";
 import { ROLES, type Role } from "../security/authz.js";
+import { AD_TYPE } from "../ads/names.js";
 
 const role = z.enum(ROLES);
 const typeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an ad type is a plain name");
@@ -39,7 +40,7 @@ export const DEFAULT_WRITE_ROLES: Readonly<Record<string, readonly Role[]>> = Ob
  * pilot, and the pilot reads only that frontend's ad: another frontend writing the name first
  * must not keep it out.
  */
-export const DEFAULT_PER_WRITER_TYPES: readonly string[] = Object.freeze(["PilotCredential"]);
+export const DEFAULT_PER_WRITER_TYPES: readonly string[] = Object.freeze([AD_TYPE.PilotCredential]);
 
 export const collectorConfigSchema = z
   .object({

@@ -3,7 +3,7 @@
  * re-attaches to pilots left by a previous run, then runs one cycle every `loop.cycle_s` (never
  * two at once) until stopped.
  */
-import { AD_TYPE } from "../ads/index.js";
+import { AD_TYPE, GLIDE_FACTORY } from "../ads/index.js";
 import { mkdirSync } from "node:fs";
 import { ZodError } from "zod";
 import { join } from "node:path";
@@ -208,7 +208,7 @@ export function createFactoryDaemon(
       for (const type of [AD_TYPE.GlideFactory, AD_TYPE.GlideFactoryClient]) {
         await collector
           ?.invalidate(
-            { type, constraint: `FactoryName == "${config.name}"` },
+            { type, constraint: `${GLIDE_FACTORY.FactoryName} == "${config.name}"` },
             { deadlineMs: 5000 },
           )
           .catch((err: unknown) => logger.warn({ err, type }, "could not withdraw ads"));

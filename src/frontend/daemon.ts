@@ -9,7 +9,7 @@
  * collector on their own, so a frontend restarted for an upgrade does not make factories drop
  * their requests (and start removing idle pilots) for the minute it is away.
  */
-import { AD_TYPE } from "../ads/index.js";
+import { AD_TYPE, COMMON } from "../ads/index.js";
 import { readFileSync } from "node:fs";
 import type { CollectorClient } from "../collector/client.js";
 import { connectCollectorSet } from "../collector/collector-set.js";
@@ -412,7 +412,7 @@ export function createFrontendDaemon(
         );
         withdrawn += r.removed;
       }
-      previous = result.glideClientAds.map((a) => String(a.evaluate("Name")));
+      previous = result.glideClientAds.map((a) => String(a.evaluate(COMMON.Name)));
     } catch (err) {
       // Keep the previous names: what could not be withdrawn now is retried next cycle.
       log.warn({ err, collector: labels.factory }, "could not advertise to the collector");

@@ -9,7 +9,7 @@ import type { JobHooks } from "./runner/job-hooks.js";
 import { BLACK_HOLE_WINDOW_MS, type BlackHolePolicy } from "./black-hole.js";
 import type { IsolationMode } from "./runner/isolation.js";
 import type { ValidationSettings } from "./validate/settings.js";
-import { FRONTEND_IDENTITY_ENV, GLIDEIN_PARAM, SLOT } from "../ads/names.js";
+import { FRONTEND_IDENTITY_ENV, GLIDE_CLIENT, GLIDEIN_PARAM, SLOT } from "../ads/names.js";
 
 export interface PilotSettings {
   pilotId: string;
@@ -110,13 +110,13 @@ export const ENV = {
   proxy: "X509_USER_PROXY",
   trustDir: "X509_CERT_DIR",
   pilotId: "UPDRAFT_PILOT_ID",
-  start: "GLIDEIN_Start",
-  entry: "GLIDEIN_Entry_Name",
-  factory: "GLIDEIN_Factory",
-  frontend: "GLIDEIN_Frontend",
+  start: GLIDE_CLIENT.Start,
+  entry: SLOT.EntryName,
+  factory: SLOT.Factory,
+  frontend: SLOT.Frontend,
   /** Set by the factory: the writer of the request the pilot was made for. */
   frontendIdentity: FRONTEND_IDENTITY_ENV,
-  site: "GLIDEIN_Site",
+  site: SLOT.Site,
   attrs: "UPDRAFT_PILOT_ATTRS",
   maxWalltime: GLIDEIN_PARAM.MaxWalltime,
   /** The walltime the factory asked of the batch system; the pilot must end before it. */

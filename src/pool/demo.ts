@@ -17,6 +17,7 @@ import {
   type PoolProgress,
 } from "./progress.js";
 import { packageRoot, up, type Pool } from "./up.js";
+import { JOB } from "../ads/names.js";
 
 /** The sample workload: which submit file gets which share of the jobs. */
 export const WORKLOAD = [
@@ -132,8 +133,8 @@ export function poolClients(pool: Pool): DemoClients {
 }
 
 async function distinctPilots(schedd: ScheddClient, clusters: readonly number[]): Promise<number> {
-  const constraint = clusters.map((c) => `ClusterId == ${c}`).join(" || ") || "true";
-  const done = await schedd.query({ constraint, projection: ["LastRemoteHost"], history: true });
+  const constraint = clusters.map((c) => `${JOB.ClusterId} == ${c}`).join(" || ") || "true";
+  const done = await schedd.query({ constraint, projection: [JOB.LastRemoteHost], history: true });
   // LastRemoteHost names the job's dynamic slot (slot1_N@pilot): count the pilots.
   return new Set(
     done.map((j) => j.LastRemoteHost && parentSlotName(j.LastRemoteHost)).filter(Boolean),

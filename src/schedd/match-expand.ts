@@ -15,14 +15,15 @@
  */
 import { ClassAd, parseExpression, tryParse, type Expr } from "../classad/index.js";
 import { lowerName, quote, type JobAttrs } from "./job-status.js";
+import { SLOT } from "../ads/names.js";
 
 /** The attributes a glideinWMS schedd adds to each job, each `"$$(<slot attr>:Unknown)"`. */
 export const GLIDEIN_JOB_ATTRS: readonly (readonly [string, string])[] = [
-  ["JOB_Site", "GLIDEIN_Site"],
-  ["JOB_GLIDEIN_Site", "GLIDEIN_Site"],
-  ["JOB_GLIDEIN_Name", "GLIDEIN_Name"],
-  ["JOB_GLIDEIN_Factory", "GLIDEIN_Factory"],
-  ["JOB_GLIDEIN_Entry_Name", "GLIDEIN_Entry_Name"],
+  ["JOB_Site", SLOT.Site],
+  ["JOB_GLIDEIN_Site", SLOT.Site],
+  ["JOB_GLIDEIN_Name", SLOT.GlideinName],
+  ["JOB_GLIDEIN_Factory", SLOT.Factory],
+  ["JOB_GLIDEIN_Entry_Name", SLOT.EntryName],
   ["JOB_GLIDEIN_Schedd", "GLIDEIN_Schedd"],
   ["JOB_GLIDEIN_ClusterId", "GLIDEIN_ClusterId"],
   ["JOB_GLIDEIN_ProcId", "GLIDEIN_ProcId"],
@@ -30,7 +31,7 @@ export const GLIDEIN_JOB_ATTRS: readonly (readonly [string, string])[] = [
   ["JOB_GLIDEIN_SiteWMS_Slot", "GLIDEIN_SiteWMS_Slot"],
   ["JOB_GLIDEIN_SiteWMS_JobId", "GLIDEIN_SiteWMS_JobId"],
   ["JOB_GLIDEIN_SiteWMS_Queue", "GLIDEIN_SiteWMS_Queue"],
-  ["JOB_GLIDECLIENT_Name", "GLIDECLIENT_Name"],
+  ["JOB_GLIDECLIENT_Name", SLOT.ClientName],
 ];
 
 /** Bounds against a slot ad or a job built to blow up the expansion. */

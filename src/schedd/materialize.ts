@@ -6,6 +6,7 @@
  * such cluster and asks `room` how many may enter.
  */
 import { getAttr, type JobAttrs } from "./job-status.js";
+import { JOB } from "../ads/names.js";
 
 /** Default of max_unmaterialized_jobs: one owner's jobs waiting outside the queue, all clusters. */
 export const MAX_UNMATERIALIZED_PER_OWNER = 100_000;
@@ -32,8 +33,8 @@ export function materializeLimits(attrs: JobAttrs): { limit: number; maxIdle: nu
     const n = Number(text);
     return Number.isInteger(n) && n > 0 ? n : undefined;
   };
-  const limit = read("JobMaterializeLimit");
-  const maxIdle = read("JobMaterializeMaxIdle");
+  const limit = read(JOB.JobMaterializeLimit);
+  const maxIdle = read(JOB.JobMaterializeMaxIdle);
   if (limit === undefined && maxIdle === undefined) return undefined;
   return { limit: limit ?? Infinity, maxIdle: maxIdle ?? Infinity };
 }

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
+import { GLIDE_FACTORY } from "../../ads/names.js";
 
 const positiveInt = (v: string | undefined): number | undefined => {
   if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined;
@@ -37,7 +38,7 @@ export function checkCpus(view: NodeView): CheckResult {
   }
   const node = wanted === "node";
   const sources: [string, number | undefined][] = [
-    ["GLIDEIN_CPUS", positiveInt(wanted)],
+    [GLIDE_FACTORY.GlideinCpus, positiveInt(wanted)],
     ["SLURM_CPUS_ON_NODE", positiveInt(view.env.SLURM_CPUS_ON_NODE)],
     ["OMP_NUM_THREADS", positiveInt(view.env.OMP_NUM_THREADS)],
     ["cgroup", cgroupCpuLimit(view)],

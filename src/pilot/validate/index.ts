@@ -17,6 +17,7 @@ import { runScript } from "./check-scripts.js";
 import { checkCvmfs, checkSingularity } from "./check-software.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
+import { SLOT } from "../../ads/names.js";
 
 export type { ValidationSettings } from "./settings.js";
 export { createNodeView, type NodeView } from "./node-view.js";
@@ -81,7 +82,7 @@ export async function runValidation(
   const disk = num("DetectedDisk");
   const resources =
     cpusN !== undefined && mem !== undefined && disk !== undefined
-      ? { cpus: cpusN, memoryMb: mem, diskKb: disk, gpus: num("GPUs") ?? 0 }
+      ? { cpus: cpusN, memoryMb: mem, diskKb: disk, gpus: num(SLOT.GPUs) ?? 0 }
       : undefined;
   return {
     ok: !failure,

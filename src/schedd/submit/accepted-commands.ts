@@ -5,6 +5,7 @@
  */
 import type { Derivation } from "./derive-context.js";
 import { parseBool, str } from "./derive-files.js";
+import { JOB } from "../../ads/names.js";
 
 type Kind = "string" | "bool" | "int" | "expr" | "none";
 
@@ -36,7 +37,7 @@ export const ACCEPTED_WITHOUT_EFFECT: Readonly<Record<string, Accepted>> = {
   },
   nice_user: { attr: "NiceUser", kind: "bool", note: "fair share treats every user alike" },
   coresize: { attr: "CoreSize", kind: "int", note: "the core size limit is the node's" },
-  image_size: { attr: "ImageSize", kind: "int", note: "use request_memory" },
+  image_size: { attr: JOB.ImageSize, kind: "int", note: "use request_memory" },
   leave_in_queue: {
     attr: "LeaveJobInQueue",
     kind: "expr",

@@ -330,9 +330,9 @@ export const FILE_DERIVATIONS: readonly Derivation[] = [
   cmd,
   args,
   environment,
-  stream("input", "In"),
-  stream("output", "Out"),
-  stream("error", "Err"),
+  stream("input", JOB.In),
+  stream("output", JOB.Out),
+  stream("error", JOB.Err),
   userLog,
   choice("should_transfer_files", JOB.ShouldTransferFiles, ["YES", "NO", "IF_NEEDED"], "IF_NEEDED"),
   choice(

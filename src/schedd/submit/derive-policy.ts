@@ -151,7 +151,7 @@ const retries: Derivation = {
       onExit === undefined || onExit === "" ? undefined : ctx.expression("on_exit_remove", onExit);
     const retrying = [retryText, successText, untilText].some((v) => v !== undefined && v !== "");
     if (!retrying) {
-      ctx.emit("OnExitRemove", user ?? "true");
+      ctx.emit(JOB.OnExitRemove, user ?? "true");
       return;
     }
     let maxRetries = DEFAULT_JOB_MAX_RETRIES;
@@ -169,12 +169,15 @@ const retries: Derivation = {
         return;
       }
       success = Number(successText);
-      ctx.emit("SuccessExitCode", String(success));
+      ctx.emit(JOB.SuccessExitCode, String(success));
     }
-    const clauses = ["NumJobCompletions > JobMaxRetries", `ExitCode == ${success}`];
+    const clauses = [
+      `${JOB.NumJobCompletions} > ${JOB.JobMaxRetries}`,
+      `${JOB.ExitCode} == ${success}`,
+    ];
     if (untilText !== undefined && untilText !== "") {
       // An integer names an exit code that stops retrying; anything else is a condition.
-      if (INTEGER.test(untilText)) clauses.push(`ExitCode == ${Number(untilText)}`);
+      if (INTEGER.test(untilText)) clauses.push(`${JOB.ExitCode} == ${Number(untilText)}`);
       else {
         const until = ctx.expression("retry_until", untilText);
         if (until === undefined) return;
@@ -182,8 +185,8 @@ const retries: Derivation = {
       }
     }
     if (user !== undefined) clauses.push(`(${user})`);
-    ctx.emit("JobMaxRetries", String(maxRetries));
-    ctx.emit("OnExitRemove", clauses.join(" || "));
+    ctx.emit(JOB.JobMaxRetries, String(maxRetries));
+    ctx.emit(JOB.OnExitRemove, clauses.join(" || "));
   },
 };
 
@@ -203,7 +206,7 @@ const notification: Derivation = {
       ctx.fail("notification", `notification '${value}' is not Never, Always, Complete or Error`);
       return;
     }
-    ctx.emit("JobNotification", String(code));
+    ctx.emit(JOB.JobNotification, String(code));
   },
 };
 
@@ -255,28 +258,28 @@ function materializeLimit(key: string, attr: string): Derivation {
 }
 
 export const POLICY_DERIVATIONS: readonly Derivation[] = [
-  materializeLimit("max_materialize", "JobMaterializeLimit"),
-  materializeLimit("max_idle", "JobMaterializeMaxIdle"),
+  materializeLimit("max_materialize", JOB.JobMaterializeLimit),
+  materializeLimit("max_idle", JOB.JobMaterializeMaxIdle),
   countOrExpression("request_cpus", JOB.RequestCpus, (ctx) => ctx.env.defaults.cpus),
   size("request_memory", JOB.RequestMemory, 2, (ctx) => ctx.env.defaults.memoryMiB),
   size("request_disk", JOB.RequestDisk, 1, (ctx) => ctx.env.defaults.diskKiB),
   countOrExpression("request_gpus", JOB.RequestGPUs, () => null),
   requirements,
-  expressionAttr("rank", "Rank", "0.0"),
+  expressionAttr("rank", JOB.Rank, "0.0"),
   priority,
   retries,
-  expressionAttr("on_exit_hold", "OnExitHold", "false"),
-  expressionAttr("on_exit_hold_reason", "OnExitHoldReason", null),
-  expressionAttr("on_exit_hold_subcode", "OnExitHoldSubCode", null),
-  expressionAttr("periodic_hold", "PeriodicHold", "false"),
-  expressionAttr("periodic_hold_reason", "PeriodicHoldReason", null),
-  expressionAttr("periodic_hold_subcode", "PeriodicHoldSubCode", null),
-  expressionAttr("periodic_release", "PeriodicRelease", "false"),
-  expressionAttr("periodic_remove", "PeriodicRemove", "false"),
+  expressionAttr("on_exit_hold", JOB.OnExitHold, "false"),
+  expressionAttr("on_exit_hold_reason", JOB.OnExitHoldReason, null),
+  expressionAttr("on_exit_hold_subcode", JOB.OnExitHoldSubCode, null),
+  expressionAttr("periodic_hold", JOB.PeriodicHold, "false"),
+  expressionAttr("periodic_hold_reason", JOB.PeriodicHoldReason, null),
+  expressionAttr("periodic_hold_subcode", JOB.PeriodicHoldSubCode, null),
+  expressionAttr("periodic_release", JOB.PeriodicRelease, "false"),
+  expressionAttr("periodic_remove", JOB.PeriodicRemove, "false"),
   notification,
   batchName,
   // Inputs keep their relative folders in the sandbox (updraft submit names them so).
-  simple("preserve_relative_paths", "PreserveRelativePaths", "bool"),
+  simple("preserve_relative_paths", JOB.PreserveRelativePaths, "bool"),
 ];
 
 /** `+Name = value` / `MY.Name = value`: the value must be a ClassAd expression. */

@@ -77,7 +77,7 @@ const proxy: Derivation = {
         return;
       }
     }
-    ctx.emit("x509userproxy", str(path));
+    ctx.emit(JOB.X509UserProxy, str(path));
   },
 };
 
