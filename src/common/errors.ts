@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   "wrong-key": "security",
   tampered: "security",
   "token-keys": "security",
+  "key-invalid": "security",
+  "revoked-pilots": "security",
   // grid adapters
   "arc-http": "adapter",
   "arc-protocol": "adapter",

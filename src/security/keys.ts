@@ -8,6 +8,7 @@ import {
 } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { promisify } from "node:util";
+import { UpdraftError } from "../common/errors.js";
 
 export interface KeyPair {
   /**
@@ -47,15 +48,25 @@ export async function generateEcKey(): Promise<KeyPair> {
   };
 }
 
+/** A private key that cannot be used: encrypted, or not a PEM key at all. */
+export class PrivateKeyError extends UpdraftError {
+  readonly code = "key-invalid";
+  override name = "PrivateKeyError";
+}
+
 /** Load an unencrypted private key from PEM; the error names what was wrong, never the key. */
 export function loadPrivateKey(pem: string): KeyObject {
   if (/ENCRYPTED/.test(pem)) {
-    throw new Error("the private key is encrypted with a pass phrase, which is not supported");
+    throw new PrivateKeyError(
+      "the private key is encrypted with a pass phrase, which is not supported",
+    );
   }
   try {
     return createPrivateKey(pem);
   } catch {
-    throw new Error("the private key could not be read (expected an unencrypted PEM RSA key)");
+    throw new PrivateKeyError(
+      "the private key could not be read (expected an unencrypted PEM RSA key)",
+    );
   }
 }
 

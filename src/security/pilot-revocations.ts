@@ -8,6 +8,7 @@
  * HTCondor's SEC_TOKEN_REVOCATION_EXPR, narrowed to the one claim a pilot cannot choose.
  */
 import { readFileSync, statSync } from "node:fs";
+import { UpdraftError } from "../common/errors.js";
 import { MAX_BINDING_NAME } from "./pilot-binding.js";
 
 export interface PilotRevocations {
@@ -43,6 +44,12 @@ export interface RevocationFileOptions {
   now?: () => number;
 }
 
+/** A revoked pilots file that does not parse. */
+export class RevocationFileError extends UpdraftError {
+  readonly code = "revoked-pilots";
+  override name = "RevocationFileError";
+}
+
 /** The revocation list in `file`; throws at start when it cannot be read or parsed. */
 export function createPilotRevocationFile(
   file: string,
@@ -53,7 +60,7 @@ export function createPilotRevocationFile(
   const load = (): { ids: Set<string>; stamp: string } => {
     const st = statSync(file);
     const parsed = parseRevokedPilots(readFileSync(file, "utf8"));
-    if (!(parsed instanceof Set)) throw new Error(`${file}: ${parsed.error}`);
+    if (!(parsed instanceof Set)) throw new RevocationFileError(`${file}: ${parsed.error}`);
     return { ids: parsed, stamp: `${st.mtimeMs}:${st.size}` };
   };
   let current = load();

@@ -2,7 +2,13 @@
  * What `updraft proxy info` reports about a credential file, computed without IO: subject,
  * issuer, identity, type, key strength and time left, as grid-proxy-info and voms-proxy-info do.
  */
-import { OID, parseCertificate, pemCertificates, type CertInfo } from "./cert-info.js";
+import {
+  CertParseError,
+  OID,
+  parseCertificate,
+  pemCertificates,
+  type CertInfo,
+} from "./cert-info.js";
 import { lastCn } from "./dn.js";
 
 export interface CredentialInfo {
@@ -53,7 +59,7 @@ export function formatTimeLeft(seconds: number): string {
 
 export function describeCredential(pem: string, path: string, now = new Date()): CredentialInfo {
   const certs = pemCertificates(pem).map((d) => parseCertificate(d));
-  if (certs.length === 0) throw new Error(`${path}: no certificate found`);
+  if (certs.length === 0) throw new CertParseError(`${path}: no certificate found`);
   const leaf = certs[0];
   const ee = certs.find((c) => !isProxy(c)) ?? leaf;
   const left = Math.max(0, (leaf.notAfter.getTime() - now.getTime()) / 1000);
