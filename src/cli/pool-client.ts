@@ -4,7 +4,8 @@
  */
 import type { Command } from "commander";
 import { type CollectorSet, connectCollectorSet } from "../collector/collector-set.js";
-import { createRpcClient, isWireError, type RpcClient, type WireError } from "../wire/index.js";
+import { createRpcClient, type RpcClient } from "../wire/client.js";
+import { isWireError, type WireError } from "../wire/errors.js";
 import { credentialHint, rpcCredential } from "./client-credential.js";
 import {
   type ClientCredential,

@@ -7,7 +7,8 @@
 import { hasErrorCode } from "../common/errors.js";
 import type { Command } from "commander";
 import { scheddClient, type ScheddClient } from "../schedd/client.js";
-import { createRpcClient, isWireError, type WireError } from "../wire/index.js";
+import { createRpcClient } from "../wire/client.js";
+import { isWireError, type WireError } from "../wire/errors.js";
 import { AD_TYPE, COMMON, readScheduler, SCHEDULER } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
