@@ -134,6 +134,9 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
   const clock = o.clock ?? systemClock;
   const started = clock.now();
   o.write(`${startMarker(new Date(started))}\n`);
+  // The clients load and their TLS connections open while the node is checked, so the first
+  // claim does not wait for them after the checks; a node that fails closes them unused.
+  const connecting = settle((o.connect ?? defaultConnect)(s, o.log));
   const vo = await fetchVo(s);
   const validation = await runValidation(o.view, vo.validation, new Date(started));
   if (vo.failed) {
@@ -168,7 +171,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
     );
     let conn: PilotConnections | undefined;
     try {
-      conn = await (o.connect ?? defaultConnect)(s, o.log);
+      conn = await unwrap(connecting);
       run = await runPilot({
         clock,
         plan,
@@ -220,6 +223,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
       await conn?.close();
     }
   }
+  if (exit.reason === "validation") await closeUnused(connecting, o.log);
   if (exit.reason === "validation" && s.failureLingerS > 0) {
     await linger(s, o, clock, exit, validation.attrs);
   }
@@ -258,6 +262,29 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
   }
   o.write(text);
   return exit.code;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; err: unknown };
+
+/** A promise that never rejects: it may be awaited long after it settled, or not at all. */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (err: unknown) => ({ ok: false, err }),
+  );
+}
+
+async function unwrap<T>(p: Promise<Settled<T>>): Promise<T> {
+  const r = await p;
+  if (!r.ok) throw r.err;
+  return r.value;
+}
+
+/** Connections opened for a node that then failed its checks: closed, their errors beside it. */
+async function closeUnused(p: Promise<Settled<PilotConnections>>, log?: Logger): Promise<void> {
+  const r = await p;
+  if (!r.ok) return;
+  await r.value.close().catch((err: unknown) => log?.debug({ err }, "closing unused connections"));
 }
 
 /**
