@@ -90,3 +90,29 @@ test("step 3 keeps every lease of a version-2 queue and admits the 'released' st
   // Still at most one live lease per job.
   assert.throws(() => insert.run("d", 0, "active"), /UNIQUE constraint/);
 });
+
+test("step 7 keeps every job, finished job and unmaterialized job, and (cluster, proc) stays unique", () => {
+  const db = new Database(":memory:");
+  migrate(db, SCHEDD_MIGRATIONS.slice(0, 6));
+  db.prepare("INSERT INTO jobs VALUES (1, 0, 'alice', 1, '{\"A\":\"1\"}')").run();
+  db.prepare("INSERT INTO jobs VALUES (1, 1, 'alice', 2, '{\"A\":\"2\"}')").run();
+  db.prepare("INSERT INTO history VALUES (2, 0, 'bob', 4, 99, '{\"B\":\"1\"}')").run();
+  db.prepare("INSERT INTO unmaterialized VALUES (3, 5, 'carol', 1, '{\"C\":\"1\"}')").run();
+  assert.deepEqual(migrate(db, SCHEDD_MIGRATIONS.slice(0, 7)), { from: 6, to: 7, applied: [7] });
+  assert.deepEqual(db.prepare("SELECT cluster, proc, owner, status, ad FROM jobs").all(), [
+    { cluster: 1, proc: 0, owner: "alice", status: 1, ad: '{"A":"1"}' },
+    { cluster: 1, proc: 1, owner: "alice", status: 2, ad: '{"A":"2"}' },
+  ]);
+  assert.deepEqual(db.prepare("SELECT * FROM history").all(), [
+    { cluster: 2, proc: 0, owner: "bob", status: 4, finished: 99, ad: '{"B":"1"}' },
+  ]);
+  assert.deepEqual(db.prepare("SELECT cluster, proc, owner FROM unmaterialized").all(), [
+    { cluster: 3, proc: 5, owner: "carol" },
+  ]);
+  assert.throws(
+    () => db.prepare("INSERT INTO jobs VALUES (1, 0, 'alice', 1, '{}')").run(),
+    /UNIQUE constraint/,
+  );
+  const finished = db.prepare("SELECT name FROM sqlite_master WHERE name = 'history_finished'");
+  assert.ok(finished.get(), "history keeps its index on finished");
+});
