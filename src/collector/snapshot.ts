@@ -6,6 +6,7 @@
  */
 import Database from "better-sqlite3";
 import type { ClassAd } from "../classad/index.js";
+import { MigrationError } from "../common/migrations.js";
 import { COLLECTOR_SET, projectAd } from "./ad-build.js";
 import type { CollectorCore } from "./collector.js";
 
@@ -32,7 +33,9 @@ export function openSnapshot(path: string): Snapshot {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     db.close();
-    throw new Error(`${path}: snapshot schema ${version} is newer than this collector knows`);
+    throw new MigrationError(
+      `${path}: snapshot schema ${version} is newer than this collector knows`,
+    );
   }
   // Keyed by writer too: ads of a per-writer type share a name (see store.ts).
   const table = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   "slurm-command": "adapter",
   "slurm-answer": "adapter",
   "slurm-script": "adapter",
+  "arc-settings": "adapter",
+  "arc-journal": "adapter",
   // daemons
   "migration-failed": "storage",
   "sandbox-invalid": "schedd",
@@ -46,6 +48,9 @@ export const ERROR_CODES = {
   "watch-fell-behind": "collector",
   "batch-malformed": "collector",
   "pilot-no-connector": "pilot",
+  "credential-batch": "factory",
+  "ce-token-unfit": "frontend",
+  "renewal-ended": "frontend",
   // files read with a bound
   "file-too-large": "input",
   // command line

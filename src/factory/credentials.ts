@@ -16,7 +16,14 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { CycleCache } from "../common/cycle-cache.js";
+import { UpdraftError } from "../common/errors.js";
 import { decryptCredential } from "../security/credential-crypto.js";
+
+/** A decrypted credential batch that is not what its type says; the whole batch is refused. */
+export class CredentialBatchError extends UpdraftError {
+  readonly code = "credential-batch";
+  override name = "CredentialBatchError";
+}
 
 export interface StoredCredential {
   id: string;
@@ -50,10 +57,11 @@ export function storePilotTokenBatch(
   const lines = bytes.toString("latin1").split("\n");
   bytes.fill(0);
   const tokens = lines.map((l) => l.trim()).filter((l) => l !== "");
-  if (tokens.length > maxTokens) throw new Error(`more than ${maxTokens} tokens in one batch`);
+  if (tokens.length > maxTokens)
+    throw new CredentialBatchError(`more than ${maxTokens} tokens in one batch`);
   // A JWS compact token is three base64url parts; anything else is not a pilot token.
   if (tokens.some((t) => !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(t))) {
-    throw new Error("the batch holds something other than JWT tokens");
+    throw new CredentialBatchError("the batch holds something other than JWT tokens");
   }
   return tokens.map((t) => storeCredentialBytes(baseDir, client, Buffer.from(`${t}\n`)));
 }
@@ -79,7 +87,8 @@ export function storePilotProxyBatch(
   bytes.fill(0);
   const blocks = [...text.matchAll(PEM_BLOCK)];
   const rest = text.replace(PEM_BLOCK, "").trim();
-  if (rest !== "") throw new Error("the batch holds something other than PEM blocks");
+  if (rest !== "")
+    throw new CredentialBatchError("the batch holds something other than PEM blocks");
   const isKey = (i: number) => KEY_LABELS.has(blocks[i]?.[1] ?? "");
   const isCert = (i: number) => blocks[i]?.[1] === "CERTIFICATE";
   const pairs: string[] = [];
@@ -90,9 +99,12 @@ export function storePilotProxyBatch(
   }
   const chain = blocks.slice(i);
   if (pairs.length === 0 || chain.length === 0 || chain.some((b) => b[1] !== "CERTIFICATE")) {
-    throw new Error("the batch is not proxy certificate and key pairs followed by their chain");
+    throw new CredentialBatchError(
+      "the batch is not proxy certificate and key pairs followed by their chain",
+    );
   }
-  if (pairs.length > maxProxies) throw new Error(`more than ${maxProxies} proxies in one batch`);
+  if (pairs.length > maxProxies)
+    throw new CredentialBatchError(`more than ${maxProxies} proxies in one batch`);
   const chainPem = chain.map((b) => b[0]).join("");
   return pairs.map((p) => storeCredentialBytes(baseDir, client, Buffer.from(p + chainPem)));
 }

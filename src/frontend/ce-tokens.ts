@@ -12,11 +12,18 @@
 import type { Logger } from "../common/logger.js";
 import { GLIDE_CLIENT } from "../ads/names.js";
 import { readBoundedText } from "../common/bounded-read.js";
+import { UpdraftError } from "../common/errors.js";
 import { checkCeToken, MAX_CE_TOKEN_BYTES } from "../security/ce-token-check.js";
 import { loadIssuer, signToken, type LoadedIssuer } from "../security/token-issuer.js";
 import type { PendingCeToken } from "./ads.js";
 import type { CeTokensConfig } from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
+
+/** No token file the frontend could read is fit for an entry's CE; the reasons are listed. */
+export class CeTokenError extends UpdraftError {
+  readonly code = "ce-token-unfit";
+  override name = "CeTokenError";
+}
 
 /** Where a cycle's CE tokens come from: minted, or read from files. */
 export interface CeTokenSource {
@@ -96,7 +103,9 @@ export function readCeTokenFiles(
       const more =
         refused.length > REASONS_LISTED ? `; ${refused.length - REASONS_LISTED} more` : "";
       return Promise.reject(
-        new Error(`no readable token file is fit for this CE (${listed || "none read"}${more})`),
+        new CeTokenError(
+          `no readable token file is fit for this CE (${listed || "none read"}${more})`,
+        ),
       );
     },
   };

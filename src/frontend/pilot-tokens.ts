@@ -15,6 +15,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClassAd } from "../classad/index.js";
 import type { Logger } from "../common/logger.js";
+import { UpdraftError } from "../common/errors.js";
 import {
   PILOT_BINDING_CLAIM,
   pilotBindingClaim,
@@ -30,6 +31,12 @@ import {
   type PilotTokensConfig,
 } from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
+
+/** A renewal asked for a pilot past the time its binding allows renewals until. */
+export class RenewalEndedError extends UpdraftError {
+  readonly code = "renewal-ended";
+  override name = "RenewalEndedError";
+}
 
 /** The `sub` of a pilot token: one per pilot, so its identity names the pilot. */
 export function pilotTokenSub(pilotId: string): string {
@@ -106,7 +113,8 @@ export async function createPilotTokenMinter(
     async renew(b, nowMs) {
       const nowS = Math.floor((nowMs ?? Date.now()) / 1000);
       const lifetimeS = Math.min(cfg.lifetime_s, b.renewUntil - nowS);
-      if (lifetimeS <= 0) throw new Error(`pilot ${b.pilotId} may not be renewed any more`);
+      if (lifetimeS <= 0)
+        throw new RenewalEndedError(`pilot ${b.pilotId} may not be renewed any more`);
       return { token: await sign(b, b.pilotId, lifetimeS, nowMs), exp: nowS + lifetimeS };
     },
   };

@@ -4,6 +4,8 @@ import Database from "better-sqlite3";
 import { after, before, test } from "node:test";
 import { createCollectorDaemon } from "../../src/collector/daemon.js";
 import { createCollectorClient } from "../../src/collector/client.js";
+import { openSnapshot } from "../../src/collector/snapshot.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 import {
   DN,
   ManualTimers,
@@ -140,4 +142,17 @@ test("ads of one name from two writers both come back from a snapshot, and a fir
   } finally {
     await second.stop();
   }
+});
+
+test("a snapshot of a newer schema is refused as migration-failed, naming the file", () => {
+  const path = join(tmp.dir, "newer.sqlite");
+  const db = new Database(path);
+  db.pragma("user_version = 99");
+  db.close();
+  assert.throws(
+    () => openSnapshot(path),
+    (err) =>
+      hasErrorCode(err, "migration-failed") &&
+      err.message === `${path}: snapshot schema 99 is newer than this collector knows`,
+  );
 });

@@ -271,7 +271,7 @@ test("settings: defaults, and every problem listed with its path", () => {
       () => parseArcSettings(raw),
       (e: Error) => {
         for (const w of wants) assert.match(e.message, w);
-        return true;
+        return hasErrorCode(e, "arc-settings");
       },
     );
   }
@@ -305,7 +305,10 @@ test("the journal reads back what was appended, and survives a torn last line", 
   assert.deepEqual([...l.state.unclean], ["A"], "purged but not yet cleaned on the CE");
   l.append([{ t: "cleaned", id: "A" }]);
   assert.equal(openJournal(file).state.unclean.size, 0);
-  assert.throws(() => parseJournal("nonsense\n{}\n", "f"), /f:1: not a JSON record/);
+  assert.throws(
+    () => parseJournal("nonsense\n{}\n", "f"),
+    (e: Error) => hasErrorCode(e, "arc-journal") && e.message === "f:1: not a JSON record",
+  );
 });
 
 test("a journal full of finished pilots is compacted on open to the same state", () => {

@@ -30,6 +30,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { readBoundedText } from "../../../common/bounded-read.js";
+import { UpdraftError } from "../../../common/errors.js";
 
 /** Largest journal read at start: far past the records of the pilots an entry can hold. */
 const MAX_JOURNAL_BYTES = 256 << 20;
@@ -128,6 +129,12 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
   }
 }
 
+/** A journal file with a line that is not a record: damaged, or not the adapter's. */
+export class ArcJournalError extends UpdraftError {
+  readonly code = "arc-journal";
+  override name = "ArcJournalError";
+}
+
 /** Parse the file's text; a bad line is an error naming the file and line. */
 export function parseJournal(text: string, file: string): JournalState {
   const s = emptyJournalState();
@@ -138,7 +145,7 @@ export function parseJournal(text: string, file: string): JournalState {
     try {
       r = JSON.parse(line) as JournalRecord;
     } catch {
-      throw new Error(`${file}:${i + 1}: not a JSON record`);
+      throw new ArcJournalError(`${file}:${i + 1}: not a JSON record`);
     }
     applyRecord(s, r);
   });

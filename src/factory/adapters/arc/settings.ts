@@ -1,5 +1,6 @@
 /** The `arc` adapter's entry settings, validated once when the adapter is made. */
 import { z } from "zod";
+import { UpdraftError } from "../../../common/errors.js";
 
 const httpsUrl = z
   .string()
@@ -90,10 +91,16 @@ export const arcSettingsSchema = z
 
 export type ArcSettings = z.infer<typeof arcSettingsSchema>;
 
+/** An entry's ARC settings that do not validate; every problem is listed. */
+export class ArcSettingsError extends UpdraftError {
+  readonly code = "arc-settings";
+  override name = "ArcSettingsError";
+}
+
 /** Every problem, one line each with its path, for an error at factory start. */
 export function parseArcSettings(raw: Record<string, unknown>): ArcSettings {
   const r = arcSettingsSchema.safeParse(raw);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(settings)"}: ${i.message}`);
-  throw new Error(`invalid arc adapter settings:\n${lines.join("\n")}`);
+  throw new ArcSettingsError(`invalid arc adapter settings:\n${lines.join("\n")}`);
 }
