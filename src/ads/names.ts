@@ -237,13 +237,22 @@ export const SLOT = {
 } as const;
 
 /**
- * A renewed pilot token, written by the frontend that issued it: `Name` is the token's `sub`
- * (`pilot-<id>`) and the token travels sealed to the pilot's renewal key, so the ad is readable by
- * anyone with `read` and useful to that pilot alone.
+ * A renewed pilot token or per-pilot proxy, written by the frontend that issued it: `Name` is the
+ * pilot's `pilot-<id>` (a token's `sub`); the token travels sealed to the pilot's renewal key and
+ * the proxy is certified for it, so the ad is readable by anyone with `read` and useful to that
+ * pilot alone.
  */
 export const PILOT_CREDENTIAL = {
   SealedToken: "UpdraftSealedToken",
-  /** The sealed token's `exp` (seconds since the epoch), so a pilot can skip one it has. */
+  /**
+   * A renewed per-pilot proxy: its certificate then the chain that signed it (PEM, no key; the
+   * pilot holds the key), as a ClassAd string.
+   */
+  ProxyChain: "UpdraftProxyChain",
+  /**
+   * The renewed token's `exp` or proxy's notAfter (seconds since the epoch), so a pilot can skip
+   * one it has.
+   */
   NotAfter: "UpdraftTokenNotAfter",
   /**
    * The schedds the pilot's group pulls jobs from now, a comma list as `GLIDEIN_Schedds`: a

@@ -232,14 +232,15 @@ const credentialSchema = z
 const pilotProxiesSchema = z
   .object({
     /**
-     * Each proxy's life, never past the signing proxy's: a pilot proxy is not renewed, so long
-     * enough for a site queue and the pilot's walltime.
+     * Each proxy's life, never past the signing proxy's: long enough for a site queue and the
+     * pilot's first hours. With `pilot.max_walltime_s`, a running pilot's proxy is renewed for as
+     * long again, until its life plus the walltime (see pilot-renewal.ts).
      */
     lifetime_s: duration(
       z
         .number()
         .int()
-        .min(600)
+        .min(60)
         .max(7 * 86_400),
     ).default(86_400),
     /**

@@ -39,7 +39,7 @@ import { registerFrontendMetrics } from "./metrics.js";
 import type { Registry } from "prom-client";
 import { createDaemonRegistry } from "../wire/metrics-route.js";
 import { type MetricsListener, startMetricsListener } from "../wire/metrics-listener.js";
-import { createSlotWriterFilter } from "./slot-writers.js";
+import { createSlotWriterFilter, credentialIdentity } from "./slot-writers.js";
 import { startVoStaging, type VoStaging } from "./vo-staging.js";
 import { attachPilotProxies } from "./pilot-proxies.js";
 import {
@@ -49,7 +49,14 @@ import {
   type PilotTokenMinter,
 } from "./pilot-tokens.js";
 import { groupSchedds } from "./ads.js";
-import { parseSlotAds, renewalsDue, renewPilotTokens } from "./pilot-renewal.js";
+import {
+  parseSlotAds,
+  proxySigner,
+  renewalsDue,
+  renewPilotCredentials,
+  tokenSigner,
+  type RenewalSigner,
+} from "./pilot-renewal.js";
 import {
   attachCeTokens,
   createCeTokenMinter,
@@ -78,6 +85,14 @@ export function readCredentials(config: FrontendConfig, log: Logger): Map<string
     }
   }
   return out;
+}
+
+/** Whether this frontend signs pilot credentials it can renew: pilot tokens or pilot proxies. */
+function renewsPilots(config: FrontendConfig): boolean {
+  return (
+    config.security.pilot_tokens !== undefined ||
+    config.security.credentials.some((c) => c.type === "pilot_proxies")
+  );
 }
 
 export type ConnectedPeers = Peers & { close(): Promise<void> };
@@ -241,7 +256,7 @@ export function createFrontendDaemon(
       const r = await attachPilotProxies(
         proxies,
         result.glideClientAds,
-        config.security.pilot_proxies,
+        { ...config.security.pilot_proxies, max_walltime_s: config.pilot.max_walltime_s },
         sealer,
         log,
         () => new Date(now()),
@@ -300,52 +315,77 @@ export function createFrontendDaemon(
     log.debug(r, "CE tokens attached");
   }
 
-  // `exp` of the tokens renewed per pilot `sub`, so a pilot is renewed once per token.
+  // `exp` of the credentials renewed per pilot (`pilot-<id>`), so a pilot is renewed once each.
   const renewed = new Map<string, number>();
-  async function renewRunningPilots(slotAds: Record<string, string>[], live: Peers) {
+  /** Each kind of renewable pilot credential this frontend signs: who signs, for how long, how. */
+  async function renewalSigners(
+    credentials: ReadonlyMap<string, Buffer>,
+  ): Promise<{ signer: string; lifetimeS: number; sign: RenewalSigner }[]> {
+    const out: { signer: string; lifetimeS: number; sign: RenewalSigner }[] = [];
     const cfg = config.security.pilot_tokens;
-    if (!cfg) return;
-    try {
-      minter ??= await loadMinter(cfg);
-    } catch (err) {
-      log.error(
-        { dir: cfg.dir, reason: (err as Error).message },
-        "cannot load the pilot-token issuer; no renewals",
-      );
-      return;
+    if (cfg) {
+      try {
+        minter ??= await loadMinter(cfg);
+        out.push({
+          signer: minter.issuer,
+          lifetimeS: cfg.lifetime_s,
+          sign: tokenSigner(minter, sealer),
+        });
+      } catch (err) {
+        log.error(
+          { dir: cfg.dir, reason: (err as Error).message },
+          "cannot load the pilot-token issuer; no token renewals",
+        );
+      }
     }
+    const seen = new Set<string>();
+    for (const c of config.security.credentials) {
+      if (c.type !== "pilot_proxies" || c.file === undefined) continue;
+      const text = credentials.get(c.file)?.toString("latin1");
+      const subject = text === undefined ? undefined : credentialIdentity(text, c.type);
+      if (text === undefined || subject === undefined || seen.has(subject)) continue;
+      seen.add(subject);
+      const lifetimeS = config.security.pilot_proxies.lifetime_s;
+      out.push({ signer: subject, lifetimeS, sign: proxySigner(text, lifetimeS) });
+    }
+    return out;
+  }
+  async function renewRunningPilots(
+    slotAds: Record<string, string>[],
+    live: Peers,
+    credentials: ReadonlyMap<string, Buffer>,
+  ) {
     const nowMs = now();
     const nowS = Math.floor(nowMs / 1000);
     for (const [sub, exp] of renewed) if (exp <= nowS) renewed.delete(sub);
-    const due = renewalsDue(parseSlotAds(slotAds), {
-      issuer: minter.issuer,
-      frontend: config.name,
-      lifetimeS: cfg.lifetime_s,
-      nowS,
-      renewed,
-    });
-    if (due.length === 0) return;
-    try {
-      const given = await renewPilotTokens(
-        due,
-        {
-          minter,
-          sealer,
-          // Where the pilots report and look for their renewed tokens.
-          collector: live.poolCollector ?? live.collector,
-          timeoutMs: live.timeoutMs,
-          log,
-          // As GLIDEIN_Schedds for a new pilot of the group: the token is signed for them too.
-          scheddsFor: (group) => {
-            const g = config.groups.find((x) => x.name === group);
-            return g ? groupSchedds(currentSchedds, g.schedds) : [];
+    const ads = parseSlotAds(slotAds);
+    for (const { signer, lifetimeS, sign } of await renewalSigners(credentials)) {
+      const due = renewalsDue(ads, { signer, frontend: config.name, lifetimeS, nowS, renewed });
+      if (due.length === 0) continue;
+      try {
+        const given = await renewPilotCredentials(
+          due,
+          {
+            sign,
+            // Where the pilots report and look for their renewed credentials.
+            collector: live.poolCollector ?? live.collector,
+            timeoutMs: live.timeoutMs,
+            log,
+            // As GLIDEIN_Schedds for a new pilot of the group: a token is signed for them too.
+            scheddsFor: (group) => {
+              const g = config.groups.find((x) => x.name === group);
+              return g ? groupSchedds(currentSchedds, g.schedds) : [];
+            },
           },
-        },
-        nowMs,
-      );
-      for (const [sub, exp] of given) renewed.set(sub, exp);
-    } catch (err) {
-      log.warn({ err, pilots: due.length }, "could not renew pilot tokens; retried next cycle");
+          nowMs,
+        );
+        for (const [sub, exp] of given) renewed.set(sub, exp);
+      } catch (err) {
+        log.warn(
+          { err, pilots: due.length },
+          "could not renew pilot credentials; retried next cycle",
+        );
+      }
     }
   }
 
@@ -355,12 +395,13 @@ export function createFrontendDaemon(
     const nowS = Math.floor(now() / 1000);
     const { snapshot, unreachable, ownSlotAds } = await gatherSnapshot(config, live, log, nowS);
     currentSchedds = snapshot.schedds ?? currentSchedds;
+    const credentials = readCredentials(config, log);
     // In slices: a hostile queue's match is seconds of evaluation, and /metrics must still answer.
     const result = await runInSlices(
       runCycleSliced({
         config,
         snapshot,
-        credentials: readCredentials(config, log),
+        credentials,
         sealer,
         ...(voStaging ? { voBundles: voStaging.bundles } : {}),
         previousClientAds: previous,
@@ -371,8 +412,8 @@ export function createFrontendDaemon(
     if (result.pendingTokens.length > 0) await mintPilotCredentials(result);
     if (result.pendingCeTokens.length > 0) await attachCeTokensTo(result);
     const labels = collectorLabels(config);
-    if (config.security.pilot_tokens && !unreachable.includes(labels.pool)) {
-      await renewRunningPilots(ownSlotAds, live);
+    if (renewsPilots(config) && !unreachable.includes(labels.pool)) {
+      await renewRunningPilots(ownSlotAds, live, credentials);
     }
     for (const s of result.skipped) log.warn(s, "entry wanted but no GlideClient ad");
     for (const plan of result.plans) {

@@ -4,7 +4,8 @@
  * pilot id, and the `updraft.pilot` binding in its policy (frontend, group, entry, factory, site,
  * the group's start_expr). The servers name each pilot `<subject>#pilot-<id>`, take its site,
  * entry and group from the policy, and revoke one by id, as for a pilot token. A job that steals
- * its pilot's proxy acts as that pilot alone, within its binding, until the proxy expires.
+ * its pilot's proxy acts as that pilot alone, within its binding, until the proxy expires. A
+ * running pilot's proxy is renewed until the binding's `renew_until` (see pilot-renewal.ts).
  *
  * The frontend's own proxy never leaves the frontend: only the per-pilot proxies are sealed to
  * the factory's key. The factory cannot sign (it never holds the frontend's key), so signing is
@@ -22,24 +23,37 @@ import { createPilotProxies } from "../security/proxy.js";
 import type { PendingPilotTokens } from "./ads.js";
 import type { PilotProxiesConfig } from "./config.js";
 import type { CredentialSealer } from "./credential-seal.js";
-import { attachSealedBatches } from "./pilot-tokens.js";
+import { attachSealedBatches, renewUntilFor } from "./pilot-tokens.js";
+
+/**
+ * The pilot proxies' settings and the pilots' walltime: with one, each binding carries
+ * `renew_until` (the proxy's life plus the walltime) and the frontend renews the running pilot's
+ * proxy until then (see pilot-renewal.ts); without, a proxy is never renewed.
+ */
+export type PilotProxyMinting = PilotProxiesConfig & { max_walltime_s?: number };
 
 /** `count` bound proxies signed with `issuerPem` (certificate, key and chain), as one batch. */
 export async function mintPilotProxyBatch(
   p: Pick<PendingPilotTokens, "binding" | "count"> & { proxyIssuer: Buffer },
-  cfg: PilotProxiesConfig,
+  cfg: PilotProxyMinting,
   now: Date = new Date(),
 ): Promise<string> {
   const issuer = readCredentialFile(p.proxyIssuer.toString("latin1"));
   if (issuer.keyPem === undefined || issuer.chainPem.length === 0) {
     throw new Error("the pilot proxy file holds no certificate and key to sign with");
   }
+  const nowS = Math.floor(now.getTime() / 1000);
+  const renewUntil = renewUntilFor(cfg.lifetime_s, cfg.max_walltime_s ?? 0, nowS);
   const proxies = await createPilotProxies({
     certChainPem: issuer.chainPem.join(""),
     keyPem: issuer.keyPem,
     hours: cfg.lifetime_s / 3600,
     now,
-    bindings: Array.from({ length: p.count }, () => ({ ...p.binding, pilotId: randomUUID() })),
+    bindings: Array.from({ length: p.count }, () => ({
+      ...p.binding,
+      pilotId: randomUUID(),
+      ...(renewUntil !== undefined ? { renewUntil } : {}),
+    })),
   });
   const pairs = proxies.map((pem) => {
     const c = readCredentialFile(pem);
@@ -55,7 +69,7 @@ export async function mintPilotProxyBatch(
 export async function attachPilotProxies(
   pending: readonly PendingPilotTokens[],
   ads: ClassAd[],
-  cfg: PilotProxiesConfig,
+  cfg: PilotProxyMinting,
   sealer: CredentialSealer,
   log: Logger,
   now: () => Date = () => new Date(),

@@ -1,21 +1,26 @@
 /**
- * Renewal of running pilots' tokens. A pilot advertises an RSA public key in its Slot ad and the
- * expiry of the token it holds; the collector stamps the ad with the token's verified binding
- * (`UpdraftPilotBinding`). Each cycle the frontend picks its own pilots whose token ends within a
- * third of `lifetime_s` and whose binding's `renew_until` allows more, signs a token with the same
- * `sub` and binding, seals it to the pilot's key and advertises it as a `PilotCredential` ad named
- * after the `sub`. Anyone with `read` can fetch that ad; only the pilot can open it.
+ * Renewal of running pilots' tokens and per-pilot proxies. A pilot advertises an RSA public key in
+ * its Slot ad and the expiry of the credential it holds; the collector stamps the ad with the
+ * credential's verified binding (`UpdraftPilotBinding`). Each cycle the frontend picks its own
+ * pilots whose credential ends within a third of its `lifetime_s` and whose binding's
+ * `renew_until` allows more, and advertises a `PilotCredential` ad named `pilot-<id>` holding a
+ * renewed credential with the same binding: a token sealed to the pilot's key, or a proxy
+ * certificate for that key signed from the frontend's pilot proxy (no key travels). Anyone with
+ * `read` can fetch that ad; only the pilot holds the key that makes it of use.
  *
- * What bounds a stolen token: its thief can advertise its own key under the pilot's identity and
- * be renewed, but never past `renew_until` (the first token's life plus the walltime), never with
- * another binding; and a renewed token keeps the pilot id, so revoking the pilot refuses it too.
+ * What bounds a stolen credential: its thief can advertise its own key under the pilot's identity
+ * and be renewed, but never past `renew_until` (the first credential's life plus the walltime),
+ * never with another binding; and a renewal keeps the pilot id, so revoking the pilot refuses it.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { AD_TYPE, COMMON, PILOT_CREDENTIAL, SLOT } from "../ads/index.js";
 import { ClassAd, tryParse } from "../classad/index.js";
 import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
+import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
+import { readCredentialFile } from "../security/credential-file.js";
 import { isPilotBinding, parsePilotBinding, type PilotBinding } from "../security/pilot-binding.js";
+import { certifyProxyKey } from "../security/proxy.js";
 import type { PilotTokenMinter } from "./pilot-tokens.js";
 import type { CredentialSealer } from "./credential-seal.js";
 
@@ -33,8 +38,11 @@ export interface RenewalDue {
 }
 
 export interface RenewalContext {
-  /** This frontend's pilot-token issuer. */
-  issuer: string;
+  /**
+   * Who signs this kind of pilot credential, as the pilots' identities begin: the pilot-token
+   * issuer (`<iss>#pilot-<id>`) or the pilot proxy's subject (`<subject>#pilot-<id>`).
+   */
+  signer: string;
   /** This frontend's name: a pilot bound to another frontend is not renewed here. */
   frontend: string;
   lifetimeS: number;
@@ -51,8 +59,8 @@ export function renewalsDue(slotAds: readonly ClassAd[], ctx: RenewalContext): R
   const out = new Map<string, RenewalDue>();
   for (const ad of slotAds) {
     const writer = ad.getString(COMMON.AuthenticatedIdentity);
-    if (writer === undefined || !writer.startsWith(`${ctx.issuer}#`)) continue;
-    const sub = writer.slice(ctx.issuer.length + 1);
+    if (writer === undefined || !writer.startsWith(`${ctx.signer}#`)) continue;
+    const sub = writer.slice(ctx.signer.length + 1);
     if (out.has(sub)) continue;
     const binding = stampedBinding(ad);
     if (binding === undefined || binding.frontend !== ctx.frontend) continue;
@@ -100,9 +108,17 @@ export function renewalKeyPem(b64: string | undefined): string | undefined {
   return key.export({ type: "spki", format: "pem" }).toString();
 }
 
+/** A renewed credential: the PilotCredential attributes that carry it, and when it ends. */
+export interface RenewedCredential {
+  attrs: Record<string, string>;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+export type RenewalSigner = (d: RenewalDue, nowMs: number) => Promise<RenewedCredential>;
+
 export interface RenewalStep {
-  minter: PilotTokenMinter;
-  sealer: CredentialSealer;
+  sign: RenewalSigner;
   collector: CollectorClient;
   timeoutMs: number;
   log: Logger;
@@ -110,26 +126,74 @@ export interface RenewalStep {
   scheddsFor?: (group: string) => readonly string[];
 }
 
+/** A token with the same `sub` and binding, sealed to the pilot's key. */
+export function tokenSigner(minter: PilotTokenMinter, sealer: CredentialSealer): RenewalSigner {
+  return async (d, nowMs) => {
+    const r = await minter.renew(d.binding, nowMs);
+    const sealed = JSON.stringify(sealer.seal(r.token, d.keyPem));
+    return { attrs: { [PILOT_CREDENTIAL.SealedToken]: sealed }, exp: r.exp };
+  };
+}
+
+/**
+ * A proxy certificate for the pilot's key with the same binding, signed from `issuerPem` (the
+ * frontend's pilot proxy: certificate, key, chain), for `lifetimeS` at most and never past
+ * `renew_until` or the signing proxy's end.
+ */
+export function proxySigner(issuerPem: string, lifetimeS: number): RenewalSigner {
+  const issuer = readCredentialFile(issuerPem);
+  return async (d, nowMs) => {
+    if (issuer.keyPem === undefined || issuer.chainPem.length === 0) {
+      throw new Error("the pilot proxy file holds no certificate and key to sign with");
+    }
+    const nowS = Math.floor(nowMs / 1000);
+    const s = Math.min(lifetimeS, d.binding.renewUntil - nowS);
+    if (s <= 0) throw new Error(`pilot ${d.binding.pilotId} may not be renewed any more`);
+    const spkiDer = createPublicKey(d.keyPem).export({ type: "spki", format: "der" });
+    const chain = certifyProxyKey({
+      certChainPem: issuer.chainPem.join(""),
+      keyPem: issuer.keyPem,
+      hours: s / 3600,
+      binding: d.binding,
+      spkiDer,
+      now: new Date(nowMs),
+    });
+    const exp = Math.floor(chainNotAfter(pemCertificates(chain))!.getTime() / 1000);
+    return { attrs: { [PILOT_CREDENTIAL.ProxyChain]: JSON.stringify(chain) }, exp };
+  };
+}
+
 /** Sign, seal and advertise each due renewal; returns the `exp` given per `sub`. */
-export async function renewPilotTokens(
+export async function renewPilotCredentials(
   due: readonly RenewalDue[],
   step: RenewalStep,
   nowMs: number,
 ): Promise<Map<string, number>> {
   const given = new Map<string, number>();
   const ads: Record<string, string>[] = [];
+  const sent: RenewalDue[] = [];
   for (const d of due) {
-    const r = await step.minter.renew(d.binding, nowMs);
+    let r: RenewedCredential;
+    try {
+      r = await step.sign(d, nowMs);
+    } catch (err) {
+      step.log.warn(
+        { pilot: d.binding.pilotId, reason: (err as Error).message },
+        "cannot renew a pilot's credential",
+      );
+      continue;
+    }
     const ad = new ClassAd();
     ad.set(COMMON.MyType, JSON.stringify(AD_TYPE.PilotCredential));
     ad.set(COMMON.Name, JSON.stringify(d.sub));
-    ad.set(PILOT_CREDENTIAL.SealedToken, JSON.stringify(step.sealer.seal(r.token, d.keyPem)));
+    for (const [name, text] of Object.entries(r.attrs)) ad.set(name, text);
     ad.set(PILOT_CREDENTIAL.NotAfter, String(r.exp));
-    // Gone from the collector when the token it holds is no use any more.
+    // Gone from the collector when the credential it holds is no use any more.
     ad.set(COMMON.ClassAdLifetime, String(Math.max(60, r.exp - Math.floor(nowMs / 1000))));
     const schedds = step.scheddsFor?.(d.binding.group) ?? [];
     if (schedds.length > 0) ad.set(PILOT_CREDENTIAL.Schedds, JSON.stringify(schedds.join(",")));
     ads.push(ad.toJSON());
+    sent.push(d);
     given.set(d.sub, r.exp);
   }
   if (ads.length === 0) return given;
@@ -138,14 +202,27 @@ export async function renewPilotTokens(
   });
   outcomes.forEach((o, i) => {
     if (o.ok) return;
-    given.delete(due[i]!.sub);
+    given.delete(sent[i]!.sub);
     step.log.warn(
-      { pilot: due[i]!.binding.pilotId, code: o.code, message: o.message },
-      "renewed pilot token refused by the collector",
+      { pilot: sent[i]!.binding.pilotId, code: o.code, message: o.message },
+      "renewed pilot credential refused by the collector",
     );
   });
-  if (given.size > 0) step.log.info({ pilots: given.size }, "pilot tokens renewed");
+  if (given.size > 0) step.log.info({ pilots: given.size }, "pilot credentials renewed");
   return given;
+}
+
+/** Tokens: `renewPilotCredentials` with a token signer. */
+export function renewPilotTokens(
+  due: readonly RenewalDue[],
+  step: Omit<RenewalStep, "sign"> & { minter: PilotTokenMinter; sealer: CredentialSealer },
+  nowMs: number,
+): Promise<Map<string, number>> {
+  return renewPilotCredentials(
+    due,
+    { ...step, sign: tokenSigner(step.minter, step.sealer) },
+    nowMs,
+  );
 }
 
 /** Parse received Slot attributes, dropping any that do not parse. */

@@ -9,7 +9,7 @@ import { connectCollectorSet } from "../collector/collector-set.js";
 import { scheddClient } from "../schedd/client.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { isBearerTokenText } from "../security/token-discovery.js";
-import { loadClientCredentials } from "../wire/client-tls.js";
+import { loadClientCredentials, type ClientCredentials } from "../wire/client-tls.js";
 import { createRpcClient, type RpcClient } from "../wire/client.js";
 import { isKnownDown } from "../wire/status.js";
 import type { JobSource, SlotAdvertiser } from "./interfaces.js";
@@ -18,6 +18,7 @@ import { scheddSource } from "./schedd-source.js";
 import type { PilotSettings } from "./settings.js";
 import { UpdraftError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
+import { createProxyRenewer } from "./proxy-renewal.js";
 import { createTokenRenewer } from "./token-renewal.js";
 
 export class ConnectConfigError extends UpdraftError {
@@ -84,20 +85,26 @@ export const connectReal: ConnectFn = async (
   // proxy (or certificate and key), or a bearer token sent at each connection's upgrade.
   const text = s.credentialPem ?? readFileSync(s.credentialFile, "latin1");
   const isToken = isBearerTokenText(text);
-  // A token the frontend will renew: each connection asks for the token held at that moment.
-  const renewer =
-    isToken && s.collectors.length > 0 && s.frontendIdentity !== undefined
-      ? createTokenRenewer(text.trim(), {
-          frontendIdentity: s.frontendIdentity,
-          log,
-          onSchedds: (urls) => addSchedds(urls),
-        })
-      : undefined;
-  const credentials = loadClientCredentials(
-    isToken
-      ? { bearerToken: renewer ? renewer.current : text.trim(), caDir: s.trustDir }
-      : heldPem(text, s.trustDir),
-  );
+  // A token or per-pilot proxy the frontend will renew: each connection takes the one held then.
+  const renewable = s.collectors.length > 0 && s.frontendIdentity !== undefined;
+  const renewerOptions = {
+    frontendIdentity: s.frontendIdentity ?? "",
+    log,
+    onSchedds: (urls: string[]) => addSchedds(urls),
+  };
+  const renewer = !renewable
+    ? undefined
+    : isToken
+      ? createTokenRenewer(text.trim(), renewerOptions)
+      : createProxyRenewer(text, renewerOptions);
+  const credentials = isToken
+    ? loadClientCredentials({
+        bearerToken: renewer ? renewer.current : text.trim(),
+        caDir: s.trustDir,
+      })
+    : renewer
+      ? renewingProxyCredentials(renewer.current, s.trustDir)
+      : loadClientCredentials(heldPem(text, s.trustDir));
   const rpcs: RpcClient[] = [];
   const rpcFor = (url: string) => {
     const rpc = createRpcClient({ url, credentials });
@@ -152,6 +159,33 @@ export function newSchedds(known: readonly string[], named: readonly string[]): 
     out.push(url);
   }
   return out;
+}
+
+/**
+ * Client credentials over a proxy that is renewed: each (re)connection takes the TLS context of
+ * the proxy held at that moment, built once per proxy.
+ */
+export function renewingProxyCredentials(current: () => string, caDir: string): ClientCredentials {
+  let text = current();
+  let loaded = loadClientCredentials(heldPem(text, caDir));
+  const now = () => {
+    if (current() !== text) {
+      text = current();
+      loaded = loadClientCredentials(heldPem(text, caDir));
+    }
+    return loaded;
+  };
+  return {
+    get secureContext() {
+      return now().secureContext;
+    },
+    get notAfter() {
+      return now().notAfter;
+    },
+    get renewHint() {
+      return now().renewHint;
+    },
+  };
 }
 
 function heldPem(text: string, caDir: string) {

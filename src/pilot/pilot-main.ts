@@ -35,10 +35,10 @@ import { startPeriodicScripts, type PeriodicScript } from "./periodic-scripts.js
 import { hasErrorCode, UpdraftError } from "../common/errors.js";
 
 export interface PilotConnections {
-  /** One per schedd; grows when a token renewal names schedds found since (see connect.ts). */
+  /** One per schedd; grows when a renewal names schedds found since (see connect.ts). */
   sources: JobSource[];
   advertiser: SlotAdvertiser;
-  /** When a renewable token ends because no renewal came in time (ms); see token-renewal.ts. */
+  /** When a renewable credential ends, no renewal having come in time (ms); credential-renewal.ts. */
   credentialEnd?: () => number | undefined;
   close(): Promise<void>;
 }
@@ -69,7 +69,7 @@ const defaultConnect: ConnectFn = async (s, log) => {
   return connectReal(s, log);
 };
 
-/** Where the credential caps the pilot's life: a renewable token's `renew_until`, else its end. */
+/** Where the credential caps the pilot's life: a renewable one's `renew_until`, else its end. */
 export function credentialEndMs(v: ValidationResult): number | undefined {
   const t = v.attrs.GLIDEIN_Credential_RenewUntil ?? v.attrs.GLIDEIN_Credential_NotAfter;
   return typeof t === "number" ? t * 1000 : undefined;

@@ -77,7 +77,7 @@ export interface PilotDeps {
   shutdownTime?: () => number | undefined;
   /**
    * When the pilot's credential ends because a renewal did not come in time (ms), asked every
-   * turn; the pilot then drains as for a shutdown (see token-renewal.ts).
+   * turn; the pilot then drains as for a shutdown (see credential-renewal.ts).
    */
   credentialEnd?: () => number | undefined;
   /** Stop taking jobs when they keep ending within seconds (see black-hole.ts); off when absent. */

@@ -24,7 +24,7 @@ export interface PilotSettings {
   trustDir?: string;
   /**
    * The identity of the frontend that asked for this pilot, as the collector records writers:
-   * only its `PilotCredential` ad renews the pilot's token (see token-renewal.ts).
+   * only its `PilotCredential` ad renews the pilot's credential (see credential-renewal.ts).
    */
   frontendIdentity?: string;
   published: Attrs;

@@ -2,7 +2,7 @@
  * RFC 3820 proxy certificates, made the way grid-proxy-init -rfc makes them, and the single-file
  * credential layout: the proxy certificate, its unencrypted key, then the chain that issued it.
  */
-import { randomBytes, type KeyObject } from "node:crypto";
+import { createPublicKey, randomBytes, type KeyObject } from "node:crypto";
 import { buildCertificate, keyUsageExt, proxyCertInfoExt } from "./cert-builder.js";
 import {
   KeyUsageBit,
@@ -71,6 +71,26 @@ export async function createPilotProxies(
   return out;
 }
 
+/**
+ * A proxy certificate for a key another party holds (a running pilot's renewal key, SPKI DER),
+ * signed by the chain's first certificate: the new certificate then the chain above it, PEM, no
+ * private key. The frontend renews a per-pilot proxy so, with the same binding, and no key travels.
+ */
+export function certifyProxyKey(
+  opts: Omit<ProxyOptions, "limited" | "bits"> & { spkiDer: Buffer },
+): string {
+  const issuer = proxyIssuer(opts.certChainPem, opts.keyPem, opts.now);
+  let ec: boolean;
+  try {
+    ec =
+      createPublicKey({ key: opts.spkiDer, format: "der", type: "spki" }).asymmetricKeyType ===
+      "ec";
+  } catch {
+    throw new ProxyError("the key to certify is not a public key (SPKI DER)");
+  }
+  return signProxy(issuer, opts, { spkiDer: opts.spkiDer }, ec);
+}
+
 interface ProxyIssuer {
   chain: Buffer[];
   cert: CertInfo;
@@ -109,7 +129,7 @@ function proxyIssuer(certChainPem: string, keyPem: string, now = new Date()): Pr
 function signProxy(
   { chain, cert: issuer, key: issuerKey }: ProxyIssuer,
   opts: Pick<ProxyOptions, "hours" | "limited" | "pathLen" | "binding" | "now">,
-  key: KeyPair,
+  newKey: Pick<KeyPair, "spkiDer"> & { privateKeyPem?: string },
   ecKey = false,
 ): string {
   const now = opts.now ?? new Date();
@@ -151,12 +171,14 @@ function signProxy(
       subjectDer: appendCn(issuer.subjectDer, String(serialNumber)),
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: wanted < issuer.notAfter ? wanted : issuer.notAfter,
-      spkiDer: key.spkiDer,
+      spkiDer: newKey.spkiDer,
       extensions: [proxyCertInfoExt({ ...policy, pathLen: opts.pathLen }), keyUsageExt(usage)],
     },
     issuerKey,
   );
-  return [derToPem(der), key.privateKeyPem, ...chain.map((c) => derToPem(c))]
+  // The single-file layout: the certificate, its key when there is one here, then the chain.
+  const key = newKey.privateKeyPem === undefined ? [] : [newKey.privateKeyPem];
+  return [derToPem(der), ...key, ...chain.map((c) => derToPem(c))]
     .map((s) => (s.endsWith("\n") ? s : s + "\n"))
     .join("");
 }

@@ -58,7 +58,7 @@ function slot(o: { writer?: string; binding?: unknown; key?: string; exp?: numbe
 }
 
 const ctx: RenewalContext = {
-  issuer: ISS,
+  signer: ISS,
   frontend: "fe",
   lifetimeS: 120,
   nowS: NOW,

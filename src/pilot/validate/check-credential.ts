@@ -1,6 +1,7 @@
 /**
- * The pilot credential must outlive the pilot's expected lifetime: an expired proxy or token
- * would make every later call fail, so it is a VO_Proxy failure up front. Contents are never
+ * The pilot credential must outlive the pilot's expected lifetime (or, when its frontend renews
+ * it, its `renew_until` must): an expired proxy or token would make every later call fail, so it
+ * is a VO_Proxy failure up front. Contents are never
  * reported. A bearer token is only read here (its signature is the schedd's and collector's to
  * check); its identity is `<iss>#<sub>` as the daemons will see it.
  */
@@ -8,6 +9,7 @@ import { describeCredential } from "../../security/proxy-info.js";
 import { isBearerTokenText } from "../../security/token-discovery.js";
 import { describeToken } from "../../security/token-description.js";
 import { fail, pass, type CheckResult } from "../failure.js";
+import { proxyFacts } from "../proxy-renewal.js";
 import { tokenFacts } from "../token-renewal.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
@@ -20,13 +22,13 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
   try {
     info = isBearerTokenText(pem)
       ? describeTokenCredential(pem, now)
-      : describeCredential(pem, s.credentialFile, now);
+      : describeProxyCredential(pem, s.credentialFile, now);
   } catch {
     return fail("VO_Proxy", `credential ${s.credentialFile} holds no usable certificate or token`);
   }
   const need = s.credentialMinS ?? 0;
-  // A token the frontend renews needs to last only until its first renewal; its renew_until
-  // must cover the pilot's life instead.
+  // A token or per-pilot proxy the frontend renews needs to last only until its first renewal;
+  // its renew_until must cover the pilot's life instead.
   const renewUntil = s.credentialRenewable && "renewUntil" in info ? info.renewUntil : undefined;
   const covered =
     renewUntil === undefined
@@ -61,4 +63,11 @@ function describeTokenCredential(text: string, now: Date) {
     notAfter: new Date(exp * 1000).toISOString(),
     ...(renewUntil !== undefined ? { renewUntil } : {}),
   };
+}
+
+/** A proxy's description, with its binding's `renew_until` when it is a renewable pilot proxy. */
+function describeProxyCredential(pem: string, path: string, now: Date) {
+  const info = describeCredential(pem, path, now);
+  const renewUntil = proxyFacts(pem, Math.floor(now.getTime() / 1000))?.renewUntil;
+  return { ...info, ...(renewUntil !== undefined ? { renewUntil } : {}) };
 }

@@ -20,8 +20,8 @@ export interface ValidationSettings {
   credentialPem?: string;
   credentialMinS?: number;
   /**
-   * The pilot can get its token renewed (it reports to a collector): a token's `renew_until`,
-   * not its `exp`, must then cover `credentialMinS`.
+   * The pilot can get its token or per-pilot proxy renewed (it reports to a collector): the
+   * binding's `renew_until`, not the credential's end, must then cover `credentialMinS`.
    */
   credentialRenewable?: boolean;
   /** URLs to test reachability of (collector, schedds); none means no network check. */
