@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
-import { loadConfigFile } from "../common/config.js";
 import { UpdraftError } from "../common/errors.js";
+import type { UserConfig } from "./user-config.js";
 
 /** Where a command-line client connects and with which credential. */
 export interface ClientSettings {
@@ -42,25 +41,6 @@ export interface ClientFlags {
   wmsPool?: string;
 }
 
-const collectorList = z
-  .union([z.string(), z.array(z.string()).min(1)])
-  .transform((p) => (typeof p === "string" ? p : p.join(",")));
-
-const userConfigSchema = z
-  .object({
-    /** One collector URL, several separated by commas, or a list. */
-    pool: collectorList.optional(),
-    /** The WMS collector, as `pool` (see ClientSettings.wmsPool). */
-    wms_pool: collectorList.optional(),
-    /** A file holding a bearer token. */
-    token_file: z.string().optional(),
-    proxy: z.string().optional(),
-    cert: z.string().optional(),
-    key: z.string().optional(),
-    ca_dir: z.string().optional(),
-  })
-  .strict();
-
 /** No collector URL in the flags, the environment or the user config. */
 export class NoPoolError extends UpdraftError {
   readonly code = "cli-no-pool";
@@ -81,13 +61,15 @@ export function userConfigPath(env: NodeJS.ProcessEnv): string {
  * Discovery files `$XDG_RUNTIME_DIR/bt_u<uid>` and `/tmp/bt_u<uid>`; the grid default files
  * `/tmp/x509up_u<uid>` and `~/.globus/user{cert,key}.pem`.
  */
-export function resolveClientSettings(
+export async function resolveClientSettings(
   flags: ClientFlags,
   env: NodeJS.ProcessEnv = process.env,
   fileExists: (path: string) => boolean = existsSync,
-): ClientSettings {
+): Promise<ClientSettings> {
   const file = userConfigPath(env);
-  const saved = fileExists(file) ? loadConfigFile(userConfigSchema, file) : {};
+  const saved: UserConfig = fileExists(file)
+    ? (await import("./user-config.js")).readUserConfig(file)
+    : {};
   const home = env.HOME ?? homedir();
 
   const pool = flags.pool ?? env.UPDRAFT_POOL ?? saved.pool;

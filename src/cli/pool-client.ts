@@ -73,7 +73,7 @@ export async function openPool(
 ): Promise<PoolConnection> {
   let settings;
   try {
-    settings = resolveClientSettings(flags, env);
+    settings = await resolveClientSettings(flags, env);
   } catch (err) {
     throw new CliError((err as Error).message);
   }

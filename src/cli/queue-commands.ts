@@ -233,7 +233,7 @@ async function queryOne(
  * VO's), else at the pool's.
  */
 async function poolAds(o: ScheddFlags): Promise<{ slots: JobAttrs[]; entries: EntryAds }> {
-  const wmsPool = wmsPoolOf(o);
+  const wmsPool = await wmsPoolOf(o);
   const open = (flags: ScheddFlags, what: string, give: string) =>
     openPool(flags).catch((err: unknown) => {
       throw new CliError(`-better-analyze reads ${what}: ${(err as Error).message} (give ${give})`);
@@ -265,9 +265,9 @@ async function poolAds(o: ScheddFlags): Promise<{ slots: JobAttrs[]; entries: En
 }
 
 /** --wms-pool, else the settings' WMS collector; undefined without a pool to read settings of. */
-function wmsPoolOf(o: ScheddFlags): string | undefined {
+async function wmsPoolOf(o: ScheddFlags): Promise<string | undefined> {
   try {
-    return resolveClientSettings(o).wmsPool;
+    return (await resolveClientSettings(o)).wmsPool;
   } catch {
     return o.wmsPool;
   }

@@ -62,7 +62,7 @@ export async function locateSchedd(
   if (flags.name && isUrl(flags.name)) return flags.name;
   if (!flags.name && env.UPDRAFT_SCHEDD) return env.UPDRAFT_SCHEDD;
   try {
-    resolveClientSettings(flags, env);
+    await resolveClientSettings(flags, env);
   } catch (err) {
     if (hasErrorCode(err, "cli-no-pool") && !flags.name) {
       throw new CliError(
@@ -140,7 +140,7 @@ export async function connectSchedd(flags: ScheddFlags): Promise<Connection> {
   // resolveClientSettings insists on a pool; schedd commands do not need one.
   let settings;
   try {
-    settings = resolveClientSettings({ ...flags, pool: flags.pool ?? "wss://unused/" });
+    settings = await resolveClientSettings({ ...flags, pool: flags.pool ?? "wss://unused/" });
   } catch (err) {
     throw new CliError((err as Error).message);
   }

@@ -7,8 +7,8 @@ import { resolveClientSettings } from "../../src/cli/client-settings.js";
 
 const none = () => false;
 
-test("flags win over the environment", () => {
-  const s = resolveClientSettings(
+test("flags win over the environment", async () => {
+  const s = await resolveClientSettings(
     { pool: "wss://a:1", proxy: "/p" },
     { UPDRAFT_POOL: "wss://b:2", X509_USER_PROXY: "/q", HOME: "/h" },
     none,
@@ -17,8 +17,8 @@ test("flags win over the environment", () => {
   assert.deepEqual(s.credential, { proxyFile: "/p" });
 });
 
-test("the environment gives pool, proxy and trust directory", () => {
-  const s = resolveClientSettings(
+test("the environment gives pool, proxy and trust directory", async () => {
+  const s = await resolveClientSettings(
     {},
     { UPDRAFT_POOL: "wss://b:2", X509_USER_PROXY: "/q", X509_CERT_DIR: "/ca", HOME: "/h" },
     none,
@@ -26,8 +26,8 @@ test("the environment gives pool, proxy and trust directory", () => {
   assert.deepEqual(s, { pool: "wss://b:2", credential: { proxyFile: "/q" }, caDir: "/ca" });
 });
 
-test("without a proxy the user certificate pair in ~/.globus is used", () => {
-  const s = resolveClientSettings({ pool: "wss://a:1" }, { HOME: "/h" }, none);
+test("without a proxy the user certificate pair in ~/.globus is used", async () => {
+  const s = await resolveClientSettings({ pool: "wss://a:1" }, { HOME: "/h" }, none);
   assert.deepEqual(s.credential, {
     certFile: "/h/.globus/usercert.pem",
     keyFile: "/h/.globus/userkey.pem",
@@ -35,26 +35,29 @@ test("without a proxy the user certificate pair in ~/.globus is used", () => {
   assert.equal(s.caDir, "/etc/grid-security/certificates");
 });
 
-test("the user config file fills what flags and environment leave open", () => {
+test("the user config file fills what flags and environment leave open", async () => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-client-"));
   try {
     const file = join(dir, "client.yaml");
     writeFileSync(file, "pool: wss://c:3\nca_dir: /trust\n");
-    const s = resolveClientSettings({}, { UPDRAFT_CONFIG: file, X509_USER_PROXY: "/q" });
+    const s = await resolveClientSettings({}, { UPDRAFT_CONFIG: file, X509_USER_PROXY: "/q" });
     assert.equal(s.pool, "wss://c:3");
     assert.equal(s.caDir, "/trust");
     writeFileSync(file, "pool: wss://c:3\nbogus: 1\n");
-    assert.throws(() => resolveClientSettings({}, { UPDRAFT_CONFIG: file }), /bogus.*unknown key/s);
+    await assert.rejects(
+      resolveClientSettings({}, { UPDRAFT_CONFIG: file }),
+      /bogus.*unknown key/s,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("no pool anywhere says what to set", () => {
-  assert.throws(() => resolveClientSettings({}, { HOME: "/h" }, none), /UPDRAFT_POOL/);
+test("no pool anywhere says what to set", async () => {
+  await assert.rejects(resolveClientSettings({}, { HOME: "/h" }, none), /UPDRAFT_POOL/);
 });
 
-test("credential order: flags, BEARER_TOKEN, BEARER_TOKEN_FILE, X.509 variables, user config, discovery files, grid defaults", () => {
+test("credential order: flags, BEARER_TOKEN, BEARER_TOKEN_FILE, X.509 variables, user config, discovery files, grid defaults", async () => {
   const uid = process.getuid?.() ?? 0;
   const bt = `/run/user/${uid}/bt_u${uid}`;
   const exists = (files: string[]) => (f: string) => files.includes(f);
@@ -64,45 +67,48 @@ test("credential order: flags, BEARER_TOKEN, BEARER_TOKEN_FILE, X.509 variables,
     XDG_RUNTIME_DIR: `/run/user/${uid}`,
     UPDRAFT_CONFIG: "/nonexistent/client.yaml",
   };
-  const cred = (flags: object, extra: object, files: string[] = []) =>
-    resolveClientSettings(flags, { ...env, ...extra }, exists(files)).credential;
-  assert.deepEqual(cred({ token: "/t", proxy: "/p" }, { BEARER_TOKEN: "x" }), {
+  const cred = async (flags: object, extra: object, files: string[] = []) =>
+    (await resolveClientSettings(flags, { ...env, ...extra }, exists(files))).credential;
+  assert.deepEqual(await cred({ token: "/t", proxy: "/p" }, { BEARER_TOKEN: "x" }), {
     tokenFile: "/t",
     source: "--token",
   });
-  assert.deepEqual(cred({ proxy: "/p" }, { BEARER_TOKEN: "x" }), { proxyFile: "/p" });
-  assert.deepEqual(cred({}, { BEARER_TOKEN: " tok\n", BEARER_TOKEN_FILE: "/f" }), {
+  assert.deepEqual(await cred({ proxy: "/p" }, { BEARER_TOKEN: "x" }), { proxyFile: "/p" });
+  assert.deepEqual(await cred({}, { BEARER_TOKEN: " tok\n", BEARER_TOKEN_FILE: "/f" }), {
     tokenText: "tok",
     source: "BEARER_TOKEN",
   });
-  assert.deepEqual(cred({}, { BEARER_TOKEN_FILE: "/f", X509_USER_PROXY: "/q" }), {
+  assert.deepEqual(await cred({}, { BEARER_TOKEN_FILE: "/f", X509_USER_PROXY: "/q" }), {
     tokenFile: "/f",
     source: "BEARER_TOKEN_FILE",
   });
-  assert.deepEqual(cred({}, { X509_USER_PROXY: "/q" }, [bt]), { proxyFile: "/q" });
-  assert.deepEqual(cred({}, {}, [bt, `/tmp/x509up_u${uid}`]), {
+  assert.deepEqual(await cred({}, { X509_USER_PROXY: "/q" }, [bt]), { proxyFile: "/q" });
+  assert.deepEqual(await cred({}, {}, [bt, `/tmp/x509up_u${uid}`]), {
     tokenFile: bt,
     source: "token discovery",
   });
-  assert.deepEqual(cred({}, {}, [`/tmp/bt_u${uid}`, `/tmp/x509up_u${uid}`]), {
+  assert.deepEqual(await cred({}, {}, [`/tmp/bt_u${uid}`, `/tmp/x509up_u${uid}`]), {
     tokenFile: `/tmp/bt_u${uid}`,
     source: "token discovery",
   });
-  assert.deepEqual(cred({}, {}, [`/tmp/x509up_u${uid}`]), { proxyFile: `/tmp/x509up_u${uid}` });
+  assert.deepEqual(await cred({}, {}, [`/tmp/x509up_u${uid}`]), {
+    proxyFile: `/tmp/x509up_u${uid}`,
+  });
 });
 
-test("the user config may name a token file, used after the environment's credentials", () => {
+test("the user config may name a token file, used after the environment's credentials", async () => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-client-"));
   try {
     const file = join(dir, "client.yaml");
     writeFileSync(file, "pool: wss://c:3\ntoken_file: /home/u/.token\nproxy: /p\n");
     const env = { UPDRAFT_CONFIG: file, HOME: "/h" };
-    assert.deepEqual(resolveClientSettings({}, env, (f) => f === file).credential, {
+    assert.deepEqual((await resolveClientSettings({}, env, (f) => f === file)).credential, {
       tokenFile: "/home/u/.token",
       source: file,
     });
     assert.deepEqual(
-      resolveClientSettings({}, { ...env, X509_USER_PROXY: "/q" }, (f) => f === file).credential,
+      (await resolveClientSettings({}, { ...env, X509_USER_PROXY: "/q" }, (f) => f === file))
+        .credential,
       { proxyFile: "/q" },
     );
   } finally {
@@ -110,12 +116,12 @@ test("the user config may name a token file, used after the environment's creden
   }
 });
 
-test("the user file's pool may list several collectors", () => {
+test("the user file's pool may list several collectors", async () => {
   const dir = mkdtempSync(join(tmpdir(), "updraft-client-"));
   try {
     const file = join(dir, "client.yaml");
     writeFileSync(file, "pool: [wss://c:3, wss://d:4]\nproxy: /p\n");
-    const s = resolveClientSettings({}, { UPDRAFT_CONFIG: file, HOME: "/h" });
+    const s = await resolveClientSettings({}, { UPDRAFT_CONFIG: file, HOME: "/h" });
     assert.equal(s.pool, "wss://c:3,wss://d:4");
   } finally {
     rmSync(dir, { recursive: true, force: true });
