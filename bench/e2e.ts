@@ -2,10 +2,11 @@
  * e2e: the demo pool (config/demo, local adapter, real daemons and pilots) already up; 2,000
  * short jobs (`sleep 0; echo`) submitted with `updraft submit`. Figures: seconds from the submit
  * to the first job running, and jobs completed per second from the submit to the last one; beside
- * them the CPU milliseconds per completed job of each daemon, of the pilots (their own processes)
- * and of the jobs' processes (the pilots' reaped children), read from /proc over the same window,
- * with the load average, since the machine may be shared. At the end the pool is stopped and the
- * benchmark returns only once none of its pilots or jobs is left running.
+ * them the CPU milliseconds per completed job of each daemon, of the pilots (their own processes
+ * and their job launchers) and of the jobs' processes (the pilots' and launchers' reaped
+ * children), read from /proc over the same window, with the load average, since the machine may
+ * be shared. At the end the pool is stopped and the benchmark returns only once none of its
+ * pilots or jobs is left running.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,17 +25,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isPilotCommand = (cmdline: string) =>
   / pilot run\b/.test(cmdline) && !cmdline.startsWith("/bin/sh");
 
+/** A pilot's job launcher (src/pilot/runner/launcher-process.ts), which starts its jobs. */
+const isLauncherCommand = (cmdline: string) => /\/launcher-process\.js$/.test(cmdline);
+
 /**
- * A pool process's role: a daemon by the supervisor's pid, a pilot by its command line. A job a
- * pilot is starting shows the pilot's command line until its exec: with a pilot for a parent it
- * is no pilot (counted as one, every pilot seemed to start several more).
+ * A pool process's role: a daemon by the supervisor's pid, a pilot or its job launcher by its
+ * command line. A job a pilot is starting shows the pilot's command line until its exec: with a
+ * pilot for a parent it is no pilot (counted as one, every pilot seemed to start several more).
  */
 function poolRoles(pool: Pool): (p: ProcTimes) => string | undefined {
   return (p) => {
     for (const name of DAEMON_ORDER) if (pool.supervisor.pid(name) === p.pid) return name;
-    if (!isPilotCommand(p.cmdline)) return undefined;
+    const launcher = isLauncherCommand(p.cmdline);
+    if (!launcher && !isPilotCommand(p.cmdline)) return undefined;
     const parent = readProcTimes(p.ppid);
-    return parent && isPilotCommand(parent.cmdline) ? undefined : "pilots";
+    const underPilot = parent !== undefined && isPilotCommand(parent.cmdline);
+    if (launcher) return underPilot ? "launchers" : undefined;
+    return underPilot ? undefined : "pilots";
   };
 }
 
@@ -142,8 +149,16 @@ export async function run(): Promise<void> {
       await sleep(250);
     }
     const wall = (Date.now() - t0) / 1000;
-    // A pilot that ended in the window was reaped (through its wrapper) by the factory.
-    const cpu = meter.stop({ pilots: "factory" });
+    // A pilot that ended in the window was reaped (through its wrapper) by the factory, a
+    // launcher by its pilot.
+    const cpu = meter.stop({ pilots: "factory", launchers: "pilots" });
+    // A launcher's CPU is its pilot's, the jobs it reaped the jobs'.
+    const launchers = cpu.get("launchers");
+    const pilotCpu = cpu.get("pilots");
+    if (launchers && pilotCpu) {
+      pilotCpu.selfMs += launchers.selfMs;
+      pilotCpu.childrenMs += launchers.childrenMs;
+    }
     const load1 = Math.round(loadavg()[0] * 10) / 10;
     const done = await retrying(() =>
       clients.schedd.query({

@@ -42,6 +42,17 @@ export function readProcTimes(pid: number): ProcTimes | undefined {
   }
 }
 
+/** The live processes whose parent is `parent`. */
+export function children(parent: number): ProcTimes[] {
+  const out: ProcTimes[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const p = readProcTimes(Number(name));
+    if (p?.ppid === parent) out.push(p);
+  }
+  return out;
+}
+
 /** Every live process below `root` (not `root` itself). */
 export function descendants(root: number): ProcTimes[] {
   const all: ProcTimes[] = [];

@@ -30,6 +30,7 @@ import {
 import type { PilotDeps } from "./run-pilot.js";
 import { startHookedJob } from "./runner/job-hooks.js";
 import { jobSpecFromAd, type JobSpec, requestOf } from "./runner/job-spec.js";
+import { createProcessLauncher, inProcessLauncher, type JobLauncher } from "./runner/launcher.js";
 import type { JobOutcome, RunnerOptions, RunningJob } from "./runner/run-job.js";
 import {
   buildDynamicSlotAds,
@@ -66,6 +67,10 @@ export interface PilotContext {
   pollAbort?: AbortController;
   /** The advertisement in flight: the next waits for it, so ads reach the collector in order. */
   advertising: Promise<void>;
+  /** What starts the jobs (see runner/launcher.ts). */
+  launcher: JobLauncher;
+  /** The launcher is this pilot's own, ended with it (not one the caller gave). */
+  ownsLauncher: boolean;
 }
 
 /** A job's outcome for its schedd, sent (again) until taken. */
@@ -83,6 +88,19 @@ const reachable = (peer: { reachable?(): boolean }): boolean => peer.reachable?.
 
 /** False while a VO periodic script fails: the slot takes no new jobs. */
 export const periodicOk = (ctx: PilotContext): boolean => ctx.periodic?.ok() ?? true;
+
+/**
+ * The caller's launcher, or a launcher process of the pilot's own when it runs real jobs: started
+ * now, it is ready by the time the first claim comes back.
+ */
+function launcherFor(deps: PilotDeps): { launcher: JobLauncher; ownsLauncher: boolean } {
+  const given = deps.runnerOptions?.launcher;
+  if (given) return { launcher: given, ownsLauncher: false };
+  if (deps.runJob || deps.jobLauncher === "in-process") {
+    return { launcher: inProcessLauncher, ownsLauncher: false };
+  }
+  return { launcher: createProcessLauncher({ log: deps.log }), ownsLauncher: true };
+}
 
 export function createPilotContext(deps: PilotDeps): PilotContext {
   const sleep = deps.sleep ?? abortableSleep;
@@ -116,6 +134,7 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
     ),
     psChanged: false,
     advertising: Promise.resolve(),
+    ...launcherFor(deps),
   };
   ctx.periodic = deps.periodicChecks?.(() => {
     ctx.psChanged = true;
@@ -327,12 +346,13 @@ async function startClaimed(ctx: PilotContext, lease: JobLease, source: JobSourc
     }
     // The job's own GPUs, whatever its Environment says (as HTCondor's starter sets them).
     const env = { ...spec.spec.env, ...gpuEnvironment(a.gpus, s.hasGpus) };
-    a.job = ctx.runJob({ ...spec.spec, env }, deps.runnerOptions ?? {});
+    a.job = ctx.runJob({ ...spec.spec, env }, { ...deps.runnerOptions, launcher: ctx.launcher });
   } catch (err) {
     finishJob(ctx, a, failedStart(lease.jobId, (err as Error).message));
     return true;
   }
-  ctx.jobGroups.started(a.job.pid);
+  // Listed the moment it has a group; a launcher process names it a little later.
+  void Promise.resolve(a.job.started ?? a.job.pid).then((pid) => ctx.jobGroups.started(pid));
   void a.job.done.then((o) => finishJob(ctx, a, o));
   return true;
 }

@@ -57,6 +57,11 @@ export interface PilotDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   runJob?: (spec: JobSpec, opts: RunnerOptions) => RunningJob;
   runnerOptions?: RunnerOptions;
+  /**
+   * Jobs start in a launcher process of the pilot's own (runner/launcher.ts) unless the runner
+   * options give one, `runJob` replaces the runner, or this says "in-process".
+   */
+  jobLauncher?: "process" | "in-process";
   /** Heartbeat delay for leases whose schedd did not say how long they last. */
   heartbeatEveryMs?: number;
   /** Heartbeats follow the lease: a fraction of its remaining time, within floor and ceiling. */
@@ -104,7 +109,16 @@ export interface PilotRunResult {
 
 export async function runPilot(deps: PilotDeps): Promise<PilotRunResult> {
   const ctx = createPilotContext(deps);
-  const s = ctx.state;
+  try {
+    return await runLoop(ctx);
+  } finally {
+    // Every job has ended by now; a launcher left with one (an exception) kills it as it ends.
+    if (ctx.ownsLauncher) await ctx.launcher.close();
+  }
+}
+
+async function runLoop(ctx: PilotContext): Promise<PilotRunResult> {
+  const { deps, state: s } = ctx;
   // The first slot ad and the first claim go out together: the claim does not need the ad, and
   // each opens its own connection (later ads queue behind this one).
   void advertise(ctx, true);

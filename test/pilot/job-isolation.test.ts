@@ -3,7 +3,7 @@
  * unshare; both need user namespaces, as this machine and CI have): the pilot's /proc entries
  * and directories are out of the job's reach, the job cannot unmount what covers them, its
  * sandbox stays at its own path, and exit statuses, signals, kills and start failures read as
- * they do without isolation.
+ * they do without isolation. Jobs start through a job launcher process, as a pilot's do.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,10 +13,15 @@ import { after, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { jobSpecFromAd } from "../../src/pilot/runner/job-spec.js";
 import { coverList, detectIsolation } from "../../src/pilot/runner/isolation.js";
+import { createProcessLauncher } from "../../src/pilot/runner/launcher.js";
 import { startJob } from "../../src/pilot/runner/run-job.js";
 
 const root = mkdtempSync(join(tmpdir(), "updraft-isolation-"));
-after(() => rmSync(root, { recursive: true, force: true }));
+const launcher = createProcessLauncher();
+after(async () => {
+  await launcher.close();
+  rmSync(root, { recursive: true, force: true });
+});
 // A pilot's layout: the bootstrap's directory holding the pilot's work directory.
 const bootstrapDir = join(root, "updraft-pilot.7");
 const workDir = join(bootstrapDir, "run");
@@ -64,7 +69,7 @@ for (const tool of ["bwrap", "unshare"] as const) {
         ].join("; "),
       ),
     );
-    const out = await startJob(s, { pollMs: 50, isolation }).done;
+    const out = await startJob(s, { pollMs: 50, isolation, launcher }).done;
     assert.equal(out.exitCode, 0, readFileSync(join(s.sandboxDir, "err"), "utf8"));
     const text = readFileSync(join(s.sandboxDir, "out"), "utf8");
     assert.match(text, /^pid=\d$/m, "a low pid: the job is in its own pid namespace");
@@ -77,17 +82,18 @@ for (const tool of ["bwrap", "unshare"] as const) {
   });
 
   test(`${tool}: exit statuses, signals, kills and start failures read as without isolation`, async () => {
-    const three = await startJob(spec(shell("exit 3")), { isolation }).done;
+    const three = await startJob(spec(shell("exit 3")), { isolation, launcher }).done;
     assert.deepEqual([three.exitCode, three.signal], [3, null]);
-    const segv = await startJob(spec(shell("kill -SEGV $$")), { isolation }).done;
+    const segv = await startJob(spec(shell("kill -SEGV $$")), { isolation, launcher }).done;
     assert.deepEqual([segv.exitCode, segv.signal], [null, "SIGSEGV"]);
-    const long = startJob(spec(shell("sleep 30")), { isolation, killGraceMs: 20_000 });
+    const long = startJob(spec(shell("sleep 30")), { isolation, killGraceMs: 20_000, launcher });
     await new Promise((r) => setTimeout(r, 300));
     long.kill("removed");
     const removed = await long.done;
     assert.deepEqual([removed.signal, removed.killed?.kind], ["SIGTERM", "removed"]);
     assert.ok(removed.wallS < 15, "SIGTERM stopped it; no wait for the SIGKILL grace");
-    const missing = await startJob(spec('[ Cmd = "no-such-program" ]'), { isolation }).done;
+    const missing = await startJob(spec('[ Cmd = "no-such-program" ]'), { isolation, launcher })
+      .done;
     assert.equal(missing.startFailure?.code, 6);
     assert.equal(missing.startFailure?.subcode, 2);
   });

@@ -163,6 +163,8 @@ export function startHookedJob(
   let inner: RunningJob | undefined;
   let innerDone = false;
   let killedBefore: { kind: KillKind; holdReason?: string } | undefined;
+  let announce!: (pid: number | undefined) => void;
+  const started = new Promise<number | undefined>((r) => (announce = r));
   // Kills a running pre- or post-job script: a stopping pilot does not wait out their limits.
   const stopHooks = new AbortController();
   const done = (async (): Promise<JobOutcome> => {
@@ -190,6 +192,7 @@ export function startHookedJob(
       inSandbox.push(copy);
     }
     inner = startJob(spec, { ...opts, ...(inSandbox.length > 0 ? { wrappers: inSandbox } : {}) });
+    void inner.started?.then(announce);
     const outcome = await inner.done;
     innerDone = true;
     for (const hook of posts) {
@@ -198,11 +201,14 @@ export function startHookedJob(
     }
     return outcome;
   })();
+  // A job that never started has no group to list.
+  void done.then(() => announce(undefined));
   return {
     jobId: spec.jobId,
     get pid() {
       return inner?.pid;
     },
+    started,
     kill(kind, holdReason) {
       if (inner && !innerDone) inner.kill(kind, holdReason);
       else if (!inner) killedBefore ??= { kind, ...(holdReason ? { holdReason } : {}) };

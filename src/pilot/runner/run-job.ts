@@ -1,15 +1,16 @@
 /**
  * Runs one job as a child process in its sandbox and watches it: walltime, memory of the whole
- * process tree, kill on request. Returns a handle at once; `done` settles with the outcome and
- * never rejects (a job that cannot start is an outcome too).
+ * process tree, kill on request. The start itself is a JobLauncher's (launcher.ts): the pilot's
+ * launcher process, or this process. Returns a handle at once; `done` settles with the outcome
+ * and never rejects (a job that cannot start, or lost with its launcher, is an outcome too).
  */
-import { spawn } from "node:child_process";
-import { accessSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { isolatedCommand, type JobIsolation } from "./isolation.js";
-import { sampleProcess, sampleProcessGroup } from "./proc-tree.js";
 import type { JobSpec } from "./job-spec.js";
+import type { LaunchRequest } from "./launch-protocol.js";
+import { inProcessLauncher, type JobLauncher, type LaunchEvent } from "./launcher.js";
+import { sampleProcess, sampleProcessGroup } from "./proc-tree.js";
 
 export type KillKind = "memory" | "walltime" | "removed" | "held" | "pilot-stop";
 
@@ -33,11 +34,13 @@ export interface JobOutcome {
 
 /** HTCondor's hold codes for a job the starter could not start. */
 const START_HOLD = { exec: 6, output: 7, input: 8 } as const;
-const errnoOf = (e: unknown) => Math.abs((e as NodeJS.ErrnoException).errno ?? 0);
 
 export interface RunningJob {
   jobId: string;
-  pid: number | undefined;
+  /** The job's pid and process group, once started. */
+  readonly pid: number | undefined;
+  /** Settles with the pid once the job started, or undefined if it never did. */
+  started?: Promise<number | undefined>;
   /** TERM the process group, KILL it after the grace period. */
   kill(kind: KillKind, holdReason?: string): void;
   done: Promise<JobOutcome>;
@@ -60,6 +63,8 @@ export interface RunnerOptions {
   wrappers?: readonly string[];
   /** The VO's job_publish attributes: every job gets them, under its own variables. */
   voEnv?: Readonly<Record<string, string>>;
+  /** What starts the job: the pilot's job launcher process, or this process by default. */
+  launcher?: JobLauncher;
 }
 
 /** The job's spec with the VO's variables under its own (a job's environment wins). */
@@ -107,12 +112,6 @@ export function jobEnv(
   return env;
 }
 
-/** Append to a stream file, never through a symbolic link, private to the job's user. */
-function openStream(path: string): number {
-  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-  return openSync(path, flags, 0o600);
-}
-
 export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
   const spec = withVoEnv(given, opts.voEnv);
   const pollMs = opts.pollMs ?? 1000;
@@ -121,66 +120,54 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
   let killed: JobOutcome["killed"];
   let peakRss = 0;
   let last = { userS: 0, sysS: 0 };
-  let settle!: (o: JobOutcome) => void;
-  const done = new Promise<JobOutcome>((r) => (settle = r));
+  let settled = false;
+  let settleDone!: (o: JobOutcome) => void;
+  const done = new Promise<JobOutcome>((r) => (settleDone = r));
+  let announce!: (pid: number | undefined) => void;
+  const started = new Promise<number | undefined>((r) => (announce = r));
   const timers: NodeJS.Timeout[] = [];
-
-  const isolation = opts.isolation?.kind === "namespaces" ? opts.isolation : undefined;
-  const fds: number[] = [];
-  let child: ReturnType<typeof spawn> | undefined;
-  let stage: keyof typeof START_HOLD = "output";
-  try {
-    mkdirSync(join(spec.sandboxDir, "tmp"), { recursive: true });
-    // `output = out/job.out` names a folder under the sandbox, as under the submit directory;
-    // the sandbox itself exists, and asking again costs system calls on every job.
-    for (const d of new Set([dirname(spec.stdout), dirname(spec.stderr)])) {
-      if (d !== spec.sandboxDir) mkdirSync(d, { recursive: true });
-    }
-    stage = "input";
-    const stdin = spec.stdin ? openSync(spec.stdin, "r") : "ignore";
-    stage = "output";
-    if (typeof stdin === "number") fds.push(stdin);
-    const out = openStream(spec.stdout);
-    fds.push(out);
-    const err = spec.stderr === spec.stdout ? out : openStream(spec.stderr);
-    if (err !== out) fds.push(err);
-    stage = "exec";
-    let command = { command: spec.executable, args: spec.args };
-    const wrappers = opts.wrappers ?? [];
-    if (isolation || wrappers.length > 0) {
-      // Checked here so a missing or non-executable program is a start failure, as it is
-      // without isolation or wrapper, rather than an exit status from inside them.
-      accessSync(spec.executable, constants.X_OK);
-    }
-    if (wrappers.length > 0) {
-      command = {
-        command: wrappers[0]!,
-        args: [...wrappers.slice(1), spec.executable, ...spec.args],
-      };
-    }
-    if (isolation) {
-      command = isolatedCommand(isolation, spec.sandboxDir, command.command, command.args);
-    }
-    child = spawn(command.command, command.args, {
-      cwd: spec.sandboxDir,
-      env: jobEnv(spec, opts.baseEnv ?? process.env),
-      stdio: [stdin, out, err],
-      detached: true,
-    });
-  } catch (e) {
-    const outcome = finish(null, null);
-    outcome.startError = (e as Error).message;
-    outcome.startFailure = { code: START_HOLD[stage], subcode: errnoOf(e) };
-    settle(outcome);
-    return { jobId: spec.jobId, pid: undefined, kill: () => {}, done };
-  } finally {
-    for (const fd of fds) closeSync(fd);
-  }
-  const pid = child.pid;
-
-  function finish(code: number | null, signal: string | null): JobOutcome {
+  let pid: number | undefined;
+  const settle = (o: JobOutcome) => {
+    if (settled) return;
+    settled = true;
     // clearTimeout clears intervals too in Node; the poller lives in the same list.
     for (const t of timers) clearTimeout(t);
+    announce(undefined);
+    settleDone(o);
+  };
+
+  const isolation = opts.isolation?.kind === "namespaces" ? opts.isolation : undefined;
+  let command = { command: spec.executable, args: spec.args };
+  const wrappers = opts.wrappers ?? [];
+  if (wrappers.length > 0) {
+    command = {
+      command: wrappers[0]!,
+      args: [...wrappers.slice(1), spec.executable, ...spec.args],
+    };
+  }
+  if (isolation) {
+    command = isolatedCommand(isolation, spec.sandboxDir, command.command, command.args);
+  }
+  // `output = out/job.out` names a folder under the sandbox, as under the submit directory;
+  // the sandbox itself exists, and asking again costs system calls on every job.
+  const dirs = new Set([join(spec.sandboxDir, "tmp")]);
+  for (const f of [spec.stdout, spec.stderr]) {
+    if (f !== "/dev/null" && dirname(f) !== spec.sandboxDir) dirs.add(dirname(f));
+  }
+  const request: LaunchRequest = {
+    ...command,
+    cwd: spec.sandboxDir,
+    env: jobEnv(spec, opts.baseEnv ?? process.env),
+    ...(spec.stdin ? { stdin: spec.stdin } : {}),
+    stdout: spec.stdout,
+    stderr: spec.stderr,
+    dirs: [...dirs],
+    // Checked first so a missing or non-executable program is a start failure, as it is
+    // without isolation or wrapper, rather than an exit status from inside them.
+    ...(isolation || wrappers.length > 0 ? { checkExecutable: spec.executable } : {}),
+  };
+
+  function finish(code: number | null, signal: string | null): JobOutcome {
     return {
       jobId: spec.jobId,
       exitCode: code,
@@ -191,23 +178,6 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
       peakRssMb: Math.round((peakRss / 1048576) * 10) / 10,
       ...(killed ? { killed } : {}),
     };
-  }
-
-  function signalGroup(sig: NodeJS.Signals): void {
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // group already gone
-    }
-  }
-
-  function kill(kind: KillKind, holdReason?: string, immediately = false): void {
-    if (killed) return;
-    killed = { kind, ...(holdReason ? { holdReason } : {}) };
-    if (immediately) return signalGroup("SIGKILL");
-    signalGroup("SIGTERM");
-    timers.push(setTimeout(() => signalGroup("SIGKILL"), graceMs).unref());
   }
 
   function poll(leaderOnly = false): void {
@@ -227,14 +197,44 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
       );
     }
   }
-  timers.push(setInterval(poll, pollMs));
-  // A first look soon after start catches short memory spikes and gives short jobs a sample. It
-  // reads the leader alone: a walk of the whole group reads every process on the node (about
-  // 10 ms of CPU with a hundred or so), which for short jobs was the pilot's largest cost per
-  // job; the periodic walk still covers the whole group.
-  timers.push(setTimeout(() => poll(true), Math.min(20, pollMs)));
 
-  if (spec.walltimeS !== undefined) {
+  function onEvent(e: LaunchEvent): void {
+    if (e.kind === "started") {
+      pid = e.pid;
+      announce(pid);
+      timers.push(setInterval(poll, pollMs));
+      // A first look soon after start catches short memory spikes and gives short jobs a
+      // sample. It reads the leader alone: a walk of the whole group reads every process on the
+      // node (about 10 ms of CPU with a hundred or so), which for short jobs was the pilot's
+      // largest cost per job; the periodic walk still covers the whole group.
+      timers.push(setTimeout(() => poll(true), Math.min(20, pollMs)));
+    } else if (e.kind === "failed") {
+      const outcome = finish(null, null);
+      outcome.startError = e.message;
+      outcome.startFailure = { code: START_HOLD[e.stage], subcode: e.errno };
+      settle(outcome);
+    } else if (e.kind === "exited") {
+      const bySignal = isolation && e.signal === null ? signalOfStatus(e.code) : undefined;
+      settle(bySignal ? finish(null, bySignal) : finish(e.code, e.signal));
+    } else {
+      // Killed with the launcher that lost its status (launcher.ts logs why): back to the
+      // queue as a pilot stop, unless the pilot was ending it anyway.
+      killed ??= { kind: "pilot-stop" };
+      settle(finish(null, null));
+    }
+  }
+
+  const launched = (opts.launcher ?? inProcessLauncher).launch(request, onEvent);
+
+  function kill(kind: KillKind, holdReason?: string, immediately = false): void {
+    if (killed || settled) return;
+    killed = { kind, ...(holdReason ? { holdReason } : {}) };
+    if (immediately) return launched.signal("SIGKILL");
+    launched.signal("SIGTERM");
+    timers.push(setTimeout(() => launched.signal("SIGKILL"), graceMs).unref());
+  }
+
+  if (!settled && spec.walltimeS !== undefined) {
     const limitS = spec.walltimeS;
     timers.push(
       setTimeout(
@@ -247,22 +247,16 @@ export function startJob(given: JobSpec, opts: RunnerOptions = {}): RunningJob {
       ),
     );
   }
-
-  if (spec.pilotDeadlineS !== undefined) {
+  if (!settled && spec.pilotDeadlineS !== undefined) {
     timers.push(setTimeout(() => kill("pilot-stop"), Math.max(0, spec.pilotDeadlineS * 1000)));
   }
-
-  child.once("error", (e) => {
-    const outcome = finish(null, null);
-    outcome.startError = e.message;
-    outcome.startFailure = { code: START_HOLD.exec, subcode: errnoOf(e) };
-    settle(outcome);
-  });
-  child.once("exit", (code, signal) => {
-    // Stragglers left in the group after the leader exits are not the job's business any more.
-    signalGroup("SIGKILL");
-    const bySignal = isolation && signal === null ? signalOfStatus(code) : undefined;
-    settle(bySignal ? finish(null, bySignal) : finish(code, signal));
-  });
-  return { jobId: spec.jobId, pid, kill: (k, r) => kill(k, r), done };
+  return {
+    jobId: spec.jobId,
+    get pid() {
+      return pid;
+    },
+    started,
+    kill: (k, r) => kill(k, r),
+    done,
+  };
 }
