@@ -21,7 +21,7 @@ import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { isPilotBinding, parsePilotBinding, type PilotBinding } from "../security/pilot-binding.js";
 import { certifyProxyKey } from "../security/proxy.js";
-import type { PilotTokenMinter } from "./pilot-tokens.js";
+import { RenewalEndedError, type PilotTokenMinter } from "./pilot-tokens.js";
 import type { CredentialSealer } from "./credential-seal.js";
 
 /** Longest renewal key accepted, base64 characters (an RSA-4096 SPKI is about 730). */
@@ -148,7 +148,8 @@ export function proxySigner(issuerPem: string, lifetimeS: number): RenewalSigner
     }
     const nowS = Math.floor(nowMs / 1000);
     const s = Math.min(lifetimeS, d.binding.renewUntil - nowS);
-    if (s <= 0) throw new Error(`pilot ${d.binding.pilotId} may not be renewed any more`);
+    if (s <= 0)
+      throw new RenewalEndedError(`pilot ${d.binding.pilotId} may not be renewed any more`);
     const spkiDer = createPublicKey(d.keyPem).export({ type: "spki", format: "der" });
     const chain = certifyProxyKey({
       certChainPem: issuer.chainPem.join(""),

@@ -261,3 +261,15 @@ test("validation asks a renewable pilot proxy's renew_until, not its end, to cov
   const r = checkCredential(view, { ...s, credentialPem: short, credentialRenewable: true }, now);
   assert.equal(r.ok, false, "renew_until too soon for the walltime");
 });
+
+test("the frontend signs no proxy past the binding's renew_until", async () => {
+  const nowMs = Date.now();
+  const held = await firstProxy(nowMs);
+  const due = dueFor(held, rsaKey().keyPem);
+  const sign = proxySigner(frontendProxy, 120);
+  const last = await sign(due, (due.binding.renewUntil - 30) * 1000);
+  assert.ok(last.exp <= due.binding.renewUntil, "the last renewal ends at renew_until");
+  await assert.rejects(sign(due, (due.binding.renewUntil + 1) * 1000), {
+    code: "renewal-ended",
+  });
+});
