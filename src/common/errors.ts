@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   "watch-fell-behind": "collector",
   "batch-malformed": "collector",
   "pilot-no-connector": "pilot",
+  "input-transfer": "pilot",
+  "slot-refused": "pilot",
   "credential-batch": "factory",
   "ce-token-unfit": "frontend",
   "renewal-ended": "frontend",

@@ -21,6 +21,12 @@ import type { Logger } from "../common/logger.js";
 import { createProxyRenewer } from "./proxy-renewal.js";
 import { createTokenRenewer } from "./token-renewal.js";
 
+/** The collector refused the pilot's slot ad: its configuration, not the network, is at fault. */
+export class SlotRefusedError extends UpdraftError {
+  readonly code = "slot-refused";
+  override name = "SlotRefusedError";
+}
+
 export class ConnectConfigError extends UpdraftError {
   readonly code = "pilot-config";
   constructor(message: string) {
@@ -51,7 +57,9 @@ export function collectorAdvertiser(
       // A refused ad is a configuration problem, not a transient one; the loop logs and retries.
       const refused = outcomes.find((r) => !r.ok);
       if (refused) {
-        throw new Error(`collector refused the slot ad: ${refused.code} ${refused.message}`);
+        throw new SlotRefusedError(
+          `collector refused the slot ad: ${refused.code} ${refused.message}`,
+        );
       }
     },
     async invalidate(name, opts) {

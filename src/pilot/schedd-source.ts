@@ -9,6 +9,7 @@ import { constants } from "node:os";
 import { basename, dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { JOB } from "../ads/names.js";
 import { ClassAd } from "../classad/index.js";
+import { UpdraftError } from "../common/errors.js";
 import { NO_EXIT, type ScheddClient } from "../schedd/client.js";
 import { inputFileNames, proxyFileName, tokenFileName } from "../schedd/input-files.js";
 import type { JobOffer, OutputFile } from "../schedd/messages.js";
@@ -46,11 +47,20 @@ export function leaseLeftMs(
 /** A running job's proxy in its sandbox, and the expiry (Unix seconds) of that copy. */
 type StagedProxy = { file: string; expiry: number };
 
+/**
+ * A job's input files as the schedd sent them cannot be taken: a name that leaves the sandbox, a
+ * chunk out of order, a checksum that differs, or a file cut short. The job fails to start.
+ */
+export class InputTransferError extends UpdraftError {
+  readonly code = "input-transfer";
+  override name = "InputTransferError";
+}
+
 /** A relative path that stays inside the sandbox; the schedd checks this too. */
 function safeName(name: string): string {
   const n = normalize(name);
   if (!n || isAbsolute(n) || n === ".." || n.startsWith(`..${sep}`)) {
-    throw new Error(`unsafe sandbox file name '${name}'`);
+    throw new InputTransferError(`unsafe sandbox file name '${name}'`);
   }
   return n;
 }
@@ -248,7 +258,11 @@ export function scheddSource(
         hash.set(rel, createHash("sha256"));
       }
       const h = hash.get(rel);
-      if (!h) throw new Error(`input '${rel}' arrived out of order at offset ${chunk.offset}`);
+      if (!h) {
+        throw new InputTransferError(
+          `input '${rel}' arrived out of order at offset ${chunk.offset}`,
+        );
+      }
       // Created private: inputs may hold credentials (the job's proxy).
       const fh = await open(file, chunk.offset === 0 ? "w" : "r+", 0o600);
       try {
@@ -261,13 +275,15 @@ export function scheddSource(
         const got = h.digest("hex");
         hash.delete(rel);
         if (got !== chunk.sha256.toLowerCase()) {
-          throw new Error(
+          throw new InputTransferError(
             `input '${rel}' checksum mismatch: got ${got}, schedd sent ${chunk.sha256}`,
           );
         }
       }
     }
-    if (hash.size) throw new Error(`input files cut short: ${[...hash.keys()].join(", ")}`);
+    if (hash.size) {
+      throw new InputTransferError(`input files cut short: ${[...hash.keys()].join(", ")}`);
+    }
   }
 }
 

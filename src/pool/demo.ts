@@ -16,7 +16,7 @@ import {
   progressLine,
   type PoolProgress,
 } from "./progress.js";
-import { packageRoot, up, type Pool } from "./up.js";
+import { PoolStartError, packageRoot, up, type Pool } from "./up.js";
 import { JOB } from "../ads/names.js";
 
 /** The sample workload: which submit file gets which share of the jobs. */
@@ -82,7 +82,9 @@ export function addDowntimeOnce(stateDir: string, configDir: string) {
       ]),
       { env, encoding: "utf8" },
     );
-    if (r.status !== 0) throw new Error(`cannot add the demo downtime: ${r.stderr || r.stdout}`);
+    if (r.status !== 0) {
+      throw new PoolStartError(`cannot add the demo downtime: ${r.stderr || r.stdout}`);
+    }
     writeFileSync(marker, "");
   };
 }

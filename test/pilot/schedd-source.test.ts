@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 import type { JobLease } from "../../src/pilot/interfaces.js";
 import type { JobOutcome } from "../../src/pilot/runner/run-job.js";
 import { leaseLeftMs, scheddSource } from "../../src/pilot/schedd-source.js";
@@ -75,10 +76,18 @@ test("stageIn writes chunked inputs and refuses a checksum mismatch", async (t) 
   chunks = [chunk("sub/a.txt", 0, "hel", false), chunk("sub/a.txt", 3, "lo", true, sha("hello"))];
   await s.stageIn(withInput, dir);
   assert.equal(readFileSync(join(dir, "sub/a.txt"), "utf8"), "hello");
-  chunks = [chunk("b.txt", 0, "x", true, sha("y"))];
-  await assert.rejects(s.stageIn(withInput, dir), /checksum mismatch/);
-  chunks = [chunk("../escape", 0, "x", true, sha("x"))];
-  await assert.rejects(s.stageIn(withInput, dir), /unsafe/);
+  // What the schedd sent wrong is input-transfer, with what was wrong.
+  const refused = async (sent: FileChunk[], why: RegExp) => {
+    chunks = sent;
+    await assert.rejects(
+      s.stageIn(withInput, dir),
+      (err: Error) => hasErrorCode(err, "input-transfer") && why.test(err.message),
+    );
+  };
+  await refused([chunk("b.txt", 0, "x", true, sha("y"))], /checksum mismatch/);
+  await refused([chunk("../escape", 0, "x", true, sha("x"))], /unsafe/);
+  await refused([chunk("c.txt", 3, "lo", true, sha("lo"))], /c.txt' arrived out of order/);
+  await refused([chunk("d.txt", 0, "he", false)], /input files cut short: d.txt/);
   // A job that names no input (a system executable not transferred) fetches nothing.
   const before = fetches;
   await s.stageIn(lease({ Cmd: '"/bin/sh"', TransferExecutable: "false" }), dir);
