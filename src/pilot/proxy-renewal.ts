@@ -13,8 +13,8 @@
  */
 import { X509Certificate } from "node:crypto";
 import { PILOT_CREDENTIAL } from "../ads/index.js";
+import { hasErrorCode } from "../common/errors.js";
 import {
-  CertParseError,
   OID,
   derToPem,
   parseCertificate,
@@ -55,7 +55,7 @@ export function proxyFacts(chainPem: string, takenAtS: number): ProxyFacts | und
     if (ders.length === 0 || ders.length > MAX_CHAIN) return undefined;
     certs = ders.map((d) => parseCertificate(d));
   } catch (err) {
-    if (err instanceof CertParseError) return undefined;
+    if (hasErrorCode(err, "cert-invalid")) return undefined;
     throw err;
   }
   const leaf = certs[0]!;
