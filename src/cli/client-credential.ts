@@ -27,7 +27,7 @@ export function rpcCredential(c: ClientCredential, now = Date.now()): RpcCredent
       keyPem: readPrivate(c.keyFile, "private key", "--key or X509_USER_KEY"),
     };
   }
-  const where = "tokenFile" in c ? `${c.tokenFile} (${c.source})` : `$${c.source}`;
+  const where = tokenSource(c);
   const token =
     "tokenFile" in c
       ? readable(c.tokenFile, "bearer token", "--token or BEARER_TOKEN_FILE").trim()
@@ -50,6 +50,28 @@ export function rpcCredential(c: ClientCredential, now = Date.now()): RpcCredent
     );
   }
   return { bearerToken: token };
+}
+
+/** Where a token credential was found, for messages: `FILE (--token)` or `$BEARER_TOKEN`. */
+function tokenSource(
+  c: { tokenFile: string; source: string } | { tokenText: string; source: string },
+) {
+  return "tokenFile" in c ? `${c.tokenFile} (${c.source})` : `$${c.source}`;
+}
+
+/**
+ * A server's refusal of `c` as one line: a refused bearer token (the wire client read the
+ * server's challenge) with where it was found and the check that failed; else undefined, and
+ * the caller explains the refusal with credentialHint.
+ */
+export function tokenRefusal(
+  service: string,
+  c: ClientCredential,
+  err: { message: string; details: Readonly<Record<string, string>> } | undefined,
+): string | undefined {
+  if (!err?.details.tokenCheck || !("tokenFile" in c || "tokenText" in c)) return undefined;
+  const info = "tokenFile" in c ? ` (updraft token info ${c.tokenFile} shows its claims)` : "";
+  return `${service} refused the bearer token in ${tokenSource(c)}: ${err.message}${info}`;
 }
 
 /** What to check when a server refuses `c`, in words for the person at the terminal. */

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { type CollectorSet, connectCollectorSet } from "../collector/collector-set.js";
 import { createRpcClient, type RpcClient } from "../wire/client.js";
 import { isWireError, type WireError } from "../wire/errors.js";
-import { credentialHint, rpcCredential } from "./client-credential.js";
+import { credentialHint, rpcCredential, tokenRefusal } from "./client-credential.js";
 import {
   type ClientCredential,
   type ClientFlags,
@@ -170,6 +170,8 @@ function connectionError(
   err: WireError | undefined,
   credential: ClientCredential,
 ): CliError {
+  const refused = tokenRefusal(`the collector at ${url}`, credential, err);
+  if (refused) return new CliError(refused);
   if (err?.code === "unauthenticated" || err?.code === "permission-denied") {
     return new CliError(
       `the collector at ${url} refused this credential (${err.message}); ${credentialHint(credential)}, ` +

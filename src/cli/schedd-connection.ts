@@ -12,7 +12,7 @@ import { isWireError, type WireError } from "../wire/errors.js";
 import { AD_TYPE, COMMON, readScheduler, SCHEDULER } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import { quoteText } from "../classad/unparse.js";
-import { credentialHint, rpcCredential } from "./client-credential.js";
+import { credentialHint, rpcCredential, tokenRefusal } from "./client-credential.js";
 import {
   resolveClientSettings,
   type ClientCredential,
@@ -186,6 +186,8 @@ function connectionError(
   err: WireError | undefined,
   credential: ClientCredential,
 ): CliError {
+  const refused = tokenRefusal(`the schedd at ${url}`, credential, err);
+  if (refused) return new CliError(refused);
   if (err?.code === "unauthenticated") {
     return new CliError(
       `the schedd at ${url} did not accept your credential (${err.message}); ` +

@@ -101,6 +101,11 @@ export interface Authorizer {
   rolesFor(identity: string, token?: TokenFacts): ReadonlySet<Role>;
   /** True when `identity` holds at least one of `allowed`. */
   allows(identity: string, allowed: readonly Role[], token?: TokenFacts): boolean;
+  /**
+   * The scopes of the token rules that `token` meets in all but scope: any one of them would
+   * give it a role, so a refusal can name them.
+   */
+  scopesGranting(token: TokenFacts): string[];
 }
 
 type Matcher = (value: string) => boolean;
@@ -145,10 +150,15 @@ function compile(rule: AuthzRule): CompiledRule {
 
 function matches(r: CompiledRule, identity: string, token: TokenFacts | undefined): boolean {
   if (r.identity) return r.identity(identity);
-  if (!token || token.issuer !== r.issuer) return false;
+  if (!token || !matchesButScope(r, token)) return false;
+  if (r.scope !== undefined && !grantsScope(token.scopes, r.scope)) return false;
+  return true;
+}
+
+function matchesButScope(r: CompiledRule, token: TokenFacts): boolean {
+  if (r.identity || token.issuer !== r.issuer) return false;
   if (r.sub && !r.sub(token.sub)) return false;
   if (r.group !== undefined && !token.groups.includes(r.group)) return false;
-  if (r.scope !== undefined && !grantsScope(token.scopes, r.scope)) return false;
   return true;
 }
 
@@ -196,5 +206,10 @@ export function createAuthorizer(cfg: AuthzConfig): Authorizer {
       const have = rolesFor(identity, token);
       return allowed.some((r) => have.has(r));
     },
+    scopesGranting: (token) => [
+      ...new Set(
+        rules.flatMap((r) => (r.scope !== undefined && matchesButScope(r, token) ? [r.scope] : [])),
+      ),
+    ],
   };
 }

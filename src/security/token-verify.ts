@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 import { grantsScope } from "./authz.js";
+import type { TokenRefusalCode } from "./token-refusal.js";
 import type { IssuerKeySource } from "./token-keys.js";
 import { createVerifyCache, type VerifyCache } from "./verify-cache.js";
 
@@ -17,19 +18,7 @@ export const TOKEN_ALGORITHMS = ["ES256", "RS256"] as const;
 export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 export const DEFAULT_LEEWAY_S = 60;
 
-export const TOKEN_REFUSAL_CODES = [
-  "expired",
-  "not-yet-valid",
-  "audience",
-  "issuer",
-  "signature",
-  "unknown-key",
-  "algorithm",
-  "scope",
-  "size",
-  "malformed",
-] as const;
-export type TokenRefusalCode = (typeof TOKEN_REFUSAL_CODES)[number];
+export { TOKEN_REFUSAL_CODES, type TokenRefusalCode } from "./token-refusal.js";
 
 export interface TokenClaims {
   iss: string;

@@ -27,6 +27,7 @@ import {
 } from "./errors.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameDecoder } from "./framing.js";
+import { parseBearerChallenge, tokenRefusalMessage } from "../security/token-refusal.js";
 import { codecOf, type Codec, type CodecSpec } from "./schema.js";
 import { StatusChannel, type ConnectionStatus } from "./status.js";
 
@@ -324,12 +325,27 @@ async function* decodeItems<T>(items: AsyncIterable<Uint8Array>, codec: Codec<T>
   for await (const item of items) yield codec.decode(item);
 }
 
-/** The typed error behind a refused upgrade (the server names it in X-Updraft-Error). */
+/**
+ * The typed error behind a refused upgrade (the server names it in X-Updraft-Error). A refused
+ * bearer token's challenge (RFC 6750) gives the message: the check that failed and what to do,
+ * in this client's own words, with the check in `details.tokenCheck`.
+ */
 function refusalError(res: IncomingMessage): WireError {
-  const code = String(res.headers["x-updraft-error"] ?? "");
-  const reason = String(res.headers["x-updraft-reason"] ?? `HTTP ${res.statusCode}`);
-  if (isWireErrorCode(code)) return errorFromWire(code, reason);
-  return errorFromWire(res.statusCode === 403 ? "permission-denied" : "unauthenticated", reason);
+  const status = res.statusCode === 403 ? "permission-denied" : "unauthenticated";
+  const header = res.headers["x-updraft-error"];
+  const code = typeof header === "string" && isWireErrorCode(header) ? header : status;
+  const reason = res.headers["x-updraft-reason"]?.toString();
+  const challenge = parseBearerChallenge(res.headers["www-authenticate"]);
+  if (challenge) {
+    // A 401's reason repeats the challenge; a 403's names the holder's verified identity.
+    const said = challenge.error === "insufficient_scope" ? reason : undefined;
+    return errorFromWire(code, tokenRefusalMessage(challenge, said), {
+      tokenCheck: challenge.check,
+      bearerError: challenge.error,
+      ...(challenge.scopes ? { scope: challenge.scopes.join(" ") } : {}),
+    });
+  }
+  return errorFromWire(code, reason ?? `HTTP ${res.statusCode}`);
 }
 
 function closeError(code: number, reason: string): WireError | undefined {

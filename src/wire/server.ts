@@ -30,6 +30,12 @@ import type { PilotRevocations } from "../security/pilot-revocations.js";
 import type { TokenVerifier } from "../security/token-verify.js";
 import type { TokenFacts } from "../security/authz.js";
 import {
+  formatBearerChallenge,
+  tokenRefusalReason,
+  type BearerChallenge,
+  type TokenCheck,
+} from "../security/token-refusal.js";
+import {
   IdleTimeoutError,
   MalformedFrameError,
   UnauthenticatedError,
@@ -120,7 +126,11 @@ export type RpcServerOptions = {
   minTlsVersion?: "TLSv1.2" | "TLSv1.3";
   /** How often the trust directory is looked at again for new CRLs and CAs (default 60 s). */
   trustRecheckMs?: number;
-  authorizer: { rolesFor(identity: string, token?: TokenFacts): ReadonlySet<RoleName> };
+  authorizer: {
+    rolesFor(identity: string, token?: TokenFacts): ReadonlySet<RoleName>;
+    /** Scopes that would give a token a role here, named in a 403's challenge. */
+    scopesGranting?(token: TokenFacts): readonly string[];
+  };
   limits?: Partial<ServerLimits>;
   logger?: Logger;
   /**
@@ -183,11 +193,41 @@ type Refusal = {
   cause: string;
   /** What the peer is told, when it must not learn the reason (an unauthenticated peer). */
   peerReason?: string;
+  /** A bearer token's refusal, answered as RFC 6750's `WWW-Authenticate` challenge. */
+  bearer?: BearerChallenge;
 };
 
-const GENERIC_TOKEN_REFUSAL =
-  "the bearer token was not accepted; check its issuer, audience and expiry " +
-  "(the server's log has the reason)";
+/**
+ * A refused bearer token: the peer is told which check failed, by a fixed word in the challenge
+ * and a fixed sentence in the reason; the log gets the verifier's detailed reason.
+ */
+function tokenRefusal(check: TokenCheck, reason: string, cause = `token-${check}`): Refusal {
+  const bearer: BearerChallenge = { error: "invalid_token", check };
+  return {
+    status: 401,
+    code: "unauthenticated",
+    reason,
+    cause,
+    peerReason: tokenRefusalReason(bearer),
+    bearer,
+  };
+}
+
+/** A valid token whose holder has no role here (403): the scopes that would give one, if any. */
+function tokenRoleRefusal(reason: string, cause: string, scopes: readonly string[]): Refusal {
+  return {
+    status: 403,
+    code: "permission-denied",
+    reason,
+    cause,
+    bearer: {
+      error: "insufficient_scope",
+      check: scopes.length > 0 ? "scope" : "role",
+      ...(scopes.length > 0 ? { scopes } : {}),
+    },
+  };
+}
+
 const GENERIC_REFUSAL =
   "the client credential was not accepted; check that it is valid and issued by a CA this " +
   "server trusts (the server's log has the reason)";
@@ -415,12 +455,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
           log.error({ err, remote }, "token verification failed unexpectedly");
           refuse(
             socket,
-            {
-              status: 401,
-              code: "unauthenticated",
-              reason: "token could not be verified",
-              cause: "token-unverifiable",
-            },
+            tokenRefusal("unverifiable", "token could not be verified"),
             remote,
           );
         },
@@ -507,12 +542,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
           : authenticateSocket(req.socket as TLSSocket, remote);
     } catch (err) {
       log.error({ err, remote }, "token verification failed unexpectedly");
-      outcome = {
-        status: 401,
-        code: "unauthenticated",
-        reason: "token could not be verified",
-        cause: "token-unverifiable",
-      };
+      outcome = tokenRefusal("unverifiable", "token could not be verified");
     }
     if ("status" in outcome) {
       logRefusal(
@@ -521,14 +551,23 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         "HTTP request refused",
       );
       opts.observer?.refused(outcome.cause);
-      return plainRefusal(res, outcome.status, outcome.code, outcome.peerReason ?? outcome.reason);
+      return plainRefusal(
+        res,
+        outcome.status,
+        outcome.code,
+        outcome.peerReason ?? outcome.reason,
+        challengeHeader(outcome.bearer),
+      );
     }
     const roles = outcome.roles;
     if (!route.roles.some((r) => roles.has(r))) {
       const reason = `'${outcome.identity}' lacks role ${route.roles.join(" or ")} for ${path}`;
       log.warn({ remote, code: "permission-denied", reason }, "HTTP request refused");
       opts.observer?.refused("lacks-role");
-      return plainRefusal(res, 403, "permission-denied", reason);
+      const bearer = outcome.token
+        ? ({ error: "insufficient_scope", check: "role" } as const)
+        : undefined;
+      return plainRefusal(res, 403, "permission-denied", reason, challengeHeader(bearer));
     }
     try {
       const { status, contentType, body, headers } = await route.handler({
@@ -548,46 +587,29 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     }
   }
 
-  /** A bearer token, verified; the refusal reason names the failed check, never the token. */
+  /**
+   * A bearer token, verified. The peer is told the failed check by its fixed name (the log gets
+   * the verifier's reason), never the token or its claims.
+   */
   async function authenticateToken(token: string): Promise<AcceptedPeer | Refusal> {
     if (!opts.tokenVerifier) {
-      return {
-        status: 401,
-        code: "unauthenticated",
-        reason: "token: this service takes no bearer tokens",
-        cause: "token-not-accepted",
-      };
+      return tokenRefusal(
+        "unsupported",
+        "token: this service takes no bearer tokens",
+        "token-not-accepted",
+      );
     }
     const v = await opts.tokenVerifier.verify(token);
     recheckRevokedPilots();
-    if (!v.ok)
-      return {
-        status: 401,
-        code: "unauthenticated",
-        reason: `token ${v.code}: ${v.reason}`,
-        cause: `token-${v.code}`,
-        peerReason: GENERIC_TOKEN_REFUSAL,
-      };
+    if (!v.ok) return tokenRefusal(v.code, `token ${v.code}: ${v.reason}`);
     let pilotBinding: PeerInfo["pilotBinding"];
     const claim = v.claims.payload[PILOT_BINDING_CLAIM];
     if (claim !== undefined) {
       const b = parsePilotBinding(claim);
-      if (!isPilotBinding(b)) {
-        return {
-          status: 401,
-          code: "unauthenticated",
-          reason: `token malformed: ${b.error}`,
-          cause: "token-malformed",
-        };
-      }
+      if (!isPilotBinding(b)) return tokenRefusal("malformed", `token malformed: ${b.error}`);
       pilotBinding = b;
       if (b.pilotId !== undefined && opts.pilotRevocations?.isRevoked(b.pilotId)) {
-        return {
-          status: 401,
-          code: "unauthenticated",
-          reason: `token revoked: pilot ${b.pilotId} is revoked`,
-          cause: "token-revoked",
-        };
+        return tokenRefusal("revoked", `token revoked: pilot ${b.pilotId} is revoked`);
       }
     }
     const identity = v.claims.identity;
@@ -599,12 +621,11 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     };
     const roles = opts.authorizer.rolesFor(identity, facts);
     if (roles.size === 0) {
-      return {
-        status: 403,
-        code: "permission-denied",
-        reason: `'${identity}' has no role here`,
-        cause: "no-role",
-      };
+      return tokenRoleRefusal(
+        `'${identity}' has no role here`,
+        "no-role",
+        opts.authorizer.scopesGranting?.(facts) ?? [],
+      );
     }
     return {
       identity,
@@ -623,9 +644,11 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
     logRefusal(r.cause, { remote, code: r.code, reason: r.reason }, "connection refused");
     opts.observer?.refused(r.cause);
     const text = STATUS_TEXT[r.status];
+    const challenge = r.bearer ? `WWW-Authenticate: ${formatBearerChallenge(r.bearer)}\r\n` : "";
     socket.end(
       `HTTP/1.1 ${r.status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n` +
-        `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.peerReason ?? r.reason)}\r\n\r\n`,
+        `X-Updraft-Error: ${r.code}\r\nX-Updraft-Reason: ${headerSafe(r.peerReason ?? r.reason)}\r\n` +
+        `${challenge}\r\n`,
       () => socket.destroy(), // do not wait for a refused peer to hang up
     );
   }
@@ -878,6 +901,11 @@ function plainRefusal(
     ...extra,
   });
   res.end(`${code}: ${headerSafe(reason)}\n`);
+}
+
+/** RFC 6750's challenge for a refused bearer token, as response headers. */
+function challengeHeader(bearer: BearerChallenge | undefined): Record<string, string> {
+  return bearer ? { "WWW-Authenticate": formatBearerChallenge(bearer) } : {};
 }
 
 function refusePlainHttp(_req: IncomingMessage, res: ServerResponse): void {

@@ -111,7 +111,10 @@ test("a flood of unknown kids costs the issuer at most one refresh of its keys",
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(privateKey);
-    await assert.rejects(withToken(forged).advertise([slotAd(2)]), /bearer token was not accepted/);
+    await assert.rejects(
+      withToken(forged).advertise([slotAd(2)]),
+      /bearer token was not accepted \(check: unknown-key\)/,
+    );
   }
   // Each forged token is refused at least once (its client tries again until its deadline).
   assert.ok((await refusedFor("token-unknown-key")) - refusedBefore >= 20);
@@ -122,7 +125,10 @@ test("an issuer whose HTTPS certificate is not trusted gives no keys: its tokens
   const refusedBefore = await refusedFor("token-unknown-key");
   for (let i = 0; i < 10; i++) {
     const t = await untrusted.issue({ sub: `pilot-${i}`, audiences: [AUD], lifetimeS: 600 });
-    await assert.rejects(withToken(t).advertise([slotAd(3)]), /bearer token was not accepted/);
+    await assert.rejects(
+      withToken(t).advertise([slotAd(3)]),
+      /bearer token was not accepted \(check: unknown-key\)/,
+    );
   }
   assert.ok((await refusedFor("token-unknown-key")) - refusedBefore >= 10);
   assert.equal(fetches(untrusted), 0, "no key document crossed an unverified connection");

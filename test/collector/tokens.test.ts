@@ -1,13 +1,17 @@
 /**
  * A real collector with a `tokens` block: a pilot token (role from its group) advertises a Slot
  * ad stored under `<iss>#<sub>`; a token for another audience, or from an issuer the collector
- * does not list, is refused, the collector counting the check that failed.
+ * does not list, is refused, the collector counting the check that failed and naming it to the
+ * client (`updraft status` says which and what to do).
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createCollectorClient } from "../../src/collector/client.js";
 import { initIssuerDir, issueToken } from "../../src/security/token-issuer.js";
 import { createRpcClient, type RpcClient } from "../../src/wire/client.js";
+import { runCli } from "../cli/run-cli.js";
 import { createPool, slotAd, startCollector, tempDir, type Pool, type Running } from "./harness.js";
 
 const ISS = "https://tokens.pool.example.org";
@@ -74,16 +78,36 @@ async function refusedFor(cause: string): Promise<number> {
 test("a token for another audience or from an unlisted issuer is refused, the collector naming the check", async () => {
   const audienceBefore = await refusedFor("token-audience");
   const elsewhere = withToken(await pilotToken("wss://other.example.org/"));
-  // The peer learns only that its token was not accepted; the check is the server's to name.
-  await assert.rejects(elsewhere.advertise([slotAd(2)]), /bearer token was not accepted/);
+  // The holder is told which check failed (RFC 6750's challenge), and what to do next.
+  await assert.rejects(
+    elsewhere.advertise([slotAd(2)]),
+    /bearer token was not accepted \(check: audience\): its audience does not name this service/,
+  );
   assert.ok((await refusedFor("token-audience")) > audienceBefore);
   const foreign = tempDir();
   try {
     assert.ok((await initIssuerDir(foreign.dir, "https://evil.example.org")).ok);
     const issuerBefore = await refusedFor("token-issuer");
     const t = await issueToken(foreign.dir, { sub: "x", audiences: [AUD], lifetimeS: 600 });
-    await assert.rejects(withToken(t).advertise([slotAd(3)]), /bearer token was not accepted/);
+    await assert.rejects(
+      withToken(t).advertise([slotAd(3)]),
+      /bearer token was not accepted \(check: issuer\)/,
+    );
     assert.ok((await refusedFor("token-issuer")) > issuerBefore);
+    const file = join(foreign.dir, "token");
+    writeFileSync(file, t, { mode: 0o600 });
+    const cli = await runCli(["status", "--pool", c.url, "--token", file], {
+      PATH: process.env.PATH,
+      HOME: foreign.dir,
+      UPDRAFT_CONFIG: join(foreign.dir, "no-client.yaml"),
+      X509_CERT_DIR: pool.pki.caDir,
+    });
+    assert.equal(cli.code, 1, cli.stdout);
+    assert.match(
+      cli.stderr,
+      /the collector at wss:\S+ refused the bearer token in \S+token \(--token\): the bearer token was not accepted \(check: issuer\): its issuer is not one this service trusts; use a token from an issuer this service trusts/,
+    );
+    assert.ok(!cli.stderr.includes(t.split(".")[2]!), "the token is not echoed");
   } finally {
     foreign.cleanup();
   }

@@ -86,3 +86,24 @@ test("a lone * is refused in configuration, with ** named as the way to match ev
   assert.ok(!r.success);
   assert.match(JSON.stringify(r.error.issues), /\*\* for all/);
 });
+
+test("scopesGranting names the scopes of the token rules a token meets in all but scope", () => {
+  const iss = "https://iam.example.org";
+  const authz = createAuthorizer({
+    rules: [
+      { issuer: iss, group: "/vo", scope: "compute.read", roles: ["user"] },
+      { issuer: iss, group: "/vo", scope: "compute.create", roles: ["user"] },
+      { issuer: iss, sub: "pilot-*", scope: "updraft.pilot", roles: ["pilot"] },
+      { issuer: "https://other.example.org", scope: "compute.cancel", roles: ["user"] },
+      { identity: "/DC=org/CN=x", roles: ["user"] },
+    ],
+    default_roles: [],
+  });
+  const facts = { issuer: iss, sub: "alice", groups: ["/vo"], scopes: ["storage.read:/"] };
+  assert.equal(authz.rolesFor(`${iss}#alice`, facts).size, 0);
+  assert.deepEqual(authz.scopesGranting(facts), ["compute.read", "compute.create"]);
+  assert.deepEqual(authz.scopesGranting({ ...facts, groups: [] }), []);
+  assert.deepEqual(authz.scopesGranting({ ...facts, sub: "pilot-7", groups: [] }), [
+    "updraft.pilot",
+  ]);
+});
