@@ -118,6 +118,11 @@ test("each hostile token is refused with the check that failed, never echoing th
   const cases: [string, string | Promise<string>, string][] = [
     ["expired", sign(claims({ iat: now - 7200, nbf: now - 7200, exp: now - 3600 })), "expired"],
     ["not yet valid", sign(claims({ nbf: now + 3600, exp: now + 7200 })), "not-yet-valid"],
+    [
+      "issued in the future, no nbf",
+      sign(claims({ iat: now + 3600, nbf: undefined, exp: now + 7200 })),
+      "not-yet-valid",
+    ],
     ["wrong audience", sign(claims({ aud: "https://other.example.org" })), "audience"],
     ["wrong issuer", sign(claims({ iss: "https://evil.example.org" })), "issuer"],
     ["alg none", `${b64({ alg: "none", typ: "JWT" })}.${b64(claims())}.`, "algorithm"],
