@@ -453,11 +453,7 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
         },
         (err: unknown) => {
           log.error({ err, remote }, "token verification failed unexpectedly");
-          refuse(
-            socket,
-            tokenRefusal("unverifiable", "token could not be verified"),
-            remote,
-          );
+          refuse(socket, tokenRefusal("unverifiable", "token could not be verified"), remote);
         },
       );
       return;
