@@ -2,7 +2,7 @@
  * GlideFactoryClient: what the factory sees for one (entry, client). The counts appear twice:
  * under glideinWMS's per-client names and under the totals' names the frontend reads.
  */
-import { ClassAd } from "../classad/index.js";
+import { ClassAd, unparseValue } from "../classad/index.js";
 import { AD_TYPE, COMMON, GLIDE_FACTORY_CLIENT as A } from "./names.js";
 
 export interface GlideFactoryClientAd {
@@ -27,30 +27,52 @@ export interface GlideFactoryClientAd {
   lifetimeS: number;
 }
 
+/**
+ * The ad's attributes, each value passed through `v`. One object literal, so the attribute list
+ * is written once and each caller builds its result in one step.
+ */
+function attributes<T>(r: GlideFactoryClientAd, v: (x: string | number) => T): Record<string, T> {
+  return {
+    [COMMON.MyType]: v(AD_TYPE.GlideFactoryClient),
+    [COMMON.Name]: v(r.name),
+    [A.ReqGlidein]: v(r.reqGlidein),
+    [A.ReqClientName]: v(r.reqClientName),
+    [A.ReqFrontendName]: v(r.reqFrontendName),
+    [A.EntryName]: v(r.entryName),
+    [A.FactoryName]: v(r.factoryName),
+    [A.StatusIdle]: v(r.idle),
+    [A.StatusRunning]: v(r.running),
+    [A.StatusHeld]: v(r.held),
+    [A.StatusTotal]: v(r.idle + r.running + r.held),
+    [A.TotalStatusIdle]: v(r.idle),
+    [A.TotalStatusRunning]: v(r.running),
+    [A.TotalStatusHeld]: v(r.held),
+    [A.RequestedIdle]: v(r.requestedIdle),
+    [A.RequestedMaxGlideins]: v(r.requestedMaxGlideins),
+    [A.LimitsHit]: v(r.limitsHit),
+    [A.FailedPilots]: v(r.failedPilots),
+    [A.FinishedPilots]: v(r.finishedPilots),
+    [A.FailedByClass]: v(r.failedByClass),
+    [A.LastFailure]: v(r.lastFailure),
+    [COMMON.ClassAdLifetime]: v(r.lifetimeS),
+  };
+}
+
+const asIs = (x: string | number): string | number => x;
+
 export function writeGlideFactoryClient(r: GlideFactoryClientAd): ClassAd {
-  return new ClassAd()
-    .setValue(COMMON.MyType, AD_TYPE.GlideFactoryClient)
-    .setValue(COMMON.Name, r.name)
-    .setValue(A.ReqGlidein, r.reqGlidein)
-    .setValue(A.ReqClientName, r.reqClientName)
-    .setValue(A.ReqFrontendName, r.reqFrontendName)
-    .setValue(A.EntryName, r.entryName)
-    .setValue(A.FactoryName, r.factoryName)
-    .setValue(A.StatusIdle, r.idle)
-    .setValue(A.StatusRunning, r.running)
-    .setValue(A.StatusHeld, r.held)
-    .setValue(A.StatusTotal, r.idle + r.running + r.held)
-    .setValue(A.TotalStatusIdle, r.idle)
-    .setValue(A.TotalStatusRunning, r.running)
-    .setValue(A.TotalStatusHeld, r.held)
-    .setValue(A.RequestedIdle, r.requestedIdle)
-    .setValue(A.RequestedMaxGlideins, r.requestedMaxGlideins)
-    .setValue(A.LimitsHit, r.limitsHit)
-    .setValue(A.FailedPilots, r.failedPilots)
-    .setValue(A.FinishedPilots, r.finishedPilots)
-    .setValue(A.FailedByClass, r.failedByClass)
-    .setValue(A.LastFailure, r.lastFailure)
-    .setValue(COMMON.ClassAdLifetime, r.lifetimeS);
+  const ad = new ClassAd();
+  for (const [name, value] of Object.entries(attributes(r, asIs))) ad.setValue(name, value);
+  return ad;
+}
+
+/**
+ * The same ad in its wire form (attribute name to expression text, as `ClassAd.toJSON` gives),
+ * written without building the ad: a factory sends one per entry and client each cycle, 10,000
+ * at 500 entries and 20 clients.
+ */
+export function glideFactoryClientWire(r: GlideFactoryClientAd): Record<string, string> {
+  return attributes(r, unparseValue);
 }
 
 /** Every field typed; undefined where absent or mistyped. */

@@ -4,7 +4,7 @@
  * factory sees for that client). Names follow glideinWMS so operators recognise them.
  */
 import { entryCeAudience } from "./submit-tokens.js";
-import { writeGlideFactory, writeGlideFactoryClient } from "../ads/index.js";
+import { glideFactoryClientWire, writeGlideFactory } from "../ads/index.js";
 import { ClassAd } from "../classad/index.js";
 import type { EntryConfig } from "./config.js";
 import type { ClientCounts, SubmitBound } from "./decide-types.js";
@@ -105,8 +105,9 @@ export interface ClientAdInput {
   lifetimeS: number;
 }
 
-export function buildGlideFactoryClientAd(x: ClientAdInput): ClassAd {
-  return writeGlideFactoryClient({
+/** The client's ad in its wire form, as the factory sends it (see glideFactoryClientWire). */
+export function buildGlideFactoryClientAd(x: ClientAdInput): Record<string, string> {
+  return glideFactoryClientWire({
     name: `${entryAdName(x.entry, x.factory)}@${x.client}`,
     reqGlidein: entryAdName(x.entry, x.factory),
     reqClientName: x.client,

@@ -90,7 +90,7 @@ export async function advertise(d: CycleDeps, decision: Decision): Promise<void>
       failedByClass: failuresByClass(own),
       lastFailure: lastErrors.get(c.entry)?.get(c.client) ?? "",
       lifetimeS,
-    }).toJSON();
+    });
   });
   try {
     if (factoryAds.length > 0) await d.collector.advertise(factoryAds, AD_TYPE.GlideFactory);

@@ -9,6 +9,7 @@ import {
   readGlideClient,
   readGlideFactoryClient,
   writeGlideClient,
+  glideFactoryClientWire,
   writeGlideFactoryClient,
 } from "../../src/ads/index.js";
 import { ClassAd } from "../../src/classad/index.js";
@@ -104,6 +105,39 @@ test("GlideFactoryClient: write, then read, gives the same record", () => {
       assert.equal(ad.getString("MyType"), AD_TYPE.GlideFactoryClient);
       assert.equal(ad.getInteger("GlideinMonitorStatusTotal"), r.idle + r.running + r.held);
       assert.deepEqual(plain(readGlideFactoryClient(ad)), plain(r));
+    }),
+  );
+});
+
+test("GlideFactoryClient: the wire form written directly is the ad's own, for any text", () => {
+  // Quotes, backslashes, control characters and text beyond ASCII, which the wire escapes.
+  const anyText = fc.string({ unit: "binary", maxLength: 30 });
+  const record = fc.record({
+    name: anyText,
+    reqGlidein: anyText,
+    reqClientName: anyText,
+    reqFrontendName: anyText,
+    entryName: anyText,
+    factoryName: anyText,
+    idle: count,
+    running: count,
+    held: count,
+    requestedIdle: count,
+    requestedMaxGlideins: count,
+    limitsHit: anyText,
+    failedPilots: count,
+    finishedPilots: count,
+    failedByClass: anyText,
+    lastFailure: fc.constantFrom(
+      'say "no" \\ now',
+      "tab\there\nline",
+      "caf\u00e9 \u2013 \u{1f600}",
+    ),
+    lifetimeS: count,
+  });
+  fc.assert(
+    fc.property(record, (r: GlideFactoryClientAd) => {
+      assert.deepEqual(glideFactoryClientWire(r), writeGlideFactoryClient(r).toJSON());
     }),
   );
 });
