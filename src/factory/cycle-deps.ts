@@ -5,6 +5,7 @@ import type { CollectorClient } from "../collector/client.js";
 import type { Logger } from "../common/logger.js";
 import type { GridAdapter } from "./adapters/types.js";
 import type { EntryConfig, FactoryConfig } from "./config.js";
+import type { GlideClientReader } from "./client-requests.js";
 import type { CredentialCache } from "./credentials.js";
 import type { PilotCoreTime } from "./pilot-core-time.js";
 import type { PilotLogStore } from "./pilot-logs.js";
@@ -25,6 +26,8 @@ export interface CycleDeps {
   pilotArgs?: (entry: string) => string[];
   /** Decrypted credentials, kept across cycles (see CredentialCache). */
   credentialCache?: CredentialCache;
+  /** GlideClient ads read in earlier cycles, reused while unchanged (see GlideClientReader). */
+  requests?: GlideClientReader;
   /**
    * Each client's idle lifetime at each entry (ms), from its last accepted request: pilots
    * queued idle longer are removed like stale ones. Kept across cycles, since housekeeping runs

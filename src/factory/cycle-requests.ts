@@ -32,11 +32,14 @@ export async function readRequests(d: CycleDeps): Promise<ParsedRequest[]> {
   }
   const out: ParsedRequest[] = [];
   for (const attrs of ads) {
-    const r = readGlideClientAd(attrs, d.config.name);
+    const r = d.requests
+      ? d.requests.read(attrs, d.config.name)
+      : readGlideClientAd(attrs, d.config.name);
     if (!r) continue;
     if (!r.ok) d.logger.warn({ ad: r.name, reason: r.reason }, "GlideClient ad skipped");
     else out.push(r.value);
   }
+  d.requests?.endCycle();
   return out;
 }
 

@@ -30,6 +30,7 @@ import { PilotLogStore } from "./pilot-logs.js";
 import { type CycleReport, runCycle } from "./cycle.js";
 import { type RequestWatch, watchRequests } from "./request-watch.js";
 import { reconcile } from "./reconcile.js";
+import { GlideClientReader } from "./client-requests.js";
 import { CredentialCache } from "./credentials.js";
 import type { EntryBackoff } from "./entry-backoff.js";
 import type { ValidationBackoff } from "./validation-backoff.js";
@@ -78,6 +79,7 @@ export function createFactoryDaemon(
   let collectors: { close(): Promise<void> } | undefined;
   let collector: CollectorClient | undefined;
   const credentialCache = new CredentialCache();
+  const requests = new GlideClientReader();
   const idleLifetimes = new Map<string, number>();
   const backoff = new Map<string, EntryBackoff>();
   const validationBackoff = new Map<string, ValidationBackoff>();
@@ -140,6 +142,7 @@ export function createFactoryDaemon(
       credentialDir: join(config.work_dir, "credentials"),
       pilotArgs: (entry) => staging?.pilotArgs(entry) ?? [],
       credentialCache,
+      requests,
       idleLifetimes,
       backoff,
       validationBackoff,

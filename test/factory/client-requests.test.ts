@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
-import { readGlideClientAd } from "../../src/factory/client-requests.js";
+import { GlideClientReader, readGlideClientAd } from "../../src/factory/client-requests.js";
 
 function ad(
   over: Record<string, string | number> = {},
@@ -102,4 +102,56 @@ test("the frontend's VO bundle URL and hash reach the pilot's parameters; a malf
     assert.ok(r && !r.ok, JSON.stringify(over));
     assert.match(r.reason, /UPDRAFT_VO_BUNDLE/);
   }
+});
+
+/** The request the reader gives, which must be a readable one. */
+function requestOf(r: ReturnType<typeof readGlideClientAd>) {
+  assert.ok(r?.ok);
+  return r.value;
+}
+
+test("the reader reuses a request while its ad's text is unchanged, whenever it was last heard", () => {
+  const reader = new GlideClientReader();
+  const first = requestOf(reader.read({ ...ad(), LastHeardFrom: "1000" }, "f1"));
+  // A new copy of the same text, as the next query brings, stamped later by the collector.
+  const again = requestOf(reader.read({ ...ad(), LastHeardFrom: "1060" }, "f1"));
+  assert.equal(again, first);
+  assert.deepEqual(again, requestOf(readGlideClientAd(ad(), "f1")));
+});
+
+test("the reader reads an ad anew when an attribute changes, comes or goes", () => {
+  const reader = new GlideClientReader();
+  const first = requestOf(reader.read(ad(), "f1"));
+  const more = requestOf(reader.read(ad({ ReqIdleGlideins: 6 }), "f1"));
+  assert.notEqual(more, first);
+  assert.equal(more.request.reqIdle, 6);
+  const lifetime = requestOf(reader.read(ad({ ReqIdleGlideins: 6, ReqIdleLifetime: 600 }), "f1"));
+  assert.equal(lifetime.request.idleLifetimeS, 600);
+  const without = requestOf(reader.read(ad({ ReqIdleGlideins: 6 }), "f1"));
+  assert.equal(without.request.idleLifetimeS, undefined);
+  // Same text, another factory: not this factory's request.
+  assert.equal(reader.read(ad({ ReqIdleGlideins: 6 }), "f2"), undefined);
+  // A refused ad is refused again, and one made good is read.
+  const bad = reader.read(ad({}, ["GlideinSecurityClass"]), "f1");
+  assert.equal(bad?.ok, false);
+  assert.equal(reader.read(ad({}, ["GlideinSecurityClass"]), "f1")?.ok, false);
+  assert.equal(requestOf(reader.read(ad(), "f1")).request.securityClass, "main");
+});
+
+test("the reader reads an ad with expressions anew each time: they may depend on the time", () => {
+  const reader = new GlideClientReader();
+  const text = { ...ad(), ReqIdleGlideins: "time() % 2 + 4" };
+  const first = requestOf(reader.read(text, "f1"));
+  assert.ok(first.request.reqIdle === 4 || first.request.reqIdle === 5);
+  assert.notEqual(requestOf(reader.read({ ...text }, "f1")), first);
+});
+
+test("the reader forgets ads no cycle read since the last one ended", () => {
+  const reader = new GlideClientReader();
+  const first = requestOf(reader.read(ad(), "f1"));
+  reader.endCycle();
+  assert.equal(requestOf(reader.read(ad(), "f1")), first);
+  reader.endCycle();
+  reader.endCycle();
+  assert.notEqual(requestOf(reader.read(ad(), "f1")), first);
 });
