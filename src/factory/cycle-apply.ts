@@ -17,7 +17,7 @@ export function applyRefusals(d: CycleDeps, plan: CyclePlan): void {
   if (plan.refused.length === 0) return;
   d.store.transaction(() => {
     for (const r of plan.refused) d.store.count(r.entry, r.client, "refused");
-  });
+  }, "relaxed");
   for (const r of plan.refused) {
     d.logger.warn(
       {
@@ -90,6 +90,7 @@ export async function applySubmissions(
     }
   }
   let submitted = 0;
+  // Counters and last errors: relaxed, as they are not what any outside action relies on.
   d.store.transaction(() => {
     jobs.forEach((j, i) => {
       const sum = sums[i]!;
@@ -102,7 +103,7 @@ export async function applySubmissions(
         log.warn({ entry, client, failed: sum.failed, error: sum.lastError }, "submit failed");
       }
     });
-  });
+  }, "relaxed");
   if (jobs.length > 0) log.info({ submitted, jobs: jobs.length }, "submitted pilots");
   return submitted;
 }

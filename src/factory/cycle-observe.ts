@@ -50,12 +50,13 @@ export async function pollStatus(d: CycleDeps): Promise<void> {
       }
     }
   }
-  // One transaction for the whole poll: a durable write per pilot would dominate the cycle.
+  // One transaction for the whole poll: a write per pilot would dominate the cycle. Relaxed:
+  // the next poll, after any restart, reads the same states from the adapters again.
   d.store.transaction(() => {
     d.store.applyStates(changes, d.now());
     for (const p of held)
       d.store.recordError(p.entry, p.client, d.now(), `held: ${p.holdReason ?? ""}`);
-  });
+  }, "relaxed");
 }
 
 /** Bounds on a failure summary: it travels in every GlideFactoryClient ad of its client. */

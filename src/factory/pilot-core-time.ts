@@ -53,5 +53,5 @@ export function recordCoreTime(d: CycleDeps): void {
   if (add.size === 0) return;
   d.store.transaction(() => {
     for (const [entry, s] of add) d.store.count(entry, "", PILOT_CORE_SECONDS, s);
-  });
+  }, "relaxed");
 }

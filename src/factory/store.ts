@@ -1,7 +1,7 @@
 /**
  * The factory's durable state in SQLite (WAL): every pilot from intent to outcome, downtimes,
  * and per (entry, client) counters. Every change that must survive a crash is one transaction;
- * the submit protocol (see submitter.ts) relies on intents being recorded before any submit.
+ * the submit protocol (see submitter.ts) relies on intents being on disk before any submit.
  */
 import Database, { type Database as Db } from "better-sqlite3";
 import type { Downtime, PilotState } from "./decide-types.js";
@@ -180,11 +180,14 @@ export class FactoryStore {
    */
   private counterRows = new Map<string, Map<string, CounterRow>>();
   private statusRows = new Map<string, ClientStatusRow>();
+  /** Whether the transaction under way commits relaxed (see `transaction`). */
+  private relaxedCommit = false;
 
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
-    // FULL: an intent must be on disk before the submit it guards.
+    // FULL: an intent must be on disk before the submit it guards. Transactions that may be
+    // relaxed say so (see `transaction`).
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
     migrate(this.db, FACTORY_MIGRATIONS);
@@ -270,15 +273,38 @@ export class FactoryStore {
     this.reload();
   }
 
-  /** Run `fn` in one transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    // Already inside one: run as part of it (a savepoint per call costs more than it buys here).
-    if (this.db.inTransaction) return fn();
+  /**
+   * Run `fn` in one transaction. A call inside another runs as part of it (a savepoint per call
+   * costs more than it buys here), and the outermost call says how its commit reaches the disk:
+   *  - "durable" (the default; synchronous=FULL): on disk before the call returns. Every write an
+   *    outside action relies on is durable: an intent before its submit, a removal reason before
+   *    the remove, an outcome before the adapter forgets the pilot's output.
+   *  - "relaxed" (synchronous=NORMAL): in the write-ahead log, which survives the factory's own
+   *    crash or SIGKILL; only the machine's crash (power, kernel) before the next durable commit
+   *    can lose it. For what the adapters tell again after a restart (states, handles of
+   *    recorded intents, which reconcile finds by intent id) and for counters and status:
+   *    several fsyncs a cycle on a busy disk took longer than the cycle's own work.
+   * A durable call inside a relaxed one is refused: its guarantee would silently not hold.
+   */
+  transaction<T>(fn: () => T, durability?: "durable" | "relaxed"): T {
+    if (this.db.inTransaction) {
+      if (durability === "durable" && this.relaxedCommit)
+        throw new Error("a durable write inside a relaxed transaction");
+      return fn();
+    }
+    const relaxed = durability === "relaxed";
+    // Set each time, not by a statement prepared once: SQLite applies this pragma as it
+    // prepares the statement, and running a prepared one again may change nothing.
+    if (relaxed) this.db.pragma("synchronous = NORMAL");
+    this.relaxedCommit = relaxed;
     try {
       return this.db.transaction(fn)();
     } catch (err) {
       this.reload();
       throw err;
+    } finally {
+      this.relaxedCommit = false;
+      if (relaxed) this.db.pragma("synchronous = FULL");
     }
   }
 
@@ -357,7 +383,7 @@ export class FactoryStore {
         this.counts.add(i.entry, i.client, "Unsubmitted", i.credentialId);
         return id;
       });
-    });
+    }, "durable");
   }
 
   /** Attach adapter handles to intents, in one transaction. */
@@ -632,7 +658,8 @@ export class FactoryStore {
           r.at,
         ]),
       );
-    });
+      // Decided again next cycle.
+    }, "relaxed");
   }
 
   /** Each client's status at each entry, from memory, in no particular order. */

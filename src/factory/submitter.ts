@@ -53,6 +53,8 @@ export async function submitAll(
   const outcomes = await Promise.all(live.map((j, i) => submitChunks(j, ids[i]!)));
   const done = outcomes.flatMap((o) => o.done);
   const failed = outcomes.flatMap((o) => o.failed);
+  // Relaxed: if the machine loses these handles, their intents are on disk and reconcile finds
+  // the pilots by intent id, as after a crash between 2 and 3.
   store.transaction(() => {
     store.recordSubmitted(done, now());
     if (failed.length > 0) {
@@ -65,7 +67,7 @@ export async function submitAll(
         now(),
       );
     }
-  });
+  }, "relaxed");
   const byJob = new Map(live.map((j, i) => [j, outcomes[i]!]));
   return jobs.map((j) => {
     const o = byJob.get(j);
