@@ -183,6 +183,21 @@ export function spreadOverCredentials(
   return out;
 }
 
+/**
+ * Each request's credential cache keys (client and ciphertext), made once per request read: the
+ * ciphertexts are long, and a request is reused cycle after cycle (see GlideClientReader), so its
+ * keys are too, with their hashes.
+ */
+const cacheKeys = new WeakMap<ParsedRequest, Map<string, string>>();
+
+function credentialCacheKey(req: ParsedRequest, ciphertext: string): string {
+  let keys = cacheKeys.get(req);
+  if (keys === undefined) cacheKeys.set(req, (keys = new Map()));
+  let key = keys.get(ciphertext);
+  if (key === undefined) keys.set(ciphertext, (key = `${req.request.client}\u0000${ciphertext}`));
+  return key;
+}
+
 /** One of the request's credentials, decrypted once per ciphertext and kept (see CredentialCache). */
 function pilotCredentials(
   d: CycleDeps,
@@ -190,7 +205,7 @@ function pilotCredentials(
   ciphertext: string,
 ): StoredCredential[] | undefined {
   const r = req.request;
-  const cacheKey = `${r.client}\u0000${ciphertext}`;
+  const cacheKey = credentialCacheKey(req, ciphertext);
   const hit = d.credentialCache?.get(cacheKey);
   if (hit !== undefined) return Array.isArray(hit) ? hit : [hit];
   try {

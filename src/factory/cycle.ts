@@ -111,7 +111,7 @@ function entryCaps(d: CycleDeps, entry: string): { remove: number; release: numb
  */
 function forgetCredentials(d: CycleDeps): void {
   const keep = d.credentialCache?.ids() ?? new Set<string>();
-  for (const p of d.store.live()) keep.add(p.credentialId);
+  for (const id of d.store.liveCredentialIds()) keep.add(id);
   try {
     const expired = removeExpiredSubmitTokens(d.credentialDir, Math.floor(d.now() / 1000));
     if (expired > 0) d.logger.info({ files: expired }, "deleted expired CE tokens");

@@ -43,6 +43,13 @@ export class LiveCounts {
     return this.credentialsBy.get(credentialKey(entry, client)) ?? NONE;
   }
 
+  /** Every credential id some live pilot uses. */
+  credentialIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const m of this.credentialsBy.values()) for (const id of m.keys()) ids.add(id);
+    return ids;
+  }
+
   add(entry: string, client: string, state: PilotState, credentialId: string): void {
     this.bump(entry, client, field(state), 1);
     if (state === "Unsubmitted") this.bumpUnsubmitted(entry, client, 1);

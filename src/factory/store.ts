@@ -497,6 +497,11 @@ export class FactoryStore {
     return this.counts.unsubmitted(entry, client);
   }
 
+  /** The credential ids of live pilots, from the counts (not a walk over every pilot). */
+  liveCredentialIds(): Set<string> {
+    return this.counts.credentialIds();
+  }
+
   /** Live pilots of a client at an entry per credential id; changes with later writes. */
   liveByCredential(entry: string, client: string): ReadonlyMap<string, number> {
     return this.counts.byCredential(entry, client);

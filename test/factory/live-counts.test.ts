@@ -138,3 +138,31 @@ test("counts per credential follow intents and terminal states, and a reopen", (
   assert.deepEqual(perCredential(reopened, "e9", "c1").kept, {});
   reopened.close();
 });
+
+test("the live credential ids are those of the live pilots, after every kind of write", () => {
+  const store = new FactoryStore(join(dir, "credentials.db"));
+  try {
+    const ids = (): string[] => [...store.liveCredentialIds()].sort();
+    const fromRows = (): string[] => [...new Set(store.live().map((p) => p.credentialId))].sort();
+    const [a, b, c] = store.recordIntents(
+      [
+        { ...intent("e1", "x"), credentialId: "k1" },
+        { ...intent("e1", "x"), credentialId: "k2" },
+        { ...intent("e2", "y"), credentialId: "k2" },
+      ],
+      1,
+    );
+    assert.deepEqual(ids(), ["k1", "k2"]);
+    store.recordSubmitted([{ id: a!, handle: "h1" }], 2);
+    store.applyStates([{ id: a!, state: "Finished" }], 3);
+    assert.deepEqual(ids(), ["k2"]);
+    store.applyStates([{ id: b!, state: "Removed" }], 4);
+    assert.deepEqual(ids(), ["k2"]);
+    assert.deepEqual(ids(), fromRows());
+    store.applyStates([{ id: c!, state: "Lost" }], 5);
+    assert.deepEqual(ids(), []);
+    assert.deepEqual(ids(), fromRows());
+  } finally {
+    store.close();
+  }
+});
