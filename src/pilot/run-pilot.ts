@@ -172,7 +172,7 @@ async function takeTurn(ctx: PilotContext): Promise<Turn["verdict"]> {
     deps.log?.warn(
       { shutdown: new Date(turn.drainingFor).toISOString() },
       turn.plan.drainReason === "credential"
-        ? "the pilot's token was not renewed in time: draining before it expires"
+        ? "the pilot's credential was not renewed in time: draining before it expires"
         : "the site announced a shutdown (Machine/Job Features): draining",
     );
   }
