@@ -8,9 +8,8 @@
  * under test is what the frontend sends, what the factory hands each pilot, and the schedd.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { pino } from "pino";
@@ -24,7 +23,6 @@ import { parseFrontendConfig } from "../../src/frontend/config.js";
 import { createCredentialSealer } from "../../src/frontend/credential-seal.js";
 import { runCycle } from "../../src/frontend/cycle.js";
 import { attachPilotProxies, mintPilotProxyBatch } from "../../src/frontend/pilot-proxies.js";
-import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
 import { OID, parseCertificate, pemCertificates } from "../../src/security/cert-info.js";
 import {
   decryptCredential,
@@ -33,69 +31,28 @@ import {
 } from "../../src/security/credential-crypto.js";
 import { parsePilotBinding, isPilotBinding } from "../../src/security/pilot-binding.js";
 import { readCredentialFile } from "../../src/security/credential-file.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { loadTrustDir } from "../../src/security/trust.js";
 import { verifyChain } from "../../src/security/verify.js";
-import { createRpcClient } from "../../src/wire/index.js";
 import { entryAd, snapshot } from "../frontend/helpers.js";
-import { output, run } from "../security/tools.js";
-import { DN, codeOf, job, slot, startEnv, submit, type TestEnv } from "./harness.js";
+import { startPilotProxySchedd, type PilotProxySchedd } from "../helpers/pilot-proxy-schedd.js";
+import { DN, codeOf, job, slot, submit, type TestEnv } from "./harness.js";
 
 const log = pino({ level: "silent" });
 const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const factoryPublicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
 const factoryPrivatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
+let ps: PilotProxySchedd;
 let env: TestEnv;
 let dir: string;
 let frontendProxy: string;
 let revokedFile: string;
-const opened: ScheddClient[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "updraft-minted-proxies-"));
-  revokedFile = join(dir, "revoked-pilots");
-  writeFileSync(revokedFile, "# revoked pilots\n");
-  // The tokens block holds the revocation list, for proxies as for tokens; no token is used here.
-  const init = await initIssuerDir(join(dir, "issuer"), "https://frontend.example.org/pilots");
-  assert.ok(init.ok);
-  env = await startEnv({
-    extra: {
-      require_pilot_binding: true,
-      tokens: {
-        issuers: [{ issuer: "https://frontend.example.org/pilots", jwks_file: init.dir.jwksFile }],
-        accept_any_audience: true,
-        revoked_pilots_file: revokedFile,
-      },
-      authorization: {
-        rules: [
-          { identity: DN.alice, roles: ["user"] },
-          { identity: DN.bob, roles: ["user"] },
-          { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },
-        ],
-        default_roles: [],
-      },
-    },
-  });
-  frontendProxy = join(dir, "frontend-pilot.proxy");
-  const r = run("grid-proxy-init", [
-    "-rfc",
-    "-cert",
-    env.creds.pilot.certFile,
-    "-key",
-    env.creds.pilot.keyFile,
-    "-certdir",
-    env.pki.caDir,
-    "-out",
-    frontendProxy,
-  ]);
-  assert.equal(r.status, 0, `grid-proxy-init failed: ${output(r)}`);
+  ps = await startPilotProxySchedd("updraft-minted-proxies-", "# revoked pilots\n");
+  ({ env, dir, frontendProxy, revokedFile } = ps);
 });
-after(async () => {
-  for (const c of opened) await c.rpc.close();
-  await env.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => ps.close());
 
 /** The frontend's cycle for `idle` of alice's jobs: one GlideClient ad, its proxies to mint. */
 function frontendCycle(idle: number, batchMax = 10) {
@@ -202,18 +159,7 @@ function pilotIdOf(file: string): string {
   return b.pilotId!;
 }
 
-function pilotWith(file: string): ScheddClient {
-  const c = scheddClient(
-    createRpcClient({
-      url: env.schedd.url(),
-      caDir: env.pki.caDir,
-      credentialFile: file,
-      backoff: { initialMs: 20, maxMs: 200, minMs: 5 },
-    }),
-  );
-  opened.push(c);
-  return c;
-}
+const pilotWith = (file: string) => ps.pilotClient({ credentialFile: file });
 
 let pilots: string[] = [];
 

@@ -7,11 +7,9 @@
  * token's is.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { scheddClient, type ScheddClient } from "../../src/schedd/client.js";
 import {
   buildCertificate,
   keyUsageExt,
@@ -29,64 +27,23 @@ import { generateRsaKey, loadPrivateKey } from "../../src/security/keys.js";
 import { pilotBindingClaim, type PilotBinding } from "../../src/security/pilot-binding.js";
 import { readCredentialFile } from "../../src/security/credential-file.js";
 import { createProxy } from "../../src/security/proxy.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { loadTrustDir } from "../../src/security/trust.js";
 import { verifyChain } from "../../src/security/verify.js";
-import { createRpcClient } from "../../src/wire/index.js";
-import { output, run } from "../security/tools.js";
-import { DN, codeOf, job, slot, startEnv, submit, type TestEnv } from "./harness.js";
+import { startPilotProxySchedd, type PilotProxySchedd } from "../helpers/pilot-proxy-schedd.js";
+import { DN, codeOf, job, slot, submit, type TestEnv } from "./harness.js";
 
+let ps: PilotProxySchedd;
 let env: TestEnv;
 let dir: string;
 let sharedProxy: string;
-let revokedFile: string;
-const opened: ScheddClient[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "updraft-pilot-proxy-"));
-  const init = await initIssuerDir(join(dir, "issuer"), "https://frontend.example.org/pilots");
-  assert.ok(init.ok);
-  revokedFile = join(dir, "revoked-pilots");
-  writeFileSync(revokedFile, "# revoked pilots\n33\n");
-  env = await startEnv({
-    extra: {
-      require_pilot_binding: true,
-      // The revocation list lives in the tokens block, for proxies as for tokens.
-      tokens: {
-        issuers: [{ issuer: "https://frontend.example.org/pilots", jwks_file: init.dir.jwksFile }],
-        accept_any_audience: true,
-        revoked_pilots_file: revokedFile,
-      },
-      authorization: {
-        rules: [
-          { identity: DN.alice, roles: ["user"] },
-          { identity: DN.bob, roles: ["user"] },
-          { identity: "/DC=org/DC=example/CN=pilot*", roles: ["pilot"] },
-        ],
-        default_roles: [],
-      },
-    },
-  });
+  ps = await startPilotProxySchedd("updraft-pilot-proxy-", "# revoked pilots\n33\n");
+  ({ env, dir } = ps);
   // The frontend's pilot proxy, made by the real grid-proxy-init from its pilot certificate.
-  sharedProxy = join(dir, "pilot.proxy");
-  const r = run("grid-proxy-init", [
-    "-rfc",
-    "-cert",
-    env.creds.pilot.certFile,
-    "-key",
-    env.creds.pilot.keyFile,
-    "-certdir",
-    env.pki.caDir,
-    "-out",
-    sharedProxy,
-  ]);
-  assert.equal(r.status, 0, `grid-proxy-init failed: ${output(r)}`);
+  sharedProxy = ps.frontendProxy;
 });
-after(async () => {
-  for (const c of opened) await c.rpc.close();
-  await env.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => ps.close());
 
 const BINDING: PilotBinding = {
   frontend: "fe1",
@@ -143,18 +100,7 @@ function childProxy(
   return out;
 }
 
-function pilotWith(file: string): ScheddClient {
-  const c = scheddClient(
-    createRpcClient({
-      url: env.schedd.url(),
-      caDir: env.pki.caDir,
-      credentialFile: file,
-      backoff: { initialMs: 20, maxMs: 200, minMs: 5 },
-    }),
-  );
-  opened.push(c);
-  return c;
-}
+const pilotWith = (file: string) => ps.pilotClient({ credentialFile: file });
 
 test("the shared grid-proxy-init proxy claims nothing; a per-pilot proxy claims only what its binding admits", async () => {
   await submit(env.client("bob"), [job()]);
@@ -264,15 +210,6 @@ test("a certificate whose own subject reads like a per-pilot identity is refused
     v.ok && v.identity === `${DN.pilot}#pilot-35`,
     "a valid certificate, refused for its name",
   );
-  const c = scheddClient(
-    createRpcClient({
-      url: env.schedd.url(),
-      caDir: env.pki.caDir,
-      certPem: lookalike.certPem,
-      keyPem: lookalike.keyPem,
-      backoff: { initialMs: 20, maxMs: 200, minMs: 5 },
-    }),
-  );
-  opened.push(c);
+  const c = ps.pilotClient({ certPem: lookalike.certPem, keyPem: lookalike.keyPem });
   await assert.rejects(c.claimJob(slot()), (e) => codeOf(e) === "unauthenticated");
 });
