@@ -138,3 +138,32 @@ test("an expired token is named before connecting; a refused one names the faile
   assert.match(garbage.stderr, /the bearer token in \$BEARER_TOKEN is not a token/);
   assert.ok(!garbage.stderr.includes("not-a-token"));
 });
+
+test("every schedd command sends --token and names the schedd's refusal of it", async () => {
+  const file = join(env.dir, "other-audience");
+  writeFileSync(file, await token({ aud: "https://other.example.org" }), { mode: 0o600 });
+  const commands = [
+    ["submit", "one.sub"],
+    ["q"],
+    ["history"],
+    ["rm", "1"],
+    ["hold", "1"],
+    ["release", "1"],
+    ["qedit", "1", "Foo", "2"],
+    ["wait", "1"],
+    ["refresh-proxy", "1"],
+    ["transfer-output", "1"],
+  ];
+  const results = await Promise.all(
+    commands.map((args) => updraft([args[0]!, "--token", file, ...args.slice(1)], {})),
+  );
+  results.forEach((r, i) => {
+    const name = commands[i]!.join(" ");
+    assert.notEqual(r.code, 0, name);
+    assert.match(
+      r.stderr,
+      /refused the bearer token in \S+other-audience \(--token\): the bearer token was not accepted \(check: audience\)/,
+      `${name}: ${r.stderr}`,
+    );
+  });
+});
