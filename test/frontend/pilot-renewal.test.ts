@@ -73,6 +73,23 @@ test("a pilot of this frontend whose token ends within a third of its life is re
   assert.match(due!.keyPem, /BEGIN PUBLIC KEY/);
 });
 
+test("a per-pilot proxy's pilot is picked by its proxy's subject, and only that subject's", () => {
+  const subject = "/DC=org/DC=example/CN=pilot01";
+  const proxyCtx = { ...ctx, signer: subject };
+  const [due] = renewalsDue([slot({ writer: `${subject}#pilot-p1` })], proxyCtx);
+  assert.equal(due?.sub, "pilot-p1");
+  assert.deepEqual(due?.binding, BINDING);
+  const others: [string, string][] = [
+    ["another subject", "/DC=org/DC=example/CN=pilot02#pilot-p1"],
+    ["a longer subject", `${subject}/CN=x#pilot-p1`],
+    ["the subject alone", subject],
+    ["a token of the pilot's id", `${ISS}#pilot-p1`],
+  ];
+  for (const [name, writer] of others) {
+    assert.deepEqual(renewalsDue([slot({ writer })], proxyCtx), [], name);
+  }
+});
+
 test("pilots not due, not this frontend's, or with a bad key or binding are not renewed", () => {
   const cases: [string, ClassAd, Partial<RenewalContext>?][] = [
     ["not due yet", slot({ exp: NOW + 100 })],
