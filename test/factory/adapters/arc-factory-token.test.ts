@@ -11,37 +11,23 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../../src/factory/daemon.js";
 import { encryptCredential } from "../../../src/security/credential-crypto.js";
-import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
-import { startHttpsIssuer, type HttpsIssuer } from "../../helpers/https-issuer.js";
-import { DN } from "../../collector/harness.js";
-import { createFactoryWorld, type FactoryWorld, PILOT_OK, silent } from "../factory-harness.js";
+import type { ArcPeer } from "../../helpers/arc-peer.js";
+import type { HttpsIssuer } from "../../helpers/https-issuer.js";
+import { createFactoryWorld, type FactoryWorld, silent } from "../factory-harness.js";
+import { CE_TOKEN_SCOPE, DELEGATED_PROXY_PILOT, startTokenArc, until } from "./arc-harness.js";
 
 let w: FactoryWorld;
 let peer: ArcPeer;
 let issuer: HttpsIssuer;
 before(async () => {
   w = await createFactoryWorld();
-  issuer = await startHttpsIssuer(w.pool.pki, w.dir);
-  peer = await startArcPeer({
-    pki: w.pool.pki,
-    allowedDns: [],
-    tokenIssuer: issuer.url,
-    pinTokenAudience: true,
-  });
+  ({ issuer, peer } = await startTokenArc(w.pool.pki, w.dir));
 });
 after(async () => {
   await peer?.stop();
   issuer?.close();
   await w?.cleanup();
 });
-
-async function until(fn: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) assert.fail("condition not reached");
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 test(
   "a factory runs pilots on a real ARC CE with the frontend's CE token and a delegated proxy",
@@ -52,10 +38,7 @@ test(
     const cfg = w.config({
       top: { work_dir: workDir },
       // The pilot fails unless it holds a proxy delegated from the frontend's pilot credential.
-      pilotScript:
-        'openssl x509 -in "$X509_USER_PROXY" -noout -issuer -nameopt compat |\n' +
-        `  grep -q '^issuer=${DN.pilot}/CN=[0-9]*$' || exit 9\n` +
-        PILOT_OK,
+      pilotScript: DELEGATED_PROXY_PILOT,
       entry: {
         gridtype: "arc",
         gatekeeper: "",
@@ -65,7 +48,7 @@ test(
     const token = await issuer.issue({
       sub: "fe",
       audiences: [peer.endpoint],
-      scope: "compute.create compute.read compute.modify compute.cancel",
+      scope: CE_TOKEN_SCOPE,
       lifetimeS: 3600,
     });
     const frontend = w.collector.as("frontend");

@@ -11,7 +11,8 @@ import { createFactoryDaemon } from "../../../src/factory/daemon.js";
 import { encryptCredential } from "../../../src/security/credential-crypto.js";
 import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
 import { DN } from "../../collector/harness.js";
-import { createFactoryWorld, type FactoryWorld, PILOT_OK, silent } from "../factory-harness.js";
+import { createFactoryWorld, type FactoryWorld, silent } from "../factory-harness.js";
+import { DELEGATED_PROXY_PILOT, until } from "./arc-harness.js";
 
 let w: FactoryWorld;
 let peer: ArcPeer;
@@ -24,14 +25,6 @@ after(async () => {
   await w?.cleanup();
 });
 
-async function until(fn: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) assert.fail("condition not reached");
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 test(
   "a factory runs a frontend's pilots on a real ARC CE to the end",
   { timeout: 120_000 },
@@ -40,10 +33,7 @@ test(
     const cfg = w.config({
       top: { work_dir: join(w.dir, "work-arc") },
       // The pilot fails unless it holds a proxy delegated from the frontend's pilot credential.
-      pilotScript:
-        'openssl x509 -in "$X509_USER_PROXY" -noout -issuer -nameopt compat |\n' +
-        `  grep -q '^issuer=${DN.pilot}/CN=[0-9]*$' || exit 9\n` +
-        PILOT_OK,
+      pilotScript: DELEGATED_PROXY_PILOT,
       entry: {
         gridtype: "arc",
         gatekeeper: "localhost",

@@ -14,11 +14,12 @@ import { after, before, test } from "node:test";
 import { createFactoryDaemon } from "../../../src/factory/daemon.js";
 import { parseFrontendConfig } from "../../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../../src/frontend/daemon.js";
-import { startArcPeer, type ArcPeer } from "../../helpers/arc-peer.js";
-import { startHttpsIssuer, type HttpsIssuer } from "../../helpers/https-issuer.js";
+import type { ArcPeer } from "../../helpers/arc-peer.js";
+import type { HttpsIssuer } from "../../helpers/https-issuer.js";
 import { DN } from "../../collector/harness.js";
 import { job, startEnv, submit, type TestEnv } from "../../schedd/harness.js";
-import { createFactoryWorld, type FactoryWorld, PILOT_OK, silent } from "../factory-harness.js";
+import { createFactoryWorld, type FactoryWorld, silent } from "../factory-harness.js";
+import { CE_TOKEN_SCOPE, DELEGATED_PROXY_PILOT, startTokenArc, until } from "./arc-harness.js";
 
 let w: FactoryWorld;
 let peer: ArcPeer;
@@ -26,13 +27,7 @@ let iam: HttpsIssuer;
 let schedd: TestEnv;
 before(async () => {
   w = await createFactoryWorld();
-  iam = await startHttpsIssuer(w.pool.pki, w.dir);
-  peer = await startArcPeer({
-    pki: w.pool.pki,
-    allowedDns: [],
-    tokenIssuer: iam.url,
-    pinTokenAudience: true,
-  });
+  ({ issuer: iam, peer } = await startTokenArc(w.pool.pki, w.dir));
   schedd = await startEnv();
 });
 after(async () => {
@@ -41,14 +36,6 @@ after(async () => {
   iam?.close();
   await w?.cleanup();
 });
-
-async function until(fn: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) assert.fail("condition not reached");
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 test(
   "a frontend's ready-made CE token file takes pilots to a real ARC CE, and its refresh follows",
@@ -60,7 +47,7 @@ test(
       iam.issue({
         sub: "vo-production",
         audiences: [peer.endpoint],
-        scope: "compute.create compute.read compute.modify compute.cancel",
+        scope: CE_TOKEN_SCOPE,
         lifetimeS: 3600,
       });
     writeFileSync(tokenFile, `${await issue()}\n`, { mode: 0o600 });
@@ -70,10 +57,7 @@ test(
     const factory = createFactoryDaemon(
       w.config({
         top: { work_dir: workDir },
-        pilotScript:
-          'openssl x509 -in "$X509_USER_PROXY" -noout -issuer -nameopt compat |\n' +
-          `  grep -q '^issuer=${DN.pilot}/CN=[0-9]*$' || exit 9\n` +
-          PILOT_OK,
+        pilotScript: DELEGATED_PROXY_PILOT,
         entry: {
           gridtype: "arc",
           gatekeeper: "",
