@@ -186,3 +186,21 @@ test("the previous release's schedd keys load, converted to seconds, with a warn
   assert.deepEqual(cfg.authorization, { rules: [], default_roles: [] });
   assert.equal(configDeprecations(cfg).length, SCHEDD_RENAMES.length);
 });
+
+test("mapfile: a token's <iss>#<sub> maps as docs/security.md shows (SCITOKENS rule)", () => {
+  const map = mapfileUser(
+    parseMapfile('SCITOKENS "^https://cms-auth\\.web\\.cern\\.ch/#(.*)$" \\1\n', "tokens.map"),
+    "tokens.map",
+  );
+  const user = (identity: string, sub: string) => {
+    const r = map(identity, { sub });
+    return r.ok ? r.user : r.reason;
+  };
+  assert.equal(user("https://cms-auth.web.cern.ch/#alice", "alice"), "alice");
+  // Another issuer with the same sub is not this user.
+  assert.match(user("https://evil.example.org/#alice", "alice"), /no rule of tokens\.map maps/);
+  assert.match(
+    user("https://cms-auth.web.cern.ch/#../root", "../root"),
+    /maps .* to an invalid user name/,
+  );
+});
