@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { ClassAd } from "../../src/classad/index.js";
 import { jobSpecFromAd } from "../../src/pilot/runner/job-spec.js";
 import { coverList, detectIsolation } from "../../src/pilot/runner/isolation.js";
@@ -18,6 +18,7 @@ import { startJob } from "../../src/pilot/runner/run-job.js";
 
 const root = mkdtempSync(join(tmpdir(), "updraft-isolation-"));
 const launcher = createProcessLauncher();
+before(async () => assert.equal(await launcher.ready(), true));
 after(async () => {
   await launcher.close();
   rmSync(root, { recursive: true, force: true });

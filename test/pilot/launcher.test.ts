@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { pino } from "pino";
 import type { JobSpec } from "../../src/pilot/runner/job-spec.js";
 import {
@@ -28,6 +28,8 @@ import { type JobOutcome, startJob } from "../../src/pilot/runner/run-job.js";
 
 const root = mkdtempSync(join(tmpdir(), "updraft-launcher-"));
 const launcher = createProcessLauncher();
+// Until it is ready jobs start in the test's own process: these tests are about the launcher.
+before(async () => assert.equal(await launcher.ready(), true));
 after(async () => {
   await launcher.close();
   rmSync(root, { recursive: true, force: true });
@@ -207,6 +209,7 @@ test("a launcher killed mid-job: the job is killed and handed back, the next sta
   const launchersBefore = new Set(launchersOf(process.pid));
   const own = createProcessLauncher({ log });
   try {
+    assert.equal(await own.ready(), true);
     const s = job("/bin/sh", ["-c", "sleep 300 & echo $! > gc; wait"]);
     const running = via(own, s);
     const pid = await running.started;
@@ -240,6 +243,9 @@ test("a launcher that cannot start leaves the jobs to the pilot, with a log line
   try {
     const o = await via(broken, job("/bin/sh", ["-c", "exit 4"])).done;
     assert.equal(o.exitCode, 4);
+    assert.equal(await broken.ready(), false);
+    const later = await via(broken, job("/bin/sh", ["-c", "exit 5"])).done;
+    assert.equal(later.exitCode, 5);
     assert.ok(
       warnings.some((w) => w.includes("jobs start in the pilot itself")),
       warnings.join(),
@@ -263,6 +269,7 @@ test("a pilot killed with SIGKILL takes its launcher and its jobs with it", asyn
       `import { createProcessLauncher } from ${JSON.stringify(launcherModule)};`,
       `import { startJob } from ${JSON.stringify(runJobModule)};`,
       "const launcher = createProcessLauncher();",
+      "if (!(await launcher.ready())) throw new Error('no launcher');",
       `const dir = ${JSON.stringify(dir)};`,
       "const job = startJob({ jobId: '1.0', sandboxDir: dir, executable: '/bin/sh',",
       "  args: ['-c', 'sleep 300 & echo $! > gc; wait'], env: {},",
@@ -292,6 +299,7 @@ test("a launcher that answers garbage is ended and the pilot starts the jobs its
   // Its first four bytes read as a length far over the bound.
   const liar = createProcessLauncher({ log, command: ["/bin/sh", "-c", "printf zzzz; sleep 60"] });
   try {
+    assert.equal(await liar.ready(), false);
     const o = await via(liar, job("/bin/sh", ["-c", "exit 6"])).done;
     assert.equal(o.exitCode, 6);
     assert.ok(

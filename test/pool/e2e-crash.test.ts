@@ -215,12 +215,16 @@ test("SIGKILL of a pilot mid-job: the lease lapses and the job runs again elsewh
   const wrapper = Number(readPidFile(pilot.dir));
   const node = childPid(wrapper, "pilot run");
   assert.ok(node, `the pilot process under wrapper ${wrapper}`);
-  // The job runs in its own process group under the pilot's job launcher, which a SIGKILL of
-  // the pilot does not reach; the launcher ends it when the pilot's pipe closes, and the local
-  // adapter once it sees the pilot gone, as a site's batch system would.
+  // The job runs in its own process group, which a SIGKILL of the pilot does not reach: under
+  // the pilot's job launcher, which ends it when the pilot's pipe closes (or under the pilot
+  // itself, started before the launcher was ready); the local adapter ends it too once it sees
+  // the pilot gone, as a site's batch system would.
   const launcher = childPid(node, "launcher-process.js");
   assert.ok(launcher, `the job launcher under pilot ${node}`);
-  const payload = await waitFor("the job's process", () => childPid(launcher, "sleep 10"));
+  const payload = await waitFor(
+    "the job's process",
+    () => childPid(launcher, "sleep 10") ?? childPid(node, "sleep 10"),
+  );
   try {
     process.kill(node, "SIGKILL");
     await waitFor("the pilot process to be gone", () => !alive(node));

@@ -7,8 +7,10 @@
  * A launcher that dies takes its children's exit statuses with it. Its jobs are then killed with
  * their groups (a job it had started but not yet reported is found by its working directory,
  * the job's sandbox) and reported lost, which the runner hands back to the queue: never lost,
- * never run twice. A new launcher takes the jobs after them; one that cannot start, or dies too
- * often, leaves the pilot starting its jobs itself, with a log line saying so.
+ * never run twice. A new launcher takes the jobs after them. While no launcher is ready (the
+ * first is starting, about as long as a Node start, or one is restarting) jobs start in the pilot
+ * itself, so the first job does not wait; one that cannot start, or dies too often, leaves the
+ * pilot starting every job itself, with a log line saying so.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -73,8 +75,16 @@ export const inProcessLauncher: JobLauncher = {
   close: () => Promise.resolve(),
 };
 
+/** How long a launcher told to end may take before it is killed. */
+const CLOSE_GRACE_MS = 5000;
+
 /** The launcher's program, beside this file in the build. */
 export const LAUNCHER_SCRIPT = fileURLToPath(new URL("./launcher-process.js", import.meta.url));
+
+export interface ProcessLauncher extends JobLauncher {
+  /** True once a launcher process is ready; false if the pilot starts its jobs itself for good. */
+  ready(): Promise<boolean>;
+}
 
 export interface ProcessLauncherOptions {
   log?: Logger;
@@ -95,18 +105,22 @@ interface Job {
   /** Its start request went to a launcher (which may have started it). */
   sent: boolean;
   pid?: number;
-  /** Started in this process, after the launcher was given up. */
+  /** Started in this process, no launcher being ready. */
   local?: LaunchedJob;
 }
 
 /**
- * A launcher process, started now; jobs asked for before it is ready wait for it (or, if it
- * cannot start, start in this process). Its CPU is the pilot's: it is the pilot's child.
+ * A launcher process, started now; jobs asked for while none is ready start in this process.
+ * Its CPU is the pilot's: it is the pilot's child.
  */
-export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLauncher {
+export function createProcessLauncher(opts: ProcessLauncherOptions = {}): ProcessLauncher {
   const maxRestarts = opts.maxRestarts ?? 3;
   const jobs = new Map<number, Job>();
-  let queue: ToLauncher[] = [];
+  const waiters: ((ready: boolean) => void)[] = [];
+  const tellWaiters = (ok: boolean) => {
+    for (const w of waiters.splice(0)) w(ok);
+    hold();
+  };
   let proc: ChildProcess | undefined;
   let ready = false;
   let givenUp = false;
@@ -152,7 +166,7 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
   function hold(): void {
     // Its answers and its exit (a death is noticed by it) both have to reach this process.
     for (const handle of [proc, proc?.stdout as unknown as Refable | undefined]) {
-      if (jobs.size > 0) handle?.ref();
+      if (jobs.size > 0 || waiters.length > 0) handle?.ref();
       else handle?.unref();
     }
   }
@@ -167,9 +181,7 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
     }
     if (m.t === "ready") {
       ready = true;
-      const waiting = queue;
-      queue = [];
-      for (const f of waiting) send(f);
+      tellWaiters(true);
       return;
     }
     const job = jobs.get(m.id);
@@ -186,25 +198,21 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
     } else job.on({ kind: "exited", code: m.code, signal: m.signal });
   }
 
+  /** To the launcher if one is ready and the job is its; otherwise carried out here. */
   function send(f: ToLauncher): void {
-    if (givenUp) return local(f);
-    if (!ready || !proc) {
-      queue.push(f);
-      return;
-    }
-    if (f.t === "start") jobs.get(f.id)!.sent = true;
-    proc.stdin!.write(encodeFrame(f));
-  }
-
-  /** A request carried out in this process, the launcher given up. */
-  function local(f: ToLauncher): void {
     const job = jobs.get(f.id);
     if (!job) return;
-    if (f.t === "signal") return job.local?.signal(f.sig);
-    job.local = inProcessLauncher.launch(job.req, (e) => {
-      if (e.kind !== "started") jobs.delete(f.id);
-      job.on(e);
-    });
+    if (f.t === "signal" && !job.sent) return job.local?.signal(f.sig);
+    if (f.t === "start" && (!ready || !proc)) {
+      job.local = inProcessLauncher.launch(job.req, (e) => {
+        if (e.kind !== "started") jobs.delete(f.id);
+        hold();
+        job.on(e);
+      });
+      return;
+    }
+    if (f.t === "start") job.sent = true;
+    proc?.stdin!.write(encodeFrame(f));
   }
 
   function died(child: ChildProcess, why: string): void {
@@ -231,9 +239,7 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
         { why, restarts },
         "no job launcher: jobs start in the pilot itself, which blocks its loop at each start",
       );
-      const waiting = queue;
-      queue = [];
-      for (const f of waiting) local(f);
+      tellWaiters(false);
       return;
     }
     restarts++;
@@ -242,6 +248,13 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
 
   start();
   return {
+    ready() {
+      if (ready || givenUp || closing) return Promise.resolve(ready);
+      return new Promise((r) => {
+        waiters.push(r);
+        hold();
+      });
+    },
     launch(req, on) {
       const id = ++nextId;
       jobs.set(id, { req, on, sent: false });
@@ -251,11 +264,16 @@ export function createProcessLauncher(opts: ProcessLauncherOptions = {}): JobLau
     },
     async close() {
       closing = true;
-      // Its exit is awaited: it keeps this process alive until then.
+      // Its exit is awaited, and this timer keeps this process alive until then (a ref'd
+      // child handle alone did not, after a restart); a launcher that does not end is killed.
       proc?.ref();
       (proc?.stdout as unknown as Refable | undefined)?.ref();
+      const child = proc;
+      const backstop = setTimeout(() => child?.kill("SIGKILL"), CLOSE_GRACE_MS);
       proc?.stdin!.end();
       await closed;
+      clearTimeout(backstop);
+      tellWaiters(false);
     },
   };
 }
