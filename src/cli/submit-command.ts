@@ -19,11 +19,11 @@ import { HoldCode, type JobAttrs } from "../schedd/job-status.js";
 import { CHUNK_BYTES } from "../schedd/sandbox.js";
 import {
   type CompileResult,
-  LOCAL_FILES,
   compileSubmit,
   formatErrors,
   formatWarnings,
   jsonChunks,
+  localFiles,
   longFormChunks,
 } from "../schedd/submit/index.js";
 import { CliError } from "./errors.js";
@@ -38,20 +38,22 @@ type SubmitFlags = ScheddFlags & {
   batchName?: string;
 };
 
-/** Compile the submit file as the user at this terminal; every error found fails the submit. */
-function compile(
-  file: string,
-  o: SubmitFlags,
-  clusterId: number,
-  /** Print the file's warnings (once: the real submit compiles it twice). */
-  warn = true,
-): CompileResult & { ok: true } {
-  let text: string;
+/** The submit file's text; a file that cannot be read fails the submit before anything else. */
+function readSubmitFile(file: string): string {
   try {
-    text = readBoundedText(file, MAX_INPUT_FILE_BYTES);
+    return readBoundedText(file, MAX_INPUT_FILE_BYTES);
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
+}
+
+/** Compile the submit file as the user at this terminal; every error found fails the submit. */
+function compile(
+  file: string,
+  text: string,
+  o: SubmitFlags,
+  clusterId: number,
+): CompileResult & { ok: true } {
   // condor_submit resolves relative paths against the directory it runs in (initialdir's default).
   const result = compileSubmit(text, {
     file,
@@ -63,9 +65,9 @@ function compile(
     batchName: o.batchName,
     environ: process.env,
     uid: userInfo().uid,
-    ...LOCAL_FILES,
+    ...localFiles(),
   });
-  if (warn) process.stderr.write(formatWarnings(result.warnings));
+  process.stderr.write(formatWarnings(result.warnings));
   if (!result.ok) {
     // One `FILE:LINE: message` line per error, as condor_submit prints them, then the verdict.
     process.stderr.write(formatErrors(result.errors));
@@ -176,19 +178,25 @@ export function createSubmitCommand(): Command {
     )
     .option("--batch-name <name>", "batch name shown by updraft q")
     .action(async (file: string, o: SubmitFlags) => {
+      const text = readSubmitFile(file);
       if (o.dryRun) {
         // condor_submit -dry-run numbers the cluster 1.
-        const { jobs } = compile(file, o, 1);
+        const { jobs } = compile(file, text, o, 1);
         for (const chunk of o.json ? jsonChunks(jobs) : longFormChunks(jobs)) {
           // Wait for the pipe to drain so a large cluster is not buffered whole in memory.
           if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
         }
         return;
       }
-      compile(file, o, 0); // every error reported before anything is reserved
-      await withSchedd(o, "submitting", async ({ client }) => {
+      // As condor_submit does, the cluster is reserved first and the file compiled once, with
+      // its number ($(Cluster) is in job ads and file names); a file with errors leaves the
+      // reserved number unused. A schedd that cannot be reached or named is reported after the
+      // file's own errors, which need no schedd.
+      let reserved = false;
+      const submitted = withSchedd(o, "submitting", async ({ client }) => {
         const clusterId = await client.newCluster();
-        const jobs = compile(file, o, clusterId, false).jobs.map((j) => j.toRecord());
+        reserved = true;
+        const jobs = compile(file, text, o, clusterId).jobs.map((j) => j.toRecord());
         const inputs = jobs.map(inputFiles);
         const key = (l: InputFile[]) => l.map((f) => `${f.path}\0${f.name}`).join("\n");
         const shared = inputs.every((l) => key(l) === key(inputs[0]!));
@@ -226,6 +234,10 @@ export function createSubmitCommand(): Command {
         process.stdout.write(
           `${receipt.count} job(s) submitted to cluster ${receipt.clusterId}.\n`,
         );
+      });
+      await submitted.catch((err: unknown) => {
+        if (!reserved) compile(file, text, o, 0);
+        throw err;
       });
     });
 }

@@ -17,4 +17,4 @@ export {
   longFormChunks,
   jsonChunks,
 } from "./format.js";
-export { LOCAL_FILES, type SubmitFileAccess } from "./local-files.js";
+export { localFiles, type SubmitFileAccess } from "./local-files.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -87,6 +87,42 @@ test("without --dry-run and no schedd, it says how to name one", () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--schedd/);
   assert.match(r.stderr, /UPDRAFT_SCHEDD/);
+});
+
+test("without a schedd, a file's errors are still reported as FILE:LINE before the schedd", () => {
+  const r = run("bad.sub");
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^bad\.sub:3: bad expression for requirements/m);
+  assert.match(r.stderr, /no jobs were submitted/);
+  assert.equal(r.stderr.match(/requst_cpus/g)?.length, 1, "the warning is printed once");
+});
+
+test("attack: an output name that is a symbolic link on disk is refused, each job checked", () => {
+  const links = join(dir, "links");
+  mkdirSync(join(links, "out"), { recursive: true });
+  mkdirSync(join(links, "real"));
+  // Job 1's output is a link (to a file that is not there yet); job 0's is a plain name.
+  symlinkSync(join(dir, "victim"), join(links, "out", "job.1.out"));
+  // A link to a folder on the way is followed, as lstat follows it: only the last name counts.
+  symlinkSync(join(links, "real"), join(links, "via"));
+  writeFileSync(
+    join(links, "links.sub"),
+    [
+      "executable = ../run.sh",
+      "output = out/job.$(Process).out",
+      "error = via/job.$(Process).err",
+      "log = missing/dir/job.log",
+      "queue 3",
+      "",
+    ].join("\n"),
+  );
+  const r = spawnSync(process.execPath, [bin, "submit", "--dry-run", "links.sub"], {
+    cwd: links,
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /output 'out\/job\.1\.out' is a symbolic link in initialdir/);
+  assert.doesNotMatch(r.stderr, /job\.[02]\.out|via\//);
 });
 
 test("an unknown option and a missing file are plain errors", () => {
