@@ -32,7 +32,6 @@ export {
   type AdSelector,
   collectorCodecs,
 };
-export { directCodec } from "./codecs.js";
 
 export interface CollectorServiceOptions {
   /** Most watches open at once. */

@@ -19,8 +19,6 @@ export const EXIT = {
   config: 78,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 /** An error from a Node system call, told by its `code` (ENOENT, EADDRINUSE...), never its text. */
 export function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string } {
   return (

@@ -48,8 +48,6 @@ import { parseSlurmSettings } from "./settings.js";
 import { pilotEnded } from "../exit-status.js";
 import { lacksExitStatus, mapJob, type SlurmJob } from "./states.js";
 
-export { slurmSettingsSchema } from "./settings.js";
-
 export function createSlurmAdapter(raw: Record<string, unknown>, ctx: AdapterContext): GridAdapter {
   const settings = parseSlurmSettings(raw);
   const stateDir = resolve(ctx.stateDir);
