@@ -100,7 +100,11 @@ export function createTokenCommand(): Command {
       let source: string;
       if (file) {
         if (!existsSync(file)) throw new CliError(`${file}: no such file`);
-        jwt = readTokenFile(file);
+        try {
+          jwt = readTokenFile(file);
+        } catch (err) {
+          throw new CliError(`cannot read the token ${file}: ${(err as Error).message}`);
+        }
         source = file;
       } else {
         const d = discoverBearerToken();

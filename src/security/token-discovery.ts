@@ -3,9 +3,10 @@
  * the profile's: `BEARER_TOKEN` (the token itself), `BEARER_TOKEN_FILE`,
  * `$XDG_RUNTIME_DIR/bt_u<uid>`, then `/tmp/bt_u<uid>`.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { MAX_CREDENTIAL_FILE_BYTES, readBoundedText } from "../common/bounded-read.js";
 
 export type FoundToken =
   { found: true; token: string; source: string } | { found: false; tried: string[] };
@@ -33,9 +34,12 @@ export function discoverBearerToken(
   return { found: false, tried };
 }
 
-/** A token file holds the token, possibly with surrounding whitespace. */
+/**
+ * A token file holds the token, possibly with surrounding whitespace. Read up to the credential
+ * bound: a path that names a huge file or a device must not fill memory.
+ */
 export function readTokenFile(file: string): string {
-  return readFileSync(file, "utf8").trim();
+  return readBoundedText(file, MAX_CREDENTIAL_FILE_BYTES).trim();
 }
 
 /**

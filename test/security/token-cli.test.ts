@@ -1,6 +1,6 @@
 /** `updraft token init|issue|info`: files and modes, tokens the verifier accepts, plain errors. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -90,6 +90,11 @@ test("bad input gets one plain line telling what to do", () => {
   const bad = updraft(["token", "info", join(work, "missing")]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /no such file/);
+  const huge = join(work, "huge");
+  writeFileSync(huge, "A".repeat(2 << 20));
+  const big = updraft(["token", "info", huge]);
+  assert.equal(big.status, 1);
+  assert.match(big.stderr, /cannot read the token .*huge: .*larger than 1 MiB/);
 });
 
 test("revoke appends pilot ids to the revocation file once, and refuses what is not an id", () => {
