@@ -58,7 +58,7 @@ import type {
   ReleaseResult,
   SubmitResult,
 } from "./results.js";
-import type { ScheddStore, StoredJob } from "./store.js";
+import type { ScheddStore, StoredJob, StoredLease } from "./store.js";
 import {
   claimedAttrs,
   completedAttrs,
@@ -128,6 +128,12 @@ export class JobQueue {
   private deferred: Set<number> | undefined;
   private readonly idleListeners = new Set<() => void>();
   private readonly slots = new Map<string, ClassAd>();
+  /**
+   * Active leases by id, as committed: a heartbeat or completion of a running job reads its lease
+   * here instead of from SQLite. Ended and unknown ids are still looked up in the store, which
+   * tells a stale lease from one never issued.
+   */
+  private readonly activeLeases = new Map<string, { rec: JobRecord; identity: string }>();
 
   constructor(
     readonly store: ScheddStore,
@@ -144,6 +150,7 @@ export class JobQueue {
       if (job.status === JobStatus.Running && lease) {
         rec.leaseId = lease.id;
         rec.leaseExpires = lease.expires;
+        this.activeLeases.set(lease.id, { rec, identity: lease.identity });
       }
       this.index.add(rec, job.status === JobStatus.Idle ? job.attrs : undefined);
       if (job.status === JobStatus.Running) this.index.setEntry(rec, entryOf(job.attrs, opts));
@@ -386,6 +393,7 @@ export class JobQueue {
     rec.leaseId = leaseId;
     rec.leaseExpires = expires;
     rec.attrs = attrs;
+    this.activeLeases.set(leaseId, { rec, identity });
     this.usage.set(rec.owner, usage);
     this.materialize(rec.cluster);
     return { matched: true, jobId: id, attrs: offered, leaseId, leaseExpires: expires };
@@ -403,8 +411,23 @@ export class JobQueue {
     return slot;
   }
 
+  /** A lease as its verdicts need it: active ones from memory, the others from the store. */
+  private lease(leaseId: string): Omit<StoredLease, "expires" | "created"> | undefined {
+    const active = this.activeLeases.get(leaseId);
+    if (active === undefined) return this.store.getLease(leaseId);
+    const { rec, identity } = active;
+    return {
+      id: leaseId,
+      cluster: rec.cluster,
+      proc: rec.proc,
+      identity,
+      state: "active",
+      endReason: null,
+    };
+  }
+
   heartbeat(leaseId: string, identity: string): HeartbeatResult {
-    const lease = this.store.getLease(leaseId);
+    const lease = this.lease(leaseId);
     const v = heartbeatVerdict(leaseId, lease, identity);
     if (!v.ok) return v;
     if (v.action === "kill") return v;
@@ -418,7 +441,7 @@ export class JobQueue {
 
   /** The pilot's report of a run's end: exactly once per lease. */
   complete(leaseId: string, identity: string, exit: ExitInfo, outputs: string[]): CompleteResult {
-    const found = this.store.getLease(leaseId);
+    const found = this.lease(leaseId);
     const v = completionVerdict(leaseId, found, identity);
     if (!v.ok) return v;
     const lease = found!;
@@ -474,7 +497,7 @@ export class JobQueue {
     reason: string,
     inputTransferFailed = false,
   ): ReleaseResult {
-    const found = this.store.getLease(leaseId);
+    const found = this.lease(leaseId);
     const v = releaseVerdict(leaseId, found, identity);
     if (!v.ok) return v;
     const lease = found!;
@@ -678,6 +701,7 @@ export class JobQueue {
       this.events.holdsByCode.set(code, (this.events.holdsByCode.get(code) ?? 0) + 1);
     }
     if (rec.status === JobStatus.Running) this.index.setEntry(rec, undefined);
+    if (rec.leaseId !== undefined) this.activeLeases.delete(rec.leaseId);
     rec.leaseId = undefined;
     rec.leaseExpires = 0;
     rec.attrs = undefined;
