@@ -6,7 +6,7 @@ import { createScheddDaemon } from "./daemon.js";
 
 export async function runSchedd(configFile: string): Promise<void> {
   const config = loadScheddConfig(configFile);
-  const logger = createLogger({ name: "schedd", level: config.log_level });
+  const logger = createLogger({ name: "schedd", level: config.log_level, batched: true });
   const daemon = createScheddDaemon(config, { logger });
   await daemon.start();
   stopOnSignals(logger, () => daemon.stop());

@@ -72,6 +72,14 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     for (;;) {
       const offers = claimSeveral(deps, slotAttrs, maxJobs, req.slotNumber ?? 0, ctx);
       if (offers.length > 0 || Date.now() >= until || ctx.signal.aborted) {
+        // Logged with the change, so that the commit writes the lines (see ScheddStore's
+        // onCommit) before the pilot hears of the jobs.
+        for (const o of offers) {
+          ctx.log.info(
+            { job: o.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
+            "claimed",
+          );
+        }
         // The leases and the completions are on disk before the pilot hears of them.
         await queue.store.committed();
         if (offers.length > 0 && ctx.signal.aborted) {
@@ -87,12 +95,6 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
             );
           }
           return { matched: false, jobId: "", leaseId: "", leaseExpiresMs: 0 };
-        }
-        for (const o of offers) {
-          ctx.log.info(
-            { job: o.jobId, identity: ctx.identity, pilot: ctx.pilotBinding?.pilotId },
-            "claimed",
-          );
         }
         const nowMs = deps.clock.now();
         const [first, ...more] = offers.map((o) => ({ ...o, nowMs }));
@@ -128,11 +130,11 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     async (req, ctx) => {
       const r = queue.releaseLease(req.leaseId, ctx.identity, req.reason, req.inputTransferFailed);
       if (!r.ok) throw refusedLease(ctx, "lease release refused", req.leaseId, r);
-      await queue.store.committed(); // Idle on disk before the pilot forgets the job
       ctx.log.info(
         { lease: req.leaseId, identity: ctx.identity, reason: req.reason },
         "lease released",
       );
+      await queue.store.committed(); // Idle on disk before the pilot forgets the job
       return { jobStatus: r.jobStatus };
     },
   );

@@ -73,6 +73,8 @@ export async function startSchedd(opts: ScheddOptions): Promise<Schedd> {
       log.fatal({ err }, "cannot commit to the job queue database; exiting");
       process.exit(EXIT.software);
     },
+    // A batched logger (main.ts) writes the lines of the changes just committed.
+    onCommit: () => log.flush(),
   });
   const queue = new JobQueue(store, clock, {
     leaseMs: cfg.lease_s * 1000,

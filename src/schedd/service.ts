@@ -72,8 +72,9 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       ctx.identity,
     );
     if (r.ok) {
-      await durable();
+      // Audit lines are logged before the commit, which writes them (ScheddStore's onCommit).
       ctx.log.info({ cluster: r.clusterId, count: r.count, owner: caller.user }, "submitted");
+      await durable();
       return { clusterId: r.clusterId, count: r.count };
     }
     const E = {
@@ -120,8 +121,6 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       clock.now(),
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
-    await durable();
-    if (req.action === "remove") dropRemovedSandboxes(deps, out.done);
     ctx.log.info(
       {
         action: req.action,
@@ -132,6 +131,8 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       },
       "act",
     );
+    await durable();
+    if (req.action === "remove") dropRemovedSandboxes(deps, out.done);
     return out;
   });
 
@@ -148,7 +149,6 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       clock.now(),
     );
     if (typeof out === "string") throw new InvalidArgumentError(out);
-    await durable();
     // The attribute is named; its value is not logged (a user may put anything in it).
     ctx.log.info(
       {
@@ -161,6 +161,7 @@ export function registerUserMethods(server: RpcServer, deps: ServiceDeps): void 
       },
       "edit",
     );
+    await durable();
     return out;
   });
 

@@ -57,6 +57,12 @@ export interface StoreOptions {
    */
   groupCommit?: boolean;
   onCommitFailure?: (err: unknown) => void;
+  /**
+   * Called after each COMMIT, before any caller waiting on `committed()` resumes: the schedd
+   * writes the log lines of the committed changes here, so each is on record before the change
+   * is acknowledged.
+   */
+  onCommit?: () => void;
 }
 
 interface Batch {
@@ -70,6 +76,7 @@ export class ScheddStore {
   private readonly s: Record<string, Statement>;
   private readonly groupCommit: boolean;
   private readonly onCommitFailure: (err: unknown) => void;
+  private readonly onCommit: () => void;
   private batch: Batch | undefined;
 
   constructor(file: string, opts: StoreOptions | Durability = {}) {
@@ -81,6 +88,7 @@ export class ScheddStore {
       ((err) => {
         throw err;
       });
+    this.onCommit = o.onCommit ?? (() => undefined);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
@@ -139,6 +147,7 @@ export class ScheddStore {
     try {
       const out = fn();
       this.s.commit!.run();
+      this.onCommit();
       return out;
     } catch (err) {
       if (this.db.inTransaction) this.s.rollback!.run();
@@ -178,10 +187,15 @@ export class ScheddStore {
     this.batch = undefined;
     try {
       this.s.commit!.run();
-      batch.resolve();
     } catch (err) {
       batch.reject(err);
       this.onCommitFailure(err);
+      return;
+    }
+    try {
+      this.onCommit();
+    } finally {
+      batch.resolve();
     }
   }
 
