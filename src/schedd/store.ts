@@ -199,9 +199,15 @@ export class ScheddStore {
     }
   }
 
-  /** Resolves once every change made so far is committed. */
+  /**
+   * Resolves once every change made so far is committed. With nothing left to commit (changes
+   * committed as they were made, or none), `onCommit` runs now, so the caller's log lines are
+   * written before it answers in either mode.
+   */
   committed(): Promise<void> {
-    return this.batch?.done ?? Promise.resolve();
+    if (this.batch !== undefined) return this.batch.done;
+    this.onCommit();
+    return Promise.resolve();
   }
 
   reserveCluster(owner: string, nowMs: number): number {
