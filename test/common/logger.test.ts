@@ -25,10 +25,11 @@ test("credentials are redacted and errors keep their message", () => {
 });
 
 test("credentials are redacted at the top, one object down, in errors and in request headers", () => {
-  const lines: Record<string, any>[] = [];
+  type Line = Record<string, Record<string, Record<string, string>> & Record<string, string>>;
+  const lines: Line[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, any>);
+      lines.push(JSON.parse(String(chunk)) as Line);
       done();
     },
   });
