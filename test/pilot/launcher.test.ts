@@ -193,6 +193,15 @@ test("a walltime limit ends a job started through the launcher", async () => {
   assert.equal(o.signal, "SIGTERM");
 });
 
+test("a memory hog started through the launcher is killed at its request", async () => {
+  const hog =
+    "const a=[]; for(let i=0;i<40;i++) a.push(Buffer.alloc(8<<20, 1)); setTimeout(()=>{}, 30000)";
+  const o = await via(launcher, job(process.execPath, ["-e", hog], { memoryLimitMb: 64 })).done;
+  assert.equal(o.killed?.kind, "memory");
+  assert.equal(o.signal, "SIGKILL");
+  assert.match(o.killed?.holdReason ?? "", /over memory limit of 64 megabytes/);
+});
+
 test("SIGTERM to the pilot's process group leaves the launcher running its jobs", async () => {
   const s = job("/bin/sh", ["-c", "sleep 1; echo done"]);
   const running = via(launcher, s);
