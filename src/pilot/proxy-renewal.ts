@@ -15,6 +15,7 @@ import { X509Certificate } from "node:crypto";
 import { PILOT_CREDENTIAL } from "../ads/index.js";
 import { hasErrorCode } from "../common/errors.js";
 import {
+  MAX_CHAIN,
   OID,
   derToPem,
   parseCertificate,
@@ -23,7 +24,6 @@ import {
 } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { isPilotBinding, parsePilotBinding } from "../security/pilot-binding.js";
-import { MAX_CHAIN } from "../security/verify.js";
 import {
   createCredentialRenewer,
   type CredentialRenewer,

@@ -224,6 +224,14 @@ function readProxyCertInfo(ext: Extension): ProxyCertInfo {
   return { critical: ext.critical, pathLen, policyLanguage, ...(policy ? { policy } : {}) };
 }
 
+/**
+ * The most certificates of one chain that are looked at. Real grid chains are a CA or two, a user
+ * and a few proxies; path building is quadratic. Here rather than in verify.ts so that a pilot,
+ * which bounds the renewed proxy chains it reads by it, does not load the trust store and its
+ * CRL reader (node-forge) for one number.
+ */
+export const MAX_CHAIN = 16;
+
 /** DER certificates from PEM text, in order (other blocks are ignored). */
 export function pemCertificates(pem: string): Buffer[] {
   const out: Buffer[] = [];

@@ -3,7 +3,7 @@
  * a trust store. One function, no switches to turn checks off; the only choice is whether limited
  * proxies are acceptable. Verdicts are cached per trust store by the chain's bytes.
  */
-import { parseCertificate, CertParseError, type CertInfo } from "./cert-info.js";
+import { MAX_CHAIN, parseCertificate, CertParseError, type CertInfo } from "./cert-info.js";
 import { chainKey } from "./verify-cache.js";
 import { nameKey, type TrustStore, type TrustedCa, type TrustedCrl } from "./trust.js";
 import { namesEqual, subjectHash } from "./dn.js";
@@ -30,9 +30,6 @@ export interface VerifyOptions {
   /** Accept limited proxies (job submission and most RPCs must not). Default false. */
   allowLimited?: boolean;
 }
-
-/** Real grid chains are a CA or two, a user and a few proxies; path building is quadratic. */
-export const MAX_CHAIN = 16;
 
 /** Failures that hold at any time: worth caching. */
 const TIME_DEPENDENT = new Set<VerifyFailureCode>(["expired", "not-yet-valid"]);

@@ -54,6 +54,22 @@ test("the install holds the pilot command's module graph and what it reads, noth
   assert.deepEqual(unwanted, [], "no native SQLite, other daemons, dev packages or declarations");
 });
 
+test("the install ships no certificate maker: node-forge and what imports it stay out", () => {
+  // A pilot reads certificates (node:crypto and der.ts) but never builds one. node-forge came
+  // into the install through one constant the pilot's proxy renewal took from verify.ts, whose
+  // trust store reads CRLs with forge; the archive grew from 1.0 to 1.5 MB.
+  const paths = pilotInstallFiles(repo).map((f) => f.path);
+  assert.ok(paths.includes("dist/src/pilot/proxy-renewal.js"), "the pilot's proxy renewal");
+  const forgeFiles = paths.filter(
+    (p) =>
+      p.startsWith("node_modules/node-forge/") ||
+      p === "dist/src/security/cert-builder.js" ||
+      p === "dist/src/security/crl.js" ||
+      p === "dist/src/security/trust.js",
+  );
+  assert.deepEqual(forgeFiles, []);
+});
+
 test("import specifiers are found in static, re-export, side-effect and dynamic forms", () => {
   const src = [
     'import { a } from "./a.js";',
