@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   "input-transfer": "pilot",
   "slot-refused": "pilot",
   "credential-batch": "factory",
+  "runtime-stage": "factory",
+  "pilot-install": "factory",
+  "tar-path": "factory",
+  "staging-file": "factory",
+  "job-wrapper-missing": "factory",
   "ce-token-unfit": "frontend",
   "renewal-ended": "frontend",
   // files read with a bound

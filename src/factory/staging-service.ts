@@ -4,6 +4,7 @@
  * on every bootstrap's command line.
  */
 import { join } from "node:path";
+import { UpdraftError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import type { TlsMaterial } from "../common/tls-rpc.js";
 import { listenerTlsMaterial } from "../common/tls-rpc.js";
@@ -74,6 +75,12 @@ export async function startStaging(
   };
 }
 
+/** An entry's `pilot.job_wrapper` that is not in the staging folder. */
+export class JobWrapperError extends UpdraftError {
+  readonly code = "job-wrapper-missing";
+  override name = "JobWrapperError";
+}
+
 /** Each entry's job wrapper options; a file missing from the staging area stops the start. */
 export function entryWrapperArgs(
   config: FactoryConfig,
@@ -85,7 +92,7 @@ export function entryWrapperArgs(
     if (!w) continue;
     const r = jobWrapperArgs(w, files);
     if (!r.ok) {
-      throw new Error(
+      throw new JobWrapperError(
         `entry ${e.name}: pilot.job_wrapper names ${r.missing}, which is not in staging.dir ` +
           `${config.staging?.dir ?? ""} (copy it there, or fix the path)`,
       );

@@ -17,6 +17,7 @@ import type { GridAdapter } from "../../src/factory/adapters/types.js";
 import { type FactoryConfigInput, factoryConfigSchema } from "../../src/factory/config.js";
 import { startStaging } from "../../src/factory/staging-service.js";
 import { writeInstallArchive } from "../../src/factory/staging/install.js";
+import { hasErrorCode } from "../../src/common/errors.js";
 import { loadTlsMaterial } from "../../src/common/tls-rpc.js";
 import { parsePilotOutput } from "../../src/pilot/report.js";
 import { job, startEnv, submit, type TestEnv } from "../schedd/harness.js";
@@ -183,10 +184,14 @@ test("a wrapper altered after staging ends the pilot as Corruption before any cl
 });
 
 test("a job wrapper missing from the staging area stops the factory's start; none without staging", async () => {
-  await assert.rejects(
-    stagingArgs({ file: "hooks/absent.sh" }),
-    /entry local1: pilot.job_wrapper names hooks\/absent\.sh, which is not in staging.dir/,
-  );
+  await assert.rejects(stagingArgs({ file: "hooks/absent.sh" }), (err: unknown) => {
+    assert.ok(hasErrorCode(err, "job-wrapper-missing"), String(err));
+    assert.match(
+      (err as Error).message,
+      /entry local1: pilot.job_wrapper names hooks\/absent\.sh, which is not in staging.dir/,
+    );
+    return true;
+  });
   const noStaging = { ...config({ file: "hooks/wrap.sh" }) } as Record<string, unknown>;
   delete noStaging.staging;
   const r = factoryConfigSchema.safeParse(noStaging);

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { isBuiltin } from "node:module";
 import { dirname, join, posix, relative, sep } from "node:path";
 import { gzipSync } from "node:zlib";
+import { UpdraftError } from "../../common/errors.js";
 import { tarChunks, type TarEntry } from "./ustar.js";
 
 export const INSTALL_ARCHIVE = "updraft-install.tar.gz";
@@ -74,6 +75,12 @@ function walkFiles(dir: string, keep: (name: string) => boolean, out: Set<string
   }
 }
 
+/** A build that cannot make the pilot's install: a module or package it needs is missing. */
+export class PilotInstallError extends UpdraftError {
+  readonly code = "pilot-install";
+  override name = "PilotInstallError";
+}
+
 /**
  * The files of the pilot's install from the build at `root` (a checkout with `dist/` and
  * `node_modules/`), sorted by path. Throws naming the module when the build is incomplete.
@@ -83,7 +90,7 @@ export function pilotInstallFiles(root: string): InstallFile[] {
   const packages = new Set<string>();
   const need = (abs: string, what: string) => {
     if (!existsSync(abs))
-      throw new Error(`pilot install: ${what} (${abs}) is missing; build first`);
+      throw new PilotInstallError(`pilot install: ${what} (${abs}) is missing; build first`);
   };
 
   const pending = ROOTS.map((r) => join(root, r));
@@ -97,7 +104,10 @@ export function pilotInstallFiles(root: string): InstallFile[] {
       if (spec.startsWith(".")) pending.push(join(dirname(file), spec));
       else if (!isBuiltin(spec)) {
         const dir = resolvePackage(root, dirname(file), packageName(spec));
-        if (!dir) throw new Error(`pilot install: package '${spec}' imported by ${rel} not found`);
+        if (!dir)
+          throw new PilotInstallError(
+            `pilot install: package '${spec}' imported by ${rel} not found`,
+          );
         packages.add(dir);
       }
     }
@@ -126,7 +136,9 @@ export function pilotInstallFiles(root: string): InstallFile[] {
         const dep = resolvePackage(root, dir, name);
         if (!dep) {
           if (mustExist) {
-            throw new Error(`pilot install: '${name}', a dependency of ${meta.name}, not found`);
+            throw new PilotInstallError(
+              `pilot install: '${name}', a dependency of ${meta.name}, not found`,
+            );
           }
           continue;
         }

@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { UpdraftError } from "../../common/errors.js";
 
 /** Satisfies package.json's `engines.node`; a test holds the two together. */
 export const NODE_RUNTIME_VERSION = "20.20.2";
@@ -53,10 +54,19 @@ export function runtimeOfPath(path: string): { machine: string; version: string 
   return p ? { machine: p.machine, version: m[2]! } : undefined;
 }
 
+/**
+ * A Node.js runtime that cannot be staged: an unknown machine, npm missing or failing, or a
+ * tarball that does not match its pinned integrity.
+ */
+export class RuntimeStageError extends UpdraftError {
+  readonly code = "runtime-stage";
+  override name = "RuntimeStageError";
+}
+
 /** The lowest major version `engines.node` (`>=N`, `^N`, `N.x`...) admits. */
 export function enginesMinMajor(engines: string): number {
   const m = /(\d+)/.exec(engines);
-  if (!m) throw new Error(`cannot read a Node.js version from engines '${engines}'`);
+  if (!m) throw new RuntimeStageError(`cannot read a Node.js version from engines '${engines}'`);
   return Number(m[1]);
 }
 
@@ -72,7 +82,7 @@ function hashFile(file: string, algorithm: "sha256" | "sha512"): Promise<Buffer>
 
 async function matchesIntegrity(file: string, integrity: string): Promise<boolean> {
   const [alg, b64] = integrity.split("-", 2) as [string, string];
-  if (alg !== "sha512") throw new Error(`unexpected integrity algorithm ${alg}`);
+  if (alg !== "sha512") throw new RuntimeStageError(`unexpected integrity algorithm ${alg}`);
   return (await hashFile(file, "sha512")).toString("base64") === b64;
 }
 
@@ -85,8 +95,13 @@ function npmPack(npm: string, spec: string, dest: string): Promise<void> {
       (err, _stdout, stderr) => {
         if (!err) resolve();
         else if ((err as NodeJS.ErrnoException).code === "ENOENT")
-          reject(new Error(`'${npm}' not found: staging a runtime needs the npm client`));
-        else reject(new Error(`npm pack ${spec} failed: ${stderr.trim().split("\n").pop()}`));
+          reject(
+            new RuntimeStageError(`'${npm}' not found: staging a runtime needs the npm client`),
+          );
+        else
+          reject(
+            new RuntimeStageError(`npm pack ${spec} failed: ${stderr.trim().split("\n").pop()}`),
+          );
       },
     );
   });
@@ -115,7 +130,9 @@ export async function stageRuntimes(
   const unknown = wanted.filter((m) => !NODE_RUNTIMES.some((p) => p.machine === m));
   if (unknown.length > 0) {
     const known = NODE_RUNTIMES.map((p) => p.machine).join(", ");
-    throw new Error(`no Node.js runtime for ${unknown.join(", ")} (there are: ${known})`);
+    throw new RuntimeStageError(
+      `no Node.js runtime for ${unknown.join(", ")} (there are: ${known})`,
+    );
   }
   mkdirSync(join(outDir, RUNTIME_DIR), { recursive: true, mode: 0o755 });
   const out: StagedRuntime[] = [];
@@ -128,9 +145,9 @@ export async function stageRuntimes(
       try {
         await npmPack(opts.npm ?? "npm", `${p.npmPackage}@${NODE_RUNTIME_VERSION}`, tmp);
         const got = join(tmp, `${p.npmPackage}-${NODE_RUNTIME_VERSION}.tgz`);
-        if (!existsSync(got)) throw new Error(`npm pack wrote no ${got}`);
+        if (!existsSync(got)) throw new RuntimeStageError(`npm pack wrote no ${got}`);
         if (!(await matchesIntegrity(got, p.integrity))) {
-          throw new Error(
+          throw new RuntimeStageError(
             `${p.npmPackage}@${NODE_RUNTIME_VERSION} from the registry does not match its pinned integrity`,
           );
         }

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync, createReadStream } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
+import { UpdraftError } from "../../common/errors.js";
 import { INSTALL_ARCHIVE, INSTALL_ENTRY } from "./install.js";
 import {
   formatManifest,
@@ -25,6 +26,12 @@ export interface StagedArea {
   manifestSha256: string;
   files: readonly ManifestFile[];
   runtimes: readonly ManifestRuntime[];
+}
+
+/** A file in the staging folder whose name a pilot would refuse; rename or remove it. */
+export class StagingFileError extends UpdraftError {
+  readonly code = "staging-file";
+  override name = "StagingFileError";
 }
 
 /**
@@ -50,7 +57,8 @@ export function stageDirectory(
       else if (st.isFile()) {
         const path = relative(dir, full).split("\\").join("/");
         if (path === MANIFEST_NAME) continue;
-        if (!isSafePath(path)) throw new Error(`staging file '${path}': unsafe name for a pilot`);
+        if (!isSafePath(path))
+          throw new StagingFileError(`staging file '${path}': unsafe name for a pilot`);
         const sha256 = sha256Hex(readFileSync(full));
         const runtime = runtimeOfPath(path);
         if (runtime) runtimes.push({ ...runtime, sha256, path });

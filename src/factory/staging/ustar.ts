@@ -4,6 +4,7 @@
  * Owner, group and time are fixed so the same build always gives the same bytes, and so the same
  * archive hash.
  */
+import { UpdraftError } from "../../common/errors.js";
 
 export interface TarEntry {
   /** Relative path with `/` separators; directories without a trailing slash. */
@@ -25,6 +26,12 @@ function octal(n: number, width: number): string {
   return s.padStart(width - 1, "0") + "\0";
 }
 
+/** A path too long for a ustar header: the install would lose the file. */
+export class TarPathError extends UpdraftError {
+  readonly code = "tar-path";
+  override name = "TarPathError";
+}
+
 /** Split a long path into ustar's prefix (155 bytes) and name (100 bytes) at a `/`. */
 export function splitPath(path: string): { prefix: string; name: string } {
   if (Buffer.byteLength(path) <= 100) return { prefix: "", name: path };
@@ -36,7 +43,7 @@ export function splitPath(path: string): { prefix: string; name: string } {
       return { prefix, name };
     }
   }
-  throw new Error(`tar: path '${path}' is too long for ustar (name 100, prefix 155 bytes)`);
+  throw new TarPathError(`tar: path '${path}' is too long for ustar (name 100, prefix 155 bytes)`);
 }
 
 export function header(e: TarEntry): Buffer {
