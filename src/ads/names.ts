@@ -165,6 +165,23 @@ export const NODE = {
   OpSysVer: "OpSysVer",
   OpSysAndVer: "OpSysAndVer",
   OpSysLongName: "OpSysLongName",
+  /** What validation counted, before any VO or factory limit (glideinWMS's GLIDEIN_CPUS etc.). */
+  DetectedCpus: "DetectedCpus",
+  DetectedMemory: "DetectedMemory",
+  DetectedDisk: "DetectedDisk",
+  DetectedGPUs: "DetectedGPUs",
+  /** Where the CPU and memory counts came from (cgroup, batch system, /proc, ...). */
+  CpusSource: "GLIDEIN_CPUS_Source",
+  MemorySource: "GLIDEIN_Memory_Source",
+  GpusSource: "GLIDEIN_GPUS_Source",
+  /** The pilot's credential as validation read it: identity, end, renewal limit, time left. */
+  CredentialIdentity: "GLIDEIN_Credential_Identity",
+  CredentialNotAfter: "GLIDEIN_Credential_NotAfter",
+  CredentialRenewUntil: "GLIDEIN_Credential_RenewUntil",
+  CredentialTimeLeft: "GLIDEIN_Credential_TimeLeft",
+  HasSingularity: "HAS_SINGULARITY",
+  SingularityPath: "SINGULARITY_PATH",
+  SingularityVersion: "SINGULARITY_VERSION",
 } as const;
 
 /** A pilot's partitionable slot, as HTCondor's startd and glideinWMS's glidein name it. */

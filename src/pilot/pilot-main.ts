@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { NODE } from "../ads/names.js";
 import { ClassAd } from "../classad/index.js";
 import { abortableSleep, systemClock, type Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
@@ -71,7 +72,7 @@ const defaultConnect: ConnectFn = async (s, log) => {
 
 /** Where the credential caps the pilot's life: a renewable one's `renew_until`, else its end. */
 export function credentialEndMs(v: ValidationResult): number | undefined {
-  const t = v.attrs.GLIDEIN_Credential_RenewUntil ?? v.attrs.GLIDEIN_Credential_NotAfter;
+  const t = v.attrs[NODE.CredentialRenewUntil] ?? v.attrs[NODE.CredentialNotAfter];
   return typeof t === "number" ? t * 1000 : undefined;
 }
 

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
-import { GLIDE_FACTORY } from "../../ads/names.js";
+import { GLIDE_FACTORY, NODE } from "../../ads/names.js";
 
 const positiveInt = (v: string | undefined): number | undefined => {
   if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined;
@@ -48,5 +48,5 @@ export function checkCpus(view: NodeView): CheckResult {
   if (!found) return fail("WN_Resource", "cannot determine the number of CPUs");
   // An allocation larger than the node is a site misconfiguration; never claim more than exists.
   const cpus = Math.min(found[1]!, view.nodeCpus > 0 ? view.nodeCpus : found[1]!);
-  return pass({ DetectedCpus: cpus, GLIDEIN_CPUS_Source: found[0] });
+  return pass({ [NODE.DetectedCpus]: cpus, [NODE.CpusSource]: found[0] });
 }

@@ -5,6 +5,7 @@
  * reported. A bearer token is only read here (its signature is the schedd's and collector's to
  * check); its identity is `<iss>#<sub>` as the daemons will see it.
  */
+import { NODE } from "../../ads/names.js";
 import { describeCredential } from "../../security/proxy-info.js";
 import { isBearerTokenText } from "../../security/token-discovery.js";
 import { describeToken } from "../../security/token-description.js";
@@ -42,10 +43,10 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
     );
   }
   return pass({
-    GLIDEIN_Credential_Identity: info.identity,
-    GLIDEIN_Credential_TimeLeft: info.timeLeftSeconds,
-    GLIDEIN_Credential_NotAfter: Math.floor(Date.parse(info.notAfter) / 1000),
-    ...(renewUntil !== undefined ? { GLIDEIN_Credential_RenewUntil: renewUntil } : {}),
+    [NODE.CredentialIdentity]: info.identity,
+    [NODE.CredentialTimeLeft]: info.timeLeftSeconds,
+    [NODE.CredentialNotAfter]: Math.floor(Date.parse(info.notAfter) / 1000),
+    ...(renewUntil !== undefined ? { [NODE.CredentialRenewUntil]: renewUntil } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 /** Free space in the work directory (MIN_DISK_GBS) and a writable, non-full /tmp. */
+import { NODE } from "../../ads/names.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
@@ -18,7 +19,7 @@ export function checkWorkDisk(view: NodeView, s: ValidationSettings): CheckResul
       `work directory ${dir} has ${freeGb.toFixed(2)} GB free, MIN_DISK_GBS is ${min}`,
     );
   }
-  return pass({ DetectedDisk: Math.floor(space.freeBytes / 1024) });
+  return pass({ [NODE.DetectedDisk]: Math.floor(space.freeBytes / 1024) });
 }
 
 export function checkTmp(view: NodeView, s: ValidationSettings): CheckResult {

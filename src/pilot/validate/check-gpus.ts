@@ -8,6 +8,7 @@
  * (`DetectedGPUs` still says what nvidia-smi saw). `AssignedGPUs` names the devices the pilot
  * hands to its jobs (`CUDA0,CUDA1`, see gpu-assignment.ts), as many as the slot offers.
  */
+import { NODE, SLOT } from "../../ads/names.js";
 import { type Attrs, fail, pass, type CheckResult } from "../failure.js";
 import { gpuNamesFromIndices } from "../gpu-assignment.js";
 import { parseRocmSmi, visibleAmdGpus } from "./rocm-smi.js";
@@ -46,7 +47,7 @@ export async function checkGpus(view: NodeView): Promise<CheckResult> {
   const names = String(detected.attrs.AssignedGPUs ?? "")
     .split(",")
     .filter(Boolean);
-  const attrs: Attrs = { ...detected.attrs, GPUs: n, GLIDEIN_GPUS_Source: "GLIDEIN_GPUS" };
+  const attrs: Attrs = { ...detected.attrs, [SLOT.GPUs]: n, [NODE.GpusSource]: "GLIDEIN_GPUS" };
   if (names.length > 0) attrs.AssignedGPUs = names.slice(0, n).join(",");
   if (n === 0 || names.length === 0) delete attrs.AssignedGPUs;
   return pass(attrs);
@@ -68,9 +69,9 @@ async function detectGpus(view: NodeView): Promise<CheckResult> {
   }
   if (gpus.length === 0) return detectAmdGpus(view);
   return pass({
-    GPUs: gpus.length,
-    DetectedGPUs: gpus.length,
-    AssignedGPUs: gpuNamesFromIndices(gpus.map((g) => g.index)).join(","),
+    [SLOT.GPUs]: gpus.length,
+    [NODE.DetectedGPUs]: gpus.length,
+    [SLOT.AssignedGPUs]: gpuNamesFromIndices(gpus.map((g) => g.index)).join(","),
     // The weakest device decides what a job can rely on.
     CUDACapability: Math.min(...gpus.map((g) => g.computeCap)),
     GPUs_DeviceName: gpus[0]!.name,
@@ -80,15 +81,15 @@ async function detectGpus(view: NodeView): Promise<CheckResult> {
 
 async function detectAmdGpus(view: NodeView): Promise<CheckResult> {
   const smi = view.which("rocm-smi");
-  if (!smi) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  if (!smi) return pass({ [SLOT.GPUs]: 0, [NODE.DetectedGPUs]: 0 });
   const r = await view.run(smi, ["--showproductname", "--showmeminfo", "vram", "--json"], 10_000);
   const all = r.code === 0 ? parseRocmSmi(r.stdout) : [];
   const gpus = visibleAmdGpus(all, view.env.ROCR_VISIBLE_DEVICES, view.env.HIP_VISIBLE_DEVICES);
-  if (gpus.length === 0) return pass({ GPUs: 0, DetectedGPUs: 0 });
+  if (gpus.length === 0) return pass({ [SLOT.GPUs]: 0, [NODE.DetectedGPUs]: 0 });
   return pass({
-    GPUs: gpus.length,
-    DetectedGPUs: gpus.length,
-    AssignedGPUs: gpuNamesFromIndices(
+    [SLOT.GPUs]: gpus.length,
+    [NODE.DetectedGPUs]: gpus.length,
+    [SLOT.AssignedGPUs]: gpuNamesFromIndices(
       gpus.map((g) => g.index),
       "amd",
     ).join(","),

@@ -3,6 +3,7 @@
  * for), then Slurm's allocation, then the cgroup limit, else the node; never more than the node.
  */
 import { join } from "node:path";
+import { NODE } from "../../ads/names.js";
 import { fail, pass, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
@@ -53,5 +54,5 @@ export function checkMemory(view: NodeView, s: ValidationSettings, cpus?: number
       `${mb} MB of memory (${found[0]}), at least ${s.minMemoryMb} needed`,
     );
   }
-  return pass({ DetectedMemory: mb, GLIDEIN_Memory_Source: found[0] });
+  return pass({ [NODE.DetectedMemory]: mb, [NODE.MemorySource]: found[0] });
 }

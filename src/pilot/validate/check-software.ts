@@ -1,5 +1,6 @@
 /** CVMFS repositories mounted, and Apptainer/Singularity available. */
 import { join } from "node:path";
+import { NODE } from "../../ads/names.js";
 import { fail, pass, type Attrs, type CheckResult } from "../failure.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
@@ -30,7 +31,7 @@ export async function checkSingularity(
   if (!path) {
     if (s.singularityRequired)
       return fail("WN_Resource", "apptainer/singularity not found on PATH");
-    return pass({ HAS_SINGULARITY: false });
+    return pass({ [NODE.HasSingularity]: false });
   }
   const r = await view.run(path, ["--version"], 10_000);
   const version = r.code === 0 ? r.stdout.trim().split("\n")[0]! : "";
@@ -38,8 +39,8 @@ export async function checkSingularity(
     return fail("WN_Resource", `${path} --version failed`);
   }
   return pass({
-    HAS_SINGULARITY: version !== "",
-    SINGULARITY_PATH: path,
-    ...(version ? { SINGULARITY_VERSION: version } : {}),
+    [NODE.HasSingularity]: version !== "",
+    [NODE.SingularityPath]: path,
+    ...(version ? { [NODE.SingularityVersion]: version } : {}),
   });
 }

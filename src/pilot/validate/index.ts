@@ -17,7 +17,7 @@ import { runScript } from "./check-scripts.js";
 import { checkCvmfs, checkSingularity } from "./check-software.js";
 import type { NodeView } from "./node-view.js";
 import type { ValidationSettings } from "./settings.js";
-import { SLOT } from "../../ads/names.js";
+import { NODE, SLOT } from "../../ads/names.js";
 
 export type { ValidationSettings } from "./settings.js";
 export { createNodeView, type NodeView } from "./node-view.js";
@@ -58,7 +58,8 @@ export async function runValidation(
   await record("disk", () => checkWorkDisk(view, s));
   await record("tmp", () => checkTmp(view, s));
   await record("cpus", () => checkCpus(view));
-  const cpus = typeof attrs.DetectedCpus === "number" ? attrs.DetectedCpus : undefined;
+  const detected = attrs[NODE.DetectedCpus];
+  const cpus = typeof detected === "number" ? detected : undefined;
   await record("memory", () => checkMemory(view, s, cpus));
   await record("os", () => checkOs(view));
   await record("arch", () => checkArch(view));
@@ -77,9 +78,9 @@ export async function runValidation(
   }
   const failure = checks.find((c) => !c.ok)?.failure;
   const num = (k: string) => (typeof attrs[k] === "number" ? (attrs[k] as number) : undefined);
-  const cpusN = num("DetectedCpus");
-  const mem = num("DetectedMemory");
-  const disk = num("DetectedDisk");
+  const cpusN = num(NODE.DetectedCpus);
+  const mem = num(NODE.DetectedMemory);
+  const disk = num(NODE.DetectedDisk);
   const resources =
     cpusN !== undefined && mem !== undefined && disk !== undefined
       ? { cpus: cpusN, memoryMb: mem, diskKb: disk, gpus: num(SLOT.GPUs) ?? 0 }
