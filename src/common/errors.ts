@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   "job-wrapper-missing": "factory",
   "ce-token-unfit": "frontend",
   "renewal-ended": "frontend",
+  "pilot-proxy": "frontend",
   // files read with a bound
   "file-too-large": "input",
   // command line

@@ -17,6 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ClassAd } from "../classad/index.js";
+import { UpdraftError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { createPilotProxies } from "../security/proxy.js";
@@ -32,6 +33,12 @@ import { attachSealedBatches, renewUntilFor } from "./pilot-tokens.js";
  */
 export type PilotProxyMinting = PilotProxiesConfig & { max_walltime_s?: number };
 
+/** No pilot proxy to sign per-pilot proxies with, or one without its certificate and key. */
+export class PilotProxyError extends UpdraftError {
+  readonly code = "pilot-proxy";
+  override name = "PilotProxyError";
+}
+
 /** `count` bound proxies signed with `issuerPem` (certificate, key and chain), as one batch. */
 export async function mintPilotProxyBatch(
   p: Pick<PendingPilotTokens, "binding" | "count"> & { proxyIssuer: Buffer },
@@ -40,7 +47,7 @@ export async function mintPilotProxyBatch(
 ): Promise<string> {
   const issuer = readCredentialFile(p.proxyIssuer.toString("latin1"));
   if (issuer.keyPem === undefined || issuer.chainPem.length === 0) {
-    throw new Error("the pilot proxy file holds no certificate and key to sign with");
+    throw new PilotProxyError("the pilot proxy file holds no certificate and key to sign with");
   }
   const nowS = Math.floor(now.getTime() / 1000);
   const renewUntil = renewUntilFor(cfg.lifetime_s, cfg.max_walltime_s ?? 0, nowS);
@@ -75,7 +82,7 @@ export async function attachPilotProxies(
   now: () => Date = () => new Date(),
 ): Promise<{ minted: number; failed: number }> {
   const mint = async (p: PendingPilotTokens): Promise<string> => {
-    if (p.proxyIssuer === undefined) throw new Error("no pilot proxy to sign with");
+    if (p.proxyIssuer === undefined) throw new PilotProxyError("no pilot proxy to sign with");
     return mintPilotProxyBatch({ ...p, proxyIssuer: p.proxyIssuer }, cfg, now());
   };
   return attachSealedBatches(pending, ads, mint, sealer, log, "pilot proxies");

@@ -21,6 +21,7 @@ import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { isPilotBinding, parsePilotBinding, type PilotBinding } from "../security/pilot-binding.js";
 import { certifyProxyKey } from "../security/proxy.js";
+import { PilotProxyError } from "./pilot-proxies.js";
 import { RenewalEndedError, type PilotTokenMinter } from "./pilot-tokens.js";
 import type { CredentialSealer } from "./credential-seal.js";
 
@@ -144,7 +145,7 @@ export function proxySigner(issuerPem: string, lifetimeS: number): RenewalSigner
   const issuer = readCredentialFile(issuerPem);
   return async (d, nowMs) => {
     if (issuer.keyPem === undefined || issuer.chainPem.length === 0) {
-      throw new Error("the pilot proxy file holds no certificate and key to sign with");
+      throw new PilotProxyError("the pilot proxy file holds no certificate and key to sign with");
     }
     const nowS = Math.floor(nowMs / 1000);
     const s = Math.min(lifetimeS, d.binding.renewUntil - nowS);

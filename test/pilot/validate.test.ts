@@ -205,6 +205,12 @@ test("a credential shorter than the pilot's lifetime is a VO_Proxy failure", asy
   assert.ok(!short.failure?.message.includes("BEGIN"), "never the credential's contents");
   const missing = await runValidation(f.view(), { credentialFile: join(f.dir, "nope.pem") });
   assert.equal(missing.failure?.class, "VO_Proxy");
+  // A token-shaped file that is no token (no readable claims, no exp) is refused the same way.
+  const notToken = join(f.dir, "not.token");
+  writeFileSync(notToken, "abc.def.ghi\n");
+  const bad = await runValidation(f.view(), { credentialFile: notToken });
+  assert.equal(bad.failure?.class, "VO_Proxy");
+  assert.equal(bad.failure?.message, `credential ${notToken} holds no usable certificate or token`);
 });
 
 test("network: a listening port passes, a closed one is a Network failure", async () => {

@@ -25,6 +25,9 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
       ? describeTokenCredential(pem, now)
       : describeProxyCredential(pem, s.credentialFile, now);
   } catch {
+    info = undefined;
+  }
+  if (info === undefined) {
     return fail("VO_Proxy", `credential ${s.credentialFile} holds no usable certificate or token`);
   }
   const need = s.credentialMinS ?? 0;
@@ -50,10 +53,10 @@ export function checkCredential(view: NodeView, s: ValidationSettings, now: Date
   });
 }
 
-/** A token's identity and time left, in the shape of a proxy's description. */
+/** A token's identity and time left, in the shape of a proxy's description; none if unusable. */
 function describeTokenCredential(text: string, now: Date) {
   const d = describeToken(text.trim(), now.getTime());
-  if (!d.ok || typeof d.claims.exp !== "number") throw new Error("not a usable token");
+  if (!d.ok || typeof d.claims.exp !== "number") return undefined;
   const { iss, sub, exp } = d.claims;
   const left = Math.floor(exp - now.getTime() / 1000);
   const renewUntil = tokenFacts(text.trim())?.renewUntil;
