@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   "token-keys": "security",
   "key-invalid": "security",
   "revoked-pilots": "security",
+  "cert-issue": "security",
   // grid adapters
   "arc-http": "adapter",
   "arc-protocol": "adapter",

@@ -7,6 +7,7 @@ import { createHash, sign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { isIP } from "node:net";
+import { UpdraftError } from "../common/errors.js";
 import { OID } from "./cert-info.js";
 import { Tag, children, content, expectTlv } from "./der.js";
 
@@ -156,9 +157,18 @@ export function subjectAltNameExt(names: string[]): ExtensionSpec {
   };
 }
 
+/**
+ * A certificate that cannot be issued as asked: a host name that is no name, an IPv6 address
+ * with an embedded IPv4 part, or a CA key that does not belong to the CA certificate.
+ */
+export class CertIssueError extends UpdraftError {
+  readonly code = "cert-issue";
+  override name = "CertIssueError";
+}
+
 function ipv6Bytes(ip: string): string {
   if (ip.includes("."))
-    throw new Error(`IPv6 address ${ip} with an embedded IPv4 part is not supported`);
+    throw new CertIssueError(`IPv6 address ${ip} with an embedded IPv4 part is not supported`);
   const [head, tail] = ip.split("::");
   const h = head ? head.split(":") : [];
   const t = tail !== undefined && tail !== "" ? tail.split(":") : [];

@@ -15,6 +15,7 @@ import {
 } from "./cert-builder.js";
 import { OID } from "./cert-info.js";
 import {
+  DerError,
   Tag,
   children,
   content,
@@ -96,7 +97,7 @@ export interface CrlInfo {
 export function parseCrl(der: Buffer): CrlInfo {
   const outer = expectTlv(der, Tag.SEQUENCE, "CertificateList");
   const [tbs, alg, sig] = children(der, outer);
-  if (!tbs || !alg || !sig) throw new Error("truncated CRL");
+  if (!tbs || !alg || !sig) throw new DerError("truncated CRL");
   const f = children(der, tbs);
   let i = 0;
   if (f[i]?.tag === Tag.INTEGER) i++;

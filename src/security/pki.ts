@@ -7,12 +7,20 @@ import {
   authorityKeyIdExt,
   basicConstraintsExt,
   buildCertificate,
+  CertIssueError,
   extKeyUsageExt,
   keyUsageExt,
   subjectAltNameExt,
   subjectKeyIdExt,
 } from "./cert-builder.js";
-import { KeyUsageBit, OID, derToPem, parseCertificate, pemCertificates } from "./cert-info.js";
+import {
+  CertParseError,
+  KeyUsageBit,
+  OID,
+  derToPem,
+  parseCertificate,
+  pemCertificates,
+} from "./cert-info.js";
 import { appendCn, dropLastRdn, encodeSlashDn } from "./dn.js";
 import { DEFAULT_BITS, generateRsaKey, loadPrivateKey, randomSerial, spkiOf } from "./keys.js";
 
@@ -73,7 +81,7 @@ export function issueHostCert(ca: KeyAndCert, opts: HostCertOptions): KeyAndCert
   const sans = [...new Set(names)];
   for (const n of sans) {
     if (isIP(n) === 0 && !/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(n)) {
-      throw new Error(`"${n}" is neither a host name nor an IP address`);
+      throw new CertIssueError(`"${n}" is neither a host name nor an IP address`);
     }
   }
   return issue(ca, {
@@ -111,11 +119,11 @@ interface IssueSpec {
 
 function issue(ca: KeyAndCert, spec: IssueSpec): KeyAndCert {
   const caDer = pemCertificates(ca.certPem)[0];
-  if (!caDer) throw new Error("the CA certificate PEM holds no certificate");
+  if (!caDer) throw new CertParseError("the CA certificate PEM holds no certificate");
   const caInfo = parseCertificate(caDer);
   const caKey = loadPrivateKey(ca.keyPem);
   if (!spkiOf(caKey).equals(caInfo.x509.publicKey.export({ type: "spki", format: "der" }))) {
-    throw new Error("the CA key does not belong to the CA certificate");
+    throw new CertIssueError("the CA key does not belong to the CA certificate");
   }
   const now = spec.now ?? new Date();
   const subjectDer = spec.subject

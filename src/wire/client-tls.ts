@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { describeToken } from "../security/token-description.js";
+import { TrustError } from "../security/trust.js";
 import {
   FileTooLargeError,
   MAX_CREDENTIAL_FILE_BYTES,
@@ -121,6 +122,6 @@ function loadCaDir(dir: string): string[] {
     const text = data.toString("latin1");
     cas.push(text.includes("-----BEGIN") ? text : new X509Certificate(data).toString());
   }
-  if (cas.length === 0) throw new Error(`no CA certificates (<hash>.N files) in ${dir}`);
+  if (cas.length === 0) throw new TrustError(`no CA certificates (<hash>.N files) in ${dir}`);
   return cas;
 }
