@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   "key-invalid": "security",
   "revoked-pilots": "security",
   "cert-issue": "security",
+  "client-credential": "security",
   // grid adapters
   "arc-http": "adapter",
   "arc-protocol": "adapter",

@@ -7,6 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { UpdraftError } from "../common/errors.js";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { describeToken } from "../security/token-description.js";
@@ -17,6 +18,12 @@ import {
   readBounded,
   readBoundedText,
 } from "../common/bounded-read.js";
+
+/** A client with nothing to authenticate with: no certificate and key, no token. */
+export class ClientCredentialError extends UpdraftError {
+  readonly code = "client-credential";
+  override name = "ClientCredentialError";
+}
 
 export type ClientCredentialOptions = {
   /** A proxy file or a PEM file with certificate(s) and key. */
@@ -71,7 +78,7 @@ export function loadClientCredentials(opts: ClientCredentialOptions): ClientCred
   const token = opts.bearerToken;
   const bearerToken = typeof token === "string" ? () => token : token;
   if ((!certPem || !keyPem) && !bearerToken) {
-    throw new Error(
+    throw new ClientCredentialError(
       "client credentials: give credentialFile, or certPem and keyPem, or a bearer token",
     );
   }

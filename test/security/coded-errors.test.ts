@@ -107,3 +107,15 @@ test("a client trust directory with no CA certificates is trust-invalid", (t) =>
       err.message === `no CA certificates (<hash>.N files) in ${empty}`,
   );
 });
+
+test("a client credential file with a certificate but no key is client-credential", (t) => {
+  const pki = createTestPki();
+  t.after(() => rmSync(pki.dir, { recursive: true, force: true }));
+  assert.throws(
+    () => loadClientCredentials({ credentialFile: pki.user.certFile, caDir: pki.caDir }),
+    (err) =>
+      hasErrorCode(err, "client-credential") &&
+      err.message ===
+        "client credentials: give credentialFile, or certPem and keyPem, or a bearer token",
+  );
+});
