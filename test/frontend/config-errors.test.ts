@@ -180,3 +180,21 @@ groups: [{ name: g }]
     ["/t/ce-a", "/t/ce-b"],
   );
 });
+
+test("staging.listen without the tls section is a configuration problem, found before the start", () => {
+  const ps = problems(`name: fe
+collector: { url: "wss://localhost:1/" }
+schedds: ["wss://localhost:2/"]
+security:
+  identity: /CN=fe
+  credentials: [{ file: /nonexistent/proxy }]
+factories: [{ name: f, identity: /CN=f }]
+staging: { dir: /tmp/stage, listen: { host: 127.0.0.1, port: 0 } }
+groups:
+  - name: main
+    scripts: [{ file: /tmp/check.sh }]
+`);
+  const p = ps.find((x) => x.path === "staging.listen");
+  assert.ok(p, JSON.stringify(ps));
+  assert.match(p.message, /staging\.listen needs the tls section/);
+});
