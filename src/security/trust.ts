@@ -18,7 +18,7 @@ import {
 import { canonicalName, subjectHash } from "./dn.js";
 import type { VerifyCache } from "./verify-cache.js";
 import { createVerifyCache } from "./verify-cache.js";
-import { UpdraftError } from "../common/errors.js";
+import { TrustError } from "./trust-error.js";
 import { readHead } from "../common/bounded-read.js";
 
 export interface TrustedCa {
@@ -63,10 +63,7 @@ export interface TrustStore {
   readonly cache: VerifyCache;
 }
 
-export class TrustError extends UpdraftError {
-  readonly code = "trust-invalid";
-  override name = "TrustError";
-}
+export { TrustError };
 
 export const nameKey = (nameDer: Buffer): string => canonicalName(nameDer).toString("hex");
 

@@ -11,7 +11,7 @@ import { UpdraftError } from "../common/errors.js";
 import { chainNotAfter, pemCertificates } from "../security/cert-info.js";
 import { readCredentialFile } from "../security/credential-file.js";
 import { describeToken } from "../security/token-description.js";
-import { TrustError } from "../security/trust.js";
+import { TrustError } from "../security/trust-error.js";
 import {
   FileTooLargeError,
   MAX_CREDENTIAL_FILE_BYTES,
