@@ -1,13 +1,12 @@
 /**
  * Distinguished names: the grid "slash" form (`/DC=org/DC=example/CN=Alice`), DER encoding,
  * OpenSSL's canonical form (used for name comparison and for the `<hash>.0` file names of a trust
- * directory) and the subject hash itself.
+ * directory) and the subject hash itself. Building names with node-forge is in dn-encode.ts, so
+ * that reading and comparing names (all a pilot does) never needs forge.
  */
 import { createHash } from "node:crypto";
-import type forgeModule from "node-forge";
 import { Tag, children, content, decodeOid, expectTlv, raw, readTlv } from "./der.js";
 import { UpdraftError } from "../common/errors.js";
-import { forge } from "./forge.js";
 
 /** OpenSSL's short names for the attribute types seen in grid DNs. */
 const SHORT_NAMES: Record<string, string> = {
@@ -84,49 +83,13 @@ export function parseSlashDn(dn: string): DnAttribute[] {
   });
 }
 
-const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
-
-function valueTag(a: DnAttribute): number {
-  const name = SHORT_NAMES[a.oid];
-  if (name === "DC" || name === "emailAddress") return Tag.IA5_STRING;
-  if (name === "C") return Tag.PRINTABLE_STRING;
-  return PRINTABLE.test(a.value) ? Tag.PRINTABLE_STRING : Tag.UTF8_STRING;
+/** OpenSSL's short name of an attribute type (`CN`, `DC`, ...), if it is one seen in grid DNs. */
+export function shortName(oid: string): string | undefined {
+  return SHORT_NAMES[oid];
 }
 
-/** One single-valued RDN as a forge ASN.1 SET. */
-export function rdnAsn1(a: DnAttribute): forgeModule.asn1.Asn1 {
-  const { asn1, util } = forge();
-  const tag = valueTag(a);
-  const bytes = tag === Tag.UTF8_STRING ? util.encodeUtf8(a.value) : a.value;
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(a.oid).getBytes()),
-      asn1.create(asn1.Class.UNIVERSAL, tag, false, bytes),
-    ]),
-  ]);
-}
-
-/** DER of a Name from slash form. */
-export function encodeSlashDn(dn: string): Buffer {
-  const { asn1 } = forge();
-  const seq = asn1.create(
-    asn1.Class.UNIVERSAL,
-    asn1.Type.SEQUENCE,
-    true,
-    parseSlashDn(dn).map(rdnAsn1),
-  );
-  return Buffer.from(asn1.toDer(seq).getBytes(), "binary");
-}
-
-/** DER of `name` with one more RDN `CN=cn` at the end (how a proxy's subject is formed). */
-export function appendCn(nameDer: Buffer, cn: string): Buffer {
-  const { asn1 } = forge();
-  const rdn = Buffer.from(asn1.toDer(rdnAsn1({ oid: "2.5.4.3", value: cn })).getBytes(), "binary");
-  const outer = expectTlv(nameDer, Tag.SEQUENCE, "Name");
-  return derSequence(Buffer.concat([content(nameDer, outer), rdn]));
-}
-
-function derSequence(body: Buffer): Buffer {
+/** A DER SEQUENCE around `body`. */
+export function derSequence(body: Buffer): Buffer {
   const len = body.length;
   let header: Buffer;
   if (len < 0x80) header = Buffer.from([0x30, len]);

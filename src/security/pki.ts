@@ -21,7 +21,8 @@ import {
   parseCertificate,
   pemCertificates,
 } from "./cert-info.js";
-import { appendCn, dropLastRdn, encodeSlashDn } from "./dn.js";
+import { dropLastRdn } from "./dn.js";
+import { appendCn, encodeSlashDn } from "./dn-encode.js";
 import { DEFAULT_BITS, generateRsaKey, loadPrivateKey, randomSerial, spkiOf } from "./keys.js";
 
 export interface KeyAndCert {

@@ -12,7 +12,7 @@ import {
   pemCertificates,
   type CertInfo,
 } from "./cert-info.js";
-import { appendCn } from "./dn.js";
+import { appendCn } from "./dn-encode.js";
 import {
   DEFAULT_BITS,
   generateEcKey,

@@ -22,7 +22,7 @@ import {
   parseCertificate,
   pemCertificates,
 } from "../../src/security/cert-info.js";
-import { appendCn } from "../../src/security/dn.js";
+import { appendCn } from "../../src/security/dn-encode.js";
 import { generateRsaKey, loadPrivateKey } from "../../src/security/keys.js";
 import { pilotBindingClaim, type PilotBinding } from "../../src/security/pilot-binding.js";
 import { readCredentialFile } from "../../src/security/credential-file.js";

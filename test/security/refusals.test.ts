@@ -16,7 +16,8 @@ import {
   proxyCertInfoExt,
 } from "../../src/security/cert-builder.js";
 import { KeyUsageBit, OID, parseCertificate } from "../../src/security/cert-info.js";
-import { appendCn, encodeSlashDn, subjectHash } from "../../src/security/dn.js";
+import { appendCn, encodeSlashDn } from "../../src/security/dn-encode.js";
+import { subjectHash } from "../../src/security/dn.js";
 import { createCA, issueUserCert } from "../../src/security/pki.js";
 import { createTrustStore, type TrustStore } from "../../src/security/trust.js";
 import {

@@ -9,13 +9,8 @@ import { after, before, test } from "node:test";
 import fc from "fast-check";
 import forge from "node-forge";
 import { derToPem } from "../../src/security/cert-info.js";
-import {
-  encodeSlashDn,
-  formatSlashDn,
-  namesEqual,
-  parseSlashDn,
-  subjectHash,
-} from "../../src/security/dn.js";
+import { encodeSlashDn } from "../../src/security/dn-encode.js";
+import { formatSlashDn, namesEqual, parseSlashDn, subjectHash } from "../../src/security/dn.js";
 import { createTestPki, type TestPki } from "../helpers/pki.js";
 import { FAST_BITS, make } from "./fixtures/bad-certs.js";
 import { requireTool } from "./tools.js";

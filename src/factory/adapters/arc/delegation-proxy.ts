@@ -13,7 +13,7 @@ import {
   parseCertificate,
   pemCertificates,
 } from "../../../security/cert-info.js";
-import { appendCn } from "../../../security/dn.js";
+import { appendCn } from "../../../security/dn-encode.js";
 import { loadPrivateKey, spkiOf } from "../../../security/keys.js";
 import { readCredentialFile } from "../../../security/credential-file.js";
 import { UpdraftError } from "../../../common/errors.js";
