@@ -5,18 +5,10 @@
  * chain tcp -> tls -> http -> soap -> plexer -> a-rex, the info provider every 5 s), stopped by
  * process group. A machine without the Debian packages fails loudly instead of skipping.
  */
+import { processesUnder } from "../../bench/lib/proc-cpu.js";
 import { freePort } from "../../src/pool/ports.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -202,20 +194,11 @@ async function answers(port: number, o: ArcPeerOptions): Promise<boolean> {
 
 /** SIGKILL every process whose working directory is inside `dir`. */
 function killUnder(dir: string): void {
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    let cwd: string;
+  for (const pid of processesUnder(dir)) {
     try {
-      cwd = readlinkSync(`/proc/${name}/cwd`);
+      process.kill(pid, "SIGKILL");
     } catch {
-      continue;
-    }
-    if (cwd === dir || cwd.startsWith(dir + "/")) {
-      try {
-        process.kill(Number(name), "SIGKILL");
-      } catch {
-        // Gone meanwhile.
-      }
+      // Gone meanwhile.
     }
   }
 }
