@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { EXIT } from "../common/exit-codes.js";
+import { hasErrorCode } from "../common/errors.js";
+import { EXIT, isSystemError } from "../common/exit-codes.js";
 import { type FactoryConfig, loadFactoryConfig, pilotLogsDir } from "../factory/config.js";
 import { PilotLogStore } from "../factory/pilot-logs.js";
 import { formatPilotLogs } from "../factory/pilot-logs-format.js";
@@ -189,6 +190,31 @@ function logsCommand(): Command {
     );
 }
 
+/**
+ * What staging throws, as the person at the terminal sees it: each coded error exits by its code,
+ * whichever step raised it. A runtime npm could not fetch is a service unavailable (69); an
+ * incomplete build, or one with a path the install archive cannot hold, is a file of the install
+ * that cannot be used (72); a file in the staging folder a pilot would refuse is wrong input (65);
+ * a failed system call is an output that could not be made (73). Anything else is a bug.
+ */
+export function stageFailure(err: unknown, what: string): CliError {
+  if (err instanceof CliError) return err;
+  if (hasErrorCode(err, "runtime-stage")) {
+    return new CliError(
+      `${what}: ${err.message}; check that npm reaches its registry, or give --no-runtime`,
+      EXIT.unavailable,
+    );
+  }
+  if (hasErrorCode(err, "pilot-install", "tar-path")) {
+    return new CliError(`${what}: ${err.message}`, EXIT.osFile);
+  }
+  if (hasErrorCode(err, "staging-file")) {
+    return new CliError(`${what}: ${err.message}; rename or remove it`, EXIT.dataErr);
+  }
+  if (isSystemError(err)) return new CliError(`${what}: ${err.message}`, EXIT.cantCreate);
+  throw err;
+}
+
 function stageCommand(): Command {
   return new Command("stage")
     .description(
@@ -204,27 +230,27 @@ function stageCommand(): Command {
     .option("--npm <path>", "the npm client that fetches runtimes from the registry", "npm")
     .action(async (o: { out: string; machines: string; runtime: boolean; npm: string }) => {
       const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+      const machines = o.machines.split(",").filter((m) => m !== "");
+      const unknown = machines.filter((m) => !NODE_RUNTIMES.some((p) => p.machine === m));
+      if (o.runtime && unknown.length > 0) {
+        const known = NODE_RUNTIMES.map((p) => p.machine).join(", ");
+        throw new CliError(
+          `--machines: no Node.js runtime for ${unknown.join(", ")} (there are: ${known})`,
+        );
+      }
       let w;
       let runtimes: StagedRuntime[] = [];
       try {
         mkdirSync(o.out, { recursive: true });
         w = writeInstallArchive(root, o.out);
       } catch (err) {
-        throw new CliError(
-          `cannot stage the pilot install: ${(err as Error).message}`,
-          EXIT.cantCreate,
-        );
+        throw stageFailure(err, "cannot stage the pilot install");
       }
       if (o.runtime) {
-        const machines = o.machines.split(",").filter((m) => m !== "");
         try {
           runtimes = await stageRuntimes(o.out, { machines, npm: o.npm });
         } catch (err) {
-          throw new CliError(
-            `cannot stage the Node.js runtime: ${(err as Error).message}; ` +
-              "check that npm reaches its registry, or give --no-runtime",
-            EXIT.unavailable,
-          );
+          throw stageFailure(err, "cannot stage the Node.js runtime");
         }
       }
       let area;
@@ -232,10 +258,7 @@ function stageCommand(): Command {
         area = stageDirectory(o.out);
         writeFileSync(join(o.out, MANIFEST_NAME), area.manifestText, { mode: 0o644 });
       } catch (err) {
-        throw new CliError(
-          `cannot write ${MANIFEST_NAME}: ${(err as Error).message}`,
-          EXIT.cantCreate,
-        );
+        throw stageFailure(err, `cannot write ${MANIFEST_NAME}`);
       }
       const lines = [`${w.file}: ${w.files} files, ${w.bytes} bytes, sha256 ${w.sha256}`];
       for (const r of runtimes) {

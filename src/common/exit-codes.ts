@@ -7,12 +7,16 @@ export const EXIT = {
   ok: 0,
   /** The command failed; its message says why (no such job, refused, ...). */
   failure: 1,
+  /** The input data is wrong (a file in the staging folder a pilot would refuse). */
+  dataErr: 65,
   /** A service the command needs is unavailable (the npm registry for `factory stage`). */
   unavailable: 69,
   /** A bug: printed with its stack. */
   software: 70,
   /** An operating-system call failed: a port in use, a file missing or not permitted. */
   os: 71,
+  /** A file of the installation cannot be used: the build is incomplete (`factory stage`). */
+  osFile: 72,
   /** An output file or folder could not be created. */
   cantCreate: 73,
   /** The configuration is wrong; every problem is listed. */

@@ -1,14 +1,18 @@
 /**
  * `updraft factory stage --out DIR`: a complete staging folder with this build's install, the
- * pinned Node.js runtime from the npm registry and manifest.txt, whose SHA-256 it prints.
+ * pinned Node.js runtime from the npm registry and manifest.txt, whose SHA-256 it prints; what it
+ * refuses exits by the error's code.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { stageFailure } from "../../src/cli/factory-command.js";
+import { EXIT } from "../../src/common/exit-codes.js";
+import { pilotInstallFiles } from "../../src/factory/staging/install.js";
 import { sha256Hex } from "../../src/factory/staging/manifest.js";
 import {
   enginesMinMajor,
@@ -18,6 +22,7 @@ import {
   runtimePath,
   stageRuntimes,
 } from "../../src/factory/staging/runtime.js";
+import { splitPath } from "../../src/factory/staging/ustar.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "updraft-stage-runtime-"));
@@ -81,11 +86,58 @@ test("a staged runtime whose bytes differ from the pinned integrity is fetched a
   assert.equal(second!.sha256, first!.sha256);
 });
 
-test("an unknown machine, or npm missing, fails with what to do", async () => {
+test("an unknown machine is a bad argument (1), npm missing a service unavailable (69)", async () => {
   const r = await stage(["--out", join(out, "x"), "--machines", "sparc64"]);
-  assert.equal(r.code, 69);
-  assert.match(r.stderr, /no Node\.js runtime for sparc64 \(there are: x86_64, aarch64\)/);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /--machines: no Node\.js runtime for sparc64 \(there are: x86_64, aarch64\)/,
+  );
+  assert.equal(existsSync(join(out, "x")), false, "nothing is staged for a bad argument");
   const n = await stage(["--out", join(out, "y"), "--npm", join(out, "no-npm")]);
   assert.equal(n.code, 69);
   assert.match(n.stderr, /not found: staging a runtime needs the npm client.*--no-runtime/);
+});
+
+test("a staging file a pilot would refuse exits 65 and is named", async () => {
+  const dir = join(out, "bad-name");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "wrap me.sh"), "#!/bin/sh\n");
+  const r = await stage(["--out", dir, "--no-runtime"]);
+  assert.equal(r.code, EXIT.dataErr);
+  assert.match(
+    r.stderr,
+    /cannot write manifest\.txt: staging file 'wrap me\.sh': unsafe name for a pilot; rename or remove it/,
+  );
+});
+
+test("each coded staging error exits by its code, whichever step raised it", () => {
+  let incomplete: unknown;
+  try {
+    pilotInstallFiles(mkdtempSync(join(out, "empty-build-")));
+  } catch (err) {
+    incomplete = err;
+  }
+  const build = stageFailure(incomplete, "cannot stage the pilot install");
+  assert.equal(build.exitCode, EXIT.osFile);
+  assert.match(build.message, /^cannot stage the pilot install: pilot install: .* is missing/);
+  let long: unknown;
+  try {
+    splitPath(`${"d".repeat(200)}/x.js`);
+  } catch (err) {
+    long = err;
+  }
+  assert.equal(stageFailure(long, "cannot stage the pilot install").exitCode, EXIT.osFile);
+  let denied: unknown;
+  try {
+    writeFileSync(join(out, "no-such-folder", "f"), "");
+  } catch (err) {
+    denied = err;
+  }
+  assert.equal(stageFailure(denied, "cannot write manifest.txt").exitCode, EXIT.cantCreate);
+  const bug = new TypeError("x is undefined");
+  assert.throws(
+    () => stageFailure(bug, "cannot stage the pilot install"),
+    (e) => e === bug,
+  );
 });
