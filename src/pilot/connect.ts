@@ -114,8 +114,10 @@ export const connectReal: ConnectFn = async (
       ? renewingProxyCredentials(renewer.current, s.trustDir)
       : loadClientCredentials(heldPem(text, s.trustDir));
   const rpcs: RpcClient[] = [];
+  // The pilot's log gets what its connections see (a refusal names the check that failed, never
+  // the credential), so a refused token shows there and not only in the failed call's error.
   const rpcFor = (url: string) => {
-    const rpc = createRpcClient({ url, credentials });
+    const rpc = createRpcClient({ url, credentials, ...(log ? { logger: log } : {}) });
     rpcs.push(rpc);
     return rpc;
   };

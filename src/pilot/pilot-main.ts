@@ -328,7 +328,7 @@ async function linger(
   let conn: PilotConnections | undefined;
   if (s.collectors.length > 0) {
     try {
-      conn = await (o.connect ?? defaultConnect)({ ...s, schedds: [] });
+      conn = await (o.connect ?? defaultConnect)({ ...s, schedds: [] }, o.log);
     } catch (err) {
       o.log?.warn({ err }, "cannot reach the collector to advertise the failure");
     }
