@@ -2,9 +2,11 @@
  * The pool around a pilot whose frontend renews its tokens: the frontend's pilot-token issuer, a
  * real collector (on the real clock, so ads age) that trusts it, the real frontend daemon minting
  * and renewing with it, and the pilot's first token and settings as the factory would hand them.
+ * For a pilot that outlives its first credential, token or proxy: its run with the collector
+ * watched, and what such a run must show.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCollectorClient, type CollectorClient } from "../../src/collector/client.js";
 import { collectorConfigSchema } from "../../src/collector/config.js";
@@ -12,7 +14,9 @@ import { createCollectorDaemon } from "../../src/collector/daemon.js";
 import { parseFrontendConfig, type FrontendConfig } from "../../src/frontend/config.js";
 import { createFrontendDaemon } from "../../src/frontend/daemon.js";
 import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
+import { runPilotProcess } from "../../src/pilot/pilot-main.js";
 import { resolveSettings, type PilotSettings } from "../../src/pilot/settings.js";
+import type { NodeView } from "../../src/pilot/validate/node-view.js";
 import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
 import { DN, type TestEnv } from "../schedd/harness.js";
@@ -187,4 +191,114 @@ export function tokenPilotSettings(opts: {
   );
   assert.ok(r.ok, JSON.stringify(r));
   return r.settings;
+}
+
+/** A pilot's whole run, and what the collector showed of it meanwhile. */
+export interface WatchedRun {
+  code: number;
+  output: string;
+  /** The `UpdraftCredentialExpiry` values its slot ads showed. */
+  expiries: Set<string>;
+  /** The `AuthenticatedIdentity` values its slot ads were stored under. */
+  writers: Set<string>;
+}
+
+/**
+ * Runs the pilot to its end while reading the collector's slot ads every 2 s: their credential
+ * ends and writers are noted, and each ad goes to `onSlot` (a squatter answering it).
+ */
+export async function runWatchedPilot(
+  settings: PilotSettings,
+  view: NodeView,
+  reader: CollectorClient,
+  onSlot: (ad: Record<string, string>) => Promise<void>,
+): Promise<WatchedRun> {
+  const expiries = new Set<string>();
+  const writers = new Set<string>();
+  let stopped = false;
+  const watching = (async () => {
+    while (!stopped) {
+      try {
+        for (const ad of await reader.query({ type: "Slot" })) {
+          if (ad.UpdraftCredentialExpiry) expiries.add(ad.UpdraftCredentialExpiry);
+          if (ad.AuthenticatedIdentity) writers.add(ad.AuthenticatedIdentity);
+          await onSlot(ad);
+        }
+      } catch {
+        // the next poll tries again
+      }
+      await new Promise((res) => setTimeout(res, 2_000));
+    }
+  })();
+  let output = "";
+  const code = await runPilotProcess(settings, { view, write: (s) => (output += s) });
+  stopped = true;
+  await watching;
+  return { code, output, expiries, writers };
+}
+
+/** The credential a renewed run held, and the pilot's life. */
+export interface RenewedCredential {
+  /** "token" or "proxy", for the messages. */
+  kind: string;
+  /** Its first credential's end, seconds since the epoch. */
+  firstEndS: number;
+  /** How long each credential the frontend makes lasts. */
+  lifetimeS: number;
+  /** How long past a credential's end servers may still take it (a token verifier's leeway). */
+  leewayS: number;
+  /** The writer of its slot ads before `#pilot-<id>`: the token's issuer, the proxy's DN. */
+  writerPrefix: string;
+  /** Text of the credential that must not reach the pilot's output. */
+  secret: string;
+  walltimeS: number;
+  graceS: number;
+}
+
+/**
+ * What a pilot that outlived its first credential must show: it ended by its own lifetime after
+ * its walltime, not its credential; of the jobs (`done`, the cluster's ads queue and history), at
+ * least 15 completed, 5 well after the first credential (and the leeway) ended, and some in its
+ * last minute; the squatter wrote often and none of its hour-long credentials was taken; and at
+ * least three credential ends were seen under one writer, `<writerPrefix>#pilot-<id>`.
+ */
+export function assertRenewedRun(
+  run: WatchedRun,
+  c: RenewedCredential,
+  o: { workDir: string; startedMs: number; done: Record<string, string>[]; squatted: number },
+): void {
+  const startedS = Math.floor(o.startedMs / 1000);
+  assert.equal(run.code, 0, run.output);
+  assert.ok(!run.output.includes(c.secret), `no ${c.kind} reaches the pilot's output`);
+  const report = JSON.parse(readFileSync(join(o.workDir, "pilot-report.json"), "utf8")) as {
+    exit: { reason: string };
+  };
+  assert.ok(["retired", "walltime"].includes(report.exit.reason), report.exit.reason);
+  assert.ok(Date.now() - o.startedMs >= (c.walltimeS - 2 * c.graceS) * 1000, "ran its walltime");
+
+  const completions = o.done
+    .filter((j) => j.JobStatus === "4")
+    .map((j) => Number(j.CompletionDate));
+  const late = completions.filter((t) => t > c.firstEndS + c.leewayS);
+  assert.ok(completions.length >= 15, `completed ${completions.length}: ${run.output}`);
+  assert.ok(late.length >= 5, `only ${late.length} jobs completed after the first ${c.kind} ended`);
+  assert.ok(
+    Math.max(...completions) >= startedS + c.walltimeS - 60,
+    "jobs ran into the pilot's last minute",
+  );
+
+  const ends = [...run.expiries].map(Number);
+  assert.ok(o.squatted >= 10, `the squatter wrote ${o.squatted} times`);
+  assert.ok(
+    Math.max(...ends) <= startedS + c.lifetimeS + c.walltimeS,
+    `no ${c.kind} of the squatter's (an hour long) was taken`,
+  );
+  // At least two renewals seen, under one identity.
+  assert.ok(run.expiries.size >= 3, `${c.kind} ends seen: ${[...run.expiries].join(", ")}`);
+  assert.ok(Math.max(...ends) > c.firstEndS + c.lifetimeS / 2);
+  assert.equal(run.writers.size, 1, [...run.writers].join(", "));
+  const [writer] = [...run.writers] as [string];
+  const [prefix, id] = (JSON.parse(writer) as string).split("#pilot-");
+  assert.equal(prefix, c.writerPrefix, writer);
+  assert.match(id ?? "", /^[0-9a-f-]+$/, writer);
 }
