@@ -6,61 +6,27 @@
  * service. Each was loaded by every pilot before, most of the CPU and time of its start.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const dist = fileURLToPath(new URL("../../src/", import.meta.url));
-
-const HOOK = `
-export async function load(url, context, next) {
-  process.stderr.write("loaded " + url + "\\n");
-  return next(url, context);
-}`;
-
-const MAIN = `
-import { register } from "node:module";
-import { createRequire } from "node:module";
-register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOK)}));
-await import(${JSON.stringify(`${dist}cli/pilot-command.js`)});
-await import(${JSON.stringify(`${dist}pilot/connect.js`)});
-// CommonJS packages loaded by require() from ES modules pass no load hook: list them too.
-for (const f of Object.keys(createRequire(import.meta.url).cache)) {
-  process.stderr.write("loaded " + f + "\\n");
-}
-`;
-
-function modulesLoaded(): string[] {
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", MAIN], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stderr
-    .split("\n")
-    .filter((l) => l.startsWith("loaded "))
-    .map((l) => l.slice("loaded ".length));
-}
+import { assertNotLoaded, DIST_SRC, modulesLoaded } from "../helpers/modules-loaded.js";
 
 test("a pilot starts without the modules only daemons and certificate makers need", () => {
-  const loaded = modulesLoaded();
-  // The hook sees the pilot's own modules, so an empty list cannot pass.
-  assert.ok(
-    loaded.some((m) => m.endsWith("/pilot/pilot-main.js")),
-    loaded.join("\n"),
-  );
+  const loaded = modulesLoaded(`
+await import(${JSON.stringify(`${DIST_SRC}cli/pilot-command.js`)});
+await import(${JSON.stringify(`${DIST_SRC}pilot/connect.js`)});
+`);
   assert.ok(loaded.some((m) => m.endsWith("/wire/client.js")));
-  const unwanted = [
-    /\/node_modules\/node-forge\//,
-    /\/node_modules\/zod\//,
-    /\/node_modules\/jose\/dist\/webapi\/index\.js$/,
-    /\/node_modules\/jose\/dist\/webapi\/jwt\/sign\.js$/,
-    /\/src\/wire\/server\.js$/,
-    /\/src\/collector\/service\.js$/,
-    /\/src\/security\/cert-builder\.js$/,
-  ];
-  for (const pattern of unwanted) {
-    const found = loaded.filter((m) => pattern.test(m));
-    assert.deepEqual(found, [], `${pattern} should not load at a pilot's start`);
-  }
+  assertNotLoaded(
+    loaded,
+    "/pilot/pilot-main.js",
+    [
+      /\/node_modules\/node-forge\//,
+      /\/node_modules\/zod\//,
+      /\/node_modules\/jose\/dist\/webapi\/index\.js$/,
+      /\/node_modules\/jose\/dist\/webapi\/jwt\/sign\.js$/,
+      /\/src\/wire\/server\.js$/,
+      /\/src\/collector\/service\.js$/,
+      /\/src\/security\/cert-builder\.js$/,
+    ],
+    "at a pilot's start",
+  );
 });
