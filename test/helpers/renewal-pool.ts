@@ -3,7 +3,8 @@
  * real collector (on the real clock, so ads age) that trusts it, the real frontend daemon minting
  * and renewing with it, and the pilot's first token and settings as the factory would hand them.
  * For a pilot that outlives its first credential, token or proxy: its run with the collector
- * watched, and what such a run must show.
+ * watched, and what such a run must show. For the renewers' own tests: a collector where a second
+ * frontend could write the pilot's PilotCredential ad.
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,14 @@ import { resolveSettings, type PilotSettings } from "../../src/pilot/settings.js
 import type { NodeView } from "../../src/pilot/validate/node-view.js";
 import { initIssuerDir } from "../../src/security/token-issuer.js";
 import { createRpcClient } from "../../src/wire/index.js";
+import type { Logger } from "../../src/common/logger.js";
+import {
+  DN as COLLECTOR_DN,
+  createPool,
+  startCollector,
+  type Pool,
+  type Running,
+} from "../collector/harness.js";
 import { DN, type TestEnv } from "../schedd/harness.js";
 import type { TestPki } from "./pki.js";
 
@@ -301,4 +310,39 @@ export function assertRenewedRun(
   const [prefix, id] = (JSON.parse(writer) as string).split("#pilot-");
   assert.equal(prefix, c.writerPrefix, writer);
   assert.match(id ?? "", /^[0-9a-f-]+$/, writer);
+}
+
+/** A logger that drops every line, for a renewal whose log the test does not read. */
+export const silentLog = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+} as unknown as Logger;
+
+/**
+ * A real collector (on a manual clock) for a renewer's checks, in a new test pool: the frontend
+ * writes PilotCredential ads; the factory's identity stands for a second frontend, a trusted
+ * role but not the pilot's; the reader reads. `stop` stops it and removes the pool's files.
+ */
+export async function startRenewalCollector(): Promise<{
+  pool: Pool;
+  collector: Running;
+  stop(): Promise<void>;
+}> {
+  const pool = createPool();
+  const rules = [
+    { identity: COLLECTOR_DN.frontend, roles: ["frontend", "read"] },
+    { identity: COLLECTOR_DN.factory, roles: ["frontend", "read"] },
+    { identity: COLLECTOR_DN.reader, roles: ["read"] },
+  ];
+  const collector = await startCollector(pool, pool.config({ authorization: { rules } }));
+  return {
+    pool,
+    collector,
+    async stop() {
+      await collector.stop();
+      pool.cleanup();
+    },
+  };
 }

@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Logger } from "../../src/common/logger.js";
 import {
   proxySigner,
   renewalKeyPem,
@@ -30,14 +29,14 @@ import { readCredentialFile } from "../../src/security/credential-file.js";
 import type { PilotBinding } from "../../src/security/pilot-binding.js";
 import { createCA, issueUserCert } from "../../src/security/pki.js";
 import { createProxy } from "../../src/security/proxy.js";
-import { DN, createPool, startCollector, type Pool, type Running } from "../collector/harness.js";
+import { DN, type Pool, type Running } from "../collector/harness.js";
+import { silentLog, startRenewalCollector } from "../helpers/renewal-pool.js";
 import { output, run } from "../security/tools.js";
-
-const silent = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
 
 let dir: string;
 let pool: Pool;
 let collector: Running;
+let stopCollector: () => Promise<void>;
 /** The frontend's pilot proxy (grid-proxy-init), and another of another subject. */
 let frontendProxy: string;
 let otherSubjectProxy: string;
@@ -60,20 +59,12 @@ function gridProxy(who: "pilot" | "pilot2", out: string): string {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "updraft-proxy-renewal-"));
-  pool = createPool();
+  ({ pool, collector, stop: stopCollector } = await startRenewalCollector());
   frontendProxy = gridProxy("pilot", join(dir, "frontend.proxy"));
   otherSubjectProxy = gridProxy("pilot2", join(dir, "other.proxy"));
-  // The factory's identity stands for a second frontend: a trusted role, but not this pilot's.
-  const rules = [
-    { identity: DN.frontend, roles: ["frontend", "read"] },
-    { identity: DN.factory, roles: ["frontend", "read"] },
-    { identity: DN.reader, roles: ["read"] },
-  ];
-  collector = await startCollector(pool, pool.config({ authorization: { rules } }));
 });
 after(async () => {
-  await collector.stop();
-  pool.cleanup();
+  await stopCollector();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -215,7 +206,7 @@ test("a pilot takes the renewed proxy for its key from its own frontend's PilotC
       sign: proxySigner(frontendProxy, 120),
       collector: collector.as("factory"),
       timeoutMs: 10_000,
-      log: silent,
+      log: silentLog,
     },
     later,
   );
@@ -229,7 +220,7 @@ test("a pilot takes the renewed proxy for its key from its own frontend's PilotC
       sign: proxySigner(frontendProxy, 120),
       collector: collector.as("frontend"),
       timeoutMs: 10_000,
-      log: silent,
+      log: silentLog,
     },
     later,
   );

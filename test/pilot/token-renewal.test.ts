@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Logger } from "../../src/common/logger.js";
 import { createCredentialSealer } from "../../src/frontend/credential-seal.js";
 import { renewalKeyPem, renewPilotTokens } from "../../src/frontend/pilot-renewal.js";
 import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
@@ -35,7 +34,8 @@ import {
   signToken,
   type LoadedIssuer,
 } from "../../src/security/token-issuer.js";
-import { DN, createPool, startCollector, type Pool, type Running } from "../collector/harness.js";
+import { DN, type Running } from "../collector/harness.js";
+import { silentLog, startRenewalCollector } from "../helpers/renewal-pool.js";
 
 const ISS = "https://frontend.example.org/pilots";
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -50,26 +50,18 @@ const BINDING: PilotBinding = {
 
 let dir: string;
 let signer: LoadedIssuer;
-let pool: Pool;
 let collector: Running;
+let stopCollector: () => Promise<void>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "updraft-renewal-unit-"));
   const init = await initIssuerDir(join(dir, "issuer"), ISS);
   assert.ok(init.ok);
   signer = await loadIssuer(join(dir, "issuer"));
-  pool = createPool();
-  // The factory's identity stands for a second frontend: a trusted role, but not this pilot's.
-  const rules = [
-    { identity: DN.frontend, roles: ["frontend", "read"] },
-    { identity: DN.factory, roles: ["frontend", "read"] },
-    { identity: DN.reader, roles: ["read"] },
-  ];
-  collector = await startCollector(pool, pool.config({ authorization: { rules } }));
+  ({ collector, stop: stopCollector } = await startRenewalCollector());
 });
 after(async () => {
-  await collector.stop();
-  pool.cleanup();
+  await stopCollector();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -300,7 +292,6 @@ test("a renewal from the frontend names its group's schedds, and the pilot takes
     JSON.parse((await renewer.slotAttrs()).UpdraftRenewalKey!) as string,
   )!;
   const nowMs = (NOW_S + 70) * 1000;
-  const log = { info: () => {}, warn: () => {} } as unknown as Logger;
   const given = await renewPilotTokens(
     [
       {
@@ -314,7 +305,7 @@ test("a renewal from the frontend names its group's schedds, and the pilot takes
       sealer: createCredentialSealer(),
       collector: collector.as("frontend"),
       timeoutMs: 10_000,
-      log,
+      log: silentLog,
       // The group's schedds, and one the token is not signed for (a list gone wrong).
       scheddsFor: (group) =>
         group === "main" ? [scheddA, scheddB, "wss://unsigned.example.org/"] : [],
