@@ -1,10 +1,17 @@
-/** Shared builders for the frontend tests: limits with overrides, entry demand, tiny pools. */
+/**
+ * Shared builders for the frontend tests: limits with overrides, entry demand, tiny pools, a
+ * configured pilot-token minter.
+ */
 import {
   groupLimitsSchema,
   parseFrontendConfig,
   type GroupLimits,
 } from "../../src/frontend/config.js";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createPilotTokenMinter, type PilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
 import type { EntryDemand, GroupTotals } from "../../src/frontend/request-rules.js";
+import { initIssuerDir } from "../../src/security/token-issuer.js";
 import type { Snapshot, SnapshotInput } from "../../src/frontend/snapshot.js";
 import { snapshotSchema } from "../../src/frontend/snapshot.js";
 
@@ -73,4 +80,28 @@ groups:
 
 export function minimalConfig(extra = ""): ReturnType<typeof parseFrontendConfig> {
   return parseFrontendConfig(MINIMAL_CONFIG + extra, "test.yaml");
+}
+
+/**
+ * The pilot-token minter of frontend "fe" as its configuration makes it: a new issuer `iss` in
+ * `dir`/issuer, tokens of 600 s for audience "aud", pilots of 3600 s walltime.
+ */
+export async function configuredTokenMinter(dir: string, iss: string): Promise<PilotTokenMinter> {
+  const issuerDir = join(dir, "issuer");
+  assert.ok((await initIssuerDir(issuerDir, iss)).ok);
+  const config = parseFrontendConfig(
+    `
+name: fe
+collector: { url: wss://collector.example.org:9618 }
+schedds: [wss://schedd.example.org:9619]
+security:
+  identity: /CN=fe
+  credentials: [{ type: pilot_tokens, security_class: main }]
+  pilot_tokens: { dir: ${issuerDir}, lifetime_s: 600 }
+factories: [{ name: f, identity: /CN=f }]
+groups: [{ name: main }]
+`,
+    "fe.yaml",
+  );
+  return createPilotTokenMinter(config.security.pilot_tokens!, ["aud"], 3600);
 }

@@ -11,15 +11,13 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { decodeJwt } from "jose";
 import { ClassAd } from "../../src/classad/index.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
 import {
   renewalKeyPem,
   renewalsDue,
   type RenewalContext,
 } from "../../src/frontend/pilot-renewal.js";
-import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
 import { pilotBindingClaim, type PilotBinding } from "../../src/security/pilot-binding.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
+import { configuredTokenMinter } from "./helpers.js";
 
 const ISS = "https://frontend.example.org/pilots";
 const NOW = 1_800_000_000;
@@ -116,23 +114,7 @@ test("pilots not due, not this frontend's, or with a bad key or binding are not 
 });
 
 test("a renewed token keeps the sub and binding and ends no later than renew_until", async () => {
-  const issuerDir = join(dir, "issuer");
-  assert.ok((await initIssuerDir(issuerDir, ISS)).ok);
-  const config = parseFrontendConfig(
-    `
-name: fe
-collector: { url: wss://collector.example.org:9618 }
-schedds: [wss://schedd.example.org:9619]
-security:
-  identity: /CN=fe
-  credentials: [{ type: pilot_tokens, security_class: main }]
-  pilot_tokens: { dir: ${issuerDir}, lifetime_s: 600 }
-factories: [{ name: f, identity: /CN=f }]
-groups: [{ name: main }]
-`,
-    "fe.yaml",
-  );
-  const minter = await createPilotTokenMinter(config.security.pilot_tokens!, ["aud"], 3600);
+  const minter = await configuredTokenMinter(dir, ISS);
   const first = decodeJwt(
     (
       await minter.mint(

@@ -10,9 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { hasErrorCode } from "../../src/common/errors.js";
 import { readCeTokenFiles } from "../../src/frontend/ce-tokens.js";
-import { parseFrontendConfig } from "../../src/frontend/config.js";
-import { createPilotTokenMinter } from "../../src/frontend/pilot-tokens.js";
-import { initIssuerDir } from "../../src/security/token-issuer.js";
+import { configuredTokenMinter } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-fe-token-errors-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,23 +30,7 @@ test("no token file fit for the CE is ce-token-unfit, with each file's reason", 
 });
 
 test("a renewal past renew_until is renewal-ended", async () => {
-  const issuerDir = join(dir, "issuer");
-  assert.ok((await initIssuerDir(issuerDir, "https://fe.example.org/pilots")).ok);
-  const config = parseFrontendConfig(
-    `
-name: fe
-collector: { url: wss://collector.example.org:9618 }
-schedds: [wss://schedd.example.org:9619]
-security:
-  identity: /CN=fe
-  credentials: [{ type: pilot_tokens, security_class: main }]
-  pilot_tokens: { dir: ${issuerDir}, lifetime_s: 600 }
-factories: [{ name: f, identity: /CN=f }]
-groups: [{ name: main }]
-`,
-    "fe.yaml",
-  );
-  const minter = await createPilotTokenMinter(config.security.pilot_tokens!, ["aud"], 3600);
+  const minter = await configuredTokenMinter(dir, "https://fe.example.org/pilots");
   const binding = {
     frontend: "fe",
     group: "main",
