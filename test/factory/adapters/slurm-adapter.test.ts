@@ -135,12 +135,14 @@ test("a held Slurm job is Held and recoverable; released, it runs", async () => 
   assert.equal(done.exitCode, 0);
 });
 
-test("the pilot gets the allocation's CPUs and memory, its arguments and environment, a 0600 credential, and nothing of the factory's environment", async () => {
+test("the pilot gets the allocation's CPUs and memory, its arguments and environment, a 0600 credential, and nothing of the factory's environment, SBATCH_* included", async () => {
   const state = tempDir();
   const a = adapter(state, { cpus: 2, memory_mb: 300 });
   const cred = join(tempDir(), "cred.pem");
   writeFileSync(cred, "not really a proxy\n", { mode: 0o600 });
   process.env.UPDRAFT_FACTORY_ONLY = "factory-secret";
+  // sbatch reads SBATCH_* from its environment; the factory's must not change the submission.
+  process.env.SBATCH_PARTITION = "no-such-partition";
   const spec = pilot(
     8,
     [
@@ -156,6 +158,7 @@ test("the pilot gets the allocation's CPUs and memory, its arguments and environ
   const h = handleOf((await a.submit([spec]))[0]);
   await waitForState(a, h, "Finished", 30_000);
   delete process.env.UPDRAFT_FACTORY_ONLY;
+  delete process.env.SBATCH_PARTITION;
   const out = (await a.fetchOutput(h)).stdout;
   assert.match(out, /^cpus=2 mem=300$/m);
   assert.match(out, /^args=2:two words:it's \$HOME$/m);

@@ -41,8 +41,9 @@ function tempDir(): string {
 
 /**
  * A folder of Slurm commands: sbatch logs each call to `calls.log`, then runs the real one; when
- * the calling process set UPDRAFT_TEST_CRASH_PID, it then kills that process (a factory dying
- * right after sbatch answered, before anything was written down).
+ * the folder holds `crash.pid`, it then kills that process (a factory dying right after sbatch
+ * answered, before anything was written down). A file, not a variable: the adapter runs sbatch
+ * with an emptied environment.
  */
 function slurmBin(): { bin: string; sbatchCalls: () => string[] } {
   const bin = tempDir();
@@ -53,7 +54,7 @@ function slurmBin(): { bin: string; sbatchCalls: () => string[] } {
       "#!/bin/sh",
       `echo "$*" >> ${log}`,
       '/usr/bin/sbatch "$@"; rc=$?',
-      'if [ -n "${UPDRAFT_TEST_CRASH_PID:-}" ]; then kill -9 "$UPDRAFT_TEST_CRASH_PID"; sleep 5; fi',
+      `if [ -f ${bin}/crash.pid ]; then kill -9 "$(cat ${bin}/crash.pid)"; sleep 5; fi`,
       'exit "$rc"',
       "",
     ].join("\n"),
@@ -201,7 +202,7 @@ test("a factory killed between sbatch and writing anything down finds every task
   const code = [
     `import { createSlurmAdapter } from ${JSON.stringify(adapterUrl.href)};`,
     `import { pino } from ${JSON.stringify(import.meta.resolve("pino"))};`,
-    "process.env.UPDRAFT_TEST_CRASH_PID = String(process.pid);",
+    `(await import("node:fs")).writeFileSync(${JSON.stringify(join(bin, "crash.pid"))}, String(process.pid));`,
     `const a = createSlurmAdapter(${JSON.stringify({ slurm_conf: peer.conf, slurm_bin_dir: bin })},`,
     `  { stateDir: ${JSON.stringify(state)}, logger: pino({ level: "silent" }), now: () => Date.now() });`,
     `await a.submit(${JSON.stringify(specs)});`,

@@ -163,7 +163,7 @@ test("sbatch arguments: settings win over the pilot's resources; walltime rounds
       plain.includes("--mem=8000") &&
       plain.includes("--time=61"),
   );
-  assert.ok(plain.includes("--export=NONE"));
+  assert.ok(plain.includes("--export=ALL"));
   assert.equal(plain.at(-1), "/d/pilot.sh");
   const set = sbatchArgs(
     parseSlurmSettings({

@@ -50,6 +50,13 @@ function writeFile(f: FileToWrite): string {
 const b64 = (file: string): string => `"$(base64 < ${file} | tr -d '\\n')"`;
 
 /**
+ * sbatch with an empty environment but for PATH and SLURM_CONF: with `--export=ALL` the pilot
+ * gets this environment, so nothing of the factory's (or the login session's) reaches it, and no
+ * SBATCH_* variable there changes the submission (the entry's settings say what sbatch does).
+ */
+const SBATCH = 'env -i PATH="$PATH" ${SLURM_CONF:+"SLURM_CONF=$SLURM_CONF"} sbatch';
+
+/**
  * Stage each item's files (a pilot's, or a job array's), then sbatch it. Per item one line:
  * `@@SUBMIT <key> <sbatch exit status> <stdout b64> <stderr b64>`, or
  * `@@STAGE <key> <error b64>` when its files could not be written.
@@ -63,7 +70,7 @@ export function submitScript(s: SlurmSettings, items: readonly SubmitItem[]): st
     parts.push(
       `( set -e\nmkdir -p ${shQuote(it.dir)}\n${it.files.map(writeFile).join("\n")}\n) 2>"$t/e"`,
       'if [ "$?" -eq 0 ]; then',
-      `  sbatch ${it.sbatch.map(shQuote).join(" ")} >"$t/o" 2>"$t/e"; rc=$?`,
+      `  ${SBATCH} ${it.sbatch.map(shQuote).join(" ")} >"$t/o" 2>"$t/e"; rc=$?`,
       `  printf '@@SUBMIT %s %s %s %s\\n' ${h} "$rc" ${b64('"$t/o"')} ${b64('"$t/e"')}`,
       "else",
       `  printf '@@STAGE %s %s\\n' ${h} ${b64('"$t/e"')}`,
