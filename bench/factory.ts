@@ -28,6 +28,7 @@ import { GlideClientReader } from "../src/factory/client-requests.js";
 import { CredentialCache } from "../src/factory/credentials.js";
 import { registerFactoryMetrics } from "../src/factory/metrics.js";
 import { FactoryStore } from "../src/factory/store.js";
+import { pilotIntent } from "../test/factory/pilot-intent.js";
 import { createDaemonRegistry } from "../src/wire/metrics-route.js";
 import { load1, medianCpuMs } from "./lib/render-cpu.js";
 import { submitAll } from "../src/factory/submitter.js";
@@ -287,14 +288,7 @@ async function localSubmitBench(): Promise<number> {
       env: {},
       resources: { cpus: 1, memoryMb: 100, walltimeS: 60 },
     });
-    const intent = {
-      entry: "e",
-      client: "c",
-      frontend: "f",
-      securityClass: "s",
-      credentialId: "x",
-      gridtype: "local",
-    };
+    const intent = pilotIntent();
     await submitAll(
       store,
       [{ adapter, req: { intent, count: 1, clusterSize: 1, spec: spec("/bin/sleep") } }],

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import type { GridAdapter, RecoveredPilot } from "../../src/factory/adapters/types.js";
 import { reconcile } from "../../src/factory/reconcile.js";
 import { FactoryStore } from "../../src/factory/store.js";
+import { pilotIntent } from "./pilot-intent.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-reconcile-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,14 +27,7 @@ function fake(listing: RecoveredPilot[], removed: string[]): GridAdapter {
 
 test("reconcile attaches, closes, loses and removes orphans, each exactly once", async () => {
   const store = new FactoryStore(join(dir, "f.db"));
-  const intent = {
-    entry: "e",
-    client: "c",
-    frontend: "f",
-    securityClass: "s",
-    credentialId: "x",
-    gridtype: "fake",
-  };
+  const intent = pilotIntent("fake");
   const [attached, never, tracked, vanished] = store.recordIntents(
     [intent, intent, intent, intent],
     1,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sanitize, type SanitizePolicy } from "../../src/factory/sanitize.js";
 import type { PilotRow } from "../../src/factory/store.js";
+import { pilotIntent } from "./pilot-intent.js";
 
 const NOW = 1_000_000_000;
 const policy: SanitizePolicy = {
@@ -13,12 +14,7 @@ const policy: SanitizePolicy = {
 function row(over: Partial<PilotRow>): PilotRow {
   return {
     id: 1,
-    entry: "e",
-    client: "c",
-    frontend: "f",
-    securityClass: "s",
-    credentialId: "x",
-    gridtype: "local",
+    ...pilotIntent(),
     handle: "h",
     state: "Idle",
     waiting: false,

@@ -10,20 +10,14 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { FactoryStore } from "../../src/factory/store.js";
+import { pilotIntent } from "./pilot-intent.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-store-durability-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const FULL = 2;
 const NORMAL = 1;
-const intent = {
-  entry: "e",
-  client: "c",
-  frontend: "f",
-  securityClass: "s",
-  credentialId: "x",
-  gridtype: "local",
-};
+const intent = pilotIntent();
 const synchronous = (store: FactoryStore) => store.db.pragma("synchronous", { simple: true });
 
 test("transactions are durable unless relaxed, and a relaxed one leaves the store durable", () => {

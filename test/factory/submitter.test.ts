@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import type { GridAdapter, PilotSpec, SubmitResult } from "../../src/factory/adapters/types.js";
 import { FactoryStore } from "../../src/factory/store.js";
+import { pilotIntent } from "./pilot-intent.js";
 import { submitAll } from "../../src/factory/submitter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "updraft-submitter-"));
@@ -25,14 +26,7 @@ function fake(submit: (b: readonly PilotSpec[]) => Promise<SubmitResult[]>): Gri
   };
 }
 
-const intent = {
-  entry: "e",
-  client: "c",
-  frontend: "f",
-  securityClass: "s",
-  credentialId: "x",
-  gridtype: "fake",
-};
+const intent = pilotIntent("fake");
 const req = (count: number) => ({
   intent,
   count,
