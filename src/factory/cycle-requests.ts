@@ -61,10 +61,8 @@ export function prepareSubmit(
     return undefined;
   }
   const perPilot = req.credentialType === PILOT_TOKENS || req.credentialType === PILOT_PROXIES;
-  const ciphers = [req.encryptedCredential, ...(perPilot ? [] : (req.moreCredentials ?? []))];
-  const decrypted = ciphers.map((c) => pilotCredentials(d, req, c));
-  if (decrypted.some((c) => c === undefined)) return undefined;
-  const creds = decrypted.flatMap((c) => c!);
+  const creds = requestCredentials(d, req, perPilot);
+  if (creds === undefined) return undefined;
   // Single-pilot tokens: each pilot gets one no pilot has had, and no more pilots than tokens.
   const unused = perPilot ? unusedTokens(d, creds) : creds;
   if (perPilot && unused.length < count) {
@@ -96,33 +94,14 @@ export function prepareSubmit(
     });
     d.logger.warn({ entry: r.entry, client: r.client, problems: req.attrProblems }, problem);
   }
-  const merged = mergePilotAttrs(entry.attrs, req.attrs);
-  if (merged.keptConst.length) {
+  const { env, args, keptConst } = pilotTemplate(d, req, entry);
+  if (keptConst.length) {
     d.logger.debug(
-      { entry: r.entry, client: r.client, attrs: merged.keptConst },
+      { entry: r.entry, client: r.client, attrs: keptConst },
       "the entry's const attributes kept over the frontend's",
     );
   }
-  const env: Record<string, string> = {
-    GLIDEIN_Factory: d.config.name,
-    GLIDEIN_Entry_Name: entry.name,
-    GLIDEIN_Client: r.client,
-    GLIDEIN_Frontend: r.frontend,
-    ...req.params,
-  };
-  // The pilot always learns its site: slots advertise it and START expressions test it.
-  const site = entry.attrs.GLIDEIN_Site;
-  if (site) env.GLIDEIN_Site = String(site.value);
-  Object.assign(env, merged.env);
-  if (merged.attrs.length) env[PILOT_ATTRS_ENV] = encodeGlideinAttrs(merged.attrs);
-  env.UPDRAFT_FAILURE_LINGER_S = String(pilot.failure_linger_s);
-  Object.assign(env, pilot.env);
-  // Whose PilotCredential ads may renew the pilot's token: the writer of this request, which
-  // decide() checked against the frontend's security class. Set last, so nothing redirects it.
-  if (r.authenticatedIdentity) env[FRONTEND_IDENTITY_ENV] = r.authenticatedIdentity;
-  // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
-  // other way (`updraft pilot run` from an installed Updraft) would refuse them.
-  const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.(entry.name) ?? []) : [];
+  const resources = { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s };
   return {
     adapter,
     req: {
@@ -144,17 +123,112 @@ export function prepareSubmit(
       }),
       count,
       clusterSize: (entry.submit ?? d.config.defaults.submit).cluster_size,
-      spec: (intentId, n): PilotSpec => ({
-        intentId,
-        command: pilot.command,
-        args: [...pilot.args, ...extra, "--pilot-id", `${d.config.name}-${intentId}`],
-        env,
-        credentialFile: credAt(n).file,
-        ...(submitTokenFile !== undefined ? { submitTokenFile } : {}),
-        resources: { cpus: pilot.cpus, memoryMb: pilot.memory_mb, walltimeS: pilot.walltime_s },
-      }),
+      spec: (intentId, n): PilotSpec => {
+        const spec: PilotSpec = {
+          intentId,
+          command: pilot.command,
+          args: [...args, "--pilot-id", `${d.config.name}-${intentId}`],
+          env,
+          credentialFile: credAt(n).file,
+          resources,
+        };
+        if (submitTokenFile !== undefined) spec.submitTokenFile = submitTokenFile;
+        return spec;
+      },
     },
   };
+}
+
+/** What every pilot of a request shares: its environment, its arguments before its id. */
+interface PilotTemplate {
+  entry: EntryConfig;
+  factory: string;
+  /** The staging arguments it was made with, which change when the staging area does. */
+  extra: readonly string[];
+  env: Readonly<Record<string, string>>;
+  args: readonly string[];
+  keptConst: readonly string[];
+}
+
+/**
+ * Templates by request, made once while the request, its entry and the staging arguments stay:
+ * a request is reused cycle after cycle (see GlideClientReader), and building its environment
+ * anew for each of thousands of requests per cycle was a large part of the submit step. The
+ * environment is shared by the request's pilots; adapters only read it.
+ */
+const templates = new WeakMap<ParsedRequest, PilotTemplate>();
+
+function pilotTemplate(d: CycleDeps, req: ParsedRequest, entry: EntryConfig): PilotTemplate {
+  const pilot = entry.pilot!;
+  // The staging area's URL and manifest hash are for the bootstrap script; a pilot started any
+  // other way (`updraft pilot run` from an installed Updraft) would refuse them.
+  const extra = basename(pilot.command) === BOOTSTRAP ? (d.pilotArgs?.(entry.name) ?? []) : [];
+  const kept = templates.get(req);
+  if (
+    kept !== undefined &&
+    kept.entry === entry &&
+    kept.factory === d.config.name &&
+    sameStrings(kept.extra, extra)
+  ) {
+    return kept;
+  }
+  const r = req.request;
+  const merged = mergePilotAttrs(entry.attrs, req.attrs);
+  const env: Record<string, string> = {
+    GLIDEIN_Factory: d.config.name,
+    GLIDEIN_Entry_Name: entry.name,
+    GLIDEIN_Client: r.client,
+    GLIDEIN_Frontend: r.frontend,
+    ...req.params,
+  };
+  // The pilot always learns its site: slots advertise it and START expressions test it.
+  const site = entry.attrs.GLIDEIN_Site;
+  if (site) env.GLIDEIN_Site = String(site.value);
+  Object.assign(env, merged.env);
+  if (merged.attrs.length) env[PILOT_ATTRS_ENV] = encodeGlideinAttrs(merged.attrs);
+  env.UPDRAFT_FAILURE_LINGER_S = String(pilot.failure_linger_s);
+  Object.assign(env, pilot.env);
+  // Whose PilotCredential ads may renew the pilot's token: the writer of this request, which
+  // decide() checked against the frontend's security class. Set last, so nothing redirects it.
+  if (r.authenticatedIdentity) env[FRONTEND_IDENTITY_ENV] = r.authenticatedIdentity;
+  const made: PilotTemplate = {
+    entry,
+    factory: d.config.name,
+    extra: [...extra],
+    env: Object.freeze(env),
+    args: [...pilot.args, ...extra],
+    keptConst: merged.keptConst,
+  };
+  templates.set(req, made);
+  return made;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The request's credentials, decrypted (each ciphertext once; see pilotCredentials); a group's
+ * further credentials only when each pilot does not get its own. Undefined when one cannot be.
+ */
+function requestCredentials(
+  d: CycleDeps,
+  req: ParsedRequest,
+  perPilot: boolean,
+): StoredCredential[] | undefined {
+  const first = pilotCredentials(d, req, req.encryptedCredential!);
+  if (first === undefined) return undefined;
+  const more = perPilot ? undefined : req.moreCredentials;
+  if (more === undefined || more.length === 0) return first;
+  const creds = [...first];
+  for (const c of more) {
+    const got = pilotCredentials(d, req, c);
+    if (got === undefined) return undefined;
+    creds.push(...got);
+  }
+  return creds;
 }
 
 /** The credential type whose plaintext is a batch of single-pilot tokens, one per line. */
