@@ -169,6 +169,13 @@ export class FactoryStore {
    * from the database whenever a transaction fails.
    */
   private liveRows = new Map<number, PilotRow>();
+  /**
+   * `liveRows` as an array, made when first asked for after a pilot became live or stopped
+   * being live: a cycle reads it four times (poll, two housekeeping passes, decide), and
+   * copying 100,000 rows each time was garbage for nothing, since the rows themselves change
+   * in place.
+   */
+  private liveList: PilotRow[] | undefined;
   /** `liveRows` counted per entry and client, changed wherever a live row is. */
   private readonly counts = new LiveCounts();
   /** Held live pilots counted by entry and hold reason's shape, changed with `liveRows`. */
@@ -310,6 +317,7 @@ export class FactoryStore {
 
   private reload(): void {
     this.liveRows = new Map((this.st.live.all() as RawPilot[]).map((r) => [r.id, toRow(r)]));
+    this.liveList = undefined;
     this.counts.clear();
     this.held.clear();
     for (const r of this.liveRows.values()) {
@@ -351,6 +359,7 @@ export class FactoryStore {
           now,
         ]),
       );
+      this.liveList = undefined;
       return intents.map((i, n) => {
         const id = first + n;
         // Same literal shape as toRow: one hidden class for every row keeps cycle loops fast.
@@ -436,6 +445,7 @@ export class FactoryStore {
         if (row.state === "Held") this.held.remove(row);
         if (terminal) {
           this.liveRows.delete(c.id);
+          this.liveList = undefined;
           this.counts.remove(row.entry, row.client, row.state, row.credentialId);
           continue;
         }
@@ -512,9 +522,14 @@ export class FactoryStore {
     return this.held.all;
   }
 
-  /** Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later writes. */
+  /**
+   * Live pilots (Unsubmitted, Idle, Running, Held). The rows change with later
+   * writes; the list itself does not, but is shared with later callers until a pilot becomes
+   * live or ends.
+   */
   live(): readonly Readonly<PilotRow>[] {
-    return [...this.liveRows.values()];
+    if (this.liveList === undefined) this.liveList = [...this.liveRows.values()];
+    return this.liveList;
   }
 
   inState(state: PilotState): PilotRow[] {
