@@ -11,28 +11,41 @@ import { PILOT_CORE_SECONDS } from "./pilot-core-time.js";
 /** Counter values by entry, client and counter name. */
 type Counters = Map<string, Map<string, Map<string, number>>>;
 
-/** Keyed in steps, not by `entry + client + name` strings that each lookup would build anew. */
-function countersByClient(
-  rows: readonly { entry: string; client: string; name: string; value: number }[],
-): Counters {
+/** The counter names of failures by class, built once. */
+const FAILED_BY_CLASS = FAILURE_CLASSES.map((cls) => [cls, `failed:${cls}`] as const);
+
+/** Every counter an ad shows. */
+const ADVERTISED_COUNTERS = [
+  "failed",
+  "finished",
+  PILOT_CORE_SECONDS,
+  ...FAILED_BY_CLASS.map(([, name]) => name),
+];
+
+/**
+ * The counters the ads show, keyed in steps, not by `entry + client + name` strings that each
+ * lookup would build anew. Only those names are read: the others (one `submitted` row per entry
+ * and client, among them) would be thousands of rows each cycle for nothing.
+ */
+function countersByClient(store: CycleDeps["store"]): Counters {
   const out: Counters = new Map();
-  for (const r of rows) {
-    let clients = out.get(r.entry);
-    if (clients === undefined) out.set(r.entry, (clients = new Map()));
-    let names = clients.get(r.client);
-    if (names === undefined) clients.set(r.client, (names = new Map()));
-    names.set(r.name, r.value);
+  for (const name of ADVERTISED_COUNTERS) {
+    for (const r of store.countersNamed(name)) {
+      let clients = out.get(r.entry);
+      if (clients === undefined) out.set(r.entry, (clients = new Map()));
+      let names = clients.get(r.client);
+      if (names === undefined) clients.set(r.client, (names = new Map()));
+      names.set(r.name, r.value);
+    }
   }
   return out;
 }
 
 const NO_COUNTERS: ReadonlyMap<string, number> = new Map();
 
-/** The counter names of failures by class, built once. */
-const FAILED_BY_CLASS = FAILURE_CLASSES.map((cls) => [cls, `failed:${cls}`] as const);
-
 /** `Class:count,...` for one (entry, client); failures without a known class count as Unknown. */
 function failuresByClass(counters: ReadonlyMap<string, number>): string {
+  if (counters.size === 0) return "";
   const byClass: Record<string, number> = {};
   let classed = 0;
   for (const [cls, name] of FAILED_BY_CLASS) {
@@ -48,7 +61,7 @@ function failuresByClass(counters: ReadonlyMap<string, number>): string {
 export async function advertise(d: CycleDeps, decision: Decision): Promise<void> {
   const now = d.now();
   const counts = d.store.liveCounts();
-  const counters = countersByClient(d.store.counters());
+  const counters = countersByClient(d.store);
   const lastErrors = new Map<string, Map<string, string>>();
   for (const e of d.store.lastErrors()) {
     let clients = lastErrors.get(e.entry);
