@@ -141,6 +141,23 @@ const CREDENTIAL_FILE = /^credential-([0-9a-f]{16})(\.tmp)?$/;
  * directories left empty. Only files named as storeClientCredential names them are touched.
  */
 export function removeUnusedCredentials(baseDir: string, keep: ReadonlySet<string>): number {
+  return removeClientFiles(baseDir, CREDENTIAL_FILE, (_, m) => !keep.has(m[1]!) || !!m[2], {
+    pruneEmpty: true,
+  });
+}
+
+/**
+ * The walk both clean-ups of the per-client directories under `baseDir` make: each regular file
+ * whose name matches `name` is deleted when `drop` (given its path and the name's match) says
+ * so; with `pruneEmpty`, a client directory left empty goes too. A directory that cannot be
+ * listed is passed over. Returns how many files went.
+ */
+export function removeClientFiles(
+  baseDir: string,
+  name: RegExp,
+  drop: (file: string, m: RegExpExecArray) => boolean,
+  opts: { pruneEmpty?: boolean } = {},
+): number {
   let removed = 0;
   const list = (dir: string) => {
     try {
@@ -153,12 +170,12 @@ export function removeUnusedCredentials(baseDir: string, keep: ReadonlySet<strin
     if (!client.isDirectory()) continue;
     const dir = join(baseDir, client.name);
     for (const f of list(dir)) {
-      const m = CREDENTIAL_FILE.exec(f.name);
-      if (!m || !f.isFile() || (keep.has(m[1]!) && !m[2])) continue;
+      const m = name.exec(f.name);
+      if (!m || !f.isFile() || !drop(join(dir, f.name), m)) continue;
       rmSync(join(dir, f.name), { force: true });
       removed++;
     }
-    if (list(dir).length === 0) rmdirSync(dir);
+    if (opts.pruneEmpty && list(dir).length === 0) rmdirSync(dir);
   }
   return removed;
 }

@@ -8,11 +8,11 @@
  * token passes the checks of src/security/ce-token-check.ts (the frontend's too): audience this
  * entry's CE, a public-key algorithm, unexpired, already valid, and allowed to submit.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readBoundedText } from "../common/bounded-read.js";
 import { MAX_CE_TOKEN_BYTES, tokenExp } from "../security/ce-token-check.js";
-import { safeName } from "./credentials.js";
+import { removeClientFiles, safeName } from "./credentials.js";
 
 /**
  * The audience a CE token for this entry must name: the last word of its gatekeeper (as
@@ -64,32 +64,13 @@ const SUBMIT_TOKEN_FILE = /^submit-token-[A-Za-z0-9_.-]+(\.tmp)?$/;
  * storeSubmitToken names them are touched. Returns how many went.
  */
 export function removeExpiredSubmitTokens(baseDir: string, nowS: number): number {
-  let removed = 0;
-  const list = (dir: string) => {
+  return removeClientFiles(baseDir, SUBMIT_TOKEN_FILE, (file, m) => {
+    if (m[1]) return true; // a torn write
     try {
-      return readdirSync(dir, { withFileTypes: true });
+      const exp = tokenExp(readBoundedText(file, MAX_CE_TOKEN_BYTES + 2));
+      return exp === undefined || exp <= nowS;
     } catch {
-      return [];
+      return true;
     }
-  };
-  for (const client of list(baseDir)) {
-    if (!client.isDirectory()) continue;
-    const dir = join(baseDir, client.name);
-    for (const f of list(dir)) {
-      const m = SUBMIT_TOKEN_FILE.exec(f.name);
-      if (!m || !f.isFile()) continue;
-      let exp: number | undefined;
-      try {
-        exp = m[1]
-          ? undefined
-          : tokenExp(readBoundedText(join(dir, f.name), MAX_CE_TOKEN_BYTES + 2));
-      } catch {
-        exp = undefined;
-      }
-      if (exp !== undefined && exp > nowS) continue;
-      rmSync(join(dir, f.name), { force: true });
-      removed++;
-    }
-  }
-  return removed;
+  });
 }
