@@ -66,6 +66,8 @@ export class QueueIndex {
   /** Per owner, its autoclusters with idle jobs, best job first. */
   private readonly ownerQueues = new Map<string, OwnerAutoclusters>();
   readonly owners = new Map<string, OwnerCounts>();
+  /** The running jobs: the lease timer looks at these, not at every job in the queue. */
+  readonly running = new Set<JobRecord>();
   readonly runningByEntry = new Map<string, number>();
   readonly keys: AutoclusterKeys;
 
@@ -273,7 +275,11 @@ export class QueueIndex {
       this.owners.set(rec.owner, c);
     }
     if (rec.status === JobStatus.Idle) c.idle += d;
-    else if (rec.status === JobStatus.Running) c.running += d;
+    else if (rec.status === JobStatus.Running) {
+      c.running += d;
+      if (d > 0) this.running.add(rec);
+      else this.running.delete(rec);
+    }
     else if (rec.status === JobStatus.Held) c.held += d;
   }
 }

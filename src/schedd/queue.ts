@@ -516,9 +516,9 @@ export class JobQueue {
   /** Requeue jobs whose lease lapsed; returns their ids. */
   expireLeases(): JobId[] {
     const now = this.clock.now();
-    const running = [...this.index.jobs.values()].map((rec) => ({
+    const running = [...this.index.running].map((rec) => ({
       rec,
-      running: rec.status === JobStatus.Running,
+      running: true,
       leaseExpires: rec.leaseExpires,
     }));
     const lapsed: JobId[] = [];
