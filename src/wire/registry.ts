@@ -2,7 +2,6 @@
  * What a daemon registers: methods by name, each with the roles allowed to call it, a payload
  * codec, and a handler. Transport-free, so handlers are testable with a fake context.
  */
-import type { Logger } from "pino";
 import type { TokenFacts } from "../security/authz.js";
 import type { PilotBinding } from "../security/pilot-binding.js";
 import { codecOf, type Codec, type CodecSpec } from "./schema.js";
@@ -25,7 +24,18 @@ export type CallContext = {
   readonly deadline: number;
   /** Aborted on cancel, deadline, or disconnect; `signal.reason` is a WireError. */
   readonly signal: AbortSignal;
-  readonly log: Logger;
+  readonly log: CallLog;
+};
+
+/** Writes one line with the call's method and id, then `obj`'s fields, then `msg`. */
+export type CallLogFn = (obj: object, msg?: string) => void;
+
+/** A call's logger: each line carries the connection's fields, the method and the call id. */
+export type CallLog = {
+  readonly debug: CallLogFn;
+  readonly info: CallLogFn;
+  readonly warn: CallLogFn;
+  readonly error: CallLogFn;
 };
 
 /** How a streaming handler emits items: awaits while the connection's send buffer is full. */

@@ -26,7 +26,14 @@ import {
 } from "./errors.js";
 import { FrameDecoder } from "./framing.js";
 import { FrameWriter } from "./frame-writer.js";
-import type { CallContext, MethodEntry, MethodRegistry, RoleName, StreamSink } from "./registry.js";
+import type {
+  CallContext,
+  CallLog,
+  MethodEntry,
+  MethodRegistry,
+  RoleName,
+  StreamSink,
+} from "./registry.js";
 
 export type SessionTransport = {
   /** Send one binary WebSocket message. */
@@ -89,7 +96,7 @@ type ActiveCall = {
 const DRAIN_POLL_MS = 5;
 
 class Context implements CallContext {
-  private childLog: Logger | undefined;
+  private callLog: CallLog | undefined;
 
   constructor(
     private readonly peer: PeerInfo,
@@ -123,9 +130,41 @@ class Context implements CallContext {
     }
     return this.call.controller.signal;
   }
-  get log(): Logger {
-    this.childLog ??= this.parentLog().child({ method: this.method, callId: this.id });
-    return this.childLog;
+  get log(): CallLog {
+    this.callLog ??= new CallLines(this.parentLog, this.method, this.id);
+    return this.callLog;
+  }
+}
+
+/**
+ * The call's lines through the connection's logger, with the method and call id first as a
+ * child logger's bindings would stand: a pino child per call cost more than the line it wrote
+ * (most calls that log write one line).
+ */
+class CallLines implements CallLog {
+  constructor(
+    private readonly connection: () => Logger,
+    private readonly method: string,
+    private readonly callId: number,
+  ) {}
+  debug(obj: object, msg?: string): void {
+    this.write("debug", obj, msg);
+  }
+  info(obj: object, msg?: string): void {
+    this.write("info", obj, msg);
+  }
+  warn(obj: object, msg?: string): void {
+    this.write("warn", obj, msg);
+  }
+  error(obj: object, msg?: string): void {
+    this.write("error", obj, msg);
+  }
+  private write(level: "debug" | "info" | "warn" | "error", obj: object, msg?: string): void {
+    const log = this.connection();
+    if (!log.isLevelEnabled(level)) return;
+    const line = { method: this.method, callId: this.callId, ...obj };
+    if (msg === undefined) log[level](line);
+    else log[level](line, msg);
   }
 }
 
