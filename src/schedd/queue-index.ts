@@ -279,8 +279,7 @@ export class QueueIndex {
       c.running += d;
       if (d > 0) this.running.add(rec);
       else this.running.delete(rec);
-    }
-    else if (rec.status === JobStatus.Held) c.held += d;
+    } else if (rec.status === JobStatus.Held) c.held += d;
   }
 }
 
