@@ -6,17 +6,9 @@
  * same bytes or with `force`: transfer-output never overwrites a file it did not write.
  */
 import { createHash, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
+import { sha256File } from "../common/bounded-read.js";
 
 export type WriteVerdict = "written" | "unchanged" | { refused: string };
 
@@ -33,22 +25,6 @@ export function linkOnTheWay(root: string, path: string): string | undefined {
   }
   const parent = lstatSync(dirname(path), { throwIfNoEntry: false });
   return parent?.isSymbolicLink() ? dirname(path) : undefined;
-}
-
-function sha256Of(path: string): string {
-  const fd = openSync(path, "r");
-  try {
-    const hash = createHash("sha256");
-    const buf = Buffer.alloc(256 * 1024);
-    for (let offset = 0; ;) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      if (n === 0) return hash.digest("hex");
-      hash.update(buf.subarray(0, n));
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** One output file arriving in chunks. */
@@ -90,7 +66,7 @@ export class OutputFileWriter {
       if (got !== sha256.toLowerCase()) return { refused: `checksum mismatch (got ${got})` };
       const existing = lstatSync(this.path, { throwIfNoEntry: false });
       if (existing && !this.force) {
-        if (existing.isFile() && sha256Of(this.path) === got) return "unchanged";
+        if (existing.isFile() && sha256File(this.path) === got) return "unchanged";
         return { refused: "a different file is already there; use --force to replace it" };
       }
       // rename replaces a link or file at the target itself; it never writes through a link.

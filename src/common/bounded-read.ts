@@ -91,6 +91,11 @@ export function sha256Bounded(path: string, maxBytes: number): string | undefine
   }
 }
 
+/** The SHA-256 (hex) of the whole file, read as sha256Bounded reads it. */
+export function sha256File(path: string): string {
+  return sha256Bounded(path, Number.POSITIVE_INFINITY)!;
+}
+
 function sizeText(bytes: number): string {
   if (bytes % (1 << 20) === 0) return `${bytes >> 20} MiB`;
   if (bytes % 1024 === 0) return `${bytes >> 10} KiB`;

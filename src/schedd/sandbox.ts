@@ -20,6 +20,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join, resolve, sep } from "node:path";
+import { sha256File } from "../common/bounded-read.js";
 import { UpdraftError } from "../common/errors.js";
 
 export interface SandboxLimits {
@@ -152,7 +153,7 @@ export class Sandboxes {
     // A file sent whole in one chunk (most outputs) is hashed from that chunk, the bytes just
     // written, instead of read back; a file of several chunks is read back from its partial.
     const digest =
-      c.offset === 0 ? createHash("sha256").update(c.data).digest("hex") : sha256Of(partial);
+      c.offset === 0 ? createHash("sha256").update(c.data).digest("hex") : sha256File(partial);
     if (digest !== c.sha256.toLowerCase()) {
       rmSync(partial, { force: true });
       throw new SandboxError(
@@ -225,23 +226,5 @@ export class Sandboxes {
         }
       }
     }
-  }
-}
-
-/** SHA-256 of a file read a chunk at a time. */
-function sha256Of(path: string): string {
-  const fd = openSync(path, "r");
-  try {
-    const hash = createHash("sha256");
-    const buf = Buffer.alloc(CHUNK_BYTES);
-    let offset = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      if (n === 0) return hash.digest("hex");
-      hash.update(buf.subarray(0, n));
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
   }
 }

@@ -10,6 +10,7 @@ import {
   readBoundedText,
   readHead,
   sha256Bounded,
+  sha256File,
 } from "../../src/common/bounded-read.js";
 import { hashMismatch } from "../../src/pilot/validate/check-job-hooks.js";
 import { loadCaDir } from "../../src/security/ca-dir.js";
@@ -83,6 +84,9 @@ test("a hook's hash is streamed: a file of many chunks hashes as a whole read do
   const whole = createHash("sha256").update(body).digest("hex");
   assert.equal(sha256Bounded(file, body.length), whole);
   assert.equal(sha256Bounded(file, body.length - 1), undefined);
+  assert.equal(sha256File(file), whole, "unbounded, the whole file");
+  writeFileSync(join(dir, "empty"), "");
+  assert.equal(sha256File(join(dir, "empty")), createHash("sha256").digest("hex"));
   assert.equal(hashMismatch(file, whole), undefined);
   assert.match(
     hashMismatch(file, "0".repeat(64)) ?? "",
