@@ -15,7 +15,11 @@ export interface References {
   readonly internal: Set<string>;
 }
 
-const SPECIAL_NAMES = new Set([
+/**
+ * Names with a meaning of their own in the ClassAd language (the scopes and CurrentTime), lower
+ * case: never plain attributes of an ad.
+ */
+export const SPECIAL_NAMES: ReadonlySet<string> = new Set([
   "self",
   "my",
   "target",

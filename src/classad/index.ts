@@ -29,6 +29,12 @@ export {
 } from "./unparse.js";
 export { adsJson, exprJson, exprMarker, objectJson, valueJson } from "./json-form.js";
 export { symmetricMatch, requirementsHold, rank, isTrueEquivalent } from "./match.js";
-export { significantAttributes, signature, references, type References } from "./autocluster.js";
+export {
+  significantAttributes,
+  signature,
+  references,
+  SPECIAL_NAMES,
+  type References,
+} from "./autocluster.js";
 export { exprEquals, sameValue } from "./equality.js";
 export * from "./value.js";

@@ -7,22 +7,16 @@
  * in full, so the answer is exactly the constraint's.
  */
 import type { AttrEntry } from "../classad/classad.js";
-import { ClassAd, type Expr, compileExpression, isTrueEquivalent } from "../classad/index.js";
+import {
+  ClassAd,
+  type Expr,
+  compileExpression,
+  isTrueEquivalent,
+  SPECIAL_NAMES,
+} from "../classad/index.js";
 import type { FnContext } from "../classad/functions/index.js";
 import { TextEntry } from "./intern.js";
 import { type ShapeCache, ShapedEntries } from "./shape.js";
-
-/** Names with a meaning of their own in the ClassAd language: never treated as plain attributes. */
-const SPECIAL = new Set([
-  "my",
-  "self",
-  "target",
-  "other",
-  "parent",
-  "toplevel",
-  "root",
-  "currenttime",
-]);
 
 let nextFilterId = 1;
 
@@ -54,7 +48,7 @@ function singleAttribute(e: Expr): string | undefined {
         return true;
       case "attr": {
         const key = x.name.toLowerCase();
-        if (x.absolute || SPECIAL.has(key)) return false;
+        if (x.absolute || SPECIAL_NAMES.has(key)) return false;
         names.add(key);
         return true;
       }
