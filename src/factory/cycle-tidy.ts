@@ -16,6 +16,8 @@ async function settleOldIntents(
   entries: ReadonlyMap<string, EntryConfig>,
   now: number,
 ): Promise<void> {
+  // Intents are settled within the submit step that made them; nearly every cycle has none.
+  if (!d.store.hasUnsubmitted()) return;
   const stale = new Set<string>();
   for (const p of d.store.live()) {
     if (p.state !== "Unsubmitted") continue;

@@ -38,6 +38,11 @@ export class LiveCounts {
     return this.unsubmittedBy.get(entry)?.get(client) ?? 0;
   }
 
+  /** Whether any intent is still unsubmitted. */
+  anyUnsubmitted(): boolean {
+    return this.unsubmittedBy.size > 0;
+  }
+
   /** Live pilots of a client at an entry per credential id (credentials with none are absent). */
   byCredential(entry: string, client: string): ReadonlyMap<string, number> {
     return this.credentialsBy.get(credentialKey(entry, client)) ?? NONE;

@@ -507,6 +507,11 @@ export class FactoryStore {
     return this.counts.unsubmitted(entry, client);
   }
 
+  /** Whether any intent is still unsubmitted, from the counts (not a walk over every pilot). */
+  hasUnsubmitted(): boolean {
+    return this.counts.anyUnsubmitted();
+  }
+
   /** The credential ids of live pilots, from the counts (not a walk over every pilot). */
   liveCredentialIds(): Set<string> {
     return this.counts.credentialIds();

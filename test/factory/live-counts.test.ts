@@ -49,11 +49,18 @@ test("counts follow intents, submits, state changes, releases, terminal states a
   const a = store.recordIntents([intent("e1", "c1"), intent("e1", "c1"), intent("e1", "c2")], now);
   const b = store.recordIntents([intent("e2", "c1")], now);
   assert.deepEqual(kept(store), { e1: { c1: [2, 0, 0], c2: [1, 0, 0] }, e2: { c1: [1, 0, 0] } });
+  assert.equal(store.hasUnsubmitted(), true);
 
   store.recordSubmitted(
-    [...a, ...b].map((id) => ({ id, handle: `h${id}` })),
+    a.slice(0, 2).map((id) => ({ id, handle: `h${id}` })),
     now,
   );
+  assert.equal(store.hasUnsubmitted(), true, "two intents are still unsubmitted");
+  store.recordSubmitted(
+    [a[2]!, ...b].map((id) => ({ id, handle: `h${id}` })),
+    now,
+  );
+  assert.equal(store.hasUnsubmitted(), false);
   store.applyStates(
     [
       { id: a[0]!, state: "Running" },
@@ -70,11 +77,15 @@ test("counts follow intents, submits, state changes, releases, terminal states a
   assert.deepEqual(kept(store), { e1: { c1: [1, 1, 0], c2: [1, 0, 0] } });
   store.applyStates([{ id: a[2]!, state: "Removed" }], now);
   assert.deepEqual(kept(store), recount(store));
+  store.recordIntents([intent("e3", "c1")], now);
+  // The live list the walk before read is not the one after a pilot became live.
+  assert.deepEqual(kept(store), recount(store));
   store.close();
 
   const reopened = new FactoryStore(file);
-  assert.deepEqual(kept(reopened), { e1: { c1: [1, 1, 0] } });
+  assert.deepEqual(kept(reopened), { e1: { c1: [1, 1, 0] }, e3: { c1: [1, 0, 0] } });
   assert.deepEqual(kept(reopened), recount(reopened));
+  assert.equal(reopened.hasUnsubmitted(), true, "an intent left unsubmitted is found again");
   reopened.close();
 });
 
