@@ -130,7 +130,12 @@ function storeCredentialBytes(baseDir: string, client: string, bytes: Buffer): S
 export class CredentialCache extends CycleCache<StoredCredential | StoredCredential[]> {
   /** Ids of the credentials the cache may still hand out. */
   ids(): Set<string> {
-    return new Set(this.values().flatMap((c) => (Array.isArray(c) ? c : [c]).map((x) => x.id)));
+    const ids = new Set<string>();
+    for (const c of this.values()) {
+      if (Array.isArray(c)) for (const x of c) ids.add(x.id);
+      else ids.add(c.id);
+    }
+    return ids;
   }
 }
 
