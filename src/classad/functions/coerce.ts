@@ -14,9 +14,11 @@ import {
   Real,
   RelTime,
   type Undefined,
+  UNDEFINED,
   type Value,
   makeInteger,
 } from "../value.js";
+import type { Builtin } from "./builtin.js";
 import { parseCNumber } from "./c-number.js";
 
 export type Exceptional = Undefined | ErrorValue;
@@ -24,6 +26,22 @@ export type Exceptional = Undefined | ErrorValue;
 /** UNDEFINED or ERROR. */
 export function isExceptional(v: unknown): v is Exceptional {
   return typeof v === "symbol";
+}
+
+/**
+ * A built-in of two strings (strcmp, versioncmp...): UNDEFINED if either argument is, else both
+ * through conv-string, and ERROR if either cannot be or there are not two (§4.5).
+ */
+export function twoStrings(f: (a: string, b: string) => Value): Builtin {
+  return (args) => {
+    if (args.length !== 2) return ERROR;
+    const [x, y] = args as [Value, Value];
+    if (x === UNDEFINED || y === UNDEFINED) return UNDEFINED;
+    const a = toStringValue(x);
+    const b = toStringValue(y);
+    if (isExceptional(a) || isExceptional(b)) return ERROR;
+    return f(a, b);
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import { MAX_STRING_LENGTH } from "../budget.js";
 import { compareAsciiCaseless, compareCaseSensitive } from "../operators.js";
 import { ERROR, ListValue, UNDEFINED, type Value, isClassAd } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
-import { classAdSize, isExceptional, toStringValue } from "./coerce.js";
+import { classAdSize, isExceptional, toStringValue, twoStrings } from "./coerce.js";
 
 /**
  * `strcat(a, ...)`: every argument through conv-string; the first UNDEFINED or ERROR met (left to
@@ -105,17 +105,9 @@ function changeCase(pattern: RegExp, change: (s: string) => string): Builtin {
   };
 }
 
-/** strcmp/stricmp: UNDEFINED if either is; both through conv-string; -1, 0 or 1 (§4.5). */
+/** strcmp/stricmp: -1, 0 or 1. */
 function compareWith(compare: (a: string, b: string) => number): Builtin {
-  return (args) => {
-    if (args.length !== 2) return ERROR;
-    const [x, y] = args as [Value, Value];
-    if (x === UNDEFINED || y === UNDEFINED) return UNDEFINED;
-    const a = toStringValue(x);
-    const b = toStringValue(y);
-    if (isExceptional(a) || isExceptional(b)) return ERROR;
-    return Math.sign(compare(a, b));
-  };
+  return twoStrings((a, b) => Math.sign(compare(a, b)));
 }
 
 export const STRING_FUNCTIONS: BuiltinTable = {

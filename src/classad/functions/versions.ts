@@ -1,7 +1,7 @@
 /** Version comparison built-ins (SEMANTICS §4.5): `versioncmp`, `versionLT`..., `version_in_range`. */
 import { ERROR, UNDEFINED, type Value } from "../value.js";
 import type { Builtin, BuiltinTable } from "./builtin.js";
-import { isExceptional, toStringValue } from "./coerce.js";
+import { toStringValue, twoStrings } from "./coerce.js";
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -51,17 +51,9 @@ export function naturalCompare(a: string, b: string): number {
   return ca - cb;
 }
 
-/** Both arguments through conv-string; UNDEFINED if either is UNDEFINED. */
+/** The version order of two strings, as `result` reads it. */
 function versionComparison(result: (order: number) => Value): Builtin {
-  return (args) => {
-    if (args.length !== 2) return ERROR;
-    const [x, y] = args as [Value, Value];
-    if (x === UNDEFINED || y === UNDEFINED) return UNDEFINED;
-    const a = toStringValue(x);
-    const b = toStringValue(y);
-    if (isExceptional(a) || isExceptional(b)) return ERROR;
-    return result(naturalCompare(a, b));
-  };
+  return twoStrings((a, b) => result(naturalCompare(a, b)));
 }
 
 /**
