@@ -71,7 +71,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
     const until = Math.min(Date.now() + req.waitSeconds * 1000, ctx.deadline - 50);
     for (;;) {
       const offers = claimSeveral(deps, slotAttrs, maxJobs, req.slotNumber ?? 0, ctx);
-      if (offers.length > 0 || Date.now() >= until || ctx.signal.aborted) {
+      if (offers.length > 0 || Date.now() >= until || ctx.aborted) {
         // Logged with the change, so that the commit writes the lines (see ScheddStore's
         // onCommit) before the pilot hears of the jobs.
         for (const o of offers) {
@@ -82,7 +82,7 @@ export function registerPilotMethods(server: RpcServer, deps: ServiceDeps): void
         }
         // The leases and the completions are on disk before the pilot hears of them.
         await queue.store.committed();
-        if (offers.length > 0 && ctx.signal.aborted) {
+        if (offers.length > 0 && ctx.aborted) {
           // The pilot gave up on the claim (it cancelled its wait, or the deadline passed) while
           // the leases were being written: no pilot will run the jobs, so they are Idle again
           // now rather than when the leases lapse.

@@ -24,6 +24,8 @@ export type CallContext = {
   readonly deadline: number;
   /** Aborted on cancel, deadline, or disconnect; `signal.reason` is a WireError. */
   readonly signal: AbortSignal;
+  /** Whether `signal` has fired; reading this does not make the signal (a cost per call). */
+  readonly aborted: boolean;
   readonly log: CallLog;
 };
 

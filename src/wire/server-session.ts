@@ -130,6 +130,9 @@ class Context implements CallContext {
     }
     return this.call.controller.signal;
   }
+  get aborted(): boolean {
+    return this.call.reason !== undefined;
+  }
   get log(): CallLog {
     this.callLog ??= new CallLines(this.parentLog, this.method, this.id);
     return this.callLog;

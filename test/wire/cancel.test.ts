@@ -14,10 +14,13 @@ test("aborting a call rejects it with cancelled and aborts the handler's signal"
     const ac = new AbortController();
     const call = client.call("test.Hang", new Uint8Array(0), { signal: ac.signal });
     await eventually(() => world.ts.observed.contexts.length > contexts, 5_000, "handler start");
+    const ctx = world.ts.observed.contexts.at(-1)!;
+    assert.equal(ctx.aborted, false);
     ac.abort();
     await assert.rejects(call, CancelledError);
     await eventually(() => world.ts.observed.aborted.length > aborted, 5_000, "handler abort");
     assert.equal((world.ts.observed.aborted.at(-1) as { code: string }).code, "cancelled");
+    assert.equal(ctx.aborted, true);
   } finally {
     await client.close();
   }

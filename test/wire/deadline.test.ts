@@ -18,6 +18,7 @@ test("a call past its deadline fails with deadline-exceeded and the handler is a
     const reason = world.ts.observed.aborted.at(-1) as { code: string };
     // Whichever side noticed first, the server's handler learns why it was stopped.
     assert.ok(["deadline-exceeded", "cancelled"].includes(reason.code), reason.code);
+    assert.equal(world.ts.observed.contexts.at(-1)!.aborted, true);
   } finally {
     await client.close();
   }
