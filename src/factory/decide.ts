@@ -122,6 +122,17 @@ export function decide(s: DecisionSnapshot): Decision {
   return decision;
 }
 
+/** The rules that bound a submission, in the order decideClient weighs them. */
+const SUBMIT_BOUNDS: readonly SubmitBound[] = [
+  "requested",
+  "ReqMaxGlideins",
+  "entry.max_glideins",
+  "entry.max_idle",
+  "frontend.max_glideins",
+  "frontend.max_idle",
+  "max_per_cycle",
+];
+
 function decideClient(
   s: DecisionSnapshot,
   r: ClientRequest,
@@ -161,30 +172,35 @@ function decideClient(
   if (fe.maxHeld !== undefined && classT.held >= fe.maxHeld) return blocked("frontend.max_held");
   if (remove.length > 0) return blocked("removing_excess");
 
-  // Each bound is the room left under one rule; the smallest wins and is named.
-  const bounds: [SubmitBound, number | undefined][] = [
-    ["requested", r.reqIdle - client.idle],
-    ["ReqMaxGlideins", r.reqMax - client.total],
-    ["entry.max_glideins", room(entry.perEntry.maxGlideins, entryT.total)],
-    ["entry.max_idle", room(entry.perEntry.maxIdle, entryT.idle)],
-    ["frontend.max_glideins", room(fe.maxGlideins, classT.total)],
-    ["frontend.max_idle", room(fe.maxIdle, classT.idle)],
-    ["max_per_cycle", entry.maxPerCycle],
+  // Each bound is the room left under one rule of SUBMIT_BOUNDS, in its order; the smallest
+  // wins and is named. (Values only, not name and value pairs: ten thousand requests a cycle.)
+  const rooms: (number | undefined)[] = [
+    r.reqIdle - client.idle,
+    r.reqMax - client.total,
+    room(entry.perEntry.maxGlideins, entryT.total),
+    room(entry.perEntry.maxIdle, entryT.idle),
+    room(fe.maxGlideins, classT.total),
+    room(fe.maxIdle, classT.idle),
+    entry.maxPerCycle,
   ];
   let min = Infinity;
   let boundBy: SubmitBound = "requested";
-  for (const [name, value] of bounds) {
+  for (let i = 0; i < rooms.length; i++) {
+    const value = rooms[i];
     if (value !== undefined && value < min) {
       min = value;
-      boundBy = name;
+      boundBy = SUBMIT_BOUNDS[i]!;
     }
   }
-  // A limit is "hit" when it, not the request, is what stops further pilots.
+  // A limit is "hit" when it, not the request (the first bound), is what stops further pilots.
   const asked = r.reqIdle - client.idle;
-  const limitsHit: SubmitBound[] =
-    min < asked
-      ? bounds.filter(([n, v]) => n !== "requested" && v !== undefined && v <= min).map(([n]) => n)
-      : [];
+  const limitsHit: SubmitBound[] = [];
+  if (min < asked) {
+    for (let i = 1; i < rooms.length; i++) {
+      const value = rooms[i];
+      if (value !== undefined && value <= min) limitsHit.push(SUBMIT_BOUNDS[i]!);
+    }
+  }
   return {
     entry: r.entry,
     client: r.client,
