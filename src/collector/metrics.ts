@@ -4,6 +4,7 @@
  * scrape stays cheap with 100,000 ads; counters follow the store's events.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import { registerConnectionsGauge } from "../wire/wire-metrics.js";
 import { AD_TYPE } from "../ads/names.js";
 import type { CollectorCore } from "./collector.js";
 import type { QueryResult } from "./service.js";
@@ -51,14 +52,7 @@ export function registerCollectorMetrics(
       this.set(sources.watchers());
     },
   });
-  new Gauge({
-    name: "updraft_rpc_connections",
-    help: "Authenticated RPC connections open on this daemon.",
-    registers: [registry],
-    collect() {
-      this.set(sources.connections());
-    },
-  });
+  registerConnectionsGauge(registry, sources.connections);
   const updates = new Counter({
     name: "updraft_collector_updates_total",
     help: "Ads stored (new or replacing an older one), by ad type.",

@@ -3,6 +3,7 @@
  * index keeps as jobs change state (per owner, running per entry), never from a scan of the jobs.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import { registerConnectionsGauge } from "../wire/wire-metrics.js";
 import type { JobQueue } from "./queue.js";
 
 export type ScheddMetricsSources = {
@@ -43,14 +44,7 @@ export function registerScheddMetrics(
       for (const [entry, n] of queue.index.runningByEntry) this.set({ entry }, n);
     },
   });
-  new Gauge({
-    name: "updraft_rpc_connections",
-    help: "Authenticated RPC connections open on this daemon.",
-    registers: [registry],
-    collect() {
-      this.set(sources.connections());
-    },
-  });
+  registerConnectionsGauge(registry, sources.connections);
   // Read at scrape time from the queue's own tallies (since this schedd started).
   new Counter({
     name: "updraft_schedd_claims_total",

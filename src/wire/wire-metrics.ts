@@ -1,9 +1,9 @@
 /**
  * The wire's Prometheus metrics, the same on every daemon: RPC latency per method and outcome,
- * and refused connections by cause. Method names are the daemon's own (an unknown method is
+ * refused connections by cause, and on a daemon that serves RPCs its open connections. Method names are the daemon's own (an unknown method is
  * counted as `_unknown`), and causes are stable codes, so both label sets stay small.
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { labelValue } from "./metric-labels.js";
 import type { WireObserver } from "./observer.js";
 
@@ -28,4 +28,16 @@ export function registerWireMetrics(registry: Registry): WireObserver {
     callDone: (method, code, seconds) => calls.observe({ method, code }, seconds),
     refused: (cause) => refused.inc({ cause: labelValue(cause) }),
   };
+}
+
+/** `updraft_rpc_connections`, read at scrape time from the RPC server's count. */
+export function registerConnectionsGauge(registry: Registry, connections: () => number): void {
+  new Gauge({
+    name: "updraft_rpc_connections",
+    help: "Authenticated RPC connections open on this daemon.",
+    registers: [registry],
+    collect() {
+      this.set(connections());
+    },
+  });
 }

@@ -38,6 +38,7 @@ test("a monitor scrapes /metrics: ads by type, updates and process metrics", asy
   assert.match(r.body, /^updraft_collector_ads\{type="Slot"\} 3$/m);
   assert.match(r.body, /^updraft_collector_updates_total\{type="Slot"\} 4$/m);
   assert.match(r.body, /^updraft_collector_watchers 0$/m);
+  assert.match(r.body, /^updraft_rpc_connections [1-9]\d*$/m, "the pilot's connection at least");
   assert.match(r.body, /^updraft_process_cpu_seconds_total /m);
 });
 

@@ -33,6 +33,7 @@ test("jobs by owner and state, running per entry and lease expiries", async () =
   );
   assert.match(r.body, /^updraft_schedd_running_jobs_by_entry\{entry="[^"]*"\} 1$/m);
   assert.match(r.body, /^updraft_schedd_lease_expiries_total 0$/m);
+  assert.match(r.body, /^updraft_rpc_connections (?:[2-9]|[1-9]\d+)$/m, "alice's and the pilot's");
 
   env.clock.advance(11 * 60_000);
   env.schedd.tick();
