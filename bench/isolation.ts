@@ -57,7 +57,7 @@ export async function run(): Promise<void> {
     ["none", await timeJobs(workDir, undefined)],
   ];
   for (const tool of ["bwrap", "unshare"] as const) {
-    const iso = detectIsolation(workDir, [join(root, "updraft-pilot.bench")], "auto", [tool]);
+    const iso = await detectIsolation(workDir, [join(root, "updraft-pilot.bench")], "auto", [tool]);
     if (iso.kind !== "namespaces") throw new Error(`no isolation here: ${iso.reason}`);
     results.push([tool, await timeJobs(workDir, iso)]);
   }

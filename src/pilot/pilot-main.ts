@@ -100,9 +100,12 @@ export function initialSlotAd(
   });
 }
 
-/** Detected once per pilot: a probe job costs a few process starts. */
-function isolationFor(s: PilotSettings, o: PilotProcessOptions): JobIsolation {
-  const iso = o.isolation ?? detectIsolation(s.workDir, s.hideDirs, s.jobIsolation);
+/**
+ * Detected once per pilot: a probe job costs a few process starts, made while the connections
+ * the pilot started first open.
+ */
+async function isolationFor(s: PilotSettings, o: PilotProcessOptions): Promise<JobIsolation> {
+  const iso = o.isolation ?? (await detectIsolation(s.workDir, s.hideDirs, s.jobIsolation));
   if (iso.kind === "none") {
     o.log?.info({ reason: iso.reason }, "jobs run without isolation");
     const memory = pilotMemoryExposure(o.view.readFile("/proc/sys/kernel/yama/ptrace_scope"));
@@ -154,7 +157,7 @@ export async function runPilotProcess(s: PilotSettings, o: PilotProcessOptions):
     failureClass: f.class,
     message: f.message,
   });
-  const isolation = validation.ok ? isolationFor(s, o) : undefined;
+  const isolation = validation.ok ? await isolationFor(s, o) : undefined;
   if (validation.failure) exit = failed("validation", validation.failure);
   else if (!validation.resources) {
     exit = failed("validation", { class: "WN_Resource", message: "node resources unknown" });

@@ -44,7 +44,7 @@ const shell = (script: string) =>
   `[ Cmd = "/bin/sh"; TransferExecutable = false; Arguments = "-c '${script}'"; Out = "out"; Err = "err" ]`;
 
 for (const tool of ["bwrap", "unshare"] as const) {
-  const isolation = detectIsolation(workDir, [bootstrapDir], "auto", [tool]);
+  const isolation = await detectIsolation(workDir, [bootstrapDir], "auto", [tool]);
 
   test(`${tool}: detected on this machine, covering the work and bootstrap directories`, () => {
     assert.equal(isolation.kind, "namespaces", JSON.stringify(isolation));
@@ -100,11 +100,11 @@ for (const tool of ["bwrap", "unshare"] as const) {
   });
 }
 
-test("with isolation turned off, or no tool that works, the reason is given", () => {
-  assert.deepEqual(detectIsolation(workDir, [], "none"), {
+test("with isolation turned off, or no tool that works, the reason is given", async () => {
+  assert.deepEqual(await detectIsolation(workDir, [], "none"), {
     kind: "none",
     reason: "turned off (--job-isolation none)",
   });
-  const r = detectIsolation(workDir, [], "auto", []);
+  const r = await detectIsolation(workDir, [], "auto", []);
   assert.equal(r.kind, "none");
 });

@@ -19,7 +19,7 @@
  * job as it does without isolation. Both report a job killed by signal N as exit status 128+N,
  * the shell's convention; the runner turns that back into the signal.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 
@@ -109,31 +109,64 @@ export function isolatedCommand(
  * Tries the whole isolation once per tool, bwrap first, in a scratch sandbox under `workDir`: a
  * job that checks its uid, that it is in another pid namespace and does not see the pilot's pid,
  * that `workDir`'s contents are covered and that it can write its sandbox. The first tool that
- * passes is used; otherwise jobs run without isolation and the reason names what failed.
+ * passes is used; otherwise jobs run without isolation and the reason names what failed. The
+ * probe job runs asynchronously, so a pilot's connections open while it runs.
  */
-export function detectIsolation(
+export async function detectIsolation(
   workDir: string,
   hide: readonly string[],
   mode: IsolationMode,
   tools: readonly ("bwrap" | "unshare")[] = ["bwrap", "unshare"],
-): JobIsolation {
+): Promise<JobIsolation> {
   if (mode === "none") return { kind: "none", reason: "turned off (--job-isolation none)" };
   if (process.platform !== "linux") return { kind: "none", reason: "not Linux" };
   const reasons: string[] = [];
   for (const tool of tools) {
-    const r = probe(workDir, hide, tool);
+    const r = await probe(workDir, hide, tool);
     if (typeof r !== "string") return r;
     reasons.push(`${tool}: ${r}`);
   }
   return { kind: "none", reason: `namespaces not available (${reasons.join("; ")})` };
 }
 
+/** A probe job that has not ended by then is killed and the tool taken as unusable. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Runs a probe job: its exit status and the end of its stderr, or why it did not run to its end. */
+function runProbeJob(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ error?: string; status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: PROBE_TIMEOUT_MS,
+    });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      stderr = (stderr + d).slice(-4096);
+    });
+    child.once("error", (e) => resolve({ error: e.message, status: null, stderr }));
+    child.once("close", (status, signal) =>
+      resolve(
+        signal
+          ? { error: `the probe job was killed (${signal})`, status, stderr }
+          : { status, stderr },
+      ),
+    );
+  });
+}
+
 /** The isolation this tool gives, or why it does not. */
-function probe(
+async function probe(
   workDir: string,
   hide: readonly string[],
   tool: "bwrap" | "unshare",
-): JobIsolation | string {
+): Promise<JobIsolation | string> {
   const candidate = {
     kind: "namespaces" as const,
     tool,
@@ -156,18 +189,13 @@ function probe(
       ": >isolation-ok",
     ].join(" && ");
     const cmd = isolatedCommand(candidate, sandbox, "/bin/sh", ["-c", check]);
-    const r = spawnSync(cmd.command, cmd.args, {
-      cwd: sandbox,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        UPDRAFT_MARKER: marker,
-        UPDRAFT_PID_NS: readlinkSync("/proc/self/ns/pid"),
-        UPDRAFT_PILOT_PID: String(process.pid),
-      },
-      encoding: "utf8",
-      timeout: 10_000,
+    const r = await runProbeJob(cmd.command, cmd.args, sandbox, {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      UPDRAFT_MARKER: marker,
+      UPDRAFT_PID_NS: readlinkSync("/proc/self/ns/pid"),
+      UPDRAFT_PILOT_PID: String(process.pid),
     });
-    if (r.error) return r.error.message;
+    if (r.error) return r.error;
     if (r.status !== 0) {
       return (r.stderr || "").trim().split("\n").pop() || `the probe job failed (${r.status})`;
     }
