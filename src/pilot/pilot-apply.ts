@@ -3,8 +3,6 @@
  * heartbeat their leases, take their ends, and send outcomes back to the schedds, retried until
  * taken. One schedd failing blocks no other.
  */
-import { mkdirSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JOB } from "../ads/names.js";
 import { abortableSleep } from "../common/clock.js";
@@ -41,6 +39,7 @@ import {
   slotName,
 } from "./slot-ad.js";
 import type { PeriodicChecks } from "./periodic-scripts.js";
+import { createSandboxStore, type SandboxStore } from "./sandbox-reuse.js";
 import { createWakeup, type Wakeup } from "./wakeup.js";
 
 export interface PilotContext {
@@ -55,8 +54,10 @@ export interface PilotContext {
   wake: Wakeup;
   /** Outcomes not yet taken by their schedd; each is retried. */
   pendingReports: PendingReport[];
-  /** Sandboxes being removed, awaited before the pilot ends. */
+  /** Sandboxes being emptied or removed, awaited before the pilot ends. */
   removals: Set<Promise<void>>;
+  /** Where sandboxes come from and go: emptied ones are used again (see sandbox-reuse.ts). */
+  sandboxes: SandboxStore;
   /** The running jobs' process groups, for whatever started the pilot (job-groups-file.ts). */
   jobGroups: JobGroupsFile;
   /** The VO's periodic scripts, when it has any (see periodic-scripts.ts). */
@@ -129,6 +130,8 @@ export function createPilotContext(deps: PilotDeps): PilotContext {
     wake,
     pendingReports: [],
     removals: new Set(),
+    // Two per CPU: the next job is claimed while the last one's sandbox is still being emptied.
+    sandboxes: createSandboxStore(2 * Math.max(1, Math.floor(deps.resources.cpus))),
     jobGroups: createJobGroupsFile(deps.jobGroupsFile, (err) =>
       deps.log?.warn({ err }, "cannot write the job groups file"),
     ),
@@ -279,10 +282,10 @@ function finishJob(ctx: PilotContext, a: ActiveJob, outcome: JobOutcome): void {
         inputTransferFailed: report.inputTransferFailed,
       });
     } else if (report.kind === "complete") await a.source.complete(a.lease, outcome, a.dir);
-    // Off the main thread: removing directories is slow on some filesystems and would stall
-    // every other job's bookkeeping.
+    // Off the main thread: emptying and removing directories is slow on some filesystems and
+    // would stall every other job's bookkeeping.
     if (!deps.keepSandboxes) {
-      const removal = rm(a.dir, { recursive: true, force: true }).catch(() => {});
+      const removal = ctx.sandboxes.release(a.dir);
       ctx.removals.add(removal);
       void removal.then(() => ctx.removals.delete(removal));
     }
@@ -334,7 +337,7 @@ async function startClaimed(ctx: PilotContext, lease: JobLease, source: JobSourc
       return true;
     }
     try {
-      mkdirSync(a.dir, { recursive: true });
+      ctx.sandboxes.make(a.dir);
       await source.stageIn(lease, a.dir);
     } catch (err) {
       // No sandbox or no inputs (the schedd restarting mid-transfer, a full disk): the job
@@ -481,6 +484,7 @@ export async function finalReports(ctx: PilotContext): Promise<void> {
     );
   }
   await Promise.all(ctx.removals);
+  await ctx.sandboxes.drain();
   const names = [...s.childrenToWithdraw, ...s.childrenAdvertised].map((n) =>
     dynamicSlotAdName(deps.identity, n),
   );
