@@ -367,7 +367,7 @@ function historyOwner(deps: ServiceDeps, cluster: number, proc: number): string 
 }
 
 function activeLease(deps: ServiceDeps, leaseId: string, ctx: CallContext) {
-  const lease = deps.queue.store.getLease(leaseId);
+  const lease = deps.queue.lease(leaseId);
   if (!lease || lease.state !== "active") {
     throw new NotFoundError(`no active lease ${leaseId}`, {
       reason: lease ? "stale-lease" : "unknown-lease",

@@ -412,7 +412,7 @@ export class JobQueue {
   }
 
   /** A lease as its verdicts need it: active ones from memory, the others from the store. */
-  private lease(leaseId: string): Omit<StoredLease, "expires" | "created"> | undefined {
+  lease(leaseId: string): Omit<StoredLease, "expires" | "created"> | undefined {
     const active = this.activeLeases.get(leaseId);
     if (active === undefined) return this.store.getLease(leaseId);
     const { rec, identity } = active;
