@@ -228,6 +228,18 @@ const credentialSchema = z
     }
   });
 
+/**
+ * The life of a per-pilot credential, token or proxy: a minute (the renewals keep a running pilot
+ * going) to a week, a day by default.
+ */
+const PILOT_CREDENTIAL_LIFETIME = duration(
+  z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400),
+).default(86_400);
+
 /** Per-pilot proxies (credentials of `type: pilot_proxies`), see pilot-proxies.ts. */
 const pilotProxiesSchema = z
   .object({
@@ -236,13 +248,7 @@ const pilotProxiesSchema = z
      * pilot's first hours. With `pilot.max_walltime_s`, a running pilot's proxy is renewed for as
      * long again, until its life plus the walltime (see pilot-renewal.ts).
      */
-    lifetime_s: duration(
-      z
-        .number()
-        .int()
-        .min(60)
-        .max(7 * 86_400),
-    ).default(86_400),
+    lifetime_s: PILOT_CREDENTIAL_LIFETIME,
     /**
      * Proxies minted per entry per cycle, at most. A GlideClient ad holds about 20 (the
      * collector's max_ad_bytes is 64 KiB by default), so more are refused here.
@@ -260,13 +266,7 @@ const pilotTokensSchema = z
     /** Issuer directory: signing-key.pem, jwks.json and issuer. */
     dir: z.string().min(1),
     /** Each token's life: long enough for a site queue and the pilot's first hours. */
-    lifetime_s: duration(
-      z
-        .number()
-        .int()
-        .min(60)
-        .max(7 * 86_400),
-    ).default(86_400),
+    lifetime_s: PILOT_CREDENTIAL_LIFETIME,
     /** Tokens minted per entry per cycle, at most (one per pilot the factory may submit). */
     batch_max: z.number().int().min(1).max(200).default(20),
     /** Audiences besides the collector's and the schedds' URLs. */

@@ -198,3 +198,34 @@ groups:
   assert.ok(p, JSON.stringify(ps));
   assert.match(p.message, /staging\.listen needs the tls section/);
 });
+
+test("a per-pilot token's or proxy's life is a minute to a week, a day by default", () => {
+  const config = (block: string) => `name: fe
+collector: { url: wss://c.example.org:9618 }
+schedds: [wss://s.example.org:9619]
+security:
+  identity: /CN=fe
+  credentials: [{ file: /tmp/p }]
+  ${block}
+factories: [{ name: f, identity: /CN=f }]
+groups: [{ name: g }]
+`;
+  for (const [key, rest] of [
+    ["pilot_tokens", "dir: /d, "],
+    ["pilot_proxies", ""],
+  ] as const) {
+    const parsed = (life: string) =>
+      parseFrontendConfig(config(`${key}: { ${rest}${life} }`), "fe.yaml").security[key]!;
+    assert.equal(parsed("").lifetime_s, 86_400, `${key} default`);
+    assert.equal(parsed("lifetime_s: 60").lifetime_s, 60, key);
+    assert.equal(parsed("lifetime_s: 604800").lifetime_s, 604_800, key);
+    for (const life of ["lifetime_s: 59", "lifetime_s: 604801"]) {
+      assert.ok(
+        problems(config(`${key}: { ${rest}${life} }`)).some((p) =>
+          p.path.endsWith(`${key}.lifetime_s`),
+        ),
+        `${key} ${life} refused`,
+      );
+    }
+  }
+});
