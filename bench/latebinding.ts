@@ -6,7 +6,8 @@
  *      pilots submitted to the same Slurm through the `slurm` adapter, timed from the pilots'
  *      submission until the schedd has every job completed.
  * Both clocks start before anything is submitted to Slurm, so (b) pays for its pilots' queueing
- * and start-up. Prints direct_jobs_per_s, pilot_jobs_per_s and speedup (b over a).
+ * and start-up. Prints direct_jobs_per_s, pilot_jobs_per_s (with the first job's time and when
+ * each pilot process started) and speedup (b over a).
  *
  * What limits each: (a) is Slurm's own job cycle, per job: the scheduler pass that starts it
  * (triggered on job end, then spaced), the slurmd launch, the batch step and its completion;
@@ -80,7 +81,7 @@ async function throughPilots(
   peer: SlurmPeer,
   env: TestEnv,
   collectorUrl: string,
-): Promise<{ rate: number; firstJobS: number }> {
+): Promise<{ rate: number; firstJobS: number; pilotsStartedS: (number | null)[] }> {
   const dir = mkdtempSync(join(tmpdir(), "updraft-bench-latebinding-"));
   try {
     const credential = join(dir, "pilot.pem");
@@ -105,6 +106,7 @@ async function throughPilots(
       { stateDir: join(dir, "adapter"), logger: pino({ level: "silent" }), now: () => Date.now() },
     );
     const t0 = performance.now();
+    const wall0 = Date.now();
     const pilot = (intentId: number) => ({
       intentId,
       command: process.execPath,
@@ -175,9 +177,17 @@ async function throughPilots(
       if ([...st.values()].every((x) => x.state === "Finished" || x.state === "Removed")) break;
       await sleep(250);
     }
+    // Each pilot's start marker: Slurm's queueing and launch, then Node's start and the pilot's
+    // modules, before any of the pilot's own work.
+    const pilotsStartedS = await Promise.all(
+      handles.map(async (h) => {
+        const m = /=== Pilot starting (\S+) ===/.exec((await adapter.fetchOutput(h)).stdout);
+        return m ? Math.round((Date.parse(m[1]!) - wall0) / 100) / 10 : null;
+      }),
+    );
     await adapter.remove(handles);
     await adapter.close();
-    return { rate: JOBS / s, firstJobS: (firstDone - t0) / 1000 };
+    return { rate: JOBS / s, firstJobS: (firstDone - t0) / 1000, pilotsStartedS };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -216,6 +226,10 @@ export async function run(): Promise<void> {
       ...common,
       // Submission to the first completed job: the pilots' queueing and start-up, paid once.
       first_job_s: Math.round(b.firstJobS * 10) / 10,
+      // Submission to each pilot's start marker: Slurm's share of first_job_s and the pilot's
+      // module load (Slurm's scheduling passes are at least 3 s apart, so a pilot may wait up
+      // to that for its allocation).
+      pilots_started_s: b.pilotsStartedS,
       limit:
         "per job in a pilot: claim over TLS, sandbox, fork/exec, complete; plus the pilots' own Slurm start",
     });
