@@ -204,15 +204,19 @@ function stream(key: string, attr: string): Derivation {
   };
 }
 
+/** A submit file's comma-separated file list, each name trimmed, empty ones dropped. */
+function fileList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .map((f) => f.trim())
+    .filter((f) => f !== "");
+}
+
 const outputFiles: Derivation = {
   inputs: ["transfer_output_files", "initialdir"],
   derive(ctx) {
-    const value = ctx.value("transfer_output_files");
-    if (value === undefined) return;
-    const files = value
-      .split(",")
-      .map((f) => f.trim())
-      .filter((f) => f !== "");
+    const files = fileList(ctx.value("transfer_output_files"));
     for (const f of files) {
       const why = unsafeOutputName(ctx, f);
       if (why) ctx.fail("transfer_output_files", `output '${f}' ${why}`);
@@ -293,12 +297,7 @@ function choice(
 const inputFiles: Derivation = {
   inputs: ["transfer_input_files", "initialdir"],
   derive(ctx) {
-    const value = ctx.value("transfer_input_files");
-    if (value === undefined) return;
-    const files = value
-      .split(",")
-      .map((f) => f.trim())
-      .filter((f) => f !== "");
+    const files = fileList(ctx.value("transfer_input_files"));
     for (const f of files) {
       if (f.includes("$$(")) continue; // filled at match time
       if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(f)) {
