@@ -24,7 +24,7 @@ import { createRpcClient, type RpcClient } from "../src/wire/index.js";
 import { createTestPki } from "../test/helpers/pki.js";
 import { readProcTimes } from "./lib/proc-cpu.js";
 import { load1 } from "./lib/render-cpu.js";
-import { siteName, slotAd } from "./slot-ads.js";
+import { siteName, slotAd } from "./lib/slot-ads.js";
 
 const ADS = 100_000;
 const BATCH = 250;
